@@ -1,0 +1,130 @@
+/* brtc_pc: a peer connection, modelled on RTCPeerConnection, and sans-IO: datagrams go in
+ * with brtc_pc_handle_datagram, come out with brtc_pc_poll_transmit, and the caller drives
+ * time with brtc_pc_next_deadline / brtc_pc_handle_timeout. brtc_loop (loop.h) does that
+ * for you over one UDP port shared by every peer connection. Not thread-safe: use one
+ * peer connection from one thread. */
+#ifndef BOLTRTC_PEER_CONNECTION_H
+#define BOLTRTC_PEER_CONNECTION_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "boltrtc/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A DTLS certificate (ECDSA P-256, self-signed), made once and shared by peer connections. */
+typedef struct brtc_certificate brtc_certificate;
+brtc_certificate *brtc_certificate_generate(void);
+void brtc_certificate_free(brtc_certificate *c);
+/* "sha-256" fingerprint as in a=fingerprint: "AB:CD:...". */
+const char *brtc_certificate_fingerprint(const brtc_certificate *c);
+
+typedef struct brtc_pc brtc_pc;
+
+/* The steps of a session's journey, in the order they normally happen. */
+typedef enum brtc_pc_step {
+  BRTC_STEP_OFFER = 0,       /* remote offer accepted */
+  BRTC_STEP_ANSWER,          /* local answer made */
+  BRTC_STEP_ICE_CHECK,       /* first authenticated STUN check from the peer */
+  BRTC_STEP_ICE_CONNECTED,   /* a candidate pair was nominated */
+  BRTC_STEP_DTLS_CONNECTED,  /* handshake done, fingerprint verified */
+  BRTC_STEP_SRTP_READY,      /* keys exported, SRTP contexts keyed */
+  BRTC_STEP_FIRST_RTP,       /* first media packet unprotected */
+  BRTC_STEP_FIRST_KEYFRAME,  /* first complete keyframe assembled */
+  BRTC_STEP_CLOSED,          /* closed by either side */
+  BRTC_STEP_FAILED,          /* ICE, DTLS or fingerprint failure */
+  BRTC_STEP_COUNT
+} brtc_pc_step;
+
+const char *brtc_pc_step_name(brtc_pc_step s); /* "ice-connected", ... */
+
+typedef enum brtc_pc_event_type {
+  BRTC_PC_EVENT_STEP = 0,     /* a journey step; step and detail are set */
+  BRTC_PC_EVENT_VIDEO_FRAME,  /* a complete video frame; frame is set */
+  BRTC_PC_EVENT_LOG,          /* something worth a log line (a drop, a retransmission) */
+} brtc_pc_event_type;
+
+typedef struct brtc_video_frame {
+  const char *codec;          /* "VP8" */
+  const uint8_t *data;        /* valid during the callback only */
+  size_t len;
+  bool keyframe;
+  unsigned width, height;     /* keyframes only */
+  uint32_t rtp_timestamp;
+  uint32_t ssrc;
+} brtc_video_frame;
+
+typedef struct brtc_pc_event {
+  brtc_pc_event_type type;
+  brtc_pc_step step;
+  const char *detail;         /* one line, e.g. "from 127.0.0.1:5000" or the cipher */
+  const brtc_video_frame *frame;
+} brtc_pc_event;
+
+typedef void (*brtc_pc_event_cb)(brtc_pc *pc, const brtc_pc_event *ev, void *user);
+
+typedef struct brtc_pc_config {
+  const brtc_certificate *certificate;      /* required; not owned */
+  /* Addresses we gather host candidates for (the sockets a loop listens on). */
+  const struct sockaddr_storage *host_addrs;
+  size_t n_host_addrs;
+  brtc_pc_event_cb on_event;
+  void *user;
+  size_t max_video_frame;                   /* bytes; 0 = 4 MiB */
+} brtc_pc_config;
+
+typedef struct brtc_pc_stats {
+  uint64_t created_us;
+  uint64_t step_at_us[BRTC_STEP_COUNT];     /* 0 = not reached */
+  uint64_t packets_in, bytes_in, packets_out, bytes_out;
+  uint64_t rtp_video, rtp_audio, rtcp_in;
+  uint64_t frames, keyframes, frames_dropped;
+  uint64_t plis_sent, nacks_sent;
+  uint64_t dropped_malformed, dropped_auth, dropped_replay, dropped_unexpected;
+  uint32_t video_ssrc, audio_ssrc;
+  char dtls_cipher[64];
+  char srtp_profile[32];
+  char selected_remote[64];
+} brtc_pc_stats;
+
+brtc_pc *brtc_pc_new(const brtc_pc_config *config);
+void brtc_pc_free(brtc_pc *pc);
+
+/* Signaling, as in RTCPeerConnection. err gets a one-line reason on failure. */
+int brtc_pc_set_remote_description(brtc_pc *pc, const char *type /* "offer" */, const char *sdp,
+                                   uint64_t now_us, char *err, size_t err_cap);
+/* The answer to the remote offer, NUL-terminated, owned by pc (valid until freed). */
+int brtc_pc_create_answer(brtc_pc *pc, const char **sdp, char *err, size_t err_cap);
+/* A trickled remote candidate ("candidate:..."); an empty string ends trickling. */
+int brtc_pc_add_ice_candidate(brtc_pc *pc, const char *candidate);
+/* Our ICE username fragment: STUN checks name it first in USERNAME. */
+const char *brtc_pc_local_ufrag(const brtc_pc *pc);
+
+/* Sans-IO transport. */
+int brtc_pc_handle_datagram(brtc_pc *pc, const uint8_t *data, size_t len,
+                            const struct sockaddr *from, uint64_t now_us);
+/* One datagram to send; BRTC_ERR_AGAIN when none. *to is where it goes. */
+int brtc_pc_poll_transmit(brtc_pc *pc, uint8_t *out, size_t cap, size_t *out_len,
+                          struct sockaddr_storage *to);
+uint64_t brtc_pc_next_deadline(const brtc_pc *pc); /* UINT64_MAX when none */
+int brtc_pc_handle_timeout(brtc_pc *pc, uint64_t now_us);
+/* True if this address passed an ICE check: media from it belongs to this pc. */
+bool brtc_pc_owns_address(const brtc_pc *pc, const struct sockaddr *addr);
+
+/* Ask the sender for a keyframe (RTCP PLI). */
+int brtc_pc_request_keyframe(brtc_pc *pc, uint64_t now_us);
+/* Close: sends DTLS close_notify and RTCP BYE, then reports BRTC_STEP_CLOSED. */
+void brtc_pc_close(brtc_pc *pc, uint64_t now_us);
+bool brtc_pc_is_closed(const brtc_pc *pc);
+void brtc_pc_get_stats(const brtc_pc *pc, brtc_pc_stats *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

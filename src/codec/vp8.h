@@ -1,0 +1,72 @@
+/* VP8 RTP payload format (RFC 7741): payload descriptor, keyframe header, frame assembly. */
+#ifndef BRTC_VP8_H
+#define BRTC_VP8_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rtp/rtp.h"
+
+typedef struct brtc_vp8_descriptor {
+  bool extended;       /* X */
+  bool non_reference;  /* N */
+  bool start;          /* S: first packet of a partition */
+  uint8_t partition;   /* PID, 0..7 */
+  bool has_picture_id; /* I */
+  bool picture_id_15;  /* M: 15-bit picture id */
+  uint16_t picture_id;
+  bool has_tl0picidx;  /* L */
+  uint8_t tl0picidx;
+  bool has_tid;        /* T */
+  uint8_t tid;
+  bool layer_sync;     /* Y */
+  bool has_keyidx;     /* K */
+  uint8_t keyidx;
+  size_t size;         /* descriptor length: the VP8 payload starts here */
+} brtc_vp8_descriptor;
+
+/* BRTC_ERR_PARSE if truncated or empty after the descriptor. */
+int brtc_vp8_parse_descriptor(const uint8_t *payload, size_t len, brtc_vp8_descriptor *d);
+
+/* From the start of a VP8 frame (RFC 6386 9.1): keyframe bit, start code and size. */
+bool brtc_vp8_frame_is_keyframe(const uint8_t *frame, size_t len, uint16_t *width,
+                                uint16_t *height);
+
+typedef struct brtc_vp8_frame {
+  const uint8_t *data; /* the whole VP8 frame, valid during the callback only */
+  size_t len;
+  uint32_t timestamp;
+  uint32_t ssrc;
+  bool keyframe;
+  uint16_t width, height; /* keyframes only */
+  uint16_t first_seq, last_seq;
+  int picture_id;         /* -1 if absent */
+} brtc_vp8_frame;
+
+typedef struct brtc_vp8_assembler_stats {
+  uint64_t packets;
+  uint64_t frames;
+  uint64_t keyframes;
+  uint64_t frames_dropped;  /* incomplete: a packet was lost or the frame was too big */
+  uint64_t packets_bad;     /* bad descriptor */
+  uint64_t packets_late;    /* older than the last emitted frame, or duplicates */
+} brtc_vp8_assembler_stats;
+
+typedef void (*brtc_vp8_frame_cb)(const brtc_vp8_frame *f, void *user);
+
+typedef struct brtc_vp8_assembler brtc_vp8_assembler;
+
+/* max_frame: largest frame we assemble (bytes); buffers are allocated lazily on the
+ * first packet and reused, never per packet. */
+brtc_vp8_assembler *brtc_vp8_assembler_new(size_t max_frame, brtc_vp8_frame_cb cb, void *user);
+void brtc_vp8_assembler_free(brtc_vp8_assembler *a);
+/* Push one RTP packet (parsed). Emits complete frames in order through cb (a push can
+ * complete more than one once a gap fills). Frames missing a packet are dropped, never
+ * emitted, once a newer frame completes or the reorder window passes them. */
+int brtc_vp8_assembler_push(brtc_vp8_assembler *a, const brtc_rtp_header *h, uint64_t now_us);
+/* True once since the last call if a frame was dropped: the caller should send a PLI. */
+bool brtc_vp8_assembler_take_keyframe_request(brtc_vp8_assembler *a);
+const brtc_vp8_assembler_stats *brtc_vp8_assembler_get_stats(const brtc_vp8_assembler *a);
+
+#endif

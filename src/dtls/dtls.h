@@ -1,0 +1,74 @@
+/* DTLS 1.2 (RFC 6347) over OpenSSL memory BIOs, with use_srtp (RFC 5764). Sans-IO:
+ * records go in with brtc_dtls_handle, come out with brtc_dtls_poll_output; the caller
+ * drives the retransmission timer. */
+#ifndef BRTC_DTLS_H
+#define BRTC_DTLS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define BRTC_DTLS_FINGERPRINT_LEN 96 /* "AB:CD:...", 32 bytes -> 95 chars + NUL */
+#define BRTC_DTLS_MTU 1200
+
+/* A self-signed ECDSA P-256 certificate and its key, made once and shared by sessions. */
+typedef struct brtc_dtls_cert brtc_dtls_cert;
+brtc_dtls_cert *brtc_dtls_cert_generate(void);       /* NULL on failure */
+void brtc_dtls_cert_free(brtc_dtls_cert *c);
+/* "sha-256" fingerprint, uppercase hex with colons. */
+const char *brtc_dtls_cert_fingerprint(const brtc_dtls_cert *c);
+
+/* SRTP protection profiles, by their IANA numbers. */
+typedef enum brtc_srtp_profile_id {
+  BRTC_SRTP_PROFILE_NONE = 0,
+  BRTC_SRTP_PROFILE_AES128_CM_SHA1_80 = 0x0001,
+  BRTC_SRTP_PROFILE_AEAD_AES_128_GCM = 0x0007,
+} brtc_srtp_profile_id;
+
+typedef enum brtc_dtls_state {
+  BRTC_DTLS_NEW = 0,
+  BRTC_DTLS_HANDSHAKING,
+  BRTC_DTLS_CONNECTED,
+  BRTC_DTLS_FAILED, /* see brtc_dtls_error */
+  BRTC_DTLS_CLOSED, /* peer sent close_notify */
+} brtc_dtls_state;
+
+typedef struct brtc_dtls brtc_dtls;
+
+/* Keys exported after the handshake (RFC 5764 4.2), split by who sends with them. */
+typedef struct brtc_dtls_srtp_keys {
+  brtc_srtp_profile_id profile;
+  uint8_t local_key[16], local_salt[14];   /* we protect with these */
+  uint8_t remote_key[16], remote_salt[14]; /* we unprotect with these */
+  size_t key_len, salt_len;                /* 16 and 14 (CM) or 16 and 12 (GCM) */
+} brtc_dtls_srtp_keys;
+
+/* is_client: true when our a=setup is active. remote_fingerprint_sha256 is the peer's
+ * "AB:CD:..." from its SDP; the handshake fails if its certificate does not match. */
+brtc_dtls *brtc_dtls_new(const brtc_dtls_cert *cert, bool is_client,
+                         const char *remote_fingerprint_sha256);
+void brtc_dtls_free(brtc_dtls *d);
+
+/* Client: emit the ClientHello. Server: no-op. */
+int brtc_dtls_start(brtc_dtls *d, uint64_t now_us);
+/* Feed one datagram of DTLS records. */
+int brtc_dtls_handle(brtc_dtls *d, const uint8_t *data, size_t len, uint64_t now_us);
+/* Take one datagram to send; BRTC_ERR_AGAIN when none is pending. */
+int brtc_dtls_poll_output(brtc_dtls *d, uint8_t *out, size_t cap, size_t *out_len);
+/* Next retransmission deadline, UINT64_MAX if none. */
+uint64_t brtc_dtls_next_deadline(const brtc_dtls *d);
+int brtc_dtls_handle_timeout(brtc_dtls *d, uint64_t now_us);
+
+brtc_dtls_state brtc_dtls_get_state(const brtc_dtls *d);
+/* One line on why the handshake failed ("" otherwise). */
+const char *brtc_dtls_error(const brtc_dtls *d);
+/* After CONNECTED: negotiated cipher suite name ("ECDHE-ECDSA-AES128-GCM-SHA256"). */
+const char *brtc_dtls_cipher(const brtc_dtls *d);
+int brtc_dtls_srtp_keys(const brtc_dtls *d, brtc_dtls_srtp_keys *out);
+
+/* Application data (for SCTP later). */
+int brtc_dtls_write(brtc_dtls *d, const uint8_t *data, size_t len);
+/* BRTC_ERR_AGAIN when nothing is pending. */
+int brtc_dtls_read(brtc_dtls *d, uint8_t *out, size_t cap, size_t *out_len);
+
+#endif

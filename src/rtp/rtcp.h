@@ -1,0 +1,78 @@
+/* RTCP (RFC 3550, RFC 4585, RFC 5104): compound packet parse and the packets we send. */
+#ifndef BRTC_RTCP_H
+#define BRTC_RTCP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rtp/rtp.h"
+
+enum {
+  BRTC_RTCP_SR = 200,
+  BRTC_RTCP_RR = 201,
+  BRTC_RTCP_SDES = 202,
+  BRTC_RTCP_BYE = 203,
+  BRTC_RTCP_APP = 204,
+  BRTC_RTCP_RTPFB = 205, /* FMT 1: generic NACK, 15: transport-cc */
+  BRTC_RTCP_PSFB = 206,  /* FMT 1: PLI, 4: FIR, 15: AFB (REMB) */
+};
+
+typedef struct brtc_rtcp_report_block {
+  uint32_t ssrc;
+  uint8_t fraction_lost;
+  int32_t cumulative_lost; /* 24-bit signed */
+  uint32_t ext_highest_seq;
+  uint32_t jitter;
+  uint32_t last_sr;
+  uint32_t delay_since_last_sr;
+} brtc_rtcp_report_block;
+
+/* One packet of a compound, as handed to the visitor. */
+typedef struct brtc_rtcp_packet {
+  uint8_t type;
+  uint8_t count_or_fmt;     /* RC / SC / FMT */
+  const uint8_t *data;      /* whole packet, header included */
+  size_t len;
+  uint32_t sender_ssrc;     /* SR, RR, RTPFB, PSFB, first SSRC of BYE */
+  /* SR */
+  uint64_t ntp;
+  uint32_t rtp_ts, packet_count, octet_count;
+  /* SR, RR */
+  brtc_rtcp_report_block blocks[31];
+  size_t n_blocks;
+  /* RTPFB, PSFB */
+  uint32_t media_ssrc;
+  const uint8_t *fci;
+  size_t fci_len;
+} brtc_rtcp_packet;
+
+typedef void (*brtc_rtcp_visitor)(const brtc_rtcp_packet *p, void *user);
+
+/* Validate a compound packet (RFC 3550 A.2, relaxed for reduced-size RTCP, RFC 5506)
+ * and call visit for each packet. BRTC_ERR_PARSE on any malformed length or version. */
+int brtc_rtcp_parse(const uint8_t *buf, size_t len, brtc_rtcp_visitor visit, void *user);
+
+/* Writers: append one packet at out, return its size in *out_len. */
+int brtc_rtcp_write_rr(uint32_t sender_ssrc, const brtc_rtcp_report_block *blocks, size_t n,
+                       uint8_t *out, size_t cap, size_t *out_len);
+int brtc_rtcp_write_sr(uint32_t sender_ssrc, uint64_t ntp, uint32_t rtp_ts, uint32_t packets,
+                       uint32_t octets, const brtc_rtcp_report_block *blocks, size_t n,
+                       uint8_t *out, size_t cap, size_t *out_len);
+int brtc_rtcp_write_sdes_cname(uint32_t ssrc, const char *cname, uint8_t *out, size_t cap,
+                               size_t *out_len);
+int brtc_rtcp_write_bye(uint32_t ssrc, uint8_t *out, size_t cap, size_t *out_len);
+int brtc_rtcp_write_pli(uint32_t sender_ssrc, uint32_t media_ssrc, uint8_t *out, size_t cap,
+                        size_t *out_len);
+int brtc_rtcp_write_fir(uint32_t sender_ssrc, uint32_t media_ssrc, uint8_t seq, uint8_t *out,
+                        size_t cap, size_t *out_len);
+/* Generic NACK (RFC 4585 6.2.1): seqs sorted ascending with wrap; packs PID+BLP. */
+int brtc_rtcp_write_nack(uint32_t sender_ssrc, uint32_t media_ssrc, const uint16_t *seqs,
+                         size_t n, uint8_t *out, size_t cap, size_t *out_len);
+/* Decode a NACK FCI into sequence numbers; returns how many (at most cap). */
+size_t brtc_rtcp_nack_seqs(const uint8_t *fci, size_t fci_len, uint16_t *seqs, size_t cap);
+/* A report block for our receiver statistics (updates the prior counters). */
+void brtc_rtcp_report_from_stats(brtc_rtp_receiver_stats *s, uint64_t now_us,
+                                 brtc_rtcp_report_block *out);
+
+#endif

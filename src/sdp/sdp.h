@@ -1,0 +1,144 @@
+/* SDP (RFC 8866) for WebRTC (RFC 8829 JSEP, RFC 8843 BUNDLE): parse an offer, write an answer.
+ * Control plane: parsing fills fixed-size structures; no allocation. */
+#ifndef BRTC_SDP_H
+#define BRTC_SDP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define BRTC_SDP_MAX_SIZE (64 * 1024)  /* larger offers are refused */
+#define BRTC_SDP_MAX_MEDIA 16
+#define BRTC_SDP_MAX_CODECS 32
+#define BRTC_SDP_MAX_EXTMAPS 16
+#define BRTC_SDP_MAX_SSRCS 8
+#define BRTC_SDP_MAX_CANDIDATES 16
+#define BRTC_SDP_TOKEN 64     /* mid, ufrag, setup, codec name, ... */
+#define BRTC_SDP_LONG 256     /* ice-pwd, fmtp, extmap URI, candidate line, fingerprint */
+
+typedef enum brtc_sdp_media_kind {
+  BRTC_MEDIA_AUDIO = 0,
+  BRTC_MEDIA_VIDEO,
+  BRTC_MEDIA_APPLICATION,
+  BRTC_MEDIA_OTHER,
+} brtc_sdp_media_kind;
+
+typedef enum brtc_sdp_direction {
+  BRTC_DIR_SENDRECV = 0, /* the default when absent */
+  BRTC_DIR_SENDONLY,
+  BRTC_DIR_RECVONLY,
+  BRTC_DIR_INACTIVE,
+} brtc_sdp_direction;
+
+typedef enum brtc_sdp_setup {
+  BRTC_SETUP_NONE = 0,
+  BRTC_SETUP_ACTPASS,
+  BRTC_SETUP_ACTIVE,
+  BRTC_SETUP_PASSIVE,
+} brtc_sdp_setup;
+
+typedef struct brtc_sdp_codec {
+  uint8_t payload_type;
+  char name[BRTC_SDP_TOKEN]; /* "VP8", "opus", "rtx" (as written) */
+  uint32_t clock_rate;
+  uint8_t channels;          /* 0 when absent */
+  char fmtp[BRTC_SDP_LONG];  /* a=fmtp parameters, "" when absent */
+  bool fb_nack, fb_nack_pli, fb_ccm_fir, fb_goog_remb, fb_transport_cc;
+  int apt;                   /* for rtx: associated payload type, else -1 */
+} brtc_sdp_codec;
+
+typedef struct brtc_sdp_extmap {
+  uint8_t id;
+  char uri[BRTC_SDP_LONG];
+} brtc_sdp_extmap;
+
+typedef struct brtc_sdp_media {
+  brtc_sdp_media_kind kind;
+  char kind_text[BRTC_SDP_TOKEN]; /* "video", as written */
+  uint16_t port;
+  char proto[BRTC_SDP_TOKEN];     /* "UDP/TLS/RTP/SAVPF", "UDP/DTLS/SCTP" */
+  char mid[BRTC_SDP_TOKEN];
+  brtc_sdp_direction direction;
+  bool rtcp_mux;
+  bool rtcp_rsize;
+  char ice_ufrag[BRTC_SDP_TOKEN];
+  char ice_pwd[BRTC_SDP_LONG];
+  char fingerprint_hash[16];      /* "sha-256" */
+  char fingerprint[BRTC_SDP_LONG];/* "AB:CD:..." */
+  brtc_sdp_setup setup;
+  brtc_sdp_codec codecs[BRTC_SDP_MAX_CODECS]; /* in m-line order */
+  size_t n_codecs;
+  brtc_sdp_extmap extmaps[BRTC_SDP_MAX_EXTMAPS];
+  size_t n_extmaps;
+  uint32_t ssrcs[BRTC_SDP_MAX_SSRCS];
+  size_t n_ssrcs;
+  char candidates[BRTC_SDP_MAX_CANDIDATES][BRTC_SDP_LONG]; /* "candidate:..." values */
+  size_t n_candidates;
+  uint16_t sctp_port;             /* a=sctp-port, 0 when absent */
+  uint32_t max_message_size;      /* a=max-message-size, 0 when absent */
+} brtc_sdp_media;
+
+typedef struct brtc_sdp {
+  uint64_t session_id;
+  uint64_t session_version;
+  char bundle_mids[BRTC_SDP_MAX_MEDIA][BRTC_SDP_TOKEN]; /* a=group:BUNDLE */
+  size_t n_bundle_mids;
+  bool ice_lite;
+  /* Session-level values; media-level ones override them per section. */
+  char ice_ufrag[BRTC_SDP_TOKEN];
+  char ice_pwd[BRTC_SDP_LONG];
+  char fingerprint_hash[16];
+  char fingerprint[BRTC_SDP_LONG];
+  brtc_sdp_setup setup;
+  brtc_sdp_media media[BRTC_SDP_MAX_MEDIA];
+  size_t n_media;
+} brtc_sdp;
+
+/* Parse. Unknown lines and attributes are ignored; structural errors fail with
+ * BRTC_ERR_PARSE and a one-line reason in err (may be NULL). Lines may end in CRLF or LF.
+ * The struct is large (~200 KiB): allocate it, do not put it on a small stack. */
+int brtc_sdp_parse(const char *text, size_t len, brtc_sdp *out, char *err, size_t err_cap);
+
+/* Effective ICE and DTLS parameters of a media section (media level, else session level). */
+const char *brtc_sdp_ice_ufrag(const brtc_sdp *s, const brtc_sdp_media *m);
+const char *brtc_sdp_ice_pwd(const brtc_sdp *s, const brtc_sdp_media *m);
+const char *brtc_sdp_fingerprint(const brtc_sdp *s, const brtc_sdp_media *m, const char **hash);
+brtc_sdp_setup brtc_sdp_setup_of(const brtc_sdp *s, const brtc_sdp_media *m);
+
+/* What we answer with. */
+typedef struct brtc_sdp_answer_params {
+  const char *ice_ufrag;
+  const char *ice_pwd;
+  const char *fingerprint_sha256;   /* "AB:CD:..." */
+  brtc_sdp_setup setup;             /* ACTIVE or PASSIVE */
+  const char *const *candidates;    /* full "candidate:..." values, for every m-section */
+  size_t n_candidates;
+  bool ice_lite;
+  bool accept_video;                /* VP8 */
+  bool accept_audio;                /* Opus */
+  bool send_video;                  /* we also send video (device use) */
+  uint32_t video_ssrc;              /* when send_video */
+  const char *cname;
+} brtc_sdp_answer_params;
+
+/* What the answer negotiated, per offered m-section (same index as offer->media). */
+typedef struct brtc_sdp_negotiated {
+  bool accepted;                    /* false: answered with port 0 */
+  int payload_type;                 /* chosen codec, -1 if none */
+  int rtx_payload_type;             /* -1 if none */
+  char codec[BRTC_SDP_TOKEN];
+  uint32_t clock_rate;
+  brtc_sdp_media_kind kind;
+  char mid[BRTC_SDP_TOKEN];
+  uint8_t ext_mid, ext_abs_send_time, ext_transport_cc; /* negotiated header ext ids, 0 = none */
+} brtc_sdp_negotiated;
+
+/* Write the answer to an offer: BUNDLE on all accepted sections, rtcp-mux, mid, ICE
+ * ufrag/pwd, fingerprint, setup; VP8 (with its rtx) for video, Opus for audio, the offered
+ * header extensions we understand; everything else port 0. Returns BRTC_OK,
+ * BRTC_ERR_UNSUPPORTED (nothing acceptable, reason in err), or BRTC_ERR_TOO_BIG. */
+int brtc_sdp_write_answer(const brtc_sdp *offer, const brtc_sdp_answer_params *p, char *out,
+                          size_t cap, brtc_sdp_negotiated *neg /* n_media entries */, char *err,
+                          size_t err_cap);
+
+#endif
