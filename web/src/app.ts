@@ -1,0 +1,304 @@
+// The boltrtc page: sends the camera to the server over WebRTC, with signaling on a
+// WebSocket (/ws), and shows every step of the journey as it happens on both sides.
+//
+// Progress is exposed for tests on <body>: data-state ("idle", "starting", "connecting",
+// "connected", "failed", "closed") and data-keyframes (keyframes saved so far).
+
+type ServerMessage =
+  | { type: "answer"; sdp: string }
+  | { type: "step"; session: string; step: string; detail?: string; t_ms: number }
+  | { type: "keyframe"; session: string; file: string; url: string; width: number; height: number }
+  | { type: "error"; message: string };
+
+type PageState = "idle" | "starting" | "connecting" | "connected" | "failed" | "closed";
+
+function byId<T extends HTMLElement>(id: string): T {
+  const el = document.getElementById(id);
+  if (!el) throw new Error(`missing element #${id}`);
+  return el as T;
+}
+
+const ui = {
+  preview: byId<HTMLVideoElement>("preview"),
+  connect: byId<HTMLButtonElement>("connect"),
+  hangup: byId<HTMLButtonElement>("hangup"),
+  snapshot: byId<HTMLButtonElement>("snapshot"),
+  status: byId<HTMLSpanElement>("status"),
+  browserSteps: byId<HTMLOListElement>("journey-browser"),
+  serverSteps: byId<HTMLOListElement>("journey-server"),
+  sessionId: byId<HTMLSpanElement>("session-id"),
+  gallery: byId<HTMLDivElement>("gallery"),
+  keyframeCount: byId<HTMLSpanElement>("keyframe-count"),
+};
+
+let pc: RTCPeerConnection | null = null;
+let ws: WebSocket | null = null;
+let stream: MediaStream | null = null;
+let startedAt = 0;
+let keyframes = 0;
+// Browser-side steps already shown, so a state seen twice is listed once.
+const shownSteps = new Set<string>();
+
+function setState(state: PageState, text?: string): void {
+  document.body.dataset.state = state;
+  ui.status.textContent = text ?? state;
+  const active = state === "starting" || state === "connecting" || state === "connected";
+  ui.connect.disabled = active;
+  ui.hangup.disabled = !active;
+  ui.snapshot.disabled = state !== "connected";
+}
+
+function addStep(list: HTMLOListElement, tMs: number, name: string, detail?: string, isError = false): void {
+  const li = document.createElement("li");
+  if (isError) li.className = "error";
+  const t = document.createElement("span");
+  t.className = "t";
+  t.textContent = `${Math.round(tMs)} ms`;
+  const body = document.createElement("span");
+  const n = document.createElement("span");
+  n.className = "name";
+  n.textContent = name;
+  body.appendChild(n);
+  if (detail) {
+    const d = document.createElement("span");
+    d.className = "detail";
+    d.textContent = detail;
+    body.appendChild(d);
+  }
+  li.append(t, body);
+  list.appendChild(li);
+}
+
+function browserStep(name: string, detail?: string, isError = false): void {
+  const key = `${name}|${detail ?? ""}`;
+  if (shownSteps.has(key)) return;
+  shownSteps.add(key);
+  addStep(ui.browserSteps, performance.now() - startedAt, name, detail, isError);
+}
+
+function send(msg: object): void {
+  if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(msg));
+}
+
+function addKeyframe(msg: { file: string; url: string; width: number; height: number }): void {
+  keyframes++;
+  document.body.dataset.keyframes = String(keyframes);
+  ui.keyframeCount.textContent = String(keyframes);
+  const fig = document.createElement("figure");
+  const img = document.createElement("img");
+  img.src = msg.url;
+  img.alt = `keyframe ${msg.file}`;
+  img.width = 200;
+  const cap = document.createElement("figcaption");
+  cap.textContent = `${msg.file} · ${msg.width}×${msg.height}`;
+  fig.append(img, cap);
+  ui.gallery.prepend(fig);
+}
+
+async function getCamera(): Promise<MediaStream> {
+  const video: MediaTrackConstraints = { width: { ideal: 640 }, height: { ideal: 480 } };
+  let wantAudio = false;
+  try {
+    const devices = await navigator.mediaDevices.enumerateDevices();
+    wantAudio = devices.some((d) => d.kind === "audioinput");
+  } catch {
+    wantAudio = false;
+  }
+  if (wantAudio) {
+    try {
+      return await navigator.mediaDevices.getUserMedia({ video, audio: true });
+    } catch {
+      // No usable microphone after all: video alone is what matters.
+    }
+  }
+  return navigator.mediaDevices.getUserMedia({ video, audio: false });
+}
+
+// VP8 first (the server decodes VP8 keyframes), keeping RTX so NACK repairs work.
+function preferVp8(transceiver: RTCRtpTransceiver): void {
+  const caps = RTCRtpSender.getCapabilities("video");
+  if (!caps || typeof transceiver.setCodecPreferences !== "function") return;
+  const vp8 = caps.codecs.filter((c) => c.mimeType.toLowerCase() === "video/vp8");
+  const rtx = caps.codecs.filter((c) => c.mimeType.toLowerCase() === "video/rtx");
+  if (vp8.length === 0) return;
+  try {
+    transceiver.setCodecPreferences([...vp8, ...rtx]);
+  } catch (e) {
+    browserStep("codec-preferences-failed", String(e), true);
+  }
+}
+
+async function reportSelectedPair(conn: RTCPeerConnection): Promise<void> {
+  try {
+    const stats = await conn.getStats();
+    let pairId = "";
+    stats.forEach((s) => {
+      if (s.type === "transport" && s.selectedCandidatePairId) pairId = s.selectedCandidatePairId;
+    });
+    const pair = pairId ? stats.get(pairId) : undefined;
+    if (!pair) return;
+    const local = stats.get(pair.localCandidateId);
+    const remote = stats.get(pair.remoteCandidateId);
+    if (local && remote) {
+      browserStep("selected-pair", `${local.address}:${local.port} -> ${remote.address}:${remote.port} ${remote.protocol}`);
+    }
+  } catch {
+    // Stats are informative only.
+  }
+}
+
+function watchPeerConnection(conn: RTCPeerConnection): void {
+  conn.onicegatheringstatechange = () => browserStep(`gathering-${conn.iceGatheringState}`);
+  conn.onicecandidate = (ev) => {
+    if (ev.candidate && ev.candidate.candidate) {
+      browserStep("candidate", ev.candidate.candidate.split(" ").slice(4, 8).join(" "));
+      send({ type: "candidate", candidate: ev.candidate.candidate, sdpMid: ev.candidate.sdpMid ?? "0" });
+    } else {
+      send({ type: "candidate", candidate: "" });
+    }
+  };
+  conn.oniceconnectionstatechange = () => {
+    const s = conn.iceConnectionState;
+    browserStep(`ice-${s}`, undefined, s === "failed");
+  };
+  conn.onconnectionstatechange = () => {
+    const s = conn.connectionState;
+    browserStep(`connection-${s}`, undefined, s === "failed");
+    if (s === "connected") {
+      setState("connected", "connected");
+      void reportSelectedPair(conn);
+    } else if (s === "failed") {
+      setState("failed", "connection failed");
+    } else if (s === "closed" && document.body.dataset.state !== "failed") {
+      setState("closed");
+    }
+  };
+  const sender = conn.getSenders().find((s) => s.track && s.track.kind === "video");
+  const dtls = sender?.transport;
+  if (dtls) {
+    dtls.onstatechange = () => browserStep(`dtls-${dtls.state}`, undefined, dtls.state === "failed");
+  }
+}
+
+function handleServerMessage(conn: RTCPeerConnection, raw: string): void {
+  let msg: ServerMessage;
+  try {
+    msg = JSON.parse(raw) as ServerMessage;
+  } catch {
+    browserStep("bad-server-message", raw.slice(0, 80), true);
+    return;
+  }
+  switch (msg.type) {
+    case "answer":
+      browserStep("answer-received");
+      conn
+        .setRemoteDescription({ type: "answer", sdp: msg.sdp })
+        .then(() => browserStep("answer-applied"))
+        .catch((e) => {
+          browserStep("answer-rejected", String(e), true);
+          setState("failed", "answer rejected");
+        });
+      break;
+    case "step":
+      ui.sessionId.textContent = msg.session;
+      addStep(ui.serverSteps, msg.t_ms, msg.step, msg.detail, msg.step === "failed");
+      break;
+    case "keyframe":
+      addKeyframe(msg);
+      break;
+    case "error":
+      addStep(ui.serverSteps, 0, "error", msg.message, true);
+      break;
+  }
+}
+
+function openSignaling(): Promise<WebSocket> {
+  const proto = location.protocol === "https:" ? "wss:" : "ws:";
+  const sock = new WebSocket(`${proto}//${location.host}/ws`);
+  return new Promise((resolve, reject) => {
+    sock.onopen = () => resolve(sock);
+    sock.onerror = () => reject(new Error("signaling WebSocket failed"));
+  });
+}
+
+async function connect(): Promise<void> {
+  startedAt = performance.now();
+  shownSteps.clear();
+  ui.browserSteps.replaceChildren();
+  ui.serverSteps.replaceChildren();
+  ui.sessionId.textContent = "";
+  setState("starting", "starting camera");
+  try {
+    stream = await getCamera();
+    ui.preview.srcObject = stream;
+    const v = stream.getVideoTracks()[0]?.getSettings();
+    browserStep("camera", v ? `${v.width}x${v.height}` : undefined);
+
+    ws = await openSignaling();
+    browserStep("signaling-open");
+    setState("connecting", "connecting");
+
+    const conn = new RTCPeerConnection({ iceServers: [], bundlePolicy: "max-bundle" });
+    pc = conn;
+    for (const track of stream.getTracks()) {
+      const t = conn.addTransceiver(track, { direction: "sendonly", streams: [stream] });
+      if (track.kind === "video") preferVp8(t);
+    }
+    watchPeerConnection(conn);
+    const sock = ws;
+    sock.onmessage = (ev) => {
+      if (typeof ev.data === "string") handleServerMessage(conn, ev.data);
+    };
+    sock.onclose = () => {
+      browserStep("signaling-closed");
+      if (document.body.dataset.state === "connecting") setState("failed", "signaling closed");
+    };
+
+    // The server is ICE-lite and lists all its candidates in the answer, so the offer goes
+    // out at once and our own candidates follow by trickle.
+    const offer = await conn.createOffer();
+    await conn.setLocalDescription(offer);
+    send({ type: "offer", sdp: conn.localDescription?.sdp ?? offer.sdp });
+    browserStep("offer-sent");
+  } catch (e) {
+    browserStep("error", String(e), true);
+    setState("failed", String(e));
+    cleanup();
+  }
+}
+
+function cleanup(): void {
+  if (pc) {
+    pc.onconnectionstatechange = null;
+    pc.close();
+    pc = null;
+  }
+  if (ws) {
+    ws.onclose = null;
+    ws.close();
+    ws = null;
+  }
+  if (stream) {
+    for (const t of stream.getTracks()) t.stop();
+    stream = null;
+  }
+  ui.preview.srcObject = null;
+}
+
+function hangUp(): void {
+  send({ type: "bye" });
+  browserStep("hang-up");
+  cleanup();
+  setState("closed");
+}
+
+ui.connect.addEventListener("click", () => void connect());
+ui.hangup.addEventListener("click", hangUp);
+ui.snapshot.addEventListener("click", () => {
+  send({ type: "snapshot" });
+  browserStep("snapshot-requested");
+});
+window.addEventListener("beforeunload", () => send({ type: "bye" }));
+
+setState("idle");
+if (new URLSearchParams(location.search).get("autostart") === "1") void connect();
