@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs what boltrtc needs on Debian 12, from Debian's packages and the npm registry.
+#   install-deps.sh          build and run: compiler, CMake, libraries, Node.js for the page
+#   install-deps.sh --test   also what the tests need: Chromium, ffmpeg, aiortc, libsrtp2, clang
+# Idempotent: packages already installed are not fetched again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(build-essential cmake pkg-config libssl-dev libvpx-dev libturbojpeg0-dev
+          libwebsockets-dev libcjson-dev nodejs npm)
+if [[ "${1:-}" == "--test" ]]; then
+  packages+=(chromium ffmpeg python3 python3-aiortc libsrtp2-dev clang libclang-rt-14-dev
+             iproute2 util-linux)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# Node and npm may come from elsewhere than Debian's packages: accept any working ones.
+if command -v node >/dev/null && command -v npm >/dev/null; then
+  missing=("${missing[@]/nodejs}"); missing=("${missing[@]/npm}")
+fi
+read -r -a missing <<<"${missing[*]}"
+if ((${#missing[@]})); then
+  echo "install-deps: installing ${missing[*]}"
+  sudo_cmd=""; [[ $(id -u) -ne 0 ]] && sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# The page's TypeScript compiler and the browser driver, pinned in package-lock.json.
+if [[ ! -d node_modules/typescript ]] || [[ package-lock.json -nt node_modules/.package-lock.json ]]; then
+  npm ci --no-audit --no-fund --loglevel=error
+fi

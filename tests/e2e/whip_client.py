@@ -1,0 +1,102 @@
+#!/usr/bin/env python3
+"""A WHIP (RFC 9725) publisher built on aiortc: sends the first frame of a .y4m as a still
+video, waits until the server reports saved keyframes, then ends the session with DELETE.
+Exit 0 on success. Runs in the e2e network namespace (only lo)."""
+import argparse
+import asyncio
+import json
+import sys
+import time
+import urllib.error
+import urllib.request
+from fractions import Fraction
+
+import aioice.ice
+import numpy
+from aiortc import RTCPeerConnection, RTCSessionDescription, VideoStreamTrack
+from av import VideoFrame
+
+# aioice leaves 127.0.0.1 and ::1 out of its host candidates; in a namespace that has only
+# loopback, that would leave none. This client only ever talks to loopback.
+aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: ["127.0.0.1"]
+
+
+def read_y4m_frame(path):
+    with open(path, "rb") as f:
+        header = f.readline().split()
+        w = int(next(t[1:] for t in header if t.startswith(b"W")))
+        h = int(next(t[1:] for t in header if t.startswith(b"H")))
+        assert f.readline().startswith(b"FRAME")
+        data = f.read(w * h * 3 // 2)
+    return w, h, numpy.frombuffer(data, dtype=numpy.uint8).reshape(h * 3 // 2, w)
+
+
+class StillTrack(VideoStreamTrack):
+    def __init__(self, planes):
+        super().__init__()
+        self.planes = planes
+
+    async def recv(self):
+        pts, time_base = await self.next_timestamp()
+        frame = VideoFrame.from_ndarray(self.planes, format="yuv420p")
+        frame.pts, frame.time_base = pts, time_base
+        return frame
+
+
+def http(method, url, body=None, content_type=None):
+    req = urllib.request.Request(url, data=body, method=method)
+    if content_type:
+        req.add_header("Content-Type", content_type)
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, dict(r.headers), r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers), e.read()
+
+
+async def publish(a):
+    w, h, planes = read_y4m_frame(a.y4m)
+    pc = RTCPeerConnection()
+    pc.addTransceiver(StillTrack(planes), direction="sendonly")
+    await pc.setLocalDescription(await pc.createOffer())  # gathers candidates first
+    code, headers, body = http("POST", a.url, pc.localDescription.sdp.encode(), "application/sdp")
+    if code != 201:
+        raise SystemExit(f"POST /whip: {code} {body[:300]!r}")
+    location = headers.get("Location") or headers.get("location")
+    if not location:
+        raise SystemExit("POST /whip: 201 without Location")
+    print(f"201 Created, Location {location}, answer of {len(body)} bytes")
+    await pc.setRemoteDescription(RTCSessionDescription(sdp=body.decode(), type="answer"))
+    session = location.rstrip("/").rsplit("/", 1)[-1]
+    deadline = time.monotonic() + a.timeout
+    saved = []
+    while time.monotonic() < deadline:
+        status = json.loads(http("GET", a.status)[2])
+        saved = [k for k in status["keyframes"] if k["session"] == session]
+        if len(saved) >= a.keyframes:
+            break
+        await asyncio.sleep(0.2)
+    print(f"connection state {pc.connectionState}; keyframes saved for {session}: {saved}")
+    base = a.url.split("/whip")[0]
+    code, _, body = http("DELETE", base + location if location.startswith("/") else location)
+    print(f"DELETE {location}: {code}")
+    await pc.close()
+    if len(saved) < a.keyframes:
+        raise SystemExit("no keyframe saved in time")
+    if code != 200:
+        raise SystemExit(f"DELETE answered {code}")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--url", required=True, help="the WHIP endpoint, http://HOST:PORT/whip")
+    ap.add_argument("--status", required=True, help="the server's /api/status URL")
+    ap.add_argument("--y4m", required=True)
+    ap.add_argument("--keyframes", type=int, default=1)
+    ap.add_argument("--timeout", type=int, default=60)
+    a = ap.parse_args()
+    asyncio.run(asyncio.wait_for(publish(a), a.timeout + 30))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
