@@ -90,6 +90,12 @@ bool brtc_stun_is_stun(const uint8_t *buf, size_t len);
  * Returns BRTC_OK or BRTC_ERR_PARSE. */
 int brtc_stun_parse(const uint8_t *buf, size_t len, brtc_stun_msg *msg);
 
+/* Find the first attribute of `type` in a message that brtc_stun_parse accepted (for
+ * attributes brtc_stun_msg does not decode, e.g. TURN's). Attributes after
+ * MESSAGE-INTEGRITY are not searched, except FINGERPRINT. BRTC_OK or BRTC_ERR_NOT_FOUND. */
+int brtc_stun_find_attr(const uint8_t *buf, size_t len, uint16_t type, const uint8_t **value,
+                        size_t *value_len);
+
 /* Verify MESSAGE-INTEGRITY (HMAC-SHA1) of a parsed message with a short-term key
  * (the password bytes). BRTC_OK, BRTC_ERR_AUTH, or BRTC_ERR_PARSE if there is none. */
 int brtc_stun_check_integrity(const uint8_t *buf, size_t len, const brtc_stun_msg *msg,
