@@ -64,11 +64,30 @@ brtc_dtls_state brtc_dtls_get_state(const brtc_dtls *d);
 const char *brtc_dtls_error(const brtc_dtls *d);
 /* After CONNECTED: negotiated cipher suite name ("ECDHE-ECDSA-AES128-GCM-SHA256"). */
 const char *brtc_dtls_cipher(const brtc_dtls *d);
-int brtc_dtls_srtp_keys(const brtc_dtls *d, brtc_dtls_srtp_keys *out);
+/* Named _get_ because a function cannot share the name of the brtc_dtls_srtp_keys type
+ * in C. BRTC_ERR_STATE before CONNECTED, BRTC_ERR_NOT_FOUND if no SRTP was negotiated. */
+int brtc_dtls_get_srtp_keys(const brtc_dtls *d, brtc_dtls_srtp_keys *out);
 
 /* Application data (for SCTP later). */
 int brtc_dtls_write(brtc_dtls *d, const uint8_t *data, size_t len);
 /* BRTC_ERR_AGAIN when nothing is pending. */
 int brtc_dtls_read(brtc_dtls *d, uint8_t *out, size_t cap, size_t *out_len);
+
+/* --- Additions (optional; the defaults suit WebRTC) --- */
+
+/* Largest datagram poll_output can return, and largest brtc_dtls_write payload. */
+#define BRTC_DTLS_MAX_DATAGRAM 2048
+#define BRTC_DTLS_MAX_WRITE 1900
+
+/* Offer/accept only these SRTP profiles, most preferred first (default: GCM, then
+ * AES128_CM_SHA1_80). Only in state NEW. */
+int brtc_dtls_set_srtp_profiles(brtc_dtls *d, const brtc_srtp_profile_id *ids, size_t n);
+/* First retransmission timeout in ms (default 1000, RFC 6347 4.2.4.1); doubles up to
+ * 60 s. Only in state NEW. */
+int brtc_dtls_set_retransmit_timeout(brtc_dtls *d, uint32_t initial_ms);
+/* Send close_notify (poll_output then has it); the session stops carrying data. */
+int brtc_dtls_close(brtc_dtls *d);
+/* Datagrams dropped because the outgoing queue was full (DTLS/SCTP retransmit them). */
+uint64_t brtc_dtls_dropped_datagrams(const brtc_dtls *d);
 
 #endif
