@@ -496,3 +496,5 @@ int brtc_dtls_close(brtc_dtls *d) {
 }
 
 uint64_t brtc_dtls_dropped_datagrams(const brtc_dtls *d) { return d ? d->dropped : 0; }
+
+SSL *brtc_dtls_ssl(const brtc_dtls *d) { return d ? d->ssl : NULL; }

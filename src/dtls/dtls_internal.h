@@ -21,6 +21,9 @@ void brtc_dtls_fingerprint_format(const uint8_t md[BRTC_DTLS_SHA256_LEN],
 /* Parses "ab:CD:..." (either case) back to 32 bytes; BRTC_ERR_PARSE if malformed. */
 int brtc_dtls_fingerprint_parse(const char *text, uint8_t md[BRTC_DTLS_SHA256_LEN]);
 
+/* The session's SSL, for tests that check our results against OpenSSL directly. */
+SSL *brtc_dtls_ssl(const brtc_dtls *d);
+
 /* Replaces OpenSSL's chain verification: accepts the peer's (self-signed) certificate
  * only if its SHA-256 is the fingerprint the session was given. In dtls.c. */
 int brtc_dtls_verify_peer_cert(X509_STORE_CTX *store, void *arg);
