@@ -1,0 +1,603 @@
+/* brtc_loop: UDP sockets, epoll, one timerfd, and the dispatch of datagrams and deadlines to
+ * sans-IO peer connections. See include/boltrtc/loop.h. */
+#include "boltrtc/loop.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/addr.h"
+#include "common/log.h"
+#include "net/addr_map.h"
+#include "net/demux.h"
+#include "net/timer_heap.h"
+#include "net/udp.h"
+#include "net/ufrag_map.h"
+#include "stun/stun.h"
+
+#define MAX_LOCAL_ADDRS 32
+#define RECV_ROUNDS 8          /* recvmmsg batches per socket per pass, for fairness */
+#define MAX_DRAIN_PER_FLUSH 8192 /* a pc that never stops producing cannot hang the loop */
+#define ADDRS_PER_PC 4         /* address table room reserved per pc */
+#define MAX_ERROR_LOGS 16
+
+enum { TAG_TIMER = 1000, TAG_WAKE = 1001 };
+
+/* One registered peer connection. The timer comes first: the heap hands back brtc_timer *. */
+typedef struct pc_entry {
+  brtc_timer timer;
+  brtc_pc *pc;
+  size_t index;        /* in loop->pcs */
+  char *ufrag;         /* our copy: the key in loop->ufrags */
+  size_t ufrag_len;
+  brtc_addr last_from; /* last unknown source that reached this pc via its ufrag */
+  uint32_t last_sock;
+  bool has_last_from;
+  bool touched;
+  bool removed;          /* removed during dispatch; freed at the end of the pass */
+  struct pc_entry *next_dead;
+} pc_entry;
+
+typedef struct loop_socket {
+  int fd;
+  int family;
+  brtc_addr bound;
+} loop_socket;
+
+struct brtc_loop {
+  int epfd, timerfd, wakefd;
+  loop_socket socks[BRTC_LOOP_MAX_SOCKETS];
+  size_t n_socks;
+  struct sockaddr_storage local[MAX_LOCAL_ADDRS];
+  size_t n_local;
+  bool loopback_only;
+  atomic_bool stop;
+
+  pc_entry **pcs;
+  size_t n_pcs, cap_pcs;
+  pc_entry **touched; /* pcs given datagrams in this batch; cap_pcs long */
+  size_t n_touched;
+  brtc_timer **due;   /* cap_pcs long */
+  pc_entry *dead;     /* removed during dispatch, waiting to be freed */
+  int dispatching;
+
+  brtc_addr_map addrs;
+  brtc_ufrag_map ufrags;
+  brtc_timer_heap timers;
+  uint64_t armed_deadline; /* what the timerfd is set to; UINT64_MAX: disarmed */
+
+  brtc_loop_stats stats;
+  unsigned error_logs;
+
+  /* Preallocated batches: nothing is allocated per datagram. */
+  struct mmsghdr rx_msgs[BRTC_LOOP_BATCH];
+  struct iovec rx_iov[BRTC_LOOP_BATCH];
+  struct sockaddr_storage rx_from[BRTC_LOOP_BATCH];
+  uint8_t rx_buf[BRTC_LOOP_BATCH][BRTC_LOOP_MAX_DATAGRAM];
+
+  struct mmsghdr tx_msgs[BRTC_LOOP_BATCH];
+  struct iovec tx_iov[BRTC_LOOP_BATCH];
+  struct sockaddr_storage tx_to[BRTC_LOOP_BATCH];
+  uint8_t tx_buf[BRTC_LOOP_BATCH][BRTC_LOOP_MAX_DATAGRAM];
+  size_t n_tx;
+  uint32_t tx_sock;
+};
+
+uint64_t brtc_now_us(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static void log_error(brtc_loop *loop, const char *what, int err) {
+  if (loop->error_logs >= MAX_ERROR_LOGS) return;
+  loop->error_logs++;
+  brtc_log(BRTC_LOG_WARN, NULL, "udp %s: %s%s", what, strerror(err),
+           loop->error_logs == MAX_ERROR_LOGS ? " (further socket errors not logged)" : "");
+}
+
+/* ---- timers ---- */
+
+static void rearm(brtc_loop *loop) {
+  uint64_t when = brtc_timer_heap_earliest(&loop->timers);
+  if (when == loop->armed_deadline) return;
+  struct itimerspec its;
+  memset(&its, 0, sizeof(its));
+  if (when != UINT64_MAX) {
+    its.it_value.tv_sec = (time_t)(when / 1000000u);
+    its.it_value.tv_nsec = (long)(when % 1000000u) * 1000;
+    if (its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0) its.it_value.tv_nsec = 1; /* 0 disarms */
+  }
+  if (timerfd_settime(loop->timerfd, TFD_TIMER_ABSTIME, &its, NULL) != 0) {
+    log_error(loop, "timerfd_settime", errno);
+    return;
+  }
+  loop->armed_deadline = when;
+}
+
+/* ---- sending ---- */
+
+static void send_batch(brtc_loop *loop) {
+  size_t done = 0;
+  int fd = loop->socks[loop->tx_sock].fd;
+  while (done < loop->n_tx) {
+    int sent = sendmmsg(fd, &loop->tx_msgs[done], (unsigned)(loop->n_tx - done), MSG_DONTWAIT);
+    if (sent < 0) {
+      if (errno == EINTR) continue;
+      /* The first datagram failed (EAGAIN: socket buffer full; or unreachable): UDP, so drop
+       * it and go on with the rest. */
+      if (errno != EAGAIN && errno != EWOULDBLOCK) log_error(loop, "sendmmsg", errno);
+      loop->stats.send_errors++;
+      done++;
+      continue;
+    }
+    for (int i = 0; i < sent; i++) {
+      loop->stats.datagrams_out++;
+      loop->stats.bytes_out += loop->tx_msgs[done + (size_t)i].msg_len;
+    }
+    done += (size_t)sent;
+  }
+  loop->n_tx = 0;
+}
+
+static socklen_t sockaddr_len(const struct sockaddr_storage *ss) {
+  return ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+}
+
+/* The socket a datagram to `to` leaves from: the one the peer last reached us on, if known,
+ * so it sees replies coming from the address it sent to; else the first of its family. */
+static int pick_socket(const brtc_loop *loop, const pc_entry *e, const struct sockaddr_storage *to) {
+  brtc_addr dst;
+  if (!brtc_addr_from_sockaddr(&dst, (const struct sockaddr *)to, sizeof(*to))) return -1;
+  const brtc_addr_map_slot *slot = brtc_addr_map_find(&loop->addrs, &dst);
+  if (slot && loop->socks[slot->sock].family == to->ss_family) return (int)slot->sock;
+  if (e->has_last_from && brtc_addr_equal(&e->last_from, &dst) &&
+      loop->socks[e->last_sock].family == to->ss_family)
+    return (int)e->last_sock;
+  for (size_t i = 0; i < loop->n_socks; i++)
+    if (loop->socks[i].family == to->ss_family) return (int)i;
+  return -1;
+}
+
+/* Drain a pc's pending datagrams into the send batch. */
+static void flush_pc(brtc_loop *loop, pc_entry *e) {
+  for (size_t k = 0; k < MAX_DRAIN_PER_FLUSH && !e->removed; k++) {
+    if (loop->n_tx == BRTC_LOOP_BATCH) send_batch(loop);
+    size_t slot = loop->n_tx, len = 0;
+    int rc = brtc_pc_poll_transmit(e->pc, loop->tx_buf[slot], BRTC_LOOP_MAX_DATAGRAM, &len,
+                                   &loop->tx_to[slot]);
+    if (rc != BRTC_OK) break; /* BRTC_ERR_AGAIN: nothing more */
+    int sock = pick_socket(loop, e, &loop->tx_to[slot]);
+    if (sock < 0 || len == 0 || len > BRTC_LOOP_MAX_DATAGRAM) {
+      loop->stats.send_errors++; /* no socket of that family */
+      continue;
+    }
+    if (loop->n_tx > 0 && (uint32_t)sock != loop->tx_sock) {
+      /* A batch goes out of one socket: send what is queued, then move this one to slot 0. */
+      send_batch(loop);
+      memcpy(loop->tx_buf[0], loop->tx_buf[slot], len);
+      loop->tx_to[0] = loop->tx_to[slot];
+      slot = 0;
+    }
+    loop->tx_sock = (uint32_t)sock;
+    loop->tx_iov[slot].iov_len = len;
+    loop->tx_msgs[slot].msg_hdr.msg_namelen = sockaddr_len(&loop->tx_to[slot]);
+    loop->n_tx = slot + 1;
+  }
+}
+
+/* After a pc was driven: send its output and re-key its deadline. */
+static void settle_pc(brtc_loop *loop, pc_entry *e) {
+  if (e->removed) return;
+  flush_pc(loop, e);
+  if (e->removed) return;
+  brtc_timer_heap_update(&loop->timers, &e->timer, brtc_pc_next_deadline(e->pc));
+}
+
+static void touch(brtc_loop *loop, pc_entry *e) {
+  if (e->touched) return;
+  if (loop->n_touched == loop->cap_pcs) { /* only if pcs came and went inside this batch */
+    settle_pc(loop, e);
+    return;
+  }
+  e->touched = true;
+  loop->touched[loop->n_touched++] = e;
+}
+
+static void settle_touched(brtc_loop *loop) {
+  for (size_t i = 0; i < loop->n_touched; i++) {
+    pc_entry *e = loop->touched[i];
+    e->touched = false;
+    settle_pc(loop, e);
+  }
+  loop->n_touched = 0;
+  if (loop->n_tx) send_batch(loop);
+}
+
+/* ---- receiving ---- */
+
+static void deliver(brtc_loop *loop, pc_entry *e, const uint8_t *data, size_t len,
+                    const brtc_addr *from, uint64_t now) {
+  int rc = brtc_pc_handle_datagram(e->pc, data, len, &from->u.sa, now);
+  if (rc < 0) loop->stats.dropped_by_pc++;
+  if (!e->removed) touch(loop, e);
+}
+
+/* A datagram from an address no pc owns: only a STUN Binding request naming a pc's ufrag
+ * (USERNAME "ours:theirs", RFC 8445 7.2.2) gets through. Anything else gets no answer. */
+static void handle_unknown_source(brtc_loop *loop, uint32_t sock, const uint8_t *data, size_t len,
+                                  const brtc_addr *from, brtc_demux_class cls, uint64_t now) {
+  if (cls != BRTC_DEMUX_STUN) {
+    loop->stats.dropped_unknown_source++;
+    return;
+  }
+  brtc_stun_msg msg;
+  if (brtc_stun_parse(data, len, &msg) != BRTC_OK) {
+    loop->stats.dropped_malformed++;
+    return;
+  }
+  if (msg.type != BRTC_STUN_BINDING_REQUEST) {
+    loop->stats.dropped_unknown_source++;
+    return;
+  }
+  const uint8_t *colon = msg.username ? memchr(msg.username, ':', msg.username_len) : NULL;
+  pc_entry *e = NULL;
+  if (colon && colon > msg.username)
+    e = brtc_ufrag_map_find(&loop->ufrags, msg.username, (size_t)(colon - msg.username));
+  if (!e) {
+    loop->stats.dropped_unknown_ufrag++;
+    return;
+  }
+  e->last_from = *from;
+  e->last_sock = sock;
+  e->has_last_from = true;
+  deliver(loop, e, data, len, from, now);
+  /* Once the check passed, the address belongs to this pc: later media goes straight there. */
+  if (!e->removed && brtc_pc_owns_address(e->pc, &from->u.sa)) {
+    if (brtc_addr_map_put(&loop->addrs, from, e, sock) != BRTC_OK)
+      log_error(loop, "address table", ENOMEM);
+  }
+}
+
+static void handle_datagram(brtc_loop *loop, uint32_t sock, const uint8_t *data, size_t len,
+                            const struct sockaddr_storage *from_ss, socklen_t from_len,
+                            uint64_t now) {
+  brtc_addr from;
+  if (!brtc_addr_from_sockaddr(&from, (const struct sockaddr *)from_ss, from_len)) {
+    loop->stats.dropped_malformed++;
+    return;
+  }
+  if (loop->loopback_only && !brtc_addr_is_loopback(&from)) {
+    loop->stats.dropped_not_loopback++;
+    return;
+  }
+  brtc_demux_class cls = brtc_demux_classify(data, len);
+  if (cls == BRTC_DEMUX_OTHER) {
+    loop->stats.dropped_malformed++;
+    return;
+  }
+  brtc_addr_map_slot *slot = brtc_addr_map_find(&loop->addrs, &from);
+  if (slot) {
+    slot->sock = sock;
+    deliver(loop, slot->value, data, len, &from, now);
+    return;
+  }
+  handle_unknown_source(loop, sock, data, len, &from, cls, now);
+}
+
+/* Read one socket until it is empty or has had RECV_ROUNDS batches. */
+static void receive(brtc_loop *loop, uint32_t sock) {
+  int fd = loop->socks[sock].fd;
+  for (int round = 0; round < RECV_ROUNDS; round++) {
+    for (size_t i = 0; i < BRTC_LOOP_BATCH; i++) {
+      loop->rx_msgs[i].msg_hdr.msg_namelen = sizeof(loop->rx_from[i]);
+      loop->rx_msgs[i].msg_hdr.msg_flags = 0;
+    }
+    int n = recvmmsg(fd, loop->rx_msgs, BRTC_LOOP_BATCH, MSG_DONTWAIT, NULL);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK) log_error(loop, "recvmmsg", errno);
+      return;
+    }
+    uint64_t now = brtc_now_us();
+    for (int i = 0; i < n; i++) {
+      const struct mmsghdr *m = &loop->rx_msgs[i];
+      loop->stats.datagrams_in++;
+      loop->stats.bytes_in += m->msg_len;
+      if (m->msg_hdr.msg_flags & MSG_TRUNC) { /* larger than any datagram we accept */
+        loop->stats.dropped_malformed++;
+        continue;
+      }
+      handle_datagram(loop, sock, loop->rx_buf[i], m->msg_len, &loop->rx_from[i],
+                      m->msg_hdr.msg_namelen, now);
+    }
+    settle_touched(loop);
+    if (n < BRTC_LOOP_BATCH) return;
+  }
+}
+
+static void run_timers(brtc_loop *loop) {
+  uint64_t now = brtc_now_us();
+  size_t n = brtc_timer_heap_collect_due(&loop->timers, now, loop->due, loop->cap_pcs);
+  for (size_t i = 0; i < n; i++) {
+    pc_entry *e = (pc_entry *)loop->due[i];
+    if (e->removed) continue;
+    (void)brtc_pc_handle_timeout(e->pc, now);
+    settle_pc(loop, e);
+  }
+  if (loop->n_tx) send_batch(loop);
+}
+
+static void free_entry(pc_entry *e) {
+  free(e->ufrag);
+  free(e);
+}
+
+static void reap_dead(brtc_loop *loop) {
+  while (loop->dead) {
+    pc_entry *e = loop->dead;
+    loop->dead = e->next_dead;
+    free_entry(e);
+  }
+}
+
+/* ---- public API ---- */
+
+brtc_loop *brtc_loop_new(const brtc_loop_config *config, char *err, size_t err_cap) {
+  char dummy[8];
+  if (!err) {
+    err = dummy;
+    err_cap = sizeof(dummy);
+  }
+  if (err_cap) err[0] = '\0';
+  if (!config || config->n_udp_addrs == 0 || config->n_udp_addrs > BRTC_LOOP_MAX_SOCKETS ||
+      !config->udp_addrs) {
+    snprintf(err, err_cap, "need 1 to %d UDP addresses", BRTC_LOOP_MAX_SOCKETS);
+    return NULL;
+  }
+  brtc_loop *loop = calloc(1, sizeof(*loop));
+  if (!loop) {
+    snprintf(err, err_cap, "out of memory");
+    return NULL;
+  }
+  loop->epfd = loop->timerfd = loop->wakefd = -1;
+  for (size_t i = 0; i < BRTC_LOOP_MAX_SOCKETS; i++) loop->socks[i].fd = -1;
+  loop->loopback_only = config->loopback_only;
+  loop->armed_deadline = UINT64_MAX;
+  atomic_init(&loop->stop, false);
+  brtc_addr_map_init(&loop->addrs);
+  brtc_ufrag_map_init(&loop->ufrags);
+  brtc_timer_heap_init(&loop->timers);
+
+  for (size_t i = 0; i < BRTC_LOOP_BATCH; i++) {
+    loop->rx_iov[i].iov_base = loop->rx_buf[i];
+    loop->rx_iov[i].iov_len = BRTC_LOOP_MAX_DATAGRAM;
+    loop->rx_msgs[i].msg_hdr.msg_iov = &loop->rx_iov[i];
+    loop->rx_msgs[i].msg_hdr.msg_iovlen = 1;
+    loop->rx_msgs[i].msg_hdr.msg_name = &loop->rx_from[i];
+    loop->tx_iov[i].iov_base = loop->tx_buf[i];
+    loop->tx_msgs[i].msg_hdr.msg_iov = &loop->tx_iov[i];
+    loop->tx_msgs[i].msg_hdr.msg_iovlen = 1;
+    loop->tx_msgs[i].msg_hdr.msg_name = &loop->tx_to[i];
+  }
+
+  loop->epfd = epoll_create1(EPOLL_CLOEXEC);
+  loop->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+  loop->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (loop->epfd < 0 || loop->timerfd < 0 || loop->wakefd < 0) {
+    snprintf(err, err_cap, "epoll/timerfd/eventfd: %s", strerror(errno));
+    goto fail;
+  }
+  struct epoll_event ev = {.events = EPOLLIN};
+  ev.data.u64 = TAG_TIMER;
+  if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, loop->timerfd, &ev) != 0) goto fail_epoll;
+  ev.data.u64 = TAG_WAKE;
+  if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, loop->wakefd, &ev) != 0) goto fail_epoll;
+
+  for (size_t i = 0; i < config->n_udp_addrs; i++) {
+    loop_socket *s = &loop->socks[i];
+    int fd = brtc_udp_open(config->udp_addrs[i], &s->bound, err, err_cap);
+    if (fd < 0) goto fail;
+    s->fd = fd;
+    s->family = brtc_addr_family(&s->bound);
+    loop->n_socks++;
+    ev.data.u64 = i;
+    if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, fd, &ev) != 0) goto fail_epoll;
+    loop->n_local += brtc_udp_reachable_addrs(&s->bound, loop->local + loop->n_local,
+                                              MAX_LOCAL_ADDRS - loop->n_local);
+  }
+  return loop;
+
+fail_epoll:
+  snprintf(err, err_cap, "epoll_ctl: %s", strerror(errno));
+fail:
+  brtc_loop_free(loop);
+  return NULL;
+}
+
+void brtc_loop_free(brtc_loop *loop) {
+  if (!loop) return;
+  for (size_t i = 0; i < BRTC_LOOP_MAX_SOCKETS; i++)
+    if (loop->socks[i].fd >= 0) close(loop->socks[i].fd);
+  if (loop->timerfd >= 0) close(loop->timerfd);
+  if (loop->wakefd >= 0) close(loop->wakefd);
+  if (loop->epfd >= 0) close(loop->epfd);
+  for (size_t i = 0; i < loop->n_pcs; i++) free_entry(loop->pcs[i]);
+  reap_dead(loop);
+  free(loop->pcs);
+  free(loop->touched);
+  free(loop->due);
+  brtc_addr_map_free(&loop->addrs);
+  brtc_ufrag_map_free(&loop->ufrags);
+  brtc_timer_heap_free(&loop->timers);
+  free(loop);
+}
+
+size_t brtc_loop_local_addrs(const brtc_loop *loop, const struct sockaddr_storage **addrs) {
+  *addrs = loop->local;
+  return loop->n_local;
+}
+
+static pc_entry *find_entry(const brtc_loop *loop, const brtc_pc *pc) {
+  for (size_t i = 0; i < loop->n_pcs; i++)
+    if (loop->pcs[i]->pc == pc) return loop->pcs[i];
+  return NULL;
+}
+
+/* The ufrag may only be known once the pc has made its answer: register it when it shows. */
+static void register_ufrag(brtc_loop *loop, pc_entry *e) {
+  if (e->ufrag) return;
+  const char *ufrag = brtc_pc_local_ufrag(e->pc);
+  if (!ufrag || !*ufrag) return;
+  size_t len = strlen(ufrag);
+  char *copy = malloc(len + 1);
+  if (!copy) return;
+  memcpy(copy, ufrag, len + 1);
+  if (brtc_ufrag_map_put(&loop->ufrags, copy, len, e) != BRTC_OK) {
+    brtc_log(BRTC_LOG_WARN, NULL, "ICE ufrag %s already in use by another peer connection", copy);
+    free(copy);
+    return;
+  }
+  e->ufrag = copy;
+  e->ufrag_len = len;
+}
+
+static int grow_pcs(brtc_loop *loop) {
+  if (loop->n_pcs < loop->cap_pcs) return BRTC_OK;
+  size_t cap = loop->cap_pcs ? loop->cap_pcs * 2 : 16;
+  pc_entry **pcs = realloc(loop->pcs, cap * sizeof(*pcs));
+  if (!pcs) return BRTC_ERR_NOMEM;
+  loop->pcs = pcs;
+  pc_entry **touched = realloc(loop->touched, cap * sizeof(*touched));
+  if (!touched) return BRTC_ERR_NOMEM;
+  loop->touched = touched;
+  brtc_timer **due = realloc(loop->due, cap * sizeof(*due));
+  if (!due) return BRTC_ERR_NOMEM;
+  loop->due = due;
+  loop->cap_pcs = cap;
+  return BRTC_OK;
+}
+
+int brtc_loop_add_pc(brtc_loop *loop, brtc_pc *pc) {
+  if (!loop || !pc) return BRTC_ERR_INVALID;
+  if (find_entry(loop, pc)) return BRTC_ERR_STATE;
+  int rc = grow_pcs(loop);
+  if (rc) return rc;
+  rc = brtc_addr_map_reserve(&loop->addrs, (loop->n_pcs + 1) * ADDRS_PER_PC);
+  if (rc) return rc;
+  pc_entry *e = calloc(1, sizeof(*e));
+  if (!e) return BRTC_ERR_NOMEM;
+  e->pc = pc;
+  e->timer.deadline = brtc_pc_next_deadline(pc);
+  rc = brtc_timer_heap_push(&loop->timers, &e->timer);
+  if (rc) {
+    free(e);
+    return rc;
+  }
+  e->index = loop->n_pcs;
+  loop->pcs[loop->n_pcs++] = e;
+  register_ufrag(loop, e);
+  brtc_loop_kick(loop, pc);
+  return BRTC_OK;
+}
+
+void brtc_loop_remove_pc(brtc_loop *loop, brtc_pc *pc) {
+  if (!loop || !pc) return;
+  pc_entry *e = find_entry(loop, pc);
+  if (!e) return;
+  brtc_addr_map_remove_value(&loop->addrs, e);
+  if (e->ufrag) brtc_ufrag_map_remove(&loop->ufrags, e->ufrag, e->ufrag_len);
+  brtc_timer_heap_remove(&loop->timers, &e->timer);
+  pc_entry *last = loop->pcs[--loop->n_pcs];
+  loop->pcs[e->index] = last;
+  last->index = e->index;
+  /* Still referenced from the touched or due list while dispatching: free it afterwards. */
+  e->removed = true;
+  e->next_dead = loop->dead;
+  loop->dead = e;
+  if (!loop->dispatching) reap_dead(loop);
+  rearm(loop);
+}
+
+void brtc_loop_kick(brtc_loop *loop, brtc_pc *pc) {
+  if (!loop || !pc) return;
+  pc_entry *e = find_entry(loop, pc);
+  if (!e) return;
+  loop->dispatching++; /* a callback may remove a pc meanwhile */
+  register_ufrag(loop, e);
+  settle_pc(loop, e);
+  if (loop->n_tx) send_batch(loop);
+  loop->dispatching--;
+  if (!loop->dispatching) reap_dead(loop);
+  rearm(loop);
+}
+
+int brtc_loop_fd(const brtc_loop *loop) { return loop->epfd; }
+
+int brtc_loop_next_timeout_ms(const brtc_loop *loop) {
+  uint64_t when = brtc_timer_heap_earliest(&loop->timers);
+  if (when == UINT64_MAX) return -1;
+  uint64_t now = brtc_now_us();
+  if (when <= now) return 0;
+  uint64_t ms = (when - now + 999) / 1000;
+  return ms > INT_MAX ? INT_MAX : (int)ms;
+}
+
+int brtc_loop_run_once(brtc_loop *loop, int timeout_ms) {
+  if (!loop) return BRTC_ERR_INVALID;
+  struct epoll_event events[BRTC_LOOP_MAX_SOCKETS + 2];
+  int n = epoll_wait(loop->epfd, events, BRTC_LOOP_MAX_SOCKETS + 2, timeout_ms);
+  if (n < 0) {
+    if (errno == EINTR) return BRTC_OK;
+    log_error(loop, "epoll_wait", errno);
+    return BRTC_ERR_IO;
+  }
+  loop->dispatching++;
+  for (int i = 0; i < n; i++) {
+    uint64_t tag = events[i].data.u64;
+    uint64_t drain;
+    if (tag == TAG_TIMER) {
+      if (read(loop->timerfd, &drain, sizeof(drain)) < 0) { /* EAGAIN: already consumed */
+      }
+      loop->armed_deadline = UINT64_MAX; /* fired: arm again below */
+    } else if (tag == TAG_WAKE) {
+      if (read(loop->wakefd, &drain, sizeof(drain)) < 0) {
+      }
+    } else if (tag < loop->n_socks) {
+      receive(loop, (uint32_t)tag);
+    }
+  }
+  run_timers(loop);
+  loop->dispatching--;
+  if (!loop->dispatching) reap_dead(loop);
+  rearm(loop);
+  return BRTC_OK;
+}
+
+int brtc_loop_run(brtc_loop *loop) {
+  if (!loop) return BRTC_ERR_INVALID;
+  while (!atomic_load(&loop->stop)) {
+    int rc = brtc_loop_run_once(loop, -1);
+    if (rc < 0) return rc;
+  }
+  atomic_store(&loop->stop, false);
+  return BRTC_OK;
+}
+
+void brtc_loop_stop(brtc_loop *loop) {
+  if (!loop) return;
+  atomic_store(&loop->stop, true);
+  uint64_t one = 1;
+  if (write(loop->wakefd, &one, sizeof(one)) < 0) { /* counter full: already woken */
+  }
+}
+
+void brtc_loop_get_stats(const brtc_loop *loop, brtc_loop_stats *out) { *out = loop->stats; }

@@ -1,0 +1,114 @@
+#include "net/udp.h"
+
+#include <errno.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "boltrtc/error.h"
+
+bool brtc_addr_from_sockaddr(brtc_addr *out, const struct sockaddr *sa, socklen_t len) {
+  memset(out, 0, sizeof(*out));
+  if (sa->sa_family == AF_INET && len >= (socklen_t)sizeof(struct sockaddr_in)) {
+    memcpy(&out->u.v4, sa, sizeof(struct sockaddr_in));
+    return true;
+  }
+  if (sa->sa_family == AF_INET6 && len >= (socklen_t)sizeof(struct sockaddr_in6)) {
+    memcpy(&out->u.v6, sa, sizeof(struct sockaddr_in6));
+    return true;
+  }
+  return false;
+}
+
+/* Large kernel buffers absorb bursts (a keyframe is dozens of packets) between two loop
+ * passes. SO_*BUFFORCE passes the sysctl cap when we are privileged; otherwise take what
+ * the kernel gives. */
+static void raise_buffer(int fd, int force_opt, int opt) {
+  int size = BRTC_UDP_BUFFER_BYTES;
+  if (setsockopt(fd, SOL_SOCKET, force_opt, &size, sizeof(size)) == 0) return;
+  (void)setsockopt(fd, SOL_SOCKET, opt, &size, sizeof(size));
+}
+
+int brtc_udp_open(const char *text, brtc_addr *bound, char *err, size_t err_cap) {
+  brtc_addr want;
+  if (!text || brtc_addr_parse(&want, text, 0) != BRTC_OK) {
+    snprintf(err, err_cap, "bad UDP address '%s' (want ip:port or [ip6]:port)", text ? text : "");
+    return BRTC_ERR_INVALID;
+  }
+  int family = brtc_addr_family(&want);
+  int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
+  if (fd < 0) {
+    snprintf(err, err_cap, "socket(%s): %s", text, strerror(errno));
+    return BRTC_ERR_IO;
+  }
+  if (family == AF_INET6) {
+    int on = 1; /* one socket per family: keep IPv4 off the IPv6 socket */
+    if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) != 0) {
+      snprintf(err, err_cap, "IPV6_V6ONLY on %s: %s", text, strerror(errno));
+      close(fd);
+      return BRTC_ERR_IO;
+    }
+  }
+  raise_buffer(fd, SO_RCVBUFFORCE, SO_RCVBUF);
+  raise_buffer(fd, SO_SNDBUFFORCE, SO_SNDBUF);
+  if (bind(fd, &want.u.sa, brtc_addr_len(&want)) != 0) {
+    snprintf(err, err_cap, "bind %s: %s", text, strerror(errno));
+    close(fd);
+    return BRTC_ERR_IO;
+  }
+  struct sockaddr_storage ss;
+  socklen_t len = sizeof(ss);
+  if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0 ||
+      !brtc_addr_from_sockaddr(bound, (struct sockaddr *)&ss, len)) {
+    snprintf(err, err_cap, "getsockname %s: %s", text, strerror(errno));
+    close(fd);
+    return BRTC_ERR_IO;
+  }
+  return fd;
+}
+
+static bool is_wildcard(const brtc_addr *a) {
+  if (a->u.sa.sa_family == AF_INET) return a->u.v4.sin_addr.s_addr == htonl(INADDR_ANY);
+  return IN6_IS_ADDR_UNSPECIFIED(&a->u.v6.sin6_addr);
+}
+
+static size_t append_unique(struct sockaddr_storage *out, size_t n, size_t cap, const brtc_addr *a) {
+  if (n >= cap) return n;
+  for (size_t i = 0; i < n; i++) {
+    brtc_addr have;
+    if (brtc_addr_from_sockaddr(&have, (const struct sockaddr *)&out[i], sizeof(out[i])) &&
+        brtc_addr_equal(&have, a))
+      return n;
+  }
+  memset(&out[n], 0, sizeof(out[n]));
+  memcpy(&out[n], &a->u, brtc_addr_len(a));
+  return n + 1;
+}
+
+size_t brtc_udp_reachable_addrs(const brtc_addr *bound, struct sockaddr_storage *out, size_t cap) {
+  if (!is_wildcard(bound)) return append_unique(out, 0, cap, bound);
+  struct ifaddrs *list = NULL;
+  if (getifaddrs(&list) != 0) return 0;
+  size_t n = 0;
+  int family = brtc_addr_family(bound);
+  for (int pass_loopback = 0; pass_loopback <= 1; pass_loopback++) {
+    for (struct ifaddrs *ifa = list; ifa; ifa = ifa->ifa_next) {
+      if (!ifa->ifa_addr || ifa->ifa_addr->sa_family != family) continue;
+      if (!(ifa->ifa_flags & IFF_UP)) continue;
+      if (((ifa->ifa_flags & IFF_LOOPBACK) != 0) != (pass_loopback != 0)) continue;
+      brtc_addr a;
+      socklen_t len = family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+      if (!brtc_addr_from_sockaddr(&a, ifa->ifa_addr, len)) continue;
+      /* Link-local IPv6 needs a scope id a remote peer cannot use. */
+      if (family == AF_INET6 && IN6_IS_ADDR_LINKLOCAL(&a.u.v6.sin6_addr)) continue;
+      if (family == AF_INET6) a.u.v6.sin6_scope_id = 0;
+      brtc_addr_set_port(&a, brtc_addr_port(bound));
+      n = append_unique(out, n, cap, &a);
+    }
+  }
+  freeifaddrs(list);
+  return n;
+}

@@ -1,0 +1,25 @@
+/* The loop's UDP sockets: open one per configured address, and list the addresses it can be
+ * reached at (for host candidates). */
+#ifndef BRTC_NET_UDP_H
+#define BRTC_NET_UDP_H
+
+#include <stddef.h>
+#include <sys/socket.h>
+
+#include "common/addr.h"
+
+#define BRTC_UDP_BUFFER_BYTES (4 * 1024 * 1024)
+
+/* A nonblocking UDP socket bound to text ("127.0.0.1:0", "[::]:5000"); *bound gets the
+ * address with port 0 resolved. Returns the fd, or a negative brtc_err with err set. */
+int brtc_udp_open(const char *text, brtc_addr *bound, char *err, size_t err_cap);
+
+/* Addresses a socket bound to `bound` is reachable at: itself, or for a wildcard address every
+ * up interface address of that family (IPv6 link-local left out, loopback last), each with
+ * the bound port. Returns how many were written to out (at most cap). */
+size_t brtc_udp_reachable_addrs(const brtc_addr *bound, struct sockaddr_storage *out, size_t cap);
+
+/* Copy a socket address into a brtc_addr (IPv4 or IPv6 only); false for other families. */
+bool brtc_addr_from_sockaddr(brtc_addr *out, const struct sockaddr *sa, socklen_t len);
+
+#endif

@@ -1,0 +1,95 @@
+#include "fake_pc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "stun/stun.h"
+
+brtc_pc *fake_pc_new(const char *ufrag) {
+  brtc_pc *pc = calloc(1, sizeof(*pc));
+  if (!pc) return NULL;
+  strncpy(pc->ufrag, ufrag, sizeof(pc->ufrag) - 1);
+  pc->deadline = UINT64_MAX;
+  return pc;
+}
+
+void fake_pc_free(brtc_pc *pc) { free(pc); }
+
+void fake_pc_queue(brtc_pc *pc, const void *data, size_t len, const brtc_addr *to) {
+  if (pc->out_count == FAKE_PC_MAX_OUT || len > sizeof(pc->out[0].data)) return;
+  fake_out *o = &pc->out[(pc->out_head + pc->out_count++) % FAKE_PC_MAX_OUT];
+  memcpy(o->data, data, len);
+  o->len = len;
+  o->to = *to;
+}
+
+const char *brtc_pc_local_ufrag(const brtc_pc *pc) { return pc->ufrag; }
+
+/* A Binding request naming our ufrag is taken as a passed check: own the address and
+ * answer with a success response carrying the same transaction id. */
+int brtc_pc_handle_datagram(brtc_pc *pc, const uint8_t *data, size_t len, const struct sockaddr *from,
+                            uint64_t now_us) {
+  (void)now_us;
+  brtc_addr src;
+  memset(&src, 0, sizeof(src));
+  memcpy(&src.u, from, from->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                                    : sizeof(struct sockaddr_in));
+  pc->datagrams++;
+  if (len > 0 && data[0] >= 128 && data[0] <= 191) {
+    pc->rtp++;
+    for (int i = 0; i < pc->echo_rtp; i++) fake_pc_queue(pc, data, len < 200 ? len : 200, &src);
+    return BRTC_OK;
+  }
+  brtc_stun_msg msg;
+  if (brtc_stun_parse(data, len, &msg) != BRTC_OK) return BRTC_ERR_PARSE;
+  size_t ulen = strlen(pc->ufrag);
+  if (msg.type != BRTC_STUN_BINDING_REQUEST || msg.username_len <= ulen ||
+      memcmp(msg.username, pc->ufrag, ulen) != 0 || msg.username[ulen] != ':')
+    return BRTC_ERR_AUTH;
+  if (pc->n_owned < 4) pc->owned[pc->n_owned++] = src;
+  uint8_t buf[200];
+  brtc_stun_writer w;
+  brtc_stun_writer_init(&w, buf, sizeof(buf), BRTC_STUN_BINDING_SUCCESS, msg.transaction_id);
+  brtc_stun_add_xor_address(&w, BRTC_STUN_ATTR_XOR_MAPPED_ADDRESS, &src);
+  size_t out_len = 0;
+  if (brtc_stun_finish(&w, NULL, 0, true, &out_len) != BRTC_OK) return BRTC_ERR_INVALID;
+  fake_pc_queue(pc, buf, out_len, &src);
+  return BRTC_OK;
+}
+
+int brtc_pc_poll_transmit(brtc_pc *pc, uint8_t *out, size_t cap, size_t *out_len,
+                          struct sockaddr_storage *to) {
+  if (pc->out_count == 0) return BRTC_ERR_AGAIN;
+  fake_out *o = &pc->out[pc->out_head];
+  if (o->len > cap) return BRTC_ERR_TOO_BIG;
+  memcpy(out, o->data, o->len);
+  *out_len = o->len;
+  memset(to, 0, sizeof(*to));
+  memcpy(to, &o->to.u, brtc_addr_len(&o->to));
+  pc->out_head = (pc->out_head + 1) % FAKE_PC_MAX_OUT;
+  pc->out_count--;
+  return BRTC_OK;
+}
+
+uint64_t brtc_pc_next_deadline(const brtc_pc *pc) { return pc->deadline; }
+
+int brtc_pc_handle_timeout(brtc_pc *pc, uint64_t now_us) {
+  if (now_us < pc->deadline) return BRTC_OK;
+  pc->timeouts++;
+  pc->deadline = UINT64_MAX;
+  if (pc->has_timer_to) {
+    uint8_t tick[24] = {0x80, 0x60}; /* looks like RTP to the receiving test socket */
+    fake_pc_queue(pc, tick, sizeof(tick), &pc->timer_to);
+  }
+  return BRTC_OK;
+}
+
+bool brtc_pc_owns_address(const brtc_pc *pc, const struct sockaddr *addr) {
+  brtc_addr a;
+  memset(&a, 0, sizeof(a));
+  memcpy(&a.u, addr, addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                                 : sizeof(struct sockaddr_in));
+  for (size_t i = 0; i < pc->n_owned; i++)
+    if (brtc_addr_equal(&pc->owned[i], &a)) return true;
+  return false;
+}

@@ -1,0 +1,455 @@
+/* brtc_loop over real loopback UDP sockets, driving stand-in peer connections (fake_pc.c):
+ * demultiplexing, the unknown-source rules, address learning, the send path, timers. Every
+ * wait is bounded by a number of loop passes of at most 100 ms each. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "boltrtc/loop.h"
+#include "common/addr.h"
+#include "fake_pc.h"
+#include "stun/stun.h"
+#include "testing.h"
+
+/* A plain UDP socket standing in for a browser. */
+typedef struct client {
+  int fd;
+  brtc_addr addr;
+} client;
+
+static bool client_open(client *c, const char *ip) {
+  brtc_addr a;
+  if (brtc_addr_from_ip(&a, ip, 0) != BRTC_OK) return false;
+  c->fd = socket(brtc_addr_family(&a), SOCK_DGRAM | SOCK_NONBLOCK, 0);
+  if (c->fd < 0) return false;
+  if (bind(c->fd, &a.u.sa, brtc_addr_len(&a)) != 0) {
+    close(c->fd);
+    return false;
+  }
+  socklen_t len = sizeof(c->addr.u);
+  getsockname(c->fd, &c->addr.u.sa, &len);
+  return true;
+}
+
+static void client_send(const client *c, const brtc_addr *to, const void *data, size_t len) {
+  ssize_t n = sendto(c->fd, data, len, 0, &to->u.sa, brtc_addr_len(to));
+  CHECK(n == (ssize_t)len);
+}
+
+/* Datagram waiting on the client, or -1. */
+static ssize_t client_recv(const client *c, uint8_t *buf, size_t cap, brtc_addr *from) {
+  socklen_t len = sizeof(from->u);
+  memset(from, 0, sizeof(*from));
+  return recvfrom(c->fd, buf, cap, MSG_DONTWAIT, &from->u.sa, &len);
+}
+
+/* Run the loop until the client has a datagram or ~2 s passed. */
+static ssize_t pump_until_reply(brtc_loop *loop, const client *c, uint8_t *buf, size_t cap,
+                                brtc_addr *from) {
+  for (int i = 0; i < 20; i++) {
+    ssize_t n = client_recv(c, buf, cap, from);
+    if (n >= 0) return n;
+    brtc_loop_run_once(loop, 100);
+  }
+  return client_recv(c, buf, cap, from);
+}
+
+/* Run the loop until a stats counter reaches want (or ~2 s passed). */
+static void pump_until(brtc_loop *loop, const uint64_t *counter_in_stats, uint64_t want,
+                       brtc_loop_stats *st) {
+  for (int i = 0; i < 20; i++) {
+    brtc_loop_get_stats(loop, st);
+    if (*counter_in_stats >= want) return;
+    brtc_loop_run_once(loop, 100);
+  }
+  brtc_loop_get_stats(loop, st);
+}
+
+static size_t make_check(uint8_t *buf, size_t cap, const char *username, uint8_t tid_byte) {
+  uint8_t tid[12];
+  memset(tid, tid_byte, sizeof(tid));
+  brtc_stun_writer w;
+  brtc_stun_writer_init(&w, buf, cap, BRTC_STUN_BINDING_REQUEST, tid);
+  brtc_stun_add_bytes(&w, BRTC_STUN_ATTR_USERNAME, username, strlen(username));
+  brtc_stun_add_u32(&w, BRTC_STUN_ATTR_PRIORITY, 12345);
+  size_t len = 0;
+  CHECK_EQ_INT(brtc_stun_finish(&w, (const uint8_t *)"pwd", 3, true, &len), BRTC_OK);
+  return len;
+}
+
+static brtc_loop *new_loop(const char *addr, bool loopback_only, brtc_addr *bound) {
+  const char *addrs[] = {addr};
+  brtc_loop_config cfg = {.udp_addrs = addrs, .n_udp_addrs = 1, .loopback_only = loopback_only};
+  char err[200];
+  brtc_loop *loop = brtc_loop_new(&cfg, err, sizeof(err));
+  if (!loop) {
+    fprintf(stderr, "brtc_loop_new(%s): %s\n", addr, err);
+    return NULL;
+  }
+  const struct sockaddr_storage *local;
+  size_t n = brtc_loop_local_addrs(loop, &local);
+  CHECK(n >= 1);
+  memset(bound, 0, sizeof(*bound));
+  memcpy(&bound->u, &local[0], local[0].ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                                              : sizeof(struct sockaddr_in));
+  return loop;
+}
+
+/* The whole path for one family: drops, then a check, then media from the learned address. */
+static void run_family(const char *loop_addr, const char *client_ip) {
+  brtc_addr server;
+  brtc_loop *loop = new_loop(loop_addr, false, &server);
+  CHECK(loop != NULL);
+  if (!loop) return;
+  CHECK(brtc_addr_port(&server) != 0);
+  client c;
+  CHECK(client_open(&c, client_ip));
+  brtc_pc *pc = fake_pc_new("abcd");
+  pc->echo_rtp = 1;
+  CHECK_EQ_INT(brtc_loop_add_pc(loop, pc), BRTC_OK);
+  CHECK_EQ_INT(brtc_loop_add_pc(loop, pc), BRTC_ERR_STATE);
+  brtc_loop_stats st;
+  uint8_t buf[1500];
+  brtc_addr from;
+
+  /* (a) garbage: first byte outside every RFC 7983 range. */
+  uint8_t garbage[40];
+  memset(garbage, 0xee, sizeof(garbage));
+  client_send(&c, &server, garbage, sizeof(garbage));
+  uint8_t empty = 0;
+  client_send(&c, &server, &empty, 0);
+  pump_until(loop, &st.dropped_malformed, 2, &st);
+  CHECK_EQ_INT(st.dropped_malformed, 2);
+
+  /* (b) RTP and DTLS from an address no pc owns. */
+  uint8_t rtp[1200] = {0x80, 96};
+  uint8_t dtls[60] = {22, 0xfe, 0xfd};
+  client_send(&c, &server, rtp, sizeof(rtp));
+  client_send(&c, &server, dtls, sizeof(dtls));
+  pump_until(loop, &st.dropped_unknown_source, 2, &st);
+  CHECK_EQ_INT(st.dropped_unknown_source, 2);
+  CHECK_EQ_INT(pc->datagrams, 0);
+
+  /* (c) STUN checks naming no pc, or with no ufrag part, or not a request: no answer. */
+  size_t n = make_check(buf, sizeof(buf), "nobody:remote", 1);
+  client_send(&c, &server, buf, n);
+  n = make_check(buf, sizeof(buf), "abcdremote", 2); /* no colon */
+  client_send(&c, &server, buf, n);
+  n = make_check(buf, sizeof(buf), "abc:remote", 3); /* prefix of a real ufrag */
+  client_send(&c, &server, buf, n);
+  pump_until(loop, &st.dropped_unknown_ufrag, 3, &st);
+  CHECK_EQ_INT(st.dropped_unknown_ufrag, 3);
+  uint8_t truncated_stun[20] = {0x00, 0x01, 0x00, 0x08, 0x21, 0x12, 0xa4, 0x42};
+  client_send(&c, &server, truncated_stun, sizeof(truncated_stun));
+  pump_until(loop, &st.dropped_malformed, 3, &st);
+  CHECK_EQ_INT(st.dropped_malformed, 3);
+
+  /* (d) a check naming the pc is answered from the port it was sent to; the first reply the
+   * client sees is this one (tid 9), so none of the drops above was answered. */
+  n = make_check(buf, sizeof(buf), "abcd:remote", 9);
+  client_send(&c, &server, buf, n);
+  ssize_t got = pump_until_reply(loop, &c, buf, sizeof(buf), &from);
+  CHECK(got >= 20);
+  brtc_stun_msg msg;
+  CHECK_EQ_INT(brtc_stun_parse(buf, (size_t)(got > 0 ? got : 0), &msg), BRTC_OK);
+  CHECK_EQ_INT(msg.type, BRTC_STUN_BINDING_SUCCESS);
+  CHECK_EQ_INT(msg.transaction_id[0], 9);
+  CHECK(msg.has_xor_mapped && brtc_addr_equal(&msg.xor_mapped, &c.addr));
+  CHECK(brtc_addr_equal(&from, &server));
+  CHECK_EQ_INT(pc->datagrams, 1);
+
+  /* Media from the checked address now reaches the pc, and its echo comes back. */
+  client_send(&c, &server, rtp, sizeof(rtp));
+  got = pump_until_reply(loop, &c, buf, sizeof(buf), &from);
+  CHECK_EQ_INT(got, 200); /* the fake echoes 200 bytes */
+  CHECK_EQ_INT(pc->rtp, 1);
+  brtc_loop_get_stats(loop, &st);
+  CHECK_EQ_INT(st.dropped_unknown_source, 2);
+  CHECK_EQ_INT(st.datagrams_out, 2);
+  CHECK_EQ_INT(st.datagrams_in, 10);
+
+  /* Removing the pc forgets its address: media from it is unknown again. */
+  brtc_loop_remove_pc(loop, pc);
+  client_send(&c, &server, rtp, sizeof(rtp));
+  pump_until(loop, &st.dropped_unknown_source, 3, &st);
+  CHECK_EQ_INT(st.dropped_unknown_source, 3);
+  CHECK_EQ_INT(pc->rtp, 1);
+  n = make_check(buf, sizeof(buf), "abcd:remote", 10);
+  client_send(&c, &server, buf, n);
+  pump_until(loop, &st.dropped_unknown_ufrag, 4, &st);
+  CHECK_EQ_INT(st.dropped_unknown_ufrag, 4);
+
+  close(c.fd);
+  fake_pc_free(pc);
+  brtc_loop_free(loop);
+}
+
+static void test_ipv4(void) { run_family("127.0.0.1:0", "127.0.0.1"); }
+
+static void test_ipv6(void) {
+  int probe = socket(AF_INET6, SOCK_DGRAM, 0);
+  brtc_addr lo;
+  brtc_addr_from_ip(&lo, "::1", 0);
+  bool have_v6 = probe >= 0 && bind(probe, &lo.u.sa, brtc_addr_len(&lo)) == 0;
+  if (probe >= 0) close(probe);
+  if (!have_v6) {
+    fprintf(stderr, "skip: no IPv6 loopback\n");
+    return;
+  }
+  run_family("[::1]:0", "::1");
+}
+
+/* Many datagrams queued at once go out over several sendmmsg batches, none lost. */
+static void test_send_batches(void) {
+  brtc_addr server;
+  brtc_loop *loop = new_loop("127.0.0.1:0", false, &server);
+  CHECK(loop != NULL);
+  if (!loop) return;
+  client c;
+  CHECK(client_open(&c, "127.0.0.1"));
+  brtc_pc *pc = fake_pc_new("many");
+  CHECK_EQ_INT(brtc_loop_add_pc(loop, pc), BRTC_OK);
+  enum { COUNT = 3 * BRTC_LOOP_BATCH + 5 };
+  for (int i = 0; i < COUNT; i++) {
+    uint8_t d[100] = {0x80, 96, 0, (uint8_t)i};
+    fake_pc_queue(pc, d, sizeof(d), &c.addr);
+  }
+  brtc_loop_kick(loop, pc);
+  int received = 0, in_order = 1;
+  uint8_t buf[1500];
+  brtc_addr from;
+  for (int i = 0; i < COUNT; i++) {
+    ssize_t n = pump_until_reply(loop, &c, buf, sizeof(buf), &from);
+    if (n != 100) break;
+    if (buf[3] != (uint8_t)received) in_order = 0;
+    received++;
+  }
+  CHECK_EQ_INT(received, COUNT);
+  CHECK(in_order);
+  brtc_loop_stats st;
+  brtc_loop_get_stats(loop, &st);
+  CHECK_EQ_INT(st.datagrams_out, COUNT);
+  CHECK_EQ_INT(st.bytes_out, COUNT * 100);
+  CHECK_EQ_INT(st.send_errors, 0);
+  brtc_loop_remove_pc(loop, pc);
+  close(c.fd);
+  fake_pc_free(pc);
+  brtc_loop_free(loop);
+}
+
+/* A pc's deadline fires through the timerfd; its output is flushed. No sleeping: the deadline
+ * is already due, so the wait ends at once. */
+static void test_timer_fires(void) {
+  brtc_addr server;
+  brtc_loop *loop = new_loop("127.0.0.1:0", false, &server);
+  CHECK(loop != NULL);
+  if (!loop) return;
+  client c;
+  CHECK(client_open(&c, "127.0.0.1"));
+  brtc_pc *idle = fake_pc_new("idle");
+  brtc_pc *pc = fake_pc_new("tick");
+  CHECK_EQ_INT(brtc_loop_add_pc(loop, idle), BRTC_OK);
+  CHECK_EQ_INT(brtc_loop_add_pc(loop, pc), BRTC_OK);
+  CHECK_EQ_INT(brtc_loop_next_timeout_ms(loop), -1);
+  pc->deadline = brtc_now_us() + 20000; /* 20 ms */
+  pc->timer_to = c.addr;
+  pc->has_timer_to = true;
+  brtc_loop_kick(loop, pc);
+  int ms = brtc_loop_next_timeout_ms(loop);
+  CHECK(ms >= 0 && ms <= 20);
+  /* The epoll fd becomes readable when the timer is due. */
+  struct pollfd pfd = {.fd = brtc_loop_fd(loop), .events = POLLIN};
+  CHECK_EQ_INT(poll(&pfd, 1, 2000), 1);
+  uint8_t buf[100];
+  brtc_addr from;
+  ssize_t n = pump_until_reply(loop, &c, buf, sizeof(buf), &from);
+  CHECK_EQ_INT(n, 24);
+  CHECK_EQ_INT(pc->timeouts, 1);
+  CHECK_EQ_INT(idle->timeouts, 0);
+  CHECK_EQ_INT(brtc_loop_next_timeout_ms(loop), -1);
+  /* A removed pc's timer never fires. */
+  pc->deadline = brtc_now_us();
+  brtc_loop_kick(loop, pc);
+  CHECK_EQ_INT(brtc_loop_next_timeout_ms(loop), 0);
+  brtc_loop_remove_pc(loop, pc);
+  CHECK_EQ_INT(brtc_loop_next_timeout_ms(loop), -1);
+  brtc_loop_run_once(loop, 0);
+  CHECK_EQ_INT(pc->timeouts, 1);
+  brtc_loop_remove_pc(loop, idle);
+  close(c.fd);
+  fake_pc_free(pc);
+  fake_pc_free(idle);
+  brtc_loop_free(loop);
+}
+
+/* Hundreds of pcs, each checked from its own client port: every reply reaches the right
+ * client and the tables grow as pcs are added. */
+static void test_many_pcs(void) {
+  enum { PCS = 300 };
+  brtc_addr server;
+  brtc_loop *loop = new_loop("127.0.0.1:0", false, &server);
+  CHECK(loop != NULL);
+  if (!loop) return;
+  static brtc_pc *pcs[PCS];
+  static client clients[PCS];
+  char name[32];
+  for (int i = 0; i < PCS; i++) {
+    snprintf(name, sizeof(name), "u%03d", i);
+    pcs[i] = fake_pc_new(name);
+    pcs[i]->echo_rtp = 1;
+    CHECK_EQ_INT(brtc_loop_add_pc(loop, pcs[i]), BRTC_OK);
+    CHECK(client_open(&clients[i], "127.0.0.1"));
+  }
+  uint8_t buf[1500];
+  for (int i = 0; i < PCS; i++) {
+    snprintf(name, sizeof(name), "u%03d:r", i);
+    size_t n = make_check(buf, sizeof(buf), name, (uint8_t)i);
+    client_send(&clients[i], &server, buf, n);
+  }
+  brtc_loop_stats st;
+  pump_until(loop, &st.datagrams_out, PCS, &st);
+  CHECK_EQ_INT(st.datagrams_out, PCS);
+  int right = 0;
+  for (int i = 0; i < PCS; i++) {
+    brtc_addr from;
+    ssize_t n = client_recv(&clients[i], buf, sizeof(buf), &from);
+    brtc_stun_msg msg;
+    if (n > 0 && brtc_stun_parse(buf, (size_t)n, &msg) == BRTC_OK &&
+        msg.transaction_id[0] == (uint8_t)i && pcs[i]->datagrams == 1)
+      right++;
+  }
+  CHECK_EQ_INT(right, PCS);
+  /* Media from every client goes to its own pc. */
+  uint8_t rtp[100] = {0x80, 96};
+  for (int i = 0; i < PCS; i++) client_send(&clients[i], &server, rtp, sizeof(rtp));
+  pump_until(loop, &st.datagrams_out, 2 * PCS, &st);
+  int media_right = 0;
+  for (int i = 0; i < PCS; i++) media_right += pcs[i]->rtp == 1;
+  CHECK_EQ_INT(media_right, PCS);
+  CHECK_EQ_INT(st.dropped_unknown_source, 0);
+  /* Remove half; the other half still get their media. */
+  for (int i = 0; i < PCS; i += 2) brtc_loop_remove_pc(loop, pcs[i]);
+  for (int i = 0; i < PCS; i++) client_send(&clients[i], &server, rtp, sizeof(rtp));
+  pump_until(loop, &st.dropped_unknown_source, PCS / 2, &st);
+  CHECK_EQ_INT(st.dropped_unknown_source, PCS / 2);
+  pump_until(loop, &st.datagrams_out, 2 * PCS + PCS / 2, &st);
+  media_right = 0;
+  for (int i = 0; i < PCS; i++) media_right += pcs[i]->rtp == (i % 2 ? 2 : 1);
+  CHECK_EQ_INT(media_right, PCS);
+  for (int i = 0; i < PCS; i++) {
+    if (i % 2) brtc_loop_remove_pc(loop, pcs[i]);
+    fake_pc_free(pcs[i]);
+    close(clients[i].fd);
+  }
+  brtc_loop_free(loop);
+}
+
+static void test_config_errors(void) {
+  char err[200];
+  const char *bad[] = {"not-an-address"};
+  brtc_loop_config cfg = {.udp_addrs = bad, .n_udp_addrs = 1};
+  CHECK(brtc_loop_new(&cfg, err, sizeof(err)) == NULL);
+  CHECK(strstr(err, "not-an-address") != NULL);
+  cfg.n_udp_addrs = 0;
+  CHECK(brtc_loop_new(&cfg, err, sizeof(err)) == NULL);
+  /* Two sockets, one per family when IPv6 is there; port 0 resolved on each. */
+  const char *two[] = {"127.0.0.1:0", "127.0.0.1:0"};
+  cfg.udp_addrs = two;
+  cfg.n_udp_addrs = 2;
+  brtc_loop *loop = brtc_loop_new(&cfg, err, sizeof(err));
+  CHECK(loop != NULL);
+  const struct sockaddr_storage *local;
+  CHECK_EQ_INT(brtc_loop_local_addrs(loop, &local), 2);
+  brtc_loop_free(loop);
+}
+
+/* A wildcard bind lists the interface addresses with the bound port (loopback among them). */
+static void test_wildcard_local_addrs(void) {
+  brtc_addr first;
+  brtc_loop *loop = new_loop("0.0.0.0:0", false, &first);
+  CHECK(loop != NULL);
+  if (!loop) return;
+  const struct sockaddr_storage *local;
+  size_t n = brtc_loop_local_addrs(loop, &local);
+  CHECK(n >= 1);
+  bool saw_loopback = false;
+  for (size_t i = 0; i < n; i++) {
+    brtc_addr a;
+    memset(&a, 0, sizeof(a));
+    memcpy(&a.u, &local[i], sizeof(struct sockaddr_in));
+    CHECK_EQ_INT(brtc_addr_family(&a), AF_INET);
+    CHECK_EQ_INT(brtc_addr_port(&a), brtc_addr_port(&first));
+    CHECK(a.u.v4.sin_addr.s_addr != htonl(INADDR_ANY));
+    saw_loopback |= brtc_addr_is_loopback(&a);
+  }
+  CHECK(saw_loopback);
+  brtc_loop_free(loop);
+}
+
+/* loopback_only drops a non-loopback source before anything else; needs a non-loopback
+ * IPv4 address on this machine to send from. */
+static void test_loopback_only(void) {
+  char ip[INET_ADDRSTRLEN] = "";
+  struct ifaddrs *list = NULL;
+  if (getifaddrs(&list) == 0) {
+    for (struct ifaddrs *ifa = list; ifa && !ip[0]; ifa = ifa->ifa_next) {
+      if (!ifa->ifa_addr || ifa->ifa_addr->sa_family != AF_INET) continue;
+      if ((ifa->ifa_flags & IFF_LOOPBACK) || !(ifa->ifa_flags & IFF_UP)) continue;
+      inet_ntop(AF_INET, &((struct sockaddr_in *)ifa->ifa_addr)->sin_addr, ip, sizeof(ip));
+    }
+    freeifaddrs(list);
+  }
+  if (!ip[0]) {
+    fprintf(stderr, "skip: no non-loopback IPv4 address to send from\n");
+    return;
+  }
+  brtc_addr any;
+  brtc_loop *loop = new_loop("0.0.0.0:0", true, &any);
+  CHECK(loop != NULL);
+  if (!loop) return;
+  brtc_addr server;
+  brtc_addr_from_ip(&server, ip, brtc_addr_port(&any));
+  client c;
+  CHECK(client_open(&c, ip));
+  brtc_pc *pc = fake_pc_new("lo");
+  CHECK_EQ_INT(brtc_loop_add_pc(loop, pc), BRTC_OK);
+  uint8_t buf[200];
+  size_t n = make_check(buf, sizeof(buf), "lo:r", 1);
+  client_send(&c, &server, buf, n);
+  brtc_loop_stats st;
+  pump_until(loop, &st.dropped_not_loopback, 1, &st);
+  CHECK_EQ_INT(st.dropped_not_loopback, 1);
+  CHECK_EQ_INT(pc->datagrams, 0);
+  /* The same check from loopback is answered. */
+  client lo;
+  CHECK(client_open(&lo, "127.0.0.1"));
+  brtc_addr server_lo;
+  brtc_addr_from_ip(&server_lo, "127.0.0.1", brtc_addr_port(&any));
+  client_send(&lo, &server_lo, buf, n);
+  brtc_addr from;
+  CHECK(pump_until_reply(loop, &lo, buf, sizeof(buf), &from) > 0);
+  CHECK_EQ_INT(pc->datagrams, 1);
+  brtc_loop_remove_pc(loop, pc);
+  fake_pc_free(pc);
+  close(c.fd);
+  close(lo.fd);
+  brtc_loop_free(loop);
+}
+
+int main(void) {
+  RUN(test_ipv4);
+  RUN(test_ipv6);
+  RUN(test_send_batches);
+  RUN(test_timer_fires);
+  RUN(test_many_pcs);
+  RUN(test_config_errors);
+  RUN(test_wildcard_local_addrs);
+  RUN(test_loopback_only);
+  return TEST_REPORT();
+}
