@@ -157,8 +157,8 @@ static socklen_t sockaddr_len(const struct sockaddr_storage *ss) {
 static int pick_socket(const brtc_loop *loop, const pc_entry *e, const struct sockaddr_storage *to) {
   brtc_addr dst;
   if (!brtc_addr_from_sockaddr(&dst, (const struct sockaddr *)to, sizeof(*to))) return -1;
-  const brtc_addr_map_slot *slot = brtc_addr_map_find(&loop->addrs, &dst);
-  if (slot && loop->socks[slot->sock].family == to->ss_family) return (int)slot->sock;
+  const brtc_hash_slot *slot = brtc_addr_map_find(&loop->addrs, &dst);
+  if (slot && loop->socks[slot->aux].family == to->ss_family) return (int)slot->aux;
   if (e->has_last_from && brtc_addr_equal(&e->last_from, &dst) &&
       loop->socks[e->last_sock].family == to->ss_family)
     return (int)e->last_sock;
@@ -284,9 +284,9 @@ static void handle_datagram(brtc_loop *loop, uint32_t sock, const uint8_t *data,
     loop->stats.dropped_malformed++;
     return;
   }
-  brtc_addr_map_slot *slot = brtc_addr_map_find(&loop->addrs, &from);
+  brtc_hash_slot *slot = brtc_addr_map_find(&loop->addrs, &from);
   if (slot) {
-    slot->sock = sock;
+    slot->aux = sock;
     deliver(loop, slot->value, data, len, &from, now);
     return;
   }

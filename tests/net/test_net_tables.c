@@ -58,8 +58,8 @@ static void test_addr_map(void) {
   CHECK_EQ_INT(m.count, N);
   for (int i = 0; i < N; i++) {
     brtc_addr a = make_addr(i);
-    brtc_addr_map_slot *s = brtc_addr_map_find(&m, &a);
-    CHECK(s && s->value == &values[i % 10] && s->sock == (uint32_t)(i % 8));
+    brtc_hash_slot *s = brtc_addr_map_find(&m, &a);
+    CHECK(s && s->value == &values[i % 10] && s->aux == (uint32_t)(i % 8));
   }
   /* Same address, other port: a different key. */
   brtc_addr other = make_addr(1);
@@ -75,7 +75,7 @@ static void test_addr_map(void) {
   CHECK_EQ_INT(brtc_addr_map_remove_value(&m, &values[3]), want_removed);
   for (int i = 0; i < N; i++) {
     brtc_addr a = make_addr(i);
-    brtc_addr_map_slot *s = brtc_addr_map_find(&m, &a);
+    brtc_hash_slot *s = brtc_addr_map_find(&m, &a);
     if (i % 10 == 3) CHECK(s == NULL);
     else CHECK(s != NULL);
   }
