@@ -75,7 +75,8 @@ typedef struct brtc_sdp_media {
   char candidates[BRTC_SDP_MAX_CANDIDATES][BRTC_SDP_LONG]; /* "candidate:..." values */
   size_t n_candidates;
   uint16_t sctp_port;             /* a=sctp-port, 0 when absent */
-  uint32_t max_message_size;      /* a=max-message-size, 0 when absent */
+  uint32_t max_message_size;      /* a=max-message-size, 0 when absent (clamped to UINT32_MAX) */
+  char first_fmt[BRTC_SDP_TOKEN];  /* first <fmt> of the m= line, echoed when rejecting it */
 } brtc_sdp_media;
 
 typedef struct brtc_sdp {
@@ -96,7 +97,14 @@ typedef struct brtc_sdp {
 
 /* Parse. Unknown lines and attributes are ignored; structural errors fail with
  * BRTC_ERR_PARSE and a one-line reason in err (may be NULL). Lines may end in CRLF or LF.
- * The struct is large (~200 KiB): allocate it, do not put it on a small stack. */
+ * The struct is large (~200 KiB): allocate it, do not put it on a small stack.
+ * Input longer than BRTC_SDP_MAX_SIZE fails with BRTC_ERR_TOO_BIG.
+ * Over-long values are never truncated (a cut mid, ufrag or fmtp would silently mean
+ * something else): a value longer than its field fails with BRTC_ERR_PARSE and says so,
+ * except a=candidate and a=extmap entries, which are dropped like entries past the
+ * BRTC_SDP_MAX_* counts. Past the counts, codecs, extmaps, ssrcs, candidates and BUNDLE
+ * mids are ignored; more than BRTC_SDP_MAX_MEDIA m= lines fail. Session-level extmaps
+ * are ignored; a session-level direction is the default for media sections. */
 int brtc_sdp_parse(const char *text, size_t len, brtc_sdp *out, char *err, size_t err_cap);
 
 /* Effective ICE and DTLS parameters of a media section (media level, else session level). */
@@ -119,6 +127,10 @@ typedef struct brtc_sdp_answer_params {
   bool send_video;                  /* we also send video (device use) */
   uint32_t video_ssrc;              /* when send_video */
   const char *cname;
+  /* Added: */
+  uint64_t session_id;              /* o= session id; 0 = pick a random one */
+  uint64_t session_version;         /* o= session version */
+  bool transport_cc;                /* echo transport-wide-cc ext + rtcp-fb transport-cc */
 } brtc_sdp_answer_params;
 
 /* What the answer negotiated, per offered m-section (same index as offer->media). */
@@ -136,7 +148,11 @@ typedef struct brtc_sdp_negotiated {
 /* Write the answer to an offer: BUNDLE on all accepted sections, rtcp-mux, mid, ICE
  * ufrag/pwd, fingerprint, setup; VP8 (with its rtx) for video, Opus for audio, the offered
  * header extensions we understand; everything else port 0. Returns BRTC_OK,
- * BRTC_ERR_UNSUPPORTED (nothing acceptable, reason in err), or BRTC_ERR_TOO_BIG. */
+ * BRTC_ERR_UNSUPPORTED (nothing acceptable, or a=setup conflicts with p->setup; reason in
+ * err), or BRTC_ERR_TOO_BIG. Also BRTC_ERR_PARSE when a section we would accept lacks
+ * ice-ufrag, ice-pwd, a sha-256 fingerprint or a=setup, and BRTC_ERR_INVALID for bad params.
+ * A section is accepted only if it is in the offer's BUNDLE group (when the offer has one;
+ * without one, only the first acceptable section is, and no group is written). */
 int brtc_sdp_write_answer(const brtc_sdp *offer, const brtc_sdp_answer_params *p, char *out,
                           size_t cap, brtc_sdp_negotiated *neg /* n_media entries */, char *err,
                           size_t err_cap);
