@@ -8,6 +8,7 @@
 #include "ice/ice.h"
 #include "stun/stun.h"
 #include "testing.h"
+#include "ice/fixtures/chrome_binding_request.h"
 
 #define REMOTE_UFRAG "rUfr"
 #define REMOTE_PWD "remote-password-0123456789"
@@ -407,6 +408,69 @@ static void test_pairs_bounded(void) {
   CHECK_EQ_INT(a.n_pairs, BRTC_ICE_MAX_PAIRS);
 }
 
+/* Real checks captured from Chromium (tests/ice/fixtures/capture_chrome_check.py). */
+static void test_chrome_fixture(void) {
+  brtc_ice_agent a;
+  brtc_stun_msg m, resp;
+  uint8_t out[512];
+  size_t out_len = 0;
+  brtc_addr from = addr(CHROME_CHECK_FROM);
+
+  CHECK(brtc_stun_is_stun(chrome_binding_request, sizeof(chrome_binding_request)));
+  CHECK_EQ_INT(brtc_stun_parse(chrome_binding_request, sizeof(chrome_binding_request), &m),
+               BRTC_OK);
+  CHECK_EQ_INT(m.type, BRTC_STUN_BINDING_REQUEST);
+  CHECK(m.has_fingerprint && m.fingerprint_ok);
+  CHECK(m.has_ice_controlling && !m.has_ice_controlled);
+  CHECK(m.has_priority && !m.use_candidate);
+  CHECK_EQ_INT(m.n_unknown_required, 0); /* GOOG-NETWORK-INFO is comprehension-optional */
+  CHECK(m.username_len > 5 && memcmp(m.username, CHROME_CHECK_UFRAG ":", 5) == 0);
+  CHECK_EQ_INT(brtc_stun_check_integrity(chrome_binding_request, sizeof(chrome_binding_request),
+                                         &m, (const uint8_t *)CHROME_CHECK_PWD,
+                                         strlen(CHROME_CHECK_PWD)),
+               BRTC_OK);
+
+  char remote_ufrag[64];
+  size_t remote_len = m.username_len - 5;
+  CHECK(remote_len < sizeof(remote_ufrag));
+  memcpy(remote_ufrag, m.username + 5, remote_len);
+  remote_ufrag[remote_len] = '\0';
+
+  CHECK_EQ_INT(brtc_ice_agent_init(&a), BRTC_OK);
+  snprintf(a.local_ufrag, sizeof(a.local_ufrag), "%s", CHROME_CHECK_UFRAG);
+  snprintf(a.local_pwd, sizeof(a.local_pwd), "%s", CHROME_CHECK_PWD);
+  CHECK_EQ_INT(brtc_ice_set_remote_credentials(&a, remote_ufrag, REMOTE_PWD), BRTC_OK);
+
+  CHECK_EQ_INT(brtc_ice_handle_stun(&a, chrome_binding_request, sizeof(chrome_binding_request),
+                                    &from, SEC, out, sizeof(out), &out_len),
+               BRTC_ICE_ANSWERED);
+  CHECK_EQ_INT(brtc_stun_parse(out, out_len, &resp), BRTC_OK);
+  CHECK_EQ_INT(resp.type, BRTC_STUN_BINDING_SUCCESS);
+  CHECK_MEM(resp.transaction_id, chrome_binding_request + 8, 12);
+  CHECK(resp.has_xor_mapped && brtc_addr_equal(&resp.xor_mapped, &from));
+  CHECK_EQ_INT(brtc_stun_check_integrity(out, out_len, &resp, (const uint8_t *)CHROME_CHECK_PWD,
+                                         strlen(CHROME_CHECK_PWD)),
+               BRTC_OK);
+  CHECK_EQ_INT(a.state, BRTC_ICE_CHECKING);
+
+  brtc_addr nominated_from = addr(CHROME_NOMINATION_FROM);
+  CHECK_EQ_INT(brtc_ice_handle_stun(&a, chrome_nominating_request,
+                                    sizeof(chrome_nominating_request), &nominated_from, 2 * SEC,
+                                    out, sizeof(out), &out_len),
+               BRTC_ICE_ANSWERED);
+  CHECK_EQ_INT(a.state, BRTC_ICE_CONNECTED);
+  CHECK(brtc_ice_selected(&a) && brtc_addr_equal(brtc_ice_selected(&a), &nominated_from));
+
+  /* The same check with another password is a 401. */
+  brtc_ice_agent b = a;
+  snprintf(b.local_pwd, sizeof(b.local_pwd), "%s", "boltrtcfixturepassword25");
+  CHECK_EQ_INT(brtc_ice_handle_stun(&b, chrome_binding_request, sizeof(chrome_binding_request),
+                                    &from, SEC, out, sizeof(out), &out_len),
+               BRTC_ICE_ANSWERED_ERROR);
+  CHECK_EQ_INT(brtc_stun_parse(out, out_len, &resp), BRTC_OK);
+  CHECK(resp.has_error && resp.error_code == 401 && !resp.has_integrity);
+}
+
 int main(void) {
   RUN(test_init);
   RUN(test_success_ipv4);
@@ -419,5 +483,6 @@ int main(void) {
   RUN(test_role_conflict);
   RUN(test_nomination_and_consent);
   RUN(test_pairs_bounded);
+  RUN(test_chrome_fixture);
   return TEST_REPORT();
 }
