@@ -33,6 +33,22 @@ int brtc_vp8_parse_descriptor(const uint8_t *payload, size_t len, brtc_vp8_descr
 bool brtc_vp8_frame_is_keyframe(const uint8_t *frame, size_t len, uint16_t *width,
                                 uint16_t *height);
 
+/* Packetizer (the sending side, RFC 7741 4.4): every payload starts with a 4-byte
+ * descriptor X=1, I=1, M=1 (15-bit picture ID); the first has S=1, PID=0. */
+#define BRTC_VP8_PACKETIZER_DESCRIPTOR 4
+/* How many payloads brtc_vp8_packetize makes for a frame of len bytes. 0 if max_payload
+ * cannot hold a descriptor and one byte. */
+size_t brtc_vp8_packet_count(size_t len, size_t max_payload);
+/* Split a VP8 frame into RTP payloads of at most max_payload bytes each (descriptor
+ * included), sizes balanced. Payload i is written at out + i * max_payload and is lens[i]
+ * bytes long. The caller gives them one RTP timestamp, consecutive sequence numbers and
+ * the marker bit on the last. Returns the number of payloads, BRTC_ERR_TOO_BIG if
+ * max_packets or out_cap (max_packets * max_payload is enough) is too small,
+ * BRTC_ERR_INVALID for an empty frame or a max_payload too small. */
+int brtc_vp8_packetize(const uint8_t *frame, size_t len, uint16_t picture_id,
+                       size_t max_payload, uint8_t *out, size_t out_cap, size_t *lens,
+                       size_t max_packets);
+
 typedef struct brtc_vp8_frame {
   const uint8_t *data; /* the whole VP8 frame, valid during the callback only */
   size_t len;
@@ -56,6 +72,11 @@ typedef struct brtc_vp8_assembler_stats {
 typedef void (*brtc_vp8_frame_cb)(const brtc_vp8_frame *f, void *user);
 
 typedef struct brtc_vp8_assembler brtc_vp8_assembler;
+
+/* Reorder window of the assembler, in packets, and the largest VP8 payload (after the
+ * descriptor) one packet may carry; a bigger one counts as bad and its frame is lost. */
+#define BRTC_VP8_REORDER_WINDOW 512
+#define BRTC_VP8_MAX_PACKET_PAYLOAD 1500
 
 /* max_frame: largest frame we assemble (bytes); buffers are allocated lazily on the
  * first packet and reused, never per packet. */

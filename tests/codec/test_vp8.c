@@ -1,0 +1,555 @@
+/* VP8 payload descriptor (RFC 7741), keyframe header (RFC 6386), packetizer, assembler. */
+#include <stdlib.h>
+
+#include "boltrtc/error.h"
+#include "codec/vp8.h"
+#include "testing.h"
+#include "vpx_encode.h"
+
+/* ---- descriptor ---- */
+
+static void test_descriptor_minimal(void) {
+  brtc_vp8_descriptor d;
+  const uint8_t p[] = {0x10, 0xAB}; /* X=0, S=1, PID=0 */
+  CHECK_EQ_INT(brtc_vp8_parse_descriptor(p, sizeof p, &d), BRTC_OK);
+  CHECK(!d.extended);
+  CHECK(d.start);
+  CHECK_EQ_INT(d.partition, 0);
+  CHECK_EQ_INT(d.size, 1);
+  const uint8_t q[] = {0x27, 0xAB}; /* N=1, S=0, PID=7 */
+  CHECK_EQ_INT(brtc_vp8_parse_descriptor(q, sizeof q, &d), BRTC_OK);
+  CHECK(d.non_reference);
+  CHECK(!d.start);
+  CHECK_EQ_INT(d.partition, 7);
+  /* Descriptor only, no VP8 bytes. */
+  CHECK_EQ_INT(brtc_vp8_parse_descriptor(p, 1, &d), BRTC_ERR_PARSE);
+  CHECK_EQ_INT(brtc_vp8_parse_descriptor(p, 0, &d), BRTC_ERR_PARSE);
+}
+
+static void test_descriptor_picture_id(void) {
+  brtc_vp8_descriptor d;
+  const uint8_t seven[] = {0x90, 0x80, 0x55, 0xEE}; /* I, M=0, id 0x55 */
+  CHECK_EQ_INT(brtc_vp8_parse_descriptor(seven, sizeof seven, &d), BRTC_OK);
+  CHECK(d.extended && d.has_picture_id && !d.picture_id_15);
+  CHECK_EQ_INT(d.picture_id, 0x55);
+  CHECK_EQ_INT(d.size, 3);
+  const uint8_t fifteen[] = {0x90, 0x80, 0xD2, 0x34, 0xEE}; /* M=1, id 0x5234 */
+  CHECK_EQ_INT(brtc_vp8_parse_descriptor(fifteen, sizeof fifteen, &d), BRTC_OK);
+  CHECK(d.picture_id_15);
+  CHECK_EQ_INT(d.picture_id, 0x5234);
+  CHECK_EQ_INT(d.size, 4);
+  /* Truncated in the X byte, the first and the second picture id byte. */
+  CHECK_EQ_INT(brtc_vp8_parse_descriptor(fifteen, 1, &d), BRTC_ERR_PARSE);
+  CHECK_EQ_INT(brtc_vp8_parse_descriptor(fifteen, 2, &d), BRTC_ERR_PARSE);
+  CHECK_EQ_INT(brtc_vp8_parse_descriptor(fifteen, 3, &d), BRTC_ERR_PARSE);
+  CHECK_EQ_INT(brtc_vp8_parse_descriptor(fifteen, 4, &d), BRTC_ERR_PARSE);
+  CHECK_EQ_INT(brtc_vp8_parse_descriptor(seven, 3, &d), BRTC_ERR_PARSE);
+}
+
+static void test_descriptor_l_t_k(void) {
+  brtc_vp8_descriptor d;
+  /* I (15-bit), L, T, K all present: TID 2, Y=1, KEYIDX 17. */
+  const uint8_t all[] = {0x90, 0xF0, 0x81, 0x02, 0x33, 0xB1, 0xEE};
+  CHECK_EQ_INT(brtc_vp8_parse_descriptor(all, sizeof all, &d), BRTC_OK);
+  CHECK_EQ_INT(d.picture_id, 0x0102);
+  CHECK(d.has_tl0picidx && d.has_tid && d.has_keyidx);
+  CHECK_EQ_INT(d.tl0picidx, 0x33);
+  CHECK_EQ_INT(d.tid, 2);
+  CHECK(d.layer_sync);
+  CHECK_EQ_INT(d.keyidx, 17);
+  CHECK_EQ_INT(d.size, 6);
+  for (size_t n = 1; n < 7; n++) CHECK_EQ_INT(brtc_vp8_parse_descriptor(all, n, &d), BRTC_ERR_PARSE);
+  /* L only. */
+  const uint8_t l[] = {0x80, 0x40, 0x07, 0xEE};
+  CHECK_EQ_INT(brtc_vp8_parse_descriptor(l, sizeof l, &d), BRTC_OK);
+  CHECK(!d.has_picture_id && d.has_tl0picidx && !d.has_tid && !d.has_keyidx);
+  CHECK_EQ_INT(d.tl0picidx, 7);
+  CHECK_EQ_INT(d.size, 3);
+  CHECK_EQ_INT(brtc_vp8_parse_descriptor(l, 2, &d), BRTC_ERR_PARSE);
+  /* K without T: the shared byte still comes, TID is not read from it. */
+  const uint8_t k[] = {0x80, 0x10, 0xC5, 0xEE};
+  CHECK_EQ_INT(brtc_vp8_parse_descriptor(k, sizeof k, &d), BRTC_OK);
+  CHECK(!d.has_tid && d.has_keyidx);
+  CHECK_EQ_INT(d.keyidx, 5);
+  CHECK_EQ_INT(d.tid, 0);
+  CHECK_EQ_INT(d.size, 3);
+  CHECK_EQ_INT(brtc_vp8_parse_descriptor(k, 3, &d), BRTC_ERR_PARSE);
+  /* T without K, with 7-bit picture id. */
+  const uint8_t t[] = {0x80, 0xA0, 0x11, 0x40, 0xEE};
+  CHECK_EQ_INT(brtc_vp8_parse_descriptor(t, sizeof t, &d), BRTC_OK);
+  CHECK_EQ_INT(d.tid, 1);
+  CHECK(!d.layer_sync);
+  CHECK_EQ_INT(d.picture_id, 0x11);
+  CHECK_EQ_INT(d.size, 4);
+  CHECK_EQ_INT(brtc_vp8_parse_descriptor(t, 3, &d), BRTC_ERR_PARSE);
+}
+
+/* ---- keyframe header ---- */
+
+static void test_keyframe_header(void) {
+  /* Tag: key frame, version 0, show_frame, partition size; then 9d 01 2a, 640 x 480. */
+  const uint8_t key[] = {0x10, 0x02, 0x00, 0x9d, 0x01, 0x2a, 0x80, 0x02, 0xE0, 0x01};
+  uint16_t w = 0, h = 0;
+  CHECK(brtc_vp8_frame_is_keyframe(key, sizeof key, &w, &h));
+  CHECK_EQ_INT(w, 640);
+  CHECK_EQ_INT(h, 480);
+  /* Scaling bits are not part of the size. */
+  uint8_t scaled[sizeof key];
+  memcpy(scaled, key, sizeof key);
+  scaled[7] |= 0xC0;
+  CHECK(brtc_vp8_frame_is_keyframe(scaled, sizeof scaled, &w, &h));
+  CHECK_EQ_INT(w, 640);
+  scaled[0] |= 1; /* inter frame */
+  CHECK(!brtc_vp8_frame_is_keyframe(scaled, sizeof scaled, &w, &h));
+  scaled[0] = key[0];
+  scaled[4] = 0x02; /* bad start code */
+  CHECK(!brtc_vp8_frame_is_keyframe(scaled, sizeof scaled, &w, &h));
+  CHECK(!brtc_vp8_frame_is_keyframe(key, 9, &w, &h));
+}
+
+/* ---- packetizer ---- */
+
+static void test_packetizer(void) {
+  uint8_t frame[1000];
+  for (size_t i = 0; i < sizeof frame; i++) frame[i] = (uint8_t)(i * 7);
+  uint8_t out[8 * 300];
+  size_t lens[8];
+  CHECK_EQ_INT(brtc_vp8_packet_count(1000, 300), 4);
+  int n = brtc_vp8_packetize(frame, sizeof frame, 0x1234, 300, out, sizeof out, lens, 8);
+  CHECK_EQ_INT(n, 4);
+  size_t total = 0;
+  for (int i = 0; i < n; i++) {
+    brtc_vp8_descriptor d;
+    const uint8_t *p = out + (size_t)i * 300;
+    CHECK(lens[i] <= 300);
+    CHECK_EQ_INT(brtc_vp8_parse_descriptor(p, lens[i], &d), BRTC_OK);
+    CHECK_EQ_INT(d.start, i == 0);
+    CHECK_EQ_INT(d.partition, 0);
+    CHECK(d.picture_id_15);
+    CHECK_EQ_INT(d.picture_id, 0x1234);
+    CHECK_EQ_INT(d.size, 4);
+    CHECK_MEM(p + 4, frame + total, lens[i] - 4);
+    total += lens[i] - 4;
+  }
+  CHECK_EQ_INT(total, 1000);
+  CHECK_EQ_INT(lens[0], 254); /* 1000 / 4 balanced */
+  const uint8_t first[] = {0x90, 0x80, 0x92, 0x34};
+  CHECK_MEM(out, first, 4);
+  CHECK_EQ_INT(brtc_vp8_packetize(frame, sizeof frame, 1, 300, out, sizeof out, lens, 3),
+               BRTC_ERR_TOO_BIG);
+  CHECK_EQ_INT(brtc_vp8_packetize(frame, sizeof frame, 1, 300, out, 3 * 300 + 299, lens, 8),
+               BRTC_ERR_TOO_BIG);
+  CHECK_EQ_INT(brtc_vp8_packetize(frame, sizeof frame, 1, 4, out, sizeof out, lens, 8),
+               BRTC_ERR_INVALID);
+  CHECK_EQ_INT(brtc_vp8_packetize(frame, 0, 1, 300, out, sizeof out, lens, 8), BRTC_ERR_INVALID);
+}
+
+/* ---- assembler ---- */
+
+#define MAX_PKTS 256
+#define MTU 200
+
+typedef struct sink {
+  int frames;
+  uint8_t data[200000];
+  size_t len;
+  brtc_vp8_frame last;
+  uint32_t ts[16];
+} sink;
+
+static void on_frame(const brtc_vp8_frame *f, void *user) {
+  sink *s = user;
+  if (s->frames < 16) s->ts[s->frames] = f->timestamp;
+  s->frames++;
+  s->last = *f;
+  s->len = f->len <= sizeof s->data ? f->len : 0;
+  memcpy(s->data, f->data, s->len);
+}
+
+/* One frame as packets: payloads in pl, headers in hd, seq first.. */
+typedef struct packets {
+  uint8_t pl[MAX_PKTS * MTU];
+  size_t lens[MAX_PKTS];
+  brtc_rtp_header hd[MAX_PKTS];
+  int n;
+} packets;
+
+static void make_packets(packets *p, const uint8_t *frame, size_t len, uint16_t first_seq,
+                         uint32_t ts, uint16_t pic) {
+  p->n = brtc_vp8_packetize(frame, len, pic, MTU, p->pl, sizeof p->pl, p->lens, MAX_PKTS);
+  for (int i = 0; i < p->n; i++) {
+    brtc_rtp_header *h = &p->hd[i];
+    memset(h, 0, sizeof(*h));
+    h->version = 2;
+    h->payload_type = 96;
+    h->sequence = (uint16_t)(first_seq + i);
+    h->timestamp = ts;
+    h->ssrc = 0xABC;
+    h->marker = i == p->n - 1;
+    h->payload = p->pl + (size_t)i * MTU;
+    h->payload_len = p->lens[i];
+  }
+}
+
+static void fill(uint8_t *buf, size_t n, unsigned seed) {
+  for (size_t i = 0; i < n; i++) buf[i] = (uint8_t)((i * 131 + seed * 17) >> 1);
+  buf[0] |= 1; /* an inter frame */
+}
+
+static void test_assembler_in_order(void) {
+  static sink s;
+  static packets p;
+  memset(&s, 0, sizeof s);
+  uint8_t frame[500];
+  fill(frame, sizeof frame, 1);
+  make_packets(&p, frame, sizeof frame, 100, 9000, 77);
+  CHECK_EQ_INT(p.n, 3);
+  brtc_vp8_assembler *a = brtc_vp8_assembler_new(100000, on_frame, &s);
+  CHECK(a != NULL);
+  for (int i = 0; i < p.n; i++) {
+    CHECK_EQ_INT(s.frames, 0);
+    CHECK_EQ_INT(brtc_vp8_assembler_push(a, &p.hd[i], 0), BRTC_OK);
+  }
+  CHECK_EQ_INT(s.frames, 1);
+  CHECK_EQ_INT(s.len, sizeof frame);
+  CHECK_MEM(s.data, frame, sizeof frame);
+  CHECK_EQ_INT(s.last.timestamp, 9000);
+  CHECK_EQ_INT(s.last.first_seq, 100);
+  CHECK_EQ_INT(s.last.last_seq, 102);
+  CHECK_EQ_INT(s.last.picture_id, 77);
+  CHECK_EQ_INT(s.last.ssrc, 0xABC);
+  CHECK(!s.last.keyframe);
+  CHECK(!brtc_vp8_assembler_take_keyframe_request(a));
+  const brtc_vp8_assembler_stats *st = brtc_vp8_assembler_get_stats(a);
+  CHECK_EQ_INT(st->packets, 3);
+  CHECK_EQ_INT(st->frames, 1);
+  CHECK_EQ_INT(st->frames_dropped, 0);
+  brtc_vp8_assembler_free(a);
+}
+
+static void test_assembler_reorder_in_frame(void) {
+  static sink s;
+  static packets p;
+  memset(&s, 0, sizeof s);
+  uint8_t frame[700];
+  fill(frame, sizeof frame, 2);
+  make_packets(&p, frame, sizeof frame, 5000, 1, 0);
+  CHECK_EQ_INT(p.n, 4);
+  brtc_vp8_assembler *a = brtc_vp8_assembler_new(100000, on_frame, &s);
+  const int order[] = {3, 1, 0, 2};
+  for (int i = 0; i < 4; i++) {
+    CHECK_EQ_INT(s.frames, 0);
+    brtc_vp8_assembler_push(a, &p.hd[order[i]], 0);
+  }
+  CHECK_EQ_INT(s.frames, 1);
+  CHECK_EQ_INT(s.len, sizeof frame);
+  CHECK_MEM(s.data, frame, sizeof frame);
+  brtc_vp8_assembler_free(a);
+}
+
+static void test_assembler_loss(void) {
+  static sink s;
+  static packets f1, f2, f3;
+  memset(&s, 0, sizeof s);
+  uint8_t a1[500], a2[300], a3[400];
+  fill(a1, sizeof a1, 3);
+  fill(a2, sizeof a2, 4);
+  fill(a3, sizeof a3, 5);
+  make_packets(&f1, a1, sizeof a1, 10, 1000, 1);
+  make_packets(&f2, a2, sizeof a2, (uint16_t)(10 + f1.n), 2000, 2);
+  make_packets(&f3, a3, sizeof a3, (uint16_t)(10 + f1.n + f2.n), 3000, 3);
+  brtc_vp8_assembler *a = brtc_vp8_assembler_new(100000, on_frame, &s);
+  for (int i = 0; i < f1.n; i++) brtc_vp8_assembler_push(a, &f1.hd[i], 0);
+  CHECK_EQ_INT(s.frames, 1);
+  /* Frame 2 loses its middle packet; frame 3 arrives whole. */
+  CHECK_EQ_INT(f2.n, 2);
+  brtc_vp8_assembler_push(a, &f2.hd[0], 0);
+  for (int i = 0; i < f3.n; i++) brtc_vp8_assembler_push(a, &f3.hd[i], 0);
+  CHECK_EQ_INT(s.frames, 2);
+  CHECK_EQ_INT(s.last.timestamp, 3000);
+  CHECK_EQ_INT(s.len, sizeof a3);
+  CHECK_MEM(s.data, a3, sizeof a3);
+  CHECK(brtc_vp8_assembler_take_keyframe_request(a));
+  CHECK(!brtc_vp8_assembler_take_keyframe_request(a));
+  const brtc_vp8_assembler_stats *st = brtc_vp8_assembler_get_stats(a);
+  CHECK_EQ_INT(st->frames_dropped, 1);
+  /* The lost packet arriving now is too late: frame 2 is never emitted. */
+  brtc_vp8_assembler_push(a, &f2.hd[1], 0);
+  CHECK_EQ_INT(s.frames, 2);
+  CHECK_EQ_INT(st->packets_late, 1);
+  CHECK_EQ_INT(s.ts[0], 1000);
+  CHECK_EQ_INT(s.ts[1], 3000);
+  brtc_vp8_assembler_free(a);
+}
+
+static void test_assembler_lost_first_packet(void) {
+  /* Losing the packet with S=1 means the rest is garbage even though the marker arrives. */
+  static sink s;
+  static packets f1, f2;
+  memset(&s, 0, sizeof s);
+  uint8_t a1[500], a2[300];
+  fill(a1, sizeof a1, 6);
+  fill(a2, sizeof a2, 7);
+  make_packets(&f1, a1, sizeof a1, 1, 1000, 1);
+  make_packets(&f2, a2, sizeof a2, (uint16_t)(1 + f1.n), 2000, 2);
+  brtc_vp8_assembler *a = brtc_vp8_assembler_new(100000, on_frame, &s);
+  /* A frame emitted first so the floor is known. */
+  static packets f0;
+  make_packets(&f0, a2, 100, 0, 500, 0);
+  brtc_vp8_assembler_push(a, &f0.hd[0], 0);
+  CHECK_EQ_INT(s.frames, 1);
+  for (int i = 1; i < f1.n; i++) brtc_vp8_assembler_push(a, &f1.hd[i], 0);
+  CHECK_EQ_INT(s.frames, 1);
+  for (int i = 0; i < f2.n; i++) brtc_vp8_assembler_push(a, &f2.hd[i], 0);
+  CHECK_EQ_INT(s.frames, 2);
+  CHECK_EQ_INT(s.last.timestamp, 2000);
+  CHECK(brtc_vp8_assembler_take_keyframe_request(a));
+  CHECK_EQ_INT(brtc_vp8_assembler_get_stats(a)->frames_dropped, 1);
+  brtc_vp8_assembler_free(a);
+}
+
+static void test_assembler_wrap(void) {
+  static sink s;
+  static packets p;
+  memset(&s, 0, sizeof s);
+  uint8_t frame[900];
+  fill(frame, sizeof frame, 8);
+  make_packets(&p, frame, sizeof frame, 65534, 77777, 5);
+  CHECK_EQ_INT(p.n, 5); /* 65534, 65535, 0, 1, 2 */
+  brtc_vp8_assembler *a = brtc_vp8_assembler_new(100000, on_frame, &s);
+  const int order[] = {2, 0, 4, 1, 3};
+  for (int i = 0; i < 5; i++) brtc_vp8_assembler_push(a, &p.hd[order[i]], 0);
+  CHECK_EQ_INT(s.frames, 1);
+  CHECK_EQ_INT(s.last.first_seq, 65534);
+  CHECK_EQ_INT(s.last.last_seq, 2);
+  CHECK_EQ_INT(s.len, sizeof frame);
+  CHECK_MEM(s.data, frame, sizeof frame);
+  /* The next frame continues across the wrap. */
+  static packets q;
+  make_packets(&q, frame, 300, 3, 80000, 6);
+  for (int i = 0; i < q.n; i++) brtc_vp8_assembler_push(a, &q.hd[i], 0);
+  CHECK_EQ_INT(s.frames, 2);
+  CHECK(!brtc_vp8_assembler_take_keyframe_request(a));
+  brtc_vp8_assembler_free(a);
+}
+
+static void test_assembler_duplicates(void) {
+  static sink s;
+  static packets p;
+  memset(&s, 0, sizeof s);
+  uint8_t frame[500];
+  fill(frame, sizeof frame, 9);
+  make_packets(&p, frame, sizeof frame, 40, 1, 0);
+  brtc_vp8_assembler *a = brtc_vp8_assembler_new(100000, on_frame, &s);
+  brtc_vp8_assembler_push(a, &p.hd[0], 0);
+  brtc_vp8_assembler_push(a, &p.hd[0], 0);
+  brtc_vp8_assembler_push(a, &p.hd[1], 0);
+  brtc_vp8_assembler_push(a, &p.hd[2], 0);
+  brtc_vp8_assembler_push(a, &p.hd[2], 0);
+  brtc_vp8_assembler_push(a, &p.hd[1], 0);
+  CHECK_EQ_INT(s.frames, 1);
+  CHECK_MEM(s.data, frame, sizeof frame);
+  CHECK_EQ_INT(brtc_vp8_assembler_get_stats(a)->packets_late, 3);
+  CHECK_EQ_INT(brtc_vp8_assembler_get_stats(a)->packets, 6);
+  brtc_vp8_assembler_free(a);
+}
+
+static void test_assembler_too_big(void) {
+  static sink s;
+  static packets big, small;
+  memset(&s, 0, sizeof s);
+  uint8_t frame[800];
+  fill(frame, sizeof frame, 10);
+  make_packets(&big, frame, 800, 1, 100, 0);
+  make_packets(&small, frame, 300, (uint16_t)(1 + big.n), 200, 1);
+  brtc_vp8_assembler *a = brtc_vp8_assembler_new(500, on_frame, &s);
+  for (int i = 0; i < big.n; i++) brtc_vp8_assembler_push(a, &big.hd[i], 0);
+  CHECK_EQ_INT(s.frames, 0);
+  CHECK(brtc_vp8_assembler_take_keyframe_request(a));
+  CHECK_EQ_INT(brtc_vp8_assembler_get_stats(a)->frames_dropped, 1);
+  for (int i = 0; i < small.n; i++) brtc_vp8_assembler_push(a, &small.hd[i], 0);
+  CHECK_EQ_INT(s.frames, 1);
+  CHECK_EQ_INT(s.len, 300);
+  brtc_vp8_assembler_free(a);
+}
+
+static void test_assembler_bad_and_padding(void) {
+  static sink s;
+  static packets f1, f2, f3, f4;
+  memset(&s, 0, sizeof s);
+  uint8_t frame[300];
+  fill(frame, sizeof frame, 11);
+  make_packets(&f1, frame, 300, 10, 100, 7);
+  uint16_t pad_seq = (uint16_t)(10 + f1.n);
+  make_packets(&f2, frame, 300, (uint16_t)(pad_seq + 1), 200, 8);
+  brtc_vp8_assembler *a = brtc_vp8_assembler_new(1000, on_frame, &s);
+  for (int i = 0; i < f1.n; i++) brtc_vp8_assembler_push(a, &f1.hd[i], 0);
+  /* A padding-only packet between frames fills its seq without making a frame. */
+  brtc_rtp_header pad = f1.hd[0];
+  pad.sequence = pad_seq;
+  pad.payload_len = 0;
+  pad.marker = false;
+  CHECK_EQ_INT(brtc_vp8_assembler_push(a, &pad, 0), BRTC_OK);
+  for (int i = 0; i < f2.n; i++) brtc_vp8_assembler_push(a, &f2.hd[i], 0);
+  CHECK_EQ_INT(s.frames, 2);
+  CHECK(!brtc_vp8_assembler_take_keyframe_request(a));
+
+  /* A lost packet between pictures 8 and 9: only padding can have been lost, since the
+   * picture IDs are consecutive. No keyframe needed. */
+  uint16_t next = (uint16_t)(f2.hd[f2.n - 1].sequence + 2);
+  make_packets(&f3, frame, 300, next, 300, 9);
+  for (int i = 0; i < f3.n; i++) brtc_vp8_assembler_push(a, &f3.hd[i], 0);
+  CHECK_EQ_INT(s.frames, 3);
+  CHECK(!brtc_vp8_assembler_take_keyframe_request(a));
+  CHECK_EQ_INT(brtc_vp8_assembler_get_stats(a)->frames_dropped, 0);
+  /* The same gap with picture 10 missing: a whole frame was lost. */
+  next = (uint16_t)(f3.hd[f3.n - 1].sequence + 3);
+  make_packets(&f4, frame, 300, next, 500, 11);
+  for (int i = 0; i < f4.n; i++) brtc_vp8_assembler_push(a, &f4.hd[i], 0);
+  CHECK_EQ_INT(s.frames, 4);
+  CHECK(brtc_vp8_assembler_take_keyframe_request(a));
+  CHECK_EQ_INT(brtc_vp8_assembler_get_stats(a)->frames_dropped, 1);
+
+  /* A descriptor with nothing after it is bad. */
+  brtc_rtp_header bad = f1.hd[0];
+  bad.sequence = 500;
+  bad.payload_len = 1;
+  CHECK_EQ_INT(brtc_vp8_assembler_push(a, &bad, 0), BRTC_ERR_PARSE);
+  CHECK_EQ_INT(brtc_vp8_assembler_get_stats(a)->packets_bad, 1);
+  brtc_vp8_assembler_free(a);
+}
+
+static void test_assembler_window_passes(void) {
+  /* A frame missing a packet is given up once the window moves past it, even if no newer
+   * frame completes. */
+  static sink s;
+  static packets f;
+  memset(&s, 0, sizeof s);
+  uint8_t frame[300];
+  fill(frame, sizeof frame, 12);
+  make_packets(&f, frame, 300, 0, 1, 0);
+  brtc_vp8_assembler *a = brtc_vp8_assembler_new(1000, on_frame, &s);
+  for (int i = 0; i < f.n; i++) brtc_vp8_assembler_push(a, &f.hd[i], 0);
+  CHECK_EQ_INT(s.frames, 1);
+  brtc_rtp_header mid = f.hd[1];
+  mid.marker = false;
+  mid.timestamp = 2;
+  mid.sequence = 10; /* a frame whose start (seq 2..9) never comes */
+  brtc_vp8_assembler_push(a, &mid, 0);
+  CHECK(!brtc_vp8_assembler_take_keyframe_request(a));
+  mid.sequence = 10 + BRTC_VP8_REORDER_WINDOW + 5;
+  brtc_vp8_assembler_push(a, &mid, 0);
+  CHECK(brtc_vp8_assembler_take_keyframe_request(a));
+  CHECK(brtc_vp8_assembler_get_stats(a)->frames_dropped >= 1);
+  CHECK_EQ_INT(s.frames, 1);
+  brtc_vp8_assembler_free(a);
+}
+
+static void test_assembler_sender_restart(void) {
+  static sink s;
+  static packets f;
+  memset(&s, 0, sizeof s);
+  uint8_t frame[100];
+  fill(frame, sizeof frame, 13);
+  brtc_vp8_assembler *a = brtc_vp8_assembler_new(1000, on_frame, &s);
+  make_packets(&f, frame, 100, 30000, 1, 0);
+  brtc_vp8_assembler_push(a, &f.hd[0], 0);
+  CHECK_EQ_INT(s.frames, 1);
+  /* The sender starts over at seq 1 with one-packet frames: ignored at first, then we
+   * follow it. */
+  int before = 0;
+  for (int i = 0; i < 200; i++) {
+    make_packets(&f, frame, 100, (uint16_t)(1 + i), (uint32_t)(100 + i), 0);
+    brtc_vp8_assembler_push(a, &f.hd[0], 0);
+    if (i == 10) before = s.frames;
+  }
+  CHECK_EQ_INT(before, 1);
+  CHECK(s.frames > 100);
+  brtc_vp8_assembler_free(a);
+}
+
+/* ---- a real encoded keyframe through packetizer, shuffle and assembler ---- */
+
+static uint32_t rng_state = 12345;
+static uint32_t rng(void) {
+  rng_state = rng_state * 1103515245u + 12345u;
+  return rng_state >> 8;
+}
+
+static void test_real_keyframe_shuffled(void) {
+  static sink s;
+  static packets p, q;
+  static uint8_t key[200000], delta[200000];
+  memset(&s, 0, sizeof s);
+  test_vp8_encoder e;
+  CHECK_EQ_INT(test_vp8_encoder_init(&e, 352, 288), 0);
+  test_draw_picture(&e.img, 352, 288, 40, 30);
+  size_t key_len = test_vp8_encode(&e, true, key, sizeof key);
+  test_draw_picture(&e.img, 352, 288, 48, 30);
+  size_t delta_len = test_vp8_encode(&e, false, delta, sizeof delta);
+  test_vp8_encoder_free(&e);
+  fprintf(stderr, "keyframe %zu bytes, delta %zu bytes\n", key_len, delta_len);
+  CHECK(key_len > 2000);
+  CHECK(delta_len > 0);
+  uint16_t w = 0, h = 0;
+  CHECK(brtc_vp8_frame_is_keyframe(key, key_len, &w, &h));
+  CHECK_EQ_INT(w, 352);
+  CHECK_EQ_INT(h, 288);
+  CHECK(!brtc_vp8_frame_is_keyframe(delta, delta_len, NULL, NULL));
+
+  make_packets(&p, key, key_len, 65500, 90000, 300);
+  make_packets(&q, delta, delta_len, (uint16_t)(65500 + p.n), 93000, 301);
+  CHECK(p.n > 10);
+  /* Shuffle the keyframe's packets (Fisher-Yates), then the delta frame in order. */
+  int order[MAX_PKTS];
+  for (int i = 0; i < p.n; i++) order[i] = i;
+  for (int i = p.n - 1; i > 0; i--) {
+    int j = (int)(rng() % (uint32_t)(i + 1));
+    int t = order[i];
+    order[i] = order[j];
+    order[j] = t;
+  }
+  brtc_vp8_assembler *a = brtc_vp8_assembler_new(sizeof s.data, on_frame, &s);
+  for (int i = 0; i < p.n; i++) {
+    CHECK_EQ_INT(s.frames, 0);
+    CHECK_EQ_INT(brtc_vp8_assembler_push(a, &p.hd[order[i]], 0), BRTC_OK);
+  }
+  CHECK_EQ_INT(s.frames, 1);
+  CHECK(s.last.keyframe);
+  CHECK_EQ_INT(s.last.width, 352);
+  CHECK_EQ_INT(s.last.height, 288);
+  CHECK_EQ_INT(s.last.picture_id, 300);
+  CHECK_EQ_INT(s.len, key_len);
+  CHECK_MEM(s.data, key, key_len);
+  for (int i = 0; i < q.n; i++) brtc_vp8_assembler_push(a, &q.hd[i], 0);
+  CHECK_EQ_INT(s.frames, 2);
+  CHECK(!s.last.keyframe);
+  CHECK_EQ_INT(s.len, delta_len);
+  CHECK_MEM(s.data, delta, delta_len);
+  const brtc_vp8_assembler_stats *st = brtc_vp8_assembler_get_stats(a);
+  CHECK_EQ_INT(st->keyframes, 1);
+  CHECK_EQ_INT(st->frames, 2);
+  CHECK_EQ_INT(st->frames_dropped, 0);
+  CHECK(!brtc_vp8_assembler_take_keyframe_request(a));
+  brtc_vp8_assembler_free(a);
+}
+
+int main(void) {
+  RUN(test_descriptor_minimal);
+  RUN(test_descriptor_picture_id);
+  RUN(test_descriptor_l_t_k);
+  RUN(test_keyframe_header);
+  RUN(test_packetizer);
+  RUN(test_assembler_in_order);
+  RUN(test_assembler_reorder_in_frame);
+  RUN(test_assembler_loss);
+  RUN(test_assembler_lost_first_packet);
+  RUN(test_assembler_wrap);
+  RUN(test_assembler_duplicates);
+  RUN(test_assembler_too_big);
+  RUN(test_assembler_bad_and_padding);
+  RUN(test_assembler_window_passes);
+  RUN(test_assembler_sender_restart);
+  RUN(test_real_keyframe_shuffled);
+  return TEST_REPORT();
+}
