@@ -7,6 +7,10 @@
 
 typedef struct brtc_keyframe_jpeg brtc_keyframe_jpeg;
 
+/* Larger keyframes are refused (BRTC_ERR_TOO_BIG) before decoding, so a hostile header
+ * cannot make libvpx allocate a huge picture. Inter frames give BRTC_ERR_UNSUPPORTED. */
+#define BRTC_KEYFRAME_JPEG_MAX_DIM 4096
+
 /* Owns one libvpx decoder and one turbojpeg compressor, reused for every keyframe. */
 brtc_keyframe_jpeg *brtc_keyframe_jpeg_new(int quality /* 1..100 */);
 void brtc_keyframe_jpeg_free(brtc_keyframe_jpeg *k);

@@ -15,13 +15,13 @@ typedef struct test_vp8_encoder {
   int64_t pts;
 } test_vp8_encoder;
 
-/* A gradient with a 4-pixel checker texture and a bright square at (sx, sy); chroma varies
+/* A gradient with a 3-pixel checker texture and a bright square at (sx, sy); chroma varies
  * gently too. The texture makes the frame big enough to need many packets. */
 static inline void test_draw_picture(vpx_image_t *img, unsigned w, unsigned h, unsigned sx,
                                      unsigned sy) {
   for (unsigned y = 0; y < h; y++)
     for (unsigned x = 0; x < w; x++) {
-      unsigned v = 16 + (x * 160) / w + (y * 40) / h + ((x / 4 + y / 4) % 2) * 20;
+      unsigned v = 16 + (x * 160) / w + (y * 40) / h + ((x / 3 + y / 3) % 2) * 20;
       if (x >= sx && x < sx + w / 4 && y >= sy && y < sy + h / 4) v = 235;
       img->planes[0][y * (unsigned)img->stride[0] + x] = (uint8_t)v;
     }

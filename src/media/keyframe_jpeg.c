@@ -1,0 +1,123 @@
+/* VP8 keyframe -> I420 (libvpx) -> JPEG (libturbojpeg 2.x API), buffers reused. */
+#include "media/keyframe_jpeg.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <turbojpeg.h>
+#include <vpx/vp8dx.h>
+#include <vpx/vpx_decoder.h>
+
+#include "boltrtc/error.h"
+
+struct brtc_keyframe_jpeg {
+  vpx_codec_ctx_t decoder;
+  tjhandle compressor;
+  int quality;
+  unsigned char *jpeg; /* tjAlloc'd, grown to tjBufSize of the largest picture seen */
+  unsigned long jpeg_cap;
+};
+
+brtc_keyframe_jpeg *brtc_keyframe_jpeg_new(int quality) {
+  if (quality < 1 || quality > 100) return NULL;
+  brtc_keyframe_jpeg *k = calloc(1, sizeof(*k));
+  if (!k) return NULL;
+  k->quality = quality;
+  vpx_codec_dec_cfg_t cfg = {.threads = 1};
+  if (vpx_codec_dec_init(&k->decoder, vpx_codec_vp8_dx(), &cfg, 0) != VPX_CODEC_OK) {
+    free(k);
+    return NULL;
+  }
+  k->compressor = tjInitCompress();
+  if (!k->compressor) {
+    vpx_codec_destroy(&k->decoder);
+    free(k);
+    return NULL;
+  }
+  return k;
+}
+
+void brtc_keyframe_jpeg_free(brtc_keyframe_jpeg *k) {
+  if (!k) return;
+  vpx_codec_destroy(&k->decoder);
+  tjDestroy(k->compressor);
+  tjFree(k->jpeg);
+  free(k);
+}
+
+/* RFC 6386 9.1: key frame tag, start code, then 14-bit width and height. */
+static int check_keyframe(const uint8_t *vp8, size_t len) {
+  if (len < 10 || vp8[3] != 0x9d || vp8[4] != 0x01 || vp8[5] != 0x2a) {
+    if (len >= 1 && (vp8[0] & 1)) return BRTC_ERR_UNSUPPORTED;
+    return BRTC_ERR_PARSE;
+  }
+  if (vp8[0] & 1) return BRTC_ERR_UNSUPPORTED;
+  unsigned w = (vp8[6] | (vp8[7] << 8)) & 0x3FFF, h = (vp8[8] | (vp8[9] << 8)) & 0x3FFF;
+  if (w == 0 || h == 0) return BRTC_ERR_PARSE;
+  if (w > BRTC_KEYFRAME_JPEG_MAX_DIM || h > BRTC_KEYFRAME_JPEG_MAX_DIM) return BRTC_ERR_TOO_BIG;
+  return BRTC_OK;
+}
+
+static int decode(brtc_keyframe_jpeg *k, const uint8_t *vp8, size_t len, vpx_image_t **out) {
+  if (!k || !vp8 || !out) return BRTC_ERR_INVALID;
+  int rc = check_keyframe(vp8, len);
+  if (rc != BRTC_OK) return rc;
+  if (len > UINT32_MAX) return BRTC_ERR_TOO_BIG;
+  if (vpx_codec_decode(&k->decoder, vp8, (unsigned)len, NULL, 0) != VPX_CODEC_OK)
+    return BRTC_ERR_PARSE;
+  vpx_codec_iter_t iter = NULL;
+  vpx_image_t *img = vpx_codec_get_frame(&k->decoder, &iter);
+  /* Drain so the next call starts clean. */
+  while (vpx_codec_get_frame(&k->decoder, &iter)) {
+  }
+  if (!img || img->fmt != VPX_IMG_FMT_I420 || img->d_w == 0 || img->d_h == 0)
+    return BRTC_ERR_PARSE;
+  *out = img;
+  return BRTC_OK;
+}
+
+int brtc_keyframe_jpeg_decode_i420(brtc_keyframe_jpeg *k, const uint8_t *vp8, size_t len,
+                                   const uint8_t *planes[3], int strides[3], unsigned *width,
+                                   unsigned *height) {
+  if (!planes || !strides || !width || !height) return BRTC_ERR_INVALID;
+  vpx_image_t *img;
+  int rc = decode(k, vp8, len, &img);
+  if (rc != BRTC_OK) return rc;
+  for (int i = 0; i < 3; i++) {
+    planes[i] = img->planes[i];
+    strides[i] = img->stride[i];
+  }
+  *width = img->d_w;
+  *height = img->d_h;
+  return BRTC_OK;
+}
+
+int brtc_keyframe_jpeg_encode(brtc_keyframe_jpeg *k, const uint8_t *vp8, size_t len,
+                              const uint8_t **jpeg, size_t *jpeg_len, unsigned *width,
+                              unsigned *height) {
+  if (!jpeg || !jpeg_len || !width || !height) return BRTC_ERR_INVALID;
+  vpx_image_t *img;
+  int rc = decode(k, vp8, len, &img);
+  if (rc != BRTC_OK) return rc;
+  int w = (int)img->d_w, h = (int)img->d_h;
+  /* Worst-case size up front, so turbojpeg never reallocates behind our back. */
+  unsigned long need = tjBufSize(w, h, TJSAMP_420);
+  if (need == (unsigned long)-1) return BRTC_ERR_TOO_BIG;
+  if (need > k->jpeg_cap) {
+    unsigned char *buf = tjAlloc((int)need);
+    if (!buf) return BRTC_ERR_NOMEM;
+    tjFree(k->jpeg);
+    k->jpeg = buf;
+    k->jpeg_cap = need;
+  }
+  const unsigned char *planes[3] = {img->planes[0], img->planes[1], img->planes[2]};
+  int strides[3] = {img->stride[0], img->stride[1], img->stride[2]};
+  unsigned long size = k->jpeg_cap;
+  if (tjCompressFromYUVPlanes(k->compressor, planes, w, strides, h, TJSAMP_420, &k->jpeg, &size,
+                              k->quality, TJFLAG_NOREALLOC) != 0)
+    return BRTC_ERR_UNSUPPORTED;
+  *jpeg = k->jpeg;
+  *jpeg_len = size;
+  *width = img->d_w;
+  *height = img->d_h;
+  return BRTC_OK;
+}
