@@ -1,0 +1,124 @@
+/* The inside of a peer connection, shared by the pc_*.c files (one job each):
+ * peer_connection.c (life cycle, events, stats, timers, output), pc_signaling.c (offer and
+ * answer), pc_transport.c (demultiplexing, ICE, DTLS, SRTP keying), pc_media.c (RTP and
+ * RTCP in, RTCP out). */
+#ifndef BRTC_PC_INTERNAL_H
+#define BRTC_PC_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "boltrtc/peer_connection.h"
+#include "codec/vp8.h"
+#include "common/addr.h"
+#include "dtls/dtls.h"
+#include "ice/ice.h"
+#include "rtp/nack.h"
+#include "rtp/rtp.h"
+#include "srtp/srtp.h"
+
+#define PC_MAX_HOST_ADDRS 8
+#define PC_STUN_QUEUE 4           /* responses waiting for poll_transmit */
+#define PC_STUN_SLOT 200          /* a Binding response with IPv6 XOR-MAPPED-ADDRESS is ~80 */
+#define PC_MAX_DATAGRAM 2048      /* larger SRTP/DTLS datagrams are refused */
+#define PC_RR_INTERVAL_US 1000000 /* receiver reports: one a second */
+#define PC_PLI_MIN_INTERVAL_US 500000 /* automatic PLIs at most this often */
+#define PC_NACK_BATCH 64          /* seqs per NACK packet */
+#define PC_DEFAULT_MAX_FRAME (4u * 1024 * 1024)
+#define PC_NEVER UINT64_MAX
+
+struct brtc_certificate {
+  brtc_dtls_cert *cert;
+};
+
+typedef struct pc_stun_slot {
+  uint8_t buf[PC_STUN_SLOT];
+  size_t len;
+  brtc_addr to;
+} pc_stun_slot;
+
+/* Receive state for one remote SSRC. */
+typedef struct pc_stream {
+  bool active;       /* a packet was unprotected for this SSRC */
+  uint32_t ssrc;
+  brtc_rtp_receiver_stats stats;
+} pc_stream;
+
+struct brtc_pc {
+  const brtc_certificate *certificate;
+  brtc_pc_event_cb on_event;
+  void *user;
+  size_t max_video_frame;
+  brtc_addr host_addrs[PC_MAX_HOST_ADDRS];
+  size_t n_host_addrs;
+
+  uint64_t now_us; /* latest time we were given: poll_transmit has no clock of its own */
+  bool have_remote;
+  bool closed;
+  bool failed;
+  bool steps_done[BRTC_STEP_COUNT];
+  brtc_pc_stats stats;
+
+  /* Signaling results (the parsed offer itself is freed at once). */
+  char *answer;
+  int video_pt, video_rtx_pt, audio_pt; /* -1 when not negotiated */
+  uint32_t video_clock, audio_clock;
+  bool rtcp_rsize;
+  uint32_t local_ssrc;   /* sender SSRC of our RTCP */
+  char cname[17];
+  uint32_t offered_video_ssrc; /* first a=ssrc of the video section, 0 if none */
+
+  /* Transport. */
+  brtc_ice_agent ice;
+  uint64_t ice_deadline;
+  uint64_t ice_checks_seen; /* agent's checks_answered when we last looked */
+  brtc_dtls *dtls;
+  bool dtls_client;
+  bool dtls_started;
+  bool have_media_addr;
+  brtc_addr media_addr; /* where DTLS and RTCP go: the selected pair, else the first valid */
+  brtc_srtp *srtp_in, *srtp_out;
+  pc_stun_slot stun_queue[PC_STUN_QUEUE];
+  size_t stun_head, stun_count;
+
+  /* Media in. */
+  pc_stream video, audio;
+  brtc_nack_tracker nack; /* video only */
+  brtc_vp8_assembler *vp8; /* made on the first video packet */
+
+  /* RTCP out. */
+  uint64_t next_rr_us;
+  uint64_t pli_due_us;   /* PC_NEVER when none is wanted */
+  uint64_t last_pli_us;
+  bool pli_sent_once;
+  bool bye_pending;
+};
+
+/* peer_connection.c */
+void pc_emit_step(brtc_pc *pc, brtc_pc_step step, const char *detail);
+void pc_emit_log(brtc_pc *pc, const char *detail);
+void pc_fail(brtc_pc *pc, const char *reason);
+void pc_touch(brtc_pc *pc, uint64_t now_us);
+
+/* pc_transport.c */
+int pc_transport_datagram(brtc_pc *pc, const uint8_t *data, size_t len, const brtc_addr *from);
+void pc_transport_timeout(brtc_pc *pc);
+/* Builds the next STUN or DTLS datagram; BRTC_ERR_AGAIN if none. */
+int pc_transport_poll(brtc_pc *pc, uint8_t *out, size_t cap, size_t *out_len, brtc_addr *to);
+uint64_t pc_transport_deadline(const brtc_pc *pc);
+
+/* pc_media.c */
+void pc_media_rtp(brtc_pc *pc, uint8_t *pkt, size_t len);
+void pc_media_rtcp(brtc_pc *pc, uint8_t *pkt, size_t len);
+/* Builds the next SRTCP datagram (BYE, PLI, NACK, RR); BRTC_ERR_AGAIN if none is due. */
+int pc_media_poll_rtcp(brtc_pc *pc, uint8_t *out, size_t cap, size_t *out_len);
+uint64_t pc_media_deadline(const brtc_pc *pc);
+/* Asks for a keyframe; automatic requests are rate-limited, explicit ones are not. */
+void pc_media_want_pli(brtc_pc *pc, bool explicit_request);
+void pc_media_free(brtc_pc *pc);
+
+/* pc_signaling.c */
+int pc_signaling_set_offer(brtc_pc *pc, const char *sdp, char *err, size_t err_cap);
+
+#endif

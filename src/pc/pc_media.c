@@ -1,0 +1,271 @@
+/* Media of a peer connection: SRTP/SRTCP in (demultiplexed by payload type and SSRC),
+ * receive statistics, NACK tracking, VP8 frame assembly; RTCP out (BYE, PLI, NACK, RR),
+ * built on demand into the caller's buffer. */
+#include <stdio.h>
+#include <string.h>
+
+#include "common/bytes.h"
+#include "pc/pc_internal.h"
+#include "rtp/rtcp.h"
+
+static void count_srtp_error(brtc_pc *pc, int rc) {
+  switch (rc) {
+    case BRTC_ERR_AUTH: pc->stats.dropped_auth++; break;
+    case BRTC_ERR_REPLAY: pc->stats.dropped_replay++; break;
+    case BRTC_ERR_LIMIT: pc->stats.dropped_unexpected++; break;
+    default: pc->stats.dropped_malformed++; break;
+  }
+}
+
+static void first_rtp(brtc_pc *pc, const char *kind, const brtc_rtp_header *h, const char *codec) {
+  if (pc->steps_done[BRTC_STEP_FIRST_RTP]) return;
+  char detail[96];
+  snprintf(detail, sizeof(detail), "%s ssrc 0x%08x %s pt %u", kind, (unsigned)h->ssrc, codec,
+           (unsigned)h->payload_type);
+  pc_emit_step(pc, BRTC_STEP_FIRST_RTP, detail);
+}
+
+static void on_vp8_frame(const brtc_vp8_frame *f, void *user) {
+  brtc_pc *pc = user;
+  pc->stats.frames++;
+  if (f->keyframe) {
+    pc->stats.keyframes++;
+    if (!pc->steps_done[BRTC_STEP_FIRST_KEYFRAME]) {
+      char detail[64];
+      snprintf(detail, sizeof(detail), "%ux%u, %zu bytes", (unsigned)f->width,
+               (unsigned)f->height, f->len);
+      pc_emit_step(pc, BRTC_STEP_FIRST_KEYFRAME, detail);
+    }
+  }
+  if (!pc->on_event) return;
+  brtc_video_frame frame = {
+      .codec = "VP8",
+      .data = f->data,
+      .len = f->len,
+      .keyframe = f->keyframe,
+      .width = f->keyframe ? f->width : 0,
+      .height = f->keyframe ? f->height : 0,
+      .rtp_timestamp = f->timestamp,
+      .ssrc = f->ssrc,
+  };
+  brtc_pc_event ev = {.type = BRTC_PC_EVENT_VIDEO_FRAME, .step = BRTC_STEP_COUNT,
+                      .detail = "", .frame = &frame};
+  pc->on_event(pc, &ev, pc->user);
+}
+
+static void push_vp8(brtc_pc *pc, const brtc_rtp_header *h) {
+  if (!pc->vp8) {
+    pc->vp8 = brtc_vp8_assembler_new(pc->max_video_frame, on_vp8_frame, pc);
+    if (!pc->vp8) {
+      pc->stats.dropped_unexpected++;
+      return;
+    }
+  }
+  if (brtc_vp8_assembler_push(pc->vp8, h, pc->now_us) == BRTC_ERR_PARSE)
+    pc->stats.dropped_malformed++;
+  if (brtc_vp8_assembler_take_keyframe_request(pc->vp8)) {
+    pc_emit_log(pc, "video frame dropped (packet lost), asking for a keyframe");
+    pc_media_want_pli(pc, false);
+  }
+}
+
+static void video_packet(brtc_pc *pc, const brtc_rtp_header *h) {
+  if (!pc->video.active) {
+    pc->video.active = true;
+    pc->video.ssrc = h->ssrc;
+    brtc_rtp_stats_init(&pc->video.stats, h->ssrc, pc->video_clock);
+    pc->stats.video_ssrc = h->ssrc;
+    first_rtp(pc, "video", h, "VP8");
+    pc_media_want_pli(pc, false); /* start from a keyframe rather than wait for one */
+  } else if (h->ssrc != pc->video.ssrc) {
+    pc->stats.dropped_unexpected++;
+    return;
+  }
+  pc->stats.rtp_video++;
+  brtc_rtp_stats_update(&pc->video.stats, h->sequence, h->timestamp, pc->now_us);
+  brtc_nack_on_packet(&pc->nack, h->sequence, pc->now_us);
+  push_vp8(pc, h);
+}
+
+/* RFC 4588: the payload starts with the original sequence number; unwrap and treat it as
+ * the packet it repairs. Padding-only RTX (bandwidth probes) carries nothing. */
+static void rtx_packet(brtc_pc *pc, const brtc_rtp_header *h) {
+  pc->stats.rtp_video++;
+  if (!pc->video.active || h->payload_len < 2) return;
+  brtc_rtp_header orig = *h;
+  orig.payload_type = (uint8_t)pc->video_pt;
+  orig.sequence = brtc_rd16(h->payload);
+  orig.ssrc = pc->video.ssrc;
+  orig.payload = h->payload + 2;
+  orig.payload_len = h->payload_len - 2;
+  if (orig.payload_len == 0) return;
+  brtc_nack_on_packet(&pc->nack, orig.sequence, pc->now_us);
+  push_vp8(pc, &orig);
+}
+
+static void audio_packet(brtc_pc *pc, const brtc_rtp_header *h) {
+  if (!pc->audio.active) {
+    pc->audio.active = true;
+    pc->audio.ssrc = h->ssrc;
+    brtc_rtp_stats_init(&pc->audio.stats, h->ssrc, pc->audio_clock);
+    pc->stats.audio_ssrc = h->ssrc;
+    first_rtp(pc, "audio", h, "opus");
+  } else if (h->ssrc != pc->audio.ssrc) {
+    pc->stats.dropped_unexpected++;
+    return;
+  }
+  pc->stats.rtp_audio++;
+  brtc_rtp_stats_update(&pc->audio.stats, h->sequence, h->timestamp, pc->now_us);
+}
+
+void pc_media_rtp(brtc_pc *pc, uint8_t *pkt, size_t len) {
+  size_t plain_len = 0;
+  int rc = brtc_srtp_unprotect(pc->srtp_in, pkt, len, &plain_len);
+  if (rc != BRTC_OK) {
+    count_srtp_error(pc, rc);
+    return;
+  }
+  brtc_rtp_header h;
+  if (brtc_rtp_parse(pkt, plain_len, &h) != BRTC_OK) {
+    pc->stats.dropped_malformed++;
+    return;
+  }
+  if (pc->video_pt >= 0 && h.payload_type == pc->video_pt) video_packet(pc, &h);
+  else if (pc->video_rtx_pt >= 0 && h.payload_type == pc->video_rtx_pt) rtx_packet(pc, &h);
+  else if (pc->audio_pt >= 0 && h.payload_type == pc->audio_pt) audio_packet(pc, &h);
+  else pc->stats.dropped_unexpected++;
+}
+
+static void on_rtcp(const brtc_rtcp_packet *p, void *user) {
+  brtc_pc *pc = user;
+  if (p->type != BRTC_RTCP_SR) return;
+  /* Remember the SR so our report blocks carry LSR and DLSR (RFC 3550 6.4.1). */
+  pc_stream *streams[2] = {&pc->video, &pc->audio};
+  for (size_t i = 0; i < 2; i++) {
+    if (streams[i]->active && streams[i]->ssrc == p->sender_ssrc) {
+      streams[i]->stats.last_sr_ntp_mid = (uint32_t)(p->ntp >> 16);
+      streams[i]->stats.last_sr_at_us = pc->now_us;
+    }
+  }
+}
+
+void pc_media_rtcp(brtc_pc *pc, uint8_t *pkt, size_t len) {
+  size_t plain_len = 0;
+  int rc = brtc_srtcp_unprotect(pc->srtp_in, pkt, len, &plain_len);
+  if (rc != BRTC_OK) {
+    count_srtp_error(pc, rc);
+    return;
+  }
+  if (brtc_rtcp_parse(pkt, plain_len, on_rtcp, pc) != BRTC_OK) {
+    pc->stats.dropped_malformed++;
+    return;
+  }
+  pc->stats.rtcp_in++;
+}
+
+void pc_media_want_pli(brtc_pc *pc, bool explicit_request) {
+  if (pc->closed || pc->failed) return;
+  uint64_t due = pc->now_us;
+  if (!explicit_request && pc->pli_sent_once && pc->last_pli_us + PC_PLI_MIN_INTERVAL_US > due)
+    due = pc->last_pli_us + PC_PLI_MIN_INTERVAL_US;
+  if (due < pc->pli_due_us) pc->pli_due_us = due;
+}
+
+/* Report blocks for the streams we receive; returns how many. */
+static size_t report_blocks(brtc_pc *pc, brtc_rtcp_report_block blocks[2]) {
+  size_t n = 0;
+  if (pc->video.active) brtc_rtcp_report_from_stats(&pc->video.stats, pc->now_us, &blocks[n++]);
+  if (pc->audio.active) brtc_rtcp_report_from_stats(&pc->audio.stats, pc->now_us, &blocks[n++]);
+  return n;
+}
+
+/* Feedback alone is fine with rtcp-rsize (RFC 5506); otherwise lead with an empty RR. */
+static int feedback_prefix(brtc_pc *pc, uint8_t *out, size_t cap, size_t *len) {
+  *len = 0;
+  if (pc->rtcp_rsize) return BRTC_OK;
+  return brtc_rtcp_write_rr(pc->local_ssrc, NULL, 0, out, cap, len);
+}
+
+/* Each builder writes one (compound) RTCP packet into out, or returns BRTC_ERR_AGAIN. */
+static int build_bye(brtc_pc *pc, uint8_t *out, size_t room, size_t *len) {
+  if (!pc->bye_pending) return BRTC_ERR_AGAIN;
+  pc->bye_pending = false;
+  size_t n = 0;
+  int rc = brtc_rtcp_write_rr(pc->local_ssrc, NULL, 0, out, room, len);
+  if (rc == BRTC_OK) rc = brtc_rtcp_write_bye(pc->local_ssrc, out + *len, room - *len, &n);
+  *len += n;
+  return rc;
+}
+
+static int build_pli(brtc_pc *pc, uint8_t *out, size_t room, size_t *len) {
+  if (pc->pli_due_us > pc->now_us) return BRTC_ERR_AGAIN;
+  pc->pli_due_us = PC_NEVER;
+  uint32_t media_ssrc = pc->video.active ? pc->video.ssrc : pc->offered_video_ssrc;
+  if (!media_ssrc) return BRTC_ERR_AGAIN; /* nobody to ask yet; the first packet will */
+  size_t n = 0;
+  int rc = feedback_prefix(pc, out, room, len);
+  if (rc == BRTC_OK) rc = brtc_rtcp_write_pli(pc->local_ssrc, media_ssrc, out + *len, room - *len, &n);
+  *len += n;
+  pc->last_pli_us = pc->now_us;
+  pc->pli_sent_once = true;
+  if (rc == BRTC_OK) pc->stats.plis_sent++;
+  return rc;
+}
+
+static int build_nack(brtc_pc *pc, uint8_t *out, size_t room, size_t *len) {
+  if (!pc->video.active || brtc_nack_next_deadline(&pc->nack) > pc->now_us) return BRTC_ERR_AGAIN;
+  uint16_t seqs[PC_NACK_BATCH];
+  size_t count = brtc_nack_due(&pc->nack, pc->now_us, seqs, PC_NACK_BATCH);
+  if (count == 0) return BRTC_ERR_AGAIN;
+  size_t n = 0;
+  int rc = feedback_prefix(pc, out, room, len);
+  if (rc == BRTC_OK)
+    rc = brtc_rtcp_write_nack(pc->local_ssrc, pc->video.ssrc, seqs, count, out + *len,
+                              room - *len, &n);
+  *len += n;
+  if (rc == BRTC_OK) pc->stats.nacks_sent++;
+  return rc;
+}
+
+static int build_rr(brtc_pc *pc, uint8_t *out, size_t room, size_t *len) {
+  if (!(pc->video.active || pc->audio.active) || pc->next_rr_us > pc->now_us) return BRTC_ERR_AGAIN;
+  brtc_rtcp_report_block blocks[2];
+  size_t nb = report_blocks(pc, blocks), n = 0;
+  pc->next_rr_us = pc->now_us + PC_RR_INTERVAL_US;
+  int rc = brtc_rtcp_write_rr(pc->local_ssrc, blocks, nb, out, room, len);
+  if (rc == BRTC_OK)
+    rc = brtc_rtcp_write_sdes_cname(pc->local_ssrc, pc->cname, out + *len, room - *len, &n);
+  *len += n;
+  return rc;
+}
+
+int pc_media_poll_rtcp(brtc_pc *pc, uint8_t *out, size_t cap, size_t *out_len) {
+  if (!pc->srtp_out) return BRTC_ERR_AGAIN;
+  if (cap <= BRTC_SRTCP_MAX_TRAILER + 128) return BRTC_ERR_TOO_BIG;
+  size_t room = cap - BRTC_SRTCP_MAX_TRAILER;
+  size_t len = 0;
+  int rc = build_bye(pc, out, room, &len);
+  if (rc == BRTC_ERR_AGAIN && !pc->closed && !pc->failed) {
+    rc = build_pli(pc, out, room, &len);
+    if (rc == BRTC_ERR_AGAIN) rc = build_nack(pc, out, room, &len);
+    if (rc == BRTC_ERR_AGAIN) rc = build_rr(pc, out, room, &len);
+  }
+  if (rc != BRTC_OK) return rc;
+  return brtc_srtcp_protect(pc->srtp_out, out, len, cap, out_len);
+}
+
+uint64_t pc_media_deadline(const brtc_pc *pc) {
+  if (!pc->srtp_out || pc->closed || pc->failed || !pc->have_media_addr) return PC_NEVER;
+  uint64_t t = pc->pli_due_us;
+  if (pc->video.active) {
+    uint64_t nack = brtc_nack_next_deadline(&pc->nack);
+    if (nack < t) t = nack;
+  }
+  if ((pc->video.active || pc->audio.active) && pc->next_rr_us < t) t = pc->next_rr_us;
+  return t;
+}
+
+void pc_media_free(brtc_pc *pc) {
+  brtc_vp8_assembler_free(pc->vp8);
+  pc->vp8 = NULL;
+}

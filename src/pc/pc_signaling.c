@@ -1,0 +1,206 @@
+/* Offer in, answer out: validate the remote offer, keep the few values the session needs
+ * (ICE credentials, fingerprint, DTLS role, payload types, SSRCs), write the answer. The
+ * parsed offer is large and freed before returning. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "pc/pc_internal.h"
+#include "sdp/sdp.h"
+
+#define PC_ANSWER_CAP (32 * 1024)
+#define PC_CANDIDATE_LEN 160
+#define PC_HOST_TYPE_PREFERENCE 126u
+
+static void set_err(char *err, size_t cap, const char *msg) {
+  if (err && cap) snprintf(err, cap, "%s", msg);
+}
+
+/* RFC 8445 5.1.2.1: (2^24)*type + (2^8)*local + (256 - component). */
+static uint32_t host_priority(size_t index) {
+  uint32_t local = 65535u - (uint32_t)index;
+  return (PC_HOST_TYPE_PREFERENCE << 24) | (local << 8) | (256u - 1u);
+}
+
+/* The m-section whose ICE and DTLS parameters count: the BUNDLE tag, else the first. */
+static const brtc_sdp_media *transport_section(const brtc_sdp *s) {
+  if (s->n_bundle_mids > 0) {
+    for (size_t i = 0; i < s->n_media; i++)
+      if (strcmp(s->media[i].mid, s->bundle_mids[0]) == 0) return &s->media[i];
+  }
+  return s->n_media > 0 ? &s->media[0] : NULL;
+}
+
+static const char *setup_name(brtc_sdp_setup s) {
+  switch (s) {
+    case BRTC_SETUP_ACTPASS: return "actpass";
+    case BRTC_SETUP_ACTIVE: return "active";
+    case BRTC_SETUP_PASSIVE: return "passive";
+    default: return "none";
+  }
+}
+
+/* Reads the negotiated media; returns false if nothing we can receive was accepted. */
+static bool take_negotiated(brtc_pc *pc, const brtc_sdp *offer, const brtc_sdp_negotiated *neg) {
+  for (size_t i = 0; i < offer->n_media; i++) {
+    const brtc_sdp_negotiated *n = &neg[i];
+    if (!n->accepted || n->payload_type < 0) continue;
+    const brtc_sdp_media *m = &offer->media[i];
+    if (n->kind == BRTC_MEDIA_VIDEO && pc->video_pt < 0 && strcasecmp(n->codec, "VP8") == 0) {
+      pc->video_pt = n->payload_type;
+      pc->video_rtx_pt = n->rtx_payload_type;
+      pc->video_clock = n->clock_rate ? n->clock_rate : 90000;
+      pc->offered_video_ssrc = m->n_ssrcs ? m->ssrcs[0] : 0;
+      pc->rtcp_rsize = m->rtcp_rsize;
+    } else if (n->kind == BRTC_MEDIA_AUDIO && pc->audio_pt < 0) {
+      pc->audio_pt = n->payload_type;
+      pc->audio_clock = n->clock_rate ? n->clock_rate : 48000;
+      if (pc->video_pt < 0) pc->rtcp_rsize = m->rtcp_rsize;
+    }
+  }
+  return pc->video_pt >= 0 || pc->audio_pt >= 0;
+}
+
+static void describe_media(const brtc_pc *pc, const brtc_sdp_negotiated *neg, size_t n,
+                           char *out, size_t cap) {
+  size_t used = 0;
+  out[0] = '\0';
+  for (size_t i = 0; i < n && used < cap; i++) {
+    const brtc_sdp_negotiated *g = &neg[i];
+    bool is_video = g->kind == BRTC_MEDIA_VIDEO && g->payload_type == pc->video_pt;
+    bool is_audio = g->kind == BRTC_MEDIA_AUDIO && g->payload_type == pc->audio_pt;
+    if (!g->accepted || !(is_video || is_audio)) continue;
+    int w = snprintf(out + used, cap - used, "%s%s %s/%u pt %d", used ? ", " : "",
+                     is_video ? "video" : "audio", g->codec, (unsigned)g->clock_rate,
+                     g->payload_type);
+    if (w < 0) break;
+    used += (size_t)w;
+    if (is_video && g->rtx_payload_type >= 0 && used < cap) {
+      w = snprintf(out + used, cap - used, " rtx %d", g->rtx_payload_type);
+      if (w < 0) break;
+      used += (size_t)w;
+    }
+  }
+}
+
+int pc_signaling_set_offer(brtc_pc *pc, const char *sdp, char *err, size_t err_cap) {
+  size_t sdp_len = strlen(sdp);
+  if (sdp_len > BRTC_SDP_MAX_SIZE) {
+    set_err(err, err_cap, "offer too large");
+    return BRTC_ERR_TOO_BIG;
+  }
+  brtc_sdp *offer = malloc(sizeof(*offer));
+  char *answer = malloc(PC_ANSWER_CAP);
+  brtc_sdp_negotiated *neg = calloc(BRTC_SDP_MAX_MEDIA, sizeof(*neg));
+  int rc = BRTC_ERR_NOMEM;
+  if (!offer || !answer || !neg) {
+    set_err(err, err_cap, "out of memory");
+    goto out;
+  }
+  rc = brtc_sdp_parse(sdp, sdp_len, offer, err, err_cap);
+  if (rc != BRTC_OK) goto out;
+
+  rc = BRTC_ERR_PARSE;
+  const brtc_sdp_media *tm = transport_section(offer);
+  if (!tm) {
+    set_err(err, err_cap, "offer has no media section");
+    goto out;
+  }
+  const char *ufrag = brtc_sdp_ice_ufrag(offer, tm);
+  const char *pwd = brtc_sdp_ice_pwd(offer, tm);
+  if (!ufrag || !*ufrag || !pwd || !*pwd) {
+    set_err(err, err_cap, "offer has no a=ice-ufrag/a=ice-pwd");
+    goto out;
+  }
+  const char *hash = NULL;
+  const char *fingerprint = brtc_sdp_fingerprint(offer, tm, &hash);
+  if (!fingerprint || !*fingerprint) {
+    set_err(err, err_cap, "offer has no a=fingerprint");
+    goto out;
+  }
+  if (!hash || strcasecmp(hash, "sha-256") != 0) {
+    if (err) snprintf(err, err_cap, "fingerprint hash \"%s\" not supported (only sha-256)",
+                      hash ? hash : "");
+    rc = BRTC_ERR_UNSUPPORTED;
+    goto out;
+  }
+  if (strlen(fingerprint) >= BRTC_DTLS_FINGERPRINT_LEN) {
+    set_err(err, err_cap, "a=fingerprint too long for sha-256");
+    goto out;
+  }
+  /* RFC 8842: answer actpass with active (we are the DTLS client); mirror the others. */
+  brtc_sdp_setup remote_setup = brtc_sdp_setup_of(offer, tm);
+  brtc_sdp_setup our_setup = remote_setup == BRTC_SETUP_ACTIVE ? BRTC_SETUP_PASSIVE
+                                                                : BRTC_SETUP_ACTIVE;
+  rc = brtc_ice_set_remote_credentials(&pc->ice, ufrag, pwd);
+  if (rc != BRTC_OK) {
+    set_err(err, err_cap, "bad remote ICE credentials");
+    goto out;
+  }
+
+  char cand_text[PC_MAX_HOST_ADDRS][PC_CANDIDATE_LEN];
+  const char *cands[PC_MAX_HOST_ADDRS];
+  for (size_t i = 0; i < pc->n_host_addrs; i++) {
+    char ip[BRTC_ADDR_STRLEN];
+    brtc_addr_ip_str(&pc->host_addrs[i], ip, sizeof(ip));
+    snprintf(cand_text[i], sizeof(cand_text[i]), "candidate:%zu 1 udp %u %s %u typ host", i + 1,
+             (unsigned)host_priority(i), ip, (unsigned)brtc_addr_port(&pc->host_addrs[i]));
+    cands[i] = cand_text[i];
+  }
+  brtc_sdp_answer_params params = {
+      .ice_ufrag = pc->ice.local_ufrag,
+      .ice_pwd = pc->ice.local_pwd,
+      .fingerprint_sha256 = brtc_certificate_fingerprint(pc->certificate),
+      .setup = our_setup,
+      .candidates = cands,
+      .n_candidates = pc->n_host_addrs,
+      .ice_lite = true,
+      .accept_video = true,
+      .accept_audio = true,
+      .send_video = false,
+      .video_ssrc = 0,
+      .cname = pc->cname,
+  };
+  rc = brtc_sdp_write_answer(offer, &params, answer, PC_ANSWER_CAP, neg, err, err_cap);
+  if (rc != BRTC_OK) goto out;
+  if (!take_negotiated(pc, offer, neg)) {
+    set_err(err, err_cap, "offer has no VP8 video or Opus audio we can receive");
+    rc = BRTC_ERR_UNSUPPORTED;
+    goto out;
+  }
+
+  pc->dtls_client = our_setup == BRTC_SETUP_ACTIVE;
+  pc->dtls = brtc_dtls_new(pc->certificate->cert, pc->dtls_client, fingerprint);
+  if (!pc->dtls) {
+    set_err(err, err_cap, "cannot create the DTLS session");
+    rc = BRTC_ERR_CRYPTO;
+    goto out;
+  }
+  size_t answer_len = strlen(answer);
+  pc->answer = malloc(answer_len + 1); /* keep only what it holds */
+  if (!pc->answer) {
+    brtc_dtls_free(pc->dtls);
+    pc->dtls = NULL;
+    set_err(err, err_cap, "out of memory");
+    rc = BRTC_ERR_NOMEM;
+    goto out;
+  }
+  memcpy(pc->answer, answer, answer_len + 1);
+  pc->have_remote = true;
+
+  char detail[200];
+  describe_media(pc, neg, offer->n_media, detail, sizeof(detail));
+  pc_emit_step(pc, BRTC_STEP_OFFER, detail);
+  snprintf(detail, sizeof(detail), "setup %s (offer %s), ice-lite, %zu host candidate%s",
+           setup_name(our_setup), setup_name(remote_setup), pc->n_host_addrs,
+           pc->n_host_addrs == 1 ? "" : "s");
+  pc_emit_step(pc, BRTC_STEP_ANSWER, detail);
+  rc = BRTC_OK;
+out:
+  if (rc != BRTC_OK) pc->video_pt = pc->video_rtx_pt = pc->audio_pt = -1;
+  free(neg);
+  free(answer);
+  free(offer);
+  return rc;
+}

@@ -1,0 +1,266 @@
+/* The transport under a peer connection: demultiplex datagrams by first byte (RFC 7983),
+ * answer ICE checks, run DTLS once the peer has passed a check, key SRTP from DTLS. */
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/bytes.h"
+#include "pc/pc_internal.h"
+#include "stun/stun.h"
+
+static void count_stun_error(brtc_pc *pc, const uint8_t *resp, size_t len) {
+  brtc_stun_msg m;
+  if (len == 0 || brtc_stun_parse(resp, len, &m) != BRTC_OK || !m.has_error)
+    pc->stats.dropped_malformed++;
+  else if (m.error_code == 401)
+    pc->stats.dropped_auth++;
+  else if (m.error_code == 487) /* role conflict */
+    pc->stats.dropped_unexpected++;
+  else
+    pc->stats.dropped_malformed++;
+}
+
+static void queue_stun(brtc_pc *pc, const uint8_t *resp, size_t len, const brtc_addr *to) {
+  if (len > PC_STUN_SLOT) return;
+  if (pc->stun_count == PC_STUN_QUEUE) { /* full: the newest answer matters more */
+    pc->stun_head = (pc->stun_head + 1) % PC_STUN_QUEUE;
+    pc->stun_count--;
+  }
+  pc_stun_slot *slot = &pc->stun_queue[(pc->stun_head + pc->stun_count) % PC_STUN_QUEUE];
+  memcpy(slot->buf, resp, len);
+  slot->len = len;
+  slot->to = *to;
+  pc->stun_count++;
+}
+
+/* DTLS and RTCP go to the nominated pair, or before nomination to the first valid one. */
+static void update_media_addr(brtc_pc *pc) {
+  const brtc_addr *sel = brtc_ice_selected(&pc->ice);
+  if (sel) {
+    pc->media_addr = *sel;
+    pc->have_media_addr = true;
+  } else if (!pc->have_media_addr && pc->ice.n_pairs > 0) {
+    pc->media_addr = pc->ice.pairs[0].remote;
+    pc->have_media_addr = true;
+  }
+}
+
+static void dtls_failed(brtc_pc *pc) {
+  char reason[200];
+  const char *why = brtc_dtls_error(pc->dtls);
+  snprintf(reason, sizeof(reason), "DTLS: %s", why && *why ? why : "handshake failed");
+  pc_fail(pc, reason);
+}
+
+static void maybe_start_dtls(brtc_pc *pc) {
+  if (!pc->dtls || !pc->dtls_client || pc->dtls_started || !pc->have_media_addr) return;
+  pc->dtls_started = true;
+  if (brtc_dtls_start(pc->dtls, pc->now_us) != BRTC_OK) dtls_failed(pc);
+}
+
+static const char *profile_name(brtc_srtp_profile_id p) {
+  switch (p) {
+    case BRTC_SRTP_PROFILE_AES128_CM_SHA1_80: return "AES_CM_128_HMAC_SHA1_80";
+    case BRTC_SRTP_PROFILE_AEAD_AES_128_GCM: return "AEAD_AES_128_GCM";
+    default: return "none";
+  }
+}
+
+static void key_srtp(brtc_pc *pc) {
+  brtc_dtls_srtp_keys k;
+  if (brtc_dtls_get_srtp_keys(pc->dtls, &k) != BRTC_OK) {
+    pc_fail(pc, "DTLS: no SRTP keys (use_srtp not negotiated)");
+    return;
+  }
+  pc->srtp_in = brtc_srtp_new(k.profile, BRTC_SRTP_INBOUND, k.remote_key, k.key_len,
+                              k.remote_salt, k.salt_len);
+  pc->srtp_out = brtc_srtp_new(k.profile, BRTC_SRTP_OUTBOUND, k.local_key, k.key_len,
+                               k.local_salt, k.salt_len);
+  brtc_srtp_profile_id profile = k.profile;
+  OPENSSL_cleanse(&k, sizeof(k));
+  if (!pc->srtp_in || !pc->srtp_out) {
+    brtc_srtp_free(pc->srtp_in);
+    brtc_srtp_free(pc->srtp_out);
+    pc->srtp_in = pc->srtp_out = NULL;
+    pc_fail(pc, "SRTP: cannot key the contexts");
+    return;
+  }
+  const char *cipher = brtc_dtls_cipher(pc->dtls);
+  snprintf(pc->stats.dtls_cipher, sizeof(pc->stats.dtls_cipher), "%s", cipher ? cipher : "");
+  snprintf(pc->stats.srtp_profile, sizeof(pc->stats.srtp_profile), "%s", profile_name(profile));
+  char detail[128];
+  snprintf(detail, sizeof(detail), "%s, fingerprint verified", pc->stats.dtls_cipher);
+  pc_emit_step(pc, BRTC_STEP_DTLS_CONNECTED, detail);
+  pc_emit_step(pc, BRTC_STEP_SRTP_READY, pc->stats.srtp_profile);
+  pc->next_rr_us = pc->now_us + PC_RR_INTERVAL_US;
+}
+
+/* After DTLS moved: key SRTP, notice failure or the peer's close, drop application data
+ * (no data channels yet). */
+static void after_dtls(brtc_pc *pc) {
+  switch (brtc_dtls_get_state(pc->dtls)) {
+    case BRTC_DTLS_CONNECTED:
+      if (!pc->srtp_in && !pc->failed) key_srtp(pc);
+      break;
+    case BRTC_DTLS_FAILED: dtls_failed(pc); break;
+    case BRTC_DTLS_CLOSED:
+      if (!pc->closed && !pc->failed) {
+        pc->closed = true;
+        pc->pli_due_us = PC_NEVER;
+        pc_emit_step(pc, BRTC_STEP_CLOSED, "peer sent DTLS close_notify");
+      }
+      break;
+    default: break;
+  }
+  uint8_t scratch[256];
+  size_t n;
+  for (int i = 0; i < 16 && brtc_dtls_read(pc->dtls, scratch, sizeof(scratch), &n) == BRTC_OK; i++)
+    pc->stats.dropped_unexpected++;
+}
+
+static int handle_stun(brtc_pc *pc, const uint8_t *data, size_t len, const brtc_addr *from) {
+  brtc_stun_msg msg;
+  if (brtc_stun_parse(data, len, &msg) != BRTC_OK) {
+    pc->stats.dropped_malformed++;
+    return BRTC_ERR_PARSE;
+  }
+  if (!pc->have_remote) { /* no credentials to check it against yet */
+    pc->stats.dropped_unexpected++;
+    return BRTC_ERR_STATE;
+  }
+  uint8_t resp[PC_STUN_SLOT];
+  size_t resp_len = 0;
+  brtc_ice_result r = brtc_ice_handle_stun(&pc->ice, data, len, from, pc->now_us, resp,
+                                           sizeof(resp), &resp_len);
+  if (resp_len) queue_stun(pc, resp, resp_len, from);
+  pc->ice_deadline = brtc_ice_handle_timeout(&pc->ice, pc->now_us);
+  if (r == BRTC_ICE_ANSWERED_ERROR) {
+    count_stun_error(pc, resp, resp_len);
+    return BRTC_ERR_AUTH;
+  }
+  if (r == BRTC_ICE_DROPPED) {
+    pc->stats.dropped_unexpected++;
+    return BRTC_OK;
+  }
+  char addr[BRTC_ADDR_STRLEN], detail[96];
+  if (!pc->steps_done[BRTC_STEP_ICE_CHECK]) {
+    snprintf(detail, sizeof(detail), "from %s", brtc_addr_str(from, addr, sizeof(addr)));
+    pc_emit_step(pc, BRTC_STEP_ICE_CHECK, detail);
+  }
+  update_media_addr(pc);
+  const brtc_addr *sel = brtc_ice_selected(&pc->ice);
+  if (sel && !pc->steps_done[BRTC_STEP_ICE_CONNECTED]) {
+    snprintf(detail, sizeof(detail), "nominated %s", brtc_addr_str(sel, addr, sizeof(addr)));
+    pc_emit_step(pc, BRTC_STEP_ICE_CONNECTED, detail);
+  }
+  maybe_start_dtls(pc);
+  return BRTC_OK;
+}
+
+/* RFC 6347 4.1: a datagram is whole DTLS 1.x records, each a 13-byte header and its
+ * fragment. OpenSSL drops broken records silently; checking the framing here lets us
+ * count them. */
+static bool dtls_records_well_formed(const uint8_t *data, size_t len) {
+  size_t off = 0;
+  while (off < len) {
+    if (len - off < 13) return false;
+    const uint8_t *r = data + off;
+    if (r[0] < 20 || r[0] > 63 || r[1] != 0xfe || (r[2] != 0xff && r[2] != 0xfd)) return false;
+    size_t frag = brtc_rd16(r + 11);
+    if (frag > len - off - 13) return false;
+    off += 13 + frag;
+  }
+  return true;
+}
+
+static int handle_dtls(brtc_pc *pc, const uint8_t *data, size_t len, const brtc_addr *from) {
+  if (!dtls_records_well_formed(data, len)) {
+    pc->stats.dropped_malformed++;
+    return BRTC_ERR_PARSE;
+  }
+  if (!pc->dtls || !brtc_ice_is_valid_remote(&pc->ice, from)) {
+    pc->stats.dropped_unexpected++;
+    return BRTC_ERR_STATE;
+  }
+  if (!brtc_ice_selected(&pc->ice)) { /* answer the peer where it speaks from */
+    pc->media_addr = *from;
+    pc->have_media_addr = true;
+  }
+  int rc = brtc_dtls_handle(pc->dtls, data, len, pc->now_us);
+  if (rc != BRTC_OK && brtc_dtls_get_state(pc->dtls) != BRTC_DTLS_FAILED)
+    pc->stats.dropped_malformed++;
+  after_dtls(pc);
+  return rc;
+}
+
+static int handle_srtp(brtc_pc *pc, const uint8_t *data, size_t len, const brtc_addr *from) {
+  if (!pc->srtp_in || !brtc_ice_is_valid_remote(&pc->ice, from)) {
+    pc->stats.dropped_unexpected++;
+    return BRTC_ERR_STATE;
+  }
+  if (len > PC_MAX_DATAGRAM) {
+    pc->stats.dropped_malformed++;
+    return BRTC_ERR_TOO_BIG;
+  }
+  uint8_t buf[PC_MAX_DATAGRAM]; /* unprotect works in place; the caller's bytes are const */
+  memcpy(buf, data, len);
+  if (brtc_rtp_is_rtcp(buf, len)) pc_media_rtcp(pc, buf, len);
+  else pc_media_rtp(pc, buf, len);
+  return BRTC_OK;
+}
+
+int pc_transport_datagram(brtc_pc *pc, const uint8_t *data, size_t len, const brtc_addr *from) {
+  if (len == 0) {
+    pc->stats.dropped_malformed++;
+    return BRTC_ERR_PARSE;
+  }
+  uint8_t b = data[0];
+  if (b <= 3) return handle_stun(pc, data, len, from);
+  if (b >= 20 && b <= 63) return handle_dtls(pc, data, len, from);
+  if (b >= 128 && b <= 191) return handle_srtp(pc, data, len, from);
+  /* 64..79 would be TURN channel data: not on this port. Anything else is no protocol. */
+  if (b >= 64 && b <= 79) pc->stats.dropped_unexpected++;
+  else pc->stats.dropped_malformed++;
+  return BRTC_ERR_PARSE;
+}
+
+void pc_transport_timeout(brtc_pc *pc) {
+  if (pc->closed || pc->failed) return;
+  if (pc->dtls && brtc_dtls_next_deadline(pc->dtls) <= pc->now_us) {
+    brtc_dtls_handle_timeout(pc->dtls, pc->now_us);
+    after_dtls(pc);
+  }
+  brtc_ice_state before = pc->ice.state;
+  pc->ice_deadline = brtc_ice_handle_timeout(&pc->ice, pc->now_us);
+  if (pc->ice.state == BRTC_ICE_DISCONNECTED && before != BRTC_ICE_DISCONNECTED)
+    pc_fail(pc, "ICE consent expired");
+}
+
+int pc_transport_poll(brtc_pc *pc, uint8_t *out, size_t cap, size_t *out_len, brtc_addr *to) {
+  if (pc->stun_count) {
+    pc_stun_slot *slot = &pc->stun_queue[pc->stun_head];
+    pc->stun_head = (pc->stun_head + 1) % PC_STUN_QUEUE;
+    pc->stun_count--;
+    if (slot->len > cap) return BRTC_ERR_TOO_BIG;
+    memcpy(out, slot->buf, slot->len);
+    *out_len = slot->len;
+    *to = slot->to;
+    return BRTC_OK;
+  }
+  if (pc->dtls && pc->have_media_addr) {
+    int rc = brtc_dtls_poll_output(pc->dtls, out, cap, out_len);
+    if (rc == BRTC_OK) *to = pc->media_addr;
+    return rc;
+  }
+  return BRTC_ERR_AGAIN;
+}
+
+uint64_t pc_transport_deadline(const brtc_pc *pc) {
+  if (pc->closed || pc->failed) return PC_NEVER;
+  uint64_t t = pc->ice_deadline;
+  if (pc->dtls) {
+    uint64_t d = brtc_dtls_next_deadline(pc->dtls);
+    if (d < t) t = d;
+  }
+  return t;
+}

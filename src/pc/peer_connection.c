@@ -1,0 +1,228 @@
+/* brtc_pc life cycle: creation, journey events, stats, the output pump and the timers.
+ * The protocol work is in pc_signaling.c, pc_transport.c and pc_media.c. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/random.h"
+#include "pc/pc_internal.h"
+
+static const char *const step_names[BRTC_STEP_COUNT] = {
+    [BRTC_STEP_OFFER] = "offer",
+    [BRTC_STEP_ANSWER] = "answer",
+    [BRTC_STEP_ICE_CHECK] = "ice-check",
+    [BRTC_STEP_ICE_CONNECTED] = "ice-connected",
+    [BRTC_STEP_DTLS_CONNECTED] = "dtls-connected",
+    [BRTC_STEP_SRTP_READY] = "srtp-ready",
+    [BRTC_STEP_FIRST_RTP] = "first-rtp",
+    [BRTC_STEP_FIRST_KEYFRAME] = "first-keyframe",
+    [BRTC_STEP_CLOSED] = "closed",
+    [BRTC_STEP_FAILED] = "failed",
+};
+
+const char *brtc_pc_step_name(brtc_pc_step s) {
+  if ((unsigned)s >= BRTC_STEP_COUNT) return "unknown";
+  return step_names[s];
+}
+
+void pc_emit_step(brtc_pc *pc, brtc_pc_step step, const char *detail) {
+  if ((unsigned)step >= BRTC_STEP_COUNT || pc->steps_done[step]) return;
+  pc->steps_done[step] = true;
+  /* 0 means "not reached", so a step at time 0 is recorded as 1 us. */
+  pc->stats.step_at_us[step] = pc->now_us ? pc->now_us : 1;
+  if (!pc->on_event) return;
+  brtc_pc_event ev = {.type = BRTC_PC_EVENT_STEP, .step = step, .detail = detail ? detail : ""};
+  pc->on_event(pc, &ev, pc->user);
+}
+
+void pc_emit_log(brtc_pc *pc, const char *detail) {
+  if (!pc->on_event) return;
+  brtc_pc_event ev = {.type = BRTC_PC_EVENT_LOG, .step = BRTC_STEP_COUNT, .detail = detail};
+  pc->on_event(pc, &ev, pc->user);
+}
+
+void pc_fail(brtc_pc *pc, const char *reason) {
+  if (pc->failed || pc->closed) return;
+  pc->failed = true;
+  pc->pli_due_us = PC_NEVER;
+  pc_emit_step(pc, BRTC_STEP_FAILED, reason);
+}
+
+void pc_touch(brtc_pc *pc, uint64_t now_us) {
+  if (now_us > pc->now_us) pc->now_us = now_us;
+}
+
+brtc_pc *brtc_pc_new(const brtc_pc_config *config) {
+  if (!config || !config->certificate) return NULL;
+  brtc_pc *pc = calloc(1, sizeof(*pc));
+  if (!pc) return NULL;
+  pc->certificate = config->certificate;
+  pc->on_event = config->on_event;
+  pc->user = config->user;
+  pc->max_video_frame = config->max_video_frame ? config->max_video_frame : PC_DEFAULT_MAX_FRAME;
+  for (size_t i = 0; i < config->n_host_addrs && pc->n_host_addrs < PC_MAX_HOST_ADDRS; i++) {
+    const struct sockaddr_storage *ss = &config->host_addrs[i];
+    brtc_addr *a = &pc->host_addrs[pc->n_host_addrs];
+    if (ss->ss_family == AF_INET) memcpy(&a->u.v4, ss, sizeof(a->u.v4));
+    else if (ss->ss_family == AF_INET6) memcpy(&a->u.v6, ss, sizeof(a->u.v6));
+    else continue;
+    pc->n_host_addrs++;
+  }
+  if (brtc_ice_agent_init(&pc->ice) != BRTC_OK) {
+    free(pc);
+    return NULL;
+  }
+  pc->video_pt = pc->video_rtx_pt = pc->audio_pt = -1;
+  pc->local_ssrc = brtc_random_u32();
+  if (pc->local_ssrc == 0) pc->local_ssrc = 1;
+  brtc_random_ice_string(pc->cname, sizeof(pc->cname) - 1);
+  pc->ice_deadline = PC_NEVER;
+  pc->next_rr_us = PC_NEVER;
+  pc->pli_due_us = PC_NEVER;
+  brtc_nack_init(&pc->nack);
+  return pc;
+}
+
+void brtc_pc_free(brtc_pc *pc) {
+  if (!pc) return;
+  pc_media_free(pc);
+  brtc_srtp_free(pc->srtp_in);
+  brtc_srtp_free(pc->srtp_out);
+  brtc_dtls_free(pc->dtls);
+  free(pc->answer);
+  free(pc);
+}
+
+int brtc_pc_set_remote_description(brtc_pc *pc, const char *type, const char *sdp,
+                                   uint64_t now_us, char *err, size_t err_cap) {
+  if (err && err_cap) err[0] = '\0';
+  if (!pc || !type || !sdp) return BRTC_ERR_INVALID;
+  pc_touch(pc, now_us);
+  if (strcmp(type, "offer") != 0) {
+    if (err) snprintf(err, err_cap, "only a remote offer is accepted, not \"%s\"", type);
+    return BRTC_ERR_UNSUPPORTED;
+  }
+  if (pc->have_remote || pc->closed || pc->failed) {
+    if (err) snprintf(err, err_cap, "remote description already set (no renegotiation)");
+    return BRTC_ERR_STATE;
+  }
+  if (!pc->stats.created_us) pc->stats.created_us = now_us ? now_us : 1;
+  return pc_signaling_set_offer(pc, sdp, err, err_cap);
+}
+
+int brtc_pc_create_answer(brtc_pc *pc, const char **sdp, char *err, size_t err_cap) {
+  if (err && err_cap) err[0] = '\0';
+  if (!pc || !sdp) return BRTC_ERR_INVALID;
+  if (!pc->answer) {
+    if (err) snprintf(err, err_cap, "no remote offer yet");
+    return BRTC_ERR_STATE;
+  }
+  *sdp = pc->answer;
+  return BRTC_OK;
+}
+
+int brtc_pc_add_ice_candidate(brtc_pc *pc, const char *candidate) {
+  if (!pc || !candidate) return BRTC_ERR_INVALID;
+  /* We are ice-lite: we never send checks, so remote candidates are only validated. The
+   * peer's checks tell us its addresses. */
+  if (candidate[0] == '\0') return BRTC_OK;
+  if (strncmp(candidate, "a=", 2) == 0) candidate += 2;
+  if (strncmp(candidate, "candidate:", 10) != 0) return BRTC_ERR_PARSE;
+  return BRTC_OK;
+}
+
+const char *brtc_pc_local_ufrag(const brtc_pc *pc) { return pc ? pc->ice.local_ufrag : ""; }
+
+int brtc_pc_handle_datagram(brtc_pc *pc, const uint8_t *data, size_t len,
+                            const struct sockaddr *from, uint64_t now_us) {
+  if (!pc || (!data && len) || !from) return BRTC_ERR_INVALID;
+  pc_touch(pc, now_us);
+  pc->stats.packets_in++;
+  pc->stats.bytes_in += len;
+  brtc_addr addr;
+  memset(&addr, 0, sizeof(addr));
+  if (from->sa_family == AF_INET) memcpy(&addr.u.v4, from, sizeof(addr.u.v4));
+  else if (from->sa_family == AF_INET6) memcpy(&addr.u.v6, from, sizeof(addr.u.v6));
+  else {
+    pc->stats.dropped_unexpected++;
+    return BRTC_ERR_INVALID;
+  }
+  if (pc->closed || pc->failed) {
+    pc->stats.dropped_unexpected++;
+    return BRTC_ERR_STATE;
+  }
+  return pc_transport_datagram(pc, data, len, &addr);
+}
+
+int brtc_pc_poll_transmit(brtc_pc *pc, uint8_t *out, size_t cap, size_t *out_len,
+                          struct sockaddr_storage *to) {
+  if (!pc || !out || !out_len || !to) return BRTC_ERR_INVALID;
+  brtc_addr dest = pc->media_addr;
+  int rc = BRTC_ERR_AGAIN;
+  /* On close the RTCP BYE goes before DTLS close_notify, which ends the peer's transport. */
+  if (pc->bye_pending && pc->have_media_addr) rc = pc_media_poll_rtcp(pc, out, cap, out_len);
+  if (rc == BRTC_ERR_AGAIN) rc = pc_transport_poll(pc, out, cap, out_len, &dest);
+  if (rc == BRTC_ERR_AGAIN && pc->have_media_addr) {
+    rc = pc_media_poll_rtcp(pc, out, cap, out_len);
+    dest = pc->media_addr;
+  }
+  if (rc != BRTC_OK) return rc;
+  memset(to, 0, sizeof(*to));
+  memcpy(to, &dest.u, brtc_addr_len(&dest));
+  pc->stats.packets_out++;
+  pc->stats.bytes_out += *out_len;
+  return BRTC_OK;
+}
+
+uint64_t brtc_pc_next_deadline(const brtc_pc *pc) {
+  if (!pc) return PC_NEVER;
+  uint64_t t = pc_transport_deadline(pc);
+  uint64_t m = pc_media_deadline(pc);
+  return m < t ? m : t;
+}
+
+int brtc_pc_handle_timeout(brtc_pc *pc, uint64_t now_us) {
+  if (!pc) return BRTC_ERR_INVALID;
+  pc_touch(pc, now_us);
+  pc_transport_timeout(pc);
+  return BRTC_OK;
+}
+
+bool brtc_pc_owns_address(const brtc_pc *pc, const struct sockaddr *addr) {
+  if (!pc || !addr) return false;
+  brtc_addr a;
+  memset(&a, 0, sizeof(a));
+  if (addr->sa_family == AF_INET) memcpy(&a.u.v4, addr, sizeof(a.u.v4));
+  else if (addr->sa_family == AF_INET6) memcpy(&a.u.v6, addr, sizeof(a.u.v6));
+  else return false;
+  return brtc_ice_is_valid_remote(&pc->ice, &a);
+}
+
+int brtc_pc_request_keyframe(brtc_pc *pc, uint64_t now_us) {
+  if (!pc) return BRTC_ERR_INVALID;
+  pc_touch(pc, now_us);
+  if (pc->closed || pc->failed) return BRTC_ERR_STATE;
+  if (pc->video_pt < 0) return BRTC_ERR_STATE;
+  pc_media_want_pli(pc, true);
+  return BRTC_OK;
+}
+
+void brtc_pc_close(brtc_pc *pc, uint64_t now_us) {
+  if (!pc || pc->closed) return;
+  pc_touch(pc, now_us);
+  pc->closed = true;
+  pc->pli_due_us = PC_NEVER;
+  if (pc->srtp_out && pc->have_media_addr && !pc->failed) pc->bye_pending = true;
+  if (pc->dtls && brtc_dtls_get_state(pc->dtls) == BRTC_DTLS_CONNECTED) brtc_dtls_close(pc->dtls);
+  pc_emit_step(pc, BRTC_STEP_CLOSED, "closed locally");
+}
+
+bool brtc_pc_is_closed(const brtc_pc *pc) { return !pc || pc->closed || pc->failed; }
+
+void brtc_pc_get_stats(const brtc_pc *pc, brtc_pc_stats *out) {
+  if (!pc || !out) return;
+  *out = pc->stats;
+  if (pc->vp8) out->frames_dropped = brtc_vp8_assembler_get_stats(pc->vp8)->frames_dropped;
+  const brtc_addr *sel = brtc_ice_selected(&pc->ice);
+  if (sel) brtc_addr_str(sel, out->selected_remote, sizeof(out->selected_remote));
+}

@@ -1,0 +1,212 @@
+#include "pc_harness.h"
+
+#include <malloc.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <vpx/vp8cx.h>
+#include <vpx/vpx_encoder.h>
+
+#include "boltrtc/error.h"
+
+static brtc_certificate *shared_cert;
+
+const brtc_certificate *h_certificate(void) {
+  if (!shared_cert) shared_cert = brtc_certificate_generate();
+  return shared_cert;
+}
+
+static long long heap_now(void) { return (long long)mallinfo2().uordblks; }
+
+static void on_event(brtc_pc *pc, const brtc_pc_event *ev, void *user) {
+  (void)pc;
+  harness *h = user;
+  if (ev->type == BRTC_PC_EVENT_STEP && h->n_steps < H_MAX_EVENTS) {
+    h->steps[h->n_steps] = ev->step;
+    snprintf(h->details[h->n_steps], sizeof(h->details[0]), "%s", ev->detail ? ev->detail : "");
+    h->n_steps++;
+  } else if (ev->type == BRTC_PC_EVENT_LOG) {
+    h->n_logs++;
+  } else if (ev->type == BRTC_PC_EVENT_VIDEO_FRAME && h->n_frames < H_MAX_FRAMES) {
+    h_frame *f = &h->frames[h->n_frames++];
+    f->data = malloc(ev->frame->len);
+    if (f->data) memcpy(f->data, ev->frame->data, ev->frame->len);
+    f->len = ev->frame->len;
+    f->keyframe = ev->frame->keyframe;
+    f->width = ev->frame->width;
+    f->height = ev->frame->height;
+    f->ssrc = ev->frame->ssrc;
+    f->ts = ev->frame->rtp_timestamp;
+  }
+}
+
+/* One pc call, with its heap growth added to h->pc_heap when measuring. */
+#define PC_CALL(h, expr)                                   \
+  do {                                                     \
+    long long before_ = (h)->measure ? heap_now() : 0;     \
+    expr;                                                  \
+    if ((h)->measure) (h)->pc_heap += heap_now() - before_; \
+  } while (0)
+
+bool h_start(harness *h, const sim_peer_opts *opts) { return h_start_ex(h, opts, false); }
+
+bool h_start_ex(harness *h, const sim_peer_opts *opts, bool measure) {
+  memset(h, 0, sizeof(*h));
+  h->measure = measure;
+  h->now = 1000000;
+  brtc_addr_from_ip(&h->pc_addr, "127.0.0.1", 5000);
+  brtc_addr_from_ip(&h->sim_addr, "127.0.0.1", 50123);
+  struct sockaddr_storage host;
+  memset(&host, 0, sizeof(host));
+  memcpy(&host, &h->pc_addr.u, brtc_addr_len(&h->pc_addr));
+  brtc_pc_config cfg = {.certificate = h_certificate(),
+                        .host_addrs = &host,
+                        .n_host_addrs = 1,
+                        .on_event = on_event,
+                        .user = h};
+  h->sim = sim_peer_new(opts);
+  PC_CALL(h, h->pc = brtc_pc_new(&cfg));
+  if (!h->pc || !h->sim) {
+    fprintf(stderr, "h_start: cannot create pc or sim\n");
+    return false;
+  }
+  int rc;
+  PC_CALL(h, rc = brtc_pc_set_remote_description(h->pc, "offer", sim_peer_offer(h->sim), h->now,
+                                                 h->answer_err, sizeof(h->answer_err)));
+  if (rc != BRTC_OK) return false;
+  const char *answer = NULL;
+  char err[256];
+  if (brtc_pc_create_answer(h->pc, &answer, err, sizeof(err)) != BRTC_OK) return false;
+  if (sim_peer_set_answer(h->sim, answer, err, sizeof(err)) != BRTC_OK) {
+    fprintf(stderr, "h_start: sim rejected the answer: %s\n", err);
+    return false;
+  }
+  return true;
+}
+
+void h_stop(harness *h) {
+  brtc_pc_free(h->pc);
+  sim_peer_free(h->sim);
+  for (size_t i = 0; i < h->n_frames; i++) free(h->frames[i].data);
+  memset(h, 0, sizeof(*h));
+}
+
+/* Moves every pending datagram once in each direction; returns how many moved. */
+static size_t exchange(harness *h) {
+  uint8_t buf[2048];
+  size_t len, moved = 0;
+  struct sockaddr_storage to;
+  for (;;) {
+    int rc;
+    PC_CALL(h, rc = brtc_pc_poll_transmit(h->pc, buf, sizeof(buf), &len, &to));
+    if (rc != BRTC_OK) break;
+    moved++;
+    sim_peer_handle_datagram(h->sim, buf, len, &h->pc_addr.u.sa, h->now);
+  }
+  for (;;) {
+    if (sim_peer_poll_transmit(h->sim, buf, sizeof(buf), &len, &to) != BRTC_OK) break;
+    moved++;
+    if (len > 0 && buf[0] >= 128 && buf[0] <= 191 && len <= sizeof(h->last_media)) {
+      memcpy(h->last_media, buf, len);
+      h->last_media_len = len;
+    }
+    PC_CALL(h, brtc_pc_handle_datagram(h->pc, buf, len, &h->sim_addr.u.sa, h->now));
+  }
+  return moved;
+}
+
+bool h_pump(harness *h, bool (*done)(harness *h), uint64_t limit_us) {
+  uint64_t end = h->now + limit_us;
+  for (int guard = 0; guard < 100000; guard++) {
+    if (done && done(h)) return true;
+    if (exchange(h)) continue;
+    uint64_t t = brtc_pc_next_deadline(h->pc);
+    uint64_t s = sim_peer_next_deadline(h->sim);
+    if (s < t) t = s;
+    if (t <= h->now) t = h->now + 1000; /* due now: give the timers a tick */
+    if (t > end) {
+      h->now = end;
+      PC_CALL(h, brtc_pc_handle_timeout(h->pc, h->now));
+      sim_peer_handle_timeout(h->sim, h->now);
+      exchange(h);
+      return done ? done(h) : true;
+    }
+    h->now = t;
+    PC_CALL(h, brtc_pc_handle_timeout(h->pc, h->now));
+    sim_peer_handle_timeout(h->sim, h->now);
+  }
+  return done ? done(h) : false;
+}
+
+void h_run_for(harness *h, uint64_t us) { h_pump(h, NULL, us); }
+
+bool h_has_step(const harness *h, brtc_pc_step s) {
+  for (size_t i = 0; i < h->n_steps; i++)
+    if (h->steps[i] == s) return true;
+  return false;
+}
+
+const char *h_step_detail(const harness *h, brtc_pc_step s) {
+  for (size_t i = 0; i < h->n_steps; i++)
+    if (h->steps[i] == s) return h->details[i];
+  return "";
+}
+
+bool h_connected(harness *h) {
+  return h_has_step(h, BRTC_STEP_SRTP_READY) && sim_peer_media_ready(h->sim);
+}
+
+static void draw(vpx_image_t *img, unsigned w, unsigned hgt, unsigned shift) {
+  for (unsigned y = 0; y < hgt; y++)
+    for (unsigned x = 0; x < w; x++) {
+      unsigned v = 16 + ((x + shift) * 7 + y * 3) % 200;
+      if (((x + shift) / 40 + y / 40) % 2) v = 235 - v / 4;
+      img->planes[0][y * (unsigned)img->stride[0] + x] = (uint8_t)v;
+    }
+  for (unsigned y = 0; y < hgt / 2; y++)
+    for (unsigned x = 0; x < w / 2; x++) {
+      img->planes[1][y * (unsigned)img->stride[1] + x] = (uint8_t)(64 + (x + shift) % 128);
+      img->planes[2][y * (unsigned)img->stride[2] + x] = (uint8_t)(192 - y % 128);
+    }
+}
+
+size_t h_encode_vp8(unsigned w, unsigned hgt, size_t n, uint8_t **out, size_t *lens,
+                    bool *keyframes) {
+  vpx_codec_ctx_t codec;
+  vpx_codec_enc_cfg_t cfg;
+  vpx_image_t img;
+  size_t made = 0;
+  if (vpx_codec_enc_config_default(vpx_codec_vp8_cx(), &cfg, 0) != VPX_CODEC_OK) return 0;
+  cfg.g_w = w;
+  cfg.g_h = hgt;
+  cfg.g_timebase.num = 1;
+  cfg.g_timebase.den = 30;
+  cfg.rc_target_bitrate = 2000;
+  cfg.g_lag_in_frames = 0;
+  cfg.g_threads = 1;
+  if (vpx_codec_enc_init(&codec, vpx_codec_vp8_cx(), &cfg, 0) != VPX_CODEC_OK) return 0;
+  if (!vpx_img_alloc(&img, VPX_IMG_FMT_I420, w, hgt, 16)) {
+    vpx_codec_destroy(&codec);
+    return 0;
+  }
+  for (size_t i = 0; i < n; i++) {
+    draw(&img, w, hgt, (unsigned)i * 4);
+    if (vpx_codec_encode(&codec, &img, (vpx_codec_pts_t)i, 1, i == 0 ? VPX_EFLAG_FORCE_KF : 0,
+                         VPX_DL_REALTIME) != VPX_CODEC_OK)
+      break;
+    vpx_codec_iter_t iter = NULL;
+    const vpx_codec_cx_pkt_t *pkt;
+    while ((pkt = vpx_codec_get_cx_data(&codec, &iter)) != NULL) {
+      if (pkt->kind != VPX_CODEC_CX_FRAME_PKT || made >= n) continue;
+      out[made] = malloc(pkt->data.frame.sz);
+      if (!out[made]) continue;
+      memcpy(out[made], pkt->data.frame.buf, pkt->data.frame.sz);
+      lens[made] = pkt->data.frame.sz;
+      keyframes[made] = (pkt->data.frame.flags & VPX_FRAME_IS_KEY) != 0;
+      made++;
+    }
+  }
+  vpx_img_free(&img);
+  vpx_codec_destroy(&codec);
+  return made;
+}

@@ -1,0 +1,67 @@
+/* An in-memory meeting of a brtc_pc and a sim_peer: datagrams pumped both ways over a
+ * simulated clock, events recorded, real VP8 frames from libvpx. */
+#ifndef BRTC_TESTS_PC_HARNESS_H
+#define BRTC_TESTS_PC_HARNESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "boltrtc/peer_connection.h"
+#include "common/addr.h"
+#include "sim_peer.h"
+
+#define H_MAX_EVENTS 64
+#define H_MAX_FRAMES 16
+
+typedef struct h_frame {
+  uint8_t *data;
+  size_t len;
+  bool keyframe;
+  unsigned width, height;
+  uint32_t ssrc, ts;
+} h_frame;
+
+typedef struct harness {
+  brtc_pc *pc;
+  sim_peer *sim;
+  brtc_addr pc_addr, sim_addr;
+  uint64_t now;
+  brtc_pc_step steps[H_MAX_EVENTS];
+  char details[H_MAX_EVENTS][160];
+  size_t n_steps;
+  size_t n_logs;
+  h_frame frames[H_MAX_FRAMES];
+  size_t n_frames;
+  /* The last SRTP datagram the sim sent, for replay tests. */
+  uint8_t last_media[2048];
+  size_t last_media_len;
+  /* Bytes the pc holds on the heap, measured around every pc call (mallinfo2 deltas). */
+  bool measure;
+  long long pc_heap;
+  char answer_err[256];
+} harness;
+
+/* A shared certificate for every test (generating one costs a few ms). */
+const brtc_certificate *h_certificate(void);
+
+/* Creates pc and sim, exchanges offer and answer. Returns false (and says why) on failure. */
+bool h_start(harness *h, const sim_peer_opts *opts);
+/* The same, adding every byte the pc allocates to h->pc_heap (glibc malloc only). */
+bool h_start_ex(harness *h, const sim_peer_opts *opts, bool measure);
+void h_stop(harness *h);
+/* Moves datagrams both ways and advances the clock to the next deadline when idle, until
+ * done(h) holds or the simulated time passes limit_us from now. Returns done(h). */
+bool h_pump(harness *h, bool (*done)(harness *h), uint64_t limit_us);
+/* Pump for a while (all timers included). */
+void h_run_for(harness *h, uint64_t us);
+bool h_has_step(const harness *h, brtc_pc_step s);
+const char *h_step_detail(const harness *h, brtc_pc_step s);
+bool h_connected(harness *h);
+
+/* libvpx: encode n frames of w x h (a moving pattern); frame 0 is a keyframe. Returns how
+ * many were made; each out[i] is malloc'd. */
+size_t h_encode_vp8(unsigned w, unsigned hgt, size_t n, uint8_t **out, size_t *lens,
+                    bool *keyframes);
+
+#endif
