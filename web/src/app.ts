@@ -51,6 +51,9 @@ function setState(state: PageState, text?: string): void {
 function addStep(list: HTMLOListElement, tMs: number, name: string, detail?: string, isError = false): void {
   const li = document.createElement("li");
   if (isError) li.className = "error";
+  // Tests read the journey from these attributes.
+  li.dataset.step = name;
+  li.dataset.side = list === ui.serverSteps ? "server" : "browser";
   const t = document.createElement("span");
   t.className = "t";
   t.textContent = `${Math.round(tMs)} ms`;

@@ -1,0 +1,245 @@
+/* boltrtc: the WebRTC media server program. `boltrtc serve` receives camera video from
+ * browsers (WebSocket signaling) and WHIP clients on one UDP port and saves keyframes as
+ * JPEG. This file only parses options, makes the certificate, loop and server, and waits
+ * for SIGINT/SIGTERM; the server itself is src/signal. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "boltrtc/boltrtc.h"
+#include "common/addr.h"
+#include "common/log.h"
+#include "signal/server.h"
+
+#define EXIT_USAGE 2
+#define DEFAULT_UDP "127.0.0.1:50000"
+
+static void print_usage(FILE *out) {
+  fprintf(out,
+          "boltrtc %s: a WebRTC media server in C\n"
+          "\n"
+          "Usage:\n"
+          "  boltrtc serve [options]   serve the page, WebSocket signaling and WHIP; save keyframes\n"
+          "  boltrtc --help            this help (boltrtc serve --help for the options)\n"
+          "  boltrtc --version         the version\n",
+          BOLTRTC_VERSION);
+}
+
+static void print_serve_usage(FILE *out) {
+  fprintf(out,
+          "Usage: boltrtc serve [options]\n"
+          "\n"
+          "Serves the page at http://ADDR:PORT/, WebSocket signaling at /ws, WHIP at /whip,\n"
+          "the status at /api/status, and saved keyframes at /output/shoot<N>.jpg.\n"
+          "\n"
+          "Options:\n"
+          "  --http ADDR:PORT       HTTP and WebSocket address (default %s; port 0 picks one)\n"
+          "  --udp ADDR:PORT        UDP address for all media, repeatable, e.g. also [::1]:50000\n"
+          "                         (default %s; at most %d)\n"
+          "  --output DIR           where keyframes are saved as shoot<N>.jpg (default %s)\n"
+          "  --web DIR              the page's folder (default %s)\n"
+          "  --max-sessions N       live sessions at most (default %d)\n"
+          "  --loopback-only        answer only loopback addresses (a safety net for tests)\n"
+          "  --log-level LEVEL      debug, info or warn (default info)\n"
+          "  -h, --help             this help\n"
+          "\n"
+          "Saved keyframes: the first of each session, the next one after every Snapshot, and\n"
+          "otherwise at most one every 2 s per session. SIGINT or SIGTERM closes every session\n"
+          "and exits 0.\n",
+          BRTC_SIGNAL_DEFAULT_HTTP, DEFAULT_UDP, BRTC_LOOP_MAX_SOCKETS, BRTC_SIGNAL_DEFAULT_OUTPUT,
+          brtc_signal_default_web_dir(), BRTC_SIGNAL_DEFAULT_MAX_SESSIONS);
+}
+
+typedef struct serve_options {
+  brtc_signal_config server;
+  const char *udp[BRTC_LOOP_MAX_SOCKETS];
+  size_t n_udp;
+  bool loopback_only;
+  brtc_log_level log_level;
+} serve_options;
+
+__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fprintf(stderr, "boltrtc serve: ");
+  vfprintf(stderr, fmt, ap);
+  fprintf(stderr, " (see boltrtc serve --help)\n");
+  va_end(ap);
+  return EXIT_USAGE;
+}
+
+/* Returns -1 when the options are good, else the exit code. */
+static int parse_serve_options(int argc, char **argv, serve_options *o) {
+  enum { OPT_HTTP = 256, OPT_UDP, OPT_OUTPUT, OPT_WEB, OPT_MAX, OPT_LOOPBACK, OPT_LOG };
+  static const struct option longopts[] = {
+      {"http", required_argument, NULL, OPT_HTTP},
+      {"udp", required_argument, NULL, OPT_UDP},
+      {"output", required_argument, NULL, OPT_OUTPUT},
+      {"web", required_argument, NULL, OPT_WEB},
+      {"max-sessions", required_argument, NULL, OPT_MAX},
+      {"loopback-only", no_argument, NULL, OPT_LOOPBACK},
+      {"log-level", required_argument, NULL, OPT_LOG},
+      {"help", no_argument, NULL, 'h'},
+      {NULL, 0, NULL, 0},
+  };
+  brtc_addr addr;
+  opterr = 0; /* our own messages */
+  int c;
+  while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+    switch (c) {
+      case OPT_HTTP:
+        if (brtc_addr_parse(&addr, optarg, 0) != BRTC_OK)
+          return usage_error("bad --http address \"%s\": expected IP:PORT or [IPv6]:PORT", optarg);
+        o->server.http_addr = optarg;
+        break;
+      case OPT_UDP:
+        if (brtc_addr_parse(&addr, optarg, 0) != BRTC_OK)
+          return usage_error("bad --udp address \"%s\": expected IP:PORT or [IPv6]:PORT", optarg);
+        if (o->n_udp == BRTC_LOOP_MAX_SOCKETS)
+          return usage_error("too many --udp addresses (at most %d)", BRTC_LOOP_MAX_SOCKETS);
+        o->udp[o->n_udp++] = optarg;
+        break;
+      case OPT_OUTPUT:
+        if (!*optarg) return usage_error("--output needs a folder name");
+        o->server.output_dir = optarg;
+        break;
+      case OPT_WEB:
+        if (!*optarg) return usage_error("--web needs a folder name");
+        o->server.web_dir = optarg;
+        break;
+      case OPT_MAX: {
+        char *end;
+        errno = 0;
+        unsigned long n = strtoul(optarg, &end, 10);
+        if (errno || *end || optarg[0] == '-' || n < 1 || n > 100000)
+          return usage_error("bad --max-sessions \"%s\": expected a number from 1 to 100000",
+                             optarg);
+        o->server.max_sessions = n;
+        break;
+      }
+      case OPT_LOOPBACK:
+        o->loopback_only = true;
+        break;
+      case OPT_LOG:
+        if (strcmp(optarg, "debug") == 0) o->log_level = BRTC_LOG_DEBUG;
+        else if (strcmp(optarg, "info") == 0) o->log_level = BRTC_LOG_INFO;
+        else if (strcmp(optarg, "warn") == 0) o->log_level = BRTC_LOG_WARN;
+        else return usage_error("bad --log-level \"%s\": expected debug, info or warn", optarg);
+        break;
+      case 'h':
+        print_serve_usage(stdout);
+        return 0;
+      case ':':
+        return usage_error("option %s needs a value", argv[optind - 1]);
+      default:
+        return usage_error("unknown option %s", argv[optind - 1]);
+    }
+  }
+  if (optind < argc) return usage_error("unexpected argument \"%s\"", argv[optind]);
+  if (o->n_udp == 0) o->udp[o->n_udp++] = DEFAULT_UDP;
+  return -1;
+}
+
+/* SIGINT and SIGTERM arrive as a readable fd that the server watches: no handler races. */
+static int make_stop_fd(void) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  if (sigprocmask(SIG_BLOCK, &set, NULL) != 0) return -1;
+  signal(SIGPIPE, SIG_IGN);
+  return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+static void print_banner(const brtc_signal_server *srv, brtc_loop *loop, const char *output) {
+  const struct sockaddr_storage *addrs;
+  size_t n = brtc_loop_local_addrs(loop, &addrs);
+  char media[256] = "", one[BRTC_ADDR_STRLEN];
+  for (size_t i = 0; i < n; i++) {
+    brtc_addr a;
+    memset(&a, 0, sizeof(a));
+    memcpy(&a, &addrs[i], addrs[i].ss_family == AF_INET6 ? sizeof(a.u.v6) : sizeof(a.u.v4));
+    size_t used = strlen(media);
+    snprintf(media + used, sizeof(media) - used, "%s%s", i ? ", " : "",
+             brtc_addr_str(&a, one, sizeof(one)));
+  }
+  printf("boltrtc serving %s ; media on udp %s ; keyframes to %s\n", brtc_signal_server_url(srv),
+         media, output);
+  fflush(stdout);
+}
+
+static int serve(serve_options *o) {
+  brtc_log_set_level(o->log_level);
+  int stop_fd = make_stop_fd();
+  if (stop_fd < 0) {
+    fprintf(stderr, "boltrtc: cannot watch signals: %s\n", strerror(errno));
+    return 1;
+  }
+  int status = 1;
+  char err[256] = "";
+  brtc_loop *loop = NULL;
+  brtc_signal_server *srv = NULL;
+  brtc_certificate *cert = brtc_certificate_generate();
+  if (!cert) {
+    fprintf(stderr, "boltrtc: cannot generate the DTLS certificate\n");
+    goto done;
+  }
+  brtc_loop_config lc = {.udp_addrs = o->udp, .n_udp_addrs = o->n_udp,
+                         .loopback_only = o->loopback_only};
+  loop = brtc_loop_new(&lc, err, sizeof(err));
+  if (!loop) {
+    fprintf(stderr, "boltrtc: %s\n", err);
+    goto done;
+  }
+  srv = brtc_signal_server_new(&o->server, loop, cert, err, sizeof(err));
+  if (!srv) {
+    fprintf(stderr, "boltrtc: %s\n", err);
+    goto done;
+  }
+  print_banner(srv, loop, o->server.output_dir);
+  brtc_log(BRTC_LOG_INFO, NULL, "certificate fingerprint sha-256 %s",
+           brtc_certificate_fingerprint(cert));
+  status = brtc_signal_server_run(srv, stop_fd) == BRTC_OK ? 0 : 1;
+  brtc_log(BRTC_LOG_INFO, NULL, "stopping: closing every session");
+done:
+  brtc_signal_server_free(srv);
+  brtc_loop_free(loop);
+  brtc_certificate_free(cert);
+  close(stop_fd);
+  return status;
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    print_usage(stderr);
+    return EXIT_USAGE;
+  }
+  const char *cmd = argv[1];
+  if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+    print_usage(stdout);
+    printf("\n");
+    print_serve_usage(stdout);
+    return 0;
+  }
+  if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
+    printf("boltrtc %s\n", BOLTRTC_VERSION);
+    return 0;
+  }
+  if (strcmp(cmd, "serve") != 0) {
+    fprintf(stderr, "boltrtc: unknown command \"%s\" (see boltrtc --help)\n", cmd);
+    return EXIT_USAGE;
+  }
+  serve_options o = {.server = {.http_addr = BRTC_SIGNAL_DEFAULT_HTTP,
+                                .output_dir = BRTC_SIGNAL_DEFAULT_OUTPUT},
+                     .log_level = BRTC_LOG_INFO};
+  int rc = parse_serve_options(argc - 1, argv + 1, &o);
+  if (rc >= 0) return rc;
+  return serve(&o);
+}

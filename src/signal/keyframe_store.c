@@ -1,0 +1,148 @@
+#include "signal/keyframe_store.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "boltrtc/error.h"
+
+struct brtc_keyframe_store {
+  char *dir;
+  unsigned long next;
+  brtc_keyframe_record records[BRTC_KEYFRAME_STORE_KEEP]; /* ring */
+  size_t head, count;
+};
+
+unsigned long brtc_keyframe_name_number(const char *name) {
+  static const char prefix[] = "shoot", suffix[] = ".jpg";
+  if (strncmp(name, prefix, sizeof(prefix) - 1) != 0) return 0;
+  const char *p = name + sizeof(prefix) - 1;
+  if (*p < '1' || *p > '9') return 0;
+  unsigned long n = 0;
+  int digits = 0;
+  for (; *p >= '0' && *p <= '9'; p++) {
+    if (++digits > 9) return 0; /* far beyond any real count; keeps n from overflowing */
+    n = n * 10 + (unsigned long)(*p - '0');
+  }
+  return strcmp(p, suffix) == 0 ? n : 0;
+}
+
+/* mkdir -p */
+static int make_dirs(const char *dir) {
+  char path[PATH_MAX];
+  if (snprintf(path, sizeof(path), "%s", dir) >= (int)sizeof(path)) return BRTC_ERR_TOO_BIG;
+  for (char *p = path + 1; *p; p++) {
+    if (*p != '/') continue;
+    *p = '\0';
+    if (mkdir(path, 0755) != 0 && errno != EEXIST) return BRTC_ERR_IO;
+    *p = '/';
+  }
+  if (mkdir(path, 0755) != 0 && errno != EEXIST) return BRTC_ERR_IO;
+  struct stat st;
+  if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) return BRTC_ERR_IO;
+  return BRTC_OK;
+}
+
+brtc_keyframe_store *brtc_keyframe_store_open(const char *dir, char *err, size_t err_cap) {
+  if (!dir || !*dir) {
+    snprintf(err, err_cap, "empty output folder name");
+    return NULL;
+  }
+  if (make_dirs(dir) != BRTC_OK) {
+    snprintf(err, err_cap, "cannot create output folder %s: %s", dir, strerror(errno));
+    return NULL;
+  }
+  DIR *d = opendir(dir);
+  if (!d) {
+    snprintf(err, err_cap, "cannot read output folder %s: %s", dir, strerror(errno));
+    return NULL;
+  }
+  unsigned long highest = 0;
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    unsigned long n = brtc_keyframe_name_number(e->d_name);
+    if (n > highest) highest = n;
+  }
+  closedir(d);
+  brtc_keyframe_store *ks = calloc(1, sizeof(*ks));
+  if (ks) ks->dir = strdup(dir);
+  if (!ks || !ks->dir) {
+    free(ks);
+    snprintf(err, err_cap, "out of memory");
+    return NULL;
+  }
+  ks->next = highest + 1;
+  return ks;
+}
+
+void brtc_keyframe_store_free(brtc_keyframe_store *ks) {
+  if (!ks) return;
+  free(ks->dir);
+  free(ks);
+}
+
+const char *brtc_keyframe_store_dir(const brtc_keyframe_store *ks) { return ks->dir; }
+
+unsigned long brtc_keyframe_store_next_number(const brtc_keyframe_store *ks) { return ks->next; }
+
+static int write_all(int fd, const uint8_t *p, size_t len) {
+  while (len > 0) {
+    ssize_t n = write(fd, p, len);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return BRTC_ERR_IO;
+    p += n;
+    len -= (size_t)n;
+  }
+  return BRTC_OK;
+}
+
+int brtc_keyframe_store_save(brtc_keyframe_store *ks, const uint8_t *jpeg, size_t len,
+                             unsigned width, unsigned height, const char *session,
+                             const brtc_keyframe_record **out) {
+  if (!jpeg || len == 0) return BRTC_ERR_INVALID;
+  char file[32], tmp[PATH_MAX], final_path[PATH_MAX];
+  unsigned long n = ks->next;
+  snprintf(file, sizeof(file), "shoot%lu.jpg", n);
+  if (snprintf(final_path, sizeof(final_path), "%s/%s", ks->dir, file) >= (int)sizeof(final_path) ||
+      snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", ks->dir, file) >= (int)sizeof(tmp))
+    return BRTC_ERR_TOO_BIG;
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return BRTC_ERR_IO;
+  int rc = write_all(fd, jpeg, len);
+  if (close(fd) != 0 && rc == BRTC_OK) rc = BRTC_ERR_IO;
+  if (rc == BRTC_OK && rename(tmp, final_path) != 0) rc = BRTC_ERR_IO;
+  if (rc != BRTC_OK) {
+    unlink(tmp);
+    return rc;
+  }
+  ks->next = n + 1;
+  brtc_keyframe_record *r;
+  if (ks->count == BRTC_KEYFRAME_STORE_KEEP) {
+    r = &ks->records[ks->head];
+    ks->head = (ks->head + 1) % BRTC_KEYFRAME_STORE_KEEP;
+  } else {
+    r = &ks->records[(ks->head + ks->count) % BRTC_KEYFRAME_STORE_KEEP];
+    ks->count++;
+  }
+  memset(r, 0, sizeof(*r));
+  snprintf(r->file, sizeof(r->file), "%s", file);
+  snprintf(r->session, sizeof(r->session), "%s", session ? session : "");
+  r->width = width;
+  r->height = height;
+  r->bytes = len;
+  if (out) *out = r;
+  return BRTC_OK;
+}
+
+size_t brtc_keyframe_store_count(const brtc_keyframe_store *ks) { return ks->count; }
+
+const brtc_keyframe_record *brtc_keyframe_store_get(const brtc_keyframe_store *ks, size_t i) {
+  if (i >= ks->count) return NULL;
+  return &ks->records[(ks->head + i) % BRTC_KEYFRAME_STORE_KEEP];
+}

@@ -1,0 +1,40 @@
+/* Saved keyframes: JPEG files named shoot<N>.jpg in the output folder, numbered on from the
+ * highest one already there, each written to a temporary name and renamed so a reader never
+ * sees half a file. Keeps a list of the most recent ones for /api/status. */
+#ifndef BRTC_SIGNAL_KEYFRAME_STORE_H
+#define BRTC_SIGNAL_KEYFRAME_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define BRTC_KEYFRAME_STORE_KEEP 200 /* records listed in the status */
+
+typedef struct brtc_keyframe_record {
+  char file[32];    /* "shoot12.jpg" */
+  char session[16]; /* "s3" */
+  unsigned width, height;
+  size_t bytes;
+} brtc_keyframe_record;
+
+typedef struct brtc_keyframe_store brtc_keyframe_store;
+
+/* Creates dir (and its parents) if missing and finds the highest shoot<N>.jpg in it. */
+brtc_keyframe_store *brtc_keyframe_store_open(const char *dir, char *err, size_t err_cap);
+void brtc_keyframe_store_free(brtc_keyframe_store *ks);
+const char *brtc_keyframe_store_dir(const brtc_keyframe_store *ks);
+/* The number the next saved file gets. */
+unsigned long brtc_keyframe_store_next_number(const brtc_keyframe_store *ks);
+/* Write one JPEG as the next shoot<N>.jpg; *out (may be NULL) points at its record, valid
+ * until the next save. */
+int brtc_keyframe_store_save(brtc_keyframe_store *ks, const uint8_t *jpeg, size_t len,
+                             unsigned width, unsigned height, const char *session,
+                             const brtc_keyframe_record **out);
+/* Records, oldest first. */
+size_t brtc_keyframe_store_count(const brtc_keyframe_store *ks);
+const brtc_keyframe_record *brtc_keyframe_store_get(const brtc_keyframe_store *ks, size_t i);
+
+/* N for a name "shoot<N>.jpg" (N from 1, decimal, no leading zero, no sign), else 0. This is
+ * also the only kind of name /output/ serves. */
+unsigned long brtc_keyframe_name_number(const char *name);
+
+#endif

@@ -1,0 +1,45 @@
+/* The boltrtc signaling and media server: HTTP (page, status, saved keyframes), WebSocket
+ * signaling at /ws and WHIP at /whip, all on one libwebsockets context whose service loop is
+ * the outer loop. The brtc_loop's epoll fd is adopted into it, so everything runs on one
+ * thread with no locks. */
+#ifndef BRTC_SIGNAL_SERVER_H
+#define BRTC_SIGNAL_SERVER_H
+
+#include <stddef.h>
+
+#include "boltrtc/loop.h"
+#include "boltrtc/peer_connection.h"
+
+#define BRTC_SIGNAL_DEFAULT_HTTP "127.0.0.1:8080"
+#define BRTC_SIGNAL_DEFAULT_OUTPUT "./output"
+#define BRTC_SIGNAL_DEFAULT_MAX_SESSIONS 500
+/* Largest WebSocket message and HTTP request body we accept. */
+#define BRTC_SIGNAL_MAX_MESSAGE (64 * 1024)
+
+typedef struct brtc_signal_server brtc_signal_server;
+
+typedef struct brtc_signal_config {
+  const char *http_addr;  /* "127.0.0.1:8080" or "[::1]:8080"; port 0 picks one */
+  const char *output_dir; /* keyframes go here as shoot<N>.jpg; created if missing */
+  const char *web_dir;    /* NULL: brtc_signal_default_web_dir() */
+  size_t max_sessions;    /* 0: BRTC_SIGNAL_DEFAULT_MAX_SESSIONS */
+} brtc_signal_config;
+
+/* The page's folder compiled in (the source tree's web/). */
+const char *brtc_signal_default_web_dir(void);
+
+/* loop and cert are not owned and must outlive the server. err gets a one-line reason. */
+brtc_signal_server *brtc_signal_server_new(const brtc_signal_config *config, brtc_loop *loop,
+                                           const brtc_certificate *cert, char *err,
+                                           size_t err_cap);
+/* The HTTP port actually bound (after port 0 was resolved). */
+int brtc_signal_server_http_port(const brtc_signal_server *srv);
+/* "http://127.0.0.1:8080/" */
+const char *brtc_signal_server_url(const brtc_signal_server *srv);
+/* Serve until stop_fd (e.g. a signalfd) becomes readable, or until an error; -1: no stop fd.
+ * stop_fd stays owned by the caller. Returns BRTC_OK on a requested stop. */
+int brtc_signal_server_run(brtc_signal_server *srv, int stop_fd);
+/* Closes every session (DTLS close_notify goes out) and frees everything. */
+void brtc_signal_server_free(brtc_signal_server *srv);
+
+#endif

@@ -1,0 +1,112 @@
+#include "signal/session_table.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "boltrtc/error.h"
+
+int brtc_session_table_init(brtc_session_table *t, size_t max_live) {
+  memset(t, 0, sizeof(*t));
+  if (max_live == 0) return BRTC_ERR_INVALID;
+  t->live = calloc(max_live, sizeof(*t->live));
+  if (!t->live) return BRTC_ERR_NOMEM;
+  t->max_live = max_live;
+  t->next_number = 1;
+  return BRTC_OK;
+}
+
+void brtc_session_table_free(brtc_session_table *t) {
+  for (size_t i = 0; i < t->n_live; i++) free(t->live[i]);
+  for (size_t i = 0; i < t->n_closed; i++)
+    free(t->closed[(t->closed_head + i) % BRTC_SESSIONS_KEEP_CLOSED]);
+  free(t->live);
+  memset(t, 0, sizeof(*t));
+}
+
+brtc_session *brtc_session_table_add(brtc_session_table *t, brtc_transport transport,
+                                     uint64_t now_us, int *err) {
+  if (t->n_live >= t->max_live) {
+    if (err) *err = BRTC_ERR_LIMIT;
+    return NULL;
+  }
+  brtc_session *s = calloc(1, sizeof(*s));
+  if (!s) {
+    if (err) *err = BRTC_ERR_NOMEM;
+    return NULL;
+  }
+  s->number = t->next_number++;
+  snprintf(s->id, sizeof(s->id), "s%lu", s->number);
+  s->transport = transport;
+  s->created_us = now_us;
+  s->state = "new";
+  t->live[t->n_live++] = s;
+  if (err) *err = BRTC_OK;
+  return s;
+}
+
+brtc_session *brtc_session_table_find_live(const brtc_session_table *t, const char *id) {
+  for (size_t i = 0; i < t->n_live; i++)
+    if (strcmp(t->live[i]->id, id) == 0) return t->live[i];
+  return NULL;
+}
+
+void brtc_session_table_retire(brtc_session_table *t, brtc_session *s) {
+  size_t i = 0;
+  while (i < t->n_live && t->live[i] != s) i++;
+  if (i == t->n_live) return;
+  /* Keep live sessions in creation order. */
+  memmove(&t->live[i], &t->live[i + 1], (t->n_live - i - 1) * sizeof(*t->live));
+  t->n_live--;
+  if (t->n_closed == BRTC_SESSIONS_KEEP_CLOSED) {
+    free(t->closed[t->closed_head]);
+    t->closed[t->closed_head] = s;
+    t->closed_head = (t->closed_head + 1) % BRTC_SESSIONS_KEEP_CLOSED;
+  } else {
+    t->closed[(t->closed_head + t->n_closed) % BRTC_SESSIONS_KEEP_CLOSED] = s;
+    t->n_closed++;
+  }
+}
+
+static int by_number(const void *a, const void *b) {
+  const brtc_session *x = *(const brtc_session *const *)a, *y = *(const brtc_session *const *)b;
+  return x->number < y->number ? -1 : x->number > y->number;
+}
+
+size_t brtc_session_table_list(const brtc_session_table *t, const brtc_session **out,
+                               size_t cap) {
+  size_t n = 0;
+  for (size_t i = 0; i < t->n_closed && n < cap; i++)
+    out[n++] = t->closed[(t->closed_head + i) % BRTC_SESSIONS_KEEP_CLOSED];
+  for (size_t i = 0; i < t->n_live && n < cap; i++) out[n++] = t->live[i];
+  qsort(out, n, sizeof(*out), by_number);
+  return n;
+}
+
+const brtc_session_step *brtc_session_add_step(brtc_session *s, const char *name,
+                                               const char *detail, uint64_t now_us) {
+  if (s->n_steps == BRTC_SESSION_MAX_STEPS) {
+    s->steps_dropped++;
+    return NULL;
+  }
+  brtc_session_step *st = &s->steps[s->n_steps++];
+  snprintf(st->name, sizeof(st->name), "%s", name);
+  snprintf(st->detail, sizeof(st->detail), "%s", detail ? detail : "");
+  st->t_ms = now_us > s->created_us ? (now_us - s->created_us) / 1000 : 0;
+  return st;
+}
+
+bool brtc_session_keyframe_wanted(const brtc_session *s, uint64_t now_us) {
+  if (s->keyframes_saved == 0 || s->snapshot_pending) return true;
+  return now_us >= s->last_save_us + BRTC_SESSION_SAVE_PERIOD_US;
+}
+
+void brtc_session_keyframe_saved(brtc_session *s, uint64_t now_us) {
+  s->keyframes_saved++;
+  s->last_save_us = now_us;
+  s->snapshot_pending = false;
+}
+
+const char *brtc_transport_name(brtc_transport t) {
+  return t == BRTC_TRANSPORT_WHIP ? "whip" : "ws";
+}

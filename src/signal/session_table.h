@@ -1,0 +1,87 @@
+/* Sessions: one per peer connection, each with its id (s<N>), transport, journey steps and
+ * keyframe save state. The table keeps the live ones and the last BRTC_SESSIONS_KEEP_CLOSED
+ * closed ones (for /api/status). Pure bookkeeping: the peer connection itself is driven in
+ * sessions.c. */
+#ifndef BRTC_SIGNAL_SESSION_TABLE_H
+#define BRTC_SIGNAL_SESSION_TABLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "boltrtc/peer_connection.h"
+
+#define BRTC_SESSIONS_KEEP_CLOSED 100
+#define BRTC_SESSION_MAX_STEPS 48
+/* Keyframes other than the first and the ones asked for by Snapshot: at most one per period. */
+#define BRTC_SESSION_SAVE_PERIOD_US 2000000u
+
+typedef enum brtc_transport { BRTC_TRANSPORT_WS = 0, BRTC_TRANSPORT_WHIP } brtc_transport;
+
+typedef struct brtc_session_step {
+  char name[24];
+  char detail[128];
+  uint64_t t_ms; /* since the session started */
+} brtc_session_step;
+
+struct brtc_ws_conn;
+
+typedef struct brtc_session {
+  char id[16];
+  unsigned long number;
+  brtc_transport transport;
+  uint64_t created_us;
+  const char *state; /* "new", "connecting", "connected", "closed", "failed" (static) */
+  brtc_session_step steps[BRTC_SESSION_MAX_STEPS];
+  size_t n_steps;
+  size_t steps_dropped;
+
+  brtc_pc *pc;               /* NULL once closed and freed */
+  bool in_loop;              /* registered with the brtc_loop */
+  bool closing;              /* to be closed and freed after the current pass */
+  bool reported_end;         /* a closed or failed step was recorded */
+  brtc_pc_stats stats;       /* last known; refreshed when the pc is freed */
+  struct brtc_ws_conn *ws;   /* the signaling connection, NULL for WHIP or once it closed */
+  void *owner;               /* the server, for the pc event callback */
+
+  /* Keyframe save policy (brtc_session_keyframe_wanted). */
+  bool snapshot_pending;
+  unsigned long keyframes_saved;
+  uint64_t last_save_us;
+} brtc_session;
+
+typedef struct brtc_session_table {
+  brtc_session **live;
+  size_t n_live, max_live;
+  brtc_session *closed[BRTC_SESSIONS_KEEP_CLOSED]; /* ring, oldest at closed_head */
+  size_t closed_head, n_closed;
+  unsigned long next_number;
+} brtc_session_table;
+
+int brtc_session_table_init(brtc_session_table *t, size_t max_live);
+/* Frees every record; the caller has freed their peer connections. */
+void brtc_session_table_free(brtc_session_table *t);
+/* A new live session s<N>; NULL with *err = BRTC_ERR_LIMIT when max_live are live. */
+brtc_session *brtc_session_table_add(brtc_session_table *t, brtc_transport transport,
+                                     uint64_t now_us, int *err);
+/* A live session by id, or NULL. */
+brtc_session *brtc_session_table_find_live(const brtc_session_table *t, const char *id);
+/* Move a live session to the closed ring (its pc must already be freed); the oldest closed
+ * record is freed when the ring is full. */
+void brtc_session_table_retire(brtc_session_table *t, brtc_session *s);
+/* Every session, live and closed, ordered by number (oldest first). Returns how many were
+ * written (at most cap). */
+size_t brtc_session_table_list(const brtc_session_table *t, const brtc_session **out, size_t cap);
+
+/* Record a journey step; returns the step (NULL if the list is full). detail may be NULL. */
+const brtc_session_step *brtc_session_add_step(brtc_session *s, const char *name,
+                                               const char *detail, uint64_t now_us);
+/* The save policy for a keyframe arriving now: the session's first, any after a Snapshot
+ * request, otherwise at most one per BRTC_SESSION_SAVE_PERIOD_US. */
+bool brtc_session_keyframe_wanted(const brtc_session *s, uint64_t now_us);
+/* Note a saved keyframe (clears a pending Snapshot). */
+void brtc_session_keyframe_saved(brtc_session *s, uint64_t now_us);
+
+const char *brtc_transport_name(brtc_transport t);
+
+#endif

@@ -1,0 +1,239 @@
+/* Sessions: each owns one brtc_pc registered with the loop. Peer connection events arrive
+ * inside brtc_loop passes (or inside signaling calls); a session that ends is only marked
+ * there and is closed and freed by brtc_server_settle, after the pass, so a pc is never
+ * freed from inside its own callback. */
+#include <stdio.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "signal/server_internal.h"
+#include "signal/ws_messages.h"
+
+static void set_state_from_step(brtc_session *s, brtc_pc_step step) {
+  switch (step) {
+    case BRTC_STEP_ANSWER:
+      s->state = "connecting";
+      break;
+    case BRTC_STEP_DTLS_CONNECTED:
+    case BRTC_STEP_SRTP_READY:
+      s->state = "connected";
+      break;
+    case BRTC_STEP_CLOSED:
+      if (strcmp(s->state, "failed") != 0) s->state = "closed";
+      s->reported_end = true;
+      break;
+    case BRTC_STEP_FAILED:
+      s->state = "failed";
+      s->reported_end = true;
+      break;
+    default:
+      break;
+  }
+}
+
+void brtc_server_session_step(brtc_signal_server *srv, brtc_session *s, const char *name,
+                              const char *detail) {
+  (void)srv;
+  uint64_t now = brtc_now_us();
+  brtc_session_add_step(s, name, detail, now);
+  brtc_log(BRTC_LOG_STEP, s->id, "%s%s%s", name, detail && *detail ? " " : "",
+           detail ? detail : "");
+  if (s->ws) {
+    uint64_t t_ms = now > s->created_us ? (now - s->created_us) / 1000 : 0;
+    brtc_ws_conn_send(s->ws, brtc_ws_make_step(s->id, name, detail, t_ms));
+  }
+}
+
+static void save_keyframe(brtc_signal_server *srv, brtc_session *s, const brtc_video_frame *f) {
+  uint64_t now = brtc_now_us();
+  if (!brtc_session_keyframe_wanted(s, now)) return;
+  const uint8_t *jpeg;
+  size_t jpeg_len;
+  unsigned w, h;
+  int rc = brtc_keyframe_jpeg_encode(srv->jpeg, f->data, f->len, &jpeg, &jpeg_len, &w, &h);
+  if (rc != BRTC_OK) {
+    /* Not saved: the policy still wants the next keyframe. */
+    brtc_log(BRTC_LOG_WARN, s->id, "keyframe of %zu bytes not decodable: %s", f->len,
+             brtc_strerror(rc));
+    return;
+  }
+  const brtc_keyframe_record *rec;
+  rc = brtc_keyframe_store_save(srv->store, jpeg, jpeg_len, w, h, s->id, &rec);
+  if (rc != BRTC_OK) {
+    brtc_log(BRTC_LOG_WARN, s->id, "cannot save keyframe in %s: %s",
+             brtc_keyframe_store_dir(srv->store), brtc_strerror(rc));
+    return;
+  }
+  brtc_session_keyframe_saved(s, now);
+  char detail[160];
+  snprintf(detail, sizeof(detail), "%s/%s %ux%u", brtc_keyframe_store_dir(srv->store), rec->file,
+           w, h);
+  brtc_server_session_step(srv, s, "keyframe-saved", detail);
+  if (s->ws) brtc_ws_conn_send(s->ws, brtc_ws_make_keyframe(s->id, rec->file, w, h));
+}
+
+static void on_pc_event(brtc_pc *pc, const brtc_pc_event *ev, void *user) {
+  (void)pc;
+  brtc_session *s = user;
+  brtc_signal_server *srv = s->owner;
+  srv->in_pc_callback++;
+  switch (ev->type) {
+    case BRTC_PC_EVENT_STEP:
+      set_state_from_step(s, ev->step);
+      brtc_server_session_step(srv, s, brtc_pc_step_name(ev->step), ev->detail);
+      if (ev->step == BRTC_STEP_CLOSED || ev->step == BRTC_STEP_FAILED) s->closing = true;
+      break;
+    case BRTC_PC_EVENT_VIDEO_FRAME:
+      if (ev->frame && ev->frame->keyframe) save_keyframe(srv, s, ev->frame);
+      break;
+    case BRTC_PC_EVENT_LOG:
+      brtc_log(BRTC_LOG_INFO, s->id, "%s", ev->detail ? ev->detail : "");
+      break;
+  }
+  srv->in_pc_callback--;
+}
+
+brtc_session *brtc_server_session_start(brtc_signal_server *srv, brtc_transport transport,
+                                        brtc_ws_conn *ws, const char *sdp, size_t sdp_len,
+                                        const char **answer, char *err, size_t err_cap,
+                                        int *rc) {
+  uint64_t now = brtc_now_us();
+  brtc_session *s = brtc_session_table_add(&srv->sessions, transport, now, rc);
+  if (!s) {
+    if (*rc == BRTC_ERR_LIMIT)
+      snprintf(err, err_cap, "too many sessions (limit %zu)", srv->max_sessions);
+    else
+      snprintf(err, err_cap, "out of memory");
+    return NULL;
+  }
+  s->owner = srv;
+  if (ws) {
+    s->ws = ws;
+    ws->session = s;
+  }
+  char detail[64];
+  snprintf(detail, sizeof(detail), "%s, %zu bytes", brtc_transport_name(transport), sdp_len);
+  brtc_server_session_step(srv, s, "offer-received", detail);
+
+  const struct sockaddr_storage *addrs;
+  size_t n_addrs = brtc_loop_local_addrs(srv->loop, &addrs);
+  brtc_pc_config cfg = {
+      .certificate = srv->cert,
+      .host_addrs = addrs,
+      .n_host_addrs = n_addrs,
+      .on_event = on_pc_event,
+      .user = s,
+  };
+  s->pc = brtc_pc_new(&cfg);
+  if (!s->pc) {
+    *rc = BRTC_ERR_NOMEM;
+    snprintf(err, err_cap, "cannot create a peer connection");
+  } else {
+    *rc = brtc_pc_set_remote_description(s->pc, "offer", sdp, now, err, err_cap);
+    if (*rc == BRTC_OK) *rc = brtc_pc_create_answer(s->pc, answer, err, err_cap);
+    if (*rc == BRTC_OK) {
+      *rc = brtc_loop_add_pc(srv->loop, s->pc);
+      if (*rc != BRTC_OK) snprintf(err, err_cap, "cannot register the peer connection: %s",
+                                   brtc_strerror(*rc));
+    }
+  }
+  if (*rc != BRTC_OK) {
+    if (!err[0]) snprintf(err, err_cap, "%s", brtc_strerror(*rc));
+    s->state = "failed";
+    if (!s->reported_end) brtc_server_session_step(srv, s, "failed", err);
+    s->reported_end = true;
+    s->closing = true;
+    return NULL; /* freed by brtc_server_settle */
+  }
+  s->in_loop = true;
+  snprintf(detail, sizeof(detail), "%zu bytes", strlen(*answer));
+  brtc_server_session_step(srv, s, "answer-sent", detail);
+  brtc_loop_kick(srv->loop, s->pc);
+  return s;
+}
+
+int brtc_server_session_candidate(brtc_signal_server *srv, brtc_session *s, const char *cand) {
+  if (!s->pc || s->closing) return BRTC_ERR_STATE;
+  int rc = brtc_pc_add_ice_candidate(s->pc, cand);
+  if (rc == BRTC_OK) brtc_loop_kick(srv->loop, s->pc);
+  return rc;
+}
+
+void brtc_server_session_snapshot(brtc_signal_server *srv, brtc_session *s) {
+  if (!s->pc || s->closing) return;
+  s->snapshot_pending = true;
+  brtc_server_session_step(srv, s, "snapshot-requested", "PLI sent, next keyframe is saved");
+  brtc_pc_request_keyframe(s->pc, brtc_now_us());
+  brtc_loop_kick(srv->loop, s->pc);
+}
+
+void brtc_server_session_end(brtc_signal_server *srv, brtc_session *s, const char *why) {
+  (void)srv;
+  if (s->closing) return;
+  s->closing = true;
+  brtc_log(BRTC_LOG_INFO, s->id, "ending: %s", why);
+}
+
+void brtc_server_live_stats(const brtc_session *s, brtc_pc_stats *out) {
+  if (s->pc) brtc_pc_get_stats(s->pc, out);
+}
+
+/* Close, unregister and free one ending session's pc, and retire the session. */
+static void finish_session(brtc_signal_server *srv, brtc_session *s) {
+  if (s->pc) {
+    if (!brtc_pc_is_closed(s->pc)) {
+      brtc_pc_close(s->pc, brtc_now_us());
+      /* Flush close_notify and RTCP BYE while the pc is still registered. */
+      if (s->in_loop) brtc_loop_kick(srv->loop, s->pc);
+    }
+    brtc_pc_get_stats(s->pc, &s->stats);
+    if (s->in_loop) brtc_loop_remove_pc(srv->loop, s->pc);
+    s->in_loop = false;
+    brtc_pc_free(s->pc);
+    s->pc = NULL;
+  }
+  if (!s->reported_end) {
+    if (strcmp(s->state, "failed") != 0) s->state = "closed";
+    brtc_server_session_step(srv, s, s->state, "session ended");
+    s->reported_end = true;
+  }
+  if (s->ws) {
+    s->ws->session = NULL;
+    s->ws = NULL;
+  }
+  brtc_session_table_retire(&srv->sessions, s);
+}
+
+static void reap(brtc_signal_server *srv) {
+  if (srv->in_pc_callback) return;
+  for (size_t i = 0; i < srv->sessions.n_live;) {
+    brtc_session *s = srv->sessions.live[i];
+    if (s->closing) {
+      finish_session(srv, s); /* removes it from live[] */
+    } else {
+      i++;
+    }
+  }
+}
+
+static void on_timer(lws_sorted_usec_list_t *sul) {
+  brtc_signal_server *srv = lws_container_of(sul, brtc_signal_server, timer);
+  brtc_loop_run_once(srv->loop, 0);
+  brtc_server_settle(srv);
+}
+
+void brtc_server_settle(brtc_signal_server *srv) {
+  reap(srv);
+  if (!srv->lws || srv->stopping) return;
+  int ms = brtc_loop_next_timeout_ms(srv->loop);
+  if (ms < 0)
+    lws_sul_cancel(&srv->timer);
+  else
+    lws_sul_schedule(srv->lws, 0, &srv->timer, on_timer, (lws_usec_t)ms * LWS_US_PER_MS);
+}
+
+void brtc_server_end_all_sessions(brtc_signal_server *srv) {
+  for (size_t i = 0; i < srv->sessions.n_live; i++)
+    brtc_server_session_end(srv, srv->sessions.live[i], "server stopping");
+  reap(srv);
+}

@@ -1,0 +1,121 @@
+#include "signal/status_json.h"
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+static bool add_num(cJSON *o, const char *name, double v) {
+  return cJSON_AddNumberToObject(o, name, v) != NULL;
+}
+
+static bool add_stats(cJSON *session, const brtc_pc_stats *st) {
+  cJSON *o = cJSON_AddObjectToObject(session, "stats");
+  if (!o) return false;
+  bool ok = add_num(o, "packets_in", (double)st->packets_in) &&
+            add_num(o, "bytes_in", (double)st->bytes_in) &&
+            add_num(o, "packets_out", (double)st->packets_out) &&
+            add_num(o, "bytes_out", (double)st->bytes_out) &&
+            add_num(o, "rtp_video", (double)st->rtp_video) &&
+            add_num(o, "rtp_audio", (double)st->rtp_audio) &&
+            add_num(o, "rtcp_in", (double)st->rtcp_in) && add_num(o, "frames", (double)st->frames) &&
+            add_num(o, "keyframes", (double)st->keyframes) &&
+            add_num(o, "frames_dropped", (double)st->frames_dropped) &&
+            add_num(o, "plis_sent", (double)st->plis_sent) &&
+            add_num(o, "nacks_sent", (double)st->nacks_sent) &&
+            add_num(o, "dropped_malformed", (double)st->dropped_malformed) &&
+            add_num(o, "dropped_auth", (double)st->dropped_auth) &&
+            add_num(o, "dropped_replay", (double)st->dropped_replay) &&
+            add_num(o, "dropped_unexpected", (double)st->dropped_unexpected) &&
+            add_num(o, "video_ssrc", st->video_ssrc) && add_num(o, "audio_ssrc", st->audio_ssrc);
+  /* The strings come from the pc; guard against a missing terminator. */
+  char cipher[sizeof(st->dtls_cipher) + 1] = {0}, profile[sizeof(st->srtp_profile) + 1] = {0},
+       remote[sizeof(st->selected_remote) + 1] = {0};
+  memcpy(cipher, st->dtls_cipher, sizeof(st->dtls_cipher));
+  memcpy(profile, st->srtp_profile, sizeof(st->srtp_profile));
+  memcpy(remote, st->selected_remote, sizeof(st->selected_remote));
+  return ok && cJSON_AddStringToObject(o, "dtls_cipher", cipher) &&
+         cJSON_AddStringToObject(o, "srtp_profile", profile) &&
+         cJSON_AddStringToObject(o, "selected_remote", remote);
+}
+
+static bool add_session(cJSON *list, const brtc_session *s, brtc_status_stats_fn live_stats) {
+  cJSON *o = cJSON_CreateObject();
+  if (!o || !cJSON_AddItemToArray(list, o)) {
+    cJSON_Delete(o);
+    return false;
+  }
+  bool ok = cJSON_AddStringToObject(o, "id", s->id) &&
+            cJSON_AddStringToObject(o, "transport", brtc_transport_name(s->transport)) &&
+            cJSON_AddStringToObject(o, "state", s->state) &&
+            add_num(o, "keyframes_saved", (double)s->keyframes_saved);
+  cJSON *steps = ok ? cJSON_AddArrayToObject(o, "steps") : NULL;
+  if (!steps) return false;
+  for (size_t i = 0; i < s->n_steps; i++) {
+    cJSON *st = cJSON_CreateObject();
+    if (!st || !cJSON_AddItemToArray(steps, st)) {
+      cJSON_Delete(st);
+      return false;
+    }
+    if (!cJSON_AddStringToObject(st, "step", s->steps[i].name) ||
+        !add_num(st, "t_ms", (double)s->steps[i].t_ms) ||
+        !cJSON_AddStringToObject(st, "detail", s->steps[i].detail))
+      return false;
+  }
+  brtc_pc_stats stats = s->stats;
+  if (s->pc && live_stats) live_stats(s, &stats);
+  return add_stats(o, &stats);
+}
+
+static bool add_keyframes(cJSON *root, const brtc_keyframe_store *ks) {
+  cJSON *list = cJSON_AddArrayToObject(root, "keyframes");
+  if (!list) return false;
+  size_t n = ks ? brtc_keyframe_store_count(ks) : 0;
+  for (size_t i = 0; i < n; i++) {
+    const brtc_keyframe_record *r = brtc_keyframe_store_get(ks, i);
+    cJSON *o = cJSON_CreateObject();
+    if (!o || !cJSON_AddItemToArray(list, o)) {
+      cJSON_Delete(o);
+      return false;
+    }
+    if (!cJSON_AddStringToObject(o, "file", r->file) || !add_num(o, "width", r->width) ||
+        !add_num(o, "height", r->height) || !cJSON_AddStringToObject(o, "session", r->session) ||
+        !add_num(o, "bytes", (double)r->bytes))
+      return false;
+  }
+  return true;
+}
+
+static bool add_udp(cJSON *root, const brtc_loop_stats *u) {
+  cJSON *o = cJSON_AddObjectToObject(root, "udp");
+  if (!o) return false;
+  brtc_loop_stats zero = {0};
+  if (!u) u = &zero;
+  return add_num(o, "datagrams_in", (double)u->datagrams_in) &&
+         add_num(o, "datagrams_out", (double)u->datagrams_out) &&
+         add_num(o, "bytes_in", (double)u->bytes_in) &&
+         add_num(o, "bytes_out", (double)u->bytes_out) &&
+         add_num(o, "dropped_unknown_source", (double)u->dropped_unknown_source) &&
+         add_num(o, "dropped_unknown_ufrag", (double)u->dropped_unknown_ufrag) &&
+         add_num(o, "dropped_malformed", (double)u->dropped_malformed) &&
+         add_num(o, "dropped_not_loopback", (double)u->dropped_not_loopback) &&
+         add_num(o, "dropped_by_pc", (double)u->dropped_by_pc) &&
+         add_num(o, "send_errors", (double)u->send_errors);
+}
+
+char *brtc_status_json(const brtc_session_table *sessions, brtc_status_stats_fn live_stats,
+                       const brtc_keyframe_store *keyframes, const brtc_loop_stats *udp) {
+  cJSON *root = cJSON_CreateObject();
+  cJSON *list = root ? cJSON_AddArrayToObject(root, "sessions") : NULL;
+  bool ok = list != NULL;
+  size_t cap = sessions->n_live + sessions->n_closed;
+  const brtc_session **all = cap ? calloc(cap, sizeof(*all)) : NULL;
+  if (cap && !all) ok = false;
+  size_t n = ok ? brtc_session_table_list(sessions, all, cap) : 0;
+  for (size_t i = 0; ok && i < n; i++) ok = add_session(list, all[i], live_stats);
+  free(all);
+  ok = ok && add_keyframes(root, keyframes) && add_udp(root, udp);
+  char *text = ok ? cJSON_PrintUnformatted(root) : NULL;
+  cJSON_Delete(root);
+  return text;
+}

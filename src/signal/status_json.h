@@ -1,0 +1,23 @@
+/* GET /api/status: every session (live and the last closed ones) with its journey and
+ * counters, the saved keyframes and the UDP counters, as one JSON document:
+ *   {"sessions":[{"id":"s1","transport":"ws","state":"connected","created_ms":...,
+ *                 "steps":[{"step":"offer","t_ms":0,"detail":"..."}],
+ *                 "stats":{"packets_in":..,"rtp_video":..,...}}],
+ *    "keyframes":[{"file":"shoot1.jpg","width":640,"height":480,"session":"s1","bytes":..}],
+ *    "udp":{"datagrams_in":..,"dropped_unknown_source":..,...}} */
+#ifndef BRTC_SIGNAL_STATUS_JSON_H
+#define BRTC_SIGNAL_STATUS_JSON_H
+
+#include "boltrtc/loop.h"
+#include "signal/keyframe_store.h"
+#include "signal/session_table.h"
+
+/* How to read a live session's current counters (closed ones use their saved stats). */
+typedef void (*brtc_status_stats_fn)(const brtc_session *s, brtc_pc_stats *out);
+
+/* The document as NUL-terminated text owned by the caller (free()), NULL if out of memory.
+ * keyframes and udp may be NULL. */
+char *brtc_status_json(const brtc_session_table *sessions, brtc_status_stats_fn live_stats,
+                       const brtc_keyframe_store *keyframes, const brtc_loop_stats *udp);
+
+#endif

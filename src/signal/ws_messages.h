@@ -1,0 +1,50 @@
+/* The JSON messages of WebSocket signaling (/ws): parsing what the page sends and building
+ * what the server sends. Pure functions over cJSON, no I/O.
+ *
+ * client -> server
+ *   {"type":"offer","sdp":"v=0..."}
+ *   {"type":"candidate","candidate":"candidate:...","sdpMid":"0"}   "" or null: end of candidates
+ *   {"type":"snapshot"}   save the next keyframe (a PLI asks the sender for one)
+ *   {"type":"bye"}        end the session
+ * server -> client
+ *   {"type":"answer","sdp":"v=0..."}
+ *   {"type":"step","session":"s1","step":"ice-connected","detail":"...","t_ms":12}
+ *   {"type":"keyframe","session":"s1","file":"shoot3.jpg","url":"/output/shoot3.jpg",
+ *    "width":640,"height":480}
+ *   {"type":"error","message":"..."} */
+#ifndef BRTC_SIGNAL_WS_MESSAGES_H
+#define BRTC_SIGNAL_WS_MESSAGES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum brtc_ws_msg_type {
+  BRTC_WS_MSG_OFFER = 0,
+  BRTC_WS_MSG_CANDIDATE,
+  BRTC_WS_MSG_SNAPSHOT,
+  BRTC_WS_MSG_BYE,
+} brtc_ws_msg_type;
+
+typedef struct brtc_ws_msg {
+  brtc_ws_msg_type type;
+  const char *sdp;       /* offer */
+  const char *candidate; /* candidate: "candidate:..." or "" for end of candidates */
+  const char *sdp_mid;   /* candidate; may be NULL */
+  void *json;            /* the parsed document the strings point into */
+} brtc_ws_msg;
+
+/* Parse one text message (not necessarily NUL-terminated). On failure err gets a one-line
+ * reason for the {"type":"error"} reply and nothing needs freeing. */
+int brtc_ws_msg_parse(const char *text, size_t len, brtc_ws_msg *out, char *err, size_t err_cap);
+void brtc_ws_msg_free(brtc_ws_msg *msg);
+
+/* Each returns a NUL-terminated JSON text owned by the caller (free()), or NULL if out of
+ * memory. */
+char *brtc_ws_make_answer(const char *sdp);
+char *brtc_ws_make_step(const char *session, const char *step, const char *detail,
+                        uint64_t t_ms);
+char *brtc_ws_make_keyframe(const char *session, const char *file, unsigned width,
+                            unsigned height);
+char *brtc_ws_make_error(const char *message);
+
+#endif
