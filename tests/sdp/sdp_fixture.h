@@ -9,7 +9,7 @@
 #include "sdp/sdp.h"
 
 /* Whole file as a NUL-terminated heap string (caller frees), or NULL. */
-static char *read_fixture(const char *name, size_t *len) {
+static inline char *read_fixture(const char *name, size_t *len) {
   char path[256];
   snprintf(path, sizeof path, "fixtures/%s", name);
   FILE *f = fopen(path, "rb");
@@ -27,7 +27,7 @@ static char *read_fixture(const char *name, size_t *len) {
 }
 
 /* Parses text; returns the heap struct (caller frees) and the result code in *rc. */
-static brtc_sdp *parse_text(const char *text, size_t len, int *rc, char *err, size_t err_cap) {
+static inline brtc_sdp *parse_text(const char *text, size_t len, int *rc, char *err, size_t err_cap) {
   brtc_sdp *s = malloc(sizeof *s);
   if (!s) {
     *rc = BRTC_ERR_NOMEM;
@@ -37,19 +37,19 @@ static brtc_sdp *parse_text(const char *text, size_t len, int *rc, char *err, si
   return s;
 }
 
-static const brtc_sdp_codec *codec_by_pt(const brtc_sdp_media *m, int pt) {
+static inline const brtc_sdp_codec *codec_by_pt(const brtc_sdp_media *m, int pt) {
   for (size_t i = 0; i < m->n_codecs; i++)
     if (m->codecs[i].payload_type == pt) return &m->codecs[i];
   return NULL;
 }
 
-static const brtc_sdp_codec *codec_by_name(const brtc_sdp_media *m, const char *name) {
+static inline const brtc_sdp_codec *codec_by_name(const brtc_sdp_media *m, const char *name) {
   for (size_t i = 0; i < m->n_codecs; i++)
     if (strcmp(m->codecs[i].name, name) == 0) return &m->codecs[i];
   return NULL;
 }
 
-static int extmap_id(const brtc_sdp_media *m, const char *uri) {
+static inline int extmap_id(const brtc_sdp_media *m, const char *uri) {
   for (size_t i = 0; i < m->n_extmaps; i++)
     if (strcmp(m->extmaps[i].uri, uri) == 0) return m->extmaps[i].id;
   return 0;

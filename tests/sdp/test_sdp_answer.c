@@ -1,0 +1,486 @@
+/* SDP answers to real browser offers, re-parsed; offer checks, setup roles, directions. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "sdp_fixture.h"
+#include "testing.h"
+
+#define EXT_MID "urn:ietf:params:rtp-hdrext:sdes:mid"
+#define EXT_AST "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"
+#define EXT_TCC "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"
+#define OUR_FP                                                                                   \
+  "12:34:56:78:9A:BC:DE:F0:12:34:56:78:9A:BC:DE:F0:12:34:56:78:9A:BC:DE:F0:12:34:56:78:9A:BC:" \
+  "DE:F0"
+
+static const char *const our_candidates[] = {
+    "candidate:1 1 udp 2130706431 192.0.2.10 50000 typ host",
+    "2 1 tcp 1694498815 192.0.2.10 50001 typ host tcptype passive", /* prefix added for us */
+};
+
+static brtc_sdp_answer_params default_params(void) {
+  brtc_sdp_answer_params p = {
+      .ice_ufrag = "bRtc",
+      .ice_pwd = "0123456789abcdefghijklmn",
+      .fingerprint_sha256 = OUR_FP,
+      .setup = BRTC_SETUP_PASSIVE,
+      .candidates = our_candidates,
+      .n_candidates = 2,
+      .ice_lite = true,
+      .accept_video = true,
+      .accept_audio = true,
+      .cname = "boltrtc-cname",
+      .session_id = 4242,
+      .session_version = 2,
+  };
+  return p;
+}
+
+enum { ANSWER_CAP = 32 * 1024 };
+
+typedef struct answer_result {
+  int rc;
+  char text[ANSWER_CAP];
+  char err[200];
+  brtc_sdp_negotiated neg[BRTC_SDP_MAX_MEDIA];
+} answer_result;
+
+/* Parses offer text and answers it; *offer_out receives the parsed offer (caller frees). */
+static answer_result *answer_text(const char *offer_text, size_t len,
+                                  const brtc_sdp_answer_params *p, brtc_sdp **offer_out) {
+  answer_result *r = calloc(1, sizeof *r);
+  int rc;
+  brtc_sdp *offer = parse_text(offer_text, len, &rc, r->err, sizeof r->err);
+  CHECK_EQ_INT(rc, BRTC_OK);
+  if (rc != BRTC_OK) fprintf(stderr, "offer parse: %s\n", r->err);
+  r->rc = brtc_sdp_write_answer(offer, p, r->text, sizeof r->text, r->neg, r->err,
+                                sizeof r->err);
+  if (offer_out)
+    *offer_out = offer;
+  else
+    free(offer);
+  return r;
+}
+
+static answer_result *answer_fixture(const char *name, const brtc_sdp_answer_params *p,
+                                     brtc_sdp **offer_out) {
+  size_t len = 0;
+  char *text = read_fixture(name, &len);
+  CHECK(text != NULL);
+  if (!text) return calloc(1, sizeof(answer_result));
+  answer_result *r = answer_text(text, len, p, offer_out);
+  free(text);
+  return r;
+}
+
+/* Every line ends in CRLF and there is no bare CR or LF. */
+static bool all_crlf(const char *s) {
+  size_t n = strlen(s);
+  if (n < 2 || s[n - 2] != '\r' || s[n - 1] != '\n') return false;
+  for (size_t i = 0; i < n; i++) {
+    if (s[i] == '\n' && (i == 0 || s[i - 1] != '\r')) return false;
+    if (s[i] == '\r' && s[i + 1] != '\n') return false;
+  }
+  return true;
+}
+
+static size_t count(const char *hay, const char *needle) {
+  size_t n = 0;
+  for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle)) n++;
+  return n;
+}
+
+static brtc_sdp *reparse(const char *answer) {
+  char err[160] = "";
+  int rc;
+  brtc_sdp *s = parse_text(answer, strlen(answer), &rc, err, sizeof err);
+  CHECK_EQ_INT(rc, BRTC_OK);
+  if (rc != BRTC_OK) fprintf(stderr, "answer reparse: %s\n", err);
+  return s;
+}
+
+/* What every accepted section of our answers must carry. */
+static void check_accepted_transport(const brtc_sdp *a, const brtc_sdp_media *m,
+                                     const brtc_sdp_answer_params *p) {
+  CHECK_EQ_INT(m->port, 9);
+  CHECK(m->rtcp_mux);
+  CHECK_STR(brtc_sdp_ice_ufrag(a, m), p->ice_ufrag);
+  CHECK_STR(brtc_sdp_ice_pwd(a, m), p->ice_pwd);
+  const char *hash = NULL;
+  CHECK_STR(brtc_sdp_fingerprint(a, m, &hash), p->fingerprint_sha256);
+  CHECK_STR(hash, "sha-256");
+  CHECK_EQ_INT(brtc_sdp_setup_of(a, m), p->setup);
+  CHECK_EQ_INT(m->n_candidates, 2);
+  CHECK_STR(m->candidates[0], our_candidates[0]);
+  CHECK_STR(m->candidates[1], "candidate:2 1 tcp 1694498815 192.0.2.10 50001 typ host tcptype passive");
+}
+
+static void test_chrome_av_data(void) {
+  brtc_sdp_answer_params p = default_params();
+  brtc_sdp *offer = NULL;
+  answer_result *r = answer_fixture("chrome_offer_av_data.sdp", &p, &offer);
+  CHECK_EQ_INT(r->rc, BRTC_OK);
+  if (r->rc != BRTC_OK) fprintf(stderr, "answer: %s\n", r->err);
+  printf("---- answer to chrome_offer_av_data.sdp ----\n%s----\n", r->text);
+  CHECK(all_crlf(r->text));
+  CHECK(strncmp(r->text, "v=0\r\no=- 4242 2 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n", 42) == 0);
+  CHECK(strstr(r->text, "\r\na=group:BUNDLE 0 1\r\n") != NULL);
+  CHECK(strstr(r->text, "\r\na=ice-lite\r\n") != NULL);
+  CHECK(strstr(r->text, "msid-semantic") == NULL); /* we do not send */
+  CHECK(strstr(r->text, "\r\nm=application 0 UDP/DTLS/SCTP webrtc-datachannel\r\n") != NULL);
+  CHECK(strstr(r->text, "\r\nm=video 9 UDP/TLS/RTP/SAVPF 96 97\r\n") != NULL);
+  CHECK(strstr(r->text, "\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n") != NULL);
+  CHECK_EQ_INT(count(r->text, "a=end-of-candidates"), 2);
+  CHECK_EQ_INT(count(r->text, "transport-cc"), 0);
+  CHECK_EQ_INT(count(r->text, "transport-wide-cc"), 0);
+
+  /* neg mirrors the offer's sections. */
+  CHECK(r->neg[0].accepted && r->neg[1].accepted && !r->neg[2].accepted);
+  CHECK_EQ_INT(r->neg[0].payload_type, 111);
+  CHECK_STR(r->neg[0].codec, "opus");
+  CHECK_EQ_INT(r->neg[0].clock_rate, 48000);
+  CHECK_EQ_INT(r->neg[0].rtx_payload_type, -1);
+  CHECK_EQ_INT(r->neg[1].payload_type, 96);
+  CHECK_EQ_INT(r->neg[1].rtx_payload_type, 97);
+  CHECK_STR(r->neg[1].codec, "VP8");
+  CHECK_EQ_INT(r->neg[1].clock_rate, 90000);
+  CHECK_EQ_INT(r->neg[1].kind, BRTC_MEDIA_VIDEO);
+  CHECK_STR(r->neg[1].mid, "1");
+  CHECK_EQ_INT(r->neg[1].ext_mid, 4);
+  CHECK_EQ_INT(r->neg[1].ext_abs_send_time, 2);
+  CHECK_EQ_INT(r->neg[1].ext_transport_cc, 0);
+  CHECK_EQ_INT(r->neg[2].payload_type, -1);
+  CHECK_EQ_INT(r->neg[2].kind, BRTC_MEDIA_APPLICATION);
+  CHECK_STR(r->neg[2].mid, "2");
+
+  brtc_sdp *a = reparse(r->text);
+  CHECK_EQ_INT(a->n_media, 3);
+  CHECK_EQ_INT(a->n_bundle_mids, 2);
+  CHECK(a->ice_lite);
+  const brtc_sdp_media *au = &a->media[0], *v = &a->media[1], *d = &a->media[2];
+  check_accepted_transport(a, au, &p);
+  check_accepted_transport(a, v, &p);
+  CHECK_STR(au->mid, "0");
+  CHECK_STR(v->mid, "1");
+  CHECK_EQ_INT(v->direction, BRTC_DIR_RECVONLY);
+  CHECK_EQ_INT(au->direction, BRTC_DIR_RECVONLY);
+  CHECK(v->rtcp_rsize);
+  CHECK_EQ_INT(v->n_codecs, 2);
+  const brtc_sdp_codec *vp8 = codec_by_pt(v, 96);
+  CHECK(vp8 && strcmp(vp8->name, "VP8") == 0 && vp8->clock_rate == 90000);
+  CHECK(vp8 && vp8->fb_nack && vp8->fb_nack_pli && vp8->fb_ccm_fir && vp8->fb_goog_remb &&
+        !vp8->fb_transport_cc);
+  const brtc_sdp_codec *rtx = codec_by_pt(v, 97);
+  CHECK(rtx && strcmp(rtx->name, "rtx") == 0 && rtx->apt == 96);
+  CHECK_EQ_INT(v->n_extmaps, 2);
+  CHECK_EQ_INT(extmap_id(v, EXT_MID), 4);
+  CHECK_EQ_INT(extmap_id(v, EXT_AST), 2);
+  CHECK_EQ_INT(v->n_ssrcs, 0);
+  const brtc_sdp_codec *opus = codec_by_pt(au, 111);
+  CHECK(opus && strcmp(opus->name, "opus") == 0 && opus->channels == 2 && !opus->fb_transport_cc);
+  CHECK_EQ_INT(au->n_codecs, 1);
+  /* The rejected data channel: port 0, same kind and proto, mid echoed, no transport. */
+  CHECK_EQ_INT(d->port, 0);
+  CHECK_EQ_INT(d->kind, BRTC_MEDIA_APPLICATION);
+  CHECK_STR(d->proto, "UDP/DTLS/SCTP");
+  CHECK_STR(d->mid, "2");
+  CHECK_EQ_INT(d->n_candidates, 0);
+  CHECK(d->ice_ufrag[0] == '\0');
+  free(a);
+  free(offer);
+  free(r);
+}
+
+static void test_chrome_video_sending(void) {
+  brtc_sdp_answer_params p = default_params();
+  p.accept_audio = false;
+  p.send_video = true;
+  p.video_ssrc = 0x11223344;
+  p.setup = BRTC_SETUP_ACTIVE;
+  p.transport_cc = true;
+  p.ice_lite = false;
+  answer_result *r = answer_fixture("chrome_offer_video.sdp", &p, NULL);
+  CHECK_EQ_INT(r->rc, BRTC_OK);
+  CHECK(all_crlf(r->text));
+  CHECK(strstr(r->text, "\r\na=group:BUNDLE 0\r\n") != NULL);
+  CHECK(strstr(r->text, "a=ice-lite") == NULL);
+  CHECK(strstr(r->text, "\r\na=msid-semantic: WMS boltrtc\r\n") != NULL);
+  CHECK(strstr(r->text, "\r\na=ssrc:287454020 cname:boltrtc-cname\r\n") != NULL);
+  CHECK(strstr(r->text, "\r\na=rtcp-fb:96 transport-cc\r\n") != NULL);
+  CHECK(strstr(r->text, "\r\na=extmap:4 " EXT_TCC "\r\n") != NULL);
+  CHECK_EQ_INT(r->neg[0].ext_transport_cc, 4);
+  CHECK_EQ_INT(r->neg[0].ext_mid, 9);
+  brtc_sdp *a = reparse(r->text);
+  check_accepted_transport(a, &a->media[0], &p);
+  CHECK_EQ_INT(a->media[0].direction, BRTC_DIR_SENDRECV);
+  CHECK_EQ_INT(brtc_sdp_setup_of(a, &a->media[0]), BRTC_SETUP_ACTIVE);
+  CHECK_EQ_INT(a->media[0].n_ssrcs, 1);
+  CHECK(a->media[0].ssrcs[0] == 0x11223344u);
+  CHECK(codec_by_pt(&a->media[0], 96)->fb_transport_cc);
+  free(a);
+  free(r);
+}
+
+static void test_firefox(void) {
+  brtc_sdp_answer_params p = default_params();
+  answer_result *r = answer_fixture("firefox_offer_av_data.sdp", &p, NULL);
+  CHECK_EQ_INT(r->rc, BRTC_OK);
+  if (r->rc != BRTC_OK) fprintf(stderr, "answer: %s\n", r->err);
+  CHECK(strstr(r->text, "\r\na=group:BUNDLE 0 1\r\n") != NULL);
+  CHECK_EQ_INT(r->neg[0].payload_type, 109);
+  CHECK_EQ_INT(r->neg[1].payload_type, 120);
+  CHECK_EQ_INT(r->neg[1].rtx_payload_type, 124);
+  CHECK_EQ_INT(r->neg[0].ext_mid, 3);
+  CHECK_EQ_INT(r->neg[0].ext_abs_send_time, 0);
+  CHECK_EQ_INT(r->neg[1].ext_abs_send_time, 4);
+  CHECK(!r->neg[2].accepted);
+  brtc_sdp *a = reparse(r->text);
+  check_accepted_transport(a, &a->media[1], &p);
+  CHECK(codec_by_pt(&a->media[1], 124) && codec_by_pt(&a->media[1], 124)->apt == 120);
+  CHECK_EQ_INT(a->media[2].port, 0);
+  free(a);
+  free(r);
+
+  r = answer_fixture("firefox_offer_video.sdp", &p, NULL);
+  CHECK_EQ_INT(r->rc, BRTC_OK);
+  CHECK(strstr(r->text, "\r\nm=video 9 UDP/TLS/RTP/SAVPF 120 124\r\n") != NULL);
+  free(r);
+}
+
+/* A minimal offer: session-level transport attributes, then the given sections. */
+#define OFFER_HEAD                                                                              \
+  "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n"                                          \
+  "a=ice-ufrag:offr\r\na=ice-pwd:offerpassword0123456789\r\n"                                  \
+  "a=fingerprint:sha-256 AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:" \
+  "11:22:33:44:55:66:77:88:99\r\n"
+#define VIDEO_SECTION(mid, extra)                                                            \
+  "m=video 9 UDP/TLS/RTP/SAVPF 100 101\r\na=mid:" mid "\r\na=rtcp-mux\r\n"                  \
+  "a=rtpmap:100 VP8/90000\r\na=rtpmap:101 rtx/90000\r\na=fmtp:101 apt=100\r\n"              \
+  "a=rtcp-fb:* nack\r\n" extra
+
+static answer_result *answer_str(const char *offer, const brtc_sdp_answer_params *p) {
+  return answer_text(offer, strlen(offer), p, NULL);
+}
+
+static void expect_answer_fail(const char *offer, const brtc_sdp_answer_params *p, int want_rc,
+                               const char *want) {
+  answer_result *r = answer_str(offer, p);
+  CHECK_EQ_INT(r->rc, want_rc);
+  CHECK(r->text[0] == '\0');
+  if (!strstr(r->err, want)) {
+    fprintf(stderr, "reason \"%s\" lacks \"%s\"\n", r->err, want);
+    CHECK(0);
+  }
+  free(r);
+}
+
+static void test_offer_checks(void) {
+  brtc_sdp_answer_params p = default_params();
+  static const char no_fp[] =
+      "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\na=group:BUNDLE v\r\n"
+      "a=ice-ufrag:offr\r\na=ice-pwd:offerpassword0123456789\r\n" VIDEO_SECTION("v", "a=setup:actpass\r\n");
+  expect_answer_fail(no_fp, &p, BRTC_ERR_PARSE, "mid v: offer has no a=fingerprint");
+  static const char no_ufrag[] =
+      "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n"
+      "a=fingerprint:sha-256 AA:BB\r\na=ice-pwd:offerpassword0123456789\r\n" VIDEO_SECTION(
+          "v", "a=setup:actpass\r\n");
+  expect_answer_fail(no_ufrag, &p, BRTC_ERR_PARSE, "a=ice-ufrag");
+  static const char no_pwd[] =
+      "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n"
+      "a=fingerprint:sha-256 AA:BB\r\na=ice-ufrag:offr\r\n" VIDEO_SECTION("v", "a=setup:actpass\r\n");
+  expect_answer_fail(no_pwd, &p, BRTC_ERR_PARSE, "a=ice-pwd");
+  expect_answer_fail(OFFER_HEAD VIDEO_SECTION("v", ""), &p, BRTC_ERR_PARSE, "a=setup");
+  static const char sha1[] =
+      "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\na=ice-ufrag:offr\r\n"
+      "a=ice-pwd:offerpassword0123456789\r\na=fingerprint:sha-1 AA:BB\r\n" VIDEO_SECTION(
+          "v", "a=setup:actpass\r\n");
+  expect_answer_fail(sha1, &p, BRTC_ERR_UNSUPPORTED, "sha-256");
+
+  /* A missing fingerprint only matters on a section we accept. */
+  static const char fp_on_video_only[] =
+      "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\na=ice-ufrag:offr\r\n"
+      "a=ice-pwd:offerpassword0123456789\r\na=setup:actpass\r\n"
+      "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\na=mid:d\r\n" VIDEO_SECTION(
+          "v", "a=fingerprint:sha-256 AA:BB\r\n");
+  answer_result *r = answer_str(fp_on_video_only, &p);
+  CHECK_EQ_INT(r->rc, BRTC_OK);
+  CHECK(!r->neg[0].accepted && r->neg[1].accepted);
+  /* No BUNDLE offered: one section, and no group line of our own. */
+  CHECK(strstr(r->text, "a=group") == NULL);
+  free(r);
+
+  /* Nothing acceptable. */
+  static const char h264_only[] = OFFER_HEAD
+      "a=setup:actpass\r\nm=video 9 UDP/TLS/RTP/SAVPF 102\r\na=mid:0\r\na=rtcp-mux\r\n"
+      "a=rtpmap:102 H264/90000\r\n";
+  expect_answer_fail(h264_only, &p, BRTC_ERR_UNSUPPORTED, "no VP8/90000 offered");
+  static const char no_mux[] = OFFER_HEAD
+      "a=setup:actpass\r\nm=video 9 UDP/TLS/RTP/SAVPF 100\r\na=mid:0\r\na=rtpmap:100 VP8/90000\r\n";
+  expect_answer_fail(no_mux, &p, BRTC_ERR_UNSUPPORTED, "no a=rtcp-mux");
+  expect_answer_fail(OFFER_HEAD "a=setup:actpass\r\n", &p, BRTC_ERR_UNSUPPORTED, "no m= sections");
+  brtc_sdp_answer_params no_video = p;
+  no_video.accept_video = false;
+  expect_answer_fail(OFFER_HEAD "a=setup:actpass\r\n" VIDEO_SECTION("0", ""), &no_video,
+                     BRTC_ERR_UNSUPPORTED, "video not wanted");
+}
+
+static void test_setup_roles(void) {
+  static const struct {
+    const char *offer_setup;
+    brtc_sdp_setup ours;
+    int rc;
+  } cases[] = {
+      {"actpass", BRTC_SETUP_ACTIVE, BRTC_OK},
+      {"actpass", BRTC_SETUP_PASSIVE, BRTC_OK},
+      {"active", BRTC_SETUP_PASSIVE, BRTC_OK},
+      {"active", BRTC_SETUP_ACTIVE, BRTC_ERR_UNSUPPORTED},
+      {"passive", BRTC_SETUP_ACTIVE, BRTC_OK},
+      {"passive", BRTC_SETUP_PASSIVE, BRTC_ERR_UNSUPPORTED},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    char offer[2048];
+    snprintf(offer, sizeof offer, "%sa=setup:%s\r\n%s", OFFER_HEAD, cases[i].offer_setup,
+             VIDEO_SECTION("0", ""));
+    brtc_sdp_answer_params p = default_params();
+    p.setup = cases[i].ours;
+    answer_result *r = answer_str(offer, &p);
+    CHECK_EQ_INT(r->rc, cases[i].rc);
+    if (cases[i].rc == BRTC_OK) {
+      CHECK(strstr(r->text, cases[i].ours == BRTC_SETUP_ACTIVE ? "a=setup:active\r\n"
+                                                               : "a=setup:passive\r\n") != NULL);
+    } else {
+      CHECK(strstr(r->err, "setup") != NULL);
+    }
+    free(r);
+  }
+  /* Our own setup must be a role. */
+  brtc_sdp_answer_params p = default_params();
+  p.setup = BRTC_SETUP_ACTPASS;
+  expect_answer_fail(OFFER_HEAD "a=setup:actpass\r\n" VIDEO_SECTION("0", ""), &p,
+                     BRTC_ERR_INVALID, "setup");
+}
+
+static void test_directions(void) {
+  static const struct {
+    const char *offered;
+    bool send_video;
+    const char *want;
+  } cases[] = {
+      {"sendrecv", false, "a=recvonly\r\n"}, {"sendonly", false, "a=recvonly\r\n"},
+      {"recvonly", false, "a=inactive\r\n"}, {"recvonly", true, "a=sendonly\r\n"},
+      {"inactive", false, "a=inactive\r\n"}, {"sendrecv", true, "a=sendrecv\r\n"},
+      {"sendonly", true, "a=recvonly\r\n"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    char offer[2048], dir[32];
+    snprintf(dir, sizeof dir, "a=%s\r\n", cases[i].offered);
+    snprintf(offer, sizeof offer, "%sa=setup:actpass\r\na=group:BUNDLE 0\r\n%s%s", OFFER_HEAD,
+             VIDEO_SECTION("0", ""), dir);
+    brtc_sdp_answer_params p = default_params();
+    p.send_video = cases[i].send_video;
+    p.video_ssrc = 1234;
+    answer_result *r = answer_str(offer, &p);
+    CHECK_EQ_INT(r->rc, BRTC_OK);
+    if (!strstr(r->text, cases[i].want)) {
+      fprintf(stderr, "offer %s send_video=%d: want %s", cases[i].offered, cases[i].send_video,
+              cases[i].want);
+      CHECK(0);
+    }
+    free(r);
+  }
+}
+
+static void test_rejections_and_bundle(void) {
+  /* Port 0, not in BUNDLE, and an unknown kind are all rejected but keep their place. */
+  static const char offer[] = OFFER_HEAD
+      "a=setup:actpass\r\na=group:BUNDLE a b\r\n"
+      VIDEO_SECTION("a", "")
+      "m=video 0 UDP/TLS/RTP/SAVPF 100\r\na=mid:z\r\na=rtcp-mux\r\na=rtpmap:100 VP8/90000\r\n"
+      "m=text 9 UDP/TLS/RTP/SAVPF 98\r\na=mid:t\r\n"
+      VIDEO_SECTION("c", "")
+      VIDEO_SECTION("b", "");
+  brtc_sdp_answer_params p = default_params();
+  answer_result *r = answer_str(offer, &p);
+  CHECK_EQ_INT(r->rc, BRTC_OK);
+  CHECK(r->neg[0].accepted && !r->neg[1].accepted && !r->neg[2].accepted &&
+        !r->neg[3].accepted && r->neg[4].accepted);
+  CHECK(strstr(r->text, "\r\na=group:BUNDLE a b\r\n") != NULL);
+  CHECK(strstr(r->text, "\r\nm=video 0 UDP/TLS/RTP/SAVPF 100\r\nc=IN IP4 0.0.0.0\r\na=mid:z\r\n") !=
+        NULL);
+  CHECK(strstr(r->text, "\r\nm=text 0 UDP/TLS/RTP/SAVPF 98\r\nc=IN IP4 0.0.0.0\r\na=mid:t\r\n") !=
+        NULL);
+  CHECK(strstr(r->text, "\r\na=mid:c\r\n") != NULL);
+  brtc_sdp *a = reparse(r->text);
+  CHECK_EQ_INT(a->n_media, 5);
+  CHECK_STR(a->media[3].mid, "c");
+  CHECK_EQ_INT(a->media[3].port, 0);
+  CHECK_EQ_INT(a->media[4].port, 9);
+  /* Without ext mappings in the offer, none in the answer. */
+  CHECK_EQ_INT(a->media[4].n_extmaps, 0);
+  CHECK_EQ_INT(r->neg[4].ext_mid, 0);
+  free(a);
+  free(r);
+}
+
+static void test_params_and_space(void) {
+  size_t len = 0;
+  char *text = read_fixture("chrome_offer_av_data.sdp", &len);
+  if (!text) return;
+  char err[160];
+  int rc;
+  brtc_sdp *offer = parse_text(text, len, &rc, err, sizeof err);
+  free(text);
+  brtc_sdp_negotiated neg[BRTC_SDP_MAX_MEDIA];
+  char small[300];
+  brtc_sdp_answer_params p = default_params();
+  CHECK_EQ_INT(brtc_sdp_write_answer(offer, &p, small, sizeof small, neg, err, sizeof err),
+               BRTC_ERR_TOO_BIG);
+  CHECK_EQ_INT(small[0], '\0');
+  CHECK(strstr(err, "does not fit") != NULL);
+
+  char *big = malloc(ANSWER_CAP);
+  /* The exact size fits; one byte less does not. */
+  CHECK_EQ_INT(brtc_sdp_write_answer(offer, &p, big, ANSWER_CAP, neg, err, sizeof err), BRTC_OK);
+  size_t need = strlen(big) + 1;
+  CHECK_EQ_INT(brtc_sdp_write_answer(offer, &p, big, need, neg, err, sizeof err), BRTC_OK);
+  CHECK_EQ_INT(brtc_sdp_write_answer(offer, &p, big, need - 1, neg, err, sizeof err),
+               BRTC_ERR_TOO_BIG);
+
+  /* Caller strings that would break the SDP are refused. */
+  brtc_sdp_answer_params bad = p;
+  bad.ice_pwd = "pwd\r\na=evil";
+  CHECK_EQ_INT(brtc_sdp_write_answer(offer, &bad, big, ANSWER_CAP, neg, err, sizeof err),
+               BRTC_ERR_INVALID);
+  bad = p;
+  bad.fingerprint_sha256 = NULL;
+  CHECK_EQ_INT(brtc_sdp_write_answer(offer, &bad, big, ANSWER_CAP, neg, err, sizeof err),
+               BRTC_ERR_INVALID);
+  static const char *const evil[] = {"candidate:1 1 udp 1 1.2.3.4 5 typ host\nx=1"};
+  bad = p;
+  bad.candidates = evil;
+  bad.n_candidates = 1;
+  CHECK_EQ_INT(brtc_sdp_write_answer(offer, &bad, big, ANSWER_CAP, neg, err, sizeof err),
+               BRTC_ERR_INVALID);
+  CHECK_EQ_INT(brtc_sdp_write_answer(NULL, &p, big, ANSWER_CAP, neg, err, sizeof err),
+               BRTC_ERR_INVALID);
+
+  /* session_id 0: a fresh non-zero id is chosen. */
+  p.session_id = 0;
+  CHECK_EQ_INT(brtc_sdp_write_answer(offer, &p, big, ANSWER_CAP, neg, err, sizeof err), BRTC_OK);
+  brtc_sdp *a = reparse(big);
+  CHECK(a->session_id != 0 && a->session_id != offer->session_id);
+  free(a);
+  free(big);
+  free(offer);
+}
+
+int main(void) {
+  RUN(test_chrome_av_data);
+  RUN(test_chrome_video_sending);
+  RUN(test_firefox);
+  RUN(test_offer_checks);
+  RUN(test_setup_roles);
+  RUN(test_directions);
+  RUN(test_rejections_and_bundle);
+  RUN(test_params_and_space);
+  return TEST_REPORT();
+}
