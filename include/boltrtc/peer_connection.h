@@ -77,6 +77,11 @@ typedef struct brtc_pc_config {
   brtc_pc_event_cb on_event;
   void *user;
   size_t max_video_frame;                   /* bytes; 0 = 4 MiB */
+  /* Keep the DTLS session after the handshake (data channels will need it). By default
+   * it is released once both sides are known to hold the SRTP keys, which saves ~100 KiB
+   * of OpenSSL state per session; a close_notify is made beforehand for brtc_pc_close, and
+   * a DTLS alert from the peer's address is then taken as its close. */
+  bool keep_dtls;
 } brtc_pc_config;
 
 typedef struct brtc_pc_stats {

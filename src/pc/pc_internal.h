@@ -27,6 +27,7 @@
 #define PC_NACK_BATCH 64          /* seqs per NACK packet */
 #define PC_DEFAULT_MAX_FRAME (4u * 1024 * 1024)
 #define PC_NEVER UINT64_MAX
+#define PC_CLOSE_NOTIFY_CAP 96 /* one encrypted alert record */
 
 struct brtc_certificate {
   brtc_dtls_cert *cert;
@@ -76,6 +77,12 @@ struct brtc_pc {
   brtc_dtls *dtls;
   bool dtls_client;
   bool dtls_started;
+  bool keep_dtls;
+  bool dtls_released;     /* freed after the handshake (see brtc_pc_config.keep_dtls) */
+  bool peer_has_keys;     /* an authenticated SRTP/SRTCP packet arrived */
+  uint8_t close_notify[PC_CLOSE_NOTIFY_CAP]; /* made before the release, sent by close */
+  size_t close_notify_len;
+  bool close_notify_pending;
   bool have_media_addr;
   brtc_addr media_addr; /* where DTLS and RTCP go: the selected pair, else the first valid */
   brtc_srtp *srtp_in, *srtp_out;
@@ -104,6 +111,8 @@ void pc_touch(brtc_pc *pc, uint64_t now_us);
 /* pc_transport.c */
 int pc_transport_datagram(brtc_pc *pc, const uint8_t *data, size_t len, const brtc_addr *from);
 void pc_transport_timeout(brtc_pc *pc);
+/* brtc_pc_close: queue close_notify (from the live session or the one made in advance). */
+void pc_transport_close(brtc_pc *pc);
 /* Builds the next STUN or DTLS datagram; BRTC_ERR_AGAIN if none. */
 int pc_transport_poll(brtc_pc *pc, uint8_t *out, size_t cap, size_t *out_len, brtc_addr *to);
 uint64_t pc_transport_deadline(const brtc_pc *pc);

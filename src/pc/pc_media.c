@@ -125,6 +125,7 @@ void pc_media_rtp(brtc_pc *pc, uint8_t *pkt, size_t len) {
     count_srtp_error(pc, rc);
     return;
   }
+  pc->peer_has_keys = true;
   brtc_rtp_header h;
   if (brtc_rtp_parse(pkt, plain_len, &h) != BRTC_OK) {
     pc->stats.dropped_malformed++;
@@ -156,6 +157,7 @@ void pc_media_rtcp(brtc_pc *pc, uint8_t *pkt, size_t len) {
     count_srtp_error(pc, rc);
     return;
   }
+  pc->peer_has_keys = true;
   if (brtc_rtcp_parse(pkt, plain_len, on_rtcp, pc) != BRTC_OK) {
     pc->stats.dropped_malformed++;
     return;

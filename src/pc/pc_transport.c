@@ -173,12 +173,30 @@ static bool dtls_records_well_formed(const uint8_t *data, size_t len) {
   return true;
 }
 
+/* After the release only an alert can matter: the peer closing (or failing). */
+static int handle_dtls_after_release(brtc_pc *pc, const uint8_t *data, const brtc_addr *from) {
+  const brtc_addr *sel = brtc_ice_selected(&pc->ice);
+  if (data[0] == 21 && sel && brtc_addr_equal(sel, from) && !pc->closed && !pc->failed) {
+    pc->closed = true;
+    pc->pli_due_us = PC_NEVER;
+    pc_emit_step(pc, BRTC_STEP_CLOSED, "peer sent a DTLS alert");
+    return BRTC_OK;
+  }
+  pc->stats.dropped_unexpected++;
+  return BRTC_ERR_STATE;
+}
+
 static int handle_dtls(brtc_pc *pc, const uint8_t *data, size_t len, const brtc_addr *from) {
   if (!dtls_records_well_formed(data, len)) {
     pc->stats.dropped_malformed++;
     return BRTC_ERR_PARSE;
   }
-  if (!pc->dtls || !brtc_ice_is_valid_remote(&pc->ice, from)) {
+  if (!brtc_ice_is_valid_remote(&pc->ice, from)) {
+    pc->stats.dropped_unexpected++;
+    return BRTC_ERR_STATE;
+  }
+  if (pc->dtls_released) return handle_dtls_after_release(pc, data, from);
+  if (!pc->dtls) {
     pc->stats.dropped_unexpected++;
     return BRTC_ERR_STATE;
   }
@@ -236,6 +254,36 @@ void pc_transport_timeout(brtc_pc *pc) {
     pc_fail(pc, "ICE consent expired");
 }
 
+/* The handshake is over for both sides: as the client we hold the server's last flight;
+ * as the server, authenticated SRTP from the client shows it got ours (so it will not
+ * retransmit and need an answer). Our own output must be drained first. */
+static bool dtls_releasable(const brtc_pc *pc) {
+  if (pc->keep_dtls || pc->closed || pc->failed || !pc->srtp_in) return false;
+  if (brtc_dtls_get_state(pc->dtls) != BRTC_DTLS_CONNECTED) return false;
+  return pc->dtls_client || pc->peer_has_keys;
+}
+
+/* Frees the DTLS session, keeping a close_notify made now for brtc_pc_close: it is the
+ * last record we would ever send, so its sequence number stays valid. */
+static void release_dtls(brtc_pc *pc) {
+  size_t len = 0;
+  uint8_t buf[BRTC_DTLS_MAX_DATAGRAM];
+  if (brtc_dtls_close(pc->dtls) == BRTC_OK &&
+      brtc_dtls_poll_output(pc->dtls, buf, sizeof(buf), &len) == BRTC_OK &&
+      len <= sizeof(pc->close_notify)) {
+    memcpy(pc->close_notify, buf, len);
+    pc->close_notify_len = len;
+  }
+  brtc_dtls_free(pc->dtls);
+  pc->dtls = NULL;
+  pc->dtls_released = true;
+}
+
+void pc_transport_close(brtc_pc *pc) {
+  if (pc->dtls && brtc_dtls_get_state(pc->dtls) == BRTC_DTLS_CONNECTED) brtc_dtls_close(pc->dtls);
+  else if (pc->dtls_released && pc->close_notify_len && !pc->failed) pc->close_notify_pending = true;
+}
+
 int pc_transport_poll(brtc_pc *pc, uint8_t *out, size_t cap, size_t *out_len, brtc_addr *to) {
   if (pc->stun_count) {
     pc_stun_slot *slot = &pc->stun_queue[pc->stun_head];
@@ -247,9 +295,18 @@ int pc_transport_poll(brtc_pc *pc, uint8_t *out, size_t cap, size_t *out_len, br
     *to = slot->to;
     return BRTC_OK;
   }
+  if (pc->close_notify_pending && pc->have_media_addr) {
+    pc->close_notify_pending = false;
+    if (pc->close_notify_len > cap) return BRTC_ERR_TOO_BIG;
+    memcpy(out, pc->close_notify, pc->close_notify_len);
+    *out_len = pc->close_notify_len;
+    *to = pc->media_addr;
+    return BRTC_OK;
+  }
   if (pc->dtls && pc->have_media_addr) {
     int rc = brtc_dtls_poll_output(pc->dtls, out, cap, out_len);
     if (rc == BRTC_OK) *to = pc->media_addr;
+    else if (rc == BRTC_ERR_AGAIN && dtls_releasable(pc)) release_dtls(pc);
     return rc;
   }
   return BRTC_ERR_AGAIN;

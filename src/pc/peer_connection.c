@@ -60,6 +60,7 @@ brtc_pc *brtc_pc_new(const brtc_pc_config *config) {
   pc->on_event = config->on_event;
   pc->user = config->user;
   pc->max_video_frame = config->max_video_frame ? config->max_video_frame : PC_DEFAULT_MAX_FRAME;
+  pc->keep_dtls = config->keep_dtls;
   for (size_t i = 0; i < config->n_host_addrs && pc->n_host_addrs < PC_MAX_HOST_ADDRS; i++) {
     const struct sockaddr_storage *ss = &config->host_addrs[i];
     brtc_addr *a = &pc->host_addrs[pc->n_host_addrs];
@@ -213,7 +214,7 @@ void brtc_pc_close(brtc_pc *pc, uint64_t now_us) {
   pc->closed = true;
   pc->pli_due_us = PC_NEVER;
   if (pc->srtp_out && pc->have_media_addr && !pc->failed) pc->bye_pending = true;
-  if (pc->dtls && brtc_dtls_get_state(pc->dtls) == BRTC_DTLS_CONNECTED) brtc_dtls_close(pc->dtls);
+  pc_transport_close(pc);
   pc_emit_step(pc, BRTC_STEP_CLOSED, "closed locally");
 }
 

@@ -10,6 +10,7 @@
 #include "boltrtc/error.h"
 
 static brtc_certificate *shared_cert;
+bool h_keep_dtls;
 
 const brtc_certificate *h_certificate(void) {
   if (!shared_cert) shared_cert = brtc_certificate_generate();
@@ -63,7 +64,8 @@ bool h_start_ex(harness *h, const sim_peer_opts *opts, bool measure) {
                         .host_addrs = &host,
                         .n_host_addrs = 1,
                         .on_event = on_event,
-                        .user = h};
+                        .user = h,
+                        .keep_dtls = h_keep_dtls};
   h->sim = sim_peer_new(opts);
   PC_CALL(h, h->pc = brtc_pc_new(&cfg));
   if (!h->pc || !h->sim) {

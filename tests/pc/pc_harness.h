@@ -42,6 +42,9 @@ typedef struct harness {
   char answer_err[256];
 } harness;
 
+/* brtc_pc_config.keep_dtls for the next h_start. */
+extern bool h_keep_dtls;
+
 /* A shared certificate for every test (generating one costs a few ms). */
 const brtc_certificate *h_certificate(void);
 

@@ -49,9 +49,12 @@ static void send_keyframe_and_check(harness *h) {
   CHECK_EQ_INT(h->frames[0].ts, 3000);
 }
 
-static void test_journey(void) {
+static void journey(bool keep_dtls) {
   harness h;
-  if (!connect_pair(&h, NULL)) goto out;
+  h_keep_dtls = keep_dtls;
+  bool ok = connect_pair(&h, NULL);
+  h_keep_dtls = false;
+  if (!ok) goto out;
   const char *answer = NULL;
   CHECK(brtc_pc_create_answer(h.pc, &answer, NULL, 0) == BRTC_OK);
   CHECK(strstr(answer, "a=setup:active") != NULL);
@@ -115,6 +118,9 @@ static void test_journey(void) {
 out:
   h_stop(&h);
 }
+
+static void test_journey(void) { journey(false); }
+static void test_journey_keep_dtls(void) { journey(true); }
 
 static void journey_with(const sim_peer_opts *o, const char *want_setup, const char *profile) {
   harness h;
@@ -454,8 +460,16 @@ static void test_memory(void) {
           "  memory: sizeof(brtc_pc) %zu B; heap of pc incl. sizeof: after the answer %lld B, "
           "connected %lld B, idle 10 s later %lld B\n",
           sizeof(struct brtc_pc), signaled, connected, h.pc_heap);
+  /* What freeing it gives back is what it held. */
+  long long before_free = (long long)mallinfo2().uordblks;
+  brtc_pc_free(h.pc);
+  h.pc = NULL;
+  long long held = before_free - (long long)mallinfo2().uordblks;
+  fprintf(stderr, "  memory: brtc_pc_free of the idle session returned %lld B\n", held);
 #ifndef H_ASAN
   CHECK(h.pc_heap >= (long long)sizeof(struct brtc_pc));
+  CHECK(held >= (long long)sizeof(struct brtc_pc));
+  CHECK(held < 64 * 1024);
 #endif
   h_stop(&h);
 }
@@ -467,6 +481,7 @@ int main(void) {
   CHECK(vp8_key[0] && !vp8_key[1]);
   fprintf(stderr, "keyframe %zu bytes, delta %zu bytes\n", vp8_lens[0], vp8_lens[1]);
   RUN(test_journey);
+  RUN(test_journey_keep_dtls);
   RUN(test_profile_aes_cm);
   RUN(test_offer_active);
   RUN(test_offer_passive);
