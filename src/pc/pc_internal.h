@@ -27,6 +27,7 @@
 #define PC_NACK_BATCH 64          /* seqs per NACK packet */
 #define PC_DEFAULT_MAX_FRAME (4u * 1024 * 1024)
 #define PC_NEVER UINT64_MAX
+#define PC_SETUP_TIMEOUT_US (30ull * 1000000) /* answer to SRTP keys, at most */
 #define PC_CLOSE_NOTIFY_CAP 96 /* one encrypted alert record */
 
 struct brtc_certificate {
@@ -73,6 +74,7 @@ struct brtc_pc {
   /* Transport. */
   brtc_ice_agent ice;
   uint64_t ice_deadline;
+  uint64_t setup_deadline; /* connectivity and DTLS must be done by then; PC_NEVER after */
   uint64_t ice_checks_seen; /* agent's checks_answered when we last looked */
   brtc_dtls *dtls;
   bool dtls_client;

@@ -188,6 +188,7 @@ int pc_signaling_set_offer(brtc_pc *pc, const char *sdp, char *err, size_t err_c
   }
   memcpy(pc->answer, answer, answer_len + 1);
   pc->have_remote = true;
+  pc->setup_deadline = pc->now_us + PC_SETUP_TIMEOUT_US;
 
   char detail[200];
   describe_media(pc, neg, offer->n_media, detail, sizeof(detail));

@@ -93,6 +93,7 @@ static void key_srtp(brtc_pc *pc) {
   pc_emit_step(pc, BRTC_STEP_DTLS_CONNECTED, detail);
   pc_emit_step(pc, BRTC_STEP_SRTP_READY, pc->stats.srtp_profile);
   pc->next_rr_us = pc->now_us + PC_RR_INTERVAL_US;
+  pc->setup_deadline = PC_NEVER;
 }
 
 /* After DTLS moved: key SRTP, notice failure or the peer's close, drop application data
@@ -248,6 +249,12 @@ void pc_transport_timeout(brtc_pc *pc) {
     brtc_dtls_handle_timeout(pc->dtls, pc->now_us);
     after_dtls(pc);
   }
+  if (pc->setup_deadline <= pc->now_us) {
+    pc->setup_deadline = PC_NEVER;
+    if (pc->ice.n_pairs == 0) pc_fail(pc, "ICE: no connectivity check from the peer within 30 s");
+    else pc_fail(pc, "DTLS: handshake not done within 30 s");
+    return;
+  }
   brtc_ice_state before = pc->ice.state;
   pc->ice_deadline = brtc_ice_handle_timeout(&pc->ice, pc->now_us);
   if (pc->ice.state == BRTC_ICE_DISCONNECTED && before != BRTC_ICE_DISCONNECTED)
@@ -315,6 +322,7 @@ int pc_transport_poll(brtc_pc *pc, uint8_t *out, size_t cap, size_t *out_len, br
 uint64_t pc_transport_deadline(const brtc_pc *pc) {
   if (pc->closed || pc->failed) return PC_NEVER;
   uint64_t t = pc->ice_deadline;
+  if (pc->setup_deadline < t) t = pc->setup_deadline;
   if (pc->dtls) {
     uint64_t d = brtc_dtls_next_deadline(pc->dtls);
     if (d < t) t = d;

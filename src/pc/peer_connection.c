@@ -78,6 +78,7 @@ brtc_pc *brtc_pc_new(const brtc_pc_config *config) {
   if (pc->local_ssrc == 0) pc->local_ssrc = 1;
   brtc_random_ice_string(pc->cname, sizeof(pc->cname) - 1);
   pc->ice_deadline = PC_NEVER;
+  pc->setup_deadline = PC_NEVER;
   pc->next_rr_us = PC_NEVER;
   pc->pli_due_us = PC_NEVER;
   brtc_nack_init(&pc->nack);

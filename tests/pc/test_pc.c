@@ -416,6 +416,36 @@ static void test_bad_offers(void) {
   CHECK_STR(brtc_pc_step_name(BRTC_STEP_ICE_CONNECTED), "ice-connected");
 }
 
+/* Real browser offers (tests/sdp/fixtures) are accepted and answered. */
+static void browser_offer(const char *path) {
+  FILE *f = fopen(path, "rb");
+  CHECK(f != NULL);
+  if (!f) return;
+  static char text[65536];
+  size_t n = fread(text, 1, sizeof(text) - 1, f);
+  fclose(f);
+  text[n] = '\0';
+  brtc_pc_config cfg = {.certificate = h_certificate()};
+  brtc_pc *pc = brtc_pc_new(&cfg);
+  char err[256];
+  int rc = brtc_pc_set_remote_description(pc, "offer", text, 1, err, sizeof(err));
+  if (rc != BRTC_OK) fprintf(stderr, "  %s: %s\n", path, err);
+  CHECK_EQ_INT(rc, BRTC_OK);
+  const char *answer = NULL;
+  CHECK(brtc_pc_create_answer(pc, &answer, err, sizeof(err)) == BRTC_OK);
+  CHECK(answer && strstr(answer, "a=setup:active") != NULL);
+  CHECK(answer && strstr(answer, "VP8/90000") != NULL);
+  CHECK(pc->video_pt >= 0);
+  brtc_pc_free(pc);
+}
+
+static void test_browser_offers(void) {
+  browser_offer("../sdp/fixtures/chrome_offer_video.sdp");
+  browser_offer("../sdp/fixtures/chrome_offer_av_data.sdp");
+  browser_offer("../sdp/fixtures/firefox_offer_video.sdp");
+  browser_offer("../sdp/fixtures/firefox_offer_av_data.sdp");
+}
+
 static void test_consent_expiry(void) {
   harness h;
   if (connect_pair(&h, NULL)) {
@@ -426,6 +456,33 @@ static void test_consent_expiry(void) {
     CHECK(h_has_step(&h, BRTC_STEP_FAILED));
     CHECK_STR(h_step_detail(&h, BRTC_STEP_FAILED), "ICE consent expired");
   }
+  h_stop(&h);
+}
+
+static void test_setup_timeouts(void) {
+  harness h;
+  /* The peer never checks: ICE fails after 30 s. */
+  CHECK(h_start(&h, NULL));
+  sim_peer_free(h.sim);
+  h.sim = sim_peer_new(NULL);
+  h_run_for(&h, 31000000);
+  CHECK(strstr(h_step_detail(&h, BRTC_STEP_FAILED), "ICE: no connectivity check") != NULL);
+  h_stop(&h);
+  /* Checks pass but DTLS never answers (we are the client; nothing comes back). */
+  CHECK(h_start(&h, NULL));
+  for (int i = 0; i < 50 && !h_has_step(&h, BRTC_STEP_ICE_CONNECTED); i++) {
+    uint8_t buf[2048];
+    size_t len;
+    struct sockaddr_storage to;
+    if (sim_peer_poll_transmit(h.sim, buf, sizeof(buf), &len, &to) == BRTC_OK && buf[0] <= 3)
+      brtc_pc_handle_datagram(h.pc, buf, len, &h.sim_addr.u.sa, h.now);
+  }
+  CHECK(h_has_step(&h, BRTC_STEP_ICE_CONNECTED));
+  sim_peer_free(h.sim);
+  h.sim = sim_peer_new(NULL);
+  h_run_for(&h, 31000000);
+  fprintf(stderr, "  failed: %s\n", h_step_detail(&h, BRTC_STEP_FAILED));
+  CHECK(strstr(h_step_detail(&h, BRTC_STEP_FAILED), "DTLS: handshake not done") != NULL);
   h_stop(&h);
 }
 
@@ -494,7 +551,9 @@ int main(void) {
   RUN(test_unknown_address);
   RUN(test_garbage_and_replay);
   RUN(test_bad_offers);
+  RUN(test_browser_offers);
   RUN(test_consent_expiry);
+  RUN(test_setup_timeouts);
   RUN(test_peer_close);
   RUN(test_memory);
   for (size_t i = 0; i < n_vp8; i++) free(vp8_frames[i]);
