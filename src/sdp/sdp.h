@@ -104,7 +104,8 @@ typedef struct brtc_sdp {
  * except a=candidate and a=extmap entries, which are dropped like entries past the
  * BRTC_SDP_MAX_* counts. Past the counts, codecs, extmaps, ssrcs, candidates and BUNDLE
  * mids are ignored; more than BRTC_SDP_MAX_MEDIA m= lines fail. Session-level extmaps
- * are ignored; a session-level direction is the default for media sections. */
+ * are ignored; a session-level direction is the default for media sections. Two sections
+ * with the same a=mid fail. */
 int brtc_sdp_parse(const char *text, size_t len, brtc_sdp *out, char *err, size_t err_cap);
 
 /* Effective ICE and DTLS parameters of a media section (media level, else session level). */
@@ -151,8 +152,9 @@ typedef struct brtc_sdp_negotiated {
  * BRTC_ERR_UNSUPPORTED (nothing acceptable, or a=setup conflicts with p->setup; reason in
  * err), or BRTC_ERR_TOO_BIG. Also BRTC_ERR_PARSE when a section we would accept lacks
  * ice-ufrag, ice-pwd, a sha-256 fingerprint or a=setup, and BRTC_ERR_INVALID for bad params.
- * A section is accepted only if it is in the offer's BUNDLE group (when the offer has one;
- * without one, only the first acceptable section is, and no group is written). */
+ * A section is accepted only if it has a=mid and a=rtcp-mux, a non-zero port, proto
+ * UDP/TLS/RTP/SAVPF (or RTP/SAVPF), and is in the offer's BUNDLE group (when the offer has
+ * one; without one, only the first acceptable section is, and no group is written). */
 int brtc_sdp_write_answer(const brtc_sdp *offer, const brtc_sdp_answer_params *p, char *out,
                           size_t cap, brtc_sdp_negotiated *neg /* n_media entries */, char *err,
                           size_t err_cap);

@@ -476,8 +476,13 @@ int brtc_sdp_parse(const char *text, size_t len, brtc_sdp *out, char *err, size_
   ps.line_no++;
   if (!ps.have_v) return fail(&ps, "empty SDP (v=0 expected)");
   if (!ps.have_o) return fail(&ps, "SDP has no o= line");
-  for (size_t i = 0; i < out->n_media; i++)
+  for (size_t i = 0; i < out->n_media; i++) {
     if (!ps.media_dir_set[i] && ps.session_dir_set) out->media[i].direction = ps.session_dir;
+    /* A mid names one section (RFC 5888); a repeat would make BUNDLE ambiguous. */
+    for (size_t j = 0; j < i && out->media[i].mid[0]; j++)
+      if (strcmp(out->media[i].mid, out->media[j].mid) == 0)
+        return fail(&ps, "a=mid:%s is used by m= sections %zu and %zu", out->media[i].mid, j, i);
+  }
   return BRTC_OK;
 }
 

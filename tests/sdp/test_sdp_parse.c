@@ -246,6 +246,9 @@ static void test_malformed(void) {
   expect_fail_str(HEAD "m=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:\r\n", "a=mid");
   expect_fail_str(HEAD "m=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:a b\r\n", "a=mid");
   expect_fail_str(HEAD "m=application 9 UDP/DTLS/SCTP x\r\na=sctp-port:99999\r\n", "sctp-port");
+  expect_fail_str(HEAD "m=audio 9 UDP/TLS/RTP/SAVPF 0\r\na=mid:x\r\n"
+                       "m=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:x\r\n",
+                  "a=mid:x is used by m= sections 0 and 1");
 
   /* An embedded NUL ends nothing early: it is refused. */
   static const char nul[] = HEAD "a=ice-ufrag:ab\0cd\r\n";
