@@ -82,6 +82,8 @@ typedef struct brtc_vp8_assembler brtc_vp8_assembler;
  * first packet and reused, never per packet. */
 brtc_vp8_assembler *brtc_vp8_assembler_new(size_t max_frame, brtc_vp8_frame_cb cb, void *user);
 void brtc_vp8_assembler_free(brtc_vp8_assembler *a);
+/* Forget all packets, state and counters (a new stream), keeping the buffers. */
+void brtc_vp8_assembler_reset(brtc_vp8_assembler *a);
 /* Push one RTP packet (parsed). Emits complete frames in order through cb (a push can
  * complete more than one once a gap fills). Frames missing a packet are dropped, never
  * emitted, once a newer frame completes or the reorder window passes them. */

@@ -341,6 +341,14 @@ int brtc_vp8_assembler_push(brtc_vp8_assembler *a, const brtc_rtp_header *h, uin
   return BRTC_OK;
 }
 
+void brtc_vp8_assembler_reset(brtc_vp8_assembler *a) {
+  if (!a) return;
+  reset(a);
+  a->keyframe_request = false;
+  a->have_last_picture_id = false;
+  memset(&a->stats, 0, sizeof(a->stats));
+}
+
 bool brtc_vp8_assembler_take_keyframe_request(brtc_vp8_assembler *a) {
   if (!a) return false;
   bool r = a->keyframe_request;

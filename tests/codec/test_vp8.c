@@ -468,6 +468,26 @@ static void test_assembler_sender_restart(void) {
   brtc_vp8_assembler_free(a);
 }
 
+static void test_assembler_reset(void) {
+  static sink s;
+  static packets f;
+  memset(&s, 0, sizeof s);
+  uint8_t frame[300];
+  fill(frame, sizeof frame, 14);
+  brtc_vp8_assembler *a = brtc_vp8_assembler_new(1000, on_frame, &s);
+  make_packets(&f, frame, 300, 1000, 1, 0);
+  for (int i = 0; i < f.n; i++) brtc_vp8_assembler_push(a, &f.hd[i], 0);
+  CHECK_EQ_INT(s.frames, 1);
+  brtc_vp8_assembler_reset(a);
+  CHECK_EQ_INT(brtc_vp8_assembler_get_stats(a)->packets, 0);
+  /* Older sequence numbers are a new stream now, not late packets. */
+  make_packets(&f, frame, 300, 900, 2, 0);
+  for (int i = 0; i < f.n; i++) brtc_vp8_assembler_push(a, &f.hd[i], 0);
+  CHECK_EQ_INT(s.frames, 2);
+  CHECK_EQ_INT(brtc_vp8_assembler_get_stats(a)->packets_late, 0);
+  brtc_vp8_assembler_free(a);
+}
+
 /* ---- a real encoded keyframe through packetizer, shuffle and assembler ---- */
 
 static uint32_t rng_state = 12345;
@@ -550,6 +570,7 @@ int main(void) {
   RUN(test_assembler_bad_and_padding);
   RUN(test_assembler_window_passes);
   RUN(test_assembler_sender_restart);
+  RUN(test_assembler_reset);
   RUN(test_real_keyframe_shuffled);
   return TEST_REPORT();
 }

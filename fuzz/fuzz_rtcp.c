@@ -1,0 +1,42 @@
+/* RTCP compound parse; NACK FCIs decoded and written back. */
+#include <stdint.h>
+#include <string.h>
+
+#include "boltrtc/error.h"
+#include "rtp/rtcp.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void count_only(const brtc_rtcp_packet *p, void *user) {
+  (void)p;
+  (*(size_t *)user)++;
+}
+
+static void visit(const brtc_rtcp_packet *p, void *user) {
+  size_t *count = user;
+  (*count)++;
+  if (p->n_blocks > 31 || p->len < 4 || p->data == NULL) __builtin_trap();
+  uint32_t sum = 0;
+  for (size_t i = 0; i < p->n_blocks; i++) sum += p->blocks[i].ssrc + p->blocks[i].jitter;
+  (void)sum;
+  if (p->type == BRTC_RTCP_RTPFB && p->count_or_fmt == 1) {
+    uint16_t seqs[512];
+    size_t n = brtc_rtcp_nack_seqs(p->fci, p->fci_len, seqs, 512);
+    if (n > 512) __builtin_trap();
+    if (n) {
+      uint8_t out[4096];
+      size_t len = 0;
+      if (brtc_rtcp_write_nack(p->sender_ssrc, p->media_ssrc, seqs, n, out, sizeof out, &len) ==
+          BRTC_OK) {
+        size_t inner = 0;
+        if (brtc_rtcp_parse(out, len, count_only, &inner) != BRTC_OK || inner != 1) __builtin_trap();
+      }
+    }
+  }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  size_t count = 0;
+  (void)brtc_rtcp_parse(data, size, visit, &count);
+  return 0;
+}
