@@ -15,6 +15,7 @@
 #include "common/addr.h"
 #include "fake_pc.h"
 #include "stun/stun.h"
+#include "net_test_util.h"
 #include "testing.h"
 
 /* A plain UDP socket standing in for a browser. */
@@ -193,12 +194,7 @@ static void run_family(const char *loop_addr, const char *client_ip) {
 static void test_ipv4(void) { run_family("127.0.0.1:0", "127.0.0.1"); }
 
 static void test_ipv6(void) {
-  int probe = socket(AF_INET6, SOCK_DGRAM, 0);
-  brtc_addr lo;
-  brtc_addr_from_ip(&lo, "::1", 0);
-  bool have_v6 = probe >= 0 && bind(probe, &lo.u.sa, brtc_addr_len(&lo)) == 0;
-  if (probe >= 0) close(probe);
-  if (!have_v6) {
+  if (!have_ipv6_loopback()) {
     fprintf(stderr, "skip: no IPv6 loopback\n");
     return;
   }

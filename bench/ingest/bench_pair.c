@@ -1,0 +1,125 @@
+#include "bench_pair.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "boltrtc/loop.h"
+
+static void on_event(brtc_pc *pc, const brtc_pc_event *ev, void *user) {
+  (void)pc;
+  bench_pair *p = user;
+  if (ev->type == BRTC_PC_EVENT_STEP && ev->step < BRTC_STEP_COUNT) {
+    if (!p->step_server_us[ev->step])
+      p->step_server_us[ev->step] = p->server_us + (brtc_now_us() - p->call_start_us);
+    if (ev->step == BRTC_STEP_FAILED) p->failed = true;
+  } else if (ev->type == BRTC_PC_EVENT_VIDEO_FRAME) {
+    p->frames++;
+    p->keyframes += ev->frame->keyframe;
+    p->frame_bytes += ev->frame->len;
+  }
+}
+
+#define TIMED(p, call)                                  \
+  do {                                                  \
+    (p)->call_start_us = brtc_now_us();                 \
+    call;                                               \
+    (p)->server_us += brtc_now_us() - (p)->call_start_us; \
+  } while (0)
+
+int bench_pair_init(bench_pair *p, const brtc_certificate *cert, const sim_peer_opts *opts,
+                    unsigned sim_index, char *err, size_t err_cap) {
+  memset(p, 0, sizeof(*p));
+  brtc_addr_from_ip(&p->pc_addr, "127.0.0.1", 5000);
+  char ip[32];
+  snprintf(ip, sizeof(ip), "127.1.%u.%u", (sim_index >> 8) & 255, sim_index & 255);
+  brtc_addr_from_ip(&p->sim_addr, ip, (uint16_t)(20000 + sim_index % 40000));
+  struct sockaddr_storage host;
+  memset(&host, 0, sizeof(host));
+  memcpy(&host, &p->pc_addr.u, brtc_addr_len(&p->pc_addr));
+  brtc_pc_config cfg = {.certificate = cert, .host_addrs = &host, .n_host_addrs = 1,
+                        .on_event = on_event, .user = p};
+  p->sim = sim_peer_new(opts);
+  if (!p->sim) {
+    snprintf(err, err_cap, "sim_peer_new failed");
+    return BRTC_ERR_NOMEM;
+  }
+  int rc = BRTC_OK;
+  const char *answer = NULL;
+  TIMED(p, p->pc = brtc_pc_new(&cfg));
+  if (!p->pc) {
+    snprintf(err, err_cap, "brtc_pc_new failed");
+    return BRTC_ERR_NOMEM;
+  }
+  TIMED(p, rc = brtc_pc_set_remote_description(p->pc, "offer", sim_peer_offer(p->sim),
+                                                brtc_now_us(), err, err_cap));
+  if (rc) return rc;
+  TIMED(p, rc = brtc_pc_create_answer(p->pc, &answer, err, err_cap));
+  if (rc) return rc;
+  return sim_peer_set_answer(p->sim, answer, err, err_cap);
+}
+
+void bench_pair_free_pc(bench_pair *p) {
+  brtc_pc_free(p->pc);
+  p->pc = NULL;
+}
+
+void bench_pair_free_sim(bench_pair *p) {
+  sim_peer_free(p->sim);
+  p->sim = NULL;
+}
+
+int bench_pair_to_pc(bench_pair *p, const uint8_t *data, size_t len, uint64_t now_us) {
+  int rc;
+  TIMED(p, rc = brtc_pc_handle_datagram(p->pc, data, len, &p->sim_addr.u.sa, now_us));
+  return rc;
+}
+
+void bench_pair_pump(bench_pair *p) {
+  uint8_t buf[2048];
+  size_t len;
+  struct sockaddr_storage to;
+  for (int round = 0; round < 64; round++) {
+    bool moved = false;
+    uint64_t now = brtc_now_us();
+    if (sim_peer_next_deadline(p->sim) <= now) sim_peer_handle_timeout(p->sim, now);
+    if (brtc_pc_next_deadline(p->pc) <= now) TIMED(p, brtc_pc_handle_timeout(p->pc, now));
+    while (sim_peer_poll_transmit(p->sim, buf, sizeof(buf), &len, &to) == BRTC_OK) {
+      bench_pair_to_pc(p, buf, len, brtc_now_us());
+      moved = true;
+    }
+    for (;;) {
+      int rc;
+      TIMED(p, rc = brtc_pc_poll_transmit(p->pc, buf, sizeof(buf), &len, &to));
+      if (rc != BRTC_OK) break;
+      sim_peer_handle_datagram(p->sim, buf, len, &p->pc_addr.u.sa, brtc_now_us());
+      moved = true;
+    }
+    if (!moved) return;
+  }
+}
+
+bool bench_pair_connect(bench_pair *p, int max_rounds) {
+  for (int i = 0; i < max_rounds && !p->failed; i++) {
+    bench_pair_pump(p);
+    if (sim_peer_media_ready(p->sim) && p->step_server_us[BRTC_STEP_SRTP_READY]) return true;
+  }
+  return false;
+}
+
+void bench_make_vp8_frame(uint8_t *out, size_t len, bool keyframe) {
+  memset(out, 0x5a, len);
+  if (len < 10) return;
+  uint32_t first_part = 1000;
+  uint32_t tag = (first_part << 5) | (1u << 4) | (keyframe ? 0u : 1u); /* show_frame */
+  out[0] = (uint8_t)tag;
+  out[1] = (uint8_t)(tag >> 8);
+  out[2] = (uint8_t)(tag >> 16);
+  if (!keyframe) return;
+  out[3] = 0x9d; /* start code, RFC 6386 9.1 */
+  out[4] = 0x01;
+  out[5] = 0x2a;
+  out[6] = 640 & 0xff;
+  out[7] = 640 >> 8;
+  out[8] = 480 & 0xff;
+  out[9] = 480 >> 8;
+}
