@@ -8,6 +8,9 @@
 /* Entries are kept in ascending (wrap-aware) order: gaps are appended as the highest seq
  * advances, and removal preserves order. */
 
+/* A packet this far behind the highest is a new sequence, not a late one. */
+#define RESTART_DISTANCE 4096
+
 void brtc_nack_init(brtc_nack_tracker *t) { memset(t, 0, sizeof(*t)); }
 
 static void remove_at(brtc_nack_tracker *t, size_t i) {
@@ -44,6 +47,12 @@ void brtc_nack_on_packet(brtc_nack_tracker *t, uint16_t seq, uint64_t now_us) {
     return;
   }
   if (d == 0) return;
+  if (d < -RESTART_DISTANCE) {
+    /* Far behind anything we could still be missing: the sender restarted its sequence. */
+    t->n_missing = 0;
+    t->highest = seq;
+    return;
+  }
   for (size_t i = 0; i < t->n_missing; i++) {
     if (t->missing[i].seq == seq) {
       remove_at(t, i);

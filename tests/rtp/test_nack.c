@@ -48,7 +48,7 @@ static void test_wrap_order_and_cap(void) {
   CHECK_EQ_INT(seqs[1], 2);
   /* Duplicates and old packets change nothing. */
   brtc_nack_on_packet(&t, 3, 0);
-  brtc_nack_on_packet(&t, 60000, 0);
+  brtc_nack_on_packet(&t, 65000, 0);
   CHECK_EQ_INT(t.n_missing, 6);
 }
 
@@ -70,9 +70,24 @@ static void test_big_gap_not_asked(void) {
   CHECK_EQ_INT(t.missing[0].seq, (uint16_t)(first + 2));
 }
 
+static void test_sender_restart(void) {
+  brtc_nack_tracker t;
+  brtc_nack_init(&t);
+  brtc_nack_on_packet(&t, 20000, 0);
+  brtc_nack_on_packet(&t, 20002, 0);
+  CHECK_EQ_INT(t.n_missing, 1);
+  /* The sender starts over at 100: we follow it instead of waiting for 32768 packets. */
+  brtc_nack_on_packet(&t, 100, 0);
+  CHECK_EQ_INT(t.n_missing, 0);
+  brtc_nack_on_packet(&t, 103, 0);
+  CHECK_EQ_INT(t.n_missing, 2);
+  CHECK_EQ_INT(t.missing[0].seq, 101);
+}
+
 int main(void) {
   RUN(test_gap_and_retries);
   RUN(test_wrap_order_and_cap);
   RUN(test_big_gap_not_asked);
+  RUN(test_sender_restart);
   return TEST_REPORT();
 }
