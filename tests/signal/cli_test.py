@@ -1,0 +1,68 @@
+#!/usr/bin/env python3
+"""The boltrtc command line: help, version and refusal of bad options (exit code 2 with one
+clear message on stderr). Usage: cli_test.py CHECK BOLTRTC"""
+import subprocess
+import sys
+
+OPTIONS = ["--http", "--udp", "--output", "--web", "--max-sessions", "--loopback-only",
+           "--log-level", "--help"]
+
+
+def run(binary, *args):
+    p = subprocess.run([binary, *args], capture_output=True, text=True, timeout=10)
+    return p.returncode, p.stdout, p.stderr
+
+
+def expect_usage_error(binary, args, words):
+    code, out, err = run(binary, *args)
+    assert code == 2, f"{args}: exit {code}, wanted 2 (stderr {err!r})"
+    lines = [l for l in err.splitlines() if l.strip()]
+    assert len(lines) == 1, f"{args}: wanted one line on stderr, got {err!r}"
+    for w in words:
+        assert w in err, f"{args}: {w!r} not in {err!r}"
+    assert out == "", f"{args}: nothing expected on stdout, got {out!r}"
+
+
+def main():
+    check, binary = sys.argv[1], sys.argv[2]
+    if check == "help":
+        for args in (["--help"], ["serve", "--help"]):
+            code, out, _ = run(binary, *args)
+            assert code == 0, f"{args}: exit {code}"
+            for opt in OPTIONS:
+                assert opt in out, f"{args}: help does not mention {opt}"
+            for default in ("127.0.0.1:8080", "127.0.0.1:50000", "./output", "500"):
+                assert default in out, f"{args}: help does not give the default {default}"
+    elif check == "version":
+        code, out, _ = run(binary, "--version")
+        assert code == 0 and out.startswith("boltrtc ") and out.strip()[-1].isdigit(), out
+    elif check == "bogus-option":
+        expect_usage_error(binary, ["serve", "--bogus"], ["--bogus"])
+        expect_usage_error(binary, ["serve", "extra-argument"], ["extra-argument"])
+        expect_usage_error(binary, ["serve", "--http"], ["--http"])
+    elif check == "bad-http":
+        for bad in ("nope", "127.0.0.1", "127.0.0.1:99999", "300.1.1.1:80", "[::1", ""):
+            expect_usage_error(binary, ["serve", "--http", bad], ["--http"])
+        expect_usage_error(binary, ["serve", "--http=1.2.3.4:x"], ["1.2.3.4:x"])
+    elif check == "bad-udp":
+        expect_usage_error(binary, ["serve", "--udp", "localhost:-1"], ["--udp"])
+        many = []
+        for i in range(9):
+            many += ["--udp", f"127.0.0.1:{50000 + i}"]
+        expect_usage_error(binary, ["serve", *many], ["too many"])
+    elif check == "bad-max-sessions":
+        for bad in ("0", "-1", "ten", "100001", "5x"):
+            expect_usage_error(binary, ["serve", "--max-sessions", bad], ["--max-sessions"])
+    elif check == "bad-log-level":
+        expect_usage_error(binary, ["serve", "--log-level", "loud"], ["--log-level", "loud"])
+    elif check == "unknown-command":
+        expect_usage_error(binary, ["frobnicate"], ["frobnicate"])
+        code, _, err = run(binary)
+        assert code == 2 and "serve" in err, (code, err)
+    else:
+        sys.exit(f"unknown check {check}")
+    print(f"cli {check}: 1 passed, 0 failed")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,190 @@
+/* The session table (ids, limit, closed-session ring), the keyframe save policy, journey
+ * steps, and the /api/status document built from them. */
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "boltrtc/error.h"
+#include "signal/session_table.h"
+#include "signal/status_json.h"
+#include "testing.h"
+
+static void test_ids_and_limit(void) {
+  brtc_session_table t;
+  CHECK_EQ_INT(brtc_session_table_init(&t, 2), BRTC_OK);
+  int err = 1;
+  brtc_session *a = brtc_session_table_add(&t, BRTC_TRANSPORT_WS, 100, &err);
+  CHECK(a != NULL && err == BRTC_OK);
+  brtc_session *b = brtc_session_table_add(&t, BRTC_TRANSPORT_WHIP, 200, &err);
+  CHECK(a && b && strcmp(a->id, "s1") == 0 && strcmp(b->id, "s2") == 0);
+  CHECK(b && strcmp(b->state, "new") == 0 && b->transport == BRTC_TRANSPORT_WHIP);
+  CHECK(brtc_session_table_add(&t, BRTC_TRANSPORT_WS, 300, &err) == NULL);
+  CHECK_EQ_INT(err, BRTC_ERR_LIMIT);
+  CHECK(brtc_session_table_find_live(&t, "s2") == b);
+  CHECK(brtc_session_table_find_live(&t, "s3") == NULL);
+  CHECK(brtc_session_table_find_live(&t, "s") == NULL);
+  /* Retiring frees a slot; numbers are never reused. */
+  brtc_session_table_retire(&t, a);
+  CHECK(brtc_session_table_find_live(&t, "s1") == NULL);
+  brtc_session *c = brtc_session_table_add(&t, BRTC_TRANSPORT_WS, 300, &err);
+  CHECK(c && strcmp(c->id, "s3") == 0);
+  const brtc_session *all[8];
+  CHECK_EQ_INT(brtc_session_table_list(&t, all, 8), 3);
+  CHECK(all[0] == a && all[1] == b && all[2] == c);
+  brtc_session_table_free(&t);
+  CHECK_EQ_INT(brtc_session_table_init(&t, 0), BRTC_ERR_INVALID);
+}
+
+static void test_closed_ring(void) {
+  brtc_session_table t;
+  brtc_session_table_init(&t, 4);
+  int err;
+  for (int i = 0; i < BRTC_SESSIONS_KEEP_CLOSED + 5; i++) {
+    brtc_session *s = brtc_session_table_add(&t, BRTC_TRANSPORT_WS, 0, &err);
+    CHECK(s != NULL);
+    if (s) brtc_session_table_retire(&t, s);
+  }
+  CHECK_EQ_INT(t.n_live, 0);
+  CHECK_EQ_INT(t.n_closed, BRTC_SESSIONS_KEEP_CLOSED);
+  const brtc_session *all[BRTC_SESSIONS_KEEP_CLOSED + 8];
+  size_t n = brtc_session_table_list(&t, all, BRTC_SESSIONS_KEEP_CLOSED + 8);
+  CHECK_EQ_INT(n, BRTC_SESSIONS_KEEP_CLOSED);
+  CHECK_STR(all[0]->id, "s6"); /* the five oldest were dropped */
+  CHECK_STR(all[n - 1]->id, "s105");
+  brtc_session_table_free(&t); /* ASan/valgrind: no leak, no double free */
+}
+
+static void test_save_policy(void) {
+  brtc_session s;
+  memset(&s, 0, sizeof(s));
+  /* The first keyframe of a session is always saved. */
+  CHECK(brtc_session_keyframe_wanted(&s, 5000000));
+  brtc_session_keyframe_saved(&s, 5000000);
+  CHECK_EQ_INT(s.keyframes_saved, 1);
+  /* Then at most one per period... */
+  CHECK(!brtc_session_keyframe_wanted(&s, 5000000 + 1));
+  CHECK(!brtc_session_keyframe_wanted(&s, 5000000 + BRTC_SESSION_SAVE_PERIOD_US - 1));
+  CHECK(brtc_session_keyframe_wanted(&s, 5000000 + BRTC_SESSION_SAVE_PERIOD_US));
+  /* ...unless a Snapshot asked for the next one. */
+  s.snapshot_pending = true;
+  CHECK(brtc_session_keyframe_wanted(&s, 5000000 + 10));
+  brtc_session_keyframe_saved(&s, 5000000 + 10);
+  CHECK(!s.snapshot_pending);
+  CHECK(!brtc_session_keyframe_wanted(&s, 5000000 + 20));
+}
+
+static void test_steps(void) {
+  brtc_session s;
+  memset(&s, 0, sizeof(s));
+  s.created_us = 1000000;
+  const brtc_session_step *st = brtc_session_add_step(&s, "ice-check", "from 127.0.0.1:5", 1250000);
+  CHECK(st != NULL);
+  CHECK_EQ_INT(st->t_ms, 250);
+  CHECK_STR(st->detail, "from 127.0.0.1:5");
+  st = brtc_session_add_step(&s, "answer", NULL, 900000); /* clock before start: 0, not huge */
+  CHECK(st && st->t_ms == 0 && st->detail[0] == '\0');
+  char longdetail[400];
+  memset(longdetail, 'd', sizeof(longdetail) - 1);
+  longdetail[sizeof(longdetail) - 1] = '\0';
+  st = brtc_session_add_step(&s, "a-very-long-step-name-that-is-cut", longdetail, 1000000);
+  CHECK(st && strlen(st->detail) == sizeof(st->detail) - 1 && strlen(st->name) < sizeof(st->name));
+  while (s.n_steps < BRTC_SESSION_MAX_STEPS) brtc_session_add_step(&s, "x", NULL, 1000000);
+  CHECK(brtc_session_add_step(&s, "one-too-many", NULL, 1000000) == NULL);
+  CHECK_EQ_INT(s.steps_dropped, 1);
+}
+
+static void fake_live_stats(const brtc_session *s, brtc_pc_stats *out) {
+  (void)s;
+  out->packets_in = 77;
+  out->plis_sent = 2;
+}
+
+static cJSON *find_session(cJSON *root, const char *id) {
+  cJSON *list = cJSON_GetObjectItemCaseSensitive(root, "sessions"), *it;
+  cJSON_ArrayForEach(it, list) {
+    cJSON *sid = cJSON_GetObjectItemCaseSensitive(it, "id");
+    if (cJSON_IsString(sid) && strcmp(sid->valuestring, id) == 0) return it;
+  }
+  return NULL;
+}
+
+static double num_at(cJSON *o, const char *a, const char *b) {
+  cJSON *x = cJSON_GetObjectItemCaseSensitive(o, a);
+  if (b) x = cJSON_GetObjectItemCaseSensitive(x, b);
+  return cJSON_IsNumber(x) ? x->valuedouble : -1;
+}
+
+static void test_status_json(void) {
+  brtc_session_table t;
+  brtc_session_table_init(&t, 4);
+  int err;
+  brtc_session *closed = brtc_session_table_add(&t, BRTC_TRANSPORT_WHIP, 0, &err);
+  brtc_session *live = brtc_session_table_add(&t, BRTC_TRANSPORT_WS, 0, &err);
+  if (!closed || !live) return;
+  brtc_session_add_step(closed, "offer", "video VP8", 0);
+  brtc_session_add_step(closed, "closed", "by \"DELETE\"", 3000);
+  closed->state = "closed";
+  closed->stats.rtp_video = 12;
+  closed->stats.keyframes = 3;
+  snprintf(closed->stats.dtls_cipher, sizeof(closed->stats.dtls_cipher), "ECDHE-ECDSA-AES128-GCM-SHA256");
+  brtc_session_table_retire(&t, closed);
+  live->state = "connected";
+  live->pc = (brtc_pc *)&t; /* non-NULL: live counters are read through the callback */
+
+  brtc_loop_stats udp = {.datagrams_in = 9, .dropped_unknown_source = 4, .dropped_malformed = 1};
+  char *text = brtc_status_json(&t, fake_live_stats, NULL, &udp);
+  CHECK(text != NULL);
+  cJSON *root = text ? cJSON_Parse(text) : NULL;
+  CHECK(root != NULL);
+  cJSON *s1 = find_session(root, "s1"), *s2 = find_session(root, "s2");
+  CHECK(s1 && s2);
+  if (s1 && s2) {
+    CHECK_STR(cJSON_GetObjectItemCaseSensitive(s1, "transport")->valuestring, "whip");
+    CHECK_STR(cJSON_GetObjectItemCaseSensitive(s1, "state")->valuestring, "closed");
+    cJSON *steps = cJSON_GetObjectItemCaseSensitive(s1, "steps");
+    CHECK_EQ_INT(cJSON_GetArraySize(steps), 2);
+    cJSON *last = cJSON_GetArrayItem(steps, 1);
+    CHECK_STR(cJSON_GetObjectItemCaseSensitive(last, "step")->valuestring, "closed");
+    CHECK_STR(cJSON_GetObjectItemCaseSensitive(last, "detail")->valuestring, "by \"DELETE\"");
+    CHECK(num_at(last, "t_ms", NULL) == 3);
+    CHECK(num_at(s1, "stats", "rtp_video") == 12);
+    CHECK(num_at(s1, "stats", "keyframes") == 3);
+    CHECK(num_at(s1, "stats", "plis_sent") == 0);
+    CHECK_STR(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(s1, "stats"),
+                                               "dtls_cipher")->valuestring,
+              "ECDHE-ECDSA-AES128-GCM-SHA256");
+    CHECK_STR(cJSON_GetObjectItemCaseSensitive(s2, "transport")->valuestring, "ws");
+    CHECK(num_at(s2, "stats", "packets_in") == 77);
+    CHECK(num_at(s2, "stats", "plis_sent") == 2);
+    /* Sessions are listed oldest first. */
+    CHECK(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(root, "sessions"), 0) == s1);
+  }
+  CHECK(num_at(root, "udp", "datagrams_in") == 9);
+  CHECK(num_at(root, "udp", "dropped_unknown_source") == 4);
+  CHECK(num_at(root, "udp", "dropped_malformed") == 1);
+  CHECK(cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(root, "keyframes")));
+  cJSON_Delete(root);
+  free(text);
+  live->pc = NULL;
+  brtc_session_table_free(&t);
+
+  /* An empty server still gives a complete document. */
+  brtc_session_table_init(&t, 1);
+  text = brtc_status_json(&t, NULL, NULL, NULL);
+  CHECK(text != NULL && strcmp(text, "{\"sessions\":[],\"keyframes\":[],\"udp\":{\"datagrams_in\":0,"
+                                     "\"datagrams_out\":0,\"bytes_in\":0,\"bytes_out\":0,"
+                                     "\"dropped_unknown_source\":0,\"dropped_unknown_ufrag\":0,"
+                                     "\"dropped_malformed\":0,\"dropped_not_loopback\":0,"
+                                     "\"dropped_by_pc\":0,\"send_errors\":0}}") == 0);
+  free(text);
+  brtc_session_table_free(&t);
+}
+
+int main(void) {
+  RUN(test_ids_and_limit);
+  RUN(test_closed_ring);
+  RUN(test_save_policy);
+  RUN(test_steps);
+  RUN(test_status_json);
+  return TEST_REPORT();
+}
