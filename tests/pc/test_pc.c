@@ -64,6 +64,8 @@ static void journey(bool keep_dtls) {
   CHECK(strstr(answer, brtc_certificate_fingerprint(h_certificate())) != NULL);
 
   send_keyframe_and_check(&h);
+  /* An SR: the next receiver report echoes its middle 32 NTP bits as LSR. */
+  CHECK(sim_peer_send_sr(h.sim, 0x0123456789abcdefull, 3000) == BRTC_OK);
   static const uint8_t opus[] = {0xfc, 0xff, 0xfe};
   CHECK(sim_peer_send_audio(h.sim, opus, sizeof(opus), 960) == BRTC_OK);
   h_run_for(&h, 1500000); /* a receiver report is due every second */
@@ -105,6 +107,9 @@ static void journey(bool keep_dtls) {
   CHECK_EQ_INT(ss->last_pli_media_ssrc, 0x1234abcd);
   CHECK(ss->rrs_received >= 1);
   CHECK_EQ_INT(ss->rtcp_bad, 0);
+  CHECK_EQ_INT(ss->last_rr_lsr, 0x456789ab);
+  CHECK_EQ_INT(st.rtcp_in, 1);
+  CHECK(ss->last_rr_ext_seq != 0);
   CHECK_EQ_INT(st.plis_sent, ss->plis_received);
 
   brtc_pc_close(h.pc, h.now);

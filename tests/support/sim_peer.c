@@ -473,6 +473,11 @@ static void on_rtcp(const brtc_rtcp_packet *pk, void *user) {
     }
   } else if (pk->type == BRTC_RTCP_RR) {
     p->stats.rrs_received++;
+    for (size_t i = 0; i < pk->n_blocks; i++) {
+      if (pk->blocks[i].ssrc != p->opts.video_ssrc) continue;
+      p->stats.last_rr_lsr = pk->blocks[i].last_sr;
+      p->stats.last_rr_ext_seq = pk->blocks[i].ext_highest_seq;
+    }
   } else if (pk->type == BRTC_RTCP_BYE) {
     p->stats.byes_received++;
   }
@@ -575,6 +580,17 @@ int sim_peer_protect_rtp(sim_peer *p, const uint8_t *rtp, size_t len, uint8_t *o
   if (len + BRTC_SRTP_MAX_TRAILER > cap) return BRTC_ERR_TOO_BIG;
   memcpy(out, rtp, len);
   return brtc_srtp_protect(p->srtp_out, out, len, cap, out_len);
+}
+
+int sim_peer_send_sr(sim_peer *p, uint64_t ntp, uint32_t rtp_ts) {
+  if (!p->srtp_out) return BRTC_ERR_STATE;
+  uint8_t pkt[256];
+  size_t len = 0, out_len = 0;
+  int rc = brtc_rtcp_write_sr(p->opts.video_ssrc, ntp, rtp_ts, (uint32_t)p->stats.rtp_sent, 0,
+                              NULL, 0, pkt, sizeof(pkt) - BRTC_SRTCP_MAX_TRAILER, &len);
+  if (rc == BRTC_OK) rc = brtc_srtcp_protect(p->srtp_out, pkt, len, sizeof(pkt), &out_len);
+  if (rc == BRTC_OK) rc = queue_push(p, ITEM_RAW, pkt, out_len, NULL, 0);
+  return rc;
 }
 
 int sim_peer_close(sim_peer *p) { return p->dtls ? brtc_dtls_close(p->dtls) : BRTC_ERR_STATE; }

@@ -61,6 +61,8 @@ typedef struct sim_peer_stats {
   uint16_t nacked_seqs[64];   /* the sequence numbers asked for, in order of arrival */
   size_t n_nacked_seqs;
   uint32_t last_pli_media_ssrc;
+  uint32_t last_rr_lsr;       /* LSR of the last report block about our video SSRC */
+  uint32_t last_rr_ext_seq;   /* its extended highest sequence number */
   bool dtls_closed;           /* the pc sent close_notify */
 } sim_peer_stats;
 
@@ -96,6 +98,8 @@ int sim_peer_send_raw(sim_peer *p, const uint8_t *data, size_t len);
 /* Protect an RTP packet with our outbound SRTP context into out (for crafted tests). */
 int sim_peer_protect_rtp(sim_peer *p, const uint8_t *rtp, size_t len, uint8_t *out, size_t cap,
                          size_t *out_len);
+/* Queue an RTCP sender report for the video SSRC (SRTCP-protected). */
+int sim_peer_send_sr(sim_peer *p, uint64_t ntp, uint32_t rtp_ts);
 /* Send DTLS close_notify. */
 int sim_peer_close(sim_peer *p);
 
