@@ -42,6 +42,10 @@ struct brtc_vp8_assembler {
   uint16_t highest;
   bool have_floor;
   uint16_t floor;
+  /* How far the frame starting at floor + 1 is known contiguous (no marker yet), so the
+   * in-order scan resumes there instead of rescanning the frame on every packet. */
+  bool scan_valid;
+  uint16_t scan_end;
   uint32_t ssrc;
   unsigned far_late;
   bool keyframe_request;
@@ -94,9 +98,15 @@ static const uint8_t *slot_data(const brtc_vp8_assembler *a, uint16_t seq) {
   return a->payloads + (size_t)(seq % WINDOW) * SLOT_BYTES;
 }
 
+static void set_floor(brtc_vp8_assembler *a, uint16_t seq) {
+  a->have_floor = true;
+  a->floor = seq;
+  a->scan_valid = false;
+}
+
 static void reset(brtc_vp8_assembler *a) {
   if (a->slots) memset(a->slots, 0, WINDOW * sizeof(slot));
-  a->have_highest = a->have_floor = false;
+  a->have_highest = a->have_floor = a->scan_valid = false;
   a->far_late = 0;
 }
 
@@ -122,8 +132,7 @@ static void drop_range(brtc_vp8_assembler *a, uint16_t from, uint16_t to, bool c
     a->stats.frames_dropped += frames;
     a->keyframe_request = true;
   }
-  a->have_floor = true;
-  a->floor = to;
+  set_floor(a, to);
 }
 
 /* The window now ends at new_highest: whatever falls out of it can never complete. */
@@ -201,8 +210,7 @@ static void emit(brtc_vp8_assembler *a, uint16_t first, uint16_t last) {
     off += s->len;
     s->used = false;
   }
-  a->have_floor = true;
-  a->floor = last;
+  set_floor(a, last);
   a->have_last_picture_id = head->picture_id >= 0;
   a->last_picture_id_15 = head->picture_id_15;
   a->last_picture_id = (uint16_t)head->picture_id;
@@ -225,13 +233,31 @@ static bool step_in_order(brtc_vp8_assembler *a) {
   if (!s) return false;
   if (s->padding) {
     s->used = false;
-    a->floor = next;
+    set_floor(a, next);
     return true;
   }
-  uint16_t last;
-  if (!frame_end(a, next, &last)) return false;
-  emit(a, next, last);
-  return true;
+  if (!s->start) return false;
+  uint32_t ts = s->ts;
+  uint16_t seq = a->scan_valid ? (uint16_t)(a->scan_end + 1) : next;
+  for (;;) {
+    slot *t = slot_at(a, seq);
+    bool same_frame = t && (seq == next || (!t->padding && !t->start && t->ts == ts));
+    if (!same_frame) break;
+    if (t->marker) {
+      emit(a, next, seq);
+      return true;
+    }
+    a->scan_valid = true;
+    a->scan_end = seq;
+    seq++;
+  }
+  return false;
+}
+
+/* The packet belongs to the frame the in-order scan is already following. */
+static bool in_scanned_frame(const brtc_vp8_assembler *a, uint16_t seq) {
+  return a->have_floor && a->scan_valid && brtc_seq_diff(seq, a->floor) > 0 &&
+         brtc_seq_diff(seq, a->scan_end) <= 0;
 }
 
 /* Nothing at all arrived in [from, to] and the frame after it is the very next picture:
@@ -259,7 +285,7 @@ static bool step_newer(brtc_vp8_assembler *a, uint16_t pushed) {
     if (brtc_seq_diff(first, a->floor) <= 1) {
       /* nothing in between */
     } else if (only_padding_lost(a, from, to, slot_at(a, first))) {
-      a->floor = to;
+      set_floor(a, to);
     } else {
       drop_range(a, from, to, true);
     }
@@ -335,6 +361,7 @@ int brtc_vp8_assembler_push(brtc_vp8_assembler *a, const brtc_rtp_header *h, uin
 
   for (;;) {
     if (step_in_order(a)) continue;
+    if (in_scanned_frame(a, seq)) break;
     if (step_newer(a, seq)) continue;
     break;
   }

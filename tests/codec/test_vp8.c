@@ -488,6 +488,96 @@ static void test_assembler_reset(void) {
   brtc_vp8_assembler_free(a);
 }
 
+/* 300 random frames (1..8 packets) across a sequence wrap, packets shuffled within each
+ * frame, some duplicated, one packet lost in some frames: exactly the frames without loss
+ * come out, in order, byte for byte. */
+static uint32_t prop_rng = 777;
+static uint32_t prop_next(void) {
+  prop_rng = prop_rng * 1664525u + 1013904223u;
+  return prop_rng >> 8;
+}
+
+typedef struct prop_sink {
+  int n;
+  uint32_t ts[400];
+  size_t len[400];
+  uint8_t first_byte[400];
+  int bad_content;
+} prop_sink;
+
+static uint8_t prop_frames[300][8 * 150];
+static size_t prop_len[300];
+
+static void prop_on_frame(const brtc_vp8_frame *f, void *user) {
+  prop_sink *s = user;
+  int idx = (int)(f->timestamp / 3000);
+  if (idx < 0 || idx >= 300 || f->len != prop_len[idx] ||
+      memcmp(f->data, prop_frames[idx], f->len) != 0)
+    s->bad_content++;
+  if (s->n < 400) s->ts[s->n] = f->timestamp;
+  s->n++;
+}
+
+static void test_assembler_random(void) {
+  static prop_sink s;
+  static packets p;
+  memset(&s, 0, sizeof s);
+  bool lost[300];
+  int expected = 0, lost_frames = 0, requests = 0, missed_requests = 0;
+  brtc_vp8_assembler *a = brtc_vp8_assembler_new(8 * 150, prop_on_frame, &s);
+  uint16_t seq = 65000;
+  for (int f = 0; f < 300; f++) {
+    prop_len[f] = 1 + prop_next() % (8 * (150 - 4));
+    for (size_t i = 0; i < prop_len[f]; i++) prop_frames[f][i] = (uint8_t)prop_next();
+    prop_frames[f][0] |= 1;
+    p.n = brtc_vp8_packetize(prop_frames[f], prop_len[f], (uint16_t)f, 150, p.pl, sizeof p.pl,
+                             p.lens, MAX_PKTS);
+    for (int i = 0; i < p.n; i++) {
+      brtc_rtp_header *h = &p.hd[i];
+      memset(h, 0, sizeof(*h));
+      h->sequence = (uint16_t)(seq + i);
+      h->timestamp = (uint32_t)f * 3000;
+      h->marker = i == p.n - 1;
+      h->payload = p.pl + (size_t)i * 150;
+      h->payload_len = p.lens[i];
+    }
+    seq = (uint16_t)(seq + p.n);
+    int order[8];
+    for (int i = 0; i < p.n; i++) order[i] = i;
+    for (int i = p.n - 1; i > 0; i--) {
+      int j = (int)(prop_next() % (uint32_t)(i + 1)), t = order[i];
+      order[i] = order[j];
+      order[j] = t;
+    }
+    lost[f] = f > 0 && prop_next() % 8 == 0;
+    int drop = lost[f] ? (int)(prop_next() % (uint32_t)p.n) : -1;
+    for (int i = 0; i < p.n; i++) {
+      if (order[i] == drop) continue;
+      brtc_vp8_assembler_push(a, &p.hd[order[i]], 0);
+      if (prop_next() % 10 == 0) brtc_vp8_assembler_push(a, &p.hd[order[i]], 0);
+    }
+    if (lost[f]) lost_frames++;
+    else expected++;
+    /* A loss is noticed when the next frame completes. */
+    if (f > 0 && lost[f - 1] && !lost[f]) {
+      if (brtc_vp8_assembler_take_keyframe_request(a)) requests++;
+      else missed_requests++;
+    }
+  }
+  CHECK_EQ_INT(s.bad_content, 0);
+  CHECK_EQ_INT(s.n, expected);
+  CHECK(lost_frames > 10);
+  CHECK(requests > 5);
+  CHECK_EQ_INT(missed_requests, 0);
+  int k = 0;
+  for (int f = 0; f < 300 && k < s.n; f++) {
+    if (lost[f]) continue;
+    CHECK_EQ_INT(s.ts[k], (uint32_t)f * 3000);
+    k++;
+  }
+  brtc_vp8_assembler_free(a);
+}
+
 /* ---- a real encoded keyframe through packetizer, shuffle and assembler ---- */
 
 static uint32_t rng_state = 12345;
@@ -571,6 +661,7 @@ int main(void) {
   RUN(test_assembler_window_passes);
   RUN(test_assembler_sender_restart);
   RUN(test_assembler_reset);
+  RUN(test_assembler_random);
   RUN(test_real_keyframe_shuffled);
   return TEST_REPORT();
 }
