@@ -90,7 +90,7 @@ typedef struct brtc_pc_stats {
   uint64_t packets_in, bytes_in, packets_out, bytes_out;
   uint64_t rtp_video, rtp_audio, rtcp_in;
   uint64_t frames, keyframes, frames_dropped;
-  uint64_t plis_sent, nacks_sent;
+  uint64_t plis_sent, nacks_sent;           /* plis_sent counts FIRs too */
   uint64_t dropped_malformed, dropped_auth, dropped_replay, dropped_unexpected;
   uint32_t video_ssrc, audio_ssrc;
   char dtls_cipher[64];
@@ -122,7 +122,8 @@ int brtc_pc_handle_timeout(brtc_pc *pc, uint64_t now_us);
 /* True if this address passed an ICE check: media from it belongs to this pc. */
 bool brtc_pc_owns_address(const brtc_pc *pc, const struct sockaddr *addr);
 
-/* Ask the sender for a keyframe (RTCP PLI). */
+/* Ask the sender for a keyframe (RTCP PLI, or FIR if the offer allows only "ccm fir").
+ * BRTC_ERR_UNSUPPORTED if the offer allows neither. */
 int brtc_pc_request_keyframe(brtc_pc *pc, uint64_t now_us);
 /* Close: sends DTLS close_notify and RTCP BYE, then reports BRTC_STEP_CLOSED. */
 void brtc_pc_close(brtc_pc *pc, uint64_t now_us);

@@ -67,6 +67,10 @@ struct brtc_pc {
   int video_pt, video_rtx_pt, audio_pt; /* -1 when not negotiated */
   uint32_t video_clock, audio_clock;
   bool rtcp_rsize;
+  /* Video feedback the offer allows (RFC 4585/5104 a=rtcp-fb): without "nack pli" we
+   * ask for keyframes with FIR if "ccm fir" is there. */
+  bool fb_nack, fb_pli, fb_fir;
+  uint8_t fir_seq;
   uint32_t local_ssrc;   /* sender SSRC of our RTCP */
   char cname[17];
   uint32_t offered_video_ssrc; /* first a=ssrc of the video section, 0 if none */

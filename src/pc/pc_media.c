@@ -83,7 +83,7 @@ static void video_packet(brtc_pc *pc, const brtc_rtp_header *h) {
   }
   pc->stats.rtp_video++;
   brtc_rtp_stats_update(&pc->video.stats, h->sequence, h->timestamp, pc->now_us);
-  brtc_nack_on_packet(&pc->nack, h->sequence, pc->now_us);
+  if (pc->fb_nack) brtc_nack_on_packet(&pc->nack, h->sequence, pc->now_us);
   push_vp8(pc, h);
 }
 
@@ -99,7 +99,7 @@ static void rtx_packet(brtc_pc *pc, const brtc_rtp_header *h) {
   orig.payload = h->payload + 2;
   orig.payload_len = h->payload_len - 2;
   if (orig.payload_len == 0) return;
-  brtc_nack_on_packet(&pc->nack, orig.sequence, pc->now_us);
+  if (pc->fb_nack) brtc_nack_on_packet(&pc->nack, orig.sequence, pc->now_us);
   push_vp8(pc, &orig);
 }
 
@@ -166,7 +166,7 @@ void pc_media_rtcp(brtc_pc *pc, uint8_t *pkt, size_t len) {
 }
 
 void pc_media_want_pli(brtc_pc *pc, bool explicit_request) {
-  if (pc->closed || pc->failed) return;
+  if (pc->closed || pc->failed || !(pc->fb_pli || pc->fb_fir)) return;
   uint64_t due = pc->now_us;
   if (!explicit_request && pc->pli_sent_once && pc->last_pli_us + PC_PLI_MIN_INTERVAL_US > due)
     due = pc->last_pli_us + PC_PLI_MIN_INTERVAL_US;
@@ -206,7 +206,11 @@ static int build_pli(brtc_pc *pc, uint8_t *out, size_t room, size_t *len) {
   if (!media_ssrc) return BRTC_ERR_AGAIN; /* nobody to ask yet; the first packet will */
   size_t n = 0;
   int rc = feedback_prefix(pc, out, room, len);
-  if (rc == BRTC_OK) rc = brtc_rtcp_write_pli(pc->local_ssrc, media_ssrc, out + *len, room - *len, &n);
+  if (rc == BRTC_OK && pc->fb_pli)
+    rc = brtc_rtcp_write_pli(pc->local_ssrc, media_ssrc, out + *len, room - *len, &n);
+  else if (rc == BRTC_OK)
+    rc = brtc_rtcp_write_fir(pc->local_ssrc, media_ssrc, pc->fir_seq++, out + *len, room - *len,
+                             &n);
   *len += n;
   pc->last_pli_us = pc->now_us;
   pc->pli_sent_once = true;

@@ -52,6 +52,12 @@ static bool take_negotiated(brtc_pc *pc, const brtc_sdp *offer, const brtc_sdp_n
       pc->video_rtx_pt = n->rtx_payload_type;
       pc->video_clock = n->clock_rate ? n->clock_rate : 90000;
       pc->offered_video_ssrc = m->n_ssrcs ? m->ssrcs[0] : 0;
+      for (size_t c = 0; c < m->n_codecs; c++) {
+        if (m->codecs[c].payload_type != n->payload_type) continue;
+        pc->fb_nack = m->codecs[c].fb_nack;
+        pc->fb_pli = m->codecs[c].fb_nack_pli;
+        pc->fb_fir = m->codecs[c].fb_ccm_fir;
+      }
       pc->rtcp_rsize = m->rtcp_rsize;
     } else if (n->kind == BRTC_MEDIA_AUDIO && pc->audio_pt < 0) {
       pc->audio_pt = n->payload_type;

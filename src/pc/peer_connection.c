@@ -205,6 +205,7 @@ int brtc_pc_request_keyframe(brtc_pc *pc, uint64_t now_us) {
   pc_touch(pc, now_us);
   if (pc->closed || pc->failed) return BRTC_ERR_STATE;
   if (pc->video_pt < 0) return BRTC_ERR_STATE;
+  if (!pc->fb_pli && !pc->fb_fir) return BRTC_ERR_UNSUPPORTED; /* the offer allows neither */
   pc_media_want_pli(pc, true);
   return BRTC_OK;
 }

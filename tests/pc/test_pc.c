@@ -266,6 +266,25 @@ static void test_explicit_pli_not_rate_limited(void) {
   h_stop(&h);
 }
 
+/* An offer without "nack pli" and "nack": FIR for keyframes, no NACKs for losses. */
+static void test_fir_only_no_nack(void) {
+  lost_once = false;
+  sim_peer_opts o = {.no_pli = true, .no_nack = true, .filter = lose_third};
+  harness h;
+  if (connect_pair(&h, &o)) {
+    CHECK(sim_peer_send_frame(h.sim, vp8_frames[0], vp8_lens[0], true, 3000) == BRTC_OK);
+    h_run_for(&h, 100000);
+    CHECK(brtc_pc_request_keyframe(h.pc, h.now) == BRTC_OK);
+    h_run_for(&h, 100000);
+    const sim_peer_stats *ss = sim_peer_get_stats(h.sim);
+    CHECK_EQ_INT(ss->plis_received, 0);
+    CHECK(ss->firs_received >= 2);
+    CHECK_EQ_INT(ss->nacks_received, 0);
+    CHECK_EQ_INT(ss->rtcp_bad, 0);
+  }
+  h_stop(&h);
+}
+
 static void test_wrong_fingerprint(void) {
   sim_peer_opts o = {.wrong_fingerprint = true};
   harness h;
@@ -551,6 +570,7 @@ int main(void) {
   RUN(test_loss_repaired_by_rtx);
   RUN(test_reorder);
   RUN(test_explicit_pli_not_rate_limited);
+  RUN(test_fir_only_no_nack);
   RUN(test_wrong_fingerprint);
   RUN(test_wrong_ice_password);
   RUN(test_unknown_address);

@@ -176,8 +176,7 @@ static int make_offer(sim_peer *p) {
            "a=rtcp-fb:96 goog-remb\r\n"
            "a=rtcp-fb:96 transport-cc\r\n"
            "a=rtcp-fb:96 ccm fir\r\n"
-           "a=rtcp-fb:96 nack\r\n"
-           "a=rtcp-fb:96 nack pli\r\n"
+           "%s%s"
            "a=rtpmap:97 rtx/90000\r\n"
            "a=fmtp:97 apt=96\r\n"
            "a=rtpmap:98 VP9/90000\r\n"
@@ -196,6 +195,8 @@ static int make_offer(sim_peer *p) {
            "a=ssrc:%u msid:simstream simvideo\r\n"
            "a=ssrc:%u cname:simpeercname\r\n"
            "a=ssrc:%u msid:simstream simvideo\r\n",
+           p->opts.no_nack ? "" : "a=rtcp-fb:96 nack\r\n",
+           p->opts.no_pli ? "" : "a=rtcp-fb:96 nack pli\r\n",
            (unsigned)p->opts.video_ssrc, (unsigned)p->opts.rtx_ssrc, (unsigned)p->opts.video_ssrc,
            (unsigned)p->opts.video_ssrc, (unsigned)p->opts.rtx_ssrc, (unsigned)p->opts.rtx_ssrc);
   }
@@ -463,6 +464,8 @@ static void on_rtcp(const brtc_rtcp_packet *pk, void *user) {
   if (pk->type == BRTC_RTCP_PSFB && pk->count_or_fmt == 1) {
     p->stats.plis_received++;
     p->stats.last_pli_media_ssrc = pk->media_ssrc;
+  } else if (pk->type == BRTC_RTCP_PSFB && pk->count_or_fmt == 4) {
+    p->stats.firs_received++;
   } else if (pk->type == BRTC_RTCP_RTPFB && pk->count_or_fmt == 1) {
     uint16_t seqs[64];
     size_t n = brtc_rtcp_nack_seqs(pk->fci, pk->fci_len, seqs, 64);

@@ -31,6 +31,7 @@ typedef sim_peer_fate (*sim_peer_filter)(void *user, uint64_t index, uint8_t pay
 typedef struct sim_peer_opts {
   const char *setup;          /* a=setup of the offer: "actpass" (default), "active", "passive" */
   bool no_video, no_audio;    /* m-sections to leave out of the offer */
+  bool no_nack, no_pli;       /* leave a=rtcp-fb "nack" / "nack pli" out of the VP8 offer */
   uint32_t video_ssrc, rtx_ssrc, audio_ssrc; /* 0 = defaults */
   const char *fingerprint_hash;   /* hash name written in a=fingerprint (default "sha-256") */
   bool wrong_fingerprint;     /* advertise a fingerprint that is not our certificate's */
@@ -57,7 +58,7 @@ typedef struct sim_peer_stats {
   uint16_t last_error_code;   /* STUN error code of the last error response */
   uint64_t rtp_sent, rtp_dropped, rtx_sent;
   uint64_t rtcp_received, rtcp_bad;
-  uint64_t plis_received, nacks_received, rrs_received, byes_received;
+  uint64_t plis_received, firs_received, nacks_received, rrs_received, byes_received;
   uint16_t nacked_seqs[64];   /* the sequence numbers asked for, in order of arrival */
   size_t n_nacked_seqs;
   uint32_t last_pli_media_ssrc;
