@@ -160,31 +160,34 @@ static bool is_whip(const char *uri) {
   return strcmp(uri, "/whip") == 0 || strncmp(uri, "/whip/", 6) == 0;
 }
 
+static void release_body(brtc_http_conn *h) {
+  free(h->body);
+  h->body = NULL;
+  h->body_len = 0;
+}
+
+/* Note: once a reply is sent, lws may end the transaction and free conn (our pss), so
+ * nothing here touches conn after send_reply / serve_file. */
 static int dispatch(struct lws *wsi, brtc_conn *conn) {
   brtc_signal_server *srv = server_of(wsi);
   brtc_http_conn *h = &conn->http;
-  int rc;
   if (is_whip(h->uri)) {
     brtc_http_reply r = {0};
     brtc_whip_handle(srv, h, &r);
     brtc_log(BRTC_LOG_DEBUG, NULL, "%s %s -> %d", h->method, h->uri, r.status);
-    rc = send_reply(wsi, h, &r);
+    release_body(h);
+    int rc = send_reply(wsi, h, &r);
     brtc_server_settle(srv);
-  } else if (strcmp(h->method, "GET") != 0 && strcmp(h->method, "HEAD") != 0) {
-    rc = send_text(wsi, h, 405, "method not allowed");
-  } else if (strcmp(h->uri, "/api/status") == 0) {
-    rc = route_status(wsi, srv, h);
-  } else if (strncmp(h->uri, "/output/", 8) == 0) {
-    rc = route_output(wsi, srv, h);
-  } else if (strcmp(h->uri, "/ws") == 0) {
-    rc = send_text(wsi, h, 400, "the signaling endpoint needs a WebSocket upgrade");
-  } else {
-    rc = route_web(wsi, srv, h);
+    return rc;
   }
-  free(h->body);
-  h->body = NULL;
-  h->body_len = 0;
-  return rc;
+  release_body(h);
+  if (strcmp(h->method, "GET") != 0 && strcmp(h->method, "HEAD") != 0)
+    return send_text(wsi, h, 405, "method not allowed");
+  if (strcmp(h->uri, "/api/status") == 0) return route_status(wsi, srv, h);
+  if (strncmp(h->uri, "/output/", 8) == 0) return route_output(wsi, srv, h);
+  if (strcmp(h->uri, "/ws") == 0)
+    return send_text(wsi, h, 400, "the signaling endpoint needs a WebSocket upgrade");
+  return route_web(wsi, srv, h);
 }
 
 static const char *request_method(struct lws *wsi) {

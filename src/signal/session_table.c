@@ -79,7 +79,7 @@ size_t brtc_session_table_list(const brtc_session_table *t, const brtc_session *
   for (size_t i = 0; i < t->n_closed && n < cap; i++)
     out[n++] = t->closed[(t->closed_head + i) % BRTC_SESSIONS_KEEP_CLOSED];
   for (size_t i = 0; i < t->n_live && n < cap; i++) out[n++] = t->live[i];
-  qsort(out, n, sizeof(*out), by_number);
+  if (n > 1) qsort(out, n, sizeof(*out), by_number);
   return n;
 }
 
