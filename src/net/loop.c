@@ -28,6 +28,15 @@
 #define MAX_DRAIN_PER_FLUSH 8192 /* a pc that never stops producing cannot hang the loop */
 #define ADDRS_PER_PC 4         /* address table room reserved per pc */
 #define MAX_ERROR_LOGS 16
+#define MAX_DESTINATIONS 64    /* local addresses seen on wildcard sockets */
+
+/* Where a datagram to a peer leaves from: the socket index in the low byte and, for a
+ * wildcard socket, the index of the local address the peer sent to (loop->dsts) above it. */
+typedef uint32_t route;
+#define ROUTE_NO_DST 0xffu
+#define ROUTE(sock, dst) ((uint32_t)(sock) | ((uint32_t)(dst) << 8))
+#define ROUTE_SOCK(r) ((r) & 0xffu)
+#define ROUTE_DST(r) (((r) >> 8) & 0xffu)
 
 enum { TAG_TIMER = 1000, TAG_WAKE = 1001 };
 
@@ -39,7 +48,7 @@ typedef struct pc_entry {
   char *ufrag;         /* our copy: the key in loop->ufrags */
   size_t ufrag_len;
   brtc_addr last_from; /* last unknown source that reached this pc via its ufrag */
-  uint32_t last_sock;
+  route last_route;
   bool has_last_from;
   bool touched;
   bool removed;          /* removed during dispatch; freed at the end of the pass */
@@ -49,8 +58,14 @@ typedef struct pc_entry {
 typedef struct loop_socket {
   int fd;
   int family;
+  bool wildcard; /* receives packet info: see brtc_udp_is_wildcard */
   brtc_addr bound;
 } loop_socket;
+
+typedef union control_buf {
+  uint8_t bytes[BRTC_UDP_CONTROL_SPACE];
+  struct cmsghdr align;
+} control_buf;
 
 struct brtc_loop {
   int epfd, timerfd, wakefd;
@@ -77,16 +92,22 @@ struct brtc_loop {
   brtc_loop_stats stats;
   unsigned error_logs;
 
+  brtc_addr dsts[MAX_DESTINATIONS]; /* local addresses (port 0) peers sent to */
+  size_t n_dsts;
+  uint32_t last_dst;
+
   /* Preallocated batches: nothing is allocated per datagram. */
   struct mmsghdr rx_msgs[BRTC_LOOP_BATCH];
   struct iovec rx_iov[BRTC_LOOP_BATCH];
   struct sockaddr_storage rx_from[BRTC_LOOP_BATCH];
   uint8_t rx_buf[BRTC_LOOP_BATCH][BRTC_LOOP_MAX_DATAGRAM];
+  control_buf rx_control[BRTC_LOOP_BATCH];
 
   struct mmsghdr tx_msgs[BRTC_LOOP_BATCH];
   struct iovec tx_iov[BRTC_LOOP_BATCH];
   struct sockaddr_storage tx_to[BRTC_LOOP_BATCH];
   uint8_t tx_buf[BRTC_LOOP_BATCH][BRTC_LOOP_MAX_DATAGRAM];
+  control_buf tx_control[BRTC_LOOP_BATCH];
   size_t n_tx;
   uint32_t tx_sock;
 };
@@ -152,19 +173,46 @@ static socklen_t sockaddr_len(const struct sockaddr_storage *ss) {
   return ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
 }
 
-/* The socket a datagram to `to` leaves from: the one the peer last reached us on, if known,
- * so it sees replies coming from the address it sent to; else the first of its family. */
-static int pick_socket(const brtc_loop *loop, const pc_entry *e, const struct sockaddr_storage *to) {
+/* The route a datagram to `to` takes: the one the peer last reached us by, if known, so it
+ * sees replies coming from the address it sent to; else the first socket of its family. */
+static bool pick_route(const brtc_loop *loop, const pc_entry *e, const struct sockaddr_storage *to,
+                       route *out) {
   brtc_addr dst;
-  if (!brtc_addr_from_sockaddr(&dst, (const struct sockaddr *)to, sizeof(*to))) return -1;
+  if (!brtc_addr_from_sockaddr(&dst, (const struct sockaddr *)to, sizeof(*to))) return false;
   const brtc_hash_slot *slot = brtc_addr_map_find(&loop->addrs, &dst);
-  if (slot && loop->socks[slot->aux].family == to->ss_family) return (int)slot->aux;
-  if (e->has_last_from && brtc_addr_equal(&e->last_from, &dst) &&
-      loop->socks[e->last_sock].family == to->ss_family)
-    return (int)e->last_sock;
-  for (size_t i = 0; i < loop->n_socks; i++)
-    if (loop->socks[i].family == to->ss_family) return (int)i;
-  return -1;
+  route r;
+  if (slot) r = slot->aux;
+  else if (e->has_last_from && brtc_addr_equal(&e->last_from, &dst)) r = e->last_route;
+  else r = ROUTE(BRTC_LOOP_MAX_SOCKETS, ROUTE_NO_DST);
+  if (ROUTE_SOCK(r) < loop->n_socks && loop->socks[ROUTE_SOCK(r)].family == to->ss_family) {
+    *out = r;
+    return true;
+  }
+  for (size_t i = 0; i < loop->n_socks; i++) {
+    if (loop->socks[i].family == to->ss_family) {
+      *out = ROUTE(i, ROUTE_NO_DST);
+      return true;
+    }
+  }
+  return false;
+}
+
+/* Index of a local destination address in loop->dsts, adding it when new; ROUTE_NO_DST
+ * when the table is full (the kernel then picks the source). */
+static uint32_t destination_index(brtc_loop *loop, const brtc_addr *dst) {
+  /* Nearly every datagram goes to the same address as the one before. */
+  if (loop->last_dst < loop->n_dsts && brtc_addr_equal(&loop->dsts[loop->last_dst], dst))
+    return loop->last_dst;
+  for (size_t i = 0; i < loop->n_dsts; i++) {
+    if (brtc_addr_equal(&loop->dsts[i], dst)) {
+      loop->last_dst = (uint32_t)i;
+      return loop->last_dst;
+    }
+  }
+  if (loop->n_dsts == MAX_DESTINATIONS) return ROUTE_NO_DST;
+  loop->dsts[loop->n_dsts] = *dst;
+  loop->last_dst = (uint32_t)loop->n_dsts++;
+  return loop->last_dst;
 }
 
 /* Drain a pc's pending datagrams into the send batch. */
@@ -175,21 +223,31 @@ static void flush_pc(brtc_loop *loop, pc_entry *e) {
     int rc = brtc_pc_poll_transmit(e->pc, loop->tx_buf[slot], BRTC_LOOP_MAX_DATAGRAM, &len,
                                    &loop->tx_to[slot]);
     if (rc != BRTC_OK) break; /* BRTC_ERR_AGAIN: nothing more */
-    int sock = pick_socket(loop, e, &loop->tx_to[slot]);
-    if (sock < 0 || len == 0 || len > BRTC_LOOP_MAX_DATAGRAM) {
+    route r;
+    if (!pick_route(loop, e, &loop->tx_to[slot], &r) || len == 0 || len > BRTC_LOOP_MAX_DATAGRAM) {
       loop->stats.send_errors++; /* no socket of that family */
       continue;
     }
-    if (loop->n_tx > 0 && (uint32_t)sock != loop->tx_sock) {
+    uint32_t sock = ROUTE_SOCK(r);
+    if (loop->n_tx > 0 && sock != loop->tx_sock) {
       /* A batch goes out of one socket: send what is queued, then move this one to slot 0. */
       send_batch(loop);
       memcpy(loop->tx_buf[0], loop->tx_buf[slot], len);
       loop->tx_to[0] = loop->tx_to[slot];
       slot = 0;
     }
-    loop->tx_sock = (uint32_t)sock;
+    loop->tx_sock = sock;
     loop->tx_iov[slot].iov_len = len;
-    loop->tx_msgs[slot].msg_hdr.msg_namelen = sockaddr_len(&loop->tx_to[slot]);
+    struct msghdr *h = &loop->tx_msgs[slot].msg_hdr;
+    h->msg_namelen = sockaddr_len(&loop->tx_to[slot]);
+    h->msg_control = NULL;
+    h->msg_controllen = 0;
+    if (loop->socks[sock].wildcard && ROUTE_DST(r) < loop->n_dsts) {
+      h->msg_control = &loop->tx_control[slot];
+      h->msg_controllen = brtc_udp_set_source(h->msg_control, sizeof(loop->tx_control[slot]),
+                                              &loop->dsts[ROUTE_DST(r)]);
+      if (!h->msg_controllen) h->msg_control = NULL;
+    }
     loop->n_tx = slot + 1;
   }
 }
@@ -233,7 +291,7 @@ static void deliver(brtc_loop *loop, pc_entry *e, const uint8_t *data, size_t le
 
 /* A datagram from an address no pc owns: only a STUN Binding request naming a pc's ufrag
  * (USERNAME "ours:theirs", RFC 8445 7.2.2) gets through. Anything else gets no answer. */
-static void handle_unknown_source(brtc_loop *loop, uint32_t sock, const uint8_t *data, size_t len,
+static void handle_unknown_source(brtc_loop *loop, route r, const uint8_t *data, size_t len,
                                   const brtc_addr *from, brtc_demux_class cls, uint64_t now) {
   if (cls != BRTC_DEMUX_STUN) {
     loop->stats.dropped_unknown_source++;
@@ -257,17 +315,17 @@ static void handle_unknown_source(brtc_loop *loop, uint32_t sock, const uint8_t 
     return;
   }
   e->last_from = *from;
-  e->last_sock = sock;
+  e->last_route = r;
   e->has_last_from = true;
   deliver(loop, e, data, len, from, now);
   /* Once the check passed, the address belongs to this pc: later media goes straight there. */
   if (!e->removed && brtc_pc_owns_address(e->pc, &from->u.sa)) {
-    if (brtc_addr_map_put(&loop->addrs, from, e, sock) != BRTC_OK)
+    if (brtc_addr_map_put(&loop->addrs, from, e, r) != BRTC_OK)
       log_error(loop, "address table", ENOMEM);
   }
 }
 
-static void handle_datagram(brtc_loop *loop, uint32_t sock, const uint8_t *data, size_t len,
+static void handle_datagram(brtc_loop *loop, route r, const uint8_t *data, size_t len,
                             const struct sockaddr_storage *from_ss, socklen_t from_len,
                             uint64_t now) {
   brtc_addr from;
@@ -286,20 +344,24 @@ static void handle_datagram(brtc_loop *loop, uint32_t sock, const uint8_t *data,
   }
   brtc_hash_slot *slot = brtc_addr_map_find(&loop->addrs, &from);
   if (slot) {
-    slot->aux = sock;
+    slot->aux = r;
     deliver(loop, slot->value, data, len, &from, now);
     return;
   }
-  handle_unknown_source(loop, sock, data, len, &from, cls, now);
+  handle_unknown_source(loop, r, data, len, &from, cls, now);
 }
 
 /* Read one socket until it is empty or has had RECV_ROUNDS batches. */
 static void receive(brtc_loop *loop, uint32_t sock) {
   int fd = loop->socks[sock].fd;
+  bool wildcard = loop->socks[sock].wildcard;
   for (int round = 0; round < RECV_ROUNDS; round++) {
     for (size_t i = 0; i < BRTC_LOOP_BATCH; i++) {
-      loop->rx_msgs[i].msg_hdr.msg_namelen = sizeof(loop->rx_from[i]);
-      loop->rx_msgs[i].msg_hdr.msg_flags = 0;
+      struct msghdr *h = &loop->rx_msgs[i].msg_hdr;
+      h->msg_namelen = sizeof(loop->rx_from[i]);
+      h->msg_flags = 0;
+      h->msg_control = wildcard ? &loop->rx_control[i] : NULL;
+      h->msg_controllen = wildcard ? sizeof(loop->rx_control[i]) : 0;
     }
     int n = recvmmsg(fd, loop->rx_msgs, BRTC_LOOP_BATCH, MSG_DONTWAIT, NULL);
     if (n < 0) {
@@ -316,7 +378,10 @@ static void receive(brtc_loop *loop, uint32_t sock) {
         loop->stats.dropped_malformed++;
         continue;
       }
-      handle_datagram(loop, sock, loop->rx_buf[i], m->msg_len, &loop->rx_from[i],
+      uint32_t dst = ROUTE_NO_DST;
+      brtc_addr local;
+      if (wildcard && brtc_udp_destination(&m->msg_hdr, &local)) dst = destination_index(loop, &local);
+      handle_datagram(loop, ROUTE(sock, dst), loop->rx_buf[i], m->msg_len, &loop->rx_from[i],
                       m->msg_hdr.msg_namelen, now);
     }
     settle_touched(loop);
@@ -408,6 +473,7 @@ brtc_loop *brtc_loop_new(const brtc_loop_config *config, char *err, size_t err_c
     if (fd < 0) goto fail;
     s->fd = fd;
     s->family = brtc_addr_family(&s->bound);
+    s->wildcard = brtc_udp_is_wildcard(&s->bound);
     loop->n_socks++;
     ev.data.u64 = i;
     if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, fd, &ev) != 0) goto fail_epoll;

@@ -32,6 +32,65 @@ static void raise_buffer(int fd, int force_opt, int opt) {
   (void)setsockopt(fd, SOL_SOCKET, opt, &size, sizeof(size));
 }
 
+bool brtc_udp_is_wildcard(const brtc_addr *a) {
+  if (a->u.sa.sa_family == AF_INET) return a->u.v4.sin_addr.s_addr == htonl(INADDR_ANY);
+  return IN6_IS_ADDR_UNSPECIFIED(&a->u.v6.sin6_addr);
+}
+
+bool brtc_udp_destination(const struct msghdr *m, brtc_addr *dst) {
+  memset(dst, 0, sizeof(*dst));
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR((struct msghdr *)m, c)) {
+    if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO &&
+        c->cmsg_len >= CMSG_LEN(sizeof(struct in_pktinfo))) {
+      struct in_pktinfo info;
+      memcpy(&info, CMSG_DATA(c), sizeof(info));
+      dst->u.v4.sin_family = AF_INET;
+      dst->u.v4.sin_addr = info.ipi_addr;
+      return true;
+    }
+    if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO &&
+        c->cmsg_len >= CMSG_LEN(sizeof(struct in6_pktinfo))) {
+      struct in6_pktinfo info;
+      memcpy(&info, CMSG_DATA(c), sizeof(info));
+      dst->u.v6.sin6_family = AF_INET6;
+      dst->u.v6.sin6_addr = info.ipi6_addr;
+      return true;
+    }
+  }
+  return false;
+}
+
+size_t brtc_udp_set_source(void *control, size_t cap, const brtc_addr *src) {
+  struct msghdr m;
+  memset(&m, 0, sizeof(m));
+  m.msg_control = control;
+  m.msg_controllen = cap;
+  memset(control, 0, cap);
+  struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+  if (!c) return 0;
+  if (src->u.sa.sa_family == AF_INET && cap >= CMSG_SPACE(sizeof(struct in_pktinfo))) {
+    struct in_pktinfo info;
+    memset(&info, 0, sizeof(info));
+    info.ipi_spec_dst = src->u.v4.sin_addr; /* source address; interface left to routing */
+    c->cmsg_level = IPPROTO_IP;
+    c->cmsg_type = IP_PKTINFO;
+    c->cmsg_len = CMSG_LEN(sizeof(info));
+    memcpy(CMSG_DATA(c), &info, sizeof(info));
+    return CMSG_SPACE(sizeof(info));
+  }
+  if (src->u.sa.sa_family == AF_INET6 && cap >= CMSG_SPACE(sizeof(struct in6_pktinfo))) {
+    struct in6_pktinfo info;
+    memset(&info, 0, sizeof(info));
+    info.ipi6_addr = src->u.v6.sin6_addr;
+    c->cmsg_level = IPPROTO_IPV6;
+    c->cmsg_type = IPV6_PKTINFO;
+    c->cmsg_len = CMSG_LEN(sizeof(info));
+    memcpy(CMSG_DATA(c), &info, sizeof(info));
+    return CMSG_SPACE(sizeof(info));
+  }
+  return 0;
+}
+
 int brtc_udp_open(const char *text, brtc_addr *bound, char *err, size_t err_cap) {
   brtc_addr want;
   if (!text || brtc_addr_parse(&want, text, 0) != BRTC_OK) {
@@ -48,6 +107,16 @@ int brtc_udp_open(const char *text, brtc_addr *bound, char *err, size_t err_cap)
     int on = 1; /* one socket per family: keep IPv4 off the IPv6 socket */
     if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) != 0) {
       snprintf(err, err_cap, "IPV6_V6ONLY on %s: %s", text, strerror(errno));
+      close(fd);
+      return BRTC_ERR_IO;
+    }
+  }
+  if (brtc_udp_is_wildcard(&want)) {
+    int on = 1;
+    int rc = family == AF_INET6 ? setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &on, sizeof(on))
+                                : setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof(on));
+    if (rc != 0) {
+      snprintf(err, err_cap, "packet info on %s: %s", text, strerror(errno));
       close(fd);
       return BRTC_ERR_IO;
     }
@@ -70,10 +139,6 @@ int brtc_udp_open(const char *text, brtc_addr *bound, char *err, size_t err_cap)
   return fd;
 }
 
-static bool is_wildcard(const brtc_addr *a) {
-  if (a->u.sa.sa_family == AF_INET) return a->u.v4.sin_addr.s_addr == htonl(INADDR_ANY);
-  return IN6_IS_ADDR_UNSPECIFIED(&a->u.v6.sin6_addr);
-}
 
 static size_t append_unique(struct sockaddr_storage *out, size_t n, size_t cap, const brtc_addr *a) {
   if (n >= cap) return n;
@@ -89,7 +154,7 @@ static size_t append_unique(struct sockaddr_storage *out, size_t n, size_t cap, 
 }
 
 size_t brtc_udp_reachable_addrs(const brtc_addr *bound, struct sockaddr_storage *out, size_t cap) {
-  if (!is_wildcard(bound)) return append_unique(out, 0, cap, bound);
+  if (!brtc_udp_is_wildcard(bound)) return append_unique(out, 0, cap, bound);
   struct ifaddrs *list = NULL;
   if (getifaddrs(&list) != 0) return 0;
   size_t n = 0;

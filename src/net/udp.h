@@ -3,6 +3,7 @@
 #ifndef BRTC_NET_UDP_H
 #define BRTC_NET_UDP_H
 
+#include <netinet/in.h>
 #include <stddef.h>
 #include <sys/socket.h>
 
@@ -18,6 +19,21 @@ int brtc_udp_open(const char *text, brtc_addr *bound, char *err, size_t err_cap)
  * up interface address of that family (IPv6 link-local left out, loopback last), each with
  * the bound port. Returns how many were written to out (at most cap). */
 size_t brtc_udp_reachable_addrs(const brtc_addr *bound, struct sockaddr_storage *out, size_t cap);
+
+/* True for 0.0.0.0 and ::. Such a socket is opened with IP_PKTINFO / IPV6_RECVPKTINFO so
+ * the loop learns which local address each datagram was sent to and can answer from it: on
+ * a host with several addresses the kernel would otherwise pick the source by route, and ICE
+ * drops a response that does not come from where its request went (RFC 8445 7.2.5.2.1). */
+bool brtc_udp_is_wildcard(const brtc_addr *a);
+
+/* Room for one packet-info control message, IPv4 or IPv6. */
+#define BRTC_UDP_CONTROL_SPACE CMSG_SPACE(sizeof(struct in6_pktinfo))
+
+/* The local address a received datagram was sent to (port 0), from its control messages. */
+bool brtc_udp_destination(const struct msghdr *m, brtc_addr *dst);
+/* Write a control message that makes a datagram leave from src (an address of this host);
+ * returns its length for msg_controllen, 0 if src is of neither family. */
+size_t brtc_udp_set_source(void *control, size_t cap, const brtc_addr *src);
 
 /* Copy a socket address into a brtc_addr (IPv4 or IPv6 only); false for other families. */
 bool brtc_addr_from_sockaddr(brtc_addr *out, const struct sockaddr *sa, socklen_t len);

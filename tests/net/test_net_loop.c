@@ -388,6 +388,47 @@ static void test_wildcard_local_addrs(void) {
   brtc_loop_free(loop);
 }
 
+/* On a wildcard socket, replies leave from the local address the peer sent to, not the one
+ * routing would pick: a client on 127.0.0.1 talks to 127.0.0.2 and must hear back from
+ * 127.0.0.2 (the kernel alone would answer from 127.0.0.1). Checks and media alike. */
+static void test_wildcard_reply_source(void) {
+  brtc_addr any;
+  brtc_loop *loop = new_loop("0.0.0.0:0", true, &any);
+  CHECK(loop != NULL);
+  if (!loop) return;
+  brtc_addr server;
+  brtc_addr_from_ip(&server, "127.0.0.2", brtc_addr_port(&any));
+  client c;
+  CHECK(client_open(&c, "127.0.0.1"));
+  brtc_pc *pc = fake_pc_new("src");
+  pc->echo_rtp = 1;
+  CHECK_EQ_INT(brtc_loop_add_pc(loop, pc), BRTC_OK);
+  uint8_t buf[200];
+  size_t n = make_check(buf, sizeof(buf), "src:r", 1);
+  client_send(&c, &server, buf, n);
+  brtc_addr from;
+  CHECK(pump_until_reply(loop, &c, buf, sizeof(buf), &from) > 0);
+  char text[BRTC_ADDR_STRLEN];
+  if (!brtc_addr_equal(&from, &server))
+    fprintf(stderr, "check answered from %s\n", brtc_addr_str(&from, text, sizeof(text)));
+  CHECK(brtc_addr_equal(&from, &server));
+  uint8_t rtp[100] = {0x80, 96};
+  client_send(&c, &server, rtp, sizeof(rtp));
+  CHECK(pump_until_reply(loop, &c, buf, sizeof(buf), &from) > 0);
+  CHECK(brtc_addr_equal(&from, &server));
+  CHECK_EQ_INT(pc->rtp, 1);
+  /* The same peer moving to 127.0.0.1 is answered from there. */
+  brtc_addr server1;
+  brtc_addr_from_ip(&server1, "127.0.0.1", brtc_addr_port(&any));
+  client_send(&c, &server1, rtp, sizeof(rtp));
+  CHECK(pump_until_reply(loop, &c, buf, sizeof(buf), &from) > 0);
+  CHECK(brtc_addr_equal(&from, &server1));
+  brtc_loop_remove_pc(loop, pc);
+  fake_pc_free(pc);
+  close(c.fd);
+  brtc_loop_free(loop);
+}
+
 /* loopback_only drops a non-loopback source before anything else; needs a non-loopback
  * IPv4 address on this machine to send from. */
 static void test_loopback_only(void) {
@@ -446,6 +487,7 @@ int main(void) {
   RUN(test_many_pcs);
   RUN(test_config_errors);
   RUN(test_wildcard_local_addrs);
+  RUN(test_wildcard_reply_source);
   RUN(test_loopback_only);
   return TEST_REPORT();
 }
