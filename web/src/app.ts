@@ -176,11 +176,34 @@ function watchPeerConnection(conn: RTCPeerConnection): void {
       setState("closed");
     }
   };
+}
+
+async function dtlsDetail(conn: RTCPeerConnection): Promise<string | undefined> {
+  try {
+    const stats = await conn.getStats();
+    let detail: string | undefined;
+    stats.forEach((s) => {
+      if (s.type === "transport" && s.dtlsCipher) detail = `${s.dtlsCipher} srtp ${s.srtpCipher ?? "?"}`;
+    });
+    return detail;
+  } catch {
+    return undefined;
+  }
+}
+
+// The DTLS transport exists once a local description is set; watch it from then on.
+function watchDtls(conn: RTCPeerConnection): void {
   const sender = conn.getSenders().find((s) => s.track && s.track.kind === "video");
   const dtls = sender?.transport;
-  if (dtls) {
-    dtls.onstatechange = () => browserStep(`dtls-${dtls.state}`, undefined, dtls.state === "failed");
-  }
+  if (!dtls || dtls.onstatechange) return;
+  dtls.onstatechange = () => {
+    const state = dtls.state;
+    if (state === "connected") {
+      void dtlsDetail(conn).then((d) => browserStep("dtls-connected", d));
+    } else {
+      browserStep(`dtls-${state}`, undefined, state === "failed");
+    }
+  };
 }
 
 // The server saves keyframes as pictures, so their quality matters more than a cautious
@@ -229,7 +252,10 @@ function handleServerMessage(conn: RTCPeerConnection, raw: string): void {
       browserStep("answer-received");
       conn
         .setRemoteDescription({ type: "answer", sdp: raiseStartBitrate(msg.sdp) })
-        .then(() => browserStep("answer-applied"))
+        .then(() => {
+          browserStep("answer-applied");
+          watchDtls(conn);
+        })
         .catch((e) => {
           browserStep("answer-rejected", String(e), true);
           setState("failed", "answer rejected");
@@ -294,6 +320,7 @@ async function connect(): Promise<void> {
     // out at once and our own candidates follow by trickle.
     const offer = await conn.createOffer();
     await conn.setLocalDescription(offer);
+    watchDtls(conn);
     send({ type: "offer", sdp: conn.localDescription?.sdp ?? offer.sdp });
     browserStep("offer-sent");
   } catch (e) {
