@@ -15,13 +15,38 @@ struct brtc_keyframe_jpeg {
   int quality;
   unsigned char *jpeg; /* tjAlloc'd, grown to tjBufSize of the largest picture seen */
   unsigned long jpeg_cap;
+  /* VP8 pictures are BT.601 studio range (Y 16..235, Cb/Cr 16..240); JFIF JPEG is full
+   * range. Without this expansion every saved picture looks washed out. */
+  uint8_t luma_lut[256], chroma_lut[256];
+  uint8_t *full; /* the expanded planes, grown to the largest picture seen */
+  size_t full_cap;
 };
+
+static uint8_t clamp_u8(int v) { return (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v); }
+
+/* Integer division rounded to nearest, for either sign of n (d > 0). */
+static int div_round(int n, int d) { return n >= 0 ? (n + d / 2) / d : -((-n + d / 2) / d); }
+
+static void make_range_luts(brtc_keyframe_jpeg *k) {
+  for (int v = 0; v < 256; v++) {
+    k->luma_lut[v] = clamp_u8(div_round((v - 16) * 255, 219));
+    k->chroma_lut[v] = clamp_u8(128 + div_round((v - 128) * 255, 224));
+  }
+}
+
+/* Copy plane with lut applied, rows of width w from src (stride) to dst (packed). */
+static void expand_plane(const uint8_t *lut, const uint8_t *src, int stride, int w, int h,
+                         uint8_t *dst) {
+  for (int y = 0; y < h; y++, src += stride, dst += w)
+    for (int x = 0; x < w; x++) dst[x] = lut[src[x]];
+}
 
 brtc_keyframe_jpeg *brtc_keyframe_jpeg_new(int quality) {
   if (quality < 1 || quality > 100) return NULL;
   brtc_keyframe_jpeg *k = calloc(1, sizeof(*k));
   if (!k) return NULL;
   k->quality = quality;
+  make_range_luts(k);
   vpx_codec_dec_cfg_t cfg = {.threads = 1};
   if (vpx_codec_dec_init(&k->decoder, vpx_codec_vp8_dx(), &cfg, 0) != VPX_CODEC_OK) {
     free(k);
@@ -41,6 +66,7 @@ void brtc_keyframe_jpeg_free(brtc_keyframe_jpeg *k) {
   vpx_codec_destroy(&k->decoder);
   tjDestroy(k->compressor);
   tjFree(k->jpeg);
+  free(k->full);
   free(k);
 }
 
@@ -109,8 +135,20 @@ int brtc_keyframe_jpeg_encode(brtc_keyframe_jpeg *k, const uint8_t *vp8, size_t 
     k->jpeg = buf;
     k->jpeg_cap = need;
   }
-  const unsigned char *planes[3] = {img->planes[0], img->planes[1], img->planes[2]};
-  int strides[3] = {img->stride[0], img->stride[1], img->stride[2]};
+  int cw = (w + 1) / 2, ch = (h + 1) / 2;
+  size_t full_need = (size_t)w * (size_t)h + 2 * (size_t)cw * (size_t)ch;
+  if (full_need > k->full_cap) {
+    uint8_t *buf = realloc(k->full, full_need);
+    if (!buf) return BRTC_ERR_NOMEM;
+    k->full = buf;
+    k->full_cap = full_need;
+  }
+  uint8_t *y_full = k->full, *u_full = y_full + (size_t)w * h, *v_full = u_full + (size_t)cw * ch;
+  expand_plane(k->luma_lut, img->planes[0], img->stride[0], w, h, y_full);
+  expand_plane(k->chroma_lut, img->planes[1], img->stride[1], cw, ch, u_full);
+  expand_plane(k->chroma_lut, img->planes[2], img->stride[2], cw, ch, v_full);
+  const unsigned char *planes[3] = {y_full, u_full, v_full};
+  int strides[3] = {w, cw, cw};
   unsigned long size = k->jpeg_cap;
   if (tjCompressFromYUVPlanes(k->compressor, planes, w, strides, h, TJSAMP_420, &k->jpeg, &size,
                               k->quality, TJFLAG_NOREALLOC) != 0)

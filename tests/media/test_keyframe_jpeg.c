@@ -9,14 +9,16 @@
 #include "testing.h"
 
 /* PSNR of the luma of a decoded JPEG against the source luma shifted right by dx pixels
- * (columns that fall off are compared with the edge column). */
+ * (columns that fall off are compared with the edge column). The source is studio range
+ * (VP8, BT.601); a JPEG is full range, so the source is expanded before comparing. */
 static double psnr_luma(const uint8_t *gray, const vpx_image_t *src, unsigned w, unsigned h,
                         unsigned dx) {
   double se = 0;
   for (unsigned y = 0; y < h; y++)
     for (unsigned x = 0; x < w; x++) {
       unsigned sx = x + dx < w ? x + dx : w - 1;
-      double d = (double)gray[y * w + x] - src->planes[0][y * (unsigned)src->stride[0] + sx];
+      double full = (src->planes[0][y * (unsigned)src->stride[0] + sx] - 16) * 255.0 / 219.0;
+      double d = (double)gray[y * w + x] - (full < 0 ? 0 : full > 255 ? 255 : full);
       se += d * d;
     }
   double mse = se / ((double)w * h);
