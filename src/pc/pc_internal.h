@@ -24,6 +24,10 @@
 #define PC_MAX_DATAGRAM 2048      /* larger SRTP/DTLS datagrams are refused */
 #define PC_RR_INTERVAL_US 1000000 /* receiver reports: one a second */
 #define PC_PLI_MIN_INTERVAL_US 500000 /* automatic PLIs at most this often */
+/* A keyframe request is repeated until a keyframe comes: senders drop requests that come too
+ * soon after the last keyframe (libwebrtc ignores them for 300 ms), and RTCP can be lost. */
+#define PC_PLI_REPEAT_US 400000
+#define PC_PLI_GIVE_UP_US 5000000
 #define PC_NACK_BATCH 64          /* seqs per NACK packet */
 #define PC_DEFAULT_MAX_FRAME (4u * 1024 * 1024)
 #define PC_NEVER UINT64_MAX
@@ -105,6 +109,7 @@ struct brtc_pc {
   uint64_t pli_due_us;   /* PC_NEVER when none is wanted */
   uint64_t last_pli_us;
   bool pli_sent_once;
+  uint64_t keyframe_wanted_until; /* repeat PLIs until then; 0 when none is awaited */
   bool bye_pending;
 };
 

@@ -30,6 +30,8 @@ static void on_vp8_frame(const brtc_vp8_frame *f, void *user) {
   pc->stats.frames++;
   if (f->keyframe) {
     pc->stats.keyframes++;
+    pc->keyframe_wanted_until = 0; /* whatever asked for it is answered */
+    if (pc->pli_due_us > pc->now_us) pc->pli_due_us = PC_NEVER; /* no repeat; one due goes */
     if (!pc->steps_done[BRTC_STEP_FIRST_KEYFRAME]) {
       char detail[64];
       snprintf(detail, sizeof(detail), "%ux%u, %zu bytes", (unsigned)f->width,
@@ -171,6 +173,8 @@ void pc_media_want_pli(brtc_pc *pc, bool explicit_request) {
   if (!explicit_request && pc->pli_sent_once && pc->last_pli_us + PC_PLI_MIN_INTERVAL_US > due)
     due = pc->last_pli_us + PC_PLI_MIN_INTERVAL_US;
   if (due < pc->pli_due_us) pc->pli_due_us = due;
+  if (explicit_request || !pc->keyframe_wanted_until)
+    pc->keyframe_wanted_until = pc->now_us + PC_PLI_GIVE_UP_US;
 }
 
 /* Report blocks for the streams we receive; returns how many. */
@@ -214,6 +218,10 @@ static int build_pli(brtc_pc *pc, uint8_t *out, size_t room, size_t *len) {
   *len += n;
   pc->last_pli_us = pc->now_us;
   pc->pli_sent_once = true;
+  if (pc->keyframe_wanted_until > pc->now_us + PC_PLI_REPEAT_US)
+    pc->pli_due_us = pc->now_us + PC_PLI_REPEAT_US; /* again, unless a keyframe comes first */
+  else
+    pc->keyframe_wanted_until = 0;
   if (rc == BRTC_OK) pc->stats.plis_sent++;
   return rc;
 }

@@ -266,6 +266,39 @@ static void test_explicit_pli_not_rate_limited(void) {
   h_stop(&h);
 }
 
+/* A keyframe request is repeated until a keyframe arrives (senders ignore requests that come
+ * too soon after their last keyframe), stops when one does, and gives up after a while. */
+static void test_keyframe_request_repeats_until_answered(void) {
+  harness h;
+  if (connect_pair(&h, NULL)) {
+    send_keyframe_and_check(&h);
+    h_run_for(&h, 2000000); /* let the start-up request settle */
+    brtc_pc_stats st;
+    brtc_pc_get_stats(h.pc, &st);
+    uint64_t before = st.plis_sent;
+    CHECK(brtc_pc_request_keyframe(h.pc, h.now) == BRTC_OK);
+    h_run_for(&h, 1000000); /* no keyframe: asked at 0, 0.4 and 0.8 s */
+    brtc_pc_get_stats(h.pc, &st);
+    CHECK_EQ_INT(st.plis_sent, before + 3);
+    CHECK(sim_peer_send_frame(h.sim, vp8_frames[0], vp8_lens[0], true, 9000) == BRTC_OK);
+    h_run_for(&h, 2000000);
+    brtc_pc_get_stats(h.pc, &st);
+    CHECK(st.plis_sent <= before + 4); /* at most one in flight when the keyframe came */
+    uint64_t answered = st.plis_sent;
+    h_run_for(&h, 2000000);
+    brtc_pc_get_stats(h.pc, &st);
+    CHECK_EQ_INT(st.plis_sent, answered);
+    /* Never answered: the asking stops after PC_PLI_GIVE_UP_US. */
+    CHECK(brtc_pc_request_keyframe(h.pc, h.now) == BRTC_OK);
+    h_run_for(&h, 8000000);
+    brtc_pc_get_stats(h.pc, &st);
+    uint64_t asked = st.plis_sent - answered;
+    CHECK(asked >= PC_PLI_GIVE_UP_US / PC_PLI_REPEAT_US);
+    CHECK(asked <= PC_PLI_GIVE_UP_US / PC_PLI_REPEAT_US + 1);
+  }
+  h_stop(&h);
+}
+
 /* An offer without "nack pli" and "nack": FIR for keyframes, no NACKs for losses. */
 static void test_fir_only_no_nack(void) {
   lost_once = false;
@@ -570,6 +603,7 @@ int main(void) {
   RUN(test_loss_repaired_by_rtx);
   RUN(test_reorder);
   RUN(test_explicit_pli_not_rate_limited);
+  RUN(test_keyframe_request_repeats_until_answered);
   RUN(test_fir_only_no_nack);
   RUN(test_wrong_fingerprint);
   RUN(test_wrong_ice_password);
