@@ -99,7 +99,8 @@ class Server:
         return json.loads(http_get(self.base + "/api/status")[1])
 
     def tail(self, n=40):
-        self.log_file.flush()
+        if not self.log_file.closed:
+            self.log_file.flush()
         with open(self.log_path) as f:
             return "".join(f.readlines()[-n:])
 
