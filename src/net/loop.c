@@ -325,6 +325,20 @@ static void handle_unknown_source(brtc_loop *loop, route r, const uint8_t *data,
   }
 }
 
+/* A Binding request from an address a pc owns but naming another ufrag: a new session from
+ * the same address (a reused port, or the same NAT mapping) while the old pc still lives. It
+ * must reach the pc it names, which then takes the address over. Only Binding requests are
+ * parsed here, and those are rare next to media. */
+static bool names_other_pc(const pc_entry *owner, const uint8_t *data, size_t len) {
+  if (len < BRTC_STUN_HEADER_SIZE || data[0] != 0x00 || data[1] != 0x01) return false;
+  brtc_stun_msg msg;
+  if (brtc_stun_parse(data, len, &msg) != BRTC_OK || !msg.username) return false;
+  const uint8_t *colon = memchr(msg.username, ':', msg.username_len);
+  size_t ufrag_len = colon ? (size_t)(colon - msg.username) : msg.username_len;
+  return !owner->ufrag || ufrag_len != owner->ufrag_len ||
+         memcmp(msg.username, owner->ufrag, ufrag_len) != 0;
+}
+
 static void handle_datagram(brtc_loop *loop, route r, const uint8_t *data, size_t len,
                             const struct sockaddr_storage *from_ss, socklen_t from_len,
                             uint64_t now) {
@@ -343,6 +357,7 @@ static void handle_datagram(brtc_loop *loop, route r, const uint8_t *data, size_
     return;
   }
   brtc_hash_slot *slot = brtc_addr_map_find(&loop->addrs, &from);
+  if (slot && cls == BRTC_DEMUX_STUN && names_other_pc(slot->value, data, len)) slot = NULL;
   if (slot) {
     slot->aux = r;
     deliver(loop, slot->value, data, len, &from, now);
@@ -518,12 +533,13 @@ static pc_entry *find_entry(const brtc_loop *loop, const brtc_pc *pc) {
   return NULL;
 }
 
-/* The ufrag may only be known once the pc has made its answer: register it when it shows. */
+/* The ufrag may only be known once the pc has made its answer, and changes with an ICE
+ * restart: (re)register it whenever the pc is kicked. */
 static void register_ufrag(brtc_loop *loop, pc_entry *e) {
-  if (e->ufrag) return;
   const char *ufrag = brtc_pc_local_ufrag(e->pc);
   if (!ufrag || !*ufrag) return;
   size_t len = strlen(ufrag);
+  if (e->ufrag && e->ufrag_len == len && memcmp(e->ufrag, ufrag, len) == 0) return;
   char *copy = malloc(len + 1);
   if (!copy) return;
   memcpy(copy, ufrag, len + 1);
@@ -531,6 +547,10 @@ static void register_ufrag(brtc_loop *loop, pc_entry *e) {
     brtc_log(BRTC_LOG_WARN, NULL, "ICE ufrag %s already in use by another peer connection", copy);
     free(copy);
     return;
+  }
+  if (e->ufrag) {
+    brtc_ufrag_map_remove(&loop->ufrags, e->ufrag, e->ufrag_len);
+    free(e->ufrag);
   }
   e->ufrag = copy;
   e->ufrag_len = len;

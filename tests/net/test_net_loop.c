@@ -388,6 +388,77 @@ static void test_wildcard_local_addrs(void) {
   brtc_loop_free(loop);
 }
 
+/* A second session from an address the first pc owns (same port reused, or the same NAT
+ * mapping): its check reaches the pc it names, which takes the address over. */
+static void test_address_taken_over(void) {
+  brtc_addr server;
+  brtc_loop *loop = new_loop("127.0.0.1:0", false, &server);
+  CHECK(loop != NULL);
+  if (!loop) return;
+  client c;
+  CHECK(client_open(&c, "127.0.0.1"));
+  brtc_pc *old_pc = fake_pc_new("old1"), *new_pc = fake_pc_new("new1");
+  old_pc->echo_rtp = new_pc->echo_rtp = 1;
+  CHECK_EQ_INT(brtc_loop_add_pc(loop, old_pc), BRTC_OK);
+  CHECK_EQ_INT(brtc_loop_add_pc(loop, new_pc), BRTC_OK);
+  uint8_t buf[200], rtp[100] = {0x80, 96};
+  brtc_addr from;
+  size_t n = make_check(buf, sizeof(buf), "old1:r", 1);
+  client_send(&c, &server, buf, n);
+  CHECK(pump_until_reply(loop, &c, buf, sizeof(buf), &from) > 0);
+  /* A consent check naming the owner still goes to the owner. */
+  n = make_check(buf, sizeof(buf), "old1:r", 2);
+  client_send(&c, &server, buf, n);
+  CHECK(pump_until_reply(loop, &c, buf, sizeof(buf), &from) > 0);
+  CHECK_EQ_INT(old_pc->datagrams, 2);
+  n = make_check(buf, sizeof(buf), "new1:r", 3);
+  client_send(&c, &server, buf, n);
+  ssize_t got = pump_until_reply(loop, &c, buf, sizeof(buf), &from);
+  brtc_stun_msg msg;
+  CHECK(got > 0 && brtc_stun_parse(buf, (size_t)got, &msg) == BRTC_OK && msg.transaction_id[0] == 3);
+  CHECK_EQ_INT(new_pc->datagrams, 1);
+  CHECK_EQ_INT(old_pc->datagrams, 2);
+  client_send(&c, &server, rtp, sizeof(rtp));
+  CHECK(pump_until_reply(loop, &c, buf, sizeof(buf), &from) > 0);
+  CHECK_EQ_INT(new_pc->rtp, 1);
+  CHECK_EQ_INT(old_pc->rtp, 0);
+  brtc_loop_remove_pc(loop, old_pc);
+  brtc_loop_remove_pc(loop, new_pc);
+  fake_pc_free(old_pc);
+  fake_pc_free(new_pc);
+  close(c.fd);
+  brtc_loop_free(loop);
+}
+
+/* An ICE restart gives the pc a new ufrag: after a kick the loop knows it by the new one only. */
+static void test_ufrag_change(void) {
+  brtc_addr server;
+  brtc_loop *loop = new_loop("127.0.0.1:0", false, &server);
+  CHECK(loop != NULL);
+  if (!loop) return;
+  client c;
+  CHECK(client_open(&c, "127.0.0.1"));
+  brtc_pc *pc = fake_pc_new("before");
+  CHECK_EQ_INT(brtc_loop_add_pc(loop, pc), BRTC_OK);
+  strcpy(pc->ufrag, "after");
+  brtc_loop_kick(loop, pc);
+  uint8_t buf[200];
+  size_t n = make_check(buf, sizeof(buf), "before:r", 1);
+  client_send(&c, &server, buf, n);
+  brtc_loop_stats st;
+  pump_until(loop, &st.dropped_unknown_ufrag, 1, &st);
+  CHECK_EQ_INT(st.dropped_unknown_ufrag, 1);
+  n = make_check(buf, sizeof(buf), "after:r", 2);
+  client_send(&c, &server, buf, n);
+  brtc_addr from;
+  CHECK(pump_until_reply(loop, &c, buf, sizeof(buf), &from) > 0);
+  CHECK_EQ_INT(pc->datagrams, 1);
+  brtc_loop_remove_pc(loop, pc);
+  fake_pc_free(pc);
+  close(c.fd);
+  brtc_loop_free(loop);
+}
+
 /* On a wildcard socket, replies leave from the local address the peer sent to, not the one
  * routing would pick: a client on 127.0.0.1 talks to 127.0.0.2 and must hear back from
  * 127.0.0.2 (the kernel alone would answer from 127.0.0.1). Checks and media alike. */
@@ -487,6 +558,8 @@ int main(void) {
   RUN(test_many_pcs);
   RUN(test_config_errors);
   RUN(test_wildcard_local_addrs);
+  RUN(test_address_taken_over);
+  RUN(test_ufrag_change);
   RUN(test_wildcard_reply_source);
   RUN(test_loopback_only);
   return TEST_REPORT();
