@@ -102,6 +102,42 @@ static brtc_loop *new_loop(const char *addr, bool loopback_only, brtc_addr *boun
   return loop;
 }
 
+/* A loop with one socket and one client socket talking to it. */
+typedef struct fixture {
+  brtc_loop *loop;
+  brtc_addr server; /* the loop's first local address */
+  client c;
+} fixture;
+
+static bool fixture_open(fixture *f, const char *loop_addr, bool loopback_only, const char *client_ip) {
+  memset(f, 0, sizeof(*f));
+  f->c.fd = -1;
+  f->loop = new_loop(loop_addr, loopback_only, &f->server);
+  CHECK(f->loop != NULL);
+  bool ok = f->loop && client_open(&f->c, client_ip);
+  CHECK(ok);
+  return ok;
+}
+
+static void fixture_close(fixture *f) {
+  if (f->c.fd >= 0) close(f->c.fd);
+  brtc_loop_free(f->loop);
+}
+
+/* Add a fake pc, or NULL. */
+static brtc_pc *fixture_pc(fixture *f, const char *ufrag, int echo_rtp) {
+  brtc_pc *pc = fake_pc_new(ufrag);
+  if (!pc) return NULL;
+  pc->echo_rtp = echo_rtp;
+  CHECK_EQ_INT(brtc_loop_add_pc(f->loop, pc), BRTC_OK);
+  return pc;
+}
+
+static void fixture_drop_pc(fixture *f, brtc_pc *pc) {
+  brtc_loop_remove_pc(f->loop, pc);
+  fake_pc_free(pc);
+}
+
 /* The whole path for one family: drops, then a check, then media from the learned address. */
 static void run_family(const char *loop_addr, const char *client_ip) {
   brtc_addr server;
@@ -203,25 +239,23 @@ static void test_ipv6(void) {
 
 /* Many datagrams queued at once go out over several sendmmsg batches, none lost. */
 static void test_send_batches(void) {
-  brtc_addr server;
-  brtc_loop *loop = new_loop("127.0.0.1:0", false, &server);
-  CHECK(loop != NULL);
-  if (!loop) return;
-  client c;
-  CHECK(client_open(&c, "127.0.0.1"));
-  brtc_pc *pc = fake_pc_new("many");
-  CHECK_EQ_INT(brtc_loop_add_pc(loop, pc), BRTC_OK);
+  fixture f;
+  if (!fixture_open(&f, "127.0.0.1:0", false, "127.0.0.1")) {
+    fixture_close(&f);
+    return;
+  }
+  brtc_pc *pc = fixture_pc(&f, "many", 0);
   enum { COUNT = 3 * BRTC_LOOP_BATCH + 5 };
   for (int i = 0; i < COUNT; i++) {
     uint8_t d[100] = {0x80, 96, 0, (uint8_t)i};
-    fake_pc_queue(pc, d, sizeof(d), &c.addr);
+    fake_pc_queue(pc, d, sizeof(d), &f.c.addr);
   }
-  brtc_loop_kick(loop, pc);
+  brtc_loop_kick(f.loop, pc);
   int received = 0, in_order = 1;
   uint8_t buf[1500];
   brtc_addr from;
   for (int i = 0; i < COUNT; i++) {
-    ssize_t n = pump_until_reply(loop, &c, buf, sizeof(buf), &from);
+    ssize_t n = pump_until_reply(f.loop, &f.c, buf, sizeof(buf), &from);
     if (n != 100) break;
     if (buf[3] != (uint8_t)received) in_order = 0;
     received++;
@@ -229,59 +263,55 @@ static void test_send_batches(void) {
   CHECK_EQ_INT(received, COUNT);
   CHECK(in_order);
   brtc_loop_stats st;
-  brtc_loop_get_stats(loop, &st);
+  brtc_loop_get_stats(f.loop, &st);
   CHECK_EQ_INT(st.datagrams_out, COUNT);
   CHECK_EQ_INT(st.bytes_out, COUNT * 100);
   CHECK_EQ_INT(st.send_errors, 0);
-  brtc_loop_remove_pc(loop, pc);
-  close(c.fd);
-  fake_pc_free(pc);
-  brtc_loop_free(loop);
+  fixture_drop_pc(&f, pc);
+  fixture_close(&f);
 }
 
 /* A pc's deadline fires through the timerfd; its output is flushed. No sleeping: the deadline
  * is already due, so the wait ends at once. */
 static void test_timer_fires(void) {
-  brtc_addr server;
-  brtc_loop *loop = new_loop("127.0.0.1:0", false, &server);
-  CHECK(loop != NULL);
-  if (!loop) return;
-  client c;
-  CHECK(client_open(&c, "127.0.0.1"));
+  fixture f;
+  if (!fixture_open(&f, "127.0.0.1:0", false, "127.0.0.1")) {
+    fixture_close(&f);
+    return;
+  }
   brtc_pc *idle = fake_pc_new("idle");
   brtc_pc *pc = fake_pc_new("tick");
-  CHECK_EQ_INT(brtc_loop_add_pc(loop, idle), BRTC_OK);
-  CHECK_EQ_INT(brtc_loop_add_pc(loop, pc), BRTC_OK);
-  CHECK_EQ_INT(brtc_loop_next_timeout_ms(loop), -1);
+  CHECK_EQ_INT(brtc_loop_add_pc(f.loop, idle), BRTC_OK);
+  CHECK_EQ_INT(brtc_loop_add_pc(f.loop, pc), BRTC_OK);
+  CHECK_EQ_INT(brtc_loop_next_timeout_ms(f.loop), -1);
   pc->deadline = brtc_now_us() + 20000; /* 20 ms */
-  pc->timer_to = c.addr;
+  pc->timer_to = f.c.addr;
   pc->has_timer_to = true;
-  brtc_loop_kick(loop, pc);
-  int ms = brtc_loop_next_timeout_ms(loop);
+  brtc_loop_kick(f.loop, pc);
+  int ms = brtc_loop_next_timeout_ms(f.loop);
   CHECK(ms >= 0 && ms <= 20);
   /* The epoll fd becomes readable when the timer is due. */
-  struct pollfd pfd = {.fd = brtc_loop_fd(loop), .events = POLLIN};
+  struct pollfd pfd = {.fd = brtc_loop_fd(f.loop), .events = POLLIN};
   CHECK_EQ_INT(poll(&pfd, 1, 2000), 1);
   uint8_t buf[100];
   brtc_addr from;
-  ssize_t n = pump_until_reply(loop, &c, buf, sizeof(buf), &from);
+  ssize_t n = pump_until_reply(f.loop, &f.c, buf, sizeof(buf), &from);
   CHECK_EQ_INT(n, 24);
   CHECK_EQ_INT(pc->timeouts, 1);
   CHECK_EQ_INT(idle->timeouts, 0);
-  CHECK_EQ_INT(brtc_loop_next_timeout_ms(loop), -1);
+  CHECK_EQ_INT(brtc_loop_next_timeout_ms(f.loop), -1);
   /* A removed pc's timer never fires. */
   pc->deadline = brtc_now_us();
-  brtc_loop_kick(loop, pc);
-  CHECK_EQ_INT(brtc_loop_next_timeout_ms(loop), 0);
-  brtc_loop_remove_pc(loop, pc);
-  CHECK_EQ_INT(brtc_loop_next_timeout_ms(loop), -1);
-  brtc_loop_run_once(loop, 0);
+  brtc_loop_kick(f.loop, pc);
+  CHECK_EQ_INT(brtc_loop_next_timeout_ms(f.loop), 0);
+  brtc_loop_remove_pc(f.loop, pc);
+  CHECK_EQ_INT(brtc_loop_next_timeout_ms(f.loop), -1);
+  brtc_loop_run_once(f.loop, 0);
   CHECK_EQ_INT(pc->timeouts, 1);
-  brtc_loop_remove_pc(loop, idle);
-  close(c.fd);
+  brtc_loop_remove_pc(f.loop, idle);
   fake_pc_free(pc);
   fake_pc_free(idle);
-  brtc_loop_free(loop);
+  fixture_close(&f);
 }
 
 /* Hundreds of pcs, each checked from its own client port: every reply reaches the right
@@ -391,113 +421,97 @@ static void test_wildcard_local_addrs(void) {
 /* A second session from an address the first pc owns (same port reused, or the same NAT
  * mapping): its check reaches the pc it names, which takes the address over. */
 static void test_address_taken_over(void) {
-  brtc_addr server;
-  brtc_loop *loop = new_loop("127.0.0.1:0", false, &server);
-  CHECK(loop != NULL);
-  if (!loop) return;
-  client c;
-  CHECK(client_open(&c, "127.0.0.1"));
-  brtc_pc *old_pc = fake_pc_new("old1"), *new_pc = fake_pc_new("new1");
-  old_pc->echo_rtp = new_pc->echo_rtp = 1;
-  CHECK_EQ_INT(brtc_loop_add_pc(loop, old_pc), BRTC_OK);
-  CHECK_EQ_INT(brtc_loop_add_pc(loop, new_pc), BRTC_OK);
+  fixture f;
+  if (!fixture_open(&f, "127.0.0.1:0", false, "127.0.0.1")) {
+    fixture_close(&f);
+    return;
+  }
+  brtc_pc *old_pc = fixture_pc(&f, "old1", 1), *new_pc = fixture_pc(&f, "new1", 1);
   uint8_t buf[200], rtp[100] = {0x80, 96};
   brtc_addr from;
   size_t n = make_check(buf, sizeof(buf), "old1:r", 1);
-  client_send(&c, &server, buf, n);
-  CHECK(pump_until_reply(loop, &c, buf, sizeof(buf), &from) > 0);
+  client_send(&f.c, &f.server, buf, n);
+  CHECK(pump_until_reply(f.loop, &f.c, buf, sizeof(buf), &from) > 0);
   /* A consent check naming the owner still goes to the owner. */
   n = make_check(buf, sizeof(buf), "old1:r", 2);
-  client_send(&c, &server, buf, n);
-  CHECK(pump_until_reply(loop, &c, buf, sizeof(buf), &from) > 0);
+  client_send(&f.c, &f.server, buf, n);
+  CHECK(pump_until_reply(f.loop, &f.c, buf, sizeof(buf), &from) > 0);
   CHECK_EQ_INT(old_pc->datagrams, 2);
   n = make_check(buf, sizeof(buf), "new1:r", 3);
-  client_send(&c, &server, buf, n);
-  ssize_t got = pump_until_reply(loop, &c, buf, sizeof(buf), &from);
+  client_send(&f.c, &f.server, buf, n);
+  ssize_t got = pump_until_reply(f.loop, &f.c, buf, sizeof(buf), &from);
   brtc_stun_msg msg;
   CHECK(got > 0 && brtc_stun_parse(buf, (size_t)got, &msg) == BRTC_OK && msg.transaction_id[0] == 3);
   CHECK_EQ_INT(new_pc->datagrams, 1);
   CHECK_EQ_INT(old_pc->datagrams, 2);
-  client_send(&c, &server, rtp, sizeof(rtp));
-  CHECK(pump_until_reply(loop, &c, buf, sizeof(buf), &from) > 0);
+  client_send(&f.c, &f.server, rtp, sizeof(rtp));
+  CHECK(pump_until_reply(f.loop, &f.c, buf, sizeof(buf), &from) > 0);
   CHECK_EQ_INT(new_pc->rtp, 1);
   CHECK_EQ_INT(old_pc->rtp, 0);
-  brtc_loop_remove_pc(loop, old_pc);
-  brtc_loop_remove_pc(loop, new_pc);
-  fake_pc_free(old_pc);
-  fake_pc_free(new_pc);
-  close(c.fd);
-  brtc_loop_free(loop);
+  fixture_drop_pc(&f, old_pc);
+  fixture_drop_pc(&f, new_pc);
+  fixture_close(&f);
 }
 
 /* An ICE restart gives the pc a new ufrag: after a kick the loop knows it by the new one only. */
 static void test_ufrag_change(void) {
-  brtc_addr server;
-  brtc_loop *loop = new_loop("127.0.0.1:0", false, &server);
-  CHECK(loop != NULL);
-  if (!loop) return;
-  client c;
-  CHECK(client_open(&c, "127.0.0.1"));
-  brtc_pc *pc = fake_pc_new("before");
-  CHECK_EQ_INT(brtc_loop_add_pc(loop, pc), BRTC_OK);
+  fixture f;
+  if (!fixture_open(&f, "127.0.0.1:0", false, "127.0.0.1")) {
+    fixture_close(&f);
+    return;
+  }
+  brtc_pc *pc = fixture_pc(&f, "before", 0);
   strcpy(pc->ufrag, "after");
-  brtc_loop_kick(loop, pc);
+  brtc_loop_kick(f.loop, pc);
   uint8_t buf[200];
   size_t n = make_check(buf, sizeof(buf), "before:r", 1);
-  client_send(&c, &server, buf, n);
+  client_send(&f.c, &f.server, buf, n);
   brtc_loop_stats st;
-  pump_until(loop, &st.dropped_unknown_ufrag, 1, &st);
+  pump_until(f.loop, &st.dropped_unknown_ufrag, 1, &st);
   CHECK_EQ_INT(st.dropped_unknown_ufrag, 1);
   n = make_check(buf, sizeof(buf), "after:r", 2);
-  client_send(&c, &server, buf, n);
+  client_send(&f.c, &f.server, buf, n);
   brtc_addr from;
-  CHECK(pump_until_reply(loop, &c, buf, sizeof(buf), &from) > 0);
+  CHECK(pump_until_reply(f.loop, &f.c, buf, sizeof(buf), &from) > 0);
   CHECK_EQ_INT(pc->datagrams, 1);
-  brtc_loop_remove_pc(loop, pc);
-  fake_pc_free(pc);
-  close(c.fd);
-  brtc_loop_free(loop);
+  fixture_drop_pc(&f, pc);
+  fixture_close(&f);
 }
 
 /* On a wildcard socket, replies leave from the local address the peer sent to, not the one
  * routing would pick: a client on 127.0.0.1 talks to 127.0.0.2 and must hear back from
  * 127.0.0.2 (the kernel alone would answer from 127.0.0.1). Checks and media alike. */
 static void test_wildcard_reply_source(void) {
-  brtc_addr any;
-  brtc_loop *loop = new_loop("0.0.0.0:0", true, &any);
-  CHECK(loop != NULL);
-  if (!loop) return;
-  brtc_addr server;
-  brtc_addr_from_ip(&server, "127.0.0.2", brtc_addr_port(&any));
-  client c;
-  CHECK(client_open(&c, "127.0.0.1"));
-  brtc_pc *pc = fake_pc_new("src");
-  pc->echo_rtp = 1;
-  CHECK_EQ_INT(brtc_loop_add_pc(loop, pc), BRTC_OK);
+  fixture f;
+  if (!fixture_open(&f, "0.0.0.0:0", true, "127.0.0.1")) {
+    fixture_close(&f);
+    return;
+  }
+  uint16_t port = brtc_addr_port(&f.server);
+  brtc_addr server2, server1;
+  brtc_addr_from_ip(&server2, "127.0.0.2", port);
+  brtc_addr_from_ip(&server1, "127.0.0.1", port);
+  brtc_pc *pc = fixture_pc(&f, "src", 1);
   uint8_t buf[200];
   size_t n = make_check(buf, sizeof(buf), "src:r", 1);
-  client_send(&c, &server, buf, n);
+  client_send(&f.c, &server2, buf, n);
   brtc_addr from;
-  CHECK(pump_until_reply(loop, &c, buf, sizeof(buf), &from) > 0);
+  CHECK(pump_until_reply(f.loop, &f.c, buf, sizeof(buf), &from) > 0);
   char text[BRTC_ADDR_STRLEN];
-  if (!brtc_addr_equal(&from, &server))
+  if (!brtc_addr_equal(&from, &server2))
     fprintf(stderr, "check answered from %s\n", brtc_addr_str(&from, text, sizeof(text)));
-  CHECK(brtc_addr_equal(&from, &server));
+  CHECK(brtc_addr_equal(&from, &server2));
   uint8_t rtp[100] = {0x80, 96};
-  client_send(&c, &server, rtp, sizeof(rtp));
-  CHECK(pump_until_reply(loop, &c, buf, sizeof(buf), &from) > 0);
-  CHECK(brtc_addr_equal(&from, &server));
+  client_send(&f.c, &server2, rtp, sizeof(rtp));
+  CHECK(pump_until_reply(f.loop, &f.c, buf, sizeof(buf), &from) > 0);
+  CHECK(brtc_addr_equal(&from, &server2));
   CHECK_EQ_INT(pc->rtp, 1);
-  /* The same peer moving to 127.0.0.1 is answered from there. */
-  brtc_addr server1;
-  brtc_addr_from_ip(&server1, "127.0.0.1", brtc_addr_port(&any));
-  client_send(&c, &server1, rtp, sizeof(rtp));
-  CHECK(pump_until_reply(loop, &c, buf, sizeof(buf), &from) > 0);
+  /* The same peer now sending to 127.0.0.1 is answered from there. */
+  client_send(&f.c, &server1, rtp, sizeof(rtp));
+  CHECK(pump_until_reply(f.loop, &f.c, buf, sizeof(buf), &from) > 0);
   CHECK(brtc_addr_equal(&from, &server1));
-  brtc_loop_remove_pc(loop, pc);
-  fake_pc_free(pc);
-  close(c.fd);
-  brtc_loop_free(loop);
+  fixture_drop_pc(&f, pc);
+  fixture_close(&f);
 }
 
 /* loopback_only drops a non-loopback source before anything else; needs a non-loopback
