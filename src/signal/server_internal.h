@@ -35,6 +35,7 @@ struct brtc_signal_server {
   char url[96];
   bool stopping;
   int in_pc_callback; /* > 0 while a pc event callback runs: never free a pc then */
+  bool sessions_ending; /* some session is marked closing: settle must reap */
 };
 
 /* One queued outgoing WebSocket message, with the LWS_PRE headroom lws_write needs. */

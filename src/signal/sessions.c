@@ -9,6 +9,12 @@
 #include "signal/server_internal.h"
 #include "signal/ws_messages.h"
 
+/* Mark a session for brtc_server_settle to close and free after the current pass. */
+static void mark_ending(brtc_signal_server *srv, brtc_session *s) {
+  s->closing = true;
+  srv->sessions_ending = true;
+}
+
 static void set_state_from_step(brtc_session *s, brtc_pc_step step) {
   switch (step) {
     case BRTC_STEP_ANSWER:
@@ -81,7 +87,7 @@ static void on_pc_event(brtc_pc *pc, const brtc_pc_event *ev, void *user) {
     case BRTC_PC_EVENT_STEP:
       set_state_from_step(s, ev->step);
       brtc_server_session_step(srv, s, brtc_pc_step_name(ev->step), ev->detail);
-      if (ev->step == BRTC_STEP_CLOSED || ev->step == BRTC_STEP_FAILED) s->closing = true;
+      if (ev->step == BRTC_STEP_CLOSED || ev->step == BRTC_STEP_FAILED) mark_ending(srv, s);
       break;
     case BRTC_PC_EVENT_VIDEO_FRAME:
       if (ev->frame && ev->frame->keyframe) save_keyframe(srv, s, ev->frame);
@@ -142,7 +148,7 @@ brtc_session *brtc_server_session_start(brtc_signal_server *srv, brtc_transport 
     s->state = "failed";
     if (!s->reported_end) brtc_server_session_step(srv, s, "failed", err);
     s->reported_end = true;
-    s->closing = true;
+    mark_ending(srv, s);
     return NULL; /* freed by brtc_server_settle */
   }
   s->in_loop = true;
@@ -168,9 +174,8 @@ void brtc_server_session_snapshot(brtc_signal_server *srv, brtc_session *s) {
 }
 
 void brtc_server_session_end(brtc_signal_server *srv, brtc_session *s, const char *why) {
-  (void)srv;
   if (s->closing) return;
-  s->closing = true;
+  mark_ending(srv, s);
   brtc_log(BRTC_LOG_INFO, s->id, "ending: %s", why);
 }
 
@@ -205,7 +210,9 @@ static void finish_session(brtc_signal_server *srv, brtc_session *s) {
 }
 
 static void reap(brtc_signal_server *srv) {
-  if (srv->in_pc_callback) return;
+  /* Checked after every loop pass, so skip the scan when nothing ended. */
+  if (srv->in_pc_callback || !srv->sessions_ending) return;
+  srv->sessions_ending = false;
   for (size_t i = 0; i < srv->sessions.n_live;) {
     brtc_session *s = srv->sessions.live[i];
     if (s->closing) {
