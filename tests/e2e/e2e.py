@@ -165,6 +165,7 @@ def run_browser(a, server, source, shifted, workdir):
         assert step in steps, f"server journey lacks {step}: {steps}"
     assert session["stats"]["plis_sent"] >= 2, "Snapshot did not send a PLI"
     if a.artifacts:
+        os.makedirs(a.artifacts, exist_ok=True)
         shutil.copy(os.path.join(workdir, "page.png"), os.path.join(a.artifacts, "page.png"))
 
 
