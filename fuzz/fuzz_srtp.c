@@ -16,10 +16,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   static brtc_srtp *rx[2], *tx[2];
   if (!rx[0]) {
-    rx[0] = brtc_srtp_new(BRTC_SRTP_PROFILE_AES128_CM_SHA1_80, BRTC_SRTP_INBOUND, k_key, 16, k_salt, 14);
-    rx[1] = brtc_srtp_new(BRTC_SRTP_PROFILE_AEAD_AES_128_GCM, BRTC_SRTP_INBOUND, k_key, 16, k_salt, 12);
-    tx[0] = brtc_srtp_new(BRTC_SRTP_PROFILE_AES128_CM_SHA1_80, BRTC_SRTP_OUTBOUND, k_key, 16, k_salt, 14);
-    tx[1] = brtc_srtp_new(BRTC_SRTP_PROFILE_AEAD_AES_128_GCM, BRTC_SRTP_OUTBOUND, k_key, 16, k_salt, 12);
+    rx[0] = brtc_srtp_new(BRTC_SRTP_PROFILE_AES128_CM_SHA1_80, BRTC_SRTP_INBOUND, k_key, 16, k_salt,
+                          14);
+    rx[1] =
+        brtc_srtp_new(BRTC_SRTP_PROFILE_AEAD_AES_128_GCM, BRTC_SRTP_INBOUND, k_key, 16, k_salt, 12);
+    tx[0] = brtc_srtp_new(BRTC_SRTP_PROFILE_AES128_CM_SHA1_80, BRTC_SRTP_OUTBOUND, k_key, 16,
+                          k_salt, 14);
+    tx[1] = brtc_srtp_new(BRTC_SRTP_PROFILE_AEAD_AES_128_GCM, BRTC_SRTP_OUTBOUND, k_key, 16, k_salt,
+                          12);
     if (!rx[0] || !rx[1] || !tx[0] || !tx[1]) abort();
   }
   if (size < 1) return 0;

@@ -72,8 +72,8 @@ static void endpoint_open(endpoint *e, impl which, bool gcm, bool inbound) {
       gcm ? BRTC_SRTP_PROFILE_AEAD_AES_128_GCM : BRTC_SRTP_PROFILE_AES128_CM_SHA1_80;
   size_t salt_len = gcm ? 12 : 14;
   if (which == IMPL_OURS) {
-    e->ours = brtc_srtp_new(profile, inbound ? BRTC_SRTP_INBOUND : BRTC_SRTP_OUTBOUND,
-                            k_master, 16, k_master + 16, salt_len);
+    e->ours = brtc_srtp_new(profile, inbound ? BRTC_SRTP_INBOUND : BRTC_SRTP_OUTBOUND, k_master, 16,
+                            k_master + 16, salt_len);
     if (!e->ours) die("brtc_srtp_new");
   } else if (which == IMPL_LIBSRTP) {
 #ifdef BRTC_BENCH_LIBSRTP
@@ -183,7 +183,8 @@ static int endpoint_run(endpoint *e, uint8_t *pkt, size_t len, size_t *out_len) 
 #ifdef BRTC_BENCH_LIBSRTP
   case IMPL_LIBSRTP: {
     int n = (int)len;
-    srtp_err_status_t st = e->inbound ? srtp_unprotect(e->lib, pkt, &n) : srtp_protect(e->lib, pkt, &n);
+    srtp_err_status_t st =
+        e->inbound ? srtp_unprotect(e->lib, pkt, &n) : srtp_protect(e->lib, pkt, &n);
     *out_len = (size_t)n;
     return st == srtp_err_status_ok ? BRTC_OK : BRTC_ERR_CRYPTO;
   }
@@ -305,9 +306,12 @@ static result bench_mac_way(mac_way way, size_t size) {
       for (int i = 0; i < BATCH; i++) {
         EVP_MAC_CTX *c = keyed;
         int ok;
-        if (way == MAC_DUP_TEMPLATE) ok = (c = EVP_MAC_CTX_dup(keyed)) != NULL;
-        else if (way == MAC_REKEY) ok = EVP_MAC_init(c, key, sizeof key, NULL);
-        else ok = EVP_MAC_init(c, NULL, 0, NULL);
+        if (way == MAC_DUP_TEMPLATE)
+          ok = (c = EVP_MAC_CTX_dup(keyed)) != NULL;
+        else if (way == MAC_REKEY)
+          ok = EVP_MAC_init(c, key, sizeof key, NULL);
+        else
+          ok = EVP_MAC_init(c, NULL, 0, NULL);
         if (!ok || !EVP_MAC_update(c, g_work, size) || !EVP_MAC_update(c, roc, sizeof roc) ||
             !EVP_MAC_final(c, tag, &n, sizeof tag))
           die("HMAC");
@@ -331,7 +335,8 @@ int main(int argc, char **argv) {
   if (srtp_init() != srtp_err_status_ok) die("srtp_init");
   have_lib = true;
 #endif
-  printf("%s; libsrtp2 %s; %.1f s per cell (best of 10 slices), 1 thread\n\n", OpenSSL_version(OPENSSL_VERSION),
+  printf("%s; libsrtp2 %s; %.1f s per cell (best of 10 slices), 1 thread\n\n",
+         OpenSSL_version(OPENSSL_VERSION),
 #ifdef BRTC_BENCH_LIBSRTP
          srtp_get_version_string(),
 #else
@@ -339,7 +344,8 @@ int main(int argc, char **argv) {
 #endif
          g_seconds);
   double load0[3] = {0};
-  if (getloadavg(load0, 3) == 3) printf("load average at the start: %.2f %.2f %.2f\n\n", load0[0], load0[1], load0[2]);
+  if (getloadavg(load0, 3) == 3)
+    printf("load average at the start: %.2f %.2f %.2f\n\n", load0[0], load0[1], load0[2]);
   printf("| profile | bytes | op | boltrtc pkt/s | ns/pkt | libsrtp2 pkt/s | ns/pkt | "
          "EVP floor pkt/s | ns/pkt | boltrtc / floor |\n");
   printf("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|\n");
@@ -352,10 +358,13 @@ int main(int argc, char **argv) {
           if (i == IMPL_LIBSRTP && !have_lib) continue;
           r[i] = op ? bench_unprotect((impl)i, g, sizes[s]) : bench_protect((impl)i, g, sizes[s]);
         }
-        printf("| %s | %zu | %s | %.0f | %.0f | ", g ? "AEAD_AES_128_GCM" : "AES_CM_128_HMAC_SHA1_80",
-               sizes[s], op ? "unprotect" : "protect", r[IMPL_OURS].pps, r[IMPL_OURS].ns);
-        if (have_lib) printf("%.0f | %.0f | ", r[IMPL_LIBSRTP].pps, r[IMPL_LIBSRTP].ns);
-        else printf("- | - | ");
+        printf("| %s | %zu | %s | %.0f | %.0f | ",
+               g ? "AEAD_AES_128_GCM" : "AES_CM_128_HMAC_SHA1_80", sizes[s],
+               op ? "unprotect" : "protect", r[IMPL_OURS].pps, r[IMPL_OURS].ns);
+        if (have_lib)
+          printf("%.0f | %.0f | ", r[IMPL_LIBSRTP].pps, r[IMPL_LIBSRTP].ns);
+        else
+          printf("- | - | ");
         printf("%.0f | %.0f | %.2f |\n", r[IMPL_EVP].pps, r[IMPL_EVP].ns,
                r[IMPL_OURS].pps / r[IMPL_EVP].pps);
         fflush(stdout);
@@ -364,7 +373,8 @@ int main(int argc, char **argv) {
   }
 
   double load[3] = {0};
-  if (getloadavg(load, 3) == 3) printf("\nload average at the end: %.2f %.2f %.2f\n", load[0], load[1], load[2]);
+  if (getloadavg(load, 3) == 3)
+    printf("\nload average at the end: %.2f %.2f %.2f\n", load[0], load[1], load[2]);
   printf("\nHMAC-SHA1 per packet (header + payload + ROC), ns/packet:\n\n");
   printf("| strategy | 160 B | 1200 B |\n|---|---:|---:|\n");
   for (int w = 0; w < MAC_WAYS; w++) {

@@ -16,7 +16,7 @@
 #include "srtp/srtp_kdf.h"
 #include "srtp/srtp_replay.h"
 
-#define CM_TAG_LEN 10  /* HMAC-SHA1 truncated to 80 bits */
+#define CM_TAG_LEN 10 /* HMAC-SHA1 truncated to 80 bits */
 #define GCM_TAG_LEN 16
 #define SRTCP_INDEX_LEN 4 /* E bit + 31-bit SRTCP index */
 #define SRTCP_INDEX_MAX 0x7fffffffu
@@ -85,8 +85,7 @@ static void keyed_free(srtp_keyed *k) {
   OPENSSL_cleanse(k->salt, sizeof k->salt);
 }
 
-brtc_srtp *brtc_srtp_new_with_session_keys(brtc_srtp_profile_id profile,
-                                           brtc_srtp_direction dir,
+brtc_srtp *brtc_srtp_new_with_session_keys(brtc_srtp_profile_id profile, brtc_srtp_direction dir,
                                            const brtc_srtp_session_keys *rtp,
                                            const brtc_srtp_session_keys *rtcp) {
   if (!rtp || !rtcp) return NULL;
@@ -107,9 +106,8 @@ brtc_srtp *brtc_srtp_new_with_session_keys(brtc_srtp_profile_id profile,
   return s;
 }
 
-brtc_srtp *brtc_srtp_new(brtc_srtp_profile_id profile, brtc_srtp_direction dir,
-                         const uint8_t *key, size_t key_len, const uint8_t *salt,
-                         size_t salt_len) {
+brtc_srtp *brtc_srtp_new(brtc_srtp_profile_id profile, brtc_srtp_direction dir, const uint8_t *key,
+                         size_t key_len, const uint8_t *salt, size_t salt_len) {
   size_t want_salt = profile == BRTC_SRTP_PROFILE_AEAD_AES_128_GCM ? BRTC_SRTP_GCM_SALT_LEN
                                                                    : BRTC_SRTP_CM_SALT_LEN;
   if (salt_len != want_salt) return NULL;
@@ -211,8 +209,8 @@ static void gcm_iv(uint8_t iv[12], const uint8_t salt[12], uint32_t ssrc, uint64
   for (int i = 0; i < 12; i++) iv[i] = salt[i] ^ x[i];
 }
 
-static int gcm_seal(EVP_CIPHER_CTX *c, const uint8_t iv[12], const uint8_t *aad1,
-                    size_t aad1_len, const uint8_t *aad2, size_t aad2_len, uint8_t *p, size_t n,
+static int gcm_seal(EVP_CIPHER_CTX *c, const uint8_t iv[12], const uint8_t *aad1, size_t aad1_len,
+                    const uint8_t *aad2, size_t aad2_len, uint8_t *p, size_t n,
                     uint8_t tag[GCM_TAG_LEN]) {
   int out = 0;
   uint8_t none[16];
@@ -226,8 +224,8 @@ static int gcm_seal(EVP_CIPHER_CTX *c, const uint8_t iv[12], const uint8_t *aad1
   return BRTC_OK;
 }
 
-static int gcm_open(EVP_CIPHER_CTX *c, const uint8_t iv[12], const uint8_t *aad1,
-                    size_t aad1_len, const uint8_t *aad2, size_t aad2_len, uint8_t *p, size_t n,
+static int gcm_open(EVP_CIPHER_CTX *c, const uint8_t iv[12], const uint8_t *aad1, size_t aad1_len,
+                    const uint8_t *aad2, size_t aad2_len, uint8_t *p, size_t n,
                     const uint8_t tag[GCM_TAG_LEN]) {
   int out = 0;
   uint8_t none[16];

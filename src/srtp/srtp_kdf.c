@@ -36,7 +36,8 @@ static int derive_one(const uint8_t *key, const uint8_t *salt14, size_t session_
                       uint8_t first_label, brtc_srtp_session_keys *out) {
   memset(out, 0, sizeof *out);
   int rc = brtc_srtp_kdf(key, salt14, first_label, out->key, sizeof out->key);
-  if (rc == BRTC_OK) rc = brtc_srtp_kdf(key, salt14, first_label + 1, out->auth_key, sizeof out->auth_key);
+  if (rc == BRTC_OK)
+    rc = brtc_srtp_kdf(key, salt14, first_label + 1, out->auth_key, sizeof out->auth_key);
   if (rc == BRTC_OK) rc = brtc_srtp_kdf(key, salt14, first_label + 2, out->salt, session_salt_len);
   return rc;
 }
@@ -50,7 +51,8 @@ int brtc_srtp_derive_session_keys(const uint8_t *master_key, size_t key_len,
   uint8_t salt14[BRTC_SRTP_CM_SALT_LEN] = {0};
   memcpy(salt14, master_salt, salt_len);
   int rc = derive_one(master_key, salt14, salt_len, BRTC_SRTP_LABEL_RTP_ENCRYPTION, rtp);
-  if (rc == BRTC_OK) rc = derive_one(master_key, salt14, salt_len, BRTC_SRTP_LABEL_RTCP_ENCRYPTION, rtcp);
+  if (rc == BRTC_OK)
+    rc = derive_one(master_key, salt14, salt_len, BRTC_SRTP_LABEL_RTCP_ENCRYPTION, rtcp);
   OPENSSL_cleanse(salt14, sizeof salt14);
   return rc;
 }

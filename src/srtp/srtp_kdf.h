@@ -43,8 +43,7 @@ int brtc_srtp_derive_session_keys(const uint8_t *master_key, size_t key_len,
 
 /* A session keyed with ready session keys, skipping derivation (srtp.c). For test vectors
  * such as RFC 7714 sections 16 and 17, which publish session keys. */
-brtc_srtp *brtc_srtp_new_with_session_keys(brtc_srtp_profile_id profile,
-                                           brtc_srtp_direction dir,
+brtc_srtp *brtc_srtp_new_with_session_keys(brtc_srtp_profile_id profile, brtc_srtp_direction dir,
                                            const brtc_srtp_session_keys *rtp,
                                            const brtc_srtp_session_keys *rtcp);
 

@@ -2,6 +2,7 @@
  * too-old packets, ROC rollover, reordering, stream limits and malformed input. */
 #include "boltrtc/error.h"
 #include "srtp/srtp.h"
+#include "srtp/srtp_replay.h"
 #include "srtp_test_util.h"
 #include "testing.h"
 
@@ -148,7 +149,8 @@ static void test_replay(void) {
   for (size_t p = 0; p < 2; p++) {
     pair x = pair_new(k_profiles[p]);
     static wire w[300];
-    for (int i = 0; i < 300; i++) CHECK_EQ_INT(make_rtp(&x, &w[i], (uint16_t)(1000 + i), 9, 0, -1, 20), BRTC_OK);
+    for (int i = 0; i < 300; i++)
+      CHECK_EQ_INT(make_rtp(&x, &w[i], (uint16_t)(1000 + i), 9, 0, -1, 20), BRTC_OK);
     CHECK_EQ_INT(recv_rtp(&x, &w[0]), BRTC_OK);
     CHECK_EQ_INT(recv_rtp(&x, &w[0]), BRTC_ERR_REPLAY);
     CHECK_EQ_INT(recv_rtp(&x, &w[299]), BRTC_OK);
@@ -205,7 +207,8 @@ static void test_reorder(void) {
   for (size_t p = 0; p < 2; p++) {
     pair x = pair_new(k_profiles[p]);
     static wire w[64];
-    for (int i = 0; i < 64; i++) CHECK_EQ_INT(make_rtp(&x, &w[i], (uint16_t)(500 + i), 3, 0, -1, 10), BRTC_OK);
+    for (int i = 0; i < 64; i++)
+      CHECK_EQ_INT(make_rtp(&x, &w[i], (uint16_t)(500 + i), 3, 0, -1, 10), BRTC_OK);
     /* A fixed shuffle: every packet accepted once, in any order inside the window. */
     for (int i = 0; i < 64; i++) CHECK_EQ_INT(recv_rtp(&x, &w[(i * 37 + 11) % 64]), BRTC_OK);
     for (int i = 0; i < 64; i++) CHECK_EQ_INT(recv_rtp(&x, &w[i]), BRTC_ERR_REPLAY);
@@ -230,7 +233,8 @@ static void test_streams(void) {
     }
     for (int i = 0; i < BRTC_SRTP_MAX_STREAMS; i++) CHECK_EQ_INT(recv_rtp(&x, &w[i]), BRTC_OK);
     /* Streams are separate: the same seq under another SSRC is not a replay. */
-    for (int i = 0; i < BRTC_SRTP_MAX_STREAMS; i++) CHECK_EQ_INT(recv_rtp(&x, &w[i]), BRTC_ERR_REPLAY);
+    for (int i = 0; i < BRTC_SRTP_MAX_STREAMS; i++)
+      CHECK_EQ_INT(recv_rtp(&x, &w[i]), BRTC_ERR_REPLAY);
 
     /* A 17th SSRC inbound: the table is full. */
     pair y = pair_new(k_profiles[p]);
@@ -287,7 +291,8 @@ static void test_malformed(void) {
     /* Capacity, direction and argument checks. */
     CHECK_EQ_INT(make_rtp(&x, &w, 2, 3, 0, -1, 40), BRTC_OK);
     memcpy(buf, w.plain, w.plain_len);
-    CHECK_EQ_INT(brtc_srtp_protect(x.tx, buf, w.plain_len, w.plain_len + x.tag - 1, &n), BRTC_ERR_TOO_BIG);
+    CHECK_EQ_INT(brtc_srtp_protect(x.tx, buf, w.plain_len, w.plain_len + x.tag - 1, &n),
+                 BRTC_ERR_TOO_BIG);
     CHECK_EQ_INT(brtc_srtcp_protect(x.tx, buf, 28, 28 + x.rtcp_trailer - 1, &n), BRTC_ERR_TOO_BIG);
     CHECK_EQ_INT(brtc_srtp_protect(x.rx, buf, w.plain_len, sizeof buf, &n), BRTC_ERR_INVALID);
     CHECK_EQ_INT(brtc_srtp_unprotect(x.tx, buf, w.plain_len, &n), BRTC_ERR_INVALID);
@@ -295,9 +300,12 @@ static void test_malformed(void) {
     pair_free(&x);
   }
   /* Key and salt lengths must match the profile. */
-  CHECK(brtc_srtp_new(BRTC_SRTP_PROFILE_AES128_CM_SHA1_80, BRTC_SRTP_INBOUND, k_key, 16, k_salt, 12) == NULL);
-  CHECK(brtc_srtp_new(BRTC_SRTP_PROFILE_AEAD_AES_128_GCM, BRTC_SRTP_INBOUND, k_key, 16, k_salt, 14) == NULL);
-  CHECK(brtc_srtp_new(BRTC_SRTP_PROFILE_AES128_CM_SHA1_80, BRTC_SRTP_INBOUND, k_key, 32, k_salt, 14) == NULL);
+  CHECK(brtc_srtp_new(BRTC_SRTP_PROFILE_AES128_CM_SHA1_80, BRTC_SRTP_INBOUND, k_key, 16, k_salt,
+                      12) == NULL);
+  CHECK(brtc_srtp_new(BRTC_SRTP_PROFILE_AEAD_AES_128_GCM, BRTC_SRTP_INBOUND, k_key, 16, k_salt,
+                      14) == NULL);
+  CHECK(brtc_srtp_new(BRTC_SRTP_PROFILE_AES128_CM_SHA1_80, BRTC_SRTP_INBOUND, k_key, 32, k_salt,
+                      14) == NULL);
   CHECK(brtc_srtp_new(BRTC_SRTP_PROFILE_NONE, BRTC_SRTP_INBOUND, k_key, 16, k_salt, 14) == NULL);
   brtc_srtp_free(NULL);
 }
@@ -317,7 +325,65 @@ static void test_rtcp_unencrypted(void) {
   }
 }
 
+/* RFC 3711 appendix A, case by case. */
+static void test_index_estimate(void) {
+  brtc_srtp_replay w = {0};
+  uint64_t idx = 0;
+  CHECK_EQ_INT(brtc_srtp_rtp_index(&w, 4242, &idx), BRTC_OK); /* new stream: ROC 0 */
+  CHECK_EQ_INT(idx, 4242);
+
+  w.started = true;
+  w.top = (5ull << 16) | 100; /* ROC 5, s_l 100 (< 32768) */
+  CHECK_EQ_INT(brtc_srtp_rtp_index(&w, 200, &idx), BRTC_OK);
+  CHECK_EQ_INT(idx, (5ull << 16) | 200);
+  CHECK_EQ_INT(brtc_srtp_rtp_index(&w, 32868, &idx), BRTC_OK); /* s_l + 32768: same ROC */
+  CHECK_EQ_INT(idx, (5ull << 16) | 32868);
+  CHECK_EQ_INT(brtc_srtp_rtp_index(&w, 32869, &idx), BRTC_OK); /* beyond: previous ROC */
+  CHECK_EQ_INT(idx, (4ull << 16) | 32869);
+  CHECK_EQ_INT(brtc_srtp_rtp_index(&w, 65535, &idx), BRTC_OK);
+  CHECK_EQ_INT(idx, (4ull << 16) | 65535);
+
+  w.top = (5ull << 16) | 40000;                               /* s_l >= 32768 */
+  CHECK_EQ_INT(brtc_srtp_rtp_index(&w, 7232, &idx), BRTC_OK); /* s_l - 32768: same ROC */
+  CHECK_EQ_INT(idx, (5ull << 16) | 7232);
+  CHECK_EQ_INT(brtc_srtp_rtp_index(&w, 7231, &idx), BRTC_OK); /* below: next ROC */
+  CHECK_EQ_INT(idx, (6ull << 16) | 7231);
+  CHECK_EQ_INT(brtc_srtp_rtp_index(&w, 0, &idx), BRTC_OK);
+  CHECK_EQ_INT(idx, 6ull << 16);
+
+  w.top = 10; /* ROC 0: nothing before the stream began */
+  CHECK_EQ_INT(brtc_srtp_rtp_index(&w, 60000, &idx), BRTC_ERR_REPLAY);
+  w.top = (0xffffffffull << 16) | 60000; /* the 48-bit index is used up */
+  CHECK_EQ_INT(brtc_srtp_rtp_index(&w, 5, &idx), BRTC_ERR_LIMIT);
+}
+
+/* Big forward jumps (under half the sequence space) carry the ROC through several wraps. */
+static void test_roc_jumps(void) {
+  for (size_t p = 0; p < 2; p++) {
+    pair x = pair_new(k_profiles[p]);
+    wire w;
+    uint32_t seq = 1;
+    for (int i = 0; i < 20; i++) {
+      CHECK_EQ_INT(make_rtp(&x, &w, (uint16_t)seq, 0x77, 0, -1, 32), BRTC_OK);
+      CHECK_EQ_INT(recv_rtp(&x, &w), BRTC_OK);
+      seq += 30000; /* ROC reaches 9 */
+    }
+    /* A receiver that missed the jumps cannot follow: its ROC guess is wrong, so auth fails. */
+    pair y = pair_new(k_profiles[p]);
+    wire a, b;
+    CHECK_EQ_INT(make_rtp(&y, &a, 10, 0x78, 0, -1, 32), BRTC_OK);
+    for (int i = 0; i < 3; i++)
+      CHECK_EQ_INT(make_rtp(&y, &b, (uint16_t)(10 + 30000 * (i + 1)), 0x78, 0, -1, 32), BRTC_OK);
+    CHECK_EQ_INT(recv_rtp(&y, &a), BRTC_OK);
+    CHECK_EQ_INT(recv_rtp(&y, &b), BRTC_ERR_AUTH); /* 90010 = ROC 1, seq 24474: guessed ROC 0 */
+    pair_free(&y);
+    pair_free(&x);
+  }
+}
+
 int main(void) {
+  RUN(test_index_estimate);
+  RUN(test_roc_jumps);
   RUN(test_round_trip);
   RUN(test_tamper);
   RUN(test_replay);

@@ -9,10 +9,36 @@
 #include "srtp_test_util.h"
 #include "testing.h"
 
-static const uint8_t k_master[30] = {0x3c, 0x7a, 0x11, 0x92, 0x05, 0xe8, 0x61, 0x4d,
-                                     0xb0, 0x2f, 0x99, 0x13, 0x7e, 0xc4, 0x58, 0x21,
-                                     /* salt */ 0xd0, 0x0d, 0xfe, 0xed, 0x12, 0x34, 0x56,
-                                     0x78, 0x9a, 0xbc, 0xde, 0xf0, 0x0f, 0x1e};
+static const uint8_t k_master[30] = {0x3c,
+                                     0x7a,
+                                     0x11,
+                                     0x92,
+                                     0x05,
+                                     0xe8,
+                                     0x61,
+                                     0x4d,
+                                     0xb0,
+                                     0x2f,
+                                     0x99,
+                                     0x13,
+                                     0x7e,
+                                     0xc4,
+                                     0x58,
+                                     0x21,
+                                     /* salt */ 0xd0,
+                                     0x0d,
+                                     0xfe,
+                                     0xed,
+                                     0x12,
+                                     0x34,
+                                     0x56,
+                                     0x78,
+                                     0x9a,
+                                     0xbc,
+                                     0xde,
+                                     0xf0,
+                                     0x0f,
+                                     0x1e};
 
 typedef struct peers {
   brtc_srtp *our_tx, *our_rx;
@@ -57,7 +83,6 @@ static void peers_free(peers *p) {
   if (p->lib_tx) srtp_dealloc(p->lib_tx);
   if (p->lib_rx) srtp_dealloc(p->lib_rx);
 }
-
 
 /* One RTP packet through all four directions. */
 static void exchange_rtp(peers *p, const uint8_t *plain, size_t len) {
@@ -133,8 +158,8 @@ static void test_gcm_against_libsrtp(void) { run_profile(BRTC_SRTP_PROFILE_AEAD_
 static void run_unencrypted_rtcp(brtc_srtp_profile_id profile) {
   bool gcm = profile == BRTC_SRTP_PROFILE_AEAD_AES_128_GCM;
   srtp_t lib_tx = lib_session(gcm, ssrc_any_outbound, false);
-  brtc_srtp *rx = brtc_srtp_new(profile, BRTC_SRTP_INBOUND, k_master, 16, k_master + 16,
-                                gcm ? 12 : 14);
+  brtc_srtp *rx =
+      brtc_srtp_new(profile, BRTC_SRTP_INBOUND, k_master, 16, k_master + 16, gcm ? 12 : 14);
   CHECK(lib_tx && rx);
   if (lib_tx && rx) {
     for (int i = 0; i < 5; i++) {

@@ -65,10 +65,12 @@ static void test_rfc3711_b2_keystream(void) {
   CHECK_EQ_INT(out_len, 12 + segment + 10);
   uint8_t want[48];
   hex_decode("E03EAD0935C95E80E166B16DD92B4EB4 D23513162B02D0F72A43A2FE4A5F97AB"
-             "41E95B3BB0A2E8DD477901E4FCA894C0", want, 48);
+             "41E95B3BB0A2E8DD477901E4FCA894C0",
+             want, 48);
   CHECK_MEM(pkt + 12, want, 48);
   hex_decode("EC8CDF7398607CB0F2D21675EA9EA1E4 362B7C3C6773516318A077D7FC5073AE"
-             "6A2CC3787889374FBEB4C81B17BA6C44", want, 48);
+             "6A2CC3787889374FBEB4C81B17BA6C44",
+             want, 48);
   CHECK_MEM(pkt + 12 + 0xFEFF * 16, want, 48);
   free(pkt);
   brtc_srtp_free(s);
@@ -166,8 +168,8 @@ static void test_rfc7714_17_rtcp(void) {
 
 /* libsrtp's own srtp_validate / srtp_validate_gcm reference packets: these go through the
  * master-key derivation, including a 12-byte GCM master salt. */
-static void check_reference(brtc_srtp_profile_id profile, const char *key_hex,
-                            const char *salt_hex, const char *rtp_hex, const char *srtcp_hex) {
+static void check_reference(brtc_srtp_profile_id profile, const char *key_hex, const char *salt_hex,
+                            const char *rtp_hex, const char *srtcp_hex) {
   uint8_t key[16], salt[14], plain[64], want[128], pkt[128];
   size_t salt_len = hex_decode(salt_hex, salt, sizeof salt), n = 0;
   hex_decode(key_hex, key, sizeof key);
@@ -186,8 +188,8 @@ static void check_reference(brtc_srtp_profile_id profile, const char *key_hex,
     CHECK_EQ_INT(n, plain_len);
     CHECK_MEM(pkt, plain, plain_len);
     if (srtcp_hex) {
-      plain_len = hex_decode("81c8000bcafebabe abababababababababababababababab", plain,
-                             sizeof plain);
+      plain_len =
+          hex_decode("81c8000bcafebabe abababababababababababababababab", plain, sizeof plain);
       want_len = hex_decode(srtcp_hex, want, sizeof want);
       memcpy(pkt, plain, plain_len);
       CHECK_EQ_INT(brtc_srtcp_protect(tx, pkt, plain_len, sizeof pkt, &n), BRTC_OK);
