@@ -251,6 +251,41 @@ int brtc_rtcp_write_nack(uint32_t sender_ssrc, uint32_t media_ssrc, const uint16
   return BRTC_OK;
 }
 
+#define REMB_FMT 15
+#define REMB_MANTISSA_BITS 18
+
+int brtc_rtcp_write_remb(uint32_t sender_ssrc, uint64_t bitrate_bps, const uint32_t *ssrcs,
+                         size_t n, uint8_t *out, size_t cap, size_t *out_len) {
+  if (!ssrcs || n == 0 || n > 255) return BRTC_ERR_INVALID;
+  unsigned exp = 0;
+  while ((bitrate_bps >> exp) >= (1u << REMB_MANTISSA_BITS)) exp++; /* at most 46 */
+  uint32_t mantissa = (uint32_t)(bitrate_bps >> exp);
+  int rc = write_fb(BRTC_RTCP_PSFB, REMB_FMT, sender_ssrc, 0, 8 + 4 * n, out, cap, out_len);
+  if (rc != BRTC_OK) return rc;
+  uint8_t *fci = out + 12;
+  memcpy(fci, "REMB", 4);
+  fci[4] = (uint8_t)n;
+  brtc_wr24(fci + 5, (uint32_t)exp << REMB_MANTISSA_BITS | mantissa);
+  for (size_t i = 0; i < n; i++) brtc_wr32(fci + 8 + 4 * i, ssrcs[i]);
+  return BRTC_OK;
+}
+
+int brtc_rtcp_parse_remb(const uint8_t *fci, size_t fci_len, uint64_t *bitrate_bps,
+                         uint32_t *ssrcs, size_t cap, size_t *n) {
+  if (!fci || !bitrate_bps || !n || (cap && !ssrcs)) return BRTC_ERR_INVALID;
+  if (fci_len < 8 || memcmp(fci, "REMB", 4) != 0) return BRTC_ERR_PARSE;
+  size_t count = fci[4];
+  if (count > (fci_len - 8) / 4) return BRTC_ERR_PARSE;
+  uint32_t v = brtc_rd24(fci + 5);
+  unsigned exp = v >> REMB_MANTISSA_BITS;
+  uint64_t mantissa = v & ((1u << REMB_MANTISSA_BITS) - 1);
+  *bitrate_bps = mantissa > (UINT64_MAX >> exp) ? UINT64_MAX : mantissa << exp;
+  size_t stored = count < cap ? count : cap;
+  for (size_t i = 0; i < stored; i++) ssrcs[i] = brtc_rd32(fci + 8 + 4 * i);
+  *n = stored;
+  return BRTC_OK;
+}
+
 size_t brtc_rtcp_nack_seqs(const uint8_t *fci, size_t fci_len, uint16_t *seqs, size_t cap) {
   if (!fci || !seqs) return 0;
   size_t n = 0;

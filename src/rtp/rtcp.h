@@ -71,6 +71,17 @@ int brtc_rtcp_write_nack(uint32_t sender_ssrc, uint32_t media_ssrc, const uint16
                          size_t n, uint8_t *out, size_t cap, size_t *out_len);
 /* Decode a NACK FCI into sequence numbers; returns how many (at most cap). */
 size_t brtc_rtcp_nack_seqs(const uint8_t *fci, size_t fci_len, uint16_t *seqs, size_t cap);
+/* REMB, receiver estimated maximum bitrate (draft-alvestrand-rmcat-remb-03): PSFB FMT 15
+ * with media SSRC 0 and an FCI of 'R' 'E' 'M' 'B', the SSRC count, a 6-bit exponent and an
+ * 18-bit mantissa (bitrate = mantissa << exponent, rounded down so it never says more than
+ * bitrate_bps), then the SSRCs the estimate applies to (1..255). */
+int brtc_rtcp_write_remb(uint32_t sender_ssrc, uint64_t bitrate_bps, const uint32_t *ssrcs,
+                         size_t n, uint8_t *out, size_t cap, size_t *out_len);
+/* Decode a REMB FCI (a PSFB FMT 15 packet's fci): the bitrate (saturated at UINT64_MAX) and
+ * up to cap SSRCs, *n = how many were stored. BRTC_ERR_PARSE if it is not a REMB or its SSRC
+ * list does not fit in fci_len (other FMT 15 application messages exist). */
+int brtc_rtcp_parse_remb(const uint8_t *fci, size_t fci_len, uint64_t *bitrate_bps,
+                         uint32_t *ssrcs, size_t cap, size_t *n);
 /* A report block for our receiver statistics (updates the prior counters). */
 void brtc_rtcp_report_from_stats(brtc_rtp_receiver_stats *s, uint64_t now_us,
                                  brtc_rtcp_report_block *out);

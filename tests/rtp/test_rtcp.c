@@ -82,6 +82,122 @@ static void test_chrome_rr_remb(void) {
   CHECK_EQ_INT(c.p[1].media_ssrc, 0);
   CHECK_EQ_INT(c.p[1].fci_len, 12);
   CHECK_MEM(c.p[1].fci, "REMB", 4);
+  uint64_t bps = 0;
+  uint32_t ssrcs[4];
+  size_t n = 0;
+  CHECK_EQ_INT(brtc_rtcp_parse_remb(c.p[1].fci, c.p[1].fci_len, &bps, ssrcs, 4, &n), BRTC_OK);
+  CHECK(bps == 1004096); /* 0x3D490 << 2 */
+  CHECK_EQ_INT(n, 1);
+  CHECK_EQ_INT(ssrcs[0], 0x1A2B3C4D);
+}
+
+/* 1,500,000 bps = 187500 << 3: exponent 3, mantissa 0x2DC6C; two SSRCs. */
+static const uint8_t remb_1500k[] = {
+    0x8F, 0xCE, 0x00, 0x06,         /* PSFB FMT 15, length 6 */
+    0x11, 0x22, 0x33, 0x44,         /* sender SSRC */
+    0x00, 0x00, 0x00, 0x00,         /* media SSRC 0 */
+    'R', 'E', 'M', 'B',
+    0x02, 0x0E, 0xDC, 0x6C,         /* 2 SSRCs; 000011 10 1101110001101100 */
+    0x1A, 0x2B, 0x3C, 0x4D, 0xCA, 0xFE, 0xBA, 0xBE,
+};
+
+static void test_remb_write(void) {
+  uint8_t out[64];
+  size_t len = 0;
+  const uint32_t ssrcs[] = {0x1A2B3C4D, 0xCAFEBABE};
+  CHECK_EQ_INT(brtc_rtcp_write_remb(0x11223344, 1500000, ssrcs, 2, out, sizeof out, &len), BRTC_OK);
+  CHECK_EQ_INT(len, sizeof remb_1500k);
+  CHECK_MEM(out, remb_1500k, sizeof remb_1500k);
+
+  /* 2,500,000 = 156250 << 4: exponent 4, mantissa 0x2625A. */
+  CHECK_EQ_INT(brtc_rtcp_write_remb(1, 2500000, ssrcs, 1, out, sizeof out, &len), BRTC_OK);
+  CHECK_EQ_INT(len, 24);
+  CHECK_EQ_INT(out[3], 5);
+  const uint8_t fci_2500k[] = {'R', 'E', 'M', 'B', 0x01, 0x12, 0x62, 0x5A, 0x1A, 0x2B, 0x3C, 0x4D};
+  CHECK_MEM(out + 12, fci_2500k, sizeof fci_2500k);
+
+  /* The largest exponent-0 value, then the first that needs exponent 1. */
+  CHECK_EQ_INT(brtc_rtcp_write_remb(1, 262143, ssrcs, 1, out, sizeof out, &len), BRTC_OK);
+  CHECK_EQ_INT(out[17], 0x03);
+  CHECK_EQ_INT(out[18], 0xFF);
+  CHECK_EQ_INT(out[19], 0xFF);
+  CHECK_EQ_INT(brtc_rtcp_write_remb(1, 262144, ssrcs, 1, out, sizeof out, &len), BRTC_OK);
+  CHECK_EQ_INT(out[17], 0x06);
+  CHECK_EQ_INT(out[18], 0x00);
+  CHECK_EQ_INT(out[19], 0x00);
+  CHECK_EQ_INT(brtc_rtcp_write_remb(1, 0, ssrcs, 1, out, sizeof out, &len), BRTC_OK);
+  CHECK_EQ_INT(out[17] | out[18] | out[19], 0);
+
+  /* Bad arguments and too little room. */
+  CHECK_EQ_INT(brtc_rtcp_write_remb(1, 1000, ssrcs, 0, out, sizeof out, &len), BRTC_ERR_INVALID);
+  CHECK_EQ_INT(brtc_rtcp_write_remb(1, 1000, NULL, 1, out, sizeof out, &len), BRTC_ERR_INVALID);
+  CHECK_EQ_INT(brtc_rtcp_write_remb(1, 1000, ssrcs, 256, out, sizeof out, &len),
+               BRTC_ERR_INVALID);
+  CHECK_EQ_INT(brtc_rtcp_write_remb(1, 1000, ssrcs, 2, out, 27, &len), BRTC_ERR_TOO_BIG);
+  CHECK_EQ_INT(brtc_rtcp_write_remb(1, 1000, ssrcs, 1, NULL, 64, &len), BRTC_ERR_INVALID);
+}
+
+static void test_remb_roundtrip(void) {
+  /* RR + REMB as one compound, parsed back; values that are not a mantissa << exponent
+   * come back rounded down, never up. */
+  const uint64_t rates[] = {0, 1, 30000, 262143, 262144, 1000001, 1500000, 2500000,
+                            123456789, 10000000000ull, UINT64_MAX};
+  const uint32_t ssrcs[] = {0xDEADBEEF, 7, 0x80000000};
+  for (size_t i = 0; i < sizeof rates / sizeof rates[0]; i++) {
+    uint8_t out[128];
+    size_t rr_len = 0, remb_len = 0;
+    CHECK_EQ_INT(brtc_rtcp_write_rr(5, NULL, 0, out, sizeof out, &rr_len), BRTC_OK);
+    CHECK_EQ_INT(brtc_rtcp_write_remb(5, rates[i], ssrcs, 3, out + rr_len, sizeof out - rr_len,
+                                      &remb_len),
+                 BRTC_OK);
+    collected c = {0};
+    CHECK_EQ_INT(brtc_rtcp_parse(out, rr_len + remb_len, collect, &c), BRTC_OK);
+    CHECK_EQ_INT(c.n, 2);
+    CHECK_EQ_INT(c.p[1].type, BRTC_RTCP_PSFB);
+    CHECK_EQ_INT(c.p[1].count_or_fmt, 15);
+    CHECK_EQ_INT(c.p[1].sender_ssrc, 5);
+    CHECK_EQ_INT(c.p[1].media_ssrc, 0);
+    uint64_t bps = 0;
+    uint32_t got[3] = {0};
+    size_t n = 0;
+    CHECK_EQ_INT(brtc_rtcp_parse_remb(c.p[1].fci, c.p[1].fci_len, &bps, got, 3, &n), BRTC_OK);
+    CHECK(bps <= rates[i]);
+    CHECK(rates[i] - bps <= rates[i] / 131072); /* within one part in 2^17 */
+    if (rates[i] < 262144) CHECK(bps == rates[i]);
+    CHECK_EQ_INT(n, 3);
+    CHECK_MEM(got, ssrcs, sizeof ssrcs);
+  }
+}
+
+static void test_remb_parse_edges(void) {
+  uint64_t bps = 0;
+  uint32_t ssrcs[2];
+  size_t n = 99;
+  const uint8_t *fci = remb_1500k + 12;
+  size_t fci_len = sizeof remb_1500k - 12;
+  /* Fewer slots than SSRCs: the first ones. */
+  CHECK_EQ_INT(brtc_rtcp_parse_remb(fci, fci_len, &bps, ssrcs, 1, &n), BRTC_OK);
+  CHECK(bps == 1500000);
+  CHECK_EQ_INT(n, 1);
+  CHECK_EQ_INT(ssrcs[0], 0x1A2B3C4D);
+  CHECK_EQ_INT(brtc_rtcp_parse_remb(fci, fci_len, &bps, NULL, 0, &n), BRTC_OK);
+  CHECK_EQ_INT(n, 0);
+  /* The SSRC count says more than the packet holds; too short; not 'REMB'. */
+  CHECK_EQ_INT(brtc_rtcp_parse_remb(fci, fci_len - 1, &bps, ssrcs, 2, &n), BRTC_ERR_PARSE);
+  CHECK_EQ_INT(brtc_rtcp_parse_remb(fci, 7, &bps, ssrcs, 2, &n), BRTC_ERR_PARSE);
+  uint8_t other[16];
+  memcpy(other, fci, sizeof other);
+  other[3] = 'X';
+  CHECK_EQ_INT(brtc_rtcp_parse_remb(other, sizeof other, &bps, ssrcs, 2, &n), BRTC_ERR_PARSE);
+  /* Exponent 63: 1 << 63 fits, 2 << 63 saturates. */
+  const uint8_t big[] = {'R', 'E', 'M', 'B', 0x00, 0xFC, 0x00, 0x01};
+  CHECK_EQ_INT(brtc_rtcp_parse_remb(big, sizeof big, &bps, ssrcs, 2, &n), BRTC_OK);
+  CHECK(bps == 1ull << 63);
+  CHECK_EQ_INT(n, 0);
+  const uint8_t huge[] = {'R', 'E', 'M', 'B', 0x00, 0xFC, 0x00, 0x02};
+  CHECK_EQ_INT(brtc_rtcp_parse_remb(huge, sizeof huge, &bps, ssrcs, 2, &n), BRTC_OK);
+  CHECK(bps == UINT64_MAX);
+  CHECK_EQ_INT(brtc_rtcp_parse_remb(NULL, 8, &bps, ssrcs, 2, &n), BRTC_ERR_INVALID);
 }
 
 static void test_reduced_size(void) {
@@ -324,6 +440,9 @@ static void test_report_from_stats(void) {
 int main(void) {
   RUN(test_chrome_sr_sdes);
   RUN(test_chrome_rr_remb);
+  RUN(test_remb_write);
+  RUN(test_remb_roundtrip);
+  RUN(test_remb_parse_edges);
   RUN(test_reduced_size);
   RUN(test_malformed);
   RUN(test_padding_last);
