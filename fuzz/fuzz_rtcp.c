@@ -1,4 +1,4 @@
-/* RTCP compound parse; NACK FCIs decoded and written back. */
+/* RTCP compound parse; NACK and REMB FCIs decoded and written back. */
 #include <stdint.h>
 #include <string.h>
 
@@ -32,6 +32,22 @@ static void visit(const brtc_rtcp_packet *p, void *user) {
         if (brtc_rtcp_parse(out, len, count_only, &inner) != BRTC_OK || inner != 1) __builtin_trap();
       }
     }
+  }
+  if (p->type == BRTC_RTCP_PSFB && p->count_or_fmt == 15) {
+    uint64_t bps = 0, again = 0;
+    uint32_t ssrcs[255], ssrcs2[255];
+    size_t n = 0, n2 = 0;
+    if (brtc_rtcp_parse_remb(p->fci, p->fci_len, &bps, ssrcs, 255, &n) != BRTC_OK || n == 0) return;
+    if (n > 255) __builtin_trap();
+    uint8_t out[1100];
+    size_t len = 0;
+    if (brtc_rtcp_write_remb(p->sender_ssrc, bps, ssrcs, n, out, sizeof out, &len) != BRTC_OK)
+      __builtin_trap();
+    /* Exact unless the parse saturated; never more than was read. */
+    if (brtc_rtcp_parse_remb(out + 12, len - 12, &again, ssrcs2, 255, &n2) != BRTC_OK ||
+        n2 != n || again > bps || (bps != UINT64_MAX && again != bps) ||
+        memcmp(ssrcs, ssrcs2, n * sizeof ssrcs[0]) != 0)
+      __builtin_trap();
   }
 }
 
