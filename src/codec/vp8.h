@@ -78,8 +78,10 @@ typedef struct brtc_vp8_assembler brtc_vp8_assembler;
 #define BRTC_VP8_REORDER_WINDOW 512
 #define BRTC_VP8_MAX_PACKET_PAYLOAD 1500
 
-/* max_frame: largest frame we assemble (bytes); buffers are allocated lazily on the
- * first packet and reused, never per packet. */
+/* max_frame: largest frame we assemble (bytes). Buffers are allocated on the first packet,
+ * small, and grow geometrically to what the stream needs (payload bytes to at most twice
+ * what the reorder window holds, the frame buffer to at most max_frame): rarely, never per
+ * packet. They are kept and reused. */
 brtc_vp8_assembler *brtc_vp8_assembler_new(size_t max_frame, brtc_vp8_frame_cb cb, void *user);
 void brtc_vp8_assembler_free(brtc_vp8_assembler *a);
 /* Forget all packets, state and counters (a new stream), keeping the buffers. */
@@ -91,5 +93,7 @@ int brtc_vp8_assembler_push(brtc_vp8_assembler *a, const brtc_rtp_header *h, uin
 /* True once since the last call if a frame was dropped: the caller should send a PLI. */
 bool brtc_vp8_assembler_take_keyframe_request(brtc_vp8_assembler *a);
 const brtc_vp8_assembler_stats *brtc_vp8_assembler_get_stats(const brtc_vp8_assembler *a);
+/* Bytes the assembler has allocated (itself and its buffers): what one stream costs. */
+size_t brtc_vp8_assembler_memory(const brtc_vp8_assembler *a);
 
 #endif

@@ -5,7 +5,13 @@
  * bit, all with the same RTP timestamp. "floor" is the last sequence number already dealt
  * with (emitted, dropped or skipped); the next frame must begin right after it. When it
  * cannot (a packet is lost), the frame is dropped as soon as a newer frame completes or the
- * window moves past it. */
+ * window moves past it.
+ *
+ * Memory follows the stream: per slot only a few bytes of metadata; the payload bytes go
+ * into one compacting arena and frames into one output buffer, both starting small and
+ * growing geometrically (rarely, never per packet) to what the stream has needed. A frame
+ * whose packets lie one after the other in the arena (they arrived in order) is handed to
+ * the callback straight from there, without the copy. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,26 +24,39 @@
 /* This many packets in a row far behind what we emitted means the sender restarted its
  * sequence numbers: start over rather than ignore it forever. */
 #define RESTART_AFTER 64
+/* Live payload bytes never exceed a full window of full packets; an arena up to twice that
+ * keeps at least a third of it free after a compaction, so compactions stay rare even
+ * then. The frame buffer never needs more than the window holds, nor than max_frame. */
+#define ARENA_START (16 * 1024)
+#define ARENA_MAX ((size_t)2 * WINDOW * SLOT_BYTES)
+#define FRAME_START (16 * 1024)
+#define FRAME_MAX ((size_t)WINDOW * SLOT_BYTES)
 
 typedef struct slot {
-  bool used;
-  bool padding; /* no payload: fills its sequence number, belongs to no frame */
-  bool start;   /* S=1 and PID=0: first packet of a frame */
-  bool marker;
+  uint32_t ts;
+  uint32_t off; /* payload bytes at arena + off */
   uint16_t seq;
   uint16_t len;
-  uint32_t ts;
-  bool picture_id_15;
-  int32_t picture_id;
+  uint16_t picture_id;
+  bool used : 1;
+  bool padding : 1; /* no payload: fills its sequence number, belongs to no frame */
+  bool start : 1;   /* S=1 and PID=0: first packet of a frame */
+  bool marker : 1;
+  bool has_picture_id : 1;
+  bool picture_id_15 : 1;
 } slot;
 
 struct brtc_vp8_assembler {
   size_t max_frame;
   brtc_vp8_frame_cb cb;
   void *user;
-  slot *slots;       /* WINDOW entries, indexed by seq % WINDOW */
-  uint8_t *payloads; /* WINDOW * SLOT_BYTES, the VP8 bytes of each slot */
-  uint8_t *frame;    /* max_frame bytes, one frame concatenated for the callback */
+  slot *slots; /* WINDOW entries, indexed by seq % WINDOW */
+  /* The VP8 bytes of the slots in use, appended at arena_end; freed bytes are holes until
+   * a compaction (or until nothing is in use, when arena_end goes back to 0). */
+  uint8_t *arena;
+  size_t arena_cap, arena_end, arena_live;
+  uint8_t *frame; /* one frame concatenated for the callback, when it is not in one piece */
+  size_t frame_cap;
   bool have_highest;
   uint16_t highest;
   bool have_floor;
@@ -68,34 +87,96 @@ brtc_vp8_assembler *brtc_vp8_assembler_new(size_t max_frame, brtc_vp8_frame_cb c
 void brtc_vp8_assembler_free(brtc_vp8_assembler *a) {
   if (!a) return;
   free(a->slots);
-  free(a->payloads);
+  free(a->arena);
   free(a->frame);
   free(a);
 }
 
-static int ensure_buffers(brtc_vp8_assembler *a) {
+static int ensure_slots(brtc_vp8_assembler *a) {
   if (a->slots) return BRTC_OK;
   a->slots = calloc(WINDOW, sizeof(slot));
-  a->payloads = malloc((size_t)WINDOW * SLOT_BYTES);
-  a->frame = malloc(a->max_frame);
-  if (!a->slots || !a->payloads || !a->frame) {
-    free(a->slots);
-    free(a->payloads);
-    free(a->frame);
-    a->slots = NULL;
-    a->payloads = a->frame = NULL;
-    return BRTC_ERR_NOMEM;
+  return a->slots ? BRTC_OK : BRTC_ERR_NOMEM;
+}
+
+/* A slot leaves: its payload bytes become a hole in the arena. */
+static void release(brtc_vp8_assembler *a, slot *s) {
+  if (!s->used) return;
+  s->used = false;
+  a->arena_live -= s->len;
+  if (a->arena_live == 0) a->arena_end = 0; /* all holes: start over at the front */
+}
+
+static void release_all(brtc_vp8_assembler *a) {
+  memset(a->slots, 0, WINDOW * sizeof(slot));
+  a->arena_live = a->arena_end = 0;
+}
+
+typedef struct live_payload {
+  uint32_t off;
+  uint16_t index;
+} live_payload;
+
+static int by_offset(const void *x, const void *y) {
+  uint32_t a = ((const live_payload *)x)->off, b = ((const live_payload *)y)->off;
+  return a < b ? -1 : a > b;
+}
+
+/* Move the payloads in use to the front of the arena, in the order they lie there, so
+ * each only moves down and payloads that followed each other still do. */
+static void compact(brtc_vp8_assembler *a) {
+  live_payload live[WINDOW];
+  size_t n = 0;
+  for (uint16_t i = 0; i < WINDOW; i++)
+    if (a->slots[i].used && a->slots[i].len) live[n++] = (live_payload){a->slots[i].off, i};
+  qsort(live, n, sizeof(live[0]), by_offset);
+  uint32_t end = 0;
+  for (size_t i = 0; i < n; i++) {
+    slot *s = &a->slots[live[i].index];
+    if (s->off != end) memmove(a->arena + end, a->arena + s->off, s->len);
+    s->off = end;
+    end += s->len;
   }
+  a->arena_end = end;
+}
+
+/* Room for len more payload bytes at arena_end: compact if that frees enough, else grow
+ * by half until a third of the arena stays free. */
+static int arena_reserve(brtc_vp8_assembler *a, size_t len) {
+  if (a->arena_end + len <= a->arena_cap) return BRTC_OK;
+  if (a->arena_live < a->arena_end) compact(a);
+  size_t need = a->arena_live + len, cap = a->arena_cap ? a->arena_cap : ARENA_START;
+  while (need > cap - cap / 3 && cap < ARENA_MAX) {
+    cap += cap / 2;
+    if (cap > ARENA_MAX) cap = ARENA_MAX;
+  }
+  if (cap > a->arena_cap) {
+    uint8_t *p = realloc(a->arena, cap);
+    if (p) {
+      a->arena = p;
+      a->arena_cap = cap;
+    }
+  }
+  return a->arena_end + len <= a->arena_cap ? BRTC_OK : BRTC_ERR_NOMEM;
+}
+
+/* The frame buffer holds at least len bytes (len <= max_frame and <= FRAME_MAX). */
+static int frame_reserve(brtc_vp8_assembler *a, size_t len) {
+  if (len <= a->frame_cap) return BRTC_OK;
+  size_t limit = a->max_frame < FRAME_MAX ? a->max_frame : FRAME_MAX;
+  size_t cap = a->frame_cap ? a->frame_cap : FRAME_START;
+  while (cap < len) cap *= 2;
+  if (cap > limit) cap = limit;
+  uint8_t *p = malloc(cap); /* the old content is not needed: no realloc copy */
+  if (!p) return BRTC_ERR_NOMEM;
+  free(a->frame);
+  a->frame = p;
+  a->frame_cap = cap;
   return BRTC_OK;
 }
 
 static slot *slot_at(brtc_vp8_assembler *a, uint16_t seq) {
   slot *s = &a->slots[seq % WINDOW];
   return s->used && s->seq == seq ? s : NULL;
-}
-
-static const uint8_t *slot_data(const brtc_vp8_assembler *a, uint16_t seq) {
-  return a->payloads + (size_t)(seq % WINDOW) * SLOT_BYTES;
 }
 
 static void set_floor(brtc_vp8_assembler *a, uint16_t seq) {
@@ -105,7 +186,7 @@ static void set_floor(brtc_vp8_assembler *a, uint16_t seq) {
 }
 
 static void reset(brtc_vp8_assembler *a) {
-  if (a->slots) memset(a->slots, 0, WINDOW * sizeof(slot));
+  if (a->slots) release_all(a);
   a->have_highest = a->have_floor = a->scan_valid = false;
   a->far_late = 0;
 }
@@ -125,7 +206,7 @@ static void drop_range(brtc_vp8_assembler *a, uint16_t from, uint16_t to, bool c
       have_prev = true;
       prev_ts = s->ts;
     }
-    s->used = false;
+    release(a, s);
   }
   if (frames == 0 && count_gaps) frames = 1;
   if (frames) {
@@ -142,10 +223,10 @@ static void advance(brtc_vp8_assembler *a, uint16_t new_highest) {
     drop_range(a, (uint16_t)(a->floor + 1), (uint16_t)(new_low - 1), true);
   int dh = brtc_seq_diff(new_highest, a->highest);
   if (dh >= WINDOW) {
-    memset(a->slots, 0, WINDOW * sizeof(slot));
+    release_all(a);
   } else {
     /* Each new seq takes over the slot of the one leaving the window. */
-    for (int i = 1; i <= dh; i++) a->slots[(uint16_t)(a->highest + i) % WINDOW].used = false;
+    for (int i = 1; i <= dh; i++) release(a, &a->slots[(uint16_t)(a->highest + i) % WINDOW]);
   }
   a->highest = new_highest;
 }
@@ -187,39 +268,49 @@ static bool frame_start(brtc_vp8_assembler *a, uint16_t seq, uint16_t *first) {
 }
 
 static void emit(brtc_vp8_assembler *a, uint16_t first, uint16_t last) {
+  const slot head = *slot_at(a, first);
   size_t total = 0;
+  bool in_one_piece = true; /* each packet's bytes right after the previous one's */
   uint16_t n = (uint16_t)(last - first + 1);
-  for (uint16_t i = 0; i < n; i++) total += slot_at(a, (uint16_t)(first + i))->len;
-  const slot head_copy = *slot_at(a, first);
-  const slot *head = &head_copy;
+  for (uint16_t i = 0; i < n; i++) {
+    const slot *s = slot_at(a, (uint16_t)(first + i));
+    if (s->off != head.off + total) in_one_piece = false;
+    total += s->len;
+  }
   brtc_vp8_frame f = {
-      .data = a->frame,
       .len = total,
-      .timestamp = head->ts,
+      .timestamp = head.ts,
       .ssrc = a->ssrc,
       .first_seq = first,
       .last_seq = last,
-      .picture_id = head->picture_id,
+      .picture_id = head.has_picture_id ? head.picture_id : -1,
   };
+  /* The bytes stay where they are until the next push, though their slots are freed. */
   bool fits = total <= a->max_frame;
-  size_t off = 0;
-  for (uint16_t i = 0; i < n; i++) {
-    uint16_t seq = (uint16_t)(first + i);
-    slot *s = slot_at(a, seq);
-    if (fits) memcpy(a->frame + off, slot_data(a, seq), s->len);
-    off += s->len;
-    s->used = false;
+  if (fits && in_one_piece) {
+    f.data = a->arena + head.off;
+  } else if (fits && frame_reserve(a, total) == BRTC_OK) {
+    size_t off = 0;
+    for (uint16_t i = 0; i < n; i++) {
+      const slot *s = slot_at(a, (uint16_t)(first + i));
+      memcpy(a->frame + off, a->arena + s->off, s->len);
+      off += s->len;
+    }
+    f.data = a->frame;
+  } else {
+    fits = false; /* too big, or no memory to put it together: lost all the same */
   }
+  for (uint16_t i = 0; i < n; i++) release(a, slot_at(a, (uint16_t)(first + i)));
   set_floor(a, last);
-  a->have_last_picture_id = head->picture_id >= 0;
-  a->last_picture_id_15 = head->picture_id_15;
-  a->last_picture_id = (uint16_t)head->picture_id;
+  a->have_last_picture_id = head.has_picture_id;
+  a->last_picture_id_15 = head.picture_id_15;
+  a->last_picture_id = head.picture_id;
   if (!fits) {
     a->stats.frames_dropped++;
     a->keyframe_request = true;
     return;
   }
-  f.keyframe = brtc_vp8_frame_is_keyframe(a->frame, total, &f.width, &f.height);
+  f.keyframe = brtc_vp8_frame_is_keyframe(f.data, total, &f.width, &f.height);
   a->stats.frames++;
   if (f.keyframe) a->stats.keyframes++;
   a->cb(&f, a->user);
@@ -232,7 +323,7 @@ static bool step_in_order(brtc_vp8_assembler *a) {
   slot *s = slot_at(a, next);
   if (!s) return false;
   if (s->padding) {
-    s->used = false;
+    release(a, s);
     set_floor(a, next);
     return true;
   }
@@ -264,11 +355,11 @@ static bool in_scanned_frame(const brtc_vp8_assembler *a, uint16_t seq) {
  * the gap held only padding, no frame was lost. */
 static bool only_padding_lost(brtc_vp8_assembler *a, uint16_t from, uint16_t to,
                               const slot *next) {
-  if (!a->have_last_picture_id || next->picture_id < 0 ||
+  if (!a->have_last_picture_id || !next->has_picture_id ||
       next->picture_id_15 != a->last_picture_id_15)
     return false;
   uint16_t mask = a->last_picture_id_15 ? 0x7FFF : 0x7F;
-  if ((((uint16_t)next->picture_id - a->last_picture_id - 1) & mask) != 0) return false;
+  if (((next->picture_id - a->last_picture_id - 1) & mask) != 0) return false;
   uint16_t n = (uint16_t)(to - from + 1);
   for (uint32_t i = 0; i < n && i < WINDOW; i++)
     if (slot_at(a, (uint16_t)(from + i))) return false;
@@ -327,7 +418,7 @@ int brtc_vp8_assembler_push(brtc_vp8_assembler *a, const brtc_rtp_header *h, uin
     a->far_late = 0;
   }
 
-  int rc = ensure_buffers(a);
+  int rc = ensure_slots(a);
   if (rc != BRTC_OK) return rc;
   a->ssrc = h->ssrc;
   if (!a->have_highest) {
@@ -345,19 +436,26 @@ int brtc_vp8_assembler_push(brtc_vp8_assembler *a, const brtc_rtp_header *h, uin
     a->stats.packets_late++; /* duplicate */
     return BRTC_OK;
   }
+  release(a, s); /* whatever it held is out of the window */
+  uint16_t len = (uint16_t)(padding ? 0 : h->payload_len - d.size);
+  rc = arena_reserve(a, len);
+  if (rc != BRTC_OK) return rc;
   *s = (slot){
       .used = true,
       .padding = padding,
       .start = !padding && d.start && d.partition == 0,
       .marker = h->marker,
       .seq = seq,
-      .len = (uint16_t)(padding ? 0 : h->payload_len - d.size),
+      .len = len,
+      .off = (uint32_t)a->arena_end,
       .ts = h->timestamp,
+      .has_picture_id = d.has_picture_id,
       .picture_id_15 = d.picture_id_15,
-      .picture_id = d.has_picture_id ? d.picture_id : -1,
+      .picture_id = d.picture_id,
   };
-  if (!padding)
-    memcpy(a->payloads + (size_t)(seq % WINDOW) * SLOT_BYTES, h->payload + d.size, s->len);
+  if (len) memcpy(a->arena + a->arena_end, h->payload + d.size, len);
+  a->arena_end += len;
+  a->arena_live += len;
 
   for (;;) {
     if (step_in_order(a)) continue;
@@ -385,4 +483,9 @@ bool brtc_vp8_assembler_take_keyframe_request(brtc_vp8_assembler *a) {
 
 const brtc_vp8_assembler_stats *brtc_vp8_assembler_get_stats(const brtc_vp8_assembler *a) {
   return a ? &a->stats : NULL;
+}
+
+size_t brtc_vp8_assembler_memory(const brtc_vp8_assembler *a) {
+  if (!a) return 0;
+  return sizeof(*a) + (a->slots ? WINDOW * sizeof(slot) : 0) + a->arena_cap + a->frame_cap;
 }

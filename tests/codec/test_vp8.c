@@ -644,6 +644,151 @@ static void test_real_keyframe_shuffled(void) {
   brtc_vp8_assembler_free(a);
 }
 
+/* ---- assembler memory: it follows the stream, not the limits ---- */
+
+/* Frames at 1,200 bytes of VP8 per packet, as a browser sends them. */
+#define BIG_MTU (BRTC_VP8_PACKETIZER_DESCRIPTOR + 1200)
+
+typedef struct expect_sink {
+  const uint8_t *const *frames; /* expected frame i has RTP timestamp i * 3000 */
+  const size_t *lens;
+  size_t count;
+  int n, bad_content;
+} expect_sink;
+
+static void expect_on_frame(const brtc_vp8_frame *f, void *user) {
+  expect_sink *s = user;
+  size_t idx = f->timestamp / 3000;
+  if (f->timestamp % 3000 || idx >= s->count || f->len != s->lens[idx] ||
+      memcmp(f->data, s->frames[idx], f->len) != 0)
+    s->bad_content++;
+  s->n++;
+}
+
+/* Packetize frame at max_payload and push its packets, seq first.., in order or shuffled
+ * (the frame buffer path) and without the packet at index lose (-1: none). */
+static void push_frame(brtc_vp8_assembler *a, const uint8_t *frame, size_t len,
+                       size_t max_payload, uint16_t *seq, uint32_t ts, bool shuffle, int lose) {
+  size_t max_packets = brtc_vp8_packet_count(len, max_payload);
+  uint8_t *pl = malloc(max_packets * max_payload);
+  size_t *lens = malloc(max_packets * sizeof(*lens));
+  int *order = malloc(max_packets * sizeof(*order));
+  CHECK(pl && lens && order);
+  if (!pl || !lens || !order) goto out;
+  int n = brtc_vp8_packetize(frame, len, (uint16_t)(ts / 3000), max_payload, pl,
+                             max_packets * max_payload, lens, max_packets);
+  CHECK_EQ_INT(n, (int)max_packets);
+  for (int i = 0; i < n; i++) order[i] = i;
+  for (int i = n - 1; shuffle && i > 0; i--) {
+    int j = (int)(rng() % (uint32_t)(i + 1)), t = order[i];
+    order[i] = order[j];
+    order[j] = t;
+  }
+  for (int k = 0; k < n; k++) {
+    int i = order[k];
+    if (i == lose) continue;
+    brtc_rtp_header h = {.version = 2, .payload_type = 96, .ssrc = 0xABC};
+    h.sequence = (uint16_t)(*seq + i);
+    h.timestamp = ts;
+    h.marker = i == n - 1;
+    h.payload = pl + (size_t)i * max_payload;
+    h.payload_len = lens[i];
+    CHECK_EQ_INT(brtc_vp8_assembler_push(a, &h, 0), BRTC_OK);
+  }
+  *seq = (uint16_t)(*seq + n);
+out:
+  free(pl);
+  free(lens);
+  free(order);
+}
+
+/* A 50 KB keyframe, then 1,000 frames of about 1 KB, some reordered, some lost: with the
+ * default 4 MiB frame limit the assembler still holds under 200 KiB, and stops growing
+ * once it has seen the stream's sizes. */
+static void test_assembler_memory_small_frames(void) {
+  enum { FRAMES = 1001 };
+  static uint8_t key[50000], storage[FRAMES][1400];
+  static const uint8_t *frames[FRAMES];
+  static size_t lens[FRAMES];
+  static expect_sink s;
+  memset(&s, 0, sizeof s);
+  s.frames = frames;
+  s.lens = lens;
+  s.count = FRAMES;
+  brtc_vp8_assembler *a = brtc_vp8_assembler_new(4u << 20, expect_on_frame, &s);
+  CHECK(a != NULL);
+  CHECK(brtc_vp8_assembler_memory(a) < 1024); /* nothing but itself before media */
+  uint16_t seq = 65000;
+  int expected = 0;
+  size_t after_warmup = 0;
+  for (int f = 0; f < FRAMES; f++) {
+    lens[f] = f == 0 ? 50000 : 800 + rng() % 600; /* 1 or 2 packets */
+    uint8_t *frame = f == 0 ? key : storage[f];
+    for (size_t i = 0; i < lens[f]; i++) frame[i] = (uint8_t)rng();
+    frames[f] = frame;
+    bool shuffle = f == 0 || rng() % 4 == 0;
+    int lose = f > 0 && rng() % 50 == 0 ? 0 : -1;
+    push_frame(a, frames[f], lens[f], BIG_MTU, &seq, (uint32_t)f * 3000, shuffle, lose);
+    if (lose < 0) expected++;
+    if (f == 100) after_warmup = brtc_vp8_assembler_memory(a);
+  }
+  size_t mem = brtc_vp8_assembler_memory(a);
+  fprintf(stderr, "assembler memory after 50 KB keyframe + 1,000 small frames: %zu bytes\n", mem);
+  CHECK_EQ_INT(s.bad_content, 0);
+  CHECK_EQ_INT(s.n, expected);
+  CHECK(expected < FRAMES); /* some were lost */
+  CHECK(mem > 50000);       /* it did hold the keyframe */
+  CHECK(mem < 200 * 1024);
+  CHECK_EQ_INT(mem, after_warmup); /* no growth once the sizes are known */
+  brtc_vp8_assembler_free(a);
+}
+
+/* The largest frame the reorder window can hold (512 packets of 1,500 bytes), shuffled,
+ * comes out byte for byte; a bigger one (1 MiB needs 700 such packets) cannot fit the
+ * window and is dropped as before, and a normal frame after it still comes out. */
+static void test_assembler_large_keyframe(void) {
+  enum { LARGE = BRTC_VP8_REORDER_WINDOW * BRTC_VP8_MAX_PACKET_PAYLOAD, HUGE = 1 << 20 };
+  const size_t mtu = BRTC_VP8_PACKETIZER_DESCRIPTOR + BRTC_VP8_MAX_PACKET_PAYLOAD;
+  static uint8_t large[LARGE], huge[HUGE], small[1000];
+  static const uint8_t *frames[4];
+  static size_t lens[4];
+  static expect_sink s;
+  memset(&s, 0, sizeof s);
+  for (size_t i = 0; i < LARGE; i++) large[i] = (uint8_t)rng();
+  for (size_t i = 0; i < HUGE; i++) huge[i] = (uint8_t)rng();
+  for (size_t i = 0; i < sizeof small; i++) small[i] = (uint8_t)rng();
+  frames[0] = frames[2] = small;
+  lens[0] = lens[2] = sizeof small;
+  frames[1] = large;
+  lens[1] = LARGE;
+  frames[3] = huge;
+  lens[3] = HUGE;
+  s.frames = frames;
+  s.lens = lens;
+  s.count = 4;
+  CHECK_EQ_INT(brtc_vp8_packet_count(LARGE, mtu), BRTC_VP8_REORDER_WINDOW);
+  brtc_vp8_assembler *a = brtc_vp8_assembler_new(4u << 20, expect_on_frame, &s);
+  uint16_t seq = 100;
+  push_frame(a, small, sizeof small, mtu, &seq, 0, false, -1);
+  push_frame(a, large, LARGE, mtu, &seq, 3000, true, -1);
+  CHECK_EQ_INT(s.n, 2);
+  CHECK_EQ_INT(s.bad_content, 0);
+  CHECK(!brtc_vp8_assembler_take_keyframe_request(a));
+  size_t mem = brtc_vp8_assembler_memory(a);
+  fprintf(stderr, "assembler memory after a %d-byte frame: %zu bytes\n", LARGE, mem);
+  CHECK(mem >= (size_t)2 * LARGE); /* the packets and the frame they make */
+  CHECK(mem < (size_t)4 * LARGE);
+  push_frame(a, small, sizeof small, mtu, &seq, 6000, false, -1);
+  push_frame(a, huge, HUGE, mtu, &seq, 9000, false, -1);
+  CHECK_EQ_INT(s.n, 3);
+  CHECK(brtc_vp8_assembler_take_keyframe_request(a));
+  push_frame(a, small, sizeof small, mtu, &seq, 0, false, -1);
+  CHECK_EQ_INT(s.n, 4);
+  CHECK_EQ_INT(s.bad_content, 0);
+  CHECK(brtc_vp8_assembler_memory(a) < (size_t)4 * LARGE);
+  brtc_vp8_assembler_free(a);
+}
+
 int main(void) {
   RUN(test_descriptor_minimal);
   RUN(test_descriptor_picture_id);
@@ -663,5 +808,7 @@ int main(void) {
   RUN(test_assembler_reset);
   RUN(test_assembler_random);
   RUN(test_real_keyframe_shuffled);
+  RUN(test_assembler_memory_small_frames);
+  RUN(test_assembler_large_keyframe);
   return TEST_REPORT();
 }
