@@ -125,7 +125,10 @@ static int serve_file(struct lws *wsi, const char *path, const char *mime) {
 static int route_status(struct lws *wsi, brtc_signal_server *srv, brtc_http_conn *h) {
   brtc_loop_stats ls;
   brtc_loop_get_stats(srv->loop, &ls);
-  char *json = brtc_status_json(&srv->sessions, brtc_server_live_stats, srv->store, &ls);
+  brtc_keyframe_worker_stats ks;
+  brtc_keyframe_worker_get_stats(srv->saver, &ks);
+  char *json =
+      brtc_status_json_saving(&srv->sessions, brtc_server_live_stats, srv->store, &ls, &ks);
   if (!json) return send_text(wsi, h, 500, "out of memory");
   brtc_http_reply r = {.status = 200, .content_type = "application/json", .body = json,
                        .len = strlen(json)};
@@ -297,6 +300,13 @@ static int on_signal(struct lws *wsi, enum lws_callback_reasons reason, void *us
     case LWS_CALLBACK_CLOSED:
       brtc_ws_conn_closed(&conn->ws);
       return 0;
+    case LWS_CALLBACK_EVENT_WAIT_CANCELLED: {
+      /* The keyframe saver woke us (or lws itself did: then there is nothing to deliver).
+       * Sent to every protocol with a stand-in wsi and no user data; only this one acts. */
+      brtc_signal_server *srv = server_of(wsi);
+      if (srv && srv->saver) brtc_keyframe_worker_poll(srv->saver);
+      return 0;
+    }
     default:
       break;
   }
@@ -350,6 +360,27 @@ static const struct lws_protocols protocols[] = {
 };
 
 /* ---- lifecycle ---- */
+
+/* On a saver thread: make lws_service return soon and deliver the results
+ * (LWS_CALLBACK_EVENT_WAIT_CANCELLED). The saver is stopped before the context goes. */
+static void wake_for_saver(void *user) {
+  brtc_signal_server *srv = user;
+  lws_cancel_service(srv->lws);
+}
+
+static int start_saver(brtc_signal_server *srv, char *err, size_t err_cap) {
+  brtc_keyframe_worker_config kc = {
+      .dir = brtc_keyframe_store_dir(srv->store),
+      .threads = 1, /* one decode at a time leaves the other core to the loop */
+      .max_jobs = BRTC_KEYFRAME_WORKER_DEFAULT_JOBS,
+      .jpeg_quality = 90,
+      .on_done = brtc_server_keyframe_done,
+      .wake = wake_for_saver,
+      .user = srv,
+  };
+  srv->saver = brtc_keyframe_worker_new(&kc, err, err_cap);
+  return srv->saver ? BRTC_OK : BRTC_ERR_NOMEM;
+}
 
 static void lws_log_line(int level, const char *line) {
   char text[512];
@@ -442,14 +473,11 @@ brtc_signal_server *brtc_signal_server_new(const brtc_signal_config *config, brt
   srv->store = brtc_keyframe_store_open(
       config->output_dir ? config->output_dir : BRTC_SIGNAL_DEFAULT_OUTPUT, err, err_cap);
   if (!srv->store) goto fail;
-  srv->jpeg = brtc_keyframe_jpeg_new(90);
-  if (!srv->jpeg) {
-    snprintf(err, err_cap, "cannot set up the VP8 decoder and JPEG encoder");
-    goto fail;
-  }
   if (create_context(srv, config->http_addr ? config->http_addr : BRTC_SIGNAL_DEFAULT_HTTP, err,
                      err_cap) != BRTC_OK)
     goto fail;
+  /* After the context: the saver's wake-up needs it. */
+  if (start_saver(srv, err, err_cap) != BRTC_OK) goto fail;
   return srv;
 fail:
   brtc_signal_server_free(srv);
@@ -475,14 +503,25 @@ void brtc_signal_server_free(brtc_signal_server *srv) {
   if (!srv) return;
   if (srv->sessions.live) brtc_server_end_all_sessions(srv);
   srv->stopping = true;
+  if (srv->saver) {
+    /* Before the context goes (the saver wakes it). Keyframes still queued are dropped; the
+     * ones already written get their status record and log line. */
+    brtc_keyframe_worker_stop(srv->saver);
+    brtc_keyframe_worker_poll(srv->saver);
+    brtc_keyframe_worker_stats ks;
+    brtc_keyframe_worker_get_stats(srv->saver, &ks);
+    if (ks.discarded)
+      brtc_log(BRTC_LOG_INFO, NULL, "stopping: %llu keyframes not saved",
+               (unsigned long long)ks.discarded);
+  }
   if (srv->lws) {
     lws_sul_cancel(&srv->timer);
     lws_context_destroy(srv->lws);
     srv->lws = NULL;
   }
   brtc_session_table_free(&srv->sessions);
+  brtc_keyframe_worker_free(srv->saver);
   brtc_keyframe_store_free(srv->store);
-  brtc_keyframe_jpeg_free(srv->jpeg);
   free(srv->web_dir);
   free(srv);
 }

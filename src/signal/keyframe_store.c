@@ -102,26 +102,27 @@ static int write_all(int fd, const uint8_t *p, size_t len) {
   return BRTC_OK;
 }
 
-int brtc_keyframe_store_save(brtc_keyframe_store *ks, const uint8_t *jpeg, size_t len,
-                             unsigned width, unsigned height, const char *session,
-                             const brtc_keyframe_record **out) {
-  if (!jpeg || len == 0) return BRTC_ERR_INVALID;
-  char file[32], tmp[PATH_MAX], final_path[PATH_MAX];
-  unsigned long n = ks->next;
-  snprintf(file, sizeof(file), "shoot%lu.jpg", n);
-  if (snprintf(final_path, sizeof(final_path), "%s/%s", ks->dir, file) >= (int)sizeof(final_path) ||
-      snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", ks->dir, file) >= (int)sizeof(tmp))
+unsigned long brtc_keyframe_store_reserve(brtc_keyframe_store *ks) { return ks->next++; }
+
+int brtc_keyframe_file_write(const char *dir, unsigned long n, const uint8_t *jpeg, size_t len) {
+  if (!jpeg || len == 0 || n == 0) return BRTC_ERR_INVALID;
+  char tmp[PATH_MAX], final_path[PATH_MAX];
+  if (snprintf(final_path, sizeof(final_path), "%s/shoot%lu.jpg", dir, n) >=
+          (int)sizeof(final_path) ||
+      snprintf(tmp, sizeof(tmp), "%s/.shoot%lu.jpg.tmp", dir, n) >= (int)sizeof(tmp))
     return BRTC_ERR_TOO_BIG;
   int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return BRTC_ERR_IO;
   int rc = write_all(fd, jpeg, len);
   if (close(fd) != 0 && rc == BRTC_OK) rc = BRTC_ERR_IO;
   if (rc == BRTC_OK && rename(tmp, final_path) != 0) rc = BRTC_ERR_IO;
-  if (rc != BRTC_OK) {
-    unlink(tmp);
-    return rc;
-  }
-  ks->next = n + 1;
+  if (rc != BRTC_OK) unlink(tmp);
+  return rc;
+}
+
+const brtc_keyframe_record *brtc_keyframe_store_record(brtc_keyframe_store *ks, unsigned long n,
+                                                       unsigned width, unsigned height,
+                                                       size_t bytes, const char *session) {
   brtc_keyframe_record *r;
   if (ks->count == BRTC_KEYFRAME_STORE_KEEP) {
     r = &ks->records[ks->head];
@@ -131,11 +132,23 @@ int brtc_keyframe_store_save(brtc_keyframe_store *ks, const uint8_t *jpeg, size_
     ks->count++;
   }
   memset(r, 0, sizeof(*r));
-  snprintf(r->file, sizeof(r->file), "%s", file);
+  snprintf(r->file, sizeof(r->file), "shoot%lu.jpg", n);
   snprintf(r->session, sizeof(r->session), "%s", session ? session : "");
   r->width = width;
   r->height = height;
-  r->bytes = len;
+  r->bytes = bytes;
+  return r;
+}
+
+int brtc_keyframe_store_save(brtc_keyframe_store *ks, const uint8_t *jpeg, size_t len,
+                             unsigned width, unsigned height, const char *session,
+                             const brtc_keyframe_record **out) {
+  if (!jpeg || len == 0) return BRTC_ERR_INVALID;
+  /* The number is only used up when the file is written. */
+  int rc = brtc_keyframe_file_write(ks->dir, ks->next, jpeg, len);
+  if (rc != BRTC_OK) return rc;
+  const brtc_keyframe_record *r =
+      brtc_keyframe_store_record(ks, ks->next++, width, height, len, session);
   if (out) *out = r;
   return BRTC_OK;
 }

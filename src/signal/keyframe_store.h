@@ -29,6 +29,17 @@ unsigned long brtc_keyframe_store_next_number(const brtc_keyframe_store *ks);
 int brtc_keyframe_store_save(brtc_keyframe_store *ks, const uint8_t *jpeg, size_t len,
                              unsigned width, unsigned height, const char *session,
                              const brtc_keyframe_record **out);
+
+/* The same in three parts, for saving off the owner's thread (keyframe_worker.h):
+ * reserve a number (owner thread), write the file (any thread), then record it (owner
+ * thread). A reserved number that is never written leaves a gap; numbers never repeat. */
+unsigned long brtc_keyframe_store_reserve(brtc_keyframe_store *ks);
+/* Writes dir/shoot<n>.jpg through a temporary name and rename; touches no store state. */
+int brtc_keyframe_file_write(const char *dir, unsigned long n, const uint8_t *jpeg, size_t len);
+/* Adds the record of a written file; the returned record is valid until the next one. */
+const brtc_keyframe_record *brtc_keyframe_store_record(brtc_keyframe_store *ks, unsigned long n,
+                                                       unsigned width, unsigned height,
+                                                       size_t bytes, const char *session);
 /* Records, oldest first. */
 size_t brtc_keyframe_store_count(const brtc_keyframe_store *ks);
 const brtc_keyframe_record *brtc_keyframe_store_get(const brtc_keyframe_store *ks, size_t i);

@@ -1,6 +1,7 @@
 /* What the signal server's files share: the server object, the per-connection state that
  * libwebsockets allocates for us, and the functions between routing, WebSocket signaling,
- * WHIP and the sessions. Everything runs on the one lws service thread. */
+ * WHIP and the sessions. Everything runs on the one lws service thread, except keyframe
+ * decoding and saving (keyframe_worker.h), whose results come back to that thread. */
 #ifndef BRTC_SIGNAL_SERVER_INTERNAL_H
 #define BRTC_SIGNAL_SERVER_INTERNAL_H
 
@@ -9,8 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "media/keyframe_jpeg.h"
 #include "signal/keyframe_store.h"
+#include "signal/keyframe_worker.h"
 #include "signal/server.h"
 #include "signal/session_table.h"
 
@@ -25,7 +26,9 @@ struct brtc_signal_server {
   size_t max_sessions;
   brtc_session_table sessions;
   brtc_keyframe_store *store;
-  brtc_keyframe_jpeg *jpeg;
+  brtc_keyframe_worker *saver; /* decodes and writes keyframes off this thread */
+  uint64_t busy_drops_unlogged; /* keyframes refused by a full saver since the last warning */
+  uint64_t busy_logged_us;
 
   struct lws_context *lws;
   struct lws_vhost *vhost;
@@ -107,6 +110,8 @@ void brtc_server_session_step(brtc_signal_server *srv, brtc_session *s, const ch
 void brtc_server_settle(brtc_signal_server *srv);
 void brtc_server_end_all_sessions(brtc_signal_server *srv);
 void brtc_server_live_stats(const brtc_session *s, brtc_pc_stats *out);
+/* The saver's result for one keyframe, back on the loop thread (brtc_keyframe_done_fn). */
+void brtc_server_keyframe_done(const brtc_keyframe_result *r, void *user);
 
 /* ws_signaling.c: the /ws endpoint. */
 void brtc_ws_conn_open(brtc_signal_server *srv, brtc_ws_conn *c, struct lws *wsi);

@@ -97,7 +97,9 @@ const brtc_session_step *brtc_session_add_step(brtc_session *s, const char *name
 }
 
 bool brtc_session_keyframe_wanted(const brtc_session *s, uint64_t now_us) {
-  if (s->keyframes_saved == 0 || s->snapshot_pending) return true;
+  if (s->snapshot_pending) return true;
+  if (s->saves_in_flight) return false;
+  if (s->keyframes_saved == 0) return true;
   return now_us >= s->last_save_us + BRTC_SESSION_SAVE_PERIOD_US;
 }
 
@@ -105,6 +107,24 @@ void brtc_session_keyframe_saved(brtc_session *s, uint64_t now_us) {
   s->keyframes_saved++;
   s->last_save_us = now_us;
   s->snapshot_pending = false;
+}
+
+bool brtc_session_keyframe_queued(brtc_session *s) {
+  bool answers_snapshot = s->snapshot_pending;
+  s->saves_in_flight++;
+  s->snapshot_pending = false;
+  return answers_snapshot;
+}
+
+void brtc_session_keyframe_finished(brtc_session *s, bool saved, bool answered_snapshot,
+                                    uint64_t arrived_us) {
+  if (s->saves_in_flight) s->saves_in_flight--;
+  if (saved) {
+    s->keyframes_saved++;
+    if (arrived_us > s->last_save_us) s->last_save_us = arrived_us;
+  } else if (answered_snapshot) {
+    s->snapshot_pending = true;
+  }
 }
 
 const char *brtc_transport_name(brtc_transport t) {

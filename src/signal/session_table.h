@@ -48,6 +48,7 @@ typedef struct brtc_session {
   bool snapshot_pending;
   unsigned long keyframes_saved;
   uint64_t last_save_us;
+  unsigned saves_in_flight; /* handed to the keyframe worker, result not back yet */
 } brtc_session;
 
 typedef struct brtc_session_table {
@@ -77,10 +78,18 @@ size_t brtc_session_table_list(const brtc_session_table *t, const brtc_session *
 const brtc_session_step *brtc_session_add_step(brtc_session *s, const char *name,
                                                const char *detail, uint64_t now_us);
 /* The save policy for a keyframe arriving now: the session's first, any after a Snapshot
- * request, otherwise at most one per BRTC_SESSION_SAVE_PERIOD_US. */
+ * request, otherwise at most one per BRTC_SESSION_SAVE_PERIOD_US. While a save is in flight
+ * only a Snapshot request wants another. */
 bool brtc_session_keyframe_wanted(const brtc_session *s, uint64_t now_us);
 /* Note a saved keyframe (clears a pending Snapshot). */
 void brtc_session_keyframe_saved(brtc_session *s, uint64_t now_us);
+/* Saving off the loop thread: a wanted keyframe was handed over (this answers a pending
+ * Snapshot); returns whether it did, to give back to brtc_session_keyframe_finished. */
+bool brtc_session_keyframe_queued(brtc_session *s);
+/* Its result: saved counts it as saved when it arrived (arrived_us); not saved leaves the
+ * policy wanting the next keyframe, and the Snapshot it answered pending again. */
+void brtc_session_keyframe_finished(brtc_session *s, bool saved, bool answered_snapshot,
+                                    uint64_t arrived_us);
 
 const char *brtc_transport_name(brtc_transport t);
 

@@ -50,32 +50,72 @@ void brtc_server_session_step(brtc_signal_server *srv, brtc_session *s, const ch
   }
 }
 
+/* What the server needs back with a saver result: when the keyframe arrived (the save
+ * period counts from then) and whether it answered a Snapshot; monotonic microseconds fit
+ * in 63 bits. */
+static uint64_t save_tag(uint64_t arrived_us, bool answers_snapshot) {
+  return arrived_us << 1 | (answers_snapshot ? 1u : 0u);
+}
+
+#define BUSY_LOG_PERIOD_US 5000000u
+
+/* Hand a wanted keyframe to the saver; its number is taken here, on the loop thread, so
+ * file numbers stay unique and increasing whichever thread writes the file. */
 static void save_keyframe(brtc_signal_server *srv, brtc_session *s, const brtc_video_frame *f) {
   uint64_t now = brtc_now_us();
   if (!brtc_session_keyframe_wanted(s, now)) return;
-  const uint8_t *jpeg;
-  size_t jpeg_len;
-  unsigned w, h;
-  int rc = brtc_keyframe_jpeg_encode(srv->jpeg, f->data, f->len, &jpeg, &jpeg_len, &w, &h);
-  if (rc != BRTC_OK) {
-    /* Not saved: the policy still wants the next keyframe. */
-    brtc_log(BRTC_LOG_WARN, s->id, "keyframe of %zu bytes not decodable: %s", f->len,
+  unsigned long number = brtc_keyframe_store_next_number(srv->store);
+  int rc = brtc_keyframe_worker_submit(srv->saver, f->data, f->len, number, s->id,
+                                       save_tag(now, s->snapshot_pending));
+  if (rc == BRTC_OK) {
+    brtc_keyframe_store_reserve(srv->store);
+    brtc_session_keyframe_queued(s);
+    return;
+  }
+  /* Not saved: the policy still wants the next keyframe. Never wait for the saver. */
+  if (rc != BRTC_ERR_LIMIT) {
+    brtc_log(BRTC_LOG_WARN, s->id, "keyframe of %zu bytes not saved: %s", f->len,
              brtc_strerror(rc));
     return;
   }
-  const brtc_keyframe_record *rec;
-  rc = brtc_keyframe_store_save(srv->store, jpeg, jpeg_len, w, h, s->id, &rec);
-  if (rc != BRTC_OK) {
-    brtc_log(BRTC_LOG_WARN, s->id, "cannot save keyframe in %s: %s",
-             brtc_keyframe_store_dir(srv->store), brtc_strerror(rc));
+  srv->busy_drops_unlogged++;
+  if (srv->busy_logged_us == 0 || now >= srv->busy_logged_us + BUSY_LOG_PERIOD_US) {
+    brtc_keyframe_worker_stats ks;
+    brtc_keyframe_worker_get_stats(srv->saver, &ks);
+    brtc_log(BRTC_LOG_WARN, s->id,
+             "keyframe saving is busy (%zu waiting): %llu keyframes not saved since the last "
+             "warning, %llu in all",
+             ks.pending, (unsigned long long)srv->busy_drops_unlogged,
+             (unsigned long long)ks.dropped_busy);
+    srv->busy_drops_unlogged = 0;
+    srv->busy_logged_us = now;
+  }
+}
+
+void brtc_server_keyframe_done(const brtc_keyframe_result *r, void *user) {
+  brtc_signal_server *srv = user;
+  uint64_t arrived_us = r->tag >> 1;
+  bool answered_snapshot = r->tag & 1;
+  /* The session may have ended while its keyframe was being saved. */
+  brtc_session *s = brtc_session_table_find_live(&srv->sessions, r->session);
+  if (r->rc != BRTC_OK) {
+    brtc_log(BRTC_LOG_WARN, r->session, "keyframe of %zu bytes not saved as shoot%lu.jpg: %s",
+             r->vp8_bytes, r->number, brtc_strerror(r->rc));
+    if (s) brtc_session_keyframe_finished(s, false, answered_snapshot, arrived_us);
     return;
   }
-  brtc_session_keyframe_saved(s, now);
+  const brtc_keyframe_record *rec = brtc_keyframe_store_record(
+      srv->store, r->number, r->width, r->height, r->jpeg_bytes, r->session);
   char detail[160];
   snprintf(detail, sizeof(detail), "%s/%s %ux%u", brtc_keyframe_store_dir(srv->store), rec->file,
-           w, h);
+           r->width, r->height);
+  if (!s) {
+    brtc_log(BRTC_LOG_INFO, r->session, "keyframe saved %s (the session has ended)", detail);
+    return;
+  }
+  brtc_session_keyframe_finished(s, true, answered_snapshot, arrived_us);
   brtc_server_session_step(srv, s, "keyframe-saved", detail);
-  if (s->ws) brtc_ws_conn_send(s->ws, brtc_ws_make_keyframe(s->id, rec->file, w, h));
+  if (s->ws) brtc_ws_conn_send(s->ws, brtc_ws_make_keyframe(s->id, rec->file, r->width, r->height));
 }
 
 static void on_pc_event(brtc_pc *pc, const brtc_pc_event *ev, void *user) {

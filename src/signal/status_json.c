@@ -103,8 +103,25 @@ static bool add_udp(cJSON *root, const brtc_loop_stats *u) {
          add_num(o, "send_errors", (double)u->send_errors);
 }
 
+static bool add_saving(cJSON *root, const brtc_keyframe_worker_stats *k) {
+  if (!k) return true;
+  if (!add_num(root, "keyframes_dropped_busy", (double)k->dropped_busy)) return false;
+  cJSON *o = cJSON_AddObjectToObject(root, "keyframe_saving");
+  return o && add_num(o, "submitted", (double)k->submitted) &&
+         add_num(o, "saved", (double)k->saved) && add_num(o, "failed", (double)k->failed) &&
+         add_num(o, "dropped_busy", (double)k->dropped_busy) &&
+         add_num(o, "discarded", (double)k->discarded) &&
+         add_num(o, "pending", (double)k->pending);
+}
+
 char *brtc_status_json(const brtc_session_table *sessions, brtc_status_stats_fn live_stats,
                        const brtc_keyframe_store *keyframes, const brtc_loop_stats *udp) {
+  return brtc_status_json_saving(sessions, live_stats, keyframes, udp, NULL);
+}
+
+char *brtc_status_json_saving(const brtc_session_table *sessions, brtc_status_stats_fn live_stats,
+                              const brtc_keyframe_store *keyframes, const brtc_loop_stats *udp,
+                              const brtc_keyframe_worker_stats *saving) {
   cJSON *root = cJSON_CreateObject();
   cJSON *list = root ? cJSON_AddArrayToObject(root, "sessions") : NULL;
   bool ok = list != NULL;
@@ -114,7 +131,7 @@ char *brtc_status_json(const brtc_session_table *sessions, brtc_status_stats_fn 
   size_t n = ok ? brtc_session_table_list(sessions, all, cap) : 0;
   for (size_t i = 0; ok && i < n; i++) ok = add_session(list, all[i], live_stats);
   free(all);
-  ok = ok && add_keyframes(root, keyframes) && add_udp(root, udp);
+  ok = ok && add_keyframes(root, keyframes) && add_udp(root, udp) && add_saving(root, saving);
   char *text = ok ? cJSON_PrintUnformatted(root) : NULL;
   cJSON_Delete(root);
   return text;

@@ -4,12 +4,16 @@
  *                 "steps":[{"step":"offer","t_ms":0,"detail":"..."}],
  *                 "stats":{"packets_in":..,"rtp_video":..,...}}],
  *    "keyframes":[{"file":"shoot1.jpg","width":640,"height":480,"session":"s1","bytes":..}],
- *    "udp":{"datagrams_in":..,"dropped_unknown_source":..,...}} */
+ *    "udp":{"datagrams_in":..,"dropped_unknown_source":..,...},
+ *    "keyframes_dropped_busy":..,
+ *    "keyframe_saving":{"submitted":..,"saved":..,"failed":..,"dropped_busy":..,
+ *                       "discarded":..,"pending":..}} */
 #ifndef BRTC_SIGNAL_STATUS_JSON_H
 #define BRTC_SIGNAL_STATUS_JSON_H
 
 #include "boltrtc/loop.h"
 #include "signal/keyframe_store.h"
+#include "signal/keyframe_worker.h"
 #include "signal/session_table.h"
 
 /* How to read a live session's current counters (closed ones use their saved stats). */
@@ -19,5 +23,9 @@ typedef void (*brtc_status_stats_fn)(const brtc_session *s, brtc_pc_stats *out);
  * keyframes and udp may be NULL. */
 char *brtc_status_json(const brtc_session_table *sessions, brtc_status_stats_fn live_stats,
                        const brtc_keyframe_store *keyframes, const brtc_loop_stats *udp);
+/* The same with the keyframe saving counters (saving may be NULL: left out, as above). */
+char *brtc_status_json_saving(const brtc_session_table *sessions, brtc_status_stats_fn live_stats,
+                              const brtc_keyframe_store *keyframes, const brtc_loop_stats *udp,
+                              const brtc_keyframe_worker_stats *saving);
 
 #endif

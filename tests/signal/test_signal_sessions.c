@@ -73,6 +73,43 @@ static void test_save_policy(void) {
   CHECK(!brtc_session_keyframe_wanted(&s, 5000000 + 20));
 }
 
+/* Saving off the loop thread: while a save is in flight only a Snapshot wants another; a
+ * failed save leaves the policy wanting the next keyframe and the Snapshot it answered. */
+static void test_save_policy_in_flight(void) {
+  brtc_session s;
+  memset(&s, 0, sizeof(s));
+  CHECK(brtc_session_keyframe_wanted(&s, 1000));
+  CHECK(!brtc_session_keyframe_queued(&s));
+  CHECK(!brtc_session_keyframe_wanted(&s, 2000)); /* the first is on its way */
+  brtc_session_keyframe_finished(&s, false, false, 1000);
+  CHECK_EQ_INT(s.keyframes_saved, 0);
+  CHECK(brtc_session_keyframe_wanted(&s, 3000)); /* it failed: the next first one is wanted */
+  brtc_session_keyframe_queued(&s);
+  brtc_session_keyframe_finished(&s, true, false, 3000);
+  CHECK_EQ_INT(s.keyframes_saved, 1);
+  CHECK_EQ_INT(s.last_save_us, 3000); /* the period counts from the keyframe's arrival */
+  CHECK_EQ_INT(s.saves_in_flight, 0);
+  CHECK(!brtc_session_keyframe_wanted(&s, 3000 + BRTC_SESSION_SAVE_PERIOD_US - 1));
+  CHECK(brtc_session_keyframe_wanted(&s, 3000 + BRTC_SESSION_SAVE_PERIOD_US));
+
+  /* A Snapshot asked while a periodic save is in flight gets its own keyframe. */
+  uint64_t t = 3000 + BRTC_SESSION_SAVE_PERIOD_US;
+  CHECK(!brtc_session_keyframe_queued(&s));
+  s.snapshot_pending = true;
+  CHECK(brtc_session_keyframe_wanted(&s, t + 1));
+  CHECK(brtc_session_keyframe_queued(&s)); /* it answers the Snapshot */
+  CHECK(!s.snapshot_pending);
+  CHECK_EQ_INT(s.saves_in_flight, 2);
+  CHECK(!brtc_session_keyframe_wanted(&s, t + 2));
+  brtc_session_keyframe_finished(&s, true, false, t);
+  /* The Snapshot's keyframe was undecodable: the Snapshot is pending again. */
+  brtc_session_keyframe_finished(&s, false, true, t + 1);
+  CHECK(s.snapshot_pending);
+  CHECK_EQ_INT(s.saves_in_flight, 0);
+  CHECK_EQ_INT(s.keyframes_saved, 2);
+  CHECK(brtc_session_keyframe_wanted(&s, t + 3));
+}
+
 static void test_steps(void) {
   brtc_session s;
   memset(&s, 0, sizeof(s));
@@ -177,6 +214,21 @@ static void test_status_json(void) {
                                      "\"dropped_malformed\":0,\"dropped_not_loopback\":0,"
                                      "\"dropped_by_pc\":0,\"send_errors\":0}}") == 0);
   free(text);
+  /* With the keyframe saver's counters. */
+  brtc_keyframe_worker_stats saving = {.submitted = 5, .saved = 3, .failed = 1,
+                                       .dropped_busy = 7, .pending = 1};
+  text = brtc_status_json_saving(&t, NULL, NULL, NULL, &saving);
+  root = text ? cJSON_Parse(text) : NULL;
+  CHECK(root != NULL);
+  CHECK(num_at(root, "keyframes_dropped_busy", NULL) == 7);
+  CHECK(num_at(root, "keyframe_saving", "submitted") == 5);
+  CHECK(num_at(root, "keyframe_saving", "saved") == 3);
+  CHECK(num_at(root, "keyframe_saving", "failed") == 1);
+  CHECK(num_at(root, "keyframe_saving", "dropped_busy") == 7);
+  CHECK(num_at(root, "keyframe_saving", "discarded") == 0);
+  CHECK(num_at(root, "keyframe_saving", "pending") == 1);
+  cJSON_Delete(root);
+  free(text);
   brtc_session_table_free(&t);
 }
 
@@ -184,6 +236,7 @@ int main(void) {
   RUN(test_ids_and_limit);
   RUN(test_closed_ring);
   RUN(test_save_policy);
+  RUN(test_save_policy_in_flight);
   RUN(test_steps);
   RUN(test_status_json);
   return TEST_REPORT();

@@ -328,6 +328,11 @@ static void test_whip_publish(void) {
     cJSON *s = session_in(st, id);
     CHECK_STR(cJSON_GetObjectItemCaseSensitive(s, "transport")->valuestring, "whip");
     CHECK_STR(cJSON_GetObjectItemCaseSensitive(s, "state")->valuestring, "connected");
+    CHECK(cJSON_GetObjectItemCaseSensitive(s, "keyframes_saved")->valuedouble == 1);
+    /* Saved by the keyframe thread, nothing refused. */
+    cJSON *saving = cJSON_GetObjectItemCaseSensitive(st, "keyframe_saving");
+    CHECK(cJSON_GetObjectItemCaseSensitive(saving, "saved")->valuedouble == 1);
+    CHECK(cJSON_GetObjectItemCaseSensitive(st, "keyframes_dropped_busy")->valuedouble == 0);
   }
   cJSON_Delete(st);
 

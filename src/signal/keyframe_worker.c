@@ -1,0 +1,275 @@
+/* Keyframe saving threads. A fixed set of job slots: a slot is free, queued, being saved or
+ * done (waiting for poll). The free list is the owner's alone; the queue, the done list and
+ * the stop flag are shared under one mutex. A job's bytes are touched by one thread at a
+ * time: the owner fills them before queueing, one worker saves them, the owner reads the
+ * result after taking the job off the done list. */
+#include "signal/keyframe_worker.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "boltrtc/error.h"
+#include "media/keyframe_jpeg.h"
+#include "signal/keyframe_store.h"
+
+typedef struct keyframe_job {
+  struct keyframe_job *next;
+  uint8_t *vp8; /* owned while queued; freed by the worker once saved */
+  size_t vp8_len;
+  brtc_keyframe_result result;
+} keyframe_job;
+
+typedef struct worker_thread {
+  brtc_keyframe_worker *owner;
+  brtc_keyframe_jpeg *codec;
+  pthread_t thread;
+  bool started;
+} worker_thread;
+
+struct brtc_keyframe_worker {
+  char *dir;
+  brtc_keyframe_done_fn on_done;
+  brtc_keyframe_wake_fn wake;
+  void *user;
+
+  keyframe_job *jobs; /* max_jobs slots */
+  size_t max_jobs;
+  worker_thread threads[BRTC_KEYFRAME_WORKER_MAX_THREADS];
+  unsigned n_threads;
+
+  /* The owner's only. */
+  keyframe_job *free_list;
+  bool stopped;
+  brtc_keyframe_worker_stats stats;
+
+  /* Shared, under mu. */
+  pthread_mutex_t mu;
+  pthread_cond_t work;
+  keyframe_job *queue_head, *queue_tail;
+  keyframe_job *done_head, *done_tail;
+  bool stopping;
+};
+
+static void append(keyframe_job **head, keyframe_job **tail, keyframe_job *j) {
+  j->next = NULL;
+  if (*tail)
+    (*tail)->next = j;
+  else
+    *head = j;
+  *tail = j;
+}
+
+static keyframe_job *pop(keyframe_job **head, keyframe_job **tail) {
+  keyframe_job *j = *head;
+  if (j) {
+    *head = j->next;
+    if (!*head) *tail = NULL;
+    j->next = NULL;
+  }
+  return j;
+}
+
+static void save_job(worker_thread *t, keyframe_job *j) {
+  brtc_keyframe_result *r = &j->result;
+  const uint8_t *jpeg;
+  size_t jpeg_len;
+  unsigned width, height;
+  r->rc = brtc_keyframe_jpeg_encode(t->codec, j->vp8, j->vp8_len, &jpeg, &jpeg_len, &width,
+                                    &height);
+  if (r->rc == BRTC_OK) r->rc = brtc_keyframe_file_write(t->owner->dir, r->number, jpeg, jpeg_len);
+  if (r->rc == BRTC_OK) {
+    r->width = width;
+    r->height = height;
+    r->jpeg_bytes = jpeg_len;
+  }
+  free(j->vp8);
+  j->vp8 = NULL;
+}
+
+static void *run_thread(void *arg) {
+  worker_thread *t = arg;
+  brtc_keyframe_worker *w = t->owner;
+  pthread_mutex_lock(&w->mu);
+  for (;;) {
+    while (!w->stopping && !w->queue_head) pthread_cond_wait(&w->work, &w->mu);
+    if (w->stopping) break; /* what is still queued is discarded by the owner */
+    keyframe_job *j = pop(&w->queue_head, &w->queue_tail);
+    pthread_mutex_unlock(&w->mu);
+    save_job(t, j);
+    pthread_mutex_lock(&w->mu);
+    append(&w->done_head, &w->done_tail, j);
+    pthread_mutex_unlock(&w->mu);
+    if (w->wake) w->wake(w->user);
+    pthread_mutex_lock(&w->mu);
+  }
+  pthread_mutex_unlock(&w->mu);
+  return NULL;
+}
+
+brtc_keyframe_worker *brtc_keyframe_worker_new(const brtc_keyframe_worker_config *config,
+                                               char *err, size_t err_cap) {
+  if (!config || !config->dir || !config->on_done) {
+    snprintf(err, err_cap, "keyframe worker: missing folder or completion callback");
+    return NULL;
+  }
+  unsigned n_threads = config->threads ? config->threads : 1;
+  if (n_threads > BRTC_KEYFRAME_WORKER_MAX_THREADS) {
+    snprintf(err, err_cap, "keyframe worker: at most %d threads",
+             BRTC_KEYFRAME_WORKER_MAX_THREADS);
+    return NULL;
+  }
+  brtc_keyframe_worker *w = calloc(1, sizeof(*w));
+  if (!w) {
+    snprintf(err, err_cap, "out of memory");
+    return NULL;
+  }
+  w->on_done = config->on_done;
+  w->wake = config->wake;
+  w->user = config->user;
+  w->max_jobs = config->max_jobs ? config->max_jobs : BRTC_KEYFRAME_WORKER_DEFAULT_JOBS;
+  w->dir = strdup(config->dir);
+  w->jobs = calloc(w->max_jobs, sizeof(*w->jobs));
+  pthread_mutex_init(&w->mu, NULL);
+  pthread_cond_init(&w->work, NULL);
+  w->stopped = true; /* until the threads run: free then joins only what started */
+  if (!w->dir || !w->jobs) {
+    snprintf(err, err_cap, "out of memory");
+    goto fail;
+  }
+  for (size_t i = w->max_jobs; i-- > 0;) {
+    w->jobs[i].next = w->free_list;
+    w->free_list = &w->jobs[i];
+  }
+  int quality = config->jpeg_quality ? config->jpeg_quality : 90;
+  for (unsigned i = 0; i < n_threads; i++) {
+    w->threads[i].owner = w;
+    w->threads[i].codec = brtc_keyframe_jpeg_new(quality);
+    if (!w->threads[i].codec) {
+      snprintf(err, err_cap, "cannot set up the VP8 decoder and JPEG encoder");
+      goto fail;
+    }
+  }
+  w->n_threads = n_threads;
+  w->stopped = false;
+  /* The threads block every signal: the process takes its signals through a signalfd, and
+   * an unblocked thread would get the default action instead. */
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  for (unsigned i = 0; i < n_threads; i++) {
+    int e = pthread_create(&w->threads[i].thread, NULL, run_thread, &w->threads[i]);
+    if (e != 0) {
+      pthread_sigmask(SIG_SETMASK, &old, NULL);
+      snprintf(err, err_cap, "cannot start a keyframe thread: %s", strerror(e));
+      goto fail;
+    }
+    w->threads[i].started = true;
+  }
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  return w;
+fail:
+  brtc_keyframe_worker_free(w);
+  return NULL;
+}
+
+int brtc_keyframe_worker_submit(brtc_keyframe_worker *w, const uint8_t *vp8, size_t len,
+                                unsigned long number, const char *session, uint64_t tag) {
+  if (w->stopped) return BRTC_ERR_STATE;
+  if (!vp8 || len == 0) return BRTC_ERR_INVALID;
+  if (!w->free_list) {
+    w->stats.dropped_busy++;
+    return BRTC_ERR_LIMIT;
+  }
+  uint8_t *copy = malloc(len);
+  if (!copy) return BRTC_ERR_NOMEM;
+  memcpy(copy, vp8, len);
+  keyframe_job *j = w->free_list;
+  w->free_list = j->next;
+  j->vp8 = copy;
+  j->vp8_len = len;
+  memset(&j->result, 0, sizeof(j->result));
+  j->result.number = number;
+  snprintf(j->result.session, sizeof(j->result.session), "%s", session ? session : "");
+  j->result.tag = tag;
+  j->result.vp8_bytes = len;
+  w->stats.submitted++;
+  w->stats.pending++;
+  pthread_mutex_lock(&w->mu);
+  append(&w->queue_head, &w->queue_tail, j);
+  pthread_cond_signal(&w->work);
+  pthread_mutex_unlock(&w->mu);
+  return BRTC_OK;
+}
+
+size_t brtc_keyframe_worker_poll(brtc_keyframe_worker *w) {
+  pthread_mutex_lock(&w->mu);
+  keyframe_job *list = w->done_head;
+  w->done_head = w->done_tail = NULL;
+  pthread_mutex_unlock(&w->mu);
+  size_t n = 0;
+  while (list) {
+    keyframe_job *j = list;
+    list = j->next;
+    if (j->result.rc == BRTC_OK)
+      w->stats.saved++;
+    else
+      w->stats.failed++;
+    w->stats.pending--;
+    n++;
+    w->on_done(&j->result, w->user);
+    /* Back to the free list only now: on_done may submit, and must not get this slot while
+     * its result is still being read. */
+    j->next = w->free_list;
+    w->free_list = j;
+  }
+  return n;
+}
+
+void brtc_keyframe_worker_stop(brtc_keyframe_worker *w) {
+  if (w->stopped && !w->n_threads) return;
+  w->stopped = true;
+  pthread_mutex_lock(&w->mu);
+  w->stopping = true;
+  pthread_cond_broadcast(&w->work);
+  pthread_mutex_unlock(&w->mu);
+  for (unsigned i = 0; i < w->n_threads; i++)
+    if (w->threads[i].started) pthread_join(w->threads[i].thread, NULL);
+  for (unsigned i = 0; i < w->n_threads; i++) {
+    brtc_keyframe_jpeg_free(w->threads[i].codec);
+    w->threads[i].codec = NULL;
+    w->threads[i].started = false;
+  }
+  w->n_threads = 0;
+  /* Every thread is gone: no lock needed to discard what never started. */
+  keyframe_job *j;
+  while ((j = pop(&w->queue_head, &w->queue_tail)) != NULL) {
+    free(j->vp8);
+    j->vp8 = NULL;
+    w->stats.discarded++;
+    w->stats.pending--;
+    j->next = w->free_list;
+    w->free_list = j;
+  }
+}
+
+void brtc_keyframe_worker_get_stats(const brtc_keyframe_worker *w,
+                                    brtc_keyframe_worker_stats *out) {
+  *out = w->stats;
+}
+
+void brtc_keyframe_worker_free(brtc_keyframe_worker *w) {
+  if (!w) return;
+  brtc_keyframe_worker_stop(w);
+  /* Results never polled: their bytes are already freed by the worker. */
+  for (unsigned i = 0; i < BRTC_KEYFRAME_WORKER_MAX_THREADS; i++)
+    brtc_keyframe_jpeg_free(w->threads[i].codec);
+  pthread_cond_destroy(&w->work);
+  pthread_mutex_destroy(&w->mu);
+  free(w->jobs);
+  free(w->dir);
+  free(w);
+}

@@ -1,0 +1,79 @@
+/* Saving keyframes off the loop thread. Decoding a VP8 keyframe and compressing it to JPEG
+ * costs milliseconds; done on the thread that drives every session's media, hundreds of
+ * sessions saving at once would stall them all. The owner (the loop thread) submits a copy
+ * of the keyframe with the file number it reserved; worker threads, each with its own
+ * decoder and compressor, decode, compress and write shoot<N>.jpg; results come back to the
+ * owner, which is woken through a callback and then calls brtc_keyframe_worker_poll on its
+ * own thread to get them.
+ *
+ * The number of jobs in the system (queued, being saved, or done and not yet polled) is
+ * bounded: when it is reached, submit refuses at once (BRTC_ERR_LIMIT) and counts it, so the
+ * owner never blocks and memory stays bounded. Every function except wake (called on a
+ * worker thread) is for the owner's thread only. */
+#ifndef BRTC_SIGNAL_KEYFRAME_WORKER_H
+#define BRTC_SIGNAL_KEYFRAME_WORKER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define BRTC_KEYFRAME_WORKER_DEFAULT_JOBS 32
+#define BRTC_KEYFRAME_WORKER_MAX_THREADS 16
+
+typedef struct brtc_keyframe_worker brtc_keyframe_worker;
+
+/* One finished job, as the owner gets it back. */
+typedef struct brtc_keyframe_result {
+  int rc;               /* BRTC_OK: the file is written; else why not (nothing written) */
+  unsigned long number; /* N of shoot<N>.jpg, as submitted */
+  char session[16];     /* as submitted */
+  uint64_t tag;         /* as submitted: the owner's, not looked at */
+  size_t vp8_bytes;
+  unsigned width, height; /* when rc == BRTC_OK */
+  size_t jpeg_bytes;      /* when rc == BRTC_OK */
+} brtc_keyframe_result;
+
+/* On the owner's thread, from brtc_keyframe_worker_poll. */
+typedef void (*brtc_keyframe_done_fn)(const brtc_keyframe_result *r, void *user);
+/* On a worker thread, after a result is ready: make the owner call poll soon (for lws:
+ * lws_cancel_service). Must not call back into the worker. */
+typedef void (*brtc_keyframe_wake_fn)(void *user);
+
+typedef struct brtc_keyframe_worker_config {
+  const char *dir;      /* where shoot<N>.jpg goes (copied) */
+  unsigned threads;     /* 0: 1 */
+  size_t max_jobs;      /* 0: BRTC_KEYFRAME_WORKER_DEFAULT_JOBS */
+  int jpeg_quality;     /* 0: 90 */
+  brtc_keyframe_done_fn on_done;
+  brtc_keyframe_wake_fn wake; /* may be NULL: the owner polls on its own */
+  void *user;
+} brtc_keyframe_worker_config;
+
+/* Counters, all kept on the owner's thread. */
+typedef struct brtc_keyframe_worker_stats {
+  uint64_t submitted;    /* accepted by submit */
+  uint64_t saved;        /* delivered with rc == BRTC_OK */
+  uint64_t failed;       /* delivered with an error (undecodable, write failed) */
+  uint64_t dropped_busy; /* refused by submit: every job slot was in use */
+  uint64_t discarded;    /* queued but never started because the worker stopped */
+  size_t pending;        /* accepted and not yet delivered */
+} brtc_keyframe_worker_stats;
+
+/* Starts the threads. NULL with a reason in err if they or their codecs cannot be made. */
+brtc_keyframe_worker *brtc_keyframe_worker_new(const brtc_keyframe_worker_config *config,
+                                               char *err, size_t err_cap);
+/* Queue one keyframe (copied) to be saved as shoot<number>.jpg. BRTC_ERR_LIMIT when every
+ * job slot is in use (counted in dropped_busy), BRTC_ERR_STATE once stopped. */
+int brtc_keyframe_worker_submit(brtc_keyframe_worker *w, const uint8_t *vp8, size_t len,
+                                unsigned long number, const char *session, uint64_t tag);
+/* Deliver every finished job to on_done, in the order they finished; returns how many. */
+size_t brtc_keyframe_worker_poll(brtc_keyframe_worker *w);
+/* Stop: jobs not yet started are discarded (their numbers stay unused), the ones being
+ * saved finish, the threads are joined. Results of finished jobs stay for poll. After this
+ * wake is never called again. Idempotent. */
+void brtc_keyframe_worker_stop(brtc_keyframe_worker *w);
+void brtc_keyframe_worker_get_stats(const brtc_keyframe_worker *w,
+                                    brtc_keyframe_worker_stats *out);
+/* Stops if needed and frees everything, undelivered results included (without on_done). */
+void brtc_keyframe_worker_free(brtc_keyframe_worker *w);
+
+#endif
