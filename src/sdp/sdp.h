@@ -132,6 +132,9 @@ typedef struct brtc_sdp_answer_params {
   uint64_t session_id;              /* o= session id; 0 = pick a random one */
   uint64_t session_version;         /* o= session version */
   bool transport_cc;                /* echo transport-wide-cc ext + rtcp-fb transport-cc */
+  /* The bitrate a libwebrtc sender starts its VP8 encoder at (a=fmtp x-google-start-bitrate,
+   * in kbps; its own default is ~300, a blurry first keyframe); 0 = say nothing. */
+  uint32_t video_start_bitrate_kbps;
 } brtc_sdp_answer_params;
 
 /* What the answer negotiated, per offered m-section (same index as offer->media). */

@@ -169,6 +169,7 @@ static void test_chrome_av_data(void) {
   CHECK(vp8 && strcmp(vp8->name, "VP8") == 0 && vp8->clock_rate == 90000);
   CHECK(vp8 && vp8->fb_nack && vp8->fb_nack_pli && vp8->fb_ccm_fir && vp8->fb_goog_remb &&
         !vp8->fb_transport_cc);
+  CHECK(vp8 && vp8->fmtp[0] == '\0'); /* no start bitrate unless asked */
   const brtc_sdp_codec *rtx = codec_by_pt(v, 97);
   CHECK(rtx && strcmp(rtx->name, "rtx") == 0 && rtx->apt == 96);
   CHECK_EQ_INT(v->n_extmaps, 2);
@@ -473,6 +474,44 @@ static void test_params_and_space(void) {
   free(offer);
 }
 
+/* The start bitrate rides on the VP8 payload type's fmtp, and nowhere else. */
+static void test_video_start_bitrate(void) {
+  brtc_sdp_answer_params p = default_params();
+  p.video_start_bitrate_kbps = 1500;
+  brtc_sdp *offer = NULL;
+  answer_result *r = answer_fixture("chrome_offer_av_data.sdp", &p, &offer);
+  CHECK_EQ_INT(r->rc, BRTC_OK);
+  CHECK(all_crlf(r->text));
+  CHECK(strstr(r->text, "\r\na=fmtp:96 x-google-start-bitrate=1500\r\n") != NULL);
+  CHECK_EQ_INT(count(r->text, "x-google-start-bitrate"), 1);
+  CHECK_EQ_INT(count(r->text, "a=fmtp:96 "), 1);
+  brtc_sdp *a = reparse(r->text);
+  const brtc_sdp_codec *vp8 = codec_by_pt(&a->media[1], 96);
+  CHECK(vp8 && strcmp(vp8->fmtp, "x-google-start-bitrate=1500") == 0);
+  const brtc_sdp_codec *rtx = codec_by_pt(&a->media[1], 97);
+  CHECK(rtx && strcmp(rtx->fmtp, "apt=96") == 0 && rtx->apt == 96);
+  const brtc_sdp_codec *opus = codec_by_pt(&a->media[0], 111);
+  CHECK(opus && strcmp(opus->fmtp, "minptime=10;useinbandfec=1") == 0);
+  free(a);
+  free(r);
+  free(offer);
+
+  /* Firefox offers its own VP8 fmtp (max-fs, max-fr): still one fmtp line for 120. */
+  p.video_start_bitrate_kbps = 2500;
+  r = answer_fixture("firefox_offer_av_data.sdp", &p, NULL);
+  CHECK_EQ_INT(r->rc, BRTC_OK);
+  CHECK_EQ_INT(count(r->text, "a=fmtp:120 "), 1);
+  CHECK(strstr(r->text, "\r\na=fmtp:120 x-google-start-bitrate=2500\r\n") != NULL);
+  free(r);
+
+  /* Audio only: nothing to say. */
+  p.accept_video = false;
+  r = answer_fixture("chrome_offer_av_data.sdp", &p, NULL);
+  CHECK_EQ_INT(r->rc, BRTC_OK);
+  CHECK(strstr(r->text, "x-google-start-bitrate") == NULL);
+  free(r);
+}
+
 int main(void) {
   RUN(test_chrome_av_data);
   RUN(test_chrome_video_sending);
@@ -482,5 +521,6 @@ int main(void) {
   RUN(test_directions);
   RUN(test_rejections_and_bundle);
   RUN(test_params_and_space);
+  RUN(test_video_start_bitrate);
   return TEST_REPORT();
 }
