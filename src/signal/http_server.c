@@ -368,11 +368,13 @@ static void wake_for_saver(void *user) {
   lws_cancel_service(srv->lws);
 }
 
-static int start_saver(brtc_signal_server *srv, char *err, size_t err_cap) {
+static int start_saver(brtc_signal_server *srv, const brtc_signal_config *config, char *err,
+                       size_t err_cap) {
   brtc_keyframe_worker_config kc = {
       .dir = brtc_keyframe_store_dir(srv->store),
-      .threads = 1, /* one decode at a time leaves the other core to the loop */
-      .max_jobs = BRTC_KEYFRAME_WORKER_DEFAULT_JOBS,
+      /* By default one: a single decode at a time leaves the other core to the loop. */
+      .threads = config->keyframe_threads ? config->keyframe_threads : 1,
+      .max_jobs = config->keyframe_jobs ? config->keyframe_jobs : BRTC_SIGNAL_DEFAULT_KEYFRAME_JOBS,
       .jpeg_quality = 90,
       .on_done = brtc_server_keyframe_done,
       .wake = wake_for_saver,
@@ -477,7 +479,7 @@ brtc_signal_server *brtc_signal_server_new(const brtc_signal_config *config, brt
                      err_cap) != BRTC_OK)
     goto fail;
   /* After the context: the saver's wake-up needs it. */
-  if (start_saver(srv, err, err_cap) != BRTC_OK) goto fail;
+  if (start_saver(srv, config, err, err_cap) != BRTC_OK) goto fail;
   return srv;
 fail:
   brtc_signal_server_free(srv);

@@ -1,7 +1,8 @@
 /* The boltrtc signaling and media server: HTTP (page, status, saved keyframes), WebSocket
  * signaling at /ws and WHIP at /whip, all on one libwebsockets context whose service loop is
- * the outer loop. The brtc_loop's epoll fd is adopted into it, so everything runs on one
- * thread with no locks. */
+ * the outer loop. The brtc_loop's epoll fd is adopted into it, so signaling and media run on
+ * one thread with no locks; only keyframe decoding and JPEG writing run on their own
+ * thread(s), handing results back to that one. */
 #ifndef BRTC_SIGNAL_SERVER_H
 #define BRTC_SIGNAL_SERVER_H
 
@@ -13,6 +14,7 @@
 #define BRTC_SIGNAL_DEFAULT_HTTP "127.0.0.1:8080"
 #define BRTC_SIGNAL_DEFAULT_OUTPUT "./output"
 #define BRTC_SIGNAL_DEFAULT_MAX_SESSIONS 500
+#define BRTC_SIGNAL_DEFAULT_KEYFRAME_JOBS 32
 /* Largest WebSocket message and HTTP request body we accept. */
 #define BRTC_SIGNAL_MAX_MESSAGE (64 * 1024)
 
@@ -23,6 +25,9 @@ typedef struct brtc_signal_config {
   const char *output_dir; /* keyframes go here as shoot<N>.jpg; created if missing */
   const char *web_dir;    /* NULL: brtc_signal_default_web_dir() */
   size_t max_sessions;    /* 0: BRTC_SIGNAL_DEFAULT_MAX_SESSIONS */
+  unsigned keyframe_threads; /* threads decoding and writing keyframes; 0: 1 */
+  size_t keyframe_jobs;      /* keyframes waiting or being saved at most (more are not
+                                saved, and counted); 0: BRTC_SIGNAL_DEFAULT_KEYFRAME_JOBS */
 } brtc_signal_config;
 
 /* The page's folder compiled in (the source tree's web/). */
