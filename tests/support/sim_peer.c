@@ -66,6 +66,7 @@ struct sim_peer {
   brtc_dtls *dtls;
   bool dtls_client, dtls_started;
   brtc_srtp *srtp_out, *srtp_in;
+  bool compound_has_report; /* the SRTCP compound being parsed had an RR with blocks */
 
   /* Outgoing queue: packets stored back to back in one growing buffer. */
   uint8_t *q_buf;
@@ -173,7 +174,7 @@ static int make_offer(sim_peer *p) {
            "a=rtcp-mux\r\n"
            "a=rtcp-rsize\r\n"
            "a=rtpmap:96 VP8/90000\r\n"
-           "a=rtcp-fb:96 goog-remb\r\n"
+           "%s"
            "a=rtcp-fb:96 transport-cc\r\n"
            "a=rtcp-fb:96 ccm fir\r\n"
            "%s%s"
@@ -195,6 +196,7 @@ static int make_offer(sim_peer *p) {
            "a=ssrc:%u msid:simstream simvideo\r\n"
            "a=ssrc:%u cname:simpeercname\r\n"
            "a=ssrc:%u msid:simstream simvideo\r\n",
+           p->opts.no_remb ? "" : "a=rtcp-fb:96 goog-remb\r\n",
            p->opts.no_nack ? "" : "a=rtcp-fb:96 nack\r\n",
            p->opts.no_pli ? "" : "a=rtcp-fb:96 nack pli\r\n",
            (unsigned)p->opts.video_ssrc, (unsigned)p->opts.rtx_ssrc, (unsigned)p->opts.video_ssrc,
@@ -474,8 +476,22 @@ static void on_rtcp(const brtc_rtcp_packet *pk, void *user) {
       if (p->stats.n_nacked_seqs < 64) p->stats.nacked_seqs[p->stats.n_nacked_seqs++] = seqs[i];
       queue_rtx(p, seqs[i]);
     }
+  } else if (pk->type == BRTC_RTCP_PSFB && pk->count_or_fmt == 15) {
+    uint64_t bps = 0;
+    uint32_t ssrcs[4];
+    size_t n = 0;
+    if (brtc_rtcp_parse_remb(pk->fci, pk->fci_len, &bps, ssrcs, 4, &n) != BRTC_OK) {
+      p->stats.rembs_bad++;
+      return;
+    }
+    p->stats.rembs_received++;
+    if (p->compound_has_report) p->stats.rembs_with_report++;
+    p->stats.last_remb_bps = bps;
+    p->stats.last_remb_ssrc = n ? ssrcs[0] : 0;
+    p->stats.last_remb_n_ssrcs = n;
   } else if (pk->type == BRTC_RTCP_RR) {
     p->stats.rrs_received++;
+    if (pk->n_blocks) p->compound_has_report = true;
     for (size_t i = 0; i < pk->n_blocks; i++) {
       if (pk->blocks[i].ssrc != p->opts.video_ssrc) continue;
       p->stats.last_rr_lsr = pk->blocks[i].last_sr;
@@ -494,6 +510,7 @@ static void handle_srtcp(sim_peer *p, const uint8_t *data, size_t len) {
     return;
   }
   memcpy(buf, data, len);
+  p->compound_has_report = false;
   if (brtc_srtcp_unprotect(p->srtp_in, buf, len, &plain) != BRTC_OK ||
       brtc_rtcp_parse(buf, plain, on_rtcp, p) != BRTC_OK) {
     p->stats.rtcp_bad++;

@@ -46,6 +46,7 @@ typedef struct sim_peer_opts {
   void *filter_user;
   uint64_t check_interval_us; /* consent checks once connected (default 2 s) */
   const brtc_dtls_cert *cert; /* shared certificate (default: make one per peer) */
+  bool no_remb;               /* leave a=rtcp-fb "goog-remb" out of the VP8 offer */
 } sim_peer_opts;
 
 typedef struct sim_peer_stats {
@@ -65,6 +66,12 @@ typedef struct sim_peer_stats {
   uint32_t last_rr_lsr;       /* LSR of the last report block about our video SSRC */
   uint32_t last_rr_ext_seq;   /* its extended highest sequence number */
   bool dtls_closed;           /* the pc sent close_notify */
+  uint64_t rembs_received;    /* REMB (PSFB FMT 15 'REMB') packets */
+  uint64_t rembs_with_report; /* ... of them in a compound whose RR had report blocks */
+  uint64_t rembs_bad;         /* FMT 15 that did not parse as REMB */
+  uint64_t last_remb_bps;
+  uint32_t last_remb_ssrc;    /* the first SSRC it names */
+  size_t last_remb_n_ssrcs;
 } sim_peer_stats;
 
 /* opts may be NULL (defaults). NULL on failure. */
