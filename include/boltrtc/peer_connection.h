@@ -82,6 +82,15 @@ typedef struct brtc_pc_config {
    * of OpenSSL state per session; a close_notify is made beforehand for brtc_pc_close, and
    * a DTLS alert from the peer's address is then taken as its close. */
   bool keep_dtls;
+  /* Video bitrate feedback for the sender. When the offer allows goog-remb for VP8, we send
+   * REMB (receiver estimated maximum bitrate) with max_video_bitrate_bps for the video SSRC
+   * after its first packet and then with every receiver report, so the sender may raise its
+   * target to it. It is a fixed ceiling, not an estimate of the path. 0 = 2,500,000. */
+  uint32_t max_video_bitrate_bps;
+  /* Where a libwebrtc sender starts (the answer's VP8 a=fmtp x-google-start-bitrate; at most
+   * the maximum). Its own default of ~300 kbps makes the first keyframes blurry.
+   * 0 = 1,500,000. */
+  uint32_t start_video_bitrate_bps;
 } brtc_pc_config;
 
 typedef struct brtc_pc_stats {
@@ -96,6 +105,7 @@ typedef struct brtc_pc_stats {
   char dtls_cipher[64];
   char srtp_profile[32];
   char selected_remote[64];
+  uint64_t remb_sent;                       /* REMB packets sent */
 } brtc_pc_stats;
 
 brtc_pc *brtc_pc_new(const brtc_pc_config *config);

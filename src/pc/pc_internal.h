@@ -33,6 +33,9 @@
 #define PC_NEVER UINT64_MAX
 #define PC_SETUP_TIMEOUT_US (30ull * 1000000) /* answer to SRTP keys, at most */
 #define PC_CLOSE_NOTIFY_CAP 96 /* one encrypted alert record */
+#define PC_DEFAULT_MAX_VIDEO_BPS 2500000u
+#define PC_DEFAULT_START_VIDEO_BPS 1500000u
+#define PC_REMB_LEN 24 /* a REMB for one SSRC */
 
 struct brtc_certificate {
   brtc_dtls_cert *cert;
@@ -56,6 +59,7 @@ struct brtc_pc {
   brtc_pc_event_cb on_event;
   void *user;
   size_t max_video_frame;
+  uint32_t max_video_bps, start_video_bps;
   brtc_addr host_addrs[PC_MAX_HOST_ADDRS];
   size_t n_host_addrs;
 
@@ -74,6 +78,7 @@ struct brtc_pc {
   /* Video feedback the offer allows (RFC 4585/5104 a=rtcp-fb): without "nack pli" we
    * ask for keyframes with FIR if "ccm fir" is there. */
   bool fb_nack, fb_pli, fb_fir;
+  bool fb_remb;          /* "goog-remb": we send REMB with max_video_bps */
   uint8_t fir_seq;
   uint32_t local_ssrc;   /* sender SSRC of our RTCP */
   char cname[17];
@@ -110,6 +115,7 @@ struct brtc_pc {
   uint64_t last_pli_us;
   bool pli_sent_once;
   uint64_t keyframe_wanted_until; /* repeat PLIs until then; 0 when none is awaited */
+  bool remb_due;         /* send a REMB at once (the first video packet came) */
   bool bye_pending;
 };
 
@@ -131,7 +137,7 @@ uint64_t pc_transport_deadline(const brtc_pc *pc);
 /* pc_media.c */
 void pc_media_rtp(brtc_pc *pc, uint8_t *pkt, size_t len);
 void pc_media_rtcp(brtc_pc *pc, uint8_t *pkt, size_t len);
-/* Builds the next SRTCP datagram (BYE, PLI, NACK, RR); BRTC_ERR_AGAIN if none is due. */
+/* Builds the next SRTCP datagram (BYE, PLI, NACK, RR, REMB); BRTC_ERR_AGAIN if none is due. */
 int pc_media_poll_rtcp(brtc_pc *pc, uint8_t *out, size_t cap, size_t *out_len);
 uint64_t pc_media_deadline(const brtc_pc *pc);
 /* Asks for a keyframe; automatic requests are rate-limited, explicit ones are not. */

@@ -1,5 +1,5 @@
 /* Media of a peer connection: SRTP/SRTCP in (demultiplexed by payload type and SSRC),
- * receive statistics, NACK tracking, VP8 frame assembly; RTCP out (BYE, PLI, NACK, RR),
+ * receive statistics, NACK tracking, VP8 frame assembly; RTCP out (BYE, PLI, NACK, RR, REMB),
  * built on demand into the caller's buffer. */
 #include <stdio.h>
 #include <string.h>
@@ -79,6 +79,7 @@ static void video_packet(brtc_pc *pc, const brtc_rtp_header *h) {
     pc->stats.video_ssrc = h->ssrc;
     first_rtp(pc, "video", h, "VP8");
     pc_media_want_pli(pc, false); /* start from a keyframe rather than wait for one */
+    pc->remb_due = pc->fb_remb; /* tell the sender at once how high it may go */
   } else if (h->ssrc != pc->video.ssrc) {
     pc->stats.dropped_unexpected++;
     return;
@@ -192,6 +193,23 @@ static int feedback_prefix(brtc_pc *pc, uint8_t *out, size_t cap, size_t *len) {
   return brtc_rtcp_write_rr(pc->local_ssrc, NULL, 0, out, cap, len);
 }
 
+/* REMB for the video SSRC with our fixed ceiling: senders that estimate the path from REMB
+ * (libwebrtc without transport-cc, aiortc) take it as the bitrate they may reach. */
+static bool remb_wanted(const brtc_pc *pc) {
+  return pc->fb_remb && pc->video.active && !pc->closed && !pc->failed;
+}
+
+static int append_remb(brtc_pc *pc, uint8_t *out, size_t room, size_t *len) {
+  size_t n = 0;
+  int rc = brtc_rtcp_write_remb(pc->local_ssrc, pc->max_video_bps, &pc->video.ssrc, 1,
+                                out + *len, room - *len, &n);
+  if (rc != BRTC_OK) return rc;
+  *len += n;
+  pc->remb_due = false;
+  pc->stats.remb_sent++;
+  return BRTC_OK;
+}
+
 /* Each builder writes one (compound) RTCP packet into out, or returns BRTC_ERR_AGAIN. */
 static int build_bye(brtc_pc *pc, uint8_t *out, size_t room, size_t *len) {
   if (!pc->bye_pending) return BRTC_ERR_AGAIN;
@@ -250,6 +268,15 @@ static int build_rr(brtc_pc *pc, uint8_t *out, size_t room, size_t *len) {
   if (rc == BRTC_OK)
     rc = brtc_rtcp_write_sdes_cname(pc->local_ssrc, pc->cname, out + *len, room - *len, &n);
   *len += n;
+  if (rc == BRTC_OK && remb_wanted(pc)) rc = append_remb(pc, out, room, len);
+  return rc;
+}
+
+/* A REMB due with nothing else to carry it. */
+static int build_remb(brtc_pc *pc, uint8_t *out, size_t room, size_t *len) {
+  if (!pc->remb_due || !remb_wanted(pc)) return BRTC_ERR_AGAIN;
+  int rc = feedback_prefix(pc, out, room, len);
+  if (rc == BRTC_OK) rc = append_remb(pc, out, room, len);
   return rc;
 }
 
@@ -262,7 +289,11 @@ int pc_media_poll_rtcp(brtc_pc *pc, uint8_t *out, size_t cap, size_t *out_len) {
   if (rc == BRTC_ERR_AGAIN && !pc->closed && !pc->failed) {
     rc = build_pli(pc, out, room, &len);
     if (rc == BRTC_ERR_AGAIN) rc = build_nack(pc, out, room, &len);
+    /* A due REMB rides along with the feedback just built (the first PLI, usually). */
+    if (rc == BRTC_OK && pc->remb_due && remb_wanted(pc) && room - len >= PC_REMB_LEN)
+      rc = append_remb(pc, out, room, &len);
     if (rc == BRTC_ERR_AGAIN) rc = build_rr(pc, out, room, &len);
+    if (rc == BRTC_ERR_AGAIN) rc = build_remb(pc, out, room, &len);
   }
   if (rc != BRTC_OK) return rc;
   return brtc_srtcp_protect(pc->srtp_out, out, len, cap, out_len);
@@ -276,6 +307,7 @@ uint64_t pc_media_deadline(const brtc_pc *pc) {
     if (nack < t) t = nack;
   }
   if ((pc->video.active || pc->audio.active) && pc->next_rr_us < t) t = pc->next_rr_us;
+  if (pc->remb_due && remb_wanted(pc) && pc->now_us < t) t = pc->now_us;
   return t;
 }
 

@@ -57,6 +57,7 @@ static bool take_negotiated(brtc_pc *pc, const brtc_sdp *offer, const brtc_sdp_n
         pc->fb_nack = m->codecs[c].fb_nack;
         pc->fb_pli = m->codecs[c].fb_nack_pli;
         pc->fb_fir = m->codecs[c].fb_ccm_fir;
+        pc->fb_remb = m->codecs[c].fb_goog_remb;
       }
       pc->rtcp_rsize = m->rtcp_rsize;
     } else if (n->kind == BRTC_MEDIA_AUDIO && pc->audio_pt < 0) {
@@ -167,6 +168,7 @@ int pc_signaling_set_offer(brtc_pc *pc, const char *sdp, char *err, size_t err_c
       .send_video = false,
       .video_ssrc = 0,
       .cname = pc->cname,
+      .video_start_bitrate_kbps = pc->start_video_bps / 1000,
   };
   rc = brtc_sdp_write_answer(offer, &params, answer, PC_ANSWER_CAP, neg, err, err_cap);
   if (rc != BRTC_OK) goto out;

@@ -61,6 +61,11 @@ brtc_pc *brtc_pc_new(const brtc_pc_config *config) {
   pc->user = config->user;
   pc->max_video_frame = config->max_video_frame ? config->max_video_frame : PC_DEFAULT_MAX_FRAME;
   pc->keep_dtls = config->keep_dtls;
+  pc->max_video_bps =
+      config->max_video_bitrate_bps ? config->max_video_bitrate_bps : PC_DEFAULT_MAX_VIDEO_BPS;
+  pc->start_video_bps = config->start_video_bitrate_bps ? config->start_video_bitrate_bps
+                                                        : PC_DEFAULT_START_VIDEO_BPS;
+  if (pc->start_video_bps > pc->max_video_bps) pc->start_video_bps = pc->max_video_bps;
   for (size_t i = 0; i < config->n_host_addrs && pc->n_host_addrs < PC_MAX_HOST_ADDRS; i++) {
     const struct sockaddr_storage *ss = &config->host_addrs[i];
     brtc_addr *a = &pc->host_addrs[pc->n_host_addrs];

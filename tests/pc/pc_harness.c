@@ -11,6 +11,7 @@
 
 static brtc_certificate *shared_cert;
 bool h_keep_dtls;
+uint32_t h_max_video_bps, h_start_video_bps;
 
 const brtc_certificate *h_certificate(void) {
   if (!shared_cert) shared_cert = brtc_certificate_generate();
@@ -65,7 +66,9 @@ bool h_start_ex(harness *h, const sim_peer_opts *opts, bool measure) {
                         .n_host_addrs = 1,
                         .on_event = on_event,
                         .user = h,
-                        .keep_dtls = h_keep_dtls};
+                        .keep_dtls = h_keep_dtls,
+                        .max_video_bitrate_bps = h_max_video_bps,
+                        .start_video_bitrate_bps = h_start_video_bps};
   h->sim = sim_peer_new(opts);
   PC_CALL(h, h->pc = brtc_pc_new(&cfg));
   if (!h->pc || !h->sim) {

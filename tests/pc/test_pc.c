@@ -299,6 +299,132 @@ static void test_keyframe_request_repeats_until_answered(void) {
   h_stop(&h);
 }
 
+/* Defaults: the answer starts VP8 at 1500 kbps; REMB of 2.5 Mbps for the video SSRC rides
+ * on the first PLI, then on every receiver report; none after close. */
+static void test_remb_defaults(void) {
+  harness h;
+  if (connect_pair(&h, NULL)) {
+    const char *answer = NULL;
+    CHECK(brtc_pc_create_answer(h.pc, &answer, NULL, 0) == BRTC_OK);
+    CHECK(strstr(answer, "\r\na=fmtp:96 x-google-start-bitrate=1500\r\n") != NULL);
+    CHECK(strstr(answer, "\r\na=rtcp-fb:96 goog-remb\r\n") != NULL);
+    const sim_peer_stats *ss = sim_peer_get_stats(h.sim);
+    h_run_for(&h, 500000); /* connected, no media: no REMB yet */
+    CHECK_EQ_INT(ss->rembs_received, 0);
+    CHECK(sim_peer_send_frame(h.sim, vp8_frames[0], vp8_lens[0], true, 3000) == BRTC_OK);
+    h_run_for(&h, 5000);
+    CHECK_EQ_INT(ss->rembs_received, 1);
+    CHECK_EQ_INT(ss->plis_received, 1); /* in the same compound */
+    CHECK(ss->last_remb_bps == 2500000);
+    CHECK_EQ_INT(ss->last_remb_ssrc, 0x1234abcd);
+    CHECK_EQ_INT(ss->last_remb_n_ssrcs, 1);
+    CHECK_EQ_INT(ss->rembs_with_report, 0);
+    uint64_t rrs = ss->rrs_received;
+    h_run_for(&h, 3000000);
+    CHECK(ss->rrs_received >= rrs + 3);
+    CHECK_EQ_INT(ss->rembs_with_report, ss->rembs_received - 1); /* one per report since */
+    CHECK(ss->rembs_with_report >= 3);
+    CHECK(ss->last_remb_bps == 2500000);
+    CHECK_EQ_INT(ss->rembs_bad, 0);
+    CHECK_EQ_INT(ss->rtcp_bad, 0);
+    brtc_pc_stats st;
+    brtc_pc_get_stats(h.pc, &st);
+    CHECK_EQ_INT(st.remb_sent, ss->rembs_received);
+    brtc_pc_close(h.pc, h.now);
+    uint64_t before = ss->rembs_received;
+    h_run_for(&h, 3000000);
+    CHECK_EQ_INT(ss->rembs_received, before);
+  }
+  h_stop(&h);
+}
+
+/* Configured values; a start above the maximum is held to it. */
+static void test_remb_configured(void) {
+  harness h;
+  h_max_video_bps = 4000000;
+  h_start_video_bps = 800000;
+  bool ok = connect_pair(&h, NULL);
+  h_max_video_bps = h_start_video_bps = 0;
+  if (ok) {
+    const char *answer = NULL;
+    CHECK(brtc_pc_create_answer(h.pc, &answer, NULL, 0) == BRTC_OK);
+    CHECK(strstr(answer, "\r\na=fmtp:96 x-google-start-bitrate=800\r\n") != NULL);
+    CHECK(sim_peer_send_frame(h.sim, vp8_frames[0], vp8_lens[0], true, 3000) == BRTC_OK);
+    h_run_for(&h, 1500000);
+    const sim_peer_stats *ss = sim_peer_get_stats(h.sim);
+    CHECK(ss->rembs_received >= 2);
+    CHECK(ss->last_remb_bps == 4000000);
+  }
+  h_stop(&h);
+
+  h_max_video_bps = 1000000;
+  h_start_video_bps = 3000000;
+  ok = connect_pair(&h, NULL);
+  h_max_video_bps = h_start_video_bps = 0;
+  if (ok) {
+    const char *answer = NULL;
+    CHECK(brtc_pc_create_answer(h.pc, &answer, NULL, 0) == BRTC_OK);
+    CHECK(strstr(answer, "x-google-start-bitrate=1000\r\n") != NULL);
+    CHECK(sim_peer_send_frame(h.sim, vp8_frames[0], vp8_lens[0], true, 3000) == BRTC_OK);
+    h_run_for(&h, 5000);
+    CHECK(sim_peer_get_stats(h.sim)->last_remb_bps == 1000000);
+  }
+  h_stop(&h);
+}
+
+/* No goog-remb in the offer: no REMB ever (the start bitrate is still said); audio alone:
+ * none either. */
+static void test_no_remb_without_goog_remb(void) {
+  sim_peer_opts o = {.no_remb = true};
+  harness h;
+  if (connect_pair(&h, &o)) {
+    const char *answer = NULL;
+    CHECK(brtc_pc_create_answer(h.pc, &answer, NULL, 0) == BRTC_OK);
+    CHECK(strstr(answer, "goog-remb") == NULL);
+    CHECK(strstr(answer, "x-google-start-bitrate=1500") != NULL);
+    CHECK(sim_peer_send_frame(h.sim, vp8_frames[0], vp8_lens[0], true, 3000) == BRTC_OK);
+    h_run_for(&h, 3000000);
+    const sim_peer_stats *ss = sim_peer_get_stats(h.sim);
+    CHECK(ss->plis_received >= 1);
+    CHECK(ss->rrs_received >= 2);
+    CHECK_EQ_INT(ss->rembs_received + ss->rembs_bad, 0);
+    brtc_pc_stats st;
+    brtc_pc_get_stats(h.pc, &st);
+    CHECK_EQ_INT(st.remb_sent, 0);
+  }
+  h_stop(&h);
+
+  sim_peer_opts audio = {.no_video = true};
+  if (connect_pair(&h, &audio)) {
+    static const uint8_t opus[] = {0xfc, 0xff, 0xfe};
+    CHECK(sim_peer_send_audio(h.sim, opus, sizeof(opus), 960) == BRTC_OK);
+    h_run_for(&h, 2500000);
+    const sim_peer_stats *ss = sim_peer_get_stats(h.sim);
+    CHECK(ss->rrs_received >= 2);
+    CHECK_EQ_INT(ss->rembs_received, 0);
+  }
+  h_stop(&h);
+}
+
+/* A REMB is not held back by the PLI rate limit: when the first packet's PLI must wait, the
+ * REMB goes alone (reduced-size, as the offer allows). */
+static void test_remb_alone(void) {
+  harness h;
+  if (connect_pair(&h, NULL)) {
+    CHECK(brtc_pc_request_keyframe(h.pc, h.now) == BRTC_OK); /* asks the offered SSRC */
+    h_run_for(&h, 1000);
+    const sim_peer_stats *ss = sim_peer_get_stats(h.sim);
+    CHECK_EQ_INT(ss->plis_received, 1);
+    CHECK(sim_peer_send_frame(h.sim, vp8_frames[1], vp8_lens[1], false, 3000) == BRTC_OK);
+    h_run_for(&h, 1000);
+    CHECK_EQ_INT(ss->rembs_received, 1);
+    CHECK_EQ_INT(ss->plis_received, 1);
+    CHECK(ss->last_remb_bps == 2500000);
+    CHECK_EQ_INT(ss->rtcp_bad, 0);
+  }
+  h_stop(&h);
+}
+
 /* An offer without "nack pli" and "nack": FIR for keyframes, no NACKs for losses. */
 static void test_fir_only_no_nack(void) {
   lost_once = false;
@@ -605,6 +731,10 @@ int main(void) {
   RUN(test_explicit_pli_not_rate_limited);
   RUN(test_keyframe_request_repeats_until_answered);
   RUN(test_fir_only_no_nack);
+  RUN(test_remb_defaults);
+  RUN(test_remb_configured);
+  RUN(test_no_remb_without_goog_remb);
+  RUN(test_remb_alone);
   RUN(test_wrong_fingerprint);
   RUN(test_wrong_ice_password);
   RUN(test_unknown_address);
