@@ -206,39 +206,6 @@ function watchDtls(conn: RTCPeerConnection): void {
   };
 }
 
-// The server saves keyframes as pictures, so their quality matters more than a cautious
-// start: ask Chrome to start its VP8 encoder at a higher bitrate than its default (about
-// 300 kbps, which gives blurry first keyframes). x-google-start-bitrate in the answer's
-// fmtp is how Chrome takes this; other browsers ignore it.
-const START_BITRATE_KBPS = 1500;
-
-function raiseStartBitrate(sdp: string): string {
-  const lines = sdp.split("\r\n");
-  const vp8 = new Set<string>();
-  for (const l of lines) {
-    const m = /^a=rtpmap:(\d+) VP8\/90000/i.exec(l);
-    if (m) vp8.add(m[1]);
-  }
-  const out: string[] = [];
-  const hasFmtp = new Set<string>();
-  for (const l of lines) {
-    const m = /^a=fmtp:(\d+) (.*)$/.exec(l);
-    if (m && vp8.has(m[1]) && !/x-google-start-bitrate/.test(l)) {
-      hasFmtp.add(m[1]);
-      out.push(`${l};x-google-start-bitrate=${START_BITRATE_KBPS}`);
-    } else {
-      out.push(l);
-    }
-  }
-  const result: string[] = [];
-  for (const l of out) {
-    result.push(l);
-    const m = /^a=rtpmap:(\d+) VP8\/90000/i.exec(l);
-    if (m && !hasFmtp.has(m[1])) result.push(`a=fmtp:${m[1]} x-google-start-bitrate=${START_BITRATE_KBPS}`);
-  }
-  return result.join("\r\n");
-}
-
 function handleServerMessage(conn: RTCPeerConnection, raw: string): void {
   let msg: ServerMessage;
   try {
@@ -250,8 +217,9 @@ function handleServerMessage(conn: RTCPeerConnection, raw: string): void {
   switch (msg.type) {
     case "answer":
       browserStep("answer-received");
+      // Applied as is: the server's answer already sets the VP8 start bitrate and it sends REMB.
       conn
-        .setRemoteDescription({ type: "answer", sdp: raiseStartBitrate(msg.sdp) })
+        .setRemoteDescription({ type: "answer", sdp: msg.sdp })
         .then(() => {
           browserStep("answer-applied");
           watchDtls(conn);
