@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """A WHIP (RFC 9725) publisher built on aiortc: sends the first frame of a .y4m as a still
-video, waits until the server reports saved keyframes, then ends the session with DELETE.
-Exit 0 on success. Runs in the e2e network namespace (only lo)."""
+video with a keyframe every --keyframe-interval seconds, waits until the server reports saved
+keyframes, then ends the session with DELETE. Exit 0 on success, which includes the server's
+REMB having raised the encoder's target above aiortc's start of 500 kbps. Runs in the e2e
+network namespace (only lo)."""
 import argparse
 import asyncio
 import json
@@ -15,10 +17,38 @@ import aioice.ice
 import numpy
 from aiortc import RTCPeerConnection, RTCSessionDescription, VideoStreamTrack
 from av import VideoFrame
+from aiortc.codecs import vpx
 
 # aioice leaves 127.0.0.1 and ::1 out of its host candidates; in a namespace that has only
 # loopback, that would leave none. This client only ever talks to loopback.
 aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: ["127.0.0.1"]
+
+
+AIORTC_START_BITRATE = 500000
+
+
+def keyframe_every(frames):
+    """aiortc's VP8 encoder makes a keyframe only at the start and on PLI; make it also send
+    one every `frames` frames, as a publisher with a keyframe interval does. Its first
+    keyframe is encoded before any RTCP can arrive, so it is always at the 500 kbps start;
+    later ones show what the server's REMB made of the target bitrate."""
+    encode = vpx.Vp8Encoder.encode
+
+    def encode_with_interval(self, frame, force_keyframe=False):
+        n = getattr(self, "_frames_encoded", 0)
+        self._frames_encoded = n + 1
+        return encode(self, frame, force_keyframe or (n > 0 and n % frames == 0))
+
+    vpx.Vp8Encoder.encode = encode_with_interval
+
+
+def encoder_target_bitrate(pc):
+    """The VP8 encoder's target (aiortc sets it from REMB), or None if it cannot be read."""
+    for t in pc.getTransceivers():
+        encoder = getattr(t.sender, "_RTCRtpSender__encoder", None)
+        if encoder is not None and hasattr(encoder, "target_bitrate"):
+            return encoder.target_bitrate
+    return None
 
 
 def read_y4m_frame(path):
@@ -77,6 +107,8 @@ async def publish(a):
             break
         await asyncio.sleep(0.2)
     print(f"connection state {pc.connectionState}; keyframes saved for {session}: {saved}")
+    target = encoder_target_bitrate(pc)
+    print(f"encoder target bitrate {target} bps (aiortc starts at {AIORTC_START_BITRATE})")
     base = a.url.split("/whip")[0]
     code, _, body = http("DELETE", base + location if location.startswith("/") else location)
     print(f"DELETE {location}: {code}")
@@ -85,6 +117,8 @@ async def publish(a):
         raise SystemExit("no keyframe saved in time")
     if code != 200:
         raise SystemExit(f"DELETE answered {code}")
+    if target is not None and target <= AIORTC_START_BITRATE:
+        raise SystemExit("the encoder target never rose: no REMB from the server?")
 
 
 def main():
@@ -94,7 +128,9 @@ def main():
     ap.add_argument("--y4m", required=True)
     ap.add_argument("--keyframes", type=int, default=1)
     ap.add_argument("--timeout", type=int, default=60)
+    ap.add_argument("--keyframe-interval", type=float, default=1.0, help="seconds (30 fps)")
     a = ap.parse_args()
+    keyframe_every(max(1, round(a.keyframe_interval * 30)))
     asyncio.run(asyncio.wait_for(publish(a), a.timeout + 30))
 
 
