@@ -69,6 +69,15 @@ typedef struct brtc_pc_event {
 
 typedef void (*brtc_pc_event_cb)(brtc_pc *pc, const brtc_pc_event *ev, void *user);
 
+/* The DTLS role we take when the offer lets us choose (a=setup:actpass). An offer that says
+ * active or passive is always mirrored. */
+typedef enum brtc_dtls_role {
+  BRTC_DTLS_ROLE_AUTO = 0, /* active, as RFC 8842 recommends to an answerer */
+  BRTC_DTLS_ROLE_ACTIVE,   /* we are the DTLS client; the peer picks the SRTP profile */
+  BRTC_DTLS_ROLE_PASSIVE,  /* we are the DTLS server and pick the SRTP profile: with Chrome
+                              that gives AEAD_AES_128_GCM, our faster one */
+} brtc_dtls_role;
+
 typedef struct brtc_pc_config {
   const brtc_certificate *certificate;      /* required; not owned */
   /* Addresses we gather host candidates for (the sockets a loop listens on). */
@@ -91,6 +100,7 @@ typedef struct brtc_pc_config {
    * the maximum). Its own default of ~300 kbps makes the first keyframes blurry.
    * 0 = 1,500,000. */
   uint32_t start_video_bitrate_bps;
+  brtc_dtls_role dtls_role;
 } brtc_pc_config;
 
 typedef struct brtc_pc_stats {

@@ -93,6 +93,7 @@ struct brtc_pc {
   bool dtls_client;
   bool dtls_started;
   bool keep_dtls;
+  brtc_dtls_role dtls_role;
   bool dtls_released;     /* freed after the handshake (see brtc_pc_config.keep_dtls) */
   bool peer_has_keys;     /* an authenticated SRTP/SRTCP packet arrived */
   uint8_t close_notify[PC_CLOSE_NOTIFY_CAP]; /* made before the release, sent by close */

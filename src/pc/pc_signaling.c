@@ -136,10 +136,12 @@ int pc_signaling_set_offer(brtc_pc *pc, const char *sdp, char *err, size_t err_c
     set_err(err, err_cap, "a=fingerprint too long for sha-256");
     goto out;
   }
-  /* RFC 8842: answer actpass with active (we are the DTLS client); mirror the others. */
+  /* Mirror an offer that chose; to actpass answer as configured (RFC 8842: active). */
   brtc_sdp_setup remote_setup = brtc_sdp_setup_of(offer, tm);
-  brtc_sdp_setup our_setup = remote_setup == BRTC_SETUP_ACTIVE ? BRTC_SETUP_PASSIVE
-                                                                : BRTC_SETUP_ACTIVE;
+  brtc_sdp_setup our_setup = BRTC_SETUP_ACTIVE;
+  if (remote_setup == BRTC_SETUP_ACTIVE ||
+      (remote_setup == BRTC_SETUP_ACTPASS && pc->dtls_role == BRTC_DTLS_ROLE_PASSIVE))
+    our_setup = BRTC_SETUP_PASSIVE;
   rc = brtc_ice_set_remote_credentials(&pc->ice, ufrag, pwd);
   if (rc != BRTC_OK) {
     set_err(err, err_cap, "bad remote ICE credentials");

@@ -61,6 +61,7 @@ brtc_pc *brtc_pc_new(const brtc_pc_config *config) {
   pc->user = config->user;
   pc->max_video_frame = config->max_video_frame ? config->max_video_frame : PC_DEFAULT_MAX_FRAME;
   pc->keep_dtls = config->keep_dtls;
+  pc->dtls_role = config->dtls_role;
   pc->max_video_bps =
       config->max_video_bitrate_bps ? config->max_video_bitrate_bps : PC_DEFAULT_MAX_VIDEO_BPS;
   pc->start_video_bps = config->start_video_bitrate_bps ? config->start_video_bitrate_bps

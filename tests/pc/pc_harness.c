@@ -11,6 +11,7 @@
 
 static brtc_certificate *shared_cert;
 bool h_keep_dtls;
+brtc_dtls_role h_dtls_role;
 uint32_t h_max_video_bps, h_start_video_bps;
 
 const brtc_certificate *h_certificate(void) {
@@ -67,6 +68,7 @@ bool h_start_ex(harness *h, const sim_peer_opts *opts, bool measure) {
                         .on_event = on_event,
                         .user = h,
                         .keep_dtls = h_keep_dtls,
+                        .dtls_role = h_dtls_role,
                         .max_video_bitrate_bps = h_max_video_bps,
                         .start_video_bitrate_bps = h_start_video_bps};
   h->sim = sim_peer_new(opts);

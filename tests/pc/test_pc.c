@@ -154,6 +154,13 @@ static void test_offer_active(void) { /* we are the DTLS server */
   journey_with(&o, "a=setup:passive", "AEAD_AES_128_GCM");
 }
 
+/* Configured passive, we answer actpass as the DTLS server and pick GCM first. */
+static void test_actpass_answered_passive(void) {
+  h_dtls_role = BRTC_DTLS_ROLE_PASSIVE;
+  journey_with(NULL, "a=setup:passive", "AEAD_AES_128_GCM");
+  h_dtls_role = BRTC_DTLS_ROLE_AUTO;
+}
+
 static void test_offer_passive(void) {
   sim_peer_opts o = {.setup = "passive",
                      .srtp_profiles = {BRTC_SRTP_PROFILE_AES128_CM_SHA1_80},
@@ -725,6 +732,7 @@ int main(void) {
   RUN(test_profile_aes_cm);
   RUN(test_offer_active);
   RUN(test_offer_passive);
+  RUN(test_actpass_answered_passive);
   RUN(test_loss_nack_pli);
   RUN(test_loss_repaired_by_rtx);
   RUN(test_reorder);
