@@ -46,6 +46,9 @@ static void print_serve_usage(FILE *out) {
           "  --output DIR           where keyframes are saved as shoot<N>.jpg (default %s)\n"
           "  --web DIR              the page's folder (default %s)\n"
           "  --max-sessions N       live sessions at most (default %d)\n"
+          "  --dtls-role ROLE       active or passive: our DTLS role when the offer lets us\n"
+          "                         choose (default active, as RFC 8842 recommends; passive\n"
+          "                         makes us pick the SRTP profile: AEAD_AES_128_GCM first)\n"
           "  --loopback-only        answer only loopback addresses (a safety net for tests)\n"
           "  --log-level LEVEL      debug, info or warn (default info)\n"
           "  -h, --help             this help\n"
@@ -77,13 +80,14 @@ __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ..
 
 /* Returns -1 when the options are good, else the exit code. */
 static int parse_serve_options(int argc, char **argv, serve_options *o) {
-  enum { OPT_HTTP = 256, OPT_UDP, OPT_OUTPUT, OPT_WEB, OPT_MAX, OPT_LOOPBACK, OPT_LOG };
+  enum { OPT_HTTP = 256, OPT_UDP, OPT_OUTPUT, OPT_WEB, OPT_MAX, OPT_DTLS_ROLE, OPT_LOOPBACK, OPT_LOG };
   static const struct option longopts[] = {
       {"http", required_argument, NULL, OPT_HTTP},
       {"udp", required_argument, NULL, OPT_UDP},
       {"output", required_argument, NULL, OPT_OUTPUT},
       {"web", required_argument, NULL, OPT_WEB},
       {"max-sessions", required_argument, NULL, OPT_MAX},
+      {"dtls-role", required_argument, NULL, OPT_DTLS_ROLE},
       {"loopback-only", no_argument, NULL, OPT_LOOPBACK},
       {"log-level", required_argument, NULL, OPT_LOG},
       {"help", no_argument, NULL, 'h'},
@@ -124,6 +128,11 @@ static int parse_serve_options(int argc, char **argv, serve_options *o) {
         o->server.max_sessions = n;
         break;
       }
+      case OPT_DTLS_ROLE:
+        if (strcmp(optarg, "active") == 0) o->server.dtls_role = BRTC_DTLS_ROLE_ACTIVE;
+        else if (strcmp(optarg, "passive") == 0) o->server.dtls_role = BRTC_DTLS_ROLE_PASSIVE;
+        else return usage_error("bad --dtls-role \"%s\": expected active or passive", optarg);
+        break;
       case OPT_LOOPBACK:
         o->loopback_only = true;
         break;

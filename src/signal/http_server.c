@@ -465,6 +465,7 @@ brtc_signal_server *brtc_signal_server_new(const brtc_signal_config *config, brt
   }
   srv->loop = loop;
   srv->cert = cert;
+  srv->dtls_role = config->dtls_role;
   srv->max_sessions = config->max_sessions ? config->max_sessions
                                            : BRTC_SIGNAL_DEFAULT_MAX_SESSIONS;
   srv->web_dir = strdup(config->web_dir ? config->web_dir : brtc_signal_default_web_dir());

@@ -28,6 +28,7 @@ typedef struct brtc_signal_config {
   unsigned keyframe_threads; /* threads decoding and writing keyframes; 0: 1 */
   size_t keyframe_jobs;      /* keyframes waiting or being saved at most (more are not
                                 saved, and counted); 0: BRTC_SIGNAL_DEFAULT_KEYFRAME_JOBS */
+  brtc_dtls_role dtls_role;  /* our a=setup answer to an actpass offer */
 } brtc_signal_config;
 
 /* The page's folder compiled in (the source tree's web/). */

@@ -24,6 +24,7 @@ struct brtc_signal_server {
   const brtc_certificate *cert;
   char *web_dir;
   size_t max_sessions;
+  brtc_dtls_role dtls_role;
   brtc_session_table sessions;
   brtc_keyframe_store *store;
   brtc_keyframe_worker *saver; /* decodes and writes keyframes off this thread */

@@ -169,6 +169,7 @@ brtc_session *brtc_server_session_start(brtc_signal_server *srv, brtc_transport 
       .n_host_addrs = n_addrs,
       .on_event = on_pc_event,
       .user = s,
+      .dtls_role = srv->dtls_role,
   };
   s->pc = brtc_pc_new(&cfg);
   if (!s->pc) {

@@ -23,6 +23,7 @@ static bool add_stats(cJSON *session, const brtc_pc_stats *st) {
             add_num(o, "frames_dropped", (double)st->frames_dropped) &&
             add_num(o, "plis_sent", (double)st->plis_sent) &&
             add_num(o, "nacks_sent", (double)st->nacks_sent) &&
+            add_num(o, "remb_sent", (double)st->remb_sent) &&
             add_num(o, "dropped_malformed", (double)st->dropped_malformed) &&
             add_num(o, "dropped_auth", (double)st->dropped_auth) &&
             add_num(o, "dropped_replay", (double)st->dropped_replay) &&

@@ -4,7 +4,7 @@ clear message on stderr). Usage: cli_test.py CHECK BOLTRTC"""
 import subprocess
 import sys
 
-OPTIONS = ["--http", "--udp", "--output", "--web", "--max-sessions", "--loopback-only",
+OPTIONS = ["--http", "--udp", "--output", "--web", "--max-sessions", "--dtls-role", "--loopback-only",
            "--log-level", "--help"]
 
 
@@ -53,6 +53,9 @@ def main():
     elif check == "bad-max-sessions":
         for bad in ("0", "-1", "ten", "100001", "5x"):
             expect_usage_error(binary, ["serve", "--max-sessions", bad], ["--max-sessions"])
+    elif check == "bad-dtls-role":
+        for bad in ("actpass", "server", ""):
+            expect_usage_error(binary, ["serve", "--dtls-role", bad], ["--dtls-role"])
     elif check == "bad-log-level":
         expect_usage_error(binary, ["serve", "--log-level", "loud"], ["--log-level", "loud"])
     elif check == "unknown-command":
