@@ -77,14 +77,15 @@ def psnr(a, b):
 
 
 class Server:
-    def __init__(self, boltrtc, workdir):
+    def __init__(self, boltrtc, workdir, extra_args=()):
         self.http = f"127.0.0.1:{free_port(socket.SOCK_STREAM)}"
         self.udp = f"127.0.0.1:{free_port(socket.SOCK_DGRAM)}"
         self.output = os.path.join(workdir, "output")
         self.log_path = os.path.join(workdir, "server.log")
         self.log_file = open(self.log_path, "w")
         self.proc = subprocess.Popen(
-            [boltrtc, "serve", "--http", self.http, "--udp", self.udp, "--output", self.output],
+            [boltrtc, "serve", "--http", self.http, "--udp", self.udp, "--output", self.output,
+             *extra_args],
             stdout=self.log_file, stderr=subprocess.STDOUT)
         self.base = f"http://{self.http}"
         deadline = time.monotonic() + 15
@@ -170,6 +171,11 @@ def run_browser(a, server, source, shifted, workdir):
                  "srtp-ready", "first-rtp", "first-keyframe"):
         assert step in steps, f"server journey lacks {step}: {steps}"
     assert session["stats"]["plis_sent"] >= 2, "Snapshot did not send a PLI"
+    assert session["stats"]["remb_sent"] >= 1, "no REMB sent to the browser"
+    if a.expect_srtp:
+        assert session["stats"]["srtp_profile"] == a.expect_srtp, \
+            f"SRTP profile {session['stats']['srtp_profile']}, wanted {a.expect_srtp}"
+    log(f"DTLS {session['stats']['dtls_cipher']}, SRTP {session['stats']['srtp_profile']}")
     if a.artifacts:
         os.makedirs(a.artifacts, exist_ok=True)
         shutil.copy(os.path.join(workdir, "page.png"), os.path.join(a.artifacts, "page.png"))
@@ -191,6 +197,9 @@ def run_whip(a, server, source, shifted, workdir):
     session = server.status()["sessions"][0]
     assert session["transport"] == "whip", session
     assert session["state"] in ("closed",), f"DELETE did not close the session: {session['state']}"
+    if a.expect_srtp:
+        assert session["stats"]["srtp_profile"] == a.expect_srtp, \
+            f"SRTP profile {session['stats']['srtp_profile']}, wanted {a.expect_srtp}"
 
 
 def main():
@@ -199,6 +208,9 @@ def main():
     ap.add_argument("--boltrtc", required=True)
     ap.add_argument("--timeout", type=int, default=60, help="seconds to wait for keyframes")
     ap.add_argument("--artifacts", help="keep the pictures, logs and screenshot here")
+    ap.add_argument("--dtls-role", choices=["active", "passive"],
+                    help="the server's DTLS role toward an actpass offer")
+    ap.add_argument("--expect-srtp", help="the SRTP profile the session must negotiate")
     a = ap.parse_args()
     enter_loopback_namespace()
     workdir = tempfile.mkdtemp(prefix=f"boltrtc-e2e-{a.mode}-")
@@ -206,7 +218,8 @@ def main():
     shifted = os.path.join(workdir, "shifted.y4m")
     subprocess.run([sys.executable, os.path.join(HERE, "still_picture.py"), "--out", source,
                     "--shifted-out", shifted, "--shift", "4"], check=True, timeout=60)
-    server = Server(os.path.abspath(a.boltrtc), workdir)
+    server = Server(os.path.abspath(a.boltrtc), workdir,
+                    ["--dtls-role", a.dtls_role] if a.dtls_role else [])
     ok = False
     try:
         (run_browser if a.mode == "browser" else run_whip)(a, server, source, shifted, workdir)
