@@ -20,7 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   uint16_t w, h;
   (void)brtc_vp8_frame_is_keyframe(data, size, &w, &h);
 
-  /* One assembler for the whole run, reset per input: its buffers are large. */
+  /* One assembler for the whole run, reset per input: reset keeps its grown buffers. */
   static size_t total;
   static brtc_vp8_assembler *a;
   if (!a) a = brtc_vp8_assembler_new(4096, on_frame, &total);
