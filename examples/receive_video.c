@@ -1,0 +1,73 @@
+/* receive_video: the smallest program that receives a browser's video with boltrtc's public
+ * API. It reads an SDP offer on stdin (paste it, then Ctrl-D), prints the answer, and then
+ * prints each step of the journey and every video frame that arrives.
+ *
+ *   build/examples/example_receive_video 127.0.0.1:50000 < offer.sdp
+ *
+ * Signaling is yours: any channel that carries the offer and the answer will do. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "boltrtc/boltrtc.h"
+
+static brtc_loop *loop;
+
+static void on_event(brtc_pc *pc, const brtc_pc_event *ev, void *user) {
+  (void)pc, (void)user;
+  if (ev->type == BRTC_PC_EVENT_STEP) {
+    printf("step %-16s %s\n", brtc_pc_step_name(ev->step), ev->detail ? ev->detail : "");
+    if (ev->step == BRTC_STEP_CLOSED || ev->step == BRTC_STEP_FAILED) brtc_loop_stop(loop);
+  } else if (ev->type == BRTC_PC_EVENT_VIDEO_FRAME) {
+    const brtc_video_frame *f = ev->frame;
+    if (f->keyframe)
+      printf("frame %s keyframe %ux%u, %zu bytes\n", f->codec, f->width, f->height, f->len);
+    else
+      printf("frame %s %zu bytes\n", f->codec, f->len);
+  }
+  fflush(stdout);
+}
+
+static void on_signal(int sig) {
+  (void)sig;
+  brtc_loop_stop(loop);
+}
+
+int main(int argc, char **argv) {
+  const char *udp = argc > 1 ? argv[1] : "127.0.0.1:50000";
+  static char offer[65536];
+  size_t n = fread(offer, 1, sizeof(offer) - 1, stdin);
+  offer[n] = '\0';
+
+  char err[256] = "";
+  brtc_loop_config lc = {.udp_addrs = &udp, .n_udp_addrs = 1};
+  loop = brtc_loop_new(&lc, err, sizeof(err));
+  brtc_certificate *cert = brtc_certificate_generate();
+  if (!loop || !cert) {
+    fprintf(stderr, "receive_video: %s\n", loop ? "no certificate" : err);
+    return 1;
+  }
+  const struct sockaddr_storage *addrs;
+  size_t n_addrs = brtc_loop_local_addrs(loop, &addrs);
+  brtc_pc_config cfg = {.certificate = cert, .host_addrs = addrs, .n_host_addrs = n_addrs,
+                        .on_event = on_event};
+  brtc_pc *pc = brtc_pc_new(&cfg);
+  const char *answer = NULL;
+  int rc = pc ? brtc_pc_set_remote_description(pc, "offer", offer, brtc_now_us(), err, sizeof(err))
+              : BRTC_ERR_NOMEM;
+  if (rc == BRTC_OK) rc = brtc_pc_create_answer(pc, &answer, err, sizeof(err));
+  if (rc == BRTC_OK) rc = brtc_loop_add_pc(loop, pc);
+  if (rc != BRTC_OK) {
+    fprintf(stderr, "receive_video: %s (%s)\n", err, brtc_strerror(rc));
+  } else {
+    printf("%s\n", answer); /* give this to the browser's setRemoteDescription */
+    fflush(stdout);
+    signal(SIGINT, on_signal);
+    brtc_loop_run(loop);
+    brtc_loop_remove_pc(loop, pc);
+  }
+  brtc_pc_free(pc);
+  brtc_loop_free(loop);
+  brtc_certificate_free(cert);
+  return rc == BRTC_OK ? 0 : 1;
+}
