@@ -50,6 +50,14 @@ static int add_header(struct lws *wsi, const char *name, const char *value, unsi
 }
 
 /* Write the headers now and the body from HTTP_WRITEABLE. Returns the callback's result. */
+/* The reply is all written: free it and end the transaction (or the connection). */
+static int finish_reply(struct lws *wsi, brtc_http_conn *h) {
+  free(h->reply);
+  h->reply = NULL;
+  if (h->close_after) return -1;
+  return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
 static int send_reply(struct lws *wsi, brtc_http_conn *h, brtc_http_reply *r) {
   unsigned char buf[LWS_PRE + 1024];
   unsigned char *start = buf + LWS_PRE, *p = start, *end = buf + sizeof(buf) - 1;
@@ -81,10 +89,7 @@ static int send_reply(struct lws *wsi, brtc_http_conn *h, brtc_http_reply *r) {
     lws_callback_on_writable(wsi);
     return 0;
   }
-  free(h->reply);
-  h->reply = NULL;
-  if (h->close_after) return -1;
-  return lws_http_transaction_completed(wsi) ? -1 : 0;
+  return finish_reply(wsi, h);
 }
 
 static int send_text(struct lws *wsi, brtc_http_conn *h, int status, const char *text) {
@@ -107,10 +112,7 @@ static int write_reply_body(struct lws *wsi, brtc_http_conn *h) {
     lws_callback_on_writable(wsi);
     return 0;
   }
-  free(h->reply);
-  h->reply = NULL;
-  if (h->close_after) return -1;
-  return lws_http_transaction_completed(wsi) ? -1 : 0;
+  return finish_reply(wsi, h);
 }
 
 /* lws_serve_http_file's result as a callback result. */
