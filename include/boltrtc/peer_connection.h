@@ -78,6 +78,14 @@ typedef enum brtc_dtls_role {
                               that gives AEAD_AES_128_GCM, our faster one */
 } brtc_dtls_role;
 
+/* A plaintext packet tap, for debugging and recording (captures, test fixtures), called
+ * with every RTP and RTCP packet: inbound ones just after SRTP/SRTCP unprotect (before they
+ * are parsed, so malformed ones are seen too), outbound ones (our RTCP) just before
+ * protect. data is a whole RTP packet or RTCP compound without the SRTP trailer, valid during
+ * the call only; the tap must not call back into pc. */
+typedef void (*brtc_pc_packet_tap)(brtc_pc *pc, bool inbound, bool rtcp, const uint8_t *data,
+                                   size_t len, void *user);
+
 typedef struct brtc_pc_config {
   const brtc_certificate *certificate;      /* required; not owned */
   /* Addresses we gather host candidates for (the sockets a loop listens on). */
@@ -101,6 +109,8 @@ typedef struct brtc_pc_config {
    * 0 = 1,500,000. */
   uint32_t start_video_bitrate_bps;
   brtc_dtls_role dtls_role;
+  /* NULL (the default) = no tap, at the cost of one branch per packet. Gets user. */
+  brtc_pc_packet_tap on_plain_packet;
 } brtc_pc_config;
 
 typedef struct brtc_pc_stats {

@@ -57,6 +57,7 @@ typedef struct pc_stream {
 struct brtc_pc {
   const brtc_certificate *certificate;
   brtc_pc_event_cb on_event;
+  brtc_pc_packet_tap on_plain_packet; /* NULL: no tap */
   void *user;
   size_t max_video_frame;
   uint32_t max_video_bps, start_video_bps;

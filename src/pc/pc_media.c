@@ -129,6 +129,7 @@ void pc_media_rtp(brtc_pc *pc, uint8_t *pkt, size_t len) {
     return;
   }
   pc->peer_has_keys = true;
+  if (pc->on_plain_packet) pc->on_plain_packet(pc, true, false, pkt, plain_len, pc->user);
   brtc_rtp_header h;
   if (brtc_rtp_parse(pkt, plain_len, &h) != BRTC_OK) {
     pc->stats.dropped_malformed++;
@@ -161,6 +162,7 @@ void pc_media_rtcp(brtc_pc *pc, uint8_t *pkt, size_t len) {
     return;
   }
   pc->peer_has_keys = true;
+  if (pc->on_plain_packet) pc->on_plain_packet(pc, true, true, pkt, plain_len, pc->user);
   if (brtc_rtcp_parse(pkt, plain_len, on_rtcp, pc) != BRTC_OK) {
     pc->stats.dropped_malformed++;
     return;
@@ -296,6 +298,7 @@ int pc_media_poll_rtcp(brtc_pc *pc, uint8_t *out, size_t cap, size_t *out_len) {
     if (rc == BRTC_ERR_AGAIN) rc = build_remb(pc, out, room, &len);
   }
   if (rc != BRTC_OK) return rc;
+  if (pc->on_plain_packet) pc->on_plain_packet(pc, false, true, out, len, pc->user);
   return brtc_srtcp_protect(pc->srtp_out, out, len, cap, out_len);
 }
 

@@ -58,6 +58,7 @@ brtc_pc *brtc_pc_new(const brtc_pc_config *config) {
   if (!pc) return NULL;
   pc->certificate = config->certificate;
   pc->on_event = config->on_event;
+  pc->on_plain_packet = config->on_plain_packet;
   pc->user = config->user;
   pc->max_video_frame = config->max_video_frame ? config->max_video_frame : PC_DEFAULT_MAX_FRAME;
   pc->keep_dtls = config->keep_dtls;

@@ -13,6 +13,7 @@ static brtc_certificate *shared_cert;
 bool h_keep_dtls;
 brtc_dtls_role h_dtls_role;
 uint32_t h_max_video_bps, h_start_video_bps;
+brtc_pc_packet_tap h_packet_tap;
 
 const brtc_certificate *h_certificate(void) {
   if (!shared_cert) shared_cert = brtc_certificate_generate();
@@ -70,7 +71,8 @@ bool h_start_ex(harness *h, const sim_peer_opts *opts, bool measure) {
                         .keep_dtls = h_keep_dtls,
                         .dtls_role = h_dtls_role,
                         .max_video_bitrate_bps = h_max_video_bps,
-                        .start_video_bitrate_bps = h_start_video_bps};
+                        .start_video_bitrate_bps = h_start_video_bps,
+                        .on_plain_packet = h_packet_tap};
   h->sim = sim_peer_new(opts);
   PC_CALL(h, h->pc = brtc_pc_new(&cfg));
   if (!h->pc || !h->sim) {

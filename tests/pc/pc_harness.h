@@ -48,6 +48,9 @@ extern brtc_dtls_role h_dtls_role; /* our answer to actpass in the next h_start 
 /* brtc_pc_config.max_video_bitrate_bps and start_video_bitrate_bps for the next h_start. */
 extern uint32_t h_max_video_bps, h_start_video_bps;
 
+/* brtc_pc_config.on_plain_packet for the next h_start (its user is the harness). */
+extern brtc_pc_packet_tap h_packet_tap;
+
 /* A shared certificate for every test (generating one costs a few ms). */
 const brtc_certificate *h_certificate(void);
 

@@ -511,8 +511,12 @@ static void handle_srtcp(sim_peer *p, const uint8_t *data, size_t len) {
   }
   memcpy(buf, data, len);
   p->compound_has_report = false;
-  if (brtc_srtcp_unprotect(p->srtp_in, buf, len, &plain) != BRTC_OK ||
-      brtc_rtcp_parse(buf, plain, on_rtcp, p) != BRTC_OK) {
+  if (brtc_srtcp_unprotect(p->srtp_in, buf, len, &plain) != BRTC_OK) {
+    p->stats.rtcp_bad++;
+    return;
+  }
+  if (p->opts.plain_tap) p->opts.plain_tap(p->opts.plain_tap_user, false, true, buf, plain);
+  if (brtc_rtcp_parse(buf, plain, on_rtcp, p) != BRTC_OK) {
     p->stats.rtcp_bad++;
     return;
   }
@@ -608,6 +612,8 @@ int sim_peer_send_sr(sim_peer *p, uint64_t ntp, uint32_t rtp_ts) {
   size_t len = 0, out_len = 0;
   int rc = brtc_rtcp_write_sr(p->opts.video_ssrc, ntp, rtp_ts, (uint32_t)p->stats.rtp_sent, 0,
                               NULL, 0, pkt, sizeof(pkt) - BRTC_SRTCP_MAX_TRAILER, &len);
+  if (rc == BRTC_OK && p->opts.plain_tap)
+    p->opts.plain_tap(p->opts.plain_tap_user, true, true, pkt, len);
   if (rc == BRTC_OK) rc = brtc_srtcp_protect(p->srtp_out, pkt, len, sizeof(pkt), &out_len);
   if (rc == BRTC_OK) rc = queue_push(p, ITEM_RAW, pkt, out_len, NULL, 0);
   return rc;
@@ -618,6 +624,8 @@ int sim_peer_close(sim_peer *p) { return p->dtls ? brtc_dtls_close(p->dtls) : BR
 /* Protect one plain RTP packet into out. */
 static int emit_rtp(sim_peer *p, const uint8_t *pkt, size_t len, uint8_t *out, size_t cap,
                     size_t *out_len) {
+  if (p->opts.plain_tap && p->srtp_out)
+    p->opts.plain_tap(p->opts.plain_tap_user, true, false, pkt, len);
   int rc = sim_peer_protect_rtp(p, pkt, len, out, cap, out_len);
   if (rc == BRTC_OK) p->stats.rtp_sent++;
   return rc;

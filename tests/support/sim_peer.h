@@ -47,6 +47,10 @@ typedef struct sim_peer_opts {
   uint64_t check_interval_us; /* consent checks once connected (default 2 s) */
   const brtc_dtls_cert *cert; /* shared certificate (default: make one per peer) */
   bool no_remb;               /* leave a=rtcp-fb "goog-remb" out of the VP8 offer */
+  /* Sees every plaintext packet: media RTP and sender reports we send just before
+   * protection (sent = true), SRTCP we receive just after unprotection. NULL: none. */
+  void (*plain_tap)(void *user, bool sent, bool rtcp, const uint8_t *data, size_t len);
+  void *plain_tap_user;
 } sim_peer_opts;
 
 typedef struct sim_peer_stats {
