@@ -51,9 +51,9 @@ def enter_loopback_namespace():
     os.execvpe("unshare", cmd, env)
 
 
-def free_port(kind):
-    s = socket.socket(socket.AF_INET, kind)
-    s.bind(("127.0.0.1", 0))
+def free_port(kind, family=socket.AF_INET):
+    s = socket.socket(family, kind)
+    s.bind(("::1" if family == socket.AF_INET6 else "127.0.0.1", 0))
     port = s.getsockname()[1]
     s.close()
     return port
@@ -77,9 +77,12 @@ def psnr(a, b):
 
 
 class Server:
-    def __init__(self, boltrtc, workdir, extra_args=()):
+    def __init__(self, boltrtc, workdir, extra_args=(), ipv6=False):
         self.http = f"127.0.0.1:{free_port(socket.SOCK_STREAM)}"
-        self.udp = f"127.0.0.1:{free_port(socket.SOCK_DGRAM)}"
+        if ipv6:  # media over IPv6 only: the browser must use its ::1 candidate
+            self.udp = f"[::1]:{free_port(socket.SOCK_DGRAM, socket.AF_INET6)}"
+        else:
+            self.udp = f"127.0.0.1:{free_port(socket.SOCK_DGRAM)}"
         self.output = os.path.join(workdir, "output")
         self.log_path = os.path.join(workdir, "server.log")
         self.log_file = open(self.log_path, "w")
@@ -144,6 +147,19 @@ def check_keyframes(server, source, shifted, want, session=None, judge_from=0):
     return results
 
 
+def check_transport(a, session):
+    """The negotiated SRTP profile and the address family media used, as the test asked."""
+    stats = session["stats"]
+    log(f"DTLS {stats['dtls_cipher']}, SRTP {stats['srtp_profile']}, "
+        f"media with {stats['selected_remote']}")
+    if a.expect_srtp:
+        assert stats["srtp_profile"] == a.expect_srtp, \
+            f"SRTP profile {stats['srtp_profile']}, wanted {a.expect_srtp}"
+    if a.ipv6:
+        assert stats["selected_remote"].startswith("[::1]:"), \
+            f"media went over {stats['selected_remote']}, not IPv6"
+
+
 def run_browser(a, server, source, shifted, workdir):
     node = shutil.which("node")
     assert node, "node is required"
@@ -172,10 +188,7 @@ def run_browser(a, server, source, shifted, workdir):
         assert step in steps, f"server journey lacks {step}: {steps}"
     assert session["stats"]["plis_sent"] >= 2, "Snapshot did not send a PLI"
     assert session["stats"]["remb_sent"] >= 1, "no REMB sent to the browser"
-    if a.expect_srtp:
-        assert session["stats"]["srtp_profile"] == a.expect_srtp, \
-            f"SRTP profile {session['stats']['srtp_profile']}, wanted {a.expect_srtp}"
-    log(f"DTLS {session['stats']['dtls_cipher']}, SRTP {session['stats']['srtp_profile']}")
+    check_transport(a, session)
     if a.artifacts:
         os.makedirs(a.artifacts, exist_ok=True)
         shutil.copy(os.path.join(workdir, "page.png"), os.path.join(a.artifacts, "page.png"))
@@ -184,7 +197,8 @@ def run_browser(a, server, source, shifted, workdir):
 def run_whip(a, server, source, shifted, workdir):
     cmd = ["/usr/bin/python3", os.path.join(HERE, "whip_client.py"), "--url",
            server.base + "/whip", "--y4m", source, "--status", server.base + "/api/status",
-           "--keyframes", "2", "--timeout", str(a.timeout)]
+           "--keyframes", "2", "--timeout", str(a.timeout),
+           "--host-address", "::1" if a.ipv6 else "127.0.0.1"]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         out, _ = proc.communicate(timeout=a.timeout + 60)
@@ -197,9 +211,7 @@ def run_whip(a, server, source, shifted, workdir):
     session = server.status()["sessions"][0]
     assert session["transport"] == "whip", session
     assert session["state"] in ("closed",), f"DELETE did not close the session: {session['state']}"
-    if a.expect_srtp:
-        assert session["stats"]["srtp_profile"] == a.expect_srtp, \
-            f"SRTP profile {session['stats']['srtp_profile']}, wanted {a.expect_srtp}"
+    check_transport(a, session)
 
 
 def main():
@@ -211,6 +223,7 @@ def main():
     ap.add_argument("--dtls-role", choices=["active", "passive"],
                     help="the server's DTLS role toward an actpass offer")
     ap.add_argument("--expect-srtp", help="the SRTP profile the session must negotiate")
+    ap.add_argument("--ipv6", action="store_true", help="media over [::1] only")
     a = ap.parse_args()
     enter_loopback_namespace()
     workdir = tempfile.mkdtemp(prefix=f"boltrtc-e2e-{a.mode}-")
@@ -219,7 +232,7 @@ def main():
     subprocess.run([sys.executable, os.path.join(HERE, "still_picture.py"), "--out", source,
                     "--shifted-out", shifted, "--shift", "4"], check=True, timeout=60)
     server = Server(os.path.abspath(a.boltrtc), workdir,
-                    ["--dtls-role", a.dtls_role] if a.dtls_role else [])
+                    ["--dtls-role", a.dtls_role] if a.dtls_role else [], ipv6=a.ipv6)
     ok = False
     try:
         (run_browser if a.mode == "browser" else run_whip)(a, server, source, shifted, workdir)

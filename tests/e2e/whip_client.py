@@ -20,8 +20,10 @@ from av import VideoFrame
 from aiortc.codecs import vpx
 
 # aioice leaves 127.0.0.1 and ::1 out of its host candidates; in a namespace that has only
-# loopback, that would leave none. This client only ever talks to loopback.
-aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: ["127.0.0.1"]
+# loopback, that would leave none. This client only ever talks to loopback: --host-address
+# (127.0.0.1 or ::1) is its one host candidate.
+def use_host_address(address):
+    aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: [address]
 
 
 AIORTC_START_BITRATE = 500000
@@ -129,7 +131,9 @@ def main():
     ap.add_argument("--keyframes", type=int, default=1)
     ap.add_argument("--timeout", type=int, default=60)
     ap.add_argument("--keyframe-interval", type=float, default=1.0, help="seconds (30 fps)")
+    ap.add_argument("--host-address", default="127.0.0.1", choices=["127.0.0.1", "::1"])
     a = ap.parse_args()
+    use_host_address(a.host_address)
     keyframe_every(max(1, round(a.keyframe_interval * 30)))
     asyncio.run(asyncio.wait_for(publish(a), a.timeout + 30))
 
