@@ -9,6 +9,9 @@
                                   keyframe is made before any RTCP arrives, at aiortc's 500 kbps
                                   start; the second saved one is judged, after the server's REMB
                                   raised the encoder's target.
+  --dtls-role active|passive      the server's DTLS role toward the actpass offer.
+  --expect-srtp PROFILE           the SRTP profile the session must negotiate.
+  --ipv6                          media over [::1] only (aiortc; Chromium gathers no ::1).
 
 Both assert that JPEG keyframes are saved at the source's size and match the source (PSNR of
 at least 25 dB) while the source shifted by 4 pixels scores at least 3 dB lower.
