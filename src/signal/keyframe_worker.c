@@ -43,6 +43,7 @@ struct brtc_keyframe_worker {
 
   /* The owner's only. */
   keyframe_job *free_list;
+  size_t n_free; /* on free_list */
   bool stopped;
   brtc_keyframe_worker_stats stats;
 
@@ -144,6 +145,7 @@ brtc_keyframe_worker *brtc_keyframe_worker_new(const brtc_keyframe_worker_config
     w->jobs[i].next = w->free_list;
     w->free_list = &w->jobs[i];
   }
+  w->n_free = w->max_jobs;
   int quality = config->jpeg_quality ? config->jpeg_quality : 90;
   for (unsigned i = 0; i < n_threads; i++) {
     w->threads[i].owner = w;
@@ -189,6 +191,7 @@ int brtc_keyframe_worker_submit(brtc_keyframe_worker *w, const uint8_t *vp8, siz
   memcpy(copy, vp8, len);
   keyframe_job *j = w->free_list;
   w->free_list = j->next;
+  w->n_free--;
   j->vp8 = copy;
   j->vp8_len = len;
   memset(&j->result, 0, sizeof(j->result));
@@ -225,6 +228,7 @@ size_t brtc_keyframe_worker_poll(brtc_keyframe_worker *w) {
      * its result is still being read. */
     j->next = w->free_list;
     w->free_list = j;
+    w->n_free++;
   }
   return n;
 }
@@ -253,12 +257,17 @@ void brtc_keyframe_worker_stop(brtc_keyframe_worker *w) {
     w->stats.pending--;
     j->next = w->free_list;
     w->free_list = j;
+    w->n_free++;
   }
 }
 
 void brtc_keyframe_worker_get_stats(const brtc_keyframe_worker *w,
                                     brtc_keyframe_worker_stats *out) {
   *out = w->stats;
+}
+
+size_t brtc_keyframe_worker_room(const brtc_keyframe_worker *w) {
+  return w->stopped ? 0 : w->n_free;
 }
 
 void brtc_keyframe_worker_free(brtc_keyframe_worker *w) {

@@ -73,6 +73,8 @@ size_t brtc_keyframe_worker_poll(brtc_keyframe_worker *w);
 void brtc_keyframe_worker_stop(brtc_keyframe_worker *w);
 void brtc_keyframe_worker_get_stats(const brtc_keyframe_worker *w,
                                     brtc_keyframe_worker_stats *out);
+/* Job slots free now: how many submits would be accepted (0 once stopped). */
+size_t brtc_keyframe_worker_room(const brtc_keyframe_worker *w);
 /* Stops if needed and frees everything, undelivered results included (without on_done). */
 void brtc_keyframe_worker_free(brtc_keyframe_worker *w);
 

@@ -241,8 +241,11 @@ static void test_full_drops_without_blocking(void) {
   brtc_keyframe_worker *w = make_worker(dir, &o, 1, 2);
   CHECK(w != NULL);
   if (!w) return;
+  CHECK_EQ_INT(brtc_keyframe_worker_room(w), 2);
   CHECK_EQ_INT(brtc_keyframe_worker_submit(w, large_kf.data, large_kf.len, 1, "s1", 0), BRTC_OK);
+  CHECK_EQ_INT(brtc_keyframe_worker_room(w), 1);
   CHECK_EQ_INT(brtc_keyframe_worker_submit(w, large_kf.data, large_kf.len, 2, "s2", 0), BRTC_OK);
+  CHECK_EQ_INT(brtc_keyframe_worker_room(w), 0);
   for (int i = 0; i < 3; i++)
     CHECK_EQ_INT(brtc_keyframe_worker_submit(w, large_kf.data, large_kf.len, 3, "s3", 0),
                  BRTC_ERR_LIMIT);
@@ -254,6 +257,7 @@ static void test_full_drops_without_blocking(void) {
   collect(w, &o, 2);
   CHECK_EQ_INT(o.n_results, 2);
   /* Delivered: the slots are free again. */
+  CHECK_EQ_INT(brtc_keyframe_worker_room(w), 2);
   CHECK_EQ_INT(brtc_keyframe_worker_submit(w, small_kf.data, small_kf.len, 3, "s3", 0), BRTC_OK);
   collect(w, &o, 3);
   CHECK_EQ_INT(o.n_results, 3);
@@ -263,6 +267,8 @@ static void test_full_drops_without_blocking(void) {
   CHECK_EQ_INT(st.saved, 3);
   CHECK_EQ_INT(st.dropped_busy, 3);
   CHECK_EQ_INT(st.pending, 0);
+  brtc_keyframe_worker_stop(w);
+  CHECK_EQ_INT(brtc_keyframe_worker_room(w), 0); /* stopped: submit would refuse */
   brtc_keyframe_worker_free(w);
   observer_close(&o);
 }
