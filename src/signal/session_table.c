@@ -127,6 +127,63 @@ void brtc_session_keyframe_finished(brtc_session *s, bool saved, bool answered_s
   }
 }
 
+bool brtc_keyframe_waitlist_defer(brtc_keyframe_waitlist *w, brtc_session *s) {
+  if (s->waiting) {
+    if (s->asked_us) w->n_asked--;
+    s->asked_us = 0;
+    return false;
+  }
+  s->waiting = true;
+  s->asked_us = 0;
+  s->wait_next = NULL;
+  s->wait_prev = w->tail;
+  if (w->tail)
+    w->tail->wait_next = s;
+  else
+    w->head = s;
+  w->tail = s;
+  w->n++;
+  w->deferred++;
+  return true;
+}
+
+void brtc_keyframe_waitlist_remove(brtc_keyframe_waitlist *w, brtc_session *s) {
+  if (!s->waiting) return;
+  if (s->wait_prev)
+    s->wait_prev->wait_next = s->wait_next;
+  else
+    w->head = s->wait_next;
+  if (s->wait_next)
+    s->wait_next->wait_prev = s->wait_prev;
+  else
+    w->tail = s->wait_prev;
+  if (s->asked_us) w->n_asked--;
+  w->n--;
+  s->waiting = false;
+  s->asked_us = 0;
+  s->wait_prev = s->wait_next = NULL;
+}
+
+size_t brtc_keyframe_waitlist_take(brtc_keyframe_waitlist *w, size_t room, uint64_t now_us,
+                                   brtc_session **out, size_t cap) {
+  if (w->n == 0) return 0;
+  for (brtc_session *s = w->head; s && w->n_asked; s = s->wait_next)
+    if (s->asked_us && now_us >= s->asked_us + BRTC_KEYFRAME_ASK_HOLD_US) {
+      s->asked_us = 0;
+      w->n_asked--;
+    }
+  size_t free_room = room > w->n_asked ? room - w->n_asked : 0;
+  size_t n = 0;
+  for (brtc_session *s = w->head; s && n < free_room && n < cap; s = s->wait_next) {
+    if (s->asked_us) continue;
+    s->asked_us = now_us ? now_us : 1; /* 0 means "not asked" */
+    w->n_asked++;
+    w->asked++;
+    out[n++] = s;
+  }
+  return n;
+}
+
 const char *brtc_transport_name(brtc_transport t) {
   return t == BRTC_TRANSPORT_WHIP ? "whip" : "ws";
 }

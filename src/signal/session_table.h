@@ -15,6 +15,9 @@
 #define BRTC_SESSION_MAX_STEPS 48
 /* Keyframes other than the first and the ones asked for by Snapshot: at most one per period. */
 #define BRTC_SESSION_SAVE_PERIOD_US 2000000u
+/* A session asked for a keyframe because the saver had room holds that room this long (the
+ * pc repeats its PLI for 5 s); after it, the room goes to the next one waiting. */
+#define BRTC_KEYFRAME_ASK_HOLD_US 5000000u
 
 typedef enum brtc_transport { BRTC_TRANSPORT_WS = 0, BRTC_TRANSPORT_WHIP } brtc_transport;
 
@@ -49,7 +52,24 @@ typedef struct brtc_session {
   unsigned long keyframes_saved;
   uint64_t last_save_us;
   unsigned saves_in_flight; /* handed to the keyframe worker, result not back yet */
+
+  /* Waiting for room in the keyframe saver (brtc_keyframe_waitlist). */
+  struct brtc_session *wait_prev, *wait_next;
+  bool waiting;
+  uint64_t asked_us; /* when a keyframe was asked for to fill free room; 0: not asked */
 } brtc_session;
+
+/* Sessions whose wanted keyframe was refused because every saver slot was in use, oldest
+ * first. Their keyframe is not lost: the policy still wants the next one, and when slots
+ * free up the oldest waiters, as many as there are free slots, are asked for a keyframe
+ * (PLI) — fair, and never a PLI storm. Bookkeeping only; the server sends the requests. */
+typedef struct brtc_keyframe_waitlist {
+  brtc_session *head, *tail;
+  size_t n;          /* sessions waiting */
+  size_t n_asked;    /* of them, asked for a keyframe and holding a slot's worth of room */
+  uint64_t deferred; /* waits begun */
+  uint64_t asked;    /* keyframes asked for */
+} brtc_keyframe_waitlist;
 
 typedef struct brtc_session_table {
   brtc_session **live;
@@ -90,6 +110,17 @@ bool brtc_session_keyframe_queued(brtc_session *s);
  * policy wanting the next keyframe, and the Snapshot it answered pending again. */
 void brtc_session_keyframe_finished(brtc_session *s, bool saved, bool answered_snapshot,
                                     uint64_t arrived_us);
+
+/* A wanted keyframe of s was refused for lack of room: s waits, at the end of the list if it
+ * was not waiting, else in its place (an ask it had is spent). Returns true if it joined. */
+bool brtc_keyframe_waitlist_defer(brtc_keyframe_waitlist *w, brtc_session *s);
+/* s no longer waits (its keyframe was taken, or it ended); no-op if it was not waiting. */
+void brtc_keyframe_waitlist_remove(brtc_keyframe_waitlist *w, brtc_session *s);
+/* room slots are free in the saver: the oldest waiters not yet asked, as many as room less
+ * the asks still holding room, are marked asked at now and written to out (at most cap).
+ * Asks older than BRTC_KEYFRAME_ASK_HOLD_US stop holding room first. Returns how many. */
+size_t brtc_keyframe_waitlist_take(brtc_keyframe_waitlist *w, size_t room, uint64_t now_us,
+                                   brtc_session **out, size_t cap);
 
 const char *brtc_transport_name(brtc_transport t);
 

@@ -104,15 +104,19 @@ static bool add_udp(cJSON *root, const brtc_loop_stats *u) {
          add_num(o, "send_errors", (double)u->send_errors);
 }
 
-static bool add_saving(cJSON *root, const brtc_keyframe_worker_stats *k) {
+static bool add_saving(cJSON *root, const brtc_keyframe_worker_stats *k,
+                       const brtc_keyframe_waitlist *w) {
   if (!k) return true;
   if (!add_num(root, "keyframes_dropped_busy", (double)k->dropped_busy)) return false;
   cJSON *o = cJSON_AddObjectToObject(root, "keyframe_saving");
-  return o && add_num(o, "submitted", (double)k->submitted) &&
-         add_num(o, "saved", (double)k->saved) && add_num(o, "failed", (double)k->failed) &&
-         add_num(o, "dropped_busy", (double)k->dropped_busy) &&
-         add_num(o, "discarded", (double)k->discarded) &&
-         add_num(o, "pending", (double)k->pending);
+  bool ok = o && add_num(o, "submitted", (double)k->submitted) &&
+            add_num(o, "saved", (double)k->saved) && add_num(o, "failed", (double)k->failed) &&
+            add_num(o, "dropped_busy", (double)k->dropped_busy) &&
+            add_num(o, "discarded", (double)k->discarded) &&
+            add_num(o, "pending", (double)k->pending);
+  if (!ok || !w) return ok;
+  return add_num(o, "deferred", (double)w->deferred) &&
+         add_num(o, "rerequested", (double)w->asked) && add_num(o, "waiting", (double)w->n);
 }
 
 char *brtc_status_json(const brtc_session_table *sessions, brtc_status_stats_fn live_stats,
@@ -123,6 +127,13 @@ char *brtc_status_json(const brtc_session_table *sessions, brtc_status_stats_fn 
 char *brtc_status_json_saving(const brtc_session_table *sessions, brtc_status_stats_fn live_stats,
                               const brtc_keyframe_store *keyframes, const brtc_loop_stats *udp,
                               const brtc_keyframe_worker_stats *saving) {
+  return brtc_status_json_waiting(sessions, live_stats, keyframes, udp, saving, NULL);
+}
+
+char *brtc_status_json_waiting(const brtc_session_table *sessions, brtc_status_stats_fn live_stats,
+                               const brtc_keyframe_store *keyframes, const brtc_loop_stats *udp,
+                               const brtc_keyframe_worker_stats *saving,
+                               const brtc_keyframe_waitlist *waiters) {
   cJSON *root = cJSON_CreateObject();
   cJSON *list = root ? cJSON_AddArrayToObject(root, "sessions") : NULL;
   bool ok = list != NULL;
@@ -132,7 +143,8 @@ char *brtc_status_json_saving(const brtc_session_table *sessions, brtc_status_st
   size_t n = ok ? brtc_session_table_list(sessions, all, cap) : 0;
   for (size_t i = 0; ok && i < n; i++) ok = add_session(list, all[i], live_stats);
   free(all);
-  ok = ok && add_keyframes(root, keyframes) && add_udp(root, udp) && add_saving(root, saving);
+  ok = ok && add_keyframes(root, keyframes) && add_udp(root, udp) &&
+       add_saving(root, saving, waiters);
   char *text = ok ? cJSON_PrintUnformatted(root) : NULL;
   cJSON_Delete(root);
   return text;

@@ -7,7 +7,11 @@
  *    "udp":{"datagrams_in":..,"dropped_unknown_source":..,...},
  *    "keyframes_dropped_busy":..,
  *    "keyframe_saving":{"submitted":..,"saved":..,"failed":..,"dropped_busy":..,
- *                       "discarded":..,"pending":..}} */
+ *                       "discarded":..,"pending":..,"deferred":..,"rerequested":..,
+ *                       "waiting":..}}
+ * dropped_busy counts keyframes refused because every saver slot was in use; such a refusal
+ * defers the session's save (deferred: waits begun, waiting: sessions in line now,
+ * rerequested: keyframes asked for again when room came). */
 #ifndef BRTC_SIGNAL_STATUS_JSON_H
 #define BRTC_SIGNAL_STATUS_JSON_H
 
@@ -27,5 +31,11 @@ char *brtc_status_json(const brtc_session_table *sessions, brtc_status_stats_fn 
 char *brtc_status_json_saving(const brtc_session_table *sessions, brtc_status_stats_fn live_stats,
                               const brtc_keyframe_store *keyframes, const brtc_loop_stats *udp,
                               const brtc_keyframe_worker_stats *saving);
+/* The same with the sessions waiting for room in the saver (waiters may be NULL: those three
+ * fields are left out). */
+char *brtc_status_json_waiting(const brtc_session_table *sessions, brtc_status_stats_fn live_stats,
+                               const brtc_keyframe_store *keyframes, const brtc_loop_stats *udp,
+                               const brtc_keyframe_worker_stats *saving,
+                               const brtc_keyframe_waitlist *waiters);
 
 #endif

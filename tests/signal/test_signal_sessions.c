@@ -1,8 +1,10 @@
-/* The session table (ids, limit, closed-session ring), the keyframe save policy, journey
- * steps, and the /api/status document built from them. */
+/* The session table (ids, limit, closed-session ring), the keyframe save policy and the line
+ * of sessions waiting for room in the saver, journey steps, and the /api/status document
+ * built from them. */
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "boltrtc/error.h"
 #include "signal/session_table.h"
@@ -108,6 +110,61 @@ static void test_save_policy_in_flight(void) {
   CHECK_EQ_INT(s.saves_in_flight, 0);
   CHECK_EQ_INT(s.keyframes_saved, 2);
   CHECK(brtc_session_keyframe_wanted(&s, t + 3));
+}
+
+/* Refused for a full saver: sessions wait oldest first and are asked for a keyframe only as
+ * many at a time as there is room, keeping their place when refused again. */
+static void test_keyframe_waitlist(void) {
+  brtc_session s[4];
+  memset(s, 0, sizeof(s));
+  brtc_keyframe_waitlist w = {0};
+  brtc_session *out[8];
+  CHECK_EQ_INT(brtc_keyframe_waitlist_take(&w, 4, 10, out, 8), 0); /* nobody waits */
+  for (int i = 0; i < 4; i++) CHECK(brtc_keyframe_waitlist_defer(&w, &s[i]));
+  CHECK(!brtc_keyframe_waitlist_defer(&w, &s[1])); /* already waiting: keeps its place */
+  CHECK_EQ_INT(w.n, 4);
+  CHECK_EQ_INT(w.deferred, 4);
+  CHECK_EQ_INT(brtc_keyframe_waitlist_take(&w, 0, 10, out, 8), 0); /* no room, no ask */
+
+  /* Two free slots: the two oldest are asked. */
+  CHECK_EQ_INT(brtc_keyframe_waitlist_take(&w, 2, 100, out, 8), 2);
+  CHECK(out[0] == &s[0] && out[1] == &s[1]);
+  CHECK_EQ_INT(w.n_asked, 2);
+  /* Still two free slots, but the asks hold them: nobody more is asked (no PLI storm). */
+  CHECK_EQ_INT(brtc_keyframe_waitlist_take(&w, 2, 200, out, 8), 0);
+  /* A third slot frees: the next in line. cap bounds one batch. */
+  CHECK_EQ_INT(brtc_keyframe_waitlist_take(&w, 4, 300, out, 1), 1);
+  CHECK(out[0] == &s[2]);
+
+  /* s0's keyframe was taken: it leaves the line and its ask's room is free again. */
+  brtc_keyframe_waitlist_remove(&w, &s[0]);
+  CHECK(!s[0].waiting);
+  CHECK_EQ_INT(w.n, 3);
+  CHECK_EQ_INT(w.n_asked, 2);
+  brtc_keyframe_waitlist_remove(&w, &s[0]); /* no-op */
+  CHECK_EQ_INT(w.n, 3);
+
+  /* s1's keyframe came but another session had taken the slot: refused again, it keeps its
+   * place at the head and is asked first when there is room. */
+  CHECK(!brtc_keyframe_waitlist_defer(&w, &s[1]));
+  CHECK_EQ_INT(w.n_asked, 1);
+  CHECK_EQ_INT(brtc_keyframe_waitlist_take(&w, 3, 400, out, 8), 2);
+  CHECK(out[0] == &s[1] && out[1] == &s[3]);
+  CHECK_EQ_INT(w.asked, 5);
+
+  /* A publisher that ignores the request holds the room only for a while. */
+  CHECK_EQ_INT(brtc_keyframe_waitlist_take(&w, 3, 300 + BRTC_KEYFRAME_ASK_HOLD_US - 1, out, 8), 0);
+  CHECK_EQ_INT(brtc_keyframe_waitlist_take(&w, 3, 300 + BRTC_KEYFRAME_ASK_HOLD_US, out, 8), 1);
+  CHECK(out[0] == &s[2]); /* its hold lapsed: asked again, still the oldest unasked */
+
+  /* Removing from the middle, the head and the tail keeps the order. */
+  brtc_keyframe_waitlist_remove(&w, &s[3]);
+  brtc_keyframe_waitlist_remove(&w, &s[1]);
+  CHECK(w.head == &s[2] && w.tail == &s[2] && w.n == 1);
+  brtc_keyframe_waitlist_remove(&w, &s[2]);
+  CHECK(w.head == NULL && w.tail == NULL && w.n == 0 && w.n_asked == 0);
+  CHECK(brtc_keyframe_waitlist_defer(&w, &s[3])); /* and a session can wait again */
+  CHECK(w.head == &s[3] && s[3].asked_us == 0);
 }
 
 static void test_steps(void) {
@@ -227,6 +284,18 @@ static void test_status_json(void) {
   CHECK(num_at(root, "keyframe_saving", "dropped_busy") == 7);
   CHECK(num_at(root, "keyframe_saving", "discarded") == 0);
   CHECK(num_at(root, "keyframe_saving", "pending") == 1);
+  CHECK(num_at(root, "keyframe_saving", "deferred") == -1); /* no wait list given */
+  cJSON_Delete(root);
+  free(text);
+  /* With the sessions waiting for room. */
+  brtc_keyframe_waitlist waiters = {.n = 2, .n_asked = 1, .deferred = 6, .asked = 4};
+  text = brtc_status_json_waiting(&t, NULL, NULL, NULL, &saving, &waiters);
+  root = text ? cJSON_Parse(text) : NULL;
+  CHECK(root != NULL);
+  CHECK(num_at(root, "keyframe_saving", "dropped_busy") == 7);
+  CHECK(num_at(root, "keyframe_saving", "deferred") == 6);
+  CHECK(num_at(root, "keyframe_saving", "rerequested") == 4);
+  CHECK(num_at(root, "keyframe_saving", "waiting") == 2);
   cJSON_Delete(root);
   free(text);
   brtc_session_table_free(&t);
@@ -237,6 +306,7 @@ int main(void) {
   RUN(test_closed_ring);
   RUN(test_save_policy);
   RUN(test_save_policy_in_flight);
+  RUN(test_keyframe_waitlist);
   RUN(test_steps);
   RUN(test_status_json);
   return TEST_REPORT();
