@@ -130,7 +130,8 @@ static int route_status(struct lws *wsi, brtc_signal_server *srv, brtc_http_conn
   brtc_keyframe_worker_stats ks;
   brtc_keyframe_worker_get_stats(srv->saver, &ks);
   char *json =
-      brtc_status_json_saving(&srv->sessions, brtc_server_live_stats, srv->store, &ls, &ks);
+      brtc_status_json_waiting(&srv->sessions, brtc_server_live_stats, srv->store, &ls, &ks,
+                               &srv->keyframe_waiters);
   if (!json) return send_text(wsi, h, 500, "out of memory");
   brtc_http_reply r = {.status = 200, .content_type = "application/json", .body = json,
                        .len = strlen(json)};
@@ -306,7 +307,10 @@ static int on_signal(struct lws *wsi, enum lws_callback_reasons reason, void *us
       /* The keyframe saver woke us (or lws itself did: then there is nothing to deliver).
        * Sent to every protocol with a stand-in wsi and no user data; only this one acts. */
       brtc_signal_server *srv = server_of(wsi);
-      if (srv && srv->saver) brtc_keyframe_worker_poll(srv->saver);
+      if (srv && srv->saver && brtc_keyframe_worker_poll(srv->saver) > 0) {
+        brtc_server_ask_waiting_keyframes(srv);
+        brtc_server_settle(srv);
+      }
       return 0;
     }
     default:

@@ -30,6 +30,8 @@ struct brtc_signal_server {
   brtc_keyframe_worker *saver; /* decodes and writes keyframes off this thread */
   uint64_t busy_drops_unlogged; /* keyframes refused by a full saver since the last warning */
   uint64_t busy_logged_us;
+  brtc_keyframe_waitlist keyframe_waiters; /* sessions whose wanted keyframe was refused */
+  uint64_t waiters_checked_us;
 
   struct lws_context *lws;
   struct lws_vhost *vhost;
@@ -113,6 +115,9 @@ void brtc_server_end_all_sessions(brtc_signal_server *srv);
 void brtc_server_live_stats(const brtc_session *s, brtc_pc_stats *out);
 /* The saver's result for one keyframe, back on the loop thread (brtc_keyframe_done_fn). */
 void brtc_server_keyframe_done(const brtc_keyframe_result *r, void *user);
+/* The saver has room (after its results were polled): ask the oldest sessions waiting for
+ * it for a keyframe, as many as there are free slots. */
+void brtc_server_ask_waiting_keyframes(brtc_signal_server *srv);
 
 /* ws_signaling.c: the /ws endpoint. */
 void brtc_ws_conn_open(brtc_signal_server *srv, brtc_ws_conn *c, struct lws *wsi);

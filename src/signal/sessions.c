@@ -70,6 +70,7 @@ static void save_keyframe(brtc_signal_server *srv, brtc_session *s, const brtc_v
   if (rc == BRTC_OK) {
     brtc_keyframe_store_reserve(srv->store);
     brtc_session_keyframe_queued(s);
+    brtc_keyframe_waitlist_remove(&srv->keyframe_waiters, s);
     return;
   }
   /* Not saved: the policy still wants the next keyframe. Never wait for the saver. */
@@ -78,6 +79,11 @@ static void save_keyframe(brtc_signal_server *srv, brtc_session *s, const brtc_v
              brtc_strerror(rc));
     return;
   }
+  /* Every slot is in use. Publishers send keyframes rarely, so waiting for the next one by
+   * chance could take minutes: wait in line, and be asked for one when there is room. */
+  if (brtc_keyframe_waitlist_defer(&srv->keyframe_waiters, s))
+    brtc_server_session_step(srv, s, "keyframe-deferred",
+                             "keyframe saving busy: a new keyframe is asked for when there is room");
   srv->busy_drops_unlogged++;
   if (srv->busy_logged_us == 0 || now >= srv->busy_logged_us + BUSY_LOG_PERIOD_US) {
     brtc_keyframe_worker_stats ks;
@@ -89,6 +95,31 @@ static void save_keyframe(brtc_signal_server *srv, brtc_session *s, const brtc_v
              (unsigned long long)ks.dropped_busy);
     srv->busy_drops_unlogged = 0;
     srv->busy_logged_us = now;
+  }
+}
+
+#define ASK_BATCH 64
+#define WAITERS_CHECK_PERIOD_US 250000u
+
+void brtc_server_ask_waiting_keyframes(brtc_signal_server *srv) {
+  if (!srv->saver || srv->keyframe_waiters.n == 0) return;
+  uint64_t now = brtc_now_us();
+  srv->waiters_checked_us = now;
+  brtc_session *ask[ASK_BATCH];
+  size_t n = brtc_keyframe_waitlist_take(&srv->keyframe_waiters,
+                                         brtc_keyframe_worker_room(srv->saver), now, ask,
+                                         ASK_BATCH);
+  for (size_t i = 0; i < n; i++) {
+    brtc_session *s = ask[i];
+    int rc = s->pc && !s->closing ? brtc_pc_request_keyframe(s->pc, now) : BRTC_ERR_STATE;
+    if (rc != BRTC_OK) {
+      /* It cannot be asked (no PLI or FIR offered, or it is ending): its next keyframe is
+       * still wanted whenever it comes, so it only leaves the line. */
+      brtc_keyframe_waitlist_remove(&srv->keyframe_waiters, s);
+      continue;
+    }
+    brtc_server_session_step(srv, s, "keyframe-requested", "keyframe saving has room: PLI sent");
+    brtc_loop_kick(srv->loop, s->pc);
   }
 }
 
@@ -247,6 +278,7 @@ static void finish_session(brtc_signal_server *srv, brtc_session *s) {
     s->ws->session = NULL;
     s->ws = NULL;
   }
+  brtc_keyframe_waitlist_remove(&srv->keyframe_waiters, s);
   brtc_session_table_retire(&srv->sessions, s);
 }
 
@@ -273,6 +305,11 @@ static void on_timer(lws_sorted_usec_list_t *sul) {
 void brtc_server_settle(brtc_signal_server *srv) {
   reap(srv);
   if (!srv->lws || srv->stopping) return;
+  /* Room held for a publisher that ignored its keyframe request lapses with time, with no
+   * saver result to notice it: look again now and then. */
+  if (srv->keyframe_waiters.n_asked &&
+      brtc_now_us() >= srv->waiters_checked_us + WAITERS_CHECK_PERIOD_US)
+    brtc_server_ask_waiting_keyframes(srv);
   int ms = brtc_loop_next_timeout_ms(srv->loop);
   if (ms < 0)
     lws_sul_cancel(&srv->timer);
