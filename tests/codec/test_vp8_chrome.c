@@ -221,7 +221,7 @@ static double psnr_blocks(const uint8_t *a, const uint8_t *b, int shift) {
   return mse == 0 ? 99.0 : 10 * log10(255.0 * 255.0 / mse);
 }
 
-/* The first keyframe is the still picture: its 8x8 block means match the source's to at
+/* Every keyframe is the still picture: its 8x8 block means match the source's to at
  * least 35 dB, and clearly less once the source is moved by one block. */
 static void test_keyframe_matches_source(void) {
   size_t ref_len = 0;
