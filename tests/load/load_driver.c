@@ -340,18 +340,33 @@ static void send_keyframe(load_peer *p, const load_driver *d, bool with_deltas, 
       p->ts += 3000;
     }
   p->keyed = true;
-  p->last_keyframe_us = now;
+  p->last_keyframe_us = p->last_frame_us = now;
   p->keyframes_sent++;
   flush(p);
 }
 
-/* Like a browser: a PLI gets a keyframe, but not more often than LOAD_KEYFRAME_GAP_US. */
-static void answer_keyframe_requests(load_driver *d, load_peer *p, uint64_t now) {
-  if (p->kind != LOAD_GOOD || !p->keyed || p->fd < 0) return;
+/* Like a browser: a PLI gets a keyframe, but not more often than LOAD_KEYFRAME_GAP_US; else
+ * the next delta frame when it is due. */
+static void send_media(load_driver *d, load_peer *p, uint64_t now) {
+  if (p->kind != LOAD_GOOD || p->fd < 0) return;
+  if (!p->keyed) {
+    if (d->key_when_ready && sim_peer_media_ready(p->sim)) send_keyframe(p, d, true, now);
+    return;
+  }
   uint64_t plis = sim_peer_get_stats(p->sim)->plis_received;
-  if (plis == p->plis_seen) return;
-  p->plis_seen = plis;
-  if (now >= p->last_keyframe_us + LOAD_KEYFRAME_GAP_US) send_keyframe(p, d, false, now);
+  if (plis != p->plis_seen) {
+    p->plis_seen = plis;
+    if (now >= p->last_keyframe_us + LOAD_KEYFRAME_GAP_US) {
+      send_keyframe(p, d, false, now);
+      return;
+    }
+  }
+  if (now >= p->last_frame_us + LOAD_FRAME_INTERVAL_US) {
+    size_t i = 1 + p->next_delta++ % LOAD_DELTA_FRAMES;
+    sim_peer_send_frame(p->sim, d->frames[i], d->frame_lens[i], false, p->ts);
+    p->ts += 9000;
+    p->last_frame_us = now;
+  }
 }
 
 void load_driver_pump(load_driver *d, int budget_ms) {
@@ -364,9 +379,11 @@ void load_driver_pump(load_driver *d, int budget_ms) {
     for (size_t i = 0; i < d->n; i++) {
       load_peer *p = &d->peers[i];
       if (!p->sim || p->fd < 0) continue;
-      answer_keyframe_requests(d, p, now);
+      send_media(d, p, now);
       flush(p);
       uint64_t dl = sim_peer_next_deadline(p->sim);
+      if (p->kind == LOAD_GOOD && p->keyed && p->last_frame_us + LOAD_FRAME_INTERVAL_US < dl)
+        dl = p->last_frame_us + LOAD_FRAME_INTERVAL_US;
       if (dl < next) next = dl;
     }
     if (now >= until) return;

@@ -3,11 +3,13 @@
  * by its pid; the publishers are sim_peers (tests/support), one UDP socket each on
  * 127.0.0.1, all pumped from one epoll set in the calling thread. Every wait is bounded.
  *
- * A good publisher sends one 640x480 VP8 keyframe and a few delta frames when told, then
- * answers the server's keyframe requests (PLI) like a browser does: with a new keyframe, but
- * at most one per LOAD_KEYFRAME_GAP_US, so the one PLI a server sends with the first packet
- * of a stream is not answered and a keyframe the server failed to keep stays lost unless it
- * asks again. Broken publishers: a wrong DTLS fingerprint, one that floods garbage of every
+ * A good publisher sends one 640x480 VP8 keyframe and a few delta frames when told, then a
+ * delta frame every LOAD_FRAME_INTERVAL_US (a slow camera: a server that lost every packet of
+ * the keyframe still sees the stream), and answers the server's keyframe requests (PLI) like
+ * a browser does: with a new keyframe, but at most one per LOAD_KEYFRAME_GAP_US, so the one
+ * PLI a server sends with the first packet of a stream is not answered and a keyframe the
+ * server failed to keep stays lost unless it asks again. It sends no keyframe of its own
+ * accord. Broken publishers: a wrong DTLS fingerprint, one that floods garbage of every
  * RFC 7983 class, one that goes silent after DTLS. */
 #ifndef BRTC_TESTS_LOAD_DRIVER_H
 #define BRTC_TESTS_LOAD_DRIVER_H
@@ -23,6 +25,7 @@
 #include "sim_peer.h"
 
 #define LOAD_KEYFRAME_GAP_US 300000u
+#define LOAD_FRAME_INTERVAL_US 100000u
 #define LOAD_DELTA_FRAMES 3
 
 /* ---- the server process ---- */
@@ -78,7 +81,8 @@ typedef struct load_peer {
   struct sockaddr_in self;
   char id[32]; /* the server's session id, from the WHIP Location */
   bool keyed;  /* sent its first keyframe */
-  uint64_t last_keyframe_us;
+  uint64_t last_keyframe_us, last_frame_us;
+  size_t next_delta;
   uint64_t plis_seen;
   uint32_t ts;
   uint64_t keyframes_sent;
@@ -96,6 +100,7 @@ typedef struct load_driver {
   uint8_t *frames[1 + LOAD_DELTA_FRAMES]; /* a keyframe, then deltas */
   size_t frame_lens[1 + LOAD_DELTA_FRAMES];
   uint64_t stranger_garbage_sent;
+  bool key_when_ready; /* good publishers send their first frames as soon as SRTP is keyed */
 } load_driver;
 
 /* Room for cap publishers; encodes the frames (640x480). */

@@ -63,7 +63,19 @@ static double number_at(cJSON *o, const char *a, const char *b) {
   return cJSON_IsNumber(v) ? v->valuedouble : -1;
 }
 
-/* The keyframe listed for this session: a 640x480 JPEG that exists and starts with FFD8. */
+static bool starts_as_jpeg(const char *file) {
+  char path[320];
+  snprintf(path, sizeof(path), "%s/%s", output_dir, file);
+  FILE *f = fopen(path, "rb");
+  unsigned char head[2] = {0};
+  bool ok = f && fread(head, 1, 2, f) == 2 && head[0] == 0xff && head[1] == 0xd8;
+  if (f) fclose(f);
+  return ok;
+}
+
+/* The session's saved keyframe: a 640x480 JPEG that exists and starts with FFD8. The status
+ * lists the last 200 keyframes; past that, the session's "keyframe-saved" step names it
+ * ("<dir>/shoot<N>.jpg 640x480"). */
 static bool keyframe_on_disk(cJSON *st, const char *id) {
   cJSON *k;
   cJSON_ArrayForEach(k, cJSON_GetObjectItemCaseSensitive(st, "keyframes")) {
@@ -72,13 +84,20 @@ static bool keyframe_on_disk(cJSON *st, const char *id) {
     if (!cJSON_IsString(sid) || strcmp(sid->valuestring, id) != 0 || !cJSON_IsString(file))
       continue;
     if (number_at(k, "width", NULL) != 640 || number_at(k, "height", NULL) != 480) return false;
-    char path[320];
-    snprintf(path, sizeof(path), "%s/%s", output_dir, file->valuestring);
-    FILE *f = fopen(path, "rb");
-    unsigned char head[2] = {0};
-    bool ok = f && fread(head, 1, 2, f) == 2 && head[0] == 0xff && head[1] == 0xd8;
-    if (f) fclose(f);
-    return ok;
+    return starts_as_jpeg(file->valuestring);
+  }
+  cJSON *step;
+  cJSON_ArrayForEach(step, cJSON_GetObjectItemCaseSensitive(load_status_session(st, id), "steps")) {
+    cJSON *name = cJSON_GetObjectItemCaseSensitive(step, "step");
+    cJSON *detail = cJSON_GetObjectItemCaseSensitive(step, "detail");
+    if (!cJSON_IsString(name) || strcmp(name->valuestring, "keyframe-saved") != 0 ||
+        !cJSON_IsString(detail))
+      continue;
+    const char *slash = strrchr(detail->valuestring, '/');
+    char file[64];
+    unsigned w = 0, h = 0;
+    if (!slash || sscanf(slash + 1, "%63s %ux%u", file, &w, &h) != 3) return false;
+    return w == 640 && h == 480 && starts_as_jpeg(file);
   }
   return false;
 }
