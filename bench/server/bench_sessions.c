@@ -1,0 +1,217 @@
+/* Many sessions in one server process: the real `boltrtc serve` against N simulated WHIP
+ * publishers on loopback (tests/load/load_driver, the load test's driver). For each N:
+ *
+ *  1. idle: all N connect (ICE, DTLS, SRTP) and send nothing; the server's RSS growth
+ *     (/proc/<pid>/status VmRSS, before the first offer and after all are connected) per
+ *     session.
+ *  2. keyed: then all N send a 640x480 VP8 keyframe (and 3 delta frames) at once; RSS growth
+ *     per session once every keyframe is saved, and for each session the time from its
+ *     keyframe being assembled to its JPEG being saved (steps "first-keyframe" ->
+ *     "keyframe-saved"), which is where the saver's queue of 32 shows.
+ *  3. straight through: a fresh server, N publishers that each send their keyframe as soon
+ *     as their SRTP is keyed, like browsers: time from the session's first STUN check to its
+ *     keyframe saved (steps "ice-check" -> "keyframe-saved"), p50 and p99.
+ *
+ * Usage: bench_sessions BOLTRTC [N ...]   (default 100 300 500) */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "load_driver.h"
+
+#define BUDGET_MS 120000
+
+typedef struct run_result {
+  size_t n, connected, saved;
+  double setup_s, save_all_s;
+  long rss_base, rss_idle, rss_keyed;
+  double kf_p50, kf_p99; /* first-keyframe -> keyframe-saved, ms */
+  double deferred, rerequested, dropped_busy;
+} run_result;
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+static double percentile(double *v, size_t n, double p) {
+  if (n == 0) return -1;
+  qsort(v, n, sizeof(*v), cmp_double);
+  size_t i = (size_t)(p * (double)(n - 1) + 0.5);
+  return v[i];
+}
+
+static double number_at(cJSON *o, const char *a, const char *b) {
+  cJSON *v = cJSON_GetObjectItemCaseSensitive(o, a);
+  if (b) v = cJSON_GetObjectItemCaseSensitive(v, b);
+  return cJSON_IsNumber(v) ? v->valuedouble : -1;
+}
+
+/* Step-to-step times of every publisher's session that has both steps; how many. */
+static size_t step_spans(const load_driver *d, cJSON *st, const char *from, const char *to,
+                         double *out) {
+  size_t n = 0;
+  for (size_t i = 0; i < d->n; i++) {
+    cJSON *s = load_status_session(st, d->peers[i].id);
+    double a = load_status_step_ms(s, from), b = load_status_step_ms(s, to);
+    if (s && a >= 0 && b >= 0) out[n++] = b - a;
+  }
+  return n;
+}
+
+static size_t count_saved(const load_driver *d, cJSON *st) {
+  size_t n = 0;
+  for (size_t i = 0; i < d->n; i++)
+    if (number_at(load_status_session(st, d->peers[i].id), "keyframes_saved", NULL) >= 1) n++;
+  return n;
+}
+
+/* Pump until every publisher's session has its keyframe saved; the last status. */
+static cJSON *wait_saved(load_driver *d, const load_server *srv, size_t n, uint64_t budget_ms) {
+  cJSON *st = NULL;
+  uint64_t until = load_now_us() + budget_ms * 1000u;
+  while (load_now_us() < until) {
+    load_driver_pump(d, 100);
+    cJSON_Delete(st);
+    st = load_status(srv->http_port);
+    if (st && count_saved(d, st) == n) break;
+  }
+  return st;
+}
+
+static bool start(load_server *srv, const char *binary, const char *dir, size_t n,
+                  const char *phase) {
+  char out[256], log[256], cmd[300];
+  snprintf(out, sizeof(out), "%s/output", dir);
+  snprintf(log, sizeof(log), "%s/server-%zu-%s.log", dir, n, phase);
+  snprintf(cmd, sizeof(cmd), "rm -rf '%s/output'", dir);
+  if (system(cmd) != 0) return false;
+  return load_server_start(srv, binary, out, n + 16, log) == 0;
+}
+
+static bool connect_all(load_driver *d, size_t n, double *setup_s) {
+  uint64_t t0 = load_now_us();
+  for (size_t i = 0; i < n; i++) {
+    if (load_driver_add(d, LOAD_GOOD) < 0) return false;
+    if (i % 16 == 15) load_driver_pump(d, 1);
+  }
+  while (load_driver_count_ready(d, LOAD_GOOD) < n && load_now_us() < t0 + BUDGET_MS * 1000ull)
+    load_driver_pump(d, 50);
+  *setup_s = (double)(load_now_us() - t0) / 1e6;
+  return load_driver_count_ready(d, LOAD_GOOD) == n;
+}
+
+/* Phases 1 and 2. */
+static bool run_memory(const char *binary, const char *dir, size_t n, run_result *r) {
+  memset(r, 0, sizeof(*r));
+  r->n = n;
+  load_server srv;
+  if (!start(&srv, binary, dir, n, "memory")) return false;
+  load_driver d;
+  bool ok = load_driver_init(&d, n, &srv) == 0;
+  /* Base: the server started and has answered one status request. */
+  cJSON_Delete(load_status(srv.http_port));
+  usleep(200000);
+  r->rss_base = load_server_rss_kib(&srv);
+  ok = ok && connect_all(&d, n, &r->setup_s);
+  r->connected = load_driver_count_ready(&d, LOAD_GOOD);
+  load_driver_pump(&d, 1000); /* settle: every ICE nomination and first RTCP done */
+  r->rss_idle = load_server_rss_kib(&srv);
+
+  uint64_t t = load_now_us();
+  load_driver_send_keyframes(&d);
+  cJSON *st = ok ? wait_saved(&d, &srv, n, BUDGET_MS) : NULL;
+  r->save_all_s = (double)(load_now_us() - t) / 1e6;
+  load_driver_pump(&d, 1000);
+  r->rss_keyed = load_server_rss_kib(&srv);
+  cJSON_Delete(st);
+  st = load_status(srv.http_port);
+  r->saved = st ? count_saved(&d, st) : 0;
+  double *spans = calloc(n, sizeof(*spans));
+  size_t k = st && spans ? step_spans(&d, st, "first-keyframe", "keyframe-saved", spans) : 0;
+  r->kf_p50 = percentile(spans, k, 0.5);
+  r->kf_p99 = percentile(spans, k, 0.99);
+  r->deferred = number_at(st, "keyframe_saving", "deferred");
+  r->rerequested = number_at(st, "keyframe_saving", "rerequested");
+  r->dropped_busy = number_at(st, "keyframe_saving", "dropped_busy");
+  free(spans);
+  cJSON_Delete(st);
+  load_driver_free(&d);
+  int code = load_server_stop(&srv, 30000);
+  if (code != 0) fprintf(stderr, "server exited %d\n", code);
+  return ok && code == 0;
+}
+
+/* Phase 3: p50/p99 of first STUN -> keyframe saved, in ms. */
+static bool run_straight(const char *binary, const char *dir, size_t n, double *p50, double *p99,
+                         size_t *saved) {
+  load_server srv;
+  if (!start(&srv, binary, dir, n, "straight")) return false;
+  load_driver d;
+  bool ok = load_driver_init(&d, n, &srv) == 0;
+  d.key_when_ready = true;
+  double setup_s;
+  ok = ok && connect_all(&d, n, &setup_s);
+  cJSON *st = ok ? wait_saved(&d, &srv, n, BUDGET_MS) : NULL;
+  *saved = st ? count_saved(&d, st) : 0;
+  double *spans = calloc(n, sizeof(*spans));
+  size_t k = st && spans ? step_spans(&d, st, "ice-check", "keyframe-saved", spans) : 0;
+  *p50 = percentile(spans, k, 0.5);
+  *p99 = percentile(spans, k, 0.99);
+  free(spans);
+  cJSON_Delete(st);
+  load_driver_free(&d);
+  int code = load_server_stop(&srv, 30000);
+  return ok && code == 0;
+}
+
+int main(int argc, char **argv) {
+  signal(SIGPIPE, SIG_IGN);
+  if (argc < 2) {
+    fprintf(stderr, "usage: %s BOLTRTC [N ...]\n", argv[0]);
+    return 2;
+  }
+  size_t ns[16] = {100, 300, 500};
+  size_t n_ns = 3;
+  if (argc > 2) {
+    n_ns = 0;
+    for (int i = 2; i < argc && n_ns < 16; i++) ns[n_ns++] = (size_t)strtoul(argv[i], NULL, 10);
+  }
+  char dir[] = "/tmp/brtc-bench-sessions-XXXXXX";
+  if (!mkdtemp(dir)) return 1;
+  printf("| sessions | connected | set up (s) | RSS base (MiB) | per idle session (KiB) | "
+         "per session after a keyframe (KiB) | all keyframes saved (s) | keyframe -> saved "
+         "p50 / p99 (ms) | deferred / asked again | first STUN -> saved p50 / p99 (ms) |\n");
+  printf("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+  fflush(stdout);
+  int status = 0;
+  for (size_t i = 0; i < n_ns; i++) {
+    size_t n = ns[i];
+    if (n == 0) continue;
+    run_result r;
+    bool ok = run_memory(argv[1], dir, n, &r);
+    double p50 = -1, p99 = -1;
+    size_t saved2 = 0;
+    ok = run_straight(argv[1], dir, n, &p50, &p99, &saved2) && ok;
+    if (!ok || r.saved != n || saved2 != n) status = 1;
+    printf("| %zu | %zu | %.1f | %.1f | %.1f | %.1f | %.1f | %.0f / %.0f | %.0f / %.0f | %.0f / "
+           "%.0f |\n",
+           n, r.connected, r.setup_s, (double)r.rss_base / 1024.0,
+           (double)(r.rss_idle - r.rss_base) / (double)n,
+           (double)(r.rss_keyed - r.rss_base) / (double)n, r.save_all_s, r.kf_p50, r.kf_p99,
+           r.deferred, r.rerequested, p50, p99);
+    if (r.saved != n || saved2 != n)
+      printf("  (saved %zu and %zu of %zu)\n", r.saved, saved2, n);
+    fflush(stdout);
+  }
+  if (status != 0) {
+    fprintf(stderr, "server logs kept in %s\n", dir);
+    return status;
+  }
+  char cmd[128];
+  snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+  if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);
+  return status;
+}
