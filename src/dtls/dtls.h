@@ -18,6 +18,11 @@ void brtc_dtls_cert_free(brtc_dtls_cert *c);
 /* "sha-256" fingerprint, uppercase hex with colons. */
 const char *brtc_dtls_cert_fingerprint(const brtc_dtls_cert *c);
 
+#define BRTC_DTLS_SHA256_LEN 32
+/* Parses an a=fingerprint sha-256 value, "ab:CD:..." (either case), to its 32 bytes;
+ * BRTC_ERR_PARSE if malformed. */
+int brtc_dtls_fingerprint_parse(const char *text, uint8_t md[BRTC_DTLS_SHA256_LEN]);
+
 /* SRTP protection profiles, by their IANA numbers. */
 typedef enum brtc_srtp_profile_id {
   BRTC_SRTP_PROFILE_NONE = 0,

@@ -8,7 +8,6 @@
 
 #include "dtls/dtls.h"
 
-#define BRTC_DTLS_SHA256_LEN 32
 
 /* The SSL_CTX built once per certificate; every session's SSL is made from it. */
 SSL_CTX *brtc_dtls_cert_ctx(const brtc_dtls_cert *c);
@@ -18,8 +17,6 @@ int brtc_dtls_x509_sha256(X509 *x, uint8_t out[BRTC_DTLS_SHA256_LEN]);
 /* "AB:CD:..." (95 chars + NUL). */
 void brtc_dtls_fingerprint_format(const uint8_t md[BRTC_DTLS_SHA256_LEN],
                                   char out[BRTC_DTLS_FINGERPRINT_LEN]);
-/* Parses "ab:CD:..." (either case) back to 32 bytes; BRTC_ERR_PARSE if malformed. */
-int brtc_dtls_fingerprint_parse(const char *text, uint8_t md[BRTC_DTLS_SHA256_LEN]);
 
 /* The session's SSL, for tests that check our results against OpenSSL directly. */
 SSL *brtc_dtls_ssl(const brtc_dtls *d);

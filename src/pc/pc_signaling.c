@@ -132,8 +132,10 @@ int pc_signaling_set_offer(brtc_pc *pc, const char *sdp, char *err, size_t err_c
     rc = BRTC_ERR_UNSUPPORTED;
     goto out;
   }
-  if (strlen(fingerprint) >= BRTC_DTLS_FINGERPRINT_LEN) {
-    set_err(err, err_cap, "a=fingerprint too long for sha-256");
+  uint8_t fingerprint_bytes[BRTC_DTLS_SHA256_LEN];
+  if (brtc_dtls_fingerprint_parse(fingerprint, fingerprint_bytes) != BRTC_OK) {
+    set_err(err, err_cap, "a=fingerprint sha-256 value is not 32 hex bytes separated by colons");
+    rc = BRTC_ERR_PARSE;
     goto out;
   }
   /* Mirror an offer that chose; to actpass answer as configured (RFC 8842: active). */

@@ -583,6 +583,22 @@ static void test_bad_offers(void) {
   CHECK(strstr(err, "sha-256") != NULL);
   fprintf(stderr, "  sha-1: %s\n", err);
   sim_peer_free(sim);
+  /* A sha-256 fingerprint that is not 32 hex bytes is bad input, not an internal error. */
+  sim = sim_peer_new(NULL);
+  static char bad_fp[8192];
+  snprintf(bad_fp, sizeof(bad_fp), "%s", sim_peer_offer(sim));
+  char *fp = strstr(bad_fp, "a=fingerprint:sha-256 ");
+  CHECK(fp != NULL);
+  if (fp) {
+    fp += strlen("a=fingerprint:sha-256 ");
+    char *eol = strstr(fp, "\r\n");
+    memmove(fp + 2, eol, strlen(eol) + 1);
+    memcpy(fp, "00", 2);
+    CHECK(brtc_pc_set_remote_description(pc, "offer", bad_fp, 1, err, sizeof(err)) ==
+          BRTC_ERR_PARSE);
+    CHECK(strstr(err, "fingerprint") != NULL);
+  }
+  sim_peer_free(sim);
   CHECK(brtc_pc_set_remote_description(pc, "answer", "v=0\r\n", 1, err, sizeof(err)) ==
         BRTC_ERR_UNSUPPORTED);
   CHECK(brtc_pc_set_remote_description(pc, "offer", "nonsense", 1, err, sizeof(err)) < 0);
