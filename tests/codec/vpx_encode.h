@@ -13,7 +13,15 @@ typedef struct test_vp8_encoder {
   vpx_image_t img;
   unsigned w, h;
   int64_t pts;
+  unsigned long deadline;
 } test_vp8_encoder;
+
+/* Encoder settings; 0 leaves libvpx's default. */
+typedef struct test_vp8_encoder_opts {
+  unsigned kbps;
+  unsigned min_quantizer, max_quantizer;
+  bool realtime; /* VPX_DL_REALTIME, else VPX_DL_GOOD_QUALITY */
+} test_vp8_encoder_opts;
 
 /* A gradient with a 3-pixel checker texture and a bright square at (sx, sy); chroma varies
  * gently too. The texture makes the frame big enough to need many packets. */
@@ -32,7 +40,8 @@ static inline void test_draw_picture(vpx_image_t *img, unsigned w, unsigned h, u
     }
 }
 
-static inline int test_vp8_encoder_init(test_vp8_encoder *e, unsigned w, unsigned h) {
+static inline int test_vp8_encoder_init_opts(test_vp8_encoder *e, unsigned w, unsigned h,
+                                             const test_vp8_encoder_opts *o) {
   memset(e, 0, sizeof(*e));
   vpx_codec_enc_cfg_t cfg;
   if (vpx_codec_enc_config_default(vpx_codec_vp8_cx(), &cfg, 0) != VPX_CODEC_OK) return -1;
@@ -40,9 +49,10 @@ static inline int test_vp8_encoder_init(test_vp8_encoder *e, unsigned w, unsigne
   cfg.g_h = h;
   cfg.g_timebase.num = 1;
   cfg.g_timebase.den = 30;
-  cfg.rc_target_bitrate = 4000;
-  cfg.rc_min_quantizer = 2;
-  cfg.rc_max_quantizer = 20;
+  if (o->kbps) cfg.rc_target_bitrate = o->kbps;
+  if (o->min_quantizer) cfg.rc_min_quantizer = o->min_quantizer;
+  if (o->max_quantizer) cfg.rc_max_quantizer = o->max_quantizer;
+  e->deadline = o->realtime ? VPX_DL_REALTIME : VPX_DL_GOOD_QUALITY;
   cfg.g_lag_in_frames = 0;
   cfg.g_threads = 1;
   if (vpx_codec_enc_init(&e->codec, vpx_codec_vp8_cx(), &cfg, 0) != VPX_CODEC_OK) return -1;
@@ -55,11 +65,17 @@ static inline int test_vp8_encoder_init(test_vp8_encoder *e, unsigned w, unsigne
   return 0;
 }
 
+/* High quality, for tests that compare pixels. */
+static inline int test_vp8_encoder_init(test_vp8_encoder *e, unsigned w, unsigned h) {
+  test_vp8_encoder_opts o = {.kbps = 4000, .min_quantizer = 2, .max_quantizer = 20};
+  return test_vp8_encoder_init_opts(e, w, h, &o);
+}
+
 /* Encode e->img; copies the compressed frame to out, returns its size or 0. */
 static inline size_t test_vp8_encode(test_vp8_encoder *e, bool keyframe, uint8_t *out,
                                      size_t cap) {
   if (vpx_codec_encode(&e->codec, &e->img, e->pts++, 1, keyframe ? VPX_EFLAG_FORCE_KF : 0,
-                       VPX_DL_GOOD_QUALITY) != VPX_CODEC_OK)
+                       e->deadline) != VPX_CODEC_OK)
     return 0;
   size_t n = 0;
   vpx_codec_iter_t iter = NULL;

@@ -4,8 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <vpx/vp8cx.h>
-#include <vpx/vpx_encoder.h>
+#include "codec/vpx_encode.h"
 
 #include "boltrtc/error.h"
 
@@ -181,41 +180,22 @@ static void draw(vpx_image_t *img, unsigned w, unsigned hgt, unsigned shift) {
 
 size_t h_encode_vp8(unsigned w, unsigned hgt, size_t n, uint8_t **out, size_t *lens,
                     bool *keyframes) {
-  vpx_codec_ctx_t codec;
-  vpx_codec_enc_cfg_t cfg;
-  vpx_image_t img;
+  test_vp8_encoder e;
+  test_vp8_encoder_opts opts = {.kbps = 2000, .realtime = true};
+  if (test_vp8_encoder_init_opts(&e, w, hgt, &opts) != 0) return 0;
+  static uint8_t frame[1 << 20];
   size_t made = 0;
-  if (vpx_codec_enc_config_default(vpx_codec_vp8_cx(), &cfg, 0) != VPX_CODEC_OK) return 0;
-  cfg.g_w = w;
-  cfg.g_h = hgt;
-  cfg.g_timebase.num = 1;
-  cfg.g_timebase.den = 30;
-  cfg.rc_target_bitrate = 2000;
-  cfg.g_lag_in_frames = 0;
-  cfg.g_threads = 1;
-  if (vpx_codec_enc_init(&codec, vpx_codec_vp8_cx(), &cfg, 0) != VPX_CODEC_OK) return 0;
-  if (!vpx_img_alloc(&img, VPX_IMG_FMT_I420, w, hgt, 16)) {
-    vpx_codec_destroy(&codec);
-    return 0;
-  }
   for (size_t i = 0; i < n; i++) {
-    draw(&img, w, hgt, (unsigned)i * 4);
-    if (vpx_codec_encode(&codec, &img, (vpx_codec_pts_t)i, 1, i == 0 ? VPX_EFLAG_FORCE_KF : 0,
-                         VPX_DL_REALTIME) != VPX_CODEC_OK)
-      break;
-    vpx_codec_iter_t iter = NULL;
-    const vpx_codec_cx_pkt_t *pkt;
-    while ((pkt = vpx_codec_get_cx_data(&codec, &iter)) != NULL) {
-      if (pkt->kind != VPX_CODEC_CX_FRAME_PKT || made >= n) continue;
-      out[made] = malloc(pkt->data.frame.sz);
-      if (!out[made]) continue;
-      memcpy(out[made], pkt->data.frame.buf, pkt->data.frame.sz);
-      lens[made] = pkt->data.frame.sz;
-      keyframes[made] = (pkt->data.frame.flags & VPX_FRAME_IS_KEY) != 0;
-      made++;
-    }
+    draw(&e.img, w, hgt, (unsigned)i * 4);
+    size_t len = test_vp8_encode(&e, i == 0, frame, sizeof(frame));
+    if (len == 0) break;
+    out[made] = malloc(len);
+    if (!out[made]) continue;
+    memcpy(out[made], frame, len);
+    lens[made] = len;
+    keyframes[made] = (frame[0] & 1) == 0; /* RFC 6386 9.1: the P bit is 0 on keyframes */
+    made++;
   }
-  vpx_img_free(&img);
-  vpx_codec_destroy(&codec);
+  test_vp8_encoder_free(&e);
   return made;
 }

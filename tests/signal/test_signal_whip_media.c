@@ -19,8 +19,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#include <vpx/vp8cx.h>
-#include <vpx/vpx_encoder.h>
+#include "codec/vpx_encode.h"
 
 #include "boltrtc/boltrtc.h"
 #include "common/log.h"
@@ -227,41 +226,26 @@ static bool open_publisher(publisher *p) {
 /* n VP8 frames of a w x h test picture; frames listed in keys are keyframes. */
 static size_t encode_frames(unsigned w, unsigned h, size_t n, const bool *keys, uint8_t **out,
                             size_t *lens) {
-  vpx_codec_ctx_t codec;
-  vpx_codec_enc_cfg_t cfg;
-  vpx_image_t img;
-  if (vpx_codec_enc_config_default(vpx_codec_vp8_cx(), &cfg, 0) != VPX_CODEC_OK) return 0;
-  cfg.g_w = w;
-  cfg.g_h = h;
-  cfg.g_timebase.num = 1;
-  cfg.g_timebase.den = 30;
-  cfg.rc_target_bitrate = 1500;
-  cfg.g_lag_in_frames = 0;
-  cfg.g_threads = 1;
-  if (vpx_codec_enc_init(&codec, vpx_codec_vp8_cx(), &cfg, 0) != VPX_CODEC_OK) return 0;
-  if (!vpx_img_alloc(&img, VPX_IMG_FMT_I420, w, h, 16)) return 0;
+  test_vp8_encoder e;
+  test_vp8_encoder_opts opts = {.kbps = 1500, .realtime = true};
+  if (test_vp8_encoder_init_opts(&e, w, h, &opts) != 0) return 0;
   for (unsigned y = 0; y < h; y++)
-    for (unsigned x = 0; x < w; x++) img.planes[0][y * img.stride[0] + x] = (uint8_t)((x + y) & 0xff);
+    for (unsigned x = 0; x < w; x++) e.img.planes[0][y * e.img.stride[0] + x] = (uint8_t)((x + y) & 0xff);
   for (unsigned y = 0; y < h / 2; y++) {
-    memset(img.planes[1] + y * img.stride[1], 90, w / 2);
-    memset(img.planes[2] + y * img.stride[2], 160, w / 2);
+    memset(e.img.planes[1] + y * e.img.stride[1], 90, w / 2);
+    memset(e.img.planes[2] + y * e.img.stride[2], 160, w / 2);
   }
+  static uint8_t frame[1 << 20];
   size_t got = 0;
   for (size_t i = 0; i < n; i++) {
-    if (vpx_codec_encode(&codec, &img, (vpx_codec_pts_t)i, 1, keys[i] ? VPX_EFLAG_FORCE_KF : 0,
-                         VPX_DL_REALTIME) != VPX_CODEC_OK)
-      break;
-    const vpx_codec_cx_pkt_t *pkt;
-    vpx_codec_iter_t it = NULL;
-    while ((pkt = vpx_codec_get_cx_data(&codec, &it)) != NULL) {
-      if (pkt->kind != VPX_CODEC_CX_FRAME_PKT || got == n) continue;
-      out[got] = malloc(pkt->data.frame.sz);
-      memcpy(out[got], pkt->data.frame.buf, pkt->data.frame.sz);
-      lens[got++] = pkt->data.frame.sz;
-    }
+    size_t len = test_vp8_encode(&e, keys[i], frame, sizeof(frame));
+    if (len == 0) break;
+    out[got] = malloc(len);
+    if (!out[got]) break;
+    memcpy(out[got], frame, len);
+    lens[got++] = len;
   }
-  vpx_img_free(&img);
-  vpx_codec_destroy(&codec);
+  test_vp8_encoder_free(&e);
   return got;
 }
 
