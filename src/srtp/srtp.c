@@ -255,17 +255,26 @@ static int rtp_header_len(const uint8_t *p, size_t len, size_t *hdr_len) {
   return BRTC_OK;
 }
 
+/* What both directions need first: where the payload starts, the SSRC's stream, and the
+ * packet's 48-bit index (RFC 3711 3.3.1, appendix A). */
+static int rtp_locate(brtc_srtp *s, const uint8_t *pkt, size_t len, size_t *hdr, uint32_t *ssrc,
+                      srtp_stream **st, uint64_t *index) {
+  int rc = rtp_header_len(pkt, len, hdr);
+  if (rc != BRTC_OK) return rc;
+  *ssrc = brtc_rd32(pkt + 8);
+  *st = stream_lookup(s, *ssrc);
+  if (!*st) return BRTC_ERR_LIMIT;
+  return brtc_srtp_rtp_index(&(*st)->rtp, brtc_rd16(pkt + 2), index);
+}
+
 int brtc_srtp_protect(brtc_srtp *s, uint8_t *pkt, size_t len, size_t cap, size_t *out_len) {
   if (!s || !pkt || !out_len || s->dir != BRTC_SRTP_OUTBOUND) return BRTC_ERR_INVALID;
   if (len > PACKET_MAX || cap < len + s->tag_len) return BRTC_ERR_TOO_BIG;
   size_t hdr = 0;
-  int rc = rtp_header_len(pkt, len, &hdr);
-  if (rc != BRTC_OK) return rc;
-  uint32_t ssrc = brtc_rd32(pkt + 8);
-  srtp_stream *st = stream_lookup(s, ssrc);
-  if (!st) return BRTC_ERR_LIMIT;
+  uint32_t ssrc = 0;
+  srtp_stream *st = NULL;
   uint64_t index = 0;
-  rc = brtc_srtp_rtp_index(&st->rtp, brtc_rd16(pkt + 2), &index);
+  int rc = rtp_locate(s, pkt, len, &hdr, &ssrc, &st, &index);
   if (rc != BRTC_OK) return rc;
 
   if (s->gcm) {
@@ -291,13 +300,10 @@ int brtc_srtp_unprotect(brtc_srtp *s, uint8_t *pkt, size_t len, size_t *out_len)
   if (len > PACKET_MAX) return BRTC_ERR_TOO_BIG;
   if (len < RTP_HEADER_MIN + s->tag_len) return BRTC_ERR_PARSE;
   size_t body = len - s->tag_len, hdr = 0;
-  int rc = rtp_header_len(pkt, body, &hdr);
-  if (rc != BRTC_OK) return rc;
-  uint32_t ssrc = brtc_rd32(pkt + 8);
-  srtp_stream *st = stream_lookup(s, ssrc);
-  if (!st) return BRTC_ERR_LIMIT;
+  uint32_t ssrc = 0;
+  srtp_stream *st = NULL;
   uint64_t index = 0;
-  rc = brtc_srtp_rtp_index(&st->rtp, brtc_rd16(pkt + 2), &index);
+  int rc = rtp_locate(s, pkt, body, &hdr, &ssrc, &st, &index);
   if (rc == BRTC_OK) rc = brtc_srtp_replay_check(&st->rtp, index);
   if (rc != BRTC_OK) return rc;
 
