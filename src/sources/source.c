@@ -68,6 +68,7 @@ int brtc_source_open(const char *spec, const brtc_source_options *o, brtc_source
     snprintf(err, err_cap, "frame rate %u/%u: from 1 to 240 fps", o->fps_num, o->fps_den);
     return BRTC_ERR_INVALID;
   }
+  if (strcmp(spec, "testpattern") == 0) return brtc_testpattern_source_new(o, out, err, err_cap);
   uint8_t *buf;
   size_t len;
   int rc = brtc_read_file(spec, o->max_file_bytes, &buf, &len, err, err_cap);

@@ -17,5 +17,7 @@ int brtc_source_error(char *err, size_t err_cap, int rc, const char *fmt, ...)
 int brtc_file_source_open_buffer(const char *name, uint8_t *buf, size_t len,
                                  const brtc_source_options *o, brtc_source **out, char *err,
                                  size_t err_cap);
+int brtc_testpattern_source_new(const brtc_source_options *o, brtc_source **out, char *err,
+                                size_t err_cap);
 
 #endif

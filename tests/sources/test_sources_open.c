@@ -27,6 +27,7 @@ static void test_open_each_kind(void) {
       {FIX("h264_aud_30fps.h264"), BRTC_SOURCE_H264, 90000, 0, "30/1 fps (VUI)"},
       {FIX("opus_opusenc_20ms.opus"), BRTC_SOURCE_OPUS, 48000, 2, "Ogg Opus, 2 channels"},
       {FIX("opus_ffmpeg_60ms_mono.opus"), BRTC_SOURCE_OPUS, 48000, 1, "1 channel,"},
+      {"testpattern", BRTC_SOURCE_VP8, 90000, 0, "test pattern VP8 640x480"},
   };
   for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
     brtc_source *s = NULL;
