@@ -69,6 +69,8 @@ int brtc_source_open(const char *spec, const brtc_source_options *o, brtc_source
     return BRTC_ERR_INVALID;
   }
   if (strcmp(spec, "testpattern") == 0) return brtc_testpattern_source_new(o, out, err, err_cap);
+  if (strncmp(spec, "/dev/video", 10) == 0)
+    return brtc_camera_source_open(spec, o, out, err, err_cap);
   uint8_t *buf;
   size_t len;
   int rc = brtc_read_file(spec, o->max_file_bytes, &buf, &len, err, err_cap);

@@ -19,5 +19,8 @@ int brtc_file_source_open_buffer(const char *name, uint8_t *buf, size_t len,
                                  size_t err_cap);
 int brtc_testpattern_source_new(const brtc_source_options *o, brtc_source **out, char *err,
                                 size_t err_cap);
+/* v4l2_source.c */
+int brtc_camera_source_open(const char *path, const brtc_source_options *o, brtc_source **out,
+                            char *err, size_t err_cap);
 
 #endif
