@@ -1,14 +1,15 @@
 /* H.264 Annex-B reader: every unit through the SPS/PPS/slice header readers, then the input
  * as a whole file (access units, parameter sets put back before IDRs), then played. */
-#include <stdlib.h>
-#include <string.h>
-
 #include "fuzz_source_play.h"
-#include "sources/file_formats.h"
 #include "sources/h264_annexb.h"
 #include "sources/h264_headers.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static int h264_at_vui_rate(uint8_t *buf, size_t len, brtc_frame_index *ix, brtc_file_info *info,
+                            char *err, size_t err_cap) {
+  return brtc_h264_index(buf, len, 0, 0, ix, info, err, err_cap);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   size_t pos = 0, len;
@@ -26,13 +27,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     (void)brtc_h264_parse_pps(nal, len, &p);
     (void)brtc_h264_parse_slice_header(nal, len, &sps, &h);
   }
-  uint8_t *buf = malloc(size ? size : 1);
-  if (!buf) return 0;
-  memcpy(buf, data, size);
-  brtc_frame_index ix;
-  brtc_file_info info;
-  char err[160];
-  if (brtc_h264_index(buf, size, 0, 0, &ix, &info, err, sizeof(err)) == 0)
-    fuzz_play(&ix, BRTC_SOURCE_H264, 90000);
+  fuzz_read_and_play(data, size, h264_at_vui_rate, BRTC_SOURCE_H264, 90000);
   return 0;
 }

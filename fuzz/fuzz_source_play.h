@@ -4,8 +4,11 @@
 #define BRTC_FUZZ_SOURCE_PLAY_H
 
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "boltrtc/error.h"
+#include "sources/file_formats.h"
 #include "sources/file_source.h"
 
 static inline void fuzz_play(brtc_frame_index *ix, brtc_source_codec codec, uint32_t clock) {
@@ -30,6 +33,21 @@ static inline void fuzz_play(brtc_frame_index *ix, brtc_source_codec codec, uint
     last = f.timestamp;
   }
   brtc_source_free(s);
+}
+
+typedef int (*fuzz_reader)(uint8_t *buf, size_t len, brtc_frame_index *ix, brtc_file_info *info,
+                           char *err, size_t err_cap);
+
+/* The input as a whole file through a reader (which takes a copy), then played. */
+static inline void fuzz_read_and_play(const uint8_t *data, size_t size, fuzz_reader read,
+                                      brtc_source_codec codec, uint32_t clock) {
+  uint8_t *buf = malloc(size ? size : 1);
+  if (!buf) return;
+  memcpy(buf, data, size);
+  brtc_frame_index ix;
+  brtc_file_info info;
+  char err[160];
+  if (read(buf, size, &ix, &info, err, sizeof(err)) == 0) fuzz_play(&ix, codec, clock);
 }
 
 #endif
