@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "boltrtc/error.h"
 #include "sources/file_read.h"
@@ -29,6 +30,13 @@ void brtc_source_options_default(brtc_source_options *o) {
       .max_file_bytes = 256u * 1024 * 1024,
       .camera_format = "auto",
   };
+}
+
+int64_t brtc_source_wallclock_offset(void) {
+  struct timespec real, mono;
+  clock_gettime(CLOCK_REALTIME, &real);
+  clock_gettime(CLOCK_MONOTONIC, &mono);
+  return ((int64_t)real.tv_sec - mono.tv_sec) * 1000000 + (real.tv_nsec - mono.tv_nsec) / 1000;
 }
 
 int brtc_source_no_fd(const brtc_source *s) {

@@ -132,6 +132,10 @@ typedef struct brtc_source_options {
 
 void brtc_source_options_default(brtc_source_options *o);
 
+/* For programs, not sources (it reads the clocks): CLOCK_REALTIME minus CLOCK_MONOTONIC now,
+ * in microseconds, for wallclock_offset_us when now_us is brtc_now_us(). */
+int64_t brtc_source_wallclock_offset(void);
+
 /* Picks a source by its spec:
  *   "testpattern"   the generated picture with its barcode, encoded with libvpx VP8;
  *   "/dev/videoN"   a V4L2 camera (any path starting with /dev/video);

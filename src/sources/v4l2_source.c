@@ -94,9 +94,10 @@ static void requeue(v4l2_source *v, struct v4l2_buffer *b) {
   (void)xioctl(v, VIDIOC_QBUF, &q);
 }
 
-/* 0 and *b; BRTC_ERR_AGAIN when the device holds nothing; BRTC_ERR_IO when it failed. */
+/* 0 and *b; BRTC_ERR_AGAIN when the device holds nothing (or only broken buffers, given
+ * back); BRTC_ERR_IO when it failed. */
 static int dequeue(v4l2_source *v, struct v4l2_buffer *b) {
-  for (;;) {
+  for (unsigned tries = 0; tries < v->nbufs; tries++) {
     *b = (struct v4l2_buffer){.type = V4L2_BUF_TYPE_VIDEO_CAPTURE, .memory = V4L2_MEMORY_MMAP};
     int rc = xioctl(v, VIDIOC_DQBUF, b);
     if (rc == -EAGAIN) return BRTC_ERR_AGAIN;
@@ -110,6 +111,7 @@ static int dequeue(v4l2_source *v, struct v4l2_buffer *b) {
     }
     return 0;
   }
+  return BRTC_ERR_AGAIN;
 }
 
 static int64_t capture_time(const struct v4l2_buffer *b, int64_t now_us) {
@@ -181,7 +183,7 @@ static int take_raw(v4l2_source *v, int64_t now_us, brtc_source_frame *out) {
   int rc = dequeue(v, &b);
   if (rc < 0) return rc;
   /* Only the newest picture matters to a viewer: give older ones straight back. */
-  while (dequeue(v, &newer) == 0) {
+  for (unsigned i = 0; i < v->nbufs && dequeue(v, &newer) == 0; i++) {
     requeue(v, &b);
     v->base.stats.frames_skipped++;
     b = newer;
@@ -204,7 +206,7 @@ static int take_raw(v4l2_source *v, int64_t now_us, brtc_source_frame *out) {
 }
 
 static int take_h264(v4l2_source *v, int64_t now_us, brtc_source_frame *out) {
-  for (;;) {
+  for (unsigned tries = 0; tries < v->nbufs; tries++) { /* what the device holds, at most */
     struct v4l2_buffer b;
     int rc = dequeue(v, &b);
     if (rc < 0) return rc;
@@ -241,6 +243,7 @@ static int take_h264(v4l2_source *v, int64_t now_us, brtc_source_frame *out) {
     fill(v, out, v->au.p, v->au.len, idr, capture_us);
     return 0;
   }
+  return BRTC_ERR_AGAIN;
 }
 
 static int cam_take(brtc_source *s, int64_t now_us, brtc_source_frame *out) {
@@ -397,7 +400,7 @@ int brtc_v4l2_source_new(const char *path, const brtc_v4l2_io *io, const brtc_so
   uint32_t caps = (cap.capabilities & V4L2_CAP_DEVICE_CAPS) ? cap.device_caps : cap.capabilities;
   if (!(caps & V4L2_CAP_VIDEO_CAPTURE) || !(caps & V4L2_CAP_STREAMING))
     return fail(v, BRTC_ERR_UNSUPPORTED, err, err_cap,
-                "%s: %s is not a single-planar streaming capture device", path,
+                "%s: %.32s is not a single-planar streaming capture device", path,
                 (const char *)cap.card);
   unsigned fps_num = o->fps_num ? o->fps_num : 30, fps_den = o->fps_num ? o->fps_den : 1;
   brtc_v4l2_offer offer;

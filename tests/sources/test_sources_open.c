@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <vpx/vp8dx.h>
 #include <vpx/vpx_decoder.h>
@@ -179,11 +180,22 @@ static void test_play_h264(void) {
   brtc_source_free(s);
 }
 
+/* The offset a program gives the test pattern turns the monotonic clock into Unix time. */
+static void test_wallclock_offset(void) {
+  struct timespec mono;
+  clock_gettime(CLOCK_MONOTONIC, &mono);
+  int64_t now = (int64_t)mono.tv_sec * 1000000 + mono.tv_nsec / 1000;
+  int64_t unix_us = now + brtc_source_wallclock_offset();
+  int64_t want = (int64_t)time(NULL) * 1000000;
+  CHECK(unix_us > want - 2000000 && unix_us < want + 2000000);
+}
+
 int main(void) {
   RUN(test_open_each_kind);
   RUN(test_sniffing);
   RUN(test_play_ivf);
   RUN(test_play_opus);
   RUN(test_play_h264);
+  RUN(test_wallclock_offset);
   return TEST_REPORT();
 }
