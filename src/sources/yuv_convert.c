@@ -76,10 +76,15 @@ static uint8_t chroma_to_studio(unsigned v) {
 
 void brtc_full_range_to_i420(const uint8_t *const src[3], const int strides[3], unsigned cw,
                              unsigned ch, const brtc_i420 *d) {
+  uint8_t luma[256], chroma[256];
+  for (unsigned v = 0; v < 256; v++) {
+    luma[v] = luma_to_studio(v);
+    chroma[v] = chroma_to_studio(v);
+  }
   for (unsigned y = 0; y < d->height; y++) {
     const uint8_t *s = src[0] + (size_t)y * (size_t)strides[0];
     uint8_t *o = d->planes[0] + (size_t)y * (size_t)d->strides[0];
-    for (unsigned x = 0; x < d->width; x++) o[x] = luma_to_studio(s[x]);
+    for (unsigned x = 0; x < d->width; x++) o[x] = luma[s[x]];
   }
   unsigned ow = d->width / 2, oh = d->height / 2;
   for (int p = 1; p < 3; p++) {
@@ -89,7 +94,18 @@ void brtc_full_range_to_i420(const uint8_t *const src[3], const int strides[3], 
         memset(o, 128, ow);
         continue;
       }
-      /* The source rows and columns this output sample covers (at least one of each). */
+      if (cw == ow && ch == oh) { /* 4:2:0 already */
+        const uint8_t *s = src[p] + (size_t)y * (size_t)strides[p];
+        for (unsigned x = 0; x < ow; x++) o[x] = chroma[s[x]];
+        continue;
+      }
+      if (cw == ow && ch == 2 * oh) { /* 4:2:2, what cameras send: two rows averaged */
+        const uint8_t *s0 = src[p] + (size_t)(2 * y) * (size_t)strides[p], *s1 = s0 + strides[p];
+        for (unsigned x = 0; x < ow; x++) o[x] = chroma[(s0[x] + s1[x] + 1) / 2];
+        continue;
+      }
+      /* Any other subsampling: the source samples this output sample covers (at least one
+       * of each), averaged. */
       unsigned y0 = y * ch / oh, y1 = (y + 1) * ch / oh;
       if (y1 <= y0) y1 = y0 + 1;
       for (unsigned x = 0; x < ow; x++) {
@@ -99,7 +115,7 @@ void brtc_full_range_to_i420(const uint8_t *const src[3], const int strides[3], 
         for (unsigned sy = y0; sy < y1 && sy < ch; sy++)
           for (unsigned sx = x0; sx < x1 && sx < cw; sx++, n++)
             sum += src[p][(size_t)sy * (size_t)strides[p] + sx];
-        o[x] = chroma_to_studio(n ? (sum + n / 2) / n : 128);
+        o[x] = chroma[n ? (sum + n / 2) / n : 128];
       }
     }
   }
