@@ -18,6 +18,7 @@
 #include "sources/yuv_convert.h"
 
 #define MAX_BUFFERS 8
+#define MAX_NALS 1024 /* units in one H.264 buffer; more and the buffer is dropped */
 
 typedef struct mapped {
   void *p;
@@ -40,6 +41,8 @@ typedef struct v4l2_source {
   uint64_t pts;
   /* H.264: parameter sets seen, and the access unit handed out. */
   brtc_h264_paramsets *ps;
+  brtc_h264_nal_ref *nals; /* the units of one buffer */
+  size_t nals_cap;
   brtc_growbuf au;
   bool seen_idr;
   bool keyframe_wanted;
@@ -76,6 +79,7 @@ static void release(v4l2_source *v) {
   brtc_i420_free(&v->picture);
   if (v->ps) brtc_h264_paramsets_free(v->ps);
   free(v->ps);
+  free(v->nals);
   free(v->au.p);
   free(v);
 }
@@ -211,24 +215,35 @@ static int take_h264(v4l2_source *v, int64_t now_us, brtc_source_frame *out) {
     int rc = dequeue(v, &b);
     if (rc < 0) return rc;
     const uint8_t *p = v->bufs[b.index].p;
-    brtc_h264_nal_ref nals[64];
     size_t n = 0, pos = 0;
     const uint8_t *nal;
     size_t nal_len;
-    bool vcl = false;
-    while (n < 64 && brtc_annexb_next_nal(p, b.bytesused, &pos, &nal, &nal_len) == 0) {
+    bool vcl = false, fits = true;
+    while (fits && brtc_annexb_next_nal(p, b.bytesused, &pos, &nal, &nal_len) == 0) {
       uint8_t type = nal[0] & 0x1f;
       if (type == BRTC_H264_NAL_SPS || type == BRTC_H264_NAL_PPS)
         (void)brtc_h264_paramsets_store(v->ps, nal, nal_len);
       vcl |= type == BRTC_H264_NAL_SLICE || type == BRTC_H264_NAL_IDR;
-      nals[n++] = (brtc_h264_nal_ref){nal, nal_len};
+      if (n == v->nals_cap) { /* grown once to what the encoder's slicing needs */
+        size_t cap = v->nals_cap ? v->nals_cap * 2 : 16;
+        brtc_h264_nal_ref *grown = cap <= MAX_NALS ? realloc(v->nals, cap * sizeof(*grown)) : NULL;
+        if (!grown) {
+          fits = false;
+          break;
+        }
+        v->nals = grown;
+        v->nals_cap = cap;
+      }
+      v->nals[n++] = (brtc_h264_nal_ref){nal, nal_len};
     }
     int64_t capture_us = capture_time(&b, now_us);
     bool idr = false;
     v->au.len = 0;
     /* A buffer of parameter sets alone (some encoders send them apart) has been kept for
      * the next IDR; nothing to hand out. */
-    rc = vcl ? brtc_h264_au_write(v->ps, nals, n, &v->au, &idr) : BRTC_ERR_AGAIN;
+    rc = !fits ? BRTC_ERR_TOO_BIG
+         : vcl ? brtc_h264_au_write(v->ps, v->nals, n, &v->au, &idr)
+               : BRTC_ERR_AGAIN;
     requeue(v, &b);
     if (rc == BRTC_ERR_AGAIN) continue;
     if (rc < 0 || (!idr && !v->seen_idr)) {

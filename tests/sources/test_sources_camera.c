@@ -214,9 +214,21 @@ static void test_h264_device(void) {
   CHECK(fake_v4l2_push(&f, buf, n, NOW + 99000000, 0));
   CHECK_EQ_INT(brtc_source_take(s, NOW + 200000, &fr), 0);
   CHECK_EQ_INT(fr.capture_us, NOW + 200000);
+  /* A buffer of many units (here 100 SEI before the slice): none is lost. */
+  n = 0;
+  for (int k = 0; k < 100; k++) {
+    memcpy(buf + n, "\0\0\0\1\x06\x05", 6);
+    n += 6;
+  }
+  size_t slice = join(&aus[6], ~0u, buf + n);
+  n += slice;
+  CHECK(fake_v4l2_push(&f, buf, n, NOW + 233333, 0));
+  CHECK_EQ_INT(brtc_source_take(s, NOW + 240000, &fr), 0);
+  CHECK_EQ_INT(fr.len, n);
+  CHECK_MEM(fr.data + fr.len - slice, buf + n - slice, slice);
   brtc_source_stats st;
   brtc_source_get_stats(s, &st);
-  CHECK_EQ_INT(st.frames, 6);
+  CHECK_EQ_INT(st.frames, 7);
   CHECK_EQ_INT(st.keyframes, 1);
   CHECK_EQ_INT(st.frames_skipped, 1);
   brtc_source_free(s);
