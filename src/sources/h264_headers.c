@@ -115,7 +115,7 @@ static void read_vui_timing(bits *b, brtc_h264_sps *s) {
 int brtc_h264_parse_sps(const uint8_t *nal, size_t len, brtc_h264_sps *s) {
   memset(s, 0, sizeof(*s));
   if (len < 4 || (nal[0] & 0x1f) != 7) return BRTC_ERR_PARSE;
-  bits *b = &(bits){0};
+  bits storage, *b = &storage; /* bits_init sets what is read; no 1 KiB clearing */
   bits_init(b, nal, len);
   s->profile_idc = (uint8_t)read_u(b, 8);
   s->constraint_flags = (uint8_t)read_u(b, 8);
@@ -188,7 +188,7 @@ int brtc_h264_parse_sps(const uint8_t *nal, size_t len, brtc_h264_sps *s) {
 int brtc_h264_parse_pps(const uint8_t *nal, size_t len, brtc_h264_pps *p) {
   memset(p, 0, sizeof(*p));
   if (len < 2 || (nal[0] & 0x1f) != 8) return BRTC_ERR_PARSE;
-  bits *b = &(bits){0};
+  bits storage, *b = &storage; /* bits_init sets what is read; no 1 KiB clearing */
   bits_init(b, nal, len < 16 ? len : 16);
   uint32_t pps_id = read_ue(b), sps_id = read_ue(b);
   if (b->error || pps_id > 255 || sps_id > 31) return BRTC_ERR_PARSE;
@@ -199,7 +199,7 @@ int brtc_h264_parse_pps(const uint8_t *nal, size_t len, brtc_h264_pps *p) {
 
 int brtc_h264_slice_pps_id(const uint8_t *nal, size_t len, uint8_t *pps_id) {
   if (len < 2) return BRTC_ERR_PARSE;
-  bits *b = &(bits){0};
+  bits storage, *b = &storage; /* bits_init sets what is read; no 1 KiB clearing */
   bits_init(b, nal, len < 32 ? len : 32);
   read_ue(b);
   uint32_t type = read_ue(b), id = read_ue(b);
@@ -212,7 +212,7 @@ int brtc_h264_parse_slice_header(const uint8_t *nal, size_t len, const brtc_h264
                                  brtc_h264_slice_header *h) {
   memset(h, 0, sizeof(*h));
   if (len < 2) return BRTC_ERR_PARSE;
-  bits *b = &(bits){0};
+  bits storage, *b = &storage; /* bits_init sets what is read; no 1 KiB clearing */
   bits_init(b, nal, len < 64 ? len : 64);
   h->first_mb_in_slice = read_ue(b);
   uint32_t type = read_ue(b), pps = read_ue(b);
