@@ -10,6 +10,11 @@ type ServerMessage =
   | { type: "keyframe"; session: string; file: string; url: string; width: number; height: number }
   | { type: "error"; message: string };
 
+// Tests read getStats() from the live connection.
+interface Window {
+  boltrtcPeerConnection?: RTCPeerConnection;
+}
+
 type PageState = "idle" | "starting" | "connecting" | "connected" | "failed" | "closed";
 
 function byId<T extends HTMLElement>(id: string): T {
@@ -270,6 +275,7 @@ async function connect(): Promise<void> {
 
     const conn = new RTCPeerConnection({ iceServers: [], bundlePolicy: "max-bundle" });
     pc = conn;
+    window.boltrtcPeerConnection = conn;
     for (const track of stream.getTracks()) {
       const t = conn.addTransceiver(track, { direction: "sendonly", streams: [stream] });
       if (track.kind === "video") preferVp8(t);
