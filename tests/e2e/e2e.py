@@ -15,6 +15,8 @@
                                   Firefox reports sending and match the page's own preview grabbed
                                   at the time (PSNR), while a grab from 1.5 s away, when the fake
                                   camera's colour has drifted, scores at least 3 dB lower.
+  e2e.py example --example PATH   examples/receive_video with Chromium and no server: the page's
+                                  offer to its stdin, its stdout (the answer alone) to the page.
   e2e.py gstreamer --shape pad|transceiver --boltrtc PATH
                                   GStreamer's webrtcbin publishes the still picture over WHIP:
                                   one video section, or a transceiver plus a sink pad (two video
@@ -319,10 +321,27 @@ def run_gstreamer(a, server, source, shifted, workdir):
     check_transport(a, session)
 
 
+def run_example(a, workdir):
+    node = shutil.which("node")
+    assert node, "node is required"
+    source = os.path.join(workdir, "source.y4m")
+    udp = f"127.0.0.1:{free_port(socket.SOCK_DGRAM)}"
+    cmd = [node, os.path.join(HERE, "example_peer.mjs"), "--example", os.path.abspath(a.example),
+           "--udp", udp, "--y4m", source, "--timeout-ms", str(a.timeout * 1000)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=a.timeout + 90)
+    result = json.loads((proc.stdout.strip().splitlines() or ["{}"])[-1])
+    log(f"example: {result.get('journal')}, keyframes {result.get('keyframes')}, "
+        f"{result.get('frames')} frames, exit {result.get('exit')}")
+    assert result.get("ok"), f"example: {result.get('error')}\n{proc.stderr[-2000:]}\n{result.get('logs')}"
+    assert result["answerEndsWithOneCrlf"], "the answer on stdout does not end in exactly one CRLF"
+    assert all(k.endswith("640x480") for k in result["keyframes"]), result["keyframes"]
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("mode", choices=["browser", "whip", "firefox", "gstreamer"])
-    ap.add_argument("--boltrtc", required=True)
+    ap.add_argument("mode", choices=["browser", "whip", "firefox", "gstreamer", "example"])
+    ap.add_argument("--boltrtc", help="the boltrtc program (every mode but example)")
+    ap.add_argument("--example", help="examples/receive_video's program (mode example)")
     ap.add_argument("--timeout", type=int, default=60, help="seconds to wait for keyframes")
     ap.add_argument("--artifacts", help="keep the pictures, logs and screenshot here")
     ap.add_argument("--dtls-role", choices=["active", "passive"],
@@ -338,6 +357,13 @@ def main():
     shifted = os.path.join(workdir, "shifted.y4m")
     subprocess.run([sys.executable, os.path.join(HERE, "still_picture.py"), "--out", source,
                     "--shifted-out", shifted, "--shift", "4"], check=True, timeout=60)
+    if a.mode == "example":
+        try:
+            run_example(a, workdir)
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+        log("example: passed")
+        return
     server = Server(os.path.abspath(a.boltrtc), workdir,
                     ["--dtls-role", a.dtls_role] if a.dtls_role else [], ipv6=a.ipv6)
     ok = False
