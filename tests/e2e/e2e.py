@@ -24,6 +24,7 @@
   --dtls-role active|passive      the server's DTLS role toward the actpass offer.
   --expect-srtp PROFILE           the SRTP profile the session must negotiate.
   --ipv6                          media over [::1] only (aiortc; Chromium gathers no ::1).
+  --size WxH                      the still source's size (the page sends the camera's own size).
 
 Both assert that JPEG keyframes are saved at the source's size and match the source (PSNR of
 at least 25 dB) while the source shifted by 4 pixels scores at least 3 dB lower.
@@ -160,6 +161,13 @@ def psnr_rgb(a, b):
     return float("inf") if mse == 0 else 10 * numpy.log10(255.0 ** 2 / mse)
 
 
+def y4m_size(path):
+    with open(path, "rb") as f:
+        header = f.readline().split()
+    return (int(next(t[1:] for t in header if t.startswith(b"W"))),
+            int(next(t[1:] for t in header if t.startswith(b"H"))))
+
+
 def check_keyframes(server, source, shifted, want, session=None, judge_from=0):
     """Every saved keyframe: the source's size, served as JPEG; from the judge_from'th on,
     PSNR >= MIN_PSNR and the shifted source scores at least MIN_MARGIN lower (the ones
@@ -168,10 +176,12 @@ def check_keyframes(server, source, shifted, want, session=None, judge_from=0):
     frames = [k for k in status["keyframes"] if session is None or k["session"] == session]
     assert len(frames) >= want, f"{len(frames)} keyframes saved, wanted {want}: {status}"
     results = []
+    size = y4m_size(source)
     for i, k in enumerate(frames):
         path = os.path.join(server.output, k["file"])
         assert os.path.isfile(path), f"{path} missing"
-        assert (k["width"], k["height"]) == (640, 480), f"keyframe size {k['width']}x{k['height']}"
+        assert (k["width"], k["height"]) == size, \
+            f"keyframe size {k['width']}x{k['height']}, the source is {size[0]}x{size[1]}"
         code, body = http_get(f"{server.base}/output/{k['file']}")
         assert code == 200 and body[:2] == b"\xff\xd8", "keyframe not served as JPEG over HTTP"
         good, bad = psnr(path, source), psnr(path, shifted)
@@ -348,6 +358,8 @@ def main():
                     help="the server's DTLS role toward an actpass offer")
     ap.add_argument("--expect-srtp", help="the SRTP profile the session must negotiate")
     ap.add_argument("--ipv6", action="store_true", help="media over [::1] only")
+    ap.add_argument("--size", default="640x480",
+                    help="the still source's size, WxH (even numbers: 4:2:0)")
     ap.add_argument("--shape", choices=["pad", "transceiver"], default="pad",
                     help="gstreamer: one sink pad, or a transceiver plus a sink pad")
     a = ap.parse_args()
@@ -355,8 +367,10 @@ def main():
     workdir = tempfile.mkdtemp(prefix=f"boltrtc-e2e-{a.mode}-")
     source = os.path.join(workdir, "source.y4m")
     shifted = os.path.join(workdir, "shifted.y4m")
+    width, height = a.size.split("x")
     subprocess.run([sys.executable, os.path.join(HERE, "still_picture.py"), "--out", source,
-                    "--shifted-out", shifted, "--shift", "4"], check=True, timeout=60)
+                    "--shifted-out", shifted, "--shift", "4", "--width", width, "--height", height],
+                   check=True, timeout=60)
     if a.mode == "example":
         try:
             run_example(a, workdir)

@@ -34,6 +34,7 @@ const ui = {
   sessionId: byId<HTMLSpanElement>("session-id"),
   gallery: byId<HTMLDivElement>("gallery"),
   keyframeCount: byId<HTMLSpanElement>("keyframe-count"),
+  resolution: byId<HTMLSelectElement>("resolution"),
 };
 
 let pc: RTCPeerConnection | null = null;
@@ -49,6 +50,7 @@ function setState(state: PageState, text?: string): void {
   ui.status.textContent = text ?? state;
   const active = state === "starting" || state === "connecting" || state === "connected";
   ui.connect.disabled = active;
+  ui.resolution.disabled = active;
   ui.hangup.disabled = !active;
   ui.snapshot.disabled = state !== "connected";
 }
@@ -103,8 +105,22 @@ function addKeyframe(msg: { file: string; url: string; width: number; height: nu
   ui.gallery.prepend(fig);
 }
 
+// The camera as it is by default: its own size, not scaled or cropped to what we ask
+// (resizeMode "none"), so a 1080p webcam gives 1080p keyframes. The page's resolution choice
+// (or ?resolution=WxH) asks the browser to scale instead.
+function videoConstraints(): MediaTrackConstraints {
+  const choice = ui.resolution.value;
+  const m = /^(\d+)x(\d+)$/.exec(choice);
+  if (!m) return { resizeMode: "none" } as MediaTrackConstraints;
+  return {
+    width: { ideal: Number(m[1]) },
+    height: { ideal: Number(m[2]) },
+    resizeMode: "crop-and-scale",
+  } as MediaTrackConstraints;
+}
+
 async function getCamera(): Promise<MediaStream> {
-  const video: MediaTrackConstraints = { width: { ideal: 640 }, height: { ideal: 480 } };
+  const video = videoConstraints();
   let wantAudio = false;
   try {
     const devices = await navigator.mediaDevices.enumerateDevices();
@@ -120,6 +136,16 @@ async function getCamera(): Promise<MediaStream> {
     }
   }
   return navigator.mediaDevices.getUserMedia({ video, audio: false });
+}
+
+async function keepResolution(sender: RTCRtpSender): Promise<void> {
+  try {
+    const p = sender.getParameters() as RTCRtpSendParameters & { degradationPreference?: string };
+    p.degradationPreference = "maintain-resolution";
+    await sender.setParameters(p);
+  } catch {
+    // Not every browser takes it; contentHint "detail" says the same.
+  }
 }
 
 // VP8 first (the server decodes VP8 keyframes), keeping RTX so NACK repairs work.
@@ -277,8 +303,15 @@ async function connect(): Promise<void> {
     pc = conn;
     window.boltrtcPeerConnection = conn;
     for (const track of stream.getTracks()) {
+      // A keyframe catcher wants every pixel: ask the encoder to keep the resolution and give
+      // up frame rate instead when bandwidth or CPU is short (libwebrtc otherwise scales a
+      // 720p camera down to 540p on a busy machine).
+      if (track.kind === "video") track.contentHint = "detail";
       const t = conn.addTransceiver(track, { direction: "sendonly", streams: [stream] });
-      if (track.kind === "video") preferVp8(t);
+      if (track.kind === "video") {
+        preferVp8(t);
+        void keepResolution(t.sender);
+      }
     }
     watchPeerConnection(conn);
     const sock = ws;
@@ -337,5 +370,11 @@ ui.snapshot.addEventListener("click", () => {
 });
 window.addEventListener("beforeunload", () => send({ type: "bye" }));
 
+const params = new URLSearchParams(location.search);
+const asked = params.get("resolution");
+if (asked && /^\d+x\d+$/.test(asked)) {
+  if (![...ui.resolution.options].some((o) => o.value === asked)) ui.resolution.add(new Option(asked, asked));
+  ui.resolution.value = asked;
+}
 setState("idle");
-if (new URLSearchParams(location.search).get("autostart") === "1") void connect();
+if (params.get("autostart") === "1") void connect();
