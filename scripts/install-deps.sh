@@ -13,7 +13,7 @@ if [[ "${1:-}" == "--test" ]]; then
              iproute2 util-linux firefox-esr python3-numpy
              gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
              gstreamer1.0-nice python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0
-             gir1.2-gst-plugins-bad-1.0)
+             gir1.2-gst-plugins-bad-1.0 python3-aiohttp)
 fi
 
 missing=()

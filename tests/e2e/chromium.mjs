@@ -24,24 +24,39 @@ function chromiumFlags(y4m, userDataDir) {
   ];
 }
 
-// Runs body(page) in a fresh Chromium and profile, both gone afterwards. page.waitForFunction
-// is given puppeteer's argument order (fn, options, arg), which page.mjs uses for both browsers.
-export async function withChromium(y4m, body) {
+// A fresh Chromium with its own profile; close() ends it and removes the profile.
+export async function launchChromium(y4m) {
   const userDataDir = mkdtempSync(join(tmpdir(), 'boltrtc-chromium-'));
-  let browser;
   try {
-    browser = await chromium.launch({
+    const browser = await chromium.launch({
       executablePath: '/usr/bin/chromium',
       ignoreDefaultArgs: true,
       args: chromiumFlags(y4m, userDataDir),
       timeout: 30000,
     });
-    const page = await browser.newPage();
+    return {
+      browser,
+      close: async () => {
+        await browser.close().catch(() => {});
+        rmSync(userDataDir, { recursive: true, force: true });
+      },
+    };
+  } catch (e) {
+    rmSync(userDataDir, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+// Runs body(page) in a fresh Chromium and profile, both gone afterwards. page.waitForFunction
+// is given puppeteer's argument order (fn, options, arg), which page.mjs uses for both browsers.
+export async function withChromium(y4m, body) {
+  const chrome = await launchChromium(y4m);
+  try {
+    const page = await chrome.browser.newPage();
     const wait = page.waitForFunction.bind(page);
     page.waitForFunction = (fn, options, arg) => wait(fn, arg, options);
     return await body(page);
   } finally {
-    if (browser) await browser.close().catch(() => {});
-    rmSync(userDataDir, { recursive: true, force: true });
+    await chrome.close();
   }
 }

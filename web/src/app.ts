@@ -13,6 +13,14 @@ type ServerMessage =
 // Tests read getStats() from the live connection.
 interface Window {
   boltrtcPeerConnection?: RTCPeerConnection;
+  // When each step first happened, in ms since the epoch on the page's clock (the journey
+  // benchmark lines them up with the server's log); "navigation" is the page's own start.
+  boltrtcTimeline: Record<string, number>;
+}
+window.boltrtcTimeline = { navigation: performance.timeOrigin };
+
+function mark(name: string): void {
+  if (!(name in window.boltrtcTimeline)) window.boltrtcTimeline[name] = performance.timeOrigin + performance.now();
 }
 
 type PageState = "idle" | "starting" | "connecting" | "connected" | "failed" | "closed";
@@ -80,6 +88,7 @@ function addStep(list: HTMLOListElement, tMs: number, name: string, detail?: str
 }
 
 function browserStep(name: string, detail?: string, isError = false): void {
+  mark(name);
   const key = `${name}|${detail ?? ""}`;
   if (shownSteps.has(key)) return;
   shownSteps.add(key);
@@ -92,6 +101,7 @@ function send(msg: object): void {
 
 function addKeyframe(msg: { file: string; url: string; width: number; height: number }): void {
   keyframes++;
+  mark(`keyframe-${keyframes}`);
   document.body.dataset.keyframes = String(keyframes);
   ui.keyframeCount.textContent = String(keyframes);
   const fig = document.createElement("figure");
@@ -119,15 +129,17 @@ function videoConstraints(): MediaTrackConstraints {
   } as MediaTrackConstraints;
 }
 
-async function getCamera(): Promise<MediaStream> {
-  const video = videoConstraints();
-  let wantAudio = false;
+async function hasMicrophone(): Promise<boolean> {
   try {
     const devices = await navigator.mediaDevices.enumerateDevices();
-    wantAudio = devices.some((d) => d.kind === "audioinput");
+    return devices.some((d) => d.kind === "audioinput");
   } catch {
-    wantAudio = false;
+    return false;
   }
+}
+
+async function getCamera(wantAudio: boolean): Promise<MediaStream> {
+  const video = videoConstraints();
   if (wantAudio) {
     try {
       return await navigator.mediaDevices.getUserMedia({ video, audio: true });
@@ -286,34 +298,42 @@ function openSignaling(): Promise<WebSocket> {
   });
 }
 
+// Everything that can start at once does: the WebSocket opens, the camera starts, and the
+// connection is offered with empty senders while the camera warms up, so ICE and DTLS are done
+// by the time its first frame arrives (replaceTrack then needs no renegotiation).
 async function connect(): Promise<void> {
   startedAt = performance.now();
+  mark("connect");
   shownSteps.clear();
   ui.browserSteps.replaceChildren();
   ui.serverSteps.replaceChildren();
   ui.sessionId.textContent = "";
   setState("starting", "starting camera");
+  const signaling = openSignaling();
+  signaling.catch(() => undefined); // awaited below; a failure is reported there
   try {
-    stream = await getCamera();
-    ui.preview.srcObject = stream;
-    const v = stream.getVideoTracks()[0]?.getSettings();
-    browserStep("camera", v ? `${v.width}x${v.height}` : undefined);
-
-    ws = await openSignaling();
-    browserStep("signaling-open");
-    setState("connecting", "connecting");
+    const wantAudio = await hasMicrophone();
+    const camera = getCamera(wantAudio);
+    camera.catch(() => undefined);
 
     const conn = new RTCPeerConnection({ iceServers: [], bundlePolicy: "max-bundle" });
     pc = conn;
     window.boltrtcPeerConnection = conn;
-    for (const track of stream.getTracks()) {
-      const t = conn.addTransceiver(track, { direction: "sendonly", streams: [stream] });
-      if (track.kind === "video") {
-        preferVp8(t);
-        void keepResolution(t.sender);
-      }
-    }
+    const video = conn.addTransceiver("video", { direction: "sendonly" });
+    preferVp8(video);
+    void keepResolution(video.sender);
+    const audio = wantAudio ? conn.addTransceiver("audio", { direction: "sendonly" }) : null;
     watchPeerConnection(conn);
+
+    // The server is ICE-lite and lists all its candidates in the answer, so the offer goes
+    // out at once and our own candidates follow by trickle.
+    const offer = await conn.createOffer();
+    await conn.setLocalDescription(offer);
+    watchDtls(conn);
+
+    ws = await signaling;
+    browserStep("signaling-open");
+    setState("connecting", "connecting");
     const sock = ws;
     sock.onmessage = (ev) => {
       if (typeof ev.data === "string") handleServerMessage(conn, ev.data);
@@ -322,18 +342,23 @@ async function connect(): Promise<void> {
       browserStep("signaling-closed");
       if (document.body.dataset.state === "connecting") setState("failed", "signaling closed");
     };
-
-    // The server is ICE-lite and lists all its candidates in the answer, so the offer goes
-    // out at once and our own candidates follow by trickle.
-    const offer = await conn.createOffer();
-    await conn.setLocalDescription(offer);
-    watchDtls(conn);
     send({ type: "offer", sdp: conn.localDescription?.sdp ?? offer.sdp });
     browserStep("offer-sent");
+
+    stream = await camera;
+    ui.preview.srcObject = stream;
+    const v = stream.getVideoTracks()[0];
+    const settings = v?.getSettings();
+    browserStep("camera", settings ? `${settings.width}x${settings.height}` : undefined);
+    if (v) await video.sender.replaceTrack(v);
+    const a = stream.getAudioTracks()[0];
+    if (audio && a) await audio.sender.replaceTrack(a);
+    for (const t of conn.getSenders()) if (t.track) t.setStreams?.(stream);
   } catch (e) {
     browserStep("error", String(e), true);
     setState("failed", String(e));
     cleanup();
+    void signaling.then((sock) => sock.close()).catch(() => undefined);
   }
 }
 
