@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -184,6 +185,18 @@ static void print_banner(const brtc_signal_server *srv, brtc_loop *loop, const c
   fflush(stdout);
 }
 
+/* A plain CMake build without Node.js has no page script: say so where the user looks. */
+static void warn_if_page_missing(const char *web_dir) {
+  char path[4096];
+  struct stat st;
+  snprintf(path, sizeof(path), "%s/dist/app.js", web_dir ? web_dir : brtc_signal_default_web_dir());
+  if (stat(path, &st) == 0) return;
+  brtc_log(BRTC_LOG_WARN, NULL,
+           "the page's script %s is missing, so the page cannot connect: build it with "
+           "`npm ci && npm run build` in the source tree (scripts/build.sh does), or pass --web DIR",
+           path);
+}
+
 static int serve(serve_options *o) {
   brtc_log_set_level(o->log_level);
   int stop_fd = make_stop_fd();
@@ -213,6 +226,7 @@ static int serve(serve_options *o) {
     goto done;
   }
   print_banner(srv, loop, o->server.output_dir);
+  warn_if_page_missing(o->server.web_dir);
   brtc_log(BRTC_LOG_INFO, NULL, "certificate fingerprint sha-256 %s",
            brtc_certificate_fingerprint(cert));
   status = brtc_signal_server_run(srv, stop_fd) == BRTC_OK ? 0 : 1;
