@@ -67,9 +67,11 @@ int load_server_start(load_server *s, const char *binary, const char *output_dir
       int fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
       if (fd >= 0) dup2(fd, STDERR_FILENO);
     }
+    /* Every publisher here shares 127.0.0.1, standing in for as many browsers on as many
+     * addresses: the per-source limit on sessions waiting for ICE is lifted to match. */
     execl(binary, binary, "serve", "--http", "127.0.0.1:0", "--udp", "127.0.0.1:0", "--output",
-          output_dir, "--max-sessions", max, "--loopback-only", "--log-level", "info",
-          (char *)NULL);
+          output_dir, "--max-sessions", max, "--max-pending", max, "--max-pending-per-source",
+          max, "--loopback-only", "--log-level", "info", (char *)NULL);
     _exit(127);
   }
   close(out[1]);
