@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "signal/heap_trim.h"
 #include "signal/keyframe_store.h"
 #include "signal/keyframe_worker.h"
 #include "signal/server.h"
@@ -44,6 +45,7 @@ struct brtc_signal_server {
   uint64_t snapshots_refused;
   uint64_t refusals_unlogged, refusals_logged_us; /* refusal warnings, at most one per 5 s */
   bool output_cap_logged;
+  brtc_heap_trim heap_trim; /* memory given back after bursts of sessions */
 
   struct lws_context *lws;
   struct lws_vhost *vhost;

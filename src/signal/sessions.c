@@ -273,6 +273,7 @@ brtc_session *brtc_server_session_start(brtc_signal_server *srv, brtc_transport 
   }
   /* Pending until its first authenticated check (on_pc_event), or until it ends. */
   brtc_session_set_pending(&srv->sessions, s, client);
+  brtc_heap_trim_started(&srv->heap_trim, srv->sessions.n_live);
   s->owner = srv;
   if (ws) {
     s->ws = ws;
@@ -413,6 +414,7 @@ static void reap(brtc_signal_server *srv) {
   /* Checked after every loop pass, so skip the scan when nothing ended. */
   if (srv->in_pc_callback || !srv->sessions_ending) return;
   srv->sessions_ending = false;
+  size_t before = srv->sessions.n_live;
   for (size_t i = 0; i < srv->sessions.n_live;) {
     brtc_session *s = srv->sessions.live[i];
     if (s->closing) {
@@ -421,6 +423,7 @@ static void reap(brtc_signal_server *srv) {
       i++;
     }
   }
+  if (srv->sessions.n_live < before) brtc_heap_trim_after_end(&srv->heap_trim, srv->sessions.n_live);
 }
 
 static void on_timer(lws_sorted_usec_list_t *sul) {

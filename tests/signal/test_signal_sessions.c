@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "boltrtc/error.h"
+#include "signal/heap_trim.h"
 #include "signal/session_table.h"
 #include "signal/status_json.h"
 #include "testing.h"
@@ -364,6 +365,27 @@ static void test_snapshot_interval(void) {
   CHECK(!brtc_session_snapshot_allowed(&s, 6500000, 1000000, &wait));
 }
 
+/* Memory is given back when live sessions halve since the last look: a few times per burst,
+ * not per session. */
+static void test_heap_trim_policy(void) {
+  brtc_heap_trim t = {0};
+  CHECK(!brtc_heap_trim_due(&t, 0));
+  for (size_t n = 1; n <= 500; n++) brtc_heap_trim_started(&t, n);
+  CHECK(!brtc_heap_trim_due(&t, 251));
+  CHECK(brtc_heap_trim_due(&t, 250));
+  brtc_heap_trim_after_end(&t, 250); /* trims only if the heap has enough free */
+  CHECK_EQ_INT(t.peak, 250);
+  CHECK(!brtc_heap_trim_due(&t, 200));
+  size_t looks = 0;
+  for (size_t live = 249; live-- > 0;)
+    if (brtc_heap_trim_due(&t, live)) {
+      looks++;
+      brtc_heap_trim_after_end(&t, live);
+    }
+  CHECK_EQ_INT(looks, 8); /* 125, 62, 31, 15, 7, 3, 1, 0 */
+  CHECK_EQ_INT(t.peak, 0);
+}
+
 int main(void) {
   RUN(test_ids_and_limit);
   RUN(test_closed_ring);
@@ -374,5 +396,6 @@ int main(void) {
   RUN(test_status_json);
   RUN(test_pending_admission);
   RUN(test_snapshot_interval);
+  RUN(test_heap_trim_policy);
   return TEST_REPORT();
 }
