@@ -48,7 +48,9 @@ static void update_media_addr(brtc_pc *pc) {
 static void dtls_failed(brtc_pc *pc) {
   char reason[200];
   const char *why = brtc_dtls_error(pc->dtls);
-  snprintf(reason, sizeof(reason), "DTLS: %s", why && *why ? why : "handshake failed");
+  if (!why || !*why) why = "handshake failed";
+  /* The DTLS core's reasons mostly say "DTLS: " already. */
+  snprintf(reason, sizeof(reason), "%s%s", strncmp(why, "DTLS: ", 6) == 0 ? "" : "DTLS: ", why);
   pc_fail(pc, reason);
 }
 
