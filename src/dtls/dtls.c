@@ -2,12 +2,13 @@
  *
  * OpenSSL runs the handshake; our own record layer (dtls_record.c) carries every alert and
  * application record after it. Datagrams are split into records here and each is routed:
- * during the handshake all go to OpenSSL; once it is done, epoch-1 alerts and application
- * data are opened by our layer (authenticated, replay-checked), plaintext alerts are dropped
- * unread, and only handshake and ChangeCipherSpec records still reach OpenSSL (a peer that
- * lost our last flight retransmits its own, and OpenSSL answers it). So when the caller
- * releases OpenSSL's state after the handshake, nothing changes for the records that may
- * end or carry the session: the same layer keeps authenticating them.
+ * during the handshake all go to OpenSSL; once it is done, every record is first opened by
+ * our layer (authenticated, replay-checked) and plaintext ones are dropped unread. Alerts
+ * and application data are then ours to act on; only an authenticated handshake record
+ * (the peer's Finished again, when it lost our last flight) still reaches OpenSSL, which
+ * answers it. So when the caller releases OpenSSL's state after the handshake, nothing
+ * changes for the records that may end or carry the session: the same layer keeps
+ * authenticating them.
  *
  * OpenSSL talks to a small custom BIO rather than a memory BIO: memory BIOs merge writes
  * and reads into a byte stream, but DTLS needs datagram boundaries. Every BIO_write is one
@@ -470,49 +471,64 @@ static void on_alert(brtc_dtls *d, const uint8_t *body, size_t len) {
   /* Other warnings (user_canceled, no_renegotiation) change nothing for us. */
 }
 
-/* An alert or application record after the handshake: ours to open. */
-static void open_record(brtc_dtls *d, const uint8_t *record, size_t len) {
-  if (brtc_dtls_record_epoch(record) == 0) { /* plaintext: no longer possible from the peer */
-    if (brtc_dtls_record_type(record) == BRTC_DTLS_CT_ALERT) d->stats.plaintext_alerts++;
-    else d->stats.records_forged++;
-    return;
-  }
-  uint8_t type, plain[BRTC_DTLS_MAX_DATAGRAM];
-  size_t n = 0;
-  switch (brtc_dtls_record_unprotect(d->rec, record, len, &type, plain, sizeof plain, &n)) {
+/* A record after the handshake, opened by our layer: false (and counted) unless it
+ * authenticates under epoch 1 and is not a replay. */
+static bool open_record(brtc_dtls *d, const uint8_t *record, size_t len, uint8_t *type,
+                        uint8_t *plain, size_t cap, size_t *n) {
+  switch (brtc_dtls_record_unprotect(d->rec, record, len, type, plain, cap, n)) {
   case BRTC_OK:
-    break;
+    return true;
   case BRTC_ERR_REPLAY:
     d->stats.records_replayed++;
-    return;
+    return false;
   case BRTC_ERR_TOO_BIG:
     d->stats.records_unexpected++;
-    return;
+    return false;
   default: /* bad tag, another epoch, malformed */
     d->stats.records_forged++;
-    return;
+    return false;
   }
-  if (type == BRTC_DTLS_CT_ALERT) on_alert(d, plain, n);
-  else deliver(d, plain, n);
+}
+
+/* After the handshake nothing reaches OpenSSL or the caller unauthenticated: a peer sends
+ * only epoch-1 records now (RFC 6347 4.1), and OpenSSL 3.0 fails the whole session on some
+ * malformed epoch-1 records instead of dropping them. An authenticated handshake record is
+ * the peer's Finished again (it lost our last flight): OpenSSL, while it is there, answers. */
+static int handle_after_handshake(brtc_dtls *d, const uint8_t *record, size_t len) {
+  uint8_t type = brtc_dtls_record_type(record);
+  if (brtc_dtls_record_epoch(record) == 0) {
+    if (type == BRTC_DTLS_CT_ALERT) d->stats.plaintext_alerts++;
+    else if (type == BRTC_DTLS_CT_APPLICATION_DATA) d->stats.records_forged++;
+    else d->stats.records_unexpected++; /* a stale flight: OpenSSL ignores those too */
+    return BRTC_OK;
+  }
+  uint8_t plain[BRTC_DTLS_MAX_DATAGRAM];
+  size_t n = 0;
+  if (!open_record(d, record, len, &type, plain, sizeof plain, &n)) return BRTC_OK;
+  int rc = BRTC_OK;
+  if (type == BRTC_DTLS_CT_ALERT) {
+    on_alert(d, plain, n);
+  } else if (type == BRTC_DTLS_CT_APPLICATION_DATA) {
+    deliver(d, plain, n);
+  } else if (type == BRTC_DTLS_CT_HANDSHAKE && d->ssl) {
+    d->input = record;
+    d->input_len = len;
+    rc = drain_openssl(d);
+    d->input = NULL;
+    d->input_len = 0;
+  } else {
+    d->stats.records_unexpected++;
+  }
   OPENSSL_cleanse(plain, n);
+  return rc;
 }
 
 /* One record of a datagram, routed as the top of this file says. */
 static int handle_record(brtc_dtls *d, const uint8_t *record, size_t len) {
-  uint8_t type = brtc_dtls_record_type(record);
-  if (d->state == BRTC_DTLS_CONNECTED &&
-      (type == BRTC_DTLS_CT_ALERT || type == BRTC_DTLS_CT_APPLICATION_DATA)) {
-    open_record(d, record, len);
-    return BRTC_OK;
-  }
-  if (!d->ssl) { /* released: no handshake to answer */
-    d->stats.records_unexpected++;
-    return BRTC_OK;
-  }
+  if (d->state == BRTC_DTLS_CONNECTED) return handle_after_handshake(d, record, len);
   d->input = record;
   d->input_len = len;
-  int rc = BRTC_OK;
-  if (d->state != BRTC_DTLS_CONNECTED) rc = drive_handshake(d);
+  int rc = drive_handshake(d);
   /* Records after the Finished in the same datagram were read by OpenSSL too. */
   if (rc == BRTC_OK && d->state == BRTC_DTLS_CONNECTED) rc = drain_openssl(d);
   d->input = NULL; /* never keep the caller's buffer */
