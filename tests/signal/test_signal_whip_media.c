@@ -183,6 +183,7 @@ typedef struct publisher {
   sim_peer *sim;
   int fd;
   struct sockaddr_in self;
+  struct sockaddr_storage server; /* where the sim last sent to: the server's UDP port */
 } publisher;
 
 /* Move datagrams both ways and run timers for up to budget_ms. */
@@ -192,9 +193,11 @@ static void pump(publisher *p, int budget_ms) {
   for (;;) {
     size_t len;
     struct sockaddr_storage to;
-    while (sim_peer_poll_transmit(p->sim, buf, sizeof(buf), &len, &to) == BRTC_OK)
+    while (sim_peer_poll_transmit(p->sim, buf, sizeof(buf), &len, &to) == BRTC_OK) {
+      p->server = to;
       sendto(p->fd, buf, len, 0, (struct sockaddr *)&to,
              to.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
+    }
     uint64_t now = now_us();
     if (now >= until) return;
     uint64_t deadline = sim_peer_next_deadline(p->sim);
@@ -268,6 +271,10 @@ static bool two_keyframes_assembled(cJSON *st, cJSON *s) {
   (void)st;
   return s && stat_of(s, "keyframes") >= 2;
 }
+static bool three_keyframes_assembled(cJSON *st, cJSON *s) {
+  (void)st;
+  return s && stat_of(s, "keyframes") >= 3;
+}
 static bool session_closed(cJSON *st, cJSON *s) {
   (void)st;
   cJSON *state = cJSON_GetObjectItemCaseSensitive(s, "state");
@@ -340,6 +347,26 @@ static void test_whip_publish(void) {
   snprintf(path, sizeof(path), "%s/shoot9.jpg", out_dir);
   CHECK(stat(path, &sb) != 0);
 
+  /* Issue 5 item 2: one 15-byte alert from the publisher's address used to end the session.
+   * Sent through the publisher's own socket: the server sees exactly what a spoofer on the
+   * path would deliver. It is dropped and counted; the session stays, media keeps coming. */
+  static const uint8_t forged_alert[15] = {0x15, 0xfe, 0xfd, 0x00, 0x01, 0x00, 0x00, 0x00,
+                                           0x00, 0x00, 0x07, 0x00, 0x02, 0x02, 0x28};
+  CHECK_EQ_INT(pub.server.ss_family, AF_INET);
+  for (int i = 0; i < 3; i++)
+    sendto(pub.fd, forged_alert, sizeof(forged_alert), 0, (struct sockaddr *)&pub.server,
+           sizeof(struct sockaddr_in));
+  sim_peer_send_frame(pub.sim, frames[0], lens[0], true, 9000);
+  st = wait_status(&pub, id, three_keyframes_assembled, 10000);
+  CHECK(st != NULL);
+  if (st) {
+    cJSON *s = session_in(st, id);
+    CHECK_STR(cJSON_GetObjectItemCaseSensitive(s, "state")->valuestring, "connected");
+    CHECK(stat_of(s, "dropped_auth") >= 3);
+  }
+  cJSON_Delete(st);
+  CHECK(!sim_peer_get_stats(pub.sim)->dtls_closed);
+
   /* DELETE ends it: close_notify reaches the peer, the session stays listed as closed. */
   char del[48];
   snprintf(del, sizeof(del), "/whip/%s", id);
@@ -348,7 +375,7 @@ static void test_whip_publish(void) {
   free(r.body);
   st = wait_status(&pub, id, session_closed, 5000);
   CHECK(st != NULL);
-  if (st) CHECK(stat_of(session_in(st, id), "keyframes") == 2);
+  if (st) CHECK(stat_of(session_in(st, id), "keyframes") == 3);
   cJSON_Delete(st);
   for (int i = 0; i < 40 && !sim_peer_get_stats(pub.sim)->dtls_closed; i++) pump(&pub, 50);
   CHECK(sim_peer_get_stats(pub.sim)->dtls_closed);
