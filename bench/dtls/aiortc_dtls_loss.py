@@ -49,7 +49,8 @@ class Link:
         self.lost = self.carried = 0
 
 
-async def one_pair(link, cert_a, cert_b, limit):
+async def one_pair(link, cert_a, cert_b, limit, start_after):
+    await asyncio.sleep(start_after)  # pairs start 10 ms apart, as in bench_dtls_loss
     a, b = LossyEnd("controlling", link), LossyEnd("controlled", link)
     a.peer, b.peer = b, a
     client, server = RTCDtlsTransport(a, [cert_a]), RTCDtlsTransport(b, [cert_b])
@@ -82,8 +83,8 @@ async def main():
     args = p.parse_args()
     link = Link(args)
     certs = [RTCCertificate.generateCertificate() for _ in range(2)]
-    times = await asyncio.gather(*(one_pair(link, certs[0], certs[1], args.limit)
-                                   for _ in range(args.sessions)))
+    times = await asyncio.gather(*(one_pair(link, certs[0], certs[1], args.limit, i * 0.01)
+                                   for i in range(args.sessions)))
     ms = sorted((t * 1000 if t is not None else float("inf")) for t in times)
     n = len(ms)
     fmt = lambda v: "-1" if v == float("inf") else "%.0f" % v

@@ -42,6 +42,7 @@ typedef struct session {
   sim_peer *sim;
   brtc_addr pc_addr, sim_addr;
   uint64_t dtls_sent[2]; /* [0] by the pc, [1] by the sim */
+  uint64_t start_at;     /* sessions start 10 ms apart, as a server's arrivals would */
   bool done;
 } session;
 
@@ -126,20 +127,12 @@ static bool start_session(session *s, unsigned i, const brtc_certificate *cert) 
   return brtc_dtls_set_retransmit_timeout(sim_peer_dtls(s->sim), opt.peer_rto_ms) == BRTC_OK;
 }
 
-/* Every timer due, every datagram out onto the link, every datagram due delivered. */
+/* Like an event loop: every datagram due delivered first, then every timer due, then
+ * everything to send onto the link. */
 static void step(session *ss, uint64_t now) {
   uint8_t buf[2048];
   size_t len;
   struct sockaddr_storage to;
-  for (unsigned i = 0; i < opt.sessions; i++) {
-    session *s = &ss[i];
-    if (brtc_pc_next_deadline(s->pc) <= now) brtc_pc_handle_timeout(s->pc, now);
-    if (sim_peer_next_deadline(s->sim) <= now) sim_peer_handle_timeout(s->sim, now);
-    while (brtc_pc_poll_transmit(s->pc, buf, sizeof(buf), &len, &to) == BRTC_OK)
-      send_on_link(s, i, false, buf, len, now);
-    while (sim_peer_poll_transmit(s->sim, buf, sizeof(buf), &len, &to) == BRTC_OK)
-      send_on_link(s, i, true, buf, len, now);
-  }
   for (size_t k = 0; k < link_n;) {
     inflight *p = &link_q[k];
     if (p->at > now) {
@@ -151,11 +144,25 @@ static void step(session *ss, uint64_t now) {
     else sim_peer_handle_datagram(s->sim, p->data, p->len, &s->pc_addr.u.sa, now);
     *p = link_q[--link_n]; /* order among due datagrams does not matter */
   }
+  for (unsigned i = 0; i < opt.sessions; i++) {
+    session *s = &ss[i];
+    if (now < s->start_at) continue;
+    if (brtc_pc_next_deadline(s->pc) <= now) brtc_pc_handle_timeout(s->pc, now);
+    if (sim_peer_next_deadline(s->sim) <= now) sim_peer_handle_timeout(s->sim, now);
+    while (brtc_pc_poll_transmit(s->pc, buf, sizeof(buf), &len, &to) == BRTC_OK)
+      send_on_link(s, i, false, buf, len, now);
+    while (sim_peer_poll_transmit(s->sim, buf, sizeof(buf), &len, &to) == BRTC_OK)
+      send_on_link(s, i, true, buf, len, now);
+  }
 }
 
 static uint64_t next_event(session *ss, uint64_t now) {
   uint64_t t = now + 5000;
   for (unsigned i = 0; i < opt.sessions; i++) {
+    if (now < ss[i].start_at) {
+      if (ss[i].start_at < t) t = ss[i].start_at;
+      continue;
+    }
     uint64_t a = brtc_pc_next_deadline(ss[i].pc), b = sim_peer_next_deadline(ss[i].sim);
     if (a < t) t = a;
     if (b < t) t = b;
@@ -178,6 +185,8 @@ int main(int argc, char **argv) {
       return 1;
     }
   uint64_t start = brtc_now_us(), end = start + opt.limit_s * 1000000ull;
+  for (unsigned i = 0; i < opt.sessions; i++) ss[i].start_at = start + i * 10000ull;
+  end += opt.sessions * 10000ull;
   unsigned connected = 0;
   while (connected < opt.sessions) {
     uint64_t now = brtc_now_us();

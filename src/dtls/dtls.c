@@ -20,8 +20,9 @@
  * read inside SSL_do_handshake and SSL_read). So we park OpenSSL's timer an hour out (the
  * timer callback's answer) and keep the real schedule ourselves: the BIO is told when
  * OpenSSL starts or stops its timer (BIO_CTRL_DGRAM_SET_NEXT_TIMEOUT, zero when stopped),
- * which starts or stops ours; when ours expires we mark OpenSSL's as expired through the
- * pointer that control passes (OpenSSL 3.0 hands the BIO its own timer) and call
+ * which starts or stops ours (100 ms, or twice the last flight's round trip if longer,
+ * doubling); when ours expires we mark OpenSSL's as expired through the pointer that control
+ * passes (OpenSSL 3.0 hands the BIO its own timer) and call
  * DTLSv1_handle_timeout, which then resends the flight. Nothing else can expire OpenSSL's
  * timer, so no datagram we feed it can trigger a retransmission. Where that pointer is not
  * OpenSSL's own (3.1 and later copy it), we fall back to mirroring OpenSSL's clock. */
@@ -49,6 +50,7 @@
 #define DEFAULT_INITIAL_TIMEOUT_US 100000u
 #define MAX_TIMEOUT_US 60000000u             /* RFC 6347 4.2.4.1 */
 #define PARKED_TIMEOUT_US 3600000000u        /* OpenSSL's own timer, out of the way */
+#define MAX_RTT_TIMEOUT_US 3000000u          /* libwebrtc's ceiling for 2 x RTT */
 #define MAX_INPUT_DATAGRAM 65535
 #define SRTP_EXPORTER_LABEL "EXTRACTOR-dtls_srtp" /* RFC 5764 4.2 */
 #define ERROR_FINGERPRINT "peer certificate fingerprint does not match the SDP"
@@ -90,6 +92,8 @@ struct brtc_dtls {
   uint64_t now_us;         /* of the call in progress */
   uint32_t initial_timeout_us, timeout_us;
   uint64_t deadline_us;
+  uint64_t flight_sent_us;  /* the running flight's last transmission */
+  uint64_t rtt_us;          /* the last flight's round trip, 0 before one */
   bool flight_timer;       /* OpenSSL has a flight waiting for an answer */
   bool exact_timer;        /* we own OpenSSL's timer (see the top of this file) */
   bool forcing;            /* inside our own DTLSv1_handle_timeout */
@@ -134,30 +138,44 @@ static bool own_ossl_timer_possible(void) {
 
 bool brtc_dtls_timer_exact(void) { return own_ossl_timer_possible(); }
 
-static unsigned int next_timeout(unsigned int previous_us, uint32_t initial_us) {
-  if (previous_us == 0) return initial_us;
+static unsigned int next_timeout(unsigned int previous_us) {
   return previous_us >= MAX_TIMEOUT_US / 2 ? MAX_TIMEOUT_US : previous_us * 2;
+}
+
+/* A new flight's first timeout: the configured one, or twice the round trip the previous
+ * flight took if longer (libwebrtc starts from twice the ICE round trip, up to 3 s; as an
+ * ICE-lite answerer we have none, so the handshake's own round trips serve). The round trip
+ * is taken from the flight's last transmission, so a retransmitted flight can only make it
+ * shorter than the truth, never slow down recovery from loss. */
+static uint32_t flight_timeout(const brtc_dtls *d) {
+  uint64_t t = 2 * d->rtt_us;
+  if (t > MAX_RTT_TIMEOUT_US) t = MAX_RTT_TIMEOUT_US;
+  return t > d->initial_timeout_us ? (uint32_t)t : d->initial_timeout_us;
 }
 
 /* OpenSSL's timer callback: how long OpenSSL's own timer runs. */
 static unsigned int ossl_timer_cb(SSL *ssl, unsigned int previous_us) {
   const brtc_dtls *d = SSL_get_app_data(ssl);
   if (d && d->exact_timer) return PARKED_TIMEOUT_US;
-  return next_timeout(previous_us, d ? d->initial_timeout_us : DEFAULT_INITIAL_TIMEOUT_US);
+  if (previous_us == 0) return d ? flight_timeout(d) : DEFAULT_INITIAL_TIMEOUT_US;
+  return next_timeout(previous_us);
 }
 
 /* OpenSSL (re)started or stopped its flight timer: start or stop ours. */
 static void on_ossl_timer(brtc_dtls *d, struct timeval *t) {
-  if (!d->exact_timer || !t) return;
-  d->ossl_timer = t;
+  if (!t) return;
   if (t->tv_sec == 0 && t->tv_usec == 0) { /* stopped: the flight was answered */
+    if (d->flight_timer) d->rtt_us = d->now_us - d->flight_sent_us;
     d->flight_timer = false;
-    d->deadline_us = UINT64_MAX;
+    if (d->exact_timer) d->deadline_us = UINT64_MAX;
     return;
   }
   if (d->forcing) return; /* our own timeout restarts it; handle_timeout reschedules */
-  if (!d->flight_timer) d->timeout_us = d->initial_timeout_us; /* a new flight */
+  if (!d->flight_timer) d->timeout_us = flight_timeout(d); /* a new flight */
   d->flight_timer = true;
+  d->flight_sent_us = d->now_us;
+  if (!d->exact_timer) return;
+  d->ossl_timer = t;
   d->deadline_us = d->now_us + d->timeout_us;
 }
 
@@ -707,7 +725,8 @@ int brtc_dtls_handle_timeout(brtc_dtls *d, uint64_t now_us) {
       rc = fail(d, "handshake timed out");
     } else {
       d->stats.retransmissions++;
-      d->timeout_us = next_timeout(d->timeout_us, d->initial_timeout_us);
+      d->flight_sent_us = now_us;
+      d->timeout_us = next_timeout(d->timeout_us);
       d->deadline_us = d->flight_timer ? now_us + d->timeout_us : UINT64_MAX;
     }
   } else {

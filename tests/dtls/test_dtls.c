@@ -578,7 +578,8 @@ static void test_retransmit_on_our_clock(void) {
   CHECK_EQ_INT(brtc_dtls_next_deadline(p.server), UINT64_MAX);
   free_pair(&p);
 
-  /* A custom first timeout, and each new flight starts from it again. */
+  /* A custom first timeout; each new flight starts afresh, from twice the round trip the
+   * previous flight took when that is longer. */
   p = make_pair(cert_a, cert_b);
   CHECK_EQ_INT(brtc_dtls_set_retransmit_timeout(p.client, 30), BRTC_OK);
   CHECK_EQ_INT(brtc_dtls_set_retransmit_timeout(p.server, 30), BRTC_OK);
@@ -587,14 +588,26 @@ static void test_retransmit_on_our_clock(void) {
   drop_all(p.client);
   CHECK_EQ_INT(brtc_dtls_handle_timeout(p.client, 30000), BRTC_OK);
   CHECK_EQ_INT(brtc_dtls_next_deadline(p.client), 90000);
-  /* The server answers at 40 ms; our next flight (Certificate .. Finished) at 50 ms gets
-   * the first timeout again, not the doubled one. */
+  /* The server answers at 40 ms (its own first flight: 30 ms); the answer reaches us at
+   * 50 ms, 20 ms after our last ClientHello: our next flight (Certificate .. Finished) is
+   * not on the doubled 60 ms but starts afresh, at twice that round trip, 40 ms. */
   while (brtc_dtls_poll_output(p.client, buf, sizeof buf, &n) == BRTC_OK)
     brtc_dtls_handle(p.server, buf, n, 40000);
   CHECK_EQ_INT(brtc_dtls_next_deadline(p.server), 70000);
   while (brtc_dtls_poll_output(p.server, buf, sizeof buf, &n) == BRTC_OK)
     brtc_dtls_handle(p.client, buf, n, 50000);
-  CHECK_EQ_INT(brtc_dtls_next_deadline(p.client), 80000);
+  CHECK_EQ_INT(brtc_dtls_next_deadline(p.client), 90000);
+  drop_all(p.client);
+  free_pair(&p);
+
+  /* A quick round trip never takes a flight below the first timeout. */
+  p = make_pair(cert_a, cert_b);
+  CHECK_EQ_INT(brtc_dtls_start(p.client, 0), BRTC_OK);
+  while (brtc_dtls_poll_output(p.client, buf, sizeof buf, &n) == BRTC_OK)
+    brtc_dtls_handle(p.server, buf, n, 1000);
+  while (brtc_dtls_poll_output(p.server, buf, sizeof buf, &n) == BRTC_OK)
+    brtc_dtls_handle(p.client, buf, n, 2000);
+  CHECK_EQ_INT(brtc_dtls_next_deadline(p.client), 2000 + 100000);
   drop_all(p.client);
   free_pair(&p);
 }
