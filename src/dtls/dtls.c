@@ -92,8 +92,9 @@ struct brtc_dtls {
   uint64_t now_us;         /* of the call in progress */
   uint32_t initial_timeout_us, timeout_us;
   uint64_t deadline_us;
-  uint64_t flight_sent_us;  /* the running flight's last transmission */
-  uint64_t rtt_us;          /* the last flight's round trip, 0 before one */
+  uint64_t flight_sent_us;  /* the running flight's first transmission */
+  bool flight_resent;       /* ... and it has been retransmitted since */
+  uint64_t rtt_us;          /* the last round trip measured, 0 before one */
   bool flight_timer;       /* OpenSSL has a flight waiting for an answer */
   bool exact_timer;        /* we own OpenSSL's timer (see the top of this file) */
   bool forcing;            /* inside our own DTLSv1_handle_timeout */
@@ -144,9 +145,11 @@ static unsigned int next_timeout(unsigned int previous_us) {
 
 /* A new flight's first timeout: the configured one, or twice the round trip the previous
  * flight took if longer (libwebrtc starts from twice the ICE round trip, up to 3 s; as an
- * ICE-lite answerer we have none, so the handshake's own round trips serve). The round trip
- * is taken from the flight's last transmission, so a retransmitted flight can only make it
- * shorter than the truth, never slow down recovery from loss. */
+ * ICE-lite answerer we have none, so the handshake's own round trips serve). Only a flight
+ * answered without a retransmission gives a round trip (Karn's rule, RFC 6298 5): after one,
+ * the answer may be to either copy, or come from the peer's own timer, long after. So a
+ * round trip is always shorter than the timeout it ran under, and a flight's first timeout
+ * at most twice the previous one's. */
 static uint32_t flight_timeout(const brtc_dtls *d) {
   uint64_t t = 2 * d->rtt_us;
   if (t > MAX_RTT_TIMEOUT_US) t = MAX_RTT_TIMEOUT_US;
@@ -165,15 +168,18 @@ static unsigned int ossl_timer_cb(SSL *ssl, unsigned int previous_us) {
 static void on_ossl_timer(brtc_dtls *d, struct timeval *t) {
   if (!t) return;
   if (t->tv_sec == 0 && t->tv_usec == 0) { /* stopped: the flight was answered */
-    if (d->flight_timer) d->rtt_us = d->now_us - d->flight_sent_us;
+    if (d->flight_timer && !d->flight_resent) d->rtt_us = d->now_us - d->flight_sent_us;
     d->flight_timer = false;
     if (d->exact_timer) d->deadline_us = UINT64_MAX;
     return;
   }
   if (d->forcing) return; /* our own timeout restarts it; handle_timeout reschedules */
-  if (!d->flight_timer) d->timeout_us = flight_timeout(d); /* a new flight */
+  if (!d->flight_timer) { /* a new flight */
+    d->timeout_us = flight_timeout(d);
+    d->flight_sent_us = d->now_us;
+    d->flight_resent = false;
+  }
   d->flight_timer = true;
-  d->flight_sent_us = d->now_us;
   if (!d->exact_timer) return;
   d->ossl_timer = t;
   d->deadline_us = d->now_us + d->timeout_us;
@@ -725,7 +731,7 @@ int brtc_dtls_handle_timeout(brtc_dtls *d, uint64_t now_us) {
       rc = fail(d, "handshake timed out");
     } else {
       d->stats.retransmissions++;
-      d->flight_sent_us = now_us;
+      d->flight_resent = true;
       d->timeout_us = next_timeout(d->timeout_us);
       d->deadline_us = d->flight_timer ? now_us + d->timeout_us : UINT64_MAX;
     }
@@ -733,7 +739,7 @@ int brtc_dtls_handle_timeout(brtc_dtls *d, uint64_t now_us) {
     /* 0 means OpenSSL's own clock says "not yet": the refreshed deadline covers the rest. */
     int r = DTLSv1_handle_timeout(d->ssl);
     if (r < 0) rc = fail(d, "handshake timed out");
-    else if (r > 0) d->stats.retransmissions++;
+    else if (r > 0) d->stats.retransmissions++, d->flight_resent = true;
     mirror_deadline(d);
   }
   ERR_clear_error();
