@@ -523,7 +523,7 @@ static int handle_after_handshake(brtc_dtls *d, const uint8_t *record, size_t le
   if (brtc_dtls_record_epoch(record) == 0) {
     if (type == BRTC_DTLS_CT_ALERT) d->stats.plaintext_alerts++;
     else if (type == BRTC_DTLS_CT_APPLICATION_DATA) d->stats.records_forged++;
-    else d->stats.records_unexpected++; /* a stale flight: OpenSSL ignores those too */
+    else d->stats.records_stale++; /* a flight resent before our answer arrived */
     return BRTC_OK;
   }
   uint8_t plain[BRTC_DTLS_MAX_DATAGRAM];
@@ -540,6 +540,8 @@ static int handle_after_handshake(brtc_dtls *d, const uint8_t *record, size_t le
     rc = drain_openssl(d);
     d->input = NULL;
     d->input_len = 0;
+  } else if (type == BRTC_DTLS_CT_HANDSHAKE) {
+    d->stats.records_stale++; /* released: the peer had finished, this copy is late */
   } else {
     d->stats.records_unexpected++;
   }

@@ -119,7 +119,9 @@ typedef struct brtc_dtls_stats {
                                   ours; plaintext application data */
   uint64_t records_replayed;   /* sequence number already accepted, or below the window */
   uint64_t plaintext_alerts;   /* epoch-0 alerts, which no peer can send any more */
-  uint64_t records_unexpected; /* handshake records once released; authenticated but unusable */
+  uint64_t records_unexpected; /* authenticated but unusable (too big, unknown content) */
+  uint64_t records_stale;      /* handshake records of the finished handshake, resent by a
+                                  peer before our answer reached it: normal, not a drop */
   uint64_t records_malformed;  /* datagrams that were not whole records */
   uint64_t alerts_received;    /* authenticated alerts, acted on */
   uint64_t retransmissions;    /* flights resent on our timer */
