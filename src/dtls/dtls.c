@@ -168,7 +168,8 @@ static unsigned int ossl_timer_cb(SSL *ssl, unsigned int previous_us) {
 static void on_ossl_timer(brtc_dtls *d, struct timeval *t) {
   if (!t) return;
   if (t->tv_sec == 0 && t->tv_usec == 0) { /* stopped: the flight was answered */
-    if (d->flight_timer && !d->flight_resent) d->rtt_us = d->now_us - d->flight_sent_us;
+    if (d->flight_timer && !d->flight_resent && d->now_us >= d->flight_sent_us)
+      d->rtt_us = d->now_us - d->flight_sent_us;
     d->flight_timer = false;
     if (d->exact_timer) d->deadline_us = UINT64_MAX;
     return;
