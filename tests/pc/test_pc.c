@@ -108,7 +108,9 @@ static void journey(bool keep_dtls) {
   CHECK(ss->rrs_received >= 1);
   CHECK_EQ_INT(ss->rtcp_bad, 0);
   CHECK_EQ_INT(ss->last_rr_lsr, 0x456789ab);
-  CHECK_EQ_INT(st.rtcp_in, 1);
+  CHECK(ss->rrtrs_received >= 1); /* our RRTR, answered with a DLRR: the RTT */
+  CHECK_EQ_INT(st.rtcp_in, 1 + ss->rrtrs_received);
+  CHECK(st.rtt_us > 0);
   CHECK(ss->last_rr_ext_seq != 0);
   CHECK_EQ_INT(st.plis_sent, ss->plis_received);
 
