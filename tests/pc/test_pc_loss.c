@@ -75,6 +75,7 @@ static sim_call_config call_config(const sim_link_config *up, const sim_link_con
       .delta_lens = frame_lens + 1,
       .n_deltas = n_frames - 1,
       .fps = 30,
+      .clean_handshake = true,
   };
   return c;
 }

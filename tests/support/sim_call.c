@@ -32,6 +32,7 @@ struct sim_call {
   size_t next_key, next_delta;
   bool key_due;
   sent_frame sent[SENT_RING];
+  bool pristine; /* the links are clean until both sides are keyed */
   sim_call_stats stats;
   brtc_pc_event_cb extra_cb;
   void *extra_user;
@@ -92,6 +93,9 @@ sim_call *sim_call_new(const sim_call_config *cfg, uint64_t now_us, char *err, s
     sim_call_free(c);
     return NULL;
   }
+  c->pristine = cfg->clean_handshake;
+  sim_link_set_pristine(c->up, c->pristine);
+  sim_link_set_pristine(c->down, c->pristine);
   const char *answer = NULL;
   if (brtc_pc_set_remote_description(c->pc, "offer", sim_peer_offer(c->peer), now_us, err,
                                      err_cap) != BRTC_OK ||
@@ -140,13 +144,15 @@ int sim_call_send_frame(sim_call *c, bool key) {
   return BRTC_OK;
 }
 
+static bool pc_keyed(const sim_call *c) {
+  brtc_pc_stats st;
+  brtc_pc_get_stats(c->pc, &st);
+  return st.step_at_us[BRTC_STEP_SRTP_READY] != 0;
+}
+
 static bool media_on(const sim_call *c) {
   if (!c->cfg.fps || !sim_peer_media_ready(c->peer)) return false;
-  if (c->cfg.wait_for_pc_keys && !c->stats.media_start_us) {
-    brtc_pc_stats st;
-    brtc_pc_get_stats(c->pc, &st);
-    if (!st.step_at_us[BRTC_STEP_SRTP_READY]) return false;
-  }
+  if (c->cfg.wait_for_pc_keys && !c->stats.media_start_us && !pc_keyed(c)) return false;
   return !c->cfg.duration_us || !c->stats.media_start_us ||
          c->now < c->stats.media_start_us + c->cfg.duration_us;
 }
@@ -172,6 +178,11 @@ static bool step(sim_call *c) {
   size_t len;
   struct sockaddr_storage to;
   bool moved = false;
+  if (c->pristine && sim_peer_media_ready(c->peer) && pc_keyed(c)) {
+    c->pristine = false;
+    sim_link_set_pristine(c->up, false);
+    sim_link_set_pristine(c->down, false);
+  }
   if (brtc_pc_next_deadline(c->pc) <= c->now) brtc_pc_handle_timeout(c->pc, c->now);
   if (sim_peer_next_deadline(c->peer) <= c->now) sim_peer_handle_timeout(c->peer, c->now);
   moved |= send_due_frame(c);

@@ -22,6 +22,7 @@ struct sim_link {
   sim_link_config cfg;
   uint64_t rng;
   bool bad_state;           /* Gilbert-Elliott */
+  bool pristine;            /* latency only, for now */
   uint64_t rate_free_at;    /* when the rate-limited link has sent everything queued */
   size_t queued_bytes;      /* bytes waiting for the rate limit */
   uint64_t next_order, next_sent_no, max_delivered_sent_no;
@@ -108,6 +109,7 @@ static bool lose(sim_link *l) {
 }
 
 static uint64_t delay_of(sim_link *l) {
+  if (l->pristine) return l->cfg.latency_us;
   if (chance(l, l->cfg.reorder)) return 0;
   uint64_t d = l->cfg.latency_us;
   if (l->cfg.jitter_us) {
@@ -121,7 +123,7 @@ static uint64_t delay_of(sim_link *l) {
 static int enqueue(sim_link *l, uint64_t now_us, uint64_t sent_no, const uint8_t *data,
                    size_t len, uint64_t extra_us) {
   uint64_t leave_at = now_us + extra_us;
-  if (l->cfg.rate_bps) {
+  if (l->cfg.rate_bps && !l->pristine) {
     /* Bytes still queued at now: what the link has not finished sending. */
     uint64_t backlog_us = l->rate_free_at > now_us ? l->rate_free_at - now_us : 0;
     l->queued_bytes = (size_t)(backlog_us * l->cfg.rate_bps / 8 / 1000000);
@@ -151,12 +153,12 @@ int sim_link_send(sim_link *l, uint64_t now_us, const uint8_t *data, size_t len)
   l->stats.sent++;
   uint64_t sent_no = l->next_sent_no++;
   uint64_t extra = l->cfg.hook ? l->cfg.hook(l->cfg.hook_user, data, len) : 0;
-  if (extra == SIM_LINK_DROP || lose(l)) {
+  if (extra == SIM_LINK_DROP || (!l->pristine && lose(l))) {
     l->stats.lost++;
     return BRTC_OK;
   }
   int rc = enqueue(l, now_us, sent_no, data, len, extra);
-  if (rc == BRTC_OK && chance(l, l->cfg.duplicate)) {
+  if (rc == BRTC_OK && !l->pristine && chance(l, l->cfg.duplicate)) {
     l->stats.duplicated++;
     rc = enqueue(l, now_us, sent_no, data, len, extra);
   }
@@ -182,5 +184,9 @@ int sim_link_receive(sim_link *l, uint64_t now_us, uint8_t *out, size_t cap, siz
 }
 
 const sim_link_stats *sim_link_get_stats(const sim_link *l) { return &l->stats; }
+
+void sim_link_set_pristine(sim_link *l, bool on) {
+  if (l) l->pristine = on;
+}
 
 size_t sim_link_in_flight(const sim_link *l) { return l ? l->n : 0; }

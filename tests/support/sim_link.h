@@ -56,6 +56,9 @@ uint64_t sim_link_next_deadline(const sim_link *l);
 /* The next datagram due at or before now_us, in delivery order; BRTC_ERR_AGAIN if none. */
 int sim_link_receive(sim_link *l, uint64_t now_us, uint8_t *out, size_t cap, size_t *out_len);
 const sim_link_stats *sim_link_get_stats(const sim_link *l);
+/* While on, the link only delays (latency, no jitter): nothing lost, reordered, duplicated
+ * or rate-limited. For a scenario about what happens after a handshake. */
+void sim_link_set_pristine(sim_link *l, bool on);
 size_t sim_link_in_flight(const sim_link *l);
 
 /* The deterministic generator the link draws from (xorshift64*), for callers that want
