@@ -105,10 +105,12 @@ uint64_t brtc_vp8_assembler_next_deadline(const brtc_vp8_assembler *a);
 void brtc_vp8_assembler_poll(brtc_vp8_assembler *a, uint64_t now_us);
 /* True once since the last call if a frame was dropped. */
 bool brtc_vp8_assembler_take_keyframe_request(brtc_vp8_assembler *a);
-/* Frames given up since the last call: how many, how many were known keyframes, how many of
- * unknown type (their first packet, which says, never came). False if none. */
+/* Frames given up since the last call: how many; of them, how many were given up because a
+ * newer keyframe is complete (superseded: harmless to a decoder), and of the others how many
+ * were known keyframes and how many of unknown type (their first packet, which says, never
+ * came). False if none. The stats count every frame given up. */
 typedef struct brtc_vp8_loss {
-  uint32_t frames, keyframes, unknown;
+  uint32_t frames, superseded, keyframes, unknown;
   uint16_t last_seq; /* the newest sequence number given up with them */
 } brtc_vp8_loss;
 bool brtc_vp8_assembler_take_loss(brtc_vp8_assembler *a, brtc_vp8_loss *loss);

@@ -200,22 +200,29 @@ static void reset(brtc_vp8_assembler *a) {
   a->far_late = 0;
 }
 
+/* superseded: a newer keyframe is complete, so what was lost does not matter to a decoder
+ * (it counts in the stats, and in the report only as superseded). */
 static void count_loss(brtc_vp8_assembler *a, uint32_t frames, uint32_t keyframes,
-                       uint32_t unknown, uint16_t last) {
+                       uint32_t unknown, uint16_t last, bool superseded) {
   a->stats.frames_dropped += frames;
   a->stats.keyframes_dropped += keyframes;
   a->stats.frames_dropped_unknown += unknown;
   a->loss.frames += frames;
-  a->loss.keyframes += keyframes;
-  a->loss.unknown += unknown;
+  if (superseded) {
+    a->loss.superseded += frames;
+  } else {
+    a->loss.keyframes += keyframes;
+    a->loss.unknown += unknown;
+    a->keyframe_request = true;
+  }
   a->loss.last_seq = last;
-  a->keyframe_request = true;
 }
 
 /* Give up on [from, to]: count the frames lost there (and which were keyframes, where their
  * first packet tells). A gap with no packet at all still cost us a frame of unknown type
  * when count_gaps is set (we had a floor). */
-static void drop_range(brtc_vp8_assembler *a, uint16_t from, uint16_t to, bool count_gaps) {
+static void drop_range(brtc_vp8_assembler *a, uint16_t from, uint16_t to, bool count_gaps,
+                       bool superseded) {
   uint32_t frames = 0, keyframes = 0, unknown = 0;
   bool have_prev = false;
   uint32_t prev_ts = 0;
@@ -236,7 +243,7 @@ static void drop_range(brtc_vp8_assembler *a, uint16_t from, uint16_t to, bool c
     release(a, s);
   }
   if (frames == 0 && count_gaps) frames = unknown = 1;
-  if (frames) count_loss(a, frames, keyframes, unknown, to);
+  if (frames) count_loss(a, frames, keyframes, unknown, to, superseded);
   set_floor(a, to);
 }
 
@@ -244,7 +251,7 @@ static void drop_range(brtc_vp8_assembler *a, uint16_t from, uint16_t to, bool c
 static void advance(brtc_vp8_assembler *a, uint16_t new_highest) {
   uint16_t new_low = (uint16_t)(new_highest - WINDOW + 1);
   if (a->have_floor && brtc_seq_diff(new_low, (uint16_t)(a->floor + 1)) > 0)
-    drop_range(a, (uint16_t)(a->floor + 1), (uint16_t)(new_low - 1), true);
+    drop_range(a, (uint16_t)(a->floor + 1), (uint16_t)(new_low - 1), true, false);
   int dh = brtc_seq_diff(new_highest, a->highest);
   if (dh >= WINDOW) {
     release_all(a);
@@ -330,7 +337,7 @@ static void emit(brtc_vp8_assembler *a, uint16_t first, uint16_t last) {
   a->last_picture_id_15 = head.picture_id_15;
   a->last_picture_id = head.picture_id;
   if (!fits) {
-    count_loss(a, 1, head.key, 0, last);
+    count_loss(a, 1, head.key, 0, last, false);
     return;
   }
   f.keyframe = brtc_vp8_frame_is_keyframe(f.data, total, &f.width, &f.height);
@@ -397,7 +404,8 @@ static bool step_newer_frame(brtc_vp8_assembler *a, uint16_t first, uint16_t las
   bool older_pending = a->have_floor ? brtc_seq_diff(first, a->floor) > 1
                                      : a->have_lowest && brtc_seq_diff(first, a->lowest) > 0;
   /* A complete keyframe needs nothing older: a decoder starts over from it. */
-  if (older_pending && a->hold_us && !slot_at(a, first)->key) {
+  bool key = slot_at(a, first)->key;
+  if (older_pending && a->hold_us && !key) {
     if (!a->stalled) {
       a->stalled = true;
       a->stall_until = a->now_us + a->hold_us;
@@ -414,11 +422,11 @@ static bool step_newer_frame(brtc_vp8_assembler *a, uint16_t first, uint16_t las
     } else if (only_padding_lost(a, from, to, slot_at(a, first))) {
       set_floor(a, to);
     } else {
-      drop_range(a, from, to, true);
+      drop_range(a, from, to, true, key);
     }
   } else if (brtc_seq_diff(first, (uint16_t)(a->highest - WINDOW + 1)) > 0) {
     /* Stream start: packets before the first complete frame are a frame we joined late. */
-    drop_range(a, (uint16_t)(a->highest - WINDOW + 1), (uint16_t)(first - 1), false);
+    drop_range(a, (uint16_t)(a->highest - WINDOW + 1), (uint16_t)(first - 1), false, key);
   }
   emit(a, first, last);
   return true;

@@ -29,6 +29,8 @@
  * soon after the last keyframe (libwebrtc ignores them for 300 ms), and RTCP can be lost. */
 #define PC_PLI_REPEAT_US 400000
 #define PC_PLI_GIVE_UP_US 5000000
+/* A stream whose first packet starts a keyframe gets this long to complete it before a PLI. */
+#define PC_FIRST_KEYFRAME_GRACE_US 500000
 #define PC_NACK_BATCH 64          /* seqs per NACK packet */
 #define PC_DEFAULT_MAX_FRAME (4u * 1024 * 1024)
 #define PC_NEVER UINT64_MAX

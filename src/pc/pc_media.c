@@ -76,14 +76,18 @@ static void update_frame_hold(brtc_pc *pc) {
  * while a keyframe is awaited) was lost. */
 static void on_frames_lost(brtc_pc *pc, const brtc_vp8_loss *loss) {
   if (pc->fb_nack) brtc_nack_forget_before(&pc->nack, (uint16_t)(loss->last_seq + 1));
+  /* Superseded losses (a newer keyframe is here) need nothing; loss->keyframes and
+   * loss->unknown count the others. */
   bool awaiting_key = pc->keyframe_wanted_until || pc->stats.keyframes == 0;
   bool key_lost = loss->keyframes > 0 || (loss->unknown > 0 && awaiting_key);
-  bool ask = pc->keyframe_policy == BRTC_KEYFRAME_ON_ANY_LOSS || key_lost;
+  bool ask = key_lost || (pc->keyframe_policy == BRTC_KEYFRAME_ON_ANY_LOSS &&
+                         loss->superseded < loss->frames);
   char detail[160];
   snprintf(detail, sizeof(detail),
-           "%u video frame%s lost (%u keyframe%s, %u of unknown type)%s", (unsigned)loss->frames,
-           loss->frames == 1 ? "" : "s", (unsigned)loss->keyframes,
-           loss->keyframes == 1 ? "" : "s", (unsigned)loss->unknown,
+           "%u video frame%s lost (%u keyframe%s, %u of unknown type, %u superseded by a "
+           "keyframe)%s",
+           (unsigned)loss->frames, loss->frames == 1 ? "" : "s", (unsigned)loss->keyframes,
+           loss->keyframes == 1 ? "" : "s", (unsigned)loss->unknown, (unsigned)loss->superseded,
            ask ? ", asking for a keyframe" : "");
   pc_emit_log(pc, detail);
   if (pc->on_event) {
@@ -128,6 +132,27 @@ static bool track_arrival(brtc_pc *pc, uint16_t seq, brtc_nack_source src) {
   return true;
 }
 
+/* The first packet of a VP8 keyframe (RFC 7741 4.3: S=1, PID=0; RFC 6386 9.1: P=0). */
+static bool starts_keyframe(const brtc_rtp_header *h) {
+  brtc_vp8_descriptor d;
+  return brtc_vp8_parse_descriptor(h->payload, h->payload_len, &d) == BRTC_OK && d.start &&
+         d.partition == 0 && (h->payload[d.size] & 1) == 0;
+}
+
+/* Start from a keyframe rather than wait for one. A sender that begins with one (browsers
+ * do) is given time to finish it, with its NACKs: a PLI then would only cost a second
+ * keyframe. */
+static void first_video_keyframe(brtc_pc *pc, const brtc_rtp_header *h) {
+  if (!starts_keyframe(h)) {
+    pc_media_want_pli(pc, false);
+    return;
+  }
+  if (!(pc->fb_pli || pc->fb_fir)) return;
+  uint64_t due = pc->now_us + PC_FIRST_KEYFRAME_GRACE_US;
+  if (due < pc->pli_due_us) pc->pli_due_us = due;
+  pc->keyframe_wanted_until = pc->now_us + PC_PLI_GIVE_UP_US;
+}
+
 static void video_packet(brtc_pc *pc, const brtc_rtp_header *h) {
   if (!pc->video.active) {
     pc->video.active = true;
@@ -135,7 +160,7 @@ static void video_packet(brtc_pc *pc, const brtc_rtp_header *h) {
     brtc_rtp_stats_init(&pc->video.stats, h->ssrc, pc->video_clock);
     pc->stats.video_ssrc = h->ssrc;
     first_rtp(pc, "video", h, "VP8");
-    pc_media_want_pli(pc, false); /* start from a keyframe rather than wait for one */
+    first_video_keyframe(pc, h);
     pc->remb_due = pc->fb_remb; /* tell the sender at once how high it may go */
     /* An early first report, so its RRTR brings the RTT that spaces NACKs (RFC 3550 6.2
      * lets the first report go at half the interval). */

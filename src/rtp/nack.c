@@ -116,9 +116,10 @@ static brtc_nack_arrival fill_gap(brtc_nack_tracker *t, size_t i, brtc_nack_sour
     return BRTC_NACK_REORDERED;
   }
   /* Asked for: an original still counts as reordering if it cannot be the answer (RTX is
-   * in use, or it came sooner than half a round trip after the ask). */
+   * in use, or it came sooner than half a known round trip after the ask). */
   bool original = src == BRTC_NACK_SRC_ORIGINAL ||
-                  (src == BRTC_NACK_SRC_MEDIA_MAYBE_RESENT && now_us - e.first_ask_us < t->rtt_us / 2);
+                  (src == BRTC_NACK_SRC_MEDIA_MAYBE_RESENT && t->rtt_known &&
+                   now_us - e.first_ask_us < t->rtt_us / 2);
   if (original) {
     t->stats.reordered++;
     t->stats.spurious++;
@@ -214,7 +215,9 @@ uint64_t brtc_nack_next_deadline(const brtc_nack_tracker *t) {
 }
 
 void brtc_nack_set_rtt(brtc_nack_tracker *t, uint64_t rtt_us) {
-  if (rtt_us) t->rtt_us = rtt_us;
+  if (!rtt_us) return;
+  t->rtt_us = rtt_us;
+  t->rtt_known = true;
 }
 
 void brtc_nack_forget_before(brtc_nack_tracker *t, uint16_t seq) {

@@ -68,6 +68,8 @@ typedef struct brtc_nack_tracker {
   brtc_nack_entry missing[BRTC_NACK_MAX_MISSING];  /* ascending, wrap-aware */
   size_t n_missing;
   uint64_t rtt_us;
+  bool rtt_known; /* from RTCP; until then a resend on the media SSRC cannot be told from a
+                     late original, so neither is taken for reordering */
   /* Reordering allowance: the largest lateness in the current and the previous run of 64
    * reordered packets. */
   uint32_t late_max_cur_us, late_max_prev_us;

@@ -334,6 +334,7 @@ static void test_assembler_hold(void) {
   CHECK_EQ_INT(loss.keyframes, 0);
   CHECK_EQ_INT(loss.unknown, 0);
   CHECK_EQ_INT(loss.last_seq, f[3].hd[2].sequence);
+  CHECK(brtc_vp8_assembler_take_keyframe_request(a));
   /* Frame 5 misses a packet, frames 6 (delta) and 7 (keyframe) complete: the keyframe goes
    * at once, without waiting out the hold. */
   brtc_vp8_assembler_push(a, &f[5].hd[0], 400000);
@@ -344,6 +345,8 @@ static void test_assembler_hold(void) {
   CHECK(s.last.keyframe);
   CHECK(brtc_vp8_assembler_take_loss(a, &loss));
   CHECK_EQ_INT(loss.frames, 2); /* 5, and 6 held behind it */
+  CHECK_EQ_INT(loss.superseded, 2);
+  CHECK(!brtc_vp8_assembler_take_keyframe_request(a)); /* a keyframe is here: none needed */
   /* Keyframe 8 loses its middle packet for good: a keyframe lost. */
   brtc_vp8_assembler_push(a, &f[8].hd[0], 500000);
   brtc_vp8_assembler_push(a, &f[8].hd[2], 500000);

@@ -125,7 +125,9 @@ static void test_reordering_alone_sends_no_nack(void) {
   CHECK_EQ_INT(st.frames_dropped, 0);
   CHECK_EQ_INT(cs->frames_wrong, 0);
   CHECK(cs->frames_received + 2 >= cs->frames_sent); /* the last may still be on the way */
-  CHECK_EQ_INT(st.plis_sent, 1); /* the one at the first packet */
+  /* At most one, at the first packet, if reordering made it other than the keyframe's
+   * first (which would have had time to complete). */
+  CHECK(st.plis_sent <= 1);
   sim_call_free(c);
 }
 
