@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what boltrtc needs on Debian 12, from Debian's packages and the npm registry.
 #   install-deps.sh          build and run: compiler, CMake, libraries, Node.js for the page
-#   install-deps.sh --test   also what the tests need: Chromium, ffmpeg, aiortc, libsrtp2, clang
+#   install-deps.sh --test   also what the tests need: Chromium, ffmpeg, aiortc, libsrtp2, clang,
+#                            Go and Pion (bench/loss/run_pion.sh builds its peer from them)
 # Idempotent: packages already installed are not fetched again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,7 +11,7 @@ packages=(build-essential cmake pkg-config libssl-dev libvpx-dev libturbojpeg0-d
           libwebsockets-dev libcjson-dev nodejs npm)
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(chromium ffmpeg python3 python3-aiortc libsrtp2-dev clang libclang-rt-14-dev
-             iproute2 util-linux)
+             iproute2 util-linux golang-go golang-github-pion-webrtc.v3-dev curl)
 fi
 
 missing=()
