@@ -116,6 +116,8 @@ struct brtc_pc {
   brtc_keyframe_policy keyframe_policy;
   bool rtx_seen;          /* the sender retransmits with RTX: media-SSRC packets are originals */
   uint64_t rtt_us;        /* smoothed, from XR DLRR; 0 until the first */
+  uint64_t video_first_us; /* the first video packet came */
+  bool first_key_watch;   /* looking for a keyframe's start before the first PLI goes */
 
   /* RTCP out. */
   uint64_t next_rr_us;

@@ -141,16 +141,32 @@ static bool starts_keyframe(const brtc_rtp_header *h) {
 
 /* Start from a keyframe rather than wait for one. A sender that begins with one (browsers
  * do) is given time to finish it, with its NACKs: a PLI then would only cost a second
- * keyframe. */
-static void first_video_keyframe(brtc_pc *pc, const brtc_rtp_header *h) {
-  if (!starts_keyframe(h)) {
-    pc_media_want_pli(pc, false);
+ * keyframe. The first packet to arrive may not be the keyframe's first (reordering), so a
+ * stream is watched for a keyframe's start for the reordering allowance before the PLI. */
+static void ask_first_keyframe_by(brtc_pc *pc, uint64_t due) {
+  if (!(pc->fb_pli || pc->fb_fir)) return;
+  pc->pli_due_us = due;
+  pc->keyframe_wanted_until = pc->video_first_us + PC_PLI_GIVE_UP_US;
+}
+
+static void watch_first_keyframe(brtc_pc *pc, const brtc_rtp_header *h) {
+  if (pc->pli_due_us <= pc->now_us || pc->pli_sent_once || pc->stats.keyframes) {
+    pc->first_key_watch = false; /* asked already, or no need */
     return;
   }
-  if (!(pc->fb_pli || pc->fb_fir)) return;
-  uint64_t due = pc->now_us + PC_FIRST_KEYFRAME_GRACE_US;
-  if (due < pc->pli_due_us) pc->pli_due_us = due;
-  pc->keyframe_wanted_until = pc->now_us + PC_PLI_GIVE_UP_US;
+  if (!starts_keyframe(h)) return;
+  pc->first_key_watch = false;
+  ask_first_keyframe_by(pc, pc->video_first_us + PC_FIRST_KEYFRAME_GRACE_US);
+}
+
+static void first_video_keyframe(brtc_pc *pc, const brtc_rtp_header *h) {
+  pc->video_first_us = pc->now_us;
+  if (starts_keyframe(h)) {
+    ask_first_keyframe_by(pc, pc->now_us + PC_FIRST_KEYFRAME_GRACE_US);
+    return;
+  }
+  pc->first_key_watch = true;
+  ask_first_keyframe_by(pc, pc->now_us + brtc_nack_wait_us(&pc->nack));
 }
 
 static void video_packet(brtc_pc *pc, const brtc_rtp_header *h) {
@@ -171,6 +187,7 @@ static void video_packet(brtc_pc *pc, const brtc_rtp_header *h) {
     return;
   }
   pc->stats.rtp_video++;
+  if (pc->first_key_watch) watch_first_keyframe(pc, h);
   brtc_rtp_stats_update(&pc->video.stats, h->sequence, h->timestamp, pc->now_us);
   brtc_nack_source src = pc->rtx_seen ? BRTC_NACK_SRC_ORIGINAL : BRTC_NACK_SRC_MEDIA_MAYBE_RESENT;
   if (track_arrival(pc, h->sequence, src)) push_vp8(pc, h);

@@ -258,15 +258,17 @@ static void test_reorder(void) {
   h_stop(&h);
 }
 
-/* A stream that begins with a delta frame (we joined late) is asked for a keyframe at its
- * first packet; one that begins with a keyframe gets PC_FIRST_KEYFRAME_GRACE_US to finish
- * it first, and a PLI only if it does not. */
+/* A stream that begins with a delta frame (we joined late) is asked for a keyframe once the
+ * reordering allowance has passed with no keyframe's start; one that begins with a keyframe
+ * gets PC_FIRST_KEYFRAME_GRACE_US to finish it first, and a PLI only if it does not. */
 static void test_first_packet_pli(void) {
   harness h;
   if (connect_pair(&h, NULL)) {
     CHECK(sim_peer_send_frame(h.sim, vp8_frames[1], vp8_lens[1], false, 3000) == BRTC_OK);
-    h_run_for(&h, 5000);
     const sim_peer_stats *ss = sim_peer_get_stats(h.sim);
+    h_run_for(&h, BRTC_NACK_INITIAL_WAIT_US - 2000);
+    CHECK_EQ_INT(ss->plis_received, 0);
+    h_run_for(&h, 4000);
     CHECK_EQ_INT(ss->plis_received, 1);
     CHECK_EQ_INT(ss->last_pli_media_ssrc, 0x1234abcd);
   }
