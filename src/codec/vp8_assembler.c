@@ -453,17 +453,6 @@ static bool step_oldest_complete(brtc_vp8_assembler *a) {
   return false;
 }
 
-/* Emit whatever can go now, in order. */
-static void settle(brtc_vp8_assembler *a, bool have_pushed, uint16_t seq) {
-  for (;;) {
-    if (step_in_order(a)) continue;
-    if (!have_pushed) break;
-    if (in_scanned_frame(a, seq)) break;
-    if (step_newer(a, seq)) continue;
-    break;
-  }
-}
-
 void brtc_vp8_assembler_set_hold(brtc_vp8_assembler *a, uint64_t hold_us) {
   if (a) a->hold_us = hold_us;
 }
@@ -480,7 +469,8 @@ void brtc_vp8_assembler_poll(brtc_vp8_assembler *a, uint64_t now_us) {
       a->stalled = false; /* nothing complete after all (the window moved): wait for one */
       break;
     }
-    settle(a, false, 0);
+    while (step_in_order(a)) {
+    }
   }
 }
 
@@ -559,7 +549,12 @@ int brtc_vp8_assembler_push(brtc_vp8_assembler *a, const brtc_rtp_header *h, uin
   a->arena_end += len;
   a->arena_live += len;
 
-  settle(a, true, seq);
+  for (;;) {
+    if (step_in_order(a)) continue;
+    if (in_scanned_frame(a, seq)) break;
+    if (step_newer(a, seq)) continue;
+    break;
+  }
   /* A held frame's time may be up already (no timer fired in between). */
   if (a->stalled && a->now_us >= a->stall_until) brtc_vp8_assembler_poll(a, a->now_us);
   return BRTC_OK;

@@ -116,7 +116,8 @@ static void push_vp8(brtc_pc *pc, const brtc_rtp_header *h) {
   }
   if (brtc_vp8_assembler_push(pc->vp8, h, pc->now_us) == BRTC_ERR_PARSE)
     pc->stats.dropped_malformed++;
-  check_frame_loss(pc);
+  brtc_vp8_loss loss;
+  if (brtc_vp8_assembler_take_loss(pc->vp8, &loss)) on_frames_lost(pc, &loss);
 }
 
 /* What the NACK tracker makes of an arriving video packet; false if it is a copy of one we

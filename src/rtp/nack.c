@@ -44,13 +44,14 @@ static void bit_clear(brtc_nack_tracker *t, uint16_t seq) {
   t->received[b / 64] &= ~((uint64_t)1 << (b % 64));
 }
 
-/* The highest moves on by d: the seqs it passes over have not arrived (yet). */
+/* The highest moves on by d: the seqs it passes over have not arrived (yet); the new highest
+ * is set by the caller. */
 static void bits_advance(brtc_nack_tracker *t, int d) {
   if (d >= BRTC_NACK_RECEIVED_BITS) {
     memset(t->received, 0, sizeof(t->received));
     return;
   }
-  for (int i = 1; i <= d; i++) bit_clear(t, (uint16_t)(t->highest + i));
+  for (int i = 1; i < d; i++) bit_clear(t, (uint16_t)(t->highest + i));
 }
 
 /* ---- reordering allowance ---- */

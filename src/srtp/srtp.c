@@ -295,10 +295,21 @@ int brtc_srtp_protect(brtc_srtp *s, uint8_t *pkt, size_t len, size_t cap, size_t
   return BRTC_OK;
 }
 
-/* Authenticate and decrypt an RTP packet whose index is known. */
-static int rtp_open(brtc_srtp *s, uint8_t *pkt, size_t body, size_t hdr, uint32_t ssrc,
-                    uint64_t index) {
-  int rc;
+/* Unprotect (again = false), or authenticate a packet whose index was already accepted
+ * without touching the replay window (again = true: brtc_srtp_authenticate_again). */
+static int rtp_unprotect(brtc_srtp *s, uint8_t *pkt, size_t len, size_t *out_len, bool again) {
+  if (!s || !pkt || s->dir != BRTC_SRTP_INBOUND) return BRTC_ERR_INVALID;
+  if (len > PACKET_MAX) return BRTC_ERR_TOO_BIG;
+  if (len < RTP_HEADER_MIN + s->tag_len) return BRTC_ERR_PARSE;
+  size_t body = len - s->tag_len, hdr = 0;
+  uint32_t ssrc = 0;
+  srtp_stream *st = NULL;
+  uint64_t index = 0;
+  int rc = rtp_locate(s, pkt, body, &hdr, &ssrc, &st, &index);
+  if (rc == BRTC_OK && again && !st->rtp.started) rc = BRTC_ERR_AUTH; /* nothing accepted yet */
+  if (rc == BRTC_OK && !again) rc = brtc_srtp_replay_check(&st->rtp, index);
+  if (rc != BRTC_OK) return rc;
+
   if (s->gcm) {
     uint8_t iv[12];
     gcm_iv(iv, s->rtp.salt, ssrc, index, false);
@@ -314,43 +325,21 @@ static int rtp_open(brtc_srtp *s, uint8_t *pkt, size_t body, size_t hdr, uint32_
       rc = ctr_xor(s->rtp.cipher, iv, pkt + hdr, body - hdr);
     }
   }
-  return rc;
-}
-
-/* An inbound SRTP packet, located: its header, stream and index. */
-typedef struct rtp_in {
-  size_t body, hdr;
-  uint32_t ssrc;
-  srtp_stream *st;
-  uint64_t index;
-} rtp_in;
-
-static int rtp_in_locate(brtc_srtp *s, uint8_t *pkt, size_t len, rtp_in *in) {
-  if (!s || !pkt || s->dir != BRTC_SRTP_INBOUND) return BRTC_ERR_INVALID;
-  if (len > PACKET_MAX) return BRTC_ERR_TOO_BIG;
-  if (len < RTP_HEADER_MIN + s->tag_len) return BRTC_ERR_PARSE;
-  in->body = len - s->tag_len;
-  return rtp_locate(s, pkt, in->body, &in->hdr, &in->ssrc, &in->st, &in->index);
+  if (rc != BRTC_OK || again) return rc;
+  brtc_srtp_replay_accept(&st->rtp, index);
+  stream_claim(s, st);
+  *out_len = body;
+  return BRTC_OK;
 }
 
 int brtc_srtp_unprotect(brtc_srtp *s, uint8_t *pkt, size_t len, size_t *out_len) {
   if (!out_len) return BRTC_ERR_INVALID;
-  rtp_in in;
-  int rc = rtp_in_locate(s, pkt, len, &in);
-  if (rc == BRTC_OK) rc = brtc_srtp_replay_check(&in.st->rtp, in.index);
-  if (rc == BRTC_OK) rc = rtp_open(s, pkt, in.body, in.hdr, in.ssrc, in.index);
-  if (rc != BRTC_OK) return rc;
-  brtc_srtp_replay_accept(&in.st->rtp, in.index);
-  stream_claim(s, in.st);
-  *out_len = in.body;
-  return BRTC_OK;
+  return rtp_unprotect(s, pkt, len, out_len, false);
 }
 
 int brtc_srtp_authenticate_again(brtc_srtp *s, uint8_t *pkt, size_t len) {
-  rtp_in in;
-  int rc = rtp_in_locate(s, pkt, len, &in);
-  if (rc == BRTC_OK && !in.st->rtp.started) rc = BRTC_ERR_AUTH; /* nothing was accepted yet */
-  return rc == BRTC_OK ? rtp_open(s, pkt, in.body, in.hdr, in.ssrc, in.index) : rc;
+  size_t unused = 0;
+  return rtp_unprotect(s, pkt, len, &unused, true);
 }
 
 /* ---- RTCP ---- */
