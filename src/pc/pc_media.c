@@ -151,8 +151,9 @@ static void ask_first_keyframe_by(brtc_pc *pc, uint64_t due) {
 }
 
 static void watch_first_keyframe(brtc_pc *pc, const brtc_rtp_header *h) {
+  /* Asked already (or explicitly: brtc_pc_request_keyframe makes it due now), or no need. */
   if (pc->pli_due_us <= pc->now_us || pc->pli_sent_once || pc->stats.keyframes) {
-    pc->first_key_watch = false; /* asked already, or no need */
+    pc->first_key_watch = false;
     return;
   }
   if (!starts_keyframe(h)) return;
@@ -162,12 +163,11 @@ static void watch_first_keyframe(brtc_pc *pc, const brtc_rtp_header *h) {
 
 static void first_video_keyframe(brtc_pc *pc, const brtc_rtp_header *h) {
   pc->video_first_us = pc->now_us;
-  if (starts_keyframe(h)) {
-    ask_first_keyframe_by(pc, pc->now_us + PC_FIRST_KEYFRAME_GRACE_US);
-    return;
-  }
-  pc->first_key_watch = true;
-  ask_first_keyframe_by(pc, pc->now_us + brtc_nack_wait_us(&pc->nack));
+  bool key = starts_keyframe(h);
+  uint64_t due = pc->now_us + (key ? PC_FIRST_KEYFRAME_GRACE_US : brtc_nack_wait_us(&pc->nack));
+  if (due >= pc->pli_due_us) return; /* one is due sooner already (asked for explicitly) */
+  pc->first_key_watch = !key;
+  ask_first_keyframe_by(pc, due);
 }
 
 static void video_packet(brtc_pc *pc, const brtc_rtp_header *h) {
@@ -229,7 +229,8 @@ static void audio_packet(brtc_pc *pc, const brtc_rtp_header *h) {
  * authenticates, it is the sender's retransmission of a packet that had come after all: a
  * duplicate. Anything else stays a replay (see brtc_srtp_authenticate_again). */
 static void seen_index(brtc_pc *pc, uint8_t *pkt, size_t len) {
-  bool asked = pc->fb_nack && pc->video.active && len >= 12 && brtc_rd32(pkt + 8) == pc->video.ssrc &&
+  bool asked = pc->fb_nack && pc->video.active && len >= 12 &&
+               brtc_rd32(pkt + 8) == pc->video.ssrc &&
                brtc_nack_was_asked(&pc->nack, brtc_rd16(pkt + 2), pc->now_us);
   if (!asked) {
     pc->stats.dropped_replay++;
