@@ -14,6 +14,7 @@
 #define SAMPLE_RUN 64            /* reordered packets per run of the lateness maximum */
 #define MIN_INTERVAL_US 10000    /* between two asks for one packet, at least */
 #define ASKED_MEMORY_US 2000000  /* how long an ask explains a duplicate */
+#define START_REACH 64           /* how far before the first packet the stream may begin */
 #define WORDS (BRTC_NACK_RECEIVED_BITS / 64)
 
 void brtc_nack_init(brtc_nack_tracker *t) {
@@ -131,11 +132,31 @@ static brtc_nack_arrival fill_gap(brtc_nack_tracker *t, size_t i, brtc_nack_sour
   return BRTC_NACK_RECOVERED;
 }
 
+/* The stream's first packet to arrive may have overtaken earlier ones (reordering): one of
+ * them arriving now, shortly behind the first, shows the stream began earlier, and what lies
+ * between is missing like any gap. */
+static bool extend_start(brtc_nack_tracker *t, uint16_t seq, uint64_t now_us) {
+  int below = brtc_seq_diff(t->first_seq, seq);
+  if (t->start_settled || below <= 0 || below > START_REACH) return false;
+  size_t gap = (size_t)below - 1;
+  if (t->n_missing + gap > BRTC_NACK_MAX_MISSING) return false;
+  memmove(&t->missing[gap], &t->missing[0], t->n_missing * sizeof(t->missing[0]));
+  for (size_t i = 0; i < gap; i++)
+    t->missing[i] = (brtc_nack_entry){.seq = (uint16_t)(seq + 1 + i),
+                                      .created_us = now_us,
+                                      .next_at_us = now_us + t->wait_us};
+  t->n_missing += gap;
+  t->first_seq = seq;
+  bit_set(t, seq);
+  t->stats.reordered++; /* it came after a later packet */
+  return true;
+}
+
 brtc_nack_arrival brtc_nack_on_packet(brtc_nack_tracker *t, uint16_t seq, brtc_nack_source src,
                                       uint64_t now_us) {
   if (!t->started) {
     t->started = true;
-    t->highest = seq;
+    t->highest = t->first_seq = seq;
     bit_set(t, seq);
     return BRTC_NACK_NEW;
   }
@@ -145,7 +166,7 @@ brtc_nack_arrival brtc_nack_on_packet(brtc_nack_tracker *t, uint16_t seq, brtc_n
     /* Far behind anything we could still be missing: the sender restarted its sequence. */
     t->n_missing = 0;
     memset(t->received, 0, sizeof(t->received));
-    t->highest = seq;
+    t->highest = t->first_seq = seq;
     bit_set(t, seq);
     return BRTC_NACK_NEW;
   }
@@ -156,6 +177,7 @@ brtc_nack_arrival brtc_nack_on_packet(brtc_nack_tracker *t, uint16_t seq, brtc_n
   }
   for (size_t i = 0; i < t->n_missing; i++)
     if (t->missing[i].seq == seq) return fill_gap(t, i, src, now_us);
+  if (src != BRTC_NACK_SRC_RTX && extend_start(t, seq, now_us)) return BRTC_NACK_REORDERED;
   if (in_bits) bit_set(t, seq); /* a later copy of it is then a duplicate */
   return BRTC_NACK_LATE;
 }
@@ -222,6 +244,7 @@ void brtc_nack_set_rtt(brtc_nack_tracker *t, uint64_t rtt_us) {
 }
 
 void brtc_nack_forget_before(brtc_nack_tracker *t, uint16_t seq) {
+  t->start_settled = true; /* what came before was given up: no reaching back to it */
   size_t keep = 0;
   while (keep < t->n_missing && brtc_seq_diff(t->missing[keep].seq, seq) < 0) keep++;
   if (keep == 0) return;

@@ -64,6 +64,8 @@ typedef struct brtc_nack_stats {
 typedef struct brtc_nack_tracker {
   bool started;
   uint16_t highest;
+  uint16_t first_seq; /* the oldest seq the stream is known to have (moves back, see .c) */
+  bool start_settled; /* frames were given up: the start no longer moves back */
   uint64_t received[BRTC_NACK_RECEIVED_BITS / 64]; /* bit seq % 512: arrived (near highest) */
   brtc_nack_entry missing[BRTC_NACK_MAX_MISSING];  /* ascending, wrap-aware */
   size_t n_missing;

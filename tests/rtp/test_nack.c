@@ -131,6 +131,31 @@ static void test_unknown_rtt_no_guess(void) {
   CHECK_EQ_INT(t.stats.spurious, 0);
 }
 
+/* The first packet to arrive had overtaken earlier ones: one of those arriving shows where
+ * the stream began, and the packets between are asked for like any gap. Not too far back,
+ * and not for an RTX packet (a resend of something we gave up). */
+static void test_stream_began_earlier(void) {
+  brtc_nack_tracker t;
+  brtc_nack_init(&t);
+  uint16_t seqs[8];
+  brtc_nack_on_packet(&t, 1005, M, 0);
+  brtc_nack_on_packet(&t, 1006, M, 0);
+  CHECK_EQ_INT(brtc_nack_on_packet(&t, 1001, M, 1000), BRTC_NACK_REORDERED);
+  CHECK_EQ_INT(t.n_missing, 3); /* 1002..1004 */
+  CHECK_EQ_INT(brtc_nack_on_packet(&t, 1003, M, 2000), BRTC_NACK_REORDERED);
+  CHECK_EQ_INT(brtc_nack_due(&t, 1000 + WAIT, seqs, 8), 2);
+  CHECK_EQ_INT(seqs[0], 1002);
+  CHECK_EQ_INT(seqs[1], 1004);
+  CHECK_EQ_INT(brtc_nack_on_packet(&t, 1001, M, 3000), BRTC_NACK_DUPLICATE);
+  CHECK_EQ_INT(brtc_nack_on_packet(&t, 900, M, 3000), BRTC_NACK_LATE); /* too far back */
+  CHECK_EQ_INT(brtc_nack_on_packet(&t, 999, BRTC_NACK_SRC_RTX, 3000), BRTC_NACK_LATE);
+  CHECK_EQ_INT(t.n_missing, 2);
+  /* Once frames were given up, the start stays where it is. */
+  brtc_nack_forget_before(&t, 1000);
+  CHECK_EQ_INT(brtc_nack_on_packet(&t, 995, M, 3000), BRTC_NACK_LATE);
+  CHECK_EQ_INT(t.n_missing, 2);
+}
+
 static void test_wrap_order_and_cap(void) {
   brtc_nack_tracker t;
   brtc_nack_init(&t);
@@ -200,6 +225,7 @@ int main(void) {
   RUN(test_recovered_duplicate_and_asked);
   RUN(test_allowance_follows_reordering);
   RUN(test_unknown_rtt_no_guess);
+  RUN(test_stream_began_earlier);
   RUN(test_wrap_order_and_cap);
   RUN(test_big_gap_not_asked);
   RUN(test_forget_before);
