@@ -23,11 +23,14 @@
 #define PC_STUN_SLOT 200          /* a Binding response with IPv6 XOR-MAPPED-ADDRESS is ~80 */
 #define PC_MAX_DATAGRAM 2048      /* larger SRTP/DTLS datagrams are refused */
 #define PC_RR_INTERVAL_US 1000000 /* receiver reports: one a second */
+#define PC_FIRST_RR_US 200000     /* the first, this soon after the first video packet */
 #define PC_PLI_MIN_INTERVAL_US 500000 /* automatic PLIs at most this often */
 /* A keyframe request is repeated until a keyframe comes: senders drop requests that come too
  * soon after the last keyframe (libwebrtc ignores them for 300 ms), and RTCP can be lost. */
 #define PC_PLI_REPEAT_US 400000
 #define PC_PLI_GIVE_UP_US 5000000
+/* A stream whose first packet starts a keyframe gets this long to complete it before a PLI. */
+#define PC_FIRST_KEYFRAME_GRACE_US 500000
 #define PC_NACK_BATCH 64          /* seqs per NACK packet */
 #define PC_DEFAULT_MAX_FRAME (4u * 1024 * 1024)
 #define PC_NEVER UINT64_MAX
@@ -109,6 +112,11 @@ struct brtc_pc {
   pc_stream video, audio;
   brtc_nack_tracker nack; /* video only */
   brtc_vp8_assembler *vp8; /* made on the first video packet */
+  brtc_keyframe_policy keyframe_policy;
+  bool rtx_seen;          /* the sender retransmits with RTX: media-SSRC packets are originals */
+  uint64_t rtt_us;        /* smoothed, from XR DLRR; 0 until the first */
+  uint64_t video_first_us; /* the first video packet came */
+  bool first_key_watch;   /* looking for a keyframe's start before the first PLI goes */
 
   /* RTCP out. */
   uint64_t next_rr_us;
@@ -141,6 +149,8 @@ void pc_media_rtcp(brtc_pc *pc, uint8_t *pkt, size_t len);
 /* Builds the next SRTCP datagram (BYE, PLI, NACK, RR, REMB); BRTC_ERR_AGAIN if none is due. */
 int pc_media_poll_rtcp(brtc_pc *pc, uint8_t *out, size_t cap, size_t *out_len);
 uint64_t pc_media_deadline(const brtc_pc *pc);
+/* Time passes for media: incomplete frames whose hold is over are given up. */
+void pc_media_timeout(brtc_pc *pc);
 /* Asks for a keyframe; automatic requests are rate-limited, explicit ones are not. */
 void pc_media_want_pli(brtc_pc *pc, bool explicit_request);
 void pc_media_free(brtc_pc *pc);

@@ -72,6 +72,7 @@ brtc_pc *brtc_pc_new(const brtc_pc_config *config) {
   pc->max_video_frame = config->max_video_frame ? config->max_video_frame : PC_DEFAULT_MAX_FRAME;
   pc->keep_dtls = config->keep_dtls;
   pc->dtls_role = config->dtls_role;
+  pc->keyframe_policy = config->keyframe_policy;
   pc->max_video_bps =
       config->max_video_bitrate_bps ? config->max_video_bitrate_bps : PC_DEFAULT_MAX_VIDEO_BPS;
   pc->start_video_bps = config->start_video_bitrate_bps ? config->start_video_bitrate_bps
@@ -220,6 +221,7 @@ int brtc_pc_handle_timeout(brtc_pc *pc, uint64_t now_us) {
     pc_fail(pc, reason);
   }
   pc_transport_timeout(pc);
+  pc_media_timeout(pc);
   return BRTC_OK;
 }
 
@@ -259,7 +261,17 @@ bool brtc_pc_is_closed(const brtc_pc *pc) { return !pc || pc->closed || pc->fail
 void brtc_pc_get_stats(const brtc_pc *pc, brtc_pc_stats *out) {
   if (!pc || !out) return;
   *out = pc->stats;
-  if (pc->vp8) out->frames_dropped = brtc_vp8_assembler_get_stats(pc->vp8)->frames_dropped;
+  if (pc->vp8) {
+    const brtc_vp8_assembler_stats *vs = brtc_vp8_assembler_get_stats(pc->vp8);
+    out->frames_dropped = vs->frames_dropped;
+    out->keyframes_dropped = vs->keyframes_dropped;
+    out->frames_dropped_unknown = vs->frames_dropped_unknown;
+  }
+  out->rtt_us = pc->rtt_us;
+  out->nack_seqs_asked = pc->nack.stats.seqs_asked;
+  out->nack_given_up = pc->nack.stats.given_up;
+  out->rtp_reordered = pc->nack.stats.reordered;
+  out->rtp_recovered = pc->nack.stats.recovered;
   const brtc_addr *sel = brtc_ice_selected(&pc->ice);
   if (sel) brtc_addr_str(sel, out->selected_remote, sizeof(out->selected_remote));
 }

@@ -189,6 +189,8 @@ static void on_pc_event(brtc_pc *pc, const brtc_pc_event *ev, void *user) {
     case BRTC_PC_EVENT_LOG:
       brtc_log(BRTC_LOG_INFO, s->id, "%s", ev->detail ? ev->detail : "");
       break;
+    case BRTC_PC_EVENT_FRAME_LOST:
+      break; /* logged already; the keyframe policy below decides on PLI */
   }
   srv->in_pc_callback--;
 }
@@ -294,6 +296,8 @@ brtc_session *brtc_server_session_start(brtc_signal_server *srv, brtc_transport 
       .dtls_role = srv->dtls_role,
       .consent_timeout_us = srv->consent_timeout_us,
       .ice_check_timeout_us = srv->pending_timeout_us,
+      /* We save keyframes only: a lost delta frame needs no PLI (issue 5, item 6). */
+      .keyframe_policy = BRTC_KEYFRAME_ON_KEYFRAME_LOSS,
   };
   s->pc = brtc_pc_new(&cfg);
   if (!s->pc) {

@@ -28,6 +28,14 @@ static bool add_stats(cJSON *session, const brtc_pc_stats *st) {
             add_num(o, "dropped_auth", (double)st->dropped_auth) &&
             add_num(o, "dropped_replay", (double)st->dropped_replay) &&
             add_num(o, "dropped_unexpected", (double)st->dropped_unexpected) &&
+            add_num(o, "rtt_us", (double)st->rtt_us) &&
+            add_num(o, "nack_seqs_asked", (double)st->nack_seqs_asked) &&
+            add_num(o, "nack_given_up", (double)st->nack_given_up) &&
+            add_num(o, "rtp_reordered", (double)st->rtp_reordered) &&
+            add_num(o, "rtp_recovered", (double)st->rtp_recovered) &&
+            add_num(o, "rtp_duplicates", (double)st->rtp_duplicates) &&
+            add_num(o, "keyframes_dropped", (double)st->keyframes_dropped) &&
+            add_num(o, "frames_dropped_unknown", (double)st->frames_dropped_unknown) &&
             add_num(o, "video_ssrc", st->video_ssrc) && add_num(o, "audio_ssrc", st->audio_ssrc);
   /* The strings come from the pc; guard against a missing terminator. */
   char cipher[sizeof(st->dtls_cipher) + 1] = {0}, profile[sizeof(st->srtp_profile) + 1] = {0},

@@ -295,8 +295,10 @@ int brtc_srtp_protect(brtc_srtp *s, uint8_t *pkt, size_t len, size_t cap, size_t
   return BRTC_OK;
 }
 
-int brtc_srtp_unprotect(brtc_srtp *s, uint8_t *pkt, size_t len, size_t *out_len) {
-  if (!s || !pkt || !out_len || s->dir != BRTC_SRTP_INBOUND) return BRTC_ERR_INVALID;
+/* Unprotect (again = false), or authenticate a packet whose index was already accepted
+ * without touching the replay window (again = true: brtc_srtp_authenticate_again). */
+static int rtp_unprotect(brtc_srtp *s, uint8_t *pkt, size_t len, size_t *out_len, bool again) {
+  if (!s || !pkt || s->dir != BRTC_SRTP_INBOUND) return BRTC_ERR_INVALID;
   if (len > PACKET_MAX) return BRTC_ERR_TOO_BIG;
   if (len < RTP_HEADER_MIN + s->tag_len) return BRTC_ERR_PARSE;
   size_t body = len - s->tag_len, hdr = 0;
@@ -304,7 +306,8 @@ int brtc_srtp_unprotect(brtc_srtp *s, uint8_t *pkt, size_t len, size_t *out_len)
   srtp_stream *st = NULL;
   uint64_t index = 0;
   int rc = rtp_locate(s, pkt, body, &hdr, &ssrc, &st, &index);
-  if (rc == BRTC_OK) rc = brtc_srtp_replay_check(&st->rtp, index);
+  if (rc == BRTC_OK && again && !st->rtp.started) rc = BRTC_ERR_AUTH; /* nothing accepted yet */
+  if (rc == BRTC_OK && !again) rc = brtc_srtp_replay_check(&st->rtp, index);
   if (rc != BRTC_OK) return rc;
 
   if (s->gcm) {
@@ -322,11 +325,21 @@ int brtc_srtp_unprotect(brtc_srtp *s, uint8_t *pkt, size_t len, size_t *out_len)
       rc = ctr_xor(s->rtp.cipher, iv, pkt + hdr, body - hdr);
     }
   }
-  if (rc != BRTC_OK) return rc;
+  if (rc != BRTC_OK || again) return rc;
   brtc_srtp_replay_accept(&st->rtp, index);
   stream_claim(s, st);
   *out_len = body;
   return BRTC_OK;
+}
+
+int brtc_srtp_unprotect(brtc_srtp *s, uint8_t *pkt, size_t len, size_t *out_len) {
+  if (!out_len) return BRTC_ERR_INVALID;
+  return rtp_unprotect(s, pkt, len, out_len, false);
+}
+
+int brtc_srtp_authenticate_again(brtc_srtp *s, uint8_t *pkt, size_t len) {
+  size_t unused = 0;
+  return rtp_unprotect(s, pkt, len, &unused, true);
 }
 
 /* ---- RTCP ---- */

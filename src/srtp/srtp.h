@@ -33,6 +33,13 @@ int brtc_srtp_protect(brtc_srtp *s, uint8_t *pkt, size_t len, size_t cap, size_t
 /* Unprotect in place. BRTC_ERR_AUTH on a bad tag, BRTC_ERR_REPLAY on a replay,
  * BRTC_ERR_PARSE on a malformed packet, BRTC_ERR_LIMIT if too many SSRCs. */
 int brtc_srtp_unprotect(brtc_srtp *s, uint8_t *pkt, size_t len, size_t *out_len);
+/* For an RTP packet brtc_srtp_unprotect refused with BRTC_ERR_REPLAY: authenticate it
+ * anyway, leaving the replay window as it is. SRTP's replay list knows only that an index
+ * was accepted before, not who sent it again: a sender that resends a packet on its own SSRC
+ * (in answer to a NACK) sends the very same index, exactly as a replaying attacker would.
+ * The caller asks this only for a packet it had asked to be resent. BRTC_OK: authentic (the
+ * sender really sent it twice); BRTC_ERR_AUTH: not; pkt is left undefined either way. */
+int brtc_srtp_authenticate_again(brtc_srtp *s, uint8_t *pkt, size_t len);
 int brtc_srtcp_protect(brtc_srtp *s, uint8_t *pkt, size_t len, size_t cap, size_t *out_len);
 int brtc_srtcp_unprotect(brtc_srtp *s, uint8_t *pkt, size_t len, size_t *out_len);
 
