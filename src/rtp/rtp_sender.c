@@ -56,6 +56,17 @@ int brtc_rtp_sender_init(brtc_rtp_sender *s, const brtc_rtp_sender_config *c) {
   return BRTC_OK;
 }
 
+size_t brtc_rtp_sender_header_bound(const brtc_rtp_sender *s) {
+  const brtc_rtp_ext_ids *ids = &s->cfg.ext;
+  size_t body = 0;
+  if (ids->mid && (s->cfg.always_send_mid || !s->media_acked)) body += 1u + s->mid_len;
+  if (ids->abs_send_time) body += 1u + BRTC_EXT_ABS_SEND_TIME_LEN;
+  if (ids->twcc) body += 1u + BRTC_EXT_TWCC_LEN;
+  if (ids->abs_capture_time) body += 1u + BRTC_EXT_ABS_CAPTURE_TIME_LEN;
+  if (ids->audio_level) body += 1u + BRTC_EXT_AUDIO_LEVEL_LEN;
+  return RTP_FIXED + (body ? 4 + ((body + 3) & ~(size_t)3) : 0);
+}
+
 /* Microseconds to media clock ticks without overflow for any realistic uptime. */
 static uint64_t ticks(uint64_t us, uint32_t rate) {
   return us / 1000000u * rate + us % 1000000u * rate / 1000000u;
@@ -144,8 +155,8 @@ int brtc_rtp_sender_write(brtc_rtp_sender *s, brtc_rtp_frame *f, bool marker,
                           const uint8_t *payload, size_t payload_len, uint8_t *out, size_t cap,
                           brtc_rtp_written *w) {
   if (!s || !f || !out || !w || (payload_len && !payload)) return BRTC_ERR_INVALID;
-  if (cap < BRTC_RTP_SENDER_MAX_HEADER || payload_len > cap - BRTC_RTP_SENDER_MAX_HEADER ||
-      payload_len > UINT16_MAX - BRTC_RTP_SENDER_MAX_HEADER)
+  size_t bound = brtc_rtp_sender_header_bound(s);
+  if (cap < bound || payload_len > cap - bound || payload_len > UINT16_MAX - bound)
     return BRTC_ERR_TOO_BIG;
   const brtc_rtp_ext_ids *ids = &s->cfg.ext;
   memset(w, 0, sizeof *w);

@@ -114,6 +114,10 @@ void brtc_rtp_sender_config_init(brtc_rtp_sender_config *c);
  * extension is on (or longer than BRTC_EXT_MID_MAX). */
 int brtc_rtp_sender_init(brtc_rtp_sender *s, const brtc_rtp_sender_config *c);
 
+/* The most header bytes the next packet can have (mid while unacknowledged, each negotiated
+ * extension, abs-capture-time counted as if due): what a packetizer must leave room for.
+ * At most BRTC_RTP_SENDER_MAX_HEADER. */
+size_t brtc_rtp_sender_header_bound(const brtc_rtp_sender *s);
 /* The RTP timestamp of an instant of the owner's clock: the media clock runs from the
  * random offset, in step with now_us, so frames and sender reports share one timeline. */
 uint32_t brtc_rtp_sender_rtp_time(const brtc_rtp_sender *s, uint64_t us);
@@ -121,7 +125,8 @@ uint32_t brtc_rtp_sender_rtp_time(const brtc_rtp_sender *s, uint64_t us);
 void brtc_rtp_sender_begin_frame(brtc_rtp_sender *s, uint64_t capture_us, uint64_t now_us,
                                  brtc_rtp_frame *f);
 /* Write one packet of frame f (marker on the frame's last packet for video, RFC 7741 4.1;
- * on the first after silence for audio, RFC 3551 4.1). BRTC_ERR_TOO_BIG if cap is short. */
+ * on the first after silence for audio, RFC 3551 4.1). BRTC_ERR_TOO_BIG if cap is less than
+ * brtc_rtp_sender_header_bound + payload_len. */
 int brtc_rtp_sender_write(brtc_rtp_sender *s, brtc_rtp_frame *f, bool marker,
                           const uint8_t *payload, size_t payload_len, uint8_t *out, size_t cap,
                           brtc_rtp_written *w);

@@ -10,7 +10,7 @@
 #define DEFAULT_AUDIO_MAX_BPS 128000u
 #define HISTORY_WINDOW_US 1000000u
 #define RESEND_BATCH 64
-#define MIN_PACKET (BRTC_RTP_SENDER_MAX_HEADER + 16)
+#define MIN_PACKET (BRTC_RTP_SENDER_MAX_HEADER + 16) /* room for some payload in any case */
 
 /* A pacer handle: stream id, whether it is a retransmission, sequence number. */
 #define HANDLE_RESEND 0x10000u
@@ -81,7 +81,7 @@ void brtc_send_stream_free(brtc_send_stream *st) {
 }
 
 size_t brtc_send_stream_max_payload(const brtc_send_stream *st) {
-  return st->max_packet - BRTC_RTP_SENDER_MAX_HEADER;
+  return st->max_packet - brtc_rtp_sender_header_bound(&st->rtp);
 }
 
 /* A frame cannot go: count it; a video decoder now needs a keyframe to go on. */
@@ -97,11 +97,11 @@ static int refuse(brtc_send_stream *st, uint64_t *counter, uint64_t now_us) {
 int brtc_send_stream_send_frame(brtc_send_stream *st, brtc_pacer *p, const brtc_send_frame *f,
                                 uint64_t now_us) {
   if (!st || !p || !f || f->n == 0 || !f->payloads) return BRTC_ERR_INVALID;
-  size_t max_payload = brtc_send_stream_max_payload(st), bytes = 0;
+  size_t header = brtc_rtp_sender_header_bound(&st->rtp), bytes = 0;
   for (size_t i = 0; i < f->n; i++) {
     if (!f->payloads[i].data || f->payloads[i].len == 0) return BRTC_ERR_INVALID;
-    if (f->payloads[i].len > max_payload) return BRTC_ERR_TOO_BIG;
-    bytes += BRTC_RTP_SENDER_MAX_HEADER + f->payloads[i].len;
+    if (f->payloads[i].len > st->max_packet - header) return BRTC_ERR_TOO_BIG;
+    bytes += header + f->payloads[i].len;
   }
   brtc_pacer_class klass = st->audio ? BRTC_PACER_AUDIO : BRTC_PACER_VIDEO;
   if (!st->audio && st->need_keyframe && !f->keyframe) {
@@ -119,7 +119,7 @@ int brtc_send_stream_send_frame(brtc_send_stream *st, brtc_pacer *p, const brtc_
   rf.audio_level = f->audio_level;
   for (size_t i = 0; i < f->n; i++) {
     int rc;
-    size_t cap = BRTC_RTP_SENDER_MAX_HEADER + f->payloads[i].len;
+    size_t cap = header + f->payloads[i].len;
     uint8_t *slot = brtc_send_history_reserve(st->history, cap, &rc);
     if (!slot) return rc; /* room was checked: not expected */
     bool marker = st->audio ? (f->marker_first && i == 0) : i + 1 == f->n;

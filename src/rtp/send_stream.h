@@ -74,7 +74,10 @@ typedef struct brtc_send_stream brtc_send_stream;
 brtc_send_stream *brtc_send_stream_new(const brtc_send_stream_config *c, int *err);
 void brtc_send_stream_free(brtc_send_stream *st);
 
-/* The largest payload a packetizer may make for this stream. */
+/* The largest payload a packetizer may make for this stream's next frame: max_packet less
+ * the header it may have (larger until the peer acknowledges the SSRC and mid stops). RTX
+ * packets add the OSN, and mid while the RTX SSRC is unacknowledged: up to 19 bytes over
+ * max_packet, which the default's margin below any MTU absorbs. */
 size_t brtc_send_stream_max_payload(const brtc_send_stream *st);
 /* Which stream a pacer handle belongs to, and the purge mask/value for one stream. */
 static inline uint32_t brtc_send_stream_handle_id(uint64_t handle) {

@@ -334,9 +334,17 @@ static void test_bad_configs(void) {
   CHECK_EQ_INT(brtc_rtp_sender_init(&s, &c), BRTC_OK);
   brtc_rtp_frame f;
   brtc_rtp_sender_begin_frame(&s, 0, 0, &f);
-  uint8_t out[60], p[16] = {0};
+  /* The header may take 36 bytes here (mid, abs-send-time, transport seq, abs-capture-time). */
+  CHECK_EQ_INT(brtc_rtp_sender_header_bound(&s), 36);
+  uint8_t out[60], p[30] = {0};
   brtc_rtp_written w;
-  CHECK_EQ_INT(brtc_rtp_sender_write(&s, &f, false, p, 16, out, sizeof out, &w), BRTC_ERR_TOO_BIG);
+  CHECK_EQ_INT(brtc_rtp_sender_write(&s, &f, false, p, 25, out, sizeof out, &w), BRTC_ERR_TOO_BIG);
+  CHECK_EQ_INT(brtc_rtp_sender_write(&s, &f, false, p, 24, out, sizeof out, &w), BRTC_OK);
+  brtc_rtp_sender_on_report_block(&s, c.ssrc); /* mid goes: 3 bytes less, still 32 padded */
+  CHECK_EQ_INT(brtc_rtp_sender_header_bound(&s), 32);
+  c.ext = (brtc_rtp_ext_ids){0};
+  CHECK_EQ_INT(brtc_rtp_sender_init(&s, &c), BRTC_OK);
+  CHECK_EQ_INT(brtc_rtp_sender_header_bound(&s), 12);
 }
 
 static void test_ext_decoders_reject_bad_lengths(void) {
