@@ -37,9 +37,11 @@ static void drain(ctx *c) {
     size_t k = brtc_pacer_poll(c->p, c->now, items, 64);
     for (size_t i = 0; i < k; i++) {
       uint16_t twcc = 0;
-      int rc = brtc_send_stream_egress(c->st, &items[i], c->now, &twcc, out, sizeof out, &len);
+      const uint8_t *pkt;
+      int rc = brtc_send_stream_egress(c->st, &items[i], c->now, &twcc, out, sizeof out, &pkt,
+                                       &len);
       brtc_rtp_header h;
-      if (rc == BRTC_OK && brtc_rtp_parse(out, len, &h) != BRTC_OK) __builtin_trap();
+      if (rc == BRTC_OK && brtc_rtp_parse(pkt, len, &h) != BRTC_OK) __builtin_trap();
       if (rc != BRTC_OK && rc != BRTC_ERR_NOT_FOUND) __builtin_trap();
     }
   }

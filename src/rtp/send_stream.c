@@ -145,19 +145,18 @@ int brtc_send_stream_send_frame(brtc_send_stream *st, brtc_pacer *p, const brtc_
 /* First transmission: the send-time fields are stamped into the history's copy, so that a
  * resend without RTX is the same bytes (docs/security.md). */
 static int egress_media(brtc_send_stream *st, uint16_t seq, uint64_t now_us, uint16_t *twcc_seq,
-                        uint8_t *out, size_t cap, size_t *out_len) {
+                        const uint8_t **pkt, size_t *len) {
   brtc_send_history_entry *e = brtc_send_history_get(st->history, seq);
   if (!e || (e->flags & BRTC_HISTORY_SENT)) {
     st->stats.lost_before_send++;
     return BRTC_ERR_NOT_FOUND;
   }
-  if (e->len > cap) return BRTC_ERR_TOO_BIG;
   uint8_t *data = brtc_send_history_data(st->history, e);
   brtc_rtp_stamp_egress(data, &e->slots, now_us, twcc_seq ? *twcc_seq : 0);
   if (e->slots.twcc && twcc_seq) (*twcc_seq)++;
   brtc_send_history_mark_sent(st->history, e, now_us);
-  memcpy(out, data, e->len);
-  *out_len = e->len;
+  *pkt = data;
+  *len = e->len;
   brtc_rtp_sender_count(&st->rtp, BRTC_RTP_SEND_MEDIA, e->len, e->header_len, now_us);
   if (st->keyframe_in_flight && seq == st->keyframe_last_seq) {
     st->keyframe_in_flight = false;
@@ -167,35 +166,36 @@ static int egress_media(brtc_send_stream *st, uint16_t seq, uint64_t now_us, uin
 }
 
 static int egress_resend(brtc_send_stream *st, uint16_t seq, uint64_t now_us, uint16_t *twcc_seq,
-                         uint8_t *out, size_t cap, size_t *out_len) {
+                         uint8_t *scratch, size_t cap, const uint8_t **pkt, size_t *len) {
   brtc_send_history_entry *e = brtc_retransmitter_take(&st->resend, st->history, seq, now_us);
   if (!e) return BRTC_ERR_NOT_FOUND;
   const uint8_t *data = brtc_send_history_data(st->history, e);
   if (!st->rtp.cfg.rtx) {
-    if (e->len > cap) return BRTC_ERR_TOO_BIG;
-    memcpy(out, data, e->len);
-    *out_len = e->len;
+    *pkt = data;
+    *len = e->len;
     brtc_rtp_sender_count(&st->rtp, BRTC_RTP_SEND_RESEND, e->len, e->header_len, now_us);
     return BRTC_OK;
   }
   brtc_rtp_written w;
-  int rc = brtc_rtp_sender_write_rtx(&st->rtp, data, e->len, out, cap, &w);
+  int rc = brtc_rtp_sender_write_rtx(&st->rtp, data, e->len, scratch, cap, &w);
   if (rc != BRTC_OK) return rc;
-  brtc_rtp_stamp_egress(out, &w.slots, now_us, twcc_seq ? *twcc_seq : 0);
+  brtc_rtp_stamp_egress(scratch, &w.slots, now_us, twcc_seq ? *twcc_seq : 0);
   if (w.slots.twcc && twcc_seq) (*twcc_seq)++;
-  *out_len = w.len;
+  *pkt = scratch;
+  *len = w.len;
   brtc_rtp_sender_count(&st->rtp, BRTC_RTP_SEND_RTX, w.len, w.header_len, now_us);
   return BRTC_OK;
 }
 
 int brtc_send_stream_egress(brtc_send_stream *st, const brtc_pacer_item *it, uint64_t now_us,
-                            uint16_t *twcc_seq, uint8_t *out, size_t cap, size_t *out_len) {
-  if (!st || !it || !out || !out_len || brtc_send_stream_handle_id(it->handle) != st->id)
+                            uint16_t *twcc_seq, uint8_t *scratch, size_t cap,
+                            const uint8_t **pkt, size_t *len) {
+  if (!st || !it || !pkt || !len || brtc_send_stream_handle_id(it->handle) != st->id)
     return BRTC_ERR_INVALID;
   uint16_t seq = (uint16_t)it->handle;
   int rc = it->handle & HANDLE_RESEND
-               ? egress_resend(st, seq, now_us, twcc_seq, out, cap, out_len)
-               : egress_media(st, seq, now_us, twcc_seq, out, cap, out_len);
+               ? egress_resend(st, seq, now_us, twcc_seq, scratch, cap, pkt, len)
+               : egress_media(st, seq, now_us, twcc_seq, pkt, len);
   if (rc == BRTC_OK) brtc_sender_report_on_media(&st->report, now_us);
   return rc;
 }

@@ -6,7 +6,8 @@
  *                                                ▼
  *                                         brtc_pacer (per transport, shared)
  *                                                │ due handles, in batches
- *   bytes out ◄── brtc_send_stream_egress ◄──────┘   (the owner then SRTP-protects them)
+ *   bytes out ◄── brtc_send_stream_egress ◄──────┘   (the owner SRTP-protects them from the
+ *                                                     history into its sendmmsg batch)
  *
  *   RTCP in (SR/RR blocks, NACK, PLI, FIR) ──► brtc_send_stream_on_rtcp:
  *       RTT and SSRC acks (brtc_sender_report), retransmissions into the pacer
@@ -92,13 +93,17 @@ static inline uint32_t brtc_send_stream_handle_id(uint64_t handle) {
  * for a payload over brtc_send_stream_max_payload. */
 int brtc_send_stream_send_frame(brtc_send_stream *st, brtc_pacer *p, const brtc_send_frame *f,
                                 uint64_t now_us);
-/* A pacer item of this stream leaves at now_us: the RTP packet (not yet SRTP-protected) into
- * out. twcc_seq is the transport's counter for transport-wide sequence numbers, advanced for
- * each packet that carries one. A retransmission without RTX is the original packet byte for
- * byte (see docs/security.md). BRTC_ERR_NOT_FOUND if the packet is gone (counted; skip it),
- * BRTC_ERR_TOO_BIG if cap is short. */
+/* A pacer item of this stream leaves at now_us: *pkt and *len get the RTP packet, not yet
+ * SRTP-protected. For a first transmission or a resend it points into the history (valid until
+ * the stream stores another frame): protect it from there into the datagram buffer with
+ * brtc_srtp_protect_to, no copy needed. An RTX packet is built in scratch (cap bytes).
+ * twcc_seq is the transport's counter for transport-wide sequence numbers, advanced for each
+ * packet that carries one. A retransmission without RTX is the original packet byte for byte
+ * (see docs/security.md). BRTC_ERR_NOT_FOUND if the packet is gone (counted; skip it),
+ * BRTC_ERR_TOO_BIG if scratch is short. */
 int brtc_send_stream_egress(brtc_send_stream *st, const brtc_pacer_item *it, uint64_t now_us,
-                            uint16_t *twcc_seq, uint8_t *out, size_t cap, size_t *out_len);
+                            uint16_t *twcc_seq, uint8_t *scratch, size_t cap,
+                            const uint8_t **pkt, size_t *len);
 /* One packet of a received RTCP compound (the brtc_rtcp_parse visitor's argument). Returns true
  * if it concerned this stream. NACKed packets are queued in p. */
 bool brtc_send_stream_on_rtcp(brtc_send_stream *st, brtc_pacer *p, const brtc_rtcp_packet *pk,

@@ -54,12 +54,14 @@ static brtc_send_stream *make(uint32_t id, bool audio) {
 
 static void drain(brtc_send_stream **streams, brtc_pacer *p, uint64_t now, uint16_t *twcc) {
   brtc_pacer_item items[64];
-  uint8_t out[1500];
+  uint8_t scratch[1500];
+  const uint8_t *pkt;
   size_t len, k = brtc_pacer_poll(p, now, items, 64);
   for (size_t i = 0; i < k; i++) {
     brtc_send_stream *st = streams[brtc_send_stream_handle_id(items[i].handle)];
-    if (brtc_send_stream_egress(st, &items[i], now, twcc, out, sizeof out, &len) == BRTC_OK)
-      print_hex("rtp", out, len);
+    if (brtc_send_stream_egress(st, &items[i], now, twcc, scratch, sizeof scratch, &pkt, &len) ==
+        BRTC_OK)
+      print_hex("rtp", pkt, len);
   }
 }
 

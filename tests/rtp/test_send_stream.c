@@ -67,10 +67,13 @@ static int send_frame(brtc_send_stream *st, brtc_pacer *p, bool key, size_t n, s
 /* Drain what the pacer lets go at now into w. */
 static size_t drain(brtc_send_stream *st, brtc_pacer *p, uint64_t now, uint16_t *twcc, wire *w) {
   brtc_pacer_item items[64];
+  uint8_t scratch[1300];
+  const uint8_t *pkt;
   size_t k = brtc_pacer_poll(p, now, items, 64), got = 0;
   for (size_t i = 0; i < k && w->n < 64; i++) {
-    if (brtc_send_stream_egress(st, &items[i], now, twcc, w->pkt[w->n], sizeof w->pkt[0],
+    if (brtc_send_stream_egress(st, &items[i], now, twcc, scratch, sizeof scratch, &pkt,
                                 &w->len[w->n]) == BRTC_OK) {
+      memcpy(w->pkt[w->n], pkt, w->len[w->n]);
       w->n++;
       got++;
     }
@@ -169,7 +172,8 @@ static void test_frame_to_wire_and_rtx(void) {
   /* An item of another stream is refused. */
   brtc_pacer_item alien = {.handle = 8ull << 32 | 100, .size = 10};
   size_t len;
-  CHECK_EQ_INT(brtc_send_stream_egress(st, &alien, 50000, &twcc, back, sizeof back, &len),
+  const uint8_t *pkt;
+  CHECK_EQ_INT(brtc_send_stream_egress(st, &alien, 50000, &twcc, back, sizeof back, &pkt, &len),
                BRTC_ERR_INVALID);
   brtc_pacer_free(p);
   brtc_send_stream_free(st);
@@ -304,14 +308,16 @@ static void test_refused_when_link_behind(void) {
   CHECK_EQ_INT(brtc_send_stream_send_frame(audio, p, &af, now), BRTC_OK);
   CHECK_EQ_INT(brtc_pacer_poll(p, now + 1, items, 1), 1);
   CHECK(items[0].klass == BRTC_PACER_AUDIO);
-  CHECK_EQ_INT(brtc_send_stream_egress(audio, &items[0], now + 1, &twcc, out, sizeof out, &len),
-               BRTC_OK);
+  const uint8_t *pkt;
+  CHECK_EQ_INT(
+      brtc_send_stream_egress(audio, &items[0], now + 1, &twcc, out, sizeof out, &pkt, &len),
+      BRTC_OK);
   /* Let the queue drain. */
   while (brtc_pacer_queued(p)) {
     now = brtc_pacer_deadline(p);
     size_t k = brtc_pacer_poll(p, now, items, 64);
     for (size_t i = 0; i < k; i++)
-      CHECK_EQ_INT(brtc_send_stream_egress(st, &items[i], now, &twcc, out, sizeof out, &len),
+      CHECK_EQ_INT(brtc_send_stream_egress(st, &items[i], now, &twcc, out, sizeof out, &pkt, &len),
                    BRTC_OK);
   }
   CHECK_EQ_INT(send_frame(st, p, false, 2, 1000, now), BRTC_ERR_AGAIN);
