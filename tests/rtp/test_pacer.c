@@ -124,7 +124,8 @@ static void test_bounds(void) {
   CHECK(brtc_pacer_congested(p));
   /* Each queue is bounded by count. */
   CHECK_EQ_INT(brtc_pacer_room(p, BRTC_PACER_VIDEO), 300 - 171 - 100);
-  for (int i = 0; i < 4; i++) CHECK_EQ_INT(brtc_pacer_enqueue(p, BRTC_PACER_AUDIO, i, 10, 0), BRTC_OK);
+  for (int i = 0; i < 4; i++)
+    CHECK_EQ_INT(brtc_pacer_enqueue(p, BRTC_PACER_AUDIO, i, 10, 0), BRTC_OK);
   CHECK_EQ_INT(brtc_pacer_enqueue(p, BRTC_PACER_AUDIO, 9, 10, 0), BRTC_ERR_LIMIT);
   CHECK_EQ_INT(brtc_pacer_get_stats(p)->refused_full[BRTC_PACER_AUDIO], 1);
   CHECK_EQ_INT(brtc_pacer_enqueue(p, BRTC_PACER_VIDEO, 1, 0, 0), BRTC_ERR_INVALID);
