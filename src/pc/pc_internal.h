@@ -89,6 +89,8 @@ struct brtc_pc {
   brtc_ice_agent ice;
   uint64_t ice_deadline;
   uint64_t setup_deadline; /* connectivity and DTLS must be done by then; PC_NEVER after */
+  uint64_t ice_check_timeout_us; /* answer to first check, at most; 0: no own limit */
+  uint64_t check_deadline;       /* the first check must come by then; PC_NEVER: none */
   uint64_t ice_checks_seen; /* agent's checks_answered when we last looked */
   brtc_dtls *dtls;
   bool dtls_client;

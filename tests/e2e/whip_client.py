@@ -9,11 +9,11 @@ import asyncio
 import json
 import sys
 import time
-import urllib.error
-import urllib.request
 from fractions import Fraction
 
 import aioice.ice
+from whip_http import http, resource_url
+
 import numpy
 from aiortc import RTCPeerConnection, RTCSessionDescription, VideoStreamTrack
 from av import VideoFrame
@@ -75,16 +75,6 @@ class StillTrack(VideoStreamTrack):
         return frame
 
 
-def http(method, url, body=None, content_type=None):
-    req = urllib.request.Request(url, data=body, method=method)
-    if content_type:
-        req.add_header("Content-Type", content_type)
-    try:
-        with urllib.request.urlopen(req, timeout=10) as r:
-            return r.status, dict(r.headers), r.read()
-    except urllib.error.HTTPError as e:
-        return e.code, dict(e.headers), e.read()
-
 
 async def publish(a):
     w, h, planes = read_y4m_frame(a.y4m)
@@ -111,8 +101,7 @@ async def publish(a):
     print(f"connection state {pc.connectionState}; keyframes saved for {session}: {saved}")
     target = encoder_target_bitrate(pc)
     print(f"encoder target bitrate {target} bps (aiortc starts at {AIORTC_START_BITRATE})")
-    base = a.url.split("/whip")[0]
-    code, _, body = http("DELETE", base + location if location.startswith("/") else location)
+    code, _, body = http("DELETE", resource_url(a.url, location))
     print(f"DELETE {location}: {code}")
     await pc.close()
     if len(saved) < a.keyframes:

@@ -10,6 +10,7 @@
 
 static brtc_certificate *shared_cert;
 bool h_keep_dtls;
+uint64_t h_ice_check_timeout_us;
 brtc_dtls_role h_dtls_role;
 uint32_t h_max_video_bps, h_start_video_bps;
 brtc_pc_packet_tap h_packet_tap;
@@ -71,7 +72,8 @@ bool h_start_ex(harness *h, const sim_peer_opts *opts, bool measure) {
                         .dtls_role = h_dtls_role,
                         .max_video_bitrate_bps = h_max_video_bps,
                         .start_video_bitrate_bps = h_start_video_bps,
-                        .on_plain_packet = h_packet_tap};
+                        .on_plain_packet = h_packet_tap,
+                        .ice_check_timeout_us = h_ice_check_timeout_us};
   h->sim = sim_peer_new(opts);
   PC_CALL(h, h->pc = brtc_pc_new(&cfg));
   if (!h->pc || !h->sim) {
