@@ -113,6 +113,10 @@ size_t brtc_pacer_room(const brtc_pacer *p, brtc_pacer_class klass) {
   return p->q[klass].cap - p->q[klass].count;
 }
 
+size_t brtc_pacer_capacity(const brtc_pacer *p, brtc_pacer_class klass) {
+  return (unsigned)klass < BRTC_PACER_CLASSES ? p->q[klass].cap : 0;
+}
+
 static queue *first_waiting(brtc_pacer *p) {
   for (int i = 0; i < BRTC_PACER_CLASSES; i++)
     if (p->q[i].count) return &p->q[i];

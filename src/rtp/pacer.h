@@ -75,8 +75,9 @@ uint64_t brtc_pacer_rate_bps(const brtc_pacer *p);
 /* BRTC_ERR_LIMIT if that queue is full, BRTC_ERR_INVALID for size 0 or a bad class. */
 int brtc_pacer_enqueue(brtc_pacer *p, brtc_pacer_class klass, uint64_t handle, uint32_t size,
                        uint64_t now_us);
-/* Free places in a queue. */
+/* Free places in a queue, and all it has. */
 size_t brtc_pacer_room(const brtc_pacer *p, brtc_pacer_class klass);
+size_t brtc_pacer_capacity(const brtc_pacer *p, brtc_pacer_class klass);
 /* Every packet that may leave at now_us, in order, up to cap: send them in one batch. */
 size_t brtc_pacer_poll(brtc_pacer *p, uint64_t now_us, brtc_pacer_item *out, size_t cap);
 /* When the next packet may leave (at or before the last now_us given when one can leave

@@ -101,6 +101,10 @@ static int evict_oldest(brtc_send_history *h) {
   return BRTC_OK;
 }
 
+const brtc_send_history_config *brtc_send_history_config_of(const brtc_send_history *h) {
+  return &h->cfg;
+}
+
 bool brtc_send_history_room(const brtc_send_history *h, size_t n, size_t bytes) {
   if (n + h->unsent > h->cfg.max_packets) return false;
   /* The unsent packets are the newest ones (first sends go in sequence order); they keep the

@@ -65,6 +65,8 @@ void brtc_send_history_free(brtc_send_history *h);
 /* Forget every packet (a new SSRC or sequence restart), keeping the memory. */
 void brtc_send_history_clear(brtc_send_history *h);
 
+/* The configuration it was made with. */
+const brtc_send_history_config *brtc_send_history_config_of(const brtc_send_history *h);
 /* Whether n packets of bytes in total (none over max_packet) can be stored now without
  * evicting a packet not yet sent: what a frame needs before it is packetized. */
 bool brtc_send_history_room(const brtc_send_history *h, size_t n, size_t bytes);

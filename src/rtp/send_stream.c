@@ -104,6 +104,12 @@ int brtc_send_stream_send_frame(brtc_send_stream *st, brtc_pacer *p, const brtc_
     bytes += header + f->payloads[i].len;
   }
   brtc_pacer_class klass = st->audio ? BRTC_PACER_AUDIO : BRTC_PACER_VIDEO;
+  /* A frame the history or the pacer's queue could not hold even empty would be refused
+   * forever (and keep asking for keyframes): the ceiling it was sized by is too low. */
+  const brtc_send_history_config *hc = brtc_send_history_config_of(st->history);
+  if (f->n > hc->max_packets || f->n > brtc_pacer_capacity(p, klass) ||
+      bytes + hc->max_packet > hc->max_bytes)
+    return BRTC_ERR_TOO_BIG;
   if (!st->audio && st->need_keyframe && !f->keyframe) {
     st->stats.frames_refused_need_key++;
     return BRTC_ERR_AGAIN;

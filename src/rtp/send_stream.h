@@ -90,7 +90,8 @@ static inline uint32_t brtc_send_stream_handle_id(uint64_t handle) {
  * BRTC_ERR_AGAIN if the frame is refused (counted): the link is behind (the pacer is
  * congested, or the history or queue has no room) or, for video, a keyframe is needed first;
  * video then also wants a keyframe (brtc_send_stream_take_keyframe_request). BRTC_ERR_TOO_BIG
- * for a payload over brtc_send_stream_max_payload. */
+ * for a payload over brtc_send_stream_max_payload, or a frame larger than the history (sized
+ * by max_bitrate_bps) or the pacer's queue could ever hold. */
 int brtc_send_stream_send_frame(brtc_send_stream *st, brtc_pacer *p, const brtc_send_frame *f,
                                 uint64_t now_us);
 /* A pacer item of this stream leaves at now_us: *pkt and *len get the RTP packet, not yet

@@ -330,6 +330,12 @@ static void test_refused_when_link_behind(void) {
   brtc_payload bp = {big, brtc_send_stream_max_payload(st) + 1};
   brtc_send_frame bf = {.keyframe = true, .payloads = &bp, .n = 1};
   CHECK_EQ_INT(brtc_send_stream_send_frame(st, p, &bf, now), BRTC_ERR_TOO_BIG);
+  /* A keyframe the history could never hold (2.5 Mbit/s: 390,625 bytes) is a configuration
+   * error, not a moment of congestion. */
+  static brtc_payload many[400];
+  for (int i = 0; i < 400; i++) many[i] = (brtc_payload){big, 1100};
+  brtc_send_frame huge = {.keyframe = true, .payloads = many, .n = 400};
+  CHECK_EQ_INT(brtc_send_stream_send_frame(st, p, &huge, now), BRTC_ERR_TOO_BIG);
   CHECK(brtc_send_stream_memory(st) < 450 * 1024);
   brtc_pacer_free(p);
   brtc_send_stream_free(st);
