@@ -94,10 +94,10 @@ typedef struct brtc_pc_config {
   brtc_pc_event_cb on_event;
   void *user;
   size_t max_video_frame;                   /* bytes; 0 = 4 MiB */
-  /* Keep the DTLS session after the handshake (data channels will need it). By default
-   * it is released once both sides are known to hold the SRTP keys, which saves ~100 KiB
-   * of OpenSSL state per session; a close_notify is made beforehand for brtc_pc_close, and
-   * a DTLS alert from the peer's address is then taken as its close. */
+  /* Keep OpenSSL's DTLS state after the handshake. By default it is released once both
+   * sides are known to hold the SRTP keys, which saves ~100 KiB per session; either way the
+   * session keeps its own epoch-1 record layer, so only an authenticated, fresh alert from
+   * the peer can close or fail it, and our close_notify is authenticated too. */
   bool keep_dtls;
   /* Video bitrate feedback for the sender. When the offer allows goog-remb for VP8, we send
    * REMB (receiver estimated maximum bitrate) with max_video_bitrate_bps for the video SSRC

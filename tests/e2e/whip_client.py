@@ -103,7 +103,18 @@ async def publish(a):
     print(f"encoder target bitrate {target} bps (aiortc starts at {AIORTC_START_BITRATE})")
     code, _, body = http("DELETE", resource_url(a.url, location))
     print(f"DELETE {location}: {code}")
+    # The server's close_notify, sealed by its own DTLS record layer after OpenSSL's state was
+    # released, must be taken as authentic by aiortc's OpenSSL and end the DTLS transport.
+    dtls = pc.getTransceivers()[0].sender.transport
+    for _ in range(50):
+        if dtls.state != "connected":
+            break
+        await asyncio.sleep(0.1)
+    closed_by_server = dtls.state
+    print(f"DTLS transport after DELETE: {closed_by_server}")
     await pc.close()
+    if closed_by_server != "closed":
+        raise SystemExit("the server's close_notify did not close aiortc's DTLS transport")
     if len(saved) < a.keyframes:
         raise SystemExit("no keyframe saved in time")
     if code != 200:

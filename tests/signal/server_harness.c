@@ -263,9 +263,11 @@ void sh_pump(sh_publisher *p, int budget_ms) {
   for (;;) {
     size_t len;
     struct sockaddr_storage to;
-    while (sim_peer_poll_transmit(p->sim, buf, sizeof(buf), &len, &to) == BRTC_OK)
+    while (sim_peer_poll_transmit(p->sim, buf, sizeof(buf), &len, &to) == BRTC_OK) {
+      p->server = to;
       sendto(p->fd, buf, len, 0, (struct sockaddr *)&to,
              to.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
+    }
     uint64_t now = now_us();
     if (now >= until) return;
     uint64_t deadline = sim_peer_next_deadline(p->sim);

@@ -48,6 +48,7 @@ typedef struct sh_publisher {
   sim_peer *sim;
   int fd;
   struct sockaddr_in self;
+  struct sockaddr_storage server; /* where the sim last sent to: the server's UDP port */
 } sh_publisher;
 
 bool sh_publisher_open(sh_publisher *p, const char *ip);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -44,6 +45,10 @@ static bool one_keyframe_saved(cJSON *st, cJSON *s) {
 static bool two_keyframes_assembled(cJSON *st, cJSON *s) {
   (void)st;
   return s && test_status_stat(s, "keyframes") >= 2;
+}
+static bool three_keyframes_assembled(cJSON *st, cJSON *s) {
+  (void)st;
+  return s && test_status_stat(s, "keyframes") >= 3;
 }
 static bool session_closed(cJSON *st, cJSON *s) {
   (void)st;
@@ -116,6 +121,26 @@ static void test_whip_publish(void) {
   snprintf(path, sizeof(path), "%s/shoot9.jpg", out_dir);
   CHECK(stat(path, &sb) != 0);
 
+  /* Issue 5 item 2: one 15-byte alert from the publisher's address used to end the session.
+   * Sent through the publisher's own socket: the server sees exactly what a spoofer on the
+   * path would deliver. It is dropped and counted; the session stays, media keeps coming. */
+  static const uint8_t forged_alert[15] = {0x15, 0xfe, 0xfd, 0x00, 0x01, 0x00, 0x00, 0x00,
+                                           0x00, 0x00, 0x07, 0x00, 0x02, 0x02, 0x28};
+  CHECK_EQ_INT(pub.server.ss_family, AF_INET);
+  for (int i = 0; i < 3; i++)
+    sendto(pub.fd, forged_alert, sizeof(forged_alert), 0, (struct sockaddr *)&pub.server,
+           sizeof(struct sockaddr_in));
+  sim_peer_send_frame(pub.sim, frames[0], lens[0], true, 9000);
+  st = wait_status(&pub, id, three_keyframes_assembled, 10000);
+  CHECK(st != NULL);
+  if (st) {
+    cJSON *s = test_status_session(st, id);
+    CHECK_STR(cJSON_GetObjectItemCaseSensitive(s, "state")->valuestring, "connected");
+    CHECK(test_status_stat(s, "dropped_auth") >= 3);
+  }
+  cJSON_Delete(st);
+  CHECK(!sim_peer_get_stats(pub.sim)->dtls_closed);
+
   /* DELETE ends it: close_notify reaches the peer, the session stays listed as closed. */
   char del[48];
   snprintf(del, sizeof(del), "/whip/%s", id);
@@ -124,7 +149,7 @@ static void test_whip_publish(void) {
   free(r.body);
   st = wait_status(&pub, id, session_closed, 5000);
   CHECK(st != NULL);
-  if (st) CHECK(test_status_stat(test_status_session(st, id), "keyframes") == 2);
+  if (st) CHECK(test_status_stat(test_status_session(st, id), "keyframes") == 3);
   cJSON_Delete(st);
   for (int i = 0; i < 40 && !sim_peer_get_stats(pub.sim)->dtls_closed; i++) sh_pump(&pub, 50);
   CHECK(sim_peer_get_stats(pub.sim)->dtls_closed);
