@@ -426,3 +426,16 @@ void brtc_rtcp_report_from_stats(brtc_rtp_receiver_stats *s, uint64_t now_us,
     out->delay_since_last_sr = dlsr > UINT32_MAX ? UINT32_MAX : (uint32_t)dlsr;
   }
 }
+
+#define FIR_ENTRY 8
+
+int brtc_rtcp_fir_seq(const uint8_t *fci, size_t fci_len, uint32_t ssrc, uint8_t *seq) {
+  if (!fci || !seq) return BRTC_ERR_INVALID;
+  for (size_t off = 0; off + FIR_ENTRY <= fci_len; off += FIR_ENTRY) {
+    if (brtc_rd32(fci + off) == ssrc) {
+      *seq = fci[off + 4];
+      return BRTC_OK;
+    }
+  }
+  return BRTC_ERR_NOT_FOUND;
+}

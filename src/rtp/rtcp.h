@@ -102,6 +102,10 @@ int brtc_rtcp_xr_rrtr(const brtc_rtcp_packet *p, uint64_t *ntp);
 int brtc_rtcp_xr_dlrr(const brtc_rtcp_packet *p, uint32_t ssrc, uint32_t *last_rr,
                       uint32_t *delay_since_last_rr);
 
+/* FIR (RFC 5104 4.3.1.1): the FCI is a list of 8-byte entries (target SSRC, command sequence
+ * number, 24 reserved bits). The sequence number of the entry for ssrc: BRTC_OK, or
+ * BRTC_ERR_NOT_FOUND if no entry names ssrc (a partial trailing entry is ignored). */
+int brtc_rtcp_fir_seq(const uint8_t *fci, size_t fci_len, uint32_t ssrc, uint8_t *seq);
 /* A report block for our receiver statistics (updates the prior counters). */
 void brtc_rtcp_report_from_stats(brtc_rtp_receiver_stats *s, uint64_t now_us,
                                  brtc_rtcp_report_block *out);

@@ -30,6 +30,11 @@ void brtc_srtp_free(brtc_srtp *s);
 /* Protect in place: pkt holds len bytes of RTP, cap >= len + BRTC_SRTP_MAX_TRAILER.
  * *out_len gets the protected length. */
 int brtc_srtp_protect(brtc_srtp *s, uint8_t *pkt, size_t len, size_t cap, size_t *out_len);
+/* Protect len bytes of RTP at in into out (cap >= len + BRTC_SRTP_MAX_TRAILER), leaving in as
+ * it was: a sender's packet stays in its history in the clear, and the encryption writes the
+ * datagram. in == out is the in-place protect; other overlaps are not allowed. */
+int brtc_srtp_protect_to(brtc_srtp *s, const uint8_t *in, size_t len, uint8_t *out, size_t cap,
+                         size_t *out_len);
 /* Unprotect in place. BRTC_ERR_AUTH on a bad tag, BRTC_ERR_REPLAY on a replay,
  * BRTC_ERR_PARSE on a malformed packet, BRTC_ERR_LIMIT if too many SSRCs. */
 int brtc_srtp_unprotect(brtc_srtp *s, uint8_t *pkt, size_t len, size_t *out_len);
