@@ -1,4 +1,4 @@
-/* RTCP compound parse; NACK and REMB FCIs decoded and written back. */
+/* RTCP compound parse; NACK and REMB FCIs and XR RRTR/DLRR blocks decoded and written back. */
 #include <stdint.h>
 #include <string.h>
 
@@ -10,6 +10,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static void count_only(const brtc_rtcp_packet *p, void *user) {
   (void)p;
   (*(size_t *)user)++;
+}
+
+/* XR blocks: RRTR and DLRR written back read the same. */
+static void visit_xr(const brtc_rtcp_packet *p) {
+  uint64_t ntp = 0;
+  uint8_t out[64];
+  size_t len = 0;
+  if (brtc_rtcp_xr_rrtr(p, &ntp) == BRTC_OK) {
+    uint64_t again = 0;
+    brtc_rtcp_packet q;
+    memset(&q, 0, sizeof(q));
+    if (brtc_rtcp_write_xr_rrtr(p->sender_ssrc, ntp, out, sizeof out, &len) != BRTC_OK)
+      __builtin_trap();
+    q.type = BRTC_RTCP_XR;
+    q.fci = out + 8;
+    q.fci_len = len - 8;
+    if (brtc_rtcp_xr_rrtr(&q, &again) != BRTC_OK || again != ntp) __builtin_trap();
+  }
+  uint32_t lrr = 0, dlrr = 0;
+  for (uint32_t ssrc = 0; ssrc < 3; ssrc++) {
+    int rc = brtc_rtcp_xr_dlrr(p, ssrc, &lrr, &dlrr);
+    if (rc != BRTC_OK && rc != BRTC_ERR_NOT_FOUND && rc != BRTC_ERR_PARSE) __builtin_trap();
+  }
 }
 
 static void visit(const brtc_rtcp_packet *p, void *user) {
@@ -33,6 +56,7 @@ static void visit(const brtc_rtcp_packet *p, void *user) {
       }
     }
   }
+  if (p->type == BRTC_RTCP_XR) visit_xr(p);
   if (p->type == BRTC_RTCP_PSFB && p->count_or_fmt == 15) {
     uint64_t bps = 0, again = 0;
     uint32_t ssrcs[255], ssrcs2[255];

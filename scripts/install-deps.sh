@@ -2,6 +2,7 @@
 # Installs what boltrtc needs on Debian 12, from Debian's packages and the npm registry.
 #   install-deps.sh          build and run: compiler, CMake, libraries, Node.js for the page
 #   install-deps.sh --test   also what the tests need: Chromium, ffmpeg, aiortc, libsrtp2, clang,
+#                            Go and Pion (bench/loss/run_pion.sh builds its peer from them)
 #                            and the tools that made the media fixtures (opus-tools, GStreamer)
 # Idempotent: packages already installed are not fetched again.
 set -euo pipefail
@@ -11,8 +12,12 @@ packages=(build-essential cmake pkg-config libssl-dev libvpx-dev libturbojpeg0-d
           libwebsockets-dev libcjson-dev nodejs npm)
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(chromium ffmpeg python3 python3-aiortc libsrtp2-dev clang libclang-rt-14-dev
-             iproute2 util-linux opus-tools gstreamer1.0-tools gstreamer1.0-plugins-base
-             gstreamer1.0-plugins-good)
+             iproute2 util-linux firefox-esr python3-numpy
+             gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
+             gstreamer1.0-plugins-bad
+             gstreamer1.0-nice python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0
+             gir1.2-gst-plugins-bad-1.0 python3-aiohttp
+             golang-go golang-github-pion-webrtc.v3-dev curl opus-tools)
 fi
 
 missing=()
@@ -28,10 +33,13 @@ if ((${#missing[@]})); then
   echo "install-deps: installing ${missing[*]}"
   sudo_cmd=""; [[ $(id -u) -ne 0 ]] && sudo_cmd="sudo"
   $sudo_cmd apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}" >/dev/null
+  # Wait for another apt (unattended upgrades, a second build) instead of failing at once.
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get -o DPkg::Lock::Timeout=300 install -y -qq \
+    "${missing[@]}" >/dev/null
 fi
 
-# The page's TypeScript compiler and the browser driver, pinned in package-lock.json.
+# The page's TypeScript compiler and the browser drivers, pinned in package-lock.json. The
+# drivers use Debian's browsers: never let puppeteer download one.
 if [[ ! -d node_modules/typescript ]] || [[ package-lock.json -nt node_modules/.package-lock.json ]]; then
-  npm ci --no-audit --no-fund --loglevel=error
+  PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
 fi

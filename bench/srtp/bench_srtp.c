@@ -23,30 +23,13 @@
 #include "srtp/srtp.h"
 #include "srtp/srtp_kdf.h"
 
-#ifdef BRTC_BENCH_LIBSRTP
-#include <srtp2/srtp.h>
-#endif
+#include "bench_common.h"
 
 #define BATCH 512
 #define SLOT 1536
 #define SSRC 0x5eed1234u
 
-static const uint8_t k_master[30] = {0x3c, 0x7a, 0x11, 0x92, 0x05, 0xe8, 0x61, 0x4d, 0xb0, 0x2f,
-                                     0x99, 0x13, 0x7e, 0xc4, 0x58, 0x21, 0xd0, 0x0d, 0xfe, 0xed,
-                                     0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde, 0xf0, 0x0f, 0x1e};
-
 static double g_seconds = 3.0;
-
-static double now_s(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
-static void die(const char *what) {
-  fprintf(stderr, "bench_srtp: %s failed\n", what);
-  exit(1);
-}
 
 typedef enum impl { IMPL_OURS, IMPL_LIBSRTP, IMPL_EVP, IMPL_COUNT } impl;
 
@@ -72,37 +55,26 @@ static void endpoint_open(endpoint *e, impl which, bool gcm, bool inbound) {
       gcm ? BRTC_SRTP_PROFILE_AEAD_AES_128_GCM : BRTC_SRTP_PROFILE_AES128_CM_SHA1_80;
   size_t salt_len = gcm ? 12 : 14;
   if (which == IMPL_OURS) {
-    e->ours = brtc_srtp_new(profile, inbound ? BRTC_SRTP_INBOUND : BRTC_SRTP_OUTBOUND, k_master, 16,
-                            k_master + 16, salt_len);
-    if (!e->ours) die("brtc_srtp_new");
+    e->ours = brtc_srtp_new(profile, inbound ? BRTC_SRTP_INBOUND : BRTC_SRTP_OUTBOUND,
+                            bench_master_key, 16, bench_master_key + 16, salt_len);
+    if (!e->ours) bench_die("brtc_srtp_new");
   } else if (which == IMPL_LIBSRTP) {
 #ifdef BRTC_BENCH_LIBSRTP
-    srtp_policy_t pol;
-    memset(&pol, 0, sizeof pol);
-    if (gcm) {
-      srtp_crypto_policy_set_aes_gcm_128_16_auth(&pol.rtp);
-      srtp_crypto_policy_set_aes_gcm_128_16_auth(&pol.rtcp);
-    } else {
-      srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&pol.rtp);
-      srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&pol.rtcp);
-    }
-    pol.ssrc.type = inbound ? ssrc_any_inbound : ssrc_any_outbound;
-    pol.key = (unsigned char *)k_master;
-    pol.window_size = 128;
-    if (srtp_create(&e->lib, &pol) != srtp_err_status_ok) die("srtp_create");
+    e->lib = bench_libsrtp_session(gcm, inbound);
 #endif
   } else {
     /* The same session keys boltrtc derives, so the floor checks the very same tags. */
     brtc_srtp_session_keys rtp, rtcp;
-    if (brtc_srtp_derive_session_keys(k_master, 16, k_master + 16, salt_len, &rtp, &rtcp))
-      die("derive");
+    if (brtc_srtp_derive_session_keys(bench_master_key, 16, bench_master_key + 16, salt_len, &rtp,
+                                      &rtcp))
+      bench_die("derive");
     memcpy(e->salt, rtp.salt, sizeof e->salt);
     e->cipher = EVP_CIPHER_CTX_new();
     EVP_CIPHER *c = EVP_CIPHER_fetch(NULL, gcm ? "AES-128-GCM" : "AES-128-CTR", NULL);
     int ok = inbound && gcm ? EVP_DecryptInit_ex(e->cipher, c, NULL, rtp.key, NULL)
                             : EVP_EncryptInit_ex(e->cipher, c, NULL, rtp.key, NULL);
     EVP_CIPHER_free(c);
-    if (ok != 1) die("EVP cipher init");
+    if (ok != 1) bench_die("EVP cipher init");
     if (!gcm) {
       EVP_MAC *m = EVP_MAC_fetch(NULL, "HMAC", NULL);
       e->mac = EVP_MAC_CTX_new(m);
@@ -110,7 +82,7 @@ static void endpoint_open(endpoint *e, impl which, bool gcm, bool inbound) {
       char digest[] = "SHA1";
       OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
                              OSSL_PARAM_construct_end()};
-      if (EVP_MAC_init(e->mac, rtp.auth_key, 20, params) != 1) die("EVP_MAC_init");
+      if (EVP_MAC_init(e->mac, rtp.auth_key, 20, params) != 1) bench_die("EVP_MAC_init");
     }
   }
 }
@@ -231,16 +203,16 @@ static result bench_protect(impl which, bool gcm, size_t size) {
   result best = {0, 0};
   for (int slice = 0; slice < SLICES; slice++) {
     uint64_t packets = 0;
-    double start = now_s(), elapsed = 0;
+    double start = bench_now_s(), elapsed = 0;
     while (elapsed < g_seconds / SLICES) {
       for (int i = 0; i < BATCH; i++) {
         size_t out = 0;
         memcpy(g_work, g_plain[i], size);
         brtc_wr16(g_work + 2, (uint16_t)seq++);
-        if (endpoint_run(&e, g_work, size, &out) != BRTC_OK) die("protect");
+        if (endpoint_run(&e, g_work, size, &out) != BRTC_OK) bench_die("protect");
       }
       packets += BATCH;
-      elapsed = now_s() - start;
+      elapsed = bench_now_s() - start;
     }
     keep_best(&best, packets, elapsed);
   }
@@ -254,7 +226,7 @@ static result bench_unprotect(impl which, bool gcm, size_t size) {
   endpoint_open(&tx, IMPL_OURS, gcm, false);
   for (int i = 0; i < BATCH; i++) {
     make_plain(g_prot[i], size, (uint16_t)i);
-    if (brtc_srtp_protect(tx.ours, g_prot[i], size, SLOT, &g_prot_len[i])) die("prepare");
+    if (brtc_srtp_protect(tx.ours, g_prot[i], size, SLOT, &g_prot_len[i])) bench_die("prepare");
   }
   endpoint_close(&tx);
 
@@ -265,14 +237,14 @@ static result bench_unprotect(impl which, bool gcm, size_t size) {
     while (timed < g_seconds / SLICES) {
       endpoint e;
       endpoint_open(&e, which, gcm, true);
-      double start = now_s();
+      double start = bench_now_s();
       for (int i = 0; i < BATCH; i++) {
         size_t out = 0;
         memcpy(g_work, g_prot[i], g_prot_len[i]);
         if (endpoint_run(&e, g_work, g_prot_len[i], &out) != BRTC_OK || out != size)
-          die("unprotect");
+          bench_die("unprotect");
       }
-      timed += now_s() - start;
+      timed += bench_now_s() - start;
       packets += BATCH;
       endpoint_close(&e);
     }
@@ -296,12 +268,12 @@ static result bench_mac_way(mac_way way, size_t size) {
   char digest[] = "SHA1";
   OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
                          OSSL_PARAM_construct_end()};
-  if (!keyed || EVP_MAC_init(keyed, key, sizeof key, params) != 1) die("HMAC setup");
+  if (!keyed || EVP_MAC_init(keyed, key, sizeof key, params) != 1) bench_die("HMAC setup");
   make_plain(g_work, size, 1);
   result best = {0, 0};
   for (int slice = 0; slice < SLICES; slice++) {
     uint64_t packets = 0;
-    double start = now_s(), elapsed = 0;
+    double start = bench_now_s(), elapsed = 0;
     while (elapsed < g_seconds / SLICES) {
       for (int i = 0; i < BATCH; i++) {
         EVP_MAC_CTX *c = keyed;
@@ -314,11 +286,11 @@ static result bench_mac_way(mac_way way, size_t size) {
           ok = EVP_MAC_init(c, NULL, 0, NULL);
         if (!ok || !EVP_MAC_update(c, g_work, size) || !EVP_MAC_update(c, roc, sizeof roc) ||
             !EVP_MAC_final(c, tag, &n, sizeof tag))
-          die("HMAC");
+          bench_die("HMAC");
         if (c != keyed) EVP_MAC_CTX_free(c);
       }
       packets += BATCH;
-      elapsed = now_s() - start;
+      elapsed = bench_now_s() - start;
     }
     keep_best(&best, packets, elapsed);
   }
@@ -332,7 +304,7 @@ int main(int argc, char **argv) {
   if (g_seconds <= 0) g_seconds = 3.0;
   bool have_lib = false;
 #ifdef BRTC_BENCH_LIBSRTP
-  if (srtp_init() != srtp_err_status_ok) die("srtp_init");
+  if (srtp_init() != srtp_err_status_ok) bench_die("srtp_init");
   have_lib = true;
 #endif
   printf("%s; libsrtp2 %s; %.1f s per cell (best of 10 slices), 1 thread\n\n",

@@ -48,6 +48,11 @@ typedef enum brtc_pc_event_type {
   BRTC_PC_EVENT_STEP = 0,     /* a journey step; step and detail are set */
   BRTC_PC_EVENT_VIDEO_FRAME,  /* a complete video frame; frame is set */
   BRTC_PC_EVENT_LOG,          /* something worth a log line (a drop, a retransmission) */
+  /* Video frames were given up (a packet never came, even after NACKs): frame is set with
+   * data NULL, len 0, keyframe true if a keyframe was among them, and the SSRC; detail says
+   * how many and of which type. A consumer that decodes needs a keyframe now; whether the
+   * pc asks for one by itself is brtc_pc_config.keyframe_policy. */
+  BRTC_PC_EVENT_FRAME_LOST,
 } brtc_pc_event_type;
 
 typedef struct brtc_video_frame {
@@ -86,6 +91,17 @@ typedef enum brtc_dtls_role {
 typedef void (*brtc_pc_packet_tap)(brtc_pc *pc, bool inbound, bool rtcp, const uint8_t *data,
                                    size_t len, void *user);
 
+/* When the pc asks the sender for a keyframe (PLI, or FIR) by itself, besides the first
+ * video packet and brtc_pc_request_keyframe. */
+typedef enum brtc_keyframe_policy {
+  /* After any lost video frame: what a consumer that decodes every frame needs (a delta
+   * frame after a lost one cannot be decoded). */
+  BRTC_KEYFRAME_ON_ANY_LOSS = 0,
+  /* Only after a lost keyframe (or a frame of unknown type while a keyframe is awaited):
+   * for a consumer that uses keyframes alone, such as a keyframe catcher. */
+  BRTC_KEYFRAME_ON_KEYFRAME_LOSS,
+} brtc_keyframe_policy;
+
 typedef struct brtc_pc_config {
   const brtc_certificate *certificate;      /* required; not owned */
   /* Addresses we gather host candidates for (the sockets a loop listens on). */
@@ -94,10 +110,10 @@ typedef struct brtc_pc_config {
   brtc_pc_event_cb on_event;
   void *user;
   size_t max_video_frame;                   /* bytes; 0 = 4 MiB */
-  /* Keep the DTLS session after the handshake (data channels will need it). By default
-   * it is released once both sides are known to hold the SRTP keys, which saves ~100 KiB
-   * of OpenSSL state per session; a close_notify is made beforehand for brtc_pc_close, and
-   * a DTLS alert from the peer's address is then taken as its close. */
+  /* Keep OpenSSL's DTLS state after the handshake. By default it is released once both
+   * sides are known to hold the SRTP keys, which saves ~100 KiB per session; either way the
+   * session keeps its own epoch-1 record layer, so only an authenticated, fresh alert from
+   * the peer can close or fail it, and our close_notify is authenticated too. */
   bool keep_dtls;
   /* Video bitrate feedback for the sender. When the offer allows goog-remb for VP8, we send
    * REMB (receiver estimated maximum bitrate) with max_video_bitrate_bps for the video SSRC
@@ -111,6 +127,14 @@ typedef struct brtc_pc_config {
   brtc_dtls_role dtls_role;
   /* NULL (the default) = no tap, at the cost of one branch per packet. Gets user. */
   brtc_pc_packet_tap on_plain_packet;
+  /* RFC 7675 consent: an address whose last authenticated check is older than this has lost
+   * consent; when it is the selected one the pc fails. 0 = 30 s, the RFC's value. */
+  uint64_t consent_timeout_us;
+  /* The first authenticated ICE check must come this soon after the answer, or the pc
+   * fails: a server gives a session that has proven nothing less time than the 30 s the
+   * whole set-up may take. 0 = no separate limit (only the 30 s set-up time). */
+  uint64_t ice_check_timeout_us;
+  brtc_keyframe_policy keyframe_policy;
 } brtc_pc_config;
 
 typedef struct brtc_pc_stats {
@@ -120,12 +144,30 @@ typedef struct brtc_pc_stats {
   uint64_t rtp_video, rtp_audio, rtcp_in;
   uint64_t frames, keyframes, frames_dropped;
   uint64_t plis_sent, nacks_sent;           /* plis_sent counts FIRs too */
+  /* dropped_replay: an SRTP or SRTCP packet whose index was already accepted (RFC 3711
+   * 3.3.2), or is too old for the replay window, and which is not a copy we asked for; an
+   * attacker replaying packets lands here, and so does a datagram the network duplicated,
+   * which no receiver can tell from a replay. */
   uint64_t dropped_malformed, dropped_auth, dropped_replay, dropped_unexpected;
   uint32_t video_ssrc, audio_ssrc;
   char dtls_cipher[64];
   char srtp_profile[32];
   char selected_remote[64];
   uint64_t remb_sent;                       /* REMB packets sent */
+  /* Loss repair, video (docs/limits.md says how NACK waits and retries). nacks_sent above
+   * counts NACK messages; one asks for one or more sequence numbers. */
+  uint64_t rtt_us;                /* round trip from RTCP XR RRTR/DLRR (RFC 3611); 0 = unknown */
+  uint64_t nack_seqs_asked;       /* sequence numbers asked for, repeats counted */
+  uint64_t nack_given_up;         /* asked for the most times and never came */
+  uint64_t rtp_reordered;         /* came after a later packet, before we asked for it */
+  uint64_t rtp_recovered;         /* retransmissions that filled a gap we asked for */
+  /* Copies of a packet that had already arrived, dropped: an RTX retransmission of a
+   * sequence number we had, or a second copy of an SRTP packet on the media SSRC whose
+   * sequence number we had asked for and which authenticates (a sender resending the same
+   * packet). SRTP cannot tell any other second copy from a replay: see dropped_replay. */
+  uint64_t rtp_duplicates;
+  uint64_t keyframes_dropped;     /* of frames_dropped, known keyframes */
+  uint64_t frames_dropped_unknown; /* of frames_dropped, of unknown type (first packet lost) */
 } brtc_pc_stats;
 
 brtc_pc *brtc_pc_new(const brtc_pc_config *config);
@@ -151,6 +193,10 @@ uint64_t brtc_pc_next_deadline(const brtc_pc *pc); /* UINT64_MAX when none */
 int brtc_pc_handle_timeout(brtc_pc *pc, uint64_t now_us);
 /* True if this address passed an ICE check: media from it belongs to this pc. */
 bool brtc_pc_owns_address(const brtc_pc *pc, const struct sockaddr *addr);
+/* True while the pc is open and addr's consent holds (an authenticated check from it within
+ * the consent timeout, RFC 7675): the address is this pc's peer and must not be moved to
+ * another pc (brtc_loop refuses such a move). */
+bool brtc_pc_consent_holds(const brtc_pc *pc, const struct sockaddr *addr, uint64_t now_us);
 
 /* Ask the sender for a keyframe (RTCP PLI, or FIR if the offer allows only "ccm fir").
  * BRTC_ERR_UNSUPPORTED if the offer allows neither. */

@@ -65,6 +65,9 @@ typedef struct brtc_vp8_assembler_stats {
   uint64_t frames;
   uint64_t keyframes;
   uint64_t frames_dropped;  /* incomplete: a packet was lost or the frame was too big */
+  uint64_t keyframes_dropped; /* ... of them, known keyframes (their first packet came) */
+  uint64_t frames_dropped_unknown; /* ... of unknown type (their first packet never came) */
+  uint64_t frames_held;     /* complete frames held back behind an incomplete one */
   uint64_t packets_bad;     /* bad descriptor */
   uint64_t packets_late;    /* older than the last emitted frame, or duplicates */
 } brtc_vp8_assembler_stats;
@@ -87,11 +90,30 @@ void brtc_vp8_assembler_free(brtc_vp8_assembler *a);
 /* Forget all packets, state and counters (a new stream), keeping the buffers. */
 void brtc_vp8_assembler_reset(brtc_vp8_assembler *a);
 /* Push one RTP packet (parsed). Emits complete frames in order through cb (a push can
- * complete more than one once a gap fills). Frames missing a packet are dropped, never
- * emitted, once a newer frame completes or the reorder window passes them. */
+ * complete more than one once a gap fills). A frame missing a packet is dropped, never
+ * emitted, once a newer frame has been complete for the hold time (so a retransmission
+ * can still complete it; newer frames wait behind it meanwhile) or the reorder window
+ * passes it. */
 int brtc_vp8_assembler_push(brtc_vp8_assembler *a, const brtc_rtp_header *h, uint64_t now_us);
-/* True once since the last call if a frame was dropped: the caller should send a PLI. */
+/* How long an incomplete frame is kept once a newer one is complete: what its missing
+ * packets need to be asked for again and come back. 0 (the default): dropped at once. */
+void brtc_vp8_assembler_set_hold(brtc_vp8_assembler *a, uint64_t hold_us);
+/* When brtc_vp8_assembler_poll has work (a held frame's time is up); UINT64_MAX if none. */
+uint64_t brtc_vp8_assembler_next_deadline(const brtc_vp8_assembler *a);
+/* Time passes: gives up on an incomplete frame whose hold is over and emits what it held
+ * back. */
+void brtc_vp8_assembler_poll(brtc_vp8_assembler *a, uint64_t now_us);
+/* True once since the last call if a frame was dropped. */
 bool brtc_vp8_assembler_take_keyframe_request(brtc_vp8_assembler *a);
+/* Frames given up since the last call: how many; of them, how many were given up because a
+ * newer keyframe is complete (superseded: harmless to a decoder), and of the others how many
+ * were known keyframes and how many of unknown type (their first packet, which says, never
+ * came). False if none. The stats count every frame given up. */
+typedef struct brtc_vp8_loss {
+  uint32_t frames, superseded, keyframes, unknown;
+  uint16_t last_seq; /* the newest sequence number given up with them */
+} brtc_vp8_loss;
+bool brtc_vp8_assembler_take_loss(brtc_vp8_assembler *a, brtc_vp8_loss *loss);
 const brtc_vp8_assembler_stats *brtc_vp8_assembler_get_stats(const brtc_vp8_assembler *a);
 /* Bytes the assembler has allocated (itself and its buffers): what one stream costs. */
 size_t brtc_vp8_assembler_memory(const brtc_vp8_assembler *a);

@@ -41,6 +41,7 @@ typedef struct slot {
   bool used : 1;
   bool padding : 1; /* no payload: fills its sequence number, belongs to no frame */
   bool start : 1;   /* S=1 and PID=0: first packet of a frame */
+  bool key : 1;     /* start packet of a keyframe (RFC 6386 9.1: P bit clear) */
   bool marker : 1;
   bool has_picture_id : 1;
   bool picture_id_15 : 1;
@@ -61,6 +62,8 @@ struct brtc_vp8_assembler {
   uint16_t highest;
   bool have_floor;
   uint16_t floor;
+  bool have_lowest; /* before the first frame: the oldest packet seen */
+  uint16_t lowest;
   /* How far the frame starting at floor + 1 is known contiguous (no marker yet), so the
    * in-order scan resumes there instead of rescanning the frame on every packet. */
   bool scan_valid;
@@ -68,6 +71,11 @@ struct brtc_vp8_assembler {
   uint32_t ssrc;
   unsigned far_late;
   bool keyframe_request;
+  brtc_vp8_loss loss; /* given up since take_loss */
+  uint64_t hold_us;
+  bool stalled;       /* a newer frame is complete while the frame at the floor is not */
+  uint64_t stall_until;
+  uint64_t now_us;
   bool have_last_picture_id; /* of the last frame emitted */
   bool last_picture_id_15;
   uint16_t last_picture_id;
@@ -183,36 +191,59 @@ static void set_floor(brtc_vp8_assembler *a, uint16_t seq) {
   a->have_floor = true;
   a->floor = seq;
   a->scan_valid = false;
+  a->stalled = false; /* the next frame gets its own hold if it is incomplete */
 }
 
 static void reset(brtc_vp8_assembler *a) {
   if (a->slots) release_all(a);
-  a->have_highest = a->have_floor = a->scan_valid = false;
+  a->have_highest = a->have_floor = a->scan_valid = a->stalled = a->have_lowest = false;
   a->far_late = 0;
 }
 
-/* Give up on [from, to]: count the frames lost there and ask for a keyframe. A gap with no
- * packet at all still cost us something when count_gaps is set (we had a floor). */
-static void drop_range(brtc_vp8_assembler *a, uint16_t from, uint16_t to, bool count_gaps) {
-  uint64_t frames = 0;
+/* superseded: a newer keyframe is complete, so what was lost does not matter to a decoder
+ * (it counts in the stats, and in the report only as superseded). */
+static void count_loss(brtc_vp8_assembler *a, uint32_t frames, uint32_t keyframes,
+                       uint32_t unknown, uint16_t last, bool superseded) {
+  a->stats.frames_dropped += frames;
+  a->stats.keyframes_dropped += keyframes;
+  a->stats.frames_dropped_unknown += unknown;
+  a->loss.frames += frames;
+  if (superseded) {
+    a->loss.superseded += frames;
+  } else {
+    a->loss.keyframes += keyframes;
+    a->loss.unknown += unknown;
+    a->keyframe_request = true;
+  }
+  a->loss.last_seq = last;
+}
+
+/* Give up on [from, to]: count the frames lost there (and which were keyframes, where their
+ * first packet tells). A gap with no packet at all still cost us a frame of unknown type
+ * when count_gaps is set (we had a floor). */
+static void drop_range(brtc_vp8_assembler *a, uint16_t from, uint16_t to, bool count_gaps,
+                       bool superseded) {
+  uint32_t frames = 0, keyframes = 0, unknown = 0;
   bool have_prev = false;
   uint32_t prev_ts = 0;
   uint16_t n = (uint16_t)(to - from + 1);
   for (uint32_t i = 0; i < n && i < WINDOW; i++) {
     slot *s = slot_at(a, (uint16_t)(from + i));
     if (!s) continue;
-    if (!s->padding && (!have_prev || s->ts != prev_ts || s->start)) frames++;
     if (!s->padding) {
+      bool new_frame = !have_prev || s->ts != prev_ts || s->start;
+      if (new_frame) {
+        frames++;
+        if (s->start) keyframes += s->key;
+        else unknown++;
+      }
       have_prev = true;
       prev_ts = s->ts;
     }
     release(a, s);
   }
-  if (frames == 0 && count_gaps) frames = 1;
-  if (frames) {
-    a->stats.frames_dropped += frames;
-    a->keyframe_request = true;
-  }
+  if (frames == 0 && count_gaps) frames = unknown = 1;
+  if (frames) count_loss(a, frames, keyframes, unknown, to, superseded);
   set_floor(a, to);
 }
 
@@ -220,7 +251,7 @@ static void drop_range(brtc_vp8_assembler *a, uint16_t from, uint16_t to, bool c
 static void advance(brtc_vp8_assembler *a, uint16_t new_highest) {
   uint16_t new_low = (uint16_t)(new_highest - WINDOW + 1);
   if (a->have_floor && brtc_seq_diff(new_low, (uint16_t)(a->floor + 1)) > 0)
-    drop_range(a, (uint16_t)(a->floor + 1), (uint16_t)(new_low - 1), true);
+    drop_range(a, (uint16_t)(a->floor + 1), (uint16_t)(new_low - 1), true, false);
   int dh = brtc_seq_diff(new_highest, a->highest);
   if (dh >= WINDOW) {
     release_all(a);
@@ -306,8 +337,7 @@ static void emit(brtc_vp8_assembler *a, uint16_t first, uint16_t last) {
   a->last_picture_id_15 = head.picture_id_15;
   a->last_picture_id = head.picture_id;
   if (!fits) {
-    a->stats.frames_dropped++;
-    a->keyframe_request = true;
+    count_loss(a, 1, head.key, 0, last, false);
     return;
   }
   f.keyframe = brtc_vp8_frame_is_keyframe(f.data, total, &f.width, &f.height);
@@ -366,11 +396,25 @@ static bool only_padding_lost(brtc_vp8_assembler *a, uint16_t from, uint16_t to,
   return true;
 }
 
-/* The frame of the packet just pushed is complete but something before it is missing:
- * what is missing can only belong to older frames, which are dropped. */
-static bool step_newer(brtc_vp8_assembler *a, uint16_t pushed) {
-  uint16_t first, last;
-  if (!frame_start(a, pushed, &first) || !frame_end(a, first, &last)) return false;
+/* A frame is complete but something before it is missing: what is missing can only belong
+ * to older frames. They are dropped once the hold is over; until then the complete frame
+ * waits (a retransmission may still complete them). */
+static bool step_newer_frame(brtc_vp8_assembler *a, uint16_t first, uint16_t last) {
+  /* Older packets wait: after the floor, or (at the start) before this frame. */
+  bool older_pending = a->have_floor ? brtc_seq_diff(first, a->floor) > 1
+                                     : a->have_lowest && brtc_seq_diff(first, a->lowest) > 0;
+  /* A complete keyframe needs nothing older: a decoder starts over from it. */
+  bool key = slot_at(a, first)->key;
+  if (older_pending && a->hold_us && !key) {
+    if (!a->stalled) {
+      a->stalled = true;
+      a->stall_until = a->now_us + a->hold_us;
+    }
+    if (a->now_us < a->stall_until) {
+      a->stats.frames_held++;
+      return false;
+    }
+  }
   if (a->have_floor) {
     uint16_t from = (uint16_t)(a->floor + 1), to = (uint16_t)(first - 1);
     if (brtc_seq_diff(first, a->floor) <= 1) {
@@ -378,19 +422,61 @@ static bool step_newer(brtc_vp8_assembler *a, uint16_t pushed) {
     } else if (only_padding_lost(a, from, to, slot_at(a, first))) {
       set_floor(a, to);
     } else {
-      drop_range(a, from, to, true);
+      drop_range(a, from, to, true, key);
     }
   } else if (brtc_seq_diff(first, (uint16_t)(a->highest - WINDOW + 1)) > 0) {
     /* Stream start: packets before the first complete frame are a frame we joined late. */
-    drop_range(a, (uint16_t)(a->highest - WINDOW + 1), (uint16_t)(first - 1), false);
+    drop_range(a, (uint16_t)(a->highest - WINDOW + 1), (uint16_t)(first - 1), false, key);
   }
   emit(a, first, last);
   return true;
 }
 
+/* The frame of the packet just pushed, if it is complete. */
+static bool step_newer(brtc_vp8_assembler *a, uint16_t pushed) {
+  uint16_t first, last;
+  if (!frame_start(a, pushed, &first) || !frame_end(a, first, &last)) return false;
+  return step_newer_frame(a, first, last);
+}
+
+/* The oldest complete frame after the floor (the hold is over: it goes next). */
+static bool step_oldest_complete(brtc_vp8_assembler *a) {
+  if (!a->have_highest || (!a->have_floor && !a->have_lowest)) return false;
+  uint16_t before = a->have_floor ? a->floor : (uint16_t)(a->lowest - 1);
+  int span = brtc_seq_diff(a->highest, before);
+  for (int i = 1; i <= span && i <= WINDOW; i++) {
+    uint16_t first = (uint16_t)(before + i), last;
+    slot *s = slot_at(a, first);
+    if (s && s->start && !s->padding && frame_end(a, first, &last))
+      return step_newer_frame(a, first, last);
+  }
+  return false;
+}
+
+void brtc_vp8_assembler_set_hold(brtc_vp8_assembler *a, uint64_t hold_us) {
+  if (a) a->hold_us = hold_us;
+}
+
+uint64_t brtc_vp8_assembler_next_deadline(const brtc_vp8_assembler *a) {
+  return a && a->stalled ? a->stall_until : UINT64_MAX;
+}
+
+void brtc_vp8_assembler_poll(brtc_vp8_assembler *a, uint64_t now_us) {
+  if (!a) return;
+  if (now_us > a->now_us) a->now_us = now_us;
+  while (a->stalled && a->now_us >= a->stall_until) {
+    if (!step_oldest_complete(a)) {
+      a->stalled = false; /* nothing complete after all (the window moved): wait for one */
+      break;
+    }
+    while (step_in_order(a)) {
+    }
+  }
+}
+
 int brtc_vp8_assembler_push(brtc_vp8_assembler *a, const brtc_rtp_header *h, uint64_t now_us) {
-  (void)now_us; /* the window is counted in packets, not time */
   if (!a || !h || (h->payload_len && !h->payload)) return BRTC_ERR_INVALID;
+  if (now_us > a->now_us) a->now_us = now_us; /* the window is counted in packets; holds in time */
   a->stats.packets++;
 
   bool padding = h->payload_len == 0;
@@ -417,6 +503,10 @@ int brtc_vp8_assembler_push(brtc_vp8_assembler *a, const brtc_rtp_header *h, uin
   } else {
     a->far_late = 0;
   }
+  if (!a->have_floor && (!a->have_lowest || brtc_seq_diff(seq, a->lowest) < 0)) {
+    a->have_lowest = true;
+    a->lowest = seq;
+  }
 
   int rc = ensure_slots(a);
   if (rc != BRTC_OK) return rc;
@@ -438,12 +528,14 @@ int brtc_vp8_assembler_push(brtc_vp8_assembler *a, const brtc_rtp_header *h, uin
   }
   release(a, s); /* whatever it held is out of the window */
   uint16_t len = (uint16_t)(padding ? 0 : h->payload_len - d.size);
+  bool start = !padding && d.start && d.partition == 0;
   rc = arena_reserve(a, len);
   if (rc != BRTC_OK) return rc;
   *s = (slot){
       .used = true,
       .padding = padding,
-      .start = !padding && d.start && d.partition == 0,
+      .start = start,
+      .key = start && (h->payload[d.size] & 1) == 0,
       .marker = h->marker,
       .seq = seq,
       .len = len,
@@ -463,6 +555,8 @@ int brtc_vp8_assembler_push(brtc_vp8_assembler *a, const brtc_rtp_header *h, uin
     if (step_newer(a, seq)) continue;
     break;
   }
+  /* A held frame's time may be up already (no timer fired in between). */
+  if (a->stalled && a->now_us >= a->stall_until) brtc_vp8_assembler_poll(a, a->now_us);
   return BRTC_OK;
 }
 
@@ -470,6 +564,7 @@ void brtc_vp8_assembler_reset(brtc_vp8_assembler *a) {
   if (!a) return;
   reset(a);
   a->keyframe_request = false;
+  memset(&a->loss, 0, sizeof(a->loss));
   a->have_last_picture_id = false;
   memset(&a->stats, 0, sizeof(a->stats));
 }
@@ -479,6 +574,13 @@ bool brtc_vp8_assembler_take_keyframe_request(brtc_vp8_assembler *a) {
   bool r = a->keyframe_request;
   a->keyframe_request = false;
   return r;
+}
+
+bool brtc_vp8_assembler_take_loss(brtc_vp8_assembler *a, brtc_vp8_loss *loss) {
+  if (!a || !a->loss.frames) return false;
+  if (loss) *loss = a->loss;
+  memset(&a->loss, 0, sizeof(a->loss));
+  return true;
 }
 
 const brtc_vp8_assembler_stats *brtc_vp8_assembler_get_stats(const brtc_vp8_assembler *a) {

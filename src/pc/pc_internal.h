@@ -23,16 +23,18 @@
 #define PC_STUN_SLOT 200          /* a Binding response with IPv6 XOR-MAPPED-ADDRESS is ~80 */
 #define PC_MAX_DATAGRAM 2048      /* larger SRTP/DTLS datagrams are refused */
 #define PC_RR_INTERVAL_US 1000000 /* receiver reports: one a second */
+#define PC_FIRST_RR_US 200000     /* the first, this soon after the first video packet */
 #define PC_PLI_MIN_INTERVAL_US 500000 /* automatic PLIs at most this often */
 /* A keyframe request is repeated until a keyframe comes: senders drop requests that come too
  * soon after the last keyframe (libwebrtc ignores them for 300 ms), and RTCP can be lost. */
 #define PC_PLI_REPEAT_US 400000
 #define PC_PLI_GIVE_UP_US 5000000
+/* A stream whose first packet starts a keyframe gets this long to complete it before a PLI. */
+#define PC_FIRST_KEYFRAME_GRACE_US 500000
 #define PC_NACK_BATCH 64          /* seqs per NACK packet */
 #define PC_DEFAULT_MAX_FRAME (4u * 1024 * 1024)
 #define PC_NEVER UINT64_MAX
 #define PC_SETUP_TIMEOUT_US (30ull * 1000000) /* answer to SRTP keys, at most */
-#define PC_CLOSE_NOTIFY_CAP 96 /* one encrypted alert record */
 #define PC_DEFAULT_MAX_VIDEO_BPS 2500000u
 #define PC_DEFAULT_START_VIDEO_BPS 1500000u
 #define PC_REMB_LEN 24 /* a REMB for one SSRC */
@@ -89,17 +91,17 @@ struct brtc_pc {
   brtc_ice_agent ice;
   uint64_t ice_deadline;
   uint64_t setup_deadline; /* connectivity and DTLS must be done by then; PC_NEVER after */
+  uint64_t ice_check_timeout_us; /* answer to first check, at most; 0: no own limit */
+  uint64_t check_deadline;       /* the first check must come by then; PC_NEVER: none */
   uint64_t ice_checks_seen; /* agent's checks_answered when we last looked */
   brtc_dtls *dtls;
   bool dtls_client;
   bool dtls_started;
   bool keep_dtls;
   brtc_dtls_role dtls_role;
-  bool dtls_released;     /* freed after the handshake (see brtc_pc_config.keep_dtls) */
+  bool dtls_released;     /* OpenSSL's state freed after the handshake (keep_dtls) */
   bool peer_has_keys;     /* an authenticated SRTP/SRTCP packet arrived */
-  uint8_t close_notify[PC_CLOSE_NOTIFY_CAP]; /* made before the release, sent by close */
-  size_t close_notify_len;
-  bool close_notify_pending;
+  uint8_t dtls_drops_logged; /* kinds of dropped DTLS records already logged, a bit each */
   bool have_media_addr;
   brtc_addr media_addr; /* where DTLS and RTCP go: the selected pair, else the first valid */
   brtc_srtp *srtp_in, *srtp_out;
@@ -110,6 +112,11 @@ struct brtc_pc {
   pc_stream video, audio;
   brtc_nack_tracker nack; /* video only */
   brtc_vp8_assembler *vp8; /* made on the first video packet */
+  brtc_keyframe_policy keyframe_policy;
+  bool rtx_seen;          /* the sender retransmits with RTX: media-SSRC packets are originals */
+  uint64_t rtt_us;        /* smoothed, from XR DLRR; 0 until the first */
+  uint64_t video_first_us; /* the first video packet came */
+  bool first_key_watch;   /* looking for a keyframe's start before the first PLI goes */
 
   /* RTCP out. */
   uint64_t next_rr_us;
@@ -130,7 +137,7 @@ void pc_touch(brtc_pc *pc, uint64_t now_us);
 /* pc_transport.c */
 int pc_transport_datagram(brtc_pc *pc, const uint8_t *data, size_t len, const brtc_addr *from);
 void pc_transport_timeout(brtc_pc *pc);
-/* brtc_pc_close: queue close_notify (from the live session or the one made in advance). */
+/* brtc_pc_close: queue an authenticated close_notify. */
 void pc_transport_close(brtc_pc *pc);
 /* Builds the next STUN or DTLS datagram; BRTC_ERR_AGAIN if none. */
 int pc_transport_poll(brtc_pc *pc, uint8_t *out, size_t cap, size_t *out_len, brtc_addr *to);
@@ -142,6 +149,8 @@ void pc_media_rtcp(brtc_pc *pc, uint8_t *pkt, size_t len);
 /* Builds the next SRTCP datagram (BYE, PLI, NACK, RR, REMB); BRTC_ERR_AGAIN if none is due. */
 int pc_media_poll_rtcp(brtc_pc *pc, uint8_t *out, size_t cap, size_t *out_len);
 uint64_t pc_media_deadline(const brtc_pc *pc);
+/* Time passes for media: incomplete frames whose hold is over are given up. */
+void pc_media_timeout(brtc_pc *pc);
 /* Asks for a keyframe; automatic requests are rate-limited, explicit ones are not. */
 void pc_media_want_pli(brtc_pc *pc, bool explicit_request);
 void pc_media_free(brtc_pc *pc);

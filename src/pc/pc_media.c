@@ -8,6 +8,14 @@
 #include "pc/pc_internal.h"
 #include "rtp/rtcp.h"
 
+/* NTP time (RFC 5905 format) on our own clock: only we read it back, from the DLRR that
+ * echoes it, so its epoch does not matter. */
+static uint64_t ntp_of(uint64_t now_us) {
+  return (now_us / 1000000) << 32 | ((now_us % 1000000) << 32) / 1000000;
+}
+
+static uint32_t compact_ntp(uint64_t now_us) { return (uint32_t)(ntp_of(now_us) >> 16); }
+
 static void count_srtp_error(brtc_pc *pc, int rc) {
   switch (rc) {
     case BRTC_ERR_AUTH: pc->stats.dropped_auth++; break;
@@ -55,6 +63,48 @@ static void on_vp8_frame(const brtc_vp8_frame *f, void *user) {
   pc->on_event(pc, &ev, pc->user);
 }
 
+/* How long an incomplete frame waits for its missing packets: with NACK, every ask and the
+ * round trip of the last; without, the reordering allowance alone. */
+static void update_frame_hold(brtc_pc *pc) {
+  if (!pc->vp8) return;
+  brtc_vp8_assembler_set_hold(pc->vp8, pc->fb_nack ? brtc_nack_budget_us(&pc->nack)
+                                                   : brtc_nack_wait_us(&pc->nack));
+}
+
+/* Frames were given up. A frame consumer hears of it; whether we ask for a keyframe is the
+ * policy's: after any loss, or only when a keyframe (or a frame that may have been one,
+ * while a keyframe is awaited) was lost. */
+static void on_frames_lost(brtc_pc *pc, const brtc_vp8_loss *loss) {
+  if (pc->fb_nack) brtc_nack_forget_before(&pc->nack, (uint16_t)(loss->last_seq + 1));
+  /* Superseded losses (a newer keyframe is here) need nothing; loss->keyframes and
+   * loss->unknown count the others. */
+  bool awaiting_key = pc->keyframe_wanted_until || pc->stats.keyframes == 0;
+  bool key_lost = loss->keyframes > 0 || (loss->unknown > 0 && awaiting_key);
+  bool ask = key_lost || (pc->keyframe_policy == BRTC_KEYFRAME_ON_ANY_LOSS &&
+                         loss->superseded < loss->frames);
+  char detail[160];
+  snprintf(detail, sizeof(detail),
+           "%u video frame%s lost (%u keyframe%s, %u of unknown type, %u superseded by a "
+           "keyframe)%s",
+           (unsigned)loss->frames, loss->frames == 1 ? "" : "s", (unsigned)loss->keyframes,
+           loss->keyframes == 1 ? "" : "s", (unsigned)loss->unknown, (unsigned)loss->superseded,
+           ask ? ", asking for a keyframe" : "");
+  pc_emit_log(pc, detail);
+  if (pc->on_event) {
+    brtc_video_frame frame = {.codec = "VP8", .keyframe = loss->keyframes > 0,
+                              .ssrc = pc->video.ssrc};
+    brtc_pc_event ev = {.type = BRTC_PC_EVENT_FRAME_LOST, .step = BRTC_STEP_COUNT,
+                        .detail = detail, .frame = &frame};
+    pc->on_event(pc, &ev, pc->user);
+  }
+  if (ask) pc_media_want_pli(pc, false);
+}
+
+static void check_frame_loss(brtc_pc *pc) {
+  brtc_vp8_loss loss;
+  if (brtc_vp8_assembler_take_loss(pc->vp8, &loss)) on_frames_lost(pc, &loss);
+}
+
 static void push_vp8(brtc_pc *pc, const brtc_rtp_header *h) {
   if (!pc->vp8) {
     pc->vp8 = brtc_vp8_assembler_new(pc->max_video_frame, on_vp8_frame, pc);
@@ -62,13 +112,62 @@ static void push_vp8(brtc_pc *pc, const brtc_rtp_header *h) {
       pc->stats.dropped_unexpected++;
       return;
     }
+    update_frame_hold(pc);
   }
   if (brtc_vp8_assembler_push(pc->vp8, h, pc->now_us) == BRTC_ERR_PARSE)
     pc->stats.dropped_malformed++;
-  if (brtc_vp8_assembler_take_keyframe_request(pc->vp8)) {
-    pc_emit_log(pc, "video frame dropped (packet lost), asking for a keyframe");
-    pc_media_want_pli(pc, false);
+  brtc_vp8_loss loss;
+  if (brtc_vp8_assembler_take_loss(pc->vp8, &loss)) on_frames_lost(pc, &loss);
+}
+
+/* What the NACK tracker makes of an arriving video packet; false if it is a copy of one we
+ * have (dropped and counted). */
+static bool track_arrival(brtc_pc *pc, uint16_t seq, brtc_nack_source src) {
+  if (!pc->fb_nack) return true;
+  brtc_nack_arrival a = brtc_nack_on_packet(&pc->nack, seq, src, pc->now_us);
+  if (a == BRTC_NACK_DUPLICATE) {
+    pc->stats.rtp_duplicates++;
+    return false;
   }
+  if (a == BRTC_NACK_REORDERED) update_frame_hold(pc); /* the allowance may have grown */
+  return true;
+}
+
+/* The first packet of a VP8 keyframe (RFC 7741 4.3: S=1, PID=0; RFC 6386 9.1: P=0). */
+static bool starts_keyframe(const brtc_rtp_header *h) {
+  brtc_vp8_descriptor d;
+  return brtc_vp8_parse_descriptor(h->payload, h->payload_len, &d) == BRTC_OK && d.start &&
+         d.partition == 0 && (h->payload[d.size] & 1) == 0;
+}
+
+/* Start from a keyframe rather than wait for one. A sender that begins with one (browsers
+ * do) is given time to finish it, with its NACKs: a PLI then would only cost a second
+ * keyframe. The first packet to arrive may not be the keyframe's first (reordering), so a
+ * stream is watched for a keyframe's start for the reordering allowance before the PLI. */
+static void ask_first_keyframe_by(brtc_pc *pc, uint64_t due) {
+  if (!(pc->fb_pli || pc->fb_fir)) return;
+  pc->pli_due_us = due;
+  pc->keyframe_wanted_until = pc->video_first_us + PC_PLI_GIVE_UP_US;
+}
+
+static void watch_first_keyframe(brtc_pc *pc, const brtc_rtp_header *h) {
+  /* Asked already (or explicitly: brtc_pc_request_keyframe makes it due now), or no need. */
+  if (pc->pli_due_us <= pc->now_us || pc->pli_sent_once || pc->stats.keyframes) {
+    pc->first_key_watch = false;
+    return;
+  }
+  if (!starts_keyframe(h)) return;
+  pc->first_key_watch = false;
+  ask_first_keyframe_by(pc, pc->video_first_us + PC_FIRST_KEYFRAME_GRACE_US);
+}
+
+static void first_video_keyframe(brtc_pc *pc, const brtc_rtp_header *h) {
+  pc->video_first_us = pc->now_us;
+  bool key = starts_keyframe(h);
+  uint64_t due = pc->now_us + (key ? PC_FIRST_KEYFRAME_GRACE_US : brtc_nack_wait_us(&pc->nack));
+  if (due >= pc->pli_due_us) return; /* one is due sooner already (asked for explicitly) */
+  pc->first_key_watch = !key;
+  ask_first_keyframe_by(pc, due);
 }
 
 static void video_packet(brtc_pc *pc, const brtc_rtp_header *h) {
@@ -78,16 +177,21 @@ static void video_packet(brtc_pc *pc, const brtc_rtp_header *h) {
     brtc_rtp_stats_init(&pc->video.stats, h->ssrc, pc->video_clock);
     pc->stats.video_ssrc = h->ssrc;
     first_rtp(pc, "video", h, "VP8");
-    pc_media_want_pli(pc, false); /* start from a keyframe rather than wait for one */
+    first_video_keyframe(pc, h);
     pc->remb_due = pc->fb_remb; /* tell the sender at once how high it may go */
+    /* An early first report, so its RRTR brings the RTT that spaces NACKs (RFC 3550 6.2
+     * lets the first report go at half the interval). */
+    if (pc->fb_nack && pc->next_rr_us > pc->now_us + PC_FIRST_RR_US)
+      pc->next_rr_us = pc->now_us + PC_FIRST_RR_US;
   } else if (h->ssrc != pc->video.ssrc) {
     pc->stats.dropped_unexpected++;
     return;
   }
   pc->stats.rtp_video++;
+  if (pc->first_key_watch) watch_first_keyframe(pc, h);
   brtc_rtp_stats_update(&pc->video.stats, h->sequence, h->timestamp, pc->now_us);
-  if (pc->fb_nack) brtc_nack_on_packet(&pc->nack, h->sequence, pc->now_us);
-  push_vp8(pc, h);
+  brtc_nack_source src = pc->rtx_seen ? BRTC_NACK_SRC_ORIGINAL : BRTC_NACK_SRC_MEDIA_MAYBE_RESENT;
+  if (track_arrival(pc, h->sequence, src)) push_vp8(pc, h);
 }
 
 /* RFC 4588: the payload starts with the original sequence number; unwrap and treat it as
@@ -102,8 +206,8 @@ static void rtx_packet(brtc_pc *pc, const brtc_rtp_header *h) {
   orig.payload = h->payload + 2;
   orig.payload_len = h->payload_len - 2;
   if (orig.payload_len == 0) return;
-  if (pc->fb_nack) brtc_nack_on_packet(&pc->nack, orig.sequence, pc->now_us);
-  push_vp8(pc, &orig);
+  pc->rtx_seen = true;
+  if (track_arrival(pc, orig.sequence, BRTC_NACK_SRC_RTX)) push_vp8(pc, &orig);
 }
 
 static void audio_packet(brtc_pc *pc, const brtc_rtp_header *h) {
@@ -121,9 +225,29 @@ static void audio_packet(brtc_pc *pc, const brtc_rtp_header *h) {
   brtc_rtp_stats_update(&pc->audio.stats, h->sequence, h->timestamp, pc->now_us);
 }
 
+/* An SRTP index seen before. If it is a video packet we asked to be resent and it
+ * authenticates, it is the sender's retransmission of a packet that had come after all: a
+ * duplicate. Anything else stays a replay (see brtc_srtp_authenticate_again). */
+static void seen_index(brtc_pc *pc, uint8_t *pkt, size_t len) {
+  bool asked = pc->fb_nack && pc->video.active && len >= 12 &&
+               brtc_rd32(pkt + 8) == pc->video.ssrc &&
+               brtc_nack_was_asked(&pc->nack, brtc_rd16(pkt + 2), pc->now_us);
+  if (!asked) {
+    pc->stats.dropped_replay++;
+    return;
+  }
+  int rc = brtc_srtp_authenticate_again(pc->srtp_in, pkt, len);
+  if (rc == BRTC_OK) pc->stats.rtp_duplicates++;
+  else count_srtp_error(pc, rc == BRTC_ERR_REPLAY ? BRTC_ERR_AUTH : rc);
+}
+
 void pc_media_rtp(brtc_pc *pc, uint8_t *pkt, size_t len) {
   size_t plain_len = 0;
   int rc = brtc_srtp_unprotect(pc->srtp_in, pkt, len, &plain_len);
+  if (rc == BRTC_ERR_REPLAY) {
+    seen_index(pc, pkt, len);
+    return;
+  }
   if (rc != BRTC_OK) {
     count_srtp_error(pc, rc);
     return;
@@ -141,8 +265,23 @@ void pc_media_rtp(brtc_pc *pc, uint8_t *pkt, size_t len) {
   else pc->stats.dropped_unexpected++;
 }
 
+/* RFC 3611 4.5: the sender's DLRR answers our RRTR; RTT = now - LRR - DLRR, in 1/65536 s. */
+static void on_dlrr(brtc_pc *pc, const brtc_rtcp_packet *p) {
+  uint32_t lrr = 0, dlrr = 0;
+  if (brtc_rtcp_xr_dlrr(p, pc->local_ssrc, &lrr, &dlrr) != BRTC_OK || lrr == 0) return;
+  uint32_t units = compact_ntp(pc->now_us) - lrr - dlrr;
+  if (units > 10u * 65536) return; /* negative or absurd: a stale or bogus block */
+  uint64_t sample = (uint64_t)units * 1000000 / 65536;
+  if (sample == 0) sample = 1;
+  /* Smoothed like TCP's SRTT (RFC 6298), gain 1/8. */
+  pc->rtt_us = pc->rtt_us ? (7 * pc->rtt_us + sample) / 8 : sample;
+  brtc_nack_set_rtt(&pc->nack, pc->rtt_us);
+  update_frame_hold(pc);
+}
+
 static void on_rtcp(const brtc_rtcp_packet *p, void *user) {
   brtc_pc *pc = user;
+  if (p->type == BRTC_RTCP_XR) on_dlrr(pc, p);
   if (p->type != BRTC_RTCP_SR) return;
   /* Remember the SR so our report blocks carry LSR and DLSR (RFC 3550 6.4.1). */
   pc_stream *streams[2] = {&pc->video, &pc->audio};
@@ -270,6 +409,13 @@ static int build_rr(brtc_pc *pc, uint8_t *out, size_t room, size_t *len) {
   if (rc == BRTC_OK)
     rc = brtc_rtcp_write_sdes_cname(pc->local_ssrc, pc->cname, out + *len, room - *len, &n);
   *len += n;
+  /* Our reference time, for the video sender to answer with DLRR: how we learn the RTT that
+   * spaces repeated NACKs. libwebrtc senders (Chrome, Firefox, Safari) answer any RRTR. */
+  if (rc == BRTC_OK && pc->fb_nack && pc->video.active) {
+    n = 0;
+    rc = brtc_rtcp_write_xr_rrtr(pc->local_ssrc, ntp_of(pc->now_us), out + *len, room - *len, &n);
+    *len += n;
+  }
   if (rc == BRTC_OK && remb_wanted(pc)) rc = append_remb(pc, out, room, len);
   return rc;
 }
@@ -308,10 +454,19 @@ uint64_t pc_media_deadline(const brtc_pc *pc) {
   if (pc->video.active) {
     uint64_t nack = brtc_nack_next_deadline(&pc->nack);
     if (nack < t) t = nack;
+    uint64_t held = brtc_vp8_assembler_next_deadline(pc->vp8);
+    if (held < t) t = held;
   }
   if ((pc->video.active || pc->audio.active) && pc->next_rr_us < t) t = pc->next_rr_us;
   if (pc->remb_due && remb_wanted(pc) && pc->now_us < t) t = pc->now_us;
   return t;
+}
+
+void pc_media_timeout(brtc_pc *pc) {
+  if (!pc->vp8 || pc->closed || pc->failed) return;
+  if (brtc_vp8_assembler_next_deadline(pc->vp8) > pc->now_us) return;
+  brtc_vp8_assembler_poll(pc->vp8, pc->now_us);
+  check_frame_loss(pc);
 }
 
 void pc_media_free(brtc_pc *pc) {

@@ -73,6 +73,12 @@ static int decode_packet(const uint8_t *p, size_t len, size_t total_len, brtc_rt
     if (len < 12) return BRTC_ERR_PARSE;
     pk->sender_ssrc = brtc_rd32(p + 4);
     break;
+  case BRTC_RTCP_XR:
+    if (len < 8) return BRTC_ERR_PARSE;
+    pk->sender_ssrc = brtc_rd32(p + 4);
+    pk->fci = p + 8; /* the report blocks */
+    pk->fci_len = len - 8;
+    break;
   case BRTC_RTCP_RTPFB:
   case BRTC_RTCP_PSFB:
     if (len < 12) return BRTC_ERR_PARSE;
@@ -299,6 +305,93 @@ size_t brtc_rtcp_nack_seqs(const uint8_t *fci, size_t fci_len, uint16_t *seqs, s
   return n;
 }
 
+/* ---- RFC 3611 extended reports ---- */
+
+#define XR_BT_RRTR 4
+#define XR_BT_DLRR 5
+#define XR_BLOCK_HEADER 4
+#define XR_DLRR_SUB_BLOCK 12
+
+int brtc_rtcp_write_xr_rrtr(uint32_t sender_ssrc, uint64_t ntp, uint8_t *out, size_t cap,
+                            size_t *out_len) {
+  if (!out || !out_len) return BRTC_ERR_INVALID;
+  if (cap < BRTC_RTCP_XR_RRTR_LEN) return BRTC_ERR_TOO_BIG;
+  write_header(out, 0, BRTC_RTCP_XR, BRTC_RTCP_XR_RRTR_LEN);
+  brtc_wr32(out + 4, sender_ssrc);
+  out[8] = XR_BT_RRTR;
+  out[9] = 0;
+  brtc_wr16(out + 10, 2); /* block length in words, minus one */
+  brtc_wr64(out + 12, ntp);
+  *out_len = BRTC_RTCP_XR_RRTR_LEN;
+  return BRTC_OK;
+}
+
+int brtc_rtcp_write_xr_dlrr(uint32_t sender_ssrc, uint32_t ssrc, uint32_t last_rr,
+                            uint32_t delay_since_last_rr, uint8_t *out, size_t cap,
+                            size_t *out_len) {
+  if (!out || !out_len) return BRTC_ERR_INVALID;
+  size_t total = 8 + XR_BLOCK_HEADER + XR_DLRR_SUB_BLOCK;
+  if (cap < total) return BRTC_ERR_TOO_BIG;
+  write_header(out, 0, BRTC_RTCP_XR, total);
+  brtc_wr32(out + 4, sender_ssrc);
+  out[8] = XR_BT_DLRR;
+  out[9] = 0;
+  brtc_wr16(out + 10, XR_DLRR_SUB_BLOCK / 4);
+  brtc_wr32(out + 12, ssrc);
+  brtc_wr32(out + 16, last_rr);
+  brtc_wr32(out + 20, delay_since_last_rr);
+  *out_len = total;
+  return BRTC_OK;
+}
+
+/* The next block of type bt at or after *off: its body and body length. */
+static int xr_find_block(const brtc_rtcp_packet *p, uint8_t bt, size_t *off, const uint8_t **body,
+                         size_t *body_len) {
+  if (!p || p->type != BRTC_RTCP_XR || (!p->fci && p->fci_len)) return BRTC_ERR_INVALID;
+  while (*off < p->fci_len) {
+    if (p->fci_len - *off < XR_BLOCK_HEADER) return BRTC_ERR_PARSE;
+    const uint8_t *b = p->fci + *off;
+    size_t blen = 4u * (size_t)brtc_rd16(b + 2); /* body bytes: (words - 1) * 4 */
+    if (blen > p->fci_len - *off - XR_BLOCK_HEADER) return BRTC_ERR_PARSE;
+    *off += XR_BLOCK_HEADER + blen;
+    if (b[0] == bt) {
+      *body = b + XR_BLOCK_HEADER;
+      *body_len = blen;
+      return BRTC_OK;
+    }
+  }
+  return BRTC_ERR_NOT_FOUND;
+}
+
+int brtc_rtcp_xr_rrtr(const brtc_rtcp_packet *p, uint64_t *ntp) {
+  if (!ntp) return BRTC_ERR_INVALID;
+  size_t off = 0, len = 0;
+  const uint8_t *body = NULL;
+  int rc = xr_find_block(p, XR_BT_RRTR, &off, &body, &len);
+  if (rc != BRTC_OK) return rc;
+  if (len < 8) return BRTC_ERR_PARSE;
+  *ntp = brtc_rd64(body);
+  return BRTC_OK;
+}
+
+int brtc_rtcp_xr_dlrr(const brtc_rtcp_packet *p, uint32_t ssrc, uint32_t *last_rr,
+                      uint32_t *delay_since_last_rr) {
+  if (!last_rr || !delay_since_last_rr) return BRTC_ERR_INVALID;
+  size_t off = 0, len = 0;
+  const uint8_t *body = NULL;
+  int rc;
+  /* Several DLRR blocks may come, each with several sub-blocks. */
+  while ((rc = xr_find_block(p, XR_BT_DLRR, &off, &body, &len)) == BRTC_OK) {
+    for (size_t i = 0; i + XR_DLRR_SUB_BLOCK <= len; i += XR_DLRR_SUB_BLOCK) {
+      if (brtc_rd32(body + i) != ssrc) continue;
+      *last_rr = brtc_rd32(body + i + 4);
+      *delay_since_last_rr = brtc_rd32(body + i + 8);
+      return BRTC_OK;
+    }
+  }
+  return rc;
+}
+
 void brtc_rtcp_report_from_stats(brtc_rtp_receiver_stats *s, uint64_t now_us,
                                  brtc_rtcp_report_block *out) {
   memset(out, 0, sizeof(*out));
@@ -332,4 +425,17 @@ void brtc_rtcp_report_from_stats(brtc_rtp_receiver_stats *s, uint64_t now_us,
     uint64_t dlsr = delay_us * 65536u / 1000000u; /* units of 1/65536 s */
     out->delay_since_last_sr = dlsr > UINT32_MAX ? UINT32_MAX : (uint32_t)dlsr;
   }
+}
+
+#define FIR_ENTRY 8
+
+int brtc_rtcp_fir_seq(const uint8_t *fci, size_t fci_len, uint32_t ssrc, uint8_t *seq) {
+  if (!fci || !seq) return BRTC_ERR_INVALID;
+  for (size_t off = 0; off + FIR_ENTRY <= fci_len; off += FIR_ENTRY) {
+    if (brtc_rd32(fci + off) == ssrc) {
+      *seq = fci[off + 4];
+      return BRTC_OK;
+    }
+  }
+  return BRTC_ERR_NOT_FOUND;
 }

@@ -16,6 +16,7 @@ enum {
   BRTC_RTCP_APP = 204,
   BRTC_RTCP_RTPFB = 205, /* FMT 1: generic NACK, 15: transport-cc */
   BRTC_RTCP_PSFB = 206,  /* FMT 1: PLI, 4: FIR, 15: AFB (REMB) */
+  BRTC_RTCP_XR = 207,    /* RFC 3611 extended reports: RRTR and DLRR blocks */
 };
 
 typedef struct brtc_rtcp_report_block {
@@ -82,6 +83,29 @@ int brtc_rtcp_write_remb(uint32_t sender_ssrc, uint64_t bitrate_bps, const uint3
  * list does not fit in fci_len (other FMT 15 application messages exist). */
 int brtc_rtcp_parse_remb(const uint8_t *fci, size_t fci_len, uint64_t *bitrate_bps,
                          uint32_t *ssrcs, size_t cap, size_t *n);
+/* RFC 3611 receiver-side round-trip time. A receiver that sends no media has no sender
+ * report for the other side to answer; instead it sends a Receiver Reference Time block
+ * (4.4, BT 4: its NTP time) and the media sender answers with a DLRR block (4.5, BT 5: per
+ * receiver SSRC, the middle 32 bits of that NTP time and the delay since it arrived, both
+ * in 1/65536 s). RTT = arrival of the DLRR - LRR - DLRR. */
+#define BRTC_RTCP_XR_RRTR_LEN 20 /* header, SSRC, one RRTR block */
+int brtc_rtcp_write_xr_rrtr(uint32_t sender_ssrc, uint64_t ntp, uint8_t *out, size_t cap,
+                            size_t *out_len);
+/* One DLRR sub-block, for the receiver ssrc. */
+int brtc_rtcp_write_xr_dlrr(uint32_t sender_ssrc, uint32_t ssrc, uint32_t last_rr,
+                            uint32_t delay_since_last_rr, uint8_t *out, size_t cap,
+                            size_t *out_len);
+/* In an XR packet (p->type == BRTC_RTCP_XR): the RRTR block's NTP time. BRTC_ERR_NOT_FOUND
+ * if there is none, BRTC_ERR_PARSE if a block overruns the packet. */
+int brtc_rtcp_xr_rrtr(const brtc_rtcp_packet *p, uint64_t *ntp);
+/* In an XR packet: the DLRR sub-block about ssrc. BRTC_ERR_NOT_FOUND, BRTC_ERR_PARSE. */
+int brtc_rtcp_xr_dlrr(const brtc_rtcp_packet *p, uint32_t ssrc, uint32_t *last_rr,
+                      uint32_t *delay_since_last_rr);
+
+/* FIR (RFC 5104 4.3.1.1): the FCI is a list of 8-byte entries (target SSRC, command sequence
+ * number, 24 reserved bits). The sequence number of the entry for ssrc: BRTC_OK, or
+ * BRTC_ERR_NOT_FOUND if no entry names ssrc (a partial trailing entry is ignored). */
+int brtc_rtcp_fir_seq(const uint8_t *fci, size_t fci_len, uint32_t ssrc, uint8_t *seq);
 /* A report block for our receiver statistics (updates the prior counters). */
 void brtc_rtcp_report_from_stats(brtc_rtp_receiver_stats *s, uint64_t now_us,
                                  brtc_rtcp_report_block *out);

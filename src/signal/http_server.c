@@ -73,6 +73,11 @@ static int send_reply(struct lws *wsi, brtc_http_conn *h, brtc_http_reply *r) {
   if (!fail && r->accept_post)
     fail = add_header(wsi, "allow:", "OPTIONS, POST", &p, end);
   if (!fail && r->close_after) fail = add_header(wsi, "connection:", "close", &p, end);
+  if (!fail && r->retry_after_s) {
+    char secs[16];
+    snprintf(secs, sizeof(secs), "%u", r->retry_after_s);
+    fail = add_header(wsi, "retry-after:", secs, &p, end);
+  }
   if (!fail) fail = lws_finalize_write_http_header(wsi, start, &p, end);
   if (fail) {
     free(r->body);
@@ -125,13 +130,7 @@ static int serve_file(struct lws *wsi, const char *path, const char *mime) {
 /* ---- routes ---- */
 
 static int route_status(struct lws *wsi, brtc_signal_server *srv, brtc_http_conn *h) {
-  brtc_loop_stats ls;
-  brtc_loop_get_stats(srv->loop, &ls);
-  brtc_keyframe_worker_stats ks;
-  brtc_keyframe_worker_get_stats(srv->saver, &ks);
-  char *json =
-      brtc_status_json_waiting(&srv->sessions, brtc_server_live_stats, srv->store, &ls, &ks,
-                               &srv->keyframe_waiters);
+  char *json = brtc_server_status_json(srv);
   if (!json) return send_text(wsi, h, 500, "out of memory");
   brtc_http_reply r = {.status = 200, .content_type = "application/json", .body = json,
                        .len = strlen(json)};
@@ -214,6 +213,10 @@ static const char *request_method(struct lws *wsi) {
 static int on_http_request(struct lws *wsi, brtc_conn *conn, const char *uri, size_t uri_len) {
   brtc_http_conn *h = &conn->http;
   http_reset(h);
+  /* The client's address, which the limits on sessions not yet past ICE count by. */
+  socklen_t peer_len = sizeof(h->peer);
+  if (getpeername(lws_get_socket_fd(wsi), (struct sockaddr *)&h->peer, &peer_len) != 0)
+    h->peer.ss_family = AF_UNSPEC;
   snprintf(h->method, sizeof(h->method), "%s", request_method(wsi));
   if (uri_len >= sizeof(h->uri)) return send_text(wsi, h, 414, "URI too long");
   memcpy(h->uri, uri, uri_len);
@@ -385,6 +388,8 @@ static int start_saver(brtc_signal_server *srv, const brtc_signal_config *config
       .on_done = brtc_server_keyframe_done,
       .wake = wake_for_saver,
       .user = srv,
+      .max_output_bytes = srv->max_output_bytes,
+      .output_bytes = brtc_keyframe_store_bytes_at_open(srv->store),
   };
   srv->saver = brtc_keyframe_worker_new(&kc, err, err_cap);
   return srv->saver ? BRTC_OK : BRTC_ERR_NOMEM;
@@ -474,6 +479,7 @@ brtc_signal_server *brtc_signal_server_new(const brtc_signal_config *config, brt
   srv->dtls_role = config->dtls_role;
   srv->max_sessions = config->max_sessions ? config->max_sessions
                                            : BRTC_SIGNAL_DEFAULT_MAX_SESSIONS;
+  brtc_signal_server_set_limits(srv, config);
   srv->web_dir = strdup(config->web_dir ? config->web_dir : brtc_signal_default_web_dir());
   if (!srv->web_dir || brtc_session_table_init(&srv->sessions, srv->max_sessions) != BRTC_OK) {
     snprintf(err, err_cap, "out of memory");

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "signal/heap_trim.h"
 #include "signal/keyframe_store.h"
 #include "signal/keyframe_worker.h"
 #include "signal/server.h"
@@ -33,6 +34,19 @@ struct brtc_signal_server {
   brtc_keyframe_waitlist keyframe_waiters; /* sessions whose wanted keyframe was refused */
   uint64_t waiters_checked_us;
 
+  /* Limits (server.h) and what they refused. */
+  size_t max_pending, max_pending_per_source;
+  uint64_t pending_timeout_us, snapshot_interval_us, consent_timeout_us;
+  uint64_t max_output_bytes; /* 0: no cap */
+  uint64_t refused_full;            /* max_sessions live */
+  uint64_t refused_pending;         /* max_pending waiting for ICE */
+  uint64_t refused_pending_source;  /* max_pending_per_source from one source */
+  uint64_t pending_expired;         /* failed before their first check */
+  uint64_t snapshots_refused;
+  uint64_t refusals_unlogged, refusals_logged_us; /* refusal warnings, at most one per 5 s */
+  bool output_cap_logged;
+  brtc_heap_trim heap_trim; /* memory given back after bursts of sessions */
+
   struct lws_context *lws;
   struct lws_vhost *vhost;
   struct lws *loop_wsi, *stop_wsi;
@@ -53,6 +67,7 @@ typedef struct brtc_ws_out {
 
 typedef struct brtc_ws_conn {
   struct lws *wsi;
+  struct sockaddr_storage peer; /* the client's address; AF_UNSPEC if unknown */
   brtc_signal_server *srv;
   brtc_session *session; /* the live session this connection signals, if any */
   brtc_ws_out *out_head, *out_tail;
@@ -63,6 +78,7 @@ typedef struct brtc_ws_conn {
 } brtc_ws_conn;
 
 typedef struct brtc_http_conn {
+  struct sockaddr_storage peer; /* the client's address; AF_UNSPEC if unknown */
   char method[8];
   char uri[256];
   char content_type[96];
@@ -91,19 +107,33 @@ typedef struct brtc_http_reply {
   char location[64];
   bool accept_post; /* Accept-Post: application/sdp (WHIP OPTIONS) */
   bool close_after;
+  unsigned retry_after_s; /* Retry-After (RFC 9110 10.2.3) with a 503; 0: none */
 } brtc_http_reply;
 
 /* A reply whose body is a copy of text (formatted). */
 void brtc_http_reply_text(brtc_http_reply *r, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* sessions.c: starting, driving and ending peer connections. */
+/* sessions.c: starting, driving and ending peer connections. client is the signaling
+ * client's address (the TCP peer of the HTTP request or WebSocket; NULL if unknown), which
+ * the limits on sessions not yet past ICE count by. On refusal *rc is BRTC_ERR_LIMIT (every
+ * slot taken), BRTC_ERR_AGAIN (too many waiting for ICE: retry after
+ * brtc_server_retry_after_s), or another error (bad SDP: 400; NOMEM, IO, CRYPTO: 500). */
 brtc_session *brtc_server_session_start(brtc_signal_server *srv, brtc_transport transport,
-                                        brtc_ws_conn *ws, const char *sdp, size_t sdp_len,
-                                        const char **answer, char *err, size_t err_cap,
-                                        int *rc);
+                                        brtc_ws_conn *ws, const struct sockaddr *client,
+                                        const char *sdp, size_t sdp_len, const char **answer,
+                                        char *err, size_t err_cap, int *rc);
+/* The limits of config (server.h), defaults filled in. */
+void brtc_signal_server_set_limits(brtc_signal_server *srv, const brtc_signal_config *config);
+/* Seconds after which a session refused with BRTC_ERR_AGAIN may find room: the pending
+ * sessions that fill it have failed or passed ICE by then. */
+unsigned brtc_server_retry_after_s(const brtc_signal_server *srv);
 int brtc_server_session_candidate(brtc_signal_server *srv, brtc_session *s, const char *cand);
-void brtc_server_session_snapshot(brtc_signal_server *srv, brtc_session *s);
+/* A Snapshot request: BRTC_OK when a keyframe was asked for; BRTC_ERR_AGAIN when it came
+ * sooner than the interval after the last one (*wait_ms: until the next is allowed). */
+int brtc_server_session_snapshot(brtc_signal_server *srv, brtc_session *s, uint64_t *wait_ms);
+/* GET /api/status: the whole document (status_json.h), owned by the caller; NULL: no memory. */
+char *brtc_server_status_json(brtc_signal_server *srv);
 /* Ask for the session to end; it is closed and freed by brtc_server_settle. */
 void brtc_server_session_end(brtc_signal_server *srv, brtc_session *s, const char *why);
 /* Record a journey step: log line, status list and a "step" message to its WebSocket. */

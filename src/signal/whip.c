@@ -58,12 +58,17 @@ static void whip_post(brtc_signal_server *srv, const brtc_http_conn *req, brtc_h
   int rc;
   const char *answer = NULL;
   /* The body buffer has a spare byte and is NUL-terminated by the HTTP layer. */
-  brtc_session *s = brtc_server_session_start(srv, BRTC_TRANSPORT_WHIP, NULL, req->body,
+  const struct sockaddr *client =
+      req->peer.ss_family == AF_UNSPEC ? NULL : (const struct sockaddr *)&req->peer;
+  brtc_session *s = brtc_server_session_start(srv, BRTC_TRANSPORT_WHIP, NULL, client, req->body,
                                               req->body_len, &answer, err, sizeof(err), &rc);
   if (!s) {
     for (char *p = err; *p; p++)
       if (*p == '\r' || *p == '\n') *p = ' ';
-    if (rc == BRTC_ERR_LIMIT)
+    if (rc == BRTC_ERR_AGAIN) {
+      brtc_http_reply_text(r, 503, "%s", err);
+      r->retry_after_s = brtc_server_retry_after_s(srv);
+    } else if (rc == BRTC_ERR_LIMIT)
       brtc_http_reply_text(r, 503, "%s", err);
     else if (rc == BRTC_ERR_NOMEM || rc == BRTC_ERR_IO || rc == BRTC_ERR_CRYPTO)
       brtc_http_reply_text(r, 500, "%s", err);

@@ -179,11 +179,17 @@ static int hmac_sha1_80(EVP_MAC_CTX *mac, const uint8_t *a, size_t a_len, const 
   return BRTC_OK;
 }
 
-static int ctr_xor(EVP_CIPHER_CTX *c, const uint8_t iv[16], uint8_t *p, size_t n) {
+/* The keystream XOR of n bytes from src into dst (the same place, or apart). */
+static int ctr_xor_to(EVP_CIPHER_CTX *c, const uint8_t iv[16], const uint8_t *src, uint8_t *dst,
+                      size_t n) {
   int out = 0;
   if (EVP_EncryptInit_ex(c, NULL, NULL, NULL, iv) != 1) return BRTC_ERR_CRYPTO;
-  if (n && EVP_EncryptUpdate(c, p, &out, p, (int)n) != 1) return BRTC_ERR_CRYPTO;
+  if (n && EVP_EncryptUpdate(c, dst, &out, src, (int)n) != 1) return BRTC_ERR_CRYPTO;
   return BRTC_OK;
+}
+
+static int ctr_xor(EVP_CIPHER_CTX *c, const uint8_t iv[16], uint8_t *p, size_t n) {
+  return ctr_xor_to(c, iv, p, p, n);
 }
 
 /* IV = (salt * 2^16) XOR (ssrc * 2^64) XOR (index * 2^16), RFC 3711 section 4.1.1. */
@@ -209,15 +215,16 @@ static void gcm_iv(uint8_t iv[12], const uint8_t salt[12], uint32_t ssrc, uint64
   for (int i = 0; i < 12; i++) iv[i] = salt[i] ^ x[i];
 }
 
+/* Encrypts n bytes from src into dst (the same place, or apart). */
 static int gcm_seal(EVP_CIPHER_CTX *c, const uint8_t iv[12], const uint8_t *aad1, size_t aad1_len,
-                    const uint8_t *aad2, size_t aad2_len, uint8_t *p, size_t n,
-                    uint8_t tag[GCM_TAG_LEN]) {
+                    const uint8_t *aad2, size_t aad2_len, const uint8_t *src, uint8_t *dst,
+                    size_t n, uint8_t tag[GCM_TAG_LEN]) {
   int out = 0;
   uint8_t none[16];
   if (EVP_EncryptInit_ex(c, NULL, NULL, NULL, iv) != 1 ||
       EVP_EncryptUpdate(c, NULL, &out, aad1, (int)aad1_len) != 1 ||
       (aad2_len && EVP_EncryptUpdate(c, NULL, &out, aad2, (int)aad2_len) != 1) ||
-      (n && EVP_EncryptUpdate(c, p, &out, p, (int)n) != 1) ||
+      (n && EVP_EncryptUpdate(c, dst, &out, src, (int)n) != 1) ||
       EVP_EncryptFinal_ex(c, none, &out) != 1 ||
       EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, GCM_TAG_LEN, tag) != 1)
     return BRTC_ERR_CRYPTO;
@@ -268,25 +275,32 @@ static int rtp_locate(brtc_srtp *s, const uint8_t *pkt, size_t len, size_t *hdr,
 }
 
 int brtc_srtp_protect(brtc_srtp *s, uint8_t *pkt, size_t len, size_t cap, size_t *out_len) {
-  if (!s || !pkt || !out_len || s->dir != BRTC_SRTP_OUTBOUND) return BRTC_ERR_INVALID;
+  return brtc_srtp_protect_to(s, pkt, len, pkt, cap, out_len);
+}
+
+int brtc_srtp_protect_to(brtc_srtp *s, const uint8_t *in, size_t len, uint8_t *out, size_t cap,
+                         size_t *out_len) {
+  if (!s || !in || !out || !out_len || s->dir != BRTC_SRTP_OUTBOUND) return BRTC_ERR_INVALID;
   if (len > PACKET_MAX || cap < len + s->tag_len) return BRTC_ERR_TOO_BIG;
   size_t hdr = 0;
   uint32_t ssrc = 0;
   srtp_stream *st = NULL;
   uint64_t index = 0;
-  int rc = rtp_locate(s, pkt, len, &hdr, &ssrc, &st, &index);
+  int rc = rtp_locate(s, in, len, &hdr, &ssrc, &st, &index);
   if (rc != BRTC_OK) return rc;
+  /* Encrypting from in straight into out spares the sender a copy of the whole packet. */
+  if (out != in) memcpy(out, in, hdr);
 
   if (s->gcm) {
     uint8_t iv[12];
     gcm_iv(iv, s->rtp.salt, ssrc, index, false);
-    rc = gcm_seal(s->rtp.cipher, iv, pkt, hdr, NULL, 0, pkt + hdr, len - hdr, pkt + len);
+    rc = gcm_seal(s->rtp.cipher, iv, in, hdr, NULL, 0, in + hdr, out + hdr, len - hdr, out + len);
   } else {
     uint8_t iv[16], roc[4];
     cm_iv(iv, s->rtp.salt, ssrc, index);
     brtc_wr32(roc, (uint32_t)(index >> 16));
-    rc = ctr_xor(s->rtp.cipher, iv, pkt + hdr, len - hdr);
-    if (rc == BRTC_OK) rc = hmac_sha1_80(s->rtp.mac, pkt, len, roc, sizeof roc, pkt + len);
+    rc = ctr_xor_to(s->rtp.cipher, iv, in + hdr, out + hdr, len - hdr);
+    if (rc == BRTC_OK) rc = hmac_sha1_80(s->rtp.mac, out, len, roc, sizeof roc, out + len);
   }
   if (rc != BRTC_OK) return rc;
   brtc_srtp_replay_accept(&st->rtp, index);
@@ -295,8 +309,10 @@ int brtc_srtp_protect(brtc_srtp *s, uint8_t *pkt, size_t len, size_t cap, size_t
   return BRTC_OK;
 }
 
-int brtc_srtp_unprotect(brtc_srtp *s, uint8_t *pkt, size_t len, size_t *out_len) {
-  if (!s || !pkt || !out_len || s->dir != BRTC_SRTP_INBOUND) return BRTC_ERR_INVALID;
+/* Unprotect (again = false), or authenticate a packet whose index was already accepted
+ * without touching the replay window (again = true: brtc_srtp_authenticate_again). */
+static int rtp_unprotect(brtc_srtp *s, uint8_t *pkt, size_t len, size_t *out_len, bool again) {
+  if (!s || !pkt || s->dir != BRTC_SRTP_INBOUND) return BRTC_ERR_INVALID;
   if (len > PACKET_MAX) return BRTC_ERR_TOO_BIG;
   if (len < RTP_HEADER_MIN + s->tag_len) return BRTC_ERR_PARSE;
   size_t body = len - s->tag_len, hdr = 0;
@@ -304,7 +320,8 @@ int brtc_srtp_unprotect(brtc_srtp *s, uint8_t *pkt, size_t len, size_t *out_len)
   srtp_stream *st = NULL;
   uint64_t index = 0;
   int rc = rtp_locate(s, pkt, body, &hdr, &ssrc, &st, &index);
-  if (rc == BRTC_OK) rc = brtc_srtp_replay_check(&st->rtp, index);
+  if (rc == BRTC_OK && again && !st->rtp.started) rc = BRTC_ERR_AUTH; /* nothing accepted yet */
+  if (rc == BRTC_OK && !again) rc = brtc_srtp_replay_check(&st->rtp, index);
   if (rc != BRTC_OK) return rc;
 
   if (s->gcm) {
@@ -322,11 +339,21 @@ int brtc_srtp_unprotect(brtc_srtp *s, uint8_t *pkt, size_t len, size_t *out_len)
       rc = ctr_xor(s->rtp.cipher, iv, pkt + hdr, body - hdr);
     }
   }
-  if (rc != BRTC_OK) return rc;
+  if (rc != BRTC_OK || again) return rc;
   brtc_srtp_replay_accept(&st->rtp, index);
   stream_claim(s, st);
   *out_len = body;
   return BRTC_OK;
+}
+
+int brtc_srtp_unprotect(brtc_srtp *s, uint8_t *pkt, size_t len, size_t *out_len) {
+  if (!out_len) return BRTC_ERR_INVALID;
+  return rtp_unprotect(s, pkt, len, out_len, false);
+}
+
+int brtc_srtp_authenticate_again(brtc_srtp *s, uint8_t *pkt, size_t len) {
+  size_t unused = 0;
+  return rtp_unprotect(s, pkt, len, &unused, true);
 }
 
 /* ---- RTCP ---- */
@@ -351,7 +378,7 @@ int brtc_srtcp_protect(brtc_srtp *s, uint8_t *pkt, size_t len, size_t cap, size_
     uint8_t iv[12];
     gcm_iv(iv, s->rtcp.salt, ssrc, index, true);
     rc = gcm_seal(s->rtcp.cipher, iv, pkt, RTCP_HEADER_LEN, e_index, sizeof e_index,
-                  pkt + RTCP_HEADER_LEN, len - RTCP_HEADER_LEN, pkt + len);
+                  pkt + RTCP_HEADER_LEN, pkt + RTCP_HEADER_LEN, len - RTCP_HEADER_LEN, pkt + len);
     memcpy(pkt + len + GCM_TAG_LEN, e_index, sizeof e_index);
   } else {
     /* RFC 3711 3.4: header || ciphertext || E|index || tag; the tag covers all before it. */

@@ -38,6 +38,12 @@ static void window_shift(uint64_t *mask, uint64_t s) {
     memset(mask, 0, BRTC_SRTP_REPLAY_WORDS * sizeof *mask);
     return;
   }
+  if (s < 64) { /* the usual case: the next packet, or a few after it */
+    for (size_t i = BRTC_SRTP_REPLAY_WORDS - 1; i > 0; i--)
+      mask[i] = (mask[i] << s) | (s ? mask[i - 1] >> (64 - s) : 0);
+    mask[0] <<= s;
+    return;
+  }
   size_t words = (size_t)(s / 64);
   unsigned bits = (unsigned)(s % 64);
   for (size_t i = BRTC_SRTP_REPLAY_WORDS; i-- > 0;) {

@@ -282,6 +282,100 @@ static void test_assembler_loss(void) {
   brtc_vp8_assembler_free(a);
 }
 
+/* With a hold, an incomplete frame waits for its missing packet (newer frames wait behind
+ * it) until the hold is over, a complete keyframe comes, or the packet does; what is given
+ * up is reported by type. */
+static void test_assembler_hold(void) {
+  static sink s;
+  static packets f[12];
+  memset(&s, 0, sizeof s);
+  static uint8_t data[12][500];
+  uint16_t seq = 10;
+  for (int i = 0; i < 12; i++) {
+    fill(data[i], sizeof data[i], (unsigned)i + 20);
+    if (i == 7 || i == 8) { /* keyframes (RFC 6386 9.1: P = 0, start code, 640x480) */
+      static const uint8_t key_header[] = {0x50, 0x42, 0x00, 0x9d, 0x01,
+                                           0x2a, 0x80, 0x02, 0xe0, 0x01};
+      memcpy(data[i], key_header, sizeof key_header);
+    }
+    make_packets(&f[i], data[i], sizeof data[i], seq, (uint32_t)(1000 * (i + 1)), (uint16_t)i);
+    CHECK_EQ_INT(f[i].n, 3);
+    seq = (uint16_t)(seq + f[i].n);
+  }
+  brtc_vp8_assembler *a = brtc_vp8_assembler_new(100000, on_frame, &s);
+  brtc_vp8_assembler_set_hold(a, 100000);
+  brtc_vp8_loss loss;
+  CHECK(brtc_vp8_assembler_next_deadline(a) == UINT64_MAX);
+  for (int i = 0; i < 3; i++) brtc_vp8_assembler_push(a, &f[0].hd[i], 0);
+  CHECK_EQ_INT(s.frames, 1);
+  /* Frame 1's middle packet is late; frame 2 completes and waits behind it. */
+  brtc_vp8_assembler_push(a, &f[1].hd[0], 0);
+  brtc_vp8_assembler_push(a, &f[1].hd[2], 0);
+  for (int i = 0; i < 3; i++) brtc_vp8_assembler_push(a, &f[2].hd[i], 10000);
+  CHECK_EQ_INT(s.frames, 1);
+  CHECK(brtc_vp8_assembler_next_deadline(a) == 110000);
+  brtc_vp8_assembler_push(a, &f[1].hd[1], 50000);
+  CHECK_EQ_INT(s.frames, 3);
+  CHECK_EQ_INT(s.ts[1], 2000);
+  CHECK_EQ_INT(s.ts[2], 3000);
+  CHECK(!brtc_vp8_assembler_take_loss(a, &loss));
+  CHECK(brtc_vp8_assembler_next_deadline(a) == UINT64_MAX);
+  /* Frame 3 never gets its middle packet: given up when the hold is over, not before. */
+  brtc_vp8_assembler_push(a, &f[3].hd[0], 200000);
+  brtc_vp8_assembler_push(a, &f[3].hd[2], 200000);
+  for (int i = 0; i < 3; i++) brtc_vp8_assembler_push(a, &f[4].hd[i], 200000);
+  brtc_vp8_assembler_poll(a, 299999);
+  CHECK_EQ_INT(s.frames, 3);
+  brtc_vp8_assembler_poll(a, 300000);
+  CHECK_EQ_INT(s.frames, 4);
+  CHECK_EQ_INT(s.last.timestamp, 5000);
+  CHECK(brtc_vp8_assembler_take_loss(a, &loss));
+  CHECK_EQ_INT(loss.frames, 1);
+  CHECK_EQ_INT(loss.keyframes, 0);
+  CHECK_EQ_INT(loss.unknown, 0);
+  CHECK_EQ_INT(loss.last_seq, f[3].hd[2].sequence);
+  CHECK(brtc_vp8_assembler_take_keyframe_request(a));
+  /* Frame 5 misses a packet, frames 6 (delta) and 7 (keyframe) complete: the keyframe goes
+   * at once, without waiting out the hold. */
+  brtc_vp8_assembler_push(a, &f[5].hd[0], 400000);
+  for (int i = 0; i < 3; i++) brtc_vp8_assembler_push(a, &f[6].hd[i], 400000);
+  CHECK_EQ_INT(s.frames, 4);
+  for (int i = 0; i < 3; i++) brtc_vp8_assembler_push(a, &f[7].hd[i], 410000);
+  CHECK_EQ_INT(s.frames, 5);
+  CHECK(s.last.keyframe);
+  CHECK(brtc_vp8_assembler_take_loss(a, &loss));
+  CHECK_EQ_INT(loss.frames, 2); /* 5, and 6 held behind it */
+  CHECK_EQ_INT(loss.superseded, 2);
+  CHECK(!brtc_vp8_assembler_take_keyframe_request(a)); /* a keyframe is here: none needed */
+  /* Keyframe 8 loses its middle packet for good: a keyframe lost. */
+  brtc_vp8_assembler_push(a, &f[8].hd[0], 500000);
+  brtc_vp8_assembler_push(a, &f[8].hd[2], 500000);
+  for (int i = 0; i < 3; i++) brtc_vp8_assembler_push(a, &f[9].hd[i], 500000);
+  brtc_vp8_assembler_poll(a, 600000);
+  CHECK(brtc_vp8_assembler_take_loss(a, &loss));
+  CHECK_EQ_INT(loss.keyframes, 1);
+  /* Frame 10 loses its first packet: of unknown type. */
+  brtc_vp8_assembler_push(a, &f[10].hd[1], 700000);
+  brtc_vp8_assembler_push(a, &f[10].hd[2], 700000);
+  for (int i = 0; i < 3; i++) brtc_vp8_assembler_push(a, &f[11].hd[i], 700000);
+  /* A push after the hold is over gives up too, with no poll (padding, the next seq). */
+  brtc_rtp_header pad = f[11].hd[2];
+  pad.sequence = (uint16_t)(pad.sequence + 1);
+  pad.payload_len = 0;
+  pad.marker = false;
+  brtc_vp8_assembler_push(a, &pad, 800000);
+  CHECK(brtc_vp8_assembler_take_loss(a, &loss));
+  CHECK_EQ_INT(loss.frames, 1);
+  CHECK_EQ_INT(loss.unknown, 1);
+  CHECK_EQ_INT(s.last.timestamp, 12000);
+  const brtc_vp8_assembler_stats *st = brtc_vp8_assembler_get_stats(a);
+  CHECK_EQ_INT(st->frames_dropped, 5);
+  CHECK_EQ_INT(st->keyframes_dropped, 1);
+  CHECK_EQ_INT(st->frames_dropped_unknown, 1);
+  CHECK(st->frames_held >= 4);
+  brtc_vp8_assembler_free(a);
+}
+
 static void test_assembler_lost_first_packet(void) {
   /* Losing the packet with S=1 means the rest is garbage even though the marker arrives. */
   static sink s;
@@ -805,6 +899,7 @@ int main(void) {
   RUN(test_assembler_bad_and_padding);
   RUN(test_assembler_window_passes);
   RUN(test_assembler_sender_restart);
+  RUN(test_assembler_hold);
   RUN(test_assembler_reset);
   RUN(test_assembler_random);
   RUN(test_real_keyframe_shuffled);

@@ -101,14 +101,16 @@ static void journey(bool keep_dtls) {
   CHECK(brtc_pc_owns_address(h.pc, &h.sim_addr.u.sa));
   CHECK(!brtc_pc_owns_address(h.pc, &h.pc_addr.u.sa));
 
-  /* The first video packet asks for a keyframe; reports follow every second. */
+  /* The stream began with a keyframe, which completed: no PLI was needed. Reports follow
+   * every second. */
   const sim_peer_stats *ss = sim_peer_get_stats(h.sim);
-  CHECK(ss->plis_received >= 1);
-  CHECK_EQ_INT(ss->last_pli_media_ssrc, 0x1234abcd);
+  CHECK_EQ_INT(ss->plis_received, 0);
   CHECK(ss->rrs_received >= 1);
   CHECK_EQ_INT(ss->rtcp_bad, 0);
   CHECK_EQ_INT(ss->last_rr_lsr, 0x456789ab);
-  CHECK_EQ_INT(st.rtcp_in, 1);
+  CHECK(ss->rrtrs_received >= 1); /* our RRTR, answered with a DLRR: the RTT */
+  CHECK_EQ_INT(st.rtcp_in, 1 + ss->rrtrs_received);
+  CHECK(st.rtt_us > 0);
   CHECK(ss->last_rr_ext_seq != 0);
   CHECK_EQ_INT(st.plis_sent, ss->plis_received);
 
@@ -256,6 +258,35 @@ static void test_reorder(void) {
   h_stop(&h);
 }
 
+/* A stream that begins with a delta frame (we joined late) is asked for a keyframe once the
+ * reordering allowance has passed with no keyframe's start; one that begins with a keyframe
+ * gets PC_FIRST_KEYFRAME_GRACE_US to finish it first, and a PLI only if it does not. */
+static void test_first_packet_pli(void) {
+  harness h;
+  if (connect_pair(&h, NULL)) {
+    CHECK(sim_peer_send_frame(h.sim, vp8_frames[1], vp8_lens[1], false, 3000) == BRTC_OK);
+    const sim_peer_stats *ss = sim_peer_get_stats(h.sim);
+    h_run_for(&h, BRTC_NACK_INITIAL_WAIT_US - 2000);
+    CHECK_EQ_INT(ss->plis_received, 0);
+    h_run_for(&h, 4000);
+    CHECK_EQ_INT(ss->plis_received, 1);
+    CHECK_EQ_INT(ss->last_pli_media_ssrc, 0x1234abcd);
+  }
+  h_stop(&h);
+  /* A keyframe whose third packet never comes (no NACK offered): a PLI after the grace. */
+  lost_once = false;
+  sim_peer_opts o = {.filter = lose_third, .no_nack = true};
+  if (connect_pair(&h, &o)) {
+    CHECK(sim_peer_send_frame(h.sim, vp8_frames[0], vp8_lens[0], true, 3000) == BRTC_OK);
+    const sim_peer_stats *ss = sim_peer_get_stats(h.sim);
+    h_run_for(&h, PC_FIRST_KEYFRAME_GRACE_US - 50000);
+    CHECK_EQ_INT(ss->plis_received, 0);
+    h_run_for(&h, 100000);
+    CHECK_EQ_INT(ss->plis_received, 1);
+  }
+  h_stop(&h);
+}
+
 static void test_explicit_pli_not_rate_limited(void) {
   harness h;
   if (connect_pair(&h, NULL)) {
@@ -306,8 +337,9 @@ static void test_keyframe_request_repeats_until_answered(void) {
   h_stop(&h);
 }
 
-/* Defaults: the answer starts VP8 at 1500 kbps; REMB of 2.5 Mbps for the video SSRC rides
- * on the first PLI, then on every receiver report; none after close. */
+/* Defaults: the answer starts VP8 at 1500 kbps; REMB of 2.5 Mbps for the video SSRC goes at
+ * the first packet (alone: the stream starts with a keyframe, so no PLI), then on every
+ * receiver report; none after close. */
 static void test_remb_defaults(void) {
   harness h;
   if (connect_pair(&h, NULL)) {
@@ -321,7 +353,7 @@ static void test_remb_defaults(void) {
     CHECK(sim_peer_send_frame(h.sim, vp8_frames[0], vp8_lens[0], true, 3000) == BRTC_OK);
     h_run_for(&h, 5000);
     CHECK_EQ_INT(ss->rembs_received, 1);
-    CHECK_EQ_INT(ss->plis_received, 1); /* in the same compound */
+    CHECK_EQ_INT(ss->plis_received, 0);
     CHECK(ss->last_remb_bps == 2500000);
     CHECK_EQ_INT(ss->last_remb_ssrc, 0x1234abcd);
     CHECK_EQ_INT(ss->last_remb_n_ssrcs, 1);
@@ -392,7 +424,7 @@ static void test_no_remb_without_goog_remb(void) {
     CHECK(sim_peer_send_frame(h.sim, vp8_frames[0], vp8_lens[0], true, 3000) == BRTC_OK);
     h_run_for(&h, 3000000);
     const sim_peer_stats *ss = sim_peer_get_stats(h.sim);
-    CHECK(ss->plis_received >= 1);
+    CHECK_EQ_INT(ss->plis_received, 0); /* it began with a keyframe */
     CHECK(ss->rrs_received >= 2);
     CHECK_EQ_INT(ss->rembs_received + ss->rembs_bad, 0);
     brtc_pc_stats st;
@@ -444,7 +476,10 @@ static void test_fir_only_no_nack(void) {
     h_run_for(&h, 100000);
     const sim_peer_stats *ss = sim_peer_get_stats(h.sim);
     CHECK_EQ_INT(ss->plis_received, 0);
+    CHECK(ss->firs_received >= 1);
+    h_run_for(&h, 600000); /* repeated until a keyframe comes */
     CHECK(ss->firs_received >= 2);
+    CHECK_EQ_INT(ss->plis_received, 0);
     CHECK_EQ_INT(ss->nacks_received, 0);
     CHECK_EQ_INT(ss->rtcp_bad, 0);
   }
@@ -692,6 +727,31 @@ static void test_setup_timeouts(void) {
   h_stop(&h);
 }
 
+/* A pc given a deadline for the first check fails at it when no check came; one that got
+ * its check goes on past it (only the 30 s set-up time and consent apply then). */
+static void test_ice_check_deadline(void) {
+  harness h;
+  h_ice_check_timeout_us = 5000000;
+  CHECK(h_start(&h, NULL));
+  uint64_t t0 = h.now;
+  sim_peer_free(h.sim);
+  h.sim = sim_peer_new(NULL); /* never checks */
+  CHECK(brtc_pc_next_deadline(h.pc) <= t0 + 5000000);
+  h_run_for(&h, 4900000);
+  CHECK(!h_has_step(&h, BRTC_STEP_FAILED));
+  h_run_for(&h, 200000);
+  CHECK(h_has_step(&h, BRTC_STEP_FAILED));
+  CHECK_STR(h_step_detail(&h, BRTC_STEP_FAILED),
+            "ICE: no connectivity check from the peer within 5000 ms");
+  h_stop(&h);
+  if (connect_pair(&h, NULL)) {
+    h_run_for(&h, 8000000);
+    CHECK(!h_has_step(&h, BRTC_STEP_FAILED));
+  }
+  h_stop(&h);
+  h_ice_check_timeout_us = 0;
+}
+
 static void test_peer_close(void) {
   harness h;
   if (connect_pair(&h, NULL)) {
@@ -752,6 +812,7 @@ int main(void) {
   RUN(test_loss_nack_pli);
   RUN(test_loss_repaired_by_rtx);
   RUN(test_reorder);
+  RUN(test_first_packet_pli);
   RUN(test_explicit_pli_not_rate_limited);
   RUN(test_keyframe_request_repeats_until_answered);
   RUN(test_fir_only_no_nack);
@@ -767,6 +828,7 @@ int main(void) {
   RUN(test_browser_offers);
   RUN(test_consent_expiry);
   RUN(test_setup_timeouts);
+  RUN(test_ice_check_deadline);
   RUN(test_peer_close);
   RUN(test_memory);
   for (size_t i = 0; i < n_vp8; i++) free(vp8_frames[i]);

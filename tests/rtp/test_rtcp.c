@@ -1,4 +1,6 @@
 /* RTCP compound parse and writers (RFC 3550, RFC 4585, RFC 5104, RFC 5506). */
+#include <string.h>
+
 #include "boltrtc/error.h"
 #include "rtp/rtcp.h"
 #include "testing.h"
@@ -437,6 +439,79 @@ static void test_report_from_stats(void) {
   CHECK_EQ_INT(b.delay_since_last_sr, 0);
 }
 
+/* RFC 3611: a sender's SR, then an XR with an unknown block (BT 42), a DLRR block with two
+ * sub-blocks (4.5) and a VoIP-metrics-sized block we skip, laid out by the RFC's figures. */
+static const uint8_t sr_xr_dlrr[] = {
+    0x80, 0xC8, 0x00, 0x06,                         /* SR, RC=0, length 6 */
+    0x1A, 0x2B, 0x3C, 0x4D,                         /* sender SSRC */
+    0xE8, 0x7A, 0x12, 0x34, 0x80, 0x00, 0x00, 0x00, /* NTP */
+    0x00, 0x01, 0x5F, 0x90, 0x00, 0x00, 0x00, 0x64, 0x00, 0x01, 0x86, 0xA0,
+    0x80, 0xCF, 0x00, 0x0A,                         /* XR, length 10 */
+    0x1A, 0x2B, 0x3C, 0x4D,                         /* SSRC of the sender */
+    0x2A, 0x00, 0x00, 0x01, 0xDE, 0xAD, 0xBE, 0xEF, /* BT 42, 1 word of body */
+    0x05, 0x00, 0x00, 0x06,                         /* DLRR, 2 sub-blocks (6 words) */
+    0x11, 0x11, 0x11, 0x11, 0x12, 0x34, 0x56, 0x78, 0x00, 0x00, 0x80, 0x00, /* ssrc 1 */
+    0x22, 0x22, 0x22, 0x22, 0x9A, 0xBC, 0xDE, 0xF0, 0x00, 0x01, 0x00, 0x00, /* ssrc 2 */
+};
+
+static void test_xr_dlrr(void) {
+  collected c = {0};
+  CHECK_EQ_INT(brtc_rtcp_parse(sr_xr_dlrr, sizeof(sr_xr_dlrr), collect, &c), BRTC_OK);
+  CHECK_EQ_INT(c.n, 2);
+  const brtc_rtcp_packet *xr = &c.p[1];
+  CHECK_EQ_INT(xr->type, BRTC_RTCP_XR);
+  CHECK_EQ_INT(xr->sender_ssrc, 0x1A2B3C4D);
+  uint32_t lrr = 0, dlrr = 0;
+  CHECK_EQ_INT(brtc_rtcp_xr_dlrr(xr, 0x22222222, &lrr, &dlrr), BRTC_OK);
+  CHECK_EQ_INT(lrr, 0x9ABCDEF0);
+  CHECK_EQ_INT(dlrr, 0x10000); /* one second */
+  CHECK_EQ_INT(brtc_rtcp_xr_dlrr(xr, 0x11111111, &lrr, &dlrr), BRTC_OK);
+  CHECK_EQ_INT(lrr, 0x12345678);
+  CHECK_EQ_INT(dlrr, 0x8000);
+  CHECK_EQ_INT(brtc_rtcp_xr_dlrr(xr, 0x33333333, &lrr, &dlrr), BRTC_ERR_NOT_FOUND);
+  uint64_t ntp = 0;
+  CHECK_EQ_INT(brtc_rtcp_xr_rrtr(xr, &ntp), BRTC_ERR_NOT_FOUND);
+  CHECK_EQ_INT(brtc_rtcp_xr_dlrr(&c.p[0], 1, &lrr, &dlrr), BRTC_ERR_INVALID); /* not an XR */
+  /* A block that says it is longer than what is left. */
+  uint8_t bad[sizeof(sr_xr_dlrr)];
+  memcpy(bad, sr_xr_dlrr, sizeof(bad));
+  bad[28 + 8 + 8 + 3] = 0x07;
+  c.n = 0;
+  CHECK_EQ_INT(brtc_rtcp_parse(bad, sizeof(bad), collect, &c), BRTC_OK); /* the outer is fine */
+  CHECK_EQ_INT(brtc_rtcp_xr_dlrr(&c.p[1], 0x11111111, &lrr, &dlrr), BRTC_ERR_PARSE);
+  /* An XR too short for its SSRC is a malformed compound. */
+  static const uint8_t short_xr[] = {0x80, 0xCF, 0x00, 0x00};
+  CHECK_EQ_INT(brtc_rtcp_parse(short_xr, sizeof(short_xr), NULL, NULL), BRTC_ERR_PARSE);
+}
+
+static void test_xr_writers(void) {
+  uint8_t out[64];
+  size_t len = 0;
+  CHECK_EQ_INT(brtc_rtcp_write_xr_rrtr(0xCAFEBABE, 0x0102030405060708ull, out, sizeof(out), &len),
+               BRTC_OK);
+  CHECK_EQ_INT(len, BRTC_RTCP_XR_RRTR_LEN);
+  /* RFC 3611 4.4: BT 4, reserved, block length 2, NTP. */
+  static const uint8_t want[] = {0x80, 0xCF, 0x00, 0x04, 0xCA, 0xFE, 0xBA, 0xBE, 0x04, 0x00,
+                                 0x00, 0x02, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08};
+  CHECK_MEM(out, want, sizeof(want));
+  collected c = {0};
+  CHECK_EQ_INT(brtc_rtcp_parse(out, len, collect, &c), BRTC_OK);
+  uint64_t ntp = 0;
+  CHECK_EQ_INT(brtc_rtcp_xr_rrtr(&c.p[0], &ntp), BRTC_OK);
+  CHECK(ntp == 0x0102030405060708ull);
+  CHECK_EQ_INT(brtc_rtcp_write_xr_rrtr(1, 2, out, BRTC_RTCP_XR_RRTR_LEN - 1, &len),
+               BRTC_ERR_TOO_BIG);
+  CHECK_EQ_INT(brtc_rtcp_write_xr_dlrr(7, 0xCAFEBABE, 0x03040506, 0x8000, out, sizeof(out), &len),
+               BRTC_OK);
+  CHECK_EQ_INT(len, 24);
+  c.n = 0;
+  CHECK_EQ_INT(brtc_rtcp_parse(out, len, collect, &c), BRTC_OK);
+  uint32_t lrr = 0, dlrr = 0;
+  CHECK_EQ_INT(brtc_rtcp_xr_dlrr(&c.p[0], 0xCAFEBABE, &lrr, &dlrr), BRTC_OK);
+  CHECK_EQ_INT(lrr, 0x03040506);
+  CHECK_EQ_INT(dlrr, 0x8000);
+}
+
 int main(void) {
   RUN(test_chrome_sr_sdes);
   RUN(test_chrome_rr_remb);
@@ -449,5 +524,7 @@ int main(void) {
   RUN(test_writers_roundtrip);
   RUN(test_nack_packing);
   RUN(test_report_from_stats);
+  RUN(test_xr_dlrr);
+  RUN(test_xr_writers);
   return TEST_REPORT();
 }

@@ -176,6 +176,37 @@ static void test_replay(void) {
   }
 }
 
+/* A packet refused as a replay can still be authenticated (a sender that resends a packet
+ * on its own SSRC sends the same index again); the window does not move, and a forgery or
+ * a stream never seen fails. */
+static void test_authenticate_again(void) {
+  for (size_t p = 0; p < 2; p++) {
+    pair x = pair_new(k_profiles[p]);
+    wire w[3];
+    for (int i = 0; i < 3; i++)
+      CHECK_EQ_INT(make_rtp(&x, &w[i], (uint16_t)(100 + i), 0xabc, 0, 0, 200), BRTC_OK);
+    CHECK_EQ_INT(recv_rtp(&x, &w[0]), BRTC_OK);
+    CHECK_EQ_INT(recv_rtp(&x, &w[2]), BRTC_OK);
+    CHECK_EQ_INT(recv_rtp(&x, &w[0]), BRTC_ERR_REPLAY);
+    uint8_t buf[MAXPKT];
+    memcpy(buf, w[0].prot, w[0].prot_len);
+    CHECK_EQ_INT(brtc_srtp_authenticate_again(x.rx, buf, w[0].prot_len), BRTC_OK);
+    memcpy(buf, w[0].prot, w[0].prot_len);
+    buf[20] ^= 1;
+    CHECK_EQ_INT(brtc_srtp_authenticate_again(x.rx, buf, w[0].prot_len), BRTC_ERR_AUTH);
+    /* It left the window alone: 101 is still new, 100 still a replay. */
+    CHECK_EQ_INT(recv_rtp(&x, &w[1]), BRTC_OK);
+    CHECK_EQ_INT(recv_rtp(&x, &w[0]), BRTC_ERR_REPLAY);
+    wire other;
+    CHECK_EQ_INT(make_rtp(&x, &other, 5, 0xdef, 0, 0, 50), BRTC_OK);
+    memcpy(buf, other.prot, other.prot_len);
+    CHECK_EQ_INT(brtc_srtp_authenticate_again(x.rx, buf, other.prot_len), BRTC_ERR_AUTH);
+    CHECK_EQ_INT(brtc_srtp_authenticate_again(x.rx, buf, 5), BRTC_ERR_PARSE);
+    CHECK_EQ_INT(brtc_srtp_authenticate_again(x.tx, buf, other.prot_len), BRTC_ERR_INVALID);
+    pair_free(&x);
+  }
+}
+
 static void test_rollover(void) {
   for (size_t p = 0; p < 2; p++) {
     pair x = pair_new(k_profiles[p]);
@@ -387,6 +418,7 @@ int main(void) {
   RUN(test_round_trip);
   RUN(test_tamper);
   RUN(test_replay);
+  RUN(test_authenticate_again);
   RUN(test_rollover);
   RUN(test_reorder);
   RUN(test_streams);

@@ -81,7 +81,8 @@ struct sim_peer {
   /* Media state. */
   uint16_t video_seq, rtx_seq, audio_seq;
   uint16_t picture_id;
-  sim_sent *history; /* opts.rtx only */
+  sim_sent *history; /* opts.rtx or opts.resend_same_ssrc only */
+  bool keyframe_requested;
 
   sim_peer_stats stats;
 };
@@ -263,7 +264,7 @@ sim_peer *sim_peer_new(const sim_peer_opts *opts) {
   p->picture_id = (uint16_t)(brtc_random_u32() & 0x7fff);
   p->video_pt = 96, p->rtx_pt = 97, p->audio_pt = 111;
   p->check_due_us = SIM_NEVER;
-  if (p->opts.rtx && !(p->history = calloc(SIM_RTX_HISTORY, sizeof(*p->history)))) goto fail;
+  if ((p->opts.rtx || p->opts.resend_same_ssrc) && !(p->history = calloc(SIM_RTX_HISTORY, sizeof(*p->history)))) goto fail;
   if (make_offer(p) != BRTC_OK) goto fail;
   return p;
 fail:
@@ -287,6 +288,7 @@ void sim_peer_free(sim_peer *p) {
 const char *sim_peer_offer(sim_peer *p) { return p->offer; }
 const char *sim_peer_fingerprint(const sim_peer *p) { return p->fingerprint; }
 const sim_peer_stats *sim_peer_get_stats(const sim_peer *p) { return &p->stats; }
+brtc_dtls *sim_peer_dtls(sim_peer *p) { return p->dtls; }
 bool sim_peer_media_ready(const sim_peer *p) { return p->srtp_out != NULL; }
 
 /* ---- answer ---- */
@@ -451,6 +453,10 @@ static void queue_rtx(sim_peer *p, uint16_t seq) {
   if (!p->history) return;
   sim_sent *s = &p->history[seq % SIM_RTX_HISTORY];
   if (s->len < 12 || s->seq != seq) return;
+  if (!p->opts.rtx) {
+    if (queue_push(p, ITEM_RTP, s->data, s->len, NULL, 0) == BRTC_OK) p->stats.resent++;
+    return;
+  }
   uint8_t pkt[SIM_MAX_PACKET + 2];
   memcpy(pkt, s->data, 12);
   pkt[1] = (uint8_t)((pkt[1] & 0x80) | (p->rtx_pt & 0x7f));
@@ -461,19 +467,40 @@ static void queue_rtx(sim_peer *p, uint16_t seq) {
   if (queue_push(p, ITEM_RTP, pkt, s->len + 2, NULL, 0) == BRTC_OK) p->stats.rtx_sent++;
 }
 
+/* RFC 3611 4.5: a media sender answers a receiver's RRTR with a DLRR block naming it, as
+ * libwebrtc does; we answer at once, so the delay since the RRTR is 0. */
+static void answer_rrtr(sim_peer *p, const brtc_rtcp_packet *pk) {
+  uint64_t ntp = 0;
+  if (!p->srtp_out || brtc_rtcp_xr_rrtr(pk, &ntp) != BRTC_OK) return;
+  p->stats.rrtrs_received++;
+  uint8_t pkt[64 + BRTC_SRTCP_MAX_TRAILER];
+  size_t len = 0, out_len = 0;
+  if (brtc_rtcp_write_xr_dlrr(p->opts.video_ssrc, pk->sender_ssrc, (uint32_t)(ntp >> 16), 0, pkt,
+                              64, &len) != BRTC_OK)
+    return;
+  if (p->opts.plain_tap) p->opts.plain_tap(p->opts.plain_tap_user, true, true, pkt, len);
+  if (brtc_srtcp_protect(p->srtp_out, pkt, len, sizeof(pkt), &out_len) == BRTC_OK)
+    queue_push(p, ITEM_RAW, pkt, out_len, NULL, 0);
+}
+
 static void on_rtcp(const brtc_rtcp_packet *pk, void *user) {
   sim_peer *p = user;
   if (pk->type == BRTC_RTCP_PSFB && pk->count_or_fmt == 1) {
     p->stats.plis_received++;
     p->stats.last_pli_media_ssrc = pk->media_ssrc;
+    p->keyframe_requested = true;
   } else if (pk->type == BRTC_RTCP_PSFB && pk->count_or_fmt == 4) {
     p->stats.firs_received++;
+    p->keyframe_requested = true;
+  } else if (pk->type == BRTC_RTCP_XR) {
+    answer_rrtr(p, pk);
   } else if (pk->type == BRTC_RTCP_RTPFB && pk->count_or_fmt == 1) {
     uint16_t seqs[64];
     size_t n = brtc_rtcp_nack_seqs(pk->fci, pk->fci_len, seqs, 64);
     p->stats.nacks_received++;
     for (size_t i = 0; i < n; i++) {
       if (p->stats.n_nacked_seqs < 64) p->stats.nacked_seqs[p->stats.n_nacked_seqs++] = seqs[i];
+      p->stats.nacked_seqs_total++;
       queue_rtx(p, seqs[i]);
     }
   } else if (pk->type == BRTC_RTCP_PSFB && pk->count_or_fmt == 15) {
@@ -617,6 +644,12 @@ int sim_peer_send_sr(sim_peer *p, uint64_t ntp, uint32_t rtp_ts) {
   if (rc == BRTC_OK) rc = brtc_srtcp_protect(p->srtp_out, pkt, len, sizeof(pkt), &out_len);
   if (rc == BRTC_OK) rc = queue_push(p, ITEM_RAW, pkt, out_len, NULL, 0);
   return rc;
+}
+
+bool sim_peer_take_keyframe_request(sim_peer *p) {
+  bool r = p->keyframe_requested;
+  p->keyframe_requested = false;
+  return r;
 }
 
 int sim_peer_close(sim_peer *p) { return p->dtls ? brtc_dtls_close(p->dtls) : BRTC_ERR_STATE; }

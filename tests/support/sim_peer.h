@@ -42,12 +42,15 @@ typedef struct sim_peer_opts {
   size_t n_srtp_profiles;
   size_t mtu;                 /* largest RTP payload (default 1100) */
   bool rtx;                   /* answer NACKs with RFC 4588 retransmissions */
+  /* Answer NACKs by sending the original packet again on its own SSRC (what Pion's
+   * responder does), which SRTP turns into the very same datagram. */
+  bool resend_same_ssrc;
   sim_peer_filter filter;     /* NULL: send everything */
   void *filter_user;
   uint64_t check_interval_us; /* consent checks once connected (default 2 s) */
   const brtc_dtls_cert *cert; /* shared certificate (default: make one per peer) */
   bool no_remb;               /* leave a=rtcp-fb "goog-remb" out of the VP8 offer */
-  /* Sees every plaintext packet: media RTP and sender reports we send just before
+  /* Sees every plaintext packet: media RTP, sender reports and XR DLRR we send just before
    * protection (sent = true), SRTCP we receive just after unprotection. NULL: none. */
   void (*plain_tap)(void *user, bool sent, bool rtcp, const uint8_t *data, size_t len);
   void *plain_tap_user;
@@ -66,6 +69,9 @@ typedef struct sim_peer_stats {
   uint64_t plis_received, firs_received, nacks_received, rrs_received, byes_received;
   uint16_t nacked_seqs[64];   /* the sequence numbers asked for, in order of arrival */
   size_t n_nacked_seqs;
+  uint64_t nacked_seqs_total; /* all of them, repeats counted */
+  uint64_t resent;            /* packets sent again on their own SSRC (resend_same_ssrc) */
+  uint64_t rrtrs_received;    /* RFC 3611 RRTR blocks, each answered with a DLRR */
   uint32_t last_pli_media_ssrc;
   uint32_t last_rr_lsr;       /* LSR of the last report block about our video SSRC */
   uint32_t last_rr_ext_seq;   /* its extended highest sequence number */
@@ -112,10 +118,14 @@ int sim_peer_protect_rtp(sim_peer *p, const uint8_t *rtp, size_t len, uint8_t *o
                          size_t *out_len);
 /* Queue an RTCP sender report for the video SSRC (SRTCP-protected). */
 int sim_peer_send_sr(sim_peer *p, uint64_t ntp, uint32_t rtp_ts);
+/* True once after each PLI or FIR: the caller's next frame should be a keyframe. */
+bool sim_peer_take_keyframe_request(sim_peer *p);
 /* Send DTLS close_notify. */
 int sim_peer_close(sim_peer *p);
 
 const sim_peer_stats *sim_peer_get_stats(const sim_peer *p);
+/* The peer's DTLS session (NULL before the answer), for tests that act on it directly. */
+brtc_dtls *sim_peer_dtls(sim_peer *p);
 const char *sim_peer_fingerprint(const sim_peer *p);
 
 #endif

@@ -1,0 +1,3 @@
+module lossbench
+
+go 1.19

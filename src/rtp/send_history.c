@@ -1,0 +1,215 @@
+/* Send history: a ring of packets by sequence number over one byte arena. */
+#include "rtp/send_history.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "boltrtc/error.h"
+
+struct brtc_send_history {
+  brtc_send_history_config cfg;
+  size_t mask;
+  uint8_t *arena;
+  brtc_send_history_entry *entries;
+  size_t count, unsent, bytes;
+  uint16_t oldest, newest;
+  /* Arena use: the oldest packet starts at tail, the newest ends at head. tail < head: the
+   * packets lie in [tail, head); otherwise they wrapped: [tail, end of use) and [0, head). */
+  size_t head, tail;
+  bool reserved;
+  size_t reserved_at, reserved_len;
+  brtc_send_history_stats stats;
+};
+
+static size_t round_up_pow2(size_t v) {
+  size_t p = 1;
+  while (p < v) p <<= 1;
+  return p;
+}
+
+void brtc_send_history_config_for_bitrate(brtc_send_history_config *c, uint64_t bitrate_bps,
+                                          uint64_t window_us, size_t packet_bytes,
+                                          size_t max_packet) {
+  uint64_t bytes = bitrate_bps / 8 * window_us / 1000000u;
+  bytes += bytes / 4;
+  if (bytes < 4 * (uint64_t)max_packet) bytes = 4 * (uint64_t)max_packet;
+  size_t packets = round_up_pow2((size_t)(bytes / (packet_bytes ? packet_bytes : 1)) + 1);
+  if (packets < 16) packets = 16;
+  if (packets > BRTC_SEND_HISTORY_MAX_PACKETS) packets = BRTC_SEND_HISTORY_MAX_PACKETS;
+  c->max_packets = packets;
+  c->max_bytes = (size_t)bytes;
+  c->max_packet = max_packet;
+}
+
+brtc_send_history *brtc_send_history_new(const brtc_send_history_config *c, int *err) {
+  int dummy;
+  if (!err) err = &dummy;
+  *err = BRTC_ERR_INVALID;
+  if (!c || c->max_packets < 2 || c->max_packets > BRTC_SEND_HISTORY_MAX_PACKETS ||
+      (c->max_packets & (c->max_packets - 1)) || c->max_packet == 0 ||
+      c->max_packet > UINT16_MAX || c->max_bytes < c->max_packet || c->max_bytes > UINT32_MAX)
+    return NULL;
+  *err = BRTC_ERR_NOMEM;
+  brtc_send_history *h = calloc(1, sizeof *h);
+  if (!h) return NULL;
+  h->arena = malloc(c->max_bytes);
+  h->entries = calloc(c->max_packets, sizeof *h->entries);
+  if (!h->arena || !h->entries) {
+    brtc_send_history_free(h);
+    return NULL;
+  }
+  h->cfg = *c;
+  h->mask = c->max_packets - 1;
+  *err = BRTC_OK;
+  return h;
+}
+
+void brtc_send_history_free(brtc_send_history *h) {
+  if (!h) return;
+  free(h->arena);
+  free(h->entries);
+  free(h);
+}
+
+void brtc_send_history_clear(brtc_send_history *h) {
+  memset(h->entries, 0, h->cfg.max_packets * sizeof *h->entries);
+  h->count = h->unsent = h->bytes = 0;
+  h->head = h->tail = 0;
+  h->reserved = false;
+}
+
+static brtc_send_history_entry *slot(const brtc_send_history *h, uint16_t seq) {
+  return &h->entries[seq & h->mask];
+}
+
+/* Drop the oldest packet, unless it has not been sent yet. */
+static int evict_oldest(brtc_send_history *h) {
+  brtc_send_history_entry *e = slot(h, h->oldest);
+  if (!(e->flags & BRTC_HISTORY_SENT)) {
+    h->stats.refused_unsent++;
+    return BRTC_ERR_LIMIT;
+  }
+  e->used = false;
+  h->bytes -= e->len;
+  h->count--;
+  h->stats.evicted++;
+  h->oldest++;
+  if (h->count == 0)
+    h->head = h->tail = 0;
+  else
+    h->tail = slot(h, h->oldest)->offset;
+  return BRTC_OK;
+}
+
+const brtc_send_history_config *brtc_send_history_config_of(const brtc_send_history *h) {
+  return &h->cfg;
+}
+
+bool brtc_send_history_room(const brtc_send_history *h, size_t n, size_t bytes) {
+  if (n + h->unsent > h->cfg.max_packets) return false;
+  /* The unsent packets are the newest ones (first sends go in sequence order); they keep the
+   * arena from where the oldest of them starts up to head. One packet's worth may be lost at
+   * the arena's end when a packet does not fit there. */
+  size_t span = 0;
+  if (h->unsent) {
+    size_t start = slot(h, (uint16_t)(h->newest - h->unsent + 1))->offset;
+    span = start < h->head ? h->head - start : h->cfg.max_bytes - start + h->head;
+  }
+  return bytes <= h->cfg.max_bytes - span &&
+         h->cfg.max_bytes - span - bytes >= h->cfg.max_packet;
+}
+
+uint8_t *brtc_send_history_reserve(brtc_send_history *h, size_t len, int *err) {
+  int dummy;
+  if (!err) err = &dummy;
+  h->reserved = false;
+  if (len == 0 || len > h->cfg.max_packet) {
+    *err = BRTC_ERR_TOO_BIG;
+    return NULL;
+  }
+  /* The new packet's entry is the oldest one's once the ring is full. */
+  if (h->count == h->cfg.max_packets && (*err = evict_oldest(h)) != BRTC_OK) return NULL;
+  size_t at;
+  for (;;) {
+    if (h->count == 0) {
+      at = 0;
+      break;
+    }
+    if (h->tail < h->head) {
+      if (h->head + len <= h->cfg.max_bytes) {
+        at = h->head;
+        break;
+      }
+      if (h->tail >= len) { /* wrap: the arena's end stays unused this lap */
+        at = 0;
+        break;
+      }
+    } else if (h->head + len <= h->tail) {
+      at = h->head;
+      break;
+    }
+    if ((*err = evict_oldest(h)) != BRTC_OK) return NULL;
+  }
+  h->reserved = true;
+  h->reserved_at = at;
+  h->reserved_len = len;
+  *err = BRTC_OK;
+  return h->arena + at;
+}
+
+int brtc_send_history_commit(brtc_send_history *h, const brtc_rtp_written *w) {
+  if (!h || !w || !h->reserved || w->len == 0 || w->len > h->reserved_len)
+    return BRTC_ERR_INVALID;
+  if (h->count && w->seq != (uint16_t)(h->newest + 1)) return BRTC_ERR_INVALID;
+  h->reserved = false;
+  brtc_send_history_entry *e = slot(h, w->seq);
+  memset(e, 0, sizeof *e);
+  e->used = true;
+  e->offset = (uint32_t)h->reserved_at;
+  e->len = w->len;
+  e->seq = w->seq;
+  e->header_len = w->header_len;
+  e->slots = w->slots;
+  if (h->count == 0) {
+    h->oldest = w->seq;
+    h->tail = h->reserved_at;
+  }
+  h->newest = w->seq;
+  h->head = h->reserved_at + w->len;
+  h->count++;
+  h->unsent++;
+  h->bytes += w->len;
+  h->stats.stored++;
+  h->stats.bytes_stored += w->len;
+  return BRTC_OK;
+}
+
+brtc_send_history_entry *brtc_send_history_get(brtc_send_history *h, uint16_t seq) {
+  brtc_send_history_entry *e = slot(h, seq);
+  return e->used && e->seq == seq ? e : NULL;
+}
+
+uint8_t *brtc_send_history_data(brtc_send_history *h, const brtc_send_history_entry *e) {
+  return h->arena + e->offset;
+}
+
+void brtc_send_history_mark_sent(brtc_send_history *h, brtc_send_history_entry *e,
+                                 uint64_t now_us) {
+  if (!(e->flags & BRTC_HISTORY_SENT)) {
+    e->flags |= BRTC_HISTORY_SENT;
+    e->first_sent_us = now_us;
+    h->unsent--;
+  }
+  e->last_sent_us = now_us;
+}
+
+size_t brtc_send_history_count(const brtc_send_history *h) { return h->count; }
+size_t brtc_send_history_bytes(const brtc_send_history *h) { return h->bytes; }
+
+size_t brtc_send_history_memory(const brtc_send_history *h) {
+  return sizeof *h + h->cfg.max_bytes + h->cfg.max_packets * sizeof *h->entries;
+}
+
+const brtc_send_history_stats *brtc_send_history_get_stats(const brtc_send_history *h) {
+  return &h->stats;
+}

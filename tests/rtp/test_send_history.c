@@ -1,0 +1,148 @@
+/* Send history: O(1) lookup by sequence number, bounds by packets and bytes, no eviction of
+ * unsent packets, arena wrap with the bytes intact. */
+#include <stdlib.h>
+
+#include "boltrtc/error.h"
+#include "rtp/send_history.h"
+#include "testing.h"
+
+/* Store one packet of len bytes filled with a pattern of its seq. */
+static int store(brtc_send_history *h, uint16_t seq, size_t len) {
+  int err;
+  uint8_t *p = brtc_send_history_reserve(h, len, &err);
+  if (!p) return err;
+  for (size_t i = 0; i < len; i++) p[i] = (uint8_t)(seq * 7 + i);
+  brtc_rtp_written w = {.seq = seq, .len = (uint16_t)len, .header_len = 12};
+  return brtc_send_history_commit(h, &w);
+}
+
+static bool intact(brtc_send_history *h, uint16_t seq, size_t len) {
+  brtc_send_history_entry *e = brtc_send_history_get(h, seq);
+  if (!e || e->len != len) return false;
+  const uint8_t *p = brtc_send_history_data(h, e);
+  for (size_t i = 0; i < len; i++)
+    if (p[i] != (uint8_t)(seq * 7 + i)) return false;
+  return true;
+}
+
+static void send_all(brtc_send_history *h, uint16_t from, uint16_t to, uint64_t now) {
+  for (uint16_t s = from; s != to; s++) {
+    brtc_send_history_entry *e = brtc_send_history_get(h, s);
+    if (e) brtc_send_history_mark_sent(h, e, now);
+  }
+}
+
+static void test_lookup_and_packet_bound(void) {
+  brtc_send_history_config c = {.max_packets = 8, .max_bytes = 100000, .max_packet = 1500};
+  int err;
+  brtc_send_history *h = brtc_send_history_new(&c, &err);
+  CHECK(h && err == BRTC_OK);
+  /* Across the sequence number wrap. */
+  for (uint16_t s = 65528; s != 4; s++) { /* 12 packets */
+    CHECK_EQ_INT(store(h, s, 100 + s % 50), BRTC_OK);
+    brtc_send_history_mark_sent(h, brtc_send_history_get(h, s), 1000);
+  }
+  CHECK_EQ_INT(brtc_send_history_count(h), 8);
+  CHECK(brtc_send_history_get(h, 65527) == NULL); /* never stored */
+  CHECK(brtc_send_history_get(h, 65528) == NULL); /* evicted: only 8 kept */
+  CHECK(brtc_send_history_get(h, 65531) == NULL);
+  for (uint16_t s = 65532; s != 4; s++) CHECK(intact(h, s, 100 + s % 50));
+  CHECK(brtc_send_history_get(h, 4) == NULL);
+  /* A sequence number that does not follow is refused (the reserve evicted the oldest). */
+  int e2;
+  CHECK(brtc_send_history_reserve(h, 10, &e2) != NULL);
+  brtc_rtp_written w = {.seq = 50, .len = 10};
+  CHECK_EQ_INT(brtc_send_history_commit(h, &w), BRTC_ERR_INVALID);
+  CHECK_EQ_INT(brtc_send_history_get_stats(h)->evicted, 5);
+  brtc_send_history_free(h);
+}
+
+static void test_byte_bound_and_unsent(void) {
+  brtc_send_history_config c = {.max_packets = 64, .max_bytes = 5000, .max_packet = 1200};
+  brtc_send_history *h = brtc_send_history_new(&c, NULL);
+  CHECK(h != NULL);
+  /* Four 1200-byte packets fit, unsent; a fifth would need to evict an unsent one. */
+  for (uint16_t s = 10; s < 14; s++) CHECK_EQ_INT(store(h, s, 1200), BRTC_OK);
+  CHECK(!brtc_send_history_room(h, 1, 1200));
+  CHECK_EQ_INT(store(h, 14, 1200), BRTC_ERR_LIMIT);
+  CHECK_EQ_INT(brtc_send_history_get_stats(h)->refused_unsent, 1);
+  for (uint16_t s = 10; s < 14; s++) CHECK(intact(h, s, 1200));
+  /* Once the first two left, they may go. */
+  send_all(h, 10, 12, 5);
+  CHECK(brtc_send_history_room(h, 1, 1200));
+  CHECK_EQ_INT(store(h, 14, 1200), BRTC_OK);
+  CHECK(brtc_send_history_get(h, 10) == NULL);
+  CHECK(brtc_send_history_bytes(h) <= 5000);
+  for (uint16_t s = 11; s < 15; s++) CHECK(intact(h, s, 1200));
+  /* Too big for any slot. */
+  int err;
+  CHECK(brtc_send_history_reserve(h, 1201, &err) == NULL && err == BRTC_ERR_TOO_BIG);
+  /* Packets bound for unsent ones too. */
+  CHECK(!brtc_send_history_room(h, 62, 100));
+  brtc_send_history_clear(h);
+  CHECK_EQ_INT(brtc_send_history_count(h), 0);
+  CHECK(brtc_send_history_room(h, 4, 4 * 900));
+  brtc_send_history_free(h);
+}
+
+/* Random sizes through many laps of the arena: every packet still stored reads back intact,
+ * the bounds always hold, room() never promises what reserve cannot do. */
+static void test_arena_wrap_random(void) {
+  brtc_send_history_config c = {.max_packets = 128, .max_bytes = 20000, .max_packet = 1500};
+  brtc_send_history *h = brtc_send_history_new(&c, NULL);
+  srand(42);
+  size_t lens[65536] = {0};
+  uint16_t seq = 60000;
+  int ok = 1;
+  for (int i = 0; i < 20000; i++) {
+    size_t len = 20 + (size_t)rand() % 1481;
+    bool promised = brtc_send_history_room(h, 1, len);
+    int rc = store(h, seq, len);
+    if (promised && rc != BRTC_OK) ok = 0;
+    if (rc == BRTC_OK) {
+      lens[seq] = len;
+      seq++;
+    }
+    /* Send all but the newest few, as a pacer would. */
+    if (brtc_send_history_count(h) > 3) send_all(h, (uint16_t)(seq - 40), (uint16_t)(seq - 3), i);
+    if (brtc_send_history_bytes(h) > 20000 || brtc_send_history_count(h) > 128) ok = 0;
+    if (i % 97 == 0) {
+      for (uint16_t s = (uint16_t)(seq - 128); s != seq; s++)
+        if (brtc_send_history_get(h, s) && !intact(h, s, lens[s])) ok = 0;
+    }
+  }
+  CHECK(ok);
+  /* Most of the arena is in use (no leak of space across laps). */
+  CHECK(brtc_send_history_bytes(h) > 20000 - 2 * 1500);
+  brtc_send_history_free(h);
+}
+
+static void test_sizing_and_bad_configs(void) {
+  brtc_send_history_config c;
+  /* One second of 2.5 Mbit/s video plus a quarter: 390,625 bytes; 1200-byte packets. */
+  brtc_send_history_config_for_bitrate(&c, 2500000, 1000000, 1200, 1200);
+  CHECK_EQ_INT(c.max_bytes, 390625);
+  CHECK_EQ_INT(c.max_packets, 512);
+  /* Opus at 64 kbit/s in 160-byte packets: small. */
+  brtc_send_history_config_for_bitrate(&c, 64000, 1000000, 160, 1200);
+  CHECK_EQ_INT(c.max_bytes, 10000);
+  CHECK_EQ_INT(c.max_packets, 64);
+  brtc_send_history *h = brtc_send_history_new(&c, NULL);
+  CHECK(brtc_send_history_memory(h) < 16 * 1024);
+  brtc_send_history_free(h);
+  int err;
+  brtc_send_history_config bad = {.max_packets = 100, .max_bytes = 10000, .max_packet = 1200};
+  CHECK(brtc_send_history_new(&bad, &err) == NULL && err == BRTC_ERR_INVALID);
+  bad = (brtc_send_history_config){.max_packets = 64, .max_bytes = 1000, .max_packet = 1200};
+  CHECK(brtc_send_history_new(&bad, &err) == NULL && err == BRTC_ERR_INVALID);
+  bad = (brtc_send_history_config){.max_packets = 65536, .max_bytes = 10000, .max_packet = 100};
+  CHECK(brtc_send_history_new(&bad, &err) == NULL && err == BRTC_ERR_INVALID);
+}
+
+int main(void) {
+  RUN(test_lookup_and_packet_bound);
+  RUN(test_byte_bound_and_unsent);
+  RUN(test_arena_wrap_random);
+  RUN(test_sizing_and_bad_configs);
+  return TEST_REPORT();
+}
