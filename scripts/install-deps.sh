@@ -3,6 +3,7 @@
 #   install-deps.sh          build and run: compiler, CMake, libraries, Node.js for the page
 #   install-deps.sh --test   also what the tests need: Chromium, ffmpeg, aiortc, libsrtp2, clang,
 #                            Go and Pion (bench/loss/run_pion.sh builds its peer from them)
+#                            and the tools that made the media fixtures (opus-tools, GStreamer)
 # Idempotent: packages already installed are not fetched again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,10 +13,11 @@ packages=(build-essential cmake pkg-config libssl-dev libvpx-dev libturbojpeg0-d
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(chromium ffmpeg python3 python3-aiortc libsrtp2-dev clang libclang-rt-14-dev
              iproute2 util-linux firefox-esr python3-numpy
-             gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
+             gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
+             gstreamer1.0-plugins-bad
              gstreamer1.0-nice python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0
              gir1.2-gst-plugins-bad-1.0 python3-aiohttp
-             golang-go golang-github-pion-webrtc.v3-dev curl)
+             golang-go golang-github-pion-webrtc.v3-dev curl opus-tools)
 fi
 
 missing=()
