@@ -2,15 +2,23 @@
 # Installs what boltrtc needs on Debian 12, from Debian's packages and the npm registry.
 #   install-deps.sh          build and run: compiler, CMake, libraries, Node.js for the page
 #   install-deps.sh --test   also what the tests need: Chromium, ffmpeg, aiortc, libsrtp2, clang
+#   install-deps.sh --bench  also the peers the benchmarks measure beside us (GStreamer's RTP
+#                            H.264 elements, libavcodec) and the encoders that remake the H.264
+#                            fixtures (x264, GStreamer x264enc and openh264enc)
 # Idempotent: packages already installed are not fetched again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(build-essential cmake pkg-config libssl-dev libvpx-dev libturbojpeg0-dev
-          libwebsockets-dev libcjson-dev nodejs npm)
-if [[ "${1:-}" == "--test" ]]; then
+          libopenh264-dev libwebsockets-dev libcjson-dev nodejs npm)
+if [[ "${1:-}" == "--test" || "${1:-}" == "--bench" ]]; then
   packages+=(chromium ffmpeg python3 python3-aiortc libsrtp2-dev clang libclang-rt-14-dev
              iproute2 util-linux)
+fi
+if [[ "${1:-}" == "--bench" ]]; then
+  packages+=(libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-plugins-good
+             gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-tools libavcodec-dev
+             x264)
 fi
 
 missing=()
