@@ -6,12 +6,9 @@
 
 #include "boltrtc/error.h"
 #include "codec/opus.h"
+#include "rtp/packet_fixture.h"
 #include "rtp/rtp.h"
 #include "testing.h"
-
-#ifndef BRTC_RTP_FIXTURES
-#define BRTC_RTP_FIXTURES "tests/rtp/fixtures"
-#endif
 
 static void test_toc_table(void) {
   /* RFC 6716 Table 2, frame sizes in ms times 48 (2.5 ms = 120 samples). */
@@ -231,30 +228,21 @@ static void test_receiver(void) {
 /* Chromium's Opus (tests/rtp/fixtures/chrome_rtp_audio.bin): every packet valid, 20 ms, and
  * the timestamps move by exactly what each plays. */
 static void test_chrome_packets(void) {
-  FILE *f = fopen(BRTC_RTP_FIXTURES "/chrome_rtp_audio.bin", "rb");
-  CHECK(f != NULL);
-  if (!f) return;
-  static uint8_t buf[65536];
-  size_t n = fread(buf, 1, sizeof buf, f);
-  fclose(f);
+  static packet_fixture audio;
+  CHECK(packet_fixture_load(&audio, "chrome_rtp_audio.bin"));
   brtc_opus_receiver r = {0};
-  size_t off = 0, packets = 0;
-  while (off + 2 <= n) {
-    size_t len = (size_t)buf[off] << 8 | buf[off + 1];
-    off += 2;
-    if (off + len > n) break;
+  for (size_t i = 0; i < audio.n; i++) {
     brtc_rtp_header h;
-    CHECK_EQ_INT(brtc_rtp_parse(buf + off, len, &h), BRTC_OK);
+    CHECK_EQ_INT(brtc_rtp_parse(audio.pkt[i], audio.len[i], &h), BRTC_OK);
     brtc_opus_packet p;
     CHECK_EQ_INT(brtc_opus_receiver_push(&r, &h, &p), BRTC_OK);
     CHECK_EQ_INT(p.duration, 960);
-    off += len;
-    packets++;
   }
-  CHECK_EQ_INT(packets, 100);
+  CHECK_EQ_INT(audio.n, 100);
   CHECK_EQ_INT(r.stats.bad, 0);
   CHECK_EQ_INT(r.stats.timestamp_errors, 0);
   CHECK_EQ_INT(r.stats.lost, 0);
+  packet_fixture_free(&audio);
 }
 
 int main(void) {
