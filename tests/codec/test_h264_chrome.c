@@ -8,6 +8,7 @@
 #include <string.h>
 #include <wels/codec_api.h>
 
+#include "block_luma.h"
 #include "boltrtc/error.h"
 #include "codec/h264_rtp.h"
 #include "media/keyframe_jpeg.h"
@@ -18,9 +19,6 @@
 #define MAX_UNITS 64
 #define W 640
 #define H 480
-#define BLOCK 8
-#define BW (W / BLOCK)
-#define BH (H / BLOCK)
 
 typedef struct unit_copy {
   uint8_t *data;
@@ -183,28 +181,6 @@ static void test_openh264_decodes_all(void) {
   (*dec)->Uninitialize(dec);
   WelsDestroyDecoder(dec);
   free_units(&l);
-}
-
-static void block_means(const uint8_t *y, int stride, uint8_t out[BW * BH]) {
-  for (int by = 0; by < BH; by++)
-    for (int bx = 0; bx < BW; bx++) {
-      unsigned sum = 0;
-      for (int r = 0; r < BLOCK; r++)
-        for (int c = 0; c < BLOCK; c++) sum += y[(by * BLOCK + r) * stride + bx * BLOCK + c];
-      out[by * BW + bx] = (uint8_t)((sum + BLOCK * BLOCK / 2) / (BLOCK * BLOCK));
-    }
-}
-
-static double psnr_blocks(const uint8_t *a, const uint8_t *b, int shift) {
-  double se = 0;
-  for (int y = 0; y < BH; y++)
-    for (int x = 0; x < BW; x++) {
-      int sx = x - shift < 0 ? 0 : x - shift;
-      double d = (double)a[y * BW + x] - b[y * BW + sx];
-      se += d * d;
-    }
-  double mse = se / (BW * BH);
-  return mse == 0 ? 99.0 : 10 * log10(255.0 * 255.0 / mse);
 }
 
 /* Every keyframe, through the server's keyframe decoder, is the still picture: its 8x8 block
