@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "boltrtc/error.h"
 #include "codec/h264_rtp.h"
 
 static inline uint32_t test_rand(uint32_t *state) {
