@@ -420,14 +420,21 @@ static bool step_after_wait(brtc_h264_assembler *a) {
 static bool step_newer(brtc_h264_assembler *a, uint16_t pushed, uint64_t now) {
   brtc_reorder *r = &a->win;
   uint16_t first = 0, last = 0;
-  bool found = false;
-  for (int back = 1; back >= 0 && !found; back--) {
-    uint16_t c = (uint16_t)(pushed - back);
+  bool found = false, idr = false;
+  for (int back = 1; back >= 0 && !idr; back--) {
+    uint16_t c = (uint16_t)(pushed - back), f, l;
     if (r->have_floor && brtc_seq_diff(c, r->floor) <= 0) continue; /* dealt with */
-    found = unit_start(r, c, &first) && unit_end(r, first, &last);
+    if (!unit_start(r, c, &f) || !unit_end(r, f, &l)) continue;
+    bool has_idr = a->max_wait_us && unit_has_idr(a, f, l);
+    if (!found || has_idr) { /* the earlier unit, unless the later one is a keyframe */
+      first = f;
+      last = l;
+      idr = has_idr;
+    }
+    found = true;
   }
   if (!found) return false;
-  if (gap_before(r, first) && a->max_wait_us && !unit_has_idr(a, first, last)) {
+  if (gap_before(r, first) && a->max_wait_us && !idr) {
     bool same_gap = r->have_floor ? a->wait_has_floor && a->wait_gap == (uint16_t)(r->floor + 1)
                                   : !a->wait_has_floor;
     if (!a->waiting || !same_gap) {

@@ -824,6 +824,15 @@ static void test_assembler_wait(void) {
   CHECK_EQ_INT(g.frames, 6);
   CHECK(g.f[5].keyframe);
   CHECK_EQ_INT(brtc_h264_assembler_get_stats(a)->frames_dropped, 3);
+  /* Nor one whose packet also completes the unit before it, itself behind a gap. */
+  push_at(a, 14, 27000, false, first, sizeof first, 400000);
+  push_at(a, 16, 30000, false, first, sizeof first, 400000); /* 15 lost */
+  push_at(a, 17, 33000, true, idr, sizeof idr, 400000);      /* ends 16's unit too */
+  pop_all(a, &g);
+  CHECK_EQ_INT(g.frames, 7);
+  CHECK(g.f[6].keyframe);
+  CHECK_EQ_INT(g.ts[6], 33000);
+  CHECK_EQ_INT(brtc_h264_assembler_deadline(a), 0);
   brtc_h264_assembler_free(a);
 }
 
