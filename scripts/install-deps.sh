@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what boltrtc needs on Debian 12, from Debian's packages and the npm registry.
 #   install-deps.sh          build and run: compiler, CMake, libraries, Node.js for the page
-#   install-deps.sh --test   also what the tests need: Chromium, ffmpeg, aiortc, libsrtp2, clang
+#   install-deps.sh --test   also what the tests need: Chromium, ffmpeg, aiortc, libsrtp2, clang,
+#                            tshark
 # Idempotent: packages already installed are not fetched again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,7 +14,7 @@ if [[ "${1:-}" == "--test" ]]; then
              iproute2 util-linux firefox-esr python3-numpy
              gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
              gstreamer1.0-nice python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0
-             gir1.2-gst-plugins-bad-1.0 python3-aiohttp)
+             gir1.2-gst-plugins-bad-1.0 python3-aiohttp python3-cryptography tshark)
 fi
 
 missing=()
