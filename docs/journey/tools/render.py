@@ -114,6 +114,10 @@ class Capture:
     def ms(self, t_ns):
         return (t_ns - self.t0) / 1e6
 
+    def log_ms(self, t_ns):
+        """A time from the server's log, which cuts it to the millisecond: whole ms, cut too."""
+        return int(self.ms(t_ns))
+
     def fmt_ms(self, t_ns, digits=1):
         return f"{self.ms(t_ns):.{digits}f}"
 
@@ -462,15 +466,15 @@ def build_ice(c, out, val):
     claim(steady and max(steady) < 4.0, "Chrome's checks after nomination come more often than every 4 s")
     val["consent_gap_min"] = f"{min(steady):.1f}"
     val["consent_gap_max"] = f"{max(steady):.1f}"
-    val["server_ice_connected_ms"] = f"{c.ms(c.steps['ice-connected'][0]):.0f}"
+    val["server_ice_connected_ms"] = f"{c.log_ms(c.steps['ice-connected'][0])}"
     claim(first_resp.t_ns <= c.ch_pkt.t_ns, "the ClientHello follows the first answered check")
     dtls_at, ice_at = c.steps["dtls-connected"][0], c.steps["ice-connected"][0]
     if dtls_at <= ice_at:
-        val["dtls_vs_nomination"] = (f"the handshake won: `dtls-connected` at {c.ms(dtls_at):.0f} ms, "
-                                     f"`ice-connected` at {c.ms(ice_at):.0f} ms")
+        val["dtls_vs_nomination"] = (f"the handshake won: `dtls-connected` at {c.log_ms(dtls_at)} ms, "
+                                     f"`ice-connected` at {c.log_ms(ice_at)} ms")
     else:
-        val["dtls_vs_nomination"] = (f"the nomination won: `ice-connected` at {c.ms(ice_at):.0f} ms, "
-                                     f"`dtls-connected` at {c.ms(dtls_at):.0f} ms")
+        val["dtls_vs_nomination"] = (f"the nomination won: `ice-connected` at {c.log_ms(ice_at)} ms, "
+                                     f"`dtls-connected` at {c.log_ms(dtls_at)} ms")
     val["page_ice_connected_ms"] = f"{c.ms(c.page('ice-connected')):.0f}"
     val["page_connection_connected_ms"] = f"{c.ms(c.page('connection-connected')):.0f}"
     claim(first_resp.t_ns < c.page("ice-connected"),
@@ -1025,7 +1029,7 @@ def build_vp8(c, out, val):
     val["keyframe_bytes"] = str(kf_bytes)
     val["keyframe_packets"] = str(len(f0["packets"]))
     claim(f"{kf_bytes} bytes" in c.steps["first-keyframe"][1], "the server's first keyframe is this frame")
-    val["server_first_keyframe_ms"] = f"{c.ms(c.steps['first-keyframe'][0]):.0f}"
+    val["server_first_keyframe_ms"] = f"{c.log_ms(c.steps['first-keyframe'][0])}"
     gaps = [(b["t_ns"] - a["t_ns"]) / 1e6 for a, b in zip(f0["packets"], f0["packets"][1:])]
     span = (f0["packets"][-1]["t_ns"] - f0["packets"][0]["t_ns"]) / 1e6
     claim(span > 2, "the keyframe's packets were spread over time")
@@ -1167,7 +1171,7 @@ def build_jpeg(c, out, val):
     val["jpeg_bytes"] = str(len(c.jpeg))
     val["jpeg_width"] = str(sof["width"])
     val["jpeg_height"] = str(sof["height"])
-    val["keyframe_saved_ms"] = f"{c.ms(c.steps['keyframe-saved'][0]):.0f}"
+    val["keyframe_saved_ms"] = f"{c.log_ms(c.steps['keyframe-saved'][0])}"
     val["jpeg_after_keyframe_ms"] = f"{(c.steps['keyframe-saved'][0] - c.steps['first-keyframe'][0]) / 1e6:.0f}"
     val["vp8_to_jpeg_ratio"] = f"{len(c.jpeg) / int(val['keyframe_bytes']):.1f}"
 
@@ -1176,28 +1180,33 @@ def build_jpeg(c, out, val):
 # Chapter 8: the whole journey
 # ================================================================================================
 
-LOG_SLACK_NS = 999_999  # the server's log prints times cut to the millisecond
-
-
 def journey_events(c):
-    """(sort key, shown ms, from, to, text) of the journey on the page's clock. A time from
-    the server's log is sorted at the end of its millisecond, so that it never comes before
-    the packet that caused it, and shown as a whole millisecond."""
+    """(sort key, shown ms, from, to, text) of the journey on the page's clock. The server's
+    log prints times cut to the millisecond, so a step from it is shown as a whole millisecond
+    and sorted within that millisecond after the packet that caused it and before the packet
+    it caused."""
     ev = []
     P, S, B, W, C = "page", "sig", "pc", "worker", "browser"
 
     def wire(t, a, b, text):
         ev.append((t, f"{c.ms(t):.1f}", a, b, text))
 
-    def logged(t, a, b, text):
-        ev.append((t + LOG_SLACK_NS, f"{c.ms(t):.0f}", a, b, text))
+    def logged(t, a, b, text, after=None, before=None):
+        key = t
+        if after is not None and key <= after:
+            key = after + 1
+        if before is not None and key >= before:
+            key = before - 1
+        claim(t - 1_000_000 < key < t + 1_000_000, "a logged step lies in its millisecond")
+        ev.append((key, str(c.log_ms(t)), a, b, text))
 
     wire(c.page("connect"), P, P, "Connect pressed (t = 0)")
     wire(c.signaling["request_t_ns"], P, S, "GET /ws (WebSocket upgrade)")
     wire(c.signaling["response_t_ns"], S, P, "101 Switching Protocols")
     offer = next(m for m in c.messages() if m["text"].startswith('{"type":"offer"'))
     wire(offer["t_ns"], P, S, "offer (SDP, setup actpass, no candidates)")
-    logged(c.steps["answer"][0], S, S, "answer made (ice-lite, setup active, 1 host candidate)")
+    logged(c.steps["answer"][0], S, S, "answer made (ice-lite, setup active, 1 host candidate)",
+           after=offer["t_ns"], before=c.message_time("answer"))
     wire(c.message_time("answer"), S, P, "answer")
     requests = [p for p in c.stun if p.msg["type"] == 0x0001]
     wire(requests[0].t_ns, C, B, "STUN Binding request (first check)")
@@ -1214,7 +1223,10 @@ def journey_events(c):
         wire(p.t_ns, C if p.from_browser else B, B if p.from_browser else C,
              text + (" (resent)" if key in seen else ""))
         seen.add(key)
-    logged(c.steps["srtp-ready"][0], B, B, f"SRTP keyed ({c.steps['srtp-ready'][1]})")
+    chrome_finished = max(p.t_ns for p in c.dtls if p.from_browser and
+                          not any(r["type"] == 21 for r in p.records))
+    logged(c.steps["srtp-ready"][0], B, B, f"SRTP keyed ({c.steps['srtp-ready'][1]})",
+           after=chrome_finished)
     nominated = next(p for p in requests if d.stun_attr(p.msg, "USE-CANDIDATE"))
     wire(nominated.t_ns, C, B, "check with USE-CANDIDATE (nomination)")
     wire(c.page("camera"), P, P, "camera ready")
@@ -1226,8 +1238,10 @@ def journey_events(c):
     wire(pli.t_ns, B, C, "SRTCP PLI + REMB")
     f0 = c.s["video_frames"][0]
     wire(f0["packets"][-1]["t_ns"], C, B, f"the keyframe's last packet (marker), {len(f0['packets'])} in all")
-    logged(c.steps["first-keyframe"][0], B, W, "first keyframe assembled, handed to the worker")
-    logged(c.steps["keyframe-saved"][0], W, S, "shoot1.jpg written")
+    logged(c.steps["first-keyframe"][0], B, W, "first keyframe assembled, handed to the worker",
+           after=f0["packets"][-1]["t_ns"])
+    logged(c.steps["keyframe-saved"][0], W, S, "shoot1.jpg written",
+           before=c.message_time("keyframe"))
     wire(c.message_time("keyframe"), S, P, "keyframe message (the page shows shoot1.jpg)")
     wire(c.message_time("bye"), P, S, "Hang up (bye)")
     byes = [p for p in c.rtcp if not p.from_browser and "BYE" in c.names(p)]
@@ -1253,7 +1267,7 @@ def build_journey(c, out, val):
            "    participant PeerConnection as boltrtc peer connection",
            "    participant Worker as keyframe worker"]
     for _, shown, a, b, text in ev:
-        ms = f"{float(shown):.0f} ms"
+        ms = f"{int(float(shown))} ms"
         if a == b:
             mer.append(f"    Note over {names[a]}: {ms} {text}")
         else:
