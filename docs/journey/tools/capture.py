@@ -182,7 +182,10 @@ def publish(raw, out):
     shutil.copytree(staged, out)
     os.chmod(out, 0o755)  # mkdtemp's 0700 came along
     shutil.rmtree(staged, ignore_errors=True)
-    render.render_all(write=True, folder=out)
+    if os.path.samefile(out, render.CAPTURE):
+        render.render_all(write=True)
+    else:
+        log(f"selected into {out}; the chapters render only from {render.CAPTURE}")
 
 
 def main():

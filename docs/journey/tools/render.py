@@ -966,11 +966,12 @@ def build_rtp(c, out, val):
     alerts = [p for p in c.dtls if any(r["type"] == 21 for r in p.records)]
     if byes:
         claim(c.names(byes[-1]) == ["RR", "BYE"], "we end with RR + BYE")
-        claim(not alerts or byes[-1].t_ns <= alerts[0].t_ns, "our RTCP BYE goes before DTLS close_notify")
+        ours = [p for p in alerts if not p.from_browser]
+        claim(not ours or byes[-1].t_ns <= ours[0].t_ns, "our RTCP BYE goes before our close_notify")
         out["rtcp-server-bye"] = (
             "the page's `bye` reached the server first, and it sent an empty receiver report and a "
             "BYE\n([RFC 3550 §6.6](https://www.rfc-editor.org/rfc/rfc3550#section-6.6)) before "
-            "DTLS's `close_notify`:\n\n" + rtcp_dump(byes[-1], clocks))
+            "its DTLS `close_notify`:\n\n" + rtcp_dump(byes[-1], clocks))
     else:
         claim(alerts and alerts[0].from_browser, "without a BYE, Chrome's close_notify came first")
         out["rtcp-server-bye"] = (
@@ -1291,10 +1292,12 @@ def build_journey(c, out, val):
     val["first_check_to_keyframe_saved_ms"] = (
         f"{(c.steps['keyframe-saved'][0] - next(p for p in c.stun).t_ns) / 1e6:.0f}")
     byes = [p for p in c.rtcp if not p.from_browser and "BYE" in c.names(p)]
+    chrome_alert = [p.t_ns for p in c.dtls if p.from_browser and any(r["type"] == 21 for r in p.records)]
     if byes:
         val["hangup_note"] = ("At hang-up the server said goodbye twice: an RTCP BYE for the media, "
-                              "then a DTLS `close_notify` for the transport, and Chrome answered "
-                              "with its own `close_notify`")
+                              "then a DTLS `close_notify` for the transport; Chrome's own "
+                              "`close_notify` " + ("followed" if chrome_alert and chrome_alert[0] > byes[-1].t_ns
+                                                   else "had crossed them on the way"))
     else:
         val["hangup_note"] = ("At hang-up Chrome's DTLS `close_notify` overtook the page's `bye`: "
                               "the server answered it with its own and the session was over")
