@@ -2,7 +2,7 @@
 # Installs what boltrtc needs on Debian 12, from Debian's packages and the npm registry.
 #   install-deps.sh          build and run: compiler, CMake, libraries, Node.js for the page
 #   install-deps.sh --test   also what the tests need: Chromium, Firefox, ffmpeg, aiortc,
-#                            GStreamer, libsrtp2, clang, Go and Pion (bench/loss/run_pion.sh
+#                            GStreamer, libsrtp2, clang, tshark, Go and Pion (bench/loss/run_pion.sh
 #                            builds its peer from them) and the tools that made the media
 #                            fixtures (opus-tools, GStreamer)
 #   install-deps.sh --bench  also the peers the benchmarks measure beside us (GStreamer's RTP
@@ -21,7 +21,7 @@ if [[ "${1:-}" == "--test" || "${1:-}" == "--bench" ]]; then
              gstreamer1.0-plugins-bad
              gstreamer1.0-nice python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0
              gir1.2-gst-plugins-bad-1.0 python3-aiohttp
-             golang-go golang-github-pion-webrtc.v3-dev curl opus-tools)
+             golang-go golang-github-pion-webrtc.v3-dev curl opus-tools python3-cryptography tshark)
 fi
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-plugins-good
