@@ -239,9 +239,10 @@ async function dtlsDetail(conn: RTCPeerConnection): Promise<string | undefined> 
 }
 
 // The DTLS transport exists once a local description is set; watch it from then on.
+// The senders are offered before the camera's tracks arrive (replaceTrack later), so look for
+// the transport on any sender: with max-bundle they all share one.
 function watchDtls(conn: RTCPeerConnection): void {
-  const sender = conn.getSenders().find((s) => s.track && s.track.kind === "video");
-  const dtls = sender?.transport;
+  const dtls = conn.getSenders().find((s) => s.transport)?.transport;
   if (!dtls || dtls.onstatechange) return;
   dtls.onstatechange = () => {
     const state = dtls.state;
