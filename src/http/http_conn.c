@@ -219,7 +219,7 @@ static int on_headers_complete(http_parser *p) {
   r->upgrade = p->upgrade != 0;
   bool has_body = (p->flags & F_CHUNKED) || ((p->flags & F_CONTENTLENGTH) && p->content_length);
   if (c->expect_continue && has_body &&
-      brtc_http_out_append(&c->out, "HTTP/1.1 100 Continue\r\n\r\n", 25) != BRTC_OK)
+      brtc_byte_queue_append(&c->out, "HTTP/1.1 100 Continue\r\n\r\n", 25) != BRTC_OK)
     return fail(c, 500, "out of memory");
   if (has_body && (p->flags & F_CONTENTLENGTH)) {
     c->body_cap = (size_t)p->content_length + 1;
@@ -325,7 +325,7 @@ void brtc_http_conn_free(brtc_http_conn *c) {
   free(c->headers);
   free(c->path);
   free(c->body);
-  brtc_http_out_free(&c->out);
+  brtc_byte_queue_free(&c->out);
   free(c);
 }
 
@@ -376,7 +376,7 @@ size_t brtc_http_conn_feed(brtc_http_conn *c, const uint8_t *data, size_t len, u
   c->now = now_us;
   if (c->state != ST_READING || len == 0) return 0;
   /* Responses the client does not read must not pile up: wait until they are pulled. */
-  if (brtc_http_out_pending(&c->out) > c->lim.max_output) return 0;
+  if (brtc_byte_queue_len(&c->out) > c->lim.max_output) return 0;
   if (!c->started) {
     c->started = true;
     c->started_us = now_us;
@@ -441,12 +441,12 @@ int brtc_http_conn_respond(brtc_http_conn *c, const brtc_http_response *r) {
    * something else, so this connection ends with the answer. */
   bool close = r->close || !c->request.keep_alive || c->parser.upgrade;
   uint64_t length = r->body_follows ? r->body_follows : r->body_len;
-  size_t mark = c->out.len;
+  size_t mark = brtc_byte_queue_len(&c->out);
   int rc = brtc_http_write_head(&c->out, 0, r, length, close);
   c->head_only = c->parser.method == HTTP_HEAD;
-  if (rc == BRTC_OK && !c->head_only) rc = brtc_http_out_append(&c->out, r->body, r->body_len);
+  if (rc == BRTC_OK && !c->head_only) rc = brtc_byte_queue_append(&c->out, r->body, r->body_len);
   if (rc != BRTC_OK) {
-    c->out.len = mark; /* nothing half-written */
+    brtc_byte_queue_truncate(&c->out, mark); /* nothing half-written */
     return rc;
   }
   c->close_after = close;
@@ -465,7 +465,7 @@ uint64_t brtc_http_conn_body_wanted(const brtc_http_conn *c) {
 
 int brtc_http_conn_send_body(brtc_http_conn *c, const void *data, size_t len) {
   if (c->state != ST_SENDING_BODY || len > c->body_left) return BRTC_ERR_STATE;
-  int rc = brtc_http_out_append(&c->out, data, len);
+  int rc = brtc_byte_queue_append(&c->out, data, len);
   if (rc != BRTC_OK) return rc;
   c->body_left -= len;
   if (c->body_left == 0) response_done(c);
@@ -486,10 +486,10 @@ int brtc_http_conn_upgrade(brtc_http_conn *c, const brtc_http_response *r) {
   return BRTC_OK;
 }
 
-size_t brtc_http_conn_output_len(const brtc_http_conn *c) { return brtc_http_out_pending(&c->out); }
+size_t brtc_http_conn_output_len(const brtc_http_conn *c) { return brtc_byte_queue_len(&c->out); }
 
 size_t brtc_http_conn_take_output(brtc_http_conn *c, uint8_t *buf, size_t cap) {
-  return brtc_http_out_take(&c->out, buf, cap);
+  return brtc_byte_queue_take(&c->out, buf, cap);
 }
 
 uint64_t brtc_http_conn_next_deadline(const brtc_http_conn *c) {
@@ -523,7 +523,7 @@ void brtc_http_conn_handle_timeout(brtc_http_conn *c, uint64_t now_us) {
 }
 
 bool brtc_http_conn_finished(const brtc_http_conn *c) {
-  return c->state == ST_CLOSING && brtc_http_out_pending(&c->out) == 0 && !c->refused_event;
+  return c->state == ST_CLOSING && brtc_byte_queue_len(&c->out) == 0 && !c->refused_event;
 }
 
 bool brtc_http_conn_upgraded(const brtc_http_conn *c) { return c->state == ST_UPGRADED; }

@@ -1,4 +1,4 @@
-/* What the HTTP core's files share: the queue of response bytes, writing a response head
+/* What the HTTP core's files share: writing a response head
  * into it, and splitting a request target. Not for the core's users (http.h is). */
 #ifndef BRTC_HTTP_INTERNAL_H
 #define BRTC_HTTP_INTERNAL_H
@@ -7,18 +7,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/byte_queue.h"
 #include "http/http.h"
 
-/* Response bytes not yet taken by the owner: one growing buffer, read from off. */
-typedef struct brtc_http_out {
-  uint8_t *buf;
-  size_t off, len, cap; /* bytes waiting: buf[off .. len) */
-} brtc_http_out;
-
-int brtc_http_out_append(brtc_http_out *o, const void *data, size_t n);
-size_t brtc_http_out_take(brtc_http_out *o, uint8_t *buf, size_t cap);
-static inline size_t brtc_http_out_pending(const brtc_http_out *o) { return o->len - o->off; }
-void brtc_http_out_free(brtc_http_out *o);
+/* Response bytes not yet taken by the owner. */
+typedef brtc_byte_queue brtc_http_out;
 
 /* Append a response head: status line, Content-Type, Content-Length (content_length, left
  * out for 1xx, 204 and 304), r's extra headers, Connection: close when close. r->status is

@@ -1,57 +1,10 @@
 /* Writing HTTP/1.1 responses (RFC 9112 section 4 status line, section 5 fields) into the
  * connection's output queue, which the owner pulls from. */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "boltrtc/error.h"
 #include "http/http_internal.h"
-
-int brtc_http_out_append(brtc_http_out *o, const void *data, size_t n) {
-  if (n == 0) return BRTC_OK;
-  if (o->off == o->len) o->off = o->len = 0; /* all taken: start again at the front */
-  if (o->len + n > o->cap) {
-    /* Move what is left to the front before growing. */
-    if (o->off > 0) {
-      memmove(o->buf, o->buf + o->off, o->len - o->off);
-      o->len -= o->off;
-      o->off = 0;
-    }
-    if (o->len + n > o->cap) {
-      size_t cap = o->cap ? o->cap : 1024;
-      while (cap < o->len + n) cap *= 2;
-      uint8_t *grown = realloc(o->buf, cap);
-      if (!grown) return BRTC_ERR_NOMEM;
-      o->buf = grown;
-      o->cap = cap;
-    }
-  }
-  memcpy(o->buf + o->len, data, n);
-  o->len += n;
-  return BRTC_OK;
-}
-
-size_t brtc_http_out_take(brtc_http_out *o, uint8_t *buf, size_t cap) {
-  size_t n = brtc_http_out_pending(o);
-  if (n > cap) n = cap;
-  memcpy(buf, o->buf + o->off, n);
-  o->off += n;
-  if (o->off == o->len) {
-    /* Drained: give back a buffer that a large response grew. */
-    o->off = o->len = 0;
-    if (o->cap > 16 * 1024) {
-      free(o->buf);
-      o->buf = NULL;
-      o->cap = 0;
-    }
-  }
-  return n;
-}
-
-void brtc_http_out_free(brtc_http_out *o) {
-  free(o->buf);
-  memset(o, 0, sizeof(*o));
-}
 
 const char *brtc_http_reason_phrase(int status) {
   switch (status) {
@@ -111,24 +64,24 @@ int brtc_http_write_head(brtc_http_out *o, int status, const brtc_http_response 
   char line[160];
   int n = snprintf(line, sizeof(line), "HTTP/1.1 %d %s\r\nServer: boltrtc\r\n", status,
                    brtc_http_reason_phrase(status));
-  int rc = brtc_http_out_append(o, line, (size_t)n);
+  int rc = brtc_byte_queue_append(o, line, (size_t)n);
   if (!rc && r->content_type) {
-    rc = brtc_http_out_append(o, "Content-Type: ", 14);
-    if (!rc) rc = brtc_http_out_append(o, r->content_type, strlen(r->content_type));
-    if (!rc) rc = brtc_http_out_append(o, "\r\n", 2);
+    rc = brtc_byte_queue_append(o, "Content-Type: ", 14);
+    if (!rc) rc = brtc_byte_queue_append(o, r->content_type, strlen(r->content_type));
+    if (!rc) rc = brtc_byte_queue_append(o, "\r\n", 2);
   }
   if (!rc && has_body_length(status)) {
     n = snprintf(line, sizeof(line), "Content-Length: %llu\r\n", (unsigned long long)content_length);
-    rc = brtc_http_out_append(o, line, (size_t)n);
+    rc = brtc_byte_queue_append(o, line, (size_t)n);
   }
   for (size_t i = 0; !rc && i < r->n_headers; i++) {
-    rc = brtc_http_out_append(o, r->headers[i].name, strlen(r->headers[i].name));
-    if (!rc) rc = brtc_http_out_append(o, ": ", 2);
-    if (!rc) rc = brtc_http_out_append(o, r->headers[i].value, strlen(r->headers[i].value));
-    if (!rc) rc = brtc_http_out_append(o, "\r\n", 2);
+    rc = brtc_byte_queue_append(o, r->headers[i].name, strlen(r->headers[i].name));
+    if (!rc) rc = brtc_byte_queue_append(o, ": ", 2);
+    if (!rc) rc = brtc_byte_queue_append(o, r->headers[i].value, strlen(r->headers[i].value));
+    if (!rc) rc = brtc_byte_queue_append(o, "\r\n", 2);
   }
-  if (!rc && close) rc = brtc_http_out_append(o, "Connection: close\r\n", 19);
-  if (!rc) rc = brtc_http_out_append(o, "\r\n", 2);
+  if (!rc && close) rc = brtc_byte_queue_append(o, "Connection: close\r\n", 19);
+  if (!rc) rc = brtc_byte_queue_append(o, "\r\n", 2);
   return rc;
 }
 
@@ -138,6 +91,6 @@ int brtc_http_write_refusal(brtc_http_out *o, int status, const char *reason, bo
   if (n < 0 || (size_t)n >= sizeof(text)) n = (int)sizeof(text) - 1;
   brtc_http_response r = {.status = status, .content_type = "text/plain; charset=utf-8"};
   int rc = brtc_http_write_head(o, status, &r, (uint64_t)n, true);
-  if (!rc && !head_only) rc = brtc_http_out_append(o, text, (size_t)n);
+  if (!rc && !head_only) rc = brtc_byte_queue_append(o, text, (size_t)n);
   return rc;
 }
