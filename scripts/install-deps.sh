@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(build-essential cmake pkg-config libssl-dev libvpx-dev libturbojpeg0-dev
-          libwebsockets-dev libcjson-dev nodejs npm)
+          libhttp-parser-dev libcjson-dev nodejs npm)
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(chromium ffmpeg python3 python3-aiortc libsrtp2-dev clang libclang-rt-14-dev
              iproute2 util-linux)

@@ -180,7 +180,10 @@ bool load_http(int port, const char *method, const char *path, const char *conte
   }
   *end = '\0';
   for (char *line = strstr(buf, "\r\n"); line; line = strstr(line + 2, "\r\n"))
-    if (strncasecmp(line + 2, "location:", 9) == 0) sscanf(line + 11, " %127[^\r]", resp->location);
+    if (strncasecmp(line + 2, "location:", 9) == 0)
+      sscanf(line + 11, " %127[^\r]", resp->location);
+    else if (strncasecmp(line + 2, "boltrtc-session:", 16) == 0)
+      sscanf(line + 18, " %31[^\r]", resp->session);
   resp->body_len = len - (size_t)(end + 4 - buf);
   memmove(buf, end + 4, resp->body_len + 1);
   resp->body = buf;
@@ -307,11 +310,12 @@ int load_driver_add(load_driver *d, load_kind kind) {
   if (!load_http(d->http_port, "POST", "/whip", "application/sdp", sim_peer_offer(p->sim), &r))
     return BRTC_ERR_IO;
   rc = BRTC_OK;
-  if (r.status != 201 || strncmp(r.location, "/whip/", 6) != 0) {
+  if (r.status != 201 || strncmp(r.location, "/whip/", 6) != 0 || !r.session[0]) {
     fprintf(stderr, "load: WHIP POST answered %d: %.200s\n", r.status, r.body ? r.body : "");
     rc = BRTC_ERR_STATE;
   } else {
-    snprintf(p->id, sizeof(p->id), "%.31s", r.location + 6);
+    snprintf(p->id, sizeof(p->id), "%s", r.session);
+    snprintf(p->location, sizeof(p->location), "%s", r.location);
     char err[256] = "";
     rc = sim_peer_set_answer(p->sim, r.body, err, sizeof(err));
     if (rc != BRTC_OK) fprintf(stderr, "load: answer refused: %s\n", err);

@@ -51,6 +51,7 @@ long load_server_rss_kib(const load_server *s);
 typedef struct load_http_response {
   int status;
   char location[128];
+  char session[32]; /* Boltrtc-Session: the short id the status shows */
   char *body; /* NUL-terminated, owned (free) */
   size_t body_len;
 } load_http_response;
@@ -79,7 +80,8 @@ typedef struct load_peer {
   sim_peer *sim;
   int fd; /* -1 once vanished */
   struct sockaddr_in self;
-  char id[32]; /* the server's session id, from the WHIP Location */
+  char id[32];        /* the server's session id (Boltrtc-Session), as the status shows it */
+  char location[128]; /* the WHIP resource URL, for DELETE */
   bool keyed;  /* sent its first keyframe */
   uint64_t last_keyframe_us, last_frame_us;
   size_t next_delta;

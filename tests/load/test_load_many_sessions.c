@@ -280,10 +280,9 @@ static void test_many_sessions(void) {
   for (size_t i = 0; i < driver.n; i++) {
     const load_peer *p = &driver.peers[i];
     if (p->kind != LOAD_GOOD) continue;
-    char path[64];
-    snprintf(path, sizeof(path), "/whip/%s", p->id);
     load_http_response r;
-    if (load_http(server.http_port, "DELETE", path, NULL, NULL, &r) && r.status == 200) deleted++;
+    if (load_http(server.http_port, "DELETE", p->location, NULL, NULL, &r) && r.status == 200)
+      deleted++;
     free(r.body);
   }
   CHECK_EQ_INT(deleted, n_good);

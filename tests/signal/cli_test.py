@@ -5,7 +5,7 @@ import subprocess
 import sys
 
 OPTIONS = ["--http", "--udp", "--output", "--web", "--max-sessions", "--dtls-role", "--loopback-only",
-           "--log-level", "--help"]
+           "--log-level", "--token", "--token-file", "--help"]
 
 
 def run(binary, *args):
@@ -58,6 +58,16 @@ def main():
             expect_usage_error(binary, ["serve", "--dtls-role", bad], ["--dtls-role"])
     elif check == "bad-log-level":
         expect_usage_error(binary, ["serve", "--log-level", "loud"], ["--log-level", "loud"])
+    elif check == "bad-token":
+        for bad in ("", "has space", "a=b", "tok\u00e9", "x" * 300):
+            expect_usage_error(binary, ["serve", "--token", bad], ["token"])
+        expect_usage_error(binary, ["serve", "--token-file", "/nonexistent/tokens"],
+                           ["--token-file", "/nonexistent/tokens"])
+        import tempfile
+        with tempfile.NamedTemporaryFile("w", suffix=".tokens") as f:
+            f.write("good\nbad token\n")
+            f.flush()
+            expect_usage_error(binary, ["serve", "--token-file", f.name], ["line 2"])
     elif check == "unknown-command":
         expect_usage_error(binary, ["frobnicate"], ["frobnicate"])
         code, _, err = run(binary)

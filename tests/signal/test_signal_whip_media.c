@@ -97,6 +97,7 @@ static int stop_server(void) {
 typedef struct http_response {
   int status;
   char location[128];
+  char session[32];
   char *body; /* NUL-terminated */
   size_t body_len;
 } http_response;
@@ -143,6 +144,8 @@ static bool http(const char *method, const char *path, const char *ctype, const 
   for (char *line = strstr(buf, "\r\n"); line; line = strstr(line + 2, "\r\n"))
     if (strncasecmp(line + 2, "location:", 9) == 0)
       sscanf(line + 11, " %127[^\r]", resp->location);
+    else if (strncasecmp(line + 2, "boltrtc-session:", 16) == 0)
+      sscanf(line + 18, " %31[^\r]", resp->session);
   resp->body_len = len - (size_t)(end + 4 - buf);
   memmove(buf, end + 4, resp->body_len + 1);
   resp->body = buf;
@@ -282,9 +285,11 @@ static void test_whip_publish(void) {
   http_response r;
   CHECK(http("POST", "/whip", "application/sdp", sim_peer_offer(pub.sim), &r));
   CHECK_EQ_INT(r.status, 201);
-  CHECK(strncmp(r.location, "/whip/s", 7) == 0);
-  char id[32] = "";
-  snprintf(id, sizeof(id), "%.31s", r.location + 6);
+  CHECK(strncmp(r.location, "/whip/", 6) == 0 && strlen(r.location) == 6 + 32);
+  char id[32] = "", del[160] = "";
+  snprintf(id, sizeof(id), "%s", r.session);
+  CHECK(id[0] == 's');
+  snprintf(del, sizeof(del), "%s", r.location);
   char err[256] = "";
   int rc = r.body ? sim_peer_set_answer(pub.sim, r.body, err, sizeof(err)) : BRTC_ERR_PARSE;
   if (rc != BRTC_OK) fprintf(stderr, "answer refused: %s\n", err);
@@ -341,8 +346,6 @@ static void test_whip_publish(void) {
   CHECK(stat(path, &sb) != 0);
 
   /* DELETE ends it: close_notify reaches the peer, the session stays listed as closed. */
-  char del[48];
-  snprintf(del, sizeof(del), "/whip/%s", id);
   CHECK(http("DELETE", del, NULL, NULL, &r));
   CHECK_EQ_INT(r.status, 200);
   free(r.body);
