@@ -191,6 +191,7 @@ static void frame_done(brtc_websocket *ws) {
     ws->too_big_len = (size_t)(ws->message_len + ws->skipped);
     return;
   }
+  if (ws->message) ws->message[ws->message_len] = '\0'; /* also after empty fragments */
   if (ws->message_text && !brtc_utf8_valid(ws->message, ws->message_len)) {
     fail(ws, BRTC_WS_CLOSE_BAD_DATA, "a text message that is not UTF-8");
     return;

@@ -150,6 +150,21 @@ static void test_fragments_and_ping(void) {
   brtc_websocket_free(ws);
 }
 
+/* A message is always followed by a NUL, an empty one after a longer one too (the fuzzer
+ * found the old bytes left there). */
+static void test_empty_after_long(void) {
+  uint8_t stream[64];
+  size_t a = client_frame(stream, true, BRTC_WS_OP_TEXT, "abc", 3);
+  size_t b = client_frame(stream + a, true, BRTC_WS_OP_TEXT, "", 0);
+  brtc_websocket *ws = brtc_websocket_new(NULL, 0);
+  brtc_ws_event ev;
+  CHECK_EQ_INT(brtc_websocket_feed(ws, stream, a, 0), a);
+  CHECK(brtc_websocket_poll_event(ws, &ev) && ev.len == 3);
+  CHECK_EQ_INT(brtc_websocket_feed(ws, stream + a, b, 0), b);
+  CHECK(brtc_websocket_poll_event(ws, &ev) && ev.len == 0 && ev.data[0] == '\0');
+  brtc_websocket_free(ws);
+}
+
 /* Two messages in one write: the second waits until the first is polled. */
 static void test_one_message_at_a_time(void) {
   uint8_t stream[64];
@@ -337,6 +352,7 @@ int main(void) {
   RUN(test_rfc_frames);
   RUN(test_fragments_and_ping);
   RUN(test_one_message_at_a_time);
+  RUN(test_empty_after_long);
   RUN(test_protocol_errors);
   RUN(test_close_handshake);
   RUN(test_size_limits);
