@@ -113,6 +113,9 @@ bool brtc_http_conn_poll_event(brtc_http_conn *c, brtc_http_event *ev);
  * answered; BRTC_ERR_INVALID for a bad header; BRTC_ERR_NOMEM. For HEAD the body is left out
  * (its length still announced). */
 int brtc_http_conn_respond(brtc_http_conn *c, const brtc_http_response *r);
+/* The same, but r->body is a malloc'd buffer that the core takes over (it frees it, also on
+ * failure) and sends from where it is, with no copy: for large bodies built in memory. */
+int brtc_http_conn_respond_owned(brtc_http_conn *c, const brtc_http_response *r);
 /* Bytes still owed for a body_follows response (0 when none). */
 uint64_t brtc_http_conn_body_wanted(const brtc_http_conn *c);
 /* Send part of a body_follows body; at most body_wanted bytes. */

@@ -60,6 +60,8 @@ struct brtc_http_conn {
   brtc_http_request request;
 
   /* The response being sent. */
+  uint8_t *owned_body; /* a body taken over (respond_owned), sent after out's bytes */
+  size_t owned_len, owned_off;
   bool head_only;
   bool close_after;
   uint64_t body_left;
@@ -326,6 +328,7 @@ void brtc_http_conn_free(brtc_http_conn *c) {
   free(c->path);
   free(c->body);
   brtc_byte_queue_free(&c->out);
+  free(c->owned_body);
   free(c);
 }
 
@@ -442,7 +445,10 @@ int brtc_http_conn_respond(brtc_http_conn *c, const brtc_http_response *r) {
   bool close = r->close || !c->request.keep_alive || c->parser.upgrade;
   uint64_t length = r->body_follows ? r->body_follows : r->body_len;
   size_t mark = brtc_byte_queue_len(&c->out);
-  int rc = brtc_http_write_head(&c->out, 0, r, length, close);
+  brtc_http_connection connection = close                        ? BRTC_HTTP_CONN_CLOSE
+                                    : c->parser.http_minor == 0 ? BRTC_HTTP_CONN_KEEP_ALIVE
+                                                                : BRTC_HTTP_CONN_DEFAULT;
+  int rc = brtc_http_write_head(&c->out, 0, r, length, connection);
   c->head_only = c->parser.method == HTTP_HEAD;
   if (rc == BRTC_OK && !c->head_only) rc = brtc_byte_queue_append(&c->out, r->body, r->body_len);
   if (rc != BRTC_OK) {
@@ -459,12 +465,35 @@ int brtc_http_conn_respond(brtc_http_conn *c, const brtc_http_response *r) {
   return BRTC_OK;
 }
 
+int brtc_http_conn_respond_owned(brtc_http_conn *c, const brtc_http_response *r) {
+  if (c->state != ST_HANDED || r->body_follows || c->owned_body) {
+    free((void *)r->body);
+    return BRTC_ERR_STATE;
+  }
+  /* Head first, then the body from its own buffer once the head has been taken: nothing
+   * else is queued meanwhile, since no more input is read until the response is done. */
+  brtc_http_response head = *r;
+  head.body = NULL;
+  head.body_len = 0;
+  head.body_follows = r->body_len;
+  int rc = brtc_http_conn_respond(c, &head);
+  if (rc != BRTC_OK || c->state != ST_SENDING_BODY) { /* an error, HEAD, or an empty body */
+    free((void *)r->body);
+    return rc;
+  }
+  c->owned_body = (uint8_t *)r->body;
+  c->owned_len = r->body_len;
+  c->owned_off = 0;
+  return BRTC_OK;
+}
+
 uint64_t brtc_http_conn_body_wanted(const brtc_http_conn *c) {
+  if (c->owned_body) return 0; /* the core has it */
   return c->state == ST_SENDING_BODY ? c->body_left : 0;
 }
 
 int brtc_http_conn_send_body(brtc_http_conn *c, const void *data, size_t len) {
-  if (c->state != ST_SENDING_BODY || len > c->body_left) return BRTC_ERR_STATE;
+  if (c->state != ST_SENDING_BODY || c->owned_body || len > c->body_left) return BRTC_ERR_STATE;
   int rc = brtc_byte_queue_append(&c->out, data, len);
   if (rc != BRTC_OK) return rc;
   c->body_left -= len;
@@ -480,16 +509,33 @@ int brtc_http_conn_upgrade(brtc_http_conn *c, const brtc_http_response *r) {
   hs[1] = (brtc_http_header){"Upgrade", "websocket"};
   for (size_t i = 0; i < r->n_headers; i++) hs[2 + i] = r->headers[i];
   brtc_http_response up = {.status = 101, .headers = hs, .n_headers = 2 + r->n_headers};
-  int rc = brtc_http_write_head(&c->out, 101, &up, 0, false);
+  int rc = brtc_http_write_head(&c->out, 101, &up, 0, BRTC_HTTP_CONN_DEFAULT);
   if (rc != BRTC_OK) return rc;
   c->state = ST_UPGRADED;
   return BRTC_OK;
 }
 
-size_t brtc_http_conn_output_len(const brtc_http_conn *c) { return brtc_byte_queue_len(&c->out); }
+size_t brtc_http_conn_output_len(const brtc_http_conn *c) {
+  return brtc_byte_queue_len(&c->out) + (c->owned_len - c->owned_off);
+}
 
 size_t brtc_http_conn_take_output(brtc_http_conn *c, uint8_t *buf, size_t cap) {
-  return brtc_byte_queue_take(&c->out, buf, cap);
+  size_t n = brtc_byte_queue_take(&c->out, buf, cap);
+  if (c->owned_body && n < cap) {
+    size_t more = c->owned_len - c->owned_off;
+    if (more > cap - n) more = cap - n;
+    memcpy(buf + n, c->owned_body + c->owned_off, more);
+    c->owned_off += more;
+    n += more;
+    c->body_left -= more;
+    if (c->owned_off == c->owned_len) {
+      free(c->owned_body);
+      c->owned_body = NULL;
+      c->owned_len = c->owned_off = 0;
+      response_done(c);
+    }
+  }
+  return n;
 }
 
 uint64_t brtc_http_conn_next_deadline(const brtc_http_conn *c) {

@@ -13,12 +13,20 @@
 /* Response bytes not yet taken by the owner. */
 typedef brtc_byte_queue brtc_http_out;
 
+/* The Connection header a response carries: none (HTTP/1.1 keeps the connection), close,
+ * or keep-alive (an HTTP/1.0 client that asked for it, RFC 9112 9.3). */
+typedef enum brtc_http_connection {
+  BRTC_HTTP_CONN_DEFAULT = 0,
+  BRTC_HTTP_CONN_CLOSE,
+  BRTC_HTTP_CONN_KEEP_ALIVE,
+} brtc_http_connection;
+
 /* Append a response head: status line, Content-Type, Content-Length (content_length, left
- * out for 1xx, 204 and 304), r's extra headers, Connection: close when close. r->status is
- * used unless status is non-zero. BRTC_ERR_INVALID for a header that would break the
- * message (CR, LF or NUL in it, or a name that is not a token). */
+ * out for 1xx, 204 and 304), r's extra headers, the Connection header. r->status is used
+ * unless status is non-zero. BRTC_ERR_INVALID for a header that would break the message (CR,
+ * LF or NUL in it, or a name that is not a token). */
 int brtc_http_write_head(brtc_http_out *o, int status, const brtc_http_response *r,
-                         uint64_t content_length, bool close);
+                         uint64_t content_length, brtc_http_connection connection);
 /* A plain-text reply "<reason>\n" with Connection: close: what the core sends when it
  * refuses a request. */
 int brtc_http_write_refusal(brtc_http_out *o, int status, const char *reason, bool head_only);

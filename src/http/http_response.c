@@ -52,7 +52,7 @@ static bool has_body_length(int status) {
 }
 
 int brtc_http_write_head(brtc_http_out *o, int status, const brtc_http_response *r,
-                         uint64_t content_length, bool close) {
+                         uint64_t content_length, brtc_http_connection connection) {
   if (!status) status = r->status;
   if (status < 100 || status > 999) return BRTC_ERR_INVALID;
   if (r->content_type && !is_field_value(r->content_type)) return BRTC_ERR_INVALID;
@@ -80,7 +80,10 @@ int brtc_http_write_head(brtc_http_out *o, int status, const brtc_http_response 
     if (!rc) rc = brtc_byte_queue_append(o, r->headers[i].value, strlen(r->headers[i].value));
     if (!rc) rc = brtc_byte_queue_append(o, "\r\n", 2);
   }
-  if (!rc && close) rc = brtc_byte_queue_append(o, "Connection: close\r\n", 19);
+  if (!rc && connection == BRTC_HTTP_CONN_CLOSE)
+    rc = brtc_byte_queue_append(o, "Connection: close\r\n", 19);
+  if (!rc && connection == BRTC_HTTP_CONN_KEEP_ALIVE)
+    rc = brtc_byte_queue_append(o, "Connection: keep-alive\r\n", 24);
   if (!rc) rc = brtc_byte_queue_append(o, "\r\n", 2);
   return rc;
 }
@@ -90,7 +93,7 @@ int brtc_http_write_refusal(brtc_http_out *o, int status, const char *reason, bo
   int n = snprintf(text, sizeof(text), "%s\n", reason);
   if (n < 0 || (size_t)n >= sizeof(text)) n = (int)sizeof(text) - 1;
   brtc_http_response r = {.status = status, .content_type = "text/plain; charset=utf-8"};
-  int rc = brtc_http_write_head(o, status, &r, (uint64_t)n, true);
+  int rc = brtc_http_write_head(o, status, &r, (uint64_t)n, BRTC_HTTP_CONN_CLOSE);
   if (!rc && !head_only) rc = brtc_byte_queue_append(o, text, (size_t)n);
   return rc;
 }

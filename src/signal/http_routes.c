@@ -107,9 +107,15 @@ static void route_status(brtc_conn *c, const brtc_http_request *req) {
     respond_text(c, req, 500, "out of memory");
     return;
   }
-  brtc_http_reply r = {.status = 200, .content_type = "application/json", .body = json,
-                       .len = strlen(json)};
-  respond(c, req, &r);
+  /* Hundreds of sessions make a large document: handed over, not copied. */
+  brtc_http_header h = {"Cache-Control", "no-store"};
+  brtc_http_response resp = {.status = 200, .content_type = "application/json", .headers = &h,
+                             .n_headers = 1, .body = json, .body_len = strlen(json)};
+  log_answer(c, req, 200);
+  if (brtc_http_conn_respond_owned(c->http, &resp) != BRTC_OK) {
+    brtc_http_response bare = {.status = 500, .close = true};
+    if (brtc_http_conn_respond(c->http, &bare) != BRTC_OK) c->failed = true;
+  }
 }
 
 static void route_output(brtc_conn *c, const brtc_http_request *req) {

@@ -147,6 +147,13 @@ static void test_parsed_fields(void) {
   CHECK_EQ_INT(run_stream(streams[5], strlen(streams[5]), NULL, 0, s, 8, wire, sizeof(wire)), 1);
   CHECK(!s[0].keep_alive); /* HTTP/1.0 */
   CHECK(strstr(wire, "Connection: close\r\n") != NULL);
+  const char *ka = "GET /a HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET /b HTTP/1.0\r\n\r\n";
+  CHECK_EQ_INT(run_stream(ka, strlen(ka), NULL, 0, s, 8, wire, sizeof(wire)), 2);
+  CHECK(s[0].keep_alive && !s[1].keep_alive);
+  const char *second = strstr(wire, "HTTP/1.1 200 OK\r\n") ? strstr(wire + 1, "HTTP/1.1 200") : NULL;
+  CHECK(strstr(wire, "Connection: keep-alive\r\n") != NULL && second &&
+        strstr(wire, "Connection: keep-alive\r\n") < second &&
+        strstr(second, "Connection: close\r\n") != NULL);
 }
 
 /* Pipelined requests: only the first is taken; the rest waits until it is answered, and the
@@ -340,6 +347,34 @@ static void test_streamed_body(void) {
   brtc_http_conn_free(c);
 }
 
+/* A body handed over is sent from its own buffer, and the next request waits for it. */
+static void test_owned_body(void) {
+  brtc_http_conn *c = brtc_http_conn_new(NULL, 0);
+  const char *req = "GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n";
+  size_t len = strlen(req);
+  size_t took = brtc_http_conn_feed(c, (const uint8_t *)req, len, 0);
+  brtc_http_event ev;
+  CHECK(brtc_http_conn_poll_event(c, &ev));
+  char *body = malloc(5000);
+  memset(body, 'j', 5000);
+  brtc_http_response r = {.status = 200, .body = body, .body_len = 5000};
+  CHECK_EQ_INT(brtc_http_conn_respond_owned(c, &r), BRTC_OK);
+  CHECK_EQ_INT(brtc_http_conn_feed(c, (const uint8_t *)req + took, len - took, 0), 0);
+  uint8_t part[1000];
+  size_t total = 0, n;
+  while ((n = brtc_http_conn_take_output(c, part, sizeof(part))) > 0) total += n;
+  CHECK_EQ_INT(total, strlen("HTTP/1.1 200 OK\r\nServer: boltrtc\r\nContent-Length: 5000\r\n\r\n") + 5000);
+  CHECK(part[0] == 'j');
+  CHECK(brtc_http_conn_feed(c, (const uint8_t *)req + took, len - took, 0) > 0);
+  CHECK(brtc_http_conn_poll_event(c, &ev) && strcmp(ev.request->path, "/b") == 0);
+  /* Never sent: freed with the connection. */
+  body = malloc(10);
+  memcpy(body, "0123456789", 10);
+  brtc_http_response h = {.status = 200, .body = body, .body_len = 10};
+  CHECK_EQ_INT(brtc_http_conn_respond_owned(c, &h), BRTC_OK);
+  brtc_http_conn_free(c);
+}
+
 static void test_upgrade(void) {
   const char *req = "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                     "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
@@ -462,6 +497,7 @@ int main(void) {
   RUN(test_head_and_expect);
   RUN(test_response_bytes);
   RUN(test_streamed_body);
+  RUN(test_owned_body);
   RUN(test_upgrade);
   RUN(test_deadlines);
   RUN(test_output_bound);
