@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -46,6 +47,17 @@ static void print_serve_usage(FILE *out) {
           "  --output DIR           where keyframes are saved as shoot<N>.jpg (default %s)\n"
           "  --web DIR              the page's folder (default %s)\n"
           "  --max-sessions N       live sessions at most (default %d)\n"
+          "  --max-pending N        sessions not yet past ICE (no authenticated check) at most\n"
+          "                         (default %d)\n"
+          "  --max-pending-per-source N\n"
+          "                         of them from one signaling client IP (IPv6: one /64)\n"
+          "                         (default %d)\n"
+          "  --pending-timeout-ms MS  a session's first ICE check must come this soon after\n"
+          "                         the answer, or it ends (default %d)\n"
+          "  --snapshot-interval-ms MS  Snapshot requests per session at most one per MS\n"
+          "                         (default %d)\n"
+          "  --max-output-mb N      stop saving keyframes once the output folder holds N MB;\n"
+          "                         0: no cap (default %d)\n"
           "  --dtls-role ROLE       active or passive: our DTLS role when the offer lets us\n"
           "                         choose (default active, as RFC 8842 recommends; passive\n"
           "                         makes us pick the SRTP profile: AEAD_AES_128_GCM first)\n"
@@ -63,7 +75,10 @@ static void print_serve_usage(FILE *out) {
           "otherwise at most one every 2 s per session. SIGINT or SIGTERM closes every session\n"
           "and exits 0.\n",
           BRTC_SIGNAL_DEFAULT_HTTP, DEFAULT_UDP, BRTC_LOOP_MAX_SOCKETS, BRTC_SIGNAL_DEFAULT_OUTPUT,
-          brtc_signal_default_web_dir(), BRTC_SIGNAL_DEFAULT_MAX_SESSIONS);
+          brtc_signal_default_web_dir(), BRTC_SIGNAL_DEFAULT_MAX_SESSIONS,
+          BRTC_SIGNAL_DEFAULT_MAX_PENDING, BRTC_SIGNAL_DEFAULT_MAX_PENDING_PER_SOURCE,
+          BRTC_SIGNAL_DEFAULT_PENDING_TIMEOUT_MS, BRTC_SIGNAL_DEFAULT_SNAPSHOT_INTERVAL_MS,
+          BRTC_SIGNAL_DEFAULT_MAX_OUTPUT_MB);
 }
 
 #define MAX_TOKENS 1024
@@ -129,16 +144,35 @@ static int read_token_file(serve_options *o, const char *path) {
   return rc;
 }
 
+/* A whole decimal number from min to max, else false. */
+static bool parse_number(const char *text, unsigned long min, unsigned long max,
+                         unsigned long *out) {
+  char *end;
+  errno = 0;
+  unsigned long n = strtoul(text, &end, 10);
+  if (errno || end == text || *end || text[0] == '-' || n < min || n > max) return false;
+  *out = n;
+  return true;
+}
+
 /* Returns -1 when the options are good, else the exit code. */
 static int parse_serve_options(int argc, char **argv, serve_options *o) {
-  enum { OPT_HTTP = 256, OPT_UDP, OPT_OUTPUT, OPT_WEB, OPT_MAX, OPT_DTLS_ROLE, OPT_LOOPBACK, OPT_LOG,
-         OPT_TOKEN, OPT_TOKEN_FILE };
+  enum {
+    OPT_HTTP = 256, OPT_UDP, OPT_OUTPUT, OPT_WEB, OPT_MAX, OPT_DTLS_ROLE, OPT_LOOPBACK, OPT_LOG,
+    OPT_PENDING, OPT_PENDING_SOURCE, OPT_PENDING_TIMEOUT, OPT_SNAPSHOT, OPT_OUTPUT_MB, OPT_TOKEN,
+    OPT_TOKEN_FILE
+  };
   static const struct option longopts[] = {
       {"http", required_argument, NULL, OPT_HTTP},
       {"udp", required_argument, NULL, OPT_UDP},
       {"output", required_argument, NULL, OPT_OUTPUT},
       {"web", required_argument, NULL, OPT_WEB},
       {"max-sessions", required_argument, NULL, OPT_MAX},
+      {"max-pending", required_argument, NULL, OPT_PENDING},
+      {"max-pending-per-source", required_argument, NULL, OPT_PENDING_SOURCE},
+      {"pending-timeout-ms", required_argument, NULL, OPT_PENDING_TIMEOUT},
+      {"snapshot-interval-ms", required_argument, NULL, OPT_SNAPSHOT},
+      {"max-output-mb", required_argument, NULL, OPT_OUTPUT_MB},
       {"dtls-role", required_argument, NULL, OPT_DTLS_ROLE},
       {"loopback-only", no_argument, NULL, OPT_LOOPBACK},
       {"log-level", required_argument, NULL, OPT_LOG},
@@ -148,6 +182,7 @@ static int parse_serve_options(int argc, char **argv, serve_options *o) {
       {NULL, 0, NULL, 0},
   };
   brtc_addr addr;
+  unsigned long n;
   opterr = 0; /* our own messages */
   int c;
   while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
@@ -172,16 +207,43 @@ static int parse_serve_options(int argc, char **argv, serve_options *o) {
         if (!*optarg) return usage_error("--web needs a folder name");
         o->server.web_dir = optarg;
         break;
-      case OPT_MAX: {
-        char *end;
-        errno = 0;
-        unsigned long n = strtoul(optarg, &end, 10);
-        if (errno || *end || optarg[0] == '-' || n < 1 || n > 100000)
+      case OPT_MAX:
+        if (!parse_number(optarg, 1, 100000, &n))
           return usage_error("bad --max-sessions \"%s\": expected a number from 1 to 100000",
                              optarg);
         o->server.max_sessions = n;
         break;
-      }
+      case OPT_PENDING:
+        if (!parse_number(optarg, 1, 100000, &n))
+          return usage_error("bad --max-pending \"%s\": expected a number from 1 to 100000",
+                             optarg);
+        o->server.max_pending = n;
+        break;
+      case OPT_PENDING_SOURCE:
+        if (!parse_number(optarg, 1, 100000, &n))
+          return usage_error(
+              "bad --max-pending-per-source \"%s\": expected a number from 1 to 100000", optarg);
+        o->server.max_pending_per_source = n;
+        break;
+      case OPT_PENDING_TIMEOUT:
+        if (!parse_number(optarg, 100, 30000, &n))
+          return usage_error(
+              "bad --pending-timeout-ms \"%s\": expected milliseconds from 100 to 30000", optarg);
+        o->server.pending_timeout_ms = (unsigned)n;
+        break;
+      case OPT_SNAPSHOT:
+        if (!parse_number(optarg, 1, 3600000, &n))
+          return usage_error(
+              "bad --snapshot-interval-ms \"%s\": expected milliseconds from 1 to 3600000",
+              optarg);
+        o->server.snapshot_interval_ms = (unsigned)n;
+        break;
+      case OPT_OUTPUT_MB:
+        if (!parse_number(optarg, 0, 100000000, &n))
+          return usage_error("bad --max-output-mb \"%s\": expected megabytes, 0 for no cap",
+                             optarg);
+        o->server.max_output_mb = n ? n : BRTC_SIGNAL_NO_OUTPUT_CAP;
+        break;
       case OPT_DTLS_ROLE:
         if (strcmp(optarg, "active") == 0) o->server.dtls_role = BRTC_DTLS_ROLE_ACTIVE;
         else if (strcmp(optarg, "passive") == 0) o->server.dtls_role = BRTC_DTLS_ROLE_PASSIVE;
@@ -250,6 +312,18 @@ static void print_banner(const brtc_signal_server *srv, brtc_loop *loop, const c
   fflush(stdout);
 }
 
+/* A plain CMake build without Node.js has no page script: say so where the user looks. */
+static void warn_if_page_missing(const char *web_dir) {
+  char path[4096];
+  struct stat st;
+  snprintf(path, sizeof(path), "%s/dist/app.js", web_dir ? web_dir : brtc_signal_default_web_dir());
+  if (stat(path, &st) == 0) return;
+  brtc_log(BRTC_LOG_WARN, NULL,
+           "the page's script %s is missing, so the page cannot connect: build it with "
+           "`npm ci && npm run build` in the source tree (scripts/build.sh does), or pass --web DIR",
+           path);
+}
+
 static int serve(serve_options *o) {
   brtc_log_set_level(o->log_level);
   int stop_fd = make_stop_fd();
@@ -281,6 +355,7 @@ static int serve(serve_options *o) {
   print_banner(srv, loop, o->server.output_dir);
   if (o->n_tokens)
     brtc_log(BRTC_LOG_INFO, NULL, "publishing needs one of %zu bearer tokens", o->n_tokens);
+  warn_if_page_missing(o->server.web_dir);
   brtc_log(BRTC_LOG_INFO, NULL, "certificate fingerprint sha-256 %s",
            brtc_certificate_fingerprint(cert));
   status = brtc_signal_server_run(srv, stop_fd) == BRTC_OK ? 0 : 1;

@@ -1,10 +1,13 @@
 /* receive_video: the smallest program that receives a browser's video with boltrtc's public
- * API. It reads an SDP offer on stdin (paste it, then Ctrl-D), prints the answer, and then
- * prints each step of the journey and every video frame that arrives.
+ * API. It reads an SDP offer on stdin (paste it, then Ctrl-D), writes the answer on stdout
+ * exactly as made (it already ends in CRLF: one more newline and Chromium refuses it) and
+ * closes stdout, so that stdout is the answer and nothing else; then it prints each step of
+ * the journey and every video frame that arrives on stderr, until SIGINT.
  *
- *   build/examples/example_receive_video 127.0.0.1:50000 < offer.sdp
+ *   build/examples/example_receive_video 127.0.0.1:50000 < offer.sdp > answer.sdp
  *
- * Signaling is yours: any channel that carries the offer and the answer will do. */
+ * Signaling is yours: any channel that carries the offer and the answer will do.
+ * tests/e2e (e2e.py example) runs it against Chromium. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,16 +19,16 @@ static brtc_loop *loop;
 static void on_event(brtc_pc *pc, const brtc_pc_event *ev, void *user) {
   (void)pc, (void)user;
   if (ev->type == BRTC_PC_EVENT_STEP) {
-    printf("step %-16s %s\n", brtc_pc_step_name(ev->step), ev->detail ? ev->detail : "");
+    fprintf(stderr, "step %-16s %s\n", brtc_pc_step_name(ev->step), ev->detail ? ev->detail : "");
     if (ev->step == BRTC_STEP_CLOSED || ev->step == BRTC_STEP_FAILED) brtc_loop_stop(loop);
   } else if (ev->type == BRTC_PC_EVENT_VIDEO_FRAME) {
     const brtc_video_frame *f = ev->frame;
     if (f->keyframe)
-      printf("frame %s keyframe %ux%u, %zu bytes\n", f->codec, f->width, f->height, f->len);
+      fprintf(stderr, "frame %s keyframe %ux%u, %zu bytes\n", f->codec, f->width, f->height,
+              f->len);
     else
-      printf("frame %s %zu bytes\n", f->codec, f->len);
+      fprintf(stderr, "frame %s %zu bytes\n", f->codec, f->len);
   }
-  fflush(stdout);
 }
 
 static void on_signal(int sig) {
@@ -60,8 +63,8 @@ int main(int argc, char **argv) {
   if (rc != BRTC_OK) {
     fprintf(stderr, "receive_video: %s (%s)\n", err, brtc_strerror(rc));
   } else {
-    printf("%s\n", answer); /* give this to the browser's setRemoteDescription */
-    fflush(stdout);
+    fputs(answer, stdout); /* give this to the browser's setRemoteDescription */
+    fclose(stdout);
     signal(SIGINT, on_signal);
     brtc_loop_run(loop);
     brtc_loop_remove_pc(loop, pc);

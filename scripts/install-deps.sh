@@ -10,7 +10,10 @@ packages=(build-essential cmake pkg-config libssl-dev libvpx-dev libturbojpeg0-d
           libhttp-parser-dev libcjson-dev nodejs npm)
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(chromium ffmpeg python3 python3-aiortc libsrtp2-dev clang libclang-rt-14-dev
-             iproute2 util-linux)
+             iproute2 util-linux firefox-esr python3-numpy
+             gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
+             gstreamer1.0-nice python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0
+             gir1.2-gst-plugins-bad-1.0 python3-aiohttp)
 fi
 
 missing=()
@@ -26,10 +29,13 @@ if ((${#missing[@]})); then
   echo "install-deps: installing ${missing[*]}"
   sudo_cmd=""; [[ $(id -u) -ne 0 ]] && sudo_cmd="sudo"
   $sudo_cmd apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}" >/dev/null
+  # Wait for another apt (unattended upgrades, a second build) instead of failing at once.
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get -o DPkg::Lock::Timeout=300 install -y -qq \
+    "${missing[@]}" >/dev/null
 fi
 
-# The page's TypeScript compiler and the browser driver, pinned in package-lock.json.
+# The page's TypeScript compiler and the browser drivers, pinned in package-lock.json. The
+# drivers use Debian's browsers: never let puppeteer download one.
 if [[ ! -d node_modules/typescript ]] || [[ package-lock.json -nt node_modules/.package-lock.json ]]; then
-  npm ci --no-audit --no-fund --loglevel=error
+  PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
 fi

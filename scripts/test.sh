@@ -20,4 +20,4 @@ ctest --test-dir build-asan --output-on-failure -j"$jobs"
 echo "== fuzz every parser briefly (clang, libFuzzer)"
 CC=clang cmake -S . -B build-fuzz -DBRTC_FUZZ=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
 cmake --build build-fuzz -j"$jobs" >/dev/null
-scripts/fuzz.sh build-fuzz "${FUZZ_SECONDS:-20}"
+FUZZ_JOBS="$jobs" scripts/fuzz.sh build-fuzz "${FUZZ_SECONDS:-20}"

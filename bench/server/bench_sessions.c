@@ -15,7 +15,13 @@
  *     as their SRTP is keyed, like browsers: time from the session's first STUN check to its
  *     keyframe saved (steps "ice-check" -> "keyframe-saved"), p50 and p99.
  *
- * Usage: bench_sessions BOLTRTC [N ...]   (default 100 300 500) */
+ *  4. with --rounds R: memory after bursts. One server; R times, N publishers connect and
+ *     send their keyframe, every JPEG is saved, then every session is ended (WHIP DELETE)
+ *     and its publisher dropped; the server's RSS with N live and, 2 s after the last one
+ *     ended, with none live. A server that gives memory back returns near its base.
+ *
+ * Usage: bench_sessions BOLTRTC [N ...]   (default 100 300 500)
+ *        bench_sessions BOLTRTC --rounds R N */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -194,11 +200,77 @@ static bool run_straight(const char *binary, const char *dir, size_t n, double *
   return ok && code == 0;
 }
 
+/* End every publisher's session with DELETE; how many answered 200. */
+static size_t delete_all(const load_driver *d) {
+  size_t ok = 0;
+  for (size_t i = 0; i < d->n; i++) {
+    load_http_response r;
+    if (load_http(d->http_port, "DELETE", d->peers[i].location, NULL, NULL, &r) &&
+        r.status == 200)
+      ok++;
+    free(r.body);
+  }
+  return ok;
+}
+
+static double live_sessions(int port) {
+  cJSON *st = load_status(port);
+  cJSON *limits = cJSON_GetObjectItemCaseSensitive(st, "limits");
+  double n = number_at(limits, "sessions", "live");
+  cJSON_Delete(st);
+  return n;
+}
+
+/* Phase 4: RSS after rounds of n sessions opened and closed. */
+static int run_rounds(const char *binary, const char *dir, size_t rounds, size_t n) {
+  load_server srv;
+  if (!start(&srv, binary, dir, n, "rounds")) return 1;
+  cJSON_Delete(load_status(srv.http_port));
+  usleep(200000);
+  long base = load_server_rss_kib(&srv);
+  printf("server RSS at the start: %.1f MiB\n\n", (double)base / 1024.0);
+  printf("| round | sessions | saved | RSS with all live (MiB) | RSS with none live (MiB) |\n");
+  printf("|---:|---:|---:|---:|---:|\n");
+  fflush(stdout);
+  int status = 0;
+  for (size_t r = 1; r <= rounds; r++) {
+    load_driver d;
+    double setup_s;
+    bool ok = load_driver_init(&d, n, &srv) == 0 && connect_all(&d, n, &setup_s);
+    load_driver_send_keyframes(&d);
+    cJSON *st = ok ? wait_saved(&d, &srv, n, BUDGET_MS) : NULL;
+    size_t saved = st ? count_saved(&d, st) : 0;
+    cJSON_Delete(st);
+    long live = load_server_rss_kib(&srv);
+    size_t deleted = delete_all(&d);
+    load_driver_free(&d);
+    for (int i = 0; i < 100 && live_sessions(srv.http_port) != 0; i++) usleep(50000);
+    usleep(2000000);
+    long idle = load_server_rss_kib(&srv);
+    printf("| %zu | %zu | %zu | %.1f | %.1f |\n", r, deleted, saved, (double)live / 1024.0,
+           (double)idle / 1024.0);
+    fflush(stdout);
+    if (!ok || saved != n || deleted != n) status = 1;
+  }
+  if (load_server_stop(&srv, 30000) != 0) status = 1;
+  return status;
+}
+
 int main(int argc, char **argv) {
   signal(SIGPIPE, SIG_IGN);
   if (argc < 2) {
-    fprintf(stderr, "usage: %s BOLTRTC [N ...]\n", argv[0]);
+    fprintf(stderr, "usage: %s BOLTRTC [N ...] | BOLTRTC --rounds R N\n", argv[0]);
     return 2;
+  }
+  if (argc == 5 && strcmp(argv[2], "--rounds") == 0) {
+    char dir[] = "/tmp/brtc-bench-rounds-XXXXXX";
+    if (!mkdtemp(dir)) return 1;
+    int status = run_rounds(argv[1], dir, strtoul(argv[3], NULL, 10), strtoul(argv[4], NULL, 10));
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    if (status == 0 && system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);
+    if (status) fprintf(stderr, "server log kept in %s\n", dir);
+    return status;
   }
   size_t ns[16] = {100, 300, 500};
   size_t n_ns = 3;

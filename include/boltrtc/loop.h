@@ -46,6 +46,9 @@ typedef struct brtc_loop_stats {
   uint64_t dropped_malformed;       /* not STUN/DTLS/RTP/RTCP per RFC 7983, or bad STUN */
   uint64_t dropped_not_loopback;
   uint64_t dropped_by_pc;           /* refused inside a pc (auth, replay, ...) */
+  /* STUN checks naming one pc from an address another pc holds with live consent: refused,
+   * so no session can take over another's peer address (RFC 7675, RFC 8445 7.3). */
+  uint64_t dropped_address_in_use;
   uint64_t send_errors;
 } brtc_loop_stats;
 

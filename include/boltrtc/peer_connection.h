@@ -94,10 +94,10 @@ typedef struct brtc_pc_config {
   brtc_pc_event_cb on_event;
   void *user;
   size_t max_video_frame;                   /* bytes; 0 = 4 MiB */
-  /* Keep the DTLS session after the handshake (data channels will need it). By default
-   * it is released once both sides are known to hold the SRTP keys, which saves ~100 KiB
-   * of OpenSSL state per session; a close_notify is made beforehand for brtc_pc_close, and
-   * a DTLS alert from the peer's address is then taken as its close. */
+  /* Keep OpenSSL's DTLS state after the handshake. By default it is released once both
+   * sides are known to hold the SRTP keys, which saves ~100 KiB per session; either way the
+   * session keeps its own epoch-1 record layer, so only an authenticated, fresh alert from
+   * the peer can close or fail it, and our close_notify is authenticated too. */
   bool keep_dtls;
   /* Video bitrate feedback for the sender. When the offer allows goog-remb for VP8, we send
    * REMB (receiver estimated maximum bitrate) with max_video_bitrate_bps for the video SSRC
@@ -111,6 +111,13 @@ typedef struct brtc_pc_config {
   brtc_dtls_role dtls_role;
   /* NULL (the default) = no tap, at the cost of one branch per packet. Gets user. */
   brtc_pc_packet_tap on_plain_packet;
+  /* RFC 7675 consent: an address whose last authenticated check is older than this has lost
+   * consent; when it is the selected one the pc fails. 0 = 30 s, the RFC's value. */
+  uint64_t consent_timeout_us;
+  /* The first authenticated ICE check must come this soon after the answer, or the pc
+   * fails: a server gives a session that has proven nothing less time than the 30 s the
+   * whole set-up may take. 0 = no separate limit (only the 30 s set-up time). */
+  uint64_t ice_check_timeout_us;
 } brtc_pc_config;
 
 typedef struct brtc_pc_stats {
@@ -151,6 +158,10 @@ uint64_t brtc_pc_next_deadline(const brtc_pc *pc); /* UINT64_MAX when none */
 int brtc_pc_handle_timeout(brtc_pc *pc, uint64_t now_us);
 /* True if this address passed an ICE check: media from it belongs to this pc. */
 bool brtc_pc_owns_address(const brtc_pc *pc, const struct sockaddr *addr);
+/* True while the pc is open and addr's consent holds (an authenticated check from it within
+ * the consent timeout, RFC 7675): the address is this pc's peer and must not be moved to
+ * another pc (brtc_loop refuses such a move). */
+bool brtc_pc_consent_holds(const brtc_pc *pc, const struct sockaddr *addr, uint64_t now_us);
 
 /* Ask the sender for a keyframe (RTCP PLI, or FIR if the offer allows only "ccm fir").
  * BRTC_ERR_UNSUPPORTED if the offer allows neither. */

@@ -1,6 +1,7 @@
-/* DTLS 1.2 (RFC 6347) over OpenSSL memory BIOs, with use_srtp (RFC 5764). Sans-IO:
- * records go in with brtc_dtls_handle, come out with brtc_dtls_poll_output; the caller
- * drives the retransmission timer. */
+/* DTLS 1.2 (RFC 6347) with use_srtp (RFC 5764): OpenSSL runs the handshake, our own record
+ * layer (dtls_record.h) carries every alert and application record after it. Sans-IO:
+ * datagrams go in with brtc_dtls_handle, come out with brtc_dtls_poll_output; the caller's
+ * clock drives the retransmission timer. */
 #ifndef BRTC_DTLS_H
 #define BRTC_DTLS_H
 
@@ -34,8 +35,8 @@ typedef enum brtc_dtls_state {
   BRTC_DTLS_NEW = 0,
   BRTC_DTLS_HANDSHAKING,
   BRTC_DTLS_CONNECTED,
-  BRTC_DTLS_FAILED, /* see brtc_dtls_error */
-  BRTC_DTLS_CLOSED, /* peer sent close_notify */
+  BRTC_DTLS_FAILED, /* see brtc_dtls_error; also an authenticated fatal alert from the peer */
+  BRTC_DTLS_CLOSED, /* an authenticated close_notify, either way */
 } brtc_dtls_state;
 
 typedef struct brtc_dtls brtc_dtls;
@@ -56,11 +57,16 @@ void brtc_dtls_free(brtc_dtls *d);
 
 /* Client: emit the ClientHello. Server: no-op. */
 int brtc_dtls_start(brtc_dtls *d, uint64_t now_us);
-/* Feed one datagram of DTLS records. */
+/* Feed one datagram of DTLS records. After the handshake only an epoch-1 alert that
+ * authenticates and is not a replay can close (close_notify) or fail (a fatal alert) the
+ * session; anything else is dropped and counted in brtc_dtls_stats. BRTC_ERR_PARSE if the
+ * datagram is not whole DTLS records (those before the bad one are handled). */
 int brtc_dtls_handle(brtc_dtls *d, const uint8_t *data, size_t len, uint64_t now_us);
 /* Take one datagram to send; BRTC_ERR_AGAIN when none is pending. */
 int brtc_dtls_poll_output(brtc_dtls *d, uint8_t *out, size_t cap, size_t *out_len);
-/* Next retransmission deadline, UINT64_MAX if none. */
+/* Next retransmission deadline on the caller's clock, UINT64_MAX if none. The flight is
+ * resent by handle_timeout at that deadline, never earlier and never by handle (see
+ * brtc_dtls_timer_exact for where OpenSSL's clock still has a say). */
 uint64_t brtc_dtls_next_deadline(const brtc_dtls *d);
 int brtc_dtls_handle_timeout(brtc_dtls *d, uint64_t now_us);
 
@@ -70,7 +76,8 @@ const char *brtc_dtls_error(const brtc_dtls *d);
 /* After CONNECTED: negotiated cipher suite name ("ECDHE-ECDSA-AES128-GCM-SHA256"). */
 const char *brtc_dtls_cipher(const brtc_dtls *d);
 /* Named _get_ because a function cannot share the name of the brtc_dtls_srtp_keys type
- * in C. BRTC_ERR_STATE before CONNECTED, BRTC_ERR_NOT_FOUND if no SRTP was negotiated. */
+ * in C. BRTC_ERR_STATE before CONNECTED or after the release, BRTC_ERR_NOT_FOUND if no
+ * SRTP was negotiated. */
 int brtc_dtls_get_srtp_keys(const brtc_dtls *d, brtc_dtls_srtp_keys *out);
 
 /* Application data (for SCTP later). */
@@ -87,12 +94,43 @@ int brtc_dtls_read(brtc_dtls *d, uint8_t *out, size_t cap, size_t *out_len);
 /* Offer/accept only these SRTP profiles, most preferred first (default: GCM, then
  * AES128_CM_SHA1_80). Only in state NEW. */
 int brtc_dtls_set_srtp_profiles(brtc_dtls *d, const brtc_srtp_profile_id *ids, size_t n);
-/* First retransmission timeout in ms (default 1000, RFC 6347 4.2.4.1); doubles up to
- * 60 s. Only in state NEW. */
+/* First retransmission timeout in ms (default 100, as RFC 9147 5.8.2 recommends; RFC 6347
+ * 4.2.4.1 said 1000); doubles up to 60 s. Only in state NEW. */
 int brtc_dtls_set_retransmit_timeout(brtc_dtls *d, uint32_t initial_ms);
 /* Send close_notify (poll_output then has it); the session stops carrying data. */
 int brtc_dtls_close(brtc_dtls *d);
 /* Datagrams dropped because the outgoing queue was full (DTLS/SCTP retransmit them). */
 uint64_t brtc_dtls_dropped_datagrams(const brtc_dtls *d);
+
+/* Frees OpenSSL's state (~100 KiB) once CONNECTED, keeping only the epoch-1 record layer
+ * (keys, sequence numbers, replay window: a few hundred bytes): alerts and application data
+ * keep flowing both ways, authenticated as before, but a peer that lost our last flight can
+ * no longer be answered, so release only once the peer has shown it finished (RFC 6347
+ * 4.2.4). BRTC_ERR_AGAIN while datagrams are still queued (poll them first), BRTC_ERR_STATE
+ * if not CONNECTED. Releasing twice is a no-op. */
+int brtc_dtls_release(brtc_dtls *d);
+bool brtc_dtls_released(const brtc_dtls *d);
+/* After the release: queue an authenticated alert (RFC 5246 7.2). BRTC_ERR_STATE before. */
+int brtc_dtls_send_alert(brtc_dtls *d, uint8_t level, uint8_t description);
+
+typedef struct brtc_dtls_stats {
+  /* After the handshake, records dropped without effect: */
+  uint64_t records_forged;     /* epoch-1 records that do not authenticate, or of no epoch of
+                                  ours; plaintext application data */
+  uint64_t records_replayed;   /* sequence number already accepted, or below the window */
+  uint64_t plaintext_alerts;   /* epoch-0 alerts, which no peer can send any more */
+  uint64_t records_unexpected; /* authenticated but unusable (too big, unknown content) */
+  uint64_t records_stale;      /* handshake records of the finished handshake, resent by a
+                                  peer before our answer reached it: normal, not a drop */
+  uint64_t records_malformed;  /* datagrams that were not whole records */
+  uint64_t alerts_received;    /* authenticated alerts, acted on */
+  uint64_t retransmissions;    /* flights resent on our timer */
+} brtc_dtls_stats;
+void brtc_dtls_get_stats(const brtc_dtls *d, brtc_dtls_stats *out);
+
+/* True when retransmissions follow the caller's clock alone (OpenSSL 3.0: we own its
+ * timer). False on other OpenSSL versions: the deadline then mirrors OpenSSL's own clock,
+ * and a flight goes out when both agree it is due. */
+bool brtc_dtls_timer_exact(void);
 
 #endif

@@ -18,6 +18,7 @@ int brtc_ice_agent_init(brtc_ice_agent *a) {
   memset(a, 0, sizeof(*a));
   a->selected = -1;
   a->state = BRTC_ICE_NEW;
+  a->consent_timeout_us = BRTC_ICE_CONSENT_TIMEOUT_US;
   if (brtc_random_ice_string(a->local_ufrag, BRTC_ICE_UFRAG_LEN) != BRTC_OK ||
       brtc_random_ice_string(a->local_pwd, BRTC_ICE_PWD_LEN) != BRTC_OK ||
       brtc_random_bytes(&a->tie_breaker, sizeof(a->tie_breaker)) != BRTC_OK)
@@ -66,7 +67,7 @@ static int get_or_add_pair(brtc_ice_agent *a, const brtc_addr *from, uint64_t no
   } else {
     for (size_t k = 0; k < a->n_pairs && i < 0; k++)
       if ((int)k != a->selected && now_us >= a->pairs[k].last_check_us &&
-          now_us - a->pairs[k].last_check_us >= BRTC_ICE_CONSENT_TIMEOUT_US)
+          now_us - a->pairs[k].last_check_us >= a->consent_timeout_us)
         i = (int)k;
     if (i < 0) return -1;
   }
@@ -190,12 +191,18 @@ bool brtc_ice_is_valid_remote(const brtc_ice_agent *a, const brtc_addr *from) {
   return a && from && find_pair(a, from) >= 0;
 }
 
+bool brtc_ice_consent_holds(const brtc_ice_agent *a, const brtc_addr *addr, uint64_t now_us) {
+  int i = a && addr ? find_pair(a, addr) : -1;
+  if (i < 0) return false;
+  uint64_t last = a->pairs[i].last_check_us;
+  return now_us < last || now_us - last < a->consent_timeout_us;
+}
+
 uint64_t brtc_ice_handle_timeout(brtc_ice_agent *a, uint64_t now_us) {
   if (!a || a->state != BRTC_ICE_CONNECTED || !brtc_ice_selected(a)) return UINT64_MAX;
   uint64_t last = a->pairs[a->selected].last_check_us;
-  uint64_t deadline = last > UINT64_MAX - BRTC_ICE_CONSENT_TIMEOUT_US
-                          ? UINT64_MAX
-                          : last + BRTC_ICE_CONSENT_TIMEOUT_US;
+  uint64_t deadline =
+      last > UINT64_MAX - a->consent_timeout_us ? UINT64_MAX : last + a->consent_timeout_us;
   if (now_us >= deadline) {
     a->state = BRTC_ICE_DISCONNECTED;
     return UINT64_MAX;

@@ -13,7 +13,9 @@
 #define BRTC_ICE_PWD_LEN 24    /* we generate 24 chars (>= 22 required) */
 #define BRTC_ICE_MAX_CRED 256  /* longest remote ufrag/pwd we accept */
 #define BRTC_ICE_MAX_PAIRS 8   /* remote addresses that passed a check */
-#define BRTC_ICE_CONSENT_TIMEOUT_US (30ull * 1000000) /* RFC 7675: no check for 30 s = gone */
+/* RFC 7675 5.1: consent lapses 30 s after the last authenticated check. The default; an agent
+ * may be given a shorter one (tests). */
+#define BRTC_ICE_CONSENT_TIMEOUT_US (30ull * 1000000)
 
 typedef enum brtc_ice_state {
   BRTC_ICE_NEW = 0,      /* no valid check yet */
@@ -49,6 +51,7 @@ typedef struct brtc_ice_agent {
   int selected; /* index into pairs, or -1 */
   uint64_t checks_answered;
   uint64_t checks_rejected;
+  uint64_t consent_timeout_us; /* BRTC_ICE_CONSENT_TIMEOUT_US unless set after init */
 } brtc_ice_agent;
 
 /* Generates local credentials and tie-breaker with brtc_random_*. */
@@ -69,8 +72,12 @@ brtc_ice_result brtc_ice_handle_stun(brtc_ice_agent *a, const uint8_t *pkt, size
 const brtc_addr *brtc_ice_selected(const brtc_ice_agent *a);
 /* True if `from` passed a check (media from it is accepted). */
 bool brtc_ice_is_valid_remote(const brtc_ice_agent *a, const brtc_addr *from);
+/* True while `addr` is a pair whose consent holds: an authenticated check came from it less
+ * than consent_timeout_us ago (RFC 7675). Such an address is this agent's peer: no other
+ * session may take it over (RFC 8445 7.3: a check moves a pair only within its own agent). */
+bool brtc_ice_consent_holds(const brtc_ice_agent *a, const brtc_addr *addr, uint64_t now_us);
 /* Consent freshness: moves to DISCONNECTED when the selected pair has had no check for
- * BRTC_ICE_CONSENT_TIMEOUT_US. Returns the next deadline (UINT64_MAX if none). */
+ * consent_timeout_us. Returns the next deadline (UINT64_MAX if none). */
 uint64_t brtc_ice_handle_timeout(brtc_ice_agent *a, uint64_t now_us);
 const char *brtc_ice_state_name(brtc_ice_state s);
 

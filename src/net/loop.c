@@ -57,6 +57,7 @@ typedef struct pc_entry {
   route last_route;
   bool has_last_from;
   bool touched;
+  bool move_refused;     /* a check of ours from another pc's address was refused (logged) */
   bool removed;          /* removed during dispatch; freed at the end of the pass */
   struct pc_entry *next_dead;
 } pc_entry;
@@ -303,6 +304,14 @@ static void deliver(brtc_loop *loop, pc_entry *e, const uint8_t *data, size_t le
   if (!e->removed) touch(loop, e);
 }
 
+/* The pc whose ufrag a Binding request names first in USERNAME "ours:theirs" (RFC 8445
+ * 7.2.2), or NULL. */
+static pc_entry *named_pc(const brtc_loop *loop, const brtc_stun_msg *msg) {
+  const uint8_t *colon = msg->username ? memchr(msg->username, ':', msg->username_len) : NULL;
+  if (!colon || colon == msg->username) return NULL;
+  return brtc_ufrag_map_find(&loop->ufrags, msg->username, (size_t)(colon - msg->username));
+}
+
 /* A datagram from an address no pc owns: only a STUN Binding request naming a pc's ufrag
  * (USERNAME "ours:theirs", RFC 8445 7.2.2) gets through. Anything else gets no answer. */
 static void handle_unknown_source(brtc_loop *loop, route r, const uint8_t *data, size_t len,
@@ -320,10 +329,7 @@ static void handle_unknown_source(brtc_loop *loop, route r, const uint8_t *data,
     loop->stats.dropped_unknown_source++;
     return;
   }
-  const uint8_t *colon = msg.username ? memchr(msg.username, ':', msg.username_len) : NULL;
-  pc_entry *e = NULL;
-  if (colon && colon > msg.username)
-    e = brtc_ufrag_map_find(&loop->ufrags, msg.username, (size_t)(colon - msg.username));
+  pc_entry *e = named_pc(loop, &msg);
   if (!e) {
     loop->stats.dropped_unknown_ufrag++;
     return;
@@ -340,9 +346,10 @@ static void handle_unknown_source(brtc_loop *loop, route r, const uint8_t *data,
 }
 
 /* A Binding request from an address a pc owns but naming another ufrag: a new session from
- * the same address (a reused port, or the same NAT mapping) while the old pc still lives. It
- * must reach the pc it names, which then takes the address over. Only Binding requests are
- * parsed here, and those are rare next to media. */
+ * the same address (a reused port, or the same NAT mapping), or someone spoofing that
+ * address. It may reach the pc it names, which then takes the address over, only once the
+ * owner is closed or its consent for the address has lapsed (see refuse_move). Only Binding
+ * requests are parsed here, and those are rare next to media. */
 static bool names_other_pc(const pc_entry *owner, const uint8_t *data, size_t len) {
   if (len < BRTC_STUN_HEADER_SIZE || data[0] != 0x00 || data[1] != 0x01) return false;
   brtc_stun_msg msg;
@@ -351,6 +358,28 @@ static bool names_other_pc(const pc_entry *owner, const uint8_t *data, size_t le
   size_t ufrag_len = colon ? (size_t)(colon - msg.username) : msg.username_len;
   return !owner->ufrag || ufrag_len != owner->ufrag_len ||
          memcmp(msg.username, owner->ufrag, ufrag_len) != 0;
+}
+
+/* A check naming another pc from an address whose owner still has its consent: the address
+ * is that session's peer, and moving it (or even making it a candidate pair of the pc named)
+ * would let anyone who can spoof it black-hole the session's media and aim our DTLS at it
+ * (RFC 7675 consent is per pair; RFC 8445 7.3 moves a pair only within its own agent).
+ * Dropped unanswered and counted; logged once per pc named. */
+static void refuse_move(brtc_loop *loop, const uint8_t *data, size_t len, const brtc_addr *from) {
+  brtc_stun_msg msg;
+  pc_entry *e = brtc_stun_parse(data, len, &msg) == BRTC_OK ? named_pc(loop, &msg) : NULL;
+  if (!e) {
+    loop->stats.dropped_unknown_ufrag++;
+    return;
+  }
+  loop->stats.dropped_address_in_use++;
+  if (e->move_refused) return;
+  e->move_refused = true;
+  char addr[BRTC_ADDR_STRLEN];
+  brtc_log(BRTC_LOG_WARN, NULL,
+           "ICE checks for ufrag %s from %s refused: that address is the peer of another session "
+           "whose consent holds (counted in udp.dropped_address_in_use, logged once)",
+           e->ufrag ? e->ufrag : "?", brtc_addr_str(from, addr, sizeof(addr)));
 }
 
 static void handle_datagram(brtc_loop *loop, route r, const uint8_t *data, size_t len,
@@ -371,7 +400,14 @@ static void handle_datagram(brtc_loop *loop, route r, const uint8_t *data, size_
     return;
   }
   brtc_hash_slot *slot = brtc_addr_map_find(&loop->addrs, &from);
-  if (slot && cls == BRTC_DEMUX_STUN && names_other_pc(slot->value, data, len)) slot = NULL;
+  if (slot && cls == BRTC_DEMUX_STUN && names_other_pc(slot->value, data, len)) {
+    const pc_entry *owner = slot->value;
+    if (brtc_pc_consent_holds(owner->pc, &from.u.sa, now)) {
+      refuse_move(loop, data, len, &from);
+      return;
+    }
+    slot = NULL; /* the owner is closed or its consent lapsed: the address may move */
+  }
   if (slot) {
     slot->aux = r;
     deliver(loop, slot->value, data, len, &from, now);

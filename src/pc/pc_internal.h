@@ -32,7 +32,6 @@
 #define PC_DEFAULT_MAX_FRAME (4u * 1024 * 1024)
 #define PC_NEVER UINT64_MAX
 #define PC_SETUP_TIMEOUT_US (30ull * 1000000) /* answer to SRTP keys, at most */
-#define PC_CLOSE_NOTIFY_CAP 96 /* one encrypted alert record */
 #define PC_DEFAULT_MAX_VIDEO_BPS 2500000u
 #define PC_DEFAULT_START_VIDEO_BPS 1500000u
 #define PC_REMB_LEN 24 /* a REMB for one SSRC */
@@ -89,17 +88,17 @@ struct brtc_pc {
   brtc_ice_agent ice;
   uint64_t ice_deadline;
   uint64_t setup_deadline; /* connectivity and DTLS must be done by then; PC_NEVER after */
+  uint64_t ice_check_timeout_us; /* answer to first check, at most; 0: no own limit */
+  uint64_t check_deadline;       /* the first check must come by then; PC_NEVER: none */
   uint64_t ice_checks_seen; /* agent's checks_answered when we last looked */
   brtc_dtls *dtls;
   bool dtls_client;
   bool dtls_started;
   bool keep_dtls;
   brtc_dtls_role dtls_role;
-  bool dtls_released;     /* freed after the handshake (see brtc_pc_config.keep_dtls) */
+  bool dtls_released;     /* OpenSSL's state freed after the handshake (keep_dtls) */
   bool peer_has_keys;     /* an authenticated SRTP/SRTCP packet arrived */
-  uint8_t close_notify[PC_CLOSE_NOTIFY_CAP]; /* made before the release, sent by close */
-  size_t close_notify_len;
-  bool close_notify_pending;
+  uint8_t dtls_drops_logged; /* kinds of dropped DTLS records already logged, a bit each */
   bool have_media_addr;
   brtc_addr media_addr; /* where DTLS and RTCP go: the selected pair, else the first valid */
   brtc_srtp *srtp_in, *srtp_out;
@@ -130,7 +129,7 @@ void pc_touch(brtc_pc *pc, uint64_t now_us);
 /* pc_transport.c */
 int pc_transport_datagram(brtc_pc *pc, const uint8_t *data, size_t len, const brtc_addr *from);
 void pc_transport_timeout(brtc_pc *pc);
-/* brtc_pc_close: queue close_notify (from the live session or the one made in advance). */
+/* brtc_pc_close: queue an authenticated close_notify. */
 void pc_transport_close(brtc_pc *pc);
 /* Builds the next STUN or DTLS datagram; BRTC_ERR_AGAIN if none. */
 int pc_transport_poll(brtc_pc *pc, uint8_t *out, size_t cap, size_t *out_len, brtc_addr *to);

@@ -48,7 +48,9 @@ static void update_media_addr(brtc_pc *pc) {
 static void dtls_failed(brtc_pc *pc) {
   char reason[200];
   const char *why = brtc_dtls_error(pc->dtls);
-  snprintf(reason, sizeof(reason), "DTLS: %s", why && *why ? why : "handshake failed");
+  if (!why || !*why) why = "handshake failed";
+  /* The DTLS core's reasons mostly say "DTLS: " already. */
+  snprintf(reason, sizeof(reason), "%s%s", strncmp(why, "DTLS: ", 6) == 0 ? "" : "DTLS: ", why);
   pc_fail(pc, reason);
 }
 
@@ -108,7 +110,7 @@ static void after_dtls(brtc_pc *pc) {
       if (!pc->closed && !pc->failed) {
         pc->closed = true;
         pc->pli_due_us = PC_NEVER;
-        pc_emit_step(pc, BRTC_STEP_CLOSED, "peer sent DTLS close_notify");
+        pc_emit_step(pc, BRTC_STEP_CLOSED, "peer sent an authenticated DTLS close_notify");
       }
       break;
     default: break;
@@ -174,17 +176,28 @@ static bool dtls_records_well_formed(const uint8_t *data, size_t len) {
   return true;
 }
 
-/* After the release only an alert can matter: the peer closing (or failing). */
-static int handle_dtls_after_release(brtc_pc *pc, const uint8_t *data, const brtc_addr *from) {
-  const brtc_addr *sel = brtc_ice_selected(&pc->ice);
-  if (data[0] == 21 && sel && brtc_addr_equal(sel, from) && !pc->closed && !pc->failed) {
-    pc->closed = true;
-    pc->pli_due_us = PC_NEVER;
-    pc_emit_step(pc, BRTC_STEP_CLOSED, "peer sent a DTLS alert");
-    return BRTC_OK;
+/* Records the DTLS layer dropped after the handshake, as pc counters, with one log line
+ * per kind for the session's life (a flood must not become a flood of log lines). */
+static void count_dtls_drops(brtc_pc *pc, const brtc_dtls_stats *a, const brtc_dtls_stats *b,
+                             const brtc_addr *from) {
+  static const char *const what[] = {"a DTLS record that does not authenticate",
+                                     "a replayed DTLS record",
+                                     "a plaintext DTLS alert after the handshake"};
+  uint64_t n[3] = {b->records_forged - a->records_forged,
+                   b->records_replayed - a->records_replayed,
+                   b->plaintext_alerts - a->plaintext_alerts};
+  pc->stats.dropped_auth += n[0] + n[2];
+  pc->stats.dropped_replay += n[1];
+  pc->stats.dropped_unexpected += b->records_unexpected - a->records_unexpected;
+  pc->stats.dropped_malformed += b->records_malformed - a->records_malformed;
+  for (unsigned i = 0; i < 3; i++) {
+    if (!n[i] || (pc->dtls_drops_logged & (1u << i))) continue;
+    pc->dtls_drops_logged |= (uint8_t)(1u << i);
+    char addr[BRTC_ADDR_STRLEN], line[160];
+    snprintf(line, sizeof(line), "dropped %s from %s (counted; not logged again)", what[i],
+             brtc_addr_str(from, addr, sizeof(addr)));
+    pc_emit_log(pc, line);
   }
-  pc->stats.dropped_unexpected++;
-  return BRTC_ERR_STATE;
 }
 
 static int handle_dtls(brtc_pc *pc, const uint8_t *data, size_t len, const brtc_addr *from) {
@@ -192,12 +205,7 @@ static int handle_dtls(brtc_pc *pc, const uint8_t *data, size_t len, const brtc_
     pc->stats.dropped_malformed++;
     return BRTC_ERR_PARSE;
   }
-  if (!brtc_ice_is_valid_remote(&pc->ice, from)) {
-    pc->stats.dropped_unexpected++;
-    return BRTC_ERR_STATE;
-  }
-  if (pc->dtls_released) return handle_dtls_after_release(pc, data, from);
-  if (!pc->dtls) {
+  if (!brtc_ice_is_valid_remote(&pc->ice, from) || !pc->dtls) {
     pc->stats.dropped_unexpected++;
     return BRTC_ERR_STATE;
   }
@@ -205,8 +213,13 @@ static int handle_dtls(brtc_pc *pc, const uint8_t *data, size_t len, const brtc_
     pc->media_addr = *from;
     pc->have_media_addr = true;
   }
+  brtc_dtls_stats before, after;
+  brtc_dtls_get_stats(pc->dtls, &before);
   int rc = brtc_dtls_handle(pc->dtls, data, len, pc->now_us);
-  if (rc != BRTC_OK && brtc_dtls_get_state(pc->dtls) != BRTC_DTLS_FAILED)
+  brtc_dtls_get_stats(pc->dtls, &after);
+  count_dtls_drops(pc, &before, &after, from);
+  if (rc != BRTC_OK && brtc_dtls_get_state(pc->dtls) != BRTC_DTLS_FAILED &&
+      after.records_malformed == before.records_malformed)
     pc->stats.dropped_malformed++;
   after_dtls(pc);
   return rc;
@@ -266,29 +279,20 @@ void pc_transport_timeout(brtc_pc *pc) {
  * retransmit and need an answer). Our own output must be drained first. */
 static bool dtls_releasable(const brtc_pc *pc) {
   if (pc->keep_dtls || pc->closed || pc->failed || !pc->srtp_in) return false;
-  if (brtc_dtls_get_state(pc->dtls) != BRTC_DTLS_CONNECTED) return false;
+  if (brtc_dtls_released(pc->dtls) || brtc_dtls_get_state(pc->dtls) != BRTC_DTLS_CONNECTED)
+    return false;
   return pc->dtls_client || pc->peer_has_keys;
 }
 
-/* Frees the DTLS session, keeping a close_notify made now for brtc_pc_close: it is the
- * last record we would ever send, so its sequence number stays valid. */
+/* Frees OpenSSL's state; the epoch-1 record layer that stays authenticates the peer's
+ * alerts and protects our close_notify. */
 static void release_dtls(brtc_pc *pc) {
-  size_t len = 0;
-  uint8_t buf[BRTC_DTLS_MAX_DATAGRAM];
-  if (brtc_dtls_close(pc->dtls) == BRTC_OK &&
-      brtc_dtls_poll_output(pc->dtls, buf, sizeof(buf), &len) == BRTC_OK &&
-      len <= sizeof(pc->close_notify)) {
-    memcpy(pc->close_notify, buf, len);
-    pc->close_notify_len = len;
-  }
-  brtc_dtls_free(pc->dtls);
-  pc->dtls = NULL;
-  pc->dtls_released = true;
+  if (brtc_dtls_release(pc->dtls) == BRTC_OK) pc->dtls_released = true;
 }
 
 void pc_transport_close(brtc_pc *pc) {
-  if (pc->dtls && brtc_dtls_get_state(pc->dtls) == BRTC_DTLS_CONNECTED) brtc_dtls_close(pc->dtls);
-  else if (pc->dtls_released && pc->close_notify_len && !pc->failed) pc->close_notify_pending = true;
+  if (pc->dtls && !pc->failed && brtc_dtls_get_state(pc->dtls) == BRTC_DTLS_CONNECTED)
+    brtc_dtls_close(pc->dtls);
 }
 
 int pc_transport_poll(brtc_pc *pc, uint8_t *out, size_t cap, size_t *out_len, brtc_addr *to) {
@@ -300,14 +304,6 @@ int pc_transport_poll(brtc_pc *pc, uint8_t *out, size_t cap, size_t *out_len, br
     memcpy(out, slot->buf, slot->len);
     *out_len = slot->len;
     *to = slot->to;
-    return BRTC_OK;
-  }
-  if (pc->close_notify_pending && pc->have_media_addr) {
-    pc->close_notify_pending = false;
-    if (pc->close_notify_len > cap) return BRTC_ERR_TOO_BIG;
-    memcpy(out, pc->close_notify, pc->close_notify_len);
-    *out_len = pc->close_notify_len;
-    *to = pc->media_addr;
     return BRTC_OK;
   }
   if (pc->dtls && pc->have_media_addr) {

@@ -52,6 +52,15 @@ void pc_touch(brtc_pc *pc, uint64_t now_us) {
   if (now_us > pc->now_us) pc->now_us = now_us;
 }
 
+/* An IPv4 or IPv6 socket address as a brtc_addr; false for any other family. */
+static bool addr_from_sockaddr(const struct sockaddr *sa, brtc_addr *out) {
+  memset(out, 0, sizeof(*out));
+  if (sa->sa_family == AF_INET) memcpy(&out->u.v4, sa, sizeof(out->u.v4));
+  else if (sa->sa_family == AF_INET6) memcpy(&out->u.v6, sa, sizeof(out->u.v6));
+  else return false;
+  return true;
+}
+
 brtc_pc *brtc_pc_new(const brtc_pc_config *config) {
   if (!config || !config->certificate) return NULL;
   brtc_pc *pc = calloc(1, sizeof(*pc));
@@ -80,6 +89,9 @@ brtc_pc *brtc_pc_new(const brtc_pc_config *config) {
     free(pc);
     return NULL;
   }
+  if (config->consent_timeout_us) pc->ice.consent_timeout_us = config->consent_timeout_us;
+  pc->ice_check_timeout_us = config->ice_check_timeout_us;
+  pc->check_deadline = PC_NEVER;
   pc->video_pt = pc->video_rtx_pt = pc->audio_pt = -1;
   pc->local_ssrc = brtc_random_u32();
   if (pc->local_ssrc == 0) pc->local_ssrc = 1;
@@ -116,7 +128,16 @@ int brtc_pc_set_remote_description(brtc_pc *pc, const char *type, const char *sd
     return BRTC_ERR_STATE;
   }
   if (!pc->stats.created_us) pc->stats.created_us = now_us ? now_us : 1;
-  return pc_signaling_set_offer(pc, sdp, err, err_cap);
+  int rc = pc_signaling_set_offer(pc, sdp, err, err_cap);
+  if (rc == BRTC_OK && pc->ice_check_timeout_us)
+    pc->check_deadline = pc->now_us + pc->ice_check_timeout_us;
+  return rc;
+}
+
+/* The deadline for the first check, while it still matters. */
+static uint64_t check_deadline(const brtc_pc *pc) {
+  if (pc->closed || pc->failed || pc->steps_done[BRTC_STEP_ICE_CHECK]) return PC_NEVER;
+  return pc->check_deadline;
 }
 
 int brtc_pc_create_answer(brtc_pc *pc, const char **sdp, char *err, size_t err_cap) {
@@ -149,10 +170,7 @@ int brtc_pc_handle_datagram(brtc_pc *pc, const uint8_t *data, size_t len,
   pc->stats.packets_in++;
   pc->stats.bytes_in += len;
   brtc_addr addr;
-  memset(&addr, 0, sizeof(addr));
-  if (from->sa_family == AF_INET) memcpy(&addr.u.v4, from, sizeof(addr.u.v4));
-  else if (from->sa_family == AF_INET6) memcpy(&addr.u.v6, from, sizeof(addr.u.v6));
-  else {
+  if (!addr_from_sockaddr(from, &addr)) {
     pc->stats.dropped_unexpected++;
     return BRTC_ERR_INVALID;
   }
@@ -187,24 +205,33 @@ uint64_t brtc_pc_next_deadline(const brtc_pc *pc) {
   if (!pc) return PC_NEVER;
   uint64_t t = pc_transport_deadline(pc);
   uint64_t m = pc_media_deadline(pc);
-  return m < t ? m : t;
+  if (m < t) t = m;
+  uint64_t c = check_deadline(pc);
+  return c < t ? c : t;
 }
 
 int brtc_pc_handle_timeout(brtc_pc *pc, uint64_t now_us) {
   if (!pc) return BRTC_ERR_INVALID;
   pc_touch(pc, now_us);
+  if (check_deadline(pc) <= pc->now_us) {
+    char reason[96];
+    snprintf(reason, sizeof(reason), "ICE: no connectivity check from the peer within %llu ms",
+             (unsigned long long)(pc->ice_check_timeout_us / 1000));
+    pc_fail(pc, reason);
+  }
   pc_transport_timeout(pc);
   return BRTC_OK;
 }
 
 bool brtc_pc_owns_address(const brtc_pc *pc, const struct sockaddr *addr) {
-  if (!pc || !addr) return false;
   brtc_addr a;
-  memset(&a, 0, sizeof(a));
-  if (addr->sa_family == AF_INET) memcpy(&a.u.v4, addr, sizeof(a.u.v4));
-  else if (addr->sa_family == AF_INET6) memcpy(&a.u.v6, addr, sizeof(a.u.v6));
-  else return false;
-  return brtc_ice_is_valid_remote(&pc->ice, &a);
+  return pc && addr && addr_from_sockaddr(addr, &a) && brtc_ice_is_valid_remote(&pc->ice, &a);
+}
+
+bool brtc_pc_consent_holds(const brtc_pc *pc, const struct sockaddr *addr, uint64_t now_us) {
+  brtc_addr a;
+  return pc && addr && !pc->closed && !pc->failed && addr_from_sockaddr(addr, &a) &&
+         brtc_ice_consent_holds(&pc->ice, &a, now_us);
 }
 
 int brtc_pc_request_keyframe(brtc_pc *pc, uint64_t now_us) {

@@ -61,6 +61,7 @@ typedef struct brtc_sdp_media {
   brtc_sdp_direction direction;
   bool rtcp_mux;
   bool rtcp_rsize;
+  bool bundle_only;               /* a=bundle-only (RFC 8843 6): port 0 yet part of BUNDLE */
   char ice_ufrag[BRTC_SDP_TOKEN];
   char ice_pwd[BRTC_SDP_LONG];
   char fingerprint_hash[16];      /* "sha-256" */
@@ -155,9 +156,12 @@ typedef struct brtc_sdp_negotiated {
  * BRTC_ERR_UNSUPPORTED (nothing acceptable, or a=setup conflicts with p->setup; reason in
  * err), or BRTC_ERR_TOO_BIG. Also BRTC_ERR_PARSE when a section we would accept lacks
  * ice-ufrag, ice-pwd, a sha-256 fingerprint or a=setup, and BRTC_ERR_INVALID for bad params.
- * A section is accepted only if it has a=mid and a=rtcp-mux, a non-zero port, proto
- * UDP/TLS/RTP/SAVPF (or RTP/SAVPF), and is in the offer's BUNDLE group (when the offer has
- * one; without one, only the first acceptable section is, and no group is written). */
+ * A section is accepted only if it has a=mid and a=rtcp-mux, a non-zero port (or port 0 with
+ * a=bundle-only, RFC 8843 7.3.3), proto UDP/TLS/RTP/SAVPF (or RTP/SAVPF), and is in the
+ * offer's BUNDLE group (when the offer has one; without one, only the first acceptable
+ * section is, and no group is written). A rejected section keeps port 0, a=mid, and the
+ * transport attributes (ICE, fingerprint, setup): RFC 8843 does not need them there, but
+ * GStreamer's webrtcbin refuses an answer with any section that lacks a=fingerprint. */
 int brtc_sdp_write_answer(const brtc_sdp *offer, const brtc_sdp_answer_params *p, char *out,
                           size_t cap, brtc_sdp_negotiated *neg /* n_media entries */, char *err,
                           size_t err_cap);

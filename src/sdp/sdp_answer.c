@@ -146,7 +146,10 @@ static size_t decide(const brtc_sdp *offer, const brtc_sdp_answer_params *p,
     n->kind = m->kind;
     snprintf(n->mid, sizeof n->mid, "%s", m->mid);
     char why[96];
-    if (m->port == 0) {
+    /* RFC 8843 7.3.3: port 0 with a=bundle-only is a section that shares the BUNDLE
+     * transport (max-bundle, Firefox and webrtcbin), not a rejected one. */
+    bool bundle_only = m->bundle_only && m->mid[0] && in_bundle(offer, m->mid);
+    if (m->port == 0 && !bundle_only) {
       snprintf(why, sizeof why, "offered with port 0");
     } else if (!is_rtp_savpf(m->proto)) {
       snprintf(why, sizeof why, "protocol %s not supported", m->proto);
@@ -220,9 +223,20 @@ static const char *answer_direction(const brtc_sdp_media *m, const brtc_sdp_answ
   return "inactive";
 }
 
-static void write_rejected(writer *w, const brtc_sdp_media *m) {
-  line(w, "m=%s 0 %s %s", m->kind_text, m->proto, m->first_fmt);
+/* The shared transport's attributes (RFC 8843 7.1.3 puts them in the tagged section; strict
+ * peers such as webrtcbin 1.22 want a=fingerprint in every section, rejected ones too). */
+static void write_transport(writer *w, const brtc_sdp_answer_params *p) {
+  line(w, "a=ice-ufrag:%s", p->ice_ufrag);
+  line(w, "a=ice-pwd:%s", p->ice_pwd);
+  line(w, "a=fingerprint:sha-256 %s", p->fingerprint_sha256);
+  line(w, "a=setup:%s", p->setup == BRTC_SETUP_ACTIVE ? "active" : "passive");
+}
+
+/* RFC 8829 5.3.1 and RFC 8843 7.3.2: port 0, no a=bundle-only, not in the answer's group. */
+static void write_rejected(writer *w, const brtc_sdp_media *m, const brtc_sdp_answer_params *p) {
+  line(w, "m=%s 0 %s %s", m->kind_text, m->proto, m->first_fmt[0] ? m->first_fmt : "0");
   line(w, "c=IN IP4 0.0.0.0");
+  write_transport(w, p);
   if (m->mid[0]) line(w, "a=mid:%s", m->mid);
 }
 
@@ -237,10 +251,7 @@ static void write_accepted(writer *w, const brtc_sdp_media *m, const brtc_sdp_ne
     line(w, "m=%s 9 %s %d", m->kind_text, m->proto, n->payload_type);
   line(w, "c=IN IP4 0.0.0.0");
   line(w, "a=rtcp:9 IN IP4 0.0.0.0");
-  line(w, "a=ice-ufrag:%s", p->ice_ufrag);
-  line(w, "a=ice-pwd:%s", p->ice_pwd);
-  line(w, "a=fingerprint:sha-256 %s", p->fingerprint_sha256);
-  line(w, "a=setup:%s", p->setup == BRTC_SETUP_ACTIVE ? "active" : "passive");
+  write_transport(w, p);
   line(w, "a=mid:%s", m->mid);
   if (n->ext_mid) line(w, "a=extmap:%u %s", n->ext_mid, EXT_MID);
   if (n->ext_abs_send_time) line(w, "a=extmap:%u %s", n->ext_abs_send_time, EXT_ABS_SEND_TIME);
@@ -366,7 +377,7 @@ int brtc_sdp_write_answer(const brtc_sdp *offer, const brtc_sdp_answer_params *p
     if (neg[i].accepted)
       write_accepted(&w, &offer->media[i], &neg[i], p);
     else
-      write_rejected(&w, &offer->media[i]);
+      write_rejected(&w, &offer->media[i], p);
   }
   if (w.overflow) {
     out[0] = '\0';

@@ -390,6 +390,10 @@ static int parse_attribute(parser *ps, span line) {
     m->rtcp_rsize = true;
     return BRTC_OK;
   }
+  if (span_eq(name, "bundle-only")) {
+    m->bundle_only = true;
+    return BRTC_OK;
+  }
   if (span_eq(name, "rtpmap")) return parse_rtpmap(ps, m, v);
   if (span_eq(name, "fmtp")) return parse_fmtp(ps, m, v);
   if (span_eq(name, "rtcp-fb")) return parse_rtcp_fb(ps, m, v);

@@ -17,7 +17,6 @@
 
 #include "common/log.h"
 #include "signal/server_internal.h"
-#include "signal/status_json.h"
 #include "signal/web_files.h"
 
 static bool is_whip(const char *path) {
@@ -44,6 +43,11 @@ static void respond(brtc_conn *c, const brtc_http_request *req, brtc_http_reply 
   if (r->accept_post) h[n++] = (brtc_http_header){"Accept-Post", "application/sdp"};
   if (r->allow) h[n++] = (brtc_http_header){"Allow", r->allow};
   if (r->ws_version) h[n++] = (brtc_http_header){"Sec-WebSocket-Version", "13"};
+  char secs[16];
+  if (r->retry_after_s) {
+    snprintf(secs, sizeof(secs), "%u", r->retry_after_s);
+    h[n++] = (brtc_http_header){"Retry-After", secs};
+  }
   brtc_http_response resp = {.status = r->status, .content_type = r->content_type,
                              .headers = h, .n_headers = n, .body = r->body,
                              .body_len = r->len, .close = r->close_after};
@@ -96,13 +100,7 @@ static void serve_file(brtc_conn *c, const brtc_http_request *req, const char *p
 }
 
 static void route_status(brtc_conn *c, const brtc_http_request *req) {
-  brtc_signal_server *srv = c->srv;
-  brtc_loop_stats ls;
-  brtc_loop_get_stats(srv->loop, &ls);
-  brtc_keyframe_worker_stats ks;
-  brtc_keyframe_worker_get_stats(srv->saver, &ks);
-  char *json = brtc_status_json_waiting(&srv->sessions, brtc_server_live_stats, srv->store, &ls,
-                                        &ks, &srv->keyframe_waiters);
+  char *json = brtc_server_status_json(c->srv);
   if (!json) {
     respond_text(c, req, 500, "out of memory");
     return;
@@ -197,7 +195,7 @@ void brtc_route_request(brtc_conn *c, const brtc_http_request *req) {
   const char *path = req->path;
   if (is_whip(path)) {
     brtc_http_reply r = {0};
-    brtc_whip_handle(c->srv, req, &r);
+    brtc_whip_handle(c->srv, req, brtc_conn_client(c), &r);
     respond(c, req, &r);
     brtc_server_settle(c->srv);
     return;

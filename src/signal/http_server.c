@@ -63,6 +63,8 @@ static int start_saver(brtc_signal_server *srv, const brtc_signal_config *config
       .on_done = brtc_server_keyframe_done,
       .wake = wake_for_saver,
       .user = srv,
+      .max_output_bytes = srv->max_output_bytes,
+      .output_bytes = brtc_keyframe_store_bytes_at_open(srv->store),
   };
   srv->saver = brtc_keyframe_worker_new(&kc, err, err_cap);
   return srv->saver ? BRTC_OK : BRTC_ERR_NOMEM;
@@ -107,6 +109,7 @@ brtc_signal_server *brtc_signal_server_new(const brtc_signal_config *config, brt
   srv->dtls_role = config->dtls_role;
   srv->max_sessions = config->max_sessions ? config->max_sessions
                                            : BRTC_SIGNAL_DEFAULT_MAX_SESSIONS;
+  brtc_signal_server_set_limits(srv, config);
   srv->web_dir = strdup(config->web_dir ? config->web_dir : brtc_signal_default_web_dir());
   if (!srv->web_dir || brtc_session_table_init(&srv->sessions, srv->max_sessions) != BRTC_OK) {
     snprintf(err, err_cap, "out of memory");

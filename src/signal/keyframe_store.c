@@ -15,6 +15,7 @@
 struct brtc_keyframe_store {
   char *dir;
   unsigned long next;
+  uint64_t bytes_at_open;
   brtc_keyframe_record records[BRTC_KEYFRAME_STORE_KEEP]; /* ring */
   size_t head, count;
 };
@@ -64,10 +65,14 @@ brtc_keyframe_store *brtc_keyframe_store_open(const char *dir, char *err, size_t
     return NULL;
   }
   unsigned long highest = 0;
+  uint64_t bytes = 0;
   struct dirent *e;
   while ((e = readdir(d)) != NULL) {
     unsigned long n = brtc_keyframe_name_number(e->d_name);
     if (n > highest) highest = n;
+    struct stat st;
+    if (n && fstatat(dirfd(d), e->d_name, &st, 0) == 0 && S_ISREG(st.st_mode))
+      bytes += (uint64_t)st.st_size;
   }
   closedir(d);
   brtc_keyframe_store *ks = calloc(1, sizeof(*ks));
@@ -78,6 +83,7 @@ brtc_keyframe_store *brtc_keyframe_store_open(const char *dir, char *err, size_t
     return NULL;
   }
   ks->next = highest + 1;
+  ks->bytes_at_open = bytes;
   return ks;
 }
 
@@ -88,6 +94,10 @@ void brtc_keyframe_store_free(brtc_keyframe_store *ks) {
 }
 
 const char *brtc_keyframe_store_dir(const brtc_keyframe_store *ks) { return ks->dir; }
+
+uint64_t brtc_keyframe_store_bytes_at_open(const brtc_keyframe_store *ks) {
+  return ks->bytes_at_open;
+}
 
 unsigned long brtc_keyframe_store_next_number(const brtc_keyframe_store *ks) { return ks->next; }
 

@@ -20,6 +20,8 @@ typedef struct brtc_keyframe_store brtc_keyframe_store;
 
 /* Creates dir (and its parents) if missing and finds the highest shoot<N>.jpg in it. */
 brtc_keyframe_store *brtc_keyframe_store_open(const char *dir, char *err, size_t err_cap);
+/* Bytes the shoot<N>.jpg files held when the store was opened (for the output cap). */
+uint64_t brtc_keyframe_store_bytes_at_open(const brtc_keyframe_store *ks);
 void brtc_keyframe_store_free(brtc_keyframe_store *ks);
 const char *brtc_keyframe_store_dir(const brtc_keyframe_store *ks);
 /* The number the next saved file gets. */

@@ -7,6 +7,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,7 +54,20 @@ struct brtc_keyframe_worker {
   keyframe_job *queue_head, *queue_tail;
   keyframe_job *done_head, *done_tail;
   bool stopping;
+
+  /* Bytes in the output folder, taken by a worker before it writes (so two workers cannot
+   * both pass the cap) and given back if the write fails. */
+  uint64_t max_output_bytes; /* 0: no cap */
+  atomic_uint_least64_t output_bytes;
 };
+
+/* Take room for len bytes under the cap; false if they do not fit. */
+static bool take_room(brtc_keyframe_worker *w, size_t len) {
+  uint64_t before = atomic_fetch_add(&w->output_bytes, len);
+  if (!w->max_output_bytes || before + len <= w->max_output_bytes) return true;
+  atomic_fetch_sub(&w->output_bytes, len);
+  return false;
+}
 
 static void append(keyframe_job **head, keyframe_job **tail, keyframe_job *j) {
   j->next = NULL;
@@ -81,7 +95,11 @@ static void save_job(worker_thread *t, keyframe_job *j) {
   unsigned width, height;
   r->rc = brtc_keyframe_jpeg_encode(t->codec, j->vp8, j->vp8_len, &jpeg, &jpeg_len, &width,
                                     &height);
-  if (r->rc == BRTC_OK) r->rc = brtc_keyframe_file_write(t->owner->dir, r->number, jpeg, jpeg_len);
+  if (r->rc == BRTC_OK && !take_room(t->owner, jpeg_len)) r->rc = BRTC_ERR_TOO_BIG;
+  else if (r->rc == BRTC_OK) {
+    r->rc = brtc_keyframe_file_write(t->owner->dir, r->number, jpeg, jpeg_len);
+    if (r->rc != BRTC_OK) atomic_fetch_sub(&t->owner->output_bytes, jpeg_len);
+  }
   if (r->rc == BRTC_OK) {
     r->width = width;
     r->height = height;
@@ -134,6 +152,8 @@ brtc_keyframe_worker *brtc_keyframe_worker_new(const brtc_keyframe_worker_config
   w->max_jobs = config->max_jobs ? config->max_jobs : BRTC_KEYFRAME_WORKER_DEFAULT_JOBS;
   w->dir = strdup(config->dir);
   w->jobs = calloc(w->max_jobs, sizeof(*w->jobs));
+  w->max_output_bytes = config->max_output_bytes;
+  atomic_init(&w->output_bytes, config->output_bytes);
   pthread_mutex_init(&w->mu, NULL);
   pthread_cond_init(&w->work, NULL);
   w->stopped = true; /* until the threads run: free then joins only what started */
@@ -182,6 +202,10 @@ int brtc_keyframe_worker_submit(brtc_keyframe_worker *w, const uint8_t *vp8, siz
                                 unsigned long number, const char *session, uint64_t tag) {
   if (w->stopped) return BRTC_ERR_STATE;
   if (!vp8 || len == 0) return BRTC_ERR_INVALID;
+  if (w->max_output_bytes && atomic_load(&w->output_bytes) >= w->max_output_bytes) {
+    w->stats.refused_full++;
+    return BRTC_ERR_TOO_BIG;
+  }
   if (!w->free_list) {
     w->stats.dropped_busy++;
     return BRTC_ERR_LIMIT;
@@ -219,6 +243,8 @@ size_t brtc_keyframe_worker_poll(brtc_keyframe_worker *w) {
     list = j->next;
     if (j->result.rc == BRTC_OK)
       w->stats.saved++;
+    else if (j->result.rc == BRTC_ERR_TOO_BIG)
+      w->stats.refused_full++;
     else
       w->stats.failed++;
     w->stats.pending--;
@@ -264,6 +290,7 @@ void brtc_keyframe_worker_stop(brtc_keyframe_worker *w) {
 void brtc_keyframe_worker_get_stats(const brtc_keyframe_worker *w,
                                     brtc_keyframe_worker_stats *out) {
   *out = w->stats;
+  out->output_bytes = atomic_load(&w->output_bytes);
 }
 
 size_t brtc_keyframe_worker_room(const brtc_keyframe_worker *w) {

@@ -46,6 +46,10 @@ typedef struct brtc_keyframe_worker_config {
   brtc_keyframe_done_fn on_done;
   brtc_keyframe_wake_fn wake; /* may be NULL: the owner polls on its own */
   void *user;
+  /* A cap on the folder: JPEGs are written only while what is there (output_bytes at the
+   * start, plus what this worker wrote) stays within max_output_bytes; 0: no cap. */
+  uint64_t max_output_bytes;
+  uint64_t output_bytes;
 } brtc_keyframe_worker_config;
 
 /* Counters, all kept on the owner's thread. */
@@ -55,14 +59,19 @@ typedef struct brtc_keyframe_worker_stats {
   uint64_t failed;       /* delivered with an error (undecodable, write failed) */
   uint64_t dropped_busy; /* refused by submit: every job slot was in use */
   uint64_t discarded;    /* queued but never started because the worker stopped */
+  uint64_t refused_full; /* not saved for the output cap: refused by submit, or delivered
+                            with BRTC_ERR_TOO_BIG (the JPEG did not fit) */
   size_t pending;        /* accepted and not yet delivered */
+  uint64_t output_bytes; /* in the folder: at the start plus written since */
 } brtc_keyframe_worker_stats;
 
 /* Starts the threads. NULL with a reason in err if they or their codecs cannot be made. */
 brtc_keyframe_worker *brtc_keyframe_worker_new(const brtc_keyframe_worker_config *config,
                                                char *err, size_t err_cap);
 /* Queue one keyframe (copied) to be saved as shoot<number>.jpg. BRTC_ERR_LIMIT when every
- * job slot is in use (counted in dropped_busy), BRTC_ERR_STATE once stopped. */
+ * job slot is in use (counted in dropped_busy), BRTC_ERR_TOO_BIG when the output folder has
+ * reached its cap (counted in refused_full), BRTC_ERR_STATE once stopped. A job whose JPEG
+ * would pass the cap is delivered with BRTC_ERR_TOO_BIG and nothing written. */
 int brtc_keyframe_worker_submit(brtc_keyframe_worker *w, const uint8_t *vp8, size_t len,
                                 unsigned long number, const char *session, uint64_t tag);
 /* Deliver every finished job to on_done, in the order they finished; returns how many. */

@@ -7,6 +7,7 @@
 #define BRTC_SIGNAL_SERVER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "boltrtc/loop.h"
 #include "boltrtc/peer_connection.h"
@@ -15,6 +16,16 @@
 #define BRTC_SIGNAL_DEFAULT_OUTPUT "./output"
 #define BRTC_SIGNAL_DEFAULT_MAX_SESSIONS 500
 #define BRTC_SIGNAL_DEFAULT_KEYFRAME_JOBS 32
+/* Sessions that have not passed ICE yet (no authenticated check): see docs/limits.md for why
+ * these values. */
+#define BRTC_SIGNAL_DEFAULT_MAX_PENDING 100
+#define BRTC_SIGNAL_DEFAULT_MAX_PENDING_PER_SOURCE 16
+#define BRTC_SIGNAL_DEFAULT_PENDING_TIMEOUT_MS 5000
+/* Snapshot requests per session at most one per this; a person clicks slower. */
+#define BRTC_SIGNAL_DEFAULT_SNAPSHOT_INTERVAL_MS 1000
+/* The output folder's cap; 0 in the config means this, BRTC_SIGNAL_NO_OUTPUT_CAP none. */
+#define BRTC_SIGNAL_DEFAULT_MAX_OUTPUT_MB 1024
+#define BRTC_SIGNAL_NO_OUTPUT_CAP UINT64_MAX
 /* Largest WebSocket message and HTTP request body we accept. */
 #define BRTC_SIGNAL_MAX_MESSAGE (64 * 1024)
 /* TCP connections at most, in all and from one client address (more are closed at once). */
@@ -39,6 +50,16 @@ typedef struct brtc_signal_config {
    * /ws need one, and a WHIP session's DELETE needs the one that created it. None: open. */
   const char *const *tokens;
   size_t n_tokens;
+  /* Sessions not yet past ICE: at most max_pending in all and max_pending_per_source from
+   * one signaling source (IPv4 address or IPv6 /64), each failing if its first check has
+   * not come pending_timeout_ms after the answer. 0: the defaults above. */
+  size_t max_pending;
+  size_t max_pending_per_source;
+  unsigned pending_timeout_ms;
+  unsigned snapshot_interval_ms; /* 0: default */
+  uint64_t max_output_mb;        /* 0: default; BRTC_SIGNAL_NO_OUTPUT_CAP: no cap */
+  /* RFC 7675 consent window of every session; 0: 30 s. (Tests shorten it.) */
+  uint64_t consent_timeout_us;
 } brtc_signal_config;
 
 /* The page's folder compiled in (the source tree's web/). */

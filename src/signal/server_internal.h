@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "http/http.h"
+#include "signal/heap_trim.h"
 #include "signal/keyframe_store.h"
 #include "signal/keyframe_worker.h"
 #include "signal/server.h"
@@ -42,6 +43,19 @@ struct brtc_signal_server {
   brtc_keyframe_waitlist keyframe_waiters; /* sessions whose wanted keyframe was refused */
   uint64_t waiters_checked_us;
 
+  /* Limits (server.h) and what they refused. */
+  size_t max_pending, max_pending_per_source;
+  uint64_t pending_timeout_us, snapshot_interval_us, consent_timeout_us;
+  uint64_t max_output_bytes; /* 0: no cap */
+  uint64_t refused_full;            /* max_sessions live */
+  uint64_t refused_pending;         /* max_pending waiting for ICE */
+  uint64_t refused_pending_source;  /* max_pending_per_source from one source */
+  uint64_t pending_expired;         /* failed before their first check */
+  uint64_t snapshots_refused;
+  uint64_t refusals_unlogged, refusals_logged_us; /* refusal warnings, at most one per 5 s */
+  bool output_cap_logged;
+  brtc_heap_trim heap_trim; /* memory given back after bursts of sessions */
+
   brtc_tcp_listener *listener;
   struct brtc_conn *conns; /* every open connection */
   int saver_wake_fd;       /* an eventfd the saver's threads write to */
@@ -71,6 +85,9 @@ typedef struct brtc_conn {
   brtc_signal_server *srv;
   brtc_tcp_conn *tcp;
   char peer[64];          /* "127.0.0.1:40000", for logs */
+  /* The client's address, which the limits on sessions not yet past ICE count by;
+   * AF_UNSPEC if unknown (no socket). */
+  struct sockaddr_storage addr;
   brtc_http_conn *http;   /* until the WebSocket's 101 is sent */
   brtc_websocket *ws;     /* after an upgrade */
   brtc_ws_conn signaling; /* after an upgrade */
@@ -92,6 +109,7 @@ typedef struct brtc_http_reply {
   bool accept_post; /* Accept-Post: application/sdp (WHIP OPTIONS) */
   bool ws_version;  /* Sec-WebSocket-Version: 13 (a 426 to another version) */
   bool close_after;
+  unsigned retry_after_s; /* Retry-After (RFC 9110 10.2.3) with a 503; 0: none */
 } brtc_http_reply;
 
 /* A reply whose body is a copy of text (formatted). */
@@ -108,6 +126,8 @@ brtc_conn *brtc_conn_new(brtc_signal_server *srv, brtc_tcp_conn *tcp, uint64_t n
 void brtc_conn_close_all(brtc_signal_server *srv);
 /* The connection has output to send. */
 void brtc_conn_kick(brtc_conn *c);
+/* The client's address (brtc_server_session_start's client): NULL if unknown. */
+const struct sockaddr *brtc_conn_client(const brtc_conn *c);
 
 /* http_routes.c: answer one request (always: a response, a file or an upgrade). */
 void brtc_route_request(brtc_conn *c, const brtc_http_request *req);
@@ -125,13 +145,26 @@ bool brtc_auth_presented(const brtc_http_request *req, bool allow_query,
 /* Whether hash is one of the configured tokens', compared in constant time. */
 bool brtc_auth_known(const brtc_signal_server *srv, const uint8_t hash[BRTC_TOKEN_HASH_LEN]);
 
-/* sessions.c: starting, driving and ending peer connections. */
+/* sessions.c: starting, driving and ending peer connections. client is the signaling
+ * client's address (the TCP peer of the HTTP request or WebSocket; NULL if unknown), which
+ * the limits on sessions not yet past ICE count by. On refusal *rc is BRTC_ERR_LIMIT (every
+ * slot taken), BRTC_ERR_AGAIN (too many waiting for ICE: retry after
+ * brtc_server_retry_after_s), or another error (bad SDP: 400; NOMEM, IO, CRYPTO: 500). */
 brtc_session *brtc_server_session_start(brtc_signal_server *srv, brtc_transport transport,
-                                        brtc_ws_conn *ws, const char *sdp, size_t sdp_len,
-                                        const char **answer, char *err, size_t err_cap,
-                                        int *rc);
+                                        brtc_ws_conn *ws, const struct sockaddr *client,
+                                        const char *sdp, size_t sdp_len, const char **answer,
+                                        char *err, size_t err_cap, int *rc);
+/* The limits of config (server.h), defaults filled in. */
+void brtc_signal_server_set_limits(brtc_signal_server *srv, const brtc_signal_config *config);
+/* Seconds after which a session refused with BRTC_ERR_AGAIN may find room: the pending
+ * sessions that fill it have failed or passed ICE by then. */
+unsigned brtc_server_retry_after_s(const brtc_signal_server *srv);
 int brtc_server_session_candidate(brtc_signal_server *srv, brtc_session *s, const char *cand);
-void brtc_server_session_snapshot(brtc_signal_server *srv, brtc_session *s);
+/* A Snapshot request: BRTC_OK when a keyframe was asked for; BRTC_ERR_AGAIN when it came
+ * sooner than the interval after the last one (*wait_ms: until the next is allowed). */
+int brtc_server_session_snapshot(brtc_signal_server *srv, brtc_session *s, uint64_t *wait_ms);
+/* GET /api/status: the whole document (status_json.h), owned by the caller; NULL: no memory. */
+char *brtc_server_status_json(brtc_signal_server *srv);
 /* Ask for the session to end; it is closed and freed by brtc_server_settle. */
 void brtc_server_session_end(brtc_signal_server *srv, brtc_session *s, const char *why);
 /* Record a journey step: log line, status list and a "step" message to its WebSocket. */
@@ -158,8 +191,10 @@ void brtc_ws_conn_closed(brtc_ws_conn *c);
 /* Queue one JSON text (taken over, may be NULL) for the client. */
 void brtc_ws_conn_send(brtc_ws_conn *c, char *json);
 
-/* whip.c: the /whip endpoint (RFC 9725). */
-void brtc_whip_handle(brtc_signal_server *srv, const brtc_http_request *req, brtc_http_reply *r);
+/* whip.c: the /whip endpoint (RFC 9725). client is the TCP peer, which the limits on
+ * sessions not yet past ICE count by (NULL if unknown). */
+void brtc_whip_handle(brtc_signal_server *srv, const brtc_http_request *req,
+                      const struct sockaddr *client, brtc_http_reply *r);
 /* The session ended: its resource URL goes with it. */
 void brtc_whip_session_ended(brtc_signal_server *srv, const brtc_session *s);
 void brtc_whip_free(brtc_signal_server *srv);

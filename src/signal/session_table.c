@@ -55,6 +55,7 @@ void brtc_session_table_retire(brtc_session_table *t, brtc_session *s) {
   size_t i = 0;
   while (i < t->n_live && t->live[i] != s) i++;
   if (i == t->n_live) return;
+  brtc_session_passed_ice(t, s); /* no longer pending either way */
   /* Keep live sessions in creation order. */
   memmove(&t->live[i], &t->live[i + 1], (t->n_live - i - 1) * sizeof(*t->live));
   t->n_live--;
@@ -66,6 +67,63 @@ void brtc_session_table_retire(brtc_session_table *t, brtc_session *s) {
     t->closed[(t->closed_head + t->n_closed) % BRTC_SESSIONS_KEEP_CLOSED] = s;
     t->n_closed++;
   }
+}
+
+bool brtc_session_source_of(const struct sockaddr *client, brtc_addr *source) {
+  memset(source, 0, sizeof(*source));
+  if (!client) return false;
+  if (client->sa_family == AF_INET) {
+    memcpy(&source->u.v4, client, sizeof(source->u.v4));
+    source->u.v4.sin_port = 0;
+    return true;
+  }
+  if (client->sa_family != AF_INET6) return false;
+  const struct sockaddr_in6 *v6 = (const struct sockaddr_in6 *)client;
+  if (IN6_IS_ADDR_V4MAPPED(&v6->sin6_addr)) {
+    source->u.v4.sin_family = AF_INET;
+    memcpy(&source->u.v4.sin_addr, v6->sin6_addr.s6_addr + 12, 4);
+    return true;
+  }
+  source->u.v6.sin6_family = AF_INET6;
+  memcpy(source->u.v6.sin6_addr.s6_addr, v6->sin6_addr.s6_addr, 8); /* the /64 */
+  return true;
+}
+
+int brtc_session_table_admit(const brtc_session_table *t, const struct sockaddr *client,
+                             size_t max_pending, size_t max_per_source, size_t *from_source) {
+  if (t->n_pending >= max_pending) return BRTC_ERR_LIMIT;
+  brtc_addr source;
+  if (!brtc_session_source_of(client, &source)) return BRTC_OK;
+  size_t n = 0;
+  for (size_t i = 0; i < t->n_live; i++) {
+    const brtc_session *s = t->live[i];
+    if (s->pending && s->has_source && brtc_addr_equal(&s->source, &source)) n++;
+  }
+  if (from_source) *from_source = n;
+  return n >= max_per_source ? BRTC_ERR_AGAIN : BRTC_OK;
+}
+
+void brtc_session_set_pending(brtc_session_table *t, brtc_session *s,
+                              const struct sockaddr *client) {
+  s->has_source = brtc_session_source_of(client, &s->source);
+  if (!s->pending) t->n_pending++;
+  s->pending = true;
+}
+
+void brtc_session_passed_ice(brtc_session_table *t, brtc_session *s) {
+  if (!s->pending) return;
+  s->pending = false;
+  t->n_pending--;
+}
+
+bool brtc_session_snapshot_allowed(brtc_session *s, uint64_t now_us, uint64_t interval_us,
+                                   uint64_t *wait_us) {
+  if (s->last_snapshot_us && now_us < s->last_snapshot_us + interval_us) {
+    if (wait_us) *wait_us = s->last_snapshot_us + interval_us - now_us;
+    return false;
+  }
+  s->last_snapshot_us = now_us ? now_us : 1; /* 0 means "none yet" */
+  return true;
 }
 
 static int by_number(const void *a, const void *b) {

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "boltrtc/peer_connection.h"
+#include "common/addr.h"
 
 #define BRTC_SESSIONS_KEEP_CLOSED 100
 #define BRTC_SESSION_MAX_STEPS 48
@@ -47,6 +48,14 @@ typedef struct brtc_session {
   struct brtc_ws_conn *ws;   /* the signaling connection, NULL for WHIP or once it closed */
   void *owner;               /* the server, for the pc event callback */
 
+  /* Admission (brtc_session_table_admit). */
+  brtc_addr source;          /* the signaling client's source: its IPv4 address, or IPv6 /64 */
+  bool has_source;
+  bool pending;              /* live and no authenticated ICE check yet */
+
+  /* Snapshot requests: at most one per interval (brtc_session_snapshot_allowed). */
+  uint64_t last_snapshot_us;
+
   /* Keyframe save policy (brtc_session_keyframe_wanted). */
   bool snapshot_pending;
   unsigned long keyframes_saved;
@@ -77,6 +86,7 @@ typedef struct brtc_session_table {
   brtc_session *closed[BRTC_SESSIONS_KEEP_CLOSED]; /* ring, oldest at closed_head */
   size_t closed_head, n_closed;
   unsigned long next_number;
+  size_t n_pending; /* live sessions with pending set */
 } brtc_session_table;
 
 int brtc_session_table_init(brtc_session_table *t, size_t max_live);
@@ -85,6 +95,24 @@ void brtc_session_table_free(brtc_session_table *t);
 /* A new live session s<N>; NULL with *err = BRTC_ERR_LIMIT when max_live are live. */
 brtc_session *brtc_session_table_add(brtc_session_table *t, brtc_transport transport,
                                      uint64_t now_us, int *err);
+/* Sessions that have not passed ICE (no authenticated check yet) cost a slot without having
+ * proven anything, so their number is bounded in all and per source. A source is the
+ * signaling client's IPv4 address, or its IPv6 /64 (one subscriber's usual share); NULL or
+ * another family: no source (counted in the total only). Returns BRTC_OK when one more may
+ * start, BRTC_ERR_LIMIT when max_pending are pending (*from_source untouched), or
+ * BRTC_ERR_AGAIN when max_per_source of them come from client's source (*from_source gets
+ * how many). */
+int brtc_session_table_admit(const brtc_session_table *t, const struct sockaddr *client,
+                             size_t max_pending, size_t max_per_source, size_t *from_source);
+/* A new session's admission state: pending, from client's source (may be NULL). */
+void brtc_session_set_pending(brtc_session_table *t, brtc_session *s,
+                              const struct sockaddr *client);
+/* s passed ICE (its first authenticated check): no longer pending. */
+void brtc_session_passed_ice(brtc_session_table *t, brtc_session *s);
+/* The source an address counts toward: IPv4 as is (IPv4-mapped IPv6 too), IPv6 cut to its
+ * /64, port 0. False for other families. */
+bool brtc_session_source_of(const struct sockaddr *client, brtc_addr *source);
+
 /* A live session by id, or NULL. */
 brtc_session *brtc_session_table_find_live(const brtc_session_table *t, const char *id);
 /* Move a live session to the closed ring (its pc must already be freed); the oldest closed
@@ -110,6 +138,11 @@ bool brtc_session_keyframe_queued(brtc_session *s);
  * policy wanting the next keyframe, and the Snapshot it answered pending again. */
 void brtc_session_keyframe_finished(brtc_session *s, bool saved, bool answered_snapshot,
                                     uint64_t arrived_us);
+
+/* A Snapshot at now: true (and noted) when the last one is at least interval_us old; else
+ * false with *wait_us set to the time until the next is allowed. */
+bool brtc_session_snapshot_allowed(brtc_session *s, uint64_t now_us, uint64_t interval_us,
+                                   uint64_t *wait_us);
 
 /* A wanted keyframe of s was refused for lack of room: s waits, at the end of the list if it
  * was not waiting, else in its place (an ask it had is spent). Returns true if it joined. */

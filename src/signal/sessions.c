@@ -7,6 +7,7 @@
 
 #include "common/log.h"
 #include "signal/server_internal.h"
+#include "signal/status_json.h"
 #include "signal/ws_messages.h"
 
 /* Mark a session for brtc_server_settle to close and free after the current pass. */
@@ -59,6 +60,17 @@ static uint64_t save_tag(uint64_t arrived_us, bool answers_snapshot) {
 
 #define BUSY_LOG_PERIOD_US 5000000u
 
+/* The output folder reached its cap: say so once, clearly; every refusal is counted. */
+static void output_cap_reached(brtc_signal_server *srv) {
+  if (srv->output_cap_logged) return;
+  srv->output_cap_logged = true;
+  brtc_log(BRTC_LOG_WARN, NULL,
+           "output folder %s reached its cap of %llu MB (--max-output-mb): keyframes are no "
+           "longer saved (counted in /api/status limits.output.refused)",
+           brtc_keyframe_store_dir(srv->store),
+           (unsigned long long)(srv->max_output_bytes / (1024 * 1024)));
+}
+
 /* Hand a wanted keyframe to the saver; its number is taken here, on the loop thread, so
  * file numbers stay unique and increasing whichever thread writes the file. */
 static void save_keyframe(brtc_signal_server *srv, brtc_session *s, const brtc_video_frame *f) {
@@ -74,6 +86,10 @@ static void save_keyframe(brtc_signal_server *srv, brtc_session *s, const brtc_v
     return;
   }
   /* Not saved: the policy still wants the next keyframe. Never wait for the saver. */
+  if (rc == BRTC_ERR_TOO_BIG) {
+    output_cap_reached(srv);
+    return;
+  }
   if (rc != BRTC_ERR_LIMIT) {
     brtc_log(BRTC_LOG_WARN, s->id, "keyframe of %zu bytes not saved: %s", f->len,
              brtc_strerror(rc));
@@ -129,6 +145,11 @@ void brtc_server_keyframe_done(const brtc_keyframe_result *r, void *user) {
   bool answered_snapshot = r->tag & 1;
   /* The session may have ended while its keyframe was being saved. */
   brtc_session *s = brtc_session_table_find_live(&srv->sessions, r->session);
+  if (r->rc == BRTC_ERR_TOO_BIG) {
+    output_cap_reached(srv);
+    if (s) brtc_session_keyframe_finished(s, false, answered_snapshot, arrived_us);
+    return;
+  }
   if (r->rc != BRTC_OK) {
     brtc_log(BRTC_LOG_WARN, r->session, "keyframe of %zu bytes not saved as shoot%lu.jpg: %s",
              r->vp8_bytes, r->number, brtc_strerror(r->rc));
@@ -157,6 +178,8 @@ static void on_pc_event(brtc_pc *pc, const brtc_pc_event *ev, void *user) {
   switch (ev->type) {
     case BRTC_PC_EVENT_STEP:
       set_state_from_step(s, ev->step);
+      if (ev->step == BRTC_STEP_ICE_CHECK) brtc_session_passed_ice(&srv->sessions, s);
+      if (ev->step == BRTC_STEP_FAILED && s->pending) srv->pending_expired++;
       brtc_server_session_step(srv, s, brtc_pc_step_name(ev->step), ev->detail);
       if (ev->step == BRTC_STEP_CLOSED || ev->step == BRTC_STEP_FAILED) mark_ending(srv, s);
       break;
@@ -170,19 +193,87 @@ static void on_pc_event(brtc_pc *pc, const brtc_pc_event *ev, void *user) {
   srv->in_pc_callback--;
 }
 
-brtc_session *brtc_server_session_start(brtc_signal_server *srv, brtc_transport transport,
-                                        brtc_ws_conn *ws, const char *sdp, size_t sdp_len,
-                                        const char **answer, char *err, size_t err_cap,
-                                        int *rc) {
+void brtc_signal_server_set_limits(brtc_signal_server *srv, const brtc_signal_config *c) {
+  srv->max_pending = c->max_pending ? c->max_pending : BRTC_SIGNAL_DEFAULT_MAX_PENDING;
+  srv->max_pending_per_source = c->max_pending_per_source ? c->max_pending_per_source
+                                                          : BRTC_SIGNAL_DEFAULT_MAX_PENDING_PER_SOURCE;
+  srv->pending_timeout_us =
+      (uint64_t)(c->pending_timeout_ms ? c->pending_timeout_ms
+                                       : BRTC_SIGNAL_DEFAULT_PENDING_TIMEOUT_MS) * 1000u;
+  srv->snapshot_interval_us =
+      (uint64_t)(c->snapshot_interval_ms ? c->snapshot_interval_ms
+                                         : BRTC_SIGNAL_DEFAULT_SNAPSHOT_INTERVAL_MS) * 1000u;
+  uint64_t mb = c->max_output_mb ? c->max_output_mb : BRTC_SIGNAL_DEFAULT_MAX_OUTPUT_MB;
+  srv->max_output_bytes = mb == BRTC_SIGNAL_NO_OUTPUT_CAP ? 0 : mb * 1024u * 1024u;
+  srv->consent_timeout_us = c->consent_timeout_us;
+}
+
+unsigned brtc_server_retry_after_s(const brtc_signal_server *srv) {
+  return (unsigned)((srv->pending_timeout_us + 999999) / 1000000);
+}
+
+#define REFUSAL_LOG_PERIOD_US 5000000u
+
+/* A refused offer: counted by the caller; a warning at most every 5 s, or a flood of them
+ * would be a flood of log lines. */
+static void log_refusal(brtc_signal_server *srv, const char *why) {
   uint64_t now = brtc_now_us();
+  srv->refusals_unlogged++;
+  if (srv->refusals_logged_us && now < srv->refusals_logged_us + REFUSAL_LOG_PERIOD_US) return;
+  brtc_log(BRTC_LOG_WARN, NULL, "offer refused: %s (%llu refused since the last warning)", why,
+           (unsigned long long)srv->refusals_unlogged);
+  srv->refusals_unlogged = 0;
+  srv->refusals_logged_us = now;
+}
+
+/* Whether one more session may start now; else *rc and err say why. */
+static bool admit(brtc_signal_server *srv, const struct sockaddr *client, char *err,
+                  size_t err_cap, int *rc) {
+  size_t from_source = 0;
+  *rc = BRTC_OK;
+  if (srv->sessions.n_live >= srv->max_sessions) {
+    srv->refused_full++;
+    *rc = BRTC_ERR_LIMIT;
+    snprintf(err, err_cap, "too many sessions (limit %zu)", srv->max_sessions);
+  } else {
+    int a = brtc_session_table_admit(&srv->sessions, client, srv->max_pending,
+                                     srv->max_pending_per_source, &from_source);
+    if (a == BRTC_ERR_LIMIT) {
+      srv->refused_pending++;
+      *rc = BRTC_ERR_AGAIN;
+      snprintf(err, err_cap,
+               "too many sessions waiting for their first ICE check (limit %zu): try again in "
+               "%u s", srv->max_pending, brtc_server_retry_after_s(srv));
+    } else if (a == BRTC_ERR_AGAIN) {
+      char ip[BRTC_ADDR_STRLEN] = "?";
+      brtc_addr source;
+      if (brtc_session_source_of(client, &source)) brtc_addr_ip_str(&source, ip, sizeof(ip));
+      srv->refused_pending_source++;
+      *rc = BRTC_ERR_AGAIN;
+      snprintf(err, err_cap,
+               "too many sessions from %s waiting for their first ICE check (limit %zu per "
+               "source): try again in %u s", ip, srv->max_pending_per_source,
+               brtc_server_retry_after_s(srv));
+    }
+  }
+  if (*rc != BRTC_OK) log_refusal(srv, err);
+  return *rc == BRTC_OK;
+}
+
+brtc_session *brtc_server_session_start(brtc_signal_server *srv, brtc_transport transport,
+                                        brtc_ws_conn *ws, const struct sockaddr *client,
+                                        const char *sdp, size_t sdp_len, const char **answer,
+                                        char *err, size_t err_cap, int *rc) {
+  uint64_t now = brtc_now_us();
+  if (!admit(srv, client, err, err_cap, rc)) return NULL;
   brtc_session *s = brtc_session_table_add(&srv->sessions, transport, now, rc);
   if (!s) {
-    if (*rc == BRTC_ERR_LIMIT)
-      snprintf(err, err_cap, "too many sessions (limit %zu)", srv->max_sessions);
-    else
-      snprintf(err, err_cap, "out of memory");
+    snprintf(err, err_cap, "out of memory");
     return NULL;
   }
+  /* Pending until its first authenticated check (on_pc_event), or until it ends. */
+  brtc_session_set_pending(&srv->sessions, s, client);
+  brtc_heap_trim_started(&srv->heap_trim, srv->sessions.n_live);
   s->owner = srv;
   if (ws) {
     s->ws = ws;
@@ -201,6 +292,8 @@ brtc_session *brtc_server_session_start(brtc_signal_server *srv, brtc_transport 
       .on_event = on_pc_event,
       .user = s,
       .dtls_role = srv->dtls_role,
+      .consent_timeout_us = srv->consent_timeout_us,
+      .ice_check_timeout_us = srv->pending_timeout_us,
   };
   s->pc = brtc_pc_new(&cfg);
   if (!s->pc) {
@@ -237,12 +330,21 @@ int brtc_server_session_candidate(brtc_signal_server *srv, brtc_session *s, cons
   return rc;
 }
 
-void brtc_server_session_snapshot(brtc_signal_server *srv, brtc_session *s) {
-  if (!s->pc || s->closing) return;
+int brtc_server_session_snapshot(brtc_signal_server *srv, brtc_session *s, uint64_t *wait_ms) {
+  if (!s->pc || s->closing) return BRTC_ERR_STATE;
+  uint64_t wait_us = 0;
+  if (!brtc_session_snapshot_allowed(s, brtc_now_us(), srv->snapshot_interval_us, &wait_us)) {
+    /* Each Snapshot costs the publisher a keyframe and us a JPEG: a client asking every
+     * few milliseconds gets refusals, not a PLI storm. */
+    srv->snapshots_refused++;
+    if (wait_ms) *wait_ms = (wait_us + 999) / 1000;
+    return BRTC_ERR_AGAIN;
+  }
   s->snapshot_pending = true;
   brtc_server_session_step(srv, s, "snapshot-requested", "PLI sent, next keyframe is saved");
   brtc_pc_request_keyframe(s->pc, brtc_now_us());
   brtc_loop_kick(srv->loop, s->pc);
+  return BRTC_OK;
 }
 
 void brtc_server_session_end(brtc_signal_server *srv, brtc_session *s, const char *why) {
@@ -253,6 +355,32 @@ void brtc_server_session_end(brtc_signal_server *srv, brtc_session *s, const cha
 
 void brtc_server_live_stats(const brtc_session *s, brtc_pc_stats *out) {
   if (s->pc) brtc_pc_get_stats(s->pc, out);
+}
+
+char *brtc_server_status_json(brtc_signal_server *srv) {
+  brtc_loop_stats ls;
+  brtc_loop_get_stats(srv->loop, &ls);
+  brtc_keyframe_worker_stats ks;
+  brtc_keyframe_worker_get_stats(srv->saver, &ks);
+  brtc_status_limits lim = {
+      .live = srv->sessions.n_live,
+      .max_sessions = srv->max_sessions,
+      .refused_full = srv->refused_full,
+      .pending = srv->sessions.n_pending,
+      .max_pending = srv->max_pending,
+      .max_pending_per_source = srv->max_pending_per_source,
+      .pending_timeout_ms = srv->pending_timeout_us / 1000,
+      .refused_pending = srv->refused_pending,
+      .refused_pending_source = srv->refused_pending_source,
+      .pending_expired = srv->pending_expired,
+      .snapshot_interval_ms = srv->snapshot_interval_us / 1000,
+      .snapshots_refused = srv->snapshots_refused,
+      .output_bytes = ks.output_bytes,
+      .max_output_bytes = srv->max_output_bytes,
+      .output_refused = ks.refused_full,
+  };
+  return brtc_status_json_limits(&srv->sessions, brtc_server_live_stats, srv->store, &ls, &ks,
+                                 &srv->keyframe_waiters, &lim);
 }
 
 /* Close, unregister and free one ending session's pc, and retire the session. */
@@ -287,6 +415,7 @@ static void reap(brtc_signal_server *srv) {
   /* Checked after every loop pass, so skip the scan when nothing ended. */
   if (srv->in_pc_callback || !srv->sessions_ending) return;
   srv->sessions_ending = false;
+  size_t before = srv->sessions.n_live;
   for (size_t i = 0; i < srv->sessions.n_live;) {
     brtc_session *s = srv->sessions.live[i];
     if (s->closing) {
@@ -295,6 +424,7 @@ static void reap(brtc_signal_server *srv) {
       i++;
     }
   }
+  if (srv->sessions.n_live < before) brtc_heap_trim_after_end(&srv->heap_trim, srv->sessions.n_live);
 }
 
 void brtc_server_settle(brtc_signal_server *srv) {

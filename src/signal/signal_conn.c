@@ -30,6 +30,10 @@ static void conn_free(brtc_conn *c) {
   free(c);
 }
 
+const struct sockaddr *brtc_conn_client(const brtc_conn *c) {
+  return c->addr.ss_family == AF_UNSPEC ? NULL : (const struct sockaddr *)&c->addr;
+}
+
 void brtc_conn_kick(brtc_conn *c) {
   if (c->tcp) brtc_tcp_conn_kick(c->tcp);
 }
@@ -189,13 +193,15 @@ brtc_conn *brtc_conn_new(brtc_signal_server *srv, brtc_tcp_conn *tcp, uint64_t n
     free(c);
     return NULL;
   }
-  struct sockaddr_storage ss;
   brtc_addr peer;
-  if (tcp && brtc_tcp_conn_peer(tcp, &ss) == BRTC_OK &&
-      brtc_addr_from_sockaddr(&peer, (struct sockaddr *)&ss, sizeof(ss)))
+  c->addr.ss_family = AF_UNSPEC;
+  if (tcp && brtc_tcp_conn_peer(tcp, &c->addr) == BRTC_OK &&
+      brtc_addr_from_sockaddr(&peer, (struct sockaddr *)&c->addr, sizeof(c->addr))) {
     brtc_addr_str(&peer, c->peer, sizeof(c->peer));
-  else
+  } else {
+    c->addr.ss_family = AF_UNSPEC;
     snprintf(c->peer, sizeof(c->peer), "%s", tcp ? "?" : "(no socket)");
+  }
   c->next = srv->conns;
   if (srv->conns) srv->conns->prev = c;
   srv->conns = c;

@@ -101,6 +101,7 @@ static bool add_udp(cJSON *root, const brtc_loop_stats *u) {
          add_num(o, "dropped_malformed", (double)u->dropped_malformed) &&
          add_num(o, "dropped_not_loopback", (double)u->dropped_not_loopback) &&
          add_num(o, "dropped_by_pc", (double)u->dropped_by_pc) &&
+         add_num(o, "dropped_address_in_use", (double)u->dropped_address_in_use) &&
          add_num(o, "send_errors", (double)u->send_errors);
 }
 
@@ -130,10 +131,43 @@ char *brtc_status_json_saving(const brtc_session_table *sessions, brtc_status_st
   return brtc_status_json_waiting(sessions, live_stats, keyframes, udp, saving, NULL);
 }
 
+static bool add_limits(cJSON *root, const brtc_status_limits *l) {
+  if (!l) return true;
+  cJSON *o = cJSON_AddObjectToObject(root, "limits");
+  cJSON *ses = o ? cJSON_AddObjectToObject(o, "sessions") : NULL;
+  cJSON *pen = o ? cJSON_AddObjectToObject(o, "pending") : NULL;
+  cJSON *snap = o ? cJSON_AddObjectToObject(o, "snapshot") : NULL;
+  cJSON *out = o ? cJSON_AddObjectToObject(o, "output") : NULL;
+  if (!ses || !pen || !snap || !out) return false;
+  bool ok = add_num(ses, "live", (double)l->live) && add_num(ses, "max", (double)l->max_sessions) &&
+            add_num(ses, "refused", (double)l->refused_full) &&
+            add_num(pen, "now", (double)l->pending) && add_num(pen, "max", (double)l->max_pending) &&
+            add_num(pen, "max_per_source", (double)l->max_pending_per_source) &&
+            add_num(pen, "timeout_ms", (double)l->pending_timeout_ms) &&
+            add_num(pen, "refused", (double)l->refused_pending) &&
+            add_num(pen, "refused_per_source", (double)l->refused_pending_source) &&
+            add_num(pen, "timed_out", (double)l->pending_expired) &&
+            add_num(snap, "interval_ms", (double)l->snapshot_interval_ms) &&
+            add_num(snap, "refused", (double)l->snapshots_refused) &&
+            add_num(out, "bytes", (double)l->output_bytes) &&
+            add_num(out, "refused", (double)l->output_refused);
+  if (!ok) return false;
+  if (l->max_output_bytes) return add_num(out, "max_bytes", (double)l->max_output_bytes);
+  return cJSON_AddNullToObject(out, "max_bytes") != NULL;
+}
+
 char *brtc_status_json_waiting(const brtc_session_table *sessions, brtc_status_stats_fn live_stats,
                                const brtc_keyframe_store *keyframes, const brtc_loop_stats *udp,
                                const brtc_keyframe_worker_stats *saving,
                                const brtc_keyframe_waitlist *waiters) {
+  return brtc_status_json_limits(sessions, live_stats, keyframes, udp, saving, waiters, NULL);
+}
+
+char *brtc_status_json_limits(const brtc_session_table *sessions, brtc_status_stats_fn live_stats,
+                              const brtc_keyframe_store *keyframes, const brtc_loop_stats *udp,
+                              const brtc_keyframe_worker_stats *saving,
+                              const brtc_keyframe_waitlist *waiters,
+                              const brtc_status_limits *limits) {
   cJSON *root = cJSON_CreateObject();
   cJSON *list = root ? cJSON_AddArrayToObject(root, "sessions") : NULL;
   bool ok = list != NULL;
@@ -144,7 +178,7 @@ char *brtc_status_json_waiting(const brtc_session_table *sessions, brtc_status_s
   for (size_t i = 0; ok && i < n; i++) ok = add_session(list, all[i], live_stats);
   free(all);
   ok = ok && add_keyframes(root, keyframes) && add_udp(root, udp) &&
-       add_saving(root, saving, waiters);
+       add_saving(root, saving, waiters) && add_limits(root, limits);
   char *text = ok ? cJSON_PrintUnformatted(root) : NULL;
   cJSON_Delete(root);
   return text;

@@ -20,6 +20,21 @@
 #include "signal/keyframe_worker.h"
 #include "signal/session_table.h"
 
+/* The limits (docs/limits.md), with what is in use and what they refused:
+ *   "limits":{"sessions":{"live":..,"max":..,"refused":..},
+ *             "pending":{"now":..,"max":..,"max_per_source":..,"timeout_ms":..,
+ *                        "refused":..,"refused_per_source":..,"timed_out":..},
+ *             "snapshot":{"interval_ms":..,"refused":..},
+ *             "output":{"bytes":..,"max_bytes":.. (null: no cap),"refused":..}} */
+typedef struct brtc_status_limits {
+  size_t live, max_sessions;
+  uint64_t refused_full;
+  size_t pending, max_pending, max_pending_per_source;
+  uint64_t pending_timeout_ms, refused_pending, refused_pending_source, pending_expired;
+  uint64_t snapshot_interval_ms, snapshots_refused;
+  uint64_t output_bytes, max_output_bytes, output_refused; /* max 0: no cap */
+} brtc_status_limits;
+
 /* How to read a live session's current counters (closed ones use their saved stats). */
 typedef void (*brtc_status_stats_fn)(const brtc_session *s, brtc_pc_stats *out);
 
@@ -37,5 +52,11 @@ char *brtc_status_json_waiting(const brtc_session_table *sessions, brtc_status_s
                                const brtc_keyframe_store *keyframes, const brtc_loop_stats *udp,
                                const brtc_keyframe_worker_stats *saving,
                                const brtc_keyframe_waitlist *waiters);
+/* The same with the limits (limits may be NULL: left out). */
+char *brtc_status_json_limits(const brtc_session_table *sessions, brtc_status_stats_fn live_stats,
+                              const brtc_keyframe_store *keyframes, const brtc_loop_stats *udp,
+                              const brtc_keyframe_worker_stats *saving,
+                              const brtc_keyframe_waitlist *waiters,
+                              const brtc_status_limits *limits);
 
 #endif

@@ -98,7 +98,8 @@ void brtc_whip_free(brtc_signal_server *srv) {
   srv->n_whip = srv->cap_whip = 0;
 }
 
-static void whip_post(brtc_signal_server *srv, const brtc_http_request *req, brtc_http_reply *r) {
+static void whip_post(brtc_signal_server *srv, const brtc_http_request *req,
+                      const struct sockaddr *client, brtc_http_reply *r) {
   uint8_t token[BRTC_TOKEN_HASH_LEN];
   bool presented = brtc_auth_presented(req, false, token);
   if (brtc_auth_required(srv) && (!presented || !brtc_auth_known(srv, token))) {
@@ -122,12 +123,15 @@ static void whip_post(brtc_signal_server *srv, const brtc_http_request *req, brt
   int rc;
   const char *answer = NULL;
   /* The HTTP core NUL-terminates the body. */
-  brtc_session *s = brtc_server_session_start(srv, BRTC_TRANSPORT_WHIP, NULL, req->body,
+  brtc_session *s = brtc_server_session_start(srv, BRTC_TRANSPORT_WHIP, NULL, client, req->body,
                                               req->body_len, &answer, err, sizeof(err), &rc);
   if (!s) {
     for (char *p = err; *p; p++)
       if (*p == '\r' || *p == '\n') *p = ' ';
-    if (rc == BRTC_ERR_LIMIT)
+    if (rc == BRTC_ERR_AGAIN) {
+      brtc_http_reply_text(r, 503, "%s", err);
+      r->retry_after_s = brtc_server_retry_after_s(srv);
+    } else if (rc == BRTC_ERR_LIMIT)
       brtc_http_reply_text(r, 503, "%s", err);
     else if (rc == BRTC_ERR_NOMEM || rc == BRTC_ERR_IO || rc == BRTC_ERR_CRYPTO)
       brtc_http_reply_text(r, 500, "%s", err);
@@ -191,7 +195,8 @@ static void whip_resource(brtc_signal_server *srv, const brtc_http_request *req,
   }
 }
 
-void brtc_whip_handle(brtc_signal_server *srv, const brtc_http_request *req, brtc_http_reply *r) {
+void brtc_whip_handle(brtc_signal_server *srv, const brtc_http_request *req,
+                      const struct sockaddr *client, brtc_http_reply *r) {
   const char *m = req->method;
   bool collection = strcmp(req->path, "/whip") == 0 || strcmp(req->path, "/whip/") == 0;
   if (strcmp(m, "OPTIONS") == 0) {
@@ -202,7 +207,7 @@ void brtc_whip_handle(brtc_signal_server *srv, const brtc_http_request *req, brt
   }
   if (collection) {
     if (strcmp(m, "POST") == 0) {
-      whip_post(srv, req, r);
+      whip_post(srv, req, client, r);
     } else {
       brtc_http_reply_text(r, 405, "use POST with an SDP offer");
       r->allow = "OPTIONS, POST";

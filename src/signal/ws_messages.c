@@ -123,3 +123,12 @@ char *brtc_ws_make_error(const char *message) {
             cJSON_AddStringToObject(o, "message", message);
   return finish(o, ok);
 }
+
+char *brtc_ws_make_refusal(const char *message, const char *what, uint64_t retry_after_ms) {
+  cJSON *o = cJSON_CreateObject();
+  bool ok = o && cJSON_AddStringToObject(o, "type", "error") &&
+            cJSON_AddStringToObject(o, "message", message) &&
+            cJSON_AddStringToObject(o, "refused", what) &&
+            cJSON_AddNumberToObject(o, "retry_after_ms", (double)retry_after_ms);
+  return finish(o, ok);
+}

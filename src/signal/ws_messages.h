@@ -46,5 +46,8 @@ char *brtc_ws_make_step(const char *session, const char *step, const char *detai
 char *brtc_ws_make_keyframe(const char *session, const char *file, unsigned width,
                             unsigned height);
 char *brtc_ws_make_error(const char *message);
+/* An error that says what was refused and when to try again:
+ * {"type":"error","message":"...","refused":"snapshot","retry_after_ms":640} */
+char *brtc_ws_make_refusal(const char *message, const char *what, uint64_t retry_after_ms);
 
 #endif

@@ -59,8 +59,10 @@ static void handle_offer(brtc_ws_conn *c, const char *sdp) {
   char err[256] = "";
   int rc;
   const char *answer = NULL;
-  brtc_session *s = brtc_server_session_start(c->srv, BRTC_TRANSPORT_WS, c, sdp, strlen(sdp),
-                                              &answer, err, sizeof(err), &rc);
+  /* The client's address, which the limits on sessions not yet past ICE count by. */
+  const struct sockaddr *client = c->conn ? brtc_conn_client(c->conn) : NULL;
+  brtc_session *s = brtc_server_session_start(c->srv, BRTC_TRANSPORT_WS, c, client, sdp,
+                                              strlen(sdp), &answer, err, sizeof(err), &rc);
   if (!s) {
     char msg[320];
     snprintf(msg, sizeof(msg), "offer refused: %s", err);
@@ -68,6 +70,16 @@ static void handle_offer(brtc_ws_conn *c, const char *sdp) {
     return;
   }
   brtc_ws_conn_send(c, brtc_ws_make_answer(answer));
+}
+
+static void snapshot(brtc_ws_conn *c, brtc_session *s) {
+  uint64_t wait_ms = 0;
+  if (brtc_server_session_snapshot(c->srv, s, &wait_ms) != BRTC_ERR_AGAIN) return;
+  char msg[160];
+  snprintf(msg, sizeof(msg), "snapshot refused: at most one every %llu ms; the next is allowed in "
+           "%llu ms", (unsigned long long)(c->srv->snapshot_interval_us / 1000),
+           (unsigned long long)wait_ms);
+  brtc_ws_conn_send(c, brtc_ws_make_refusal(msg, "snapshot", wait_ms));
 }
 
 static void handle_message(brtc_ws_conn *c, const char *text, size_t len) {
@@ -97,7 +109,7 @@ static void handle_message(brtc_ws_conn *c, const char *text, size_t len) {
       if (!s)
         send_error(c, "snapshot needs a connected session");
       else
-        brtc_server_session_snapshot(c->srv, s);
+        snapshot(c, s);
       break;
     case BRTC_WS_MSG_BYE:
       if (s) {

@@ -208,9 +208,10 @@ static void handshake_roles(const brtc_dtls_cert *client_cert,
   CHECK_EQ_INT(brtc_dtls_next_deadline(p.server), UINT64_MAX);
   CHECK_EQ_INT(brtc_dtls_start(p.client, 1000), BRTC_OK);
   CHECK_EQ_INT(brtc_dtls_get_state(p.client), BRTC_DTLS_HANDSHAKING);
-  /* Retransmission armed, one second out (RFC 6347 default), on our clock. */
+  /* Retransmission armed, 100 ms out (RFC 9147 5.8.2), on our clock. */
   uint64_t deadline = brtc_dtls_next_deadline(p.client);
-  CHECK(deadline > 1000 && deadline <= 1000 + 1000000);
+  CHECK(deadline > 1000 && deadline <= 1000 + 100000);
+  if (brtc_dtls_timer_exact()) CHECK_EQ_INT(deadline, 1000 + 100000);
   pump(&p, 1000);
   CHECK_EQ_INT(brtc_dtls_get_state(p.client), BRTC_DTLS_CONNECTED);
   CHECK_EQ_INT(brtc_dtls_get_state(p.server), BRTC_DTLS_CONNECTED);
@@ -388,6 +389,12 @@ static void test_lost_final_flight(void) {
   CHECK_EQ_INT(brtc_dtls_get_state(p.client), BRTC_DTLS_CONNECTED);
   CHECK_EQ_INT(brtc_dtls_get_state(p.server), BRTC_DTLS_CONNECTED);
   check_keys_mirror(&p, BRTC_SRTP_PROFILE_AEAD_AES_128_GCM);
+  /* The connected server took the resent flight as what it is: the plaintext part stale,
+   * the Finished authenticated and answered; nothing counted as forged. */
+  brtc_dtls_stats st;
+  brtc_dtls_get_stats(p.server, &st);
+  CHECK(st.records_stale >= 1);
+  CHECK_EQ_INT(st.records_forged + st.records_unexpected + st.records_replayed, 0);
   free_pair(&p);
 }
 
@@ -528,6 +535,186 @@ static void test_close(void) {
   free_pair(&p);
 }
 
+/* Retransmissions follow the caller's clock and nothing else: exactly at the deadline
+ * (100 ms, then 200, 400 ...), never before it, never from OpenSSL's own clock, and never
+ * in reply to a datagram we feed in meanwhile. */
+static void test_retransmit_on_our_clock(void) {
+  if (!brtc_dtls_timer_exact()) {
+    fprintf(stderr, "  skip: this OpenSSL keeps its own clock (see docs/architecture.md)\n");
+    return;
+  }
+  pair p = make_pair(cert_a, cert_b);
+  uint8_t buf[BRTC_DTLS_MAX_DATAGRAM], hello[BRTC_DTLS_MAX_DATAGRAM];
+  size_t n, hello_len = 0;
+  const uint64_t t0 = 5000000;
+  CHECK_EQ_INT(brtc_dtls_start(p.client, t0), BRTC_OK);
+  CHECK_EQ_INT(brtc_dtls_poll_output(p.client, hello, sizeof hello, &hello_len), BRTC_OK);
+  uint64_t at = t0, rto = 100000;
+  for (int i = 0; i < 6; i++) {
+    at += rto;
+    CHECK_EQ_INT(brtc_dtls_next_deadline(p.client), at);
+    /* Just before: nothing, and real time passing does not matter either. */
+    CHECK_EQ_INT(brtc_dtls_handle_timeout(p.client, at - 1), BRTC_OK);
+    CHECK_EQ_INT(brtc_dtls_poll_output(p.client, buf, sizeof buf, &n), BRTC_ERR_AGAIN);
+    /* A stray record in between (of an epoch not in use, which OpenSSL discards) makes
+     * OpenSSL read, which is where it would look at its own clock: nothing comes of it. */
+    static const uint8_t stray[15] = {0x16, 0xfe, 0xfd, 0, 5, 0, 0, 0, 0, 0, 1, 0, 2, 1, 0};
+    brtc_dtls_handle(p.client, stray, sizeof stray, at - 1);
+    CHECK_EQ_INT(brtc_dtls_poll_output(p.client, buf, sizeof buf, &n), BRTC_ERR_AGAIN);
+    /* At the deadline: the ClientHello again, new record sequence number, same message. */
+    CHECK_EQ_INT(brtc_dtls_handle_timeout(p.client, at), BRTC_OK);
+    CHECK_EQ_INT(brtc_dtls_poll_output(p.client, buf, sizeof buf, &n), BRTC_OK);
+    CHECK(n == hello_len && buf[0] == 22 && buf[13] == 1);
+    CHECK(memcmp(buf + 13, hello + 13, n - 13) == 0);
+    CHECK(memcmp(buf + 5, hello + 5, 6) != 0);
+    CHECK_EQ_INT(brtc_dtls_poll_output(p.client, buf, sizeof buf, &n), BRTC_ERR_AGAIN);
+    rto *= 2;
+  }
+  sleep_ms(20); /* more than OpenSSL's 15 ms slack: its own clock still does nothing */
+  CHECK_EQ_INT(brtc_dtls_handle_timeout(p.client, at + rto - 1), BRTC_OK);
+  CHECK_EQ_INT(brtc_dtls_poll_output(p.client, buf, sizeof buf, &n), BRTC_ERR_AGAIN);
+  brtc_dtls_stats st;
+  brtc_dtls_get_stats(p.client, &st);
+  CHECK_EQ_INT(st.retransmissions, 6);
+  /* A late answer still completes the handshake, and the timer stops. */
+  CHECK_EQ_INT(brtc_dtls_handle(p.server, hello, hello_len, at), BRTC_OK);
+  pump(&p, at);
+  CHECK_EQ_INT(brtc_dtls_get_state(p.client), BRTC_DTLS_CONNECTED);
+  CHECK_EQ_INT(brtc_dtls_next_deadline(p.client), UINT64_MAX);
+  CHECK_EQ_INT(brtc_dtls_next_deadline(p.server), UINT64_MAX);
+  free_pair(&p);
+
+  /* A custom first timeout; each new flight starts afresh, from twice the round trip the
+   * previous flight took when that is longer. */
+  p = make_pair(cert_a, cert_b);
+  CHECK_EQ_INT(brtc_dtls_set_retransmit_timeout(p.client, 30), BRTC_OK);
+  CHECK_EQ_INT(brtc_dtls_set_retransmit_timeout(p.server, 30), BRTC_OK);
+  CHECK_EQ_INT(brtc_dtls_start(p.client, 0), BRTC_OK);
+  CHECK_EQ_INT(brtc_dtls_next_deadline(p.client), 30000);
+  drop_all(p.client);
+  CHECK_EQ_INT(brtc_dtls_handle_timeout(p.client, 30000), BRTC_OK);
+  CHECK_EQ_INT(brtc_dtls_next_deadline(p.client), 90000);
+  /* The server answers at 40 ms (its own first flight: 30 ms); the answer reaches us at
+   * 50 ms: our next flight (Certificate .. Finished) is not on the doubled 60 ms but starts
+   * afresh at 30 ms. Our ClientHello was resent, so its round trip is unknown (Karn). */
+  while (brtc_dtls_poll_output(p.client, buf, sizeof buf, &n) == BRTC_OK)
+    brtc_dtls_handle(p.server, buf, n, 40000);
+  CHECK_EQ_INT(brtc_dtls_next_deadline(p.server), 70000);
+  while (brtc_dtls_poll_output(p.server, buf, sizeof buf, &n) == BRTC_OK)
+    brtc_dtls_handle(p.client, buf, n, 50000);
+  CHECK_EQ_INT(brtc_dtls_next_deadline(p.client), 80000);
+  drop_all(p.client);
+  free_pair(&p);
+
+  /* A flight answered at once gives a round trip: the next flight waits twice that when it
+   * is longer than the first timeout (a 70 ms round trip: 140 ms), never less (3 ms: 100). */
+  for (int i = 0; i < 2; i++) {
+    uint64_t rtt = i ? 3000 : 70000;
+    p = make_pair(cert_a, cert_b);
+    CHECK_EQ_INT(brtc_dtls_start(p.client, 0), BRTC_OK);
+    while (brtc_dtls_poll_output(p.client, buf, sizeof buf, &n) == BRTC_OK)
+      brtc_dtls_handle(p.server, buf, n, rtt / 2);
+    while (brtc_dtls_poll_output(p.server, buf, sizeof buf, &n) == BRTC_OK)
+      brtc_dtls_handle(p.client, buf, n, rtt);
+    CHECK_EQ_INT(brtc_dtls_next_deadline(p.client), rtt + (i ? 100000 : 2 * rtt));
+    drop_all(p.client);
+    free_pair(&p);
+  }
+}
+
+/* Forged records after the handshake, before and after the release: dropped, counted. */
+static void test_forged_after_handshake(void) {
+  for (int released = 0; released < 2; released++) {
+    pair p = make_pair(cert_a, cert_b);
+    CHECK(connect_pair(&p));
+    if (released) {
+      CHECK_EQ_INT(brtc_dtls_release(p.server), BRTC_OK);
+      CHECK(brtc_dtls_released(p.server));
+      CHECK(brtc_dtls_ssl(p.server) == NULL);
+    }
+    static const uint8_t plain_alert[15] = {0x15, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 7, 0, 2, 2, 40};
+    static const uint8_t short_alert[15] = {0x15, 0xfe, 0xfd, 0, 1, 0, 0, 0, 0, 0, 7, 0, 2, 2, 40};
+    static const uint8_t short_hs[15] = {0x16, 0xfe, 0xfd, 0, 1, 0, 0, 0, 0, 0, 7, 0, 2, 20, 0};
+    uint8_t tagged[13 + 8 + 2 + 16] = {0x15, 0xfe, 0xfd, 0, 1, 0, 0, 0, 0, 0, 9, 0, 26};
+    CHECK_EQ_INT(brtc_dtls_handle(p.server, plain_alert, sizeof plain_alert, 0), BRTC_OK);
+    CHECK_EQ_INT(brtc_dtls_handle(p.server, short_alert, sizeof short_alert, 0), BRTC_OK);
+    CHECK_EQ_INT(brtc_dtls_handle(p.server, short_hs, sizeof short_hs, 0), BRTC_OK);
+    CHECK_EQ_INT(brtc_dtls_handle(p.server, tagged, sizeof tagged, 0), BRTC_OK);
+    brtc_dtls_stats st;
+    brtc_dtls_get_stats(p.server, &st);
+    CHECK_EQ_INT(st.plaintext_alerts, 1);
+    CHECK_EQ_INT(st.records_forged, 3);
+    CHECK_EQ_INT(st.alerts_received, 0);
+    CHECK_EQ_INT(brtc_dtls_get_state(p.server), BRTC_DTLS_CONNECTED);
+    /* Still carries data both ways, and a real close_notify still closes. */
+    CHECK_EQ_INT(brtc_dtls_write(p.server, (const uint8_t *)"up", 2), BRTC_OK);
+    CHECK_EQ_INT(brtc_dtls_write(p.client, (const uint8_t *)"down", 4), BRTC_OK);
+    pump(&p, 0);
+    uint8_t buf[16];
+    size_t n = 0;
+    CHECK_EQ_INT(brtc_dtls_read(p.client, buf, sizeof buf, &n), BRTC_OK);
+    CHECK(n == 2 && memcmp(buf, "up", 2) == 0);
+    CHECK_EQ_INT(brtc_dtls_read(p.server, buf, sizeof buf, &n), BRTC_OK);
+    CHECK(n == 4 && memcmp(buf, "down", 4) == 0);
+    CHECK_EQ_INT(brtc_dtls_close(p.client), BRTC_OK);
+    pump(&p, 0);
+    CHECK_EQ_INT(brtc_dtls_get_state(p.server), BRTC_DTLS_CLOSED);
+    brtc_dtls_get_stats(p.server, &st);
+    CHECK_EQ_INT(st.alerts_received, 1);
+    free_pair(&p);
+  }
+}
+
+/* After the release: our records continue OpenSSL's sequence numbers (never reusing one
+ * the peer saw), our alerts and data reach the peer's OpenSSL, and the release refuses to
+ * drop queued output. */
+static void test_release(void) {
+  pair p = make_pair(cert_a, cert_b);
+  CHECK_EQ_INT(brtc_dtls_release(p.client), BRTC_ERR_STATE);
+  CHECK(connect_pair(&p));
+  CHECK_EQ_INT(brtc_dtls_send_alert(p.client, 1, 90), BRTC_ERR_STATE); /* OpenSSL's, still */
+  for (int i = 0; i < 3; i++) CHECK_EQ_INT(brtc_dtls_write(p.client, (const uint8_t *)"x", 1), BRTC_OK);
+  CHECK_EQ_INT(brtc_dtls_release(p.client), BRTC_ERR_AGAIN);
+  pump(&p, 0);
+  brtc_dtls_srtp_keys k;
+  CHECK_EQ_INT(brtc_dtls_get_srtp_keys(p.client, &k), BRTC_OK);
+  CHECK_EQ_INT(brtc_dtls_release(p.client), BRTC_OK);
+  CHECK_EQ_INT(brtc_dtls_release(p.client), BRTC_OK);
+  CHECK_EQ_INT(brtc_dtls_get_srtp_keys(p.client, &k), BRTC_ERR_STATE);
+  CHECK_STR(brtc_dtls_cipher(p.client), brtc_dtls_cipher(p.server));
+  uint8_t buf[BRTC_DTLS_MAX_DATAGRAM];
+  size_t n;
+  CHECK_EQ_INT(brtc_dtls_write(p.client, (const uint8_t *)"after", 5), BRTC_OK);
+  CHECK_EQ_INT(brtc_dtls_poll_output(p.client, buf, sizeof buf, &n), BRTC_OK);
+  /* OpenSSL sent Finished (1) and three records; ours goes on from there. */
+  CHECK_EQ_INT(buf[0], 23);
+  CHECK(buf[3] == 0 && buf[4] == 1);
+  CHECK(buf[10] >= 4);
+  CHECK_EQ_INT(brtc_dtls_handle(p.server, buf, n, 0), BRTC_OK);
+  for (int i = 0; i < 4; i++) {
+    size_t got = 0;
+    uint8_t msg[16];
+    CHECK_EQ_INT(brtc_dtls_read(p.server, msg, sizeof msg, &got), BRTC_OK);
+    if (i == 3) CHECK(got == 5 && memcmp(msg, "after", 5) == 0);
+  }
+  /* The other way, read by the released side. */
+  CHECK_EQ_INT(brtc_dtls_write(p.server, (const uint8_t *)"to released", 11), BRTC_OK);
+  pump(&p, 0);
+  size_t got = 0;
+  CHECK_EQ_INT(brtc_dtls_read(p.client, buf, sizeof buf, &got), BRTC_OK);
+  CHECK(got == 11 && memcmp(buf, "to released", 11) == 0);
+  /* A warning alert changes nothing; close_notify closes the peer's OpenSSL session. */
+  CHECK_EQ_INT(brtc_dtls_send_alert(p.client, 1, 90), BRTC_OK);
+  pump(&p, 0);
+  CHECK_EQ_INT(brtc_dtls_get_state(p.server), BRTC_DTLS_CONNECTED);
+  CHECK_EQ_INT(brtc_dtls_close(p.client), BRTC_OK);
+  CHECK_EQ_INT(brtc_dtls_poll_output(p.client, buf, 10, &n), BRTC_ERR_TOO_BIG); /* kept */
+  pump(&p, 0);
+  CHECK_EQ_INT(brtc_dtls_get_state(p.server), BRTC_DTLS_CLOSED);
+  CHECK_EQ_INT(brtc_dtls_get_state(p.client), BRTC_DTLS_CLOSED);
+  free_pair(&p);
+}
+
 static void test_invalid_settings(void) {
   pair p = make_pair(cert_a, cert_b);
   CHECK_EQ_INT(brtc_dtls_set_retransmit_timeout(p.client, 0), BRTC_ERR_INVALID);
@@ -559,6 +746,9 @@ int main(void) {
   RUN(test_garbage);
   RUN(test_application_data);
   RUN(test_close);
+  RUN(test_retransmit_on_our_clock);
+  RUN(test_forged_after_handshake);
+  RUN(test_release);
   RUN(test_invalid_settings);
   brtc_dtls_cert_free(cert_a);
   brtc_dtls_cert_free(cert_b);

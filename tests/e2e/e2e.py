@@ -9,9 +9,22 @@
                                   keyframe is made before any RTCP arrives, at aiortc's 500 kbps
                                   start; the second saved one is judged, after the server's REMB
                                   raised the encoder's target.
+  e2e.py firefox --boltrtc PATH   Firefox ESR (headless, puppeteer-core over WebDriver BiDi)
+                                  publishes its generated fake camera from the page (max-bundle:
+                                  the video section is bundle-only). Each JPEG must have the size
+                                  Firefox reports sending and match the page's own preview grabbed
+                                  at the time (PSNR), while a grab from 1.5 s away, when the fake
+                                  camera's colour has drifted, scores at least 3 dB lower.
+  e2e.py example --example PATH   examples/receive_video with Chromium and no server: the page's
+                                  offer to its stdin, its stdout (the answer alone) to the page.
+  e2e.py gstreamer --shape pad|transceiver --boltrtc PATH
+                                  GStreamer's webrtcbin publishes the still picture over WHIP:
+                                  one video section, or a transceiver plus a sink pad (two video
+                                  sections, the second bundle-only), then DELETEs its session.
   --dtls-role active|passive      the server's DTLS role toward the actpass offer.
   --expect-srtp PROFILE           the SRTP profile the session must negotiate.
   --ipv6                          media over [::1] only (aiortc; Chromium gathers no ::1).
+  --size WxH                      the still source's size (the page sends the camera's own size).
 
 Both assert that JPEG keyframes are saved at the source's size and match the source (PSNR of
 at least 25 dB) while the source shifted by 4 pixels scores at least 3 dB lower.
@@ -125,6 +138,36 @@ class Server:
         self.log_file.close()
 
 
+def rgb_frames(paths_or_glob, width, height):
+    """Pictures decoded by ffmpeg into a numpy array of RGB frames (one ffmpeg run)."""
+    import numpy
+    if isinstance(paths_or_glob, str):
+        inputs = ["-pattern_type", "glob", "-i", paths_or_glob]
+    else:
+        inputs = ["-i", paths_or_glob[0]]
+    out = subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", *inputs, "-f", "rawvideo",
+                          "-pix_fmt", "rgb24", "-s", f"{width}x{height}", "-"],
+                         capture_output=True, timeout=120)
+    if out.returncode != 0:
+        raise RuntimeError(f"ffmpeg decode failed: {out.stderr[-300:]!r}")
+    frame = width * height * 3
+    n = len(out.stdout) // frame
+    return numpy.frombuffer(out.stdout[:n * frame], dtype=numpy.uint8).reshape(n, height, width, 3)
+
+
+def psnr_rgb(a, b):
+    import numpy
+    mse = numpy.mean((a.astype(numpy.float64) - b.astype(numpy.float64)) ** 2)
+    return float("inf") if mse == 0 else 10 * numpy.log10(255.0 ** 2 / mse)
+
+
+def y4m_size(path):
+    with open(path, "rb") as f:
+        header = f.readline().split()
+    return (int(next(t[1:] for t in header if t.startswith(b"W"))),
+            int(next(t[1:] for t in header if t.startswith(b"H"))))
+
+
 def check_keyframes(server, source, shifted, want, session=None, judge_from=0):
     """Every saved keyframe: the source's size, served as JPEG; from the judge_from'th on,
     PSNR >= MIN_PSNR and the shifted source scores at least MIN_MARGIN lower (the ones
@@ -133,10 +176,12 @@ def check_keyframes(server, source, shifted, want, session=None, judge_from=0):
     frames = [k for k in status["keyframes"] if session is None or k["session"] == session]
     assert len(frames) >= want, f"{len(frames)} keyframes saved, wanted {want}: {status}"
     results = []
+    size = y4m_size(source)
     for i, k in enumerate(frames):
         path = os.path.join(server.output, k["file"])
         assert os.path.isfile(path), f"{path} missing"
-        assert (k["width"], k["height"]) == (640, 480), f"keyframe size {k['width']}x{k['height']}"
+        assert (k["width"], k["height"]) == size, \
+            f"keyframe size {k['width']}x{k['height']}, the source is {size[0]}x{size[1]}"
         code, body = http_get(f"{server.base}/output/{k['file']}")
         assert code == 200 and body[:2] == b"\xff\xd8", "keyframe not served as JPEG over HTTP"
         good, bad = psnr(path, source), psnr(path, shifted)
@@ -163,16 +208,13 @@ def check_transport(a, session):
             f"media went over {stats['selected_remote']}, not IPv6"
 
 
-def run_browser(a, server, source, shifted, workdir):
-    node = shutil.which("node")
-    assert node, "node is required"
-    cmd = [node, os.path.join(HERE, "browser.mjs"), "--url", server.base + "/", "--y4m", source,
-           "--keyframes", "2", "--snapshot", "--timeout-ms", str(a.timeout * 1000),
-           "--screenshot", os.path.join(workdir, "page.png")]
+def run_driver(cmd, timeout, server):
+    """Runs a browser driver (browser.mjs, firefox.mjs); returns its JSON result, which must
+    say ok."""
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             cwd=ROOT)
     try:
-        out, err = proc.communicate(timeout=a.timeout + 60)
+        out, err = proc.communicate(timeout=timeout + 90)
     except subprocess.TimeoutExpired:
         proc.kill()
         out, err = proc.communicate(timeout=10)
@@ -181,20 +223,44 @@ def run_browser(a, server, source, shifted, workdir):
     if not result.get("ok"):
         raise AssertionError(f"browser: {result.get('error')}\n{err[-2000:]}\n"
                              f"page logs: {result.get('logs')}\nserver:\n{server.tail()}")
-    log(f"browser saw {result['keyframes']} keyframes; journey on the page: {result['journey']}")
-    check_keyframes(server, source, shifted, 2)
-    status = server.status()
-    session = status["sessions"][0]
+    return result
+
+
+def run_client(cmd, timeout, server, name):
+    """Runs a Python publisher (whip_client.py, gst_whip.py), which must exit 0."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        out, _ = proc.communicate(timeout=timeout + 60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, _ = proc.communicate(timeout=10)
+    log(f"{name}: " + out.strip().replace("\n", "\n[e2e]   "))
+    assert proc.returncode == 0, f"{name} failed\nserver:\n{server.tail()}"
+
+
+def check_journey(session, snapshot):
+    """The server's journey has every step, and a Snapshot asked for a keyframe."""
     steps = [s["step"] for s in session["steps"]]
     for step in ("offer", "answer", "ice-check", "ice-connected", "dtls-connected",
                  "srtp-ready", "first-rtp", "first-keyframe"):
         assert step in steps, f"server journey lacks {step}: {steps}"
-    assert session["stats"]["plis_sent"] >= 2, "Snapshot did not send a PLI"
+    if snapshot:
+        assert session["stats"]["plis_sent"] >= 2, "Snapshot did not send a PLI"
+
+
+def run_browser(a, server, source, shifted, workdir):
+    node = shutil.which("node")
+    assert node, "node is required"
+    cmd = [node, os.path.join(HERE, "browser.mjs"), "--url", server.base + "/", "--y4m", source,
+           "--keyframes", "2", "--snapshot", "--timeout-ms", str(a.timeout * 1000),
+           "--screenshot", os.path.join(workdir, "page.png")]
+    result = run_driver(cmd, a.timeout, server)
+    log(f"browser saw {result['keyframes']} keyframes; journey on the page: {result['journey']}")
+    check_keyframes(server, source, shifted, 2)
+    session = server.status()["sessions"][0]
+    check_journey(session, snapshot=True)
     assert session["stats"]["remb_sent"] >= 1, "no REMB sent to the browser"
     check_transport(a, session)
-    if a.artifacts:
-        os.makedirs(a.artifacts, exist_ok=True)
-        shutil.copy(os.path.join(workdir, "page.png"), os.path.join(a.artifacts, "page.png"))
 
 
 def run_whip(a, server, source, shifted, workdir):
@@ -202,14 +268,7 @@ def run_whip(a, server, source, shifted, workdir):
            server.base + "/whip", "--y4m", source, "--status", server.base + "/api/status",
            "--keyframes", "2", "--timeout", str(a.timeout),
            "--host-address", "::1" if a.ipv6 else "127.0.0.1"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        out, _ = proc.communicate(timeout=a.timeout + 60)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        out, _ = proc.communicate(timeout=10)
-    log("whip client: " + out.strip().replace("\n", "\n[e2e]   "))
-    assert proc.returncode == 0, f"whip client failed\nserver:\n{server.tail()}"
+    run_client(cmd, a.timeout, server, "whip client")
     check_keyframes(server, source, shifted, 2, judge_from=1)
     session = server.status()["sessions"][0]
     assert session["transport"] == "whip", session
@@ -217,34 +276,129 @@ def run_whip(a, server, source, shifted, workdir):
     check_transport(a, session)
 
 
+def run_firefox(a, server, workdir):
+    node = shutil.which("node")
+    assert node, "node is required"
+    grabs = os.path.join(workdir, "preview")
+    cmd = [node, os.path.join(HERE, "firefox.mjs"), "--url", server.base + "/", "--keyframes", "2",
+           "--snapshot", "--timeout-ms", str(a.timeout * 1000), "--preview-dir", grabs,
+           "--screenshot", os.path.join(workdir, "page.png")]
+    result = run_driver(cmd, a.timeout, server)
+    log(f"firefox saw {result['keyframes']} keyframes, sent {result['sent']}, "
+        f"{result['grabs']} preview grabs; journey on the page: {result['journey']}")
+    assert "a=bundle-only" in result["offer"], "Firefox's offer was not max-bundle"
+    sent = result["sent"][0]
+    status = server.status()
+    session = status["sessions"][0]
+    frames = status["keyframes"]
+    assert len(frames) >= 2, f"{len(frames)} keyframes saved, wanted 2: {status}"
+    times = sorted(int(f[:-4]) for f in os.listdir(grabs))
+    previews = rgb_frames(os.path.join(grabs, "*.png"), sent["width"], sent["height"])
+    assert len(previews) == len(times), "could not decode every preview grab"
+    for k in frames:
+        assert (k["width"], k["height"]) == (sent["width"], sent["height"]), \
+            f"{k['file']} is {k['width']}x{k['height']}, Firefox sent {sent['width']}x{sent['height']}"
+        jpeg = rgb_frames([os.path.join(server.output, k["file"])], k["width"], k["height"])[0]
+        scores = [psnr_rgb(jpeg, p) for p in previews]
+        best = max(range(len(scores)), key=lambda i: scores[i])
+        far = [scores[i] for i in range(len(times)) if abs(times[i] - times[best]) >= 1500]
+        assert far, "the preview grabs do not span 1.5 s around the keyframe"
+        log(f"{k['file']}: {k['width']}x{k['height']}, PSNR {scores[best]:.2f} dB against the "
+            f"preview at {times[best]} ms (1.5 s away: at best {max(far):.2f} dB)")
+        assert scores[best] >= MIN_PSNR, f"{k['file']}: PSNR {scores[best]:.2f} dB < {MIN_PSNR}"
+        assert scores[best] - max(far) >= MIN_MARGIN, \
+            f"{k['file']}: a preview 1.5 s away scores only {scores[best] - max(far):.2f} dB lower"
+    check_journey(session, snapshot=True)
+    check_transport(a, session)
+
+
+def run_gstreamer(a, server, source, shifted, workdir):
+    cmd = ["/usr/bin/python3", os.path.join(HERE, "gst_whip.py"), "--url", server.base + "/whip",
+           "--y4m", source, "--status", server.base + "/api/status", "--keyframes", "1",
+           "--timeout", str(a.timeout), "--shape", a.shape,
+           "--offer-out", os.path.join(workdir, "offer.sdp")]
+    run_client(cmd, a.timeout, server, "gstreamer")
+    with open(os.path.join(workdir, "offer.sdp")) as f:
+        offer = f.read()
+    sections = offer.count("\nm=video ")
+    assert sections == (2 if a.shape == "transceiver" else 1), f"{sections} video sections offered"
+    if a.shape == "transceiver":
+        assert "a=bundle-only" in offer, "webrtcbin's second section was not bundle-only"
+    check_keyframes(server, source, shifted, 1)
+    session = server.status()["sessions"][0]
+    assert session["state"] == "closed", f"DELETE did not close the session: {session['state']}"
+    check_journey(session, snapshot=False)
+    check_transport(a, session)
+
+
+def run_example(a, workdir):
+    node = shutil.which("node")
+    assert node, "node is required"
+    source = os.path.join(workdir, "source.y4m")
+    udp = f"127.0.0.1:{free_port(socket.SOCK_DGRAM)}"
+    cmd = [node, os.path.join(HERE, "example_peer.mjs"), "--example", os.path.abspath(a.example),
+           "--udp", udp, "--y4m", source, "--timeout-ms", str(a.timeout * 1000)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=a.timeout + 90)
+    result = json.loads((proc.stdout.strip().splitlines() or ["{}"])[-1])
+    log(f"example: {result.get('journal')}, keyframes {result.get('keyframes')}, "
+        f"{result.get('frames')} frames, exit {result.get('exit')}")
+    assert result.get("ok"), f"example: {result.get('error')}\n{proc.stderr[-2000:]}\n{result.get('logs')}"
+    assert result["answerEndsWithOneCrlf"], "the answer on stdout does not end in exactly one CRLF"
+    assert all(k.endswith("640x480") for k in result["keyframes"]), result["keyframes"]
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("mode", choices=["browser", "whip"])
-    ap.add_argument("--boltrtc", required=True)
+    ap.add_argument("mode", choices=["browser", "whip", "firefox", "gstreamer", "example"])
+    ap.add_argument("--boltrtc", help="the boltrtc program (every mode but example)")
+    ap.add_argument("--example", help="examples/receive_video's program (mode example)")
     ap.add_argument("--timeout", type=int, default=60, help="seconds to wait for keyframes")
     ap.add_argument("--artifacts", help="keep the pictures, logs and screenshot here")
     ap.add_argument("--dtls-role", choices=["active", "passive"],
                     help="the server's DTLS role toward an actpass offer")
     ap.add_argument("--expect-srtp", help="the SRTP profile the session must negotiate")
     ap.add_argument("--ipv6", action="store_true", help="media over [::1] only")
+    ap.add_argument("--size", default="640x480",
+                    help="the still source's size, WxH (even numbers: 4:2:0)")
+    ap.add_argument("--shape", choices=["pad", "transceiver"], default="pad",
+                    help="gstreamer: one sink pad, or a transceiver plus a sink pad")
     a = ap.parse_args()
     enter_loopback_namespace()
     workdir = tempfile.mkdtemp(prefix=f"boltrtc-e2e-{a.mode}-")
     source = os.path.join(workdir, "source.y4m")
     shifted = os.path.join(workdir, "shifted.y4m")
+    width, height = a.size.split("x")
     subprocess.run([sys.executable, os.path.join(HERE, "still_picture.py"), "--out", source,
-                    "--shifted-out", shifted, "--shift", "4"], check=True, timeout=60)
+                    "--shifted-out", shifted, "--shift", "4", "--width", width, "--height", height],
+                   check=True, timeout=60)
+    if a.mode == "example":
+        try:
+            run_example(a, workdir)
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+        log("example: passed")
+        return
     server = Server(os.path.abspath(a.boltrtc), workdir,
                     ["--dtls-role", a.dtls_role] if a.dtls_role else [], ipv6=a.ipv6)
     ok = False
     try:
-        (run_browser if a.mode == "browser" else run_whip)(a, server, source, shifted, workdir)
+        if a.mode == "firefox":
+            run_firefox(a, server, workdir)
+        else:
+            run = {"browser": run_browser, "whip": run_whip, "gstreamer": run_gstreamer}[a.mode]
+            run(a, server, source, shifted, workdir)
         ok = True
     finally:
         server.stop()
         if a.artifacts:
             os.makedirs(a.artifacts, exist_ok=True)
             shutil.copy(server.log_path, os.path.join(a.artifacts, f"server-{a.mode}.log"))
+            for extra in ("page.png", "preview"):  # the driver's screenshot and grabs
+                src = os.path.join(workdir, extra)
+                if os.path.isfile(src):
+                    shutil.copy(src, os.path.join(a.artifacts, extra))
+                elif os.path.isdir(src):
+                    shutil.copytree(src, os.path.join(a.artifacts, extra), dirs_exist_ok=True)
             if os.path.isdir(server.output):
                 for f in os.listdir(server.output):
                     shutil.copy(os.path.join(server.output, f), a.artifacts)

@@ -9,11 +9,11 @@ import asyncio
 import json
 import sys
 import time
-import urllib.error
-import urllib.request
 from fractions import Fraction
 
 import aioice.ice
+from whip_http import http, resource_url
+
 import numpy
 from aiortc import RTCPeerConnection, RTCSessionDescription, VideoStreamTrack
 from av import VideoFrame
@@ -75,16 +75,6 @@ class StillTrack(VideoStreamTrack):
         return frame
 
 
-def http(method, url, body=None, content_type=None):
-    req = urllib.request.Request(url, data=body, method=method)
-    if content_type:
-        req.add_header("Content-Type", content_type)
-    try:
-        with urllib.request.urlopen(req, timeout=10) as r:
-            return r.status, dict(r.headers), r.read()
-    except urllib.error.HTTPError as e:
-        return e.code, dict(e.headers), e.read()
-
 
 async def publish(a):
     w, h, planes = read_y4m_frame(a.y4m)
@@ -113,10 +103,20 @@ async def publish(a):
     print(f"connection state {pc.connectionState}; keyframes saved for {session}: {saved}")
     target = encoder_target_bitrate(pc)
     print(f"encoder target bitrate {target} bps (aiortc starts at {AIORTC_START_BITRATE})")
-    base = a.url.split("/whip")[0]
-    code, _, body = http("DELETE", base + location if location.startswith("/") else location)
+    code, _, body = http("DELETE", resource_url(a.url, location))
     print(f"DELETE {location}: {code}")
+    # The server's close_notify, sealed by its own DTLS record layer after OpenSSL's state was
+    # released, must be taken as authentic by aiortc's OpenSSL and end the DTLS transport.
+    dtls = pc.getTransceivers()[0].sender.transport
+    for _ in range(50):
+        if dtls.state != "connected":
+            break
+        await asyncio.sleep(0.1)
+    closed_by_server = dtls.state
+    print(f"DTLS transport after DELETE: {closed_by_server}")
     await pc.close()
+    if closed_by_server != "closed":
+        raise SystemExit("the server's close_notify did not close aiortc's DTLS transport")
     if len(saved) < a.keyframes:
         raise SystemExit("no keyframe saved in time")
     if code != 200:

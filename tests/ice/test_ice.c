@@ -408,6 +408,36 @@ static void test_pairs_bounded(void) {
   CHECK_EQ_INT(a.n_pairs, BRTC_ICE_MAX_PAIRS);
 }
 
+/* Consent per address (RFC 7675): it holds until the window after that address's last
+ * authenticated check, for the selected pair and the others alike; a shorter window may be
+ * set after init. Unknown addresses never hold it. */
+static void test_consent_holds(void) {
+  brtc_ice_agent a;
+  uint8_t out[512];
+  size_t out_len = 0;
+  brtc_stun_msg resp;
+  setup(&a);
+  CHECK(a.consent_timeout_us == BRTC_ICE_CONSENT_TIMEOUT_US);
+  a.consent_timeout_us = 2 * SEC;
+  brtc_addr sel = addr("10.0.0.1:3000"), other = addr("10.0.0.2:3000"),
+            stranger = addr("10.0.0.3:3000");
+  CHECK(!brtc_ice_consent_holds(&a, &sel, SEC));
+  CHECK_EQ_INT(send_check(&a, &(check_opts){.role = 1, .use_candidate = 1}, &sel, SEC, out,
+                          &out_len, &resp), BRTC_ICE_ANSWERED);
+  CHECK_EQ_INT(send_check(&a, &(check_opts){.role = 1}, &other, 2 * SEC, out, &out_len, &resp),
+               BRTC_ICE_ANSWERED);
+  CHECK(brtc_ice_consent_holds(&a, &sel, SEC));
+  CHECK(brtc_ice_consent_holds(&a, &sel, 3 * SEC - 1));
+  CHECK(!brtc_ice_consent_holds(&a, &sel, 3 * SEC));
+  CHECK(brtc_ice_consent_holds(&a, &other, 3 * SEC));
+  CHECK(!brtc_ice_consent_holds(&a, &other, 4 * SEC));
+  CHECK(!brtc_ice_consent_holds(&a, &stranger, 2 * SEC));
+  /* The selected pair's consent lapsing is what disconnects, on the same window. */
+  CHECK_EQ_INT(brtc_ice_handle_timeout(&a, 2 * SEC), 3 * SEC);
+  CHECK_EQ_INT(brtc_ice_handle_timeout(&a, 3 * SEC), UINT64_MAX);
+  CHECK_EQ_INT(a.state, BRTC_ICE_DISCONNECTED);
+}
+
 /* Real checks captured from Chromium (tests/ice/fixtures/capture_chrome_check.py). */
 static void test_chrome_fixture(void) {
   brtc_ice_agent a;
@@ -483,6 +513,7 @@ int main(void) {
   RUN(test_role_conflict);
   RUN(test_nomination_and_consent);
   RUN(test_pairs_bounded);
+  RUN(test_consent_holds);
   RUN(test_chrome_fixture);
   return TEST_REPORT();
 }

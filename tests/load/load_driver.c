@@ -20,7 +20,6 @@
 #include "codec/vpx_encode.h"
 
 #define LOAD_MAX_DATAGRAM 2048
-#define LOAD_HTTP_TIMEOUT_S 10
 #define LOAD_SOCKET_BUFFER (1 << 20)
 
 uint64_t load_now_us(void) {
@@ -67,9 +66,11 @@ int load_server_start(load_server *s, const char *binary, const char *output_dir
       int fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
       if (fd >= 0) dup2(fd, STDERR_FILENO);
     }
+    /* Every publisher here shares 127.0.0.1, standing in for as many browsers on as many
+     * addresses: the per-source limit on sessions waiting for ICE is lifted to match. */
     execl(binary, binary, "serve", "--http", "127.0.0.1:0", "--udp", "127.0.0.1:0", "--output",
-          output_dir, "--max-sessions", max, "--loopback-only", "--log-level", "info",
-          (char *)NULL);
+          output_dir, "--max-sessions", max, "--max-pending", max, "--max-pending-per-source",
+          max, "--loopback-only", "--log-level", "info", (char *)NULL);
     _exit(127);
   }
   close(out[1]);
@@ -130,87 +131,6 @@ long load_server_rss_kib(const load_server *s) {
     if (strncmp(line, "VmRSS:", 6) == 0) kib = strtol(line + 6, NULL, 10);
   fclose(f);
   return kib;
-}
-
-/* ---- HTTP ---- */
-
-bool load_http(int port, const char *method, const char *path, const char *content_type,
-               const char *body, load_http_response *resp) {
-  memset(resp, 0, sizeof(*resp));
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-  inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-  struct timeval tv = {.tv_sec = LOAD_HTTP_TIMEOUT_S};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-  if (connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
-    close(fd);
-    return false;
-  }
-  size_t blen = body ? strlen(body) : 0;
-  char head[512];
-  int n = snprintf(head, sizeof(head),
-                   "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
-                   "Content-Length: %zu\r\n%s%s%s\r\n",
-                   method, path, blen, content_type ? "Content-Type: " : "",
-                   content_type ? content_type : "", content_type ? "\r\n" : "");
-  bool ok = write(fd, head, (size_t)n) == n && (blen == 0 || write(fd, body, blen) == (ssize_t)blen);
-  size_t cap = 64 * 1024, len = 0;
-  char *buf = ok ? malloc(cap + 1) : NULL;
-  while (buf) {
-    if (len == cap) {
-      if (cap >= (64u << 20)) break; /* no status is this large: stop reading */
-      char *bigger = realloc(buf, cap * 2 + 1);
-      if (!bigger) break;
-      buf = bigger;
-      cap *= 2;
-    }
-    ssize_t r = read(fd, buf + len, cap - len);
-    if (r <= 0) break;
-    len += (size_t)r;
-  }
-  close(fd);
-  if (!buf) return false;
-  buf[len] = '\0';
-  char *end = strstr(buf, "\r\n\r\n");
-  if (!end || sscanf(buf, "HTTP/1.1 %d", &resp->status) != 1) {
-    free(buf);
-    return false;
-  }
-  *end = '\0';
-  for (char *line = strstr(buf, "\r\n"); line; line = strstr(line + 2, "\r\n"))
-    if (strncasecmp(line + 2, "location:", 9) == 0)
-      sscanf(line + 11, " %127[^\r]", resp->location);
-    else if (strncasecmp(line + 2, "boltrtc-session:", 16) == 0)
-      sscanf(line + 18, " %31[^\r]", resp->session);
-  resp->body_len = len - (size_t)(end + 4 - buf);
-  memmove(buf, end + 4, resp->body_len + 1);
-  resp->body = buf;
-  return true;
-}
-
-cJSON *load_status(int port) {
-  load_http_response r;
-  if (!load_http(port, "GET", "/api/status", NULL, NULL, &r)) return NULL;
-  cJSON *j = r.status == 200 ? cJSON_Parse(r.body) : NULL;
-  free(r.body);
-  return j;
-}
-
-cJSON *load_status_session(cJSON *status, const char *id) {
-  cJSON *s;
-  cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(status, "sessions")) {
-    cJSON *sid = cJSON_GetObjectItemCaseSensitive(s, "id");
-    if (cJSON_IsString(sid) && strcmp(sid->valuestring, id) == 0) return s;
-  }
-  return NULL;
-}
-
-double load_status_stat(cJSON *session, const char *name) {
-  cJSON *v = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(session, "stats"),
-                                              name);
-  return cJSON_IsNumber(v) ? v->valuedouble : -1;
 }
 
 const char *load_status_state(cJSON *session) {

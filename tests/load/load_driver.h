@@ -23,6 +23,7 @@
 
 #include "dtls/dtls.h"
 #include "sim_peer.h"
+#include "test_http.h"
 
 #define LOAD_KEYFRAME_GAP_US 300000u
 #define LOAD_FRAME_INTERVAL_US 100000u
@@ -48,19 +49,19 @@ long load_server_rss_kib(const load_server *s);
 
 /* ---- HTTP to it ---- */
 
-typedef struct load_http_response {
-  int status;
-  char location[128];
-  char session[32]; /* Boltrtc-Session: the short id the status shows */
-  char *body; /* NUL-terminated, owned (free) */
-  size_t body_len;
-} load_http_response;
-
-bool load_http(int port, const char *method, const char *path, const char *content_type,
-               const char *body, load_http_response *resp);
-cJSON *load_status(int port); /* GET /api/status, parsed; NULL on failure */
-cJSON *load_status_session(cJSON *status, const char *id);
-double load_status_stat(cJSON *session, const char *name); /* stats.<name>, -1 if missing */
+/* test_http.h (tests/support), under the names the load tools use. */
+typedef test_http_response load_http_response;
+static inline bool load_http(int port, const char *method, const char *path,
+                             const char *content_type, const char *body, load_http_response *resp) {
+  return test_http(port, NULL, method, path, content_type, body, resp);
+}
+static inline cJSON *load_status(int port) { return test_http_status(port); }
+static inline cJSON *load_status_session(cJSON *status, const char *id) {
+  return test_status_session(status, id);
+}
+static inline double load_status_stat(cJSON *session, const char *name) {
+  return test_status_stat(session, name);
+}
 const char *load_status_state(cJSON *session);               /* "" if missing */
 /* t_ms of the session's first step called name, -1 if none. */
 double load_status_step_ms(cJSON *session, const char *name);

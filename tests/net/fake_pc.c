@@ -84,6 +84,11 @@ int brtc_pc_handle_timeout(brtc_pc *pc, uint64_t now_us) {
   return BRTC_OK;
 }
 
+bool brtc_pc_consent_holds(const brtc_pc *pc, const struct sockaddr *addr, uint64_t now_us) {
+  (void)now_us;
+  return pc->consent && brtc_pc_owns_address(pc, addr);
+}
+
 bool brtc_pc_owns_address(const brtc_pc *pc, const struct sockaddr *addr) {
   brtc_addr a;
   memset(&a, 0, sizeof(a));

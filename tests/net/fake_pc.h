@@ -29,6 +29,7 @@ struct brtc_pc {
   size_t out_head, out_count;
   brtc_addr timer_to;  /* handle_timeout sends "tick" here if set */
   bool has_timer_to;
+  bool consent;        /* what consent_holds reports for an owned address */
 };
 
 brtc_pc *fake_pc_new(const char *ufrag);

@@ -453,6 +453,49 @@ static void test_address_taken_over(void) {
   fixture_close(&f);
 }
 
+/* The same, but the owner's consent for the address holds: the check naming the other pc is
+ * dropped unanswered and counted, never reaching it, and media stays with the owner. */
+static void test_address_held(void) {
+  fixture f;
+  if (!fixture_open(&f, "127.0.0.1:0", false, "127.0.0.1")) {
+    fixture_close(&f);
+    return;
+  }
+  brtc_pc *owner = fixture_pc(&f, "old2", 1), *other = fixture_pc(&f, "new2", 1);
+  uint8_t buf[200], rtp[100] = {0x80, 96};
+  brtc_addr from;
+  size_t n = make_check(buf, sizeof(buf), "old2:r", 1);
+  client_send(&f.c, &f.server, buf, n);
+  CHECK(pump_until_reply(f.loop, &f.c, buf, sizeof(buf), &from) > 0);
+  owner->consent = true;
+  brtc_loop_stats st;
+  for (uint8_t i = 0; i < 3; i++) {
+    n = make_check(buf, sizeof(buf), "new2:r", (uint8_t)(10 + i));
+    client_send(&f.c, &f.server, buf, n);
+  }
+  /* A check naming no pc from the held address is still just an unknown ufrag. */
+  n = make_check(buf, sizeof(buf), "nobody:r", 20);
+  client_send(&f.c, &f.server, buf, n);
+  pump_until(f.loop, &st.dropped_unknown_ufrag, 1, &st);
+  CHECK_EQ_INT(st.dropped_address_in_use, 3);
+  CHECK_EQ_INT(st.dropped_unknown_ufrag, 1);
+  CHECK_EQ_INT(other->datagrams, 0);
+  CHECK_EQ_INT(owner->datagrams, 1);
+  client_send(&f.c, &f.server, rtp, sizeof(rtp));
+  CHECK(pump_until_reply(f.loop, &f.c, buf, sizeof(buf), &from) > 0);
+  CHECK_EQ_INT(owner->rtp, 1);
+  CHECK_EQ_INT(other->rtp, 0);
+  /* Consent lapsed: the next check moves the address. */
+  owner->consent = false;
+  n = make_check(buf, sizeof(buf), "new2:r", 30);
+  client_send(&f.c, &f.server, buf, n);
+  CHECK(pump_until_reply(f.loop, &f.c, buf, sizeof(buf), &from) > 0);
+  CHECK_EQ_INT(other->datagrams, 1);
+  fixture_drop_pc(&f, owner);
+  fixture_drop_pc(&f, other);
+  fixture_close(&f);
+}
+
 /* An ICE restart gives the pc a new ufrag: after a kick the loop knows it by the new one only. */
 static void test_ufrag_change(void) {
   fixture f;
@@ -573,6 +616,7 @@ int main(void) {
   RUN(test_config_errors);
   RUN(test_wildcard_local_addrs);
   RUN(test_address_taken_over);
+  RUN(test_address_held);
   RUN(test_ufrag_change);
   RUN(test_wildcard_reply_source);
   RUN(test_loopback_only);

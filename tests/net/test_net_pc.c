@@ -10,7 +10,7 @@
 #include "boltrtc/loop.h"
 #include "boltrtc/peer_connection.h"
 #include "common/addr.h"
-#include "sim_peer.h"
+#include "net_browser.h"
 #include "net_test_util.h"
 #include "testing.h"
 
@@ -31,45 +31,18 @@ static void on_event(brtc_pc *pc, const brtc_pc_event *ev, void *user) {
   }
 }
 
-/* The browser side: a UDP socket in front of the simulated peer. */
-typedef struct browser {
-  sim_peer *sim;
-  int fd;
-  brtc_addr addr;
-} browser;
-
-/* Move datagrams both ways between the sim peer and its socket, and drive its timers. */
-static void browser_step(browser *b) {
-  uint64_t now = brtc_now_us();
-  if (sim_peer_next_deadline(b->sim) <= now) sim_peer_handle_timeout(b->sim, now);
-  uint8_t buf[1500];
-  size_t len;
-  struct sockaddr_storage to;
-  while (sim_peer_poll_transmit(b->sim, buf, sizeof(buf), &len, &to) == BRTC_OK) {
-    socklen_t tl = to.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
-    (void)sendto(b->fd, buf, len, 0, (struct sockaddr *)&to, tl);
-  }
-  for (;;) {
-    struct sockaddr_storage from;
-    socklen_t fl = sizeof(from);
-    ssize_t n = recvfrom(b->fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
-    if (n < 0) break;
-    sim_peer_handle_datagram(b->sim, buf, (size_t)n, (struct sockaddr *)&from, brtc_now_us());
-  }
-}
-
 /* Up to `passes` rounds of browser and loop (each loop wait at most 20 ms) until done(). */
-static void run_until(brtc_loop *loop, browser *b, int passes, bool (*done)(void *), void *arg) {
+static void run_until(brtc_loop *loop, net_browser *b, int passes, bool (*done)(void *), void *arg) {
   for (int i = 0; i < passes && !done(arg); i++) {
-    browser_step(b);
+    net_browser_step(b);
     brtc_loop_run_once(loop, 20);
-    browser_step(b);
+    net_browser_step(b);
   }
 }
 
 typedef struct progress {
   session_events *ev;
-  browser *b;
+  net_browser *b;
 } progress;
 
 static bool media_ready(void *arg) {
@@ -78,24 +51,6 @@ static bool media_ready(void *arg) {
 }
 
 static bool got_keyframe(void *arg) { return ((progress *)arg)->ev->keyframes > 0; }
-
-/* A VP8 keyframe (RFC 6386 9.1): frame tag, start code, 320x240, then filler. */
-static size_t make_keyframe(uint8_t *out, size_t len) {
-  memset(out, 0x5a, len);
-  uint32_t first_part = 100;
-  uint32_t tag = (first_part << 5) | (1u << 4); /* keyframe (bit 0 = 0), show_frame */
-  out[0] = (uint8_t)tag;
-  out[1] = (uint8_t)(tag >> 8);
-  out[2] = (uint8_t)(tag >> 16);
-  out[3] = 0x9d;
-  out[4] = 0x01;
-  out[5] = 0x2a;
-  out[6] = 320 & 0xff;
-  out[7] = 320 >> 8;
-  out[8] = 240 & 0xff;
-  out[9] = 240 >> 8;
-  return len;
-}
 
 static void run_session(const char *loop_addr, const char *browser_ip) {
   const char *addrs[] = {loop_addr};
@@ -120,13 +75,12 @@ static void run_session(const char *loop_addr, const char *browser_ip) {
   brtc_pc *pc = brtc_pc_new(&pcc);
   CHECK(pc != NULL);
 
-  browser b;
+  net_browser b;
   memset(&b, 0, sizeof(b));
   b.sim = sim_peer_new(NULL);
   CHECK(b.sim != NULL);
-  brtc_addr_from_ip(&b.addr, browser_ip, 0);
-  b.fd = socket(brtc_addr_family(&b.addr), SOCK_DGRAM | SOCK_NONBLOCK, 0);
-  CHECK(bind(b.fd, &b.addr.u.sa, brtc_addr_len(&b.addr)) == 0);
+  b.fd = net_browser_socket(browser_ip, &b.addr);
+  CHECK(b.fd >= 0);
   if (!pc || !b.sim) goto out;
 
   /* Signaling by hand: the answer's host candidate is the loop's socket. */
@@ -151,7 +105,7 @@ static void run_session(const char *loop_addr, const char *browser_ip) {
   CHECK(ev.reached[BRTC_STEP_SRTP_READY]);
 
   static uint8_t frame[5000];
-  CHECK_EQ_INT(sim_peer_send_frame(b.sim, frame, make_keyframe(frame, sizeof(frame)), true, 9000),
+  CHECK_EQ_INT(sim_peer_send_frame(b.sim, frame, net_browser_keyframe(frame, sizeof(frame)), true, 9000),
                BRTC_OK);
   run_until(loop, &b, 100, got_keyframe, &p);
   CHECK_EQ_INT(ev.keyframes, 1);
@@ -170,8 +124,6 @@ static void run_session(const char *loop_addr, const char *browser_ip) {
   brtc_pc_stats ps;
   brtc_pc_get_stats(pc, &ps);
   char want_remote[BRTC_ADDR_STRLEN];
-  socklen_t bl = sizeof(b.addr.u);
-  getsockname(b.fd, &b.addr.u.sa, &bl);
   brtc_addr_str(&b.addr, want_remote, sizeof(want_remote));
   CHECK(strstr(ps.selected_remote, want_remote) != NULL || strstr(want_remote, ps.selected_remote));
   brtc_loop_remove_pc(loop, pc);

@@ -10,9 +10,11 @@
 
 static brtc_certificate *shared_cert;
 bool h_keep_dtls;
+uint64_t h_ice_check_timeout_us;
 brtc_dtls_role h_dtls_role;
 uint32_t h_max_video_bps, h_start_video_bps;
 brtc_pc_packet_tap h_packet_tap;
+bool (*h_link_filter)(harness *h, bool to_pc, const uint8_t *data, size_t len);
 
 const brtc_certificate *h_certificate(void) {
   if (!shared_cert) shared_cert = brtc_certificate_generate();
@@ -71,7 +73,8 @@ bool h_start_ex(harness *h, const sim_peer_opts *opts, bool measure) {
                         .dtls_role = h_dtls_role,
                         .max_video_bitrate_bps = h_max_video_bps,
                         .start_video_bitrate_bps = h_start_video_bps,
-                        .on_plain_packet = h_packet_tap};
+                        .on_plain_packet = h_packet_tap,
+                        .ice_check_timeout_us = h_ice_check_timeout_us};
   h->sim = sim_peer_new(opts);
   PC_CALL(h, h->pc = brtc_pc_new(&cfg));
   if (!h->pc || !h->sim) {
@@ -109,11 +112,13 @@ static size_t exchange(harness *h) {
     PC_CALL(h, rc = brtc_pc_poll_transmit(h->pc, buf, sizeof(buf), &len, &to));
     if (rc != BRTC_OK) break;
     moved++;
+    if (h_link_filter && !h_link_filter(h, false, buf, len)) continue;
     sim_peer_handle_datagram(h->sim, buf, len, &h->pc_addr.u.sa, h->now);
   }
   for (;;) {
     if (sim_peer_poll_transmit(h->sim, buf, sizeof(buf), &len, &to) != BRTC_OK) break;
     moved++;
+    if (h_link_filter && !h_link_filter(h, true, buf, len)) continue;
     if (len > 0 && buf[0] >= 128 && buf[0] <= 191 && len <= sizeof(h->last_media)) {
       memcpy(h->last_media, buf, len);
       h->last_media_len = len;

@@ -44,9 +44,15 @@ typedef struct harness {
 
 /* brtc_pc_config.keep_dtls for the next h_start. */
 extern bool h_keep_dtls;
+/* brtc_pc_config.ice_check_timeout_us for the next h_start. */
+extern uint64_t h_ice_check_timeout_us;
 extern brtc_dtls_role h_dtls_role; /* our answer to actpass in the next h_start */
 /* brtc_pc_config.max_video_bitrate_bps and start_video_bitrate_bps for the next h_start. */
 extern uint32_t h_max_video_bps, h_start_video_bps;
+
+/* Every datagram the pump moves passes this first (to_pc: from the sim); false drops it,
+ * as a lossy link would. NULL: none dropped. */
+extern bool (*h_link_filter)(harness *h, bool to_pc, const uint8_t *data, size_t len);
 
 /* brtc_pc_config.on_plain_packet for the next h_start (its user is the harness). */
 extern brtc_pc_packet_tap h_packet_tap;

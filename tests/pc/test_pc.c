@@ -692,6 +692,31 @@ static void test_setup_timeouts(void) {
   h_stop(&h);
 }
 
+/* A pc given a deadline for the first check fails at it when no check came; one that got
+ * its check goes on past it (only the 30 s set-up time and consent apply then). */
+static void test_ice_check_deadline(void) {
+  harness h;
+  h_ice_check_timeout_us = 5000000;
+  CHECK(h_start(&h, NULL));
+  uint64_t t0 = h.now;
+  sim_peer_free(h.sim);
+  h.sim = sim_peer_new(NULL); /* never checks */
+  CHECK(brtc_pc_next_deadline(h.pc) <= t0 + 5000000);
+  h_run_for(&h, 4900000);
+  CHECK(!h_has_step(&h, BRTC_STEP_FAILED));
+  h_run_for(&h, 200000);
+  CHECK(h_has_step(&h, BRTC_STEP_FAILED));
+  CHECK_STR(h_step_detail(&h, BRTC_STEP_FAILED),
+            "ICE: no connectivity check from the peer within 5000 ms");
+  h_stop(&h);
+  if (connect_pair(&h, NULL)) {
+    h_run_for(&h, 8000000);
+    CHECK(!h_has_step(&h, BRTC_STEP_FAILED));
+  }
+  h_stop(&h);
+  h_ice_check_timeout_us = 0;
+}
+
 static void test_peer_close(void) {
   harness h;
   if (connect_pair(&h, NULL)) {
@@ -767,6 +792,7 @@ int main(void) {
   RUN(test_browser_offers);
   RUN(test_consent_expiry);
   RUN(test_setup_timeouts);
+  RUN(test_ice_check_deadline);
   RUN(test_peer_close);
   RUN(test_memory);
   for (size_t i = 0; i < n_vp8; i++) free(vp8_frames[i]);

@@ -179,13 +179,16 @@ static void test_chrome_av_data(void) {
   const brtc_sdp_codec *opus = codec_by_pt(au, 111);
   CHECK(opus && strcmp(opus->name, "opus") == 0 && opus->channels == 2 && !opus->fb_transport_cc);
   CHECK_EQ_INT(au->n_codecs, 1);
-  /* The rejected data channel: port 0, same kind and proto, mid echoed, no transport. */
+  /* The rejected data channel: port 0, same kind and proto, mid echoed, no candidates, but
+   * the transport's fingerprint and credentials (webrtcbin refuses an answer without). */
   CHECK_EQ_INT(d->port, 0);
   CHECK_EQ_INT(d->kind, BRTC_MEDIA_APPLICATION);
   CHECK_STR(d->proto, "UDP/DTLS/SCTP");
   CHECK_STR(d->mid, "2");
   CHECK_EQ_INT(d->n_candidates, 0);
-  CHECK(d->ice_ufrag[0] == '\0');
+  CHECK_STR(d->fingerprint, p.fingerprint_sha256);
+  CHECK_STR(d->ice_ufrag, p.ice_ufrag);
+  CHECK(!d->bundle_only);
   free(a);
   free(offer);
   free(r);
@@ -244,6 +247,47 @@ static void test_firefox(void) {
   r = answer_fixture("firefox_offer_video.sdp", &p, NULL);
   CHECK_EQ_INT(r->rc, BRTC_OK);
   CHECK(strstr(r->text, "\r\nm=video 9 UDP/TLS/RTP/SAVPF 120 124\r\n") != NULL);
+  free(r);
+}
+
+/* Firefox with max-bundle (what the page asks for): the video section is port 0 and
+ * a=bundle-only, part of the BUNDLE group (RFC 8843 6), and must be accepted. */
+static void test_firefox_max_bundle(void) {
+  brtc_sdp_answer_params p = default_params();
+  brtc_sdp *offer = NULL;
+  answer_result *r = answer_fixture("firefox_offer_max_bundle.sdp", &p, &offer);
+  CHECK_EQ_INT(r->rc, BRTC_OK);
+  CHECK(offer && offer->media[1].port == 0 && offer->media[1].bundle_only);
+  CHECK(r->neg[0].accepted && r->neg[1].accepted);
+  CHECK_EQ_INT(r->neg[1].payload_type, 120);
+  CHECK_EQ_INT(r->neg[1].rtx_payload_type, 124);
+  CHECK(strstr(r->text, "\r\na=group:BUNDLE 0 1\r\n") != NULL);
+  brtc_sdp *a = reparse(r->text);
+  CHECK_EQ_INT(a->media[1].port, 9); /* an answer never says bundle-only (RFC 8843 7.3.1) */
+  CHECK(!a->media[1].bundle_only);
+  check_accepted_transport(a, &a->media[1], &p);
+  free(a);
+  free(offer);
+  free(r);
+}
+
+/* GStreamer webrtcbin 1.22 with a transceiver and then a requested sink pad: two video
+ * sections, the second bundle-only and sendrecv with the SSRC. Both are accepted; webrtcbin
+ * also refuses an answer whose sections lack a=fingerprint, so every section carries it. */
+static void test_gstreamer(void) {
+  brtc_sdp_answer_params p = default_params();
+  answer_result *r = answer_fixture("gstreamer_offer_two_video.sdp", &p, NULL);
+  CHECK_EQ_INT(r->rc, BRTC_OK);
+  CHECK(r->neg[0].accepted && r->neg[1].accepted);
+  CHECK(strstr(r->text, "\r\na=group:BUNDLE video0 video1\r\n") != NULL);
+  CHECK_EQ_INT(count(r->text, "\r\na=fingerprint:sha-256 "), 2);
+  brtc_sdp *a = reparse(r->text);
+  CHECK_EQ_INT(a->media[1].direction, BRTC_DIR_RECVONLY); /* we only receive */
+  free(a);
+  free(r);
+  r = answer_fixture("gstreamer_offer_one_video.sdp", &p, NULL);
+  CHECK_EQ_INT(r->rc, BRTC_OK);
+  CHECK(r->neg[0].accepted);
   free(r);
 }
 
@@ -390,6 +434,30 @@ static void test_directions(void) {
   }
 }
 
+/* bundle-only outside the BUNDLE group is still port 0 and rejected; rejected sections keep
+ * the transport's fingerprint. */
+static void test_bundle_only(void) {
+  static const char offer[] = OFFER_HEAD
+      "a=setup:actpass\r\na=group:BUNDLE a b\r\n"
+      VIDEO_SECTION("a", "")
+      "m=video 0 UDP/TLS/RTP/SAVPF 100\r\na=mid:b\r\na=bundle-only\r\na=rtcp-mux\r\n"
+      "a=rtpmap:100 VP8/90000\r\n"
+      "m=video 0 UDP/TLS/RTP/SAVPF 100\r\na=mid:c\r\na=bundle-only\r\na=rtcp-mux\r\n"
+      "a=rtpmap:100 VP8/90000\r\n";
+  brtc_sdp_answer_params p = default_params();
+  answer_result *r = answer_str(offer, &p);
+  CHECK_EQ_INT(r->rc, BRTC_OK);
+  CHECK(r->neg[0].accepted && r->neg[1].accepted && !r->neg[2].accepted);
+  CHECK(strstr(r->text, "\r\na=group:BUNDLE a b\r\n") != NULL);
+  CHECK_EQ_INT(count(r->text, "a=bundle-only"), 0);
+  brtc_sdp *a = reparse(r->text);
+  CHECK_EQ_INT(a->media[1].port, 9);
+  CHECK_EQ_INT(a->media[2].port, 0);
+  CHECK_STR(a->media[2].fingerprint, p.fingerprint_sha256);
+  free(a);
+  free(r);
+}
+
 static void test_rejections_and_bundle(void) {
   /* Port 0, not in BUNDLE, and an unknown kind are all rejected but keep their place. */
   static const char offer[] = OFFER_HEAD
@@ -405,10 +473,9 @@ static void test_rejections_and_bundle(void) {
   CHECK(r->neg[0].accepted && !r->neg[1].accepted && !r->neg[2].accepted &&
         !r->neg[3].accepted && r->neg[4].accepted);
   CHECK(strstr(r->text, "\r\na=group:BUNDLE a b\r\n") != NULL);
-  CHECK(strstr(r->text, "\r\nm=video 0 UDP/TLS/RTP/SAVPF 100\r\nc=IN IP4 0.0.0.0\r\na=mid:z\r\n") !=
-        NULL);
-  CHECK(strstr(r->text, "\r\nm=text 0 UDP/TLS/RTP/SAVPF 98\r\nc=IN IP4 0.0.0.0\r\na=mid:t\r\n") !=
-        NULL);
+  CHECK(strstr(r->text, "\r\nm=video 0 UDP/TLS/RTP/SAVPF 100\r\nc=IN IP4 0.0.0.0\r\n") != NULL);
+  CHECK(strstr(r->text, "\r\nm=text 0 UDP/TLS/RTP/SAVPF 98\r\nc=IN IP4 0.0.0.0\r\n") != NULL);
+  CHECK(strstr(r->text, "\r\na=mid:z\r\n") != NULL && strstr(r->text, "\r\na=mid:t\r\n") != NULL);
   CHECK(strstr(r->text, "\r\na=mid:c\r\n") != NULL);
   brtc_sdp *a = reparse(r->text);
   CHECK_EQ_INT(a->n_media, 5);
@@ -516,6 +583,9 @@ int main(void) {
   RUN(test_chrome_av_data);
   RUN(test_chrome_video_sending);
   RUN(test_firefox);
+  RUN(test_firefox_max_bundle);
+  RUN(test_gstreamer);
+  RUN(test_bundle_only);
   RUN(test_offer_checks);
   RUN(test_setup_roles);
   RUN(test_directions);

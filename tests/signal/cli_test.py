@@ -4,8 +4,10 @@ clear message on stderr). Usage: cli_test.py CHECK BOLTRTC"""
 import subprocess
 import sys
 
-OPTIONS = ["--http", "--udp", "--output", "--web", "--max-sessions", "--dtls-role", "--loopback-only",
-           "--log-level", "--token", "--token-file", "--help"]
+OPTIONS = ["--http", "--udp", "--output", "--web", "--max-sessions", "--max-pending",
+           "--max-pending-per-source", "--pending-timeout-ms", "--snapshot-interval-ms",
+           "--max-output-mb", "--dtls-role", "--loopback-only", "--log-level", "--token",
+           "--token-file", "--help"]
 
 
 def run(binary, *args):
@@ -31,7 +33,8 @@ def main():
             assert code == 0, f"{args}: exit {code}"
             for opt in OPTIONS:
                 assert opt in out, f"{args}: help does not mention {opt}"
-            for default in ("127.0.0.1:8080", "127.0.0.1:50000", "./output", "500"):
+            for default in ("127.0.0.1:8080", "127.0.0.1:50000", "./output", "500", "(default 100)",
+                            "(default 16)", "(default 5000)", "(default 1000)", "(default 1024)"):
                 assert default in out, f"{args}: help does not give the default {default}"
     elif check == "version":
         code, out, _ = run(binary, "--version")
@@ -53,6 +56,14 @@ def main():
     elif check == "bad-max-sessions":
         for bad in ("0", "-1", "ten", "100001", "5x"):
             expect_usage_error(binary, ["serve", "--max-sessions", bad], ["--max-sessions"])
+    elif check == "bad-limits":
+        for opt, bads in (("--max-pending", ("0", "-1", "x", "100001")),
+                          ("--max-pending-per-source", ("0", "2.5", "")),
+                          ("--pending-timeout-ms", ("99", "30001", "5s")),
+                          ("--snapshot-interval-ms", ("0", "3600001")),
+                          ("--max-output-mb", ("-1", "1GB", "100000001"))):
+            for bad in bads:
+                expect_usage_error(binary, ["serve", opt, bad], [opt])
     elif check == "bad-dtls-role":
         for bad in ("actpass", "server", ""):
             expect_usage_error(binary, ["serve", "--dtls-role", bad], ["--dtls-role"])

@@ -192,6 +192,63 @@ static void test_saves_files(void) {
   observer_close(&o);
 }
 
+/* The output cap: a JPEG is written only if it fits under max_output_bytes with what was
+ * there; one that does not is delivered with BRTC_ERR_TOO_BIG, and once the cap is reached
+ * submit refuses at once. Both are counted in refused_full. */
+static void test_output_cap(void) {
+  char dir[PATH_MAX];
+  make_dir("cap", dir, sizeof(dir));
+  observer o;
+  observer_init(&o);
+  /* The JPEGs' sizes first, with no cap. */
+  brtc_keyframe_worker *w = make_worker(dir, &o, 1, 0);
+  CHECK(w != NULL);
+  if (!w) return;
+  CHECK_EQ_INT(brtc_keyframe_worker_submit(w, small_kf.data, small_kf.len, 1, "s1", 0), BRTC_OK);
+  CHECK_EQ_INT(brtc_keyframe_worker_submit(w, large_kf.data, large_kf.len, 2, "s1", 0), BRTC_OK);
+  collect(w, &o, 2);
+  brtc_keyframe_worker_free(w);
+  uint64_t small = o.results[0].jpeg_bytes, large = o.results[1].jpeg_bytes;
+  CHECK(small > 0 && large > 0);
+  /* Room for the small one and not the large one after it. */
+  o.n_results = 0;
+  char err[256] = "";
+  brtc_keyframe_worker_config c = {.dir = dir, .threads = 1, .on_done = on_done, .wake = on_wake,
+                                   .user = &o, .max_output_bytes = 1000 + small + large - 1,
+                                   .output_bytes = 1000};
+  w = brtc_keyframe_worker_new(&c, err, sizeof(err));
+  CHECK(w != NULL);
+  if (!w) return;
+  CHECK_EQ_INT(brtc_keyframe_worker_submit(w, small_kf.data, small_kf.len, 3, "s1", 0), BRTC_OK);
+  CHECK_EQ_INT(brtc_keyframe_worker_submit(w, large_kf.data, large_kf.len, 4, "s1", 0), BRTC_OK);
+  collect(w, &o, 2);
+  CHECK_EQ_INT(o.n_results, 2);
+  CHECK_EQ_INT(o.results[0].rc, BRTC_OK);
+  CHECK_EQ_INT(o.results[1].rc, BRTC_ERR_TOO_BIG);
+  CHECK_EQ_INT(file_size(dir, 3), (long)small);
+  CHECK_EQ_INT(file_size(dir, 4), -1);
+  brtc_keyframe_worker_stats st;
+  brtc_keyframe_worker_get_stats(w, &st);
+  CHECK_EQ_INT(st.output_bytes, 1000 + small);
+  CHECK_EQ_INT(st.refused_full, 1);
+  CHECK_EQ_INT(st.saved, 1);
+  CHECK_EQ_INT(st.failed, 0);
+  brtc_keyframe_worker_free(w);
+  /* Already full: refused at submit, nothing queued. */
+  c.output_bytes = c.max_output_bytes;
+  w = brtc_keyframe_worker_new(&c, err, sizeof(err));
+  CHECK(w != NULL);
+  if (w) {
+    CHECK_EQ_INT(brtc_keyframe_worker_submit(w, small_kf.data, small_kf.len, 5, "s1", 0),
+                 BRTC_ERR_TOO_BIG);
+    brtc_keyframe_worker_get_stats(w, &st);
+    CHECK_EQ_INT(st.refused_full, 1);
+    CHECK_EQ_INT(st.submitted, 0);
+  }
+  brtc_keyframe_worker_free(w);
+  observer_close(&o);
+}
+
 static void test_undecodable(void) {
   char dir[PATH_MAX];
   make_dir("undecodable", dir, sizeof(dir));
@@ -387,6 +444,7 @@ int main(void) {
   if (small_kf.len > 0 && large_kf.len > 0) {
     RUN(test_saves_files);
     RUN(test_undecodable);
+    RUN(test_output_cap);
     RUN(test_full_drops_without_blocking);
     RUN(test_stop_discards);
     RUN(test_free_with_undelivered);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "boltrtc/error.h"
+#include "signal/heap_trim.h"
 #include "signal/session_table.h"
 #include "signal/status_json.h"
 #include "testing.h"
@@ -269,7 +270,7 @@ static void test_status_json(void) {
                                      "\"datagrams_out\":0,\"bytes_in\":0,\"bytes_out\":0,"
                                      "\"dropped_unknown_source\":0,\"dropped_unknown_ufrag\":0,"
                                      "\"dropped_malformed\":0,\"dropped_not_loopback\":0,"
-                                     "\"dropped_by_pc\":0,\"send_errors\":0}}") == 0);
+                                     "\"dropped_by_pc\":0,\"dropped_address_in_use\":0,\"send_errors\":0}}") == 0);
   free(text);
   /* With the keyframe saver's counters. */
   brtc_keyframe_worker_stats saving = {.submitted = 5, .saved = 3, .failed = 1,
@@ -301,6 +302,90 @@ static void test_status_json(void) {
   brtc_session_table_free(&t);
 }
 
+/* Sessions not yet past ICE, counted in all and per source: an IPv4 address, an IPv6 /64
+ * (IPv4-mapped IPv6 counts as its IPv4 address); no address counts in the total only. */
+static void test_pending_admission(void) {
+  brtc_session_table t;
+  CHECK_EQ_INT(brtc_session_table_init(&t, 16), BRTC_OK);
+  brtc_addr a1, a1b, a2, v6a, v6b, v6other, mapped;
+  brtc_addr_from_ip(&a1, "192.0.2.1", 1000);
+  brtc_addr_from_ip(&a1b, "192.0.2.1", 2000); /* same source, other port */
+  brtc_addr_from_ip(&a2, "192.0.2.2", 1000);
+  brtc_addr_from_ip(&v6a, "2001:db8:1:2::1", 1);
+  brtc_addr_from_ip(&v6b, "2001:db8:1:2:ffff::9", 2); /* same /64 */
+  brtc_addr_from_ip(&v6other, "2001:db8:1:3::1", 1);
+  brtc_addr_from_ip(&mapped, "::ffff:192.0.2.1", 5);
+  int err;
+  size_t n = 99;
+  brtc_session *s[6];
+  for (int i = 0; i < 2; i++) {
+    CHECK_EQ_INT(brtc_session_table_admit(&t, &a1.u.sa, 5, 2, &n), BRTC_OK);
+    s[i] = brtc_session_table_add(&t, BRTC_TRANSPORT_WHIP, 1, &err);
+    brtc_session_set_pending(&t, s[i], i ? &a1b.u.sa : &a1.u.sa);
+  }
+  CHECK_EQ_INT(brtc_session_table_admit(&t, &a1.u.sa, 5, 2, &n), BRTC_ERR_AGAIN);
+  CHECK_EQ_INT(n, 2);
+  CHECK_EQ_INT(brtc_session_table_admit(&t, &mapped.u.sa, 5, 2, &n), BRTC_ERR_AGAIN);
+  CHECK_EQ_INT(brtc_session_table_admit(&t, &a2.u.sa, 5, 2, &n), BRTC_OK);
+  CHECK_EQ_INT(n, 0);
+  /* Passing ICE frees the source's share. */
+  brtc_session_passed_ice(&t, s[0]);
+  brtc_session_passed_ice(&t, s[0]);
+  CHECK_EQ_INT(t.n_pending, 1);
+  CHECK_EQ_INT(brtc_session_table_admit(&t, &a1.u.sa, 5, 2, &n), BRTC_OK);
+  CHECK_EQ_INT(n, 1);
+  /* IPv6 by /64. */
+  s[2] = brtc_session_table_add(&t, BRTC_TRANSPORT_WS, 1, &err);
+  brtc_session_set_pending(&t, s[2], &v6a.u.sa);
+  CHECK_EQ_INT(brtc_session_table_admit(&t, &v6b.u.sa, 5, 1, &n), BRTC_ERR_AGAIN);
+  CHECK_EQ_INT(brtc_session_table_admit(&t, &v6other.u.sa, 5, 1, &n), BRTC_OK);
+  /* No address: the total only. */
+  s[3] = brtc_session_table_add(&t, BRTC_TRANSPORT_WS, 1, &err);
+  brtc_session_set_pending(&t, s[3], NULL);
+  CHECK_EQ_INT(t.n_pending, 3);
+  CHECK_EQ_INT(brtc_session_table_admit(&t, NULL, 3, 1, &n), BRTC_ERR_LIMIT);
+  CHECK_EQ_INT(brtc_session_table_admit(&t, &a2.u.sa, 3, 1, &n), BRTC_ERR_LIMIT);
+  CHECK_EQ_INT(brtc_session_table_admit(&t, NULL, 4, 1, &n), BRTC_OK);
+  /* Retiring a pending session ends its wait. */
+  brtc_session_table_retire(&t, s[3]);
+  CHECK_EQ_INT(t.n_pending, 2);
+  brtc_session_table_free(&t);
+}
+
+static void test_snapshot_interval(void) {
+  brtc_session s;
+  memset(&s, 0, sizeof(s));
+  uint64_t wait = 0;
+  CHECK(brtc_session_snapshot_allowed(&s, 5000000, 1000000, &wait));
+  CHECK(!brtc_session_snapshot_allowed(&s, 5020000, 1000000, &wait));
+  CHECK_EQ_INT(wait, 980000);
+  CHECK(!brtc_session_snapshot_allowed(&s, 5999999, 1000000, &wait));
+  CHECK_EQ_INT(wait, 1);
+  CHECK(brtc_session_snapshot_allowed(&s, 6000000, 1000000, &wait));
+  CHECK(!brtc_session_snapshot_allowed(&s, 6500000, 1000000, &wait));
+}
+
+/* Memory is given back when live sessions halve since the last look: a few times per burst,
+ * not per session. */
+static void test_heap_trim_policy(void) {
+  brtc_heap_trim t = {0};
+  CHECK(!brtc_heap_trim_due(&t, 0));
+  for (size_t n = 1; n <= 500; n++) brtc_heap_trim_started(&t, n);
+  CHECK(!brtc_heap_trim_due(&t, 251));
+  CHECK(brtc_heap_trim_due(&t, 250));
+  brtc_heap_trim_after_end(&t, 250); /* trims only if the heap has enough free */
+  CHECK_EQ_INT(t.peak, 250);
+  CHECK(!brtc_heap_trim_due(&t, 200));
+  size_t looks = 0;
+  for (size_t live = 249; live-- > 0;)
+    if (brtc_heap_trim_due(&t, live)) {
+      looks++;
+      brtc_heap_trim_after_end(&t, live);
+    }
+  CHECK_EQ_INT(looks, 8); /* 125, 62, 31, 15, 7, 3, 1, 0 */
+  CHECK_EQ_INT(t.peak, 0);
+}
+
 int main(void) {
   RUN(test_ids_and_limit);
   RUN(test_closed_ring);
@@ -309,5 +394,8 @@ int main(void) {
   RUN(test_keyframe_waitlist);
   RUN(test_steps);
   RUN(test_status_json);
+  RUN(test_pending_admission);
+  RUN(test_snapshot_interval);
+  RUN(test_heap_trim_policy);
   return TEST_REPORT();
 }

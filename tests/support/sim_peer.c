@@ -287,6 +287,7 @@ void sim_peer_free(sim_peer *p) {
 const char *sim_peer_offer(sim_peer *p) { return p->offer; }
 const char *sim_peer_fingerprint(const sim_peer *p) { return p->fingerprint; }
 const sim_peer_stats *sim_peer_get_stats(const sim_peer *p) { return &p->stats; }
+brtc_dtls *sim_peer_dtls(sim_peer *p) { return p->dtls; }
 bool sim_peer_media_ready(const sim_peer *p) { return p->srtp_out != NULL; }
 
 /* ---- answer ---- */

@@ -116,6 +116,8 @@ int sim_peer_send_sr(sim_peer *p, uint64_t ntp, uint32_t rtp_ts);
 int sim_peer_close(sim_peer *p);
 
 const sim_peer_stats *sim_peer_get_stats(const sim_peer *p);
+/* The peer's DTLS session (NULL before the answer), for tests that act on it directly. */
+brtc_dtls *sim_peer_dtls(sim_peer *p);
 const char *sim_peer_fingerprint(const sim_peer *p);
 
 #endif

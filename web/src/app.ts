@@ -10,6 +10,19 @@ type ServerMessage =
   | { type: "keyframe"; session: string; file: string; url: string; width: number; height: number }
   | { type: "error"; message: string };
 
+// Tests read getStats() from the live connection.
+interface Window {
+  boltrtcPeerConnection?: RTCPeerConnection;
+  // When each step first happened, in ms since the epoch on the page's clock (the journey
+  // benchmark lines them up with the server's log); "navigation" is the page's own start.
+  boltrtcTimeline: Record<string, number>;
+}
+window.boltrtcTimeline = { navigation: performance.timeOrigin };
+
+function mark(name: string): void {
+  if (!(name in window.boltrtcTimeline)) window.boltrtcTimeline[name] = performance.timeOrigin + performance.now();
+}
+
 type PageState = "idle" | "starting" | "connecting" | "connected" | "failed" | "closed";
 
 function byId<T extends HTMLElement>(id: string): T {
@@ -29,6 +42,7 @@ const ui = {
   sessionId: byId<HTMLSpanElement>("session-id"),
   gallery: byId<HTMLDivElement>("gallery"),
   keyframeCount: byId<HTMLSpanElement>("keyframe-count"),
+  resolution: byId<HTMLSelectElement>("resolution"),
 };
 
 let pc: RTCPeerConnection | null = null;
@@ -44,6 +58,7 @@ function setState(state: PageState, text?: string): void {
   ui.status.textContent = text ?? state;
   const active = state === "starting" || state === "connecting" || state === "connected";
   ui.connect.disabled = active;
+  ui.resolution.disabled = active;
   ui.hangup.disabled = !active;
   ui.snapshot.disabled = state !== "connected";
 }
@@ -73,6 +88,7 @@ function addStep(list: HTMLOListElement, tMs: number, name: string, detail?: str
 }
 
 function browserStep(name: string, detail?: string, isError = false): void {
+  mark(name);
   const key = `${name}|${detail ?? ""}`;
   if (shownSteps.has(key)) return;
   shownSteps.add(key);
@@ -85,6 +101,7 @@ function send(msg: object): void {
 
 function addKeyframe(msg: { file: string; url: string; width: number; height: number }): void {
   keyframes++;
+  mark(`keyframe-${keyframes}`);
   document.body.dataset.keyframes = String(keyframes);
   ui.keyframeCount.textContent = String(keyframes);
   const fig = document.createElement("figure");
@@ -98,15 +115,31 @@ function addKeyframe(msg: { file: string; url: string; width: number; height: nu
   ui.gallery.prepend(fig);
 }
 
-async function getCamera(): Promise<MediaStream> {
-  const video: MediaTrackConstraints = { width: { ideal: 640 }, height: { ideal: 480 } };
-  let wantAudio = false;
+// The camera as it is by default: its own size, not scaled or cropped to what we ask
+// (resizeMode "none"), so a 1080p webcam gives 1080p keyframes. The page's resolution choice
+// (or ?resolution=WxH) asks the browser to scale instead.
+function videoConstraints(): MediaTrackConstraints {
+  const choice = ui.resolution.value;
+  const m = /^(\d+)x(\d+)$/.exec(choice);
+  if (!m) return { resizeMode: "none" } as MediaTrackConstraints;
+  return {
+    width: { ideal: Number(m[1]) },
+    height: { ideal: Number(m[2]) },
+    resizeMode: "crop-and-scale",
+  } as MediaTrackConstraints;
+}
+
+async function hasMicrophone(): Promise<boolean> {
   try {
     const devices = await navigator.mediaDevices.enumerateDevices();
-    wantAudio = devices.some((d) => d.kind === "audioinput");
+    return devices.some((d) => d.kind === "audioinput");
   } catch {
-    wantAudio = false;
+    return false;
   }
+}
+
+async function getCamera(wantAudio: boolean): Promise<MediaStream> {
+  const video = videoConstraints();
   if (wantAudio) {
     try {
       return await navigator.mediaDevices.getUserMedia({ video, audio: true });
@@ -115,6 +148,20 @@ async function getCamera(): Promise<MediaStream> {
     }
   }
   return navigator.mediaDevices.getUserMedia({ video, audio: false });
+}
+
+// A keyframe catcher wants every pixel: ask the encoder to keep the resolution and give up
+// frame rate instead when bandwidth or CPU is short (libwebrtc otherwise sends a 720p camera at
+// 540p on a busy machine). Not contentHint "detail": it says the same but also switches
+// libwebrtc to its screen-content settings, and the first 640x480 keyframe fell from 37 to 28 dB.
+async function keepResolution(sender: RTCRtpSender): Promise<void> {
+  try {
+    const p = sender.getParameters() as RTCRtpSendParameters & { degradationPreference?: string };
+    p.degradationPreference = "maintain-resolution";
+    await sender.setParameters(p);
+  } catch {
+    // Not every browser takes it; the picture then only may come smaller.
+  }
 }
 
 // VP8 first (the server decodes VP8 keyframes), keeping RTX so NACK repairs work.
@@ -255,30 +302,42 @@ function openSignaling(): Promise<WebSocket> {
   });
 }
 
+// Everything that can start at once does: the WebSocket opens, the camera starts, and the
+// connection is offered with empty senders while the camera warms up, so ICE and DTLS are done
+// by the time its first frame arrives (replaceTrack then needs no renegotiation).
 async function connect(): Promise<void> {
   startedAt = performance.now();
+  mark("connect");
   shownSteps.clear();
   ui.browserSteps.replaceChildren();
   ui.serverSteps.replaceChildren();
   ui.sessionId.textContent = "";
   setState("starting", "starting camera");
+  const signaling = openSignaling();
+  signaling.catch(() => undefined); // awaited below; a failure is reported there
   try {
-    stream = await getCamera();
-    ui.preview.srcObject = stream;
-    const v = stream.getVideoTracks()[0]?.getSettings();
-    browserStep("camera", v ? `${v.width}x${v.height}` : undefined);
-
-    ws = await openSignaling();
-    browserStep("signaling-open");
-    setState("connecting", "connecting");
+    const wantAudio = await hasMicrophone();
+    const camera = getCamera(wantAudio);
+    camera.catch(() => undefined);
 
     const conn = new RTCPeerConnection({ iceServers: [], bundlePolicy: "max-bundle" });
     pc = conn;
-    for (const track of stream.getTracks()) {
-      const t = conn.addTransceiver(track, { direction: "sendonly", streams: [stream] });
-      if (track.kind === "video") preferVp8(t);
-    }
+    window.boltrtcPeerConnection = conn;
+    const video = conn.addTransceiver("video", { direction: "sendonly" });
+    preferVp8(video);
+    void keepResolution(video.sender);
+    const audio = wantAudio ? conn.addTransceiver("audio", { direction: "sendonly" }) : null;
     watchPeerConnection(conn);
+
+    // The server is ICE-lite and lists all its candidates in the answer, so the offer goes
+    // out at once and our own candidates follow by trickle.
+    const offer = await conn.createOffer();
+    await conn.setLocalDescription(offer);
+    watchDtls(conn);
+
+    ws = await signaling;
+    browserStep("signaling-open");
+    setState("connecting", "connecting");
     const sock = ws;
     sock.onmessage = (ev) => {
       if (typeof ev.data === "string") handleServerMessage(conn, ev.data);
@@ -287,18 +346,23 @@ async function connect(): Promise<void> {
       browserStep("signaling-closed");
       if (document.body.dataset.state === "connecting") setState("failed", "signaling closed");
     };
-
-    // The server is ICE-lite and lists all its candidates in the answer, so the offer goes
-    // out at once and our own candidates follow by trickle.
-    const offer = await conn.createOffer();
-    await conn.setLocalDescription(offer);
-    watchDtls(conn);
     send({ type: "offer", sdp: conn.localDescription?.sdp ?? offer.sdp });
     browserStep("offer-sent");
+
+    stream = await camera;
+    ui.preview.srcObject = stream;
+    const v = stream.getVideoTracks()[0];
+    const settings = v?.getSettings();
+    browserStep("camera", settings ? `${settings.width}x${settings.height}` : undefined);
+    if (v) await video.sender.replaceTrack(v);
+    const a = stream.getAudioTracks()[0];
+    if (audio && a) await audio.sender.replaceTrack(a);
+    for (const t of conn.getSenders()) if (t.track) t.setStreams?.(stream);
   } catch (e) {
     browserStep("error", String(e), true);
     setState("failed", String(e));
     cleanup();
+    void signaling.then((sock) => sock.close()).catch(() => undefined);
   }
 }
 
@@ -335,5 +399,11 @@ ui.snapshot.addEventListener("click", () => {
 });
 window.addEventListener("beforeunload", () => send({ type: "bye" }));
 
+const params = new URLSearchParams(location.search);
+const asked = params.get("resolution");
+if (asked && /^\d+x\d+$/.test(asked)) {
+  if (![...ui.resolution.options].some((o) => o.value === asked)) ui.resolution.add(new Option(asked, asked));
+  ui.resolution.value = asked;
+}
 setState("idle");
-if (new URLSearchParams(location.search).get("autostart") === "1") void connect();
+if (params.get("autostart") === "1") void connect();

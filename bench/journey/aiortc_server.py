@@ -1,0 +1,149 @@
+#!/usr/bin/env python3
+"""The first journey's server job done with aiortc (Debian's python3-aiortc 1.4 and aiohttp), for
+the journey benchmark: it serves boltrtc's own page (web/) and speaks its WebSocket signaling
+(offer, candidate, answer, keyframe messages, README.md), receives the browser's video, and
+writes the first decoded frame as a JPEG. aiortc's reference server
+(/usr/share/doc/python3-aiortc/examples/server) has the same shape but its own page and no JPEG;
+serving the same page to both servers leaves only the servers' part different.
+
+Each step is printed as one JSON line {"step": NAME, "t": epoch ms}. Runs on loopback only:
+aioice's host addresses are replaced by 127.0.0.1 (it leaves loopback out)."""
+import argparse
+import asyncio
+import json
+import os
+import sys
+import time
+from fractions import Fraction
+
+import aioice.ice
+import av
+from aiohttp import WSMsgType, web
+from aiortc import RTCPeerConnection, RTCSessionDescription
+from aiortc.sdp import candidate_from_sdp
+
+aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: ["127.0.0.1"]
+
+
+def step(name, session, **extra):
+    print(json.dumps({"step": name, "session": session, "t": time.time() * 1000, **extra}),
+          flush=True)
+
+
+def write_jpeg(frame, path):
+    """One decoded frame as a JPEG, with libavcodec's MJPEG encoder (full-range 4:2:0)."""
+    enc = av.CodecContext.create("mjpeg", "w")
+    enc.width, enc.height = frame.width, frame.height
+    enc.pix_fmt = "yuvj420p"
+    enc.time_base = Fraction(1, 30)
+    data = b"".join(bytes(p) for p in enc.encode(frame.reformat(format="yuvj420p")))
+    data += b"".join(bytes(p) for p in enc.encode(None))
+    tmp = path + ".tmp"
+    with open(tmp, "wb") as f:
+        f.write(data)
+    os.replace(tmp, path)
+
+
+class Session:
+    count = 0
+
+    def __init__(self, ws, output):
+        Session.count += 1
+        self.id = f"a{Session.count}"
+        self.ws = ws
+        self.output = output
+        self.pc = RTCPeerConnection()
+        self.saved = False
+        self.pc.on("track", self.on_track)
+        self.pc.on("connectionstatechange", self.on_state)
+        self.pc.on("iceconnectionstatechange", self.on_ice)
+
+    async def on_state(self):
+        if self.pc.connectionState == "connected":
+            step("dtls-connected", self.id)
+
+    async def on_ice(self):
+        if self.pc.iceConnectionState == "completed":
+            step("ice-connected", self.id)
+
+    def on_track(self, track):
+        if track.kind == "video":
+            asyncio.ensure_future(self.receive(track))
+
+    async def receive(self, track):
+        first = True
+        while True:
+            try:
+                frame = await track.recv()
+            except Exception:
+                return
+            if first:
+                step("first-frame", self.id)
+                first = False
+            if not self.saved:
+                self.saved = True
+                name = f"{self.id}.jpg"
+                write_jpeg(frame, os.path.join(self.output, name))
+                step("keyframe-saved", self.id)
+                await self.ws.send_str(json.dumps({
+                    "type": "keyframe", "session": self.id, "file": name,
+                    "url": f"/output/{name}", "width": frame.width, "height": frame.height}))
+
+    async def offer(self, sdp):
+        step("offer-received", self.id)
+        await self.pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
+        await self.pc.setLocalDescription(await self.pc.createAnswer())  # gathers first
+        await self.ws.send_str(json.dumps({"type": "answer", "sdp": self.pc.localDescription.sdp}))
+        step("answer-sent", self.id)
+
+    async def candidate(self, msg):
+        text = msg.get("candidate") or ""
+        if text.startswith("candidate:"):
+            c = candidate_from_sdp(text[len("candidate:"):])
+            c.sdpMid = msg.get("sdpMid")
+            await self.pc.addIceCandidate(c)
+
+
+async def signaling(request):
+    ws = web.WebSocketResponse()
+    await ws.prepare(request)
+    session = Session(ws, request.app["output"])
+    try:
+        async for m in ws:
+            if m.type != WSMsgType.TEXT:
+                continue
+            msg = json.loads(m.data)
+            if msg.get("type") == "offer":
+                await session.offer(msg["sdp"])
+            elif msg.get("type") == "candidate":
+                await session.candidate(msg)
+            elif msg.get("type") == "bye":
+                break
+    finally:
+        await session.pc.close()
+    return ws
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--web", required=True, help="boltrtc's web/ folder (built)")
+    ap.add_argument("--output", required=True)
+    a = ap.parse_args()
+    os.makedirs(a.output, exist_ok=True)
+    app = web.Application()
+    app["output"] = a.output
+
+    def file(path):
+        return lambda request: web.FileResponse(path)
+
+    app.router.add_get("/", file(os.path.join(a.web, "index.html")))
+    app.router.add_get("/app.js", file(os.path.join(a.web, "dist", "app.js")))
+    app.router.add_get("/style.css", file(os.path.join(a.web, "style.css")))
+    app.router.add_get("/ws", signaling)
+    app.router.add_static("/output/", a.output)
+    web.run_app(app, host="127.0.0.1", port=a.port, print=lambda *_: print("ready", flush=True))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,188 @@
+#!/usr/bin/env python3
+"""The first journey in stages: Chromium loads the page, starts its fake camera, opens the
+signaling WebSocket and makes its offer; the server answers, ICE and DTLS connect, video flows,
+the first keyframe is assembled and its JPEG written. Each stage's median over --runs page loads,
+for `boltrtc serve` and, in the same run, for the same job done with aiortc
+(aiortc_server.py), both serving the same page to the same browser.
+
+  bench_journey.py --boltrtc build/apps/boltrtc [--runs 10] [--no-aiortc]
+
+One time base: the page's timeline and the servers' steps are both in ms since the epoch on this
+machine's clock (boltrtc's log has millisecond wall-clock times). Runs as root inside a fresh
+network namespace with only lo, like the end-to-end tests."""
+import argparse
+import datetime
+import json
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
+sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
+from e2e import Server, enter_loopback_namespace, free_port  # noqa: E402
+
+# (stage name, where it ends: "page:<timeline key>" or "server:<step>"), in journey order.
+STAGES = [
+    ("page load", "page:connect"),
+    ("getUserMedia", "page:camera"),
+    ("WebSocket open", "page:signaling-open"),
+    ("offer sent", "page:offer-sent"),
+    ("offer at server", "server:offer-received"),
+    ("answer at page", "page:answer-received"),
+    ("first ICE check", "server:ice-check"),
+    ("DTLS connected", "server:dtls-connected"),
+    ("first RTP", "server:first-rtp"),
+    ("first keyframe", "server:first-keyframe"),
+    ("JPEG written", "server:keyframe-saved"),
+    ("page told", "page:keyframe-1"),
+]
+
+LOG_STEP = re.compile(r"^(\d\d):(\d\d):(\d\d)\.(\d\d\d) step\s+(\S+) (\S+)")
+
+
+def boltrtc_steps(log_path):
+    """{session: {step: epoch ms}} from boltrtc's log (local wall-clock times, ms)."""
+    today = datetime.date.today()
+    out = {}
+    with open(log_path) as f:
+        for line in f:
+            m = LOG_STEP.match(re.sub(r"\x1b\[[0-9;]*m", "", line))
+            if not m:
+                continue
+            h, mi, s, ms, session, name = m.groups()
+            t = datetime.datetime(today.year, today.month, today.day, int(h), int(mi), int(s),
+                                  int(ms) * 1000).timestamp() * 1000
+            out.setdefault(session, {}).setdefault(name, t)
+    return out
+
+
+def journeys(url, source, runs, timeout_s):
+    node = shutil.which("node")
+    out = subprocess.run([node, os.path.join(HERE, "journey.mjs"), "--url", url, "--y4m", source,
+                          "--runs", str(runs), "--timeout-ms", str(timeout_s * 1000)],
+                         capture_output=True, text=True, cwd=ROOT, timeout=runs * (timeout_s + 30))
+    results = [json.loads(l) for l in out.stdout.splitlines() if l.startswith("{")]
+    if len(results) != runs:
+        raise RuntimeError(f"journey.mjs: {out.stderr[-2000:]}")
+    return results
+
+
+def stage_times(page, server):
+    """The time of each stage's end since navigation, for one run."""
+    start = page["navigation"]
+    times = {}
+    for name, where in STAGES:
+        side, key = where.split(":", 1)
+        t = (page if side == "page" else server).get(key)
+        times[name] = None if t is None else t - start
+    return times
+
+
+def summarize(label, rows):
+    print(f"\n{label}: median of {len(rows)} runs, ms since navigation (and the stage's own share)")
+    medians = {}
+    for name, _ in STAGES:
+        vals = [r[name] for r in rows if r.get(name) is not None]
+        if vals:
+            medians[name] = statistics.median(vals)
+    prev = 0.0
+    for name, med in sorted(medians.items(), key=lambda kv: kv[1]):  # stages may overlap
+        print(f"  {name:18s} {med:7.1f}  (+{med - prev:6.1f})")
+        prev = med
+    for name, _ in STAGES:
+        if name not in medians:
+            print(f"  {name:18s}       -")
+    return medians
+
+
+def run_boltrtc(a, source, workdir):
+    server = Server(os.path.abspath(a.boltrtc), workdir)
+    try:
+        results = journeys(server.base + "/", source, a.runs, a.timeout)
+        time.sleep(0.5)
+    finally:
+        server.stop()
+    steps = boltrtc_steps(server.log_path)
+    sessions = sorted(steps, key=lambda s: int(s[1:]) if s[1:].isdigit() else 0)
+    rows = []
+    for r, session in zip(results, sessions):
+        if "timeline" in r:
+            rows.append(stage_times(r["timeline"], steps[session]))
+    return rows
+
+
+def run_aiortc(a, source, workdir):
+    port = free_port(socket.SOCK_STREAM)
+    out_dir = os.path.join(workdir, "aiortc-output")
+    log = open(os.path.join(workdir, "aiortc.log"), "w+")
+    proc = subprocess.Popen(["/usr/bin/python3", os.path.join(HERE, "aiortc_server.py"), "--port",
+                             str(port), "--web", os.path.join(ROOT, "web"), "--output", out_dir],
+                            stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            log.seek(0)
+            if "ready" in log.read():
+                break
+            time.sleep(0.1)
+        results = journeys(f"http://127.0.0.1:{port}/", source, a.runs, a.timeout)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    log.seek(0)
+    steps = {}
+    for line in log:
+        if line.startswith("{"):
+            s = json.loads(line)
+            steps.setdefault(s["session"], {}).setdefault(s["step"], s["t"])
+    # aiortc has no first-check/first-RTP/assembled-keyframe steps: its first decoded frame
+    # stands for the first keyframe.
+    for s in steps.values():
+        if "first-frame" in s:
+            s["first-keyframe"] = s["first-frame"]
+    rows = []
+    for r, session in zip(results, sorted(steps, key=lambda s: int(s[1:]))):
+        if "timeline" in r:
+            rows.append(stage_times(r["timeline"], steps[session]))
+    return rows
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--boltrtc", required=True)
+    ap.add_argument("--runs", type=int, default=10)
+    ap.add_argument("--timeout", type=int, default=20, help="seconds per page load")
+    ap.add_argument("--no-aiortc", action="store_true")
+    ap.add_argument("--json", help="write every run's stage times here")
+    a = ap.parse_args()
+    enter_loopback_namespace()
+    workdir = tempfile.mkdtemp(prefix="boltrtc-journey-")
+    try:
+        source = os.path.join(workdir, "source.y4m")
+        subprocess.run([sys.executable, os.path.join(ROOT, "tests", "e2e", "still_picture.py"),
+                        "--out", source], check=True, timeout=60)
+        rows = {"boltrtc": run_boltrtc(a, source, workdir)}
+        if not a.no_aiortc:
+            rows["aiortc"] = run_aiortc(a, source, workdir)
+        medians = {k: summarize(k, v) for k, v in rows.items()}
+        if "aiortc" in medians:
+            b, r = medians["boltrtc"].get("page told"), medians["aiortc"].get("page told")
+            if b and r:
+                print(f"\npage load to the page told of the JPEG: boltrtc {b:.0f} ms, "
+                      f"aiortc {r:.0f} ms (ratio {b / r:.2f})")
+        if a.json:
+            with open(a.json, "w") as f:
+                json.dump(rows, f, indent=1)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,62 @@
+// Launches Debian's Chromium, headless, through playwright-core, with a fake camera playing a
+// .y4m still picture. README.md in this folder says why each flag.
+import { chromium } from 'playwright-core';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+function chromiumFlags(y4m, userDataDir) {
+  return [
+    '--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage',
+    `--user-data-dir=${userDataDir}`,
+    '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
+    `--use-file-for-fake-video-capture=${y4m}`,
+    '--allow-loopback-in-peer-connection',
+    '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1 , EXCLUDE localhost',
+    '--disable-features=WebRtcHideLocalIpsWithMdns,Translate,MediaRouter,OptimizationHints,NetworkTimeServiceQuerying,AutofillServerCommunication,CertificateTransparencyComponentUpdater,DialMediaRouteProvider,GlobalMediaControls',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    '--disable-default-apps', '--disable-extensions', '--disable-breakpad', '--no-first-run',
+    '--no-default-browser-check', '--no-pings', '--metrics-recording-only',
+    '--password-store=basic', '--use-mock-keychain', '--mute-audio',
+    '--disable-background-timer-throttling', '--disable-renderer-backgrounding',
+    '--disable-backgrounding-occluded-windows', '--disable-quic',
+    '--remote-debugging-pipe',
+  ];
+}
+
+// A fresh Chromium with its own profile; close() ends it and removes the profile.
+export async function launchChromium(y4m) {
+  const userDataDir = mkdtempSync(join(tmpdir(), 'boltrtc-chromium-'));
+  try {
+    const browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      ignoreDefaultArgs: true,
+      args: chromiumFlags(y4m, userDataDir),
+      timeout: 30000,
+    });
+    return {
+      browser,
+      close: async () => {
+        await browser.close().catch(() => {});
+        rmSync(userDataDir, { recursive: true, force: true });
+      },
+    };
+  } catch (e) {
+    rmSync(userDataDir, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+// Runs body(page) in a fresh Chromium and profile, both gone afterwards. page.waitForFunction
+// is given puppeteer's argument order (fn, options, arg), which page.mjs uses for both browsers.
+export async function withChromium(y4m, body) {
+  const chrome = await launchChromium(y4m);
+  try {
+    const page = await chrome.browser.newPage();
+    const wait = page.waitForFunction.bind(page);
+    page.waitForFunction = (fn, options, arg) => wait(fn, arg, options);
+    return await body(page);
+  } finally {
+    await chrome.close();
+  }
+}

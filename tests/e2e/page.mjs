@@ -1,0 +1,72 @@
+// What every browser driver does with the boltrtc page once its browser is up: open it with
+// ?autostart=1, wait until it is connected and the wanted number of keyframes are saved
+// (pressing Snapshot after the first, if asked), and read back what the page showed.
+// The drivers (browser.mjs for Chromium, firefox.mjs for Firefox) differ only in how they
+// launch their browser; both print one JSON line with the result.
+
+export async function runJourney(page, opt, result, logs) {
+  page.on('console', (m) => logs.push(`console.${m.type()}: ${m.text()}`));
+  page.on('pageerror', (e) => logs.push(`pageerror: ${e.message}`));
+  const sep = opt.url.includes('?') ? '&' : '?';
+  await page.goto(`${opt.url}${sep}autostart=1`, { timeout: 15000 });
+  if (opt.beforeConnect) await opt.beforeConnect(page);
+  await page.waitForFunction(() => document.body.dataset.state === 'connected',
+    { timeout: opt.timeoutMs });
+  result.connected = true;
+  if (opt.snapshot) {
+    await page.waitForFunction(() => Number(document.body.dataset.keyframes || 0) >= 1,
+      { timeout: opt.timeoutMs });
+    await page.click('#snapshot');
+  }
+  await page.waitForFunction((n) => Number(document.body.dataset.keyframes || 0) >= n,
+    { timeout: opt.timeoutMs }, opt.keyframes);
+  result.keyframes = Number(await page.evaluate(() => document.body.dataset.keyframes));
+  result.journey = await page.evaluate(() =>
+    Array.from(document.querySelectorAll('[data-step]')).map((e) => e.getAttribute('data-step')));
+  result.sent = await page.evaluate(async () => {
+    const out = [];
+    const conn = window.boltrtcPeerConnection;
+    if (!conn) return out;
+    (await conn.getStats()).forEach((s) => {
+      if (s.type === 'outbound-rtp' && s.kind === 'video')
+        out.push({ width: s.frameWidth, height: s.frameHeight, ssrc: s.ssrc });
+    });
+    return out;
+  });
+  result.offer = await page.evaluate(() => window.boltrtcPeerConnection?.localDescription?.sdp ?? '');
+  if (opt.screenshot) await page.screenshot({ path: opt.screenshot, fullPage: true });
+}
+
+// Command-line options shared by the drivers.
+export function parseArgs(argv) {
+  const out = { keyframes: 1, timeoutMs: 60000 };
+  for (let i = 0; i < argv.length; i++) {
+    const k = argv[i];
+    const v = argv[i + 1];
+    if (k === '--url') { out.url = v; i++; }
+    else if (k === '--y4m') { out.y4m = v; i++; }
+    else if (k === '--keyframes') { out.keyframes = Number(v); i++; }
+    else if (k === '--timeout-ms') { out.timeoutMs = Number(v); i++; }
+    else if (k === '--screenshot') { out.screenshot = v; i++; }
+    else if (k === '--preview-dir') { out.previewDir = v; i++; }
+    else if (k === '--snapshot') { out.snapshot = true; }
+    else throw new Error(`unknown argument ${k}`);
+  }
+  if (!out.url) throw new Error('--url is required');
+  return out;
+}
+
+// Runs main(result, logs) and prints the result as one JSON line; exit code 0 if it passed.
+export async function report(main) {
+  const logs = [];
+  const result = { ok: false };
+  try {
+    await main(result, logs);
+    result.ok = true;
+  } catch (e) {
+    result.error = String(e && e.message ? e.message : e).split('\n')[0];
+  }
+  result.logs = logs.slice(-40);
+  process.stdout.write(JSON.stringify(result) + '\n');
+  process.exit(result.ok ? 0 : 1);
+}
