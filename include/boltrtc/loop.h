@@ -50,6 +50,9 @@ typedef struct brtc_loop_stats {
    * so no session can take over another's peer address (RFC 7675, RFC 8445 7.3). */
   uint64_t dropped_address_in_use;
   uint64_t send_errors;
+  /* Dropped by the kernel before the loop read them: a socket's receive buffer was full (the
+   * loop fell behind, or a flood). Read from the sockets (SO_MEMINFO) when asked for. */
+  uint64_t dropped_socket_full;
 } brtc_loop_stats;
 
 brtc_loop *brtc_loop_new(const brtc_loop_config *config, char *err, size_t err_cap);

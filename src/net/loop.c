@@ -752,4 +752,9 @@ void brtc_loop_stop(brtc_loop *loop) {
   }
 }
 
-void brtc_loop_get_stats(const brtc_loop *loop, brtc_loop_stats *out) { *out = loop->stats; }
+void brtc_loop_get_stats(const brtc_loop *loop, brtc_loop_stats *out) {
+  *out = loop->stats;
+  out->dropped_socket_full = 0;
+  for (size_t i = 0; i < loop->n_socks; i++)
+    out->dropped_socket_full += brtc_udp_kernel_drops(loop->socks[i].fd);
+}
