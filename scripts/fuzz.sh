@@ -62,7 +62,8 @@ done
 wait
 
 ran=$(ls "$results" | wc -l)
-failed=$(grep -l '^FAILED' "$results"/* 2>/dev/null | wc -l)
+# grep -c exits 1 when it counts none: under pipefail that must not end the script.
+failed=$(cat "$results"/* 2>/dev/null | grep -c '^FAILED' || true)
 if ((long)); then
   echo
   echo "| target | runs in ${seconds} s | runs/s | coverage (edges) | corpus files |"

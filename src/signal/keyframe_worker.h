@@ -40,8 +40,8 @@ typedef struct brtc_keyframe_result {
 
 /* On the owner's thread, from brtc_keyframe_worker_poll. */
 typedef void (*brtc_keyframe_done_fn)(const brtc_keyframe_result *r, void *user);
-/* On a worker thread, after a result is ready: make the owner call poll soon (for lws:
- * lws_cancel_service). Must not call back into the worker. */
+/* On a worker thread, after a result is ready: make the owner call poll soon (the server:
+ * writing to an eventfd the loop watches). Must not call back into the worker. */
 typedef void (*brtc_keyframe_wake_fn)(void *user);
 
 typedef struct brtc_keyframe_worker_config {

@@ -2,7 +2,7 @@
  * shoot<N>.jpg files come out
  * with the submitted numbers, results come back on the thread that polls, a full saver
  * refuses at once and counts, stopping discards what never started, and nothing leaks. The
- * saver wakes the test through a pipe, as it wakes lws in the server; every wait on it is
+ * saver wakes the test through a pipe, as it wakes the loop in the server; every wait on it is
  * bounded so a broken saver fails the test instead of hanging it. */
 #include <limits.h>
 #include <poll.h>

@@ -292,7 +292,11 @@ function handleServerMessage(conn: RTCPeerConnection, raw: string): void {
 
 function openSignaling(): Promise<WebSocket> {
   const proto = location.protocol === "https:" ? "wss:" : "ws:";
-  const sock = new WebSocket(`${proto}//${location.host}/ws`);
+  // A server started with --token wants one on /ws; browsers cannot set headers on a
+  // WebSocket, so the page passes on the token it was opened with (/?token=...).
+  const token = new URLSearchParams(location.search).get("token");
+  const query = token ? `?token=${encodeURIComponent(token)}` : "";
+  const sock = new WebSocket(`${proto}//${location.host}/ws${query}`);
   return new Promise((resolve, reject) => {
     sock.onopen = () => resolve(sock);
     sock.onerror = () => reject(new Error("signaling WebSocket failed"));
