@@ -515,8 +515,10 @@ int brtc_ice_transport_add_remote_candidate(brtc_ice_transport *t, const char *l
   if (!t || !line) return BRTC_ERR_INVALID;
   brtc_ice_candidate c;
   int rc = brtc_ice_candidate_parse(line, &c);
-  if (rc == BRTC_ERR_UNSUPPORTED) t->stats.remote_ignored++;
-  if (rc != BRTC_OK) return rc;
+  if (rc != BRTC_OK) {
+    t->stats.remote_ignored++;
+    return rc;
+  }
   return brtc_ice_transport_add_remote(t, &c, now_us);
 }
 
