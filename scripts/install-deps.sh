@@ -2,7 +2,8 @@
 # Installs what boltrtc needs on Debian 12, from Debian's packages and the npm registry.
 #   install-deps.sh          build and run: compiler, CMake, libraries, Node.js for the page
 #   install-deps.sh --test   also what the tests need: Chromium, ffmpeg, aiortc, libsrtp2, clang,
-#                            Go and Pion (bench/loss/run_pion.sh builds its peer from them)
+#                            Go and Pion (bench/loss/run_pion.sh builds its peer from them),
+#                            aioice and libnice (other ICE agents for tests/ice and bench/ice)
 # Idempotent: packages already installed are not fetched again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,7 +16,7 @@ if [[ "${1:-}" == "--test" ]]; then
              gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
              gstreamer1.0-nice python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0
              gir1.2-gst-plugins-bad-1.0 python3-aiohttp
-             golang-go golang-github-pion-webrtc.v3-dev curl)
+             golang-go golang-github-pion-webrtc.v3-dev curl python3-aioice libnice-dev)
 fi
 
 missing=()

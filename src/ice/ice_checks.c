@@ -301,6 +301,8 @@ static int full_request(brtc_ice_transport *t, const brtc_addr *local, const brt
   switch (p->state) {
     case BRTC_ICE_PAIR_SUCCEEDED: break;
     case BRTC_ICE_PAIR_IN_PROGRESS:
+      /* Our check has not left yet (the owner has not drained): it is the triggered check. */
+      if (p->txn >= 0 && t->txns[p->txn].send_pending && t->txns[p->txn].sent == 1) break;
       if (p->txn >= 0) txn_cancel(t, p->txn);
       p->txn = ICE_NO_INDEX;
       ice_trigger(t, i);

@@ -579,6 +579,29 @@ static void test_check_before_remote_credentials(void) {
   brtc_ice_transport_free(t);
 }
 
+/* Regression: the peer's check arrives after our first check was decided but before the owner
+ * drained it (one loop pass: the remote description, then a datagram). That check had not
+ * left yet, so it is the triggered check: cancelling it held the pair a whole Ta (50 ms on
+ * loopback between two of ours over UDP, bench/ice). */
+static void test_check_not_yet_sent_is_not_cancelled(void) {
+  outs o;
+  brtc_ice_transport *t = agent(&(agent_opts){.controlling = false, .no_remote = true}, SEC);
+  drain(t, &o, SEC);
+  const char *cands[] = {"candidate:1 1 udp 2130706431 192.0.2.20 6000 typ host"};
+  CHECK_EQ_INT(brtc_ice_transport_set_remote_description(t, REMOTE_UFRAG, REMOTE_PWD, false, cands, 1,
+                                                         true, SEC),
+               BRTC_OK);
+  uint8_t req[512];
+  size_t len = build_check(t, &(check_opts){.role = 1}, req, sizeof(req));
+  brtc_addr f = addr("192.0.2.20:6000"), l = addr(LOCAL);
+  CHECK_EQ_INT(brtc_ice_transport_handle_stun(t, &l, &f, req, len, NULL, SEC + 10), BRTC_ICE_HANDLED);
+  drain(t, &o, SEC + 10);
+  size_t checks = 0;
+  for (size_t i = 0; i < o.n_tx; i++) checks += o.msg[i].type == BRTC_STUN_BINDING_REQUEST;
+  CHECK_EQ_INT(checks, 1);
+  brtc_ice_transport_free(t);
+}
+
 /* mDNS names: held (no resolver in a sans-IO core), counted; the peer's checks still teach
  * its address; the owner's resolution turns the held candidate into that same candidate. */
 static void test_mdns(void) {
@@ -854,6 +877,7 @@ int main(void) {
   RUN(test_our_check_and_nomination);
   RUN(test_answers_that_fail);
   RUN(test_check_before_remote_credentials);
+  RUN(test_check_not_yet_sent_is_not_cancelled);
   RUN(test_mdns);
   RUN(test_candidates_not_used);
   RUN(test_limits);
