@@ -99,7 +99,9 @@ class LinePeer:
     def _send(self, line):
         self.proc.stdin.write((line + "\n").encode())
 
-    def set_remote(self, ufrag, pwd, candidates):
+    def set_remote(self, ufrag, pwd, candidates, lite=False):
+        if lite:
+            self._send("remote-lite")
         self._send("remote-ufrag " + ufrag)
         self._send("remote-pwd " + pwd)
         for c in candidates:
@@ -151,7 +153,8 @@ class AioicePeer:
         self.pwd = self.conn.local_password
         self.candidates = ["candidate:" + c.to_sdp() for c in self.conn.local_candidates]
 
-    def set_remote(self, ufrag, pwd, candidates):
+    def set_remote(self, ufrag, pwd, candidates, lite=False):
+        self.conn.remote_is_lite = lite
         self.conn.remote_username = ufrag
         self.conn.remote_password = pwd
         self._remote = [self.aioice.Candidate.from_sdp(c.split(":", 1)[1]) for c in candidates]
@@ -191,6 +194,10 @@ def make_peer(kind, controlling, build, addresses=LOOPBACK):
     binds = [a for ip in addresses for a in ("--bind", ip)]
     if kind == "ours":
         return LinePeer("ours", [os.path.join(build, "ice_udp_peer"), role] + binds)
+    if kind == "ours-lite":  # what boltrtc serve is: answers checks, never checks
+        peer = LinePeer("ours-lite", [os.path.join(build, "ice_udp_peer"), role, "--lite"] + binds)
+        peer.lite = True
+        return peer
     if kind == "libnice":
         return LinePeer("libnice", [os.path.join(build, "nice_udp_peer"), role] + binds)
     if kind == "aioice":
@@ -205,8 +212,8 @@ async def session(controlling_kind, controlled_kind, build, timeout=10, addresse
     b = make_peer(controlled_kind, False, build, addresses)
     try:
         await asyncio.gather(a.gather(), b.gather())
-        a.set_remote(b.ufrag, b.pwd, b.candidates)
-        b.set_remote(a.ufrag, a.pwd, a.candidates)
+        a.set_remote(b.ufrag, b.pwd, b.candidates, getattr(b, "lite", False))
+        b.set_remote(a.ufrag, a.pwd, a.candidates, getattr(a, "lite", False))
         if isinstance(a, LinePeer):
             await a.proc.stdin.drain()
         if isinstance(b, LinePeer):

@@ -19,6 +19,8 @@ SESSIONS = [
     ("aioice", "ours"),
     ("ours", "libnice"),
     ("libnice", "ours"),
+    ("ours", "ours-lite"),
+    ("aioice", "ours-lite"),
 ]
 
 
