@@ -22,6 +22,18 @@ import time
 
 LOOPBACK = ["127.0.0.1"]
 
+# (controlling, controlled): ours against each peer both ways, ours against itself full and
+# lite (what boltrtc serve is).
+WITH_OURS = [
+    ("ours", "ours"),
+    ("ours", "aioice"),
+    ("aioice", "ours"),
+    ("ours", "libnice"),
+    ("libnice", "ours"),
+    ("ours", "ours-lite"),
+    ("aioice", "ours-lite"),
+]
+
 
 def in_loopback_namespace(argv):
     """Re-run this program inside a fresh network namespace with only lo, up. Returns when

@@ -13,22 +13,13 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ice_peers  # noqa: E402
 
-SESSIONS = [
-    ("ours", "ours"),
-    ("ours", "aioice"),
-    ("aioice", "ours"),
-    ("ours", "libnice"),
-    ("libnice", "ours"),
-    ("ours", "ours-lite"),
-    ("aioice", "ours-lite"),
-]
 
 
 async def main(build):
     failures = 0
     have_nice = os.path.exists(os.path.join(build, "nice_udp_peer"))
     for addresses in (["127.0.0.1"], ["::1"]):
-        for controlling, controlled in SESSIONS:
+        for controlling, controlled in ice_peers.WITH_OURS:
             if "libnice" in (controlling, controlled) and not have_nice:
                 print("skip %s -> %s: nice_udp_peer not built (libnice-dev missing)" % (controlling, controlled))
                 continue
