@@ -100,8 +100,8 @@ void ice_remove_pair(brtc_ice_transport *t, int i) {
   if (t->pairs[i].triggered) { /* take it out of the queue, keeping the order */
     size_t kept = 0;
     for (size_t k = 0; k < t->trig_count; k++) {
-      int16_t v = t->trig[(t->trig_head + k) % BRTC_ICE_MAX_PAIRS];
-      if (v != i) t->trig[(t->trig_head + kept++) % BRTC_ICE_MAX_PAIRS] = v;
+      int16_t v = t->trig[(t->trig_head + k) % t->max_pairs];
+      if (v != i) t->trig[(t->trig_head + kept++) % t->max_pairs] = v;
     }
     t->trig_count = kept;
   }
@@ -121,7 +121,7 @@ int ice_add_pair(brtc_ice_transport *t, int l, int r, bool in_checklist) {
   int slot = ICE_NO_INDEX;
   for (size_t i = 0; i < t->n_pairs && slot < 0; i++)
     if (!t->pairs[i].in_use) slot = (int)i;
-  if (slot < 0 && t->n_pairs < BRTC_ICE_MAX_PAIRS) slot = (int)t->n_pairs++;
+  if (slot < 0 && t->n_pairs < t->max_pairs) slot = (int)t->n_pairs++;
   if (slot < 0) { /* RFC 8445 6.1.2.5: keep the highest-priority pairs */
     int worst = weakest_removable(t);
     if (worst < 0 || t->pairs[worst].priority >= priority) {
@@ -180,7 +180,7 @@ void ice_trigger(brtc_ice_transport *t, int i) {
   if (p->state != BRTC_ICE_PAIR_SUCCEEDED) p->state = BRTC_ICE_PAIR_WAITING;
   if (p->triggered) return;
   p->triggered = true;
-  t->trig[(t->trig_head + t->trig_count) % BRTC_ICE_MAX_PAIRS] = (int16_t)i;
+  t->trig[(t->trig_head + t->trig_count) % t->max_pairs] = (int16_t)i;
   t->trig_count++;
 }
 
@@ -216,7 +216,7 @@ static int best_waiting(const brtc_ice_transport *t) {
 
 bool ice_has_check(const brtc_ice_transport *t) {
   for (size_t k = 0; k < t->trig_count; k++) {
-    const ice_pair *p = &t->pairs[t->trig[(t->trig_head + k) % BRTC_ICE_MAX_PAIRS]];
+    const ice_pair *p = &t->pairs[t->trig[(t->trig_head + k) % t->max_pairs]];
     if (p->in_use && p->triggered && p->state != BRTC_ICE_PAIR_SUCCEEDED) return true;
   }
   return !t->checks_stopped && (best_waiting(t) >= 0 || unfreezable(t) >= 0);
@@ -225,7 +225,7 @@ bool ice_has_check(const brtc_ice_transport *t) {
 int ice_next_check(brtc_ice_transport *t) {
   while (t->trig_count > 0) {
     int i = t->trig[t->trig_head];
-    t->trig_head = (t->trig_head + 1) % BRTC_ICE_MAX_PAIRS;
+    t->trig_head = (t->trig_head + 1) % t->max_pairs;
     t->trig_count--;
     ice_pair *p = &t->pairs[i];
     if (!p->in_use || !p->triggered) continue;

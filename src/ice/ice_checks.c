@@ -19,7 +19,7 @@
 
 static int txn_alloc(brtc_ice_transport *t) {
   int oldest = ICE_NO_INDEX;
-  for (int i = 0; i < ICE_MAX_TXNS; i++) {
+  for (int i = 0; i < (int)t->max_txns; i++) {
     if (!t->txns[i].in_use) return i;
     /* A cancelled check only waits for a late answer: the first to give way. */
     if (!t->txns[i].retransmit &&
@@ -55,18 +55,18 @@ static void txn_cancel(brtc_ice_transport *t, int i) {
 }
 
 void ice_cancel_pair_txns(brtc_ice_transport *t, int pair) {
-  for (int i = 0; i < ICE_MAX_TXNS; i++)
+  for (int i = 0; i < (int)t->max_txns; i++)
     if (t->txns[i].in_use && t->txns[i].kind == ICE_TXN_CHECK && t->txns[i].pair == pair)
       txn_free(t, i);
 }
 
 void ice_cancel_checks(brtc_ice_transport *t) {
-  for (int i = 0; i < ICE_MAX_TXNS; i++)
+  for (int i = 0; i < (int)t->max_txns; i++)
     if (t->txns[i].in_use && t->txns[i].kind == ICE_TXN_CHECK) txn_free(t, i);
 }
 
 static int find_txn(const brtc_ice_transport *t, const uint8_t tid[12]) {
-  for (int i = 0; i < ICE_MAX_TXNS; i++)
+  for (int i = 0; i < (int)t->max_txns; i++)
     if (t->txns[i].in_use && memcmp(t->txns[i].tid, tid, 12) == 0) return i;
   return ICE_NO_INDEX;
 }
@@ -204,7 +204,7 @@ static void select_pair(brtc_ice_transport *t, int i) {
   }
   /* The generation before a restart is over: its consent checks and credentials go. */
   if (t->have_prev) {
-    for (int k = 0; k < ICE_MAX_TXNS; k++)
+    for (int k = 0; k < (int)t->max_txns; k++)
       if (t->txns[k].in_use && t->txns[k].previous) txn_free(t, k);
     t->have_prev = false;
   }
@@ -242,7 +242,7 @@ static int lite_pair(brtc_ice_transport *t, const brtc_addr *local, const brtc_a
         t->now_us - p->last_rx_us >= t->cfg.consent_timeout_us)
       stale = (int)i;
   }
-  if (free_slot < 0 && t->n_pairs < BRTC_ICE_LITE_MAX_PAIRS) free_slot = (int)t->n_pairs++;
+  if (free_slot < 0 && t->n_pairs < t->max_pairs) free_slot = (int)t->n_pairs++;
   if (free_slot < 0) free_slot = stale;
   if (free_slot < 0) return ICE_NO_INDEX;
   ice_pair *p = &t->pairs[free_slot];
@@ -536,7 +536,7 @@ static void consent(brtc_ice_transport *t) {
   if (t->now_us - path->last_consent_us >= t->cfg.consent_timeout_us) {
     path->active = false;
     t->failed = true;
-    for (int i = 0; i < ICE_MAX_TXNS; i++)
+    for (int i = 0; i < (int)t->max_txns; i++)
       if (t->txns[i].in_use && t->txns[i].kind == ICE_TXN_CONSENT) txn_free(t, i);
     ice_error(t, ICE_ERR_CONSENT, BRTC_ERR_STATE, "ICE: consent expired (RFC 7675)");
     return;
@@ -545,7 +545,7 @@ static void consent(brtc_ice_transport *t) {
   int i = txn_alloc(t);
   if (i < 0) return;
   /* The previous consent check is not sent again; its answer still counts. */
-  for (int k = 0; k < ICE_MAX_TXNS; k++)
+  for (int k = 0; k < (int)t->max_txns; k++)
     if (k != i && t->txns[k].in_use && t->txns[k].kind == ICE_TXN_CONSENT) txn_cancel(t, k);
   ice_txn *x = &t->txns[i];
   memset(x, 0, sizeof(*x));
@@ -568,7 +568,7 @@ static void consent(brtc_ice_transport *t) {
 void ice_advance(brtc_ice_transport *t, uint64_t now_us) {
   if (now_us > t->now_us) t->now_us = now_us;
   if (t->closed) return;
-  for (int i = 0; i < ICE_MAX_TXNS; i++)
+  for (int i = 0; i < (int)t->max_txns; i++)
     if (t->txns[i].in_use && t->txns[i].next_us <= t->now_us) txn_timer(t, i);
   if (!t->cfg.lite) {
     maybe_nominate(t);
@@ -590,7 +590,7 @@ uint64_t ice_deadline(const brtc_ice_transport *t) {
     uint64_t x_ = later_than_now(t, (x)); \
     if (x_ < d) d = x_;                  \
   } while (0)
-  for (int i = 0; i < ICE_MAX_TXNS; i++)
+  for (int i = 0; i < (int)t->max_txns; i++)
     if (t->txns[i].in_use) EARLIER(t->txns[i].next_us);
   if (!t->cfg.lite && t->cur.have_remote && ice_has_check(t)) EARLIER(t->next_check_us);
   if (!t->cfg.lite && t->controlling && !t->checks_stopped && t->nominating < 0 &&
@@ -635,7 +635,7 @@ bool ice_next_datagram(brtc_ice_transport *t, uint8_t *buf, size_t cap, brtc_ice
     if (*rc != BRTC_OK) *rc = BRTC_ERR_TOO_BIG;
     return true;
   }
-  for (int i = 0; i < ICE_MAX_TXNS; i++) {
+  for (int i = 0; i < (int)t->max_txns; i++) {
     ice_txn *x = &t->txns[i];
     if (!x->in_use || !x->send_pending) continue;
     x->send_pending = false;

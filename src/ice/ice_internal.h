@@ -144,19 +144,25 @@ struct brtc_ice_transport {
   unsigned n_foundations;
   bool local_done, local_done_announced;
 
-  ice_remote remotes[BRTC_ICE_MAX_REMOTE];
+  /* The tables below are sized by mode (a lite agent needs no remote candidates, no
+   * transactions and few pairs) and live in the same allocation, after the struct. */
+  ice_remote *remotes;
+  size_t max_remotes;
   size_t n_remotes;
   unsigned n_prflx;     /* to name remote prflx foundations */
-  ice_held held[BRTC_ICE_MAX_HELD];
+  ice_held *held;
+  size_t max_held;
   size_t n_held;
   bool remote_done;     /* end-of-candidates */
 
-  ice_pair pairs[BRTC_ICE_MAX_PAIRS];
+  ice_pair *pairs;
+  size_t max_pairs;
   size_t n_pairs;       /* slots used so far, holes included (pairs are not moved) */
-  int16_t trig[BRTC_ICE_MAX_PAIRS]; /* triggered-check queue (FIFO ring) */
+  int16_t *trig; /* triggered-check queue (FIFO ring of max_pairs) */
   size_t trig_head, trig_count;
 
-  ice_txn txns[ICE_MAX_TXNS];
+  ice_txn *txns;
+  size_t max_txns;
   uint64_t next_check_us;   /* Ta pacing: no new check before this */
   bool checks_stopped;      /* a pair is selected in this generation: ordinary checks end */
   bool any_request;         /* an authenticated check came in this generation */

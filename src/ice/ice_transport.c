@@ -1,6 +1,7 @@
 /* The ICE agent's API: configuration, local and remote candidates, credentials, restart
  * (RFC 8445 9), the state (RTCIceConnectionState) and the pulled outputs. STUN handling is in
  * ice_checks.c, the checklist in ice_checklist.c. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -173,7 +174,7 @@ int ice_add_local_prflx(brtc_ice_transport *t, const brtc_addr *mapped, int from
 }
 
 int ice_add_remote_prflx(brtc_ice_transport *t, const brtc_addr *addr, uint32_t priority) {
-  if (t->n_remotes == BRTC_ICE_MAX_REMOTE) {
+  if (t->n_remotes == t->max_remotes) {
     t->stats.over_limit++;
     ice_error(t, ICE_ERR_REMOTE_FULL, BRTC_ERR_LIMIT, "ICE: remote candidate table full");
     return ICE_NO_INDEX;
@@ -208,6 +209,11 @@ static void new_local_credentials(brtc_ice_transport *t) {
   random_ice_string(t, t->cur.local_pwd, DEFAULT_PWD_LEN);
 }
 
+static size_t align_up(size_t n) {
+  size_t a = _Alignof(max_align_t);
+  return (n + a - 1) / a * a;
+}
+
 static int fail_config(char *err, size_t cap, const char *why) {
   if (err && cap) snprintf(err, cap, "ICE config: %s", why);
   return BRTC_ERR_INVALID;
@@ -235,11 +241,33 @@ int brtc_ice_transport_new(const brtc_ice_config *cfg, uint64_t now_us, brtc_ice
   if (cfg->software && strlen(cfg->software) >= 64)
     return fail_config(err, err_cap, "software longer than 63 bytes");
 
-  brtc_ice_transport *t = calloc(1, sizeof(*t));
-  if (!t) {
+  /* One allocation: the struct, then its tables, each as big as the mode needs. */
+  size_t n_pairs = cfg->lite ? BRTC_ICE_LITE_MAX_PAIRS : BRTC_ICE_MAX_PAIRS;
+  size_t n_remotes = cfg->lite ? 0 : BRTC_ICE_MAX_REMOTE;
+  size_t n_held = cfg->lite ? 0 : BRTC_ICE_MAX_HELD;
+  size_t n_txns = cfg->lite ? 0 : ICE_MAX_TXNS;
+  size_t off_pairs = align_up(sizeof(brtc_ice_transport));
+  size_t off_trig = align_up(off_pairs + n_pairs * sizeof(ice_pair));
+  size_t off_remotes = align_up(off_trig + n_pairs * sizeof(int16_t));
+  size_t off_held = align_up(off_remotes + n_remotes * sizeof(ice_remote));
+  size_t off_txns = align_up(off_held + n_held * sizeof(ice_held));
+  size_t total = off_txns + n_txns * sizeof(ice_txn);
+  uint8_t *block = calloc(1, total);
+  if (!block) {
     if (err && err_cap) snprintf(err, err_cap, "ICE: out of memory");
     return BRTC_ERR_NOMEM;
   }
+  brtc_ice_transport *t = (brtc_ice_transport *)block;
+  t->pairs = (ice_pair *)(block + off_pairs);
+  t->max_pairs = n_pairs;
+  t->trig = (int16_t *)(block + off_trig);
+  t->remotes = (ice_remote *)(block + off_remotes);
+  t->max_remotes = n_remotes;
+  t->held = (ice_held *)(block + off_held);
+  t->max_held = n_held;
+  t->txns = (ice_txn *)(block + off_txns);
+  t->max_txns = n_txns;
+  t->stats.memory_bytes = total;
   t->cfg = *cfg;
   if (cfg->software) snprintf(t->software, sizeof(t->software), "%s", cfg->software);
   t->cfg.software = NULL;
@@ -344,7 +372,7 @@ static void restart(brtc_ice_transport *t) {
     t->prev = t->cur;
     t->have_prev = true;
     t->path.previous = true;
-    for (int i = 0; i < ICE_MAX_TXNS; i++)
+    for (int i = 0; i < (int)t->max_txns; i++)
       if (t->txns[i].in_use && t->txns[i].kind == ICE_TXN_CONSENT) t->txns[i].previous = true;
   }
   memset(t->cur.remote_ufrag, 0, sizeof(t->cur.remote_ufrag));
@@ -352,7 +380,7 @@ static void restart(brtc_ice_transport *t) {
   t->cur.have_remote = false;
   new_local_credentials(t);
   ice_cancel_checks(t);
-  memset(t->pairs, 0, sizeof(t->pairs));
+  memset(t->pairs, 0, t->max_pairs * sizeof(*t->pairs));
   t->n_pairs = 0;
   t->trig_head = t->trig_count = 0;
   t->n_remotes = 0;
@@ -431,7 +459,7 @@ static int add_remote(brtc_ice_transport *t, const brtc_ice_candidate *c) {
       if (strcasecmp(t->held[i].hostname, c->hostname) == 0 &&
           t->held[i].port == brtc_addr_port(&c->addr))
         return BRTC_OK;
-    if (t->n_held == BRTC_ICE_MAX_HELD) {
+    if (t->n_held == t->max_held) {
       t->stats.over_limit++;
       return BRTC_ERR_LIMIT;
     }
@@ -466,7 +494,7 @@ static int add_remote(brtc_ice_transport *t, const brtc_ice_candidate *c) {
     }
     return BRTC_OK;
   }
-  if (t->n_remotes == BRTC_ICE_MAX_REMOTE) {
+  if (t->n_remotes == t->max_remotes) {
     t->stats.over_limit++;
     ice_error(t, ICE_ERR_REMOTE_FULL, BRTC_ERR_LIMIT, "ICE: remote candidate table full");
     return BRTC_ERR_LIMIT;
@@ -572,7 +600,7 @@ void brtc_ice_transport_close(brtc_ice_transport *t, uint64_t now_us) {
   if (!t || t->closed) return;
   if (now_us > t->now_us) t->now_us = now_us;
   t->closed = true;
-  memset(t->txns, 0, sizeof(t->txns));
+  memset(t->txns, 0, t->max_txns * sizeof(*t->txns));
   t->resp_count = 0;
   ice_update_state(t);
 }
@@ -613,7 +641,7 @@ static void push_state(brtc_ice_transport *t, brtc_ice_conn_state s) {
 }
 
 static bool checks_outstanding(const brtc_ice_transport *t) {
-  for (int i = 0; i < ICE_MAX_TXNS; i++)
+  for (int i = 0; i < (int)t->max_txns; i++)
     if (t->txns[i].in_use && t->txns[i].kind == ICE_TXN_CHECK && t->txns[i].retransmit) return true;
   return false;
 }

@@ -169,6 +169,7 @@ typedef struct brtc_ice_stats {
   uint64_t restarts;
   uint64_t checking_since_us;  /* when checks could start in this generation (0: not yet) */
   uint64_t connected_at_us;    /* when a pair was first selected (0: not yet) */
+  uint64_t memory_bytes;       /* the agent's one allocation */
 } brtc_ice_stats;
 
 /* The defaults above. */

@@ -251,6 +251,10 @@ async def session(controlling_kind, controlled_kind, build, timeout=10, addresse
             echo = await x.receive(timeout)
             if echo != "echo:" + text:
                 raise RuntimeError("%s got %r back, not the echo" % (x.name, echo))
-        return elapsed, a, b
     finally:
         await asyncio.gather(a.close(), b.close(), return_exceptions=True)
+    # Our driver must end cleanly: under ASan a leak or an error shows in its exit code.
+    for p in (a, b):
+        if p.name.startswith("ours") and p.proc.returncode != 0:
+            raise RuntimeError("%s exited with %s" % (p.name, p.proc.returncode))
+    return elapsed, a, b
