@@ -187,6 +187,8 @@ static bool path_is(const brtc_ice_transport *t, const brtc_addr *base, const br
 
 /* The pair media goes on now: nominated by the controlling agent (RFC 8445 8.1.2, 8.2). */
 static void select_pair(brtc_ice_transport *t, int i) {
+  if (t->consent_lapsed) return; /* RFC 7675 5.1: only a restart sends again */
+  t->failed = false; /* checks that all failed, and then one that did not */
   ice_pair *p = &t->pairs[i];
   bool same = path_is(t, &p->base, &p->remote_addr) && !t->path.previous;
   p->nominated = true;
@@ -535,7 +537,7 @@ static void consent(brtc_ice_transport *t) {
   if (!path->active) return;
   if (t->now_us - path->last_consent_us >= t->cfg.consent_timeout_us) {
     path->active = false;
-    t->failed = true;
+    t->failed = t->consent_lapsed = true;
     for (int i = 0; i < (int)t->max_txns; i++)
       if (t->txns[i].in_use && t->txns[i].kind == ICE_TXN_CONSENT) txn_free(t, i);
     ice_error(t, ICE_ERR_CONSENT, BRTC_ERR_STATE, "ICE: consent expired (RFC 7675)");

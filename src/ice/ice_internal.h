@@ -136,7 +136,10 @@ struct brtc_ice_transport {
   uint64_t tie_breaker;
   bool remote_lite;
   bool closed;
-  bool failed;          /* sticky until a restart */
+  bool failed;          /* every pair failed (until a pair is selected after all), or consent
+                         * lapsed (until a restart) */
+  bool consent_lapsed;  /* RFC 7675: nothing is sent on the pair again, nor selected, before a
+                         * restart */
 
   ice_local locals[BRTC_ICE_MAX_LOCAL];
   size_t n_locals;

@@ -391,7 +391,7 @@ static void restart(brtc_ice_transport *t) {
   t->nominating = ICE_NO_INDEX;
   t->first_valid_us = 0;
   t->next_check_us = 0;
-  t->failed = false;
+  t->failed = t->consent_lapsed = false;
   t->errors_said = 0;
   t->stats.restarts++;
   t->stats.checking_since_us = 0;

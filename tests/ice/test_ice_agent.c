@@ -399,6 +399,12 @@ static void test_lite_nomination_and_consent(void) {
   CHECK_EQ_INT(brtc_ice_transport_get_state(t), BRTC_ICE_CONN_DISCONNECTED);
   brtc_ice_transport_handle_timeout(t, 51 * SEC);
   CHECK_EQ_INT(brtc_ice_transport_get_state(t), BRTC_ICE_CONN_FAILED);
+  /* Consent lapsed: a nomination now is answered but selects nothing until a restart. */
+  CHECK_EQ_INT(send_check(t, &(check_opts){.role = 1, .use_candidate = true}, "192.0.2.1:1000",
+                          52 * SEC, &o),
+               BRTC_ICE_HANDLED);
+  CHECK(!find_event(&o, BRTC_ICE_EVENT_SELECTED_PAIR));
+  CHECK_EQ_INT(brtc_ice_transport_get_state(t), BRTC_ICE_CONN_FAILED);
   brtc_ice_stats st;
   brtc_ice_transport_get_stats(t, &st);
   CHECK_EQ_INT(st.checks_sent + st.consent_checks_sent, 0); /* lite: never a check */
