@@ -58,6 +58,11 @@ static void print_serve_usage(FILE *out) {
           "                         (default %d)\n"
           "  --max-output-mb N      stop saving keyframes once the output folder holds N MB;\n"
           "                         0: no cap (default %d)\n"
+          "  --capture DIR          each session writes, for Wireshark, DIR/<time>-<id>-wire.pcap\n"
+          "                         (its datagrams as on the wire), -plain.pcap (its RTP and\n"
+          "                         RTCP in plaintext) and -keylog.txt (its DTLS keys, which\n"
+          "                         decrypt the handshake: keep them private) (default: none)\n"
+          "  --capture-max-mb N     each session's pcaps together at most N MB (default %d)\n"
           "  --dtls-role ROLE       active or passive: our DTLS role when the offer lets us\n"
           "                         choose (default active, as RFC 8842 recommends; passive\n"
           "                         makes us pick the SRTP profile: AEAD_AES_128_GCM first)\n"
@@ -78,7 +83,7 @@ static void print_serve_usage(FILE *out) {
           brtc_signal_default_web_dir(), BRTC_SIGNAL_DEFAULT_MAX_SESSIONS,
           BRTC_SIGNAL_DEFAULT_MAX_PENDING, BRTC_SIGNAL_DEFAULT_MAX_PENDING_PER_SOURCE,
           BRTC_SIGNAL_DEFAULT_PENDING_TIMEOUT_MS, BRTC_SIGNAL_DEFAULT_SNAPSHOT_INTERVAL_MS,
-          BRTC_SIGNAL_DEFAULT_MAX_OUTPUT_MB);
+          BRTC_SIGNAL_DEFAULT_MAX_OUTPUT_MB, BRTC_SIGNAL_DEFAULT_CAPTURE_MB);
 }
 
 #define MAX_TOKENS 1024
@@ -160,7 +165,7 @@ static int parse_serve_options(int argc, char **argv, serve_options *o) {
   enum {
     OPT_HTTP = 256, OPT_UDP, OPT_OUTPUT, OPT_WEB, OPT_MAX, OPT_DTLS_ROLE, OPT_LOOPBACK, OPT_LOG,
     OPT_PENDING, OPT_PENDING_SOURCE, OPT_PENDING_TIMEOUT, OPT_SNAPSHOT, OPT_OUTPUT_MB, OPT_TOKEN,
-    OPT_TOKEN_FILE
+    OPT_TOKEN_FILE, OPT_CAPTURE, OPT_CAPTURE_MB
   };
   static const struct option longopts[] = {
       {"http", required_argument, NULL, OPT_HTTP},
@@ -173,6 +178,8 @@ static int parse_serve_options(int argc, char **argv, serve_options *o) {
       {"pending-timeout-ms", required_argument, NULL, OPT_PENDING_TIMEOUT},
       {"snapshot-interval-ms", required_argument, NULL, OPT_SNAPSHOT},
       {"max-output-mb", required_argument, NULL, OPT_OUTPUT_MB},
+      {"capture", required_argument, NULL, OPT_CAPTURE},
+      {"capture-max-mb", required_argument, NULL, OPT_CAPTURE_MB},
       {"dtls-role", required_argument, NULL, OPT_DTLS_ROLE},
       {"loopback-only", no_argument, NULL, OPT_LOOPBACK},
       {"log-level", required_argument, NULL, OPT_LOG},
@@ -243,6 +250,16 @@ static int parse_serve_options(int argc, char **argv, serve_options *o) {
           return usage_error("bad --max-output-mb \"%s\": expected megabytes, 0 for no cap",
                              optarg);
         o->server.max_output_mb = n ? n : BRTC_SIGNAL_NO_OUTPUT_CAP;
+        break;
+      case OPT_CAPTURE:
+        if (!*optarg) return usage_error("--capture needs a folder name");
+        o->server.capture_dir = optarg;
+        break;
+      case OPT_CAPTURE_MB:
+        if (!parse_number(optarg, 1, 1000000, &n))
+          return usage_error("bad --capture-max-mb \"%s\": expected megabytes from 1 to 1000000",
+                             optarg);
+        o->server.capture_max_mb = n;
         break;
       case OPT_DTLS_ROLE:
         if (strcmp(optarg, "active") == 0) o->server.dtls_role = BRTC_DTLS_ROLE_ACTIVE;

@@ -91,6 +91,13 @@ typedef enum brtc_dtls_role {
 typedef void (*brtc_pc_packet_tap)(brtc_pc *pc, bool inbound, bool rtcp, const uint8_t *data,
                                    size_t len, void *user);
 
+/* A wire tap, for captures (boltrtc serve --capture): every datagram as it is on the wire,
+ * inbound as handed to brtc_pc_handle_datagram (before any check, so forged and malformed
+ * ones are seen too), outbound as brtc_pc_poll_transmit hands it out; peer is the remote
+ * address. data is valid during the call only; the tap must not call back into pc. */
+typedef void (*brtc_pc_wire_tap)(brtc_pc *pc, bool inbound, const uint8_t *data, size_t len,
+                                 const struct sockaddr *peer, void *user);
+
 /* When the pc asks the sender for a keyframe (PLI, or FIR) by itself, besides the first
  * video packet and brtc_pc_request_keyframe. */
 typedef enum brtc_keyframe_policy {
@@ -135,6 +142,12 @@ typedef struct brtc_pc_config {
    * whole set-up may take. 0 = no separate limit (only the 30 s set-up time). */
   uint64_t ice_check_timeout_us;
   brtc_keyframe_policy keyframe_policy;
+  /* NULL (the default) = no wire tap. Gets user. */
+  brtc_pc_wire_tap on_wire_packet;
+  /* Keep the DTLS session's secret for brtc_pc_dtls_keylog (debugging: Wireshark then
+   * decrypts a capture of the handshake). Off by default, and then the secret never
+   * leaves the DTLS state. */
+  bool keep_keylog;
 } brtc_pc_config;
 
 typedef struct brtc_pc_stats {
@@ -182,6 +195,13 @@ int brtc_pc_create_answer(brtc_pc *pc, const char **sdp, char *err, size_t err_c
 int brtc_pc_add_ice_candidate(brtc_pc *pc, const char *candidate);
 /* Our ICE username fragment: STUN checks name it first in USERNAME. */
 const char *brtc_pc_local_ufrag(const brtc_pc *pc);
+
+/* With keep_keylog: the DTLS secret as one SSLKEYLOGFILE line ("CLIENT_RANDOM <client
+ * random> <master secret>\n", the format Wireshark's tls.keylog_file reads), once DTLS is
+ * connected. BRTC_ERR_AGAIN before that, BRTC_ERR_STATE without keep_keylog,
+ * BRTC_ERR_INVALID if cap < BRTC_PC_KEYLOG_LEN. */
+#define BRTC_PC_KEYLOG_LEN 180
+int brtc_pc_dtls_keylog(const brtc_pc *pc, char *out, size_t cap);
 
 /* Sans-IO transport. */
 int brtc_pc_handle_datagram(brtc_pc *pc, const uint8_t *data, size_t len,

@@ -765,6 +765,38 @@ int brtc_dtls_get_srtp_keys(const brtc_dtls *d, brtc_dtls_srtp_keys *out) {
   return BRTC_OK;
 }
 
+static char *hex_into(char *p, const uint8_t *b, size_t n) {
+  static const char digits[] = "0123456789abcdef";
+  for (size_t i = 0; i < n; i++) {
+    *p++ = digits[b[i] >> 4];
+    *p++ = digits[b[i] & 15];
+  }
+  return p;
+}
+
+int brtc_dtls_keylog_line(const brtc_dtls *d, char *out, size_t cap) {
+  if (!d || !out || cap < BRTC_DTLS_KEYLOG_LEN) return BRTC_ERR_INVALID;
+  if (d->state != BRTC_DTLS_CONNECTED || !d->ssl) return BRTC_ERR_STATE;
+  uint8_t master[MASTER_SECRET_LEN], client_random[RANDOM_LEN];
+  size_t master_len = SSL_SESSION_get_master_key(SSL_get_session(d->ssl), master, sizeof master);
+  if (master_len != MASTER_SECRET_LEN ||
+      SSL_get_client_random(d->ssl, client_random, RANDOM_LEN) != RANDOM_LEN) {
+    OPENSSL_cleanse(master, sizeof master);
+    return BRTC_ERR_CRYPTO;
+  }
+  /* NSS key log format: the label, the ClientHello's random, the master secret. */
+  static const char label[] = "CLIENT_RANDOM ";
+  char *p = out;
+  memcpy(p, label, sizeof label - 1);
+  p = hex_into(p + sizeof label - 1, client_random, RANDOM_LEN);
+  *p++ = ' ';
+  p = hex_into(p, master, MASTER_SECRET_LEN);
+  *p++ = '\n';
+  *p = '\0';
+  OPENSSL_cleanse(master, sizeof master);
+  return BRTC_OK;
+}
+
 int brtc_dtls_write(brtc_dtls *d, const uint8_t *data, size_t len) {
   if (!d || (!data && len)) return BRTC_ERR_INVALID;
   if (len == 0) return BRTC_OK;

@@ -80,6 +80,13 @@ const char *brtc_dtls_cipher(const brtc_dtls *d);
  * SRTP was negotiated. */
 int brtc_dtls_get_srtp_keys(const brtc_dtls *d, brtc_dtls_srtp_keys *out);
 
+/* The session's secret as one SSLKEYLOGFILE line, "CLIENT_RANDOM <64 hex> <96 hex>\n" (the
+ * NSS key log format Wireshark reads), so that a capture of the handshake can be decrypted.
+ * For debugging only: whoever holds it reads every record of the session. BRTC_ERR_STATE
+ * before CONNECTED or after the release, BRTC_ERR_INVALID if cap < BRTC_DTLS_KEYLOG_LEN. */
+#define BRTC_DTLS_KEYLOG_LEN 180
+int brtc_dtls_keylog_line(const brtc_dtls *d, char *out, size_t cap);
+
 /* Application data (for SCTP later). */
 int brtc_dtls_write(brtc_dtls *d, const uint8_t *data, size_t len);
 /* BRTC_ERR_AGAIN when nothing is pending. */

@@ -60,6 +60,7 @@ struct brtc_pc {
   const brtc_certificate *certificate;
   brtc_pc_event_cb on_event;
   brtc_pc_packet_tap on_plain_packet; /* NULL: no tap */
+  brtc_pc_wire_tap on_wire_packet;    /* NULL: no tap */
   void *user;
   size_t max_video_frame;
   uint32_t max_video_bps, start_video_bps;
@@ -98,6 +99,8 @@ struct brtc_pc {
   bool dtls_client;
   bool dtls_started;
   bool keep_dtls;
+  bool keep_keylog;
+  char *keylog; /* BRTC_DTLS_KEYLOG_LEN bytes once connected, with keep_keylog only */
   brtc_dtls_role dtls_role;
   bool dtls_released;     /* OpenSSL's state freed after the handshake (keep_dtls) */
   bool peer_has_keys;     /* an authenticated SRTP/SRTCP packet arrived */

@@ -2,6 +2,7 @@
  * answer ICE checks, run DTLS once the peer has passed a check, key SRTP from DTLS. */
 #include <openssl/crypto.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/bytes.h"
@@ -68,7 +69,18 @@ static const char *profile_name(brtc_srtp_profile_id p) {
   }
 }
 
+/* Only while OpenSSL's state is there: the release forgets the master secret. */
+static void keep_keylog(brtc_pc *pc) {
+  if (!pc->keep_keylog || pc->keylog) return;
+  pc->keylog = malloc(BRTC_DTLS_KEYLOG_LEN);
+  if (pc->keylog && brtc_dtls_keylog_line(pc->dtls, pc->keylog, BRTC_DTLS_KEYLOG_LEN) != BRTC_OK) {
+    free(pc->keylog);
+    pc->keylog = NULL;
+  }
+}
+
 static void key_srtp(brtc_pc *pc) {
+  keep_keylog(pc);
   brtc_dtls_srtp_keys k;
   if (brtc_dtls_get_srtp_keys(pc->dtls, &k) != BRTC_OK) {
     pc_fail(pc, "DTLS: no SRTP keys (use_srtp not negotiated)");

@@ -1,5 +1,6 @@
 /* brtc_pc life cycle: creation, journey events, stats, the output pump and the timers.
  * The protocol work is in pc_signaling.c, pc_transport.c and pc_media.c. */
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,6 +69,8 @@ brtc_pc *brtc_pc_new(const brtc_pc_config *config) {
   pc->certificate = config->certificate;
   pc->on_event = config->on_event;
   pc->on_plain_packet = config->on_plain_packet;
+  pc->on_wire_packet = config->on_wire_packet;
+  pc->keep_keylog = config->keep_keylog;
   pc->user = config->user;
   pc->max_video_frame = config->max_video_frame ? config->max_video_frame : PC_DEFAULT_MAX_FRAME;
   pc->keep_dtls = config->keep_dtls;
@@ -111,6 +114,8 @@ void brtc_pc_free(brtc_pc *pc) {
   brtc_srtp_free(pc->srtp_in);
   brtc_srtp_free(pc->srtp_out);
   brtc_dtls_free(pc->dtls);
+  if (pc->keylog) OPENSSL_cleanse(pc->keylog, BRTC_DTLS_KEYLOG_LEN);
+  free(pc->keylog);
   free(pc->answer);
   free(pc);
 }
@@ -162,12 +167,23 @@ int brtc_pc_add_ice_candidate(brtc_pc *pc, const char *candidate) {
   return BRTC_OK;
 }
 
+_Static_assert(BRTC_PC_KEYLOG_LEN == BRTC_DTLS_KEYLOG_LEN, "one keylog line, one size");
+
+int brtc_pc_dtls_keylog(const brtc_pc *pc, char *out, size_t cap) {
+  if (!pc || !out || cap < BRTC_DTLS_KEYLOG_LEN) return BRTC_ERR_INVALID;
+  if (!pc->keep_keylog) return BRTC_ERR_STATE;
+  if (!pc->keylog) return BRTC_ERR_AGAIN;
+  memcpy(out, pc->keylog, BRTC_DTLS_KEYLOG_LEN);
+  return BRTC_OK;
+}
+
 const char *brtc_pc_local_ufrag(const brtc_pc *pc) { return pc ? pc->ice.local_ufrag : ""; }
 
 int brtc_pc_handle_datagram(brtc_pc *pc, const uint8_t *data, size_t len,
                             const struct sockaddr *from, uint64_t now_us) {
   if (!pc || (!data && len) || !from) return BRTC_ERR_INVALID;
   pc_touch(pc, now_us);
+  if (pc->on_wire_packet) pc->on_wire_packet(pc, true, data, len, from, pc->user);
   pc->stats.packets_in++;
   pc->stats.bytes_in += len;
   brtc_addr addr;
@@ -199,6 +215,8 @@ int brtc_pc_poll_transmit(brtc_pc *pc, uint8_t *out, size_t cap, size_t *out_len
   memcpy(to, &dest.u, brtc_addr_len(&dest));
   pc->stats.packets_out++;
   pc->stats.bytes_out += *out_len;
+  if (pc->on_wire_packet)
+    pc->on_wire_packet(pc, false, out, *out_len, (const struct sockaddr *)to, pc->user);
   return BRTC_OK;
 }
 

@@ -111,6 +111,16 @@ brtc_signal_server *brtc_signal_server_new(const brtc_signal_config *config, brt
                                            : BRTC_SIGNAL_DEFAULT_MAX_SESSIONS;
   brtc_signal_server_set_limits(srv, config);
   srv->web_dir = strdup(config->web_dir ? config->web_dir : brtc_signal_default_web_dir());
+  if (config->capture_dir) {
+    srv->capture_dir = strdup(config->capture_dir);
+    if (!srv->capture_dir) {
+      snprintf(err, err_cap, "out of memory");
+      goto fail;
+    }
+    srv->capture_max_bytes =
+        (config->capture_max_mb ? config->capture_max_mb : BRTC_SIGNAL_DEFAULT_CAPTURE_MB) *
+        1024u * 1024u;
+  }
   if (!srv->web_dir || brtc_session_table_init(&srv->sessions, srv->max_sessions) != BRTC_OK) {
     snprintf(err, err_cap, "out of memory");
     goto fail;
@@ -175,5 +185,6 @@ void brtc_signal_server_free(brtc_signal_server *srv) {
   brtc_whip_free(srv);
   brtc_auth_free(srv);
   free(srv->web_dir);
+  free(srv->capture_dir);
   free(srv);
 }

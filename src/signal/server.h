@@ -26,6 +26,8 @@
 /* The output folder's cap; 0 in the config means this, BRTC_SIGNAL_NO_OUTPUT_CAP none. */
 #define BRTC_SIGNAL_DEFAULT_MAX_OUTPUT_MB 1024
 #define BRTC_SIGNAL_NO_OUTPUT_CAP UINT64_MAX
+/* Each session's capture files at most (--capture-max-mb). */
+#define BRTC_SIGNAL_DEFAULT_CAPTURE_MB 64
 /* Largest WebSocket message and HTTP request body we accept. */
 #define BRTC_SIGNAL_MAX_MESSAGE (64 * 1024)
 /* TCP connections at most, in all and from one client address (more are closed at once). */
@@ -60,6 +62,11 @@ typedef struct brtc_signal_config {
   uint64_t max_output_mb;        /* 0: default; BRTC_SIGNAL_NO_OUTPUT_CAP: no cap */
   /* RFC 7675 consent window of every session; 0: 30 s. (Tests shorten it.) */
   uint64_t consent_timeout_us;
+  /* --capture: each session writes pcaps and its DTLS keys here for Wireshark
+   * (src/signal/capture.h); NULL: no captures. Each session's pcaps stop at
+   * capture_max_mb (0: BRTC_SIGNAL_DEFAULT_CAPTURE_MB). */
+  const char *capture_dir;
+  uint64_t capture_max_mb;
 } brtc_signal_config;
 
 /* The page's folder compiled in (the source tree's web/). */

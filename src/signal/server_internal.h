@@ -47,6 +47,8 @@ struct brtc_signal_server {
   size_t max_pending, max_pending_per_source;
   uint64_t pending_timeout_us, snapshot_interval_us, consent_timeout_us;
   uint64_t max_output_bytes; /* 0: no cap */
+  char *capture_dir;         /* NULL: no captures */
+  uint64_t capture_max_bytes;
   uint64_t refused_full;            /* max_sessions live */
   uint64_t refused_pending;         /* max_pending waiting for ICE */
   uint64_t refused_pending_source;  /* max_pending_per_source from one source */

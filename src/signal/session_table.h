@@ -47,6 +47,7 @@ typedef struct brtc_session {
   brtc_pc_stats stats;       /* last known; refreshed when the pc is freed */
   struct brtc_ws_conn *ws;   /* the signaling connection, NULL for WHIP or once it closed */
   void *owner;               /* the server, for the pc event callback */
+  struct brtc_capture *capture; /* --capture's files, NULL when not capturing */
 
   /* Admission (brtc_session_table_admit). */
   brtc_addr source;          /* the signaling client's source: its IPv4 address, or IPv6 /64 */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "signal/capture.h"
 #include "signal/server_internal.h"
 #include "signal/status_json.h"
 #include "signal/ws_messages.h"
@@ -170,6 +171,45 @@ void brtc_server_keyframe_done(const brtc_keyframe_result *r, void *user) {
   if (s->ws) brtc_ws_conn_send(s->ws, brtc_ws_make_keyframe(s->id, rec->file, r->width, r->height));
 }
 
+/* --capture: the session's datagrams as they were on the wire. */
+static void on_wire_packet(brtc_pc *pc, bool inbound, const uint8_t *data, size_t len,
+                           const struct sockaddr *peer, void *user) {
+  (void)pc;
+  brtc_session *s = user;
+  brtc_capture_wire(s->capture, inbound, data, len, peer);
+  if (brtc_capture_cap_reached(s->capture))
+    brtc_log(BRTC_LOG_WARN, s->id, "capture: %s-*.pcap reached --capture-max-mb, no more "
+             "packets recorded", brtc_capture_prefix(s->capture));
+}
+
+/* --capture: plaintext RTP and RTCP from the pc's tap. */
+static void on_plain_packet(brtc_pc *pc, bool inbound, bool rtcp, const uint8_t *data,
+                            size_t len, void *user) {
+  (void)pc, (void)rtcp;
+  brtc_session *s = user;
+  brtc_capture_plain(s->capture, inbound, data, len);
+}
+
+static void capture_keylog(brtc_session *s) {
+  char line[BRTC_PC_KEYLOG_LEN];
+  if (brtc_pc_dtls_keylog(s->pc, line, sizeof(line)) != BRTC_OK ||
+      brtc_capture_keylog(s->capture, line) != BRTC_OK)
+    brtc_log(BRTC_LOG_WARN, s->id, "capture: cannot write %s-keylog.txt",
+             brtc_capture_prefix(s->capture));
+}
+
+static void start_capture(brtc_signal_server *srv, brtc_session *s,
+                          const struct sockaddr_storage *addrs, size_t n_addrs) {
+  char err[256];
+  s->capture = brtc_capture_open(srv->capture_dir, s->id, addrs, n_addrs,
+                                 srv->capture_max_bytes, err, sizeof(err));
+  if (s->capture)
+    brtc_log(BRTC_LOG_INFO, s->id, "capture: %s-wire.pcap, -plain.pcap, -keylog.txt",
+             brtc_capture_prefix(s->capture));
+  else
+    brtc_log(BRTC_LOG_WARN, s->id, "capture: %s", err);
+}
+
 static void on_pc_event(brtc_pc *pc, const brtc_pc_event *ev, void *user) {
   (void)pc;
   brtc_session *s = user;
@@ -178,6 +218,7 @@ static void on_pc_event(brtc_pc *pc, const brtc_pc_event *ev, void *user) {
   switch (ev->type) {
     case BRTC_PC_EVENT_STEP:
       set_state_from_step(s, ev->step);
+      if (ev->step == BRTC_STEP_DTLS_CONNECTED && s->capture) capture_keylog(s);
       if (ev->step == BRTC_STEP_ICE_CHECK) brtc_session_passed_ice(&srv->sessions, s);
       if (ev->step == BRTC_STEP_FAILED && s->pending) srv->pending_expired++;
       brtc_server_session_step(srv, s, brtc_pc_step_name(ev->step), ev->detail);
@@ -299,6 +340,14 @@ brtc_session *brtc_server_session_start(brtc_signal_server *srv, brtc_transport 
       /* We save keyframes only: a lost delta frame needs no PLI (issue 5, item 6). */
       .keyframe_policy = BRTC_KEYFRAME_ON_KEYFRAME_LOSS,
   };
+  if (srv->capture_dir) {
+    start_capture(srv, s, addrs, n_addrs);
+    if (s->capture) {
+      cfg.on_wire_packet = on_wire_packet;
+      cfg.on_plain_packet = on_plain_packet;
+      cfg.keep_keylog = true;
+    }
+  }
   s->pc = brtc_pc_new(&cfg);
   if (!s->pc) {
     *rc = BRTC_ERR_NOMEM;
@@ -401,6 +450,8 @@ static void finish_session(brtc_signal_server *srv, brtc_session *s) {
     brtc_pc_free(s->pc);
     s->pc = NULL;
   }
+  brtc_capture_close(s->capture);
+  s->capture = NULL;
   if (!s->reported_end) {
     if (strcmp(s->state, "failed") != 0) s->state = "closed";
     brtc_server_session_step(srv, s, s->state, "session ended");

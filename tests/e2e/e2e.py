@@ -364,6 +364,8 @@ def main():
     ap.add_argument("--ipv6", action="store_true", help="media over [::1] only")
     ap.add_argument("--size", default="640x480",
                     help="the still source's size, WxH (even numbers: 4:2:0)")
+    ap.add_argument("--capture", action="store_true",
+                    help="serve with --capture and check the pcaps and keylog with tshark")
     ap.add_argument("--shape", choices=["pad", "transceiver"], default="pad",
                     help="gstreamer: one sink pad, or a transceiver plus a sink pad")
     a = ap.parse_args()
@@ -382,8 +384,11 @@ def main():
             shutil.rmtree(workdir, ignore_errors=True)
         log("example: passed")
         return
-    server = Server(os.path.abspath(a.boltrtc), workdir,
-                    ["--dtls-role", a.dtls_role] if a.dtls_role else [], ipv6=a.ipv6)
+    extra = ["--dtls-role", a.dtls_role] if a.dtls_role else []
+    capture = os.path.join(workdir, "capture")
+    if a.capture:
+        extra += ["--capture", capture]
+    server = Server(os.path.abspath(a.boltrtc), workdir, extra, ipv6=a.ipv6)
     ok = False
     try:
         if a.mode == "firefox":
@@ -391,6 +396,11 @@ def main():
         else:
             run = {"browser": run_browser, "whip": run_whip, "gstreamer": run_gstreamer}[a.mode]
             run(a, server, source, shifted, workdir)
+        if a.capture:
+            session = server.status()["sessions"][0]
+            server.stop()  # the session ends and its capture files are complete
+            from capture_check import check_captures
+            check_captures(capture, int(server.udp.rsplit(":", 1)[1]), session, log)
         ok = True
     finally:
         server.stop()

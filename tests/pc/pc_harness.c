@@ -14,6 +14,8 @@ uint64_t h_ice_check_timeout_us;
 brtc_dtls_role h_dtls_role;
 uint32_t h_max_video_bps, h_start_video_bps;
 brtc_pc_packet_tap h_packet_tap;
+brtc_pc_wire_tap h_wire_tap;
+bool h_keep_keylog;
 bool (*h_link_filter)(harness *h, bool to_pc, const uint8_t *data, size_t len);
 
 const brtc_certificate *h_certificate(void) {
@@ -74,6 +76,8 @@ bool h_start_ex(harness *h, const sim_peer_opts *opts, bool measure) {
                         .max_video_bitrate_bps = h_max_video_bps,
                         .start_video_bitrate_bps = h_start_video_bps,
                         .on_plain_packet = h_packet_tap,
+                        .on_wire_packet = h_wire_tap,
+                        .keep_keylog = h_keep_keylog,
                         .ice_check_timeout_us = h_ice_check_timeout_us};
   h->sim = sim_peer_new(opts);
   PC_CALL(h, h->pc = brtc_pc_new(&cfg));

@@ -56,6 +56,9 @@ extern bool (*h_link_filter)(harness *h, bool to_pc, const uint8_t *data, size_t
 
 /* brtc_pc_config.on_plain_packet for the next h_start (its user is the harness). */
 extern brtc_pc_packet_tap h_packet_tap;
+/* brtc_pc_config.on_wire_packet and keep_keylog for the next h_start. */
+extern brtc_pc_wire_tap h_wire_tap;
+extern bool h_keep_keylog;
 
 /* A shared certificate for every test (generating one costs a few ms). */
 const brtc_certificate *h_certificate(void);

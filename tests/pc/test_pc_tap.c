@@ -150,6 +150,83 @@ out:
   log_clear(&pc_outbound);
 }
 
+/* brtc_pc_config.on_wire_packet: every datagram the link carried, each way, in order and
+ * byte for byte, with the peer's address; and brtc_pc_dtls_keylog: the simulated browser's
+ * own secret for the same session, in the format Wireshark reads. */
+static packet_log link_to_pc, link_from_pc, wire_in, wire_out;
+static size_t wire_wrong_peer;
+static brtc_addr wire_peer;
+
+static bool record_link(harness *h, bool to_pc, const uint8_t *data, size_t len) {
+  (void)h;
+  log_add(to_pc ? &link_to_pc : &link_from_pc, false, data, len);
+  return true;
+}
+
+static void on_pc_wire(brtc_pc *pc, bool inbound, const uint8_t *data, size_t len,
+                       const struct sockaddr *peer, void *user) {
+  (void)pc;
+  brtc_addr a;
+  memset(&a, 0, sizeof(a));
+  memcpy(&a.u, peer, peer->sa_family == AF_INET6 ? sizeof(a.u.v6) : sizeof(a.u.v4));
+  if (user != tapped_harness || !brtc_addr_equal(&a, &wire_peer)) wire_wrong_peer++;
+  log_add(inbound ? &wire_in : &wire_out, false, data, len);
+}
+
+static void test_wire_tap_and_keylog(void) {
+  harness h;
+  h_wire_tap = on_pc_wire;
+  h_keep_keylog = true;
+  h_link_filter = record_link;
+  tapped_harness = &h;
+  bool started = h_start(&h, &(sim_peer_opts){0});
+  h_wire_tap = NULL;
+  h_keep_keylog = false;
+  wire_peer = h.sim_addr;
+  char line[BRTC_DTLS_KEYLOG_LEN];
+  if (started) CHECK_EQ_INT(brtc_pc_dtls_keylog(h.pc, line, sizeof(line)), BRTC_ERR_AGAIN);
+  CHECK(started && h_pump(&h, h_connected, 5000000));
+  /* The sim's DTLS state is still whole: its line is the reference. */
+  char want[BRTC_DTLS_KEYLOG_LEN];
+  CHECK_EQ_INT(brtc_dtls_keylog_line(sim_peer_dtls(h.sim), want, sizeof(want)), BRTC_OK);
+  CHECK_EQ_INT(brtc_pc_dtls_keylog(h.pc, line, sizeof(line)), BRTC_OK);
+  CHECK_EQ_INT(brtc_pc_dtls_keylog(h.pc, line, 10), BRTC_ERR_INVALID);
+  CHECK(strcmp(line, want) == 0);
+  CHECK_EQ_INT(strlen(line), 14 + 64 + 1 + 96 + 1);
+  CHECK(strncmp(line, "CLIENT_RANDOM ", 14) == 0 && line[78] == ' ' && line[175] == '\n');
+  static const uint8_t opus[] = {0xfc, 0xff, 0xfe};
+  CHECK(sim_peer_send_audio(h.sim, opus, sizeof(opus), 960) == BRTC_OK);
+  h_run_for(&h, 1500000);
+  /* A datagram that is nothing at all is still on the wire. */
+  static const uint8_t junk[] = {0xff, 0x00, 0x11};
+  CHECK(sim_peer_send_raw(h.sim, junk, sizeof(junk)) == BRTC_OK);
+  h_run_for(&h, 10000);
+  h_link_filter = NULL;
+  CHECK(wire_in.n >= 4 && wire_out.n >= 4); /* STUN, DTLS, SRTP, junk; STUN, DTLS, SRTCP */
+  check_same(&link_to_pc, &wire_in, "wire inbound");
+  check_same(&link_from_pc, &wire_out, "wire outbound");
+  CHECK_EQ_INT(wire_wrong_peer, 0);
+  brtc_pc_stats st;
+  brtc_pc_get_stats(h.pc, &st);
+  CHECK_EQ_INT(st.packets_in, wire_in.n);
+  CHECK_EQ_INT(st.packets_out, wire_out.n);
+  h_stop(&h);
+  tapped_harness = NULL;
+  log_clear(&link_to_pc);
+  log_clear(&link_from_pc);
+  log_clear(&wire_in);
+  log_clear(&wire_out);
+}
+
+/* Without keep_keylog the secret is not given out. */
+static void test_keylog_not_kept(void) {
+  harness h;
+  CHECK(h_start(&h, &(sim_peer_opts){0}) && h_pump(&h, h_connected, 5000000));
+  char line[BRTC_DTLS_KEYLOG_LEN];
+  CHECK_EQ_INT(brtc_pc_dtls_keylog(h.pc, line, sizeof(line)), BRTC_ERR_STATE);
+  h_stop(&h);
+}
+
 /* Without a tap (the default) the same session works and nothing is recorded. */
 static void test_no_tap(void) {
   sim_peer_opts o = {.plain_tap = on_sim_plain};
@@ -172,5 +249,7 @@ static void test_no_tap(void) {
 int main(void) {
   RUN(test_tap_sees_plaintext_both_ways);
   RUN(test_no_tap);
+  RUN(test_wire_tap_and_keylog);
+  RUN(test_keylog_not_kept);
   return TEST_REPORT();
 }

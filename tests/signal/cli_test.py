@@ -7,7 +7,7 @@ import sys
 OPTIONS = ["--http", "--udp", "--output", "--web", "--max-sessions", "--max-pending",
            "--max-pending-per-source", "--pending-timeout-ms", "--snapshot-interval-ms",
            "--max-output-mb", "--dtls-role", "--loopback-only", "--log-level", "--token",
-           "--token-file", "--help"]
+           "--token-file", "--capture", "--capture-max-mb", "--help"]
 
 
 def run(binary, *args):
@@ -34,7 +34,8 @@ def main():
             for opt in OPTIONS:
                 assert opt in out, f"{args}: help does not mention {opt}"
             for default in ("127.0.0.1:8080", "127.0.0.1:50000", "./output", "500", "(default 100)",
-                            "(default 16)", "(default 5000)", "(default 1000)", "(default 1024)"):
+                            "(default 16)", "(default 5000)", "(default 1000)", "(default 1024)",
+                            "(default 64)"):
                 assert default in out, f"{args}: help does not give the default {default}"
     elif check == "version":
         code, out, _ = run(binary, "--version")
@@ -61,7 +62,9 @@ def main():
                           ("--max-pending-per-source", ("0", "2.5", "")),
                           ("--pending-timeout-ms", ("99", "30001", "5s")),
                           ("--snapshot-interval-ms", ("0", "3600001")),
-                          ("--max-output-mb", ("-1", "1GB", "100000001"))):
+                          ("--max-output-mb", ("-1", "1GB", "100000001")),
+                          ("--capture-max-mb", ("0", "-1", "1000001", "64MB")),
+                          ("--capture", ("",))):
             for bad in bads:
                 expect_usage_error(binary, ["serve", opt, bad], [opt])
     elif check == "bad-dtls-role":
