@@ -58,6 +58,8 @@ static void print_serve_usage(FILE *out) {
           "                         (default %d)\n"
           "  --max-output-mb N      stop saving keyframes once the output folder holds N MB;\n"
           "                         0: no cap (default %d)\n"
+          "  --rate-interval S      a rate line per connected session every S seconds (bitrate,\n"
+          "                         packets, frames, loss, RTT, RTCP sent); 0: none (default %d)\n"
           "  --capture DIR          each session writes, for Wireshark, DIR/<time>-<id>-wire.pcap\n"
           "                         (its datagrams as on the wire), -plain.pcap (its RTP and\n"
           "                         RTCP in plaintext) and -keylog.txt (its DTLS keys, which\n"
@@ -83,7 +85,8 @@ static void print_serve_usage(FILE *out) {
           brtc_signal_default_web_dir(), BRTC_SIGNAL_DEFAULT_MAX_SESSIONS,
           BRTC_SIGNAL_DEFAULT_MAX_PENDING, BRTC_SIGNAL_DEFAULT_MAX_PENDING_PER_SOURCE,
           BRTC_SIGNAL_DEFAULT_PENDING_TIMEOUT_MS, BRTC_SIGNAL_DEFAULT_SNAPSHOT_INTERVAL_MS,
-          BRTC_SIGNAL_DEFAULT_MAX_OUTPUT_MB, BRTC_SIGNAL_DEFAULT_CAPTURE_MB);
+          BRTC_SIGNAL_DEFAULT_MAX_OUTPUT_MB, BRTC_SIGNAL_DEFAULT_RATE_INTERVAL_S,
+          BRTC_SIGNAL_DEFAULT_CAPTURE_MB);
 }
 
 #define MAX_TOKENS 1024
@@ -165,7 +168,7 @@ static int parse_serve_options(int argc, char **argv, serve_options *o) {
   enum {
     OPT_HTTP = 256, OPT_UDP, OPT_OUTPUT, OPT_WEB, OPT_MAX, OPT_DTLS_ROLE, OPT_LOOPBACK, OPT_LOG,
     OPT_PENDING, OPT_PENDING_SOURCE, OPT_PENDING_TIMEOUT, OPT_SNAPSHOT, OPT_OUTPUT_MB, OPT_TOKEN,
-    OPT_TOKEN_FILE, OPT_CAPTURE, OPT_CAPTURE_MB
+    OPT_TOKEN_FILE, OPT_CAPTURE, OPT_CAPTURE_MB, OPT_RATE
   };
   static const struct option longopts[] = {
       {"http", required_argument, NULL, OPT_HTTP},
@@ -178,6 +181,7 @@ static int parse_serve_options(int argc, char **argv, serve_options *o) {
       {"pending-timeout-ms", required_argument, NULL, OPT_PENDING_TIMEOUT},
       {"snapshot-interval-ms", required_argument, NULL, OPT_SNAPSHOT},
       {"max-output-mb", required_argument, NULL, OPT_OUTPUT_MB},
+      {"rate-interval", required_argument, NULL, OPT_RATE},
       {"capture", required_argument, NULL, OPT_CAPTURE},
       {"capture-max-mb", required_argument, NULL, OPT_CAPTURE_MB},
       {"dtls-role", required_argument, NULL, OPT_DTLS_ROLE},
@@ -250,6 +254,12 @@ static int parse_serve_options(int argc, char **argv, serve_options *o) {
           return usage_error("bad --max-output-mb \"%s\": expected megabytes, 0 for no cap",
                              optarg);
         o->server.max_output_mb = n ? n : BRTC_SIGNAL_NO_OUTPUT_CAP;
+        break;
+      case OPT_RATE:
+        if (!parse_number(optarg, 0, 86400, &n))
+          return usage_error("bad --rate-interval \"%s\": expected seconds from 0 to 86400",
+                             optarg);
+        o->server.rate_interval_s = n ? (unsigned)n : BRTC_SIGNAL_NO_RATE_LINES;
         break;
       case OPT_CAPTURE:
         if (!*optarg) return usage_error("--capture needs a folder name");

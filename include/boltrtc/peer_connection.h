@@ -181,6 +181,10 @@ typedef struct brtc_pc_stats {
   uint64_t rtp_duplicates;
   uint64_t keyframes_dropped;     /* of frames_dropped, known keyframes */
   uint64_t frames_dropped_unknown; /* of frames_dropped, of unknown type (first packet lost) */
+  /* Packets lost so far (RFC 3550 A.3: expected less received; negative when duplicates
+   * outnumber losses), as our receiver reports say. */
+  int64_t video_lost, audio_lost;
+  uint64_t rr_sent;               /* RTCP receiver reports sent */
 } brtc_pc_stats;
 
 brtc_pc *brtc_pc_new(const brtc_pc_config *config);

@@ -25,12 +25,19 @@ static void count_srtp_error(brtc_pc *pc, int rc) {
   }
 }
 
+/* The journey's first-rtp step is the first packet of either kind; the other kind's first
+ * packet gets a log line, so that both SSRCs are in the log. */
 static void first_rtp(brtc_pc *pc, const char *kind, const brtc_rtp_header *h, const char *codec) {
-  if (pc->steps_done[BRTC_STEP_FIRST_RTP]) return;
   char detail[96];
   snprintf(detail, sizeof(detail), "%s ssrc 0x%08x %s pt %u", kind, (unsigned)h->ssrc, codec,
            (unsigned)h->payload_type);
-  pc_emit_step(pc, BRTC_STEP_FIRST_RTP, detail);
+  if (!pc->steps_done[BRTC_STEP_FIRST_RTP]) {
+    pc_emit_step(pc, BRTC_STEP_FIRST_RTP, detail);
+    return;
+  }
+  char line[128];
+  snprintf(line, sizeof(line), "first %s RTP: %s", kind, detail);
+  pc_emit_log(pc, line);
 }
 
 static void on_vp8_frame(const brtc_vp8_frame *f, void *user) {
@@ -406,6 +413,7 @@ static int build_rr(brtc_pc *pc, uint8_t *out, size_t room, size_t *len) {
   size_t nb = report_blocks(pc, blocks), n = 0;
   pc->next_rr_us = pc->now_us + PC_RR_INTERVAL_US;
   int rc = brtc_rtcp_write_rr(pc->local_ssrc, blocks, nb, out, room, len);
+  if (rc == BRTC_OK) pc->stats.rr_sent++;
   if (rc == BRTC_OK)
     rc = brtc_rtcp_write_sdes_cname(pc->local_ssrc, pc->cname, out + *len, room - *len, &n);
   *len += n;

@@ -286,6 +286,8 @@ void brtc_pc_get_stats(const brtc_pc *pc, brtc_pc_stats *out) {
     out->frames_dropped_unknown = vs->frames_dropped_unknown;
   }
   out->rtt_us = pc->rtt_us;
+  if (pc->video.active) out->video_lost = brtc_rtp_stats_lost(&pc->video.stats);
+  if (pc->audio.active) out->audio_lost = brtc_rtp_stats_lost(&pc->audio.stats);
   out->nack_seqs_asked = pc->nack.stats.seqs_asked;
   out->nack_given_up = pc->nack.stats.given_up;
   out->rtp_reordered = pc->nack.stats.reordered;

@@ -398,9 +398,8 @@ void brtc_rtcp_report_from_stats(brtc_rtp_receiver_stats *s, uint64_t now_us,
   out->ssrc = s->ssrc;
   if (s->started && !s->probation) {
     /* RFC 3550 A.3 */
-    uint32_t ext_max = brtc_rtp_stats_ext_max_seq(s);
-    int64_t expected = (int64_t)ext_max - (int64_t)s->base_seq + 1;
-    int64_t lost = expected - (int64_t)s->received;
+    int64_t lost = brtc_rtp_stats_lost(s);
+    int64_t expected = lost + (int64_t)s->received;
     if (lost > 0x7FFFFF) lost = 0x7FFFFF;
     if (lost < -0x800000) lost = -0x800000;
     int64_t expected_interval = expected - (int64_t)s->expected_prior;
@@ -415,7 +414,7 @@ void brtc_rtcp_report_from_stats(brtc_rtp_receiver_stats *s, uint64_t now_us,
                                : (lost_interval << 8) / expected_interval);
     out->fraction_lost = fraction;
     out->cumulative_lost = (int32_t)lost;
-    out->ext_highest_seq = ext_max;
+    out->ext_highest_seq = brtc_rtp_stats_ext_max_seq(s);
     out->jitter = (uint32_t)s->jitter;
   }
   if (s->last_sr_ntp_mid != 0) {

@@ -279,6 +279,12 @@ uint32_t brtc_rtp_stats_ext_max_seq(const brtc_rtp_receiver_stats *s) {
   return s->cycles + s->max_seq;
 }
 
+int64_t brtc_rtp_stats_lost(const brtc_rtp_receiver_stats *s) {
+  if (!s->started || s->probation) return 0;
+  int64_t expected = (int64_t)brtc_rtp_stats_ext_max_seq(s) - (int64_t)s->base_seq + 1;
+  return expected - (int64_t)s->received;
+}
+
 void brtc_rtp_stats_on_sr(brtc_rtp_receiver_stats *s, uint64_t ntp, uint64_t now_us) {
   s->last_sr_ntp_mid = (uint32_t)(ntp >> 16);
   s->last_sr_at_us = now_us;

@@ -69,6 +69,9 @@ void brtc_rtp_stats_init(brtc_rtp_receiver_stats *s, uint32_t ssrc, uint32_t clo
 void brtc_rtp_stats_update(brtc_rtp_receiver_stats *s, uint16_t seq, uint32_t rtp_ts,
                            uint64_t arrival_us);
 uint32_t brtc_rtp_stats_ext_max_seq(const brtc_rtp_receiver_stats *s);
+/* Packets expected less packets received since the first (RFC 3550 A.3, unclamped:
+ * negative when duplicates outnumber losses); 0 before the source is valid. */
+int64_t brtc_rtp_stats_lost(const brtc_rtp_receiver_stats *s);
 /* Remember a sender report from this SSRC (its 64-bit NTP time, our arrival time) so the
  * next report block carries LSR and DLSR. */
 void brtc_rtp_stats_on_sr(brtc_rtp_receiver_stats *s, uint64_t ntp, uint64_t now_us);

@@ -28,6 +28,8 @@
 #define BRTC_SIGNAL_NO_OUTPUT_CAP UINT64_MAX
 /* Each session's capture files at most (--capture-max-mb). */
 #define BRTC_SIGNAL_DEFAULT_CAPTURE_MB 64
+#define BRTC_SIGNAL_DEFAULT_RATE_INTERVAL_S 10
+#define BRTC_SIGNAL_NO_RATE_LINES UINT32_MAX
 /* Largest WebSocket message and HTTP request body we accept. */
 #define BRTC_SIGNAL_MAX_MESSAGE (64 * 1024)
 /* TCP connections at most, in all and from one client address (more are closed at once). */
@@ -67,6 +69,9 @@ typedef struct brtc_signal_config {
    * capture_max_mb (0: BRTC_SIGNAL_DEFAULT_CAPTURE_MB). */
   const char *capture_dir;
   uint64_t capture_max_mb;
+  /* Seconds between a connected session's rate lines on the terminal; 0: the default,
+   * BRTC_SIGNAL_NO_RATE_LINES: none. */
+  unsigned rate_interval_s;
 } brtc_signal_config;
 
 /* The page's folder compiled in (the source tree's web/). */

@@ -11,6 +11,7 @@
 
 #include "boltrtc/peer_connection.h"
 #include "common/addr.h"
+#include "signal/session_report.h"
 
 #define BRTC_SESSIONS_KEEP_CLOSED 100
 #define BRTC_SESSION_MAX_STEPS 48
@@ -48,6 +49,7 @@ typedef struct brtc_session {
   struct brtc_ws_conn *ws;   /* the signaling connection, NULL for WHIP or once it closed */
   void *owner;               /* the server, for the pc event callback */
   struct brtc_capture *capture; /* --capture's files, NULL when not capturing */
+  brtc_rate_mark rate_mark;  /* counters at the last rate line */
 
   /* Admission (brtc_session_table_admit). */
   brtc_addr source;          /* the signaling client's source: its IPv4 address, or IPv6 /64 */

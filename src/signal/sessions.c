@@ -445,6 +445,12 @@ static void finish_session(brtc_signal_server *srv, brtc_session *s) {
       if (s->in_loop) brtc_loop_kick(srv->loop, s->pc);
     }
     brtc_pc_get_stats(s->pc, &s->stats);
+    if (s->stats.packets_in) {
+      char line[600];
+      brtc_summary_line(&s->stats, s->created_us, brtc_now_us(), s->keyframes_saved, line,
+                        sizeof(line));
+      brtc_log(BRTC_LOG_INFO, s->id, "%s", line);
+    }
     if (s->in_loop) brtc_loop_remove_pc(srv->loop, s->pc);
     s->in_loop = false;
     brtc_pc_free(s->pc);
@@ -490,6 +496,35 @@ void brtc_server_settle(brtc_signal_server *srv) {
   if (srv->keyframe_waiters.n_asked &&
       brtc_now_us() >= srv->waiters_checked_us + WAITERS_CHECK_PERIOD_US)
     brtc_server_ask_waiting_keyframes(srv);
+}
+
+/* Every connected session's rate line, then the timer again. */
+static void on_rate_timer(void *user, uint64_t now_us) {
+  brtc_signal_server *srv = user;
+  for (size_t i = 0; i < srv->sessions.n_live; i++) {
+    brtc_session *s = srv->sessions.live[i];
+    if (!s->pc || s->closing || strcmp(s->state, "connected") != 0) continue;
+    brtc_pc_stats st;
+    brtc_pc_get_stats(s->pc, &st);
+    if (s->rate_mark.at_us == 0) {
+      /* The first line covers the time since the session started. */
+      s->rate_mark.at_us = s->created_us;
+    }
+    char line[400];
+    brtc_rate_line(&st, now_us, &s->rate_mark, line, sizeof(line));
+    brtc_log(BRTC_LOG_INFO, s->id, "%s", line);
+  }
+  brtc_loop_timer_set(srv->rate_timer, now_us + srv->rate_interval_us);
+}
+
+int brtc_server_start_rate_lines(brtc_signal_server *srv, unsigned interval_s) {
+  if (interval_s == BRTC_SIGNAL_NO_RATE_LINES) return BRTC_OK;
+  srv->rate_interval_us =
+      (uint64_t)(interval_s ? interval_s : BRTC_SIGNAL_DEFAULT_RATE_INTERVAL_S) * 1000000u;
+  srv->rate_timer = brtc_loop_timer_new(srv->loop, on_rate_timer, srv);
+  if (!srv->rate_timer) return BRTC_ERR_NOMEM;
+  brtc_loop_timer_set(srv->rate_timer, brtc_now_us() + srv->rate_interval_us);
+  return BRTC_OK;
 }
 
 void brtc_server_end_all_sessions(brtc_signal_server *srv) {

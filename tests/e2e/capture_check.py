@@ -2,7 +2,7 @@
 Wireshark"): the session's files are there, the wire pcap decodes as STUN, DTLS and SRTP, its
 encrypted handshake messages decrypt with the session's keylog (and not without it: the
 control), and the plaintext pcap holds the RTP the server counted, with a VP8 keyframe on the
-video SSRC and the RTCP both ways."""
+video SSRC and the RTCP both ways. And the terminal's rate lines and summary (issue 7)."""
 import glob
 import os
 import re
@@ -87,3 +87,22 @@ def check_captures(folder, udp_port, session, log):
     log(f"capture plain: {len(rtp_in)} RTP in (server counted {counted}), video payload "
         f"types {sorted(pts)}, RTCP in {sorted(set(rtcp_in))}, out {sorted(set(rtcp_out))}, "
         f"{len(keyframes)} VP8 keyframe starts")
+
+
+def check_terminal(text, session, log):
+    """The server's log has the session's rate lines (--rate-interval 1) and, at its end, a
+    summary naming the video SSRC with the packets the status counted."""
+    sid = session["id"]
+    # Lines may carry colour codes on a terminal; the test's log is a file, so plain.
+    rates = [l for l in text.splitlines() if f" {sid} " in l and "rate: " in l]
+    summaries = [l for l in text.splitlines() if f" {sid} " in l and "summary: " in l]
+    assert rates, f"no rate line for {sid}"
+    assert re.search(r"rate: [\d,]+ kbps, [\d,]+ pkt/s \(video \d+, audio \d+\), [\d.]+ fps",
+                     rates[-1]), rates[-1]
+    assert len(summaries) == 1, f"{len(summaries)} summaries for {sid}"
+    video = f"video ssrc 0x{session['stats']['video_ssrc']:08x}"
+    assert video in summaries[0], f"{video} not in {summaries[0]}"
+    m = re.search(r"video ssrc 0x[0-9a-f]+: ([\d,]+) packets", summaries[0])
+    assert m and int(m.group(1).replace(",", "")) >= session["stats"]["rtp_video"], summaries[0]
+    log(f"terminal: {len(rates)} rate lines, e.g. {rates[-1].split('rate: ')[1][:90]}...")
+    log(f"terminal: {summaries[0].split('summary: ')[1][:140]}...")

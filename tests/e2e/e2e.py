@@ -387,7 +387,7 @@ def main():
     extra = ["--dtls-role", a.dtls_role] if a.dtls_role else []
     capture = os.path.join(workdir, "capture")
     if a.capture:
-        extra += ["--capture", capture]
+        extra += ["--capture", capture, "--rate-interval", "1"]
     server = Server(os.path.abspath(a.boltrtc), workdir, extra, ipv6=a.ipv6)
     ok = False
     try:
@@ -399,8 +399,10 @@ def main():
         if a.capture:
             session = server.status()["sessions"][0]
             server.stop()  # the session ends and its capture files are complete
-            from capture_check import check_captures
+            from capture_check import check_captures, check_terminal
             check_captures(capture, int(server.udp.rsplit(":", 1)[1]), session, log)
+            with open(server.log_path) as f:
+                check_terminal(f.read(), session, log)
         ok = True
     finally:
         server.stop()

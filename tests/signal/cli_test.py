@@ -7,7 +7,7 @@ import sys
 OPTIONS = ["--http", "--udp", "--output", "--web", "--max-sessions", "--max-pending",
            "--max-pending-per-source", "--pending-timeout-ms", "--snapshot-interval-ms",
            "--max-output-mb", "--dtls-role", "--loopback-only", "--log-level", "--token",
-           "--token-file", "--capture", "--capture-max-mb", "--help"]
+           "--token-file", "--capture", "--capture-max-mb", "--rate-interval", "--help"]
 
 
 def run(binary, *args):
@@ -35,7 +35,7 @@ def main():
                 assert opt in out, f"{args}: help does not mention {opt}"
             for default in ("127.0.0.1:8080", "127.0.0.1:50000", "./output", "500", "(default 100)",
                             "(default 16)", "(default 5000)", "(default 1000)", "(default 1024)",
-                            "(default 64)"):
+                            "(default 64)", "(default 10)"):
                 assert default in out, f"{args}: help does not give the default {default}"
     elif check == "version":
         code, out, _ = run(binary, "--version")
@@ -64,7 +64,8 @@ def main():
                           ("--snapshot-interval-ms", ("0", "3600001")),
                           ("--max-output-mb", ("-1", "1GB", "100000001")),
                           ("--capture-max-mb", ("0", "-1", "1000001", "64MB")),
-                          ("--capture", ("",))):
+                          ("--capture", ("",)),
+                          ("--rate-interval", ("-1", "86401", "5s"))):
             for bad in bads:
                 expect_usage_error(binary, ["serve", opt, bad], [opt])
     elif check == "bad-dtls-role":
