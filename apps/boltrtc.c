@@ -58,6 +58,9 @@ static void print_serve_usage(FILE *out) {
           "                         (default %d)\n"
           "  --max-output-mb N      stop saving keyframes once the output folder holds N MB;\n"
           "                         0: no cap (default %d)\n"
+          "  --keyframe-interval S ask each session for a keyframe (PLI) S seconds after its\n"
+          "                         last saved one, so the gallery fills (browsers send\n"
+          "                         keyframes only when asked); 0: never (default %g)\n"
           "  --rate-interval S      a rate line per connected session every S seconds (bitrate,\n"
           "                         packets, frames, loss, RTT, RTCP sent); 0: none (default %d)\n"
           "  --capture DIR          each session writes, for Wireshark, DIR/<time>-<id>-wire.pcap\n"
@@ -79,13 +82,14 @@ static void print_serve_usage(FILE *out) {
           "  -h, --help             this help\n"
           "\n"
           "Saved keyframes: the first of each session, the next one after every Snapshot, and\n"
-          "otherwise at most one every 2 s per session. SIGINT or SIGTERM closes every session\n"
-          "and exits 0.\n",
+          "otherwise at most one every 2 s per session; --keyframe-interval asks for them.\n"
+          "SIGINT or SIGTERM closes every session and exits 0.\n",
           BRTC_SIGNAL_DEFAULT_HTTP, DEFAULT_UDP, BRTC_LOOP_MAX_SOCKETS, BRTC_SIGNAL_DEFAULT_OUTPUT,
           brtc_signal_default_web_dir(), BRTC_SIGNAL_DEFAULT_MAX_SESSIONS,
           BRTC_SIGNAL_DEFAULT_MAX_PENDING, BRTC_SIGNAL_DEFAULT_MAX_PENDING_PER_SOURCE,
           BRTC_SIGNAL_DEFAULT_PENDING_TIMEOUT_MS, BRTC_SIGNAL_DEFAULT_SNAPSHOT_INTERVAL_MS,
-          BRTC_SIGNAL_DEFAULT_MAX_OUTPUT_MB, BRTC_SIGNAL_DEFAULT_RATE_INTERVAL_S,
+          BRTC_SIGNAL_DEFAULT_MAX_OUTPUT_MB, BRTC_SIGNAL_DEFAULT_KEYFRAME_INTERVAL_MS / 1000.0,
+          BRTC_SIGNAL_DEFAULT_RATE_INTERVAL_S,
           BRTC_SIGNAL_DEFAULT_CAPTURE_MB);
 }
 
@@ -168,7 +172,7 @@ static int parse_serve_options(int argc, char **argv, serve_options *o) {
   enum {
     OPT_HTTP = 256, OPT_UDP, OPT_OUTPUT, OPT_WEB, OPT_MAX, OPT_DTLS_ROLE, OPT_LOOPBACK, OPT_LOG,
     OPT_PENDING, OPT_PENDING_SOURCE, OPT_PENDING_TIMEOUT, OPT_SNAPSHOT, OPT_OUTPUT_MB, OPT_TOKEN,
-    OPT_TOKEN_FILE, OPT_CAPTURE, OPT_CAPTURE_MB, OPT_RATE
+    OPT_TOKEN_FILE, OPT_CAPTURE, OPT_CAPTURE_MB, OPT_RATE, OPT_KEYFRAME_INTERVAL
   };
   static const struct option longopts[] = {
       {"http", required_argument, NULL, OPT_HTTP},
@@ -182,6 +186,7 @@ static int parse_serve_options(int argc, char **argv, serve_options *o) {
       {"snapshot-interval-ms", required_argument, NULL, OPT_SNAPSHOT},
       {"max-output-mb", required_argument, NULL, OPT_OUTPUT_MB},
       {"rate-interval", required_argument, NULL, OPT_RATE},
+      {"keyframe-interval", required_argument, NULL, OPT_KEYFRAME_INTERVAL},
       {"capture", required_argument, NULL, OPT_CAPTURE},
       {"capture-max-mb", required_argument, NULL, OPT_CAPTURE_MB},
       {"dtls-role", required_argument, NULL, OPT_DTLS_ROLE},
@@ -255,6 +260,17 @@ static int parse_serve_options(int argc, char **argv, serve_options *o) {
                              optarg);
         o->server.max_output_mb = n ? n : BRTC_SIGNAL_NO_OUTPUT_CAP;
         break;
+      case OPT_KEYFRAME_INTERVAL: {
+        /* Seconds, fractions allowed (tests use 0.5); at least 0.1 s, or 0 for never. */
+        char *end = NULL;
+        double secs = strtod(optarg, &end);
+        if (!*optarg || !end || *end || !(secs == 0 || (secs >= 0.1 && secs <= 3600)))
+          return usage_error("bad --keyframe-interval \"%s\": expected seconds, 0 or from 0.1 "
+                             "to 3600", optarg);
+        o->server.keyframe_interval_ms =
+            secs == 0 ? BRTC_SIGNAL_NO_KEYFRAME_INTERVAL : (unsigned)(secs * 1000 + 0.5);
+        break;
+      }
       case OPT_RATE:
         if (!parse_number(optarg, 0, 86400, &n))
           return usage_error("bad --rate-interval \"%s\": expected seconds from 0 to 86400",

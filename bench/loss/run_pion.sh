@@ -68,14 +68,16 @@ run() {
 
 serve() {
   local bin=$1 http=$2 udp=$3
+  shift 3
   mkdir -p "$BRTC_WORK/out-$http"
   "$bin" serve --http 127.0.0.1:$http --udp 127.0.0.1:$udp --output "$BRTC_WORK/out-$http" \
-    --loopback-only --log-level warn > "$BRTC_WORK/serve-$http.log" 2>&1 &
+    --loopback-only --log-level warn "$@" > "$BRTC_WORK/serve-$http.log" 2>&1 &
   pids+=($!)
   sleep 0.5
 }
 
-serve "$BRTC_BUILD/apps/boltrtc" 8080 50000
+# No periodic keyframe requests: PLIs counted here are the loss repair's alone.
+serve "$BRTC_BUILD/apps/boltrtc" 8080 50000 --keyframe-interval 0
 run boltrtc http://127.0.0.1:8080/whip 40000 50000 http://127.0.0.1:8080/api/status
 if [ -n "$BEFORE" ]; then
   serve "$BEFORE" 8082 50002

@@ -136,7 +136,8 @@ brtc_signal_server *brtc_signal_server_new(const brtc_signal_config *config, brt
                      err_cap) != BRTC_OK)
     goto fail;
   if (start_saver(srv, config, err, err_cap) != BRTC_OK) goto fail;
-  if (brtc_server_start_rate_lines(srv, config->rate_interval_s) != BRTC_OK) {
+  if (brtc_server_start_rate_lines(srv, config->rate_interval_s) != BRTC_OK ||
+      brtc_server_start_keyframe_interval(srv, config->keyframe_interval_ms) != BRTC_OK) {
     snprintf(err, err_cap, "out of memory");
     goto fail;
   }
@@ -181,6 +182,7 @@ void brtc_signal_server_free(brtc_signal_server *srv) {
   brtc_conn_close_all(srv);
   brtc_tcp_listener_free(srv->listener);
   brtc_loop_timer_free(srv->rate_timer);
+  brtc_loop_timer_free(srv->keyframe_timer);
   brtc_loop_unwatch(srv->saver_watch);
   brtc_loop_unwatch(srv->stop_watch);
   if (srv->saver_wake_fd >= 0) close(srv->saver_wake_fd);

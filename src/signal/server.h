@@ -30,6 +30,8 @@
 #define BRTC_SIGNAL_DEFAULT_CAPTURE_MB 64
 #define BRTC_SIGNAL_DEFAULT_RATE_INTERVAL_S 10
 #define BRTC_SIGNAL_NO_RATE_LINES UINT32_MAX
+#define BRTC_SIGNAL_DEFAULT_KEYFRAME_INTERVAL_MS 5000
+#define BRTC_SIGNAL_NO_KEYFRAME_INTERVAL UINT32_MAX
 /* Largest WebSocket message and HTTP request body we accept. */
 #define BRTC_SIGNAL_MAX_MESSAGE (64 * 1024)
 /* TCP connections at most, in all and from one client address (more are closed at once). */
@@ -72,6 +74,10 @@ typedef struct brtc_signal_config {
   /* Seconds between a connected session's rate lines on the terminal; 0: the default,
    * BRTC_SIGNAL_NO_RATE_LINES: none. */
   unsigned rate_interval_s;
+  /* Ask each connected session for a keyframe (PLI) this long after its last saved one, so
+   * that the gallery fills: browsers send keyframes only when asked. 0: the default,
+   * BRTC_SIGNAL_NO_KEYFRAME_INTERVAL: never. */
+  unsigned keyframe_interval_ms;
 } brtc_signal_config;
 
 /* The page's folder compiled in (the source tree's web/). */

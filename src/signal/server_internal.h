@@ -50,6 +50,8 @@ struct brtc_signal_server {
   char *capture_dir;         /* NULL: no captures */
   uint64_t rate_interval_us; /* 0: no rate lines */
   brtc_loop_timer *rate_timer;
+  uint64_t keyframe_interval_us; /* 0: no interval keyframes */
+  brtc_loop_timer *keyframe_timer;
   uint64_t capture_max_bytes;
   uint64_t refused_full;            /* max_sessions live */
   uint64_t refused_pending;         /* max_pending waiting for ICE */
@@ -179,6 +181,8 @@ void brtc_server_settle(brtc_signal_server *srv);
 void brtc_server_end_all_sessions(brtc_signal_server *srv);
 /* The periodic rate lines (config rate_interval_s); BRTC_ERR_NOMEM if no timer. */
 int brtc_server_start_rate_lines(brtc_signal_server *srv, unsigned interval_s);
+/* The --keyframe-interval requests (config keyframe_interval_ms); BRTC_ERR_NOMEM if no timer. */
+int brtc_server_start_keyframe_interval(brtc_signal_server *srv, unsigned interval_ms);
 void brtc_server_live_stats(const brtc_session *s, brtc_pc_stats *out);
 /* The saver's result for one keyframe, back on the loop thread (brtc_keyframe_done_fn). */
 void brtc_server_keyframe_done(const brtc_keyframe_result *r, void *user);

@@ -161,6 +161,15 @@ bool brtc_session_keyframe_wanted(const brtc_session *s, uint64_t now_us) {
   return now_us >= s->last_save_us + BRTC_SESSION_SAVE_PERIOD_US;
 }
 
+bool brtc_session_interval_keyframe_due(const brtc_session *s, uint64_t now_us,
+                                        uint64_t interval_us) {
+  if (s->saves_in_flight || s->snapshot_pending || s->waiting) return false;
+  uint64_t since = s->created_us;
+  if (s->last_save_us > since) since = s->last_save_us;
+  if (s->interval_pli_us > since) since = s->interval_pli_us;
+  return now_us >= since + interval_us;
+}
+
 void brtc_session_keyframe_saved(brtc_session *s, uint64_t now_us) {
   s->keyframes_saved++;
   s->last_save_us = now_us;

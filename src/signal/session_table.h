@@ -63,6 +63,7 @@ typedef struct brtc_session {
   bool snapshot_pending;
   unsigned long keyframes_saved;
   uint64_t last_save_us;
+  uint64_t interval_pli_us;  /* the last --keyframe-interval request; 0: none yet */
   unsigned saves_in_flight; /* handed to the keyframe worker, result not back yet */
 
   /* Waiting for room in the keyframe saver (brtc_keyframe_waitlist). */
@@ -132,6 +133,12 @@ const brtc_session_step *brtc_session_add_step(brtc_session *s, const char *name
  * request, otherwise at most one per BRTC_SESSION_SAVE_PERIOD_US. While a save is in flight
  * only a Snapshot request wants another. */
 bool brtc_session_keyframe_wanted(const brtc_session *s, uint64_t now_us);
+/* --keyframe-interval: whether to ask a connected session for a keyframe now, interval_us
+ * after its last saved keyframe, its last such request, or its start, whichever is latest;
+ * never while a keyframe of it is being saved, a Snapshot's is awaited, or it waits for room
+ * in the saver (that path asks by itself). */
+bool brtc_session_interval_keyframe_due(const brtc_session *s, uint64_t now_us,
+                                        uint64_t interval_us);
 /* Note a saved keyframe (clears a pending Snapshot). */
 void brtc_session_keyframe_saved(brtc_session *s, uint64_t now_us);
 /* Saving off the loop thread: a wanted keyframe was handed over (this answers a pending

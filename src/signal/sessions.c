@@ -527,6 +527,33 @@ int brtc_server_start_rate_lines(brtc_signal_server *srv, unsigned interval_s) {
   return BRTC_OK;
 }
 
+/* --keyframe-interval: a PLI to each connected session whose last keyframe is old. */
+static void on_keyframe_timer(void *user, uint64_t now_us) {
+  brtc_signal_server *srv = user;
+  for (size_t i = 0; i < srv->sessions.n_live; i++) {
+    brtc_session *s = srv->sessions.live[i];
+    if (!s->pc || s->closing || strcmp(s->state, "connected") != 0 ||
+        !brtc_session_interval_keyframe_due(s, now_us, srv->keyframe_interval_us))
+      continue;
+    s->interval_pli_us = now_us;
+    brtc_pc_request_keyframe(s->pc, now_us);
+    brtc_loop_kick(srv->loop, s->pc);
+  }
+  /* A tenth of the interval: requests go out at most that late. */
+  uint64_t tick = srv->keyframe_interval_us / 10;
+  brtc_loop_timer_set(srv->keyframe_timer, now_us + (tick > 1000000 ? 1000000 : tick));
+}
+
+int brtc_server_start_keyframe_interval(brtc_signal_server *srv, unsigned interval_ms) {
+  if (interval_ms == BRTC_SIGNAL_NO_KEYFRAME_INTERVAL) return BRTC_OK;
+  srv->keyframe_interval_us =
+      (uint64_t)(interval_ms ? interval_ms : BRTC_SIGNAL_DEFAULT_KEYFRAME_INTERVAL_MS) * 1000u;
+  srv->keyframe_timer = brtc_loop_timer_new(srv->loop, on_keyframe_timer, srv);
+  if (!srv->keyframe_timer) return BRTC_ERR_NOMEM;
+  brtc_loop_timer_set(srv->keyframe_timer, brtc_now_us() + srv->keyframe_interval_us / 10);
+  return BRTC_OK;
+}
+
 void brtc_server_end_all_sessions(brtc_signal_server *srv) {
   for (size_t i = 0; i < srv->sessions.n_live; i++)
     brtc_server_session_end(srv, srv->sessions.live[i], "server stopping");

@@ -67,10 +67,12 @@ int load_server_start(load_server *s, const char *binary, const char *output_dir
       if (fd >= 0) dup2(fd, STDERR_FILENO);
     }
     /* Every publisher here shares 127.0.0.1, standing in for as many browsers on as many
-     * addresses: the per-source limit on sessions waiting for ICE is lifted to match. */
+     * addresses: the per-source limit on sessions waiting for ICE is lifted to match. No
+     * periodic keyframe requests: the load and its figures are the publishers' own. */
     execl(binary, binary, "serve", "--http", "127.0.0.1:0", "--udp", "127.0.0.1:0", "--output",
           output_dir, "--max-sessions", max, "--max-pending", max, "--max-pending-per-source",
-          max, "--loopback-only", "--log-level", "info", (char *)NULL);
+          max, "--keyframe-interval", "0", "--loopback-only", "--log-level", "info",
+          (char *)NULL);
     _exit(127);
   }
   close(out[1]);

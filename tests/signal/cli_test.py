@@ -7,7 +7,7 @@ import sys
 OPTIONS = ["--http", "--udp", "--output", "--web", "--max-sessions", "--max-pending",
            "--max-pending-per-source", "--pending-timeout-ms", "--snapshot-interval-ms",
            "--max-output-mb", "--dtls-role", "--loopback-only", "--log-level", "--token",
-           "--token-file", "--capture", "--capture-max-mb", "--rate-interval", "--help"]
+           "--token-file", "--capture", "--capture-max-mb", "--rate-interval", "--keyframe-interval", "--help"]
 
 
 def run(binary, *args):
@@ -35,7 +35,7 @@ def main():
                 assert opt in out, f"{args}: help does not mention {opt}"
             for default in ("127.0.0.1:8080", "127.0.0.1:50000", "./output", "500", "(default 100)",
                             "(default 16)", "(default 5000)", "(default 1000)", "(default 1024)",
-                            "(default 64)", "(default 10)"):
+                            "(default 64)", "(default 10)", "(default 5)"):
                 assert default in out, f"{args}: help does not give the default {default}"
     elif check == "version":
         code, out, _ = run(binary, "--version")
@@ -65,7 +65,8 @@ def main():
                           ("--max-output-mb", ("-1", "1GB", "100000001")),
                           ("--capture-max-mb", ("0", "-1", "1000001", "64MB")),
                           ("--capture", ("",)),
-                          ("--rate-interval", ("-1", "86401", "5s"))):
+                          ("--rate-interval", ("-1", "86401", "5s")),
+                          ("--keyframe-interval", ("-1", "0.05", "3601", "2s", ""))):
             for bad in bads:
                 expect_usage_error(binary, ["serve", opt, bad], [opt])
     elif check == "bad-dtls-role":

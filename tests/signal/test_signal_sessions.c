@@ -76,6 +76,33 @@ static void test_save_policy(void) {
   CHECK(!brtc_session_keyframe_wanted(&s, 5000000 + 20));
 }
 
+/* --keyframe-interval: due an interval after the latest of start, last save and last ask;
+ * never while a save is in flight, a Snapshot waits, or the session waits for saver room. */
+static void test_interval_keyframe(void) {
+  brtc_session s;
+  memset(&s, 0, sizeof(s));
+  const uint64_t iv = 5000000;
+  s.created_us = 1000000;
+  CHECK(!brtc_session_interval_keyframe_due(&s, 1000000 + iv - 1, iv));
+  CHECK(brtc_session_interval_keyframe_due(&s, 1000000 + iv, iv));
+  s.interval_pli_us = 1000000 + iv; /* asked */
+  CHECK(!brtc_session_interval_keyframe_due(&s, 1000000 + iv + 1, iv));
+  brtc_session_keyframe_saved(&s, 1000000 + iv + 300000); /* it came and was saved */
+  CHECK(!brtc_session_interval_keyframe_due(&s, 1000000 + 2 * iv + 299999, iv));
+  CHECK(brtc_session_interval_keyframe_due(&s, 1000000 + 2 * iv + 300000, iv));
+  uint64_t later = 1000000 + 3 * iv;
+  s.saves_in_flight = 1;
+  CHECK(!brtc_session_interval_keyframe_due(&s, later, iv));
+  s.saves_in_flight = 0;
+  s.snapshot_pending = true;
+  CHECK(!brtc_session_interval_keyframe_due(&s, later, iv));
+  s.snapshot_pending = false;
+  s.waiting = true;
+  CHECK(!brtc_session_interval_keyframe_due(&s, later, iv));
+  s.waiting = false;
+  CHECK(brtc_session_interval_keyframe_due(&s, later, iv));
+}
+
 /* Saving off the loop thread: while a save is in flight only a Snapshot wants another; a
  * failed save leaves the policy wanting the next keyframe and the Snapshot it answered. */
 static void test_save_policy_in_flight(void) {
@@ -392,6 +419,7 @@ int main(void) {
   RUN(test_closed_ring);
   RUN(test_save_policy);
   RUN(test_save_policy_in_flight);
+  RUN(test_interval_keyframe);
   RUN(test_keyframe_waitlist);
   RUN(test_steps);
   RUN(test_status_json);
