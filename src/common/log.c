@@ -10,6 +10,7 @@ static brtc_log_level min_level = BRTC_LOG_INFO;
 static int color = -1; /* -1: decide on first use */
 
 void brtc_log_set_level(brtc_log_level min) { min_level = min; }
+bool brtc_log_enabled(brtc_log_level level) { return level >= min_level; }
 void brtc_log_set_color(int on) { color = on ? 1 : 0; }
 
 void brtc_log(brtc_log_level level, const char *session, const char *fmt, ...) {

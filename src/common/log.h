@@ -3,6 +3,7 @@
 #ifndef BRTC_COMMON_LOG_H
 #define BRTC_COMMON_LOG_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 typedef enum brtc_log_level {
@@ -14,6 +15,8 @@ typedef enum brtc_log_level {
 } brtc_log_level;
 
 void brtc_log_set_level(brtc_log_level min);
+/* Whether lines of this level are printed (to skip building costly ones). */
+bool brtc_log_enabled(brtc_log_level level);
 /* Force colours on or off; by default they follow isatty(stderr) and NO_COLOR. */
 void brtc_log_set_color(int on);
 /* session may be NULL for server-wide lines. */

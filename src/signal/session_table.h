@@ -50,6 +50,7 @@ typedef struct brtc_session {
   void *owner;               /* the server, for the pc event callback */
   struct brtc_capture *capture; /* --capture's files, NULL when not capturing */
   brtc_rate_mark rate_mark;  /* counters at the last rate line */
+  unsigned media_described;  /* RTP/SRTP datagrams shown at --log-level debug so far */
 
   /* Admission (brtc_session_table_admit). */
   brtc_addr source;          /* the signaling client's source: its IPv4 address, or IPv6 /64 */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "boltrtc/inspect.h"
 #include "signal/capture.h"
 #include "signal/server_internal.h"
 #include "signal/status_json.h"
@@ -171,22 +172,40 @@ void brtc_server_keyframe_done(const brtc_keyframe_result *r, void *user) {
   if (s->ws) brtc_ws_conn_send(s->ws, brtc_ws_make_keyframe(s->id, rec->file, r->width, r->height));
 }
 
-/* --capture: the session's datagrams as they were on the wire. */
+/* At --log-level debug, each datagram decoded (include/boltrtc/inspect.h): all of STUN, DTLS
+ * and RTCP, and the first few media packets only, or a session would print 100 lines a
+ * second. */
+#define DESCRIBED_MEDIA_PACKETS 6
+
+static void describe(brtc_session *s, bool inbound, bool plaintext, const uint8_t *data,
+                     size_t len) {
+  char line[BRTC_INSPECT_LINE];
+  brtc_inspect_kind kind = brtc_inspect_describe(data, len, plaintext, line, sizeof(line));
+  if (kind == BRTC_INSPECT_SRTCP) return; /* shown in plaintext, from the packet tap */
+  if (kind == BRTC_INSPECT_RTP) return;   /* shown as SRTP on the wire, with its size */
+  if (kind == BRTC_INSPECT_SRTP && s->media_described++ >= DESCRIBED_MEDIA_PACKETS) return;
+  brtc_log(BRTC_LOG_DEBUG, s->id, "%s %zu B %s", inbound ? "<-" : "->", len, line);
+}
+
+/* --capture and --log-level debug: the session's datagrams as they were on the wire. */
 static void on_wire_packet(brtc_pc *pc, bool inbound, const uint8_t *data, size_t len,
                            const struct sockaddr *peer, void *user) {
   (void)pc;
   brtc_session *s = user;
+  if (brtc_log_enabled(BRTC_LOG_DEBUG)) describe(s, inbound, false, data, len);
+  if (!s->capture) return;
   brtc_capture_wire(s->capture, inbound, data, len, peer);
   if (brtc_capture_cap_reached(s->capture))
     brtc_log(BRTC_LOG_WARN, s->id, "capture: %s-*.pcap reached --capture-max-mb, no more "
              "packets recorded", brtc_capture_prefix(s->capture));
 }
 
-/* --capture: plaintext RTP and RTCP from the pc's tap. */
+/* --capture and --log-level debug: plaintext RTP and RTCP from the pc's tap. */
 static void on_plain_packet(brtc_pc *pc, bool inbound, bool rtcp, const uint8_t *data,
                             size_t len, void *user) {
-  (void)pc, (void)rtcp;
+  (void)pc;
   brtc_session *s = user;
+  if (rtcp && brtc_log_enabled(BRTC_LOG_DEBUG)) describe(s, inbound, true, data, len);
   brtc_capture_plain(s->capture, inbound, data, len);
 }
 
@@ -342,11 +361,11 @@ brtc_session *brtc_server_session_start(brtc_signal_server *srv, brtc_transport 
   };
   if (srv->capture_dir) {
     start_capture(srv, s, addrs, n_addrs);
-    if (s->capture) {
-      cfg.on_wire_packet = on_wire_packet;
-      cfg.on_plain_packet = on_plain_packet;
-      cfg.keep_keylog = true;
-    }
+    cfg.keep_keylog = s->capture != NULL;
+  }
+  if (s->capture || brtc_log_enabled(BRTC_LOG_DEBUG)) {
+    cfg.on_wire_packet = on_wire_packet;
+    cfg.on_plain_packet = on_plain_packet;
   }
   s->pc = brtc_pc_new(&cfg);
   if (!s->pc) {

@@ -104,5 +104,13 @@ def check_terminal(text, session, log):
     assert video in summaries[0], f"{video} not in {summaries[0]}"
     m = re.search(r"video ssrc 0x[0-9a-f]+: ([\d,]+) packets", summaries[0])
     assert m and int(m.group(1).replace(",", "")) >= session["stats"]["rtp_video"], summaries[0]
+    # --log-level debug: the datagrams decoded, one line each (include/boltrtc/inspect.h).
+    mine = [l for l in text.splitlines() if f" {sid} " in l]
+    for arrow, words in (("<-", "STUN Binding request"), ("<-", "USE-CANDIDATE"),
+                         ("->", "STUN Binding success response"), ("->", "ClientHello #0"),
+                         ("<-", "ServerHello #0"), ("<-", "handshake, encrypted"), ("->", "): the Finished"),
+                         ("<-", "SRTP ssrc 0x"), ("->", "RTCP RR from"), ("<-", "RTCP SR from")):
+        assert any(f" {arrow} " in l and words in l for l in mine), \
+            f"no debug line {arrow} ... {words} for {sid}"
     log(f"terminal: {len(rates)} rate lines, e.g. {rates[-1].split('rate: ')[1][:90]}...")
     log(f"terminal: {summaries[0].split('summary: ')[1][:140]}...")
