@@ -15,7 +15,7 @@ if [[ "${1:-}" == "--test" ]]; then
              gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
              gstreamer1.0-nice python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0
              gir1.2-gst-plugins-bad-1.0 python3-aiohttp
-             golang-go golang-github-pion-webrtc.v3-dev curl)
+             golang-go golang-github-pion-webrtc.v3-dev curl libusrsctp-dev)
 fi
 
 missing=()
