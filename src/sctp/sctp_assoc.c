@@ -876,7 +876,7 @@ int brtc_sctp_poll_packet(brtc_sctp *a, uint64_t now_us, uint8_t *buf, size_t ca
     a->shutdown_ack_due = false;
   if (established) {
     sctp_reset_write(a, now_us, &w);
-    sctp_tx_write_forward_tsn(a, &w);
+    sctp_tx_write_forward_tsn(a, now_us, &w);
     if (sends_data) {
       sctp_tx_write_data(a, now_us, &w);
       if (a->state == BRTC_SCTP_ESTABLISHED) sctp_reset_maybe_request(a, now_us);

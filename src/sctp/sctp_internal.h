@@ -198,6 +198,8 @@ typedef struct sctp_reset {
   uint32_t req_n;
   uint64_t deadline;      /* resend the request (SCTP_NEVER: none) */
   bool send_due;
+  bool in_progress;       /* the peer answered "In progress": the deadline is a retry */
+  bool renumber;          /* retry under a new sequence number (see sctp_reset.c) */
   /* the peer's requests */
   uint32_t peer_next_seq;   /* the request sequence number we expect next */
   uint32_t last_result;     /* what we answered to peer_next_seq - 1 */
@@ -339,7 +341,7 @@ bool sctp_tx_has_data_to_send(const brtc_sctp *a, uint64_t now_us);
 /* Adds DATA chunks (retransmissions first) to the packet being built. */
 void sctp_tx_write_data(brtc_sctp *a, uint64_t now_us, brtc_sctp_writer *w);
 /* Adds a FORWARD TSN if one is due and fits. */
-void sctp_tx_write_forward_tsn(brtc_sctp *a, brtc_sctp_writer *w);
+void sctp_tx_write_forward_tsn(brtc_sctp *a, uint64_t now_us, brtc_sctp_writer *w);
 /* Nothing queued or outstanding (SHUTDOWN may go, 9.2). */
 bool sctp_tx_idle(const brtc_sctp *a);
 /* Every message queued on the stream has all its TSNs (a reset may be asked for). */

@@ -119,7 +119,13 @@ void sctp_reset_handle_timeout(brtc_sctp *a, uint64_t now_us) {
   if (r->deadline > now_us) return;
   r->deadline = SCTP_NEVER;
   if (!r->in_flight) return;
-  if (!sctp_count_timeout(a)) return;
+  if (r->in_progress) {
+    r->in_progress = false;
+    if (r->renumber) r->req_seq = r->next_req_seq++;
+    r->renumber = false;
+  } else if (!sctp_count_timeout(a)) {
+    return;
+  }
   r->send_due = true; /* 5.1.1: the same request again, with the same sequence number */
 }
 
@@ -180,11 +186,10 @@ static void handle_outgoing_request(brtc_sctp *a, const brtc_sctp_reconfig_param
     respond(r, p->req_seq, BRTC_SCTP_RESULT_ERROR_BAD_SEQ);
     return;
   }
-  if (r->deferred) { /* one at a time: the peer waits for our final answer to the last */
-    respond(r, p->req_seq, BRTC_SCTP_RESULT_ERROR_IN_PROGRESS);
-    return;
-  }
   r->peer_next_seq++;
+  /* A new request while one waits replaces it: the peer asked again under a new number
+   * (as we do with usrsctp, above). */
+  clear_deferred(r);
   for (unsigned i = 0; i < p->n_streams; i++) {
     if (brtc_sctp_reconfig_stream(p, i) >= a->inbound_streams) {
       r->last_result = BRTC_SCTP_RESULT_DENIED;
@@ -231,7 +236,15 @@ static void handle_response(brtc_sctp *a, uint64_t now_us, const brtc_sctp_recon
   r->deadline = SCTP_NEVER;
   a->error_count = 0;
   if (p->result == BRTC_SCTP_RESULT_IN_PROGRESS) {
-    r->deadline = now_us + a->tx.rto.rto_us; /* ask again later with the same number */
+    /* Ask again later, with the same number (5.2.7)... unless the peer's SACKs already cover
+     * every TSN the request waits for. Then it is waiting for something else: usrsctp checks a
+     * deferred reset only while it takes a DATA chunk, against a cumulative TSN that chunk has
+     * not moved yet, and answers a repeated request with its first answer; if the DATA we
+     * sent before the request was the last we had, it would wait forever. A new number makes
+     * it look again. */
+    r->in_progress = true;
+    r->renumber = tsn_le(r->req_last_tsn, a->tx.cum_ack);
+    r->deadline = now_us + a->tx.rto.rto_us;
     return;
   }
   bool ok = p->result == BRTC_SCTP_RESULT_SUCCESS_NOTHING ||
@@ -252,7 +265,7 @@ static void handle_response(brtc_sctp *a, uint64_t now_us, const brtc_sctp_recon
   r->req_streams = NULL;
   r->req_n = 0;
   r->in_flight = false;
-  r->send_due = false;
+  r->send_due = r->in_progress = r->renumber = false;
   sctp_reset_maybe_request(a, now_us);
 }
 

@@ -246,7 +246,8 @@ static void abandon_message(brtc_sctp *a, sctp_msg *m) {
     pop_head(a, os); /* a message under way is its stream's head */
     buffered_fell(a, os, before);
   }
-  if (tx->flight == 0) tx->t3_deadline = SCTP_NEVER;
+  /* T3 keeps running: if the FORWARD TSN that tells the peer is lost, its expiry sends it
+   * again (RFC 3758 3.5 C4). */
 }
 
 /* RFC 3758 3.5 C1: the Advanced.Peer.Ack.Point moves over abandoned chunks from the
@@ -386,7 +387,7 @@ void sctp_tx_write_data(brtc_sctp *a, uint64_t now_us, brtc_sctp_writer *w) {
     *last_flags |= BRTC_SCTP_DATA_I;
 }
 
-void sctp_tx_write_forward_tsn(brtc_sctp *a, brtc_sctp_writer *w) {
+void sctp_tx_write_forward_tsn(brtc_sctp *a, uint64_t now_us, brtc_sctp_writer *w) {
   sctp_tx *tx = &a->tx;
   if (!tx->forward_tsn_due) return;
   if (!tsn_gt(tx->adv_peer_ack, tx->cum_ack)) {
@@ -414,6 +415,7 @@ void sctp_tx_write_forward_tsn(brtc_sctp *a, brtc_sctp_writer *w) {
   }
   if (!brtc_sctp_write_forward_tsn(w, tx->adv_peer_ack, streams, n)) return;
   tx->forward_tsn_due = false;
+  start_t3(a, now_us); /* until the peer's cumulative ack reaches it (RFC 3758 3.5 C4) */
   a->stats.forward_tsns_sent++;
 }
 
@@ -544,14 +546,15 @@ void sctp_tx_handle_sack(brtc_sctp *a, uint64_t now_us, const brtc_sctp_sack *s)
   }
   if (tx->flight == 0) tx->partial_bytes_acked = 0;
 
-  /* 6.3.2 R2, R3 */
-  if (tx->flight == 0)
+  /* 6.3.2 R2, R3; and while a FORWARD TSN is not yet acknowledged (RFC 3758 3.5 C4). */
+  if (a->peer_pr) advance_peer_ack(tx);
+  bool forward_pending = tsn_gt(tx->adv_peer_ack, tx->cum_ack);
+  if (tx->flight == 0 && !tx->n_rtx && !forward_pending)
     tx->t3_deadline = SCTP_NEVER;
-  else if (cum_advanced)
+  else if (cum_advanced || tx->t3_deadline == SCTP_NEVER)
     tx->t3_deadline = now_us + tx->rto.rto_us;
   if (cum_advanced || acked_bytes) a->error_count = 0; /* 8.3 */
 
-  if (a->peer_pr) advance_peer_ack(tx);
   tx->burst_left = MAX_BURST;
   if (outstanding(tx) == 0 && tx->ring_cap > 4 * RING_MIN) { /* a burst is over */
     free(tx->ring);

@@ -12,7 +12,7 @@
 #define PORT 5000
 
 static bool g_init;
-static uint64_t g_clock_ms;
+static uint64_t g_clock_us, g_ticked_ms;
 static bool g_clock_started;
 
 static int conn_output(void *addr, void *buffer, size_t length, uint8_t tos, uint8_t set_df) {
@@ -48,21 +48,29 @@ void usrsctp_end_global_init(void) {
   usrsctp_sysctl_set_sctp_blackhole(2);
 }
 
-void usrsctp_end_advance(uint64_t now_ms) {
+/* usrsctp_clock.c, where linked in: usrsctp's wall clock follows the simulated one. */
+__attribute__((weak)) void usrsctp_clock_set(uint64_t now_us);
+
+void usrsctp_end_advance(uint64_t now_us) {
+  if (usrsctp_clock_set) usrsctp_clock_set(now_us);
   if (!g_clock_started) {
     g_clock_started = true;
-    g_clock_ms = now_ms;
+    g_clock_us = now_us;
+    g_ticked_ms = now_us / 1000;
     return;
   }
-  if (now_ms <= g_clock_ms) return;
-  uint64_t d = now_ms - g_clock_ms;
-  g_clock_ms = now_ms;
-  while (d) {
+  if (now_us <= g_clock_us) return;
+  g_clock_us = now_us;
+  uint64_t ms = now_us / 1000;
+  while (ms > g_ticked_ms) {
+    uint64_t d = ms - g_ticked_ms;
     uint32_t step = d > 1000000 ? 1000000 : (uint32_t)d;
     usrsctp_handle_timers(step);
-    d -= step;
+    g_ticked_ms += step;
   }
 }
+
+uint64_t usrsctp_end_clock_us(void) { return g_clock_us; }
 
 static void on_notification(usrsctp_end *e, const union sctp_notification *n, size_t len) {
   if (len < sizeof n->sn_header) return;
@@ -293,12 +301,15 @@ int usrsctp_end_reset(usrsctp_end *e, uint16_t stream) {
 int usrsctp_end_shutdown(usrsctp_end *e) {
   if (!e->server) return usrsctp_shutdown(e->sock, SHUT_WR) < 0 ? errno : 0;
   struct sctp_sndinfo info = {.snd_flags = SCTP_EOF, .snd_assoc_id = e->assoc_id};
-  return usrsctp_sendv(e->sock, NULL, 0, NULL, 0, &info, sizeof info, SCTP_SENDV_SNDINFO, 0) < 0
+  static const uint8_t none[1];
+  return usrsctp_sendv(e->sock, none, 0, NULL, 0, &info, sizeof info, SCTP_SENDV_SNDINFO, 0) < 0
              ? errno
              : 0;
 }
 
 void usrsctp_end_abort(usrsctp_end *e) {
   struct sctp_sndinfo info = {.snd_flags = SCTP_ABORT, .snd_assoc_id = e->server ? e->assoc_id : 0};
-  usrsctp_sendv(e->sock, NULL, 0, NULL, 0, &info, sizeof info, SCTP_SENDV_SNDINFO, 0);
+  static const uint8_t none[1];
+  if (usrsctp_sendv(e->sock, none, 0, NULL, 0, &info, sizeof info, SCTP_SENDV_SNDINFO, 0) < 0)
+    fprintf(stderr, "usrsctp abort: %s\n", strerror(errno));
 }

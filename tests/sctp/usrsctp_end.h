@@ -52,8 +52,11 @@ typedef struct usrsctp_end {
 
 /* Once per process; later calls do nothing. */
 void usrsctp_end_global_init(void);
-/* Drives usrsctp's timers to now_ms (its clock starts at the first call). */
-void usrsctp_end_advance(uint64_t now_ms);
+/* Drives usrsctp's timers to now_us (its clock starts at the first call), and, where
+ * usrsctp_clock.c is linked in, its wall clock too. The clock is global and never goes back:
+ * each new test starts from usrsctp_end_clock_us() onwards. */
+void usrsctp_end_advance(uint64_t now_us);
+uint64_t usrsctp_end_clock_us(void);
 
 /* mtu: the path MTU usrsctp uses (its PMTU discovery off). rcvbuf: its receive buffer. */
 int usrsctp_end_open(usrsctp_end *e, bool server, uint32_t mtu, uint32_t rcvbuf);
