@@ -327,6 +327,9 @@ static bool handle_cookie_echo(brtc_sctp *a, uint64_t now_us, uint32_t vtag,
     return false;
   }
   if (a->state == BRTC_SCTP_CLOSED) {
+    /* From our INIT ACK to its COOKIE ECHO is a round trip (the cookie says when we made
+     * it); a sample longer than the RTO may include a resend by the peer and is left out. */
+    if (now_us - f.created_us < a->tx.rto.rto_us) sctp_rto_sample(&a->tx.rto, now_us - f.created_us);
     establish(a, &f, false);
     a->cookie_ack_due = true;
     return true;
@@ -356,11 +359,14 @@ static bool handle_cookie_echo(brtc_sctp *a, uint64_t now_us, uint32_t vtag,
   return false;
 }
 
-static void handle_cookie_ack(brtc_sctp *a) {
+static void handle_cookie_ack(brtc_sctp *a, uint64_t now_us) {
   if (a->state != BRTC_SCTP_COOKIE_ECHOED) {
     a->stats.dropped_unexpected++;
     return;
   }
+  /* The COOKIE ECHO's round trip is a first RTT sample (6.3.1), if it was sent only once. */
+  if (a->cookie_echo_sent_us && now_us >= a->cookie_echo_sent_us)
+    sctp_rto_sample(&a->tx.rto, now_us - a->cookie_echo_sent_us);
   sctp_cookie_fields f = {.my_tag = a->my_vtag,
                           .peer_tag = a->peer_vtag,
                           .my_tsn = a->my_initial_tsn,
@@ -641,7 +647,7 @@ int brtc_sctp_handle_packet(brtc_sctp *a, uint64_t now_us, const uint8_t *pkt, s
         if (!handle_cookie_echo(a, now_us, h.vtag, &c)) goto done;
         break;
       case BRTC_SCTP_COOKIE_ACK:
-        handle_cookie_ack(a);
+        handle_cookie_ack(a, now_us);
         break;
       case BRTC_SCTP_HEARTBEAT:
         handle_heartbeat(a, &c);
@@ -850,7 +856,11 @@ int brtc_sctp_poll_packet(brtc_sctp *a, uint64_t now_us, uint8_t *buf, size_t ca
   brtc_sctp_header_write(buf, sp, dp, a->peer_vtag);
   bool crc = false;
   if (a->cookie_echo_due && a->state == BRTC_SCTP_COOKIE_ECHOED) {
-    if (brtc_sctp_write_cookie_echo(&w, a->cookie, a->cookie_len)) a->cookie_echo_due = false;
+    if (brtc_sctp_write_cookie_echo(&w, a->cookie, a->cookie_len)) {
+      a->cookie_echo_due = false;
+      a->cookie_echo_sent_us = a->init_retransmits_cookie ? 0 : now_us; /* Karn's rule */
+      a->init_retransmits_cookie++;
+    }
     crc = true; /* RFC 9653 5.2 */
   }
   if (a->cookie_ack_due && brtc_sctp_write_empty(&w, BRTC_SCTP_COOKIE_ACK, 0))

@@ -253,6 +253,8 @@ struct brtc_sctp {
   uint8_t *cookie; /* the peer's, echoed while COOKIE-ECHOED (freed once established) */
   size_t cookie_len;
   uint64_t t1_rto_us; /* T1-init and T1-cookie, doubling per resend (5.1) */
+  uint64_t cookie_echo_sent_us; /* for an RTT sample from COOKIE ACK (0: resent, none) */
+  uint32_t init_retransmits_cookie; /* COOKIE ECHOs sent */
   sctp_init_ack_due init_ack;
 
   /* shutdown (9.2) */

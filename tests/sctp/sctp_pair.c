@@ -73,13 +73,15 @@ void sctp_pair_drain(sctp_pair *p) {
     for (int i = 0; i < 2; i++) {
       sctp_end *e = &p->end[i];
       brtc_sctp_event ev;
-      while (brtc_sctp_poll_event(e->a, &ev) == BRTC_OK) sctp_end_log(e, p->now, &ev);
+      while (!e->hold_events && brtc_sctp_poll_event(e->a, &ev) == BRTC_OK)
+        sctp_end_log(e, p->now, &ev);
       while (brtc_sctp_poll_packet(e->a, p->now, buf, sizeof buf, &len) == BRTC_OK) {
         sim_link_send(e->link, p->now, buf, len);
         e->packets_out++;
         more = true;
       }
-      while (brtc_sctp_poll_event(e->a, &ev) == BRTC_OK) sctp_end_log(e, p->now, &ev);
+      while (!e->hold_events && brtc_sctp_poll_event(e->a, &ev) == BRTC_OK)
+        sctp_end_log(e, p->now, &ev);
     }
   }
 }

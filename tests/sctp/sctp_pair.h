@@ -31,6 +31,7 @@ typedef struct sctp_end {
   size_t messages; /* MESSAGE events logged */
   uint64_t packets_out;
   bool closed;
+  bool hold_events; /* an owner that does not read its events (window tests) */
 } sctp_end;
 
 typedef struct sctp_pair {

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "boltrtc/error.h"
+#include "sctp/sctp_chunk.h"
 #include "sctp_pair.h"
 #include "testing.h"
 
@@ -173,11 +174,401 @@ static void test_bursty_loss_rate_limit(void) {
   sctp_pair_free(&p);
 }
 
+/* ---- helpers ---- */
+
+static bool packet_has(const uint8_t *pkt, size_t len, uint8_t type, int stream) {
+  brtc_sctp_tlv_iter it;
+  brtc_sctp_tlv c;
+  brtc_sctp_chunks_begin(&it, pkt, len);
+  while (brtc_sctp_tlv_next(&it, &c) == 1) {
+    if (c.type != type) continue;
+    if (stream < 0) return true;
+    brtc_sctp_data d;
+    if (brtc_sctp_parse_data(&c, &d) == BRTC_OK && d.stream == stream) return true;
+  }
+  return false;
+}
+
+static bool nothing_held(sctp_pair *p, void *arg) {
+  (void)arg;
+  return brtc_sctp_send_buffer_used(p->end[0].a) == 0 && brtc_sctp_send_buffer_used(p->end[1].a) == 0;
+}
+
+static size_t count_on(const sctp_end *e, uint16_t stream) {
+  size_t n = 0;
+  for (size_t i = 0; i < e->n_log; i++)
+    n += e->log[i].type == BRTC_SCTP_EVENT_MESSAGE && e->log[i].stream == stream;
+  return n;
+}
+
+/* ---- partial reliability (RFC 3758) ---- */
+
+/* Both policies, ordered and unordered, over a lossy path: some messages are given up, the
+ * rest arrive whole and (ordered) in order, a reliable stream beside loses nothing, and the
+ * sender ends holding nothing: every give-up reached the peer as a FORWARD TSN. */
+static void test_pr_policies(void) {
+  sim_link_config l = {.latency_us = 25 * MS, .loss = 0.1, .seed = 21};
+  sim_link_config back = {.latency_us = 25 * MS, .loss = 0.05, .seed = 22};
+  for (int policy = 0; policy < 2; policy++) {
+    sctp_pair p;
+    CHECK_EQ_INT(sctp_pair_init(&p, NULL, NULL, &l, &back), BRTC_OK);
+    CHECK(sctp_pair_connect(&p, true, 10 * S));
+    enum { N = 150, SIZE = 1000 };
+    uint8_t buf[SIZE];
+    for (uint32_t i = 0; i < N; i++) {
+      memcpy(buf, &i, 4);
+      sctp_fill(buf + 4, SIZE - 4, i);
+      for (uint16_t st = 1; st <= 2; st++) {
+        brtc_sctp_send_options o = {.stream = st, .ppid = 53, .unordered = st == 2,
+                                    .max_retransmits = policy == 0 ? 1 : -1,
+                                    .lifetime_ms = policy == 1 ? 150 : -1};
+        CHECK_EQ_INT(brtc_sctp_send(p.end[0].a, p.now, &o, buf, SIZE), BRTC_OK);
+      }
+      if (i % 5 == 0) {
+        brtc_sctp_send_options o = opts(0, false);
+        CHECK_EQ_INT(brtc_sctp_send(p.end[0].a, p.now, &o, buf, SIZE), BRTC_OK);
+      }
+      sctp_pair_run_for(&p, 40 * MS);
+    }
+    CHECK(sctp_pair_run_until(&p, nothing_held, NULL, 60 * S));
+    CHECK_EQ_INT(count_on(&p.end[1], 0), N / 5);
+    for (uint16_t st = 1; st <= 2; st++) {
+      int64_t last = -1;
+      size_t n = 0, bad = 0;
+      for (size_t k = 0; k < p.end[1].n_log; k++) {
+        const sctp_rec *r = &p.end[1].log[k];
+        if (r->type != BRTC_SCTP_EVENT_MESSAGE || r->stream != st) continue;
+        uint32_t idx;
+        memcpy(&idx, r->data, 4);
+        bad += r->len != SIZE || !sctp_check(r->data + 4, SIZE - 4, idx);
+        if (st == 1) bad += (int64_t)idx <= last;
+        last = idx;
+        n++;
+      }
+      CHECK_EQ_INT(bad, 0);
+      CHECK(n < N);
+      CHECK(n > N / 2);
+    }
+    brtc_sctp_stats s0, s1;
+    brtc_sctp_get_stats(p.end[0].a, &s0);
+    brtc_sctp_get_stats(p.end[1].a, &s1);
+    CHECK(s0.messages_abandoned > 0);
+    CHECK(s0.forward_tsns_sent > 0 && s1.forward_tsns_received > 0);
+    sctp_pair_free(&p);
+  }
+}
+
+/* A partially reliable message is lost, then the FORWARD TSN that gives it up is lost too,
+ * and nothing else is sent: T3 must send the FORWARD TSN again (RFC 3758 3.5 C4). Before the
+ * fix the timer stopped once nothing was in flight, and the message was held forever. */
+typedef struct drop_plan {
+  int data_stream;      /* drop every DATA packet on this stream */
+  int forward_tsns;     /* drop this many FORWARD TSN packets */
+  int inits, cookie_echoes;
+} drop_plan;
+
+static uint64_t drop_hook(void *user, const uint8_t *data, size_t len) {
+  drop_plan *d = user;
+  if (d->data_stream >= 0 && packet_has(data, len, BRTC_SCTP_DATA, d->data_stream))
+    return SIM_LINK_DROP;
+  if (d->forward_tsns > 0 && packet_has(data, len, BRTC_SCTP_FORWARD_TSN, -1)) {
+    d->forward_tsns--;
+    return SIM_LINK_DROP;
+  }
+  if (d->inits > 0 && packet_has(data, len, BRTC_SCTP_INIT, -1)) {
+    d->inits--;
+    return SIM_LINK_DROP;
+  }
+  if (d->cookie_echoes > 0 && packet_has(data, len, BRTC_SCTP_COOKIE_ECHO, -1)) {
+    d->cookie_echoes--;
+    return SIM_LINK_DROP;
+  }
+  return 0;
+}
+
+static void test_forward_tsn_lost(void) {
+  drop_plan d = {.data_stream = 1, .forward_tsns = 1};
+  sim_link_config l = {.latency_us = 20 * MS, .hook = drop_hook, .hook_user = &d};
+  sim_link_config back = {.latency_us = 20 * MS};
+  sctp_pair p;
+  CHECK_EQ_INT(sctp_pair_init(&p, NULL, NULL, &l, &back), BRTC_OK);
+  CHECK(sctp_pair_connect(&p, false, 10 * S));
+  uint8_t msg[300] = {1};
+  brtc_sctp_send_options o = {.stream = 1, .ppid = 53, .max_retransmits = 0, .lifetime_ms = -1};
+  CHECK_EQ_INT(brtc_sctp_send(p.end[0].a, p.now, &o, msg, sizeof msg), BRTC_OK);
+  CHECK(sctp_pair_run_until(&p, nothing_held, NULL, 10 * S));
+  CHECK_EQ_INT(d.forward_tsns, 0);
+  brtc_sctp_stats s;
+  brtc_sctp_get_stats(p.end[0].a, &s);
+  CHECK_EQ_INT(s.forward_tsns_sent, 2);
+  /* And the association goes on: the next message on that stream is not held back. */
+  d.data_stream = -1;
+  o.max_retransmits = -1;
+  CHECK_EQ_INT(brtc_sctp_send(p.end[0].a, p.now, &o, msg, sizeof msg), BRTC_OK);
+  sctp_pair_run_for(&p, 1 * S);
+  CHECK_EQ_INT(count_on(&p.end[1], 1), 1);
+  sctp_pair_free(&p);
+}
+
+/* ---- stream reset (RFC 6525) ---- */
+
+static bool resets_done(sctp_pair *p, void *arg) {
+  (void)arg;
+  return sctp_end_count(&p->end[0], BRTC_SCTP_EVENT_OUTGOING_RESET) &&
+         sctp_end_count(&p->end[1], BRTC_SCTP_EVENT_INCOMING_RESET);
+}
+
+static void test_stream_reset(void) {
+  sim_link_config l = {.latency_us = 20 * MS, .jitter_us = 10 * MS, .loss = 0.1, .seed = 23};
+  sim_link_config back = {.latency_us = 20 * MS, .loss = 0.1, .seed = 24};
+  sctp_pair p;
+  CHECK_EQ_INT(sctp_pair_init(&p, NULL, NULL, &l, &back), BRTC_OK);
+  CHECK(sctp_pair_connect(&p, true, 10 * S));
+  uint8_t buf[3000];
+  brtc_sctp_send_options o = opts(4, false);
+  for (uint32_t i = 0; i < 30; i++) {
+    sctp_fill(buf, sizeof buf, i);
+    CHECK_EQ_INT(brtc_sctp_send(p.end[0].a, p.now, &o, buf, sizeof buf), BRTC_OK);
+  }
+  uint16_t s4 = 4;
+  CHECK_EQ_INT(brtc_sctp_reset_streams(p.end[0].a, p.now, &s4, 1), BRTC_OK);
+  CHECK_EQ_INT(brtc_sctp_send(p.end[0].a, p.now, &o, buf, 10), BRTC_ERR_STATE);
+  CHECK(sctp_pair_run_until(&p, resets_done, NULL, 30 * S));
+  /* The peer hears of the reset only after every message sent before it, in order. */
+  size_t seen = 0;
+  bool after_all = false;
+  for (size_t k = 0; k < p.end[1].n_log; k++) {
+    const sctp_rec *r = &p.end[1].log[k];
+    if (r->type == BRTC_SCTP_EVENT_MESSAGE && r->stream == 4)
+      CHECK(sctp_check(r->data, r->len, (uint32_t)seen++));
+    if (r->type == BRTC_SCTP_EVENT_INCOMING_RESET && r->stream == 4) after_all = seen == 30;
+  }
+  CHECK(after_all);
+  /* The stream starts again at SSN 0, and ordered delivery goes on from there. */
+  for (uint32_t i = 0; i < 5; i++) {
+    sctp_fill(buf, 100, 500 + i);
+    CHECK_EQ_INT(brtc_sctp_send(p.end[0].a, p.now, &o, buf, 100), BRTC_OK);
+  }
+  sctp_pair_run_for(&p, 10 * S);
+  CHECK_EQ_INT(count_on(&p.end[1], 4), 35);
+  const sctp_rec *last = &p.end[1].log[p.end[1].n_log - 1];
+  for (size_t k = p.end[1].n_log; k-- > 0;)
+    if (p.end[1].log[k].type == BRTC_SCTP_EVENT_MESSAGE) {
+      last = &p.end[1].log[k];
+      break;
+    }
+  CHECK(sctp_check(last->data, 100, 504));
+  /* Closing a channel the data channel way: the peer resets its side in turn. */
+  CHECK_EQ_INT(brtc_sctp_reset_streams(p.end[1].a, p.now, &s4, 1), BRTC_OK);
+  sctp_pair_run_for(&p, 5 * S);
+  CHECK_EQ_INT(sctp_end_count(&p.end[0], BRTC_SCTP_EVENT_INCOMING_RESET), 1);
+  CHECK_EQ_INT(sctp_end_count(&p.end[1], BRTC_SCTP_EVENT_OUTGOING_RESET), 1);
+  sctp_pair_free(&p);
+}
+
+/* ---- endings ---- */
+
+static bool both_closed(sctp_pair *p, void *arg) {
+  (void)arg;
+  return p->end[0].closed && p->end[1].closed;
+}
+
+static void test_shutdown(void) {
+  sim_link_config l = {.latency_us = 20 * MS, .loss = 0.05, .seed = 25};
+  for (int who = 0; who < 3; who++) { /* 0 or 1 shuts down, 2: both at once */
+    sctp_pair p;
+    CHECK_EQ_INT(sctp_pair_init(&p, NULL, NULL, &l, &l), BRTC_OK);
+    CHECK(sctp_pair_connect(&p, true, 10 * S));
+    uint8_t buf[30000];
+    brtc_sctp_send_options o = opts(0, false);
+    for (uint32_t i = 0; i < 10; i++) {
+      sctp_fill(buf, sizeof buf, i);
+      CHECK_EQ_INT(brtc_sctp_send(p.end[0].a, p.now, &o, buf, sizeof buf), BRTC_OK);
+      CHECK_EQ_INT(brtc_sctp_send(p.end[1].a, p.now, &o, buf, sizeof buf), BRTC_OK);
+    }
+    if (who != 1) CHECK_EQ_INT(brtc_sctp_shutdown(p.end[0].a, p.now), BRTC_OK);
+    if (who != 0) CHECK_EQ_INT(brtc_sctp_shutdown(p.end[1].a, p.now), BRTC_OK);
+    /* 9.2: no new data once shutting down */
+    CHECK_EQ_INT(brtc_sctp_send(p.end[who == 1].a, p.now, &o, buf, 10), BRTC_ERR_STATE);
+    CHECK(sctp_pair_run_until(&p, both_closed, NULL, 60 * S));
+    for (int e = 0; e < 2; e++) {
+      CHECK_EQ_INT(p.end[e].messages, 10); /* everything queued went first */
+      const sctp_rec *c = sctp_end_find(&p.end[e], BRTC_SCTP_EVENT_CLOSED, 0);
+      CHECK(c && c->error == BRTC_OK);
+      CHECK_EQ_INT(brtc_sctp_get_state(p.end[e].a), BRTC_SCTP_GONE);
+    }
+    sctp_pair_free(&p);
+  }
+}
+
+static void test_abort(void) {
+  sctp_pair p;
+  CHECK_EQ_INT(sctp_pair_init(&p, NULL, NULL, NULL, NULL), BRTC_OK);
+  CHECK(sctp_pair_connect(&p, true, 10 * S));
+  brtc_sctp_abort(p.end[0].a, p.now, "closing the car");
+  CHECK(sctp_pair_run_until(&p, both_closed, NULL, 1 * S));
+  const sctp_rec *c0 = sctp_end_find(&p.end[0], BRTC_SCTP_EVENT_CLOSED, 0);
+  const sctp_rec *c1 = sctp_end_find(&p.end[1], BRTC_SCTP_EVENT_CLOSED, 0);
+  CHECK(c0 && !c0->by_peer && c0->error != BRTC_OK);
+  CHECK(c1 && c1->by_peer && c1->cause == BRTC_SCTP_CAUSE_USER_ABORT);
+  /* Gone is gone: nothing more in, nothing more out. */
+  uint8_t pkt[1500];
+  size_t len;
+  CHECK_EQ_INT(brtc_sctp_poll_packet(p.end[1].a, p.now, pkt, sizeof pkt, &len), BRTC_ERR_AGAIN);
+  CHECK_EQ_INT(brtc_sctp_next_deadline(p.end[1].a), UINT64_MAX);
+  sctp_pair_free(&p);
+}
+
+/* ---- timers ---- */
+
+static void test_setup_retransmissions(void) {
+  /* The first INIT and the first COOKIE ECHO are lost: T1-init and T1-cookie resend them. */
+  drop_plan d = {.data_stream = -1, .inits = 1, .cookie_echoes = 1};
+  sim_link_config l = {.latency_us = 10 * MS, .hook = drop_hook, .hook_user = &d};
+  sctp_pair p;
+  CHECK_EQ_INT(sctp_pair_init(&p, NULL, NULL, &l, NULL), BRTC_OK);
+  uint64_t t0 = p.now;
+  CHECK(sctp_pair_connect(&p, false, 10 * S));
+  CHECK_EQ_INT(d.inits + d.cookie_echoes, 0);
+  /* INIT at 0 (lost), again at 500 ms; COOKIE ECHO at ~520 ms (lost), again 500 ms later. */
+  uint64_t took = p.now - t0;
+  CHECK(took >= 1000 * MS && took < 1100 * MS);
+  sctp_pair_free(&p);
+}
+
+static void test_peer_unreachable(void) {
+  /* Nobody answers the INIT: given up after Max.Init.Retransmits. */
+  drop_plan d = {.data_stream = -1, .inits = 1000};
+  sim_link_config l = {.hook = drop_hook, .hook_user = &d};
+  sctp_pair p;
+  brtc_sctp_config c = {.seed = 1, .max_init_retransmits = 3};
+  CHECK_EQ_INT(sctp_pair_init(&p, &c, NULL, &l, NULL), BRTC_OK);
+  brtc_sctp_connect(p.end[0].a, p.now);
+  sctp_pair_run_for(&p, 60 * S);
+  const sctp_rec *r = sctp_end_find(&p.end[0], BRTC_SCTP_EVENT_CLOSED, 0);
+  CHECK(r && r->error == BRTC_ERR_IO);
+  CHECK_EQ_INT(d.inits, 1000 - 4); /* the INIT and three resends */
+  sctp_pair_free(&p);
+
+  /* Once up, the path dies: T3 backs off, and after Association.Max.Retrans the peer is
+   * unreachable. */
+  sim_link_config cut = {.latency_us = 10 * MS};
+  brtc_sctp_config c2 = {.seed = 2, .max_retransmits = 4};
+  CHECK_EQ_INT(sctp_pair_init(&p, &c2, NULL, &cut, NULL), BRTC_OK);
+  CHECK(sctp_pair_connect(&p, false, 10 * S));
+  sim_link_free(p.end[0].link);
+  sim_link_config dead = {.loss = 1.0};
+  p.end[0].link = sim_link_new(&dead);
+  uint8_t msg[10] = {0};
+  brtc_sctp_send_options o = opts(0, false);
+  CHECK_EQ_INT(brtc_sctp_send(p.end[0].a, p.now, &o, msg, sizeof msg), BRTC_OK);
+  uint64_t t0 = p.now;
+  sctp_pair_run_for(&p, 60 * S);
+  r = sctp_end_find(&p.end[0], BRTC_SCTP_EVENT_CLOSED, 0);
+  CHECK(r && r->error == BRTC_ERR_IO);
+  /* RTO 400 ms (the set-up measured the path), doubling: 0.4 + 0.8 + 1.6 + 3.2 + 6.4 s until
+   * the fifth expiry */
+  CHECK(r && r->at_us - t0 >= 12 * S && r->at_us - t0 < 13 * S);
+  brtc_sctp_stats s;
+  brtc_sctp_get_stats(p.end[0].a, &s);
+  CHECK_EQ_INT(s.t3_expiries, 5);
+  sctp_pair_free(&p);
+}
+
+/* RFC 9260 6.2: a SACK for every second packet, or within 200 ms for a lone one; the I bit
+ * (3.3.1) asks for one at once, and we set it when a packet is the whole flight. */
+static void test_sack_timing(void) {
+  sim_link_config l = {.latency_us = 10 * MS};
+  sctp_pair p;
+  CHECK_EQ_INT(sctp_pair_init(&p, NULL, NULL, &l, &l), BRTC_OK);
+  CHECK(sctp_pair_connect(&p, false, 10 * S));
+  sctp_pair_run_for(&p, 1 * S);
+  brtc_sctp_stats before, after;
+  brtc_sctp_get_stats(p.end[1].a, &before);
+  uint8_t msg[100] = {0};
+  brtc_sctp_send_options o = opts(0, false);
+  CHECK_EQ_INT(brtc_sctp_send(p.end[0].a, p.now, &o, msg, sizeof msg), BRTC_OK);
+  sctp_pair_run_for(&p, 25 * MS); /* one way, and the SACK back at once (I bit) */
+  brtc_sctp_get_stats(p.end[1].a, &after);
+  CHECK_EQ_INT(after.sacks_sent - before.sacks_sent, 1);
+  CHECK_EQ_INT(brtc_sctp_send_buffer_used(p.end[0].a), 0);
+  /* Four packets at once: a SACK after the second and the fourth. */
+  before = after;
+  uint8_t big[4 * 1100];
+  for (int i = 0; i < 4; i++) CHECK_EQ_INT(brtc_sctp_send(p.end[0].a, p.now, &o, big, 1100), BRTC_OK);
+  sctp_pair_run_for(&p, 25 * MS);
+  brtc_sctp_get_stats(p.end[1].a, &after);
+  CHECK_EQ_INT(after.sacks_sent - before.sacks_sent, 2);
+  /* Three: the third packet's SACK waits the delayed-ack time, unless the I bit asked. */
+  sctp_pair_run_for(&p, 1 * S);
+  sctp_pair_free(&p);
+}
+
+/* Drops the DATA packet that countdown reaches 0 on (-1: none). */
+typedef struct nth_drop {
+  int countdown;
+} nth_drop;
+
+static uint64_t nth_hook(void *user, const uint8_t *data, size_t len) {
+  nth_drop *n = user;
+  if (n->countdown >= 0 && packet_has(data, len, BRTC_SCTP_DATA, -1) && n->countdown-- == 0)
+    return SIM_LINK_DROP;
+  return 0;
+}
+
+static void test_rtt_and_fast_retransmit(void) {
+  nth_drop drop = {-1};
+  sim_link_config l = {.latency_us = 30 * MS, .hook = nth_hook, .hook_user = &drop};
+  sim_link_config back = {.latency_us = 30 * MS};
+  sctp_pair p;
+  CHECK_EQ_INT(sctp_pair_init(&p, NULL, NULL, &l, &back), BRTC_OK);
+  CHECK(sctp_pair_connect(&p, false, 10 * S));
+  /* The set-up already measured the path, at both ends (COOKIE ECHO to COOKIE ACK; INIT ACK
+   * to COOKIE ECHO, from the time in the cookie). */
+  for (int e = 0; e < 2; e++) {
+    brtc_sctp_stats st;
+    brtc_sctp_get_stats(p.end[e].a, &st);
+    CHECK_EQ_INT(st.srtt_ms, 60);
+  }
+  uint8_t buf[1100];
+  brtc_sctp_send_options o = opts(0, false);
+  for (int i = 0; i < 20; i++)
+    CHECK_EQ_INT(brtc_sctp_send(p.end[0].a, p.now, &o, buf, sizeof buf), BRTC_OK);
+  sctp_pair_run_for(&p, 2 * S);
+  brtc_sctp_stats s;
+  brtc_sctp_get_stats(p.end[0].a, &s);
+  CHECK(s.srtt_ms >= 60 && s.srtt_ms <= 61); /* the path's 60 ms, no delayed-ack time in it */
+  CHECK_EQ_INT(s.rto_ms, 400);               /* floored at RTO.Min */
+  /* One DATA packet lost among many: back by fast retransmit after three miss indications,
+   * with no T3 expiry. */
+  drop.countdown = 3;
+  uint64_t t0 = p.now;
+  for (int i = 0; i < 20; i++)
+    CHECK_EQ_INT(brtc_sctp_send(p.end[0].a, p.now, &o, buf, sizeof buf), BRTC_OK);
+  CHECK(sctp_pair_run_until(&p, nothing_held, NULL, 5 * S));
+  brtc_sctp_get_stats(p.end[0].a, &s);
+  CHECK_EQ_INT(s.fast_retransmissions, 1);
+  CHECK_EQ_INT(s.retransmissions, 1);
+  CHECK_EQ_INT(s.t3_expiries, 0);
+  CHECK(p.now - t0 < 600 * MS);
+  CHECK_EQ_INT(p.end[1].messages, 40);
+  sctp_pair_free(&p);
+}
+
 int main(void) {
   RUN(test_connect_one_side);
   RUN(test_connect_both_sides);
   RUN(test_data_both_ways);
   RUN(test_loss_reorder_duplication);
   RUN(test_bursty_loss_rate_limit);
+  RUN(test_pr_policies);
+  RUN(test_forward_tsn_lost);
+  RUN(test_stream_reset);
+  RUN(test_shutdown);
+  RUN(test_abort);
+  RUN(test_setup_retransmissions);
+  RUN(test_peer_unreachable);
+  RUN(test_sack_timing);
+  RUN(test_rtt_and_fast_retransmit);
   return TEST_REPORT();
 }
