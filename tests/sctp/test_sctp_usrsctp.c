@@ -10,6 +10,8 @@
 
 #include "boltrtc/error.h"
 #include "sctp/crc32c.h"
+#include "sctp/datachannel.h"
+#include "sctp/dcep.h"
 #include "sctp/sctp_packet.h"
 #include "sctp_pair.h"
 #include "testing.h"
@@ -19,9 +21,20 @@
 #define MS 1000ull
 #define TICK_US (10 * MS) /* usrsctp's timers are driven at least this often */
 
+typedef struct dc_rec {
+  brtc_dc_event_type type;
+  brtc_dc *channel;
+  bool binary;
+  size_t len;
+  uint8_t data[64];
+} dc_rec;
+
 typedef struct mix {
   uint64_t now;
   sctp_end ours; /* ours.a is our association, ours.link carries its packets to usrsctp */
+  brtc_dc_transport *dc; /* or, instead of ours.a, a data channel transport */
+  dc_rec dc_log[512];
+  size_t dc_n;
   usrsctp_end usr;
   sim_link *to_ours;
   uint64_t ours_packets, usr_packets;
@@ -44,6 +57,7 @@ static int mix_init(mix *m, const brtc_sctp_config *cfg, bool usr_server,
 static void mix_free(mix *m) {
   usrsctp_end_close(&m->usr);
   brtc_sctp_free(m->ours.a);
+  brtc_dc_transport_free(m->dc);
   sim_link_free(m->ours.link);
   sim_link_free(m->to_ours);
   sctp_end_clear_log(&m->ours);
@@ -51,19 +65,42 @@ static void mix_free(mix *m) {
   for (int i = 0; i < 10; i++) usrsctp_end_advance(m->now += 100 * MS);
 }
 
+static int ours_poll_packet(mix *m, uint8_t *buf, size_t cap, size_t *len) {
+  return m->dc ? brtc_dc_transport_poll_packet(m->dc, m->now, buf, cap, len)
+               : brtc_sctp_poll_packet(m->ours.a, m->now, buf, cap, len);
+}
+
+static void ours_poll_events(mix *m) {
+  if (!m->dc) {
+    brtc_sctp_event ev;
+    while (brtc_sctp_poll_event(m->ours.a, &ev) == BRTC_OK) sctp_end_log(&m->ours, m->now, &ev);
+    return;
+  }
+  brtc_dc_event ev;
+  while (brtc_dc_transport_poll_event(m->dc, &ev) == BRTC_OK) {
+    if (m->dc_n == sizeof m->dc_log / sizeof m->dc_log[0]) continue;
+    dc_rec *r = &m->dc_log[m->dc_n++];
+    memset(r, 0, sizeof *r);
+    r->type = ev.type;
+    r->channel = ev.channel;
+    r->binary = ev.binary;
+    r->len = ev.len;
+    memcpy(r->data, ev.data, ev.len < sizeof r->data ? ev.len : sizeof r->data);
+  }
+}
+
 static void mix_drain(mix *m) {
   uint8_t buf[2048];
   size_t len;
   for (bool more = true; more;) {
     more = false;
-    brtc_sctp_event ev;
-    while (brtc_sctp_poll_event(m->ours.a, &ev) == BRTC_OK) sctp_end_log(&m->ours, m->now, &ev);
-    while (brtc_sctp_poll_packet(m->ours.a, m->now, buf, sizeof buf, &len) == BRTC_OK) {
+    ours_poll_events(m);
+    while (ours_poll_packet(m, buf, sizeof buf, &len) == BRTC_OK) {
       sim_link_send(m->ours.link, m->now, buf, len);
       m->ours_packets++;
       more = true;
     }
-    while (brtc_sctp_poll_event(m->ours.a, &ev) == BRTC_OK) sctp_end_log(&m->ours, m->now, &ev);
+    ours_poll_events(m);
     while (usrsctp_end_pop(&m->usr, buf, sizeof buf, &len)) {
       sim_link_send(m->to_ours, m->now, buf, len);
       m->usr_packets++;
@@ -78,7 +115,8 @@ static uint64_t min_u64(uint64_t a, uint64_t b) { return a < b ? a : b; }
 static void mix_step(mix *m, uint64_t limit) {
   mix_drain(m);
   uint64_t next = m->now + TICK_US;
-  next = min_u64(next, brtc_sctp_next_deadline(m->ours.a));
+  next = min_u64(next, m->dc ? brtc_dc_transport_next_deadline(m->dc)
+                             : brtc_sctp_next_deadline(m->ours.a));
   next = min_u64(next, sim_link_next_deadline(m->ours.link));
   next = min_u64(next, sim_link_next_deadline(m->to_ours));
   next = min_u64(next, limit);
@@ -91,10 +129,16 @@ static void mix_step(mix *m, uint64_t limit) {
     mix_drain(m);
   }
   while (sim_link_receive(m->to_ours, m->now, buf, sizeof buf, &len) == BRTC_OK) {
-    brtc_sctp_handle_packet(m->ours.a, m->now, buf, len);
+    if (m->dc)
+      brtc_dc_transport_handle_packet(m->dc, m->now, buf, len);
+    else
+      brtc_sctp_handle_packet(m->ours.a, m->now, buf, len);
     mix_drain(m);
   }
-  if (brtc_sctp_next_deadline(m->ours.a) <= m->now) brtc_sctp_handle_timeout(m->ours.a, m->now);
+  if (m->dc && brtc_dc_transport_next_deadline(m->dc) <= m->now)
+    brtc_dc_transport_handle_timeout(m->dc, m->now);
+  if (!m->dc && brtc_sctp_next_deadline(m->ours.a) <= m->now)
+    brtc_sctp_handle_timeout(m->ours.a, m->now);
   mix_drain(m);
 }
 
@@ -584,6 +628,139 @@ static void test_crc32c_against_usrsctp(void) {
   CHECK_EQ_INT(bad, 0);
 }
 
+/* ---- DCEP (RFC 8832) with usrsctp speaking it by hand ---- */
+
+/* Ours as the DTLS client (even stream ids), usrsctp as the server (odd ones). */
+static void dc_mix_init(mix *m) {
+  memset(m, 0, sizeof *m);
+  m->now = usrsctp_end_clock_us() + 1 * S;
+  sim_link_config l = {.latency_us = 10 * MS};
+  m->ours.link = sim_link_new(&l);
+  m->to_ours = sim_link_new(&l);
+  usrsctp_end_advance(m->now);
+  CHECK_EQ_INT(usrsctp_end_open(&m->usr, true, BRTC_SCTP_DEFAULT_MTU, 1024 * 1024), 0);
+  brtc_dc_transport_config c = {.sctp = {.seed = 55}};
+  CHECK_EQ_INT(brtc_dc_transport_new(&c, m->now, &m->dc), BRTC_OK);
+  brtc_dc_start s = {.dtls_client = true, .remote_max_message = 262144};
+  CHECK_EQ_INT(brtc_dc_transport_start(m->dc, m->now, &s), BRTC_OK);
+}
+
+static bool dc_up(mix *m, void *arg) {
+  (void)arg;
+  return m->usr.up && brtc_dc_transport_connected(m->dc);
+}
+
+static size_t dc_count(const mix *m, brtc_dc_event_type type) {
+  size_t n = 0;
+  for (size_t i = 0; i < m->dc_n; i++) n += m->dc_log[i].type == type;
+  return n;
+}
+
+static const usr_msg *usr_last(const usrsctp_end *u, uint16_t stream, uint32_t ppid) {
+  for (size_t i = u->n_msgs; i-- > 0;)
+    if (u->msgs[i].stream == stream && u->msgs[i].ppid == ppid) return &u->msgs[i];
+  return NULL;
+}
+
+static void test_dcep_usrsctp_opens(void) {
+  mix m;
+  dc_mix_init(&m);
+  CHECK(mix_run_until(&m, dc_up, NULL, 10 * S));
+  /* usrsctp opens "chat" (reliable, ordered, protocol "v1") on stream 1 the RFC 8832 way. */
+  uint8_t open[12 + 4 + 2] = {BRTC_DCEP_OPEN, BRTC_DCEP_RELIABLE, 0x01, 0x00, 0, 0, 0, 0,
+                              0, 4, 0, 2, 'c', 'h', 'a', 't', 'v', '1'};
+  CHECK_EQ_INT(usrsctp_end_send(&m.usr, 1, BRTC_SCTP_PPID_DCEP, false, 0, 0, open, sizeof open), 0);
+  mix_run_for(&m, 1 * S);
+  CHECK_EQ_INT(dc_count(&m, BRTC_DC_EVENT_CHANNEL), 1);
+  const dc_rec *ch = NULL;
+  for (size_t i = 0; i < m.dc_n; i++)
+    if (m.dc_log[i].type == BRTC_DC_EVENT_CHANNEL) ch = &m.dc_log[i];
+  CHECK(ch != NULL);
+  if (!ch) {
+    mix_free(&m);
+    return;
+  }
+  brtc_dc *dc = ch->channel;
+  CHECK_STR(brtc_dc_label(dc), "chat");
+  CHECK_STR(brtc_dc_protocol(dc), "v1");
+  CHECK_EQ_INT(brtc_dc_id(dc), 1);
+  /* Our DATA_CHANNEL_ACK: one byte, PPID 50, on the same stream. */
+  const usr_msg *ack = usr_last(&m.usr, 1, BRTC_SCTP_PPID_DCEP);
+  CHECK(ack && ack->len == 1 && ack->data[0] == BRTC_DCEP_ACK && !ack->unordered);
+  /* Messages both ways: text, binary, empty text, empty binary (RFC 8831 6.6). */
+  static const uint8_t zero = 0;
+  CHECK_EQ_INT(usrsctp_end_send(&m.usr, 1, BRTC_SCTP_PPID_STRING, false, 0, 0, (const uint8_t *)"hello", 5), 0);
+  CHECK_EQ_INT(usrsctp_end_send(&m.usr, 1, BRTC_SCTP_PPID_BINARY, false, 0, 0, (const uint8_t *)"\x00\x01", 2), 0);
+  CHECK_EQ_INT(usrsctp_end_send(&m.usr, 1, BRTC_SCTP_PPID_STRING_EMPTY, false, 0, 0, &zero, 1), 0);
+  CHECK_EQ_INT(usrsctp_end_send(&m.usr, 1, BRTC_SCTP_PPID_BINARY_EMPTY, false, 0, 0, &zero, 1), 0);
+  CHECK_EQ_INT(brtc_dc_send(dc, m.now, (const uint8_t *)"world", 5, false), BRTC_OK);
+  CHECK_EQ_INT(brtc_dc_send(dc, m.now, NULL, 0, true), BRTC_OK);
+  mix_run_for(&m, 1 * S);
+  int seen = 0;
+  for (size_t i = 0; i < m.dc_n; i++) {
+    const dc_rec *r = &m.dc_log[i];
+    if (r->type != BRTC_DC_EVENT_MESSAGE) continue;
+    switch (seen++) {
+      case 0: CHECK(!r->binary && r->len == 5 && memcmp(r->data, "hello", 5) == 0); break;
+      case 1: CHECK(r->binary && r->len == 2); break;
+      case 2: CHECK(!r->binary && r->len == 0); break;
+      case 3: CHECK(r->binary && r->len == 0); break;
+    }
+  }
+  CHECK_EQ_INT(seen, 4);
+  const usr_msg *w = usr_last(&m.usr, 1, BRTC_SCTP_PPID_STRING);
+  CHECK(w && w->len == 5 && memcmp(w->data, "world", 5) == 0);
+  const usr_msg *e = usr_last(&m.usr, 1, BRTC_SCTP_PPID_BINARY_EMPTY);
+  CHECK(e && e->len == 1 && e->data[0] == 0);
+  /* usrsctp closes it (resets its outgoing stream): we reset ours in turn, and it is closed. */
+  CHECK_EQ_INT(usrsctp_end_reset(&m.usr, 1), 0);
+  mix_run_for(&m, 2 * S);
+  CHECK_EQ_INT(brtc_dc_get_state(dc), BRTC_DC_CLOSED);
+  CHECK_EQ_INT(m.usr.resets_in, 1);
+  CHECK_EQ_INT(m.usr.resets_out, 1);
+  mix_free(&m);
+}
+
+static void test_dcep_ours_opens(void) {
+  mix m;
+  dc_mix_init(&m);
+  brtc_dc_init init;
+  brtc_dc_init_default(&init);
+  init.ordered = false;
+  init.max_retransmits = 0;
+  brtc_dc *dc;
+  CHECK_EQ_INT(brtc_dc_create(m.dc, m.now, "control", &init, &dc), BRTC_OK);
+  CHECK(mix_run_until(&m, dc_up, NULL, 10 * S));
+  mix_run_for(&m, 200 * MS);
+  /* usrsctp got our DATA_CHANNEL_OPEN, byte for byte as RFC 8832 5.1 lays it out. */
+  const usr_msg *o = usr_last(&m.usr, 0, BRTC_SCTP_PPID_DCEP);
+  static const uint8_t want[] = {0x03, 0x81, 0x01, 0x00, 0, 0, 0, 0, 0, 7, 0, 0,
+                                 'c', 'o', 'n', 't', 'r', 'o', 'l'};
+  CHECK(o && o->len == sizeof want && memcmp(o->data, want, sizeof want) == 0 && !o->unordered);
+  /* Before the ACK an unordered channel still sends in order (RFC 8832 6) ... */
+  CHECK_EQ_INT(brtc_dc_send(dc, m.now, (const uint8_t *)"a", 1, false), BRTC_OK);
+  mix_run_for(&m, 200 * MS);
+  const usr_msg *a = usr_last(&m.usr, 0, BRTC_SCTP_PPID_STRING);
+  CHECK(a && !a->unordered);
+  /* ... and unordered once it came. */
+  static const uint8_t ack = BRTC_DCEP_ACK;
+  CHECK_EQ_INT(usrsctp_end_send(&m.usr, 0, BRTC_SCTP_PPID_DCEP, false, 0, 0, &ack, 1), 0);
+  mix_run_for(&m, 200 * MS);
+  CHECK_EQ_INT(brtc_dc_send(dc, m.now, (const uint8_t *)"b", 1, false), BRTC_OK);
+  mix_run_for(&m, 200 * MS);
+  const usr_msg *b = usr_last(&m.usr, 0, BRTC_SCTP_PPID_STRING);
+  CHECK(b && b->len == 1 && b->data[0] == 'b' && b->unordered);
+  /* We close it: usrsctp sees its incoming stream reset and resets its side; closed. */
+  brtc_dc_close(dc, m.now);
+  mix_run_for(&m, 200 * MS);
+  CHECK_EQ_INT(m.usr.resets_in, 1);
+  CHECK_EQ_INT(usrsctp_end_reset(&m.usr, 0), 0);
+  mix_run_for(&m, 1 * S);
+  CHECK_EQ_INT(brtc_dc_get_state(dc), BRTC_DC_CLOSED);
+  CHECK_EQ_INT(dc_count(&m, BRTC_DC_EVENT_CLOSED), 1);
+  mix_free(&m);
+}
+
 /* ONLY=name runs one test (usrsctp's global state makes tests affect each other; this helps
  * to tell). */
 #define RUN_ONE(fn)                                              \
@@ -603,5 +780,7 @@ int main(void) {
   RUN_ONE(test_shutdown_both_ways);
   RUN_ONE(test_abort_both_ways);
   RUN_ONE(test_crc32c_against_usrsctp);
+  RUN_ONE(test_dcep_usrsctp_opens);
+  RUN_ONE(test_dcep_ours_opens);
   return TEST_REPORT();
 }
