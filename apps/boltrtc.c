@@ -61,6 +61,12 @@ static void print_serve_usage(FILE *out) {
           "  --dtls-role ROLE       active or passive: our DTLS role when the offer lets us\n"
           "                         choose (default active, as RFC 8842 recommends; passive\n"
           "                         makes us pick the SRTP profile: AEAD_AES_128_GCM first)\n"
+          "  --token TOKEN          a bearer token for publishing, repeatable: POST /whip then\n"
+          "                         needs Authorization: Bearer TOKEN, DELETE needs the token\n"
+          "                         that created the session, and /ws needs ?token=TOKEN\n"
+          "                         (without any token, publishing is open to anyone who\n"
+          "                         can reach the HTTP address)\n"
+          "  --token-file FILE      tokens from FILE, one per line (blank lines ignored)\n"
           "  --loopback-only        answer only loopback addresses (a safety net for tests)\n"
           "  --log-level LEVEL      debug, info or warn (default info)\n"
           "  -h, --help             this help\n"
@@ -75,10 +81,15 @@ static void print_serve_usage(FILE *out) {
           BRTC_SIGNAL_DEFAULT_MAX_OUTPUT_MB);
 }
 
+#define MAX_TOKENS 1024
+#define MAX_TOKEN_LEN 256
+
 typedef struct serve_options {
   brtc_signal_config server;
   const char *udp[BRTC_LOOP_MAX_SOCKETS];
   size_t n_udp;
+  char *tokens[MAX_TOKENS]; /* owned copies */
+  size_t n_tokens;
   bool loopback_only;
   brtc_log_level log_level;
 } serve_options;
@@ -91,6 +102,46 @@ __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ..
   fprintf(stderr, " (see boltrtc serve --help)\n");
   va_end(ap);
   return EXIT_USAGE;
+}
+
+/* RFC 6750 2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=" */
+static bool is_b64token(const char *t) {
+  size_t n = strspn(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/");
+  if (n == 0) return false;
+  while (t[n] == '=') n++;
+  return t[n] == '\0' && n <= MAX_TOKEN_LEN;
+}
+
+static int add_token(serve_options *o, const char *token, const char *where) {
+  if (!is_b64token(token))
+    return usage_error("bad token%s: expected 1 to %d characters of A-Z a-z 0-9 - . _ ~ + / "
+                       "(then = padding)", where, MAX_TOKEN_LEN);
+  if (o->n_tokens == MAX_TOKENS) return usage_error("too many tokens (at most %d)", MAX_TOKENS);
+  o->tokens[o->n_tokens] = strdup(token);
+  if (!o->tokens[o->n_tokens]) return usage_error("out of memory");
+  o->n_tokens++;
+  return -1;
+}
+
+/* One token per line; blanks around a token and blank lines are ignored. */
+static int read_token_file(serve_options *o, const char *path) {
+  FILE *f = fopen(path, "r");
+  if (!f) return usage_error("cannot read --token-file %s: %s", path, strerror(errno));
+  char line[MAX_TOKEN_LEN + 64];
+  int rc = -1, number = 0;
+  while (rc < 0 && fgets(line, sizeof(line), f)) {
+    number++;
+    char *start = line, *end = line + strlen(line);
+    while (*start == ' ' || *start == '\t') start++;
+    while (end > start && strchr(" \t\r\n", end[-1])) end--;
+    *end = '\0';
+    if (!*start) continue;
+    char where[64];
+    snprintf(where, sizeof(where), " on line %d of --token-file", number);
+    rc = add_token(o, start, where);
+  }
+  fclose(f);
+  return rc;
 }
 
 /* A whole decimal number from min to max, else false. */
@@ -108,7 +159,8 @@ static bool parse_number(const char *text, unsigned long min, unsigned long max,
 static int parse_serve_options(int argc, char **argv, serve_options *o) {
   enum {
     OPT_HTTP = 256, OPT_UDP, OPT_OUTPUT, OPT_WEB, OPT_MAX, OPT_DTLS_ROLE, OPT_LOOPBACK, OPT_LOG,
-    OPT_PENDING, OPT_PENDING_SOURCE, OPT_PENDING_TIMEOUT, OPT_SNAPSHOT, OPT_OUTPUT_MB
+    OPT_PENDING, OPT_PENDING_SOURCE, OPT_PENDING_TIMEOUT, OPT_SNAPSHOT, OPT_OUTPUT_MB, OPT_TOKEN,
+    OPT_TOKEN_FILE
   };
   static const struct option longopts[] = {
       {"http", required_argument, NULL, OPT_HTTP},
@@ -124,6 +176,8 @@ static int parse_serve_options(int argc, char **argv, serve_options *o) {
       {"dtls-role", required_argument, NULL, OPT_DTLS_ROLE},
       {"loopback-only", no_argument, NULL, OPT_LOOPBACK},
       {"log-level", required_argument, NULL, OPT_LOG},
+      {"token", required_argument, NULL, OPT_TOKEN},
+      {"token-file", required_argument, NULL, OPT_TOKEN_FILE},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0},
   };
@@ -204,6 +258,16 @@ static int parse_serve_options(int argc, char **argv, serve_options *o) {
         else if (strcmp(optarg, "warn") == 0) o->log_level = BRTC_LOG_WARN;
         else return usage_error("bad --log-level \"%s\": expected debug, info or warn", optarg);
         break;
+      case OPT_TOKEN: {
+        int rc = add_token(o, optarg, " for --token");
+        if (rc >= 0) return rc;
+        break;
+      }
+      case OPT_TOKEN_FILE: {
+        int rc = read_token_file(o, optarg);
+        if (rc >= 0) return rc;
+        break;
+      }
       case 'h':
         print_serve_usage(stdout);
         return 0;
@@ -215,6 +279,8 @@ static int parse_serve_options(int argc, char **argv, serve_options *o) {
   }
   if (optind < argc) return usage_error("unexpected argument \"%s\"", argv[optind]);
   if (o->n_udp == 0) o->udp[o->n_udp++] = DEFAULT_UDP;
+  o->server.tokens = (const char *const *)o->tokens;
+  o->server.n_tokens = o->n_tokens;
   return -1;
 }
 
@@ -287,6 +353,8 @@ static int serve(serve_options *o) {
     goto done;
   }
   print_banner(srv, loop, o->server.output_dir);
+  if (o->n_tokens)
+    brtc_log(BRTC_LOG_INFO, NULL, "publishing needs one of %zu bearer tokens", o->n_tokens);
   warn_if_page_missing(o->server.web_dir);
   brtc_log(BRTC_LOG_INFO, NULL, "certificate fingerprint sha-256 %s",
            brtc_certificate_fingerprint(cert));
@@ -324,6 +392,7 @@ int main(int argc, char **argv) {
                                 .output_dir = BRTC_SIGNAL_DEFAULT_OUTPUT},
                      .log_level = BRTC_LOG_INFO};
   int rc = parse_serve_options(argc - 1, argv + 1, &o);
-  if (rc >= 0) return rc;
-  return serve(&o);
+  if (rc < 0) rc = serve(&o);
+  for (size_t i = 0; i < o.n_tokens; i++) free(o.tokens[i]);
+  return rc;
 }

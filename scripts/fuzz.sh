@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every libFuzzer target in BUILD_DIR/fuzz for SECONDS each (FUZZ_SECONDS, default 20),
 # seeded from the corpus kept in the repository, fuzz/corpus/<name> (and fuzz_sdp also from the
-# real offers in tests/sdp/fixtures). A crash, leak or timeout fails the run.
+# real offers in tests/sdp/fixtures, the media container readers from tests/sources/fixtures).
+# A crash, leak or timeout fails the run.
 #   fuzz.sh [BUILD_DIR] [SECONDS]        BUILD_DIR defaults to build-fuzz (built if missing)
 #   FUZZ_SECONDS=600 scripts/fuzz.sh     the long mode: also merges what each target found into
 #                                        fuzz/corpus/<name> (minimised: only inputs that add
@@ -29,6 +30,9 @@ fuzz_one() {
   [[ -d "fuzz/corpus/$name" ]] && seeds=("fuzz/corpus/$name")
   # Real browser offers are the best start for the SDP parser.
   [[ $name == fuzz_sdp ]] && seeds+=(tests/sdp/fixtures)
+  # The media files made by Debian's tools for the container readers.
+  [[ $name == fuzz_ivf || $name == fuzz_h264_annexb || $name == fuzz_ogg_opus ]] &&
+    seeds+=(tests/sources/fixtures)
   mkdir -p "$work/found"
   if "$fuzzer" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
        -artifact_prefix="$work/" -print_final_stats=1 "$work/found" "${seeds[@]}" \
@@ -58,7 +62,8 @@ done
 wait
 
 ran=$(ls "$results" | wc -l)
-failed=$(grep -l '^FAILED' "$results"/* 2>/dev/null | wc -l)
+# grep -c exits 1 when it counts none: under pipefail that must not end the script.
+failed=$(cat "$results"/* 2>/dev/null | grep -c '^FAILED' || true)
 if ((long)); then
   echo
   echo "| target | runs in ${seconds} s | runs/s | coverage (edges) | corpus files |"

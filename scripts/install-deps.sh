@@ -1,21 +1,34 @@
 #!/usr/bin/env bash
 # Installs what boltrtc needs on Debian 12, from Debian's packages and the npm registry.
 #   install-deps.sh          build and run: compiler, CMake, libraries, Node.js for the page
-#   install-deps.sh --test   also what the tests need: Chromium, ffmpeg, aiortc, libsrtp2, clang,
-#                            Go and Pion (bench/loss/run_pion.sh builds its peer from them)
+#   install-deps.sh --test   also what the tests need: Chromium, Firefox, ffmpeg, aiortc,
+#                            GStreamer, libsrtp2, clang, tshark, Go and Pion (bench/loss/run_pion.sh
+#                            builds its peer from them) and the tools that made the media
+#                            fixtures (opus-tools, GStreamer), aioice and libnice (other ICE
+#                            agents for tests/ice and bench/ice)
+#   install-deps.sh --bench  also the peers the benchmarks measure beside us (GStreamer's RTP
+#                            H.264 elements, libavcodec) and the encoders that remake the H.264
+#                            fixtures (x264, GStreamer x264enc and openh264enc)
 # Idempotent: packages already installed are not fetched again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(build-essential cmake pkg-config libssl-dev libvpx-dev libturbojpeg0-dev
-          libwebsockets-dev libcjson-dev nodejs npm)
-if [[ "${1:-}" == "--test" ]]; then
+          libopenh264-dev libhttp-parser-dev libcjson-dev nodejs npm)
+if [[ "${1:-}" == "--test" || "${1:-}" == "--bench" ]]; then
   packages+=(chromium ffmpeg python3 python3-aiortc libsrtp2-dev clang libclang-rt-14-dev
              iproute2 util-linux firefox-esr python3-numpy
-             gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
+             gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
+             gstreamer1.0-plugins-bad
              gstreamer1.0-nice python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0
              gir1.2-gst-plugins-bad-1.0 python3-aiohttp
-             golang-go golang-github-pion-webrtc.v3-dev curl libusrsctp-dev)
+             golang-go golang-github-pion-webrtc.v3-dev curl opus-tools python3-cryptography tshark
+             python3-aioice libnice-dev libusrsctp-dev)
+fi
+if [[ "${1:-}" == "--bench" ]]; then
+  packages+=(libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-plugins-good
+             gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-tools libavcodec-dev
+             x264)
 fi
 
 missing=()

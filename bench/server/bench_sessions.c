@@ -8,6 +8,9 @@
  *     per session once every keyframe is saved, and for each session the time from its
  *     keyframe being assembled to its JPEG being saved (steps "first-keyframe" ->
  *     "keyframe-saved"), which is where the saver's queue of 32 shows.
+ *     Also the CPU time of the server's loop thread (its main thread: media, signaling and
+ *     HTTP; not the keyframe saver's) from the keyframes being sent to all being saved,
+ *     divided by the datagrams it received meanwhile: the cost per packet.
  *  3. straight through: a fresh server, N publishers that each send their keyframe as soon
  *     as their SRTP is keyed, like browsers: time from the session's first STUN check to its
  *     keyframe saved (steps "ice-check" -> "keyframe-saved"), p50 and p99.
@@ -35,7 +38,26 @@ typedef struct run_result {
   long rss_base, rss_idle, rss_keyed;
   double kf_p50, kf_p99; /* first-keyframe -> keyframe-saved, ms */
   double deferred, rerequested, dropped_busy;
+  double loop_cpu_s, datagrams; /* loop thread CPU and datagrams in, over phase 2 */
 } run_result;
+
+/* CPU seconds (user + system) of the server's main thread, the one that runs the loop:
+ * fields 14 and 15 of /proc/<pid>/task/<pid>/stat, in clock ticks. */
+static double loop_thread_cpu_s(const load_server *srv) {
+  char path[64], buf[1024];
+  snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)srv->pid, (int)srv->pid);
+  FILE *f = fopen(path, "r");
+  if (!f) return -1;
+  size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+  fclose(f);
+  buf[n] = '\0';
+  const char *p = strrchr(buf, ')'); /* the command name may hold spaces */
+  unsigned long utime = 0, stime = 0;
+  if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime,
+                   &stime) != 2)
+    return -1;
+  return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
+}
 
 static int cmp_double(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
@@ -126,10 +148,15 @@ static bool run_memory(const char *binary, const char *dir, size_t n, run_result
   load_driver_pump(&d, 1000); /* settle: every ICE nomination and first RTCP done */
   r->rss_idle = load_server_rss_kib(&srv);
 
+  cJSON *before = load_status(srv.http_port);
+  double cpu0 = loop_thread_cpu_s(&srv);
   uint64_t t = load_now_us();
   load_driver_send_keyframes(&d);
   cJSON *st = ok ? wait_saved(&d, &srv, n, BUDGET_MS) : NULL;
   r->save_all_s = (double)(load_now_us() - t) / 1e6;
+  r->loop_cpu_s = loop_thread_cpu_s(&srv) - cpu0;
+  r->datagrams = number_at(st, "udp", "datagrams_in") - number_at(before, "udp", "datagrams_in");
+  cJSON_Delete(before);
   load_driver_pump(&d, 1000);
   r->rss_keyed = load_server_rss_kib(&srv);
   cJSON_Delete(st);
@@ -177,10 +204,10 @@ static bool run_straight(const char *binary, const char *dir, size_t n, double *
 static size_t delete_all(const load_driver *d) {
   size_t ok = 0;
   for (size_t i = 0; i < d->n; i++) {
-    char path[64];
-    snprintf(path, sizeof(path), "/whip/%s", d->peers[i].id);
     load_http_response r;
-    if (load_http(d->http_port, "DELETE", path, NULL, NULL, &r) && r.status == 200) ok++;
+    if (load_http(d->http_port, "DELETE", d->peers[i].location, NULL, NULL, &r) &&
+        r.status == 200)
+      ok++;
     free(r.body);
   }
   return ok;
@@ -255,8 +282,9 @@ int main(int argc, char **argv) {
   if (!mkdtemp(dir)) return 1;
   printf("| sessions | connected | set up (s) | RSS base (MiB) | per idle session (KiB) | "
          "per session after a keyframe (KiB) | all keyframes saved (s) | keyframe -> saved "
-         "p50 / p99 (ms) | deferred / asked again | first STUN -> saved p50 / p99 (ms) |\n");
-  printf("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+         "p50 / p99 (ms) | deferred / asked again | first STUN -> saved p50 / p99 (ms) | "
+         "loop CPU per datagram while keying (us) |\n");
+  printf("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
   fflush(stdout);
   int status = 0;
   for (size_t i = 0; i < n_ns; i++) {
@@ -269,11 +297,12 @@ int main(int argc, char **argv) {
     ok = run_straight(argv[1], dir, n, &p50, &p99, &saved2) && ok;
     if (!ok || r.saved != n || saved2 != n) status = 1;
     printf("| %zu | %zu | %.1f | %.1f | %.1f | %.1f | %.1f | %.0f / %.0f | %.0f / %.0f | %.0f / "
-           "%.0f |\n",
+           "%.0f | %.1f |\n",
            n, r.connected, r.setup_s, (double)r.rss_base / 1024.0,
            (double)(r.rss_idle - r.rss_base) / (double)n,
            (double)(r.rss_keyed - r.rss_base) / (double)n, r.save_all_s, r.kf_p50, r.kf_p99,
-           r.deferred, r.rerequested, p50, p99);
+           r.deferred, r.rerequested, p50, p99,
+           r.datagrams > 0 ? r.loop_cpu_s * 1e6 / r.datagrams : -1.0);
     if (r.saved != n || saved2 != n)
       printf("  (saved %zu and %zu of %zu)\n", r.saved, saved2, n);
     fflush(stdout);

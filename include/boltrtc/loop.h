@@ -1,6 +1,8 @@
 /* brtc_loop: the one place boltrtc does I/O. It owns the UDP sockets (one port per bound
  * address, shared by every peer connection), an epoll set and the timers, and drives the
- * sans-IO peer connections. Datagrams are demultiplexed per RFC 7983; one from an unknown
+ * sans-IO peer connections. It also runs TCP listeners and connections (each driven through
+ * a small sans-IO endpoint interface, brtc_stream_ops), timers, and watches on other file
+ * descriptors, so that a server does all its I/O on one thread with no locks. Datagrams are demultiplexed per RFC 7983; one from an unknown
  * address is only ever answered as a STUN check whose USERNAME names a peer connection.
  * Batched with recvmmsg/sendmmsg; no allocation per packet.
  *
@@ -48,6 +50,9 @@ typedef struct brtc_loop_stats {
    * so no session can take over another's peer address (RFC 7675, RFC 8445 7.3). */
   uint64_t dropped_address_in_use;
   uint64_t send_errors;
+  /* Dropped by the kernel before the loop read them: a socket's receive buffer was full (the
+   * loop fell behind, or a flood). Read from the sockets (SO_MEMINFO) when asked for. */
+  uint64_t dropped_socket_full;
 } brtc_loop_stats;
 
 brtc_loop *brtc_loop_new(const brtc_loop_config *config, char *err, size_t err_cap);
@@ -71,6 +76,93 @@ int brtc_loop_run_once(brtc_loop *loop, int timeout_ms);
 /* Run until brtc_loop_stop. */
 int brtc_loop_run(brtc_loop *loop);
 void brtc_loop_stop(brtc_loop *loop);
+
+/* ---- TCP: listeners and connections, each driven like a peer connection ----
+ *
+ * A connection's endpoint is sans-IO: the loop reads into a buffer and feeds it bytes, pulls
+ * the bytes it wants sent, and calls it at its deadline. The loop owns every buffer and
+ * bounds them: input the endpoint does not take is held (at most one read's worth) and
+ * reading pauses until it is taken; output is pulled only while the socket takes it, so at
+ * most one pull's worth waits in the loop (the high-water mark); above it the endpoint keeps
+ * its own output (backpressure) until the socket drains. A connection whose output makes no
+ * progress for 30 s is closed. */
+
+/* The functions of an endpoint; each gets the endpoint pointer given to brtc_tcp_conn_attach.
+ * `size` is sizeof(brtc_stream_ops) as the caller was compiled, so later versions can add
+ * members at the end. */
+typedef struct brtc_stream_ops {
+  size_t size;
+  /* Bytes read from the peer. Returns how many were taken; the rest is kept in order and
+   * offered again once the endpoint was kicked or output was pulled. */
+  size_t (*input)(void *endpoint, const uint8_t *data, size_t len, uint64_t now_us);
+  /* Copy up to cap bytes to send into buf; returns how many (0: nothing now). */
+  size_t (*output)(void *endpoint, uint8_t *buf, size_t cap, uint64_t now_us);
+  /* When timeout is next due; UINT64_MAX for never. */
+  uint64_t (*deadline)(void *endpoint);
+  void (*timeout)(void *endpoint, uint64_t now_us);
+  /* True once the connection should end after the output pulled so far is sent. */
+  bool (*finished)(void *endpoint);
+  /* The connection ended other than by brtc_tcp_conn_close: the peer closed it (and every
+   * byte it sent was taken), it failed (error < 0), finished returned true (BRTC_OK), or the
+   * loop was freed. The loop's last call: the endpoint may free itself. */
+  void (*closed)(void *endpoint, int error);
+} brtc_stream_ops;
+
+typedef struct brtc_tcp_listener brtc_tcp_listener;
+typedef struct brtc_tcp_conn brtc_tcp_conn;
+
+/* A connection was accepted within the limits: attach an endpoint to it
+ * (brtc_tcp_conn_attach) or close it before returning. */
+typedef void (*brtc_tcp_accept_fn)(void *user, brtc_tcp_conn *conn);
+
+/* Listen on "127.0.0.1:8080" or "[::1]:8080" (port 0 picks one). NULL with err set on
+ * failure. Limits default to 1024 connections in all and 64 per client IP address. */
+brtc_tcp_listener *brtc_loop_tcp_listen(brtc_loop *loop, const char *addr,
+                                        brtc_tcp_accept_fn on_accept, void *user, char *err,
+                                        size_t err_cap);
+/* Connections at most, in all and from one IP address; past either a new connection is
+ * closed at once and counted. 0 leaves a limit as it is. */
+int brtc_tcp_listener_set_limits(brtc_tcp_listener *l, size_t max_total, size_t max_per_ip);
+/* The bound port (after port 0 was resolved). */
+int brtc_tcp_listener_port(const brtc_tcp_listener *l);
+/* Stop listening; connections already accepted go on. */
+void brtc_tcp_listener_free(brtc_tcp_listener *l);
+
+typedef enum brtc_tcp_counter {
+  BRTC_TCP_ACCEPTED = 0,      /* connections accepted within the limits */
+  BRTC_TCP_REFUSED_TOTAL,     /* closed at accept: the total limit was reached */
+  BRTC_TCP_REFUSED_PER_IP,    /* closed at accept: that address's limit was reached */
+  BRTC_TCP_OPEN,              /* open now */
+  BRTC_TCP_STALLED,           /* closed because their output made no progress */
+} brtc_tcp_counter;
+/* One counter of a listener's connections; 0 for a counter this version does not know. */
+uint64_t brtc_tcp_listener_count(const brtc_tcp_listener *l, brtc_tcp_counter which);
+
+/* Drive conn with ops and endpoint from now on (ops is copied). */
+int brtc_tcp_conn_attach(brtc_tcp_conn *conn, const brtc_stream_ops *ops, void *endpoint);
+/* The peer's address and port. */
+int brtc_tcp_conn_peer(const brtc_tcp_conn *conn, struct sockaddr_storage *out);
+/* The endpoint has new output, or takes input again: the loop flushes it now, or at the end
+ * of the pass it is in. */
+void brtc_tcp_conn_kick(brtc_tcp_conn *conn);
+/* Close at once, dropping what was not sent; the endpoint is not called again. */
+void brtc_tcp_conn_close(brtc_tcp_conn *conn);
+
+/* ---- timers and other file descriptors ---- */
+
+typedef struct brtc_loop_timer brtc_loop_timer;
+typedef void (*brtc_loop_timer_fn)(void *user, uint64_t now_us);
+/* A one-shot timer, disarmed until set. NULL if out of memory. */
+brtc_loop_timer *brtc_loop_timer_new(brtc_loop *loop, brtc_loop_timer_fn fn, void *user);
+/* Fire fn once at deadline_us (brtc_now_us time); UINT64_MAX disarms. */
+void brtc_loop_timer_set(brtc_loop_timer *t, uint64_t deadline_us);
+void brtc_loop_timer_free(brtc_loop_timer *t);
+
+typedef struct brtc_loop_watch brtc_loop_watch;
+typedef void (*brtc_loop_fd_fn)(void *user, int fd, uint64_t now_us);
+/* Call fn whenever fd is readable (an eventfd, a signalfd); fd stays the caller's. */
+brtc_loop_watch *brtc_loop_watch_fd(brtc_loop *loop, int fd, brtc_loop_fd_fn fn, void *user);
+void brtc_loop_unwatch(brtc_loop_watch *w);
 
 /* CLOCK_MONOTONIC in microseconds: the time the loop feeds the cores. */
 uint64_t brtc_now_us(void);

@@ -95,3 +95,17 @@ int brtc_vp8_packetize(const uint8_t *frame, size_t len, uint16_t picture_id,
   }
   return (int)n;
 }
+
+void brtc_vp8_sender_init(brtc_vp8_sender *s, uint16_t first_picture_id) {
+  if (s) s->next_picture_id = first_picture_id & 0x7FFF;
+}
+
+int brtc_vp8_sender_packetize(brtc_vp8_sender *s, const uint8_t *frame, size_t len,
+                              size_t max_payload, uint8_t *out, size_t out_cap, size_t *lens,
+                              size_t max_packets) {
+  if (!s) return BRTC_ERR_INVALID;
+  int n = brtc_vp8_packetize(frame, len, s->next_picture_id, max_payload, out, out_cap, lens,
+                             max_packets);
+  if (n > 0) s->next_picture_id = (uint16_t)((s->next_picture_id + 1) & 0x7FFF);
+  return n;
+}

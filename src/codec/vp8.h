@@ -49,6 +49,21 @@ int brtc_vp8_packetize(const uint8_t *frame, size_t len, uint16_t picture_id,
                        size_t max_payload, uint8_t *out, size_t out_cap, size_t *lens,
                        size_t max_packets);
 
+/* The sender across frames (RFC 7741 4.2): the 15-bit picture ID starts at a random value,
+ * increases by one for each frame and wraps to 0 after 0x7FFF; a receiver uses it to tell a
+ * lost frame from lost padding. PID stays 0 and S is set on the first packet only, which 4.2
+ * allows ("MAY be kept at 0 for all packets") and is what libwebrtc sends. */
+typedef struct brtc_vp8_sender {
+  uint16_t next_picture_id;
+} brtc_vp8_sender;
+
+void brtc_vp8_sender_init(brtc_vp8_sender *s, uint16_t first_picture_id);
+/* brtc_vp8_packetize with the next picture ID; the ID moves on only when the frame was
+ * packetized. */
+int brtc_vp8_sender_packetize(brtc_vp8_sender *s, const uint8_t *frame, size_t len,
+                              size_t max_payload, uint8_t *out, size_t out_cap, size_t *lens,
+                              size_t max_packets);
+
 typedef struct brtc_vp8_frame {
   const uint8_t *data; /* the whole VP8 frame, valid during the callback only */
   size_t len;

@@ -1,4 +1,5 @@
-/* Big-endian (network order) reads and writes on byte buffers. */
+/* Big-endian (network order) reads and writes on byte buffers; little-endian reads for the
+ * file formats that use it (IVF, Ogg). */
 #ifndef BRTC_COMMON_BYTES_H
 #define BRTC_COMMON_BYTES_H
 
@@ -33,6 +34,14 @@ static inline void brtc_wr32(uint8_t *p, uint32_t v) {
 static inline void brtc_wr64(uint8_t *p, uint64_t v) {
   brtc_wr32(p, (uint32_t)(v >> 32));
   brtc_wr32(p + 4, (uint32_t)v);
+}
+
+static inline uint16_t brtc_rd16le(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
+static inline uint32_t brtc_rd32le(const uint8_t *p) {
+  return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+static inline uint64_t brtc_rd64le(const uint8_t *p) {
+  return (uint64_t)brtc_rd32le(p) | ((uint64_t)brtc_rd32le(p + 4) << 32);
 }
 
 /* Sequence-number arithmetic with wrap-around (RFC 1982 style). */

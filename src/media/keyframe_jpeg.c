@@ -1,4 +1,5 @@
-/* VP8 keyframe -> I420 (libvpx) -> JPEG (libturbojpeg 2.x API), buffers reused. */
+/* Keyframe -> I420 (VP8: libvpx; H.264: openh264) -> JPEG (libturbojpeg 2.x API), buffers
+ * reused. */
 #include "media/keyframe_jpeg.h"
 
 #include <stdbool.h>
@@ -8,9 +9,11 @@
 #include <vpx/vpx_decoder.h>
 
 #include "boltrtc/error.h"
+#include "media/h264_decode.h"
 
 struct brtc_keyframe_jpeg {
   vpx_codec_ctx_t decoder;
+  brtc_h264_decoder *h264; /* made on the first H.264 keyframe */
   tjhandle compressor;
   int quality;
   unsigned char *jpeg; /* tjAlloc'd, grown to tjBufSize of the largest picture seen */
@@ -64,6 +67,7 @@ brtc_keyframe_jpeg *brtc_keyframe_jpeg_new(int quality) {
 void brtc_keyframe_jpeg_free(brtc_keyframe_jpeg *k) {
   if (!k) return;
   vpx_codec_destroy(&k->decoder);
+  brtc_h264_decoder_free(k->h264);
   tjDestroy(k->compressor);
   tjFree(k->jpeg);
   free(k->full);
@@ -83,8 +87,15 @@ static int check_keyframe(const uint8_t *vp8, size_t len) {
   return BRTC_OK;
 }
 
-static int decode(brtc_keyframe_jpeg *k, const uint8_t *vp8, size_t len, vpx_image_t **out) {
-  if (!k || !vp8 || !out) return BRTC_ERR_INVALID;
+/* A decoded picture, planes owned by the decoder until its next call. */
+typedef struct picture {
+  const uint8_t *planes[3];
+  int strides[3];
+  unsigned width, height;
+  bool full_range;
+} picture;
+
+static int decode_vp8(brtc_keyframe_jpeg *k, const uint8_t *vp8, size_t len, picture *pic) {
   int rc = check_keyframe(vp8, len);
   if (rc != BRTC_OK) return rc;
   if (len > UINT32_MAX) return BRTC_ERR_TOO_BIG;
@@ -97,35 +108,56 @@ static int decode(brtc_keyframe_jpeg *k, const uint8_t *vp8, size_t len, vpx_ima
   }
   if (!img || img->fmt != VPX_IMG_FMT_I420 || img->d_w == 0 || img->d_h == 0)
     return BRTC_ERR_PARSE;
-  *out = img;
+  for (int i = 0; i < 3; i++) {
+    pic->planes[i] = img->planes[i];
+    pic->strides[i] = img->stride[i];
+  }
+  pic->width = img->d_w;
+  pic->height = img->d_h;
+  pic->full_range = false; /* VP8 is BT.601 studio range */
   return BRTC_OK;
 }
 
-int brtc_keyframe_jpeg_decode_i420(brtc_keyframe_jpeg *k, const uint8_t *vp8, size_t len,
-                                   const uint8_t *planes[3], int strides[3], unsigned *width,
-                                   unsigned *height) {
+static int decode_h264(brtc_keyframe_jpeg *k, const uint8_t *au, size_t len, picture *pic) {
+  if (!k->h264) k->h264 = brtc_h264_decoder_new();
+  if (!k->h264) return BRTC_ERR_NOMEM;
+  int full = 0;
+  int rc = brtc_h264_decoder_decode(k->h264, au, len, BRTC_KEYFRAME_JPEG_MAX_DIM, pic->planes,
+                                    pic->strides, &pic->width, &pic->height, &full);
+  pic->full_range = full != 0;
+  return rc;
+}
+
+static int decode(brtc_keyframe_jpeg *k, brtc_keyframe_codec codec, const uint8_t *frame,
+                  size_t len, picture *pic) {
+  if (!k || !frame || !pic) return BRTC_ERR_INVALID;
+  switch (codec) {
+  case BRTC_KEYFRAME_VP8: return decode_vp8(k, frame, len, pic);
+  case BRTC_KEYFRAME_H264: return decode_h264(k, frame, len, pic);
+  default: return BRTC_ERR_INVALID;
+  }
+}
+
+int brtc_keyframe_jpeg_decode_i420_codec(brtc_keyframe_jpeg *k, brtc_keyframe_codec codec,
+                                         const uint8_t *frame, size_t len,
+                                         const uint8_t *planes[3], int strides[3],
+                                         unsigned *width, unsigned *height) {
   if (!planes || !strides || !width || !height) return BRTC_ERR_INVALID;
-  vpx_image_t *img;
-  int rc = decode(k, vp8, len, &img);
+  picture pic;
+  int rc = decode(k, codec, frame, len, &pic);
   if (rc != BRTC_OK) return rc;
   for (int i = 0; i < 3; i++) {
-    planes[i] = img->planes[i];
-    strides[i] = img->stride[i];
+    planes[i] = pic.planes[i];
+    strides[i] = pic.strides[i];
   }
-  *width = img->d_w;
-  *height = img->d_h;
+  *width = pic.width;
+  *height = pic.height;
   return BRTC_OK;
 }
 
-int brtc_keyframe_jpeg_encode(brtc_keyframe_jpeg *k, const uint8_t *vp8, size_t len,
-                              const uint8_t **jpeg, size_t *jpeg_len, unsigned *width,
-                              unsigned *height) {
-  if (!jpeg || !jpeg_len || !width || !height) return BRTC_ERR_INVALID;
-  vpx_image_t *img;
-  int rc = decode(k, vp8, len, &img);
-  if (rc != BRTC_OK) return rc;
-  int w = (int)img->d_w, h = (int)img->d_h;
-  /* Worst-case size up front, so turbojpeg never reallocates behind our back. */
+/* Worst-case JPEG size up front, so turbojpeg never reallocates behind our back; and room
+ * for the planes in full range. */
+static int reserve(brtc_keyframe_jpeg *k, int w, int h) {
   unsigned long need = tjBufSize(w, h, TJSAMP_420);
   if (need == (unsigned long)-1) return BRTC_ERR_TOO_BIG;
   if (need > k->jpeg_cap) {
@@ -143,19 +175,54 @@ int brtc_keyframe_jpeg_encode(brtc_keyframe_jpeg *k, const uint8_t *vp8, size_t 
     k->full = buf;
     k->full_cap = full_need;
   }
-  uint8_t *y_full = k->full, *u_full = y_full + (size_t)w * h, *v_full = u_full + (size_t)cw * ch;
-  expand_plane(k->luma_lut, img->planes[0], img->stride[0], w, h, y_full);
-  expand_plane(k->chroma_lut, img->planes[1], img->stride[1], cw, ch, u_full);
-  expand_plane(k->chroma_lut, img->planes[2], img->stride[2], cw, ch, v_full);
-  const unsigned char *planes[3] = {y_full, u_full, v_full};
-  int strides[3] = {w, cw, cw};
+  return BRTC_OK;
+}
+
+int brtc_keyframe_jpeg_encode_codec(brtc_keyframe_jpeg *k, brtc_keyframe_codec codec,
+                                    const uint8_t *frame, size_t len, const uint8_t **jpeg,
+                                    size_t *jpeg_len, unsigned *width, unsigned *height) {
+  if (!jpeg || !jpeg_len || !width || !height) return BRTC_ERR_INVALID;
+  picture pic;
+  int rc = decode(k, codec, frame, len, &pic);
+  if (rc != BRTC_OK) return rc;
+  int w = (int)pic.width, h = (int)pic.height, cw = (w + 1) / 2, ch = (h + 1) / 2;
+  rc = reserve(k, w, h);
+  if (rc != BRTC_OK) return rc;
+  const unsigned char *planes[3] = {pic.planes[0], pic.planes[1], pic.planes[2]};
+  int strides[3] = {pic.strides[0], pic.strides[1], pic.strides[2]};
+  if (!pic.full_range) {
+    uint8_t *y_full = k->full, *u_full = y_full + (size_t)w * h,
+            *v_full = u_full + (size_t)cw * ch;
+    expand_plane(k->luma_lut, pic.planes[0], pic.strides[0], w, h, y_full);
+    expand_plane(k->chroma_lut, pic.planes[1], pic.strides[1], cw, ch, u_full);
+    expand_plane(k->chroma_lut, pic.planes[2], pic.strides[2], cw, ch, v_full);
+    planes[0] = y_full;
+    planes[1] = u_full;
+    planes[2] = v_full;
+    strides[0] = w;
+    strides[1] = strides[2] = cw;
+  }
   unsigned long size = k->jpeg_cap;
   if (tjCompressFromYUVPlanes(k->compressor, planes, w, strides, h, TJSAMP_420, &k->jpeg, &size,
                               k->quality, TJFLAG_NOREALLOC) != 0)
     return BRTC_ERR_UNSUPPORTED;
   *jpeg = k->jpeg;
   *jpeg_len = size;
-  *width = img->d_w;
-  *height = img->d_h;
+  *width = pic.width;
+  *height = pic.height;
   return BRTC_OK;
+}
+
+int brtc_keyframe_jpeg_encode(brtc_keyframe_jpeg *k, const uint8_t *vp8, size_t len,
+                              const uint8_t **jpeg, size_t *jpeg_len, unsigned *width,
+                              unsigned *height) {
+  return brtc_keyframe_jpeg_encode_codec(k, BRTC_KEYFRAME_VP8, vp8, len, jpeg, jpeg_len, width,
+                                         height);
+}
+
+int brtc_keyframe_jpeg_decode_i420(brtc_keyframe_jpeg *k, const uint8_t *vp8, size_t len,
+                                   const uint8_t *planes[3], int strides[3], unsigned *width,
+                                   unsigned *height) {
+  return brtc_keyframe_jpeg_decode_i420_codec(k, BRTC_KEYFRAME_VP8, vp8, len, planes, strides,
+                                              width, height);
 }

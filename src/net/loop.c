@@ -1,5 +1,7 @@
 /* brtc_loop: UDP sockets, epoll, one timerfd, and the dispatch of datagrams and deadlines to
- * sans-IO peer connections. See include/boltrtc/loop.h. */
+ * sans-IO peer connections. TCP, timers and fd watches live in loop_io.c, tcp.c and
+ * loop_timers.c; this file only hands them their epoll events and deadlines. See
+ * include/boltrtc/loop.h. */
 #include "boltrtc/loop.h"
 
 #include <errno.h>
@@ -18,6 +20,7 @@
 #include "common/log.h"
 #include "net/addr_map.h"
 #include "net/demux.h"
+#include "net/loop_io.h"
 #include "net/timer_heap.h"
 #include "net/udp.h"
 #include "net/ufrag_map.h"
@@ -39,6 +42,9 @@ typedef uint32_t route;
 #define ROUTE_DST(r) (((r) >> 8) & 0xffu)
 
 enum { TAG_TIMER = 1000, TAG_WAKE = 1001 };
+/* Other epoll tags are pointers to loop_io objects (never this small). */
+#define TAG_IO_MIN 4096u
+#define MAX_EVENTS 64
 
 /* One registered peer connection. The timer comes first: the heap hands back brtc_timer *. */
 typedef struct pc_entry {
@@ -89,6 +95,7 @@ struct brtc_loop {
   brtc_ufrag_map ufrags;
   brtc_timer_heap timers;
   uint64_t armed_deadline; /* what the timerfd is set to; UINT64_MAX: disarmed */
+  brtc_loop_io *io;        /* TCP, timers, fd watches */
 
   brtc_loop_stats stats;
   unsigned error_logs;
@@ -128,8 +135,15 @@ static void log_error(brtc_loop *loop, const char *what, int err) {
 
 /* ---- timers ---- */
 
-static void rearm(brtc_loop *loop) {
+/* The earliest deadline of a pc or of the loop_io side. */
+static uint64_t earliest_deadline(const brtc_loop *loop) {
   uint64_t when = brtc_timer_heap_earliest(&loop->timers);
+  uint64_t io = brtc_loop_io_next_deadline(loop->io);
+  return io < when ? io : when;
+}
+
+static void rearm(brtc_loop *loop) {
+  uint64_t when = earliest_deadline(loop);
   if (when == loop->armed_deadline) return;
   struct itimerspec its;
   memset(&its, 0, sizeof(its));
@@ -517,6 +531,11 @@ brtc_loop *brtc_loop_new(const brtc_loop_config *config, char *err, size_t err_c
   if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, loop->timerfd, &ev) != 0) goto fail_epoll;
   ev.data.u64 = TAG_WAKE;
   if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, loop->wakefd, &ev) != 0) goto fail_epoll;
+  loop->io = brtc_loop_io_new(loop, loop->epfd);
+  if (!loop->io) {
+    snprintf(err, err_cap, "out of memory");
+    goto fail;
+  }
 
   for (size_t i = 0; i < config->n_udp_addrs; i++) {
     loop_socket *s = &loop->socks[i];
@@ -542,6 +561,7 @@ fail:
 
 void brtc_loop_free(brtc_loop *loop) {
   if (!loop) return;
+  brtc_loop_io_free(loop->io); /* before the epoll fd: it unregisters from it */
   for (size_t i = 0; i < BRTC_LOOP_MAX_SOCKETS; i++)
     if (loop->socks[i].fd >= 0) close(loop->socks[i].fd);
   if (loop->timerfd >= 0) close(loop->timerfd);
@@ -664,8 +684,12 @@ void brtc_loop_kick(brtc_loop *loop, brtc_pc *pc) {
 
 int brtc_loop_fd(const brtc_loop *loop) { return loop->epfd; }
 
+brtc_loop_io *brtc_loop_io_of(brtc_loop *loop) { return loop->io; }
+
+void brtc_loop_rearm(brtc_loop *loop) { rearm(loop); }
+
 int brtc_loop_next_timeout_ms(const brtc_loop *loop) {
-  uint64_t when = brtc_timer_heap_earliest(&loop->timers);
+  uint64_t when = earliest_deadline(loop);
   if (when == UINT64_MAX) return -1;
   uint64_t now = brtc_now_us();
   if (when <= now) return 0;
@@ -675,14 +699,16 @@ int brtc_loop_next_timeout_ms(const brtc_loop *loop) {
 
 int brtc_loop_run_once(brtc_loop *loop, int timeout_ms) {
   if (!loop) return BRTC_ERR_INVALID;
-  struct epoll_event events[BRTC_LOOP_MAX_SOCKETS + 2];
-  int n = epoll_wait(loop->epfd, events, BRTC_LOOP_MAX_SOCKETS + 2, timeout_ms);
+  struct epoll_event events[MAX_EVENTS];
+  int n = epoll_wait(loop->epfd, events, MAX_EVENTS, timeout_ms);
   if (n < 0) {
     if (errno == EINTR) return BRTC_OK;
     log_error(loop, "epoll_wait", errno);
     return BRTC_ERR_IO;
   }
   loop->dispatching++;
+  brtc_loop_io_begin_pass(loop->io);
+  uint64_t io_now = 0;
   for (int i = 0; i < n; i++) {
     uint64_t tag = events[i].data.u64;
     uint64_t drain;
@@ -695,9 +721,13 @@ int brtc_loop_run_once(brtc_loop *loop, int timeout_ms) {
       }
     } else if (tag < loop->n_socks) {
       receive(loop, (uint32_t)tag);
+    } else if (tag >= TAG_IO_MIN) {
+      if (!io_now) io_now = brtc_now_us();
+      brtc_loop_io_dispatch(loop->io, events[i].data.ptr, events[i].events, io_now);
     }
   }
   run_timers(loop);
+  brtc_loop_io_end_pass(loop->io, brtc_now_us());
   loop->dispatching--;
   if (!loop->dispatching) reap_dead(loop);
   rearm(loop);
@@ -722,4 +752,9 @@ void brtc_loop_stop(brtc_loop *loop) {
   }
 }
 
-void brtc_loop_get_stats(const brtc_loop *loop, brtc_loop_stats *out) { *out = loop->stats; }
+void brtc_loop_get_stats(const brtc_loop *loop, brtc_loop_stats *out) {
+  *out = loop->stats;
+  out->dropped_socket_full = 0;
+  for (size_t i = 0; i < loop->n_socks; i++)
+    out->dropped_socket_full += brtc_udp_kernel_drops(loop->socks[i].fd);
+}

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <ifaddrs.h>
+#include <linux/sock_diag.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -30,6 +31,17 @@ static void raise_buffer(int fd, int force_opt, int opt) {
   int size = BRTC_UDP_BUFFER_BYTES;
   if (setsockopt(fd, SOL_SOCKET, force_opt, &size, sizeof(size)) == 0) return;
   (void)setsockopt(fd, SOL_SOCKET, opt, &size, sizeof(size));
+}
+
+uint64_t brtc_udp_kernel_drops(int fd) {
+  /* One call when the stats are read, instead of a control message on every datagram
+   * (SO_RXQ_OVFL): the count is the socket's own, cumulative since it was opened. */
+  uint32_t info[SK_MEMINFO_VARS] = {0};
+  socklen_t len = sizeof(info);
+  if (getsockopt(fd, SOL_SOCKET, SO_MEMINFO, info, &len) != 0 ||
+      len < (socklen_t)((SK_MEMINFO_DROPS + 1) * sizeof(uint32_t)))
+    return 0;
+  return info[SK_MEMINFO_DROPS];
 }
 
 bool brtc_udp_is_wildcard(const brtc_addr *a) {

@@ -35,6 +35,10 @@ bool brtc_udp_destination(const struct msghdr *m, brtc_addr *dst);
  * returns its length for msg_controllen, 0 if src is of neither family. */
 size_t brtc_udp_set_source(void *control, size_t cap, const brtc_addr *src);
 
+/* Datagrams the kernel dropped on this socket because its receive buffer was full, since it
+ * was opened (SK_MEMINFO_DROPS); 0 if the kernel cannot say. */
+uint64_t brtc_udp_kernel_drops(int fd);
+
 /* Copy a socket address into a brtc_addr (IPv4 or IPv6 only); false for other families. */
 bool brtc_addr_from_sockaddr(brtc_addr *out, const struct sockaddr *sa, socklen_t len);
 

@@ -19,9 +19,9 @@
 
 typedef struct keyframe_job {
   struct keyframe_job *next;
-  uint8_t *vp8; /* owned while queued; freed by the worker once saved */
-  size_t vp8_len;
-  brtc_keyframe_result result;
+  uint8_t *frame; /* owned while queued; freed by the worker once saved */
+  size_t frame_len;
+  brtc_keyframe_result result; /* result.codec says how to decode frame */
 } keyframe_job;
 
 typedef struct worker_thread {
@@ -93,8 +93,8 @@ static void save_job(worker_thread *t, keyframe_job *j) {
   const uint8_t *jpeg;
   size_t jpeg_len;
   unsigned width, height;
-  r->rc = brtc_keyframe_jpeg_encode(t->codec, j->vp8, j->vp8_len, &jpeg, &jpeg_len, &width,
-                                    &height);
+  r->rc = brtc_keyframe_jpeg_encode_codec(t->codec, r->codec, j->frame, j->frame_len, &jpeg,
+                                          &jpeg_len, &width, &height);
   if (r->rc == BRTC_OK && !take_room(t->owner, jpeg_len)) r->rc = BRTC_ERR_TOO_BIG;
   else if (r->rc == BRTC_OK) {
     r->rc = brtc_keyframe_file_write(t->owner->dir, r->number, jpeg, jpeg_len);
@@ -105,8 +105,8 @@ static void save_job(worker_thread *t, keyframe_job *j) {
     r->height = height;
     r->jpeg_bytes = jpeg_len;
   }
-  free(j->vp8);
-  j->vp8 = NULL;
+  free(j->frame);
+  j->frame = NULL;
 }
 
 static void *run_thread(void *arg) {
@@ -171,7 +171,7 @@ brtc_keyframe_worker *brtc_keyframe_worker_new(const brtc_keyframe_worker_config
     w->threads[i].owner = w;
     w->threads[i].codec = brtc_keyframe_jpeg_new(quality);
     if (!w->threads[i].codec) {
-      snprintf(err, err_cap, "cannot set up the VP8 decoder and JPEG encoder");
+      snprintf(err, err_cap, "cannot set up the keyframe decoder and JPEG encoder");
       goto fail;
     }
   }
@@ -198,10 +198,12 @@ fail:
   return NULL;
 }
 
-int brtc_keyframe_worker_submit(brtc_keyframe_worker *w, const uint8_t *vp8, size_t len,
-                                unsigned long number, const char *session, uint64_t tag) {
+int brtc_keyframe_worker_submit_codec(brtc_keyframe_worker *w, brtc_keyframe_codec codec,
+                                      const uint8_t *frame, size_t len, unsigned long number,
+                                      const char *session, uint64_t tag) {
   if (w->stopped) return BRTC_ERR_STATE;
-  if (!vp8 || len == 0) return BRTC_ERR_INVALID;
+  if (!frame || len == 0 || (codec != BRTC_KEYFRAME_VP8 && codec != BRTC_KEYFRAME_H264))
+    return BRTC_ERR_INVALID;
   if (w->max_output_bytes && atomic_load(&w->output_bytes) >= w->max_output_bytes) {
     w->stats.refused_full++;
     return BRTC_ERR_TOO_BIG;
@@ -212,17 +214,18 @@ int brtc_keyframe_worker_submit(brtc_keyframe_worker *w, const uint8_t *vp8, siz
   }
   uint8_t *copy = malloc(len);
   if (!copy) return BRTC_ERR_NOMEM;
-  memcpy(copy, vp8, len);
+  memcpy(copy, frame, len);
   keyframe_job *j = w->free_list;
   w->free_list = j->next;
   w->n_free--;
-  j->vp8 = copy;
-  j->vp8_len = len;
+  j->frame = copy;
+  j->frame_len = len;
   memset(&j->result, 0, sizeof(j->result));
   j->result.number = number;
   snprintf(j->result.session, sizeof(j->result.session), "%s", session ? session : "");
   j->result.tag = tag;
-  j->result.vp8_bytes = len;
+  j->result.codec = codec;
+  j->result.frame_bytes = len;
   w->stats.submitted++;
   w->stats.pending++;
   pthread_mutex_lock(&w->mu);
@@ -230,6 +233,11 @@ int brtc_keyframe_worker_submit(brtc_keyframe_worker *w, const uint8_t *vp8, siz
   pthread_cond_signal(&w->work);
   pthread_mutex_unlock(&w->mu);
   return BRTC_OK;
+}
+
+int brtc_keyframe_worker_submit(brtc_keyframe_worker *w, const uint8_t *vp8, size_t len,
+                                unsigned long number, const char *session, uint64_t tag) {
+  return brtc_keyframe_worker_submit_codec(w, BRTC_KEYFRAME_VP8, vp8, len, number, session, tag);
 }
 
 size_t brtc_keyframe_worker_poll(brtc_keyframe_worker *w) {
@@ -277,8 +285,8 @@ void brtc_keyframe_worker_stop(brtc_keyframe_worker *w) {
   /* Every thread is gone: no lock needed to discard what never started. */
   keyframe_job *j;
   while ((j = pop(&w->queue_head, &w->queue_tail)) != NULL) {
-    free(j->vp8);
-    j->vp8 = NULL;
+    free(j->frame);
+    j->frame = NULL;
     w->stats.discarded++;
     w->stats.pending--;
     j->next = w->free_list;

@@ -1,4 +1,4 @@
-/* Saving keyframes off the loop thread. Decoding a VP8 keyframe and compressing it to JPEG
+/* Saving keyframes off the loop thread. Decoding a keyframe and compressing it to JPEG
  * costs milliseconds; done on the thread that drives every session's media, hundreds of
  * sessions saving at once would stall them all. The owner (the loop thread) submits a copy
  * of the keyframe with the file number it reserved; worker threads, each with its own
@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "media/keyframe_jpeg.h"
+
 #define BRTC_KEYFRAME_WORKER_DEFAULT_JOBS 32
 #define BRTC_KEYFRAME_WORKER_MAX_THREADS 16
 
@@ -27,15 +29,19 @@ typedef struct brtc_keyframe_result {
   unsigned long number; /* N of shoot<N>.jpg, as submitted */
   char session[16];     /* as submitted */
   uint64_t tag;         /* as submitted: the owner's, not looked at */
-  size_t vp8_bytes;
+  brtc_keyframe_codec codec; /* as submitted */
+  union {
+    size_t frame_bytes; /* the keyframe's size as submitted */
+    size_t vp8_bytes;   /* its older name, while callers move to frame_bytes */
+  };
   unsigned width, height; /* when rc == BRTC_OK */
   size_t jpeg_bytes;      /* when rc == BRTC_OK */
 } brtc_keyframe_result;
 
 /* On the owner's thread, from brtc_keyframe_worker_poll. */
 typedef void (*brtc_keyframe_done_fn)(const brtc_keyframe_result *r, void *user);
-/* On a worker thread, after a result is ready: make the owner call poll soon (for lws:
- * lws_cancel_service). Must not call back into the worker. */
+/* On a worker thread, after a result is ready: make the owner call poll soon (the server:
+ * writing to an eventfd the loop watches). Must not call back into the worker. */
 typedef void (*brtc_keyframe_wake_fn)(void *user);
 
 typedef struct brtc_keyframe_worker_config {
@@ -68,10 +74,15 @@ typedef struct brtc_keyframe_worker_stats {
 /* Starts the threads. NULL with a reason in err if they or their codecs cannot be made. */
 brtc_keyframe_worker *brtc_keyframe_worker_new(const brtc_keyframe_worker_config *config,
                                                char *err, size_t err_cap);
-/* Queue one keyframe (copied) to be saved as shoot<number>.jpg. BRTC_ERR_LIMIT when every
- * job slot is in use (counted in dropped_busy), BRTC_ERR_TOO_BIG when the output folder has
- * reached its cap (counted in refused_full), BRTC_ERR_STATE once stopped. A job whose JPEG
+/* Queue one keyframe (copied) of the given codec (a VP8 frame, or an H.264 access unit in
+ * Annex-B form with its SPS and PPS) to be saved as shoot<number>.jpg. BRTC_ERR_LIMIT when
+ * every job slot is in use (counted in dropped_busy), BRTC_ERR_TOO_BIG when the output folder
+ * has reached its cap (counted in refused_full), BRTC_ERR_STATE once stopped. A job whose JPEG
  * would pass the cap is delivered with BRTC_ERR_TOO_BIG and nothing written. */
+int brtc_keyframe_worker_submit_codec(brtc_keyframe_worker *w, brtc_keyframe_codec codec,
+                                      const uint8_t *frame, size_t len, unsigned long number,
+                                      const char *session, uint64_t tag);
+/* The same for a VP8 keyframe. */
 int brtc_keyframe_worker_submit(brtc_keyframe_worker *w, const uint8_t *vp8, size_t len,
                                 unsigned long number, const char *session, uint64_t tag);
 /* Deliver every finished job to on_done, in the order they finished; returns how many. */

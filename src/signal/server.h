@@ -1,8 +1,8 @@
 /* The boltrtc signaling and media server: HTTP (page, status, saved keyframes), WebSocket
- * signaling at /ws and WHIP at /whip, all on one libwebsockets context whose service loop is
- * the outer loop. The brtc_loop's epoll fd is adopted into it, so signaling and media run on
- * one thread with no locks; only keyframe decoding and JPEG writing run on their own
- * thread(s), handing results back to that one. */
+ * signaling at /ws and WHIP at /whip, on the brtc_loop's TCP listener, so signaling and
+ * media run on the loop's one thread with no locks. HTTP is src/http's sans-IO core and
+ * WebSocket src/websocket's; only keyframe decoding and JPEG writing run on their own
+ * thread(s), handing results back to the loop through an eventfd. */
 #ifndef BRTC_SIGNAL_SERVER_H
 #define BRTC_SIGNAL_SERVER_H
 
@@ -28,6 +28,12 @@
 #define BRTC_SIGNAL_NO_OUTPUT_CAP UINT64_MAX
 /* Largest WebSocket message and HTTP request body we accept. */
 #define BRTC_SIGNAL_MAX_MESSAGE (64 * 1024)
+/* TCP connections at most, in all and from one client address (more are closed at once). */
+#define BRTC_SIGNAL_MAX_CONNECTIONS 1024
+#define BRTC_SIGNAL_MAX_CONNECTIONS_PER_IP 64
+/* A WHIP resource URL is /whip/<id>: 32 hex digits, 128 random bits (OpenSSL RAND), so it
+ * cannot be guessed, and nothing the status or the logs show leads to it. */
+#define BRTC_WHIP_RESOURCE_ID_LEN 32
 
 typedef struct brtc_signal_server brtc_signal_server;
 
@@ -40,6 +46,10 @@ typedef struct brtc_signal_config {
   size_t keyframe_jobs;      /* keyframes waiting or being saved at most (more are not
                                 saved, and counted); 0: BRTC_SIGNAL_DEFAULT_KEYFRAME_JOBS */
   brtc_dtls_role dtls_role;  /* our a=setup answer to an actpass offer */
+  /* Bearer tokens (RFC 6750, as RFC 9725 4.5 uses them): when any is given, POST /whip and
+   * /ws need one, and a WHIP session's DELETE needs the one that created it. None: open. */
+  const char *const *tokens;
+  size_t n_tokens;
   /* Sessions not yet past ICE: at most max_pending in all and max_pending_per_source from
    * one signaling source (IPv4 address or IPv6 /64), each failing if its first check has
    * not come pending_timeout_ms after the answer. 0: the defaults above. */

@@ -1,24 +1,33 @@
-/* What the signal server's files share: the server object, the per-connection state that
- * libwebsockets allocates for us, and the functions between routing, WebSocket signaling,
- * WHIP and the sessions. Everything runs on the one lws service thread, except keyframe
- * decoding and saving (keyframe_worker.h), whose results come back to that thread. */
+/* What the signal server's files share: the server object, one TCP connection's state
+ * (HTTP, then WebSocket signaling after an upgrade), and the functions between the
+ * connection, routing, WebSocket signaling, WHIP and the sessions. Everything runs on the
+ * loop's thread, except keyframe decoding and saving (keyframe_worker.h), whose results come
+ * back to it through an eventfd. */
 #ifndef BRTC_SIGNAL_SERVER_INTERNAL_H
 #define BRTC_SIGNAL_SERVER_INTERNAL_H
 
-#include <libwebsockets.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "http/http.h"
 #include "signal/heap_trim.h"
 #include "signal/keyframe_store.h"
 #include "signal/keyframe_worker.h"
 #include "signal/server.h"
 #include "signal/session_table.h"
+#include "websocket/websocket.h"
 
 #define BRTC_WS_MAX_QUEUED (1024 * 1024) /* bytes queued to one slow WebSocket client */
-/* A request body larger than this is not even drained: 413 and the connection closes. */
-#define BRTC_HTTP_MAX_DRAIN (1024 * 1024)
+#define BRTC_TOKEN_HASH_LEN 32           /* SHA-256 */
+
+/* One WHIP resource: its URL's secret part and who may act on it. */
+typedef struct brtc_whip_resource {
+  char id[BRTC_WHIP_RESOURCE_ID_LEN + 1];
+  brtc_session *session;
+  bool has_token;
+  uint8_t token_hash[BRTC_TOKEN_HASH_LEN]; /* the token that created it */
+} brtc_whip_resource;
 
 struct brtc_signal_server {
   brtc_loop *loop;
@@ -47,55 +56,44 @@ struct brtc_signal_server {
   bool output_cap_logged;
   brtc_heap_trim heap_trim; /* memory given back after bursts of sessions */
 
-  struct lws_context *lws;
-  struct lws_vhost *vhost;
-  struct lws *loop_wsi, *stop_wsi;
-  lws_sorted_usec_list_t timer;
+  brtc_tcp_listener *listener;
+  struct brtc_conn *conns; /* every open connection */
+  int saver_wake_fd;       /* an eventfd the saver's threads write to */
+  brtc_loop_watch *saver_watch, *stop_watch;
   int http_port;
   char url[96];
   bool stopping;
   int in_pc_callback; /* > 0 while a pc event callback runs: never free a pc then */
   bool sessions_ending; /* some session is marked closing: settle must reap */
+
+  /* Access control (auth.c, whip.c). */
+  uint8_t (*token_hashes)[BRTC_TOKEN_HASH_LEN];
+  size_t n_tokens; /* 0: publishing is open */
+  brtc_whip_resource *whip;
+  size_t n_whip, cap_whip;
 };
 
-/* One queued outgoing WebSocket message, with the LWS_PRE headroom lws_write needs. */
-typedef struct brtc_ws_out {
-  struct brtc_ws_out *next;
-  size_t len;
-  unsigned char buf[]; /* LWS_PRE + len */
-} brtc_ws_out;
-
+/* The /ws signaling state of one connection. */
 typedef struct brtc_ws_conn {
-  struct lws *wsi;
-  struct sockaddr_storage peer; /* the client's address; AF_UNSPEC if unknown */
+  struct brtc_conn *conn; /* NULL once the connection closed */
   brtc_signal_server *srv;
   brtc_session *session; /* the live session this connection signals, if any */
-  brtc_ws_out *out_head, *out_tail;
-  size_t out_bytes;
-  char *rx; /* a message being reassembled from fragments */
-  size_t rx_len;
-  bool rx_too_big;
 } brtc_ws_conn;
 
-typedef struct brtc_http_conn {
-  struct sockaddr_storage peer; /* the client's address; AF_UNSPEC if unknown */
-  char method[8];
-  char uri[256];
-  char content_type[96];
-  bool awaiting_body;
-  char *body;
-  size_t body_len;
-  bool body_too_big;
-  /* The reply being sent: headers are written at once, the body from WRITEABLE. */
-  char *reply;
-  size_t reply_len, reply_off;
-  bool close_after;
-} brtc_http_conn;
-
-/* The per-connection data lws allocates (zeroed) for our protocol; one part is in use. */
+/* One TCP connection: the endpoint the loop drives (signal_conn.c). */
 typedef struct brtc_conn {
-  brtc_http_conn http;
-  brtc_ws_conn ws;
+  brtc_signal_server *srv;
+  brtc_tcp_conn *tcp;
+  char peer[64];          /* "127.0.0.1:40000", for logs */
+  /* The client's address, which the limits on sessions not yet past ICE count by;
+   * AF_UNSPEC if unknown (no socket). */
+  struct sockaddr_storage addr;
+  brtc_http_conn *http;   /* until the WebSocket's 101 is sent */
+  brtc_websocket *ws;     /* after an upgrade */
+  brtc_ws_conn signaling; /* after an upgrade */
+  int file_fd;            /* a file being sent as the response body; -1: none */
+  bool failed;            /* end it now (a file that could not be read) */
+  struct brtc_conn *prev, *next;
 } brtc_conn;
 
 /* A dynamic HTTP reply, built by a route handler. */
@@ -104,8 +102,12 @@ typedef struct brtc_http_reply {
   const char *content_type;
   char *body; /* owned (malloc), may be NULL */
   size_t len;
-  char location[64];
+  char location[96];
+  char session[16];             /* Boltrtc-Session: the short id, for the creator's logs */
+  const char *www_authenticate; /* 401: the challenge (RFC 6750 3) */
+  const char *allow;            /* 405, OPTIONS: the methods allowed */
   bool accept_post; /* Accept-Post: application/sdp (WHIP OPTIONS) */
+  bool ws_version;  /* Sec-WebSocket-Version: 13 (a 426 to another version) */
   bool close_after;
   unsigned retry_after_s; /* Retry-After (RFC 9110 10.2.3) with a 503; 0: none */
 } brtc_http_reply;
@@ -113,6 +115,35 @@ typedef struct brtc_http_reply {
 /* A reply whose body is a copy of text (formatted). */
 void brtc_http_reply_text(brtc_http_reply *r, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* signal_conn.c: a new connection from the listener. */
+void brtc_conn_accept(void *server, brtc_tcp_conn *tcp);
+/* The endpoint functions a connection is driven with, and a connection to drive with them;
+ * tcp may be NULL (the fuzzer drives one with no socket). Freed by brtc_conn_ops.closed. */
+extern const brtc_stream_ops brtc_conn_ops;
+brtc_conn *brtc_conn_new(brtc_signal_server *srv, brtc_tcp_conn *tcp, uint64_t now_us);
+/* Close every connection (the server is going). */
+void brtc_conn_close_all(brtc_signal_server *srv);
+/* The connection has output to send. */
+void brtc_conn_kick(brtc_conn *c);
+/* The client's address (brtc_server_session_start's client): NULL if unknown. */
+const struct sockaddr *brtc_conn_client(const brtc_conn *c);
+
+/* http_routes.c: answer one request (always: a response, a file or an upgrade). */
+void brtc_route_request(brtc_conn *c, const brtc_http_request *req);
+
+/* auth.c: bearer tokens (RFC 6750) for publishing. */
+int brtc_auth_set_tokens(brtc_signal_server *srv, const char *const *tokens, size_t n);
+void brtc_auth_free(brtc_signal_server *srv);
+/* Whether a token is needed at all. */
+static inline bool brtc_auth_required(const brtc_signal_server *srv) { return srv->n_tokens > 0; }
+/* The token a request presents: "Authorization: Bearer <token>" or, for WebSockets (which
+ * browsers cannot give headers), the query parameter token. Its hash goes to hash. Returns
+ * false if none is presented. */
+bool brtc_auth_presented(const brtc_http_request *req, bool allow_query,
+                         uint8_t hash[BRTC_TOKEN_HASH_LEN]);
+/* Whether hash is one of the configured tokens', compared in constant time. */
+bool brtc_auth_known(const brtc_signal_server *srv, const uint8_t hash[BRTC_TOKEN_HASH_LEN]);
 
 /* sessions.c: starting, driving and ending peer connections. client is the signaling
  * client's address (the TCP peer of the HTTP request or WebSocket; NULL if unknown), which
@@ -149,16 +180,23 @@ void brtc_server_keyframe_done(const brtc_keyframe_result *r, void *user);
  * it for a keyframe, as many as there are free slots. */
 void brtc_server_ask_waiting_keyframes(brtc_signal_server *srv);
 
-/* ws_signaling.c: the /ws endpoint. */
-void brtc_ws_conn_open(brtc_signal_server *srv, brtc_ws_conn *c, struct lws *wsi);
-/* Returns -1 to close the connection. */
-int brtc_ws_conn_receive(brtc_ws_conn *c, const void *data, size_t len, bool final);
-int brtc_ws_conn_writeable(brtc_ws_conn *c);
+/* ws_signaling.c: the /ws endpoint, on a connection already upgraded. */
+void brtc_ws_conn_open(brtc_signal_server *srv, brtc_ws_conn *c, brtc_conn *conn);
+/* One whole message from the client. */
+void brtc_ws_conn_message(brtc_ws_conn *c, bool text, const uint8_t *data, size_t len);
+/* A message over the limit was skipped: say so, keep the connection. */
+void brtc_ws_conn_too_big(brtc_ws_conn *c);
+/* The connection is closing or closed: its session ends. */
 void brtc_ws_conn_closed(brtc_ws_conn *c);
 /* Queue one JSON text (taken over, may be NULL) for the client. */
 void brtc_ws_conn_send(brtc_ws_conn *c, char *json);
 
-/* whip.c: the /whip endpoint (RFC 9725). */
-void brtc_whip_handle(brtc_signal_server *srv, const brtc_http_conn *req, brtc_http_reply *r);
+/* whip.c: the /whip endpoint (RFC 9725). client is the TCP peer, which the limits on
+ * sessions not yet past ICE count by (NULL if unknown). */
+void brtc_whip_handle(brtc_signal_server *srv, const brtc_http_request *req,
+                      const struct sockaddr *client, brtc_http_reply *r);
+/* The session ended: its resource URL goes with it. */
+void brtc_whip_session_ended(brtc_signal_server *srv, const brtc_session *s);
+void brtc_whip_free(brtc_signal_server *srv);
 
 #endif

@@ -410,6 +410,7 @@ static void finish_session(brtc_signal_server *srv, brtc_session *s) {
     s->ws->session = NULL;
     s->ws = NULL;
   }
+  brtc_whip_session_ended(srv, s); /* its resource URL goes with it */
   brtc_keyframe_waitlist_remove(&srv->keyframe_waiters, s);
   brtc_session_table_retire(&srv->sessions, s);
 }
@@ -430,25 +431,14 @@ static void reap(brtc_signal_server *srv) {
   if (srv->sessions.n_live < before) brtc_heap_trim_after_end(&srv->heap_trim, srv->sessions.n_live);
 }
 
-static void on_timer(lws_sorted_usec_list_t *sul) {
-  brtc_signal_server *srv = lws_container_of(sul, brtc_signal_server, timer);
-  brtc_loop_run_once(srv->loop, 0);
-  brtc_server_settle(srv);
-}
-
 void brtc_server_settle(brtc_signal_server *srv) {
   reap(srv);
-  if (!srv->lws || srv->stopping) return;
+  if (srv->stopping) return;
   /* Room held for a publisher that ignored its keyframe request lapses with time, with no
    * saver result to notice it: look again now and then. */
   if (srv->keyframe_waiters.n_asked &&
       brtc_now_us() >= srv->waiters_checked_us + WAITERS_CHECK_PERIOD_US)
     brtc_server_ask_waiting_keyframes(srv);
-  int ms = brtc_loop_next_timeout_ms(srv->loop);
-  if (ms < 0)
-    lws_sul_cancel(&srv->timer);
-  else
-    lws_sul_schedule(srv->lws, 0, &srv->timer, on_timer, (lws_usec_t)ms * LWS_US_PER_MS);
 }
 
 void brtc_server_end_all_sessions(brtc_signal_server *srv) {

@@ -110,7 +110,8 @@ static bool add_udp(cJSON *root, const brtc_loop_stats *u) {
          add_num(o, "dropped_not_loopback", (double)u->dropped_not_loopback) &&
          add_num(o, "dropped_by_pc", (double)u->dropped_by_pc) &&
          add_num(o, "dropped_address_in_use", (double)u->dropped_address_in_use) &&
-         add_num(o, "send_errors", (double)u->send_errors);
+         add_num(o, "send_errors", (double)u->send_errors) &&
+         add_num(o, "dropped_socket_full", (double)u->dropped_socket_full);
 }
 
 static bool add_saving(cJSON *root, const brtc_keyframe_worker_stats *k,

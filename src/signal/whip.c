@@ -1,6 +1,13 @@
 /* WHIP (RFC 9725) at /whip: POST an SDP offer, get 201 Created with the answer and the
- * session's URL in Location; DELETE that URL to end the session. We are ICE-lite and list
- * every candidate in the answer, so trickle PATCH is refused with 405. */
+ * session's resource URL in Location; DELETE that URL to end the session. We are ICE-lite
+ * and list every candidate in the answer, so trickle PATCH is refused with 405.
+ *
+ * Access (RFC 9725 4.5, 4.6): a resource URL is /whip/<32 hex digits>, 128 random bits, and
+ * only that exact URL acts on its session; the short session id ("s3") that the status and
+ * the logs show is not part of it, and the logs never print it. With bearer tokens
+ * configured, POST needs one, and DELETE and PATCH need the very token that created the
+ * session: another valid token finds nothing (404), no or an unknown token gets 401. */
+#include <openssl/crypto.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +15,7 @@
 #include <strings.h>
 
 #include "common/log.h"
+#include "common/random.h"
 #include "signal/server_internal.h"
 
 void brtc_http_reply_text(brtc_http_reply *r, int status, const char *fmt, ...) {
@@ -37,16 +45,73 @@ static bool is_sdp_content_type(const char *ct) {
   return *ct == '\0' || *ct == ';';
 }
 
-static void whip_post(brtc_signal_server *srv, const brtc_http_conn *req, brtc_http_reply *r) {
-  if (!is_sdp_content_type(req->content_type)) {
+/* RFC 6750 3: how a client learns that a token is needed, or that its token is not good. */
+static void refuse_unauthorized(brtc_http_reply *r, bool presented) {
+  brtc_http_reply_text(r, 401, "%s",
+                       presented ? "that bearer token is not valid here"
+                                 : "a bearer token is needed (Authorization: Bearer <token>)");
+  r->www_authenticate =
+      presented ? "Bearer realm=\"boltrtc\", error=\"invalid_token\"" : "Bearer realm=\"boltrtc\"";
+}
+
+static brtc_whip_resource *add_resource(brtc_signal_server *srv, brtc_session *s) {
+  if (srv->n_whip == srv->cap_whip) {
+    size_t cap = srv->cap_whip ? srv->cap_whip * 2 : 16;
+    brtc_whip_resource *grown = realloc(srv->whip, cap * sizeof(*grown));
+    if (!grown) return NULL;
+    srv->whip = grown;
+    srv->cap_whip = cap;
+  }
+  uint8_t raw[BRTC_WHIP_RESOURCE_ID_LEN / 2];
+  if (brtc_random_bytes(raw, sizeof(raw)) != BRTC_OK) return NULL;
+  brtc_whip_resource *res = &srv->whip[srv->n_whip++];
+  memset(res, 0, sizeof(*res));
+  for (size_t i = 0; i < sizeof(raw); i++) snprintf(res->id + 2 * i, 3, "%02x", raw[i]);
+  res->session = s;
+  return res;
+}
+
+/* The resource with exactly this id, compared in constant time against every one. */
+static brtc_whip_resource *find_resource(brtc_signal_server *srv, const char *id) {
+  if (strlen(id) != BRTC_WHIP_RESOURCE_ID_LEN) return NULL;
+  brtc_whip_resource *found = NULL;
+  for (size_t i = 0; i < srv->n_whip; i++)
+    if (CRYPTO_memcmp(srv->whip[i].id, id, BRTC_WHIP_RESOURCE_ID_LEN) == 0) found = &srv->whip[i];
+  return found && !found->session->closing ? found : NULL;
+}
+
+void brtc_whip_session_ended(brtc_signal_server *srv, const brtc_session *s) {
+  for (size_t i = 0; i < srv->n_whip;) {
+    if (srv->whip[i].session == s) {
+      OPENSSL_cleanse(&srv->whip[i], sizeof(srv->whip[i]));
+      srv->whip[i] = srv->whip[--srv->n_whip];
+    } else {
+      i++;
+    }
+  }
+}
+
+void brtc_whip_free(brtc_signal_server *srv) {
+  if (srv->whip) OPENSSL_cleanse(srv->whip, srv->cap_whip * sizeof(*srv->whip));
+  free(srv->whip);
+  srv->whip = NULL;
+  srv->n_whip = srv->cap_whip = 0;
+}
+
+static void whip_post(brtc_signal_server *srv, const brtc_http_request *req,
+                      const struct sockaddr *client, brtc_http_reply *r) {
+  uint8_t token[BRTC_TOKEN_HASH_LEN];
+  bool presented = brtc_auth_presented(req, false, token);
+  if (brtc_auth_required(srv) && (!presented || !brtc_auth_known(srv, token))) {
+    refuse_unauthorized(r, presented);
+    return;
+  }
+  const char *ct = brtc_http_request_header(req, "content-type");
+  if (!ct || !is_sdp_content_type(ct)) {
     brtc_http_reply_text(r, 415, "Content-Type must be application/sdp");
     return;
   }
-  if (req->body_too_big) {
-    brtc_http_reply_text(r, 413, "offer too big: the limit is %d bytes", BRTC_SIGNAL_MAX_MESSAGE);
-    return;
-  }
-  if (!req->body || req->body_len == 0) {
+  if (req->body_len == 0) {
     brtc_http_reply_text(r, 400, "empty offer: POST an SDP offer");
     return;
   }
@@ -57,9 +122,7 @@ static void whip_post(brtc_signal_server *srv, const brtc_http_conn *req, brtc_h
   char err[256] = "";
   int rc;
   const char *answer = NULL;
-  /* The body buffer has a spare byte and is NUL-terminated by the HTTP layer. */
-  const struct sockaddr *client =
-      req->peer.ss_family == AF_UNSPEC ? NULL : (const struct sockaddr *)&req->peer;
+  /* The HTTP core NUL-terminates the body. */
   brtc_session *s = brtc_server_session_start(srv, BRTC_TRANSPORT_WHIP, NULL, client, req->body,
                                               req->body_len, &answer, err, sizeof(err), &rc);
   if (!s) {
@@ -77,50 +140,79 @@ static void whip_post(brtc_signal_server *srv, const brtc_http_conn *req, brtc_h
     return;
   }
   size_t len = strlen(answer);
-  r->body = malloc(len);
+  brtc_whip_resource *res = add_resource(srv, s);
+  r->body = res ? malloc(len) : NULL;
   if (!r->body) {
+    if (res) brtc_whip_session_ended(srv, s);
     brtc_server_session_end(srv, s, "out of memory");
     brtc_http_reply_text(r, 500, "out of memory");
     return;
+  }
+  if (presented && brtc_auth_required(srv)) {
+    res->has_token = true;
+    memcpy(res->token_hash, token, sizeof(token));
   }
   memcpy(r->body, answer, len);
   r->len = len;
   r->status = 201;
   r->content_type = "application/sdp";
-  snprintf(r->location, sizeof(r->location), "/whip/%s", s->id);
+  snprintf(r->location, sizeof(r->location), "/whip/%s", res->id);
+  snprintf(r->session, sizeof(r->session), "%s", s->id);
 }
 
-static void whip_delete(brtc_signal_server *srv, const char *id, brtc_http_reply *r) {
-  brtc_session *s = brtc_session_table_find_live(&srv->sessions, id);
-  if (!s || s->closing || s->transport != BRTC_TRANSPORT_WHIP) {
+/* DELETE, PATCH and the rest on /whip/<id>. */
+static void whip_resource(brtc_signal_server *srv, const brtc_http_request *req, const char *id,
+                          brtc_http_reply *r) {
+  brtc_whip_resource *res = find_resource(srv, id);
+  if (brtc_auth_required(srv)) {
+    uint8_t token[BRTC_TOKEN_HASH_LEN];
+    bool presented = brtc_auth_presented(req, false, token);
+    if (!presented || !brtc_auth_known(srv, token)) {
+      refuse_unauthorized(r, presented);
+      return;
+    }
+    /* A valid token, but not this session's: as if there were no such session. */
+    if (res && (!res->has_token ||
+                CRYPTO_memcmp(res->token_hash, token, BRTC_TOKEN_HASH_LEN) != 0))
+      res = NULL;
+  }
+  if (!res) {
     brtc_http_reply_text(r, 404, "no such WHIP session");
     return;
   }
-  brtc_server_session_step(srv, s, "whip-delete", "the client ended the session");
-  brtc_server_session_end(srv, s, "WHIP DELETE");
-  brtc_http_reply_text(r, 200, "session %s ended", s->id);
+  brtc_session *s = res->session;
+  if (strcmp(req->method, "DELETE") == 0) {
+    brtc_server_session_step(srv, s, "whip-delete", "the client ended the session");
+    brtc_server_session_end(srv, s, "WHIP DELETE");
+    brtc_http_reply_text(r, 200, "session %s ended", s->id);
+    brtc_whip_session_ended(srv, s);
+  } else if (strcmp(req->method, "PATCH") == 0) {
+    brtc_http_reply_text(r, 405, "trickle ICE is not supported: every candidate is in the answer");
+    r->allow = "DELETE, OPTIONS";
+  } else {
+    brtc_http_reply_text(r, 405, "use DELETE to end the session");
+    r->allow = "DELETE, OPTIONS";
+  }
 }
 
-void brtc_whip_handle(brtc_signal_server *srv, const brtc_http_conn *req, brtc_http_reply *r) {
+void brtc_whip_handle(brtc_signal_server *srv, const brtc_http_request *req,
+                      const struct sockaddr *client, brtc_http_reply *r) {
   const char *m = req->method;
-  bool collection = strcmp(req->uri, "/whip") == 0 || strcmp(req->uri, "/whip/") == 0;
-  const char *id = collection ? NULL : req->uri + strlen("/whip/");
+  bool collection = strcmp(req->path, "/whip") == 0 || strcmp(req->path, "/whip/") == 0;
   if (strcmp(m, "OPTIONS") == 0) {
     r->status = 204;
     r->accept_post = collection;
+    r->allow = collection ? "OPTIONS, POST" : "DELETE, OPTIONS";
     return;
   }
   if (collection) {
-    if (strcmp(m, "POST") == 0)
-      whip_post(srv, req, r);
-    else
+    if (strcmp(m, "POST") == 0) {
+      whip_post(srv, req, client, r);
+    } else {
       brtc_http_reply_text(r, 405, "use POST with an SDP offer");
+      r->allow = "OPTIONS, POST";
+    }
     return;
   }
-  if (strcmp(m, "DELETE") == 0)
-    whip_delete(srv, id, r);
-  else if (strcmp(m, "PATCH") == 0)
-    brtc_http_reply_text(r, 405, "trickle ICE is not supported: every candidate is in the answer");
-  else
-    brtc_http_reply_text(r, 405, "use DELETE to end the session");
+  whip_resource(srv, req, req->path + strlen("/whip/"), r);
 }

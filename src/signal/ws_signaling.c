@@ -1,57 +1,45 @@
 /* WebSocket signaling at /ws: one JSON message per WebSocket message (see ws_messages.h),
  * at most BRTC_SIGNAL_MAX_MESSAGE bytes. A bad message gets an {"type":"error"} reply and the
- * connection stays open. One live session per connection; closing the connection ends it. */
+ * connection stays open. One live session per connection; closing the connection ends it.
+ * No message names a session: each acts on its own connection's session only, so one page
+ * cannot touch another's. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "boltrtc/loop.h"
 #include "common/log.h"
 #include "signal/server_internal.h"
 #include "signal/ws_messages.h"
 
 void brtc_ws_conn_send(brtc_ws_conn *c, char *json) {
   if (!json) return;
-  size_t len = strlen(json);
-  if (c->out_bytes + len > BRTC_WS_MAX_QUEUED) {
-    /* A client that does not read must not make us buffer without bound. */
-    brtc_log(BRTC_LOG_WARN, c->session ? c->session->id : NULL,
-             "signaling client is not reading: message dropped");
+  brtc_conn *conn = c->conn;
+  if (!conn || !conn->ws) {
     free(json);
     return;
   }
-  brtc_ws_out *m = malloc(sizeof(*m) + LWS_PRE + len);
-  if (!m) {
-    free(json);
-    return;
-  }
-  m->next = NULL;
-  m->len = len;
-  memcpy(m->buf + LWS_PRE, json, len);
+  int rc = brtc_websocket_send(conn->ws, true, json, strlen(json));
   free(json);
-  if (c->out_tail)
-    c->out_tail->next = m;
-  else
-    c->out_head = m;
-  c->out_tail = m;
-  c->out_bytes += len;
-  lws_callback_on_writable(c->wsi);
+  if (rc == BRTC_ERR_LIMIT) {
+    /* A client that does not read must not make us buffer without bound: it is closed. */
+    brtc_log(BRTC_LOG_WARN, c->session ? c->session->id : NULL,
+             "signaling client is not reading (over %d bytes queued): closing it",
+             BRTC_WS_MAX_QUEUED);
+    brtc_websocket_close(conn->ws, BRTC_WS_CLOSE_POLICY, "not reading", brtc_now_us());
+  }
+  brtc_conn_kick(conn);
 }
 
 static void send_error(brtc_ws_conn *c, const char *message) {
   brtc_ws_conn_send(c, brtc_ws_make_error(message));
 }
 
-void brtc_ws_conn_open(brtc_signal_server *srv, brtc_ws_conn *c, struct lws *wsi) {
+void brtc_ws_conn_open(brtc_signal_server *srv, brtc_ws_conn *c, brtc_conn *conn) {
   memset(c, 0, sizeof(*c));
-  c->wsi = wsi;
+  c->conn = conn;
   c->srv = srv;
-  char peer[64] = "";
-  lws_get_peer_simple(wsi, peer, sizeof(peer));
-  brtc_log(BRTC_LOG_DEBUG, NULL, "signaling connection from %s", peer);
-  /* The client's address, which the limits on sessions not yet past ICE count by. */
-  socklen_t peer_len = sizeof(c->peer);
-  if (getpeername(lws_get_socket_fd(wsi), (struct sockaddr *)&c->peer, &peer_len) != 0)
-    c->peer.ss_family = AF_UNSPEC;
+  brtc_log(BRTC_LOG_DEBUG, NULL, "signaling connection from %s", conn->peer);
 }
 
 static brtc_session *live_session(brtc_ws_conn *c) {
@@ -71,8 +59,8 @@ static void handle_offer(brtc_ws_conn *c, const char *sdp) {
   char err[256] = "";
   int rc;
   const char *answer = NULL;
-  const struct sockaddr *client =
-      c->peer.ss_family == AF_UNSPEC ? NULL : (const struct sockaddr *)&c->peer;
+  /* The client's address, which the limits on sessions not yet past ICE count by. */
+  const struct sockaddr *client = c->conn ? brtc_conn_client(c->conn) : NULL;
   brtc_session *s = brtc_server_session_start(c->srv, BRTC_TRANSPORT_WS, c, client, sdp,
                                               strlen(sdp), &answer, err, sizeof(err), &rc);
   if (!s) {
@@ -133,42 +121,18 @@ static void handle_message(brtc_ws_conn *c, const char *text, size_t len) {
   brtc_ws_msg_free(&msg);
 }
 
-int brtc_ws_conn_receive(brtc_ws_conn *c, const void *data, size_t len, bool final) {
-  /* rx_len and rx_too_big are reset after each message, so a chunk that finds them clear
-   * starts a new one; lws's fragment flags are per frame, not per message chunk. */
-  if (!c->rx_too_big && c->rx_len + len > BRTC_SIGNAL_MAX_MESSAGE) {
-    c->rx_too_big = true;
-  } else if (!c->rx_too_big && len > 0) {
-    if (!c->rx) c->rx = malloc(BRTC_SIGNAL_MAX_MESSAGE);
-    if (!c->rx) return -1;
-    memcpy(c->rx + c->rx_len, data, len);
-    c->rx_len += len;
-  }
-  if (!final) return 0;
-  if (c->rx_too_big) {
-    char msg[96];
-    snprintf(msg, sizeof(msg), "message too big: the limit is %d bytes", BRTC_SIGNAL_MAX_MESSAGE);
-    send_error(c, msg);
-  } else {
-    handle_message(c, c->rx ? c->rx : "", c->rx_len);
-  }
-  c->rx_len = 0;
-  c->rx_too_big = false;
+void brtc_ws_conn_message(brtc_ws_conn *c, bool text, const uint8_t *data, size_t len) {
+  if (!text)
+    send_error(c, "binary messages are not understood: send JSON text");
+  else
+    handle_message(c, (const char *)data, len);
   brtc_server_settle(c->srv);
-  return 0;
 }
 
-int brtc_ws_conn_writeable(brtc_ws_conn *c) {
-  brtc_ws_out *m = c->out_head;
-  if (!m) return 0;
-  int n = lws_write(c->wsi, m->buf + LWS_PRE, m->len, LWS_WRITE_TEXT);
-  if (n < (int)m->len) return -1;
-  c->out_head = m->next;
-  if (!c->out_head) c->out_tail = NULL;
-  c->out_bytes -= m->len;
-  free(m);
-  if (c->out_head) lws_callback_on_writable(c->wsi);
-  return 0;
+void brtc_ws_conn_too_big(brtc_ws_conn *c) {
+  char msg[96];
+  snprintf(msg, sizeof(msg), "message too big: the limit is %d bytes", BRTC_SIGNAL_MAX_MESSAGE);
+  send_error(c, msg);
 }
 
 void brtc_ws_conn_closed(brtc_ws_conn *c) {
@@ -181,14 +145,5 @@ void brtc_ws_conn_closed(brtc_ws_conn *c) {
       brtc_server_session_end(c->srv, s, "signaling closed");
     }
   }
-  while (c->out_head) {
-    brtc_ws_out *m = c->out_head;
-    c->out_head = m->next;
-    free(m);
-  }
-  c->out_tail = NULL;
-  c->out_bytes = 0;
-  free(c->rx);
-  c->rx = NULL;
-  if (c->srv) brtc_server_settle(c->srv);
+  c->conn = NULL;
 }

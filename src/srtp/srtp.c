@@ -24,6 +24,8 @@
 #define RTCP_HEADER_LEN 8 /* left in the clear: V/P/RC, PT, length, sender SSRC */
 /* OpenSSL lengths are ints; anything near that is not a real packet. */
 #define PACKET_MAX ((size_t)INT_MAX / 2)
+/* Packets of a stream not yet started that may be tried under ROC 1 too: any datagram. */
+#define ROC_RETRY_MAX 2048
 
 _Static_assert(GCM_TAG_LEN <= BRTC_SRTP_MAX_TRAILER, "RTP trailer fits");
 _Static_assert(GCM_TAG_LEN + SRTCP_INDEX_LEN <= BRTC_SRTCP_MAX_TRAILER, "RTCP trailer fits");
@@ -309,6 +311,26 @@ int brtc_srtp_protect_to(brtc_srtp *s, const uint8_t *in, size_t len, uint8_t *o
   return BRTC_OK;
 }
 
+/* Authenticate and decrypt one SRTP packet in place under index. */
+static int open_rtp(brtc_srtp *s, uint8_t *pkt, size_t body, size_t hdr, uint32_t ssrc,
+                    uint64_t index) {
+  if (s->gcm) {
+    uint8_t iv[12];
+    gcm_iv(iv, s->rtp.salt, ssrc, index, false);
+    return gcm_open(s->rtp.cipher, iv, pkt, hdr, NULL, 0, pkt + hdr, body - hdr, pkt + body);
+  }
+  uint8_t roc[4], tag[CM_TAG_LEN];
+  brtc_wr32(roc, (uint32_t)(index >> 16));
+  int rc = hmac_sha1_80(s->rtp.mac, pkt, body, roc, sizeof roc, tag);
+  if (rc == BRTC_OK && CRYPTO_memcmp(tag, pkt + body, CM_TAG_LEN) != 0) rc = BRTC_ERR_AUTH;
+  if (rc == BRTC_OK) {
+    uint8_t iv[16];
+    cm_iv(iv, s->rtp.salt, ssrc, index);
+    rc = ctr_xor(s->rtp.cipher, iv, pkt + hdr, body - hdr);
+  }
+  return rc;
+}
+
 /* Unprotect (again = false), or authenticate a packet whose index was already accepted
  * without touching the replay window (again = true: brtc_srtp_authenticate_again). */
 static int rtp_unprotect(brtc_srtp *s, uint8_t *pkt, size_t len, size_t *out_len, bool again) {
@@ -324,20 +346,21 @@ static int rtp_unprotect(brtc_srtp *s, uint8_t *pkt, size_t len, size_t *out_len
   if (rc == BRTC_OK && !again) rc = brtc_srtp_replay_check(&st->rtp, index);
   if (rc != BRTC_OK) return rc;
 
-  if (s->gcm) {
-    uint8_t iv[12];
-    gcm_iv(iv, s->rtp.salt, ssrc, index, false);
-    rc = gcm_open(s->rtp.cipher, iv, pkt, hdr, NULL, 0, pkt + hdr, body - hdr, pkt + body);
-  } else {
-    uint8_t roc[4], tag[CM_TAG_LEN];
-    brtc_wr32(roc, (uint32_t)(index >> 16));
-    rc = hmac_sha1_80(s->rtp.mac, pkt, body, roc, sizeof roc, tag);
-    if (rc == BRTC_OK && CRYPTO_memcmp(tag, pkt + body, CM_TAG_LEN) != 0) rc = BRTC_ERR_AUTH;
-    if (rc == BRTC_OK) {
-      uint8_t iv[16];
-      cm_iv(iv, s->rtp.salt, ssrc, index);
-      rc = ctr_xor(s->rtp.cipher, iv, pkt + hdr, body - hdr);
-    }
+  /* RFC 3711 3.3.1: a receiver starts a stream at ROC 0. A sender that began near 65535 has
+   * rolled over if every packet it sent before the wrap was lost (the first packets are, when
+   * they outrun the DTLS handshake's last flight), and then ROC 0 fails every packet for good.
+   * libwebrtc starts below 2^15 to avoid it; aiortc, GStreamer and Pion start anywhere. So
+   * until a stream's first packet authenticates, one below 2^15 that fails under ROC 0 is
+   * tried once under ROC 1, from a copy (GCM decrypts in place): forging gains nothing, and a
+   * bad packet costs two checks instead of one only before the stream has started. */
+  uint8_t copy[ROC_RETRY_MAX];
+  bool retry = !again && !st->rtp.started && index < 0x8000 && len <= sizeof copy;
+  if (retry) memcpy(copy, pkt, len);
+  rc = open_rtp(s, pkt, body, hdr, ssrc, index);
+  if (rc == BRTC_ERR_AUTH && retry) {
+    memcpy(pkt, copy, len);
+    index |= 0x10000;
+    rc = open_rtp(s, pkt, body, hdr, ssrc, index);
   }
   if (rc != BRTC_OK || again) return rc;
   brtc_srtp_replay_accept(&st->rtp, index);

@@ -144,6 +144,38 @@ static void test_packetizer(void) {
   CHECK_EQ_INT(brtc_vp8_packetize(frame, 0, 1, 300, out, sizeof out, lens, 8), BRTC_ERR_INVALID);
 }
 
+/* RFC 7741 4.2: the picture ID goes up by one per frame and wraps after 0x7FFF. */
+static void test_sender_picture_id(void) {
+  uint8_t frame[500];
+  memset(frame, 0x11, sizeof frame);
+  uint8_t out[4 * 300];
+  size_t lens[4];
+  brtc_vp8_sender s;
+  brtc_vp8_sender_init(&s, 0xFFFE); /* the top bit is not part of a 15-bit ID */
+  uint16_t want[] = {0x7FFE, 0x7FFF, 0x0000, 0x0001};
+  for (int i = 0; i < 4; i++) {
+    int n = brtc_vp8_sender_packetize(&s, frame, sizeof frame, 300, out, sizeof out, lens, 4);
+    CHECK_EQ_INT(n, 2);
+    for (int k = 0; k < n; k++) {
+      brtc_vp8_descriptor d;
+      CHECK_EQ_INT(brtc_vp8_parse_descriptor(out + (size_t)k * 300, lens[k], &d), BRTC_OK);
+      CHECK(d.picture_id_15);
+      CHECK_EQ_INT(d.picture_id, want[i]); /* the same on every packet of the frame */
+      CHECK_EQ_INT(d.start, k == 0);
+      CHECK_EQ_INT(d.partition, 0);
+    }
+  }
+  /* A frame that could not be packetized does not use up an ID. */
+  CHECK_EQ_INT(brtc_vp8_sender_packetize(&s, frame, 0, 300, out, sizeof out, lens, 4),
+               BRTC_ERR_INVALID);
+  CHECK_EQ_INT(brtc_vp8_sender_packetize(&s, frame, sizeof frame, 300, out, sizeof out, lens, 1),
+               BRTC_ERR_TOO_BIG);
+  CHECK_EQ_INT(brtc_vp8_sender_packetize(&s, frame, sizeof frame, 300, out, sizeof out, lens, 4), 2);
+  brtc_vp8_descriptor d;
+  CHECK_EQ_INT(brtc_vp8_parse_descriptor(out, lens[0], &d), BRTC_OK);
+  CHECK_EQ_INT(d.picture_id, 0x0002);
+}
+
 /* ---- assembler ---- */
 
 #define MAX_PKTS 256
@@ -889,6 +921,7 @@ int main(void) {
   RUN(test_descriptor_l_t_k);
   RUN(test_keyframe_header);
   RUN(test_packetizer);
+  RUN(test_sender_picture_id);
   RUN(test_assembler_in_order);
   RUN(test_assembler_reorder_in_frame);
   RUN(test_assembler_loss);

@@ -7,6 +7,7 @@
 #include <vpx/vp8dx.h>
 #include <vpx/vpx_decoder.h>
 
+#include "block_luma.h"
 #include "boltrtc/error.h"
 #include "codec/vp8.h"
 #include "media/keyframe_jpeg.h"
@@ -17,9 +18,6 @@
 #define MAX_FRAMES 64
 #define W 640
 #define H 480
-#define BLOCK 8
-#define BW (W / BLOCK)
-#define BH (H / BLOCK)
 
 typedef struct frame_copy {
   uint8_t *data;
@@ -194,31 +192,6 @@ static void test_libvpx_decodes_all(void) {
   CHECK_EQ_INT(decoded, l.n);
   vpx_codec_destroy(&dec);
   free_frames(&l);
-}
-
-/* Mean luma of each 8x8 block, rounded as capture_chrome_media.py does. */
-static void block_means(const uint8_t *y, int stride, uint8_t out[BW * BH]) {
-  for (int by = 0; by < BH; by++)
-    for (int bx = 0; bx < BW; bx++) {
-      unsigned sum = 0;
-      for (int r = 0; r < BLOCK; r++)
-        for (int c = 0; c < BLOCK; c++) sum += y[(by * BLOCK + r) * stride + bx * BLOCK + c];
-      out[by * BW + bx] = (uint8_t)((sum + BLOCK * BLOCK / 2) / (BLOCK * BLOCK));
-    }
-}
-
-/* PSNR of a against b, b moved right by shift blocks (the first columns compare with b's
- * first column). */
-static double psnr_blocks(const uint8_t *a, const uint8_t *b, int shift) {
-  double se = 0;
-  for (int y = 0; y < BH; y++)
-    for (int x = 0; x < BW; x++) {
-      int sx = x - shift < 0 ? 0 : x - shift;
-      double d = (double)a[y * BW + x] - b[y * BW + sx];
-      se += d * d;
-    }
-  double mse = se / (BW * BH);
-  return mse == 0 ? 99.0 : 10 * log10(255.0 * 255.0 / mse);
 }
 
 /* Every keyframe is the still picture: its 8x8 block means match the source's to at

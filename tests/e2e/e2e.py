@@ -258,6 +258,8 @@ def run_browser(a, server, source, shifted, workdir):
            "--screenshot", os.path.join(workdir, "page.png")]
     result = run_driver(cmd, a.timeout, server)
     log(f"browser saw {result['keyframes']} keyframes; journey on the page: {result['journey']}")
+    # The page's own DTLS steps (the transport is watched before the camera's track arrives).
+    assert "dtls-connecting" in result["journey"], "the page showed no DTLS step of its own"
     check_keyframes(server, source, shifted, 2)
     session = server.status()["sessions"][0]
     check_journey(session, snapshot=True)

@@ -89,7 +89,9 @@ async def publish(a):
         raise SystemExit("POST /whip: 201 without Location")
     print(f"201 Created, Location {location}, answer of {len(body)} bytes")
     await pc.setRemoteDescription(RTCSessionDescription(sdp=body.decode(), type="answer"))
-    session = location.rstrip("/").rsplit("/", 1)[-1]
+    session = headers.get("Boltrtc-Session") or headers.get("boltrtc-session")
+    if not session:
+        raise SystemExit("POST /whip: 201 without Boltrtc-Session")
     deadline = time.monotonic() + a.timeout
     saved = []
     while time.monotonic() < deadline:

@@ -230,11 +230,12 @@ int load_driver_add(load_driver *d, load_kind kind) {
   if (!load_http(d->http_port, "POST", "/whip", "application/sdp", sim_peer_offer(p->sim), &r))
     return BRTC_ERR_IO;
   rc = BRTC_OK;
-  if (r.status != 201 || strncmp(r.location, "/whip/", 6) != 0) {
+  if (r.status != 201 || strncmp(r.location, "/whip/", 6) != 0 || !r.session[0]) {
     fprintf(stderr, "load: WHIP POST answered %d: %.200s\n", r.status, r.body ? r.body : "");
     rc = BRTC_ERR_STATE;
   } else {
-    snprintf(p->id, sizeof(p->id), "%.31s", r.location + 6);
+    snprintf(p->id, sizeof(p->id), "%s", r.session);
+    snprintf(p->location, sizeof(p->location), "%s", r.location);
     char err[256] = "";
     rc = sim_peer_set_answer(p->sim, r.body, err, sizeof(err));
     if (rc != BRTC_OK) fprintf(stderr, "load: answer refused: %s\n", err);

@@ -81,7 +81,8 @@ typedef struct load_peer {
   sim_peer *sim;
   int fd; /* -1 once vanished */
   struct sockaddr_in self;
-  char id[32]; /* the server's session id, from the WHIP Location */
+  char id[32];        /* the server's session id (Boltrtc-Session), as the status shows it */
+  char location[128]; /* the WHIP resource URL, for DELETE */
   bool keyed;  /* sent its first keyframe */
   uint64_t last_keyframe_us, last_frame_us;
   size_t next_delta;

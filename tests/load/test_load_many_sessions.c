@@ -182,20 +182,26 @@ static void check_broken(cJSON *st) {
   CHECK_EQ_INT(floods_counted, BROKEN_EACH);
   /* Every garbage datagram was dropped and counted: by the flooder's own session (STUN,
    * DTLS and RTP classes from its checked address) or by the loop (the rest, and all that
-   * came from a stranger). Loopback loses none unless a socket buffer overflows. */
+   * came from a stranger). Loopback loses none unless the server's socket buffer overflows,
+   * which a loaded machine makes happen (the server is not scheduled for a while, and the
+   * floods come in bursts of 960): the kernel's drops are counted too (udp.dropped_socket_full,
+   * an upper bound for the garbage among them, since media can be dropped as well). */
   double udp_drops = number_at(st, "udp", "dropped_unknown_source") +
                      number_at(st, "udp", "dropped_unknown_ufrag") +
                      number_at(st, "udp", "dropped_malformed");
+  double kernel_drops = number_at(st, "udp", "dropped_socket_full");
   uint64_t own_sent = 0;
   for (size_t i = 0; i < driver.n; i++) own_sent += driver.peers[i].garbage_sent;
   uint64_t sent = own_sent + driver.stranger_garbage_sent;
   fprintf(stderr, "garbage: %llu datagrams sent (%llu from flooders' own ports); counted %.0f by "
-                  "the flooders' sessions and %.0f by the loop\n",
+                  "the flooders' sessions and %.0f by the loop; the kernel dropped %.0f "
+                  "datagrams of all kinds for a full socket buffer\n",
           (unsigned long long)sent, (unsigned long long)own_sent, flooder_session_drops,
-          udp_drops);
+          udp_drops, kernel_drops);
   CHECK(driver.stranger_garbage_sent > 0 && own_sent > 0);
-  CHECK(udp_drops >= (double)driver.stranger_garbage_sent * 0.9);
-  CHECK(udp_drops + flooder_session_drops >= (double)sent * 0.9);
+  CHECK(kernel_drops >= 0);
+  CHECK(udp_drops + kernel_drops >= (double)driver.stranger_garbage_sent * 0.9);
+  CHECK(udp_drops + flooder_session_drops + kernel_drops >= (double)sent * 0.9);
 }
 
 static void check_good(cJSON *st) {
@@ -280,10 +286,9 @@ static void test_many_sessions(void) {
   for (size_t i = 0; i < driver.n; i++) {
     const load_peer *p = &driver.peers[i];
     if (p->kind != LOAD_GOOD) continue;
-    char path[64];
-    snprintf(path, sizeof(path), "/whip/%s", p->id);
     load_http_response r;
-    if (load_http(server.http_port, "DELETE", path, NULL, NULL, &r) && r.status == 200) deleted++;
+    if (load_http(server.http_port, "DELETE", p->location, NULL, NULL, &r) && r.status == 200)
+      deleted++;
     free(r.body);
   }
   CHECK_EQ_INT(deleted, n_good);

@@ -6,24 +6,8 @@
 #include "../codec/vpx_encode.h"
 #include "boltrtc/error.h"
 #include "media/keyframe_jpeg.h"
+#include "psnr.h"
 #include "testing.h"
-
-/* PSNR of the luma of a decoded JPEG against the source luma shifted right by dx pixels
- * (columns that fall off are compared with the edge column). The source is studio range
- * (VP8, BT.601); a JPEG is full range, so the source is expanded before comparing. */
-static double psnr_luma(const uint8_t *gray, const vpx_image_t *src, unsigned w, unsigned h,
-                        unsigned dx) {
-  double se = 0;
-  for (unsigned y = 0; y < h; y++)
-    for (unsigned x = 0; x < w; x++) {
-      unsigned sx = x + dx < w ? x + dx : w - 1;
-      double full = (src->planes[0][y * (unsigned)src->stride[0] + sx] - 16) * 255.0 / 219.0;
-      double d = (double)gray[y * w + x] - (full < 0 ? 0 : full > 255 ? 255 : full);
-      se += d * d;
-    }
-  double mse = se / ((double)w * h);
-  return mse == 0 ? 99.0 : 10.0 * log10(255.0 * 255.0 / mse);
-}
 
 static void test_keyframe_to_jpeg(void) {
   const unsigned W = 320, H = 240;
@@ -60,8 +44,8 @@ static void test_keyframe_to_jpeg(void) {
 
   /* Compare with the picture that was encoded (redraw it: the encoder image was reused). */
   test_draw_picture(&e.img, W, H, 100, 80);
-  double same = psnr_luma(gray, &e.img, W, H, 0);
-  double shifted = psnr_luma(gray, &e.img, W, H, 8);
+  double same = test_psnr_luma(gray, e.img.planes[0], e.img.stride[0], W, H, 0);
+  double shifted = test_psnr_luma(gray, e.img.planes[0], e.img.stride[0], W, H, 8);
   fprintf(stderr, "PSNR %.2f dB, shifted by 8 pixels %.2f dB\n", same, shifted);
   CHECK(same >= 30.0);
   CHECK(shifted < same - 10.0);

@@ -557,6 +557,37 @@ static void test_wildcard_reply_source(void) {
   fixture_close(&f);
 }
 
+/* A flood the loop does not read in time: the kernel drops what the socket's receive buffer
+ * cannot hold, and the stats count those too, so every datagram sent is accounted for. */
+static void test_socket_full_counted(void) {
+  fixture f;
+  if (!fixture_open(&f, "127.0.0.1:0", true, "127.0.0.1")) goto out;
+  uint8_t junk[64];
+  memset(junk, 0xc5, sizeof(junk)); /* no RFC 7983 class: malformed, once read */
+  brtc_loop_stats st;
+  brtc_loop_get_stats(f.loop, &st);
+  CHECK_EQ_INT(st.dropped_socket_full, 0);
+  uint64_t sent = 0;
+  while (sent < 400000 && st.dropped_socket_full == 0) {
+    for (int i = 0; i < 1000; i++)
+      if (sendto(f.c.fd, junk, sizeof(junk), 0, &f.server.u.sa, brtc_addr_len(&f.server)) ==
+          (ssize_t)sizeof(junk))
+        sent++;
+    brtc_loop_get_stats(f.loop, &st);
+  }
+  CHECK(st.dropped_socket_full > 0);
+  for (int i = 0; i < 5000 && st.datagrams_in + st.dropped_socket_full < sent; i++) {
+    brtc_loop_run_once(f.loop, 10);
+    brtc_loop_get_stats(f.loop, &st);
+  }
+  fprintf(stderr, "  %llu sent, %llu read, %llu dropped by the kernel\n", (unsigned long long)sent,
+          (unsigned long long)st.datagrams_in, (unsigned long long)st.dropped_socket_full);
+  CHECK_EQ_INT(st.datagrams_in + st.dropped_socket_full, sent);
+  CHECK_EQ_INT(st.dropped_malformed, st.datagrams_in);
+out:
+  fixture_close(&f);
+}
+
 /* loopback_only drops a non-loopback source before anything else; needs a non-loopback
  * IPv4 address on this machine to send from. */
 static void test_loopback_only(void) {
@@ -620,5 +651,6 @@ int main(void) {
   RUN(test_ufrag_change);
   RUN(test_wildcard_reply_source);
   RUN(test_loopback_only);
+  RUN(test_socket_full_counted);
   return TEST_REPORT();
 }

@@ -6,7 +6,8 @@ import sys
 
 OPTIONS = ["--http", "--udp", "--output", "--web", "--max-sessions", "--max-pending",
            "--max-pending-per-source", "--pending-timeout-ms", "--snapshot-interval-ms",
-           "--max-output-mb", "--dtls-role", "--loopback-only", "--log-level", "--help"]
+           "--max-output-mb", "--dtls-role", "--loopback-only", "--log-level", "--token",
+           "--token-file", "--help"]
 
 
 def run(binary, *args):
@@ -68,6 +69,16 @@ def main():
             expect_usage_error(binary, ["serve", "--dtls-role", bad], ["--dtls-role"])
     elif check == "bad-log-level":
         expect_usage_error(binary, ["serve", "--log-level", "loud"], ["--log-level", "loud"])
+    elif check == "bad-token":
+        for bad in ("", "has space", "a=b", "tok\u00e9", "x" * 300):
+            expect_usage_error(binary, ["serve", "--token", bad], ["token"])
+        expect_usage_error(binary, ["serve", "--token-file", "/nonexistent/tokens"],
+                           ["--token-file", "/nonexistent/tokens"])
+        import tempfile
+        with tempfile.NamedTemporaryFile("w", suffix=".tokens") as f:
+            f.write("good\nbad token\n")
+            f.flush()
+            expect_usage_error(binary, ["serve", "--token-file", f.name], ["line 2"])
     elif check == "unknown-command":
         expect_usage_error(binary, ["frobnicate"], ["frobnicate"])
         code, _, err = run(binary)

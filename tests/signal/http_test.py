@@ -173,6 +173,11 @@ def test_pages(srv):
     check(code == 200 and headers.get("content-type", "").startswith("text/css"), "style.css")
     code, _, _ = srv.request("GET", "/nothing-here.js")
     check(code == 404, "a missing file is 404")
+    code, headers, body = srv.request("GET", "/favicon.ico")
+    check(code == 200 and headers.get("content-type") == "image/svg+xml" and b"<svg" in body,
+          f"/favicon.ico is the page's icon: {code}")
+    code, headers, _ = srv.request("HEAD", "/style.css")
+    check(code == 200 and int(headers.get("content-length", "0")) > 0, "HEAD gives the length")
     code, _, _ = srv.request("POST", "/api/status", body=b"x")
     check(code == 405, "POST /api/status is 405")
 
@@ -226,7 +231,7 @@ def test_whip_errors(srv, offer):
     check(code == 204 and headers.get("accept-post") == "application/sdp", f"OPTIONS: {code}")
     code, _, _ = srv.request("PATCH", "/whip/s1", body=b"a=end-of-candidates\r\n",
                              headers={"Content-Type": "application/trickle-ice-sdpfrag"})
-    check(code == 405, f"PATCH: {code}")
+    check(code == 404, f"PATCH of a URL that is no resource: {code}")
     code, _, _ = srv.request("GET", "/whip")
     check(code == 405, f"GET /whip: {code}")
 
@@ -318,23 +323,31 @@ def test_whip_sessions(srv, offer, ws_session):
         check(headers.get("content-type") == "application/sdp", "answer is application/sdp")
         check(body.startswith(b"v=0\r\n") and b"a=ice-lite" in body, "answer SDP")
         loc = headers.get("location", "")
-        check(loc.startswith("/whip/s"), f"Location: {loc!r}")
-        ids.append(loc.rsplit("/", 1)[1])
+        sid = headers.get("boltrtc-session", "")
+        check(sid.startswith("s"), f"Boltrtc-Session names the session: {sid!r}")
+        resource = loc[len("/whip/"):]
+        check(loc.startswith("/whip/") and len(resource) == 32 and
+              all(ch in "0123456789abcdef" for ch in resource),
+              f"Location is /whip/ and 128 random bits: {loc!r}")
+        ids.append((sid, loc))
     code, _, body = srv.request("POST", "/whip", body=offer,
                                 headers={"Content-Type": "application/sdp; charset=utf-8"})
     check(code == 503, f"third session over --max-sessions 2: {code}")
     st = srv.status()
-    for sid in ids:
+    for sid, loc in ids:
         s = session(st, sid)
         check(s and s["transport"] == "whip", f"{sid} listed as whip")
         check([x["step"] for x in s["steps"]][:2] == ["offer-received", "offer"], f"{sid} steps")
-    for sid in ids:
-        code, _, _ = srv.request("DELETE", f"/whip/{sid}")
+    for sid, loc in ids:
+        code, headers, _ = srv.request("PATCH", loc, body=b"a=end-of-candidates\r\n",
+                                       headers={"Content-Type": "application/trickle-ice-sdpfrag"})
+        check(code == 405 and "DELETE" in headers.get("allow", ""), f"PATCH {sid}: {code}")
+        code, _, _ = srv.request("DELETE", loc)
         check(code == 200, f"DELETE {sid}: {code}")
-        code, _, _ = srv.request("DELETE", f"/whip/{sid}")
+        code, _, _ = srv.request("DELETE", loc)
         check(code == 404, f"DELETE {sid} again: {code}")
     st = srv.status()
-    for sid in ids:
+    for sid, loc in ids:
         check(session(st, sid)["state"] == "closed", f"{sid} closed and still listed")
     check(session(st, ws_session) is not None, "closed ws session still listed")
 

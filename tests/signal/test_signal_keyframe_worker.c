@@ -1,7 +1,8 @@
-/* The keyframe saver alone: real VP8 keyframes (libvpx) go in, shoot<N>.jpg files come out
+/* The keyframe saver alone: real VP8 keyframes (libvpx) and H.264 ones (openh264) go in,
+ * shoot<N>.jpg files come out
  * with the submitted numbers, results come back on the thread that polls, a full saver
  * refuses at once and counts, stopping discards what never started, and nothing leaks. The
- * saver wakes the test through a pipe, as it wakes lws in the server; every wait on it is
+ * saver wakes the test through a pipe, as it wakes the loop in the server; every wait on it is
  * bounded so a broken saver fails the test instead of hanging it. */
 #include <limits.h>
 #include <poll.h>
@@ -14,6 +15,7 @@
 
 #include "boltrtc/error.h"
 #include "codec/vpx_encode.h"
+#include "media/h264_encode.h"
 #include "signal/keyframe_store.h"
 #include "signal/keyframe_worker.h"
 #include "testing.h"
@@ -365,6 +367,73 @@ static void test_stop_discards(void) {
   observer_close(&o);
 }
 
+/* One real H.264 keyframe (an IDR with SPS and PPS) of the test picture at w x h. */
+static keyframe encode_h264_keyframe(unsigned w, unsigned h) {
+  keyframe k = {.w = w, .h = h};
+  vpx_image_t *img = vpx_img_alloc(NULL, VPX_IMG_FMT_I420, w, h, 1);
+  if (!img) return k;
+  test_draw_picture(img, w, h, w / 4, h / 4);
+  size_t cap = (size_t)w * h * 2;
+  k.data = malloc(cap);
+  int strides[3] = {img->stride[0], img->stride[1], img->stride[2]};
+  if (k.data) k.len = test_h264_encode_idr(img->planes, strides, (int)w, (int)h, 30, k.data, cap);
+  vpx_img_free(img);
+  return k;
+}
+
+/* The job carries its codec: H.264 and VP8 keyframes in one saver, each saved at its size;
+ * an H.264 unit with no IDR is refused by the decoder, not written. */
+static void test_codecs(void) {
+  char dir[PATH_MAX];
+  make_dir("codecs", dir, sizeof(dir));
+  observer o;
+  observer_init(&o);
+  brtc_keyframe_worker *w = make_worker(dir, &o, 1, 0);
+  CHECK(w != NULL);
+  if (!w) return;
+  keyframe h264 = encode_h264_keyframe(322, 242);
+  CHECK(h264.len > 100);
+  /* The same unit with its IDR slice turned into a non-IDR one: no keyframe. */
+  uint8_t *inter = malloc(h264.len);
+  memcpy(inter, h264.data, h264.len);
+  for (size_t i = 3; i < h264.len; i++)
+    if (inter[i - 3] == 0 && inter[i - 2] == 0 && inter[i - 1] == 1 && (inter[i] & 0x1F) == 5)
+      inter[i] = (uint8_t)((inter[i] & 0xE0) | 1);
+  CHECK_EQ_INT(brtc_keyframe_worker_submit_codec(w, BRTC_KEYFRAME_H264, h264.data, h264.len, 1,
+                                                 "h", 1),
+               BRTC_OK);
+  CHECK_EQ_INT(brtc_keyframe_worker_submit_codec(w, BRTC_KEYFRAME_VP8, small_kf.data,
+                                                 small_kf.len, 2, "v", 2),
+               BRTC_OK);
+  CHECK_EQ_INT(brtc_keyframe_worker_submit_codec(w, BRTC_KEYFRAME_H264, inter, h264.len, 3, "h",
+                                                 3),
+               BRTC_OK);
+  CHECK_EQ_INT(brtc_keyframe_worker_submit_codec(w, (brtc_keyframe_codec)9, h264.data, h264.len,
+                                                 4, "h", 4),
+               BRTC_ERR_INVALID);
+  collect(w, &o, 3);
+  CHECK_EQ_INT(o.n_results, 3);
+  if (o.n_results == 3) {
+    CHECK_EQ_INT(o.results[0].rc, BRTC_OK);
+    CHECK_EQ_INT(o.results[0].codec, BRTC_KEYFRAME_H264);
+    CHECK_EQ_INT(o.results[0].frame_bytes, h264.len);
+    CHECK_EQ_INT(o.results[0].width, 322);
+    CHECK_EQ_INT(o.results[0].height, 242);
+    CHECK_EQ_INT(o.results[1].rc, BRTC_OK);
+    CHECK_EQ_INT(o.results[1].codec, BRTC_KEYFRAME_VP8);
+    CHECK_EQ_INT(o.results[1].width, small_kf.w);
+    CHECK_EQ_INT(o.results[2].rc, BRTC_ERR_UNSUPPORTED);
+  }
+  CHECK(is_whole_jpeg(dir, 1));
+  CHECK(is_whole_jpeg(dir, 2));
+  CHECK_EQ_INT(file_size(dir, 3), -1);
+  CHECK_EQ_INT(count_entries(dir), 2);
+  free(inter);
+  free(h264.data);
+  brtc_keyframe_worker_free(w);
+  observer_close(&o);
+}
+
 /* Freed with results never polled, and with jobs still queued: no leak, no hang. */
 static void test_free_with_undelivered(void) {
   char dir[PATH_MAX];
@@ -445,6 +514,7 @@ int main(void) {
     RUN(test_saves_files);
     RUN(test_undecodable);
     RUN(test_output_cap);
+    RUN(test_codecs);
     RUN(test_full_drops_without_blocking);
     RUN(test_stop_discards);
     RUN(test_free_with_undelivered);

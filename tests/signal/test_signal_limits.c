@@ -3,7 +3,8 @@
  *  - slots: one source POSTing as many offers as there are slots (24), none of which ever
  *    passes ICE, gets its per-source share (16), then 503 with Retry-After; another source's publisher still connects and gets
  *    its JPEG; the total of pending sessions is bounded too; and the pending ones end on
- *    their short deadline (1.5 s here), not after the 30 s a connected session gets;
+ *    their short deadline (1.5 s here), not after the 30 s a connected session gets; the
+ *    per-source share holds for WebSocket offers too;
  *  - Snapshot spam: a WebSocket client asking every 20 ms gets at most one Snapshot a second
  *    honoured, a refusal that says when the next is allowed for the rest, and so at most the
  *    JPEGs that allows;
@@ -72,11 +73,11 @@ static bool publish(const sh_server *srv, sh_publisher *p, const char *source_ip
   sh_response r;
   if (!sh_http(srv, source_ip, "POST", "/whip", "application/sdp", sim_peer_offer(p->sim), &r))
     return false;
-  bool ok = r.status == 201 && strncmp(r.location, "/whip/", 6) == 0;
+  bool ok = r.status == 201 && strncmp(r.location, "/whip/", 6) == 0 && r.session[0];
   if (!ok) fprintf(stderr, "publish: %d %s", r.status, r.body ? r.body : "");
   char err[256] = "";
   if (ok) ok = sim_peer_set_answer(p->sim, r.body, err, sizeof(err)) == BRTC_OK;
-  if (ok) snprintf(id, id_cap, "%.31s", r.location + 6);
+  if (ok) snprintf(id, id_cap, "%s", r.session); /* the short id the status shows */
   free(r.body);
   return ok;
 }
@@ -224,6 +225,71 @@ static bool ws_session(const sh_server *srv, int ws, sh_publisher *p, char *id, 
   }
   (void)srv;
   return ok && answered && id[0] && sh_pump_until_ready(p, 5000);
+}
+
+/* Send an offer on a WebSocket and read until the answer (1) or an error message (0, its text
+ * in err); -1 if neither came. */
+static int ws_offer(int ws, const char *offer_json, char *err, size_t err_cap) {
+  if (!sh_ws_send(ws, offer_json)) return -1;
+  for (int i = 0; i < 20; i++) {
+    cJSON *m = sh_ws_recv(ws, 5000);
+    if (!m) return -1;
+    const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m, "type"));
+    int result = -1;
+    if (type && strcmp(type, "answer") == 0) result = 1;
+    if (type && strcmp(type, "error") == 0) {
+      const char *text = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m, "message"));
+      snprintf(err, err_cap, "%s", text ? text : "");
+      result = 0;
+    }
+    cJSON_Delete(m);
+    if (result >= 0) return result;
+  }
+  return -1;
+}
+
+/* The per-source limit on the WebSocket path: offers on /ws count by the TCP peer's address
+ * as WHIP's do. With 2 per source, a third offer from 127.0.0.4 (each on its own connection,
+ * none followed by a check) gets an error message naming the source; 127.0.0.5's is
+ * answered. */
+static void test_pending_slots_websocket(void) {
+  char dir[] = "/tmp/brtc-limits-ws-XXXXXX";
+  CHECK(make_dir(dir));
+  brtc_signal_config sc = {.output_dir = dir, .max_sessions = 8, .max_pending_per_source = 2};
+  sh_server srv;
+  sh_publisher p;
+  int ws[4] = {-1, -1, -1, -1};
+  char *offer = NULL;
+  bool started = sh_server_start(&srv, &sc);
+  CHECK(started);
+  CHECK(sh_publisher_open(&p, "127.0.0.4"));
+  if (!started || !p.sim) goto out;
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddStringToObject(o, "type", "offer");
+  cJSON_AddStringToObject(o, "sdp", sim_peer_offer(p.sim));
+  offer = cJSON_PrintUnformatted(o);
+  cJSON_Delete(o);
+  static const char *const from[4] = {"127.0.0.4", "127.0.0.4", "127.0.0.4", "127.0.0.5"};
+  static const int want[4] = {1, 1, 0, 1};
+  for (int i = 0; i < 4 && offer; i++) {
+    char err[256] = "";
+    ws[i] = sh_ws_connect(&srv, from[i]);
+    CHECK(ws[i] >= 0);
+    int got = ws[i] >= 0 ? ws_offer(ws[i], offer, err, sizeof(err)) : -1;
+    CHECK_EQ_INT(got, want[i]);
+    if (got == 0) {
+      fprintf(stderr, "refusal: %s\n", err);
+      CHECK(strstr(err, "too many sessions from 127.0.0.4") != NULL);
+    }
+  }
+  CHECK(status_number(&srv, "limits.pending.refused_per_source") == 1);
+out:
+  free(offer);
+  for (int i = 0; i < 4; i++)
+    if (ws[i] >= 0) close(ws[i]);
+  sh_publisher_close(&p);
+  if (started) CHECK_EQ_INT(sh_server_stop(&srv), 0);
+  remove_dir(dir);
 }
 
 /* A server with config, and one WebSocket session publishing into it from 127.0.0.1. */
@@ -378,6 +444,7 @@ int main(void) {
     return 1;
   }
   RUN(test_pending_slots);
+  RUN(test_pending_slots_websocket);
   RUN(test_snapshot_spam);
   RUN(test_output_cap);
   free(keyframes[0]);

@@ -270,7 +270,8 @@ static void test_status_json(void) {
                                      "\"datagrams_out\":0,\"bytes_in\":0,\"bytes_out\":0,"
                                      "\"dropped_unknown_source\":0,\"dropped_unknown_ufrag\":0,"
                                      "\"dropped_malformed\":0,\"dropped_not_loopback\":0,"
-                                     "\"dropped_by_pc\":0,\"dropped_address_in_use\":0,\"send_errors\":0}}") == 0);
+                                     "\"dropped_by_pc\":0,\"dropped_address_in_use\":0,\"send_errors\":0,"
+                                     "\"dropped_socket_full\":0}}") == 0);
   free(text);
   /* With the keyframe saver's counters. */
   brtc_keyframe_worker_stats saving = {.submitted = 5, .saved = 3, .failed = 1,

@@ -64,9 +64,11 @@ static void test_whip_publish(void) {
   sh_response r;
   CHECK(http("POST", "/whip", "application/sdp", sim_peer_offer(pub.sim), &r));
   CHECK_EQ_INT(r.status, 201);
-  CHECK(strncmp(r.location, "/whip/s", 7) == 0);
-  char id[32] = "";
-  snprintf(id, sizeof(id), "%.31s", r.location + 6);
+  CHECK(strncmp(r.location, "/whip/", 6) == 0 && strlen(r.location) == 6 + 32);
+  char id[32] = "", del[160] = "";
+  snprintf(id, sizeof(id), "%s", r.session);
+  CHECK(id[0] == 's');
+  snprintf(del, sizeof(del), "%s", r.location);
   char err[256] = "";
   int rc = r.body ? sim_peer_set_answer(pub.sim, r.body, err, sizeof(err)) : BRTC_ERR_PARSE;
   if (rc != BRTC_OK) fprintf(stderr, "answer refused: %s\n", err);
@@ -142,8 +144,6 @@ static void test_whip_publish(void) {
   CHECK(!sim_peer_get_stats(pub.sim)->dtls_closed);
 
   /* DELETE ends it: close_notify reaches the peer, the session stays listed as closed. */
-  char del[48];
-  snprintf(del, sizeof(del), "/whip/%s", id);
   CHECK(http("DELETE", del, NULL, NULL, &r));
   CHECK_EQ_INT(r.status, 200);
   free(r.body);

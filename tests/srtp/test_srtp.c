@@ -234,6 +234,33 @@ static void test_rollover(void) {
   }
 }
 
+/* The sender began at 65500 and every packet before its wrap was lost: the receiver's first
+ * packet is seq 5 under ROC 1. It must still be read (ROC 0 would fail it and all after it),
+ * and so must a pre-wrap straggler arriving next. Before the first packet authenticates a
+ * forgery fails under both ROCs and leaves the stream unstarted. */
+static void test_first_packets_lost_across_the_wrap(void) {
+  for (size_t p = 0; p < 2; p++) {
+    pair x = pair_new(k_profiles[p]);
+    static wire w[76];
+    for (int i = 0; i < 76; i++) /* 65500 .. 65535 (ROC 0), then 0 .. 39 (ROC 1) */
+      CHECK_EQ_INT(make_rtp(&x, &w[i], (uint16_t)(65500 + i), 0x5eed, 0, -1, 40), BRTC_OK);
+    wire forged = w[41];
+    forged.prot[forged.prot_len - 1] ^= 1;
+    CHECK_EQ_INT(recv_rtp(&x, &forged), BRTC_ERR_AUTH);
+    for (int i = 41; i < 76; i++) CHECK_EQ_INT(recv_rtp(&x, &w[i]), BRTC_OK);
+    CHECK_EQ_INT(recv_rtp(&x, &w[33]), BRTC_OK); /* 65533 under ROC 0, late */
+    CHECK_EQ_INT(recv_rtp(&x, &w[45]), BRTC_ERR_REPLAY);
+    pair_free(&x);
+
+    /* A stream that did start at ROC 0 gets no second try: a packet whose ROC it cannot
+     * know still fails (test_roc_jumps), and a plain first packet is read as before. */
+    x = pair_new(k_profiles[p]);
+    CHECK_EQ_INT(make_rtp(&x, &w[0], 100, 0x5eee, 0, -1, 40), BRTC_OK);
+    CHECK_EQ_INT(recv_rtp(&x, &w[0]), BRTC_OK);
+    pair_free(&x);
+  }
+}
+
 static void test_reorder(void) {
   for (size_t p = 0; p < 2; p++) {
     pair x = pair_new(k_profiles[p]);
@@ -420,6 +447,7 @@ int main(void) {
   RUN(test_replay);
   RUN(test_authenticate_again);
   RUN(test_rollover);
+  RUN(test_first_packets_lost_across_the_wrap);
   RUN(test_reorder);
   RUN(test_streams);
   RUN(test_malformed);

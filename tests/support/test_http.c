@@ -65,6 +65,8 @@ bool test_http(int port, const char *source_ip, const char *method, const char *
   for (char *line = strstr(buf, "\r\n"); line; line = strstr(line + 2, "\r\n")) {
     if (strncasecmp(line + 2, "location:", 9) == 0) sscanf(line + 11, " %127[^\r]", resp->location);
     if (strncasecmp(line + 2, "retry-after:", 12) == 0) sscanf(line + 14, " %d", &resp->retry_after);
+    if (strncasecmp(line + 2, "boltrtc-session:", 16) == 0)
+      sscanf(line + 18, " %31[^\r]", resp->session);
   }
   resp->body_len = len - (size_t)(end + 4 - buf);
   memmove(buf, end + 4, resp->body_len + 1);

@@ -11,6 +11,7 @@
 typedef struct test_http_response {
   int status;
   char location[128];
+  char session[32]; /* Boltrtc-Session: the short id the status and logs show */
   int retry_after; /* Retry-After in seconds; -1 when absent */
   char *body;      /* NUL-terminated, owned (free) */
   size_t body_len;

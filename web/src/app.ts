@@ -239,9 +239,10 @@ async function dtlsDetail(conn: RTCPeerConnection): Promise<string | undefined> 
 }
 
 // The DTLS transport exists once a local description is set; watch it from then on.
+// The senders are offered before the camera's tracks arrive (replaceTrack later), so look for
+// the transport on any sender: with max-bundle they all share one.
 function watchDtls(conn: RTCPeerConnection): void {
-  const sender = conn.getSenders().find((s) => s.track && s.track.kind === "video");
-  const dtls = sender?.transport;
+  const dtls = conn.getSenders().find((s) => s.transport)?.transport;
   if (!dtls || dtls.onstatechange) return;
   dtls.onstatechange = () => {
     const state = dtls.state;
@@ -291,7 +292,11 @@ function handleServerMessage(conn: RTCPeerConnection, raw: string): void {
 
 function openSignaling(): Promise<WebSocket> {
   const proto = location.protocol === "https:" ? "wss:" : "ws:";
-  const sock = new WebSocket(`${proto}//${location.host}/ws`);
+  // A server started with --token wants one on /ws; browsers cannot set headers on a
+  // WebSocket, so the page passes on the token it was opened with (/?token=...).
+  const token = new URLSearchParams(location.search).get("token");
+  const query = token ? `?token=${encodeURIComponent(token)}` : "";
+  const sock = new WebSocket(`${proto}//${location.host}/ws${query}`);
   return new Promise((resolve, reject) => {
     sock.onopen = () => resolve(sock);
     sock.onerror = () => reject(new Error("signaling WebSocket failed"));

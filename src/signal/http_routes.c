@@ -1,0 +1,218 @@
+/* What each HTTP request gets. Every request is answered exactly once, with a response, a
+ * file, or a WebSocket upgrade, so the connection's HTTP core can go on to the next one.
+ *
+ *   GET  /                     the page (web/index.html); /?autostart=1 too
+ *   GET  /<name>.js|.css|...   web/dist/<name> (tsc output), then web/<name>
+ *   GET  /favicon.ico          web/favicon.svg (the page links it too)
+ *   GET  /api/status           JSON status (status_json.h)
+ *   GET  /output/shoot<N>.jpg  a saved keyframe
+ *   GET  /ws                   WebSocket signaling (ws_signaling.c); ?token= when tokens are set
+ *   POST /whip, DELETE|PATCH|OPTIONS /whip/<id>   WHIP (whip.c) */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "signal/server_internal.h"
+#include "signal/web_files.h"
+
+static bool is_whip(const char *path) {
+  return strcmp(path, "/whip") == 0 || strncmp(path, "/whip/", 6) == 0;
+}
+
+/* The path as logs may show it: a WHIP resource's id is its only secret (whip.c). */
+static const char *loggable_path(const char *path) {
+  return strncmp(path, "/whip/", 6) == 0 && path[6] ? "/whip/<resource>" : path;
+}
+
+static void log_answer(const brtc_conn *c, const brtc_http_request *req, int status) {
+  brtc_log(BRTC_LOG_DEBUG, NULL, "%s %s from %s -> %d", req->method, loggable_path(req->path),
+           c->peer, status);
+}
+
+static void respond(brtc_conn *c, const brtc_http_request *req, brtc_http_reply *r) {
+  brtc_http_header h[8];
+  size_t n = 0;
+  h[n++] = (brtc_http_header){"Cache-Control", "no-store"};
+  if (r->location[0]) h[n++] = (brtc_http_header){"Location", r->location};
+  if (r->session[0]) h[n++] = (brtc_http_header){"Boltrtc-Session", r->session};
+  if (r->www_authenticate) h[n++] = (brtc_http_header){"WWW-Authenticate", r->www_authenticate};
+  if (r->accept_post) h[n++] = (brtc_http_header){"Accept-Post", "application/sdp"};
+  if (r->allow) h[n++] = (brtc_http_header){"Allow", r->allow};
+  if (r->ws_version) h[n++] = (brtc_http_header){"Sec-WebSocket-Version", "13"};
+  char secs[16];
+  if (r->retry_after_s) {
+    snprintf(secs, sizeof(secs), "%u", r->retry_after_s);
+    h[n++] = (brtc_http_header){"Retry-After", secs};
+  }
+  brtc_http_response resp = {.status = r->status, .content_type = r->content_type,
+                             .headers = h, .n_headers = n, .body = r->body,
+                             .body_len = r->len, .close = r->close_after};
+  log_answer(c, req, r->status); /* now: req is gone once the response is queued */
+  if (brtc_http_conn_respond(c->http, &resp) != BRTC_OK) {
+    /* Out of memory, or a header that would break the message: a bare 500 then, and if even
+     * that fails the connection ends (it must never be left without an answer). */
+    brtc_log(BRTC_LOG_WARN, NULL, "a %d to %s could not be written: 500 instead", r->status,
+             c->peer);
+    brtc_http_response bare = {.status = 500, .close = true};
+    if (brtc_http_conn_respond(c->http, &bare) != BRTC_OK) c->failed = true;
+  }
+  free(r->body);
+  r->body = NULL;
+}
+
+static void respond_text(brtc_conn *c, const brtc_http_request *req, int status,
+                         const char *text) {
+  brtc_http_reply r = {0};
+  brtc_http_reply_text(&r, status, "%s", text);
+  respond(c, req, &r);
+}
+
+/* A file as the body, read as the socket drains (signal_conn.c). */
+static void serve_file(brtc_conn *c, const brtc_http_request *req, const char *path,
+                       const char *mime) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  struct stat st;
+  if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    if (fd >= 0) close(fd);
+    respond_text(c, req, 404, "not found");
+    return;
+  }
+  brtc_http_header h = {"Cache-Control", "no-store"};
+  brtc_http_response resp = {.status = 200, .content_type = mime, .headers = &h, .n_headers = 1,
+                             .body_follows = (uint64_t)st.st_size};
+  log_answer(c, req, 200);
+  if (brtc_http_conn_respond(c->http, &resp) != BRTC_OK) {
+    close(fd);
+    brtc_http_response bare = {.status = 500, .close = true};
+    if (brtc_http_conn_respond(c->http, &bare) != BRTC_OK) c->failed = true;
+    return;
+  }
+  if (brtc_http_conn_body_wanted(c->http) > 0) {
+    c->file_fd = fd;
+    brtc_conn_kick(c);
+  } else {
+    close(fd); /* HEAD, or an empty file */
+  }
+}
+
+static void route_status(brtc_conn *c, const brtc_http_request *req) {
+  char *json = brtc_server_status_json(c->srv);
+  if (!json) {
+    respond_text(c, req, 500, "out of memory");
+    return;
+  }
+  /* Hundreds of sessions make a large document: handed over, not copied. */
+  brtc_http_header h = {"Cache-Control", "no-store"};
+  brtc_http_response resp = {.status = 200, .content_type = "application/json", .headers = &h,
+                             .n_headers = 1, .body = json, .body_len = strlen(json)};
+  log_answer(c, req, 200);
+  if (brtc_http_conn_respond_owned(c->http, &resp) != BRTC_OK) {
+    brtc_http_response bare = {.status = 500, .close = true};
+    if (brtc_http_conn_respond(c->http, &bare) != BRTC_OK) c->failed = true;
+  }
+}
+
+static void route_output(brtc_conn *c, const brtc_http_request *req) {
+  const char *name = req->path + strlen("/output/");
+  char path[4096];
+  if (brtc_keyframe_name_number(name) == 0 ||
+      (size_t)snprintf(path, sizeof(path), "%s/%s", brtc_keyframe_store_dir(c->srv->store),
+                       name) >= sizeof(path)) {
+    respond_text(c, req, 404, "no such keyframe");
+    return;
+  }
+  serve_file(c, req, path, "image/jpeg");
+}
+
+static void route_web(brtc_conn *c, const brtc_http_request *req) {
+  /* Browsers ask for /favicon.ico unless the page names an icon: the same SVG. */
+  const char *uri = strcmp(req->path, "/favicon.ico") == 0 ? "/favicon.svg" : req->path;
+  char path[4096];
+  int rc = brtc_web_resolve(c->srv->web_dir, uri, path, sizeof(path));
+  if (rc == BRTC_OK) {
+    serve_file(c, req, path, brtc_web_mime_type(path));
+  } else if (rc != BRTC_ERR_INVALID &&
+             (strcmp(uri, "/") == 0 || strcmp(uri, "/app.js") == 0)) {
+    respond_text(c, req, 404, "the page is missing: run `npm run build` (or pass --web DIR)");
+  } else {
+    respond_text(c, req, 404, "not found");
+  }
+}
+
+/* The WebSocket opening handshake (RFC 6455 4.2), then signaling on this connection. */
+static void route_ws(brtc_conn *c, const brtc_http_request *req) {
+  brtc_signal_server *srv = c->srv;
+  if (!req->upgrade) {
+    respond_text(c, req, 400, "the signaling endpoint needs a WebSocket upgrade");
+    return;
+  }
+  if (brtc_auth_required(srv)) {
+    /* Browsers cannot set headers on a WebSocket: the token may come as ?token=. */
+    uint8_t token[BRTC_TOKEN_HASH_LEN];
+    bool presented = brtc_auth_presented(req, true, token);
+    if (!presented || !brtc_auth_known(srv, token)) {
+      brtc_http_reply r = {0};
+      brtc_http_reply_text(&r, 401, "%s",
+                           presented ? "that token is not valid here"
+                                     : "a token is needed: connect to /ws?token=<token>");
+      r.www_authenticate = "Bearer realm=\"boltrtc\"";
+      respond(c, req, &r);
+      return;
+    }
+  }
+  char accept[BRTC_WS_ACCEPT_LEN + 1];
+  const char *why = NULL;
+  int status = brtc_ws_check_handshake(req, accept, &why);
+  if (status) {
+    brtc_http_reply r = {0};
+    brtc_http_reply_text(&r, status, "%s", why);
+    r.ws_version = status == 426; /* 4.4: say which version we speak */
+    respond(c, req, &r);
+    return;
+  }
+  brtc_ws_limits lim;
+  brtc_ws_default_limits(&lim);
+  lim.max_message = BRTC_SIGNAL_MAX_MESSAGE;
+  lim.max_output = BRTC_WS_MAX_QUEUED;
+  c->ws = brtc_websocket_new(&lim, brtc_now_us());
+  brtc_http_header h = {"Sec-WebSocket-Accept", accept};
+  brtc_http_response up = {.headers = &h, .n_headers = 1};
+  if (!c->ws || brtc_http_conn_upgrade(c->http, &up) != BRTC_OK) {
+    brtc_websocket_free(c->ws);
+    c->ws = NULL;
+    respond_text(c, req, 500, "out of memory");
+    return;
+  }
+  brtc_log(BRTC_LOG_DEBUG, NULL, "GET /ws from %s -> 101", c->peer);
+  brtc_ws_conn_open(srv, &c->signaling, c);
+}
+
+void brtc_route_request(brtc_conn *c, const brtc_http_request *req) {
+  const char *path = req->path;
+  if (is_whip(path)) {
+    brtc_http_reply r = {0};
+    brtc_whip_handle(c->srv, req, brtc_conn_client(c), &r);
+    respond(c, req, &r);
+    brtc_server_settle(c->srv);
+    return;
+  }
+  if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0) {
+    brtc_http_reply r = {0};
+    brtc_http_reply_text(&r, 405, "method not allowed");
+    r.allow = "GET, HEAD";
+    respond(c, req, &r);
+    return;
+  }
+  if (strcmp(path, "/ws") == 0)
+    route_ws(c, req);
+  else if (strcmp(path, "/api/status") == 0)
+    route_status(c, req);
+  else if (strncmp(path, "/output/", 8) == 0)
+    route_output(c, req);
+  else
+    route_web(c, req);
+}
