@@ -66,6 +66,10 @@ typedef struct brtc_sctp_config {
   uint32_t max_retransmits;      /* consecutive timeouts before the peer is unreachable; 0: 10 */
   uint32_t max_init_retransmits; /* INIT and COOKIE ECHO; 0: 8 */
   uint32_t cookie_lifetime_ms;   /* 0: 60000 (RFC 9260 15: Valid.Cookie.Life) */
+  /* A HEARTBEAT goes out when nothing has come from the peer for this long plus the RTO
+   * (RFC 9260 8.3); each unanswered one counts toward max_retransmits, so a peer that went
+   * silent on an idle association is found. 0: 30000 (HB.interval). */
+  uint32_t heartbeat_interval_ms;
   /* 0: tags, initial TSNs and the cookie key come from OpenSSL's RAND (always, outside
    * tests). Tests and fuzzers set a seed to make a run repeatable. */
   uint64_t seed;
@@ -131,6 +135,7 @@ typedef struct brtc_sctp_stats {
   uint64_t forward_tsns_sent, forward_tsns_received;
   uint64_t duplicate_tsns_received;
   uint64_t sacks_sent, sacks_received;
+  uint64_t heartbeats_sent, heartbeat_acks_received;
   /* Drops: each a bad or unwanted packet or chunk, never fatal. */
   uint64_t dropped_checksum;   /* bad CRC32c (or a zero one we did not accept) */
   uint64_t dropped_vtag;       /* wrong verification tag (RFC 9260 8.5) */

@@ -65,6 +65,7 @@ static int fill_config(brtc_sctp_config *c) {
   if (!c->max_retransmits) c->max_retransmits = 10;
   if (!c->max_init_retransmits) c->max_init_retransmits = 8;
   if (!c->cookie_lifetime_ms) c->cookie_lifetime_ms = 60000;
+  if (!c->heartbeat_interval_ms) c->heartbeat_interval_ms = 30000;
   /* A packet must hold an INIT ACK with our cookie; a chunk length is 16 bits. */
   if (c->mtu < 256 || c->mtu > 65535) return BRTC_ERR_INVALID;
   if ((uint64_t)c->recv_window < 2ull * c->max_inbound_message ||
@@ -73,6 +74,7 @@ static int fill_config(brtc_sctp_config *c) {
   if ((uint64_t)c->send_buffer < (uint64_t)c->max_outbound_message + sizeof(sctp_msg))
     return BRTC_ERR_INVALID;
   if (c->max_streams > 65535 || c->rto_min_ms > c->rto_max_ms || c->rto_max_ms > 3600000u ||
+      c->heartbeat_interval_ms > 3600000u ||
       c->rto_initial_ms > c->rto_max_ms)
     return BRTC_ERR_INVALID;
   return BRTC_OK;
@@ -106,7 +108,7 @@ int brtc_sctp_new(const brtc_sctp_config *cfg, uint64_t now_us, brtc_sctp **out)
   a->my_initial_tsn = sctp_random_u32(a);
   a->max_outbound_message = c.max_outbound_message;
   a->outbound_streams = a->inbound_streams = STREAMS_OFFERED;
-  a->t1_deadline = a->t2_deadline = SCTP_NEVER;
+  a->t1_deadline = a->t2_deadline = a->hb_deadline = SCTP_NEVER;
   sctp_tx_init(a);
   sctp_rx_init(a);
   sctp_reset_init(a);
@@ -129,12 +131,12 @@ void brtc_sctp_free(brtc_sctp *a) {
 void sctp_enter_gone(brtc_sctp *a, int error, uint16_t cause, bool by_peer, const char *reason) {
   if (a->state == BRTC_SCTP_GONE) return;
   a->state = BRTC_SCTP_GONE;
-  a->t1_deadline = a->t2_deadline = SCTP_NEVER;
+  a->t1_deadline = a->t2_deadline = a->hb_deadline = SCTP_NEVER;
   a->tx.t3_deadline = SCTP_NEVER;
   a->rx.sack_deadline = SCTP_NEVER;
   a->reset.deadline = SCTP_NEVER;
   a->init_due = a->cookie_echo_due = a->cookie_ack_due = a->init_ack.due = false;
-  a->shutdown_due = a->shutdown_ack_due = a->error_due = a->hb_ack_due = false;
+  a->shutdown_due = a->shutdown_ack_due = a->error_due = a->hb_ack_due = a->hb_due = false;
   a->closed_error = error;
   a->closed_cause = cause;
   a->closed_by_peer = by_peer;
@@ -222,6 +224,7 @@ static void establish(brtc_sctp *a, const sctp_cookie_fields *f, bool restarted)
   a->t1_deadline = SCTP_NEVER;
   a->init_due = a->cookie_echo_due = false;
   a->error_count = 0;
+  a->hb_outstanding = a->hb_due = false;
   free(a->cookie);
   a->cookie = NULL;
   a->cookie_len = 0;
@@ -503,6 +506,45 @@ static void handle_heartbeat(brtc_sctp *a, const brtc_sctp_tlv *c) {
   a->hb_ack_due = true;
 }
 
+/* Our HEARTBEAT's info (8.3): a Heartbeat Info parameter holding a nonce, so an ACK that
+ * is not the answer to the one outstanding is known; the time sent stays here. */
+#define HB_INFO_LEN 8
+
+static void handle_heartbeat_ack(brtc_sctp *a, uint64_t now_us, const brtc_sctp_tlv *c) {
+  const uint8_t *info;
+  size_t len;
+  if (brtc_sctp_parse_heartbeat(c, &info, &len)) {
+    a->stats.dropped_malformed++;
+    return;
+  }
+  if (!a->hb_outstanding || len != HB_INFO_LEN || brtc_rd16(info) != 1 ||
+      brtc_rd32(info + 4) != a->hb_nonce) {
+    a->stats.dropped_unexpected++;
+    return;
+  }
+  a->stats.heartbeat_acks_received++;
+  a->hb_outstanding = false;
+  a->error_count = 0; /* 8.3: the peer is reachable */
+  if (now_us >= a->hb_sent_us) sctp_rto_sample(&a->tx.rto, now_us - a->hb_sent_us);
+  a->hb_deadline = now_us + (uint64_t)a->cfg.heartbeat_interval_ms * SCTP_US_PER_MS +
+                   a->tx.rto.rto_us;
+}
+
+static bool write_heartbeat(brtc_sctp *a, uint64_t now_us, brtc_sctp_writer *w) {
+  uint8_t info[HB_INFO_LEN];
+  a->hb_nonce = sctp_random_u32(a);
+  brtc_wr16(info, 1); /* Heartbeat Info (3.3.5) */
+  brtc_wr16(info + 2, HB_INFO_LEN);
+  brtc_wr32(info + 4, a->hb_nonce);
+  if (!brtc_sctp_write_heartbeat(w, BRTC_SCTP_HEARTBEAT, info, sizeof info)) return false;
+  a->stats.heartbeats_sent++;
+  a->hb_due = false;
+  a->hb_outstanding = true;
+  a->hb_sent_us = now_us;
+  a->hb_deadline = now_us + a->tx.rto.rto_us; /* unanswered after one RTO: an error (8.3) */
+  return true;
+}
+
 /* ---- packets in ---- */
 
 /* 8.5 and 8.5.1: whether the packet's tag fits its first chunk and our state. */
@@ -653,7 +695,8 @@ int brtc_sctp_handle_packet(brtc_sctp *a, uint64_t now_us, const uint8_t *pkt, s
         handle_heartbeat(a, &c);
         break;
       case BRTC_SCTP_HEARTBEAT_ACK:
-        break; /* we send no heartbeats (docs/sctp.md says why) */
+        handle_heartbeat_ack(a, now_us, &c);
+        break;
       case BRTC_SCTP_ABORT:
         handle_abort(a, &c);
         break;
@@ -707,6 +750,10 @@ int brtc_sctp_handle_packet(brtc_sctp *a, uint64_t now_us, const uint8_t *pkt, s
   }
 done:
   if (a->state == BRTC_SCTP_GONE) return BRTC_OK;
+  /* The peer is heard from: the next heartbeat waits a full interval again (8.3). */
+  if (a->state == BRTC_SCTP_ESTABLISHED && !a->hb_outstanding && !a->hb_due)
+    a->hb_deadline = now_us + (uint64_t)a->cfg.heartbeat_interval_ms * SCTP_US_PER_MS +
+                     a->tx.rto.rto_us;
   sctp_rx_packet_done(a, now_us, had_data, immediate);
   if (had_data && a->state == BRTC_SCTP_SHUTDOWN_SENT) {
     a->rx.sack_now = true; /* 9.2: each packet of DATA is answered with SACK and SHUTDOWN */
@@ -750,6 +797,17 @@ void brtc_sctp_handle_timeout(brtc_sctp *a, uint64_t now_us) {
     if (a->state == BRTC_SCTP_SHUTDOWN_ACK_SENT) a->shutdown_ack_due = true;
   }
   if (a->reset.deadline <= now_us) sctp_reset_handle_timeout(a, now_us);
+  if (a->hb_deadline <= now_us) {
+    a->hb_deadline = SCTP_NEVER;
+    if (a->hb_outstanding) { /* unanswered: the next one after RTO + HB.interval (8.3) */
+      a->hb_outstanding = false;
+      if (!sctp_count_timeout(a)) return;
+      sctp_rto_backoff(&a->tx.rto);
+      a->hb_deadline = now_us + (uint64_t)a->cfg.heartbeat_interval_ms * SCTP_US_PER_MS;
+    } else if (a->state == BRTC_SCTP_ESTABLISHED) {
+      a->hb_due = true;
+    }
+  }
 }
 
 static uint64_t min_u64(uint64_t x, uint64_t y) { return x < y ? x : y; }
@@ -759,6 +817,7 @@ uint64_t brtc_sctp_next_deadline(const brtc_sctp *a) {
   uint64_t d = min_u64(a->t1_deadline, a->t2_deadline);
   d = min_u64(d, a->tx.t3_deadline);
   d = min_u64(d, a->rx.sack_deadline);
+  d = min_u64(d, a->hb_deadline);
   return min_u64(d, a->reset.deadline);
 }
 
@@ -871,6 +930,7 @@ int brtc_sctp_poll_packet(brtc_sctp *a, uint64_t now_us, uint8_t *buf, size_t ca
   if (a->hb_ack_due &&
       brtc_sctp_write_heartbeat(&w, BRTC_SCTP_HEARTBEAT_ACK, a->hb_info, a->hb_info_len))
     a->hb_ack_due = false;
+  if (a->hb_due && a->state == BRTC_SCTP_ESTABLISHED) write_heartbeat(a, now_us, &w);
   bool established = a->state >= BRTC_SCTP_ESTABLISHED;
   bool sends_data = established && a->state != BRTC_SCTP_SHUTDOWN_SENT &&
                     a->state != BRTC_SCTP_SHUTDOWN_ACK_SENT &&

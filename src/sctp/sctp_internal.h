@@ -275,6 +275,11 @@ struct brtc_sctp {
   uint16_t error_cause;
   uint8_t error_info[SCTP_ERROR_INFO_MAX];
   size_t error_info_len;
+  /* our heartbeats (8.3): one outstanding at a time, its nonce and time echoed back */
+  uint64_t hb_deadline;   /* send one (or, outstanding, give it up) */
+  bool hb_due, hb_outstanding;
+  uint64_t hb_sent_us;
+  uint32_t hb_nonce;
   /* one HEARTBEAT ACK to send */
   bool hb_ack_due;
   uint8_t hb_info[SCTP_HB_INFO_MAX];

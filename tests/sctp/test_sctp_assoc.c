@@ -475,6 +475,41 @@ static void test_peer_unreachable(void) {
   sctp_pair_free(&p);
 }
 
+/* RFC 9260 8.3: an idle association sends HEARTBEATs (each answered, each an RTT sample),
+ * and one whose peer fell silent while idle is found: unanswered heartbeats count toward
+ * Association.Max.Retrans. Before heartbeats were sent it stayed up for ever. */
+static void test_heartbeats(void) {
+  sim_link_config l = {.latency_us = 50 * MS};
+  brtc_sctp_config c0 = {.seed = 1, .heartbeat_interval_ms = 5000, .max_retransmits = 2};
+  brtc_sctp_config c1 = {.seed = 2, .heartbeat_interval_ms = 5000};
+  sctp_pair p;
+  CHECK_EQ_INT(sctp_pair_init(&p, &c0, &c1, &l, &l), BRTC_OK);
+  CHECK(sctp_pair_connect(&p, true, 10 * S));
+  sctp_pair_run_for(&p, 30 * S);
+  brtc_sctp_stats s0, s1;
+  brtc_sctp_get_stats(p.end[0].a, &s0);
+  brtc_sctp_get_stats(p.end[1].a, &s1);
+  /* Every interval + RTO (5 s + 0.4 s) from each end: about five in 30 s. */
+  CHECK(s0.heartbeats_sent >= 4 && s0.heartbeats_sent <= 6);
+  CHECK(s1.heartbeats_sent >= 4 && s1.heartbeats_sent <= 6);
+  CHECK_EQ_INT(s0.heartbeat_acks_received, s0.heartbeats_sent);
+  CHECK(s0.srtt_ms >= 95 && s0.srtt_ms <= 105);
+  CHECK_EQ_INT(brtc_sctp_get_state(p.end[0].a), BRTC_SCTP_ESTABLISHED);
+  CHECK_EQ_INT(sctp_end_count(&p.end[0], BRTC_SCTP_EVENT_CLOSED), 0);
+
+  /* The peer goes silent (end 1's packets are all lost), nothing to send: end 0 gives up
+   * after three unanswered heartbeats (max_retransmits 2), within three intervals or so. */
+  sim_link_free(p.end[1].link);
+  sim_link_config dead = {.loss = 1.0};
+  p.end[1].link = sim_link_new(&dead);
+  uint64_t t0 = p.now;
+  sctp_pair_run_for(&p, 60 * S);
+  const sctp_rec *r = sctp_end_find(&p.end[0], BRTC_SCTP_EVENT_CLOSED, 0);
+  CHECK(r && r->error == BRTC_ERR_IO);
+  CHECK(r && r->at_us - t0 < 25 * S);
+  sctp_pair_free(&p);
+}
+
 /* RFC 9260 6.2: a SACK for every second packet, or within 200 ms for a lone one; the I bit
  * (3.3.1) asks for one at once, and we set it when a packet is the whole flight. */
 static void test_sack_timing(void) {
@@ -568,6 +603,7 @@ int main(void) {
   RUN(test_abort);
   RUN(test_setup_retransmissions);
   RUN(test_peer_unreachable);
+  RUN(test_heartbeats);
   RUN(test_sack_timing);
   RUN(test_rtt_and_fast_retransmit);
   return TEST_REPORT();
