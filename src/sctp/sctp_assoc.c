@@ -606,9 +606,28 @@ static bool sack_allowed(const brtc_sctp *a) {
   return a->state >= BRTC_SCTP_ESTABLISHED && a->state != BRTC_SCTP_GONE;
 }
 
+/* 8.4 (5): when our SHUTDOWN COMPLETE is lost the peer sends SHUTDOWN ACK again, to an end
+ * that is gone; answering it (with the T bit, on the tag it came with) lets the peer close
+ * cleanly rather than time out. Only a SHUTDOWN ACK on our own tag is answered, one answer
+ * per packet, and nothing else changes. */
+static int handle_packet_when_gone(brtc_sctp *a, const uint8_t *pkt, size_t len) {
+  brtc_sctp_header h;
+  brtc_sctp_tlv_iter it;
+  brtc_sctp_tlv c;
+  if (brtc_sctp_header_parse(pkt, len, &h) || !checksum_ok(a, pkt, len) ||
+      h.vtag != a->my_vtag)
+    return BRTC_ERR_STATE;
+  brtc_sctp_chunks_begin(&it, pkt, len);
+  if (brtc_sctp_tlv_next(&it, &c) == 1 && c.type == BRTC_SCTP_SHUTDOWN_ACK) {
+    a->ootb_shutdown_complete_due = true;
+    a->ootb_vtag = h.vtag;
+  }
+  return BRTC_ERR_STATE;
+}
+
 int brtc_sctp_handle_packet(brtc_sctp *a, uint64_t now_us, const uint8_t *pkt, size_t len) {
   sctp_rx_release_handed_out(a);
-  if (a->state == BRTC_SCTP_GONE) return BRTC_ERR_STATE;
+  if (a->state == BRTC_SCTP_GONE) return handle_packet_when_gone(a, pkt, len);
   a->stats.packets_received++;
   a->stats.bytes_received += len;
   brtc_sctp_header h;

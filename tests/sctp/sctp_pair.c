@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "boltrtc/error.h"
+#include "sctp/sctp_chunk.h"
 
 void sctp_end_log(sctp_end *e, uint64_t now_us, const brtc_sctp_event *ev) {
   if (e->n_log == e->cap_log) {
@@ -174,4 +175,17 @@ bool sctp_check(const uint8_t *buf, size_t len, uint32_t seed) {
     if (memcmp(buf + i, &r, n) != 0) return false;
   }
   return true;
+}
+
+bool sctp_packet_has(const uint8_t *pkt, size_t len, uint8_t type, int stream) {
+  brtc_sctp_tlv_iter it;
+  brtc_sctp_tlv c;
+  brtc_sctp_chunks_begin(&it, pkt, len);
+  while (brtc_sctp_tlv_next(&it, &c) == 1) {
+    if (c.type != type) continue;
+    if (stream < 0) return true;
+    brtc_sctp_data d;
+    if (brtc_sctp_parse_data(&c, &d) == BRTC_OK && d.stream == stream) return true;
+  }
+  return false;
 }

@@ -59,6 +59,8 @@ size_t sctp_end_count(const sctp_end *e, brtc_sctp_event_type type);
 void sctp_end_log(sctp_end *e, uint64_t now_us, const brtc_sctp_event *ev);
 void sctp_end_clear_log(sctp_end *e);
 const sctp_rec *sctp_end_find(const sctp_end *e, brtc_sctp_event_type type, size_t nth);
+/* Whether a packet carries a chunk of this type (DATA: on this stream, or any if < 0). */
+bool sctp_packet_has(const uint8_t *pkt, size_t len, uint8_t type, int stream);
 /* Deterministic test bytes for message i of len bytes, and a check of them. */
 void sctp_fill(uint8_t *buf, size_t len, uint32_t seed);
 bool sctp_check(const uint8_t *buf, size_t len, uint32_t seed);

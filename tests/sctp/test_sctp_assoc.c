@@ -176,19 +176,6 @@ static void test_bursty_loss_rate_limit(void) {
 
 /* ---- helpers ---- */
 
-static bool packet_has(const uint8_t *pkt, size_t len, uint8_t type, int stream) {
-  brtc_sctp_tlv_iter it;
-  brtc_sctp_tlv c;
-  brtc_sctp_chunks_begin(&it, pkt, len);
-  while (brtc_sctp_tlv_next(&it, &c) == 1) {
-    if (c.type != type) continue;
-    if (stream < 0) return true;
-    brtc_sctp_data d;
-    if (brtc_sctp_parse_data(&c, &d) == BRTC_OK && d.stream == stream) return true;
-  }
-  return false;
-}
-
 static bool nothing_held(sctp_pair *p, void *arg) {
   (void)arg;
   return brtc_sctp_send_buffer_used(p->end[0].a) == 0 && brtc_sctp_send_buffer_used(p->end[1].a) == 0;
@@ -269,17 +256,17 @@ typedef struct drop_plan {
 
 static uint64_t drop_hook(void *user, const uint8_t *data, size_t len) {
   drop_plan *d = user;
-  if (d->data_stream >= 0 && packet_has(data, len, BRTC_SCTP_DATA, d->data_stream))
+  if (d->data_stream >= 0 && sctp_packet_has(data, len, BRTC_SCTP_DATA, d->data_stream))
     return SIM_LINK_DROP;
-  if (d->forward_tsns > 0 && packet_has(data, len, BRTC_SCTP_FORWARD_TSN, -1)) {
+  if (d->forward_tsns > 0 && sctp_packet_has(data, len, BRTC_SCTP_FORWARD_TSN, -1)) {
     d->forward_tsns--;
     return SIM_LINK_DROP;
   }
-  if (d->inits > 0 && packet_has(data, len, BRTC_SCTP_INIT, -1)) {
+  if (d->inits > 0 && sctp_packet_has(data, len, BRTC_SCTP_INIT, -1)) {
     d->inits--;
     return SIM_LINK_DROP;
   }
-  if (d->cookie_echoes > 0 && packet_has(data, len, BRTC_SCTP_COOKIE_ECHO, -1)) {
+  if (d->cookie_echoes > 0 && sctp_packet_has(data, len, BRTC_SCTP_COOKIE_ECHO, -1)) {
     d->cookie_echoes--;
     return SIM_LINK_DROP;
   }
@@ -546,7 +533,7 @@ typedef struct nth_drop {
 
 static uint64_t nth_hook(void *user, const uint8_t *data, size_t len) {
   nth_drop *n = user;
-  if (n->countdown >= 0 && packet_has(data, len, BRTC_SCTP_DATA, -1) && n->countdown-- == 0)
+  if (n->countdown >= 0 && sctp_packet_has(data, len, BRTC_SCTP_DATA, -1) && n->countdown-- == 0)
     return SIM_LINK_DROP;
   return 0;
 }
