@@ -1,7 +1,7 @@
 /* One SCTP association (RFC 9260) as WebRTC data channels use it (RFC 8831 6): over DTLS, one
  * association per peer connection, no multi-homing, with partial reliability (RFC 3758),
- * stream reset (RFC 6525) and zero checksum (RFC 9653). docs/sctp.md lists what is kept and
- * what is left out, and why.
+ * stream reset (RFC 6525) and zero checksum (RFC 9653). docs/architecture.md ("Data channels")
+ * says how it works, docs/limits.md what is left out and why.
  *
  * Sans-IO and pull-only. In: whole SCTP packets (one DTLS application-data record's payload
  * each), the time, and API calls. Out, pulled by the owner after every call that feeds or
