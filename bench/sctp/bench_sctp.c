@@ -70,7 +70,7 @@ static void ours_shuttle(brtc_sctp *x, brtc_sctp *y, uint64_t now, uint64_t *rec
 static result run_ours(size_t size, uint64_t n, bool zero_checksum) {
   brtc_sctp_config c = {.recv_window = WINDOW, .send_buffer = WINDOW, .mtu = MTU,
                         .zero_checksum = zero_checksum};
-  brtc_sctp *a, *b;
+  brtc_sctp *a = NULL, *b = NULL;
   if (brtc_sctp_new(&c, mono_us(), &a) || brtc_sctp_new(&c, mono_us(), &b)) bench_die("brtc_sctp_new");
   brtc_sctp_connect(a, mono_us());
   brtc_sctp_connect(b, mono_us());

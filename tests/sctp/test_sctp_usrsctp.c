@@ -85,7 +85,7 @@ static void ours_poll_events(mix *m) {
     r->channel = ev.channel;
     r->binary = ev.binary;
     r->len = ev.len;
-    memcpy(r->data, ev.data, ev.len < sizeof r->data ? ev.len : sizeof r->data);
+    if (ev.data) memcpy(r->data, ev.data, ev.len < sizeof r->data ? ev.len : sizeof r->data);
   }
 }
 
