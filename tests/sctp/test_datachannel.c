@@ -357,6 +357,59 @@ static void test_limits(void) {
   pair_free(&p);
 }
 
+/* a=max-message-size of 256 KiB both ways (RFC 8841, what browsers advertise): messages of
+ * exactly that size, text and binary, cross a lossy path whole in each direction, one byte
+ * more is refused to the sender; with no a=max-message-size the limit is 64 KiB. */
+static void test_max_message_256k(void) {
+  enum { BIG = 256 * 1024 };
+  sim_link_config l = {.latency_us = 10 * MS, .loss = 0.02, .seed = 41};
+  dpair p;
+  pair_init(&p, &l, 0);
+  pair_start(&p, BIG, BIG);
+  brtc_dc *a;
+  CHECK_EQ_INT(brtc_dc_create(p.s[0].t, p.now, "bulk", NULL, &a), BRTC_OK);
+  run_for(&p, 2 * S);
+  const rec *ch = find(&p.s[1], BRTC_DC_EVENT_CHANNEL, 0);
+  CHECK(ch != NULL);
+  if (!ch) {
+    pair_free(&p);
+    return;
+  }
+  brtc_dc *b = ch->channel, *ends[2] = {a, b};
+  uint8_t *buf = malloc(BIG + 1);
+  for (int from = 0; from < 2; from++)
+    for (int binary = 0; binary < 2; binary++) {
+      for (size_t i = 0; i < BIG; i++) buf[i] = (uint8_t)(i * 7 + (size_t)from * 3 + (size_t)binary);
+      CHECK_EQ_INT(brtc_dc_send(ends[from], p.now, buf, BIG, binary), BRTC_OK);
+    }
+  CHECK_EQ_INT(brtc_dc_send(a, p.now, buf, BIG + 1, true), BRTC_ERR_TOO_BIG);
+  CHECK_EQ_INT(brtc_dc_send(b, p.now, buf, BIG + 1, false), BRTC_ERR_TOO_BIG);
+  run_for(&p, 30 * S);
+  for (int from = 0; from < 2; from++) {
+    const side *rx = &p.s[1 - from];
+    CHECK_EQ_INT(count(rx, BRTC_DC_EVENT_MESSAGE, NULL), 2);
+    for (int binary = 0; binary < 2; binary++) {
+      const rec *m = find(rx, BRTC_DC_EVENT_MESSAGE, (size_t)binary);
+      bool whole = m && m->len == BIG && m->binary == (binary == 1);
+      for (size_t i = 0; whole && i < BIG; i++)
+        whole = m->data[i] == (uint8_t)(i * 7 + (size_t)from * 3 + (size_t)binary);
+      CHECK(whole);
+    }
+  }
+  free(buf);
+  pair_free(&p);
+
+  /* No a=max-message-size from the peer: 64 KiB (RFC 8841 6.1). */
+  pair_init(&p, NULL, 0);
+  pair_start(&p, BRTC_DC_MAX_MESSAGE_ABSENT, BRTC_DC_MAX_MESSAGE_ABSENT);
+  CHECK_EQ_INT(brtc_dc_create(p.s[0].t, p.now, "c", NULL, &a), BRTC_OK);
+  run_for(&p, 1 * S);
+  static uint8_t small[65537];
+  CHECK_EQ_INT(brtc_dc_send(a, p.now, small, 65536, true), BRTC_OK);
+  CHECK_EQ_INT(brtc_dc_send(a, p.now, small, 65537, true), BRTC_ERR_TOO_BIG);
+  pair_free(&p);
+}
+
 static void test_remote_refused(void) {
   /* A peer that may keep only one channel refuses our second by resetting its stream. */
   dpair p;
@@ -462,6 +515,7 @@ int main(void) {
   RUN(test_close_one_channel);
   RUN(test_close_transport);
   RUN(test_limits);
+  RUN(test_max_message_256k);
   RUN(test_remote_refused);
   RUN(test_partial_reliability_channel);
   RUN(test_buffered_low);
