@@ -2,8 +2,10 @@
  * simulated path and clock: each side as client and as server and both connecting at once;
  * messages of mixed sizes up to 256 KiB, text and binary, ordered and unordered, every byte
  * checked, also under loss, reordering and duplication; PR-SCTP both ways under loss; stream
- * reset both ways; clean shutdown and abort both ways; the CRC32c against usrsctp's. */
+ * reset both ways; clean shutdown and abort both ways; every packet type lost, delayed past
+ * the RTO or replayed late, each way, over a whole association; the CRC32c against usrsctp's. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <usrsctp.h>
@@ -613,6 +615,120 @@ static void test_abort_both_ways(void) {
   }
 }
 
+/* ---- every packet type lost, delayed or replayed, each way, against usrsctp ---- */
+
+enum { IMPAIR_DROP, IMPAIR_DELAY, IMPAIR_REPLAY };
+#define PR_STREAM 7 /* DATA on it is lost every time, both ways: FORWARD TSNs must follow */
+
+typedef struct impair {
+  uint8_t type;
+  int how;
+  bool hit;
+  uint8_t copy[2048];
+  size_t copy_len;
+} impair;
+
+static uint64_t impair_hook(void *user, const uint8_t *pkt, size_t len) {
+  impair *im = user;
+  if (sctp_packet_has(pkt, len, BRTC_SCTP_DATA, PR_STREAM)) return SIM_LINK_DROP;
+  if (!im || im->hit || !sctp_packet_has(pkt, len, im->type, -1)) return 0;
+  im->hit = true;
+  if (im->how == IMPAIR_DROP) return SIM_LINK_DROP;
+  if (im->how == IMPAIR_DELAY) return 1500 * MS; /* past usrsctp's and our RTO */
+  memcpy(im->copy, pkt, len);
+  im->copy_len = len;
+  return 0;
+}
+
+/* The copy, delivered again now (long after the original) to the end it was for. */
+static void impair_replay(mix *m, impair *im, bool to_usr) {
+  if (!im->copy_len) return;
+  if (to_usr)
+    usrsctp_end_input(&m->usr, im->copy, im->copy_len);
+  else
+    brtc_sctp_handle_packet(m->ours.a, m->now, im->copy, im->copy_len);
+  im->copy_len = 0;
+  mix_drain(m);
+}
+
+static bool resets_both_ways(mix *m, void *arg) {
+  (void)arg;
+  return m->usr.resets_in > 0 && sctp_end_count(&m->ours, BRTC_SCTP_EVENT_OUTGOING_RESET) > 0 &&
+         sctp_end_count(&m->ours, BRTC_SCTP_EVENT_INCOMING_RESET) > 0 && m->usr.resets_out > 0;
+}
+
+static bool both_ended(mix *m, void *arg) {
+  (void)arg;
+  return m->ours.closed && (m->usr.shutdown_complete || m->usr.lost);
+}
+
+/* One association's life with usrsctp (both connect, data both ways, a message given up each
+ * way, idle heartbeats, a stream reset each way, shutdown) with one packet of `type` impaired
+ * on the way to usrsctp (to_usr) or to us. */
+static bool impaired_life(uint8_t type, int how, bool to_usr) {
+  impair im = {.type = type, .how = how};
+  sim_link_config l_usr = {.latency_us = 20 * MS, .hook = impair_hook};
+  sim_link_config l_ours = l_usr;
+  (to_usr ? &l_usr : &l_ours)->hook_user = &im;
+  brtc_sctp_config c = {.seed = 51, .heartbeat_interval_ms = 2000};
+  mix m;
+  if (mix_init(&m, &c, false, &l_usr, &l_ours) != BRTC_OK) return false;
+  bool ok = mix_connect(&m, 2);
+  impair_replay(&m, &im, to_usr);
+  if (ok) run_exchange(&m, 40, 5000, 60 * S);
+  impair_replay(&m, &im, to_usr);
+  uint8_t pr[500] = {0};
+  brtc_sctp_send_options o = {.stream = PR_STREAM, .ppid = 53, .max_retransmits = 0,
+                              .lifetime_ms = -1};
+  ok = ok && brtc_sctp_send(m.ours.a, m.now, &o, pr, sizeof pr) == BRTC_OK;
+  ok = ok && usrsctp_end_send(&m.usr, PR_STREAM, 53, false, SCTP_PR_SCTP_RTX, 0, pr, sizeof pr) == 0;
+  mix_run_for(&m, 5 * S); /* the give-ups, then idle: our heartbeats */
+  impair_replay(&m, &im, to_usr);
+  uint16_t s1 = 1;
+  ok = ok && brtc_sctp_reset_streams(m.ours.a, m.now, &s1, 1) == BRTC_OK;
+  ok = ok && usrsctp_end_reset(&m.usr, 2) == 0;
+  ok = ok && mix_run_until(&m, resets_both_ways, NULL, 60 * S);
+  impair_replay(&m, &im, to_usr);
+  /* SHUTDOWN and SHUTDOWN COMPLETE go from the end that shuts down, SHUTDOWN ACK the other
+   * way: the closer is picked so the impaired chunk travels on the impaired link. */
+  bool usr_closes = (type == BRTC_SCTP_SHUTDOWN_ACK) ? to_usr : !to_usr;
+  if (usr_closes)
+    ok = ok && usrsctp_end_shutdown(&m.usr) == 0;
+  else
+    ok = ok && brtc_sctp_shutdown(m.ours.a, m.now) == BRTC_OK;
+  ok = ok && mix_run_until(&m, both_ended, NULL, 60 * S);
+  impair_replay(&m, &im, to_usr);
+  const sctp_rec *closed = sctp_end_find(&m.ours, BRTC_SCTP_EVENT_CLOSED, 0);
+  ok = ok && closed && closed->error == BRTC_OK && m.usr.shutdown_complete && !m.usr.lost;
+  ok = ok && ours_count(&m.ours, PR_STREAM) == 0 && usr_count(&m.usr, PR_STREAM) == 0;
+  if (!ok || !im.hit)
+    fprintf(stderr, "  chunk type %u, %s, to %s: %s\n", type,
+            how == IMPAIR_DROP ? "lost" : how == IMPAIR_DELAY ? "delayed" : "replayed",
+            to_usr ? "usrsctp" : "ours", !im.hit ? "never sent" : "FAILED");
+  mix_free(&m);
+  return ok && im.hit;
+}
+
+static void test_every_packet_type_impaired(void) {
+  /* What each end sends in such a life: we send HEARTBEATs (usrsctp's come every 30 s). */
+  static const struct {
+    uint8_t type;
+    bool to_usr, to_ours;
+  } cases[] = {
+      {BRTC_SCTP_INIT, true, true},          {BRTC_SCTP_INIT_ACK, true, true},
+      {BRTC_SCTP_COOKIE_ECHO, true, true},   {BRTC_SCTP_COOKIE_ACK, true, true},
+      {BRTC_SCTP_DATA, true, true},          {BRTC_SCTP_SACK, true, true},
+      {BRTC_SCTP_FORWARD_TSN, true, true},   {BRTC_SCTP_HEARTBEAT, true, false},
+      {BRTC_SCTP_HEARTBEAT_ACK, false, true}, {BRTC_SCTP_RECONFIG, true, true},
+      {BRTC_SCTP_SHUTDOWN, true, true},      {BRTC_SCTP_SHUTDOWN_ACK, true, true},
+      {BRTC_SCTP_SHUTDOWN_COMPLETE, true, true}};
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+    for (int how = IMPAIR_DROP; how <= IMPAIR_REPLAY; how++) {
+      if (cases[i].to_usr) CHECK(impaired_life(cases[i].type, how, true));
+      if (cases[i].to_ours) CHECK(impaired_life(cases[i].type, how, false));
+    }
+}
+
 /* ---- CRC32c: ours and usrsctp's, on every length and alignment ---- */
 
 static void test_crc32c_against_usrsctp(void) {
@@ -779,6 +895,7 @@ int main(void) {
   RUN_ONE(test_reset_both_ways);
   RUN_ONE(test_shutdown_both_ways);
   RUN_ONE(test_abort_both_ways);
+  RUN_ONE(test_every_packet_type_impaired);
   RUN_ONE(test_crc32c_against_usrsctp);
   RUN_ONE(test_dcep_usrsctp_opens);
   RUN_ONE(test_dcep_ours_opens);
