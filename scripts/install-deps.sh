@@ -23,7 +23,7 @@ if [[ "${1:-}" == "--test" || "${1:-}" == "--bench" ]]; then
              gstreamer1.0-nice python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0
              gir1.2-gst-plugins-bad-1.0 python3-aiohttp
              golang-go golang-github-pion-webrtc.v3-dev curl opus-tools python3-cryptography tshark
-             python3-aioice libnice-dev)
+             python3-aioice libnice-dev libusrsctp-dev)
 fi
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-plugins-good

@@ -26,6 +26,13 @@ static inline double bench_now_s(void) {
   return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
+/* CPU time of the calling thread: on a shared machine, the work's own cost. */
+static inline double bench_cpu_s(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
 static inline void bench_die(const char *what) {
   fprintf(stderr, "%s: %s failed\n", program_invocation_short_name, what);
   exit(1);
