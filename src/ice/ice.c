@@ -191,6 +191,11 @@ bool brtc_ice_is_valid_remote(const brtc_ice_agent *a, const brtc_addr *from) {
   return a && from && find_pair(a, from) >= 0;
 }
 
+void brtc_ice_renew_consent(brtc_ice_agent *a, const brtc_addr *from, uint64_t now_us) {
+  int i = a && from ? find_pair(a, from) : -1;
+  if (i >= 0 && now_us > a->pairs[i].last_check_us) a->pairs[i].last_check_us = now_us;
+}
+
 bool brtc_ice_consent_holds(const brtc_ice_agent *a, const brtc_addr *addr, uint64_t now_us) {
   int i = a && addr ? find_pair(a, addr) : -1;
   if (i < 0) return false;

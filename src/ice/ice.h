@@ -76,6 +76,12 @@ bool brtc_ice_is_valid_remote(const brtc_ice_agent *a, const brtc_addr *from);
  * than consent_timeout_us ago (RFC 7675). Such an address is this agent's peer: no other
  * session may take it over (RFC 8445 7.3: a check moves a pair only within its own agent). */
 bool brtc_ice_consent_holds(const brtc_ice_agent *a, const brtc_addr *addr, uint64_t now_us);
+/* Authenticated SRTP or SRTCP came from `from`: the peer is there and holds the session's
+ * keys, which no one else can forge, so its pair's consent is renewed as by a check. We are
+ * ICE-lite and send no checks (RFC 8445 2.5), and a full agent need not send any while media
+ * flows (Pion checks only after 2 s without traffic either way), so checks alone would end a
+ * live session after 30 s. No-op for an address that never passed a check. */
+void brtc_ice_renew_consent(brtc_ice_agent *a, const brtc_addr *from, uint64_t now_us);
 /* Consent freshness: moves to DISCONNECTED when the selected pair has had no check for
  * consent_timeout_us. Returns the next deadline (UINT64_MAX if none). */
 uint64_t brtc_ice_handle_timeout(brtc_ice_agent *a, uint64_t now_us);

@@ -260,6 +260,7 @@ void pc_media_rtp(brtc_pc *pc, uint8_t *pkt, size_t len) {
     return;
   }
   pc->peer_has_keys = true;
+  pc->srtp_authenticated++;
   if (pc->on_plain_packet) pc->on_plain_packet(pc, true, false, pkt, plain_len, pc->user);
   brtc_rtp_header h;
   if (brtc_rtp_parse(pkt, plain_len, &h) != BRTC_OK) {
@@ -308,6 +309,7 @@ void pc_media_rtcp(brtc_pc *pc, uint8_t *pkt, size_t len) {
     return;
   }
   pc->peer_has_keys = true;
+  pc->srtp_authenticated++;
   if (pc->on_plain_packet) pc->on_plain_packet(pc, true, true, pkt, plain_len, pc->user);
   if (brtc_rtcp_parse(pkt, plain_len, on_rtcp, pc) != BRTC_OK) {
     pc->stats.dropped_malformed++;

@@ -248,8 +248,10 @@ static int handle_srtp(brtc_pc *pc, const uint8_t *data, size_t len, const brtc_
   }
   uint8_t buf[PC_MAX_DATAGRAM]; /* unprotect works in place; the caller's bytes are const */
   memcpy(buf, data, len);
+  uint64_t authenticated = pc->srtp_authenticated;
   if (brtc_rtp_is_rtcp(buf, len)) pc_media_rtcp(pc, buf, len);
   else pc_media_rtp(pc, buf, len);
+  if (pc->srtp_authenticated != authenticated) brtc_ice_renew_consent(&pc->ice, from, pc->now_us);
   return BRTC_OK;
 }
 

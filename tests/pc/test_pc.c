@@ -700,6 +700,33 @@ static void test_consent_expiry(void) {
   h_stop(&h);
 }
 
+/* A peer that sends media but no consent checks (Pion sends none while traffic flows either
+ * way) keeps its session: authenticated SRTP renews consent. When the media stops too,
+ * consent lapses 30 s after the last packet. Failed on main at 30 s with media flowing. */
+static void test_consent_from_media(void) {
+  harness h;
+  sim_peer_opts o = {.check_interval_us = 3600000000ull}; /* no consent checks for an hour */
+  if (connect_pair(&h, &o)) {
+    static const uint8_t opus[] = {0xfc, 0xff, 0xfe};
+    uint64_t start = h.now;
+    for (int i = 0; i < 45 && !h_has_step(&h, BRTC_STEP_FAILED); i++) {
+      sim_peer_send_audio(h.sim, opus, sizeof(opus), 960u * (uint32_t)i);
+      h_run_for(&h, 1000000);
+    }
+    CHECK(!h_has_step(&h, BRTC_STEP_FAILED)); /* 45 s of media, no check: alive */
+    uint64_t last_media = h.now - 1000000; /* the last packet went a second ago */
+    h_run_for(&h, 28000000);
+    CHECK(!h_has_step(&h, BRTC_STEP_FAILED));
+    h_run_for(&h, 3000000);
+    CHECK(h_has_step(&h, BRTC_STEP_FAILED));
+    CHECK_STR(h_step_detail(&h, BRTC_STEP_FAILED), "ICE consent expired");
+    fprintf(stderr, "  media for %llu s, then consent lapsed %llu s after the last packet\n",
+            (unsigned long long)((last_media - start) / 1000000),
+            (unsigned long long)((h.now - last_media) / 1000000));
+  }
+  h_stop(&h);
+}
+
 static void test_setup_timeouts(void) {
   harness h;
   /* The peer never checks: ICE fails after 30 s. */
@@ -827,6 +854,7 @@ int main(void) {
   RUN(test_bad_offers);
   RUN(test_browser_offers);
   RUN(test_consent_expiry);
+  RUN(test_consent_from_media);
   RUN(test_setup_timeouts);
   RUN(test_ice_check_deadline);
   RUN(test_peer_close);
