@@ -58,10 +58,14 @@ pid=
 cleanup() { if [ -n "$pid" ]; then kill "$pid" 2> /dev/null || true; fi; }
 trap cleanup EXIT
 
+# Datagrams the kernel dropped for a full receive buffer, in this namespace (all sockets).
+udp_drops() { awk '"'"'/^Udp:/ { if (h) print $6; h = 1 }'"'"' /proc/net/snmp; }
+
 # One receiver, already listening on HTTP port H (its process: $pid), against N publishers.
 measure() {
   local name=$1 n=$2 h=$3 stats=$4
   local perf=
+  udp_drops > "$BRTC_WORK/$name-$n.drops0"
   if [ "$PERF" = 1 ] && [ "$name" = boltrtc ] && [ "$n" = "${COUNTS##* }" ]; then
     ( sleep $((WARMUP + n / 20 + 5)); exec perf record -g -p "$pid" -o "$BRTC_WORK/perf.data" \
         -- sleep "$SECONDS_PER_RUN" ) > "$BRTC_WORK/perf.log" 2>&1 &
@@ -73,6 +77,7 @@ measure() {
     -recv-stats "$stats" > "$BRTC_WORK/$name-$n.json" 2> "$BRTC_WORK/$name-$n.log" ||
     echo "run_pion_cpu.sh: $name, $n publishers: some failed (see $name-$n.log)" >&2
   if [ -n "$perf" ]; then wait "$perf" || true; fi
+  udp_drops > "$BRTC_WORK/$name-$n.drops1"
   if [ "$name" != pion ]; then curl -s "$stats" > "$BRTC_WORK/$name-$n.status.json" || true; fi
   kill -TERM "$pid"
   wait "$pid" || true
@@ -127,24 +132,33 @@ for path in sorted(glob.glob(os.path.join(work, "*-*.json"))):
     if not w or not total:
         continue
     sent = pub["rtp_sent"]
+    try:
+        drops = [int(open(os.path.join(work, f"{base}.drops{i}")).read()) for i in (0, 1)]
+    except (OSError, ValueError):
+        drops = [0, 0]
     rows[(int(n), name)] = dict(
         connected=pub["connected"], failed=pub["failed"],
         mbps=w["rtp_bytes"] * 8 / w["seconds"] / 1e6 / max(pub["connected"], 1),
         pkts=w["recv"]["rtp"], dgrams=w["recv"]["datagrams"], cpu=w["server_cpu_s"],
         user=w["server_user_s"], sys=w["server_sys_s"], seconds=w["seconds"],
+        main=w.get("server_main_thread_cpu_s", 0), drops=drops[1] - drops[0],
         per_m=w["server_cpu_s"] / max(w["recv"]["rtp"], 1) * 1e6,
         wloss=100 * (w["rtp_sent"] - w["recv"]["rtp"]) / max(w["rtp_sent"], 1),
         loss=100 * (sent - total["rtp"]) / max(sent, 1), sent=sent, recv=total["rtp"])
 print(f"{'N':>4} {'receiver':8} {'conn':>4} {'Mbps/pub':>8} {'window s':>8} {'RTP in window':>13} "
-      f"{'CPU s':>6} {'user':>6} {'sys':>6} {'CPU s / M pkts':>14} {'loss %':>7} {'all %':>7} {'ratio':>6}")
+      f"{'CPU s':>6} {'user':>6} {'sys':>6} {'main':>6} {'CPU s / M pkts':>14} {'loss %':>7} "
+      f"{'all %':>7} {'k.drops':>7} {'ratio':>6}")
 for (n, name) in sorted(rows, key=lambda k: (k[0], ["boltrtc", "before", "pion"].index(k[1]))):
     r = rows[(n, name)]
     p = rows.get((n, "pion"))
     ratio = f"{r['per_m'] / p['per_m']:.2f}" if p and name != "pion" else "-"
     print(f"{n:4} {name:8} {r['connected']:4} {r['mbps']:8.2f} {r['seconds']:8.1f} {r['pkts']:13} "
-          f"{r['cpu']:6.2f} {r['user']:6.2f} {r['sys']:6.2f} {r['per_m']:14.2f} "
-          f"{r['wloss']:7.3f} {r['loss']:7.3f} {ratio:>6}")
-print("ratio: boltrtc's (or before's) CPU per packet / Pion's; loss: RTP the tracks wrote in "
-      "the window that the receiver did not count in it; all: the same over the whole run "
-      "(with the start, where a receiver may drop what comes before its SRTP keys)")
+          f"{r['cpu']:6.2f} {r['user']:6.2f} {r['sys']:6.2f} {f"{r['main']:.2f}" if name != 'pion' else '-':>6} "
+          f"{r['per_m']:14.2f} {r['wloss']:7.3f} {r['loss']:7.3f} {r['drops']:7} {ratio:>6}")
+print("CPU: the receiver process's utime + stime in the window; main: boltrtc's loop thread "
+      "alone (not the keyframe saver); ratio: CPU per packet / Pion's.\n"
+      "loss: RTP the tracks wrote in the window that the receiver did not count in it (the "
+      "receiver also counts NACK resends, which the tracks did not write: a negative figure); "
+      "all: the same over the whole run (with the start, where a receiver may drop what comes "
+      "before its SRTP keys); k.drops: datagrams the kernel dropped, receive buffer full.")
 EOF

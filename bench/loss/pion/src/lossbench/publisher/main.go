@@ -65,6 +65,7 @@ type window struct {
 	ServerCPU  float64    `json:"server_cpu_s"`
 	ServerUser float64    `json:"server_user_s"`
 	ServerSys  float64    `json:"server_sys_s"`
+	ServerMain float64    `json:"server_main_thread_cpu_s"`
 	OwnCPU     float64    `json:"publishers_cpu_s"`
 	Recv       recvCounts `json:"recv"`
 }
@@ -96,16 +97,28 @@ func (i *countInterceptor) BindLocalStream(_ *interceptor.StreamInfo, w intercep
 }
 
 // utime and stime of a process, in seconds (/proc/PID/stat fields 14 and 15, in USER_HZ,
-// which is 100 on Linux).
+// which is 100 on Linux); of its main thread alone with /proc/PID/task/PID/stat.
 func procCPU(pid int) (user, sys float64, err error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	return statCPU(fmt.Sprintf("/proc/%d/stat", pid))
+}
+
+func mainThreadCPU(pid int) float64 {
+	u, s, err := statCPU(fmt.Sprintf("/proc/%d/task/%d/stat", pid, pid))
+	if err != nil {
+		return 0
+	}
+	return u + s
+}
+
+func statCPU(path string) (user, sys float64, err error) {
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return 0, 0, err
 	}
 	s := string(b)
 	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:]) // after "pid (comm) "
 	if len(f) < 13 {
-		return 0, 0, fmt.Errorf("/proc/%d/stat: short", pid)
+		return 0, 0, fmt.Errorf("%s: short", path)
 	}
 	u, _ := strconv.ParseUint(f[11], 10, 64)
 	st, _ := strconv.ParseUint(f[12], 10, 64)
@@ -206,6 +219,28 @@ func withoutCandidates(sdp string) string {
 	return strings.Join(out, "\r\n")
 }
 
+// The offer, POSTed again after a 503 once its Retry-After has passed (RFC 9725 4.6: a
+// server may refuse for a while, as boltrtc does while too many sessions from one address
+// have not yet sent their first ICE check), at most 10 times.
+func post(whip, offer string) (*http.Response, []byte, error) {
+	for try := 0; ; try++ {
+		resp, err := http.Post(whip, "application/sdp", bytes.NewBufferString(offer))
+		if err != nil {
+			return nil, nil, err
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusServiceUnavailable || try == 10 {
+			return resp, body, nil
+		}
+		wait, err := strconv.Atoi(resp.Header.Get("Retry-After"))
+		if err != nil || wait < 1 || wait > 30 {
+			wait = 1
+		}
+		time.Sleep(time.Duration(wait)*time.Second + time.Duration(rand.Int63n(int64(time.Second))))
+	}
+}
+
 func newAPI(c *counters) (*webrtc.API, error) { return pionapi.New(nil, countFactory{c}) }
 
 // For -together: each publisher reports its connection (ready), waits for start, sends its
@@ -298,13 +333,11 @@ func publish(api *webrtc.API, whip, relay string, frames [][]byte, seconds, keyI
 	if relay != "" {
 		body = withoutCandidates(body)
 	}
-	resp, err := http.Post(whip, "application/sdp", bytes.NewBufferString(body))
+	resp, answer, err := post(whip, body)
 	if err != nil {
 		fail(err)
 		return
 	}
-	answer, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
 	if resp.StatusCode != http.StatusCreated {
 		fail(fmt.Errorf("WHIP %d: %s", resp.StatusCode, answer))
 		return
@@ -448,11 +481,12 @@ func measure(pid int, recvURL string, seconds int, c *counters) (*window, error)
 			return nil, err
 		}
 	}
-	var u0, s0, u1, s1 float64
+	var u0, s0, u1, s1, m0, m1 float64
 	if pid > 0 {
 		if u0, s0, err = procCPU(pid); err != nil {
 			return nil, err
 		}
+		m0 = mainThreadCPU(pid)
 	}
 	own0, sent0, bytes0 := ownCPU(), atomic.LoadUint64(&c.RTPSent), atomic.LoadUint64(&c.RTPBytes)
 	t0 := time.Now()
@@ -461,10 +495,11 @@ func measure(pid int, recvURL string, seconds int, c *counters) (*window, error)
 		if u1, s1, err = procCPU(pid); err != nil {
 			return nil, err
 		}
+		m1 = mainThreadCPU(pid)
 	}
 	w := &window{Seconds: time.Since(t0).Seconds(), RTPSent: atomic.LoadUint64(&c.RTPSent) - sent0,
 		RTPBytes: atomic.LoadUint64(&c.RTPBytes) - bytes0, OwnCPU: ownCPU() - own0,
-		ServerUser: u1 - u0, ServerSys: s1 - s0, ServerCPU: u1 - u0 + s1 - s0}
+		ServerUser: u1 - u0, ServerSys: s1 - s0, ServerCPU: u1 - u0 + s1 - s0, ServerMain: m1 - m0}
 	if recvURL != "" {
 		if r1, err = fetchRecv(recvURL); err != nil {
 			return w, err
