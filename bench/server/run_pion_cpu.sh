@@ -150,10 +150,11 @@ print(f"{'N':>4} {'receiver':8} {'conn':>4} {'Mbps/pub':>8} {'window s':>8} {'RT
       f"{'all %':>7} {'k.drops':>7} {'ratio':>6}")
 for (n, name) in sorted(rows, key=lambda k: (k[0], ["boltrtc", "before", "pion"].index(k[1]))):
     r = rows[(n, name)]
+    main = f"{r['main']:.2f}" if name != "pion" else "-"
     p = rows.get((n, "pion"))
     ratio = f"{r['per_m'] / p['per_m']:.2f}" if p and name != "pion" else "-"
     print(f"{n:4} {name:8} {r['connected']:4} {r['mbps']:8.2f} {r['seconds']:8.1f} {r['pkts']:13} "
-          f"{r['cpu']:6.2f} {r['user']:6.2f} {r['sys']:6.2f} {f"{r['main']:.2f}" if name != 'pion' else '-':>6} "
+          f"{r['cpu']:6.2f} {r['user']:6.2f} {r['sys']:6.2f} {main:>6} "
           f"{r['per_m']:14.2f} {r['wloss']:7.3f} {r['loss']:7.3f} {r['drops']:7} {ratio:>6}")
 print("CPU: the receiver process's utime + stime in the window; main: boltrtc's loop thread "
       "alone (not the keyframe saver); ratio: CPU per packet / Pion's.\n"
