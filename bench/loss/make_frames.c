@@ -54,7 +54,9 @@ int main(int argc, char **argv) {
   }
   uint32_t state = 1;
   test_vp8_encoder e;
-  test_vp8_encoder_opts opts = {.kbps = kbps, .realtime = true};
+  /* With noise, the only keyframe is the first: a stream that loops the file then has none
+   * but those asked for, like a browser's. */
+  test_vp8_encoder_opts opts = {.kbps = kbps, .realtime = true, .only_forced_keyframes = noise};
   if (test_vp8_encoder_init_opts(&e, W, H, &opts) != 0) return 1;
   FILE *f = fopen(argv[1], "wb");
   if (!f) return 1;
