@@ -61,7 +61,8 @@ def main():
                           ("--max-pending-per-source", ("0", "2.5", "")),
                           ("--pending-timeout-ms", ("99", "30001", "5s")),
                           ("--snapshot-interval-ms", ("0", "3600001")),
-                          ("--max-output-mb", ("-1", "1GB", "100000001"))):
+                          ("--max-output-mb", ("-1", "1GB", "100000001")),
+                          ("--batch-hold-us", ("-1", "1ms", "100001"))):
             for bad in bads:
                 expect_usage_error(binary, ["serve", opt, bad], [opt])
     elif check == "bad-dtls-role":
