@@ -18,7 +18,8 @@
 # Environment: COUNTS ("100 200 500"), SECONDS_PER_RUN (20), WARMUP (5), KBPS (1000),
 #              KEY_INTERVAL (0: keyframes only when asked, as browsers do), BEFORE (a boltrtc
 #              binary), RECEIVERS ("boltrtc before pion"), PERF=1 (perf record the boltrtc
-#              server over the window, at the largest N, into $work/perf.data), KEEP=1
+#              server over the window, at the largest N, into $work/perf.data), SERVE_ARGS
+#              (more options for both boltrtc builds), KEEP=1
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -48,7 +49,7 @@ done
 export BRTC_BUILD="$build" BRTC_BIN="$bin" BRTC_WORK="$work" BEFORE="${BEFORE:-}"
 export COUNTS="${COUNTS:-100 200 500}" SECONDS_PER_RUN="${SECONDS_PER_RUN:-20}"
 export WARMUP="${WARMUP:-5}" KEY_INTERVAL="${KEY_INTERVAL:-0}" PERF="${PERF:-0}"
-export RECEIVERS="${RECEIVERS:-boltrtc before pion}"
+export RECEIVERS="${RECEIVERS:-boltrtc before pion}" SERVE_ARGS="${SERVE_ARGS:-}"
 
 unshare --net -- bash -euo pipefail -c '
 ip link set lo up
@@ -88,7 +89,8 @@ serve() {
   local bin=$1 h=$2 u=$3
   mkdir -p "$BRTC_WORK/out-$h"
   "$bin" serve --http 127.0.0.1:$h --udp 127.0.0.1:$u --output "$BRTC_WORK/out-$h" \
-    --loopback-only --log-level warn > "$BRTC_WORK/serve-$h.log" 2>&1 &
+    --loopback-only --log-level warn --max-sessions 1000 --max-pending 1000 \
+    --max-pending-per-source 1000 $SERVE_ARGS > "$BRTC_WORK/serve-$h.log" 2>&1 &
   pid=$!
   sleep 0.5
 }
