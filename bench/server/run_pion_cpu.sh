@@ -10,12 +10,14 @@
 # a window of SECONDS_PER_RUN s is measured: the receiver's CPU time (utime + stime of the
 # whole process, /proc/PID/stat) and the RTP packets it counted, against what the
 # publishers' tracks wrote. Loss is over the whole media time (the counts once the last
-# packets are in). Everything runs in a network namespace of its own that has only loopback.
+# packets are in). The warm-up is long enough for boltrtc to have saved every session's first
+# keyframe as a JPEG (its keyframe thread, ~11 ms each), so the window measures packets, not
+# JPEGs. Everything runs in a network namespace of its own that has only loopback.
 # Needs root (unshare --net), a build (scripts/build.sh build) and
 # scripts/install-deps.sh --test (Go and Pion).
 #
 # Usage: bench/server/run_pion_cpu.sh [BUILD_DIR]
-# Environment: COUNTS ("100 200 500"), SECONDS_PER_RUN (20), WARMUP (5), KBPS (1000),
+# Environment: COUNTS ("100 200 500"), SECONDS_PER_RUN (20), WARMUP (10), KBPS (1000),
 #              KEY_INTERVAL (0: keyframes only when asked, as browsers do), BEFORE (a boltrtc
 #              binary), RECEIVERS ("boltrtc before pion"), PERF=1 (perf record the boltrtc
 #              server over the window, at the largest N, into $work/perf.data), SERVE_ARGS
@@ -48,7 +50,7 @@ done
 
 export BRTC_BUILD="$build" BRTC_BIN="$bin" BRTC_WORK="$work" BEFORE="${BEFORE:-}"
 export COUNTS="${COUNTS:-100 200 500}" SECONDS_PER_RUN="${SECONDS_PER_RUN:-20}"
-export WARMUP="${WARMUP:-5}" KEY_INTERVAL="${KEY_INTERVAL:-0}" PERF="${PERF:-0}"
+export WARMUP="${WARMUP:-10}" KEY_INTERVAL="${KEY_INTERVAL:-0}" PERF="${PERF:-0}"
 export RECEIVERS="${RECEIVERS:-boltrtc before pion}" SERVE_ARGS="${SERVE_ARGS:-}"
 
 unshare --net -- bash -euo pipefail -c '
