@@ -710,29 +710,37 @@ int brtc_loop_next_timeout_ms(const brtc_loop *loop) {
 #define HOLD_MIN_BATCH 4
 
 /* Interrupt moderation: while datagrams arrive densely, sleep until batch_hold_us after the
- * last pass began (never past a deadline), so the next wake-up drains what came meanwhile.
- * One timed sleep replaces many wake-ups by the socket, each a context switch. */
-static void hold_before_wait(brtc_loop *loop, int timeout_ms) {
+ * last pass began (never past a deadline or the caller's timeout), so the next wake-up drains
+ * what came meanwhile. One timed sleep replaces many wake-ups by the socket, each a context
+ * switch. Returns what is left of the timeout for epoll_wait. */
+static int hold_before_wait(brtc_loop *loop, int timeout_ms) {
   /* Never while a socket is behind: a burst (every publisher's keyframe at once) must be
    * read at full speed, or the socket's buffer overflows. */
-  if (!loop->hold_us || timeout_ms == 0 || !loop->pass_datagrams || loop->rx_left) return;
+  if (!loop->hold_us || timeout_ms == 0 || !loop->pass_datagrams || loop->rx_left)
+    return timeout_ms;
   bool dense = loop->pass_datagrams >= HOLD_MIN_BATCH ||
                loop->pass_start - loop->prev_pass_start < loop->hold_us / 8;
-  if (!dense) return;
+  if (!dense) return timeout_ms;
+  uint64_t now = brtc_now_us();
   uint64_t until = loop->pass_start + loop->hold_us;
   uint64_t deadline = earliest_deadline(loop);
   if (deadline < until) until = deadline;
-  if (brtc_now_us() >= until) return;
+  if (timeout_ms > 0 && now + (uint64_t)timeout_ms * 1000u < until)
+    until = now + (uint64_t)timeout_ms * 1000u; /* the caller's timeout still bounds the call */
+  if (now >= until) return timeout_ms;
   struct timespec ts = {.tv_sec = (time_t)(until / 1000000u),
                         .tv_nsec = (long)(until % 1000000u) * 1000};
   while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR) {
   }
+  if (timeout_ms < 0) return timeout_ms;
+  uint64_t slept_ms = (until - now) / 1000u;
+  return slept_ms >= (uint64_t)timeout_ms ? 0 : timeout_ms - (int)slept_ms;
 }
 
 int brtc_loop_run_once(brtc_loop *loop, int timeout_ms) {
   if (!loop) return BRTC_ERR_INVALID;
   struct epoll_event events[MAX_EVENTS];
-  hold_before_wait(loop, timeout_ms);
+  timeout_ms = hold_before_wait(loop, timeout_ms);
   int n = epoll_wait(loop->epfd, events, MAX_EVENTS, timeout_ms);
   if (n < 0) {
     if (errno == EINTR) return BRTC_OK;

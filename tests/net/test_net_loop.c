@@ -636,6 +636,16 @@ static void test_batch_hold(void) {
   brtc_loop_get_stats(loop, &st);
   CHECK_EQ_INT(st.datagrams_in, 18);
 
+  /* The caller's timeout still bounds a held call: dense again (10 in a pass), then a
+   * 50 ms timeout with nothing to read returns long before the 300 ms hold is over. */
+  for (int i = 0; i < 10; i++) client_send(&c, &server, junk, sizeof(junk));
+  CHECK_EQ_INT(brtc_loop_run_once(loop, 2000), BRTC_OK);
+  t0 = brtc_now_us();
+  CHECK_EQ_INT(brtc_loop_run_once(loop, 50), BRTC_OK);
+  CHECK(ms_since(t0) < 200);
+  brtc_loop_get_stats(loop, &st);
+  CHECK_EQ_INT(st.datagrams_in, 28);
+
   /* A zero timeout (an embedding poll loop) is never held. */
   client_send(&c, &server, junk, sizeof(junk));
   t0 = brtc_now_us();
