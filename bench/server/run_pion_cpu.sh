@@ -21,7 +21,7 @@
 #              KEY_INTERVAL (0: keyframes only when asked, as browsers do), BEFORE (a boltrtc
 #              binary), RECEIVERS ("boltrtc before pion"), PERF=1 (perf record the boltrtc
 #              server over the window, at the largest N, into $work/perf.data), SERVE_ARGS
-#              (more options for both boltrtc builds), KEEP=1
+#              (more options for this build's boltrtc, e.g. "--batch-hold-us 1000"), KEEP=1
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -88,11 +88,11 @@ measure() {
 }
 
 serve() {
-  local bin=$1 h=$2 u=$3
+  local bin=$1 h=$2 u=$3 extra=${4:-}
   mkdir -p "$BRTC_WORK/out-$h"
   "$bin" serve --http 127.0.0.1:$h --udp 127.0.0.1:$u --output "$BRTC_WORK/out-$h" \
     --loopback-only --log-level warn --max-sessions 1000 --max-pending 1000 \
-    --max-pending-per-source 1000 $SERVE_ARGS > "$BRTC_WORK/serve-$h.log" 2>&1 &
+    --max-pending-per-source 1000 $extra > "$BRTC_WORK/serve-$h.log" 2>&1 &
   pid=$!
   sleep 0.5
 }
@@ -101,7 +101,7 @@ for n in $COUNTS; do
   for r in $RECEIVERS; do
     case $r in
       boltrtc)
-        serve "$BRTC_BUILD/apps/boltrtc" 8080 50000
+        serve "$BRTC_BUILD/apps/boltrtc" 8080 50000 "$SERVE_ARGS"
         measure boltrtc "$n" 8080 http://127.0.0.1:8080/api/status ;;
       before)
         [ -n "$BEFORE" ] || continue
