@@ -36,6 +36,12 @@ typedef struct brtc_loop_config {
   size_t n_udp_addrs;
   /* Answer only loopback sources (a test safety net). */
   bool loopback_only;
+  /* Interrupt moderation, in µs (0: off). While datagrams arrive densely (the last pass read
+   * several, or came right after the one before), brtc_loop_run_once first sleeps until this
+   * long after the previous pass began, so one wake-up drains a batch instead of one or two
+   * datagrams: every datagram, timer and connection waits up to this much longer. Sparse
+   * traffic never waits. A media server wants ~1000; a low-latency sender, 0. */
+  unsigned batch_hold_us;
 } brtc_loop_config;
 
 /* Counters for datagrams that reached no peer connection or were refused. */

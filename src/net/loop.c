@@ -82,6 +82,11 @@ struct brtc_loop {
   size_t n_local;
   bool loopback_only;
   atomic_bool stop;
+  /* Interrupt moderation (brtc_loop_config.batch_hold_us): when the last pass began, when
+   * the one before it did, and how many datagrams the last one read. */
+  uint64_t hold_us, pass_start, prev_pass_start;
+  size_t pass_datagrams;
+  bool rx_left; /* a socket still had datagrams when its pass ended (RECV_ROUNDS) */
 
   pc_entry **pcs;
   size_t n_pcs, cap_pcs;
@@ -435,6 +440,7 @@ static void receive(brtc_loop *loop, uint32_t sock) {
       return;
     }
     uint64_t now = brtc_now_us();
+    loop->pass_datagrams += (size_t)n;
     for (int i = 0; i < n; i++) {
       const struct mmsghdr *m = &loop->rx_msgs[i];
       loop->stats.datagrams_in++;
@@ -452,6 +458,7 @@ static void receive(brtc_loop *loop, uint32_t sock) {
     settle_touched(loop);
     if (n < BRTC_LOOP_BATCH) return;
   }
+  loop->rx_left = true;
 }
 
 static void run_timers(brtc_loop *loop) {
@@ -501,6 +508,7 @@ brtc_loop *brtc_loop_new(const brtc_loop_config *config, char *err, size_t err_c
   loop->epfd = loop->timerfd = loop->wakefd = -1;
   for (size_t i = 0; i < BRTC_LOOP_MAX_SOCKETS; i++) loop->socks[i].fd = -1;
   loop->loopback_only = config->loopback_only;
+  loop->hold_us = config->batch_hold_us;
   loop->armed_deadline = UINT64_MAX;
   atomic_init(&loop->stop, false);
   brtc_addr_map_init(&loop->addrs);
@@ -697,14 +705,53 @@ int brtc_loop_next_timeout_ms(const brtc_loop *loop) {
   return ms > INT_MAX ? INT_MAX : (int)ms;
 }
 
+/* Datagrams this dense: the last pass read at least HOLD_MIN_BATCH of them, or began within
+ * an eighth of the hold after the pass before it (each wake-up then finds one or two). */
+#define HOLD_MIN_BATCH 4
+
+/* Interrupt moderation: while datagrams arrive densely, sleep until batch_hold_us after the
+ * last pass began (never past a deadline or the caller's timeout), so the next wake-up drains
+ * what came meanwhile. One timed sleep replaces many wake-ups by the socket, each a context
+ * switch. Returns what is left of the timeout for epoll_wait. */
+static int hold_before_wait(brtc_loop *loop, int timeout_ms) {
+  /* Never while a socket is behind: a burst (every publisher's keyframe at once) must be
+   * read at full speed, or the socket's buffer overflows. */
+  if (!loop->hold_us || timeout_ms == 0 || !loop->pass_datagrams || loop->rx_left)
+    return timeout_ms;
+  bool dense = loop->pass_datagrams >= HOLD_MIN_BATCH ||
+               loop->pass_start - loop->prev_pass_start < loop->hold_us / 8;
+  if (!dense) return timeout_ms;
+  uint64_t now = brtc_now_us();
+  uint64_t until = loop->pass_start + loop->hold_us;
+  uint64_t deadline = earliest_deadline(loop);
+  if (deadline < until) until = deadline;
+  if (timeout_ms > 0 && now + (uint64_t)timeout_ms * 1000u < until)
+    until = now + (uint64_t)timeout_ms * 1000u; /* the caller's timeout still bounds the call */
+  if (now >= until) return timeout_ms;
+  struct timespec ts = {.tv_sec = (time_t)(until / 1000000u),
+                        .tv_nsec = (long)(until % 1000000u) * 1000};
+  while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR) {
+  }
+  if (timeout_ms < 0) return timeout_ms;
+  uint64_t slept_ms = (until - now) / 1000u;
+  return slept_ms >= (uint64_t)timeout_ms ? 0 : timeout_ms - (int)slept_ms;
+}
+
 int brtc_loop_run_once(brtc_loop *loop, int timeout_ms) {
   if (!loop) return BRTC_ERR_INVALID;
   struct epoll_event events[MAX_EVENTS];
+  timeout_ms = hold_before_wait(loop, timeout_ms);
   int n = epoll_wait(loop->epfd, events, MAX_EVENTS, timeout_ms);
   if (n < 0) {
     if (errno == EINTR) return BRTC_OK;
     log_error(loop, "epoll_wait", errno);
     return BRTC_ERR_IO;
+  }
+  if (loop->hold_us) {
+    loop->prev_pass_start = loop->pass_start;
+    loop->pass_start = brtc_now_us();
+    loop->pass_datagrams = 0;
+    loop->rx_left = false;
   }
   loop->dispatching++;
   brtc_loop_io_begin_pass(loop->io);

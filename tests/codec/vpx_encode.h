@@ -21,6 +21,8 @@ typedef struct test_vp8_encoder_opts {
   unsigned kbps;
   unsigned min_quantizer, max_quantizer;
   bool realtime; /* VPX_DL_REALTIME, else VPX_DL_GOOD_QUALITY */
+  bool only_forced_keyframes; /* no keyframes of libvpx's own choosing (every 128 frames or at
+                                 a scene cut), as a browser's stream between PLIs */
 } test_vp8_encoder_opts;
 
 /* A gradient with a 3-pixel checker texture and a bright square at (sx, sy); chroma varies
@@ -53,6 +55,7 @@ static inline int test_vp8_encoder_init_opts(test_vp8_encoder *e, unsigned w, un
   if (o->min_quantizer) cfg.rc_min_quantizer = o->min_quantizer;
   if (o->max_quantizer) cfg.rc_max_quantizer = o->max_quantizer;
   e->deadline = o->realtime ? VPX_DL_REALTIME : VPX_DL_GOOD_QUALITY;
+  if (o->only_forced_keyframes) cfg.kf_mode = VPX_KF_DISABLED;
   cfg.g_lag_in_frames = 0;
   cfg.g_threads = 1;
   if (vpx_codec_enc_init(&e->codec, vpx_codec_vp8_cx(), &cfg, 0) != VPX_CODEC_OK) return -1;

@@ -588,6 +588,94 @@ out:
   fixture_close(&f);
 }
 
+static uint64_t ms_since(uint64_t t0_us) { return (brtc_now_us() - t0_us) / 1000; }
+
+/* batch_hold_us: after a pass that read several datagrams, the next waits until the hold has
+ * passed since that pass began; after a sparse one, or while a socket is behind (a pass read
+ * RECV_ROUNDS full batches), it does not wait. The hold is 300 ms, so that the waits and
+ * non-waits are told apart by a wide margin on a busy machine. */
+static void test_batch_hold(void) {
+  const char *addrs[] = {"127.0.0.1:0"};
+  brtc_loop_config cfg = {.udp_addrs = addrs, .n_udp_addrs = 1, .loopback_only = true,
+                          .batch_hold_us = 300000};
+  brtc_loop *loop = brtc_loop_new(&cfg, NULL, 0);
+  CHECK(loop != NULL);
+  client c = {.fd = -1};
+  if (!loop || !client_open(&c, "127.0.0.1")) goto out;
+  const struct sockaddr_storage *local;
+  CHECK(brtc_loop_local_addrs(loop, &local) >= 1);
+  brtc_addr server;
+  memset(&server, 0, sizeof(server));
+  memcpy(&server.u, &local[0], sizeof(struct sockaddr_in));
+  uint8_t junk[64];
+  memset(junk, 0xc5, sizeof(junk)); /* read and counted as malformed */
+  brtc_loop_stats st;
+
+  /* Sparse: one datagram a pass, passes further apart than an eighth of the hold: never
+   * held. */
+  for (int i = 0; i < 3; i++) {
+    usleep(60000);
+    client_send(&c, &server, junk, sizeof(junk));
+    uint64_t t0 = brtc_now_us();
+    CHECK_EQ_INT(brtc_loop_run_once(loop, 2000), BRTC_OK);
+    CHECK(ms_since(t0) < 150);
+  }
+  brtc_loop_get_stats(loop, &st);
+  CHECK_EQ_INT(st.datagrams_in, 3);
+
+  /* Dense: a pass reads 10, so the next one starts no sooner than 300 ms after it, and
+   * reads what came meanwhile in one go. */
+  for (int i = 0; i < 10; i++) client_send(&c, &server, junk, sizeof(junk));
+  uint64_t t0 = brtc_now_us();
+  CHECK_EQ_INT(brtc_loop_run_once(loop, 2000), BRTC_OK);
+  brtc_loop_get_stats(loop, &st);
+  CHECK_EQ_INT(st.datagrams_in, 13);
+  for (int i = 0; i < 5; i++) client_send(&c, &server, junk, sizeof(junk));
+  CHECK_EQ_INT(brtc_loop_run_once(loop, 2000), BRTC_OK);
+  CHECK(ms_since(t0) >= 290);
+  brtc_loop_get_stats(loop, &st);
+  CHECK_EQ_INT(st.datagrams_in, 18);
+
+  /* The caller's timeout still bounds a held call: dense again (10 in a pass), then a
+   * 50 ms timeout with nothing to read returns long before the 300 ms hold is over. */
+  for (int i = 0; i < 10; i++) client_send(&c, &server, junk, sizeof(junk));
+  CHECK_EQ_INT(brtc_loop_run_once(loop, 2000), BRTC_OK);
+  t0 = brtc_now_us();
+  CHECK_EQ_INT(brtc_loop_run_once(loop, 50), BRTC_OK);
+  CHECK(ms_since(t0) < 200);
+  brtc_loop_get_stats(loop, &st);
+  CHECK_EQ_INT(st.datagrams_in, 28);
+
+  /* A zero timeout (an embedding poll loop) is never held. */
+  client_send(&c, &server, junk, sizeof(junk));
+  t0 = brtc_now_us();
+  CHECK_EQ_INT(brtc_loop_run_once(loop, 0), BRTC_OK);
+  CHECK(ms_since(t0) < 150);
+
+  /* Behind: 600 datagrams, more than one pass reads (8 x 32); the pass after one that left
+   * some is not held, however dense. */
+  int sent = 0;
+  for (int i = 0; i < 600; i++)
+    if (sendto(c.fd, junk, sizeof(junk), 0, &server.u.sa, brtc_addr_len(&server)) ==
+        (ssize_t)sizeof(junk))
+      sent++;
+  brtc_loop_get_stats(loop, &st);
+  uint64_t before = st.datagrams_in;
+  CHECK_EQ_INT(brtc_loop_run_once(loop, 2000), BRTC_OK);
+  brtc_loop_get_stats(loop, &st);
+  CHECK_EQ_INT(st.datagrams_in - before, BRTC_LOOP_BATCH * 8);
+  t0 = brtc_now_us();
+  CHECK_EQ_INT(brtc_loop_run_once(loop, 2000), BRTC_OK);
+  CHECK(ms_since(t0) < 150);
+  brtc_loop_get_stats(loop, &st);
+  CHECK_EQ_INT(st.datagrams_in - before, BRTC_LOOP_BATCH * 16);
+  CHECK_EQ_INT(st.dropped_socket_full, 0);
+  CHECK_EQ_INT(sent, 600);
+out:
+  if (c.fd >= 0) close(c.fd);
+  brtc_loop_free(loop);
+}
+
 /* loopback_only drops a non-loopback source before anything else; needs a non-loopback
  * IPv4 address on this machine to send from. */
 static void test_loopback_only(void) {
@@ -652,5 +740,6 @@ int main(void) {
   RUN(test_wildcard_reply_source);
   RUN(test_loopback_only);
   RUN(test_socket_full_counted);
+  RUN(test_batch_hold);
   return TEST_REPORT();
 }

@@ -66,7 +66,8 @@ def main():
                           ("--capture-max-mb", ("0", "-1", "1000001", "64MB")),
                           ("--capture", ("",)),
                           ("--rate-interval", ("-1", "86401", "5s")),
-                          ("--keyframe-interval", ("-1", "0.05", "3601", "2s", ""))):
+                          ("--keyframe-interval", ("-1", "0.05", "3601", "2s", "")),
+                          ("--batch-hold-us", ("-1", "1ms", "100001"))):
             for bad in bads:
                 expect_usage_error(binary, ["serve", opt, bad], [opt])
     elif check == "bad-dtls-role":

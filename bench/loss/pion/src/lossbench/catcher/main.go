@@ -5,7 +5,13 @@
 // keyframe is given up (incomplete for -hold after its first packet came); at most one PLI
 // each 500 ms. It assembles VP8 frames itself and counts the complete ones. Its SRTP
 // replay window is 1024 packets, not Pion's 64 (see newAPI).
-// GET /stats answers with the counts as JSON.
+// GET /stats answers with the counts as JSON, with the RTP packets its tracks read and the
+// datagrams its UDP port read (bench/server/run_pion_cpu.sh compares them with what the
+// publishers sent).
+//
+// With -count-only it is the least a Pion WHIP receiver can do, for the CPU benchmark: each
+// track's RTP is read (decrypted, parsed, through Pion's default interceptors) and counted,
+// nothing more: no frames assembled, no PLIs.
 package main
 
 import (
@@ -34,6 +40,8 @@ type stats struct {
 	KeyframesLost   uint64  `json:"keyframes_lost"`
 	FramesLost      uint64  `json:"frames_lost"`
 	Plis            uint64  `json:"plis"`
+	RTPPackets      uint64  `json:"rtp_packets"`
+	DatagramsIn     uint64  `json:"datagrams_in"`
 	FirstKeyframeMs []int64 `json:"first_keyframe_ms"`
 	mu              sync.Mutex
 }
@@ -93,6 +101,7 @@ func receive(pc *webrtc.PeerConnection, track *webrtc.TrackRemote, hold time.Dur
 			}
 		}
 		if p != nil {
+			atomic.AddUint64(&st.RTPPackets, 1)
 			if first {
 				first = false
 				if startsKeyframe(p) {
@@ -175,6 +184,17 @@ func add(frames map[uint32]*frame, p *rtp.Packet) {
 	}
 }
 
+// The media port, counting what it reads.
+type countingConn struct{ net.PacketConn }
+
+func (c countingConn) ReadFrom(b []byte) (int, net.Addr, error) {
+	n, a, err := c.PacketConn.ReadFrom(b)
+	if err == nil {
+		atomic.AddUint64(&st.DatagramsIn, 1)
+	}
+	return n, a, err
+}
+
 func newAPI(mux net.PacketConn) (*webrtc.API, error) {
 	return pionapi.New(func(s *webrtc.SettingEngine) {
 		s.SetICEUDPMux(webrtc.NewICEUDPMux(nil, mux))
@@ -190,6 +210,7 @@ func main() {
 	httpAddr := flag.String("http", "127.0.0.1:8081", "WHIP and /stats")
 	udpAddr := flag.String("udp", "127.0.0.1:50001", "the one UDP port for media")
 	hold := flag.Duration("hold", time.Second, "how long an incomplete frame is waited for")
+	countOnly := flag.Bool("count-only", false, "only read and count RTP (the CPU benchmark)")
 	flag.Parse()
 	addr, err := net.ResolveUDPAddr("udp4", *udpAddr)
 	if err != nil {
@@ -201,7 +222,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	api, err := newAPI(conn)
+	api, err := newAPI(countingConn{conn})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
@@ -235,10 +256,19 @@ func main() {
 		}
 		<-gathered
 		pc.OnTrack(func(t *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
-			if t.Kind() == webrtc.RTPCodecTypeVideo {
-				atomic.AddUint64(&st.Sessions, 1)
-				receive(pc, t, *hold)
+			if t.Kind() != webrtc.RTPCodecTypeVideo {
+				return
 			}
+			atomic.AddUint64(&st.Sessions, 1)
+			if *countOnly {
+				for {
+					if _, _, err := t.ReadRTP(); err != nil {
+						return
+					}
+					atomic.AddUint64(&st.RTPPackets, 1)
+				}
+			}
+			receive(pc, t, *hold)
 		})
 		id := atomic.AddUint64(&n, 1)
 		w.Header().Set("Content-Type", "application/sdp")
