@@ -30,7 +30,7 @@ static void print_usage(FILE *out) {
           "  boltrtc serve [options]   serve the page, WebSocket signaling and WHIP; save keyframes\n"
           "  boltrtc --help            this help (boltrtc serve --help for the options)\n"
           "  boltrtc --version         the version\n",
-          BOLTRTC_VERSION);
+          brtc_version());
 }
 
 static void print_serve_usage(FILE *out) {
@@ -325,7 +325,7 @@ static void warn_if_page_missing(const char *web_dir) {
 }
 
 static int serve(serve_options *o) {
-  brtc_log_set_level(o->log_level);
+  brtc_set_log_level(o->log_level);
   int stop_fd = make_stop_fd();
   if (stop_fd < 0) {
     fprintf(stderr, "boltrtc: cannot watch signals: %s\n", strerror(errno));
@@ -381,7 +381,7 @@ int main(int argc, char **argv) {
     return 0;
   }
   if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
-    printf("boltrtc %s\n", BOLTRTC_VERSION);
+    printf("boltrtc %s\n", brtc_version());
     return 0;
   }
   if (strcmp(cmd, "serve") != 0) {

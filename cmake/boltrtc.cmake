@@ -1,9 +1,12 @@
 # brtc_core(NAME SOURCES... [DEPS libs...])
-#   A protocol core: static library brtc_NAME, includes src/ and include/.
+#   A protocol core: static library brtc_NAME, includes src/ and include/. Built with hidden
+#   visibility: only what include/boltrtc/ marks BRTC_EXPORT may leave a shared library.
 function(brtc_core name)
   cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
   add_library(brtc_${name} STATIC ${ARG_SOURCES})
-  target_include_directories(brtc_${name} PUBLIC ${PROJECT_SOURCE_DIR}/src ${PROJECT_SOURCE_DIR}/include)
+  target_include_directories(brtc_${name} PUBLIC ${PROJECT_SOURCE_DIR}/src ${PROJECT_SOURCE_DIR}/include
+                             ${PROJECT_BINARY_DIR}/include)
+  set_target_properties(brtc_${name} PROPERTIES C_VISIBILITY_PRESET hidden)
   target_link_libraries(brtc_${name} PUBLIC ${ARG_DEPS})
 endfunction()
 
