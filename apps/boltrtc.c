@@ -15,8 +15,6 @@
 #include <unistd.h>
 
 #include "boltrtc/boltrtc.h"
-#include "common/addr.h"
-#include "common/log.h"
 #include "signal/server.h"
 
 #define EXIT_USAGE 2
@@ -35,7 +33,7 @@ static void print_usage(FILE *out) {
           "  boltrtc serve [options]   serve the page, WebSocket signaling and WHIP; save keyframes\n"
           "  boltrtc --help            this help (boltrtc serve --help for the options)\n"
           "  boltrtc --version         the version\n",
-          BOLTRTC_VERSION);
+          brtc_version());
 }
 
 static void print_serve_usage(FILE *out) {
@@ -207,19 +205,18 @@ static int parse_serve_options(int argc, char **argv, serve_options *o) {
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0},
   };
-  brtc_addr addr;
   unsigned long n;
   opterr = 0; /* our own messages */
   int c;
   while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
     switch (c) {
       case OPT_HTTP:
-        if (brtc_addr_parse(&addr, optarg, 0) != BRTC_OK)
+        if (!brtc_signal_addr_valid(optarg))
           return usage_error("bad --http address \"%s\": expected IP:PORT or [IPv6]:PORT", optarg);
         o->server.http_addr = optarg;
         break;
       case OPT_UDP:
-        if (brtc_addr_parse(&addr, optarg, 0) != BRTC_OK)
+        if (!brtc_signal_addr_valid(optarg))
           return usage_error("bad --udp address \"%s\": expected IP:PORT or [IPv6]:PORT", optarg);
         if (o->n_udp == BRTC_LOOP_MAX_SOCKETS)
           return usage_error("too many --udp addresses (at most %d)", BRTC_LOOP_MAX_SOCKETS);
@@ -357,14 +354,11 @@ static int make_stop_fd(void) {
 static void print_banner(const brtc_signal_server *srv, brtc_loop *loop, const char *output) {
   const struct sockaddr_storage *addrs;
   size_t n = brtc_loop_local_addrs(loop, &addrs);
-  char media[256] = "", one[BRTC_ADDR_STRLEN];
+  char media[256] = "", one[BRTC_SIGNAL_ADDR_TEXT_LEN];
   for (size_t i = 0; i < n; i++) {
-    brtc_addr a;
-    memset(&a, 0, sizeof(a));
-    memcpy(&a, &addrs[i], addrs[i].ss_family == AF_INET6 ? sizeof(a.u.v6) : sizeof(a.u.v4));
     size_t used = strlen(media);
     snprintf(media + used, sizeof(media) - used, "%s%s", i ? ", " : "",
-             brtc_addr_str(&a, one, sizeof(one)));
+             brtc_signal_addr_text(&addrs[i], one, sizeof(one)));
   }
   printf("boltrtc serving %s ; media on udp %s ; keyframes to %s\n", brtc_signal_server_url(srv),
          media, output);
@@ -384,7 +378,7 @@ static void warn_if_page_missing(const char *web_dir) {
 }
 
 static int serve(serve_options *o) {
-  brtc_log_set_level(o->log_level);
+  brtc_set_log_level(o->log_level);
   int stop_fd = make_stop_fd();
   if (stop_fd < 0) {
     fprintf(stderr, "boltrtc: cannot watch signals: %s\n", strerror(errno));
@@ -441,7 +435,7 @@ int main(int argc, char **argv) {
     return 0;
   }
   if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
-    printf("boltrtc %s\n", BOLTRTC_VERSION);
+    printf("boltrtc %s\n", brtc_version());
     return 0;
   }
   if (strcmp(cmd, "serve") != 0) {

@@ -21,7 +21,7 @@ static brtc_signal_server *srv;
 static brtc_certificate *cert;
 
 static void setup(void) {
-  brtc_log_set_level(BRTC_LOG_WARN + 1); /* quiet */
+  brtc_set_log_level(BRTC_LOG_WARN + 1); /* quiet */
   static char out_dir[] = "/tmp/brtc-fuzz-http-XXXXXX";
   if (!mkdtemp(out_dir)) abort();
   const char *udp[] = {"127.0.0.1:0"};

@@ -23,7 +23,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   /* One assembler for the whole run, reset per input: reset keeps its grown buffers. */
   static size_t total;
   static brtc_vp8_assembler *a;
-  if (!a) a = brtc_vp8_assembler_new(4096, on_frame, &total);
+  if (!a) a = brtc_vp8_assembler_new(4096);
   if (!a) return 0;
   brtc_vp8_assembler_reset(a);
   /* Each packet: seq (2 bytes), flags (marker bit, timestamp step), length, payload. */
@@ -44,6 +44,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     hd.payload_len = len;
     off += len;
     (void)brtc_vp8_assembler_push(a, &hd, off);
+    brtc_vp8_frame f;
+    while (brtc_vp8_assembler_pop(a, &f) == BRTC_OK) on_frame(&f, &total);
     (void)brtc_vp8_assembler_take_keyframe_request(a);
   }
   const brtc_vp8_assembler_stats *st = brtc_vp8_assembler_get_stats(a);

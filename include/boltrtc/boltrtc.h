@@ -1,11 +1,13 @@
-/* boltrtc: WebRTC nuts and bolts in C. */
+/* boltrtc: WebRTC nuts and bolts in C. One include for the whole public API (docs/api.md). */
 #ifndef BOLTRTC_H
 #define BOLTRTC_H
 
 #include "boltrtc/error.h"
+#include "boltrtc/export.h"
+#include "boltrtc/inspect.h"
+#include "boltrtc/log.h"
 #include "boltrtc/loop.h"
 #include "boltrtc/peer_connection.h"
-
-#define BOLTRTC_VERSION "0.1.0"
+#include "boltrtc/version.h"
 
 #endif

@@ -1,6 +1,10 @@
-/* boltrtc error codes: every fallible function returns one (0 on success). */
+/* boltrtc's one error type: every fallible function returns one of these (0 on success);
+ * calls that can fail for a reason a user must read also write one line into the caller's
+ * err buffer. */
 #ifndef BOLTRTC_ERROR_H
 #define BOLTRTC_ERROR_H
+
+#include "boltrtc/export.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -23,8 +27,8 @@ typedef enum brtc_err {
   BRTC_ERR_NOT_FOUND = -13,  /* no such item */
 } brtc_err;
 
-/* A short, static, human-readable name for an error code. */
-const char *brtc_strerror(int err);
+/* A short, static, human-readable name for an error code ("wrong state"). */
+BRTC_EXPORT const char *brtc_strerror(int err);
 
 #ifdef __cplusplus
 }

@@ -7,6 +7,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "boltrtc/export.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Room that always holds a whole description (longer ones are cut with "..."). */
 #define BRTC_INSPECT_LINE 640
 
@@ -24,7 +30,10 @@ typedef enum brtc_inspect_kind {
  * are an RTP packet or RTCP compound after SRTP unprotect (the pc's packet tap), else a
  * datagram as it was on the wire, told apart by its first byte (RFC 7983). Malformed input
  * is described as such, never trusted. */
-brtc_inspect_kind brtc_inspect_describe(const uint8_t *data, size_t len, bool plaintext,
-                                        char *out, size_t cap);
+BRTC_EXPORT brtc_inspect_kind brtc_inspect_describe(const uint8_t *data, size_t len,
+                                                    bool plaintext, char *out, size_t cap);
 
+#ifdef __cplusplus
+}
+#endif
 #endif

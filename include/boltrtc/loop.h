@@ -2,9 +2,10 @@
  * address, shared by every peer connection), an epoll set and the timers, and drives the
  * sans-IO peer connections. It also runs TCP listeners and connections (each driven through
  * a small sans-IO endpoint interface, brtc_stream_ops), timers, and watches on other file
- * descriptors, so that a server does all its I/O on one thread with no locks. Datagrams are demultiplexed per RFC 7983; one from an unknown
- * address is only ever answered as a STUN check whose USERNAME names a peer connection.
- * Batched with recvmmsg/sendmmsg; no allocation per packet.
+ * descriptors, so that a server does all its I/O on one thread with no locks. Datagrams are
+ * demultiplexed per RFC 7983; one from an unknown address is only ever answered as a STUN
+ * check whose USERNAME names a peer connection. Batched with recvmmsg/sendmmsg; no allocation
+ * per packet.
  *
  * Embeddable like curl's multi interface: either call brtc_loop_run, or put
  * brtc_loop_fd into your own poll/epoll and call brtc_loop_run_once(loop, 0) when it is
@@ -18,6 +19,7 @@
 #include <sys/socket.h>
 
 #include "boltrtc/error.h"
+#include "boltrtc/export.h"
 #include "boltrtc/peer_connection.h"
 
 #ifdef __cplusplus
@@ -61,27 +63,28 @@ typedef struct brtc_loop_stats {
   uint64_t dropped_socket_full;
 } brtc_loop_stats;
 
-brtc_loop *brtc_loop_new(const brtc_loop_config *config, char *err, size_t err_cap);
-void brtc_loop_free(brtc_loop *loop);
+BRTC_EXPORT brtc_loop *brtc_loop_new(const brtc_loop_config *config, char *err, size_t err_cap);
+BRTC_EXPORT void brtc_loop_free(brtc_loop *loop);
 
 /* The bound addresses (after port 0 was resolved), for host candidates. */
-size_t brtc_loop_local_addrs(const brtc_loop *loop, const struct sockaddr_storage **addrs);
+BRTC_EXPORT size_t brtc_loop_local_addrs(const brtc_loop *loop,
+                                         const struct sockaddr_storage **addrs);
 
 /* Register a peer connection (not owned). Its datagrams and timers are handled from now on. */
-int brtc_loop_add_pc(brtc_loop *loop, brtc_pc *pc);
-void brtc_loop_remove_pc(brtc_loop *loop, brtc_pc *pc);
+BRTC_EXPORT int brtc_loop_add_pc(brtc_loop *loop, brtc_pc *pc);
+BRTC_EXPORT void brtc_loop_remove_pc(brtc_loop *loop, brtc_pc *pc);
 /* Call after driving a pc from outside the loop (signaling, keyframe request): flushes its
  * output and re-arms its timer. */
-void brtc_loop_kick(brtc_loop *loop, brtc_pc *pc);
+BRTC_EXPORT void brtc_loop_kick(brtc_loop *loop, brtc_pc *pc);
 
-int brtc_loop_fd(const brtc_loop *loop);
+BRTC_EXPORT int brtc_loop_fd(const brtc_loop *loop);
 /* Milliseconds until the next timer, -1 if none. */
-int brtc_loop_next_timeout_ms(const brtc_loop *loop);
+BRTC_EXPORT int brtc_loop_next_timeout_ms(const brtc_loop *loop);
 /* Wait up to timeout_ms (0: do not wait) and handle what is ready and due. */
-int brtc_loop_run_once(brtc_loop *loop, int timeout_ms);
+BRTC_EXPORT int brtc_loop_run_once(brtc_loop *loop, int timeout_ms);
 /* Run until brtc_loop_stop. */
-int brtc_loop_run(brtc_loop *loop);
-void brtc_loop_stop(brtc_loop *loop);
+BRTC_EXPORT int brtc_loop_run(brtc_loop *loop);
+BRTC_EXPORT void brtc_loop_stop(brtc_loop *loop);
 
 /* ---- TCP: listeners and connections, each driven like a peer connection ----
  *
@@ -123,16 +126,17 @@ typedef void (*brtc_tcp_accept_fn)(void *user, brtc_tcp_conn *conn);
 
 /* Listen on "127.0.0.1:8080" or "[::1]:8080" (port 0 picks one). NULL with err set on
  * failure. Limits default to 1024 connections in all and 64 per client IP address. */
-brtc_tcp_listener *brtc_loop_tcp_listen(brtc_loop *loop, const char *addr,
-                                        brtc_tcp_accept_fn on_accept, void *user, char *err,
-                                        size_t err_cap);
+BRTC_EXPORT brtc_tcp_listener *brtc_loop_tcp_listen(brtc_loop *loop, const char *addr,
+                                                    brtc_tcp_accept_fn on_accept, void *user,
+                                                    char *err, size_t err_cap);
 /* Connections at most, in all and from one IP address; past either a new connection is
  * closed at once and counted. 0 leaves a limit as it is. */
-int brtc_tcp_listener_set_limits(brtc_tcp_listener *l, size_t max_total, size_t max_per_ip);
+BRTC_EXPORT int brtc_tcp_listener_set_limits(brtc_tcp_listener *l, size_t max_total,
+                                             size_t max_per_ip);
 /* The bound port (after port 0 was resolved). */
-int brtc_tcp_listener_port(const brtc_tcp_listener *l);
+BRTC_EXPORT int brtc_tcp_listener_port(const brtc_tcp_listener *l);
 /* Stop listening; connections already accepted go on. */
-void brtc_tcp_listener_free(brtc_tcp_listener *l);
+BRTC_EXPORT void brtc_tcp_listener_free(brtc_tcp_listener *l);
 
 typedef enum brtc_tcp_counter {
   BRTC_TCP_ACCEPTED = 0,      /* connections accepted within the limits */
@@ -142,37 +146,40 @@ typedef enum brtc_tcp_counter {
   BRTC_TCP_STALLED,           /* closed because their output made no progress */
 } brtc_tcp_counter;
 /* One counter of a listener's connections; 0 for a counter this version does not know. */
-uint64_t brtc_tcp_listener_count(const brtc_tcp_listener *l, brtc_tcp_counter which);
+BRTC_EXPORT uint64_t brtc_tcp_listener_count(const brtc_tcp_listener *l, brtc_tcp_counter which);
 
 /* Drive conn with ops and endpoint from now on (ops is copied). */
-int brtc_tcp_conn_attach(brtc_tcp_conn *conn, const brtc_stream_ops *ops, void *endpoint);
+BRTC_EXPORT int brtc_tcp_conn_attach(brtc_tcp_conn *conn, const brtc_stream_ops *ops,
+                                     void *endpoint);
 /* The peer's address and port. */
-int brtc_tcp_conn_peer(const brtc_tcp_conn *conn, struct sockaddr_storage *out);
+BRTC_EXPORT int brtc_tcp_conn_peer(const brtc_tcp_conn *conn, struct sockaddr_storage *out);
 /* The endpoint has new output, or takes input again: the loop flushes it now, or at the end
  * of the pass it is in. */
-void brtc_tcp_conn_kick(brtc_tcp_conn *conn);
+BRTC_EXPORT void brtc_tcp_conn_kick(brtc_tcp_conn *conn);
 /* Close at once, dropping what was not sent; the endpoint is not called again. */
-void brtc_tcp_conn_close(brtc_tcp_conn *conn);
+BRTC_EXPORT void brtc_tcp_conn_close(brtc_tcp_conn *conn);
 
 /* ---- timers and other file descriptors ---- */
 
 typedef struct brtc_loop_timer brtc_loop_timer;
 typedef void (*brtc_loop_timer_fn)(void *user, uint64_t now_us);
 /* A one-shot timer, disarmed until set. NULL if out of memory. */
-brtc_loop_timer *brtc_loop_timer_new(brtc_loop *loop, brtc_loop_timer_fn fn, void *user);
+BRTC_EXPORT brtc_loop_timer *brtc_loop_timer_new(brtc_loop *loop, brtc_loop_timer_fn fn,
+                                                 void *user);
 /* Fire fn once at deadline_us (brtc_now_us time); UINT64_MAX disarms. */
-void brtc_loop_timer_set(brtc_loop_timer *t, uint64_t deadline_us);
-void brtc_loop_timer_free(brtc_loop_timer *t);
+BRTC_EXPORT void brtc_loop_timer_set(brtc_loop_timer *t, uint64_t deadline_us);
+BRTC_EXPORT void brtc_loop_timer_free(brtc_loop_timer *t);
 
 typedef struct brtc_loop_watch brtc_loop_watch;
 typedef void (*brtc_loop_fd_fn)(void *user, int fd, uint64_t now_us);
 /* Call fn whenever fd is readable (an eventfd, a signalfd); fd stays the caller's. */
-brtc_loop_watch *brtc_loop_watch_fd(brtc_loop *loop, int fd, brtc_loop_fd_fn fn, void *user);
-void brtc_loop_unwatch(brtc_loop_watch *w);
+BRTC_EXPORT brtc_loop_watch *brtc_loop_watch_fd(brtc_loop *loop, int fd, brtc_loop_fd_fn fn,
+                                                void *user);
+BRTC_EXPORT void brtc_loop_unwatch(brtc_loop_watch *w);
 
 /* CLOCK_MONOTONIC in microseconds: the time the loop feeds the cores. */
-uint64_t brtc_now_us(void);
-void brtc_loop_get_stats(const brtc_loop *loop, brtc_loop_stats *out);
+BRTC_EXPORT uint64_t brtc_now_us(void);
+BRTC_EXPORT void brtc_loop_get_stats(const brtc_loop *loop, brtc_loop_stats *out);
 
 #ifdef __cplusplus
 }

@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 
 #include "boltrtc/error.h"
+#include "boltrtc/export.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -20,10 +21,10 @@ extern "C" {
 
 /* A DTLS certificate (ECDSA P-256, self-signed), made once and shared by peer connections. */
 typedef struct brtc_certificate brtc_certificate;
-brtc_certificate *brtc_certificate_generate(void);
-void brtc_certificate_free(brtc_certificate *c);
+BRTC_EXPORT brtc_certificate *brtc_certificate_generate(void);
+BRTC_EXPORT void brtc_certificate_free(brtc_certificate *c);
 /* "sha-256" fingerprint as in a=fingerprint: "AB:CD:...". */
-const char *brtc_certificate_fingerprint(const brtc_certificate *c);
+BRTC_EXPORT const char *brtc_certificate_fingerprint(const brtc_certificate *c);
 
 typedef struct brtc_pc brtc_pc;
 
@@ -42,7 +43,7 @@ typedef enum brtc_pc_step {
   BRTC_STEP_COUNT
 } brtc_pc_step;
 
-const char *brtc_pc_step_name(brtc_pc_step s); /* "ice-connected", ... */
+BRTC_EXPORT const char *brtc_pc_step_name(brtc_pc_step s); /* "ice-connected", ... */
 
 typedef enum brtc_pc_event_type {
   BRTC_PC_EVENT_STEP = 0,     /* a journey step; step and detail are set */
@@ -187,48 +188,50 @@ typedef struct brtc_pc_stats {
   uint64_t rr_sent;               /* RTCP receiver reports sent */
 } brtc_pc_stats;
 
-brtc_pc *brtc_pc_new(const brtc_pc_config *config);
-void brtc_pc_free(brtc_pc *pc);
+BRTC_EXPORT brtc_pc *brtc_pc_new(const brtc_pc_config *config);
+BRTC_EXPORT void brtc_pc_free(brtc_pc *pc);
 
 /* Signaling, as in RTCPeerConnection. err gets a one-line reason on failure. */
-int brtc_pc_set_remote_description(brtc_pc *pc, const char *type /* "offer" */, const char *sdp,
-                                   uint64_t now_us, char *err, size_t err_cap);
+BRTC_EXPORT int brtc_pc_set_remote_description(brtc_pc *pc, const char *type /* "offer" */,
+                                               const char *sdp, uint64_t now_us, char *err,
+                                               size_t err_cap);
 /* The answer to the remote offer, NUL-terminated, owned by pc (valid until freed). */
-int brtc_pc_create_answer(brtc_pc *pc, const char **sdp, char *err, size_t err_cap);
+BRTC_EXPORT int brtc_pc_create_answer(brtc_pc *pc, const char **sdp, char *err, size_t err_cap);
 /* A trickled remote candidate ("candidate:..."); an empty string ends trickling. */
-int brtc_pc_add_ice_candidate(brtc_pc *pc, const char *candidate);
+BRTC_EXPORT int brtc_pc_add_ice_candidate(brtc_pc *pc, const char *candidate);
 /* Our ICE username fragment: STUN checks name it first in USERNAME. */
-const char *brtc_pc_local_ufrag(const brtc_pc *pc);
+BRTC_EXPORT const char *brtc_pc_local_ufrag(const brtc_pc *pc);
 
 /* With keep_keylog: the DTLS secret as one SSLKEYLOGFILE line ("CLIENT_RANDOM <client
  * random> <master secret>\n", the format Wireshark's tls.keylog_file reads), once DTLS is
  * connected. BRTC_ERR_AGAIN before that, BRTC_ERR_STATE without keep_keylog,
  * BRTC_ERR_INVALID if cap < BRTC_PC_KEYLOG_LEN. */
 #define BRTC_PC_KEYLOG_LEN 180
-int brtc_pc_dtls_keylog(const brtc_pc *pc, char *out, size_t cap);
+BRTC_EXPORT int brtc_pc_dtls_keylog(const brtc_pc *pc, char *out, size_t cap);
 
 /* Sans-IO transport. */
-int brtc_pc_handle_datagram(brtc_pc *pc, const uint8_t *data, size_t len,
-                            const struct sockaddr *from, uint64_t now_us);
+BRTC_EXPORT int brtc_pc_handle_datagram(brtc_pc *pc, const uint8_t *data, size_t len,
+                                        const struct sockaddr *from, uint64_t now_us);
 /* One datagram to send; BRTC_ERR_AGAIN when none. *to is where it goes. */
-int brtc_pc_poll_transmit(brtc_pc *pc, uint8_t *out, size_t cap, size_t *out_len,
-                          struct sockaddr_storage *to);
-uint64_t brtc_pc_next_deadline(const brtc_pc *pc); /* UINT64_MAX when none */
-int brtc_pc_handle_timeout(brtc_pc *pc, uint64_t now_us);
+BRTC_EXPORT int brtc_pc_poll_transmit(brtc_pc *pc, uint8_t *out, size_t cap, size_t *out_len,
+                                      struct sockaddr_storage *to);
+BRTC_EXPORT uint64_t brtc_pc_next_deadline(const brtc_pc *pc); /* UINT64_MAX when none */
+BRTC_EXPORT int brtc_pc_handle_timeout(brtc_pc *pc, uint64_t now_us);
 /* True if this address passed an ICE check: media from it belongs to this pc. */
-bool brtc_pc_owns_address(const brtc_pc *pc, const struct sockaddr *addr);
+BRTC_EXPORT bool brtc_pc_owns_address(const brtc_pc *pc, const struct sockaddr *addr);
 /* True while the pc is open and addr's consent holds (an authenticated check from it within
  * the consent timeout, RFC 7675): the address is this pc's peer and must not be moved to
  * another pc (brtc_loop refuses such a move). */
-bool brtc_pc_consent_holds(const brtc_pc *pc, const struct sockaddr *addr, uint64_t now_us);
+BRTC_EXPORT bool brtc_pc_consent_holds(const brtc_pc *pc, const struct sockaddr *addr,
+                                       uint64_t now_us);
 
 /* Ask the sender for a keyframe (RTCP PLI, or FIR if the offer allows only "ccm fir").
  * BRTC_ERR_UNSUPPORTED if the offer allows neither. */
-int brtc_pc_request_keyframe(brtc_pc *pc, uint64_t now_us);
+BRTC_EXPORT int brtc_pc_request_keyframe(brtc_pc *pc, uint64_t now_us);
 /* Close: sends DTLS close_notify and RTCP BYE, then reports BRTC_STEP_CLOSED. */
-void brtc_pc_close(brtc_pc *pc, uint64_t now_us);
-bool brtc_pc_is_closed(const brtc_pc *pc);
-void brtc_pc_get_stats(const brtc_pc *pc, brtc_pc_stats *out);
+BRTC_EXPORT void brtc_pc_close(brtc_pc *pc, uint64_t now_us);
+BRTC_EXPORT bool brtc_pc_is_closed(const brtc_pc *pc);
+BRTC_EXPORT void brtc_pc_get_stats(const brtc_pc *pc, brtc_pc_stats *out);
 
 #ifdef __cplusplus
 }

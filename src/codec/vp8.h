@@ -65,7 +65,7 @@ int brtc_vp8_sender_packetize(brtc_vp8_sender *s, const uint8_t *frame, size_t l
                               size_t max_packets);
 
 typedef struct brtc_vp8_frame {
-  const uint8_t *data; /* the whole VP8 frame, valid during the callback only */
+  const uint8_t *data; /* the whole VP8 frame, valid until the next call into the assembler */
   size_t len;
   uint32_t timestamp;
   uint32_t ssrc;
@@ -87,8 +87,6 @@ typedef struct brtc_vp8_assembler_stats {
   uint64_t packets_late;    /* older than the last emitted frame, or duplicates */
 } brtc_vp8_assembler_stats;
 
-typedef void (*brtc_vp8_frame_cb)(const brtc_vp8_frame *f, void *user);
-
 typedef struct brtc_vp8_assembler brtc_vp8_assembler;
 
 /* Reorder window of the assembler, in packets, and the largest VP8 payload (after the
@@ -99,24 +97,28 @@ typedef struct brtc_vp8_assembler brtc_vp8_assembler;
 /* max_frame: largest frame we assemble (bytes). Buffers are allocated on the first packet,
  * small, and grow geometrically to what the stream needs (payload bytes to at most twice
  * what the reorder window holds, the frame buffer to at most max_frame): rarely, never per
- * packet. They are kept and reused. */
-brtc_vp8_assembler *brtc_vp8_assembler_new(size_t max_frame, brtc_vp8_frame_cb cb, void *user);
+ * packet. They are kept and reused. Pull-only: nothing calls back into the owner. */
+brtc_vp8_assembler *brtc_vp8_assembler_new(size_t max_frame);
 void brtc_vp8_assembler_free(brtc_vp8_assembler *a);
 /* Forget all packets, state and counters (a new stream), keeping the buffers. */
 void brtc_vp8_assembler_reset(brtc_vp8_assembler *a);
-/* Push one RTP packet (parsed). Emits complete frames in order through cb (a push can
- * complete more than one once a gap fills). A frame missing a packet is dropped, never
- * emitted, once a newer frame has been complete for the hold time (so a retransmission
- * can still complete it; newer frames wait behind it meanwhile) or the reorder window
- * passes it. */
+/* Push one RTP packet (parsed); it is only stored here. Then take what it completed with
+ * brtc_vp8_assembler_pop until BRTC_ERR_AGAIN (a push can complete more than one frame once a
+ * gap fills). A frame missing a packet is dropped, never handed out, once a newer frame has
+ * been complete for the hold time (so a retransmission can still complete it; newer frames
+ * wait behind it meanwhile) or the reorder window passes it. */
 int brtc_vp8_assembler_push(brtc_vp8_assembler *a, const brtc_rtp_header *h, uint64_t now_us);
+/* The next complete frame, in order: BRTC_OK with *f, whose data stays valid until the next
+ * call into the assembler; BRTC_ERR_AGAIN when none is ready. Frames given up on the way are
+ * counted and reported by brtc_vp8_assembler_take_loss. */
+int brtc_vp8_assembler_pop(brtc_vp8_assembler *a, brtc_vp8_frame *f);
 /* How long an incomplete frame is kept once a newer one is complete: what its missing
  * packets need to be asked for again and come back. 0 (the default): dropped at once. */
 void brtc_vp8_assembler_set_hold(brtc_vp8_assembler *a, uint64_t hold_us);
 /* When brtc_vp8_assembler_poll has work (a held frame's time is up); UINT64_MAX if none. */
 uint64_t brtc_vp8_assembler_next_deadline(const brtc_vp8_assembler *a);
-/* Time passes: gives up on an incomplete frame whose hold is over and emits what it held
- * back. */
+/* Time passes: an incomplete frame whose hold is over is given up, and pop hands out what it
+ * held back. */
 void brtc_vp8_assembler_poll(brtc_vp8_assembler *a, uint64_t now_us);
 /* True once since the last call if a frame was dropped. */
 bool brtc_vp8_assembler_take_keyframe_request(brtc_vp8_assembler *a);

@@ -7,11 +7,15 @@
  * cannot (a packet is lost), the frame is dropped as soon as a newer frame completes or the
  * window moves past it.
  *
+ * Pull-only: push only stores a packet; pop does the work and hands out the next complete
+ * frame, one per call, so the owner takes frames when it is ready for them and nothing calls
+ * back into it.
+ *
  * Memory follows the stream: per slot only a few bytes of metadata; the payload bytes go
  * into one compacting arena and frames into one output buffer, both starting small and
  * growing geometrically (rarely, never per packet) to what the stream has needed. A frame
- * whose packets lie one after the other in the arena (they arrived in order) is handed to
- * the callback straight from there, without the copy. */
+ * whose packets lie one after the other in the arena (they arrived in order) is handed out
+ * straight from there, without the copy. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -49,8 +53,13 @@ typedef struct slot {
 
 struct brtc_vp8_assembler {
   size_t max_frame;
-  brtc_vp8_frame_cb cb;
-  void *user;
+  /* Work pop still has to do: the packet pushed last (its frame may be complete and newer
+   * than the floor), and whether anything may be ready at all. */
+  bool work;
+  bool have_pushed;
+  uint16_t pushed;
+  bool have_out; /* pop's result, set by emit */
+  brtc_vp8_frame out;
   slot *slots; /* WINDOW entries, indexed by seq % WINDOW */
   /* The VP8 bytes of the slots in use, appended at arena_end; freed bytes are holes until
    * a compaction (or until nothing is in use, when arena_end goes back to 0). */
@@ -82,13 +91,11 @@ struct brtc_vp8_assembler {
   brtc_vp8_assembler_stats stats;
 };
 
-brtc_vp8_assembler *brtc_vp8_assembler_new(size_t max_frame, brtc_vp8_frame_cb cb, void *user) {
-  if (max_frame == 0 || !cb) return NULL;
+brtc_vp8_assembler *brtc_vp8_assembler_new(size_t max_frame) {
+  if (max_frame == 0) return NULL;
   brtc_vp8_assembler *a = calloc(1, sizeof(*a));
   if (!a) return NULL;
   a->max_frame = max_frame;
-  a->cb = cb;
-  a->user = user;
   return a;
 }
 
@@ -197,6 +204,7 @@ static void set_floor(brtc_vp8_assembler *a, uint16_t seq) {
 static void reset(brtc_vp8_assembler *a) {
   if (a->slots) release_all(a);
   a->have_highest = a->have_floor = a->scan_valid = a->stalled = a->have_lowest = false;
+  a->work = a->have_pushed = a->have_out = false;
   a->far_late = 0;
 }
 
@@ -316,7 +324,7 @@ static void emit(brtc_vp8_assembler *a, uint16_t first, uint16_t last) {
       .last_seq = last,
       .picture_id = head.has_picture_id ? head.picture_id : -1,
   };
-  /* The bytes stay where they are until the next push, though their slots are freed. */
+  /* The bytes stay where they are until the next push or pop, though their slots are freed. */
   bool fits = total <= a->max_frame;
   if (fits && in_one_piece) {
     f.data = a->arena + head.off;
@@ -343,7 +351,8 @@ static void emit(brtc_vp8_assembler *a, uint16_t first, uint16_t last) {
   f.keyframe = brtc_vp8_frame_is_keyframe(f.data, total, &f.width, &f.height);
   a->stats.frames++;
   if (f.keyframe) a->stats.keyframes++;
-  a->cb(&f, a->user);
+  a->out = f;
+  a->have_out = true;
 }
 
 /* One step in order from the floor: skip padding or emit the next frame if complete. */
@@ -464,14 +473,35 @@ uint64_t brtc_vp8_assembler_next_deadline(const brtc_vp8_assembler *a) {
 void brtc_vp8_assembler_poll(brtc_vp8_assembler *a, uint64_t now_us) {
   if (!a) return;
   if (now_us > a->now_us) a->now_us = now_us;
-  while (a->stalled && a->now_us >= a->stall_until) {
-    if (!step_oldest_complete(a)) {
-      a->stalled = false; /* nothing complete after all (the window moved): wait for one */
-      break;
-    }
-    while (step_in_order(a)) {
-    }
+  if (a->stalled && a->now_us >= a->stall_until) a->work = true;
+}
+
+/* One step of work: skip padding, emit a frame (which sets have_out) or give frames up.
+ * False when there is nothing to do until the next packet or deadline. */
+static bool step(brtc_vp8_assembler *a) {
+  if (step_in_order(a)) return true;
+  if (a->have_pushed) {
+    /* The frame the packet pushed last belongs to: complete and newer than the floor? */
+    if (!in_scanned_frame(a, a->pushed) && step_newer(a, a->pushed)) return true;
+    a->have_pushed = false;
   }
+  if (a->stalled && a->now_us >= a->stall_until) {
+    if (step_oldest_complete(a)) return true;
+    a->stalled = false; /* nothing complete after all (the window moved): wait for one */
+  }
+  return false;
+}
+
+int brtc_vp8_assembler_pop(brtc_vp8_assembler *a, brtc_vp8_frame *f) {
+  if (!a || !f) return BRTC_ERR_INVALID;
+  a->have_out = false;
+  while (a->work && !a->have_out) {
+    if (!step(a)) a->work = false;
+  }
+  if (!a->have_out) return BRTC_ERR_AGAIN;
+  a->have_out = false;
+  *f = a->out;
+  return BRTC_OK;
 }
 
 int brtc_vp8_assembler_push(brtc_vp8_assembler *a, const brtc_rtp_header *h, uint64_t now_us) {
@@ -549,14 +579,9 @@ int brtc_vp8_assembler_push(brtc_vp8_assembler *a, const brtc_rtp_header *h, uin
   a->arena_end += len;
   a->arena_live += len;
 
-  for (;;) {
-    if (step_in_order(a)) continue;
-    if (in_scanned_frame(a, seq)) break;
-    if (step_newer(a, seq)) continue;
-    break;
-  }
-  /* A held frame's time may be up already (no timer fired in between). */
-  if (a->stalled && a->now_us >= a->stall_until) brtc_vp8_assembler_poll(a, a->now_us);
+  a->have_pushed = true;
+  a->pushed = seq;
+  a->work = true; /* pop finds out what it completed (a held frame's time may be up too) */
   return BRTC_OK;
 }
 

@@ -122,3 +122,16 @@ uint32_t brtc_addr_hash(const brtc_addr *a) {
   h = (h ^ (port & 0xff)) * 16777619u;
   return h;
 }
+
+bool brtc_addr_from_sockaddr(brtc_addr *out, const struct sockaddr *sa, socklen_t len) {
+  memset(out, 0, sizeof(*out));
+  if (sa->sa_family == AF_INET && len >= (socklen_t)sizeof(struct sockaddr_in)) {
+    memcpy(&out->u.v4, sa, sizeof(struct sockaddr_in));
+    return true;
+  }
+  if (sa->sa_family == AF_INET6 && len >= (socklen_t)sizeof(struct sockaddr_in6)) {
+    memcpy(&out->u.v6, sa, sizeof(struct sockaddr_in6));
+    return true;
+  }
+  return false;
+}

@@ -32,6 +32,8 @@ bool brtc_addr_is_loopback(const brtc_addr *a);
 const char *brtc_addr_str(const brtc_addr *a, char *buf, size_t cap);
 /* IP only, no port; returns buf. */
 const char *brtc_addr_ip_str(const brtc_addr *a, char *buf, size_t cap);
+/* Copy a socket address into a brtc_addr (IPv4 or IPv6 only); false for other families. */
+bool brtc_addr_from_sockaddr(brtc_addr *out, const struct sockaddr *sa, socklen_t len);
 /* A hash for lookup tables. */
 uint32_t brtc_addr_hash(const brtc_addr *a);
 

@@ -11,19 +11,6 @@
 
 #include "boltrtc/error.h"
 
-bool brtc_addr_from_sockaddr(brtc_addr *out, const struct sockaddr *sa, socklen_t len) {
-  memset(out, 0, sizeof(*out));
-  if (sa->sa_family == AF_INET && len >= (socklen_t)sizeof(struct sockaddr_in)) {
-    memcpy(&out->u.v4, sa, sizeof(struct sockaddr_in));
-    return true;
-  }
-  if (sa->sa_family == AF_INET6 && len >= (socklen_t)sizeof(struct sockaddr_in6)) {
-    memcpy(&out->u.v6, sa, sizeof(struct sockaddr_in6));
-    return true;
-  }
-  return false;
-}
-
 /* Large kernel buffers absorb bursts (a keyframe is dozens of packets) between two loop
  * passes. SO_*BUFFORCE passes the sysctl cap when we are privileged; otherwise take what
  * the kernel gives. */

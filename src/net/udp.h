@@ -39,7 +39,4 @@ size_t brtc_udp_set_source(void *control, size_t cap, const brtc_addr *src);
  * was opened (SK_MEMINFO_DROPS); 0 if the kernel cannot say. */
 uint64_t brtc_udp_kernel_drops(int fd);
 
-/* Copy a socket address into a brtc_addr (IPv4 or IPv6 only); false for other families. */
-bool brtc_addr_from_sockaddr(brtc_addr *out, const struct sockaddr *sa, socklen_t len);
-
 #endif

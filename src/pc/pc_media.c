@@ -112,9 +112,15 @@ static void check_frame_loss(brtc_pc *pc) {
   if (brtc_vp8_assembler_take_loss(pc->vp8, &loss)) on_frames_lost(pc, &loss);
 }
 
+/* Take every frame the assembler has completed. */
+static void pop_frames(brtc_pc *pc) {
+  brtc_vp8_frame f;
+  while (brtc_vp8_assembler_pop(pc->vp8, &f) == BRTC_OK) on_vp8_frame(&f, pc);
+}
+
 static void push_vp8(brtc_pc *pc, const brtc_rtp_header *h) {
   if (!pc->vp8) {
-    pc->vp8 = brtc_vp8_assembler_new(pc->max_video_frame, on_vp8_frame, pc);
+    pc->vp8 = brtc_vp8_assembler_new(pc->max_video_frame);
     if (!pc->vp8) {
       pc->stats.dropped_unexpected++;
       return;
@@ -123,8 +129,8 @@ static void push_vp8(brtc_pc *pc, const brtc_rtp_header *h) {
   }
   if (brtc_vp8_assembler_push(pc->vp8, h, pc->now_us) == BRTC_ERR_PARSE)
     pc->stats.dropped_malformed++;
-  brtc_vp8_loss loss;
-  if (brtc_vp8_assembler_take_loss(pc->vp8, &loss)) on_frames_lost(pc, &loss);
+  pop_frames(pc);
+  check_frame_loss(pc);
 }
 
 /* What the NACK tracker makes of an arriving video packet; false if it is a copy of one we
@@ -476,6 +482,7 @@ void pc_media_timeout(brtc_pc *pc) {
   if (!pc->vp8 || pc->closed || pc->failed) return;
   if (brtc_vp8_assembler_next_deadline(pc->vp8) > pc->now_us) return;
   brtc_vp8_assembler_poll(pc->vp8, pc->now_us);
+  pop_frames(pc);
   check_frame_loss(pc);
 }
 

@@ -6,6 +6,7 @@
 #ifndef BRTC_SIGNAL_SERVER_H
 #define BRTC_SIGNAL_SERVER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -79,6 +80,13 @@ typedef struct brtc_signal_config {
    * BRTC_SIGNAL_NO_KEYFRAME_INTERVAL: never. */
   unsigned keyframe_interval_ms;
 } brtc_signal_config;
+
+/* Whether text is an address the server and the loop take: "IP:PORT" or "[IPv6]:PORT". */
+bool brtc_signal_addr_valid(const char *text);
+/* A bound address as "127.0.0.1:50000" or "[::1]:50000" in buf (empty if not IP); returns
+ * buf. BRTC_SIGNAL_ADDR_TEXT_LEN is enough. */
+#define BRTC_SIGNAL_ADDR_TEXT_LEN 64
+const char *brtc_signal_addr_text(const struct sockaddr_storage *a, char *buf, size_t cap);
 
 /* The page's folder compiled in (the source tree's web/). */
 const char *brtc_signal_default_web_dir(void);

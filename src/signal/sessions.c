@@ -192,7 +192,7 @@ static void on_wire_packet(brtc_pc *pc, bool inbound, const uint8_t *data, size_
                            const struct sockaddr *peer, void *user) {
   (void)pc;
   brtc_session *s = user;
-  if (brtc_log_enabled(BRTC_LOG_DEBUG)) describe(s, inbound, false, data, len);
+  if ((brtc_log_level_get() <= BRTC_LOG_DEBUG)) describe(s, inbound, false, data, len);
   if (!s->capture) return;
   brtc_capture_wire(s->capture, inbound, data, len, peer);
   if (brtc_capture_cap_reached(s->capture))
@@ -205,7 +205,7 @@ static void on_plain_packet(brtc_pc *pc, bool inbound, bool rtcp, const uint8_t 
                             size_t len, void *user) {
   (void)pc;
   brtc_session *s = user;
-  if (rtcp && brtc_log_enabled(BRTC_LOG_DEBUG)) describe(s, inbound, true, data, len);
+  if (rtcp && (brtc_log_level_get() <= BRTC_LOG_DEBUG)) describe(s, inbound, true, data, len);
   brtc_capture_plain(s->capture, inbound, data, len);
 }
 
@@ -363,7 +363,7 @@ brtc_session *brtc_server_session_start(brtc_signal_server *srv, brtc_transport 
     start_capture(srv, s, addrs, n_addrs);
     cfg.keep_keylog = s->capture != NULL;
   }
-  if (s->capture || brtc_log_enabled(BRTC_LOG_DEBUG)) {
+  if (s->capture || (brtc_log_level_get() <= BRTC_LOG_DEBUG)) {
     cfg.on_wire_packet = on_wire_packet;
     cfg.on_plain_packet = on_plain_packet;
   }

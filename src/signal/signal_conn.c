@@ -11,7 +11,6 @@
 
 #include "common/addr.h"
 #include "common/log.h"
-#include "net/udp.h"
 #include "signal/server_internal.h"
 
 #define FILE_PIECE (16 * 1024)

@@ -3,6 +3,7 @@
 
 #include "boltrtc/error.h"
 #include "codec/vp8.h"
+#include "vp8_collect.h"
 #include "testing.h"
 #include "vpx_encode.h"
 
@@ -236,11 +237,11 @@ static void test_assembler_in_order(void) {
   fill(frame, sizeof frame, 1);
   make_packets(&p, frame, sizeof frame, 100, 9000, 77);
   CHECK_EQ_INT(p.n, 3);
-  brtc_vp8_assembler *a = brtc_vp8_assembler_new(100000, on_frame, &s);
+  brtc_vp8_assembler *a = vp8_collect_new(100000, on_frame, &s);
   CHECK(a != NULL);
   for (int i = 0; i < p.n; i++) {
     CHECK_EQ_INT(s.frames, 0);
-    CHECK_EQ_INT(brtc_vp8_assembler_push(a, &p.hd[i], 0), BRTC_OK);
+    CHECK_EQ_INT(vp8_collect_push(a, &p.hd[i], 0), BRTC_OK);
   }
   CHECK_EQ_INT(s.frames, 1);
   CHECK_EQ_INT(s.len, sizeof frame);
@@ -267,11 +268,11 @@ static void test_assembler_reorder_in_frame(void) {
   fill(frame, sizeof frame, 2);
   make_packets(&p, frame, sizeof frame, 5000, 1, 0);
   CHECK_EQ_INT(p.n, 4);
-  brtc_vp8_assembler *a = brtc_vp8_assembler_new(100000, on_frame, &s);
+  brtc_vp8_assembler *a = vp8_collect_new(100000, on_frame, &s);
   const int order[] = {3, 1, 0, 2};
   for (int i = 0; i < 4; i++) {
     CHECK_EQ_INT(s.frames, 0);
-    brtc_vp8_assembler_push(a, &p.hd[order[i]], 0);
+    vp8_collect_push(a, &p.hd[order[i]], 0);
   }
   CHECK_EQ_INT(s.frames, 1);
   CHECK_EQ_INT(s.len, sizeof frame);
@@ -290,13 +291,13 @@ static void test_assembler_loss(void) {
   make_packets(&f1, a1, sizeof a1, 10, 1000, 1);
   make_packets(&f2, a2, sizeof a2, (uint16_t)(10 + f1.n), 2000, 2);
   make_packets(&f3, a3, sizeof a3, (uint16_t)(10 + f1.n + f2.n), 3000, 3);
-  brtc_vp8_assembler *a = brtc_vp8_assembler_new(100000, on_frame, &s);
-  for (int i = 0; i < f1.n; i++) brtc_vp8_assembler_push(a, &f1.hd[i], 0);
+  brtc_vp8_assembler *a = vp8_collect_new(100000, on_frame, &s);
+  for (int i = 0; i < f1.n; i++) vp8_collect_push(a, &f1.hd[i], 0);
   CHECK_EQ_INT(s.frames, 1);
   /* Frame 2 loses its middle packet; frame 3 arrives whole. */
   CHECK_EQ_INT(f2.n, 2);
-  brtc_vp8_assembler_push(a, &f2.hd[0], 0);
-  for (int i = 0; i < f3.n; i++) brtc_vp8_assembler_push(a, &f3.hd[i], 0);
+  vp8_collect_push(a, &f2.hd[0], 0);
+  for (int i = 0; i < f3.n; i++) vp8_collect_push(a, &f3.hd[i], 0);
   CHECK_EQ_INT(s.frames, 2);
   CHECK_EQ_INT(s.last.timestamp, 3000);
   CHECK_EQ_INT(s.len, sizeof a3);
@@ -306,7 +307,7 @@ static void test_assembler_loss(void) {
   const brtc_vp8_assembler_stats *st = brtc_vp8_assembler_get_stats(a);
   CHECK_EQ_INT(st->frames_dropped, 1);
   /* The lost packet arriving now is too late: frame 2 is never emitted. */
-  brtc_vp8_assembler_push(a, &f2.hd[1], 0);
+  vp8_collect_push(a, &f2.hd[1], 0);
   CHECK_EQ_INT(s.frames, 2);
   CHECK_EQ_INT(st->packets_late, 1);
   CHECK_EQ_INT(s.ts[0], 1000);
@@ -334,31 +335,31 @@ static void test_assembler_hold(void) {
     CHECK_EQ_INT(f[i].n, 3);
     seq = (uint16_t)(seq + f[i].n);
   }
-  brtc_vp8_assembler *a = brtc_vp8_assembler_new(100000, on_frame, &s);
+  brtc_vp8_assembler *a = vp8_collect_new(100000, on_frame, &s);
   brtc_vp8_assembler_set_hold(a, 100000);
   brtc_vp8_loss loss;
   CHECK(brtc_vp8_assembler_next_deadline(a) == UINT64_MAX);
-  for (int i = 0; i < 3; i++) brtc_vp8_assembler_push(a, &f[0].hd[i], 0);
+  for (int i = 0; i < 3; i++) vp8_collect_push(a, &f[0].hd[i], 0);
   CHECK_EQ_INT(s.frames, 1);
   /* Frame 1's middle packet is late; frame 2 completes and waits behind it. */
-  brtc_vp8_assembler_push(a, &f[1].hd[0], 0);
-  brtc_vp8_assembler_push(a, &f[1].hd[2], 0);
-  for (int i = 0; i < 3; i++) brtc_vp8_assembler_push(a, &f[2].hd[i], 10000);
+  vp8_collect_push(a, &f[1].hd[0], 0);
+  vp8_collect_push(a, &f[1].hd[2], 0);
+  for (int i = 0; i < 3; i++) vp8_collect_push(a, &f[2].hd[i], 10000);
   CHECK_EQ_INT(s.frames, 1);
   CHECK(brtc_vp8_assembler_next_deadline(a) == 110000);
-  brtc_vp8_assembler_push(a, &f[1].hd[1], 50000);
+  vp8_collect_push(a, &f[1].hd[1], 50000);
   CHECK_EQ_INT(s.frames, 3);
   CHECK_EQ_INT(s.ts[1], 2000);
   CHECK_EQ_INT(s.ts[2], 3000);
   CHECK(!brtc_vp8_assembler_take_loss(a, &loss));
   CHECK(brtc_vp8_assembler_next_deadline(a) == UINT64_MAX);
   /* Frame 3 never gets its middle packet: given up when the hold is over, not before. */
-  brtc_vp8_assembler_push(a, &f[3].hd[0], 200000);
-  brtc_vp8_assembler_push(a, &f[3].hd[2], 200000);
-  for (int i = 0; i < 3; i++) brtc_vp8_assembler_push(a, &f[4].hd[i], 200000);
-  brtc_vp8_assembler_poll(a, 299999);
+  vp8_collect_push(a, &f[3].hd[0], 200000);
+  vp8_collect_push(a, &f[3].hd[2], 200000);
+  for (int i = 0; i < 3; i++) vp8_collect_push(a, &f[4].hd[i], 200000);
+  vp8_collect_poll(a, 299999);
   CHECK_EQ_INT(s.frames, 3);
-  brtc_vp8_assembler_poll(a, 300000);
+  vp8_collect_poll(a, 300000);
   CHECK_EQ_INT(s.frames, 4);
   CHECK_EQ_INT(s.last.timestamp, 5000);
   CHECK(brtc_vp8_assembler_take_loss(a, &loss));
@@ -369,10 +370,10 @@ static void test_assembler_hold(void) {
   CHECK(brtc_vp8_assembler_take_keyframe_request(a));
   /* Frame 5 misses a packet, frames 6 (delta) and 7 (keyframe) complete: the keyframe goes
    * at once, without waiting out the hold. */
-  brtc_vp8_assembler_push(a, &f[5].hd[0], 400000);
-  for (int i = 0; i < 3; i++) brtc_vp8_assembler_push(a, &f[6].hd[i], 400000);
+  vp8_collect_push(a, &f[5].hd[0], 400000);
+  for (int i = 0; i < 3; i++) vp8_collect_push(a, &f[6].hd[i], 400000);
   CHECK_EQ_INT(s.frames, 4);
-  for (int i = 0; i < 3; i++) brtc_vp8_assembler_push(a, &f[7].hd[i], 410000);
+  for (int i = 0; i < 3; i++) vp8_collect_push(a, &f[7].hd[i], 410000);
   CHECK_EQ_INT(s.frames, 5);
   CHECK(s.last.keyframe);
   CHECK(brtc_vp8_assembler_take_loss(a, &loss));
@@ -380,22 +381,22 @@ static void test_assembler_hold(void) {
   CHECK_EQ_INT(loss.superseded, 2);
   CHECK(!brtc_vp8_assembler_take_keyframe_request(a)); /* a keyframe is here: none needed */
   /* Keyframe 8 loses its middle packet for good: a keyframe lost. */
-  brtc_vp8_assembler_push(a, &f[8].hd[0], 500000);
-  brtc_vp8_assembler_push(a, &f[8].hd[2], 500000);
-  for (int i = 0; i < 3; i++) brtc_vp8_assembler_push(a, &f[9].hd[i], 500000);
-  brtc_vp8_assembler_poll(a, 600000);
+  vp8_collect_push(a, &f[8].hd[0], 500000);
+  vp8_collect_push(a, &f[8].hd[2], 500000);
+  for (int i = 0; i < 3; i++) vp8_collect_push(a, &f[9].hd[i], 500000);
+  vp8_collect_poll(a, 600000);
   CHECK(brtc_vp8_assembler_take_loss(a, &loss));
   CHECK_EQ_INT(loss.keyframes, 1);
   /* Frame 10 loses its first packet: of unknown type. */
-  brtc_vp8_assembler_push(a, &f[10].hd[1], 700000);
-  brtc_vp8_assembler_push(a, &f[10].hd[2], 700000);
-  for (int i = 0; i < 3; i++) brtc_vp8_assembler_push(a, &f[11].hd[i], 700000);
+  vp8_collect_push(a, &f[10].hd[1], 700000);
+  vp8_collect_push(a, &f[10].hd[2], 700000);
+  for (int i = 0; i < 3; i++) vp8_collect_push(a, &f[11].hd[i], 700000);
   /* A push after the hold is over gives up too, with no poll (padding, the next seq). */
   brtc_rtp_header pad = f[11].hd[2];
   pad.sequence = (uint16_t)(pad.sequence + 1);
   pad.payload_len = 0;
   pad.marker = false;
-  brtc_vp8_assembler_push(a, &pad, 800000);
+  vp8_collect_push(a, &pad, 800000);
   CHECK(brtc_vp8_assembler_take_loss(a, &loss));
   CHECK_EQ_INT(loss.frames, 1);
   CHECK_EQ_INT(loss.unknown, 1);
@@ -418,15 +419,15 @@ static void test_assembler_lost_first_packet(void) {
   fill(a2, sizeof a2, 7);
   make_packets(&f1, a1, sizeof a1, 1, 1000, 1);
   make_packets(&f2, a2, sizeof a2, (uint16_t)(1 + f1.n), 2000, 2);
-  brtc_vp8_assembler *a = brtc_vp8_assembler_new(100000, on_frame, &s);
+  brtc_vp8_assembler *a = vp8_collect_new(100000, on_frame, &s);
   /* A frame emitted first so the floor is known. */
   static packets f0;
   make_packets(&f0, a2, 100, 0, 500, 0);
-  brtc_vp8_assembler_push(a, &f0.hd[0], 0);
+  vp8_collect_push(a, &f0.hd[0], 0);
   CHECK_EQ_INT(s.frames, 1);
-  for (int i = 1; i < f1.n; i++) brtc_vp8_assembler_push(a, &f1.hd[i], 0);
+  for (int i = 1; i < f1.n; i++) vp8_collect_push(a, &f1.hd[i], 0);
   CHECK_EQ_INT(s.frames, 1);
-  for (int i = 0; i < f2.n; i++) brtc_vp8_assembler_push(a, &f2.hd[i], 0);
+  for (int i = 0; i < f2.n; i++) vp8_collect_push(a, &f2.hd[i], 0);
   CHECK_EQ_INT(s.frames, 2);
   CHECK_EQ_INT(s.last.timestamp, 2000);
   CHECK(brtc_vp8_assembler_take_keyframe_request(a));
@@ -442,9 +443,9 @@ static void test_assembler_wrap(void) {
   fill(frame, sizeof frame, 8);
   make_packets(&p, frame, sizeof frame, 65534, 77777, 5);
   CHECK_EQ_INT(p.n, 5); /* 65534, 65535, 0, 1, 2 */
-  brtc_vp8_assembler *a = brtc_vp8_assembler_new(100000, on_frame, &s);
+  brtc_vp8_assembler *a = vp8_collect_new(100000, on_frame, &s);
   const int order[] = {2, 0, 4, 1, 3};
-  for (int i = 0; i < 5; i++) brtc_vp8_assembler_push(a, &p.hd[order[i]], 0);
+  for (int i = 0; i < 5; i++) vp8_collect_push(a, &p.hd[order[i]], 0);
   CHECK_EQ_INT(s.frames, 1);
   CHECK_EQ_INT(s.last.first_seq, 65534);
   CHECK_EQ_INT(s.last.last_seq, 2);
@@ -453,7 +454,7 @@ static void test_assembler_wrap(void) {
   /* The next frame continues across the wrap. */
   static packets q;
   make_packets(&q, frame, 300, 3, 80000, 6);
-  for (int i = 0; i < q.n; i++) brtc_vp8_assembler_push(a, &q.hd[i], 0);
+  for (int i = 0; i < q.n; i++) vp8_collect_push(a, &q.hd[i], 0);
   CHECK_EQ_INT(s.frames, 2);
   CHECK(!brtc_vp8_assembler_take_keyframe_request(a));
   brtc_vp8_assembler_free(a);
@@ -466,13 +467,13 @@ static void test_assembler_duplicates(void) {
   uint8_t frame[500];
   fill(frame, sizeof frame, 9);
   make_packets(&p, frame, sizeof frame, 40, 1, 0);
-  brtc_vp8_assembler *a = brtc_vp8_assembler_new(100000, on_frame, &s);
-  brtc_vp8_assembler_push(a, &p.hd[0], 0);
-  brtc_vp8_assembler_push(a, &p.hd[0], 0);
-  brtc_vp8_assembler_push(a, &p.hd[1], 0);
-  brtc_vp8_assembler_push(a, &p.hd[2], 0);
-  brtc_vp8_assembler_push(a, &p.hd[2], 0);
-  brtc_vp8_assembler_push(a, &p.hd[1], 0);
+  brtc_vp8_assembler *a = vp8_collect_new(100000, on_frame, &s);
+  vp8_collect_push(a, &p.hd[0], 0);
+  vp8_collect_push(a, &p.hd[0], 0);
+  vp8_collect_push(a, &p.hd[1], 0);
+  vp8_collect_push(a, &p.hd[2], 0);
+  vp8_collect_push(a, &p.hd[2], 0);
+  vp8_collect_push(a, &p.hd[1], 0);
   CHECK_EQ_INT(s.frames, 1);
   CHECK_MEM(s.data, frame, sizeof frame);
   CHECK_EQ_INT(brtc_vp8_assembler_get_stats(a)->packets_late, 3);
@@ -488,12 +489,12 @@ static void test_assembler_too_big(void) {
   fill(frame, sizeof frame, 10);
   make_packets(&big, frame, 800, 1, 100, 0);
   make_packets(&small, frame, 300, (uint16_t)(1 + big.n), 200, 1);
-  brtc_vp8_assembler *a = brtc_vp8_assembler_new(500, on_frame, &s);
-  for (int i = 0; i < big.n; i++) brtc_vp8_assembler_push(a, &big.hd[i], 0);
+  brtc_vp8_assembler *a = vp8_collect_new(500, on_frame, &s);
+  for (int i = 0; i < big.n; i++) vp8_collect_push(a, &big.hd[i], 0);
   CHECK_EQ_INT(s.frames, 0);
   CHECK(brtc_vp8_assembler_take_keyframe_request(a));
   CHECK_EQ_INT(brtc_vp8_assembler_get_stats(a)->frames_dropped, 1);
-  for (int i = 0; i < small.n; i++) brtc_vp8_assembler_push(a, &small.hd[i], 0);
+  for (int i = 0; i < small.n; i++) vp8_collect_push(a, &small.hd[i], 0);
   CHECK_EQ_INT(s.frames, 1);
   CHECK_EQ_INT(s.len, 300);
   brtc_vp8_assembler_free(a);
@@ -508,15 +509,15 @@ static void test_assembler_bad_and_padding(void) {
   make_packets(&f1, frame, 300, 10, 100, 7);
   uint16_t pad_seq = (uint16_t)(10 + f1.n);
   make_packets(&f2, frame, 300, (uint16_t)(pad_seq + 1), 200, 8);
-  brtc_vp8_assembler *a = brtc_vp8_assembler_new(1000, on_frame, &s);
-  for (int i = 0; i < f1.n; i++) brtc_vp8_assembler_push(a, &f1.hd[i], 0);
+  brtc_vp8_assembler *a = vp8_collect_new(1000, on_frame, &s);
+  for (int i = 0; i < f1.n; i++) vp8_collect_push(a, &f1.hd[i], 0);
   /* A padding-only packet between frames fills its seq without making a frame. */
   brtc_rtp_header pad = f1.hd[0];
   pad.sequence = pad_seq;
   pad.payload_len = 0;
   pad.marker = false;
-  CHECK_EQ_INT(brtc_vp8_assembler_push(a, &pad, 0), BRTC_OK);
-  for (int i = 0; i < f2.n; i++) brtc_vp8_assembler_push(a, &f2.hd[i], 0);
+  CHECK_EQ_INT(vp8_collect_push(a, &pad, 0), BRTC_OK);
+  for (int i = 0; i < f2.n; i++) vp8_collect_push(a, &f2.hd[i], 0);
   CHECK_EQ_INT(s.frames, 2);
   CHECK(!brtc_vp8_assembler_take_keyframe_request(a));
 
@@ -524,14 +525,14 @@ static void test_assembler_bad_and_padding(void) {
    * picture IDs are consecutive. No keyframe needed. */
   uint16_t next = (uint16_t)(f2.hd[f2.n - 1].sequence + 2);
   make_packets(&f3, frame, 300, next, 300, 9);
-  for (int i = 0; i < f3.n; i++) brtc_vp8_assembler_push(a, &f3.hd[i], 0);
+  for (int i = 0; i < f3.n; i++) vp8_collect_push(a, &f3.hd[i], 0);
   CHECK_EQ_INT(s.frames, 3);
   CHECK(!brtc_vp8_assembler_take_keyframe_request(a));
   CHECK_EQ_INT(brtc_vp8_assembler_get_stats(a)->frames_dropped, 0);
   /* The same gap with picture 10 missing: a whole frame was lost. */
   next = (uint16_t)(f3.hd[f3.n - 1].sequence + 3);
   make_packets(&f4, frame, 300, next, 500, 11);
-  for (int i = 0; i < f4.n; i++) brtc_vp8_assembler_push(a, &f4.hd[i], 0);
+  for (int i = 0; i < f4.n; i++) vp8_collect_push(a, &f4.hd[i], 0);
   CHECK_EQ_INT(s.frames, 4);
   CHECK(brtc_vp8_assembler_take_keyframe_request(a));
   CHECK_EQ_INT(brtc_vp8_assembler_get_stats(a)->frames_dropped, 1);
@@ -540,7 +541,7 @@ static void test_assembler_bad_and_padding(void) {
   brtc_rtp_header bad = f1.hd[0];
   bad.sequence = 500;
   bad.payload_len = 1;
-  CHECK_EQ_INT(brtc_vp8_assembler_push(a, &bad, 0), BRTC_ERR_PARSE);
+  CHECK_EQ_INT(vp8_collect_push(a, &bad, 0), BRTC_ERR_PARSE);
   CHECK_EQ_INT(brtc_vp8_assembler_get_stats(a)->packets_bad, 1);
   brtc_vp8_assembler_free(a);
 }
@@ -554,17 +555,17 @@ static void test_assembler_window_passes(void) {
   uint8_t frame[300];
   fill(frame, sizeof frame, 12);
   make_packets(&f, frame, 300, 0, 1, 0);
-  brtc_vp8_assembler *a = brtc_vp8_assembler_new(1000, on_frame, &s);
-  for (int i = 0; i < f.n; i++) brtc_vp8_assembler_push(a, &f.hd[i], 0);
+  brtc_vp8_assembler *a = vp8_collect_new(1000, on_frame, &s);
+  for (int i = 0; i < f.n; i++) vp8_collect_push(a, &f.hd[i], 0);
   CHECK_EQ_INT(s.frames, 1);
   brtc_rtp_header mid = f.hd[1];
   mid.marker = false;
   mid.timestamp = 2;
   mid.sequence = 10; /* a frame whose start (seq 2..9) never comes */
-  brtc_vp8_assembler_push(a, &mid, 0);
+  vp8_collect_push(a, &mid, 0);
   CHECK(!brtc_vp8_assembler_take_keyframe_request(a));
   mid.sequence = 10 + BRTC_VP8_REORDER_WINDOW + 5;
-  brtc_vp8_assembler_push(a, &mid, 0);
+  vp8_collect_push(a, &mid, 0);
   CHECK(brtc_vp8_assembler_take_keyframe_request(a));
   CHECK(brtc_vp8_assembler_get_stats(a)->frames_dropped >= 1);
   CHECK_EQ_INT(s.frames, 1);
@@ -577,16 +578,16 @@ static void test_assembler_sender_restart(void) {
   memset(&s, 0, sizeof s);
   uint8_t frame[100];
   fill(frame, sizeof frame, 13);
-  brtc_vp8_assembler *a = brtc_vp8_assembler_new(1000, on_frame, &s);
+  brtc_vp8_assembler *a = vp8_collect_new(1000, on_frame, &s);
   make_packets(&f, frame, 100, 30000, 1, 0);
-  brtc_vp8_assembler_push(a, &f.hd[0], 0);
+  vp8_collect_push(a, &f.hd[0], 0);
   CHECK_EQ_INT(s.frames, 1);
   /* The sender starts over at seq 1 with one-packet frames: ignored at first, then we
    * follow it. */
   int before = 0;
   for (int i = 0; i < 200; i++) {
     make_packets(&f, frame, 100, (uint16_t)(1 + i), (uint32_t)(100 + i), 0);
-    brtc_vp8_assembler_push(a, &f.hd[0], 0);
+    vp8_collect_push(a, &f.hd[0], 0);
     if (i == 10) before = s.frames;
   }
   CHECK_EQ_INT(before, 1);
@@ -600,15 +601,15 @@ static void test_assembler_reset(void) {
   memset(&s, 0, sizeof s);
   uint8_t frame[300];
   fill(frame, sizeof frame, 14);
-  brtc_vp8_assembler *a = brtc_vp8_assembler_new(1000, on_frame, &s);
+  brtc_vp8_assembler *a = vp8_collect_new(1000, on_frame, &s);
   make_packets(&f, frame, 300, 1000, 1, 0);
-  for (int i = 0; i < f.n; i++) brtc_vp8_assembler_push(a, &f.hd[i], 0);
+  for (int i = 0; i < f.n; i++) vp8_collect_push(a, &f.hd[i], 0);
   CHECK_EQ_INT(s.frames, 1);
   brtc_vp8_assembler_reset(a);
   CHECK_EQ_INT(brtc_vp8_assembler_get_stats(a)->packets, 0);
   /* Older sequence numbers are a new stream now, not late packets. */
   make_packets(&f, frame, 300, 900, 2, 0);
-  for (int i = 0; i < f.n; i++) brtc_vp8_assembler_push(a, &f.hd[i], 0);
+  for (int i = 0; i < f.n; i++) vp8_collect_push(a, &f.hd[i], 0);
   CHECK_EQ_INT(s.frames, 2);
   CHECK_EQ_INT(brtc_vp8_assembler_get_stats(a)->packets_late, 0);
   brtc_vp8_assembler_free(a);
@@ -650,7 +651,7 @@ static void test_assembler_random(void) {
   memset(&s, 0, sizeof s);
   bool lost[300];
   int expected = 0, lost_frames = 0, requests = 0, missed_requests = 0;
-  brtc_vp8_assembler *a = brtc_vp8_assembler_new(8 * 150, prop_on_frame, &s);
+  brtc_vp8_assembler *a = vp8_collect_new(8 * 150, prop_on_frame, &s);
   uint16_t seq = 65000;
   for (int f = 0; f < 300; f++) {
     prop_len[f] = 1 + prop_next() % (8 * (150 - 4));
@@ -679,8 +680,8 @@ static void test_assembler_random(void) {
     int drop = lost[f] ? (int)(prop_next() % (uint32_t)p.n) : -1;
     for (int i = 0; i < p.n; i++) {
       if (order[i] == drop) continue;
-      brtc_vp8_assembler_push(a, &p.hd[order[i]], 0);
-      if (prop_next() % 10 == 0) brtc_vp8_assembler_push(a, &p.hd[order[i]], 0);
+      vp8_collect_push(a, &p.hd[order[i]], 0);
+      if (prop_next() % 10 == 0) vp8_collect_push(a, &p.hd[order[i]], 0);
     }
     if (lost[f]) lost_frames++;
     else expected++;
@@ -745,10 +746,10 @@ static void test_real_keyframe_shuffled(void) {
     order[i] = order[j];
     order[j] = t;
   }
-  brtc_vp8_assembler *a = brtc_vp8_assembler_new(sizeof s.data, on_frame, &s);
+  brtc_vp8_assembler *a = vp8_collect_new(sizeof s.data, on_frame, &s);
   for (int i = 0; i < p.n; i++) {
     CHECK_EQ_INT(s.frames, 0);
-    CHECK_EQ_INT(brtc_vp8_assembler_push(a, &p.hd[order[i]], 0), BRTC_OK);
+    CHECK_EQ_INT(vp8_collect_push(a, &p.hd[order[i]], 0), BRTC_OK);
   }
   CHECK_EQ_INT(s.frames, 1);
   CHECK(s.last.keyframe);
@@ -757,7 +758,7 @@ static void test_real_keyframe_shuffled(void) {
   CHECK_EQ_INT(s.last.picture_id, 300);
   CHECK_EQ_INT(s.len, key_len);
   CHECK_MEM(s.data, key, key_len);
-  for (int i = 0; i < q.n; i++) brtc_vp8_assembler_push(a, &q.hd[i], 0);
+  for (int i = 0; i < q.n; i++) vp8_collect_push(a, &q.hd[i], 0);
   CHECK_EQ_INT(s.frames, 2);
   CHECK(!s.last.keyframe);
   CHECK_EQ_INT(s.len, delta_len);
@@ -819,7 +820,7 @@ static void push_frame(brtc_vp8_assembler *a, const uint8_t *frame, size_t len,
     h.marker = i == n - 1;
     h.payload = pl + (size_t)i * max_payload;
     h.payload_len = lens[i];
-    CHECK_EQ_INT(brtc_vp8_assembler_push(a, &h, 0), BRTC_OK);
+    CHECK_EQ_INT(vp8_collect_push(a, &h, 0), BRTC_OK);
   }
   *seq = (uint16_t)(*seq + n);
 out:
@@ -841,7 +842,7 @@ static void test_assembler_memory_small_frames(void) {
   s.frames = frames;
   s.lens = lens;
   s.count = FRAMES;
-  brtc_vp8_assembler *a = brtc_vp8_assembler_new(4u << 20, expect_on_frame, &s);
+  brtc_vp8_assembler *a = vp8_collect_new(4u << 20, expect_on_frame, &s);
   CHECK(a != NULL);
   CHECK(brtc_vp8_assembler_memory(a) < 1024); /* nothing but itself before media */
   uint16_t seq = 65000;
@@ -893,7 +894,7 @@ static void test_assembler_large_keyframe(void) {
   s.lens = lens;
   s.count = 4;
   CHECK_EQ_INT(brtc_vp8_packet_count(LARGE, mtu), BRTC_VP8_REORDER_WINDOW);
-  brtc_vp8_assembler *a = brtc_vp8_assembler_new(4u << 20, expect_on_frame, &s);
+  brtc_vp8_assembler *a = vp8_collect_new(4u << 20, expect_on_frame, &s);
   uint16_t seq = 100;
   push_frame(a, small, sizeof small, mtu, &seq, 0, false, -1);
   push_frame(a, large, LARGE, mtu, &seq, 3000, true, -1);

@@ -10,6 +10,7 @@
 #include "block_luma.h"
 #include "boltrtc/error.h"
 #include "codec/vp8.h"
+#include "vp8_collect.h"
 #include "media/keyframe_jpeg.h"
 #include "rtp/packet_fixture.h"
 #include "rtp/rtp.h"
@@ -59,14 +60,14 @@ static void free_frames(frame_list *l) {
 
 /* Pushes the packets in the order given by order[] (indexes into the fixture). */
 static void assemble(const size_t *order, frame_list *out, brtc_vp8_assembler_stats *stats) {
-  brtc_vp8_assembler *a = brtc_vp8_assembler_new(4u << 20, on_frame, out);
+  brtc_vp8_assembler *a = vp8_collect_new(4u << 20, on_frame, out);
   CHECK(a != NULL);
   if (!a) return;
   for (size_t i = 0; i < video.n; i++) {
     brtc_rtp_header h;
     size_t k = order ? order[i] : i;
     CHECK_EQ_INT(brtc_rtp_parse(video.pkt[k], video.len[k], &h), BRTC_OK);
-    CHECK_EQ_INT(brtc_vp8_assembler_push(a, &h, 1000 * (uint64_t)i), BRTC_OK);
+    CHECK_EQ_INT(vp8_collect_push(a, &h, 1000 * (uint64_t)i), BRTC_OK);
   }
   *stats = *brtc_vp8_assembler_get_stats(a);
   brtc_vp8_assembler_free(a);

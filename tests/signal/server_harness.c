@@ -20,7 +20,7 @@
 /* ---- the server, in the child ---- */
 
 static void run_server(const brtc_signal_config *config, int ready_fd, int stop_fd) {
-  brtc_log_set_level(BRTC_LOG_WARN);
+  brtc_set_log_level(BRTC_LOG_WARN);
   char err[256] = "";
   const char *udp[] = {"127.0.0.1:0"};
   brtc_loop_config lc = {.udp_addrs = udp, .n_udp_addrs = 1, .loopback_only = true};
