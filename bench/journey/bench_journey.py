@@ -49,6 +49,10 @@ STAGES = [
     ("page told", "page:keyframe-1"),
 ]
 
+# Spans within one run whose medians are printed too: what follows the camera's start.
+SPANS = [("getUserMedia", "first keyframe"), ("first keyframe", "JPEG written"),
+         ("JPEG written", "page told"), ("getUserMedia", "JPEG written")]
+
 LOG_STEP = re.compile(r"^(\d\d):(\d\d):(\d\d)\.(\d\d\d) step\s+(\S+) (\S+)")
 
 
@@ -111,6 +115,12 @@ def summarize(label, rows):
     for name, _ in STAGES:
         if name not in medians:
             print(f"  {name:18s}       -")
+    # Medians of each run's own span: on a busy machine the stages' medians come from
+    # different runs, and a span within one run says more.
+    for a, b in SPANS:
+        vals = [r[b] - r[a] for r in rows if r.get(a) is not None and r.get(b) is not None]
+        if vals:
+            print(f"  span {a} -> {b}: {statistics.median(vals):.1f}")
     return medians
 
 
