@@ -13,12 +13,13 @@ for (let i = 0; i < argv.length; i += 2) {
 }
 
 // --url may name several servers, comma-separated: each round loads the page from each in
-// turn, so they are measured under the same load on the machine.
+// turn, so they are measured under the same load on the machine, and each round starts one
+// further along the list, so that none is always first after the browser's idle pause.
 const urls = opt.url.split(',');
 const chrome = await launchChromium(opt.y4m);
 try {
   for (let n = 0; n < opt.runs * urls.length; n++) {
-    const run = Math.floor(n / urls.length), server = n % urls.length;
+    const run = Math.floor(n / urls.length), server = (n + run) % urls.length;
     const context = await chrome.browser.newContext();
     // The page's main thread busy for 50 ms or more at once, to tell the page's own stalls
     // from the servers'.
