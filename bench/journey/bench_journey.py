@@ -3,9 +3,10 @@
 signaling WebSocket and makes its offer; the server answers, ICE and DTLS connect, video flows,
 the first keyframe is assembled and its JPEG written. Each stage's median over --runs page loads,
 for `boltrtc serve` and, in the same run, for the same job done with aiortc
-(aiortc_server.py), both serving the same page to the same browser.
+(aiortc_server.py), both serving the same page to the same browser. Both servers are up at
+once and each round loads the page from each (docs/benchmarks.md has the figures).
 
-  bench_journey.py --boltrtc build/apps/boltrtc [--runs 10] [--no-aiortc]
+  bench_journey.py --boltrtc build/apps/boltrtc [--runs 10] [--no-aiortc] [--json F] [--keep DIR]
 
 One time base: the page's timeline and the servers' steps are both in ms since the epoch on this
 machine's clock (boltrtc's log has millisecond wall-clock times). Runs as root inside a fresh

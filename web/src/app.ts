@@ -50,7 +50,7 @@ let ws: WebSocket | null = null;
 let stream: MediaStream | null = null;
 let startedAt = 0;
 let keyframes = 0;
-let serverHasKeyframe = false; // this connection's first keyframe reached the server
+let serverHasKeyframe = false; // the server saved this connection's first keyframe
 // Browser-side steps already shown, so a state seen twice is listed once.
 const shownSteps = new Set<string>();
 
@@ -281,15 +281,13 @@ function handleServerMessage(conn: RTCPeerConnection, raw: string): void {
       break;
     case "step":
       mark(`server-${msg.step}`);
-      if (msg.step === "first-keyframe") {
-        serverHasKeyframe = true;
-        if (stream) showPreview(stream);
-      }
       ui.sessionId.textContent = msg.session;
       addStep(ui.serverSteps, msg.t_ms, msg.step, msg.detail, msg.step === "failed");
       break;
     case "keyframe":
       addKeyframe(msg);
+      serverHasKeyframe = true;
+      if (stream) showPreview(stream);
       break;
     case "error":
       addStep(ui.serverSteps, 0, "error", msg.message, true);
@@ -297,9 +295,10 @@ function handleServerMessage(conn: RTCPeerConnection, raw: string): void {
   }
 }
 
-// The preview starts once the server has the first keyframe, or after PREVIEW_WAIT_MS: a
-// video element starting up keeps the page's main thread and the browser busy for a few
-// hundred ms on a loaded machine, just while the encoder makes that keyframe.
+// The preview starts once the server has saved the first keyframe, or after PREVIEW_WAIT_MS:
+// a video element starting up keeps the page's main thread and the browser busy for a few
+// hundred ms on a loaded machine, just while the encoder makes that keyframe and the server's
+// message about it comes in.
 const PREVIEW_WAIT_MS = 1000;
 
 function showPreview(s: MediaStream): void {
