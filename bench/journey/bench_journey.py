@@ -3,9 +3,10 @@
 signaling WebSocket and makes its offer; the server answers, ICE and DTLS connect, video flows,
 the first keyframe is assembled and its JPEG written. Each stage's median over --runs page loads,
 for `boltrtc serve` and, in the same run, for the same job done with aiortc
-(aiortc_server.py), both serving the same page to the same browser.
+(aiortc_server.py), both serving the same page to the same browser. Both servers are up at
+once and each round loads the page from each (docs/benchmarks.md has the figures).
 
-  bench_journey.py --boltrtc build/apps/boltrtc [--runs 10] [--no-aiortc]
+  bench_journey.py --boltrtc build/apps/boltrtc [--runs 10] [--no-aiortc] [--json F] [--keep DIR]
 
 One time base: the page's timeline and the servers' steps are both in ms since the epoch on this
 machine's clock (boltrtc's log has millisecond wall-clock times). Runs as root inside a fresh
@@ -29,20 +30,29 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
 from e2e import Server, enter_loopback_namespace, free_port  # noqa: E402
 
 # (stage name, where it ends: "page:<timeline key>" or "server:<step>"), in journey order.
+# "a|b": the first of the two the run has (pages before the finer marks had only b: the
+# camera and the WebSocket were then marked when the page got round to using them).
 STAGES = [
     ("page load", "page:connect"),
-    ("getUserMedia", "page:camera"),
-    ("WebSocket open", "page:signaling-open"),
+    ("devices listed", "page:devices"),
+    ("WebSocket open", "page:ws-open|signaling-open"),
+    ("offer made", "page:offer-made"),
     ("offer sent", "page:offer-sent"),
     ("offer at server", "server:offer-received"),
     ("answer at page", "page:answer-received"),
     ("first ICE check", "server:ice-check"),
     ("DTLS connected", "server:dtls-connected"),
+    ("getUserMedia", "page:camera-ready|camera"),
+    ("track attached", "page:track-attached"),
     ("first RTP", "server:first-rtp"),
     ("first keyframe", "server:first-keyframe"),
     ("JPEG written", "server:keyframe-saved"),
     ("page told", "page:keyframe-1"),
 ]
+
+# Spans within one run whose medians are printed too: what follows the camera's start.
+SPANS = [("getUserMedia", "first keyframe"), ("first keyframe", "JPEG written"),
+         ("JPEG written", "page told"), ("getUserMedia", "JPEG written")]
 
 LOG_STEP = re.compile(r"^(\d\d):(\d\d):(\d\d)\.(\d\d\d) step\s+(\S+) (\S+)")
 
@@ -63,15 +73,20 @@ def boltrtc_steps(log_path):
     return out
 
 
-def journeys(url, source, runs, timeout_s):
+def journeys(urls, source, runs, timeout_s, save_as):
+    """Page loads from each of urls in turn, runs rounds: [[run dicts of urls[0]], ...]."""
     node = shutil.which("node")
-    out = subprocess.run([node, os.path.join(HERE, "journey.mjs"), "--url", url, "--y4m", source,
-                          "--runs", str(runs), "--timeout-ms", str(timeout_s * 1000)],
-                         capture_output=True, text=True, cwd=ROOT, timeout=runs * (timeout_s + 30))
+    out = subprocess.run([node, os.path.join(HERE, "journey.mjs"), "--url", ",".join(urls),
+                          "--y4m", source, "--runs", str(runs),
+                          "--timeout-ms", str(timeout_s * 1000)],
+                         capture_output=True, text=True, cwd=ROOT,
+                         timeout=runs * len(urls) * (timeout_s + 30))
     results = [json.loads(l) for l in out.stdout.splitlines() if l.startswith("{")]
-    if len(results) != runs:
+    with open(save_as, "w") as f:
+        json.dump(results, f)
+    if len(results) != runs * len(urls):
         raise RuntimeError(f"journey.mjs: {out.stderr[-2000:]}")
-    return results
+    return [[r for r in results if r["server"] == i] for i in range(len(urls))]
 
 
 def stage_times(page, server):
@@ -79,8 +94,10 @@ def stage_times(page, server):
     start = page["navigation"]
     times = {}
     for name, where in STAGES:
-        side, key = where.split(":", 1)
-        t = (page if side == "page" else server).get(key)
+        side, keys = where.split(":", 1)
+        found = [t for t in ((page if side == "page" else server).get(k)
+                             for k in keys.split("|")) if t is not None]
+        t = found[0] if found else None
         times[name] = None if t is None else t - start
     return times
 
@@ -99,43 +116,42 @@ def summarize(label, rows):
     for name, _ in STAGES:
         if name not in medians:
             print(f"  {name:18s}       -")
+    # Medians of each run's own span: on a busy machine the stages' medians come from
+    # different runs, and a span within one run says more.
+    for a, b in SPANS:
+        vals = [r[b] - r[a] for r in rows if r.get(a) is not None and r.get(b) is not None]
+        if vals:
+            print(f"  span {a} -> {b}: {statistics.median(vals):.1f}")
     return medians
 
 
-def run_boltrtc(a, source, workdir):
-    server = Server(os.path.abspath(a.boltrtc), workdir)
-    try:
-        results = journeys(server.base + "/", source, a.runs, a.timeout)
-        time.sleep(0.5)
-    finally:
-        server.stop()
-    steps = boltrtc_steps(server.log_path)
-    sessions = sorted(steps, key=lambda s: int(s[1:]) if s[1:].isdigit() else 0)
+def rows_of(results, steps, session_order):
+    """Each run's stage times: the page's timeline beside its session's steps (sessions are
+    numbered in the order the page loads made them)."""
     rows = []
-    for r, session in zip(results, sessions):
+    for r, session in zip(results, sorted(steps, key=session_order)):
         if "timeline" in r:
             rows.append(stage_times(r["timeline"], steps[session]))
     return rows
 
 
-def run_aiortc(a, source, workdir):
+def start_aiortc(workdir):
     port = free_port(socket.SOCK_STREAM)
     out_dir = os.path.join(workdir, "aiortc-output")
     log = open(os.path.join(workdir, "aiortc.log"), "w+")
     proc = subprocess.Popen(["/usr/bin/python3", os.path.join(HERE, "aiortc_server.py"), "--port",
                              str(port), "--web", os.path.join(ROOT, "web"), "--output", out_dir],
                             stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            log.seek(0)
-            if "ready" in log.read():
-                break
-            time.sleep(0.1)
-        results = journeys(f"http://127.0.0.1:{port}/", source, a.runs, a.timeout)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        log.seek(0)
+        if "ready" in log.read():
+            break
+        time.sleep(0.1)
+    return proc, log, f"http://127.0.0.1:{port}/"
+
+
+def aiortc_steps(log):
     log.seek(0)
     steps = {}
     for line in log:
@@ -147,10 +163,30 @@ def run_aiortc(a, source, workdir):
     for s in steps.values():
         if "first-frame" in s:
             s["first-keyframe"] = s["first-frame"]
-    rows = []
-    for r, session in zip(results, sorted(steps, key=lambda s: int(s[1:]))):
-        if "timeline" in r:
-            rows.append(stage_times(r["timeline"], steps[session]))
+    return steps
+
+
+def run_both(a, source, workdir):
+    """boltrtc and aiortc both up, the page loaded from one then the other, round by round."""
+    server = Server(os.path.abspath(a.boltrtc), workdir)
+    proc = log = None
+    try:
+        urls = [server.base + "/"]
+        if not a.no_aiortc:
+            proc, log, url = start_aiortc(workdir)
+            urls.append(url)
+        results = journeys(urls, source, a.runs, a.timeout, os.path.join(workdir, "pages.json"))
+        time.sleep(0.5)
+    finally:
+        server.stop()
+        if proc:
+            proc.terminate()
+            proc.wait(timeout=10)
+    number = lambda s: int(s[1:]) if s[1:].isdigit() else 0  # noqa: E731
+    rows = {"boltrtc": rows_of(results[0], boltrtc_steps(server.log_path), number)}
+    if log:
+        rows["aiortc"] = rows_of(results[1], aiortc_steps(log), number)
+        log.close()
     return rows
 
 
@@ -161,6 +197,7 @@ def main():
     ap.add_argument("--timeout", type=int, default=20, help="seconds per page load")
     ap.add_argument("--no-aiortc", action="store_true")
     ap.add_argument("--json", help="write every run's stage times here")
+    ap.add_argument("--keep", help="copy the servers' logs and the page timelines here")
     a = ap.parse_args()
     enter_loopback_namespace()
     workdir = tempfile.mkdtemp(prefix="boltrtc-journey-")
@@ -168,9 +205,7 @@ def main():
         source = os.path.join(workdir, "source.y4m")
         subprocess.run([sys.executable, os.path.join(ROOT, "tests", "e2e", "still_picture.py"),
                         "--out", source], check=True, timeout=60)
-        rows = {"boltrtc": run_boltrtc(a, source, workdir)}
-        if not a.no_aiortc:
-            rows["aiortc"] = run_aiortc(a, source, workdir)
+        rows = run_both(a, source, workdir)
         medians = {k: summarize(k, v) for k, v in rows.items()}
         if "aiortc" in medians:
             b, r = medians["boltrtc"].get("page told"), medians["aiortc"].get("page told")
@@ -181,6 +216,9 @@ def main():
             with open(a.json, "w") as f:
                 json.dump(rows, f, indent=1)
     finally:
+        if a.keep:
+            shutil.copytree(workdir, a.keep, dirs_exist_ok=True,
+                            ignore=shutil.ignore_patterns("*.y4m"))
         shutil.rmtree(workdir, ignore_errors=True)
 
 

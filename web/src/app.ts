@@ -50,6 +50,7 @@ let ws: WebSocket | null = null;
 let stream: MediaStream | null = null;
 let startedAt = 0;
 let keyframes = 0;
+let serverHasKeyframe = false; // the server saved this connection's first keyframe
 // Browser-side steps already shown, so a state seen twice is listed once.
 const shownSteps = new Set<string>();
 
@@ -138,14 +139,15 @@ async function hasMicrophone(): Promise<boolean> {
   }
 }
 
-async function getCamera(wantAudio: boolean): Promise<MediaStream> {
+// Asked at once, with the microphone: waiting for enumerateDevices first to know whether there
+// is one put a round trip to the browser process (up to seconds on a busy machine) in front
+// of the camera's start, which is the longest part of the journey.
+async function getCamera(): Promise<MediaStream> {
   const video = videoConstraints();
-  if (wantAudio) {
-    try {
-      return await navigator.mediaDevices.getUserMedia({ video, audio: true });
-    } catch {
-      // No usable microphone after all: video alone is what matters.
-    }
+  try {
+    return await navigator.mediaDevices.getUserMedia({ video, audio: true });
+  } catch {
+    // No (usable) microphone: video alone is what matters.
   }
   return navigator.mediaDevices.getUserMedia({ video, audio: false });
 }
@@ -278,16 +280,34 @@ function handleServerMessage(conn: RTCPeerConnection, raw: string): void {
         });
       break;
     case "step":
+      mark(`server-${msg.step}`);
       ui.sessionId.textContent = msg.session;
       addStep(ui.serverSteps, msg.t_ms, msg.step, msg.detail, msg.step === "failed");
       break;
     case "keyframe":
       addKeyframe(msg);
+      serverHasKeyframe = true;
+      if (stream) showPreview(stream);
       break;
     case "error":
       addStep(ui.serverSteps, 0, "error", msg.message, true);
       break;
   }
+}
+
+// The preview starts once the server has saved the first keyframe, or after PREVIEW_WAIT_MS:
+// a video element starting up keeps the page's main thread and the browser busy for a few
+// hundred ms on a loaded machine, just while the encoder makes that keyframe and the server's
+// message about it comes in.
+const PREVIEW_WAIT_MS = 1000;
+
+function showPreview(s: MediaStream): void {
+  if (s === stream && ui.preview.srcObject !== s) ui.preview.srcObject = s;
+}
+
+function previewSoon(s: MediaStream): void {
+  if (serverHasKeyframe) showPreview(s);
+  else setTimeout(() => showPreview(s), PREVIEW_WAIT_MS);
 }
 
 function openSignaling(): Promise<WebSocket> {
@@ -298,7 +318,10 @@ function openSignaling(): Promise<WebSocket> {
   const query = token ? `?token=${encodeURIComponent(token)}` : "";
   const sock = new WebSocket(`${proto}//${location.host}/ws${query}`);
   return new Promise((resolve, reject) => {
-    sock.onopen = () => resolve(sock);
+    sock.onopen = () => {
+      mark("ws-open");
+      resolve(sock);
+    };
     sock.onerror = () => reject(new Error("signaling WebSocket failed"));
   });
 }
@@ -309,6 +332,7 @@ function openSignaling(): Promise<WebSocket> {
 async function connect(): Promise<void> {
   startedAt = performance.now();
   mark("connect");
+  serverHasKeyframe = false;
   shownSteps.clear();
   ui.browserSteps.replaceChildren();
   ui.serverSteps.replaceChildren();
@@ -317,9 +341,10 @@ async function connect(): Promise<void> {
   const signaling = openSignaling();
   signaling.catch(() => undefined); // awaited below; a failure is reported there
   try {
+    const camera = getCamera();
+    camera.catch(() => undefined); // awaited below
     const wantAudio = await hasMicrophone();
-    const camera = getCamera(wantAudio);
-    camera.catch(() => undefined);
+    mark("devices");
 
     const conn = new RTCPeerConnection({ iceServers: [], bundlePolicy: "max-bundle" });
     pc = conn;
@@ -329,11 +354,26 @@ async function connect(): Promise<void> {
     void keepResolution(video.sender);
     const audio = wantAudio ? conn.addTransceiver("audio", { direction: "sendonly" }) : null;
     watchPeerConnection(conn);
+    // The camera's tracks go to the senders the moment it starts, whether or not the
+    // WebSocket is open and the offer out yet: replaceTrack needs no negotiation.
+    const attached = camera.then(async (s) => {
+      mark("camera-ready");
+      const v = s.getVideoTracks()[0];
+      if (v) await video.sender.replaceTrack(v);
+      mark("track-attached");
+      const a = s.getAudioTracks()[0];
+      if (audio && a) await audio.sender.replaceTrack(a);
+      else if (a) a.stop(); // a microphone the offer had no room for: not kept open
+      for (const t of conn.getSenders()) if (t.track) t.setStreams?.(s);
+      return s;
+    });
+    attached.catch(() => undefined); // awaited below
 
     // The server is ICE-lite and lists all its candidates in the answer, so the offer goes
     // out at once and our own candidates follow by trickle.
     const offer = await conn.createOffer();
     await conn.setLocalDescription(offer);
+    mark("offer-made");
     watchDtls(conn);
 
     ws = await signaling;
@@ -350,15 +390,10 @@ async function connect(): Promise<void> {
     send({ type: "offer", sdp: conn.localDescription?.sdp ?? offer.sdp });
     browserStep("offer-sent");
 
-    stream = await camera;
-    ui.preview.srcObject = stream;
-    const v = stream.getVideoTracks()[0];
-    const settings = v?.getSettings();
+    stream = await attached;
+    previewSoon(stream);
+    const settings = stream.getVideoTracks()[0]?.getSettings();
     browserStep("camera", settings ? `${settings.width}x${settings.height}` : undefined);
-    if (v) await video.sender.replaceTrack(v);
-    const a = stream.getAudioTracks()[0];
-    if (audio && a) await audio.sender.replaceTrack(a);
-    for (const t of conn.getSenders()) if (t.track) t.setStreams?.(stream);
   } catch (e) {
     browserStep("error", String(e), true);
     setState("failed", String(e));
