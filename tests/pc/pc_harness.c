@@ -13,6 +13,7 @@ bool h_keep_dtls;
 uint64_t h_ice_check_timeout_us;
 brtc_dtls_role h_dtls_role;
 uint32_t h_max_video_bps, h_start_video_bps;
+unsigned h_video_width, h_video_height;
 brtc_pc_packet_tap h_packet_tap;
 bool (*h_link_filter)(harness *h, bool to_pc, const uint8_t *data, size_t len);
 
@@ -42,6 +43,8 @@ static void on_event(brtc_pc *pc, const brtc_pc_event *ev, void *user) {
     f->height = ev->frame->height;
     f->ssrc = ev->frame->ssrc;
     f->ts = ev->frame->rtp_timestamp;
+    snprintf(f->mid, sizeof(f->mid), "%s", ev->frame->mid ? ev->frame->mid : "");
+    f->track = ev->frame->track;
   }
 }
 
@@ -73,6 +76,8 @@ bool h_start_ex(harness *h, const sim_peer_opts *opts, bool measure) {
                         .dtls_role = h_dtls_role,
                         .max_video_bitrate_bps = h_max_video_bps,
                         .start_video_bitrate_bps = h_start_video_bps,
+                        .video_width = h_video_width,
+                        .video_height = h_video_height,
                         .on_plain_packet = h_packet_tap,
                         .ice_check_timeout_us = h_ice_check_timeout_us};
   h->sim = sim_peer_new(opts);
