@@ -20,6 +20,12 @@
  * pc repeats its PLI for 5 s); after it, the room goes to the next one waiting. */
 #define BRTC_KEYFRAME_ASK_HOLD_US 5000000u
 
+/* Tracks whose final counters a session record keeps for /api/status after its pc is
+ * freed (a live session's are read from its pc, all of them). */
+#define BRTC_SESSION_KEEP_TRACKS 4
+/* Tracks the keyframe policy tells apart (a bit each); later ones share the last bit. */
+#define BRTC_SESSION_POLICY_TRACKS 32
+
 typedef enum brtc_transport { BRTC_TRANSPORT_WS = 0, BRTC_TRANSPORT_WHIP } brtc_transport;
 
 typedef struct brtc_session_step {
@@ -61,6 +67,14 @@ typedef struct brtc_session {
   unsigned long keyframes_saved;
   uint64_t last_save_us;
   unsigned saves_in_flight; /* handed to the keyframe worker, result not back yet */
+  /* Several tracks (issue 6): a bit per track index. A track's first keyframe is wanted
+   * even while another track's save is in flight, and a Snapshot wants one of every video
+   * track (video_tracks; 0 counts as track 0 alone). */
+  uint32_t tracks_queued;     /* tracks with a keyframe handed to the saver */
+  uint32_t snapshot_answered; /* tracks whose keyframe answered the pending Snapshot */
+  uint32_t video_tracks;
+  brtc_pc_track_stats tracks[BRTC_SESSION_KEEP_TRACKS]; /* last known, when the pc is freed */
+  size_t n_tracks;
 
   /* Waiting for room in the keyframe saver (brtc_keyframe_waitlist). */
   struct brtc_session *wait_prev, *wait_next;
@@ -129,6 +143,11 @@ const brtc_session_step *brtc_session_add_step(brtc_session *s, const char *name
  * request, otherwise at most one per BRTC_SESSION_SAVE_PERIOD_US. While a save is in flight
  * only a Snapshot request wants another. */
 bool brtc_session_keyframe_wanted(const brtc_session *s, uint64_t now_us);
+/* The same for a keyframe of one track (brtc_video_frame.track). */
+bool brtc_session_track_keyframe_wanted(const brtc_session *s, size_t track, uint64_t now_us);
+bool brtc_session_track_keyframe_queued(brtc_session *s, size_t track);
+void brtc_session_track_keyframe_finished(brtc_session *s, size_t track, bool saved,
+                                          bool answered_snapshot, uint64_t arrived_us);
 /* Note a saved keyframe (clears a pending Snapshot). */
 void brtc_session_keyframe_saved(brtc_session *s, uint64_t now_us);
 /* Saving off the loop thread: a wanted keyframe was handed over (this answers a pending
