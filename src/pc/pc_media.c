@@ -291,11 +291,13 @@ static pc_track *track_by_mid_ext(const brtc_pc *pc, const brtc_rtp_header *h) {
 static pc_track *track_by_ssrc(const brtc_pc *pc, uint32_t ssrc, bool *rtx) {
   for (size_t i = 0; i < pc->n_tracks; i++) {
     pc_track *t = pc->tracks[i];
-    if (t->stream.active ? t->stream.ssrc == ssrc : t->offered_ssrc == ssrc) {
+    /* 0 stands for "not known" here (SSRC 0 itself is valid RTP: it goes by payload type). */
+    if (t->stream.active ? t->stream.ssrc == ssrc : (t->offered_ssrc && t->offered_ssrc == ssrc)) {
       *rtx = false;
       return t;
     }
-    if (t->rtx_pt >= 0 && (t->rtx_ssrc ? t->rtx_ssrc : t->offered_rtx_ssrc) == ssrc) {
+    uint32_t repair = t->rtx_ssrc ? t->rtx_ssrc : t->offered_rtx_ssrc;
+    if (t->rtx_pt >= 0 && repair && repair == ssrc) {
       *rtx = true;
       return t;
     }
