@@ -160,10 +160,13 @@ static uint32_t track_bit(size_t track) {
 
 static uint32_t video_mask(const brtc_session *s) { return s->video_tracks ? s->video_tracks : 1u; }
 
+bool brtc_session_track_snapshot_owed(const brtc_session *s, size_t track) {
+  return s->snapshot_pending && !(s->snapshot_answered & track_bit(track));
+}
+
 bool brtc_session_track_keyframe_wanted(const brtc_session *s, size_t track, uint64_t now_us) {
-  uint32_t bit = track_bit(track);
-  if (s->snapshot_pending && !(s->snapshot_answered & bit)) return true;
-  if (!(s->tracks_queued & bit)) return true; /* the track's first */
+  if (brtc_session_track_snapshot_owed(s, track)) return true;
+  if (!(s->tracks_queued & track_bit(track))) return true; /* the track's first */
   if (s->saves_in_flight) return false;
   if (s->keyframes_saved == 0) return true;
   return now_us >= s->last_save_us + BRTC_SESSION_SAVE_PERIOD_US;
@@ -171,7 +174,7 @@ bool brtc_session_track_keyframe_wanted(const brtc_session *s, size_t track, uin
 
 bool brtc_session_track_keyframe_queued(brtc_session *s, size_t track) {
   uint32_t bit = track_bit(track);
-  bool answers_snapshot = s->snapshot_pending && !(s->snapshot_answered & bit);
+  bool answers_snapshot = brtc_session_track_snapshot_owed(s, track);
   s->saves_in_flight++;
   s->tracks_queued |= bit;
   if (answers_snapshot) s->snapshot_answered |= bit;

@@ -143,6 +143,8 @@ const brtc_session_step *brtc_session_add_step(brtc_session *s, const char *name
  * request, otherwise at most one per BRTC_SESSION_SAVE_PERIOD_US. While a save is in flight
  * only a Snapshot request wants another. */
 bool brtc_session_keyframe_wanted(const brtc_session *s, uint64_t now_us);
+/* Whether a pending Snapshot still wants this track's keyframe. */
+bool brtc_session_track_snapshot_owed(const brtc_session *s, size_t track);
 /* The same for a keyframe of one track (brtc_video_frame.track). */
 bool brtc_session_track_keyframe_wanted(const brtc_session *s, size_t track, uint64_t now_us);
 bool brtc_session_track_keyframe_queued(brtc_session *s, size_t track);

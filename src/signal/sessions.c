@@ -81,10 +81,7 @@ static void save_keyframe(brtc_signal_server *srv, brtc_session *s, const brtc_v
   /* Several video tracks: each file says whose it is, shoot<N>-mid<mid>.jpg. */
   char label[BRTC_KEYFRAME_LABEL_MAX + 1] = "";
   if (s->video_tracks & (s->video_tracks - 1)) brtc_keyframe_label_for(f->mid, f->track, label);
-  bool answers = s->snapshot_pending &&
-                 !(s->snapshot_answered & (1u << (f->track < BRTC_SESSION_POLICY_TRACKS
-                                                      ? f->track
-                                                      : BRTC_SESSION_POLICY_TRACKS - 1)));
+  bool answers = brtc_session_track_snapshot_owed(s, f->track);
   int rc = brtc_keyframe_worker_submit_labelled(srv->saver, BRTC_KEYFRAME_VP8, f->data, f->len,
                                                 number, label, s->id,
                                                 save_tag(now, f->track, answers));
