@@ -20,8 +20,9 @@
  * pc repeats its PLI for 5 s); after it, the room goes to the next one waiting. */
 #define BRTC_KEYFRAME_ASK_HOLD_US 5000000u
 
-/* Tracks whose final counters a session record keeps for /api/status after its pc is
- * freed (a live session's are read from its pc, all of them). */
+/* Tracks whose counters a session record keeps for /api/status (refreshed from a live
+ * session's pc when the status is asked for; the last ones once the pc is freed): a camera,
+ * a screen and a microphone fit. */
 #define BRTC_SESSION_KEEP_TRACKS 4
 /* Tracks the keyframe policy tells apart (a bit each); later ones share the last bit. */
 #define BRTC_SESSION_POLICY_TRACKS 32
@@ -73,7 +74,7 @@ typedef struct brtc_session {
   uint32_t tracks_queued;     /* tracks with a keyframe handed to the saver */
   uint32_t snapshot_answered; /* tracks whose keyframe answered the pending Snapshot */
   uint32_t video_tracks;
-  brtc_pc_track_stats tracks[BRTC_SESSION_KEEP_TRACKS]; /* last known, when the pc is freed */
+  brtc_pc_track_stats tracks[BRTC_SESSION_KEEP_TRACKS]; /* the first ones, last known */
   size_t n_tracks;
 
   /* Waiting for room in the keyframe saver (brtc_keyframe_waitlist). */

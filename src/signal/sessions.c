@@ -381,11 +381,43 @@ void brtc_server_session_end(brtc_signal_server *srv, brtc_session *s, const cha
   brtc_log(BRTC_LOG_INFO, s->id, "ending: %s", why);
 }
 
+/* A live session's track counters, into its record for /api/status. */
+static void refresh_tracks(brtc_session *s) {
+  if (!s->pc) return;
+  size_t n = 0;
+  for (size_t i = 0; i < brtc_pc_track_count(s->pc) && n < BRTC_SESSION_KEEP_TRACKS; i++)
+    if (brtc_pc_get_track_stats(s->pc, i, &s->tracks[n]) == BRTC_OK) n++;
+  s->n_tracks = n;
+}
+
+/* Each track's counters, in the journey and kept for /api/status once the pc is gone. */
+static void keep_tracks(brtc_signal_server *srv, brtc_session *s) {
+  refresh_tracks(s);
+  for (size_t i = 0; i < brtc_pc_track_count(s->pc); i++) {
+    brtc_pc_track_stats ts;
+    if (brtc_pc_get_track_stats(s->pc, i, &ts) != BRTC_OK) continue;
+    char detail[128];
+    if (strcmp(ts.kind, "video") == 0)
+      snprintf(detail, sizeof(detail),
+               "mid %.16s video: %llu packets, %llu bytes, %llu frames, %llu keyframes, %llu "
+               "lost, %ux%u",
+               ts.mid, (unsigned long long)ts.packets, (unsigned long long)ts.bytes,
+               (unsigned long long)ts.frames, (unsigned long long)ts.keyframes,
+               (unsigned long long)ts.lost, ts.width, ts.height);
+    else
+      snprintf(detail, sizeof(detail), "mid %.16s audio: %llu packets, %llu bytes, %llu lost",
+               ts.mid, (unsigned long long)ts.packets, (unsigned long long)ts.bytes,
+               (unsigned long long)ts.lost);
+    brtc_server_session_step(srv, s, "track", detail);
+  }
+}
+
 void brtc_server_live_stats(const brtc_session *s, brtc_pc_stats *out) {
   if (s->pc) brtc_pc_get_stats(s->pc, out);
 }
 
 char *brtc_server_status_json(brtc_signal_server *srv) {
+  for (size_t i = 0; i < srv->sessions.n_live; i++) refresh_tracks(srv->sessions.live[i]);
   brtc_loop_stats ls;
   brtc_loop_get_stats(srv->loop, &ls);
   brtc_keyframe_worker_stats ks;
@@ -409,29 +441,6 @@ char *brtc_server_status_json(brtc_signal_server *srv) {
   };
   return brtc_status_json_limits(&srv->sessions, brtc_server_live_stats, srv->store, &ls, &ks,
                                  &srv->keyframe_waiters, &lim);
-}
-
-/* Each track's counters, in the journey and kept for /api/status once the pc is gone. */
-static void keep_tracks(brtc_signal_server *srv, brtc_session *s) {
-  s->n_tracks = 0;
-  for (size_t i = 0; i < brtc_pc_track_count(s->pc); i++) {
-    brtc_pc_track_stats ts;
-    if (brtc_pc_get_track_stats(s->pc, i, &ts) != BRTC_OK) continue;
-    if (s->n_tracks < BRTC_SESSION_KEEP_TRACKS) s->tracks[s->n_tracks++] = ts;
-    char detail[128];
-    if (strcmp(ts.kind, "video") == 0)
-      snprintf(detail, sizeof(detail),
-               "mid %.16s video: %llu packets, %llu bytes, %llu frames, %llu keyframes, %llu "
-               "lost, %ux%u",
-               ts.mid, (unsigned long long)ts.packets, (unsigned long long)ts.bytes,
-               (unsigned long long)ts.frames, (unsigned long long)ts.keyframes,
-               (unsigned long long)ts.lost, ts.width, ts.height);
-    else
-      snprintf(detail, sizeof(detail), "mid %.16s audio: %llu packets, %llu bytes, %llu lost",
-               ts.mid, (unsigned long long)ts.packets, (unsigned long long)ts.bytes,
-               (unsigned long long)ts.lost);
-    brtc_server_session_step(srv, s, "track", detail);
-  }
 }
 
 /* Close, unregister and free one ending session's pc, and retire the session. */

@@ -69,19 +69,12 @@ static bool add_track(cJSON *list, const brtc_pc_track_stats *t) {
          add_num(o, "max_bitrate_bps", t->max_bitrate_bps);
 }
 
-/* Every track of a live session (from its pc), or the ones its record kept. */
+/* The tracks the session record holds (the server refreshes a live session's before). */
 static bool add_tracks(cJSON *session, const brtc_session *s) {
   cJSON *list = cJSON_AddArrayToObject(session, "tracks");
   if (!list) return false;
-  if (!s->pc) {
-    for (size_t i = 0; i < s->n_tracks && i < BRTC_SESSION_KEEP_TRACKS; i++)
-      if (!add_track(list, &s->tracks[i])) return false;
-    return true;
-  }
-  for (size_t i = 0; i < brtc_pc_track_count(s->pc); i++) {
-    brtc_pc_track_stats t;
-    if (brtc_pc_get_track_stats(s->pc, i, &t) == BRTC_OK && !add_track(list, &t)) return false;
-  }
+  for (size_t i = 0; i < s->n_tracks && i < BRTC_SESSION_KEEP_TRACKS; i++)
+    if (!add_track(list, &s->tracks[i])) return false;
   return true;
 }
 
