@@ -660,15 +660,16 @@ void pc_media_timeout(brtc_pc *pc) {
 
 int pc_media_add_track(brtc_pc *pc, const pc_track *proto) {
   if (pc->n_tracks >= PC_MAX_TRACKS) return BRTC_ERR_LIMIT;
-  pc_track *t = malloc(sizeof(*t));
+  size_t size = PC_TRACK_SIZE(proto->video);
+  pc_track *t = malloc(size);
   if (!t) return BRTC_ERR_NOMEM;
-  *t = *proto;
+  memcpy(t, proto, size);
   t->pc = pc;
   t->index = pc->n_tracks;
   t->vp8 = NULL;
   t->pli_due_us = PC_NEVER;
   t->rtx_ssrc = t->offered_rtx_ssrc;
-  brtc_nack_init(&t->nack);
+  if (t->video) brtc_nack_init(&t->nack);
   pc->tracks[pc->n_tracks++] = t;
   if (t->video) pc->any_video = true;
   return BRTC_OK;
