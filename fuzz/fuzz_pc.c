@@ -11,7 +11,7 @@
 #include "stun/stun.h"
 
 static const char offer[] =
-    "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0 1\r\n"
+    "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0 1 2\r\n"
     "m=video 9 UDP/TLS/RTP/SAVPF 96 97\r\nc=IN IP4 0.0.0.0\r\n"
     "a=ice-ufrag:fuzz\r\na=ice-pwd:fuzzfuzzfuzzfuzzfuzzfuzz\r\n"
     "a=fingerprint:sha-256 42:6D:A4:C5:4C:86:CD:69:61:55:17:FE:3F:24:4B:73:D7:45:D3:C1:8D:26:60:"
@@ -23,7 +23,16 @@ static const char offer[] =
     "a=ice-ufrag:fuzz\r\na=ice-pwd:fuzzfuzzfuzzfuzzfuzzfuzz\r\n"
     "a=fingerprint:sha-256 42:6D:A4:C5:4C:86:CD:69:61:55:17:FE:3F:24:4B:73:D7:45:D3:C1:8D:26:60:"
     "84:BE:BF:66:79:2A:E6:11:D5\r\n"
-    "a=setup:actpass\r\na=mid:1\r\na=sendrecv\r\na=rtcp-mux\r\na=rtpmap:111 opus/48000/2\r\n";
+    "a=setup:actpass\r\na=mid:1\r\na=sendrecv\r\na=rtcp-mux\r\na=rtpmap:111 opus/48000/2\r\n"
+    /* A second video track, bundle-only, found by the MID extension alone (issue 6). */
+    "m=video 0 UDP/TLS/RTP/SAVPF 96 97\r\nc=IN IP4 0.0.0.0\r\na=bundle-only\r\n"
+    "a=ice-ufrag:fuzz\r\na=ice-pwd:fuzzfuzzfuzzfuzzfuzzfuzz\r\n"
+    "a=fingerprint:sha-256 42:6D:A4:C5:4C:86:CD:69:61:55:17:FE:3F:24:4B:73:D7:45:D3:C1:8D:26:60:"
+    "84:BE:BF:66:79:2A:E6:11:D5\r\n"
+    "a=setup:actpass\r\na=mid:2\r\n"
+    "a=extmap:9 urn:ietf:params:rtp-hdrext:sdes:mid\r\na=sendrecv\r\na=rtcp-mux\r\n"
+    "a=rtpmap:96 VP8/90000\r\na=rtcp-fb:96 nack\r\na=rtcp-fb:96 nack pli\r\n"
+    "a=rtpmap:97 rtx/90000\r\na=fmtp:97 apt=96\r\n";
 
 static brtc_certificate *cert;
 

@@ -64,6 +64,10 @@ typedef struct brtc_video_frame {
   unsigned width, height;     /* keyframes only */
   uint32_t rtp_timestamp;
   uint32_t ssrc;
+  /* The track it belongs to: its m-section's mid and its index (brtc_pc_get_track_stats).
+   * An offer may carry several video tracks (a camera and a screen). */
+  const char *mid;
+  size_t track;
 } brtc_video_frame;
 
 typedef struct brtc_pc_event {
@@ -124,14 +128,19 @@ typedef struct brtc_pc_config {
    * the peer can close or fail it, and our close_notify is authenticated too. */
   bool keep_dtls;
   /* Video bitrate feedback for the sender. When the offer allows goog-remb for VP8, we send
-   * REMB (receiver estimated maximum bitrate) with max_video_bitrate_bps for the video SSRC
-   * after its first packet and then with every receiver report, so the sender may raise its
-   * target to it. It is a fixed ceiling, not an estimate of the path. 0 = 2,500,000. */
+   * REMB (receiver estimated maximum bitrate) for the video SSRCs after the first packet and
+   * then with every receiver report, so the sender may raise its target to it. It is a
+   * ceiling, not an estimate of the path; the answer's a=fmtp x-google-max-bitrate says it
+   * too. 0 = follow the picture size (video_width/height, then each track's first keyframe;
+   * the table is src/pc/video_bitrate.c): 2,500,000 for 640x480. Set, it is fixed. */
   uint32_t max_video_bitrate_bps;
   /* Where a libwebrtc sender starts (the answer's VP8 a=fmtp x-google-start-bitrate; at most
    * the maximum). Its own default of ~300 kbps makes the first keyframes blurry.
-   * 0 = 1,500,000. */
+   * 0 = follow the picture size: 1,500,000 for 640x480 or an unknown size. */
   uint32_t start_video_bitrate_bps;
+  /* The size of the picture the publisher says it sends (the page knows its camera's), for
+   * the bitrates above; 0 = unknown (WHIP: learnt from the first keyframe). */
+  unsigned video_width, video_height;
   brtc_dtls_role dtls_role;
   /* NULL (the default) = no tap, at the cost of one branch per packet. Gets user. */
   brtc_pc_packet_tap on_plain_packet;
@@ -188,6 +197,20 @@ typedef struct brtc_pc_stats {
   uint64_t rr_sent;               /* RTCP receiver reports sent */
 } brtc_pc_stats;
 
+/* One received track (an accepted audio or video m-section), for status pages. */
+typedef struct brtc_pc_track_stats {
+  char mid[64];
+  const char *kind;           /* "video" or "audio" (static) */
+  const char *codec;          /* "VP8" or "opus" (static) */
+  uint32_t ssrc;              /* 0 until its first packet */
+  uint64_t packets, bytes;    /* RTP packets (RTX included) and payload bytes */
+  uint64_t frames, keyframes; /* video: complete frames assembled */
+  uint64_t frames_dropped;    /* video: given up */
+  uint64_t lost;              /* packets never received (RFC 3550 A.3) */
+  unsigned width, height;     /* video: of the last keyframe, 0 before one */
+  uint32_t max_bitrate_bps;   /* video: the REMB ceiling for it */
+} brtc_pc_track_stats;
+
 BRTC_EXPORT brtc_pc *brtc_pc_new(const brtc_pc_config *config);
 BRTC_EXPORT void brtc_pc_free(brtc_pc *pc);
 
@@ -232,6 +255,9 @@ BRTC_EXPORT int brtc_pc_request_keyframe(brtc_pc *pc, uint64_t now_us);
 BRTC_EXPORT void brtc_pc_close(brtc_pc *pc, uint64_t now_us);
 BRTC_EXPORT bool brtc_pc_is_closed(const brtc_pc *pc);
 BRTC_EXPORT void brtc_pc_get_stats(const brtc_pc *pc, brtc_pc_stats *out);
+/* The tracks the answer accepted, in offer order. */
+BRTC_EXPORT size_t brtc_pc_track_count(const brtc_pc *pc);
+BRTC_EXPORT int brtc_pc_get_track_stats(const brtc_pc *pc, size_t index, brtc_pc_track_stats *out);
 
 #ifdef __cplusplus
 }

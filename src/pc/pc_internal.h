@@ -14,6 +14,7 @@
 #include "common/addr.h"
 #include "dtls/dtls.h"
 #include "ice/ice.h"
+#include "pc/video_bitrate.h"
 #include "rtp/nack.h"
 #include "rtp/rtp.h"
 #include "srtp/srtp.h"
@@ -56,6 +57,49 @@ typedef struct pc_stream {
   brtc_rtp_receiver_stats stats;
 } pc_stream;
 
+#define PC_MAX_TRACKS 16  /* = BRTC_SDP_MAX_MEDIA: every offered section could be one */
+#define PC_MID_LEN 64     /* = BRTC_SDP_TOKEN */
+
+/* One received track: an accepted audio or video m-section (RFC 8843: several share the
+ * BUNDLE transport, and may share payload types too). Its packets are found by the MID
+ * header extension (RFC 9143), by an SSRC signalled (a=ssrc) or learned from the MID, and
+ * last by payload type. Each has its own SSRC, statistics, NACK state, frame assembler and
+ * keyframe requests. Allocated one by one, for accepted sections only. */
+typedef struct pc_track {
+  brtc_pc *pc;           /* the owner, for the frame assembler's callback */
+  size_t index;          /* in pc->tracks */
+  bool video;
+  char mid[PC_MID_LEN];
+  int pt, rtx_pt;        /* rtx_pt -1 when none */
+  uint32_t clock;
+  uint32_t offered_ssrc, offered_rtx_ssrc; /* a=ssrc / a=ssrc-group:FID; 0 when not given */
+  uint32_t rtx_ssrc;     /* learned or offered; 0 until known */
+  /* Video feedback the offer allows (RFC 4585/5104 a=rtcp-fb): without "nack pli" we ask
+   * for keyframes with FIR if "ccm fir" is there. */
+  bool fb_nack, fb_pli, fb_fir;
+  bool fb_remb;          /* "goog-remb": the REMB names this track's SSRC */
+  uint8_t fir_seq;
+  pc_stream stream;
+  uint64_t packets, bytes, frames, keyframes; /* what arrived for this track */
+  unsigned width, height; /* of its last keyframe; 0 until one */
+  uint32_t max_bps;      /* its part of the REMB ceiling (bitrate_for_size of its size) */
+
+  brtc_vp8_assembler *vp8; /* made on the first video packet */
+  bool rtx_seen;          /* the sender retransmits with RTX: media-SSRC packets are originals */
+  uint64_t video_first_us; /* the first video packet came */
+  bool first_key_watch;   /* looking for a keyframe's start before the first PLI goes */
+  uint64_t pli_due_us;   /* PC_NEVER when none is wanted */
+  uint64_t last_pli_us;
+  bool pli_sent_once;
+  uint64_t keyframe_wanted_until; /* repeat PLIs until then; 0 when none is awaited */
+  /* Video only, and last: an audio track is allocated without it (6 KiB of the 6.5 a video
+   * track takes), so touch it only behind t->video. */
+  brtc_nack_tracker nack;
+} pc_track;
+
+/* Bytes a track takes: an audio one stops before its NACK tracker. */
+#define PC_TRACK_SIZE(video) ((video) ? sizeof(pc_track) : offsetof(pc_track, nack))
+
 struct brtc_pc {
   const brtc_certificate *certificate;
   brtc_pc_event_cb on_event;
@@ -63,7 +107,12 @@ struct brtc_pc {
   brtc_pc_wire_tap on_wire_packet;    /* NULL: no tap */
   void *user;
   size_t max_video_frame;
-  uint32_t max_video_bps, start_video_bps;
+  uint32_t max_video_bps, start_video_bps; /* the configured ones, when bitrate_fixed */
+  /* The configuration set the bitrates: they hold whatever the size. Otherwise they follow
+   * the picture size (video_bitrate.h): the hint's in the answer, then each track's first
+   * keyframe's in its REMB. */
+  bool bitrate_fixed;
+  unsigned hint_width, hint_height; /* brtc_pc_config's video size; 0 when unknown */
   brtc_addr host_addrs[PC_MAX_HOST_ADDRS];
   size_t n_host_addrs;
 
@@ -76,17 +125,9 @@ struct brtc_pc {
 
   /* Signaling results (the parsed offer itself is freed at once). */
   char *answer;
-  int video_pt, video_rtx_pt, audio_pt; /* -1 when not negotiated */
-  uint32_t video_clock, audio_clock;
   bool rtcp_rsize;
-  /* Video feedback the offer allows (RFC 4585/5104 a=rtcp-fb): without "nack pli" we
-   * ask for keyframes with FIR if "ccm fir" is there. */
-  bool fb_nack, fb_pli, fb_fir;
-  bool fb_remb;          /* "goog-remb": we send REMB with max_video_bps */
-  uint8_t fir_seq;
   uint32_t local_ssrc;   /* sender SSRC of our RTCP */
   char cname[17];
-  uint32_t offered_video_ssrc; /* first a=ssrc of the video section, 0 if none */
 
   /* Transport. */
   brtc_ice_agent ice;
@@ -113,21 +154,15 @@ struct brtc_pc {
   size_t stun_head, stun_count;
 
   /* Media in. */
-  pc_stream video, audio;
-  brtc_nack_tracker nack; /* video only */
-  brtc_vp8_assembler *vp8; /* made on the first video packet */
+  pc_track *tracks[PC_MAX_TRACKS]; /* in offer order; each owned */
+  size_t n_tracks;
+  uint8_t ext_mid_id;     /* the MID header extension's id on the bundle, 0 when none */
+  bool any_video;
   brtc_keyframe_policy keyframe_policy;
-  bool rtx_seen;          /* the sender retransmits with RTX: media-SSRC packets are originals */
   uint64_t rtt_us;        /* smoothed, from XR DLRR; 0 until the first */
-  uint64_t video_first_us; /* the first video packet came */
-  bool first_key_watch;   /* looking for a keyframe's start before the first PLI goes */
 
   /* RTCP out. */
   uint64_t next_rr_us;
-  uint64_t pli_due_us;   /* PC_NEVER when none is wanted */
-  uint64_t last_pli_us;
-  bool pli_sent_once;
-  uint64_t keyframe_wanted_until; /* repeat PLIs until then; 0 when none is awaited */
   bool remb_due;         /* send a REMB at once (the first video packet came) */
   bool bye_pending;
 };
@@ -157,6 +192,10 @@ uint64_t pc_media_deadline(const brtc_pc *pc);
 void pc_media_timeout(brtc_pc *pc);
 /* Asks for a keyframe; automatic requests are rate-limited, explicit ones are not. */
 void pc_media_want_pli(brtc_pc *pc, bool explicit_request);
+/* No more keyframe requests (closed or failed). */
+void pc_media_cancel_requests(brtc_pc *pc);
+/* Adds a track for an accepted section; BRTC_ERR_NOMEM, BRTC_ERR_LIMIT. */
+int pc_media_add_track(brtc_pc *pc, const pc_track *proto);
 void pc_media_free(brtc_pc *pc);
 
 /* pc_signaling.c */

@@ -1,12 +1,15 @@
-/* Media of a peer connection: SRTP/SRTCP in (demultiplexed by payload type and SSRC),
- * receive statistics, NACK tracking, VP8 frame assembly; RTCP out (BYE, PLI, NACK, RR, REMB),
- * built on demand into the caller's buffer. */
+/* Media of a peer connection: SRTP/SRTCP in, each packet to its track (RFC 8843 9.2: by
+ * the MID header extension, then by SSRC, then by payload type), receive statistics, NACK
+ * tracking and VP8 frame assembly per track; RTCP out (BYE, PLI, NACK, RR, REMB), built on
+ * demand into the caller's buffer. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/bytes.h"
 #include "pc/pc_internal.h"
 #include "rtp/rtcp.h"
+#include "rtp/rtp_ext.h"
 
 /* NTP time (RFC 5905 format) on our own clock: only we read it back, from the DLRR that
  * echoes it, so its epoch does not matter. */
@@ -40,18 +43,43 @@ static void first_rtp(brtc_pc *pc, const char *kind, const brtc_rtp_header *h, c
   pc_emit_log(pc, line);
 }
 
+/* A track other than the first to start says so in the journey: one line each. */
+static void track_started(brtc_pc *pc, const pc_track *t, const brtc_rtp_header *h) {
+  if (!pc->steps_done[BRTC_STEP_FIRST_RTP]) return; /* the first-rtp step tells it */
+  char detail[160];
+  snprintf(detail, sizeof(detail), "track mid %s: first %s packet, ssrc 0x%08x pt %u", t->mid,
+           t->video ? "video" : "audio", (unsigned)h->ssrc, (unsigned)h->payload_type);
+  pc_emit_log(pc, detail);
+}
+
 static void on_vp8_frame(const brtc_vp8_frame *f, void *user) {
-  brtc_pc *pc = user;
+  pc_track *t = user;
+  brtc_pc *pc = t->pc;
   pc->stats.frames++;
+  t->frames++;
   if (f->keyframe) {
     pc->stats.keyframes++;
-    pc->keyframe_wanted_until = 0; /* whatever asked for it is answered */
-    if (pc->pli_due_us > pc->now_us) pc->pli_due_us = PC_NEVER; /* no repeat; one due goes */
+    t->keyframes++;
+    t->width = f->width;
+    t->height = f->height;
+    t->keyframe_wanted_until = 0; /* whatever asked for it is answered */
+    if (t->pli_due_us > pc->now_us) t->pli_due_us = PC_NEVER; /* no repeat; one due goes */
+    uint32_t fit = brtc_video_max_bitrate_bps(f->width, f->height);
+    /* The first keyframe tells the size the offer did not (WHIP): the ceiling follows it. */
+    if (t->keyframes == 1 && !pc->bitrate_fixed && fit != t->max_bps) {
+      t->max_bps = fit;
+      pc->remb_due = t->fb_remb;
+    }
     if (!pc->steps_done[BRTC_STEP_FIRST_KEYFRAME]) {
-      char detail[64];
-      snprintf(detail, sizeof(detail), "%ux%u, %zu bytes", (unsigned)f->width,
-               (unsigned)f->height, f->len);
+      char detail[96];
+      snprintf(detail, sizeof(detail), "%ux%u, %zu bytes, mid %s", (unsigned)f->width,
+               (unsigned)f->height, f->len, t->mid);
       pc_emit_step(pc, BRTC_STEP_FIRST_KEYFRAME, detail);
+    } else if (t->keyframes == 1) {
+      char detail[128];
+      snprintf(detail, sizeof(detail), "track mid %s: first keyframe %ux%u, %zu bytes", t->mid,
+               (unsigned)f->width, (unsigned)f->height, f->len);
+      pc_emit_log(pc, detail);
     }
   }
   if (!pc->on_event) return;
@@ -64,6 +92,8 @@ static void on_vp8_frame(const brtc_vp8_frame *f, void *user) {
       .height = f->keyframe ? f->height : 0,
       .rtp_timestamp = f->timestamp,
       .ssrc = f->ssrc,
+      .mid = t->mid,
+      .track = t->index,
   };
   brtc_pc_event ev = {.type = BRTC_PC_EVENT_VIDEO_FRAME, .step = BRTC_STEP_COUNT,
                       .detail = "", .frame = &frame};
@@ -72,77 +102,81 @@ static void on_vp8_frame(const brtc_vp8_frame *f, void *user) {
 
 /* How long an incomplete frame waits for its missing packets: with NACK, every ask and the
  * round trip of the last; without, the reordering allowance alone. */
-static void update_frame_hold(brtc_pc *pc) {
-  if (!pc->vp8) return;
-  brtc_vp8_assembler_set_hold(pc->vp8, pc->fb_nack ? brtc_nack_budget_us(&pc->nack)
-                                                   : brtc_nack_wait_us(&pc->nack));
+static void update_frame_hold(pc_track *t) {
+  if (!t->vp8) return;
+  brtc_vp8_assembler_set_hold(t->vp8, t->fb_nack ? brtc_nack_budget_us(&t->nack)
+                                                 : brtc_nack_wait_us(&t->nack));
 }
+
+static void want_pli(brtc_pc *pc, pc_track *t, bool explicit_request);
 
 /* Frames were given up. A frame consumer hears of it; whether we ask for a keyframe is the
  * policy's: after any loss, or only when a keyframe (or a frame that may have been one,
  * while a keyframe is awaited) was lost. */
-static void on_frames_lost(brtc_pc *pc, const brtc_vp8_loss *loss) {
-  if (pc->fb_nack) brtc_nack_forget_before(&pc->nack, (uint16_t)(loss->last_seq + 1));
+static void on_frames_lost(pc_track *t, const brtc_vp8_loss *loss) {
+  brtc_pc *pc = t->pc;
+  if (t->fb_nack) brtc_nack_forget_before(&t->nack, (uint16_t)(loss->last_seq + 1));
   /* Superseded losses (a newer keyframe is here) need nothing; loss->keyframes and
    * loss->unknown count the others. */
-  bool awaiting_key = pc->keyframe_wanted_until || pc->stats.keyframes == 0;
+  bool awaiting_key = t->keyframe_wanted_until || t->keyframes == 0;
   bool key_lost = loss->keyframes > 0 || (loss->unknown > 0 && awaiting_key);
   bool ask = key_lost || (pc->keyframe_policy == BRTC_KEYFRAME_ON_ANY_LOSS &&
                          loss->superseded < loss->frames);
-  char detail[160];
+  char detail[192];
   snprintf(detail, sizeof(detail),
-           "%u video frame%s lost (%u keyframe%s, %u of unknown type, %u superseded by a "
-           "keyframe)%s",
-           (unsigned)loss->frames, loss->frames == 1 ? "" : "s", (unsigned)loss->keyframes,
-           loss->keyframes == 1 ? "" : "s", (unsigned)loss->unknown, (unsigned)loss->superseded,
-           ask ? ", asking for a keyframe" : "");
+           "%u video frame%s lost on mid %s (%u keyframe%s, %u of unknown type, %u superseded "
+           "by a keyframe)%s",
+           (unsigned)loss->frames, loss->frames == 1 ? "" : "s", t->mid,
+           (unsigned)loss->keyframes, loss->keyframes == 1 ? "" : "s", (unsigned)loss->unknown,
+           (unsigned)loss->superseded, ask ? ", asking for a keyframe" : "");
   pc_emit_log(pc, detail);
   if (pc->on_event) {
     brtc_video_frame frame = {.codec = "VP8", .keyframe = loss->keyframes > 0,
-                              .ssrc = pc->video.ssrc};
+                              .ssrc = t->stream.ssrc, .mid = t->mid, .track = t->index};
     brtc_pc_event ev = {.type = BRTC_PC_EVENT_FRAME_LOST, .step = BRTC_STEP_COUNT,
                         .detail = detail, .frame = &frame};
     pc->on_event(pc, &ev, pc->user);
   }
-  if (ask) pc_media_want_pli(pc, false);
+  if (ask) want_pli(pc, t, false);
 }
 
-static void check_frame_loss(brtc_pc *pc) {
+static void check_frame_loss(pc_track *t) {
   brtc_vp8_loss loss;
-  if (brtc_vp8_assembler_take_loss(pc->vp8, &loss)) on_frames_lost(pc, &loss);
+  if (brtc_vp8_assembler_take_loss(t->vp8, &loss)) on_frames_lost(t, &loss);
 }
 
-/* Take every frame the assembler has completed. */
-static void pop_frames(brtc_pc *pc) {
+/* Take every frame the track's assembler has completed (it is pull-only). */
+static void pop_frames(pc_track *t) {
   brtc_vp8_frame f;
-  while (brtc_vp8_assembler_pop(pc->vp8, &f) == BRTC_OK) on_vp8_frame(&f, pc);
+  while (brtc_vp8_assembler_pop(t->vp8, &f) == BRTC_OK) on_vp8_frame(&f, t);
 }
 
-static void push_vp8(brtc_pc *pc, const brtc_rtp_header *h) {
-  if (!pc->vp8) {
-    pc->vp8 = brtc_vp8_assembler_new(pc->max_video_frame);
-    if (!pc->vp8) {
+static void push_vp8(pc_track *t, const brtc_rtp_header *h) {
+  brtc_pc *pc = t->pc;
+  if (!t->vp8) {
+    t->vp8 = brtc_vp8_assembler_new(pc->max_video_frame);
+    if (!t->vp8) {
       pc->stats.dropped_unexpected++;
       return;
     }
-    update_frame_hold(pc);
+    update_frame_hold(t);
   }
-  if (brtc_vp8_assembler_push(pc->vp8, h, pc->now_us) == BRTC_ERR_PARSE)
+  if (brtc_vp8_assembler_push(t->vp8, h, pc->now_us) == BRTC_ERR_PARSE)
     pc->stats.dropped_malformed++;
-  pop_frames(pc);
-  check_frame_loss(pc);
+  pop_frames(t);
+  check_frame_loss(t);
 }
 
 /* What the NACK tracker makes of an arriving video packet; false if it is a copy of one we
  * have (dropped and counted). */
-static bool track_arrival(brtc_pc *pc, uint16_t seq, brtc_nack_source src) {
-  if (!pc->fb_nack) return true;
-  brtc_nack_arrival a = brtc_nack_on_packet(&pc->nack, seq, src, pc->now_us);
+static bool track_arrival(pc_track *t, uint16_t seq, brtc_nack_source src) {
+  if (!t->fb_nack) return true;
+  brtc_nack_arrival a = brtc_nack_on_packet(&t->nack, seq, src, t->pc->now_us);
   if (a == BRTC_NACK_DUPLICATE) {
-    pc->stats.rtp_duplicates++;
+    t->pc->stats.rtp_duplicates++;
     return false;
   }
-  if (a == BRTC_NACK_REORDERED) update_frame_hold(pc); /* the allowance may have grown */
+  if (a == BRTC_NACK_REORDERED) update_frame_hold(t); /* the allowance may have grown */
   return true;
 }
 
@@ -150,101 +184,186 @@ static bool track_arrival(brtc_pc *pc, uint16_t seq, brtc_nack_source src) {
 static bool starts_keyframe(const brtc_rtp_header *h) {
   brtc_vp8_descriptor d;
   return brtc_vp8_parse_descriptor(h->payload, h->payload_len, &d) == BRTC_OK && d.start &&
-         d.partition == 0 && (h->payload[d.size] & 1) == 0;
+         d.partition == 0 && d.size < h->payload_len && (h->payload[d.size] & 1) == 0;
 }
 
 /* Start from a keyframe rather than wait for one. A sender that begins with one (browsers
  * do) is given time to finish it, with its NACKs: a PLI then would only cost a second
  * keyframe. The first packet to arrive may not be the keyframe's first (reordering), so a
  * stream is watched for a keyframe's start for the reordering allowance before the PLI. */
-static void ask_first_keyframe_by(brtc_pc *pc, uint64_t due) {
-  if (!(pc->fb_pli || pc->fb_fir)) return;
-  pc->pli_due_us = due;
-  pc->keyframe_wanted_until = pc->video_first_us + PC_PLI_GIVE_UP_US;
+static void ask_first_keyframe_by(pc_track *t, uint64_t due) {
+  if (!(t->fb_pli || t->fb_fir)) return;
+  t->pli_due_us = due;
+  t->keyframe_wanted_until = t->video_first_us + PC_PLI_GIVE_UP_US;
 }
 
-static void watch_first_keyframe(brtc_pc *pc, const brtc_rtp_header *h) {
+static void watch_first_keyframe(pc_track *t, const brtc_rtp_header *h) {
+  brtc_pc *pc = t->pc;
   /* Asked already (or explicitly: brtc_pc_request_keyframe makes it due now), or no need. */
-  if (pc->pli_due_us <= pc->now_us || pc->pli_sent_once || pc->stats.keyframes) {
-    pc->first_key_watch = false;
+  if (t->pli_due_us <= pc->now_us || t->pli_sent_once || t->keyframes) {
+    t->first_key_watch = false;
     return;
   }
   if (!starts_keyframe(h)) return;
-  pc->first_key_watch = false;
-  ask_first_keyframe_by(pc, pc->video_first_us + PC_FIRST_KEYFRAME_GRACE_US);
+  t->first_key_watch = false;
+  ask_first_keyframe_by(t, t->video_first_us + PC_FIRST_KEYFRAME_GRACE_US);
 }
 
-static void first_video_keyframe(brtc_pc *pc, const brtc_rtp_header *h) {
-  pc->video_first_us = pc->now_us;
+static void first_video_keyframe(pc_track *t, const brtc_rtp_header *h) {
+  brtc_pc *pc = t->pc;
+  t->video_first_us = pc->now_us;
   bool key = starts_keyframe(h);
-  uint64_t due = pc->now_us + (key ? PC_FIRST_KEYFRAME_GRACE_US : brtc_nack_wait_us(&pc->nack));
-  if (due >= pc->pli_due_us) return; /* one is due sooner already (asked for explicitly) */
-  pc->first_key_watch = !key;
-  ask_first_keyframe_by(pc, due);
+  uint64_t due = pc->now_us + (key ? PC_FIRST_KEYFRAME_GRACE_US : brtc_nack_wait_us(&t->nack));
+  if (due >= t->pli_due_us) return; /* one is due sooner already (asked for explicitly) */
+  t->first_key_watch = !key;
+  ask_first_keyframe_by(t, due);
 }
 
-static void video_packet(brtc_pc *pc, const brtc_rtp_header *h) {
-  if (!pc->video.active) {
-    pc->video.active = true;
-    pc->video.ssrc = h->ssrc;
-    brtc_rtp_stats_init(&pc->video.stats, h->ssrc, pc->video_clock);
-    pc->stats.video_ssrc = h->ssrc;
+/* A track's first packet binds its SSRC; later packets must carry it. */
+static bool bind_stream(pc_track *t, const brtc_rtp_header *h) {
+  brtc_pc *pc = t->pc;
+  if (t->stream.active) {
+    if (h->ssrc == t->stream.ssrc) return true;
+    pc->stats.dropped_unexpected++;
+    return false;
+  }
+  t->stream.active = true;
+  t->stream.ssrc = h->ssrc;
+  brtc_rtp_stats_init(&t->stream.stats, h->ssrc, t->clock);
+  track_started(pc, t, h);
+  return true;
+}
+
+static void video_packet(pc_track *t, const brtc_rtp_header *h) {
+  brtc_pc *pc = t->pc;
+  bool first = !t->stream.active;
+  if (!bind_stream(t, h)) return;
+  if (first) {
+    if (!pc->stats.video_ssrc) pc->stats.video_ssrc = h->ssrc;
     first_rtp(pc, "video", h, "VP8");
-    first_video_keyframe(pc, h);
-    pc->remb_due = pc->fb_remb; /* tell the sender at once how high it may go */
+    first_video_keyframe(t, h);
+    pc->remb_due = pc->remb_due || t->fb_remb; /* tell the sender at once how high it may go */
     /* An early first report, so its RRTR brings the RTT that spaces NACKs (RFC 3550 6.2
      * lets the first report go at half the interval). */
-    if (pc->fb_nack && pc->next_rr_us > pc->now_us + PC_FIRST_RR_US)
+    if (t->fb_nack && pc->next_rr_us > pc->now_us + PC_FIRST_RR_US)
       pc->next_rr_us = pc->now_us + PC_FIRST_RR_US;
-  } else if (h->ssrc != pc->video.ssrc) {
-    pc->stats.dropped_unexpected++;
-    return;
   }
   pc->stats.rtp_video++;
-  if (pc->first_key_watch) watch_first_keyframe(pc, h);
-  brtc_rtp_stats_update(&pc->video.stats, h->sequence, h->timestamp, pc->now_us);
-  brtc_nack_source src = pc->rtx_seen ? BRTC_NACK_SRC_ORIGINAL : BRTC_NACK_SRC_MEDIA_MAYBE_RESENT;
-  if (track_arrival(pc, h->sequence, src)) push_vp8(pc, h);
+  t->packets++;
+  t->bytes += h->payload_len;
+  if (t->first_key_watch) watch_first_keyframe(t, h);
+  brtc_rtp_stats_update(&t->stream.stats, h->sequence, h->timestamp, pc->now_us);
+  brtc_nack_source src = t->rtx_seen ? BRTC_NACK_SRC_ORIGINAL : BRTC_NACK_SRC_MEDIA_MAYBE_RESENT;
+  if (track_arrival(t, h->sequence, src)) push_vp8(t, h);
 }
 
 /* RFC 4588: the payload starts with the original sequence number; unwrap and treat it as
  * the packet it repairs. Padding-only RTX (bandwidth probes) carries nothing. */
-static void rtx_packet(brtc_pc *pc, const brtc_rtp_header *h) {
+static void rtx_packet(pc_track *t, const brtc_rtp_header *h) {
+  brtc_pc *pc = t->pc;
   pc->stats.rtp_video++;
-  if (!pc->video.active || h->payload_len < 2) return;
+  if (!t->rtx_ssrc) t->rtx_ssrc = h->ssrc;
+  if (!t->stream.active || h->payload_len < 2) return;
   brtc_rtp_header orig = *h;
-  orig.payload_type = (uint8_t)pc->video_pt;
+  orig.payload_type = (uint8_t)t->pt;
   orig.sequence = brtc_rd16(h->payload);
-  orig.ssrc = pc->video.ssrc;
+  orig.ssrc = t->stream.ssrc;
   orig.payload = h->payload + 2;
   orig.payload_len = h->payload_len - 2;
   if (orig.payload_len == 0) return;
-  pc->rtx_seen = true;
-  if (track_arrival(pc, orig.sequence, BRTC_NACK_SRC_RTX)) push_vp8(pc, &orig);
+  t->rtx_seen = true;
+  t->bytes += orig.payload_len;
+  if (track_arrival(t, orig.sequence, BRTC_NACK_SRC_RTX)) push_vp8(t, &orig);
 }
 
-static void audio_packet(brtc_pc *pc, const brtc_rtp_header *h) {
-  if (!pc->audio.active) {
-    pc->audio.active = true;
-    pc->audio.ssrc = h->ssrc;
-    brtc_rtp_stats_init(&pc->audio.stats, h->ssrc, pc->audio_clock);
-    pc->stats.audio_ssrc = h->ssrc;
+static void audio_packet(pc_track *t, const brtc_rtp_header *h) {
+  brtc_pc *pc = t->pc;
+  bool first = !t->stream.active;
+  if (!bind_stream(t, h)) return;
+  if (first) {
+    if (!pc->stats.audio_ssrc) pc->stats.audio_ssrc = h->ssrc;
     first_rtp(pc, "audio", h, "opus");
-  } else if (h->ssrc != pc->audio.ssrc) {
-    pc->stats.dropped_unexpected++;
-    return;
   }
   pc->stats.rtp_audio++;
-  brtc_rtp_stats_update(&pc->audio.stats, h->sequence, h->timestamp, pc->now_us);
+  t->packets++;
+  t->bytes += h->payload_len;
+  brtc_rtp_stats_update(&t->stream.stats, h->sequence, h->timestamp, pc->now_us);
+}
+
+/* RFC 9143: the sender names the m-section in the MID header extension (at least until it
+ * knows we have its SSRC). */
+static pc_track *track_by_mid_ext(const brtc_pc *pc, const brtc_rtp_header *h) {
+  if (!pc->ext_mid_id || !h->n_ext) return NULL;
+  const brtc_rtp_ext *e = brtc_rtp_find_ext(h, pc->ext_mid_id);
+  char mid[BRTC_EXT_MID_MAX + 1];
+  if (!e || brtc_ext_get_mid(e->data, e->len, mid, sizeof(mid)) != BRTC_OK) return NULL;
+  for (size_t i = 0; i < pc->n_tracks; i++)
+    if (strcmp(pc->tracks[i]->mid, mid) == 0) return pc->tracks[i];
+  return NULL;
+}
+
+static pc_track *track_by_ssrc(const brtc_pc *pc, uint32_t ssrc, bool *rtx) {
+  for (size_t i = 0; i < pc->n_tracks; i++) {
+    pc_track *t = pc->tracks[i];
+    /* 0 stands for "not known" here (SSRC 0 itself is valid RTP: it goes by payload type). */
+    if (t->stream.active ? t->stream.ssrc == ssrc : (t->offered_ssrc && t->offered_ssrc == ssrc)) {
+      *rtx = false;
+      return t;
+    }
+    uint32_t repair = t->rtx_ssrc ? t->rtx_ssrc : t->offered_rtx_ssrc;
+    if (t->rtx_pt >= 0 && repair && repair == ssrc) {
+      *rtx = true;
+      return t;
+    }
+  }
+  return NULL;
+}
+
+/* Last resort (RFC 8843 9.2): the payload type. A media packet goes to a track with that
+ * type still waiting for its SSRC, one the offer named no SSRC for first; RTX to the one
+ * track with that RTX type whose repair SSRC is not known yet. */
+static pc_track *track_by_pt(const brtc_pc *pc, uint8_t pt, bool *rtx) {
+  pc_track *waiting = NULL;
+  for (size_t i = 0; i < pc->n_tracks; i++) {
+    pc_track *t = pc->tracks[i];
+    if (t->pt == pt && !t->stream.active && (!waiting || (waiting->offered_ssrc && !t->offered_ssrc)))
+      waiting = t;
+  }
+  if (waiting) {
+    *rtx = false;
+    return waiting;
+  }
+  for (size_t i = 0; i < pc->n_tracks; i++) {
+    pc_track *t = pc->tracks[i];
+    if (t->rtx_pt == pt && !t->rtx_ssrc) {
+      *rtx = true;
+      return t;
+    }
+  }
+  return NULL;
+}
+
+static pc_track *track_of(const brtc_pc *pc, const brtc_rtp_header *h, bool *rtx) {
+  pc_track *t = track_by_mid_ext(pc, h);
+  if (t) {
+    if (h->payload_type == t->pt) *rtx = false;
+    else if (t->rtx_pt >= 0 && h->payload_type == t->rtx_pt) *rtx = true;
+    else return NULL;
+    return t;
+  }
+  t = track_by_ssrc(pc, h->ssrc, rtx);
+  if (t) return (*rtx ? h->payload_type == t->rtx_pt : h->payload_type == t->pt) ? t : NULL;
+  return track_by_pt(pc, h->payload_type, rtx);
 }
 
 /* An SRTP index seen before. If it is a video packet we asked to be resent and it
  * authenticates, it is the sender's retransmission of a packet that had come after all: a
  * duplicate. Anything else stays a replay (see brtc_srtp_authenticate_again). */
 static void seen_index(brtc_pc *pc, uint8_t *pkt, size_t len) {
-  bool asked = pc->fb_nack && pc->video.active && len >= 12 &&
-               brtc_rd32(pkt + 8) == pc->video.ssrc &&
-               brtc_nack_was_asked(&pc->nack, brtc_rd16(pkt + 2), pc->now_us);
+  bool rtx = false;
+  pc_track *t = len >= 12 ? track_by_ssrc(pc, brtc_rd32(pkt + 8), &rtx) : NULL;
+  bool asked = t && !rtx && t->video && t->fb_nack && t->stream.active &&
+               brtc_nack_was_asked(&t->nack, brtc_rd16(pkt + 2), pc->now_us);
   if (!asked) {
     pc->stats.dropped_replay++;
     return;
@@ -273,10 +392,12 @@ void pc_media_rtp(brtc_pc *pc, uint8_t *pkt, size_t len) {
     pc->stats.dropped_malformed++;
     return;
   }
-  if (pc->video_pt >= 0 && h.payload_type == pc->video_pt) video_packet(pc, &h);
-  else if (pc->video_rtx_pt >= 0 && h.payload_type == pc->video_rtx_pt) rtx_packet(pc, &h);
-  else if (pc->audio_pt >= 0 && h.payload_type == pc->audio_pt) audio_packet(pc, &h);
-  else pc->stats.dropped_unexpected++;
+  bool rtx = false;
+  pc_track *t = track_of(pc, &h, &rtx);
+  if (!t) pc->stats.dropped_unexpected++;
+  else if (!t->video) audio_packet(t, &h);
+  else if (rtx) rtx_packet(t, &h);
+  else video_packet(t, &h);
 }
 
 /* RFC 3611 4.5: the sender's DLRR answers our RRTR; RTT = now - LRR - DLRR, in 1/65536 s. */
@@ -289,8 +410,11 @@ static void on_dlrr(brtc_pc *pc, const brtc_rtcp_packet *p) {
   if (sample == 0) sample = 1;
   /* Smoothed like TCP's SRTT (RFC 6298), gain 1/8. */
   pc->rtt_us = pc->rtt_us ? (7 * pc->rtt_us + sample) / 8 : sample;
-  brtc_nack_set_rtt(&pc->nack, pc->rtt_us);
-  update_frame_hold(pc);
+  for (size_t i = 0; i < pc->n_tracks; i++) {
+    if (!pc->tracks[i]->video) continue;
+    brtc_nack_set_rtt(&pc->tracks[i]->nack, pc->rtt_us);
+    update_frame_hold(pc->tracks[i]);
+  }
 }
 
 static void on_rtcp(const brtc_rtcp_packet *p, void *user) {
@@ -298,11 +422,11 @@ static void on_rtcp(const brtc_rtcp_packet *p, void *user) {
   if (p->type == BRTC_RTCP_XR) on_dlrr(pc, p);
   if (p->type != BRTC_RTCP_SR) return;
   /* Remember the SR so our report blocks carry LSR and DLSR (RFC 3550 6.4.1). */
-  pc_stream *streams[2] = {&pc->video, &pc->audio};
-  for (size_t i = 0; i < 2; i++) {
-    if (streams[i]->active && streams[i]->ssrc == p->sender_ssrc) {
-      streams[i]->stats.last_sr_ntp_mid = (uint32_t)(p->ntp >> 16);
-      streams[i]->stats.last_sr_at_us = pc->now_us;
+  for (size_t i = 0; i < pc->n_tracks; i++) {
+    pc_stream *st = &pc->tracks[i]->stream;
+    if (st->active && st->ssrc == p->sender_ssrc) {
+      st->stats.last_sr_ntp_mid = (uint32_t)(p->ntp >> 16);
+      st->stats.last_sr_at_us = pc->now_us;
     }
   }
 }
@@ -324,22 +448,38 @@ void pc_media_rtcp(brtc_pc *pc, uint8_t *pkt, size_t len) {
   pc->stats.rtcp_in++;
 }
 
-void pc_media_want_pli(brtc_pc *pc, bool explicit_request) {
-  if (pc->closed || pc->failed || !(pc->fb_pli || pc->fb_fir)) return;
+static void want_pli(brtc_pc *pc, pc_track *t, bool explicit_request) {
+  if (pc->closed || pc->failed || !t->video || !(t->fb_pli || t->fb_fir)) return;
   uint64_t due = pc->now_us;
-  if (!explicit_request && pc->pli_sent_once && pc->last_pli_us + PC_PLI_MIN_INTERVAL_US > due)
-    due = pc->last_pli_us + PC_PLI_MIN_INTERVAL_US;
-  if (due < pc->pli_due_us) pc->pli_due_us = due;
-  if (explicit_request || !pc->keyframe_wanted_until)
-    pc->keyframe_wanted_until = pc->now_us + PC_PLI_GIVE_UP_US;
+  if (!explicit_request && t->pli_sent_once && t->last_pli_us + PC_PLI_MIN_INTERVAL_US > due)
+    due = t->last_pli_us + PC_PLI_MIN_INTERVAL_US;
+  if (due < t->pli_due_us) t->pli_due_us = due;
+  if (explicit_request || !t->keyframe_wanted_until)
+    t->keyframe_wanted_until = pc->now_us + PC_PLI_GIVE_UP_US;
+}
+
+void pc_media_want_pli(brtc_pc *pc, bool explicit_request) {
+  for (size_t i = 0; i < pc->n_tracks; i++) want_pli(pc, pc->tracks[i], explicit_request);
+}
+
+void pc_media_cancel_requests(brtc_pc *pc) {
+  for (size_t i = 0; i < pc->n_tracks; i++) pc->tracks[i]->pli_due_us = PC_NEVER;
 }
 
 /* Report blocks for the streams we receive; returns how many. */
-static size_t report_blocks(brtc_pc *pc, brtc_rtcp_report_block blocks[2]) {
+static size_t report_blocks(brtc_pc *pc, brtc_rtcp_report_block blocks[PC_MAX_TRACKS]) {
   size_t n = 0;
-  if (pc->video.active) brtc_rtcp_report_from_stats(&pc->video.stats, pc->now_us, &blocks[n++]);
-  if (pc->audio.active) brtc_rtcp_report_from_stats(&pc->audio.stats, pc->now_us, &blocks[n++]);
+  for (size_t i = 0; i < pc->n_tracks; i++) {
+    pc_stream *st = &pc->tracks[i]->stream;
+    if (st->active) brtc_rtcp_report_from_stats(&st->stats, pc->now_us, &blocks[n++]);
+  }
   return n;
+}
+
+static bool any_active(const brtc_pc *pc, bool video_only) {
+  for (size_t i = 0; i < pc->n_tracks; i++)
+    if (pc->tracks[i]->stream.active && (!video_only || pc->tracks[i]->video)) return true;
+  return false;
 }
 
 /* Feedback alone is fine with rtcp-rsize (RFC 5506); otherwise lead with an empty RR. */
@@ -349,16 +489,35 @@ static int feedback_prefix(brtc_pc *pc, uint8_t *out, size_t cap, size_t *len) {
   return brtc_rtcp_write_rr(pc->local_ssrc, NULL, 0, out, cap, len);
 }
 
-/* REMB for the video SSRC with our fixed ceiling: senders that estimate the path from REMB
- * (libwebrtc without transport-cc, aiortc) take it as the bitrate they may reach. */
+/* REMB for the video SSRCs with our ceiling, the sum of each track's (bitrate_for_size):
+ * senders that estimate the path from REMB (libwebrtc without transport-cc, aiortc) take
+ * it as the bitrate they may reach, for all the SSRCs it names together. */
+static size_t remb_ssrcs(const brtc_pc *pc, uint32_t ssrcs[PC_MAX_TRACKS], uint64_t *bps) {
+  size_t n = 0;
+  *bps = 0;
+  for (size_t i = 0; i < pc->n_tracks; i++) {
+    const pc_track *t = pc->tracks[i];
+    if (!t->video || !t->fb_remb || !t->stream.active) continue;
+    ssrcs[n++] = t->stream.ssrc;
+    *bps += t->max_bps;
+  }
+  return n;
+}
+
 static bool remb_wanted(const brtc_pc *pc) {
-  return pc->fb_remb && pc->video.active && !pc->closed && !pc->failed;
+  if (pc->closed || pc->failed) return false;
+  for (size_t i = 0; i < pc->n_tracks; i++)
+    if (pc->tracks[i]->video && pc->tracks[i]->fb_remb && pc->tracks[i]->stream.active)
+      return true;
+  return false;
 }
 
 static int append_remb(brtc_pc *pc, uint8_t *out, size_t room, size_t *len) {
+  uint32_t ssrcs[PC_MAX_TRACKS];
+  uint64_t bps;
+  size_t n_ssrcs = remb_ssrcs(pc, ssrcs, &bps);
   size_t n = 0;
-  int rc = brtc_rtcp_write_remb(pc->local_ssrc, pc->max_video_bps, &pc->video.ssrc, 1,
-                                out + *len, room - *len, &n);
+  int rc = brtc_rtcp_write_remb(pc->local_ssrc, bps, ssrcs, n_ssrcs, out + *len, room - *len, &n);
   if (rc != BRTC_OK) return rc;
   *len += n;
   pc->remb_due = false;
@@ -377,47 +536,71 @@ static int build_bye(brtc_pc *pc, uint8_t *out, size_t room, size_t *len) {
   return rc;
 }
 
-static int build_pli(brtc_pc *pc, uint8_t *out, size_t room, size_t *len) {
-  if (pc->pli_due_us > pc->now_us) return BRTC_ERR_AGAIN;
-  pc->pli_due_us = PC_NEVER;
-  uint32_t media_ssrc = pc->video.active ? pc->video.ssrc : pc->offered_video_ssrc;
+static int build_pli_for(brtc_pc *pc, pc_track *t, uint8_t *out, size_t room, size_t *len) {
+  if (t->pli_due_us > pc->now_us) return BRTC_ERR_AGAIN;
+  t->pli_due_us = PC_NEVER;
+  uint32_t media_ssrc = t->stream.active ? t->stream.ssrc : t->offered_ssrc;
   if (!media_ssrc) return BRTC_ERR_AGAIN; /* nobody to ask yet; the first packet will */
   size_t n = 0;
   int rc = feedback_prefix(pc, out, room, len);
-  if (rc == BRTC_OK && pc->fb_pli)
+  if (rc == BRTC_OK && t->fb_pli)
     rc = brtc_rtcp_write_pli(pc->local_ssrc, media_ssrc, out + *len, room - *len, &n);
   else if (rc == BRTC_OK)
-    rc = brtc_rtcp_write_fir(pc->local_ssrc, media_ssrc, pc->fir_seq++, out + *len, room - *len,
+    rc = brtc_rtcp_write_fir(pc->local_ssrc, media_ssrc, t->fir_seq++, out + *len, room - *len,
                              &n);
   *len += n;
-  pc->last_pli_us = pc->now_us;
-  pc->pli_sent_once = true;
-  if (pc->keyframe_wanted_until > pc->now_us + PC_PLI_REPEAT_US)
-    pc->pli_due_us = pc->now_us + PC_PLI_REPEAT_US; /* again, unless a keyframe comes first */
+  t->last_pli_us = pc->now_us;
+  t->pli_sent_once = true;
+  if (t->keyframe_wanted_until > pc->now_us + PC_PLI_REPEAT_US)
+    t->pli_due_us = pc->now_us + PC_PLI_REPEAT_US; /* again, unless a keyframe comes first */
   else
-    pc->keyframe_wanted_until = 0;
+    t->keyframe_wanted_until = 0;
   if (rc == BRTC_OK) pc->stats.plis_sent++;
   return rc;
 }
 
-static int build_nack(brtc_pc *pc, uint8_t *out, size_t room, size_t *len) {
-  if (!pc->video.active || brtc_nack_next_deadline(&pc->nack) > pc->now_us) return BRTC_ERR_AGAIN;
+static int build_pli(brtc_pc *pc, uint8_t *out, size_t room, size_t *len) {
+  for (size_t i = 0; i < pc->n_tracks; i++) {
+    int rc = build_pli_for(pc, pc->tracks[i], out, room, len);
+    if (rc != BRTC_ERR_AGAIN) return rc;
+  }
+  return BRTC_ERR_AGAIN;
+}
+
+static int build_nack_for(brtc_pc *pc, pc_track *t, uint8_t *out, size_t room, size_t *len) {
+  if (!t->video || !t->stream.active || brtc_nack_next_deadline(&t->nack) > pc->now_us)
+    return BRTC_ERR_AGAIN;
   uint16_t seqs[PC_NACK_BATCH];
-  size_t count = brtc_nack_due(&pc->nack, pc->now_us, seqs, PC_NACK_BATCH);
+  size_t count = brtc_nack_due(&t->nack, pc->now_us, seqs, PC_NACK_BATCH);
   if (count == 0) return BRTC_ERR_AGAIN;
   size_t n = 0;
   int rc = feedback_prefix(pc, out, room, len);
   if (rc == BRTC_OK)
-    rc = brtc_rtcp_write_nack(pc->local_ssrc, pc->video.ssrc, seqs, count, out + *len,
+    rc = brtc_rtcp_write_nack(pc->local_ssrc, t->stream.ssrc, seqs, count, out + *len,
                               room - *len, &n);
   *len += n;
   if (rc == BRTC_OK) pc->stats.nacks_sent++;
   return rc;
 }
 
+static int build_nack(brtc_pc *pc, uint8_t *out, size_t room, size_t *len) {
+  for (size_t i = 0; i < pc->n_tracks; i++) {
+    int rc = build_nack_for(pc, pc->tracks[i], out, room, len);
+    if (rc != BRTC_ERR_AGAIN) return rc;
+  }
+  return BRTC_ERR_AGAIN;
+}
+
+static bool any_nack_video(const brtc_pc *pc) {
+  for (size_t i = 0; i < pc->n_tracks; i++)
+    if (pc->tracks[i]->video && pc->tracks[i]->fb_nack && pc->tracks[i]->stream.active)
+      return true;
+  return false;
+}
+
 static int build_rr(brtc_pc *pc, uint8_t *out, size_t room, size_t *len) {
-  if (!(pc->video.active || pc->audio.active) || pc->next_rr_us > pc->now_us) return BRTC_ERR_AGAIN;
-  brtc_rtcp_report_block blocks[2];
+  if (!any_active(pc, false) || pc->next_rr_us > pc->now_us) return BRTC_ERR_AGAIN;
+  brtc_rtcp_report_block blocks[PC_MAX_TRACKS];
   size_t nb = report_blocks(pc, blocks), n = 0;
   pc->next_rr_us = pc->now_us + PC_RR_INTERVAL_US;
   int rc = brtc_rtcp_write_rr(pc->local_ssrc, blocks, nb, out, room, len);
@@ -427,7 +610,7 @@ static int build_rr(brtc_pc *pc, uint8_t *out, size_t room, size_t *len) {
   *len += n;
   /* Our reference time, for the video sender to answer with DLRR: how we learn the RTT that
    * spaces repeated NACKs. libwebrtc senders (Chrome, Firefox, Safari) answer any RRTR. */
-  if (rc == BRTC_OK && pc->fb_nack && pc->video.active) {
+  if (rc == BRTC_OK && any_nack_video(pc)) {
     n = 0;
     rc = brtc_rtcp_write_xr_rrtr(pc->local_ssrc, ntp_of(pc->now_us), out + *len, room - *len, &n);
     *len += n;
@@ -454,7 +637,8 @@ int pc_media_poll_rtcp(brtc_pc *pc, uint8_t *out, size_t cap, size_t *out_len) {
     rc = build_pli(pc, out, room, &len);
     if (rc == BRTC_ERR_AGAIN) rc = build_nack(pc, out, room, &len);
     /* A due REMB rides along with the feedback just built (the first PLI, usually). */
-    if (rc == BRTC_OK && pc->remb_due && remb_wanted(pc) && room - len >= PC_REMB_LEN)
+    if (rc == BRTC_OK && pc->remb_due && remb_wanted(pc) &&
+        room - len >= PC_REMB_LEN + 4 * PC_MAX_TRACKS)
       rc = append_remb(pc, out, room, &len);
     if (rc == BRTC_ERR_AGAIN) rc = build_rr(pc, out, room, &len);
     if (rc == BRTC_ERR_AGAIN) rc = build_remb(pc, out, room, &len);
@@ -466,27 +650,54 @@ int pc_media_poll_rtcp(brtc_pc *pc, uint8_t *out, size_t cap, size_t *out_len) {
 
 uint64_t pc_media_deadline(const brtc_pc *pc) {
   if (!pc->srtp_out || pc->closed || pc->failed || !pc->have_media_addr) return PC_NEVER;
-  uint64_t t = pc->pli_due_us;
-  if (pc->video.active) {
-    uint64_t nack = brtc_nack_next_deadline(&pc->nack);
+  uint64_t t = PC_NEVER;
+  for (size_t i = 0; i < pc->n_tracks; i++) {
+    const pc_track *k = pc->tracks[i];
+    if (k->pli_due_us < t) t = k->pli_due_us;
+    if (!k->video || !k->stream.active) continue;
+    uint64_t nack = brtc_nack_next_deadline(&k->nack);
     if (nack < t) t = nack;
-    uint64_t held = brtc_vp8_assembler_next_deadline(pc->vp8);
+    uint64_t held = brtc_vp8_assembler_next_deadline(k->vp8);
     if (held < t) t = held;
   }
-  if ((pc->video.active || pc->audio.active) && pc->next_rr_us < t) t = pc->next_rr_us;
+  if (any_active(pc, false) && pc->next_rr_us < t) t = pc->next_rr_us;
   if (pc->remb_due && remb_wanted(pc) && pc->now_us < t) t = pc->now_us;
   return t;
 }
 
 void pc_media_timeout(brtc_pc *pc) {
-  if (!pc->vp8 || pc->closed || pc->failed) return;
-  if (brtc_vp8_assembler_next_deadline(pc->vp8) > pc->now_us) return;
-  brtc_vp8_assembler_poll(pc->vp8, pc->now_us);
-  pop_frames(pc);
-  check_frame_loss(pc);
+  if (pc->closed || pc->failed) return;
+  for (size_t i = 0; i < pc->n_tracks; i++) {
+    pc_track *t = pc->tracks[i];
+    if (!t->vp8 || brtc_vp8_assembler_next_deadline(t->vp8) > pc->now_us) continue;
+    brtc_vp8_assembler_poll(t->vp8, pc->now_us);
+    pop_frames(t);
+    check_frame_loss(t);
+  }
+}
+
+int pc_media_add_track(brtc_pc *pc, const pc_track *proto) {
+  if (pc->n_tracks >= PC_MAX_TRACKS) return BRTC_ERR_LIMIT;
+  size_t size = PC_TRACK_SIZE(proto->video);
+  pc_track *t = malloc(size);
+  if (!t) return BRTC_ERR_NOMEM;
+  memcpy(t, proto, size);
+  t->pc = pc;
+  t->index = pc->n_tracks;
+  t->vp8 = NULL;
+  t->pli_due_us = PC_NEVER;
+  t->rtx_ssrc = t->offered_rtx_ssrc;
+  if (t->video) brtc_nack_init(&t->nack);
+  pc->tracks[pc->n_tracks++] = t;
+  if (t->video) pc->any_video = true;
+  return BRTC_OK;
 }
 
 void pc_media_free(brtc_pc *pc) {
-  brtc_vp8_assembler_free(pc->vp8);
-  pc->vp8 = NULL;
+  for (size_t i = 0; i < pc->n_tracks; i++) {
+    brtc_vp8_assembler_free(pc->tracks[i]->vp8);
+    free(pc->tracks[i]);
+    pc->tracks[i] = NULL;
+  }
+  pc->n_tracks = 0;
 }

@@ -41,43 +41,56 @@ static const char *setup_name(brtc_sdp_setup s) {
   }
 }
 
-/* Reads the negotiated media; returns false if nothing we can receive was accepted. */
+/* One track per accepted audio or video section (RFC 8843: several may share the bundle,
+ * and their payload types); false if none, or out of memory. */
 static bool take_negotiated(brtc_pc *pc, const brtc_sdp *offer, const brtc_sdp_negotiated *neg) {
+  bool have_rsize = false;
   for (size_t i = 0; i < offer->n_media; i++) {
     const brtc_sdp_negotiated *n = &neg[i];
     if (!n->accepted || n->payload_type < 0) continue;
     const brtc_sdp_media *m = &offer->media[i];
-    if (n->kind == BRTC_MEDIA_VIDEO && pc->video_pt < 0 && strcasecmp(n->codec, "VP8") == 0) {
-      pc->video_pt = n->payload_type;
-      pc->video_rtx_pt = n->rtx_payload_type;
-      pc->video_clock = n->clock_rate ? n->clock_rate : 90000;
-      pc->offered_video_ssrc = m->n_ssrcs ? m->ssrcs[0] : 0;
+    pc_track t;
+    memset(&t, 0, sizeof(t));
+    snprintf(t.mid, sizeof(t.mid), "%s", n->mid);
+    t.pt = n->payload_type;
+    t.rtx_pt = -1;
+    /* The media SSRC: the FID group's first, else the first a=ssrc. */
+    t.offered_ssrc = m->fid_media_ssrc ? m->fid_media_ssrc : m->n_ssrcs ? m->ssrcs[0] : 0;
+    if (n->kind == BRTC_MEDIA_VIDEO && strcasecmp(n->codec, "VP8") == 0) {
+      t.video = true;
+      t.rtx_pt = n->rtx_payload_type;
+      t.offered_rtx_ssrc = t.rtx_pt >= 0 ? m->fid_rtx_ssrc : 0;
+      t.clock = n->clock_rate ? n->clock_rate : 90000;
+      t.max_bps = pc->max_video_bps;
       for (size_t c = 0; c < m->n_codecs; c++) {
         if (m->codecs[c].payload_type != n->payload_type) continue;
-        pc->fb_nack = m->codecs[c].fb_nack;
-        pc->fb_pli = m->codecs[c].fb_nack_pli;
-        pc->fb_fir = m->codecs[c].fb_ccm_fir;
-        pc->fb_remb = m->codecs[c].fb_goog_remb;
+        t.fb_nack = m->codecs[c].fb_nack;
+        t.fb_pli = m->codecs[c].fb_nack_pli;
+        t.fb_fir = m->codecs[c].fb_ccm_fir;
+        t.fb_remb = m->codecs[c].fb_goog_remb;
       }
-      pc->rtcp_rsize = m->rtcp_rsize;
-    } else if (n->kind == BRTC_MEDIA_AUDIO && pc->audio_pt < 0) {
-      pc->audio_pt = n->payload_type;
-      pc->audio_clock = n->clock_rate ? n->clock_rate : 48000;
-      if (pc->video_pt < 0) pc->rtcp_rsize = m->rtcp_rsize;
+    } else if (n->kind == BRTC_MEDIA_AUDIO) {
+      t.clock = n->clock_rate ? n->clock_rate : 48000;
+    } else {
+      continue;
     }
+    /* One RTCP stream for the bundle: the first video section's choice, else the first. */
+    if (!have_rsize || (t.video && !pc->any_video)) pc->rtcp_rsize = m->rtcp_rsize;
+    have_rsize = true;
+    /* RFC 8285 asks one id per URI across a bundle; the first section's is the one used. */
+    if (!pc->ext_mid_id && n->ext_mid) pc->ext_mid_id = n->ext_mid;
+    if (pc_media_add_track(pc, &t) != BRTC_OK) return false;
   }
-  return pc->video_pt >= 0 || pc->audio_pt >= 0;
+  return pc->n_tracks > 0;
 }
 
-static void describe_media(const brtc_pc *pc, const brtc_sdp_negotiated *neg, size_t n,
-                           char *out, size_t cap) {
+static void describe_media(const brtc_sdp_negotiated *neg, size_t n, char *out, size_t cap) {
   size_t used = 0;
   out[0] = '\0';
   for (size_t i = 0; i < n && used < cap; i++) {
     const brtc_sdp_negotiated *g = &neg[i];
-    bool is_video = g->kind == BRTC_MEDIA_VIDEO && g->payload_type == pc->video_pt;
-    bool is_audio = g->kind == BRTC_MEDIA_AUDIO && g->payload_type == pc->audio_pt;
-    if (!g->accepted || !(is_video || is_audio)) continue;
+    bool is_video = g->kind == BRTC_MEDIA_VIDEO, is_audio = g->kind == BRTC_MEDIA_AUDIO;
+    if (!g->accepted || g->payload_type < 0 || !(is_video || is_audio)) continue;
     int w = snprintf(out + used, cap - used, "%s%s %s/%u pt %d", used ? ", " : "",
                      is_video ? "video" : "audio", g->codec, (unsigned)g->clock_rate,
                      g->payload_type);
@@ -85,6 +98,11 @@ static void describe_media(const brtc_pc *pc, const brtc_sdp_negotiated *neg, si
     used += (size_t)w;
     if (is_video && g->rtx_payload_type >= 0 && used < cap) {
       w = snprintf(out + used, cap - used, " rtx %d", g->rtx_payload_type);
+      if (w < 0) break;
+      used += (size_t)w;
+    }
+    if (used < cap) {
+      w = snprintf(out + used, cap - used, " mid %s", g->mid);
       if (w < 0) break;
       used += (size_t)w;
     }
@@ -173,6 +191,11 @@ int pc_signaling_set_offer(brtc_pc *pc, const char *sdp, char *err, size_t err_c
       .video_ssrc = 0,
       .cname = pc->cname,
       .video_start_bitrate_kbps = pc->start_video_bps / 1000,
+      /* Fixed or sized, the ceiling is known; unknown (WHIP), the sender may go as high as
+       * the table's top and our REMB holds it to its size once its first keyframe says it. */
+      .video_max_bitrate_kbps = (pc->bitrate_fixed || (pc->hint_width && pc->hint_height)
+                                     ? pc->max_video_bps
+                                     : brtc_video_bitrate_top_bps()) / 1000,
   };
   rc = brtc_sdp_write_answer(offer, &params, answer, PC_ANSWER_CAP, neg, err, err_cap);
   if (rc != BRTC_OK) goto out;
@@ -202,8 +225,8 @@ int pc_signaling_set_offer(brtc_pc *pc, const char *sdp, char *err, size_t err_c
   pc->have_remote = true;
   pc->setup_deadline = pc->now_us + PC_SETUP_TIMEOUT_US;
 
-  char detail[200];
-  describe_media(pc, neg, offer->n_media, detail, sizeof(detail));
+  char detail[320];
+  describe_media(neg, offer->n_media, detail, sizeof(detail));
   pc_emit_step(pc, BRTC_STEP_OFFER, detail);
   snprintf(detail, sizeof(detail), "setup %s (offer %s), ice-lite, %zu host candidate%s",
            setup_name(our_setup), setup_name(remote_setup), pc->n_host_addrs,
@@ -211,7 +234,11 @@ int pc_signaling_set_offer(brtc_pc *pc, const char *sdp, char *err, size_t err_c
   pc_emit_step(pc, BRTC_STEP_ANSWER, detail);
   rc = BRTC_OK;
 out:
-  if (rc != BRTC_OK) pc->video_pt = pc->video_rtx_pt = pc->audio_pt = -1;
+  if (rc != BRTC_OK) {
+    pc_media_free(pc);
+    pc->ext_mid_id = 0;
+    pc->any_video = false;
+  }
   free(neg);
   free(answer);
   free(offer);

@@ -121,7 +121,7 @@ static void after_dtls(brtc_pc *pc) {
     case BRTC_DTLS_CLOSED:
       if (!pc->closed && !pc->failed) {
         pc->closed = true;
-        pc->pli_due_us = PC_NEVER;
+        pc_media_cancel_requests(pc);
         pc_emit_step(pc, BRTC_STEP_CLOSED, "peer sent an authenticated DTLS close_notify");
       }
       break;

@@ -45,7 +45,7 @@ void pc_emit_log(brtc_pc *pc, const char *detail) {
 void pc_fail(brtc_pc *pc, const char *reason) {
   if (pc->failed || pc->closed) return;
   pc->failed = true;
-  pc->pli_due_us = PC_NEVER;
+  pc_media_cancel_requests(pc);
   pc_emit_step(pc, BRTC_STEP_FAILED, reason);
 }
 
@@ -76,10 +76,16 @@ brtc_pc *brtc_pc_new(const brtc_pc_config *config) {
   pc->keep_dtls = config->keep_dtls;
   pc->dtls_role = config->dtls_role;
   pc->keyframe_policy = config->keyframe_policy;
-  pc->max_video_bps =
-      config->max_video_bitrate_bps ? config->max_video_bitrate_bps : PC_DEFAULT_MAX_VIDEO_BPS;
+  pc->bitrate_fixed = config->max_video_bitrate_bps || config->start_video_bitrate_bps;
+  pc->hint_width = config->video_width;
+  pc->hint_height = config->video_height;
+  brtc_video_bitrate sized = brtc_video_bitrate_for_size(pc->hint_width, pc->hint_height);
+  pc->max_video_bps = config->max_video_bitrate_bps ? config->max_video_bitrate_bps
+                      : config->start_video_bitrate_bps ? PC_DEFAULT_MAX_VIDEO_BPS
+                                                        : sized.max_bps;
   pc->start_video_bps = config->start_video_bitrate_bps ? config->start_video_bitrate_bps
-                                                        : PC_DEFAULT_START_VIDEO_BPS;
+                        : config->max_video_bitrate_bps ? PC_DEFAULT_START_VIDEO_BPS
+                                                        : sized.start_bps;
   if (pc->start_video_bps > pc->max_video_bps) pc->start_video_bps = pc->max_video_bps;
   for (size_t i = 0; i < config->n_host_addrs && pc->n_host_addrs < PC_MAX_HOST_ADDRS; i++) {
     const struct sockaddr_storage *ss = &config->host_addrs[i];
@@ -96,15 +102,12 @@ brtc_pc *brtc_pc_new(const brtc_pc_config *config) {
   if (config->consent_timeout_us) pc->ice.consent_timeout_us = config->consent_timeout_us;
   pc->ice_check_timeout_us = config->ice_check_timeout_us;
   pc->check_deadline = PC_NEVER;
-  pc->video_pt = pc->video_rtx_pt = pc->audio_pt = -1;
   pc->local_ssrc = brtc_random_u32();
   if (pc->local_ssrc == 0) pc->local_ssrc = 1;
   brtc_random_ice_string(pc->cname, sizeof(pc->cname) - 1);
   pc->ice_deadline = PC_NEVER;
   pc->setup_deadline = PC_NEVER;
   pc->next_rr_us = PC_NEVER;
-  pc->pli_due_us = PC_NEVER;
-  brtc_nack_init(&pc->nack);
   return pc;
 }
 
@@ -258,8 +261,11 @@ int brtc_pc_request_keyframe(brtc_pc *pc, uint64_t now_us) {
   if (!pc) return BRTC_ERR_INVALID;
   pc_touch(pc, now_us);
   if (pc->closed || pc->failed) return BRTC_ERR_STATE;
-  if (pc->video_pt < 0) return BRTC_ERR_STATE;
-  if (!pc->fb_pli && !pc->fb_fir) return BRTC_ERR_UNSUPPORTED; /* the offer allows neither */
+  if (!pc->any_video) return BRTC_ERR_STATE;
+  bool can_ask = false;
+  for (size_t i = 0; i < pc->n_tracks; i++)
+    can_ask = can_ask || (pc->tracks[i]->video && (pc->tracks[i]->fb_pli || pc->tracks[i]->fb_fir));
+  if (!can_ask) return BRTC_ERR_UNSUPPORTED; /* the offer allows neither */
   pc_media_want_pli(pc, true);
   return BRTC_OK;
 }
@@ -268,7 +274,7 @@ void brtc_pc_close(brtc_pc *pc, uint64_t now_us) {
   if (!pc || pc->closed) return;
   pc_touch(pc, now_us);
   pc->closed = true;
-  pc->pli_due_us = PC_NEVER;
+  pc_media_cancel_requests(pc);
   if (pc->srtp_out && pc->have_media_addr && !pc->failed) pc->bye_pending = true;
   pc_transport_close(pc);
   pc_emit_step(pc, BRTC_STEP_CLOSED, "closed locally");
@@ -279,19 +285,57 @@ bool brtc_pc_is_closed(const brtc_pc *pc) { return !pc || pc->closed || pc->fail
 void brtc_pc_get_stats(const brtc_pc *pc, brtc_pc_stats *out) {
   if (!pc || !out) return;
   *out = pc->stats;
-  if (pc->vp8) {
-    const brtc_vp8_assembler_stats *vs = brtc_vp8_assembler_get_stats(pc->vp8);
-    out->frames_dropped = vs->frames_dropped;
-    out->keyframes_dropped = vs->keyframes_dropped;
-    out->frames_dropped_unknown = vs->frames_dropped_unknown;
+  for (size_t i = 0; i < pc->n_tracks; i++) {
+    const pc_track *t = pc->tracks[i];
+    if (t->vp8) {
+      const brtc_vp8_assembler_stats *vs = brtc_vp8_assembler_get_stats(t->vp8);
+      out->frames_dropped += vs->frames_dropped;
+      out->keyframes_dropped += vs->keyframes_dropped;
+      out->frames_dropped_unknown += vs->frames_dropped_unknown;
+    }
+    if (!t->video) continue;
+    out->nack_seqs_asked += t->nack.stats.seqs_asked;
+    out->nack_given_up += t->nack.stats.given_up;
+    out->rtp_reordered += t->nack.stats.reordered;
+    out->rtp_recovered += t->nack.stats.recovered;
   }
   out->rtt_us = pc->rtt_us;
-  if (pc->video.active) out->video_lost = brtc_rtp_stats_lost(&pc->video.stats);
-  if (pc->audio.active) out->audio_lost = brtc_rtp_stats_lost(&pc->audio.stats);
-  out->nack_seqs_asked = pc->nack.stats.seqs_asked;
-  out->nack_given_up = pc->nack.stats.given_up;
-  out->rtp_reordered = pc->nack.stats.reordered;
-  out->rtp_recovered = pc->nack.stats.recovered;
+  for (size_t i = 0; i < pc->n_tracks; i++) {
+    const pc_track *t = pc->tracks[i];
+    if (!t->stream.active) continue;
+    int64_t lost = brtc_rtp_stats_lost(&t->stream.stats);
+    if (t->video) out->video_lost += lost;
+    else out->audio_lost += lost;
+  }
   const brtc_addr *sel = brtc_ice_selected(&pc->ice);
   if (sel) brtc_addr_str(sel, out->selected_remote, sizeof(out->selected_remote));
+}
+
+size_t brtc_pc_track_count(const brtc_pc *pc) { return pc ? pc->n_tracks : 0; }
+
+/* RFC 3550 A.3: expected from the extended highest sequence number, less what arrived. */
+static uint64_t stream_lost(const pc_stream *st) {
+  if (!st->active) return 0;
+  int64_t lost = brtc_rtp_stats_lost(&st->stats);
+  return lost > 0 ? (uint64_t)lost : 0;
+}
+
+int brtc_pc_get_track_stats(const brtc_pc *pc, size_t index, brtc_pc_track_stats *out) {
+  if (!pc || !out || index >= pc->n_tracks) return BRTC_ERR_INVALID;
+  const pc_track *t = pc->tracks[index];
+  memset(out, 0, sizeof(*out));
+  snprintf(out->mid, sizeof(out->mid), "%s", t->mid);
+  out->kind = t->video ? "video" : "audio";
+  out->codec = t->video ? "VP8" : "opus";
+  out->ssrc = t->stream.active ? t->stream.ssrc : 0;
+  out->packets = t->packets;
+  out->bytes = t->bytes;
+  out->frames = t->frames;
+  out->keyframes = t->keyframes;
+  out->lost = stream_lost(&t->stream);
+  out->width = t->width;
+  out->height = t->height;
+  out->max_bitrate_bps = t->video ? t->max_bps : 0;
+  if (t->vp8) out->frames_dropped = brtc_vp8_assembler_get_stats(t->vp8)->frames_dropped;
+  return BRTC_OK;
 }

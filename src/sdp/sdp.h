@@ -73,6 +73,9 @@ typedef struct brtc_sdp_media {
   size_t n_extmaps;
   uint32_t ssrcs[BRTC_SDP_MAX_SSRCS];
   size_t n_ssrcs;
+  /* The first a=ssrc-group:FID (RFC 5576 4.2, RFC 4588 8.1): the media SSRC and its RTX
+   * repair SSRC; 0, 0 when absent. */
+  uint32_t fid_media_ssrc, fid_rtx_ssrc;
   char candidates[BRTC_SDP_MAX_CANDIDATES][BRTC_SDP_LONG]; /* "candidate:..." values */
   size_t n_candidates;
   uint16_t sctp_port;             /* a=sctp-port, 0 when absent */
@@ -136,6 +139,9 @@ typedef struct brtc_sdp_answer_params {
   /* The bitrate a libwebrtc sender starts its VP8 encoder at (a=fmtp x-google-start-bitrate,
    * in kbps; its own default is ~300, a blurry first keyframe); 0 = say nothing. */
   uint32_t video_start_bitrate_kbps;
+  /* The most it may send (a=fmtp x-google-max-bitrate, kbps; libwebrtc's own ceiling is
+   * 2500 above 960x540, too low for a sharp 1080p keyframe); 0 = say nothing. */
+  uint32_t video_max_bitrate_kbps;
 } brtc_sdp_answer_params;
 
 /* What the answer negotiated, per offered m-section (same index as offer->media). */

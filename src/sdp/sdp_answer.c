@@ -270,10 +270,16 @@ static void write_accepted(writer *w, const brtc_sdp_media *m, const brtc_sdp_ne
     if (c->fb_ccm_fir) line(w, "a=rtcp-fb:%d ccm fir", n->payload_type);
     if (c->fb_nack) line(w, "a=rtcp-fb:%d nack", n->payload_type);
     if (c->fb_nack_pli) line(w, "a=rtcp-fb:%d nack pli", n->payload_type);
-    /* VP8 has no fmtp parameters we echo; this is the only one we add. */
-    if (p->video_start_bitrate_kbps)
+    /* VP8 has no fmtp parameters we echo; libwebrtc's bitrate hints are the ones we add. */
+    if (p->video_start_bitrate_kbps && p->video_max_bitrate_kbps)
+      line(w, "a=fmtp:%d x-google-start-bitrate=%u;x-google-max-bitrate=%u", n->payload_type,
+           (unsigned)p->video_start_bitrate_kbps, (unsigned)p->video_max_bitrate_kbps);
+    else if (p->video_start_bitrate_kbps)
       line(w, "a=fmtp:%d x-google-start-bitrate=%u", n->payload_type,
            (unsigned)p->video_start_bitrate_kbps);
+    else if (p->video_max_bitrate_kbps)
+      line(w, "a=fmtp:%d x-google-max-bitrate=%u", n->payload_type,
+           (unsigned)p->video_max_bitrate_kbps);
     if (n->rtx_payload_type >= 0) {
       line(w, "a=rtpmap:%d rtx/90000", n->rtx_payload_type);
       line(w, "a=fmtp:%d apt=%d", n->rtx_payload_type, n->payload_type);

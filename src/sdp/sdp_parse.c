@@ -289,6 +289,20 @@ static int parse_ssrc(parser *ps, brtc_sdp_media *m, span v) {
   return BRTC_OK;
 }
 
+/* "ssrc-group:FID <media ssrc> <rtx ssrc>" (RFC 5576 4.2); other semantics (SIM, FEC-FR)
+ * are not used. */
+static int parse_ssrc_group(parser *ps, brtc_sdp_media *m, span v) {
+  span semantics = next_token(&v);
+  if (!span_eq(semantics, "FID") || m->fid_media_ssrc) return BRTC_OK;
+  uint64_t media, rtx;
+  if (!parse_uint(next_token(&v), UINT32_MAX, &media) ||
+      !parse_uint(next_token(&v), UINT32_MAX, &rtx))
+    return fail(ps, "a=ssrc-group:FID without two SSRCs");
+  m->fid_media_ssrc = (uint32_t)media;
+  m->fid_rtx_ssrc = (uint32_t)rtx;
+  return BRTC_OK;
+}
+
 static int parse_fingerprint(parser *ps, char *hash_out, size_t hash_cap, char *fp_out,
                              size_t fp_cap, span v) {
   span hash = next_token(&v);
@@ -399,6 +413,7 @@ static int parse_attribute(parser *ps, span line) {
   if (span_eq(name, "rtcp-fb")) return parse_rtcp_fb(ps, m, v);
   if (span_eq(name, "extmap")) return parse_extmap(ps, m, v);
   if (span_eq(name, "ssrc")) return parse_ssrc(ps, m, v);
+  if (span_eq(name, "ssrc-group")) return parse_ssrc_group(ps, m, v);
   if (span_eq(name, "candidate")) {
     static const char prefix[] = "candidate:";
     /* Kept whole with its "candidate:" prefix; over-long or extra ones are dropped. */

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,25 @@ struct brtc_keyframe_store {
   size_t head, count;
 };
 
+static bool label_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+static bool is_label(const char *label, size_t len) {
+  if (len == 0 || len > BRTC_KEYFRAME_LABEL_MAX) return false;
+  for (size_t i = 0; i < len; i++)
+    if (!label_char(label[i])) return false;
+  return true;
+}
+
+void brtc_keyframe_label_for(const char *mid, size_t track, char out[BRTC_KEYFRAME_LABEL_MAX + 1]) {
+  size_t n = mid ? strlen(mid) : 0;
+  if (n > 0 && n + 3 <= BRTC_KEYFRAME_LABEL_MAX && is_label(mid, n))
+    snprintf(out, BRTC_KEYFRAME_LABEL_MAX + 1, "mid%s", mid);
+  else
+    snprintf(out, BRTC_KEYFRAME_LABEL_MAX + 1, "track%zu", track % 1000000);
+}
+
 unsigned long brtc_keyframe_name_number(const char *name) {
   static const char prefix[] = "shoot", suffix[] = ".jpg";
   if (strncmp(name, prefix, sizeof(prefix) - 1) != 0) return 0;
@@ -30,6 +50,11 @@ unsigned long brtc_keyframe_name_number(const char *name) {
   for (; *p >= '0' && *p <= '9'; p++) {
     if (++digits > 9) return 0; /* far beyond any real count; keeps n from overflowing */
     n = n * 10 + (unsigned long)(*p - '0');
+  }
+  if (*p == '-') { /* a track's label */
+    const char *label = ++p;
+    while (label_char(*p)) p++;
+    if (!is_label(label, (size_t)(p - label))) return 0;
   }
   return strcmp(p, suffix) == 0 ? n : 0;
 }
@@ -114,12 +139,25 @@ static int write_all(int fd, const uint8_t *p, size_t len) {
 
 unsigned long brtc_keyframe_store_reserve(brtc_keyframe_store *ks) { return ks->next++; }
 
+/* "shoot<n>.jpg" or "shoot<n>-<label>.jpg". */
+static int file_name(unsigned long n, const char *label, char *out, size_t cap) {
+  int w = label && *label ? snprintf(out, cap, "shoot%lu-%s.jpg", n, label)
+                          : snprintf(out, cap, "shoot%lu.jpg", n);
+  return w < 0 || (size_t)w >= cap ? BRTC_ERR_TOO_BIG : BRTC_OK;
+}
+
 int brtc_keyframe_file_write(const char *dir, unsigned long n, const uint8_t *jpeg, size_t len) {
+  return brtc_keyframe_file_write_labelled(dir, n, NULL, jpeg, len);
+}
+
+int brtc_keyframe_file_write_labelled(const char *dir, unsigned long n, const char *label,
+                                      const uint8_t *jpeg, size_t len) {
   if (!jpeg || len == 0 || n == 0) return BRTC_ERR_INVALID;
-  char tmp[PATH_MAX], final_path[PATH_MAX];
-  if (snprintf(final_path, sizeof(final_path), "%s/shoot%lu.jpg", dir, n) >=
-          (int)sizeof(final_path) ||
-      snprintf(tmp, sizeof(tmp), "%s/.shoot%lu.jpg.tmp", dir, n) >= (int)sizeof(tmp))
+  if (label && *label && !is_label(label, strlen(label))) return BRTC_ERR_INVALID;
+  char name[64], tmp[PATH_MAX], final_path[PATH_MAX];
+  if (file_name(n, label, name, sizeof(name)) != BRTC_OK ||
+      snprintf(final_path, sizeof(final_path), "%s/%s", dir, name) >= (int)sizeof(final_path) ||
+      snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", dir, name) >= (int)sizeof(tmp))
     return BRTC_ERR_TOO_BIG;
   int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return BRTC_ERR_IO;
@@ -133,6 +171,13 @@ int brtc_keyframe_file_write(const char *dir, unsigned long n, const uint8_t *jp
 const brtc_keyframe_record *brtc_keyframe_store_record(brtc_keyframe_store *ks, unsigned long n,
                                                        unsigned width, unsigned height,
                                                        size_t bytes, const char *session) {
+  return brtc_keyframe_store_record_labelled(ks, n, NULL, width, height, bytes, session);
+}
+
+const brtc_keyframe_record *brtc_keyframe_store_record_labelled(brtc_keyframe_store *ks,
+                                                                unsigned long n, const char *label,
+                                                                unsigned width, unsigned height,
+                                                                size_t bytes, const char *session) {
   brtc_keyframe_record *r;
   if (ks->count == BRTC_KEYFRAME_STORE_KEEP) {
     r = &ks->records[ks->head];
@@ -142,7 +187,7 @@ const brtc_keyframe_record *brtc_keyframe_store_record(brtc_keyframe_store *ks, 
     ks->count++;
   }
   memset(r, 0, sizeof(*r));
-  snprintf(r->file, sizeof(r->file), "shoot%lu.jpg", n);
+  if (file_name(n, label, r->file, sizeof(r->file)) != BRTC_OK) r->file[0] = '\0';
   snprintf(r->session, sizeof(r->session), "%s", session ? session : "");
   r->width = width;
   r->height = height;

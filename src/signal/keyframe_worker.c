@@ -97,7 +97,7 @@ static void save_job(worker_thread *t, keyframe_job *j) {
                                           &jpeg_len, &width, &height);
   if (r->rc == BRTC_OK && !take_room(t->owner, jpeg_len)) r->rc = BRTC_ERR_TOO_BIG;
   else if (r->rc == BRTC_OK) {
-    r->rc = brtc_keyframe_file_write(t->owner->dir, r->number, jpeg, jpeg_len);
+    r->rc = brtc_keyframe_file_write_labelled(t->owner->dir, r->number, r->label, jpeg, jpeg_len);
     if (r->rc != BRTC_OK) atomic_fetch_sub(&t->owner->output_bytes, jpeg_len);
   }
   if (r->rc == BRTC_OK) {
@@ -201,9 +201,16 @@ fail:
 int brtc_keyframe_worker_submit_codec(brtc_keyframe_worker *w, brtc_keyframe_codec codec,
                                       const uint8_t *frame, size_t len, unsigned long number,
                                       const char *session, uint64_t tag) {
+  return brtc_keyframe_worker_submit_labelled(w, codec, frame, len, number, NULL, session, tag);
+}
+
+int brtc_keyframe_worker_submit_labelled(brtc_keyframe_worker *w, brtc_keyframe_codec codec,
+                                         const uint8_t *frame, size_t len, unsigned long number,
+                                         const char *label, const char *session, uint64_t tag) {
   if (w->stopped) return BRTC_ERR_STATE;
   if (!frame || len == 0 || (codec != BRTC_KEYFRAME_VP8 && codec != BRTC_KEYFRAME_H264))
     return BRTC_ERR_INVALID;
+  if (label && strlen(label) > BRTC_KEYFRAME_LABEL_MAX) return BRTC_ERR_INVALID;
   if (w->max_output_bytes && atomic_load(&w->output_bytes) >= w->max_output_bytes) {
     w->stats.refused_full++;
     return BRTC_ERR_TOO_BIG;
@@ -223,6 +230,7 @@ int brtc_keyframe_worker_submit_codec(brtc_keyframe_worker *w, brtc_keyframe_cod
   memset(&j->result, 0, sizeof(j->result));
   j->result.number = number;
   snprintf(j->result.session, sizeof(j->result.session), "%s", session ? session : "");
+  snprintf(j->result.label, sizeof(j->result.label), "%s", label ? label : "");
   j->result.tag = tag;
   j->result.codec = codec;
   j->result.frame_bytes = len;

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "media/keyframe_jpeg.h"
+#include "signal/keyframe_store.h"
 
 #define BRTC_KEYFRAME_WORKER_DEFAULT_JOBS 32
 #define BRTC_KEYFRAME_WORKER_MAX_THREADS 16
@@ -28,6 +29,7 @@ typedef struct brtc_keyframe_result {
   int rc;               /* BRTC_OK: the file is written; else why not (nothing written) */
   unsigned long number; /* N of shoot<N>.jpg, as submitted */
   char session[16];     /* as submitted */
+  char label[BRTC_KEYFRAME_LABEL_MAX + 1]; /* as submitted: the file is shoot<N>-<label>.jpg */
   uint64_t tag;         /* as submitted: the owner's, not looked at */
   brtc_keyframe_codec codec; /* as submitted */
   union {
@@ -82,6 +84,11 @@ brtc_keyframe_worker *brtc_keyframe_worker_new(const brtc_keyframe_worker_config
 int brtc_keyframe_worker_submit_codec(brtc_keyframe_worker *w, brtc_keyframe_codec codec,
                                       const uint8_t *frame, size_t len, unsigned long number,
                                       const char *session, uint64_t tag);
+/* The same, saved as shoot<number>-<label>.jpg (a track's, keyframe_store.h); label NULL or
+ * "": shoot<number>.jpg; a bad label is BRTC_ERR_INVALID. */
+int brtc_keyframe_worker_submit_labelled(brtc_keyframe_worker *w, brtc_keyframe_codec codec,
+                                         const uint8_t *frame, size_t len, unsigned long number,
+                                         const char *label, const char *session, uint64_t tag);
 /* The same for a VP8 keyframe. */
 int brtc_keyframe_worker_submit(brtc_keyframe_worker *w, const uint8_t *vp8, size_t len,
                                 unsigned long number, const char *session, uint64_t tag);

@@ -155,10 +155,13 @@ bool brtc_auth_known(const brtc_signal_server *srv, const uint8_t hash[BRTC_TOKE
  * client's address (the TCP peer of the HTTP request or WebSocket; NULL if unknown), which
  * the limits on sessions not yet past ICE count by. On refusal *rc is BRTC_ERR_LIMIT (every
  * slot taken), BRTC_ERR_AGAIN (too many waiting for ICE: retry after
- * brtc_server_retry_after_s), or another error (bad SDP: 400; NOMEM, IO, CRYPTO: 500). */
+ * brtc_server_retry_after_s), or another error (bad SDP: 400; NOMEM, IO, CRYPTO: 500).
+ * video_width and video_height: the size the publisher says it sends (0: unknown), for the
+ * answer's bitrates. */
 brtc_session *brtc_server_session_start(brtc_signal_server *srv, brtc_transport transport,
                                         brtc_ws_conn *ws, const struct sockaddr *client,
-                                        const char *sdp, size_t sdp_len, const char **answer,
+                                        const char *sdp, size_t sdp_len, unsigned video_width,
+                                        unsigned video_height, const char **answer,
                                         char *err, size_t err_cap, int *rc);
 /* The limits of config (server.h), defaults filled in. */
 void brtc_signal_server_set_limits(brtc_signal_server *srv, const brtc_signal_config *config);

@@ -154,8 +154,19 @@ const brtc_session_step *brtc_session_add_step(brtc_session *s, const char *name
   return st;
 }
 
-bool brtc_session_keyframe_wanted(const brtc_session *s, uint64_t now_us) {
-  if (s->snapshot_pending) return true;
+static uint32_t track_bit(size_t track) {
+  return 1u << (track < BRTC_SESSION_POLICY_TRACKS ? track : BRTC_SESSION_POLICY_TRACKS - 1);
+}
+
+static uint32_t video_mask(const brtc_session *s) { return s->video_tracks ? s->video_tracks : 1u; }
+
+bool brtc_session_track_snapshot_owed(const brtc_session *s, size_t track) {
+  return s->snapshot_pending && !(s->snapshot_answered & track_bit(track));
+}
+
+bool brtc_session_track_keyframe_wanted(const brtc_session *s, size_t track, uint64_t now_us) {
+  if (brtc_session_track_snapshot_owed(s, track)) return true;
+  if (!(s->tracks_queued & track_bit(track))) return true; /* the track's first */
   if (s->saves_in_flight) return false;
   if (s->keyframes_saved == 0) return true;
   return now_us >= s->last_save_us + BRTC_SESSION_SAVE_PERIOD_US;
@@ -170,28 +181,51 @@ bool brtc_session_interval_keyframe_due(const brtc_session *s, uint64_t now_us,
   return now_us >= since + interval_us;
 }
 
-void brtc_session_keyframe_saved(brtc_session *s, uint64_t now_us) {
-  s->keyframes_saved++;
-  s->last_save_us = now_us;
-  s->snapshot_pending = false;
-}
-
-bool brtc_session_keyframe_queued(brtc_session *s) {
-  bool answers_snapshot = s->snapshot_pending;
+bool brtc_session_track_keyframe_queued(brtc_session *s, size_t track) {
+  uint32_t bit = track_bit(track);
+  bool answers_snapshot = brtc_session_track_snapshot_owed(s, track);
   s->saves_in_flight++;
-  s->snapshot_pending = false;
+  s->tracks_queued |= bit;
+  if (answers_snapshot) s->snapshot_answered |= bit;
+  /* Answered by every video track: the Snapshot is done. */
+  if ((s->snapshot_answered & video_mask(s)) == video_mask(s)) {
+    s->snapshot_pending = false;
+    s->snapshot_answered = 0;
+  }
   return answers_snapshot;
 }
 
-void brtc_session_keyframe_finished(brtc_session *s, bool saved, bool answered_snapshot,
-                                    uint64_t arrived_us) {
+void brtc_session_track_keyframe_finished(brtc_session *s, size_t track, bool saved,
+                                          bool answered_snapshot, uint64_t arrived_us) {
   if (s->saves_in_flight) s->saves_in_flight--;
   if (saved) {
     s->keyframes_saved++;
     if (arrived_us > s->last_save_us) s->last_save_us = arrived_us;
   } else if (answered_snapshot) {
-    s->snapshot_pending = true;
+    s->snapshot_pending = true; /* this track's answer is wanted again */
+    s->snapshot_answered &= ~track_bit(track);
   }
+}
+
+bool brtc_session_keyframe_wanted(const brtc_session *s, uint64_t now_us) {
+  return brtc_session_track_keyframe_wanted(s, 0, now_us);
+}
+
+void brtc_session_keyframe_saved(brtc_session *s, uint64_t now_us) {
+  s->keyframes_saved++;
+  s->last_save_us = now_us;
+  s->tracks_queued |= 1u;
+  s->snapshot_pending = false;
+  s->snapshot_answered = 0;
+}
+
+bool brtc_session_keyframe_queued(brtc_session *s) {
+  return brtc_session_track_keyframe_queued(s, 0);
+}
+
+void brtc_session_keyframe_finished(brtc_session *s, bool saved, bool answered_snapshot,
+                                    uint64_t arrived_us) {
+  brtc_session_track_keyframe_finished(s, 0, saved, answered_snapshot, arrived_us);
 }
 
 bool brtc_keyframe_waitlist_defer(brtc_keyframe_waitlist *w, brtc_session *s) {

@@ -21,6 +21,13 @@
  * pc repeats its PLI for 5 s); after it, the room goes to the next one waiting. */
 #define BRTC_KEYFRAME_ASK_HOLD_US 5000000u
 
+/* Tracks whose counters a session record keeps for /api/status (refreshed from a live
+ * session's pc when the status is asked for; the last ones once the pc is freed): a camera,
+ * a screen and a microphone fit. */
+#define BRTC_SESSION_KEEP_TRACKS 4
+/* Tracks the keyframe policy tells apart (a bit each); later ones share the last bit. */
+#define BRTC_SESSION_POLICY_TRACKS 32
+
 typedef enum brtc_transport { BRTC_TRANSPORT_WS = 0, BRTC_TRANSPORT_WHIP } brtc_transport;
 
 typedef struct brtc_session_step {
@@ -66,6 +73,14 @@ typedef struct brtc_session {
   uint64_t last_save_us;
   uint64_t interval_pli_us;  /* the last --keyframe-interval request; 0: none yet */
   unsigned saves_in_flight; /* handed to the keyframe worker, result not back yet */
+  /* Several tracks (issue 6): a bit per track index. A track's first keyframe is wanted
+   * even while another track's save is in flight, and a Snapshot wants one of every video
+   * track (video_tracks; 0 counts as track 0 alone). */
+  uint32_t tracks_queued;     /* tracks with a keyframe handed to the saver */
+  uint32_t snapshot_answered; /* tracks whose keyframe answered the pending Snapshot */
+  uint32_t video_tracks;
+  brtc_pc_track_stats tracks[BRTC_SESSION_KEEP_TRACKS]; /* the first ones, last known */
+  size_t n_tracks;
 
   /* Waiting for room in the keyframe saver (brtc_keyframe_waitlist). */
   struct brtc_session *wait_prev, *wait_next;
@@ -140,6 +155,13 @@ bool brtc_session_keyframe_wanted(const brtc_session *s, uint64_t now_us);
  * in the saver (that path asks by itself). */
 bool brtc_session_interval_keyframe_due(const brtc_session *s, uint64_t now_us,
                                         uint64_t interval_us);
+/* Whether a pending Snapshot still wants this track's keyframe. */
+bool brtc_session_track_snapshot_owed(const brtc_session *s, size_t track);
+/* The same for a keyframe of one track (brtc_video_frame.track). */
+bool brtc_session_track_keyframe_wanted(const brtc_session *s, size_t track, uint64_t now_us);
+bool brtc_session_track_keyframe_queued(brtc_session *s, size_t track);
+void brtc_session_track_keyframe_finished(brtc_session *s, size_t track, bool saved,
+                                          bool answered_snapshot, uint64_t arrived_us);
 /* Note a saved keyframe (clears a pending Snapshot). */
 void brtc_session_keyframe_saved(brtc_session *s, uint64_t now_us);
 /* Saving off the loop thread: a wanted keyframe was handed over (this answers a pending

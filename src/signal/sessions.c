@@ -54,10 +54,11 @@ void brtc_server_session_step(brtc_signal_server *srv, brtc_session *s, const ch
 }
 
 /* What the server needs back with a saver result: when the keyframe arrived (the save
- * period counts from then) and whether it answered a Snapshot; monotonic microseconds fit
- * in 63 bits. */
-static uint64_t save_tag(uint64_t arrived_us, bool answers_snapshot) {
-  return arrived_us << 1 | (answers_snapshot ? 1u : 0u);
+ * period counts from then), its track (the policy's bit, 5 bits) and whether it answered a
+ * Snapshot; monotonic microseconds fit in 58 bits for thousands of years. */
+static uint64_t save_tag(uint64_t arrived_us, size_t track, bool answers_snapshot) {
+  uint64_t t = track < BRTC_SESSION_POLICY_TRACKS ? track : BRTC_SESSION_POLICY_TRACKS - 1;
+  return arrived_us << 6 | t << 1 | (answers_snapshot ? 1u : 0u);
 }
 
 #define BUSY_LOG_PERIOD_US 5000000u
@@ -77,13 +78,18 @@ static void output_cap_reached(brtc_signal_server *srv) {
  * file numbers stay unique and increasing whichever thread writes the file. */
 static void save_keyframe(brtc_signal_server *srv, brtc_session *s, const brtc_video_frame *f) {
   uint64_t now = brtc_now_us();
-  if (!brtc_session_keyframe_wanted(s, now)) return;
+  if (!brtc_session_track_keyframe_wanted(s, f->track, now)) return;
   unsigned long number = brtc_keyframe_store_next_number(srv->store);
-  int rc = brtc_keyframe_worker_submit(srv->saver, f->data, f->len, number, s->id,
-                                       save_tag(now, s->snapshot_pending));
+  /* Several video tracks: each file says whose it is, shoot<N>-mid<mid>.jpg. */
+  char label[BRTC_KEYFRAME_LABEL_MAX + 1] = "";
+  if (s->video_tracks & (s->video_tracks - 1)) brtc_keyframe_label_for(f->mid, f->track, label);
+  bool answers = brtc_session_track_snapshot_owed(s, f->track);
+  int rc = brtc_keyframe_worker_submit_labelled(srv->saver, BRTC_KEYFRAME_VP8, f->data, f->len,
+                                                number, label, s->id,
+                                                save_tag(now, f->track, answers));
   if (rc == BRTC_OK) {
     brtc_keyframe_store_reserve(srv->store);
-    brtc_session_keyframe_queued(s);
+    brtc_session_track_keyframe_queued(s, f->track);
     brtc_keyframe_waitlist_remove(&srv->keyframe_waiters, s);
     return;
   }
@@ -143,23 +149,24 @@ void brtc_server_ask_waiting_keyframes(brtc_signal_server *srv) {
 
 void brtc_server_keyframe_done(const brtc_keyframe_result *r, void *user) {
   brtc_signal_server *srv = user;
-  uint64_t arrived_us = r->tag >> 1;
+  uint64_t arrived_us = r->tag >> 6;
+  size_t track = (size_t)(r->tag >> 1) & (BRTC_SESSION_POLICY_TRACKS - 1);
   bool answered_snapshot = r->tag & 1;
   /* The session may have ended while its keyframe was being saved. */
   brtc_session *s = brtc_session_table_find_live(&srv->sessions, r->session);
   if (r->rc == BRTC_ERR_TOO_BIG) {
     output_cap_reached(srv);
-    if (s) brtc_session_keyframe_finished(s, false, answered_snapshot, arrived_us);
+    if (s) brtc_session_track_keyframe_finished(s, track, false, answered_snapshot, arrived_us);
     return;
   }
   if (r->rc != BRTC_OK) {
     brtc_log(BRTC_LOG_WARN, r->session, "keyframe of %zu bytes not saved as shoot%lu.jpg: %s",
              r->vp8_bytes, r->number, brtc_strerror(r->rc));
-    if (s) brtc_session_keyframe_finished(s, false, answered_snapshot, arrived_us);
+    if (s) brtc_session_track_keyframe_finished(s, track, false, answered_snapshot, arrived_us);
     return;
   }
-  const brtc_keyframe_record *rec = brtc_keyframe_store_record(
-      srv->store, r->number, r->width, r->height, r->jpeg_bytes, r->session);
+  const brtc_keyframe_record *rec = brtc_keyframe_store_record_labelled(
+      srv->store, r->number, r->label, r->width, r->height, r->jpeg_bytes, r->session);
   char detail[160];
   snprintf(detail, sizeof(detail), "%s/%s %ux%u", brtc_keyframe_store_dir(srv->store), rec->file,
            r->width, r->height);
@@ -167,9 +174,13 @@ void brtc_server_keyframe_done(const brtc_keyframe_result *r, void *user) {
     brtc_log(BRTC_LOG_INFO, r->session, "keyframe saved %s (the session has ended)", detail);
     return;
   }
-  brtc_session_keyframe_finished(s, true, answered_snapshot, arrived_us);
+  brtc_session_track_keyframe_finished(s, track, true, answered_snapshot, arrived_us);
   brtc_server_session_step(srv, s, "keyframe-saved", detail);
-  if (s->ws) brtc_ws_conn_send(s->ws, brtc_ws_make_keyframe(s->id, rec->file, r->width, r->height));
+  /* The track's mid, for the page to tell a camera's pictures from a screen's. */
+  brtc_pc_track_stats ts;
+  const char *mid = s->pc && brtc_pc_get_track_stats(s->pc, track, &ts) == BRTC_OK ? ts.mid : "";
+  if (s->ws)
+    brtc_ws_conn_send(s->ws, brtc_ws_make_keyframe(s->id, rec->file, r->width, r->height, mid));
 }
 
 /* At --log-level debug, each datagram decoded (include/boltrtc/inspect.h): all of STUN, DTLS
@@ -324,7 +335,8 @@ static bool admit(brtc_signal_server *srv, const struct sockaddr *client, char *
 
 brtc_session *brtc_server_session_start(brtc_signal_server *srv, brtc_transport transport,
                                         brtc_ws_conn *ws, const struct sockaddr *client,
-                                        const char *sdp, size_t sdp_len, const char **answer,
+                                        const char *sdp, size_t sdp_len, unsigned video_width,
+                                        unsigned video_height, const char **answer,
                                         char *err, size_t err_cap, int *rc) {
   uint64_t now = brtc_now_us();
   if (!admit(srv, client, err, err_cap, rc)) return NULL;
@@ -342,7 +354,11 @@ brtc_session *brtc_server_session_start(brtc_signal_server *srv, brtc_transport 
     ws->session = s;
   }
   char detail[64];
-  snprintf(detail, sizeof(detail), "%s, %zu bytes", brtc_transport_name(transport), sdp_len);
+  if (video_width && video_height)
+    snprintf(detail, sizeof(detail), "%s, %zu bytes, camera %ux%u", brtc_transport_name(transport),
+             sdp_len, video_width, video_height);
+  else
+    snprintf(detail, sizeof(detail), "%s, %zu bytes", brtc_transport_name(transport), sdp_len);
   brtc_server_session_step(srv, s, "offer-received", detail);
 
   const struct sockaddr_storage *addrs;
@@ -358,6 +374,8 @@ brtc_session *brtc_server_session_start(brtc_signal_server *srv, brtc_transport 
       .ice_check_timeout_us = srv->pending_timeout_us,
       /* We save keyframes only: a lost delta frame needs no PLI (issue 5, item 6). */
       .keyframe_policy = BRTC_KEYFRAME_ON_KEYFRAME_LOSS,
+      .video_width = video_width,
+      .video_height = video_height,
   };
   if (srv->capture_dir) {
     start_capture(srv, s, addrs, n_addrs);
@@ -389,6 +407,12 @@ brtc_session *brtc_server_session_start(brtc_signal_server *srv, brtc_transport 
     return NULL; /* freed by brtc_server_settle */
   }
   s->in_loop = true;
+  for (size_t i = 0; i < brtc_pc_track_count(s->pc); i++) {
+    brtc_pc_track_stats ts;
+    if (brtc_pc_get_track_stats(s->pc, i, &ts) == BRTC_OK && strcmp(ts.kind, "video") == 0 &&
+        i < BRTC_SESSION_POLICY_TRACKS)
+      s->video_tracks |= 1u << i;
+  }
   snprintf(detail, sizeof(detail), "%zu bytes", strlen(*answer));
   brtc_server_session_step(srv, s, "answer-sent", detail);
   brtc_loop_kick(srv->loop, s->pc);
@@ -425,11 +449,43 @@ void brtc_server_session_end(brtc_signal_server *srv, brtc_session *s, const cha
   brtc_log(BRTC_LOG_INFO, s->id, "ending: %s", why);
 }
 
+/* A live session's track counters, into its record for /api/status. */
+static void refresh_tracks(brtc_session *s) {
+  if (!s->pc) return;
+  size_t n = 0;
+  for (size_t i = 0; i < brtc_pc_track_count(s->pc) && n < BRTC_SESSION_KEEP_TRACKS; i++)
+    if (brtc_pc_get_track_stats(s->pc, i, &s->tracks[n]) == BRTC_OK) n++;
+  s->n_tracks = n;
+}
+
+/* Each track's counters, in the journey and kept for /api/status once the pc is gone. */
+static void keep_tracks(brtc_signal_server *srv, brtc_session *s) {
+  refresh_tracks(s);
+  for (size_t i = 0; i < brtc_pc_track_count(s->pc); i++) {
+    brtc_pc_track_stats ts;
+    if (brtc_pc_get_track_stats(s->pc, i, &ts) != BRTC_OK) continue;
+    char detail[128];
+    if (strcmp(ts.kind, "video") == 0)
+      snprintf(detail, sizeof(detail),
+               "mid %.16s video: %llu packets, %llu bytes, %llu frames, %llu keyframes, %llu "
+               "lost, %ux%u",
+               ts.mid, (unsigned long long)ts.packets, (unsigned long long)ts.bytes,
+               (unsigned long long)ts.frames, (unsigned long long)ts.keyframes,
+               (unsigned long long)ts.lost, ts.width, ts.height);
+    else
+      snprintf(detail, sizeof(detail), "mid %.16s audio: %llu packets, %llu bytes, %llu lost",
+               ts.mid, (unsigned long long)ts.packets, (unsigned long long)ts.bytes,
+               (unsigned long long)ts.lost);
+    brtc_server_session_step(srv, s, "track", detail);
+  }
+}
+
 void brtc_server_live_stats(const brtc_session *s, brtc_pc_stats *out) {
   if (s->pc) brtc_pc_get_stats(s->pc, out);
 }
 
 char *brtc_server_status_json(brtc_signal_server *srv) {
+  for (size_t i = 0; i < srv->sessions.n_live; i++) refresh_tracks(srv->sessions.live[i]);
   brtc_loop_stats ls;
   brtc_loop_get_stats(srv->loop, &ls);
   brtc_keyframe_worker_stats ks;
@@ -470,6 +526,7 @@ static void finish_session(brtc_signal_server *srv, brtc_session *s) {
                         sizeof(line));
       brtc_log(BRTC_LOG_INFO, s->id, "%s", line);
     }
+    keep_tracks(srv, s);
     if (s->in_loop) brtc_loop_remove_pc(srv->loop, s->pc);
     s->in_loop = false;
     brtc_pc_free(s->pc);

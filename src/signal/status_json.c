@@ -48,6 +48,36 @@ static bool add_stats(cJSON *session, const brtc_pc_stats *st) {
          cJSON_AddStringToObject(o, "selected_remote", remote);
 }
 
+static bool add_track(cJSON *list, const brtc_pc_track_stats *t) {
+  cJSON *o = cJSON_CreateObject();
+  if (!o || !cJSON_AddItemToArray(list, o)) {
+    cJSON_Delete(o);
+    return false;
+  }
+  char mid[sizeof(t->mid) + 1] = {0};
+  memcpy(mid, t->mid, sizeof(t->mid));
+  bool ok = cJSON_AddStringToObject(o, "mid", mid) &&
+            cJSON_AddStringToObject(o, "kind", t->kind ? t->kind : "") &&
+            cJSON_AddStringToObject(o, "codec", t->codec ? t->codec : "") &&
+            add_num(o, "ssrc", t->ssrc) && add_num(o, "packets", (double)t->packets) &&
+            add_num(o, "bytes", (double)t->bytes) && add_num(o, "lost", (double)t->lost);
+  if (!ok || !t->kind || strcmp(t->kind, "video") != 0) return ok;
+  return add_num(o, "frames", (double)t->frames) &&
+         add_num(o, "keyframes", (double)t->keyframes) &&
+         add_num(o, "frames_dropped", (double)t->frames_dropped) &&
+         add_num(o, "width", t->width) && add_num(o, "height", t->height) &&
+         add_num(o, "max_bitrate_bps", t->max_bitrate_bps);
+}
+
+/* The tracks the session record holds (the server refreshes a live session's before). */
+static bool add_tracks(cJSON *session, const brtc_session *s) {
+  cJSON *list = cJSON_AddArrayToObject(session, "tracks");
+  if (!list) return false;
+  for (size_t i = 0; i < s->n_tracks && i < BRTC_SESSION_KEEP_TRACKS; i++)
+    if (!add_track(list, &s->tracks[i])) return false;
+  return true;
+}
+
 static bool add_session(cJSON *list, const brtc_session *s, brtc_status_stats_fn live_stats) {
   cJSON *o = cJSON_CreateObject();
   if (!o || !cJSON_AddItemToArray(list, o)) {
@@ -73,7 +103,7 @@ static bool add_session(cJSON *list, const brtc_session *s, brtc_status_stats_fn
   }
   brtc_pc_stats stats = s->stats;
   if (s->pc && live_stats) live_stats(s, &stats);
-  return add_stats(o, &stats);
+  return add_stats(o, &stats) && add_tracks(o, s);
 }
 
 static bool add_keyframes(cJSON *root, const brtc_keyframe_store *ks) {

@@ -2,7 +2,11 @@
  * counters, the saved keyframes and the UDP counters, as one JSON document:
  *   {"sessions":[{"id":"s1","transport":"ws","state":"connected","created_ms":...,
  *                 "steps":[{"step":"offer","t_ms":0,"detail":"..."}],
- *                 "stats":{"packets_in":..,"rtp_video":..,...}}],
+ *                 "stats":{"packets_in":..,"rtp_video":..,...},
+ *                 "tracks":[{"mid":"0","kind":"video","codec":"VP8","ssrc":..,"packets":..,
+ *                            "bytes":..,"lost":..,"frames":..,"keyframes":..,
+ *                            "frames_dropped":..,"width":..,"height":..,
+ *                            "max_bitrate_bps":..}]}],  (audio: no frames and after)
  *    "keyframes":[{"file":"shoot1.jpg","width":640,"height":480,"session":"s1","bytes":..}],
  *    "udp":{"datagrams_in":..,"dropped_unknown_source":..,...},
  *    "keyframes_dropped_busy":..,

@@ -123,8 +123,9 @@ static void whip_post(brtc_signal_server *srv, const brtc_http_request *req,
   int rc;
   const char *answer = NULL;
   /* The HTTP core NUL-terminates the body. */
+  /* WHIP says no picture size: the pc learns it from the first keyframe. */
   brtc_session *s = brtc_server_session_start(srv, BRTC_TRANSPORT_WHIP, NULL, client, req->body,
-                                              req->body_len, &answer, err, sizeof(err), &rc);
+                                              req->body_len, 0, 0, &answer, err, sizeof(err), &rc);
   if (!s) {
     for (char *p = err; *p; p++)
       if (*p == '\r' || *p == '\n') *p = ' ';

@@ -34,6 +34,22 @@ static int parse_candidate(cJSON *root, brtc_ws_msg *out, char *err, size_t cap)
   return BRTC_OK;
 }
 
+/* The optional "video":{"width":W,"height":H} of an offer: the size the page's camera
+ * sends, for the answer's bitrates (pc/video_bitrate.h). */
+static int parse_video_size(cJSON *root, brtc_ws_msg *out, char *err, size_t cap) {
+  cJSON *v = cJSON_GetObjectItemCaseSensitive(root, "video");
+  if (!v || cJSON_IsNull(v)) return BRTC_OK;
+  cJSON *w = cJSON_IsObject(v) ? cJSON_GetObjectItemCaseSensitive(v, "width") : NULL;
+  cJSON *h = cJSON_IsObject(v) ? cJSON_GetObjectItemCaseSensitive(v, "height") : NULL;
+  if (!cJSON_IsNumber(w) || !cJSON_IsNumber(h) || !(w->valuedouble >= 1) ||
+      !(h->valuedouble >= 1) || w->valuedouble > BRTC_WS_MAX_VIDEO_SIDE ||
+      h->valuedouble > BRTC_WS_MAX_VIDEO_SIDE)
+    return fail(err, cap, "offer \"video\" must be {\"width\":W,\"height\":H}, each 1 to 16384");
+  out->video_width = (unsigned)w->valuedouble;
+  out->video_height = (unsigned)h->valuedouble;
+  return BRTC_OK;
+}
+
 int brtc_ws_msg_parse(const char *text, size_t len, brtc_ws_msg *out, char *err, size_t cap) {
   memset(out, 0, sizeof(*out));
   if (len == 0) return fail(err, cap, "empty message");
@@ -51,6 +67,7 @@ int brtc_ws_msg_parse(const char *text, size_t len, brtc_ws_msg *out, char *err,
       rc = fail(err, cap, "offer needs a non-empty string \"sdp\"");
     out->type = BRTC_WS_MSG_OFFER;
     if (rc == BRTC_OK) out->sdp = sdp->valuestring;
+    if (rc == BRTC_OK) rc = parse_video_size(root, out, err, cap);
   } else if (strcmp(type->valuestring, "candidate") == 0) {
     out->type = BRTC_WS_MSG_CANDIDATE;
     rc = parse_candidate(root, out, err, cap);
@@ -105,7 +122,7 @@ char *brtc_ws_make_step(const char *session, const char *step, const char *detai
 }
 
 char *brtc_ws_make_keyframe(const char *session, const char *file, unsigned width,
-                            unsigned height) {
+                            unsigned height, const char *mid) {
   char url[64];
   snprintf(url, sizeof(url), "/output/%s", file);
   cJSON *o = cJSON_CreateObject();
@@ -114,6 +131,7 @@ char *brtc_ws_make_keyframe(const char *session, const char *file, unsigned widt
             cJSON_AddStringToObject(o, "file", file) && cJSON_AddStringToObject(o, "url", url) &&
             cJSON_AddNumberToObject(o, "width", width) &&
             cJSON_AddNumberToObject(o, "height", height);
+  if (ok && mid && *mid) ok = cJSON_AddStringToObject(o, "mid", mid) != NULL;
   return finish(o, ok);
 }
 

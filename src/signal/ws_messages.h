@@ -2,7 +2,8 @@
  * what the server sends. Pure functions over cJSON, no I/O.
  *
  * client -> server
- *   {"type":"offer","sdp":"v=0..."}
+ *   {"type":"offer","sdp":"v=0...","video":{"width":1280,"height":720}}   video: optional, the
+ *                         camera's size, for the answer's bitrates
  *   {"type":"candidate","candidate":"candidate:...","sdpMid":"0"}   "" or null: end of candidates
  *   {"type":"snapshot"}   save the next keyframe (a PLI asks the sender for one)
  *   {"type":"bye"}        end the session
@@ -10,13 +11,15 @@
  *   {"type":"answer","sdp":"v=0..."}
  *   {"type":"step","session":"s1","step":"ice-connected","detail":"...","t_ms":12}
  *   {"type":"keyframe","session":"s1","file":"shoot3.jpg","url":"/output/shoot3.jpg",
- *    "width":640,"height":480}
+ *    "width":640,"height":480,"mid":"0"}
  *   {"type":"error","message":"..."} */
 #ifndef BRTC_SIGNAL_WS_MESSAGES_H
 #define BRTC_SIGNAL_WS_MESSAGES_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#define BRTC_WS_MAX_VIDEO_SIDE 16384
 
 typedef enum brtc_ws_msg_type {
   BRTC_WS_MSG_OFFER = 0,
@@ -30,6 +33,7 @@ typedef struct brtc_ws_msg {
   const char *sdp;       /* offer */
   const char *candidate; /* candidate: "candidate:..." or "" for end of candidates */
   const char *sdp_mid;   /* candidate; may be NULL */
+  unsigned video_width, video_height; /* offer; 0 when not said */
   void *json;            /* the parsed document the strings point into */
 } brtc_ws_msg;
 
@@ -43,8 +47,9 @@ void brtc_ws_msg_free(brtc_ws_msg *msg);
 char *brtc_ws_make_answer(const char *sdp);
 char *brtc_ws_make_step(const char *session, const char *step, const char *detail,
                         uint64_t t_ms);
+/* mid: the track's (several video tracks in one session); NULL or "": left out. */
 char *brtc_ws_make_keyframe(const char *session, const char *file, unsigned width,
-                            unsigned height);
+                            unsigned height, const char *mid);
 char *brtc_ws_make_error(const char *message);
 /* An error that says what was refused and when to try again:
  * {"type":"error","message":"...","refused":"snapshot","retry_after_ms":640} */

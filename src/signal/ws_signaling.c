@@ -46,7 +46,8 @@ static brtc_session *live_session(brtc_ws_conn *c) {
   return c->session && !c->session->closing ? c->session : NULL;
 }
 
-static void handle_offer(brtc_ws_conn *c, const char *sdp) {
+static void handle_offer(brtc_ws_conn *c, const brtc_ws_msg *offer) {
+  const char *sdp = offer->sdp;
   if (live_session(c)) {
     send_error(c, "this connection already has a session: send bye first (no renegotiation)");
     return;
@@ -62,7 +63,8 @@ static void handle_offer(brtc_ws_conn *c, const char *sdp) {
   /* The client's address, which the limits on sessions not yet past ICE count by. */
   const struct sockaddr *client = c->conn ? brtc_conn_client(c->conn) : NULL;
   brtc_session *s = brtc_server_session_start(c->srv, BRTC_TRANSPORT_WS, c, client, sdp,
-                                              strlen(sdp), &answer, err, sizeof(err), &rc);
+                                              strlen(sdp), offer->video_width, offer->video_height,
+                                              &answer, err, sizeof(err), &rc);
   if (!s) {
     char msg[320];
     snprintf(msg, sizeof(msg), "offer refused: %s", err);
@@ -94,7 +96,7 @@ static void handle_message(brtc_ws_conn *c, const char *text, size_t len) {
   brtc_session *s = live_session(c);
   switch (msg.type) {
     case BRTC_WS_MSG_OFFER:
-      handle_offer(c, msg.sdp);
+      handle_offer(c, &msg);
       break;
     case BRTC_WS_MSG_CANDIDATE:
       if (!s) {

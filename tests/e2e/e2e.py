@@ -15,6 +15,12 @@
                                   Firefox reports sending and match the page's own preview grabbed
                                   at the time (PSNR), while a grab from 1.5 s away, when the fake
                                   camera's colour has drifted, scores at least 3 dB lower.
+  e2e.py tracks --boltrtc PATH    Chromium publishes two video tracks in one offer, from the
+                                  page's origin with its own client (two_tracks.mjs): the fake
+                                  camera playing the still picture, and a canvas painted with
+                                  that picture mirrored. Each track's JPEG must match its own
+                                  picture (PSNR >= 25 dB) and score at least 3 dB lower against
+                                  the other's; /api/status counts each track.
   e2e.py example --example PATH   examples/receive_video with Chromium and no server: the page's
                                   offer to its stdin, its stdout (the answer alone) to the page.
   e2e.py gstreamer --shape pad|transceiver --boltrtc PATH
@@ -25,6 +31,8 @@
   --expect-srtp PROFILE           the SRTP profile the session must negotiate.
   --ipv6                          media over [::1] only (aiortc; Chromium gathers no ::1).
   --size WxH                      the still source's size (the page sends the camera's own size).
+  --hint-size                     browser: open the page with ?resolution=WxH (--size), so its
+                                  offer tells the server the size and the answer's bitrates fit.
 
 Both assert that JPEG keyframes are saved at the source's size and match the source (PSNR of
 at least 25 dB) while the source shifted by 4 pixels scores at least 3 dB lower.
@@ -253,7 +261,8 @@ def check_journey(session, snapshot):
 def run_browser(a, server, source, shifted, workdir):
     node = shutil.which("node")
     assert node, "node is required"
-    cmd = [node, os.path.join(HERE, "browser.mjs"), "--url", server.base + "/", "--y4m", source,
+    url = server.base + "/" + (f"?resolution={a.size}" if a.hint_size else "")
+    cmd = [node, os.path.join(HERE, "browser.mjs"), "--url", url, "--y4m", source,
            "--keyframes", "2", "--snapshot", "--timeout-ms", str(a.timeout * 1000),
            "--screenshot", os.path.join(workdir, "page.png")]
     result = run_driver(cmd, a.timeout, server)
@@ -265,6 +274,59 @@ def run_browser(a, server, source, shifted, workdir):
     check_journey(session, snapshot=True)
     assert session["stats"]["remb_sent"] >= 1, "no REMB sent to the browser"
     check_transport(a, session)
+    if a.hint_size:
+        offer_step = next(s["detail"] for s in session["steps"] if s["step"] == "offer-received")
+        assert f"camera {a.size}" in offer_step, f"the page did not say its size: {offer_step}"
+
+
+def run_tracks(a, server, source, shifted, workdir):
+    """Two video tracks, two known pictures: each JPEG must be its own track's."""
+    node = shutil.which("node")
+    assert node, "node is required"
+    mirrored, rgb = os.path.join(workdir, "mirrored.y4m"), os.path.join(workdir, "mirrored.rgb")
+    width, height = y4m_size(source)
+    subprocess.run([sys.executable, os.path.join(HERE, "still_picture.py"), "--out", mirrored,
+                    "--mirror", "--rgb-out", rgb, "--frames", "1", "--width", str(width),
+                    "--height", str(height)], check=True, timeout=60)
+    # Chromium's canvas capture turns RGB into YUV with BT.709 in full range, and VP8 says
+    # nothing of colour, so its frames decode (as BT.601, limited range) more saturated: the
+    # canvas track's known picture is the mirrored one put through that same conversion.
+    canvas_ref = os.path.join(workdir, "mirrored-as-canvas.y4m")
+    subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-y", "-i", mirrored, "-vf",
+                    "format=rgb24,scale=out_range=pc:out_color_matrix=bt709,format=yuv420p,"
+                    "setparams=range=tv:colorspace=bt470bg", "-f", "yuv4mpegpipe", "-strict", "-1",
+                    canvas_ref], check=True, timeout=60)
+    cmd = [node, os.path.join(HERE, "two_tracks.mjs"), "--url", server.base + "/", "--y4m", source,
+           "--canvas-rgb", rgb, "--canvas-size", f"{width}x{height}",
+           "--timeout-ms", str(a.timeout * 1000)]
+    result = run_driver(cmd, a.timeout, server)
+    camera_mid, canvas_mid = result["mids"]
+    log(f"mids {result['mids']}, keyframes {[(k['file'], k.get('mid')) for k in result['keyframes']]}")
+    assert result["offer"].count("\nm=video ") == 2, "the offer does not have two video sections"
+    own = {camera_mid: source, canvas_mid: canvas_ref}
+    judged = set()
+    for k in result["keyframes"]:
+        mid = k.get("mid")
+        assert mid in own, f"keyframe {k['file']} has no track mid: {k}"
+        assert k["file"].endswith(f"-mid{mid}.jpg"), f"{k['file']} does not name its track {mid}"
+        path = os.path.join(server.output, k["file"])
+        assert (k["width"], k["height"]) == (width, height), f"{k['file']} is {k['width']}x{k['height']}"
+        other = canvas_ref if own[mid] == source else source
+        good, bad = psnr(path, own[mid]), psnr(path, other)
+        log(f"{k['file']} (track {mid}, {'camera' if mid == camera_mid else 'canvas'}): "
+            f"PSNR {good:.2f} dB against its picture, {bad:.2f} dB against the other track's")
+        assert good >= MIN_PSNR, f"{k['file']}: PSNR {good:.2f} dB < {MIN_PSNR}"
+        assert good - bad >= MIN_MARGIN, f"{k['file']}: the other picture only {good - bad:.2f} dB lower"
+        judged.add(mid)
+    assert judged == set(own), f"keyframes judged for tracks {judged}, wanted {set(own)}"
+    session = server.status()["sessions"][0]
+    tracks = {t["mid"]: t for t in session["tracks"] if t["kind"] == "video"}
+    log(f"tracks in /api/status: {session['tracks']}")
+    for mid in own:
+        t = tracks.get(mid)
+        assert t and t["packets"] > 0 and t["keyframes"] >= 1 and t["width"] == width, \
+            f"track {mid} not counted: {session['tracks']}"
+    assert session["stats"]["dropped_unexpected"] == 0, session["stats"]
 
 
 def run_whip(a, server, source, shifted, workdir):
@@ -353,7 +415,7 @@ def run_example(a, workdir):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("mode", choices=["browser", "whip", "firefox", "gstreamer", "example"])
+    ap.add_argument("mode", choices=["browser", "whip", "firefox", "gstreamer", "example", "tracks"])
     ap.add_argument("--boltrtc", help="the boltrtc program (every mode but example)")
     ap.add_argument("--example", help="examples/receive_video's program (mode example)")
     ap.add_argument("--timeout", type=int, default=60, help="seconds to wait for keyframes")
@@ -366,6 +428,8 @@ def main():
                     help="the still source's size, WxH (even numbers: 4:2:0)")
     ap.add_argument("--capture", action="store_true",
                     help="serve with --capture and check the pcaps and keylog with tshark")
+    ap.add_argument("--hint-size", action="store_true",
+                    help="browser: the page says its size (?resolution=WxH)")
     ap.add_argument("--shape", choices=["pad", "transceiver"], default="pad",
                     help="gstreamer: one sink pad, or a transceiver plus a sink pad")
     a = ap.parse_args()
@@ -395,7 +459,8 @@ def main():
         if a.mode == "firefox":
             run_firefox(a, server, workdir)
         else:
-            run = {"browser": run_browser, "whip": run_whip, "gstreamer": run_gstreamer}[a.mode]
+            run = {"browser": run_browser, "whip": run_whip, "gstreamer": run_gstreamer,
+                   "tracks": run_tracks}[a.mode]
             run(a, server, source, shifted, workdir)
         if a.capture:
             session = server.status()["sessions"][0]

@@ -50,6 +50,8 @@ export function parseArgs(argv) {
     else if (k === '--screenshot') { out.screenshot = v; i++; }
     else if (k === '--preview-dir') { out.previewDir = v; i++; }
     else if (k === '--snapshot') { out.snapshot = true; }
+    else if (k === '--canvas-rgb') { out.canvasRgb = v; i++; }
+    else if (k === '--canvas-size') { out.canvasSize = v; i++; }
     else throw new Error(`unknown argument ${k}`);
   }
   if (!out.url) throw new Error('--url is required');

@@ -34,8 +34,13 @@ def to_yuv(r, g, b):
     return int(round(y)), int(round(u)), int(round(v))
 
 
-def make_planes(w, h, shift):
-    rgb = [[rgb_at(max(0, x - shift), y, w, h) for x in range(w)] for y in range(h)]
+def rgb_rows(w, h, shift, mirror=False):
+    return [[rgb_at(w - 1 - x if mirror else max(0, x - shift), y, w, h) for x in range(w)]
+            for y in range(h)]
+
+
+def make_planes(w, h, shift, mirror=False):
+    rgb = rgb_rows(w, h, shift, mirror)
     yp = bytearray(w * h)
     up = bytearray((w // 2) * (h // 2))
     vp = bytearray((w // 2) * (h // 2))
@@ -73,8 +78,16 @@ def main():
     ap.add_argument("--height", type=int, default=480)
     ap.add_argument("--fps", type=int, default=30)
     ap.add_argument("--frames", type=int, default=30)
+    ap.add_argument("--mirror", action="store_true",
+                    help="the picture mirrored left to right: a second, different known picture")
+    ap.add_argument("--rgb-out", help="also the picture as raw RGB bytes (for a page's canvas)")
     a = ap.parse_args()
-    write_y4m(a.out, a.width, a.height, a.fps, a.frames, make_planes(a.width, a.height, 0))
+    write_y4m(a.out, a.width, a.height, a.fps, a.frames,
+              make_planes(a.width, a.height, 0, a.mirror))
+    if a.rgb_out:
+        with open(a.rgb_out, "wb") as f:
+            for row in rgb_rows(a.width, a.height, 0, a.mirror):
+                f.write(bytes(c for px in row for c in px))
     if a.shifted_out:
         write_y4m(a.shifted_out, a.width, a.height, a.fps, 1, make_planes(a.width, a.height, a.shift))
 

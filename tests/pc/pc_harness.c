@@ -13,6 +13,7 @@ bool h_keep_dtls;
 uint64_t h_ice_check_timeout_us;
 brtc_dtls_role h_dtls_role;
 uint32_t h_max_video_bps, h_start_video_bps;
+unsigned h_video_width, h_video_height;
 brtc_pc_packet_tap h_packet_tap;
 brtc_pc_wire_tap h_wire_tap;
 bool h_keep_keylog;
@@ -44,6 +45,8 @@ static void on_event(brtc_pc *pc, const brtc_pc_event *ev, void *user) {
     f->height = ev->frame->height;
     f->ssrc = ev->frame->ssrc;
     f->ts = ev->frame->rtp_timestamp;
+    snprintf(f->mid, sizeof(f->mid), "%s", ev->frame->mid ? ev->frame->mid : "");
+    f->track = ev->frame->track;
   }
 }
 
@@ -75,6 +78,8 @@ bool h_start_ex(harness *h, const sim_peer_opts *opts, bool measure) {
                         .dtls_role = h_dtls_role,
                         .max_video_bitrate_bps = h_max_video_bps,
                         .start_video_bitrate_bps = h_start_video_bps,
+                        .video_width = h_video_width,
+                        .video_height = h_video_height,
                         .on_plain_packet = h_packet_tap,
                         .on_wire_packet = h_wire_tap,
                         .keep_keylog = h_keep_keylog,

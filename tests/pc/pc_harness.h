@@ -20,6 +20,8 @@ typedef struct h_frame {
   bool keyframe;
   unsigned width, height;
   uint32_t ssrc, ts;
+  char mid[16];
+  size_t track;
 } h_frame;
 
 typedef struct harness {
@@ -49,6 +51,8 @@ extern uint64_t h_ice_check_timeout_us;
 extern brtc_dtls_role h_dtls_role; /* our answer to actpass in the next h_start */
 /* brtc_pc_config.max_video_bitrate_bps and start_video_bitrate_bps for the next h_start. */
 extern uint32_t h_max_video_bps, h_start_video_bps;
+/* brtc_pc_config.video_width and video_height for the next h_start. */
+extern unsigned h_video_width, h_video_height;
 
 /* Every datagram the pump moves passes this first (to_pc: from the sim); false drops it,
  * as a lossy link would. NULL: none dropped. */

@@ -579,7 +579,106 @@ static void test_video_start_bitrate(void) {
   free(r);
 }
 
+/* Several tracks in one offer (issue 6): every receivable audio and video section is
+ * accepted, each with its own mid and payload types, in the one BUNDLE group; what cannot be
+ * received (H.264 only here, a data channel) is rejected in place with the transport. */
+#define AUDIO_SECTION(mid, extra)                                                              \
+  "m=audio 9 UDP/TLS/RTP/SAVPF 111 0\r\na=mid:" mid "\r\na=rtcp-mux\r\n"                     \
+  "a=rtpmap:111 opus/48000/2\r\na=rtpmap:0 PCMU/8000\r\n" extra
+#define SSRCS(media, rtx) \
+  "a=ssrc-group:FID " media " " rtx "\r\na=ssrc:" media " cname:x\r\na=ssrc:" rtx " cname:x\r\n"
+
+static void test_several_tracks(void) {
+  static const char two_videos[] = OFFER_HEAD
+      "a=setup:actpass\r\na=group:BUNDLE 0 1\r\n"
+      VIDEO_SECTION("0", SSRCS("1111", "1112"))
+      VIDEO_SECTION("1", SSRCS("2221", "2222"));
+  brtc_sdp_answer_params p = default_params();
+  brtc_sdp *offer = NULL;
+  answer_result *r = answer_text(two_videos, strlen(two_videos), &p, &offer);
+  CHECK_EQ_INT(r->rc, BRTC_OK);
+  CHECK(r->neg[0].accepted && r->neg[1].accepted);
+  CHECK_STR(r->neg[0].mid, "0");
+  CHECK_STR(r->neg[1].mid, "1");
+  CHECK_EQ_INT(r->neg[1].payload_type, 100);
+  CHECK_EQ_INT(r->neg[1].rtx_payload_type, 101);
+  CHECK(strstr(r->text, "\r\na=group:BUNDLE 0 1\r\n") != NULL);
+  CHECK_EQ_INT(count(r->text, "m=video 9 UDP/TLS/RTP/SAVPF 100 101\r\n"), 2);
+  /* The FID group names each section's media and repair SSRC. */
+  CHECK_EQ_INT(offer->media[0].fid_media_ssrc, 1111);
+  CHECK_EQ_INT(offer->media[0].fid_rtx_ssrc, 1112);
+  CHECK_EQ_INT(offer->media[1].fid_media_ssrc, 2221);
+  CHECK_EQ_INT(offer->media[1].fid_rtx_ssrc, 2222);
+  free(offer);
+  free(r);
+
+  static const char two_audios[] = OFFER_HEAD
+      "a=setup:actpass\r\na=group:BUNDLE a1 a2\r\n"
+      AUDIO_SECTION("a1", "a=ssrc:5 cname:x\r\n") AUDIO_SECTION("a2", "a=ssrc:6 cname:x\r\n");
+  r = answer_str(two_audios, &p);
+  CHECK_EQ_INT(r->rc, BRTC_OK);
+  CHECK(r->neg[0].accepted && r->neg[1].accepted);
+  CHECK_EQ_INT(count(r->text, "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\n"), 2);
+  CHECK(strstr(r->text, "\r\na=group:BUNDLE a1 a2\r\n") != NULL);
+  free(r);
+
+  /* Camera, screen and microphone; an H.264-only section and a data channel among them are
+   * rejected in their places, with port 0, their mid and the transport (webrtcbin needs the
+   * fingerprint there). The screen is bundle-only (max-bundle, RFC 8843 7.3.3). */
+  static const char mixed[] = OFFER_HEAD
+      "a=setup:actpass\r\na=group:BUNDLE cam h264 mic screen data\r\n"
+      VIDEO_SECTION("cam", "")
+      "m=video 9 UDP/TLS/RTP/SAVPF 102\r\na=mid:h264\r\na=rtcp-mux\r\n"
+      "a=rtpmap:102 H264/90000\r\n"
+      AUDIO_SECTION("mic", "")
+      "m=video 0 UDP/TLS/RTP/SAVPF 100 101\r\na=mid:screen\r\na=bundle-only\r\na=rtcp-mux\r\n"
+      "a=rtpmap:100 VP8/90000\r\na=rtpmap:101 rtx/90000\r\na=fmtp:101 apt=100\r\n"
+      "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\na=mid:data\r\na=sctp-port:5000\r\n";
+  p.video_start_bitrate_kbps = 1500;
+  p.video_max_bitrate_kbps = 2500;
+  r = answer_str(mixed, &p);
+  CHECK_EQ_INT(r->rc, BRTC_OK);
+  CHECK(r->neg[0].accepted && !r->neg[1].accepted && r->neg[2].accepted &&
+        r->neg[3].accepted && !r->neg[4].accepted);
+  CHECK(strstr(r->text, "\r\na=group:BUNDLE cam mic screen\r\n") != NULL);
+  CHECK(strstr(r->text, "\r\nm=video 0 UDP/TLS/RTP/SAVPF 102\r\n") != NULL);
+  CHECK(strstr(r->text, "\r\nm=application 0 UDP/DTLS/SCTP webrtc-datachannel\r\n") != NULL);
+  /* Each accepted video section says the bitrates on its VP8 type. */
+  CHECK_EQ_INT(count(r->text, "a=fmtp:100 x-google-start-bitrate=1500;x-google-max-bitrate=2500\r\n"),
+               2);
+  brtc_sdp *a = reparse(r->text);
+  CHECK_EQ_INT(a->n_media, 5);
+  for (size_t i = 0; i < a->n_media; i++) {
+    CHECK_STR(a->media[i].fingerprint, p.fingerprint_sha256);
+    CHECK_STR(a->media[i].ice_ufrag, p.ice_ufrag);
+    CHECK(a->media[i].setup == BRTC_SETUP_PASSIVE);
+  }
+  CHECK_STR(a->media[3].mid, "screen");
+  CHECK_EQ_INT(a->media[3].port, 9);
+  CHECK_EQ_INT(a->media[4].port, 0);
+  free(a);
+  free(r);
+}
+
+/* The bitrate hints: max alone, both, neither. */
+static void test_video_max_bitrate(void) {
+  brtc_sdp_answer_params p = default_params();
+  p.video_max_bitrate_kbps = 5700;
+  answer_result *r = answer_fixture("chrome_offer_av_data.sdp", &p, NULL);
+  CHECK_EQ_INT(r->rc, BRTC_OK);
+  CHECK(strstr(r->text, "\r\na=fmtp:96 x-google-max-bitrate=5700\r\n") != NULL);
+  free(r);
+  p.video_start_bitrate_kbps = 3400;
+  r = answer_fixture("chrome_offer_av_data.sdp", &p, NULL);
+  CHECK(strstr(r->text, "\r\na=fmtp:96 x-google-start-bitrate=3400;x-google-max-bitrate=5700\r\n") !=
+        NULL);
+  CHECK_EQ_INT(count(r->text, "a=fmtp:96 "), 1);
+  free(r);
+}
+
 int main(void) {
+  RUN(test_several_tracks);
+  RUN(test_video_max_bitrate);
   RUN(test_chrome_av_data);
   RUN(test_chrome_video_sending);
   RUN(test_firefox);

@@ -56,6 +56,27 @@ static void test_keyframe_names(void) {
   CHECK_EQ_INT(brtc_keyframe_name_number("../shoot1.jpg"), 0);
   CHECK_EQ_INT(brtc_keyframe_name_number("shoot1.jpg/../x"), 0);
   CHECK_EQ_INT(brtc_keyframe_name_number(""), 0);
+  /* A track's label (several video tracks in a session). */
+  CHECK_EQ_INT(brtc_keyframe_name_number("shoot7-mid1.jpg"), 7);
+  CHECK_EQ_INT(brtc_keyframe_name_number("shoot7-track12.jpg"), 7);
+  CHECK_EQ_INT(brtc_keyframe_name_number("shoot7-A_b9.jpg"), 7);
+  CHECK_EQ_INT(brtc_keyframe_name_number("shoot7-.jpg"), 0);
+  CHECK_EQ_INT(brtc_keyframe_name_number("shoot7-mid1234567890.jpg"), 0); /* 13 characters */
+  CHECK_EQ_INT(brtc_keyframe_name_number("shoot7-mid.1.jpg"), 0);
+  CHECK_EQ_INT(brtc_keyframe_name_number("shoot7-../x.jpg"), 0);
+  CHECK_EQ_INT(brtc_keyframe_name_number("shoot7-mid1.jpg.tmp"), 0);
+  CHECK_EQ_INT(brtc_keyframe_name_number("shoot7-mi d.jpg"), 0);
+  char label[BRTC_KEYFRAME_LABEL_MAX + 1];
+  brtc_keyframe_label_for("1", 3, label);
+  CHECK_STR(label, "mid1");
+  brtc_keyframe_label_for("video0", 3, label);
+  CHECK_STR(label, "midvideo0");
+  brtc_keyframe_label_for("a/b", 3, label); /* not a label: the index instead */
+  CHECK_STR(label, "track3");
+  brtc_keyframe_label_for("0123456789", 2, label); /* too long with its prefix */
+  CHECK_STR(label, "track2");
+  brtc_keyframe_label_for("", 0, label);
+  CHECK_STR(label, "track0");
 }
 
 static void test_numbering_continues(void) {

@@ -18,7 +18,29 @@ static void test_offer(void) {
   CHECK_EQ_INT(parse("{\"type\":\"offer\",\"sdp\":\"v=0\\r\\n\"}", &m, err, sizeof(err)), BRTC_OK);
   CHECK_EQ_INT(m.type, BRTC_WS_MSG_OFFER);
   CHECK_STR(m.sdp, "v=0\r\n");
+  CHECK_EQ_INT(m.video_width, 0);
   brtc_ws_msg_free(&m);
+  /* The page says its camera's size, for the answer's bitrates. */
+  CHECK_EQ_INT(parse("{\"type\":\"offer\",\"sdp\":\"v=0\",\"video\":{\"width\":1280,\"height\":720}}",
+                     &m, err, sizeof(err)),
+               BRTC_OK);
+  CHECK_EQ_INT(m.video_width, 1280);
+  CHECK_EQ_INT(m.video_height, 720);
+  brtc_ws_msg_free(&m);
+  CHECK_EQ_INT(parse("{\"type\":\"offer\",\"sdp\":\"v=0\",\"video\":null}", &m, err, sizeof(err)),
+               BRTC_OK);
+  brtc_ws_msg_free(&m);
+  static const char *const bad[] = {
+      "{\"type\":\"offer\",\"sdp\":\"v=0\",\"video\":{\"width\":1280}}",
+      "{\"type\":\"offer\",\"sdp\":\"v=0\",\"video\":{\"width\":0,\"height\":720}}",
+      "{\"type\":\"offer\",\"sdp\":\"v=0\",\"video\":{\"width\":1e9,\"height\":720}}",
+      "{\"type\":\"offer\",\"sdp\":\"v=0\",\"video\":{\"width\":\"1280\",\"height\":720}}",
+      "{\"type\":\"offer\",\"sdp\":\"v=0\",\"video\":[1280,720]}",
+  };
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    CHECK_EQ_INT(parse(bad[i], &m, err, sizeof(err)), BRTC_ERR_PARSE);
+    CHECK(strstr(err, "\"video\"") != NULL);
+  }
 }
 
 static void test_offer_without_sdp(void) {
@@ -156,12 +178,19 @@ static void test_server_messages(void) {
   cJSON_Delete(o);
   free(t);
 
-  t = brtc_ws_make_keyframe("s2", "shoot3.jpg", 640, 480);
+  t = brtc_ws_make_keyframe("s2", "shoot3.jpg", 640, 480, NULL);
   o = cJSON_Parse(t);
   CHECK_STR(str_field(o, "type"), "keyframe");
   CHECK_STR(str_field(o, "file"), "shoot3.jpg");
   CHECK_STR(str_field(o, "url"), "/output/shoot3.jpg");
   CHECK(num_field(o, "width") == 640 && num_field(o, "height") == 480);
+  CHECK(cJSON_GetObjectItemCaseSensitive(o, "mid") == NULL);
+  cJSON_Delete(o);
+  free(t);
+  t = brtc_ws_make_keyframe("s2", "shoot4-mid1.jpg", 1280, 720, "1");
+  o = cJSON_Parse(t);
+  CHECK_STR(str_field(o, "mid"), "1");
+  CHECK_STR(str_field(o, "url"), "/output/shoot4-mid1.jpg");
   cJSON_Delete(o);
   free(t);
 

@@ -103,6 +103,39 @@ static void test_interval_keyframe(void) {
   CHECK(brtc_session_interval_keyframe_due(&s, later, iv));
 }
 
+/* Two video tracks (issue 6): each track's first keyframe is wanted even while the other's
+ * save is in flight, and a Snapshot wants one of each before it is done. */
+static void test_save_policy_tracks(void) {
+  brtc_session s;
+  memset(&s, 0, sizeof(s));
+  s.video_tracks = 0x5; /* tracks 0 and 2 (1 is audio) */
+  CHECK(brtc_session_track_keyframe_wanted(&s, 0, 1000));
+  CHECK(!brtc_session_track_keyframe_queued(&s, 0));
+  CHECK(!brtc_session_track_keyframe_wanted(&s, 0, 1001)); /* its first is on its way */
+  CHECK(brtc_session_track_keyframe_wanted(&s, 2, 1001));  /* the other's first is wanted */
+  CHECK(!brtc_session_track_keyframe_queued(&s, 2));
+  CHECK(!brtc_session_track_keyframe_wanted(&s, 2, 1002));
+  brtc_session_track_keyframe_finished(&s, 0, true, false, 1000);
+  brtc_session_track_keyframe_finished(&s, 2, true, false, 1001);
+  CHECK_EQ_INT(s.keyframes_saved, 2);
+  CHECK(!brtc_session_track_keyframe_wanted(&s, 2, 2000)); /* the period holds */
+  /* A Snapshot: one of each track. */
+  s.snapshot_pending = true;
+  CHECK(brtc_session_track_keyframe_wanted(&s, 2, 3000));
+  CHECK(brtc_session_track_keyframe_queued(&s, 2));
+  CHECK(s.snapshot_pending); /* track 0 still owes its answer */
+  CHECK(!brtc_session_track_keyframe_wanted(&s, 2, 3001));
+  CHECK(brtc_session_track_keyframe_wanted(&s, 0, 3001));
+  /* Track 2's answer could not be saved: it is wanted again. */
+  brtc_session_track_keyframe_finished(&s, 2, false, true, 3000);
+  CHECK(brtc_session_track_keyframe_wanted(&s, 2, 3002));
+  CHECK(brtc_session_track_keyframe_queued(&s, 0));
+  CHECK(s.snapshot_pending);
+  CHECK(brtc_session_track_keyframe_queued(&s, 2));
+  CHECK(!s.snapshot_pending); /* both answered */
+  CHECK(!brtc_session_track_keyframe_wanted(&s, 0, 3003));
+}
+
 /* Saving off the loop thread: while a save is in flight only a Snapshot wants another; a
  * failed save leaves the policy wanting the next keyframe and the Snapshot it answered. */
 static void test_save_policy_in_flight(void) {
@@ -420,6 +453,7 @@ int main(void) {
   RUN(test_save_policy);
   RUN(test_save_policy_in_flight);
   RUN(test_interval_keyframe);
+  RUN(test_save_policy_tracks);
   RUN(test_keyframe_waitlist);
   RUN(test_steps);
   RUN(test_status_json);

@@ -19,7 +19,7 @@
 #include "srtp/srtp.h"
 #include "stun/stun.h"
 
-#define SIM_OFFER_CAP 8192
+#define SIM_OFFER_CAP 12288
 #define SIM_MAX_PACKET 1500
 #define SIM_DEFAULT_MTU 1100
 #define SIM_CHECK_RETRY_US 100000
@@ -79,7 +79,9 @@ struct sim_peer {
   uint64_t media_index;
 
   /* Media state. */
-  uint16_t video_seq, rtx_seq, audio_seq;
+  uint16_t video_seq, rtx_seq, audio_seq, video2_seq;
+  const uint8_t *next_ext; /* an RTP header extension block for queue_rtp, NULL: none */
+  size_t next_ext_len;
   uint16_t picture_id;
   sim_sent *history; /* opts.rtx or opts.resend_same_ssrc only */
   bool keyframe_requested;
@@ -160,7 +162,8 @@ static int make_offer(sim_peer *p) {
   append(o, SIM_OFFER_CAP, &u,
          "v=0\r\no=- %llu 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE%s%s\r\n"
          "a=extmap-allow-mixed\r\na=msid-semantic: WMS simstream\r\n",
-         (unsigned long long)(brtc_random_u64() >> 2), video ? " 0" : "", audio ? " 1" : "");
+         (unsigned long long)(brtc_random_u64() >> 2), video ? " 0" : "",
+         audio ? (p->opts.second_video ? " 1 2" : " 1") : (p->opts.second_video ? " 2" : ""));
   if (video) {
     append(o, SIM_OFFER_CAP, &u, "m=video 9 UDP/TLS/RTP/SAVPF 96 97 98 99 45 46\r\n");
     write_transport(p, o, SIM_OFFER_CAP, &u, "0");
@@ -230,6 +233,28 @@ static int make_offer(sim_peer *p) {
            "a=ssrc:%u msid:simstream simaudio\r\n",
            (unsigned)p->opts.audio_ssrc, (unsigned)p->opts.audio_ssrc);
   }
+  if (p->opts.second_video) {
+    append(o, SIM_OFFER_CAP, &u, "m=video %s UDP/TLS/RTP/SAVPF 96 97\r\n",
+           p->opts.second_video_bundle_only ? "0" : "9");
+    write_transport(p, o, SIM_OFFER_CAP, &u, "2");
+    if (p->opts.second_video_bundle_only) append(o, SIM_OFFER_CAP, &u, "a=bundle-only\r\n");
+    append(o, SIM_OFFER_CAP, &u,
+           "a=extmap:2 http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time\r\n"
+           "a=extmap:9 urn:ietf:params:rtp-hdrext:sdes:mid\r\n"
+           "a=sendrecv\r\n"
+           "a=msid:simstream simscreen\r\n"
+           "a=rtcp-mux\r\n"
+           "a=rtcp-rsize\r\n"
+           "a=rtpmap:96 VP8/90000\r\n"
+           "a=rtcp-fb:96 goog-remb\r\n"
+           "a=rtcp-fb:96 nack\r\n"
+           "a=rtcp-fb:96 nack pli\r\n"
+           "a=rtpmap:97 rtx/90000\r\n"
+           "a=fmtp:97 apt=96\r\n");
+    if (!p->opts.second_video_no_ssrc)
+      append(o, SIM_OFFER_CAP, &u, "a=ssrc:%u cname:simpeercname\r\n",
+             (unsigned)p->opts.video2_ssrc);
+  }
   if (u >= SIM_OFFER_CAP) {
     free(o);
     return BRTC_ERR_TOO_BIG;
@@ -246,6 +271,7 @@ sim_peer *sim_peer_new(const sim_peer_opts *opts) {
   if (!p->opts.video_ssrc) p->opts.video_ssrc = 0x1234abcd;
   if (!p->opts.rtx_ssrc) p->opts.rtx_ssrc = 0x1234abce;
   if (!p->opts.audio_ssrc) p->opts.audio_ssrc = 0x5678cdef;
+  if (!p->opts.video2_ssrc) p->opts.video2_ssrc = 0x2468ace0;
   if (!p->opts.mtu || p->opts.mtu > SIM_MAX_PACKET - 12 - BRTC_VP8_PACKETIZER_DESCRIPTOR - BRTC_SRTP_MAX_TRAILER)
     p->opts.mtu = SIM_DEFAULT_MTU;
   if (!p->opts.check_interval_us) p->opts.check_interval_us = SIM_DEFAULT_CHECK_INTERVAL_US;
@@ -259,6 +285,7 @@ sim_peer *sim_peer_new(const sim_peer_opts *opts) {
   snprintf(p->fingerprint, sizeof(p->fingerprint), "%s", brtc_dtls_cert_fingerprint(p->cert));
   if (p->opts.wrong_fingerprint) p->fingerprint[0] = p->fingerprint[0] == 'A' ? 'B' : 'A';
   p->video_seq = (uint16_t)brtc_random_u32();
+  p->video2_seq = (uint16_t)brtc_random_u32();
   p->rtx_seq = (uint16_t)brtc_random_u32();
   p->audio_seq = (uint16_t)brtc_random_u32();
   p->picture_id = (uint16_t)(brtc_random_u32() & 0x7fff);
@@ -572,15 +599,18 @@ static int queue_rtp(sim_peer *p, uint8_t pt, uint16_t seq, uint32_t ts, uint32_
                      size_t payload_len) {
   uint8_t pkt[SIM_MAX_PACKET];
   if (12 + desc_len + payload_len > sizeof(pkt)) return BRTC_ERR_TOO_BIG;
-  pkt[0] = 0x80;
+  size_t ext_len = p->next_ext ? p->next_ext_len : 0;
+  if (12 + ext_len + desc_len + payload_len > sizeof(pkt)) return BRTC_ERR_TOO_BIG;
+  pkt[0] = ext_len ? 0x90 : 0x80;
   pkt[1] = (uint8_t)((marker ? 0x80 : 0) | (pt & 0x7f));
   brtc_wr16(pkt + 2, seq);
   brtc_wr32(pkt + 4, ts);
   brtc_wr32(pkt + 8, ssrc);
-  if (desc_len) memcpy(pkt + 12, desc, desc_len);
-  memcpy(pkt + 12 + desc_len, payload, payload_len);
-  size_t len = 12 + desc_len + payload_len;
-  if (p->history && pt == p->video_pt) {
+  if (ext_len) memcpy(pkt + 12, p->next_ext, ext_len);
+  if (desc_len) memcpy(pkt + 12 + ext_len, desc, desc_len);
+  memcpy(pkt + 12 + ext_len + desc_len, payload, payload_len);
+  size_t len = 12 + ext_len + desc_len + payload_len;
+  if (p->history && pt == p->video_pt && ssrc == p->opts.video_ssrc) {
     sim_sent *s = &p->history[seq % SIM_RTX_HISTORY];
     s->seq = seq;
     s->len = len;
@@ -589,11 +619,12 @@ static int queue_rtp(sim_peer *p, uint8_t pt, uint16_t seq, uint32_t ts, uint32_
   return queue_push(p, ITEM_RTP, pkt, len, NULL, 0);
 }
 
-/* RFC 7741 packetization by the codec core; one RTP timestamp, marker on the last. */
-int sim_peer_send_frame(sim_peer *p, const uint8_t *data, size_t len, bool keyframe, uint32_t ts) {
-  (void)keyframe; /* the VP8 payload header itself says so */
+/* RFC 7741 packetization by the codec core; one RTP timestamp, marker on the last. With
+ * opts.send_mid each packet names its section (RFC 8285 one-byte form, id 9). */
+int sim_peer_send_frame_on(sim_peer *p, unsigned track, const uint8_t *data, size_t len,
+                           uint32_t ts) {
   if (!p->srtp_out || p->video_pt < 0) return BRTC_ERR_STATE;
-  if (len == 0) return BRTC_ERR_INVALID;
+  if (len == 0 || track > 1 || (track == 1 && !p->opts.second_video)) return BRTC_ERR_INVALID;
   size_t max_payload = p->opts.mtu + BRTC_VP8_PACKETIZER_DESCRIPTOR;
   size_t count = brtc_vp8_packet_count(len, max_payload);
   if (count == 0) return BRTC_ERR_INVALID;
@@ -603,15 +634,30 @@ int sim_peer_send_frame(sim_peer *p, const uint8_t *data, size_t len, bool keyfr
   if (payloads && lens)
     rc = brtc_vp8_packetize(data, len, p->picture_id, max_payload, payloads, count * max_payload,
                             lens, count);
+  /* 0xBEDE, one word: id 9, length 1, the mid, padding. */
+  uint8_t mid_ext[8] = {0xBE, 0xDE, 0x00, 0x01, 0x90, track ? '2' : '0', 0, 0};
+  if (p->opts.send_mid) {
+    p->next_ext = mid_ext;
+    p->next_ext_len = sizeof(mid_ext);
+  }
+  uint16_t *seq = track ? &p->video2_seq : &p->video_seq;
+  uint32_t ssrc = track ? p->opts.video2_ssrc : p->opts.video_ssrc;
   for (int i = 0; rc > 0 && i < rc; i++) {
-    int qrc = queue_rtp(p, (uint8_t)p->video_pt, p->video_seq++, ts, p->opts.video_ssrc,
-                        i == rc - 1, NULL, 0, payloads + (size_t)i * max_payload, lens[i]);
+    int qrc = queue_rtp(p, (uint8_t)p->video_pt, (*seq)++, ts, ssrc, i == rc - 1, NULL, 0,
+                        payloads + (size_t)i * max_payload, lens[i]);
     if (qrc != BRTC_OK) rc = qrc;
   }
+  p->next_ext = NULL;
+  p->next_ext_len = 0;
   free(payloads);
   free(lens);
   p->picture_id = (uint16_t)((p->picture_id + 1) & 0x7fff);
   return rc < 0 ? rc : BRTC_OK;
+}
+
+int sim_peer_send_frame(sim_peer *p, const uint8_t *data, size_t len, bool keyframe, uint32_t ts) {
+  (void)keyframe; /* the VP8 payload header itself says so */
+  return sim_peer_send_frame_on(p, 0, data, len, ts);
 }
 
 int sim_peer_send_audio(sim_peer *p, const uint8_t *data, size_t len, uint32_t ts) {

@@ -54,6 +54,13 @@ typedef struct sim_peer_opts {
    * protection (sent = true), SRTCP we receive just after unprotection. NULL: none. */
   void (*plain_tap)(void *user, bool sent, bool rtcp, const uint8_t *data, size_t len);
   void *plain_tap_user;
+  /* A second video track (a screen beside the camera): m=video with mid "2" after the
+   * others, VP8 on the same payload types (RFC 8843 lets bundled sections share them), on
+   * SSRC video2_ssrc (0 = a default). bundle_only: port 0 and a=bundle-only, as Firefox and
+   * webrtcbin write it; no_ssrc: no a=ssrc lines, so only the MID extension tells it. */
+  bool second_video, second_video_bundle_only, second_video_no_ssrc;
+  uint32_t video2_ssrc;
+  bool send_mid; /* put the MID header extension (id 9, RFC 9143) on every video packet */
 } sim_peer_opts;
 
 typedef struct sim_peer_stats {
@@ -109,6 +116,9 @@ bool sim_peer_media_ready(const sim_peer *p);
 /* Queue one VP8 frame (copied) as RTP packets on the video SSRC; ts in 90 kHz units.
  * BRTC_ERR_STATE before SRTP is ready. */
 int sim_peer_send_frame(sim_peer *p, const uint8_t *data, size_t len, bool keyframe, uint32_t ts);
+/* The same on track 0 (the camera) or 1 (the second video, opts.second_video). */
+int sim_peer_send_frame_on(sim_peer *p, unsigned track, const uint8_t *data, size_t len,
+                           uint32_t ts);
 /* Queue one audio packet (Opus payload) on the audio SSRC. */
 int sim_peer_send_audio(sim_peer *p, const uint8_t *data, size_t len, uint32_t ts);
 /* Queue a raw datagram (already protected or deliberately broken) to the pc. */

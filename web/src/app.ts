@@ -7,7 +7,7 @@
 type ServerMessage =
   | { type: "answer"; sdp: string }
   | { type: "step"; session: string; step: string; detail?: string; t_ms: number }
-  | { type: "keyframe"; session: string; file: string; url: string; width: number; height: number }
+  | { type: "keyframe"; session: string; file: string; url: string; width: number; height: number; mid?: string }
   | { type: "error"; message: string };
 
 // Tests read getStats() from the live connection.
@@ -100,7 +100,9 @@ function send(msg: object): void {
   if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(msg));
 }
 
-function addKeyframe(msg: { file: string; url: string; width: number; height: number }): void {
+// Every video track's keyframes go to the gallery (a camera and a screen, say); the mid says
+// whose each one is.
+function addKeyframe(msg: { file: string; url: string; width: number; height: number; mid?: string }): void {
   keyframes++;
   mark(`keyframe-${keyframes}`);
   document.body.dataset.keyframes = String(keyframes);
@@ -111,7 +113,8 @@ function addKeyframe(msg: { file: string; url: string; width: number; height: nu
   img.alt = `keyframe ${msg.file}`;
   img.width = 200;
   const cap = document.createElement("figcaption");
-  cap.textContent = `${msg.file} · ${msg.width}×${msg.height}`;
+  cap.textContent = `${msg.file} · ${msg.width}×${msg.height}` + (msg.mid ? ` · track ${msg.mid}` : "");
+  if (msg.mid) fig.dataset.mid = msg.mid;
   fig.append(img, cap);
   ui.gallery.prepend(fig);
 }
@@ -119,6 +122,15 @@ function addKeyframe(msg: { file: string; url: string; width: number; height: nu
 // The camera as it is by default: its own size, not scaled or cropped to what we ask
 // (resizeMode "none"), so a 1080p webcam gives 1080p keyframes. The page's resolution choice
 // (or ?resolution=WxH) asks the browser to scale instead.
+// The size the page asks its camera for, told to the server with the offer so that the answer's
+// start bitrate and ceiling fit it (a sharp first keyframe at 720p too). The camera as it is
+// (the default) has no size before it starts, and the offer goes before that: the server then
+// learns the size from the first keyframe.
+function chosenSize(): { width: number; height: number } | undefined {
+  const m = /^(\d+)x(\d+)$/.exec(ui.resolution.value);
+  return m ? { width: Number(m[1]), height: Number(m[2]) } : undefined;
+}
+
 function videoConstraints(): MediaTrackConstraints {
   const choice = ui.resolution.value;
   const m = /^(\d+)x(\d+)$/.exec(choice);
@@ -387,7 +399,7 @@ async function connect(): Promise<void> {
       browserStep("signaling-closed");
       if (document.body.dataset.state === "connecting") setState("failed", "signaling closed");
     };
-    send({ type: "offer", sdp: conn.localDescription?.sdp ?? offer.sdp });
+    send({ type: "offer", sdp: conn.localDescription?.sdp ?? offer.sdp, video: chosenSize() });
     browserStep("offer-sent");
 
     stream = await attached;

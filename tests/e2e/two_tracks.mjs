@@ -1,0 +1,82 @@
+// Chromium publishes two video tracks in one offer: its fake camera (a .y4m still picture) and
+// a canvas's captureStream painted with a second known picture (raw RGB from
+// still_picture.py --mirror --rgb-out). The page's own client sends one camera, so this driver
+// speaks the server's /ws signaling itself from the page (ws_messages.h). It waits until a
+// keyframe of each track is saved and prints one JSON line: the mids, the keyframe messages,
+// the offer.
+// Usage: node two_tracks.mjs --url URL --y4m FILE --canvas-rgb FILE --canvas-size WxH --timeout-ms MS
+import { readFileSync } from 'node:fs';
+import { withChromium } from './chromium.mjs';
+import { parseArgs, report } from './page.mjs';
+
+const opt = parseArgs(process.argv.slice(2));
+if (!opt.y4m || !opt.canvasRgb || !opt.canvasSize) throw new Error('--y4m, --canvas-rgb, --canvas-size needed');
+const [cw, ch] = opt.canvasSize.split('x').map(Number);
+const rgb = readFileSync(opt.canvasRgb).toString('base64');
+
+async function publish({ rgb, cw, ch, timeoutMs }) {
+  const canvas = document.createElement('canvas');
+  canvas.width = cw;
+  canvas.height = ch;
+  const ctx = canvas.getContext('2d');
+  const bytes = atob(rgb);
+  const img = ctx.createImageData(cw, ch);
+  for (let i = 0, j = 0; i < cw * ch; i++, j += 3) {
+    img.data[4 * i] = bytes.charCodeAt(j);
+    img.data[4 * i + 1] = bytes.charCodeAt(j + 1);
+    img.data[4 * i + 2] = bytes.charCodeAt(j + 2);
+    img.data[4 * i + 3] = 255;
+  }
+  // A canvas stream makes a frame when the canvas is painted: paint the same picture on.
+  const paint = () => ctx.putImageData(img, 0, 0);
+  paint();
+  const painter = setInterval(paint, 33);
+  const screen = canvas.captureStream(30).getVideoTracks()[0];
+  const camera = (await navigator.mediaDevices.getUserMedia({ video: true })).getVideoTracks()[0];
+  const conn = new RTCPeerConnection({ iceServers: [], bundlePolicy: 'max-bundle' });
+  window.boltrtcPeerConnection = conn;
+  const vp8 = RTCRtpSender.getCapabilities('video').codecs.filter((c) => /VP8|rtx/i.test(c.mimeType));
+  const transceivers = [camera, screen].map((t) => {
+    const tr = conn.addTransceiver(t, { direction: 'sendonly' });
+    tr.setCodecPreferences(vp8);
+    return tr;
+  });
+  const ws = new WebSocket(location.origin.replace(/^http/, 'ws') + '/ws');
+  await new Promise((res, rej) => { ws.onopen = res; ws.onerror = () => rej(new Error('ws failed')); });
+  const keyframes = [];
+  const errors = [];
+  ws.onmessage = async (ev) => {
+    const m = JSON.parse(ev.data);
+    if (m.type === 'answer') await conn.setRemoteDescription({ type: 'answer', sdp: m.sdp });
+    else if (m.type === 'keyframe') keyframes.push(m);
+    else if (m.type === 'error') errors.push(m.message);
+  };
+  conn.onicecandidate = (e) => ws.send(JSON.stringify({ type: 'candidate',
+    candidate: e.candidate ? e.candidate.candidate : '', sdpMid: e.candidate?.sdpMid ?? '0' }));
+  await conn.setLocalDescription(await conn.createOffer());
+  ws.send(JSON.stringify({ type: 'offer', sdp: conn.localDescription.sdp }));
+  const mids = transceivers.map((t) => t.mid);
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until && !mids.every((mid) => keyframes.some((k) => k.mid === mid)))
+    await new Promise((r) => setTimeout(r, 100));
+  clearInterval(painter);
+  const sent = [];
+  (await conn.getStats()).forEach((s) => {
+    if (s.type === 'outbound-rtp' && s.kind === 'video')
+      sent.push({ mid: s.mid, width: s.frameWidth, height: s.frameHeight, ssrc: s.ssrc });
+  });
+  ws.send(JSON.stringify({ type: 'bye' }));
+  conn.close();
+  return { mids, keyframes, errors, sent, offer: conn.localDescription.sdp };
+}
+
+await report((result, logs) => withChromium(opt.y4m, async (page) => {
+  page.on('console', (m) => logs.push(`console.${m.type()}: ${m.text()}`));
+  page.on('pageerror', (e) => logs.push(`pageerror: ${e.message}`));
+  await page.goto(opt.url, { timeout: 15000 });
+  const out = await page.evaluate(publish, { rgb, cw, ch, timeoutMs: opt.timeoutMs });
+  Object.assign(result, out);
+  for (const mid of out.mids)
+    if (!out.keyframes.some((k) => k.mid === mid))
+      throw new Error(`no keyframe of track ${mid}: ${JSON.stringify(out.keyframes)} ${out.errors}`);
+}));
