@@ -101,7 +101,8 @@ typedef struct brtc_sdp {
 
 /* Parse. Unknown lines and attributes are ignored; structural errors fail with
  * BRTC_ERR_PARSE and a one-line reason in err (may be NULL). Lines may end in CRLF or LF.
- * The struct is large (~200 KiB): allocate it, do not put it on a small stack.
+ * The struct is large (~300 KiB): allocate it, do not put it on a small stack. Only
+ * media[0 .. n_media) is written: the sections past it are left as they were.
  * Input longer than BRTC_SDP_MAX_SIZE fails with BRTC_ERR_TOO_BIG.
  * Over-long values are never truncated (a cut mid, ufrag or fmtp would silently mean
  * something else): a value longer than its field fails with BRTC_ERR_PARSE and says so,

@@ -193,7 +193,10 @@ static void test_lf_only(void) {
   int rc;
   brtc_sdp *lf = parse_text(text, j, &rc, err, sizeof err);
   CHECK_EQ_INT(rc, BRTC_OK);
-  CHECK(crlf && lf && memcmp(crlf, lf, sizeof *lf) == 0);
+  /* Sections past n_media are left unwritten (brtc_sdp_parse): compare what was parsed. */
+  CHECK(crlf && lf && memcmp(crlf, lf, offsetof(brtc_sdp, media)) == 0);
+  CHECK(crlf && lf && crlf->n_media == lf->n_media &&
+        memcmp(crlf->media, lf->media, lf->n_media * sizeof lf->media[0]) == 0);
   free(text);
   free(crlf);
   free(lf);
