@@ -20,10 +20,15 @@ static brtc_loop *loop;
 static brtc_signal_server *srv;
 static brtc_certificate *cert;
 
+static char out_dir[] = "/tmp/brtc-fuzz-http-XXXXXX";
+
+/* The output folder stays empty (no media is fuzzed here): remove it when the run ends. */
+static void remove_out_dir(void) { rmdir(out_dir); }
+
 static void setup(void) {
   brtc_set_log_level(BRTC_LOG_WARN + 1); /* quiet */
-  static char out_dir[] = "/tmp/brtc-fuzz-http-XXXXXX";
   if (!mkdtemp(out_dir)) abort();
+  atexit(remove_out_dir);
   const char *udp[] = {"127.0.0.1:0"};
   brtc_loop_config lc = {.udp_addrs = udp, .n_udp_addrs = 1, .loopback_only = true};
   cert = brtc_certificate_generate();
