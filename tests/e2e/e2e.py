@@ -265,11 +265,25 @@ def run_browser(a, server, source, shifted, workdir):
     cmd = [node, os.path.join(HERE, "browser.mjs"), "--url", url, "--y4m", source,
            "--keyframes", "2", "--snapshot", "--timeout-ms", str(a.timeout * 1000),
            "--screenshot", os.path.join(workdir, "page.png")]
+    if a.reload:
+        cmd.append("--reload")
     result = run_driver(cmd, a.timeout, server)
     log(f"browser saw {result['keyframes']} keyframes; journey on the page: {result['journey']}")
     # The page's own DTLS steps (the transport is watched before the camera's track arrives).
     assert "dtls-connecting" in result["journey"], "the page showed no DTLS step of its own"
     check_keyframes(server, source, shifted, 2)
+    if a.reload:
+        # Every thumbnail links to its JPEG; after a reload the gallery shows them again.
+        saved = [k["file"] for k in server.status()["keyframes"]]
+        links = sorted(result["links"])
+        assert links == sorted(f"/output/{f}" for f in saved), f"links {links}, saved {saved}"
+        restored = result["restored"]
+        log(f"after a reload: {restored['figures']} thumbnails restored, counted {restored['counted']}")
+        assert restored["figures"] == len(saved) and restored["counted"] == 0, restored
+        assert sorted(restored["links"]) == links and restored["loaded"], restored
+        for link in links:
+            status, body = http_get(server.base + link)
+            assert status == 200 and body[:2] == b"\xff\xd8", f"{link}: {status}"
     session = server.status()["sessions"][0]
     check_journey(session, snapshot=True)
     assert session["stats"]["remb_sent"] >= 1, "no REMB sent to the browser"
@@ -426,6 +440,8 @@ def main():
     ap.add_argument("--ipv6", action="store_true", help="media over [::1] only")
     ap.add_argument("--size", default="640x480",
                     help="the still source's size, WxH (even numbers: 4:2:0)")
+    ap.add_argument("--reload", action="store_true",
+                    help="browser: check the thumbnails' links and the gallery after a reload")
     ap.add_argument("--capture", action="store_true",
                     help="serve with --capture and check the pcaps and keylog with tshark")
     ap.add_argument("--hint-size", action="store_true",

@@ -35,6 +35,25 @@ export async function runJourney(page, opt, result, logs) {
   });
   result.offer = await page.evaluate(() => window.boltrtcPeerConnection?.localDescription?.sdp ?? '');
   if (opt.screenshot) await page.screenshot({ path: opt.screenshot, fullPage: true });
+  if (opt.reload) await checkReload(page, opt, result);
+}
+
+// Issue 7: each thumbnail links to its whole JPEG, and a reload restores the gallery from
+// /api/status (as earlier keyframes, not counted for the new connection).
+async function checkReload(page, opt, result) {
+  const links = await page.evaluate(() =>
+    Array.from(document.querySelectorAll('#gallery figure a')).map((a) => a.getAttribute('href')));
+  result.links = links;
+  await page.goto(opt.url, { timeout: 15000 });
+  await page.waitForFunction((n) => document.querySelectorAll('#gallery figure[data-restored]').length >= n,
+    { timeout: 10000 }, result.keyframes);
+  result.restored = await page.evaluate(() => ({
+    figures: document.querySelectorAll('#gallery figure[data-restored]').length,
+    counted: Number(document.body.dataset.keyframes || 0),
+    links: Array.from(document.querySelectorAll('#gallery figure[data-restored] a')).map((a) => a.getAttribute('href')),
+    loaded: Array.from(document.querySelectorAll('#gallery figure[data-restored] img'))
+      .every((img) => img.complete),
+  }));
 }
 
 // Command-line options shared by the drivers.
@@ -50,6 +69,7 @@ export function parseArgs(argv) {
     else if (k === '--screenshot') { out.screenshot = v; i++; }
     else if (k === '--preview-dir') { out.previewDir = v; i++; }
     else if (k === '--snapshot') { out.snapshot = true; }
+    else if (k === '--reload') { out.reload = true; }
     else if (k === '--canvas-rgb') { out.canvasRgb = v; i++; }
     else if (k === '--canvas-size') { out.canvasSize = v; i++; }
     else throw new Error(`unknown argument ${k}`);

@@ -100,6 +100,24 @@ function send(msg: object): void {
   if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(msg));
 }
 
+// One thumbnail, linked to the whole JPEG, with what it is: file, size, track, when, bytes.
+function galleryFigure(url: string, file: string, caption: string): HTMLElement {
+  const fig = document.createElement("figure");
+  const link = document.createElement("a");
+  link.href = url;
+  link.target = "_blank";
+  link.title = `open ${file} at full size`;
+  const img = document.createElement("img");
+  img.src = url;
+  img.alt = `keyframe ${file}`;
+  img.width = 200;
+  link.append(img);
+  const cap = document.createElement("figcaption");
+  cap.textContent = caption;
+  fig.append(link, cap);
+  return fig;
+}
+
 // Every video track's keyframes go to the gallery (a camera and a screen, say); the mid says
 // whose each one is.
 function addKeyframe(msg: { file: string; url: string; width: number; height: number; mid?: string }): void {
@@ -107,16 +125,34 @@ function addKeyframe(msg: { file: string; url: string; width: number; height: nu
   mark(`keyframe-${keyframes}`);
   document.body.dataset.keyframes = String(keyframes);
   ui.keyframeCount.textContent = String(keyframes);
-  const fig = document.createElement("figure");
-  const img = document.createElement("img");
-  img.src = msg.url;
-  img.alt = `keyframe ${msg.file}`;
-  img.width = 200;
-  const cap = document.createElement("figcaption");
-  cap.textContent = `${msg.file} · ${msg.width}×${msg.height}` + (msg.mid ? ` · track ${msg.mid}` : "");
+  const at = new Date().toLocaleTimeString();
+  const fig = galleryFigure(msg.url, msg.file,
+    `${msg.file} · ${msg.width}×${msg.height}` + (msg.mid ? ` · track ${msg.mid}` : "") + ` · ${at}`);
   if (msg.mid) fig.dataset.mid = msg.mid;
-  fig.append(img, cap);
   ui.gallery.prepend(fig);
+}
+
+// After a reload the gallery shows again what the server saved (its /api/status keeps the
+// last keyframes), marked as earlier ones: this connection's count starts at zero.
+const RESTORED_MAX = 24;
+async function restoreGallery(): Promise<void> {
+  try {
+    const res = await fetch("/api/status");
+    if (!res.ok) return;
+    const status = (await res.json()) as {
+      keyframes?: { file: string; width: number; height: number; session: string; bytes: number }[];
+    };
+    const saved = (status.keyframes ?? []).slice(-RESTORED_MAX);
+    for (const k of saved) {
+      const url = `/output/${encodeURIComponent(k.file)}`;
+      const kb = Math.max(1, Math.round(k.bytes / 1024));
+      const fig = galleryFigure(url, k.file, `${k.file} · ${k.width}×${k.height} · ${kb} KB · session ${k.session}, earlier`);
+      fig.dataset.restored = "1";
+      ui.gallery.prepend(fig);
+    }
+  } catch {
+    // No status (server gone): the gallery starts empty, as before.
+  }
 }
 
 // The camera as it is by default: its own size, not scaled or cropped to what we ask
@@ -454,4 +490,5 @@ if (asked && /^\d+x\d+$/.test(asked)) {
   ui.resolution.value = asked;
 }
 setState("idle");
+void restoreGallery();
 if (params.get("autostart") === "1") void connect();
