@@ -34,17 +34,10 @@ static uint64_t wall_ns(void) {
 
 static void take_local(brtc_capture *c, const struct sockaddr_storage *local, size_t n) {
   for (size_t i = 0; i < n; i++) {
-    brtc_addr a;
-    memset(&a, 0, sizeof(a));
-    if (local[i].ss_family == AF_INET && !c->have4) {
-      memcpy(&a.u.v4, &local[i], sizeof(a.u.v4));
-      c->local4 = a;
-      c->have4 = true;
-    } else if (local[i].ss_family == AF_INET6 && !c->have6) {
-      memcpy(&a.u.v6, &local[i], sizeof(a.u.v6));
-      c->local6 = a;
-      c->have6 = true;
-    }
+    bool v6 = local[i].ss_family == AF_INET6;
+    bool *have = v6 ? &c->have6 : &c->have4;
+    if (!*have) *have = brtc_addr_from_sockaddr(v6 ? &c->local6 : &c->local4,
+                                                (const struct sockaddr *)&local[i], sizeof(local[i]));
   }
 }
 
@@ -108,10 +101,11 @@ static void record(brtc_capture *c, brtc_pcap_file *file, bool inbound, const br
 
 void brtc_capture_wire(brtc_capture *c, bool inbound, const uint8_t *data, size_t len,
                        const struct sockaddr *peer) {
-  if (!c || !peer || (peer->sa_family != AF_INET && peer->sa_family != AF_INET6)) return;
   brtc_addr a;
-  memset(&a, 0, sizeof(a));
-  memcpy(&a.u, peer, peer->sa_family == AF_INET6 ? sizeof(a.u.v6) : sizeof(a.u.v4));
+  if (!c || !peer ||
+      !brtc_addr_from_sockaddr(&a, peer, peer->sa_family == AF_INET6 ? sizeof(a.u.v6)
+                                                                     : sizeof(a.u.v4)))
+    return;
   c->peer = a;
   c->have_peer = true;
   record(c, &c->wire, inbound, &a, data, len);

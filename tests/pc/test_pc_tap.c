@@ -167,9 +167,9 @@ static void on_pc_wire(brtc_pc *pc, bool inbound, const uint8_t *data, size_t le
                        const struct sockaddr *peer, void *user) {
   (void)pc;
   brtc_addr a;
-  memset(&a, 0, sizeof(a));
-  memcpy(&a.u, peer, peer->sa_family == AF_INET6 ? sizeof(a.u.v6) : sizeof(a.u.v4));
-  if (user != tapped_harness || !brtc_addr_equal(&a, &wire_peer)) wire_wrong_peer++;
+  if (user != tapped_harness || !brtc_addr_from_sockaddr(&a, peer, sizeof(struct sockaddr_in6)) ||
+      !brtc_addr_equal(&a, &wire_peer))
+    wire_wrong_peer++;
   log_add(inbound ? &wire_in : &wire_out, false, data, len);
 }
 
