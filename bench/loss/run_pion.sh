@@ -76,7 +76,7 @@ serve() {
   sleep 0.5
 }
 
-# No periodic keyframe requests: PLIs counted here are the loss repair's alone.
+# No periodic keyframe requests: the PLIs counted here come from loss repair alone.
 serve "$BRTC_BUILD/apps/boltrtc" 8080 50000 --keyframe-interval 0
 run boltrtc http://127.0.0.1:8080/whip 40000 50000 http://127.0.0.1:8080/api/status
 if [ -n "$BEFORE" ]; then

@@ -193,7 +193,6 @@ static void describe(brtc_session *s, bool inbound, bool plaintext, const uint8_
   char line[BRTC_INSPECT_LINE];
   brtc_inspect_kind kind = brtc_inspect_describe(data, len, plaintext, line, sizeof(line));
   if (kind == BRTC_INSPECT_SRTCP) return; /* shown in plaintext, from the packet tap */
-  if (kind == BRTC_INSPECT_RTP) return;   /* shown as SRTP on the wire, with its size */
   if (kind == BRTC_INSPECT_SRTP && s->media_described++ >= DESCRIBED_MEDIA_PACKETS) return;
   brtc_log(BRTC_LOG_DEBUG, s->id, "%s %zu B %s", inbound ? "<-" : "->", len, line);
 }
