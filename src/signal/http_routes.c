@@ -7,15 +7,19 @@
  *   GET  /api/status           JSON status (status_json.h)
  *   GET  /output/shoot<N>.jpg  a saved keyframe
  *   GET  /ws                   WebSocket signaling (ws_signaling.c); ?token= when tokens are set
+ *   GET  /ws?room=NAME[&key=K] a room where two clients meet (rooms.h)
  *   POST /whip, DELETE|PATCH|OPTIONS /whip/<id>   WHIP (whip.c) */
 #include <fcntl.h>
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
+#include "signal/rooms.h"
 #include "signal/server_internal.h"
 #include "signal/web_files.h"
 
@@ -174,6 +178,20 @@ static void route_ws(brtc_conn *c, const brtc_http_request *req) {
     respond(c, req, &r);
     return;
   }
+  /* A room is admitted before the upgrade, so that a refusal is a status with its reason. */
+  char room_name[256], key[256] = "", refusal[160];
+  brtc_room *room = NULL;
+  bool wants_room = brtc_http_query_param(req->query, "room", room_name, sizeof(room_name));
+  if (wants_room) {
+    brtc_http_query_param(req->query, "key", key, sizeof(key));
+    int refused = brtc_rooms_admit(srv->rooms, room_name, key, &room, refusal, sizeof(refusal));
+    OPENSSL_cleanse(key, sizeof(key));
+    if (refused) {
+      brtc_log(BRTC_LOG_INFO, NULL, "GET /ws?room from %s -> %d: %s", c->peer, refused, refusal);
+      respond_text(c, req, refused, refusal);
+      return;
+    }
+  }
   brtc_ws_limits lim;
   brtc_ws_default_limits(&lim);
   lim.max_message = BRTC_SIGNAL_MAX_MESSAGE;
@@ -184,11 +202,13 @@ static void route_ws(brtc_conn *c, const brtc_http_request *req) {
   if (!c->ws || brtc_http_conn_upgrade(c->http, &up) != BRTC_OK) {
     brtc_websocket_free(c->ws);
     c->ws = NULL;
+    brtc_rooms_abandon(srv->rooms, room);
     respond_text(c, req, 500, "out of memory");
     return;
   }
   brtc_log(BRTC_LOG_DEBUG, NULL, "GET /ws from %s -> 101", c->peer);
   brtc_ws_conn_open(srv, &c->signaling, c);
+  if (room) brtc_rooms_join(srv->rooms, room, &c->signaling, (uint64_t)time(NULL));
 }
 
 void brtc_route_request(brtc_conn *c, const brtc_http_request *req) {

@@ -125,6 +125,8 @@ brtc_signal_server *brtc_signal_server_new(const brtc_signal_config *config, brt
     snprintf(err, err_cap, "out of memory");
     goto fail;
   }
+  srv->rooms = brtc_rooms_new(&config->rooms, err, err_cap);
+  if (!srv->rooms) goto fail;
   if (brtc_auth_set_tokens(srv, config->tokens, config->n_tokens) != BRTC_OK) {
     snprintf(err, err_cap, "bad token list (empty token, or out of memory)");
     goto fail;
@@ -190,6 +192,7 @@ void brtc_signal_server_free(brtc_signal_server *srv) {
   brtc_keyframe_worker_free(srv->saver);
   brtc_keyframe_store_free(srv->store);
   brtc_whip_free(srv);
+  brtc_rooms_free(srv->rooms); /* after the connections: each left its room */
   brtc_auth_free(srv);
   free(srv->web_dir);
   free(srv->capture_dir);

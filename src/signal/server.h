@@ -12,6 +12,7 @@
 
 #include "boltrtc/loop.h"
 #include "boltrtc/peer_connection.h"
+#include "signal/rooms.h"
 
 #define BRTC_SIGNAL_DEFAULT_HTTP "127.0.0.1:8080"
 #define BRTC_SIGNAL_DEFAULT_OUTPUT "./output"
@@ -79,6 +80,9 @@ typedef struct brtc_signal_config {
    * that the gallery fills: browsers send keyframes only when asked. 0: the default,
    * BRTC_SIGNAL_NO_KEYFRAME_INTERVAL: never. */
   unsigned keyframe_interval_ms;
+  /* Rooms at /ws?room=NAME, where two clients meet and are handed these ICE servers
+   * (src/signal/rooms.h). Zeroed: the defaults, and no ICE servers. */
+  brtc_rooms_config rooms;
 } brtc_signal_config;
 
 /* Whether text is an address the server and the loop take: "IP:PORT" or "[IPv6]:PORT". */

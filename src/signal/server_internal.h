@@ -77,6 +77,8 @@ struct brtc_signal_server {
   size_t n_tokens; /* 0: publishing is open */
   brtc_whip_resource *whip;
   size_t n_whip, cap_whip;
+
+  struct brtc_rooms *rooms; /* /ws?room= rendezvous (rooms.c) */
 };
 
 /* The /ws signaling state of one connection. */
@@ -84,6 +86,7 @@ typedef struct brtc_ws_conn {
   struct brtc_conn *conn; /* NULL once the connection closed */
   brtc_signal_server *srv;
   brtc_session *session; /* the live session this connection signals, if any */
+  struct brtc_room *room; /* /ws?room=: a room member, relayed to its peers, never a session */
 } brtc_ws_conn;
 
 /* One TCP connection: the endpoint the loop drives (signal_conn.c). */
@@ -150,6 +153,8 @@ bool brtc_auth_presented(const brtc_http_request *req, bool allow_query,
                          uint8_t hash[BRTC_TOKEN_HASH_LEN]);
 /* Whether hash is one of the configured tokens', compared in constant time. */
 bool brtc_auth_known(const brtc_signal_server *srv, const uint8_t hash[BRTC_TOKEN_HASH_LEN]);
+/* SHA-256 of a secret (tokens, room keys): what is kept and compared instead of it. */
+void brtc_auth_hash(const char *token, size_t len, uint8_t out[BRTC_TOKEN_HASH_LEN]);
 
 /* sessions.c: starting, driving and ending peer connections. client is the signaling
  * client's address (the TCP peer of the HTTP request or WebSocket; NULL if unknown), which

@@ -489,6 +489,8 @@ char *brtc_server_status_json(brtc_signal_server *srv) {
   brtc_loop_get_stats(srv->loop, &ls);
   brtc_keyframe_worker_stats ks;
   brtc_keyframe_worker_get_stats(srv->saver, &ks);
+  brtc_rooms_stats rooms;
+  brtc_rooms_get_stats(srv->rooms, &rooms);
   brtc_status_limits lim = {
       .live = srv->sessions.n_live,
       .max_sessions = srv->max_sessions,
@@ -505,6 +507,7 @@ char *brtc_server_status_json(brtc_signal_server *srv) {
       .output_bytes = ks.output_bytes,
       .max_output_bytes = srv->max_output_bytes,
       .output_refused = ks.refused_full,
+      .rooms = &rooms,
   };
   return brtc_status_json_limits(&srv->sessions, brtc_server_live_stats, srv->store, &ls, &ks,
                                  &srv->keyframe_waiters, &lim);

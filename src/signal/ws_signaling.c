@@ -9,6 +9,7 @@
 
 #include "boltrtc/loop.h"
 #include "common/log.h"
+#include "signal/rooms.h"
 #include "signal/server_internal.h"
 #include "signal/ws_messages.h"
 
@@ -126,6 +127,8 @@ static void handle_message(brtc_ws_conn *c, const char *text, size_t len) {
 void brtc_ws_conn_message(brtc_ws_conn *c, bool text, const uint8_t *data, size_t len) {
   if (!text)
     send_error(c, "binary messages are not understood: send JSON text");
+  else if (c->room)
+    brtc_rooms_message(c->srv->rooms, c, (const char *)data, len);
   else
     handle_message(c, (const char *)data, len);
   brtc_server_settle(c->srv);
@@ -138,6 +141,7 @@ void brtc_ws_conn_too_big(brtc_ws_conn *c) {
 }
 
 void brtc_ws_conn_closed(brtc_ws_conn *c) {
+  if (c->room) brtc_rooms_leave(c->srv->rooms, c);
   if (c->session) {
     brtc_session *s = c->session;
     c->session = NULL;

@@ -92,6 +92,15 @@ class Server:
                 return None
         return self.proc.returncode
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        """Stops the server; when a check failed, prints its log's tail to say why."""
+        self.stop()
+        if exc_type is not None:
+            print(self.tail(), file=sys.stderr)
+
     def tail(self):
         self.log.flush()
         with open(self.log_path) as f:
