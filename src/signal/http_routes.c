@@ -145,6 +145,15 @@ static void route_inspect_api(brtc_conn *c, const brtc_http_request *req) {
                  "no such inspected session (the id is wrong, or it ended a while ago)");
     return;
   }
+  uint64_t wait_us = 0;
+  if (!brtc_inspect_entry_may_render(e, brtc_now_us(), &wait_us)) {
+    /* Decoding is the loop's time: its owner may ask once a second (inspect_store.h). */
+    brtc_http_reply r = {0};
+    brtc_http_reply_text(&r, 429, "asked too often: once a second at most");
+    r.retry_after_s = (unsigned)((wait_us + 999999) / 1000000);
+    respond(c, req, &r);
+    return;
+  }
   if (e->live) {
     /* The SRTP profile tells where each packet's tag is; it is known once DTLS is done. */
     brtc_session *s = brtc_session_table_find_live(&srv->sessions, e->session);

@@ -175,6 +175,16 @@ void brtc_inspect_entry_tap(brtc_inspect_entry *e, bool wire, bool inbound, bool
   e->bytes += kept;
 }
 
+bool brtc_inspect_entry_may_render(brtc_inspect_entry *e, uint64_t now_us,
+                                   uint64_t *retry_after_us) {
+  if (e->rendered_us && now_us < e->rendered_us + BRTC_INSPECT_RENDER_PERIOD_US) {
+    *retry_after_us = e->rendered_us + BRTC_INSPECT_RENDER_PERIOD_US - now_us;
+    return false;
+  }
+  e->rendered_us = now_us ? now_us : 1;
+  return true;
+}
+
 void brtc_inspect_store_ended(brtc_inspect_store *st, brtc_inspect_entry *e, uint64_t now_us) {
   if (!e || !e->live) return;
   e->live = false;

@@ -23,6 +23,9 @@
 #define BRTC_INSPECT_SNAPLEN 1500
 /* 32 hex digits, 128 random bits: the only thing that opens a session's packets. */
 #define BRTC_INSPECT_ID_LEN 32
+/* Decoding a session for /api/inspect takes ~10 ms of the loop's time (docs/benchmarks.md):
+ * at most once per this per session. */
+#define BRTC_INSPECT_RENDER_PERIOD_US 1000000u
 /* RTP streams (SSRCs) kept per direction; later ones are counted only. */
 #define BRTC_INSPECT_STREAMS 4
 /* Kinds: STUN, DTLS, SRTCP, RTCP, unknown each way; SRTP and RTP each way per stream. */
@@ -58,6 +61,7 @@ typedef struct brtc_inspect_entry {
   uint64_t other_streams; /* RTP packets of streams past BRTC_INSPECT_STREAMS, not kept */
   brtc_inspect_bucket buckets[BRTC_INSPECT_BUCKETS];
   size_t n_buckets;
+  uint64_t rendered_us; /* the last /api/inspect for it; 0: none yet */
 } brtc_inspect_entry;
 
 typedef struct brtc_inspect_store {
@@ -83,6 +87,10 @@ void brtc_inspect_entry_set_srtp(brtc_inspect_entry *e, const char *profile);
  * if its kind has room. The one call sessions.c makes per packet. */
 void brtc_inspect_entry_tap(brtc_inspect_entry *e, bool wire, bool inbound, bool rtcp,
                             const uint8_t *data, size_t len, uint64_t now_us);
+/* Whether it may be decoded for /api/inspect now (and it is noted that it was); else
+ * *retry_after_us says when. */
+bool brtc_inspect_entry_may_render(brtc_inspect_entry *e, uint64_t now_us,
+                                   uint64_t *retry_after_us);
 /* The session ended: its packets stay readable for linger_us. */
 void brtc_inspect_store_ended(brtc_inspect_store *st, brtc_inspect_entry *e, uint64_t now_us);
 /* The entry whose id is exactly id (compared in constant time with every one), or NULL.

@@ -45,7 +45,11 @@ async function publish({ inspect, name }) {
 }
 
 async function getJson(path) {
-  const r = await fetch(base + path);
+  let r = await fetch(base + path);
+  if (r.status === 429) { // a session is decoded at most once a second
+    await new Promise((r2) => setTimeout(r2, 1100));
+    r = await fetch(base + path);
+  }
   return { status: r.status, body: r.ok ? await r.json() : await r.text() };
 }
 
@@ -75,7 +79,7 @@ await report((result, logs) => withChromium(opt.y4m, async (page) => {
     if (r.status !== 200) throw new Error(`/api/inspect: ${r.status} ${r.body}`);
     x = r.body;
     if (complete(x) || Date.now() > until) break;
-    await new Promise((r2) => setTimeout(r2, 500));
+    await new Promise((r2) => setTimeout(r2, 1100)); // decoded at most once a second
   }
   // Too big for one line on stdout: beside the screenshot, kept as an artifact.
   writeFileSync(join(dirname(opt.screenshot), 'inspection.json'), JSON.stringify(x, null, 1));
@@ -127,7 +131,7 @@ await report((result, logs) => withChromium(opt.y4m, async (page) => {
     const r = await getJson(`/api/inspect?session=${id}`);
     ended = r.status === 200 ? r.body.state : r.status;
     if (ended === 'ended') break;
-    await new Promise((r2) => setTimeout(r2, 200));
+    await new Promise((r2) => setTimeout(r2, 300));
   }
   result.afterClose = ended;
 }));

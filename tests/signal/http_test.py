@@ -367,6 +367,9 @@ def test_inspect_access(srv, offer):
     code, _, body = srv.request("GET", f"/api/inspect?session={ident}")
     check(code == 200, f"/api/inspect with the id: {code}")
     x = json.loads(body)
+    code, again, _ = srv.request("GET", f"/api/inspect?session={ident}")
+    check(code == 429 and again.get("retry-after") == "1",
+          f"decoded again at once: {code} {again.get('retry-after')}")
     ufrag = [ln.split(":", 1)[1] for ln in answer.decode().split("\r\n")
              if ln.startswith("a=ice-ufrag:")][0]
     check(x["session"] == sid and x["state"] == "live" and x["ufrags"]["server"] == ufrag,

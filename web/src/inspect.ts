@@ -178,7 +178,12 @@ function overview(x: Inspection): HTMLElement[] {
 async function load(): Promise<void> {
   const id = new URLSearchParams(location.search).get('session') ?? '';
   const status = document.getElementById('status') as HTMLElement;
-  const res = await fetch(`/api/inspect?session=${encodeURIComponent(id)}`, { cache: 'no-store' });
+  const url = `/api/inspect?session=${encodeURIComponent(id)}`;
+  let res = await fetch(url, { cache: 'no-store' });
+  if (res.status === 429) { // decoded at most once a second: ask again after that
+    await new Promise((r) => setTimeout(r, 1100));
+    res = await fetch(url, { cache: 'no-store' });
+  }
   if (!res.ok) {
     document.body.dataset.state = 'missing';
     status.textContent = res.status === 404
