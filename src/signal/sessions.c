@@ -202,7 +202,8 @@ static void on_wire_packet(brtc_pc *pc, bool inbound, const uint8_t *data, size_
                            const struct sockaddr *peer, void *user) {
   (void)pc;
   brtc_session *s = user;
-  brtc_inspect_entry_tap(s->inspect, true, inbound, false, data, len, brtc_now_us());
+  if (s->inspect) brtc_inspect_entry_tap(s->inspect, true, inbound, false, data, len,
+                                         brtc_now_us());
   if ((brtc_log_level_get() <= BRTC_LOG_DEBUG)) describe(s, inbound, false, data, len);
   if (!s->capture) return;
   brtc_capture_wire(s->capture, inbound, data, len, peer);
@@ -216,7 +217,8 @@ static void on_plain_packet(brtc_pc *pc, bool inbound, bool rtcp, const uint8_t 
                             size_t len, void *user) {
   (void)pc;
   brtc_session *s = user;
-  brtc_inspect_entry_tap(s->inspect, false, inbound, rtcp, data, len, brtc_now_us());
+  if (s->inspect) brtc_inspect_entry_tap(s->inspect, false, inbound, rtcp, data, len,
+                                         brtc_now_us());
   if (rtcp && (brtc_log_level_get() <= BRTC_LOG_DEBUG)) describe(s, inbound, true, data, len);
   brtc_capture_plain(s->capture, inbound, data, len);
 }
