@@ -71,6 +71,11 @@ static void print_serve_usage(FILE *out) {
           "                         RTCP in plaintext) and -keylog.txt (its DTLS keys, which\n"
           "                         decrypt the handshake: keep them private) (default: none)\n"
           "  --capture-max-mb N     each session's pcaps together at most N MB (default %d)\n"
+          "  --inspect              record every session's first packets for the packet\n"
+          "                         inspector and print its URL (without it, only sessions\n"
+          "                         whose offer asks are recorded: the page's do)\n"
+          "  --inspect-sessions N   sessions recorded at once at most (default %d)\n"
+          "  --inspect-packets N    packets kept of each kind (default %d)\n"
           "  --dtls-role ROLE       active or passive: our DTLS role when the offer lets us\n"
           "                         choose (default active, as RFC 8842 recommends; passive\n"
           "                         makes us pick the SRTP profile: AEAD_AES_128_GCM first)\n"
@@ -106,6 +111,7 @@ static void print_serve_usage(FILE *out) {
           BRTC_SIGNAL_DEFAULT_PENDING_TIMEOUT_MS, BRTC_SIGNAL_DEFAULT_SNAPSHOT_INTERVAL_MS,
           BRTC_SIGNAL_DEFAULT_MAX_OUTPUT_MB, BRTC_SIGNAL_DEFAULT_KEYFRAME_INTERVAL_MS / 1000.0,
           BRTC_SIGNAL_DEFAULT_RATE_INTERVAL_S, BRTC_SIGNAL_DEFAULT_CAPTURE_MB,
+          BRTC_SIGNAL_DEFAULT_INSPECT_SESSIONS, BRTC_SIGNAL_DEFAULT_INSPECT_PACKETS,
           BRTC_ROOM_DEFAULT_TURN_TTL_S, BRTC_ROOM_DEFAULT_MAX_ROOMS, BRTC_ROOM_MAX_SIZE,
           BRTC_ROOM_DEFAULT_SIZE, DEFAULT_BATCH_HOLD_US);
 }
@@ -230,7 +236,7 @@ static int parse_serve_options(int argc, char **argv, serve_options *o) {
     OPT_PENDING, OPT_PENDING_SOURCE, OPT_PENDING_TIMEOUT, OPT_SNAPSHOT, OPT_OUTPUT_MB, OPT_TOKEN,
     OPT_TOKEN_FILE, OPT_CAPTURE, OPT_CAPTURE_MB, OPT_RATE, OPT_KEYFRAME_INTERVAL, OPT_BATCH_HOLD,
     OPT_ICE_SERVER, OPT_TURN_SECRET, OPT_TURN_SECRET_FILE, OPT_TURN_TTL, OPT_MAX_ROOMS,
-    OPT_ROOM_SIZE
+    OPT_ROOM_SIZE, OPT_INSPECT, OPT_INSPECT_SESSIONS, OPT_INSPECT_PACKETS
   };
   static const struct option longopts[] = {
       {"http", required_argument, NULL, OPT_HTTP},
@@ -247,6 +253,9 @@ static int parse_serve_options(int argc, char **argv, serve_options *o) {
       {"keyframe-interval", required_argument, NULL, OPT_KEYFRAME_INTERVAL},
       {"capture", required_argument, NULL, OPT_CAPTURE},
       {"capture-max-mb", required_argument, NULL, OPT_CAPTURE_MB},
+      {"inspect", no_argument, NULL, OPT_INSPECT},
+      {"inspect-sessions", required_argument, NULL, OPT_INSPECT_SESSIONS},
+      {"inspect-packets", required_argument, NULL, OPT_INSPECT_PACKETS},
       {"dtls-role", required_argument, NULL, OPT_DTLS_ROLE},
       {"loopback-only", no_argument, NULL, OPT_LOOPBACK},
       {"log-level", required_argument, NULL, OPT_LOG},
@@ -356,6 +365,19 @@ static int parse_serve_options(int argc, char **argv, serve_options *o) {
           return usage_error("bad --capture-max-mb \"%s\": expected megabytes from 1 to 1000000",
                              optarg);
         o->server.capture_max_mb = n;
+        break;
+      case OPT_INSPECT:
+        o->server.inspect_all = true;
+        break;
+      case OPT_INSPECT_SESSIONS:
+        if (!parse_number(optarg, 1, 1024, &n))
+          return usage_error("bad --inspect-sessions \"%s\": expected 1 to 1024", optarg);
+        o->server.inspect_sessions = (size_t)n;
+        break;
+      case OPT_INSPECT_PACKETS:
+        if (!parse_number(optarg, 1, 64, &n))
+          return usage_error("bad --inspect-packets \"%s\": expected 1 to 64", optarg);
+        o->server.inspect_packets = (unsigned)n;
         break;
       case OPT_DTLS_ROLE:
         if (strcmp(optarg, "active") == 0) o->server.dtls_role = BRTC_DTLS_ROLE_ACTIVE;

@@ -65,14 +65,16 @@ static void handle_offer(brtc_ws_conn *c, const brtc_ws_msg *offer) {
   const struct sockaddr *client = c->conn ? brtc_conn_client(c->conn) : NULL;
   brtc_session *s = brtc_server_session_start(c->srv, BRTC_TRANSPORT_WS, c, client, sdp,
                                               strlen(sdp), offer->video_width, offer->video_height,
-                                              &answer, err, sizeof(err), &rc);
+                                              offer->inspect, &answer, err, sizeof(err), &rc);
   if (!s) {
     char msg[320];
     snprintf(msg, sizeof(msg), "offer refused: %s", err);
     send_error(c, msg);
     return;
   }
-  brtc_ws_conn_send(c, brtc_ws_make_answer(answer));
+  char url[64];
+  if (s->inspect) snprintf(url, sizeof(url), "/inspect?session=%s", s->inspect->id);
+  brtc_ws_conn_send(c, brtc_ws_make_answer(answer, s->inspect ? url : NULL));
 }
 
 static void snapshot(brtc_ws_conn *c, brtc_session *s) {
