@@ -430,6 +430,7 @@ def run_inspect(a, server, source, shifted, workdir):
         f"shown, {page['marked']} bytes marked on hover; errors {result['pageErrors']}")
     assert page["sections"] == len(x["kinds"]) and page["openFields"] > 50, page
     assert page["marked"] > 0, "hovering USERNAME marked no bytes"
+    assert page["refreshed"] >= page["sections"], f"after Refresh: {page}"
     assert result["pageErrors"] == [], result["pageErrors"]
     assert result["chapterStatus"] == 200, f"chapter link answered {result['chapterStatus']}"
     assert result["afterClose"] == "ended", f"after hang-up: {result['afterClose']}"

@@ -117,6 +117,11 @@ await report((result, logs) => withChromium(opt.y4m, async (page) => {
   // Hovering a field marks its bytes.
   await inspector.hover('details[open] .fields li[data-field="USERNAME"]');
   result.page.marked = await inspector.evaluate(() => document.querySelectorAll('span.b.mark').length);
+  // Refresh, as a reader of a live session would: the same kinds again, the USERNAME's
+  // packet still open.
+  await inspector.click('#refresh');
+  await inspector.waitForFunction(() => document.body.dataset.state === 'loaded', null, { timeout: 10000 });
+  result.page.refreshed = await inspector.evaluate(() => document.querySelectorAll('section[data-kind]').length);
   if (opt.screenshot) await inspector.screenshot({ path: opt.screenshot, fullPage: true });
   result.pageErrors = errors;
   const chapter = result.page.chapterLinks[0];

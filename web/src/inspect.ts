@@ -153,20 +153,28 @@ function kindId(k: Kind): string {
   return `${k.kind}-${k.direction}${k.ssrc !== null ? `-${k.ssrc.toString(16)}` : ''}`;
 }
 
-function kindView(k: Kind): HTMLElement {
+// open: the packets a reader had opened ("sectionId/order"), kept open after a refresh.
+function kindView(k: Kind, open: Set<string>): HTMLElement {
   const ssrc = k.ssrc !== null ? ` (SSRC 0x${k.ssrc.toString(16).padStart(8, '0')})` : '';
   const section = el('section', { id: kindId(k), 'data-kind': k.kind, 'data-direction': k.direction },
     el('h2', {}, `${k.title}${ssrc}`),
     el('div', { class: 'links' }, chapterLink(k.chapter),
       el('a', { href: k.rfc, target: '_blank', rel: 'noreferrer' }, k.rfc.replace(/^https:\/\/www\.rfc-editor\.org\/rfc\/rfc(\d+)#section-/, 'RFC $1 §')),
       `${k.seen} seen, the first ${k.packets.length} kept`));
-  k.packets.forEach((p, i) => section.append(packetView(k, p, i === 0)));
+  k.packets.forEach((p, i) => section.append(packetView(k, p, i === 0 || open.has(`${kindId(k)}/${p.order}`))));
   return section;
 }
 
 function overview(x: Inspection): HTMLElement[] {
   const ext = x.extmap.map((e) => `${e.id} ${e.name}`).join(', ') || 'none';
+  // Live, the kinds still fill (media and RTCP come seconds after the handshake).
+  const refresh = el('button', { id: 'refresh', type: 'button' }, 'Refresh');
+  refresh.addEventListener('click', () => {
+    refresh.disabled = true;
+    load().catch(failed);
+  });
   return [
+    ...(x.state === 'live' ? [el('p', {}, refresh, ' the session is live: later kinds may have arrived since.')] : []),
     el('p', {}, `Session ${x.session}, ${x.state === 'live' ? 'live' : 'ended'}: the first ${x.per_kind} packets of each kind, in the order they came.`),
     el('p', {}, 'ICE ufrags: the server\'s ', el('code', {}, x.ufrags.server || '?'),
       ', the browser\'s ', el('code', {}, x.ufrags.browser || '?'),
@@ -177,7 +185,8 @@ function overview(x: Inspection): HTMLElement[] {
 
 async function load(): Promise<void> {
   const id = new URLSearchParams(location.search).get('session') ?? '';
-  const status = document.getElementById('status') as HTMLElement;
+  const overviewSection = document.getElementById('overview') as HTMLElement;
+  document.body.dataset.state = 'loading';
   const url = `/api/inspect?session=${encodeURIComponent(id)}`;
   let res = await fetch(url, { cache: 'no-store' });
   if (res.status === 429) { // decoded at most once a second: ask again after that
@@ -186,28 +195,32 @@ async function load(): Promise<void> {
   }
   if (!res.ok) {
     document.body.dataset.state = 'missing';
-    status.textContent = res.status === 404
+    overviewSection.replaceChildren(el('p', { id: 'status' }, res.status === 404
       ? 'No such inspected session: the link is wrong, or the session ended a while ago.'
-      : `The server answered ${res.status}.`;
+      : `The server answered ${res.status}.`));
     return;
   }
   const x = (await res.json()) as Inspection;
+  const open = new Set(Array.from(document.querySelectorAll('details.packet[open]'))
+    .map((d) => `${d.closest('section')?.id}/${(d as HTMLElement).dataset.order}`));
   const kinds = [...x.kinds].sort((a, b) => ORDER.indexOf(a.kind) - ORDER.indexOf(b.kind)
     || (a.direction === b.direction ? 0 : a.direction === 'in' ? -1 : 1));
-  const overviewSection = document.getElementById('overview') as HTMLElement;
   overviewSection.replaceChildren(...overview(x));
   const contents = document.getElementById('contents') as HTMLElement;
   contents.replaceChildren(...kinds.map((k) => el('a', { href: `#${kindId(k)}` },
     `${k.kind.toUpperCase()} ${k.direction === 'in' ? '←' : '→'}${k.ssrc !== null ? ` ${k.ssrc.toString(16)}` : ''}`)));
-  (document.getElementById('kinds') as HTMLElement).replaceChildren(...kinds.map(kindView));
+  (document.getElementById('kinds') as HTMLElement).replaceChildren(...kinds.map((k) => kindView(k, open)));
   document.body.dataset.state = 'loaded';
   document.body.dataset.kinds = kinds.map((k) => k.kind).join(' ');
 }
 
-load().catch((e: unknown) => {
+function failed(e: unknown): void {
   document.body.dataset.state = 'error';
-  (document.getElementById('status') as HTMLElement).textContent = `Could not load: ${String(e)}`;
-});
+  const overviewSection = document.getElementById('overview') as HTMLElement;
+  overviewSection.replaceChildren(el('p', {}, `Could not load: ${String(e)}`));
+}
+
+load().catch(failed);
 
 // A module of its own: its names do not meet app.ts's.
 export {};
