@@ -50,17 +50,20 @@ enum {
 #define BRTC_TURN_FAMILY_IPV4 0x01
 #define BRTC_TURN_FAMILY_IPV6 0x02
 
-/* ChannelData (RFC 8656 12.4): channel numbers 0x4000-0x4FFF, a 4-byte header. */
+/* ChannelData (RFC 8656 12.4): channel numbers 0x4000-0x4FFF, a 4-byte header. The server
+ * also takes RFC 5766's older range, up to 0x7FFF, which clients such as coturn's still use:
+ * a TURN port carries no RTP or DTLS that those first bytes could be confused with. */
 #define BRTC_TURN_CHANNEL_MIN 0x4000
 #define BRTC_TURN_CHANNEL_MAX 0x4FFF
+#define BRTC_TURN_CHANNEL_MAX_RFC5766 0x7FFF
 #define BRTC_TURN_CHANNEL_HEADER 4
 #define BRTC_TURN_PERMISSION_LIFETIME_S 300 /* RFC 8656 9 */
 #define BRTC_TURN_CHANNEL_LIFETIME_S 600    /* RFC 8656 12 */
 #define BRTC_TURN_MAX_PEERS_PER_REQUEST 8
 
-/* RFC 7983: ChannelData starts with a byte from 64 to 79. */
+/* RFC 7983: ChannelData starts with a byte from 64 to 79 (to 127 with RFC 5766 numbers). */
 static inline bool brtc_turn_is_channel_data(const uint8_t *buf, size_t len) {
-  return len >= BRTC_TURN_CHANNEL_HEADER && buf[0] >= 0x40 && buf[0] <= 0x4F;
+  return len >= BRTC_TURN_CHANNEL_HEADER && buf[0] >= 0x40 && buf[0] <= 0x7F;
 }
 
 /* The TURN attributes of a message brtc_stun_parse accepted. */

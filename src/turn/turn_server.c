@@ -670,7 +670,7 @@ static brtc_turn_action handle_channel_bind(brtc_turn_core *c, const turn_req *r
   if (!a) return error_answer(c, r, code, reason, out);
   const brtc_turn_attrs *at = r->attrs;
   if (!at->has_channel || at->n_peers != 1 || at->channel < BRTC_TURN_CHANNEL_MIN ||
-      at->channel > BRTC_TURN_CHANNEL_MAX)
+      at->channel > BRTC_TURN_CHANNEL_MAX_RFC5766)
     return error_answer(c, r, 400, "Bad Request", out);
   if ((code = peer_refusal(c, &at->peers[0], &reason)) != 0)
     return error_answer(c, r, code, reason, out);
@@ -787,7 +787,7 @@ static brtc_turn_action client_channel_data(brtc_turn_core *c, unsigned listener
                                             const brtc_addr *from, const uint8_t *data,
                                             size_t len, uint64_t now, brtc_turn_out *out) {
   uint16_t number = brtc_rd16(data), n = brtc_rd16(data + 2);
-  if (number > BRTC_TURN_CHANNEL_MAX || (size_t)n > len - BRTC_TURN_CHANNEL_HEADER) {
+  if ((size_t)n > len - BRTC_TURN_CHANNEL_HEADER) {
     c->st.dropped_malformed++;
     return BRTC_TURN_ACT_NONE;
   }

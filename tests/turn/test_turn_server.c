@@ -464,7 +464,7 @@ static void test_channels(void) {
   rc.channel = 0x3FFF;
   rc.peers[0] = A("203.0.113.51:7000");
   CHECK_EQ_INT(send_raw(&w, me, &rc, &m), 400);
-  rc.channel = 0x5000;
+  rc.channel = 0x8000;
   CHECK_EQ_INT(send_raw(&w, me, &rc, &m), 400);
   rc.channel = 0x4001;
   rc.peers[0] = A("192.168.1.1:7000");
