@@ -71,6 +71,7 @@ static int read_one(const uint8_t *buf, uint16_t type, const uint8_t *v, size_t 
   case BRTC_TURN_ATTR_EVEN_PORT:
     if (n != 1) return BRTC_ERR_PARSE;
     a->has_even_port = true;
+    a->even_port_reserve = (v[0] & 0x80) != 0; /* R: keep the next port for a later Allocate */
     break;
   case BRTC_TURN_ATTR_DONT_FRAGMENT:
     if (n != 0) return BRTC_ERR_PARSE;
@@ -78,6 +79,7 @@ static int read_one(const uint8_t *buf, uint16_t type, const uint8_t *v, size_t 
     break;
   case BRTC_TURN_ATTR_RESERVATION_TOKEN:
     if (n != 8) return BRTC_ERR_PARSE;
+    if (!a->has_reservation) memcpy(a->reservation, v, 8);
     a->has_reservation = true;
     break;
   case BRTC_TURN_ATTR_ADDITIONAL_ADDRESS_FAMILY:

@@ -84,7 +84,8 @@ typedef struct brtc_turn_attrs {
   uint8_t transport;
   bool has_family;
   uint8_t family;
-  bool has_even_port, has_dont_fragment, has_reservation, has_additional_family;
+  bool has_even_port, even_port_reserve, has_dont_fragment, has_reservation, has_additional_family;
+  uint8_t reservation[8];
   /* Comprehension-required attributes neither STUN nor TURN knows, for 420 (RFC 8489 7.3.1). */
   uint16_t unknown[8];
   size_t n_unknown;

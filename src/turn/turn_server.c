@@ -7,6 +7,7 @@
 
 #include "boltrtc/error.h"
 #include "common/bytes.h"
+#include "common/random.h"
 #include "stun/stun.h"
 #include "turn/turn_auth.h"
 #include "turn/turn_peers.h"
@@ -19,6 +20,15 @@
 /* RFC 8656 12: a channel number is not bound to another peer for 5 minutes after expiry. */
 #define CHANNEL_QUARANTINE_US (300ull * 1000000u)
 #define US_PER_S 1000000ull
+/* RFC 8656 7.2: a port kept by EVEN-PORT's R bit waits about 30 s for its RESERVATION-TOKEN. */
+#define RESERVATION_US (30ull * US_PER_S)
+#define MAX_RESERVATIONS 64
+
+typedef struct turn_reservation {
+  uint8_t token[8];
+  uint16_t port; /* 0: free */
+  uint64_t expires;
+} turn_reservation;
 
 typedef struct turn_perm {
   brtc_addr ip; /* port 0: permissions are per IP address (RFC 8656 9) */
@@ -47,6 +57,8 @@ typedef struct turn_alloc {
   brtc_addr client;
   uint8_t key[16];
   uint8_t tid[12]; /* of the Allocate, to answer its retransmissions (RFC 8656 7.2) */
+  bool has_token;
+  uint8_t token[8]; /* RESERVATION-TOKEN for the port after ours (EVEN-PORT with R) */
   char *username;
   turn_perm *perms;
   turn_channel *chans;
@@ -67,6 +79,7 @@ struct brtc_turn_core {
   uint32_t n_ports, port_cursor;
   uint64_t deadline;
   uint64_t indication_counter;
+  turn_reservation reservations[MAX_RESERVATIONS];
   brtc_turn_core_stats st;
 };
 
@@ -228,13 +241,16 @@ static int grow_slots(brtc_turn_core *c) {
   return BRTC_OK;
 }
 
-/* A free port from the range (even if asked, RFC 8656 7.2 EVEN-PORT), marked used. */
-static bool pick_port(brtc_turn_core *c, bool even, uint16_t *port) {
+/* A free port from the range (even if asked, RFC 8656 7.2 EVEN-PORT; with the next one free
+ * too if it is to be reserved), marked used. */
+static bool pick_port(brtc_turn_core *c, bool even, bool pair, uint16_t *port) {
   for (uint32_t i = 0; i < c->n_ports; i++) {
     uint32_t idx = (c->port_cursor + i) % c->n_ports;
     uint16_t p = (uint16_t)(c->cfg.relay_port_min + idx);
     if (c->port_used[idx] || (even && (p & 1))) continue;
+    if (pair && (idx + 1 >= c->n_ports || c->port_used[idx + 1])) continue;
     c->port_used[idx] = 1;
+    if (pair) c->port_used[idx + 1] = 1;
     c->port_cursor = (idx + 1) % c->n_ports;
     *port = p;
     return true;
@@ -274,6 +290,16 @@ bool brtc_turn_core_poll_closed(brtc_turn_core *c, uint32_t *slot) {
 void brtc_turn_core_handle_timeout(brtc_turn_core *c, uint64_t now) {
   if (!c || now < c->deadline) return;
   uint64_t next = UINT64_MAX;
+  for (size_t i = 0; i < MAX_RESERVATIONS; i++) {
+    turn_reservation *r = &c->reservations[i];
+    if (!r->port) continue;
+    if (r->expires <= now) {
+      release_port(c, r->port);
+      r->port = 0;
+    } else if (r->expires < next) {
+      next = r->expires;
+    }
+  }
   for (uint32_t i = 0; i < c->n_slots; i++) {
     turn_alloc *a = &c->slots[i];
     if (a->state != SLOT_LIVE) continue;
@@ -459,7 +485,25 @@ static brtc_turn_action allocate_success(brtc_turn_core *c, turn_alloc *a, uint6
   brtc_stun_add_xor_address(&w, BRTC_TURN_ATTR_XOR_RELAYED_ADDRESS, &relayed);
   brtc_stun_add_u32(&w, BRTC_TURN_ATTR_LIFETIME, (uint32_t)left);
   brtc_stun_add_xor_address(&w, BRTC_STUN_ATTR_XOR_MAPPED_ADDRESS, &a->client);
+  if (a->has_token) brtc_stun_add_bytes(&w, BRTC_TURN_ATTR_RESERVATION_TOKEN, a->token, 8);
   return finish(c, &r, &w, a->fingerprint, out, true);
+}
+
+static turn_reservation *find_reservation(brtc_turn_core *c, const uint8_t token[8],
+                                          uint64_t now) {
+  for (size_t i = 0; i < MAX_RESERVATIONS; i++)
+    if (c->reservations[i].port && c->reservations[i].expires > now &&
+        memcmp(c->reservations[i].token, token, 8) == 0)
+      return &c->reservations[i];
+  return NULL;
+}
+
+/* A free reservation entry, NULL when all are taken (then no port is kept: RFC 8656 lets
+ * the server decline to reserve). */
+static turn_reservation *free_reservation(brtc_turn_core *c) {
+  for (size_t i = 0; i < MAX_RESERVATIONS; i++)
+    if (!c->reservations[i].port) return &c->reservations[i];
+  return NULL;
 }
 
 static size_t count_allocs(const brtc_turn_core *c, const turn_req *r, bool same_user) {
@@ -495,7 +539,7 @@ static brtc_turn_action handle_allocate(brtc_turn_core *c, const turn_req *r, br
     r2.attrs = &unknown;
     return error_answer(c, &r2, 420, "Unknown Attribute", out);
   }
-  if (at->has_reservation) return error_answer(c, r, 508, "Insufficient Capacity", out);
+  if (at->has_reservation && at->has_even_port) return error_answer(c, r, 400, "Bad Request", out);
   int relay_family = brtc_addr_family(&c->relay_ip);
   if (at->has_additional_family ||
       (at->has_family &&
@@ -511,10 +555,23 @@ static brtc_turn_action handle_allocate(brtc_turn_core *c, const turn_req *r, br
     c->st.capacity_refused++;
     return error_answer(c, r, 508, "Insufficient Capacity", out);
   }
-  uint16_t port;
+  uint16_t port = 0;
+  turn_reservation *keep = NULL;
+  if (at->has_reservation) { /* the port an earlier EVEN-PORT kept for this token */
+    turn_reservation *res = find_reservation(c, at->reservation, r->now);
+    if (!res) {
+      c->st.capacity_refused++;
+      return error_answer(c, r, 508, "Insufficient Capacity", out);
+    }
+    port = res->port;
+    res->port = 0;
+  } else if (at->has_even_port && at->even_port_reserve) {
+    keep = free_reservation(c);
+  }
   char *username = malloc(r->username_len + 1);
-  if (!username || !pick_port(c, at->has_even_port, &port)) {
+  if (!username || (!port && !pick_port(c, at->has_even_port, keep != NULL, &port))) {
     free(username);
+    if (port) release_port(c, port);
     c->st.capacity_refused++;
     return error_answer(c, r, 508, "Insufficient Capacity", out);
   }
@@ -534,6 +591,15 @@ static brtc_turn_action handle_allocate(brtc_turn_core *c, const turn_req *r, br
   a->username = username;
   a->username_len = (uint16_t)r->username_len;
   a->lifetime_s = clamp_lifetime(c, at);
+  if (keep && brtc_random_bytes(keep->token, sizeof(keep->token)) == BRTC_OK) {
+    keep->port = (uint16_t)(port + 1);
+    keep->expires = r->now + RESERVATION_US;
+    arm(c, keep->expires);
+    memcpy(a->token, keep->token, 8);
+    a->has_token = true;
+  } else if (keep) {
+    release_port(c, (uint16_t)(port + 1));
+  }
   hash_insert(c, slot);
   out->slot = slot;
   out->open_port = port;
@@ -558,7 +624,7 @@ brtc_turn_action brtc_turn_core_relay_opened(brtc_turn_core *c, uint32_t slot, b
   bool even = (a->relay_port & 1) == 0;
   release_port(c, a->relay_port);
   c->port_cursor = (uint32_t)(a->relay_port - c->cfg.relay_port_min + 1) % c->n_ports;
-  if (++a->tries < MAX_PORT_TRIES && pick_port(c, even, &port)) {
+  if (++a->tries < MAX_PORT_TRIES && pick_port(c, even, false, &port)) {
     a->relay_port = port;
     out->slot = slot;
     out->open_port = port;

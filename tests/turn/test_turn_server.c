@@ -28,7 +28,8 @@ typedef struct raw_req {
   const char *user, *pass;
   const uint8_t *nonce;
   size_t nonce_len;
-  bool transport, tcp, lifetime_set, channel_set, fingerprint, dont_fragment;
+  bool transport, tcp, lifetime_set, channel_set, fingerprint, dont_fragment, even_reserve;
+  const uint8_t *token;
   uint32_t lifetime;
   uint16_t channel;
   const brtc_addr *peers[3];
@@ -42,6 +43,8 @@ static size_t build(const raw_req *r, uint8_t *buf, size_t cap) {
   if (r->lifetime_set) brtc_stun_add_u32(&w, BRTC_TURN_ATTR_LIFETIME, r->lifetime);
   if (r->channel_set) brtc_stun_add_u32(&w, BRTC_TURN_ATTR_CHANNEL_NUMBER, (uint32_t)r->channel << 16);
   if (r->dont_fragment) brtc_stun_add_flag(&w, BRTC_TURN_ATTR_DONT_FRAGMENT);
+  if (r->even_reserve) brtc_stun_add_bytes(&w, BRTC_TURN_ATTR_EVEN_PORT, "\x80", 1);
+  if (r->token) brtc_stun_add_bytes(&w, BRTC_TURN_ATTR_RESERVATION_TOKEN, r->token, 8);
   if (r->unknown_attr) brtc_stun_add_u32(&w, r->unknown_attr, 0);
   for (int i = 0; i < 3 && r->peers[i]; i++)
     brtc_stun_add_xor_address(&w, BRTC_TURN_ATTR_XOR_PEER_ADDRESS, r->peers[i]);
@@ -596,6 +599,55 @@ static void test_capacity_and_taken_ports(void) {
   brtc_turn_core_free(w.core);
 }
 
+static uint16_t relayed_port(h_world *w) {
+  const uint8_t *v;
+  size_t vl;
+  brtc_addr a;
+  if (brtc_stun_find_attr(w->client_bytes, w->client_len, BRTC_TURN_ATTR_XOR_RELAYED_ADDRESS, &v, &vl) != BRTC_OK ||
+      brtc_stun_decode_xor_address(w->client_bytes, v, vl, &a) != BRTC_OK)
+    return 0;
+  return brtc_addr_port(&a);
+}
+
+static void test_even_port_reservation(void) {
+  /* RFC 8656 7.2: EVEN-PORT with R gets an even port and a RESERVATION-TOKEN for the next
+   * one, which a later Allocate (an RTCP allocation, as turnutils_uclient makes) takes. */
+  h_world w;
+  h_init(&w, NULL);
+  uint8_t nonce[64];
+  size_t nl = get_nonce(&w, A("198.51.100.7:1"), nonce);
+  brtc_stun_msg m;
+  raw_req r = {.type = BRTC_TURN_ALLOCATE, .tid = {1}, .transport = true, .user = "alice",
+               .pass = "alice-password", .nonce = nonce, .nonce_len = nl, .even_reserve = true};
+  CHECK_EQ_INT(send_raw(&w, A("198.51.100.7:1"), &r, &m), 200);
+  uint16_t even = relayed_port(&w);
+  CHECK(even != 0 && (even & 1) == 0);
+  const uint8_t *v;
+  size_t vl;
+  uint8_t token[8] = {0};
+  CHECK(brtc_stun_find_attr(w.client_bytes, w.client_len, BRTC_TURN_ATTR_RESERVATION_TOKEN, &v, &vl) == BRTC_OK && vl == 8);
+  if (vl == 8) memcpy(token, v, 8);
+  nl = get_nonce(&w, A("198.51.100.7:2"), nonce);
+  raw_req r2 = {.type = BRTC_TURN_ALLOCATE, .tid = {2}, .transport = true, .user = "alice",
+                .pass = "alice-password", .nonce = nonce, .nonce_len = nl, .token = token};
+  CHECK_EQ_INT(send_raw(&w, A("198.51.100.7:2"), &r2, &m), 200);
+  CHECK_EQ_INT(relayed_port(&w), even + 1);
+  /* Used once: the same token again, or an unknown one, gets 508; with EVEN-PORT, 400. */
+  nl = get_nonce(&w, A("198.51.100.7:3"), nonce);
+  r2.nonce_len = nl;
+  CHECK_EQ_INT(send_raw(&w, A("198.51.100.7:3"), &r2, &m), 508);
+  r2.even_reserve = true;
+  CHECK_EQ_INT(send_raw(&w, A("198.51.100.7:3"), &r2, &m), 400);
+  /* An unclaimed reservation gives its port back after 30 s. */
+  r.tid[0] = 9;
+  CHECK_EQ_INT(send_raw(&w, A("198.51.100.7:3"), &r, &m), 200);
+  CHECK(brtc_turn_core_deadline(w.core) <= w.now + 30 * H_S);
+  w.now += 31 * H_S;
+  brtc_turn_core_handle_timeout(w.core, w.now);
+  CHECK(brtc_turn_core_deadline(w.core) > w.now + 500 * H_S);
+  brtc_turn_core_free(w.core);
+}
+
 static void test_peer_filter(void) {
   brtc_turn_peer_filter f = {0};
   CHECK(!brtc_turn_peer_allowed(&f, A("127.0.0.1:1")));
@@ -639,6 +691,7 @@ int main(void) {
   RUN(test_lifetimes_and_expiry);
   RUN(test_quotas);
   RUN(test_capacity_and_taken_ports);
+  RUN(test_even_port_reservation);
   RUN(test_peer_filter);
   return TEST_REPORT();
 }

@@ -79,8 +79,8 @@ wait_stun "$ours_port" || fail "boltrtc turn did not answer on $ours_port"
 "$probe" "127.0.0.1:$ours_port" alice secret >"$dir/probe-ours.log" 2>&1 ||
   fail "our TURN client against our server"
 echo "our client against our server: ok"
-# -c: no RTCP allocations (they would ask for EVEN-PORT with a reservation, which we refuse).
-timeout 60 turnutils_uclient -c -y -n 50 -m 4 -l 200 -u alice -w secret -p "$ours_port" \
+# With its RTCP allocations: EVEN-PORT with a reservation, then RESERVATION-TOKEN.
+timeout 60 turnutils_uclient -y -n 50 -m 4 -l 200 -u alice -w secret -p "$ours_port" \
   -e 127.0.0.1 127.0.0.1 >"$dir/uclient.log" 2>&1 || fail "turnutils_uclient against boltrtc turn"
 grep -q "Total lost packets 0 (0.000000%)" "$dir/uclient.log" ||
   fail "turnutils_uclient lost packets through boltrtc turn"
