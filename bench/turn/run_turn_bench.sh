@@ -13,7 +13,7 @@ rounds=${6:-3}
 command -v turnserver >/dev/null || { echo "coturn is not installed (scripts/install-deps.sh --test)"; exit 1; }
 dir=$(mktemp -d /tmp/brtc-turn-bench.XXXXXX)
 pid=""
-stop() { [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; pid=""; }
+stop() { if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi; pid=""; }
 trap 'stop; rm -rf "$dir"' EXIT
 base=$((20000 + $$ % 20000))
 
