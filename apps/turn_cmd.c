@@ -1,6 +1,6 @@
-/* `boltrtc turn`: a STUN and TURN server (RFC 8489, RFC 8656) over UDP, on a brtc_loop.
- * This file parses the options, starts the server and waits for SIGINT/SIGTERM; the server
- * is brtc_turn_server (include/boltrtc/turn.h). */
+/* `boltrtc turn`: a STUN and TURN server (RFC 8489, RFC 8656) over UDP and TCP, on a
+ * brtc_loop. This file parses the options, starts the server and waits for SIGINT/SIGTERM;
+ * the server is brtc_turn_server (include/boltrtc/turn.h). */
 #include "turn_cmd.h"
 
 #include <arpa/inet.h>
@@ -23,11 +23,15 @@ void brtc_turn_print_usage(FILE *out) {
   fprintf(out,
           "Usage: boltrtc turn [options]\n"
           "\n"
-          "A STUN and TURN server (RFC 8489, RFC 8656) over UDP, with long-term credentials.\n"
+          "A STUN and TURN server (RFC 8489, RFC 8656) over UDP and TCP, with long-term\n"
+          "credentials.\n"
           "\n"
           "Options:\n"
-          "  --listen ADDR:PORT     listen for clients, repeatable, at most %d (default %s;\n"
-          "                         0.0.0.0:3478 for every IPv4 address, then give --relay-ip)\n"
+          "  --listen ADDR:PORT     listen for clients on UDP and TCP, repeatable, at most %d\n"
+          "                         (default %s; 0.0.0.0:3478 for every IPv4 address, then\n"
+          "                         give --relay-ip)\n"
+          "  --no-tcp               UDP only (TCP carries TURN framed as RFC 8656 3.3 says;\n"
+          "                         the relay is UDP either way)\n"
           "  --realm R              the realm of the credentials (default %s)\n"
           "  --user NAME:PASS       a user, repeatable\n"
           "  --user-file FILE       users from FILE, one NAME:PASS a line (# comments)\n"
@@ -109,10 +113,10 @@ static void on_stats(void *user, uint64_t now) {
 
 /* Returns -1 when the options are good, else the exit code. */
 static int parse_options(int argc, char **argv, brtc_turn_server *s, brtc_log_level *level,
-                         bool *have_credentials) {
+                         bool *have_credentials, bool *tcp) {
   enum {
     OPT_LISTEN = 256, OPT_REALM, OPT_USER, OPT_USER_FILE, OPT_SECRET, OPT_RELAY_IP,
-    OPT_RELAY_PORTS, OPT_ALLOW, OPT_MAX, OPT_USER_QUOTA, OPT_SOURCE_QUOTA, OPT_LOG
+    OPT_RELAY_PORTS, OPT_ALLOW, OPT_MAX, OPT_USER_QUOTA, OPT_SOURCE_QUOTA, OPT_LOG, OPT_NO_TCP
   };
   static const struct option longopts[] = {
       {"listen", required_argument, NULL, OPT_LISTEN},
@@ -127,6 +131,7 @@ static int parse_options(int argc, char **argv, brtc_turn_server *s, brtc_log_le
       {"user-quota", required_argument, NULL, OPT_USER_QUOTA},
       {"source-quota", required_argument, NULL, OPT_SOURCE_QUOTA},
       {"log-level", required_argument, NULL, OPT_LOG},
+      {"no-tcp", no_argument, NULL, OPT_NO_TCP},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0},
   };
@@ -204,6 +209,10 @@ static int parse_options(int argc, char **argv, brtc_turn_server *s, brtc_log_le
       else if (strcmp(optarg, "warn") == 0) *level = BRTC_LOG_WARN;
       else return usage_error("bad --log-level \"%s\": expected debug, info or warn", optarg);
       break;
+    case OPT_NO_TCP:
+      brtc_turn_server_set_tcp(s, false);
+      *tcp = false;
+      break;
     case 'h':
       brtc_turn_print_usage(stdout);
       return 0;
@@ -218,7 +227,7 @@ static int parse_options(int argc, char **argv, brtc_turn_server *s, brtc_log_le
   return -1;
 }
 
-static int run(brtc_turn_server *srv) {
+static int run(brtc_turn_server *srv, bool tcp) {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
@@ -267,7 +276,7 @@ static int run(brtc_turn_server *srv) {
              addrs[i].ss_family == AF_INET6 ? "[" : "", host,
              addrs[i].ss_family == AF_INET6 ? "]" : "", port);
   }
-  printf("boltrtc turn on udp %s\n", line);
+  printf("boltrtc turn on %s %s\n", tcp ? "udp and tcp" : "udp", line);
   fflush(stdout);
   status = brtc_loop_run(app.loop) == BRTC_OK ? 0 : 1;
   log_counters(&app);
@@ -285,8 +294,8 @@ int brtc_turn_main(int argc, char **argv) {
   brtc_turn_server *srv = brtc_turn_server_new();
   if (!srv) return 1;
   brtc_log_level level = BRTC_LOG_INFO;
-  bool have_credentials = false;
-  int rc = parse_options(argc, argv, srv, &level, &have_credentials);
+  bool have_credentials = false, tcp = true;
+  int rc = parse_options(argc, argv, srv, &level, &have_credentials, &tcp);
   if (rc < 0 && !have_credentials)
     rc = usage_error("no credentials: give --user, --user-file or --auth-secret");
   if (rc >= 0) {
@@ -295,5 +304,5 @@ int brtc_turn_main(int argc, char **argv) {
   }
   brtc_set_log_level(level);
   signal(SIGPIPE, SIG_IGN);
-  return run(srv);
+  return run(srv, tcp);
 }

@@ -9,6 +9,7 @@
 #ifndef BOLTRTC_TURN_H
 #define BOLTRTC_TURN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -53,6 +54,9 @@ BRTC_EXPORT int brtc_turn_server_set_relay_ip(brtc_turn_server *s, const char *i
 BRTC_EXPORT int brtc_turn_server_set_relay_ports(brtc_turn_server *s, unsigned min, unsigned max);
 /* Relay to this CIDR ("127.0.0.0/8", "fd00::/8") although it is refused by default. */
 BRTC_EXPORT int brtc_turn_server_allow_peers(brtc_turn_server *s, const char *cidr);
+/* Also listen on TCP at every listening address (RFC 8656 3.3 framing; the relay is UDP
+ * still). On by default. */
+BRTC_EXPORT int brtc_turn_server_set_tcp(brtc_turn_server *s, bool on);
 /* Allocations at most in all (0: one per relay port), per username and per client IP
  * address (0: no limit). */
 BRTC_EXPORT int brtc_turn_server_set_quotas(brtc_turn_server *s, unsigned total,

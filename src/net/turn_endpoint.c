@@ -13,71 +13,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "common/addr.h"
 #include "common/random.h"
-#include "net/udp.h"
-#include "turn/turn_auth.h"
+#include "net/turn_endpoint.h"
 #include "turn/turn_peers.h"
-#include "turn/turn_server.h"
-
-#define BATCH BRTC_LOOP_BATCH
-#define RX_SIZE 2048          /* a little over an Ethernet MTU, so an oversize one is seen */
-#define MAX_BATCHES_PER_WAKE 8 /* then let the loop serve the other sockets */
-#define MAX_USERS_LINE 1024
-
-typedef struct sock_ctx {
-  brtc_turn_server *srv;
-  int fd;
-  bool relay;
-  bool wildcard;
-  uint32_t index; /* listener index, or relay slot */
-  brtc_loop_watch *watch;
-  brtc_addr local; /* relay: the local address its client talks to (for wildcard listeners) */
-} sock_ctx;
-
-typedef struct pending_user {
-  char *name, *password;
-} pending_user;
-
-struct brtc_turn_server {
-  /* configuration */
-  char *listen[BRTC_TURN_MAX_LISTEN];
-  size_t n_listen;
-  char realm[BRTC_TURN_MAX_REALM + 1];
-  pending_user *users;
-  size_t n_users, cap_users;
-  char *auth_secret;
-  bool relay_ip_set;
-  brtc_addr relay_ip;
-  unsigned port_min, port_max;
-  char *allow[32];
-  size_t n_allow;
-  unsigned max_total, per_user, per_source;
-  /* running */
-  brtc_loop *loop;
-  brtc_turn_core *core;
-  brtc_loop_timer *timer;
-  sock_ctx listeners[BRTC_TURN_MAX_LISTEN];
-  brtc_addr bound[BRTC_TURN_MAX_LISTEN];
-  size_t n_listeners;
-  sock_ctx **relays; /* by slot */
-  uint32_t n_relays;
-  uint64_t datagrams_in, datagrams_out, send_errors;
-  /* receive batch */
-  struct mmsghdr rx[BATCH];
-  struct iovec rx_iov[BATCH];
-  brtc_addr rx_from[BATCH];
-  uint8_t rx_control[BATCH][BRTC_UDP_CONTROL_SPACE];
-  uint8_t rx_buf[BATCH][RX_SIZE];
-  /* send batch: head, payload, padding */
-  struct mmsghdr tx[BATCH];
-  struct iovec tx_iov[BATCH][3];
-  brtc_addr tx_to[BATCH];
-  int tx_fd[BATCH];
-  uint8_t tx_control[BATCH][BRTC_UDP_CONTROL_SPACE];
-  uint8_t tx_head[BATCH][BRTC_TURN_OUT_MIN];
-  size_t n_tx;
-};
 
 static const uint8_t zeros[4];
 
@@ -104,6 +42,7 @@ static void close_relay(brtc_turn_server *s, uint32_t slot) {
 
 void brtc_turn_server_free(brtc_turn_server *s) {
   if (!s) return;
+  brtc_turn_tcp_free(s);
   for (uint32_t i = 0; i < s->n_relays; i++) close_relay(s, i);
   free(s->relays);
   for (size_t i = 0; i < s->n_listeners; i++) {
@@ -238,6 +177,12 @@ int brtc_turn_server_allow_peers(brtc_turn_server *s, const char *cidr) {
   return err;
 }
 
+int brtc_turn_server_set_tcp(brtc_turn_server *s, bool on) {
+  if (!s || s->core) return BRTC_ERR_INVALID;
+  s->no_tcp = !on;
+  return BRTC_OK;
+}
+
 int brtc_turn_server_set_quotas(brtc_turn_server *s, unsigned total, unsigned per_user,
                                 unsigned per_source) {
   if (!s || s->core) return BRTC_ERR_INVALID;
@@ -259,7 +204,7 @@ int brtc_turn_rest_credentials(const char *secret, const char *name, uint64_t ex
 /* ---- sending ---- */
 
 /* Send the batch, one sendmmsg per run of datagrams leaving the same socket. */
-static void flush(brtc_turn_server *s) {
+void brtc_turn_flush(brtc_turn_server *s) {
   size_t i = 0;
   while (i < s->n_tx) {
     size_t end = i + 1;
@@ -321,13 +266,13 @@ static bool open_relay(brtc_turn_server *s, uint32_t slot, uint16_t port, const 
 
 static void on_relay_readable(void *user, int fd, uint64_t now);
 
-static void handle_action(brtc_turn_server *s, brtc_turn_action act, brtc_turn_out *out,
-                          const brtc_addr *local, bool wildcard, uint64_t now) {
+void brtc_turn_take_action(brtc_turn_server *s, brtc_turn_action act, brtc_turn_out *out,
+                           const brtc_addr *local, bool wildcard, uint64_t now) {
   while (act == BRTC_TURN_ACT_OPEN_RELAY) {
     bool ok = open_relay(s, out->slot, out->open_port, local);
     act = brtc_turn_core_relay_opened(s->core, out->slot, ok, now, out);
   }
-  if (act != BRTC_TURN_ACT_SEND) return;
+  if (act != BRTC_TURN_ACT_SEND || brtc_turn_tcp_deliver(s, out)) return;
   size_t i = s->n_tx;
   queue_out(s, out);
   if (s->n_tx > i && wildcard && out->via == BRTC_TURN_VIA_LISTENER && local) set_source(s, i, local);
@@ -369,7 +314,7 @@ static bool open_relay(brtc_turn_server *s, uint32_t slot, uint16_t port, const 
   return true;
 }
 
-static void rearm(brtc_turn_server *s) {
+void brtc_turn_rearm(brtc_turn_server *s) {
   uint32_t slot;
   while (brtc_turn_core_poll_closed(s->core, &slot)) close_relay(s, slot);
   brtc_loop_timer_set(s->timer, brtc_turn_core_deadline(s->core));
@@ -404,17 +349,17 @@ static void drain(brtc_turn_server *s, sock_ctx *c, uint64_t now) {
       if (c->relay) {
         act = brtc_turn_core_from_peer(s->core, c->index, &s->rx_from[i], data, len, now, &out);
         local = &c->local;
-        handle_action(s, act, &out, local, brtc_addr_family(local) != 0, now);
+        brtc_turn_take_action(s, act, &out, local, brtc_addr_family(local) != 0, now);
       } else {
         if (c->wildcard && brtc_udp_destination(&s->rx[i].msg_hdr, &local_buf)) local = &local_buf;
         act = brtc_turn_core_from_client(s->core, c->index, &s->rx_from[i], data, len, now, &out);
-        handle_action(s, act, &out, local, c->wildcard, now);
+        brtc_turn_take_action(s, act, &out, local, c->wildcard, now);
       }
     }
-    flush(s); /* before the receive buffers are reused: payloads point into them */
+    brtc_turn_flush(s); /* before the receive buffers are reused: payloads point into them */
     if (n < BATCH) break;
   }
-  rearm(s);
+  brtc_turn_rearm(s);
 }
 
 static void on_listener_readable(void *user, int fd, uint64_t now) {
@@ -432,7 +377,7 @@ static void on_relay_readable(void *user, int fd, uint64_t now) {
 static void on_timer(void *user, uint64_t now) {
   brtc_turn_server *s = user;
   brtc_turn_core_handle_timeout(s->core, now);
-  rearm(s);
+  brtc_turn_rearm(s);
 }
 
 /* ---- start ---- */
@@ -494,6 +439,10 @@ int brtc_turn_server_start(brtc_turn_server *s, brtc_loop *loop, char *err, size
     }
   s->timer = brtc_loop_timer_new(loop, on_timer, s);
   if (!s->timer) return BRTC_ERR_NOMEM;
+  if (!s->no_tcp) {
+    int rc = brtc_turn_tcp_start(s, err, err_cap);
+    if (rc != BRTC_OK) return rc;
+  }
   for (size_t i = 0; i < s->n_listeners; i++) {
     s->listeners[i].watch = brtc_loop_watch_fd(loop, s->listeners[i].fd, on_listener_readable,
                                                &s->listeners[i]);

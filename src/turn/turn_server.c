@@ -287,6 +287,14 @@ bool brtc_turn_core_poll_closed(brtc_turn_core *c, uint32_t *slot) {
   return true;
 }
 
+void brtc_turn_core_client_gone(brtc_turn_core *c, unsigned listener, const brtc_addr *client) {
+  if (!c || !client) return;
+  turn_alloc *a = find_alloc(c, listener, client);
+  if (!a || (a->state != SLOT_LIVE && a->state != SLOT_OPENING)) return;
+  c->st.allocations_deleted++;
+  close_alloc(c, a);
+}
+
 void brtc_turn_core_handle_timeout(brtc_turn_core *c, uint64_t now) {
   if (!c || now < c->deadline) return;
   uint64_t next = UINT64_MAX;

@@ -104,6 +104,9 @@ brtc_turn_action brtc_turn_core_from_peer(brtc_turn_core *core, uint32_t slot,
  * Allocate (SEND), or another port to try (OPEN_RELAY). */
 brtc_turn_action brtc_turn_core_relay_opened(brtc_turn_core *core, uint32_t slot, bool ok,
                                              uint64_t now_us, brtc_turn_out *out);
+/* A client's connection ended (TURN over TCP): its allocation goes with it (RFC 8656 3.3:
+ * the allocation lives on the 5-tuple, and a TCP 5-tuple ends with its connection). */
+void brtc_turn_core_client_gone(brtc_turn_core *core, unsigned listener, const brtc_addr *client);
 /* Expire allocations whose lifetime has passed. */
 void brtc_turn_core_handle_timeout(brtc_turn_core *core, uint64_t now_us);
 /* A relay slot whose socket should be closed now (expired or deleted); false when none. */

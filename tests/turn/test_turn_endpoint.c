@@ -1,6 +1,7 @@
-/* brtc_turn_server (include/boltrtc/turn.h) on a real brtc_loop over loopback UDP, driven by
- * our TURN client core: allocate, permission, channel, data both ways through the relay
- * socket, counters, delete (the relay socket is closed), the users file, config errors. */
+/* brtc_turn_server (include/boltrtc/turn.h) on a real brtc_loop over loopback UDP and TCP,
+ * driven by our TURN client core: allocate, permission, channel, data both ways through the
+ * relay socket, counters, delete (the relay socket is closed), TURN over TCP (framing,
+ * padding, the allocation ending with the connection), the users file, config errors. */
 #include <arpa/inet.h>
 #include <poll.h>
 #include <stdio.h>
@@ -168,6 +169,92 @@ static void test_relay_over_the_loop(void) {
   rig_stop(&r);
 }
 
+/* Read one TURN frame from a TCP stream (STUN: 20 + length; ChannelData: 4 + length, padded
+ * to 4, RFC 8656 12.5); its length, 0 on timeout. */
+static size_t tcp_frame(rig *r, int fd, uint8_t *buf, size_t cap) {
+  size_t have = 0, need = 4;
+  for (int i = 0; i < 400 && have < need; i++) {
+    brtc_loop_run_once(r->loop, 5);
+    ssize_t n = recv(fd, buf + have, need - have, MSG_DONTWAIT);
+    if (n > 0) have += (size_t)n;
+    if (have >= 4 && need == 4) {
+      need = buf[0] < 4 ? 20u + (size_t)((buf[2] << 8) | buf[3])
+                        : 4u + (((size_t)((buf[2] << 8) | buf[3]) + 3u) & ~(size_t)3);
+      if (need > cap) return 0;
+    }
+  }
+  return have == need ? have : 0;
+}
+
+static void test_turn_over_tcp(void) {
+  /* RFC 8656 3.3: the client talks to the server over TCP; the relay is UDP. */
+  rig r;
+  if (!rig_start(&r, "alice", "alice-pw")) {
+    CHECK(!"started");
+    return;
+  }
+  int tcp = socket(AF_INET, SOCK_STREAM, 0);
+  CHECK_EQ_INT(connect(tcp, &r.server.u.sa, brtc_addr_len(&r.server)), 0);
+  brtc_turn_client_event ev;
+  brtc_turn_client_allocate(r.cl, brtc_now_us());
+  uint8_t buf[2048];
+  bool allocated = false, bound = false;
+  brtc_addr relayed = {0};
+  for (int step = 0; step < 20 && !bound; step++) {
+    size_t n;
+    while ((n = brtc_turn_client_poll_transmit(r.cl, brtc_now_us(), buf, sizeof(buf))) > 0)
+      CHECK(send(tcp, buf, n, 0) == (ssize_t)n);
+    n = tcp_frame(&r, tcp, buf, sizeof(buf));
+    if (n == 0) break;
+    brtc_turn_client_data d;
+    brtc_turn_client_handle(r.cl, buf, n, brtc_now_us(), &d);
+    while (brtc_turn_client_poll_event(r.cl, &ev)) {
+      if (ev.kind == BRTC_TURN_EV_ALLOCATED) {
+        allocated = true;
+        relayed = ev.relayed;
+        brtc_turn_client_bind_channel(r.cl, &r.peer, brtc_now_us());
+      }
+      if (ev.kind == BRTC_TURN_EV_CHANNEL) bound = true;
+    }
+  }
+  CHECK(allocated && bound);
+  /* 5 bytes of ChannelData: padded to 8 on the stream both ways. */
+  size_t n;
+  uint8_t wire[64];
+  brtc_turn_client_wrap(r.cl, &r.peer, (const uint8_t *)"hello", 5, wire, sizeof(wire), &n);
+  memset(wire + n, 0, 3);
+  CHECK(send(tcp, wire, 12, 0) == 12);
+  CHECK(peer_gets(&r, "hello", &relayed));
+  sendto(r.peer_fd, "world", 5, 0, &relayed.u.sa, brtc_addr_len(&relayed));
+  n = tcp_frame(&r, tcp, buf, sizeof(buf));
+  CHECK_EQ_INT(n, 12);
+  brtc_turn_client_data d;
+  CHECK_EQ_INT(brtc_turn_client_handle(r.cl, buf, n, brtc_now_us(), &d), 1);
+  CHECK(d.len == 5 && memcmp(d.payload, "world", 5) == 0);
+  CHECK_EQ_INT(brtc_turn_server_count(r.srv, BRTC_TURN_ALLOCATIONS), 1);
+  /* Closing the connection ends the allocation, and its relay socket. */
+  close(tcp);
+  for (int i = 0; i < 100 && brtc_turn_server_count(r.srv, BRTC_TURN_ALLOCATIONS); i++)
+    brtc_loop_run_once(r.loop, 5);
+  CHECK_EQ_INT(brtc_turn_server_count(r.srv, BRTC_TURN_ALLOCATIONS), 0);
+  int again = socket(AF_INET, SOCK_DGRAM, 0);
+  CHECK_EQ_INT(bind(again, &relayed.u.sa, brtc_addr_len(&relayed)), 0);
+  close(again);
+  /* A stream that is not TURN is closed. */
+  tcp = socket(AF_INET, SOCK_STREAM, 0);
+  CHECK_EQ_INT(connect(tcp, &r.server.u.sa, brtc_addr_len(&r.server)), 0);
+  CHECK(send(tcp, "GET / HTTP/1.1\r\n\r\n", 18, 0) == 18);
+  bool closed = false;
+  for (int i = 0; i < 200 && !closed; i++) {
+    brtc_loop_run_once(r.loop, 5);
+    ssize_t got = recv(tcp, buf, sizeof(buf), MSG_DONTWAIT);
+    closed = got == 0;
+  }
+  CHECK(closed);
+  close(tcp);
+  rig_stop(&r);
+}
+
 static void test_wrong_password(void) {
   rig r;
   if (!rig_start(&r, "alice", "not-it")) {
@@ -221,6 +308,7 @@ static void test_users_file_and_config_errors(void) {
 
 int main(void) {
   RUN(test_relay_over_the_loop);
+  RUN(test_turn_over_tcp);
   RUN(test_wrong_password);
   RUN(test_users_file_and_config_errors);
   return TEST_REPORT();

@@ -3,7 +3,8 @@
 #   1. our client core (turn_probe) against coturn's turnserver: allocate, permission, Send
 #      and Data indications, channel, ChannelData both ways, delete;
 #   2. coturn's turnutils_uclient against `boltrtc turn`: 4 client pairs relay to each other
-#      through channels, no datagram may be lost; a wrong password is refused;
+#      through channels, no datagram may be lost, over UDP and over TCP; a wrong password is
+#      refused;
 #   3. our client against our server, and the same with loopback peers not allowed: the
 #      permission must be refused (403), so the relay cannot reach the server's own network.
 # Exits 77 (skipped, never passed) when coturn is not installed.
@@ -85,6 +86,12 @@ timeout 60 turnutils_uclient -y -n 50 -m 4 -l 200 -u alice -w secret -p "$ours_p
 grep -q "Total lost packets 0 (0.000000%)" "$dir/uclient.log" ||
   fail "turnutils_uclient lost packets through boltrtc turn"
 grep "Total lost packets\|tot_send_bytes" "$dir/uclient.log"
+# Over TCP (RFC 8656 3.3): client to server on a TCP connection, the relay still UDP.
+timeout 60 turnutils_uclient -t -y -n 20 -m 2 -l 200 -u alice -w secret -p "$ours_port" \
+  -e 127.0.0.1 127.0.0.1 >"$dir/uclient-tcp.log" 2>&1 || fail "turnutils_uclient -t against boltrtc turn"
+grep -q "Total lost packets 0 (0.000000%)" "$dir/uclient-tcp.log" ||
+  fail "turnutils_uclient -t lost packets through boltrtc turn"
+echo "turnutils_uclient over TCP against boltrtc turn: ok"
 if timeout 20 turnutils_uclient -c -y -n 5 -m 1 -u alice -w wrong -p "$ours_port" \
   -e 127.0.0.1 127.0.0.1 >"$dir/uclient-wrong.log" 2>&1; then
   fail "turnutils_uclient with a wrong password was let in"
