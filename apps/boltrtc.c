@@ -16,6 +16,7 @@
 
 #include "boltrtc/boltrtc.h"
 #include "signal/server.h"
+#include "turn_cmd.h"
 
 #define EXIT_USAGE 2
 #define DEFAULT_UDP "127.0.0.1:50000"
@@ -31,6 +32,7 @@ static void print_usage(FILE *out) {
           "\n"
           "Usage:\n"
           "  boltrtc serve [options]   serve the page, WebSocket signaling and WHIP; save keyframes\n"
+          "  boltrtc turn [options]    a STUN and TURN server (boltrtc turn --help)\n"
           "  boltrtc --help            this help (boltrtc serve --help for the options)\n"
           "  boltrtc --version         the version\n",
           brtc_version());
@@ -545,12 +547,15 @@ int main(int argc, char **argv) {
     print_usage(stdout);
     printf("\n");
     print_serve_usage(stdout);
+    printf("\n");
+    brtc_turn_print_usage(stdout);
     return 0;
   }
   if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
     printf("boltrtc %s\n", brtc_version());
     return 0;
   }
+  if (strcmp(cmd, "turn") == 0) return brtc_turn_main(argc - 1, argv + 1);
   if (strcmp(cmd, "serve") != 0) {
     fprintf(stderr, "boltrtc: unknown command \"%s\" (see boltrtc --help)\n", cmd);
     return EXIT_USAGE;

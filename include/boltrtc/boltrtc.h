@@ -8,6 +8,7 @@
 #include "boltrtc/log.h"
 #include "boltrtc/loop.h"
 #include "boltrtc/peer_connection.h"
+#include "boltrtc/turn.h"
 #include "boltrtc/version.h"
 
 #endif

@@ -33,7 +33,8 @@ extern "C" {
 typedef struct brtc_loop brtc_loop;
 
 typedef struct brtc_loop_config {
-  /* "127.0.0.1:50000", "[::1]:50000"; one UDP socket each. Port 0 picks one. */
+  /* "127.0.0.1:50000", "[::1]:50000"; one UDP socket each. Port 0 picks one. None makes a
+   * loop for TCP, timers and watches only (`boltrtc turn`, whose sockets are its own). */
   const char *const *udp_addrs;
   size_t n_udp_addrs;
   /* Answer only loopback sources (a test safety net). */

@@ -495,9 +495,10 @@ brtc_loop *brtc_loop_new(const brtc_loop_config *config, char *err, size_t err_c
     err_cap = sizeof(dummy);
   }
   if (err_cap) err[0] = '\0';
-  if (!config || config->n_udp_addrs == 0 || config->n_udp_addrs > BRTC_LOOP_MAX_SOCKETS ||
-      !config->udp_addrs) {
-    snprintf(err, err_cap, "need 1 to %d UDP addresses", BRTC_LOOP_MAX_SOCKETS);
+  /* No UDP address is fine: a loop for TCP, timers and watches only (`boltrtc turn`). */
+  if (!config || config->n_udp_addrs > BRTC_LOOP_MAX_SOCKETS ||
+      (config->n_udp_addrs && !config->udp_addrs)) {
+    snprintf(err, err_cap, "need 0 to %d UDP addresses", BRTC_LOOP_MAX_SOCKETS);
     return NULL;
   }
   brtc_loop *loop = calloc(1, sizeof(*loop));

@@ -230,6 +230,28 @@ int brtc_stun_parse(const uint8_t *buf, size_t len, brtc_stun_msg *msg) {
   return BRTC_OK;
 }
 
+bool brtc_stun_next_attr(const uint8_t *buf, size_t len, size_t *pos, uint16_t *type,
+                         const uint8_t **value, size_t *value_len) {
+  if (!buf || !pos || !type || !value || !value_len || len > BRTC_STUN_MAX_SIZE) return false;
+  if (*pos < BRTC_STUN_HEADER_SIZE) *pos = BRTC_STUN_HEADER_SIZE;
+  if (*pos > len || len - *pos < ATTR_HEADER_SIZE) return false;
+  uint16_t t = brtc_rd16(buf + *pos);
+  size_t vlen = brtc_rd16(buf + *pos + 2);
+  if (t == BRTC_STUN_ATTR_MESSAGE_INTEGRITY || padded(vlen) > len - *pos - ATTR_HEADER_SIZE)
+    return false;
+  *type = t;
+  *value = buf + *pos + ATTR_HEADER_SIZE;
+  *value_len = vlen;
+  *pos += ATTR_HEADER_SIZE + padded(vlen);
+  return true;
+}
+
+int brtc_stun_decode_xor_address(const uint8_t *buf, const uint8_t *value, size_t value_len,
+                                 brtc_addr *out) {
+  if (!buf || !value || !out) return BRTC_ERR_INVALID;
+  return decode_address(value, value_len, true, buf, out);
+}
+
 int brtc_stun_find_attr(const uint8_t *buf, size_t len, uint16_t type, const uint8_t **value,
                         size_t *value_len) {
   if (!buf || !value || !value_len) return BRTC_ERR_INVALID;

@@ -10,7 +10,9 @@
 
 #define BRTC_STUN_HEADER_SIZE 20
 #define BRTC_STUN_MAGIC_COOKIE 0x2112A442u
-#define BRTC_STUN_MAX_SIZE 1280 /* our own limit for anything we build or accept */
+/* Our own limit for anything we build or accept: a TURN Send or Data indication carries a
+ * whole datagram of up to 1500 bytes plus its attributes (RFC 8656 10, 11). */
+#define BRTC_STUN_MAX_SIZE 1600
 
 /* Message types (method | class). */
 enum {
@@ -95,6 +97,17 @@ int brtc_stun_parse(const uint8_t *buf, size_t len, brtc_stun_msg *msg);
  * MESSAGE-INTEGRITY are not searched, except FINGERPRINT. BRTC_OK or BRTC_ERR_NOT_FOUND. */
 int brtc_stun_find_attr(const uint8_t *buf, size_t len, uint16_t type, const uint8_t **value,
                         size_t *value_len);
+
+/* Walk the attributes of a message that brtc_stun_parse accepted, in order, from *pos
+ * (start at 0); stops at MESSAGE-INTEGRITY (nothing after it counts, RFC 8489 14.5). True
+ * with the next attribute's type and value, false at the end. */
+bool brtc_stun_next_attr(const uint8_t *buf, size_t len, size_t *pos, uint16_t *type,
+                         const uint8_t **value, size_t *value_len);
+
+/* Decode an XOR-*-ADDRESS value (XOR-MAPPED, and TURN's XOR-PEER and XOR-RELAYED) of the
+ * message in buf (its header is the XOR mask). BRTC_OK or BRTC_ERR_PARSE. */
+int brtc_stun_decode_xor_address(const uint8_t *buf, const uint8_t *value, size_t value_len,
+                                 brtc_addr *out);
 
 /* Verify MESSAGE-INTEGRITY (HMAC-SHA1) of a parsed message with a short-term key
  * (the password bytes). BRTC_OK, BRTC_ERR_AUTH, or BRTC_ERR_PARSE if there is none. */

@@ -6,7 +6,7 @@
             BRTC_EXPORT; the SONAME is libboltrtc.so.<major>; NEEDED names only OpenSSL and
             the C library (no libvpx, turbojpeg, openh264, cJSON, http-parser, libwebsockets).
   includes  apps/ and examples/ include only include/boltrtc/ headers (apps/ also the
-            server's own signal/server.h).
+            server's own signal/server.h), and headers of their own folder.
   program   a program (the boltrtc server, an example) loads libboltrtc.so.<major>: it is
             built on the shared library, not on the cores' insides.
 
@@ -93,7 +93,8 @@ def check_includes(src):
         for f in sorted((pathlib.Path(src) / folder).glob("*.[ch]")):
             for inc in INCLUDE.findall(f.read_text()):
                 seen += 1
-                if not inc.startswith("boltrtc/") and inc not in allowed:
+                own = "/" not in inc and (f.parent / inc).is_file()  # the folder's own header
+                if not inc.startswith("boltrtc/") and inc not in allowed and not own:
                     faults.append(f"{folder}/{f.name}: includes \"{inc}\", not a public header")
     if not faults:
         print(f"ok: {seen} includes in apps/ and examples/, all public (or the server's own)")

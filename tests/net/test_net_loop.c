@@ -382,8 +382,13 @@ static void test_config_errors(void) {
   brtc_loop_config cfg = {.udp_addrs = bad, .n_udp_addrs = 1};
   CHECK(brtc_loop_new(&cfg, err, sizeof(err)) == NULL);
   CHECK(strstr(err, "not-an-address") != NULL);
-  cfg.n_udp_addrs = 0;
+  cfg.n_udp_addrs = BRTC_LOOP_MAX_SOCKETS + 1;
   CHECK(brtc_loop_new(&cfg, err, sizeof(err)) == NULL);
+  /* None: a loop for TCP, timers and watches only. */
+  cfg.n_udp_addrs = 0;
+  brtc_loop *bare = brtc_loop_new(&cfg, err, sizeof(err));
+  CHECK(bare != NULL);
+  brtc_loop_free(bare);
   /* Two sockets, one per family when IPv6 is there; port 0 resolved on each. */
   const char *two[] = {"127.0.0.1:0", "127.0.0.1:0"};
   cfg.udp_addrs = two;

@@ -212,7 +212,7 @@ static void test_writer_limits(void) {
   /* Over BRTC_STUN_MAX_SIZE even with a big buffer. */
   uint8_t huge[4096];
   brtc_stun_writer_init(&w, huge, sizeof(huge), BRTC_STUN_BINDING_REQUEST, tid);
-  brtc_stun_add_bytes(&w, BRTC_STUN_ATTR_SOFTWARE, big, 1500);
+  brtc_stun_add_bytes(&w, BRTC_STUN_ATTR_SOFTWARE, big, BRTC_STUN_MAX_SIZE);
   CHECK_EQ_INT(brtc_stun_finish(&w, NULL, 0, false, &len), BRTC_ERR_TOO_BIG);
   /* Bad error code. */
   brtc_stun_writer_init(&w, buf, sizeof(buf), BRTC_STUN_BINDING_ERROR, tid);

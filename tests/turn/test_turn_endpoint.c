@@ -1,0 +1,315 @@
+/* brtc_turn_server (include/boltrtc/turn.h) on a real brtc_loop over loopback UDP and TCP,
+ * driven by our TURN client core: allocate, permission, channel, data both ways through the
+ * relay socket, counters, delete (the relay socket is closed), TURN over TCP (framing,
+ * padding, the allocation ending with the connection), the users file, config errors. */
+#include <arpa/inet.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "boltrtc/turn.h"
+#include "common/addr.h"
+#include "testing.h"
+#include "turn/turn_client.h"
+
+typedef struct rig {
+  brtc_loop *loop;
+  brtc_turn_server *srv;
+  brtc_addr server;
+  brtc_turn_client *cl;
+  int fd, peer_fd;
+  brtc_addr peer;
+  brtc_turn_client_data last;
+  uint8_t last_buf[2048];
+} rig;
+
+static bool rig_start(rig *r, const char *user, const char *pass) {
+  memset(r, 0, sizeof(*r));
+  brtc_loop_config lc = {0};
+  char err[256];
+  r->loop = brtc_loop_new(&lc, err, sizeof(err));
+  r->srv = brtc_turn_server_new();
+  if (!r->loop || !r->srv) return false;
+  CHECK_EQ_INT(brtc_turn_server_add_listen(r->srv, "127.0.0.1:0"), BRTC_OK);
+  CHECK_EQ_INT(brtc_turn_server_add_user(r->srv, "alice", "alice-pw"), BRTC_OK);
+  CHECK_EQ_INT(brtc_turn_server_set_relay_ports(r->srv, 46000, 46999), BRTC_OK);
+  CHECK_EQ_INT(brtc_turn_server_allow_peers(r->srv, "127.0.0.0/8"), BRTC_OK);
+  if (brtc_turn_server_start(r->srv, r->loop, err, sizeof(err)) != BRTC_OK) {
+    fprintf(stderr, "start: %s\n", err);
+    return false;
+  }
+  struct sockaddr_storage ss;
+  CHECK_EQ_INT(brtc_turn_server_listen_addrs(r->srv, &ss, 1), 1);
+  brtc_addr_from_sockaddr(&r->server, (struct sockaddr *)&ss, sizeof(ss));
+  brtc_turn_client_config cc = {.username = user, .password = pass};
+  r->cl = brtc_turn_client_new(&cc);
+  brtc_addr local;
+  brtc_addr_parse(&local, "127.0.0.1:0", 0);
+  r->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+  r->peer_fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+  bind(r->fd, &local.u.sa, brtc_addr_len(&local));
+  bind(r->peer_fd, &local.u.sa, brtc_addr_len(&local));
+  socklen_t len = sizeof(r->peer.u);
+  getsockname(r->peer_fd, &r->peer.u.sa, &len);
+  return true;
+}
+
+static void rig_stop(rig *r) {
+  brtc_turn_client_free(r->cl);
+  brtc_turn_server_free(r->srv);
+  brtc_loop_free(r->loop);
+  close(r->fd);
+  close(r->peer_fd);
+}
+
+/* Turn the loop and the client until an event of kind (or data, kind 0); 2 s at most. */
+static bool run_until(rig *r, brtc_turn_client_event_kind kind, brtc_turn_client_event *out) {
+  r->last.len = 0;
+  r->last.payload = NULL;
+  for (int i = 0; i < 400; i++) {
+    uint64_t now = brtc_now_us();
+    brtc_turn_client_handle_timeout(r->cl, now);
+    uint8_t buf[2048];
+    size_t n;
+    while ((n = brtc_turn_client_poll_transmit(r->cl, now, buf, sizeof(buf))) > 0)
+      sendto(r->fd, buf, n, 0, &r->server.u.sa, brtc_addr_len(&r->server));
+    brtc_loop_run_once(r->loop, 5);
+    ssize_t got;
+    while ((got = recv(r->fd, buf, sizeof(buf), 0)) > 0) {
+      brtc_turn_client_data d;
+      if (brtc_turn_client_handle(r->cl, buf, (size_t)got, brtc_now_us(), &d) == 1) {
+        memcpy(r->last_buf, d.payload, d.len);
+        r->last = d;
+        r->last.payload = r->last_buf;
+      }
+    }
+    brtc_turn_client_event ev;
+    while (brtc_turn_client_poll_event(r->cl, &ev)) {
+      if (ev.kind == kind) {
+        if (out) *out = ev;
+        return true;
+      }
+      if (ev.kind == BRTC_TURN_EV_FAILED || ev.kind == BRTC_TURN_EV_REQUEST_FAILED) {
+        if (out) *out = ev;
+        return false;
+      }
+    }
+    if (kind == 0 && r->last.payload) return true;
+  }
+  return false;
+}
+
+static bool peer_gets(rig *r, const char *want, const brtc_addr *relayed) {
+  for (int i = 0; i < 100; i++) {
+    brtc_loop_run_once(r->loop, 5);
+    char buf[2048];
+    brtc_addr from;
+    socklen_t fl = sizeof(from.u);
+    ssize_t n = recvfrom(r->peer_fd, buf, sizeof(buf), 0, &from.u.sa, &fl);
+    if (n > 0)
+      return (size_t)n == strlen(want) && memcmp(buf, want, (size_t)n) == 0 &&
+             brtc_addr_port(&from) == brtc_addr_port(relayed);
+  }
+  return false;
+}
+
+static void test_relay_over_the_loop(void) {
+  rig r;
+  if (!rig_start(&r, "alice", "alice-pw")) {
+    CHECK(!"started");
+    return;
+  }
+  brtc_turn_client_event ev;
+  brtc_turn_client_allocate(r.cl, brtc_now_us());
+  CHECK(run_until(&r, BRTC_TURN_EV_ALLOCATED, &ev));
+  brtc_addr relayed = ev.relayed;
+  CHECK(brtc_addr_port(&relayed) >= 46000 && brtc_addr_port(&relayed) <= 46999);
+  CHECK_EQ_INT(brtc_turn_server_count(r.srv, BRTC_TURN_ALLOCATIONS), 1);
+  brtc_turn_client_bind_channel(r.cl, &r.peer, brtc_now_us());
+  CHECK(run_until(&r, BRTC_TURN_EV_CHANNEL, NULL));
+  uint8_t wire[1600];
+  size_t n;
+  /* A full 1400-byte payload and a small one, each way. */
+  static char big[1401];
+  memset(big, 'b', 1400);
+  for (int round = 0; round < 2; round++) {
+    const char *msg = round ? "small" : big;
+    CHECK_EQ_INT(brtc_turn_client_wrap(r.cl, &r.peer, (const uint8_t *)msg, strlen(msg), wire,
+                                       sizeof(wire), &n), BRTC_OK);
+    sendto(r.fd, wire, n, 0, &r.server.u.sa, brtc_addr_len(&r.server));
+    CHECK(peer_gets(&r, msg, &relayed));
+    sendto(r.peer_fd, msg, strlen(msg), 0, &relayed.u.sa, brtc_addr_len(&relayed));
+    CHECK(run_until(&r, 0, NULL));
+    CHECK(r.last.len == strlen(msg) && memcmp(r.last.payload, msg, r.last.len) == 0);
+  }
+  CHECK_EQ_INT(brtc_turn_server_count(r.srv, BRTC_TURN_RELAYED_TO_PEERS), 2);
+  CHECK_EQ_INT(brtc_turn_server_count(r.srv, BRTC_TURN_RELAYED_TO_CLIENTS), 2);
+  /* A stranger's datagram to the relay port is dropped and counted. */
+  int stranger = socket(AF_INET, SOCK_DGRAM, 0);
+  brtc_addr other;
+  brtc_addr_parse(&other, "127.0.0.2:0", 0);
+  if (bind(stranger, &other.u.sa, brtc_addr_len(&other)) == 0) {
+    uint64_t dropped = brtc_turn_server_count(r.srv, BRTC_TURN_DROPPED);
+    sendto(stranger, "x", 1, 0, &relayed.u.sa, brtc_addr_len(&relayed));
+    for (int i = 0; i < 20 && brtc_turn_server_count(r.srv, BRTC_TURN_DROPPED) == dropped; i++)
+      brtc_loop_run_once(r.loop, 5);
+    CHECK_EQ_INT(brtc_turn_server_count(r.srv, BRTC_TURN_DROPPED), dropped + 1);
+  }
+  close(stranger);
+  /* Delete: the allocation goes, and with it the relay socket (its port can be bound again). */
+  brtc_turn_client_close(r.cl, brtc_now_us());
+  CHECK(run_until(&r, BRTC_TURN_EV_CLOSED, NULL));
+  brtc_loop_run_once(r.loop, 0);
+  CHECK_EQ_INT(brtc_turn_server_count(r.srv, BRTC_TURN_ALLOCATIONS), 0);
+  int again = socket(AF_INET, SOCK_DGRAM, 0);
+  CHECK_EQ_INT(bind(again, &relayed.u.sa, brtc_addr_len(&relayed)), 0);
+  close(again);
+  rig_stop(&r);
+}
+
+/* Read one TURN frame from a TCP stream (STUN: 20 + length; ChannelData: 4 + length, padded
+ * to 4, RFC 8656 12.5); its length, 0 on timeout. */
+static size_t tcp_frame(rig *r, int fd, uint8_t *buf, size_t cap) {
+  size_t have = 0, need = 4;
+  for (int i = 0; i < 400 && have < need; i++) {
+    brtc_loop_run_once(r->loop, 5);
+    ssize_t n = recv(fd, buf + have, need - have, MSG_DONTWAIT);
+    if (n > 0) have += (size_t)n;
+    if (have >= 4 && need == 4) {
+      need = buf[0] < 4 ? 20u + (size_t)((buf[2] << 8) | buf[3])
+                        : 4u + (((size_t)((buf[2] << 8) | buf[3]) + 3u) & ~(size_t)3);
+      if (need > cap) return 0;
+    }
+  }
+  return have == need ? have : 0;
+}
+
+static void test_turn_over_tcp(void) {
+  /* RFC 8656 3.3: the client talks to the server over TCP; the relay is UDP. */
+  rig r;
+  if (!rig_start(&r, "alice", "alice-pw")) {
+    CHECK(!"started");
+    return;
+  }
+  int tcp = socket(AF_INET, SOCK_STREAM, 0);
+  CHECK_EQ_INT(connect(tcp, &r.server.u.sa, brtc_addr_len(&r.server)), 0);
+  brtc_turn_client_event ev;
+  brtc_turn_client_allocate(r.cl, brtc_now_us());
+  uint8_t buf[2048];
+  bool allocated = false, bound = false;
+  brtc_addr relayed = {0};
+  for (int step = 0; step < 20 && !bound; step++) {
+    size_t n;
+    while ((n = brtc_turn_client_poll_transmit(r.cl, brtc_now_us(), buf, sizeof(buf))) > 0)
+      CHECK(send(tcp, buf, n, 0) == (ssize_t)n);
+    n = tcp_frame(&r, tcp, buf, sizeof(buf));
+    if (n == 0) break;
+    brtc_turn_client_data d;
+    brtc_turn_client_handle(r.cl, buf, n, brtc_now_us(), &d);
+    while (brtc_turn_client_poll_event(r.cl, &ev)) {
+      if (ev.kind == BRTC_TURN_EV_ALLOCATED) {
+        allocated = true;
+        relayed = ev.relayed;
+        brtc_turn_client_bind_channel(r.cl, &r.peer, brtc_now_us());
+      }
+      if (ev.kind == BRTC_TURN_EV_CHANNEL) bound = true;
+    }
+  }
+  CHECK(allocated && bound);
+  /* 5 bytes of ChannelData: padded to 8 on the stream both ways. */
+  size_t n;
+  uint8_t wire[64];
+  brtc_turn_client_wrap(r.cl, &r.peer, (const uint8_t *)"hello", 5, wire, sizeof(wire), &n);
+  memset(wire + n, 0, 3);
+  CHECK(send(tcp, wire, 12, 0) == 12);
+  CHECK(peer_gets(&r, "hello", &relayed));
+  sendto(r.peer_fd, "world", 5, 0, &relayed.u.sa, brtc_addr_len(&relayed));
+  n = tcp_frame(&r, tcp, buf, sizeof(buf));
+  CHECK_EQ_INT(n, 12);
+  brtc_turn_client_data d;
+  CHECK_EQ_INT(brtc_turn_client_handle(r.cl, buf, n, brtc_now_us(), &d), 1);
+  CHECK(d.len == 5 && memcmp(d.payload, "world", 5) == 0);
+  CHECK_EQ_INT(brtc_turn_server_count(r.srv, BRTC_TURN_ALLOCATIONS), 1);
+  /* Closing the connection ends the allocation, and its relay socket. */
+  close(tcp);
+  for (int i = 0; i < 100 && brtc_turn_server_count(r.srv, BRTC_TURN_ALLOCATIONS); i++)
+    brtc_loop_run_once(r.loop, 5);
+  CHECK_EQ_INT(brtc_turn_server_count(r.srv, BRTC_TURN_ALLOCATIONS), 0);
+  int again = socket(AF_INET, SOCK_DGRAM, 0);
+  CHECK_EQ_INT(bind(again, &relayed.u.sa, brtc_addr_len(&relayed)), 0);
+  close(again);
+  /* A stream that is not TURN is closed. */
+  tcp = socket(AF_INET, SOCK_STREAM, 0);
+  CHECK_EQ_INT(connect(tcp, &r.server.u.sa, brtc_addr_len(&r.server)), 0);
+  CHECK(send(tcp, "GET / HTTP/1.1\r\n\r\n", 18, 0) == 18);
+  bool closed = false;
+  for (int i = 0; i < 200 && !closed; i++) {
+    brtc_loop_run_once(r.loop, 5);
+    ssize_t got = recv(tcp, buf, sizeof(buf), MSG_DONTWAIT);
+    closed = got == 0;
+  }
+  CHECK(closed);
+  close(tcp);
+  rig_stop(&r);
+}
+
+static void test_wrong_password(void) {
+  rig r;
+  if (!rig_start(&r, "alice", "not-it")) {
+    CHECK(!"started");
+    return;
+  }
+  brtc_turn_client_event ev = {0};
+  brtc_turn_client_allocate(r.cl, brtc_now_us());
+  CHECK(!run_until(&r, BRTC_TURN_EV_ALLOCATED, &ev));
+  CHECK_EQ_INT(ev.error_code, 401);
+  CHECK_EQ_INT(brtc_turn_server_count(r.srv, BRTC_TURN_AUTH_FAILURES), 1);
+  rig_stop(&r);
+}
+
+static void test_users_file_and_config_errors(void) {
+  char path[] = "/tmp/brtc-turn-users-XXXXXX";
+  int fd = mkstemp(path);
+  const char *good = "# users\n\nalice:one\nbob:two:with:colons\n";
+  CHECK(write(fd, good, strlen(good)) == (ssize_t)strlen(good));
+  close(fd);
+  brtc_turn_server *s = brtc_turn_server_new();
+  char err[256] = "";
+  CHECK_EQ_INT(brtc_turn_server_add_users_file(s, path, err, sizeof(err)), BRTC_OK);
+  FILE *f = fopen(path, "w");
+  fputs("alice:one\nno-colon-here\n", f);
+  fclose(f);
+  CHECK(brtc_turn_server_add_users_file(s, path, err, sizeof(err)) != BRTC_OK);
+  CHECK(strstr(err, "line 2") != NULL);
+  unlink(path);
+  CHECK(brtc_turn_server_add_users_file(s, path, err, sizeof(err)) != BRTC_OK);
+  CHECK(brtc_turn_server_set_relay_ports(s, 5000, 4000) != BRTC_OK);
+  CHECK(brtc_turn_server_set_relay_ports(s, 0, 4000) != BRTC_OK);
+  CHECK(brtc_turn_server_allow_peers(s, "10.0.0.0/40") != BRTC_OK);
+  CHECK(brtc_turn_server_set_relay_ip(s, "0.0.0.0") != BRTC_OK);
+  CHECK(brtc_turn_server_add_listen(s, "nonsense") != BRTC_OK);
+  /* A wildcard listener needs a relay address. */
+  CHECK_EQ_INT(brtc_turn_server_add_listen(s, "0.0.0.0:0"), BRTC_OK);
+  brtc_loop_config lc = {0};
+  brtc_loop *loop = brtc_loop_new(&lc, NULL, 0);
+  CHECK(brtc_turn_server_start(s, loop, err, sizeof(err)) != BRTC_OK);
+  CHECK(strstr(err, "--relay-ip") != NULL);
+  brtc_turn_server_free(s);
+  brtc_loop_free(loop);
+  /* Time-limited credentials for a web app to hand out. */
+  char user[64], pass[32];
+  CHECK_EQ_INT(brtc_turn_rest_credentials("secret", "viewer", 1700000000, user, sizeof(user), pass,
+                                          sizeof(pass)), BRTC_OK);
+  CHECK_STR(user, "1700000000:viewer");
+  CHECK_EQ_INT(strlen(pass), 28);
+}
+
+int main(void) {
+  RUN(test_relay_over_the_loop);
+  RUN(test_turn_over_tcp);
+  RUN(test_wrong_password);
+  RUN(test_users_file_and_config_errors);
+  return TEST_REPORT();
+}
