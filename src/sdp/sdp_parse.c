@@ -437,6 +437,7 @@ static int parse_attribute(parser *ps, span line) {
     uint64_t size;
     if (!parse_uint(v, UINT64_MAX, &size)) return fail(ps, "a=max-message-size with a bad size");
     m->max_message_size = size > UINT32_MAX ? UINT32_MAX : (uint32_t)size;
+    m->has_max_message_size = true;
     return BRTC_OK;
   }
   return BRTC_OK; /* an attribute we do not use */
