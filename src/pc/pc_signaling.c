@@ -49,7 +49,8 @@ static bool take_negotiated(brtc_pc *pc, const brtc_sdp *offer, const brtc_sdp_n
     const brtc_sdp_negotiated *n = &neg[i];
     if (n->accepted && n->kind == BRTC_MEDIA_APPLICATION) { /* RFC 8841 5, 6 */
       const brtc_sdp_media *m = &offer->media[i];
-      if (pc_data_negotiated(pc, m->sctp_port, m->max_message_size,
+      uint16_t port = m->sctp_port ? m->sctp_port : m->sctpmap_port;
+      if (pc_data_negotiated(pc, port, m->max_message_size,
                              m->has_max_message_size) != BRTC_OK)
         return false;
       continue;

@@ -84,6 +84,10 @@ typedef struct brtc_sdp_media {
   uint32_t max_message_size;      /* a=max-message-size (clamped to UINT32_MAX); 0 also means
                                      "any size" when given (RFC 8841 6.1) */
   bool has_max_message_size;      /* absent means 64 KiB (RFC 8841 6.1) */
+  /* The pre-RFC 8841 form (m=application <port> DTLS/SCTP <sctp port>): its a=sctpmap said
+   * webrtc-datachannel for this port. */
+  bool sctpmap_datachannel;
+  uint16_t sctpmap_port;
   char first_fmt[BRTC_SDP_TOKEN];  /* first <fmt> of the m= line, echoed when rejecting it */
 } brtc_sdp_media;
 

@@ -97,9 +97,20 @@ static bool is_rtp_savpf(const char *proto) {
   return strcmp(proto, "UDP/TLS/RTP/SAVPF") == 0 || strcmp(proto, "RTP/SAVPF") == 0;
 }
 
+/* The pre-RFC 8841 form that aiortc 1.4 still offers: "DTLS/SCTP <sctp port>" and
+ * a=sctpmap:<sctp port> webrtc-datachannel (draft-ietf-mmusic-sctp-sdp-05 4). Answered in
+ * the same form (RFC 3264 6: the answer keeps the offer's transport). */
+static bool is_legacy_data_section(const brtc_sdp_media *m) {
+  char port[8];
+  snprintf(port, sizeof port, "%u", (unsigned)m->sctpmap_port);
+  return m->kind == BRTC_MEDIA_APPLICATION && strcmp(m->proto, "DTLS/SCTP") == 0 &&
+         m->sctpmap_datachannel && strcmp(m->first_fmt, port) == 0;
+}
+
 /* RFC 8841 4.1: SCTP over DTLS over UDP (or TCP through a TURN relay, which looks the same to
  * us); format "webrtc-datachannel" (RFC 8841 4.2). */
 static bool is_data_section(const brtc_sdp_media *m) {
+  if (is_legacy_data_section(m)) return true;
   return m->kind == BRTC_MEDIA_APPLICATION &&
          (strcmp(m->proto, "UDP/DTLS/SCTP") == 0 || strcmp(m->proto, "TCP/DTLS/SCTP") == 0) &&
          strcmp(m->first_fmt, "webrtc-datachannel") == 0;
@@ -109,10 +120,7 @@ static bool is_data_section(const brtc_sdp_media *m) {
 static const char *data_refusal(const brtc_sdp_media *m, const brtc_sdp_answer_params *p,
                                 bool have_data) {
   if (!p->accept_data) return "data channels are not enabled";
-  if (!is_data_section(m))
-    return strcmp(m->proto, "DTLS/SCTP") == 0
-               ? "the pre-RFC 8841 DTLS/SCTP format is not supported"
-               : "not UDP/DTLS/SCTP webrtc-datachannel";
+  if (!is_data_section(m)) return "not UDP/DTLS/SCTP webrtc-datachannel";
   if (have_data) return "one data section per session";
   return NULL;
 }
@@ -291,11 +299,18 @@ static void write_candidates(writer *w, const brtc_sdp_answer_params *p) {
 
 /* RFC 8841 5 and 6: our SCTP port and the largest message we take. */
 static void write_data(writer *w, const brtc_sdp_media *m, const brtc_sdp_answer_params *p) {
-  line(w, "m=application 9 %s webrtc-datachannel", m->proto);
+  unsigned port = p->sctp_port ? p->sctp_port : BRTC_SDP_DEFAULT_SCTP_PORT;
+  bool legacy = is_legacy_data_section(m);
+  if (legacy)
+    line(w, "m=application 9 DTLS/SCTP %u", port);
+  else
+    line(w, "m=application 9 %s webrtc-datachannel", m->proto);
   line(w, "c=IN IP4 0.0.0.0");
   write_transport(w, p);
   line(w, "a=mid:%s", m->mid);
-  line(w, "a=sctp-port:%u", (unsigned)(p->sctp_port ? p->sctp_port : BRTC_SDP_DEFAULT_SCTP_PORT));
+  /* draft-ietf-mmusic-sctp-sdp-05 5: 65535 streams, as browsers of that time said. */
+  if (legacy) line(w, "a=sctpmap:%u webrtc-datachannel 65535", port);
+  else line(w, "a=sctp-port:%u", port);
   line(w, "a=max-message-size:%u",
        (unsigned)(p->max_message_size ? p->max_message_size : BRTC_SDP_DEFAULT_MAX_MESSAGE));
   write_candidates(w, p);

@@ -384,10 +384,11 @@ def run_datachannel(a, server, source, shifted, workdir):
 
 def run_whip_datachannel(a, server, source, shifted, workdir):
     """aiortc offers video and a data channel over WHIP: the echo comes back."""
-    cmd = [sys.executable, os.path.join(HERE, "whip_client.py"), "--url", server.base + "/whip",
-           "--source", source, "--timeout", str(a.timeout), "--datachannel-echo", str(a.messages)]
+    cmd = ["/usr/bin/python3", os.path.join(HERE, "whip_client.py"), "--url", server.base + "/whip",
+           "--status", server.base + "/api/status", "--y4m", source, "--timeout", str(a.timeout),
+           "--datachannel-echo", str(a.messages)]
     run_client(cmd, a.timeout, server, "aiortc")
-    check_datachannel_journey(server, 1)
+    check_datachannel_journey(server, 2)
 
 
 def run_whip(a, server, source, shifted, workdir):
