@@ -702,7 +702,7 @@ int brtc_dtls_handle(brtc_dtls *d, const uint8_t *data, size_t len, uint64_t now
 
 int brtc_dtls_handle_app(brtc_dtls *d, const uint8_t *data, size_t len, uint64_t now_us,
                          uint8_t *app, size_t app_cap, size_t *app_len) {
-  if (!app_len || (!app && app_cap)) return BRTC_ERR_INVALID;
+  if (!d || !app_len || (!app && app_cap)) return BRTC_ERR_INVALID;
   *app_len = 0;
   d->app = app;
   d->app_cap = app_cap;
