@@ -255,15 +255,17 @@ static void on_datachannel_event(brtc_signal_server *srv, brtc_session *s, const
       brtc_server_session_step(srv, s, "datachannel-open", detail);
       break;
     case BRTC_PC_EVENT_DATACHANNEL_CLOSED:
-      snprintf(detail, sizeof(detail), "\"%.64s\" id %d", label, (int)brtc_datachannel_id(dc));
+      snprintf(detail, sizeof(detail), "\"%.64s\" id %d%s", label, (int)brtc_datachannel_id(dc),
+               s->echo_dropped ? ", some echoes dropped" : "");
       brtc_server_session_step(srv, s, "datachannel-closed", detail);
       break;
     case BRTC_PC_EVENT_DATACHANNEL_MESSAGE:
       if (strcmp(label, "echo") != 0) break;
       int rc = brtc_datachannel_send(dc, brtc_now_us(), ev->data, ev->len, ev->binary);
-      if (rc != BRTC_OK)
-        brtc_log(BRTC_LOG_WARN, s->id, "echo: a %zu-byte message not sent back: %s", ev->len,
-                 brtc_strerror(rc));
+      /* One line for the first, so that a peer cannot turn a flood into log lines. */
+      if (rc != BRTC_OK && s->echo_dropped++ == 0)
+        brtc_log(BRTC_LOG_WARN, s->id, "echo: a %zu-byte message not sent back: %s (later "
+                 "ones only counted)", ev->len, brtc_strerror(rc));
       break;
     default:
       break;
