@@ -11,7 +11,7 @@
 #include "stun/stun.h"
 
 static const char offer[] =
-    "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0 1 2\r\n"
+    "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0 1 2 3\r\n"
     "m=video 9 UDP/TLS/RTP/SAVPF 96 97\r\nc=IN IP4 0.0.0.0\r\n"
     "a=ice-ufrag:fuzz\r\na=ice-pwd:fuzzfuzzfuzzfuzzfuzzfuzz\r\n"
     "a=fingerprint:sha-256 42:6D:A4:C5:4C:86:CD:69:61:55:17:FE:3F:24:4B:73:D7:45:D3:C1:8D:26:60:"
@@ -32,7 +32,13 @@ static const char offer[] =
     "a=setup:actpass\r\na=mid:2\r\n"
     "a=extmap:9 urn:ietf:params:rtp-hdrext:sdes:mid\r\na=sendrecv\r\na=rtcp-mux\r\n"
     "a=rtpmap:96 VP8/90000\r\na=rtcp-fb:96 nack\r\na=rtcp-fb:96 nack pli\r\n"
-    "a=rtpmap:97 rtx/90000\r\na=fmtp:97 apt=96\r\n";
+    "a=rtpmap:97 rtx/90000\r\na=fmtp:97 apt=96\r\n"
+    /* Data channels (issue 9): application data that does not authenticate must go nowhere. */
+    "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\nc=IN IP4 0.0.0.0\r\n"
+    "a=ice-ufrag:fuzz\r\na=ice-pwd:fuzzfuzzfuzzfuzzfuzzfuzz\r\n"
+    "a=fingerprint:sha-256 42:6D:A4:C5:4C:86:CD:69:61:55:17:FE:3F:24:4B:73:D7:45:D3:C1:8D:26:60:"
+    "84:BE:BF:66:79:2A:E6:11:D5\r\n"
+    "a=setup:actpass\r\na=mid:3\r\na=sctp-port:5000\r\na=max-message-size:262144\r\n";
 
 static brtc_certificate *cert;
 
@@ -66,7 +72,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   struct sockaddr_storage host_ss;
   memset(&host_ss, 0, sizeof(host_ss));
   memcpy(&host_ss, &host.u, brtc_addr_len(&host));
-  brtc_pc_config cfg = {.certificate = cert, .host_addrs = &host_ss, .n_host_addrs = 1};
+  brtc_pc_config cfg = {.certificate = cert, .host_addrs = &host_ss, .n_host_addrs = 1,
+                        .datachannels = true};
   brtc_pc *pc = brtc_pc_new(&cfg);
   if (!pc) return 0;
   uint64_t now = 1000000;

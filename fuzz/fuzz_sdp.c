@@ -29,6 +29,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       .session_id = 1,
       .transport_cc = (size & 4) != 0,
       .video_start_bitrate_kbps = (size & 8) ? 1500 : 0,
+      .accept_data = (size & 16) != 0, /* the data section, both its forms (issue 9) */
   };
   int rc = brtc_sdp_write_answer(&offer, &p, answer, sizeof answer, neg, err, sizeof err);
   if (rc == BRTC_OK && strlen(answer) >= sizeof answer) __builtin_trap();

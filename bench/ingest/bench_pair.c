@@ -26,6 +26,8 @@ static void on_event(brtc_pc *pc, const brtc_pc_event *ev, void *user) {
     (p)->server_us += brtc_now_us() - (p)->call_start_us; \
   } while (0)
 
+bool bench_pair_keep_dtls;
+
 int bench_pair_init(bench_pair *p, const brtc_certificate *cert, const sim_peer_opts *opts,
                     unsigned sim_index, char *err, size_t err_cap) {
   memset(p, 0, sizeof(*p));
@@ -37,7 +39,9 @@ int bench_pair_init(bench_pair *p, const brtc_certificate *cert, const sim_peer_
   memset(&host, 0, sizeof(host));
   memcpy(&host, &p->pc_addr.u, brtc_addr_len(&p->pc_addr));
   brtc_pc_config cfg = {.certificate = cert, .host_addrs = &host, .n_host_addrs = 1,
-                        .on_event = on_event, .user = p};
+                        .on_event = on_event, .user = p,
+                        .keep_dtls = bench_pair_keep_dtls,
+                        .datachannels = opts && opts->datachannel};
   p->sim = sim_peer_new(opts);
   if (!p->sim) {
     snprintf(err, err_cap, "sim_peer_new failed");

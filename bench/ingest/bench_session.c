@@ -8,6 +8,10 @@
  *           pc is freed and the heap read again: the difference over N is what one idle
  *           server session holds. The browsers' share is what stays until they are freed.
  *           Resident memory (statm, after malloc_trim) is read the same way.
+ *   data:   the same for sessions with data channels only (m=application), each with one
+ *           channel the browser opened and one 1,000-byte message through it, once with
+ *           OpenSSL's state released after the handshake (the default) and once with it
+ *           kept alive (keep_dtls), the choice docs/architecture.md explains.
  *
  * Usage: bench_session [--sessions N] */
 #include <malloc.h>
@@ -18,6 +22,7 @@
 
 #include "bench_pair.h"
 #include "boltrtc/loop.h"
+#include "sctp/datachannel.h"
 
 static int cmp_u64(const void *a, const void *b) {
   uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -73,6 +78,19 @@ static bool measure(bench_pair *pairs, size_t n, const brtc_certificate *cert,
     if (!bench_pair_connect(p, 200)) {
       fprintf(stderr, "session %zu: handshake failed\n", i);
       return false;
+    }
+    if (opts->datachannel) { /* one channel open, one message through it */
+      brtc_dc *dc = NULL;
+      static const uint8_t msg[1000];
+      if (brtc_dc_create(sim_peer_dc(p->sim), brtc_now_us(), "echo", NULL, &dc) != BRTC_OK)
+        return false;
+      for (int k = 0; k < 50 && !sim_peer_get_stats(p->sim)->dc_opened; k++) bench_pair_pump(p);
+      if (brtc_dc_send(dc, brtc_now_us(), msg, sizeof(msg), true) != BRTC_OK) return false;
+      for (int k = 0; k < 10; k++) bench_pair_pump(p);
+      if (!sim_peer_get_stats(p->sim)->dc_opened || brtc_dc_buffered_amount(dc) != 0) {
+        fprintf(stderr, "session %zu: the data channel did not open or send\n", i);
+        return false;
+      }
     }
     if (!media) continue;
     if (sim_peer_send_frame(p->sim, keyframe, sizeof(keyframe), true, 90000) != BRTC_OK) return false;
@@ -131,11 +149,19 @@ int main(int argc, char **argv) {
 
   /* A round of a few sessions first, so one-time costs (OpenSSL's lazy tables, the shared
    * DTLS context) are neither timed nor counted against the sessions. */
-  memory_figures warm, idle, media;
+  memory_figures warm, idle, media, data, data_kept;
   if (!measure(pairs, n < 4 ? n : 4, cert, &opts, true, &warm, NULL) ||
       !measure(pairs, n, cert, &opts, false, &idle, NULL) ||
       !measure(pairs, n, cert, &opts, true, &media, &tf))
     return 1;
+  sim_peer_opts dopts = opts;
+  dopts.datachannel = dopts.no_video = dopts.no_audio = true;
+  if (!measure(pairs, n < 4 ? n : 4, cert, &dopts, false, &warm, NULL) ||
+      !measure(pairs, n, cert, &dopts, false, &data, NULL))
+    return 1;
+  bench_pair_keep_dtls = true;
+  if (!measure(pairs, n, cert, &dopts, false, &data_kept, NULL)) return 1;
+  bench_pair_keep_dtls = false;
 
   printf("bench_session: %zu sessions in memory, %zu reached the first keyframe\n", n, tf.n);
   printf("setup time, median over sessions (microseconds):\n");
@@ -150,6 +176,10 @@ int main(int argc, char **argv) {
          idle.heap_pc, (double)idle.heap_pc / 1024.0, idle.rss_pc, idle.heap_sim);
   printf("  after its first keyframe: heap %8zu B (%7.1f KiB), resident %8zu B; browser's heap %zu B\n",
          media.heap_pc, (double)media.heap_pc / 1024.0, media.rss_pc, media.heap_sim);
+  printf("  one open data channel, OpenSSL released: heap %8zu B (%7.1f KiB), resident %8zu B\n",
+         data.heap_pc, (double)data.heap_pc / 1024.0, data.rss_pc);
+  printf("  one open data channel, OpenSSL kept:     heap %8zu B (%7.1f KiB), resident %8zu B\n",
+         data_kept.heap_pc, (double)data_kept.heap_pc / 1024.0, data_kept.rss_pc);
   free(pairs);
   free(tf.wall_dtls);
   free(tf.wall_key);

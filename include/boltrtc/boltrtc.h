@@ -2,6 +2,7 @@
 #ifndef BOLTRTC_H
 #define BOLTRTC_H
 
+#include "boltrtc/datachannel.h"
 #include "boltrtc/error.h"
 #include "boltrtc/export.h"
 #include "boltrtc/inspect.h"

@@ -27,6 +27,8 @@ BRTC_EXPORT void brtc_certificate_free(brtc_certificate *c);
 BRTC_EXPORT const char *brtc_certificate_fingerprint(const brtc_certificate *c);
 
 typedef struct brtc_pc brtc_pc;
+/* A data channel of a pc (datachannel.h). */
+typedef struct brtc_datachannel brtc_datachannel;
 
 /* The steps of a session's journey, in the order they normally happen. */
 typedef enum brtc_pc_step {
@@ -54,6 +56,13 @@ typedef enum brtc_pc_event_type {
    * how many and of which type. A consumer that decodes needs a keyframe now; whether the
    * pc asks for one by itself is brtc_pc_config.keyframe_policy. */
   BRTC_PC_EVENT_FRAME_LOST,
+  /* Data channels (datachannel.h); channel is set on each. */
+  BRTC_PC_EVENT_DATACHANNEL,      /* the peer opened a channel (RTCDataChannelEvent) */
+  BRTC_PC_EVENT_DATACHANNEL_OPEN, /* it can send */
+  /* A message: data and len (valid during the callback only), binary or text. */
+  BRTC_PC_EVENT_DATACHANNEL_MESSAGE,
+  BRTC_PC_EVENT_DATACHANNEL_BUFFERED_AMOUNT_LOW,
+  BRTC_PC_EVENT_DATACHANNEL_CLOSED, /* closed by either side, or with the pc */
 } brtc_pc_event_type;
 
 typedef struct brtc_video_frame {
@@ -75,6 +84,11 @@ typedef struct brtc_pc_event {
   brtc_pc_step step;
   const char *detail;         /* one line, e.g. "from 127.0.0.1:5000" or the cipher */
   const brtc_video_frame *frame;
+  /* The data channel events: */
+  brtc_datachannel *channel;
+  const uint8_t *data;
+  size_t len;
+  bool binary;
 } brtc_pc_event;
 
 typedef void (*brtc_pc_event_cb)(brtc_pc *pc, const brtc_pc_event *ev, void *user);
@@ -158,6 +172,10 @@ typedef struct brtc_pc_config {
    * decrypts a capture of the handshake). Off by default, and then the secret never
    * leaves the DTLS state. */
   bool keep_keylog;
+  /* Accept an offer's data section (m=application ... webrtc-datachannel, RFC 8841) and carry
+   * data channels (datachannel.h). Off (the default), it is rejected with port 0 and the pc
+   * holds no SCTP state. */
+  bool datachannels;
 } brtc_pc_config;
 
 typedef struct brtc_pc_stats {

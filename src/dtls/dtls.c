@@ -77,6 +77,9 @@ struct brtc_dtls {
   /* The record lent to OpenSSL during brtc_dtls_handle, NULL otherwise. */
   const uint8_t *input;
   size_t input_len;
+  /* During brtc_dtls_handle_app: where the first application record goes, unqueued. */
+  uint8_t *app;
+  size_t app_cap, *app_len;
 
   datagram_queue *out; /* records for the peer; made again on demand after the release */
   datagram_queue *in;  /* application data for brtc_dtls_read, made on demand */
@@ -424,6 +427,13 @@ static int drive_handshake(brtc_dtls *d) {
 
 /* Queue one application message for brtc_dtls_read; messages keep their boundaries. */
 static void deliver(brtc_dtls *d, const uint8_t *data, size_t len) {
+  if (d->app && *d->app_len == 0 && len > 0 && len <= d->app_cap) {
+    memcpy(d->app, data, len);
+    *d->app_len = len;
+    d->app = NULL; /* one per call: the rest keep their order in the queue */
+    return;
+  }
+  d->app = NULL; /* one that does not fit goes to the queue, and all after it */
   if (!d->in) d->in = calloc(1, sizeof *d->in);
   datagram *dg = queue_tail(d->in);
   if (!dg || len > sizeof dg->data) {
@@ -690,6 +700,27 @@ int brtc_dtls_handle(brtc_dtls *d, const uint8_t *data, size_t len, uint64_t now
   return rc;
 }
 
+int brtc_dtls_handle_app(brtc_dtls *d, const uint8_t *data, size_t len, uint64_t now_us,
+                         uint8_t *app, size_t app_cap, size_t *app_len) {
+  if (!d || !app_len || (!app && app_cap)) return BRTC_ERR_INVALID;
+  *app_len = 0;
+  d->app = app;
+  d->app_cap = app_cap;
+  d->app_len = app_len;
+  int rc = brtc_dtls_handle(d, data, len, now_us);
+  d->app = NULL; /* never keep the caller's buffer */
+  d->app_len = NULL;
+  return rc;
+}
+
+int brtc_dtls_seal_app(brtc_dtls *d, const uint8_t *data, size_t len, uint8_t *out, size_t cap,
+                       size_t *out_len) {
+  if (!d || (!data && len) || !out || !out_len) return BRTC_ERR_INVALID;
+  if (d->ssl || !d->rec || d->state != BRTC_DTLS_CONNECTED) return BRTC_ERR_STATE;
+  return brtc_dtls_record_protect(d->rec, BRTC_DTLS_CT_APPLICATION_DATA, data, len, out, cap,
+                                  out_len);
+}
+
 int brtc_dtls_poll_output(brtc_dtls *d, uint8_t *out, size_t cap, size_t *out_len) {
   if (!d || !out || !out_len) return BRTC_ERR_INVALID;
   datagram *dg = queue_front(d->out);
@@ -829,6 +860,10 @@ int brtc_dtls_read(brtc_dtls *d, uint8_t *out, size_t cap, size_t *out_len) {
   memcpy(out, dg->data, dg->len);
   *out_len = dg->len;
   queue_pop(d->in);
+  if (!d->ssl && d->in->count == 0) { /* released: no queue held between datagrams */
+    queue_free(d->in);
+    d->in = NULL;
+  }
   return BRTC_OK;
 }
 

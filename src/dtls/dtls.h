@@ -87,10 +87,24 @@ int brtc_dtls_get_srtp_keys(const brtc_dtls *d, brtc_dtls_srtp_keys *out);
 #define BRTC_DTLS_KEYLOG_LEN 180
 int brtc_dtls_keylog_line(const brtc_dtls *d, char *out, size_t cap);
 
-/* Application data (for SCTP later). */
+/* Application data (SCTP packets, RFC 8261 5: one per record). While OpenSSL's state is
+ * there, a write goes through OpenSSL into the queue poll_output drains; once released, use
+ * brtc_dtls_seal_app, which needs no queue. */
 int brtc_dtls_write(brtc_dtls *d, const uint8_t *data, size_t len);
 /* BRTC_ERR_AGAIN when nothing is pending. */
 int brtc_dtls_read(brtc_dtls *d, uint8_t *out, size_t cap, size_t *out_len);
+/* brtc_dtls_handle, with the first authenticated application record after the handshake
+ * opened straight into app (*app_len its length, 0 if there was none): the common datagram,
+ * one record of SCTP, never touches the queue. Further application records of the same
+ * datagram, and any OpenSSL read before its Finished, wait for brtc_dtls_read as before. */
+int brtc_dtls_handle_app(brtc_dtls *d, const uint8_t *data, size_t len, uint64_t now_us,
+                         uint8_t *app, size_t app_cap, size_t *app_len);
+/* After the release: one application record of len bytes sealed straight into out (at most
+ * len + BRTC_DTLS_RECORD_OVERHEAD bytes), continuing the epoch-1 sequence numbers. The
+ * caller keeps len within its path MTU less that overhead. BRTC_ERR_STATE before the release
+ * or unless CONNECTED, BRTC_ERR_TOO_BIG if it does not fit cap. */
+int brtc_dtls_seal_app(brtc_dtls *d, const uint8_t *data, size_t len, uint8_t *out, size_t cap,
+                       size_t *out_len);
 
 /* --- Additions (optional; the defaults suit WebRTC) --- */
 

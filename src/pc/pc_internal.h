@@ -1,7 +1,7 @@
 /* The inside of a peer connection, shared by the pc_*.c files (one job each):
  * peer_connection.c (life cycle, events, stats, timers, output), pc_signaling.c (offer and
  * answer), pc_transport.c (demultiplexing, ICE, DTLS, SRTP keying), pc_media.c (RTP and
- * RTCP in, RTCP out). */
+ * RTCP in, RTCP out), pc_datachannel.c (the SCTP association and its data channels). */
 #ifndef BRTC_PC_INTERNAL_H
 #define BRTC_PC_INTERNAL_H
 
@@ -165,6 +165,11 @@ struct brtc_pc {
   uint64_t next_rr_us;
   bool remb_due;         /* send a REMB at once (the first video packet came) */
   bool bye_pending;
+
+  /* Data channels (pc_datachannel.c): enabled by the config; NULL until a channel is made
+   * or the offer's data section is accepted. */
+  bool datachannels;
+  struct pc_data *data;
 };
 
 /* peer_connection.c */
@@ -197,6 +202,27 @@ void pc_media_cancel_requests(brtc_pc *pc);
 /* Adds a track for an accepted section; BRTC_ERR_NOMEM, BRTC_ERR_LIMIT. */
 int pc_media_add_track(brtc_pc *pc, const pc_track *proto);
 void pc_media_free(brtc_pc *pc);
+
+/* pc_datachannel.c: one SCTP association per pc, over DTLS application data. */
+/* The offer's data section was accepted: the peer's a=sctp-port and a=max-message-size
+ * (0 when absent). BRTC_ERR_NOMEM. */
+int pc_data_negotiated(brtc_pc *pc, uint16_t remote_port, uint32_t remote_max_message,
+                       bool remote_max_given);
+bool pc_data_active(const brtc_pc *pc); /* negotiated */
+/* The offer failed after all: no data section. */
+void pc_data_forget_offer(brtc_pc *pc);
+/* DTLS is connected: the association starts. */
+void pc_data_dtls_connected(brtc_pc *pc);
+/* One authenticated DTLS application record: an SCTP packet. */
+void pc_data_packet(brtc_pc *pc, const uint8_t *pkt, size_t len);
+void pc_data_timeout(brtc_pc *pc);
+uint64_t pc_data_deadline(const brtc_pc *pc);
+/* The next SCTP packet as a DTLS datagram; BRTC_ERR_AGAIN if none. */
+int pc_data_poll(brtc_pc *pc, uint8_t *out, size_t cap, size_t *out_len);
+/* The pc closes (send: tell the peer with an ABORT before the close_notify) or failed: every
+ * channel is CLOSED. */
+void pc_data_end(brtc_pc *pc, bool send);
+void pc_data_free(brtc_pc *pc);
 
 /* pc_signaling.c */
 int pc_signaling_set_offer(brtc_pc *pc, const char *sdp, char *err, size_t err_cap);

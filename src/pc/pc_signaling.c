@@ -42,13 +42,22 @@ static const char *setup_name(brtc_sdp_setup s) {
 }
 
 /* One track per accepted audio or video section (RFC 8843: several may share the bundle,
- * and their payload types); false if none, or out of memory. */
+ * and their payload types), and the data section; false if none, or out of memory. */
 static bool take_negotiated(brtc_pc *pc, const brtc_sdp *offer, const brtc_sdp_negotiated *neg) {
   bool have_rsize = false;
   for (size_t i = 0; i < offer->n_media; i++) {
     const brtc_sdp_negotiated *n = &neg[i];
+    if (n->accepted && n->kind == BRTC_MEDIA_APPLICATION) { /* RFC 8841 5, 6 */
+      const brtc_sdp_media *m = &offer->media[i];
+      uint16_t port = m->sctp_port ? m->sctp_port : m->sctpmap_port;
+      if (pc_data_negotiated(pc, port, m->max_message_size,
+                             m->has_max_message_size) != BRTC_OK)
+        return false;
+      continue;
+    }
     if (!n->accepted || n->payload_type < 0) continue;
     const brtc_sdp_media *m = &offer->media[i];
+    if (n->kind == BRTC_MEDIA_APPLICATION) continue;
     pc_track t;
     memset(&t, 0, sizeof(t));
     snprintf(t.mid, sizeof(t.mid), "%s", n->mid);
@@ -81,7 +90,7 @@ static bool take_negotiated(brtc_pc *pc, const brtc_sdp *offer, const brtc_sdp_n
     if (!pc->ext_mid_id && n->ext_mid) pc->ext_mid_id = n->ext_mid;
     if (pc_media_add_track(pc, &t) != BRTC_OK) return false;
   }
-  return pc->n_tracks > 0;
+  return pc->n_tracks > 0 || pc_data_active(pc);
 }
 
 static void describe_media(const brtc_sdp_negotiated *neg, size_t n, char *out, size_t cap) {
@@ -106,6 +115,12 @@ static void describe_media(const brtc_sdp_negotiated *neg, size_t n, char *out, 
       if (w < 0) break;
       used += (size_t)w;
     }
+  }
+  for (size_t i = 0; i < n && used < cap; i++) {
+    if (!neg[i].accepted || neg[i].kind != BRTC_MEDIA_APPLICATION) continue;
+    int w = snprintf(out + used, cap - used, "%sdata channels mid %s", used ? ", " : "",
+                     neg[i].mid);
+    if (w > 0) used += (size_t)w;
   }
 }
 
@@ -187,6 +202,7 @@ int pc_signaling_set_offer(brtc_pc *pc, const char *sdp, char *err, size_t err_c
       .ice_lite = true,
       .accept_video = true,
       .accept_audio = true,
+      .accept_data = pc->datachannels,
       .send_video = false,
       .video_ssrc = 0,
       .cname = pc->cname,
@@ -200,7 +216,9 @@ int pc_signaling_set_offer(brtc_pc *pc, const char *sdp, char *err, size_t err_c
   rc = brtc_sdp_write_answer(offer, &params, answer, PC_ANSWER_CAP, neg, err, err_cap);
   if (rc != BRTC_OK) goto out;
   if (!take_negotiated(pc, offer, neg)) {
-    set_err(err, err_cap, "offer has no VP8 video or Opus audio we can receive");
+    set_err(err, err_cap, pc->datachannels
+                              ? "offer has no VP8 video, Opus audio or data channels we can receive"
+                              : "offer has no VP8 video or Opus audio we can receive");
     rc = BRTC_ERR_UNSUPPORTED;
     goto out;
   }
@@ -236,6 +254,7 @@ int pc_signaling_set_offer(brtc_pc *pc, const char *sdp, char *err, size_t err_c
 out:
   if (rc != BRTC_OK) {
     pc_media_free(pc);
+    pc_data_forget_offer(pc); /* channels made before it stay, waiting */
     pc->ext_mid_id = 0;
     pc->any_video = false;
   }

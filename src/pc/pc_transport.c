@@ -1,5 +1,6 @@
 /* The transport under a peer connection: demultiplex datagrams by first byte (RFC 7983),
- * answer ICE checks, run DTLS once the peer has passed a check, key SRTP from DTLS. */
+ * answer ICE checks, run DTLS once the peer has passed a check, key SRTP from DTLS, carry
+ * DTLS application data to and from the data channels (pc_datachannel.c). */
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,10 +80,25 @@ static void keep_keylog(brtc_pc *pc) {
   }
 }
 
+/* DTLS is up with no SRTP (a data-only session whose peer offered no use_srtp). */
+static void connected_without_srtp(brtc_pc *pc) {
+  const char *cipher = brtc_dtls_cipher(pc->dtls);
+  snprintf(pc->stats.dtls_cipher, sizeof(pc->stats.dtls_cipher), "%s", cipher ? cipher : "");
+  char detail[128];
+  snprintf(detail, sizeof(detail), "%s, fingerprint verified", pc->stats.dtls_cipher);
+  pc_emit_step(pc, BRTC_STEP_DTLS_CONNECTED, detail);
+  pc->setup_deadline = PC_NEVER;
+}
+
 static void key_srtp(brtc_pc *pc) {
   keep_keylog(pc);
   brtc_dtls_srtp_keys k;
-  if (brtc_dtls_get_srtp_keys(pc->dtls, &k) != BRTC_OK) {
+  int keys = brtc_dtls_get_srtp_keys(pc->dtls, &k);
+  if (keys == BRTC_ERR_NOT_FOUND && pc->n_tracks == 0) {
+    connected_without_srtp(pc);
+    return;
+  }
+  if (keys != BRTC_OK) {
     pc_fail(pc, "DTLS: no SRTP keys (use_srtp not negotiated)");
     return;
   }
@@ -110,27 +126,38 @@ static void key_srtp(brtc_pc *pc) {
   pc->setup_deadline = PC_NEVER;
 }
 
-/* After DTLS moved: key SRTP, notice failure or the peer's close, drop application data
- * (no data channels yet). */
-static void after_dtls(brtc_pc *pc) {
+/* Authenticated application data is an SCTP packet; it also shows the peer finished the
+ * handshake (it holds the keys) and renews consent, as authenticated SRTP does. */
+static void app_data(brtc_pc *pc, const uint8_t *pkt, size_t len, const brtc_addr *from) {
+  pc->peer_has_keys = true;
+  if (from) brtc_ice_renew_consent(&pc->ice, from, pc->now_us);
+  pc_data_packet(pc, pkt, len);
+}
+
+/* After DTLS moved: key SRTP and start SCTP, notice failure or the peer's close, hand queued
+ * application data to the data channels. */
+static void after_dtls(brtc_pc *pc, const brtc_addr *from) {
   switch (brtc_dtls_get_state(pc->dtls)) {
     case BRTC_DTLS_CONNECTED:
-      if (!pc->srtp_in && !pc->failed) key_srtp(pc);
+      if (!pc->steps_done[BRTC_STEP_DTLS_CONNECTED] && !pc->failed) {
+        key_srtp(pc);
+        if (!pc->failed) pc_data_dtls_connected(pc);
+      }
       break;
     case BRTC_DTLS_FAILED: dtls_failed(pc); break;
     case BRTC_DTLS_CLOSED:
       if (!pc->closed && !pc->failed) {
         pc->closed = true;
         pc_media_cancel_requests(pc);
+        pc_data_end(pc, false);
         pc_emit_step(pc, BRTC_STEP_CLOSED, "peer sent an authenticated DTLS close_notify");
       }
       break;
     default: break;
   }
-  uint8_t scratch[256];
+  uint8_t pkt[PC_MAX_DATAGRAM];
   size_t n;
-  for (int i = 0; i < 16 && brtc_dtls_read(pc->dtls, scratch, sizeof(scratch), &n) == BRTC_OK; i++)
-    pc->stats.dropped_unexpected++;
+  while (brtc_dtls_read(pc->dtls, pkt, sizeof(pkt), &n) == BRTC_OK) app_data(pc, pkt, n, from);
 }
 
 static int handle_stun(brtc_pc *pc, const uint8_t *data, size_t len, const brtc_addr *from) {
@@ -227,13 +254,16 @@ static int handle_dtls(brtc_pc *pc, const uint8_t *data, size_t len, const brtc_
   }
   brtc_dtls_stats before, after;
   brtc_dtls_get_stats(pc->dtls, &before);
-  int rc = brtc_dtls_handle(pc->dtls, data, len, pc->now_us);
+  uint8_t app[PC_MAX_DATAGRAM];
+  size_t app_len = 0;
+  int rc = brtc_dtls_handle_app(pc->dtls, data, len, pc->now_us, app, sizeof(app), &app_len);
   brtc_dtls_get_stats(pc->dtls, &after);
   count_dtls_drops(pc, &before, &after, from);
   if (rc != BRTC_OK && brtc_dtls_get_state(pc->dtls) != BRTC_DTLS_FAILED &&
       after.records_malformed == before.records_malformed)
     pc->stats.dropped_malformed++;
-  after_dtls(pc);
+  after_dtls(pc, from); /* first: SCTP starts when DTLS connects */
+  if (app_len && !pc->closed && !pc->failed) app_data(pc, app, app_len, from);
   return rc;
 }
 
@@ -274,8 +304,9 @@ void pc_transport_timeout(brtc_pc *pc) {
   if (pc->closed || pc->failed) return;
   if (pc->dtls && brtc_dtls_next_deadline(pc->dtls) <= pc->now_us) {
     brtc_dtls_handle_timeout(pc->dtls, pc->now_us);
-    after_dtls(pc);
+    after_dtls(pc, NULL);
   }
+  pc_data_timeout(pc);
   if (pc->setup_deadline <= pc->now_us) {
     pc->setup_deadline = PC_NEVER;
     if (pc->ice.n_pairs == 0) pc_fail(pc, "ICE: no connectivity check from the peer within 30 s");
@@ -292,7 +323,8 @@ void pc_transport_timeout(brtc_pc *pc) {
  * as the server, authenticated SRTP from the client shows it got ours (so it will not
  * retransmit and need an answer). Our own output must be drained first. */
 static bool dtls_releasable(const brtc_pc *pc) {
-  if (pc->keep_dtls || pc->closed || pc->failed || !pc->srtp_in) return false;
+  if (pc->keep_dtls || pc->closed || pc->failed || !pc->steps_done[BRTC_STEP_DTLS_CONNECTED])
+    return false;
   if (brtc_dtls_released(pc->dtls) || brtc_dtls_get_state(pc->dtls) != BRTC_DTLS_CONNECTED)
     return false;
   return pc->dtls_client || pc->peer_has_keys;
@@ -322,8 +354,9 @@ int pc_transport_poll(brtc_pc *pc, uint8_t *out, size_t cap, size_t *out_len, br
   }
   if (pc->dtls && pc->have_media_addr) {
     int rc = brtc_dtls_poll_output(pc->dtls, out, cap, out_len);
+    if (rc == BRTC_ERR_AGAIN && dtls_releasable(pc)) release_dtls(pc);
+    if (rc == BRTC_ERR_AGAIN) rc = pc_data_poll(pc, out, cap, out_len);
     if (rc == BRTC_OK) *to = pc->media_addr;
-    else if (rc == BRTC_ERR_AGAIN && dtls_releasable(pc)) release_dtls(pc);
     return rc;
   }
   return BRTC_ERR_AGAIN;
@@ -337,5 +370,6 @@ uint64_t pc_transport_deadline(const brtc_pc *pc) {
     uint64_t d = brtc_dtls_next_deadline(pc->dtls);
     if (d < t) t = d;
   }
-  return t;
+  uint64_t d = pc_data_deadline(pc);
+  return d < t ? d : t;
 }

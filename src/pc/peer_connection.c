@@ -46,6 +46,7 @@ void pc_fail(brtc_pc *pc, const char *reason) {
   if (pc->failed || pc->closed) return;
   pc->failed = true;
   pc_media_cancel_requests(pc);
+  pc_data_end(pc, false);
   pc_emit_step(pc, BRTC_STEP_FAILED, reason);
 }
 
@@ -71,6 +72,7 @@ brtc_pc *brtc_pc_new(const brtc_pc_config *config) {
   pc->on_plain_packet = config->on_plain_packet;
   pc->on_wire_packet = config->on_wire_packet;
   pc->keep_keylog = config->keep_keylog;
+  pc->datachannels = config->datachannels;
   pc->user = config->user;
   pc->max_video_frame = config->max_video_frame ? config->max_video_frame : PC_DEFAULT_MAX_FRAME;
   pc->keep_dtls = config->keep_dtls;
@@ -114,6 +116,7 @@ brtc_pc *brtc_pc_new(const brtc_pc_config *config) {
 void brtc_pc_free(brtc_pc *pc) {
   if (!pc) return;
   pc_media_free(pc);
+  pc_data_free(pc);
   brtc_srtp_free(pc->srtp_in);
   brtc_srtp_free(pc->srtp_out);
   brtc_dtls_free(pc->dtls);
@@ -276,6 +279,7 @@ void brtc_pc_close(brtc_pc *pc, uint64_t now_us) {
   pc->closed = true;
   pc_media_cancel_requests(pc);
   if (pc->srtp_out && pc->have_media_addr && !pc->failed) pc->bye_pending = true;
+  pc_data_end(pc, !pc->failed);
   pc_transport_close(pc);
   pc_emit_step(pc, BRTC_STEP_CLOSED, "closed locally");
 }

@@ -14,7 +14,9 @@
 #define BRTC_SDP_MAX_SSRCS 8
 #define BRTC_SDP_MAX_CANDIDATES 16
 #define BRTC_SDP_TOKEN 64     /* mid, ufrag, setup, codec name, ... */
-#define BRTC_SDP_LONG 256     /* ice-pwd, fmtp, extmap URI, candidate line, fingerprint */
+#define BRTC_SDP_LONG 256
+#define BRTC_SDP_DEFAULT_SCTP_PORT 5000           /* RFC 8841 5.1 */
+#define BRTC_SDP_DEFAULT_MAX_MESSAGE (256u * 1024u) /* ours, what browsers send too */     /* ice-pwd, fmtp, extmap URI, candidate line, fingerprint */
 
 typedef enum brtc_sdp_media_kind {
   BRTC_MEDIA_AUDIO = 0,
@@ -79,7 +81,13 @@ typedef struct brtc_sdp_media {
   char candidates[BRTC_SDP_MAX_CANDIDATES][BRTC_SDP_LONG]; /* "candidate:..." values */
   size_t n_candidates;
   uint16_t sctp_port;             /* a=sctp-port, 0 when absent */
-  uint32_t max_message_size;      /* a=max-message-size, 0 when absent (clamped to UINT32_MAX) */
+  uint32_t max_message_size;      /* a=max-message-size (clamped to UINT32_MAX); 0 also means
+                                     "any size" when given (RFC 8841 6.1) */
+  bool has_max_message_size;      /* absent means 64 KiB (RFC 8841 6.1) */
+  /* The pre-RFC 8841 form (m=application <port> DTLS/SCTP <sctp port>): its a=sctpmap said
+   * webrtc-datachannel for this port. */
+  bool sctpmap_datachannel;
+  uint16_t sctpmap_port;
   char first_fmt[BRTC_SDP_TOKEN];  /* first <fmt> of the m= line, echoed when rejecting it */
 } brtc_sdp_media;
 
@@ -143,6 +151,11 @@ typedef struct brtc_sdp_answer_params {
   /* The most it may send (a=fmtp x-google-max-bitrate, kbps; libwebrtc's own ceiling is
    * 2500 above 960x540, too low for a sharp 1080p keyframe); 0 = say nothing. */
   uint32_t video_max_bitrate_kbps;
+  /* Data channels (RFC 8841): accept one `m=application ... UDP/DTLS/SCTP webrtc-datachannel`
+   * section, answered with a=sctp-port and a=max-message-size. Off: it is rejected (port 0). */
+  bool accept_data;
+  uint16_t sctp_port;               /* ours; 0 = 5000 (RFC 8841 5) */
+  uint32_t max_message_size;        /* what we receive; 0 = 262144 */
 } brtc_sdp_answer_params;
 
 /* What the answer negotiated, per offered m-section (same index as offer->media). */
@@ -168,7 +181,11 @@ typedef struct brtc_sdp_negotiated {
  * offer's BUNDLE group (when the offer has one; without one, only the first acceptable
  * section is, and no group is written). A rejected section keeps port 0, a=mid, and the
  * transport attributes (ICE, fingerprint, setup): RFC 8843 does not need them there, but
- * GStreamer's webrtcbin refuses an answer with any section that lacks a=fingerprint. */
+ * GStreamer's webrtcbin refuses an answer with any section that lacks a=fingerprint.
+ * With accept_data, the first `m=application` section with proto UDP/DTLS/SCTP and format
+ * webrtc-datachannel (RFC 8841 4; the old "DTLS/SCTP 5000" form is refused), a=mid, a
+ * non-zero port (or bundle-only) and in the BUNDLE group is accepted too: neg says
+ * BRTC_MEDIA_APPLICATION with payload_type -1; a=rtcp-mux is not asked of it. */
 int brtc_sdp_write_answer(const brtc_sdp *offer, const brtc_sdp_answer_params *p, char *out,
                           size_t cap, brtc_sdp_negotiated *neg /* n_media entries */, char *err,
                           size_t err_cap);

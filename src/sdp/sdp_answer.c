@@ -97,6 +97,34 @@ static bool is_rtp_savpf(const char *proto) {
   return strcmp(proto, "UDP/TLS/RTP/SAVPF") == 0 || strcmp(proto, "RTP/SAVPF") == 0;
 }
 
+/* The pre-RFC 8841 form that aiortc 1.4 still offers: "DTLS/SCTP <sctp port>" and
+ * a=sctpmap:<sctp port> webrtc-datachannel (draft-ietf-mmusic-sctp-sdp-05 4). Answered in
+ * the same form (RFC 3264 6: the answer keeps the offer's transport). */
+static bool is_legacy_data_section(const brtc_sdp_media *m) {
+  char port[8];
+  snprintf(port, sizeof port, "%u", (unsigned)m->sctpmap_port);
+  return m->kind == BRTC_MEDIA_APPLICATION && strcmp(m->proto, "DTLS/SCTP") == 0 &&
+         m->sctpmap_datachannel && strcmp(m->first_fmt, port) == 0;
+}
+
+/* RFC 8841 4.1: SCTP over DTLS over UDP (or TCP through a TURN relay, which looks the same to
+ * us); format "webrtc-datachannel" (RFC 8841 4.2). */
+static bool is_data_section(const brtc_sdp_media *m) {
+  if (is_legacy_data_section(m)) return true;
+  return m->kind == BRTC_MEDIA_APPLICATION &&
+         (strcmp(m->proto, "UDP/DTLS/SCTP") == 0 || strcmp(m->proto, "TCP/DTLS/SCTP") == 0) &&
+         strcmp(m->first_fmt, "webrtc-datachannel") == 0;
+}
+
+/* Why a data section is refused before BUNDLE and transport checks; NULL when acceptable. */
+static const char *data_refusal(const brtc_sdp_media *m, const brtc_sdp_answer_params *p,
+                                bool have_data) {
+  if (!p->accept_data) return "data channels are not enabled";
+  if (!is_data_section(m)) return "not UDP/DTLS/SCTP webrtc-datachannel";
+  if (have_data) return "one data section per session";
+  return NULL;
+}
+
 /* Picks the codec for one offered section; on refusal says why in reason. */
 static bool choose_codec(const brtc_sdp_media *m, const brtc_sdp_answer_params *p,
                          brtc_sdp_negotiated *n, char *reason, size_t reason_cap) {
@@ -137,6 +165,7 @@ static bool choose_codec(const brtc_sdp_media *m, const brtc_sdp_answer_params *
 static size_t decide(const brtc_sdp *offer, const brtc_sdp_answer_params *p,
                      brtc_sdp_negotiated *neg, char *reason, size_t reason_cap) {
   size_t accepted = 0;
+  bool have_data = false;
   for (size_t i = 0; i < offer->n_media; i++) {
     const brtc_sdp_media *m = &offer->media[i];
     brtc_sdp_negotiated *n = &neg[i];
@@ -149,8 +178,24 @@ static size_t decide(const brtc_sdp *offer, const brtc_sdp_answer_params *p,
     /* RFC 8843 7.3.3: port 0 with a=bundle-only is a section that shares the BUNDLE
      * transport (max-bundle, Firefox and webrtcbin), not a rejected one. */
     bool bundle_only = m->bundle_only && m->mid[0] && in_bundle(offer, m->mid);
+    const char *data_why = m->kind == BRTC_MEDIA_APPLICATION
+                               ? data_refusal(m, p, have_data) : NULL;
     if (m->port == 0 && !bundle_only) {
       snprintf(why, sizeof why, "offered with port 0");
+    } else if (m->kind == BRTC_MEDIA_APPLICATION && data_why) {
+      snprintf(why, sizeof why, "%s", data_why);
+    } else if (m->kind == BRTC_MEDIA_APPLICATION && !m->mid[0]) {
+      snprintf(why, sizeof why, "no a=mid");
+    } else if (m->kind == BRTC_MEDIA_APPLICATION && offer->n_bundle_mids > 0 &&
+               !in_bundle(offer, m->mid)) {
+      snprintf(why, sizeof why, "not in the BUNDLE group");
+    } else if (m->kind == BRTC_MEDIA_APPLICATION && offer->n_bundle_mids == 0 && accepted > 0) {
+      snprintf(why, sizeof why, "no BUNDLE group offered, one transport only");
+    } else if (m->kind == BRTC_MEDIA_APPLICATION) {
+      n->accepted = true; /* RFC 8841: no codec, no rtcp-mux */
+      have_data = true;
+      accepted++;
+      continue;
     } else if (!is_rtp_savpf(m->proto)) {
       snprintf(why, sizeof why, "protocol %s not supported", m->proto);
     } else if (!m->mid[0]) {
@@ -240,8 +285,43 @@ static void write_rejected(writer *w, const brtc_sdp_media *m, const brtc_sdp_an
   if (m->mid[0]) line(w, "a=mid:%s", m->mid);
 }
 
+static void write_candidates(writer *w, const brtc_sdp_answer_params *p) {
+  static const char prefix[] = "candidate:";
+  for (size_t i = 0; i < p->n_candidates; i++) {
+    const char *cand = p->candidates[i];
+    if (strncmp(cand, prefix, sizeof prefix - 1) == 0)
+      line(w, "a=%s", cand);
+    else
+      line(w, "a=%s%s", prefix, cand);
+  }
+  line(w, "a=end-of-candidates");
+}
+
+/* RFC 8841 5 and 6: our SCTP port and the largest message we take. */
+static void write_data(writer *w, const brtc_sdp_media *m, const brtc_sdp_answer_params *p) {
+  unsigned port = p->sctp_port ? p->sctp_port : BRTC_SDP_DEFAULT_SCTP_PORT;
+  bool legacy = is_legacy_data_section(m);
+  if (legacy)
+    line(w, "m=application 9 DTLS/SCTP %u", port);
+  else
+    line(w, "m=application 9 %s webrtc-datachannel", m->proto);
+  line(w, "c=IN IP4 0.0.0.0");
+  write_transport(w, p);
+  line(w, "a=mid:%s", m->mid);
+  /* draft-ietf-mmusic-sctp-sdp-05 5: 65535 streams, as browsers of that time said. */
+  if (legacy) line(w, "a=sctpmap:%u webrtc-datachannel 65535", port);
+  else line(w, "a=sctp-port:%u", port);
+  line(w, "a=max-message-size:%u",
+       (unsigned)(p->max_message_size ? p->max_message_size : BRTC_SDP_DEFAULT_MAX_MESSAGE));
+  write_candidates(w, p);
+}
+
 static void write_accepted(writer *w, const brtc_sdp_media *m, const brtc_sdp_negotiated *n,
                            const brtc_sdp_answer_params *p) {
+  if (m->kind == BRTC_MEDIA_APPLICATION) {
+    write_data(w, m, p);
+    return;
+  }
   const brtc_sdp_codec *c = NULL;
   for (size_t i = 0; i < m->n_codecs; i++)
     if (m->codecs[i].payload_type == n->payload_type) c = &m->codecs[i];
@@ -295,15 +375,7 @@ static void write_accepted(writer *w, const brtc_sdp_media *m, const brtc_sdp_ne
     line(w, "a=ssrc:%u cname:%s", p->video_ssrc, cname);
     line(w, "a=ssrc:%u msid:%s %s", p->video_ssrc, STREAM_ID, VIDEO_TRACK_ID);
   }
-  static const char prefix[] = "candidate:";
-  for (size_t i = 0; i < p->n_candidates; i++) {
-    const char *cand = p->candidates[i];
-    if (strncmp(cand, prefix, sizeof prefix - 1) == 0)
-      line(w, "a=%s", cand);
-    else
-      line(w, "a=%s%s", prefix, cand);
-  }
-  line(w, "a=end-of-candidates");
+  write_candidates(w, p);
 }
 
 static int check_params(const brtc_sdp_answer_params *p, char *err, size_t err_cap) {

@@ -433,10 +433,23 @@ static int parse_attribute(parser *ps, span line) {
     m->sctp_port = (uint16_t)port;
     return BRTC_OK;
   }
+  if (span_eq(name, "sctpmap")) {
+    /* draft-ietf-mmusic-sctp-sdp-05 4 (aiortc 1.4, older Firefox): "<port> <protocol>
+     * [<streams>]" with m=application ... DTLS/SCTP <port>. Only webrtc-datachannel counts. */
+    span port_text = next_token(&v), protocol = next_token(&v);
+    uint64_t port;
+    if (!parse_uint(port_text, 65535, &port)) return fail(ps, "a=sctpmap with a bad port");
+    if (span_eq(protocol, "webrtc-datachannel")) {
+      m->sctpmap_port = (uint16_t)port;
+      m->sctpmap_datachannel = true;
+    }
+    return BRTC_OK;
+  }
   if (span_eq(name, "max-message-size")) {
     uint64_t size;
     if (!parse_uint(v, UINT64_MAX, &size)) return fail(ps, "a=max-message-size with a bad size");
     m->max_message_size = size > UINT32_MAX ? UINT32_MAX : (uint32_t)size;
+    m->has_max_message_size = true;
     return BRTC_OK;
   }
   return BRTC_OK; /* an attribute we do not use */

@@ -49,6 +49,7 @@ typedef struct brtc_session {
   size_t steps_dropped;
 
   brtc_pc *pc;               /* NULL once closed and freed */
+  uint64_t echo_dropped;     /* data channel messages the echo could not send back */
   bool in_loop;              /* registered with the brtc_loop */
   bool closing;              /* to be closed and freed after the current pass */
   bool reported_end;         /* a closed or failed step was recorded */

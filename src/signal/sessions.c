@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "boltrtc/datachannel.h"
 #include "boltrtc/inspect.h"
 #include "signal/capture.h"
 #include "signal/server_internal.h"
@@ -255,6 +256,38 @@ static void start_inspect(brtc_signal_server *srv, brtc_session *s, uint64_t now
     brtc_log(BRTC_LOG_INFO, s->id, "inspect: %sinspect?session=%s", srv->url, s->inspect->id);
 }
 
+/* The echo mode's data channels: a channel labelled "echo" sends every message back as it
+ * came (text or binary). A message that does not fit the send buffer is dropped and logged:
+ * the peer paces itself by what comes back. */
+static void on_datachannel_event(brtc_signal_server *srv, brtc_session *s, const brtc_pc_event *ev) {
+  brtc_datachannel *dc = ev->channel;
+  const char *label = brtc_datachannel_label(dc);
+  char detail[160];
+  switch (ev->type) {
+    case BRTC_PC_EVENT_DATACHANNEL_OPEN:
+      snprintf(detail, sizeof(detail), "\"%.64s\" id %d, %s%s", label,
+               (int)brtc_datachannel_id(dc), brtc_datachannel_ordered(dc) ? "ordered" : "unordered",
+               strcmp(label, "echo") == 0 ? ", echoing" : "");
+      brtc_server_session_step(srv, s, "datachannel-open", detail);
+      break;
+    case BRTC_PC_EVENT_DATACHANNEL_CLOSED:
+      snprintf(detail, sizeof(detail), "\"%.64s\" id %d%s", label, (int)brtc_datachannel_id(dc),
+               s->echo_dropped ? ", some echoes dropped" : "");
+      brtc_server_session_step(srv, s, "datachannel-closed", detail);
+      break;
+    case BRTC_PC_EVENT_DATACHANNEL_MESSAGE:
+      if (strcmp(label, "echo") != 0) break;
+      int rc = brtc_datachannel_send(dc, brtc_now_us(), ev->data, ev->len, ev->binary);
+      /* One line for the first, so that a peer cannot turn a flood into log lines. */
+      if (rc != BRTC_OK && s->echo_dropped++ == 0)
+        brtc_log(BRTC_LOG_WARN, s->id, "echo: a %zu-byte message not sent back: %s (later "
+                 "ones only counted)", ev->len, brtc_strerror(rc));
+      break;
+    default:
+      break;
+  }
+}
+
 static void on_pc_event(brtc_pc *pc, const brtc_pc_event *ev, void *user) {
   (void)pc;
   brtc_session *s = user;
@@ -277,6 +310,13 @@ static void on_pc_event(brtc_pc *pc, const brtc_pc_event *ev, void *user) {
       break;
     case BRTC_PC_EVENT_FRAME_LOST:
       break; /* logged already; the keyframe policy below decides on PLI */
+    case BRTC_PC_EVENT_DATACHANNEL:
+    case BRTC_PC_EVENT_DATACHANNEL_OPEN:
+    case BRTC_PC_EVENT_DATACHANNEL_MESSAGE:
+    case BRTC_PC_EVENT_DATACHANNEL_BUFFERED_AMOUNT_LOW:
+    case BRTC_PC_EVENT_DATACHANNEL_CLOSED:
+      on_datachannel_event(srv, s, ev);
+      break;
   }
   srv->in_pc_callback--;
 }
@@ -391,6 +431,7 @@ brtc_session *brtc_server_session_start(brtc_signal_server *srv, brtc_transport 
       .keyframe_policy = BRTC_KEYFRAME_ON_KEYFRAME_LOSS,
       .video_width = video_width,
       .video_height = video_height,
+      .datachannels = true, /* accepted on every session; "echo" ones echo */
   };
   if (srv->capture_dir) {
     start_capture(srv, s, addrs, n_addrs);

@@ -12,6 +12,7 @@
 #include "boltrtc/error.h"
 #include "dtls/dtls.h"
 #include "dtls/dtls_internal.h"
+#include "dtls/dtls_record.h"
 #include "testing.h"
 
 #define MAX_PUMP_ROUNDS 64
@@ -715,6 +716,71 @@ static void test_release(void) {
   free_pair(&p);
 }
 
+/* The data channel path after the release (issue 9): SCTP packets sealed straight into the
+ * caller's datagram and opened straight into the caller's buffer, no queue between; MTU-sized
+ * records fit IPv6's 1280; before the release the seal refuses (OpenSSL holds the write
+ * sequence); a forged, replayed or plaintext record yields nothing; both sides released. */
+static void test_application_data_unqueued(void) {
+  pair p = make_pair(cert_a, cert_b);
+  uint8_t pkt[1191], dgram[BRTC_DTLS_MAX_DATAGRAM], app[BRTC_DTLS_MAX_DATAGRAM];
+  size_t n = 0, app_len = 99;
+  for (size_t i = 0; i < sizeof pkt; i++) pkt[i] = (uint8_t)(i * 11);
+  CHECK(connect_pair(&p));
+  CHECK_EQ_INT(brtc_dtls_seal_app(p.client, pkt, sizeof pkt, dgram, sizeof dgram, &n),
+               BRTC_ERR_STATE);
+  /* Before the server's release, OpenSSL's record still opens straight into app. */
+  CHECK_EQ_INT(brtc_dtls_write(p.client, pkt, 100), BRTC_OK);
+  CHECK_EQ_INT(brtc_dtls_poll_output(p.client, dgram, sizeof dgram, &n), BRTC_OK);
+  CHECK_EQ_INT(brtc_dtls_handle_app(p.server, dgram, n, 0, app, sizeof app, &app_len), BRTC_OK);
+  CHECK(app_len == 100 && memcmp(app, pkt, 100) == 0);
+  CHECK_EQ_INT(brtc_dtls_read(p.server, app, sizeof app, &n), BRTC_ERR_AGAIN);
+  pump(&p, 0);
+  CHECK_EQ_INT(brtc_dtls_release(p.client), BRTC_OK);
+  CHECK_EQ_INT(brtc_dtls_release(p.server), BRTC_OK);
+
+  for (int way = 0; way < 2; way++) {
+    brtc_dtls *from = way ? p.server : p.client, *to = way ? p.client : p.server;
+    CHECK_EQ_INT(brtc_dtls_seal_app(from, pkt, sizeof pkt, dgram, 100, &n), BRTC_ERR_TOO_BIG);
+    CHECK_EQ_INT(brtc_dtls_seal_app(from, pkt, sizeof pkt, dgram, sizeof dgram, &n), BRTC_OK);
+    CHECK(n <= sizeof pkt + BRTC_DTLS_RECORD_OVERHEAD);
+    CHECK(n + 48 <= 1280); /* IPv6 and UDP headers: the minimum MTU holds it */
+    CHECK_EQ_INT(brtc_dtls_handle_app(to, dgram, n, 0, app, sizeof app, &app_len), BRTC_OK);
+    CHECK_EQ_INT(app_len, sizeof pkt);
+    CHECK_MEM(app, pkt, sizeof pkt);
+    /* The same record again is a replay: nothing comes out. */
+    brtc_dtls_stats before, after;
+    brtc_dtls_get_stats(to, &before);
+    CHECK_EQ_INT(brtc_dtls_handle_app(to, dgram, n, 0, app, sizeof app, &app_len), BRTC_OK);
+    CHECK_EQ_INT(app_len, 0);
+    /* A bit flipped in the ciphertext: it does not authenticate. */
+    CHECK_EQ_INT(brtc_dtls_seal_app(from, pkt, 64, dgram, sizeof dgram, &n), BRTC_OK);
+    dgram[n - 20] ^= 0x40;
+    CHECK_EQ_INT(brtc_dtls_handle_app(to, dgram, n, 0, app, sizeof app, &app_len), BRTC_OK);
+    CHECK_EQ_INT(app_len, 0);
+    /* Plaintext application data (epoch 0). */
+    uint8_t plain[13 + 8] = {BRTC_DTLS_CT_APPLICATION_DATA, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 9, 0, 8};
+    CHECK_EQ_INT(brtc_dtls_handle_app(to, plain, sizeof plain, 0, app, sizeof app, &app_len),
+                 BRTC_OK);
+    CHECK_EQ_INT(app_len, 0);
+    brtc_dtls_get_stats(to, &after);
+    CHECK_EQ_INT(after.records_replayed, before.records_replayed + 1);
+    CHECK_EQ_INT(after.records_forged, before.records_forged + 2);
+    CHECK_EQ_INT(brtc_dtls_get_state(to), BRTC_DTLS_CONNECTED);
+  }
+  /* Two records in one datagram: the first into app, the second queued for read. */
+  size_t n1 = 0, n2 = 0;
+  CHECK_EQ_INT(brtc_dtls_seal_app(p.client, pkt, 10, dgram, sizeof dgram, &n1), BRTC_OK);
+  CHECK_EQ_INT(brtc_dtls_seal_app(p.client, pkt + 10, 20, dgram + n1, sizeof dgram - n1, &n2),
+               BRTC_OK);
+  CHECK_EQ_INT(brtc_dtls_handle_app(p.server, dgram, n1 + n2, 0, app, sizeof app, &app_len),
+               BRTC_OK);
+  CHECK(app_len == 10 && memcmp(app, pkt, 10) == 0);
+  CHECK_EQ_INT(brtc_dtls_read(p.server, app, sizeof app, &n), BRTC_OK);
+  CHECK(n == 20 && memcmp(app, pkt + 10, 20) == 0);
+  CHECK_EQ_INT(brtc_dtls_read(p.server, app, sizeof app, &n), BRTC_ERR_AGAIN);
+  free_pair(&p);
+}
+
 static void test_invalid_settings(void) {
   pair p = make_pair(cert_a, cert_b);
   CHECK_EQ_INT(brtc_dtls_set_retransmit_timeout(p.client, 0), BRTC_ERR_INVALID);
@@ -749,6 +815,7 @@ int main(void) {
   RUN(test_retransmit_on_our_clock);
   RUN(test_forged_after_handshake);
   RUN(test_release);
+  RUN(test_application_data_unqueued);
   RUN(test_invalid_settings);
   brtc_dtls_cert_free(cert_a);
   brtc_dtls_cert_free(cert_b);

@@ -35,6 +35,14 @@
                                   GStreamer's webrtcbin publishes the still picture over WHIP:
                                   one video section, or a transceiver plus a sink pad (two video
                                   sections, the second bundle-only), then DELETEs its session.
+  e2e.py datachannel --boltrtc PATH
+                                  Chromium opens two data channels labelled "echo" (ordered and
+                                  unordered) over /ws and sends 1,000 messages, text and binary,
+                                  8 B to 256 KiB (datachannel_echo.mjs): each must come back
+                                  byte for byte, and the server's journey logs the channels.
+  e2e.py whip-datachannel --boltrtc PATH
+                                  aiortc offers video and an "echo" data channel over WHIP; its
+                                  messages must come back byte for byte.
   --dtls-role active|passive      the server's DTLS role toward the actpass offer.
   --expect-srtp PROFILE           the SRTP profile the session must negotiate.
   --ipv6                          media over [::1] only (aiortc; Chromium gathers no ::1).
@@ -436,6 +444,46 @@ def run_inspect(a, server, source, shifted, workdir):
     assert result["afterClose"] == "ended", f"after hang-up: {result['afterClose']}"
 
 
+def check_datachannel_journey(server, want_open):
+    """The server's journey has a data channel opening and closing for each channel."""
+    with open(server.log_path) as f:
+        text = f.read()
+    opened = text.count("datachannel-open")
+    closed = text.count("datachannel-closed")
+    log(f"server journey: {opened} datachannel-open, {closed} datachannel-closed")
+    assert opened >= want_open, f"{opened} channels opened in the journey, wanted {want_open}"
+    assert "echoing" in text, "the server did not echo"
+
+
+def run_datachannel(a, server, source, shifted, workdir):
+    """Data channels labelled "echo": 1,000 messages back byte for byte, ordered and not."""
+    node = shutil.which("node")
+    assert node, "node is required"
+    cmd = [node, os.path.join(HERE, "datachannel_echo.mjs"), "--url", server.base + "/",
+           "--timeout-ms", str(a.timeout * 1000), "--messages", str(a.messages)]
+    result = run_driver(cmd, a.timeout, server)
+    s = result["stats"]
+    log(f"echo: {s['back']}/{s['sent']} messages back ({s['text']} text, {s['binary']} binary, "
+        f"largest {s['largest']} B, {s['bytesBack']} B) in {s['ms']} ms; "
+        f"channels after close: {s['closed']}")
+    assert "m=application" in result["answer"] and "a=max-message-size:262144" in result["answer"], \
+        f"the answer has no data section: {result['answer']}"
+    assert s["largest"] == 256 * 1024
+    time.sleep(0.5)  # the server logs the closes as its streams reset
+    check_datachannel_journey(server, 2)
+    session = server.status()["sessions"][0]
+    log(f"DTLS {session['stats']['dtls_cipher']}")
+
+
+def run_whip_datachannel(a, server, source, shifted, workdir):
+    """aiortc offers video and a data channel over WHIP: the echo comes back."""
+    cmd = ["/usr/bin/python3", os.path.join(HERE, "whip_client.py"), "--url", server.base + "/whip",
+           "--status", server.base + "/api/status", "--y4m", source, "--timeout", str(a.timeout),
+           "--datachannel-echo", str(a.messages)]
+    run_client(cmd, a.timeout, server, "aiortc")
+    check_datachannel_journey(server, 2)
+
+
 def run_whip(a, server, source, shifted, workdir):
     cmd = ["/usr/bin/python3", os.path.join(HERE, "whip_client.py"), "--url",
            server.base + "/whip", "--y4m", source, "--status", server.base + "/api/status",
@@ -523,7 +571,7 @@ def run_example(a, workdir):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("mode", choices=["browser", "whip", "firefox", "gstreamer", "example", "tracks",
-                                     "inspect"])
+                                     "inspect", "datachannel", "whip-datachannel"])
     ap.add_argument("--boltrtc", help="the boltrtc program (every mode but example)")
     ap.add_argument("--example", help="examples/receive_video's program (mode example)")
     ap.add_argument("--timeout", type=int, default=60, help="seconds to wait for keyframes")
@@ -540,6 +588,8 @@ def main():
                     help="serve with --capture and check the pcaps and keylog with tshark")
     ap.add_argument("--hint-size", action="store_true",
                     help="browser: the page says its size (?resolution=WxH)")
+    ap.add_argument("--messages", type=int, default=1000,
+                    help="datachannel: messages to echo")
     ap.add_argument("--shape", choices=["pad", "transceiver"], default="pad",
                     help="gstreamer: one sink pad, or a transceiver plus a sink pad")
     a = ap.parse_args()
@@ -570,7 +620,8 @@ def main():
             run_firefox(a, server, workdir)
         else:
             run = {"browser": run_browser, "whip": run_whip, "gstreamer": run_gstreamer,
-                   "tracks": run_tracks, "inspect": run_inspect}[a.mode]
+                   "tracks": run_tracks, "inspect": run_inspect, "datachannel": run_datachannel,
+                   "whip-datachannel": run_whip_datachannel}[a.mode]
             run(a, server, source, shifted, workdir)
         if a.capture:
             session = server.status()["sessions"][0]

@@ -2,8 +2,10 @@
 """A WHIP (RFC 9725) publisher built on aiortc: sends the first frame of a .y4m as a still
 video with a keyframe every --keyframe-interval seconds, waits until the server reports saved
 keyframes, then ends the session with DELETE. Exit 0 on success, which includes the server's
-REMB having raised the encoder's target above aiortc's start of 500 kbps. Runs in the e2e
-network namespace (only lo)."""
+REMB having raised the encoder's target above aiortc's start of 500 kbps. With
+--datachannel-echo N it also opens two data channels labelled "echo" (ordered and unordered)
+and sends N messages, text and binary up to 64 KiB (the largest aiortc says it takes), each
+of which must come back byte for byte before the DELETE. Runs in the e2e network namespace (only lo)."""
 import argparse
 import asyncio
 import json
@@ -76,10 +78,86 @@ class StillTrack(VideoStreamTrack):
 
 
 
+# aiortc 1.4 says a=max-message-size:65536, so the server may send nothing larger back.
+MAX_MESSAGE = 64 * 1024
+IN_FLIGHT = 512 * 1024
+
+
+def echo_message(i, rng):
+    """Message i of the echo test: its index in the first 8 bytes, text or binary."""
+    if i == 0:
+        size = MAX_MESSAGE
+    elif i % 10 == 0:
+        size = rng.randrange(8, MAX_MESSAGE + 1)
+    else:
+        size = rng.randrange(8, 1400)
+    head = b"%08d" % i
+    if i % 2:
+        return head + rng.randbytes(size - 8)
+    return (head + bytes(rng.randrange(32, 127) for _ in range(size - 8))).decode("ascii")
+
+
+async def datachannel_echo(channels, n, timeout):
+    """Sends n messages over the channels, each must come back: in order on the ordered one,
+    by index on the unordered one. Paced by what came back (at most 512 KiB in flight)."""
+    import random
+    rng = random.Random(9)
+    deadline = time.monotonic() + timeout
+    for ch in channels:
+        while ch.readyState != "open" and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        if ch.readyState != "open":
+            raise SystemExit(f"data channel {ch.label} not open: {ch.readyState}")
+    ordered, unordered = [], {}
+    state = {"back": 0, "in_flight": 0, "wrong": []}
+
+    def on_message(c, data):
+        want = ordered.pop(0) if c == 0 and ordered else None
+        if c == 1:
+            want = unordered.pop(int(data[:8]), None)
+        if want is None or want != data:
+            state["wrong"].append((c, len(data)))
+            return
+        state["back"] += 1
+        state["in_flight"] -= len(want)
+
+    for c, ch in enumerate(channels):
+        ch.on("message", lambda data, c=c: on_message(c, data))
+    started = time.monotonic()
+    total = 0
+    for i in range(n):
+        m = echo_message(i, rng)
+        while state["in_flight"] and state["in_flight"] + len(m) > IN_FLIGHT:
+            if time.monotonic() > deadline:
+                raise SystemExit(f"echo: timed out with {state['back']} of {i} back")
+            await asyncio.sleep(0.005)
+        c = 0 if i % 4 < 2 else 1
+        if c == 0:
+            ordered.append(m)
+        else:
+            unordered[i] = m
+        state["in_flight"] += len(m)
+        total += len(m)
+        channels[c].send(m)
+    while state["back"] < n and not state["wrong"] and time.monotonic() < deadline:
+        await asyncio.sleep(0.01)
+    print(f"echo: {state['back']}/{n} messages back, {total} bytes, "
+          f"{time.monotonic() - started:.1f} s, wrong {state['wrong'][:5]}")
+    if state["back"] != n or state["wrong"]:
+        raise SystemExit("echo: messages missing or wrong")
+    for ch in channels:
+        ch.close()
+    await asyncio.sleep(0.5)
+
+
 async def publish(a):
     w, h, planes = read_y4m_frame(a.y4m)
     pc = RTCPeerConnection()
     pc.addTransceiver(StillTrack(planes), direction="sendonly")
+    channels = []
+    if a.datachannel_echo:
+        channels = [pc.createDataChannel("echo", ordered=True),
+                    pc.createDataChannel("echo", ordered=False)]
     await pc.setLocalDescription(await pc.createOffer())  # gathers candidates first
     code, headers, body = http("POST", a.url, pc.localDescription.sdp.encode(), "application/sdp")
     if code != 201:
@@ -103,6 +181,8 @@ async def publish(a):
     print(f"connection state {pc.connectionState}; keyframes saved for {session}: {saved}")
     target = encoder_target_bitrate(pc)
     print(f"encoder target bitrate {target} bps (aiortc starts at {AIORTC_START_BITRATE})")
+    if channels:
+        await datachannel_echo(channels, a.datachannel_echo, a.timeout)
     code, _, body = http("DELETE", resource_url(a.url, location))
     print(f"DELETE {location}: {code}")
     # The server's close_notify, sealed by its own DTLS record layer after OpenSSL's state was
@@ -134,10 +214,12 @@ def main():
     ap.add_argument("--timeout", type=int, default=60)
     ap.add_argument("--keyframe-interval", type=float, default=1.0, help="seconds (30 fps)")
     ap.add_argument("--host-address", default="127.0.0.1", choices=["127.0.0.1", "::1"])
+    ap.add_argument("--datachannel-echo", type=int, default=0, metavar="N",
+                    help="also echo N messages over data channels labelled \"echo\"")
     a = ap.parse_args()
     use_host_address(a.host_address)
     keyframe_every(max(1, round(a.keyframe_interval * 30)))
-    asyncio.run(asyncio.wait_for(publish(a), a.timeout + 30))
+    asyncio.run(asyncio.wait_for(publish(a), a.timeout * (2 if a.datachannel_echo else 1) + 30))
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@
 #include <string.h>
 #include "codec/vpx_encode.h"
 
+#include "boltrtc/datachannel.h"
 #include "boltrtc/error.h"
 
 static brtc_certificate *shared_cert;
@@ -17,6 +18,7 @@ unsigned h_video_width, h_video_height;
 brtc_pc_packet_tap h_packet_tap;
 brtc_pc_wire_tap h_wire_tap;
 bool h_keep_keylog;
+bool h_datachannels;
 bool (*h_link_filter)(harness *h, bool to_pc, const uint8_t *data, size_t len);
 
 const brtc_certificate *h_certificate(void) {
@@ -35,6 +37,23 @@ static void on_event(brtc_pc *pc, const brtc_pc_event *ev, void *user) {
     h->n_steps++;
   } else if (ev->type == BRTC_PC_EVENT_LOG) {
     h->n_logs++;
+  } else if (ev->type >= BRTC_PC_EVENT_DATACHANNEL &&
+             ev->type <= BRTC_PC_EVENT_DATACHANNEL_CLOSED) {
+    h->dc_last = ev->channel;
+    if (ev->type == BRTC_PC_EVENT_DATACHANNEL && h->dc_peer_channels < H_MAX_PEER_CHANNELS)
+      h->dc_peer[h->dc_peer_channels++] = ev->channel;
+    if (ev->type == BRTC_PC_EVENT_DATACHANNEL_OPEN) h->dc_opened++;
+    if (ev->type == BRTC_PC_EVENT_DATACHANNEL_CLOSED) h->dc_closed++;
+    if (ev->type == BRTC_PC_EVENT_DATACHANNEL_BUFFERED_AMOUNT_LOW) h->dc_low++;
+    if (ev->type == BRTC_PC_EVENT_DATACHANNEL_MESSAGE) {
+      if (h->dc_messages++ == 0) h->dc_hash = SIM_FNV_START;
+      h->dc_bytes += ev->len;
+      h->dc_hash = sim_fnv1a(h->dc_hash, ev->data, ev->len);
+      bool peers = false; /* echo the peer's channels only, or the two would ping-pong */
+      for (size_t i = 0; i < h->dc_peer_channels; i++) peers = peers || h->dc_peer[i] == ev->channel;
+      if (peers && strcmp(brtc_datachannel_label(ev->channel), "echo") == 0)
+        brtc_datachannel_send(ev->channel, h->now, ev->data, ev->len, ev->binary);
+    }
   } else if (ev->type == BRTC_PC_EVENT_VIDEO_FRAME && h->n_frames < H_MAX_FRAMES) {
     h_frame *f = &h->frames[h->n_frames++];
     f->data = malloc(ev->frame->len);
@@ -83,6 +102,7 @@ bool h_start_ex(harness *h, const sim_peer_opts *opts, bool measure) {
                         .on_plain_packet = h_packet_tap,
                         .on_wire_packet = h_wire_tap,
                         .keep_keylog = h_keep_keylog,
+                        .datachannels = h_datachannels,
                         .ice_check_timeout_us = h_ice_check_timeout_us};
   h->sim = sim_peer_new(opts);
   PC_CALL(h, h->pc = brtc_pc_new(&cfg));

@@ -13,6 +13,7 @@
 
 #define H_MAX_EVENTS 64
 #define H_MAX_FRAMES 16
+#define H_MAX_PEER_CHANNELS 8
 
 typedef struct h_frame {
   uint8_t *data;
@@ -42,7 +43,16 @@ typedef struct harness {
   bool measure;
   long long pc_heap;
   char answer_err[256];
+  /* Data channel events (h_datachannels): counted; messages hashed in order of arrival
+   * (sim_fnv1a); a channel labelled "echo" that the peer opened echoes, as boltrtc serve
+   * does. */
+  uint64_t dc_peer_channels, dc_opened, dc_closed, dc_low, dc_messages, dc_bytes, dc_hash;
+  brtc_datachannel *dc_last; /* the last channel an event named */
+  brtc_datachannel *dc_peer[H_MAX_PEER_CHANNELS]; /* opened by the peer, dc_peer_channels */
 } harness;
+
+/* brtc_pc_config.datachannels for the next h_start. */
+extern bool h_datachannels;
 
 /* brtc_pc_config.keep_dtls for the next h_start. */
 extern bool h_keep_dtls;

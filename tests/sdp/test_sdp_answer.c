@@ -676,7 +676,92 @@ static void test_video_max_bitrate(void) {
   free(r);
 }
 
+/* RFC 8841: with accept_data the data section is answered, in the bundle, with our SCTP port
+ * and a=max-message-size; the peer's values are the parser's. Chrome's and Firefox's own
+ * offers, and aiortc 1.4's pre-RFC 8841 form answered in its own form. */
+static void check_data_answer(const char *fixture, const char *mid, size_t index,
+                              uint32_t peer_max) {
+  brtc_sdp_answer_params p = default_params();
+  p.accept_data = true;
+  brtc_sdp *offer = NULL;
+  answer_result *r = answer_fixture(fixture, &p, &offer);
+  CHECK_EQ_INT(r->rc, BRTC_OK);
+  CHECK(r->neg[index].accepted && r->neg[index].kind == BRTC_MEDIA_APPLICATION);
+  CHECK_EQ_INT(r->neg[index].payload_type, -1);
+  CHECK(strstr(r->text, "\r\nm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n") != NULL);
+  CHECK_EQ_INT(count(r->text, "a=sctp-port:5000\r\n"), 1);
+  CHECK_EQ_INT(count(r->text, "a=max-message-size:262144\r\n"), 1);
+  CHECK_EQ_INT(count(r->text, "a=end-of-candidates"), 3);
+  char group[64];
+  snprintf(group, sizeof group, " %s\r\n", mid); /* the data mid ends the BUNDLE line */
+  const char *g = strstr(r->text, "a=group:BUNDLE ");
+  CHECK(g && strstr(g, group) && strstr(g, group) < strstr(g, "\r\n") + 2);
+  CHECK_EQ_INT(offer->media[index].sctp_port, 5000);
+  CHECK(offer->media[index].has_max_message_size);
+  CHECK_EQ_INT(offer->media[index].max_message_size, peer_max);
+  brtc_sdp *a = reparse(r->text);
+  if (a) {
+    const brtc_sdp_media *m = &a->media[index];
+    CHECK_EQ_INT(m->kind, BRTC_MEDIA_APPLICATION);
+    CHECK_EQ_INT(m->port, 9);
+    CHECK_STR(m->mid, mid);
+    CHECK_EQ_INT(m->sctp_port, 5000);
+    CHECK_EQ_INT(m->max_message_size, 262144);
+    CHECK_STR(brtc_sdp_fingerprint(a, m, &(const char *){NULL}), p.fingerprint_sha256);
+  }
+  free(a);
+  free(offer);
+  free(r);
+}
+
+static void test_data_section(void) {
+  check_data_answer("chrome_offer_av_data.sdp", "2", 2, 262144);
+  check_data_answer("firefox_offer_av_data.sdp", "2", 2, 1073741823);
+
+  brtc_sdp_answer_params p = default_params();
+  p.accept_data = true;
+  p.max_message_size = 1024 * 1024;
+  p.sctp_port = 5001;
+  /* aiortc 1.4: DTLS/SCTP with a=sctpmap, and a=max-message-size:65536. */
+  static const char legacy[] = OFFER_HEAD
+      "a=setup:actpass\r\na=group:BUNDLE v d\r\n" VIDEO_SECTION("v", "")
+      "m=application 9 DTLS/SCTP 5000\r\na=mid:d\r\n"
+      "a=sctpmap:5000 webrtc-datachannel 65535\r\na=max-message-size:65536\r\n";
+  answer_result *r = answer_str(legacy, &p);
+  CHECK_EQ_INT(r->rc, BRTC_OK);
+  CHECK(r->neg[1].accepted);
+  CHECK(strstr(r->text, "\r\nm=application 9 DTLS/SCTP 5001\r\n") != NULL);
+  CHECK(strstr(r->text, "\r\na=sctpmap:5001 webrtc-datachannel 65535\r\n") != NULL);
+  CHECK(strstr(r->text, "\r\na=max-message-size:1048576\r\n") != NULL);
+  CHECK(strstr(r->text, "a=sctp-port") == NULL);
+  CHECK(strstr(r->text, "\r\na=group:BUNDLE v d\r\n") != NULL);
+  free(r);
+
+  /* Data alone; a second data section; one outside the bundle; a=sctpmap for another
+   * protocol; the wrong format. Only the first good one is taken. */
+  static const char several[] = OFFER_HEAD
+      "a=setup:actpass\r\na=group:BUNDLE d1 d2 d4 d5\r\n"
+      "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\na=mid:d1\r\na=sctp-port:5000\r\n"
+      "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\na=mid:d2\r\n"
+      "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\na=mid:d3\r\n"
+      "m=application 9 DTLS/SCTP 5000\r\na=mid:d4\r\na=sctpmap:5000 t38 1\r\n"
+      "m=application 9 UDP/DTLS/SCTP bfcp\r\na=mid:d5\r\n";
+  r = answer_str(several, &p);
+  CHECK_EQ_INT(r->rc, BRTC_OK);
+  CHECK(r->neg[0].accepted && !r->neg[1].accepted && !r->neg[2].accepted &&
+        !r->neg[3].accepted && !r->neg[4].accepted);
+  CHECK(strstr(r->text, "\r\na=group:BUNDLE d1\r\n") != NULL);
+  CHECK_EQ_INT(count(r->text, "m=application 0 "), 4);
+  CHECK(strstr(r->text, "a=rtcp-mux") == NULL); /* not asked of data, not written for it */
+  free(r);
+
+  /* Not enabled: rejected in place, and an offer of data alone has nothing acceptable. */
+  p.accept_data = false;
+  expect_answer_fail(several, &p, BRTC_ERR_UNSUPPORTED, "data channels are not enabled");
+}
+
 int main(void) {
+  RUN(test_data_section);
   RUN(test_several_tracks);
   RUN(test_video_max_bitrate);
   RUN(test_chrome_av_data);

@@ -402,7 +402,42 @@ static void test_bad_args(void) {
   free(s);
 }
 
+/* RFC 8841 5 and 6, and the older a=sctpmap (draft-ietf-mmusic-sctp-sdp-05 4): what the
+ * data section says of the peer's SCTP port and the largest message it takes. */
+static void test_data_attributes(void) {
+  static const char text[] = HEAD
+      "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\na=mid:a\r\na=sctp-port:5001\r\n"
+      "a=max-message-size:0\r\n"
+      "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\na=mid:b\r\n"
+      "m=application 9 DTLS/SCTP 5002\r\na=mid:c\r\na=sctpmap:5002 webrtc-datachannel 1024\r\n"
+      "a=max-message-size:8589934592\r\n"
+      "m=application 9 DTLS/SCTP 5003\r\na=mid:d\r\na=sctpmap:5003 t38\r\n";
+  int rc;
+  char err[160] = "";
+  brtc_sdp *s = parse_text(text, sizeof text - 1, &rc, err, sizeof err);
+  CHECK_EQ_INT(rc, BRTC_OK);
+  if (!s) return;
+  CHECK_EQ_INT(s->n_media, 4);
+  CHECK_EQ_INT(s->media[0].kind, BRTC_MEDIA_APPLICATION);
+  CHECK_EQ_INT(s->media[0].sctp_port, 5001);
+  CHECK(s->media[0].has_max_message_size); /* 0: any size */
+  CHECK_EQ_INT(s->media[0].max_message_size, 0);
+  CHECK_STR(s->media[0].first_fmt, "webrtc-datachannel");
+  CHECK(!s->media[1].has_max_message_size); /* absent: 64 KiB, the pc's to apply */
+  CHECK_EQ_INT(s->media[1].sctp_port, 0);
+  CHECK(s->media[2].sctpmap_datachannel);
+  CHECK_EQ_INT(s->media[2].sctpmap_port, 5002);
+  CHECK_EQ_INT(s->media[2].max_message_size, UINT32_MAX); /* clamped */
+  CHECK(!s->media[3].sctpmap_datachannel);
+  free(s);
+  expect_fail_str(HEAD "m=application 9 DTLS/SCTP 5000\r\na=sctpmap:x webrtc-datachannel\r\n",
+                  "a=sctpmap");
+  expect_fail_str(HEAD "m=application 9 UDP/DTLS/SCTP x\r\na=max-message-size:-1\r\n",
+                  "a=max-message-size");
+}
+
 int main(void) {
+  RUN(test_data_attributes);
   RUN(test_chrome_av_data);
   RUN(test_chrome_video);
   RUN(test_firefox_av_data);

@@ -15,6 +15,7 @@
 #include "common/random.h"
 #include "rtp/rtcp.h"
 #include "rtp/rtp.h"
+#include "sctp/datachannel.h"
 #include "sdp/sdp.h"
 #include "srtp/srtp.h"
 #include "stun/stun.h"
@@ -85,6 +86,9 @@ struct sim_peer {
   uint16_t picture_id;
   sim_sent *history; /* opts.rtx or opts.resend_same_ssrc only */
   bool keyframe_requested;
+
+  brtc_dc_transport *dc; /* opts.datachannel */
+  bool dc_started;
 
   sim_peer_stats stats;
 };
@@ -160,10 +164,11 @@ static int make_offer(sim_peer *p) {
   size_t u = 0;
   bool video = !p->opts.no_video, audio = !p->opts.no_audio;
   append(o, SIM_OFFER_CAP, &u,
-         "v=0\r\no=- %llu 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE%s%s\r\n"
+         "v=0\r\no=- %llu 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE%s%s%s\r\n"
          "a=extmap-allow-mixed\r\na=msid-semantic: WMS simstream\r\n",
          (unsigned long long)(brtc_random_u64() >> 2), video ? " 0" : "",
-         audio ? (p->opts.second_video ? " 1 2" : " 1") : (p->opts.second_video ? " 2" : ""));
+         audio ? (p->opts.second_video ? " 1 2" : " 1") : (p->opts.second_video ? " 2" : ""),
+         p->opts.datachannel ? " d" : "");
   if (video) {
     append(o, SIM_OFFER_CAP, &u, "m=video 9 UDP/TLS/RTP/SAVPF 96 97 98 99 45 46\r\n");
     write_transport(p, o, SIM_OFFER_CAP, &u, "0");
@@ -255,6 +260,11 @@ static int make_offer(sim_peer *p) {
       append(o, SIM_OFFER_CAP, &u, "a=ssrc:%u cname:simpeercname\r\n",
              (unsigned)p->opts.video2_ssrc);
   }
+  if (p->opts.datachannel) { /* as Chrome writes it (RFC 8841) */
+    append(o, SIM_OFFER_CAP, &u, "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n");
+    write_transport(p, o, SIM_OFFER_CAP, &u, "d");
+    append(o, SIM_OFFER_CAP, &u, "a=sctp-port:5000\r\na=max-message-size:262144\r\n");
+  }
   if (u >= SIM_OFFER_CAP) {
     free(o);
     return BRTC_ERR_TOO_BIG;
@@ -301,6 +311,7 @@ fail:
 
 void sim_peer_free(sim_peer *p) {
   if (!p) return;
+  brtc_dc_transport_free(p->dc);
   brtc_srtp_free(p->srtp_in);
   brtc_srtp_free(p->srtp_out);
   brtc_dtls_free(p->dtls);
@@ -390,6 +401,16 @@ int sim_peer_set_answer(sim_peer *p, const char *sdp, char *err, size_t err_cap)
   }
   if (p->opts.n_srtp_profiles)
     brtc_dtls_set_srtp_profiles(p->dtls, p->opts.srtp_profiles, p->opts.n_srtp_profiles);
+  if (p->opts.datachannel && !p->dc) {
+    brtc_dc_transport_config cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.sctp.zero_checksum = true;
+    if (brtc_dc_transport_new(&cfg, p->now, &p->dc) != BRTC_OK) {
+      set_err(err, err_cap, "cannot create the data channel transport");
+      rc = BRTC_ERR_NOMEM;
+      goto out;
+    }
+  }
   p->answered = true;
   p->check_due_us = 0; /* first check at once */
   rc = BRTC_OK;
@@ -472,6 +493,62 @@ static void after_dtls(sim_peer *p) {
   p->srtp_in = brtc_srtp_new(k.profile, BRTC_SRTP_INBOUND, k.remote_key, k.key_len,
                              k.remote_salt, k.salt_len);
   p->stats.srtp_ready = p->srtp_out && p->srtp_in;
+}
+
+/* ---- data channels ---- */
+
+uint64_t sim_fnv1a(uint64_t h, const uint8_t *data, size_t len) {
+  for (size_t i = 0; i < len; i++) h = (h ^ data[i]) * 1099511628211ull;
+  return h;
+}
+
+struct brtc_dc_transport *sim_peer_dc(sim_peer *p) { return p->dc; }
+
+/* Takes the transport's events: counts them, echoes what the pc sends on "echo". */
+static void dc_drain(sim_peer *p) {
+  brtc_dc_event ev;
+  while (p->dc && brtc_dc_transport_poll_event(p->dc, &ev) == BRTC_OK) {
+    switch (ev.type) {
+      case BRTC_DC_EVENT_OPEN: p->stats.dc_opened++; break;
+      case BRTC_DC_EVENT_CLOSED: p->stats.dc_closed++; break;
+      case BRTC_DC_EVENT_TRANSPORT_CLOSED: p->stats.dc_transport_closed = true; break;
+      case BRTC_DC_EVENT_MESSAGE:
+        if (p->stats.dc_messages == 0) p->stats.dc_hash = SIM_FNV_START;
+        p->stats.dc_messages++;
+        p->stats.dc_bytes += ev.len;
+        p->stats.dc_hash = sim_fnv1a(p->stats.dc_hash, ev.data, ev.len);
+        /* RFC 8832 6: the DTLS client's channels have even ids; echo only the pc's. */
+        if (strcmp(brtc_dc_label(ev.channel), "echo") == 0 &&
+            (brtc_dc_id(ev.channel) % 2 == 0) != p->dtls_client)
+          brtc_dc_send(ev.channel, p->now, ev.data, ev.len, ev.binary);
+        break;
+      default: break;
+    }
+  }
+}
+
+static void dc_after_dtls(sim_peer *p) {
+  if (!p->dc || brtc_dtls_get_state(p->dtls) != BRTC_DTLS_CONNECTED) return;
+  if (!p->dc_started) {
+    brtc_dc_start st = {.dtls_client = p->dtls_client, .remote_max_message = 256 * 1024};
+    if (brtc_dc_transport_start(p->dc, p->now, &st) == BRTC_OK) p->dc_started = true;
+  }
+  uint8_t pkt[BRTC_DTLS_MAX_DATAGRAM];
+  size_t n;
+  while (brtc_dtls_read(p->dtls, pkt, sizeof(pkt), &n) == BRTC_OK)
+    brtc_dc_transport_handle_packet(p->dc, p->now, pkt, n);
+  dc_drain(p);
+}
+
+static int dc_poll(sim_peer *p, uint8_t *out, size_t cap, size_t *out_len) {
+  if (!p->dc_started || brtc_dtls_get_state(p->dtls) != BRTC_DTLS_CONNECTED) return BRTC_ERR_AGAIN;
+  uint8_t pkt[BRTC_SCTP_DEFAULT_MTU];
+  size_t n;
+  int rc = brtc_dc_transport_poll_packet(p->dc, p->now, pkt, sizeof(pkt), &n);
+  dc_drain(p);
+  if (rc != BRTC_OK) return rc;
+  rc = brtc_dtls_write(p->dtls, pkt, n);
+  return rc == BRTC_OK ? brtc_dtls_poll_output(p->dtls, out, cap, out_len) : rc;
 }
 
 /* ---- RTCP from the pc ---- */
@@ -587,6 +664,7 @@ int sim_peer_handle_datagram(sim_peer *p, const uint8_t *data, size_t len,
   else if (b >= 20 && b <= 63 && p->dtls) {
     brtc_dtls_handle(p->dtls, data, len, p->now);
     after_dtls(p);
+    dc_after_dtls(p);
   } else if (b >= 128 && b <= 191) handle_srtcp(p, data, len);
   else return BRTC_ERR_PARSE;
   return BRTC_OK;
@@ -759,6 +837,7 @@ int sim_peer_poll_transmit(sim_peer *p, uint8_t *out, size_t cap, size_t *out_le
                                                        : SIM_CHECK_RETRY_US);
   }
   if (rc == BRTC_ERR_AGAIN && p->dtls) rc = brtc_dtls_poll_output(p->dtls, out, cap, out_len);
+  if (rc == BRTC_ERR_AGAIN && p->dc) rc = dc_poll(p, out, cap, out_len);
   if (rc == BRTC_ERR_AGAIN) rc = poll_media(p, out, cap, out_len);
   if (rc != BRTC_OK) return rc;
   memset(to, 0, sizeof(*to));
@@ -772,6 +851,10 @@ uint64_t sim_peer_next_deadline(const sim_peer *p) {
     uint64_t d = brtc_dtls_next_deadline(p->dtls);
     if (d < t) t = d;
   }
+  if (p->dc_started) {
+    uint64_t d = brtc_dc_transport_next_deadline(p->dc);
+    if (d < t) t = d;
+  }
   return t;
 }
 
@@ -780,6 +863,10 @@ int sim_peer_handle_timeout(sim_peer *p, uint64_t now_us) {
   if (p->dtls && brtc_dtls_next_deadline(p->dtls) <= p->now) {
     brtc_dtls_handle_timeout(p->dtls, p->now);
     after_dtls(p);
+  }
+  if (p->dc_started && brtc_dc_transport_next_deadline(p->dc) <= p->now) {
+    brtc_dc_transport_handle_timeout(p->dc, p->now);
+    dc_drain(p);
   }
   return BRTC_OK;
 }

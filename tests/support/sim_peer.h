@@ -61,6 +61,9 @@ typedef struct sim_peer_opts {
   bool second_video, second_video_bundle_only, second_video_no_ssrc;
   uint32_t video2_ssrc;
   bool send_mid; /* put the MID header extension (id 9, RFC 9143) on every video packet */
+  /* Offer a data section (m=application, mid "d") and run an SCTP association with data
+   * channels over DTLS once connected (sim_peer_dc). */
+  bool datachannel;
 } sim_peer_opts;
 
 typedef struct sim_peer_stats {
@@ -89,6 +92,10 @@ typedef struct sim_peer_stats {
   uint64_t last_remb_bps;
   uint32_t last_remb_ssrc;    /* the first SSRC it names */
   size_t last_remb_n_ssrcs;
+  /* Data channels (opts.datachannel): */
+  uint64_t dc_opened, dc_closed, dc_messages, dc_bytes;
+  uint64_t dc_hash;           /* FNV-1a over every message's bytes, in order of arrival */
+  bool dc_transport_closed;
 } sim_peer_stats;
 
 /* opts may be NULL (defaults). NULL on failure. */
@@ -137,5 +144,12 @@ const sim_peer_stats *sim_peer_get_stats(const sim_peer *p);
 /* The peer's DTLS session (NULL before the answer), for tests that act on it directly. */
 brtc_dtls *sim_peer_dtls(sim_peer *p);
 const char *sim_peer_fingerprint(const sim_peer *p);
+/* opts.datachannel: the peer's data channel transport (RTCSctpTransport), made with the
+ * answer; channels may be created on it at any time. Its events are taken by the peer
+ * (counted in the stats); a channel labelled "echo" that the pc opened is echoed. */
+struct brtc_dc_transport *sim_peer_dc(sim_peer *p);
+/* FNV-1a, as dc_hash adds messages up (start from SIM_FNV_START). */
+#define SIM_FNV_START 14695981039346656037ull
+uint64_t sim_fnv1a(uint64_t h, const uint8_t *data, size_t len);
 
 #endif
