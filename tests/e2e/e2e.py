@@ -21,6 +21,12 @@
                                   that picture mirrored. Each track's JPEG must match its own
                                   picture (PSNR >= 25 dB) and score at least 3 dB lower against
                                   the other's; /api/status counts each track.
+  e2e.py page --boltrtc PATH      Chromium tours the page as a learner would (page_tour.mjs):
+                                  the outline before Connect; the journey on one time base,
+                                  every step explained and linked to a chapter section that
+                                  exists; live counters that grow; the SDP viewer; Hang up's
+                                  closing steps and summary; no console errors. Screenshots of
+                                  each stage are kept in --artifacts.
   e2e.py example --example PATH   examples/receive_video with Chromium and no server: the page's
                                   offer to its stdin, its stdout (the answer alone) to the page.
   e2e.py gstreamer --shape pad|transceiver --boltrtc PATH
@@ -293,6 +299,29 @@ def run_browser(a, server, source, shifted, workdir):
         assert f"camera {a.size}" in offer_step, f"the page did not say its size: {offer_step}"
 
 
+def run_page(a, server, source, shifted, workdir):
+    """The page teaches the journey (issue 7): page_tour.mjs asserts what the page shows;
+    here the server's side of the same session."""
+    node = shutil.which("node")
+    assert node, "node is required"
+    shots = os.path.abspath(a.artifacts) if a.artifacts else os.path.join(workdir, "shots")
+    cmd = [node, os.path.join(HERE, "page_tour.mjs"), "--url", server.base + "/", "--y4m", source,
+           "--timeout-ms", str(a.timeout * 1000), "--shots", shots]
+    result = run_driver(cmd, a.timeout, server)
+    log(f"outline before Connect: {result['outline']}")
+    log(f"journey ({len(result['journey'])} steps, {result['chapters']} chapter links resolved): "
+        f"{result['journey']}")
+    log(f"offer/answer on one clock (ms since Connect): {result['exchange']}")
+    log(f"first RTP per stream: {result['firstRtp']}")
+    log(f"counters: {result['counters']['first']} then {result['counters']['second']}")
+    log(f"after hang-up: {result['end']}; summary {result['summary']}")
+    log("screenshots: " + ", ".join(result["screenshots"]))
+    session = server.status()["sessions"][-1]
+    assert session["state"] == "closed", f"hang-up did not close the session: {session['state']}"
+    assert session["stats"]["rr_sent"] >= 1, "no receiver report counted"
+    check_keyframes(server, source, shifted, 2)
+
+
 def run_tracks(a, server, source, shifted, workdir):
     """Two video tracks, two known pictures: each JPEG must be its own track's."""
     node = shutil.which("node")
@@ -429,7 +458,8 @@ def run_example(a, workdir):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("mode", choices=["browser", "whip", "firefox", "gstreamer", "example", "tracks"])
+    ap.add_argument("mode", choices=["browser", "whip", "firefox", "gstreamer", "example", "tracks",
+                                     "page"])
     ap.add_argument("--boltrtc", help="the boltrtc program (every mode but example)")
     ap.add_argument("--example", help="examples/receive_video's program (mode example)")
     ap.add_argument("--timeout", type=int, default=60, help="seconds to wait for keyframes")
@@ -476,7 +506,7 @@ def main():
             run_firefox(a, server, workdir)
         else:
             run = {"browser": run_browser, "whip": run_whip, "gstreamer": run_gstreamer,
-                   "tracks": run_tracks}[a.mode]
+                   "tracks": run_tracks, "page": run_page}[a.mode]
             run(a, server, source, shifted, workdir)
         if a.capture:
             session = server.status()["sessions"][0]
