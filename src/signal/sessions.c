@@ -53,6 +53,25 @@ void brtc_server_session_step(brtc_signal_server *srv, brtc_session *s, const ch
   }
 }
 
+/* The pc's first-rtp step is the session's first media packet, of one kind only; a later
+ * track's first packet comes as a log event (pc_media.c first_rtp, track_started). The
+ * journey shows each track's start as a first-rtp step of its own, so that the video SSRC
+ * appears beside the audio one. mark_only: the pc's own step told the tracks started so far. */
+static void show_started_tracks(brtc_signal_server *srv, brtc_session *s, bool mark_only) {
+  size_t n = brtc_pc_track_count(s->pc);
+  for (size_t i = 0; i < n && i < 32; i++) {
+    brtc_pc_track_stats ts;
+    if (s->tracks_started & (1u << i)) continue;
+    if (brtc_pc_get_track_stats(s->pc, i, &ts) != BRTC_OK || ts.ssrc == 0) continue;
+    s->tracks_started |= 1u << i;
+    if (mark_only) continue;
+    char detail[128];
+    snprintf(detail, sizeof(detail), "%s ssrc 0x%08x %s, track mid %.16s", ts.kind,
+             (unsigned)ts.ssrc, ts.codec, ts.mid);
+    brtc_server_session_step(srv, s, "first-rtp", detail);
+  }
+}
+
 /* What the server needs back with a saver result: when the keyframe arrived (the save
  * period counts from then), its track (the policy's bit, 5 bits) and whether it answered a
  * Snapshot; monotonic microseconds fit in 58 bits for thousands of years. */
@@ -237,25 +256,6 @@ static void start_capture(brtc_signal_server *srv, brtc_session *s,
              brtc_capture_prefix(s->capture));
   else
     brtc_log(BRTC_LOG_WARN, s->id, "capture: %s", err);
-}
-
-/* The pc's first-rtp step is the session's first media packet, of one kind only; a later
- * track's first packet comes as a log event (pc_media.c first_rtp, track_started). The
- * journey shows each track's start as a first-rtp step of its own, so that the video SSRC
- * appears beside the audio one. mark_only: the pc's own step told the tracks started so far. */
-static void show_started_tracks(brtc_signal_server *srv, brtc_session *s, bool mark_only) {
-  size_t n = brtc_pc_track_count(s->pc);
-  for (size_t i = 0; i < n && i < 32; i++) {
-    brtc_pc_track_stats ts;
-    if (s->tracks_started & (1u << i)) continue;
-    if (brtc_pc_get_track_stats(s->pc, i, &ts) != BRTC_OK || ts.ssrc == 0) continue;
-    s->tracks_started |= 1u << i;
-    if (mark_only) continue;
-    char detail[128];
-    snprintf(detail, sizeof(detail), "%s ssrc 0x%08x %s, track mid %.16s", ts.kind,
-             (unsigned)ts.ssrc, ts.codec, ts.mid);
-    brtc_server_session_step(srv, s, "first-rtp", detail);
-  }
 }
 
 static void on_pc_event(brtc_pc *pc, const brtc_pc_event *ev, void *user) {

@@ -315,6 +315,7 @@ def run_page(a, server, source, shifted, workdir):
     log(f"first RTP per stream: {result['firstRtp']}")
     log(f"counters: {result['counters']['first']} then {result['counters']['second']}")
     log(f"after hang-up: {result['end']}; summary {result['summary']}")
+    log(f"inspector: {result['inspect']}")
     log("screenshots: " + ", ".join(result["screenshots"]))
     session = server.status()["sessions"][-1]
     assert session["state"] == "closed", f"hang-up did not close the session: {session['state']}"

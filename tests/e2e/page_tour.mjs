@@ -113,7 +113,7 @@ async function tour(page, result, errors) {
 
   const steps = await journey(page);
   result.journey = steps.map((s) => `${s.side}:${s.step}`);
-  const bad = steps.filter((s) => !s.known || s.why.length < 10 || !s.chapter.startsWith('/journey/') || !s.rfc.startsWith('https://'));
+  const bad = steps.filter((s) => !s.known || s.why.length < 10 || !s.chapter.startsWith('/docs/journey/') || !s.rfc.startsWith('https://'));
   check(bad.length === 0, `steps without explanation or links: ${JSON.stringify(bad.map((s) => `${s.side}:${s.step}`))}`);
   // One time base: the list is in time order, and the server's part of the exchange falls
   // between the page sending the offer and receiving the answer.
@@ -170,11 +170,19 @@ async function tour(page, result, errors) {
   await page.waitForFunction(() => !document.querySelector('#chapter').hidden &&
     document.querySelector('#chapter pre').textContent.startsWith('## The fingerprints'), { timeout: 5000 });
 
-  // The inspector's link names this session.
-  const status = await page.evaluate(async () => (await fetch('/api/status')).json());
-  const id = status.sessions[status.sessions.length - 1].id;
-  const inspect = await page.evaluate(() => document.querySelector('#inspect:not([hidden])')?.getAttribute('href'));
-  check(inspect === `/inspect?session=${id}`, `inspect link ${inspect}, session ${id}`);
+  // The inspector's link: where the server has an inspector (/api/inspect/stats), the page
+  // asked for this session's packets and links the page the answer named, which answers.
+  // (Asked from here, not the page, so that a server without one logs no 404 in its console.)
+  const inspector = (await fetch(new URL('/api/inspect/stats', opt.url))).status === 200;
+  const inspect = await page.evaluate(() => document.querySelector('#inspect:not([hidden])')?.getAttribute('href') ?? null);
+  result.inspect = { inspector, link: inspect };
+  if (inspector) {
+    check(/^\/inspect\?session=[0-9a-f]{32}$/.test(inspect ?? ''), `inspect link ${inspect}`);
+    const api = (await fetch(new URL(`/api/inspect${inspect.slice('/inspect'.length)}`, opt.url))).status;
+    check(api === 200 || api === 429, `/api/inspect for the page's link: ${api}`);
+  } else {
+    check(inspect === null, `an inspect link ${inspect} without an inspector`);
+  }
 
   // Hang up: signaling stays open for the server's closing steps, then the summary.
   await page.click('#hangup');

@@ -12,7 +12,7 @@ import { LiveCounters, showSummary } from "./live.js";
 import { renderSdp } from "./sdp.js";
 
 type ServerMessage =
-  | { type: "answer"; sdp: string }
+  | { type: "answer"; sdp: string; inspect?: string }
   | { type: "step"; session: string; step: string; detail?: string; t_ms: number }
   | { type: "keyframe"; session: string; file: string; url: string; width: number; height: number; mid?: string }
   | { type: "error"; message: string };
@@ -101,9 +101,14 @@ function setSession(id: string): void {
   if (!id || id === session) return;
   session = id;
   ui.sessionId.textContent = id;
-  // The packet inspector (/inspect, issue 7) takes the session id of /api/status and of
-  // the step messages.
-  ui.inspect.href = `/inspect?session=${encodeURIComponent(id)}`;
+}
+
+// The packet inspector's page for this session (/inspect, issue 7): the answer names it when
+// the offer asked for the packets to be kept and the server had room. Its id is a secret of
+// 128 bits, not the short session id of the steps and /api/status, which it does not accept.
+function showInspector(url: string | undefined): void {
+  if (!url || !/^\/inspect\?session=[0-9a-f]{32}$/.test(url)) return;
+  ui.inspect.href = url;
   ui.inspect.hidden = false;
 }
 
@@ -331,6 +336,7 @@ function handleServerMessage(conn: RTCPeerConnection, raw: string): void {
     case "answer":
       browserStep("answer-received");
       renderSdp(ui.answer, msg.sdp);
+      showInspector(msg.inspect);
       // Applied as is: the server's answer already sets the VP8 start bitrate and it sends REMB.
       conn
         .setRemoteDescription({ type: "answer", sdp: msg.sdp })
@@ -460,7 +466,9 @@ async function connect(): Promise<void> {
       if (document.body.dataset.state === "connecting") setState("failed", "signaling closed");
     };
     const offerSdp = conn.localDescription?.sdp ?? offer.sdp ?? "";
-    send({ type: "offer", sdp: offerSdp, video: chosenSize() });
+    // inspect: the server keeps this session's first packets of each kind (a bounded number,
+    // for a while after it ends) for the inspector; a server without one ignores it.
+    send({ type: "offer", sdp: offerSdp, video: chosenSize(), inspect: true });
     browserStep("offer-sent");
     renderSdp(ui.offer, offerSdp);
     counters.start();

@@ -1,4 +1,4 @@
-// The chapter reader: a link to /journey/<chapter>.md#<section> opens that section of
+// The chapter reader: a link to /docs/journey/<chapter>.md#<section> opens that section of
 // docs/journey beside the journey, as text (the server serves the chapters; no network needed).
 // Headings are found by their GitHub anchor, so the same links work on the repository's pages.
 
@@ -47,7 +47,7 @@ export async function openChapter(panel: HTMLElement, href: string): Promise<voi
   if (!title || !body || !whole) return;
   panel.hidden = false;
   whole.href = file;
-  title.textContent = `${file.replace(/^\/journey\//, "")}${anchor ? ` § ${anchor}` : ""}`;
+  title.textContent = `${file.replace(/^\/docs\/journey\//, "")}${anchor ? ` § ${anchor}` : ""}`;
   body.textContent = "loading…";
   try {
     const res = await fetch(file);

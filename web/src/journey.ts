@@ -91,7 +91,7 @@ export class Journey {
   }
 
   private row(e: Entry): HTMLLIElement {
-    const info = stepInfo(e.side, e.name);
+    const info = stepInfo(e.side, e.name, e.detail);
     const li = document.createElement("li");
     li.className = `side-${e.side}${e.isError ? " error" : ""}`;
     // Tests (and docs/journey/tools) read the journey from these attributes.

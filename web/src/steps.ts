@@ -1,5 +1,6 @@
 // What each step of the journey is, for people: a name, one line of why, the chapter section of
-// docs/journey that explains it (served by the server under /journey/, so the links work offline)
+// docs/journey that explains it (served by the server under /docs/journey/, so the links work
+// offline)
 // and the standard's section. The page shows the outline before Connect from PHASES and looks
 // every step up in STEPS; app.ts has no text of its own about the protocols.
 
@@ -28,7 +29,7 @@ export interface Phase {
 
 // The chapters, as the server serves them (web/CMakeLists.txt copies docs/journey/*.md).
 function ch(file: string, anchor: string, text: string): Link {
-  return { text, href: `/journey/${file}.md${anchor ? `#${anchor}` : ""}` };
+  return { text, href: `/docs/journey/${file}.md${anchor ? `#${anchor}` : ""}` };
 }
 
 function rfc(n: number, section: string): Link {
@@ -251,7 +252,13 @@ export const STEPS: Record<string, StepInfo> = {
     "The browser refused to put VP8 first.", ch(SIG, "the-offer", "ch. 1 The offer"), rfc(8829, "5.2")),
 };
 
-export function stepInfo(side: "browser" | "server", name: string): StepInfo | undefined {
+const firstAudio = step("rtp", "First RTP packet",
+  "The first packet of a stream, authenticated and decrypted: its SSRC names the stream from now on.",
+  ch(RTP, "the-first-audio-packet", "ch. 5 The first audio packet"), rfc(3550, "5.1"));
+
+// detail: a step's own words, where they tell which section fits (audio's first packet).
+export function stepInfo(side: "browser" | "server", name: string, detail?: string): StepInfo | undefined {
+  if (side === "server" && name === "first-rtp" && detail?.startsWith("audio")) return firstAudio;
   return STEPS[`${side}:${name}`];
 }
 
