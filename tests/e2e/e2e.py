@@ -280,14 +280,17 @@ def run_browser(a, server, source, shifted, workdir):
     check_keyframes(server, source, shifted, 2)
     if a.reload:
         # Every thumbnail links to its JPEG; after a reload the gallery shows them again.
-        saved = [k["file"] for k in server.status()["keyframes"]]
+        # The keyframe interval's PLI may bring one more JPEG while the page is read, saved
+        # as the reload's bye ends the session: every link is a saved file, and the reload
+        # restores at least those (and only saved ones).
+        saved = {f"/output/{k['file']}" for k in server.status()["keyframes"]}
         links = sorted(result["links"])
-        assert links == sorted(f"/output/{f}" for f in saved), f"links {links}, saved {saved}"
+        assert len(links) >= 2 and set(links) <= saved, f"links {links}, saved {sorted(saved)}"
         restored = result["restored"]
         log(f"after a reload: {restored['figures']} thumbnails restored, counted {restored['counted']}")
-        assert restored["figures"] == len(saved) and restored["counted"] == 0, restored
-        assert sorted(restored["links"]) == links and restored["loaded"], restored
-        for link in links:
+        assert restored["figures"] == len(restored["links"]) and restored["counted"] == 0, restored
+        assert set(links) <= set(restored["links"]) <= saved and restored["loaded"], restored
+        for link in sorted(saved):
             status, body = http_get(server.base + link)
             assert status == 200 and body[:2] == b"\xff\xd8", f"{link}: {status}"
     session = server.status()["sessions"][0]
