@@ -221,6 +221,8 @@ static void on_wire_packet(brtc_pc *pc, bool inbound, const uint8_t *data, size_
                            const struct sockaddr *peer, void *user) {
   (void)pc;
   brtc_session *s = user;
+  if (s->inspect) brtc_inspect_entry_tap(s->inspect, true, inbound, false, data, len,
+                                         brtc_now_us());
   if ((brtc_log_level_get() <= BRTC_LOG_DEBUG)) describe(s, inbound, false, data, len);
   if (!s->capture) return;
   brtc_capture_wire(s->capture, inbound, data, len, peer);
@@ -234,6 +236,8 @@ static void on_plain_packet(brtc_pc *pc, bool inbound, bool rtcp, const uint8_t 
                             size_t len, void *user) {
   (void)pc;
   brtc_session *s = user;
+  if (s->inspect) brtc_inspect_entry_tap(s->inspect, false, inbound, rtcp, data, len,
+                                         brtc_now_us());
   if (rtcp && (brtc_log_level_get() <= BRTC_LOG_DEBUG)) describe(s, inbound, true, data, len);
   brtc_capture_plain(s->capture, inbound, data, len);
 }
@@ -256,6 +260,18 @@ static void start_capture(brtc_signal_server *srv, brtc_session *s,
              brtc_capture_prefix(s->capture));
   else
     brtc_log(BRTC_LOG_WARN, s->id, "capture: %s", err);
+}
+
+/* The packet inspector records this session (inspect_store.h); with every slot held by live
+ * sessions it is not recorded, which the session survives. */
+static void start_inspect(brtc_signal_server *srv, brtc_session *s, uint64_t now) {
+  s->inspect = brtc_inspect_store_open(&srv->inspect, s->id, now);
+  if (!s->inspect)
+    brtc_log(BRTC_LOG_WARN, s->id, "inspect: every one of the %zu inspector slots is in use, "
+             "this session is not recorded", srv->inspect.max_sessions);
+  else if (srv->inspect_all)
+    /* --inspect: the operator's terminal is where the URL can be found. */
+    brtc_log(BRTC_LOG_INFO, s->id, "inspect: %sinspect?session=%s", srv->url, s->inspect->id);
 }
 
 static void on_pc_event(brtc_pc *pc, const brtc_pc_event *ev, void *user) {
@@ -356,7 +372,7 @@ static bool admit(brtc_signal_server *srv, const struct sockaddr *client, char *
 brtc_session *brtc_server_session_start(brtc_signal_server *srv, brtc_transport transport,
                                         brtc_ws_conn *ws, const struct sockaddr *client,
                                         const char *sdp, size_t sdp_len, unsigned video_width,
-                                        unsigned video_height, const char **answer,
+                                        unsigned video_height, bool inspect, const char **answer,
                                         char *err, size_t err_cap, int *rc) {
   uint64_t now = brtc_now_us();
   if (!admit(srv, client, err, err_cap, rc)) return NULL;
@@ -401,7 +417,8 @@ brtc_session *brtc_server_session_start(brtc_signal_server *srv, brtc_transport 
     start_capture(srv, s, addrs, n_addrs);
     cfg.keep_keylog = s->capture != NULL;
   }
-  if (s->capture || (brtc_log_level_get() <= BRTC_LOG_DEBUG)) {
+  if (inspect || srv->inspect_all) start_inspect(srv, s, now);
+  if (s->capture || s->inspect || (brtc_log_level_get() <= BRTC_LOG_DEBUG)) {
     cfg.on_wire_packet = on_wire_packet;
     cfg.on_plain_packet = on_plain_packet;
   }
@@ -433,6 +450,7 @@ brtc_session *brtc_server_session_start(brtc_signal_server *srv, brtc_transport 
         i < BRTC_SESSION_POLICY_TRACKS)
       s->video_tracks |= 1u << i;
   }
+  brtc_inspect_entry_sdp(s->inspect, sdp, sdp_len, *answer, strlen(*answer));
   snprintf(detail, sizeof(detail), "%zu bytes", strlen(*answer));
   brtc_server_session_step(srv, s, "answer-sent", detail);
   brtc_loop_kick(srv->loop, s->pc);
@@ -510,6 +528,8 @@ char *brtc_server_status_json(brtc_signal_server *srv) {
   brtc_loop_get_stats(srv->loop, &ls);
   brtc_keyframe_worker_stats ks;
   brtc_keyframe_worker_get_stats(srv->saver, &ks);
+  brtc_rooms_stats rooms;
+  brtc_rooms_get_stats(srv->rooms, &rooms);
   brtc_status_limits lim = {
       .live = srv->sessions.n_live,
       .max_sessions = srv->max_sessions,
@@ -526,6 +546,7 @@ char *brtc_server_status_json(brtc_signal_server *srv) {
       .output_bytes = ks.output_bytes,
       .max_output_bytes = srv->max_output_bytes,
       .output_refused = ks.refused_full,
+      .rooms = &rooms,
   };
   return brtc_status_json_limits(&srv->sessions, brtc_server_live_stats, srv->store, &ls, &ks,
                                  &srv->keyframe_waiters, &lim);
@@ -561,6 +582,9 @@ static void finish_session(brtc_signal_server *srv, brtc_session *s) {
   }
   brtc_capture_close(s->capture);
   s->capture = NULL;
+  brtc_inspect_entry_set_srtp(s->inspect, s->stats.srtp_profile);
+  brtc_inspect_store_ended(&srv->inspect, s->inspect, brtc_now_us());
+  s->inspect = NULL;
   if (!s->reported_end) {
     if (strcmp(s->state, "failed") != 0) s->state = "closed";
     brtc_server_session_step(srv, s, s->state, "session ended");
