@@ -19,7 +19,6 @@ static const struct {
     {".png", "image/png"},
     {".ico", "image/x-icon"},
     {".jpg", "image/jpeg"},
-    {".md", "text/plain; charset=utf-8"}, /* docs/journey's chapters, linked from the page */
 };
 
 static const char *extension(const char *path) {

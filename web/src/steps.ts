@@ -27,7 +27,7 @@ export interface Phase {
   steps: string; // the steps to expect, in words
 }
 
-// The chapters, as the server serves them (web/CMakeLists.txt copies docs/journey/*.md).
+// The chapters, as the server serves them (http_routes.c route_docs, from docs/journey).
 function ch(file: string, anchor: string, text: string): Link {
   return { text, href: `/docs/journey/${file}.md${anchor ? `#${anchor}` : ""}` };
 }
