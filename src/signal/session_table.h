@@ -81,6 +81,7 @@ typedef struct brtc_session {
   uint32_t tracks_queued;     /* tracks with a keyframe handed to the saver */
   uint32_t snapshot_answered; /* tracks whose keyframe answered the pending Snapshot */
   uint32_t video_tracks;
+  uint32_t tracks_started;    /* tracks whose first packet the journey has shown */
   brtc_pc_track_stats tracks[BRTC_SESSION_KEEP_TRACKS]; /* the first ones, last known */
   size_t n_tracks;
 

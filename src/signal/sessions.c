@@ -54,6 +54,25 @@ void brtc_server_session_step(brtc_signal_server *srv, brtc_session *s, const ch
   }
 }
 
+/* The pc's first-rtp step is the session's first media packet, of one kind only; a later
+ * track's first packet comes as a log event (pc_media.c first_rtp, track_started). The
+ * journey shows each track's start as a first-rtp step of its own, so that the video SSRC
+ * appears beside the audio one. mark_only: the pc's own step told the tracks started so far. */
+static void show_started_tracks(brtc_signal_server *srv, brtc_session *s, bool mark_only) {
+  size_t n = brtc_pc_track_count(s->pc);
+  for (size_t i = 0; i < n && i < 32; i++) {
+    brtc_pc_track_stats ts;
+    if (s->tracks_started & (1u << i)) continue;
+    if (brtc_pc_get_track_stats(s->pc, i, &ts) != BRTC_OK || ts.ssrc == 0) continue;
+    s->tracks_started |= 1u << i;
+    if (mark_only) continue;
+    char detail[128];
+    snprintf(detail, sizeof(detail), "%s ssrc 0x%08x %s, track mid %.16s", ts.kind,
+             (unsigned)ts.ssrc, ts.codec, ts.mid);
+    brtc_server_session_step(srv, s, "first-rtp", detail);
+  }
+}
+
 /* What the server needs back with a saver result: when the keyframe arrived (the save
  * period counts from then), its track (the policy's bit, 5 bits) and whether it answered a
  * Snapshot; monotonic microseconds fit in 58 bits for thousands of years. */
@@ -300,6 +319,7 @@ static void on_pc_event(brtc_pc *pc, const brtc_pc_event *ev, void *user) {
       if (ev->step == BRTC_STEP_ICE_CHECK) brtc_session_passed_ice(&srv->sessions, s);
       if (ev->step == BRTC_STEP_FAILED && s->pending) srv->pending_expired++;
       brtc_server_session_step(srv, s, brtc_pc_step_name(ev->step), ev->detail);
+      if (ev->step == BRTC_STEP_FIRST_RTP) show_started_tracks(srv, s, true);
       if (ev->step == BRTC_STEP_CLOSED || ev->step == BRTC_STEP_FAILED) mark_ending(srv, s);
       break;
     case BRTC_PC_EVENT_VIDEO_FRAME:
@@ -307,6 +327,7 @@ static void on_pc_event(brtc_pc *pc, const brtc_pc_event *ev, void *user) {
       break;
     case BRTC_PC_EVENT_LOG:
       brtc_log(BRTC_LOG_INFO, s->id, "%s", ev->detail ? ev->detail : "");
+      if (s->tracks_started) show_started_tracks(srv, s, false);
       break;
     case BRTC_PC_EVENT_FRAME_LOST:
       break; /* logged already; the keyframe policy below decides on PLI */
@@ -575,7 +596,11 @@ char *brtc_server_status_json(brtc_signal_server *srv) {
 /* Close, unregister and free one ending session's pc, and retire the session. */
 static void finish_session(brtc_signal_server *srv, brtc_session *s) {
   if (s->pc) {
-    if (!brtc_pc_is_closed(s->pc)) {
+    /* Each track's totals go before our close's closed step, so that closed ends the
+     * journey: the page waits for it after Hang up, then shows the summary. */
+    bool tracks_told = !brtc_pc_is_closed(s->pc);
+    if (tracks_told) {
+      keep_tracks(srv, s);
       brtc_pc_close(s->pc, brtc_now_us());
       /* Flush close_notify and RTCP BYE while the pc is still registered. */
       if (s->in_loop) brtc_loop_kick(srv->loop, s->pc);
@@ -587,7 +612,10 @@ static void finish_session(brtc_signal_server *srv, brtc_session *s) {
                         sizeof(line));
       brtc_log(BRTC_LOG_INFO, s->id, "%s", line);
     }
-    keep_tracks(srv, s);
+    if (tracks_told)
+      refresh_tracks(s); /* the counters as they ended, for /api/status */
+    else
+      keep_tracks(srv, s);
     if (s->in_loop) brtc_loop_remove_pc(srv->loop, s->pc);
     s->in_loop = false;
     brtc_pc_free(s->pc);

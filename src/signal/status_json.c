@@ -36,7 +36,10 @@ static bool add_stats(cJSON *session, const brtc_pc_stats *st) {
             add_num(o, "rtp_duplicates", (double)st->rtp_duplicates) &&
             add_num(o, "keyframes_dropped", (double)st->keyframes_dropped) &&
             add_num(o, "frames_dropped_unknown", (double)st->frames_dropped_unknown) &&
-            add_num(o, "video_ssrc", st->video_ssrc) && add_num(o, "audio_ssrc", st->audio_ssrc);
+            add_num(o, "video_ssrc", st->video_ssrc) && add_num(o, "audio_ssrc", st->audio_ssrc) &&
+            add_num(o, "rr_sent", (double)st->rr_sent) &&
+            add_num(o, "video_lost", (double)st->video_lost) &&
+            add_num(o, "audio_lost", (double)st->audio_lost);
   /* The strings come from the pc; guard against a missing terminator. */
   char cipher[sizeof(st->dtls_cipher) + 1] = {0}, profile[sizeof(st->srtp_profile) + 1] = {0},
        remote[sizeof(st->selected_remote) + 1] = {0};

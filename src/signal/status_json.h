@@ -2,7 +2,9 @@
  * counters, the saved keyframes and the UDP counters, as one JSON document:
  *   {"sessions":[{"id":"s1","transport":"ws","state":"connected","created_ms":...,
  *                 "steps":[{"step":"offer","t_ms":0,"detail":"..."}],
- *                 "stats":{"packets_in":..,"rtp_video":..,...},
+ *                 "stats":{"packets_in":..,"rtp_video":..,...,"rr_sent":..,
+ *                          "video_lost":..,"audio_lost":..},  (RTCP RRs we sent; packets
+ *                          lost as our reports say, negative when duplicates outnumber)
  *                 "tracks":[{"mid":"0","kind":"video","codec":"VP8","ssrc":..,"packets":..,
  *                            "bytes":..,"lost":..,"frames":..,"keyframes":..,
  *                            "frames_dropped":..,"width":..,"height":..,

@@ -21,6 +21,12 @@
                                   that picture mirrored. Each track's JPEG must match its own
                                   picture (PSNR >= 25 dB) and score at least 3 dB lower against
                                   the other's; /api/status counts each track.
+  e2e.py page --boltrtc PATH      Chromium tours the page as a learner would (page_tour.mjs):
+                                  the outline before Connect; the journey on one time base,
+                                  every step explained and linked to a chapter section that
+                                  exists; live counters that grow; the SDP viewer; Hang up's
+                                  closing steps and summary; no console errors. Screenshots of
+                                  each stage are kept in --artifacts.
   e2e.py inspect --boltrtc PATH   the packet inspector: Chromium publishes camera and microphone
                                   asking for it ({"inspect":true}), then a second session that
                                   does not; the inspector's JSON must hold each kind decoded with
@@ -290,14 +296,17 @@ def run_browser(a, server, source, shifted, workdir):
     check_keyframes(server, source, shifted, 2)
     if a.reload:
         # Every thumbnail links to its JPEG; after a reload the gallery shows them again.
-        saved = [k["file"] for k in server.status()["keyframes"]]
+        # The keyframe interval's PLI may bring one more JPEG while the page is read, saved
+        # as the reload's bye ends the session: every link is a saved file, and the reload
+        # restores at least those (and only saved ones).
+        saved = {f"/output/{k['file']}" for k in server.status()["keyframes"]}
         links = sorted(result["links"])
-        assert links == sorted(f"/output/{f}" for f in saved), f"links {links}, saved {saved}"
+        assert len(links) >= 2 and set(links) <= saved, f"links {links}, saved {sorted(saved)}"
         restored = result["restored"]
         log(f"after a reload: {restored['figures']} thumbnails restored, counted {restored['counted']}")
-        assert restored["figures"] == len(saved) and restored["counted"] == 0, restored
-        assert sorted(restored["links"]) == links and restored["loaded"], restored
-        for link in links:
+        assert restored["figures"] == len(restored["links"]) and restored["counted"] == 0, restored
+        assert set(links) <= set(restored["links"]) <= saved and restored["loaded"], restored
+        for link in sorted(saved):
             status, body = http_get(server.base + link)
             assert status == 200 and body[:2] == b"\xff\xd8", f"{link}: {status}"
     session = server.status()["sessions"][0]
@@ -307,6 +316,30 @@ def run_browser(a, server, source, shifted, workdir):
     if a.hint_size:
         offer_step = next(s["detail"] for s in session["steps"] if s["step"] == "offer-received")
         assert f"camera {a.size}" in offer_step, f"the page did not say its size: {offer_step}"
+
+
+def run_page(a, server, source, shifted, workdir):
+    """The page teaches the journey (issue 7): page_tour.mjs asserts what the page shows;
+    here the server's side of the same session."""
+    node = shutil.which("node")
+    assert node, "node is required"
+    shots = os.path.abspath(a.artifacts) if a.artifacts else os.path.join(workdir, "shots")
+    cmd = [node, os.path.join(HERE, "page_tour.mjs"), "--url", server.base + "/", "--y4m", source,
+           "--timeout-ms", str(a.timeout * 1000), "--shots", shots]
+    result = run_driver(cmd, a.timeout, server)
+    log(f"outline before Connect: {result['outline']}")
+    log(f"journey ({len(result['journey'])} steps, {result['chapters']} chapter links resolved): "
+        f"{result['journey']}")
+    log(f"offer/answer on one clock (ms since Connect): {result['exchange']}")
+    log(f"first RTP per stream: {result['firstRtp']}")
+    log(f"counters: {result['counters']['first']} then {result['counters']['second']}")
+    log(f"after hang-up: {result['end']}; summary {result['summary']}")
+    log(f"inspector: {result['inspect']}")
+    log("screenshots: " + ", ".join(result["screenshots"]))
+    session = server.status()["sessions"][-1]
+    assert session["state"] == "closed", f"hang-up did not close the session: {session['state']}"
+    assert session["stats"]["rr_sent"] >= 1, "no receiver report counted"
+    check_keyframes(server, source, shifted, 2)
 
 
 def run_tracks(a, server, source, shifted, workdir):
@@ -571,7 +604,7 @@ def run_example(a, workdir):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("mode", choices=["browser", "whip", "firefox", "gstreamer", "example", "tracks",
-                                     "inspect", "datachannel", "whip-datachannel"])
+                                     "page", "inspect", "datachannel", "whip-datachannel"])
     ap.add_argument("--boltrtc", help="the boltrtc program (every mode but example)")
     ap.add_argument("--example", help="examples/receive_video's program (mode example)")
     ap.add_argument("--timeout", type=int, default=60, help="seconds to wait for keyframes")
@@ -620,8 +653,8 @@ def main():
             run_firefox(a, server, workdir)
         else:
             run = {"browser": run_browser, "whip": run_whip, "gstreamer": run_gstreamer,
-                   "tracks": run_tracks, "inspect": run_inspect, "datachannel": run_datachannel,
-                   "whip-datachannel": run_whip_datachannel}[a.mode]
+                   "tracks": run_tracks, "page": run_page, "inspect": run_inspect,
+                   "datachannel": run_datachannel, "whip-datachannel": run_whip_datachannel}[a.mode]
             run(a, server, source, shifted, workdir)
         if a.capture:
             session = server.status()["sessions"][0]

@@ -67,6 +67,7 @@ export function parseArgs(argv) {
     else if (k === '--keyframes') { out.keyframes = Number(v); i++; }
     else if (k === '--timeout-ms') { out.timeoutMs = Number(v); i++; }
     else if (k === '--screenshot') { out.screenshot = v; i++; }
+    else if (k === '--shots') { out.shots = v; i++; }
     else if (k === '--preview-dir') { out.previewDir = v; i++; }
     else if (k === '--snapshot') { out.snapshot = true; }
     else if (k === '--reload') { out.reload = true; }

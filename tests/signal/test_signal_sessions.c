@@ -252,6 +252,8 @@ static void fake_live_stats(const brtc_session *s, brtc_pc_stats *out) {
   (void)s;
   out->packets_in = 77;
   out->plis_sent = 2;
+  out->rr_sent = 5;
+  out->video_lost = -1; /* duplicates outnumber losses */
 }
 
 static cJSON *find_session(cJSON *root, const char *id) {
@@ -311,6 +313,11 @@ static void test_status_json(void) {
     CHECK_STR(cJSON_GetObjectItemCaseSensitive(s2, "transport")->valuestring, "ws");
     CHECK(num_at(s2, "stats", "packets_in") == 77);
     CHECK(num_at(s2, "stats", "plis_sent") == 2);
+    /* The page's live counters: receiver reports sent and the loss they report. */
+    CHECK(num_at(s2, "stats", "rr_sent") == 5);
+    CHECK(cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(s2, "stats"), "video_lost")));
+    CHECK(num_at(s2, "stats", "audio_lost") == 0);
     /* Sessions are listed oldest first. */
     CHECK(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(root, "sessions"), 0) == s1);
   }

@@ -1,21 +1,30 @@
 // The boltrtc page: sends the camera to the server over WebRTC, with signaling on a
-// WebSocket (/ws), and shows every step of the journey as it happens on both sides.
+// WebSocket (/ws), and teaches the journey as it happens: both sides' steps on one time base
+// (journey.ts), what each step is (steps.ts), the SDP (sdp.ts), the chapters (chapter.ts) and
+// the server's counters (live.ts).
 //
 // Progress is exposed for tests on <body>: data-state ("idle", "starting", "connecting",
-// "connected", "failed", "closed") and data-keyframes (keyframes saved so far).
+// "connected", "closing", "failed", "closed") and data-keyframes (keyframes saved so far).
+
+import { openChapter } from "./chapter.js";
+import { Journey } from "./journey.js";
+import { LiveCounters, showSummary } from "./live.js";
+import { renderSdp } from "./sdp.js";
 
 type ServerMessage =
-  | { type: "answer"; sdp: string }
+  | { type: "answer"; sdp: string; inspect?: string }
   | { type: "step"; session: string; step: string; detail?: string; t_ms: number }
   | { type: "keyframe"; session: string; file: string; url: string; width: number; height: number; mid?: string }
   | { type: "error"; message: string };
 
 // Tests read getStats() from the live connection.
-interface Window {
-  boltrtcPeerConnection?: RTCPeerConnection;
-  // When each step first happened, in ms since the epoch on the page's clock (the journey
-  // benchmark lines them up with the server's log); "navigation" is the page's own start.
-  boltrtcTimeline: Record<string, number>;
+declare global {
+  interface Window {
+    boltrtcPeerConnection?: RTCPeerConnection;
+    // When each step first happened, in ms since the epoch on the page's clock (the journey
+    // benchmark lines them up with the server's log); "navigation" is the page's own start.
+    boltrtcTimeline: Record<string, number>;
+  }
 }
 window.boltrtcTimeline = { navigation: performance.timeOrigin };
 
@@ -23,7 +32,7 @@ function mark(name: string): void {
   if (!(name in window.boltrtcTimeline)) window.boltrtcTimeline[name] = performance.timeOrigin + performance.now();
 }
 
-type PageState = "idle" | "starting" | "connecting" | "connected" | "failed" | "closed";
+type PageState = "idle" | "starting" | "connecting" | "connected" | "closing" | "failed" | "closed";
 
 function byId<T extends HTMLElement>(id: string): T {
   const el = document.getElementById(id);
@@ -37,9 +46,15 @@ const ui = {
   hangup: byId<HTMLButtonElement>("hangup"),
   snapshot: byId<HTMLButtonElement>("snapshot"),
   status: byId<HTMLSpanElement>("status"),
-  browserSteps: byId<HTMLOListElement>("journey-browser"),
-  serverSteps: byId<HTMLOListElement>("journey-server"),
+  sequence: byId<HTMLOListElement>("sequence"),
+  outline: byId<HTMLOListElement>("outline"),
   sessionId: byId<HTMLSpanElement>("session-id"),
+  inspect: byId<HTMLAnchorElement>("inspect"),
+  counters: byId<HTMLElement>("counters"),
+  summary: byId<HTMLElement>("summary"),
+  chapter: byId<HTMLElement>("chapter"),
+  offer: byId<HTMLOListElement>("sdp-offer"),
+  answer: byId<HTMLOListElement>("sdp-answer"),
   gallery: byId<HTMLDivElement>("gallery"),
   keyframeCount: byId<HTMLSpanElement>("keyframe-count"),
   resolution: byId<HTMLSelectElement>("resolution"),
@@ -51,49 +66,50 @@ let stream: MediaStream | null = null;
 let startedAt = 0;
 let keyframes = 0;
 let serverHasKeyframe = false; // the server saved this connection's first keyframe
-// Browser-side steps already shown, so a state seen twice is listed once.
+let session = ""; // the server's id for this connection's session
+// Hang up waits for the server's closing steps; this ends the wait.
+let serverClosed: (() => void) | null = null;
+// Browser-side state changes already shown, so a state seen twice is listed once; actions
+// (a Snapshot, a keyframe shown) are listed each time.
 const shownSteps = new Set<string>();
+const REPEATED = new Set(["snapshot-requested", "keyframe-shown"]);
+
+const journey = new Journey(ui.sequence, ui.outline);
+const counters = new LiveCounters(ui.counters, () => session);
 
 function setState(state: PageState, text?: string): void {
   document.body.dataset.state = state;
   ui.status.textContent = text ?? state;
   const active = state === "starting" || state === "connecting" || state === "connected";
-  ui.connect.disabled = active;
-  ui.resolution.disabled = active;
+  ui.connect.disabled = active || state === "closing";
+  ui.resolution.disabled = active || state === "closing";
   ui.hangup.disabled = !active;
   ui.snapshot.disabled = state !== "connected";
-}
-
-function addStep(list: HTMLOListElement, tMs: number, name: string, detail?: string, isError = false): void {
-  const li = document.createElement("li");
-  if (isError) li.className = "error";
-  // Tests read the journey from these attributes.
-  li.dataset.step = name;
-  li.dataset.side = list === ui.serverSteps ? "server" : "browser";
-  const t = document.createElement("span");
-  t.className = "t";
-  t.textContent = `${Math.round(tMs)} ms`;
-  const body = document.createElement("span");
-  const n = document.createElement("span");
-  n.className = "name";
-  n.textContent = name;
-  body.appendChild(n);
-  if (detail) {
-    const d = document.createElement("span");
-    d.className = "detail";
-    d.textContent = detail;
-    body.appendChild(d);
-  }
-  li.append(t, body);
-  list.appendChild(li);
 }
 
 function browserStep(name: string, detail?: string, isError = false): void {
   mark(name);
   const key = `${name}|${detail ?? ""}`;
-  if (shownSteps.has(key)) return;
-  shownSteps.add(key);
-  addStep(ui.browserSteps, performance.now() - startedAt, name, detail, isError);
+  if (!REPEATED.has(name)) {
+    if (shownSteps.has(key)) return;
+    shownSteps.add(key);
+  }
+  journey.browser(name, performance.now() - startedAt, detail, isError);
+}
+
+function setSession(id: string): void {
+  if (!id || id === session) return;
+  session = id;
+  ui.sessionId.textContent = id;
+}
+
+// The packet inspector's page for this session (/inspect, issue 7): the answer names it when
+// the offer asked for the packets to be kept and the server had room. Its id is a secret of
+// 128 bits, not the short session id of the steps and /api/status, which it does not accept.
+function showInspector(url: string | undefined): void {
+  if (!url || !/^\/inspect\?session=[0-9a-f]{32}$/.test(url)) return;
+  ui.inspect.href = url;
+  ui.inspect.hidden = false;
 }
 
 function send(msg: object): void {
@@ -130,6 +146,7 @@ function addKeyframe(msg: { file: string; url: string; width: number; height: nu
     `${msg.file} · ${msg.width}×${msg.height}` + (msg.mid ? ` · track ${msg.mid}` : "") + ` · ${at}`);
   if (msg.mid) fig.dataset.mid = msg.mid;
   ui.gallery.prepend(fig);
+  browserStep("keyframe-shown", msg.file);
 }
 
 // After a reload the gallery shows again what the server saved (its /api/status keeps the
@@ -264,11 +281,14 @@ function watchPeerConnection(conn: RTCPeerConnection): void {
   conn.onconnectionstatechange = () => {
     const s = conn.connectionState;
     browserStep(`connection-${s}`, undefined, s === "failed");
+    // While hanging up the server closes first (close_notify): that is the end we wait for.
+    if (document.body.dataset.state === "closing") return;
     if (s === "connected") {
       setState("connected", "connected");
       void reportSelectedPair(conn);
     } else if (s === "failed") {
       setState("failed", "connection failed");
+      counters.stop();
     } else if (s === "closed" && document.body.dataset.state !== "failed") {
       setState("closed");
     }
@@ -315,6 +335,8 @@ function handleServerMessage(conn: RTCPeerConnection, raw: string): void {
   switch (msg.type) {
     case "answer":
       browserStep("answer-received");
+      renderSdp(ui.answer, msg.sdp);
+      showInspector(msg.inspect);
       // Applied as is: the server's answer already sets the VP8 start bitrate and it sends REMB.
       conn
         .setRemoteDescription({ type: "answer", sdp: msg.sdp })
@@ -329,8 +351,9 @@ function handleServerMessage(conn: RTCPeerConnection, raw: string): void {
       break;
     case "step":
       mark(`server-${msg.step}`);
-      ui.sessionId.textContent = msg.session;
-      addStep(ui.serverSteps, msg.t_ms, msg.step, msg.detail, msg.step === "failed");
+      setSession(msg.session);
+      journey.server(msg.step, msg.t_ms, performance.now() - startedAt, msg.detail, msg.step === "failed");
+      if ((msg.step === "closed" || msg.step === "failed") && serverClosed) serverClosed();
       break;
     case "keyframe":
       addKeyframe(msg);
@@ -338,7 +361,7 @@ function handleServerMessage(conn: RTCPeerConnection, raw: string): void {
       if (stream) showPreview(stream);
       break;
     case "error":
-      addStep(ui.serverSteps, 0, "error", msg.message, true);
+      journey.server("error", Math.max(0, performance.now() - startedAt - journey.serverToPage(0)), undefined, msg.message, true);
       break;
   }
 }
@@ -382,9 +405,15 @@ async function connect(): Promise<void> {
   mark("connect");
   serverHasKeyframe = false;
   shownSteps.clear();
-  ui.browserSteps.replaceChildren();
-  ui.serverSteps.replaceChildren();
+  journey.reset();
+  session = "";
   ui.sessionId.textContent = "";
+  ui.inspect.hidden = true;
+  ui.summary.hidden = true;
+  delete ui.summary.dataset.ready;
+  ui.offer.replaceChildren();
+  ui.answer.replaceChildren();
+  document.body.dataset.connected = "1";
   setState("starting", "starting camera");
   const signaling = openSignaling();
   signaling.catch(() => undefined); // awaited below; a failure is reported there
@@ -433,10 +462,16 @@ async function connect(): Promise<void> {
     };
     sock.onclose = () => {
       browserStep("signaling-closed");
+      if (serverClosed) serverClosed();
       if (document.body.dataset.state === "connecting") setState("failed", "signaling closed");
     };
-    send({ type: "offer", sdp: conn.localDescription?.sdp ?? offer.sdp, video: chosenSize() });
+    const offerSdp = conn.localDescription?.sdp ?? offer.sdp ?? "";
+    // inspect: the server keeps this session's first packets of each kind (a bounded number,
+    // for a while after it ends) for the inspector; a server without one ignores it.
+    send({ type: "offer", sdp: offerSdp, video: chosenSize(), inspect: true });
     browserStep("offer-sent");
+    renderSdp(ui.offer, offerSdp);
+    counters.start();
 
     stream = await attached;
     previewSoon(stream);
@@ -445,6 +480,7 @@ async function connect(): Promise<void> {
   } catch (e) {
     browserStep("error", String(e), true);
     setState("failed", String(e));
+    counters.stop();
     cleanup();
     void signaling.then((sock) => sock.close()).catch(() => undefined);
   }
@@ -468,15 +504,37 @@ function cleanup(): void {
   ui.preview.srcObject = null;
 }
 
-function hangUp(): void {
+// How long hang-up waits for the server's closing steps before it closes anyway.
+const CLOSE_WAIT_MS = 5000;
+
+// Hang up: say bye and stop the camera, but keep the peer connection and the WebSocket until
+// the server's closing steps arrive (bye, each track's totals, closed), so that the journey
+// shows the end from both sides; then close and show the session's summary.
+async function hangUp(): Promise<void> {
+  if (!ws || ws.readyState !== WebSocket.OPEN) {
+    cleanup();
+    setState("closed");
+    counters.stop();
+    return;
+  }
+  setState("closing", "closing");
+  const closed = new Promise<void>((resolve) => {
+    serverClosed = resolve;
+    setTimeout(resolve, CLOSE_WAIT_MS);
+  });
   send({ type: "bye" });
   browserStep("hang-up");
+  if (stream) for (const t of stream.getTracks()) t.stop();
+  await closed;
+  serverClosed = null;
+  counters.stop();
   cleanup();
   setState("closed");
+  await showSummary(ui.summary, session);
 }
 
 ui.connect.addEventListener("click", () => void connect());
-ui.hangup.addEventListener("click", hangUp);
+ui.hangup.addEventListener("click", () => void hangUp());
 ui.snapshot.addEventListener("click", () => {
   send({ type: "snapshot" });
   browserStep("snapshot-requested");
@@ -489,6 +547,15 @@ if (asked && /^\d+x\d+$/.test(asked)) {
   if (![...ui.resolution.options].some((o) => o.value === asked)) ui.resolution.add(new Option(asked, asked));
   ui.resolution.value = asked;
 }
+// A chapter link opens its section beside the journey; a new tab still gets the chapter.
+document.addEventListener("click", (ev) => {
+  const a = (ev.target as HTMLElement | null)?.closest?.("a.chapter") as HTMLAnchorElement | null;
+  if (!a || ev.button !== 0 || ev.ctrlKey || ev.metaKey || ev.shiftKey) return;
+  ev.preventDefault();
+  void openChapter(ui.chapter, a.getAttribute("href") ?? "");
+});
+byId<HTMLButtonElement>("chapter-close").addEventListener("click", () => (ui.chapter.hidden = true));
+
 setState("idle");
 void restoreGallery();
 if (params.get("autostart") === "1") void connect();
