@@ -21,6 +21,7 @@ typedef struct bench_pair {
   uint64_t step_server_us[BRTC_STEP_COUNT]; /* server_us when each step was reported */
   uint64_t frames, keyframes, frame_bytes;
   bool failed;
+  uint64_t deadline_us; /* the pc's, from its last BRTC_OUTPUT_TIMEOUT */
 } bench_pair;
 
 /* Make both sides and do the offer/answer. sim_index makes the browser's address unique. */

@@ -70,11 +70,20 @@ BRTC_EXPORT void brtc_loop_free(brtc_loop *loop);
 BRTC_EXPORT size_t brtc_loop_local_addrs(const brtc_loop *loop,
                                          const struct sockaddr_storage **addrs);
 
-/* Register a peer connection (not owned). Its datagrams and timers are handled from now on. */
-BRTC_EXPORT int brtc_loop_add_pc(brtc_loop *loop, brtc_pc *pc);
+/* Called with each event a pc puts out (out->kind == BRTC_OUTPUT_EVENT), at a safe point:
+ * the pc is between calls. Inside it you may call anything on that pc, or remove it from the
+ * loop and free it. out and what it points to are valid during the call only. */
+typedef void (*brtc_pc_event_fn)(brtc_loop *loop, brtc_pc *pc, const brtc_output *out,
+                                 void *user);
+/* Drive a peer connection (not owned) from now on: the loop follows the rule of
+ * peer_connection.h for you. It drains the pc after every datagram and timeout it feeds it,
+ * sends the datagrams in its batches, keeps the deadline in its timer heap and hands the
+ * events to on_event (may be NULL). Its output is drained at once. */
+BRTC_EXPORT int brtc_loop_add_pc(brtc_loop *loop, brtc_pc *pc, brtc_pc_event_fn on_event,
+                                 void *user);
 BRTC_EXPORT void brtc_loop_remove_pc(brtc_loop *loop, brtc_pc *pc);
-/* Call after driving a pc from outside the loop (signaling, keyframe request): flushes its
- * output and re-arms its timer. */
+/* Call after driving a pc from outside the loop (signaling, keyframe request): drains it now
+ * (events reach on_event from inside this call) and re-arms its timer. */
 BRTC_EXPORT void brtc_loop_kick(brtc_loop *loop, brtc_pc *pc);
 
 BRTC_EXPORT int brtc_loop_fd(const brtc_loop *loop);

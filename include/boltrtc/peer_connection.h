@@ -1,8 +1,9 @@
-/* brtc_pc: a peer connection, modelled on RTCPeerConnection, and sans-IO: datagrams go in
- * with brtc_pc_handle_datagram, come out with brtc_pc_poll_transmit, and the caller drives
- * time with brtc_pc_next_deadline / brtc_pc_handle_timeout. brtc_loop (loop.h) does that
- * for you over one UDP port shared by every peer connection. Not thread-safe: use one
- * peer connection from one thread. */
+/* brtc_pc: a peer connection, modelled on RTCPeerConnection, and sans-IO: it never opens a
+ * socket, reads a clock or calls back into you. Datagrams go in with brtc_pc_handle_datagram,
+ * time with brtc_pc_handle_timeout, and everything comes out of one call,
+ * brtc_pc_poll_output: a datagram to send, an event, or the time it next wants to be called
+ * (see THE RULE below). brtc_loop (loop.h) does that for you over one UDP port shared by
+ * every peer connection. Not thread-safe: use one peer connection from one thread. */
 #ifndef BOLTRTC_PEER_CONNECTION_H
 #define BOLTRTC_PEER_CONNECTION_H
 
@@ -45,39 +46,81 @@ typedef enum brtc_pc_step {
 
 BRTC_EXPORT const char *brtc_pc_step_name(brtc_pc_step s); /* "ice-connected", ... */
 
-typedef enum brtc_pc_event_type {
-  BRTC_PC_EVENT_STEP = 0,     /* a journey step; step and detail are set */
-  BRTC_PC_EVENT_VIDEO_FRAME,  /* a complete video frame; frame is set */
-  BRTC_PC_EVENT_LOG,          /* something worth a log line (a drop, a retransmission) */
-  /* Video frames were given up (a packet never came, even after NACKs): frame is set with
-   * data NULL, len 0, keyframe true if a keyframe was among them, and the SSRC; detail says
-   * how many and of which type. A consumer that decodes needs a keyframe now; whether the
-   * pc asks for one by itself is brtc_pc_config.keyframe_policy. */
-  BRTC_PC_EVENT_FRAME_LOST,
-} brtc_pc_event_type;
+/* ---- output: pulled, one thing at a time ----
+ *
+ * THE RULE: after every call that feeds or changes a pc (brtc_pc_handle_datagram,
+ * brtc_pc_handle_timeout, descriptions, candidates, brtc_pc_request_keyframe, brtc_pc_close),
+ * drain it with brtc_pc_poll_output until it returns BRTC_OUTPUT_TIMEOUT, before you feed it
+ * again or wait for I/O. Calls you make while handling one of its events are fine: you keep
+ * draining afterwards. brtc_loop (loop.h) does this for you.
+ *
+ *     for (;;) {
+ *       brtc_output out = {.size = sizeof out};
+ *       if (brtc_pc_poll_output(pc, buf, sizeof buf, &out) != BRTC_OK) break;
+ *       if (out.kind == BRTC_OUTPUT_TIMEOUT) { deadline = out.deadline_us; break; }
+ *       if (out.kind == BRTC_OUTPUT_TRANSMIT) sendto(fd, out.data, out.len, 0, to, tolen);
+ *       if (out.kind == BRTC_OUTPUT_EVENT) handle(&out);
+ *     }
+ *
+ * Datagrams come out before events: what a call queued to send (a close's close_notify) has
+ * left before the event that tells of it (BRTC_STEP_CLOSED), so an owner may free the pc
+ * there. */
+typedef enum brtc_output_kind {
+  BRTC_OUTPUT_TIMEOUT = 0, /* drained: call brtc_pc_handle_timeout at deadline_us */
+  BRTC_OUTPUT_TRANSMIT,    /* send data/len (in your buf) to remote */
+  BRTC_OUTPUT_EVENT,       /* event says what happened; the fields it names are set */
+} brtc_output_kind;
 
-typedef struct brtc_video_frame {
-  const char *codec;          /* "VP8" */
-  const uint8_t *data;        /* valid during the callback only */
+typedef enum brtc_event_type {
+  BRTC_EVENT_NONE = 0,
+  BRTC_EVENT_STEP,        /* a journey step: step, detail */
+  BRTC_EVENT_LOG,         /* something worth a log line (a drop, a retransmission): detail */
+  /* A complete received video frame: data/len, codec, keyframe, width/height (keyframes),
+   * rtp_timestamp, ssrc, and its track (mid, track: its index for brtc_pc_get_track_stats;
+   * an offer may carry several video tracks, a camera and a screen). */
+  BRTC_EVENT_FRAME,
+  /* Video frames were given up (a packet never came, even after NACKs): frames_lost says how
+   * many, keyframe whether a keyframe was among them, detail of which type; codec, ssrc, mid
+   * and track as for a frame. A consumer that decodes needs a keyframe now; whether the pc
+   * asks for one by itself is the config's keyframe_policy. */
+  BRTC_EVENT_FRAME_LOST,
+  /* With plain_packet_events: every RTP and RTCP packet in plaintext, for debugging and
+   * recording (captures, test fixtures): inbound ones just after SRTP/SRTCP unprotect (before
+   * they are parsed, so malformed ones are seen too), outbound ones (our RTCP) just before
+   * protect. data/len is a whole RTP packet or RTCP compound without the SRTP trailer;
+   * inbound, rtcp. */
+  BRTC_EVENT_PLAIN_PACKET,
+  /* With wire_packet_events: every datagram as it is on the wire, for captures: inbound as
+   * handed to brtc_pc_handle_datagram (before any check, so forged and malformed ones are
+   * seen too), outbound as brtc_pc_poll_output handed it out (the event follows the
+   * datagrams). data/len, inbound, remote (the peer's address). */
+  BRTC_EVENT_WIRE_PACKET,
+} brtc_event_type;
+
+/* What brtc_pc_poll_output hands back. Set size to sizeof(brtc_output) before the call:
+ * later versions only ever add members at the end, and fill only what your size has room
+ * for. Pointers stay valid until the next call into this pc. */
+typedef struct brtc_output {
+  size_t size;
+  brtc_output_kind kind;
+  uint64_t deadline_us;           /* TIMEOUT; UINT64_MAX: nothing to wait for */
+  /* TRANSMIT: data points into your buf; FRAME, PLAIN_PACKET, WIRE_PACKET: into the pc. */
+  const uint8_t *data;
   size_t len;
-  bool keyframe;
-  unsigned width, height;     /* keyframes only */
-  uint32_t rtp_timestamp;
-  uint32_t ssrc;
-  /* The track it belongs to: its m-section's mid and its index (brtc_pc_get_track_stats).
-   * An offer may carry several video tracks (a camera and a screen). */
-  const char *mid;
-  size_t track;
-} brtc_video_frame;
-
-typedef struct brtc_pc_event {
-  brtc_pc_event_type type;
-  brtc_pc_step step;
-  const char *detail;         /* one line, e.g. "from 127.0.0.1:5000" or the cipher */
-  const brtc_video_frame *frame;
-} brtc_pc_event;
-
-typedef void (*brtc_pc_event_cb)(brtc_pc *pc, const brtc_pc_event *ev, void *user);
+  struct sockaddr_storage remote; /* TRANSMIT: the destination; WIRE_PACKET: the peer */
+  brtc_event_type event;          /* EVENT */
+  brtc_pc_step step;              /* STEP */
+  const char *detail;             /* STEP, LOG, FRAME_LOST: one line */
+  const char *codec;              /* FRAME, FRAME_LOST: "VP8" */
+  const char *mid;                /* FRAME, FRAME_LOST: the track's m-section */
+  size_t track;                   /* FRAME, FRAME_LOST: the track's index */
+  uint32_t rtp_timestamp;         /* FRAME */
+  uint32_t ssrc;                  /* FRAME, FRAME_LOST: the sender's SSRC */
+  bool keyframe;                  /* FRAME; FRAME_LOST: a keyframe was among them */
+  unsigned width, height;         /* FRAME: keyframes only, 0 otherwise */
+  uint32_t frames_lost;           /* FRAME_LOST */
+  bool inbound, rtcp;             /* PLAIN_PACKET (both), WIRE_PACKET (inbound) */
+} brtc_output;
 
 /* The DTLS role we take when the offer lets us choose (a=setup:actpass). An offer that says
  * active or passive is always mirrored. */
@@ -87,21 +130,6 @@ typedef enum brtc_dtls_role {
   BRTC_DTLS_ROLE_PASSIVE,  /* we are the DTLS server and pick the SRTP profile: with Chrome
                               that gives AEAD_AES_128_GCM, our faster one */
 } brtc_dtls_role;
-
-/* A plaintext packet tap, for debugging and recording (captures, test fixtures), called
- * with every RTP and RTCP packet: inbound ones just after SRTP/SRTCP unprotect (before they
- * are parsed, so malformed ones are seen too), outbound ones (our RTCP) just before
- * protect. data is a whole RTP packet or RTCP compound without the SRTP trailer, valid during
- * the call only; the tap must not call back into pc. */
-typedef void (*brtc_pc_packet_tap)(brtc_pc *pc, bool inbound, bool rtcp, const uint8_t *data,
-                                   size_t len, void *user);
-
-/* A wire tap, for captures (boltrtc serve --capture): every datagram as it is on the wire,
- * inbound as handed to brtc_pc_handle_datagram (before any check, so forged and malformed
- * ones are seen too), outbound as brtc_pc_poll_transmit hands it out; peer is the remote
- * address. data is valid during the call only; the tap must not call back into pc. */
-typedef void (*brtc_pc_wire_tap)(brtc_pc *pc, bool inbound, const uint8_t *data, size_t len,
-                                 const struct sockaddr *peer, void *user);
 
 /* When the pc asks the sender for a keyframe (PLI, or FIR) by itself, besides the first
  * video packet and brtc_pc_request_keyframe. */
@@ -119,8 +147,6 @@ typedef struct brtc_pc_config {
   /* Addresses we gather host candidates for (the sockets a loop listens on). */
   const struct sockaddr_storage *host_addrs;
   size_t n_host_addrs;
-  brtc_pc_event_cb on_event;
-  void *user;
   size_t max_video_frame;                   /* bytes; 0 = 4 MiB */
   /* Keep OpenSSL's DTLS state after the handshake. By default it is released once both
    * sides are known to hold the SRTP keys, which saves ~100 KiB per session; either way the
@@ -142,8 +168,8 @@ typedef struct brtc_pc_config {
    * the bitrates above; 0 = unknown (WHIP: learnt from the first keyframe). */
   unsigned video_width, video_height;
   brtc_dtls_role dtls_role;
-  /* NULL (the default) = no tap, at the cost of one branch per packet. Gets user. */
-  brtc_pc_packet_tap on_plain_packet;
+  /* BRTC_EVENT_PLAIN_PACKET events; off by default, at the cost of one branch per packet. */
+  bool plain_packet_events;
   /* RFC 7675 consent: an address whose last authenticated check is older than this has lost
    * consent; when it is the selected one the pc fails. 0 = 30 s, the RFC's value. */
   uint64_t consent_timeout_us;
@@ -152,8 +178,8 @@ typedef struct brtc_pc_config {
    * whole set-up may take. 0 = no separate limit (only the 30 s set-up time). */
   uint64_t ice_check_timeout_us;
   brtc_keyframe_policy keyframe_policy;
-  /* NULL (the default) = no wire tap. Gets user. */
-  brtc_pc_wire_tap on_wire_packet;
+  /* BRTC_EVENT_WIRE_PACKET events; off by default. */
+  bool wire_packet_events;
   /* Keep the DTLS session's secret for brtc_pc_dtls_keylog (debugging: Wireshark then
    * decrypts a capture of the handshake). Off by default, and then the secret never
    * leaves the DTLS state. */
@@ -195,6 +221,9 @@ typedef struct brtc_pc_stats {
    * outnumber losses), as our receiver reports say. */
   int64_t video_lost, audio_lost;
   uint64_t rr_sent;               /* RTCP receiver reports sent */
+  /* Events not queued because the owner did not drain the pc (the rule above) and the queue
+   * reached its bound. */
+  uint64_t events_dropped;
 } brtc_pc_stats;
 
 /* One received track (an accepted audio or video m-section), for status pages. */
@@ -235,11 +264,14 @@ BRTC_EXPORT int brtc_pc_dtls_keylog(const brtc_pc *pc, char *out, size_t cap);
 /* Sans-IO transport. */
 BRTC_EXPORT int brtc_pc_handle_datagram(brtc_pc *pc, const uint8_t *data, size_t len,
                                         const struct sockaddr *from, uint64_t now_us);
-/* One datagram to send; BRTC_ERR_AGAIN when none. *to is where it goes. */
-BRTC_EXPORT int brtc_pc_poll_transmit(brtc_pc *pc, uint8_t *out, size_t cap, size_t *out_len,
-                                      struct sockaddr_storage *to);
-BRTC_EXPORT uint64_t brtc_pc_next_deadline(const brtc_pc *pc); /* UINT64_MAX when none */
+/* Time passed: call at (or after) the deadline the last BRTC_OUTPUT_TIMEOUT gave. */
 BRTC_EXPORT int brtc_pc_handle_timeout(brtc_pc *pc, uint64_t now_us);
+/* The next output: a datagram written into buf (cap bytes; BRTC_PC_MAX_DATAGRAM is always
+ * enough), an event, or the deadline once drained. BRTC_OK with out set; BRTC_ERR_INVALID
+ * for a bad argument (out->size smaller than this version's brtc_output among them);
+ * BRTC_ERR_TOO_BIG when buf cannot hold the next datagram. */
+#define BRTC_PC_MAX_DATAGRAM 2048
+BRTC_EXPORT int brtc_pc_poll_output(brtc_pc *pc, uint8_t *buf, size_t cap, brtc_output *out);
 /* True if this address passed an ICE check: media from it belongs to this pc. */
 BRTC_EXPORT bool brtc_pc_owns_address(const brtc_pc *pc, const struct sockaddr *addr);
 /* True while the pc is open and addr's consent holds (an authenticated check from it within

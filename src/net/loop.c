@@ -50,6 +50,8 @@ enum { TAG_TIMER = 1000, TAG_WAKE = 1001 };
 typedef struct pc_entry {
   brtc_timer timer;
   brtc_pc *pc;
+  brtc_pc_event_fn on_event;
+  void *user;
   size_t index;        /* in loop->pcs */
   char *ufrag;         /* our copy: the key in loop->ufrags */
   size_t ufrag_len;
@@ -235,49 +237,67 @@ static uint32_t destination_index(brtc_loop *loop, const brtc_addr *dst) {
   return loop->last_dst;
 }
 
-/* Drain a pc's pending datagrams into the send batch. */
-static void flush_pc(brtc_loop *loop, pc_entry *e) {
+/* Queue the datagram just written into tx slot `slot` for sending to its destination. */
+static void queue_datagram(brtc_loop *loop, pc_entry *e, size_t slot, size_t len) {
+  route r;
+  if (!pick_route(loop, e, &loop->tx_to[slot], &r) || len == 0 || len > BRTC_LOOP_MAX_DATAGRAM) {
+    loop->stats.send_errors++; /* no socket of that family */
+    return;
+  }
+  uint32_t sock = ROUTE_SOCK(r);
+  if (loop->n_tx > 0 && sock != loop->tx_sock) {
+    /* A batch goes out of one socket: send what is queued, then move this one to slot 0. */
+    send_batch(loop);
+    memcpy(loop->tx_buf[0], loop->tx_buf[slot], len);
+    loop->tx_to[0] = loop->tx_to[slot];
+    slot = 0;
+  }
+  loop->tx_sock = sock;
+  loop->tx_iov[slot].iov_len = len;
+  struct msghdr *h = &loop->tx_msgs[slot].msg_hdr;
+  h->msg_namelen = sockaddr_len(&loop->tx_to[slot]);
+  h->msg_control = NULL;
+  h->msg_controllen = 0;
+  if (loop->socks[sock].wildcard && ROUTE_DST(r) < loop->n_dsts) {
+    h->msg_control = &loop->tx_control[slot];
+    h->msg_controllen = brtc_udp_set_source(h->msg_control, sizeof(loop->tx_control[slot]),
+                                            &loop->dsts[ROUTE_DST(r)]);
+    if (!h->msg_controllen) h->msg_control = NULL;
+  }
+  loop->n_tx = slot + 1;
+}
+
+/* Drain a pc (peer_connection.h's rule): datagrams into the send batch, events to the
+ * owner's callback, and the deadline into the timer heap. The callback is the safe point:
+ * the pc is between calls, and the owner may call into it, remove it and free it (e stays
+ * until the end of the pass). events false: the pc is being removed, and only what it has to
+ * send still goes. */
+static void drain_pc(brtc_loop *loop, pc_entry *e, bool events) {
   for (size_t k = 0; k < MAX_DRAIN_PER_FLUSH && !e->removed; k++) {
     if (loop->n_tx == BRTC_LOOP_BATCH) send_batch(loop);
-    size_t slot = loop->n_tx, len = 0;
-    int rc = brtc_pc_poll_transmit(e->pc, loop->tx_buf[slot], BRTC_LOOP_MAX_DATAGRAM, &len,
-                                   &loop->tx_to[slot]);
-    if (rc != BRTC_OK) break; /* BRTC_ERR_AGAIN: nothing more */
-    route r;
-    if (!pick_route(loop, e, &loop->tx_to[slot], &r) || len == 0 || len > BRTC_LOOP_MAX_DATAGRAM) {
-      loop->stats.send_errors++; /* no socket of that family */
-      continue;
+    size_t slot = loop->n_tx;
+    brtc_output out = {.size = sizeof(out)};
+    if (brtc_pc_poll_output(e->pc, loop->tx_buf[slot], BRTC_LOOP_MAX_DATAGRAM, &out) != BRTC_OK)
+      return; /* cannot happen with our buffer; the old deadline stands */
+    if (out.kind == BRTC_OUTPUT_TIMEOUT) {
+      if (events) brtc_timer_heap_update(&loop->timers, &e->timer, out.deadline_us);
+      return;
     }
-    uint32_t sock = ROUTE_SOCK(r);
-    if (loop->n_tx > 0 && sock != loop->tx_sock) {
-      /* A batch goes out of one socket: send what is queued, then move this one to slot 0. */
-      send_batch(loop);
-      memcpy(loop->tx_buf[0], loop->tx_buf[slot], len);
-      loop->tx_to[0] = loop->tx_to[slot];
-      slot = 0;
+    if (out.kind == BRTC_OUTPUT_TRANSMIT) {
+      loop->tx_to[slot] = out.remote;
+      queue_datagram(loop, e, slot, out.len);
+    } else if (out.kind == BRTC_OUTPUT_EVENT && events && e->on_event) {
+      e->on_event(loop, e->pc, &out, e->user);
     }
-    loop->tx_sock = sock;
-    loop->tx_iov[slot].iov_len = len;
-    struct msghdr *h = &loop->tx_msgs[slot].msg_hdr;
-    h->msg_namelen = sockaddr_len(&loop->tx_to[slot]);
-    h->msg_control = NULL;
-    h->msg_controllen = 0;
-    if (loop->socks[sock].wildcard && ROUTE_DST(r) < loop->n_dsts) {
-      h->msg_control = &loop->tx_control[slot];
-      h->msg_controllen = brtc_udp_set_source(h->msg_control, sizeof(loop->tx_control[slot]),
-                                              &loop->dsts[ROUTE_DST(r)]);
-      if (!h->msg_controllen) h->msg_control = NULL;
-    }
-    loop->n_tx = slot + 1;
   }
+  /* Stopped early (a pc that never stops producing): come back at once. */
+  if (!e->removed && events) brtc_timer_heap_update(&loop->timers, &e->timer, 0);
 }
 
 /* After a pc was driven: send its output and re-key its deadline. */
 static void settle_pc(brtc_loop *loop, pc_entry *e) {
   if (e->removed) return;
-  flush_pc(loop, e);
-  if (e->removed) return;
-  brtc_timer_heap_update(&loop->timers, &e->timer, brtc_pc_next_deadline(e->pc));
+  drain_pc(loop, e, true);
 }
 
 static void touch(brtc_loop *loop, pc_entry *e) {
@@ -636,7 +656,7 @@ static int grow_pcs(brtc_loop *loop) {
   return BRTC_OK;
 }
 
-int brtc_loop_add_pc(brtc_loop *loop, brtc_pc *pc) {
+int brtc_loop_add_pc(brtc_loop *loop, brtc_pc *pc, brtc_pc_event_fn on_event, void *user) {
   if (!loop || !pc) return BRTC_ERR_INVALID;
   if (find_entry(loop, pc)) return BRTC_ERR_STATE;
   int rc = grow_pcs(loop);
@@ -646,7 +666,9 @@ int brtc_loop_add_pc(brtc_loop *loop, brtc_pc *pc) {
   pc_entry *e = calloc(1, sizeof(*e));
   if (!e) return BRTC_ERR_NOMEM;
   e->pc = pc;
-  e->timer.deadline = brtc_pc_next_deadline(pc);
+  e->on_event = on_event;
+  e->user = user;
+  e->timer.deadline = UINT64_MAX; /* the drain below sets it */
   rc = brtc_timer_heap_push(&loop->timers, &e->timer);
   if (rc) {
     free(e);

@@ -1,5 +1,6 @@
 /* The inside of a peer connection, shared by the pc_*.c files (one job each):
- * peer_connection.c (life cycle, events, stats, timers, output), pc_signaling.c (offer and
+ * peer_connection.c (life cycle, journey, stats, timers, output), pc_events.c (the event
+ * queue), pc_signaling.c (offer and
  * answer), pc_transport.c (demultiplexing, ICE, DTLS, SRTP keying), pc_media.c (RTP and
  * RTCP in, RTCP out). */
 #ifndef BRTC_PC_INTERNAL_H
@@ -100,12 +101,13 @@ typedef struct pc_track {
 /* Bytes a track takes: an audio one stops before its NACK tracker. */
 #define PC_TRACK_SIZE(video) ((video) ? sizeof(pc_track) : offsetof(pc_track, nack))
 
+/* pc_events.c: the queue brtc_pc_poll_output hands events from. */
+typedef struct pc_event_queue pc_event_queue;
+
 struct brtc_pc {
   const brtc_certificate *certificate;
-  brtc_pc_event_cb on_event;
-  brtc_pc_packet_tap on_plain_packet; /* NULL: no tap */
-  brtc_pc_wire_tap on_wire_packet;    /* NULL: no tap */
-  void *user;
+  bool plain_packet_events, wire_packet_events; /* the two taps, as events */
+  pc_event_queue *events; /* made on the first event */
   size_t max_video_frame;
   uint32_t max_video_bps, start_video_bps; /* the configured ones, when bitrate_fixed */
   /* The configuration set the bitrates: they hold whatever the size. Otherwise they follow
@@ -166,6 +168,13 @@ struct brtc_pc {
   bool remb_due;         /* send a REMB at once (the first video packet came) */
   bool bye_pending;
 };
+
+/* pc_events.c. The one way an event leaves the pc: queued for brtc_pc_poll_output. detail
+ * (a string) and data/len are copied; other pointers (mid, codec) must live as long as the
+ * pc. BRTC_ERR_LIMIT when the owner has not drained and the queue is full (counted). */
+int pc_push_event(brtc_pc *pc, const brtc_output *ev);
+bool pc_pop_event(brtc_pc *pc, brtc_output *out);
+void pc_events_free(brtc_pc *pc);
 
 /* peer_connection.c */
 void pc_emit_step(brtc_pc *pc, brtc_pc_step step, const char *detail);

@@ -31,15 +31,14 @@ void pc_emit_step(brtc_pc *pc, brtc_pc_step step, const char *detail) {
   pc->steps_done[step] = true;
   /* 0 means "not reached", so a step at time 0 is recorded as 1 us. */
   pc->stats.step_at_us[step] = pc->now_us ? pc->now_us : 1;
-  if (!pc->on_event) return;
-  brtc_pc_event ev = {.type = BRTC_PC_EVENT_STEP, .step = step, .detail = detail ? detail : ""};
-  pc->on_event(pc, &ev, pc->user);
+  brtc_output ev = {.event = BRTC_EVENT_STEP, .step = step, .detail = detail ? detail : ""};
+  pc_push_event(pc, &ev);
 }
 
 void pc_emit_log(brtc_pc *pc, const char *detail) {
-  if (!pc->on_event) return;
-  brtc_pc_event ev = {.type = BRTC_PC_EVENT_LOG, .step = BRTC_STEP_COUNT, .detail = detail};
-  pc->on_event(pc, &ev, pc->user);
+  brtc_output ev = {.event = BRTC_EVENT_LOG, .step = BRTC_STEP_COUNT,
+                    .detail = detail ? detail : ""};
+  pc_push_event(pc, &ev);
 }
 
 void pc_fail(brtc_pc *pc, const char *reason) {
@@ -62,16 +61,24 @@ static bool addr_from_sockaddr(const struct sockaddr *sa, brtc_addr *out) {
   return true;
 }
 
+/* A datagram as it is on the wire, for captures (the wire_packet_events tap). */
+static void wire_event(brtc_pc *pc, bool inbound, const uint8_t *data, size_t len,
+                       const struct sockaddr *peer) {
+  brtc_output ev = {.event = BRTC_EVENT_WIRE_PACKET, .step = BRTC_STEP_COUNT, .data = data,
+                    .len = len, .inbound = inbound};
+  brtc_addr a;
+  if (addr_from_sockaddr(peer, &a)) memcpy(&ev.remote, &a.u, brtc_addr_len(&a));
+  pc_push_event(pc, &ev);
+}
+
 brtc_pc *brtc_pc_new(const brtc_pc_config *config) {
   if (!config || !config->certificate) return NULL;
   brtc_pc *pc = calloc(1, sizeof(*pc));
   if (!pc) return NULL;
   pc->certificate = config->certificate;
-  pc->on_event = config->on_event;
-  pc->on_plain_packet = config->on_plain_packet;
-  pc->on_wire_packet = config->on_wire_packet;
+  pc->plain_packet_events = config->plain_packet_events;
+  pc->wire_packet_events = config->wire_packet_events;
   pc->keep_keylog = config->keep_keylog;
-  pc->user = config->user;
   pc->max_video_frame = config->max_video_frame ? config->max_video_frame : PC_DEFAULT_MAX_FRAME;
   pc->keep_dtls = config->keep_dtls;
   pc->dtls_role = config->dtls_role;
@@ -114,6 +121,7 @@ brtc_pc *brtc_pc_new(const brtc_pc_config *config) {
 void brtc_pc_free(brtc_pc *pc) {
   if (!pc) return;
   pc_media_free(pc);
+  pc_events_free(pc);
   brtc_srtp_free(pc->srtp_in);
   brtc_srtp_free(pc->srtp_out);
   brtc_dtls_free(pc->dtls);
@@ -186,7 +194,7 @@ int brtc_pc_handle_datagram(brtc_pc *pc, const uint8_t *data, size_t len,
                             const struct sockaddr *from, uint64_t now_us) {
   if (!pc || (!data && len) || !from) return BRTC_ERR_INVALID;
   pc_touch(pc, now_us);
-  if (pc->on_wire_packet) pc->on_wire_packet(pc, true, data, len, from, pc->user);
+  if (pc->wire_packet_events) wire_event(pc, true, data, len, from);
   pc->stats.packets_in++;
   pc->stats.bytes_in += len;
   brtc_addr addr;
@@ -201,9 +209,9 @@ int brtc_pc_handle_datagram(brtc_pc *pc, const uint8_t *data, size_t len,
   return pc_transport_datagram(pc, data, len, &addr);
 }
 
-int brtc_pc_poll_transmit(brtc_pc *pc, uint8_t *out, size_t cap, size_t *out_len,
-                          struct sockaddr_storage *to) {
-  if (!pc || !out || !out_len || !to) return BRTC_ERR_INVALID;
+/* The next datagram to send; BRTC_ERR_AGAIN when none. */
+static int poll_datagram(brtc_pc *pc, uint8_t *out, size_t cap, size_t *out_len,
+                         struct sockaddr_storage *to) {
   brtc_addr dest = pc->media_addr;
   int rc = BRTC_ERR_AGAIN;
   /* On close the RTCP BYE goes before DTLS close_notify, which ends the peer's transport. */
@@ -218,18 +226,38 @@ int brtc_pc_poll_transmit(brtc_pc *pc, uint8_t *out, size_t cap, size_t *out_len
   memcpy(to, &dest.u, brtc_addr_len(&dest));
   pc->stats.packets_out++;
   pc->stats.bytes_out += *out_len;
-  if (pc->on_wire_packet)
-    pc->on_wire_packet(pc, false, out, *out_len, (const struct sockaddr *)to, pc->user);
   return BRTC_OK;
 }
 
-uint64_t brtc_pc_next_deadline(const brtc_pc *pc) {
-  if (!pc) return PC_NEVER;
+static uint64_t next_deadline(const brtc_pc *pc) {
   uint64_t t = pc_transport_deadline(pc);
   uint64_t m = pc_media_deadline(pc);
   if (m < t) t = m;
   uint64_t c = check_deadline(pc);
   return c < t ? c : t;
+}
+
+int brtc_pc_poll_output(brtc_pc *pc, uint8_t *buf, size_t cap, brtc_output *out) {
+  if (!pc || !buf || !out || out->size < sizeof(brtc_output)) return BRTC_ERR_INVALID;
+  size_t size = out->size;
+  brtc_output o;
+  memset(&o, 0, sizeof(o));
+  int rc = poll_datagram(pc, buf, cap, &o.len, &o.remote);
+  if (rc == BRTC_OK) {
+    o.kind = BRTC_OUTPUT_TRANSMIT;
+    o.data = buf;
+    if (pc->wire_packet_events)
+      wire_event(pc, false, buf, o.len, (const struct sockaddr *)&o.remote);
+  } else if (rc != BRTC_ERR_AGAIN) {
+    return rc;
+  } else if (!pc_pop_event(pc, &o)) {
+    memset(&o, 0, sizeof(o));
+    o.kind = BRTC_OUTPUT_TIMEOUT;
+    o.deadline_us = next_deadline(pc);
+  }
+  o.size = size;
+  memcpy(out, &o, sizeof(o)); /* size >= sizeof(o): a newer caller's tail is left alone */
+  return BRTC_OK;
 }
 
 int brtc_pc_handle_timeout(brtc_pc *pc, uint64_t now_us) {

@@ -76,7 +76,7 @@ static void output_cap_reached(brtc_signal_server *srv) {
 
 /* Hand a wanted keyframe to the saver; its number is taken here, on the loop thread, so
  * file numbers stay unique and increasing whichever thread writes the file. */
-static void save_keyframe(brtc_signal_server *srv, brtc_session *s, const brtc_video_frame *f) {
+static void save_keyframe(brtc_signal_server *srv, brtc_session *s, const brtc_output *f) {
   uint64_t now = brtc_now_us();
   if (!brtc_session_track_keyframe_wanted(s, f->track, now)) return;
   unsigned long number = brtc_keyframe_store_next_number(srv->store);
@@ -198,10 +198,8 @@ static void describe(brtc_session *s, bool inbound, bool plaintext, const uint8_
 }
 
 /* --capture and --log-level debug: the session's datagrams as they were on the wire. */
-static void on_wire_packet(brtc_pc *pc, bool inbound, const uint8_t *data, size_t len,
-                           const struct sockaddr *peer, void *user) {
-  (void)pc;
-  brtc_session *s = user;
+static void on_wire_packet(brtc_session *s, bool inbound, const uint8_t *data, size_t len,
+                           const struct sockaddr *peer) {
   if ((brtc_log_level_get() <= BRTC_LOG_DEBUG)) describe(s, inbound, false, data, len);
   if (!s->capture) return;
   brtc_capture_wire(s->capture, inbound, data, len, peer);
@@ -211,10 +209,8 @@ static void on_wire_packet(brtc_pc *pc, bool inbound, const uint8_t *data, size_
 }
 
 /* --capture and --log-level debug: plaintext RTP and RTCP from the pc's tap. */
-static void on_plain_packet(brtc_pc *pc, bool inbound, bool rtcp, const uint8_t *data,
-                            size_t len, void *user) {
-  (void)pc;
-  brtc_session *s = user;
+static void on_plain_packet(brtc_session *s, bool inbound, bool rtcp, const uint8_t *data,
+                            size_t len) {
   if (rtcp && (brtc_log_level_get() <= BRTC_LOG_DEBUG)) describe(s, inbound, true, data, len);
   brtc_capture_plain(s->capture, inbound, data, len);
 }
@@ -239,13 +235,14 @@ static void start_capture(brtc_signal_server *srv, brtc_session *s,
     brtc_log(BRTC_LOG_WARN, s->id, "capture: %s", err);
 }
 
-static void on_pc_event(brtc_pc *pc, const brtc_pc_event *ev, void *user) {
+static void on_pc_event(brtc_loop *loop, brtc_pc *pc, const brtc_output *ev, void *user) {
+  (void)loop;
   (void)pc;
   brtc_session *s = user;
   brtc_signal_server *srv = s->owner;
   srv->in_pc_callback++;
-  switch (ev->type) {
-    case BRTC_PC_EVENT_STEP:
+  switch (ev->event) {
+    case BRTC_EVENT_STEP:
       set_state_from_step(s, ev->step);
       if (ev->step == BRTC_STEP_DTLS_CONNECTED && s->capture) capture_keylog(s);
       if (ev->step == BRTC_STEP_ICE_CHECK) brtc_session_passed_ice(&srv->sessions, s);
@@ -253,14 +250,20 @@ static void on_pc_event(brtc_pc *pc, const brtc_pc_event *ev, void *user) {
       brtc_server_session_step(srv, s, brtc_pc_step_name(ev->step), ev->detail);
       if (ev->step == BRTC_STEP_CLOSED || ev->step == BRTC_STEP_FAILED) mark_ending(srv, s);
       break;
-    case BRTC_PC_EVENT_VIDEO_FRAME:
-      if (ev->frame && ev->frame->keyframe) save_keyframe(srv, s, ev->frame);
+    case BRTC_EVENT_FRAME:
+      if (ev->keyframe) save_keyframe(srv, s, ev);
       break;
-    case BRTC_PC_EVENT_LOG:
+    case BRTC_EVENT_LOG:
       brtc_log(BRTC_LOG_INFO, s->id, "%s", ev->detail ? ev->detail : "");
       break;
-    case BRTC_PC_EVENT_FRAME_LOST:
-      break; /* logged already; the keyframe policy below decides on PLI */
+    case BRTC_EVENT_WIRE_PACKET:
+      on_wire_packet(s, ev->inbound, ev->data, ev->len, (const struct sockaddr *)&ev->remote);
+      break;
+    case BRTC_EVENT_PLAIN_PACKET:
+      on_plain_packet(s, ev->inbound, ev->rtcp, ev->data, ev->len);
+      break;
+    default:
+      break; /* FRAME_LOST: logged already; the keyframe policy decides on PLI */
   }
   srv->in_pc_callback--;
 }
@@ -366,8 +369,6 @@ brtc_session *brtc_server_session_start(brtc_signal_server *srv, brtc_transport 
       .certificate = srv->cert,
       .host_addrs = addrs,
       .n_host_addrs = n_addrs,
-      .on_event = on_pc_event,
-      .user = s,
       .dtls_role = srv->dtls_role,
       .consent_timeout_us = srv->consent_timeout_us,
       .ice_check_timeout_us = srv->pending_timeout_us,
@@ -381,8 +382,8 @@ brtc_session *brtc_server_session_start(brtc_signal_server *srv, brtc_transport 
     cfg.keep_keylog = s->capture != NULL;
   }
   if (s->capture || (brtc_log_level_get() <= BRTC_LOG_DEBUG)) {
-    cfg.on_wire_packet = on_wire_packet;
-    cfg.on_plain_packet = on_plain_packet;
+    cfg.wire_packet_events = true;
+    cfg.plain_packet_events = true;
   }
   s->pc = brtc_pc_new(&cfg);
   if (!s->pc) {
@@ -392,7 +393,7 @@ brtc_session *brtc_server_session_start(brtc_signal_server *srv, brtc_transport 
     *rc = brtc_pc_set_remote_description(s->pc, "offer", sdp, now, err, err_cap);
     if (*rc == BRTC_OK) *rc = brtc_pc_create_answer(s->pc, answer, err, err_cap);
     if (*rc == BRTC_OK) {
-      *rc = brtc_loop_add_pc(srv->loop, s->pc);
+      *rc = brtc_loop_add_pc(srv->loop, s->pc, on_pc_event, s);
       if (*rc != BRTC_OK) snprintf(err, err_cap, "cannot register the peer connection: %s",
                                    brtc_strerror(*rc));
     }

@@ -30,6 +30,7 @@ struct brtc_pc {
   brtc_addr timer_to;  /* handle_timeout sends "tick" here if set */
   bool has_timer_to;
   bool consent;        /* what consent_holds reports for an owned address */
+  int events;          /* poll_output hands out this many EVENT_LOGs after the datagrams */
 };
 
 brtc_pc *fake_pc_new(const char *ufrag);

@@ -46,10 +46,10 @@ typedef struct world {
   brtc_addr server; /* the loop's UDP address */
 } world;
 
-static void on_event(brtc_pc *pc, const brtc_pc_event *ev, void *user) {
-  (void)pc;
+static void on_event(brtc_loop *loop, brtc_pc *pc, const brtc_output *ev, void *user) {
+  (void)loop, (void)pc;
   session *s = user;
-  if (ev->type == BRTC_PC_EVENT_STEP && ev->step < BRTC_STEP_COUNT) s->reached[ev->step] = true;
+  if (ev->event == BRTC_EVENT_STEP && ev->step < BRTC_STEP_COUNT) s->reached[ev->step] = true;
 }
 
 static bool world_open(world *w) {
@@ -76,7 +76,7 @@ static bool session_open(world *w, session *s, int fd, const brtc_addr *fd_addr,
                          uint64_t consent_us, uint64_t check_interval_us) {
   memset(s, 0, sizeof(*s));
   brtc_pc_config pcc = {.certificate = w->cert, .host_addrs = w->local, .n_host_addrs = w->n_local,
-                        .on_event = on_event, .user = s, .consent_timeout_us = consent_us};
+                        .consent_timeout_us = consent_us};
   sim_peer_opts so = {.check_interval_us = check_interval_us, .no_video = true};
   s->pc = brtc_pc_new(&pcc);
   s->b.sim = sim_peer_new(&so);
@@ -93,7 +93,7 @@ static bool session_open(world *w, session *s, int fd, const brtc_addr *fd_addr,
     fprintf(stderr, "signaling: %s\n", err);
     return false;
   }
-  return brtc_loop_add_pc(w->loop, s->pc) == BRTC_OK;
+  return brtc_loop_add_pc(w->loop, s->pc, on_event, s) == BRTC_OK;
 }
 
 static void session_free(world *w, session *s) {

@@ -129,7 +129,7 @@ static brtc_pc *fixture_pc(fixture *f, const char *ufrag, int echo_rtp) {
   brtc_pc *pc = fake_pc_new(ufrag);
   if (!pc) return NULL;
   pc->echo_rtp = echo_rtp;
-  CHECK_EQ_INT(brtc_loop_add_pc(f->loop, pc), BRTC_OK);
+  CHECK_EQ_INT(brtc_loop_add_pc(f->loop, pc, NULL, NULL), BRTC_OK);
   return pc;
 }
 
@@ -149,8 +149,8 @@ static void run_family(const char *loop_addr, const char *client_ip) {
   CHECK(client_open(&c, client_ip));
   brtc_pc *pc = fake_pc_new("abcd");
   pc->echo_rtp = 1;
-  CHECK_EQ_INT(brtc_loop_add_pc(loop, pc), BRTC_OK);
-  CHECK_EQ_INT(brtc_loop_add_pc(loop, pc), BRTC_ERR_STATE);
+  CHECK_EQ_INT(brtc_loop_add_pc(loop, pc, NULL, NULL), BRTC_OK);
+  CHECK_EQ_INT(brtc_loop_add_pc(loop, pc, NULL, NULL), BRTC_ERR_STATE);
   brtc_loop_stats st;
   uint8_t buf[1500];
   brtc_addr from;
@@ -281,8 +281,8 @@ static void test_timer_fires(void) {
   }
   brtc_pc *idle = fake_pc_new("idle");
   brtc_pc *pc = fake_pc_new("tick");
-  CHECK_EQ_INT(brtc_loop_add_pc(f.loop, idle), BRTC_OK);
-  CHECK_EQ_INT(brtc_loop_add_pc(f.loop, pc), BRTC_OK);
+  CHECK_EQ_INT(brtc_loop_add_pc(f.loop, idle, NULL, NULL), BRTC_OK);
+  CHECK_EQ_INT(brtc_loop_add_pc(f.loop, pc, NULL, NULL), BRTC_OK);
   CHECK_EQ_INT(brtc_loop_next_timeout_ms(f.loop), -1);
   pc->deadline = brtc_now_us() + 20000; /* 20 ms */
   pc->timer_to = f.c.addr;
@@ -329,7 +329,7 @@ static void test_many_pcs(void) {
     snprintf(name, sizeof(name), "u%03d", i);
     pcs[i] = fake_pc_new(name);
     pcs[i]->echo_rtp = 1;
-    CHECK_EQ_INT(brtc_loop_add_pc(loop, pcs[i]), BRTC_OK);
+    CHECK_EQ_INT(brtc_loop_add_pc(loop, pcs[i], NULL, NULL), BRTC_OK);
     CHECK(client_open(&clients[i], "127.0.0.1"));
   }
   uint8_t buf[1500];
@@ -702,7 +702,7 @@ static void test_loopback_only(void) {
   client c;
   CHECK(client_open(&c, ip));
   brtc_pc *pc = fake_pc_new("lo");
-  CHECK_EQ_INT(brtc_loop_add_pc(loop, pc), BRTC_OK);
+  CHECK_EQ_INT(brtc_loop_add_pc(loop, pc, NULL, NULL), BRTC_OK);
   uint8_t buf[200];
   size_t n = make_check(buf, sizeof(buf), "lo:r", 1);
   client_send(&c, &server, buf, n);

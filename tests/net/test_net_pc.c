@@ -20,14 +20,14 @@ typedef struct session_events {
   unsigned width, height;
 } session_events;
 
-static void on_event(brtc_pc *pc, const brtc_pc_event *ev, void *user) {
-  (void)pc;
+static void on_event(brtc_loop *loop, brtc_pc *pc, const brtc_output *ev, void *user) {
+  (void)loop, (void)pc;
   session_events *s = user;
-  if (ev->type == BRTC_PC_EVENT_STEP && ev->step < BRTC_STEP_COUNT) s->reached[ev->step] = true;
-  if (ev->type == BRTC_PC_EVENT_VIDEO_FRAME && ev->frame->keyframe) {
+  if (ev->event == BRTC_EVENT_STEP && ev->step < BRTC_STEP_COUNT) s->reached[ev->step] = true;
+  if (ev->event == BRTC_EVENT_FRAME && ev->keyframe) {
     s->keyframes++;
-    s->width = ev->frame->width;
-    s->height = ev->frame->height;
+    s->width = ev->width;
+    s->height = ev->height;
   }
 }
 
@@ -70,8 +70,7 @@ static void run_session(const char *loop_addr, const char *browser_ip) {
   CHECK(cert != NULL);
   session_events ev;
   memset(&ev, 0, sizeof(ev));
-  brtc_pc_config pcc = {.certificate = cert, .host_addrs = local, .n_host_addrs = n_local,
-                        .on_event = on_event, .user = &ev};
+  brtc_pc_config pcc = {.certificate = cert, .host_addrs = local, .n_host_addrs = n_local};
   brtc_pc *pc = brtc_pc_new(&pcc);
   CHECK(pc != NULL);
 
@@ -90,7 +89,7 @@ static void run_session(const char *loop_addr, const char *browser_ip) {
   CHECK_EQ_INT(brtc_pc_create_answer(pc, &answer, err, sizeof(err)), BRTC_OK);
   if (!answer) goto out;
   CHECK_EQ_INT(sim_peer_set_answer(b.sim, answer, err, sizeof(err)), BRTC_OK);
-  CHECK_EQ_INT(brtc_loop_add_pc(loop, pc), BRTC_OK);
+  CHECK_EQ_INT(brtc_loop_add_pc(loop, pc, on_event, &ev), BRTC_OK);
 
   progress p = {&ev, &b};
   run_until(loop, &b, 200, media_ready, &p);

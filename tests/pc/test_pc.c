@@ -121,7 +121,7 @@ static void journey(bool keep_dtls) {
   CHECK(!h_has_step(&h, BRTC_STEP_FAILED));
   CHECK(ss->byes_received >= 1);
   CHECK(ss->dtls_closed);
-  CHECK_EQ_INT(brtc_pc_next_deadline(h.pc), UINT64_MAX);
+  CHECK_EQ_INT(h_deadline(&h), UINT64_MAX);
 out:
   h_stop(&h);
 }
@@ -534,14 +534,14 @@ static void test_unknown_address(void) {
     uint8_t out[128];
     size_t len;
     CHECK(sim_peer_protect_rtp(h.sim, rtp, 16, out, sizeof(out), &len) == BRTC_OK);
-    brtc_pc_handle_datagram(h.pc, out, len, &stranger.u.sa, h.now);
+    h_feed(&h, out, len, &stranger.u.sa);
     static const uint8_t dtls_rec[] = {22, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 9, 0, 1, 0};
-    brtc_pc_handle_datagram(h.pc, dtls_rec, sizeof(dtls_rec), &stranger.u.sa, h.now);
+    h_feed(&h, dtls_rec, sizeof(dtls_rec), &stranger.u.sa);
     brtc_pc_get_stats(h.pc, &after);
     CHECK_EQ_INT(after.dropped_unexpected, before.dropped_unexpected + 2);
     CHECK_EQ_INT(after.rtp_audio, before.rtp_audio);
     /* The same packet from the right address is accepted. */
-    brtc_pc_handle_datagram(h.pc, out, len, &h.sim_addr.u.sa, h.now);
+    h_feed(&h, out, len, &h.sim_addr.u.sa);
     brtc_pc_get_stats(h.pc, &after);
     CHECK_EQ_INT(after.rtp_audio, before.rtp_audio + 1);
   }
@@ -557,14 +557,14 @@ static void test_garbage_and_replay(void) {
   const struct sockaddr *from = &h.sim_addr.u.sa;
   /* Replay of the last media packet. */
   CHECK(h.last_media_len > 0);
-  brtc_pc_handle_datagram(h.pc, h.last_media, h.last_media_len, from, h.now);
+  h_feed(&h, h.last_media, h.last_media_len, from);
   brtc_pc_get_stats(h.pc, &b);
   CHECK_EQ_INT(b.dropped_replay, a.dropped_replay + 1);
   /* A forged one: a new sequence number, so the replay check passes and the tag fails. */
   uint8_t bad[2048];
   memcpy(bad, h.last_media, h.last_media_len);
   brtc_wr16(bad + 2, (uint16_t)(brtc_rd16(bad + 2) + 1000));
-  brtc_pc_handle_datagram(h.pc, bad, h.last_media_len, from, h.now);
+  h_feed(&h, bad, h.last_media_len, from);
   brtc_pc_get_stats(h.pc, &b);
   CHECK_EQ_INT(b.dropped_auth, a.dropped_auth + 1);
   /* One of each class, broken. */
@@ -575,13 +575,13 @@ static void test_garbage_and_replay(void) {
   static const uint8_t other[] = {0xff, 1, 2, 3};
   static const uint8_t channel[] = {0x40, 0, 0, 4, 1, 2, 3, 4};
   brtc_pc_get_stats(h.pc, &a);
-  brtc_pc_handle_datagram(h.pc, stun, sizeof(stun), from, h.now);
-  brtc_pc_handle_datagram(h.pc, dtls_rec, sizeof(dtls_rec), from, h.now);
-  brtc_pc_handle_datagram(h.pc, rtp, sizeof(rtp), from, h.now);
-  brtc_pc_handle_datagram(h.pc, rtcp, sizeof(rtcp), from, h.now);
-  brtc_pc_handle_datagram(h.pc, other, sizeof(other), from, h.now);
-  brtc_pc_handle_datagram(h.pc, channel, sizeof(channel), from, h.now);
-  brtc_pc_handle_datagram(h.pc, other, 0, from, h.now);
+  h_feed(&h, stun, sizeof(stun), from);
+  h_feed(&h, dtls_rec, sizeof(dtls_rec), from);
+  h_feed(&h, rtp, sizeof(rtp), from);
+  h_feed(&h, rtcp, sizeof(rtcp), from);
+  h_feed(&h, other, sizeof(other), from);
+  h_feed(&h, channel, sizeof(channel), from);
+  h_feed(&h, other, 0, from);
   brtc_pc_get_stats(h.pc, &b);
   uint64_t drops_a = a.dropped_auth + a.dropped_malformed + a.dropped_replay + a.dropped_unexpected;
   uint64_t drops_b = b.dropped_auth + b.dropped_malformed + b.dropped_replay + b.dropped_unexpected;
@@ -596,7 +596,7 @@ static void test_garbage_and_replay(void) {
     static const uint8_t firsts[] = {0, 1, 22, 23, 20, 128, 129, 144, 0x81};
     if (len) junk[0] = firsts[i % (int)sizeof(firsts)];
     if (len > 1 && i % 3 == 0) junk[1] = (uint8_t)(200 + i % 7); /* RTCP types */
-    brtc_pc_handle_datagram(h.pc, junk, len, from, h.now);
+    h_feed(&h, junk, len, from);
   }
   brtc_pc_get_stats(h.pc, &b);
   drops_b = b.dropped_auth + b.dropped_malformed + b.dropped_replay + b.dropped_unexpected;
@@ -746,7 +746,7 @@ static void test_setup_timeouts(void) {
     size_t len;
     struct sockaddr_storage to;
     if (sim_peer_poll_transmit(h.sim, buf, sizeof(buf), &len, &to) == BRTC_OK && buf[0] <= 3)
-      brtc_pc_handle_datagram(h.pc, buf, len, &h.sim_addr.u.sa, h.now);
+      h_feed(&h, buf, len, &h.sim_addr.u.sa);
   }
   CHECK(h_has_step(&h, BRTC_STEP_ICE_CONNECTED));
   sim_peer_free(h.sim);
@@ -766,7 +766,7 @@ static void test_ice_check_deadline(void) {
   uint64_t t0 = h.now;
   sim_peer_free(h.sim);
   h.sim = sim_peer_new(NULL); /* never checks */
-  CHECK(brtc_pc_next_deadline(h.pc) <= t0 + 5000000);
+  CHECK(h_deadline(&h) <= t0 + 5000000);
   h_run_for(&h, 4900000);
   CHECK(!h_has_step(&h, BRTC_STEP_FAILED));
   h_run_for(&h, 200000);

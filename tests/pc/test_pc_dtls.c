@@ -45,7 +45,7 @@ static bool ready(harness *h, bool want_released) {
 }
 
 static void deliver(harness *h, const uint8_t *data, size_t len) {
-  brtc_pc_handle_datagram(h->pc, data, len, &h->sim_addr.u.sa, h->now);
+  h_feed(h, data, len, &h->sim_addr.u.sa);
 }
 
 static void check_still_connected(harness *h) {

@@ -80,10 +80,10 @@ static sim_call_config call_config(const sim_link_config *up, const sim_link_con
   return c;
 }
 
-static void log_event(brtc_pc *pc, const brtc_pc_event *ev, void *user) {
+static void log_event(brtc_pc *pc, const brtc_output *ev, void *user) {
   (void)pc;
   sim_call *c = user;
-  if (ev->type != BRTC_PC_EVENT_VIDEO_FRAME)
+  if (ev->event != BRTC_EVENT_FRAME)
     fprintf(stderr, "  [%llu ms] %s\n", (unsigned long long)((sim_call_now(c) - T0) / 1000),
             ev->detail ? ev->detail : "");
 }
@@ -298,12 +298,12 @@ typedef struct pli_watch {
 
 static pli_watch watch;
 
-static void watch_event(brtc_pc *pc, const brtc_pc_event *ev, void *user) {
+static void watch_event(brtc_pc *pc, const brtc_output *ev, void *user) {
   (void)pc;
   sim_call *c = user;
-  if (ev->type == BRTC_PC_EVENT_FRAME_LOST && !watch.lost_at_us) {
+  if (ev->event == BRTC_EVENT_FRAME_LOST && !watch.lost_at_us) {
     watch.lost_at_us = sim_call_now(c);
-    watch.lost_key = ev->frame && ev->frame->keyframe;
+    watch.lost_key = ev->keyframe;
   }
 }
 
@@ -355,12 +355,12 @@ static void test_only_lost_keyframes_cost_a_pli(void) {
 static uint8_t delivered_key[1 << 17];
 static size_t delivered_key_len;
 
-static void keep_keyframe(brtc_pc *pc, const brtc_pc_event *ev, void *user) {
+static void keep_keyframe(brtc_pc *pc, const brtc_output *ev, void *user) {
   (void)pc, (void)user;
-  if (ev->type != BRTC_PC_EVENT_VIDEO_FRAME || !ev->frame->keyframe || delivered_key_len) return;
-  if (ev->frame->len > sizeof(delivered_key)) return;
-  memcpy(delivered_key, ev->frame->data, ev->frame->len);
-  delivered_key_len = ev->frame->len;
+  if (ev->event != BRTC_EVENT_FRAME || !ev->keyframe || delivered_key_len) return;
+  if (ev->len > sizeof(delivered_key)) return;
+  memcpy(delivered_key, ev->data, ev->len);
+  delivered_key_len = ev->len;
 }
 
 /* The issue's conditions: 5 % loss, 10 % reordering, 10 +- 5 ms, both ways, 20 s of 30 fps
