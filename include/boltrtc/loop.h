@@ -78,16 +78,22 @@ typedef void (*brtc_pc_event_fn)(brtc_loop *loop, brtc_pc *pc, const brtc_output
 /* Drive a peer connection (not owned) from now on: the loop follows the rule of
  * peer_connection.h for you. It drains the pc after every datagram and timeout it feeds it,
  * sends the datagrams in its batches, keeps the deadline in its timer heap and hands the
- * events to on_event (may be NULL). Its output is drained at once. */
+ * events to on_event (may be NULL). When you call into the pc yourself at any other time
+ * (signaling, a keyframe request), there is nothing more to do: the pc puts itself on the
+ * loop's ready list (plain data, no callback), and the loop drains it at the end of the pass
+ * it is in, or at the start of the next, which then does not wait. The pc's output so far
+ * (what signaling made of it) is drained before this returns: its events reach on_event from
+ * inside this call, where the pc is between calls too. */
 BRTC_EXPORT int brtc_loop_add_pc(brtc_loop *loop, brtc_pc *pc, brtc_pc_event_fn on_event,
                                  void *user);
+/* Stop driving pc. What it still has to send is sent first (a brtc_pc_close's RTCP BYE and
+ * close_notify); its events not yet handed out are dropped. Safe inside its callback, after
+ * which the pc may be freed there too. */
 BRTC_EXPORT void brtc_loop_remove_pc(brtc_loop *loop, brtc_pc *pc);
-/* Call after driving a pc from outside the loop (signaling, keyframe request): drains it now
- * (events reach on_event from inside this call) and re-arms its timer. */
-BRTC_EXPORT void brtc_loop_kick(brtc_loop *loop, brtc_pc *pc);
 
 BRTC_EXPORT int brtc_loop_fd(const brtc_loop *loop);
-/* Milliseconds until the next timer, -1 if none. */
+/* Milliseconds until the next timer, -1 if none; 0 while a pc has output to drain (it was
+ * called outside a pass): an embedder's own poll must not wait then. */
 BRTC_EXPORT int brtc_loop_next_timeout_ms(const brtc_loop *loop);
 /* Wait up to timeout_ms (0: do not wait) and handle what is ready and due. */
 BRTC_EXPORT int brtc_loop_run_once(brtc_loop *loop, int timeout_ms);

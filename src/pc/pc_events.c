@@ -63,6 +63,7 @@ static bool queue_reserve(pc_event_queue *eq) {
 }
 
 int pc_push_event(brtc_pc *pc, const brtc_output *ev) {
+  pc_mark_ready(pc);
   if (!pc->events) {
     pc->events = calloc(1, sizeof(*pc->events));
     if (!pc->events) goto dropped;

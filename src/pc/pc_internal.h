@@ -13,6 +13,7 @@
 #include "boltrtc/peer_connection.h"
 #include "codec/vp8.h"
 #include "common/addr.h"
+#include "common/ready_list.h"
 #include "dtls/dtls.h"
 #include "ice/ice.h"
 #include "pc/video_bitrate.h"
@@ -108,6 +109,7 @@ struct brtc_pc {
   const brtc_certificate *certificate;
   bool plain_packet_events, wire_packet_events; /* the two taps, as events */
   pc_event_queue *events; /* made on the first event */
+  brtc_ready_node ready; /* on its loop's ready list when it has output (pc_ready.h) */
   size_t max_video_frame;
   uint32_t max_video_bps, start_video_bps; /* the configured ones, when bitrate_fixed */
   /* The configuration set the bitrates: they hold whatever the size. Otherwise they follow
@@ -180,7 +182,10 @@ void pc_events_free(brtc_pc *pc);
 void pc_emit_step(brtc_pc *pc, brtc_pc_step step, const char *detail);
 void pc_emit_log(brtc_pc *pc, const char *detail);
 void pc_fail(brtc_pc *pc, const char *reason);
+/* Every call that feeds or changes the pc: the time moves on, and the pc goes on its loop's
+ * ready list. */
 void pc_touch(brtc_pc *pc, uint64_t now_us);
+void pc_mark_ready(brtc_pc *pc);
 
 /* pc_transport.c */
 int pc_transport_datagram(brtc_pc *pc, const uint8_t *data, size_t len, const brtc_addr *from);

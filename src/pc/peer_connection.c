@@ -7,6 +7,7 @@
 
 #include "common/random.h"
 #include "pc/pc_internal.h"
+#include "pc/pc_ready.h"
 
 static const char *const step_names[BRTC_STEP_COUNT] = {
     [BRTC_STEP_OFFER] = "offer",
@@ -50,7 +51,12 @@ void pc_fail(brtc_pc *pc, const char *reason) {
 
 void pc_touch(brtc_pc *pc, uint64_t now_us) {
   if (now_us > pc->now_us) pc->now_us = now_us;
+  pc_mark_ready(pc);
 }
+
+void pc_mark_ready(brtc_pc *pc) { brtc_ready_mark(&pc->ready); }
+
+brtc_ready_node *brtc_pc_ready_node(brtc_pc *pc) { return &pc->ready; }
 
 /* An IPv4 or IPv6 socket address as a brtc_addr; false for any other family. */
 static bool addr_from_sockaddr(const struct sockaddr *sa, brtc_addr *out) {
@@ -120,6 +126,7 @@ brtc_pc *brtc_pc_new(const brtc_pc_config *config) {
 
 void brtc_pc_free(brtc_pc *pc) {
   if (!pc) return;
+  brtc_ready_unlink(&pc->ready); /* freed while still driven: at least no list points at it */
   pc_media_free(pc);
   pc_events_free(pc);
   brtc_srtp_free(pc->srtp_in);
@@ -170,6 +177,7 @@ int brtc_pc_create_answer(brtc_pc *pc, const char **sdp, char *err, size_t err_c
 
 int brtc_pc_add_ice_candidate(brtc_pc *pc, const char *candidate) {
   if (!pc || !candidate) return BRTC_ERR_INVALID;
+  pc_mark_ready(pc);
   /* We are ice-lite: we never send checks, so remote candidates are only validated. The
    * peer's checks tell us its addresses. */
   if (candidate[0] == '\0') return BRTC_OK;

@@ -1,7 +1,9 @@
-/* Sessions: each owns one brtc_pc registered with the loop. Peer connection events arrive
- * inside brtc_loop passes (or inside signaling calls); a session that ends is only marked
- * there and is closed and freed by brtc_server_settle, after the pass, so a pc is never
- * freed from inside its own callback. */
+/* Sessions: each owns one brtc_pc registered with the loop. Its events come from the loop at
+ * a safe point (include/boltrtc/loop.h: the pc between calls, never inside a call of ours
+ * into it), so a session whose pc closes or fails ends right there, pc freed and all. Calls
+ * into a pc from signaling need nothing more: the loop drains it at the end of the pass. A
+ * session ended by signaling (a WebSocket closed, a WHIP DELETE) is only marked, and closed
+ * and freed by brtc_server_settle after the handler, because the handler still holds it. */
 #include <stdio.h>
 #include <string.h>
 
@@ -143,7 +145,6 @@ void brtc_server_ask_waiting_keyframes(brtc_signal_server *srv) {
       continue;
     }
     brtc_server_session_step(srv, s, "keyframe-requested", "keyframe saving has room: PLI sent");
-    brtc_loop_kick(srv->loop, s->pc);
   }
 }
 
@@ -235,12 +236,20 @@ static void start_capture(brtc_signal_server *srv, brtc_session *s,
     brtc_log(BRTC_LOG_WARN, s->id, "capture: %s", err);
 }
 
+static void finish_session(brtc_signal_server *srv, brtc_session *s);
+
+/* A session whose pc closed or failed, from the pc's own event. */
+static void end_now(brtc_signal_server *srv, brtc_session *s) {
+  s->closing = true;
+  finish_session(srv, s);
+  brtc_heap_trim_after_end(&srv->heap_trim, srv->sessions.n_live);
+}
+
 static void on_pc_event(brtc_loop *loop, brtc_pc *pc, const brtc_output *ev, void *user) {
   (void)loop;
   (void)pc;
   brtc_session *s = user;
   brtc_signal_server *srv = s->owner;
-  srv->in_pc_callback++;
   switch (ev->event) {
     case BRTC_EVENT_STEP:
       set_state_from_step(s, ev->step);
@@ -248,8 +257,9 @@ static void on_pc_event(brtc_loop *loop, brtc_pc *pc, const brtc_output *ev, voi
       if (ev->step == BRTC_STEP_ICE_CHECK) brtc_session_passed_ice(&srv->sessions, s);
       if (ev->step == BRTC_STEP_FAILED && s->pending) srv->pending_expired++;
       brtc_server_session_step(srv, s, brtc_pc_step_name(ev->step), ev->detail);
-      if (ev->step == BRTC_STEP_CLOSED || ev->step == BRTC_STEP_FAILED) mark_ending(srv, s);
-      break;
+      /* The safe point: the session, its pc with it, may end right here. */
+      if (ev->step == BRTC_STEP_CLOSED || ev->step == BRTC_STEP_FAILED) end_now(srv, s);
+      return;
     case BRTC_EVENT_FRAME:
       if (ev->keyframe) save_keyframe(srv, s, ev);
       break;
@@ -265,7 +275,6 @@ static void on_pc_event(brtc_loop *loop, brtc_pc *pc, const brtc_output *ev, voi
     default:
       break; /* FRAME_LOST: logged already; the keyframe policy decides on PLI */
   }
-  srv->in_pc_callback--;
 }
 
 void brtc_signal_server_set_limits(brtc_signal_server *srv, const brtc_signal_config *c) {
@@ -415,15 +424,13 @@ brtc_session *brtc_server_session_start(brtc_signal_server *srv, brtc_transport 
   }
   snprintf(detail, sizeof(detail), "%zu bytes", strlen(*answer));
   brtc_server_session_step(srv, s, "answer-sent", detail);
-  brtc_loop_kick(srv->loop, s->pc);
   return s;
 }
 
 int brtc_server_session_candidate(brtc_signal_server *srv, brtc_session *s, const char *cand) {
   if (!s->pc || s->closing) return BRTC_ERR_STATE;
-  int rc = brtc_pc_add_ice_candidate(s->pc, cand);
-  if (rc == BRTC_OK) brtc_loop_kick(srv->loop, s->pc);
-  return rc;
+  (void)srv;
+  return brtc_pc_add_ice_candidate(s->pc, cand);
 }
 
 int brtc_server_session_snapshot(brtc_signal_server *srv, brtc_session *s, uint64_t *wait_ms) {
@@ -439,7 +446,6 @@ int brtc_server_session_snapshot(brtc_signal_server *srv, brtc_session *s, uint6
   s->snapshot_pending = true;
   brtc_server_session_step(srv, s, "snapshot-requested", "PLI sent, next keyframe is saved");
   brtc_pc_request_keyframe(s->pc, brtc_now_us());
-  brtc_loop_kick(srv->loop, s->pc);
   return BRTC_OK;
 }
 
@@ -515,9 +521,13 @@ char *brtc_server_status_json(brtc_signal_server *srv) {
 static void finish_session(brtc_signal_server *srv, brtc_session *s) {
   if (s->pc) {
     if (!brtc_pc_is_closed(s->pc)) {
+      /* Its RTCP BYE and close_notify leave when it is removed from the loop below; the
+       * step it reports is told here, since its events end with the removal. */
       brtc_pc_close(s->pc, brtc_now_us());
-      /* Flush close_notify and RTCP BYE while the pc is still registered. */
-      if (s->in_loop) brtc_loop_kick(srv->loop, s->pc);
+      if (!s->reported_end) {
+        set_state_from_step(s, BRTC_STEP_CLOSED);
+        brtc_server_session_step(srv, s, brtc_pc_step_name(BRTC_STEP_CLOSED), "closed locally");
+      }
     }
     brtc_pc_get_stats(s->pc, &s->stats);
     if (s->stats.packets_in) {
@@ -550,7 +560,7 @@ static void finish_session(brtc_signal_server *srv, brtc_session *s) {
 
 static void reap(brtc_signal_server *srv) {
   /* Checked after every loop pass, so skip the scan when nothing ended. */
-  if (srv->in_pc_callback || !srv->sessions_ending) return;
+  if (!srv->sessions_ending) return;
   srv->sessions_ending = false;
   size_t before = srv->sessions.n_live;
   for (size_t i = 0; i < srv->sessions.n_live;) {
@@ -613,7 +623,6 @@ static void on_keyframe_timer(void *user, uint64_t now_us) {
       continue;
     s->interval_pli_us = now_us;
     brtc_pc_request_keyframe(s->pc, now_us);
-    brtc_loop_kick(srv->loop, s->pc);
   }
   /* A tenth of the interval: requests go out at most that late. */
   uint64_t tick = srv->keyframe_interval_us / 10;

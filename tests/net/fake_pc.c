@@ -3,7 +3,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pc/pc_ready.h"
 #include "stun/stun.h"
+
+void fake_pc_touch(brtc_pc *pc) { brtc_ready_mark(&pc->ready); }
+
+brtc_ready_node *brtc_pc_ready_node(brtc_pc *pc) { return &pc->ready; }
 
 brtc_pc *fake_pc_new(const char *ufrag) {
   brtc_pc *pc = calloc(1, sizeof(*pc));
@@ -13,7 +18,10 @@ brtc_pc *fake_pc_new(const char *ufrag) {
   return pc;
 }
 
-void fake_pc_free(brtc_pc *pc) { free(pc); }
+void fake_pc_free(brtc_pc *pc) {
+  if (pc) brtc_ready_unlink(&pc->ready);
+  free(pc);
+}
 
 void fake_pc_queue(brtc_pc *pc, const void *data, size_t len, const brtc_addr *to) {
   if (pc->out_count == FAKE_PC_MAX_OUT || len > sizeof(pc->out[0].data)) return;
@@ -30,6 +38,7 @@ const char *brtc_pc_local_ufrag(const brtc_pc *pc) { return pc->ufrag; }
 int brtc_pc_handle_datagram(brtc_pc *pc, const uint8_t *data, size_t len, const struct sockaddr *from,
                             uint64_t now_us) {
   (void)now_us;
+  fake_pc_touch(pc);
   brtc_addr src;
   memset(&src, 0, sizeof(src));
   memcpy(&src.u, from, from->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
@@ -89,6 +98,7 @@ int brtc_pc_poll_output(brtc_pc *pc, uint8_t *buf, size_t cap, brtc_output *out)
 }
 
 int brtc_pc_handle_timeout(brtc_pc *pc, uint64_t now_us) {
+  fake_pc_touch(pc);
   if (now_us < pc->deadline) return BRTC_OK;
   pc->timeouts++;
   pc->deadline = UINT64_MAX;

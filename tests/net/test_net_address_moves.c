@@ -340,7 +340,6 @@ static void test_closed_session_gives_way(void) {
   int fd = -1;
   if (open_old_session(&w, &old, &fresh, &fd, &a, 0, 0)) {
     brtc_pc_close(old.pc, brtc_now_us());
-    brtc_loop_kick(w.loop, old.pc);
     old.stepping = false;
     CHECK(session_open(&w, &fresh, fd, &a, 0, 0));
     CHECK(connect_session(&w, all, 2, &fresh));

@@ -827,7 +827,79 @@ static void test_memory(void) {
   h_stop(&h);
 }
 
+/* The output contract of brtc_pc_poll_output (peer_connection.h): events wait in the pc until
+ * drained, in order, as copies; a pc never drained stops queueing at its bound and counts
+ * what it dropped; datagrams come out before events, so a close's BYE and close_notify have
+ * left when its CLOSED step is seen; a caller's struct too small is refused. */
+static void wire_tap_nothing(brtc_pc *pc, bool inbound, const uint8_t *data, size_t len,
+                             const struct sockaddr *peer, void *user) {
+  (void)pc, (void)inbound, (void)data, (void)len, (void)peer, (void)user;
+}
+
+static void test_poll_output_contract(void) {
+  harness h;
+  h_wire_tap = wire_tap_nothing;
+  bool started = h_start(&h, NULL);
+  h_wire_tap = NULL;
+  CHECK(started);
+  if (!started) goto out;
+  uint8_t buf[BRTC_PC_MAX_DATAGRAM];
+  brtc_output out = {.size = sizeof(out) - 1};
+  CHECK_EQ_INT(brtc_pc_poll_output(h.pc, buf, sizeof(buf), &out), BRTC_ERR_INVALID);
+  out.size = sizeof(out);
+  CHECK_EQ_INT(brtc_pc_poll_output(h.pc, NULL, sizeof(buf), &out), BRTC_ERR_INVALID);
+  /* Signaling's two steps wait, in order, as copies. */
+  CHECK_EQ_INT(brtc_pc_poll_output(h.pc, buf, sizeof(buf), &out), BRTC_OK);
+  CHECK(out.kind == BRTC_OUTPUT_EVENT && out.event == BRTC_EVENT_STEP &&
+        out.step == BRTC_STEP_OFFER && strstr(out.detail, "VP8/90000") != NULL);
+  CHECK_EQ_INT(brtc_pc_poll_output(h.pc, buf, sizeof(buf), &out), BRTC_OK);
+  CHECK(out.kind == BRTC_OUTPUT_EVENT && out.step == BRTC_STEP_ANSWER);
+  CHECK_EQ_INT(brtc_pc_poll_output(h.pc, buf, sizeof(buf), &out), BRTC_OK);
+  CHECK(out.kind == BRTC_OUTPUT_TIMEOUT && out.deadline_us > h.now);
+  /* Never drained: 1,100 datagrams make 1,100 wire events, of which 1,024 are kept. */
+  static const uint8_t junk[4] = {0xff, 1, 2, 3};
+  for (int i = 0; i < 1100; i++)
+    brtc_pc_handle_datagram(h.pc, junk, sizeof(junk), &h.sim_addr.u.sa, h.now);
+  brtc_pc_stats st;
+  brtc_pc_get_stats(h.pc, &st);
+  CHECK_EQ_INT(st.events_dropped, 1100 - 1024);
+  size_t wire = 0;
+  for (int i = 0; i < 2000; i++) {
+    out = (brtc_output){.size = sizeof(out)};
+    if (brtc_pc_poll_output(h.pc, buf, sizeof(buf), &out) != BRTC_OK ||
+        out.kind == BRTC_OUTPUT_TIMEOUT)
+      break;
+    if (out.kind == BRTC_OUTPUT_EVENT && out.event == BRTC_EVENT_WIRE_PACKET && out.inbound &&
+        out.len == sizeof(junk) && memcmp(out.data, junk, sizeof(junk)) == 0)
+      wire++;
+  }
+  CHECK_EQ_INT(wire, 1024);
+  /* Connected, then closed: every datagram of the close before the step that tells it. */
+  if (!h_pump(&h, h_connected, 5000000)) {
+    CHECK(false);
+    goto out;
+  }
+  h_drain(&h);
+  brtc_pc_close(h.pc, h.now);
+  int transmits = 0, transmits_before_closed = -1;
+  for (int i = 0; i < 100; i++) {
+    out = (brtc_output){.size = sizeof(out)};
+    if (brtc_pc_poll_output(h.pc, buf, sizeof(buf), &out) != BRTC_OK ||
+        out.kind == BRTC_OUTPUT_TIMEOUT)
+      break;
+    if (out.kind == BRTC_OUTPUT_TRANSMIT) transmits++;
+    if (out.kind == BRTC_OUTPUT_EVENT && out.event == BRTC_EVENT_STEP &&
+        out.step == BRTC_STEP_CLOSED)
+      transmits_before_closed = transmits;
+  }
+  CHECK(transmits >= 2); /* RTCP BYE, DTLS close_notify */
+  CHECK_EQ_INT(transmits_before_closed, transmits);
+out:
+  h_stop(&h);
+}
+
 int main(void) {
+  RUN(test_poll_output_contract);
   n_vp8 = h_encode_vp8(640, 480, 3, vp8_frames, vp8_lens, vp8_key);
   CHECK_EQ_INT(n_vp8, 3);
   if (n_vp8 < 3) return TEST_REPORT();
