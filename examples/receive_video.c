@@ -50,13 +50,17 @@ int main(int argc, char **argv) {
     fprintf(stderr, "receive_video: %s\n", loop ? "no certificate" : err);
     return 1;
   }
-  const struct sockaddr_storage *addrs;
-  size_t n_addrs = brtc_loop_local_addrs(loop, &addrs);
-  brtc_pc_config cfg = {.certificate = cert, .host_addrs = addrs, .n_host_addrs = n_addrs};
-  brtc_pc *pc = brtc_pc_new(&cfg);
+  /* A config is an object with setters; the pc copies it. Our host candidates are the loop's
+   * sockets. */
+  brtc_pc_config *cfg = brtc_pc_config_new();
+  brtc_pc_config_set_certificate(cfg, cert);
+  brtc_loop_config_pc(loop, cfg);
+  brtc_pc *pc = NULL;
+  int rc = brtc_pc_new(cfg, &pc, err, sizeof(err));
+  brtc_pc_config_free(cfg);
   const char *answer = NULL;
-  int rc = pc ? brtc_pc_set_remote_description(pc, "offer", offer, brtc_now_us(), err, sizeof(err))
-              : BRTC_ERR_NOMEM;
+  if (rc == BRTC_OK)
+    rc = brtc_pc_set_remote_description(pc, "offer", offer, brtc_now_us(), err, sizeof(err));
   if (rc == BRTC_OK) rc = brtc_pc_create_answer(pc, &answer, err, sizeof(err));
   if (rc == BRTC_OK) rc = brtc_loop_add_pc(loop, pc, on_event, NULL);
   if (rc != BRTC_OK) {

@@ -76,9 +76,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   memset(&host_ss, 0, sizeof(host_ss));
   memcpy(&host_ss, &host.u, brtc_addr_len(&host));
   /* Both taps on: their copies of what arrives are fuzzed too. */
-  brtc_pc_config cfg = {.certificate = cert, .host_addrs = &host_ss, .n_host_addrs = 1,
-                        .plain_packet_events = true, .wire_packet_events = true};
-  brtc_pc *pc = brtc_pc_new(&cfg);
+  brtc_pc_config *cfg = brtc_pc_config_new();
+  brtc_pc_config_set_certificate(cfg, cert);
+  brtc_pc_config_add_host_address(cfg, (const struct sockaddr *)&host_ss);
+  brtc_pc_config_set_plain_packet_events(cfg, true);
+  brtc_pc_config_set_wire_packet_events(cfg, true);
+  brtc_pc *pc = NULL;
+  brtc_pc_new(cfg, &pc, NULL, 0);
+  brtc_pc_config_free(cfg);
   if (!pc) return 0;
   uint64_t now = 1000000;
   const char *answer = NULL;
@@ -112,7 +117,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       drain(pc, buf, sizeof(buf));
     }
   }
-  brtc_pc_stats st;
+  brtc_pc_stats st = {.size = sizeof(brtc_pc_stats)};
   brtc_pc_get_stats(pc, &st);
   brtc_pc_close(pc, now);
   drain(pc, buf, sizeof(buf));

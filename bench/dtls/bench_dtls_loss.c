@@ -108,8 +108,11 @@ static bool start_session(session *s, unsigned i, const brtc_certificate *cert) 
   struct sockaddr_storage host;
   memset(&host, 0, sizeof(host));
   memcpy(&host, &s->pc_addr.u, brtc_addr_len(&s->pc_addr));
-  brtc_pc_config cfg = {.certificate = cert, .host_addrs = &host, .n_host_addrs = 1};
-  s->pc = brtc_pc_new(&cfg);
+  brtc_pc_config *cfg = brtc_pc_config_new();
+  brtc_pc_config_set_certificate(cfg, cert);
+  brtc_pc_config_add_host_address(cfg, (const struct sockaddr *)&host);
+  brtc_pc_new(cfg, &s->pc, NULL, 0);
+  brtc_pc_config_free(cfg);
   s->sim = sim_peer_new(NULL);
   const char *answer = NULL;
   char err[256];
@@ -216,10 +219,10 @@ int main(int argc, char **argv) {
   unsigned n = 0, over15 = 0;
   uint64_t sent_pc = 0, sent_sim = 0;
   for (unsigned i = 0; i < opt.sessions; i++) {
-    brtc_pc_stats st;
+    brtc_pc_stats st = {.size = sizeof(brtc_pc_stats)};
     brtc_pc_get_stats(ss[i].pc, &st);
-    uint64_t check = st.step_at_us[BRTC_STEP_ICE_CHECK], dtls = st.step_at_us[BRTC_STEP_DTLS_CONNECTED];
-    uint64_t ice = st.step_at_us[BRTC_STEP_ICE_CONNECTED];
+    uint64_t check = brtc_pc_step_time(ss[i].pc, BRTC_STEP_ICE_CHECK), dtls = brtc_pc_step_time(ss[i].pc, BRTC_STEP_DTLS_CONNECTED);
+    uint64_t ice = brtc_pc_step_time(ss[i].pc, BRTC_STEP_ICE_CONNECTED);
     t[n] = dtls && check ? dtls - check : UINT64_MAX; /* never: worst */
     d[n] = dtls && ice ? dtls - ice : UINT64_MAX;
     if (t[n] > 15000000) over15++;

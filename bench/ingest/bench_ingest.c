@@ -130,7 +130,7 @@ static void bench_memory(const brtc_certificate *cert, const brtc_dtls_cert *sim
     done += n;
   }
   double secs = (double)(p.server_us - server_before) / 1e6;
-  brtc_pc_stats st;
+  brtc_pc_stats st = {.size = sizeof(brtc_pc_stats)};
   brtc_pc_get_stats(p.pc, &st);
   printf("memory  %-24s %9llu packets (%zu B avg) in %.3f s: %10.0f packets/s, %6.2f Gbit/s; "
          "frames %llu (keyframes %llu), refused %llu, pc profile %s\n",
@@ -228,8 +228,13 @@ static void bench_udp(const brtc_certificate *cert, const brtc_dtls_cert *sim_ce
   const struct sockaddr_storage *local;
   size_t n_local = brtc_loop_local_addrs(loop, &local);
   udp_counter counter = {0};
-  brtc_pc_config pcc = {.certificate = cert, .host_addrs = local, .n_host_addrs = n_local};
-  brtc_pc *pc = brtc_pc_new(&pcc);
+  (void)n_local;
+  brtc_pc_config *pcc = brtc_pc_config_new();
+  brtc_pc_config_set_certificate(pcc, cert);
+  brtc_loop_config_pc(loop, pcc);
+  brtc_pc *pc = NULL;
+  brtc_pc_new(pcc, &pc, NULL, 0);
+  brtc_pc_config_free(pcc);
   sim_peer_opts opts = browser_opts(profile, sim_cert);
   sim_peer *sim = sim_peer_new(&opts);
   const char *answer = NULL;
@@ -256,7 +261,7 @@ static void bench_udp(const brtc_certificate *cert, const brtc_dtls_cert *sim_ce
     fprintf(stderr, "udp %s: handshake failed\n", profile_name(profile));
     goto out;
   }
-  brtc_pc_stats before;
+  brtc_pc_stats before = {.size = sizeof(brtc_pc_stats)};
   brtc_pc_get_stats(pc, &before);
 
   udp_sender s = {.fd = fd, .n = 0};
@@ -277,7 +282,7 @@ static void bench_udp(const brtc_certificate *cert, const brtc_dtls_cert *sim_ce
   uint64_t idle_since = brtc_now_us(), cpu_start = thread_cpu_us(), cpu_last = cpu_start;
   for (;;) {
     brtc_loop_run_once(loop, 10);
-    brtc_pc_stats st;
+    brtc_pc_stats st = {.size = sizeof(brtc_pc_stats)};
     brtc_pc_get_stats(pc, &st);
     uint64_t now = brtc_now_us();
     if (st.rtp_video != seen) {

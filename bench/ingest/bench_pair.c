@@ -6,7 +6,7 @@
 #include "boltrtc/loop.h"
 
 static void on_event(bench_pair *p, const brtc_output *ev) {
-  if (ev->event == BRTC_EVENT_STEP && ev->step < BRTC_STEP_COUNT) {
+  if (ev->event == BRTC_EVENT_STEP && (unsigned)ev->step < BENCH_STEPS) {
     if (!p->step_server_us[ev->step])
       p->step_server_us[ev->step] = p->server_us + (brtc_now_us() - p->call_start_us);
     if (ev->step == BRTC_STEP_FAILED) p->failed = true;
@@ -34,19 +34,20 @@ int bench_pair_init(bench_pair *p, const brtc_certificate *cert, const sim_peer_
   struct sockaddr_storage host;
   memset(&host, 0, sizeof(host));
   memcpy(&host, &p->pc_addr.u, brtc_addr_len(&p->pc_addr));
-  brtc_pc_config cfg = {.certificate = cert, .host_addrs = &host, .n_host_addrs = 1};
+  brtc_pc_config *cfg = brtc_pc_config_new();
+  brtc_pc_config_set_certificate(cfg, cert);
+  brtc_pc_config_add_host_address(cfg, (const struct sockaddr *)&host);
   p->sim = sim_peer_new(opts);
   if (!p->sim) {
+    brtc_pc_config_free(cfg);
     snprintf(err, err_cap, "sim_peer_new failed");
     return BRTC_ERR_NOMEM;
   }
   int rc = BRTC_OK;
   const char *answer = NULL;
-  TIMED(p, p->pc = brtc_pc_new(&cfg));
-  if (!p->pc) {
-    snprintf(err, err_cap, "brtc_pc_new failed");
-    return BRTC_ERR_NOMEM;
-  }
+  TIMED(p, rc = brtc_pc_new(cfg, &p->pc, err, err_cap));
+  brtc_pc_config_free(cfg);
+  if (rc) return rc;
   TIMED(p, rc = brtc_pc_set_remote_description(p->pc, "offer", sim_peer_offer(p->sim),
                                                 brtc_now_us(), err, err_cap));
   if (rc) return rc;

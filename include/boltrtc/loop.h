@@ -70,6 +70,9 @@ BRTC_EXPORT void brtc_loop_free(brtc_loop *loop);
 BRTC_EXPORT size_t brtc_loop_local_addrs(const brtc_loop *loop,
                                          const struct sockaddr_storage **addrs);
 
+/* Adds the loop's addresses (brtc_loop_local_addrs) to a pc config as host candidates. */
+BRTC_EXPORT int brtc_loop_config_pc(const brtc_loop *loop, brtc_pc_config *pc_config);
+
 /* Called with each event a pc puts out (out->kind == BRTC_OUTPUT_EVENT), at a safe point:
  * the pc is between calls. Inside it you may call anything on that pc, or remove it from the
  * loop and free it. out and what it points to are valid during the call only. */

@@ -41,10 +41,11 @@ typedef enum brtc_pc_step {
   BRTC_STEP_FIRST_KEYFRAME,  /* first complete keyframe assembled */
   BRTC_STEP_CLOSED,          /* closed by either side */
   BRTC_STEP_FAILED,          /* ICE, DTLS or fingerprint failure */
-  BRTC_STEP_COUNT
+  /* New steps are added at the end: size nothing by this enum. */
 } brtc_pc_step;
 
-BRTC_EXPORT const char *brtc_pc_step_name(brtc_pc_step s); /* "ice-connected", ... */
+/* "ice-connected", ...; "unknown" for a value this version does not know. */
+BRTC_EXPORT const char *brtc_pc_step_name(brtc_pc_step s);
 
 /* ---- output: pulled, one thing at a time ----
  *
@@ -142,53 +143,71 @@ typedef enum brtc_keyframe_policy {
   BRTC_KEYFRAME_ON_KEYFRAME_LOSS,
 } brtc_keyframe_policy;
 
-typedef struct brtc_pc_config {
-  const brtc_certificate *certificate;      /* required; not owned */
-  /* Addresses we gather host candidates for (the sockets a loop listens on). */
-  const struct sockaddr_storage *host_addrs;
-  size_t n_host_addrs;
-  size_t max_video_frame;                   /* bytes; 0 = 4 MiB */
-  /* Keep OpenSSL's DTLS state after the handshake. By default it is released once both
-   * sides are known to hold the SRTP keys, which saves ~100 KiB per session; either way the
-   * session keeps its own epoch-1 record layer, so only an authenticated, fresh alert from
-   * the peer can close or fail it, and our close_notify is authenticated too. */
-  bool keep_dtls;
-  /* Video bitrate feedback for the sender. When the offer allows goog-remb for VP8, we send
-   * REMB (receiver estimated maximum bitrate) for the video SSRCs after the first packet and
-   * then with every receiver report, so the sender may raise its target to it. It is a
-   * ceiling, not an estimate of the path; the answer's a=fmtp x-google-max-bitrate says it
-   * too. 0 = follow the picture size (video_width/height, then each track's first keyframe;
-   * the table is src/pc/video_bitrate.c): 2,500,000 for 640x480. Set, it is fixed. */
-  uint32_t max_video_bitrate_bps;
-  /* Where a libwebrtc sender starts (the answer's VP8 a=fmtp x-google-start-bitrate; at most
-   * the maximum). Its own default of ~300 kbps makes the first keyframes blurry.
-   * 0 = follow the picture size: 1,500,000 for 640x480 or an unknown size. */
-  uint32_t start_video_bitrate_bps;
-  /* The size of the picture the publisher says it sends (the page knows its camera's), for
-   * the bitrates above; 0 = unknown (WHIP: learnt from the first keyframe). */
-  unsigned video_width, video_height;
-  brtc_dtls_role dtls_role;
-  /* BRTC_EVENT_PLAIN_PACKET events; off by default, at the cost of one branch per packet. */
-  bool plain_packet_events;
-  /* RFC 7675 consent: an address whose last authenticated check is older than this has lost
-   * consent; when it is the selected one the pc fails. 0 = 30 s, the RFC's value. */
-  uint64_t consent_timeout_us;
-  /* The first authenticated ICE check must come this soon after the answer, or the pc
-   * fails: a server gives a session that has proven nothing less time than the 30 s the
-   * whole set-up may take. 0 = no separate limit (only the 30 s set-up time). */
-  uint64_t ice_check_timeout_us;
-  brtc_keyframe_policy keyframe_policy;
-  /* BRTC_EVENT_WIRE_PACKET events; off by default. */
-  bool wire_packet_events;
-  /* Keep the DTLS session's secret for brtc_pc_dtls_keylog (debugging: Wireshark then
-   * decrypts a capture of the handshake). Off by default, and then the secret never
-   * leaves the DTLS state. */
-  bool keep_keylog;
-} brtc_pc_config;
+/* ---- configuration: an object with setters, so that new settings never change the ABI ----
+ * A config is copied by brtc_pc_new: free it, or make more pcs with it, afterwards. Setters
+ * return BRTC_ERR_INVALID for a value out of range and leave the setting as it was. */
+typedef struct brtc_pc_config brtc_pc_config;
 
+/* A config with every default; NULL when out of memory. */
+BRTC_EXPORT brtc_pc_config *brtc_pc_config_new(void);
+BRTC_EXPORT void brtc_pc_config_free(brtc_pc_config *c);
+/* Required. Not owned: it must outlive every pc made with this config. */
+BRTC_EXPORT int brtc_pc_config_set_certificate(brtc_pc_config *c, const brtc_certificate *cert);
+/* A local address we receive on: a host candidate in the answer (RFC 8445 5.1.1.1). At most
+ * 8 (BRTC_ERR_LIMIT past them); IPv4 or IPv6. brtc_loop_config_pc adds the loop's sockets. */
+BRTC_EXPORT int brtc_pc_config_add_host_address(brtc_pc_config *c, const struct sockaddr *addr);
+/* ICE-lite (RFC 8445 2.5): we only answer checks, for a server the peer always reaches. The
+ * only mode so far: false (full ICE, the agent that sends checks) is BRTC_ERR_UNSUPPORTED
+ * until it comes (issue 8's offerer role). */
+BRTC_EXPORT int brtc_pc_config_set_ice_lite(brtc_pc_config *c, bool lite);
+/* Our DTLS role when the offer lets us choose (a=setup:actpass); default AUTO. */
+BRTC_EXPORT int brtc_pc_config_set_dtls_role(brtc_pc_config *c, brtc_dtls_role role);
+/* Video bitrates asked of the sender: where a libwebrtc sender starts (the answer's VP8
+ * a=fmtp x-google-start-bitrate; its own default of ~300 kbps makes the first keyframes
+ * blurry) and the ceiling we send in REMB (RFC-less goog-remb, with every receiver report,
+ * and in the answer's x-google-max-bitrate). 0 for both (the default) follows the picture
+ * size (brtc_pc_config_set_video_size, then each track's first keyframe; the table is
+ * src/pc/video_bitrate.c): 1,500,000 and 2,500,000 for 640x480. Either set fixes both (the
+ * other taking its 640x480 value); start is capped at max. */
+BRTC_EXPORT int brtc_pc_config_set_video_bitrate(brtc_pc_config *c, uint32_t start_bps,
+                                                 uint32_t max_bps);
+/* The size of the picture the publisher says it sends (a page knows its camera's), for the
+ * bitrates above; 0 x 0 (the default) = unknown (WHIP: learnt from the first keyframe). */
+BRTC_EXPORT int brtc_pc_config_set_video_size(brtc_pc_config *c, unsigned width,
+                                              unsigned height);
+/* When the pc asks for a keyframe by itself after losses; default BRTC_KEYFRAME_ON_ANY_LOSS. */
+BRTC_EXPORT int brtc_pc_config_set_keyframe_policy(brtc_pc_config *c,
+                                                   brtc_keyframe_policy policy);
+/* RFC 7675 consent: an address whose last authenticated check (or SRTP packet) is older than
+ * this has lost consent; when it is the selected one the pc fails. 0 = 30 s, the RFC's. */
+BRTC_EXPORT int brtc_pc_config_set_consent_timeout(brtc_pc_config *c, uint64_t timeout_us);
+/* The first authenticated ICE check must come this soon after the answer, or the pc fails:
+ * a server gives a session that has proven nothing less time than the 30 s the whole set-up
+ * may take. 0 (the default) = no separate limit. */
+BRTC_EXPORT int brtc_pc_config_set_check_timeout(brtc_pc_config *c, uint64_t timeout_us);
+/* The taps, as events (BRTC_EVENT_PLAIN_PACKET, BRTC_EVENT_WIRE_PACKET); both off by
+ * default, at the cost of one branch per packet. */
+BRTC_EXPORT int brtc_pc_config_set_plain_packet_events(brtc_pc_config *c, bool on);
+BRTC_EXPORT int brtc_pc_config_set_wire_packet_events(brtc_pc_config *c, bool on);
+/* Keep the DTLS session's secret for brtc_pc_dtls_keylog (debugging: Wireshark then
+ * decrypts a capture of the handshake). Off by default, and then the secret never leaves the
+ * DTLS state. */
+BRTC_EXPORT int brtc_pc_config_set_keep_keylog(brtc_pc_config *c, bool on);
+/* Keep OpenSSL's DTLS state after the handshake. By default it is released once both sides
+ * are known to hold the SRTP keys, which saves ~100 KiB per session; either way the session
+ * keeps its own epoch-1 record layer, so only an authenticated, fresh alert from the peer
+ * can close or fail it, and our close_notify is authenticated too. */
+BRTC_EXPORT int brtc_pc_config_set_keep_dtls(brtc_pc_config *c, bool on);
+/* The largest whole video frame we assemble, in bytes (1 KiB to 64 MiB); default 4 MiB. */
+BRTC_EXPORT int brtc_pc_config_set_max_frame_size(brtc_pc_config *c, size_t bytes);
+
+/* ---- statistics ----
+ * Snapshots copied into a struct that begins with its size: set size to sizeof the struct
+ * before the call. Members are only ever added at the end, and the library fills no more than
+ * your size says (docs/api.md says why a struct and not accessors). */
 typedef struct brtc_pc_stats {
+  size_t size;
   uint64_t created_us;
-  uint64_t step_at_us[BRTC_STEP_COUNT];     /* 0 = not reached */
   uint64_t packets_in, bytes_in, packets_out, bytes_out;
   uint64_t rtp_video, rtp_audio, rtcp_in;
   uint64_t frames, keyframes, frames_dropped;
@@ -228,6 +247,7 @@ typedef struct brtc_pc_stats {
 
 /* One received track (an accepted audio or video m-section), for status pages. */
 typedef struct brtc_pc_track_stats {
+  size_t size;                /* set by the caller, as for brtc_pc_stats */
   char mid[64];
   const char *kind;           /* "video" or "audio" (static) */
   const char *codec;          /* "VP8" or "opus" (static) */
@@ -240,7 +260,10 @@ typedef struct brtc_pc_track_stats {
   uint32_t max_bitrate_bps;   /* video: the REMB ceiling for it */
 } brtc_pc_track_stats;
 
-BRTC_EXPORT brtc_pc *brtc_pc_new(const brtc_pc_config *config);
+/* A new pc with config's settings. BRTC_OK and *out; otherwise the code, *out NULL and one
+ * line in err (a config without a certificate, out of memory). */
+BRTC_EXPORT int brtc_pc_new(const brtc_pc_config *config, brtc_pc **out, char *err,
+                            size_t err_cap);
 BRTC_EXPORT void brtc_pc_free(brtc_pc *pc);
 
 /* Signaling, as in RTCPeerConnection. err gets a one-line reason on failure. */
@@ -286,7 +309,11 @@ BRTC_EXPORT int brtc_pc_request_keyframe(brtc_pc *pc, uint64_t now_us);
 /* Close: sends DTLS close_notify and RTCP BYE, then reports BRTC_STEP_CLOSED. */
 BRTC_EXPORT void brtc_pc_close(brtc_pc *pc, uint64_t now_us);
 BRTC_EXPORT bool brtc_pc_is_closed(const brtc_pc *pc);
-BRTC_EXPORT void brtc_pc_get_stats(const brtc_pc *pc, brtc_pc_stats *out);
+/* BRTC_ERR_INVALID when out->size is smaller than the first version's struct. */
+BRTC_EXPORT int brtc_pc_get_stats(const brtc_pc *pc, brtc_pc_stats *out);
+/* When a journey step first happened (the now_us of the call it happened in), 0 if not yet or
+ * a step this version does not know. */
+BRTC_EXPORT uint64_t brtc_pc_step_time(const brtc_pc *pc, brtc_pc_step step);
 /* The tracks the answer accepted, in offer order. */
 BRTC_EXPORT size_t brtc_pc_track_count(const brtc_pc *pc);
 BRTC_EXPORT int brtc_pc_get_track_stats(const brtc_pc *pc, size_t index, brtc_pc_track_stats *out);

@@ -609,6 +609,15 @@ size_t brtc_loop_local_addrs(const brtc_loop *loop, const struct sockaddr_storag
   return loop->n_local;
 }
 
+int brtc_loop_config_pc(const brtc_loop *loop, brtc_pc_config *pc_config) {
+  if (!loop || !pc_config) return BRTC_ERR_INVALID;
+  for (size_t i = 0; i < loop->n_local; i++) {
+    int rc = brtc_pc_config_add_host_address(pc_config, (const struct sockaddr *)&loop->local[i]);
+    if (rc != BRTC_OK) return rc;
+  }
+  return BRTC_OK;
+}
+
 static pc_entry *find_entry(const brtc_loop *loop, const brtc_pc *pc) {
   for (size_t i = 0; i < loop->n_pcs; i++)
     if (loop->pcs[i]->pc == pc) return loop->pcs[i];

@@ -41,9 +41,28 @@
 #define PC_DEFAULT_MAX_VIDEO_BPS 2500000u
 #define PC_DEFAULT_START_VIDEO_BPS 1500000u
 #define PC_REMB_LEN 24 /* a REMB for one SSRC */
+/* The steps this version knows (the public enum has no count: users size nothing by it). */
+#define PC_STEP_COUNT (BRTC_STEP_FAILED + 1)
+#define PC_STEP_NONE ((brtc_pc_step)PC_STEP_COUNT) /* in events that are not steps */
+
 
 struct brtc_certificate {
   brtc_dtls_cert *cert;
+};
+
+/* brtc_pc_config: the settings, with their defaults from brtc_pc_config_new. */
+struct brtc_pc_config {
+  const brtc_certificate *certificate;
+  brtc_addr host_addrs[PC_MAX_HOST_ADDRS];
+  size_t n_host_addrs;
+  size_t max_video_frame;
+  bool keep_dtls, keep_keylog;
+  uint32_t max_video_bitrate_bps, start_video_bitrate_bps;
+  unsigned video_width, video_height;
+  brtc_dtls_role dtls_role;
+  bool plain_packet_events, wire_packet_events;
+  uint64_t consent_timeout_us, ice_check_timeout_us;
+  brtc_keyframe_policy keyframe_policy;
 };
 
 typedef struct pc_stun_slot {
@@ -124,7 +143,8 @@ struct brtc_pc {
   bool have_remote;
   bool closed;
   bool failed;
-  bool steps_done[BRTC_STEP_COUNT];
+  bool steps_done[PC_STEP_COUNT];
+  uint64_t step_at_us[PC_STEP_COUNT]; /* 0 = not reached */
   brtc_pc_stats stats;
 
   /* Signaling results (the parsed offer itself is freed at once). */

@@ -30,7 +30,7 @@ static void count_srtp_error(brtc_pc *pc, int rc) {
 
 /* A plaintext RTP packet or RTCP compound, for captures (the plain_packet_events tap). */
 static void plain_event(brtc_pc *pc, bool inbound, bool rtcp, const uint8_t *data, size_t len) {
-  brtc_output ev = {.event = BRTC_EVENT_PLAIN_PACKET, .step = BRTC_STEP_COUNT, .data = data,
+  brtc_output ev = {.event = BRTC_EVENT_PLAIN_PACKET, .step = PC_STEP_NONE, .data = data,
                     .len = len, .inbound = inbound, .rtcp = rtcp};
   pc_push_event(pc, &ev);
 }
@@ -91,7 +91,7 @@ static void on_vp8_frame(const brtc_vp8_frame *f, void *user) {
   }
   brtc_output ev = {
       .event = BRTC_EVENT_FRAME,
-      .step = BRTC_STEP_COUNT,
+      .step = PC_STEP_NONE,
       .codec = "VP8",
       .data = f->data,
       .len = f->len,
@@ -136,7 +136,7 @@ static void on_frames_lost(pc_track *t, const brtc_vp8_loss *loss) {
            (unsigned)loss->keyframes, loss->keyframes == 1 ? "" : "s", (unsigned)loss->unknown,
            (unsigned)loss->superseded, ask ? ", asking for a keyframe" : "");
   pc_emit_log(pc, detail);
-  brtc_output ev = {.event = BRTC_EVENT_FRAME_LOST, .step = BRTC_STEP_COUNT, .detail = detail,
+  brtc_output ev = {.event = BRTC_EVENT_FRAME_LOST, .step = PC_STEP_NONE, .detail = detail,
                     .codec = "VP8", .keyframe = loss->keyframes > 0, .ssrc = t->stream.ssrc,
                     .mid = t->mid, .track = t->index, .frames_lost = loss->frames};
   pc_push_event(pc, &ev);

@@ -1,6 +1,7 @@
 /* brtc_pc life cycle: creation, journey events, stats, the output pump and the timers.
  * The protocol work is in pc_signaling.c, pc_transport.c and pc_media.c. */
 #include <openssl/crypto.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,7 +10,7 @@
 #include "pc/pc_internal.h"
 #include "pc/pc_ready.h"
 
-static const char *const step_names[BRTC_STEP_COUNT] = {
+static const char *const step_names[PC_STEP_COUNT] = {
     [BRTC_STEP_OFFER] = "offer",
     [BRTC_STEP_ANSWER] = "answer",
     [BRTC_STEP_ICE_CHECK] = "ice-check",
@@ -23,21 +24,21 @@ static const char *const step_names[BRTC_STEP_COUNT] = {
 };
 
 const char *brtc_pc_step_name(brtc_pc_step s) {
-  if ((unsigned)s >= BRTC_STEP_COUNT) return "unknown";
+  if ((unsigned)s >= PC_STEP_COUNT) return "unknown";
   return step_names[s];
 }
 
 void pc_emit_step(brtc_pc *pc, brtc_pc_step step, const char *detail) {
-  if ((unsigned)step >= BRTC_STEP_COUNT || pc->steps_done[step]) return;
+  if ((unsigned)step >= PC_STEP_COUNT || pc->steps_done[step]) return;
   pc->steps_done[step] = true;
   /* 0 means "not reached", so a step at time 0 is recorded as 1 us. */
-  pc->stats.step_at_us[step] = pc->now_us ? pc->now_us : 1;
+  pc->step_at_us[step] = pc->now_us ? pc->now_us : 1;
   brtc_output ev = {.event = BRTC_EVENT_STEP, .step = step, .detail = detail ? detail : ""};
   pc_push_event(pc, &ev);
 }
 
 void pc_emit_log(brtc_pc *pc, const char *detail) {
-  brtc_output ev = {.event = BRTC_EVENT_LOG, .step = BRTC_STEP_COUNT,
+  brtc_output ev = {.event = BRTC_EVENT_LOG, .step = PC_STEP_NONE,
                     .detail = detail ? detail : ""};
   pc_push_event(pc, &ev);
 }
@@ -70,17 +71,26 @@ static bool addr_from_sockaddr(const struct sockaddr *sa, brtc_addr *out) {
 /* A datagram as it is on the wire, for captures (the wire_packet_events tap). */
 static void wire_event(brtc_pc *pc, bool inbound, const uint8_t *data, size_t len,
                        const struct sockaddr *peer) {
-  brtc_output ev = {.event = BRTC_EVENT_WIRE_PACKET, .step = BRTC_STEP_COUNT, .data = data,
+  brtc_output ev = {.event = BRTC_EVENT_WIRE_PACKET, .step = PC_STEP_NONE, .data = data,
                     .len = len, .inbound = inbound};
   brtc_addr a;
   if (addr_from_sockaddr(peer, &a)) memcpy(&ev.remote, &a.u, brtc_addr_len(&a));
   pc_push_event(pc, &ev);
 }
 
-brtc_pc *brtc_pc_new(const brtc_pc_config *config) {
-  if (!config || !config->certificate) return NULL;
+int brtc_pc_new(const brtc_pc_config *config, brtc_pc **out, char *err, size_t err_cap) {
+  if (err && err_cap) err[0] = '\0';
+  if (!out) return BRTC_ERR_INVALID;
+  *out = NULL;
+  if (!config || !config->certificate) {
+    if (err) snprintf(err, err_cap, "%s", config ? "the config has no certificate" : "no config");
+    return BRTC_ERR_INVALID;
+  }
   brtc_pc *pc = calloc(1, sizeof(*pc));
-  if (!pc) return NULL;
+  if (!pc) {
+    if (err) snprintf(err, err_cap, "out of memory");
+    return BRTC_ERR_NOMEM;
+  }
   pc->certificate = config->certificate;
   pc->plain_packet_events = config->plain_packet_events;
   pc->wire_packet_events = config->wire_packet_events;
@@ -100,17 +110,12 @@ brtc_pc *brtc_pc_new(const brtc_pc_config *config) {
                         : config->max_video_bitrate_bps ? PC_DEFAULT_START_VIDEO_BPS
                                                         : sized.start_bps;
   if (pc->start_video_bps > pc->max_video_bps) pc->start_video_bps = pc->max_video_bps;
-  for (size_t i = 0; i < config->n_host_addrs && pc->n_host_addrs < PC_MAX_HOST_ADDRS; i++) {
-    const struct sockaddr_storage *ss = &config->host_addrs[i];
-    brtc_addr *a = &pc->host_addrs[pc->n_host_addrs];
-    if (ss->ss_family == AF_INET) memcpy(&a->u.v4, ss, sizeof(a->u.v4));
-    else if (ss->ss_family == AF_INET6) memcpy(&a->u.v6, ss, sizeof(a->u.v6));
-    else continue;
-    pc->n_host_addrs++;
-  }
+  memcpy(pc->host_addrs, config->host_addrs, sizeof(pc->host_addrs));
+  pc->n_host_addrs = config->n_host_addrs;
   if (brtc_ice_agent_init(&pc->ice) != BRTC_OK) {
     free(pc);
-    return NULL;
+    if (err) snprintf(err, err_cap, "cannot start the ICE agent (no random bytes)");
+    return BRTC_ERR_CRYPTO;
   }
   if (config->consent_timeout_us) pc->ice.consent_timeout_us = config->consent_timeout_us;
   pc->ice_check_timeout_us = config->ice_check_timeout_us;
@@ -121,7 +126,8 @@ brtc_pc *brtc_pc_new(const brtc_pc_config *config) {
   pc->ice_deadline = PC_NEVER;
   pc->setup_deadline = PC_NEVER;
   pc->next_rr_us = PC_NEVER;
-  return pc;
+  *out = pc;
+  return BRTC_OK;
 }
 
 void brtc_pc_free(brtc_pc *pc) {
@@ -318,8 +324,34 @@ void brtc_pc_close(brtc_pc *pc, uint64_t now_us) {
 
 bool brtc_pc_is_closed(const brtc_pc *pc) { return !pc || pc->closed || pc->failed; }
 
-void brtc_pc_get_stats(const brtc_pc *pc, brtc_pc_stats *out) {
-  if (!pc || !out) return;
+uint64_t brtc_pc_step_time(const brtc_pc *pc, brtc_pc_step step) {
+  if (!pc || (unsigned)step >= PC_STEP_COUNT) return 0;
+  return pc->step_at_us[step];
+}
+
+/* Copies what the caller's struct has room for: it was compiled with its own sizeof. */
+#define COPY_SIZED(out, full)                                                          \
+  do {                                                                                 \
+    size_t size_ = (out)->size < sizeof(full) ? (out)->size : sizeof(full);            \
+    (full).size = (out)->size;                                                         \
+    memcpy((out), &(full), size_);                                                     \
+  } while (0)
+
+/* The first version's size: a caller's struct may be newer and larger, never smaller. */
+#define STATS_V1_SIZE (offsetof(brtc_pc_stats, events_dropped) + sizeof(uint64_t))
+#define TRACK_STATS_V1_SIZE (offsetof(brtc_pc_track_stats, max_bitrate_bps) + sizeof(uint32_t))
+
+static void fill_stats(const brtc_pc *pc, brtc_pc_stats *out);
+
+int brtc_pc_get_stats(const brtc_pc *pc, brtc_pc_stats *out) {
+  if (!pc || !out || out->size < STATS_V1_SIZE) return BRTC_ERR_INVALID;
+  brtc_pc_stats full = {.size = sizeof(brtc_pc_stats)};
+  fill_stats(pc, &full);
+  COPY_SIZED(out, full);
+  return BRTC_OK;
+}
+
+static void fill_stats(const brtc_pc *pc, brtc_pc_stats *out) {
   *out = pc->stats;
   for (size_t i = 0; i < pc->n_tracks; i++) {
     const pc_track *t = pc->tracks[i];
@@ -356,9 +388,11 @@ static uint64_t stream_lost(const pc_stream *st) {
   return lost > 0 ? (uint64_t)lost : 0;
 }
 
-int brtc_pc_get_track_stats(const brtc_pc *pc, size_t index, brtc_pc_track_stats *out) {
-  if (!pc || !out || index >= pc->n_tracks) return BRTC_ERR_INVALID;
+int brtc_pc_get_track_stats(const brtc_pc *pc, size_t index, brtc_pc_track_stats *caller) {
+  if (!pc || !caller || caller->size < TRACK_STATS_V1_SIZE || index >= pc->n_tracks)
+    return BRTC_ERR_INVALID;
   const pc_track *t = pc->tracks[index];
+  brtc_pc_track_stats full, *out = &full;
   memset(out, 0, sizeof(*out));
   snprintf(out->mid, sizeof(out->mid), "%s", t->mid);
   out->kind = t->video ? "video" : "audio";
@@ -373,5 +407,6 @@ int brtc_pc_get_track_stats(const brtc_pc *pc, size_t index, brtc_pc_track_stats
   out->height = t->height;
   out->max_bitrate_bps = t->video ? t->max_bps : 0;
   if (t->vp8) out->frames_dropped = brtc_vp8_assembler_get_stats(t->vp8)->frames_dropped;
+  COPY_SIZED(caller, full);
   return BRTC_OK;
 }

@@ -178,7 +178,7 @@ void brtc_server_keyframe_done(const brtc_keyframe_result *r, void *user) {
   brtc_session_track_keyframe_finished(s, track, true, answered_snapshot, arrived_us);
   brtc_server_session_step(srv, s, "keyframe-saved", detail);
   /* The track's mid, for the page to tell a camera's pictures from a screen's. */
-  brtc_pc_track_stats ts;
+  brtc_pc_track_stats ts = {.size = sizeof(brtc_pc_track_stats)};
   const char *mid = s->pc && brtc_pc_get_track_stats(s->pc, track, &ts) == BRTC_OK ? ts.mid : "";
   if (s->ws)
     brtc_ws_conn_send(s->ws, brtc_ws_make_keyframe(s->id, rec->file, r->width, r->height, mid));
@@ -374,30 +374,31 @@ brtc_session *brtc_server_session_start(brtc_signal_server *srv, brtc_transport 
 
   const struct sockaddr_storage *addrs;
   size_t n_addrs = brtc_loop_local_addrs(srv->loop, &addrs);
-  brtc_pc_config cfg = {
-      .certificate = srv->cert,
-      .host_addrs = addrs,
-      .n_host_addrs = n_addrs,
-      .dtls_role = srv->dtls_role,
-      .consent_timeout_us = srv->consent_timeout_us,
-      .ice_check_timeout_us = srv->pending_timeout_us,
-      /* We save keyframes only: a lost delta frame needs no PLI (issue 5, item 6). */
-      .keyframe_policy = BRTC_KEYFRAME_ON_KEYFRAME_LOSS,
-      .video_width = video_width,
-      .video_height = video_height,
-  };
-  if (srv->capture_dir) {
-    start_capture(srv, s, addrs, n_addrs);
-    cfg.keep_keylog = s->capture != NULL;
-  }
-  if (s->capture || (brtc_log_level_get() <= BRTC_LOG_DEBUG)) {
-    cfg.wire_packet_events = true;
-    cfg.plain_packet_events = true;
-  }
-  s->pc = brtc_pc_new(&cfg);
-  if (!s->pc) {
+  brtc_pc_config *cfg = brtc_pc_config_new();
+  if (!cfg) {
     *rc = BRTC_ERR_NOMEM;
-    snprintf(err, err_cap, "cannot create a peer connection");
+  } else {
+    brtc_pc_config_set_certificate(cfg, srv->cert);
+    brtc_loop_config_pc(srv->loop, cfg);
+    brtc_pc_config_set_dtls_role(cfg, srv->dtls_role);
+    brtc_pc_config_set_consent_timeout(cfg, srv->consent_timeout_us);
+    brtc_pc_config_set_check_timeout(cfg, srv->pending_timeout_us);
+    /* We save keyframes only: a lost delta frame needs no PLI (issue 5, item 6). */
+    brtc_pc_config_set_keyframe_policy(cfg, BRTC_KEYFRAME_ON_KEYFRAME_LOSS);
+    brtc_pc_config_set_video_size(cfg, video_width, video_height);
+    if (srv->capture_dir) {
+      start_capture(srv, s, addrs, n_addrs);
+      brtc_pc_config_set_keep_keylog(cfg, s->capture != NULL);
+    }
+    if (s->capture || (brtc_log_level_get() <= BRTC_LOG_DEBUG)) {
+      brtc_pc_config_set_wire_packet_events(cfg, true);
+      brtc_pc_config_set_plain_packet_events(cfg, true);
+    }
+    *rc = brtc_pc_new(cfg, &s->pc, err, err_cap);
+    brtc_pc_config_free(cfg);
+  }
+  if (!s->pc) {
+    if (!err[0]) snprintf(err, err_cap, "cannot create a peer connection");
   } else {
     *rc = brtc_pc_set_remote_description(s->pc, "offer", sdp, now, err, err_cap);
     if (*rc == BRTC_OK) *rc = brtc_pc_create_answer(s->pc, answer, err, err_cap);
@@ -417,7 +418,7 @@ brtc_session *brtc_server_session_start(brtc_signal_server *srv, brtc_transport 
   }
   s->in_loop = true;
   for (size_t i = 0; i < brtc_pc_track_count(s->pc); i++) {
-    brtc_pc_track_stats ts;
+    brtc_pc_track_stats ts = {.size = sizeof(brtc_pc_track_stats)};
     if (brtc_pc_get_track_stats(s->pc, i, &ts) == BRTC_OK && strcmp(ts.kind, "video") == 0 &&
         i < BRTC_SESSION_POLICY_TRACKS)
       s->video_tracks |= 1u << i;
@@ -459,8 +460,10 @@ void brtc_server_session_end(brtc_signal_server *srv, brtc_session *s, const cha
 static void refresh_tracks(brtc_session *s) {
   if (!s->pc) return;
   size_t n = 0;
-  for (size_t i = 0; i < brtc_pc_track_count(s->pc) && n < BRTC_SESSION_KEEP_TRACKS; i++)
+  for (size_t i = 0; i < brtc_pc_track_count(s->pc) && n < BRTC_SESSION_KEEP_TRACKS; i++) {
+    s->tracks[n].size = sizeof(s->tracks[n]);
     if (brtc_pc_get_track_stats(s->pc, i, &s->tracks[n]) == BRTC_OK) n++;
+  }
   s->n_tracks = n;
 }
 
@@ -468,7 +471,7 @@ static void refresh_tracks(brtc_session *s) {
 static void keep_tracks(brtc_signal_server *srv, brtc_session *s) {
   refresh_tracks(s);
   for (size_t i = 0; i < brtc_pc_track_count(s->pc); i++) {
-    brtc_pc_track_stats ts;
+    brtc_pc_track_stats ts = {.size = sizeof(brtc_pc_track_stats)};
     if (brtc_pc_get_track_stats(s->pc, i, &ts) != BRTC_OK) continue;
     char detail[128];
     if (strcmp(ts.kind, "video") == 0)
@@ -487,6 +490,7 @@ static void keep_tracks(brtc_signal_server *srv, brtc_session *s) {
 }
 
 void brtc_server_live_stats(const brtc_session *s, brtc_pc_stats *out) {
+  out->size = sizeof(*out);
   if (s->pc) brtc_pc_get_stats(s->pc, out);
 }
 
@@ -529,6 +533,7 @@ static void finish_session(brtc_signal_server *srv, brtc_session *s) {
         brtc_server_session_step(srv, s, brtc_pc_step_name(BRTC_STEP_CLOSED), "closed locally");
       }
     }
+    s->stats.size = sizeof(s->stats);
     brtc_pc_get_stats(s->pc, &s->stats);
     if (s->stats.packets_in) {
       char line[600];
@@ -590,7 +595,7 @@ static void on_rate_timer(void *user, uint64_t now_us) {
   for (size_t i = 0; i < srv->sessions.n_live; i++) {
     brtc_session *s = srv->sessions.live[i];
     if (!s->pc || s->closing || strcmp(s->state, "connected") != 0) continue;
-    brtc_pc_stats st;
+    brtc_pc_stats st = {.size = sizeof(brtc_pc_stats)};
     brtc_pc_get_stats(s->pc, &st);
     if (s->rate_mark.at_us == 0) {
       /* The first line covers the time since the session started. */

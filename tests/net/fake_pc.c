@@ -6,6 +6,12 @@
 #include "pc/pc_ready.h"
 #include "stun/stun.h"
 
+/* The loop's brtc_loop_config_pc calls it; no test here uses it. */
+int brtc_pc_config_add_host_address(brtc_pc_config *c, const struct sockaddr *addr) {
+  (void)c, (void)addr;
+  return BRTC_ERR_UNSUPPORTED;
+}
+
 void fake_pc_touch(brtc_pc *pc) { brtc_ready_mark(&pc->ready); }
 
 brtc_ready_node *brtc_pc_ready_node(brtc_pc *pc) { return &pc->ready; }

@@ -71,26 +71,27 @@ bool h_start_ex(harness *h, const sim_peer_opts *opts, bool measure) {
   struct sockaddr_storage host;
   memset(&host, 0, sizeof(host));
   memcpy(&host, &h->pc_addr.u, brtc_addr_len(&h->pc_addr));
-  brtc_pc_config cfg = {.certificate = h_certificate(),
-                        .host_addrs = &host,
-                        .n_host_addrs = 1,
-                        .keep_dtls = h_keep_dtls,
-                        .dtls_role = h_dtls_role,
-                        .max_video_bitrate_bps = h_max_video_bps,
-                        .start_video_bitrate_bps = h_start_video_bps,
-                        .video_width = h_video_width,
-                        .video_height = h_video_height,
-                        .plain_packet_events = h_packet_tap != NULL,
-                        .wire_packet_events = h_wire_tap != NULL,
-                        .keep_keylog = h_keep_keylog,
-                        .ice_check_timeout_us = h_ice_check_timeout_us};
+  brtc_pc_config *cfg = brtc_pc_config_new();
+  if (!cfg) return false;
+  brtc_pc_config_set_certificate(cfg, h_certificate());
+  brtc_pc_config_add_host_address(cfg, (const struct sockaddr *)&host);
+  brtc_pc_config_set_keep_dtls(cfg, h_keep_dtls);
+  brtc_pc_config_set_dtls_role(cfg, h_dtls_role);
+  brtc_pc_config_set_video_bitrate(cfg, h_start_video_bps, h_max_video_bps);
+  brtc_pc_config_set_video_size(cfg, h_video_width, h_video_height);
+  brtc_pc_config_set_plain_packet_events(cfg, h_packet_tap != NULL);
+  brtc_pc_config_set_wire_packet_events(cfg, h_wire_tap != NULL);
+  brtc_pc_config_set_keep_keylog(cfg, h_keep_keylog);
+  brtc_pc_config_set_check_timeout(cfg, h_ice_check_timeout_us);
   h->packet_tap = h_packet_tap;
   h->wire_tap = h_wire_tap;
   h->deadline = UINT64_MAX;
   h->sim = sim_peer_new(opts);
-  PC_CALL(h, h->pc = brtc_pc_new(&cfg));
+  char why[256] = "";
+  PC_CALL(h, brtc_pc_new(cfg, &h->pc, why, sizeof(why)));
+  brtc_pc_config_free(cfg);
   if (!h->pc || !h->sim) {
-    fprintf(stderr, "h_start: cannot create pc or sim\n");
+    fprintf(stderr, "h_start: cannot create pc or sim: %s\n", why);
     return false;
   }
   int rc;

@@ -55,14 +55,14 @@ typedef struct harness {
   h_wire_tap_fn wire_tap;
 } harness;
 
-/* brtc_pc_config.keep_dtls for the next h_start. */
+/* brtc_pc_config_set_keep_dtls for the next h_start. */
 extern bool h_keep_dtls;
-/* brtc_pc_config.ice_check_timeout_us for the next h_start. */
+/* brtc_pc_config_set_check_timeout for the next h_start. */
 extern uint64_t h_ice_check_timeout_us;
 extern brtc_dtls_role h_dtls_role; /* our answer to actpass in the next h_start */
-/* brtc_pc_config.max_video_bitrate_bps and start_video_bitrate_bps for the next h_start. */
+/* brtc_pc_config_set_video_bitrate for the next h_start. */
 extern uint32_t h_max_video_bps, h_start_video_bps;
-/* brtc_pc_config.video_width and video_height for the next h_start. */
+/* brtc_pc_config_set_video_size for the next h_start. */
 extern unsigned h_video_width, h_video_height;
 
 /* Every datagram the pump moves passes this first (to_pc: from the sim); false drops it,

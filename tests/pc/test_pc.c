@@ -85,15 +85,15 @@ static void journey(bool keep_dtls) {
   CHECK_STR(h_step_detail(&h, BRTC_STEP_SRTP_READY), "AEAD_AES_128_GCM");
   CHECK_STR(h_step_detail(&h, BRTC_STEP_FIRST_RTP), "video ssrc 0x1234abcd VP8 pt 96");
 
-  brtc_pc_stats st;
+  brtc_pc_stats st = {.size = sizeof(brtc_pc_stats)};
   brtc_pc_get_stats(h.pc, &st);
   CHECK_EQ_INT(st.keyframes, 1);
   CHECK_EQ_INT(st.frames, 1);
   CHECK_EQ_INT(st.rtp_audio, 1);
   CHECK_EQ_INT(st.video_ssrc, 0x1234abcd);
   CHECK_EQ_INT(st.audio_ssrc, 0x5678cdef);
-  CHECK(st.step_at_us[BRTC_STEP_FIRST_KEYFRAME] >= st.step_at_us[BRTC_STEP_SRTP_READY]);
-  CHECK(st.step_at_us[BRTC_STEP_SRTP_READY] > 0);
+  CHECK(brtc_pc_step_time(h.pc, BRTC_STEP_FIRST_KEYFRAME) >= brtc_pc_step_time(h.pc, BRTC_STEP_SRTP_READY));
+  CHECK(brtc_pc_step_time(h.pc, BRTC_STEP_SRTP_READY) > 0);
   CHECK_STR(st.srtp_profile, "AEAD_AES_128_GCM");
   CHECK(st.dtls_cipher[0] != '\0');
   CHECK_STR(st.selected_remote, "127.0.0.1:50123");
@@ -136,7 +136,7 @@ static void journey_with(const sim_peer_opts *o, const char *want_setup, const c
     brtc_pc_create_answer(h.pc, &answer, NULL, 0);
     CHECK(strstr(answer, want_setup) != NULL);
     send_keyframe_and_check(&h);
-    brtc_pc_stats st;
+    brtc_pc_stats st = {.size = sizeof(brtc_pc_stats)};
     brtc_pc_get_stats(h.pc, &st);
     CHECK_STR(st.srtp_profile, profile);
     CHECK_EQ_INT(sim_peer_get_stats(h.sim)->profile,
@@ -203,7 +203,7 @@ static void test_loss_nack_pli(void) {
   /* The next frame completes, so the broken keyframe is dropped and a keyframe asked for. */
   CHECK(sim_peer_send_frame(h.sim, vp8_frames[1], vp8_lens[1], false, 6000) == BRTC_OK);
   h_run_for(&h, 1000000);
-  brtc_pc_stats st;
+  brtc_pc_stats st = {.size = sizeof(brtc_pc_stats)};
   brtc_pc_get_stats(h.pc, &st);
   CHECK(st.frames_dropped >= 1);
   CHECK(st.nacks_sent >= 1);
@@ -225,7 +225,7 @@ static void test_loss_repaired_by_rtx(void) {
   CHECK(lost_once);
   CHECK(seq_was_nacked(ss, lost_seq));
   CHECK(ss->rtx_sent >= 1);
-  brtc_pc_stats st;
+  brtc_pc_stats st = {.size = sizeof(brtc_pc_stats)};
   brtc_pc_get_stats(h.pc, &st);
   CHECK_EQ_INT(st.frames_dropped, 0);
   CHECK_EQ_INT(st.keyframes, 1);
@@ -246,7 +246,7 @@ static void test_reorder(void) {
     send_keyframe_and_check(&h);
     CHECK(sim_peer_send_frame(h.sim, vp8_frames[1], vp8_lens[1], false, 6000) == BRTC_OK);
     CHECK(h_pump(&h, got_two_frames, 1000000));
-    brtc_pc_stats st;
+    brtc_pc_stats st = {.size = sizeof(brtc_pc_stats)};
     brtc_pc_get_stats(h.pc, &st);
     CHECK_EQ_INT(st.frames_dropped, 0);
     if (h.n_frames >= 2) {
@@ -291,7 +291,7 @@ static void test_explicit_pli_not_rate_limited(void) {
   harness h;
   if (connect_pair(&h, NULL)) {
     send_keyframe_and_check(&h);
-    brtc_pc_stats st;
+    brtc_pc_stats st = {.size = sizeof(brtc_pc_stats)};
     brtc_pc_get_stats(h.pc, &st);
     uint64_t before = st.plis_sent;
     CHECK(brtc_pc_request_keyframe(h.pc, h.now) == BRTC_OK);
@@ -311,7 +311,7 @@ static void test_keyframe_request_repeats_until_answered(void) {
   if (connect_pair(&h, NULL)) {
     send_keyframe_and_check(&h);
     h_run_for(&h, 2000000); /* let the start-up request settle */
-    brtc_pc_stats st;
+    brtc_pc_stats st = {.size = sizeof(brtc_pc_stats)};
     brtc_pc_get_stats(h.pc, &st);
     uint64_t before = st.plis_sent;
     CHECK(brtc_pc_request_keyframe(h.pc, h.now) == BRTC_OK);
@@ -368,7 +368,7 @@ static void test_remb_defaults(void) {
     CHECK(ss->last_remb_bps == 2500000);
     CHECK_EQ_INT(ss->rembs_bad, 0);
     CHECK_EQ_INT(ss->rtcp_bad, 0);
-    brtc_pc_stats st;
+    brtc_pc_stats st = {.size = sizeof(brtc_pc_stats)};
     brtc_pc_get_stats(h.pc, &st);
     CHECK_EQ_INT(st.remb_sent, ss->rembs_received);
     brtc_pc_close(h.pc, h.now);
@@ -430,7 +430,7 @@ static void test_no_remb_without_goog_remb(void) {
     CHECK_EQ_INT(ss->plis_received, 0); /* it began with a keyframe */
     CHECK(ss->rrs_received >= 2);
     CHECK_EQ_INT(ss->rembs_received + ss->rembs_bad, 0);
-    brtc_pc_stats st;
+    brtc_pc_stats st = {.size = sizeof(brtc_pc_stats)};
     brtc_pc_get_stats(h.pc, &st);
     CHECK_EQ_INT(st.remb_sent, 0);
   }
@@ -514,7 +514,7 @@ static void test_wrong_ice_password(void) {
   CHECK_EQ_INT(ss->last_error_code, 401);
   CHECK(!ss->ice_connected);
   CHECK(!h_has_step(&h, BRTC_STEP_ICE_CHECK));
-  brtc_pc_stats st;
+  brtc_pc_stats st = {.size = sizeof(brtc_pc_stats)};
   brtc_pc_get_stats(h.pc, &st);
   CHECK(st.dropped_auth >= 1);
   CHECK(!brtc_pc_owns_address(h.pc, &h.sim_addr.u.sa));
@@ -527,7 +527,7 @@ static void test_unknown_address(void) {
     send_keyframe_and_check(&h);
     brtc_addr stranger;
     brtc_addr_from_ip(&stranger, "127.0.0.1", 40000);
-    brtc_pc_stats before, after;
+    brtc_pc_stats before = {.size = sizeof(brtc_pc_stats)}, after = {.size = sizeof(brtc_pc_stats)};
     brtc_pc_get_stats(h.pc, &before);
     /* A perfectly protected packet, from an address that never passed ICE. */
     uint8_t rtp[64] = {0x80, 111, 0x12, 0x34, 0, 0, 0, 1, 0x56, 0x78, 0xcd, 0xef, 1, 2, 3};
@@ -552,7 +552,7 @@ static void test_garbage_and_replay(void) {
   harness h;
   if (!connect_pair(&h, NULL)) goto out;
   send_keyframe_and_check(&h);
-  brtc_pc_stats a, b;
+  brtc_pc_stats a = {.size = sizeof(brtc_pc_stats)}, b = {.size = sizeof(brtc_pc_stats)};
   brtc_pc_get_stats(h.pc, &a);
   const struct sockaddr *from = &h.sim_addr.u.sa;
   /* Replay of the last media packet. */
@@ -610,10 +610,33 @@ out:
 }
 
 static void test_bad_offers(void) {
-  brtc_pc_config cfg = {.certificate = h_certificate()};
+  brtc_pc_config *cfg = brtc_pc_config_new();
   char err[256];
-  brtc_pc *pc = brtc_pc_new(&cfg);
+  brtc_pc *pc = (brtc_pc *)1;
+  /* A constructor says why it failed. */
+  CHECK_EQ_INT(brtc_pc_new(cfg, &pc, err, sizeof(err)), BRTC_ERR_INVALID);
+  CHECK(pc == NULL);
+  CHECK_STR(err, "the config has no certificate");
+  CHECK_EQ_INT(brtc_pc_new(NULL, &pc, err, sizeof(err)), BRTC_ERR_INVALID);
+  CHECK_STR(err, "no config");
+  /* Setters refuse what is out of range and keep the setting. */
+  CHECK_EQ_INT(brtc_pc_config_set_max_frame_size(cfg, 10), BRTC_ERR_INVALID);
+  CHECK_EQ_INT(brtc_pc_config_set_video_size(cfg, 640, 0), BRTC_ERR_INVALID);
+  CHECK_EQ_INT(brtc_pc_config_set_dtls_role(cfg, (brtc_dtls_role)7), BRTC_ERR_INVALID);
+  CHECK_EQ_INT(brtc_pc_config_set_ice_lite(cfg, false), BRTC_ERR_UNSUPPORTED);
+  CHECK_EQ_INT(brtc_pc_config_set_certificate(cfg, h_certificate()), BRTC_OK);
+  CHECK_EQ_INT(brtc_pc_new(cfg, &pc, err, sizeof(err)), BRTC_OK);
+  brtc_pc_config_free(cfg);
   CHECK(pc != NULL);
+  /* Stats are read into a struct that says its size; a smaller one than any version's is
+   * refused, and steps are read one by one. */
+  brtc_pc_stats st = {.size = 8};
+  CHECK_EQ_INT(brtc_pc_get_stats(pc, &st), BRTC_ERR_INVALID);
+  st.size = sizeof(st);
+  CHECK_EQ_INT(brtc_pc_get_stats(pc, &st), BRTC_OK);
+  CHECK_EQ_INT(st.size, sizeof(st));
+  CHECK_EQ_INT(brtc_pc_step_time(pc, BRTC_STEP_OFFER), 0);
+  CHECK_EQ_INT(brtc_pc_step_time(pc, (brtc_pc_step)999), 0);
   sim_peer_opts o = {.fingerprint_hash = "sha-1"};
   sim_peer *sim = sim_peer_new(&o);
   CHECK(brtc_pc_set_remote_description(pc, "offer", sim_peer_offer(sim), 1, err, sizeof(err)) ==
@@ -656,7 +679,6 @@ static void test_bad_offers(void) {
   CHECK(brtc_pc_add_ice_candidate(pc, "bogus") == BRTC_ERR_PARSE);
   sim_peer_free(sim);
   brtc_pc_free(pc);
-  CHECK(brtc_pc_new(NULL) == NULL);
   CHECK_STR(brtc_pc_step_name(BRTC_STEP_ICE_CONNECTED), "ice-connected");
 }
 
@@ -669,9 +691,12 @@ static void browser_offer(const char *path) {
   size_t n = fread(text, 1, sizeof(text) - 1, f);
   fclose(f);
   text[n] = '\0';
-  brtc_pc_config cfg = {.certificate = h_certificate()};
-  brtc_pc *pc = brtc_pc_new(&cfg);
+  brtc_pc_config *cfg = brtc_pc_config_new();
+  brtc_pc_config_set_certificate(cfg, h_certificate());
+  brtc_pc *pc = NULL;
   char err[256];
+  CHECK_EQ_INT(brtc_pc_new(cfg, &pc, err, sizeof(err)), BRTC_OK);
+  brtc_pc_config_free(cfg);
   int rc = brtc_pc_set_remote_description(pc, "offer", text, 1, err, sizeof(err));
   if (rc != BRTC_OK) fprintf(stderr, "  %s: %s\n", path, err);
   CHECK_EQ_INT(rc, BRTC_OK);
@@ -860,7 +885,7 @@ static void test_poll_output_contract(void) {
   static const uint8_t junk[4] = {0xff, 1, 2, 3};
   for (int i = 0; i < 1100; i++)
     brtc_pc_handle_datagram(h.pc, junk, sizeof(junk), &h.sim_addr.u.sa, h.now);
-  brtc_pc_stats st;
+  brtc_pc_stats st = {.size = sizeof(brtc_pc_stats)};
   brtc_pc_get_stats(h.pc, &st);
   CHECK_EQ_INT(st.events_dropped, 1100 - 1024);
   size_t wire = 0;

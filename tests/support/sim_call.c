@@ -100,11 +100,12 @@ sim_call *sim_call_new(const sim_call_config *cfg, uint64_t now_us, char *err, s
   struct sockaddr_storage host;
   memset(&host, 0, sizeof(host));
   memcpy(&host, &c->pc_addr.u, brtc_addr_len(&c->pc_addr));
-  brtc_pc_config pc_cfg = {.certificate = cfg->cert,
-                           .host_addrs = &host,
-                           .n_host_addrs = 1,
-                           .keyframe_policy = cfg->keyframe_policy};
-  c->pc = brtc_pc_new(&pc_cfg);
+  brtc_pc_config *pc_cfg = brtc_pc_config_new();
+  brtc_pc_config_set_certificate(pc_cfg, cfg->cert);
+  brtc_pc_config_add_host_address(pc_cfg, (const struct sockaddr *)&host);
+  brtc_pc_config_set_keyframe_policy(pc_cfg, cfg->keyframe_policy);
+  brtc_pc_new(pc_cfg, &c->pc, NULL, 0);
+  brtc_pc_config_free(pc_cfg);
   c->peer = sim_peer_new(&cfg->peer);
   c->up = sim_link_new(&cfg->up);
   c->down = sim_link_new(&cfg->down);
@@ -166,9 +167,9 @@ int sim_call_send_frame(sim_call *c, bool key) {
 }
 
 static bool pc_keyed(const sim_call *c) {
-  brtc_pc_stats st;
+  brtc_pc_stats st = {.size = sizeof(brtc_pc_stats)};
   brtc_pc_get_stats(c->pc, &st);
-  return st.step_at_us[BRTC_STEP_SRTP_READY] != 0;
+  return brtc_pc_step_time(c->pc, BRTC_STEP_SRTP_READY) != 0;
 }
 
 static bool media_on(const sim_call *c) {
