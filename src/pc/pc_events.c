@@ -107,6 +107,10 @@ bool pc_pop_event(brtc_pc *pc, brtc_output *out) {
   return true;
 }
 
+void pc_events_trim(brtc_pc *pc) {
+  if (pc->events && pc->events->count == 0) pc_events_free(pc);
+}
+
 void pc_events_free(brtc_pc *pc) {
   if (!pc->events) return;
   free(pc->events->q);

@@ -197,6 +197,8 @@ struct brtc_pc {
 int pc_push_event(brtc_pc *pc, const brtc_output *ev);
 bool pc_pop_event(brtc_pc *pc, brtc_output *out);
 void pc_events_free(brtc_pc *pc);
+/* Gives the queue's memory back while it is empty: an idle session holds none of it. */
+void pc_events_trim(brtc_pc *pc);
 
 /* peer_connection.c */
 void pc_emit_step(brtc_pc *pc, brtc_pc_step step, const char *detail);

@@ -277,6 +277,9 @@ int brtc_pc_poll_output(brtc_pc *pc, uint8_t *buf, size_t cap, brtc_output *out)
 int brtc_pc_handle_timeout(brtc_pc *pc, uint64_t now_us) {
   if (!pc) return BRTC_ERR_INVALID;
   pc_touch(pc, now_us);
+  /* Timers are rare next to packets (a report a second when idle): the moment to give back
+   * what the event queue holds, so an idle session costs what it did before the queue. */
+  pc_events_trim(pc);
   if (check_deadline(pc) <= pc->now_us) {
     char reason[96];
     snprintf(reason, sizeof(reason), "ICE: no connectivity check from the peer within %llu ms",
