@@ -71,6 +71,11 @@ static void print_serve_usage(FILE *out) {
           "                         RTCP in plaintext) and -keylog.txt (its DTLS keys, which\n"
           "                         decrypt the handshake: keep them private) (default: none)\n"
           "  --capture-max-mb N     each session's pcaps together at most N MB (default %d)\n"
+          "  --inspect              record every session's first packets for the packet\n"
+          "                         inspector and print its URL (without it, only sessions\n"
+          "                         whose offer asks are recorded: the page's do)\n"
+          "  --inspect-sessions N   sessions recorded at once at most (default %d)\n"
+          "  --inspect-packets N    packets kept of each kind (default %d)\n"
           "  --dtls-role ROLE       active or passive: our DTLS role when the offer lets us\n"
           "                         choose (default active, as RFC 8842 recommends; passive\n"
           "                         makes us pick the SRTP profile: AEAD_AES_128_GCM first)\n"
@@ -80,6 +85,16 @@ static void print_serve_usage(FILE *out) {
           "                         (without any token, publishing is open to anyone who\n"
           "                         can reach the HTTP address)\n"
           "  --token-file FILE      tokens from FILE, one per line (blank lines ignored)\n"
+          "  --ice-server URL       a STUN or TURN server handed to the members of rooms\n"
+          "                         (/ws?room=NAME), repeatable: stun:HOST:PORT or\n"
+          "                         turn:HOST:PORT?transport=udp (TURN needs --turn-secret)\n"
+          "  --turn-secret S        the secret shared with the TURN server (coturn's\n"
+          "                         static-auth-secret, boltrtc turn's --auth-secret): each\n"
+          "                         member gets credentials of its own, valid --turn-ttl\n"
+          "  --turn-secret-file F   the same, read from F's first line (keeps it out of ps)\n"
+          "  --turn-ttl S           how long those credentials hold (default %d)\n"
+          "  --max-rooms N          rooms at most (default %d)\n"
+          "  --room-size N          members per room, 2 to %d (default %d)\n"
           "  --batch-hold-us US     while media arrives densely, wake up at most every US\n"
           "                         microseconds and read what came meanwhile in one batch:\n"
           "                         fewer wake-ups, up to US more latency; 0: off (default %d)\n"
@@ -96,10 +111,13 @@ static void print_serve_usage(FILE *out) {
           BRTC_SIGNAL_DEFAULT_PENDING_TIMEOUT_MS, BRTC_SIGNAL_DEFAULT_SNAPSHOT_INTERVAL_MS,
           BRTC_SIGNAL_DEFAULT_MAX_OUTPUT_MB, BRTC_SIGNAL_DEFAULT_KEYFRAME_INTERVAL_MS / 1000.0,
           BRTC_SIGNAL_DEFAULT_RATE_INTERVAL_S, BRTC_SIGNAL_DEFAULT_CAPTURE_MB,
-          DEFAULT_BATCH_HOLD_US);
+          BRTC_SIGNAL_DEFAULT_INSPECT_SESSIONS, BRTC_SIGNAL_DEFAULT_INSPECT_PACKETS,
+          BRTC_ROOM_DEFAULT_TURN_TTL_S, BRTC_ROOM_DEFAULT_MAX_ROOMS, BRTC_ROOM_MAX_SIZE,
+          BRTC_ROOM_DEFAULT_SIZE, DEFAULT_BATCH_HOLD_US);
 }
 
 #define MAX_TOKENS 1024
+#define MAX_ICE_SERVERS 16
 #define MAX_TOKEN_LEN 256
 
 typedef struct serve_options {
@@ -108,6 +126,9 @@ typedef struct serve_options {
   size_t n_udp;
   char *tokens[MAX_TOKENS]; /* owned copies */
   size_t n_tokens;
+  const char *stun_urls[MAX_ICE_SERVERS], *turn_urls[MAX_ICE_SERVERS];
+  size_t n_stun_urls, n_turn_urls;
+  char *turn_secret; /* owned copy */
   bool loopback_only;
   unsigned batch_hold_us;
   brtc_log_level log_level;
@@ -163,6 +184,40 @@ static int read_token_file(serve_options *o, const char *path) {
   return rc;
 }
 
+/* --ice-server: stun: URLs are handed as they are, turn: and turns: ones with credentials
+ * minted per room member (RFC 7064 and RFC 7065 say what the URLs look like). */
+static int add_ice_server(serve_options *o, const char *url) {
+  bool stun = strncmp(url, "stun:", 5) == 0 || strncmp(url, "stuns:", 6) == 0;
+  bool turn = strncmp(url, "turn:", 5) == 0 || strncmp(url, "turns:", 6) == 0;
+  if ((!stun && !turn) || strlen(url) > 256 || strpbrk(url, " \"\\"))
+    return usage_error("bad --ice-server \"%s\": expected stun:HOST:PORT or turn:HOST:PORT",
+                       url);
+  size_t *n = stun ? &o->n_stun_urls : &o->n_turn_urls;
+  if (*n == MAX_ICE_SERVERS)
+    return usage_error("too many --ice-server URLs of one kind (at most %d)", MAX_ICE_SERVERS);
+  (stun ? o->stun_urls : o->turn_urls)[(*n)++] = url;
+  return -1;
+}
+
+static int set_turn_secret(serve_options *o, const char *arg, bool from_file) {
+  char line[512];
+  const char *secret = arg;
+  if (from_file) {
+    FILE *f = fopen(arg, "r");
+    if (!f) return usage_error("cannot read --turn-secret-file %s: %s", arg, strerror(errno));
+    bool got = fgets(line, sizeof(line), f) != NULL;
+    fclose(f);
+    if (!got) return usage_error("--turn-secret-file %s is empty", arg);
+    line[strcspn(line, "\r\n")] = '\0';
+    secret = line;
+  }
+  if (!*secret) return usage_error("the TURN secret is empty");
+  free(o->turn_secret);
+  o->turn_secret = strdup(secret);
+  if (from_file) explicit_bzero(line, sizeof(line));
+  return o->turn_secret ? -1 : usage_error("out of memory");
+}
+
 /* A whole decimal number from min to max, else false. */
 static bool parse_number(const char *text, unsigned long min, unsigned long max,
                          unsigned long *out) {
@@ -179,7 +234,9 @@ static int parse_serve_options(int argc, char **argv, serve_options *o) {
   enum {
     OPT_HTTP = 256, OPT_UDP, OPT_OUTPUT, OPT_WEB, OPT_MAX, OPT_DTLS_ROLE, OPT_LOOPBACK, OPT_LOG,
     OPT_PENDING, OPT_PENDING_SOURCE, OPT_PENDING_TIMEOUT, OPT_SNAPSHOT, OPT_OUTPUT_MB, OPT_TOKEN,
-    OPT_TOKEN_FILE, OPT_CAPTURE, OPT_CAPTURE_MB, OPT_RATE, OPT_KEYFRAME_INTERVAL, OPT_BATCH_HOLD
+    OPT_TOKEN_FILE, OPT_CAPTURE, OPT_CAPTURE_MB, OPT_RATE, OPT_KEYFRAME_INTERVAL, OPT_BATCH_HOLD,
+    OPT_ICE_SERVER, OPT_TURN_SECRET, OPT_TURN_SECRET_FILE, OPT_TURN_TTL, OPT_MAX_ROOMS,
+    OPT_ROOM_SIZE, OPT_INSPECT, OPT_INSPECT_SESSIONS, OPT_INSPECT_PACKETS
   };
   static const struct option longopts[] = {
       {"http", required_argument, NULL, OPT_HTTP},
@@ -196,12 +253,21 @@ static int parse_serve_options(int argc, char **argv, serve_options *o) {
       {"keyframe-interval", required_argument, NULL, OPT_KEYFRAME_INTERVAL},
       {"capture", required_argument, NULL, OPT_CAPTURE},
       {"capture-max-mb", required_argument, NULL, OPT_CAPTURE_MB},
+      {"inspect", no_argument, NULL, OPT_INSPECT},
+      {"inspect-sessions", required_argument, NULL, OPT_INSPECT_SESSIONS},
+      {"inspect-packets", required_argument, NULL, OPT_INSPECT_PACKETS},
       {"dtls-role", required_argument, NULL, OPT_DTLS_ROLE},
       {"loopback-only", no_argument, NULL, OPT_LOOPBACK},
       {"log-level", required_argument, NULL, OPT_LOG},
       {"token", required_argument, NULL, OPT_TOKEN},
       {"token-file", required_argument, NULL, OPT_TOKEN_FILE},
       {"batch-hold-us", required_argument, NULL, OPT_BATCH_HOLD},
+      {"ice-server", required_argument, NULL, OPT_ICE_SERVER},
+      {"turn-secret", required_argument, NULL, OPT_TURN_SECRET},
+      {"turn-secret-file", required_argument, NULL, OPT_TURN_SECRET_FILE},
+      {"turn-ttl", required_argument, NULL, OPT_TURN_TTL},
+      {"max-rooms", required_argument, NULL, OPT_MAX_ROOMS},
+      {"room-size", required_argument, NULL, OPT_ROOM_SIZE},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0},
   };
@@ -300,6 +366,19 @@ static int parse_serve_options(int argc, char **argv, serve_options *o) {
                              optarg);
         o->server.capture_max_mb = n;
         break;
+      case OPT_INSPECT:
+        o->server.inspect_all = true;
+        break;
+      case OPT_INSPECT_SESSIONS:
+        if (!parse_number(optarg, 1, 1024, &n))
+          return usage_error("bad --inspect-sessions \"%s\": expected 1 to 1024", optarg);
+        o->server.inspect_sessions = (size_t)n;
+        break;
+      case OPT_INSPECT_PACKETS:
+        if (!parse_number(optarg, 1, 64, &n))
+          return usage_error("bad --inspect-packets \"%s\": expected 1 to 64", optarg);
+        o->server.inspect_packets = (unsigned)n;
+        break;
       case OPT_DTLS_ROLE:
         if (strcmp(optarg, "active") == 0) o->server.dtls_role = BRTC_DTLS_ROLE_ACTIVE;
         else if (strcmp(optarg, "passive") == 0) o->server.dtls_role = BRTC_DTLS_ROLE_PASSIVE;
@@ -324,6 +403,33 @@ static int parse_serve_options(int argc, char **argv, serve_options *o) {
         if (rc >= 0) return rc;
         break;
       }
+      case OPT_ICE_SERVER: {
+        int rc = add_ice_server(o, optarg);
+        if (rc >= 0) return rc;
+        break;
+      }
+      case OPT_TURN_SECRET:
+      case OPT_TURN_SECRET_FILE: {
+        int rc = set_turn_secret(o, optarg, c == OPT_TURN_SECRET_FILE);
+        if (rc >= 0) return rc;
+        break;
+      }
+      case OPT_TURN_TTL:
+        if (!parse_number(optarg, 60, 30 * 86400, &n))
+          return usage_error("bad --turn-ttl \"%s\": expected seconds from 60 to 2592000", optarg);
+        o->server.rooms.turn_ttl_s = (unsigned)n;
+        break;
+      case OPT_MAX_ROOMS:
+        if (!parse_number(optarg, 1, 1000000, &n))
+          return usage_error("bad --max-rooms \"%s\": expected a number from 1 to 1000000", optarg);
+        o->server.rooms.max_rooms = n;
+        break;
+      case OPT_ROOM_SIZE:
+        if (!parse_number(optarg, 2, BRTC_ROOM_MAX_SIZE, &n))
+          return usage_error("bad --room-size \"%s\": expected a number from 2 to %d", optarg,
+                             BRTC_ROOM_MAX_SIZE);
+        o->server.rooms.room_size = n;
+        break;
       case 'h':
         print_serve_usage(stdout);
         return 0;
@@ -337,6 +443,13 @@ static int parse_serve_options(int argc, char **argv, serve_options *o) {
   if (o->n_udp == 0) o->udp[o->n_udp++] = DEFAULT_UDP;
   o->server.tokens = (const char *const *)o->tokens;
   o->server.n_tokens = o->n_tokens;
+  if (o->n_turn_urls && !o->turn_secret)
+    return usage_error("a turn: --ice-server needs --turn-secret (or --turn-secret-file)");
+  o->server.rooms.stun_urls = o->stun_urls;
+  o->server.rooms.n_stun_urls = o->n_stun_urls;
+  o->server.rooms.turn_urls = o->turn_urls;
+  o->server.rooms.n_turn_urls = o->n_turn_urls;
+  o->server.rooms.turn_secret = o->turn_secret;
   return -1;
 }
 
@@ -449,5 +562,6 @@ int main(int argc, char **argv) {
   int rc = parse_serve_options(argc - 1, argv + 1, &o);
   if (rc < 0) rc = serve(&o);
   for (size_t i = 0; i < o.n_tokens; i++) free(o.tokens[i]);
+  free(o.turn_secret);
   return rc;
 }

@@ -33,6 +33,79 @@ typedef enum brtc_inspect_kind {
 BRTC_EXPORT brtc_inspect_kind brtc_inspect_describe(const uint8_t *data, size_t len,
                                                     bool plaintext, char *out, size_t cap);
 
+/* ---- Field by field: the packet inspector (/inspect) ----
+ * Every field of a datagram with the bytes it covers, its value, what it is for and where
+ * the standard says so, so that a page can show a hex dump with the decoded fields beside
+ * it. Like brtc_inspect_describe, a pure function of the bytes (and of what the session
+ * negotiated, which the bytes alone do not say): no state, no I/O, malformed input is
+ * decoded as far as it goes and said to be malformed. */
+
+#define BRTC_INSPECT_UFRAG_MAX 64
+#define BRTC_INSPECT_NAME_MAX 40
+#define BRTC_INSPECT_VALUE_MAX 112
+
+/* The RTP header extensions the inspector decodes (RFC 8285: their ids come from a=extmap). */
+typedef enum brtc_inspect_ext {
+  BRTC_INSPECT_EXT_NONE = 0,
+  BRTC_INSPECT_EXT_MID,           /* urn:ietf:params:rtp-hdrext:sdes:mid (RFC 8843 15.1) */
+  BRTC_INSPECT_EXT_ABS_SEND_TIME, /* http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time */
+  BRTC_INSPECT_EXT_TRANSPORT_CC,  /* draft-holmer-rmcat-transport-wide-cc-extensions-01 */
+  BRTC_INSPECT_EXT_AUDIO_LEVEL,   /* urn:ietf:params:rtp-hdrext:ssrc-audio-level (RFC 6464) */
+  BRTC_INSPECT_EXT_TOFFSET,       /* urn:ietf:params:rtp-hdrext:toffset (RFC 5450) */
+  BRTC_INSPECT_EXT_VIDEO_ORIENTATION, /* urn:3gpp:video-orientation */
+  BRTC_INSPECT_EXT_RID,           /* urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id (RFC 8852) */
+  BRTC_INSPECT_EXT_REPAIRED_RID,  /* ...:sdes:repaired-rtp-stream-id (RFC 8852) */
+  BRTC_INSPECT_EXT_OTHER,         /* negotiated, not decoded */
+} brtc_inspect_ext;
+
+/* The payload formats the inspector reads (from a=rtpmap). */
+typedef enum brtc_inspect_codec {
+  BRTC_INSPECT_CODEC_NONE = 0,
+  BRTC_INSPECT_CODEC_VP8,  /* RFC 7741 */
+  BRTC_INSPECT_CODEC_H264, /* RFC 6184 */
+  BRTC_INSPECT_CODEC_OPUS, /* RFC 7587 */
+  BRTC_INSPECT_CODEC_RTX,  /* RFC 4588 */
+  BRTC_INSPECT_CODEC_OTHER,
+} brtc_inspect_codec;
+
+/* What a session negotiated: filled from its SDP by brtc_inspect_context_add_sdp. A zeroed
+ * context is valid (extensions and payloads are then shown undecoded). */
+typedef struct brtc_inspect_context {
+  uint8_t ext[256];    /* brtc_inspect_ext by extension id (1-14 one-byte, 1-255 two-byte) */
+  uint8_t codec[128];  /* brtc_inspect_codec by payload type */
+  char local_ufrag[BRTC_INSPECT_UFRAG_MAX + 1];  /* ours: the server's */
+  char remote_ufrag[BRTC_INSPECT_UFRAG_MAX + 1]; /* the peer's */
+  /* SRTP authentication tag length (RFC 3711 4.2, RFC 7714 14): 10 for
+   * AES_CM_128_HMAC_SHA1_80, 4 for _32, 16 for the AEAD profiles; 0: unknown. */
+  size_t srtp_tag_len;
+  bool srtp_aead;
+} brtc_inspect_context;
+
+/* One field: bytes [offset, offset + len) of the datagram, at depth 0 (a part: a header, an
+ * attribute, a record, a message, an RTCP packet), 1 (a field of it) or 2 (inside that). */
+typedef struct brtc_inspect_field {
+  uint32_t offset, len;
+  uint8_t depth;
+  char name[BRTC_INSPECT_NAME_MAX];
+  char value[BRTC_INSPECT_VALUE_MAX]; /* printable ASCII; "" when the part has no one value */
+  const char *meaning;                /* static: what it is for; NULL: nothing to add */
+  const char *ref;                    /* static: "RFC 8489 14.3"; NULL: none */
+} brtc_inspect_field;
+
+/* Reads one SDP's a=ice-ufrag, and, from our own (local: the answer, which says what was
+ * negotiated), a=extmap and a=rtpmap. sdp need not be NUL-terminated. */
+BRTC_EXPORT void brtc_inspect_context_add_sdp(brtc_inspect_context *ctx, const char *sdp,
+                                              size_t len, bool local);
+/* The SRTP profile's name as brtc_pc_stats says it ("AEAD_AES_128_GCM", ...). */
+BRTC_EXPORT void brtc_inspect_context_set_srtp(brtc_inspect_context *ctx, const char *profile);
+
+/* Decodes one datagram (plaintext as for brtc_inspect_describe) into at most cap fields, in
+ * the order of their bytes; returns how many there were in all (more than cap: the rest were
+ * left out). ctx may be NULL. */
+BRTC_EXPORT size_t brtc_inspect_decode(const uint8_t *data, size_t len, bool plaintext,
+                                       const brtc_inspect_context *ctx, brtc_inspect_field *out,
+                                       size_t cap);
+
 #ifdef __cplusplus
 }
 #endif

@@ -11,19 +11,18 @@
 /* This many packets in a row far behind the floor means the sender restarted its sequence
  * numbers: start over rather than ignore it forever. */
 #define RESTART_AFTER 64
-#define ARENA_START (16 * 1024)
 
 void brtc_reorder_init(brtc_reorder *r, size_t max_payload) {
   memset(r, 0, sizeof(*r));
   r->max_payload = max_payload > 0xFFFF ? 0xFFFF : max_payload;
+  /* Live bytes never exceed a full window of full packets: twice that is the most needed. */
+  brtc_payload_arena_init(&r->arena, 2 * (size_t)WINDOW * (r->max_payload ? r->max_payload : 1));
 }
 
 void brtc_reorder_free(brtc_reorder *r) {
   free(r->slots);
-  free(r->arena);
   r->slots = NULL;
-  r->arena = NULL;
-  r->arena_cap = r->arena_end = r->arena_live = 0;
+  brtc_payload_arena_free(&r->arena);
 }
 
 static brtc_reorder_slot *slot_of(brtc_reorder *r, uint16_t seq) {
@@ -41,8 +40,7 @@ const brtc_reorder_slot *brtc_reorder_at(const brtc_reorder *r, uint16_t seq) {
 static void release(brtc_reorder *r, brtc_reorder_slot *s) {
   if (!s->used) return;
   s->used = s->ready = false;
-  r->arena_live -= s->len;
-  if (r->arena_live == 0) r->arena_end = 0; /* all holes: start over at the front */
+  brtc_payload_arena_release(&r->arena, s->len);
 }
 
 static void set_floor(brtc_reorder *r, uint16_t seq) {
@@ -72,7 +70,7 @@ static void forget_all(brtc_reorder *r) {
   r->frames_unread += r->ready_count;
   r->ready_count = r->ready_head = 0;
   if (r->slots) memset(r->slots, 0, WINDOW * sizeof(brtc_reorder_slot));
-  r->arena_live = r->arena_end = 0;
+  brtc_payload_arena_clear(&r->arena);
 }
 
 void brtc_reorder_reset(brtc_reorder *r, bool clear_counters) {
@@ -82,54 +80,18 @@ void brtc_reorder_reset(brtc_reorder *r, bool clear_counters) {
   if (clear_counters) r->frames_lost = r->frames_unread = r->packets_late = 0;
 }
 
-typedef struct live_payload {
-  uint32_t off;
-  uint16_t index;
-} live_payload;
-
-static int by_offset(const void *x, const void *y) {
-  uint32_t a = ((const live_payload *)x)->off, b = ((const live_payload *)y)->off;
-  return a < b ? -1 : a > b;
-}
-
-/* Move the payloads in use to the front of the arena, in the order they lie there, so each
- * only moves down. */
-static void compact(brtc_reorder *r) {
-  live_payload live[WINDOW];
-  size_t n = 0;
-  for (uint16_t i = 0; i < WINDOW; i++)
-    if (r->slots[i].used && r->slots[i].len) live[n++] = (live_payload){r->slots[i].off, i};
-  qsort(live, n, sizeof(live[0]), by_offset);
-  uint32_t end = 0;
-  for (size_t i = 0; i < n; i++) {
-    brtc_reorder_slot *s = &r->slots[live[i].index];
-    if (s->off != end) memmove(r->arena + end, r->arena + s->off, s->len);
-    s->off = end;
-    end += s->len;
-  }
-  r->arena_end = end;
-}
-
-/* Room for len more bytes at arena_end: compact if that frees enough, else grow by half
- * until a third of the arena stays free. Live bytes never exceed a full window of full
- * packets, so twice that is the most the arena ever needs. */
+/* Room for len more bytes at the arena's end, compacting the live payloads first. */
 static int arena_reserve(brtc_reorder *r, size_t len) {
-  if (r->arena_end + len <= r->arena_cap) return BRTC_OK;
-  if (r->arena_live < r->arena_end) compact(r);
-  size_t max = 2 * (size_t)WINDOW * (r->max_payload ? r->max_payload : 1);
-  size_t need = r->arena_live + len, cap = r->arena_cap ? r->arena_cap : ARENA_START;
-  while (need > cap - cap / 3 && cap < max) {
-    cap += cap / 2;
-    if (cap > max) cap = max;
+  if (brtc_payload_arena_fits(&r->arena, len)) return BRTC_OK;
+  if (brtc_payload_arena_has_holes(&r->arena)) {
+    brtc_payload_ref live[WINDOW];
+    size_t n = 0;
+    for (uint16_t i = 0; i < WINDOW; i++)
+      if (r->slots[i].used && r->slots[i].len)
+        live[n++] = (brtc_payload_ref){&r->slots[i].off, r->slots[i].len};
+    brtc_payload_arena_compact(&r->arena, live, n);
   }
-  if (cap > r->arena_cap) {
-    uint8_t *p = realloc(r->arena, cap);
-    if (p) {
-      r->arena = p;
-      r->arena_cap = cap;
-    }
-  }
-  return r->arena_end + len <= r->arena_cap ? BRTC_OK : BRTC_ERR_NOMEM;
+  return brtc_payload_arena_grow(&r->arena, len);
 }
 
 void brtc_reorder_drop(brtc_reorder *r, uint16_t from, uint16_t to, bool count_gaps) {
@@ -232,13 +194,10 @@ int brtc_reorder_insert(brtc_reorder *r, uint16_t seq, uint32_t ts, bool marker,
       .marker = marker,
       .seq = seq,
       .len = (uint16_t)len,
-      .off = (uint32_t)r->arena_end,
       .ts = ts,
       .info = info,
   };
-  if (len) memcpy(r->arena + r->arena_end, payload, len);
-  r->arena_end += len;
-  r->arena_live += len;
+  s->off = brtc_payload_arena_append(&r->arena, payload, len);
   *slot = s;
   return BRTC_OK;
 }
@@ -275,5 +234,5 @@ bool brtc_reorder_take_loss(brtc_reorder *r) {
 }
 
 size_t brtc_reorder_memory(const brtc_reorder *r) {
-  return (r->slots ? WINDOW * sizeof(brtc_reorder_slot) : 0) + r->arena_cap;
+  return (r->slots ? WINDOW * sizeof(brtc_reorder_slot) : 0) + r->arena.cap;
 }

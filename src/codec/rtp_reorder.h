@@ -19,6 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "codec/payload_arena.h"
+
 #define BRTC_REORDER_WINDOW 512
 #define BRTC_REORDER_MAX_READY 32
 
@@ -44,8 +46,7 @@ typedef struct brtc_reorder_frame {
 typedef struct brtc_reorder {
   size_t max_payload;
   brtc_reorder_slot *slots; /* BRTC_REORDER_WINDOW entries, indexed by seq % window */
-  uint8_t *arena;
-  size_t arena_cap, arena_end, arena_live;
+  brtc_payload_arena arena;
   bool have_highest, have_floor;
   uint16_t highest, floor;
   /* The floor was moved by the window passing lost packets, not to the end of a frame: the
@@ -80,7 +81,7 @@ int brtc_reorder_insert(brtc_reorder *r, uint16_t seq, uint32_t ts, bool marker,
 const brtc_reorder_slot *brtc_reorder_at(const brtc_reorder *r, uint16_t seq);
 static inline const uint8_t *brtc_reorder_bytes(const brtc_reorder *r,
                                                 const brtc_reorder_slot *s) {
-  return r->arena + s->off;
+  return r->arena.bytes + s->off;
 }
 /* The window's lowest sequence number (what the next insert may push out). */
 static inline uint16_t brtc_reorder_low(const brtc_reorder *r) {

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "boltrtc/error.h"
+#include "codec/payload_arena.h"
 #include "codec/vp8.h"
 #include "common/bytes.h"
 
@@ -31,7 +32,6 @@
 /* Live payload bytes never exceed a full window of full packets; an arena up to twice that
  * keeps at least a third of it free after a compaction, so compactions stay rare even
  * then. The frame buffer never needs more than the window holds, nor than max_frame. */
-#define ARENA_START (16 * 1024)
 #define ARENA_MAX ((size_t)2 * WINDOW * SLOT_BYTES)
 #define FRAME_START (16 * 1024)
 #define FRAME_MAX ((size_t)WINDOW * SLOT_BYTES)
@@ -61,10 +61,8 @@ struct brtc_vp8_assembler {
   bool have_out; /* pop's result, set by emit */
   brtc_vp8_frame out;
   slot *slots; /* WINDOW entries, indexed by seq % WINDOW */
-  /* The VP8 bytes of the slots in use, appended at arena_end; freed bytes are holes until
-   * a compaction (or until nothing is in use, when arena_end goes back to 0). */
-  uint8_t *arena;
-  size_t arena_cap, arena_end, arena_live;
+  /* The VP8 bytes of the slots in use (payload_arena.h). */
+  brtc_payload_arena arena;
   uint8_t *frame; /* one frame concatenated for the callback, when it is not in one piece */
   size_t frame_cap;
   bool have_highest;
@@ -96,13 +94,14 @@ brtc_vp8_assembler *brtc_vp8_assembler_new(size_t max_frame) {
   brtc_vp8_assembler *a = calloc(1, sizeof(*a));
   if (!a) return NULL;
   a->max_frame = max_frame;
+  brtc_payload_arena_init(&a->arena, ARENA_MAX);
   return a;
 }
 
 void brtc_vp8_assembler_free(brtc_vp8_assembler *a) {
   if (!a) return;
   free(a->slots);
-  free(a->arena);
+  brtc_payload_arena_free(&a->arena);
   free(a->frame);
   free(a);
 }
@@ -117,61 +116,27 @@ static int ensure_slots(brtc_vp8_assembler *a) {
 static void release(brtc_vp8_assembler *a, slot *s) {
   if (!s->used) return;
   s->used = false;
-  a->arena_live -= s->len;
-  if (a->arena_live == 0) a->arena_end = 0; /* all holes: start over at the front */
+  brtc_payload_arena_release(&a->arena, s->len);
 }
 
 static void release_all(brtc_vp8_assembler *a) {
   memset(a->slots, 0, WINDOW * sizeof(slot));
-  a->arena_live = a->arena_end = 0;
+  brtc_payload_arena_clear(&a->arena);
 }
 
-typedef struct live_payload {
-  uint32_t off;
-  uint16_t index;
-} live_payload;
-
-static int by_offset(const void *x, const void *y) {
-  uint32_t a = ((const live_payload *)x)->off, b = ((const live_payload *)y)->off;
-  return a < b ? -1 : a > b;
-}
-
-/* Move the payloads in use to the front of the arena, in the order they lie there, so
- * each only moves down and payloads that followed each other still do. */
-static void compact(brtc_vp8_assembler *a) {
-  live_payload live[WINDOW];
-  size_t n = 0;
-  for (uint16_t i = 0; i < WINDOW; i++)
-    if (a->slots[i].used && a->slots[i].len) live[n++] = (live_payload){a->slots[i].off, i};
-  qsort(live, n, sizeof(live[0]), by_offset);
-  uint32_t end = 0;
-  for (size_t i = 0; i < n; i++) {
-    slot *s = &a->slots[live[i].index];
-    if (s->off != end) memmove(a->arena + end, a->arena + s->off, s->len);
-    s->off = end;
-    end += s->len;
-  }
-  a->arena_end = end;
-}
-
-/* Room for len more payload bytes at arena_end: compact if that frees enough, else grow
- * by half until a third of the arena stays free. */
+/* Room for len more payload bytes at the arena's end, compacting the live payloads first
+ * (those that followed each other still do, so frames in one piece stay so). */
 static int arena_reserve(brtc_vp8_assembler *a, size_t len) {
-  if (a->arena_end + len <= a->arena_cap) return BRTC_OK;
-  if (a->arena_live < a->arena_end) compact(a);
-  size_t need = a->arena_live + len, cap = a->arena_cap ? a->arena_cap : ARENA_START;
-  while (need > cap - cap / 3 && cap < ARENA_MAX) {
-    cap += cap / 2;
-    if (cap > ARENA_MAX) cap = ARENA_MAX;
+  if (brtc_payload_arena_fits(&a->arena, len)) return BRTC_OK;
+  if (brtc_payload_arena_has_holes(&a->arena)) {
+    brtc_payload_ref live[WINDOW];
+    size_t n = 0;
+    for (uint16_t i = 0; i < WINDOW; i++)
+      if (a->slots[i].used && a->slots[i].len)
+        live[n++] = (brtc_payload_ref){&a->slots[i].off, a->slots[i].len};
+    brtc_payload_arena_compact(&a->arena, live, n);
   }
-  if (cap > a->arena_cap) {
-    uint8_t *p = realloc(a->arena, cap);
-    if (p) {
-      a->arena = p;
-      a->arena_cap = cap;
-    }
-  }
-  return a->arena_end + len <= a->arena_cap ? BRTC_OK : BRTC_ERR_NOMEM;
+  return brtc_payload_arena_grow(&a->arena, len);
 }
 
 /* The frame buffer holds at least len bytes (len <= max_frame and <= FRAME_MAX). */
@@ -327,12 +292,12 @@ static void emit(brtc_vp8_assembler *a, uint16_t first, uint16_t last) {
   /* The bytes stay where they are until the next push or pop, though their slots are freed. */
   bool fits = total <= a->max_frame;
   if (fits && in_one_piece) {
-    f.data = a->arena + head.off;
+    f.data = a->arena.bytes + head.off;
   } else if (fits && frame_reserve(a, total) == BRTC_OK) {
     size_t off = 0;
     for (uint16_t i = 0; i < n; i++) {
       const slot *s = slot_at(a, (uint16_t)(first + i));
-      memcpy(a->frame + off, a->arena + s->off, s->len);
+      memcpy(a->frame + off, a->arena.bytes + s->off, s->len);
       off += s->len;
     }
     f.data = a->frame;
@@ -569,15 +534,12 @@ int brtc_vp8_assembler_push(brtc_vp8_assembler *a, const brtc_rtp_header *h, uin
       .marker = h->marker,
       .seq = seq,
       .len = len,
-      .off = (uint32_t)a->arena_end,
       .ts = h->timestamp,
       .has_picture_id = d.has_picture_id,
       .picture_id_15 = d.picture_id_15,
       .picture_id = d.picture_id,
   };
-  if (len) memcpy(a->arena + a->arena_end, h->payload + d.size, len);
-  a->arena_end += len;
-  a->arena_live += len;
+  s->off = brtc_payload_arena_append(&a->arena, h->payload + d.size, len);
 
   a->have_pushed = true;
   a->pushed = seq;
@@ -614,5 +576,5 @@ const brtc_vp8_assembler_stats *brtc_vp8_assembler_get_stats(const brtc_vp8_asse
 
 size_t brtc_vp8_assembler_memory(const brtc_vp8_assembler *a) {
   if (!a) return 0;
-  return sizeof(*a) + (a->slots ? WINDOW * sizeof(slot) : 0) + a->arena_cap + a->frame_cap;
+  return sizeof(*a) + (a->slots ? WINDOW * sizeof(slot) : 0) + a->arena.cap + a->frame_cap;
 }

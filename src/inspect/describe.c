@@ -9,6 +9,7 @@
 #include "boltrtc/error.h"
 #include "boltrtc/inspect.h"
 #include "common/bytes.h"
+#include "inspect/fields.h"
 #include "rtp/rtcp.h"
 #include "rtp/rtp.h"
 #include "stun/stun.h"
@@ -47,36 +48,15 @@ static void put_text(line *l, const uint8_t *s, size_t n, size_t max) {
 
 /* ---- STUN (RFC 8489; ICE attributes RFC 8445 16; TURN methods RFC 8656 17) ---- */
 
-static const char *stun_method(uint16_t type) {
-  switch (type & 0x3eef) {
-    case 0x001: return "Binding";
-    case 0x003: return "Allocate";
-    case 0x004: return "Refresh";
-    case 0x006: return "Send";
-    case 0x007: return "Data";
-    case 0x008: return "CreatePermission";
-    case 0x009: return "ChannelBind";
-    default: return "method?";
-  }
-}
-
-static const char *stun_class(uint16_t type) {
-  switch (type & 0x0110) {
-    case 0x0000: return "request";
-    case 0x0010: return "indication";
-    case 0x0100: return "success response";
-    default: return "error response";
-  }
-}
-
 static void describe_stun(line *l, const uint8_t *d, size_t len) {
   brtc_stun_msg m;
   if (brtc_stun_parse(d, len, &m) != BRTC_OK) {
     put(l, "STUN, malformed (%zu bytes)", len);
     return;
   }
-  put(l, "STUN %s %s, transaction %02x%02x%02x%02x...", stun_method(m.type), stun_class(m.type),
-      m.transaction_id[0], m.transaction_id[1], m.transaction_id[2], m.transaction_id[3]);
+  put(l, "STUN %s %s, transaction %02x%02x%02x%02x...", brtc_inspect_stun_method(m.type),
+      brtc_inspect_stun_class(m.type), m.transaction_id[0], m.transaction_id[1],
+      m.transaction_id[2], m.transaction_id[3]);
   if (m.username) {
     put(l, ", USERNAME ");
     put_text(l, m.username, m.username_len, 64);
@@ -108,22 +88,6 @@ static void describe_stun(line *l, const uint8_t *d, size_t len) {
 #define DTLS_RECORD_HEADER 13
 #define DTLS_HANDSHAKE_HEADER 12
 
-static const char *handshake_name(uint8_t t) {
-  switch (t) {
-    case 1: return "ClientHello";
-    case 2: return "ServerHello";
-    case 3: return "HelloVerifyRequest";
-    case 11: return "Certificate";
-    case 12: return "ServerKeyExchange";
-    case 13: return "CertificateRequest";
-    case 14: return "ServerHelloDone";
-    case 15: return "CertificateVerify";
-    case 16: return "ClientKeyExchange";
-    case 20: return "Finished";
-    default: return "handshake?";
-  }
-}
-
 static const char *alert_name(uint8_t d) {
   switch (d) {
     case 0: return "close_notify";
@@ -142,7 +106,7 @@ static void describe_handshake(line *l, const uint8_t *body, size_t n) {
   while (n >= DTLS_HANDSHAKE_HEADER) {
     uint32_t total = brtc_rd24(body + 1), offset = brtc_rd24(body + 6);
     uint32_t frag = brtc_rd24(body + 9);
-    put(l, "%s%s #%u", sep, handshake_name(body[0]), (unsigned)brtc_rd16(body + 4));
+    put(l, "%s%s #%u", sep, brtc_inspect_handshake_name(body[0]), (unsigned)brtc_rd16(body + 4));
     if (offset != 0 || frag != total)
       put(l, " (bytes %u-%u of %u)", (unsigned)offset, (unsigned)(offset + frag), (unsigned)total);
     else

@@ -22,7 +22,7 @@
 #include "srtp/srtp.h"
 
 #define PC_MAX_HOST_ADDRS 8
-#define PC_STUN_QUEUE 4           /* responses waiting for poll_transmit */
+#define PC_STUN_QUEUE 4           /* responses waiting for poll_output */
 #define PC_STUN_SLOT 200          /* a Binding response with IPv6 XOR-MAPPED-ADDRESS is ~80 */
 #define PC_MAX_DATAGRAM 2048      /* larger SRTP/DTLS datagrams are refused */
 #define PC_RR_INTERVAL_US 1000000 /* receiver reports: one a second */
@@ -139,7 +139,7 @@ struct brtc_pc {
   brtc_addr host_addrs[PC_MAX_HOST_ADDRS];
   size_t n_host_addrs;
 
-  uint64_t now_us; /* latest time we were given: poll_transmit has no clock of its own */
+  uint64_t now_us; /* latest time we were given: poll_output has no clock of its own */
   bool have_remote;
   bool closed;
   bool failed;

@@ -9,7 +9,7 @@
 
 #include "signal/server_internal.h"
 
-static void hash_token(const char *token, size_t len, uint8_t out[BRTC_TOKEN_HASH_LEN]) {
+void brtc_auth_hash(const char *token, size_t len, uint8_t out[BRTC_TOKEN_HASH_LEN]) {
   unsigned int n = 0;
   if (!EVP_Digest(token, len, out, &n, EVP_sha256(), NULL)) memset(out, 0, BRTC_TOKEN_HASH_LEN);
 }
@@ -21,7 +21,7 @@ int brtc_auth_set_tokens(brtc_signal_server *srv, const char *const *tokens, siz
   if (!srv->token_hashes) return BRTC_ERR_NOMEM;
   for (size_t i = 0; i < n; i++) {
     if (!tokens[i] || !tokens[i][0]) return BRTC_ERR_INVALID;
-    hash_token(tokens[i], strlen(tokens[i]), srv->token_hashes[i]);
+    brtc_auth_hash(tokens[i], strlen(tokens[i]), srv->token_hashes[i]);
   }
   srv->n_tokens = n;
   return BRTC_OK;
@@ -43,12 +43,12 @@ bool brtc_auth_presented(const brtc_http_request *req, bool allow_query,
     while (*token == ' ') token++;
     size_t len = strlen(token);
     if (len == 0) return false;
-    hash_token(token, len, hash);
+    brtc_auth_hash(token, len, hash);
     return true;
   }
   char value[512];
   if (allow_query && brtc_http_query_param(req->query, "token", value, sizeof(value)) && value[0]) {
-    hash_token(value, strlen(value), hash);
+    brtc_auth_hash(value, strlen(value), hash);
     OPENSSL_cleanse(value, sizeof(value));
     return true;
   }

@@ -6,16 +6,25 @@
  *   GET  /favicon.ico          web/favicon.svg (the page links it too)
  *   GET  /api/status           JSON status (status_json.h)
  *   GET  /output/shoot<N>.jpg  a saved keyframe
+ *   GET  /inspect?session=ID   the packet inspector (web/inspect.html), /api/inspect?session=ID
+ *                              its JSON (inspect_json.h; 404 for any id but a live one),
+ *                              /api/inspect/stats the inspector's server-wide figures
+ *   GET  /docs/journey/<name>.md  a chapter, as text (the inspector links to them)
  *   GET  /ws                   WebSocket signaling (ws_signaling.c); ?token= when tokens are set
+ *   GET  /ws?room=NAME[&key=K] a room where two clients meet (rooms.h)
  *   POST /whip, DELETE|PATCH|OPTIONS /whip/<id>   WHIP (whip.c) */
 #include <fcntl.h>
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
+#include "signal/rooms.h"
+#include "signal/inspect_json.h"
 #include "signal/server_internal.h"
 #include "signal/web_files.h"
 
@@ -34,11 +43,12 @@ static void log_answer(const brtc_conn *c, const brtc_http_request *req, int sta
 }
 
 static void respond(brtc_conn *c, const brtc_http_request *req, brtc_http_reply *r) {
-  brtc_http_header h[8];
+  brtc_http_header h[10];
   size_t n = 0;
   h[n++] = (brtc_http_header){"Cache-Control", "no-store"};
   if (r->location[0]) h[n++] = (brtc_http_header){"Location", r->location};
   if (r->session[0]) h[n++] = (brtc_http_header){"Boltrtc-Session", r->session};
+  if (r->inspect[0]) h[n++] = (brtc_http_header){"Boltrtc-Inspect", r->inspect};
   if (r->www_authenticate) h[n++] = (brtc_http_header){"WWW-Authenticate", r->www_authenticate};
   if (r->accept_post) h[n++] = (brtc_http_header){"Accept-Post", "application/sdp"};
   if (r->allow) h[n++] = (brtc_http_header){"Allow", r->allow};
@@ -99,13 +109,12 @@ static void serve_file(brtc_conn *c, const brtc_http_request *req, const char *p
   }
 }
 
-static void route_status(brtc_conn *c, const brtc_http_request *req) {
-  char *json = brtc_server_status_json(c->srv);
+/* A JSON body, handed over (not copied): a large document costs no second copy. */
+static void respond_json(brtc_conn *c, const brtc_http_request *req, char *json) {
   if (!json) {
     respond_text(c, req, 500, "out of memory");
     return;
   }
-  /* Hundreds of sessions make a large document: handed over, not copied. */
   brtc_http_header h = {"Cache-Control", "no-store"};
   brtc_http_response resp = {.status = 200, .content_type = "application/json", .headers = &h,
                              .n_headers = 1, .body = json, .body_len = strlen(json)};
@@ -114,6 +123,66 @@ static void route_status(brtc_conn *c, const brtc_http_request *req) {
     brtc_http_response bare = {.status = 500, .close = true};
     if (brtc_http_conn_respond(c->http, &bare) != BRTC_OK) c->failed = true;
   }
+}
+
+static void route_status(brtc_conn *c, const brtc_http_request *req) {
+  respond_json(c, req, brtc_server_status_json(c->srv));
+}
+
+/* A session's recorded packets: only for the exact, unguessable id its creator was given
+ * (inspect_store.h); anything else, a wrong id or one that lapsed, is the same 404. */
+static void route_inspect_api(brtc_conn *c, const brtc_http_request *req) {
+  brtc_signal_server *srv = c->srv;
+  if (strcmp(req->path, "/api/inspect/stats") == 0) {
+    respond_json(c, req, brtc_inspect_stats_json(&srv->inspect));
+    return;
+  }
+  char id[BRTC_INSPECT_ID_LEN + 2] = "";
+  brtc_inspect_entry *e = NULL;
+  if (strcmp(req->path, "/api/inspect") == 0 &&
+      brtc_http_query_param(req->query, "session", id, sizeof(id)))
+    e = brtc_inspect_store_find(&srv->inspect, id, brtc_now_us());
+  OPENSSL_cleanse(id, sizeof(id));
+  if (!e) {
+    respond_text(c, req, 404,
+                 "no such inspected session (the id is wrong, or it ended a while ago)");
+    return;
+  }
+  uint64_t wait_us = 0;
+  if (!brtc_inspect_entry_may_render(e, brtc_now_us(), &wait_us)) {
+    /* Decoding is the loop's time: its owner may ask once a second (inspect_store.h). */
+    brtc_http_reply r = {0};
+    brtc_http_reply_text(&r, 429, "asked too often: once a second at most");
+    r.retry_after_s = (unsigned)((wait_us + 999999) / 1000000);
+    respond(c, req, &r);
+    return;
+  }
+  if (e->live) {
+    /* The SRTP profile tells where each packet's tag is; it is known once DTLS is done. */
+    brtc_session *s = brtc_session_table_find_live(&srv->sessions, e->session);
+    brtc_pc_stats st = {.size = sizeof(brtc_pc_stats)};
+    if (s && s->pc) {
+      brtc_pc_get_stats(s->pc, &st);
+      brtc_inspect_entry_set_srtp(e, st.srtp_profile);
+    }
+  }
+  respond_json(c, req, brtc_inspect_json(e));
+}
+
+/* docs/journey's chapters, as plain text: "/docs/journey/<letters, digits, '-'>.md" only. */
+static void route_docs(brtc_conn *c, const brtc_http_request *req) {
+  const char *name = req->path + strlen("/docs/journey/");
+  size_t n = strlen(name);
+  bool ok = n > 3 && n < 64 && strcmp(name + n - 3, ".md") == 0;
+  for (size_t i = 0; ok && i < n - 3; i++)
+    ok = (name[i] >= 'a' && name[i] <= 'z') || (name[i] >= '0' && name[i] <= '9') || name[i] == '-';
+  char path[4096];
+  if (!ok ||
+      (size_t)snprintf(path, sizeof(path), "%s/journey/%s", BRTC_DOCS_DIR, name) >= sizeof(path)) {
+    respond_text(c, req, 404, "not found");
+    return;
+  }
+  serve_file(c, req, path, "text/plain; charset=utf-8");
 }
 
 static void route_output(brtc_conn *c, const brtc_http_request *req) {
@@ -141,6 +210,15 @@ static void route_web(brtc_conn *c, const brtc_http_request *req) {
   } else {
     respond_text(c, req, 404, "not found");
   }
+}
+
+/* The inspector's page; the id stays in the query, which the page reads. */
+static void route_inspect_page(brtc_conn *c, const brtc_http_request *req) {
+  char path[4096];
+  if (brtc_web_resolve(c->srv->web_dir, "/inspect.html", path, sizeof(path)) == BRTC_OK)
+    serve_file(c, req, path, "text/html; charset=utf-8");
+  else
+    respond_text(c, req, 404, "the inspector page is missing (web/inspect.html)");
 }
 
 /* The WebSocket opening handshake (RFC 6455 4.2), then signaling on this connection. */
@@ -174,6 +252,20 @@ static void route_ws(brtc_conn *c, const brtc_http_request *req) {
     respond(c, req, &r);
     return;
   }
+  /* A room is admitted before the upgrade, so that a refusal is a status with its reason. */
+  char room_name[256], key[256] = "", refusal[160];
+  brtc_room *room = NULL;
+  bool wants_room = brtc_http_query_param(req->query, "room", room_name, sizeof(room_name));
+  if (wants_room) {
+    brtc_http_query_param(req->query, "key", key, sizeof(key));
+    int refused = brtc_rooms_admit(srv->rooms, room_name, key, &room, refusal, sizeof(refusal));
+    OPENSSL_cleanse(key, sizeof(key));
+    if (refused) {
+      brtc_log(BRTC_LOG_INFO, NULL, "GET /ws?room from %s -> %d: %s", c->peer, refused, refusal);
+      respond_text(c, req, refused, refusal);
+      return;
+    }
+  }
   brtc_ws_limits lim;
   brtc_ws_default_limits(&lim);
   lim.max_message = BRTC_SIGNAL_MAX_MESSAGE;
@@ -184,11 +276,13 @@ static void route_ws(brtc_conn *c, const brtc_http_request *req) {
   if (!c->ws || brtc_http_conn_upgrade(c->http, &up) != BRTC_OK) {
     brtc_websocket_free(c->ws);
     c->ws = NULL;
+    brtc_rooms_abandon(srv->rooms, room);
     respond_text(c, req, 500, "out of memory");
     return;
   }
   brtc_log(BRTC_LOG_DEBUG, NULL, "GET /ws from %s -> 101", c->peer);
   brtc_ws_conn_open(srv, &c->signaling, c);
+  if (room) brtc_rooms_join(srv->rooms, room, &c->signaling, (uint64_t)time(NULL));
 }
 
 void brtc_route_request(brtc_conn *c, const brtc_http_request *req) {
@@ -213,6 +307,12 @@ void brtc_route_request(brtc_conn *c, const brtc_http_request *req) {
     route_status(c, req);
   else if (strncmp(path, "/output/", 8) == 0)
     route_output(c, req);
+  else if (strcmp(path, "/api/inspect") == 0 || strcmp(path, "/api/inspect/stats") == 0)
+    route_inspect_api(c, req);
+  else if (strcmp(path, "/inspect") == 0)
+    route_inspect_page(c, req);
+  else if (strncmp(path, "/docs/journey/", 14) == 0)
+    route_docs(c, req);
   else
     route_web(c, req);
 }

@@ -125,6 +125,15 @@ brtc_signal_server *brtc_signal_server_new(const brtc_signal_config *config, brt
     snprintf(err, err_cap, "out of memory");
     goto fail;
   }
+  srv->rooms = brtc_rooms_new(&config->rooms, err, err_cap);
+  if (!srv->rooms) goto fail;
+  srv->inspect_all = config->inspect_all;
+  if (brtc_inspect_store_init(&srv->inspect, config->inspect_sessions, config->inspect_packets,
+                              0) != BRTC_OK) {
+    snprintf(err, err_cap, "bad inspector limits (at most %d sessions, %d packets of a kind)",
+             BRTC_INSPECT_MAX_SESSIONS, BRTC_INSPECT_MAX_PER_KIND);
+    goto fail;
+  }
   if (brtc_auth_set_tokens(srv, config->tokens, config->n_tokens) != BRTC_OK) {
     snprintf(err, err_cap, "bad token list (empty token, or out of memory)");
     goto fail;
@@ -187,9 +196,11 @@ void brtc_signal_server_free(brtc_signal_server *srv) {
   brtc_loop_unwatch(srv->stop_watch);
   if (srv->saver_wake_fd >= 0) close(srv->saver_wake_fd);
   brtc_session_table_free(&srv->sessions);
+  brtc_inspect_store_free(&srv->inspect);
   brtc_keyframe_worker_free(srv->saver);
   brtc_keyframe_store_free(srv->store);
   brtc_whip_free(srv);
+  brtc_rooms_free(srv->rooms); /* after the connections: each left its room */
   brtc_auth_free(srv);
   free(srv->web_dir);
   free(srv->capture_dir);

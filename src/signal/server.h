@@ -12,6 +12,7 @@
 
 #include "boltrtc/loop.h"
 #include "boltrtc/peer_connection.h"
+#include "signal/rooms.h"
 
 #define BRTC_SIGNAL_DEFAULT_HTTP "127.0.0.1:8080"
 #define BRTC_SIGNAL_DEFAULT_OUTPUT "./output"
@@ -29,6 +30,9 @@
 #define BRTC_SIGNAL_NO_OUTPUT_CAP UINT64_MAX
 /* Each session's capture files at most (--capture-max-mb). */
 #define BRTC_SIGNAL_DEFAULT_CAPTURE_MB 64
+/* The packet inspector (signal/inspect_store.h has the same defaults). */
+#define BRTC_SIGNAL_DEFAULT_INSPECT_SESSIONS 16
+#define BRTC_SIGNAL_DEFAULT_INSPECT_PACKETS 8
 #define BRTC_SIGNAL_DEFAULT_RATE_INTERVAL_S 10
 #define BRTC_SIGNAL_NO_RATE_LINES UINT32_MAX
 #define BRTC_SIGNAL_DEFAULT_KEYFRAME_INTERVAL_MS 5000
@@ -79,6 +83,16 @@ typedef struct brtc_signal_config {
    * that the gallery fills: browsers send keyframes only when asked. 0: the default,
    * BRTC_SIGNAL_NO_KEYFRAME_INTERVAL: never. */
   unsigned keyframe_interval_ms;
+  /* Rooms at /ws?room=NAME, where two clients meet and are handed these ICE servers
+   * (src/signal/rooms.h). Zeroed: the defaults, and no ICE servers. */
+  brtc_rooms_config rooms;
+  /* The packet inspector (/inspect, docs/inspector.md): a session is recorded when its offer
+   * asks ({"inspect":true} over /ws, POST /whip?inspect=1), or every one with inspect_all
+   * (--inspect); at most inspect_sessions at once (0: 16), inspect_packets of each kind
+   * (0: 8). */
+  bool inspect_all;
+  size_t inspect_sessions;
+  unsigned inspect_packets;
 } brtc_signal_config;
 
 /* Whether text is an address the server and the loop take: "IP:PORT" or "[IPv6]:PORT". */

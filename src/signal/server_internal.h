@@ -12,6 +12,7 @@
 
 #include "http/http.h"
 #include "signal/heap_trim.h"
+#include "signal/inspect_store.h"
 #include "signal/keyframe_store.h"
 #include "signal/keyframe_worker.h"
 #include "signal/server.h"
@@ -61,6 +62,8 @@ struct brtc_signal_server {
   uint64_t refusals_unlogged, refusals_logged_us; /* refusal warnings, at most one per 5 s */
   bool output_cap_logged;
   brtc_heap_trim heap_trim; /* memory given back after bursts of sessions */
+  brtc_inspect_store inspect; /* the packet inspector's recorded sessions */
+  bool inspect_all;           /* --inspect: every session is recorded */
 
   brtc_tcp_listener *listener;
   struct brtc_conn *conns; /* every open connection */
@@ -76,6 +79,8 @@ struct brtc_signal_server {
   size_t n_tokens; /* 0: publishing is open */
   brtc_whip_resource *whip;
   size_t n_whip, cap_whip;
+
+  struct brtc_rooms *rooms; /* /ws?room= rendezvous (rooms.c) */
 };
 
 /* The /ws signaling state of one connection. */
@@ -83,6 +88,7 @@ typedef struct brtc_ws_conn {
   struct brtc_conn *conn; /* NULL once the connection closed */
   brtc_signal_server *srv;
   brtc_session *session; /* the live session this connection signals, if any */
+  struct brtc_room *room; /* /ws?room=: a room member, relayed to its peers, never a session */
 } brtc_ws_conn;
 
 /* One TCP connection: the endpoint the loop drives (signal_conn.c). */
@@ -109,6 +115,7 @@ typedef struct brtc_http_reply {
   size_t len;
   char location[96];
   char session[16];             /* Boltrtc-Session: the short id, for the creator's logs */
+  char inspect[64];             /* Boltrtc-Inspect: the session's inspector URL (its creator's) */
   const char *www_authenticate; /* 401: the challenge (RFC 6750 3) */
   const char *allow;            /* 405, OPTIONS: the methods allowed */
   bool accept_post; /* Accept-Post: application/sdp (WHIP OPTIONS) */
@@ -149,6 +156,8 @@ bool brtc_auth_presented(const brtc_http_request *req, bool allow_query,
                          uint8_t hash[BRTC_TOKEN_HASH_LEN]);
 /* Whether hash is one of the configured tokens', compared in constant time. */
 bool brtc_auth_known(const brtc_signal_server *srv, const uint8_t hash[BRTC_TOKEN_HASH_LEN]);
+/* SHA-256 of a secret (tokens, room keys): what is kept and compared instead of it. */
+void brtc_auth_hash(const char *token, size_t len, uint8_t out[BRTC_TOKEN_HASH_LEN]);
 
 /* sessions.c: starting, driving and ending peer connections. client is the signaling
  * client's address (the TCP peer of the HTTP request or WebSocket; NULL if unknown), which
@@ -156,11 +165,12 @@ bool brtc_auth_known(const brtc_signal_server *srv, const uint8_t hash[BRTC_TOKE
  * slot taken), BRTC_ERR_AGAIN (too many waiting for ICE: retry after
  * brtc_server_retry_after_s), or another error (bad SDP: 400; NOMEM, IO, CRYPTO: 500).
  * video_width and video_height: the size the publisher says it sends (0: unknown), for the
- * answer's bitrates. */
+ * answer's bitrates. inspect: the offer asked for the packet inspector (s->inspect is then
+ * set, unless every inspector slot is taken). */
 brtc_session *brtc_server_session_start(brtc_signal_server *srv, brtc_transport transport,
                                         brtc_ws_conn *ws, const struct sockaddr *client,
                                         const char *sdp, size_t sdp_len, unsigned video_width,
-                                        unsigned video_height, const char **answer,
+                                        unsigned video_height, bool inspect, const char **answer,
                                         char *err, size_t err_cap, int *rc);
 /* The limits of config (server.h), defaults filled in. */
 void brtc_signal_server_set_limits(brtc_signal_server *srv, const brtc_signal_config *config);

@@ -58,6 +58,7 @@ typedef struct brtc_session {
   struct brtc_capture *capture; /* --capture's files, NULL when not capturing */
   brtc_rate_mark rate_mark;  /* counters at the last rate line */
   unsigned media_described;  /* RTP/SRTP datagrams shown at --log-level debug so far */
+  struct brtc_inspect_entry *inspect; /* its packets for /inspect, NULL when not inspected */
 
   /* Admission (brtc_session_table_admit). */
   brtc_addr source;          /* the signaling client's source: its IPv4 address, or IPv6 /64 */

@@ -201,6 +201,8 @@ static void describe(brtc_session *s, bool inbound, bool plaintext, const uint8_
 /* --capture and --log-level debug: the session's datagrams as they were on the wire. */
 static void on_wire_packet(brtc_session *s, bool inbound, const uint8_t *data, size_t len,
                            const struct sockaddr *peer) {
+  if (s->inspect) brtc_inspect_entry_tap(s->inspect, true, inbound, false, data, len,
+                                         brtc_now_us());
   if ((brtc_log_level_get() <= BRTC_LOG_DEBUG)) describe(s, inbound, false, data, len);
   if (!s->capture) return;
   brtc_capture_wire(s->capture, inbound, data, len, peer);
@@ -212,6 +214,8 @@ static void on_wire_packet(brtc_session *s, bool inbound, const uint8_t *data, s
 /* --capture and --log-level debug: plaintext RTP and RTCP from the pc's tap. */
 static void on_plain_packet(brtc_session *s, bool inbound, bool rtcp, const uint8_t *data,
                             size_t len) {
+  if (s->inspect) brtc_inspect_entry_tap(s->inspect, false, inbound, rtcp, data, len,
+                                         brtc_now_us());
   if (rtcp && (brtc_log_level_get() <= BRTC_LOG_DEBUG)) describe(s, inbound, true, data, len);
   brtc_capture_plain(s->capture, inbound, data, len);
 }
@@ -234,6 +238,18 @@ static void start_capture(brtc_signal_server *srv, brtc_session *s,
              brtc_capture_prefix(s->capture));
   else
     brtc_log(BRTC_LOG_WARN, s->id, "capture: %s", err);
+}
+
+/* The packet inspector records this session (inspect_store.h); with every slot held by live
+ * sessions it is not recorded, which the session survives. */
+static void start_inspect(brtc_signal_server *srv, brtc_session *s, uint64_t now) {
+  s->inspect = brtc_inspect_store_open(&srv->inspect, s->id, now);
+  if (!s->inspect)
+    brtc_log(BRTC_LOG_WARN, s->id, "inspect: every one of the %zu inspector slots is in use, "
+             "this session is not recorded", srv->inspect.max_sessions);
+  else if (srv->inspect_all)
+    /* --inspect: the operator's terminal is where the URL can be found. */
+    brtc_log(BRTC_LOG_INFO, s->id, "inspect: %sinspect?session=%s", srv->url, s->inspect->id);
 }
 
 static void finish_session(brtc_signal_server *srv, brtc_session *s);
@@ -347,7 +363,7 @@ static bool admit(brtc_signal_server *srv, const struct sockaddr *client, char *
 brtc_session *brtc_server_session_start(brtc_signal_server *srv, brtc_transport transport,
                                         brtc_ws_conn *ws, const struct sockaddr *client,
                                         const char *sdp, size_t sdp_len, unsigned video_width,
-                                        unsigned video_height, const char **answer,
+                                        unsigned video_height, bool inspect, const char **answer,
                                         char *err, size_t err_cap, int *rc) {
   uint64_t now = brtc_now_us();
   if (!admit(srv, client, err, err_cap, rc)) return NULL;
@@ -390,7 +406,8 @@ brtc_session *brtc_server_session_start(brtc_signal_server *srv, brtc_transport 
       start_capture(srv, s, addrs, n_addrs);
       brtc_pc_config_set_keep_keylog(cfg, s->capture != NULL);
     }
-    if (s->capture || (brtc_log_level_get() <= BRTC_LOG_DEBUG)) {
+    if (inspect || srv->inspect_all) start_inspect(srv, s, now);
+    if (s->capture || s->inspect || (brtc_log_level_get() <= BRTC_LOG_DEBUG)) {
       brtc_pc_config_set_wire_packet_events(cfg, true);
       brtc_pc_config_set_plain_packet_events(cfg, true);
     }
@@ -423,6 +440,7 @@ brtc_session *brtc_server_session_start(brtc_signal_server *srv, brtc_transport 
         i < BRTC_SESSION_POLICY_TRACKS)
       s->video_tracks |= 1u << i;
   }
+  brtc_inspect_entry_sdp(s->inspect, sdp, sdp_len, *answer, strlen(*answer));
   snprintf(detail, sizeof(detail), "%zu bytes", strlen(*answer));
   brtc_server_session_step(srv, s, "answer-sent", detail);
   return s;
@@ -500,6 +518,8 @@ char *brtc_server_status_json(brtc_signal_server *srv) {
   brtc_loop_get_stats(srv->loop, &ls);
   brtc_keyframe_worker_stats ks;
   brtc_keyframe_worker_get_stats(srv->saver, &ks);
+  brtc_rooms_stats rooms;
+  brtc_rooms_get_stats(srv->rooms, &rooms);
   brtc_status_limits lim = {
       .live = srv->sessions.n_live,
       .max_sessions = srv->max_sessions,
@@ -516,6 +536,7 @@ char *brtc_server_status_json(brtc_signal_server *srv) {
       .output_bytes = ks.output_bytes,
       .max_output_bytes = srv->max_output_bytes,
       .output_refused = ks.refused_full,
+      .rooms = &rooms,
   };
   return brtc_status_json_limits(&srv->sessions, brtc_server_live_stats, srv->store, &ls, &ks,
                                  &srv->keyframe_waiters, &lim);
@@ -549,6 +570,9 @@ static void finish_session(brtc_signal_server *srv, brtc_session *s) {
   }
   brtc_capture_close(s->capture);
   s->capture = NULL;
+  brtc_inspect_entry_set_srtp(s->inspect, s->stats.srtp_profile);
+  brtc_inspect_store_ended(&srv->inspect, s->inspect, brtc_now_us());
+  s->inspect = NULL;
   if (!s->reported_end) {
     if (strcmp(s->state, "failed") != 0) s->state = "closed";
     brtc_server_session_step(srv, s, s->state, "session ended");

@@ -191,6 +191,21 @@ static bool add_limits(cJSON *root, const brtc_status_limits *l) {
             add_num(out, "bytes", (double)l->output_bytes) &&
             add_num(out, "refused", (double)l->output_refused);
   if (!ok) return false;
+  if (l->rooms) {
+    /* Counts only: room names and keys are their members' business. */
+    const brtc_rooms_stats *r = l->rooms;
+    cJSON *rooms = cJSON_AddObjectToObject(o, "rooms");
+    ok = rooms && add_num(rooms, "now", (double)r->rooms) &&
+         add_num(rooms, "members", (double)r->members) &&
+         add_num(rooms, "joined", (double)r->joined) &&
+         add_num(rooms, "relayed", (double)r->relayed) &&
+         add_num(rooms, "refused_key", (double)r->refused_key) &&
+         add_num(rooms, "refused_full", (double)r->refused_full) &&
+         add_num(rooms, "refused_rooms", (double)r->refused_rooms) &&
+         add_num(rooms, "refused_name", (double)r->refused_name) &&
+         add_num(rooms, "relay_refused", (double)r->relay_refused);
+    if (!ok) return false;
+  }
   if (l->max_output_bytes) return add_num(out, "max_bytes", (double)l->max_output_bytes);
   return cJSON_AddNullToObject(out, "max_bytes") != NULL;
 }

@@ -22,6 +22,7 @@
 #include "boltrtc/loop.h"
 #include "signal/keyframe_store.h"
 #include "signal/keyframe_worker.h"
+#include "signal/rooms.h"
 #include "signal/session_table.h"
 
 /* The limits (docs/limits.md), with what is in use and what they refused:
@@ -37,6 +38,7 @@ typedef struct brtc_status_limits {
   uint64_t pending_timeout_ms, refused_pending, refused_pending_source, pending_expired;
   uint64_t snapshot_interval_ms, snapshots_refused;
   uint64_t output_bytes, max_output_bytes, output_refused; /* max 0: no cap */
+  const brtc_rooms_stats *rooms; /* NULL: left out */
 } brtc_status_limits;
 
 /* How to read a live session's current counters (closed ones use their saved stats). */

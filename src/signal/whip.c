@@ -124,8 +124,13 @@ static void whip_post(brtc_signal_server *srv, const brtc_http_request *req,
   const char *answer = NULL;
   /* The HTTP core NUL-terminates the body. */
   /* WHIP says no picture size: the pc learns it from the first keyframe. */
+  /* ?inspect=1: record the session for the packet inspector (Boltrtc-Inspect says where). */
+  char inspect[4] = "";
+  bool want_inspect = brtc_http_query_param(req->query, "inspect", inspect, sizeof(inspect)) &&
+                      strcmp(inspect, "1") == 0;
   brtc_session *s = brtc_server_session_start(srv, BRTC_TRANSPORT_WHIP, NULL, client, req->body,
-                                              req->body_len, 0, 0, &answer, err, sizeof(err), &rc);
+                                              req->body_len, 0, 0, want_inspect, &answer, err,
+                                              sizeof(err), &rc);
   if (!s) {
     for (char *p = err; *p; p++)
       if (*p == '\r' || *p == '\n') *p = ' ';
@@ -159,6 +164,7 @@ static void whip_post(brtc_signal_server *srv, const brtc_http_request *req,
   r->content_type = "application/sdp";
   snprintf(r->location, sizeof(r->location), "/whip/%s", res->id);
   snprintf(r->session, sizeof(r->session), "%s", s->id);
+  if (s->inspect) snprintf(r->inspect, sizeof(r->inspect), "/inspect?session=%s", s->inspect->id);
 }
 
 /* DELETE, PATCH and the rest on /whip/<id>. */

@@ -68,6 +68,10 @@ int brtc_ws_msg_parse(const char *text, size_t len, brtc_ws_msg *out, char *err,
     out->type = BRTC_WS_MSG_OFFER;
     if (rc == BRTC_OK) out->sdp = sdp->valuestring;
     if (rc == BRTC_OK) rc = parse_video_size(root, out, err, cap);
+    cJSON *inspect = cJSON_GetObjectItemCaseSensitive(root, "inspect");
+    if (rc == BRTC_OK && inspect && !cJSON_IsBool(inspect))
+      rc = fail(err, cap, "offer \"inspect\" must be true or false");
+    out->inspect = cJSON_IsTrue(inspect);
   } else if (strcmp(type->valuestring, "candidate") == 0) {
     out->type = BRTC_WS_MSG_CANDIDATE;
     rc = parse_candidate(root, out, err, cap);
@@ -103,10 +107,11 @@ static char *finish(cJSON *o, bool ok) {
   return text;
 }
 
-char *brtc_ws_make_answer(const char *sdp) {
+char *brtc_ws_make_answer(const char *sdp, const char *inspect_url) {
   cJSON *o = cJSON_CreateObject();
   bool ok = o && cJSON_AddStringToObject(o, "type", "answer") &&
-            cJSON_AddStringToObject(o, "sdp", sdp);
+            cJSON_AddStringToObject(o, "sdp", sdp) &&
+            (!inspect_url || cJSON_AddStringToObject(o, "inspect", inspect_url));
   return finish(o, ok);
 }
 

@@ -2,13 +2,15 @@
  * what the server sends. Pure functions over cJSON, no I/O.
  *
  * client -> server
- *   {"type":"offer","sdp":"v=0...","video":{"width":1280,"height":720}}   video: optional, the
- *                         camera's size, for the answer's bitrates
+ *   {"type":"offer","sdp":"v=0...","video":{"width":1280,"height":720},"inspect":true}
+ *                         video: optional, the camera's size, for the answer's bitrates;
+ *                         inspect: optional, record the session's first packets for /inspect
  *   {"type":"candidate","candidate":"candidate:...","sdpMid":"0"}   "" or null: end of candidates
  *   {"type":"snapshot"}   save the next keyframe (a PLI asks the sender for one)
  *   {"type":"bye"}        end the session
  * server -> client
- *   {"type":"answer","sdp":"v=0..."}
+ *   {"type":"answer","sdp":"v=0...","inspect":"/inspect?session=<32 hex>"}   inspect: when
+ *                         asked for and a slot was free; the URL is the only way in
  *   {"type":"step","session":"s1","step":"ice-connected","detail":"...","t_ms":12}
  *   {"type":"keyframe","session":"s1","file":"shoot3.jpg","url":"/output/shoot3.jpg",
  *    "width":640,"height":480,"mid":"0"}
@@ -16,6 +18,7 @@
 #ifndef BRTC_SIGNAL_WS_MESSAGES_H
 #define BRTC_SIGNAL_WS_MESSAGES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -34,6 +37,7 @@ typedef struct brtc_ws_msg {
   const char *candidate; /* candidate: "candidate:..." or "" for end of candidates */
   const char *sdp_mid;   /* candidate; may be NULL */
   unsigned video_width, video_height; /* offer; 0 when not said */
+  bool inspect;          /* offer: record its packets for the inspector */
   void *json;            /* the parsed document the strings point into */
 } brtc_ws_msg;
 
@@ -44,7 +48,8 @@ void brtc_ws_msg_free(brtc_ws_msg *msg);
 
 /* Each returns a NUL-terminated JSON text owned by the caller (free()), or NULL if out of
  * memory. */
-char *brtc_ws_make_answer(const char *sdp);
+/* inspect_url: the session's inspector page, NULL when it is not inspected. */
+char *brtc_ws_make_answer(const char *sdp, const char *inspect_url);
 char *brtc_ws_make_step(const char *session, const char *step, const char *detail,
                         uint64_t t_ms);
 /* mid: the track's (several video tracks in one session); NULL or "": left out. */

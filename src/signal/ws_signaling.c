@@ -9,6 +9,7 @@
 
 #include "boltrtc/loop.h"
 #include "common/log.h"
+#include "signal/rooms.h"
 #include "signal/server_internal.h"
 #include "signal/ws_messages.h"
 
@@ -64,14 +65,16 @@ static void handle_offer(brtc_ws_conn *c, const brtc_ws_msg *offer) {
   const struct sockaddr *client = c->conn ? brtc_conn_client(c->conn) : NULL;
   brtc_session *s = brtc_server_session_start(c->srv, BRTC_TRANSPORT_WS, c, client, sdp,
                                               strlen(sdp), offer->video_width, offer->video_height,
-                                              &answer, err, sizeof(err), &rc);
+                                              offer->inspect, &answer, err, sizeof(err), &rc);
   if (!s) {
     char msg[320];
     snprintf(msg, sizeof(msg), "offer refused: %s", err);
     send_error(c, msg);
     return;
   }
-  brtc_ws_conn_send(c, brtc_ws_make_answer(answer));
+  char url[64];
+  if (s->inspect) snprintf(url, sizeof(url), "/inspect?session=%s", s->inspect->id);
+  brtc_ws_conn_send(c, brtc_ws_make_answer(answer, s->inspect ? url : NULL));
 }
 
 static void snapshot(brtc_ws_conn *c, brtc_session *s) {
@@ -126,6 +129,8 @@ static void handle_message(brtc_ws_conn *c, const char *text, size_t len) {
 void brtc_ws_conn_message(brtc_ws_conn *c, bool text, const uint8_t *data, size_t len) {
   if (!text)
     send_error(c, "binary messages are not understood: send JSON text");
+  else if (c->room)
+    brtc_rooms_message(c->srv->rooms, c, (const char *)data, len);
   else
     handle_message(c, (const char *)data, len);
   brtc_server_settle(c->srv);
@@ -138,6 +143,7 @@ void brtc_ws_conn_too_big(brtc_ws_conn *c) {
 }
 
 void brtc_ws_conn_closed(brtc_ws_conn *c) {
+  if (c->room) brtc_rooms_leave(c->srv->rooms, c);
   if (c->session) {
     brtc_session *s = c->session;
     c->session = NULL;

@@ -21,6 +21,14 @@
                                   that picture mirrored. Each track's JPEG must match its own
                                   picture (PSNR >= 25 dB) and score at least 3 dB lower against
                                   the other's; /api/status counts each track.
+  e2e.py inspect --boltrtc PATH   the packet inspector: Chromium publishes camera and microphone
+                                  asking for it ({"inspect":true}), then a second session that
+                                  does not; the inspector's JSON must hold each kind decoded with
+                                  the right fields (STUN USERNAME = the SDPs' ufrags, a DTLS
+                                  ClientHello, RTP with the negotiated mid extension and a VP8
+                                  descriptor, RTCP sent and received, the SRTP view), wrong ids
+                                  get 404, the second session records nothing, and /inspect
+                                  loads with no console errors (its screenshot kept).
   e2e.py example --example PATH   examples/receive_video with Chromium and no server: the page's
                                   offer to its stdin, its stdout (the answer alone) to the page.
   e2e.py gstreamer --shape pad|transceiver --boltrtc PATH
@@ -343,6 +351,91 @@ def run_tracks(a, server, source, shifted, workdir):
     assert session["stats"]["dropped_unexpected"] == 0, session["stats"]
 
 
+def sdp_value(sdp, attr):
+    """The first a=<attr>:<value> of an SDP."""
+    m = re.search(rf"^a={attr}:(\S+)", sdp, re.M)
+    return m.group(1) if m else None
+
+
+def run_inspect(a, server, source, shifted, workdir):
+    node = shutil.which("node")
+    assert node, "node is required"
+    cmd = [node, os.path.join(HERE, "inspect.mjs"), "--url", server.base + "/", "--y4m", source,
+           "--timeout-ms", str(a.timeout * 1000), "--screenshot", os.path.join(workdir, "inspect.png")]
+    result = run_driver(cmd, a.timeout, server)
+    with open(os.path.join(workdir, "inspection.json")) as f:
+        x = json.load(f)
+    offer, answer = result["first"]["offer"], result["first"]["answer"]["sdp"]
+    kinds = {(k["kind"], k["direction"]): k for k in x["kinds"]}
+    log("inspector kinds: " + ", ".join(sorted(f"{k}-{d} {len(v['packets'])}" for (k, d), v in kinds.items())))
+
+    def fields(kind, direction=None):
+        for k in x["kinds"]:
+            if k["kind"] == kind and (direction is None or k["direction"] == direction):
+                for p in k["packets"]:
+                    yield p, p["fields"]
+
+    def values(kind, name, direction=None):
+        return [f["value"] for _, fs in fields(kind, direction) for f in fs if f["name"] == name]
+
+    # STUN: the browser's checks name the server's ufrag, then its own (RFC 8445 7.2.2).
+    server_ufrag, browser_ufrag = sdp_value(answer, "ice-ufrag"), sdp_value(offer, "ice-ufrag")
+    assert x["ufrags"] == {"server": server_ufrag, "browser": browser_ufrag}, x["ufrags"]
+    usernames = set(values("stun", "USERNAME", "in"))
+    assert usernames == {f"{server_ufrag}:{browser_ufrag}"}, f"USERNAMEs {usernames}"
+    for name in ("PRIORITY", "ICE-CONTROLLING", "MESSAGE-INTEGRITY", "FINGERPRINT"):
+        assert values("stun", name, "in"), f"no {name} in the browser's checks"
+    assert any("correct" in v for v in values("stun", "FINGERPRINT", "in"))
+    assert values("stun", "XOR-MAPPED-ADDRESS", "out"), "our answers carry no XOR-MAPPED-ADDRESS"
+    # DTLS: the ClientHello (ours: we answer active), its use_srtp, the records' epochs.
+    assert values("dtls", "ClientHello"), "no ClientHello"
+    assert values("dtls", "use_srtp"), "no use_srtp extension"
+    assert "1" in values("dtls", "epoch"), "no epoch-1 record"
+    # RTP: the mid extension with the negotiated id, the video's VP8 descriptor.
+    mid_ids = {int(i) for i in re.findall(r"^a=extmap:(\d+)\S* urn:ietf:params:rtp-hdrext:sdes:mid", answer, re.M)}
+    mids = values("rtp", "mid", "in")
+    video_mid = next(t["mid"] for t in result["first"]["mids"] if t["kind"] == "video")
+    want = f'id {min(mid_ids)}: "{video_mid}"'
+    assert want in mids, f"mid extension {mids}, wanted {want}"
+    assert values("rtp", "VP8 payload descriptor", "in"), "no VP8 payload descriptor"
+    assert values("rtp", "abs-send-time", "in") or values("rtp", "transport-wide sequence number", "in")
+    # The SRTP view of the same packets: the header in clear, the tag at the end.
+    tags = [p["wire"] for p, _ in fields("rtp", "in") if "wire" in p]
+    assert tags, "no RTP packet with its SRTP form"
+    profile = x["srtp_profile"]
+    tag_name = "AEAD tag" if profile.startswith("AEAD") else "Authentication tag"
+    assert all(any(f["name"] == tag_name for f in w["fields"]) for w in tags), f"no {tag_name}"
+    # RTCP: what we send (RR, REMB) and what Chrome sends (SR), and their SRTCP form.
+    sent = {f["name"] for _, fs in fields("rtcp", "out") for f in fs if f["depth"] == 0}
+    assert any(n.startswith("RR") for n in sent), f"our RTCP: {sent}"
+    received = {f["name"] for _, fs in fields("rtcp", "in") for f in fs if f["depth"] == 0}
+    assert any(n.startswith("SR") for n in received), f"Chrome's RTCP: {received}"
+    assert ("srtcp", "out") in kinds, "no SRTCP we sent"
+    log(f"STUN USERNAME {usernames}, mid {want}, SRTP {profile}, our RTCP {sorted(sent)}, "
+        f"Chrome's {sorted(received)}")
+    # Every kind within its bound.
+    assert all(len(k["packets"]) <= x["per_kind"] for k in x["kinds"])
+    # The second session asked for nothing and recorded nothing.
+    assert result["second"]["state"] == "connected", result["second"]
+    assert result["second"]["answerInspect"] is None, result["second"]
+    one, two = result["statsOne"], result["statsTwo"]
+    assert one["inspected"] == two["inspected"] == 1 and two["opened"] == 1, (one, two)
+    live = [s for s in result["status"]["sessions"] if s["state"] == "connected"]
+    assert len(live) == 2, f"both sessions should be live: {[s['state'] for s in result['status']['sessions']]}"
+    # Wrong ids: 404, the same for all.
+    assert result["wrong"] == {"off": 404, "short": 404, "none": 404}, result["wrong"]
+    # The page: loaded, every kind, fields open, a hover marks bytes, no console error.
+    page = result["page"]
+    log(f"/inspect: {page['sections']} sections ({page['kinds']}), {page['openFields']} fields "
+        f"shown, {page['marked']} bytes marked on hover; errors {result['pageErrors']}")
+    assert page["sections"] == len(x["kinds"]) and page["openFields"] > 50, page
+    assert page["marked"] > 0, "hovering USERNAME marked no bytes"
+    assert page["refreshed"] >= page["sections"], f"after Refresh: {page}"
+    assert result["pageErrors"] == [], result["pageErrors"]
+    assert result["chapterStatus"] == 200, f"chapter link answered {result['chapterStatus']}"
+    assert result["afterClose"] == "ended", f"after hang-up: {result['afterClose']}"
+
+
 def run_whip(a, server, source, shifted, workdir):
     cmd = ["/usr/bin/python3", os.path.join(HERE, "whip_client.py"), "--url",
            server.base + "/whip", "--y4m", source, "--status", server.base + "/api/status",
@@ -429,7 +522,8 @@ def run_example(a, workdir):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("mode", choices=["browser", "whip", "firefox", "gstreamer", "example", "tracks"])
+    ap.add_argument("mode", choices=["browser", "whip", "firefox", "gstreamer", "example", "tracks",
+                                     "inspect"])
     ap.add_argument("--boltrtc", help="the boltrtc program (every mode but example)")
     ap.add_argument("--example", help="examples/receive_video's program (mode example)")
     ap.add_argument("--timeout", type=int, default=60, help="seconds to wait for keyframes")
@@ -476,7 +570,7 @@ def main():
             run_firefox(a, server, workdir)
         else:
             run = {"browser": run_browser, "whip": run_whip, "gstreamer": run_gstreamer,
-                   "tracks": run_tracks}[a.mode]
+                   "tracks": run_tracks, "inspect": run_inspect}[a.mode]
             run(a, server, source, shifted, workdir)
         if a.capture:
             session = server.status()["sessions"][0]
@@ -495,7 +589,7 @@ def main():
         if a.artifacts:
             os.makedirs(a.artifacts, exist_ok=True)
             shutil.copy(server.log_path, os.path.join(a.artifacts, f"server-{a.mode}.log"))
-            for extra in ("page.png", "preview"):  # the driver's screenshot and grabs
+            for extra in ("page.png", "inspect.png", "inspection.json", "preview"):  # the driver's screenshots, grabs
                 src = os.path.join(workdir, extra)
                 if os.path.isfile(src):
                     shutil.copy(src, os.path.join(a.artifacts, extra))

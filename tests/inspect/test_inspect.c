@@ -11,6 +11,7 @@
 #include "rtp/rtcp.h"
 #include "rtp/rtp.h"
 #include "stun/rfc5769_vectors.h"
+#include "rtcp_vector.h"
 #include "testing.h"
 
 static char out[BRTC_INSPECT_LINE];
@@ -101,21 +102,8 @@ static void test_rtp(void) {
 
 static void test_rtcp(void) {
   uint8_t buf[256];
-  size_t len = 0, n = 0;
-  brtc_rtcp_report_block b = {.ssrc = 0x11223344, .fraction_lost = 12, .cumulative_lost = 3,
-                              .ext_highest_seq = 70000, .jitter = 9};
-  CHECK_EQ_INT(brtc_rtcp_write_rr(0xaaaa0001, &b, 1, buf, sizeof(buf), &len), BRTC_OK);
-  CHECK_EQ_INT(brtc_rtcp_write_pli(0xaaaa0001, 0x11223344, buf + len, sizeof(buf) - len, &n),
-               BRTC_OK);
-  len += n;
-  uint32_t ssrc = 0x11223344;
-  CHECK_EQ_INT(brtc_rtcp_write_remb(0xaaaa0001, 2500000, &ssrc, 1, buf + len, sizeof(buf) - len,
-                                    &n), BRTC_OK);
-  len += n;
-  uint16_t seqs[] = {100, 102};
-  CHECK_EQ_INT(brtc_rtcp_write_nack(0xaaaa0001, 0x11223344, seqs, 2, buf + len,
-                                    sizeof(buf) - len, &n), BRTC_OK);
-  len += n;
+  size_t len = rtcp_compound(buf, sizeof(buf));
+  CHECK(len > 0);
   CHECK_EQ_INT(brtc_inspect_describe(buf, len, true, out, sizeof(out)), BRTC_INSPECT_RTCP);
   fprintf(stderr, "  %s\n", out);
   CHECK(says("RTCP RR from 0xaaaa0001 [of 0x11223344: lost 3 (12/256 lately), highest seq 70000, "

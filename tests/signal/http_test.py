@@ -92,6 +92,15 @@ class Server:
                 return None
         return self.proc.returncode
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        """Stops the server; when a check failed, prints its log's tail to say why."""
+        self.stop()
+        if exc_type is not None:
+            print(self.tail(), file=sys.stderr)
+
     def tail(self):
         self.log.flush()
         with open(self.log_path) as f:
@@ -352,6 +361,63 @@ def test_whip_sessions(srv, offer, ws_session):
     check(session(st, ws_session) is not None, "closed ws session still listed")
 
 
+def test_inspect_access(srv, offer):
+    """The packet inspector (issue 7): only the creator's URL opens a session's packets."""
+    code, created, answer = srv.request("POST", "/whip?inspect=1", body=offer,
+                                        headers={"Content-Type": "application/sdp"})
+    check(code == 201, f"WHIP POST asking for the inspector: {code}")
+    url, sid = created.get("boltrtc-inspect", ""), created.get("boltrtc-session", "")
+    ident = url[len("/inspect?session="):]
+    check(url.startswith("/inspect?session=") and len(ident) == 32 and
+          all(ch in "0123456789abcdef" for ch in ident), f"Boltrtc-Inspect: {url!r}")
+    code, headers2, _ = srv.request("POST", "/whip", body=offer,
+                                    headers={"Content-Type": "application/sdp"})
+    check(code == 201 and "boltrtc-inspect" not in headers2, "no inspector unless asked")
+    code, _, body = srv.request("GET", f"/api/inspect?session={ident}")
+    check(code == 200, f"/api/inspect with the id: {code}")
+    x = json.loads(body)
+    code, again, _ = srv.request("GET", f"/api/inspect?session={ident}")
+    check(code == 429 and again.get("retry-after") == "1",
+          f"decoded again at once: {code} {again.get('retry-after')}")
+    ufrag = [ln.split(":", 1)[1] for ln in answer.decode().split("\r\n")
+             if ln.startswith("a=ice-ufrag:")][0]
+    check(x["session"] == sid and x["state"] == "live" and x["ufrags"]["server"] == ufrag,
+          f"the inspected session: {x['session']} {x['state']} {x['ufrags']}")
+    flipped = ident[:-1] + ("0" if ident[-1] != "0" else "1")
+    for wrong in (flipped, ident.upper(), ident + "0", ident[:-1], sid, "", "../../etc/passwd"):
+        code, _, _ = srv.request("GET", f"/api/inspect?session={wrong}")
+        check(code == 404, f"/api/inspect?session={wrong!r}: {code}")
+    code, _, _ = srv.request("GET", "/api/inspect")
+    check(code == 404, f"/api/inspect without an id: {code}")
+    # Nothing anyone else can read leads to the id: not the status, not the logs.
+    code, _, status = srv.request("GET", "/api/status")
+    check(ident.encode() not in status, "the inspector id is not in /api/status")
+    code, headers, page = srv.request("GET", f"/inspect?session={ident}")
+    check(code == 200 and headers.get("content-type", "").startswith("text/html") and
+          b"/inspect.js" in page, f"/inspect: {code}")
+    code, _, chapter = srv.request("GET", "/docs/journey/02-ice-and-stun.md")
+    check(code == 200 and chapter.startswith(b"# 2. ICE and STUN"), f"a chapter: {code}")
+    for bad in ("/docs/journey/../security.md", "/docs/journey/README", "/docs/journey/x.md"):
+        code, _ = srv.raw_get(bad)
+        check(code == 404, f"{bad}: {code}")
+    code, _, body = srv.request("GET", "/api/inspect/stats")
+    st = json.loads(body)
+    check(code == 200 and st["inspected"] == 1 and st["live"] == 1, f"stats {st}")
+    # Ended, it stays readable for a while, marked so.
+    srv.request("DELETE", headers2.get("location", ""))
+    srv.request("DELETE", created.get("location", ""))
+
+    def state():
+        code, _, body = srv.request("GET", f"/api/inspect?session={ident}")
+        return json.loads(body)["state"] if code == 200 else code
+    wait_for(lambda: state() == "ended", "the inspected session readable, ended", 5)
+    time.sleep(0.3)
+    srv.log.flush()
+    with open(srv.log_path) as f:
+        check(ident not in f.read(), "the inspector id is not in the server's log")
+    return ident
+
+
 def main():
     binary, offer_path = sys.argv[1], sys.argv[2]
     with open(offer_path, "rb") as f:
@@ -369,6 +435,7 @@ def main():
         test_keep_alive(srv)
         ws_session = test_websocket(srv, offer)
         test_whip_sessions(srv, offer, ws_session)
+        test_inspect_access(srv, offer)
         code = srv.stop()
         check(code == 0, f"SIGTERM: exit {code}")
         ok = True

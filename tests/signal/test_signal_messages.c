@@ -153,7 +153,7 @@ static double num_field(cJSON *o, const char *name) {
 }
 
 static void test_server_messages(void) {
-  char *t = brtc_ws_make_answer("v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\n");
+  char *t = brtc_ws_make_answer("v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\n", NULL);
   cJSON *o = cJSON_Parse(t);
   CHECK(o != NULL);
   CHECK_STR(str_field(o, "type"), "answer");
