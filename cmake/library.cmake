@@ -27,10 +27,10 @@ foreach(lib boltrtc boltrtc_static)
   # OpenSSL is the library's only dependency; no public header includes it.
   target_link_libraries(${lib} PRIVATE OpenSSL::SSL OpenSSL::Crypto Threads::Threads)
 endforeach()
-# The SONAME follows the major version (libboltrtc.so.0); only BRTC_EXPORT symbols leave it
-# (the objects are compiled with hidden visibility).
+# The SONAME follows the ABI generation (libboltrtc.so.1, CMakeLists.txt); only BRTC_EXPORT
+# symbols leave it (the objects are compiled with hidden visibility).
 set_target_properties(boltrtc PROPERTIES
-  VERSION ${PROJECT_VERSION} SOVERSION ${PROJECT_VERSION_MAJOR} C_VISIBILITY_PRESET hidden)
+  VERSION ${PROJECT_VERSION} SOVERSION ${BOLTRTC_ABI} C_VISIBILITY_PRESET hidden)
 set_target_properties(boltrtc_static PROPERTIES OUTPUT_NAME boltrtc EXPORT_NAME boltrtc_static)
 # NEEDED lists only what is used; an undefined symbol is a link error here, not at load time
 # in a user's program (sanitizer runtimes come with the program, so not under them).

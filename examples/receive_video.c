@@ -16,18 +16,18 @@
 
 static brtc_loop *loop;
 
-static void on_event(brtc_pc *pc, const brtc_pc_event *ev, void *user) {
+/* The loop drains the pc after every datagram and timer and hands its events here. */
+static void on_event(brtc_loop *l, brtc_pc *pc, const brtc_output *ev, void *user) {
   (void)pc, (void)user;
-  if (ev->type == BRTC_PC_EVENT_STEP) {
+  if (ev->event == BRTC_EVENT_STEP) {
     fprintf(stderr, "step %-16s %s\n", brtc_pc_step_name(ev->step), ev->detail ? ev->detail : "");
-    if (ev->step == BRTC_STEP_CLOSED || ev->step == BRTC_STEP_FAILED) brtc_loop_stop(loop);
-  } else if (ev->type == BRTC_PC_EVENT_VIDEO_FRAME) {
-    const brtc_video_frame *f = ev->frame;
-    if (f->keyframe)
-      fprintf(stderr, "frame %s keyframe %ux%u, %zu bytes\n", f->codec, f->width, f->height,
-              f->len);
+    if (ev->step == BRTC_STEP_CLOSED || ev->step == BRTC_STEP_FAILED) brtc_loop_stop(l);
+  } else if (ev->event == BRTC_EVENT_FRAME) {
+    if (ev->keyframe)
+      fprintf(stderr, "frame %s keyframe %ux%u, %zu bytes\n", ev->codec, ev->width, ev->height,
+              ev->len);
     else
-      fprintf(stderr, "frame %s %zu bytes\n", f->codec, f->len);
+      fprintf(stderr, "frame %s %zu bytes\n", ev->codec, ev->len);
   }
 }
 
@@ -50,16 +50,19 @@ int main(int argc, char **argv) {
     fprintf(stderr, "receive_video: %s\n", loop ? "no certificate" : err);
     return 1;
   }
-  const struct sockaddr_storage *addrs;
-  size_t n_addrs = brtc_loop_local_addrs(loop, &addrs);
-  brtc_pc_config cfg = {.certificate = cert, .host_addrs = addrs, .n_host_addrs = n_addrs,
-                        .on_event = on_event};
-  brtc_pc *pc = brtc_pc_new(&cfg);
+  /* A config is an object with setters; the pc copies it. Our host candidates are the loop's
+   * sockets. */
+  brtc_pc_config *cfg = brtc_pc_config_new();
+  brtc_pc_config_set_certificate(cfg, cert);
+  brtc_loop_config_pc(loop, cfg);
+  brtc_pc *pc = NULL;
+  int rc = brtc_pc_new(cfg, &pc, err, sizeof(err));
+  brtc_pc_config_free(cfg);
   const char *answer = NULL;
-  int rc = pc ? brtc_pc_set_remote_description(pc, "offer", offer, brtc_now_us(), err, sizeof(err))
-              : BRTC_ERR_NOMEM;
+  if (rc == BRTC_OK)
+    rc = brtc_pc_set_remote_description(pc, "offer", offer, brtc_now_us(), err, sizeof(err));
   if (rc == BRTC_OK) rc = brtc_pc_create_answer(pc, &answer, err, sizeof(err));
-  if (rc == BRTC_OK) rc = brtc_loop_add_pc(loop, pc);
+  if (rc == BRTC_OK) rc = brtc_loop_add_pc(loop, pc, on_event, NULL);
   if (rc != BRTC_OK) {
     fprintf(stderr, "receive_video: %s (%s)\n", err, brtc_strerror(rc));
   } else {

@@ -44,6 +44,7 @@ typedef struct session {
   uint64_t dtls_sent[2]; /* [0] by the pc, [1] by the sim */
   uint64_t start_at;     /* sessions start 10 ms apart, as a server's arrivals would */
   bool done;
+  uint64_t deadline;     /* the pc's, from its last BRTC_OUTPUT_TIMEOUT */
 } session;
 
 static struct {
@@ -86,11 +87,6 @@ static int cmp_u64(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
-static void on_event(brtc_pc *pc, const brtc_pc_event *ev, void *user) {
-  (void)pc;
-  session *s = user;
-  if (ev->type == BRTC_PC_EVENT_STEP && ev->step == BRTC_STEP_DTLS_CONNECTED) s->done = true;
-}
 
 static void parse_args(int argc, char **argv) {
   for (int i = 1; i + 1 < argc; i += 2) {
@@ -112,9 +108,11 @@ static bool start_session(session *s, unsigned i, const brtc_certificate *cert) 
   struct sockaddr_storage host;
   memset(&host, 0, sizeof(host));
   memcpy(&host, &s->pc_addr.u, brtc_addr_len(&s->pc_addr));
-  brtc_pc_config cfg = {.certificate = cert, .host_addrs = &host, .n_host_addrs = 1,
-                        .on_event = on_event, .user = s};
-  s->pc = brtc_pc_new(&cfg);
+  brtc_pc_config *cfg = brtc_pc_config_new();
+  brtc_pc_config_set_certificate(cfg, cert);
+  brtc_pc_config_add_host_address(cfg, (const struct sockaddr *)&host);
+  brtc_pc_new(cfg, &s->pc, NULL, 0);
+  brtc_pc_config_free(cfg);
   s->sim = sim_peer_new(NULL);
   const char *answer = NULL;
   char err[256];
@@ -125,6 +123,21 @@ static bool start_session(session *s, unsigned i, const brtc_certificate *cert) 
       sim_peer_set_answer(s->sim, answer, err, sizeof(err)) != BRTC_OK)
     return false;
   return brtc_dtls_set_retransmit_timeout(sim_peer_dtls(s->sim), opt.peer_rto_ms) == BRTC_OK;
+}
+
+/* The rule of peer_connection.h: drained after every call; datagrams onto the link. */
+static void drain(session *s, unsigned i, uint64_t now) {
+  uint8_t buf[BRTC_PC_MAX_DATAGRAM];
+  for (int guard = 0; guard < 100000; guard++) {
+    brtc_output out = {.size = sizeof(out)};
+    if (brtc_pc_poll_output(s->pc, buf, sizeof(buf), &out) != BRTC_OK) return;
+    if (out.kind == BRTC_OUTPUT_TIMEOUT) {
+      s->deadline = out.deadline_us;
+      return;
+    }
+    if (out.kind == BRTC_OUTPUT_TRANSMIT) send_on_link(s, i, false, buf, out.len, now);
+    else if (out.event == BRTC_EVENT_STEP && out.step == BRTC_STEP_DTLS_CONNECTED) s->done = true;
+  }
 }
 
 /* Like an event loop: every datagram due delivered first, then every timer due, then
@@ -140,17 +153,18 @@ static void step(session *ss, uint64_t now) {
       continue;
     }
     session *s = &ss[p->session];
-    if (p->to_pc) brtc_pc_handle_datagram(s->pc, p->data, p->len, &s->sim_addr.u.sa, now);
-    else sim_peer_handle_datagram(s->sim, p->data, p->len, &s->pc_addr.u.sa, now);
+    if (p->to_pc) {
+      brtc_pc_handle_datagram(s->pc, p->data, p->len, &s->sim_addr.u.sa, now);
+      drain(s, p->session, now);
+    } else sim_peer_handle_datagram(s->sim, p->data, p->len, &s->pc_addr.u.sa, now);
     *p = link_q[--link_n]; /* order among due datagrams does not matter */
   }
   for (unsigned i = 0; i < opt.sessions; i++) {
     session *s = &ss[i];
     if (now < s->start_at) continue;
-    if (brtc_pc_next_deadline(s->pc) <= now) brtc_pc_handle_timeout(s->pc, now);
+    if (s->deadline <= now) brtc_pc_handle_timeout(s->pc, now);
+    drain(s, i, now);
     if (sim_peer_next_deadline(s->sim) <= now) sim_peer_handle_timeout(s->sim, now);
-    while (brtc_pc_poll_transmit(s->pc, buf, sizeof(buf), &len, &to) == BRTC_OK)
-      send_on_link(s, i, false, buf, len, now);
     while (sim_peer_poll_transmit(s->sim, buf, sizeof(buf), &len, &to) == BRTC_OK)
       send_on_link(s, i, true, buf, len, now);
   }
@@ -163,7 +177,7 @@ static uint64_t next_event(session *ss, uint64_t now) {
       if (ss[i].start_at < t) t = ss[i].start_at;
       continue;
     }
-    uint64_t a = brtc_pc_next_deadline(ss[i].pc), b = sim_peer_next_deadline(ss[i].sim);
+    uint64_t a = ss[i].deadline, b = sim_peer_next_deadline(ss[i].sim);
     if (a < t) t = a;
     if (b < t) t = b;
   }
@@ -205,10 +219,10 @@ int main(int argc, char **argv) {
   unsigned n = 0, over15 = 0;
   uint64_t sent_pc = 0, sent_sim = 0;
   for (unsigned i = 0; i < opt.sessions; i++) {
-    brtc_pc_stats st;
+    brtc_pc_stats st = {.size = sizeof(brtc_pc_stats)};
     brtc_pc_get_stats(ss[i].pc, &st);
-    uint64_t check = st.step_at_us[BRTC_STEP_ICE_CHECK], dtls = st.step_at_us[BRTC_STEP_DTLS_CONNECTED];
-    uint64_t ice = st.step_at_us[BRTC_STEP_ICE_CONNECTED];
+    uint64_t check = brtc_pc_step_time(ss[i].pc, BRTC_STEP_ICE_CHECK), dtls = brtc_pc_step_time(ss[i].pc, BRTC_STEP_DTLS_CONNECTED);
+    uint64_t ice = brtc_pc_step_time(ss[i].pc, BRTC_STEP_ICE_CONNECTED);
     t[n] = dtls && check ? dtls - check : UINT64_MAX; /* never: worst */
     d[n] = dtls && ice ? dtls - ice : UINT64_MAX;
     if (t[n] > 15000000) over15++;

@@ -102,9 +102,7 @@ static void bench_memory(const brtc_certificate *cert, const brtc_dtls_cert *sim
   frame_source src = {.frame_len = PACKETS_PER_FRAME * payload_for(profile)};
   src.frame = malloc(src.frame_len);
   uint64_t done = 0, bytes = 0, refused = 0, server_before = p.server_us;
-  uint8_t out[2048];
-  size_t out_len;
-  struct sockaddr_storage to;
+  uint8_t out[BRTC_PC_MAX_DATAGRAM];
   while (done < total) {
     size_t n = make_packets(p.sim, &src, pkts, CHUNK);
     if (n == 0) break;
@@ -115,15 +113,24 @@ static void bench_memory(const brtc_certificate *cert, const brtc_dtls_cert *sim
       refused += brtc_pc_handle_datagram(p.pc, pkts[i].data, pkts[i].len, &p.sim_addr.u.sa, now) !=
                  BRTC_OK;
       bytes += pkts[i].len;
-    }
-    /* RTCP the pc wants to send (receiver reports) is part of its work; it goes nowhere. */
-    while (brtc_pc_poll_transmit(p.pc, out, sizeof(out), &out_len, &to) == BRTC_OK) {
+      /* The rule: drained after every datagram. RTCP the pc wants to send (receiver reports)
+       * is part of its work; it goes nowhere. */
+      for (;;) {
+        brtc_output o = {.size = sizeof(o)};
+        if (brtc_pc_poll_output(p.pc, out, sizeof(out), &o) != BRTC_OK ||
+            o.kind == BRTC_OUTPUT_TIMEOUT)
+          break;
+        if (o.kind == BRTC_OUTPUT_EVENT && o.event == BRTC_EVENT_FRAME) {
+          p.frames++;
+          p.keyframes += o.keyframe;
+        }
+      }
     }
     p.server_us += brtc_now_us() - p.call_start_us;
     done += n;
   }
   double secs = (double)(p.server_us - server_before) / 1e6;
-  brtc_pc_stats st;
+  brtc_pc_stats st = {.size = sizeof(brtc_pc_stats)};
   brtc_pc_get_stats(p.pc, &st);
   printf("memory  %-24s %9llu packets (%zu B avg) in %.3f s: %10.0f packets/s, %6.2f Gbit/s; "
          "frames %llu (keyframes %llu), refused %llu, pc profile %s\n",
@@ -202,10 +209,10 @@ typedef struct udp_counter {
   uint64_t first_us, last_us, frames;
 } udp_counter;
 
-static void udp_on_event(brtc_pc *pc, const brtc_pc_event *ev, void *user) {
-  (void)pc;
+static void udp_on_event(brtc_loop *loop, brtc_pc *pc, const brtc_output *ev, void *user) {
+  (void)loop, (void)pc;
   udp_counter *c = user;
-  if (ev->type == BRTC_PC_EVENT_VIDEO_FRAME) c->frames++;
+  if (ev->event == BRTC_EVENT_FRAME) c->frames++;
 }
 
 static void bench_udp(const brtc_certificate *cert, const brtc_dtls_cert *sim_cert,
@@ -221,9 +228,13 @@ static void bench_udp(const brtc_certificate *cert, const brtc_dtls_cert *sim_ce
   const struct sockaddr_storage *local;
   size_t n_local = brtc_loop_local_addrs(loop, &local);
   udp_counter counter = {0};
-  brtc_pc_config pcc = {.certificate = cert, .host_addrs = local, .n_host_addrs = n_local,
-                        .on_event = udp_on_event, .user = &counter};
-  brtc_pc *pc = brtc_pc_new(&pcc);
+  (void)n_local;
+  brtc_pc_config *pcc = brtc_pc_config_new();
+  brtc_pc_config_set_certificate(pcc, cert);
+  brtc_loop_config_pc(loop, pcc);
+  brtc_pc *pc = NULL;
+  brtc_pc_new(pcc, &pc, NULL, 0);
+  brtc_pc_config_free(pcc);
   sim_peer_opts opts = browser_opts(profile, sim_cert);
   sim_peer *sim = sim_peer_new(&opts);
   const char *answer = NULL;
@@ -237,7 +248,7 @@ static void bench_udp(const brtc_certificate *cert, const brtc_dtls_cert *sim_ce
                                      sizeof(err)) != BRTC_OK ||
       brtc_pc_create_answer(pc, &answer, err, sizeof(err)) != BRTC_OK ||
       sim_peer_set_answer(sim, answer, err, sizeof(err)) != BRTC_OK ||
-      brtc_loop_add_pc(loop, pc) != BRTC_OK) {
+      brtc_loop_add_pc(loop, pc, udp_on_event, &counter) != BRTC_OK) {
     fprintf(stderr, "udp setup failed: %s\n", err);
     goto out;
   }
@@ -250,7 +261,7 @@ static void bench_udp(const brtc_certificate *cert, const brtc_dtls_cert *sim_ce
     fprintf(stderr, "udp %s: handshake failed\n", profile_name(profile));
     goto out;
   }
-  brtc_pc_stats before;
+  brtc_pc_stats before = {.size = sizeof(brtc_pc_stats)};
   brtc_pc_get_stats(pc, &before);
 
   udp_sender s = {.fd = fd, .n = 0};
@@ -271,7 +282,7 @@ static void bench_udp(const brtc_certificate *cert, const brtc_dtls_cert *sim_ce
   uint64_t idle_since = brtc_now_us(), cpu_start = thread_cpu_us(), cpu_last = cpu_start;
   for (;;) {
     brtc_loop_run_once(loop, 10);
-    brtc_pc_stats st;
+    brtc_pc_stats st = {.size = sizeof(brtc_pc_stats)};
     brtc_pc_get_stats(pc, &st);
     uint64_t now = brtc_now_us();
     if (st.rtp_video != seen) {

@@ -5,17 +5,15 @@
 
 #include "boltrtc/loop.h"
 
-static void on_event(brtc_pc *pc, const brtc_pc_event *ev, void *user) {
-  (void)pc;
-  bench_pair *p = user;
-  if (ev->type == BRTC_PC_EVENT_STEP && ev->step < BRTC_STEP_COUNT) {
+static void on_event(bench_pair *p, const brtc_output *ev) {
+  if (ev->event == BRTC_EVENT_STEP && (unsigned)ev->step < BENCH_STEPS) {
     if (!p->step_server_us[ev->step])
       p->step_server_us[ev->step] = p->server_us + (brtc_now_us() - p->call_start_us);
     if (ev->step == BRTC_STEP_FAILED) p->failed = true;
-  } else if (ev->type == BRTC_PC_EVENT_VIDEO_FRAME) {
+  } else if (ev->event == BRTC_EVENT_FRAME) {
     p->frames++;
-    p->keyframes += ev->frame->keyframe;
-    p->frame_bytes += ev->frame->len;
+    p->keyframes += ev->keyframe;
+    p->frame_bytes += ev->len;
   }
 }
 
@@ -38,22 +36,22 @@ int bench_pair_init(bench_pair *p, const brtc_certificate *cert, const sim_peer_
   struct sockaddr_storage host;
   memset(&host, 0, sizeof(host));
   memcpy(&host, &p->pc_addr.u, brtc_addr_len(&p->pc_addr));
-  brtc_pc_config cfg = {.certificate = cert, .host_addrs = &host, .n_host_addrs = 1,
-                        .on_event = on_event, .user = p,
-                        .keep_dtls = bench_pair_keep_dtls,
-                        .datachannels = opts && opts->datachannel};
+  brtc_pc_config *cfg = brtc_pc_config_new();
+  brtc_pc_config_set_certificate(cfg, cert);
+  brtc_pc_config_add_host_address(cfg, (const struct sockaddr *)&host);
+  brtc_pc_config_set_keep_dtls(cfg, bench_pair_keep_dtls);
+  brtc_pc_config_set_datachannels(cfg, opts && opts->datachannel);
   p->sim = sim_peer_new(opts);
   if (!p->sim) {
+    brtc_pc_config_free(cfg);
     snprintf(err, err_cap, "sim_peer_new failed");
     return BRTC_ERR_NOMEM;
   }
   int rc = BRTC_OK;
   const char *answer = NULL;
-  TIMED(p, p->pc = brtc_pc_new(&cfg));
-  if (!p->pc) {
-    snprintf(err, err_cap, "brtc_pc_new failed");
-    return BRTC_ERR_NOMEM;
-  }
+  TIMED(p, rc = brtc_pc_new(cfg, &p->pc, err, err_cap));
+  brtc_pc_config_free(cfg);
+  if (rc) return rc;
   TIMED(p, rc = brtc_pc_set_remote_description(p->pc, "offer", sim_peer_offer(p->sim),
                                                 brtc_now_us(), err, err_cap));
   if (rc) return rc;
@@ -72,9 +70,28 @@ void bench_pair_free_sim(bench_pair *p) {
   p->sim = NULL;
 }
 
+/* The rule of peer_connection.h: after every call, the pc is drained; datagrams go to the
+ * sim, events are counted, the deadline is kept. */
+static void drain(bench_pair *p) {
+  uint8_t buf[BRTC_PC_MAX_DATAGRAM];
+  for (int guard = 0; guard < 100000; guard++) {
+    brtc_output out = {.size = sizeof(out)};
+    int rc;
+    TIMED(p, rc = brtc_pc_poll_output(p->pc, buf, sizeof(buf), &out));
+    if (rc != BRTC_OK) return;
+    if (out.kind == BRTC_OUTPUT_TIMEOUT) {
+      p->deadline_us = out.deadline_us;
+      return;
+    }
+    if (out.kind == BRTC_OUTPUT_EVENT) on_event(p, &out);
+    else sim_peer_handle_datagram(p->sim, buf, out.len, &p->pc_addr.u.sa, brtc_now_us());
+  }
+}
+
 int bench_pair_to_pc(bench_pair *p, const uint8_t *data, size_t len, uint64_t now_us) {
   int rc;
   TIMED(p, rc = brtc_pc_handle_datagram(p->pc, data, len, &p->sim_addr.u.sa, now_us));
+  drain(p);
   return rc;
 }
 
@@ -82,20 +99,17 @@ void bench_pair_pump(bench_pair *p) {
   uint8_t buf[2048];
   size_t len;
   struct sockaddr_storage to;
+  drain(p); /* what signaling left, the first time */
   for (int round = 0; round < 64; round++) {
     bool moved = false;
     uint64_t now = brtc_now_us();
     if (sim_peer_next_deadline(p->sim) <= now) sim_peer_handle_timeout(p->sim, now);
-    if (brtc_pc_next_deadline(p->pc) <= now) TIMED(p, brtc_pc_handle_timeout(p->pc, now));
+    if (p->deadline_us <= now) {
+      TIMED(p, brtc_pc_handle_timeout(p->pc, now));
+      drain(p);
+    }
     while (sim_peer_poll_transmit(p->sim, buf, sizeof(buf), &len, &to) == BRTC_OK) {
       bench_pair_to_pc(p, buf, len, brtc_now_us());
-      moved = true;
-    }
-    for (;;) {
-      int rc;
-      TIMED(p, rc = brtc_pc_poll_transmit(p->pc, buf, sizeof(buf), &len, &to));
-      if (rc != BRTC_OK) break;
-      sim_peer_handle_datagram(p->sim, buf, len, &p->pc_addr.u.sa, brtc_now_us());
       moved = true;
     }
     if (!moved) return;

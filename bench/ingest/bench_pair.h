@@ -12,15 +12,19 @@
 #include "common/addr.h"
 #include "sim_peer.h"
 
+/* The journey steps we time (the public enum has no count). */
+#define BENCH_STEPS (BRTC_STEP_FAILED + 1)
+
 typedef struct bench_pair {
   brtc_pc *pc;
   sim_peer *sim;
   brtc_addr pc_addr, sim_addr;
   uint64_t server_us;     /* wall time spent inside brtc_pc calls */
   uint64_t call_start_us; /* start of the brtc_pc call in progress */
-  uint64_t step_server_us[BRTC_STEP_COUNT]; /* server_us when each step was reported */
+  uint64_t step_server_us[BENCH_STEPS]; /* server_us when each step was reported */
   uint64_t frames, keyframes, frame_bytes;
   bool failed;
+  uint64_t deadline_us; /* the pc's, from its last BRTC_OUTPUT_TIMEOUT */
 } bench_pair;
 
 /* brtc_pc_config.keep_dtls for the next bench_pair_init (OpenSSL's state kept alive). */

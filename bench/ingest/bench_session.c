@@ -95,9 +95,11 @@ static bool measure(bench_pair *pairs, size_t n, const brtc_certificate *cert,
     if (!media) continue;
     if (sim_peer_send_frame(p->sim, keyframe, sizeof(keyframe), true, 90000) != BRTC_OK) return false;
     for (int k = 0; k < 10 && !p->keyframes; k++) bench_pair_pump(p);
-    brtc_pc_stats st;
+    brtc_pc_stats st = {.size = sizeof(brtc_pc_stats)};
     brtc_pc_get_stats(p->pc, &st);
-    const uint64_t *at = st.step_at_us, *own = p->step_server_us;
+    uint64_t at[BENCH_STEPS];
+    for (int k = 0; k < BENCH_STEPS; k++) at[k] = brtc_pc_step_time(p->pc, (brtc_pc_step)k);
+    const uint64_t *own = p->step_server_us;
     if (!tf || !p->keyframes || !at[BRTC_STEP_ICE_CHECK] || !at[BRTC_STEP_DTLS_CONNECTED] ||
         !at[BRTC_STEP_FIRST_KEYFRAME])
       continue;

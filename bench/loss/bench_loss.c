@@ -114,7 +114,7 @@ static bool run_session(const brtc_certificate *cert, const condition *c, bool r
     t->first_key_ms[t->with_key++] = (cs->first_keyframe_us - cs->media_start_us) / 1000;
   t->sessions++;
   if (getenv("BENCH_LOSS_VERBOSE")) {
-    brtc_pc_stats st;
+    brtc_pc_stats st = {.size = sizeof(brtc_pc_stats)};
     brtc_pc_get_stats(sim_call_pc(call), &st);
     fprintf(stderr,
             "  session %u: media from %llu ms, frames %llu/%llu, keys %llu/%llu, plis %llu, "
@@ -123,8 +123,8 @@ static bool run_session(const brtc_certificate *cert, const condition *c, bool r
             (unsigned long long)cs->frames_received, (unsigned long long)cs->frames_sent,
             (unsigned long long)cs->keyframes_received, (unsigned long long)cs->keyframes_sent,
             (unsigned long long)ps->plis_received,
-            (unsigned long long)(st.step_at_us[BRTC_STEP_SRTP_READY] / 1000),
-            (unsigned long long)st.dropped_unexpected, st.step_at_us[BRTC_STEP_FAILED] != 0);
+            (unsigned long long)(brtc_pc_step_time(sim_call_pc(call), BRTC_STEP_SRTP_READY) / 1000),
+            (unsigned long long)st.dropped_unexpected, brtc_pc_step_time(sim_call_pc(call), BRTC_STEP_FAILED) != 0);
   }
   sim_call_free(call);
   return true;

@@ -1,12 +1,13 @@
 /* brtc_datachannel: an RTCDataChannel (RFC 8831), opened in-band by DCEP (RFC 8832) or
  * negotiated by id, on boltrtc's own SCTP over the peer connection's DTLS. A pc owns its
  * channels: a pointer stays valid until the pc is freed, and every call takes the same
- * now_us clock as the pc. A pc carries data channels only with brtc_pc_config.datachannels
+ * now_us clock as the pc. A pc carries data channels only with brtc_pc_config_set_datachannels
  * set and an offer that has an m=application section (docs/api.md, "Data channels").
  *
- * Events come through the pc's event callback (peer_connection.h): BRTC_PC_EVENT_DATACHANNEL
- * (the peer opened a channel; OPEN follows), BRTC_PC_EVENT_DATACHANNEL_OPEN, _MESSAGE,
- * _BUFFERED_AMOUNT_LOW and _CLOSED, each with ev->channel set. */
+ * Events come out of brtc_pc_poll_output (peer_connection.h): BRTC_EVENT_DATACHANNEL (the
+ * peer opened a channel; OPEN follows), BRTC_EVENT_DATACHANNEL_OPEN, _MESSAGE,
+ * _BUFFERED_AMOUNT_LOW and _CLOSED, each with out.channel set. Calls here change the pc:
+ * drain it afterwards (the rule in peer_connection.h). */
 #ifndef BOLTRTC_DATACHANNEL_H
 #define BOLTRTC_DATACHANNEL_H
 
@@ -42,7 +43,7 @@ typedef enum brtc_datachannel_state {
   BRTC_DATACHANNEL_CLOSED,
 } brtc_datachannel_state;
 
-/* A new channel (init NULL for the defaults). It opens (BRTC_PC_EVENT_DATACHANNEL_OPEN) once
+/* A new channel (init NULL for the defaults). It opens (BRTC_EVENT_DATACHANNEL_OPEN) once
  * the offer's data section is negotiated and the SCTP association is up; created before the
  * offer, it waits for it. BRTC_ERR_STATE when data channels are not enabled or the pc is
  * closed; BRTC_ERR_INVALID for a bad init (both limits, a negotiated id out of range or in
@@ -56,7 +57,7 @@ BRTC_EXPORT int brtc_pc_create_datachannel(brtc_pc *pc, uint64_t now_us, const c
 BRTC_EXPORT int brtc_datachannel_send(brtc_datachannel *dc, uint64_t now_us, const uint8_t *data,
                                       size_t len, bool binary);
 /* RTCDataChannel.close(): what is queued is still sent, then the stream is reset (RFC 8831
- * 6.7); BRTC_PC_EVENT_DATACHANNEL_CLOSED follows once the peer has reset its side too. */
+ * 6.7); BRTC_EVENT_DATACHANNEL_CLOSED follows once the peer has reset its side too. */
 BRTC_EXPORT void brtc_datachannel_close(brtc_datachannel *dc, uint64_t now_us);
 BRTC_EXPORT brtc_datachannel_state brtc_datachannel_get_state(const brtc_datachannel *dc);
 BRTC_EXPORT const char *brtc_datachannel_label(const brtc_datachannel *dc);
@@ -70,7 +71,7 @@ BRTC_EXPORT bool brtc_datachannel_negotiated(const brtc_datachannel *dc);
 BRTC_EXPORT brtc_pc *brtc_datachannel_pc(const brtc_datachannel *dc);
 /* As RTCDataChannel.bufferedAmount: bytes given to send and not yet sent for the first time. */
 BRTC_EXPORT size_t brtc_datachannel_buffered_amount(const brtc_datachannel *dc);
-/* BRTC_PC_EVENT_DATACHANNEL_BUFFERED_AMOUNT_LOW fires when the buffered amount falls from
+/* BRTC_EVENT_DATACHANNEL_BUFFERED_AMOUNT_LOW fires when the buffered amount falls from
  * above it to or below it (default 0). */
 BRTC_EXPORT void brtc_datachannel_set_buffered_amount_low_threshold(brtc_datachannel *dc,
                                                                     size_t bytes);

@@ -71,15 +71,33 @@ BRTC_EXPORT void brtc_loop_free(brtc_loop *loop);
 BRTC_EXPORT size_t brtc_loop_local_addrs(const brtc_loop *loop,
                                          const struct sockaddr_storage **addrs);
 
-/* Register a peer connection (not owned). Its datagrams and timers are handled from now on. */
-BRTC_EXPORT int brtc_loop_add_pc(brtc_loop *loop, brtc_pc *pc);
+/* Adds the loop's addresses (brtc_loop_local_addrs) to a pc config as host candidates. */
+BRTC_EXPORT int brtc_loop_config_pc(const brtc_loop *loop, brtc_pc_config *pc_config);
+
+/* Called with each event a pc puts out (out->kind == BRTC_OUTPUT_EVENT), at a safe point:
+ * the pc is between calls. Inside it you may call anything on that pc, or remove it from the
+ * loop and free it. out and what it points to are valid during the call only. */
+typedef void (*brtc_pc_event_fn)(brtc_loop *loop, brtc_pc *pc, const brtc_output *out,
+                                 void *user);
+/* Drive a peer connection (not owned) from now on: the loop follows the rule of
+ * peer_connection.h for you. It drains the pc after every datagram and timeout it feeds it,
+ * sends the datagrams in its batches, keeps the deadline in its timer heap and hands the
+ * events to on_event (may be NULL). When you call into the pc yourself at any other time
+ * (signaling, a keyframe request), there is nothing more to do: the pc puts itself on the
+ * loop's ready list (plain data, no callback), and the loop drains it at the end of the pass
+ * it is in, or at the start of the next, which then does not wait. The pc's output so far
+ * (what signaling made of it) is drained before this returns: its events reach on_event from
+ * inside this call, where the pc is between calls too. */
+BRTC_EXPORT int brtc_loop_add_pc(brtc_loop *loop, brtc_pc *pc, brtc_pc_event_fn on_event,
+                                 void *user);
+/* Stop driving pc. What it still has to send is sent first (a brtc_pc_close's RTCP BYE and
+ * close_notify); its events not yet handed out are dropped. Safe inside its callback, after
+ * which the pc may be freed there too. */
 BRTC_EXPORT void brtc_loop_remove_pc(brtc_loop *loop, brtc_pc *pc);
-/* Call after driving a pc from outside the loop (signaling, keyframe request): flushes its
- * output and re-arms its timer. */
-BRTC_EXPORT void brtc_loop_kick(brtc_loop *loop, brtc_pc *pc);
 
 BRTC_EXPORT int brtc_loop_fd(const brtc_loop *loop);
-/* Milliseconds until the next timer, -1 if none. */
+/* Milliseconds until the next timer, -1 if none; 0 while a pc has output to drain (it was
+ * called outside a pass): an embedder's own poll must not wait then. */
 BRTC_EXPORT int brtc_loop_next_timeout_ms(const brtc_loop *loop);
 /* Wait up to timeout_ms (0: do not wait) and handle what is ready and due. */
 BRTC_EXPORT int brtc_loop_run_once(brtc_loop *loop, int timeout_ms);

@@ -1,8 +1,9 @@
-/* brtc_pc: a peer connection, modelled on RTCPeerConnection, and sans-IO: datagrams go in
- * with brtc_pc_handle_datagram, come out with brtc_pc_poll_transmit, and the caller drives
- * time with brtc_pc_next_deadline / brtc_pc_handle_timeout. brtc_loop (loop.h) does that
- * for you over one UDP port shared by every peer connection. Not thread-safe: use one
- * peer connection from one thread. */
+/* brtc_pc: a peer connection, modelled on RTCPeerConnection, and sans-IO: it never opens a
+ * socket, reads a clock or calls back into you. Datagrams go in with brtc_pc_handle_datagram,
+ * time with brtc_pc_handle_timeout, and everything comes out of one call,
+ * brtc_pc_poll_output: a datagram to send, an event, or the time it next wants to be called
+ * (see THE RULE below). brtc_loop (loop.h) does that for you over one UDP port shared by
+ * every peer connection. Not thread-safe: use one peer connection from one thread. */
 #ifndef BOLTRTC_PEER_CONNECTION_H
 #define BOLTRTC_PEER_CONNECTION_H
 
@@ -42,56 +43,97 @@ typedef enum brtc_pc_step {
   BRTC_STEP_FIRST_KEYFRAME,  /* first complete keyframe assembled */
   BRTC_STEP_CLOSED,          /* closed by either side */
   BRTC_STEP_FAILED,          /* ICE, DTLS or fingerprint failure */
-  BRTC_STEP_COUNT
+  /* New steps are added at the end: size nothing by this enum. */
 } brtc_pc_step;
 
-BRTC_EXPORT const char *brtc_pc_step_name(brtc_pc_step s); /* "ice-connected", ... */
+/* "ice-connected", ...; "unknown" for a value this version does not know. */
+BRTC_EXPORT const char *brtc_pc_step_name(brtc_pc_step s);
 
-typedef enum brtc_pc_event_type {
-  BRTC_PC_EVENT_STEP = 0,     /* a journey step; step and detail are set */
-  BRTC_PC_EVENT_VIDEO_FRAME,  /* a complete video frame; frame is set */
-  BRTC_PC_EVENT_LOG,          /* something worth a log line (a drop, a retransmission) */
-  /* Video frames were given up (a packet never came, even after NACKs): frame is set with
-   * data NULL, len 0, keyframe true if a keyframe was among them, and the SSRC; detail says
-   * how many and of which type. A consumer that decodes needs a keyframe now; whether the
-   * pc asks for one by itself is brtc_pc_config.keyframe_policy. */
-  BRTC_PC_EVENT_FRAME_LOST,
-  /* Data channels (datachannel.h); channel is set on each. */
-  BRTC_PC_EVENT_DATACHANNEL,      /* the peer opened a channel (RTCDataChannelEvent) */
-  BRTC_PC_EVENT_DATACHANNEL_OPEN, /* it can send */
-  /* A message: data and len (valid during the callback only), binary or text. */
-  BRTC_PC_EVENT_DATACHANNEL_MESSAGE,
-  BRTC_PC_EVENT_DATACHANNEL_BUFFERED_AMOUNT_LOW,
-  BRTC_PC_EVENT_DATACHANNEL_CLOSED, /* closed by either side, or with the pc */
-} brtc_pc_event_type;
+/* ---- output: pulled, one thing at a time ----
+ *
+ * THE RULE: after every call that feeds or changes a pc (brtc_pc_handle_datagram,
+ * brtc_pc_handle_timeout, descriptions, candidates, brtc_pc_request_keyframe, brtc_pc_close),
+ * drain it with brtc_pc_poll_output until it returns BRTC_OUTPUT_TIMEOUT, before you feed it
+ * again or wait for I/O. Calls you make while handling one of its events are fine: you keep
+ * draining afterwards. brtc_loop (loop.h) does this for you.
+ *
+ *     for (;;) {
+ *       brtc_output out = {.size = sizeof out};
+ *       if (brtc_pc_poll_output(pc, buf, sizeof buf, &out) != BRTC_OK) break;
+ *       if (out.kind == BRTC_OUTPUT_TIMEOUT) { deadline = out.deadline_us; break; }
+ *       if (out.kind == BRTC_OUTPUT_TRANSMIT) sendto(fd, out.data, out.len, 0, to, tolen);
+ *       if (out.kind == BRTC_OUTPUT_EVENT) handle(&out);
+ *     }
+ *
+ * Datagrams come out before events: what a call queued to send (a close's close_notify) has
+ * left before the event that tells of it (BRTC_STEP_CLOSED), so an owner may free the pc
+ * there. */
+typedef enum brtc_output_kind {
+  BRTC_OUTPUT_TIMEOUT = 0, /* drained: call brtc_pc_handle_timeout at deadline_us */
+  BRTC_OUTPUT_TRANSMIT,    /* send data/len (in your buf) to remote */
+  BRTC_OUTPUT_EVENT,       /* event says what happened; the fields it names are set */
+} brtc_output_kind;
 
-typedef struct brtc_video_frame {
-  const char *codec;          /* "VP8" */
-  const uint8_t *data;        /* valid during the callback only */
-  size_t len;
-  bool keyframe;
-  unsigned width, height;     /* keyframes only */
-  uint32_t rtp_timestamp;
-  uint32_t ssrc;
-  /* The track it belongs to: its m-section's mid and its index (brtc_pc_get_track_stats).
-   * An offer may carry several video tracks (a camera and a screen). */
-  const char *mid;
-  size_t track;
-} brtc_video_frame;
+typedef enum brtc_event_type {
+  BRTC_EVENT_NONE = 0,
+  BRTC_EVENT_STEP,        /* a journey step: step, detail */
+  BRTC_EVENT_LOG,         /* something worth a log line (a drop, a retransmission): detail */
+  /* A complete received video frame: data/len, codec, keyframe, width/height (keyframes),
+   * rtp_timestamp, ssrc, and its track (mid, track: its index for brtc_pc_get_track_stats;
+   * an offer may carry several video tracks, a camera and a screen). */
+  BRTC_EVENT_FRAME,
+  /* Video frames were given up (a packet never came, even after NACKs): frames_lost says how
+   * many, keyframe whether a keyframe was among them, detail of which type; codec, ssrc, mid
+   * and track as for a frame. A consumer that decodes needs a keyframe now; whether the pc
+   * asks for one by itself is the config's keyframe_policy. */
+  BRTC_EVENT_FRAME_LOST,
+  /* With plain_packet_events: every RTP and RTCP packet in plaintext, for debugging and
+   * recording (captures, test fixtures): inbound ones just after SRTP/SRTCP unprotect (before
+   * they are parsed, so malformed ones are seen too), outbound ones (our RTCP) just before
+   * protect. data/len is a whole RTP packet or RTCP compound without the SRTP trailer;
+   * inbound, rtcp. */
+  BRTC_EVENT_PLAIN_PACKET,
+  /* With wire_packet_events: every datagram as it is on the wire, for captures: inbound as
+   * handed to brtc_pc_handle_datagram (before any check, so forged and malformed ones are
+   * seen too), outbound as brtc_pc_poll_output handed it out (the event follows the
+   * datagrams). data/len, inbound, remote (the peer's address). */
+  BRTC_EVENT_WIRE_PACKET,
+  /* Data channels (datachannel.h; with brtc_pc_config_set_datachannels); channel is set on
+   * each, owned by the pc. */
+  BRTC_EVENT_DATACHANNEL,      /* the peer opened a channel (RTCDataChannelEvent) */
+  BRTC_EVENT_DATACHANNEL_OPEN, /* it can send */
+  /* A message: data/len (a copy in the pc, valid until the next call), binary or text. */
+  BRTC_EVENT_DATACHANNEL_MESSAGE,
+  BRTC_EVENT_DATACHANNEL_BUFFERED_AMOUNT_LOW,
+  BRTC_EVENT_DATACHANNEL_CLOSED, /* closed by either side, or with the pc */
+} brtc_event_type;
 
-typedef struct brtc_pc_event {
-  brtc_pc_event_type type;
-  brtc_pc_step step;
-  const char *detail;         /* one line, e.g. "from 127.0.0.1:5000" or the cipher */
-  const brtc_video_frame *frame;
-  /* The data channel events: */
-  brtc_datachannel *channel;
+/* What brtc_pc_poll_output hands back. Set size to sizeof(brtc_output) before the call:
+ * later versions only ever add members at the end, and fill only what your size has room
+ * for. Pointers stay valid until the next call into this pc. */
+typedef struct brtc_output {
+  size_t size;
+  brtc_output_kind kind;
+  uint64_t deadline_us;           /* TIMEOUT; UINT64_MAX: nothing to wait for */
+  /* TRANSMIT: data points into your buf; FRAME, PLAIN_PACKET, WIRE_PACKET: into the pc. */
   const uint8_t *data;
   size_t len;
-  bool binary;
-} brtc_pc_event;
-
-typedef void (*brtc_pc_event_cb)(brtc_pc *pc, const brtc_pc_event *ev, void *user);
+  struct sockaddr_storage remote; /* TRANSMIT: the destination; WIRE_PACKET: the peer */
+  brtc_event_type event;          /* EVENT */
+  brtc_pc_step step;              /* STEP */
+  const char *detail;             /* STEP, LOG, FRAME_LOST: one line */
+  const char *codec;              /* FRAME, FRAME_LOST: "VP8" */
+  const char *mid;                /* FRAME, FRAME_LOST: the track's m-section */
+  size_t track;                   /* FRAME, FRAME_LOST: the track's index */
+  uint32_t rtp_timestamp;         /* FRAME */
+  uint32_t ssrc;                  /* FRAME, FRAME_LOST: the sender's SSRC */
+  bool keyframe;                  /* FRAME; FRAME_LOST: a keyframe was among them */
+  unsigned width, height;         /* FRAME: keyframes only, 0 otherwise */
+  uint32_t frames_lost;           /* FRAME_LOST */
+  bool inbound, rtcp;             /* PLAIN_PACKET (both), WIRE_PACKET (inbound) */
+  brtc_datachannel *channel;      /* DATACHANNEL_*: the channel */
+  bool binary;                    /* DATACHANNEL_MESSAGE: binary, else text (UTF-8) */
+} brtc_output;
 
 /* The DTLS role we take when the offer lets us choose (a=setup:actpass). An offer that says
  * active or passive is always mirrored. */
@@ -101,21 +143,6 @@ typedef enum brtc_dtls_role {
   BRTC_DTLS_ROLE_PASSIVE,  /* we are the DTLS server and pick the SRTP profile: with Chrome
                               that gives AEAD_AES_128_GCM, our faster one */
 } brtc_dtls_role;
-
-/* A plaintext packet tap, for debugging and recording (captures, test fixtures), called
- * with every RTP and RTCP packet: inbound ones just after SRTP/SRTCP unprotect (before they
- * are parsed, so malformed ones are seen too), outbound ones (our RTCP) just before
- * protect. data is a whole RTP packet or RTCP compound without the SRTP trailer, valid during
- * the call only; the tap must not call back into pc. */
-typedef void (*brtc_pc_packet_tap)(brtc_pc *pc, bool inbound, bool rtcp, const uint8_t *data,
-                                   size_t len, void *user);
-
-/* A wire tap, for captures (boltrtc serve --capture): every datagram as it is on the wire,
- * inbound as handed to brtc_pc_handle_datagram (before any check, so forged and malformed
- * ones are seen too), outbound as brtc_pc_poll_transmit hands it out; peer is the remote
- * address. data is valid during the call only; the tap must not call back into pc. */
-typedef void (*brtc_pc_wire_tap)(brtc_pc *pc, bool inbound, const uint8_t *data, size_t len,
-                                 const struct sockaddr *peer, void *user);
 
 /* When the pc asks the sender for a keyframe (PLI, or FIR) by itself, besides the first
  * video packet and brtc_pc_request_keyframe. */
@@ -128,59 +155,75 @@ typedef enum brtc_keyframe_policy {
   BRTC_KEYFRAME_ON_KEYFRAME_LOSS,
 } brtc_keyframe_policy;
 
-typedef struct brtc_pc_config {
-  const brtc_certificate *certificate;      /* required; not owned */
-  /* Addresses we gather host candidates for (the sockets a loop listens on). */
-  const struct sockaddr_storage *host_addrs;
-  size_t n_host_addrs;
-  brtc_pc_event_cb on_event;
-  void *user;
-  size_t max_video_frame;                   /* bytes; 0 = 4 MiB */
-  /* Keep OpenSSL's DTLS state after the handshake. By default it is released once both
-   * sides are known to hold the SRTP keys, which saves ~100 KiB per session; either way the
-   * session keeps its own epoch-1 record layer, so only an authenticated, fresh alert from
-   * the peer can close or fail it, and our close_notify is authenticated too. */
-  bool keep_dtls;
-  /* Video bitrate feedback for the sender. When the offer allows goog-remb for VP8, we send
-   * REMB (receiver estimated maximum bitrate) for the video SSRCs after the first packet and
-   * then with every receiver report, so the sender may raise its target to it. It is a
-   * ceiling, not an estimate of the path; the answer's a=fmtp x-google-max-bitrate says it
-   * too. 0 = follow the picture size (video_width/height, then each track's first keyframe;
-   * the table is src/pc/video_bitrate.c): 2,500,000 for 640x480. Set, it is fixed. */
-  uint32_t max_video_bitrate_bps;
-  /* Where a libwebrtc sender starts (the answer's VP8 a=fmtp x-google-start-bitrate; at most
-   * the maximum). Its own default of ~300 kbps makes the first keyframes blurry.
-   * 0 = follow the picture size: 1,500,000 for 640x480 or an unknown size. */
-  uint32_t start_video_bitrate_bps;
-  /* The size of the picture the publisher says it sends (the page knows its camera's), for
-   * the bitrates above; 0 = unknown (WHIP: learnt from the first keyframe). */
-  unsigned video_width, video_height;
-  brtc_dtls_role dtls_role;
-  /* NULL (the default) = no tap, at the cost of one branch per packet. Gets user. */
-  brtc_pc_packet_tap on_plain_packet;
-  /* RFC 7675 consent: an address whose last authenticated check is older than this has lost
-   * consent; when it is the selected one the pc fails. 0 = 30 s, the RFC's value. */
-  uint64_t consent_timeout_us;
-  /* The first authenticated ICE check must come this soon after the answer, or the pc
-   * fails: a server gives a session that has proven nothing less time than the 30 s the
-   * whole set-up may take. 0 = no separate limit (only the 30 s set-up time). */
-  uint64_t ice_check_timeout_us;
-  brtc_keyframe_policy keyframe_policy;
-  /* NULL (the default) = no wire tap. Gets user. */
-  brtc_pc_wire_tap on_wire_packet;
-  /* Keep the DTLS session's secret for brtc_pc_dtls_keylog (debugging: Wireshark then
-   * decrypts a capture of the handshake). Off by default, and then the secret never
-   * leaves the DTLS state. */
-  bool keep_keylog;
-  /* Accept an offer's data section (m=application ... webrtc-datachannel, RFC 8841) and carry
-   * data channels (datachannel.h). Off (the default), it is rejected with port 0 and the pc
-   * holds no SCTP state. */
-  bool datachannels;
-} brtc_pc_config;
+/* ---- configuration: an object with setters, so that new settings never change the ABI ----
+ * A config is copied by brtc_pc_new: free it, or make more pcs with it, afterwards. Setters
+ * return BRTC_ERR_INVALID for a value out of range and leave the setting as it was. */
+typedef struct brtc_pc_config brtc_pc_config;
 
+/* A config with every default; NULL when out of memory. */
+BRTC_EXPORT brtc_pc_config *brtc_pc_config_new(void);
+BRTC_EXPORT void brtc_pc_config_free(brtc_pc_config *c);
+/* Required. Not owned: it must outlive every pc made with this config. */
+BRTC_EXPORT int brtc_pc_config_set_certificate(brtc_pc_config *c, const brtc_certificate *cert);
+/* A local address we receive on: a host candidate in the answer (RFC 8445 5.1.1.1). At most
+ * 8 (BRTC_ERR_LIMIT past them); IPv4 or IPv6. brtc_loop_config_pc adds the loop's sockets. */
+BRTC_EXPORT int brtc_pc_config_add_host_address(brtc_pc_config *c, const struct sockaddr *addr);
+/* ICE-lite (RFC 8445 2.5): we only answer checks, for a server the peer always reaches. The
+ * only mode so far: false (full ICE, the agent that sends checks) is BRTC_ERR_UNSUPPORTED
+ * until it comes (issue 8's offerer role). */
+BRTC_EXPORT int brtc_pc_config_set_ice_lite(brtc_pc_config *c, bool lite);
+/* Our DTLS role when the offer lets us choose (a=setup:actpass); default AUTO. */
+BRTC_EXPORT int brtc_pc_config_set_dtls_role(brtc_pc_config *c, brtc_dtls_role role);
+/* Video bitrates asked of the sender: where a libwebrtc sender starts (the answer's VP8
+ * a=fmtp x-google-start-bitrate; its own default of ~300 kbps makes the first keyframes
+ * blurry) and the ceiling we send in REMB (RFC-less goog-remb, with every receiver report,
+ * and in the answer's x-google-max-bitrate). 0 for both (the default) follows the picture
+ * size (brtc_pc_config_set_video_size, then each track's first keyframe; the table is
+ * src/pc/video_bitrate.c): 1,500,000 and 2,500,000 for 640x480. Either set fixes both (the
+ * other taking its 640x480 value); start is capped at max. */
+BRTC_EXPORT int brtc_pc_config_set_video_bitrate(brtc_pc_config *c, uint32_t start_bps,
+                                                 uint32_t max_bps);
+/* The size of the picture the publisher says it sends (a page knows its camera's), for the
+ * bitrates above; 0 x 0 (the default) = unknown (WHIP: learnt from the first keyframe). */
+BRTC_EXPORT int brtc_pc_config_set_video_size(brtc_pc_config *c, unsigned width,
+                                              unsigned height);
+/* When the pc asks for a keyframe by itself after losses; default BRTC_KEYFRAME_ON_ANY_LOSS. */
+BRTC_EXPORT int brtc_pc_config_set_keyframe_policy(brtc_pc_config *c,
+                                                   brtc_keyframe_policy policy);
+/* RFC 7675 consent: an address whose last authenticated check (or SRTP packet) is older than
+ * this has lost consent; when it is the selected one the pc fails. 0 = 30 s, the RFC's. */
+BRTC_EXPORT int brtc_pc_config_set_consent_timeout(brtc_pc_config *c, uint64_t timeout_us);
+/* The first authenticated ICE check must come this soon after the answer, or the pc fails:
+ * a server gives a session that has proven nothing less time than the 30 s the whole set-up
+ * may take. 0 (the default) = no separate limit. */
+BRTC_EXPORT int brtc_pc_config_set_check_timeout(brtc_pc_config *c, uint64_t timeout_us);
+/* The taps, as events (BRTC_EVENT_PLAIN_PACKET, BRTC_EVENT_WIRE_PACKET); both off by
+ * default, at the cost of one branch per packet. */
+BRTC_EXPORT int brtc_pc_config_set_plain_packet_events(brtc_pc_config *c, bool on);
+BRTC_EXPORT int brtc_pc_config_set_wire_packet_events(brtc_pc_config *c, bool on);
+/* Keep the DTLS session's secret for brtc_pc_dtls_keylog (debugging: Wireshark then
+ * decrypts a capture of the handshake). Off by default, and then the secret never leaves the
+ * DTLS state. */
+BRTC_EXPORT int brtc_pc_config_set_keep_keylog(brtc_pc_config *c, bool on);
+/* Accept an offer's data section (m=application ... webrtc-datachannel, RFC 8841) and carry
+ * data channels (datachannel.h). Off (the default), it is rejected with port 0 and the pc
+ * holds no SCTP state. */
+BRTC_EXPORT int brtc_pc_config_set_datachannels(brtc_pc_config *c, bool on);
+/* Keep OpenSSL's DTLS state after the handshake. By default it is released once both sides
+ * are known to hold the SRTP keys, which saves ~100 KiB per session; either way the session
+ * keeps its own epoch-1 record layer, so only an authenticated, fresh alert from the peer
+ * can close or fail it, and our close_notify is authenticated too. */
+BRTC_EXPORT int brtc_pc_config_set_keep_dtls(brtc_pc_config *c, bool on);
+/* The largest whole video frame we assemble, in bytes (1 KiB to 64 MiB); default 4 MiB. */
+BRTC_EXPORT int brtc_pc_config_set_max_frame_size(brtc_pc_config *c, size_t bytes);
+
+/* ---- statistics ----
+ * Snapshots copied into a struct that begins with its size: set size to sizeof the struct
+ * before the call. Members are only ever added at the end, and the library fills no more than
+ * your size says (docs/api.md says why a struct and not accessors). */
 typedef struct brtc_pc_stats {
+  size_t size;
   uint64_t created_us;
-  uint64_t step_at_us[BRTC_STEP_COUNT];     /* 0 = not reached */
   uint64_t packets_in, bytes_in, packets_out, bytes_out;
   uint64_t rtp_video, rtp_audio, rtcp_in;
   uint64_t frames, keyframes, frames_dropped;
@@ -213,10 +256,14 @@ typedef struct brtc_pc_stats {
    * outnumber losses), as our receiver reports say. */
   int64_t video_lost, audio_lost;
   uint64_t rr_sent;               /* RTCP receiver reports sent */
+  /* Events not queued because the owner did not drain the pc (the rule above) and the queue
+   * reached its bound. */
+  uint64_t events_dropped;
 } brtc_pc_stats;
 
 /* One received track (an accepted audio or video m-section), for status pages. */
 typedef struct brtc_pc_track_stats {
+  size_t size;                /* set by the caller, as for brtc_pc_stats */
   char mid[64];
   const char *kind;           /* "video" or "audio" (static) */
   const char *codec;          /* "VP8" or "opus" (static) */
@@ -229,7 +276,10 @@ typedef struct brtc_pc_track_stats {
   uint32_t max_bitrate_bps;   /* video: the REMB ceiling for it */
 } brtc_pc_track_stats;
 
-BRTC_EXPORT brtc_pc *brtc_pc_new(const brtc_pc_config *config);
+/* A new pc with config's settings. BRTC_OK and *out; otherwise the code, *out NULL and one
+ * line in err (a config without a certificate, out of memory). */
+BRTC_EXPORT int brtc_pc_new(const brtc_pc_config *config, brtc_pc **out, char *err,
+                            size_t err_cap);
 BRTC_EXPORT void brtc_pc_free(brtc_pc *pc);
 
 /* Signaling, as in RTCPeerConnection. err gets a one-line reason on failure. */
@@ -253,11 +303,14 @@ BRTC_EXPORT int brtc_pc_dtls_keylog(const brtc_pc *pc, char *out, size_t cap);
 /* Sans-IO transport. */
 BRTC_EXPORT int brtc_pc_handle_datagram(brtc_pc *pc, const uint8_t *data, size_t len,
                                         const struct sockaddr *from, uint64_t now_us);
-/* One datagram to send; BRTC_ERR_AGAIN when none. *to is where it goes. */
-BRTC_EXPORT int brtc_pc_poll_transmit(brtc_pc *pc, uint8_t *out, size_t cap, size_t *out_len,
-                                      struct sockaddr_storage *to);
-BRTC_EXPORT uint64_t brtc_pc_next_deadline(const brtc_pc *pc); /* UINT64_MAX when none */
+/* Time passed: call at (or after) the deadline the last BRTC_OUTPUT_TIMEOUT gave. */
 BRTC_EXPORT int brtc_pc_handle_timeout(brtc_pc *pc, uint64_t now_us);
+/* The next output: a datagram written into buf (cap bytes; BRTC_PC_MAX_DATAGRAM is always
+ * enough), an event, or the deadline once drained. BRTC_OK with out set; BRTC_ERR_INVALID
+ * for a bad argument (out->size smaller than this version's brtc_output among them);
+ * BRTC_ERR_TOO_BIG when buf cannot hold the next datagram. */
+#define BRTC_PC_MAX_DATAGRAM 2048
+BRTC_EXPORT int brtc_pc_poll_output(brtc_pc *pc, uint8_t *buf, size_t cap, brtc_output *out);
 /* True if this address passed an ICE check: media from it belongs to this pc. */
 BRTC_EXPORT bool brtc_pc_owns_address(const brtc_pc *pc, const struct sockaddr *addr);
 /* True while the pc is open and addr's consent holds (an authenticated check from it within
@@ -272,7 +325,11 @@ BRTC_EXPORT int brtc_pc_request_keyframe(brtc_pc *pc, uint64_t now_us);
 /* Close: sends DTLS close_notify and RTCP BYE, then reports BRTC_STEP_CLOSED. */
 BRTC_EXPORT void brtc_pc_close(brtc_pc *pc, uint64_t now_us);
 BRTC_EXPORT bool brtc_pc_is_closed(const brtc_pc *pc);
-BRTC_EXPORT void brtc_pc_get_stats(const brtc_pc *pc, brtc_pc_stats *out);
+/* BRTC_ERR_INVALID when out->size is smaller than the first version's struct. */
+BRTC_EXPORT int brtc_pc_get_stats(const brtc_pc *pc, brtc_pc_stats *out);
+/* When a journey step first happened (the now_us of the call it happened in), 0 if not yet or
+ * a step this version does not know. */
+BRTC_EXPORT uint64_t brtc_pc_step_time(const brtc_pc *pc, brtc_pc_step step);
 /* The tracks the answer accepted, in offer order. */
 BRTC_EXPORT size_t brtc_pc_track_count(const brtc_pc *pc);
 BRTC_EXPORT int brtc_pc_get_track_stats(const brtc_pc *pc, size_t index, brtc_pc_track_stats *out);

@@ -24,6 +24,7 @@
 #include "net/timer_heap.h"
 #include "net/udp.h"
 #include "net/ufrag_map.h"
+#include "pc/pc_ready.h"
 #include "stun/stun.h"
 
 #define MAX_LOCAL_ADDRS 32
@@ -50,13 +51,14 @@ enum { TAG_TIMER = 1000, TAG_WAKE = 1001 };
 typedef struct pc_entry {
   brtc_timer timer;
   brtc_pc *pc;
+  brtc_pc_event_fn on_event;
+  void *user;
   size_t index;        /* in loop->pcs */
   char *ufrag;         /* our copy: the key in loop->ufrags */
   size_t ufrag_len;
   brtc_addr last_from; /* last unknown source that reached this pc via its ufrag */
   route last_route;
   bool has_last_from;
-  bool touched;
   bool move_refused;     /* a check of ours from another pc's address was refused (logged) */
   bool removed;          /* removed during dispatch; freed at the end of the pass */
   struct pc_entry *next_dead;
@@ -90,8 +92,9 @@ struct brtc_loop {
 
   pc_entry **pcs;
   size_t n_pcs, cap_pcs;
-  pc_entry **touched; /* pcs given datagrams in this batch; cap_pcs long */
-  size_t n_touched;
+  /* pcs with output to drain: every call that feeds or changes a pc puts it here
+   * (src/pc/pc_ready.h), whoever made it. */
+  brtc_ready_list ready;
   brtc_timer **due;   /* cap_pcs long */
   pc_entry *dead;     /* removed during dispatch, waiting to be freed */
   int dispatching;
@@ -235,69 +238,83 @@ static uint32_t destination_index(brtc_loop *loop, const brtc_addr *dst) {
   return loop->last_dst;
 }
 
-/* Drain a pc's pending datagrams into the send batch. */
-static void flush_pc(brtc_loop *loop, pc_entry *e) {
-  for (size_t k = 0; k < MAX_DRAIN_PER_FLUSH && !e->removed; k++) {
-    if (loop->n_tx == BRTC_LOOP_BATCH) send_batch(loop);
-    size_t slot = loop->n_tx, len = 0;
-    int rc = brtc_pc_poll_transmit(e->pc, loop->tx_buf[slot], BRTC_LOOP_MAX_DATAGRAM, &len,
-                                   &loop->tx_to[slot]);
-    if (rc != BRTC_OK) break; /* BRTC_ERR_AGAIN: nothing more */
-    route r;
-    if (!pick_route(loop, e, &loop->tx_to[slot], &r) || len == 0 || len > BRTC_LOOP_MAX_DATAGRAM) {
-      loop->stats.send_errors++; /* no socket of that family */
-      continue;
-    }
-    uint32_t sock = ROUTE_SOCK(r);
-    if (loop->n_tx > 0 && sock != loop->tx_sock) {
-      /* A batch goes out of one socket: send what is queued, then move this one to slot 0. */
-      send_batch(loop);
-      memcpy(loop->tx_buf[0], loop->tx_buf[slot], len);
-      loop->tx_to[0] = loop->tx_to[slot];
-      slot = 0;
-    }
-    loop->tx_sock = sock;
-    loop->tx_iov[slot].iov_len = len;
-    struct msghdr *h = &loop->tx_msgs[slot].msg_hdr;
-    h->msg_namelen = sockaddr_len(&loop->tx_to[slot]);
-    h->msg_control = NULL;
-    h->msg_controllen = 0;
-    if (loop->socks[sock].wildcard && ROUTE_DST(r) < loop->n_dsts) {
-      h->msg_control = &loop->tx_control[slot];
-      h->msg_controllen = brtc_udp_set_source(h->msg_control, sizeof(loop->tx_control[slot]),
-                                              &loop->dsts[ROUTE_DST(r)]);
-      if (!h->msg_controllen) h->msg_control = NULL;
-    }
-    loop->n_tx = slot + 1;
-  }
-}
-
-/* After a pc was driven: send its output and re-key its deadline. */
-static void settle_pc(brtc_loop *loop, pc_entry *e) {
-  if (e->removed) return;
-  flush_pc(loop, e);
-  if (e->removed) return;
-  brtc_timer_heap_update(&loop->timers, &e->timer, brtc_pc_next_deadline(e->pc));
-}
-
-static void touch(brtc_loop *loop, pc_entry *e) {
-  if (e->touched) return;
-  if (loop->n_touched == loop->cap_pcs) { /* only if pcs came and went inside this batch */
-    settle_pc(loop, e);
+/* Queue the datagram just written into tx slot `slot` for sending to its destination. */
+static void queue_datagram(brtc_loop *loop, pc_entry *e, size_t slot, size_t len) {
+  route r;
+  if (!pick_route(loop, e, &loop->tx_to[slot], &r) || len == 0 || len > BRTC_LOOP_MAX_DATAGRAM) {
+    loop->stats.send_errors++; /* no socket of that family */
     return;
   }
-  e->touched = true;
-  loop->touched[loop->n_touched++] = e;
+  uint32_t sock = ROUTE_SOCK(r);
+  if (loop->n_tx > 0 && sock != loop->tx_sock) {
+    /* A batch goes out of one socket: send what is queued, then move this one to slot 0. */
+    send_batch(loop);
+    memcpy(loop->tx_buf[0], loop->tx_buf[slot], len);
+    loop->tx_to[0] = loop->tx_to[slot];
+    slot = 0;
+  }
+  loop->tx_sock = sock;
+  loop->tx_iov[slot].iov_len = len;
+  struct msghdr *h = &loop->tx_msgs[slot].msg_hdr;
+  h->msg_namelen = sockaddr_len(&loop->tx_to[slot]);
+  h->msg_control = NULL;
+  h->msg_controllen = 0;
+  if (loop->socks[sock].wildcard && ROUTE_DST(r) < loop->n_dsts) {
+    h->msg_control = &loop->tx_control[slot];
+    h->msg_controllen = brtc_udp_set_source(h->msg_control, sizeof(loop->tx_control[slot]),
+                                            &loop->dsts[ROUTE_DST(r)]);
+    if (!h->msg_controllen) h->msg_control = NULL;
+  }
+  loop->n_tx = slot + 1;
 }
 
-static void settle_touched(brtc_loop *loop) {
-  for (size_t i = 0; i < loop->n_touched; i++) {
-    pc_entry *e = loop->touched[i];
-    e->touched = false;
-    settle_pc(loop, e);
+/* Drain a pc (peer_connection.h's rule): datagrams into the send batch, events to the
+ * owner's callback, and the deadline into the timer heap. The callback is the safe point:
+ * the pc is between calls, and the owner may call into it, remove it and free it (e stays
+ * until the end of the pass). events false: the pc is being removed, and only what it has to
+ * send still goes. */
+static void drain_pc(brtc_loop *loop, pc_entry *e, bool events) {
+  for (size_t k = 0; k < MAX_DRAIN_PER_FLUSH && !e->removed; k++) {
+    if (loop->n_tx == BRTC_LOOP_BATCH) send_batch(loop);
+    size_t slot = loop->n_tx;
+    brtc_output out = {.size = sizeof(out)};
+    if (brtc_pc_poll_output(e->pc, loop->tx_buf[slot], BRTC_LOOP_MAX_DATAGRAM, &out) != BRTC_OK)
+      return; /* cannot happen with our buffer; the old deadline stands */
+    if (out.kind == BRTC_OUTPUT_TIMEOUT) {
+      if (events) brtc_timer_heap_update(&loop->timers, &e->timer, out.deadline_us);
+      return;
+    }
+    if (out.kind == BRTC_OUTPUT_TRANSMIT) {
+      loop->tx_to[slot] = out.remote;
+      queue_datagram(loop, e, slot, out.len);
+    } else if (out.kind == BRTC_OUTPUT_EVENT && events && e->on_event) {
+      e->on_event(loop, e->pc, &out, e->user);
+    }
   }
-  loop->n_touched = 0;
+  /* Stopped early (a pc that never stops producing): come back at once. */
+  if (!e->removed && events) brtc_timer_heap_update(&loop->timers, &e->timer, 0);
+}
+
+static void register_ufrag(brtc_loop *loop, pc_entry *e);
+
+/* Bound on pcs drained per settle: a callback that keeps calling into its pc cannot hang
+ * the pass; what is left is drained in the next pass, which does not wait. */
+#define MAX_READY_PER_SETTLE(loop) ((loop)->n_pcs * 4 + 64)
+
+/* Drain every pc that has output (the ready list), then send the batch. Called after each
+ * receive batch, after the timers and at the end of the pass. */
+static void settle_ready(brtc_loop *loop) {
+  loop->dispatching++; /* a callback may remove a pc meanwhile: entries are freed later */
+  for (size_t k = MAX_READY_PER_SETTLE(loop); k > 0; k--) {
+    brtc_ready_node *n = brtc_ready_pop(&loop->ready);
+    if (!n) break;
+    pc_entry *e = n->tag;
+    if (!e || e->removed) continue;
+    register_ufrag(loop, e);
+    drain_pc(loop, e, true);
+  }
   if (loop->n_tx) send_batch(loop);
+  loop->dispatching--;
 }
 
 /* ---- receiving ---- */
@@ -306,7 +323,6 @@ static void deliver(brtc_loop *loop, pc_entry *e, const uint8_t *data, size_t le
                     const brtc_addr *from, uint64_t now) {
   int rc = brtc_pc_handle_datagram(e->pc, data, len, &from->u.sa, now);
   if (rc < 0) loop->stats.dropped_by_pc++;
-  if (!e->removed) touch(loop, e);
 }
 
 /* The pc whose ufrag a Binding request names first in USERNAME "ours:theirs" (RFC 8445
@@ -455,7 +471,7 @@ static void receive(brtc_loop *loop, uint32_t sock) {
       handle_datagram(loop, ROUTE(sock, dst), loop->rx_buf[i], m->msg_len, &loop->rx_from[i],
                       m->msg_hdr.msg_namelen, now);
     }
-    settle_touched(loop);
+    settle_ready(loop);
     if (n < BRTC_LOOP_BATCH) return;
   }
   loop->rx_left = true;
@@ -468,9 +484,8 @@ static void run_timers(brtc_loop *loop) {
     pc_entry *e = (pc_entry *)loop->due[i];
     if (e->removed) continue;
     (void)brtc_pc_handle_timeout(e->pc, now);
-    settle_pc(loop, e);
   }
-  if (loop->n_tx) send_batch(loop);
+  settle_ready(loop);
 }
 
 static void free_entry(pc_entry *e) {
@@ -576,10 +591,13 @@ void brtc_loop_free(brtc_loop *loop) {
   if (loop->timerfd >= 0) close(loop->timerfd);
   if (loop->wakefd >= 0) close(loop->wakefd);
   if (loop->epfd >= 0) close(loop->epfd);
-  for (size_t i = 0; i < loop->n_pcs; i++) free_entry(loop->pcs[i]);
+  for (size_t i = 0; i < loop->n_pcs; i++) {
+    /* The pcs outlive the loop: no list of it may stay in them. */
+    brtc_ready_attach(brtc_pc_ready_node(loop->pcs[i]->pc), NULL, NULL);
+    free_entry(loop->pcs[i]);
+  }
   reap_dead(loop);
   free(loop->pcs);
-  free(loop->touched);
   free(loop->due);
   brtc_addr_map_free(&loop->addrs);
   brtc_ufrag_map_free(&loop->ufrags);
@@ -590,6 +608,15 @@ void brtc_loop_free(brtc_loop *loop) {
 size_t brtc_loop_local_addrs(const brtc_loop *loop, const struct sockaddr_storage **addrs) {
   *addrs = loop->local;
   return loop->n_local;
+}
+
+int brtc_loop_config_pc(const brtc_loop *loop, brtc_pc_config *pc_config) {
+  if (!loop || !pc_config) return BRTC_ERR_INVALID;
+  for (size_t i = 0; i < loop->n_local; i++) {
+    int rc = brtc_pc_config_add_host_address(pc_config, (const struct sockaddr *)&loop->local[i]);
+    if (rc != BRTC_OK) return rc;
+  }
+  return BRTC_OK;
 }
 
 static pc_entry *find_entry(const brtc_loop *loop, const brtc_pc *pc) {
@@ -627,9 +654,6 @@ static int grow_pcs(brtc_loop *loop) {
   pc_entry **pcs = realloc(loop->pcs, cap * sizeof(*pcs));
   if (!pcs) return BRTC_ERR_NOMEM;
   loop->pcs = pcs;
-  pc_entry **touched = realloc(loop->touched, cap * sizeof(*touched));
-  if (!touched) return BRTC_ERR_NOMEM;
-  loop->touched = touched;
   brtc_timer **due = realloc(loop->due, cap * sizeof(*due));
   if (!due) return BRTC_ERR_NOMEM;
   loop->due = due;
@@ -637,7 +661,7 @@ static int grow_pcs(brtc_loop *loop) {
   return BRTC_OK;
 }
 
-int brtc_loop_add_pc(brtc_loop *loop, brtc_pc *pc) {
+int brtc_loop_add_pc(brtc_loop *loop, brtc_pc *pc, brtc_pc_event_fn on_event, void *user) {
   if (!loop || !pc) return BRTC_ERR_INVALID;
   if (find_entry(loop, pc)) return BRTC_ERR_STATE;
   int rc = grow_pcs(loop);
@@ -647,7 +671,9 @@ int brtc_loop_add_pc(brtc_loop *loop, brtc_pc *pc) {
   pc_entry *e = calloc(1, sizeof(*e));
   if (!e) return BRTC_ERR_NOMEM;
   e->pc = pc;
-  e->timer.deadline = brtc_pc_next_deadline(pc);
+  e->on_event = on_event;
+  e->user = user;
+  e->timer.deadline = UINT64_MAX; /* the drain below sets it */
   rc = brtc_timer_heap_push(&loop->timers, &e->timer);
   if (rc) {
     free(e);
@@ -656,7 +682,15 @@ int brtc_loop_add_pc(brtc_loop *loop, brtc_pc *pc) {
   e->index = loop->n_pcs;
   loop->pcs[loop->n_pcs++] = e;
   register_ufrag(loop, e);
-  brtc_loop_kick(loop, pc);
+  brtc_ready_attach(brtc_pc_ready_node(pc), &loop->ready, e);
+  /* Drained at once, so that what signaling made of it (its journey's first steps) reaches
+   * the owner before the owner answers its peer. */
+  loop->dispatching++;
+  drain_pc(loop, e, true);
+  if (loop->n_tx) send_batch(loop);
+  loop->dispatching--;
+  if (!loop->dispatching) reap_dead(loop);
+  rearm(loop);
   return BRTC_OK;
 }
 
@@ -664,29 +698,21 @@ void brtc_loop_remove_pc(brtc_loop *loop, brtc_pc *pc) {
   if (!loop || !pc) return;
   pc_entry *e = find_entry(loop, pc);
   if (!e) return;
+  brtc_ready_attach(brtc_pc_ready_node(pc), NULL, NULL);
+  /* What the pc still has to send goes (a close's RTCP BYE and close_notify); its events
+   * not yet handed out are dropped, since the owner is done with it. */
+  drain_pc(loop, e, false);
+  if (loop->n_tx) send_batch(loop);
   brtc_addr_map_remove_value(&loop->addrs, e);
   if (e->ufrag) brtc_ufrag_map_remove(&loop->ufrags, e->ufrag, e->ufrag_len);
   brtc_timer_heap_remove(&loop->timers, &e->timer);
   pc_entry *last = loop->pcs[--loop->n_pcs];
   loop->pcs[e->index] = last;
   last->index = e->index;
-  /* Still referenced from the touched or due list while dispatching: free it afterwards. */
+  /* Still referenced from the due list or a drain while dispatching: free it afterwards. */
   e->removed = true;
   e->next_dead = loop->dead;
   loop->dead = e;
-  if (!loop->dispatching) reap_dead(loop);
-  rearm(loop);
-}
-
-void brtc_loop_kick(brtc_loop *loop, brtc_pc *pc) {
-  if (!loop || !pc) return;
-  pc_entry *e = find_entry(loop, pc);
-  if (!e) return;
-  loop->dispatching++; /* a callback may remove a pc meanwhile */
-  register_ufrag(loop, e);
-  settle_pc(loop, e);
-  if (loop->n_tx) send_batch(loop);
-  loop->dispatching--;
   if (!loop->dispatching) reap_dead(loop);
   rearm(loop);
 }
@@ -698,6 +724,7 @@ brtc_loop_io *brtc_loop_io_of(brtc_loop *loop) { return loop->io; }
 void brtc_loop_rearm(brtc_loop *loop) { rearm(loop); }
 
 int brtc_loop_next_timeout_ms(const brtc_loop *loop) {
+  if (brtc_ready_any(&loop->ready)) return 0; /* a pc was called outside a pass */
   uint64_t when = earliest_deadline(loop);
   if (when == UINT64_MAX) return -1;
   uint64_t now = brtc_now_us();
@@ -742,6 +769,8 @@ int brtc_loop_run_once(brtc_loop *loop, int timeout_ms) {
   if (!loop) return BRTC_ERR_INVALID;
   struct epoll_event events[MAX_EVENTS];
   timeout_ms = hold_before_wait(loop, timeout_ms);
+  /* A pc called since the last pass (signaling, a keyframe request) has output: no waiting. */
+  if (brtc_ready_any(&loop->ready)) timeout_ms = 0;
   int n = epoll_wait(loop->epfd, events, MAX_EVENTS, timeout_ms);
   if (n < 0) {
     if (errno == EINTR) return BRTC_OK;
@@ -755,6 +784,9 @@ int brtc_loop_run_once(brtc_loop *loop, int timeout_ms) {
     loop->rx_left = false;
   }
   loop->dispatching++;
+  /* Pcs called since the last pass go first: their output (and a new ufrag) is out before
+   * new input reaches them. */
+  settle_ready(loop);
   brtc_loop_io_begin_pass(loop->io);
   uint64_t io_now = 0;
   for (int i = 0; i < n; i++) {
@@ -776,6 +808,9 @@ int brtc_loop_run_once(brtc_loop *loop, int timeout_ms) {
   }
   run_timers(loop);
   brtc_loop_io_end_pass(loop->io, brtc_now_us());
+  /* Pcs called during the pass by TCP endpoints, timers and watches (signaling), or by
+   * their own event callbacks. */
+  settle_ready(loop);
   loop->dispatching--;
   if (!loop->dispatching) reap_dead(loop);
   rearm(loop);

@@ -33,18 +33,19 @@ typedef struct pc_data {
 static brtc_dc *as_dc(brtc_datachannel *c) { return (brtc_dc *)c; }
 static const brtc_dc *as_const_dc(const brtc_datachannel *c) { return (const brtc_dc *)c; }
 
-/* The one place where data channel events become pc events (and log lines). */
-static void emit(brtc_pc *pc, brtc_pc_event_type type, brtc_dc *dc, const uint8_t *data,
+/* The one place where data channel events become pc events (and log lines). The queue copies
+ * a message's bytes (brtc_dc_event data lives only until the transport's next call); the
+ * channel itself lives as long as the pc (the transport frees channels with itself). */
+static void emit(brtc_pc *pc, brtc_event_type type, brtc_dc *dc, const uint8_t *data,
                  size_t len, bool binary, const char *detail) {
-  if (!pc->on_event) return;
-  brtc_pc_event ev = {.type = type,
-                      .step = BRTC_STEP_COUNT,
-                      .detail = detail ? detail : "",
-                      .channel = (brtc_datachannel *)dc,
-                      .data = data,
-                      .len = len,
-                      .binary = binary};
-  pc->on_event(pc, &ev, pc->user);
+  brtc_output ev = {.event = type,
+                    .step = PC_STEP_NONE,
+                    .detail = detail ? detail : "",
+                    .channel = (brtc_datachannel *)dc,
+                    .data = data,
+                    .len = len,
+                    .binary = binary};
+  pc_push_event(pc, &ev);
 }
 
 /* Hands out what the association has to say; after every call that feeds or changes it. */
@@ -60,34 +61,34 @@ static void drain(brtc_pc *pc) {
         snprintf(line, sizeof(line), "SCTP association up%s",
                  brtc_sctp_zero_checksum_sending(brtc_dc_transport_sctp(d->t))
                      ? ", zero checksum" : "");
-        emit(pc, BRTC_PC_EVENT_LOG, NULL, NULL, 0, false, line);
+        emit(pc, BRTC_EVENT_LOG, NULL, NULL, 0, false, line);
         break;
       case BRTC_DC_EVENT_CHANNEL:
         brtc_dc_set_user(ev.channel, pc);
-        emit(pc, BRTC_PC_EVENT_DATACHANNEL, ev.channel, NULL, 0, false, brtc_dc_label(ev.channel));
+        emit(pc, BRTC_EVENT_DATACHANNEL, ev.channel, NULL, 0, false, brtc_dc_label(ev.channel));
         break;
       case BRTC_DC_EVENT_OPEN:
-        emit(pc, BRTC_PC_EVENT_DATACHANNEL_OPEN, ev.channel, NULL, 0, false,
+        emit(pc, BRTC_EVENT_DATACHANNEL_OPEN, ev.channel, NULL, 0, false,
              brtc_dc_label(ev.channel));
         break;
       case BRTC_DC_EVENT_MESSAGE:
-        emit(pc, BRTC_PC_EVENT_DATACHANNEL_MESSAGE, ev.channel, ev.data, ev.len, ev.binary, "");
+        emit(pc, BRTC_EVENT_DATACHANNEL_MESSAGE, ev.channel, ev.data, ev.len, ev.binary, "");
         break;
       case BRTC_DC_EVENT_BUFFERED_LOW:
-        emit(pc, BRTC_PC_EVENT_DATACHANNEL_BUFFERED_AMOUNT_LOW, ev.channel, NULL, 0, false, "");
+        emit(pc, BRTC_EVENT_DATACHANNEL_BUFFERED_AMOUNT_LOW, ev.channel, NULL, 0, false, "");
         break;
       case BRTC_DC_EVENT_CLOSED:
-        emit(pc, BRTC_PC_EVENT_DATACHANNEL_CLOSED, ev.channel, NULL, 0, false,
+        emit(pc, BRTC_EVENT_DATACHANNEL_CLOSED, ev.channel, NULL, 0, false,
              brtc_dc_label(ev.channel));
         break;
       case BRTC_DC_EVENT_ERROR:
         snprintf(line, sizeof(line), "data channels: %s", ev.reason ? ev.reason : "refused");
-        emit(pc, BRTC_PC_EVENT_LOG, NULL, NULL, 0, false, line);
+        emit(pc, BRTC_EVENT_LOG, NULL, NULL, 0, false, line);
         break;
       case BRTC_DC_EVENT_TRANSPORT_CLOSED:
         snprintf(line, sizeof(line), "SCTP association closed%s%s", ev.error ? ": " : "",
                  ev.error && ev.reason ? ev.reason : "");
-        emit(pc, BRTC_PC_EVENT_LOG, NULL, NULL, 0, false, line);
+        emit(pc, BRTC_EVENT_LOG, NULL, NULL, 0, false, line);
         break;
       default: break;
     }
@@ -138,7 +139,7 @@ void pc_data_dtls_connected(brtc_pc *pc) {
   if (!d || !d->negotiated || d->started || d->ended) return;
   d->start.dtls_client = pc->dtls_client; /* RFC 8832 6: even stream ids for the client */
   if (brtc_dc_transport_start(d->t, pc->now_us, &d->start) != BRTC_OK) {
-    emit(pc, BRTC_PC_EVENT_LOG, NULL, NULL, 0, false, "data channels: SCTP cannot start");
+    emit(pc, BRTC_EVENT_LOG, NULL, NULL, 0, false, "data channels: SCTP cannot start");
     return;
   }
   d->started = true;
@@ -236,7 +237,7 @@ int brtc_pc_create_datachannel(brtc_pc *pc, uint64_t now_us, const char *label,
   if (!pc || !out) return BRTC_ERR_INVALID;
   pc_touch(pc, now_us);
   if (!pc->datachannels) {
-    set_err(err, err_cap, "data channels are not enabled (brtc_pc_config.datachannels)");
+    set_err(err, err_cap, "data channels are not enabled (brtc_pc_config_set_datachannels)");
     return BRTC_ERR_STATE;
   }
   if (pc->closed || pc->failed || (pc->data && pc->data->ended)) {

@@ -1,5 +1,6 @@
 /* The inside of a peer connection, shared by the pc_*.c files (one job each):
- * peer_connection.c (life cycle, events, stats, timers, output), pc_signaling.c (offer and
+ * peer_connection.c (life cycle, journey, stats, timers, output), pc_events.c (the event
+ * queue), pc_signaling.c (offer and
  * answer), pc_transport.c (demultiplexing, ICE, DTLS, SRTP keying), pc_media.c (RTP and
  * RTCP in, RTCP out), pc_datachannel.c (the SCTP association and its data channels). */
 #ifndef BRTC_PC_INTERNAL_H
@@ -12,6 +13,7 @@
 #include "boltrtc/peer_connection.h"
 #include "codec/vp8.h"
 #include "common/addr.h"
+#include "common/ready_list.h"
 #include "dtls/dtls.h"
 #include "ice/ice.h"
 #include "pc/video_bitrate.h"
@@ -20,7 +22,7 @@
 #include "srtp/srtp.h"
 
 #define PC_MAX_HOST_ADDRS 8
-#define PC_STUN_QUEUE 4           /* responses waiting for poll_transmit */
+#define PC_STUN_QUEUE 4           /* responses waiting for poll_output */
 #define PC_STUN_SLOT 200          /* a Binding response with IPv6 XOR-MAPPED-ADDRESS is ~80 */
 #define PC_MAX_DATAGRAM 2048      /* larger SRTP/DTLS datagrams are refused */
 #define PC_RR_INTERVAL_US 1000000 /* receiver reports: one a second */
@@ -39,9 +41,28 @@
 #define PC_DEFAULT_MAX_VIDEO_BPS 2500000u
 #define PC_DEFAULT_START_VIDEO_BPS 1500000u
 #define PC_REMB_LEN 24 /* a REMB for one SSRC */
+/* The steps this version knows (the public enum has no count: users size nothing by it). */
+#define PC_STEP_COUNT (BRTC_STEP_FAILED + 1)
+#define PC_STEP_NONE ((brtc_pc_step)PC_STEP_COUNT) /* in events that are not steps */
+
 
 struct brtc_certificate {
   brtc_dtls_cert *cert;
+};
+
+/* brtc_pc_config: the settings, with their defaults from brtc_pc_config_new. */
+struct brtc_pc_config {
+  const brtc_certificate *certificate;
+  brtc_addr host_addrs[PC_MAX_HOST_ADDRS];
+  size_t n_host_addrs;
+  size_t max_video_frame;
+  bool keep_dtls, keep_keylog, datachannels;
+  uint32_t max_video_bitrate_bps, start_video_bitrate_bps;
+  unsigned video_width, video_height;
+  brtc_dtls_role dtls_role;
+  bool plain_packet_events, wire_packet_events;
+  uint64_t consent_timeout_us, ice_check_timeout_us;
+  brtc_keyframe_policy keyframe_policy;
 };
 
 typedef struct pc_stun_slot {
@@ -100,12 +121,14 @@ typedef struct pc_track {
 /* Bytes a track takes: an audio one stops before its NACK tracker. */
 #define PC_TRACK_SIZE(video) ((video) ? sizeof(pc_track) : offsetof(pc_track, nack))
 
+/* pc_events.c: the queue brtc_pc_poll_output hands events from. */
+typedef struct pc_event_queue pc_event_queue;
+
 struct brtc_pc {
   const brtc_certificate *certificate;
-  brtc_pc_event_cb on_event;
-  brtc_pc_packet_tap on_plain_packet; /* NULL: no tap */
-  brtc_pc_wire_tap on_wire_packet;    /* NULL: no tap */
-  void *user;
+  bool plain_packet_events, wire_packet_events; /* the two taps, as events */
+  pc_event_queue *events; /* made on the first event */
+  brtc_ready_node ready; /* on its loop's ready list when it has output (pc_ready.h) */
   size_t max_video_frame;
   uint32_t max_video_bps, start_video_bps; /* the configured ones, when bitrate_fixed */
   /* The configuration set the bitrates: they hold whatever the size. Otherwise they follow
@@ -116,11 +139,12 @@ struct brtc_pc {
   brtc_addr host_addrs[PC_MAX_HOST_ADDRS];
   size_t n_host_addrs;
 
-  uint64_t now_us; /* latest time we were given: poll_transmit has no clock of its own */
+  uint64_t now_us; /* latest time we were given: poll_output has no clock of its own */
   bool have_remote;
   bool closed;
   bool failed;
-  bool steps_done[BRTC_STEP_COUNT];
+  bool steps_done[PC_STEP_COUNT];
+  uint64_t step_at_us[PC_STEP_COUNT]; /* 0 = not reached */
   brtc_pc_stats stats;
 
   /* Signaling results (the parsed offer itself is freed at once). */
@@ -172,11 +196,23 @@ struct brtc_pc {
   struct pc_data *data;
 };
 
+/* pc_events.c. The one way an event leaves the pc: queued for brtc_pc_poll_output. detail
+ * (a string) and data/len are copied; other pointers (mid, codec) must live as long as the
+ * pc. BRTC_ERR_LIMIT when the owner has not drained and the queue is full (counted). */
+int pc_push_event(brtc_pc *pc, const brtc_output *ev);
+bool pc_pop_event(brtc_pc *pc, brtc_output *out);
+void pc_events_free(brtc_pc *pc);
+/* Gives the queue's memory back while it is empty: an idle session holds none of it. */
+void pc_events_trim(brtc_pc *pc);
+
 /* peer_connection.c */
 void pc_emit_step(brtc_pc *pc, brtc_pc_step step, const char *detail);
 void pc_emit_log(brtc_pc *pc, const char *detail);
 void pc_fail(brtc_pc *pc, const char *reason);
+/* Every call that feeds or changes the pc: the time moves on, and the pc goes on its loop's
+ * ready list. */
 void pc_touch(brtc_pc *pc, uint64_t now_us);
+void pc_mark_ready(brtc_pc *pc);
 
 /* pc_transport.c */
 int pc_transport_datagram(brtc_pc *pc, const uint8_t *data, size_t len, const brtc_addr *from);

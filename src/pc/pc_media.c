@@ -28,6 +28,13 @@ static void count_srtp_error(brtc_pc *pc, int rc) {
   }
 }
 
+/* A plaintext RTP packet or RTCP compound, for captures (the plain_packet_events tap). */
+static void plain_event(brtc_pc *pc, bool inbound, bool rtcp, const uint8_t *data, size_t len) {
+  brtc_output ev = {.event = BRTC_EVENT_PLAIN_PACKET, .step = PC_STEP_NONE, .data = data,
+                    .len = len, .inbound = inbound, .rtcp = rtcp};
+  pc_push_event(pc, &ev);
+}
+
 /* The journey's first-rtp step is the first packet of either kind; the other kind's first
  * packet gets a log line, so that both SSRCs are in the log. */
 static void first_rtp(brtc_pc *pc, const char *kind, const brtc_rtp_header *h, const char *codec) {
@@ -82,8 +89,9 @@ static void on_vp8_frame(const brtc_vp8_frame *f, void *user) {
       pc_emit_log(pc, detail);
     }
   }
-  if (!pc->on_event) return;
-  brtc_video_frame frame = {
+  brtc_output ev = {
+      .event = BRTC_EVENT_FRAME,
+      .step = PC_STEP_NONE,
       .codec = "VP8",
       .data = f->data,
       .len = f->len,
@@ -95,9 +103,7 @@ static void on_vp8_frame(const brtc_vp8_frame *f, void *user) {
       .mid = t->mid,
       .track = t->index,
   };
-  brtc_pc_event ev = {.type = BRTC_PC_EVENT_VIDEO_FRAME, .step = BRTC_STEP_COUNT,
-                      .detail = "", .frame = &frame};
-  pc->on_event(pc, &ev, pc->user);
+  pc_push_event(pc, &ev);
 }
 
 /* How long an incomplete frame waits for its missing packets: with NACK, every ask and the
@@ -130,13 +136,10 @@ static void on_frames_lost(pc_track *t, const brtc_vp8_loss *loss) {
            (unsigned)loss->keyframes, loss->keyframes == 1 ? "" : "s", (unsigned)loss->unknown,
            (unsigned)loss->superseded, ask ? ", asking for a keyframe" : "");
   pc_emit_log(pc, detail);
-  if (pc->on_event) {
-    brtc_video_frame frame = {.codec = "VP8", .keyframe = loss->keyframes > 0,
-                              .ssrc = t->stream.ssrc, .mid = t->mid, .track = t->index};
-    brtc_pc_event ev = {.type = BRTC_PC_EVENT_FRAME_LOST, .step = BRTC_STEP_COUNT,
-                        .detail = detail, .frame = &frame};
-    pc->on_event(pc, &ev, pc->user);
-  }
+  brtc_output ev = {.event = BRTC_EVENT_FRAME_LOST, .step = PC_STEP_NONE, .detail = detail,
+                    .codec = "VP8", .keyframe = loss->keyframes > 0, .ssrc = t->stream.ssrc,
+                    .mid = t->mid, .track = t->index, .frames_lost = loss->frames};
+  pc_push_event(pc, &ev);
   if (ask) want_pli(pc, t, false);
 }
 
@@ -386,7 +389,7 @@ void pc_media_rtp(brtc_pc *pc, uint8_t *pkt, size_t len) {
   }
   pc->peer_has_keys = true;
   pc->srtp_authenticated++;
-  if (pc->on_plain_packet) pc->on_plain_packet(pc, true, false, pkt, plain_len, pc->user);
+  if (pc->plain_packet_events) plain_event(pc, true, false, pkt, plain_len);
   brtc_rtp_header h;
   if (brtc_rtp_parse(pkt, plain_len, &h) != BRTC_OK) {
     pc->stats.dropped_malformed++;
@@ -440,7 +443,7 @@ void pc_media_rtcp(brtc_pc *pc, uint8_t *pkt, size_t len) {
   }
   pc->peer_has_keys = true;
   pc->srtp_authenticated++;
-  if (pc->on_plain_packet) pc->on_plain_packet(pc, true, true, pkt, plain_len, pc->user);
+  if (pc->plain_packet_events) plain_event(pc, true, true, pkt, plain_len);
   if (brtc_rtcp_parse(pkt, plain_len, on_rtcp, pc) != BRTC_OK) {
     pc->stats.dropped_malformed++;
     return;
@@ -644,7 +647,7 @@ int pc_media_poll_rtcp(brtc_pc *pc, uint8_t *out, size_t cap, size_t *out_len) {
     if (rc == BRTC_ERR_AGAIN) rc = build_remb(pc, out, room, &len);
   }
   if (rc != BRTC_OK) return rc;
-  if (pc->on_plain_packet) pc->on_plain_packet(pc, false, true, out, len, pc->user);
+  if (pc->plain_packet_events) plain_event(pc, false, true, out, len);
   return brtc_srtcp_protect(pc->srtp_out, out, len, cap, out_len);
 }
 

@@ -1,14 +1,16 @@
 /* brtc_pc life cycle: creation, journey events, stats, the output pump and the timers.
  * The protocol work is in pc_signaling.c, pc_transport.c and pc_media.c. */
 #include <openssl/crypto.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/random.h"
 #include "pc/pc_internal.h"
+#include "pc/pc_ready.h"
 
-static const char *const step_names[BRTC_STEP_COUNT] = {
+static const char *const step_names[PC_STEP_COUNT] = {
     [BRTC_STEP_OFFER] = "offer",
     [BRTC_STEP_ANSWER] = "answer",
     [BRTC_STEP_ICE_CHECK] = "ice-check",
@@ -22,24 +24,23 @@ static const char *const step_names[BRTC_STEP_COUNT] = {
 };
 
 const char *brtc_pc_step_name(brtc_pc_step s) {
-  if ((unsigned)s >= BRTC_STEP_COUNT) return "unknown";
+  if ((unsigned)s >= PC_STEP_COUNT) return "unknown";
   return step_names[s];
 }
 
 void pc_emit_step(brtc_pc *pc, brtc_pc_step step, const char *detail) {
-  if ((unsigned)step >= BRTC_STEP_COUNT || pc->steps_done[step]) return;
+  if ((unsigned)step >= PC_STEP_COUNT || pc->steps_done[step]) return;
   pc->steps_done[step] = true;
   /* 0 means "not reached", so a step at time 0 is recorded as 1 us. */
-  pc->stats.step_at_us[step] = pc->now_us ? pc->now_us : 1;
-  if (!pc->on_event) return;
-  brtc_pc_event ev = {.type = BRTC_PC_EVENT_STEP, .step = step, .detail = detail ? detail : ""};
-  pc->on_event(pc, &ev, pc->user);
+  pc->step_at_us[step] = pc->now_us ? pc->now_us : 1;
+  brtc_output ev = {.event = BRTC_EVENT_STEP, .step = step, .detail = detail ? detail : ""};
+  pc_push_event(pc, &ev);
 }
 
 void pc_emit_log(brtc_pc *pc, const char *detail) {
-  if (!pc->on_event) return;
-  brtc_pc_event ev = {.type = BRTC_PC_EVENT_LOG, .step = BRTC_STEP_COUNT, .detail = detail};
-  pc->on_event(pc, &ev, pc->user);
+  brtc_output ev = {.event = BRTC_EVENT_LOG, .step = PC_STEP_NONE,
+                    .detail = detail ? detail : ""};
+  pc_push_event(pc, &ev);
 }
 
 void pc_fail(brtc_pc *pc, const char *reason) {
@@ -52,7 +53,12 @@ void pc_fail(brtc_pc *pc, const char *reason) {
 
 void pc_touch(brtc_pc *pc, uint64_t now_us) {
   if (now_us > pc->now_us) pc->now_us = now_us;
+  pc_mark_ready(pc);
 }
+
+void pc_mark_ready(brtc_pc *pc) { brtc_ready_mark(&pc->ready); }
+
+brtc_ready_node *brtc_pc_ready_node(brtc_pc *pc) { return &pc->ready; }
 
 /* An IPv4 or IPv6 socket address as a brtc_addr; false for any other family. */
 static bool addr_from_sockaddr(const struct sockaddr *sa, brtc_addr *out) {
@@ -63,17 +69,34 @@ static bool addr_from_sockaddr(const struct sockaddr *sa, brtc_addr *out) {
   return true;
 }
 
-brtc_pc *brtc_pc_new(const brtc_pc_config *config) {
-  if (!config || !config->certificate) return NULL;
+/* A datagram as it is on the wire, for captures (the wire_packet_events tap). */
+static void wire_event(brtc_pc *pc, bool inbound, const uint8_t *data, size_t len,
+                       const struct sockaddr *peer) {
+  brtc_output ev = {.event = BRTC_EVENT_WIRE_PACKET, .step = PC_STEP_NONE, .data = data,
+                    .len = len, .inbound = inbound};
+  brtc_addr a;
+  if (addr_from_sockaddr(peer, &a)) memcpy(&ev.remote, &a.u, brtc_addr_len(&a));
+  pc_push_event(pc, &ev);
+}
+
+int brtc_pc_new(const brtc_pc_config *config, brtc_pc **out, char *err, size_t err_cap) {
+  if (err && err_cap) err[0] = '\0';
+  if (!out) return BRTC_ERR_INVALID;
+  *out = NULL;
+  if (!config || !config->certificate) {
+    if (err) snprintf(err, err_cap, "%s", config ? "the config has no certificate" : "no config");
+    return BRTC_ERR_INVALID;
+  }
   brtc_pc *pc = calloc(1, sizeof(*pc));
-  if (!pc) return NULL;
+  if (!pc) {
+    if (err) snprintf(err, err_cap, "out of memory");
+    return BRTC_ERR_NOMEM;
+  }
   pc->certificate = config->certificate;
-  pc->on_event = config->on_event;
-  pc->on_plain_packet = config->on_plain_packet;
-  pc->on_wire_packet = config->on_wire_packet;
+  pc->plain_packet_events = config->plain_packet_events;
+  pc->wire_packet_events = config->wire_packet_events;
   pc->keep_keylog = config->keep_keylog;
   pc->datachannels = config->datachannels;
-  pc->user = config->user;
   pc->max_video_frame = config->max_video_frame ? config->max_video_frame : PC_DEFAULT_MAX_FRAME;
   pc->keep_dtls = config->keep_dtls;
   pc->dtls_role = config->dtls_role;
@@ -89,17 +112,12 @@ brtc_pc *brtc_pc_new(const brtc_pc_config *config) {
                         : config->max_video_bitrate_bps ? PC_DEFAULT_START_VIDEO_BPS
                                                         : sized.start_bps;
   if (pc->start_video_bps > pc->max_video_bps) pc->start_video_bps = pc->max_video_bps;
-  for (size_t i = 0; i < config->n_host_addrs && pc->n_host_addrs < PC_MAX_HOST_ADDRS; i++) {
-    const struct sockaddr_storage *ss = &config->host_addrs[i];
-    brtc_addr *a = &pc->host_addrs[pc->n_host_addrs];
-    if (ss->ss_family == AF_INET) memcpy(&a->u.v4, ss, sizeof(a->u.v4));
-    else if (ss->ss_family == AF_INET6) memcpy(&a->u.v6, ss, sizeof(a->u.v6));
-    else continue;
-    pc->n_host_addrs++;
-  }
+  memcpy(pc->host_addrs, config->host_addrs, sizeof(pc->host_addrs));
+  pc->n_host_addrs = config->n_host_addrs;
   if (brtc_ice_agent_init(&pc->ice) != BRTC_OK) {
     free(pc);
-    return NULL;
+    if (err) snprintf(err, err_cap, "cannot start the ICE agent (no random bytes)");
+    return BRTC_ERR_CRYPTO;
   }
   if (config->consent_timeout_us) pc->ice.consent_timeout_us = config->consent_timeout_us;
   pc->ice_check_timeout_us = config->ice_check_timeout_us;
@@ -110,13 +128,16 @@ brtc_pc *brtc_pc_new(const brtc_pc_config *config) {
   pc->ice_deadline = PC_NEVER;
   pc->setup_deadline = PC_NEVER;
   pc->next_rr_us = PC_NEVER;
-  return pc;
+  *out = pc;
+  return BRTC_OK;
 }
 
 void brtc_pc_free(brtc_pc *pc) {
   if (!pc) return;
+  brtc_ready_unlink(&pc->ready); /* freed while still driven: at least no list points at it */
   pc_media_free(pc);
   pc_data_free(pc);
+  pc_events_free(pc);
   brtc_srtp_free(pc->srtp_in);
   brtc_srtp_free(pc->srtp_out);
   brtc_dtls_free(pc->dtls);
@@ -165,6 +186,7 @@ int brtc_pc_create_answer(brtc_pc *pc, const char **sdp, char *err, size_t err_c
 
 int brtc_pc_add_ice_candidate(brtc_pc *pc, const char *candidate) {
   if (!pc || !candidate) return BRTC_ERR_INVALID;
+  pc_mark_ready(pc);
   /* We are ice-lite: we never send checks, so remote candidates are only validated. The
    * peer's checks tell us its addresses. */
   if (candidate[0] == '\0') return BRTC_OK;
@@ -189,7 +211,7 @@ int brtc_pc_handle_datagram(brtc_pc *pc, const uint8_t *data, size_t len,
                             const struct sockaddr *from, uint64_t now_us) {
   if (!pc || (!data && len) || !from) return BRTC_ERR_INVALID;
   pc_touch(pc, now_us);
-  if (pc->on_wire_packet) pc->on_wire_packet(pc, true, data, len, from, pc->user);
+  if (pc->wire_packet_events) wire_event(pc, true, data, len, from);
   pc->stats.packets_in++;
   pc->stats.bytes_in += len;
   brtc_addr addr;
@@ -204,9 +226,9 @@ int brtc_pc_handle_datagram(brtc_pc *pc, const uint8_t *data, size_t len,
   return pc_transport_datagram(pc, data, len, &addr);
 }
 
-int brtc_pc_poll_transmit(brtc_pc *pc, uint8_t *out, size_t cap, size_t *out_len,
-                          struct sockaddr_storage *to) {
-  if (!pc || !out || !out_len || !to) return BRTC_ERR_INVALID;
+/* The next datagram to send; BRTC_ERR_AGAIN when none. */
+static int poll_datagram(brtc_pc *pc, uint8_t *out, size_t cap, size_t *out_len,
+                         struct sockaddr_storage *to) {
   brtc_addr dest = pc->media_addr;
   int rc = BRTC_ERR_AGAIN;
   /* On close the RTCP BYE goes before DTLS close_notify, which ends the peer's transport. */
@@ -221,13 +243,10 @@ int brtc_pc_poll_transmit(brtc_pc *pc, uint8_t *out, size_t cap, size_t *out_len
   memcpy(to, &dest.u, brtc_addr_len(&dest));
   pc->stats.packets_out++;
   pc->stats.bytes_out += *out_len;
-  if (pc->on_wire_packet)
-    pc->on_wire_packet(pc, false, out, *out_len, (const struct sockaddr *)to, pc->user);
   return BRTC_OK;
 }
 
-uint64_t brtc_pc_next_deadline(const brtc_pc *pc) {
-  if (!pc) return PC_NEVER;
+static uint64_t next_deadline(const brtc_pc *pc) {
   uint64_t t = pc_transport_deadline(pc);
   uint64_t m = pc_media_deadline(pc);
   if (m < t) t = m;
@@ -235,9 +254,35 @@ uint64_t brtc_pc_next_deadline(const brtc_pc *pc) {
   return c < t ? c : t;
 }
 
+int brtc_pc_poll_output(brtc_pc *pc, uint8_t *buf, size_t cap, brtc_output *out) {
+  if (!pc || !buf || !out || out->size < sizeof(brtc_output)) return BRTC_ERR_INVALID;
+  size_t size = out->size;
+  brtc_output o;
+  memset(&o, 0, sizeof(o));
+  int rc = poll_datagram(pc, buf, cap, &o.len, &o.remote);
+  if (rc == BRTC_OK) {
+    o.kind = BRTC_OUTPUT_TRANSMIT;
+    o.data = buf;
+    if (pc->wire_packet_events)
+      wire_event(pc, false, buf, o.len, (const struct sockaddr *)&o.remote);
+  } else if (rc != BRTC_ERR_AGAIN) {
+    return rc;
+  } else if (!pc_pop_event(pc, &o)) {
+    memset(&o, 0, sizeof(o));
+    o.kind = BRTC_OUTPUT_TIMEOUT;
+    o.deadline_us = next_deadline(pc);
+  }
+  o.size = size;
+  memcpy(out, &o, sizeof(o)); /* size >= sizeof(o): a newer caller's tail is left alone */
+  return BRTC_OK;
+}
+
 int brtc_pc_handle_timeout(brtc_pc *pc, uint64_t now_us) {
   if (!pc) return BRTC_ERR_INVALID;
   pc_touch(pc, now_us);
+  /* Timers are rare next to packets (a report a second when idle): the moment to give back
+   * what the event queue holds, so an idle session costs what it did before the queue. */
+  pc_events_trim(pc);
   if (check_deadline(pc) <= pc->now_us) {
     char reason[96];
     snprintf(reason, sizeof(reason), "ICE: no connectivity check from the peer within %llu ms",
@@ -286,8 +331,34 @@ void brtc_pc_close(brtc_pc *pc, uint64_t now_us) {
 
 bool brtc_pc_is_closed(const brtc_pc *pc) { return !pc || pc->closed || pc->failed; }
 
-void brtc_pc_get_stats(const brtc_pc *pc, brtc_pc_stats *out) {
-  if (!pc || !out) return;
+uint64_t brtc_pc_step_time(const brtc_pc *pc, brtc_pc_step step) {
+  if (!pc || (unsigned)step >= PC_STEP_COUNT) return 0;
+  return pc->step_at_us[step];
+}
+
+/* Copies what the caller's struct has room for: it was compiled with its own sizeof. */
+#define COPY_SIZED(out, full)                                                          \
+  do {                                                                                 \
+    size_t size_ = (out)->size < sizeof(full) ? (out)->size : sizeof(full);            \
+    (full).size = (out)->size;                                                         \
+    memcpy((out), &(full), size_);                                                     \
+  } while (0)
+
+/* The first version's size: a caller's struct may be newer and larger, never smaller. */
+#define STATS_V1_SIZE (offsetof(brtc_pc_stats, events_dropped) + sizeof(uint64_t))
+#define TRACK_STATS_V1_SIZE (offsetof(brtc_pc_track_stats, max_bitrate_bps) + sizeof(uint32_t))
+
+static void fill_stats(const brtc_pc *pc, brtc_pc_stats *out);
+
+int brtc_pc_get_stats(const brtc_pc *pc, brtc_pc_stats *out) {
+  if (!pc || !out || out->size < STATS_V1_SIZE) return BRTC_ERR_INVALID;
+  brtc_pc_stats full = {.size = sizeof(brtc_pc_stats)};
+  fill_stats(pc, &full);
+  COPY_SIZED(out, full);
+  return BRTC_OK;
+}
+
+static void fill_stats(const brtc_pc *pc, brtc_pc_stats *out) {
   *out = pc->stats;
   for (size_t i = 0; i < pc->n_tracks; i++) {
     const pc_track *t = pc->tracks[i];
@@ -324,9 +395,11 @@ static uint64_t stream_lost(const pc_stream *st) {
   return lost > 0 ? (uint64_t)lost : 0;
 }
 
-int brtc_pc_get_track_stats(const brtc_pc *pc, size_t index, brtc_pc_track_stats *out) {
-  if (!pc || !out || index >= pc->n_tracks) return BRTC_ERR_INVALID;
+int brtc_pc_get_track_stats(const brtc_pc *pc, size_t index, brtc_pc_track_stats *caller) {
+  if (!pc || !caller || caller->size < TRACK_STATS_V1_SIZE || index >= pc->n_tracks)
+    return BRTC_ERR_INVALID;
   const pc_track *t = pc->tracks[index];
+  brtc_pc_track_stats full, *out = &full;
   memset(out, 0, sizeof(*out));
   snprintf(out->mid, sizeof(out->mid), "%s", t->mid);
   out->kind = t->video ? "video" : "audio";
@@ -341,5 +414,6 @@ int brtc_pc_get_track_stats(const brtc_pc *pc, size_t index, brtc_pc_track_stats
   out->height = t->height;
   out->max_bitrate_bps = t->video ? t->max_bps : 0;
   if (t->vp8) out->frames_dropped = brtc_vp8_assembler_get_stats(t->vp8)->frames_dropped;
+  COPY_SIZED(caller, full);
   return BRTC_OK;
 }

@@ -160,7 +160,7 @@ static void route_inspect_api(brtc_conn *c, const brtc_http_request *req) {
   if (e->live) {
     /* The SRTP profile tells where each packet's tag is; it is known once DTLS is done. */
     brtc_session *s = brtc_session_table_find_live(&srv->sessions, e->session);
-    brtc_pc_stats st;
+    brtc_pc_stats st = {.size = sizeof(brtc_pc_stats)};
     if (s && s->pc) {
       brtc_pc_get_stats(s->pc, &st);
       brtc_inspect_entry_set_srtp(e, st.srtp_profile);

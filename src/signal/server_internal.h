@@ -72,7 +72,6 @@ struct brtc_signal_server {
   int http_port;
   char url[96];
   bool stopping;
-  int in_pc_callback; /* > 0 while a pc event callback runs: never free a pc then */
   bool sessions_ending; /* some session is marked closing: settle must reap */
 
   /* Access control (auth.c, whip.c). */

@@ -1,8 +1,11 @@
-/* Sessions: each owns one brtc_pc registered with the loop. Peer connection events arrive
- * inside brtc_loop passes (or inside signaling calls); a session that ends is only marked
- * there and is closed and freed by brtc_server_settle, after the pass, so a pc is never
- * freed from inside its own callback. */
+/* Sessions: each owns one brtc_pc registered with the loop. Its events come from the loop at
+ * a safe point (include/boltrtc/loop.h: the pc between calls, never inside a call of ours
+ * into it), so a session whose pc closes or fails ends right there, pc freed and all. Calls
+ * into a pc from signaling need nothing more: the loop drains it at the end of the pass. A
+ * session ended by signaling (a WebSocket closed, a WHIP DELETE) is only marked, and closed
+ * and freed by brtc_server_settle after the handler, because the handler still holds it. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/log.h"
@@ -57,15 +60,17 @@ void brtc_server_session_step(brtc_signal_server *srv, brtc_session *s, const ch
 /* The pc's first-rtp step is the session's first media packet, of one kind only; a later
  * track's first packet comes as a log event (pc_media.c first_rtp, track_started). The
  * journey shows each track's start as a first-rtp step of its own, so that the video SSRC
- * appears beside the audio one. mark_only: the pc's own step told the tracks started so far. */
-static void show_started_tracks(brtc_signal_server *srv, brtc_session *s, bool mark_only) {
+ * appears beside the audio one. told_ssrc: the stream the pc's own first-rtp step named (0:
+ * none), which needs no second step. Events are pulled after a batch of datagrams, so other
+ * tracks may have started by the time that step is handled: they get their steps here. */
+static void show_started_tracks(brtc_signal_server *srv, brtc_session *s, uint32_t told_ssrc) {
   size_t n = brtc_pc_track_count(s->pc);
   for (size_t i = 0; i < n && i < 32; i++) {
-    brtc_pc_track_stats ts;
+    brtc_pc_track_stats ts = {.size = sizeof(ts)};
     if (s->tracks_started & (1u << i)) continue;
     if (brtc_pc_get_track_stats(s->pc, i, &ts) != BRTC_OK || ts.ssrc == 0) continue;
     s->tracks_started |= 1u << i;
-    if (mark_only) continue;
+    if (ts.ssrc == told_ssrc) continue;
     char detail[128];
     snprintf(detail, sizeof(detail), "%s ssrc 0x%08x %s, track mid %.16s", ts.kind,
              (unsigned)ts.ssrc, ts.codec, ts.mid);
@@ -96,7 +101,7 @@ static void output_cap_reached(brtc_signal_server *srv) {
 
 /* Hand a wanted keyframe to the saver; its number is taken here, on the loop thread, so
  * file numbers stay unique and increasing whichever thread writes the file. */
-static void save_keyframe(brtc_signal_server *srv, brtc_session *s, const brtc_video_frame *f) {
+static void save_keyframe(brtc_signal_server *srv, brtc_session *s, const brtc_output *f) {
   uint64_t now = brtc_now_us();
   if (!brtc_session_track_keyframe_wanted(s, f->track, now)) return;
   unsigned long number = brtc_keyframe_store_next_number(srv->store);
@@ -163,7 +168,6 @@ void brtc_server_ask_waiting_keyframes(brtc_signal_server *srv) {
       continue;
     }
     brtc_server_session_step(srv, s, "keyframe-requested", "keyframe saving has room: PLI sent");
-    brtc_loop_kick(srv->loop, s->pc);
   }
 }
 
@@ -197,7 +201,7 @@ void brtc_server_keyframe_done(const brtc_keyframe_result *r, void *user) {
   brtc_session_track_keyframe_finished(s, track, true, answered_snapshot, arrived_us);
   brtc_server_session_step(srv, s, "keyframe-saved", detail);
   /* The track's mid, for the page to tell a camera's pictures from a screen's. */
-  brtc_pc_track_stats ts;
+  brtc_pc_track_stats ts = {.size = sizeof(brtc_pc_track_stats)};
   const char *mid = s->pc && brtc_pc_get_track_stats(s->pc, track, &ts) == BRTC_OK ? ts.mid : "";
   if (s->ws)
     brtc_ws_conn_send(s->ws, brtc_ws_make_keyframe(s->id, rec->file, r->width, r->height, mid));
@@ -218,10 +222,8 @@ static void describe(brtc_session *s, bool inbound, bool plaintext, const uint8_
 }
 
 /* --capture and --log-level debug: the session's datagrams as they were on the wire. */
-static void on_wire_packet(brtc_pc *pc, bool inbound, const uint8_t *data, size_t len,
-                           const struct sockaddr *peer, void *user) {
-  (void)pc;
-  brtc_session *s = user;
+static void on_wire_packet(brtc_session *s, bool inbound, const uint8_t *data, size_t len,
+                           const struct sockaddr *peer) {
   if (s->inspect) brtc_inspect_entry_tap(s->inspect, true, inbound, false, data, len,
                                          brtc_now_us());
   if ((brtc_log_level_get() <= BRTC_LOG_DEBUG)) describe(s, inbound, false, data, len);
@@ -233,10 +235,8 @@ static void on_wire_packet(brtc_pc *pc, bool inbound, const uint8_t *data, size_
 }
 
 /* --capture and --log-level debug: plaintext RTP and RTCP from the pc's tap. */
-static void on_plain_packet(brtc_pc *pc, bool inbound, bool rtcp, const uint8_t *data,
-                            size_t len, void *user) {
-  (void)pc;
-  brtc_session *s = user;
+static void on_plain_packet(brtc_session *s, bool inbound, bool rtcp, const uint8_t *data,
+                            size_t len) {
   if (s->inspect) brtc_inspect_entry_tap(s->inspect, false, inbound, rtcp, data, len,
                                          brtc_now_us());
   if (rtcp && (brtc_log_level_get() <= BRTC_LOG_DEBUG)) describe(s, inbound, true, data, len);
@@ -278,23 +278,23 @@ static void start_inspect(brtc_signal_server *srv, brtc_session *s, uint64_t now
 /* The echo mode's data channels: a channel labelled "echo" sends every message back as it
  * came (text or binary). A message that does not fit the send buffer is dropped and logged:
  * the peer paces itself by what comes back. */
-static void on_datachannel_event(brtc_signal_server *srv, brtc_session *s, const brtc_pc_event *ev) {
+static void on_datachannel_event(brtc_signal_server *srv, brtc_session *s, const brtc_output *ev) {
   brtc_datachannel *dc = ev->channel;
   const char *label = brtc_datachannel_label(dc);
   char detail[160];
-  switch (ev->type) {
-    case BRTC_PC_EVENT_DATACHANNEL_OPEN:
+  switch (ev->event) {
+    case BRTC_EVENT_DATACHANNEL_OPEN:
       snprintf(detail, sizeof(detail), "\"%.64s\" id %d, %s%s", label,
                (int)brtc_datachannel_id(dc), brtc_datachannel_ordered(dc) ? "ordered" : "unordered",
                strcmp(label, "echo") == 0 ? ", echoing" : "");
       brtc_server_session_step(srv, s, "datachannel-open", detail);
       break;
-    case BRTC_PC_EVENT_DATACHANNEL_CLOSED:
+    case BRTC_EVENT_DATACHANNEL_CLOSED:
       snprintf(detail, sizeof(detail), "\"%.64s\" id %d%s", label, (int)brtc_datachannel_id(dc),
                s->echo_dropped ? ", some echoes dropped" : "");
       brtc_server_session_step(srv, s, "datachannel-closed", detail);
       break;
-    case BRTC_PC_EVENT_DATACHANNEL_MESSAGE:
+    case BRTC_EVENT_DATACHANNEL_MESSAGE:
       if (strcmp(label, "echo") != 0) break;
       int rc = brtc_datachannel_send(dc, brtc_now_us(), ev->data, ev->len, ev->binary);
       /* One line for the first, so that a peer cannot turn a flood into log lines. */
@@ -307,39 +307,58 @@ static void on_datachannel_event(brtc_signal_server *srv, brtc_session *s, const
   }
 }
 
-static void on_pc_event(brtc_pc *pc, const brtc_pc_event *ev, void *user) {
+static void finish_session(brtc_signal_server *srv, brtc_session *s);
+
+/* A session whose pc closed or failed, from the pc's own event. */
+static void end_now(brtc_signal_server *srv, brtc_session *s) {
+  s->closing = true;
+  finish_session(srv, s);
+  brtc_heap_trim_after_end(&srv->heap_trim, srv->sessions.n_live);
+}
+
+static void on_pc_event(brtc_loop *loop, brtc_pc *pc, const brtc_output *ev, void *user) {
+  (void)loop;
   (void)pc;
   brtc_session *s = user;
   brtc_signal_server *srv = s->owner;
-  srv->in_pc_callback++;
-  switch (ev->type) {
-    case BRTC_PC_EVENT_STEP:
+  switch (ev->event) {
+    case BRTC_EVENT_STEP:
       set_state_from_step(s, ev->step);
       if (ev->step == BRTC_STEP_DTLS_CONNECTED && s->capture) capture_keylog(s);
       if (ev->step == BRTC_STEP_ICE_CHECK) brtc_session_passed_ice(&srv->sessions, s);
       if (ev->step == BRTC_STEP_FAILED && s->pending) srv->pending_expired++;
       brtc_server_session_step(srv, s, brtc_pc_step_name(ev->step), ev->detail);
-      if (ev->step == BRTC_STEP_FIRST_RTP) show_started_tracks(srv, s, true);
-      if (ev->step == BRTC_STEP_CLOSED || ev->step == BRTC_STEP_FAILED) mark_ending(srv, s);
+      if (ev->step == BRTC_STEP_FIRST_RTP) {
+        /* Its detail names the stream: "<kind> ssrc 0x<hex> ..." (pc_media.c). */
+        const char *at = ev->detail ? strstr(ev->detail, "ssrc 0x") : NULL;
+        show_started_tracks(srv, s, at ? (uint32_t)strtoul(at + 7, NULL, 16) : 0);
+      }
+      /* The safe point: the session, its pc with it, may end right here. */
+      if (ev->step == BRTC_STEP_CLOSED || ev->step == BRTC_STEP_FAILED) end_now(srv, s);
+      return;
+    case BRTC_EVENT_FRAME:
+      if (ev->keyframe) save_keyframe(srv, s, ev);
       break;
-    case BRTC_PC_EVENT_VIDEO_FRAME:
-      if (ev->frame && ev->frame->keyframe) save_keyframe(srv, s, ev->frame);
-      break;
-    case BRTC_PC_EVENT_LOG:
+    case BRTC_EVENT_LOG:
       brtc_log(BRTC_LOG_INFO, s->id, "%s", ev->detail ? ev->detail : "");
-      if (s->tracks_started) show_started_tracks(srv, s, false);
+      if (s->tracks_started) show_started_tracks(srv, s, 0);
       break;
-    case BRTC_PC_EVENT_FRAME_LOST:
-      break; /* logged already; the keyframe policy below decides on PLI */
-    case BRTC_PC_EVENT_DATACHANNEL:
-    case BRTC_PC_EVENT_DATACHANNEL_OPEN:
-    case BRTC_PC_EVENT_DATACHANNEL_MESSAGE:
-    case BRTC_PC_EVENT_DATACHANNEL_BUFFERED_AMOUNT_LOW:
-    case BRTC_PC_EVENT_DATACHANNEL_CLOSED:
+    case BRTC_EVENT_WIRE_PACKET:
+      on_wire_packet(s, ev->inbound, ev->data, ev->len, (const struct sockaddr *)&ev->remote);
+      break;
+    case BRTC_EVENT_PLAIN_PACKET:
+      on_plain_packet(s, ev->inbound, ev->rtcp, ev->data, ev->len);
+      break;
+    case BRTC_EVENT_DATACHANNEL:
+    case BRTC_EVENT_DATACHANNEL_OPEN:
+    case BRTC_EVENT_DATACHANNEL_MESSAGE:
+    case BRTC_EVENT_DATACHANNEL_BUFFERED_AMOUNT_LOW:
+    case BRTC_EVENT_DATACHANNEL_CLOSED:
       on_datachannel_event(srv, s, ev);
       break;
+    default:
+      break; /* FRAME_LOST: logged already; the keyframe policy decides on PLI */
   }
-  srv->in_pc_callback--;
 }
 
 void brtc_signal_server_set_limits(brtc_signal_server *srv, const brtc_signal_config *c) {
@@ -439,39 +458,38 @@ brtc_session *brtc_server_session_start(brtc_signal_server *srv, brtc_transport 
 
   const struct sockaddr_storage *addrs;
   size_t n_addrs = brtc_loop_local_addrs(srv->loop, &addrs);
-  brtc_pc_config cfg = {
-      .certificate = srv->cert,
-      .host_addrs = addrs,
-      .n_host_addrs = n_addrs,
-      .on_event = on_pc_event,
-      .user = s,
-      .dtls_role = srv->dtls_role,
-      .consent_timeout_us = srv->consent_timeout_us,
-      .ice_check_timeout_us = srv->pending_timeout_us,
-      /* We save keyframes only: a lost delta frame needs no PLI (issue 5, item 6). */
-      .keyframe_policy = BRTC_KEYFRAME_ON_KEYFRAME_LOSS,
-      .video_width = video_width,
-      .video_height = video_height,
-      .datachannels = true, /* accepted on every session; "echo" ones echo */
-  };
-  if (srv->capture_dir) {
-    start_capture(srv, s, addrs, n_addrs);
-    cfg.keep_keylog = s->capture != NULL;
-  }
-  if (inspect || srv->inspect_all) start_inspect(srv, s, now);
-  if (s->capture || s->inspect || (brtc_log_level_get() <= BRTC_LOG_DEBUG)) {
-    cfg.on_wire_packet = on_wire_packet;
-    cfg.on_plain_packet = on_plain_packet;
-  }
-  s->pc = brtc_pc_new(&cfg);
-  if (!s->pc) {
+  brtc_pc_config *cfg = brtc_pc_config_new();
+  if (!cfg) {
     *rc = BRTC_ERR_NOMEM;
-    snprintf(err, err_cap, "cannot create a peer connection");
+  } else {
+    brtc_pc_config_set_certificate(cfg, srv->cert);
+    brtc_loop_config_pc(srv->loop, cfg);
+    brtc_pc_config_set_dtls_role(cfg, srv->dtls_role);
+    brtc_pc_config_set_consent_timeout(cfg, srv->consent_timeout_us);
+    brtc_pc_config_set_check_timeout(cfg, srv->pending_timeout_us);
+    /* We save keyframes only: a lost delta frame needs no PLI (issue 5, item 6). */
+    brtc_pc_config_set_keyframe_policy(cfg, BRTC_KEYFRAME_ON_KEYFRAME_LOSS);
+    brtc_pc_config_set_video_size(cfg, video_width, video_height);
+    brtc_pc_config_set_datachannels(cfg, true); /* accepted on every session; "echo" ones echo */
+    if (srv->capture_dir) {
+      start_capture(srv, s, addrs, n_addrs);
+      brtc_pc_config_set_keep_keylog(cfg, s->capture != NULL);
+    }
+    if (inspect || srv->inspect_all) start_inspect(srv, s, now);
+    if (s->capture || s->inspect || (brtc_log_level_get() <= BRTC_LOG_DEBUG)) {
+      brtc_pc_config_set_wire_packet_events(cfg, true);
+      brtc_pc_config_set_plain_packet_events(cfg, true);
+    }
+    *rc = brtc_pc_new(cfg, &s->pc, err, err_cap);
+    brtc_pc_config_free(cfg);
+  }
+  if (!s->pc) {
+    if (!err[0]) snprintf(err, err_cap, "cannot create a peer connection");
   } else {
     *rc = brtc_pc_set_remote_description(s->pc, "offer", sdp, now, err, err_cap);
     if (*rc == BRTC_OK) *rc = brtc_pc_create_answer(s->pc, answer, err, err_cap);
     if (*rc == BRTC_OK) {
-      *rc = brtc_loop_add_pc(srv->loop, s->pc);
+      *rc = brtc_loop_add_pc(srv->loop, s->pc, on_pc_event, s);
       if (*rc != BRTC_OK) snprintf(err, err_cap, "cannot register the peer connection: %s",
                                    brtc_strerror(*rc));
     }
@@ -486,7 +504,7 @@ brtc_session *brtc_server_session_start(brtc_signal_server *srv, brtc_transport 
   }
   s->in_loop = true;
   for (size_t i = 0; i < brtc_pc_track_count(s->pc); i++) {
-    brtc_pc_track_stats ts;
+    brtc_pc_track_stats ts = {.size = sizeof(brtc_pc_track_stats)};
     if (brtc_pc_get_track_stats(s->pc, i, &ts) == BRTC_OK && strcmp(ts.kind, "video") == 0 &&
         i < BRTC_SESSION_POLICY_TRACKS)
       s->video_tracks |= 1u << i;
@@ -494,15 +512,13 @@ brtc_session *brtc_server_session_start(brtc_signal_server *srv, brtc_transport 
   brtc_inspect_entry_sdp(s->inspect, sdp, sdp_len, *answer, strlen(*answer));
   snprintf(detail, sizeof(detail), "%zu bytes", strlen(*answer));
   brtc_server_session_step(srv, s, "answer-sent", detail);
-  brtc_loop_kick(srv->loop, s->pc);
   return s;
 }
 
 int brtc_server_session_candidate(brtc_signal_server *srv, brtc_session *s, const char *cand) {
   if (!s->pc || s->closing) return BRTC_ERR_STATE;
-  int rc = brtc_pc_add_ice_candidate(s->pc, cand);
-  if (rc == BRTC_OK) brtc_loop_kick(srv->loop, s->pc);
-  return rc;
+  (void)srv;
+  return brtc_pc_add_ice_candidate(s->pc, cand);
 }
 
 int brtc_server_session_snapshot(brtc_signal_server *srv, brtc_session *s, uint64_t *wait_ms) {
@@ -518,7 +534,6 @@ int brtc_server_session_snapshot(brtc_signal_server *srv, brtc_session *s, uint6
   s->snapshot_pending = true;
   brtc_server_session_step(srv, s, "snapshot-requested", "PLI sent, next keyframe is saved");
   brtc_pc_request_keyframe(s->pc, brtc_now_us());
-  brtc_loop_kick(srv->loop, s->pc);
   return BRTC_OK;
 }
 
@@ -532,8 +547,10 @@ void brtc_server_session_end(brtc_signal_server *srv, brtc_session *s, const cha
 static void refresh_tracks(brtc_session *s) {
   if (!s->pc) return;
   size_t n = 0;
-  for (size_t i = 0; i < brtc_pc_track_count(s->pc) && n < BRTC_SESSION_KEEP_TRACKS; i++)
+  for (size_t i = 0; i < brtc_pc_track_count(s->pc) && n < BRTC_SESSION_KEEP_TRACKS; i++) {
+    s->tracks[n].size = sizeof(s->tracks[n]);
     if (brtc_pc_get_track_stats(s->pc, i, &s->tracks[n]) == BRTC_OK) n++;
+  }
   s->n_tracks = n;
 }
 
@@ -541,7 +558,7 @@ static void refresh_tracks(brtc_session *s) {
 static void keep_tracks(brtc_signal_server *srv, brtc_session *s) {
   refresh_tracks(s);
   for (size_t i = 0; i < brtc_pc_track_count(s->pc); i++) {
-    brtc_pc_track_stats ts;
+    brtc_pc_track_stats ts = {.size = sizeof(brtc_pc_track_stats)};
     if (brtc_pc_get_track_stats(s->pc, i, &ts) != BRTC_OK) continue;
     char detail[128];
     if (strcmp(ts.kind, "video") == 0)
@@ -560,6 +577,7 @@ static void keep_tracks(brtc_signal_server *srv, brtc_session *s) {
 }
 
 void brtc_server_live_stats(const brtc_session *s, brtc_pc_stats *out) {
+  out->size = sizeof(*out);
   if (s->pc) brtc_pc_get_stats(s->pc, out);
 }
 
@@ -601,10 +619,15 @@ static void finish_session(brtc_signal_server *srv, brtc_session *s) {
     bool tracks_told = !brtc_pc_is_closed(s->pc);
     if (tracks_told) {
       keep_tracks(srv, s);
+      /* Its RTCP BYE and close_notify leave when it is removed from the loop below; the
+       * step it reports is told here, since its events end with the removal. */
       brtc_pc_close(s->pc, brtc_now_us());
-      /* Flush close_notify and RTCP BYE while the pc is still registered. */
-      if (s->in_loop) brtc_loop_kick(srv->loop, s->pc);
+      if (!s->reported_end) {
+        set_state_from_step(s, BRTC_STEP_CLOSED);
+        brtc_server_session_step(srv, s, brtc_pc_step_name(BRTC_STEP_CLOSED), "closed locally");
+      }
     }
+    s->stats.size = sizeof(s->stats);
     brtc_pc_get_stats(s->pc, &s->stats);
     if (s->stats.packets_in) {
       char line[600];
@@ -642,7 +665,7 @@ static void finish_session(brtc_signal_server *srv, brtc_session *s) {
 
 static void reap(brtc_signal_server *srv) {
   /* Checked after every loop pass, so skip the scan when nothing ended. */
-  if (srv->in_pc_callback || !srv->sessions_ending) return;
+  if (!srv->sessions_ending) return;
   srv->sessions_ending = false;
   size_t before = srv->sessions.n_live;
   for (size_t i = 0; i < srv->sessions.n_live;) {
@@ -672,7 +695,7 @@ static void on_rate_timer(void *user, uint64_t now_us) {
   for (size_t i = 0; i < srv->sessions.n_live; i++) {
     brtc_session *s = srv->sessions.live[i];
     if (!s->pc || s->closing || strcmp(s->state, "connected") != 0) continue;
-    brtc_pc_stats st;
+    brtc_pc_stats st = {.size = sizeof(brtc_pc_stats)};
     brtc_pc_get_stats(s->pc, &st);
     if (s->rate_mark.at_us == 0) {
       /* The first line covers the time since the session started. */
@@ -705,7 +728,6 @@ static void on_keyframe_timer(void *user, uint64_t now_us) {
       continue;
     s->interval_pli_us = now_us;
     brtc_pc_request_keyframe(s->pc, now_us);
-    brtc_loop_kick(srv->loop, s->pc);
   }
   /* A tenth of the interval: requests go out at most that late. */
   uint64_t tick = srv->keyframe_interval_us / 10;

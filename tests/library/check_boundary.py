@@ -3,11 +3,11 @@
 
   exports   the .so's exported functions are exactly the brtc_* functions that
             include/boltrtc/ declares with BRTC_EXPORT; every function declared there carries
-            BRTC_EXPORT; the SONAME is libboltrtc.so.<major>; NEEDED names only OpenSSL and
+            BRTC_EXPORT; the SONAME is libboltrtc.so.<abi> (BOLTRTC_ABI); NEEDED names only OpenSSL and
             the C library (no libvpx, turbojpeg, openh264, cJSON, http-parser, libwebsockets).
   includes  apps/ and examples/ include only include/boltrtc/ headers (apps/ also the
             server's own signal/server.h), and headers of their own folder.
-  program   a program (the boltrtc server, an example) loads libboltrtc.so.<major>: it is
+  program   a program (the boltrtc server, an example) loads libboltrtc.so.<abi> (BOLTRTC_ABI): it is
             built on the shared library, not on the cores' insides.
 
   check_boundary.py exports LIB.so MAJOR HEADER_DIR...

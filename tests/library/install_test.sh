@@ -13,6 +13,8 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 prefix=$tmp/prefix
 version=$(sed -n 's/^#define BOLTRTC_VERSION_STRING "\(.*\)"/\1/p' "$build/include/boltrtc/version.h")
+abi=$(sed -n 's/^#define BOLTRTC_ABI_VERSION \([0-9]*\)$/\1/p' "$build/include/boltrtc/version.h")
+test -n "$abi" || { echo "FAIL: no BOLTRTC_ABI_VERSION in version.h"; exit 1; }
 
 cmake --install "$build" --prefix "$prefix" >"$tmp/install.log"
 pcfile=$(find "$prefix" -name boltrtc.pc)
@@ -21,8 +23,8 @@ for f in include/boltrtc/boltrtc.h include/boltrtc/version.h; do
   test -f "$prefix/$f" || { echo "FAIL: $f not installed"; exit 1; }
 done
 test -f "$libdir/libboltrtc.a" || { echo "FAIL: libboltrtc.a not installed"; exit 1; }
-test "$(readlink "$libdir/libboltrtc.so")" = libboltrtc.so.0 ||
-  { echo "FAIL: libboltrtc.so is not a link to libboltrtc.so.0"; exit 1; }
+test "$(readlink "$libdir/libboltrtc.so")" = "libboltrtc.so.$abi" ||
+  { echo "FAIL: libboltrtc.so is not a link to libboltrtc.so.$abi"; exit 1; }
 test -f "$(find "$prefix" -name boltrtcConfigVersion.cmake)" ||
   { echo "FAIL: no boltrtcConfigVersion.cmake"; exit 1; }
 
@@ -34,10 +36,10 @@ run() { # name, program: it runs against the installed library only
   grep -q "^consumer ok$" <<<"$out" || { echo "FAIL: $1: $out"; exit 1; }
   echo "ok: $1: $(head -1 <<<"$out")"
 }
-needs_lib() { # name, program, yes|no: whether it loads libboltrtc.so.0
+needs_lib() { # name, program, yes|no: whether it loads libboltrtc.so.$abi
   local has=no
-  readelf -d "$2" | grep -q 'NEEDED.*libboltrtc\.so\.0' && has=yes
-  test "$has" = "$3" || { echo "FAIL: $1 needs libboltrtc.so.0: $has, expected $3"; exit 1; }
+  readelf -d "$2" | grep -q "NEEDED.*libboltrtc\\.so\\.$abi" && has=yes
+  test "$has" = "$3" || { echo "FAIL: $1 needs libboltrtc.so.$abi: $has, expected $3"; exit 1; }
 }
 
 export PKG_CONFIG_PATH="$libdir/pkgconfig"

@@ -3,7 +3,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pc/pc_ready.h"
 #include "stun/stun.h"
+
+/* The loop's brtc_loop_config_pc calls it; no test here uses it. */
+int brtc_pc_config_add_host_address(brtc_pc_config *c, const struct sockaddr *addr) {
+  (void)c, (void)addr;
+  return BRTC_ERR_UNSUPPORTED;
+}
+
+void fake_pc_touch(brtc_pc *pc) { brtc_ready_mark(&pc->ready); }
+
+brtc_ready_node *brtc_pc_ready_node(brtc_pc *pc) { return &pc->ready; }
 
 brtc_pc *fake_pc_new(const char *ufrag) {
   brtc_pc *pc = calloc(1, sizeof(*pc));
@@ -13,7 +24,10 @@ brtc_pc *fake_pc_new(const char *ufrag) {
   return pc;
 }
 
-void fake_pc_free(brtc_pc *pc) { free(pc); }
+void fake_pc_free(brtc_pc *pc) {
+  if (pc) brtc_ready_unlink(&pc->ready);
+  free(pc);
+}
 
 void fake_pc_queue(brtc_pc *pc, const void *data, size_t len, const brtc_addr *to) {
   if (pc->out_count == FAKE_PC_MAX_OUT || len > sizeof(pc->out[0].data)) return;
@@ -30,6 +44,7 @@ const char *brtc_pc_local_ufrag(const brtc_pc *pc) { return pc->ufrag; }
 int brtc_pc_handle_datagram(brtc_pc *pc, const uint8_t *data, size_t len, const struct sockaddr *from,
                             uint64_t now_us) {
   (void)now_us;
+  fake_pc_touch(pc);
   brtc_addr src;
   memset(&src, 0, sizeof(src));
   memcpy(&src.u, from, from->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
@@ -57,23 +72,39 @@ int brtc_pc_handle_datagram(brtc_pc *pc, const uint8_t *data, size_t len, const 
   return BRTC_OK;
 }
 
-int brtc_pc_poll_transmit(brtc_pc *pc, uint8_t *out, size_t cap, size_t *out_len,
-                          struct sockaddr_storage *to) {
-  if (pc->out_count == 0) return BRTC_ERR_AGAIN;
-  fake_out *o = &pc->out[pc->out_head];
-  if (o->len > cap) return BRTC_ERR_TOO_BIG;
-  memcpy(out, o->data, o->len);
-  *out_len = o->len;
-  memset(to, 0, sizeof(*to));
-  memcpy(to, &o->to.u, brtc_addr_len(&o->to));
-  pc->out_head = (pc->out_head + 1) % FAKE_PC_MAX_OUT;
-  pc->out_count--;
+/* Datagrams first, then one EVENT_LOG per queued event (fake_pc_event), then the deadline,
+ * as the real pc orders them. */
+int brtc_pc_poll_output(brtc_pc *pc, uint8_t *buf, size_t cap, brtc_output *out) {
+  if (out->size < sizeof(brtc_output)) return BRTC_ERR_INVALID;
+  size_t size = out->size;
+  memset(out, 0, sizeof(*out));
+  out->size = size;
+  if (pc->out_count) {
+    fake_out *o = &pc->out[pc->out_head];
+    if (o->len > cap) return BRTC_ERR_TOO_BIG;
+    memcpy(buf, o->data, o->len);
+    out->kind = BRTC_OUTPUT_TRANSMIT;
+    out->data = buf;
+    out->len = o->len;
+    memcpy(&out->remote, &o->to.u, brtc_addr_len(&o->to));
+    pc->out_head = (pc->out_head + 1) % FAKE_PC_MAX_OUT;
+    pc->out_count--;
+    return BRTC_OK;
+  }
+  if (pc->events) {
+    pc->events--;
+    out->kind = BRTC_OUTPUT_EVENT;
+    out->event = BRTC_EVENT_LOG;
+    out->detail = "fake";
+    return BRTC_OK;
+  }
+  out->kind = BRTC_OUTPUT_TIMEOUT;
+  out->deadline_us = pc->deadline;
   return BRTC_OK;
 }
 
-uint64_t brtc_pc_next_deadline(const brtc_pc *pc) { return pc->deadline; }
-
 int brtc_pc_handle_timeout(brtc_pc *pc, uint64_t now_us) {
+  fake_pc_touch(pc);
   if (now_us < pc->deadline) return BRTC_OK;
   pc->timeouts++;
   pc->deadline = UINT64_MAX;

@@ -7,6 +7,7 @@
 
 #include "boltrtc/peer_connection.h"
 #include "common/addr.h"
+#include "common/ready_list.h"
 
 #define FAKE_PC_MAX_OUT 256
 
@@ -30,10 +31,14 @@ struct brtc_pc {
   brtc_addr timer_to;  /* handle_timeout sends "tick" here if set */
   bool has_timer_to;
   bool consent;        /* what consent_holds reports for an owned address */
+  int events;          /* poll_output hands out this many EVENT_LOGs after the datagrams */
+  brtc_ready_node ready; /* src/pc/pc_ready.h, as the real pc keeps it */
 };
 
 brtc_pc *fake_pc_new(const char *ufrag);
 void fake_pc_free(brtc_pc *pc);
 void fake_pc_queue(brtc_pc *pc, const void *data, size_t len, const brtc_addr *to);
+/* What every call into a real pc does: it goes on its loop's ready list. */
+void fake_pc_touch(brtc_pc *pc);
 
 #endif

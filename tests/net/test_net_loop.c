@@ -129,7 +129,7 @@ static brtc_pc *fixture_pc(fixture *f, const char *ufrag, int echo_rtp) {
   brtc_pc *pc = fake_pc_new(ufrag);
   if (!pc) return NULL;
   pc->echo_rtp = echo_rtp;
-  CHECK_EQ_INT(brtc_loop_add_pc(f->loop, pc), BRTC_OK);
+  CHECK_EQ_INT(brtc_loop_add_pc(f->loop, pc, NULL, NULL), BRTC_OK);
   return pc;
 }
 
@@ -149,8 +149,8 @@ static void run_family(const char *loop_addr, const char *client_ip) {
   CHECK(client_open(&c, client_ip));
   brtc_pc *pc = fake_pc_new("abcd");
   pc->echo_rtp = 1;
-  CHECK_EQ_INT(brtc_loop_add_pc(loop, pc), BRTC_OK);
-  CHECK_EQ_INT(brtc_loop_add_pc(loop, pc), BRTC_ERR_STATE);
+  CHECK_EQ_INT(brtc_loop_add_pc(loop, pc, NULL, NULL), BRTC_OK);
+  CHECK_EQ_INT(brtc_loop_add_pc(loop, pc, NULL, NULL), BRTC_ERR_STATE);
   brtc_loop_stats st;
   uint8_t buf[1500];
   brtc_addr from;
@@ -250,7 +250,7 @@ static void test_send_batches(void) {
     uint8_t d[100] = {0x80, 96, 0, (uint8_t)i};
     fake_pc_queue(pc, d, sizeof(d), &f.c.addr);
   }
-  brtc_loop_kick(f.loop, pc);
+  fake_pc_touch(pc);
   int received = 0, in_order = 1;
   uint8_t buf[1500];
   brtc_addr from;
@@ -281,13 +281,15 @@ static void test_timer_fires(void) {
   }
   brtc_pc *idle = fake_pc_new("idle");
   brtc_pc *pc = fake_pc_new("tick");
-  CHECK_EQ_INT(brtc_loop_add_pc(f.loop, idle), BRTC_OK);
-  CHECK_EQ_INT(brtc_loop_add_pc(f.loop, pc), BRTC_OK);
-  CHECK_EQ_INT(brtc_loop_next_timeout_ms(f.loop), -1);
+  CHECK_EQ_INT(brtc_loop_add_pc(f.loop, idle, NULL, NULL), BRTC_OK);
+  CHECK_EQ_INT(brtc_loop_add_pc(f.loop, pc, NULL, NULL), BRTC_OK);
+  CHECK_EQ_INT(brtc_loop_next_timeout_ms(f.loop), -1); /* drained when added */
   pc->deadline = brtc_now_us() + 20000; /* 20 ms */
   pc->timer_to = f.c.addr;
   pc->has_timer_to = true;
-  brtc_loop_kick(f.loop, pc);
+  fake_pc_touch(pc); /* called outside the loop: the next pass drains it, without waiting */
+  CHECK_EQ_INT(brtc_loop_next_timeout_ms(f.loop), 0);
+  CHECK_EQ_INT(brtc_loop_run_once(f.loop, -1), BRTC_OK);
   int ms = brtc_loop_next_timeout_ms(f.loop);
   CHECK(ms >= 0 && ms <= 20);
   /* The epoll fd becomes readable when the timer is due. */
@@ -302,7 +304,7 @@ static void test_timer_fires(void) {
   CHECK_EQ_INT(brtc_loop_next_timeout_ms(f.loop), -1);
   /* A removed pc's timer never fires. */
   pc->deadline = brtc_now_us();
-  brtc_loop_kick(f.loop, pc);
+  fake_pc_touch(pc);
   CHECK_EQ_INT(brtc_loop_next_timeout_ms(f.loop), 0);
   brtc_loop_remove_pc(f.loop, pc);
   CHECK_EQ_INT(brtc_loop_next_timeout_ms(f.loop), -1);
@@ -329,7 +331,7 @@ static void test_many_pcs(void) {
     snprintf(name, sizeof(name), "u%03d", i);
     pcs[i] = fake_pc_new(name);
     pcs[i]->echo_rtp = 1;
-    CHECK_EQ_INT(brtc_loop_add_pc(loop, pcs[i]), BRTC_OK);
+    CHECK_EQ_INT(brtc_loop_add_pc(loop, pcs[i], NULL, NULL), BRTC_OK);
     CHECK(client_open(&clients[i], "127.0.0.1"));
   }
   uint8_t buf[1500];
@@ -510,7 +512,7 @@ static void test_ufrag_change(void) {
   }
   brtc_pc *pc = fixture_pc(&f, "before", 0);
   strcpy(pc->ufrag, "after");
-  brtc_loop_kick(f.loop, pc);
+  fake_pc_touch(pc);
   uint8_t buf[200];
   size_t n = make_check(buf, sizeof(buf), "before:r", 1);
   client_send(&f.c, &f.server, buf, n);
@@ -707,7 +709,7 @@ static void test_loopback_only(void) {
   client c;
   CHECK(client_open(&c, ip));
   brtc_pc *pc = fake_pc_new("lo");
-  CHECK_EQ_INT(brtc_loop_add_pc(loop, pc), BRTC_OK);
+  CHECK_EQ_INT(brtc_loop_add_pc(loop, pc, NULL, NULL), BRTC_OK);
   uint8_t buf[200];
   size_t n = make_check(buf, sizeof(buf), "lo:r", 1);
   client_send(&c, &server, buf, n);
@@ -731,7 +733,80 @@ static void test_loopback_only(void) {
   brtc_loop_free(loop);
 }
 
+/* The event callback is a safe point: a pc removed and freed there is gone at once, with
+ * what it had to send before the event sent, and the loop touches it no more. */
+typedef struct freeing_owner {
+  int events;
+  bool freed;
+} freeing_owner;
+
+static void free_on_event(brtc_loop *loop, brtc_pc *pc, const brtc_output *ev, void *user) {
+  freeing_owner *o = user;
+  o->events++;
+  CHECK_EQ_INT(ev->event, BRTC_EVENT_LOG);
+  CHECK(!o->freed);
+  brtc_loop_remove_pc(loop, pc);
+  fake_pc_free(pc);
+  o->freed = true;
+}
+
+static void test_free_inside_callback(void) {
+  fixture f;
+  if (!fixture_open(&f, "127.0.0.1:0", false, "127.0.0.1")) {
+    fixture_close(&f);
+    return;
+  }
+  brtc_pc *pc = fake_pc_new("doomed");
+  freeing_owner o = {0};
+  CHECK_EQ_INT(brtc_loop_add_pc(f.loop, pc, free_on_event, &o), BRTC_OK);
+  CHECK_EQ_INT(o.events, 0); /* nothing to tell yet */
+  uint8_t d[50] = {0x80, 96, 0, 7};
+  fake_pc_queue(pc, d, sizeof(d), &f.c.addr);
+  pc->events = 3; /* the first frees it: the other two are never asked for */
+  pc->deadline = brtc_now_us() + 1000000;
+  fake_pc_touch(pc); /* a call from outside the loop: no kick, the next pass drains it */
+  CHECK_EQ_INT(brtc_loop_next_timeout_ms(f.loop), 0);
+  uint8_t buf[100];
+  brtc_addr from;
+  CHECK_EQ_INT(pump_until_reply(f.loop, &f.c, buf, sizeof(buf), &from), 50);
+  CHECK_EQ_INT(buf[3], 7);
+  CHECK_EQ_INT(o.events, 1);
+  CHECK(o.freed);
+  /* Its timer went with it, and nothing is left to drain. */
+  CHECK_EQ_INT(brtc_loop_next_timeout_ms(f.loop), -1);
+  CHECK_EQ_INT(brtc_loop_run_once(f.loop, 0), BRTC_OK);
+  CHECK_EQ_INT(o.events, 1);
+  fixture_close(&f);
+}
+
+/* brtc_loop_remove_pc sends what the pc still had to send (a close's BYE and close_notify)
+ * and drops its events. */
+static void test_remove_sends_the_rest(void) {
+  fixture f;
+  if (!fixture_open(&f, "127.0.0.1:0", false, "127.0.0.1")) {
+    fixture_close(&f);
+    return;
+  }
+  freeing_owner o = {0};
+  brtc_pc *pc = fake_pc_new("leaving");
+  CHECK_EQ_INT(brtc_loop_add_pc(f.loop, pc, free_on_event, &o), BRTC_OK);
+  uint8_t d[60] = {0x80, 96, 0, 9};
+  fake_pc_queue(pc, d, sizeof(d), &f.c.addr);
+  pc->events = 2;
+  brtc_loop_remove_pc(f.loop, pc); /* no pass in between */
+  CHECK_EQ_INT(pc->out_count, 0);
+  CHECK_EQ_INT(pc->events, 0);
+  CHECK_EQ_INT(o.events, 0);
+  uint8_t buf[100];
+  ssize_t n = recv(f.c.fd, buf, sizeof(buf), MSG_DONTWAIT); /* loopback: already there */
+  CHECK_EQ_INT(n, 60);
+  fake_pc_free(pc);
+  fixture_close(&f);
+}
+
 int main(void) {
+  RUN(test_free_inside_callback);
+  RUN(test_remove_sends_the_rest);
   RUN(test_ipv4);
   RUN(test_ipv6);
   RUN(test_send_batches);

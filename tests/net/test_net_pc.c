@@ -15,19 +15,19 @@
 #include "testing.h"
 
 typedef struct session_events {
-  bool reached[BRTC_STEP_COUNT];
+  bool reached[BRTC_STEP_FAILED + 1]; /* the steps this test knows */
   int keyframes;
   unsigned width, height;
 } session_events;
 
-static void on_event(brtc_pc *pc, const brtc_pc_event *ev, void *user) {
-  (void)pc;
+static void on_event(brtc_loop *loop, brtc_pc *pc, const brtc_output *ev, void *user) {
+  (void)loop, (void)pc;
   session_events *s = user;
-  if (ev->type == BRTC_PC_EVENT_STEP && ev->step < BRTC_STEP_COUNT) s->reached[ev->step] = true;
-  if (ev->type == BRTC_PC_EVENT_VIDEO_FRAME && ev->frame->keyframe) {
+  if (ev->event == BRTC_EVENT_STEP && ev->step <= BRTC_STEP_FAILED) s->reached[ev->step] = true;
+  if (ev->event == BRTC_EVENT_FRAME && ev->keyframe) {
     s->keyframes++;
-    s->width = ev->frame->width;
-    s->height = ev->frame->height;
+    s->width = ev->width;
+    s->height = ev->height;
   }
 }
 
@@ -70,9 +70,12 @@ static void run_session(const char *loop_addr, const char *browser_ip) {
   CHECK(cert != NULL);
   session_events ev;
   memset(&ev, 0, sizeof(ev));
-  brtc_pc_config pcc = {.certificate = cert, .host_addrs = local, .n_host_addrs = n_local,
-                        .on_event = on_event, .user = &ev};
-  brtc_pc *pc = brtc_pc_new(&pcc);
+  brtc_pc_config *pcc = brtc_pc_config_new();
+  brtc_pc_config_set_certificate(pcc, cert);
+  brtc_loop_config_pc(loop, pcc);
+  brtc_pc *pc = NULL;
+  brtc_pc_new(pcc, &pc, NULL, 0);
+  brtc_pc_config_free(pcc);
   CHECK(pc != NULL);
 
   net_browser b;
@@ -90,7 +93,7 @@ static void run_session(const char *loop_addr, const char *browser_ip) {
   CHECK_EQ_INT(brtc_pc_create_answer(pc, &answer, err, sizeof(err)), BRTC_OK);
   if (!answer) goto out;
   CHECK_EQ_INT(sim_peer_set_answer(b.sim, answer, err, sizeof(err)), BRTC_OK);
-  CHECK_EQ_INT(brtc_loop_add_pc(loop, pc), BRTC_OK);
+  CHECK_EQ_INT(brtc_loop_add_pc(loop, pc, on_event, &ev), BRTC_OK);
 
   progress p = {&ev, &b};
   run_until(loop, &b, 200, media_ready, &p);
@@ -121,7 +124,7 @@ static void run_session(const char *loop_addr, const char *browser_ip) {
   CHECK(st.datagrams_in >= 5);
   CHECK(st.datagrams_out >= 2);
 
-  brtc_pc_stats ps;
+  brtc_pc_stats ps = {.size = sizeof(brtc_pc_stats)};
   brtc_pc_get_stats(pc, &ps);
   char want_remote[BRTC_ADDR_STRLEN];
   brtc_addr_str(&b.addr, want_remote, sizeof(want_remote));

@@ -15,8 +15,8 @@ uint64_t h_ice_check_timeout_us;
 brtc_dtls_role h_dtls_role;
 uint32_t h_max_video_bps, h_start_video_bps;
 unsigned h_video_width, h_video_height;
-brtc_pc_packet_tap h_packet_tap;
-brtc_pc_wire_tap h_wire_tap;
+h_packet_tap_fn h_packet_tap;
+h_wire_tap_fn h_wire_tap;
 bool h_keep_keylog;
 bool h_datachannels;
 bool (*h_link_filter)(harness *h, bool to_pc, const uint8_t *data, size_t len);
@@ -28,24 +28,26 @@ const brtc_certificate *h_certificate(void) {
 
 static long long heap_now(void) { return (long long)mallinfo2().uordblks; }
 
-static void on_event(brtc_pc *pc, const brtc_pc_event *ev, void *user) {
-  (void)pc;
-  harness *h = user;
-  if (ev->type == BRTC_PC_EVENT_STEP && h->n_steps < H_MAX_EVENTS) {
+static void on_event(harness *h, const brtc_output *ev) {
+  if (ev->event == BRTC_EVENT_PLAIN_PACKET && h->packet_tap) {
+    h->packet_tap(h->pc, ev->inbound, ev->rtcp, ev->data, ev->len, h);
+  } else if (ev->event == BRTC_EVENT_WIRE_PACKET && h->wire_tap) {
+    h->wire_tap(h->pc, ev->inbound, ev->data, ev->len, (const struct sockaddr *)&ev->remote, h);
+  } else if (ev->event == BRTC_EVENT_STEP && h->n_steps < H_MAX_EVENTS) {
     h->steps[h->n_steps] = ev->step;
     snprintf(h->details[h->n_steps], sizeof(h->details[0]), "%s", ev->detail ? ev->detail : "");
     h->n_steps++;
-  } else if (ev->type == BRTC_PC_EVENT_LOG) {
+  } else if (ev->event == BRTC_EVENT_LOG) {
     h->n_logs++;
-  } else if (ev->type >= BRTC_PC_EVENT_DATACHANNEL &&
-             ev->type <= BRTC_PC_EVENT_DATACHANNEL_CLOSED) {
+  } else if (ev->event >= BRTC_EVENT_DATACHANNEL &&
+             ev->event <= BRTC_EVENT_DATACHANNEL_CLOSED) {
     h->dc_last = ev->channel;
-    if (ev->type == BRTC_PC_EVENT_DATACHANNEL && h->dc_peer_channels < H_MAX_PEER_CHANNELS)
+    if (ev->event == BRTC_EVENT_DATACHANNEL && h->dc_peer_channels < H_MAX_PEER_CHANNELS)
       h->dc_peer[h->dc_peer_channels++] = ev->channel;
-    if (ev->type == BRTC_PC_EVENT_DATACHANNEL_OPEN) h->dc_opened++;
-    if (ev->type == BRTC_PC_EVENT_DATACHANNEL_CLOSED) h->dc_closed++;
-    if (ev->type == BRTC_PC_EVENT_DATACHANNEL_BUFFERED_AMOUNT_LOW) h->dc_low++;
-    if (ev->type == BRTC_PC_EVENT_DATACHANNEL_MESSAGE) {
+    if (ev->event == BRTC_EVENT_DATACHANNEL_OPEN) h->dc_opened++;
+    if (ev->event == BRTC_EVENT_DATACHANNEL_CLOSED) h->dc_closed++;
+    if (ev->event == BRTC_EVENT_DATACHANNEL_BUFFERED_AMOUNT_LOW) h->dc_low++;
+    if (ev->event == BRTC_EVENT_DATACHANNEL_MESSAGE) {
       if (h->dc_messages++ == 0) h->dc_hash = SIM_FNV_START;
       h->dc_bytes += ev->len;
       h->dc_hash = sim_fnv1a(h->dc_hash, ev->data, ev->len);
@@ -54,18 +56,18 @@ static void on_event(brtc_pc *pc, const brtc_pc_event *ev, void *user) {
       if (peers && strcmp(brtc_datachannel_label(ev->channel), "echo") == 0)
         brtc_datachannel_send(ev->channel, h->now, ev->data, ev->len, ev->binary);
     }
-  } else if (ev->type == BRTC_PC_EVENT_VIDEO_FRAME && h->n_frames < H_MAX_FRAMES) {
+  } else if (ev->event == BRTC_EVENT_FRAME && h->n_frames < H_MAX_FRAMES) {
     h_frame *f = &h->frames[h->n_frames++];
-    f->data = malloc(ev->frame->len);
-    if (f->data) memcpy(f->data, ev->frame->data, ev->frame->len);
-    f->len = ev->frame->len;
-    f->keyframe = ev->frame->keyframe;
-    f->width = ev->frame->width;
-    f->height = ev->frame->height;
-    f->ssrc = ev->frame->ssrc;
-    f->ts = ev->frame->rtp_timestamp;
-    snprintf(f->mid, sizeof(f->mid), "%s", ev->frame->mid ? ev->frame->mid : "");
-    f->track = ev->frame->track;
+    f->data = malloc(ev->len);
+    if (f->data) memcpy(f->data, ev->data, ev->len);
+    f->len = ev->len;
+    f->keyframe = ev->keyframe;
+    f->width = ev->width;
+    f->height = ev->height;
+    f->ssrc = ev->ssrc;
+    f->ts = ev->rtp_timestamp;
+    snprintf(f->mid, sizeof(f->mid), "%s", ev->mid ? ev->mid : "");
+    f->track = ev->track;
   }
 }
 
@@ -88,26 +90,28 @@ bool h_start_ex(harness *h, const sim_peer_opts *opts, bool measure) {
   struct sockaddr_storage host;
   memset(&host, 0, sizeof(host));
   memcpy(&host, &h->pc_addr.u, brtc_addr_len(&h->pc_addr));
-  brtc_pc_config cfg = {.certificate = h_certificate(),
-                        .host_addrs = &host,
-                        .n_host_addrs = 1,
-                        .on_event = on_event,
-                        .user = h,
-                        .keep_dtls = h_keep_dtls,
-                        .dtls_role = h_dtls_role,
-                        .max_video_bitrate_bps = h_max_video_bps,
-                        .start_video_bitrate_bps = h_start_video_bps,
-                        .video_width = h_video_width,
-                        .video_height = h_video_height,
-                        .on_plain_packet = h_packet_tap,
-                        .on_wire_packet = h_wire_tap,
-                        .keep_keylog = h_keep_keylog,
-                        .datachannels = h_datachannels,
-                        .ice_check_timeout_us = h_ice_check_timeout_us};
+  brtc_pc_config *cfg = brtc_pc_config_new();
+  if (!cfg) return false;
+  brtc_pc_config_set_certificate(cfg, h_certificate());
+  brtc_pc_config_add_host_address(cfg, (const struct sockaddr *)&host);
+  brtc_pc_config_set_keep_dtls(cfg, h_keep_dtls);
+  brtc_pc_config_set_dtls_role(cfg, h_dtls_role);
+  brtc_pc_config_set_video_bitrate(cfg, h_start_video_bps, h_max_video_bps);
+  brtc_pc_config_set_video_size(cfg, h_video_width, h_video_height);
+  brtc_pc_config_set_plain_packet_events(cfg, h_packet_tap != NULL);
+  brtc_pc_config_set_wire_packet_events(cfg, h_wire_tap != NULL);
+  brtc_pc_config_set_keep_keylog(cfg, h_keep_keylog);
+  brtc_pc_config_set_datachannels(cfg, h_datachannels);
+  brtc_pc_config_set_check_timeout(cfg, h_ice_check_timeout_us);
+  h->packet_tap = h_packet_tap;
+  h->wire_tap = h_wire_tap;
+  h->deadline = UINT64_MAX;
   h->sim = sim_peer_new(opts);
-  PC_CALL(h, h->pc = brtc_pc_new(&cfg));
+  char why[256] = "";
+  PC_CALL(h, brtc_pc_new(cfg, &h->pc, why, sizeof(why)));
+  brtc_pc_config_free(cfg);
   if (!h->pc || !h->sim) {
-    fprintf(stderr, "h_start: cannot create pc or sim\n");
+    fprintf(stderr, "h_start: cannot create pc or sim: %s\n", why);
     return false;
   }
   int rc;
@@ -125,10 +129,58 @@ bool h_start_ex(harness *h, const sim_peer_opts *opts, bool measure) {
 }
 
 void h_stop(harness *h) {
+  free(h->outq);
   brtc_pc_free(h->pc);
   sim_peer_free(h->sim);
   for (size_t i = 0; i < h->n_frames; i++) free(h->frames[i].data);
   memset(h, 0, sizeof(*h));
+}
+
+/* What the pc put out between two exchanges: they reach the sim at the next, as when the
+ * pc held them itself. */
+#define H_OUTQ 512
+struct h_outq {
+  uint8_t data[H_OUTQ][BRTC_PC_MAX_DATAGRAM];
+  size_t len[H_OUTQ];
+  size_t n;
+};
+
+size_t h_drain(harness *h) {
+  uint8_t buf[BRTC_PC_MAX_DATAGRAM];
+  size_t moved = 0;
+  if (!h->outq) h->outq = calloc(1, sizeof(*h->outq));
+  if (!h->outq) return 0;
+  for (int guard = 0; guard < 100000; guard++) {
+    brtc_output out = {.size = sizeof(out)};
+    int rc;
+    PC_CALL(h, rc = brtc_pc_poll_output(h->pc, buf, sizeof(buf), &out));
+    if (rc != BRTC_OK) break;
+    if (out.kind == BRTC_OUTPUT_TIMEOUT) {
+      h->deadline = out.deadline_us;
+      break;
+    }
+    if (out.kind == BRTC_OUTPUT_EVENT) {
+      on_event(h, &out);
+      continue;
+    }
+    moved++;
+    if (h->outq->n == H_OUTQ) continue; /* a pc this noisy is a bug the test will see */
+    memcpy(h->outq->data[h->outq->n], buf, out.len);
+    h->outq->len[h->outq->n++] = out.len;
+  }
+  return moved;
+}
+
+int h_feed(harness *h, const uint8_t *data, size_t len, const struct sockaddr *from) {
+  int rc;
+  PC_CALL(h, rc = brtc_pc_handle_datagram(h->pc, data, len, from, h->now));
+  h_drain(h);
+  return rc;
+}
+
+uint64_t h_deadline(harness *h) {
+  h_drain(h);
+  return h->deadline;
 }
 
 /* Moves every pending datagram once in each direction; returns how many moved. */
@@ -136,14 +188,14 @@ static size_t exchange(harness *h) {
   uint8_t buf[2048];
   size_t len, moved = 0;
   struct sockaddr_storage to;
-  for (;;) {
-    int rc;
-    PC_CALL(h, rc = brtc_pc_poll_transmit(h->pc, buf, sizeof(buf), &len, &to));
-    if (rc != BRTC_OK) break;
+  h_drain(h);
+  for (size_t i = 0; h->outq && i < h->outq->n; i++) {
     moved++;
-    if (h_link_filter && !h_link_filter(h, false, buf, len)) continue;
-    sim_peer_handle_datagram(h->sim, buf, len, &h->pc_addr.u.sa, h->now);
+    if (h_link_filter && !h_link_filter(h, false, h->outq->data[i], h->outq->len[i])) continue;
+    sim_peer_handle_datagram(h->sim, h->outq->data[i], h->outq->len[i], &h->pc_addr.u.sa,
+                             h->now);
   }
+  if (h->outq) h->outq->n = 0;
   for (;;) {
     if (sim_peer_poll_transmit(h->sim, buf, sizeof(buf), &len, &to) != BRTC_OK) break;
     moved++;
@@ -153,6 +205,7 @@ static size_t exchange(harness *h) {
       h->last_media_len = len;
     }
     PC_CALL(h, brtc_pc_handle_datagram(h->pc, buf, len, &h->sim_addr.u.sa, h->now));
+    h_drain(h); /* the rule: drain after every call that feeds the pc */
   }
   return moved;
 }
@@ -162,19 +215,21 @@ bool h_pump(harness *h, bool (*done)(harness *h), uint64_t limit_us) {
   for (int guard = 0; guard < 100000; guard++) {
     if (done && done(h)) return true;
     if (exchange(h)) continue;
-    uint64_t t = brtc_pc_next_deadline(h->pc);
+    uint64_t t = h_deadline(h);
     uint64_t s = sim_peer_next_deadline(h->sim);
     if (s < t) t = s;
     if (t <= h->now) t = h->now + 1000; /* due now: give the timers a tick */
     if (t > end) {
       h->now = end;
       PC_CALL(h, brtc_pc_handle_timeout(h->pc, h->now));
+      h_drain(h);
       sim_peer_handle_timeout(h->sim, h->now);
       exchange(h);
       return done ? done(h) : true;
     }
     h->now = t;
     PC_CALL(h, brtc_pc_handle_timeout(h->pc, h->now));
+    h_drain(h);
     sim_peer_handle_timeout(h->sim, h->now);
   }
   return done ? done(h) : false;

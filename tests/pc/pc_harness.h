@@ -15,6 +15,13 @@
 #define H_MAX_FRAMES 16
 #define H_MAX_PEER_CHANNELS 8
 
+/* Taps, called with each BRTC_EVENT_PLAIN_PACKET and BRTC_EVENT_WIRE_PACKET (user: the
+ * harness). */
+typedef void (*h_packet_tap_fn)(brtc_pc *pc, bool inbound, bool rtcp, const uint8_t *data,
+                                size_t len, void *user);
+typedef void (*h_wire_tap_fn)(brtc_pc *pc, bool inbound, const uint8_t *data, size_t len,
+                              const struct sockaddr *peer, void *user);
+
 typedef struct h_frame {
   uint8_t *data;
   size_t len;
@@ -49,29 +56,34 @@ typedef struct harness {
   uint64_t dc_peer_channels, dc_opened, dc_closed, dc_low, dc_messages, dc_bytes, dc_hash;
   brtc_datachannel *dc_last; /* the last channel an event named */
   brtc_datachannel *dc_peer[H_MAX_PEER_CHANNELS]; /* opened by the peer, dc_peer_channels */
+  uint64_t deadline;  /* the pc's, from its last BRTC_OUTPUT_TIMEOUT */
+  struct h_outq *outq; /* datagrams drained from the pc, not yet given to the sim */
+  h_packet_tap_fn packet_tap;
+  h_wire_tap_fn wire_tap;
 } harness;
 
-/* brtc_pc_config.datachannels for the next h_start. */
+/* brtc_pc_config_set_datachannels for the next h_start. */
 extern bool h_datachannels;
 
-/* brtc_pc_config.keep_dtls for the next h_start. */
+/* brtc_pc_config_set_keep_dtls for the next h_start. */
 extern bool h_keep_dtls;
-/* brtc_pc_config.ice_check_timeout_us for the next h_start. */
+/* brtc_pc_config_set_check_timeout for the next h_start. */
 extern uint64_t h_ice_check_timeout_us;
 extern brtc_dtls_role h_dtls_role; /* our answer to actpass in the next h_start */
-/* brtc_pc_config.max_video_bitrate_bps and start_video_bitrate_bps for the next h_start. */
+/* brtc_pc_config_set_video_bitrate for the next h_start. */
 extern uint32_t h_max_video_bps, h_start_video_bps;
-/* brtc_pc_config.video_width and video_height for the next h_start. */
+/* brtc_pc_config_set_video_size for the next h_start. */
 extern unsigned h_video_width, h_video_height;
 
 /* Every datagram the pump moves passes this first (to_pc: from the sim); false drops it,
  * as a lossy link would. NULL: none dropped. */
 extern bool (*h_link_filter)(harness *h, bool to_pc, const uint8_t *data, size_t len);
 
-/* brtc_pc_config.on_plain_packet for the next h_start (its user is the harness). */
-extern brtc_pc_packet_tap h_packet_tap;
-/* brtc_pc_config.on_wire_packet and keep_keylog for the next h_start. */
-extern brtc_pc_wire_tap h_wire_tap;
+/* Called with each BRTC_EVENT_PLAIN_PACKET (user: the harness); set before h_start, which
+ * then turns plain_packet_events on. */
+extern h_packet_tap_fn h_packet_tap;
+/* The same for BRTC_EVENT_WIRE_PACKET (wire_packet_events), and keep_keylog. */
+extern h_wire_tap_fn h_wire_tap;
 extern bool h_keep_keylog;
 
 /* A shared certificate for every test (generating one costs a few ms). */
@@ -82,6 +94,14 @@ bool h_start(harness *h, const sim_peer_opts *opts);
 /* The same, adding every byte the pc allocates to h->pc_heap (glibc malloc only). */
 bool h_start_ex(harness *h, const sim_peer_opts *opts, bool measure);
 void h_stop(harness *h);
+/* Drains the pc (the rule of peer_connection.h): events recorded, datagrams held for the
+ * sim (the next pump moves them through the link filter, in order); returns how many
+ * datagrams came out. */
+size_t h_drain(harness *h);
+/* One datagram into the pc from `from` at h->now, then h_drain; the pc's return code. */
+int h_feed(harness *h, const uint8_t *data, size_t len, const struct sockaddr *from);
+/* h_drain, then the pc's deadline. */
+uint64_t h_deadline(harness *h);
 /* Moves datagrams both ways and advances the clock to the next deadline when idle, until
  * done(h) holds or the simulated time passes limit_us from now. Returns done(h). */
 bool h_pump(harness *h, bool (*done)(harness *h), uint64_t limit_us);

@@ -85,15 +85,15 @@ static void journey(bool keep_dtls) {
   CHECK_STR(h_step_detail(&h, BRTC_STEP_SRTP_READY), "AEAD_AES_128_GCM");
   CHECK_STR(h_step_detail(&h, BRTC_STEP_FIRST_RTP), "video ssrc 0x1234abcd VP8 pt 96");
 
-  brtc_pc_stats st;
+  brtc_pc_stats st = {.size = sizeof(brtc_pc_stats)};
   brtc_pc_get_stats(h.pc, &st);
   CHECK_EQ_INT(st.keyframes, 1);
   CHECK_EQ_INT(st.frames, 1);
   CHECK_EQ_INT(st.rtp_audio, 1);
   CHECK_EQ_INT(st.video_ssrc, 0x1234abcd);
   CHECK_EQ_INT(st.audio_ssrc, 0x5678cdef);
-  CHECK(st.step_at_us[BRTC_STEP_FIRST_KEYFRAME] >= st.step_at_us[BRTC_STEP_SRTP_READY]);
-  CHECK(st.step_at_us[BRTC_STEP_SRTP_READY] > 0);
+  CHECK(brtc_pc_step_time(h.pc, BRTC_STEP_FIRST_KEYFRAME) >= brtc_pc_step_time(h.pc, BRTC_STEP_SRTP_READY));
+  CHECK(brtc_pc_step_time(h.pc, BRTC_STEP_SRTP_READY) > 0);
   CHECK_STR(st.srtp_profile, "AEAD_AES_128_GCM");
   CHECK(st.dtls_cipher[0] != '\0');
   CHECK_STR(st.selected_remote, "127.0.0.1:50123");
@@ -121,7 +121,7 @@ static void journey(bool keep_dtls) {
   CHECK(!h_has_step(&h, BRTC_STEP_FAILED));
   CHECK(ss->byes_received >= 1);
   CHECK(ss->dtls_closed);
-  CHECK_EQ_INT(brtc_pc_next_deadline(h.pc), UINT64_MAX);
+  CHECK_EQ_INT(h_deadline(&h), UINT64_MAX);
 out:
   h_stop(&h);
 }
@@ -136,7 +136,7 @@ static void journey_with(const sim_peer_opts *o, const char *want_setup, const c
     brtc_pc_create_answer(h.pc, &answer, NULL, 0);
     CHECK(strstr(answer, want_setup) != NULL);
     send_keyframe_and_check(&h);
-    brtc_pc_stats st;
+    brtc_pc_stats st = {.size = sizeof(brtc_pc_stats)};
     brtc_pc_get_stats(h.pc, &st);
     CHECK_STR(st.srtp_profile, profile);
     CHECK_EQ_INT(sim_peer_get_stats(h.sim)->profile,
@@ -203,7 +203,7 @@ static void test_loss_nack_pli(void) {
   /* The next frame completes, so the broken keyframe is dropped and a keyframe asked for. */
   CHECK(sim_peer_send_frame(h.sim, vp8_frames[1], vp8_lens[1], false, 6000) == BRTC_OK);
   h_run_for(&h, 1000000);
-  brtc_pc_stats st;
+  brtc_pc_stats st = {.size = sizeof(brtc_pc_stats)};
   brtc_pc_get_stats(h.pc, &st);
   CHECK(st.frames_dropped >= 1);
   CHECK(st.nacks_sent >= 1);
@@ -225,7 +225,7 @@ static void test_loss_repaired_by_rtx(void) {
   CHECK(lost_once);
   CHECK(seq_was_nacked(ss, lost_seq));
   CHECK(ss->rtx_sent >= 1);
-  brtc_pc_stats st;
+  brtc_pc_stats st = {.size = sizeof(brtc_pc_stats)};
   brtc_pc_get_stats(h.pc, &st);
   CHECK_EQ_INT(st.frames_dropped, 0);
   CHECK_EQ_INT(st.keyframes, 1);
@@ -246,7 +246,7 @@ static void test_reorder(void) {
     send_keyframe_and_check(&h);
     CHECK(sim_peer_send_frame(h.sim, vp8_frames[1], vp8_lens[1], false, 6000) == BRTC_OK);
     CHECK(h_pump(&h, got_two_frames, 1000000));
-    brtc_pc_stats st;
+    brtc_pc_stats st = {.size = sizeof(brtc_pc_stats)};
     brtc_pc_get_stats(h.pc, &st);
     CHECK_EQ_INT(st.frames_dropped, 0);
     if (h.n_frames >= 2) {
@@ -291,7 +291,7 @@ static void test_explicit_pli_not_rate_limited(void) {
   harness h;
   if (connect_pair(&h, NULL)) {
     send_keyframe_and_check(&h);
-    brtc_pc_stats st;
+    brtc_pc_stats st = {.size = sizeof(brtc_pc_stats)};
     brtc_pc_get_stats(h.pc, &st);
     uint64_t before = st.plis_sent;
     CHECK(brtc_pc_request_keyframe(h.pc, h.now) == BRTC_OK);
@@ -311,7 +311,7 @@ static void test_keyframe_request_repeats_until_answered(void) {
   if (connect_pair(&h, NULL)) {
     send_keyframe_and_check(&h);
     h_run_for(&h, 2000000); /* let the start-up request settle */
-    brtc_pc_stats st;
+    brtc_pc_stats st = {.size = sizeof(brtc_pc_stats)};
     brtc_pc_get_stats(h.pc, &st);
     uint64_t before = st.plis_sent;
     CHECK(brtc_pc_request_keyframe(h.pc, h.now) == BRTC_OK);
@@ -368,7 +368,7 @@ static void test_remb_defaults(void) {
     CHECK(ss->last_remb_bps == 2500000);
     CHECK_EQ_INT(ss->rembs_bad, 0);
     CHECK_EQ_INT(ss->rtcp_bad, 0);
-    brtc_pc_stats st;
+    brtc_pc_stats st = {.size = sizeof(brtc_pc_stats)};
     brtc_pc_get_stats(h.pc, &st);
     CHECK_EQ_INT(st.remb_sent, ss->rembs_received);
     brtc_pc_close(h.pc, h.now);
@@ -430,7 +430,7 @@ static void test_no_remb_without_goog_remb(void) {
     CHECK_EQ_INT(ss->plis_received, 0); /* it began with a keyframe */
     CHECK(ss->rrs_received >= 2);
     CHECK_EQ_INT(ss->rembs_received + ss->rembs_bad, 0);
-    brtc_pc_stats st;
+    brtc_pc_stats st = {.size = sizeof(brtc_pc_stats)};
     brtc_pc_get_stats(h.pc, &st);
     CHECK_EQ_INT(st.remb_sent, 0);
   }
@@ -514,7 +514,7 @@ static void test_wrong_ice_password(void) {
   CHECK_EQ_INT(ss->last_error_code, 401);
   CHECK(!ss->ice_connected);
   CHECK(!h_has_step(&h, BRTC_STEP_ICE_CHECK));
-  brtc_pc_stats st;
+  brtc_pc_stats st = {.size = sizeof(brtc_pc_stats)};
   brtc_pc_get_stats(h.pc, &st);
   CHECK(st.dropped_auth >= 1);
   CHECK(!brtc_pc_owns_address(h.pc, &h.sim_addr.u.sa));
@@ -527,21 +527,21 @@ static void test_unknown_address(void) {
     send_keyframe_and_check(&h);
     brtc_addr stranger;
     brtc_addr_from_ip(&stranger, "127.0.0.1", 40000);
-    brtc_pc_stats before, after;
+    brtc_pc_stats before = {.size = sizeof(brtc_pc_stats)}, after = {.size = sizeof(brtc_pc_stats)};
     brtc_pc_get_stats(h.pc, &before);
     /* A perfectly protected packet, from an address that never passed ICE. */
     uint8_t rtp[64] = {0x80, 111, 0x12, 0x34, 0, 0, 0, 1, 0x56, 0x78, 0xcd, 0xef, 1, 2, 3};
     uint8_t out[128];
     size_t len;
     CHECK(sim_peer_protect_rtp(h.sim, rtp, 16, out, sizeof(out), &len) == BRTC_OK);
-    brtc_pc_handle_datagram(h.pc, out, len, &stranger.u.sa, h.now);
+    h_feed(&h, out, len, &stranger.u.sa);
     static const uint8_t dtls_rec[] = {22, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 9, 0, 1, 0};
-    brtc_pc_handle_datagram(h.pc, dtls_rec, sizeof(dtls_rec), &stranger.u.sa, h.now);
+    h_feed(&h, dtls_rec, sizeof(dtls_rec), &stranger.u.sa);
     brtc_pc_get_stats(h.pc, &after);
     CHECK_EQ_INT(after.dropped_unexpected, before.dropped_unexpected + 2);
     CHECK_EQ_INT(after.rtp_audio, before.rtp_audio);
     /* The same packet from the right address is accepted. */
-    brtc_pc_handle_datagram(h.pc, out, len, &h.sim_addr.u.sa, h.now);
+    h_feed(&h, out, len, &h.sim_addr.u.sa);
     brtc_pc_get_stats(h.pc, &after);
     CHECK_EQ_INT(after.rtp_audio, before.rtp_audio + 1);
   }
@@ -552,19 +552,19 @@ static void test_garbage_and_replay(void) {
   harness h;
   if (!connect_pair(&h, NULL)) goto out;
   send_keyframe_and_check(&h);
-  brtc_pc_stats a, b;
+  brtc_pc_stats a = {.size = sizeof(brtc_pc_stats)}, b = {.size = sizeof(brtc_pc_stats)};
   brtc_pc_get_stats(h.pc, &a);
   const struct sockaddr *from = &h.sim_addr.u.sa;
   /* Replay of the last media packet. */
   CHECK(h.last_media_len > 0);
-  brtc_pc_handle_datagram(h.pc, h.last_media, h.last_media_len, from, h.now);
+  h_feed(&h, h.last_media, h.last_media_len, from);
   brtc_pc_get_stats(h.pc, &b);
   CHECK_EQ_INT(b.dropped_replay, a.dropped_replay + 1);
   /* A forged one: a new sequence number, so the replay check passes and the tag fails. */
   uint8_t bad[2048];
   memcpy(bad, h.last_media, h.last_media_len);
   brtc_wr16(bad + 2, (uint16_t)(brtc_rd16(bad + 2) + 1000));
-  brtc_pc_handle_datagram(h.pc, bad, h.last_media_len, from, h.now);
+  h_feed(&h, bad, h.last_media_len, from);
   brtc_pc_get_stats(h.pc, &b);
   CHECK_EQ_INT(b.dropped_auth, a.dropped_auth + 1);
   /* One of each class, broken. */
@@ -575,13 +575,13 @@ static void test_garbage_and_replay(void) {
   static const uint8_t other[] = {0xff, 1, 2, 3};
   static const uint8_t channel[] = {0x40, 0, 0, 4, 1, 2, 3, 4};
   brtc_pc_get_stats(h.pc, &a);
-  brtc_pc_handle_datagram(h.pc, stun, sizeof(stun), from, h.now);
-  brtc_pc_handle_datagram(h.pc, dtls_rec, sizeof(dtls_rec), from, h.now);
-  brtc_pc_handle_datagram(h.pc, rtp, sizeof(rtp), from, h.now);
-  brtc_pc_handle_datagram(h.pc, rtcp, sizeof(rtcp), from, h.now);
-  brtc_pc_handle_datagram(h.pc, other, sizeof(other), from, h.now);
-  brtc_pc_handle_datagram(h.pc, channel, sizeof(channel), from, h.now);
-  brtc_pc_handle_datagram(h.pc, other, 0, from, h.now);
+  h_feed(&h, stun, sizeof(stun), from);
+  h_feed(&h, dtls_rec, sizeof(dtls_rec), from);
+  h_feed(&h, rtp, sizeof(rtp), from);
+  h_feed(&h, rtcp, sizeof(rtcp), from);
+  h_feed(&h, other, sizeof(other), from);
+  h_feed(&h, channel, sizeof(channel), from);
+  h_feed(&h, other, 0, from);
   brtc_pc_get_stats(h.pc, &b);
   uint64_t drops_a = a.dropped_auth + a.dropped_malformed + a.dropped_replay + a.dropped_unexpected;
   uint64_t drops_b = b.dropped_auth + b.dropped_malformed + b.dropped_replay + b.dropped_unexpected;
@@ -596,7 +596,7 @@ static void test_garbage_and_replay(void) {
     static const uint8_t firsts[] = {0, 1, 22, 23, 20, 128, 129, 144, 0x81};
     if (len) junk[0] = firsts[i % (int)sizeof(firsts)];
     if (len > 1 && i % 3 == 0) junk[1] = (uint8_t)(200 + i % 7); /* RTCP types */
-    brtc_pc_handle_datagram(h.pc, junk, len, from, h.now);
+    h_feed(&h, junk, len, from);
   }
   brtc_pc_get_stats(h.pc, &b);
   drops_b = b.dropped_auth + b.dropped_malformed + b.dropped_replay + b.dropped_unexpected;
@@ -610,10 +610,33 @@ out:
 }
 
 static void test_bad_offers(void) {
-  brtc_pc_config cfg = {.certificate = h_certificate()};
+  brtc_pc_config *cfg = brtc_pc_config_new();
   char err[256];
-  brtc_pc *pc = brtc_pc_new(&cfg);
+  brtc_pc *pc = (brtc_pc *)1;
+  /* A constructor says why it failed. */
+  CHECK_EQ_INT(brtc_pc_new(cfg, &pc, err, sizeof(err)), BRTC_ERR_INVALID);
+  CHECK(pc == NULL);
+  CHECK_STR(err, "the config has no certificate");
+  CHECK_EQ_INT(brtc_pc_new(NULL, &pc, err, sizeof(err)), BRTC_ERR_INVALID);
+  CHECK_STR(err, "no config");
+  /* Setters refuse what is out of range and keep the setting. */
+  CHECK_EQ_INT(brtc_pc_config_set_max_frame_size(cfg, 10), BRTC_ERR_INVALID);
+  CHECK_EQ_INT(brtc_pc_config_set_video_size(cfg, 640, 0), BRTC_ERR_INVALID);
+  CHECK_EQ_INT(brtc_pc_config_set_dtls_role(cfg, (brtc_dtls_role)7), BRTC_ERR_INVALID);
+  CHECK_EQ_INT(brtc_pc_config_set_ice_lite(cfg, false), BRTC_ERR_UNSUPPORTED);
+  CHECK_EQ_INT(brtc_pc_config_set_certificate(cfg, h_certificate()), BRTC_OK);
+  CHECK_EQ_INT(brtc_pc_new(cfg, &pc, err, sizeof(err)), BRTC_OK);
+  brtc_pc_config_free(cfg);
   CHECK(pc != NULL);
+  /* Stats are read into a struct that says its size; a smaller one than any version's is
+   * refused, and steps are read one by one. */
+  brtc_pc_stats st = {.size = 8};
+  CHECK_EQ_INT(brtc_pc_get_stats(pc, &st), BRTC_ERR_INVALID);
+  st.size = sizeof(st);
+  CHECK_EQ_INT(brtc_pc_get_stats(pc, &st), BRTC_OK);
+  CHECK_EQ_INT(st.size, sizeof(st));
+  CHECK_EQ_INT(brtc_pc_step_time(pc, BRTC_STEP_OFFER), 0);
+  CHECK_EQ_INT(brtc_pc_step_time(pc, (brtc_pc_step)999), 0);
   sim_peer_opts o = {.fingerprint_hash = "sha-1"};
   sim_peer *sim = sim_peer_new(&o);
   CHECK(brtc_pc_set_remote_description(pc, "offer", sim_peer_offer(sim), 1, err, sizeof(err)) ==
@@ -656,7 +679,6 @@ static void test_bad_offers(void) {
   CHECK(brtc_pc_add_ice_candidate(pc, "bogus") == BRTC_ERR_PARSE);
   sim_peer_free(sim);
   brtc_pc_free(pc);
-  CHECK(brtc_pc_new(NULL) == NULL);
   CHECK_STR(brtc_pc_step_name(BRTC_STEP_ICE_CONNECTED), "ice-connected");
 }
 
@@ -669,9 +691,12 @@ static void browser_offer(const char *path) {
   size_t n = fread(text, 1, sizeof(text) - 1, f);
   fclose(f);
   text[n] = '\0';
-  brtc_pc_config cfg = {.certificate = h_certificate()};
-  brtc_pc *pc = brtc_pc_new(&cfg);
+  brtc_pc_config *cfg = brtc_pc_config_new();
+  brtc_pc_config_set_certificate(cfg, h_certificate());
+  brtc_pc *pc = NULL;
   char err[256];
+  CHECK_EQ_INT(brtc_pc_new(cfg, &pc, err, sizeof(err)), BRTC_OK);
+  brtc_pc_config_free(cfg);
   int rc = brtc_pc_set_remote_description(pc, "offer", text, 1, err, sizeof(err));
   if (rc != BRTC_OK) fprintf(stderr, "  %s: %s\n", path, err);
   CHECK_EQ_INT(rc, BRTC_OK);
@@ -746,7 +771,7 @@ static void test_setup_timeouts(void) {
     size_t len;
     struct sockaddr_storage to;
     if (sim_peer_poll_transmit(h.sim, buf, sizeof(buf), &len, &to) == BRTC_OK && buf[0] <= 3)
-      brtc_pc_handle_datagram(h.pc, buf, len, &h.sim_addr.u.sa, h.now);
+      h_feed(&h, buf, len, &h.sim_addr.u.sa);
   }
   CHECK(h_has_step(&h, BRTC_STEP_ICE_CONNECTED));
   sim_peer_free(h.sim);
@@ -766,7 +791,7 @@ static void test_ice_check_deadline(void) {
   uint64_t t0 = h.now;
   sim_peer_free(h.sim);
   h.sim = sim_peer_new(NULL); /* never checks */
-  CHECK(brtc_pc_next_deadline(h.pc) <= t0 + 5000000);
+  CHECK(h_deadline(&h) <= t0 + 5000000);
   h_run_for(&h, 4900000);
   CHECK(!h_has_step(&h, BRTC_STEP_FAILED));
   h_run_for(&h, 200000);
@@ -827,7 +852,79 @@ static void test_memory(void) {
   h_stop(&h);
 }
 
+/* The output contract of brtc_pc_poll_output (peer_connection.h): events wait in the pc until
+ * drained, in order, as copies; a pc never drained stops queueing at its bound and counts
+ * what it dropped; datagrams come out before events, so a close's BYE and close_notify have
+ * left when its CLOSED step is seen; a caller's struct too small is refused. */
+static void wire_tap_nothing(brtc_pc *pc, bool inbound, const uint8_t *data, size_t len,
+                             const struct sockaddr *peer, void *user) {
+  (void)pc, (void)inbound, (void)data, (void)len, (void)peer, (void)user;
+}
+
+static void test_poll_output_contract(void) {
+  harness h;
+  h_wire_tap = wire_tap_nothing;
+  bool started = h_start(&h, NULL);
+  h_wire_tap = NULL;
+  CHECK(started);
+  if (!started) goto out;
+  uint8_t buf[BRTC_PC_MAX_DATAGRAM];
+  brtc_output out = {.size = sizeof(out) - 1};
+  CHECK_EQ_INT(brtc_pc_poll_output(h.pc, buf, sizeof(buf), &out), BRTC_ERR_INVALID);
+  out.size = sizeof(out);
+  CHECK_EQ_INT(brtc_pc_poll_output(h.pc, NULL, sizeof(buf), &out), BRTC_ERR_INVALID);
+  /* Signaling's two steps wait, in order, as copies. */
+  CHECK_EQ_INT(brtc_pc_poll_output(h.pc, buf, sizeof(buf), &out), BRTC_OK);
+  CHECK(out.kind == BRTC_OUTPUT_EVENT && out.event == BRTC_EVENT_STEP &&
+        out.step == BRTC_STEP_OFFER && strstr(out.detail, "VP8/90000") != NULL);
+  CHECK_EQ_INT(brtc_pc_poll_output(h.pc, buf, sizeof(buf), &out), BRTC_OK);
+  CHECK(out.kind == BRTC_OUTPUT_EVENT && out.step == BRTC_STEP_ANSWER);
+  CHECK_EQ_INT(brtc_pc_poll_output(h.pc, buf, sizeof(buf), &out), BRTC_OK);
+  CHECK(out.kind == BRTC_OUTPUT_TIMEOUT && out.deadline_us > h.now);
+  /* Never drained: 1,100 datagrams make 1,100 wire events, of which 1,024 are kept. */
+  static const uint8_t junk[4] = {0xff, 1, 2, 3};
+  for (int i = 0; i < 1100; i++)
+    brtc_pc_handle_datagram(h.pc, junk, sizeof(junk), &h.sim_addr.u.sa, h.now);
+  brtc_pc_stats st = {.size = sizeof(brtc_pc_stats)};
+  brtc_pc_get_stats(h.pc, &st);
+  CHECK_EQ_INT(st.events_dropped, 1100 - 1024);
+  size_t wire = 0;
+  for (int i = 0; i < 2000; i++) {
+    out = (brtc_output){.size = sizeof(out)};
+    if (brtc_pc_poll_output(h.pc, buf, sizeof(buf), &out) != BRTC_OK ||
+        out.kind == BRTC_OUTPUT_TIMEOUT)
+      break;
+    if (out.kind == BRTC_OUTPUT_EVENT && out.event == BRTC_EVENT_WIRE_PACKET && out.inbound &&
+        out.len == sizeof(junk) && memcmp(out.data, junk, sizeof(junk)) == 0)
+      wire++;
+  }
+  CHECK_EQ_INT(wire, 1024);
+  /* Connected, then closed: every datagram of the close before the step that tells it. */
+  if (!h_pump(&h, h_connected, 5000000)) {
+    CHECK(false);
+    goto out;
+  }
+  h_drain(&h);
+  brtc_pc_close(h.pc, h.now);
+  int transmits = 0, transmits_before_closed = -1;
+  for (int i = 0; i < 100; i++) {
+    out = (brtc_output){.size = sizeof(out)};
+    if (brtc_pc_poll_output(h.pc, buf, sizeof(buf), &out) != BRTC_OK ||
+        out.kind == BRTC_OUTPUT_TIMEOUT)
+      break;
+    if (out.kind == BRTC_OUTPUT_TRANSMIT) transmits++;
+    if (out.kind == BRTC_OUTPUT_EVENT && out.event == BRTC_EVENT_STEP &&
+        out.step == BRTC_STEP_CLOSED)
+      transmits_before_closed = transmits;
+  }
+  CHECK(transmits >= 2); /* RTCP BYE, DTLS close_notify */
+  CHECK_EQ_INT(transmits_before_closed, transmits);
+out:
+  h_stop(&h);
+}
+
 int main(void) {
+  RUN(test_poll_output_contract);
   n_vp8 = h_encode_vp8(640, 480, 3, vp8_frames, vp8_lens, vp8_key);
   CHECK_EQ_INT(n_vp8, 3);
   if (n_vp8 < 3) return TEST_REPORT();

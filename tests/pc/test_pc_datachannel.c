@@ -138,7 +138,7 @@ static void test_forged_application_data_is_dropped(void) {
   sim_peer_opts o = data_only();
   brtc_dc *dc = open_echo(&h, &o);
   if (!dc) return h_stop(&h);
-  brtc_pc_stats before;
+  brtc_pc_stats before = {.size = sizeof(before)};
   brtc_pc_get_stats(h.pc, &before);
   /* An SCTP ABORT (RFC 9260 3.3.7) for any tag: T bit set, so no tag is needed. */
   uint8_t abort_pkt[16] = {0x13, 0x88, 0x13, 0x88, 0, 0, 0, 0, 0, 0, 0, 0, 6, 1, 0, 4};
@@ -158,7 +158,7 @@ static void test_forged_application_data_is_dropped(void) {
   memset(r + 13, 0x5a, body);
   CHECK(sim_peer_send_raw(h.sim, rec, 13 + body) == BRTC_OK);
   h_run_for(&h, 100000);
-  brtc_pc_stats after;
+  brtc_pc_stats after = {.size = sizeof(after)};
   brtc_pc_get_stats(h.pc, &after);
   CHECK(after.dropped_auth >= before.dropped_auth + 2);
   CHECK(brtc_dc_get_state(dc) == BRTC_DC_OPEN);
@@ -178,15 +178,15 @@ static void test_close_ends_channels(void) {
   brtc_dc *dc = open_echo(&h, &o);
   if (!dc) return h_stop(&h);
   brtc_pc_close(h.pc, h.now);
+  h_run_for(&h, 200000); /* drains the pc: its CLOSED events come out */
   CHECK(h.dc_closed == 1);
-  h_run_for(&h, 200000);
   CHECK(sim_peer_get_stats(h.sim)->dc_transport_closed);
   CHECK(brtc_dc_get_state(dc) == BRTC_DC_CLOSED);
   CHECK(sim_peer_get_stats(h.sim)->dtls_closed);
   h_stop(&h);
 }
 
-/* Without brtc_pc_config.datachannels the section is rejected (port 0, not bundled), and an
+/* Without brtc_pc_config_set_datachannels the section is rejected (port 0, not bundled), and an
  * offer of nothing else fails with the reason; creating a channel says why too. */
 static void test_not_enabled(void) {
   harness h;

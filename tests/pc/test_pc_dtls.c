@@ -45,7 +45,7 @@ static bool ready(harness *h, bool want_released) {
 }
 
 static void deliver(harness *h, const uint8_t *data, size_t len) {
-  brtc_pc_handle_datagram(h->pc, data, len, &h->sim_addr.u.sa, h->now);
+  h_feed(h, data, len, &h->sim_addr.u.sa);
 }
 
 static void check_still_connected(harness *h) {
@@ -63,7 +63,7 @@ static void forged_plaintext_alerts(bool released) {
   bool ok = ready(&h, released);
   h_keep_dtls = false;
   if (!ok) goto out;
-  brtc_pc_stats a, b;
+  brtc_pc_stats a = {.size = sizeof(brtc_pc_stats)}, b = {.size = sizeof(brtc_pc_stats)};
   brtc_pc_get_stats(h.pc, &a);
   size_t logs = h.n_logs;
   static const uint8_t issue[15] = {0x15, 0xfe, 0xfd, 0x00, 0x01, 0x00, 0x00, 0x00,
@@ -106,7 +106,7 @@ static void test_alert_with_bad_tag(void) {
   uint8_t rec[13 + 8 + 2 + 16] = {0x15, 0xfe, 0xfd, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x10, 0x00,
                                   0x00, 8 + 2 + 16};
   for (size_t i = 13; i < sizeof rec; i++) rec[i] = (uint8_t)(i * 37);
-  brtc_pc_stats a, b;
+  brtc_pc_stats a = {.size = sizeof(brtc_pc_stats)}, b = {.size = sizeof(brtc_pc_stats)};
   brtc_pc_get_stats(h.pc, &a);
   for (int i = 0; i < 50; i++) {
     rec[10] = (uint8_t)i; /* a fresh sequence number each time: the tag is what fails */
@@ -143,7 +143,7 @@ static void test_replayed_alert(void) {
   uint8_t alert[256];
   size_t n = take_sim_dtls(&h, alert, sizeof alert);
   CHECK(n > 13 && alert[0] == 21);
-  brtc_pc_stats a, b;
+  brtc_pc_stats a = {.size = sizeof(brtc_pc_stats)}, b = {.size = sizeof(brtc_pc_stats)};
   brtc_pc_get_stats(h.pc, &a);
   size_t logs = h.n_logs;
   deliver(&h, alert, n);
@@ -252,7 +252,7 @@ static void test_late_final_flight_after_release(void) {
   h_link_filter = NULL;
   CHECK(ok);
   if (!ok) goto out;
-  brtc_pc_stats a, b;
+  brtc_pc_stats a = {.size = sizeof(brtc_pc_stats)}, b = {.size = sizeof(brtc_pc_stats)};
   brtc_pc_get_stats(h.pc, &a);
   deliver(&h, final_flight.copy[0], final_flight.len[0]);
   h_run_for(&h, 1000); /* the release comes once our output is drained */
@@ -324,9 +324,9 @@ static void test_retransmit_on_simulated_clock(void) {
     for (size_t i = 0; i < link_log.sent[who] && i < 6; i++)
       fprintf(stderr, "  %s DTLS datagram %zu at +%llu us\n", who ? "sim" : "pc ", i,
               (unsigned long long)(link_log.sent_at[who][i] - t0));
-  brtc_pc_stats st;
+  brtc_pc_stats st = {.size = sizeof(brtc_pc_stats)};
   brtc_pc_get_stats(h.pc, &st);
-  uint64_t connected = st.step_at_us[BRTC_STEP_DTLS_CONNECTED] - t0;
+  uint64_t connected = brtc_pc_step_time(h.pc, BRTC_STEP_DTLS_CONNECTED) - t0;
   if (brtc_dtls_timer_exact() && link_log.sent[0] >= 3 && link_log.sent[1] >= 2) {
     CHECK_EQ_INT(link_log.sent_at[0][1] - t0, 100000); /* our ClientHello again */
     CHECK_EQ_INT(link_log.sent_at[1][0] - t0, 100000); /* the server's flight, lost */
@@ -361,10 +361,10 @@ static void test_fifteen_percent_loss(void) {
     bool ok = h_start(&h, NULL) && h_pump(&h, h_connected, 15000000);
     h_link_filter = NULL;
     CHECK(ok);
-    brtc_pc_stats st;
+    brtc_pc_stats st = {.size = sizeof(brtc_pc_stats)};
     brtc_pc_get_stats(h.pc, &st);
-    uint64_t check = st.step_at_us[BRTC_STEP_ICE_CHECK];
-    uint64_t dtls = st.step_at_us[BRTC_STEP_DTLS_CONNECTED];
+    uint64_t check = brtc_pc_step_time(h.pc, BRTC_STEP_ICE_CHECK);
+    uint64_t dtls = brtc_pc_step_time(h.pc, BRTC_STEP_DTLS_CONNECTED);
     fprintf(stderr, "  session %u: first check to DTLS connected %.3f s (%llu datagrams lost)\n",
             seed, dtls && check ? (double)(dtls - check) / 1e6 : -1.0,
             (unsigned long long)link_log.lost);

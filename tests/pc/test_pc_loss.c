@@ -80,10 +80,10 @@ static sim_call_config call_config(const sim_link_config *up, const sim_link_con
   return c;
 }
 
-static void log_event(brtc_pc *pc, const brtc_pc_event *ev, void *user) {
+static void log_event(brtc_pc *pc, const brtc_output *ev, void *user) {
   (void)pc;
   sim_call *c = user;
-  if (ev->type != BRTC_PC_EVENT_VIDEO_FRAME)
+  if (ev->event != BRTC_EVENT_FRAME)
     fprintf(stderr, "  [%llu ms] %s\n", (unsigned long long)((sim_call_now(c) - T0) / 1000),
             ev->detail ? ev->detail : "");
 }
@@ -107,7 +107,7 @@ static void test_reordering_alone_sends_no_nack(void) {
   sim_call *c = start(&cfg);
   if (!c) return;
   sim_call_run_until(c, T0 + 15000000);
-  brtc_pc_stats st;
+  brtc_pc_stats st = {.size = sizeof(brtc_pc_stats)};
   brtc_pc_get_stats(sim_call_pc(c), &st);
   const sim_call_stats *cs = sim_call_get_stats(c);
   const sim_link_stats *ls = sim_call_link_stats(c, true);
@@ -139,7 +139,7 @@ static void test_loss_asked_boundedly_and_repaired(void) {
   sim_call *c = start(&cfg);
   if (!c) return;
   sim_call_run_until(c, T0 + 15000000);
-  brtc_pc_stats st;
+  brtc_pc_stats st = {.size = sizeof(brtc_pc_stats)};
   brtc_pc_get_stats(sim_call_pc(c), &st);
   const sim_link_stats *ls = sim_call_link_stats(c, true);
   fprintf(stderr,
@@ -244,7 +244,7 @@ static void duplicate_not_replay(bool rtx) {
   sim_call_config cfg = quiet_config(&t, rtx);
   sim_call *c = connect_and_settle(&cfg);
   if (!c) return;
-  brtc_pc_stats a, b;
+  brtc_pc_stats a = {.size = sizeof(brtc_pc_stats)}, b = {.size = sizeof(brtc_pc_stats)};
   brtc_pc_get_stats(sim_call_pc(c), &a);
   /* 60 ms late: past the reordering allowance, so it is asked for, and the resent copy
    * comes after the late original. */
@@ -261,7 +261,7 @@ static void duplicate_not_replay(bool rtx) {
   CHECK(t.saved_len > 0);
   sim_peer_send_raw(sim_call_peer(c), t.saved, t.saved_len);
   run_ms(c, 100);
-  brtc_pc_stats r;
+  brtc_pc_stats r = {.size = sizeof(brtc_pc_stats)};
   brtc_pc_get_stats(sim_call_pc(c), &r);
   CHECK_EQ_INT(r.dropped_replay, b.dropped_replay + 1);
   CHECK_EQ_INT(r.rtp_duplicates, b.rtp_duplicates);
@@ -281,7 +281,7 @@ static void test_network_copy_counts_as_replay(void) {
   sim_call_config cfg = quiet_config(&t, true);
   sim_call *c = connect_and_settle(&cfg);
   if (!c) return;
-  brtc_pc_stats a, b;
+  brtc_pc_stats a = {.size = sizeof(brtc_pc_stats)}, b = {.size = sizeof(brtc_pc_stats)};
   brtc_pc_get_stats(sim_call_pc(c), &a);
   sim_peer_send_raw(sim_call_peer(c), t.saved, t.saved_len);
   run_ms(c, 100);
@@ -298,12 +298,12 @@ typedef struct pli_watch {
 
 static pli_watch watch;
 
-static void watch_event(brtc_pc *pc, const brtc_pc_event *ev, void *user) {
+static void watch_event(brtc_pc *pc, const brtc_output *ev, void *user) {
   (void)pc;
   sim_call *c = user;
-  if (ev->type == BRTC_PC_EVENT_FRAME_LOST && !watch.lost_at_us) {
+  if (ev->event == BRTC_EVENT_FRAME_LOST && !watch.lost_at_us) {
     watch.lost_at_us = sim_call_now(c);
-    watch.lost_key = ev->frame && ev->frame->keyframe;
+    watch.lost_key = ev->keyframe;
   }
 }
 
@@ -317,7 +317,7 @@ static void test_only_lost_keyframes_cost_a_pli(void) {
   if (!c) return;
   sim_call_on_event(c, watch_event, c);
   memset(&watch, 0, sizeof(watch));
-  brtc_pc_stats a, b;
+  brtc_pc_stats a = {.size = sizeof(brtc_pc_stats)}, b = {.size = sizeof(brtc_pc_stats)};
   brtc_pc_get_stats(sim_call_pc(c), &a);
   const sim_peer_stats *ps = sim_peer_get_stats(sim_call_peer(c));
   uint64_t plis_before = ps->plis_received;
@@ -335,7 +335,7 @@ static void test_only_lost_keyframes_cost_a_pli(void) {
   memset(&watch, 0, sizeof(watch));
   sent_at = sim_call_now(c);
   next_frame_with_target(c, &t, true, 5);
-  brtc_pc_stats k;
+  brtc_pc_stats k = {.size = sizeof(brtc_pc_stats)};
   brtc_pc_get_stats(sim_call_pc(c), &k);
   CHECK_EQ_INT(k.keyframes_dropped, b.keyframes_dropped + 1);
   CHECK(watch.lost_at_us != 0 && watch.lost_key);
@@ -355,12 +355,12 @@ static void test_only_lost_keyframes_cost_a_pli(void) {
 static uint8_t delivered_key[1 << 17];
 static size_t delivered_key_len;
 
-static void keep_keyframe(brtc_pc *pc, const brtc_pc_event *ev, void *user) {
+static void keep_keyframe(brtc_pc *pc, const brtc_output *ev, void *user) {
   (void)pc, (void)user;
-  if (ev->type != BRTC_PC_EVENT_VIDEO_FRAME || !ev->frame->keyframe || delivered_key_len) return;
-  if (ev->frame->len > sizeof(delivered_key)) return;
-  memcpy(delivered_key, ev->frame->data, ev->frame->len);
-  delivered_key_len = ev->frame->len;
+  if (ev->event != BRTC_EVENT_FRAME || !ev->keyframe || delivered_key_len) return;
+  if (ev->len > sizeof(delivered_key)) return;
+  memcpy(delivered_key, ev->data, ev->len);
+  delivered_key_len = ev->len;
 }
 
 /* The issue's conditions: 5 % loss, 10 % reordering, 10 +- 5 ms, both ways, 20 s of 30 fps
@@ -377,7 +377,7 @@ static void test_issue_conditions(void) {
   if (!getenv("BRTC_TEST_VERBOSE")) sim_call_on_event(c, keep_keyframe, NULL);
   brtc_keyframe_jpeg *kj = brtc_keyframe_jpeg_new(85);
   sim_call_run_until(c, T0 + 22000000);
-  brtc_pc_stats st;
+  brtc_pc_stats st = {.size = sizeof(brtc_pc_stats)};
   brtc_pc_get_stats(sim_call_pc(c), &st);
   const sim_call_stats *cs = sim_call_get_stats(c);
   const sim_link_stats *ls = sim_call_link_stats(c, true);

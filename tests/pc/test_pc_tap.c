@@ -1,6 +1,6 @@
-/* brtc_pc_config.on_plain_packet: the tap sees, in order and byte for byte, every plaintext
- * packet the simulated browser sent before protecting it, and every RTCP packet the pc sent
- * as the browser unprotected it. */
+/* The plain packet events (brtc_pc_config_set_plain_packet_events): the tap sees, in order
+ * and byte for byte, every plaintext packet the simulated browser sent before protecting it,
+ * and every RTCP packet the pc sent as the browser unprotected it. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,7 +110,7 @@ static void test_tap_sees_plaintext_both_ways(void) {
 
   /* A datagram that is not authentic (refused by the SRTP replay check or authentication,
    * depending on where the random initial sequence number fell) is never shown. */
-  brtc_pc_stats st;
+  brtc_pc_stats st = {.size = sizeof(brtc_pc_stats)};
   brtc_pc_get_stats(h.pc, &st);
   uint64_t refused_before = st.dropped_auth + st.dropped_replay;
   size_t inbound_before = pc_inbound.n;
@@ -150,8 +150,8 @@ out:
   log_clear(&pc_outbound);
 }
 
-/* brtc_pc_config.on_wire_packet: every datagram the link carried, each way, in order and
- * byte for byte, with the peer's address; and brtc_pc_dtls_keylog: the simulated browser's
+/* The wire packet events (brtc_pc_config_set_wire_packet_events): every datagram the link
+ * carried, each way, in order and byte for byte, with the peer's address; and brtc_pc_dtls_keylog: the simulated browser's
  * own secret for the same session, in the format Wireshark reads. */
 static packet_log link_to_pc, link_from_pc, wire_in, wire_out;
 static size_t wire_wrong_peer;
@@ -206,7 +206,7 @@ static void test_wire_tap_and_keylog(void) {
   check_same(&link_to_pc, &wire_in, "wire inbound");
   check_same(&link_from_pc, &wire_out, "wire outbound");
   CHECK_EQ_INT(wire_wrong_peer, 0);
-  brtc_pc_stats st;
+  brtc_pc_stats st = {.size = sizeof(brtc_pc_stats)};
   brtc_pc_get_stats(h.pc, &st);
   CHECK_EQ_INT(st.packets_in, wire_in.n);
   CHECK_EQ_INT(st.packets_out, wire_out.n);
@@ -236,7 +236,7 @@ static void test_no_tap(void) {
   static const uint8_t opus[] = {0xfc, 0xff, 0xfe};
   CHECK(sim_peer_send_audio(h.sim, opus, sizeof(opus), 960) == BRTC_OK);
   h_run_for(&h, 1500000);
-  brtc_pc_stats st;
+  brtc_pc_stats st = {.size = sizeof(brtc_pc_stats)};
   brtc_pc_get_stats(h.pc, &st);
   CHECK_EQ_INT(st.rtp_audio, 1);
   CHECK_EQ_INT(pc_inbound.n + pc_outbound.n, 0);

@@ -75,14 +75,14 @@ static void two_videos(const sim_peer_opts *o, const char *what) {
           BRTC_OK);
   }
   h_run_for(&h, 200000);
-  brtc_pc_stats st;
+  brtc_pc_stats st = {.size = sizeof(brtc_pc_stats)};
   brtc_pc_get_stats(h.pc, &st);
   CHECK_EQ_INT(st.dropped_unexpected, 0);
   CHECK_EQ_INT(st.keyframes, 2);
   CHECK_EQ_INT(st.frames, 6);
   size_t seen = 0;
   for (size_t i = 0; i < brtc_pc_track_count(h.pc); i++) {
-    brtc_pc_track_stats ts;
+    brtc_pc_track_stats ts = {.size = sizeof(brtc_pc_track_stats)};
     CHECK(brtc_pc_get_track_stats(h.pc, i, &ts) == BRTC_OK);
     if (strcmp(ts.kind, "video") != 0) continue;
     seen++;
@@ -130,7 +130,7 @@ static void test_payload_type_fallback(void) {
     CHECK(h_pump(&h, two_frames, 1000000));
     const h_frame *cam = frame_of(&h, "0"), *screen = frame_of(&h, "2");
     CHECK(cam && screen && cam->width == 320 && screen->width == 1280);
-    brtc_pc_stats st;
+    brtc_pc_stats st = {.size = sizeof(brtc_pc_stats)};
     brtc_pc_get_stats(h.pc, &st);
     CHECK_EQ_INT(st.dropped_unexpected, 0);
     free_frames(&h);

@@ -34,8 +34,9 @@ struct sim_call {
   sent_frame sent[SENT_RING];
   bool pristine; /* the links are clean until both sides are keyed */
   sim_call_stats stats;
-  brtc_pc_event_cb extra_cb;
+  sim_call_event_fn extra_cb;
   void *extra_user;
+  uint64_t pc_deadline; /* from the pc's last BRTC_OUTPUT_TIMEOUT */
 };
 
 static const sent_frame *find_sent(const sim_call *c, uint32_t ts) {
@@ -44,10 +45,9 @@ static const sent_frame *find_sent(const sim_call *c, uint32_t ts) {
   return NULL;
 }
 
-static void on_event(brtc_pc *pc, const brtc_pc_event *ev, void *user) {
-  sim_call *c = user;
-  if (ev->type == BRTC_PC_EVENT_VIDEO_FRAME && ev->frame) {
-    const brtc_video_frame *f = ev->frame;
+static void on_event(sim_call *c, const brtc_output *ev) {
+  if (ev->event == BRTC_EVENT_FRAME) {
+    const brtc_output *f = ev;
     c->stats.frames_received++;
     if (f->keyframe) {
       c->stats.keyframes_received++;
@@ -57,11 +57,33 @@ static void on_event(brtc_pc *pc, const brtc_pc_event *ev, void *user) {
     if (!s) c->stats.frames_unknown++;
     else if (s->len != f->len || s->key != f->keyframe || memcmp(s->data, f->data, f->len) != 0)
       c->stats.frames_wrong++;
-  } else if (ev->type == BRTC_PC_EVENT_FRAME_LOST && ev->frame) {
+  } else if (ev->event == BRTC_EVENT_FRAME_LOST) {
     c->stats.frame_lost_events++;
-    if (ev->frame->keyframe) c->stats.keyframes_lost_events++;
+    if (ev->keyframe) c->stats.keyframes_lost_events++;
   }
-  if (c->extra_cb) c->extra_cb(pc, ev, c->extra_user);
+  if (c->extra_cb) c->extra_cb(c->pc, ev, c->extra_user);
+}
+
+/* The rule of peer_connection.h: drained after every call into the pc; its datagrams go
+ * down the link, its events are recorded. */
+static bool drain(sim_call *c) {
+  uint8_t buf[DATAGRAM_CAP];
+  bool moved = false;
+  for (int guard = 0; guard < 100000; guard++) {
+    brtc_output out = {.size = sizeof(out)};
+    if (brtc_pc_poll_output(c->pc, buf, sizeof(buf), &out) != BRTC_OK) break;
+    if (out.kind == BRTC_OUTPUT_TIMEOUT) {
+      c->pc_deadline = out.deadline_us;
+      break;
+    }
+    if (out.kind == BRTC_OUTPUT_EVENT) {
+      on_event(c, &out);
+      continue;
+    }
+    sim_link_send(c->down, c->now, buf, out.len);
+    moved = true;
+  }
+  return moved;
 }
 
 sim_call *sim_call_new(const sim_call_config *cfg, uint64_t now_us, char *err, size_t err_cap) {
@@ -78,13 +100,12 @@ sim_call *sim_call_new(const sim_call_config *cfg, uint64_t now_us, char *err, s
   struct sockaddr_storage host;
   memset(&host, 0, sizeof(host));
   memcpy(&host, &c->pc_addr.u, brtc_addr_len(&c->pc_addr));
-  brtc_pc_config pc_cfg = {.certificate = cfg->cert,
-                           .host_addrs = &host,
-                           .n_host_addrs = 1,
-                           .on_event = on_event,
-                           .user = c,
-                           .keyframe_policy = cfg->keyframe_policy};
-  c->pc = brtc_pc_new(&pc_cfg);
+  brtc_pc_config *pc_cfg = brtc_pc_config_new();
+  brtc_pc_config_set_certificate(pc_cfg, cfg->cert);
+  brtc_pc_config_add_host_address(pc_cfg, (const struct sockaddr *)&host);
+  brtc_pc_config_set_keyframe_policy(pc_cfg, cfg->keyframe_policy);
+  brtc_pc_new(pc_cfg, &c->pc, NULL, 0);
+  brtc_pc_config_free(pc_cfg);
   c->peer = sim_peer_new(&cfg->peer);
   c->up = sim_link_new(&cfg->up);
   c->down = sim_link_new(&cfg->down);
@@ -104,6 +125,7 @@ sim_call *sim_call_new(const sim_call_config *cfg, uint64_t now_us, char *err, s
     sim_call_free(c);
     return NULL;
   }
+  drain(c);
   return c;
 }
 
@@ -145,9 +167,9 @@ int sim_call_send_frame(sim_call *c, bool key) {
 }
 
 static bool pc_keyed(const sim_call *c) {
-  brtc_pc_stats st;
+  brtc_pc_stats st = {.size = sizeof(brtc_pc_stats)};
   brtc_pc_get_stats(c->pc, &st);
-  return st.step_at_us[BRTC_STEP_SRTP_READY] != 0;
+  return brtc_pc_step_time(c->pc, BRTC_STEP_SRTP_READY) != 0;
 }
 
 static bool media_on(const sim_call *c) {
@@ -183,19 +205,17 @@ static bool step(sim_call *c) {
     sim_link_set_pristine(c->up, false);
     sim_link_set_pristine(c->down, false);
   }
-  if (brtc_pc_next_deadline(c->pc) <= c->now) brtc_pc_handle_timeout(c->pc, c->now);
+  if (c->pc_deadline <= c->now) brtc_pc_handle_timeout(c->pc, c->now);
   if (sim_peer_next_deadline(c->peer) <= c->now) sim_peer_handle_timeout(c->peer, c->now);
   moved |= send_due_frame(c);
-  while (brtc_pc_poll_transmit(c->pc, buf, sizeof(buf), &len, &to) == BRTC_OK) {
-    sim_link_send(c->down, c->now, buf, len);
-    moved = true;
-  }
+  moved |= drain(c);
   while (sim_peer_poll_transmit(c->peer, buf, sizeof(buf), &len, &to) == BRTC_OK) {
     sim_link_send(c->up, c->now, buf, len);
     moved = true;
   }
   while (sim_link_receive(c->up, c->now, buf, sizeof(buf), &len) == BRTC_OK) {
     brtc_pc_handle_datagram(c->pc, buf, len, &c->peer_addr.u.sa, c->now);
+    drain(c);
     moved = true;
   }
   while (sim_link_receive(c->down, c->now, buf, sizeof(buf), &len) == BRTC_OK) {
@@ -211,7 +231,8 @@ void sim_call_run_until(sim_call *c, uint64_t until_us) {
   while (c->now <= until_us) {
     for (int i = 0; i < 64 && step(c); i++) {
     }
-    uint64_t next = min_u64(brtc_pc_next_deadline(c->pc), sim_peer_next_deadline(c->peer));
+    drain(c);
+    uint64_t next = min_u64(c->pc_deadline, sim_peer_next_deadline(c->peer));
     next = min_u64(next, sim_link_next_deadline(c->up));
     next = min_u64(next, sim_link_next_deadline(c->down));
     if (media_on(c))
@@ -236,7 +257,7 @@ const sim_link_stats *sim_call_link_stats(const sim_call *c, bool up) {
   return sim_link_get_stats(up ? c->up : c->down);
 }
 
-void sim_call_on_event(sim_call *c, brtc_pc_event_cb cb, void *user) {
+void sim_call_on_event(sim_call *c, sim_call_event_fn cb, void *user) {
   c->extra_cb = cb;
   c->extra_user = user;
 }

@@ -69,6 +69,7 @@ sim_peer *sim_call_peer(sim_call *c);
 const sim_call_stats *sim_call_get_stats(const sim_call *c);
 const sim_link_stats *sim_call_link_stats(const sim_call *c, bool up);
 /* Extra events from the pc, after the call has recorded them (NULL: none). */
-void sim_call_on_event(sim_call *c, brtc_pc_event_cb cb, void *user);
+typedef void (*sim_call_event_fn)(brtc_pc *pc, const brtc_output *ev, void *user);
+void sim_call_on_event(sim_call *c, sim_call_event_fn cb, void *user);
 
 #endif

@@ -40,8 +40,13 @@ int main(void) {
   }
   const struct sockaddr_storage *addrs;
   size_t n = brtc_loop_local_addrs(loop, &addrs);
-  brtc_pc_config pc_config = {.certificate = cert, .host_addrs = addrs, .n_host_addrs = n};
-  brtc_pc *pc = brtc_pc_new(&pc_config);
+  brtc_pc_config *pc_config = brtc_pc_config_new();
+  brtc_pc_config_set_certificate(pc_config, cert);
+  for (size_t i = 0; i < n; i++)
+    brtc_pc_config_add_host_address(pc_config, (const struct sockaddr *)&addrs[i]);
+  brtc_pc *pc = NULL;
+  brtc_pc_new(pc_config, &pc, err, sizeof(err));
+  brtc_pc_config_free(pc_config);
   int rc = pc ? brtc_pc_set_remote_description(pc, "offer", "not sdp", brtc_now_us(), err,
                                                sizeof(err))
               : BRTC_ERR_NOMEM;
