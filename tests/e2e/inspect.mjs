@@ -106,6 +106,9 @@ await report((result, logs) => withChromium(opt.y4m, async (page) => {
   const errors = [];
   inspector.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
   inspector.on('pageerror', (e) => errors.push(e.message));
+  // The test's own requests above count against the once-a-second decode: a reader who
+  // opens the page a moment later is what this checks.
+  await new Promise((r) => setTimeout(r, 1100));
   await inspector.goto(base + url, { timeout: 15000 });
   await inspector.waitForFunction(() => document.body.dataset.state === 'loaded', null, { timeout: 10000 });
   result.page = await inspector.evaluate(() => ({

@@ -183,7 +183,15 @@ function overview(x: Inspection): HTMLElement[] {
   ];
 }
 
+// The server decodes a session at most once a second and answers 429 sooner; the browser
+// logs every 429 as a console error, so the page itself never asks sooner than that.
+const DECODE_INTERVAL_MS = 1100;
+let lastLoadAt = 0;
+
 async function load(): Promise<void> {
+  const wait = lastLoadAt + DECODE_INTERVAL_MS - Date.now();
+  if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+  lastLoadAt = Date.now();
   const id = new URLSearchParams(location.search).get('session') ?? '';
   const overviewSection = document.getElementById('overview') as HTMLElement;
   document.body.dataset.state = 'loading';
