@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "boltrtc/boltrtc.h"
+#include "cli.h"
 #include "signal/server.h"
 #include "turn_cmd.h"
 
@@ -139,11 +140,9 @@ typedef struct serve_options {
 __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  fprintf(stderr, "boltrtc serve: ");
-  vfprintf(stderr, fmt, ap);
-  fprintf(stderr, " (see boltrtc serve --help)\n");
+  int rc = brtc_cli_usage_error("serve", fmt, ap);
   va_end(ap);
-  return EXIT_USAGE;
+  return rc;
 }
 
 /* RFC 6750 2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=" */
@@ -220,17 +219,6 @@ static int set_turn_secret(serve_options *o, const char *arg, bool from_file) {
   return o->turn_secret ? -1 : usage_error("out of memory");
 }
 
-/* A whole decimal number from min to max, else false. */
-static bool parse_number(const char *text, unsigned long min, unsigned long max,
-                         unsigned long *out) {
-  char *end;
-  errno = 0;
-  unsigned long n = strtoul(text, &end, 10);
-  if (errno || end == text || *end || text[0] == '-' || n < min || n > max) return false;
-  *out = n;
-  return true;
-}
-
 /* Returns -1 when the options are good, else the exit code. */
 static int parse_serve_options(int argc, char **argv, serve_options *o) {
   enum {
@@ -299,44 +287,44 @@ static int parse_serve_options(int argc, char **argv, serve_options *o) {
         o->server.web_dir = optarg;
         break;
       case OPT_MAX:
-        if (!parse_number(optarg, 1, 100000, &n))
+        if (!brtc_cli_parse_number(optarg, 1, 100000, &n))
           return usage_error("bad --max-sessions \"%s\": expected a number from 1 to 100000",
                              optarg);
         o->server.max_sessions = n;
         break;
       case OPT_PENDING:
-        if (!parse_number(optarg, 1, 100000, &n))
+        if (!brtc_cli_parse_number(optarg, 1, 100000, &n))
           return usage_error("bad --max-pending \"%s\": expected a number from 1 to 100000",
                              optarg);
         o->server.max_pending = n;
         break;
       case OPT_PENDING_SOURCE:
-        if (!parse_number(optarg, 1, 100000, &n))
+        if (!brtc_cli_parse_number(optarg, 1, 100000, &n))
           return usage_error(
               "bad --max-pending-per-source \"%s\": expected a number from 1 to 100000", optarg);
         o->server.max_pending_per_source = n;
         break;
       case OPT_PENDING_TIMEOUT:
-        if (!parse_number(optarg, 100, 30000, &n))
+        if (!brtc_cli_parse_number(optarg, 100, 30000, &n))
           return usage_error(
               "bad --pending-timeout-ms \"%s\": expected milliseconds from 100 to 30000", optarg);
         o->server.pending_timeout_ms = (unsigned)n;
         break;
       case OPT_BATCH_HOLD:
-        if (!parse_number(optarg, 0, 100000, &n))
+        if (!brtc_cli_parse_number(optarg, 0, 100000, &n))
           return usage_error("bad --batch-hold-us \"%s\": expected microseconds from 0 to 100000",
                              optarg);
         o->batch_hold_us = (unsigned)n;
         break;
       case OPT_SNAPSHOT:
-        if (!parse_number(optarg, 1, 3600000, &n))
+        if (!brtc_cli_parse_number(optarg, 1, 3600000, &n))
           return usage_error(
               "bad --snapshot-interval-ms \"%s\": expected milliseconds from 1 to 3600000",
               optarg);
         o->server.snapshot_interval_ms = (unsigned)n;
         break;
       case OPT_OUTPUT_MB:
-        if (!parse_number(optarg, 0, 100000000, &n))
+        if (!brtc_cli_parse_number(optarg, 0, 100000000, &n))
           return usage_error("bad --max-output-mb \"%s\": expected megabytes, 0 for no cap",
                              optarg);
         o->server.max_output_mb = n ? n : BRTC_SIGNAL_NO_OUTPUT_CAP;
@@ -353,7 +341,7 @@ static int parse_serve_options(int argc, char **argv, serve_options *o) {
         break;
       }
       case OPT_RATE:
-        if (!parse_number(optarg, 0, 86400, &n))
+        if (!brtc_cli_parse_number(optarg, 0, 86400, &n))
           return usage_error("bad --rate-interval \"%s\": expected seconds from 0 to 86400",
                              optarg);
         o->server.rate_interval_s = n ? (unsigned)n : BRTC_SIGNAL_NO_RATE_LINES;
@@ -363,7 +351,7 @@ static int parse_serve_options(int argc, char **argv, serve_options *o) {
         o->server.capture_dir = optarg;
         break;
       case OPT_CAPTURE_MB:
-        if (!parse_number(optarg, 1, 1000000, &n))
+        if (!brtc_cli_parse_number(optarg, 1, 1000000, &n))
           return usage_error("bad --capture-max-mb \"%s\": expected megabytes from 1 to 1000000",
                              optarg);
         o->server.capture_max_mb = n;
@@ -372,12 +360,12 @@ static int parse_serve_options(int argc, char **argv, serve_options *o) {
         o->server.inspect_all = true;
         break;
       case OPT_INSPECT_SESSIONS:
-        if (!parse_number(optarg, 1, 1024, &n))
+        if (!brtc_cli_parse_number(optarg, 1, 1024, &n))
           return usage_error("bad --inspect-sessions \"%s\": expected 1 to 1024", optarg);
         o->server.inspect_sessions = (size_t)n;
         break;
       case OPT_INSPECT_PACKETS:
-        if (!parse_number(optarg, 1, 64, &n))
+        if (!brtc_cli_parse_number(optarg, 1, 64, &n))
           return usage_error("bad --inspect-packets \"%s\": expected 1 to 64", optarg);
         o->server.inspect_packets = (unsigned)n;
         break;
@@ -390,10 +378,8 @@ static int parse_serve_options(int argc, char **argv, serve_options *o) {
         o->loopback_only = true;
         break;
       case OPT_LOG:
-        if (strcmp(optarg, "debug") == 0) o->log_level = BRTC_LOG_DEBUG;
-        else if (strcmp(optarg, "info") == 0) o->log_level = BRTC_LOG_INFO;
-        else if (strcmp(optarg, "warn") == 0) o->log_level = BRTC_LOG_WARN;
-        else return usage_error("bad --log-level \"%s\": expected debug, info or warn", optarg);
+        if (!brtc_cli_parse_log_level(optarg, &o->log_level))
+          return usage_error("bad --log-level \"%s\": expected debug, info or warn", optarg);
         break;
       case OPT_TOKEN: {
         int rc = add_token(o, optarg, " for --token");
@@ -417,17 +403,17 @@ static int parse_serve_options(int argc, char **argv, serve_options *o) {
         break;
       }
       case OPT_TURN_TTL:
-        if (!parse_number(optarg, 60, 30 * 86400, &n))
+        if (!brtc_cli_parse_number(optarg, 60, 30 * 86400, &n))
           return usage_error("bad --turn-ttl \"%s\": expected seconds from 60 to 2592000", optarg);
         o->server.rooms.turn_ttl_s = (unsigned)n;
         break;
       case OPT_MAX_ROOMS:
-        if (!parse_number(optarg, 1, 1000000, &n))
+        if (!brtc_cli_parse_number(optarg, 1, 1000000, &n))
           return usage_error("bad --max-rooms \"%s\": expected a number from 1 to 1000000", optarg);
         o->server.rooms.max_rooms = n;
         break;
       case OPT_ROOM_SIZE:
-        if (!parse_number(optarg, 2, BRTC_ROOM_MAX_SIZE, &n))
+        if (!brtc_cli_parse_number(optarg, 2, BRTC_ROOM_MAX_SIZE, &n))
           return usage_error("bad --room-size \"%s\": expected a number from 2 to %d", optarg,
                              BRTC_ROOM_MAX_SIZE);
         o->server.rooms.room_size = n;
@@ -453,17 +439,6 @@ static int parse_serve_options(int argc, char **argv, serve_options *o) {
   o->server.rooms.n_turn_urls = o->n_turn_urls;
   o->server.rooms.turn_secret = o->turn_secret;
   return -1;
-}
-
-/* SIGINT and SIGTERM arrive as a readable fd that the server watches: no handler races. */
-static int make_stop_fd(void) {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  if (sigprocmask(SIG_BLOCK, &set, NULL) != 0) return -1;
-  signal(SIGPIPE, SIG_IGN);
-  return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 }
 
 static void print_banner(const brtc_signal_server *srv, brtc_loop *loop, const char *output) {
@@ -494,7 +469,7 @@ static void warn_if_page_missing(const char *web_dir) {
 
 static int serve(serve_options *o) {
   brtc_set_log_level(o->log_level);
-  int stop_fd = make_stop_fd();
+  int stop_fd = brtc_cli_stop_fd();
   if (stop_fd < 0) {
     fprintf(stderr, "boltrtc: cannot watch signals: %s\n", strerror(errno));
     return 1;

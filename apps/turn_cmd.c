@@ -15,8 +15,8 @@
 #include <unistd.h>
 
 #include "boltrtc/boltrtc.h"
+#include "cli.h"
 
-#define EXIT_USAGE 2
 #define STATS_INTERVAL_US (60ull * 1000000u)
 
 void brtc_turn_print_usage(FILE *out) {
@@ -59,20 +59,9 @@ void brtc_turn_print_usage(FILE *out) {
 __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  fprintf(stderr, "boltrtc turn: ");
-  vfprintf(stderr, fmt, ap);
-  fprintf(stderr, " (see boltrtc turn --help)\n");
+  int rc = brtc_cli_usage_error("turn", fmt, ap);
   va_end(ap);
-  return EXIT_USAGE;
-}
-
-static bool parse_uint(const char *text, unsigned long max, unsigned long *out) {
-  char *end;
-  errno = 0;
-  unsigned long n = strtoul(text, &end, 10);
-  if (errno || end == text || *end || text[0] == '-' || n > max) return false;
-  *out = n;
-  return true;
+  return rc;
 }
 
 typedef struct turn_app {
@@ -181,7 +170,8 @@ static int parse_options(int argc, char **argv, brtc_turn_server *s, brtc_log_le
       char *dash = strchr(optarg, '-');
       if (!dash) return usage_error("bad --relay-ports \"%s\": expected MIN-MAX", optarg);
       *dash = '\0';
-      bool ok = parse_uint(optarg, 65535, &a) && parse_uint(dash + 1, 65535, &b);
+      bool ok = brtc_cli_parse_number(optarg, 0, 65535, &a) &&
+                brtc_cli_parse_number(dash + 1, 0, 65535, &b);
       *dash = '-';
       if (!ok || a == 0 || a > b || brtc_turn_server_set_relay_ports(s, (unsigned)a, (unsigned)b) != BRTC_OK)
         return usage_error("bad --relay-ports \"%s\": expected MIN-MAX from 1 to 65535", optarg);
@@ -192,22 +182,20 @@ static int parse_options(int argc, char **argv, brtc_turn_server *s, brtc_log_le
         return usage_error("bad --allow-peers \"%s\": expected ADDR/PREFIX, at most 32", optarg);
       break;
     case OPT_MAX:
-      if (!parse_uint(optarg, 1000000, &total) || total == 0)
+      if (!brtc_cli_parse_number(optarg, 0, 1000000, &total) || total == 0)
         return usage_error("bad --max-allocations \"%s\": expected 1 to 1000000", optarg);
       break;
     case OPT_USER_QUOTA:
-      if (!parse_uint(optarg, 1000000, &per_user))
+      if (!brtc_cli_parse_number(optarg, 0, 1000000, &per_user))
         return usage_error("bad --user-quota \"%s\": expected 0 to 1000000", optarg);
       break;
     case OPT_SOURCE_QUOTA:
-      if (!parse_uint(optarg, 1000000, &per_source))
+      if (!brtc_cli_parse_number(optarg, 0, 1000000, &per_source))
         return usage_error("bad --source-quota \"%s\": expected 0 to 1000000", optarg);
       break;
     case OPT_LOG:
-      if (strcmp(optarg, "debug") == 0) *level = BRTC_LOG_DEBUG;
-      else if (strcmp(optarg, "info") == 0) *level = BRTC_LOG_INFO;
-      else if (strcmp(optarg, "warn") == 0) *level = BRTC_LOG_WARN;
-      else return usage_error("bad --log-level \"%s\": expected debug, info or warn", optarg);
+      if (!brtc_cli_parse_log_level(optarg, level))
+        return usage_error("bad --log-level \"%s\": expected debug, info or warn", optarg);
       break;
     case OPT_NO_TCP:
       brtc_turn_server_set_tcp(s, false);
@@ -228,12 +216,7 @@ static int parse_options(int argc, char **argv, brtc_turn_server *s, brtc_log_le
 }
 
 static int run(brtc_turn_server *srv, bool tcp) {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  if (sigprocmask(SIG_BLOCK, &set, NULL) != 0) return 1;
-  int stop_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+  int stop_fd = brtc_cli_stop_fd();
   if (stop_fd < 0) {
     fprintf(stderr, "boltrtc: cannot watch signals: %s\n", strerror(errno));
     return 1;

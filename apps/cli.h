@@ -1,0 +1,25 @@
+/* What the boltrtc commands (serve, turn) share on the command line: option values, usage
+ * errors in one form, and SIGINT/SIGTERM as a file descriptor. */
+#ifndef BRTC_APPS_CLI_H
+#define BRTC_APPS_CLI_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+
+#include "boltrtc/log.h"
+
+#define BRTC_CLI_EXIT_USAGE 2
+
+/* A whole decimal number from min to max, else false. */
+bool brtc_cli_parse_number(const char *text, unsigned long min, unsigned long max,
+                           unsigned long *out);
+/* "debug", "info" or "warn", else false. */
+bool brtc_cli_parse_log_level(const char *text, brtc_log_level *out);
+/* "boltrtc <command>: <message> (see boltrtc <command> --help)" on stderr; returns
+ * BRTC_CLI_EXIT_USAGE. */
+int brtc_cli_usage_error(const char *command, const char *fmt, va_list ap);
+/* SIGINT and SIGTERM blocked and delivered as a readable fd (no handler races), SIGPIPE
+ * ignored; -1 on failure (errno set). */
+int brtc_cli_stop_fd(void);
+
+#endif
