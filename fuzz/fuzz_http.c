@@ -36,8 +36,15 @@ static void setup(void) {
   static const char *const tokens[] = {"fuzz-token"};
   /* Tokens on: the 401 paths and the token checks are fuzzed too ("fuzz-token" is in the
    * seeds). */
+  /* Rooms with ICE servers and a TURN secret: their admission, the credentials minted at a
+   * join and the relay of a member's messages are fuzzed too (a seed joins a room). */
+  static const char *const stun[] = {"stun:203.0.113.1:3478"};
+  static const char *const turn[] = {"turn:203.0.113.1:3478?transport=udp"};
   brtc_signal_config sc = {.http_addr = "127.0.0.1:0", .output_dir = out_dir, .max_sessions = 4,
-                           .tokens = tokens, .n_tokens = 1};
+                           .tokens = tokens, .n_tokens = 1,
+                           .rooms = {.max_rooms = 4, .stun_urls = stun, .n_stun_urls = 1,
+                                     .turn_urls = turn, .n_turn_urls = 1,
+                                     .turn_secret = "fuzz-secret"}};
   char err[256];
   srv = loop ? brtc_signal_server_new(&sc, loop, cert, err, sizeof(err)) : NULL;
   if (!srv) abort();
