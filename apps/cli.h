@@ -17,7 +17,8 @@ bool brtc_cli_parse_number(const char *text, unsigned long min, unsigned long ma
 bool brtc_cli_parse_log_level(const char *text, brtc_log_level *out);
 /* "boltrtc <command>: <message> (see boltrtc <command> --help)" on stderr; returns
  * BRTC_CLI_EXIT_USAGE. */
-int brtc_cli_usage_error(const char *command, const char *fmt, va_list ap);
+__attribute__((format(printf, 2, 0))) int brtc_cli_usage_error(const char *command,
+                                                            const char *fmt, va_list ap);
 /* SIGINT and SIGTERM blocked and delivered as a readable fd (no handler races), SIGPIPE
  * ignored; -1 on failure (errno set). */
 int brtc_cli_stop_fd(void);
