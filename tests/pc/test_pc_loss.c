@@ -42,6 +42,17 @@ static void publisher_tap(void *user, bool sent, bool rtcp, const uint8_t *data,
   if (!sent && rtcp) brtc_rtcp_parse(data, len, count_nack, NULL);
 }
 
+/* Original video packets the up link lost: SRTP keeps the RTP header in the clear (RFC 3711
+ * 3.1), so the SSRC tells them from RTX copies, RTCP and STUN, which the link loses alike. */
+static uint64_t video_lost_up;
+
+static void count_video_lost(void *user, const uint8_t *data, size_t len) {
+  (void)user;
+  if (len < 12 || data[0] < 128 || data[0] > 191) return; /* not RTP or RTCP (RFC 7983) */
+  if (data[1] >= 192 && data[1] <= 223) return;            /* RTCP (RFC 5761 4) */
+  if (brtc_rd32(data + 8) == VIDEO_SSRC) video_lost_up++;
+}
+
 static void reset_counts(void) {
   memset(asks_per_seq, 0, sizeof(asks_per_seq));
   nack_messages = 0;
@@ -135,6 +146,8 @@ static void test_reordering_alone_sends_no_nack(void) {
  * once in all, and the retransmissions fill the gaps. */
 static void test_loss_asked_boundedly_and_repaired(void) {
   sim_link_config up = path(0.05, 21), down = path(0.05, 22);
+  up.on_lost = count_video_lost;
+  video_lost_up = 0;
   sim_call_config cfg = call_config(&up, &down);
   sim_call *c = start(&cfg);
   if (!c) return;
@@ -143,17 +156,22 @@ static void test_loss_asked_boundedly_and_repaired(void) {
   brtc_pc_get_stats(sim_call_pc(c), &st);
   const sim_link_stats *ls = sim_call_link_stats(c, true);
   fprintf(stderr,
-          "  lost on the way up %llu; asked %llu seqs in %llu NACKs (max %u per seq); "
-          "recovered %llu, given up %llu, frames dropped %llu, rtt %llu us\n",
-          (unsigned long long)ls->lost, (unsigned long long)st.nack_seqs_asked,
+          "  lost on the way up %llu, %llu of them video; asked %llu seqs in %llu NACKs (max %u "
+          "per seq); recovered %llu, given up %llu, frames dropped %llu, rtt %llu us\n",
+          (unsigned long long)ls->lost, (unsigned long long)video_lost_up, (unsigned long long)st.nack_seqs_asked,
           (unsigned long long)st.nacks_sent, max_asks(), (unsigned long long)st.rtp_recovered,
           (unsigned long long)st.nack_given_up, (unsigned long long)st.frames_dropped,
           (unsigned long long)st.rtt_us);
   CHECK(ls->lost > 50);
   CHECK(max_asks() <= BRTC_NACK_MAX_ASKS);
-  CHECK(st.nack_seqs_asked <= ls->lost + ls->lost / 2);
-  CHECK(st.rtp_recovered * 100 >= ls->lost * 90);
-  CHECK(st.nack_given_up * 100 <= ls->lost);
+  CHECK(st.nack_seqs_asked <= video_lost_up + video_lost_up / 2);
+  /* Against the video packets lost, not every datagram: the link also loses RTCP, STUN and
+   * RTX copies, and comparing with all of them made this a coin toss near 90 %. Every lost
+   * video packet ends recovered or given up, but for a few still in flight when the run
+   * stops (a NACK round trip is 20 to 40 ms here). */
+  CHECK(video_lost_up > 40);
+  CHECK(st.rtp_recovered + st.nack_given_up + 3 >= video_lost_up);
+  CHECK(st.nack_given_up * 100 <= video_lost_up);
   CHECK(st.frames_dropped <= 2);
   /* The RTT came from RTCP XR: 20 ms of path plus up to 20 ms of jitter. */
   CHECK(st.rtt_us >= 10000 && st.rtt_us <= 45000);

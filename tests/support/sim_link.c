@@ -155,6 +155,7 @@ int sim_link_send(sim_link *l, uint64_t now_us, const uint8_t *data, size_t len)
   uint64_t extra = l->cfg.hook ? l->cfg.hook(l->cfg.hook_user, data, len) : 0;
   if (extra == SIM_LINK_DROP || (!l->pristine && lose(l))) {
     l->stats.lost++;
+    if (l->cfg.on_lost) l->cfg.on_lost(l->cfg.on_lost_user, data, len);
     return BRTC_OK;
   }
   int rc = enqueue(l, now_us, sent_no, data, len, extra);

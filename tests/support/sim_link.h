@@ -31,6 +31,10 @@ typedef struct sim_link_config {
    * the models; returns extra delay in microseconds, or SIM_LINK_DROP. NULL: none. */
   uint64_t (*hook)(void *user, const uint8_t *data, size_t len);
   void *hook_user;
+  /* Told of each datagram the loss model dropped (tests that count what kind was lost; the
+   * link itself cannot tell STUN from RTP). NULL: none. */
+  void (*on_lost)(void *user, const uint8_t *data, size_t len);
+  void *on_lost_user;
 } sim_link_config;
 
 #define SIM_LINK_DROP UINT64_MAX
