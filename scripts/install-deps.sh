@@ -16,7 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(build-essential cmake pkg-config libssl-dev libvpx-dev libturbojpeg0-dev
-          libopenh264-dev libhttp-parser-dev libcjson-dev nodejs npm)
+          libopenh264-dev libhttp-parser-dev libcjson-dev libcurl4-openssl-dev nodejs npm)
 if [[ "${1:-}" == "--test" || "${1:-}" == "--bench" ]]; then
   packages+=(chromium ffmpeg python3 python3-aiortc libsrtp2-dev clang libclang-rt-14-dev
              iproute2 util-linux firefox-esr python3-numpy
