@@ -110,7 +110,10 @@ typedef enum brtc_event_type {
 
 /* What brtc_pc_poll_output hands back. Set size to sizeof(brtc_output) before the call:
  * later versions only ever add members at the end, and fill only what your size has room
- * for. Pointers stay valid until the next call into this pc. */
+ * for. Pointers stay valid until the next call into this pc (any call, brtc_pc_poll_output
+ * included), and no longer: a FRAME's data is the pc's frame assembler's own buffer, not a
+ * copy, so keep the bytes past that call only by copying them. Until then they are intact
+ * however many events and datagrams the pc queued meanwhile. */
 typedef struct brtc_output {
   size_t size;
   brtc_output_kind kind;
