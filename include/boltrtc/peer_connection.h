@@ -20,8 +20,11 @@
 extern "C" {
 #endif
 
-/* A DTLS certificate (ECDSA P-256, self-signed), made once and shared by peer connections. */
+/* A DTLS certificate (ECDSA P-256, self-signed), made once and shared by peer connections.
+ * brtc_certificate_new says why it failed in err (the step and OpenSSL's reason);
+ * brtc_certificate_generate is the same without the reason (NULL on failure). */
 typedef struct brtc_certificate brtc_certificate;
+BRTC_EXPORT int brtc_certificate_new(brtc_certificate **out, char *err, size_t err_cap);
 BRTC_EXPORT brtc_certificate *brtc_certificate_generate(void);
 BRTC_EXPORT void brtc_certificate_free(brtc_certificate *c);
 /* "sha-256" fingerprint as in a=fingerprint: "AB:CD:...". */
