@@ -21,7 +21,7 @@
 
 #define EXIT_USAGE 2
 #define DEFAULT_UDP "127.0.0.1:50000"
-/* Interrupt moderation (brtc_loop_config.batch_hold_us) is off by default: it halves the
+/* Interrupt moderation (brtc_loop_config_set_batch_hold) is off by default: it halves the
  * loop's CPU per packet under 100 to 200 publishers, but on the loaded 2-core VM where it was
  * measured, runs with it lost datagrams in the kernel (receive buffer full) and runs without
  * it did not, for reasons not yet found (docs/benchmarks.md). */
@@ -478,15 +478,17 @@ static int serve(serve_options *o) {
   char err[256] = "";
   brtc_loop *loop = NULL;
   brtc_signal_server *srv = NULL;
-  brtc_certificate *cert = brtc_certificate_generate();
-  if (!cert) {
-    fprintf(stderr, "boltrtc: cannot generate the DTLS certificate\n");
+  brtc_certificate *cert = NULL;
+  if (brtc_certificate_new(&cert, err, sizeof(err)) != BRTC_OK) {
+    fprintf(stderr, "boltrtc: %s\n", err);
     goto done;
   }
-  brtc_loop_config lc = {.udp_addrs = o->udp, .n_udp_addrs = o->n_udp,
-                         .loopback_only = o->loopback_only,
-                         .batch_hold_us = o->batch_hold_us};
-  loop = brtc_loop_new(&lc, err, sizeof(err));
+  brtc_loop_config *lc = brtc_loop_config_new();
+  for (size_t i = 0; i < o->n_udp; i++) brtc_loop_config_add_udp_address(lc, o->udp[i]);
+  brtc_loop_config_set_loopback_only(lc, o->loopback_only);
+  brtc_loop_config_set_batch_hold(lc, o->batch_hold_us);
+  loop = brtc_loop_new(lc, err, sizeof(err));
+  brtc_loop_config_free(lc);
   if (!loop) {
     fprintf(stderr, "boltrtc: %s\n", err);
     goto done;

@@ -222,11 +222,12 @@ static int run(brtc_turn_server *srv, bool tcp) {
     return 1;
   }
   char err[256] = "";
-  brtc_loop_config lc = {0};
   turn_app app = {.srv = srv};
   int status = 1;
   brtc_loop_watch *stop_watch = NULL;
-  app.loop = brtc_loop_new(&lc, err, sizeof(err));
+  brtc_loop_config *lc = brtc_loop_config_new(); /* no UDP: the TURN server's are its own */
+  app.loop = brtc_loop_new(lc, err, sizeof(err));
+  brtc_loop_config_free(lc);
   if (!app.loop) {
     fprintf(stderr, "boltrtc: %s\n", err);
     goto done;

@@ -43,11 +43,13 @@ int main(int argc, char **argv) {
   offer[n] = '\0';
 
   char err[256] = "";
-  brtc_loop_config lc = {.udp_addrs = &udp, .n_udp_addrs = 1};
-  loop = brtc_loop_new(&lc, err, sizeof(err));
-  brtc_certificate *cert = brtc_certificate_generate();
-  if (!loop || !cert) {
-    fprintf(stderr, "receive_video: %s\n", loop ? "no certificate" : err);
+  brtc_loop_config *lc = brtc_loop_config_new();
+  brtc_loop_config_add_udp_address(lc, udp);
+  loop = brtc_loop_new(lc, err, sizeof(err));
+  brtc_loop_config_free(lc);
+  brtc_certificate *cert = NULL;
+  if (!loop || brtc_certificate_new(&cert, err, sizeof(err)) != BRTC_OK) {
+    fprintf(stderr, "receive_video: %s\n", err);
     return 1;
   }
   /* A config is an object with setters; the pc copies it. Our host candidates are the loop's

@@ -29,10 +29,12 @@ static void setup(void) {
   brtc_set_log_level(BRTC_LOG_WARN + 1); /* quiet */
   if (!mkdtemp(out_dir)) abort();
   atexit(remove_out_dir);
-  const char *udp[] = {"127.0.0.1:0"};
-  brtc_loop_config lc = {.udp_addrs = udp, .n_udp_addrs = 1, .loopback_only = true};
+  brtc_loop_config *lc = brtc_loop_config_new();
+  brtc_loop_config_add_udp_address(lc, "127.0.0.1:0");
+  brtc_loop_config_set_loopback_only(lc, true);
   cert = brtc_certificate_generate();
-  loop = cert ? brtc_loop_new(&lc, NULL, 0) : NULL;
+  loop = cert ? brtc_loop_new(lc, NULL, 0) : NULL;
+  brtc_loop_config_free(lc);
   static const char *const tokens[] = {"fuzz-token"};
   /* Tokens on: the 401 paths and the token checks are fuzzed too ("fuzz-token" is in the
    * seeds). */

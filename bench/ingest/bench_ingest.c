@@ -217,10 +217,12 @@ static void udp_on_event(brtc_loop *loop, brtc_pc *pc, const brtc_output *ev, vo
 
 static void bench_udp(const brtc_certificate *cert, const brtc_dtls_cert *sim_cert,
                       brtc_srtp_profile_id profile, size_t total) {
-  const char *addrs[] = {"127.0.0.1:0"};
-  brtc_loop_config cfg = {.udp_addrs = addrs, .n_udp_addrs = 1, .loopback_only = true};
+  brtc_loop_config *cfg = brtc_loop_config_new();
+  brtc_loop_config_add_udp_address(cfg, "127.0.0.1:0");
+  brtc_loop_config_set_loopback_only(cfg, true);
   char err[256];
-  brtc_loop *loop = brtc_loop_new(&cfg, err, sizeof(err));
+  brtc_loop *loop = brtc_loop_new(cfg, err, sizeof(err));
+  brtc_loop_config_free(cfg);
   if (!loop) {
     fprintf(stderr, "loop: %s\n", err);
     return;
@@ -271,7 +273,7 @@ static void bench_udp(const brtc_certificate *cert, const brtc_dtls_cert *sim_ce
   src.frame = malloc(src.frame_len);
   s.n = make_packets(sim, &src, s.pkts, total);
 
-  brtc_loop_stats ls0;
+  brtc_loop_stats ls0 = {.size = sizeof(ls0)};
   brtc_loop_get_stats(loop, &ls0);
   pthread_t th;
   pthread_create(&th, NULL, sender_main, &s);
@@ -296,7 +298,7 @@ static void bench_udp(const brtc_certificate *cert, const brtc_dtls_cert *sim_ce
     }
   }
   pthread_join(th, NULL);
-  brtc_loop_stats ls;
+  brtc_loop_stats ls = {.size = sizeof(ls)};
   brtc_loop_get_stats(loop, &ls);
   uint64_t got = seen - before.rtp_video;
   double secs = (double)(last - first) / 1e6, cpu_secs = (double)(cpu_last - cpu_start) / 1e6;

@@ -32,23 +32,34 @@ extern "C" {
 
 typedef struct brtc_loop brtc_loop;
 
-typedef struct brtc_loop_config {
-  /* "127.0.0.1:50000", "[::1]:50000"; one UDP socket each. Port 0 picks one. None makes a
-   * loop for TCP, timers and watches only (`boltrtc turn`, whose sockets are its own). */
-  const char *const *udp_addrs;
-  size_t n_udp_addrs;
-  /* Answer only loopback sources (a test safety net). */
-  bool loopback_only;
-  /* Interrupt moderation, in µs (0: off). While datagrams arrive densely (the last pass read
-   * several, or came right after the one before), brtc_loop_run_once first sleeps until this
-   * long after the previous pass began, so one wake-up drains a batch instead of one or two
-   * datagrams: every datagram, timer and connection waits up to this much longer. Sparse
-   * traffic never waits. A media server wants ~1000; a low-latency sender, 0. */
-  unsigned batch_hold_us;
-} brtc_loop_config;
+/* What a loop is made with: an opaque object with setters (new settings only ever add
+ * setters), copied by brtc_loop_new, so it may be freed or reused right after. */
+typedef struct brtc_loop_config brtc_loop_config;
 
-/* Counters for datagrams that reached no peer connection or were refused. */
+/* Defaults: no UDP socket, every source answered, no interrupt moderation. NULL if out of
+ * memory. */
+BRTC_EXPORT brtc_loop_config *brtc_loop_config_new(void);
+BRTC_EXPORT void brtc_loop_config_free(brtc_loop_config *config);
+/* One UDP socket on "127.0.0.1:50000" or "[::1]:50000" (port 0 picks one); the string is
+ * copied. At most BRTC_LOOP_MAX_SOCKETS (BRTC_ERR_LIMIT past them). None makes a loop for
+ * TCP, timers and watches only (`boltrtc turn`, whose sockets are its own). The address is
+ * checked when brtc_loop_new binds it. */
+BRTC_EXPORT int brtc_loop_config_add_udp_address(brtc_loop_config *config, const char *addr);
+/* Answer only loopback sources (a test safety net). */
+BRTC_EXPORT void brtc_loop_config_set_loopback_only(brtc_loop_config *config, bool on);
+/* Interrupt moderation, in µs (0: off, the default). While datagrams arrive densely (the
+ * last pass read several, or came right after the one before), brtc_loop_run_once first
+ * sleeps until this long after the previous pass began, so one wake-up drains a batch
+ * instead of one or two datagrams: every datagram, timer and connection waits up to this
+ * much longer. Sparse traffic never waits. A media server wants ~1000; a low-latency
+ * sender, 0. */
+BRTC_EXPORT void brtc_loop_config_set_batch_hold(brtc_loop_config *config, unsigned hold_us);
+
+/* Counters for datagrams that reached no peer connection or were refused. Set size to
+ * sizeof(brtc_loop_stats) before brtc_loop_get_stats: later versions only ever add members
+ * at the end, and fill only what your size has room for. */
 typedef struct brtc_loop_stats {
+  size_t size;
   uint64_t datagrams_in, datagrams_out, bytes_in, bytes_out;
   uint64_t dropped_unknown_source;  /* non-STUN from an address no pc owns */
   uint64_t dropped_unknown_ufrag;   /* STUN naming no pc */
@@ -64,6 +75,7 @@ typedef struct brtc_loop_stats {
   uint64_t dropped_socket_full;
 } brtc_loop_stats;
 
+/* config: brtc_loop_config_new's, set up (not kept). NULL with err set on failure. */
 BRTC_EXPORT brtc_loop *brtc_loop_new(const brtc_loop_config *config, char *err, size_t err_cap);
 BRTC_EXPORT void brtc_loop_free(brtc_loop *loop);
 
@@ -198,7 +210,9 @@ BRTC_EXPORT void brtc_loop_unwatch(brtc_loop_watch *w);
 
 /* CLOCK_MONOTONIC in microseconds: the time the loop feeds the cores. */
 BRTC_EXPORT uint64_t brtc_now_us(void);
-BRTC_EXPORT void brtc_loop_get_stats(const brtc_loop *loop, brtc_loop_stats *out);
+/* The counters into out, whose size the caller set (see brtc_loop_stats). BRTC_ERR_INVALID
+ * without a loop, or with a size smaller than the first version's. */
+BRTC_EXPORT int brtc_loop_get_stats(const brtc_loop *loop, brtc_loop_stats *out);
 
 #ifdef __cplusplus
 }

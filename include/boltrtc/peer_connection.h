@@ -20,8 +20,11 @@
 extern "C" {
 #endif
 
-/* A DTLS certificate (ECDSA P-256, self-signed), made once and shared by peer connections. */
+/* A DTLS certificate (ECDSA P-256, self-signed), made once and shared by peer connections.
+ * brtc_certificate_new says why it failed in err (the step and OpenSSL's reason);
+ * brtc_certificate_generate is the same without the reason (NULL on failure). */
 typedef struct brtc_certificate brtc_certificate;
+BRTC_EXPORT int brtc_certificate_new(brtc_certificate **out, char *err, size_t err_cap);
 BRTC_EXPORT brtc_certificate *brtc_certificate_generate(void);
 BRTC_EXPORT void brtc_certificate_free(brtc_certificate *c);
 /* "sha-256" fingerprint as in a=fingerprint: "AB:CD:...". */
@@ -110,7 +113,10 @@ typedef enum brtc_event_type {
 
 /* What brtc_pc_poll_output hands back. Set size to sizeof(brtc_output) before the call:
  * later versions only ever add members at the end, and fill only what your size has room
- * for. Pointers stay valid until the next call into this pc. */
+ * for. Pointers stay valid until the next call into this pc (any call, brtc_pc_poll_output
+ * included), and no longer: a FRAME's data is the pc's frame assembler's own buffer, not a
+ * copy, so keep the bytes past that call only by copying them. Until then they are intact
+ * however many events and datagrams the pc queued meanwhile. */
 typedef struct brtc_output {
   size_t size;
   brtc_output_kind kind;

@@ -112,6 +112,10 @@ int brtc_vp8_assembler_push(brtc_vp8_assembler *a, const brtc_rtp_header *h, uin
  * call into the assembler; BRTC_ERR_AGAIN when none is ready. Frames given up on the way are
  * counted and reported by brtc_vp8_assembler_take_loss. */
 int brtc_vp8_assembler_pop(brtc_vp8_assembler *a, brtc_vp8_frame *f);
+/* Whether pop would hand out a frame now. It does pop's work up to finding that frame but
+ * writes no byte a frame handed out before lies in (only pop and push do), so an owner still
+ * holding the last frame's bytes knows whether they must be saved before the next pop. */
+bool brtc_vp8_assembler_ready(brtc_vp8_assembler *a);
 /* How long an incomplete frame is kept once a newer one is complete: what its missing
  * packets need to be asked for again and come back. 0 (the default): dropped at once. */
 void brtc_vp8_assembler_set_hold(brtc_vp8_assembler *a, uint64_t hold_us);

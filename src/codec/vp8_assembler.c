@@ -9,7 +9,10 @@
  *
  * Pull-only: push only stores a packet; pop does the work and hands out the next complete
  * frame, one per call, so the owner takes frames when it is ready for them and nothing calls
- * back into it.
+ * back into it. brtc_vp8_assembler_ready does the same work up to the point of finding the
+ * next complete frame, without touching any byte a frame handed out earlier lies in: an
+ * owner that still refers to the last frame's bytes copies them only when another frame
+ * really comes (the pc's events borrow a frame's bytes until then).
  *
  * Memory follows the stream: per slot only a few bytes of metadata; the payload bytes go
  * into one compacting arena and frames into one output buffer, both starting small and
@@ -58,8 +61,10 @@ struct brtc_vp8_assembler {
   bool work;
   bool have_pushed;
   uint16_t pushed;
-  bool have_out; /* pop's result, set by emit */
-  brtc_vp8_frame out;
+  /* A complete frame found (first..last, at floor + 1), not yet taken: pop puts it
+   * together. Nothing has been released or written for it yet. */
+  bool have_ready;
+  uint16_t ready_first, ready_last;
   slot *slots; /* WINDOW entries, indexed by seq % WINDOW */
   /* The VP8 bytes of the slots in use (payload_arena.h). */
   brtc_payload_arena arena;
@@ -169,7 +174,7 @@ static void set_floor(brtc_vp8_assembler *a, uint16_t seq) {
 static void reset(brtc_vp8_assembler *a) {
   if (a->slots) release_all(a);
   a->have_highest = a->have_floor = a->scan_valid = a->stalled = a->have_lowest = false;
-  a->work = a->have_pushed = a->have_out = false;
+  a->work = a->have_pushed = a->have_ready = false;
   a->far_late = 0;
 }
 
@@ -271,7 +276,35 @@ static bool frame_start(brtc_vp8_assembler *a, uint16_t seq, uint16_t *first) {
   return false;
 }
 
+/* The frame first..last is complete and goes next: pop takes it (take). One too big to hand
+ * out is lost here and now. */
 static void emit(brtc_vp8_assembler *a, uint16_t first, uint16_t last) {
+  size_t total = 0;
+  uint16_t n = (uint16_t)(last - first + 1);
+  for (uint16_t i = 0; i < n; i++) total += slot_at(a, (uint16_t)(first + i))->len;
+  if (total <= a->max_frame) {
+    /* What came before it is dealt with; so a push before the pop finds it again here. */
+    if (!a->have_floor) set_floor(a, (uint16_t)(first - 1));
+    a->have_ready = true;
+    a->ready_first = first;
+    a->ready_last = last;
+    return;
+  }
+  const slot head = *slot_at(a, first);
+  for (uint16_t i = 0; i < n; i++) release(a, slot_at(a, (uint16_t)(first + i)));
+  set_floor(a, last);
+  a->have_last_picture_id = head.has_picture_id;
+  a->last_picture_id_15 = head.picture_id_15;
+  a->last_picture_id = head.picture_id;
+  count_loss(a, 1, head.key, 0, last, false);
+}
+
+/* Hand out the ready frame: in place when its packets lie one after the other in the arena,
+ * else put together in the frame buffer. False if there was no memory for that (the frame
+ * is lost all the same). */
+static bool take(brtc_vp8_assembler *a, brtc_vp8_frame *out) {
+  uint16_t first = a->ready_first, last = a->ready_last;
+  a->have_ready = false;
   const slot head = *slot_at(a, first);
   size_t total = 0;
   bool in_one_piece = true; /* each packet's bytes right after the previous one's */
@@ -290,10 +323,10 @@ static void emit(brtc_vp8_assembler *a, uint16_t first, uint16_t last) {
       .picture_id = head.has_picture_id ? head.picture_id : -1,
   };
   /* The bytes stay where they are until the next push or pop, though their slots are freed. */
-  bool fits = total <= a->max_frame;
-  if (fits && in_one_piece) {
+  bool ok = true;
+  if (in_one_piece) {
     f.data = a->arena.bytes + head.off;
-  } else if (fits && frame_reserve(a, total) == BRTC_OK) {
+  } else if (frame_reserve(a, total) == BRTC_OK) {
     size_t off = 0;
     for (uint16_t i = 0; i < n; i++) {
       const slot *s = slot_at(a, (uint16_t)(first + i));
@@ -302,22 +335,22 @@ static void emit(brtc_vp8_assembler *a, uint16_t first, uint16_t last) {
     }
     f.data = a->frame;
   } else {
-    fits = false; /* too big, or no memory to put it together: lost all the same */
+    ok = false; /* no memory to put it together: lost all the same */
   }
   for (uint16_t i = 0; i < n; i++) release(a, slot_at(a, (uint16_t)(first + i)));
   set_floor(a, last);
   a->have_last_picture_id = head.has_picture_id;
   a->last_picture_id_15 = head.picture_id_15;
   a->last_picture_id = head.picture_id;
-  if (!fits) {
+  if (!ok) {
     count_loss(a, 1, head.key, 0, last, false);
-    return;
+    return false;
   }
   f.keyframe = brtc_vp8_frame_is_keyframe(f.data, total, &f.width, &f.height);
   a->stats.frames++;
   if (f.keyframe) a->stats.keyframes++;
-  a->out = f;
-  a->have_out = true;
+  *out = f;
+  return true;
 }
 
 /* One step in order from the floor: skip padding or emit the next frame if complete. */
@@ -441,7 +474,7 @@ void brtc_vp8_assembler_poll(brtc_vp8_assembler *a, uint64_t now_us) {
   if (a->stalled && a->now_us >= a->stall_until) a->work = true;
 }
 
-/* One step of work: skip padding, emit a frame (which sets have_out) or give frames up.
+/* One step of work: skip padding, find a frame (which sets have_ready) or give frames up.
  * False when there is nothing to do until the next packet or deadline. */
 static bool step(brtc_vp8_assembler *a) {
   if (step_in_order(a)) return true;
@@ -457,16 +490,22 @@ static bool step(brtc_vp8_assembler *a) {
   return false;
 }
 
-int brtc_vp8_assembler_pop(brtc_vp8_assembler *a, brtc_vp8_frame *f) {
-  if (!a || !f) return BRTC_ERR_INVALID;
-  a->have_out = false;
-  while (a->work && !a->have_out) {
+/* Work until a frame is ready or there is nothing to do. */
+static bool find_ready(brtc_vp8_assembler *a) {
+  while (a->work && !a->have_ready) {
     if (!step(a)) a->work = false;
   }
-  if (!a->have_out) return BRTC_ERR_AGAIN;
-  a->have_out = false;
-  *f = a->out;
-  return BRTC_OK;
+  return a->have_ready;
+}
+
+bool brtc_vp8_assembler_ready(brtc_vp8_assembler *a) { return a && find_ready(a); }
+
+int brtc_vp8_assembler_pop(brtc_vp8_assembler *a, brtc_vp8_frame *f) {
+  if (!a || !f) return BRTC_ERR_INVALID;
+  while (find_ready(a)) {
+    if (take(a, f)) return BRTC_OK;
+  }
+  return BRTC_ERR_AGAIN;
 }
 
 int brtc_vp8_assembler_push(brtc_vp8_assembler *a, const brtc_rtp_header *h, uint64_t now_us) {
@@ -505,6 +544,10 @@ int brtc_vp8_assembler_push(brtc_vp8_assembler *a, const brtc_rtp_header *h, uin
 
   int rc = ensure_slots(a);
   if (rc != BRTC_OK) return rc;
+  /* A frame found but not taken is found again (it starts right after the floor), unless
+   * the window moves past it now. */
+  a->have_ready = false;
+  a->work = true;
   a->ssrc = h->ssrc;
   if (!a->have_highest) {
     a->have_highest = true;

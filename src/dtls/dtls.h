@@ -15,6 +15,8 @@
 /* A self-signed ECDSA P-256 certificate and its key, made once and shared by sessions. */
 typedef struct brtc_dtls_cert brtc_dtls_cert;
 brtc_dtls_cert *brtc_dtls_cert_generate(void);       /* NULL on failure */
+/* The same, saying why it failed (the step and OpenSSL's reason) in err. */
+int brtc_dtls_cert_new(brtc_dtls_cert **out, char *err, size_t err_cap);
 void brtc_dtls_cert_free(brtc_dtls_cert *c);
 /* "sha-256" fingerprint, uppercase hex with colons. */
 const char *brtc_dtls_cert_fingerprint(const brtc_dtls_cert *c);

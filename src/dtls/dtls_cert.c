@@ -3,6 +3,7 @@
  * and the one SSL_CTX every session is made from, since building a context per session
  * is slow. */
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -129,19 +130,49 @@ static SSL_CTX *make_ctx(EVP_PKEY *key, X509 *x509) {
   return ctx;
 }
 
-brtc_dtls_cert *brtc_dtls_cert_generate(void) {
+/* One line: the step that failed and OpenSSL's reason, if it gave one. */
+static void cert_error(char *err, size_t cap, const char *step) {
+  unsigned long e = ERR_peek_error();
+  const char *reason = e ? ERR_reason_error_string(e) : NULL;
+  if (err && cap) snprintf(err, cap, "certificate: %s%s%s", step, reason ? ": " : "",
+                           reason ? reason : "");
+}
+
+int brtc_dtls_cert_new(brtc_dtls_cert **out, char *err, size_t err_cap) {
+  if (err && err_cap) err[0] = '\0';
+  if (!out) return BRTC_ERR_INVALID;
+  *out = NULL;
   brtc_dtls_cert *c = calloc(1, sizeof *c);
-  if (!c) return NULL;
+  if (!c) {
+    if (err && err_cap) snprintf(err, err_cap, "certificate: out of memory");
+    return BRTC_ERR_NOMEM;
+  }
   uint8_t md[BRTC_DTLS_SHA256_LEN];
+  const char *step = "ECDSA P-256 key generation";
   c->key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
-  if (c->key) c->x509 = make_self_signed(c->key);
-  if (c->x509) c->ctx = make_ctx(c->key, c->x509);
+  if (c->key) {
+    step = "self-signed X.509 certificate";
+    c->x509 = make_self_signed(c->key);
+  }
+  if (c->x509) {
+    step = "DTLS context (SSL_CTX)";
+    c->ctx = make_ctx(c->key, c->x509);
+  }
+  if (c->ctx) step = "SHA-256 fingerprint";
   if (!c->ctx || brtc_dtls_x509_sha256(c->x509, md) != BRTC_OK) {
+    cert_error(err, err_cap, step);
     brtc_dtls_cert_free(c);
     ERR_clear_error(); /* leave no failure behind for the next OpenSSL user */
-    return NULL;
+    return BRTC_ERR_CRYPTO;
   }
   brtc_dtls_fingerprint_format(md, c->fingerprint);
+  *out = c;
+  return BRTC_OK;
+}
+
+brtc_dtls_cert *brtc_dtls_cert_generate(void) {
+  brtc_dtls_cert *c = NULL;
+  brtc_dtls_cert_new(&c, NULL, 0);
   return c;
 }
 

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@
 #include "common/log.h"
 #include "net/addr_map.h"
 #include "net/demux.h"
+#include "net/loop_config.h"
 #include "net/loop_io.h"
 #include "net/timer_heap.h"
 #include "net/udp.h"
@@ -84,7 +86,7 @@ struct brtc_loop {
   size_t n_local;
   bool loopback_only;
   atomic_bool stop;
-  /* Interrupt moderation (brtc_loop_config.batch_hold_us): when the last pass began, when
+  /* Interrupt moderation (brtc_loop_config_set_batch_hold): when the last pass began, when
    * the one before it did, and how many datagrams the last one read. */
   uint64_t hold_us, pass_start, prev_pass_start;
   size_t pass_datagrams;
@@ -511,9 +513,8 @@ brtc_loop *brtc_loop_new(const brtc_loop_config *config, char *err, size_t err_c
   }
   if (err_cap) err[0] = '\0';
   /* No UDP address is fine: a loop for TCP, timers and watches only (`boltrtc turn`). */
-  if (!config || config->n_udp_addrs > BRTC_LOOP_MAX_SOCKETS ||
-      (config->n_udp_addrs && !config->udp_addrs)) {
-    snprintf(err, err_cap, "need 0 to %d UDP addresses", BRTC_LOOP_MAX_SOCKETS);
+  if (!config) {
+    snprintf(err, err_cap, "no config (brtc_loop_config_new)");
     return NULL;
   }
   brtc_loop *loop = calloc(1, sizeof(*loop));
@@ -835,9 +836,17 @@ void brtc_loop_stop(brtc_loop *loop) {
   }
 }
 
-void brtc_loop_get_stats(const brtc_loop *loop, brtc_loop_stats *out) {
-  *out = loop->stats;
-  out->dropped_socket_full = 0;
+/* The first version's size: a caller's struct may be newer and larger, never smaller. */
+#define LOOP_STATS_V1_SIZE (offsetof(brtc_loop_stats, dropped_socket_full) + sizeof(uint64_t))
+
+int brtc_loop_get_stats(const brtc_loop *loop, brtc_loop_stats *out) {
+  if (!loop || !out || out->size < LOOP_STATS_V1_SIZE) return BRTC_ERR_INVALID;
+  brtc_loop_stats full = loop->stats;
+  full.size = out->size;
+  full.dropped_socket_full = 0;
   for (size_t i = 0; i < loop->n_socks; i++)
-    out->dropped_socket_full += brtc_udp_kernel_drops(loop->socks[i].fd);
+    full.dropped_socket_full += brtc_udp_kernel_drops(loop->socks[i].fd);
+  /* Only what the caller's struct has room for: it was compiled with its own sizeof. */
+  memcpy(out, &full, out->size < sizeof(full) ? out->size : sizeof(full));
+  return BRTC_OK;
 }

@@ -201,6 +201,11 @@ struct brtc_pc {
  * pc. BRTC_ERR_LIMIT when the owner has not drained and the queue is full (counted). */
 int pc_push_event(brtc_pc *pc, const brtc_output *ev);
 bool pc_pop_event(brtc_pc *pc, brtc_output *out);
+/* The same, data/len lent by lender (a track's frame assembler) instead of copied: the
+ * lender keeps those bytes until pc_events_settle(pc, lender), which the pc calls before
+ * anything may change them, and which copies the events still queued. */
+int pc_push_event_lent(brtc_pc *pc, const brtc_output *ev, const void *lender);
+void pc_events_settle(brtc_pc *pc, const void *lender);
 void pc_events_free(brtc_pc *pc);
 /* Gives the queue's memory back while it is empty: an idle session holds none of it. */
 void pc_events_trim(brtc_pc *pc);

@@ -103,7 +103,9 @@ static void on_vp8_frame(const brtc_vp8_frame *f, void *user) {
       .mid = t->mid,
       .track = t->index,
   };
-  pc_push_event(pc, &ev);
+  /* The bytes stay in the assembler until the pc next pushes or pops it (pop_frames,
+   * push_vp8 settle first): no copy for an owner that drains in between. */
+  pc_push_event_lent(pc, &ev, t->vp8);
 }
 
 /* How long an incomplete frame waits for its missing packets: with NACK, every ask and the
@@ -148,10 +150,15 @@ static void check_frame_loss(pc_track *t) {
   if (brtc_vp8_assembler_take_loss(t->vp8, &loss)) on_frames_lost(t, &loss);
 }
 
-/* Take every frame the track's assembler has completed (it is pull-only). */
+/* Take every frame the track's assembler has completed (it is pull-only). A second frame
+ * in one call may take the place of the first one's bytes, still queued: those are copied
+ * then, and only then. */
 static void pop_frames(pc_track *t) {
   brtc_vp8_frame f;
-  while (brtc_vp8_assembler_pop(t->vp8, &f) == BRTC_OK) on_vp8_frame(&f, t);
+  while (brtc_vp8_assembler_ready(t->vp8)) {
+    pc_events_settle(t->pc, t->vp8);
+    if (brtc_vp8_assembler_pop(t->vp8, &f) == BRTC_OK) on_vp8_frame(&f, t);
+  }
 }
 
 static void push_vp8(pc_track *t, const brtc_rtp_header *h) {
@@ -164,6 +171,7 @@ static void push_vp8(pc_track *t, const brtc_rtp_header *h) {
     }
     update_frame_hold(t);
   }
+  pc_events_settle(pc, t->vp8); /* an owner that did not drain still gets its frames */
   if (brtc_vp8_assembler_push(t->vp8, h, pc->now_us) == BRTC_ERR_PARSE)
     pc->stats.dropped_malformed++;
   pop_frames(t);
@@ -698,6 +706,7 @@ int pc_media_add_track(brtc_pc *pc, const pc_track *proto) {
 
 void pc_media_free(brtc_pc *pc) {
   for (size_t i = 0; i < pc->n_tracks; i++) {
+    pc_events_settle(pc, pc->tracks[i]->vp8);
     brtc_vp8_assembler_free(pc->tracks[i]->vp8);
     free(pc->tracks[i]);
     pc->tracks[i] = NULL;

@@ -583,7 +583,7 @@ void brtc_server_live_stats(const brtc_session *s, brtc_pc_stats *out) {
 
 char *brtc_server_status_json(brtc_signal_server *srv) {
   for (size_t i = 0; i < srv->sessions.n_live; i++) refresh_tracks(srv->sessions.live[i]);
-  brtc_loop_stats ls;
+  brtc_loop_stats ls = {.size = sizeof(ls)};
   brtc_loop_get_stats(srv->loop, &ls);
   brtc_keyframe_worker_stats ks;
   brtc_keyframe_worker_get_stats(srv->saver, &ks);

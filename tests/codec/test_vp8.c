@@ -260,6 +260,47 @@ static void test_assembler_in_order(void) {
   brtc_vp8_assembler_free(a);
 }
 
+/* ready says whether pop has a frame without writing any byte of the frame popped before
+ * (the pc lends those to its event until then), and a push between ready and pop loses
+ * nothing. Frames A and B arrive with a packet swapped each, so both are put together in
+ * the frame buffer; B waits (the hold) until A's last packet comes. */
+static void test_assembler_ready(void) {
+  static packets pa, pb, pc;
+  uint8_t fa[700], fb[700], fc[700];
+  fill(fa, sizeof fa, 3);
+  fill(fb, sizeof fb, 4);
+  fill(fc, sizeof fc, 5);
+  make_packets(&pa, fa, sizeof fa, 10, 3000, 1);
+  make_packets(&pb, fb, sizeof fb, 14, 6000, 2);
+  make_packets(&pc, fc, sizeof fc, 18, 9000, 3);
+  CHECK_EQ_INT(pa.n, 4);
+  CHECK_EQ_INT(pb.n, 4);
+  brtc_vp8_assembler *a = brtc_vp8_assembler_new(100000);
+  brtc_vp8_assembler_set_hold(a, 1000000);
+  const int order[] = {1, 0, 2};
+  for (int i = 0; i < 3; i++) CHECK_EQ_INT(brtc_vp8_assembler_push(a, &pa.hd[order[i]], 0), BRTC_OK);
+  const int order_b[] = {1, 0, 2, 3};
+  for (int i = 0; i < 4; i++) CHECK_EQ_INT(brtc_vp8_assembler_push(a, &pb.hd[order_b[i]], 0), BRTC_OK);
+  CHECK(!brtc_vp8_assembler_ready(a)); /* B waits for A */
+  CHECK_EQ_INT(brtc_vp8_assembler_push(a, &pa.hd[3], 0), BRTC_OK);
+  CHECK(brtc_vp8_assembler_ready(a));
+  CHECK(brtc_vp8_assembler_ready(a)); /* asking again changes nothing */
+  CHECK_EQ_INT(brtc_vp8_assembler_push(a, &pc.hd[0], 0), BRTC_OK); /* a push in between */
+  brtc_vp8_frame f1, f2;
+  CHECK_EQ_INT(brtc_vp8_assembler_pop(a, &f1), BRTC_OK);
+  CHECK_EQ_INT(f1.len, sizeof fa);
+  CHECK_EQ_INT(f1.timestamp, 3000);
+  CHECK(brtc_vp8_assembler_ready(a));
+  if (f1.len == sizeof fa) CHECK_MEM(f1.data, fa, sizeof fa); /* intact after ready */
+  CHECK_EQ_INT(brtc_vp8_assembler_pop(a, &f2), BRTC_OK);
+  CHECK_EQ_INT(f2.timestamp, 6000);
+  if (f2.len == sizeof fb) CHECK_MEM(f2.data, fb, sizeof fb);
+  CHECK(!brtc_vp8_assembler_ready(a));
+  CHECK_EQ_INT(brtc_vp8_assembler_pop(a, &f2), BRTC_ERR_AGAIN);
+  CHECK_EQ_INT(brtc_vp8_assembler_get_stats(a)->frames_dropped, 0);
+  brtc_vp8_assembler_free(a);
+}
+
 static void test_assembler_reorder_in_frame(void) {
   static sink s;
   static packets p;
@@ -925,6 +966,7 @@ int main(void) {
   RUN(test_sender_picture_id);
   RUN(test_assembler_in_order);
   RUN(test_assembler_reorder_in_frame);
+  RUN(test_assembler_ready);
   RUN(test_assembler_loss);
   RUN(test_assembler_lost_first_packet);
   RUN(test_assembler_wrap);

@@ -54,10 +54,12 @@ static void on_event(brtc_loop *loop, brtc_pc *pc, const brtc_output *ev, void *
 
 static bool world_open(world *w) {
   memset(w, 0, sizeof(*w));
-  const char *addrs[] = {"127.0.0.1:0"};
-  brtc_loop_config cfg = {.udp_addrs = addrs, .n_udp_addrs = 1, .loopback_only = true};
+  brtc_loop_config *cfg = brtc_loop_config_new();
+  brtc_loop_config_add_udp_address(cfg, "127.0.0.1:0");
+  brtc_loop_config_set_loopback_only(cfg, true);
   char err[256];
-  w->loop = brtc_loop_new(&cfg, err, sizeof(err));
+  w->loop = brtc_loop_new(cfg, err, sizeof(err));
+  brtc_loop_config_free(cfg);
   w->cert = brtc_certificate_generate();
   if (!w->loop || !w->cert) return false;
   w->n_local = brtc_loop_local_addrs(w->loop, &w->local);
@@ -157,7 +159,7 @@ static bool selected_is(const session *s, const brtc_addr *a) {
 }
 
 static uint64_t refused(const world *w) {
-  brtc_loop_stats st;
+  brtc_loop_stats st = {.size = sizeof(st)};
   brtc_loop_get_stats(w->loop, &st);
   return st.dropped_address_in_use;
 }

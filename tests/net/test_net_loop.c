@@ -85,10 +85,12 @@ static size_t make_check(uint8_t *buf, size_t cap, const char *username, uint8_t
 }
 
 static brtc_loop *new_loop(const char *addr, bool loopback_only, brtc_addr *bound) {
-  const char *addrs[] = {addr};
-  brtc_loop_config cfg = {.udp_addrs = addrs, .n_udp_addrs = 1, .loopback_only = loopback_only};
+  brtc_loop_config *cfg = brtc_loop_config_new();
+  brtc_loop_config_add_udp_address(cfg, addr);
+  brtc_loop_config_set_loopback_only(cfg, loopback_only);
   char err[200];
-  brtc_loop *loop = brtc_loop_new(&cfg, err, sizeof(err));
+  brtc_loop *loop = brtc_loop_new(cfg, err, sizeof(err));
+  brtc_loop_config_free(cfg);
   if (!loop) {
     fprintf(stderr, "brtc_loop_new(%s): %s\n", addr, err);
     return NULL;
@@ -151,7 +153,7 @@ static void run_family(const char *loop_addr, const char *client_ip) {
   pc->echo_rtp = 1;
   CHECK_EQ_INT(brtc_loop_add_pc(loop, pc, NULL, NULL), BRTC_OK);
   CHECK_EQ_INT(brtc_loop_add_pc(loop, pc, NULL, NULL), BRTC_ERR_STATE);
-  brtc_loop_stats st;
+  brtc_loop_stats st = {.size = sizeof(st)};
   uint8_t buf[1500];
   brtc_addr from;
 
@@ -262,7 +264,7 @@ static void test_send_batches(void) {
   }
   CHECK_EQ_INT(received, COUNT);
   CHECK(in_order);
-  brtc_loop_stats st;
+  brtc_loop_stats st = {.size = sizeof(st)};
   brtc_loop_get_stats(f.loop, &st);
   CHECK_EQ_INT(st.datagrams_out, COUNT);
   CHECK_EQ_INT(st.bytes_out, COUNT * 100);
@@ -340,7 +342,7 @@ static void test_many_pcs(void) {
     size_t n = make_check(buf, sizeof(buf), name, (uint8_t)i);
     client_send(&clients[i], &server, buf, n);
   }
-  brtc_loop_stats st;
+  brtc_loop_stats st = {.size = sizeof(st)};
   pump_until(loop, &st.datagrams_out, PCS, &st);
   CHECK_EQ_INT(st.datagrams_out, PCS);
   int right = 0;
@@ -380,25 +382,54 @@ static void test_many_pcs(void) {
 
 static void test_config_errors(void) {
   char err[200];
-  const char *bad[] = {"not-an-address"};
-  brtc_loop_config cfg = {.udp_addrs = bad, .n_udp_addrs = 1};
-  CHECK(brtc_loop_new(&cfg, err, sizeof(err)) == NULL);
-  CHECK(strstr(err, "not-an-address") != NULL);
-  cfg.n_udp_addrs = BRTC_LOOP_MAX_SOCKETS + 1;
-  CHECK(brtc_loop_new(&cfg, err, sizeof(err)) == NULL);
+  CHECK(brtc_loop_new(NULL, err, sizeof(err)) == NULL);
+  CHECK(err[0] != '\0');
+  brtc_loop_config *cfg = brtc_loop_config_new();
+  CHECK(cfg != NULL);
+  if (!cfg) return;
   /* None: a loop for TCP, timers and watches only. */
-  cfg.n_udp_addrs = 0;
-  brtc_loop *bare = brtc_loop_new(&cfg, err, sizeof(err));
+  brtc_loop *bare = brtc_loop_new(cfg, err, sizeof(err));
   CHECK(bare != NULL);
   brtc_loop_free(bare);
-  /* Two sockets, one per family when IPv6 is there; port 0 resolved on each. */
-  const char *two[] = {"127.0.0.1:0", "127.0.0.1:0"};
-  cfg.udp_addrs = two;
-  cfg.n_udp_addrs = 2;
-  brtc_loop *loop = brtc_loop_new(&cfg, err, sizeof(err));
+  CHECK_EQ_INT(brtc_loop_config_add_udp_address(cfg, NULL), BRTC_ERR_INVALID);
+  CHECK_EQ_INT(brtc_loop_config_add_udp_address(NULL, "127.0.0.1:0"), BRTC_ERR_INVALID);
+  brtc_loop_config *bad = brtc_loop_config_new();
+  brtc_loop_config_add_udp_address(bad, "not-an-address");
+  CHECK(brtc_loop_new(bad, err, sizeof(err)) == NULL);
+  CHECK(strstr(err, "not-an-address") != NULL);
+  brtc_loop_config_free(bad);
+  /* Two sockets, one per family when IPv6 is there; port 0 resolved on each. The config's
+   * strings are copies: the caller's buffer may change at once. */
+  char addr[32];
+  for (int i = 0; i < 2; i++) {
+    snprintf(addr, sizeof(addr), "127.0.0.1:0");
+    CHECK_EQ_INT(brtc_loop_config_add_udp_address(cfg, addr), BRTC_OK);
+    memset(addr, 'x', sizeof(addr) - 1);
+  }
+  brtc_loop *loop = brtc_loop_new(cfg, err, sizeof(err));
   CHECK(loop != NULL);
   const struct sockaddr_storage *local;
-  CHECK_EQ_INT(brtc_loop_local_addrs(loop, &local), 2);
+  if (loop) CHECK_EQ_INT(brtc_loop_local_addrs(loop, &local), 2);
+  /* The config is not kept: freed, the loop goes on. */
+  for (int i = 2; i < BRTC_LOOP_MAX_SOCKETS; i++)
+    CHECK_EQ_INT(brtc_loop_config_add_udp_address(cfg, "127.0.0.1:0"), BRTC_OK);
+  CHECK_EQ_INT(brtc_loop_config_add_udp_address(cfg, "127.0.0.1:0"), BRTC_ERR_LIMIT);
+  brtc_loop_config_free(cfg);
+  /* Stats carry their size: smaller than the first version's is refused, and a newer
+   * caller's tail is left alone. */
+  brtc_loop_stats st = {.size = sizeof(size_t)};
+  CHECK_EQ_INT(brtc_loop_get_stats(loop, &st), BRTC_ERR_INVALID);
+  CHECK_EQ_INT(brtc_loop_get_stats(NULL, &st), BRTC_ERR_INVALID);
+  struct {
+    brtc_loop_stats st;
+    uint64_t newer;
+  } big;
+  memset(&big, 0xAB, sizeof(big));
+  big.st.size = sizeof(big);
+  CHECK_EQ_INT(brtc_loop_get_stats(loop, &big.st), BRTC_OK);
+  CHECK_EQ_INT(big.st.size, sizeof(big));
+  CHECK_EQ_INT(big.st.datagrams_in, 0);
+  CHECK(big.newer == 0xABABABABABABABABull);
   brtc_loop_free(loop);
 }
 
@@ -475,7 +506,7 @@ static void test_address_held(void) {
   client_send(&f.c, &f.server, buf, n);
   CHECK(pump_until_reply(f.loop, &f.c, buf, sizeof(buf), &from) > 0);
   owner->consent = true;
-  brtc_loop_stats st;
+  brtc_loop_stats st = {.size = sizeof(st)};
   for (uint8_t i = 0; i < 3; i++) {
     n = make_check(buf, sizeof(buf), "new2:r", (uint8_t)(10 + i));
     client_send(&f.c, &f.server, buf, n);
@@ -516,7 +547,7 @@ static void test_ufrag_change(void) {
   uint8_t buf[200];
   size_t n = make_check(buf, sizeof(buf), "before:r", 1);
   client_send(&f.c, &f.server, buf, n);
-  brtc_loop_stats st;
+  brtc_loop_stats st = {.size = sizeof(st)};
   pump_until(f.loop, &st.dropped_unknown_ufrag, 1, &st);
   CHECK_EQ_INT(st.dropped_unknown_ufrag, 1);
   n = make_check(buf, sizeof(buf), "after:r", 2);
@@ -571,7 +602,7 @@ static void test_socket_full_counted(void) {
   if (!fixture_open(&f, "127.0.0.1:0", true, "127.0.0.1")) goto out;
   uint8_t junk[64];
   memset(junk, 0xc5, sizeof(junk)); /* no RFC 7983 class: malformed, once read */
-  brtc_loop_stats st;
+  brtc_loop_stats st = {.size = sizeof(st)};
   brtc_loop_get_stats(f.loop, &st);
   CHECK_EQ_INT(st.dropped_socket_full, 0);
   uint64_t sent = 0;
@@ -602,10 +633,12 @@ static uint64_t ms_since(uint64_t t0_us) { return (brtc_now_us() - t0_us) / 1000
  * RECV_ROUNDS full batches), it does not wait. The hold is 300 ms, so that the waits and
  * non-waits are told apart by a wide margin on a busy machine. */
 static void test_batch_hold(void) {
-  const char *addrs[] = {"127.0.0.1:0"};
-  brtc_loop_config cfg = {.udp_addrs = addrs, .n_udp_addrs = 1, .loopback_only = true,
-                          .batch_hold_us = 300000};
-  brtc_loop *loop = brtc_loop_new(&cfg, NULL, 0);
+  brtc_loop_config *cfg = brtc_loop_config_new();
+  brtc_loop_config_add_udp_address(cfg, "127.0.0.1:0");
+  brtc_loop_config_set_loopback_only(cfg, true);
+  brtc_loop_config_set_batch_hold(cfg, 300000);
+  brtc_loop *loop = brtc_loop_new(cfg, NULL, 0);
+  brtc_loop_config_free(cfg);
   CHECK(loop != NULL);
   client c = {.fd = -1};
   if (!loop || !client_open(&c, "127.0.0.1")) goto out;
@@ -616,7 +649,7 @@ static void test_batch_hold(void) {
   memcpy(&server.u, &local[0], sizeof(struct sockaddr_in));
   uint8_t junk[64];
   memset(junk, 0xc5, sizeof(junk)); /* read and counted as malformed */
-  brtc_loop_stats st;
+  brtc_loop_stats st = {.size = sizeof(st)};
 
   /* Sparse: one datagram a pass, passes further apart than an eighth of the hold: never
    * held. */
@@ -713,7 +746,7 @@ static void test_loopback_only(void) {
   uint8_t buf[200];
   size_t n = make_check(buf, sizeof(buf), "lo:r", 1);
   client_send(&c, &server, buf, n);
-  brtc_loop_stats st;
+  brtc_loop_stats st = {.size = sizeof(st)};
   pump_until(loop, &st.dropped_not_loopback, 1, &st);
   CHECK_EQ_INT(st.dropped_not_loopback, 1);
   CHECK_EQ_INT(pc->datagrams, 0);

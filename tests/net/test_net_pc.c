@@ -53,10 +53,12 @@ static bool media_ready(void *arg) {
 static bool got_keyframe(void *arg) { return ((progress *)arg)->ev->keyframes > 0; }
 
 static void run_session(const char *loop_addr, const char *browser_ip) {
-  const char *addrs[] = {loop_addr};
-  brtc_loop_config cfg = {.udp_addrs = addrs, .n_udp_addrs = 1, .loopback_only = true};
+  brtc_loop_config *cfg = brtc_loop_config_new();
+  brtc_loop_config_add_udp_address(cfg, loop_addr);
+  brtc_loop_config_set_loopback_only(cfg, true);
   char err[256];
-  brtc_loop *loop = brtc_loop_new(&cfg, err, sizeof(err));
+  brtc_loop *loop = brtc_loop_new(cfg, err, sizeof(err));
+  brtc_loop_config_free(cfg);
   CHECK(loop != NULL);
   if (!loop) {
     fprintf(stderr, "loop: %s\n", err);
@@ -115,7 +117,7 @@ static void run_session(const char *loop_addr, const char *browser_ip) {
   CHECK_EQ_INT(ev.width, 320);
   CHECK_EQ_INT(ev.height, 240);
 
-  brtc_loop_stats st;
+  brtc_loop_stats st = {.size = sizeof(st)};
   brtc_loop_get_stats(loop, &st);
   CHECK_EQ_INT(st.dropped_unknown_source, 0);
   CHECK_EQ_INT(st.dropped_unknown_ufrag, 0);

@@ -91,9 +91,12 @@ static void on_accept(void *user, brtc_tcp_conn *conn) {
 }
 
 static brtc_loop *make_loop(void) {
-  const char *udp[] = {"127.0.0.1:0"};
-  brtc_loop_config cfg = {.udp_addrs = udp, .n_udp_addrs = 1, .loopback_only = true};
-  return brtc_loop_new(&cfg, NULL, 0);
+  brtc_loop_config *cfg = brtc_loop_config_new();
+  brtc_loop_config_add_udp_address(cfg, "127.0.0.1:0");
+  brtc_loop_config_set_loopback_only(cfg, true);
+  brtc_loop *loop = brtc_loop_new(cfg, NULL, 0);
+  brtc_loop_config_free(cfg);
+  return loop;
 }
 
 static int connect_to(int port) {

@@ -22,10 +22,13 @@
 static void run_server(const brtc_signal_config *config, int ready_fd, int stop_fd) {
   brtc_set_log_level(BRTC_LOG_WARN);
   char err[256] = "";
-  const char *udp[] = {"127.0.0.1:0"};
-  brtc_loop_config lc = {.udp_addrs = udp, .n_udp_addrs = 1, .loopback_only = true};
-  brtc_certificate *cert = brtc_certificate_generate();
-  brtc_loop *loop = cert ? brtc_loop_new(&lc, err, sizeof(err)) : NULL;
+  brtc_loop_config *lc = brtc_loop_config_new();
+  brtc_loop_config_add_udp_address(lc, "127.0.0.1:0");
+  brtc_loop_config_set_loopback_only(lc, true);
+  brtc_certificate *cert = NULL;
+  brtc_certificate_new(&cert, err, sizeof(err));
+  brtc_loop *loop = cert ? brtc_loop_new(lc, err, sizeof(err)) : NULL;
+  brtc_loop_config_free(lc);
   brtc_signal_config sc = *config;
   sc.http_addr = "127.0.0.1:0";
   brtc_signal_server *srv = loop ? brtc_signal_server_new(&sc, loop, cert, err, sizeof(err)) : NULL;

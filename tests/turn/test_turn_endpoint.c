@@ -27,9 +27,10 @@ typedef struct rig {
 
 static bool rig_start(rig *r, const char *user, const char *pass) {
   memset(r, 0, sizeof(*r));
-  brtc_loop_config lc = {0};
+  brtc_loop_config *lc = brtc_loop_config_new();
   char err[256];
-  r->loop = brtc_loop_new(&lc, err, sizeof(err));
+  r->loop = brtc_loop_new(lc, err, sizeof(err));
+  brtc_loop_config_free(lc);
   r->srv = brtc_turn_server_new();
   if (!r->loop || !r->srv) return false;
   CHECK_EQ_INT(brtc_turn_server_add_listen(r->srv, "127.0.0.1:0"), BRTC_OK);
@@ -292,8 +293,9 @@ static void test_users_file_and_config_errors(void) {
   CHECK(brtc_turn_server_add_listen(s, "nonsense") != BRTC_OK);
   /* A wildcard listener needs a relay address. */
   CHECK_EQ_INT(brtc_turn_server_add_listen(s, "0.0.0.0:0"), BRTC_OK);
-  brtc_loop_config lc = {0};
-  brtc_loop *loop = brtc_loop_new(&lc, NULL, 0);
+  brtc_loop_config *lc = brtc_loop_config_new();
+  brtc_loop *loop = brtc_loop_new(lc, NULL, 0);
+  brtc_loop_config_free(lc);
   CHECK(brtc_turn_server_start(s, loop, err, sizeof(err)) != BRTC_OK);
   CHECK(strstr(err, "--relay-ip") != NULL);
   brtc_turn_server_free(s);

@@ -30,11 +30,13 @@ int main(void) {
   }
 
   char err[256] = "";
-  const char *udp[] = {"127.0.0.1:0"};
-  brtc_loop_config lc = {.udp_addrs = udp, .n_udp_addrs = 1, .loopback_only = true};
-  brtc_loop *loop = brtc_loop_new(&lc, err, sizeof(err));
-  brtc_certificate *cert = brtc_certificate_generate();
-  if (!loop || !cert) {
+  brtc_loop_config *lc = brtc_loop_config_new();
+  if (brtc_loop_config_add_udp_address(lc, "127.0.0.1:0") != BRTC_OK) return 1;
+  brtc_loop_config_set_loopback_only(lc, true);
+  brtc_loop *loop = brtc_loop_new(lc, err, sizeof(err));
+  brtc_loop_config_free(lc);
+  brtc_certificate *cert = NULL;
+  if (!loop || brtc_certificate_new(&cert, err, sizeof(err)) != BRTC_OK) {
     fprintf(stderr, "loop or certificate: %s\n", err);
     return 1;
   }
