@@ -33,8 +33,8 @@ typedef struct brtc_datachannel brtc_datachannel;
 
 /* The steps of a session's journey, in the order they normally happen. */
 typedef enum brtc_pc_step {
-  BRTC_STEP_OFFER = 0,       /* remote offer accepted */
-  BRTC_STEP_ANSWER,          /* local answer made */
+  BRTC_STEP_OFFER = 0,       /* remote offer accepted, or ours set (the offerer) */
+  BRTC_STEP_ANSWER,          /* local answer made, or the remote one accepted */
   BRTC_STEP_ICE_CHECK,       /* first authenticated STUN check from the peer */
   BRTC_STEP_ICE_CONNECTED,   /* a candidate pair was nominated */
   BRTC_STEP_DTLS_CONNECTED,  /* handshake done, fingerprint verified */
@@ -282,12 +282,37 @@ BRTC_EXPORT int brtc_pc_new(const brtc_pc_config *config, brtc_pc **out, char *e
                             size_t err_cap);
 BRTC_EXPORT void brtc_pc_free(brtc_pc *pc);
 
-/* Signaling, as in RTCPeerConnection. err gets a one-line reason on failure. */
-BRTC_EXPORT int brtc_pc_set_remote_description(brtc_pc *pc, const char *type /* "offer" */,
+/* Signaling, as in RTCPeerConnection (JSEP, RFC 8829): either role. err gets a one-line
+ * reason on failure; a call the signaling state does not allow is BRTC_ERR_STATE, and the
+ * line names the state and the call (JSEP 5.5, 5.6). docs/api.md, "Signaling", has the
+ * table. Answerer: set_remote_description("offer"), create_answer, and optionally
+ * set_local_description("answer", NULL) to return to stable. Offerer: create_offer,
+ * set_local_description("offer", NULL), set_remote_description("answer"). */
+typedef enum brtc_signaling_state {
+  BRTC_SIGNALING_STABLE = 0,
+  BRTC_SIGNALING_HAVE_LOCAL_OFFER,
+  BRTC_SIGNALING_HAVE_REMOTE_OFFER,
+  BRTC_SIGNALING_CLOSED,
+} brtc_signaling_state;
+BRTC_EXPORT brtc_signaling_state brtc_pc_signaling_state(const brtc_pc *pc);
+/* "stable", "have-local-offer", ... as in W3C's RTCSignalingState. */
+BRTC_EXPORT const char *brtc_signaling_state_name(brtc_signaling_state s);
+/* type: "offer", "answer" or "rollback" (sdp ignored, may be NULL). */
+BRTC_EXPORT int brtc_pc_set_remote_description(brtc_pc *pc, const char *type,
                                                const char *sdp, uint64_t now_us, char *err,
                                                size_t err_cap);
 /* The answer to the remote offer, NUL-terminated, owned by pc (valid until freed). */
 BRTC_EXPORT int brtc_pc_create_answer(brtc_pc *pc, const char **sdp, char *err, size_t err_cap);
+/* An offer (NUL-terminated, owned by pc, valid until the next create_offer or free): one
+ * BUNDLE transport, a=setup:actpass, our host candidates, and a data section if a channel
+ * was created (brtc_pc_create_datachannel). In stable or have-local-offer. */
+BRTC_EXPORT int brtc_pc_create_offer(brtc_pc *pc, uint64_t now_us, const char **sdp, char *err,
+                                     size_t err_cap);
+/* type "offer" (sdp: NULL or the text create_offer gave, unchanged; NULL with none made
+ * makes one), "answer" (NULL or create_answer's text) or "rollback". An SDP we did not make
+ * is BRTC_ERR_INVALID. */
+BRTC_EXPORT int brtc_pc_set_local_description(brtc_pc *pc, const char *type, const char *sdp,
+                                              uint64_t now_us, char *err, size_t err_cap);
 /* A trickled remote candidate ("candidate:..."); an empty string ends trickling. */
 BRTC_EXPORT int brtc_pc_add_ice_candidate(brtc_pc *pc, const char *candidate);
 /* Our ICE username fragment: STUN checks name it first in USERNAME. */

@@ -194,6 +194,11 @@ struct brtc_pc {
    * or the offer's data section is accepted. */
   bool datachannels;
   struct pc_data *data;
+
+  /* Signaling (pc_jsep.c): the JSEP state; the offerer's side (pc_offer.c), NULL until
+   * create_offer. */
+  brtc_signaling_state signaling;
+  struct pc_offer *offer;
 };
 
 /* pc_events.c. The one way an event leaves the pc: queued for brtc_pc_poll_output. detail
@@ -262,5 +267,46 @@ void pc_data_free(brtc_pc *pc);
 
 /* pc_signaling.c */
 int pc_signaling_set_offer(brtc_pc *pc, const char *sdp, char *err, size_t err_cap);
+/* Undoes a remote offer (rollback): no answer, tracks, data section or DTLS state. */
+void pc_signaling_forget_offer(brtc_pc *pc);
+/* Our host candidates as a=candidate values ("candidate:1 1 udp ..."), one per host address;
+ * text holds them. Returns how many. */
+#define PC_CANDIDATE_LEN 160
+size_t pc_signaling_host_candidates(const brtc_pc *pc, char text[][PC_CANDIDATE_LEN],
+                                    const char **cands);
+
+/* pc_jsep.c: the signaling state machine (RFC 8829 5.5, 5.6; W3C webrtc 4.4.1). */
+typedef enum pc_jsep_call {
+  PC_CALL_CREATE_OFFER = 0,
+  PC_CALL_CREATE_ANSWER,
+  PC_CALL_SET_LOCAL_OFFER,
+  PC_CALL_SET_LOCAL_ANSWER,
+  PC_CALL_SET_LOCAL_ROLLBACK,
+  PC_CALL_SET_REMOTE_OFFER,
+  PC_CALL_SET_REMOTE_ANSWER,
+  PC_CALL_SET_REMOTE_ROLLBACK,
+} pc_jsep_call;
+/* BRTC_OK if the call may be made in the current state; BRTC_ERR_STATE with the line that
+ * names both otherwise (BRTC_ERR_UNSUPPORTED for renegotiation, which we do not do yet). */
+int pc_jsep_allow(const brtc_pc *pc, pc_jsep_call call, char *err, size_t err_cap);
+/* set_remote_description for "answer" and "rollback". */
+int pc_jsep_set_remote(brtc_pc *pc, const char *type, const char *sdp, char *err,
+                       size_t err_cap);
+
+/* pc_offer.c: the offerer. */
+/* Writes a new offer into pc->offer; BRTC_ERR_STATE when there is nothing to offer. */
+int pc_offer_create(brtc_pc *pc, const char **sdp, char *err, size_t err_cap);
+/* set_local_description("offer"): sdp NULL or the offer made. */
+int pc_offer_apply_local(brtc_pc *pc, const char *sdp, char *err, size_t err_cap);
+/* set_remote_description("answer"): checked against the offer, then the transport and the
+ * data channels are set up from it. */
+int pc_offer_apply_answer(brtc_pc *pc, const char *sdp, char *err, size_t err_cap);
+/* Rollback of our offer: back to no offer applied. */
+void pc_offer_rollback(brtc_pc *pc);
+/* The applied offer has a data section; false without one. */
+bool pc_offer_has_data(const brtc_pc *pc);
+/* Set local and not yet answered (create_datachannel needs a section then). */
+bool pc_offer_pending(const brtc_pc *pc);
+void pc_offer_free(brtc_pc *pc);
 
 #endif

@@ -8,9 +8,9 @@
 
 #include "pc/pc_internal.h"
 #include "sdp/sdp.h"
+#include "sdp/sdp_offer.h"
 
 #define PC_ANSWER_CAP (32 * 1024)
-#define PC_CANDIDATE_LEN 160
 #define PC_HOST_TYPE_PREFERENCE 126u
 
 static void set_err(char *err, size_t cap, const char *msg) {
@@ -23,6 +23,18 @@ static uint32_t host_priority(size_t index) {
   return (PC_HOST_TYPE_PREFERENCE << 24) | (local << 8) | (256u - 1u);
 }
 
+size_t pc_signaling_host_candidates(const brtc_pc *pc, char text[][PC_CANDIDATE_LEN],
+                                    const char **cands) {
+  for (size_t i = 0; i < pc->n_host_addrs; i++) {
+    char ip[BRTC_ADDR_STRLEN];
+    brtc_addr_ip_str(&pc->host_addrs[i], ip, sizeof(ip));
+    snprintf(text[i], PC_CANDIDATE_LEN, "candidate:%zu 1 udp %u %s %u typ host", i + 1,
+             (unsigned)host_priority(i), ip, (unsigned)brtc_addr_port(&pc->host_addrs[i]));
+    cands[i] = text[i];
+  }
+  return pc->n_host_addrs;
+}
+
 /* The m-section whose ICE and DTLS parameters count: the BUNDLE tag, else the first. */
 static const brtc_sdp_media *transport_section(const brtc_sdp *s) {
   if (s->n_bundle_mids > 0) {
@@ -30,15 +42,6 @@ static const brtc_sdp_media *transport_section(const brtc_sdp *s) {
       if (strcmp(s->media[i].mid, s->bundle_mids[0]) == 0) return &s->media[i];
   }
   return s->n_media > 0 ? &s->media[0] : NULL;
-}
-
-static const char *setup_name(brtc_sdp_setup s) {
-  switch (s) {
-    case BRTC_SETUP_ACTPASS: return "actpass";
-    case BRTC_SETUP_ACTIVE: return "active";
-    case BRTC_SETUP_PASSIVE: return "passive";
-    default: return "none";
-  }
 }
 
 /* One track per accepted audio or video section (RFC 8843: several may share the bundle,
@@ -185,13 +188,7 @@ int pc_signaling_set_offer(brtc_pc *pc, const char *sdp, char *err, size_t err_c
 
   char cand_text[PC_MAX_HOST_ADDRS][PC_CANDIDATE_LEN];
   const char *cands[PC_MAX_HOST_ADDRS];
-  for (size_t i = 0; i < pc->n_host_addrs; i++) {
-    char ip[BRTC_ADDR_STRLEN];
-    brtc_addr_ip_str(&pc->host_addrs[i], ip, sizeof(ip));
-    snprintf(cand_text[i], sizeof(cand_text[i]), "candidate:%zu 1 udp %u %s %u typ host", i + 1,
-             (unsigned)host_priority(i), ip, (unsigned)brtc_addr_port(&pc->host_addrs[i]));
-    cands[i] = cand_text[i];
-  }
+  pc_signaling_host_candidates(pc, cand_text, cands);
   brtc_sdp_answer_params params = {
       .ice_ufrag = pc->ice.local_ufrag,
       .ice_pwd = pc->ice.local_pwd,
@@ -247,7 +244,7 @@ int pc_signaling_set_offer(brtc_pc *pc, const char *sdp, char *err, size_t err_c
   describe_media(neg, offer->n_media, detail, sizeof(detail));
   pc_emit_step(pc, BRTC_STEP_OFFER, detail);
   snprintf(detail, sizeof(detail), "setup %s (offer %s), ice-lite, %zu host candidate%s",
-           setup_name(our_setup), setup_name(remote_setup), pc->n_host_addrs,
+           brtc_sdp_setup_name(our_setup), brtc_sdp_setup_name(remote_setup), pc->n_host_addrs,
            pc->n_host_addrs == 1 ? "" : "s");
   pc_emit_step(pc, BRTC_STEP_ANSWER, detail);
   rc = BRTC_OK;
@@ -262,4 +259,22 @@ out:
   free(answer);
   free(offer);
   return rc;
+}
+
+void pc_signaling_forget_offer(brtc_pc *pc) {
+  pc_media_free(pc);
+  pc_data_forget_offer(pc);
+  pc->ext_mid_id = 0;
+  pc->any_video = false;
+  brtc_dtls_free(pc->dtls);
+  pc->dtls = NULL;
+  free(pc->answer);
+  pc->answer = NULL;
+  pc->have_remote = false;
+  pc->setup_deadline = PC_NEVER;
+  pc->check_deadline = PC_NEVER;
+  pc->ice.remote_ufrag[0] = pc->ice.remote_pwd[0] = '\0';
+  /* A later offer is a new journey's first steps. */
+  pc->steps_done[BRTC_STEP_OFFER] = pc->steps_done[BRTC_STEP_ANSWER] = false;
+  pc->step_at_us[BRTC_STEP_OFFER] = pc->step_at_us[BRTC_STEP_ANSWER] = 0;
 }

@@ -144,24 +144,22 @@ void brtc_pc_free(brtc_pc *pc) {
   if (pc->keylog) OPENSSL_cleanse(pc->keylog, BRTC_DTLS_KEYLOG_LEN);
   free(pc->keylog);
   free(pc->answer);
+  pc_offer_free(pc);
   free(pc);
 }
 
 int brtc_pc_set_remote_description(brtc_pc *pc, const char *type, const char *sdp,
                                    uint64_t now_us, char *err, size_t err_cap) {
   if (err && err_cap) err[0] = '\0';
-  if (!pc || !type || !sdp) return BRTC_ERR_INVALID;
+  if (!pc || !type) return BRTC_ERR_INVALID;
   pc_touch(pc, now_us);
-  if (strcmp(type, "offer") != 0) {
-    if (err) snprintf(err, err_cap, "only a remote offer is accepted, not \"%s\"", type);
-    return BRTC_ERR_UNSUPPORTED;
-  }
-  if (pc->have_remote || pc->closed || pc->failed) {
-    if (err) snprintf(err, err_cap, "remote description already set (no renegotiation)");
-    return BRTC_ERR_STATE;
-  }
+  if (strcmp(type, "offer") != 0) return pc_jsep_set_remote(pc, type, sdp, err, err_cap);
+  int rc = pc_jsep_allow(pc, PC_CALL_SET_REMOTE_OFFER, err, err_cap);
+  if (rc != BRTC_OK) return rc;
+  if (!sdp) return BRTC_ERR_INVALID;
   if (!pc->stats.created_us) pc->stats.created_us = now_us ? now_us : 1;
-  int rc = pc_signaling_set_offer(pc, sdp, err, err_cap);
+  rc = pc_signaling_set_offer(pc, sdp, err, err_cap);
+  if (rc == BRTC_OK) pc->signaling = BRTC_SIGNALING_HAVE_REMOTE_OFFER;
   if (rc == BRTC_OK && pc->ice_check_timeout_us)
     pc->check_deadline = pc->now_us + pc->ice_check_timeout_us;
   return rc;
@@ -176,10 +174,8 @@ static uint64_t check_deadline(const brtc_pc *pc) {
 int brtc_pc_create_answer(brtc_pc *pc, const char **sdp, char *err, size_t err_cap) {
   if (err && err_cap) err[0] = '\0';
   if (!pc || !sdp) return BRTC_ERR_INVALID;
-  if (!pc->answer) {
-    if (err) snprintf(err, err_cap, "no remote offer yet");
-    return BRTC_ERR_STATE;
-  }
+  int rc = pc_jsep_allow(pc, PC_CALL_CREATE_ANSWER, err, err_cap);
+  if (rc != BRTC_OK) return rc;
   *sdp = pc->answer;
   return BRTC_OK;
 }
