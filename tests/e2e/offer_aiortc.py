@@ -1,11 +1,13 @@
 #!/usr/bin/python3
-"""boltrtc offers, aiortc answers: examples/offer_datachannel (the device's side, on the
-public API and the loop) writes its offer with a data channel "echo" on stdout; aiortc 1.4
-answers it, echoes every message on that channel as it came (text as text, binary as binary),
-and the program checks each echo byte for byte. Runs in a fresh network namespace with only
-lo (e2e.py's), so nothing leaves loopback; every process is stopped by its pid.
+"""boltrtc offers, aiortc (or Chromium) answers: examples/offer_datachannel (the device's
+side, on the public API and the loop) writes its offer with a data channel "echo" on stdout;
+aiortc 1.4 answers it, echoes every message on that channel as it came (text as text, binary
+as binary), and the program checks each echo byte for byte. With --answerer chromium,
+offer_chromium.mjs does the same with Debian's Chromium. Runs in a fresh network namespace
+with only lo (e2e.py's), so nothing leaves loopback; every process is stopped by its pid.
 
     offer_aiortc.py --example build/examples/example_offer_datachannel [--messages N]
+                    [--answerer aiortc|chromium]
 """
 import argparse
 import asyncio
@@ -64,8 +66,17 @@ def main():
     ap.add_argument("--max-size", type=int, default=65536,
                     help="aiortc 1.4 says a=max-message-size:65536")
     ap.add_argument("--timeout", type=int, default=60)
+    ap.add_argument("--answerer", choices=["aiortc", "chromium"], default="aiortc")
     a = ap.parse_args()
     enter_loopback_namespace()
+    if a.answerer == "chromium":  # the node driver runs the program itself
+        cmd = ["node", os.path.join(HERE, "offer_chromium.mjs"), a.example, str(a.messages),
+               str(a.max_size), str(a.timeout)]
+        rc = subprocess.run(cmd, timeout=a.timeout + 60).returncode
+        if rc != 0:
+            sys.exit(f"[offer_aiortc] FAIL: Chromium's run exited {rc}")
+        print("[offer_aiortc] PASS", flush=True)
+        return
     proc = subprocess.Popen([a.example, "127.0.0.1:0", str(a.messages), str(a.max_size)],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
