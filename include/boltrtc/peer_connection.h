@@ -133,6 +133,9 @@ typedef struct brtc_output {
   bool inbound, rtcp;             /* PLAIN_PACKET (both), WIRE_PACKET (inbound) */
   brtc_datachannel *channel;      /* DATACHANNEL_*: the channel */
   bool binary;                    /* DATACHANNEL_MESSAGE: binary, else text (UTF-8) */
+  /* TRANSMIT: the local address to send from (the ICE pair's base), when the pc knows it;
+   * family AF_UNSPEC otherwise. An owner with one socket per family may ignore it. */
+  struct sockaddr_storage source;
 } brtc_output;
 
 /* The DTLS role we take when the offer lets us choose (a=setup:actpass). An offer that says
@@ -168,9 +171,11 @@ BRTC_EXPORT int brtc_pc_config_set_certificate(brtc_pc_config *c, const brtc_cer
 /* A local address we receive on: a host candidate in the answer (RFC 8445 5.1.1.1). At most
  * 8 (BRTC_ERR_LIMIT past them); IPv4 or IPv6. brtc_loop_config_pc adds the loop's sockets. */
 BRTC_EXPORT int brtc_pc_config_add_host_address(brtc_pc_config *c, const struct sockaddr *addr);
-/* ICE-lite (RFC 8445 2.5): we only answer checks, for a server the peer always reaches. The
- * only mode so far: false (full ICE, the agent that sends checks) is BRTC_ERR_UNSUPPORTED
- * until it comes (issue 8's offerer role). */
+/* ICE-lite (RFC 8445 2.5): we only answer checks, for a server the peer always reaches.
+ * false (the default) is full ICE (RFC 8445): we answer checks and send our own, a triggered
+ * check back at once for each check that comes (7.3.1.4), so a controlling peer that waits
+ * for our check before it nominates connects within a round trip; it also keeps consent
+ * with checks of its own (RFC 7675). */
 BRTC_EXPORT int brtc_pc_config_set_ice_lite(brtc_pc_config *c, bool lite);
 /* Our DTLS role when the offer lets us choose (a=setup:actpass); default AUTO. */
 BRTC_EXPORT int brtc_pc_config_set_dtls_role(brtc_pc_config *c, brtc_dtls_role role);

@@ -49,13 +49,13 @@ static brtc_sdp_offer_params offer_params(const brtc_pc *pc, const pc_offer *o,
   size_t n = pc_signaling_host_candidates(pc, text, cands);
   if (n) brtc_addr_ip_str(&pc->host_addrs[0], ip, ip_cap);
   return (brtc_sdp_offer_params){
-      .ice_ufrag = pc->ice.local_ufrag,
-      .ice_pwd = pc->ice.local_pwd,
+      .ice_ufrag = pc_ice_local_ufrag(pc),
+      .ice_pwd = pc_ice_local_pwd(pc),
       .fingerprint_sha256 = brtc_certificate_fingerprint(pc->certificate),
       .candidates = cands,
       .n_candidates = n,
       .end_of_candidates = true, /* host candidates only: all known at once */
-      .ice_lite = true,          /* the pc's agent only answers checks */
+      .ice_lite = pc_ice_is_lite(pc),
       .ice_trickle = true,       /* brtc_pc_add_ice_candidate takes the peer's */
       .default_address = n ? ip : NULL,
       .default_port = n ? brtc_addr_port(&pc->host_addrs[0]) : 0,
@@ -121,12 +121,19 @@ int pc_offer_apply_local(brtc_pc *pc, const char *sdp, char *err, size_t err_cap
     return BRTC_ERR_INVALID;
   }
   pc_offer *o = pc->offer;
+  /* RFC 8445 6.1.1, RFC 8829 5.2.1: the offerer's full agent controls (a lite one never). */
+  if (!pc_ice_is_lite(pc) && pc_ice_set_controlling(pc, true) != BRTC_OK) {
+    set_err(err, err_cap, "set_local_description(offer): the ICE agent cannot take the "
+            "controlling role");
+    return BRTC_ERR_STATE;
+  }
   o->applied = true;
   if (!pc->stats.created_us) pc->stats.created_us = pc->now_us ? pc->now_us : 1;
   char detail[160];
-  snprintf(detail, sizeof detail, "our offer: %zu section%s%s, setup actpass, ice-lite, %zu host "
+  snprintf(detail, sizeof detail, "our offer: %zu section%s%s, setup actpass, %s, %zu host "
            "candidate%s", o->n_sections, o->n_sections == 1 ? "" : "s",
-           o->data ? " with data channels" : "", pc->n_host_addrs,
+           o->data ? " with data channels" : "",
+           pc_ice_is_lite(pc) ? "ice-lite" : "full ICE, controlling", pc->n_host_addrs,
            pc->n_host_addrs == 1 ? "" : "s");
   pc_emit_step(pc, BRTC_STEP_OFFER, detail);
   return BRTC_OK;
@@ -174,17 +181,12 @@ int pc_offer_apply_answer(brtc_pc *pc, const char *sdp, char *err, size_t err_ca
     goto out;
   }
   rc = BRTC_ERR_UNSUPPORTED;
-  if (t.ice_lite) { /* RFC 8445 6.1.1: someone must send checks, and our agent does not */
+  if (t.ice_lite && pc_ice_is_lite(pc)) { /* RFC 8445 6.1.1: someone must send checks */
     set_err(err, err_cap, "the answerer is ICE-lite, as we are: neither side sends checks");
     goto out;
   }
-  if (brtc_ice_set_remote_credentials(&pc->ice, t.ice_ufrag, t.ice_pwd) != BRTC_OK) {
-    set_err(err, err_cap, "bad remote ICE credentials in the answer");
-    rc = BRTC_ERR_PARSE;
-    goto out;
-  }
   /* RFC 8842 5.2: the answerer chose; active means it is the DTLS client. */
-  pc->dtls_client = t.setup == BRTC_SETUP_PASSIVE;
+  bool client = t.setup == BRTC_SETUP_PASSIVE;
   for (size_t i = 0; i < o->n_sections; i++) {
     if (o->sections[i].kind != BRTC_MEDIA_APPLICATION) continue;
     rc = take_data(pc, &w->answered[i]);
@@ -193,11 +195,24 @@ int pc_offer_apply_answer(brtc_pc *pc, const char *sdp, char *err, size_t err_ca
       goto out;
     }
   }
-  pc->dtls = brtc_dtls_new(pc->certificate->cert, pc->dtls_client, t.fingerprint);
-  if (!pc->dtls) {
+  if (pc_transport_setup_dtls(pc, client, t.fingerprint) != BRTC_OK) {
     set_err(err, err_cap, "cannot create the DTLS session");
     pc_data_forget_offer(pc);
     rc = BRTC_ERR_CRYPTO;
+    goto out;
+  }
+  /* ICE last, once the answer is taken: as the controlling agent we start checking here,
+   * toward the candidates the answer has (others may trickle in). */
+  const brtc_sdp_media *tm = &w->answer.media[t.section];
+  const char *remote_cands[BRTC_SDP_MAX_CANDIDATES];
+  for (size_t i = 0; i < tm->n_candidates; i++) remote_cands[i] = tm->candidates[i];
+  if (pc_ice_set_remote(pc, t.ice_ufrag, t.ice_pwd, t.ice_lite, remote_cands, tm->n_candidates,
+                        false) != BRTC_OK) {
+    set_err(err, err_cap, "bad remote ICE credentials in the answer");
+    brtc_dtls_free(pc->dtls);
+    pc->dtls = NULL;
+    pc_data_forget_offer(pc);
+    rc = BRTC_ERR_PARSE;
     goto out;
   }
   o->answered = true;
@@ -205,9 +220,10 @@ int pc_offer_apply_answer(brtc_pc *pc, const char *sdp, char *err, size_t err_ca
   pc->setup_deadline = pc->now_us + PC_SETUP_TIMEOUT_US;
   if (pc->ice_check_timeout_us) pc->check_deadline = pc->now_us + pc->ice_check_timeout_us;
   char detail[160];
-  snprintf(detail, sizeof detail, "answer accepted: setup %s (we are the DTLS %s)%s",
+  snprintf(detail, sizeof detail, "answer accepted: setup %s (we are the DTLS %s)%s%s",
            t.setup == BRTC_SETUP_ACTIVE ? "active" : "passive",
-           pc->dtls_client ? "client" : "server", pc_data_active(pc) ? ", data channels" : "");
+           pc->dtls_client ? "client" : "server", pc_data_active(pc) ? ", data channels" : "",
+           t.ice_lite ? ", the answerer is ICE-lite" : "");
   pc_emit_step(pc, BRTC_STEP_ANSWER, detail);
   rc = BRTC_OK;
 out:
@@ -221,6 +237,7 @@ void pc_offer_rollback(brtc_pc *pc) {
   free(o->sdp);
   o->sdp = NULL;
   o->applied = false;
+  if (!pc_ice_is_lite(pc)) pc_ice_set_controlling(pc, false); /* the next remote offer's */
   pc->steps_done[BRTC_STEP_OFFER] = false; /* the next offer is the journey's first step */
   pc->step_at_us[BRTC_STEP_OFFER] = 0;
 }

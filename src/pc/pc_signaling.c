@@ -180,9 +180,9 @@ int pc_signaling_set_offer(brtc_pc *pc, const char *sdp, char *err, size_t err_c
   if (remote_setup == BRTC_SETUP_ACTIVE ||
       (remote_setup == BRTC_SETUP_ACTPASS && pc->dtls_role == BRTC_DTLS_ROLE_PASSIVE))
     our_setup = BRTC_SETUP_PASSIVE;
-  rc = brtc_ice_set_remote_credentials(&pc->ice, ufrag, pwd);
-  if (rc != BRTC_OK) {
+  if (strlen(ufrag) > BRTC_ICE_CRED_MAX || strlen(pwd) > BRTC_ICE_CRED_MAX || strchr(ufrag, ':')) {
     set_err(err, err_cap, "bad remote ICE credentials");
+    rc = BRTC_ERR_INVALID;
     goto out;
   }
 
@@ -190,13 +190,13 @@ int pc_signaling_set_offer(brtc_pc *pc, const char *sdp, char *err, size_t err_c
   const char *cands[PC_MAX_HOST_ADDRS];
   pc_signaling_host_candidates(pc, cand_text, cands);
   brtc_sdp_answer_params params = {
-      .ice_ufrag = pc->ice.local_ufrag,
-      .ice_pwd = pc->ice.local_pwd,
+      .ice_ufrag = pc_ice_local_ufrag(pc),
+      .ice_pwd = pc_ice_local_pwd(pc),
       .fingerprint_sha256 = brtc_certificate_fingerprint(pc->certificate),
       .setup = our_setup,
       .candidates = cands,
       .n_candidates = pc->n_host_addrs,
-      .ice_lite = true,
+      .ice_lite = pc_ice_is_lite(pc),
       .accept_video = true,
       .accept_audio = true,
       .accept_data = pc->datachannels,
@@ -220,9 +220,7 @@ int pc_signaling_set_offer(brtc_pc *pc, const char *sdp, char *err, size_t err_c
     goto out;
   }
 
-  pc->dtls_client = our_setup == BRTC_SETUP_ACTIVE;
-  pc->dtls = brtc_dtls_new(pc->certificate->cert, pc->dtls_client, fingerprint);
-  if (!pc->dtls) {
+  if (pc_transport_setup_dtls(pc, our_setup == BRTC_SETUP_ACTIVE, fingerprint) != BRTC_OK) {
     set_err(err, err_cap, "cannot create the DTLS session");
     rc = BRTC_ERR_CRYPTO;
     goto out;
@@ -239,12 +237,17 @@ int pc_signaling_set_offer(brtc_pc *pc, const char *sdp, char *err, size_t err_c
   memcpy(pc->answer, answer, answer_len + 1);
   pc->have_remote = true;
   pc->setup_deadline = pc->now_us + PC_SETUP_TIMEOUT_US;
+  /* ICE last, once the offer is accepted: a full agent starts checking here. */
+  const char *remote_cands[BRTC_SDP_MAX_CANDIDATES];
+  for (size_t i = 0; i < tm->n_candidates; i++) remote_cands[i] = tm->candidates[i];
+  (void)pc_ice_set_remote(pc, ufrag, pwd, offer->ice_lite, remote_cands, tm->n_candidates, false);
 
   char detail[320];
   describe_media(neg, offer->n_media, detail, sizeof(detail));
   pc_emit_step(pc, BRTC_STEP_OFFER, detail);
-  snprintf(detail, sizeof(detail), "setup %s (offer %s), ice-lite, %zu host candidate%s",
-           brtc_sdp_setup_name(our_setup), brtc_sdp_setup_name(remote_setup), pc->n_host_addrs,
+  snprintf(detail, sizeof(detail), "setup %s (offer %s), %s, %zu host candidate%s",
+           brtc_sdp_setup_name(our_setup), brtc_sdp_setup_name(remote_setup),
+           pc_ice_is_lite(pc) ? "ice-lite" : "full ICE", pc->n_host_addrs,
            pc->n_host_addrs == 1 ? "" : "s");
   pc_emit_step(pc, BRTC_STEP_ANSWER, detail);
   rc = BRTC_OK;
@@ -273,7 +276,11 @@ void pc_signaling_forget_offer(brtc_pc *pc) {
   pc->have_remote = false;
   pc->setup_deadline = PC_NEVER;
   pc->check_deadline = PC_NEVER;
-  pc->ice.remote_ufrag[0] = pc->ice.remote_pwd[0] = '\0';
+  /* The agent saw the offer's credentials and may have checked: it starts again with new
+   * ones of its own (RFC 8445 9), so nothing of the rolled-back offer connects. */
+  if (pc->ice_remote_set) brtc_ice_transport_restart(pc->ice, pc->now_us);
+  pc->ice_remote_set = false;
+  pc->have_media_addr = false;
   /* A later offer is a new journey's first steps. */
   pc->steps_done[BRTC_STEP_OFFER] = pc->steps_done[BRTC_STEP_ANSWER] = false;
   pc->step_at_us[BRTC_STEP_OFFER] = pc->step_at_us[BRTC_STEP_ANSWER] = 0;
