@@ -4,7 +4,9 @@
  * directions. The offerer's ICE agent controls and nominates (RFC 8445 6.1.1), the
  * answerer's a=setup picks the DTLS roles, and the channel the offerer opened with DCEP
  * carries messages both ways, each checked byte for byte: the answerer checks what arrives
- * and echoes it, the offerer checks the echo. */
+ * and echoes it, the offerer checks the echo. Beside it a "control" channel, unordered with
+ * maxRetransmits 0 as issue 9's remote camera opens it: what arrives is whole and right, and
+ * under loss some of it may not (PR-SCTP, RFC 3758). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +19,7 @@
 #define MAX_QUEUED 4096
 #define MAX_MESSAGE (64 * 1024)
 #define IN_FLIGHT 16
+#define CONTROL_MESSAGES 200
 
 typedef struct packet {
   uint64_t at;        /* delivery time */
@@ -36,6 +39,10 @@ typedef struct side {
   unsigned received;         /* messages checked */
   uint64_t bytes;
   bool mismatch;
+  brtc_datachannel *control; /* the unordered, unreliable one */
+  bool control_open;
+  unsigned control_received, control_bad;
+  bool control_seen[CONTROL_MESSAGES];
 } side;
 
 typedef struct pair {
@@ -76,6 +83,34 @@ static bool same_message(unsigned i, const brtc_output *ev) {
   return ev->len == len && ev->binary == binary && memcmp(ev->data, want, len) == 0;
 }
 
+/* Control message i: its index, then bytes that follow from it (8 to 200 bytes). */
+static size_t control_message(unsigned i, uint8_t *out) {
+  size_t len = 8 + (i * 37u) % 193;
+  out[0] = (uint8_t)(i >> 8);
+  out[1] = (uint8_t)i;
+  for (size_t k = 2; k < len; k++) out[k] = (uint8_t)(i ^ (k * 29u));
+  return len;
+}
+
+static void check_control(side *s, const brtc_output *ev) {
+  uint8_t want[256];
+  unsigned i = ev->len >= 2 ? (unsigned)(ev->data[0] << 8 | ev->data[1]) : CONTROL_MESSAGES;
+  if (i >= CONTROL_MESSAGES || s->control_seen[i] || ev->len != control_message(i, want) ||
+      memcmp(ev->data, want, ev->len) != 0 || !ev->binary) {
+    s->control_bad++;
+    return;
+  }
+  s->control_seen[i] = true;
+  s->control_received++;
+}
+
+static void send_control(pair *p) {
+  uint8_t msg[256];
+  for (unsigned i = 0; i < CONTROL_MESSAGES; i++)
+    CHECK_EQ_INT(brtc_datachannel_send(p->s[0].control, p->now, msg, control_message(i, msg), true),
+                 BRTC_OK);
+}
+
 static void send_more(pair *p) {
   side *o = &p->s[0];
   bool binary;
@@ -105,7 +140,16 @@ static void on_event(pair *p, int who, const brtc_output *ev) {
     }
     return;
   }
-  if (ev->event == BRTC_EVENT_DATACHANNEL && who == 1) s->channel = ev->channel;
+  if (ev->event == BRTC_EVENT_DATACHANNEL && who == 1) {
+    if (strcmp(brtc_datachannel_label(ev->channel), "control") == 0) s->control = ev->channel;
+    else s->channel = ev->channel;
+  }
+  if (ev->event == BRTC_EVENT_DATACHANNEL_OPEN && ev->channel == s->control) {
+    s->control_open = true;
+    if (who == 0) send_control(p);
+  }
+  if (ev->event == BRTC_EVENT_DATACHANNEL_MESSAGE && ev->channel == s->control && who == 1)
+    check_control(s, ev);
   if (ev->event == BRTC_EVENT_DATACHANNEL_OPEN && ev->channel == s->channel) {
     s->open = true;
     if (who == 0) send_more(p);
@@ -220,6 +264,12 @@ static void run_pair(unsigned loss, uint64_t delay_us, brtc_dtls_role answer_rol
   brtc_datachannel_init_default(&init);
   CHECK_EQ_INT(brtc_pc_create_datachannel(p->s[0].pc, p->now, "chat", &init, &p->s[0].channel,
                                           err, sizeof err), BRTC_OK);
+  brtc_datachannel_init control;
+  brtc_datachannel_init_default(&control);
+  control.ordered = false;
+  control.max_retransmits = 0;
+  CHECK_EQ_INT(brtc_pc_create_datachannel(p->s[0].pc, p->now, "control", &control,
+                                          &p->s[0].control, err, sizeof err), BRTC_OK);
   const char *offer = NULL, *answer = NULL;
   CHECK_EQ_INT(brtc_pc_create_offer(p->s[0].pc, p->now, &offer, err, sizeof err), BRTC_OK);
   CHECK_EQ_INT(brtc_pc_set_local_description(p->s[0].pc, "offer", NULL, p->now, err, sizeof err),
@@ -262,6 +312,14 @@ static void run_pair(unsigned loss, uint64_t delay_us, brtc_dtls_role answer_rol
   CHECK(!o->mismatch && !a->mismatch && o->bytes == a->bytes && o->bytes > 100 * 1000);
   CHECK(!o->failed && !a->failed);
   if (loss) CHECK(p->dropped_packets[0] > 0 && p->dropped_packets[1] > 0);
+  /* The control channel: unordered and never resent, each message whole and right. */
+  fprintf(stderr, "  control (unordered, maxRetransmits 0): %u/%u arrived, %u bad\n",
+          a->control_received, CONTROL_MESSAGES, a->control_bad);
+  CHECK(o->control_open && a->control && !brtc_datachannel_ordered(a->control));
+  CHECK_EQ_INT(brtc_datachannel_max_retransmits(a->control), 0);
+  CHECK_EQ_INT(a->control_bad, 0);
+  if (!loss) CHECK_EQ_INT(a->control_received, CONTROL_MESSAGES);
+  else CHECK(a->control_received >= CONTROL_MESSAGES * 3 / 4);
   brtc_pc_close(o->pc, p->now);
   drain(p, 0);
   brtc_pc_free(o->pc);
