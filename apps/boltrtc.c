@@ -82,6 +82,9 @@ static void print_serve_usage(FILE *out) {
           "  --dtls-role ROLE       active or passive: our DTLS role when the offer lets us\n"
           "                         choose (default active, as RFC 8842 recommends; passive\n"
           "                         makes us pick the SRTP profile: AEAD_AES_128_GCM first)\n"
+          "  --ice MODE             lite or full: the sessions' ICE agent (default lite:\n"
+          "                         it only answers checks, RFC 8445 2.5; full also checks\n"
+          "                         the peer back at once, RFC 8445 7.3.1.4)\n"
           "  --token TOKEN          a bearer token for publishing, repeatable: POST /whip then\n"
           "                         needs Authorization: Bearer TOKEN, DELETE needs the token\n"
           "                         that created the session, and /ws needs ?token=TOKEN\n"
@@ -226,7 +229,7 @@ static int parse_serve_options(int argc, char **argv, serve_options *o) {
     OPT_PENDING, OPT_PENDING_SOURCE, OPT_PENDING_TIMEOUT, OPT_SNAPSHOT, OPT_OUTPUT_MB, OPT_TOKEN,
     OPT_TOKEN_FILE, OPT_CAPTURE, OPT_CAPTURE_MB, OPT_RATE, OPT_KEYFRAME_INTERVAL, OPT_BATCH_HOLD,
     OPT_ICE_SERVER, OPT_TURN_SECRET, OPT_TURN_SECRET_FILE, OPT_TURN_TTL, OPT_MAX_ROOMS,
-    OPT_ROOM_SIZE, OPT_INSPECT, OPT_INSPECT_SESSIONS, OPT_INSPECT_PACKETS
+    OPT_ROOM_SIZE, OPT_INSPECT, OPT_INSPECT_SESSIONS, OPT_INSPECT_PACKETS, OPT_ICE
   };
   static const struct option longopts[] = {
       {"http", required_argument, NULL, OPT_HTTP},
@@ -247,6 +250,7 @@ static int parse_serve_options(int argc, char **argv, serve_options *o) {
       {"inspect-sessions", required_argument, NULL, OPT_INSPECT_SESSIONS},
       {"inspect-packets", required_argument, NULL, OPT_INSPECT_PACKETS},
       {"dtls-role", required_argument, NULL, OPT_DTLS_ROLE},
+      {"ice", required_argument, NULL, OPT_ICE},
       {"loopback-only", no_argument, NULL, OPT_LOOPBACK},
       {"log-level", required_argument, NULL, OPT_LOG},
       {"token", required_argument, NULL, OPT_TOKEN},
@@ -373,6 +377,11 @@ static int parse_serve_options(int argc, char **argv, serve_options *o) {
         if (strcmp(optarg, "active") == 0) o->server.dtls_role = BRTC_DTLS_ROLE_ACTIVE;
         else if (strcmp(optarg, "passive") == 0) o->server.dtls_role = BRTC_DTLS_ROLE_PASSIVE;
         else return usage_error("bad --dtls-role \"%s\": expected active or passive", optarg);
+        break;
+      case OPT_ICE:
+        if (strcmp(optarg, "full") == 0) o->server.ice_mode = BRTC_SIGNAL_ICE_FULL;
+        else if (strcmp(optarg, "lite") == 0) o->server.ice_mode = BRTC_SIGNAL_ICE_LITE;
+        else return usage_error("bad --ice \"%s\": expected full or lite", optarg);
         break;
       case OPT_LOOPBACK:
         o->loopback_only = true;

@@ -1,14 +1,43 @@
-/* SDP: parse arbitrary text and, when it parses, answer it (both must stay in bounds). */
+/* SDP: parse arbitrary text and, when it parses, answer it, and check it as the answer to
+ * our audio/video/data offer (all must stay in bounds). */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "boltrtc/error.h"
 #include "sdp/sdp.h"
+#include "sdp/sdp_offer.h"
 
 static brtc_sdp offer;
 static char answer[64 * 1024];
 static brtc_sdp_negotiated neg[BRTC_SDP_MAX_MEDIA];
+
+static const brtc_sdp_codec video_codecs[] = {
+    {.payload_type = 96, .name = "VP8", .clock_rate = 90000, .apt = -1},
+    {.payload_type = 97, .name = "rtx", .clock_rate = 90000, .apt = 96}};
+static const brtc_sdp_codec audio_codecs[] = {
+    {.payload_type = 111, .name = "opus", .clock_rate = 48000, .channels = 2, .apt = -1}};
+static const brtc_sdp_extmap exts[] = {{.id = 4, .uri = "urn:ietf:params:rtp-hdrext:sdes:mid"}};
+static const brtc_sdp_offer_section sections[] = {
+    {.kind = BRTC_MEDIA_AUDIO, .mid = "0", .direction = BRTC_DIR_RECVONLY,
+     .codecs = audio_codecs, .n_codecs = 1},
+    {.kind = BRTC_MEDIA_VIDEO, .mid = "1", .direction = BRTC_DIR_SENDONLY,
+     .codecs = video_codecs, .n_codecs = 2, .extmaps = exts, .n_extmaps = 1},
+    {.kind = BRTC_MEDIA_APPLICATION, .mid = "2"}};
+
+/* The parsed text as an answer to our offer: three sections, or only the data one. */
+static void check_as_answer(size_t size) {
+  brtc_sdp_offer_params op = {.ice_ufrag = "fuzz", .ice_pwd = "fuzzfuzzfuzzfuzzfuzzfuzz",
+                              .fingerprint_sha256 = "AB:CD",
+                              .sections = (size & 32) ? &sections[2] : sections,
+                              .n_sections = (size & 32) ? 1 : 3};
+  static brtc_sdp_answered answered[BRTC_SDP_MAX_MEDIA];
+  brtc_sdp_answer_transport t;
+  char err[200];
+  if (brtc_sdp_check_answer(&op, &offer, answered, &t, err, sizeof err) == BRTC_OK &&
+      (!t.ice_ufrag[0] || !t.fingerprint[0] || t.section >= offer.n_media))
+    __builtin_trap(); /* an accepted answer always names its transport */
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   char err[160];
@@ -31,6 +60,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       .video_start_bitrate_kbps = (size & 8) ? 1500 : 0,
       .accept_data = (size & 16) != 0, /* the data section, both its forms (issue 9) */
   };
+  check_as_answer(size);
   int rc = brtc_sdp_write_answer(&offer, &p, answer, sizeof answer, neg, err, sizeof err);
   if (rc == BRTC_OK && strlen(answer) >= sizeof answer) __builtin_trap();
   return 0;

@@ -2,7 +2,8 @@
  * negotiated by id, on boltrtc's own SCTP over the peer connection's DTLS. A pc owns its
  * channels: a pointer stays valid until the pc is freed, and every call takes the same
  * now_us clock as the pc. A pc carries data channels only with brtc_pc_config_set_datachannels
- * set and an offer that has an m=application section (docs/api.md, "Data channels").
+ * set and an offer that has an m=application section, the peer's or our own (docs/api.md,
+ * "Data channels" and "Signaling: both roles").
  *
  * Events come out of brtc_pc_poll_output (peer_connection.h): BRTC_EVENT_DATACHANNEL (the
  * peer opened a channel; OPEN follows), BRTC_EVENT_DATACHANNEL_OPEN, _MESSAGE,
@@ -45,7 +46,9 @@ typedef enum brtc_datachannel_state {
 
 /* A new channel (init NULL for the defaults). It opens (BRTC_EVENT_DATACHANNEL_OPEN) once
  * the offer's data section is negotiated and the SCTP association is up; created before the
- * offer, it waits for it. BRTC_ERR_STATE when data channels are not enabled or the pc is
+ * offer, it waits for it. Created before brtc_pc_create_offer, it puts the data section into
+ * our own offer (we are then the offerer; its stream id follows the DTLS role the answer
+ * gives us, RFC 8832 6). BRTC_ERR_STATE when data channels are not enabled or the pc is
  * closed; BRTC_ERR_INVALID for a bad init (both limits, a negotiated id out of range or in
  * use, a label or protocol over 65535 bytes); BRTC_ERR_LIMIT past 1024 channels. */
 BRTC_EXPORT int brtc_pc_create_datachannel(brtc_pc *pc, uint64_t now_us, const char *label,

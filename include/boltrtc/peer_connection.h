@@ -36,8 +36,8 @@ typedef struct brtc_datachannel brtc_datachannel;
 
 /* The steps of a session's journey, in the order they normally happen. */
 typedef enum brtc_pc_step {
-  BRTC_STEP_OFFER = 0,       /* remote offer accepted */
-  BRTC_STEP_ANSWER,          /* local answer made */
+  BRTC_STEP_OFFER = 0,       /* remote offer accepted, or ours set (the offerer) */
+  BRTC_STEP_ANSWER,          /* local answer made, or the remote one accepted */
   BRTC_STEP_ICE_CHECK,       /* first authenticated STUN check from the peer */
   BRTC_STEP_ICE_CONNECTED,   /* a candidate pair was nominated */
   BRTC_STEP_DTLS_CONNECTED,  /* handshake done, fingerprint verified */
@@ -139,6 +139,9 @@ typedef struct brtc_output {
   bool inbound, rtcp;             /* PLAIN_PACKET (both), WIRE_PACKET (inbound) */
   brtc_datachannel *channel;      /* DATACHANNEL_*: the channel */
   bool binary;                    /* DATACHANNEL_MESSAGE: binary, else text (UTF-8) */
+  /* TRANSMIT: the local address to send from (the ICE pair's base), when the pc knows it;
+   * family AF_UNSPEC otherwise. An owner with one socket per family may ignore it. */
+  struct sockaddr_storage source;
 } brtc_output;
 
 /* The DTLS role we take when the offer lets us choose (a=setup:actpass). An offer that says
@@ -174,9 +177,11 @@ BRTC_EXPORT int brtc_pc_config_set_certificate(brtc_pc_config *c, const brtc_cer
 /* A local address we receive on: a host candidate in the answer (RFC 8445 5.1.1.1). At most
  * 8 (BRTC_ERR_LIMIT past them); IPv4 or IPv6. brtc_loop_config_pc adds the loop's sockets. */
 BRTC_EXPORT int brtc_pc_config_add_host_address(brtc_pc_config *c, const struct sockaddr *addr);
-/* ICE-lite (RFC 8445 2.5): we only answer checks, for a server the peer always reaches. The
- * only mode so far: false (full ICE, the agent that sends checks) is BRTC_ERR_UNSUPPORTED
- * until it comes (issue 8's offerer role). */
+/* ICE-lite (RFC 8445 2.5): we only answer checks, for a server the peer always reaches.
+ * false (the default) is full ICE (RFC 8445): we answer checks and send our own, a triggered
+ * check back at once for each check that comes (7.3.1.4), so a controlling peer that waits
+ * for our check before it nominates connects within a round trip; it also keeps consent
+ * with checks of its own (RFC 7675). */
 BRTC_EXPORT int brtc_pc_config_set_ice_lite(brtc_pc_config *c, bool lite);
 /* Our DTLS role when the offer lets us choose (a=setup:actpass); default AUTO. */
 BRTC_EXPORT int brtc_pc_config_set_dtls_role(brtc_pc_config *c, brtc_dtls_role role);
@@ -288,12 +293,37 @@ BRTC_EXPORT int brtc_pc_new(const brtc_pc_config *config, brtc_pc **out, char *e
                             size_t err_cap);
 BRTC_EXPORT void brtc_pc_free(brtc_pc *pc);
 
-/* Signaling, as in RTCPeerConnection. err gets a one-line reason on failure. */
-BRTC_EXPORT int brtc_pc_set_remote_description(brtc_pc *pc, const char *type /* "offer" */,
+/* Signaling, as in RTCPeerConnection (JSEP, RFC 8829): either role. err gets a one-line
+ * reason on failure; a call the signaling state does not allow is BRTC_ERR_STATE, and the
+ * line names the state and the call (JSEP 5.5, 5.6). docs/api.md, "Signaling", has the
+ * table. Answerer: set_remote_description("offer"), create_answer, and optionally
+ * set_local_description("answer", NULL) to return to stable. Offerer: create_offer,
+ * set_local_description("offer", NULL), set_remote_description("answer"). */
+typedef enum brtc_signaling_state {
+  BRTC_SIGNALING_STABLE = 0,
+  BRTC_SIGNALING_HAVE_LOCAL_OFFER,
+  BRTC_SIGNALING_HAVE_REMOTE_OFFER,
+  BRTC_SIGNALING_CLOSED,
+} brtc_signaling_state;
+BRTC_EXPORT brtc_signaling_state brtc_pc_signaling_state(const brtc_pc *pc);
+/* "stable", "have-local-offer", ... as in W3C's RTCSignalingState. */
+BRTC_EXPORT const char *brtc_signaling_state_name(brtc_signaling_state s);
+/* type: "offer", "answer" or "rollback" (sdp ignored, may be NULL). */
+BRTC_EXPORT int brtc_pc_set_remote_description(brtc_pc *pc, const char *type,
                                                const char *sdp, uint64_t now_us, char *err,
                                                size_t err_cap);
 /* The answer to the remote offer, NUL-terminated, owned by pc (valid until freed). */
 BRTC_EXPORT int brtc_pc_create_answer(brtc_pc *pc, const char **sdp, char *err, size_t err_cap);
+/* An offer (NUL-terminated, owned by pc, valid until the next create_offer or free): one
+ * BUNDLE transport, a=setup:actpass, our host candidates, and a data section if a channel
+ * was created (brtc_pc_create_datachannel). In stable or have-local-offer. */
+BRTC_EXPORT int brtc_pc_create_offer(brtc_pc *pc, uint64_t now_us, const char **sdp, char *err,
+                                     size_t err_cap);
+/* type "offer" (sdp: NULL or the text create_offer gave, unchanged; NULL with none made
+ * makes one), "answer" (NULL or create_answer's text) or "rollback". An SDP we did not make
+ * is BRTC_ERR_INVALID. */
+BRTC_EXPORT int brtc_pc_set_local_description(brtc_pc *pc, const char *type, const char *sdp,
+                                              uint64_t now_us, char *err, size_t err_cap);
 /* A trickled remote candidate ("candidate:..."); an empty string ends trickling. */
 BRTC_EXPORT int brtc_pc_add_ice_candidate(brtc_pc *pc, const char *candidate);
 /* Our ICE username fragment: STUN checks name it first in USERNAME. */

@@ -596,6 +596,31 @@ int brtc_ice_transport_restart(brtc_ice_transport *t, uint64_t now_us) {
   return BRTC_OK;
 }
 
+int brtc_ice_transport_set_controlling(brtc_ice_transport *t, bool controlling) {
+  if (!t) return BRTC_ERR_INVALID;
+  if (t->closed || t->cur.have_remote || (controlling && t->cfg.lite)) return BRTC_ERR_STATE;
+  ice_switch_role(t, controlling);
+  t->role_changed = false; /* the owner chose it: nothing to announce */
+  return BRTC_OK;
+}
+
+void brtc_ice_transport_renew_consent(brtc_ice_transport *t, const brtc_addr *remote,
+                                      uint64_t now_us) {
+  if (!t || !remote || t->closed) return;
+  if (now_us > t->now_us) t->now_us = now_us;
+  ice_path *path = &t->path;
+  if (path->active && brtc_addr_equal(&path->info.remote, remote)) {
+    path->last_consent_us = path->last_rx_us = t->now_us;
+    path->unanswered_since_us = 0;
+    return; /* the path is what consent_holds looks at first: once a packet is enough */
+  }
+  for (size_t i = 0; i < t->n_pairs; i++) {
+    ice_pair *p = &t->pairs[i];
+    if (p->in_use && p->authenticated && brtc_addr_equal(&p->remote_addr, remote))
+      p->last_rx_us = t->now_us;
+  }
+}
+
 void brtc_ice_transport_close(brtc_ice_transport *t, uint64_t now_us) {
   if (!t || t->closed) return;
   if (now_us > t->now_us) t->now_us = now_us;

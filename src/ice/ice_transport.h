@@ -244,6 +244,18 @@ void brtc_ice_transport_end_of_remote_candidates(brtc_ice_transport *t, uint64_t
  * checks begin again once the answer's credentials and candidates arrive; media stays on the
  * selected pair until a new one is selected (RFC 8445 9). */
 int brtc_ice_transport_restart(brtc_ice_transport *t, uint64_t now_us);
+/* The role before the checks start (JSEP: the offerer controls, RFC 8445 6.1.1), for an owner
+ * that learns it after making the agent. BRTC_ERR_STATE for a lite agent asked to control
+ * (it never does) or once remote credentials are set (then only a role conflict, 7.3.1.1,
+ * changes it). */
+int brtc_ice_transport_set_controlling(brtc_ice_transport *t, bool controlling);
+/* Authenticated media (SRTP, SRTCP, DTLS application data) came from remote: the peer is
+ * there and holds the session's keys, which no one else can forge, so consent on the pair
+ * with that remote is renewed as by a check (RFC 7675 5.1 asks for STUN; a lite agent sends
+ * none, and a full peer such as Pion sends no checks while media flows). No-op for an
+ * address that never passed a check. */
+void brtc_ice_transport_renew_consent(brtc_ice_transport *t, const brtc_addr *remote,
+                                      uint64_t now_us);
 /* Stop: state closed, nothing more is sent. */
 void brtc_ice_transport_close(brtc_ice_transport *t, uint64_t now_us);
 

@@ -37,7 +37,8 @@ int brtc_pc_config_add_host_address(brtc_pc_config *c, const struct sockaddr *ad
 
 int brtc_pc_config_set_ice_lite(brtc_pc_config *c, bool lite) {
   if (!c) return BRTC_ERR_INVALID;
-  return lite ? BRTC_OK : BRTC_ERR_UNSUPPORTED; /* full ICE comes with the offerer role */
+  c->ice_lite = lite;
+  return BRTC_OK;
 }
 
 int brtc_pc_config_set_dtls_role(brtc_pc_config *c, brtc_dtls_role role) {

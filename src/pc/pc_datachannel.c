@@ -244,7 +244,8 @@ int brtc_pc_create_datachannel(brtc_pc *pc, uint64_t now_us, const char *label,
     set_err(err, err_cap, "the peer connection is closed");
     return BRTC_ERR_STATE;
   }
-  if (pc->have_remote && !pc_data_active(pc)) { /* no renegotiation to add it later */
+  if ((pc->have_remote && !pc_data_active(pc)) ||
+      (pc_offer_pending(pc) && !pc_offer_has_data(pc))) { /* no renegotiation to add it */
     set_err(err, err_cap, "the offer had no data section");
     return BRTC_ERR_STATE;
   }

@@ -1,7 +1,8 @@
 /* The inside of a peer connection, shared by the pc_*.c files (one job each):
  * peer_connection.c (life cycle, journey, stats, timers, output), pc_events.c (the event
  * queue), pc_signaling.c (offer and
- * answer), pc_transport.c (demultiplexing, ICE, DTLS, SRTP keying), pc_media.c (RTP and
+ * answer), pc_ice.c (the ICE agent: src/ice's brtc_ice_transport, full or lite, either
+ * role), pc_transport.c (demultiplexing, DTLS, SRTP keying), pc_media.c (RTP and
  * RTCP in, RTCP out), pc_datachannel.c (the SCTP association and its data channels). */
 #ifndef BRTC_PC_INTERNAL_H
 #define BRTC_PC_INTERNAL_H
@@ -15,15 +16,13 @@
 #include "common/addr.h"
 #include "common/ready_list.h"
 #include "dtls/dtls.h"
-#include "ice/ice.h"
+#include "ice/ice_transport.h"
 #include "pc/video_bitrate.h"
 #include "rtp/nack.h"
 #include "rtp/rtp.h"
 #include "srtp/srtp.h"
 
 #define PC_MAX_HOST_ADDRS 8
-#define PC_STUN_QUEUE 4           /* responses waiting for poll_output */
-#define PC_STUN_SLOT 200          /* a Binding response with IPv6 XOR-MAPPED-ADDRESS is ~80 */
 #define PC_MAX_DATAGRAM 2048      /* larger SRTP/DTLS datagrams are refused */
 #define PC_RR_INTERVAL_US 1000000 /* receiver reports: one a second */
 #define PC_FIRST_RR_US 200000     /* the first, this soon after the first video packet */
@@ -63,13 +62,8 @@ struct brtc_pc_config {
   bool plain_packet_events, wire_packet_events;
   uint64_t consent_timeout_us, ice_check_timeout_us;
   brtc_keyframe_policy keyframe_policy;
+  bool ice_lite; /* false (the default): full ICE, RFC 8445 */
 };
-
-typedef struct pc_stun_slot {
-  uint8_t buf[PC_STUN_SLOT];
-  size_t len;
-  brtc_addr to;
-} pc_stun_slot;
 
 /* Receive state for one remote SSRC. */
 typedef struct pc_stream {
@@ -153,13 +147,13 @@ struct brtc_pc {
   uint32_t local_ssrc;   /* sender SSRC of our RTCP */
   char cname[17];
 
-  /* Transport. */
-  brtc_ice_agent ice;
-  uint64_t ice_deadline;
+  /* Transport. ICE (pc_ice.c): made with the pc, controlled until told otherwise. */
+  brtc_ice_transport *ice;
+  bool ice_remote_set;     /* the peer's credentials are in: checks count from now */
+  brtc_ice_conn_state ice_state; /* the transport's, as last seen */
   uint64_t setup_deadline; /* connectivity and DTLS must be done by then; PC_NEVER after */
   uint64_t ice_check_timeout_us; /* answer to first check, at most; 0: no own limit */
   uint64_t check_deadline;       /* the first check must come by then; PC_NEVER: none */
-  uint64_t ice_checks_seen; /* agent's checks_answered when we last looked */
   brtc_dtls *dtls;
   bool dtls_client;
   bool dtls_started;
@@ -173,9 +167,8 @@ struct brtc_pc {
   uint8_t dtls_drops_logged; /* kinds of dropped DTLS records already logged, a bit each */
   bool have_media_addr;
   brtc_addr media_addr; /* where DTLS and RTCP go: the selected pair, else the first valid */
+  brtc_addr media_source; /* the local address they leave from (the pair's base) */
   brtc_srtp *srtp_in, *srtp_out;
-  pc_stun_slot stun_queue[PC_STUN_QUEUE];
-  size_t stun_head, stun_count;
 
   /* Media in. */
   pc_track *tracks[PC_MAX_TRACKS]; /* in offer order; each owned */
@@ -194,6 +187,11 @@ struct brtc_pc {
    * or the offer's data section is accepted. */
   bool datachannels;
   struct pc_data *data;
+
+  /* Signaling (pc_jsep.c): the JSEP state; the offerer's side (pc_offer.c), NULL until
+   * create_offer. */
+  brtc_signaling_state signaling;
+  struct pc_offer *offer;
 };
 
 /* pc_events.c. The one way an event leaves the pc: queued for brtc_pc_poll_output. detail
@@ -219,13 +217,54 @@ void pc_fail(brtc_pc *pc, const char *reason);
 void pc_touch(brtc_pc *pc, uint64_t now_us);
 void pc_mark_ready(brtc_pc *pc);
 
+/* pc_ice.c: the pc's ICE agent.
+ *
+ * The hook for the offerer role (branch pc-offer): the agent is made controlled with the pc;
+ * before any remote description is applied, pc_ice_set_controlling(pc, true) makes it the
+ * controlling agent (JSEP: the offerer controls, RFC 8445 6.1.1). Then pc_ice_set_remote with
+ * the answer's ufrag, pwd, a=ice-lite, candidates and end-of-candidates starts the checks,
+ * and pc_transport_setup_dtls (pc_transport.c) the DTLS side. tests/pc/test_pc_ice.c
+ * connects two pcs that way. */
+int pc_ice_new(brtc_pc *pc, const brtc_pc_config *config, char *err, size_t err_cap);
+void pc_ice_free(brtc_pc *pc);
+/* BRTC_ERR_STATE for a lite agent, or once the remote description is in. */
+int pc_ice_set_controlling(brtc_pc *pc, bool controlling);
+/* The remote description's ICE part; BRTC_ERR_INVALID for bad credentials. */
+int pc_ice_set_remote(brtc_pc *pc, const char *ufrag, const char *pwd, bool remote_lite,
+                      const char *const *candidates, size_t n, bool end_of_candidates);
+/* A trickled candidate line, or "" for end-of-candidates. */
+int pc_ice_add_remote_candidate(brtc_pc *pc, const char *line);
+const char *pc_ice_local_ufrag(const brtc_pc *pc);
+const char *pc_ice_local_pwd(const brtc_pc *pc);
+bool pc_ice_is_lite(const brtc_pc *pc);
+/* A STUN datagram from `from`: checks answered, answers to our checks taken; journey steps,
+ * where DTLS goes, and consent follow. */
+int pc_ice_handle_stun(brtc_pc *pc, const uint8_t *data, size_t len, const brtc_addr *from);
+void pc_ice_timeout(brtc_pc *pc);
+/* The next STUN datagram (answers, checks), from `source` to `to`; BRTC_ERR_AGAIN if none. */
+int pc_ice_poll(brtc_pc *pc, uint8_t *out, size_t cap, size_t *out_len, brtc_addr *to,
+                brtc_addr *source);
+uint64_t pc_ice_deadline(const brtc_pc *pc);
+/* Authenticated media from `from` renews consent (RFC 7675; see the transport's). */
+void pc_ice_renew_consent(brtc_pc *pc, const brtc_addr *from);
+bool pc_ice_valid_remote(const brtc_pc *pc, const brtc_addr *from);
+bool pc_ice_consent_holds(const brtc_pc *pc, const brtc_addr *from, uint64_t now_us);
+/* The selected pair's remote address, false before one is selected. */
+bool pc_ice_selected_remote(const brtc_pc *pc, brtc_addr *out);
+
 /* pc_transport.c */
+/* The DTLS side of the transport once the roles are known: client or server, and the peer's
+ * sha-256 fingerprint ("AB:CD:..."). BRTC_ERR_CRYPTO, BRTC_ERR_STATE when already made. */
+int pc_transport_setup_dtls(brtc_pc *pc, bool client, const char *remote_fingerprint);
 int pc_transport_datagram(brtc_pc *pc, const uint8_t *data, size_t len, const brtc_addr *from);
 void pc_transport_timeout(brtc_pc *pc);
 /* brtc_pc_close: queue an authenticated close_notify. */
 void pc_transport_close(brtc_pc *pc);
-/* Builds the next STUN or DTLS datagram; BRTC_ERR_AGAIN if none. */
-int pc_transport_poll(brtc_pc *pc, uint8_t *out, size_t cap, size_t *out_len, brtc_addr *to);
+/* Builds the next STUN or DTLS datagram, to `to` from `source`; BRTC_ERR_AGAIN if none. */
+int pc_transport_poll(brtc_pc *pc, uint8_t *out, size_t cap, size_t *out_len, brtc_addr *to,
+                      brtc_addr *source);
+/* After ICE moved (pc_ice.c): DTLS starts once the peer is known. */
+void pc_transport_ice_ready(brtc_pc *pc);
 uint64_t pc_transport_deadline(const brtc_pc *pc);
 
 /* pc_media.c */
@@ -267,5 +306,46 @@ void pc_data_free(brtc_pc *pc);
 
 /* pc_signaling.c */
 int pc_signaling_set_offer(brtc_pc *pc, const char *sdp, char *err, size_t err_cap);
+/* Undoes a remote offer (rollback): no answer, tracks, data section or DTLS state. */
+void pc_signaling_forget_offer(brtc_pc *pc);
+/* Our host candidates as a=candidate values ("candidate:1 1 udp ..."), one per host address;
+ * text holds them. Returns how many. */
+#define PC_CANDIDATE_LEN 160
+size_t pc_signaling_host_candidates(const brtc_pc *pc, char text[][PC_CANDIDATE_LEN],
+                                    const char **cands);
+
+/* pc_jsep.c: the signaling state machine (RFC 8829 5.5, 5.6; W3C webrtc 4.4.1). */
+typedef enum pc_jsep_call {
+  PC_CALL_CREATE_OFFER = 0,
+  PC_CALL_CREATE_ANSWER,
+  PC_CALL_SET_LOCAL_OFFER,
+  PC_CALL_SET_LOCAL_ANSWER,
+  PC_CALL_SET_LOCAL_ROLLBACK,
+  PC_CALL_SET_REMOTE_OFFER,
+  PC_CALL_SET_REMOTE_ANSWER,
+  PC_CALL_SET_REMOTE_ROLLBACK,
+} pc_jsep_call;
+/* BRTC_OK if the call may be made in the current state; BRTC_ERR_STATE with the line that
+ * names both otherwise (BRTC_ERR_UNSUPPORTED for renegotiation, which we do not do yet). */
+int pc_jsep_allow(const brtc_pc *pc, pc_jsep_call call, char *err, size_t err_cap);
+/* set_remote_description for "answer" and "rollback". */
+int pc_jsep_set_remote(brtc_pc *pc, const char *type, const char *sdp, char *err,
+                       size_t err_cap);
+
+/* pc_offer.c: the offerer. */
+/* Writes a new offer into pc->offer; BRTC_ERR_STATE when there is nothing to offer. */
+int pc_offer_create(brtc_pc *pc, const char **sdp, char *err, size_t err_cap);
+/* set_local_description("offer"): sdp NULL or the offer made. */
+int pc_offer_apply_local(brtc_pc *pc, const char *sdp, char *err, size_t err_cap);
+/* set_remote_description("answer"): checked against the offer, then the transport and the
+ * data channels are set up from it. */
+int pc_offer_apply_answer(brtc_pc *pc, const char *sdp, char *err, size_t err_cap);
+/* Rollback of our offer: back to no offer applied. */
+void pc_offer_rollback(brtc_pc *pc);
+/* The applied offer has a data section; false without one. */
+bool pc_offer_has_data(const brtc_pc *pc);
+/* Set local and not yet answered (create_datachannel needs a section then). */
+bool pc_offer_pending(const brtc_pc *pc);
+void pc_offer_free(brtc_pc *pc);
 
 #endif

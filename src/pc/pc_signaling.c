@@ -8,9 +8,9 @@
 
 #include "pc/pc_internal.h"
 #include "sdp/sdp.h"
+#include "sdp/sdp_offer.h"
 
 #define PC_ANSWER_CAP (32 * 1024)
-#define PC_CANDIDATE_LEN 160
 #define PC_HOST_TYPE_PREFERENCE 126u
 
 static void set_err(char *err, size_t cap, const char *msg) {
@@ -23,6 +23,18 @@ static uint32_t host_priority(size_t index) {
   return (PC_HOST_TYPE_PREFERENCE << 24) | (local << 8) | (256u - 1u);
 }
 
+size_t pc_signaling_host_candidates(const brtc_pc *pc, char text[][PC_CANDIDATE_LEN],
+                                    const char **cands) {
+  for (size_t i = 0; i < pc->n_host_addrs; i++) {
+    char ip[BRTC_ADDR_STRLEN];
+    brtc_addr_ip_str(&pc->host_addrs[i], ip, sizeof(ip));
+    snprintf(text[i], PC_CANDIDATE_LEN, "candidate:%zu 1 udp %u %s %u typ host", i + 1,
+             (unsigned)host_priority(i), ip, (unsigned)brtc_addr_port(&pc->host_addrs[i]));
+    cands[i] = text[i];
+  }
+  return pc->n_host_addrs;
+}
+
 /* The m-section whose ICE and DTLS parameters count: the BUNDLE tag, else the first. */
 static const brtc_sdp_media *transport_section(const brtc_sdp *s) {
   if (s->n_bundle_mids > 0) {
@@ -30,15 +42,6 @@ static const brtc_sdp_media *transport_section(const brtc_sdp *s) {
       if (strcmp(s->media[i].mid, s->bundle_mids[0]) == 0) return &s->media[i];
   }
   return s->n_media > 0 ? &s->media[0] : NULL;
-}
-
-static const char *setup_name(brtc_sdp_setup s) {
-  switch (s) {
-    case BRTC_SETUP_ACTPASS: return "actpass";
-    case BRTC_SETUP_ACTIVE: return "active";
-    case BRTC_SETUP_PASSIVE: return "passive";
-    default: return "none";
-  }
 }
 
 /* One track per accepted audio or video section (RFC 8843: several may share the bundle,
@@ -177,29 +180,23 @@ int pc_signaling_set_offer(brtc_pc *pc, const char *sdp, char *err, size_t err_c
   if (remote_setup == BRTC_SETUP_ACTIVE ||
       (remote_setup == BRTC_SETUP_ACTPASS && pc->dtls_role == BRTC_DTLS_ROLE_PASSIVE))
     our_setup = BRTC_SETUP_PASSIVE;
-  rc = brtc_ice_set_remote_credentials(&pc->ice, ufrag, pwd);
-  if (rc != BRTC_OK) {
+  if (strlen(ufrag) > BRTC_ICE_CRED_MAX || strlen(pwd) > BRTC_ICE_CRED_MAX || strchr(ufrag, ':')) {
     set_err(err, err_cap, "bad remote ICE credentials");
+    rc = BRTC_ERR_INVALID;
     goto out;
   }
 
   char cand_text[PC_MAX_HOST_ADDRS][PC_CANDIDATE_LEN];
   const char *cands[PC_MAX_HOST_ADDRS];
-  for (size_t i = 0; i < pc->n_host_addrs; i++) {
-    char ip[BRTC_ADDR_STRLEN];
-    brtc_addr_ip_str(&pc->host_addrs[i], ip, sizeof(ip));
-    snprintf(cand_text[i], sizeof(cand_text[i]), "candidate:%zu 1 udp %u %s %u typ host", i + 1,
-             (unsigned)host_priority(i), ip, (unsigned)brtc_addr_port(&pc->host_addrs[i]));
-    cands[i] = cand_text[i];
-  }
+  pc_signaling_host_candidates(pc, cand_text, cands);
   brtc_sdp_answer_params params = {
-      .ice_ufrag = pc->ice.local_ufrag,
-      .ice_pwd = pc->ice.local_pwd,
+      .ice_ufrag = pc_ice_local_ufrag(pc),
+      .ice_pwd = pc_ice_local_pwd(pc),
       .fingerprint_sha256 = brtc_certificate_fingerprint(pc->certificate),
       .setup = our_setup,
       .candidates = cands,
       .n_candidates = pc->n_host_addrs,
-      .ice_lite = true,
+      .ice_lite = pc_ice_is_lite(pc),
       .accept_video = true,
       .accept_audio = true,
       .accept_data = pc->datachannels,
@@ -223,9 +220,7 @@ int pc_signaling_set_offer(brtc_pc *pc, const char *sdp, char *err, size_t err_c
     goto out;
   }
 
-  pc->dtls_client = our_setup == BRTC_SETUP_ACTIVE;
-  pc->dtls = brtc_dtls_new(pc->certificate->cert, pc->dtls_client, fingerprint);
-  if (!pc->dtls) {
+  if (pc_transport_setup_dtls(pc, our_setup == BRTC_SETUP_ACTIVE, fingerprint) != BRTC_OK) {
     set_err(err, err_cap, "cannot create the DTLS session");
     rc = BRTC_ERR_CRYPTO;
     goto out;
@@ -242,12 +237,17 @@ int pc_signaling_set_offer(brtc_pc *pc, const char *sdp, char *err, size_t err_c
   memcpy(pc->answer, answer, answer_len + 1);
   pc->have_remote = true;
   pc->setup_deadline = pc->now_us + PC_SETUP_TIMEOUT_US;
+  /* ICE last, once the offer is accepted: a full agent starts checking here. */
+  const char *remote_cands[BRTC_SDP_MAX_CANDIDATES];
+  for (size_t i = 0; i < tm->n_candidates; i++) remote_cands[i] = tm->candidates[i];
+  (void)pc_ice_set_remote(pc, ufrag, pwd, offer->ice_lite, remote_cands, tm->n_candidates, false);
 
   char detail[320];
   describe_media(neg, offer->n_media, detail, sizeof(detail));
   pc_emit_step(pc, BRTC_STEP_OFFER, detail);
-  snprintf(detail, sizeof(detail), "setup %s (offer %s), ice-lite, %zu host candidate%s",
-           setup_name(our_setup), setup_name(remote_setup), pc->n_host_addrs,
+  snprintf(detail, sizeof(detail), "setup %s (offer %s), %s, %zu host candidate%s",
+           brtc_sdp_setup_name(our_setup), brtc_sdp_setup_name(remote_setup),
+           pc_ice_is_lite(pc) ? "ice-lite" : "full ICE", pc->n_host_addrs,
            pc->n_host_addrs == 1 ? "" : "s");
   pc_emit_step(pc, BRTC_STEP_ANSWER, detail);
   rc = BRTC_OK;
@@ -262,4 +262,26 @@ out:
   free(answer);
   free(offer);
   return rc;
+}
+
+void pc_signaling_forget_offer(brtc_pc *pc) {
+  pc_media_free(pc);
+  pc_data_forget_offer(pc);
+  pc->ext_mid_id = 0;
+  pc->any_video = false;
+  brtc_dtls_free(pc->dtls);
+  pc->dtls = NULL;
+  free(pc->answer);
+  pc->answer = NULL;
+  pc->have_remote = false;
+  pc->setup_deadline = PC_NEVER;
+  pc->check_deadline = PC_NEVER;
+  /* The agent saw the offer's credentials and may have checked: it starts again with new
+   * ones of its own (RFC 8445 9), so nothing of the rolled-back offer connects. */
+  if (pc->ice_remote_set) brtc_ice_transport_restart(pc->ice, pc->now_us);
+  pc->ice_remote_set = false;
+  pc->have_media_addr = false;
+  /* A later offer is a new journey's first steps. */
+  pc->steps_done[BRTC_STEP_OFFER] = pc->steps_done[BRTC_STEP_ANSWER] = false;
+  pc->step_at_us[BRTC_STEP_OFFER] = pc->step_at_us[BRTC_STEP_ANSWER] = 0;
 }

@@ -1,6 +1,6 @@
 /* The transport under a peer connection: demultiplex datagrams by first byte (RFC 7983),
- * answer ICE checks, run DTLS once the peer has passed a check, key SRTP from DTLS, carry
- * DTLS application data to and from the data channels (pc_datachannel.c). */
+ * STUN to the ICE agent (pc_ice.c), run DTLS once the peer has passed a check, key SRTP
+ * from DTLS, carry DTLS application data to and from the data channels (pc_datachannel.c). */
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,44 +8,6 @@
 
 #include "common/bytes.h"
 #include "pc/pc_internal.h"
-#include "stun/stun.h"
-
-static void count_stun_error(brtc_pc *pc, const uint8_t *resp, size_t len) {
-  brtc_stun_msg m;
-  if (len == 0 || brtc_stun_parse(resp, len, &m) != BRTC_OK || !m.has_error)
-    pc->stats.dropped_malformed++;
-  else if (m.error_code == 401)
-    pc->stats.dropped_auth++;
-  else if (m.error_code == 487) /* role conflict */
-    pc->stats.dropped_unexpected++;
-  else
-    pc->stats.dropped_malformed++;
-}
-
-static void queue_stun(brtc_pc *pc, const uint8_t *resp, size_t len, const brtc_addr *to) {
-  if (len > PC_STUN_SLOT) return;
-  if (pc->stun_count == PC_STUN_QUEUE) { /* full: the newest answer matters more */
-    pc->stun_head = (pc->stun_head + 1) % PC_STUN_QUEUE;
-    pc->stun_count--;
-  }
-  pc_stun_slot *slot = &pc->stun_queue[(pc->stun_head + pc->stun_count) % PC_STUN_QUEUE];
-  memcpy(slot->buf, resp, len);
-  slot->len = len;
-  slot->to = *to;
-  pc->stun_count++;
-}
-
-/* DTLS and RTCP go to the nominated pair, or before nomination to the first valid one. */
-static void update_media_addr(brtc_pc *pc) {
-  const brtc_addr *sel = brtc_ice_selected(&pc->ice);
-  if (sel) {
-    pc->media_addr = *sel;
-    pc->have_media_addr = true;
-  } else if (!pc->have_media_addr && pc->ice.n_pairs > 0) {
-    pc->media_addr = pc->ice.pairs[0].remote;
-    pc->have_media_addr = true;
-  }
-}
 
 static void dtls_failed(brtc_pc *pc) {
   char reason[200];
@@ -60,6 +22,17 @@ static void maybe_start_dtls(brtc_pc *pc) {
   if (!pc->dtls || !pc->dtls_client || pc->dtls_started || !pc->have_media_addr) return;
   pc->dtls_started = true;
   if (brtc_dtls_start(pc->dtls, pc->now_us) != BRTC_OK) dtls_failed(pc);
+}
+
+void pc_transport_ice_ready(brtc_pc *pc) {
+  if (!pc->failed && !pc->closed) maybe_start_dtls(pc);
+}
+
+int pc_transport_setup_dtls(brtc_pc *pc, bool client, const char *remote_fingerprint) {
+  if (pc->dtls) return BRTC_ERR_STATE;
+  pc->dtls_client = client;
+  pc->dtls = brtc_dtls_new(pc->certificate->cert, client, remote_fingerprint);
+  return pc->dtls ? BRTC_OK : BRTC_ERR_CRYPTO;
 }
 
 static const char *profile_name(brtc_srtp_profile_id p) {
@@ -130,7 +103,7 @@ static void key_srtp(brtc_pc *pc) {
  * handshake (it holds the keys) and renews consent, as authenticated SRTP does. */
 static void app_data(brtc_pc *pc, const uint8_t *pkt, size_t len, const brtc_addr *from) {
   pc->peer_has_keys = true;
-  if (from) brtc_ice_renew_consent(&pc->ice, from, pc->now_us);
+  if (from) pc_ice_renew_consent(pc, from);
   pc_data_packet(pc, pkt, len);
 }
 
@@ -158,45 +131,6 @@ static void after_dtls(brtc_pc *pc, const brtc_addr *from) {
   uint8_t pkt[PC_MAX_DATAGRAM];
   size_t n;
   while (brtc_dtls_read(pc->dtls, pkt, sizeof(pkt), &n) == BRTC_OK) app_data(pc, pkt, n, from);
-}
-
-static int handle_stun(brtc_pc *pc, const uint8_t *data, size_t len, const brtc_addr *from) {
-  brtc_stun_msg msg;
-  if (brtc_stun_parse(data, len, &msg) != BRTC_OK) {
-    pc->stats.dropped_malformed++;
-    return BRTC_ERR_PARSE;
-  }
-  if (!pc->have_remote) { /* no credentials to check it against yet */
-    pc->stats.dropped_unexpected++;
-    return BRTC_ERR_STATE;
-  }
-  uint8_t resp[PC_STUN_SLOT];
-  size_t resp_len = 0;
-  brtc_ice_result r = brtc_ice_handle_stun(&pc->ice, data, len, from, pc->now_us, resp,
-                                           sizeof(resp), &resp_len);
-  if (resp_len) queue_stun(pc, resp, resp_len, from);
-  pc->ice_deadline = brtc_ice_handle_timeout(&pc->ice, pc->now_us);
-  if (r == BRTC_ICE_ANSWERED_ERROR) {
-    count_stun_error(pc, resp, resp_len);
-    return BRTC_ERR_AUTH;
-  }
-  if (r == BRTC_ICE_DROPPED) {
-    pc->stats.dropped_unexpected++;
-    return BRTC_OK;
-  }
-  char addr[BRTC_ADDR_STRLEN], detail[96];
-  if (!pc->steps_done[BRTC_STEP_ICE_CHECK]) {
-    snprintf(detail, sizeof(detail), "from %s", brtc_addr_str(from, addr, sizeof(addr)));
-    pc_emit_step(pc, BRTC_STEP_ICE_CHECK, detail);
-  }
-  update_media_addr(pc);
-  const brtc_addr *sel = brtc_ice_selected(&pc->ice);
-  if (sel && !pc->steps_done[BRTC_STEP_ICE_CONNECTED]) {
-    snprintf(detail, sizeof(detail), "nominated %s", brtc_addr_str(sel, addr, sizeof(addr)));
-    pc_emit_step(pc, BRTC_STEP_ICE_CONNECTED, detail);
-  }
-  maybe_start_dtls(pc);
-  return BRTC_OK;
 }
 
 /* RFC 6347 4.1: a datagram is whole DTLS 1.x records, each a 13-byte header and its
@@ -244,11 +178,12 @@ static int handle_dtls(brtc_pc *pc, const uint8_t *data, size_t len, const brtc_
     pc->stats.dropped_malformed++;
     return BRTC_ERR_PARSE;
   }
-  if (!brtc_ice_is_valid_remote(&pc->ice, from) || !pc->dtls) {
+  if (!pc->dtls || !pc_ice_valid_remote(pc, from)) {
     pc->stats.dropped_unexpected++;
     return BRTC_ERR_STATE;
   }
-  if (!brtc_ice_selected(&pc->ice)) { /* answer the peer where it speaks from */
+  if (!pc_ice_selected_remote(pc, NULL) && !brtc_addr_equal(&pc->media_addr, from)) {
+    /* Answer the peer where it speaks from, on the local address it reached before. */
     pc->media_addr = *from;
     pc->have_media_addr = true;
   }
@@ -268,7 +203,7 @@ static int handle_dtls(brtc_pc *pc, const uint8_t *data, size_t len, const brtc_
 }
 
 static int handle_srtp(brtc_pc *pc, const uint8_t *data, size_t len, const brtc_addr *from) {
-  if (!pc->srtp_in || !brtc_ice_is_valid_remote(&pc->ice, from)) {
+  if (!pc->srtp_in || !pc_ice_valid_remote(pc, from)) {
     pc->stats.dropped_unexpected++;
     return BRTC_ERR_STATE;
   }
@@ -281,7 +216,7 @@ static int handle_srtp(brtc_pc *pc, const uint8_t *data, size_t len, const brtc_
   uint64_t authenticated = pc->srtp_authenticated;
   if (brtc_rtp_is_rtcp(buf, len)) pc_media_rtcp(pc, buf, len);
   else pc_media_rtp(pc, buf, len);
-  if (pc->srtp_authenticated != authenticated) brtc_ice_renew_consent(&pc->ice, from, pc->now_us);
+  if (pc->srtp_authenticated != authenticated) pc_ice_renew_consent(pc, from);
   return BRTC_OK;
 }
 
@@ -291,7 +226,7 @@ int pc_transport_datagram(brtc_pc *pc, const uint8_t *data, size_t len, const br
     return BRTC_ERR_PARSE;
   }
   uint8_t b = data[0];
-  if (b <= 3) return handle_stun(pc, data, len, from);
+  if (b <= 3) return pc_ice_handle_stun(pc, data, len, from);
   if (b >= 20 && b <= 63) return handle_dtls(pc, data, len, from);
   if (b >= 128 && b <= 191) return handle_srtp(pc, data, len, from);
   /* 64..79 would be TURN channel data: not on this port. Anything else is no protocol. */
@@ -309,14 +244,12 @@ void pc_transport_timeout(brtc_pc *pc) {
   pc_data_timeout(pc);
   if (pc->setup_deadline <= pc->now_us) {
     pc->setup_deadline = PC_NEVER;
-    if (pc->ice.n_pairs == 0) pc_fail(pc, "ICE: no connectivity check from the peer within 30 s");
+    if (!pc->steps_done[BRTC_STEP_ICE_CHECK])
+      pc_fail(pc, "ICE: no connectivity check from the peer within 30 s");
     else pc_fail(pc, "DTLS: handshake not done within 30 s");
     return;
   }
-  brtc_ice_state before = pc->ice.state;
-  pc->ice_deadline = brtc_ice_handle_timeout(&pc->ice, pc->now_us);
-  if (pc->ice.state == BRTC_ICE_DISCONNECTED && before != BRTC_ICE_DISCONNECTED)
-    pc_fail(pc, "ICE consent expired");
+  pc_ice_timeout(pc);
 }
 
 /* The handshake is over for both sides: as the client we hold the server's last flight;
@@ -341,22 +274,21 @@ void pc_transport_close(brtc_pc *pc) {
     brtc_dtls_close(pc->dtls);
 }
 
-int pc_transport_poll(brtc_pc *pc, uint8_t *out, size_t cap, size_t *out_len, brtc_addr *to) {
-  if (pc->stun_count) {
-    pc_stun_slot *slot = &pc->stun_queue[pc->stun_head];
-    pc->stun_head = (pc->stun_head + 1) % PC_STUN_QUEUE;
-    pc->stun_count--;
-    if (slot->len > cap) return BRTC_ERR_TOO_BIG;
-    memcpy(out, slot->buf, slot->len);
-    *out_len = slot->len;
-    *to = slot->to;
-    return BRTC_OK;
+int pc_transport_poll(brtc_pc *pc, uint8_t *out, size_t cap, size_t *out_len, brtc_addr *to,
+                      brtc_addr *source) {
+  /* STUN first: answers and triggered checks are what the peer waits on. */
+  if (!pc->closed && !pc->failed) {
+    int rc = pc_ice_poll(pc, out, cap, out_len, to, source);
+    if (rc != BRTC_ERR_AGAIN) return rc;
   }
   if (pc->dtls && pc->have_media_addr) {
     int rc = brtc_dtls_poll_output(pc->dtls, out, cap, out_len);
     if (rc == BRTC_ERR_AGAIN && dtls_releasable(pc)) release_dtls(pc);
     if (rc == BRTC_ERR_AGAIN) rc = pc_data_poll(pc, out, cap, out_len);
-    if (rc == BRTC_OK) *to = pc->media_addr;
+    if (rc == BRTC_OK) {
+      *to = pc->media_addr;
+      *source = pc->media_source;
+    }
     return rc;
   }
   return BRTC_ERR_AGAIN;
@@ -364,7 +296,7 @@ int pc_transport_poll(brtc_pc *pc, uint8_t *out, size_t cap, size_t *out_len, br
 
 uint64_t pc_transport_deadline(const brtc_pc *pc) {
   if (pc->closed || pc->failed) return PC_NEVER;
-  uint64_t t = pc->ice_deadline;
+  uint64_t t = pc_ice_deadline(pc);
   if (pc->setup_deadline < t) t = pc->setup_deadline;
   if (pc->dtls) {
     uint64_t d = brtc_dtls_next_deadline(pc->dtls);

@@ -114,18 +114,16 @@ int brtc_pc_new(const brtc_pc_config *config, brtc_pc **out, char *err, size_t e
   if (pc->start_video_bps > pc->max_video_bps) pc->start_video_bps = pc->max_video_bps;
   memcpy(pc->host_addrs, config->host_addrs, sizeof(pc->host_addrs));
   pc->n_host_addrs = config->n_host_addrs;
-  if (brtc_ice_agent_init(&pc->ice) != BRTC_OK) {
+  int rc = pc_ice_new(pc, config, err, err_cap);
+  if (rc != BRTC_OK) {
     free(pc);
-    if (err) snprintf(err, err_cap, "cannot start the ICE agent (no random bytes)");
-    return BRTC_ERR_CRYPTO;
+    return rc;
   }
-  if (config->consent_timeout_us) pc->ice.consent_timeout_us = config->consent_timeout_us;
   pc->ice_check_timeout_us = config->ice_check_timeout_us;
   pc->check_deadline = PC_NEVER;
   pc->local_ssrc = brtc_random_u32();
   if (pc->local_ssrc == 0) pc->local_ssrc = 1;
   brtc_random_ice_string(pc->cname, sizeof(pc->cname) - 1);
-  pc->ice_deadline = PC_NEVER;
   pc->setup_deadline = PC_NEVER;
   pc->next_rr_us = PC_NEVER;
   *out = pc;
@@ -141,27 +139,26 @@ void brtc_pc_free(brtc_pc *pc) {
   brtc_srtp_free(pc->srtp_in);
   brtc_srtp_free(pc->srtp_out);
   brtc_dtls_free(pc->dtls);
+  pc_ice_free(pc);
   if (pc->keylog) OPENSSL_cleanse(pc->keylog, BRTC_DTLS_KEYLOG_LEN);
   free(pc->keylog);
   free(pc->answer);
+  pc_offer_free(pc);
   free(pc);
 }
 
 int brtc_pc_set_remote_description(brtc_pc *pc, const char *type, const char *sdp,
                                    uint64_t now_us, char *err, size_t err_cap) {
   if (err && err_cap) err[0] = '\0';
-  if (!pc || !type || !sdp) return BRTC_ERR_INVALID;
+  if (!pc || !type) return BRTC_ERR_INVALID;
   pc_touch(pc, now_us);
-  if (strcmp(type, "offer") != 0) {
-    if (err) snprintf(err, err_cap, "only a remote offer is accepted, not \"%s\"", type);
-    return BRTC_ERR_UNSUPPORTED;
-  }
-  if (pc->have_remote || pc->closed || pc->failed) {
-    if (err) snprintf(err, err_cap, "remote description already set (no renegotiation)");
-    return BRTC_ERR_STATE;
-  }
+  if (strcmp(type, "offer") != 0) return pc_jsep_set_remote(pc, type, sdp, err, err_cap);
+  int rc = pc_jsep_allow(pc, PC_CALL_SET_REMOTE_OFFER, err, err_cap);
+  if (rc != BRTC_OK) return rc;
+  if (!sdp) return BRTC_ERR_INVALID;
   if (!pc->stats.created_us) pc->stats.created_us = now_us ? now_us : 1;
-  int rc = pc_signaling_set_offer(pc, sdp, err, err_cap);
+  rc = pc_signaling_set_offer(pc, sdp, err, err_cap);
+  if (rc == BRTC_OK) pc->signaling = BRTC_SIGNALING_HAVE_REMOTE_OFFER;
   if (rc == BRTC_OK && pc->ice_check_timeout_us)
     pc->check_deadline = pc->now_us + pc->ice_check_timeout_us;
   return rc;
@@ -176,10 +173,8 @@ static uint64_t check_deadline(const brtc_pc *pc) {
 int brtc_pc_create_answer(brtc_pc *pc, const char **sdp, char *err, size_t err_cap) {
   if (err && err_cap) err[0] = '\0';
   if (!pc || !sdp) return BRTC_ERR_INVALID;
-  if (!pc->answer) {
-    if (err) snprintf(err, err_cap, "no remote offer yet");
-    return BRTC_ERR_STATE;
-  }
+  int rc = pc_jsep_allow(pc, PC_CALL_CREATE_ANSWER, err, err_cap);
+  if (rc != BRTC_OK) return rc;
   *sdp = pc->answer;
   return BRTC_OK;
 }
@@ -187,12 +182,9 @@ int brtc_pc_create_answer(brtc_pc *pc, const char **sdp, char *err, size_t err_c
 int brtc_pc_add_ice_candidate(brtc_pc *pc, const char *candidate) {
   if (!pc || !candidate) return BRTC_ERR_INVALID;
   pc_mark_ready(pc);
-  /* We are ice-lite: we never send checks, so remote candidates are only validated. The
-   * peer's checks tell us its addresses. */
-  if (candidate[0] == '\0') return BRTC_OK;
-  if (strncmp(candidate, "a=", 2) == 0) candidate += 2;
-  if (strncmp(candidate, "candidate:", 10) != 0) return BRTC_ERR_PARSE;
-  return BRTC_OK;
+  /* Full ICE pairs it and checks it (a lite agent only counts it: the peer's checks tell it
+   * the addresses); "" is end-of-candidates (RFC 8838). */
+  return pc_ice_add_remote_candidate(pc, candidate);
 }
 
 _Static_assert(BRTC_PC_KEYLOG_LEN == BRTC_DTLS_KEYLOG_LEN, "one keylog line, one size");
@@ -205,7 +197,7 @@ int brtc_pc_dtls_keylog(const brtc_pc *pc, char *out, size_t cap) {
   return BRTC_OK;
 }
 
-const char *brtc_pc_local_ufrag(const brtc_pc *pc) { return pc ? pc->ice.local_ufrag : ""; }
+const char *brtc_pc_local_ufrag(const brtc_pc *pc) { return pc_ice_local_ufrag(pc); }
 
 int brtc_pc_handle_datagram(brtc_pc *pc, const uint8_t *data, size_t len,
                             const struct sockaddr *from, uint64_t now_us) {
@@ -228,19 +220,23 @@ int brtc_pc_handle_datagram(brtc_pc *pc, const uint8_t *data, size_t len,
 
 /* The next datagram to send; BRTC_ERR_AGAIN when none. */
 static int poll_datagram(brtc_pc *pc, uint8_t *out, size_t cap, size_t *out_len,
-                         struct sockaddr_storage *to) {
-  brtc_addr dest = pc->media_addr;
+                         struct sockaddr_storage *to, struct sockaddr_storage *from) {
+  brtc_addr dest = pc->media_addr, source = pc->media_source;
   int rc = BRTC_ERR_AGAIN;
   /* On close the RTCP BYE goes before DTLS close_notify, which ends the peer's transport. */
   if (pc->bye_pending && pc->have_media_addr) rc = pc_media_poll_rtcp(pc, out, cap, out_len);
-  if (rc == BRTC_ERR_AGAIN) rc = pc_transport_poll(pc, out, cap, out_len, &dest);
+  if (rc == BRTC_ERR_AGAIN) rc = pc_transport_poll(pc, out, cap, out_len, &dest, &source);
   if (rc == BRTC_ERR_AGAIN && pc->have_media_addr) {
     rc = pc_media_poll_rtcp(pc, out, cap, out_len);
     dest = pc->media_addr;
+    source = pc->media_source;
   }
   if (rc != BRTC_OK) return rc;
   memset(to, 0, sizeof(*to));
   memcpy(to, &dest.u, brtc_addr_len(&dest));
+  memset(from, 0, sizeof(*from));
+  int family = brtc_addr_family(&source);
+  if (family == AF_INET || family == AF_INET6) memcpy(from, &source.u, brtc_addr_len(&source));
   pc->stats.packets_out++;
   pc->stats.bytes_out += *out_len;
   return BRTC_OK;
@@ -254,12 +250,15 @@ static uint64_t next_deadline(const brtc_pc *pc) {
   return c < t ? c : t;
 }
 
+/* The first version's brtc_output: a caller compiled with it gets all it has room for. */
+#define OUTPUT_V1_SIZE offsetof(brtc_output, source)
+
 int brtc_pc_poll_output(brtc_pc *pc, uint8_t *buf, size_t cap, brtc_output *out) {
-  if (!pc || !buf || !out || out->size < sizeof(brtc_output)) return BRTC_ERR_INVALID;
+  if (!pc || !buf || !out || out->size < OUTPUT_V1_SIZE) return BRTC_ERR_INVALID;
   size_t size = out->size;
   brtc_output o;
   memset(&o, 0, sizeof(o));
-  int rc = poll_datagram(pc, buf, cap, &o.len, &o.remote);
+  int rc = poll_datagram(pc, buf, cap, &o.len, &o.remote, &o.source);
   if (rc == BRTC_OK) {
     o.kind = BRTC_OUTPUT_TRANSMIT;
     o.data = buf;
@@ -273,7 +272,8 @@ int brtc_pc_poll_output(brtc_pc *pc, uint8_t *buf, size_t cap, brtc_output *out)
     o.deadline_us = next_deadline(pc);
   }
   o.size = size;
-  memcpy(out, &o, sizeof(o)); /* size >= sizeof(o): a newer caller's tail is left alone */
+  /* An older caller's struct ends earlier; a newer caller's tail is left alone. */
+  memcpy(out, &o, size < sizeof(o) ? size : sizeof(o));
   return BRTC_OK;
 }
 
@@ -296,13 +296,13 @@ int brtc_pc_handle_timeout(brtc_pc *pc, uint64_t now_us) {
 
 bool brtc_pc_owns_address(const brtc_pc *pc, const struct sockaddr *addr) {
   brtc_addr a;
-  return pc && addr && addr_from_sockaddr(addr, &a) && brtc_ice_is_valid_remote(&pc->ice, &a);
+  return pc && addr && addr_from_sockaddr(addr, &a) && pc_ice_valid_remote(pc, &a);
 }
 
 bool brtc_pc_consent_holds(const brtc_pc *pc, const struct sockaddr *addr, uint64_t now_us) {
   brtc_addr a;
   return pc && addr && !pc->closed && !pc->failed && addr_from_sockaddr(addr, &a) &&
-         brtc_ice_consent_holds(&pc->ice, &a, now_us);
+         pc_ice_consent_holds(pc, &a, now_us);
 }
 
 int brtc_pc_request_keyframe(brtc_pc *pc, uint64_t now_us) {
@@ -382,8 +382,9 @@ static void fill_stats(const brtc_pc *pc, brtc_pc_stats *out) {
     if (t->video) out->video_lost += lost;
     else out->audio_lost += lost;
   }
-  const brtc_addr *sel = brtc_ice_selected(&pc->ice);
-  if (sel) brtc_addr_str(sel, out->selected_remote, sizeof(out->selected_remote));
+  brtc_addr sel;
+  if (pc_ice_selected_remote(pc, &sel))
+    brtc_addr_str(&sel, out->selected_remote, sizeof(out->selected_remote));
 }
 
 size_t brtc_pc_track_count(const brtc_pc *pc) { return pc ? pc->n_tracks : 0; }

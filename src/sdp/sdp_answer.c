@@ -10,54 +10,13 @@
 
 #include "boltrtc/error.h"
 #include "common/random.h"
+#include "sdp/sdp_write.h"
 
 #define EXT_MID "urn:ietf:params:rtp-hdrext:sdes:mid"
 #define EXT_ABS_SEND_TIME "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"
 #define EXT_TRANSPORT_CC "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"
 #define STREAM_ID "boltrtc"
 #define VIDEO_TRACK_ID "boltrtc-video"
-
-typedef struct writer {
-  char *buf;
-  size_t cap, len;
-  bool overflow;
-} writer;
-
-/* Appends one line and its CRLF; on overflow remembers it and stops writing. */
-__attribute__((format(printf, 2, 3))) static void line(writer *w, const char *fmt, ...) {
-  if (w->overflow) return;
-  size_t room = w->cap - w->len;
-  va_list ap;
-  va_start(ap, fmt);
-  int n = vsnprintf(w->buf + w->len, room, fmt, ap);
-  va_end(ap);
-  if (n < 0 || (size_t)n + 2 >= room) {
-    w->overflow = true;
-    return;
-  }
-  w->len += (size_t)n;
-  memcpy(w->buf + w->len, "\r\n", 3);
-  w->len += 2;
-}
-
-__attribute__((format(printf, 3, 4))) static void set_err(char *err, size_t cap,
-                                                          const char *fmt, ...) {
-  if (!err || cap == 0) return;
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(err, cap, fmt, ap);
-  va_end(ap);
-}
-
-/* Caller strings go into the SDP verbatim: refuse anything that could break a line. */
-static bool safe_text(const char *s, bool allow_space) {
-  if (!s || !*s) return false;
-  for (; *s; s++) {
-    unsigned char c = (unsigned char)*s;
-    if (c < 0x20 || c == 0x7f || (c == ' ' && !allow_space)) return false;
-  }
-  return true;
-}
 
 static bool in_bundle(const brtc_sdp *offer, const char *mid) {
   for (size_t i = 0; i < offer->n_bundle_mids; i++)

@@ -15,6 +15,9 @@
 #include "signal/rooms.h"
 
 #define BRTC_SIGNAL_DEFAULT_HTTP "127.0.0.1:8080"
+#define BRTC_SIGNAL_ICE_DEFAULT 0
+#define BRTC_SIGNAL_ICE_LITE 1
+#define BRTC_SIGNAL_ICE_FULL 2
 #define BRTC_SIGNAL_DEFAULT_OUTPUT "./output"
 #define BRTC_SIGNAL_DEFAULT_MAX_SESSIONS 500
 #define BRTC_SIGNAL_DEFAULT_KEYFRAME_JOBS 32
@@ -57,6 +60,9 @@ typedef struct brtc_signal_config {
   size_t keyframe_jobs;      /* keyframes waiting or being saved at most (more are not
                                 saved, and counted); 0: BRTC_SIGNAL_DEFAULT_KEYFRAME_JOBS */
   brtc_dtls_role dtls_role;  /* our a=setup answer to an actpass offer */
+  /* The sessions' ICE: BRTC_SIGNAL_ICE_DEFAULT (0) is BRTC_SIGNAL_ICE_LITE or _FULL as
+   * docs/benchmarks.md "pc-ice" measured. */
+  unsigned ice_mode;
   /* Bearer tokens (RFC 6750, as RFC 9725 4.5 uses them): when any is given, POST /whip and
    * /ws need one, and a WHIP session's DELETE needs the one that created it. None: open. */
   const char *const *tokens;

@@ -36,6 +36,7 @@ struct brtc_signal_server {
   char *web_dir;
   size_t max_sessions;
   brtc_dtls_role dtls_role;
+  bool ice_lite; /* the sessions' ICE mode (brtc_signal_config.ice_mode) */
   brtc_session_table sessions;
   brtc_keyframe_store *store;
   brtc_keyframe_worker *saver; /* decodes and writes keyframes off this thread */

@@ -465,6 +465,7 @@ brtc_session *brtc_server_session_start(brtc_signal_server *srv, brtc_transport 
     brtc_pc_config_set_certificate(cfg, srv->cert);
     brtc_loop_config_pc(srv->loop, cfg);
     brtc_pc_config_set_dtls_role(cfg, srv->dtls_role);
+    brtc_pc_config_set_ice_lite(cfg, srv->ice_lite);
     brtc_pc_config_set_consent_timeout(cfg, srv->consent_timeout_us);
     brtc_pc_config_set_check_timeout(cfg, srv->pending_timeout_us);
     /* We save keyframes only: a lost delta frame needs no PLI (issue 5, item 6). */

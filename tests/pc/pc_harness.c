@@ -12,6 +12,7 @@
 static brtc_certificate *shared_cert;
 bool h_keep_dtls;
 uint64_t h_ice_check_timeout_us;
+bool h_ice_lite;
 brtc_dtls_role h_dtls_role;
 uint32_t h_max_video_bps, h_start_video_bps;
 unsigned h_video_width, h_video_height;
@@ -103,6 +104,7 @@ bool h_start_ex(harness *h, const sim_peer_opts *opts, bool measure) {
   brtc_pc_config_set_keep_keylog(cfg, h_keep_keylog);
   brtc_pc_config_set_datachannels(cfg, h_datachannels);
   brtc_pc_config_set_check_timeout(cfg, h_ice_check_timeout_us);
+  brtc_pc_config_set_ice_lite(cfg, h_ice_lite);
   h->packet_tap = h_packet_tap;
   h->wire_tap = h_wire_tap;
   h->deadline = UINT64_MAX;

@@ -69,6 +69,8 @@ extern bool h_datachannels;
 extern bool h_keep_dtls;
 /* brtc_pc_config_set_check_timeout for the next h_start. */
 extern uint64_t h_ice_check_timeout_us;
+/* brtc_pc_config_set_ice_lite for the next h_start (default false: full ICE). */
+extern bool h_ice_lite;
 extern brtc_dtls_role h_dtls_role; /* our answer to actpass in the next h_start */
 /* brtc_pc_config_set_video_bitrate for the next h_start. */
 extern uint32_t h_max_video_bps, h_start_video_bps;

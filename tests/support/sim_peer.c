@@ -62,6 +62,10 @@ struct sim_peer {
   uint8_t check_tid[12];
   bool check_outstanding;
   uint64_t check_due_us;
+  /* Answers to the pc's checks, waiting for sim_peer_poll_transmit. */
+  uint8_t answer[2][200];
+  size_t answer_len[2];
+  size_t n_answers;
 
   /* DTLS and SRTP. */
   brtc_dtls *dtls;
@@ -451,9 +455,40 @@ static void start_dtls(sim_peer *p) {
   }
 }
 
-static void handle_stun(sim_peer *p, const uint8_t *data, size_t len) {
+/* A check from the pc (a full agent's triggered, ordinary or consent check): USERNAME
+ * "ours:theirs" and MESSAGE-INTEGRITY with our password, answered with XOR-MAPPED-ADDRESS. */
+static void answer_check(sim_peer *p, const uint8_t *data, size_t len, const brtc_stun_msg *m,
+                         const struct sockaddr *from) {
+  p->stats.checks_received++;
+  size_t ulen = strlen(p->ufrag);
+  if (p->opts.no_check_answers || !p->answered || !m->username || m->username_len <= ulen ||
+      memcmp(m->username, p->ufrag, ulen) != 0 || m->username[ulen] != ':' ||
+      brtc_stun_check_integrity(data, len, m, (const uint8_t *)p->pwd, strlen(p->pwd)) != BRTC_OK)
+    return;
+  if (p->n_answers == 2) return;
+  brtc_addr src;
+  memset(&src, 0, sizeof(src));
+  if (from->sa_family == AF_INET6) memcpy(&src.u.v6, from, sizeof(src.u.v6));
+  else memcpy(&src.u.v4, from, sizeof(src.u.v4));
+  brtc_stun_writer w;
+  uint8_t *out = p->answer[p->n_answers];
+  brtc_stun_writer_init(&w, out, sizeof(p->answer[0]), BRTC_STUN_BINDING_SUCCESS,
+                        m->transaction_id);
+  brtc_stun_add_xor_address(&w, BRTC_STUN_ATTR_XOR_MAPPED_ADDRESS, &src);
+  size_t n;
+  if (brtc_stun_finish(&w, (const uint8_t *)p->pwd, strlen(p->pwd), true, &n) != BRTC_OK) return;
+  p->answer_len[p->n_answers++] = n;
+  p->stats.checks_answered++;
+}
+
+static void handle_stun(sim_peer *p, const uint8_t *data, size_t len,
+                        const struct sockaddr *from) {
   brtc_stun_msg m;
   if (brtc_stun_parse(data, len, &m) != BRTC_OK) return;
+  if (m.type == BRTC_STUN_BINDING_REQUEST) {
+    answer_check(p, data, len, &m, from);
+    return;
+  }
   if (!p->check_outstanding || memcmp(m.transaction_id, p->check_tid, 12) != 0) return;
   if (m.type == BRTC_STUN_BINDING_ERROR) {
     p->check_outstanding = false;
@@ -656,11 +691,10 @@ static void handle_srtcp(sim_peer *p, const uint8_t *data, size_t len) {
 
 int sim_peer_handle_datagram(sim_peer *p, const uint8_t *data, size_t len,
                              const struct sockaddr *from, uint64_t now_us) {
-  (void)from;
   if (now_us > p->now) p->now = now_us;
   if (len == 0) return BRTC_ERR_PARSE;
   uint8_t b = data[0];
-  if (b <= 3) handle_stun(p, data, len);
+  if (b <= 3) handle_stun(p, data, len, from);
   else if (b >= 20 && b <= 63 && p->dtls) {
     brtc_dtls_handle(p->dtls, data, len, p->now);
     after_dtls(p);
@@ -831,7 +865,16 @@ int sim_peer_poll_transmit(sim_peer *p, uint8_t *out, size_t cap, size_t *out_le
                            struct sockaddr_storage *to) {
   if (!p->have_remote) return BRTC_ERR_AGAIN;
   int rc = BRTC_ERR_AGAIN;
-  if (p->answered && p->check_due_us <= p->now) {
+  if (p->n_answers) { /* answers first: the pc's check waits on it */
+    memcpy(out, p->answer[0], p->answer_len[0] <= cap ? p->answer_len[0] : 0);
+    *out_len = p->answer_len[0];
+    rc = p->answer_len[0] <= cap ? BRTC_OK : BRTC_ERR_TOO_BIG;
+    if (--p->n_answers) {
+      memcpy(p->answer[0], p->answer[1], p->answer_len[1]);
+      p->answer_len[0] = p->answer_len[1];
+    }
+  }
+  if (rc == BRTC_ERR_AGAIN && p->answered && p->check_due_us <= p->now) {
     rc = build_check(p, out, cap, out_len);
     p->check_due_us = p->now + (p->stats.ice_connected ? p->opts.check_interval_us
                                                        : SIM_CHECK_RETRY_US);

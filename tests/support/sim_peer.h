@@ -64,6 +64,10 @@ typedef struct sim_peer_opts {
   /* Offer a data section (m=application, mid "d") and run an SCTP association with data
    * channels over DTLS once connected (sim_peer_dc). */
   bool datachannel;
+  /* Leave checks that come to us unanswered (a peer that expects an ICE-lite answerer and
+   * only sends checks). By default authenticated checks get a success response, as any full
+   * agent's (RFC 8445 7.3). */
+  bool no_check_answers;
 } sim_peer_opts;
 
 typedef struct sim_peer_stats {
@@ -73,6 +77,7 @@ typedef struct sim_peer_stats {
   bool dtls_failed;
   brtc_srtp_profile_id profile;
   uint64_t checks_sent, check_responses, check_errors;
+  uint64_t checks_received, checks_answered; /* Binding requests to us; answered with success */
   uint16_t last_error_code;   /* STUN error code of the last error response */
   uint64_t rtp_sent, rtp_dropped, rtx_sent;
   uint64_t rtcp_received, rtcp_bad;

@@ -1,0 +1,94 @@
+#!/usr/bin/python3
+"""boltrtc offers, aiortc (or Chromium) answers: examples/offer_datachannel (the device's
+side, on the public API and the loop) writes its offer with a data channel "echo" on stdout;
+aiortc 1.4 answers it, echoes every message on that channel as it came (text as text, binary
+as binary), and the program checks each echo byte for byte. With --answerer chromium,
+offer_chromium.mjs does the same with Debian's Chromium. Runs in a fresh network namespace
+with only lo (e2e.py's), so nothing leaves loopback; every process is stopped by its pid.
+
+    offer_aiortc.py --example build/examples/example_offer_datachannel [--messages N]
+                    [--answerer aiortc|chromium]
+"""
+import argparse
+import asyncio
+import os
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from e2e import enter_loopback_namespace  # noqa: E402
+
+
+async def answer_and_echo(proc, timeout):
+    import aioice.ice
+    from aiortc import RTCPeerConnection, RTCSessionDescription
+
+    # aioice leaves loopback out of its host candidates; the namespace has nothing else.
+    aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: ["127.0.0.1"]
+    loop = asyncio.get_running_loop()
+    lines = []
+    while True:
+        line = await loop.run_in_executor(None, proc.stdout.readline)
+        if not line or line.strip() == ".":
+            break
+        lines.append(line)
+    offer = "".join(lines)
+    print(f"[offer_aiortc] offer of {len(offer)} bytes from boltrtc", flush=True)
+    pc = RTCPeerConnection()
+    echoed = {"n": 0}
+
+    @pc.on("datachannel")
+    def on_datachannel(channel):
+        print(f"[offer_aiortc] channel {channel.label} opened by boltrtc "
+              f"(id {channel.id}, ordered {channel.ordered})", flush=True)
+
+        @channel.on("message")
+        def on_message(message):
+            echoed["n"] += 1
+            channel.send(message)
+
+    await pc.setRemoteDescription(RTCSessionDescription(sdp=offer, type="offer"))
+    await pc.setLocalDescription(await pc.createAnswer())
+    proc.stdin.write(pc.localDescription.sdp + ".\n")
+    proc.stdin.flush()
+    rc = await loop.run_in_executor(None, lambda: proc.wait(timeout=timeout))
+    print(f"[offer_aiortc] aiortc echoed {echoed['n']} messages; "
+          f"ICE {pc.iceConnectionState}, program exit {rc}", flush=True)
+    await pc.close()
+    return rc, echoed["n"]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--example", required=True)
+    ap.add_argument("--messages", type=int, default=200)
+    ap.add_argument("--max-size", type=int, default=65536,
+                    help="aiortc 1.4 says a=max-message-size:65536")
+    ap.add_argument("--timeout", type=int, default=60)
+    ap.add_argument("--answerer", choices=["aiortc", "chromium"], default="aiortc")
+    a = ap.parse_args()
+    enter_loopback_namespace()
+    if a.answerer == "chromium":  # the node driver runs the program itself
+        cmd = ["node", os.path.join(HERE, "offer_chromium.mjs"), a.example, str(a.messages),
+               str(a.max_size), str(a.timeout)]
+        rc = subprocess.run(cmd, timeout=a.timeout + 60).returncode
+        if rc != 0:
+            sys.exit(f"[offer_aiortc] FAIL: Chromium's run exited {rc}")
+        print("[offer_aiortc] PASS", flush=True)
+        return
+    proc = subprocess.Popen([a.example, "127.0.0.1:0", str(a.messages), str(a.max_size)],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        rc, echoed = asyncio.run(answer_and_echo(proc, a.timeout))
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    if rc != 0 or echoed < a.messages:
+        sys.exit(f"[offer_aiortc] FAIL: program exit {rc}, {echoed} of {a.messages} echoed")
+    print("[offer_aiortc] PASS", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,348 @@
+/* Two boltrtc peer connections through the public API only, in memory: one offers a data
+ * channel, the other answers; one harness drains both on a simulated clock and carries every
+ * datagram (STUN, DTLS, SCTP) over a simulated link that can lose and delay it, in both
+ * directions. The offerer's ICE agent controls and nominates (RFC 8445 6.1.1), the
+ * answerer's a=setup picks the DTLS roles, and the channel the offerer opened with DCEP
+ * carries messages both ways, each checked byte for byte: the answerer checks what arrives
+ * and echoes it, the offerer checks the echo. Beside it a "control" channel, unordered with
+ * maxRetransmits 0 as issue 9's remote camera opens it: what arrives is whole and right, and
+ * under loss some of it may not (PR-SCTP, RFC 3758). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "boltrtc/datachannel.h"
+#include "boltrtc/error.h"
+#include "boltrtc/peer_connection.h"
+#include "testing.h"
+
+#define MAX_QUEUED 4096
+#define MAX_MESSAGE (64 * 1024)
+#define IN_FLIGHT 16
+#define CONTROL_MESSAGES 200
+
+typedef struct packet {
+  uint64_t at;        /* delivery time */
+  int to;             /* 0: the offerer, 1: the answerer */
+  size_t len;
+  uint8_t data[BRTC_PC_MAX_DATAGRAM];
+} packet;
+
+typedef struct side {
+  brtc_pc *pc;
+  struct sockaddr_in addr;
+  uint64_t deadline;
+  bool ice_connected, dtls_connected, failed;
+  char ice_detail[160], answer_detail[160];
+  brtc_datachannel *channel; /* ours (offerer) or the peer's (answerer) */
+  bool open;
+  unsigned received;         /* messages checked */
+  uint64_t bytes;
+  bool mismatch;
+  brtc_datachannel *control; /* the unordered, unreliable one */
+  bool control_open;
+  unsigned control_received, control_bad;
+  bool control_seen[CONTROL_MESSAGES];
+} side;
+
+typedef struct pair {
+  side s[2];
+  packet *queue;             /* in flight, unordered; at most MAX_QUEUED */
+  size_t n_queued;
+  uint64_t now;
+  unsigned loss_percent;
+  uint64_t delay_us;
+  uint32_t rng;
+  uint64_t sent_packets[2], dropped_packets[2];
+  unsigned total, sent;      /* messages the offerer sends */
+  uint8_t buf[MAX_MESSAGE];
+} pair;
+
+static brtc_certificate *cert;
+
+static uint32_t next_rand(pair *p) { /* xorshift32: the same losses on every run */
+  p->rng ^= p->rng << 13;
+  p->rng ^= p->rng >> 17;
+  p->rng ^= p->rng << 5;
+  return p->rng;
+}
+
+/* Message i: its size, kind and bytes follow from i. */
+static size_t message(unsigned i, uint8_t *out, bool *binary) {
+  size_t len = i % 8 == 7 ? MAX_MESSAGE - i : 1 + (i * 7919u) % 3000;
+  *binary = i % 2 == 0;
+  for (size_t k = 0; k < len; k++)
+    out[k] = *binary ? (uint8_t)(i * 131u + k * 17u) : (uint8_t)('A' + (i * 3 + k) % 26);
+  return len;
+}
+
+static bool same_message(unsigned i, const brtc_output *ev) {
+  static uint8_t want[MAX_MESSAGE];
+  bool binary;
+  size_t len = message(i, want, &binary);
+  return ev->len == len && ev->binary == binary && memcmp(ev->data, want, len) == 0;
+}
+
+/* Control message i: its index, then bytes that follow from it (8 to 200 bytes). */
+static size_t control_message(unsigned i, uint8_t *out) {
+  size_t len = 8 + (i * 37u) % 193;
+  out[0] = (uint8_t)(i >> 8);
+  out[1] = (uint8_t)i;
+  for (size_t k = 2; k < len; k++) out[k] = (uint8_t)(i ^ (k * 29u));
+  return len;
+}
+
+static void check_control(side *s, const brtc_output *ev) {
+  uint8_t want[256];
+  unsigned i = ev->len >= 2 ? (unsigned)(ev->data[0] << 8 | ev->data[1]) : CONTROL_MESSAGES;
+  if (i >= CONTROL_MESSAGES || s->control_seen[i] || ev->len != control_message(i, want) ||
+      memcmp(ev->data, want, ev->len) != 0 || !ev->binary) {
+    s->control_bad++;
+    return;
+  }
+  s->control_seen[i] = true;
+  s->control_received++;
+}
+
+static void send_control(pair *p) {
+  uint8_t msg[256];
+  for (unsigned i = 0; i < CONTROL_MESSAGES; i++)
+    CHECK_EQ_INT(brtc_datachannel_send(p->s[0].control, p->now, msg, control_message(i, msg), true),
+                 BRTC_OK);
+}
+
+static void send_more(pair *p) {
+  side *o = &p->s[0];
+  bool binary;
+  while (o->open && p->sent < p->total && p->sent - o->received < IN_FLIGHT) {
+    size_t len = message(p->sent, p->buf, &binary);
+    int rc = brtc_datachannel_send(o->channel, p->now, p->buf, len, binary);
+    if (rc == BRTC_ERR_AGAIN) return;
+    CHECK_EQ_INT(rc, BRTC_OK);
+    if (rc != BRTC_OK) return;
+    p->sent++;
+  }
+}
+
+static void on_event(pair *p, int who, const brtc_output *ev) {
+  side *s = &p->s[who];
+  if (ev->event == BRTC_EVENT_STEP) {
+    if (ev->step == BRTC_STEP_ICE_CONNECTED) {
+      s->ice_connected = true;
+      snprintf(s->ice_detail, sizeof s->ice_detail, "%s", ev->detail);
+    }
+    if (ev->step == BRTC_STEP_ANSWER)
+      snprintf(s->answer_detail, sizeof s->answer_detail, "%s", ev->detail);
+    if (ev->step == BRTC_STEP_DTLS_CONNECTED) s->dtls_connected = true;
+    if (ev->step == BRTC_STEP_FAILED) {
+      s->failed = true;
+      fprintf(stderr, "  %s failed: %s\n", who ? "answerer" : "offerer", ev->detail);
+    }
+    return;
+  }
+  if (ev->event == BRTC_EVENT_DATACHANNEL && who == 1) {
+    if (strcmp(brtc_datachannel_label(ev->channel), "control") == 0) s->control = ev->channel;
+    else s->channel = ev->channel;
+  }
+  if (ev->event == BRTC_EVENT_DATACHANNEL_OPEN && ev->channel == s->control) {
+    s->control_open = true;
+    if (who == 0) send_control(p);
+  }
+  if (ev->event == BRTC_EVENT_DATACHANNEL_MESSAGE && ev->channel == s->control && who == 1)
+    check_control(s, ev);
+  if (ev->event == BRTC_EVENT_DATACHANNEL_OPEN && ev->channel == s->channel) {
+    s->open = true;
+    if (who == 0) send_more(p);
+  }
+  if (ev->event == BRTC_EVENT_DATACHANNEL_BUFFERED_AMOUNT_LOW && who == 0) send_more(p);
+  if (ev->event != BRTC_EVENT_DATACHANNEL_MESSAGE || ev->channel != s->channel) return;
+  if (!same_message(s->received, ev)) {
+    if (!s->mismatch)
+      fprintf(stderr, "  %s: message %u differs (%zu bytes)\n", who ? "answerer" : "offerer",
+              s->received, ev->len);
+    s->mismatch = true;
+  }
+  s->received++;
+  s->bytes += ev->len;
+  if (who == 1) /* the answerer echoes what it checked */
+    CHECK_EQ_INT(brtc_datachannel_send(s->channel, p->now, ev->data, ev->len, ev->binary), BRTC_OK);
+  else
+    send_more(p);
+}
+
+/* The rule: drain after every call. Datagrams go on the link, events to on_event. */
+static void drain(pair *p, int who) {
+  side *s = &p->s[who];
+  for (int guard = 0; guard < 100000; guard++) {
+    brtc_output out = {.size = sizeof out};
+    uint8_t buf[BRTC_PC_MAX_DATAGRAM];
+    CHECK_EQ_INT(brtc_pc_poll_output(s->pc, buf, sizeof buf, &out), BRTC_OK);
+    if (out.kind == BRTC_OUTPUT_TIMEOUT) {
+      s->deadline = out.deadline_us;
+      return;
+    }
+    if (out.kind == BRTC_OUTPUT_EVENT) {
+      on_event(p, who, &out);
+      continue;
+    }
+    const struct sockaddr_in *to = (const struct sockaddr_in *)&out.remote;
+    int dest = 1 - who;
+    CHECK(to->sin_port == p->s[dest].addr.sin_port); /* ICE found the other one */
+    p->sent_packets[who]++;
+    if (next_rand(p) % 100 < p->loss_percent) {
+      p->dropped_packets[who]++;
+      continue;
+    }
+    CHECK(p->n_queued < MAX_QUEUED);
+    if (p->n_queued == MAX_QUEUED) continue;
+    packet *q = &p->queue[p->n_queued++];
+    q->at = p->now + p->delay_us;
+    q->to = dest;
+    q->len = out.len;
+    memcpy(q->data, out.data, out.len);
+  }
+  CHECK(!"a pc that never drains");
+}
+
+/* Delivers what is due, in the order it was sent; fires due timers. */
+static void step(pair *p) {
+  uint64_t next = p->s[0].deadline < p->s[1].deadline ? p->s[0].deadline : p->s[1].deadline;
+  for (size_t i = 0; i < p->n_queued; i++)
+    if (p->queue[i].at < next) next = p->queue[i].at;
+  if (next > p->now) p->now = next;
+  size_t kept = 0;
+  for (size_t i = 0; i < p->n_queued; i++) {
+    packet *q = &p->queue[i];
+    if (q->at > p->now) {
+      if (kept != i) p->queue[kept] = *q;
+      kept++;
+      continue;
+    }
+    side *d = &p->s[q->to];
+    (void)brtc_pc_handle_datagram(d->pc, q->data, q->len,
+                                  (const struct sockaddr *)&p->s[1 - q->to].addr, p->now);
+    drain(p, q->to);
+  }
+  p->n_queued = kept;
+  for (int w = 0; w < 2; w++) {
+    if (p->s[w].deadline > p->now) continue;
+    brtc_pc_handle_timeout(p->s[w].pc, p->now);
+    drain(p, w);
+  }
+}
+
+static brtc_pc *make_pc(uint16_t port, brtc_dtls_role role, struct sockaddr_in *addr) {
+  *addr = (struct sockaddr_in){.sin_family = AF_INET, .sin_port = htons(port),
+                               .sin_addr.s_addr = htonl(0x7f000001)};
+  brtc_pc_config *cfg = brtc_pc_config_new();
+  brtc_pc_config_set_certificate(cfg, cert);
+  brtc_pc_config_set_datachannels(cfg, true);
+  brtc_pc_config_set_dtls_role(cfg, role);
+  brtc_pc_config_add_host_address(cfg, (const struct sockaddr *)addr);
+  brtc_pc *pc = NULL;
+  char err[160];
+  CHECK_EQ_INT(brtc_pc_new(cfg, &pc, err, sizeof err), BRTC_OK);
+  brtc_pc_config_free(cfg);
+  return pc;
+}
+
+/* Offer, answer, then pump until the offerer has every echo back (or simulated time runs
+ * out). */
+static void run_pair(unsigned loss, uint64_t delay_us, brtc_dtls_role answer_role,
+                     unsigned messages, bool expect_offerer_client) {
+  pair *p = calloc(1, sizeof *p);
+  p->queue = calloc(MAX_QUEUED, sizeof *p->queue);
+  p->loss_percent = loss;
+  p->delay_us = delay_us;
+  p->rng = 0x9e3779b9u;
+  p->total = messages;
+  p->now = 1000000;
+  p->s[0].pc = make_pc(5000, BRTC_DTLS_ROLE_AUTO, &p->s[0].addr);
+  p->s[1].pc = make_pc(6000, answer_role, &p->s[1].addr);
+  char err[256] = "";
+  brtc_datachannel_init init;
+  brtc_datachannel_init_default(&init);
+  CHECK_EQ_INT(brtc_pc_create_datachannel(p->s[0].pc, p->now, "chat", &init, &p->s[0].channel,
+                                          err, sizeof err), BRTC_OK);
+  brtc_datachannel_init control;
+  brtc_datachannel_init_default(&control);
+  control.ordered = false;
+  control.max_retransmits = 0;
+  CHECK_EQ_INT(brtc_pc_create_datachannel(p->s[0].pc, p->now, "control", &control,
+                                          &p->s[0].control, err, sizeof err), BRTC_OK);
+  const char *offer = NULL, *answer = NULL;
+  CHECK_EQ_INT(brtc_pc_create_offer(p->s[0].pc, p->now, &offer, err, sizeof err), BRTC_OK);
+  CHECK_EQ_INT(brtc_pc_set_local_description(p->s[0].pc, "offer", NULL, p->now, err, sizeof err),
+               BRTC_OK);
+  drain(p, 0);
+  CHECK_EQ_INT(brtc_pc_set_remote_description(p->s[1].pc, "offer", offer, p->now, err, sizeof err),
+               BRTC_OK);
+  if (err[0]) fprintf(stderr, "  answerer: %s\n", err);
+  CHECK_EQ_INT(brtc_pc_create_answer(p->s[1].pc, &answer, err, sizeof err), BRTC_OK);
+  CHECK_EQ_INT(brtc_pc_set_local_description(p->s[1].pc, "answer", NULL, p->now, err, sizeof err),
+               BRTC_OK);
+  drain(p, 1);
+  CHECK_EQ_INT(brtc_pc_set_remote_description(p->s[0].pc, "answer", answer, p->now, err,
+                                              sizeof err), BRTC_OK);
+  if (err[0]) fprintf(stderr, "  offerer: %s\n", err);
+  drain(p, 0);
+  CHECK_EQ_INT(brtc_pc_signaling_state(p->s[0].pc), BRTC_SIGNALING_STABLE);
+  CHECK_EQ_INT(brtc_pc_signaling_state(p->s[1].pc), BRTC_SIGNALING_STABLE);
+  uint64_t start = p->now, limit = start + 120 * 1000000ull;
+  while (p->now < limit && p->s[0].received < p->total && !p->s[0].failed && !p->s[1].failed)
+    step(p);
+  side *o = &p->s[0], *a = &p->s[1];
+  fprintf(stderr, "  loss %u%%, delay %llu ms: %u/%u messages each way (%llu bytes) in %.2f s "
+          "simulated; datagrams %llu/%llu sent, %llu/%llu lost\n  offerer %s\n  answerer %s\n",
+          loss, (unsigned long long)(delay_us / 1000), o->received, p->total,
+          (unsigned long long)o->bytes, (double)(p->now - start) / 1e6,
+          (unsigned long long)p->sent_packets[0], (unsigned long long)p->sent_packets[1],
+          (unsigned long long)p->dropped_packets[0], (unsigned long long)p->dropped_packets[1],
+          o->ice_detail, a->ice_detail);
+  CHECK(o->ice_connected && a->ice_connected && o->dtls_connected && a->dtls_connected);
+  CHECK(strstr(o->ice_detail, "controlling") != NULL); /* the offerer nominated */
+  CHECK(strstr(a->ice_detail, "controlled") != NULL);
+  CHECK(strstr(o->answer_detail, expect_offerer_client ? "we are the DTLS client"
+                                                       : "we are the DTLS server") != NULL);
+  CHECK(o->open && a->channel && strcmp(brtc_datachannel_label(a->channel), "chat") == 0);
+  /* RFC 8832 6: the DTLS client's channels have even ids. */
+  CHECK_EQ_INT(brtc_datachannel_id(o->channel) % 2, expect_offerer_client ? 0 : 1);
+  CHECK_EQ_INT(a->received, p->total);
+  CHECK_EQ_INT(o->received, p->total);
+  CHECK(!o->mismatch && !a->mismatch && o->bytes == a->bytes && o->bytes > 100 * 1000);
+  CHECK(!o->failed && !a->failed);
+  if (loss) CHECK(p->dropped_packets[0] > 0 && p->dropped_packets[1] > 0);
+  /* The control channel: unordered and never resent, each message whole and right. */
+  fprintf(stderr, "  control (unordered, maxRetransmits 0): %u/%u arrived, %u bad\n",
+          a->control_received, CONTROL_MESSAGES, a->control_bad);
+  CHECK(o->control_open && a->control && !brtc_datachannel_ordered(a->control));
+  CHECK_EQ_INT(brtc_datachannel_max_retransmits(a->control), 0);
+  CHECK_EQ_INT(a->control_bad, 0);
+  if (!loss) CHECK_EQ_INT(a->control_received, CONTROL_MESSAGES);
+  else CHECK(a->control_received >= CONTROL_MESSAGES * 3 / 4);
+  brtc_pc_close(o->pc, p->now);
+  drain(p, 0);
+  brtc_pc_free(o->pc);
+  brtc_pc_free(a->pc);
+  free(p->queue);
+  free(p);
+}
+
+static void test_pair_clean(void) { run_pair(0, 0, BRTC_DTLS_ROLE_AUTO, 100, false); }
+
+/* The answerer as DTLS server: the offerer is the client and its channel's id even. */
+static void test_pair_answerer_passive(void) {
+  run_pair(0, 2000, BRTC_DTLS_ROLE_PASSIVE, 40, true);
+}
+
+/* Issue 9: 5 % of every packet type lost and 20 ms of delay, both directions. */
+static void test_pair_lossy(void) { run_pair(5, 20000, BRTC_DTLS_ROLE_AUTO, 100, false); }
+
+int main(void) {
+  cert = brtc_certificate_generate();
+  RUN(test_pair_clean);
+  RUN(test_pair_answerer_passive);
+  RUN(test_pair_lossy);
+  brtc_certificate_free(cert);
+  return TEST_REPORT();
+}
