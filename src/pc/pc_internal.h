@@ -2,7 +2,8 @@
  * peer_connection.c (life cycle, journey, stats, timers, output), pc_events.c (the event
  * queue), pc_signaling.c (offer and
  * answer), pc_transport.c (demultiplexing, ICE, DTLS, SRTP keying), pc_media.c (RTP and
- * RTCP in, RTCP out), pc_datachannel.c (the SCTP association and its data channels). */
+ * RTCP in, RTCP out), pc_datachannel.c (the SCTP association and its data channels),
+ * pc_track.c and pc_send.c (the tracks we send, pc_send.h). */
 #ifndef BRTC_PC_INTERNAL_H
 #define BRTC_PC_INTERNAL_H
 
@@ -194,6 +195,9 @@ struct brtc_pc {
    * or the offer's data section is accepted. */
   bool datachannels;
   struct pc_data *data;
+
+  /* Tracks we send (pc_send.h): NULL until brtc_pc_add_track. */
+  struct pc_send *send;
 };
 
 /* pc_events.c. The one way an event leaves the pc: queued for brtc_pc_poll_output. detail
