@@ -140,12 +140,17 @@ int main(int argc, char **argv) {
     return 2;
   }
   char err[256] = "";
-  brtc_loop_config lc = {.udp_addrs = &udp, .n_udp_addrs = 1, .loopback_only = true};
-  t.loop = brtc_loop_new(&lc, err, sizeof err);
-  brtc_certificate *cert = brtc_certificate_generate();
+  brtc_loop_config *lc = brtc_loop_config_new();
+  if (lc && brtc_loop_config_add_udp_address(lc, udp) == BRTC_OK) {
+    brtc_loop_config_set_loopback_only(lc, true);
+    t.loop = brtc_loop_new(lc, err, sizeof err);
+  }
+  brtc_loop_config_free(lc);
+  brtc_certificate *cert = NULL;
+  if (t.loop && brtc_certificate_new(&cert, err, sizeof err) != BRTC_OK) cert = NULL;
   t.buf = malloc(t.max_size);
   if (!t.loop || !cert || !t.buf) {
-    fprintf(stderr, "offer_datachannel: %s\n", t.loop ? "no certificate or memory" : err);
+    fprintf(stderr, "offer_datachannel: %s\n", err[0] ? err : "out of memory");
     return 1;
   }
   brtc_pc_config *cfg = brtc_pc_config_new();

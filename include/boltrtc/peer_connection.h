@@ -33,6 +33,8 @@ BRTC_EXPORT const char *brtc_certificate_fingerprint(const brtc_certificate *c);
 typedef struct brtc_pc brtc_pc;
 /* A data channel of a pc (datachannel.h). */
 typedef struct brtc_datachannel brtc_datachannel;
+/* A track we send (track.h). */
+typedef struct brtc_track brtc_track;
 
 /* The steps of a session's journey, in the order they normally happen. */
 typedef enum brtc_pc_step {
@@ -109,6 +111,10 @@ typedef enum brtc_event_type {
   BRTC_EVENT_DATACHANNEL_MESSAGE,
   BRTC_EVENT_DATACHANNEL_BUFFERED_AMOUNT_LOW,
   BRTC_EVENT_DATACHANNEL_CLOSED, /* closed by either side, or with the pc */
+  /* The peer wants a keyframe on media_track (its PLI or FIR, RFC 4585 6.3.1, RFC 5104
+   * 4.3.1, coalesced; or a frame was refused and the decoder needs one): make the next
+   * frame a keyframe (track.h). */
+  BRTC_EVENT_KEYFRAME_REQUEST,
 } brtc_event_type;
 
 /* What brtc_pc_poll_output hands back. Set size to sizeof(brtc_output) before the call:
@@ -142,6 +148,7 @@ typedef struct brtc_output {
   /* TRANSMIT: the local address to send from (the ICE pair's base), when the pc knows it;
    * family AF_UNSPEC otherwise. An owner with one socket per family may ignore it. */
   struct sockaddr_storage source;
+  brtc_track *media_track;        /* KEYFRAME_REQUEST: our track it concerns (track.h) */
 } brtc_output;
 
 /* The DTLS role we take when the offer lets us choose (a=setup:actpass). An offer that says

@@ -3,7 +3,8 @@
  * queue), pc_signaling.c (offer and
  * answer), pc_ice.c (the ICE agent: src/ice's brtc_ice_transport, full or lite, either
  * role), pc_transport.c (demultiplexing, DTLS, SRTP keying), pc_media.c (RTP and
- * RTCP in, RTCP out), pc_datachannel.c (the SCTP association and its data channels). */
+ * RTCP in, RTCP out), pc_datachannel.c (the SCTP association and its data channels),
+ * pc_track.c and pc_send.c (the tracks we send, pc_send.h). */
 #ifndef BRTC_PC_INTERNAL_H
 #define BRTC_PC_INTERNAL_H
 
@@ -192,6 +193,8 @@ struct brtc_pc {
    * create_offer. */
   brtc_signaling_state signaling;
   struct pc_offer *offer;
+  /* Tracks we send (pc_send.h): NULL until brtc_pc_add_track. */
+  struct pc_send *send;
 };
 
 /* pc_events.c. The one way an event leaves the pc: queued for brtc_pc_poll_output. detail

@@ -8,6 +8,7 @@
 
 #include "common/bytes.h"
 #include "pc/pc_internal.h"
+#include "pc/pc_send.h"
 #include "rtp/rtcp.h"
 #include "rtp/rtp_ext.h"
 
@@ -430,6 +431,7 @@ static void on_dlrr(brtc_pc *pc, const brtc_rtcp_packet *p) {
 
 static void on_rtcp(const brtc_rtcp_packet *p, void *user) {
   brtc_pc *pc = user;
+  pc_send_rtcp(pc, p); /* reports, NACK, PLI, FIR about what we send */
   if (p->type == BRTC_RTCP_XR) on_dlrr(pc, p);
   if (p->type != BRTC_RTCP_SR) return;
   /* Remember the SR so our report blocks carry LSR and DLSR (RFC 3550 6.4.1). */

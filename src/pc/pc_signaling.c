@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "pc/pc_internal.h"
+#include "pc/pc_send.h"
 #include "sdp/sdp.h"
 #include "sdp/sdp_offer.h"
 
@@ -93,7 +94,7 @@ static bool take_negotiated(brtc_pc *pc, const brtc_sdp *offer, const brtc_sdp_n
     if (!pc->ext_mid_id && n->ext_mid) pc->ext_mid_id = n->ext_mid;
     if (pc_media_add_track(pc, &t) != BRTC_OK) return false;
   }
-  return pc->n_tracks > 0 || pc_data_active(pc);
+  return pc->n_tracks > 0 || pc_data_active(pc) || pc_send_any(pc);
 }
 
 static void describe_media(const brtc_sdp_negotiated *neg, size_t n, char *out, size_t cap) {
@@ -189,7 +190,11 @@ int pc_signaling_set_offer(brtc_pc *pc, const char *sdp, char *err, size_t err_c
   char cand_text[PC_MAX_HOST_ADDRS][PC_CANDIDATE_LEN];
   const char *cands[PC_MAX_HOST_ADDRS];
   pc_signaling_host_candidates(pc, cand_text, cands);
+  brtc_sdp_send_track send_tracks[PC_MAX_TRACKS];
+  size_t n_send = pc_send_answer_tracks(pc, send_tracks);
   brtc_sdp_answer_params params = {
+      .send_tracks = send_tracks,
+      .n_send_tracks = n_send,
       .ice_ufrag = pc_ice_local_ufrag(pc),
       .ice_pwd = pc_ice_local_pwd(pc),
       .fingerprint_sha256 = brtc_certificate_fingerprint(pc->certificate),
@@ -212,6 +217,11 @@ int pc_signaling_set_offer(brtc_pc *pc, const char *sdp, char *err, size_t err_c
   };
   rc = brtc_sdp_write_answer(offer, &params, answer, PC_ANSWER_CAP, neg, err, err_cap);
   if (rc != BRTC_OK) goto out;
+  rc = pc_send_negotiated(pc, neg, offer->n_media);
+  if (rc != BRTC_OK) {
+    set_err(err, err_cap, "out of memory");
+    goto out;
+  }
   if (!take_negotiated(pc, offer, neg)) {
     set_err(err, err_cap, pc->datachannels
                               ? "offer has no VP8 video, Opus audio or data channels we can receive"
@@ -254,6 +264,7 @@ int pc_signaling_set_offer(brtc_pc *pc, const char *sdp, char *err, size_t err_c
 out:
   if (rc != BRTC_OK) {
     pc_media_free(pc);
+    pc_send_forget(pc);
     pc_data_forget_offer(pc); /* channels made before it stay, waiting */
     pc->ext_mid_id = 0;
     pc->any_video = false;

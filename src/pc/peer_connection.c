@@ -9,6 +9,7 @@
 #include "common/random.h"
 #include "pc/pc_internal.h"
 #include "pc/pc_ready.h"
+#include "pc/pc_send.h"
 
 static const char *const step_names[PC_STEP_COUNT] = {
     [BRTC_STEP_OFFER] = "offer",
@@ -134,6 +135,7 @@ void brtc_pc_free(brtc_pc *pc) {
   if (!pc) return;
   brtc_ready_unlink(&pc->ready); /* freed while still driven: at least no list points at it */
   pc_media_free(pc);
+  pc_send_free(pc);
   pc_data_free(pc);
   pc_events_free(pc);
   brtc_srtp_free(pc->srtp_in);
@@ -215,7 +217,9 @@ int brtc_pc_handle_datagram(brtc_pc *pc, const uint8_t *data, size_t len,
     pc->stats.dropped_unexpected++;
     return BRTC_ERR_STATE;
   }
-  return pc_transport_datagram(pc, data, len, &addr);
+  int rc = pc_transport_datagram(pc, data, len, &addr);
+  pc_send_after_input(pc);
+  return rc;
 }
 
 /* The next datagram to send; BRTC_ERR_AGAIN when none. */
@@ -231,6 +235,7 @@ static int poll_datagram(brtc_pc *pc, uint8_t *out, size_t cap, size_t *out_len,
     dest = pc->media_addr;
     source = pc->media_source;
   }
+  if (rc == BRTC_ERR_AGAIN && pc->have_media_addr) rc = pc_send_poll(pc, out, cap, out_len);
   if (rc != BRTC_OK) return rc;
   memset(to, 0, sizeof(*to));
   memcpy(to, &dest.u, brtc_addr_len(&dest));
@@ -246,6 +251,8 @@ static uint64_t next_deadline(const brtc_pc *pc) {
   uint64_t t = pc_transport_deadline(pc);
   uint64_t m = pc_media_deadline(pc);
   if (m < t) t = m;
+  uint64_t s = pc_send_deadline(pc);
+  if (s < t) t = s;
   uint64_t c = check_deadline(pc);
   return c < t ? c : t;
 }
@@ -291,6 +298,7 @@ int brtc_pc_handle_timeout(brtc_pc *pc, uint64_t now_us) {
   }
   pc_transport_timeout(pc);
   pc_media_timeout(pc);
+  pc_send_after_input(pc);
   return BRTC_OK;
 }
 

@@ -127,6 +127,26 @@ const char *brtc_sdp_ice_pwd(const brtc_sdp *s, const brtc_sdp_media *m);
 const char *brtc_sdp_fingerprint(const brtc_sdp *s, const brtc_sdp_media *m, const char **hash);
 brtc_sdp_setup brtc_sdp_setup_of(const brtc_sdp *s, const brtc_sdp_media *m);
 
+/* A track we send, as the answer (and an offer) describe it: RFC 8830 a=msid, RFC 5576
+ * a=ssrc with its cname, and the RFC 4588 FID group when RTX goes with it. */
+typedef struct brtc_sdp_send_track {
+  brtc_sdp_media_kind kind;  /* BRTC_MEDIA_VIDEO or BRTC_MEDIA_AUDIO */
+  const char *codec;         /* "VP8", "H264" or "opus" */
+  uint32_t ssrc;
+  uint32_t rtx_ssrc;         /* used only where rtx is negotiated; 0: none */
+  const char *stream_id;     /* a=msid's first part (a MediaStream id); NULL: "boltrtc" */
+  const char *track_id;      /* a=msid's second part; NULL: "boltrtc-video" or "-audio" */
+  bool recv;                 /* we also receive on it: sendrecv when the offer sends */
+} brtc_sdp_send_track;
+
+/* Appends one media section's send attributes at out + *len (cap bytes in all), each line
+ * ending in CRLF: a=msid, a=ssrc-group:FID when rtx (and t->rtx_ssrc) are given, and a=ssrc
+ * cname and msid for each SSRC. For the answer writer and the offer writer alike; the
+ * direction line is the caller's. BRTC_ERR_TOO_BIG (and *len unchanged) if it does not fit,
+ * BRTC_ERR_INVALID for an SSRC of 0 or a cname or id that is not a token. */
+int brtc_sdp_write_send_attributes(const brtc_sdp_send_track *t, const char *cname, bool rtx,
+                                   char *out, size_t cap, size_t *len);
+
 /* What we answer with. */
 typedef struct brtc_sdp_answer_params {
   const char *ice_ufrag;
@@ -156,6 +176,12 @@ typedef struct brtc_sdp_answer_params {
   bool accept_data;
   uint16_t sctp_port;               /* ours; 0 = 5000 (RFC 8841 5) */
   uint32_t max_message_size;        /* what we receive; 0 = 262144 */
+  /* Tracks we send. Each takes the first accepted section, in offer order, of its kind that
+   * can receive (recvonly or sendrecv) and offers its codec and no other track took; that
+   * section answers with the track's codec (and rtx when offered), sendonly or sendrecv,
+   * and its send attributes. A track no section fits is left out (neg says which took). */
+  const brtc_sdp_send_track *send_tracks;
+  size_t n_send_tracks;
 } brtc_sdp_answer_params;
 
 /* What the answer negotiated, per offered m-section (same index as offer->media). */
@@ -168,6 +194,8 @@ typedef struct brtc_sdp_negotiated {
   brtc_sdp_media_kind kind;
   char mid[BRTC_SDP_TOKEN];
   uint8_t ext_mid, ext_abs_send_time, ext_transport_cc; /* negotiated header ext ids, 0 = none */
+  int send_track;                   /* index in params' send_tracks sent here, -1 if none */
+  bool we_send, we_receive;         /* the answer's direction, from our side */
 } brtc_sdp_negotiated;
 
 /* Write the answer to an offer: BUNDLE on all accepted sections, rtcp-mux, mid, ICE

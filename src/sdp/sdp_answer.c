@@ -46,6 +46,30 @@ static const brtc_sdp_codec *find_opus(const brtc_sdp_media *m) {
   return NULL;
 }
 
+/* RFC 6184 packetization-mode 1 (what our packetizer makes), preferring constrained baseline
+ * (42e01f), which every WebRTC decoder takes; the profile asked is echoed (RFC 6184 8.2.2). */
+static const brtc_sdp_codec *find_h264(const brtc_sdp_media *m) {
+  const brtc_sdp_codec *best = NULL;
+  for (size_t i = 0; i < m->n_codecs; i++) {
+    const brtc_sdp_codec *c = &m->codecs[i];
+    if (strcasecmp(c->name, "H264") != 0 || c->clock_rate != 90000 ||
+        !strstr(c->fmtp, "packetization-mode=1"))
+      continue;
+    if (strcasestr(c->fmtp, "profile-level-id=42e01f")) return c;
+    if (!best) best = c;
+  }
+  return best;
+}
+
+/* The offered format a send track's codec takes in this section, NULL if not offered. */
+static const brtc_sdp_codec *find_send_codec(const brtc_sdp_media *m, const char *codec) {
+  if (!codec) return NULL;
+  if (strcasecmp(codec, "VP8") == 0) return find_vp8(m);
+  if (strcasecmp(codec, "H264") == 0) return find_h264(m);
+  if (strcasecmp(codec, "opus") == 0) return find_opus(m);
+  return NULL;
+}
+
 static uint8_t find_ext(const brtc_sdp_media *m, const char *uri) {
   for (size_t i = 0; i < m->n_extmaps; i++)
     if (strcmp(m->extmaps[i].uri, uri) == 0) return m->extmaps[i].id;
@@ -120,17 +144,42 @@ static bool choose_codec(const brtc_sdp_media *m, const brtc_sdp_answer_params *
   return true;
 }
 
+/* The first send track not yet placed whose kind and codec this section offers to receive
+ * (JSEP 5.3.1: a track goes to a compatible transceiver); sets n's codec. */
+static bool choose_send_track(const brtc_sdp_media *m, const brtc_sdp_answer_params *p,
+                              bool *taken, brtc_sdp_negotiated *n) {
+  bool offer_receives = m->direction == BRTC_DIR_SENDRECV || m->direction == BRTC_DIR_RECVONLY;
+  if (!offer_receives) return false;
+  for (size_t i = 0; i < p->n_send_tracks && i < BRTC_SDP_MAX_MEDIA; i++) {
+    const brtc_sdp_send_track *t = &p->send_tracks[i];
+    if (taken[i] || t->kind != m->kind) continue;
+    const brtc_sdp_codec *c = find_send_codec(m, t->codec);
+    if (!c) continue;
+    taken[i] = true;
+    n->send_track = (int)i;
+    n->payload_type = c->payload_type;
+    snprintf(n->codec, sizeof n->codec, "%s", c->name);
+    n->clock_rate = c->clock_rate;
+    const brtc_sdp_codec *rtx = m->kind == BRTC_MEDIA_VIDEO ? find_rtx(m, c->payload_type) : NULL;
+    n->rtx_payload_type = rtx ? rtx->payload_type : -1;
+    return true;
+  }
+  return false;
+}
+
 /* Decides acceptance of each offered section (fills neg); reason says why the last refusal. */
 static size_t decide(const brtc_sdp *offer, const brtc_sdp_answer_params *p,
                      brtc_sdp_negotiated *neg, char *reason, size_t reason_cap) {
   size_t accepted = 0;
   bool have_data = false;
+  bool taken[BRTC_SDP_MAX_MEDIA] = {false}; /* send tracks given a section */
   for (size_t i = 0; i < offer->n_media; i++) {
     const brtc_sdp_media *m = &offer->media[i];
     brtc_sdp_negotiated *n = &neg[i];
     memset(n, 0, sizeof *n);
     n->payload_type = -1;
     n->rtx_payload_type = -1;
+    n->send_track = -1;
     n->kind = m->kind;
     snprintf(n->mid, sizeof n->mid, "%s", m->mid);
     char why[96];
@@ -165,7 +214,7 @@ static size_t decide(const brtc_sdp *offer, const brtc_sdp_answer_params *p,
       snprintf(why, sizeof why, "not in the BUNDLE group");
     } else if (offer->n_bundle_mids == 0 && accepted > 0) {
       snprintf(why, sizeof why, "no BUNDLE group offered, one transport only");
-    } else if (choose_codec(m, p, n, why, sizeof why)) {
+    } else if (choose_send_track(m, p, taken, n) || choose_codec(m, p, n, why, sizeof why)) {
       n->accepted = true;
       n->ext_mid = find_ext(m, EXT_MID);
       n->ext_abs_send_time = find_ext(m, EXT_ABS_SEND_TIME);
@@ -217,10 +266,15 @@ static int check_transport(const brtc_sdp *offer, const brtc_sdp_media *m,
   return BRTC_OK;
 }
 
-static const char *answer_direction(const brtc_sdp_media *m, const brtc_sdp_answer_params *p) {
+static const char *answer_direction(const brtc_sdp_media *m, const brtc_sdp_answer_params *p,
+                                    const brtc_sdp_negotiated *n) {
   bool offer_sends = m->direction == BRTC_DIR_SENDRECV || m->direction == BRTC_DIR_SENDONLY;
   bool offer_receives = m->direction == BRTC_DIR_SENDRECV || m->direction == BRTC_DIR_RECVONLY;
   bool we_send = m->kind == BRTC_MEDIA_VIDEO && p->send_video && offer_receives;
+  if (n->send_track >= 0) {
+    we_send = true; /* placed only where the offer receives */
+    if (!p->send_tracks[n->send_track].recv) offer_sends = false; /* we do not receive */
+  }
   if (offer_sends && we_send) return "sendrecv";
   if (offer_sends) return "recvonly";
   if (we_send) return "sendonly";
@@ -295,22 +349,29 @@ static void write_accepted(writer *w, const brtc_sdp_media *m, const brtc_sdp_ne
   if (n->ext_mid) line(w, "a=extmap:%u %s", n->ext_mid, EXT_MID);
   if (n->ext_abs_send_time) line(w, "a=extmap:%u %s", n->ext_abs_send_time, EXT_ABS_SEND_TIME);
   if (n->ext_transport_cc) line(w, "a=extmap:%u %s", n->ext_transport_cc, EXT_TRANSPORT_CC);
-  const char *dir = answer_direction(m, p);
+  const char *dir = answer_direction(m, p, n);
   line(w, "a=%s", dir);
   bool sending = strcmp(dir, "sendrecv") == 0 || strcmp(dir, "sendonly") == 0;
-  if (sending) line(w, "a=msid:%s %s", STREAM_ID, VIDEO_TRACK_ID);
+  bool legacy_send = sending && n->send_track < 0;
+  if (legacy_send) line(w, "a=msid:%s %s", STREAM_ID, VIDEO_TRACK_ID);
   line(w, "a=rtcp-mux");
   if (m->rtcp_rsize) line(w, "a=rtcp-rsize");
   if (m->kind == BRTC_MEDIA_VIDEO) {
     line(w, "a=rtpmap:%d %s/90000", n->payload_type, c->name);
+    /* H.264: the offered format's parameters, echoed (RFC 6184 8.2.2). */
+    if (strcasecmp(c->name, "H264") == 0 && c->fmtp[0])
+      line(w, "a=fmtp:%d %s", n->payload_type, c->fmtp);
     if (c->fb_goog_remb) line(w, "a=rtcp-fb:%d goog-remb", n->payload_type);
     if (c->fb_transport_cc && p->transport_cc)
       line(w, "a=rtcp-fb:%d transport-cc", n->payload_type);
     if (c->fb_ccm_fir) line(w, "a=rtcp-fb:%d ccm fir", n->payload_type);
     if (c->fb_nack) line(w, "a=rtcp-fb:%d nack", n->payload_type);
     if (c->fb_nack_pli) line(w, "a=rtcp-fb:%d nack pli", n->payload_type);
-    /* VP8 has no fmtp parameters we echo; libwebrtc's bitrate hints are the ones we add. */
-    if (p->video_start_bitrate_kbps && p->video_max_bitrate_kbps)
+    /* VP8 has no fmtp parameters we echo; libwebrtc's bitrate hints are the ones we add,
+     * only where we receive (they tell the peer's encoder). */
+    if (strcasecmp(c->name, "VP8") != 0 || n->send_track >= 0) {
+      /* no hints for a sender's section */
+    } else if (p->video_start_bitrate_kbps && p->video_max_bitrate_kbps)
       line(w, "a=fmtp:%d x-google-start-bitrate=%u;x-google-max-bitrate=%u", n->payload_type,
            (unsigned)p->video_start_bitrate_kbps, (unsigned)p->video_max_bitrate_kbps);
     else if (p->video_start_bitrate_kbps)
@@ -329,10 +390,15 @@ static void write_accepted(writer *w, const brtc_sdp_media *m, const brtc_sdp_ne
       line(w, "a=rtcp-fb:%d transport-cc", n->payload_type);
     line(w, "a=fmtp:%d minptime=10;useinbandfec=1", n->payload_type);
   }
-  if (sending) {
+  if (legacy_send) {
     const char *cname = p->cname ? p->cname : STREAM_ID;
     line(w, "a=ssrc:%u cname:%s", p->video_ssrc, cname);
     line(w, "a=ssrc:%u msid:%s %s", p->video_ssrc, STREAM_ID, VIDEO_TRACK_ID);
+  } else if (sending && !w->overflow &&
+             brtc_sdp_write_send_attributes(&p->send_tracks[n->send_track], p->cname,
+                                            n->rtx_payload_type >= 0, w->buf, w->cap,
+                                            &w->len) != BRTC_OK) {
+    w->overflow = true;
   }
   write_candidates(w, p);
 }
@@ -353,6 +419,10 @@ static int check_params(const brtc_sdp_answer_params *p, char *err, size_t err_c
   }
   if (p->n_candidates > 0 && !p->candidates) {
     set_err(err, err_cap, "answer params n_candidates without candidates");
+    return BRTC_ERR_INVALID;
+  }
+  if (p->n_send_tracks > 0 && (!p->send_tracks || p->n_send_tracks > BRTC_SDP_MAX_MEDIA)) {
+    set_err(err, err_cap, "answer params n_send_tracks without send_tracks, or too many");
     return BRTC_ERR_INVALID;
   }
   for (size_t i = 0; i < p->n_candidates; i++) {
@@ -386,8 +456,10 @@ int brtc_sdp_write_answer(const brtc_sdp *offer, const brtc_sdp_answer_params *p
     if (!neg[i].accepted) continue;
     rc = check_transport(offer, &offer->media[i], p, err, err_cap);
     if (rc != BRTC_OK) return rc;
-    const char *dir = answer_direction(&offer->media[i], p);
-    if (strcmp(dir, "sendrecv") == 0 || strcmp(dir, "sendonly") == 0) sending = true;
+    const char *dir = answer_direction(&offer->media[i], p, &neg[i]);
+    neg[i].we_send = strcmp(dir, "sendrecv") == 0 || strcmp(dir, "sendonly") == 0;
+    neg[i].we_receive = strcmp(dir, "sendrecv") == 0 || strcmp(dir, "recvonly") == 0;
+    if (neg[i].we_send) sending = true;
   }
 
   uint64_t session_id = p->session_id;

@@ -12,7 +12,9 @@
  *   GET  /docs/journey/<name>.md  a chapter, as text (the inspector links to them)
  *   GET  /ws                   WebSocket signaling (ws_signaling.c); ?token= when tokens are set
  *   GET  /ws?room=NAME[&key=K] a room where two clients meet (rooms.h)
- *   POST /whip, DELETE|PATCH|OPTIONS /whip/<id>   WHIP (whip.c) */
+ *   POST /whip, DELETE|PATCH|OPTIONS /whip/<id>   WHIP (whip.c)
+ *   POST /whep, DELETE|OPTIONS /whep/<id>   WHEP, with --source (whip.c, whep_play.c)
+ *   GET  /watch                the WHEP viewer page (web/watch.html) */
 #include <fcntl.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
@@ -29,11 +31,13 @@
 #include "signal/web_files.h"
 
 static bool is_whip(const char *path) {
-  return strcmp(path, "/whip") == 0 || strncmp(path, "/whip/", 6) == 0;
+  return strcmp(path, "/whip") == 0 || strncmp(path, "/whip/", 6) == 0 ||
+         strcmp(path, "/whep") == 0 || strncmp(path, "/whep/", 6) == 0;
 }
 
 /* The path as logs may show it: a WHIP resource's id is its only secret (whip.c). */
 static const char *loggable_path(const char *path) {
+  if (strncmp(path, "/whep/", 6) == 0 && path[6]) return "/whep/<resource>";
   return strncmp(path, "/whip/", 6) == 0 && path[6] ? "/whip/<resource>" : path;
 }
 
@@ -212,13 +216,13 @@ static void route_web(brtc_conn *c, const brtc_http_request *req) {
   }
 }
 
-/* The inspector's page; the id stays in the query, which the page reads. */
-static void route_inspect_page(brtc_conn *c, const brtc_http_request *req) {
+/* A page of web/ at a short path (/inspect, /watch); queries stay for the page to read. */
+static void route_named_page(brtc_conn *c, const brtc_http_request *req, const char *file) {
   char path[4096];
-  if (brtc_web_resolve(c->srv->web_dir, "/inspect.html", path, sizeof(path)) == BRTC_OK)
+  if (brtc_web_resolve(c->srv->web_dir, file, path, sizeof(path)) == BRTC_OK)
     serve_file(c, req, path, "text/html; charset=utf-8");
   else
-    respond_text(c, req, 404, "the inspector page is missing (web/inspect.html)");
+    respond_text(c, req, 404, "a page is missing from web/");
 }
 
 /* The WebSocket opening handshake (RFC 6455 4.2), then signaling on this connection. */
@@ -310,7 +314,9 @@ void brtc_route_request(brtc_conn *c, const brtc_http_request *req) {
   else if (strcmp(path, "/api/inspect") == 0 || strcmp(path, "/api/inspect/stats") == 0)
     route_inspect_api(c, req);
   else if (strcmp(path, "/inspect") == 0)
-    route_inspect_page(c, req);
+    route_named_page(c, req, "/inspect.html");
+  else if (strcmp(path, "/watch") == 0) /* the WHEP viewer (web/watch.html) */
+    route_named_page(c, req, "/watch.html");
   else if (strncmp(path, "/docs/journey/", 14) == 0)
     route_docs(c, req);
   else

@@ -112,6 +112,14 @@ brtc_signal_server *brtc_signal_server_new(const brtc_signal_config *config, brt
                                            : BRTC_SIGNAL_DEFAULT_MAX_SESSIONS;
   brtc_signal_server_set_limits(srv, config);
   srv->web_dir = strdup(config->web_dir ? config->web_dir : brtc_signal_default_web_dir());
+  if (config->whep_source) {
+    if (brtc_whep_check_source(config->whep_source, err, err_cap) != BRTC_OK) goto fail;
+    srv->whep_source = strdup(config->whep_source);
+    if (!srv->whep_source) {
+      snprintf(err, err_cap, "out of memory");
+      goto fail;
+    }
+  }
   if (config->capture_dir) {
     srv->capture_dir = strdup(config->capture_dir);
     if (!srv->capture_dir) {
@@ -205,5 +213,6 @@ void brtc_signal_server_free(brtc_signal_server *srv) {
   brtc_auth_free(srv);
   free(srv->web_dir);
   free(srv->capture_dir);
+  free(srv->whep_source);
   free(srv);
 }

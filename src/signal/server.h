@@ -99,6 +99,9 @@ typedef struct brtc_signal_config {
   bool inspect_all;
   size_t inspect_sessions;
   unsigned inspect_packets;
+  /* WHEP (draft-ietf-wish-whep) at /whep: each viewer gets this file (IVF VP8 or Annex-B
+   * H.264) from its start, at real-time pace, looping. NULL: /whep answers 404. */
+  const char *whep_source;
 } brtc_signal_config;
 
 /* Whether text is an address the server and the loop take: "IP:PORT" or "[IPv6]:PORT". */

@@ -28,6 +28,7 @@ typedef struct brtc_whip_resource {
   brtc_session *session;
   bool has_token;
   uint8_t token_hash[BRTC_TOKEN_HASH_LEN]; /* the token that created it */
+  bool whep;                              /* /whep/<id>: a viewer, not a publisher */
 } brtc_whip_resource;
 
 struct brtc_signal_server {
@@ -82,6 +83,7 @@ struct brtc_signal_server {
   size_t n_whip, cap_whip;
 
   struct brtc_rooms *rooms; /* /ws?room= rendezvous (rooms.c) */
+  char *whep_source; /* --source: what /whep viewers get (whep_play.c); NULL: no WHEP */
 };
 
 /* The /ws signaling state of one connection. */
@@ -220,6 +222,18 @@ void brtc_whip_handle(brtc_signal_server *srv, const brtc_http_request *req,
                       const struct sockaddr *client, brtc_http_reply *r);
 /* The session ended: its resource URL goes with it. */
 void brtc_whip_session_ended(brtc_signal_server *srv, const brtc_session *s);
+
+/* whep_play.c: a WHEP viewer's source, played on its pc's video track. */
+typedef struct brtc_whep_play brtc_whep_play;
+/* The file opens as IVF VP8 or Annex-B H.264 (logs what it is); else a reason in err. */
+int brtc_whep_check_source(const char *path, char *err, size_t err_cap);
+/* Before the offer is taken: opens the session's copy of the source and adds its track. */
+int brtc_whep_play_start(brtc_signal_server *srv, brtc_session *s, char *err, size_t err_cap);
+/* After the answer: false (and why) if no section took the track. */
+bool brtc_whep_play_answered(brtc_session *s, char *err, size_t err_cap);
+/* BRTC_EVENT_KEYFRAME_REQUEST: the first starts playing, later ones skip to a keyframe. */
+void brtc_whep_play_keyframe(brtc_session *s, uint64_t now_us);
+void brtc_whep_play_free(brtc_session *s);
 void brtc_whip_free(brtc_signal_server *srv);
 
 #endif

@@ -286,5 +286,5 @@ size_t brtc_keyframe_waitlist_take(brtc_keyframe_waitlist *w, size_t room, uint6
 }
 
 const char *brtc_transport_name(brtc_transport t) {
-  return t == BRTC_TRANSPORT_WHIP ? "whip" : "ws";
+  return t == BRTC_TRANSPORT_WHIP ? "whip" : t == BRTC_TRANSPORT_WHEP ? "whep" : "ws";
 }

@@ -28,7 +28,11 @@
 /* Tracks the keyframe policy tells apart (a bit each); later ones share the last bit. */
 #define BRTC_SESSION_POLICY_TRACKS 32
 
-typedef enum brtc_transport { BRTC_TRANSPORT_WS = 0, BRTC_TRANSPORT_WHIP } brtc_transport;
+typedef enum brtc_transport {
+  BRTC_TRANSPORT_WS = 0,
+  BRTC_TRANSPORT_WHIP,
+  BRTC_TRANSPORT_WHEP, /* a viewer: the server sends (whep_play.c) */
+} brtc_transport;
 
 typedef struct brtc_session_step {
   char name[24];
@@ -89,6 +93,8 @@ typedef struct brtc_session {
   struct brtc_session *wait_prev, *wait_next;
   bool waiting;
   uint64_t asked_us; /* when a keyframe was asked for to fill free room; 0: not asked */
+
+  struct brtc_whep_play *play; /* a WHEP viewer's source and track (whep_play.c); NULL else */
 } brtc_session;
 
 /* Sessions whose wanted keyframe was refused because every saver slot was in use, oldest

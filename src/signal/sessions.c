@@ -339,6 +339,9 @@ static void on_pc_event(brtc_loop *loop, brtc_pc *pc, const brtc_output *ev, voi
     case BRTC_EVENT_FRAME:
       if (ev->keyframe) save_keyframe(srv, s, ev);
       break;
+    case BRTC_EVENT_KEYFRAME_REQUEST:
+      brtc_whep_play_keyframe(s, brtc_now_us());
+      break;
     case BRTC_EVENT_LOG:
       brtc_log(BRTC_LOG_INFO, s->id, "%s", ev->detail ? ev->detail : "");
       if (s->tracks_started) show_started_tracks(srv, s, 0);
@@ -484,10 +487,12 @@ brtc_session *brtc_server_session_start(brtc_signal_server *srv, brtc_transport 
     *rc = brtc_pc_new(cfg, &s->pc, err, err_cap);
     brtc_pc_config_free(cfg);
   }
+  if (s->pc && transport == BRTC_TRANSPORT_WHEP) *rc = brtc_whep_play_start(srv, s, err, err_cap);
   if (!s->pc) {
     if (!err[0]) snprintf(err, err_cap, "cannot create a peer connection");
-  } else {
+  } else if (*rc == BRTC_OK) {
     *rc = brtc_pc_set_remote_description(s->pc, "offer", sdp, now, err, err_cap);
+    if (*rc == BRTC_OK && !brtc_whep_play_answered(s, err, err_cap)) *rc = BRTC_ERR_UNSUPPORTED;
     if (*rc == BRTC_OK) *rc = brtc_pc_create_answer(s->pc, answer, err, err_cap);
     if (*rc == BRTC_OK) {
       *rc = brtc_loop_add_pc(srv->loop, s->pc, on_pc_event, s);
@@ -645,6 +650,7 @@ static void finish_session(brtc_signal_server *srv, brtc_session *s) {
     brtc_pc_free(s->pc);
     s->pc = NULL;
   }
+  brtc_whep_play_free(s);
   brtc_capture_close(s->capture);
   s->capture = NULL;
   brtc_inspect_entry_set_srtp(s->inspect, s->stats.srtp_profile);

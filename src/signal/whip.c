@@ -1,4 +1,5 @@
-/* WHIP (RFC 9725) at /whip: POST an SDP offer, get 201 Created with the answer and the
+/* WHIP (RFC 9725) at /whip, and WHEP (draft-ietf-wish-whep, the same exchange for a viewer:
+ * a recvonly offer, an answer that sends the server's --source) at /whep: POST an SDP offer, get 201 Created with the answer and the
  * session's resource URL in Location; DELETE that URL to end the session. We are ICE-lite
  * and list every candidate in the answer, so trickle PATCH is refused with 405.
  *
@@ -54,7 +55,7 @@ static void refuse_unauthorized(brtc_http_reply *r, bool presented) {
       presented ? "Bearer realm=\"boltrtc\", error=\"invalid_token\"" : "Bearer realm=\"boltrtc\"";
 }
 
-static brtc_whip_resource *add_resource(brtc_signal_server *srv, brtc_session *s) {
+static brtc_whip_resource *add_resource(brtc_signal_server *srv, brtc_session *s, bool whep) {
   if (srv->n_whip == srv->cap_whip) {
     size_t cap = srv->cap_whip ? srv->cap_whip * 2 : 16;
     brtc_whip_resource *grown = realloc(srv->whip, cap * sizeof(*grown));
@@ -68,16 +69,17 @@ static brtc_whip_resource *add_resource(brtc_signal_server *srv, brtc_session *s
   memset(res, 0, sizeof(*res));
   for (size_t i = 0; i < sizeof(raw); i++) snprintf(res->id + 2 * i, 3, "%02x", raw[i]);
   res->session = s;
+  res->whep = whep;
   return res;
 }
 
 /* The resource with exactly this id, compared in constant time against every one. */
-static brtc_whip_resource *find_resource(brtc_signal_server *srv, const char *id) {
+static brtc_whip_resource *find_resource(brtc_signal_server *srv, const char *id, bool whep) {
   if (strlen(id) != BRTC_WHIP_RESOURCE_ID_LEN) return NULL;
   brtc_whip_resource *found = NULL;
   for (size_t i = 0; i < srv->n_whip; i++)
     if (CRYPTO_memcmp(srv->whip[i].id, id, BRTC_WHIP_RESOURCE_ID_LEN) == 0) found = &srv->whip[i];
-  return found && !found->session->closing ? found : NULL;
+  return found && !found->session->closing && found->whep == whep ? found : NULL;
 }
 
 void brtc_whip_session_ended(brtc_signal_server *srv, const brtc_session *s) {
@@ -99,7 +101,7 @@ void brtc_whip_free(brtc_signal_server *srv) {
 }
 
 static void whip_post(brtc_signal_server *srv, const brtc_http_request *req,
-                      const struct sockaddr *client, brtc_http_reply *r) {
+                      const struct sockaddr *client, bool whep, brtc_http_reply *r) {
   uint8_t token[BRTC_TOKEN_HASH_LEN];
   bool presented = brtc_auth_presented(req, false, token);
   if (brtc_auth_required(srv) && (!presented || !brtc_auth_known(srv, token))) {
@@ -128,7 +130,8 @@ static void whip_post(brtc_signal_server *srv, const brtc_http_request *req,
   char inspect[4] = "";
   bool want_inspect = brtc_http_query_param(req->query, "inspect", inspect, sizeof(inspect)) &&
                       strcmp(inspect, "1") == 0;
-  brtc_session *s = brtc_server_session_start(srv, BRTC_TRANSPORT_WHIP, NULL, client, req->body,
+  brtc_session *s = brtc_server_session_start(srv, whep ? BRTC_TRANSPORT_WHEP : BRTC_TRANSPORT_WHIP,
+                                              NULL, client, req->body,
                                               req->body_len, 0, 0, want_inspect, &answer, err,
                                               sizeof(err), &rc);
   if (!s) {
@@ -146,7 +149,7 @@ static void whip_post(brtc_signal_server *srv, const brtc_http_request *req,
     return;
   }
   size_t len = strlen(answer);
-  brtc_whip_resource *res = add_resource(srv, s);
+  brtc_whip_resource *res = add_resource(srv, s, whep);
   r->body = res ? malloc(len) : NULL;
   if (!r->body) {
     if (res) brtc_whip_session_ended(srv, s);
@@ -162,15 +165,15 @@ static void whip_post(brtc_signal_server *srv, const brtc_http_request *req,
   r->len = len;
   r->status = 201;
   r->content_type = "application/sdp";
-  snprintf(r->location, sizeof(r->location), "/whip/%s", res->id);
+  snprintf(r->location, sizeof(r->location), "%s/%s", whep ? "/whep" : "/whip", res->id);
   snprintf(r->session, sizeof(r->session), "%s", s->id);
   if (s->inspect) snprintf(r->inspect, sizeof(r->inspect), "/inspect?session=%s", s->inspect->id);
 }
 
 /* DELETE, PATCH and the rest on /whip/<id>. */
 static void whip_resource(brtc_signal_server *srv, const brtc_http_request *req, const char *id,
-                          brtc_http_reply *r) {
-  brtc_whip_resource *res = find_resource(srv, id);
+                          bool whep, brtc_http_reply *r) {
+  brtc_whip_resource *res = find_resource(srv, id, whep);
   if (brtc_auth_required(srv)) {
     uint8_t token[BRTC_TOKEN_HASH_LEN];
     bool presented = brtc_auth_presented(req, false, token);
@@ -184,13 +187,14 @@ static void whip_resource(brtc_signal_server *srv, const brtc_http_request *req,
       res = NULL;
   }
   if (!res) {
-    brtc_http_reply_text(r, 404, "no such WHIP session");
+    brtc_http_reply_text(r, 404, "no such %s session", whep ? "WHEP" : "WHIP");
     return;
   }
   brtc_session *s = res->session;
   if (strcmp(req->method, "DELETE") == 0) {
-    brtc_server_session_step(srv, s, "whip-delete", "the client ended the session");
-    brtc_server_session_end(srv, s, "WHIP DELETE");
+    brtc_server_session_step(srv, s, whep ? "whep-delete" : "whip-delete",
+                             "the client ended the session");
+    brtc_server_session_end(srv, s, whep ? "WHEP DELETE" : "WHIP DELETE");
     brtc_http_reply_text(r, 200, "session %s ended", s->id);
     brtc_whip_session_ended(srv, s);
   } else if (strcmp(req->method, "PATCH") == 0) {
@@ -205,7 +209,12 @@ static void whip_resource(brtc_signal_server *srv, const brtc_http_request *req,
 void brtc_whip_handle(brtc_signal_server *srv, const brtc_http_request *req,
                       const struct sockaddr *client, brtc_http_reply *r) {
   const char *m = req->method;
-  bool collection = strcmp(req->path, "/whip") == 0 || strcmp(req->path, "/whip/") == 0;
+  bool whep = strncmp(req->path, "/whep", 5) == 0;
+  if (whep && !srv->whep_source) {
+    brtc_http_reply_text(r, 404, "WHEP is off: start the server with --source FILE");
+    return;
+  }
+  bool collection = strcmp(req->path + 5, "") == 0 || strcmp(req->path + 5, "/") == 0;
   if (strcmp(m, "OPTIONS") == 0) {
     r->status = 204;
     r->accept_post = collection;
@@ -214,12 +223,12 @@ void brtc_whip_handle(brtc_signal_server *srv, const brtc_http_request *req,
   }
   if (collection) {
     if (strcmp(m, "POST") == 0) {
-      whip_post(srv, req, client, r);
+      whip_post(srv, req, client, whep, r);
     } else {
       brtc_http_reply_text(r, 405, "use POST with an SDP offer");
       r->allow = "OPTIONS, POST";
     }
     return;
   }
-  whip_resource(srv, req, req->path + strlen("/whip/"), r);
+  whip_resource(srv, req, req->path + strlen("/whip/"), whep, r);
 }

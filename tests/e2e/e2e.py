@@ -49,6 +49,14 @@
   e2e.py whip-datachannel --boltrtc PATH
                                   aiortc offers video and an "echo" data channel over WHIP; its
                                   messages must come back byte for byte.
+  e2e.py whep --codec vp8|h264 --boltrtc PATH
+                                  the other way: the server sends. The still picture is encoded
+                                  (ffmpeg: libvpx to IVF, or libx264 to Annex-B) and served with
+                                  --source; Chromium opens /watch, which POSTs a recvonly offer
+                                  to /whep (whep.mjs): framesDecoded must grow, and a decoded
+                                  frame drawn to a canvas must match the picture by PSNR (at
+                                  least 30 dB) and score at least 3 dB lower against the picture
+                                  shifted by 4 pixels.
   --dtls-role active|passive      the server's DTLS role toward the actpass offer.
   --expect-srtp PROFILE           the SRTP profile the session must negotiate.
   --ipv6                          media over [::1] only (aiortc; Chromium gathers no ::1).
@@ -79,6 +87,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 MIN_PSNR = 25.0
 MIN_MARGIN = 3.0
+MIN_WHEP_PSNR = 30.0  # a file encoded at high quality, then decoded: no camera, no start bitrate
 
 
 def log(msg):
@@ -392,6 +401,61 @@ def run_tracks(a, server, source, shifted, workdir):
     assert session["stats"]["dropped_unexpected"] == 0, session["stats"]
 
 
+def encode_source(source, codec, workdir):
+    """The still picture as the file serve --source plays: VP8 in IVF (libvpx) or H.264
+    Annex-B (libx264, constrained baseline, packetization-mode 1), a keyframe a second."""
+    if codec == "vp8":
+        out = os.path.join(workdir, "source.ivf")
+        enc = ["-c:v", "libvpx", "-b:v", "4M", "-crf", "4", "-qmin", "2", "-qmax", "20",
+               "-g", "30", "-f", "ivf"]
+    else:
+        out = os.path.join(workdir, "source.h264")
+        # The VUI says how the picture was made: BT.601 matrix, limited range, and sRGB's own
+        # (BT.709) primaries. Without a VUI Chromium takes an H.264 stream for BT.709 (29 dB);
+        # with BT.601's primaries it converts their gamut to sRGB when it draws (31 dB): 44 dB.
+        enc = ["-c:v", "libx264", "-profile:v", "baseline", "-preset", "medium", "-crf", "14",
+               "-g", "30", "-colorspace", "smpte170m", "-color_primaries", "bt709",
+               "-color_trc", "bt709", "-color_range", "tv",
+               "-bsf:v", "h264_mp4toannexb", "-f", "h264"]
+    subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-y", "-i", source, *enc, out],
+                   check=True, timeout=120)
+    return out
+
+
+def run_whep(a, server, source, shifted, workdir):
+    """Chromium receives the server's video over WHEP; a decoded frame matches the source."""
+    node = shutil.which("node")
+    assert node, "node is required"
+    frame = os.path.join(workdir, "decoded.rgb")
+    cmd = [node, os.path.join(HERE, "whep.mjs"), "--url", server.base + "/", "--y4m", source,
+           "--frame-out", frame, "--timeout-ms", str(a.timeout * 1000)]
+    result = run_driver(cmd, a.timeout, server)
+    width, height = y4m_size(source)
+    log(f"framesDecoded {result['frames']}, {result['width']}x{result['height']}, "
+        f"inbound-rtp {result['stats']}")
+    assert result["frames"][1] > result["frames"][0], f"framesDecoded did not grow: {result['frames']}"
+    assert (result["width"], result["height"]) == (width, height), \
+        f"decoded {result['width']}x{result['height']}, the source is {width}x{height}"
+    want = "H264/90000" if a.codec == "h264" else "VP8/90000"
+    assert want in result["answer"] and "a=sendonly" in result["answer"], result["answer"]
+    import numpy
+    with open(frame, "rb") as f:
+        got = numpy.frombuffer(f.read(), dtype=numpy.uint8).reshape(height, width, 3)
+    good = psnr_rgb(got, rgb_frames([source], width, height)[0])
+    bad = psnr_rgb(got, rgb_frames([shifted], width, height)[0])
+    log(f"decoded frame: PSNR {good:.2f} dB against the source, {bad:.2f} dB against it shifted")
+    if a.artifacts:
+        os.makedirs(a.artifacts, exist_ok=True)
+        subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-y", "-f", "rawvideo",
+                        "-pix_fmt", "rgb24", "-s", f"{width}x{height}", "-i", frame,
+                        os.path.join(a.artifacts, "decoded.png")], timeout=60)
+    assert good >= MIN_WHEP_PSNR, f"PSNR {good:.2f} dB < {MIN_WHEP_PSNR}"
+    assert good - bad >= MIN_MARGIN, f"the shifted picture only {good - bad:.2f} dB lower"
+    session = next(s for s in server.status()["sessions"] if s.get("transport") == "whep")
+    log(f"server session: {session.get('state')}, {session.get('stats', {}).get('packets_out')} "
+        "datagrams out")
+
+
 def sdp_value(sdp, attr):
     """The first a=<attr>:<value> of an SDP."""
     m = re.search(rf"^a={attr}:(\S+)", sdp, re.M)
@@ -604,7 +668,8 @@ def run_example(a, workdir):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("mode", choices=["browser", "whip", "firefox", "gstreamer", "example", "tracks",
-                                     "page", "inspect", "datachannel", "whip-datachannel"])
+                                     "page", "inspect", "datachannel", "whip-datachannel",
+                                     "whep"])
     ap.add_argument("--boltrtc", help="the boltrtc program (every mode but example)")
     ap.add_argument("--example", help="examples/receive_video's program (mode example)")
     ap.add_argument("--timeout", type=int, default=60, help="seconds to wait for keyframes")
@@ -623,6 +688,8 @@ def main():
                     help="browser: the page says its size (?resolution=WxH)")
     ap.add_argument("--messages", type=int, default=1000,
                     help="datachannel: messages to echo")
+    ap.add_argument("--codec", choices=["vp8", "h264"], default="vp8",
+                    help="whep: the source file's codec")
     ap.add_argument("--shape", choices=["pad", "transceiver"], default="pad",
                     help="gstreamer: one sink pad, or a transceiver plus a sink pad")
     a = ap.parse_args()
@@ -643,6 +710,8 @@ def main():
         return
     extra = ["--dtls-role", a.dtls_role] if a.dtls_role else []
     capture = os.path.join(workdir, "capture")
+    if a.mode == "whep":
+        extra += ["--source", encode_source(source, a.codec, workdir)]
     if a.capture:
         extra += ["--capture", capture, "--rate-interval", "1", "--keyframe-interval", "2",
                   "--log-level", "debug"]
@@ -654,7 +723,8 @@ def main():
         else:
             run = {"browser": run_browser, "whip": run_whip, "gstreamer": run_gstreamer,
                    "tracks": run_tracks, "page": run_page, "inspect": run_inspect,
-                   "datachannel": run_datachannel, "whip-datachannel": run_whip_datachannel}[a.mode]
+                   "datachannel": run_datachannel, "whip-datachannel": run_whip_datachannel,
+                   "whep": run_whep}[a.mode]
             run(a, server, source, shifted, workdir)
         if a.capture:
             session = server.status()["sessions"][0]

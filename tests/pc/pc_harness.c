@@ -20,6 +20,7 @@ h_packet_tap_fn h_packet_tap;
 h_wire_tap_fn h_wire_tap;
 bool h_keep_keylog;
 bool h_datachannels;
+void (*h_before_offer)(harness *h);
 bool (*h_link_filter)(harness *h, bool to_pc, const uint8_t *data, size_t len);
 
 const brtc_certificate *h_certificate(void) {
@@ -40,6 +41,9 @@ static void on_event(harness *h, const brtc_output *ev) {
     h->n_steps++;
   } else if (ev->event == BRTC_EVENT_LOG) {
     h->n_logs++;
+  } else if (ev->event == BRTC_EVENT_KEYFRAME_REQUEST) {
+    h->keyframe_requests++;
+    h->keyframe_track = ev->media_track;
   } else if (ev->event >= BRTC_EVENT_DATACHANNEL &&
              ev->event <= BRTC_EVENT_DATACHANNEL_CLOSED) {
     h->dc_last = ev->channel;
@@ -116,6 +120,7 @@ bool h_start_ex(harness *h, const sim_peer_opts *opts, bool measure) {
     fprintf(stderr, "h_start: cannot create pc or sim: %s\n", why);
     return false;
   }
+  if (h_before_offer) h_before_offer(h);
   int rc;
   PC_CALL(h, rc = brtc_pc_set_remote_description(h->pc, "offer", sim_peer_offer(h->sim), h->now,
                                                  h->answer_err, sizeof(h->answer_err)));

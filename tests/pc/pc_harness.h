@@ -60,6 +60,9 @@ typedef struct harness {
   struct h_outq *outq; /* datagrams drained from the pc, not yet given to the sim */
   h_packet_tap_fn packet_tap;
   h_wire_tap_fn wire_tap;
+  /* BRTC_EVENT_KEYFRAME_REQUEST events, and the track the last one named. */
+  uint64_t keyframe_requests;
+  brtc_track *keyframe_track;
 } harness;
 
 /* brtc_pc_config_set_datachannels for the next h_start. */
@@ -87,6 +90,9 @@ extern h_packet_tap_fn h_packet_tap;
 /* The same for BRTC_EVENT_WIRE_PACKET (wire_packet_events), and keep_keylog. */
 extern h_wire_tap_fn h_wire_tap;
 extern bool h_keep_keylog;
+
+/* Called between brtc_pc_new and the offer in the next h_start (adding tracks). */
+extern void (*h_before_offer)(harness *h);
 
 /* A shared certificate for every test (generating one costs a few ms). */
 const brtc_certificate *h_certificate(void);

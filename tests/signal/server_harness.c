@@ -242,9 +242,11 @@ static uint64_t now_us(void) {
   return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-bool sh_publisher_open(sh_publisher *p, const char *ip) {
+bool sh_publisher_open(sh_publisher *p, const char *ip) { return sh_publisher_open_opts(p, ip, NULL); }
+
+bool sh_publisher_open_opts(sh_publisher *p, const char *ip, const sim_peer_opts *opts) {
   memset(p, 0, sizeof(*p));
-  p->sim = sim_peer_new(NULL);
+  p->sim = sim_peer_new(opts);
   p->fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   p->self.sin_family = AF_INET;
   inet_pton(AF_INET, ip ? ip : "127.0.0.1", &p->self.sin_addr);

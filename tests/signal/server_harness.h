@@ -52,6 +52,8 @@ typedef struct sh_publisher {
 } sh_publisher;
 
 bool sh_publisher_open(sh_publisher *p, const char *ip);
+/* The same with the simulated browser's options (a WHEP viewer: video_direction "recvonly"). */
+bool sh_publisher_open_opts(sh_publisher *p, const char *ip, const sim_peer_opts *opts);
 void sh_publisher_close(sh_publisher *p);
 /* Move datagrams both ways and run its timers for budget_ms. */
 void sh_pump(sh_publisher *p, int budget_ms);

@@ -182,7 +182,7 @@ static int make_offer(sim_peer *p) {
            "a=extmap:3 urn:3gpp:video-orientation\r\n"
            "a=extmap:4 http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01\r\n"
            "a=extmap:9 urn:ietf:params:rtp-hdrext:sdes:mid\r\n"
-           "a=sendrecv\r\n"
+           "a=%s\r\n"
            "a=msid:simstream simvideo\r\n"
            "a=rtcp-mux\r\n"
            "a=rtcp-rsize\r\n"
@@ -209,6 +209,7 @@ static int make_offer(sim_peer *p) {
            "a=ssrc:%u msid:simstream simvideo\r\n"
            "a=ssrc:%u cname:simpeercname\r\n"
            "a=ssrc:%u msid:simstream simvideo\r\n",
+           p->opts.video_direction ? p->opts.video_direction : "sendrecv",
            p->opts.no_remb ? "" : "a=rtcp-fb:96 goog-remb\r\n",
            p->opts.no_nack ? "" : "a=rtcp-fb:96 nack\r\n",
            p->opts.no_pli ? "" : "a=rtcp-fb:96 nack pli\r\n",
@@ -665,6 +666,8 @@ static void on_rtcp(const brtc_rtcp_packet *pk, void *user) {
     }
   } else if (pk->type == BRTC_RTCP_BYE) {
     p->stats.byes_received++;
+  } else if (pk->type == BRTC_RTCP_SR) {
+    p->stats.srs_received++;
   }
 }
 
@@ -689,6 +692,33 @@ static void handle_srtcp(sim_peer *p, const uint8_t *data, size_t len) {
   p->stats.rtcp_received++;
 }
 
+/* Media the pc sends us. */
+static void handle_srtp(sim_peer *p, const uint8_t *data, size_t len) {
+  uint8_t buf[SIM_MAX_PACKET + 64];
+  size_t plain;
+  if (!p->srtp_in || len > sizeof(buf)) {
+    p->stats.rtp_bad++;
+    return;
+  }
+  memcpy(buf, data, len);
+  if (brtc_srtp_unprotect(p->srtp_in, buf, len, &plain) != BRTC_OK) {
+    p->stats.rtp_bad++;
+    return;
+  }
+  p->stats.rtp_received++;
+  if (p->opts.rtp_in) p->opts.rtp_in(p->opts.rtp_in_user, buf, plain);
+}
+
+int sim_peer_send_rtcp(sim_peer *p, const uint8_t *rtcp, size_t len) {
+  uint8_t pkt[SIM_MAX_PACKET];
+  size_t out_len = 0;
+  if (!p->srtp_out) return BRTC_ERR_STATE;
+  if (len + BRTC_SRTCP_MAX_TRAILER > sizeof(pkt)) return BRTC_ERR_TOO_BIG;
+  memcpy(pkt, rtcp, len);
+  int rc = brtc_srtcp_protect(p->srtp_out, pkt, len, sizeof(pkt), &out_len);
+  return rc == BRTC_OK ? queue_push(p, ITEM_RAW, pkt, out_len, NULL, 0) : rc;
+}
+
 int sim_peer_handle_datagram(sim_peer *p, const uint8_t *data, size_t len,
                              const struct sockaddr *from, uint64_t now_us) {
   if (now_us > p->now) p->now = now_us;
@@ -699,7 +729,8 @@ int sim_peer_handle_datagram(sim_peer *p, const uint8_t *data, size_t len,
     brtc_dtls_handle(p->dtls, data, len, p->now);
     after_dtls(p);
     dc_after_dtls(p);
-  } else if (b >= 128 && b <= 191) handle_srtcp(p, data, len);
+  } else if (b >= 128 && b <= 191 && !brtc_rtp_is_rtcp(data, len)) handle_srtp(p, data, len);
+  else if (b >= 128 && b <= 191) handle_srtcp(p, data, len);
   else return BRTC_ERR_PARSE;
   return BRTC_OK;
 }

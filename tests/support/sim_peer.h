@@ -68,6 +68,11 @@ typedef struct sim_peer_opts {
    * only sends checks). By default authenticated checks get a success response, as any full
    * agent's (RFC 8445 7.3). */
   bool no_check_answers;
+  /* a=<this> on the video sections instead of sendrecv ("recvonly": a WHEP viewer). */
+  const char *video_direction;
+  /* Sees every SRTP packet the pc sends us, unprotected (RTP header and payload). */
+  void (*rtp_in)(void *user, const uint8_t *pkt, size_t len);
+  void *rtp_in_user;
 } sim_peer_opts;
 
 typedef struct sim_peer_stats {
@@ -101,6 +106,8 @@ typedef struct sim_peer_stats {
   uint64_t dc_opened, dc_closed, dc_messages, dc_bytes;
   uint64_t dc_hash;           /* FNV-1a over every message's bytes, in order of arrival */
   bool dc_transport_closed;
+  uint64_t rtp_received, rtp_bad;  /* SRTP from the pc: unprotected, or refused */
+  uint64_t srs_received;           /* RTCP sender reports */
 } sim_peer_stats;
 
 /* opts may be NULL (defaults). NULL on failure. */
@@ -142,6 +149,8 @@ int sim_peer_protect_rtp(sim_peer *p, const uint8_t *rtp, size_t len, uint8_t *o
 int sim_peer_send_sr(sim_peer *p, uint64_t ntp, uint32_t rtp_ts);
 /* True once after each PLI or FIR: the caller's next frame should be a keyframe. */
 bool sim_peer_take_keyframe_request(sim_peer *p);
+/* Queue a plaintext RTCP compound (a NACK, a PLI) SRTCP-protected. */
+int sim_peer_send_rtcp(sim_peer *p, const uint8_t *rtcp, size_t len);
 /* Send DTLS close_notify. */
 int sim_peer_close(sim_peer *p);
 
