@@ -314,6 +314,12 @@ void pc_signaling_forget_offer(brtc_pc *pc);
 /* Our host candidates as a=candidate values ("candidate:1 1 udp ..."), one per host address;
  * text holds them. Returns how many. */
 #define PC_CANDIDATE_LEN 160
+struct brtc_sdp;
+struct brtc_sdp_negotiated;
+/* Receive tracks (and the data section) from a negotiated remote description: the offer we
+ * answered, or the answer to ours. */
+bool pc_signaling_take_negotiated(brtc_pc *pc, const struct brtc_sdp *remote,
+                                  const struct brtc_sdp_negotiated *neg);
 size_t pc_signaling_host_candidates(const brtc_pc *pc, char text[][PC_CANDIDATE_LEN],
                                     const char **cands);
 

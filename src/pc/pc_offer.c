@@ -9,6 +9,7 @@
 
 #include "common/random.h"
 #include "pc/pc_internal.h"
+#include "pc/pc_send.h"
 #include "sdp/sdp_offer.h"
 
 #define PC_OFFER_CAP (16 * 1024)
@@ -21,6 +22,11 @@ typedef struct pc_offer {
   uint64_t session_id, version;
   brtc_sdp_offer_section sections[BRTC_SDP_MAX_MEDIA];
   char mids[BRTC_SDP_MAX_MEDIA][PC_MID_TEXT];
+  /* A track's section: its codec and RTX (RFC 4588), its header extensions; and which of
+   * pc->send's tracks it carries (-1: none, the data section). */
+  brtc_sdp_codec codecs[BRTC_SDP_MAX_MEDIA][2];
+  brtc_sdp_extmap extmaps[BRTC_SDP_MAX_MEDIA][2];
+  int track[BRTC_SDP_MAX_MEDIA];
   size_t n_sections;
   bool data;            /* one of them is the data section */
 } pc_offer;
@@ -29,15 +35,81 @@ static void set_err(char *err, size_t cap, const char *msg) {
   if (err && cap) snprintf(err, cap, "%s", msg);
 }
 
-/* What we offer, in order: tracks (when they come) and then the data section, if a channel
- * was made. Mids are the section's index, as browsers number them. */
+/* The payload types we offer: what Chromium uses for the same codecs, so that captures read
+ * alike. */
+#define PT_VP8 96
+#define PT_VP8_RTX 97
+#define PT_H264 102
+#define PT_H264_RTX 103
+#define PT_OPUS 111
+#define EXT_ID_MID 1
+#define EXT_ID_ABS_SEND_TIME 2
+
+/* A sent track's section: one codec (the one its frames are in), RTX for video, and the
+ * mid (RFC 9143) and abs-send-time header extensions the send stream writes. */
+static void track_section(pc_offer *o, size_t i, const brtc_track *t) {
+  brtc_sdp_codec *c = o->codecs[i];
+  size_t n = 0;
+  if (t->codec == PC_SEND_OPUS) {
+    /* RFC 7587 7: always opus/48000/2; the fmtp says what we send. */
+    c[n++] = (brtc_sdp_codec){.payload_type = PT_OPUS, .name = "opus", .clock_rate = 48000,
+                              .channels = 2, .fmtp = "minptime=10;useinbandfec=1", .apt = -1};
+  } else {
+    bool h264 = t->codec == PC_SEND_H264;
+    uint8_t pt = h264 ? PT_H264 : PT_VP8;
+    c[n] = (brtc_sdp_codec){.payload_type = pt, .clock_rate = 90000, .fb_nack = true,
+                            .fb_nack_pli = true, .fb_ccm_fir = true, .fb_goog_remb = true,
+                            .apt = -1};
+    snprintf(c[n].name, sizeof c[n].name, "%s", h264 ? "H264" : "VP8");
+    /* RFC 6184 8.1: packetization-mode 1 is what our packetizer makes (FU-A, STAP-A); the
+     * level is the receiver's to cap, asymmetry allowed (RFC 6184 8.2.2). */
+    if (h264)
+      snprintf(c[n].fmtp, sizeof c[n].fmtp,
+               "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f");
+    n++;
+    c[n] = (brtc_sdp_codec){.payload_type = (uint8_t)(pt + 1), .name = "rtx",
+                            .clock_rate = 90000, .apt = pt};
+    snprintf(c[n].fmtp, sizeof c[n].fmtp, "apt=%u", pt);
+    n++;
+  }
+  brtc_sdp_extmap *e = o->extmaps[i];
+  e[0] = (brtc_sdp_extmap){.id = EXT_ID_MID, .uri = "urn:ietf:params:rtp-hdrext:sdes:mid"};
+  e[1] = (brtc_sdp_extmap){.id = EXT_ID_ABS_SEND_TIME,
+                           .uri = "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"};
+  brtc_sdp_direction dir = t->direction == BRTC_DIRECTION_SENDRECV   ? BRTC_DIR_SENDRECV
+                           : t->direction == BRTC_DIRECTION_SENDONLY ? BRTC_DIR_SENDONLY
+                           : t->direction == BRTC_DIRECTION_RECVONLY ? BRTC_DIR_RECVONLY
+                                                                     : BRTC_DIR_INACTIVE;
+  o->sections[i] = (brtc_sdp_offer_section){
+      .kind = t->video ? BRTC_MEDIA_VIDEO : BRTC_MEDIA_AUDIO,
+      .mid = o->mids[i],
+      .direction = dir,
+      .codecs = c,
+      .n_codecs = n,
+      .extmaps = e,
+      .n_extmaps = 2,
+      .ssrc = t->ssrc,
+      .rtx_ssrc = t->video ? t->rtx_ssrc : 0,
+      .msid_track = t->track_id,
+  };
+}
+
+/* What we offer, in order: one section per track, then the data section if a channel was
+ * made. Mids are the section's index, as browsers number them. */
 static void collect_sections(brtc_pc *pc, pc_offer *o) {
   o->n_sections = 0;
   o->data = false;
-  if (pc->data) {
+  for (size_t t = 0; pc->send && t < pc->send->n && o->n_sections < BRTC_SDP_MAX_MEDIA; t++) {
+    size_t i = o->n_sections++;
+    snprintf(o->mids[i], sizeof o->mids[i], "%zu", i);
+    track_section(o, i, pc->send->tracks[t]);
+    o->track[i] = (int)t;
+  }
+  if (pc->data && o->n_sections < BRTC_SDP_MAX_MEDIA) {
     size_t i = o->n_sections++;
     snprintf(o->mids[i], sizeof o->mids[i], "%zu", i);
     o->sections[i] = (brtc_sdp_offer_section){.kind = BRTC_MEDIA_APPLICATION, .mid = o->mids[i]};
+    o->track[i] = -1;
     o->data = true;
   }
 }
@@ -86,7 +158,8 @@ int pc_offer_create(brtc_pc *pc, const char **sdp, char *err, size_t err_cap) {
   if (!o->applied) collect_sections(pc, o); /* an applied offer's sections are fixed */
   if (o->n_sections == 0) {
     free(text);
-    set_err(err, err_cap, "create_offer: nothing to offer (create a data channel first)");
+    set_err(err, err_cap, "create_offer: nothing to offer (add a track or create a data "
+            "channel first)");
     return BRTC_ERR_STATE;
   }
   char cand_text[PC_MAX_HOST_ADDRS][PC_CANDIDATE_LEN], ip[BRTC_ADDR_STRLEN];
@@ -152,7 +225,45 @@ static int take_data(brtc_pc *pc, const brtc_sdp_answered *a) {
 typedef struct answer_work {
   brtc_sdp answer;
   brtc_sdp_answered answered[BRTC_SDP_MAX_MEDIA];
+  brtc_sdp_negotiated tracks[BRTC_SDP_MAX_MEDIA];
+  brtc_sdp_negotiated recv[BRTC_SDP_MAX_MEDIA]; /* by the answer's section index */
 } answer_work;
+
+/* The answer's track sections, in the form the answerer's path hands pc_send_negotiated:
+ * which track each carries (its place among the sending tracks, as pc_send_answer_tracks
+ * lists them) and whether the answerer takes what we send (RFC 3264 6.1: recvonly or
+ * sendrecv). */
+static int take_tracks(brtc_pc *pc, const pc_offer *o, answer_work *w) {
+  size_t n = 0;
+  int listed = 0;
+  for (size_t i = 0; i < o->n_sections; i++) {
+    if (o->track[i] < 0) continue;
+    const brtc_track *t = pc->send->tracks[o->track[i]];
+    bool we_send = t->direction == BRTC_DIRECTION_SENDRECV ||
+                   t->direction == BRTC_DIRECTION_SENDONLY;
+    brtc_sdp_negotiated *neg = &w->tracks[n++];
+    *neg = w->answered[i].neg;
+    brtc_sdp_direction d = w->answered[i].direction;
+    neg->send_track = we_send ? listed++ : -1;
+    neg->we_send = we_send && (d == BRTC_DIR_RECVONLY || d == BRTC_DIR_SENDRECV);
+    neg->we_receive = d == BRTC_DIR_SENDONLY || d == BRTC_DIR_SENDRECV;
+    if (neg->accepted && we_send && !neg->we_send)
+      pc_emit_log(pc, "the answer does not receive a track we send: it stays unsent");
+  }
+  int rc = n ? pc_send_negotiated(pc, w->tracks, n) : BRTC_OK;
+  if (rc != BRTC_OK || n == 0) return rc;
+  /* What the answerer sends us (sendonly or sendrecv from its side) is received as any
+   * offer's tracks are: the answer's sections say its SSRCs and feedback. The data section
+   * was taken already. */
+  for (size_t i = 0; i < o->n_sections; i++) {
+    brtc_sdp_negotiated *g = &w->recv[i];
+    *g = w->answered[i].neg;
+    brtc_sdp_direction d = w->answered[i].direction;
+    if (o->track[i] < 0 || !(d == BRTC_DIR_SENDONLY || d == BRTC_DIR_SENDRECV))
+      g->accepted = false;
+  }
+  return pc_signaling_take_negotiated(pc, &w->answer, w->recv) ? BRTC_OK : BRTC_ERR_NOMEM;
+}
 
 int pc_offer_apply_answer(brtc_pc *pc, const char *sdp, char *err, size_t err_cap) {
   pc_offer *o = pc->offer;
@@ -195,9 +306,16 @@ int pc_offer_apply_answer(brtc_pc *pc, const char *sdp, char *err, size_t err_ca
       goto out;
     }
   }
+  rc = take_tracks(pc, o, w);
+  if (rc != BRTC_OK) {
+    set_err(err, err_cap, "out of memory");
+    pc_data_forget_offer(pc);
+    goto out;
+  }
   if (pc_transport_setup_dtls(pc, client, t.fingerprint) != BRTC_OK) {
     set_err(err, err_cap, "cannot create the DTLS session");
     pc_data_forget_offer(pc);
+    pc_send_forget(pc);
     rc = BRTC_ERR_CRYPTO;
     goto out;
   }
@@ -212,6 +330,7 @@ int pc_offer_apply_answer(brtc_pc *pc, const char *sdp, char *err, size_t err_ca
     brtc_dtls_free(pc->dtls);
     pc->dtls = NULL;
     pc_data_forget_offer(pc);
+    pc_send_forget(pc);
     rc = BRTC_ERR_PARSE;
     goto out;
   }

@@ -46,8 +46,11 @@ static const brtc_sdp_media *transport_section(const brtc_sdp *s) {
 }
 
 /* One track per accepted audio or video section (RFC 8843: several may share the bundle,
- * and their payload types), and the data section; false if none, or out of memory. */
-static bool take_negotiated(brtc_pc *pc, const brtc_sdp *offer, const brtc_sdp_negotiated *neg) {
+ * and their payload types), and the data section; false if none, or out of memory. offer
+ * is the remote description: the offer we answer, or for the offerer the answer
+ * (pc_offer.c), whose sections say the SSRCs and feedback of what comes to us. */
+bool pc_signaling_take_negotiated(brtc_pc *pc, const brtc_sdp *offer,
+                                  const brtc_sdp_negotiated *neg) {
   bool have_rsize = false;
   for (size_t i = 0; i < offer->n_media; i++) {
     const brtc_sdp_negotiated *n = &neg[i];
@@ -222,7 +225,7 @@ int pc_signaling_set_offer(brtc_pc *pc, const char *sdp, char *err, size_t err_c
     set_err(err, err_cap, "out of memory");
     goto out;
   }
-  if (!take_negotiated(pc, offer, neg)) {
+  if (!pc_signaling_take_negotiated(pc, offer, neg)) {
     set_err(err, err_cap, pc->datachannels
                               ? "offer has no VP8 video, Opus audio or data channels we can receive"
                               : "offer has no VP8 video or Opus audio we can receive");
