@@ -17,6 +17,7 @@
 #include "boltrtc/boltrtc.h"
 #include "cli.h"
 #include "signal/server.h"
+#include "publish_cmd.h"
 #include "turn_cmd.h"
 
 #define EXIT_USAGE 2
@@ -34,6 +35,9 @@ static void print_usage(FILE *out) {
           "Usage:\n"
           "  boltrtc serve [options]   serve the page, WebSocket signaling and WHIP; save keyframes\n"
           "  boltrtc turn [options]    a STUN and TURN server (boltrtc turn --help)\n"
+          "  boltrtc publish URL [options]\n"
+          "                            publish a file, the test pattern or a camera to a WHIP\n"
+          "                            server (boltrtc publish --help)\n"
           "  boltrtc --help            this help (boltrtc serve --help for the options)\n"
           "  boltrtc --version         the version\n",
           brtc_version());
@@ -544,6 +548,8 @@ int main(int argc, char **argv) {
     print_serve_usage(stdout);
     printf("\n");
     brtc_turn_print_usage(stdout);
+    printf("\n");
+    brtc_publish_print_usage(stdout);
     return 0;
   }
   if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
@@ -551,6 +557,7 @@ int main(int argc, char **argv) {
     return 0;
   }
   if (strcmp(cmd, "turn") == 0) return brtc_turn_main(argc - 1, argv + 1);
+  if (strcmp(cmd, "publish") == 0) return brtc_publish_main(argc - 1, argv + 1);
   if (strcmp(cmd, "serve") != 0) {
     fprintf(stderr, "boltrtc: unknown command \"%s\" (see boltrtc --help)\n", cmd);
     return EXIT_USAGE;

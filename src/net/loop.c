@@ -270,6 +270,23 @@ static void queue_datagram(brtc_loop *loop, pc_entry *e, size_t slot, size_t len
   loop->n_tx = slot + 1;
 }
 
+/* A full ICE agent's check to an address no pc owns yet: the address becomes this pc's, so
+ * that the success response (which names no ufrag) finds its way back, and a lite peer,
+ * which never sends checks of its own, can still be reached (RFC 8445 7.2.5, 2.5). Only our
+ * own outgoing checks claim an address, so nothing from the network can; an address another
+ * pc holds stays its own (RFC 7675 consent, refuse_move). */
+static void claim_check_destination(brtc_loop *loop, pc_entry *e, const uint8_t *data,
+                                    size_t len, const struct sockaddr_storage *to) {
+  if (len < BRTC_STUN_HEADER_SIZE || data[0] != 0x00 || data[1] != 0x01) return;
+  brtc_addr dst;
+  route r;
+  if (!brtc_addr_from_sockaddr(&dst, (const struct sockaddr *)to, sizeof(*to)) ||
+      brtc_addr_map_find(&loop->addrs, &dst) || !pick_route(loop, e, to, &r))
+    return;
+  if (brtc_addr_map_put(&loop->addrs, &dst, e, r) != BRTC_OK)
+    log_error(loop, "address table", ENOMEM);
+}
+
 /* Drain a pc (peer_connection.h's rule): datagrams into the send batch, events to the
  * owner's callback, and the deadline into the timer heap. The callback is the safe point:
  * the pc is between calls, and the owner may call into it, remove it and free it (e stays
@@ -288,6 +305,7 @@ static void drain_pc(brtc_loop *loop, pc_entry *e, bool events) {
     }
     if (out.kind == BRTC_OUTPUT_TRANSMIT) {
       loop->tx_to[slot] = out.remote;
+      claim_check_destination(loop, e, loop->tx_buf[slot], out.len, &out.remote);
       queue_datagram(loop, e, slot, out.len);
     } else if (out.kind == BRTC_OUTPUT_EVENT && events && e->on_event) {
       e->on_event(loop, e->pc, &out, e->user);

@@ -74,6 +74,7 @@ import argparse
 import json
 import os
 import re
+import select
 import shutil
 import signal
 import socket
@@ -665,11 +666,78 @@ def run_example(a, workdir):
     assert all(k.endswith("640x480") for k in result["keyframes"]), result["keyframes"]
 
 
+def run_publish_cmd(a, url, media, seconds, server_tail):
+    """`boltrtc publish URL --source media` for `seconds` after connecting; returns its log."""
+    cmd = [os.path.abspath(a.boltrtc), "publish", url, "--source", media, "--udp",
+           "127.0.0.1:0", "--duration", str(seconds)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60)
+    out = (proc.stdout + proc.stderr).strip()
+    log("publish: " + out.replace("\n", "\n[e2e]   "))
+    assert proc.returncode == 0, f"boltrtc publish exited {proc.returncode}\n{server_tail()}"
+    for line in ("ice-connected", "dtls-connected", "srtp-ready", "session ended (DELETE"):
+        assert line in out, f"publish log lacks {line!r}"
+    return out
+
+
+def run_publish(a, server, source, shifted, workdir):
+    """boltrtc publish (the offerer, controlling ICE, DTLS by the answer's setup) to boltrtc
+    serve: the keyframes serve saves are the source's picture, and DELETE closed the session."""
+    media = encode_source(source, a.codec, workdir)
+    run_publish_cmd(a, server.base + "/whip", media, 4, server.tail)
+    check_keyframes(server, source, shifted, 2, judge_from=0)
+    session = server.status()["sessions"][0]
+    assert session["transport"] == "whip", session
+    assert session["state"] == "closed", f"DELETE did not close the session: {session['state']}"
+    check_journey(session, False)
+
+
+def run_publish_aiortc(a, server, source, shifted, workdir):
+    """boltrtc publish to a WHIP server built on aiortc (tests/e2e/aiortc_whip_server.py):
+    aiortc decodes what we send, and its 45th frame is the source's picture by PSNR."""
+    import numpy
+    media = encode_source(source, a.codec, workdir)
+    port = free_port(socket.SOCK_STREAM)
+    out_dir = os.path.join(workdir, "aiortc")
+    os.makedirs(out_dir)
+    log_path = os.path.join(workdir, "aiortc.log")
+    with open(log_path, "w") as log_file:
+        peer = subprocess.Popen(["/usr/bin/python3", os.path.join(HERE, "aiortc_whip_server.py"),
+                                 "--port", str(port), "--out", out_dir, "--save-at", "45"],
+                                stdout=subprocess.PIPE, stderr=log_file, text=True)
+        try:
+            ready, _, _ = select.select([peer.stdout], [], [], 30)
+            assert ready and peer.stdout.readline().strip() == "ready", "aiortc server did not start"
+            base = f"http://127.0.0.1:{port}"
+            run_publish_cmd(a, base + "/whip", media, 4, lambda: open(log_path).read()[-3000:])
+            state = json.loads(http_get(base + "/status")[1])
+            log(f"aiortc: {state}")
+            assert state["deleted"] == 1, f"DELETE did not reach aiortc: {state}"
+            assert state["saved"], f"aiortc decoded only {state['frames']} frames: {state}"
+        finally:
+            peer.terminate()
+            try:
+                peer.wait(10)
+            except subprocess.TimeoutExpired:
+                peer.kill()
+                peer.wait()
+    with open(os.path.join(out_dir, "frame.json")) as f:
+        meta = json.load(f)
+    w, h = y4m_size(source)
+    assert (meta["width"], meta["height"]) == (w, h), f"aiortc decoded {meta}, the source is {w}x{h}"
+    with open(os.path.join(out_dir, "frame.rgb"), "rb") as f:
+        got = numpy.frombuffer(f.read(), dtype=numpy.uint8).reshape(h, w, 3)
+    good = psnr_rgb(got, rgb_frames([source], w, h)[0])
+    bad = psnr_rgb(got, rgb_frames([shifted], w, h)[0])
+    log(f"aiortc's frame {meta['index']}: PSNR {good:.2f} dB (shifted source: {bad:.2f} dB)")
+    assert good >= MIN_PSNR, f"PSNR {good:.2f} dB < {MIN_PSNR}"
+    assert good - bad >= MIN_MARGIN, f"the shifted source is only {good - bad:.2f} dB lower"
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("mode", choices=["browser", "whip", "firefox", "gstreamer", "example", "tracks",
                                      "page", "inspect", "datachannel", "whip-datachannel",
-                                     "whep"])
+                                     "whep", "publish", "publish-aiortc"])
     ap.add_argument("--boltrtc", help="the boltrtc program (every mode but example)")
     ap.add_argument("--example", help="examples/receive_video's program (mode example)")
     ap.add_argument("--timeout", type=int, default=60, help="seconds to wait for keyframes")
@@ -689,7 +757,7 @@ def main():
     ap.add_argument("--messages", type=int, default=1000,
                     help="datachannel: messages to echo")
     ap.add_argument("--codec", choices=["vp8", "h264"], default="vp8",
-                    help="whep: the source file's codec")
+                    help="whep and publish: the source file's codec")
     ap.add_argument("--shape", choices=["pad", "transceiver"], default="pad",
                     help="gstreamer: one sink pad, or a transceiver plus a sink pad")
     a = ap.parse_args()
@@ -724,7 +792,8 @@ def main():
             run = {"browser": run_browser, "whip": run_whip, "gstreamer": run_gstreamer,
                    "tracks": run_tracks, "page": run_page, "inspect": run_inspect,
                    "datachannel": run_datachannel, "whip-datachannel": run_whip_datachannel,
-                   "whep": run_whep}[a.mode]
+                   "whep": run_whep, "publish": run_publish,
+                   "publish-aiortc": run_publish_aiortc}[a.mode]
             run(a, server, source, shifted, workdir)
         if a.capture:
             session = server.status()["sessions"][0]

@@ -1,0 +1,454 @@
+/* `boltrtc publish URL`: a WHIP client (RFC 9725). It makes the offer, posts it, runs ICE as
+ * the controlling agent against the answer's candidates, and sends a source's frames (a file,
+ * the test pattern, a camera) until SIGINT, SIGTERM or --duration; then it DELETEs the
+ * resource. Built on the public API (include/boltrtc) and the sources tools library, like
+ * any program a device engineer writes. */
+#include "publish_cmd.h"
+
+#include <arpa/inet.h>
+#include <getopt.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "boltrtc/boltrtc.h"
+#include "boltrtc/track.h"
+#include "cli.h"
+#include "sources/source.h"
+#include "whip_client.h"
+
+#define HTTP_TIMEOUT_MS 10000
+#define CONNECT_TIMEOUT_US (15ull * 1000000u) /* no media path after this: give up */
+#define MAX_SOURCES 2                         /* one video, one audio */
+
+void brtc_publish_print_usage(FILE *out) {
+  fprintf(out,
+          "Usage: boltrtc publish URL [options]\n"
+          "\n"
+          "Publishes to a WHIP server (RFC 9725) at URL: makes the offer, posts it, connects\n"
+          "(full ICE, controlling) and sends the source until stopped, then ends the session\n"
+          "with DELETE.\n"
+          "\n"
+          "Options:\n"
+          "  --source SPEC        video: an IVF (VP8) or Annex-B H.264 file played at its own\n"
+          "                       pace and looped, \"testpattern\" (VP8 from libvpx, each frame\n"
+          "                       carrying its capture time as a barcode), or /dev/videoN\n"
+          "                       (default testpattern)\n"
+          "  --audio FILE.ogg     also send an Ogg Opus file\n"
+          "  --size WxH           test pattern and camera size (default 640x480)\n"
+          "  --fps N              test pattern and camera frame rate (default 30)\n"
+          "  --bitrate BPS        encoder start bitrate (default 1000000)\n"
+          "  --token T            a bearer token for the WHIP server (RFC 9725 4.5)\n"
+          "  --udp ADDR:PORT      the local UDP address (default 0.0.0.0:0: every interface's\n"
+          "                       address becomes a host candidate)\n"
+          "  --duration SECONDS   stop after this long (default: until SIGINT or SIGTERM)\n"
+          "  --log-level LEVEL    debug, info or warn (default info)\n"
+          "  -h, --help           this help\n");
+}
+
+__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  int rc = brtc_cli_usage_error("publish", fmt, ap);
+  va_end(ap);
+  return rc;
+}
+
+typedef struct publish_source {
+  brtc_source *src;
+  brtc_track *track;
+  brtc_loop_timer *timer;
+  brtc_loop_watch *watch; /* a camera: frames come when its fd is readable */
+  uint64_t refused;       /* frames send_frame would not take (before connected, a queue) */
+} publish_source;
+
+typedef struct publish_app {
+  brtc_loop *loop;
+  brtc_pc *pc;
+  publish_source sources[MAX_SOURCES];
+  size_t n_sources;
+  bool media_ready; /* SRTP keyed: frames may go */
+  bool failed;
+  brtc_loop_timer *deadline; /* the connect timeout, then --duration */
+  uint64_t duration_us;      /* 0: until a signal */
+  uint64_t started_us;
+} publish_app;
+
+/* ---- options ---- */
+
+typedef struct publish_options {
+  const char *url, *video, *audio, *token, *udp;
+  brtc_source_options source;
+  unsigned long duration_s;
+  brtc_log_level level;
+} publish_options;
+
+/* Returns -1 when the options are good, else the exit code. */
+static int parse_options(int argc, char **argv, publish_options *o) {
+  enum { OPT_SOURCE = 256, OPT_AUDIO, OPT_SIZE, OPT_FPS, OPT_BITRATE, OPT_TOKEN, OPT_UDP,
+         OPT_DURATION, OPT_LOG };
+  static const struct option longopts[] = {
+      {"source", required_argument, NULL, OPT_SOURCE},
+      {"audio", required_argument, NULL, OPT_AUDIO},
+      {"size", required_argument, NULL, OPT_SIZE},
+      {"fps", required_argument, NULL, OPT_FPS},
+      {"bitrate", required_argument, NULL, OPT_BITRATE},
+      {"token", required_argument, NULL, OPT_TOKEN},
+      {"udp", required_argument, NULL, OPT_UDP},
+      {"duration", required_argument, NULL, OPT_DURATION},
+      {"log-level", required_argument, NULL, OPT_LOG},
+      {"help", no_argument, NULL, 'h'},
+      {NULL, 0, NULL, 0},
+  };
+  unsigned long n;
+  unsigned w, h;
+  opterr = 0;
+  optind = 1;
+  int c;
+  while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+    switch (c) {
+    case OPT_SOURCE: o->video = optarg; break;
+    case OPT_AUDIO: o->audio = optarg; break;
+    case OPT_TOKEN: o->token = optarg; break;
+    case OPT_UDP: o->udp = optarg; break;
+    case OPT_SIZE:
+      if (sscanf(optarg, "%ux%u", &w, &h) != 2 || w < 16 || h < 16 || w > 4096 || h > 4096)
+        return usage_error("bad --size \"%s\": expected WxH, 16 to 4096 each", optarg);
+      o->source.width = w, o->source.height = h;
+      break;
+    case OPT_FPS:
+      if (!brtc_cli_parse_number(optarg, 1, 120, &n))
+        return usage_error("bad --fps \"%s\": expected 1 to 120", optarg);
+      o->source.fps_num = (unsigned)n, o->source.fps_den = 1;
+      break;
+    case OPT_BITRATE:
+      if (!brtc_cli_parse_number(optarg, 50000, 50000000, &n))
+        return usage_error("bad --bitrate \"%s\": expected 50000 to 50000000", optarg);
+      o->source.bitrate_bps = (uint32_t)n;
+      break;
+    case OPT_DURATION:
+      if (!brtc_cli_parse_number(optarg, 1, 86400 * 365, &o->duration_s))
+        return usage_error("bad --duration \"%s\": expected seconds, at least 1", optarg);
+      break;
+    case OPT_LOG:
+      if (!brtc_cli_parse_log_level(optarg, &o->level))
+        return usage_error("bad --log-level \"%s\": expected debug, info or warn", optarg);
+      break;
+    case 'h': brtc_publish_print_usage(stdout); return 0;
+    case ':': return usage_error("%s needs a value", argv[optind - 1]);
+    default: return usage_error("unknown option %s", argv[optind - 1]);
+    }
+  }
+  if (optind != argc - 1) return usage_error("expected one URL, the WHIP endpoint");
+  o->url = argv[optind];
+  if (strncmp(o->url, "http://", 7) != 0 && strncmp(o->url, "https://", 8) != 0)
+    return usage_error("the URL \"%s\" is not http:// or https://", o->url);
+  return -1;
+}
+
+/* ---- sending ---- */
+
+static void send_due(publish_app *app, publish_source *ps, uint64_t now) {
+  brtc_source_frame f;
+  int rc;
+  while ((rc = brtc_source_take(ps->src, (int64_t)now, &f)) == 0) {
+    if (!app->media_ready) continue; /* the source's clock runs; frames before keys drop */
+    unsigned flags = f.keyframe ? BRTC_FRAME_KEYFRAME : 0;
+    int sent = brtc_track_send_frame(ps->track, now, f.data, f.len, (uint64_t)f.capture_us,
+                                     flags);
+    if (sent == BRTC_ERR_AGAIN) ps->refused++;
+    else if (sent != BRTC_OK)
+      brtc_log(BRTC_LOG_WARN, NULL, "publish: a %zu-byte frame was not sent: %s", f.len,
+               brtc_strerror(sent));
+  }
+  if (rc != BRTC_ERR_AGAIN && rc != 0) {
+    brtc_log(BRTC_LOG_WARN, NULL, "publish: the source ended (%s)", brtc_strerror(rc));
+    return;
+  }
+  int64_t due = brtc_source_next_due(ps->src, (int64_t)now);
+  if (due != BRTC_SOURCE_NEVER) brtc_loop_timer_set(ps->timer, (uint64_t)due);
+}
+
+static void on_source_timer(void *user, uint64_t now) {
+  publish_app *app = user;
+  for (size_t i = 0; i < app->n_sources; i++)
+    if (app->sources[i].timer) send_due(app, &app->sources[i], now);
+}
+
+static void on_source_fd(void *user, int fd, uint64_t now) {
+  (void)fd;
+  on_source_timer(user, now);
+}
+
+/* ---- the pc's events ---- */
+
+static publish_source *source_of(publish_app *app, const brtc_output *out) {
+  for (size_t i = 0; i < app->n_sources; i++)
+    if (app->sources[i].track == out->media_track) return &app->sources[i];
+  return NULL;
+}
+
+static void on_event(brtc_loop *loop, brtc_pc *pc, const brtc_output *out, void *user) {
+  (void)pc;
+  publish_app *app = user;
+  uint64_t now = brtc_now_us();
+  if (out->event == BRTC_EVENT_STEP) {
+    brtc_log(BRTC_LOG_INFO, NULL, "publish: %s (%.1f ms)%s%s", brtc_pc_step_name(out->step),
+             (double)(now - app->started_us) / 1000.0, out->detail ? ": " : "",
+             out->detail ? out->detail : "");
+    if (out->step == BRTC_STEP_SRTP_READY) {
+      app->media_ready = true;
+      /* connected: --duration counts from here (UINT64_MAX: never) */
+      brtc_loop_timer_set(app->deadline, app->duration_us ? now + app->duration_us : UINT64_MAX);
+      for (size_t i = 0; i < app->n_sources; i++) {
+        brtc_source_request_keyframe(app->sources[i].src); /* the viewer starts on one */
+        if (app->sources[i].timer) brtc_loop_timer_set(app->sources[i].timer, now);
+      }
+    } else if (out->step == BRTC_STEP_FAILED || out->step == BRTC_STEP_CLOSED) {
+      app->failed = out->step == BRTC_STEP_FAILED;
+      brtc_loop_stop(loop);
+    }
+  } else if (out->event == BRTC_EVENT_KEYFRAME_REQUEST) {
+    publish_source *ps = source_of(app, out);
+    if (ps) brtc_source_request_keyframe(ps->src);
+  } else if (out->event == BRTC_EVENT_LOG && out->detail) {
+    brtc_log(BRTC_LOG_DEBUG, NULL, "publish: %s", out->detail);
+  }
+}
+
+static void on_stop(void *user, int fd, uint64_t now) {
+  (void)now;
+  struct signalfd_siginfo info;
+  while (read(fd, &info, sizeof(info)) == (ssize_t)sizeof(info)) {
+  }
+  brtc_loop_stop(((publish_app *)user)->loop);
+}
+
+static void on_deadline(void *user, uint64_t now) {
+  (void)now;
+  publish_app *app = user;
+  if (!app->media_ready) {
+    brtc_log(BRTC_LOG_WARN, NULL, "publish: no media path after %llu s: giving up",
+             (unsigned long long)(CONNECT_TIMEOUT_US / 1000000u));
+    app->failed = true;
+  }
+  brtc_loop_stop(app->loop);
+}
+
+/* ---- set-up ---- */
+
+/* Host candidates: the bound address, or with an unspecified one (0.0.0.0, ::) every up
+ * interface's address of that family with the bound port (RFC 8445 5.1.1.1). Loopback only
+ * when it is all there is, or asked for. */
+static int add_host_candidates(brtc_loop *loop, brtc_pc_config *cfg, char *err, size_t cap) {
+  const struct sockaddr_storage *bound;
+  size_t n = brtc_loop_local_addrs(loop, &bound);
+  if (n == 0) {
+    snprintf(err, cap, "the loop has no UDP socket");
+    return -1;
+  }
+  const struct sockaddr_storage *b = &bound[0];
+  bool any = (b->ss_family == AF_INET &&
+              ((const struct sockaddr_in *)b)->sin_addr.s_addr == htonl(INADDR_ANY)) ||
+             (b->ss_family == AF_INET6 &&
+              IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)b)->sin6_addr));
+  if (!any) return brtc_loop_config_pc(loop, cfg) == BRTC_OK ? 0 : -1;
+  struct ifaddrs *ifs = NULL;
+  if (getifaddrs(&ifs) != 0) {
+    snprintf(err, cap, "cannot list the interfaces");
+    return -1;
+  }
+  int added = 0;
+  for (int pass = 0; pass < 2 && added == 0; pass++) { /* pass 1: loopback, if nothing else */
+    for (struct ifaddrs *i = ifs; i; i = i->ifa_next) {
+      if (!i->ifa_addr || i->ifa_addr->sa_family != b->ss_family || !(i->ifa_flags & IFF_UP))
+        continue;
+      if (((i->ifa_flags & IFF_LOOPBACK) != 0) != (pass == 1)) continue;
+      struct sockaddr_storage a;
+      memset(&a, 0, sizeof(a));
+      if (b->ss_family == AF_INET) {
+        struct sockaddr_in *v4 = (struct sockaddr_in *)&a;
+        *v4 = *(const struct sockaddr_in *)i->ifa_addr;
+        v4->sin_port = ((const struct sockaddr_in *)b)->sin_port;
+      } else {
+        struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&a;
+        *v6 = *(const struct sockaddr_in6 *)i->ifa_addr;
+        if (IN6_IS_ADDR_LINKLOCAL(&v6->sin6_addr)) continue; /* needs a scope: skipped */
+        v6->sin6_port = ((const struct sockaddr_in6 *)b)->sin6_port;
+      }
+      if (brtc_pc_config_add_host_address(cfg, (struct sockaddr *)&a) == BRTC_OK) added++;
+    }
+  }
+  freeifaddrs(ifs);
+  if (added == 0) {
+    snprintf(err, cap, "no interface has an address to offer");
+    return -1;
+  }
+  return 0;
+}
+
+static int open_source(publish_app *app, const char *spec, const brtc_source_options *so,
+                       char *err, size_t cap) {
+  publish_source *ps = &app->sources[app->n_sources];
+  if (brtc_source_open(spec, so, &ps->src, err, cap) < 0) return -1;
+  app->n_sources++;
+  brtc_source *s = ps->src;
+  brtc_track_kind kind = s->codec == BRTC_SOURCE_OPUS ? BRTC_TRACK_AUDIO : BRTC_TRACK_VIDEO;
+  int rc = brtc_pc_add_track(app->pc, kind, BRTC_DIRECTION_SENDONLY,
+                             brtc_source_codec_name(s->codec), &ps->track);
+  if (rc != BRTC_OK) {
+    snprintf(err, cap, "cannot add a %s track: %s", brtc_source_codec_name(s->codec),
+             brtc_strerror(rc));
+    return -1;
+  }
+  ps->timer = brtc_loop_timer_new(app->loop, on_source_timer, app);
+  int fd = brtc_source_fd(s);
+  if (fd >= 0) ps->watch = brtc_loop_watch_fd(app->loop, fd, on_source_fd, app);
+  if (!ps->timer || (fd >= 0 && !ps->watch)) {
+    snprintf(err, cap, "out of memory");
+    return -1;
+  }
+  brtc_log(BRTC_LOG_INFO, NULL, "publish: source %s", s->description);
+  return 0;
+}
+
+static void log_summary(publish_app *app) {
+  for (size_t i = 0; i < app->n_sources; i++) {
+    brtc_track_send_stats st = {.size = sizeof(st)};
+    if (brtc_track_get_send_stats(app->sources[i].track, &st) != BRTC_OK) continue;
+    brtc_log(BRTC_LOG_INFO, NULL,
+             "publish: %s %s ssrc %u: %llu frames (%llu key), %llu packets, %llu bytes, "
+             "%llu retransmitted, %llu NACKs, %llu PLIs, rtt %.1f ms",
+             st.kind, st.codec, st.ssrc, (unsigned long long)st.frames_sent,
+             (unsigned long long)st.key_frames_sent, (unsigned long long)st.packets_sent,
+             (unsigned long long)st.bytes_sent,
+             (unsigned long long)st.retransmitted_packets_sent,
+             (unsigned long long)st.nack_count, (unsigned long long)st.pli_count,
+             (double)st.round_trip_time_us / 1000.0);
+  }
+}
+
+static void free_app(publish_app *app) {
+  for (size_t i = 0; i < app->n_sources; i++) {
+    brtc_loop_unwatch(app->sources[i].watch);
+    brtc_loop_timer_free(app->sources[i].timer);
+    brtc_source_free(app->sources[i].src);
+  }
+  brtc_loop_timer_free(app->deadline);
+  if (app->pc) brtc_pc_free(app->pc);
+  if (app->loop) brtc_loop_free(app->loop);
+}
+
+static int end_session(const whip_session *whip, const char *token) {
+  char err[512];
+  if (whip_delete(whip, token, HTTP_TIMEOUT_MS, err, sizeof(err)) != 0) {
+    fprintf(stderr, "boltrtc publish: ending the session: %s\n", err);
+    return -1;
+  }
+  brtc_log(BRTC_LOG_INFO, NULL, "publish: session ended (DELETE %s)", whip->resource_url);
+  return 0;
+}
+
+int brtc_publish_main(int argc, char **argv) {
+  publish_options o = {.video = "testpattern", .udp = "0.0.0.0:0", .level = BRTC_LOG_INFO};
+  brtc_source_options_default(&o.source);
+  int rc = parse_options(argc, argv, &o);
+  if (rc >= 0) return rc;
+  brtc_set_log_level(o.level);
+
+  publish_app app = {.started_us = brtc_now_us(), .duration_us = o.duration_s * 1000000ull};
+  char err[512];
+  int exit_code = 1;
+  brtc_certificate *cert = NULL;
+  brtc_pc_config *pcc = NULL;
+  whip_session whip = {0};
+  bool posted = false;
+  int stop_fd = brtc_cli_stop_fd();
+
+  brtc_loop_config *lc = brtc_loop_config_new();
+  if (!lc || brtc_loop_config_add_udp_address(lc, o.udp) != BRTC_OK) {
+    fprintf(stderr, "boltrtc publish: bad --udp \"%s\"\n", o.udp);
+    brtc_loop_config_free(lc);
+    goto out;
+  }
+  app.loop = brtc_loop_new(lc, err, sizeof(err));
+  brtc_loop_config_free(lc);
+  if (!app.loop) {
+    fprintf(stderr, "boltrtc publish: %s\n", err);
+    goto out;
+  }
+  cert = brtc_certificate_generate();
+  pcc = brtc_pc_config_new();
+  if (!cert || !pcc || brtc_pc_config_set_certificate(pcc, cert) != BRTC_OK ||
+      brtc_pc_config_set_ice_lite(pcc, false) != BRTC_OK ||
+      add_host_candidates(app.loop, pcc, err, sizeof(err)) != 0) {
+    fprintf(stderr, "boltrtc publish: cannot set up the peer connection: %s\n",
+            err[0] ? err : "out of memory");
+    goto out;
+  }
+  if (brtc_pc_new(pcc, &app.pc, err, sizeof(err)) != BRTC_OK) {
+    fprintf(stderr, "boltrtc publish: %s\n", err);
+    goto out;
+  }
+  if (open_source(&app, o.video, &o.source, err, sizeof(err)) != 0 ||
+      (o.audio && open_source(&app, o.audio, &o.source, err, sizeof(err)) != 0)) {
+    fprintf(stderr, "boltrtc publish: %s\n", err);
+    goto out;
+  }
+
+  uint64_t now = brtc_now_us();
+  const char *offer = NULL;
+  if (brtc_pc_create_offer(app.pc, now, &offer, err, sizeof(err)) != BRTC_OK ||
+      brtc_pc_set_local_description(app.pc, "offer", NULL, now, err, sizeof(err)) !=
+          BRTC_OK) {
+    fprintf(stderr, "boltrtc publish: cannot make the offer: %s\n", err);
+    goto out;
+  }
+  brtc_log(BRTC_LOG_INFO, NULL, "publish: posting the offer to %s", o.url);
+  app.started_us = brtc_now_us(); /* the journey's times count from the POST */
+  if (whip_post_offer(o.url, o.token, offer, HTTP_TIMEOUT_MS, &whip, err, sizeof(err)) != 0) {
+    fprintf(stderr, "boltrtc publish: %s\n", err);
+    goto out;
+  }
+  posted = true;
+  brtc_log(BRTC_LOG_INFO, NULL, "publish: answered (%.1f ms); the session is %s",
+           (double)(brtc_now_us() - app.started_us) / 1000.0, whip.resource_url);
+  if (brtc_pc_set_remote_description(app.pc, "answer", whip.answer, brtc_now_us(), err,
+                                     sizeof(err)) != BRTC_OK) {
+    fprintf(stderr, "boltrtc publish: the server's answer: %s\n", err);
+    goto out;
+  }
+  app.deadline = brtc_loop_timer_new(app.loop, on_deadline, &app);
+  brtc_loop_watch *stop_watch =
+      stop_fd >= 0 ? brtc_loop_watch_fd(app.loop, stop_fd, on_stop, &app) : NULL;
+  if (!app.deadline || brtc_loop_add_pc(app.loop, app.pc, on_event, &app) != BRTC_OK) {
+    fprintf(stderr, "boltrtc publish: out of memory\n");
+    brtc_loop_unwatch(stop_watch);
+    goto out;
+  }
+  brtc_loop_timer_set(app.deadline, brtc_now_us() + CONNECT_TIMEOUT_US);
+  brtc_loop_run(app.loop);
+  brtc_loop_unwatch(stop_watch);
+  log_summary(&app);
+  exit_code = app.failed ? 1 : 0;
+  /* RFC 9725 4.2: the client ends the session with DELETE; the server then closes its side.
+   * Our close_notify and BYE follow, so that a server that missed the DELETE knows too. */
+  if (end_session(&whip, o.token) != 0) exit_code = 1;
+  posted = false;
+  brtc_pc_close(app.pc, brtc_now_us());
+  brtc_loop_remove_pc(app.loop, app.pc); /* sends the RTCP BYE and close_notify first */
+out:
+  if (posted && end_session(&whip, o.token) != 0) exit_code = 1;
+  whip_session_clear(&whip);
+
+  free_app(&app);
+  brtc_pc_config_free(pcc);
+  brtc_certificate_free(cert);
+  if (stop_fd >= 0) close(stop_fd);
+  return exit_code;
+}
