@@ -26,26 +26,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (size < 1) return 0;
   uint8_t flags = data[0];
   data++, size--;
-  brtc_inspect_context ctx;
-  memset(&ctx, 0, sizeof(ctx));
-  if (flags & 2) brtc_inspect_context_add_sdp(&ctx, chrome_answer, sizeof(chrome_answer) - 1, true);
-  brtc_inspect_context_set_srtp(&ctx, profiles[(flags >> 2) & 3]);
+  brtc_inspect_context *ctx = brtc_inspect_context_new();
+  if (!ctx) abort();
+  if (flags & 2) brtc_inspect_context_add_sdp(ctx, chrome_answer, sizeof(chrome_answer) - 1, true);
+  brtc_inspect_context_set_srtp(ctx, profiles[(flags >> 2) & 3]);
   if ((flags & 16) && size >= 1) {
     size_t n = data[0] < size - 1 ? data[0] : size - 1;
-    brtc_inspect_context_add_sdp(&ctx, (const char *)data + 1, n, true);
-    brtc_inspect_context_add_sdp(&ctx, (const char *)data + 1, n, false);
-    if (strlen(ctx.local_ufrag) > BRTC_INSPECT_UFRAG_MAX) abort();
+    brtc_inspect_context_add_sdp(ctx, (const char *)data + 1, n, true);
+    brtc_inspect_context_add_sdp(ctx, (const char *)data + 1, n, false);
+    if (strlen(brtc_inspect_context_ufrag(ctx, true)) > BRTC_INSPECT_UFRAG_MAX) abort();
+    if (strlen(brtc_inspect_context_ufrag(ctx, false)) > BRTC_INSPECT_UFRAG_MAX) abort();
     data += 1 + n, size -= 1 + n;
   }
   static brtc_inspect_field fields[64];
   size_t room = (size_t)1 << (flags >> 5); /* 1 .. 128, past the array's 64 when > 64 */
   if (room > 64) room = 64;
-  size_t n = brtc_inspect_decode(data, size, flags & 1, &ctx, fields, room);
+  size_t n = brtc_inspect_decode(data, size, flags & 1, ctx, fields, room, sizeof(fields[0]));
   for (size_t i = 0; i < n && i < room; i++) {
     if ((size_t)fields[i].offset + fields[i].len > size) abort();
     if (!memchr(fields[i].name, '\0', sizeof(fields[i].name))) abort();
     if (!memchr(fields[i].value, '\0', sizeof(fields[i].value))) abort();
   }
-  if (brtc_inspect_decode(data, size, flags & 1, &ctx, NULL, 0) != n) abort();
+  if (brtc_inspect_decode(data, size, flags & 1, ctx, NULL, 0, sizeof(fields[0])) != n) abort();
+  brtc_inspect_context_free(ctx);
   return 0;
 }

@@ -68,21 +68,35 @@ typedef enum brtc_inspect_codec {
   BRTC_INSPECT_CODEC_OTHER,
 } brtc_inspect_codec;
 
-/* What a session negotiated: filled from its SDP by brtc_inspect_context_add_sdp. A zeroed
- * context is valid (extensions and payloads are then shown undecoded). */
-typedef struct brtc_inspect_context {
-  uint8_t ext[256];    /* brtc_inspect_ext by extension id (1-14 one-byte, 1-255 two-byte) */
-  uint8_t codec[128];  /* brtc_inspect_codec by payload type */
-  char local_ufrag[BRTC_INSPECT_UFRAG_MAX + 1];  /* ours: the server's */
-  char remote_ufrag[BRTC_INSPECT_UFRAG_MAX + 1]; /* the peer's */
-  /* SRTP authentication tag length (RFC 3711 4.2, RFC 7714 14): 10 for
-   * AES_CM_128_HMAC_SHA1_80, 4 for _32, 16 for the AEAD profiles; 0: unknown. */
-  size_t srtp_tag_len;
-  bool srtp_aead;
-} brtc_inspect_context;
+/* What a session negotiated, filled from its SDP by brtc_inspect_context_add_sdp: opaque,
+ * made by brtc_inspect_context_new. A new context knows nothing (extensions and payloads are
+ * then shown undecoded). */
+typedef struct brtc_inspect_context brtc_inspect_context;
+
+/* NULL if out of memory. */
+BRTC_EXPORT brtc_inspect_context *brtc_inspect_context_new(void);
+BRTC_EXPORT void brtc_inspect_context_free(brtc_inspect_context *ctx);
+/* Reads one SDP's a=ice-ufrag, and, from our own (local: the answer, which says what was
+ * negotiated), a=extmap and a=rtpmap. sdp need not be NUL-terminated. */
+BRTC_EXPORT void brtc_inspect_context_add_sdp(brtc_inspect_context *ctx, const char *sdp,
+                                              size_t len, bool local);
+/* The SRTP profile's name as brtc_pc_stats says it ("AEAD_AES_128_GCM", ...): it says how
+ * long the authentication tag is (RFC 3711 4.2, RFC 7714 14). */
+BRTC_EXPORT void brtc_inspect_context_set_srtp(brtc_inspect_context *ctx, const char *profile);
+/* What the context learnt: the ICE ufrag (local: ours, the server's; else the peer's; ""
+ * when none, at most BRTC_INSPECT_UFRAG_MAX characters, printable), the extension an id
+ * (1-255) was negotiated for, the payload format of a payload type (0-127). */
+BRTC_EXPORT const char *brtc_inspect_context_ufrag(const brtc_inspect_context *ctx, bool local);
+BRTC_EXPORT brtc_inspect_ext brtc_inspect_context_ext(const brtc_inspect_context *ctx,
+                                                      unsigned id);
+BRTC_EXPORT brtc_inspect_codec brtc_inspect_context_codec(const brtc_inspect_context *ctx,
+                                                          unsigned payload_type);
 
 /* One field: bytes [offset, offset + len) of the datagram, at depth 0 (a part: a header, an
- * attribute, a record, a message, an RTCP packet), 1 (a field of it) or 2 (inside that). */
+ * attribute, a record, a message, an RTCP packet), 1 (a field of it) or 2 (inside that).
+ * Decoded into an array the caller allocates, whose element size the caller passes
+ * (sizeof(brtc_inspect_field) as it was compiled): later versions only ever add members at
+ * the end, and fill only what the caller's element has room for. */
 typedef struct brtc_inspect_field {
   uint32_t offset, len;
   uint8_t depth;
@@ -92,19 +106,15 @@ typedef struct brtc_inspect_field {
   const char *ref;                    /* static: "RFC 8489 14.3"; NULL: none */
 } brtc_inspect_field;
 
-/* Reads one SDP's a=ice-ufrag, and, from our own (local: the answer, which says what was
- * negotiated), a=extmap and a=rtpmap. sdp need not be NUL-terminated. */
-BRTC_EXPORT void brtc_inspect_context_add_sdp(brtc_inspect_context *ctx, const char *sdp,
-                                              size_t len, bool local);
-/* The SRTP profile's name as brtc_pc_stats says it ("AEAD_AES_128_GCM", ...). */
-BRTC_EXPORT void brtc_inspect_context_set_srtp(brtc_inspect_context *ctx, const char *profile);
-
-/* Decodes one datagram (plaintext as for brtc_inspect_describe) into at most cap fields, in
- * the order of their bytes; returns how many there were in all (more than cap: the rest were
- * left out). ctx may be NULL. */
+/* Decodes one datagram (plaintext as for brtc_inspect_describe) into at most cap fields of
+ * field_size bytes each (sizeof(brtc_inspect_field)), in the order of their bytes; returns
+ * how many there were in all (more than cap: the rest were left out). ctx may be NULL; out
+ * may be NULL with cap 0 to count only. Given fields to fill, a field_size smaller than the
+ * first version's writes nothing and returns 0 (a datagram, even an empty one, always has
+ * a field). */
 BRTC_EXPORT size_t brtc_inspect_decode(const uint8_t *data, size_t len, bool plaintext,
                                        const brtc_inspect_context *ctx, brtc_inspect_field *out,
-                                       size_t cap);
+                                       size_t cap, size_t field_size);
 
 #ifdef __cplusplus
 }

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "boltrtc/inspect.h"
+#include "inspect/context.h"
 
 static const struct {
   const char *uri;
@@ -67,6 +67,27 @@ static void rtpmap(brtc_inspect_context *ctx, const char *p, const char *end) {
   else if (n >= 4 && strncasecmp(p, "rtx/", 4) == 0)
     c = BRTC_INSPECT_CODEC_RTX;
   ctx->codec[pt] = (uint8_t)c;
+}
+
+brtc_inspect_context *brtc_inspect_context_new(void) {
+  return calloc(1, sizeof(brtc_inspect_context));
+}
+
+void brtc_inspect_context_free(brtc_inspect_context *ctx) { free(ctx); }
+
+const char *brtc_inspect_context_ufrag(const brtc_inspect_context *ctx, bool local) {
+  if (!ctx) return "";
+  return local ? ctx->local_ufrag : ctx->remote_ufrag;
+}
+
+brtc_inspect_ext brtc_inspect_context_ext(const brtc_inspect_context *ctx, unsigned id) {
+  return ctx && id < sizeof(ctx->ext) ? (brtc_inspect_ext)ctx->ext[id] : BRTC_INSPECT_EXT_NONE;
+}
+
+brtc_inspect_codec brtc_inspect_context_codec(const brtc_inspect_context *ctx,
+                                              unsigned payload_type) {
+  return ctx && payload_type < sizeof(ctx->codec) ? (brtc_inspect_codec)ctx->codec[payload_type]
+                                                  : BRTC_INSPECT_CODEC_NONE;
 }
 
 void brtc_inspect_context_add_sdp(brtc_inspect_context *ctx, const char *sdp, size_t len,

@@ -3,6 +3,7 @@
  * what is in clear, what is encrypted and where the tag is (RFC 3711 3.1, 3.4; RFC 7714 8,
  * 9). The protocols themselves are in fields_*.c. */
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -10,12 +11,11 @@
 #include "inspect/fields.h"
 #include "rtp/rtp.h"
 
-brtc_inspect_field *brtc_fields_add(brtc_fields *f, size_t off, size_t len, int depth,
-                                    const char *name, const char *ref, const char *meaning,
-                                    const char *fmt, ...) {
+bool brtc_fields_add(brtc_fields *f, size_t off, size_t len, int depth, const char *name,
+                     const char *ref, const char *meaning, const char *fmt, ...) {
   f->n++;
-  if (f->n > f->cap) return NULL;
-  brtc_inspect_field *x = &f->out[f->n - 1];
+  if (f->n > f->cap) return false;
+  brtc_inspect_field field, *x = &field;
   if (off > f->len) off = f->len;
   if (len > f->len - off) len = f->len - off;
   x->offset = (uint32_t)off;
@@ -31,7 +31,10 @@ brtc_inspect_field *brtc_fields_add(brtc_fields *f, size_t off, size_t len, int 
   }
   x->meaning = meaning;
   x->ref = ref;
-  return x;
+  /* The caller's element may be older (smaller) or newer (larger) than ours. */
+  size_t room = f->field_size < sizeof(field) ? f->field_size : sizeof(field);
+  memcpy(f->out + (f->n - 1) * f->field_size, &field, room);
+  return true;
 }
 
 void brtc_fields_text(char *dst, size_t cap, const uint8_t *s, size_t n) {
@@ -123,10 +126,16 @@ static void fields_srtcp(brtc_fields *f) {
                     tag);
 }
 
+/* The first version's element: a caller's may be newer and larger, never smaller. */
+#define FIELD_V1_SIZE (offsetof(brtc_inspect_field, ref) + sizeof(const char *))
+
 size_t brtc_inspect_decode(const uint8_t *data, size_t len, bool plaintext,
-                           const brtc_inspect_context *ctx, brtc_inspect_field *out, size_t cap) {
+                           const brtc_inspect_context *ctx, brtc_inspect_field *out, size_t cap,
+                           size_t field_size) {
   static const brtc_inspect_context none;
-  brtc_fields f = {.out = out,
+  if (out && cap && field_size < FIELD_V1_SIZE) return 0;
+  brtc_fields f = {.out = (uint8_t *)out,
+                   .field_size = field_size,
                    .cap = out ? cap : 0,
                    .data = data,
                    .len = data ? len : 0,

@@ -9,9 +9,11 @@
 #include <stdint.h>
 
 #include "boltrtc/inspect.h"
+#include "inspect/context.h"
 
 typedef struct brtc_fields {
-  brtc_inspect_field *out;
+  uint8_t *out;      /* the caller's array, */
+  size_t field_size; /* ... its element size (brtc_inspect_decode) */
   size_t cap, n; /* n counts every field, kept or not */
   const uint8_t *data;
   size_t len;
@@ -19,8 +21,8 @@ typedef struct brtc_fields {
 } brtc_fields;
 
 /* Appends a field covering [off, off + len) (clamped to the datagram); value is printf-like.
- * Returns the field, or NULL when it was counted but left out (cap reached). */
-brtc_inspect_field *brtc_fields_add(brtc_fields *f, size_t off, size_t len, int depth,
+ * False when it was counted but left out (cap reached). */
+bool brtc_fields_add(brtc_fields *f, size_t off, size_t len, int depth,
                                     const char *name, const char *ref, const char *meaning,
                                     const char *fmt, ...) __attribute__((format(printf, 8, 9)));
 /* Printable ASCII of s (others as '?'), at most max characters, into a value. */

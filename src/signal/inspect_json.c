@@ -64,7 +64,8 @@ static char *hex_of(const uint8_t *d, size_t n) {
 
 static bool add_fields(cJSON *o, const brtc_inspect_packet *p, bool plaintext,
                        const brtc_inspect_context *ctx, brtc_inspect_field *fields) {
-  size_t n = brtc_inspect_decode(p->data, p->kept, plaintext, ctx, fields, MAX_FIELDS);
+  size_t n = brtc_inspect_decode(p->data, p->kept, plaintext, ctx, fields, MAX_FIELDS,
+                                 sizeof(*fields));
   cJSON *list = cJSON_AddArrayToObject(o, "fields");
   if (!list) return false;
   for (size_t i = 0; i < n && i < MAX_FIELDS; i++) {
@@ -98,7 +99,7 @@ static cJSON *packet_json(const brtc_inspect_entry *e, const brtc_inspect_packet
             cJSON_AddNumberToObject(o, "len", p->len) &&
             cJSON_AddBoolToObject(o, "truncated", p->kept < p->len) &&
             cJSON_AddStringToObject(o, "hex", hex) && cJSON_AddStringToObject(o, "summary", line) &&
-            add_fields(o, p, plaintext, &e->ctx, fields);
+            add_fields(o, p, plaintext, e->ctx, fields);
   free(hex);
   if (!ok) {
     cJSON_Delete(o);
@@ -162,7 +163,7 @@ static cJSON *bucket_json(const brtc_inspect_entry *e, const brtc_inspect_bucket
   return o;
 }
 
-static const char *ext_label(uint8_t e) {
+static const char *ext_label(brtc_inspect_ext e) {
   static const char *names[] = {"",
                                 "mid",
                                 "abs-send-time",
@@ -187,18 +188,19 @@ char *brtc_inspect_json(const brtc_inspect_entry *e) {
        cJSON_AddNumberToObject(o, "per_kind", (double)e->per_kind) &&
        cJSON_AddNumberToObject(o, "other_streams", (double)e->other_streams) &&
        cJSON_AddStringToObject(o, "srtp_profile", e->srtp_profile) &&
-       cJSON_AddStringToObject(ufrags, "server", e->ctx.local_ufrag) &&
-       cJSON_AddStringToObject(ufrags, "browser", e->ctx.remote_ufrag);
+       cJSON_AddStringToObject(ufrags, "server", brtc_inspect_context_ufrag(e->ctx, true)) &&
+       cJSON_AddStringToObject(ufrags, "browser", brtc_inspect_context_ufrag(e->ctx, false));
   cJSON *ext = ok ? cJSON_AddArrayToObject(o, "extmap") : NULL;
   for (unsigned id = 1; ext && id < 256; id++) {
-    if (!e->ctx.ext[id]) continue;
+    brtc_inspect_ext kind = brtc_inspect_context_ext(e->ctx, id);
+    if (!kind) continue;
     cJSON *x = cJSON_CreateObject();
     if (x && !cJSON_AddItemToArray(ext, x)) {
       cJSON_Delete(x);
       x = NULL;
     }
     if (!x || !cJSON_AddNumberToObject(x, "id", id) ||
-        !cJSON_AddStringToObject(x, "name", ext_label(e->ctx.ext[id])))
+        !cJSON_AddStringToObject(x, "name", ext_label(kind)))
       ext = NULL;
   }
   cJSON *kinds = ext ? cJSON_AddArrayToObject(o, "kinds") : NULL;

@@ -27,6 +27,7 @@ static void entry_free(brtc_inspect_entry *e) {
     for (size_t k = 0; k < b->n; k++) free(b->packets[k].data);
     free(b->packets);
   }
+  brtc_inspect_context_free(e->ctx);
   /* The id opens the session's packets: gone with them. */
   OPENSSL_cleanse(e->id, sizeof(e->id));
   free(e);
@@ -71,8 +72,10 @@ brtc_inspect_entry *brtc_inspect_store_open(brtc_inspect_store *st, const char *
     remove_at(st, oldest);
   }
   brtc_inspect_entry *e = calloc(1, sizeof(*e));
+  if (e) e->ctx = brtc_inspect_context_new();
   uint8_t raw[BRTC_INSPECT_ID_LEN / 2];
-  if (!e || brtc_random_bytes(raw, sizeof(raw)) != BRTC_OK) {
+  if (!e || !e->ctx || brtc_random_bytes(raw, sizeof(raw)) != BRTC_OK) {
+    if (e) brtc_inspect_context_free(e->ctx);
     free(e);
     st->refused++;
     return NULL;
@@ -97,8 +100,8 @@ brtc_inspect_entry *brtc_inspect_store_open(brtc_inspect_store *st, const char *
 void brtc_inspect_entry_sdp(brtc_inspect_entry *e, const char *offer, size_t offer_len,
                             const char *answer, size_t answer_len) {
   if (!e) return;
-  brtc_inspect_context_add_sdp(&e->ctx, offer, offer_len, false);
-  brtc_inspect_context_add_sdp(&e->ctx, answer, answer_len, true);
+  brtc_inspect_context_add_sdp(e->ctx, offer, offer_len, false);
+  brtc_inspect_context_add_sdp(e->ctx, answer, answer_len, true);
 }
 
 void brtc_inspect_entry_set_srtp(brtc_inspect_entry *e, const char *profile) {
@@ -107,7 +110,7 @@ void brtc_inspect_entry_set_srtp(brtc_inspect_entry *e, const char *profile) {
   if (n >= sizeof(e->srtp_profile)) n = sizeof(e->srtp_profile) - 1;
   memcpy(e->srtp_profile, profile, n);
   e->srtp_profile[n] = '\0';
-  brtc_inspect_context_set_srtp(&e->ctx, e->srtp_profile);
+  brtc_inspect_context_set_srtp(e->ctx, e->srtp_profile);
 }
 
 /* Which kind a tapped packet is (RFC 7983 5 on the wire; the tap says RTP or RTCP). */

@@ -53,7 +53,7 @@ typedef struct brtc_inspect_entry {
   char session[16]; /* the short id, "s3" */
   bool live;
   uint64_t started_us, ended_us;
-  brtc_inspect_context ctx; /* ufrags, extmap and payload types from the SDP; SRTP profile */
+  brtc_inspect_context *ctx; /* ufrags, extmap and payload types from the SDP; SRTP profile */
   char srtp_profile[32];
   size_t per_kind;
   uint64_t order;        /* packets tapped */

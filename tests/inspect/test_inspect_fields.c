@@ -4,6 +4,7 @@
  * keyframe Chrome sends, RTCP from our own writers), the SRTP and SRTCP views for both kinds
  * of profile, the context read from SDP, and every cut of every vector: fields always lie
  * within the bytes and the count is right whatever the room. */
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -21,7 +22,7 @@ static brtc_inspect_field f[CAP];
 static size_t nf;
 
 static void decode(const uint8_t *d, size_t len, bool plaintext, const brtc_inspect_context *ctx) {
-  nf = brtc_inspect_decode(d, len, plaintext, ctx, f, CAP);
+  nf = brtc_inspect_decode(d, len, plaintext, ctx, f, CAP, sizeof(f[0]));
   if (nf > CAP) nf = CAP;
 }
 
@@ -41,10 +42,10 @@ static bool value_is(const char *name, const char *value) {
 }
 
 static void test_stun(void) {
-  brtc_inspect_context ctx = {0};
-  snprintf(ctx.local_ufrag, sizeof(ctx.local_ufrag), "evtj");
-  snprintf(ctx.remote_ufrag, sizeof(ctx.remote_ufrag), "h6vY");
-  decode(sample_request, sizeof(sample_request), false, &ctx);
+  brtc_inspect_context *ctx = brtc_inspect_context_new();
+  brtc_inspect_context_add_sdp(ctx, "a=ice-ufrag:evtj\r\n", 18, true);
+  brtc_inspect_context_add_sdp(ctx, "a=ice-ufrag:h6vY\r\n", 18, false);
+  decode(sample_request, sizeof(sample_request), false, ctx);
   CHECK(value_is("Message Type", "0x0001: Binding request"));
   CHECK(value_is("Magic Cookie", "0x2112a442"));
   CHECK(value_is("Transaction ID", "b7e7a701bc34d686fa87dfae"));
@@ -83,6 +84,7 @@ static void test_stun(void) {
   decode(bad, sizeof(bad), false, NULL);
   const brtc_inspect_field *h = find("STUN header", 0), *bad_fp = find("FINGERPRINT", 0);
   CHECK((h && strstr(h->meaning, "not a valid")) || (bad_fp && strstr(bad_fp->value, "WRONG")));
+  brtc_inspect_context_free(ctx);
 }
 
 /* A ClientHello offering one suite and use_srtp with AEAD_AES_128_GCM, in one record. */
@@ -144,17 +146,17 @@ static size_t vp8_keyframe_packet(uint8_t *pkt, size_t cap) {
 }
 
 static void test_rtp(void) {
-  brtc_inspect_context ctx = {0};
-  brtc_inspect_context_add_sdp(&ctx, answer_sdp, strlen(answer_sdp), true);
-  CHECK_EQ_INT(ctx.ext[4], BRTC_INSPECT_EXT_MID);
-  CHECK_EQ_INT(ctx.ext[2], BRTC_INSPECT_EXT_ABS_SEND_TIME);
-  CHECK_EQ_INT(ctx.codec[96], BRTC_INSPECT_CODEC_VP8);
-  CHECK_STR(ctx.local_ufrag, "bRtC");
+  brtc_inspect_context *ctx = brtc_inspect_context_new();
+  brtc_inspect_context_add_sdp(ctx, answer_sdp, strlen(answer_sdp), true);
+  CHECK_EQ_INT(brtc_inspect_context_ext(ctx, 4u), BRTC_INSPECT_EXT_MID);
+  CHECK_EQ_INT(brtc_inspect_context_ext(ctx, 2u), BRTC_INSPECT_EXT_ABS_SEND_TIME);
+  CHECK_EQ_INT(brtc_inspect_context_codec(ctx, 96), BRTC_INSPECT_CODEC_VP8);
+  CHECK_STR(brtc_inspect_context_ufrag(ctx, true), "bRtC");
   uint8_t pkt[128];
   size_t len = vp8_keyframe_packet(pkt, sizeof(pkt));
   /* The mid is id 4 in this answer: id 4 in the packet, "1". */
   pkt[16] = 0x40;
-  decode(pkt, len, true, &ctx);
+  decode(pkt, len, true, ctx);
   CHECK(value_is("sequence number", "7"));
   CHECK(value_is("SSRC", "0x01020304"));
   CHECK(value_is("Header extension", "profile 0xbede, 3 words"));
@@ -169,19 +171,20 @@ static void test_rtp(void) {
   decode(pkt, len, true, NULL);
   CHECK(find("extension (not negotiated)", 0) != NULL);
   CHECK(!find("VP8 payload descriptor", 0));
+  brtc_inspect_context_free(ctx);
 }
 
 static void test_srtp_views(void) {
   uint8_t pkt[128];
   size_t len = vp8_keyframe_packet(pkt, sizeof(pkt));
-  brtc_inspect_context ctx = {0};
-  brtc_inspect_context_set_srtp(&ctx, "AES_CM_128_HMAC_SHA1_80");
-  decode(pkt, len, false, &ctx);
+  brtc_inspect_context *ctx = brtc_inspect_context_new();
+  brtc_inspect_context_set_srtp(ctx, "AES_CM_128_HMAC_SHA1_80");
+  decode(pkt, len, false, ctx);
   const brtc_inspect_field *tag = find("Authentication tag", 0);
   CHECK(tag && tag->len == 10 && tag->offset + 10 == len);
   CHECK(!find("VP8 payload descriptor", 0)); /* encrypted: not read */
-  brtc_inspect_context_set_srtp(&ctx, "AEAD_AES_128_GCM");
-  decode(pkt, len, false, &ctx);
+  brtc_inspect_context_set_srtp(ctx, "AEAD_AES_128_GCM");
+  decode(pkt, len, false, ctx);
   tag = find("AEAD tag", 0);
   CHECK(tag && tag->len == 16 && tag->offset + 16 == len);
   const brtc_inspect_field *enc = find("Encrypted payload", 0);
@@ -191,19 +194,20 @@ static void test_srtp_views(void) {
   uint8_t c[64] = {0x81, 201, 0, 7, 0xaa, 0xaa, 0, 1};
   size_t clen = 32 + 4 + 10;
   c[32] = 0x80, c[35] = 3;
-  brtc_inspect_context_set_srtp(&ctx, "AES_CM_128_HMAC_SHA1_80");
-  decode(c, clen, false, &ctx);
+  brtc_inspect_context_set_srtp(ctx, "AES_CM_128_HMAC_SHA1_80");
+  decode(c, clen, false, ctx);
   CHECK(value_is("E flag and SRTCP index", "E=1 index 3"));
   tag = find("Authentication tag", 0);
   CHECK(tag && tag->offset == 36 && tag->len == 10);
   memset(c + 8, 0, sizeof(c) - 8);
   clen = 32 + 16 + 4;
   c[48] = 0x80, c[51] = 9;
-  brtc_inspect_context_set_srtp(&ctx, "AEAD_AES_128_GCM");
-  decode(c, clen, false, &ctx);
+  brtc_inspect_context_set_srtp(ctx, "AEAD_AES_128_GCM");
+  decode(c, clen, false, ctx);
   CHECK(value_is("E flag and SRTCP index", "E=1 index 9"));
   tag = find("AEAD tag", 0);
   CHECK(tag && tag->offset == 32 && tag->len == 16);
+  brtc_inspect_context_free(ctx);
 }
 
 static void test_rtcp(void) {
@@ -234,18 +238,19 @@ static void test_rtcp(void) {
 }
 
 static void test_sdp_context(void) {
-  brtc_inspect_context ctx = {0};
+  brtc_inspect_context *ctx = brtc_inspect_context_new();
   static const char offer[] = "a=ice-ufrag:Elsk\na=extmap:4 urn:ietf:params:rtp-hdrext:sdes:mid\n";
-  brtc_inspect_context_add_sdp(&ctx, offer, strlen(offer), false);
-  CHECK_STR(ctx.remote_ufrag, "Elsk");
-  CHECK_EQ_INT(ctx.ext[4], 0); /* the offer's extmap is not what was negotiated */
+  brtc_inspect_context_add_sdp(ctx, offer, strlen(offer), false);
+  CHECK_STR(brtc_inspect_context_ufrag(ctx, false), "Elsk");
+  CHECK_EQ_INT(brtc_inspect_context_ext(ctx, 4u), 0); /* the offer's extmap is not what was negotiated */
   static const char odd[] =
       "a=extmap:0 x\na=extmap:999 y\na=extmap:12345 z\na=rtpmap:200 VP8/90000\n"
       "a=extmap:14 urn:example\na=rtpmap:100\na=ice-ufrag:\x01\x7f";
-  brtc_inspect_context_add_sdp(&ctx, odd, sizeof(odd) - 1, true);
-  CHECK_EQ_INT(ctx.ext[14], BRTC_INSPECT_EXT_OTHER);
-  CHECK_STR(ctx.local_ufrag, "??");
-  for (int i = 0; i < 14; i++) CHECK_EQ_INT(ctx.ext[i], i == 4 ? 0 : 0);
+  brtc_inspect_context_add_sdp(ctx, odd, sizeof(odd) - 1, true);
+  CHECK_EQ_INT(brtc_inspect_context_ext(ctx, 14u), BRTC_INSPECT_EXT_OTHER);
+  CHECK_STR(brtc_inspect_context_ufrag(ctx, true), "??");
+  for (int i = 0; i < 14; i++) CHECK_EQ_INT(brtc_inspect_context_ext(ctx, (unsigned)i), i == 4 ? 0 : 0);
+  brtc_inspect_context_free(ctx);
 }
 
 /* Every cut of every vector, into every room up to 8 fields: the count does not depend on
@@ -253,9 +258,9 @@ static void test_sdp_context(void) {
 static void test_cuts(void) {
   uint8_t rtp[128];
   size_t rtp_len = vp8_keyframe_packet(rtp, sizeof(rtp));
-  brtc_inspect_context ctx = {0};
-  brtc_inspect_context_add_sdp(&ctx, answer_sdp, strlen(answer_sdp), true);
-  brtc_inspect_context_set_srtp(&ctx, "AES_CM_128_HMAC_SHA1_80");
+  brtc_inspect_context *ctx = brtc_inspect_context_new();
+  brtc_inspect_context_add_sdp(ctx, answer_sdp, strlen(answer_sdp), true);
+  brtc_inspect_context_set_srtp(ctx, "AES_CM_128_HMAC_SHA1_80");
   struct {
     const uint8_t *d;
     size_t n;
@@ -269,7 +274,7 @@ static void test_cuts(void) {
   };
   for (size_t k = 0; k < sizeof(v) / sizeof(v[0]); k++)
     for (size_t len = 0; len <= v[k].n; len++) {
-      size_t all = brtc_inspect_decode(v[k].d, len, v[k].plain, &ctx, f, CAP);
+      size_t all = brtc_inspect_decode(v[k].d, len, v[k].plain, ctx, f, CAP, sizeof(f[0]));
       CHECK(all >= 1 && all <= CAP);
       for (size_t i = 0; i < all && i < CAP; i++)
         if (f[i].offset + f[i].len > len) {
@@ -278,12 +283,41 @@ static void test_cuts(void) {
                   (unsigned)f[i].offset, (unsigned)f[i].len);
         }
       for (size_t room = 0; room < 8; room++)
-        CHECK_EQ_INT(brtc_inspect_decode(v[k].d, len, v[k].plain, &ctx, f, room), all);
+        CHECK_EQ_INT(brtc_inspect_decode(v[k].d, len, v[k].plain, ctx, f, room, sizeof(f[0])), all);
     }
+  brtc_inspect_context_free(ctx);
+}
+
+/* The caller says how big its element is: a newer program's larger struct is stepped
+ * through by its own size, its tail left alone; a size below the first version's is
+ * refused with nothing written. */
+static void test_element_size(void) {
+  struct newer {
+    brtc_inspect_field field;
+    uint64_t added;
+  };
+  static struct newer big[8];
+  memset(big, 0xAB, sizeof(big));
+  size_t all = brtc_inspect_decode(sample_request, sizeof(sample_request), false, NULL, f, CAP,
+                                   sizeof(f[0]));
+  size_t n = brtc_inspect_decode(sample_request, sizeof(sample_request), false, NULL,
+                                 &big[0].field, 8, sizeof(big[0]));
+  CHECK_EQ_INT(n, all);
+  for (size_t i = 0; i < 8 && i < n; i++) {
+    CHECK_STR(big[i].field.name, f[i].name);
+    CHECK_EQ_INT(big[i].field.offset, f[i].offset);
+    CHECK(big[i].added == 0xABABABABABABABABull);
+  }
+  memset(big, 0xAB, sizeof(big));
+  CHECK_EQ_INT(brtc_inspect_decode(sample_request, sizeof(sample_request), false, NULL,
+                                   &big[0].field, 8, offsetof(brtc_inspect_field, ref)),
+               0);
+  CHECK_EQ_INT(big[0].field.offset, 0xABABABABu);
 }
 
 int main(void) {
   RUN(test_stun);
+  RUN(test_element_size);
   RUN(test_dtls);
   RUN(test_rtp);
   RUN(test_srtp_views);
