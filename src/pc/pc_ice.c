@@ -37,6 +37,7 @@ int pc_ice_new(brtc_pc *pc, const brtc_pc_config *config, char *err, size_t err_
                                                 pc->now_us);
   brtc_ice_transport_end_of_local_candidates(pc->ice, pc->now_us);
   pc->ice_state = BRTC_ICE_CONN_NEW;
+  pc->ice_dirty = true;
   return BRTC_OK;
 }
 
@@ -47,6 +48,7 @@ void pc_ice_free(brtc_pc *pc) {
 
 int pc_ice_set_controlling(brtc_pc *pc, bool controlling) {
   if (!pc || !pc->ice || pc->ice_remote_set) return BRTC_ERR_STATE;
+  pc->ice_dirty = true;
   return brtc_ice_transport_set_controlling(pc->ice, controlling);
 }
 
@@ -60,6 +62,7 @@ bool pc_ice_is_lite(const brtc_pc *pc) { return brtc_ice_transport_is_lite(pc->i
 
 /* What the transport's state means for the pc, after every input. */
 static void sync(brtc_pc *pc) {
+  pc->ice_dirty = true; /* it may have something to send, and a new deadline */
   brtc_ice_conn_state s = brtc_ice_transport_get_state(pc->ice);
   brtc_ice_pair_info sel;
   bool selected = brtc_ice_transport_selected(pc->ice, &sel);
@@ -149,6 +152,7 @@ int pc_ice_handle_stun(brtc_pc *pc, const uint8_t *data, size_t len, const brtc_
   }
   brtc_addr local = local_for(pc, from);
   bool had_valid = pc_ice_valid_remote(pc, from);
+  pc->ice_dirty = true;
   brtc_ice_verdict v =
       brtc_ice_transport_handle_stun(pc->ice, &local, from, data, len, &msg, pc->now_us);
   int rc = BRTC_OK;
@@ -179,6 +183,9 @@ int pc_ice_handle_stun(brtc_pc *pc, const uint8_t *data, size_t len, const brtc_
 }
 
 void pc_ice_timeout(brtc_pc *pc) {
+  /* The kept deadline came: the real one may have moved later meanwhile (renewed consent),
+   * so it is asked again at the next drain rather than handed out once more. */
+  if (pc->ice_deadline <= pc->now_us) pc->ice_dirty = true;
   if (brtc_ice_transport_next_deadline(pc->ice) > pc->now_us) return;
   brtc_ice_transport_handle_timeout(pc->ice, pc->now_us);
   sync(pc);
@@ -188,11 +195,16 @@ int pc_ice_poll(brtc_pc *pc, uint8_t *out, size_t cap, size_t *out_len, brtc_add
                 brtc_addr *source) {
   /* Events are read for what they say to a log; the state they report is read directly
    * after every input (sync), so that the pc never waits for a drain to move on. */
+  if (!pc->ice_dirty) return BRTC_ERR_AGAIN;
   for (int guard = 0; guard < 64; guard++) {
     brtc_ice_output o;
     int rc = brtc_ice_transport_poll(pc->ice, out, cap, &o);
     if (rc != BRTC_OK) return rc; /* too big: dropped, a retransmission follows */
-    if (o.kind == BRTC_ICE_OUTPUT_TIMEOUT) return BRTC_ERR_AGAIN;
+    if (o.kind == BRTC_ICE_OUTPUT_TIMEOUT) {
+      pc->ice_dirty = false;
+      pc->ice_deadline = o.deadline_us;
+      return BRTC_ERR_AGAIN;
+    }
     if (o.kind == BRTC_ICE_OUTPUT_TRANSMIT) {
       *out_len = o.len;
       *to = o.to;
@@ -207,7 +219,11 @@ int pc_ice_poll(brtc_pc *pc, uint8_t *out, size_t cap, size_t *out_len, brtc_add
   return BRTC_ERR_AGAIN;
 }
 
-uint64_t pc_ice_deadline(const brtc_pc *pc) { return brtc_ice_transport_next_deadline(pc->ice); }
+/* Only inputs move it; authenticated media (renew_consent) only moves it later, so a deadline
+ * kept from before is at worst early, and an early timeout changes nothing. */
+uint64_t pc_ice_deadline(const brtc_pc *pc) {
+  return pc->ice_dirty ? brtc_ice_transport_next_deadline(pc->ice) : pc->ice_deadline;
+}
 
 void pc_ice_renew_consent(brtc_pc *pc, const brtc_addr *from) {
   brtc_ice_transport_renew_consent(pc->ice, from, pc->now_us);

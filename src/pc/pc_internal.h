@@ -152,6 +152,10 @@ struct brtc_pc {
   brtc_ice_transport *ice;
   bool ice_remote_set;     /* the peer's credentials are in: checks count from now */
   brtc_ice_conn_state ice_state; /* the transport's, as last seen */
+  /* The transport's output changes only with its inputs: it is polled (and its deadline
+   * computed) only after one, not on every drain of a media packet. */
+  bool ice_dirty;
+  uint64_t ice_deadline;   /* from its last BRTC_ICE_OUTPUT_TIMEOUT, while not dirty */
   uint64_t setup_deadline; /* connectivity and DTLS must be done by then; PC_NEVER after */
   uint64_t ice_check_timeout_us; /* answer to first check, at most; 0: no own limit */
   uint64_t check_deadline;       /* the first check must come by then; PC_NEVER: none */
