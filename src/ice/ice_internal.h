@@ -162,6 +162,7 @@ struct brtc_ice_transport {
   size_t max_pairs;
   size_t n_pairs;       /* slots used so far, holes included (pairs are not moved) */
   int16_t *trig; /* triggered-check queue (FIFO ring of max_pairs) */
+  bool trigger_now; /* a check from the peer triggered one: it need not wait for Ta */
   size_t trig_head, trig_count;
 
   ice_txn *txns;

@@ -107,7 +107,7 @@ brtc_signal_server *brtc_signal_server_new(const brtc_signal_config *config, brt
   srv->cert = cert;
   srv->saver_wake_fd = -1;
   srv->dtls_role = config->dtls_role;
-  srv->ice_lite = config->ice_mode != BRTC_SIGNAL_ICE_FULL; /* default: lite (see server.h) */
+  srv->ice_lite = config->ice_mode == BRTC_SIGNAL_ICE_LITE; /* default: full (see server.h) */
   srv->max_sessions = config->max_sessions ? config->max_sessions
                                            : BRTC_SIGNAL_DEFAULT_MAX_SESSIONS;
   brtc_signal_server_set_limits(srv, config);

@@ -4,8 +4,8 @@ side, on the public API and the loop) writes its offer with a data channel "echo
 aiortc 1.4 answers it, echoes every message on that channel as it came (text as text, binary
 as binary), and the program checks each echo byte for byte. With --answerer chromium,
 offer_chromium.mjs does the same with Debian's Chromium; with --answerer serve, `boltrtc
-serve` answers over WHIP (ICE-lite: our controlling agent's checks are the only ones, so
-their responses must reach us through the loop) and echoes the channel labelled "echo".
+serve --ice lite` answers over WHIP (ICE-lite: our controlling agent's checks are the only
+ones, so their responses must reach us through the loop) and echoes the channel labelled "echo".
 Runs in a fresh network namespace
 with only lo (e2e.py's), so nothing leaves loopback; every process is stopped by its pid.
 
@@ -76,8 +76,9 @@ def read_offer(proc):
 def run_serve(a):
     """boltrtc serve answers over WHIP (RFC 9725: POST the offer, the answer comes back) and
     echoes the channel; returns the program's exit code."""
-    serve = subprocess.Popen([a.boltrtc, "serve", "--http", "127.0.0.1:18091", "--udp",
-                              "127.0.0.1:0", "--output", os.path.join("/tmp", f"offer-serve-{os.getpid()}")])
+    serve = subprocess.Popen([a.boltrtc, "serve", "--ice", a.serve_ice, "--http", "127.0.0.1:18091",
+                              "--udp", "127.0.0.1:0",
+                              "--output", os.path.join("/tmp", f"offer-serve-{os.getpid()}")])
     proc = None
     try:
         for _ in range(100):  # until it listens
@@ -113,6 +114,9 @@ def main():
     ap.add_argument("--timeout", type=int, default=60)
     ap.add_argument("--answerer", choices=["aiortc", "chromium", "serve"], default="aiortc")
     ap.add_argument("--boltrtc", help="serve: the boltrtc program")
+    ap.add_argument("--serve-ice", choices=["lite", "full"], default="lite",
+                    help="serve: its ICE agent (lite never checks us: the loop must route "
+                         "the responses to our checks)")
     a = ap.parse_args()
     enter_loopback_namespace()
     if a.answerer == "serve":

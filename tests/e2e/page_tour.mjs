@@ -146,7 +146,7 @@ async function tour(page, result, errors) {
   }));
   check(sdp.offer.some((l) => l.startsWith('a=fingerprint')) && sdp.offer.some((l) => l.startsWith('a=ice-ufrag')),
     `offer lines not explained: ${sdp.offer}`);
-  check(sdp.answer.some((l) => l === 'a=ice-lite') && sdp.answer.some((l) => l.startsWith('a=setup:')),
+  check(sdp.answer.some((l) => l.startsWith('a=ice-ufrag')) && sdp.answer.some((l) => l.startsWith('a=setup:')),
     `answer lines not explained: ${sdp.answer}`);
 
   // Every chapter link resolves, to a section that exists.

@@ -608,6 +608,49 @@ static void test_check_not_yet_sent_is_not_cancelled(void) {
   brtc_ice_transport_free(t);
 }
 
+/* Regression (Pion publishing to boltrtc took 200 ms): as the controlled answerer our first
+ * check goes out with the answer, reaches the peer before its own check has succeeded, and is
+ * answered; then the peer's first check comes on the pair our check already validated. RFC
+ * 8445 7.3.1.4 would do nothing more, and a controlling agent that nominates only when a
+ * check comes on a pair it has validated (Pion) waited for its next 200 ms tick. We check it
+ * once more, at once (not after Ta); a second check from it triggers nothing. And a check
+ * triggered on a pair still being checked goes at once too, not at the next Ta. */
+static void test_check_back_on_validated_pair(void) {
+  outs o;
+  brtc_ice_transport *t = agent(&(agent_opts){.controlling = false, .no_remote = true}, SEC);
+  drain(t, &o, SEC);
+  const char *cands[] = {"candidate:1 1 udp 2130706431 192.0.2.20 6000 typ host"};
+  CHECK_EQ_INT(brtc_ice_transport_set_remote_description(t, REMOTE_UFRAG, REMOTE_PWD, false, cands, 1,
+                                                         false, SEC),
+               BRTC_OK);
+  drain(t, &o, SEC);
+  CHECK_EQ_INT(o.n_tx, 1);
+  brtc_addr f = addr("192.0.2.20:6000"), l = addr(LOCAL);
+  uint8_t ans[256];
+  size_t alen = build_answer(&o.msg[0], BRTC_STUN_BINDING_SUCCESS, &l, 0, REMOTE_PWD, ans, sizeof(ans));
+  CHECK_EQ_INT(brtc_ice_transport_handle_stun(t, &l, &f, ans, alen, NULL, SEC + 5 * MS), BRTC_ICE_HANDLED);
+  drain(t, &o, SEC + 5 * MS);
+  CHECK_EQ_INT(o.n_tx, 0);
+  /* The peer's first check, 6 ms after ours: well within Ta (50 ms). */
+  CHECK_EQ_INT(send_check(t, &(check_opts){.role = 1}, "192.0.2.20:6000", SEC + 6 * MS, &o),
+               BRTC_ICE_HANDLED);
+  CHECK_EQ_INT(o.n_tx, 2);
+  CHECK_EQ_INT(o.msg[0].type, BRTC_STUN_BINDING_SUCCESS);
+  CHECK_EQ_INT(o.msg[1].type, BRTC_STUN_BINDING_REQUEST);
+  CHECK(brtc_addr_equal(&o.tx_to[1], &f) && !o.msg[1].use_candidate && o.msg[1].has_ice_controlled);
+  CHECK_EQ_INT(send_check(t, &(check_opts){.role = 1}, "192.0.2.20:6000", SEC + 7 * MS, &o),
+               BRTC_ICE_HANDLED);
+  CHECK_EQ_INT(o.n_tx, 1); /* the answer only */
+  /* A check from a second address (a new peer-reflexive pair) is checked back at once, the
+   * pacer's Ta notwithstanding. */
+  CHECK_EQ_INT(send_check(t, &(check_opts){.role = 1}, "192.0.2.21:6001", SEC + 8 * MS, &o),
+               BRTC_ICE_HANDLED);
+  CHECK_EQ_INT(o.n_tx, 2);
+  brtc_addr g = addr("192.0.2.21:6001");
+  CHECK(o.msg[1].type == BRTC_STUN_BINDING_REQUEST && brtc_addr_equal(&o.tx_to[1], &g));
+  brtc_ice_transport_free(t);
+}
+
 /* mDNS names: held (no resolver in a sans-IO core), counted; the peer's checks still teach
  * its address; the owner's resolution turns the held candidate into that same candidate. */
 static void test_mdns(void) {
@@ -884,6 +927,7 @@ int main(void) {
   RUN(test_answers_that_fail);
   RUN(test_check_before_remote_credentials);
   RUN(test_check_not_yet_sent_is_not_cancelled);
+  RUN(test_check_back_on_validated_pair);
   RUN(test_mdns);
   RUN(test_candidates_not_used);
   RUN(test_limits);

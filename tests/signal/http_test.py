@@ -330,7 +330,8 @@ def test_whip_sessions(srv, offer, ws_session):
                                           headers={"Content-Type": "application/sdp"})
         check(code == 201, f"WHIP POST: {code} {body[:200]!r}")
         check(headers.get("content-type") == "application/sdp", "answer is application/sdp")
-        check(body.startswith(b"v=0\r\n") and b"a=ice-lite" in body, "answer SDP")
+        check(body.startswith(b"v=0\r\n") and b"a=ice-ufrag:" in body and b"a=ice-lite" not in body,
+              "answer SDP (full ICE, the default)")
         loc = headers.get("location", "")
         sid = headers.get("boltrtc-session", "")
         check(sid.startswith("s"), f"Boltrtc-Session names the session: {sid!r}")

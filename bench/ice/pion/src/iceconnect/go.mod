@@ -1,0 +1,3 @@
+module iceconnect
+
+go 1.19
