@@ -4,7 +4,8 @@
  * a small sans-IO endpoint interface, brtc_stream_ops), timers, and watches on other file
  * descriptors, so that a server does all its I/O on one thread with no locks. Datagrams are
  * demultiplexed per RFC 7983; one from an unknown address is only ever answered as a STUN
- * check whose USERNAME names a peer connection. Batched with recvmmsg/sendmmsg; no allocation
+ * check whose USERNAME names a peer connection, or taken as the response to a check a peer
+ * connection sent to that address. Batched with recvmmsg/sendmmsg; no allocation
  * per packet.
  *
  * Embeddable like curl's multi interface: either call brtc_loop_run, or put

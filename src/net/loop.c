@@ -102,6 +102,11 @@ struct brtc_loop {
   int dispatching;
 
   brtc_addr_map addrs;
+  /* Addresses a pc sent a Binding request to (a full agent's checks, RFC 8445 7.2.4) that no
+   * pc owns yet: a response from one goes to that pc (7.2.5), which matches its transaction.
+   * A lite peer never checks us, so without this its answers to a controlling pc's checks
+   * would come from an unknown address and go nowhere. */
+  brtc_addr_map checked;
   brtc_ufrag_map ufrags;
   brtc_timer_heap timers;
   uint64_t armed_deadline; /* what the timerfd is set to; UINT64_MAX: disarmed */
@@ -270,20 +275,15 @@ static void queue_datagram(brtc_loop *loop, pc_entry *e, size_t slot, size_t len
   loop->n_tx = slot + 1;
 }
 
-/* A full ICE agent's check to an address no pc owns yet: the address becomes this pc's, so
- * that the success response (which names no ufrag) finds its way back, and a lite peer,
- * which never sends checks of its own, can still be reached (RFC 8445 7.2.5, 2.5). Only our
- * own outgoing checks claim an address, so nothing from the network can; an address another
- * pc holds stays its own (RFC 7675 consent, refuse_move). */
-static void claim_check_destination(brtc_loop *loop, pc_entry *e, const uint8_t *data,
-                                    size_t len, const struct sockaddr_storage *to) {
-  if (len < BRTC_STUN_HEADER_SIZE || data[0] != 0x00 || data[1] != 0x01) return;
+/* A pc sent a Binding request to `to`: its response, from an address no pc owns, is this
+ * pc's (see loop->checked). */
+static void remember_check(brtc_loop *loop, pc_entry *e, const struct sockaddr_storage *to) {
   brtc_addr dst;
-  route r;
-  if (!brtc_addr_from_sockaddr(&dst, (const struct sockaddr *)to, sizeof(*to)) ||
-      brtc_addr_map_find(&loop->addrs, &dst) || !pick_route(loop, e, to, &r))
-    return;
-  if (brtc_addr_map_put(&loop->addrs, &dst, e, r) != BRTC_OK)
+  if (!brtc_addr_from_sockaddr(&dst, (const struct sockaddr *)to, sizeof(*to))) return;
+  if (brtc_addr_map_find(&loop->addrs, &dst)) return; /* owned: responses go to its owner */
+  const brtc_hash_slot *slot = brtc_addr_map_find(&loop->checked, &dst);
+  if (slot && slot->value == e) return;
+  if (brtc_addr_map_put(&loop->checked, &dst, e, 0) != BRTC_OK)
     log_error(loop, "address table", ENOMEM);
 }
 
@@ -305,8 +305,9 @@ static void drain_pc(brtc_loop *loop, pc_entry *e, bool events) {
     }
     if (out.kind == BRTC_OUTPUT_TRANSMIT) {
       loop->tx_to[slot] = out.remote;
-      claim_check_destination(loop, e, loop->tx_buf[slot], out.len, &out.remote);
+      bool check = out.len >= 20 && out.data[0] == 0x00 && out.data[1] == 0x01;
       queue_datagram(loop, e, slot, out.len);
+      if (check) remember_check(loop, e, &out.remote);
     } else if (out.kind == BRTC_OUTPUT_EVENT && events && e->on_event) {
       e->on_event(loop, e->pc, &out, e->user);
     }
@@ -354,7 +355,8 @@ static pc_entry *named_pc(const brtc_loop *loop, const brtc_stun_msg *msg) {
 }
 
 /* A datagram from an address no pc owns: only a STUN Binding request naming a pc's ufrag
- * (USERNAME "ours:theirs", RFC 8445 7.2.2) gets through. Anything else gets no answer. */
+ * (USERNAME "ours:theirs", RFC 8445 7.2.2), or the response to a check a pc sent there
+ * (loop->checked), gets through. Anything else gets no answer. */
 static void handle_unknown_source(brtc_loop *loop, route r, const uint8_t *data, size_t len,
                                   const brtc_addr *from, brtc_demux_class cls, uint64_t now) {
   if (cls != BRTC_DEMUX_STUN) {
@@ -366,11 +368,17 @@ static void handle_unknown_source(brtc_loop *loop, route r, const uint8_t *data,
     loop->stats.dropped_malformed++;
     return;
   }
-  if (msg.type != BRTC_STUN_BINDING_REQUEST) {
+  pc_entry *e = NULL;
+  if (msg.type == BRTC_STUN_BINDING_SUCCESS || msg.type == BRTC_STUN_BINDING_ERROR) {
+    const brtc_hash_slot *slot = brtc_addr_map_find(&loop->checked, from);
+    if (slot) e = slot->value; /* the answer to a check of ours */
+  } else if (msg.type == BRTC_STUN_BINDING_REQUEST) {
+    e = named_pc(loop, &msg);
+  }
+  if (!e && msg.type != BRTC_STUN_BINDING_REQUEST) {
     loop->stats.dropped_unknown_source++;
     return;
   }
-  pc_entry *e = named_pc(loop, &msg);
   if (!e) {
     loop->stats.dropped_unknown_ufrag++;
     return;
@@ -547,6 +555,7 @@ brtc_loop *brtc_loop_new(const brtc_loop_config *config, char *err, size_t err_c
   loop->armed_deadline = UINT64_MAX;
   atomic_init(&loop->stop, false);
   brtc_addr_map_init(&loop->addrs);
+  brtc_addr_map_init(&loop->checked);
   brtc_ufrag_map_init(&loop->ufrags);
   brtc_timer_heap_init(&loop->timers);
 
@@ -619,6 +628,7 @@ void brtc_loop_free(brtc_loop *loop) {
   free(loop->pcs);
   free(loop->due);
   brtc_addr_map_free(&loop->addrs);
+  brtc_addr_map_free(&loop->checked);
   brtc_ufrag_map_free(&loop->ufrags);
   brtc_timer_heap_free(&loop->timers);
   free(loop);
@@ -723,6 +733,7 @@ void brtc_loop_remove_pc(brtc_loop *loop, brtc_pc *pc) {
   drain_pc(loop, e, false);
   if (loop->n_tx) send_batch(loop);
   brtc_addr_map_remove_value(&loop->addrs, e);
+  brtc_addr_map_remove_value(&loop->checked, e);
   if (e->ufrag) brtc_ufrag_map_remove(&loop->ufrags, e->ufrag, e->ufrag_len);
   brtc_timer_heap_remove(&loop->timers, &e->timer);
   pc_entry *last = loop->pcs[--loop->n_pcs];

@@ -316,13 +316,14 @@ static void step(pair *p) {
   }
 }
 
-static brtc_pc *make_pc(uint16_t port, brtc_dtls_role role, struct sockaddr_in *addr) {
+static brtc_pc *make_pc(uint16_t port, brtc_dtls_role role, bool lite, struct sockaddr_in *addr) {
   *addr = (struct sockaddr_in){.sin_family = AF_INET, .sin_port = htons(port),
                                .sin_addr.s_addr = htonl(0x7f000001)};
   brtc_pc_config *cfg = brtc_pc_config_new();
   brtc_pc_config_set_certificate(cfg, cert);
   brtc_pc_config_set_datachannels(cfg, true);
   brtc_pc_config_set_dtls_role(cfg, role);
+  brtc_pc_config_set_ice_lite(cfg, lite);
   brtc_pc_config_add_host_address(cfg, (const struct sockaddr *)addr);
   brtc_pc *pc = NULL;
   char err[160];
@@ -334,7 +335,8 @@ static brtc_pc *make_pc(uint16_t port, brtc_dtls_role role, struct sockaddr_in *
 /* Offer, answer, then pump until the offerer has every echo back (or simulated time runs
  * out). */
 static void run_pair(unsigned loss, uint64_t delay_us, brtc_dtls_role answer_role,
-                     unsigned messages, bool expect_offerer_client, bool media) {
+                     unsigned messages, bool expect_offerer_client, bool offerer_lite,
+                     bool media) {
   pair *p = calloc(1, sizeof *p);
   p->queue = calloc(MAX_QUEUED, sizeof *p->queue);
   p->loss_percent = loss;
@@ -342,8 +344,8 @@ static void run_pair(unsigned loss, uint64_t delay_us, brtc_dtls_role answer_rol
   p->rng = 0x9e3779b9u;
   p->total = messages;
   p->now = 1000000;
-  p->s[0].pc = make_pc(5000, BRTC_DTLS_ROLE_AUTO, &p->s[0].addr);
-  p->s[1].pc = make_pc(6000, answer_role, &p->s[1].addr);
+  p->s[0].pc = make_pc(5000, BRTC_DTLS_ROLE_AUTO, offerer_lite, &p->s[0].addr);
+  p->s[1].pc = make_pc(6000, answer_role, false, &p->s[1].addr);
   p->media = media;
   char err[256] = "";
   for (int w = 0; media && w < 2; w++) { /* the answerer's goes on the offer's section */
@@ -394,8 +396,9 @@ static void run_pair(unsigned loss, uint64_t delay_us, brtc_dtls_role answer_rol
           (unsigned long long)p->dropped_packets[0], (unsigned long long)p->dropped_packets[1],
           o->ice_detail, a->ice_detail);
   CHECK(o->ice_connected && a->ice_connected && o->dtls_connected && a->dtls_connected);
-  CHECK(strstr(o->ice_detail, "controlling") != NULL); /* the offerer nominated */
-  CHECK(strstr(a->ice_detail, "controlled") != NULL);
+  /* The offerer nominates (RFC 8445 6.1.1), unless it is lite: then the full answerer does. */
+  CHECK(strstr(o->ice_detail, offerer_lite ? "(lite ICE, controlled)" : "controlling") != NULL);
+  CHECK(strstr(a->ice_detail, offerer_lite ? "controlling" : "controlled") != NULL);
   CHECK(strstr(o->answer_detail, expect_offerer_client ? "we are the DTLS client"
                                                        : "we are the DTLS server") != NULL);
   CHECK(o->open && a->channel && strcmp(brtc_datachannel_label(a->channel), "chat") == 0);
@@ -438,28 +441,38 @@ static void run_pair(unsigned loss, uint64_t delay_us, brtc_dtls_role answer_rol
   free(p);
 }
 
-static void test_pair_clean(void) { run_pair(0, 0, BRTC_DTLS_ROLE_AUTO, 100, false, false); }
+static void test_pair_clean(void) { run_pair(0, 0, BRTC_DTLS_ROLE_AUTO, 100, false, false, false); }
+
+/* An ICE-lite offerer (a=ice-lite): the full answerer controls and nominates. */
+static void test_pair_lite_offerer(void) {
+  run_pair(0, 2000, BRTC_DTLS_ROLE_AUTO, 20, false, true, false);
+}
 
 /* The answerer as DTLS server: the offerer is the client and its channel's id even. */
 static void test_pair_answerer_passive(void) {
-  run_pair(0, 2000, BRTC_DTLS_ROLE_PASSIVE, 40, true, false);
+  run_pair(0, 2000, BRTC_DTLS_ROLE_PASSIVE, 40, true, false, false);
 }
 
 /* Issue 9: 5 % of every packet type lost and 20 ms of delay, both directions. */
-static void test_pair_lossy(void) { run_pair(5, 20000, BRTC_DTLS_ROLE_AUTO, 100, false, false); }
+static void test_pair_lossy(void) {
+  run_pair(5, 20000, BRTC_DTLS_ROLE_AUTO, 100, false, false, false);
+}
 
 /* Issue 8: media both ways through the public API, the offerer's track and the answerer's
  * on one sendrecv section, beside the data channels; then the same under 5 % loss and 20 ms
  * of delay on every packet type in both directions. */
-static void test_pair_media(void) { run_pair(0, 5000, BRTC_DTLS_ROLE_AUTO, 40, false, true); }
+static void test_pair_media(void) {
+  run_pair(0, 5000, BRTC_DTLS_ROLE_AUTO, 40, false, false, true);
+}
 static void test_pair_media_lossy(void) {
-  run_pair(5, 20000, BRTC_DTLS_ROLE_AUTO, 40, false, true);
+  run_pair(5, 20000, BRTC_DTLS_ROLE_AUTO, 40, false, false, true);
 }
 
 int main(void) {
   cert = brtc_certificate_generate();
   RUN(test_pair_clean);
   RUN(test_pair_answerer_passive);
+  RUN(test_pair_lite_offerer);
   RUN(test_pair_lossy);
   RUN(test_pair_media);
   RUN(test_pair_media_lossy);
