@@ -100,6 +100,7 @@ static void answer_sends(void) {
   CHECK_EQ_INT(brtc_track_payload_type(added), 96);
   CHECK(brtc_track_rtx_ssrc(added) != 0);
   CHECK_EQ_INT(brtc_track_current_direction(added), BRTC_DIRECTION_SENDONLY);
+  CHECK_EQ_INT(brtc_pc_track_count(h.pc), 0); /* nothing to receive on a section we send on */
   /* After the offer: no more tracks until renegotiation exists. */
   brtc_track *late = NULL;
   CHECK_EQ_INT(brtc_pc_add_track(h.pc, BRTC_TRACK_VIDEO, BRTC_DIRECTION_SENDONLY, "VP8", &late),
@@ -314,6 +315,7 @@ static void sendrecv_section(void) {
     h_run_for(&h, 200000);
     CHECK(count_ssrc(brtc_track_ssrc(added)) > 0);
     CHECK_EQ_INT(h.n_frames, 1);
+    CHECK_EQ_INT(brtc_pc_track_count(h.pc), 1);
   }
   h_stop(&h);
 }
