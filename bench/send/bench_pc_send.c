@@ -21,6 +21,7 @@
 #include "boltrtc/error.h"
 #include "boltrtc/loop.h"
 #include "boltrtc/track.h"
+#include "pc/pc_send.h" /* reaches inside for the memory figures only */
 
 #define PACKETS_PER_FRAME 30
 #define VP8_DESCRIPTOR 4
@@ -109,6 +110,12 @@ int main(int argc, char **argv) {
          (double)packets / cpu, 1e9 * cpu / (double)packets, (double)packets / wall,
          (double)bytes / (double)packets, (unsigned long long)frames,
          (unsigned long long)refused, (unsigned long long)ts.packets_sent);
+  /* What the sending side holds, at this ceiling (the history is one second of it). */
+  size_t scratch = track->scratch_cap + track->payloads_cap * (sizeof(brtc_payload) + sizeof(size_t));
+  printf("  memory: send stream %zu B (history, 20 Mbit/s ceiling), pacer %zu B, packetizer "
+         "scratch %zu B, track %zu B, pc's sending state %zu B\n",
+         brtc_send_stream_memory(track->stream), brtc_pacer_memory(p.pc->send->pacer), scratch,
+         sizeof(*track), sizeof(*p.pc->send));
   free(frame);
   bench_pair_free_pc(&p);
   bench_pair_free_sim(&p);
