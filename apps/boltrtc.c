@@ -86,6 +86,8 @@ static void print_serve_usage(FILE *out) {
           "  --source FILE          WHEP viewers (POST /whep, the page /watch) get FILE, an\n"
           "                         IVF VP8 or Annex-B H.264 file, from its start at\n"
           "                         real-time pace, looping\n"
+          "  --echo                 a publisher whose offer's video is sendrecv gets its\n"
+          "                         video back on the same connection (the page /watch?echo=1)\n"
           "  --dtls-role ROLE       active or passive: our DTLS role when the offer lets us\n"
           "                         choose (default active, as RFC 8842 recommends; passive\n"
           "                         makes us pick the SRTP profile: AEAD_AES_128_GCM first)\n"
@@ -237,7 +239,7 @@ static int parse_serve_options(int argc, char **argv, serve_options *o) {
     OPT_TOKEN_FILE, OPT_CAPTURE, OPT_CAPTURE_MB, OPT_RATE, OPT_KEYFRAME_INTERVAL, OPT_BATCH_HOLD,
     OPT_ICE_SERVER, OPT_TURN_SECRET, OPT_TURN_SECRET_FILE, OPT_TURN_TTL, OPT_MAX_ROOMS,
     OPT_ROOM_SIZE, OPT_INSPECT, OPT_INSPECT_SESSIONS, OPT_INSPECT_PACKETS, OPT_ICE,
-    OPT_SOURCE
+    OPT_SOURCE, OPT_ECHO
   };
   static const struct option longopts[] = {
       {"http", required_argument, NULL, OPT_HTTP},
@@ -258,6 +260,7 @@ static int parse_serve_options(int argc, char **argv, serve_options *o) {
       {"inspect-sessions", required_argument, NULL, OPT_INSPECT_SESSIONS},
       {"inspect-packets", required_argument, NULL, OPT_INSPECT_PACKETS},
       {"source", required_argument, NULL, OPT_SOURCE},
+      {"echo", no_argument, NULL, OPT_ECHO},
       {"dtls-role", required_argument, NULL, OPT_DTLS_ROLE},
       {"ice", required_argument, NULL, OPT_ICE},
       {"loopback-only", no_argument, NULL, OPT_LOOPBACK},
@@ -381,6 +384,9 @@ static int parse_serve_options(int argc, char **argv, serve_options *o) {
         if (!brtc_cli_parse_number(optarg, 1, 64, &n))
           return usage_error("bad --inspect-packets \"%s\": expected 1 to 64", optarg);
         o->server.inspect_packets = (unsigned)n;
+        break;
+      case OPT_ECHO:
+        o->server.echo = true;
         break;
       case OPT_SOURCE:
         if (!*optarg) return usage_error("--source needs a file name");

@@ -25,6 +25,8 @@ static void on_event(bench_pair *p, const brtc_output *ev) {
   } while (0)
 
 bool bench_pair_keep_dtls;
+void (*bench_pair_configure)(brtc_pc_config *cfg);
+void (*bench_pair_before_offer)(brtc_pc *pc);
 
 int bench_pair_init(bench_pair *p, const brtc_certificate *cert, const sim_peer_opts *opts,
                     unsigned sim_index, char *err, size_t err_cap) {
@@ -41,6 +43,7 @@ int bench_pair_init(bench_pair *p, const brtc_certificate *cert, const sim_peer_
   brtc_pc_config_add_host_address(cfg, (const struct sockaddr *)&host);
   brtc_pc_config_set_keep_dtls(cfg, bench_pair_keep_dtls);
   brtc_pc_config_set_datachannels(cfg, opts && opts->datachannel);
+  if (bench_pair_configure) bench_pair_configure(cfg);
   p->sim = sim_peer_new(opts);
   if (!p->sim) {
     brtc_pc_config_free(cfg);
@@ -52,6 +55,7 @@ int bench_pair_init(bench_pair *p, const brtc_certificate *cert, const sim_peer_
   TIMED(p, rc = brtc_pc_new(cfg, &p->pc, err, err_cap));
   brtc_pc_config_free(cfg);
   if (rc) return rc;
+  if (bench_pair_before_offer) bench_pair_before_offer(p->pc);
   TIMED(p, rc = brtc_pc_set_remote_description(p->pc, "offer", sim_peer_offer(p->sim),
                                                 brtc_now_us(), err, err_cap));
   if (rc) return rc;

@@ -30,6 +30,11 @@ typedef struct bench_pair {
 /* brtc_pc_config.keep_dtls for the next bench_pair_init (OpenSSL's state kept alive). */
 extern bool bench_pair_keep_dtls;
 
+/* Called, when set, with the next bench_pair_init's config, and with its pc before the offer
+ * (a sending bench adds its track there). */
+extern void (*bench_pair_configure)(brtc_pc_config *cfg);
+extern void (*bench_pair_before_offer)(brtc_pc *pc);
+
 /* Make both sides and do the offer/answer. sim_index makes the browser's address unique. */
 int bench_pair_init(bench_pair *p, const brtc_certificate *cert, const sim_peer_opts *opts,
                     unsigned sim_index, char *err, size_t err_cap);

@@ -188,8 +188,13 @@ int pc_send_poll(brtc_pc *pc, uint8_t *out, size_t cap, size_t *out_len) {
   if (!s || !s->pacer || !transport_up(pc)) return BRTC_ERR_AGAIN;
   int rc = poll_report(pc, out, cap, out_len);
   if (rc != BRTC_ERR_AGAIN) return rc;
-  brtc_pacer_item it;
-  while (brtc_pacer_poll(s->pacer, pc->now_us, &it, 1) == 1) {
+  for (;;) {
+    if (s->next_due == s->n_due) {
+      s->n_due = brtc_pacer_poll(s->pacer, pc->now_us, s->due, PC_SEND_BATCH);
+      s->next_due = 0;
+      if (s->n_due == 0) break;
+    }
+    brtc_pacer_item it = s->due[s->next_due++];
     uint32_t id = brtc_send_stream_handle_id(it.handle);
     brtc_track *t = id >= 1 && id <= s->n ? s->tracks[id - 1] : NULL;
     if (!t || !t->stream) continue;
@@ -212,7 +217,7 @@ int pc_send_poll(brtc_pc *pc, uint8_t *out, size_t cap, size_t *out_len) {
 uint64_t pc_send_deadline(const brtc_pc *pc) {
   const pc_send *s = pc->send;
   if (!s || !s->pacer || !transport_up(pc)) return PC_NEVER;
-  uint64_t d = brtc_pacer_deadline(s->pacer);
+  uint64_t d = s->next_due < s->n_due ? pc->now_us : brtc_pacer_deadline(s->pacer);
   for (size_t i = 0; i < s->n; i++) {
     if (!s->tracks[i]->stream) continue;
     uint64_t r = brtc_send_stream_deadline(s->tracks[i]->stream);

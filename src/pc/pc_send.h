@@ -25,6 +25,7 @@ typedef enum pc_send_codec {
 } pc_send_codec;
 
 #define PC_TRACK_ID_LEN 32
+#define PC_SEND_BATCH 32
 
 struct brtc_track {
   brtc_pc *pc;
@@ -58,6 +59,9 @@ typedef struct pc_send {
   brtc_track *tracks[PC_MAX_TRACKS];
   size_t n;
   brtc_pacer *pacer;            /* one per transport; made with the first sending stream */
+  /* Packets the pacer let go, taken in one batch and handed out one per poll. */
+  brtc_pacer_item due[PC_SEND_BATCH];
+  size_t n_due, next_due;
   uint8_t scratch[PC_MAX_DATAGRAM]; /* an RTX packet being built */
 } pc_send;
 

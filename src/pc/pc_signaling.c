@@ -63,6 +63,7 @@ bool pc_signaling_take_negotiated(brtc_pc *pc, const brtc_sdp *offer,
       continue;
     }
     if (!n->accepted || n->payload_type < 0) continue;
+    if (n->send_track >= 0 && !n->we_receive) continue; /* a section we only send on */
     const brtc_sdp_media *m = &offer->media[i];
     if (n->kind == BRTC_MEDIA_APPLICATION) continue;
     pc_track t;

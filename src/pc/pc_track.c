@@ -197,6 +197,7 @@ void pc_send_forget(brtc_pc *pc) {
   }
   brtc_pacer_free(s->pacer);
   s->pacer = NULL;
+  s->n_due = s->next_due = 0;
 }
 
 void pc_send_free(brtc_pc *pc) {

@@ -369,8 +369,9 @@ static void write_accepted(writer *w, const brtc_sdp_media *m, const brtc_sdp_ne
     if (c->fb_nack_pli) line(w, "a=rtcp-fb:%d nack pli", n->payload_type);
     /* VP8 has no fmtp parameters we echo; libwebrtc's bitrate hints are the ones we add,
      * only where we receive (they tell the peer's encoder). */
-    if (strcasecmp(c->name, "VP8") != 0 || n->send_track >= 0) {
-      /* no hints for a sender's section */
+    bool receiving = strcmp(dir, "sendrecv") == 0 || strcmp(dir, "recvonly") == 0;
+    if (strcasecmp(c->name, "VP8") != 0 || (n->send_track >= 0 && !receiving)) {
+      /* no hints where the peer does not send to us */
     } else if (p->video_start_bitrate_kbps && p->video_max_bitrate_kbps)
       line(w, "a=fmtp:%d x-google-start-bitrate=%u;x-google-max-bitrate=%u", n->payload_type,
            (unsigned)p->video_start_bitrate_kbps, (unsigned)p->video_max_bitrate_kbps);

@@ -137,6 +137,7 @@ brtc_signal_server *brtc_signal_server_new(const brtc_signal_config *config, brt
   srv->rooms = brtc_rooms_new(&config->rooms, err, err_cap);
   if (!srv->rooms) goto fail;
   srv->inspect_all = config->inspect_all;
+  srv->echo = config->echo;
   if (brtc_inspect_store_init(&srv->inspect, config->inspect_sessions, config->inspect_packets,
                               0) != BRTC_OK) {
     snprintf(err, err_cap, "bad inspector limits (at most %d sessions, %d packets of a kind)",

@@ -103,6 +103,9 @@ typedef struct brtc_signal_config {
   /* WHEP (draft-ietf-wish-whep) at /whep: each viewer gets this file (IVF VP8 or Annex-B
    * H.264) from its start, at real-time pace, looping. NULL: /whep answers 404. */
   const char *whep_source;
+  /* Echo (--echo): a publisher whose video section is sendrecv gets its video back on the
+   * same connection, on a track of ours with a new SSRC, frame by frame. */
+  bool echo;
 } brtc_signal_config;
 
 /* Whether text is an address the server and the loop take: "IP:PORT" or "[IPv6]:PORT". */

@@ -84,6 +84,7 @@ struct brtc_signal_server {
 
   struct brtc_rooms *rooms; /* /ws?room= rendezvous (rooms.c) */
   char *whep_source; /* --source: what /whep viewers get (whep_play.c); NULL: no WHEP */
+  bool echo;         /* --echo: publishers' video goes back to them (echo_media.c) */
 };
 
 /* The /ws signaling state of one connection. */
@@ -234,6 +235,12 @@ bool brtc_whep_play_answered(brtc_session *s, char *err, size_t err_cap);
 /* BRTC_EVENT_KEYFRAME_REQUEST: the first starts playing, later ones skip to a keyframe. */
 void brtc_whep_play_keyframe(brtc_session *s, uint64_t now_us);
 void brtc_whep_play_free(brtc_session *s);
+
+/* echo_media.c: --echo. Before the offer: a sendrecv VP8 track; each assembled frame of the
+ * section it took is sent back on it; its keyframe requests become our PLI. */
+int brtc_echo_media_start(brtc_session *s);
+void brtc_echo_media_frame(brtc_session *s, const brtc_output *frame, uint64_t now_us);
+void brtc_echo_media_keyframe(brtc_session *s, uint64_t now_us);
 void brtc_whip_free(brtc_signal_server *srv);
 
 #endif

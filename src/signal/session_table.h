@@ -95,6 +95,11 @@ typedef struct brtc_session {
   uint64_t asked_us; /* when a keyframe was asked for to fill free room; 0: not asked */
 
   struct brtc_whep_play *play; /* a WHEP viewer's source and track (whep_play.c); NULL else */
+  /* serve --echo (echo_media.c): the track that sends the publisher's video back. */
+  struct brtc_track *echo_track;
+  bool echo_started;
+  uint32_t echo_last_ts;
+  uint64_t echo_base_us, echo_ext_ts, echo_frames;
 } brtc_session;
 
 /* Sessions whose wanted keyframe was refused because every saver slot was in use, oldest

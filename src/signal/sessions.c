@@ -338,9 +338,11 @@ static void on_pc_event(brtc_loop *loop, brtc_pc *pc, const brtc_output *ev, voi
       return;
     case BRTC_EVENT_FRAME:
       if (ev->keyframe) save_keyframe(srv, s, ev);
+      brtc_echo_media_frame(s, ev, brtc_now_us());
       break;
     case BRTC_EVENT_KEYFRAME_REQUEST:
       brtc_whep_play_keyframe(s, brtc_now_us());
+      brtc_echo_media_keyframe(s, brtc_now_us());
       break;
     case BRTC_EVENT_LOG:
       brtc_log(BRTC_LOG_INFO, s->id, "%s", ev->detail ? ev->detail : "");
@@ -488,6 +490,7 @@ brtc_session *brtc_server_session_start(brtc_signal_server *srv, brtc_transport 
     brtc_pc_config_free(cfg);
   }
   if (s->pc && transport == BRTC_TRANSPORT_WHEP) *rc = brtc_whep_play_start(srv, s, err, err_cap);
+  else if (s->pc && srv->echo) *rc = brtc_echo_media_start(s);
   if (!s->pc) {
     if (!err[0]) snprintf(err, err_cap, "cannot create a peer connection");
   } else if (*rc == BRTC_OK) {

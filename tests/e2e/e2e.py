@@ -57,6 +57,9 @@
                                   frame drawn to a canvas must match the picture by PSNR (at
                                   least 30 dB) and score at least 3 dB lower against the picture
                                   shifted by 4 pixels.
+  e2e.py echo --boltrtc PATH      serve --echo: Chromium's camera (the still picture) goes out
+                                  over WHIP in a sendrecv section (/watch?echo=1) and comes
+                                  back on the same connection with a new SSRC; judged as whep.
   --dtls-role active|passive      the server's DTLS role toward the actpass offer.
   --expect-srtp PROFILE           the SRTP profile the session must negotiate.
   --ipv6                          media over [::1] only (aiortc; Chromium gathers no ::1).
@@ -430,6 +433,8 @@ def run_whep(a, server, source, shifted, workdir):
     frame = os.path.join(workdir, "decoded.rgb")
     cmd = [node, os.path.join(HERE, "whep.mjs"), "--url", server.base + "/", "--y4m", source,
            "--frame-out", frame, "--timeout-ms", str(a.timeout * 1000)]
+    if a.mode == "echo":
+        cmd.append("--echo")
     result = run_driver(cmd, a.timeout, server)
     width, height = y4m_size(source)
     log(f"framesDecoded {result['frames']}, {result['width']}x{result['height']}, "
@@ -437,8 +442,9 @@ def run_whep(a, server, source, shifted, workdir):
     assert result["frames"][1] > result["frames"][0], f"framesDecoded did not grow: {result['frames']}"
     assert (result["width"], result["height"]) == (width, height), \
         f"decoded {result['width']}x{result['height']}, the source is {width}x{height}"
-    want = "H264/90000" if a.codec == "h264" else "VP8/90000"
-    assert want in result["answer"] and "a=sendonly" in result["answer"], result["answer"]
+    want = "H264/90000" if a.codec == "h264" and a.mode == "whep" else "VP8/90000"
+    direction = "a=sendrecv" if a.mode == "echo" else "a=sendonly"
+    assert want in result["answer"] and direction in result["answer"], result["answer"]
     import numpy
     with open(frame, "rb") as f:
         got = numpy.frombuffer(f.read(), dtype=numpy.uint8).reshape(height, width, 3)
@@ -452,7 +458,8 @@ def run_whep(a, server, source, shifted, workdir):
                         os.path.join(a.artifacts, "decoded.png")], timeout=60)
     assert good >= MIN_WHEP_PSNR, f"PSNR {good:.2f} dB < {MIN_WHEP_PSNR}"
     assert good - bad >= MIN_MARGIN, f"the shifted picture only {good - bad:.2f} dB lower"
-    session = next(s for s in server.status()["sessions"] if s.get("transport") == "whep")
+    session = next(s for s in server.status()["sessions"]
+                   if s.get("transport") == ("whip" if a.mode == "echo" else "whep"))
     log(f"server session: {session.get('state')}, {session.get('stats', {}).get('packets_out')} "
         "datagrams out")
 
@@ -737,7 +744,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("mode", choices=["browser", "whip", "firefox", "gstreamer", "example", "tracks",
                                      "page", "inspect", "datachannel", "whip-datachannel",
-                                     "whep", "publish", "publish-aiortc"])
+                                     "whep", "echo", "publish", "publish-aiortc"])
     ap.add_argument("--boltrtc", help="the boltrtc program (every mode but example)")
     ap.add_argument("--example", help="examples/receive_video's program (mode example)")
     ap.add_argument("--timeout", type=int, default=60, help="seconds to wait for keyframes")
@@ -780,6 +787,8 @@ def main():
     capture = os.path.join(workdir, "capture")
     if a.mode == "whep":
         extra += ["--source", encode_source(source, a.codec, workdir)]
+    if a.mode == "echo":
+        extra += ["--echo"]
     if a.capture:
         extra += ["--capture", capture, "--rate-interval", "1", "--keyframe-interval", "2",
                   "--log-level", "debug"]
@@ -792,7 +801,7 @@ def main():
             run = {"browser": run_browser, "whip": run_whip, "gstreamer": run_gstreamer,
                    "tracks": run_tracks, "page": run_page, "inspect": run_inspect,
                    "datachannel": run_datachannel, "whip-datachannel": run_whip_datachannel,
-                   "whep": run_whep, "publish": run_publish,
+                   "whep": run_whep, "echo": run_whep, "publish": run_publish,
                    "publish-aiortc": run_publish_aiortc}[a.mode]
             run(a, server, source, shifted, workdir)
         if a.capture:

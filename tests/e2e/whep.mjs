@@ -1,8 +1,10 @@
 // Chromium watches the server's --source over WHEP: the viewer page (/watch?autostart=1)
 // offers recvonly video, and this driver waits until it decodes frames, checks that
 // framesDecoded grows, and writes one decoded picture, drawn to a canvas at its own size, as
-// raw RGB to --frame-out for e2e.py to compare by PSNR. Prints one JSON line.
-// Usage: node whep.mjs --url URL --y4m FILE --frame-out FILE --timeout-ms MS
+// raw RGB to --frame-out for e2e.py to compare by PSNR. Prints one JSON line. With --echo the
+// page (/watch?echo=1) sends its fake camera (the .y4m) over WHIP and watches what serve
+// --echo sends back; the grab waits 3 s more, for the camera's encoder to reach its quality.
+// Usage: node whep.mjs --url URL --y4m FILE --frame-out FILE --timeout-ms MS [--echo]
 import { writeFileSync } from 'node:fs';
 import { withChromium } from './chromium.mjs';
 import { parseArgs, report } from './page.mjs';
@@ -23,7 +25,7 @@ async function framesDecoded(page) {
 await report((result, logs) => withChromium(opt.y4m, async (page) => {
   page.on('console', (m) => logs.push(`console.${m.type()}: ${m.text()}`));
   page.on('pageerror', (e) => logs.push(`pageerror: ${e.message}`));
-  await page.goto(`${opt.url}watch?autostart=1`, { timeout: 15000 });
+  await page.goto(`${opt.url}watch?${opt.echo ? 'echo=1&' : ''}autostart=1`, { timeout: 15000 });
   await page.waitForFunction(() => document.body.dataset.state === 'connected',
     { timeout: opt.timeoutMs });
   await page.waitForFunction(async () => {
@@ -37,6 +39,7 @@ await report((result, logs) => withChromium(opt.y4m, async (page) => {
   result.frames = [await framesDecoded(page)];
   await page.waitForTimeout(1000);
   result.frames.push(await framesDecoded(page));
+  if (opt.echo) await page.waitForTimeout(3000);
   const grab = await page.evaluate(() => {
     const v = document.getElementById('video');
     const c = document.createElement('canvas');

@@ -16,7 +16,7 @@
 #include "testing.h"
 
 #define FRAMES 6
-#define MAX_PKTS 1024
+#define MAX_PKTS 4096
 
 typedef struct rx_pkt {
   uint8_t pt;
@@ -100,6 +100,7 @@ static void answer_sends(void) {
   CHECK_EQ_INT(brtc_track_payload_type(added), 96);
   CHECK(brtc_track_rtx_ssrc(added) != 0);
   CHECK_EQ_INT(brtc_track_current_direction(added), BRTC_DIRECTION_SENDONLY);
+  CHECK_EQ_INT(brtc_pc_track_count(h.pc), 0); /* nothing to receive on a section we send on */
   /* After the offer: no more tracks until renegotiation exists. */
   brtc_track *late = NULL;
   CHECK_EQ_INT(brtc_pc_add_track(h.pc, BRTC_TRACK_VIDEO, BRTC_DIRECTION_SENDONLY, "VP8", &late),
@@ -314,7 +315,48 @@ static void sendrecv_section(void) {
     h_run_for(&h, 200000);
     CHECK(count_ssrc(brtc_track_ssrc(added)) > 0);
     CHECK_EQ_INT(h.n_frames, 1);
+    CHECK_EQ_INT(brtc_pc_track_count(h.pc), 1);
   }
+  h_stop(&h);
+}
+
+/* A sender faster than the link: the pacer's queue and the history are bounded, so frames
+ * are refused (BRTC_ERR_AGAIN) rather than queued without end, a keyframe is asked for (a
+ * decoder lost its chain), delta frames wait for it, and once the link caught up a keyframe
+ * goes again. Every packet that was accepted arrives. */
+static void overrun(void) {
+  harness h;
+  sim_peer_opts o = viewer();
+  if (!start_viewer(&h, &o)) {
+    h_stop(&h);
+    return;
+  }
+  uint64_t asked = h.keyframe_requests;
+  size_t ok = 0, refused = 0;
+  /* 400 keyframes at one instant: far past what 500 ms of pacing at 2.5 Mbit/s holds. */
+  for (int i = 0; i < 400; i++) {
+    int rc = brtc_track_send_frame(added, h.now, frames[0], lens[0], h.now, 0);
+    if (rc == BRTC_OK) ok++;
+    else if (rc == BRTC_ERR_AGAIN) refused++;
+    else CHECK_EQ_INT(rc, BRTC_OK);
+  }
+  h_drain(&h);
+  CHECK(ok > 0 && refused > 0);
+  CHECK(h.keyframe_requests > asked); /* the refusal asks for a keyframe */
+  CHECK_EQ_INT(brtc_track_send_frame(added, h.now, frames[1], lens[1], h.now, 0),
+               BRTC_ERR_AGAIN); /* a delta frame after a refused one: undecodable */
+  brtc_track_send_stats st = {.size = sizeof st};
+  brtc_track_get_send_stats(added, &st);
+  CHECK(st.packets_queued <= 1024);
+  h_run_for(&h, 3000000); /* the link drains */
+  CHECK_EQ_INT(brtc_track_send_frame(added, h.now, frames[0], lens[0], h.now, 0), BRTC_OK);
+  CHECK_EQ_INT(brtc_track_send_frame(added, h.now + 33333, frames[1], lens[1], h.now, 0),
+               BRTC_OK);
+  h_run_for(&h, 1000000);
+  brtc_track_get_send_stats(added, &st);
+  CHECK_EQ_INT(st.frames_sent, ok + 2);
+  CHECK_EQ_INT(count_ssrc(brtc_track_ssrc(added)), st.packets_sent);
+  CHECK_EQ_INT(st.packets_queued, 0);
   h_stop(&h);
 }
 
@@ -328,6 +370,7 @@ int main(void) {
   RUN(nack_and_pli);
   RUN(unplaced_track);
   RUN(sendrecv_section);
+  RUN(overrun);
   for (int i = 0; i < FRAMES; i++) free(frames[i]);
   return TEST_REPORT();
 }

@@ -1,12 +1,16 @@
 // The WHEP viewer (draft-ietf-wish-whep): a recvonly video offer POSTed to /whep once every
 // candidate is gathered (the server is ICE-lite and takes no trickle), the 201's answer and
-// Location, the video shown, DELETE on Stop. /watch?autostart=1 starts at once. The state is
-// on body's data-state and data-frames for tests; the connection is window.boltrtcWatch.
+// Location, the video shown, DELETE on Stop. /watch?echo=1 (serve --echo): the camera goes
+// out over WHIP in a sendrecv section instead, and what comes back is shown beside it.
+// /watch?autostart=1 starts at once. The state is on body's data-state and data-frames for
+// tests; the connection is window.boltrtcWatch.
 
 const video = document.getElementById('video') as HTMLVideoElement;
 const statusLine = document.getElementById('status') as HTMLElement;
 const watchButton = document.getElementById('watch') as HTMLButtonElement;
 const stopButton = document.getElementById('stop') as HTMLButtonElement;
+const preview = document.getElementById('preview') as HTMLVideoElement;
+const echo = new URLSearchParams(location.search).get('echo') === '1';
 
 let conn: RTCPeerConnection | null = null;
 let resource: string | null = null;
@@ -45,9 +49,16 @@ async function watch(): Promise<void> {
   const pc = new RTCPeerConnection({ iceServers: [], bundlePolicy: 'max-bundle' });
   conn = pc;
   (window as unknown as { boltrtcWatch: RTCPeerConnection }).boltrtcWatch = pc;
-  pc.addTransceiver('video', { direction: 'recvonly' });
+  if (echo) {
+    const camera = await navigator.mediaDevices.getUserMedia({ video: true });
+    preview.hidden = false;
+    preview.srcObject = camera;
+    pc.addTransceiver(camera.getVideoTracks()[0], { direction: 'sendrecv', streams: [camera] });
+  } else {
+    pc.addTransceiver('video', { direction: 'recvonly' });
+  }
   pc.ontrack = (e) => {
-    video.srcObject = e.streams[0] ?? new MediaStream([e.track]);
+    video.srcObject = new MediaStream([e.track]);
   };
   pc.onconnectionstatechange = () => {
     if (pc.connectionState === 'connected') setState('connected', 'Connected.');
@@ -55,7 +66,7 @@ async function watch(): Promise<void> {
   };
   await pc.setLocalDescription(await pc.createOffer());
   await gathered(pc);
-  const res = await fetch('/whep', {
+  const res = await fetch(echo ? '/whip' : '/whep', {
     method: 'POST',
     headers: { 'Content-Type': 'application/sdp' },
     body: pc.localDescription?.sdp ?? '',

@@ -1,0 +1,42 @@
+/* serve --echo: a publisher's video goes straight back to it on the same connection. Where
+ * its offer's video section also receives (sendrecv), the answer carries a sending track of
+ * ours there, with its own SSRC (track.h), and every whole frame the pc assembles from the
+ * publisher is sent on it as it came, frame by frame: no decoding, no re-encoding. The
+ * frames keep their spacing: capture times follow the publisher's RTP timestamps. Keyframe
+ * requests from the publisher's receiver go back to its sender as our PLI. */
+#include <string.h>
+
+#include "boltrtc/track.h"
+#include "common/log.h"
+#include "signal/server_internal.h"
+
+#define VIDEO_CLOCK 90000u
+
+int brtc_echo_media_start(brtc_session *s) {
+  return brtc_pc_add_track(s->pc, BRTC_TRACK_VIDEO, BRTC_DIRECTION_SENDRECV, "VP8",
+                           &s->echo_track);
+}
+
+void brtc_echo_media_frame(brtc_session *s, const brtc_output *f, uint64_t now_us) {
+  brtc_track *t = s->echo_track;
+  if (!t || !f->mid || strcmp(f->mid, brtc_track_mid(t)) != 0) return;
+  /* RFC 3550 5.1: timestamps wrap; unwrap them into one timeline from the first frame. */
+  if (!s->echo_started) {
+    s->echo_started = true;
+    s->echo_base_us = now_us;
+    s->echo_ext_ts = 0;
+    brtc_log(BRTC_LOG_INFO, s->id, "echo: sending the video back on mid %s, ssrc 0x%08x",
+             brtc_track_mid(t), (unsigned)brtc_track_ssrc(t));
+  } else {
+    s->echo_ext_ts += (uint64_t)(int64_t)(int32_t)(f->rtp_timestamp - s->echo_last_ts);
+  }
+  s->echo_last_ts = f->rtp_timestamp;
+  uint64_t capture = s->echo_base_us + s->echo_ext_ts * 1000000u / VIDEO_CLOCK;
+  int rc = brtc_track_send_frame(t, now_us, f->data, f->len, capture,
+                                 f->keyframe ? BRTC_FRAME_KEYFRAME : 0);
+  if (rc == BRTC_OK) s->echo_frames++;
+}
+
+void brtc_echo_media_keyframe(brtc_session *s, uint64_t now_us) {
+  if (s->echo_track && s->pc) brtc_pc_request_keyframe(s->pc, now_us);
+}
