@@ -59,6 +59,10 @@ void brtc_turn_server_free(brtc_turn_server *s) {
   free(s->users);
   free(s->auth_secret);
   for (size_t i = 0; i < s->n_allow; i++) free(s->allow[i]);
+  for (size_t i = 0; i < s->n_listen_tls; i++) free(s->listen_tls[i]);
+  free(s->tls_cert_file);
+  free(s->tls_key_file);
+  brtc_turn_tls_free(s);
   free(s);
 }
 
@@ -72,14 +76,19 @@ static int keep_string(char **slot, const char *text) {
   return BRTC_OK;
 }
 
-int brtc_turn_server_add_listen(brtc_turn_server *s, const char *addr) {
+/* One more listening address into list (UDP and TCP, or TLS). */
+static int add_listen_addr(brtc_turn_server *s, char **list, size_t *n, const char *addr) {
   brtc_addr a;
   if (!s || !addr || s->core || brtc_addr_parse(&a, addr, 0) != BRTC_OK) return BRTC_ERR_INVALID;
-  if (s->n_listen == BRTC_TURN_MAX_LISTEN) return BRTC_ERR_LIMIT;
-  s->listen[s->n_listen] = NULL;
-  int err = keep_string(&s->listen[s->n_listen], addr);
-  if (err == BRTC_OK) s->n_listen++;
+  if (*n == BRTC_TURN_MAX_LISTEN) return BRTC_ERR_LIMIT;
+  list[*n] = NULL;
+  int err = keep_string(&list[*n], addr);
+  if (err == BRTC_OK) (*n)++;
   return err;
+}
+
+int brtc_turn_server_add_listen(brtc_turn_server *s, const char *addr) {
+  return s ? add_listen_addr(s, s->listen, &s->n_listen, addr) : BRTC_ERR_INVALID;
 }
 
 int brtc_turn_server_set_realm(brtc_turn_server *s, const char *realm) {
@@ -180,6 +189,25 @@ int brtc_turn_server_allow_peers(brtc_turn_server *s, const char *cidr) {
 int brtc_turn_server_set_tcp(brtc_turn_server *s, bool on) {
   if (!s || s->core) return BRTC_ERR_INVALID;
   s->no_tcp = !on;
+  return BRTC_OK;
+}
+
+int brtc_turn_server_add_listen_tls(brtc_turn_server *s, const char *addr) {
+  return s ? add_listen_addr(s, s->listen_tls, &s->n_listen_tls, addr) : BRTC_ERR_INVALID;
+}
+
+int brtc_turn_server_set_tls_cert(brtc_turn_server *s, const char *cert_file,
+                                  const char *key_file) {
+  if (!s || !cert_file || !*cert_file || (key_file && !*key_file) || s->core)
+    return BRTC_ERR_INVALID;
+  int err = keep_string(&s->tls_cert_file, cert_file);
+  if (err == BRTC_OK && key_file) err = keep_string(&s->tls_key_file, key_file);
+  return err;
+}
+
+int brtc_turn_server_set_tls_handshake_timeout(brtc_turn_server *s, unsigned ms) {
+  if (!s || ms == 0 || s->core) return BRTC_ERR_INVALID;
+  s->tls_handshake_us = (uint64_t)ms * 1000u;
   return BRTC_OK;
 }
 
@@ -439,10 +467,12 @@ int brtc_turn_server_start(brtc_turn_server *s, brtc_loop *loop, char *err, size
     }
   s->timer = brtc_loop_timer_new(loop, on_timer, s);
   if (!s->timer) return BRTC_ERR_NOMEM;
-  if (!s->no_tcp) {
-    int rc = brtc_turn_tcp_start(s, err, err_cap);
+  if (s->n_listen_tls) {
+    int rc = brtc_turn_tls_setup(s, err, err_cap);
     if (rc != BRTC_OK) return rc;
   }
+  int rc = brtc_turn_tcp_start(s, err, err_cap);
+  if (rc != BRTC_OK) return rc;
   for (size_t i = 0; i < s->n_listeners; i++) {
     s->listeners[i].watch = brtc_loop_watch_fd(loop, s->listeners[i].fd, on_listener_readable,
                                                &s->listeners[i]);
@@ -461,6 +491,21 @@ size_t brtc_turn_server_listen_addrs(const brtc_turn_server *s, struct sockaddr_
   for (; n < s->n_listeners && n < cap; n++) {
     memset(&out[n], 0, sizeof(out[n]));
     memcpy(&out[n], &s->bound[n].u, brtc_addr_len(&s->bound[n]));
+  }
+  return n;
+}
+
+size_t brtc_turn_server_tls_addrs(const brtc_turn_server *s, struct sockaddr_storage *out,
+                                  size_t cap) {
+  if (!s || !out) return 0;
+  size_t n = 0;
+  for (size_t i = 0; i < s->n_listen_tls && s->tls_slot[i] < s->n_tcp_listeners && n < cap; i++) {
+    brtc_addr a;
+    if (brtc_addr_parse(&a, s->listen_tls[i], 0) != BRTC_OK) continue;
+    brtc_addr_set_port(&a, (uint16_t)brtc_tcp_listener_port(s->tcp_listeners[s->tls_slot[i]]));
+    memset(&out[n], 0, sizeof(out[n]));
+    memcpy(&out[n], &a.u, brtc_addr_len(&a));
+    n++;
   }
   return n;
 }
@@ -485,6 +530,9 @@ uint64_t brtc_turn_server_count(const brtc_turn_server *s, brtc_turn_counter whi
   case BRTC_TURN_ALLOCATIONS_EXPIRED: return st.allocations_expired;
   case BRTC_TURN_RELAYED_TO_PEERS: return st.to_peer_packets;
   case BRTC_TURN_RELAYED_TO_CLIENTS: return st.to_client_packets;
+  case BRTC_TURN_TLS_HANDSHAKES: return s->tls_handshakes;
+  case BRTC_TURN_TLS_HANDSHAKE_TIMEOUTS: return s->tls_handshake_timeouts;
+  case BRTC_TURN_TLS_FAILURES: return s->tls_failures;
   case BRTC_TURN_DROPPED:
     return st.dropped_malformed + st.dropped_no_allocation + st.dropped_no_permission +
            st.dropped_no_channel + st.dropped_unexpected;
