@@ -11,6 +11,7 @@ seconds=${4:-5}
 size=${5:-200}
 rounds=${6:-3}
 command -v turnserver >/dev/null || { echo "coturn is not installed (scripts/install-deps.sh --test)"; exit 1; }
+. "$(dirname "$0")/../../tests/turn/coturn.sh"
 dir=$(mktemp -d /tmp/brtc-turn-bench.XXXXXX)
 pid=""
 stop() { if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi; pid=""; }
@@ -24,32 +25,12 @@ start_ours() {
   pid=$!
 }
 start_coturn() {
-  cat >"$dir/turnserver.conf" <<CONF
-listening-ip=127.0.0.1
-listening-port=$base
-relay-ip=127.0.0.1
-min-port=$((base + 10))
-max-port=$((base + 4000))
-lt-cred-mech
-user=bench:bench
-realm=bench
-allow-loopback-peers
-no-tls
-no-dtls
-no-tcp
-no-cli
-userdb=$dir/turndb
-log-file=/dev/null
-CONF
-  rm -f "$dir/turndb"
-  turnserver -c "$dir/turnserver.conf" >"$dir/coturn.log" 2>&1 &
-  pid=$!
+  # The same coturn setup as tests/turn/turn_interop.sh (tests/turn/coturn.sh), logging nowhere.
+  COTURN_LOG=/dev/null coturn_start "$dir" "$base" $((base + 10)) $((base + 4000)) bench bench bench
+  pid=$COTURN_PID
 }
 wait_up() {
-  i=0
-  while [ $i -lt 50 ] && ! timeout 1 turnutils_stunclient -p "$base" 127.0.0.1 >/dev/null 2>&1; do
-    sleep 0.1; i=$((i + 1))
-  done
+  wait_stun "$base"
   sleep 0.3
 }
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
