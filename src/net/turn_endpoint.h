@@ -20,6 +20,7 @@
 #define RX_SIZE 2048          /* a little over an Ethernet MTU, so an oversize one is seen */
 #define MAX_BATCHES_PER_WAKE 8 /* then let the loop serve the other sockets */
 #define MAX_USERS_LINE 1024
+#define RELAY_EVENTS 64 /* ready relay sockets taken per epoll_wait */
 
 typedef struct sock_ctx {
   brtc_turn_server *srv;
@@ -63,6 +64,8 @@ struct brtc_turn_server {
   size_t n_listeners;
   sock_ctx **relays; /* by slot */
   uint32_t n_relays;
+  int relay_epfd; /* the relay sockets' epoll set, watched on the loop as one fd */
+  brtc_loop_watch *relays_watch;
   uint64_t datagrams_in, datagrams_out, send_errors;
   /* receive batch */
   struct mmsghdr rx[BATCH];
