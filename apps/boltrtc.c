@@ -129,6 +129,7 @@ static void print_serve_usage(FILE *out) {
           BRTC_SIGNAL_DEFAULT_INSPECT_SESSIONS, BRTC_SIGNAL_DEFAULT_INSPECT_PACKETS,
           BRTC_ROOM_DEFAULT_TURN_TTL_S, BRTC_ROOM_DEFAULT_MAX_ROOMS, BRTC_ROOM_MAX_SIZE,
           BRTC_ROOM_DEFAULT_SIZE, DEFAULT_BATCH_HOLD_US);
+  brtc_turn_embed_print_usage(out);
 }
 
 #define MAX_TOKENS 1024
@@ -144,6 +145,7 @@ typedef struct serve_options {
   const char *stun_urls[MAX_ICE_SERVERS], *turn_urls[MAX_ICE_SERVERS];
   size_t n_stun_urls, n_turn_urls;
   char *turn_secret; /* owned copy */
+  brtc_turn_embed *turn; /* --turn-listen: our own TURN server on the loop (apps/turn_cmd.c) */
   bool loopback_only;
   unsigned batch_hold_us;
   brtc_log_level log_level;
@@ -239,7 +241,7 @@ static int parse_serve_options(int argc, char **argv, serve_options *o) {
     OPT_TOKEN_FILE, OPT_CAPTURE, OPT_CAPTURE_MB, OPT_RATE, OPT_KEYFRAME_INTERVAL, OPT_BATCH_HOLD,
     OPT_ICE_SERVER, OPT_TURN_SECRET, OPT_TURN_SECRET_FILE, OPT_TURN_TTL, OPT_MAX_ROOMS,
     OPT_ROOM_SIZE, OPT_INSPECT, OPT_INSPECT_SESSIONS, OPT_INSPECT_PACKETS, OPT_ICE,
-    OPT_SOURCE, OPT_ECHO
+    OPT_SOURCE, OPT_ECHO, OPT_TURN_SERVER
   };
   static const struct option longopts[] = {
       {"http", required_argument, NULL, OPT_HTTP},
@@ -274,13 +276,22 @@ static int parse_serve_options(int argc, char **argv, serve_options *o) {
       {"turn-ttl", required_argument, NULL, OPT_TURN_TTL},
       {"max-rooms", required_argument, NULL, OPT_MAX_ROOMS},
       {"room-size", required_argument, NULL, OPT_ROOM_SIZE},
+      {"turn-listen", required_argument, NULL, OPT_TURN_SERVER},
+      {"turn-listen-tls", required_argument, NULL, OPT_TURN_SERVER},
+      {"turn-cert", required_argument, NULL, OPT_TURN_SERVER},
+      {"turn-key", required_argument, NULL, OPT_TURN_SERVER},
+      {"turn-realm", required_argument, NULL, OPT_TURN_SERVER},
+      {"turn-relay-ip", required_argument, NULL, OPT_TURN_SERVER},
+      {"turn-relay-ports", required_argument, NULL, OPT_TURN_SERVER},
+      {"turn-allow-peers", required_argument, NULL, OPT_TURN_SERVER},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0},
   };
   unsigned long n;
   opterr = 0; /* our own messages */
   int c;
-  while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+  int index = 0;
+  while ((c = getopt_long(argc, argv, ":h", longopts, &index)) != -1) {
     switch (c) {
       case OPT_HTTP:
         if (!brtc_signal_addr_valid(optarg))
@@ -440,6 +451,11 @@ static int parse_serve_options(int argc, char **argv, serve_options *o) {
           return usage_error("bad --max-rooms \"%s\": expected a number from 1 to 1000000", optarg);
         o->server.rooms.max_rooms = n;
         break;
+      case OPT_TURN_SERVER: {
+        int rc = brtc_turn_embed_option(&o->turn, longopts[index].name + strlen("turn-"), optarg);
+        if (rc >= 0) return rc;
+        break;
+      }
       case OPT_ROOM_SIZE:
         if (!brtc_cli_parse_number(optarg, 2, BRTC_ROOM_MAX_SIZE, &n))
           return usage_error("bad --room-size \"%s\": expected a number from 2 to %d", optarg,
@@ -461,6 +477,8 @@ static int parse_serve_options(int argc, char **argv, serve_options *o) {
   o->server.n_tokens = o->n_tokens;
   if (o->n_turn_urls && !o->turn_secret)
     return usage_error("a turn: --ice-server needs --turn-secret (or --turn-secret-file)");
+  int turn_rc = brtc_turn_embed_check(o->turn, o->turn_secret);
+  if (turn_rc >= 0) return turn_rc;
   o->server.rooms.stun_urls = o->stun_urls;
   o->server.rooms.n_stun_urls = o->n_stun_urls;
   o->server.rooms.turn_urls = o->turn_urls;
@@ -521,6 +539,12 @@ static int serve(serve_options *o) {
     fprintf(stderr, "boltrtc: %s\n", err);
     goto done;
   }
+  if (brtc_turn_embed_start(o->turn, loop, err, sizeof(err)) != BRTC_OK) {
+    fprintf(stderr, "boltrtc: %s\n", err[0] ? err : "cannot start the TURN server");
+    goto done;
+  }
+  if (o->turn && o->n_turn_urls == 0) /* rooms hand out our own TURN server */
+    o->server.rooms.n_turn_urls = brtc_turn_embed_urls(o->turn, o->turn_urls, MAX_ICE_SERVERS);
   srv = brtc_signal_server_new(&o->server, loop, cert, err, sizeof(err));
   if (!srv) {
     fprintf(stderr, "boltrtc: %s\n", err);
@@ -536,6 +560,8 @@ static int serve(serve_options *o) {
   brtc_log(BRTC_LOG_INFO, NULL, "stopping: closing every session");
 done:
   brtc_signal_server_free(srv);
+  brtc_turn_embed_free(o->turn); /* on the loop: before it */
+  o->turn = NULL;
   brtc_loop_free(loop);
   brtc_certificate_free(cert);
   close(stop_fd);
@@ -576,5 +602,6 @@ int main(int argc, char **argv) {
   if (rc < 0) rc = serve(&o);
   for (size_t i = 0; i < o.n_tokens; i++) free(o.tokens[i]);
   free(o.turn_secret);
+  brtc_turn_embed_free(o.turn);
   return rc;
 }

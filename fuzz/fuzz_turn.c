@@ -3,7 +3,8 @@
  * datagram from a peer to a relay slot, an authenticated request whose attributes come from
  * the bytes (signed with a real user's key and a nonce the server handed out, so the fuzzer
  * reaches Allocate, Refresh, CreatePermission and ChannelBind past authentication), time
- * passing, or a datagram for a TURN client waiting on its Allocate. */
+ * passing, a datagram for a TURN client waiting on its Allocate, or a client's TCP/TLS byte
+ * stream cut into messages (brtc_turn_stream_frame_size). */
 #include <stdint.h>
 #include <string.h>
 
@@ -139,6 +140,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         }
         brtc_turn_client_handle_timeout(cl, w.now);
         (void)brtc_turn_client_poll_transmit(cl, w.now, cbuf, sizeof(cbuf));
+      }
+      break;
+    case 6: /* a TCP or TLS client's stream, cut into messages as turn_tcp.c does */
+      for (size_t off = 0; off < len;) {
+        size_t need = brtc_turn_stream_frame_size(data + off, len - off, BRTC_STUN_MAX_SIZE);
+        if (need == 0 || need == SIZE_MAX || need > len - off) break;
+        from_client(&w, c, data + off, need);
+        off += need;
       }
       break;
     default: /* a peer on a known address of the allocation's relay: the data path */

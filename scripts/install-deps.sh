@@ -7,7 +7,8 @@
 #                            fixtures (opus-tools, GStreamer), aioice and libnice (other ICE
 #                            agents for tests/ice and bench/ice), nftables (the NAT lab's
 #                            NATs, tests/nat), coturn (the TURN server and turnutils_uclient
-#                            that tests/turn and bench/turn meet ours with)
+#                            that tests/turn and bench/turn meet ours with), openssl (the
+#                            command that makes coturn's TLS certificate in tests/turn)
 #   install-deps.sh --bench  also the peers the benchmarks measure beside us (GStreamer's RTP
 #                            H.264 elements, libavcodec) and the encoders that remake the H.264
 #                            fixtures (x264, GStreamer x264enc and openh264enc)
@@ -25,7 +26,7 @@ if [[ "${1:-}" == "--test" || "${1:-}" == "--bench" ]]; then
              gstreamer1.0-nice python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0
              gir1.2-gst-plugins-bad-1.0 python3-aiohttp
              golang-go golang-github-pion-webrtc.v3-dev curl opus-tools python3-cryptography tshark
-             python3-aioice libnice-dev libusrsctp-dev nftables coturn)
+             python3-aioice libnice-dev libusrsctp-dev nftables coturn openssl)
 fi
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-plugins-good

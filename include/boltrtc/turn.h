@@ -1,4 +1,5 @@
-/* brtc_turn_server: a STUN and TURN server (RFC 8489, RFC 8656) over UDP, on a brtc_loop.
+/* brtc_turn_server: a STUN and TURN server (RFC 8489, RFC 8656) over UDP, TCP and TLS, on a
+ * brtc_loop.
  *
  * Make one, configure it (listening addresses, realm, users or a shared secret for
  * time-limited credentials, the relay address and port range, which peer ranges it may
@@ -57,6 +58,18 @@ BRTC_EXPORT int brtc_turn_server_allow_peers(brtc_turn_server *s, const char *ci
 /* Also listen on TCP at every listening address (RFC 8656 3.3 framing; the relay is UDP
  * still). On by default. */
 BRTC_EXPORT int brtc_turn_server_set_tcp(brtc_turn_server *s, bool on);
+/* Also listen for TURN over TLS (RFC 8656 3.1) on "ADDR:PORT", repeatable, at most
+ * BRTC_TURN_MAX_LISTEN. The relay is UDP still. */
+BRTC_EXPORT int brtc_turn_server_add_listen_tls(brtc_turn_server *s, const char *addr);
+/* The TLS certificate chain and its private key, PEM files (key NULL: in the certificate's
+ * file). Without one, a self-signed certificate is made at start: clients must then be
+ * told not to verify it (what TURN clients in browsers and coturn's do not check anyway
+ * only when configured so). */
+BRTC_EXPORT int brtc_turn_server_set_tls_cert(brtc_turn_server *s, const char *cert_file,
+                                              const char *key_file);
+/* A TLS handshake not finished this long after the connection was accepted is cut off
+ * (default 10 000 ms), so stalled clients hold no connection for long. */
+BRTC_EXPORT int brtc_turn_server_set_tls_handshake_timeout(brtc_turn_server *s, unsigned ms);
 /* Allocations at most in all (0: one per relay port), per username and per client IP
  * address (0: no limit). */
 BRTC_EXPORT int brtc_turn_server_set_quotas(brtc_turn_server *s, unsigned total,
@@ -68,6 +81,9 @@ BRTC_EXPORT int brtc_turn_server_start(brtc_turn_server *s, brtc_loop *loop, cha
 /* The bound listening addresses (port 0 resolved); returns how many. */
 BRTC_EXPORT size_t brtc_turn_server_listen_addrs(const brtc_turn_server *s,
                                                  struct sockaddr_storage *out, size_t cap);
+/* The bound TLS listening addresses (port 0 resolved); returns how many. */
+BRTC_EXPORT size_t brtc_turn_server_tls_addrs(const brtc_turn_server *s,
+                                              struct sockaddr_storage *out, size_t cap);
 
 typedef enum brtc_turn_counter {
   BRTC_TURN_DATAGRAMS_IN = 0,   /* on listening and relay sockets */
@@ -86,6 +102,9 @@ typedef enum brtc_turn_counter {
   BRTC_TURN_RELAYED_TO_PEERS,   /* datagrams */
   BRTC_TURN_RELAYED_TO_CLIENTS,
   BRTC_TURN_DROPPED,            /* malformed, no allocation, no permission, no channel, unexpected */
+  BRTC_TURN_TLS_HANDSHAKES,     /* TLS handshakes completed */
+  BRTC_TURN_TLS_HANDSHAKE_TIMEOUTS, /* connections cut off with their handshake unfinished */
+  BRTC_TURN_TLS_FAILURES,       /* TLS alerts and errors that ended a connection */
 } brtc_turn_counter;
 /* One counter; 0 for one this version does not know. */
 BRTC_EXPORT uint64_t brtc_turn_server_count(const brtc_turn_server *s, brtc_turn_counter which);

@@ -20,6 +20,10 @@ int brtc_dtls_cert_new(brtc_dtls_cert **out, char *err, size_t err_cap);
 void brtc_dtls_cert_free(brtc_dtls_cert *c);
 /* "sha-256" fingerprint, uppercase hex with colons. */
 const char *brtc_dtls_cert_fingerprint(const brtc_dtls_cert *c);
+/* Make the certificate and its key the identity of a TLS context (TURN over TLS uses it
+ * when it is given no certificate of its own). BRTC_ERR_CRYPTO on failure. */
+struct ssl_ctx_st;
+int brtc_dtls_cert_install(const brtc_dtls_cert *c, struct ssl_ctx_st *ctx);
 
 #define BRTC_DTLS_SHA256_LEN 32
 /* Parses an a=fingerprint sha-256 value, "ab:CD:..." (either case), to its 32 bytes;

@@ -187,3 +187,12 @@ void brtc_dtls_cert_free(brtc_dtls_cert *c) {
 const char *brtc_dtls_cert_fingerprint(const brtc_dtls_cert *c) { return c ? c->fingerprint : ""; }
 
 SSL_CTX *brtc_dtls_cert_ctx(const brtc_dtls_cert *c) { return c ? c->ctx : NULL; }
+
+int brtc_dtls_cert_install(const brtc_dtls_cert *c, SSL_CTX *ctx) {
+  if (!c || !ctx || SSL_CTX_use_certificate(ctx, c->x509) != 1 ||
+      SSL_CTX_use_PrivateKey(ctx, c->key) != 1) {
+    ERR_clear_error();
+    return BRTC_ERR_CRYPTO;
+  }
+  return BRTC_OK;
+}

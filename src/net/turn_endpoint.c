@@ -1,15 +1,17 @@
 /* brtc_turn_server (include/boltrtc/turn.h): the sockets of the sans-IO TURN server core
- * (src/turn/turn_server.c) on a brtc_loop. Listening sockets and one relay socket per
- * allocation are watched on the loop's epoll set; each readable socket is drained in
- * batches with recvmmsg, every datagram goes through the core, and what the core hands
- * back is sent with sendmmsg straight from the receive buffers (header, relayed payload,
- * padding as three iovecs): nothing is allocated or copied per packet. */
+ * (src/turn/turn_server.c) on a brtc_loop. Listening sockets are watched on the loop's
+ * epoll set, the relay sockets (one per allocation) on an epoll set of their own that the
+ * loop watches as one fd; readable sockets are drained in batches with recvmmsg (every
+ * ready relay socket into one shared batch), every datagram goes through the core, and what
+ * the core hands back is sent with sendmmsg straight from the receive buffers (header,
+ * relayed payload, padding as three iovecs): nothing is allocated or copied per packet. */
 #include "boltrtc/turn.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -28,13 +30,14 @@ brtc_turn_server *brtc_turn_server_new(void) {
   s->per_user = BRTC_TURN_DEFAULT_PER_USER;
   s->per_source = BRTC_TURN_DEFAULT_PER_SOURCE;
   for (size_t i = 0; i < BRTC_TURN_MAX_LISTEN; i++) s->listeners[i].fd = -1;
+  s->relay_epfd = -1;
   return s;
 }
 
 static void close_relay(brtc_turn_server *s, uint32_t slot) {
   if (slot >= s->n_relays || !s->relays[slot]) return;
   sock_ctx *r = s->relays[slot];
-  brtc_loop_unwatch(r->watch);
+  epoll_ctl(s->relay_epfd, EPOLL_CTL_DEL, r->fd, NULL);
   close(r->fd);
   free(r);
   s->relays[slot] = NULL;
@@ -45,6 +48,8 @@ void brtc_turn_server_free(brtc_turn_server *s) {
   brtc_turn_tcp_free(s);
   for (uint32_t i = 0; i < s->n_relays; i++) close_relay(s, i);
   free(s->relays);
+  brtc_loop_unwatch(s->relays_watch);
+  if (s->relay_epfd >= 0) close(s->relay_epfd);
   for (size_t i = 0; i < s->n_listeners; i++) {
     brtc_loop_unwatch(s->listeners[i].watch);
     close(s->listeners[i].fd);
@@ -59,6 +64,10 @@ void brtc_turn_server_free(brtc_turn_server *s) {
   free(s->users);
   free(s->auth_secret);
   for (size_t i = 0; i < s->n_allow; i++) free(s->allow[i]);
+  for (size_t i = 0; i < s->n_listen_tls; i++) free(s->listen_tls[i]);
+  free(s->tls_cert_file);
+  free(s->tls_key_file);
+  brtc_turn_tls_free(s);
   free(s);
 }
 
@@ -72,14 +81,19 @@ static int keep_string(char **slot, const char *text) {
   return BRTC_OK;
 }
 
-int brtc_turn_server_add_listen(brtc_turn_server *s, const char *addr) {
+/* One more listening address into list (UDP and TCP, or TLS). */
+static int add_listen_addr(brtc_turn_server *s, char **list, size_t *n, const char *addr) {
   brtc_addr a;
   if (!s || !addr || s->core || brtc_addr_parse(&a, addr, 0) != BRTC_OK) return BRTC_ERR_INVALID;
-  if (s->n_listen == BRTC_TURN_MAX_LISTEN) return BRTC_ERR_LIMIT;
-  s->listen[s->n_listen] = NULL;
-  int err = keep_string(&s->listen[s->n_listen], addr);
-  if (err == BRTC_OK) s->n_listen++;
+  if (*n == BRTC_TURN_MAX_LISTEN) return BRTC_ERR_LIMIT;
+  list[*n] = NULL;
+  int err = keep_string(&list[*n], addr);
+  if (err == BRTC_OK) (*n)++;
   return err;
+}
+
+int brtc_turn_server_add_listen(brtc_turn_server *s, const char *addr) {
+  return s ? add_listen_addr(s, s->listen, &s->n_listen, addr) : BRTC_ERR_INVALID;
 }
 
 int brtc_turn_server_set_realm(brtc_turn_server *s, const char *realm) {
@@ -183,6 +197,25 @@ int brtc_turn_server_set_tcp(brtc_turn_server *s, bool on) {
   return BRTC_OK;
 }
 
+int brtc_turn_server_add_listen_tls(brtc_turn_server *s, const char *addr) {
+  return s ? add_listen_addr(s, s->listen_tls, &s->n_listen_tls, addr) : BRTC_ERR_INVALID;
+}
+
+int brtc_turn_server_set_tls_cert(brtc_turn_server *s, const char *cert_file,
+                                  const char *key_file) {
+  if (!s || !cert_file || !*cert_file || (key_file && !*key_file) || s->core)
+    return BRTC_ERR_INVALID;
+  int err = keep_string(&s->tls_cert_file, cert_file);
+  if (err == BRTC_OK && key_file) err = keep_string(&s->tls_key_file, key_file);
+  return err;
+}
+
+int brtc_turn_server_set_tls_handshake_timeout(brtc_turn_server *s, unsigned ms) {
+  if (!s || ms == 0 || s->core) return BRTC_ERR_INVALID;
+  s->tls_handshake_us = (uint64_t)ms * 1000u;
+  return BRTC_OK;
+}
+
 int brtc_turn_server_set_quotas(brtc_turn_server *s, unsigned total, unsigned per_user,
                                 unsigned per_source) {
   if (!s || s->core) return BRTC_ERR_INVALID;
@@ -264,8 +297,6 @@ static void set_source(brtc_turn_server *s, size_t i, const brtc_addr *local) {
 /* Open the relay socket of a slot: bound to the relay address and the core's port. */
 static bool open_relay(brtc_turn_server *s, uint32_t slot, uint16_t port, const brtc_addr *local);
 
-static void on_relay_readable(void *user, int fd, uint64_t now);
-
 void brtc_turn_take_action(brtc_turn_server *s, brtc_turn_action act, brtc_turn_out *out,
                            const brtc_addr *local, bool wildcard, uint64_t now) {
   while (act == BRTC_TURN_ACT_OPEN_RELAY) {
@@ -304,8 +335,8 @@ static bool open_relay(brtc_turn_server *s, uint32_t slot, uint16_t port, const 
   }
   *r = (sock_ctx){.srv = s, .fd = fd, .relay = true, .index = slot};
   if (local) r->local = *local;
-  r->watch = brtc_loop_watch_fd(s->loop, fd, on_relay_readable, r);
-  if (!r->watch) {
+  struct epoll_event ev = {.events = EPOLLIN, .data.ptr = r};
+  if (epoll_ctl(s->relay_epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
     close(fd);
     free(r);
     return false;
@@ -322,56 +353,79 @@ void brtc_turn_rearm(brtc_turn_server *s) {
 
 /* ---- receiving ---- */
 
-static void drain(brtc_turn_server *s, sock_ctx *c, uint64_t now) {
+/* One recvmmsg on c into the receive slots from `first` on, each datagram through the core
+ * and its answer queued; returns how many came. The queued sends point into those slots. */
+static int receive_batch(brtc_turn_server *s, sock_ctx *c, size_t first, uint64_t now) {
+  for (size_t i = first; i < BATCH; i++) {
+    struct msghdr *m = &s->rx[i].msg_hdr;
+    s->rx_iov[i] = (struct iovec){.iov_base = s->rx_buf[i], .iov_len = RX_SIZE};
+    m->msg_iov = &s->rx_iov[i];
+    m->msg_iovlen = 1;
+    m->msg_name = &s->rx_from[i].u.sa;
+    m->msg_namelen = sizeof(s->rx_from[i].u);
+    m->msg_control = c->wildcard ? s->rx_control[i] : NULL;
+    m->msg_controllen = c->wildcard ? sizeof(s->rx_control[i]) : 0;
+    m->msg_flags = 0;
+  }
+  int n = recvmmsg(c->fd, s->rx + first, (unsigned)(BATCH - first), MSG_DONTWAIT, NULL);
+  if (n <= 0) return 0;
+  s->datagrams_in += (uint64_t)n;
+  for (size_t i = first; i < first + (size_t)n; i++) {
+    const uint8_t *data = s->rx_buf[i];
+    size_t len = s->rx[i].msg_len;
+    if (s->rx[i].msg_hdr.msg_flags & MSG_TRUNC) continue; /* too big for TURN over UDP */
+    brtc_turn_out out = {.buf = s->tx_head[s->n_tx], .cap = sizeof(s->tx_head[0])};
+    brtc_turn_action act;
+    brtc_addr local_buf, *local = NULL;
+    if (c->relay) {
+      act = brtc_turn_core_from_peer(s->core, c->index, &s->rx_from[i], data, len, now, &out);
+      local = &c->local;
+      brtc_turn_take_action(s, act, &out, local, brtc_addr_family(local) != 0, now);
+    } else {
+      if (c->wildcard && brtc_udp_destination(&s->rx[i].msg_hdr, &local_buf)) local = &local_buf;
+      act = brtc_turn_core_from_client(s->core, c->index, &s->rx_from[i], data, len, now, &out);
+      brtc_turn_take_action(s, act, &out, local, c->wildcard, now);
+    }
+  }
+  return n;
+}
+
+static void on_listener_readable(void *user, int fd, uint64_t now) {
+  (void)fd;
+  sock_ctx *c = user;
+  brtc_turn_server *s = c->srv;
   brtc_turn_core_set_unix_time(s->core, (uint64_t)time(NULL));
   for (int pass = 0; pass < MAX_BATCHES_PER_WAKE; pass++) {
-    for (size_t i = 0; i < BATCH; i++) {
-      struct msghdr *m = &s->rx[i].msg_hdr;
-      s->rx_iov[i] = (struct iovec){.iov_base = s->rx_buf[i], .iov_len = RX_SIZE};
-      m->msg_iov = &s->rx_iov[i];
-      m->msg_iovlen = 1;
-      m->msg_name = &s->rx_from[i].u.sa;
-      m->msg_namelen = sizeof(s->rx_from[i].u);
-      m->msg_control = c->wildcard ? s->rx_control[i] : NULL;
-      m->msg_controllen = c->wildcard ? sizeof(s->rx_control[i]) : 0;
-      m->msg_flags = 0;
-    }
-    int n = recvmmsg(c->fd, s->rx, BATCH, MSG_DONTWAIT, NULL);
-    if (n <= 0) break;
-    s->datagrams_in += (uint64_t)n;
-    for (int i = 0; i < n; i++) {
-      const uint8_t *data = s->rx_buf[i];
-      size_t len = s->rx[i].msg_len;
-      if (s->rx[i].msg_hdr.msg_flags & MSG_TRUNC) continue; /* too big for TURN over UDP */
-      brtc_turn_out out = {.buf = s->tx_head[s->n_tx], .cap = sizeof(s->tx_head[0])};
-      brtc_turn_action act;
-      brtc_addr local_buf, *local = NULL;
-      if (c->relay) {
-        act = brtc_turn_core_from_peer(s->core, c->index, &s->rx_from[i], data, len, now, &out);
-        local = &c->local;
-        brtc_turn_take_action(s, act, &out, local, brtc_addr_family(local) != 0, now);
-      } else {
-        if (c->wildcard && brtc_udp_destination(&s->rx[i].msg_hdr, &local_buf)) local = &local_buf;
-        act = brtc_turn_core_from_client(s->core, c->index, &s->rx_from[i], data, len, now, &out);
-        brtc_turn_take_action(s, act, &out, local, c->wildcard, now);
-      }
-    }
+    int n = receive_batch(s, c, 0, now);
     brtc_turn_flush(s); /* before the receive buffers are reused: payloads point into them */
     if (n < BATCH) break;
   }
   brtc_turn_rearm(s);
 }
 
-static void on_listener_readable(void *user, int fd, uint64_t now) {
-  (void)fd;
-  sock_ctx *c = user;
-  drain(c->srv, c, now);
-}
-
-static void on_relay_readable(void *user, int fd, uint64_t now) {
-  (void)fd;
-  sock_ctx *c = user;
-  drain(c->srv, c, now);
+/* The relay sockets are on an epoll set of their own, watched on the loop as one fd: one
+ * wake-up reads every ready relay socket into one shared batch of receive slots, and what
+ * goes to clients (nearly all of it leaving from one listening socket) is sent with one
+ * sendmmsg per batch rather than one per relay socket. */
+static void on_relays_readable(void *user, int fd, uint64_t now) {
+  brtc_turn_server *s = user;
+  struct epoll_event ev[RELAY_EVENTS];
+  size_t used = 0;
+  brtc_turn_core_set_unix_time(s->core, (uint64_t)time(NULL));
+  for (int round = 0; round < MAX_BATCHES_PER_WAKE; round++) {
+    int n = epoll_wait(fd, ev, RELAY_EVENTS, 0);
+    if (n <= 0) break;
+    for (int i = 0; i < n; i++) {
+      if (used == BATCH) {
+        brtc_turn_flush(s);
+        used = 0;
+      }
+      /* Relay sockets close only in brtc_turn_rearm, after this pass: ev stays valid. */
+      used += (size_t)receive_batch(s, ev[i].data.ptr, used, now);
+    }
+  }
+  brtc_turn_flush(s);
+  brtc_turn_rearm(s);
 }
 
 static void on_timer(void *user, uint64_t now) {
@@ -439,10 +493,18 @@ int brtc_turn_server_start(brtc_turn_server *s, brtc_loop *loop, char *err, size
     }
   s->timer = brtc_loop_timer_new(loop, on_timer, s);
   if (!s->timer) return BRTC_ERR_NOMEM;
-  if (!s->no_tcp) {
-    int rc = brtc_turn_tcp_start(s, err, err_cap);
+  s->relay_epfd = epoll_create1(EPOLL_CLOEXEC);
+  if (s->relay_epfd < 0 ||
+      !(s->relays_watch = brtc_loop_watch_fd(loop, s->relay_epfd, on_relays_readable, s))) {
+    snprintf(err, err_cap, "cannot watch the relay sockets");
+    return BRTC_ERR_IO;
+  }
+  if (s->n_listen_tls) {
+    int rc = brtc_turn_tls_setup(s, err, err_cap);
     if (rc != BRTC_OK) return rc;
   }
+  int rc = brtc_turn_tcp_start(s, err, err_cap);
+  if (rc != BRTC_OK) return rc;
   for (size_t i = 0; i < s->n_listeners; i++) {
     s->listeners[i].watch = brtc_loop_watch_fd(loop, s->listeners[i].fd, on_listener_readable,
                                                &s->listeners[i]);
@@ -461,6 +523,21 @@ size_t brtc_turn_server_listen_addrs(const brtc_turn_server *s, struct sockaddr_
   for (; n < s->n_listeners && n < cap; n++) {
     memset(&out[n], 0, sizeof(out[n]));
     memcpy(&out[n], &s->bound[n].u, brtc_addr_len(&s->bound[n]));
+  }
+  return n;
+}
+
+size_t brtc_turn_server_tls_addrs(const brtc_turn_server *s, struct sockaddr_storage *out,
+                                  size_t cap) {
+  if (!s || !out) return 0;
+  size_t n = 0;
+  for (size_t i = 0; i < s->n_listen_tls && s->tls_slot[i] < s->n_tcp_listeners && n < cap; i++) {
+    brtc_addr a;
+    if (brtc_addr_parse(&a, s->listen_tls[i], 0) != BRTC_OK) continue;
+    brtc_addr_set_port(&a, (uint16_t)brtc_tcp_listener_port(s->tcp_listeners[s->tls_slot[i]]));
+    memset(&out[n], 0, sizeof(out[n]));
+    memcpy(&out[n], &a.u, brtc_addr_len(&a));
+    n++;
   }
   return n;
 }
@@ -485,6 +562,9 @@ uint64_t brtc_turn_server_count(const brtc_turn_server *s, brtc_turn_counter whi
   case BRTC_TURN_ALLOCATIONS_EXPIRED: return st.allocations_expired;
   case BRTC_TURN_RELAYED_TO_PEERS: return st.to_peer_packets;
   case BRTC_TURN_RELAYED_TO_CLIENTS: return st.to_client_packets;
+  case BRTC_TURN_TLS_HANDSHAKES: return s->tls_handshakes;
+  case BRTC_TURN_TLS_HANDSHAKE_TIMEOUTS: return s->tls_handshake_timeouts;
+  case BRTC_TURN_TLS_FAILURES: return s->tls_failures;
   case BRTC_TURN_DROPPED:
     return st.dropped_malformed + st.dropped_no_allocation + st.dropped_no_permission +
            st.dropped_no_channel + st.dropped_unexpected;

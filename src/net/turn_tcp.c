@@ -3,7 +3,9 @@
  * (20 bytes and the header's length) and ChannelData (4 bytes, the length, padded to 4), each
  * handed to the core as one datagram would be. What the core sends that client is appended
  * to the connection's output (ChannelData padded to 4, as TCP requires) and pulled by the
- * loop. The relay itself stays UDP. When the connection ends, so does its allocation. */
+ * loop. The relay itself stays UDP. When the connection ends, so does its allocation.
+ * A TLS connection (RFC 8656 3.1) is the same with turn_tls.c decrypting what is read and
+ * encrypting what is pulled. */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -14,41 +16,11 @@
 #include "stun/stun.h"
 #include "turn/turn_proto.h"
 
-/* Our messages are at most BRTC_STUN_MAX_SIZE; a longer one is not TURN we take. */
-#define TCP_MAX_MESSAGE BRTC_STUN_MAX_SIZE
-/* Output one slow reader may leave waiting before it is cut off (relayed data keeps coming). */
-#define TCP_MAX_OUTPUT (256 * 1024)
-
-typedef struct turn_tcp_client {
-  brtc_turn_server *srv;
-  brtc_tcp_conn *conn;
-  unsigned listener; /* the core's index: TURN_TCP_LISTENER_BASE + i */
-  brtc_addr peer;
-  uint8_t in[TCP_MAX_MESSAGE];
-  size_t in_len;
-  brtc_byte_queue out;
-  bool finished;
-  struct turn_tcp_client *next;
-} turn_tcp_client;
-
 typedef struct tcp_listener_ctx {
   brtc_turn_server *srv;
   unsigned listener;
+  bool tls;
 } tcp_listener_ctx;
-
-/* The size of the frame at the start of buf: 0 if more bytes are needed, SIZE_MAX if it
- * cannot be TURN. */
-static size_t frame_size(const uint8_t *buf, size_t len) {
-  if (len < 4) return 0;
-  size_t need;
-  if (brtc_turn_is_channel_data(buf, len))
-    need = BRTC_TURN_CHANNEL_HEADER + ((brtc_rd16(buf + 2) + 3u) & ~3u); /* RFC 8656 12.5 */
-  else if (buf[0] < 4)
-    need = BRTC_STUN_HEADER_SIZE + brtc_rd16(buf + 2);
-  else
-    return SIZE_MAX;
-  return need > TCP_MAX_MESSAGE ? SIZE_MAX : need;
-}
 
 static void unlink_client(turn_tcp_client *c) {
   turn_tcp_client **p = &c->srv->tcp_clients;
@@ -56,8 +28,7 @@ static void unlink_client(turn_tcp_client *c) {
   if (*p) *p = c->next;
 }
 
-static size_t tcp_input(void *endpoint, const uint8_t *data, size_t len, uint64_t now) {
-  turn_tcp_client *c = endpoint;
+void brtc_turn_stream_feed(turn_tcp_client *c, const uint8_t *data, size_t len, uint64_t now) {
   brtc_turn_server *s = c->srv;
   size_t taken = 0;
   brtc_turn_core_set_unix_time(s->core, (uint64_t)time(NULL));
@@ -68,7 +39,7 @@ static size_t tcp_input(void *endpoint, const uint8_t *data, size_t len, uint64_
     taken += n;
     size_t off = 0;
     for (;;) {
-      size_t need = frame_size(c->in + off, c->in_len - off);
+      size_t need = brtc_turn_stream_frame_size(c->in + off, c->in_len - off, TCP_MAX_MESSAGE);
       if (need == SIZE_MAX) { /* not TURN: the stream cannot be resynchronised */
         c->finished = true;
         break;
@@ -88,27 +59,45 @@ static size_t tcp_input(void *endpoint, const uint8_t *data, size_t len, uint64_
     c->in_len -= off;
   }
   brtc_turn_rearm(s);
-  return len; /* always all of it: a partial message waits in c->in */
+}
+
+static size_t tcp_input(void *endpoint, const uint8_t *data, size_t len, uint64_t now) {
+  turn_tcp_client *c = endpoint;
+  if (c->ssl)
+    brtc_turn_tls_input(c, data, len, now);
+  else
+    brtc_turn_stream_feed(c, data, len, now);
+  return len; /* always all of it: a partial message waits in c->in (or in the TLS layer) */
 }
 
 static size_t tcp_output(void *endpoint, uint8_t *buf, size_t cap, uint64_t now) {
   (void)now;
-  return brtc_byte_queue_take(&((turn_tcp_client *)endpoint)->out, buf, cap);
+  turn_tcp_client *c = endpoint;
+  if (c->ssl) return brtc_turn_tls_output(c, buf, cap);
+  return brtc_byte_queue_take(&c->out, buf, cap);
 }
 
 static uint64_t tcp_deadline(void *endpoint) {
-  (void)endpoint;
-  return UINT64_MAX;
+  turn_tcp_client *c = endpoint;
+  return c->ssl ? brtc_turn_tls_deadline(c) : UINT64_MAX;
 }
 
+static void tcp_closed(void *endpoint, int error);
+
+/* Only a TLS handshake has a deadline: one not done by then is cut off, so a client that
+ * connects and stalls holds no connection slot and no memory for long. */
 static void tcp_timeout(void *endpoint, uint64_t now) {
-  (void)endpoint;
-  (void)now;
+  turn_tcp_client *c = endpoint;
+  if (!c->ssl || brtc_turn_tls_deadline(c) > now) return;
+  c->srv->tls_handshake_timeouts++;
+  brtc_tcp_conn_close(c->conn); /* the loop does not call us again: end it here */
+  tcp_closed(c, BRTC_ERR_IO);
 }
 
 static bool tcp_finished(void *endpoint) { return ((turn_tcp_client *)endpoint)->finished; }
 
 static void free_client(turn_tcp_client *c) {
+  brtc_turn_tls_free_conn(c);
   brtc_byte_queue_free(&c->out);
   free(c);
 }
@@ -147,8 +136,9 @@ static void on_accept(void *user, brtc_tcp_conn *conn) {
   c->srv = l->srv;
   c->conn = conn;
   c->listener = l->listener;
-  if (brtc_tcp_conn_attach(conn, &tcp_ops, c) != BRTC_OK) {
-    free(c);
+  if ((l->tls && brtc_turn_tls_new_conn(c, brtc_now_us()) != BRTC_OK) ||
+      brtc_tcp_conn_attach(conn, &tcp_ops, c) != BRTC_OK) {
+    free_client(c);
     brtc_tcp_conn_close(conn);
     return;
   }
@@ -181,25 +171,42 @@ bool brtc_turn_tcp_deliver(brtc_turn_server *s, const brtc_turn_out *out) {
   return true;
 }
 
+/* One stream listener: index i of its kind, the core's listener index base + i. */
+static int listen_stream(brtc_turn_server *s, size_t slot, const char *text, unsigned listener,
+                         bool tls, char *err, size_t err_cap) {
+  tcp_listener_ctx *ctx = calloc(1, sizeof(*ctx));
+  if (!ctx) return BRTC_ERR_NOMEM;
+  ctx->srv = s;
+  ctx->listener = listener;
+  ctx->tls = tls;
+  s->tcp_ctx[slot] = ctx;
+  s->tcp_listeners[slot] = brtc_loop_tcp_listen(s->loop, text, on_accept, ctx, err, err_cap);
+  if (!s->tcp_listeners[slot]) return BRTC_ERR_IO;
+  s->n_tcp_listeners++;
+  return BRTC_OK;
+}
+
 int brtc_turn_tcp_start(brtc_turn_server *s, char *err, size_t err_cap) {
-  for (size_t i = 0; i < s->n_listeners; i++) {
+  for (size_t i = 0; !s->no_tcp && i < s->n_listeners; i++) {
     char text[BRTC_ADDR_STRLEN];
     brtc_addr_str(&s->bound[i], text, sizeof(text));
-    tcp_listener_ctx *ctx = calloc(1, sizeof(*ctx));
-    if (!ctx) return BRTC_ERR_NOMEM;
-    ctx->srv = s;
-    ctx->listener = (unsigned)(TURN_TCP_LISTENER_BASE + i);
-    s->tcp_ctx[i] = ctx;
-    s->tcp_listeners[i] = brtc_loop_tcp_listen(s->loop, text, on_accept, ctx, err, err_cap);
-    if (!s->tcp_listeners[i]) return BRTC_ERR_IO;
-    s->n_tcp_listeners++;
+    int rc = listen_stream(s, s->n_tcp_listeners, text, (unsigned)(TURN_TCP_LISTENER_BASE + i),
+                           false, err, err_cap);
+    if (rc != BRTC_OK) return rc;
+  }
+  for (size_t i = 0; i < s->n_listen_tls; i++) {
+    size_t slot = s->n_tcp_listeners;
+    int rc = listen_stream(s, slot, s->listen_tls[i], (unsigned)(TURN_TLS_LISTENER_BASE + i), true,
+                           err, err_cap);
+    if (rc != BRTC_OK) return rc;
+    s->tls_slot[i] = slot;
   }
   return BRTC_OK;
 }
 
 void brtc_turn_tcp_free(brtc_turn_server *s) {
   for (size_t i = 0; i < s->n_tcp_listeners; i++) brtc_tcp_listener_free(s->tcp_listeners[i]);
-  for (size_t i = 0; i < BRTC_TURN_MAX_LISTEN; i++) free(s->tcp_ctx[i]);
+  for (size_t i = 0; i < 2 * BRTC_TURN_MAX_LISTEN; i++) free(s->tcp_ctx[i]);
   /* Connections still open: close them; the loop does not call them again. */
   while (s->tcp_clients) {
     turn_tcp_client *c = s->tcp_clients;

@@ -70,8 +70,10 @@ brtc_turn_client *brtc_turn_client_new(const brtc_turn_client_config *config) {
   if (!cl) return NULL;
   cl->cfg = *config;
   if (!cl->cfg.rto_ms) cl->cfg.rto_ms = 500;
-  if (!cl->cfg.rc) cl->cfg.rc = 7;
-  if (!cl->cfg.rm) cl->cfg.rm = 16;
+  /* RFC 8489 6.2.2: over a reliable transport a request is sent once and given up on after
+   * Ti = 39.5 s (79 x the 500 ms RTO). */
+  if (!cl->cfg.rc) cl->cfg.rc = cl->cfg.stream ? 1 : 7;
+  if (!cl->cfg.rm) cl->cfg.rm = cl->cfg.stream ? 79 : 16;
   cl->username = strdup(config->username);
   cl->password = strdup(config->password);
   cl->cfg.username = cl->cfg.password = NULL;
@@ -482,11 +484,13 @@ int brtc_turn_client_wrap(brtc_turn_client *cl, const brtc_addr *peer, const uin
   if (cl->state != BRTC_TURN_CLIENT_ALLOCATED) return BRTC_ERR_STATE;
   int i = peer_index(cl, peer, false);
   if (i >= 0 && cl->peers[i].chan_ok) { /* RFC 8656 12.4 */
-    if (len > UINT16_MAX || cap < BRTC_TURN_CHANNEL_HEADER + len) return BRTC_ERR_TOO_BIG;
+    size_t pad = cl->cfg.stream ? (4 - len % 4) % 4 : 0; /* RFC 8656 12.5: over TCP, padded */
+    if (len > UINT16_MAX || cap < BRTC_TURN_CHANNEL_HEADER + len + pad) return BRTC_ERR_TOO_BIG;
     brtc_wr16(buf, cl->peers[i].channel);
     brtc_wr16(buf + 2, (uint16_t)len);
     if (len) memcpy(buf + BRTC_TURN_CHANNEL_HEADER, data, len);
-    *out_len = BRTC_TURN_CHANNEL_HEADER + len;
+    memset(buf + BRTC_TURN_CHANNEL_HEADER + len, 0, pad);
+    *out_len = BRTC_TURN_CHANNEL_HEADER + len + pad;
     return BRTC_OK;
   }
   uint8_t tid[12];

@@ -1,11 +1,13 @@
-/* brtc_turn_client: a TURN client (RFC 8656) over UDP for one allocation, sans-IO.
+/* brtc_turn_client: a TURN client (RFC 8656) over UDP, TCP or TLS for one allocation, sans-IO.
  *
  * It allocates with the long-term credential dance (401 with realm and nonce, 438 stale
  * nonce: RFC 8489 9.2), refreshes the allocation before it expires, creates permissions
  * and binds channels and keeps both refreshed, and wraps and unwraps application data
  * (Send and Data indications, ChannelData). Requests are retransmitted as RFC 8489 6.2.1
  * says (RTO doubling, Rc transmissions, Rm x RTO after the last). The owner sends what
- * poll_transmit hands out to the server's address and feeds back what comes from there. */
+ * poll_transmit hands out to the server's address and feeds back what comes from there;
+ * over TCP or TLS (config.stream) it sends on its connection and feeds back each message
+ * it cut from the stream. */
 #ifndef BRTC_TURN_CLIENT_H
 #define BRTC_TURN_CLIENT_H
 
@@ -27,6 +29,9 @@ typedef struct brtc_turn_client_config {
   unsigned rto_ms;     /* 0: 500 (RFC 8489 6.2.1) */
   unsigned rc;         /* transmissions of a request; 0: 7 */
   unsigned rm;         /* the last one waits rm x RTO; 0: 16 */
+  /* Over TCP or TLS: ChannelData is padded to a multiple of 4 (RFC 8656 12.5), and the owner
+   * cuts what it reads into messages with brtc_turn_stream_frame_size (turn_proto.h). */
+  bool stream;
 } brtc_turn_client_config;
 
 typedef enum brtc_turn_client_state {

@@ -66,6 +66,12 @@ static inline bool brtc_turn_is_channel_data(const uint8_t *buf, size_t len) {
   return len >= BRTC_TURN_CHANNEL_HEADER && buf[0] >= 0x40 && buf[0] <= 0x7F;
 }
 
+/* TURN over a stream (TCP or TLS, RFC 8656 6.2.2 and 12.5): the size of the message at the
+ * start of buf, a STUN message (20 bytes and its length) or ChannelData (4 bytes and its
+ * length padded to 4). 0 while more bytes are needed; SIZE_MAX when buf cannot start a TURN
+ * message or it would be longer than max (the stream cannot be resynchronised then). */
+size_t brtc_turn_stream_frame_size(const uint8_t *buf, size_t len, size_t max);
+
 /* The TURN attributes of a message brtc_stun_parse accepted. */
 typedef struct brtc_turn_attrs {
   bool has_lifetime;

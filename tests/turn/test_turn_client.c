@@ -1,5 +1,6 @@
 /* The TURN client core: RFC 8489 retransmission timing, giving up, refresh scheduling, and
- * what it does with answers that are not for it. */
+ * what it does with answers that are not for it; TURN over a stream (framing, padding, one
+ * transmission). */
 #include <string.h>
 
 #include "common/bytes.h"
@@ -132,10 +133,44 @@ static void test_send_indication_and_data(void) {
   brtc_turn_core_free(w.core);
 }
 
+static void test_stream_framing_and_timers(void) {
+  /* RFC 8656 6.2.2, 12.5: on a stream, a STUN message is 20 bytes and its length, ChannelData
+   * 4 and its length padded to 4; what cannot start either ends the stream. */
+  static const uint8_t binding[20] = {0x00, 0x01, 0x00, 0x08};
+  static const uint8_t chan5[4] = {0x40, 0x00, 0x00, 0x05}, chan8[4] = {0x40, 0x01, 0x00, 0x08};
+  CHECK_EQ_INT(brtc_turn_stream_frame_size(binding, 3, 1600), 0);
+  CHECK_EQ_INT(brtc_turn_stream_frame_size(binding, 20, 1600), 28);
+  CHECK_EQ_INT(brtc_turn_stream_frame_size(chan5, 4, 1600), 12);
+  CHECK_EQ_INT(brtc_turn_stream_frame_size(chan8, 4, 1600), 12);
+  CHECK(brtc_turn_stream_frame_size(chan8, 4, 11) == SIZE_MAX);
+  CHECK(brtc_turn_stream_frame_size((const uint8_t *)"GET / HTTP/1.1", 14, 1600) == SIZE_MAX);
+  CHECK(brtc_turn_stream_frame_size((const uint8_t *)"\x16\x03\x01\x02", 4, 1600) == SIZE_MAX);
+  /* The client in stream mode pads ChannelData and sends a request once, giving up after
+   * Ti = 39.5 s (RFC 8489 6.2.2: no retransmission over a reliable transport). */
+  brtc_turn_client_config cc = {.username = "alice", .password = "pw", .stream = true};
+  brtc_turn_client *cl = brtc_turn_client_new(&cc);
+  uint64_t t0 = 5 * H_S, now = t0;
+  uint8_t buf[1600];
+  int sent = 0;
+  brtc_turn_client_allocate(cl, now);
+  while (brtc_turn_client_get_state(cl) == BRTC_TURN_CLIENT_ALLOCATING && sent < 3) {
+    brtc_turn_client_handle_timeout(cl, now);
+    if (brtc_turn_client_poll_transmit(cl, now, buf, sizeof(buf))) sent++;
+    uint64_t d = brtc_turn_client_deadline(cl);
+    if (d == UINT64_MAX) break;
+    now = d;
+  }
+  CHECK_EQ_INT(sent, 1);
+  CHECK_EQ_INT(brtc_turn_client_get_state(cl), BRTC_TURN_CLIENT_FAILED);
+  CHECK_EQ_INT(now - t0, 39500 * 1000);
+  brtc_turn_client_free(cl);
+}
+
 int main(void) {
   RUN(test_retransmissions_rfc8489);
   RUN(test_retransmission_is_answered_once);
   RUN(test_forged_answer_is_dropped);
   RUN(test_send_indication_and_data);
+  RUN(test_stream_framing_and_timers);
   return TEST_REPORT();
 }

@@ -1,8 +1,13 @@
-/* brtc_turn_server (include/boltrtc/turn.h) on a real brtc_loop over loopback UDP and TCP,
- * driven by our TURN client core: allocate, permission, channel, data both ways through the
- * relay socket, counters, delete (the relay socket is closed), TURN over TCP (framing,
- * padding, the allocation ending with the connection), the users file, config errors. */
+/* brtc_turn_server (include/boltrtc/turn.h) on a real brtc_loop over loopback UDP, TCP and
+ * TLS, driven by our TURN client core: allocate, permission, channel, data both ways through
+ * the relay socket, counters, delete (the relay socket is closed), TURN over TCP (framing,
+ * padding, the allocation ending with the connection), the users file, config errors; TURN
+ * over TLS (RFC 8656 3.1) through OpenSSL's client with the self-signed certificate and with
+ * one from PEM files, and the promises of docs/security.md "TURN over TLS": clients that stall
+ * their handshake neither block the loop nor other clients and are cut off at the deadline,
+ * and a stream that is not TLS is closed and counted. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,11 +18,19 @@
 #include "common/addr.h"
 #include "testing.h"
 #include "turn/turn_client.h"
+#include "turn_tls_client.h"
+
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#define HANDSHAKE_TIMEOUT_MS 400
+#define STEPS 400 /* idle calls of 5 ms at most: 2 s */
 
 typedef struct rig {
   brtc_loop *loop;
   brtc_turn_server *srv;
   brtc_addr server;
+  brtc_addr tls; /* the server's TLS address */
   brtc_turn_client *cl;
   int fd, peer_fd;
   brtc_addr peer;
@@ -25,7 +38,9 @@ typedef struct rig {
   uint8_t last_buf[2048];
 } rig;
 
-static bool rig_start(rig *r, const char *user, const char *pass) {
+/* A server on loopback UDP, TCP and TLS (with the certificate files, else self-signed). */
+static bool rig_start_tls(rig *r, const char *user, const char *pass, const char *cert,
+                          const char *key) {
   memset(r, 0, sizeof(*r));
   brtc_loop_config *lc = brtc_loop_config_new();
   char err[256];
@@ -34,6 +49,9 @@ static bool rig_start(rig *r, const char *user, const char *pass) {
   r->srv = brtc_turn_server_new();
   if (!r->loop || !r->srv) return false;
   CHECK_EQ_INT(brtc_turn_server_add_listen(r->srv, "127.0.0.1:0"), BRTC_OK);
+  CHECK_EQ_INT(brtc_turn_server_add_listen_tls(r->srv, "127.0.0.1:0"), BRTC_OK);
+  if (cert) CHECK_EQ_INT(brtc_turn_server_set_tls_cert(r->srv, cert, key), BRTC_OK);
+  CHECK_EQ_INT(brtc_turn_server_set_tls_handshake_timeout(r->srv, HANDSHAKE_TIMEOUT_MS), BRTC_OK);
   CHECK_EQ_INT(brtc_turn_server_add_user(r->srv, "alice", "alice-pw"), BRTC_OK);
   CHECK_EQ_INT(brtc_turn_server_set_relay_ports(r->srv, 46000, 46999), BRTC_OK);
   CHECK_EQ_INT(brtc_turn_server_allow_peers(r->srv, "127.0.0.0/8"), BRTC_OK);
@@ -44,6 +62,9 @@ static bool rig_start(rig *r, const char *user, const char *pass) {
   struct sockaddr_storage ss;
   CHECK_EQ_INT(brtc_turn_server_listen_addrs(r->srv, &ss, 1), 1);
   brtc_addr_from_sockaddr(&r->server, (struct sockaddr *)&ss, sizeof(ss));
+  CHECK_EQ_INT(brtc_turn_server_tls_addrs(r->srv, &ss, 1), 1);
+  brtc_addr_from_sockaddr(&r->tls, (struct sockaddr *)&ss, sizeof(ss));
+  CHECK(brtc_addr_port(&r->tls) != 0);
   brtc_turn_client_config cc = {.username = user, .password = pass};
   r->cl = brtc_turn_client_new(&cc);
   brtc_addr local;
@@ -55,6 +76,10 @@ static bool rig_start(rig *r, const char *user, const char *pass) {
   socklen_t len = sizeof(r->peer.u);
   getsockname(r->peer_fd, &r->peer.u.sa, &len);
   return true;
+}
+
+static bool rig_start(rig *r, const char *user, const char *pass) {
+  return rig_start_tls(r, user, pass, NULL, NULL);
 }
 
 static void rig_stop(rig *r) {
@@ -256,6 +281,84 @@ static void test_turn_over_tcp(void) {
   rig_stop(&r);
 }
 
+/* Allocate and bind a channel to r->peer with a client core on a socket of its own. */
+static bool client_with_channel(rig *r, brtc_turn_client *cl, int fd, brtc_addr *relayed) {
+  brtc_turn_client_allocate(cl, brtc_now_us());
+  bool bound = false;
+  for (int i = 0; i < STEPS && !bound; i++) {
+    uint8_t buf[2048];
+    size_t n;
+    while ((n = brtc_turn_client_poll_transmit(cl, brtc_now_us(), buf, sizeof(buf))) > 0)
+      sendto(fd, buf, n, 0, &r->server.u.sa, brtc_addr_len(&r->server));
+    brtc_loop_run_once(r->loop, 5);
+    ssize_t got;
+    brtc_turn_client_data d;
+    while ((got = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
+      brtc_turn_client_handle(cl, buf, (size_t)got, brtc_now_us(), &d);
+    brtc_turn_client_event ev;
+    while (brtc_turn_client_poll_event(cl, &ev)) {
+      if (ev.kind == BRTC_TURN_EV_ALLOCATED) {
+        *relayed = ev.relayed;
+        brtc_turn_client_bind_channel(cl, &r->peer, brtc_now_us());
+      }
+      bound = bound || ev.kind == BRTC_TURN_EV_CHANNEL;
+    }
+  }
+  return bound;
+}
+
+static void test_relays_read_in_one_batch(void) {
+  /* Datagrams waiting on two relay sockets are read in one wake-up into one shared batch of
+   * receive slots (more than one batch's worth: it is sent and refilled midway), and each
+   * client gets exactly its own, in order, though both are sent with the same sendmmsg. */
+  rig r;
+  if (!rig_start(&r, "alice", "alice-pw")) {
+    CHECK(!"started");
+    return;
+  }
+  brtc_turn_client_config cc = {.username = "alice", .password = "alice-pw"};
+  brtc_turn_client *cl2 = brtc_turn_client_new(&cc);
+  brtc_addr local, relayed[2];
+  brtc_addr_parse(&local, "127.0.0.1:0", 0);
+  int fd2 = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+  bind(fd2, &local.u.sa, brtc_addr_len(&local));
+  CHECK(client_with_channel(&r, r.cl, r.fd, &relayed[0]));
+  CHECK(client_with_channel(&r, cl2, fd2, &relayed[1]));
+  enum { EACH = 30 };
+  for (int i = 0; i < EACH; i++)
+    for (int k = 0; k < 2; k++) {
+      char msg[32];
+      int n = snprintf(msg, sizeof(msg), "for %d: %d", k, i);
+      sendto(r.peer_fd, msg, (size_t)n, 0, &relayed[k].u.sa, brtc_addr_len(&relayed[k]));
+    }
+  int got[2] = {0, 0};
+  bool in_order = true;
+  brtc_turn_client *cls[2] = {r.cl, cl2};
+  int fds[2] = {r.fd, fd2};
+  for (int step = 0; step < STEPS && (got[0] < EACH || got[1] < EACH); step++) {
+    brtc_loop_run_once(r.loop, 5);
+    for (int k = 0; k < 2; k++) {
+      uint8_t buf[2048];
+      ssize_t n;
+      while ((n = recv(fds[k], buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
+        brtc_turn_client_data d;
+        char want[32];
+        int wn = snprintf(want, sizeof(want), "for %d: %d", k, got[k]);
+        if (brtc_turn_client_handle(cls[k], buf, (size_t)n, brtc_now_us(), &d) != 1) continue;
+        in_order = in_order && d.len == (size_t)wn && memcmp(d.payload, want, d.len) == 0;
+        got[k]++;
+      }
+    }
+  }
+  CHECK_EQ_INT(got[0], EACH);
+  CHECK_EQ_INT(got[1], EACH);
+  CHECK(in_order);
+  CHECK_EQ_INT(brtc_turn_server_count(r.srv, BRTC_TURN_RELAYED_TO_CLIENTS), 2 * EACH);
+  brtc_turn_client_free(cl2);
+  close(fd2);
+  rig_stop(&r);
+}
+
 static void test_wrong_password(void) {
   rig r;
   if (!rig_start(&r, "alice", "not-it")) {
@@ -308,10 +411,218 @@ static void test_users_file_and_config_errors(void) {
   CHECK_EQ_INT(strlen(pass), 28);
 }
 
+static void turn_loop(void *user) { brtc_loop_run_once(((rig *)user)->loop, 5); }
+
+/* Drive the client core over t until an event of kind; false on failure or timeout. */
+static bool run_until_tls(rig *r, tls_client *t, brtc_turn_client *cl,
+                      brtc_turn_client_event_kind kind, brtc_turn_client_event *out) {
+  for (int step = 0; step < 20; step++) {
+    uint8_t buf[2048];
+    size_t n;
+    while ((n = brtc_turn_client_poll_transmit(cl, brtc_now_us(), buf, sizeof(buf))) > 0)
+      if (!tls_client_send(t, buf, n, STEPS)) return false;
+    brtc_turn_client_event ev;
+    while (brtc_turn_client_poll_event(cl, &ev)) {
+      if (out) *out = ev;
+      if (ev.kind == kind) return true;
+      if (ev.kind == BRTC_TURN_EV_FAILED || ev.kind == BRTC_TURN_EV_REQUEST_FAILED) return false;
+    }
+    n = tls_client_frame(t, buf, sizeof(buf), STEPS);
+    if (n == 0) return false;
+    brtc_turn_client_data d;
+    brtc_turn_client_handle(cl, buf, n, brtc_now_us(), &d);
+  }
+  (void)r;
+  return false;
+}
+
+/* Allocate, bind a channel and relay both ways over t; the relayed address into *relayed. */
+static bool relay_both_ways(rig *r, tls_client *t, brtc_addr *relayed) {
+  brtc_turn_client_config cc = {.username = "alice", .password = "alice-pw", .stream = true};
+  brtc_turn_client *cl = brtc_turn_client_new(&cc);
+  brtc_turn_client_event ev;
+  bool ok = false;
+  brtc_turn_client_allocate(cl, brtc_now_us());
+  if (!run_until_tls(r, t, cl, BRTC_TURN_EV_ALLOCATED, &ev)) goto done;
+  *relayed = ev.relayed;
+  brtc_turn_client_bind_channel(cl, &r->peer, brtc_now_us());
+  if (!run_until_tls(r, t, cl, BRTC_TURN_EV_CHANNEL, NULL)) goto done;
+  /* 5 bytes: the client core pads ChannelData to 8 on a stream (RFC 8656 12.5). */
+  uint8_t wire[64], buf[2048];
+  size_t n;
+  CHECK_EQ_INT(brtc_turn_client_wrap(cl, &r->peer, (const uint8_t *)"hello", 5, wire,
+                                     sizeof(wire), &n), BRTC_OK);
+  CHECK_EQ_INT(n, 12);
+  if (!tls_client_send(t, wire, n, STEPS) || !peer_gets(r, "hello", relayed)) goto done;
+  sendto(r->peer_fd, "world", 5, 0, &relayed->u.sa, brtc_addr_len(relayed));
+  n = tls_client_frame(t, buf, sizeof(buf), STEPS);
+  CHECK_EQ_INT(n, 12);
+  brtc_turn_client_data d;
+  ok = n == 12 && brtc_turn_client_handle(cl, buf, n, brtc_now_us(), &d) == 1 && d.len == 5 &&
+       memcmp(d.payload, "world", 5) == 0;
+done:
+  brtc_turn_client_free(cl);
+  return ok;
+}
+
+static void test_turn_over_tls(void) {
+  rig r;
+  if (!rig_start(&r, "alice", "alice-pw")) {
+    CHECK(!"started");
+    return;
+  }
+  tls_client t;
+  CHECK(tls_client_connect(&t, &r.tls, turn_loop, &r, STEPS));
+  /* The self-signed certificate made at start. */
+  X509 *cert = SSL_get1_peer_certificate(t.ssl);
+  CHECK(cert != NULL);
+  X509_free(cert);
+  brtc_addr relayed = {0};
+  CHECK(relay_both_ways(&r, &t, &relayed));
+  CHECK_EQ_INT(brtc_turn_server_count(r.srv, BRTC_TURN_ALLOCATIONS), 1);
+  CHECK_EQ_INT(brtc_turn_server_count(r.srv, BRTC_TURN_TLS_HANDSHAKES), 1);
+  /* Closing the connection ends the allocation (RFC 8656 3.3), and frees its relay port. */
+  tls_client_close(&t);
+  for (int i = 0; i < STEPS && brtc_turn_server_count(r.srv, BRTC_TURN_ALLOCATIONS); i++)
+    brtc_loop_run_once(r.loop, 5);
+  CHECK_EQ_INT(brtc_turn_server_count(r.srv, BRTC_TURN_ALLOCATIONS), 0);
+  int again = socket(AF_INET, SOCK_DGRAM, 0);
+  CHECK_EQ_INT(bind(again, &relayed.u.sa, brtc_addr_len(&relayed)), 0);
+  close(again);
+  rig_stop(&r);
+}
+
+/* Whether the server closed fd within steps turns of the loop. */
+static bool closed_by_server(rig *r, int fd, int steps) {
+  for (int i = 0; i < steps; i++) {
+    brtc_loop_run_once(r->loop, 5);
+    char buf[4096];
+    ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) return true;
+  }
+  return false;
+}
+
+static int raw_connect(const brtc_addr *to) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  CHECK_EQ_INT(connect(fd, &to->u.sa, brtc_addr_len(to)), 0);
+  return fd;
+}
+
+static void test_stalled_handshakes_do_not_block(void) {
+  rig r;
+  if (!rig_start(&r, "alice", "alice-pw")) {
+    CHECK(!"started");
+    return;
+  }
+  /* One client connects and says nothing; another sends the first bytes of a ClientHello
+   * (a record header announcing 512 bytes) and stalls. */
+  int silent = raw_connect(&r.tls);
+  int half = raw_connect(&r.tls);
+  static const uint8_t hello_start[] = {0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00};
+  CHECK(send(half, hello_start, sizeof(hello_start), 0) == (ssize_t)sizeof(hello_start));
+  uint64_t began = brtc_now_us();
+  /* Meanwhile a well-behaved client is served in full, without waiting for them. */
+  tls_client t;
+  CHECK(tls_client_connect(&t, &r.tls, turn_loop, &r, STEPS));
+  brtc_addr relayed;
+  CHECK(relay_both_ways(&r, &t, &relayed));
+  CHECK(brtc_now_us() - began < HANDSHAKE_TIMEOUT_MS * 1000u);
+  CHECK_EQ_INT(brtc_turn_server_count(r.srv, BRTC_TURN_TLS_HANDSHAKE_TIMEOUTS), 0);
+  /* At the handshake deadline both stalled connections are cut off; the good one stays. */
+  CHECK(closed_by_server(&r, silent, STEPS));
+  CHECK(closed_by_server(&r, half, STEPS));
+  CHECK(brtc_now_us() - began >= HANDSHAKE_TIMEOUT_MS * 1000u);
+  CHECK_EQ_INT(brtc_turn_server_count(r.srv, BRTC_TURN_TLS_HANDSHAKE_TIMEOUTS), 2);
+  CHECK_EQ_INT(brtc_turn_server_count(r.srv, BRTC_TURN_ALLOCATIONS), 1);
+  close(silent);
+  close(half);
+  /* A stream that is not TLS gets an alert and is closed, and counted. */
+  int plain = raw_connect(&r.tls);
+  CHECK(send(plain, "GET / HTTP/1.1\r\n\r\n", 18, 0) == 18);
+  CHECK(closed_by_server(&r, plain, STEPS));
+  CHECK_EQ_INT(brtc_turn_server_count(r.srv, BRTC_TURN_TLS_FAILURES), 1);
+  close(plain);
+  tls_client_close(&t);
+  rig_stop(&r);
+}
+
+/* A self-signed certificate for CN=turn.test and its key, written as PEM files. */
+static bool write_cert(const char *cert_path, const char *key_path) {
+  EVP_PKEY *key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+  X509 *x = X509_new();
+  bool ok = key && x && X509_set_version(x, X509_VERSION_3) &&
+            ASN1_INTEGER_set(X509_get_serialNumber(x), 1) &&
+            X509_gmtime_adj(X509_getm_notBefore(x), -3600) &&
+            X509_gmtime_adj(X509_getm_notAfter(x), 86400) && X509_set_pubkey(x, key) &&
+            X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_ASC,
+                                       (const unsigned char *)"turn.test", -1, -1, 0) &&
+            X509_set_issuer_name(x, X509_get_subject_name(x)) && X509_sign(x, key, EVP_sha256());
+  FILE *c = fopen(cert_path, "w"), *k = fopen(key_path, "w");
+  ok = ok && c && k && PEM_write_X509(c, x) && PEM_write_PrivateKey(k, key, NULL, NULL, 0, NULL, NULL);
+  if (c) fclose(c);
+  if (k) fclose(k);
+  X509_free(x);
+  EVP_PKEY_free(key);
+  return ok;
+}
+
+static void test_certificate_from_files(void) {
+  char cert[] = "/tmp/brtc-turn-cert-XXXXXX", key[] = "/tmp/brtc-turn-key-XXXXXX";
+  close(mkstemp(cert));
+  close(mkstemp(key));
+  CHECK(write_cert(cert, key));
+  rig r;
+  if (!rig_start_tls(&r, "alice", "alice-pw", cert, key)) {
+    CHECK(!"started");
+  } else {
+    tls_client t;
+    CHECK(tls_client_connect(&t, &r.tls, turn_loop, &r, STEPS));
+    X509 *got = SSL_get1_peer_certificate(t.ssl);
+    char cn[64] = "";
+    if (got) X509_NAME_get_text_by_NID(X509_get_subject_name(got), NID_commonName, cn, sizeof(cn));
+    CHECK_STR(cn, "turn.test");
+    X509_free(got);
+    brtc_addr relayed;
+    CHECK(relay_both_ways(&r, &t, &relayed));
+    tls_client_close(&t);
+    rig_stop(&r);
+  }
+  /* A key that is not the certificate's, and a missing file: start says which. */
+  char other[] = "/tmp/brtc-turn-cert2-XXXXXX", other_key[] = "/tmp/brtc-turn-key2-XXXXXX";
+  close(mkstemp(other));
+  close(mkstemp(other_key));
+  CHECK(write_cert(other, other_key));
+  brtc_loop_config *lc = brtc_loop_config_new();
+  brtc_loop *loop = brtc_loop_new(lc, NULL, 0);
+  brtc_loop_config_free(lc);
+  const char *cases[][3] = {{cert, other_key, "cannot use the TLS key"},
+                            {"/nonexistent/cert.pem", key, "cannot read the TLS certificate"}};
+  for (size_t i = 0; i < 2; i++) {
+    brtc_turn_server *s = brtc_turn_server_new();
+    char err[512] = "";
+    CHECK_EQ_INT(brtc_turn_server_add_listen(s, "127.0.0.1:0"), BRTC_OK);
+    CHECK_EQ_INT(brtc_turn_server_add_listen_tls(s, "127.0.0.1:0"), BRTC_OK);
+    CHECK_EQ_INT(brtc_turn_server_set_tls_cert(s, cases[i][0], cases[i][1]), BRTC_OK);
+    CHECK(brtc_turn_server_start(s, loop, err, sizeof(err)) != BRTC_OK);
+    CHECK(strstr(err, cases[i][2]) != NULL);
+    brtc_turn_server_free(s);
+  }
+  brtc_loop_free(loop);
+  unlink(cert);
+  unlink(key);
+  unlink(other);
+  unlink(other_key);
+}
+
 int main(void) {
   RUN(test_relay_over_the_loop);
   RUN(test_turn_over_tcp);
+  RUN(test_relays_read_in_one_batch);
   RUN(test_wrong_password);
   RUN(test_users_file_and_config_errors);
+  RUN(test_turn_over_tls);
+  RUN(test_stalled_handshakes_do_not_block);
+  RUN(test_certificate_from_files);
   return TEST_REPORT();
 }

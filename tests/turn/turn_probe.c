@@ -1,5 +1,6 @@
-/* turn_probe SERVER:PORT USER PASSWORD: drive our TURN client core (src/turn/turn_client.c)
- * over real UDP against a TURN server (coturn, or `boltrtc turn`), with a peer socket of its
+/* turn_probe [--tls] SERVER:PORT USER PASSWORD: drive our TURN client core
+ * (src/turn/turn_client.c) over real UDP, or over TLS (RFC 8656 3.1, the client core's
+ * stream mode), against a TURN server (coturn, or `boltrtc turn`), with a peer socket of its
  * own on loopback: allocate (401 dance), permission, Send indication out and Data
  * indication back, channel, ChannelData both ways, refresh, delete. Prints each step; exits
  * 0 when every step worked, 1 at the first that did not. */
@@ -14,6 +15,7 @@
 #include "boltrtc/error.h"
 #include "common/addr.h"
 #include "turn/turn_client.h"
+#include "turn_tls_client.h"
 
 static uint64_t now_us(void) {
   struct timespec ts;
@@ -28,13 +30,39 @@ typedef struct probe {
   char got[256]; /* last application data the client received */
   size_t got_len;
   brtc_addr got_from;
+  bool tls;
+  tls_client t;
 } probe;
+
+/* Over TLS, waiting is a short poll on the connection. */
+static void tls_wait(void *user) {
+  struct pollfd pfd = {.fd = ((probe *)user)->t.fd, .events = POLLIN};
+  poll(&pfd, 1, 10);
+}
+
+static void to_server(probe *p, const uint8_t *buf, size_t n) {
+  if (p->tls)
+    tls_client_send(&p->t, buf, n, 200);
+  else
+    sendto(p->fd, buf, n, 0, &p->server.u.sa, brtc_addr_len(&p->server));
+}
+
+/* One message from the server within about 20 ms; its length, or 0. */
+static size_t from_server(probe *p, uint8_t *buf, size_t cap) {
+  if (p->tls) return tls_client_frame(&p->t, buf, cap, 2);
+  struct pollfd pfd = {.fd = p->fd, .events = POLLIN};
+  if (poll(&pfd, 1, 20) <= 0) return 0;
+  brtc_addr from;
+  socklen_t flen = sizeof(from.u);
+  ssize_t n = recvfrom(p->fd, buf, cap, 0, &from.u.sa, &flen);
+  return n > 0 ? (size_t)n : 0;
+}
 
 static void pump_out(probe *p) {
   uint8_t buf[1600];
   size_t n;
   while ((n = brtc_turn_client_poll_transmit(p->cl, now_us(), buf, sizeof(buf))) > 0)
-    sendto(p->fd, buf, n, 0, &p->server.u.sa, brtc_addr_len(&p->server));
+    to_server(p, buf, n);
 }
 
 /* Run until an event of kind (or data, with kind 0) comes; false after timeout_ms. */
@@ -57,13 +85,9 @@ static bool run_until(probe *p, brtc_turn_client_event_kind kind, brtc_turn_clie
       }
     }
     if (kind == 0 && p->got_len) return true;
-    struct pollfd pfd = {.fd = p->fd, .events = POLLIN};
-    if (poll(&pfd, 1, 20) <= 0) continue;
     uint8_t buf[2048];
-    brtc_addr from;
-    socklen_t flen = sizeof(from.u);
-    ssize_t n = recvfrom(p->fd, buf, sizeof(buf), 0, &from.u.sa, &flen);
-    if (n <= 0) continue;
+    size_t n = from_server(p, buf, sizeof(buf));
+    if (n == 0) continue;
     brtc_turn_client_data d;
     if (brtc_turn_client_handle(p->cl, buf, (size_t)n, now_us(), &d) == 1 &&
         d.len < sizeof(p->got)) {
@@ -99,7 +123,7 @@ static bool client_sends(probe *p, const char *msg) {
   if (brtc_turn_client_wrap(p->cl, &p->peer, (const uint8_t *)msg, strlen(msg), buf, sizeof(buf),
                             &n) != BRTC_OK)
     return false;
-  sendto(p->fd, buf, n, 0, &p->server.u.sa, brtc_addr_len(&p->server));
+  to_server(p, buf, n);
   return peer_receives(p, msg);
 }
 
@@ -113,13 +137,16 @@ static bool client_sends(probe *p, const char *msg) {
   } while (0)
 
 int main(int argc, char **argv) {
+  probe p = {0};
+  p.tls = argc == 5 && strcmp(argv[1], "--tls") == 0;
+  argv += p.tls;
+  argc -= p.tls;
   if (argc != 4) {
-    fprintf(stderr, "usage: turn_probe SERVER:PORT USER PASSWORD\n");
+    fprintf(stderr, "usage: turn_probe [--tls] SERVER:PORT USER PASSWORD\n");
     return 2;
   }
-  probe p = {0};
   if (brtc_addr_parse(&p.server, argv[1], 3478) != BRTC_OK) return 2;
-  brtc_turn_client_config cc = {.username = argv[2], .password = argv[3], .lifetime_s = 0};
+  brtc_turn_client_config cc = {.username = argv[2], .password = argv[3], .stream = p.tls};
   p.cl = brtc_turn_client_new(&cc);
   p.fd = socket(AF_INET, SOCK_DGRAM, 0);
   p.peer_fd = socket(AF_INET, SOCK_DGRAM, 0);
@@ -130,6 +157,10 @@ int main(int argc, char **argv) {
   socklen_t len = sizeof(p.peer.u);
   getsockname(p.peer_fd, &p.peer.u.sa, &len);
   brtc_turn_client_event ev;
+  if (p.tls) {
+    STEP("TLS handshake", tls_client_connect(&p.t, &p.server, tls_wait, &p, 300));
+    printf("turn_probe: TLS %s, %s\n", SSL_get_version(p.t.ssl), SSL_get_cipher(p.t.ssl));
+  }
 
   brtc_turn_client_allocate(p.cl, now_us());
   STEP("allocate (401 challenge, then authenticated)", run_until(&p, BRTC_TURN_EV_ALLOCATED, &ev, 5000));
@@ -148,6 +179,7 @@ int main(int argc, char **argv) {
   brtc_turn_client_close(p.cl, now_us());
   STEP("delete (refresh with lifetime 0)", run_until(&p, BRTC_TURN_EV_CLOSED, NULL, 3000));
   brtc_turn_client_free(p.cl);
+  if (p.tls) tls_client_close(&p.t);
   close(p.fd);
   close(p.peer_fd);
   return 0;
