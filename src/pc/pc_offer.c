@@ -259,8 +259,10 @@ static int take_tracks(brtc_pc *pc, const pc_offer *o, answer_work *w) {
     brtc_sdp_negotiated *g = &w->recv[i];
     *g = w->answered[i].neg;
     brtc_sdp_direction d = w->answered[i].direction;
-    if (o->track[i] < 0 || !(d == BRTC_DIR_SENDONLY || d == BRTC_DIR_SENDRECV))
-      g->accepted = false;
+    g->we_receive = d == BRTC_DIR_SENDONLY || d == BRTC_DIR_SENDRECV;
+    g->we_send = false;
+    g->send_track = -1; /* the send side was taken above */
+    if (o->track[i] < 0 || !g->we_receive) g->accepted = false;
   }
   return pc_signaling_take_negotiated(pc, &w->answer, w->recv) ? BRTC_OK : BRTC_ERR_NOMEM;
 }
