@@ -5,7 +5,7 @@
  * message in between; and when one datagram completes several frames at once (a
  * retransmission fills a gap behind which reordered frames waited), each put together in
  * the assembler's one frame buffer. Every frame is compared byte for byte with what the
- * simulated browser sent; under ASan a lent pointer to a freed buffer also fails. */
+ * simulated browser sent (in the ASan build too). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
