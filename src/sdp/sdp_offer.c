@@ -201,19 +201,17 @@ static void write_rtp(writer *w, const brtc_sdp_offer_params *p, const brtc_sdp_
   snprintf(track, sizeof track, "boltrtc-%s", s->mid);
   const char *stream = s->msid_stream ? s->msid_stream : DEFAULT_STREAM;
   const char *track_id = s->msid_track ? s->msid_track : track;
-  if (sends(s)) line(w, "a=msid:%s %s", stream, track_id);
   line(w, "a=rtcp-mux");  /* RFC 8829 5.2.1: RTP and RTCP on one port */
   line(w, "a=rtcp-rsize"); /* RFC 5506 */
   for (size_t c = 0; c < s->n_codecs; c++) write_codec(w, &s->codecs[c]);
-  if (sends(s)) {
-    const char *cname = p->cname ? p->cname : DEFAULT_STREAM;
-    if (s->rtx_ssrc) line(w, "a=ssrc-group:FID %u %u", s->ssrc, s->rtx_ssrc);
-    line(w, "a=ssrc:%u cname:%s", s->ssrc, cname);
-    line(w, "a=ssrc:%u msid:%s %s", s->ssrc, stream, track_id);
-    if (s->rtx_ssrc) {
-      line(w, "a=ssrc:%u cname:%s", s->rtx_ssrc, cname);
-      line(w, "a=ssrc:%u msid:%s %s", s->rtx_ssrc, stream, track_id);
-    }
+  if (sends(s) && !w->overflow) { /* a=msid and a=ssrc, as the answer writes them */
+    brtc_sdp_send_track t = {.kind = s->kind, .ssrc = s->ssrc, .rtx_ssrc = s->rtx_ssrc,
+                             .stream_id = stream, .track_id = track_id};
+    size_t len = w->len;
+    if (brtc_sdp_write_send_attributes(&t, p->cname ? p->cname : DEFAULT_STREAM,
+                                       s->rtx_ssrc != 0, w->buf, w->cap, &len) != BRTC_OK)
+      w->overflow = true;
+    else w->len = len;
   }
   write_candidates(w, p);
 }

@@ -8,38 +8,12 @@
 
 #include "boltrtc/error.h"
 #include "sdp/sdp.h"
+#include "sdp/sdp_write.h"
 
 #define DEFAULT_STREAM_ID "boltrtc"
 
 /* A token for SDP (RFC 8866 9): no blanks, no control characters. */
-static bool token(const char *s) {
-  if (!s || !*s) return false;
-  for (; *s; s++)
-    if ((unsigned char)*s <= 0x20 || *s == 0x7f) return false;
-  return true;
-}
-
-typedef struct out_buf {
-  char *buf;
-  size_t cap, len;
-  bool overflow;
-} out_buf;
-
-__attribute__((format(printf, 2, 3))) static void put(out_buf *o, const char *fmt, ...) {
-  if (o->overflow) return;
-  size_t room = o->cap - o->len;
-  va_list ap;
-  va_start(ap, fmt);
-  int n = vsnprintf(o->buf + o->len, room, fmt, ap);
-  va_end(ap);
-  if (n < 0 || (size_t)n + 2 >= room) {
-    o->overflow = true;
-    return;
-  }
-  o->len += (size_t)n;
-  memcpy(o->buf + o->len, "\r\n", 3);
-  o->len += 2;
-}
+static bool token(const char *s) { return safe_text(s, false); }
 
 int brtc_sdp_write_send_attributes(const brtc_sdp_send_track *t, const char *cname, bool rtx,
                                    char *out, size_t cap, size_t *len) {
@@ -50,14 +24,14 @@ int brtc_sdp_write_send_attributes(const brtc_sdp_send_track *t, const char *cna
   if (!token(stream) || !token(track) || (cname && !token(cname))) return BRTC_ERR_INVALID;
   if (!cname) cname = DEFAULT_STREAM_ID;
   bool with_rtx = rtx && t->rtx_ssrc && t->rtx_ssrc != t->ssrc;
-  out_buf o = {.buf = out, .cap = cap, .len = *len};
-  put(&o, "a=msid:%s %s", stream, track);
-  if (with_rtx) put(&o, "a=ssrc-group:FID %u %u", (unsigned)t->ssrc, (unsigned)t->rtx_ssrc);
-  put(&o, "a=ssrc:%u cname:%s", (unsigned)t->ssrc, cname);
-  put(&o, "a=ssrc:%u msid:%s %s", (unsigned)t->ssrc, stream, track);
+  writer o = {.buf = out, .cap = cap, .len = *len};
+  line(&o, "a=msid:%s %s", stream, track);
+  if (with_rtx) line(&o, "a=ssrc-group:FID %u %u", (unsigned)t->ssrc, (unsigned)t->rtx_ssrc);
+  line(&o, "a=ssrc:%u cname:%s", (unsigned)t->ssrc, cname);
+  line(&o, "a=ssrc:%u msid:%s %s", (unsigned)t->ssrc, stream, track);
   if (with_rtx) {
-    put(&o, "a=ssrc:%u cname:%s", (unsigned)t->rtx_ssrc, cname);
-    put(&o, "a=ssrc:%u msid:%s %s", (unsigned)t->rtx_ssrc, stream, track);
+    line(&o, "a=ssrc:%u cname:%s", (unsigned)t->rtx_ssrc, cname);
+    line(&o, "a=ssrc:%u msid:%s %s", (unsigned)t->rtx_ssrc, stream, track);
   }
   if (o.overflow) {
     out[*len] = '\0';
