@@ -277,7 +277,7 @@ void pc_transport_close(brtc_pc *pc) {
 int pc_transport_poll(brtc_pc *pc, uint8_t *out, size_t cap, size_t *out_len, brtc_addr *to,
                       brtc_addr *source) {
   /* STUN first: answers and triggered checks are what the peer waits on. */
-  if (!pc->closed && !pc->failed) {
+  if (pc->ice_dirty && !pc->closed && !pc->failed) {
     int rc = pc_ice_poll(pc, out, cap, out_len, to, source);
     if (rc != BRTC_ERR_AGAIN) return rc;
   }
