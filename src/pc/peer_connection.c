@@ -263,12 +263,21 @@ static uint64_t next_deadline(const brtc_pc *pc) {
  * datagram says of it (AF_UNSPEC), so the 128 bytes of address are neither cleared nor copied
  * on every drain. */
 #define OUTPUT_NO_SOURCE_SIZE (OUTPUT_V1_SIZE + sizeof(uint64_t))
+/* What comes after source (members added since): copied whatever the output is. */
+#define OUTPUT_TAIL offsetof(brtc_output, media_track)
+
+/* Copies o's members past source that the caller's struct (size bytes) has room for. */
+static void copy_tail(brtc_output *out, const brtc_output *o, size_t size) {
+  size_t end = size < sizeof(*o) ? size : sizeof(*o);
+  if (end > OUTPUT_TAIL) memcpy((char *)out + OUTPUT_TAIL, (const char *)o + OUTPUT_TAIL, end - OUTPUT_TAIL);
+}
 
 int brtc_pc_poll_output(brtc_pc *pc, uint8_t *buf, size_t cap, brtc_output *out) {
   if (!pc || !buf || !out || out->size < OUTPUT_V1_SIZE) return BRTC_ERR_INVALID;
   size_t size = out->size;
   brtc_output o;
   memset(&o, 0, OUTPUT_NO_SOURCE_SIZE);
+  memset((char *)&o + OUTPUT_TAIL, 0, sizeof(o) - OUTPUT_TAIL);
   int rc = poll_datagram(pc, buf, cap, &o.len, &o.remote, &o.source);
   if (rc == BRTC_OK) {
     o.kind = BRTC_OUTPUT_TRANSMIT;
@@ -279,6 +288,7 @@ int brtc_pc_poll_output(brtc_pc *pc, uint8_t *buf, size_t cap, brtc_output *out)
     return rc;
   } else if (!pc_pop_event(pc, &o)) {
     memset(&o, 0, OUTPUT_NO_SOURCE_SIZE);
+    memset((char *)&o + OUTPUT_TAIL, 0, sizeof(o) - OUTPUT_TAIL);
     o.kind = BRTC_OUTPUT_TIMEOUT;
     o.deadline_us = next_deadline(pc);
   }
@@ -289,6 +299,7 @@ int brtc_pc_poll_output(brtc_pc *pc, uint8_t *buf, size_t cap, brtc_output *out)
   } else if (size >= OUTPUT_NO_SOURCE_SIZE) { /* fixed sizes: the copies stay inline */
     o.source.ss_family = AF_UNSPEC;
     memcpy(out, &o, OUTPUT_NO_SOURCE_SIZE);
+    copy_tail(out, &o, size);
   } else {
     memcpy(out, &o, OUTPUT_V1_SIZE);
   }
