@@ -360,6 +360,54 @@ static void overrun(void) {
   h_stop(&h);
 }
 
+static void add_audio(harness *h) {
+  CHECK(brtc_pc_add_track(h->pc, BRTC_TRACK_AUDIO, BRTC_DIRECTION_SENDONLY, "opus", &added) ==
+        BRTC_OK);
+}
+
+/* Opus (RFC 7587): one packet per RTP packet on the offer's opus payload type, 20 ms apart
+ * at 48 kHz, the marker on the first (RFC 3551 4.1), no keyframe asked for. */
+static void audio_track(void) {
+  harness h;
+  sim_peer_opts o = {.no_video = true, .rtp_in = on_rtp};
+  n_rx = 0;
+  h_before_offer = add_audio;
+  bool ok = h_start(&h, &o) && h_pump(&h, h_connected, 5000000);
+  h_before_offer = NULL;
+  CHECK(ok);
+  if (ok) {
+    CHECK_STR(brtc_track_codec(added), "opus");
+    CHECK_EQ_INT(brtc_track_payload_type(added), 111);
+    uint8_t opus[3][60];
+    for (int i = 0; i < 3; i++) {
+      memset(opus[i], 0x40 + i, sizeof opus[i]);
+      opus[i][0] = 0x78; /* TOC: CELT fullband 20 ms, one frame */
+      CHECK_EQ_INT(brtc_track_send_frame(added, h.now, opus[i], sizeof opus[i], h.now, 0),
+                   BRTC_OK);
+      h_run_for(&h, 20000);
+    }
+    h_run_for(&h, 100000);
+    uint32_t ssrc = brtc_track_ssrc(added);
+    CHECK_EQ_INT(count_ssrc(ssrc), 3);
+    CHECK_EQ_INT(h.keyframe_requests, 0);
+    size_t k = 0;
+    for (size_t i = 0; i < n_rx && k < 3; i++) {
+      if (rx[i].ssrc != ssrc) continue;
+      CHECK_EQ_INT(rx[i].pt, 111);
+      CHECK_EQ_INT(rx[i].marker, k == 0);
+      CHECK_EQ_INT(rx[i].payload_len, sizeof opus[k]);
+      CHECK_MEM(rx[i].payload, opus[k], sizeof opus[k]);
+      if (k) CHECK_EQ_INT((uint32_t)(rx[i].ts - rx[i - 1].ts), 960);
+      k++;
+    }
+    brtc_track_send_stats st = {.size = sizeof st};
+    brtc_track_get_send_stats(added, &st);
+    CHECK_STR(st.kind, "audio");
+    CHECK_EQ_INT(st.packets_sent, 3);
+  }
+  h_stop(&h);
+}
+
 int main(void) {
   size_t n = h_encode_vp8(320, 240, FRAMES, frames, lens, keys);
   CHECK_EQ_INT(n, FRAMES);
@@ -371,6 +419,7 @@ int main(void) {
   RUN(unplaced_track);
   RUN(sendrecv_section);
   RUN(overrun);
+  RUN(audio_track);
   for (int i = 0; i < FRAMES; i++) free(frames[i]);
   return TEST_REPORT();
 }

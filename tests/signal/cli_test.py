@@ -7,7 +7,8 @@ import sys
 OPTIONS = ["--http", "--udp", "--output", "--web", "--max-sessions", "--max-pending",
            "--max-pending-per-source", "--pending-timeout-ms", "--snapshot-interval-ms",
            "--max-output-mb", "--dtls-role", "--loopback-only", "--log-level", "--token",
-           "--token-file", "--capture", "--capture-max-mb", "--rate-interval", "--keyframe-interval", "--help"]
+           "--token-file", "--capture", "--capture-max-mb", "--rate-interval", "--keyframe-interval",
+           "--source", "--echo", "--help"]
 
 
 def run(binary, *args):
