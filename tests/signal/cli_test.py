@@ -86,6 +86,25 @@ def main():
             f.write("good\nbad token\n")
             f.flush()
             expect_usage_error(binary, ["serve", "--token-file", f.name], ["line 2"])
+    elif check == "publish":
+        # boltrtc publish: its help names every option, and bad ones are refused before any
+        # source is opened or anything is sent.
+        code, out, _ = run(binary, "publish", "--help")
+        assert code == 0, f"publish --help: exit {code}"
+        for opt in ("--source", "--audio", "--size", "--fps", "--bitrate", "--token", "--udp",
+                    "--duration", "--log-level", "testpattern", "RFC 9725"):
+            assert opt in out, f"publish --help does not mention {opt}"
+        code, out, _ = run(binary, "--help")
+        assert code == 0 and "boltrtc publish URL" in out, "boltrtc --help lacks publish"
+        expect_usage_error(binary, ["publish"], ["one URL"])
+        expect_usage_error(binary, ["publish", "ftp://example.net/whip"], ["http://"])
+        expect_usage_error(binary, ["publish", "http://a/whip", "http://b/whip"], ["one URL"])
+        expect_usage_error(binary, ["publish", "http://a/whip", "--bogus"], ["--bogus"])
+        for opt, bad in (("--size", "10x10"), ("--size", "640"), ("--fps", "0"),
+                         ("--fps", "121"), ("--bitrate", "10"), ("--duration", "0"),
+                         ("--log-level", "loud")):
+            expect_usage_error(binary, ["publish", "http://a/whip", opt, bad], [opt])
+        expect_usage_error(binary, ["publish", "http://a/whip", "--source"], ["--source"])
     elif check == "unknown-command":
         expect_usage_error(binary, ["frobnicate"], ["frobnicate"])
         code, _, err = run(binary)
