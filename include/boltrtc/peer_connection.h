@@ -83,7 +83,8 @@ typedef enum brtc_event_type {
   BRTC_EVENT_NONE = 0,
   BRTC_EVENT_STEP,        /* a journey step: step, detail */
   BRTC_EVENT_LOG,         /* something worth a log line (a drop, a retransmission): detail */
-  /* A complete received video frame: data/len, codec, keyframe, width/height (keyframes),
+  /* A complete received video frame: data/len, codec ("VP8", or "H264": an access unit in
+   * Annex-B form, SPS and PPS in front of each IDR), keyframe, width/height (keyframes),
    * rtp_timestamp, ssrc, and its track (mid, track: its index for brtc_pc_get_track_stats;
    * an offer may carry several video tracks, a camera and a screen). */
   BRTC_EVENT_FRAME,

@@ -100,7 +100,11 @@ typedef struct pc_track {
   unsigned width, height; /* of its last keyframe; 0 until one */
   uint32_t max_bps;      /* its part of the REMB ceiling (bitrate_for_size of its size) */
 
-  brtc_vp8_assembler *vp8; /* made on the first video packet */
+  brtc_vp8_assembler *vp8; /* made on the first video packet (VP8) */
+  bool h264;              /* the section's codec is H.264: frames come from h264 below */
+  struct brtc_h264_assembler *h264_asm; /* made on the first video packet (H.264) */
+  uint8_t *h264_buf;      /* the access unit popped last, Annex-B (grown to the largest) */
+  size_t h264_cap;
   bool rtx_seen;          /* the sender retransmits with RTX: media-SSRC packets are originals */
   uint64_t video_first_us; /* the first video packet came */
   bool first_key_watch;   /* looking for a keyframe's start before the first PLI goes */

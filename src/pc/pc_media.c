@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codec/h264_rtp.h"
 #include "common/bytes.h"
 #include "pc/pc_internal.h"
 #include "pc/pc_send.h"
@@ -60,8 +61,19 @@ static void track_started(brtc_pc *pc, const pc_track *t, const brtc_rtp_header 
   pc_emit_log(pc, detail);
 }
 
-static void on_vp8_frame(const brtc_vp8_frame *f, void *user) {
-  pc_track *t = user;
+/* A whole frame of either codec: counted, its keyframe's size noted, and handed out as an
+ * event. lender: the bytes are that assembler's until it next changes (VP8); NULL: they are
+ * copied into the event queue (H.264, popped into the track's buffer). */
+typedef struct pc_frame {
+  const uint8_t *data;
+  size_t len;
+  bool keyframe;
+  unsigned width, height; /* keyframes, 0 when unknown */
+  uint32_t timestamp, ssrc;
+  const char *codec;
+} pc_frame;
+
+static void on_frame(pc_track *t, const pc_frame *f, const void *lender) {
   brtc_pc *pc = t->pc;
   pc->stats.frames++;
   t->frames++;
@@ -93,7 +105,7 @@ static void on_vp8_frame(const brtc_vp8_frame *f, void *user) {
   brtc_output ev = {
       .event = BRTC_EVENT_FRAME,
       .step = PC_STEP_NONE,
-      .codec = "VP8",
+      .codec = f->codec,
       .data = f->data,
       .len = f->len,
       .keyframe = f->keyframe,
@@ -104,9 +116,18 @@ static void on_vp8_frame(const brtc_vp8_frame *f, void *user) {
       .mid = t->mid,
       .track = t->index,
   };
+  if (lender) pc_push_event_lent(pc, &ev, lender);
+  else pc_push_event(pc, &ev);
+}
+
+static void on_vp8_frame(const brtc_vp8_frame *f, void *user) {
+  pc_track *t = user;
+  pc_frame fr = {.data = f->data, .len = f->len, .keyframe = f->keyframe, .width = f->width,
+                 .height = f->height, .timestamp = f->timestamp, .ssrc = f->ssrc,
+                 .codec = "VP8"};
   /* The bytes stay in the assembler until the pc next pushes or pops it (pop_frames,
    * push_vp8 settle first): no copy for an owner that drains in between. */
-  pc_push_event_lent(pc, &ev, t->vp8);
+  on_frame(t, &fr, t->vp8);
 }
 
 /* How long an incomplete frame waits for its missing packets: with NACK, every ask and the
@@ -179,6 +200,71 @@ static void push_vp8(pc_track *t, const brtc_rtp_header *h) {
   check_frame_loss(t);
 }
 
+/* H.264 (RFC 6184): the assembler puts each access unit together (single NAL, STAP-A, FU-A)
+ * and hands it out in Annex-B form with SPS and PPS in front of an IDR; the pc copies it
+ * into the event queue from the track's buffer. A unit lost for good makes it ask for a
+ * keyframe, which a decoder needs after any H.264 loss. */
+static void pop_h264(pc_track *t) {
+  brtc_pc *pc = t->pc;
+  while (brtc_h264_assembler_ready(t->h264_asm)) {
+    brtc_h264_frame f;
+    int rc = brtc_h264_assembler_pop(t->h264_asm, t->h264_buf, t->h264_cap, &f);
+    if (rc == BRTC_ERR_TOO_BIG) {
+      size_t want = f.len > pc->max_video_frame ? 0 : f.len;
+      uint8_t *grown = want ? realloc(t->h264_buf, want) : NULL;
+      if (!grown) {
+        /* Larger than a frame may be (or no memory): the assembler cannot skip one unit, so
+         * it starts over, and a keyframe is asked for. */
+        pc->stats.frames_dropped++;
+        brtc_h264_assembler_reset(t->h264_asm);
+        want_pli(pc, t, false);
+        return;
+      }
+      t->h264_buf = grown;
+      t->h264_cap = want;
+      continue;
+    }
+    if (rc != BRTC_OK) return;
+    pc_frame fr = {.data = t->h264_buf, .len = f.len, .keyframe = f.keyframe,
+                   .width = f.width, .height = f.height, .timestamp = f.timestamp,
+                   .ssrc = f.ssrc, .codec = "H264"};
+    on_frame(t, &fr, NULL);
+  }
+  if (brtc_h264_assembler_take_keyframe_request(t->h264_asm)) {
+    char detail[192];
+    snprintf(detail, sizeof(detail), "H.264 on mid %s: a unit was lost or undecodable, asking "
+             "for a keyframe", t->mid);
+    pc_emit_log(pc, detail);
+    brtc_output ev = {.event = BRTC_EVENT_FRAME_LOST, .step = PC_STEP_NONE, .detail = detail,
+                      .codec = "H264", .ssrc = t->stream.ssrc, .mid = t->mid,
+                      .track = t->index, .frames_lost = 1};
+    pc_push_event(pc, &ev);
+    want_pli(pc, t, false);
+  }
+}
+
+static void push_h264(pc_track *t, const brtc_rtp_header *h) {
+  brtc_pc *pc = t->pc;
+  if (!t->h264_asm) {
+    t->h264_asm = brtc_h264_assembler_new();
+    if (!t->h264_asm) {
+      pc->stats.dropped_unexpected++;
+      return;
+    }
+    /* With NACK, a unit missing a packet waits for its retransmission. */
+    if (t->fb_nack) brtc_h264_assembler_set_max_wait(t->h264_asm, brtc_nack_budget_us(&t->nack));
+  }
+  int rc = brtc_h264_assembler_push(t->h264_asm, h, pc->now_us);
+  if (rc == BRTC_ERR_PARSE || rc == BRTC_ERR_UNSUPPORTED || rc == BRTC_ERR_TOO_BIG)
+    pc->stats.dropped_malformed++;
+  pop_h264(t);
+}
+
+static void push_video(pc_track *t, const brtc_rtp_header *h) {
+  if (t->h264) push_h264(t, h);
+  else push_vp8(t, h);
+}
+
 /* What the NACK tracker makes of an arriving video packet; false if it is a copy of one we
  * have (dropped and counted). */
 static bool track_arrival(pc_track *t, uint16_t seq, brtc_nack_source src) {
@@ -192,11 +278,26 @@ static bool track_arrival(pc_track *t, uint16_t seq, brtc_nack_source src) {
   return true;
 }
 
+/* The first packet of an H.264 keyframe: an SPS or IDR alone, a STAP-A that begins with
+ * one, or the first fragment of an IDR (RFC 6184 5.6, 5.7.1, 5.8). */
+static bool starts_h264_keyframe(const brtc_rtp_header *h) {
+  if (h->payload_len < 2) return false;
+  uint8_t type = h->payload[0] & 0x1f;
+  if (type == 5 || type == 7) return true;
+  if (type == 24 && h->payload_len >= 4) return ((h->payload[3] & 0x1f) == 7 || (h->payload[3] & 0x1f) == 5);
+  if (type == 28) return (h->payload[1] & 0x80) && (h->payload[1] & 0x1f) == 5;
+  return false;
+}
+
 /* The first packet of a VP8 keyframe (RFC 7741 4.3: S=1, PID=0; RFC 6386 9.1: P=0). */
-static bool starts_keyframe(const brtc_rtp_header *h) {
+static bool starts_vp8_keyframe(const brtc_rtp_header *h) {
   brtc_vp8_descriptor d;
   return brtc_vp8_parse_descriptor(h->payload, h->payload_len, &d) == BRTC_OK && d.start &&
          d.partition == 0 && d.size < h->payload_len && (h->payload[d.size] & 1) == 0;
+}
+
+static bool starts_keyframe(const pc_track *t, const brtc_rtp_header *h) {
+  return t->h264 ? starts_h264_keyframe(h) : starts_vp8_keyframe(h);
 }
 
 /* Start from a keyframe rather than wait for one. A sender that begins with one (browsers
@@ -216,7 +317,7 @@ static void watch_first_keyframe(pc_track *t, const brtc_rtp_header *h) {
     t->first_key_watch = false;
     return;
   }
-  if (!starts_keyframe(h)) return;
+  if (!starts_keyframe(t, h)) return;
   t->first_key_watch = false;
   ask_first_keyframe_by(t, t->video_first_us + PC_FIRST_KEYFRAME_GRACE_US);
 }
@@ -224,7 +325,7 @@ static void watch_first_keyframe(pc_track *t, const brtc_rtp_header *h) {
 static void first_video_keyframe(pc_track *t, const brtc_rtp_header *h) {
   brtc_pc *pc = t->pc;
   t->video_first_us = pc->now_us;
-  bool key = starts_keyframe(h);
+  bool key = starts_keyframe(t, h);
   uint64_t due = pc->now_us + (key ? PC_FIRST_KEYFRAME_GRACE_US : brtc_nack_wait_us(&t->nack));
   if (due >= t->pli_due_us) return; /* one is due sooner already (asked for explicitly) */
   t->first_key_watch = !key;
@@ -252,7 +353,7 @@ static void video_packet(pc_track *t, const brtc_rtp_header *h) {
   if (!bind_stream(t, h)) return;
   if (first) {
     if (!pc->stats.video_ssrc) pc->stats.video_ssrc = h->ssrc;
-    first_rtp(pc, "video", h, "VP8");
+    first_rtp(pc, "video", h, t->h264 ? "H264" : "VP8");
     first_video_keyframe(t, h);
     pc->remb_due = pc->remb_due || t->fb_remb; /* tell the sender at once how high it may go */
     /* An early first report, so its RRTR brings the RTT that spaces NACKs (RFC 3550 6.2
@@ -266,7 +367,7 @@ static void video_packet(pc_track *t, const brtc_rtp_header *h) {
   if (t->first_key_watch) watch_first_keyframe(t, h);
   brtc_rtp_stats_update(&t->stream.stats, h->sequence, h->timestamp, pc->now_us);
   brtc_nack_source src = t->rtx_seen ? BRTC_NACK_SRC_ORIGINAL : BRTC_NACK_SRC_MEDIA_MAYBE_RESENT;
-  if (track_arrival(t, h->sequence, src)) push_vp8(t, h);
+  if (track_arrival(t, h->sequence, src)) push_video(t, h);
 }
 
 /* RFC 4588: the payload starts with the original sequence number; unwrap and treat it as
@@ -285,7 +386,7 @@ static void rtx_packet(pc_track *t, const brtc_rtp_header *h) {
   if (orig.payload_len == 0) return;
   t->rtx_seen = true;
   t->bytes += orig.payload_len;
-  if (track_arrival(t, orig.sequence, BRTC_NACK_SRC_RTX)) push_vp8(t, &orig);
+  if (track_arrival(t, orig.sequence, BRTC_NACK_SRC_RTX)) push_video(t, &orig);
 }
 
 static void audio_packet(pc_track *t, const brtc_rtp_header *h) {
@@ -672,6 +773,8 @@ uint64_t pc_media_deadline(const brtc_pc *pc) {
     if (nack < t) t = nack;
     uint64_t held = brtc_vp8_assembler_next_deadline(k->vp8);
     if (held < t) t = held;
+    uint64_t waiting = k->h264_asm ? brtc_h264_assembler_deadline(k->h264_asm) : 0;
+    if (waiting && waiting < t) t = waiting;
   }
   if (any_active(pc, false) && pc->next_rr_us < t) t = pc->next_rr_us;
   if (pc->remb_due && remb_wanted(pc) && pc->now_us < t) t = pc->now_us;
@@ -682,6 +785,11 @@ void pc_media_timeout(brtc_pc *pc) {
   if (pc->closed || pc->failed) return;
   for (size_t i = 0; i < pc->n_tracks; i++) {
     pc_track *t = pc->tracks[i];
+    uint64_t waiting = t->h264_asm ? brtc_h264_assembler_deadline(t->h264_asm) : 0;
+    if (waiting && waiting <= pc->now_us) {
+      brtc_h264_assembler_handle_timeout(t->h264_asm, pc->now_us);
+      pop_h264(t);
+    }
     if (!t->vp8 || brtc_vp8_assembler_next_deadline(t->vp8) > pc->now_us) continue;
     brtc_vp8_assembler_poll(t->vp8, pc->now_us);
     pop_frames(t);
@@ -698,6 +806,9 @@ int pc_media_add_track(brtc_pc *pc, const pc_track *proto) {
   t->pc = pc;
   t->index = pc->n_tracks;
   t->vp8 = NULL;
+  t->h264_asm = NULL;
+  t->h264_buf = NULL;
+  t->h264_cap = 0;
   t->pli_due_us = PC_NEVER;
   t->rtx_ssrc = t->offered_rtx_ssrc;
   if (t->video) brtc_nack_init(&t->nack);
@@ -710,6 +821,8 @@ void pc_media_free(brtc_pc *pc) {
   for (size_t i = 0; i < pc->n_tracks; i++) {
     pc_events_settle(pc, pc->tracks[i]->vp8);
     brtc_vp8_assembler_free(pc->tracks[i]->vp8);
+    brtc_h264_assembler_free(pc->tracks[i]->h264_asm);
+    free(pc->tracks[i]->h264_buf);
     free(pc->tracks[i]);
     pc->tracks[i] = NULL;
   }

@@ -73,8 +73,10 @@ bool pc_signaling_take_negotiated(brtc_pc *pc, const brtc_sdp *offer,
     t.rtx_pt = -1;
     /* The media SSRC: the FID group's first, else the first a=ssrc. */
     t.offered_ssrc = m->fid_media_ssrc ? m->fid_media_ssrc : m->n_ssrcs ? m->ssrcs[0] : 0;
-    if (n->kind == BRTC_MEDIA_VIDEO && strcasecmp(n->codec, "VP8") == 0) {
+    bool h264 = strcasecmp(n->codec, "H264") == 0;
+    if (n->kind == BRTC_MEDIA_VIDEO && (strcasecmp(n->codec, "VP8") == 0 || h264)) {
       t.video = true;
+      t.h264 = h264;
       t.rtx_pt = n->rtx_payload_type;
       t.offered_rtx_ssrc = t.rtx_pt >= 0 ? m->fid_rtx_ssrc : 0;
       t.clock = n->clock_rate ? n->clock_rate : 90000;

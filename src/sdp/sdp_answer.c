@@ -1,6 +1,6 @@
 /* SDP answer writer (RFC 8829 JSEP, RFC 8843 BUNDLE): one answer m= section per offered
- * one, in order. We accept VP8 video and Opus audio on a single bundled ICE/DTLS transport;
- * everything else is rejected with port 0. */
+ * one, in order. We accept VP8 (else H.264) video and Opus audio on a single bundled
+ * ICE/DTLS transport; everything else is rejected with port 0. */
 #include "sdp/sdp.h"
 
 #include <stdarg.h>
@@ -117,9 +117,13 @@ static bool choose_codec(const brtc_sdp_media *m, const brtc_sdp_answer_params *
       snprintf(reason, reason_cap, "video not wanted");
       return false;
     }
+    /* VP8 first; H.264 (packetization-mode 1, RFC 6184) for a sender that has only that,
+     * such as a hardware encoder. */
     c = find_vp8(m);
+    if (!c) c = find_h264(m);
     if (!c) {
-      snprintf(reason, reason_cap, "no VP8/90000 offered");
+      snprintf(reason, reason_cap, "neither VP8/90000 nor H264/90000 packetization-mode=1 "
+               "offered");
       return false;
     }
     const brtc_sdp_codec *rtx = find_rtx(m, c->payload_type);

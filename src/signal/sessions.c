@@ -109,7 +109,11 @@ static void save_keyframe(brtc_signal_server *srv, brtc_session *s, const brtc_o
   char label[BRTC_KEYFRAME_LABEL_MAX + 1] = "";
   if (s->video_tracks & (s->video_tracks - 1)) brtc_keyframe_label_for(f->mid, f->track, label);
   bool answers = brtc_session_track_snapshot_owed(s, f->track);
-  int rc = brtc_keyframe_worker_submit_labelled(srv->saver, BRTC_KEYFRAME_VP8, f->data, f->len,
+  /* The pc hands out VP8 frames, or H.264 access units in Annex-B form with their SPS and
+   * PPS in front (pc_media.c): the saver decodes either. */
+  brtc_keyframe_codec codec =
+      f->codec && strcmp(f->codec, "H264") == 0 ? BRTC_KEYFRAME_H264 : BRTC_KEYFRAME_VP8;
+  int rc = brtc_keyframe_worker_submit_labelled(srv->saver, codec, f->data, f->len,
                                                 number, label, s->id,
                                                 save_tag(now, f->track, answers));
   if (rc == BRTC_OK) {

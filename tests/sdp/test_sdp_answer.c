@@ -353,11 +353,30 @@ static void test_offer_checks(void) {
   CHECK(strstr(r->text, "a=group") == NULL);
   free(r);
 
-  /* Nothing acceptable. */
+  /* H.264 alone (a hardware encoder): taken when packetization-mode 1 is offered (RFC 6184
+   * 8.1: what our depacketizer reads, FU-A and STAP-A), its fmtp echoed. */
   static const char h264_only[] = OFFER_HEAD
+      "a=setup:actpass\r\nm=video 9 UDP/TLS/RTP/SAVPF 102 104\r\na=mid:0\r\na=rtcp-mux\r\n"
+      "a=rtpmap:104 H264/90000\r\n"
+      "a=fmtp:104 level-asymmetry-allowed=1;packetization-mode=0;profile-level-id=42e01f\r\n"
+      "a=rtpmap:102 H264/90000\r\n"
+      "a=fmtp:102 level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f\r\n";
+  r = answer_str(h264_only, &p);
+  CHECK_EQ_INT(r->rc, BRTC_OK);
+  CHECK(r->neg[0].accepted && r->neg[0].payload_type == 102 &&
+        strcmp(r->neg[0].codec, "H264") == 0);
+  CHECK(strstr(r->text, "m=video 9 UDP/TLS/RTP/SAVPF 102\r\n") != NULL);
+  CHECK(strstr(r->text, "a=fmtp:102 level-asymmetry-allowed=1;packetization-mode=1;"
+                        "profile-level-id=42e01f\r\n") != NULL);
+  free(r);
+
+  /* Nothing acceptable: H.264 in packetization-mode 0 only (single NAL units, RFC 6184
+   * 6.2), which a sender could not fragment for us. */
+  static const char h264_mode0[] = OFFER_HEAD
       "a=setup:actpass\r\nm=video 9 UDP/TLS/RTP/SAVPF 102\r\na=mid:0\r\na=rtcp-mux\r\n"
       "a=rtpmap:102 H264/90000\r\n";
-  expect_answer_fail(h264_only, &p, BRTC_ERR_UNSUPPORTED, "no VP8/90000 offered");
+  expect_answer_fail(h264_mode0, &p, BRTC_ERR_UNSUPPORTED,
+                     "neither VP8/90000 nor H264/90000 packetization-mode=1 offered");
   static const char no_mux[] = OFFER_HEAD
       "a=setup:actpass\r\nm=video 9 UDP/TLS/RTP/SAVPF 100\r\na=mid:0\r\na=rtpmap:100 VP8/90000\r\n";
   expect_answer_fail(no_mux, &p, BRTC_ERR_UNSUPPORTED, "no a=rtcp-mux");
