@@ -436,6 +436,32 @@ static void on_timer(void *user, uint64_t now) {
 
 /* ---- start ---- */
 
+/* TURN over TCP listens on the UDP listener's port (turn_tcp.c). With port 0 the kernel picks
+ * a UDP port that some TCP socket may already hold; then another is picked, a few times, so
+ * that "127.0.0.1:0" starts whatever else runs on the machine. */
+static bool tcp_port_free(const brtc_addr *a) {
+  int fd = socket(a->u.sa.sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return true; /* the real listen will say what is wrong */
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  bool ok = bind(fd, &a->u.sa, brtc_addr_len(a)) == 0 || errno != EADDRINUSE;
+  close(fd);
+  return ok;
+}
+
+static int open_listener(brtc_turn_server *s, const char *text, brtc_addr *bound, char *err,
+                         size_t err_cap) {
+  for (int attempt = 0; attempt < 16; attempt++) {
+    int fd = brtc_udp_open(text, bound, err, err_cap);
+    if (fd < 0 || s->no_tcp || tcp_port_free(bound)) return fd;
+    brtc_addr asked;
+    if (brtc_addr_parse(&asked, text, 0) != BRTC_OK || brtc_addr_port(&asked) != 0) return fd;
+    close(fd); /* port 0 asked, and TCP cannot have the one given: pick again */
+  }
+  snprintf(err, err_cap, "no port free for both UDP and TCP on %s", text);
+  return -1;
+}
+
 int brtc_turn_server_start(brtc_turn_server *s, brtc_loop *loop, char *err, size_t err_cap) {
   char dummy[8];
   if (!err) {
@@ -451,7 +477,7 @@ int brtc_turn_server_start(brtc_turn_server *s, brtc_loop *loop, char *err, size
   }
   for (size_t i = 0; i < s->n_listen; i++) {
     sock_ctx *c = &s->listeners[i];
-    c->fd = brtc_udp_open(s->listen[i], &s->bound[i], err, err_cap);
+    c->fd = open_listener(s, s->listen[i], &s->bound[i], err, err_cap);
     if (c->fd < 0) return BRTC_ERR_IO;
     c->srv = s;
     c->index = (uint32_t)i;
