@@ -67,10 +67,9 @@ static void track_section(pc_offer *o, size_t i, const brtc_track *t) {
       snprintf(c[n].fmtp, sizeof c[n].fmtp,
                "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f");
     n++;
-    c[n] = (brtc_sdp_codec){.payload_type = (uint8_t)(pt + 1), .name = "rtx",
-                            .clock_rate = 90000, .apt = pt};
-    snprintf(c[n].fmtp, sizeof c[n].fmtp, "apt=%u", pt);
-    n++;
+    /* Its a=fmtp apt= line the writer derives from apt (RFC 4588 8.1). */
+    c[n++] = (brtc_sdp_codec){.payload_type = (uint8_t)(pt + 1), .name = "rtx",
+                              .clock_rate = 90000, .apt = pt};
   }
   brtc_sdp_extmap *e = o->extmaps[i];
   e[0] = (brtc_sdp_extmap){.id = EXT_ID_MID, .uri = "urn:ietf:params:rtp-hdrext:sdes:mid"};
