@@ -14,24 +14,14 @@ one of them.
 Needs root and unshare(1) (exit 77 to skip otherwise). Every wait is bounded; each server is
 stopped by its pid."""
 import os
-import shutil
 import socket
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "ice"))
+from ice_peers import in_loopback_namespace  # noqa: E402
+
 LOW, HIGH = 40000, 40001
-
-
-def enter_namespace():
-    if os.environ.get("BRTC_TURN_NETNS") == "1":
-        return
-    if shutil.which("unshare") is None or os.geteuid() != 0:
-        print("SKIP: needs root and unshare(1) to make a loopback-only network namespace")
-        sys.exit(77)
-    env = dict(os.environ, BRTC_TURN_NETNS="1")
-    cmd = ["unshare", "--net", "--", "sh", "-c", 'ip link set lo up && exec "$0" "$@"',
-           sys.executable] + sys.argv
-    os.execvpe("unshare", cmd, env)
 
 
 def start(boltrtc):
@@ -60,7 +50,7 @@ def start(boltrtc):
 
 
 def main():
-    enter_namespace()
+    in_loopback_namespace(sys.argv)
     boltrtc = sys.argv[1]
     with open("/proc/sys/net/ipv4/ip_local_port_range", "w") as f:
         f.write(f"{LOW} {HIGH}\n")
