@@ -81,11 +81,12 @@ def check_wire(c, ck, pcap, keylog):
             ck.eq(f"frame {i} USERNAME", attr["USERNAME"]["value"].decode(), r["stun.att.username"])
             ck.eq(f"frame {i} PRIORITY", struct.unpack("!I", attr["PRIORITY"]["value"])[0],
                   int(r["stun.att.priority"]))
-            ck.eq(f"frame {i} tie-breaker", attr["ICE-CONTROLLING"]["value"].hex(),
-                  r["stun.att.tie-breaker"])
-            nid, cost = struct.unpack("!HH", attr["GOOG-NETWORK-INFO"]["value"])
-            ck.eq(f"frame {i} network id, cost", (nid, cost),
-                  (int(r["stun.att.google.network_id"]), int(r["stun.att.google.network_cost"])))
+            role = attr.get("ICE-CONTROLLING") or attr["ICE-CONTROLLED"]  # Chrome's, or ours
+            ck.eq(f"frame {i} tie-breaker", role["value"].hex(), r["stun.att.tie-breaker"])
+            if "GOOG-NETWORK-INFO" in attr:  # Chrome's checks only
+                nid, cost = struct.unpack("!HH", attr["GOOG-NETWORK-INFO"]["value"])
+                ck.eq(f"frame {i} network id, cost", (nid, cost),
+                      (int(r["stun.att.google.network_id"]), int(r["stun.att.google.network_cost"])))
         if "XOR-MAPPED-ADDRESS" in attr:
             ck.eq(f"frame {i} XOR-MAPPED-ADDRESS", attr["XOR-MAPPED-ADDRESS"]["address"],
                   f"{r['stun.att.ipv4']}:{r['stun.att.port']}")
@@ -180,7 +181,7 @@ def check_plaintext(c, ck, folder):
     fields = ["frame.number", "rtcp.pt", "rtcp.senderssrc", "rtcp.mediassrc", "rtcp.ssrc.identifier",
               "rtcp.ssrc.ext_high", "rtcp.ssrc.jitter", "rtcp.ssrc.lsr", "rtcp.ssrc.dlsr",
               "rtcp.sdes.text", "rtcp.psfb.remb.fci.br_exp", "rtcp.psfb.remb.fci.br_mantissa",
-              "rtcp.psfb.remb.fci.ssrc", "vp8.pld.s", "vp8.pld.pictureid", "vp8.hdr.frametype",
+              "rtcp.psfb.remb.fci.ssrc", "rtcp.xr.bt", "rtcp.xr.lrr", "rtcp.xr.dlrr", "vp8.pld.s", "vp8.pld.pictureid", "vp8.hdr.frametype",
               "vp8.keyframe.width", "vp8.keyframe.height"]
     rows = tshark(["-r", pcap, "-o", "rtp.heuristic_rtp:TRUE", "-o", "rtcp.heuristic_rtcp:TRUE",
                    "-d", f"rtp.pt=={vp8_pt},vp8"], fields)
@@ -206,6 +207,10 @@ def check_plaintext(c, ck, folder):
                   [(int(e), int(m), ints(r["rtcp.psfb.remb.fci.ssrc"], 16))
                    for e, m in zip(ints(r["rtcp.psfb.remb.fci.br_exp"]) or [],
                                    ints(r["rtcp.psfb.remb.fci.br_mantissa"]) or [])])
+            xr = [b for x in pk for b in x.get("xr_blocks", [])]
+            ck.eq(f"RTCP {n} XR block types", [b["bt"] for b in xr], ints(r["rtcp.xr.bt"]) or [])
+            ck.eq(f"RTCP {n} DLRR", [(sub["lrr"], sub["dlrr"]) for b in xr for sub in b.get("dlrr", [])],
+                  list(zip(ints(r["rtcp.xr.lrr"]) or [], ints(r["rtcp.xr.dlrr"]) or [])))
             ck.eq(f"RTCP {n} media SSRCs", [x["media_ssrc"] for x in pk if "media_ssrc" in x],
                   ints(r["rtcp.mediassrc"], 16))
         elif p.h["pt"] == vp8_pt:

@@ -446,8 +446,8 @@ async function connect(): Promise<void> {
     });
     attached.catch(() => undefined); // awaited below
 
-    // The server is ICE-lite and lists all its candidates in the answer, so the offer goes
-    // out at once and our own candidates follow by trickle.
+    // The server lists all its candidates in the answer (it gathers nothing later), so the
+    // offer goes out at once and our own candidates follow by trickle.
     const offer = await conn.createOffer();
     await conn.setLocalDescription(offer);
     mark("offer-made");

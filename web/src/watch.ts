@@ -1,5 +1,5 @@
 // The WHEP viewer (draft-ietf-wish-whep): a recvonly video offer POSTed to /whep once every
-// candidate is gathered (the server is ICE-lite and takes no trickle), the 201's answer and
+// candidate is gathered (the server's /whep takes no trickle PATCH yet), the 201's answer and
 // Location, the video shown, DELETE on Stop. /watch?echo=1 (serve --echo): the camera goes
 // out over WHIP in a sendrecv section instead, and what comes back is shown beside it.
 // /watch?autostart=1 starts at once. The state is on body's data-state and data-frames for

@@ -555,9 +555,29 @@ def rtcp_parse(b):
             pkt["fci"] = p[12:]
             if ptype == 206 and count == 15 and pkt["fci"][:4] == b"REMB":
                 pkt["remb"] = remb_parse(pkt["fci"])
+        elif ptype == 207:
+            pkt["ssrc"] = struct.unpack_from("!I", p, 4)[0]
+            pkt["xr_blocks"] = xr_blocks(p, 8)
         out.append(pkt)
         pos += length
     return out
+
+
+def xr_blocks(p, pos):
+    """RFC 3611 4: report blocks of BT, type-specific byte, length in words; the two WebRTC
+    uses: RRTR (4.4, the receiver's NTP time) and DLRR (4.5, sub-blocks SSRC, LRR, DLRR)."""
+    blocks = []
+    while pos + 4 <= len(p):
+        bt, words = p[pos], struct.unpack_from("!H", p, pos + 2)[0]
+        blk = {"offset": pos, "bt": bt, "length": 4 + 4 * words}
+        if bt == 4:
+            blk["ntp"] = struct.unpack_from("!Q", p, pos + 4)[0]
+        elif bt == 5:
+            blk["dlrr"] = [dict(zip(("ssrc", "lrr", "dlrr"), struct.unpack_from("!III", p, q)))
+                           for q in range(pos + 4, pos + 4 + 4 * words, 12)]
+        blocks.append(blk)
+        pos += blk["length"]
+    return blocks
 
 
 def sdes_chunks(b, count):

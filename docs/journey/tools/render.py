@@ -301,7 +301,7 @@ def build_signaling(c, out, val):
     out["offer-video"] = fence(video, "sdp")
     claim(c.sdp_value(c.offer, "a=setup:") == "actpass", "the offer says a=setup:actpass")
     claim(c.sdp_value(c.answer, "a=setup:") == "active", "the answer says a=setup:active")
-    claim("a=ice-lite" in c.answer.split("\r\n"), "the answer is ice-lite")
+    claim("a=ice-lite" not in c.answer.split("\r\n"), "the answer is full ICE (no a=ice-lite)")
     claim("a=candidate:" not in c.offer, "the offer carries no candidates (they trickle)")
     claim("transport-cc" in c.offer and "transport-cc" not in c.answer,
           "Chrome offers transport-cc and the answer leaves it out")
@@ -369,15 +369,18 @@ STUN_NOTES = {
     "USERNAME": "USERNAME: the answer's ufrag, a colon, the offer's",
     "GOOG-NETWORK-INFO": "GOOG-NETWORK-INFO: Chrome's network id and cost (not in any RFC)",
     "ICE-CONTROLLING": "ICE-CONTROLLING: Chrome controls; its tie-breaker",
+    "ICE-CONTROLLED": "ICE-CONTROLLED: the server is controlled; its tie-breaker",
     "PRIORITY": "PRIORITY: of a peer-reflexive candidate, should this path reveal one",
     "USE-CANDIDATE": "USE-CANDIDATE: nominate this pair",
     "MESSAGE-INTEGRITY": "MESSAGE-INTEGRITY: HMAC-SHA1 of all the above",
     "FINGERPRINT": "FINGERPRINT: CRC-32 of all the above, XOR 0x5354554e",
     "XOR-MAPPED-ADDRESS": "XOR-MAPPED-ADDRESS: where the request came from",
 }
+# The server's own check: the names are the other way round.
+OUR_CHECK_NOTES = dict(STUN_NOTES, USERNAME="USERNAME: the offer's ufrag, a colon, the answer's")
 
 
-def stun_dump(c, p, password):
+def stun_dump(c, p, password, notes=STUN_NOTES):
     b, m = p.payload, p.msg
     dump = Dump()
     dump.field(b[0:2], f"type 0x{m['type']:04x}: {m['name']}")
@@ -385,7 +388,7 @@ def stun_dump(c, p, password):
     dump.field(b[4:8], "magic cookie 0x2112a442")
     dump.field(b[8:20], "transaction ID (12 random bytes)")
     for a in m["attrs"]:
-        dump.field(b[a["offset"]:a["offset"] + 4], f"{STUN_NOTES.get(a['name'], a['name'])}")
+        dump.field(b[a["offset"]:a["offset"] + 4], f"{notes.get(a['name'], a['name'])}")
         v = b[a["offset"] + 4:a["offset"] + 4 + a["padded"]]
         if a["name"] == "USERNAME":
             note = f'"{a["value"].decode()}"' + (" + padding" if a["padded"] > a["len"] else "")
@@ -398,12 +401,12 @@ def stun_dump(c, p, password):
             note = f"network id {nid}, cost {cost}"
         elif a["name"] == "MESSAGE-INTEGRITY":
             ok = d.stun_integrity_ok(b, m, password)
-            claim(ok, "MESSAGE-INTEGRITY verifies with the answerer's ice-pwd")
+            claim(ok, "MESSAGE-INTEGRITY verifies with the ice-pwd of the side the request went to")
             note = f"verified with the key \"{password}\""
         elif a["name"] == "FINGERPRINT":
             claim(d.stun_fingerprint_ok(b, m), "FINGERPRINT verifies")
             note = "verified"
-        elif a["name"] == "ICE-CONTROLLING":
+        elif a["name"] in ("ICE-CONTROLLING", "ICE-CONTROLLED"):
             note = f"tie-breaker {int.from_bytes(a['value'], 'big')}"
         else:
             note = ""
@@ -412,25 +415,37 @@ def stun_dump(c, p, password):
     return dump.render()
 
 
+def answered(c, p):
+    """The success response to request p, or None."""
+    return next((x for x in c.stun_by_txid(p.msg["txid"]) if x.msg["type"] == 0x0101), None)
+
+
+def gaps_s(times):
+    return [(b - a) / 1e9 for a, b in zip(times, times[1:])]
+
+
 def build_ice(c, out, val):
     pwd = c.sdp_value(c.answer, "a=ice-pwd:")
+    chrome_pwd = c.sdp_value(c.offer, "a=ice-pwd:")
     requests = [p for p in c.stun if p.msg["type"] == 0x0001]
-    first_req = requests[0]
-    resp = c.stun_by_txid(first_req.msg["txid"])
-    first_resp = next(p for p in resp if p.msg["type"] == 0x0101)
+    chrome_checks = [p for p in requests if p.from_browser]
+    our_checks = [p for p in requests if not p.from_browser]
+    first_req = chrome_checks[0]
+    first_resp = answered(c, first_req)
     out["stun-request"] = stun_dump(c, first_req, pwd)
     out["stun-response"] = stun_dump(c, first_resp, pwd)
     user = d.stun_attr(first_req.msg, "USERNAME")["value"].decode()
     claim(user == f"{c.sdp_value(c.answer, 'a=ice-ufrag:')}:{c.sdp_value(c.offer, 'a=ice-ufrag:')}",
           "USERNAME is answer ufrag : offer ufrag")
-    claim(d.stun_attr(first_req.msg, "USE-CANDIDATE") is None, "the first check does not nominate")
-    claim([a["name"] for a in first_req.msg["attrs"]] == ["USERNAME", "GOOG-NETWORK-INFO",
-          "ICE-CONTROLLING", "PRIORITY", "MESSAGE-INTEGRITY", "FINGERPRINT"],
+    claim(requests[0] is first_req, "Chrome checks first")
+    names = [a["name"] for a in first_req.msg["attrs"] if a["name"] != "USE-CANDIDATE"]
+    claim(names == ["USERNAME", "GOOG-NETWORK-INFO", "ICE-CONTROLLING", "PRIORITY",
+                    "MESSAGE-INTEGRITY", "FINGERPRINT"],
           "the first check has the attributes chapter 2 explains, in that order")
     claim([a["name"] for a in first_resp.msg["attrs"]] == ["XOR-MAPPED-ADDRESS", "MESSAGE-INTEGRITY",
           "FINGERPRINT"], "the response has XOR-MAPPED-ADDRESS, MESSAGE-INTEGRITY, FINGERPRINT")
-    claim(all(d.stun_attr(p.msg, "GOOG-NETWORK-INFO") for p in c.stun if p.msg["type"] == 1),
-          "every check carries GOOG-NETWORK-INFO")
+    claim(all(d.stun_attr(p.msg, "GOOG-NETWORK-INFO") for p in chrome_checks),
+          "every check of Chrome's carries GOOG-NETWORK-INFO")
     claim(d.stun_attr(first_req.msg, "ICE-CONTROLLING") is not None, "Chrome is controlling")
     val["stun_request_len"] = str(len(first_req.payload))
     val["stun_response_len"] = str(len(first_resp.payload))
@@ -447,28 +462,74 @@ def build_ice(c, out, val):
     val["host_priority"] = cand[3]
     val["host_type_pref"] = str(int(cand[3]) >> 24)
 
-    rows, nominated = [], None
+    # The server's own checks (full ICE, controlled).
+    claim(our_checks, "the server sends checks of its own")
+    ours = our_checks[0]
+    ours_resp = answered(c, ours)
+    claim(ours_resp is not None, "Chrome answers the server's first check")
+    out["stun-our-check"] = stun_dump(c, ours, chrome_pwd, OUR_CHECK_NOTES)
+    ours_user = d.stun_attr(ours.msg, "USERNAME")["value"].decode()
+    claim(ours_user == f"{c.sdp_value(c.offer, 'a=ice-ufrag:')}:{c.sdp_value(c.answer, 'a=ice-ufrag:')}",
+          "the server's USERNAME is offer ufrag : answer ufrag")
+    claim(d.stun_attr(ours.msg, "ICE-CONTROLLED") is not None, "the server is controlled")
+    claim(all(d.stun_attr(p.msg, "USE-CANDIDATE") is None for p in our_checks),
+          "the controlled server never nominates")
+    claim((ours.dst_ip, ours.dport) == (first_req.src_ip, first_req.sport),
+          "the server's first check goes back to where Chrome's first check came from")
+    claim(first_resp.t_ns <= ours.t_ns, "the server answers before it checks back")
+    val["our_check_len"] = str(len(ours.payload))
+    val["our_check_after_response_ms"] = f"{(ours.t_ns - first_resp.t_ns) / 1e6:.1f}"
+    val["our_check_answered_ms"] = f"{(ours_resp.t_ns - ours.t_ns) / 1e6:.1f}"
+    val["our_mapped_address"] = d.stun_attr(ours_resp.msg, "XOR-MAPPED-ADDRESS")["address"]
+    claim(val["our_mapped_address"] == f"{ours.src_ip}:{ours.sport}",
+          "Chrome sees the server at its own host candidate (no NAT on loopback)")
+    cand_msgs = [m for m in c.messages() if m["text"].startswith('{"type":"candidate"')
+                 and " udp " in m["text"]]
+    late = cand_msgs[0]["t_ns"] > first_req.t_ns
+    val["udp_candidate_vs_check"] = (
+        f"reached the server {(cand_msgs[0]['t_ns'] - first_req.t_ns) / 1e6:.0f} ms after Chrome's "
+        "first check, so the server first knew that address from the check itself, as a "
+        "*peer-reflexive* candidate ([RFC 8445 §7.3.1.3](https://www.rfc-editor.org/rfc/rfc8445#section-7.3.1.3)), "
+        "and the trickled line only named it" if late else
+        f"reached the server {(first_req.t_ns - cand_msgs[0]['t_ns']) / 1e6:.0f} ms before Chrome's "
+        "first check, and the server paired it with its host candidate and began checking it")
+
+    rows = []
     for p in requests:
-        r = [x for x in c.stun_by_txid(p.msg["txid"]) if x.msg["type"] == 0x0101]
+        r = answered(c, p)
         use = d.stun_attr(p.msg, "USE-CANDIDATE") is not None
-        if use and nominated is None:
-            nominated = p
-        rows.append((c.fmt_ms(p.t_ns), p.msg["txid"].hex()[:8] + "…", "yes" if use else "",
-                     f"{(r[0].t_ns - p.t_ns) / 1e6:.1f}" if r else "no answer"))
-    out["stun-checks"] = table(("check sent (ms)", "transaction", "USE-CANDIDATE", "answered after (ms)"), rows)
+        rows.append((c.fmt_ms(p.t_ns), "Chrome" if p.from_browser else "the server",
+                     p.msg["txid"].hex()[:8] + "…", "yes" if use else "",
+                     f"{(r.t_ns - p.t_ns) / 1e6:.1f}" if r else "no answer"))
+    out["stun-checks"] = table(("sent (ms)", "by", "transaction", "USE-CANDIDATE", "answered after (ms)"), rows)
+    nominated = next((p for p in chrome_checks if d.stun_attr(p.msg, "USE-CANDIDATE")), None)
     claim(nominated is not None, "Chrome nominates with USE-CANDIDATE")
-    after = [p for p in requests if p.t_ns > nominated.t_ns]
+    after = [p for p in chrome_checks if p.t_ns > nominated.t_ns]
     claim(all(d.stun_attr(p.msg, "USE-CANDIDATE") for p in after),
           "every check after the nomination carries USE-CANDIDATE too")
-    times = [p.t_ns for p in requests if p.t_ns >= nominated.t_ns]
-    gaps = [(b - a) / 1e9 for a, b in zip(times, times[1:])]
-    steady = gaps[1:] if len(gaps) > 2 else gaps
+    nth = chrome_checks.index(nominated) + 1
+    val["nominating_check"] = ("its very first check already carried USE-CANDIDATE" if nth == 1 else
+                               f"its check number {nth} was the first to carry USE-CANDIDATE")
+    ice_at = c.steps["ice-connected"][0]
+    val["server_ice_connected_ms"] = f"{c.log_ms(ice_at)}"
+    val["server_ice_connected_step"] = f"`ice-connected {c.steps['ice-connected'][1]}`"
+    claim("controlled" in c.steps["ice-connected"][1], "the server logs its role when it connects")
+
+    times = [p.t_ns for p in chrome_checks if p.t_ns >= c.page("connection-connected")]
+    steady = gaps_s(times)
     claim(steady and max(steady) < 4.0, "Chrome's checks after nomination come more often than every 4 s")
     val["consent_gap_min"] = f"{min(steady):.1f}"
     val["consent_gap_max"] = f"{max(steady):.1f}"
-    val["server_ice_connected_ms"] = f"{c.log_ms(c.steps['ice-connected'][0])}"
+    consent = [p for p in our_checks if p.t_ns > ours_resp.t_ns]
+    claim(len(consent) >= 2, "the server sends consent checks of its own")
+    ours_gaps = gaps_s([p.t_ns for p in consent])
+    claim(all(4.0 <= g <= 6.0 for g in ours_gaps), "the server's consent checks come every 4 to 6 s")
+    val["our_consent_first_s"] = f"{(consent[0].t_ns - ours_resp.t_ns) / 1e9:.1f}"
+    val["our_consent_gaps"] = ", ".join(f"{g:.1f}" for g in ours_gaps)
+    claim(all(answered(c, p) for p in consent), "Chrome answers every consent check")
+
     claim(first_resp.t_ns <= c.ch_pkt.t_ns, "the ClientHello follows the first answered check")
-    dtls_at, ice_at = c.steps["dtls-connected"][0], c.steps["ice-connected"][0]
+    dtls_at = c.steps["dtls-connected"][0]
     if dtls_at <= ice_at:
         val["dtls_vs_nomination"] = (f"the handshake won: `dtls-connected` at {c.log_ms(dtls_at)} ms, "
                                      f"`ice-connected` at {c.log_ms(ice_at)} ms")
@@ -821,7 +882,7 @@ def rtcp_dump(p, clocks=None):
     dump = Dump()
     for x in p.pkts:
         o = x["offset"]
-        fmt = "RC" if x["type"] in (200, 201, 202, 203) else "FMT"
+        fmt = "RC" if x["type"] in (200, 201, 202, 203) else "reserved" if x["type"] == 207 else "FMT"
         name = x["name"]
         if x["type"] == 206:
             name = "PSFB " + ("REMB" if "remb" in x else {1: "PLI"}.get(x["count"], str(x["count"])))
@@ -871,6 +932,23 @@ def rtcp_dump(p, clocks=None):
                            f"{r['mantissa']} << {r['exponent']} = {r['bitrate']} bit/s")
                 for i, s in enumerate(r["ssrcs"]):
                     dump.field(f[8 + 4 * i:12 + 4 * i], f"applies to SSRC 0x{s:08x}")
+        elif x["type"] == 207:
+            dump.field(b[o + 4:o + 8], f"sender SSRC 0x{x['ssrc']:08x}")
+            for blk in x["xr_blocks"]:
+                q = o + blk["offset"]
+                if blk["bt"] == 4:
+                    dump.field(b[q:q + 4], "block type 4: receiver reference time (RRTR)")
+                    ntp = blk["ntp"]
+                    dump.field(b[q + 4:q + 12], f"NTP time {ntp >> 32}.{(ntp & 0xffffffff) * 1000000 >> 32:06d} s since 1900")
+                elif blk["bt"] == 5:
+                    dump.field(b[q:q + 4], "block type 5: delay since the last RRTR (DLRR)")
+                    for i, sub in enumerate(blk["dlrr"]):
+                        r = q + 4 + 12 * i
+                        dump.field(b[r:r + 4], f"about SSRC 0x{sub['ssrc']:08x}, whose RRTR it answers")
+                        dump.field(b[r + 4:r + 8], f"LRR 0x{sub['lrr']:08x}: middle of that RRTR's NTP time")
+                        dump.field(b[r + 8:r + 12], f"DLRR {sub['dlrr']}/65536 s = {sub['dlrr'] / 65.536:.1f} ms since it came")
+                else:
+                    dump.field(b[q:q + blk["length"]], f"block type {blk['bt']}")
     return dump.render()
 
 
@@ -958,9 +1036,11 @@ def build_rtp(c, out, val):
           "later reports carry LSR for both streams")
     out["rtcp-browser"] = rtcp_dump(sr)
     first = c.rtcp_from(False, lambda p: any(x["name"] == "RR" and x["blocks"] for x in p.pkts))
+    remb_alone = c.rtcp_from(False, lambda p: c.names(p) == ["REMB"])
     pli = c.rtcp_from(False, lambda p: "PLI" in c.names(p))
     byes = [p for p in c.rtcp if not p.from_browser and "BYE" in c.names(p)]
     clocks = {audio.h["ssrc"]: 48000, video.h["ssrc"]: 90000}
+    out["rtcp-server-remb"] = rtcp_dump(remb_alone, clocks)
     out["rtcp-server-pli"] = rtcp_dump(pli, clocks)
     out["rtcp-server-rr"] = rtcp_dump(rr2, clocks)
     alerts = [p for p in c.dtls if any(r["type"] == 21 for r in p.records)]
@@ -989,12 +1069,41 @@ def build_rtp(c, out, val):
         note += (f", and its block was still empty: one {empty[0]} packet had arrived.\n"
                  if empty else ".\n")
     out["rtcp-first-note"] = note
-    claim(c.names(pli) == ["PLI", "REMB"], "our PLI goes with a REMB, reduced-size")
-    claim(c.names(rr2) == ["RR", "SDES", "REMB"], "our reports are RR + SDES + REMB")
-    val["pli_ms"] = c.fmt_ms(pli.t_ns, 1)
-    val["pli_after_video_ms"] = f"{(pli.t_ns - video.t_ns) / 1e6:.1f}"
-    remb = next(x for x in pli.pkts if "remb" in x)["remb"]
+
+    # 1. The REMB at the first video packet, alone (reduced-size, RFC 5506).
+    claim(remb_alone.t_ns < first_report.t_ns or first_report.t_ns < video.t_ns,
+          "the lone REMB comes before any report that covers video")
+    claim(0 <= remb_alone.t_ns - video.t_ns < 50e6, "the lone REMB goes at the first video packet")
+    val["remb_ms"] = c.fmt_ms(remb_alone.t_ns, 1)
+    val["remb_after_video_ms"] = f"{(remb_alone.t_ns - video.t_ns) / 1e6:.1f}"
+    remb = next(x for x in remb_alone.pkts if "remb" in x)["remb"]
     val["remb_bps"] = f"{remb['bitrate']:,}".replace(",", " ")
+
+    # 2. The reports, with our reference time (RFC 3611 RRTR) and the REMB.
+    claim(c.names(rr2) == ["RR", "SDES", "XR", "REMB"], "our reports are RR + SDES + XR + REMB")
+    xr = next(x for x in rr2.pkts if x["name"] == "XR")
+    claim([b["bt"] for b in xr["xr_blocks"]] == [4], "our XR carries one RRTR block")
+    dlrr_pkt = c.rtcp_from(True, lambda p: "XR" in c.names(p))
+    claim(c.names(dlrr_pkt) == ["SR", "SDES", "XR"], "Chrome answers in SR + SDES + XR")
+    dxr = next(x for x in dlrr_pkt.pkts if x["name"] == "XR")
+    claim([b["bt"] for b in dxr["xr_blocks"]] == [5], "Chrome's XR carries one DLRR block")
+    sub = dxr["xr_blocks"][0]["dlrr"][0]
+    our_ssrc = next(x for x in rr2.pkts if x["name"] == "RR")["ssrc"]
+    claim(sub["ssrc"] == our_ssrc, "Chrome's DLRR is about the server's RRTR")
+    out["rtcp-browser-xr"] = rtcp_dump(dlrr_pkt, clocks)
+    val["dlrr_ms"] = c.fmt_ms(dlrr_pkt.t_ns, 0)
+    val["dlrr_delay_ms"] = f"{sub['dlrr'] / 65.536:.1f}"
+    browser_xr = [e for e in c.s["rtcp"] if e["from"] == "browser" and "XR" in e["kinds"]]
+    val["browser_xr_count"] = str(len(browser_xr))
+
+    # 3. PLI: the keyframe interval of `boltrtc serve`, not loss.
+    claim(c.names(pli) == ["PLI"], "our PLI goes alone, reduced-size")
+    key_saved = c.steps["keyframe-saved"][0]
+    claim(pli.t_ns > key_saved, "no PLI before the first keyframe was saved: the first frame was one")
+    val["pli_ms"] = c.fmt_ms(pli.t_ns, 1)
+    val["pli_after_first_keyframe_s"] = f"{(pli.t_ns - key_saved) / 1e9:.1f}"
+    server_plis = [e for e in c.s["rtcp"] if e["from"] == "server" and "PLI" in e["kinds"]]
+    val["server_pli_count"] = str(len(server_plis))
 
     server_rtcp = [e for e in c.s["rtcp"] if e["from"] == "server"]
     browser_rtcp = [e for e in c.s["rtcp"] if e["from"] == "browser"]
@@ -1004,7 +1113,8 @@ def build_rtp(c, out, val):
     out["rtcp-server-all"] = table(("t (ms)", "compound", "bytes on the wire"), rows)
     val["server_rtcp_count"] = str(len(server_rtcp))
     val["browser_rtcp_count"] = str(len(browser_rtcp))
-    claim(all(e["kinds"] == "SR(0)+SDES" for e in browser_rtcp), "every RTCP from Chrome is SR + SDES")
+    claim(all(e["kinds"] in ("SR(0)+SDES", "SR(0)+SDES+XR") for e in browser_rtcp),
+          "every RTCP from Chrome is SR + SDES, some with an XR")
     claim({e["sr_ssrc"] for e in browser_rtcp} == {audio.h["ssrc"], video.h["ssrc"]},
           "Chrome sends sender reports for both of its streams")
     periodic = [e["t_ns"] for e in server_rtcp if e["kinds"].startswith("RR(2)")]
@@ -1083,21 +1193,32 @@ def build_vp8(c, out, val):
     out["vp8-frames"] = table(("picture ID", "frame", "packets", "VP8 bytes", "seq", "RTP timestamp",
                                "complete at (ms)"), rows)
     nth = next((i for i, f in enumerate(frames) if i and f.get("keyframe")), None)
-    claim(nth is not None, "a second keyframe comes within the first frames")
-    second_key = frames[nth]
     ordinals = ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth",
                 "ninth", "tenth", "eleventh", "twelfth"]
-    if nth == 1:
-        val["after_first_frame"] = "The very next frame"
-    else:
-        val["after_first_frame"] = (
-            f"The frame after the keyframe is an interframe of "
-            f"{sum(p['vp8_len'] for p in frames[1]['packets'])} bytes; the {ordinals[nth]} frame")
-    pli = c.rtcp_from(False, lambda p: "PLI" in c.names(p))
-    claim(second_key["packets"][0]["t_ns"] > pli.t_ns, "the second keyframe comes after our PLI")
-    val["second_keyframe_after_pli_ms"] = f"{(second_key['packets'][0]['t_ns'] - pli.t_ns) / 1e6:.0f}"
-    val["ts_step_90k"] = str(frames[1]["ts"] - frames[0]["ts"])
+    plis = [p for p in c.rtcp if not p.from_browser and "PLI" in c.names(p)]
     st = c.s["server_status"]["stats"]
+    if nth is None:
+        claim(not plis or plis[0].t_ns > frames[-1]["packets"][-1]["t_ns"],
+              "no PLI while the first frames came")
+        out["vp8-second-keyframe"] = (
+            "Every frame after the first is an interframe. The first packet began a keyframe, so "
+            "the server\ngave it half a second to complete (`first_video_keyframe` in "
+            "[src/pc/pc_media.c](../../src/pc/pc_media.c))\nand, when it did, asked for no other. "
+            "Had the first packet been part of an interframe (a stream\njoined late, or a lost "
+            "keyframe), it would have sent a PLI at once. The later keyframes of the\nsession "
+            "answer the PLIs of `boltrtc serve`'s keyframe interval (chapter 5).\n")
+    else:
+        claim(plis and frames[nth]["packets"][0]["t_ns"] > plis[0].t_ns,
+              "the second keyframe comes after our PLI")
+        first = ("The very next frame" if nth == 1 else
+                 f"The frame after the keyframe is an interframe of "
+                 f"{sum(p['vp8_len'] for p in frames[1]['packets'])} bytes; the {ordinals[nth]} frame")
+        out["vp8-second-keyframe"] = (
+            f"{first} is a keyframe again: Chrome's answer to the PLI the server sent, arriving "
+            f"{(frames[nth]['packets'][0]['t_ns'] - plis[0].t_ns) / 1e6:.0f} ms after it.\n")
+    n_plis = sum(1 for e in c.s["rtcp"] if e["from"] == "server" and "PLI" in e["kinds"])
+    claim(st["keyframes"] <= 1 + n_plis, "every keyframe after the first answers a PLI")
+    val["ts_step_90k"] = str(frames[1]["ts"] - frames[0]["ts"])
     val["session_frames"] = str(st["frames"])
     val["session_keyframes"] = str(st["keyframes"])
     val["session_frames_dropped"] = str(st["frames_dropped"])
@@ -1206,13 +1327,20 @@ def journey_events(c):
     wire(c.signaling["response_t_ns"], S, P, "101 Switching Protocols")
     offer = next(m for m in c.messages() if m["text"].startswith('{"type":"offer"'))
     wire(offer["t_ns"], P, S, "offer (SDP, setup actpass, no candidates)")
-    logged(c.steps["answer"][0], S, S, "answer made (ice-lite, setup active, 1 host candidate)",
+    logged(c.steps["answer"][0], S, S, f"answer made ({c.steps['answer'][1]})",
            after=offer["t_ns"], before=c.message_time("answer"))
     wire(c.message_time("answer"), S, P, "answer")
     requests = [p for p in c.stun if p.msg["type"] == 0x0001]
-    wire(requests[0].t_ns, C, B, "STUN Binding request (first check)")
-    first_resp = next(p for p in c.stun_by_txid(requests[0].msg["txid"]) if p.msg["type"] == 0x0101)
+    nominated = next(p for p in requests if d.stun_attr(p.msg, "USE-CANDIDATE"))
+    wire(requests[0].t_ns, C, B, "STUN Binding request (first check" +
+         (", with USE-CANDIDATE)" if nominated is requests[0] else ")"))
+    first_resp = answered(c, requests[0])
     wire(first_resp.t_ns, B, C, "Binding success response")
+    ours = next(p for p in requests if not p.from_browser)
+    wire(ours.t_ns, B, C, "STUN Binding request (the server's triggered check)")
+    wire(answered(c, ours).t_ns, C, B, "Binding success response")
+    logged(c.steps["ice-connected"][0], B, B, "ICE connected (pair selected)",
+           after=answered(c, ours).t_ns)
     wire(c.ch_pkt.t_ns, B, C, "DTLS ClientHello")
     seen = set()
     for p in c.dtls[1:]:
@@ -1228,15 +1356,15 @@ def journey_events(c):
                           not any(r["type"] == 21 for r in p.records))
     logged(c.steps["srtp-ready"][0], B, B, f"SRTP keyed ({c.steps['srtp-ready'][1]})",
            after=chrome_finished)
-    nominated = next(p for p in requests if d.stun_attr(p.msg, "USE-CANDIDATE"))
-    wire(nominated.t_ns, C, B, "check with USE-CANDIDATE (nomination)")
+    if nominated is not requests[0]:
+        wire(nominated.t_ns, C, B, "check with USE-CANDIDATE (nomination)")
     wire(c.page("camera"), P, P, "camera ready")
     audio = c.first_rtp(c.pt_of("opus"))
     video = c.first_rtp(c.pt_of("VP8"))
     wire(audio.t_ns, C, B, "first SRTP packet (Opus)")
     wire(video.t_ns, C, B, "first VP8 packet (a keyframe begins)")
-    pli = c.rtcp_from(False, lambda p: "PLI" in c.names(p))
-    wire(pli.t_ns, B, C, "SRTCP PLI + REMB")
+    first_fb = c.rtcp_from(False, lambda p: "PLI" in c.names(p) or "REMB" in c.names(p))
+    wire(first_fb.t_ns, B, C, "SRTCP " + " + ".join(c.names(first_fb)))
     f0 = c.s["video_frames"][0]
     wire(f0["packets"][-1]["t_ns"], C, B, f"the keyframe's last packet (marker), {len(f0['packets'])} in all")
     logged(c.steps["first-keyframe"][0], B, W, "first keyframe assembled, handed to the worker",

@@ -4,8 +4,9 @@ docs/journey/capture/:
   session.pcap   the datagrams the chapters decode, exactly as they were on `lo`: every STUN
                  and DTLS datagram, Chrome's first audio packet, the packets of its first video
                  frame (a keyframe) and the first of the next, its first RTX packet, its first
-                 RTCP, and the RTCP the server sent first, with its first PLI, its first report
-                 on both streams, and at the end
+                 RTCP and its first with an extended report, and the RTCP the server sent
+                 first, with its first REMB alone, its first PLI, its first report on both
+                 streams, and at the end
   keylog.txt     the DTLS master secret (SSLKEYLOGFILE format), which decrypts them
   shoot1.jpg     the first keyframe the server saved
   session.json   the signaling (each WebSocket message with the time its last byte was on
@@ -151,6 +152,8 @@ def select(raw, out):
             rtcp_log.append(entry)
             for tag, cond in ((f"rtcp-{who}", True),
                               ("rtcp-server-pli", who == "server" and "PLI" in kinds),
+                              ("rtcp-server-remb", who == "server" and kinds == "REMB"),
+                              ("rtcp-browser-xr", who == "browser" and "XR" in kinds),
                               ("rtcp-server-rr2", who == "server" and "RR(2)" in kinds),
                               ("rtcp-server-rr", who == "server" and kinds.startswith("RR(")
                                and not kinds.startswith("RR(0)")),
