@@ -5,6 +5,7 @@
  *   GET  /<name>.js|.css|...   web/dist/<name> (tsc output), then web/<name>
  *   GET  /favicon.ico          web/favicon.svg (the page links it too)
  *   GET  /api/status           JSON status (status_json.h)
+ *   GET  /api/ice-servers      {"iceServers":[...]} for the pages (rooms.h), ?token= if set
  *   GET  /output/shoot<N>.jpg  a saved keyframe
  *   GET  /inspect?session=ID   the packet inspector (web/inspect.html), /api/inspect?session=ID
  *                              its JSON (inspect_json.h; 404 for any id but a live one),
@@ -225,6 +226,29 @@ static void route_named_page(brtc_conn *c, const brtc_http_request *req, const c
     respond_text(c, req, 404, "a page is missing from web/");
 }
 
+/* With tokens configured, a request that presents none of them gets 401 (true). Browsers
+ * cannot set headers on a WebSocket, so the token may come as ?token= too. */
+static bool refused_without_token(brtc_conn *c, const brtc_http_request *req, const char *hint) {
+  brtc_signal_server *srv = c->srv;
+  if (!brtc_auth_required(srv)) return false;
+  uint8_t token[BRTC_TOKEN_HASH_LEN];
+  bool presented = brtc_auth_presented(req, true, token);
+  if (presented && brtc_auth_known(srv, token)) return false;
+  brtc_http_reply r = {0};
+  brtc_http_reply_text(&r, 401, "%s", presented ? "that token is not valid here" : hint);
+  r.www_authenticate = "Bearer realm=\"boltrtc\"";
+  respond(c, req, &r);
+  return true;
+}
+
+/* The page's RTCPeerConnection iceServers: the same STUN and TURN servers rooms hand out,
+ * with TURN credentials minted now (rooms.h). Behind the token when there are tokens: the
+ * credentials open the TURN server. */
+static void route_ice_servers(brtc_conn *c, const brtc_http_request *req) {
+  if (refused_without_token(c, req, "a token is needed: /api/ice-servers?token=<token>")) return;
+  respond_json(c, req, brtc_rooms_ice_servers_text(c->srv->rooms, "page", (uint64_t)time(NULL)));
+}
+
 /* The WebSocket opening handshake (RFC 6455 4.2), then signaling on this connection. */
 static void route_ws(brtc_conn *c, const brtc_http_request *req) {
   brtc_signal_server *srv = c->srv;
@@ -232,20 +256,7 @@ static void route_ws(brtc_conn *c, const brtc_http_request *req) {
     respond_text(c, req, 400, "the signaling endpoint needs a WebSocket upgrade");
     return;
   }
-  if (brtc_auth_required(srv)) {
-    /* Browsers cannot set headers on a WebSocket: the token may come as ?token=. */
-    uint8_t token[BRTC_TOKEN_HASH_LEN];
-    bool presented = brtc_auth_presented(req, true, token);
-    if (!presented || !brtc_auth_known(srv, token)) {
-      brtc_http_reply r = {0};
-      brtc_http_reply_text(&r, 401, "%s",
-                           presented ? "that token is not valid here"
-                                     : "a token is needed: connect to /ws?token=<token>");
-      r.www_authenticate = "Bearer realm=\"boltrtc\"";
-      respond(c, req, &r);
-      return;
-    }
-  }
+  if (refused_without_token(c, req, "a token is needed: connect to /ws?token=<token>")) return;
   char accept[BRTC_WS_ACCEPT_LEN + 1];
   const char *why = NULL;
   int status = brtc_ws_check_handshake(req, accept, &why);
@@ -309,6 +320,8 @@ void brtc_route_request(brtc_conn *c, const brtc_http_request *req) {
     route_ws(c, req);
   else if (strcmp(path, "/api/status") == 0)
     route_status(c, req);
+  else if (strcmp(path, "/api/ice-servers") == 0)
+    route_ice_servers(c, req);
   else if (strncmp(path, "/output/", 8) == 0)
     route_output(c, req);
   else if (strcmp(path, "/api/inspect") == 0 || strcmp(path, "/api/inspect/stats") == 0)

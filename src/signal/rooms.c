@@ -190,8 +190,8 @@ int brtc_rooms_turn_password(const char *secret, const char *username, char *out
   return BRTC_OK;
 }
 
-/* RTCPeerConnection's iceServers for one member (W3C webrtc-pc 4.2.1). */
-static cJSON *ice_servers(const brtc_rooms *r, const brtc_room *room, uint64_t now_unix) {
+/* RTCPeerConnection's iceServers (W3C webrtc-pc 4.2.1); label ends the TURN username. */
+static cJSON *ice_servers(const brtc_rooms *r, const char *label, uint64_t now_unix) {
   cJSON *list = cJSON_CreateArray();
   if (!list) return NULL;
   if (r->n_stun_urls) {
@@ -204,7 +204,7 @@ static cJSON *ice_servers(const brtc_rooms *r, const brtc_room *room, uint64_t n
   if (r->n_turn_urls) {
     char username[32 + BRTC_ROOM_NAME_MAX], password[32];
     snprintf(username, sizeof(username), "%llu:%s",
-             (unsigned long long)(now_unix + r->turn_ttl_s), room->name);
+             (unsigned long long)(now_unix + r->turn_ttl_s), label);
     if (brtc_rooms_turn_password(r->turn_secret, username, password, sizeof(password)) ==
         BRTC_OK) {
       cJSON *s = cJSON_CreateObject();
@@ -218,6 +218,19 @@ static cJSON *ice_servers(const brtc_rooms *r, const brtc_room *room, uint64_t n
     }
   }
   return list;
+}
+
+char *brtc_rooms_ice_servers_text(const brtc_rooms *r, const char *label, uint64_t now_unix) {
+  cJSON *o = cJSON_CreateObject();
+  cJSON *list = ice_servers(r, label, now_unix);
+  if (!o || !list || !cJSON_AddItemToObject(o, "iceServers", list)) {
+    cJSON_Delete(list); /* not o's unless the add succeeded */
+    cJSON_Delete(o);
+    return NULL;
+  }
+  char *text = cJSON_PrintUnformatted(o);
+  cJSON_Delete(o);
+  return text;
 }
 
 static char *notice(const char *type) {
@@ -240,7 +253,7 @@ int brtc_rooms_join(brtc_rooms *r, brtc_room *room, brtc_ws_conn *member, uint64
   cJSON_AddStringToObject(o, "type", "joined");
   cJSON_AddStringToObject(o, "room", room->name);
   cJSON_AddNumberToObject(o, "members", (double)room->n_members);
-  cJSON_AddItemToObject(o, "iceServers", ice_servers(r, room, now_unix));
+  cJSON_AddItemToObject(o, "iceServers", ice_servers(r, room->name, now_unix));
   char *text = cJSON_PrintUnformatted(o);
   cJSON_Delete(o);
   brtc_log(BRTC_LOG_INFO, NULL, "room %s: a member joined (%zu of %zu)", room->name,

@@ -76,6 +76,10 @@ void brtc_rooms_message(brtc_rooms *rooms, struct brtc_ws_conn *member, const ch
 /* The member's connection closed: the others get "peer-left"; an empty room goes. */
 void brtc_rooms_leave(brtc_rooms *rooms, struct brtc_ws_conn *member);
 
+/* {"iceServers":[...]} for one of serve's own pages, as rooms hand them (the TURN username
+ * "<expiry>:<label>"), as JSON text the caller frees; NULL if out of memory. */
+char *brtc_rooms_ice_servers_text(const brtc_rooms *rooms, const char *label, uint64_t now_unix);
+
 void brtc_rooms_get_stats(const brtc_rooms *rooms, brtc_rooms_stats *out);
 
 /* The password for a TURN REST username (exposed for tests): base64 of HMAC-SHA1. out gets

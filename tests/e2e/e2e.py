@@ -331,6 +331,33 @@ def run_browser(a, server, source, shifted, workdir):
         assert f"camera {a.size}" in offer_step, f"the page did not say its size: {offer_step}"
 
 
+RELAY_PORTS = (52000, 52099)  # serve's own TURN relays from these (mode relay)
+
+
+def run_relay(a, server, source, shifted, workdir):
+    """Chromium forced through serve's own TURN server (?relay=1: iceTransportPolicy "relay",
+    with the credentials /api/ice-servers mints): the only pair that can work is Chromium's
+    relayed candidate to the server's host candidate, so the server's selected remote address
+    must be one of the TURN server's relay ports, and the pictures must still be right."""
+    node = shutil.which("node")
+    assert node, "node is required"
+    status, body = http_get(server.base + "/api/ice-servers")
+    servers = json.loads(body)["iceServers"]
+    assert status == 200 and any(u.startswith("turn:") for s in servers for u in s["urls"]), body
+    cmd = [node, os.path.join(HERE, "browser.mjs"), "--url", server.base + "/?relay=1",
+           "--y4m", source, "--keyframes", "2", "--timeout-ms", str(a.timeout * 1000)]
+    result = run_driver(cmd, a.timeout, server)
+    log(f"browser saw {result['keyframes']} keyframes through the relay")
+    check_keyframes(server, source, shifted, 2)
+    session = server.status()["sessions"][0]
+    check_journey(session, snapshot=False)
+    nominated = next(s["detail"] for s in session["steps"] if s["step"] == "ice-connected")
+    port = int(re.search(r"nominated 127\.0\.0\.1:(\d+)", nominated).group(1))
+    assert RELAY_PORTS[0] <= port <= RELAY_PORTS[1], \
+        f"the selected pair is not through the relay: {nominated}"
+    log(f"selected: {nominated} (a relay port of serve's TURN server)")
+
+
 def run_page(a, server, source, shifted, workdir):
     """The page teaches the journey (issue 7): page_tour.mjs asserts what the page shows;
     here the server's side of the same session."""
@@ -744,7 +771,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("mode", choices=["browser", "whip", "firefox", "gstreamer", "example", "tracks",
                                      "page", "inspect", "datachannel", "whip-datachannel",
-                                     "whep", "echo", "publish", "publish-aiortc"])
+                                     "whep", "echo", "publish", "publish-aiortc", "relay"])
     ap.add_argument("--boltrtc", help="the boltrtc program (every mode but example)")
     ap.add_argument("--example", help="examples/receive_video's program (mode example)")
     ap.add_argument("--timeout", type=int, default=60, help="seconds to wait for keyframes")
@@ -789,6 +816,10 @@ def main():
         extra += ["--source", encode_source(source, a.codec, workdir)]
     if a.mode == "echo":
         extra += ["--echo"]
+    if a.mode == "relay":
+        extra += ["--turn-listen", f"127.0.0.1:{free_port(socket.SOCK_DGRAM)}",
+                  "--turn-secret", "e2e-relay-secret", "--turn-allow-peers", "127.0.0.0/8",
+                  "--turn-relay-ports", f"{RELAY_PORTS[0]}-{RELAY_PORTS[1]}"]
     if a.capture:
         extra += ["--capture", capture, "--rate-interval", "1", "--keyframe-interval", "2",
                   "--log-level", "debug"]
@@ -802,7 +833,7 @@ def main():
                    "tracks": run_tracks, "page": run_page, "inspect": run_inspect,
                    "datachannel": run_datachannel, "whip-datachannel": run_whip_datachannel,
                    "whep": run_whep, "echo": run_whep, "publish": run_publish,
-                   "publish-aiortc": run_publish_aiortc}[a.mode]
+                   "publish-aiortc": run_publish_aiortc, "relay": run_relay}[a.mode]
             run(a, server, source, shifted, workdir)
         if a.capture:
             session = server.status()["sessions"][0]

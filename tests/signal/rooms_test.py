@@ -196,10 +196,33 @@ def test_max_rooms(srv):
         m.close()
 
 
+def test_page_ice_servers(srv):
+    """The publish page's iceServers (GET /api/ice-servers): the rooms' STUN and TURN servers,
+    with credentials minted for one page load."""
+    code, headers, body = srv.request("GET", "/api/ice-servers")
+    check(code == 200 and headers.get("content-type") == "application/json",
+          f"/api/ice-servers: {code} {headers}")
+    check(headers.get("cache-control") == "no-store", "fresh credentials are never cached")
+    ice = json.loads(body)["iceServers"]
+    stun = [s for s in ice if "username" not in s]
+    check(len(stun) == 1 and stun[0]["urls"] == ["stun:203.0.113.1:3478"], f"STUN: {ice}")
+    expect_turn_credentials(ice, "page")
+
+
 def test_tokens(binary, workdir):
     with Server(binary, os.path.join(workdir, "tokens"), "--token", "tok-1") as srv:
         code, body = refusal(srv.port, "/ws?room=car1")
         check(code == 401, f"rooms need the bearer token where tokens are set: {code} {body!r}")
+        code, _, body = srv.request("GET", "/api/ice-servers")
+        check(code == 401 and b"token is needed" in body,
+              f"TURN credentials need the token too: {code} {body!r}")
+        code, _, body = srv.request("GET", "/api/ice-servers?token=wrong")
+        check(code == 401 and b"not valid" in body, f"a wrong token: {code} {body!r}")
+        for path, headers in (("/api/ice-servers?token=tok-1", {}),
+                              ("/api/ice-servers", {"Authorization": "Bearer tok-1"})):
+            code, _, body = srv.request("GET", path, headers=headers)
+            check(code == 200 and json.loads(body)["iceServers"] == [],
+                  f"with the token, and no ICE servers set: {code} {body!r}")
         ws = WebSocket(srv.port, "/ws?room=car1&token=tok-1")
         check(ws.status == 101 and ws.recv()["type"] == "joined", "with the token: joined")
         ws.close()
@@ -222,6 +245,7 @@ def main():
             test_not_reading(srv, a, b)
             test_leave(srv, a, b)
             test_max_rooms(srv)
+            test_page_ice_servers(srv)
             code = srv.stop()
             check(code == 0, f"SIGTERM: exit {code}")
         test_tokens(binary, workdir)

@@ -381,13 +381,16 @@ function previewSoon(s: MediaStream): void {
   else setTimeout(() => showPreview(s), PREVIEW_WAIT_MS);
 }
 
+// A server started with --token wants one on /ws and /api/ice-servers; browsers cannot set
+// headers on a WebSocket, so the page passes on the token it was opened with (/?token=...).
+function tokenQuery(): string {
+  const token = new URLSearchParams(location.search).get("token");
+  return token ? `?token=${encodeURIComponent(token)}` : "";
+}
+
 function openSignaling(): Promise<WebSocket> {
   const proto = location.protocol === "https:" ? "wss:" : "ws:";
-  // A server started with --token wants one on /ws; browsers cannot set headers on a
-  // WebSocket, so the page passes on the token it was opened with (/?token=...).
-  const token = new URLSearchParams(location.search).get("token");
-  const query = token ? `?token=${encodeURIComponent(token)}` : "";
-  const sock = new WebSocket(`${proto}//${location.host}/ws${query}`);
+  const sock = new WebSocket(`${proto}//${location.host}/ws${tokenQuery()}`);
   return new Promise((resolve, reject) => {
     sock.onopen = () => {
       mark("ws-open");
@@ -395,6 +398,20 @@ function openSignaling(): Promise<WebSocket> {
     };
     sock.onerror = () => reject(new Error("signaling WebSocket failed"));
   });
+}
+
+// The STUN and TURN servers the server hands its pages (GET /api/ice-servers, with TURN
+// credentials minted for this load); none if it has none or the request fails, since a
+// server on a public address needs none (its host candidate is in the answer).
+async function fetchIceServers(): Promise<RTCIceServer[]> {
+  try {
+    const r = await fetch(`/api/ice-servers${tokenQuery()}`, { cache: "no-store" });
+    if (!r.ok) return [];
+    const j = (await r.json()) as { iceServers?: RTCIceServer[] };
+    return Array.isArray(j.iceServers) ? j.iceServers : [];
+  } catch {
+    return [];
+  }
 }
 
 // Everything that can start at once does: the WebSocket opens, the camera starts, and the
@@ -417,13 +434,25 @@ async function connect(): Promise<void> {
   setState("starting", "starting camera");
   const signaling = openSignaling();
   signaling.catch(() => undefined); // awaited below; a failure is reported there
+  const servers = fetchIceServers(); // beside the WebSocket's opening: no later for it
   try {
     const camera = getCamera();
     camera.catch(() => undefined); // awaited below
     const wantAudio = await hasMicrophone();
     mark("devices");
 
-    const conn = new RTCPeerConnection({ iceServers: [], bundlePolicy: "max-bundle" });
+    // ?relay=1 sends everything through the server's TURN relay (iceTransportPolicy
+    // "relay"), as a network that lets no UDP through to the server would.
+    const iceServers = await servers;
+    const relay = params.get("relay") === "1";
+    if (relay && !iceServers.some((s) => [s.urls].flat().some((u) => u.startsWith("turn")))) {
+      throw new Error("?relay=1, but the server hands out no TURN server (serve --turn-listen)");
+    }
+    const conn = new RTCPeerConnection({
+      iceServers,
+      iceTransportPolicy: relay ? "relay" : "all",
+      bundlePolicy: "max-bundle",
+    });
     pc = conn;
     window.boltrtcPeerConnection = conn;
     const video = conn.addTransceiver("video", { direction: "sendonly" });
