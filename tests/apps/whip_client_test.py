@@ -17,6 +17,9 @@ import tempfile
 import threading
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
+from e2e import stop_process  # noqa: E402
+
 PROBE, BOLTRTC, OFFER = sys.argv[1:4]
 with open(OFFER, "rb") as f:
     OFFER_BYTES = f.read()
@@ -188,12 +191,7 @@ def serve_case(workdir):
         rc, out = probe("post", "http://127.0.0.1:%d/whip" % port, os.devnull)
         check(rc == 1 and "answered 400" in out, f"an empty offer: {out}")
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc, "boltrtc serve")
         log.close()
 
 

@@ -98,16 +98,36 @@ def log(msg):
     print(f"[e2e] {msg}", flush=True)
 
 
-def enter_loopback_namespace():
-    """Re-run this script in a new network namespace with only lo up."""
-    if os.environ.get("BRTC_E2E_IN_NETNS") == "1":
+def enter_loopback_namespace(skip_code=None):
+    """Re-run this script in a new network namespace with only lo up, so that nothing it
+    starts can reach past loopback; returns once inside. Without root or unshare(1): exit
+    with skip_code (ctest's SKIP_RETURN_CODE) if given, else fail. Every test and tool script
+    that needs the namespace comes here."""
+    if os.environ.get("BRTC_IN_LOOPBACK_NETNS") == "1":
         return
     if shutil.which("unshare") is None or os.geteuid() != 0:
-        sys.exit("e2e: needs root and unshare(1) to make a loopback-only network namespace")
-    env = dict(os.environ, BRTC_E2E_IN_NETNS="1")
+        why = "needs root and unshare(1) to make a loopback-only network namespace"
+        if skip_code is not None:
+            print(f"SKIP: {why}")
+            sys.exit(skip_code)
+        sys.exit(f"{os.path.basename(sys.argv[0])}: {why}")
+    env = dict(os.environ, BRTC_IN_LOOPBACK_NETNS="1")
     cmd = ["unshare", "--net", "--", "sh", "-c",
            'ip link set lo up && exec "$0" "$@"', sys.executable] + sys.argv
     os.execvpe("unshare", cmd, env)
+
+
+def stop_process(proc, name, timeout=10):
+    """Stop one process we started, by its pid: SIGTERM, then SIGKILL if it ignores it."""
+    if proc is None or proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        log(f"{name} (pid {proc.pid}) ignored SIGTERM; killing it")
+        proc.kill()
+        proc.wait(timeout=5)
 
 
 def free_port(kind, family=socket.AF_INET):
@@ -171,13 +191,7 @@ class Server:
             return "".join(f.readlines()[-n:])
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
+        stop_process(self.proc, "boltrtc serve")
         self.log_file.close()
 
 
@@ -748,12 +762,7 @@ def run_publish_aiortc(a, server, source, shifted, workdir):
             assert state["deleted"] == 1, f"DELETE did not reach aiortc: {state}"
             assert state["saved"], f"aiortc decoded only {state['frames']} frames: {state}"
         finally:
-            peer.terminate()
-            try:
-                peer.wait(10)
-            except subprocess.TimeoutExpired:
-                peer.kill()
-                peer.wait()
+            stop_process(peer, "aiortc's WHIP server")
     with open(os.path.join(out_dir, "frame.json")) as f:
         meta = json.load(f)
     w, h = y4m_size(source)

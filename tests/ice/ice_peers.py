@@ -16,9 +16,11 @@ can leave the machine.
 import asyncio
 import ipaddress
 import os
-import shutil
 import sys
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
+from e2e import enter_loopback_namespace  # noqa: E402
 
 LOOPBACK = ["127.0.0.1"]
 
@@ -36,17 +38,10 @@ WITH_OURS = [
 
 
 def in_loopback_namespace(argv):
-    """Re-run this program inside a fresh network namespace with only lo, up. Returns when
-    already inside; exits with 77 (skip) when a namespace cannot be made."""
-    if os.environ.get("BRTC_ICE_NETNS") == "1":
-        return
-    if shutil.which("unshare") is None or os.geteuid() != 0:
-        print("SKIP: needs root and unshare(1) to make a loopback-only network namespace")
-        sys.exit(77)
-    env = dict(os.environ, BRTC_ICE_NETNS="1")
-    cmd = ["unshare", "--net", "--", "sh", "-c", 'ip link set lo up && exec "$0" "$@"',
-           sys.executable] + argv
-    os.execvpe("unshare", cmd, env)
+    """Re-run this program inside a fresh network namespace with only lo, up (e2e.py's);
+    exits with 77 (skip) when a namespace cannot be made."""
+    assert argv is sys.argv, "the namespace re-runs this very program"
+    enter_loopback_namespace(skip_code=77)
 
 
 def endpoint(text):

@@ -18,8 +18,8 @@ import socket
 import subprocess
 import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "ice"))
-from ice_peers import in_loopback_namespace  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
+from e2e import enter_loopback_namespace  # noqa: E402
 
 LOW, HIGH = 40000, 40001
 
@@ -50,7 +50,7 @@ def start(boltrtc):
 
 
 def main():
-    in_loopback_namespace(sys.argv)
+    enter_loopback_namespace(skip_code=77)
     boltrtc = sys.argv[1]
     with open("/proc/sys/net/ipv4/ip_local_port_range", "w") as f:
         f.write(f"{LOW} {HIGH}\n")
