@@ -18,6 +18,7 @@
 #include "cli.h"
 #include "source_options.h"
 #include "host_candidates.h"
+#include "send_summary.h"
 #include "sources/source.h"
 #include "whip_client.h"
 
@@ -251,19 +252,7 @@ static int open_source(publish_app *app, const char *spec, const brtc_source_opt
 }
 
 static void log_summary(publish_app *app) {
-  for (size_t i = 0; i < app->n_sources; i++) {
-    brtc_track_send_stats st = {.size = sizeof(st)};
-    if (brtc_track_get_send_stats(app->sources[i].track, &st) != BRTC_OK) continue;
-    brtc_log(BRTC_LOG_INFO, NULL,
-             "publish: %s %s ssrc %u: %llu frames (%llu key), %llu packets, %llu bytes, "
-             "%llu retransmitted, %llu NACKs, %llu PLIs, rtt %.1f ms",
-             st.kind, st.codec, st.ssrc, (unsigned long long)st.frames_sent,
-             (unsigned long long)st.key_frames_sent, (unsigned long long)st.packets_sent,
-             (unsigned long long)st.bytes_sent,
-             (unsigned long long)st.retransmitted_packets_sent,
-             (unsigned long long)st.nack_count, (unsigned long long)st.pli_count,
-             (double)st.round_trip_time_us / 1000.0);
-  }
+  for (size_t i = 0; i < app->n_sources; i++) brtc_app_log_send_summary("publish", app->sources[i].track);
 }
 
 static void free_app(publish_app *app) {
