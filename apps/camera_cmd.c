@@ -17,10 +17,12 @@
 #include <unistd.h>
 
 #include "boltrtc/boltrtc.h"
+#include "camera_capture.h"
 #include "camera_control.h"
 #include "cli.h"
 #include "source_options.h"
 #include "host_candidates.h"
+#include "send_summary.h"
 #include "signal/server.h"
 #include "sources/source.h"
 
@@ -84,9 +86,8 @@ typedef struct camera_viewer {
   bool in_loop;
   brtc_track *track;
   brtc_datachannel *control;
-  brtc_source *src;
-  brtc_loop_timer *timer;
-  brtc_loop_watch *watch; /* a camera: frames come when its fd is readable */
+  camera_capture *capture; /* the source, on its own thread */
+  brtc_loop_watch *watch;   /* frames are ready */
   bool media_ready;
   uint64_t started_us;
   camera_command_order order;
@@ -140,6 +141,7 @@ static void stop_motors(camera_viewer *v, const char *why) {
 static void viewer_free(camera_viewer *v) {
   if (!v) return;
   stop_motors(v, "the viewer left");
+  brtc_app_log_send_summary("camera", v->track);
   if (v->pc) {
     if (v->in_loop) {
       brtc_pc_close(v->pc, brtc_now_us());
@@ -152,9 +154,12 @@ static void viewer_free(camera_viewer *v) {
            "%llu bad)", (unsigned long long)v->frames_sent, (unsigned long long)v->frames_refused,
            (unsigned long long)v->commands, (unsigned long long)v->stale,
            (unsigned long long)v->bad);
+  uint64_t dropped = v->capture ? camera_capture_dropped(v->capture) : 0;
+  if (dropped)
+    brtc_log(BRTC_LOG_INFO, NULL, "camera: %llu frames dropped before the loop took them",
+             (unsigned long long)dropped);
   brtc_loop_unwatch(v->watch);
-  brtc_loop_timer_free(v->timer);
-  brtc_source_free(v->src);
+  camera_capture_stop(v->capture);
   if (v->sock) brtc_signal_socket_close(v->sock, "the camera ended the session");
   if (v->app->viewer == v) v->app->viewer = NULL;
   free(v);
@@ -162,11 +167,15 @@ static void viewer_free(camera_viewer *v) {
 
 /* ---- video ---- */
 
-static void send_due(camera_viewer *v, uint64_t now) {
-  brtc_source_frame f;
-  int rc;
-  while ((rc = brtc_source_take(v->src, (int64_t)now, &f)) == 0) {
-    if (!v->media_ready) continue; /* a camera's frames before the keys are dropped */
+/* The capture thread has frames: each goes out as it is, the newest last. */
+static void on_frames(void *user, int fd, uint64_t now) {
+  camera_viewer *v = user;
+  uint64_t count;
+  if (read(fd, &count, sizeof(count)) < 0) { /* EAGAIN: drained by an earlier call */
+  }
+  camera_frame f;
+  while (camera_capture_next(v->capture, &f)) {
+    if (!v->media_ready) continue; /* frames before the keys are dropped */
     int sent = brtc_track_send_frame(v->track, now, f.data, f.len, (uint64_t)f.capture_us,
                                      f.keyframe ? BRTC_FRAME_KEYFRAME : 0);
     if (sent == BRTC_OK) {
@@ -176,19 +185,6 @@ static void send_due(camera_viewer *v, uint64_t now) {
                brtc_strerror(sent));
     }
   }
-  if (rc != BRTC_ERR_AGAIN && rc != 0) {
-    brtc_log(BRTC_LOG_WARN, NULL, "camera: the source ended (%s)", brtc_strerror(rc));
-    return;
-  }
-  int64_t due = brtc_source_next_due(v->src, (int64_t)now);
-  if (due != BRTC_SOURCE_NEVER) brtc_loop_timer_set(v->timer, (uint64_t)due);
-}
-
-static void on_source_timer(void *user, uint64_t now) { send_due(user, now); }
-
-static void on_source_fd(void *user, int fd, uint64_t now) {
-  (void)fd;
-  send_due(user, now);
 }
 
 /* ---- control ---- */
@@ -236,15 +232,14 @@ static void on_event(brtc_loop *loop, brtc_pc *pc, const brtc_output *out, void 
       send_json(v, m);
       if (out->step == BRTC_STEP_SRTP_READY) {
         v->media_ready = true;
-        brtc_source_request_keyframe(v->src); /* the viewer starts on one */
-        brtc_loop_timer_set(v->timer, now);
+        camera_capture_request_keyframe(v->capture); /* the viewer starts on one */
       } else if (out->step == BRTC_STEP_FAILED || out->step == BRTC_STEP_CLOSED) {
         viewer_free(v); /* the loop allows it here: the pc is between calls */
       }
       break;
     }
     case BRTC_EVENT_KEYFRAME_REQUEST:
-      if (out->media_track == v->track) brtc_source_request_keyframe(v->src);
+      if (out->media_track == v->track) camera_capture_request_keyframe(v->capture);
       break;
     case BRTC_EVENT_DATACHANNEL_OPEN:
       if (out->channel == v->control)
@@ -286,19 +281,18 @@ static int viewer_offer(camera_viewer *v, char *err, size_t cap) {
   uint64_t now = brtc_now_us();
   rc = brtc_pc_create_datachannel(v->pc, now, "control", &init, &v->control, err, cap);
   if (rc != BRTC_OK) return rc;
-  rc = brtc_source_open(app->o.source, &app->o.so, &v->src, err, cap);
+  rc = camera_capture_start(app->o.source, &app->o.so, &v->capture, err, cap);
   if (rc < 0) return rc;
-  brtc_track_kind kind = v->src->codec == BRTC_SOURCE_OPUS ? BRTC_TRACK_AUDIO : BRTC_TRACK_VIDEO;
-  rc = brtc_pc_add_track(v->pc, kind, BRTC_DIRECTION_SENDONLY,
-                         brtc_source_codec_name(v->src->codec), &v->track);
+  const brtc_source *src = camera_capture_source(v->capture);
+  brtc_track_kind kind = src->codec == BRTC_SOURCE_OPUS ? BRTC_TRACK_AUDIO : BRTC_TRACK_VIDEO;
+  rc = brtc_pc_add_track(v->pc, kind, BRTC_DIRECTION_SENDONLY, brtc_source_codec_name(src->codec),
+                         &v->track);
   if (rc != BRTC_OK) {
     snprintf(err, cap, "cannot add the track: %s", brtc_strerror(rc));
     return rc;
   }
-  v->timer = brtc_loop_timer_new(app->loop, on_source_timer, v);
-  int fd = brtc_source_fd(v->src);
-  if (fd >= 0) v->watch = brtc_loop_watch_fd(app->loop, fd, on_source_fd, v);
-  if (!v->timer || (fd >= 0 && !v->watch)) {
+  v->watch = brtc_loop_watch_fd(app->loop, camera_capture_fd(v->capture), on_frames, v);
+  if (!v->watch) {
     snprintf(err, cap, "out of memory");
     return BRTC_ERR_NOMEM;
   }
@@ -309,7 +303,7 @@ static int viewer_offer(camera_viewer *v, char *err, size_t cap) {
   cJSON *m = cJSON_CreateObject();
   cJSON_AddStringToObject(m, "type", "offer");
   cJSON_AddStringToObject(m, "sdp", offer);
-  cJSON_AddStringToObject(m, "source", v->src->description);
+  cJSON_AddStringToObject(m, "source", src->description);
   send_json(v, m);
   return BRTC_OK;
 }
