@@ -223,7 +223,8 @@ async function onOffer(sdp: string, source: string): Promise<void> {
   journey(`offer from the device (${source})`);
   const pc = new RTCPeerConnection({ iceServers: [], bundlePolicy: 'max-bundle' });
   state.pc = pc;
-  pc.onicecandidate = (e) => signal({ type: 'candidate', candidate: e.candidate ? e.candidate.candidate : '' });
+  pc.onicecandidate = (e) => signal({ type: 'candidate', candidate: e.candidate ? e.candidate.candidate : '',
+                                      mid: e.candidate?.sdpMid ?? '' });
   pc.ontrack = (e) => {
     // No jitter buffer beyond what decoding needs: latency over smoothness.
     const r = e.receiver as unknown as { jitterBufferTarget?: number | null; playoutDelayHint?: number };
