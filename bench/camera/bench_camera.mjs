@@ -5,9 +5,8 @@
 // --measure-ms, every glass-to-glass sample the page reads from the barcodes, and sends a
 // command every 100 ms for the control round trip. Prints one JSON line.
 import { spawn } from 'node:child_process';
-import { readFileSync, existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { PAGE_ORIGIN, PAGE_WS, serveCameraPage } from '../../tests/e2e/camera_page.mjs';
 import { withChromium } from '../../tests/e2e/chromium.mjs';
 import { report } from '../../tests/e2e/page.mjs';
 
@@ -18,28 +17,12 @@ for (let i = 0; i < argv.length; i += 2) {
   opt[k] = /Ms$/.test(k) ? Number(argv[i + 1]) : argv[i + 1];
 }
 
-const FAKE_ORIGIN = 'http://127.0.0.1:9';
-const MIME = { html: 'text/html', js: 'text/javascript', css: 'text/css', svg: 'image/svg+xml' };
-
-// The page's files as boltrtc camera serves them (src/signal/web_files.c): / is camera.html,
-// others from web/dist, then web/.
-async function servePage(page, web) {
-  await page.route(`${FAKE_ORIGIN}/**`, (route) => {
-    let name = new URL(route.request().url()).pathname.slice(1) || 'camera.html';
-    if (name === 'favicon.ico') name = 'favicon.svg';
-    const file = [join(web, 'dist', name), join(web, name)].find((f) => existsSync(f));
-    if (!file) return route.fulfill({ status: 404, body: 'not found' });
-    return route.fulfill({ contentType: MIME[name.split('.').pop()] ?? 'application/octet-stream',
-                           body: readFileSync(file) });
-  });
-}
-
 // The page's WebSocket, to and from the aiortc script, one JSON message a line.
 async function routeSignaling(page, script, frames, logs) {
   const child = spawn('/usr/bin/python3', [script, '--frames', frames], { stdio: ['pipe', 'pipe', 'pipe'] });
   child.stderr.on('data', (d) => logs.push(String(d).trim()));
   const exited = new Promise((resolve) => child.on('exit', resolve));
-  await page.routeWebSocket(`ws://127.0.0.1:9/ws`, (ws) => {
+  await page.routeWebSocket(PAGE_WS, (ws) => {
     createInterface({ input: child.stdout }).on('line', (line) => ws.send(line));
     ws.onMessage((m) => child.stdin.write(`${m}\n`));
   });
@@ -68,9 +51,9 @@ await report((result, logs) => withChromium('/dev/null', async (page) => {
   let stop = async () => {};
   let url = opt.url;
   if (opt.aiortc) {
-    await servePage(page, opt.web);
+    await serveCameraPage(page, opt.web);
     stop = await routeSignaling(page, opt.aiortc, opt.frames, logs);
-    url = `${FAKE_ORIGIN}/`;
+    url = `${PAGE_ORIGIN}/`;
   }
   try {
     await page.goto(`${url}?autostart=1`, { timeout: 15000 });

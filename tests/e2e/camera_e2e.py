@@ -10,7 +10,10 @@
   camera_e2e.py testpattern --boltrtc PATH [--size WxH]
       the libvpx test pattern: the page reads each frame's barcode (capture time, frame
       number) and computes glass-to-glass latency from it
-Both: the offer carries the channel as unordered with maxRetransmits 0, each command the page
+  camera_e2e.py example --example build/examples/example_remote_camera [--size WxH]
+      examples/remote_camera (the public API alone) is the device, fed the still as IVF; its
+      offer and the page's answer go over a pipe (camera.mjs --example); judged as file
+All: the offer carries the channel as unordered with maxRetransmits 0, each command the page
 sent is acknowledged (seq and t echoed), and the device's log has one line per command with
 its seq, steer and throttle, then a stop when the page hangs up.
 """
@@ -68,11 +71,15 @@ class Camera(Server):
             return f.read()
 
 
-def run_driver(a, camera, frame_out):
+def run_driver(a, camera, frame_out, clip=None):
     node = shutil.which("node")
     assert node, "node is required"
-    cmd = [node, os.path.join(HERE, "camera.mjs"), "--url", camera.base,
-           "--timeout-ms", str(a.timeout * 1000)]
+    cmd = [node, os.path.join(HERE, "camera.mjs"), "--timeout-ms", str(a.timeout * 1000)]
+    if camera:
+        cmd += ["--url", camera.base]
+    else:
+        cmd += ["--example", os.path.abspath(a.example), "--clip", clip,
+                "--web", os.path.join(HERE, "..", "..", "web")]
     if frame_out:
         cmd += ["--frame-out", frame_out]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=a.timeout + 60)
@@ -85,9 +92,22 @@ def run_driver(a, camera, frame_out):
     return result
 
 
+def logged_commands(device_log):
+    """seq -> (steer, throttle) as the device logged them: boltrtc camera's drive lines, or
+    the example's raw commands."""
+    got = {int(m.group(1)): (float(m.group(2)), float(m.group(3)))
+           for m in re.finditer(r"camera: drive seq (\d+) steer ([-+][\d.]+) throttle ([-+][\d.]+)$",
+                                device_log, re.M)}
+    for m in re.finditer(r"^remote_camera: command (\{.*\})$", device_log, re.M):
+        c = json.loads(m.group(1))
+        if "seq" in c:
+            got[c["seq"]] = (c["steer"], c["throttle"])
+    return got
+
+
 def check_control(result, device_log):
     """Every command sent is acknowledged with its seq and t, and logged by the device with
-    its values."""
+    its values; the motors are stopped when the page hangs up."""
     sent, acks = result["sent"], result["acks"]
     log(f"channel {result['channel']}; {len(sent)} commands sent, {len(acks)} acks")
     assert result["channel"] == {"label": "control", "ordered": False, "maxRetransmits": 0}, \
@@ -103,16 +123,15 @@ def check_control(result, device_log):
     assert -1 in steers and 1 in steers and 0.5 in steers, f"steer values {steers}"
     assert 1 in [c["throttle"] for c in sent] and -1 in [c["throttle"] for c in sent]
     assert 0.74 <= max(c["throttle"] for c in sent if c["steer"] == 0.5) <= 0.76, sent
-    logged = {int(m.group(1)): (float(m.group(2)), float(m.group(3)))
-              for m in re.finditer(r"camera: drive seq (\d+) steer ([-+][\d.]+) throttle ([-+][\d.]+)$",
-                                   device_log, re.M)}
+    logged = logged_commands(device_log)
     for c in sent:
         got = logged.get(c["seq"])
         assert got is not None, f"the device did not log command {c}"
         assert abs(got[0] - c["steer"]) < 0.006 and abs(got[1] - c["throttle"]) < 0.006, \
             f"command {c} logged as {got}"
     assert re.search(r"camera: drive seq \d+ steer \+0\.00 throttle \+0\.00: the viewer left",
-                     device_log), "no stop when the viewer left"
+                     device_log) or 'remote_camera: command {"stop":true}' in device_log, \
+        "no stop when the viewer left"
     rtts = sorted(a["rtt"] for a in acks)
     log(f"control round trip: median {rtts[len(rtts) // 2]:.2f} ms, max {rtts[-1]:.2f} ms; "
         f"the page showed {result['shown']}")
@@ -146,8 +165,9 @@ def check_barcodes(result):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("mode", choices=["file", "testpattern"])
-    ap.add_argument("--boltrtc", required=True)
+    ap.add_argument("mode", choices=["file", "testpattern", "example"])
+    ap.add_argument("--boltrtc", help="the boltrtc program (file, testpattern)")
+    ap.add_argument("--example", help="examples/remote_camera's program (example)")
     ap.add_argument("--size", default="640x480")
     ap.add_argument("--timeout", type=int, default=60)
     ap.add_argument("--artifacts", help="keep the device's log and the picture here")
@@ -158,7 +178,7 @@ def main():
     ok = False
     try:
         frame = None
-        if a.mode == "file":
+        if a.mode in ("file", "example"):
             source = os.path.join(workdir, "source.y4m")
             shifted = os.path.join(workdir, "shifted.y4m")
             width, height = a.size.split("x")
@@ -169,18 +189,26 @@ def main():
             frame = os.path.join(workdir, "shown.rgb")
         else:
             spec = "testpattern"
-        camera = Camera(os.path.abspath(a.boltrtc), spec, workdir, a.size)
-        result = run_driver(a, camera, frame)
+        if a.mode == "example":
+            result = run_driver(a, None, frame, clip=spec)
+            device_log = result["journal"]
+            log(f"the example exited {result.get('exit')}")
+            assert result.get("exit", {}).get("code") == 0, f"the example exited {result.get('exit')}"
+        else:
+            camera = Camera(os.path.abspath(a.boltrtc), spec, workdir, a.size)
+            result = run_driver(a, camera, frame)
         log(f"framesDecoded {result['frames']}")
         assert result["frames"][1] > result["frames"][0], f"framesDecoded did not grow: {result['frames']}"
         assert "a=sendonly" in result["offer"] and "webrtc-datachannel" in result["offer"], \
             "the device's offer lacks its video or its data section"
-        if a.mode == "file":
-            check_picture(a, result, frame, source, shifted)
-        else:
+        if a.mode == "testpattern":
             check_barcodes(result)
-        camera.stop()
-        check_control(result, camera.text())
+        else:
+            check_picture(a, result, frame, source, shifted)
+        if camera:
+            camera.stop()
+            device_log = camera.text()
+        check_control(result, device_log)
         ok = True
     finally:
         if camera:
