@@ -17,6 +17,7 @@
 #include "boltrtc/boltrtc.h"
 #include "cli.h"
 #include "signal/server.h"
+#include "camera_cmd.h"
 #include "publish_cmd.h"
 #include "turn_cmd.h"
 
@@ -38,6 +39,8 @@ static void print_usage(FILE *out) {
           "  boltrtc publish URL [options]\n"
           "                            publish a file, the test pattern or a camera to a WHIP\n"
           "                            server (boltrtc publish --help)\n"
+          "  boltrtc camera [options]  a remote camera: its viewer page, video out, a control\n"
+          "                            channel back (boltrtc camera --help)\n"
           "  boltrtc --help            this help (boltrtc serve --help for the options)\n"
           "  boltrtc --version         the version\n",
           brtc_version());
@@ -582,6 +585,8 @@ int main(int argc, char **argv) {
     brtc_turn_print_usage(stdout);
     printf("\n");
     brtc_publish_print_usage(stdout);
+    printf("\n");
+    brtc_camera_print_usage(stdout);
     return 0;
   }
   if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
@@ -590,6 +595,7 @@ int main(int argc, char **argv) {
   }
   if (strcmp(cmd, "turn") == 0) return brtc_turn_main(argc - 1, argv + 1);
   if (strcmp(cmd, "publish") == 0) return brtc_publish_main(argc - 1, argv + 1);
+  if (strcmp(cmd, "camera") == 0) return brtc_camera_main(argc - 1, argv + 1);
   if (strcmp(cmd, "serve") != 0) {
     fprintf(stderr, "boltrtc: unknown command \"%s\" (see boltrtc --help)\n", cmd);
     return EXIT_USAGE;

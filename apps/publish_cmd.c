@@ -5,10 +5,7 @@
  * any program a device engineer writes. */
 #include "publish_cmd.h"
 
-#include <arpa/inet.h>
 #include <getopt.h>
-#include <ifaddrs.h>
-#include <net/if.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +16,9 @@
 #include "boltrtc/boltrtc.h"
 #include "boltrtc/track.h"
 #include "cli.h"
+#include "source_options.h"
+#include "host_candidates.h"
+#include "send_summary.h"
 #include "sources/source.h"
 #include "whip_client.h"
 
@@ -40,9 +40,7 @@ void brtc_publish_print_usage(FILE *out) {
           "                       carrying its capture time as a barcode), or /dev/videoN\n"
           "                       (default testpattern)\n"
           "  --audio FILE.ogg     also send an Ogg Opus file\n"
-          "  --size WxH           test pattern and camera size (default 640x480)\n"
-          "  --fps N              test pattern and camera frame rate (default 30)\n"
-          "  --bitrate BPS        encoder start bitrate (default 1000000)\n"
+          BRTC_SOURCE_OPTIONS_USAGE
           "  --token T            a bearer token for the WHIP server (RFC 9725 4.5)\n"
           "  --udp ADDR:PORT      the local UDP address (default 0.0.0.0:0: every interface's\n"
           "                       address becomes a host candidate)\n"
@@ -90,14 +88,11 @@ typedef struct publish_options {
 
 /* Returns -1 when the options are good, else the exit code. */
 static int parse_options(int argc, char **argv, publish_options *o) {
-  enum { OPT_SOURCE = 256, OPT_AUDIO, OPT_SIZE, OPT_FPS, OPT_BITRATE, OPT_TOKEN, OPT_UDP,
-         OPT_DURATION, OPT_LOG };
+  enum { OPT_SOURCE = 256, OPT_AUDIO, OPT_TOKEN, OPT_UDP, OPT_DURATION, OPT_LOG };
   static const struct option longopts[] = {
       {"source", required_argument, NULL, OPT_SOURCE},
       {"audio", required_argument, NULL, OPT_AUDIO},
-      {"size", required_argument, NULL, OPT_SIZE},
-      {"fps", required_argument, NULL, OPT_FPS},
-      {"bitrate", required_argument, NULL, OPT_BITRATE},
+      BRTC_SOURCE_LONGOPTS,
       {"token", required_argument, NULL, OPT_TOKEN},
       {"udp", required_argument, NULL, OPT_UDP},
       {"duration", required_argument, NULL, OPT_DURATION},
@@ -105,8 +100,7 @@ static int parse_options(int argc, char **argv, publish_options *o) {
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0},
   };
-  unsigned long n;
-  unsigned w, h;
+  int rc;
   opterr = 0;
   optind = 1;
   int c;
@@ -116,21 +110,6 @@ static int parse_options(int argc, char **argv, publish_options *o) {
     case OPT_AUDIO: o->audio = optarg; break;
     case OPT_TOKEN: o->token = optarg; break;
     case OPT_UDP: o->udp = optarg; break;
-    case OPT_SIZE:
-      if (sscanf(optarg, "%ux%u", &w, &h) != 2 || w < 16 || h < 16 || w > 4096 || h > 4096)
-        return usage_error("bad --size \"%s\": expected WxH, 16 to 4096 each", optarg);
-      o->source.width = w, o->source.height = h;
-      break;
-    case OPT_FPS:
-      if (!brtc_cli_parse_number(optarg, 1, 120, &n))
-        return usage_error("bad --fps \"%s\": expected 1 to 120", optarg);
-      o->source.fps_num = (unsigned)n, o->source.fps_den = 1;
-      break;
-    case OPT_BITRATE:
-      if (!brtc_cli_parse_number(optarg, 50000, 50000000, &n))
-        return usage_error("bad --bitrate \"%s\": expected 50000 to 50000000", optarg);
-      o->source.bitrate_bps = (uint32_t)n;
-      break;
     case OPT_DURATION:
       if (!brtc_cli_parse_number(optarg, 1, 86400 * 365, &o->duration_s))
         return usage_error("bad --duration \"%s\": expected seconds, at least 1", optarg);
@@ -141,7 +120,12 @@ static int parse_options(int argc, char **argv, publish_options *o) {
       break;
     case 'h': brtc_publish_print_usage(stdout); return 0;
     case ':': return usage_error("%s needs a value", argv[optind - 1]);
-    default: return usage_error("unknown option %s", argv[optind - 1]);
+    default:
+      if (brtc_source_option("publish", c, optarg, &o->source, &rc)) {
+        if (rc >= 0) return rc;
+        break;
+      }
+      return usage_error("unknown option %s", argv[optind - 1]);
     }
   }
   if (optind != argc - 1) return usage_error("expected one URL, the WHIP endpoint");
@@ -242,56 +226,6 @@ static void on_deadline(void *user, uint64_t now) {
 
 /* ---- set-up ---- */
 
-/* Host candidates: the bound address, or with an unspecified one (0.0.0.0, ::) every up
- * interface's address of that family with the bound port (RFC 8445 5.1.1.1). Loopback only
- * when it is all there is, or asked for. */
-static int add_host_candidates(brtc_loop *loop, brtc_pc_config *cfg, char *err, size_t cap) {
-  const struct sockaddr_storage *bound;
-  size_t n = brtc_loop_local_addrs(loop, &bound);
-  if (n == 0) {
-    snprintf(err, cap, "the loop has no UDP socket");
-    return -1;
-  }
-  const struct sockaddr_storage *b = &bound[0];
-  bool any = (b->ss_family == AF_INET &&
-              ((const struct sockaddr_in *)b)->sin_addr.s_addr == htonl(INADDR_ANY)) ||
-             (b->ss_family == AF_INET6 &&
-              IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)b)->sin6_addr));
-  if (!any) return brtc_loop_config_pc(loop, cfg) == BRTC_OK ? 0 : -1;
-  struct ifaddrs *ifs = NULL;
-  if (getifaddrs(&ifs) != 0) {
-    snprintf(err, cap, "cannot list the interfaces");
-    return -1;
-  }
-  int added = 0;
-  for (int pass = 0; pass < 2 && added == 0; pass++) { /* pass 1: loopback, if nothing else */
-    for (struct ifaddrs *i = ifs; i; i = i->ifa_next) {
-      if (!i->ifa_addr || i->ifa_addr->sa_family != b->ss_family || !(i->ifa_flags & IFF_UP))
-        continue;
-      if (((i->ifa_flags & IFF_LOOPBACK) != 0) != (pass == 1)) continue;
-      struct sockaddr_storage a;
-      memset(&a, 0, sizeof(a));
-      if (b->ss_family == AF_INET) {
-        struct sockaddr_in *v4 = (struct sockaddr_in *)&a;
-        *v4 = *(const struct sockaddr_in *)i->ifa_addr;
-        v4->sin_port = ((const struct sockaddr_in *)b)->sin_port;
-      } else {
-        struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&a;
-        *v6 = *(const struct sockaddr_in6 *)i->ifa_addr;
-        if (IN6_IS_ADDR_LINKLOCAL(&v6->sin6_addr)) continue; /* needs a scope: skipped */
-        v6->sin6_port = ((const struct sockaddr_in6 *)b)->sin6_port;
-      }
-      if (brtc_pc_config_add_host_address(cfg, (struct sockaddr *)&a) == BRTC_OK) added++;
-    }
-  }
-  freeifaddrs(ifs);
-  if (added == 0) {
-    snprintf(err, cap, "no interface has an address to offer");
-    return -1;
-  }
-  return 0;
-}
-
 static int open_source(publish_app *app, const char *spec, const brtc_source_options *so,
                        char *err, size_t cap) {
   publish_source *ps = &app->sources[app->n_sources];
@@ -318,19 +252,7 @@ static int open_source(publish_app *app, const char *spec, const brtc_source_opt
 }
 
 static void log_summary(publish_app *app) {
-  for (size_t i = 0; i < app->n_sources; i++) {
-    brtc_track_send_stats st = {.size = sizeof(st)};
-    if (brtc_track_get_send_stats(app->sources[i].track, &st) != BRTC_OK) continue;
-    brtc_log(BRTC_LOG_INFO, NULL,
-             "publish: %s %s ssrc %u: %llu frames (%llu key), %llu packets, %llu bytes, "
-             "%llu retransmitted, %llu NACKs, %llu PLIs, rtt %.1f ms",
-             st.kind, st.codec, st.ssrc, (unsigned long long)st.frames_sent,
-             (unsigned long long)st.key_frames_sent, (unsigned long long)st.packets_sent,
-             (unsigned long long)st.bytes_sent,
-             (unsigned long long)st.retransmitted_packets_sent,
-             (unsigned long long)st.nack_count, (unsigned long long)st.pli_count,
-             (double)st.round_trip_time_us / 1000.0);
-  }
+  for (size_t i = 0; i < app->n_sources; i++) brtc_app_log_send_summary("publish", app->sources[i].track);
 }
 
 static void free_app(publish_app *app) {
@@ -386,7 +308,7 @@ int brtc_publish_main(int argc, char **argv) {
   pcc = brtc_pc_config_new();
   if (!cert || !pcc || brtc_pc_config_set_certificate(pcc, cert) != BRTC_OK ||
       brtc_pc_config_set_ice_lite(pcc, false) != BRTC_OK ||
-      add_host_candidates(app.loop, pcc, err, sizeof(err)) != 0) {
+      brtc_app_add_host_candidates(app.loop, pcc, err, sizeof(err)) != 0) {
     fprintf(stderr, "boltrtc publish: cannot set up the peer connection: %s\n",
             err[0] ? err : "out of memory");
     goto out;

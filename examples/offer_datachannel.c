@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "boltrtc/boltrtc.h"
+#include "pipe_signaling.h"
 
 #define IN_FLIGHT 8 /* messages sent and not yet echoed, at most */
 
@@ -116,21 +117,6 @@ static void on_timeout(void *user, uint64_t now) {
   finish(t, 1, line);
 }
 
-/* The answer: stdin up to a line "." or EOF. */
-static size_t read_answer(char *out, size_t cap) {
-  size_t used = 0;
-  char line[4096];
-  while (fgets(line, sizeof line, stdin)) {
-    if (strcmp(line, ".\n") == 0 || strcmp(line, ".\r\n") == 0) break;
-    size_t n = strlen(line);
-    if (used + n >= cap) break;
-    memcpy(out + used, line, n);
-    used += n;
-  }
-  out[used] = '\0';
-  return used;
-}
-
 int main(int argc, char **argv) {
   const char *udp = argc > 1 ? argv[1] : "127.0.0.1:0";
   echo_test t = {.total = argc > 2 ? (unsigned)atoi(argv[2]) : 100,
@@ -170,7 +156,7 @@ int main(int argc, char **argv) {
     fputs(".\n", stdout);
     fflush(stdout);
     static char answer[65536];
-    read_answer(answer, sizeof answer);
+    read_description(answer, sizeof answer);
     rc = brtc_pc_set_remote_description(pc, "answer", answer, brtc_now_us(), err, sizeof err);
   }
   if (rc == BRTC_OK) rc = brtc_loop_add_pc(t.loop, pc, on_event, &t);

@@ -15,7 +15,9 @@
  *   GET  /ws?room=NAME[&key=K] a room where two clients meet (rooms.h)
  *   POST /whip, DELETE|PATCH|OPTIONS /whip/<id>   WHIP (whip.c)
  *   POST /whep, DELETE|OPTIONS /whep/<id>   WHEP, with --source (whip.c, whep_play.c)
- *   GET  /watch                the WHEP viewer page (web/watch.html) */
+ *   GET  /watch                the WHEP viewer page (web/watch.html)
+ * With an application's signaling (brtc_signal_app: `boltrtc camera`) only its page at /,
+ * the web folder's files and /ws are served, /ws to the application (app_socket.c). */
 #include <fcntl.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
@@ -296,12 +298,24 @@ static void route_ws(brtc_conn *c, const brtc_http_request *req) {
     return;
   }
   brtc_log(BRTC_LOG_DEBUG, NULL, "GET /ws from %s -> 101", c->peer);
+  if (srv->has_app) {
+    brtc_app_socket_open(srv, &c->signaling, c);
+    return;
+  }
   brtc_ws_conn_open(srv, &c->signaling, c);
   if (room) brtc_rooms_join(srv->rooms, room, &c->signaling, (uint64_t)time(NULL));
 }
 
 void brtc_route_request(brtc_conn *c, const brtc_http_request *req) {
   const char *path = req->path;
+  if (c->srv->has_app && !brtc_app_route_allowed(path)) {
+    respond_text(c, req, 404, "not found");
+    return;
+  }
+  if (c->srv->has_app && strcmp(path, "/") == 0) { /* the application's page (app_socket.c) */
+    route_named_page(c, req, c->srv->app.page);
+    return;
+  }
   if (is_whip(path)) {
     brtc_http_reply r = {0};
     brtc_whip_handle(c->srv, req, brtc_conn_client(c), &r);

@@ -148,6 +148,21 @@ brtc_signal_server *brtc_signal_server_new(const brtc_signal_config *config, brt
     snprintf(err, err_cap, "bad token list (empty token, or out of memory)");
     goto fail;
   }
+  if (config->app) {
+    /* An application's signaling: its page and /ws only (app_socket.c). */
+    srv->has_app = true;
+    srv->app = *config->app;
+    srv->app_page = strdup(config->app->page ? config->app->page : "/index.html");
+    if (!srv->app_page) {
+      snprintf(err, err_cap, "out of memory");
+      goto fail;
+    }
+    srv->app.page = srv->app_page;
+    if (start_listener(srv, config->http_addr ? config->http_addr : BRTC_SIGNAL_DEFAULT_HTTP,
+                       err, err_cap) != BRTC_OK)
+      goto fail;
+    return srv;
+  }
   srv->store = brtc_keyframe_store_open(
       config->output_dir ? config->output_dir : BRTC_SIGNAL_DEFAULT_OUTPUT, err, err_cap);
   if (!srv->store) goto fail;
@@ -215,5 +230,6 @@ void brtc_signal_server_free(brtc_signal_server *srv) {
   free(srv->web_dir);
   free(srv->capture_dir);
   free(srv->whep_source);
+  free(srv->app_page);
   free(srv);
 }

@@ -51,6 +51,26 @@
 
 typedef struct brtc_signal_server brtc_signal_server;
 
+/* An application's own signaling (`boltrtc camera`, src/signal/app_socket.c): the server
+ * serves the application's page at "/" and hands every /ws connection's text messages to it,
+ * and holds no sessions, keyframe store or WHIP endpoint of its own; the application makes
+ * its peer connections itself, on the public API. A brtc_signal_socket is one /ws
+ * connection: valid from open until closed returns. */
+typedef struct brtc_ws_conn brtc_signal_socket;
+typedef struct brtc_signal_app {
+  const char *page; /* what "/" serves, a file of the web folder: "/camera.html" */
+  void *user;
+  void (*open)(void *user, brtc_signal_socket *sock);
+  void (*message)(void *user, brtc_signal_socket *sock, const char *text, size_t len);
+  void (*closed)(void *user, brtc_signal_socket *sock);
+} brtc_signal_app;
+/* Queue one text message (copied) for the client; BRTC_ERR_STATE once it is closing. */
+int brtc_signal_socket_send(brtc_signal_socket *sock, const char *text);
+/* Close it (1000 normal closure, with a short reason); closed follows. */
+void brtc_signal_socket_close(brtc_signal_socket *sock, const char *reason);
+/* "127.0.0.1:40000", for logs. */
+const char *brtc_signal_socket_peer(const brtc_signal_socket *sock);
+
 typedef struct brtc_signal_config {
   const char *http_addr;  /* "127.0.0.1:8080" or "[::1]:8080"; port 0 picks one */
   const char *output_dir; /* keyframes go here as shoot<N>.jpg; created if missing */
@@ -106,6 +126,9 @@ typedef struct brtc_signal_config {
   /* Echo (--echo): a publisher whose video section is sendrecv gets its video back on the
    * same connection, on a track of ours with a new SSRC, frame by frame. */
   bool echo;
+  /* An application's own signaling at /ws and page at / (above); NULL: the server's own.
+   * Copied; app->user must outlive the server. */
+  const brtc_signal_app *app;
 } brtc_signal_config;
 
 /* Whether text is an address the server and the loop take: "IP:PORT" or "[IPv6]:PORT". */

@@ -85,6 +85,9 @@ struct brtc_signal_server {
   struct brtc_rooms *rooms; /* /ws?room= rendezvous (rooms.c) */
   char *whep_source; /* --source: what /whep viewers get (whep_play.c); NULL: no WHEP */
   bool echo;         /* --echo: publishers' video goes back to them (echo_media.c) */
+  bool has_app;      /* app below: an application's signaling (app_socket.c) */
+  brtc_signal_app app;
+  char *app_page;
 };
 
 /* The /ws signaling state of one connection. */
@@ -93,6 +96,7 @@ typedef struct brtc_ws_conn {
   brtc_signal_server *srv;
   brtc_session *session; /* the live session this connection signals, if any */
   struct brtc_room *room; /* /ws?room=: a room member, relayed to its peers, never a session */
+  bool app;               /* the application's socket (app_socket.c), never a session */
 } brtc_ws_conn;
 
 /* One TCP connection: the endpoint the loop drives (signal_conn.c). */
@@ -216,6 +220,14 @@ void brtc_ws_conn_too_big(brtc_ws_conn *c);
 void brtc_ws_conn_closed(brtc_ws_conn *c);
 /* Queue one JSON text (taken over, may be NULL) for the client. */
 void brtc_ws_conn_send(brtc_ws_conn *c, char *json);
+
+/* app_socket.c: an application's /ws connections and routes (brtc_signal_app). */
+/* Whether the application's server answers this path (its page, the web folder's files, /ws);
+ * the rest are 404 in app mode. */
+bool brtc_app_route_allowed(const char *path);
+void brtc_app_socket_open(brtc_signal_server *srv, brtc_ws_conn *c, brtc_conn *conn);
+void brtc_app_socket_message(brtc_ws_conn *c, bool text, const uint8_t *data, size_t len);
+void brtc_app_socket_closed(brtc_ws_conn *c);
 
 /* whip.c: the /whip endpoint (RFC 9725). client is the TCP peer, which the limits on
  * sessions not yet past ICE count by (NULL if unknown). */

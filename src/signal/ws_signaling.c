@@ -127,7 +127,9 @@ static void handle_message(brtc_ws_conn *c, const char *text, size_t len) {
 }
 
 void brtc_ws_conn_message(brtc_ws_conn *c, bool text, const uint8_t *data, size_t len) {
-  if (!text)
+  if (c->app)
+    brtc_app_socket_message(c, text, data, len);
+  else if (!text)
     send_error(c, "binary messages are not understood: send JSON text");
   else if (c->room)
     brtc_rooms_message(c->srv->rooms, c, (const char *)data, len);
@@ -143,6 +145,10 @@ void brtc_ws_conn_too_big(brtc_ws_conn *c) {
 }
 
 void brtc_ws_conn_closed(brtc_ws_conn *c) {
+  if (c->app) {
+    brtc_app_socket_closed(c);
+    return;
+  }
   if (c->room) brtc_rooms_leave(c->srv->rooms, c);
   if (c->session) {
     brtc_session *s = c->session;
