@@ -6,7 +6,9 @@
  * carries messages both ways, each checked byte for byte: the answerer checks what arrives
  * and echoes it, the offerer checks the echo. Beside it a "control" channel, unordered with
  * maxRetransmits 0 as issue 9's remote camera opens it: what arrives is whole and right, and
- * under loss some of it may not (PR-SCTP, RFC 3758). */
+ * under loss some of it may not (PR-SCTP, RFC 3758). Media runs both ways on one sendrecv
+ * section, VP8 or H.264, each frame checked byte for byte, clean and under loss, and (H.264)
+ * with an owner that drains late, so that lent frame bytes are put to the test. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,33 +138,82 @@ static void send_more(pair *p) {
   }
 }
 
+/* The media run's codec and how its owner drains (set by the test before run_pair). H.264:
+ * Annex-B access units with 4-byte start codes, as the receiving pc hands them out. Late
+ * drain: datagrams are delivered in 50 ms batches and the receiver is drained once per batch,
+ * not after each, so a frame's event still waits in the queue while the next frame's packets
+ * come in and its bytes are written where the last one's lay (pc_events.c must copy the lent
+ * bytes then, and only then). */
+static bool media_h264, late_drain;
+#define LATE_DRAIN_US 50000
+
+/* An SPS (baseline, level 3.0) and a PPS with no zero byte in them, from tests/codec. */
+static const uint8_t h264_sps[] = {0x67, 0x42, 0xc0, 0x1e, 0x8c, 0x8d, 0x40, 0x52,
+                                   0x1f, 0xf1, 0x11, 0x10, 0x0f, 0x08, 0x84, 0x6a};
+static const uint8_t h264_pps[] = {0x68, 0xce, 0x3c, 0x80};
+
+static size_t put_nal_start(uint8_t *out, size_t at) {
+  memcpy(out + at, "\x00\x00\x00\x01", 4);
+  return at + 4;
+}
+
+/* Where frame i's index lies in it. */
+static size_t index_at(bool key) {
+  if (!media_h264) return key ? 10 : 3;
+  /* SPS and PPS, then the slice's NAL header and its first byte (first_mb_in_slice 0). */
+  return key ? 4 + sizeof h264_sps + 4 + sizeof h264_pps + 4 + 2 : 4 + 2;
+}
+
 /* Frame i: a VP8 keyframe (RFC 6386 9.1: the frame tag, start code and a 320x240 size) or a
- * delta frame, with i and bytes that follow from it, so the receiver can check each whole. */
+ * delta frame, or an H.264 access unit (SPS, PPS and an IDR slice, or a non-IDR slice), with
+ * i and bytes that follow from it, so the receiver can check each whole. H.264's bytes are
+ * never zero, so no start code or emulation prevention can appear inside a NAL unit. */
 static size_t make_frame(unsigned i, bool key, int who, uint8_t *out) {
   size_t len = key ? 6000 + (i * 13u) % 3000 : 700 + (i * 37u) % 2500;
+  size_t at = index_at(key);
+  if (media_h264) {
+    size_t k = 0;
+    if (key) {
+      k = put_nal_start(out, k);
+      memcpy(out + k, h264_sps, sizeof h264_sps);
+      k = put_nal_start(out, k + sizeof h264_sps);
+      memcpy(out + k, h264_pps, sizeof h264_pps);
+      k += sizeof h264_pps;
+    }
+    k = put_nal_start(out, k);
+    out[k] = key ? 0x65 : 0x41; /* nal_ref_idc 3 or 2; IDR (5) or non-IDR slice (1) */
+    out[k + 1] = 0x88;          /* first_mb_in_slice ue(v) 0, then slice_type bits */
+    out[at] = (uint8_t)(0x80 | ((i >> 7) & 0x7f)), out[at + 1] = (uint8_t)(0x80 | (i & 0x7f));
+    out[at + 2] = (uint8_t)(who + 1);
+    for (k = at + 3; k < len; k++) out[k] = (uint8_t)(1 + (i * 7u + k * 13u + (unsigned)who) % 255);
+    return len;
+  }
   out[0] = key ? 0x10 : 0x11; /* show_frame; bit 0 clear: a keyframe */
   out[1] = out[2] = 0;
-  size_t at = 3;
   if (key) {
     static const uint8_t head[7] = {0x9d, 0x01, 0x2a, 0x40, 0x01, 0xf0, 0x00};
     memcpy(out + 3, head, sizeof head);
-    at = 10;
   }
   out[at] = (uint8_t)(i >> 8), out[at + 1] = (uint8_t)i, out[at + 2] = (uint8_t)who;
   for (size_t k = at + 3; k < len; k++) out[k] = (uint8_t)(i * 7u + k * 13u + (unsigned)who);
   return len;
 }
 
+static unsigned frame_index(const uint8_t *at) {
+  if (media_h264) return (unsigned)((at[0] & 0x7f) << 7 | (at[1] & 0x7f));
+  return (unsigned)(at[0] << 8 | at[1]);
+}
+
 static void check_frame(side *s, int from, const brtc_output *ev) {
   static uint8_t want[16384];
-  size_t at = ev->keyframe ? 10 : 3;
-  if (ev->len < at + 3) {
+  size_t at = index_at(ev->keyframe);
+  if (ev->len < at + 3 || strcmp(ev->codec, media_h264 ? "H264" : "VP8") != 0) {
     s->frames_bad++;
     return;
   }
-  unsigned i = (unsigned)(ev->data[at] << 8 | ev->data[at + 1]);
+  unsigned i = frame_index(ev->data + at);
   size_t len = make_frame(i, ev->keyframe, from, want);
-  if (ev->len != len || memcmp(ev->data, want, len) != 0 || ev->data[at + 2] != from) {
+  if (ev->len != len || memcmp(ev->data, want, len) != 0) {
     s->frames_bad++;
     return;
   }
@@ -275,6 +326,7 @@ static void drain(pair *p, int who) {
     if (p->n_queued == MAX_QUEUED) continue;
     packet *q = &p->queue[p->n_queued++];
     q->at = p->now + p->delay_us;
+    if (late_drain) q->at += LATE_DRAIN_US - q->at % LATE_DRAIN_US; /* batches */
     q->to = dest;
     q->len = out.len;
     memcpy(q->data, out.data, out.len);
@@ -289,6 +341,7 @@ static void step(pair *p) {
   for (size_t i = 0; i < p->n_queued; i++)
     if (p->queue[i].at < next) next = p->queue[i].at;
   if (next > p->now) p->now = next;
+  bool fed[2] = {false, false};
   size_t kept = 0;
   for (size_t i = 0; i < p->n_queued; i++) {
     packet *q = &p->queue[i];
@@ -300,9 +353,12 @@ static void step(pair *p) {
     side *d = &p->s[q->to];
     (void)brtc_pc_handle_datagram(d->pc, q->data, q->len,
                                   (const struct sockaddr *)&p->s[1 - q->to].addr, p->now);
-    drain(p, q->to);
+    if (late_drain) fed[q->to] = true;
+    else drain(p, q->to);
   }
   p->n_queued = kept;
+  for (int w = 0; w < 2; w++)
+    if (fed[w]) drain(p, w);
   if (p->media && p->now >= p->next_frame) {
     send_frames(p);
     p->next_frame = p->now + FRAME_INTERVAL_US;
@@ -351,8 +407,8 @@ static void run_pair(unsigned loss, uint64_t delay_us, brtc_dtls_role answer_rol
   for (int w = 0; media && w < 2; w++) { /* the answerer's goes on the offer's section */
     p->s[w].last_frame = -1;
     p->s[w].frames_in_order = true;
-    CHECK_EQ_INT(brtc_pc_add_track(p->s[w].pc, BRTC_TRACK_VIDEO, BRTC_DIRECTION_SENDRECV, "VP8",
-                                   &p->s[w].video), BRTC_OK);
+    CHECK_EQ_INT(brtc_pc_add_track(p->s[w].pc, BRTC_TRACK_VIDEO, BRTC_DIRECTION_SENDRECV,
+                                   media_h264 ? "H264" : "VP8", &p->s[w].video), BRTC_OK);
   }
   brtc_datachannel_init init;
   brtc_datachannel_init_default(&init);
@@ -468,6 +524,29 @@ static void test_pair_media_lossy(void) {
   run_pair(5, 20000, BRTC_DTLS_ROLE_AUTO, 40, false, false, true);
 }
 
+/* The same with H.264 (RFC 6184 packetization-mode 1) both ways: the receiving pc's
+ * assembler puts each access unit back together, byte for byte, repaired by NACK and RTX
+ * under loss. */
+static void test_pair_media_h264(void) {
+  media_h264 = true;
+  run_pair(0, 5000, BRTC_DTLS_ROLE_AUTO, 40, false, false, true);
+  media_h264 = false;
+}
+static void test_pair_media_h264_lossy(void) {
+  media_h264 = true;
+  run_pair(5, 20000, BRTC_DTLS_ROLE_AUTO, 40, false, false, true);
+  media_h264 = false;
+}
+
+/* An owner that drains late, under loss: an H.264 frame event lends the track's buffer, and
+ * the next access unit popped into it (the next batch's, or one a retransmission completes
+ * along with it) must not change the bytes of one still queued. */
+static void test_pair_media_h264_late_drain(void) {
+  media_h264 = late_drain = true;
+  run_pair(5, 20000, BRTC_DTLS_ROLE_AUTO, 40, false, false, true);
+  media_h264 = late_drain = false;
+}
+
 int main(void) {
   cert = brtc_certificate_generate();
   RUN(test_pair_clean);
@@ -476,6 +555,9 @@ int main(void) {
   RUN(test_pair_lossy);
   RUN(test_pair_media);
   RUN(test_pair_media_lossy);
+  RUN(test_pair_media_h264);
+  RUN(test_pair_media_h264_lossy);
+  RUN(test_pair_media_h264_late_drain);
   brtc_certificate_free(cert);
   return TEST_REPORT();
 }
