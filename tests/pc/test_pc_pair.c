@@ -17,6 +17,7 @@
 #include "boltrtc/error.h"
 #include "boltrtc/peer_connection.h"
 #include "boltrtc/track.h"
+#include "rtp/pacer.h"
 #include "testing.h"
 
 #define MAX_QUEUED 4096
@@ -25,6 +26,8 @@
 #define CONTROL_MESSAGES 200
 #define FRAME_INTERVAL_US 33333
 #define KEYFRAME_EVERY 30 /* and whenever the peer asks */
+#define RATE_RING 4096
+#define RATE_WINDOW_US 20000
 
 typedef struct packet {
   uint64_t at;        /* delivery time */
@@ -55,6 +58,11 @@ typedef struct side {
   unsigned frames_received, frames_bad, frames_lost_events;
   int last_frame; /* index of the last frame received, -1 before */
   bool frames_in_order;
+  /* Send rate: BRTC_EVENT_BITRATE_TARGET events, and the most RTP bytes this side sent in
+   * any RATE_WINDOW_US once rate_from has passed (how hard its pacer let a burst go). */
+  unsigned rate_events;
+  uint64_t rtp_at[RATE_RING];
+  size_t rtp_len[RATE_RING], ring_head, ring_n, window_bytes, window_max;
 } side;
 
 typedef struct pair {
@@ -69,6 +77,7 @@ typedef struct pair {
   unsigned total, sent;      /* messages the offerer sends */
   bool media;                /* each side also sends VP8 frames on one sendrecv section */
   uint64_t next_frame;
+  uint64_t rate_from;        /* when the sides' RTP bursts start to be measured */
   uint8_t buf[MAX_MESSAGE];
 } pair;
 
@@ -242,6 +251,11 @@ static void send_frames(pair *p) {
 
 static void on_event(pair *p, int who, const brtc_output *ev) {
   side *s = &p->s[who];
+  if (ev->event == BRTC_EVENT_BITRATE_TARGET) {
+    CHECK(ev->media_track == s->video);
+    s->rate_events++;
+    return;
+  }
   if (ev->event == BRTC_EVENT_KEYFRAME_REQUEST) {
     s->key_wanted = true;
     s->keyframe_requests++;
@@ -299,6 +313,24 @@ static void on_event(pair *p, int who, const brtc_output *ev) {
     send_more(p);
 }
 
+/* An RTP datagram (RFC 7983: first byte 128..191; RFC 5761: not an RTCP type) this side
+ * sends, into its sliding window of RATE_WINDOW_US. */
+static void count_rtp(pair *p, side *s, const brtc_output *out) {
+  if (out->len < 12 || out->data[0] < 128 || out->data[0] > 191) return;
+  if ((out->data[1] & 0x7f) >= 64 && (out->data[1] & 0x7f) <= 95) return;
+  if (!p->rate_from || p->now < p->rate_from) return;
+  while (s->ring_n && (s->rtp_at[s->ring_head] + RATE_WINDOW_US <= p->now || s->ring_n == RATE_RING)) {
+    s->window_bytes -= s->rtp_len[s->ring_head];
+    s->ring_head = (s->ring_head + 1) % RATE_RING;
+    s->ring_n--;
+  }
+  size_t at = (s->ring_head + s->ring_n++) % RATE_RING;
+  s->rtp_at[at] = p->now;
+  s->rtp_len[at] = out->len;
+  s->window_bytes += out->len;
+  if (s->window_bytes > s->window_max) s->window_max = s->window_bytes;
+}
+
 /* The rule: drain after every call. Datagrams go on the link, events to on_event. */
 static void drain(pair *p, int who) {
   side *s = &p->s[who];
@@ -316,6 +348,7 @@ static void drain(pair *p, int who) {
     }
     const struct sockaddr_in *to = (const struct sockaddr_in *)&out.remote;
     int dest = 1 - who;
+    count_rtp(p, s, &out);
     CHECK(to->sin_port == p->s[dest].addr.sin_port); /* ICE found the other one */
     p->sent_packets[who]++;
     if (next_rand(p) % 100 < p->loss_percent) {
@@ -372,7 +405,12 @@ static void step(pair *p) {
   }
 }
 
-static brtc_pc *make_pc(uint16_t port, brtc_dtls_role role, bool lite, struct sockaddr_in *addr) {
+/* The answerer's video ceiling (0: the default, which follows the picture): what its REMB
+ * tells the offerer's track it may send. */
+static uint32_t answerer_max_bps;
+
+static brtc_pc *make_pc(uint16_t port, brtc_dtls_role role, bool lite, uint32_t max_bps,
+                        struct sockaddr_in *addr) {
   *addr = (struct sockaddr_in){.sin_family = AF_INET, .sin_port = htons(port),
                                .sin_addr.s_addr = htonl(0x7f000001)};
   brtc_pc_config *cfg = brtc_pc_config_new();
@@ -380,6 +418,7 @@ static brtc_pc *make_pc(uint16_t port, brtc_dtls_role role, bool lite, struct so
   brtc_pc_config_set_datachannels(cfg, true);
   brtc_pc_config_set_dtls_role(cfg, role);
   brtc_pc_config_set_ice_lite(cfg, lite);
+  if (max_bps) brtc_pc_config_set_video_bitrate(cfg, max_bps, max_bps);
   brtc_pc_config_add_host_address(cfg, (const struct sockaddr *)addr);
   brtc_pc *pc = NULL;
   char err[160];
@@ -400,8 +439,8 @@ static void run_pair(unsigned loss, uint64_t delay_us, brtc_dtls_role answer_rol
   p->rng = 0x9e3779b9u;
   p->total = messages;
   p->now = 1000000;
-  p->s[0].pc = make_pc(5000, BRTC_DTLS_ROLE_AUTO, offerer_lite, &p->s[0].addr);
-  p->s[1].pc = make_pc(6000, answer_role, false, &p->s[1].addr);
+  p->s[0].pc = make_pc(5000, BRTC_DTLS_ROLE_AUTO, offerer_lite, 0, &p->s[0].addr);
+  p->s[1].pc = make_pc(6000, answer_role, false, answerer_max_bps, &p->s[1].addr);
   p->media = media;
   char err[256] = "";
   for (int w = 0; media && w < 2; w++) { /* the answerer's goes on the offer's section */
@@ -410,6 +449,10 @@ static void run_pair(unsigned loss, uint64_t delay_us, brtc_dtls_role answer_rol
     CHECK_EQ_INT(brtc_pc_add_track(p->s[w].pc, BRTC_TRACK_VIDEO, BRTC_DIRECTION_SENDRECV,
                                    media_h264 ? "H264" : "VP8", &p->s[w].video), BRTC_OK);
   }
+  /* A low receiving ceiling for the answerer, but not for what it sends: its own track's
+   * bounds say so (its target then follows the offerer's REMB), the control below. */
+  if (media && answerer_max_bps)
+    CHECK_EQ_INT(brtc_track_set_bitrate_bounds(p->s[1].video, 0, 2500000), BRTC_OK);
   brtc_datachannel_init init;
   brtc_datachannel_init_default(&init);
   CHECK_EQ_INT(brtc_pc_create_datachannel(p->s[0].pc, p->now, "chat", &init, &p->s[0].channel,
@@ -439,6 +482,7 @@ static void run_pair(unsigned loss, uint64_t delay_us, brtc_dtls_role answer_rol
   CHECK_EQ_INT(brtc_pc_signaling_state(p->s[0].pc), BRTC_SIGNALING_STABLE);
   CHECK_EQ_INT(brtc_pc_signaling_state(p->s[1].pc), BRTC_SIGNALING_STABLE);
   uint64_t start = p->now, limit = start + 120 * 1000000ull;
+  p->rate_from = start + 2000000; /* after the first REMB and keyframes */
   uint64_t media_until = start + (media ? 6 * 1000000ull : 0);
   while (p->now < limit && (p->s[0].received < p->total || p->now < media_until) &&
          !p->s[0].failed && !p->s[1].failed)
@@ -480,6 +524,9 @@ static void run_pair(unsigned loss, uint64_t delay_us, brtc_dtls_role answer_rol
             w ? "answerer" : "offerer", s->frames_sent, s->keyframes_sent, s->keyframe_requests,
             s->frames_received, peer->frames_sent, s->frames_bad, s->frames_lost_events,
             s->frames_in_order, brtc_direction_name(brtc_track_current_direction(s->video)));
+    fprintf(stderr, "  %s: send-rate target %u bit/s after %u changes; at most %zu RTP bytes "
+            "in %u ms\n", w ? "answerer" : "offerer", (unsigned)brtc_track_target_bitrate(s->video),
+            s->rate_events, s->window_max, RATE_WINDOW_US / 1000);
     CHECK(s->frames_sent > 100);
     CHECK_EQ_INT(s->frames_bad, 0);
     CHECK(s->frames_in_order);
@@ -488,6 +535,18 @@ static void run_pair(unsigned loss, uint64_t delay_us, brtc_dtls_role answer_rol
      * rest, and a frame given up costs a keyframe, asked for by PLI. */
     if (!loss) CHECK(s->frames_received + 2 >= peer->frames_sent);
     else CHECK(s->frames_received * 100 >= peer->frames_sent * 90);
+  }
+  if (media && answerer_max_bps) {
+    /* The answerer's REMB lowered the offerer's target (REMB's mantissa rounds down) and its
+     * pacer: no 20 ms saw more than 2.5 times the target's bytes, with the pacer's 5 ms
+     * burst and one packet over; the answerer, paced at its higher target, burst harder. */
+    uint32_t target = brtc_track_target_bitrate(o->video);
+    uint64_t bound = (uint64_t)target * BRTC_PACER_FACTOR_PERCENT / 100 *
+                         (RATE_WINDOW_US + BRTC_PACER_BURST_US) / 8000000 + BRTC_PC_MAX_DATAGRAM;
+    CHECK(o->rate_events >= 1);
+    CHECK(target <= answerer_max_bps && target >= answerer_max_bps * 95 / 100);
+    CHECK(o->window_max <= bound);
+    CHECK(a->window_max > o->window_max);
   }
   brtc_pc_close(o->pc, p->now);
   drain(p, 0);
@@ -547,6 +606,15 @@ static void test_pair_media_h264_late_drain(void) {
   media_h264 = late_drain = false;
 }
 
+/* The receiver says (REMB) it can take 300 kbit/s of the offerer's video: the offerer's
+ * track target follows, its pacer spreads each keyframe over time, and every frame still
+ * arrives whole. */
+static void test_pair_remb_paces_sender(void) {
+  answerer_max_bps = 300000;
+  run_pair(0, 5000, BRTC_DTLS_ROLE_AUTO, 40, false, false, true);
+  answerer_max_bps = 0;
+}
+
 int main(void) {
   cert = brtc_certificate_generate();
   RUN(test_pair_clean);
@@ -558,6 +626,7 @@ int main(void) {
   RUN(test_pair_media_h264);
   RUN(test_pair_media_h264_lossy);
   RUN(test_pair_media_h264_late_drain);
+  RUN(test_pair_remb_paces_sender);
   brtc_certificate_free(cert);
   return TEST_REPORT();
 }
