@@ -129,6 +129,7 @@ typedef struct brtc_track_send_stats {
   uint64_t sender_reports_sent;
   uint64_t round_trip_time_us;  /* from the peer's report blocks (RFC 3550 6.4.1); 0 unknown */
   uint64_t packets_queued;      /* waiting in the pacer now (all tracks of the pc) */
+  uint64_t target_bitrate;      /* video: brtc_track_target_bitrate (W3C targetBitrate) */
 } brtc_track_send_stats;
 
 /* BRTC_ERR_INVALID when out->size is smaller than this first version's struct. */

@@ -261,6 +261,7 @@ int brtc_track_get_send_stats(const brtc_track *t, brtc_track_send_stats *caller
     full.round_trip_time_us = rtt->samples ? rtt->last_us : 0;
   }
   if (t->pc->send && t->pc->send->pacer) full.packets_queued = brtc_pacer_queued(t->pc->send->pacer);
+  full.target_bitrate = brtc_track_target_bitrate(t);
   size_t size = caller->size < sizeof(full) ? caller->size : sizeof(full);
   full.size = caller->size;
   memcpy(caller, &full, size);

@@ -545,6 +545,9 @@ static void run_pair(unsigned loss, uint64_t delay_us, brtc_dtls_role answer_rol
                          (RATE_WINDOW_US + BRTC_PACER_BURST_US) / 8000000 + BRTC_PC_MAX_DATAGRAM;
     CHECK(o->rate_events >= 1);
     CHECK(target <= answerer_max_bps && target >= answerer_max_bps * 95 / 100);
+    brtc_track_send_stats ts = {.size = sizeof ts};
+    CHECK_EQ_INT(brtc_track_get_send_stats(o->video, &ts), BRTC_OK);
+    CHECK_EQ_INT(ts.target_bitrate, target);
     CHECK(o->window_max <= bound);
     CHECK(a->window_max > o->window_max);
   }
