@@ -8,7 +8,8 @@
 #                            agents for tests/ice and bench/ice), nftables (the NAT lab's
 #                            NATs, tests/nat), coturn (the TURN server and turnutils_uclient
 #                            that tests/turn and bench/turn meet ours with), openssl (the
-#                            command that makes coturn's TLS certificate in tests/turn)
+#                            command that makes coturn's TLS certificate in tests/turn),
+#                            GStreamer's x264enc (-ugly: e2e_gstreamer_h264 publishes H.264)
 #   install-deps.sh --bench  also the peers the benchmarks measure beside us (GStreamer's RTP
 #                            H.264 elements, libavcodec) and the encoders that remake the H.264
 #                            fixtures (x264, GStreamer x264enc and openh264enc)
@@ -22,7 +23,7 @@ if [[ "${1:-}" == "--test" || "${1:-}" == "--bench" ]]; then
   packages+=(chromium ffmpeg python3 python3-aiortc libsrtp2-dev clang libclang-rt-14-dev
              iproute2 util-linux firefox-esr python3-numpy
              gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
-             gstreamer1.0-plugins-bad
+             gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly
              gstreamer1.0-nice python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0
              gir1.2-gst-plugins-bad-1.0 python3-aiohttp
              golang-go golang-github-pion-webrtc.v3-dev curl opus-tools python3-cryptography tshark

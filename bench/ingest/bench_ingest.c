@@ -8,7 +8,12 @@
  *           a brtc_loop driving the pc; the rate is what the loop side delivered to the pc
  *           between its first and last media packet.
  *
- * Usage: bench_ingest [--packets N] [--udp-packets N] [--only memory|udp] [--profile gcm|cm] */
+ *   --codec h264: memory only, the browser offers H.264 and sends access units of
+ *           PACKETS_PER_FRAME FU-A packets (SPS, PPS and an IDR every FRAMES_PER_KEYFRAME),
+ *           packetized by our own packetizer: the pc's H.264 assembler and frame events.
+ *
+ * Usage: bench_ingest [--packets N] [--udp-packets N] [--only memory|udp] [--profile gcm|cm]
+ *                     [--codec vp8|h264] */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -19,6 +24,8 @@
 
 #include "bench_pair.h"
 #include "boltrtc/loop.h"
+#include "codec/h264_rtp.h"
+#include "rtp/rtp.h"
 
 #define DATAGRAM_BYTES 1200
 #define PACKETS_PER_FRAME 30
@@ -54,9 +61,12 @@ static sim_peer_opts browser_opts(brtc_srtp_profile_id profile, const brtc_dtls_
   return opts;
 }
 
+static bool h264; /* --codec h264 */
+
 static bool make_pair(bench_pair *p, const brtc_certificate *cert, brtc_srtp_profile_id profile,
                       const brtc_dtls_cert *sim_cert) {
   sim_peer_opts opts = browser_opts(profile, sim_cert);
+  opts.h264 = h264;
   char err[256];
   if (bench_pair_init(p, cert, &opts, 1, err, sizeof(err)) != BRTC_OK) {
     fprintf(stderr, "pair: %s\n", err);
@@ -71,6 +81,56 @@ typedef struct frame_source {
   size_t frame_len;
   uint64_t frames;
 } frame_source;
+
+/* An H.264 access unit of about len bytes in Annex-B form: SPS, PPS and an IDR slice, or a
+ * non-IDR slice; no zero bytes after the headers, so no start code inside. */
+static size_t make_h264_unit(uint8_t *out, size_t len, bool key) {
+  static const uint8_t sps[] = {0, 0, 0, 1, 0x67, 0x42, 0xc0, 0x1e, 0x8c, 0x8d, 0x40, 0x52,
+                                0x1f, 0xf1, 0x11, 0x10, 0x0f, 0x08, 0x84, 0x6a,
+                                0, 0, 0, 1, 0x68, 0xce, 0x3c, 0x80};
+  size_t at = 0;
+  if (key) {
+    memcpy(out, sps, sizeof sps);
+    at = sizeof sps;
+  }
+  memcpy(out + at, "\0\0\0\1", 4);
+  out[at + 4] = key ? 0x65 : 0x41;
+  out[at + 5] = 0x88; /* first_mb_in_slice 0 */
+  for (size_t i = at + 6; i < len; i++) out[i] = (uint8_t)(1 + i % 251);
+  return len;
+}
+
+/* The same frames as H.264: our packetizer's payloads, RTP headers, the browser's SRTP. */
+static size_t make_h264_packets(sim_peer *sim, frame_source *src, packet *out, size_t n,
+                                size_t max_payload) {
+  static brtc_h264_packetizer *pz;
+  static uint16_t seq;
+  if (!pz && !(pz = brtc_h264_packetizer_new(max_payload))) return 0;
+  uint8_t payload[1500], rtp[1600];
+  size_t made = 0;
+  /* The VP8 run's frame size: PACKETS_PER_FRAME FU-A fragments (plus a STAP-A of SPS and
+   * PPS before an IDR). */
+  size_t unit_len = src->frame_len;
+  while (made + PACKETS_PER_FRAME + 1 <= n) {
+    bool key = src->frames % FRAMES_PER_KEYFRAME == 0;
+    size_t len = make_h264_unit(src->frame, unit_len, key);
+    if (brtc_h264_packetizer_push_annexb(pz, src->frame, len) != BRTC_OK) return made;
+    size_t plen;
+    bool marker;
+    while (brtc_h264_packetizer_next(pz, payload, sizeof payload, &plen, &marker) == BRTC_OK) {
+      brtc_rtp_header h = {.payload_type = 96, .marker = marker, .sequence = seq++,
+                           .timestamp = (uint32_t)(src->frames * 3000), .ssrc = 0x1234abcd};
+      size_t rlen, slen;
+      if (brtc_rtp_write(&h, payload, plen, rtp, sizeof rtp, &rlen) != BRTC_OK ||
+          sim_peer_protect_rtp(sim, rtp, rlen, out[made].data, sizeof out[made].data, &slen) !=
+              BRTC_OK)
+        return made;
+      out[made++].len = (uint16_t)slen;
+    }
+    src->frames++;
+  }
+  return made;
+}
 
 static size_t make_packets(sim_peer *sim, frame_source *src, packet *out, size_t n) {
   size_t made = 0;
@@ -104,7 +164,8 @@ static void bench_memory(const brtc_certificate *cert, const brtc_dtls_cert *sim
   uint64_t done = 0, bytes = 0, refused = 0, server_before = p.server_us;
   uint8_t out[BRTC_PC_MAX_DATAGRAM];
   while (done < total) {
-    size_t n = make_packets(p.sim, &src, pkts, CHUNK);
+    size_t n = h264 ? make_h264_packets(p.sim, &src, pkts, CHUNK, payload_for(profile) + 4)
+                    : make_packets(p.sim, &src, pkts, CHUNK);
     if (n == 0) break;
     /* One clock read per chunk, not per packet, so the timing costs nothing measurable. */
     uint64_t now = brtc_now_us();
@@ -331,9 +392,10 @@ int main(int argc, char **argv) {
       udp_packets = strtoull(argv[++i], NULL, 10);
     else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) only = argv[++i];
     else if (strcmp(argv[i], "--profile") == 0 && i + 1 < argc) profile = argv[++i];
+    else if (strcmp(argv[i], "--codec") == 0 && i + 1 < argc) h264 = strcmp(argv[++i], "h264") == 0;
     else {
-      fprintf(stderr, "usage: %s [--packets N] [--udp-packets N] [--only memory|udp] [--profile gcm|cm]\n",
-              argv[0]);
+      fprintf(stderr, "usage: %s [--packets N] [--udp-packets N] [--only memory|udp] [--profile gcm|cm] "
+              "[--codec vp8|h264]\n", argv[0]);
       return 2;
     }
   }
@@ -351,7 +413,7 @@ int main(int argc, char **argv) {
   for (size_t i = 0; i < 2; i++)
     if ((!only || strcmp(only, "memory") == 0) && (!profile || strcmp(profile, short_names[i]) == 0))
       bench_memory(cert, sim_cert, profiles[i], packets);
-  for (size_t i = 0; i < 2; i++)
+  for (size_t i = 0; i < 2 && !h264; i++) /* the UDP run sends VP8 only */
     if ((!only || strcmp(only, "udp") == 0) && (!profile || strcmp(profile, short_names[i]) == 0))
       bench_udp(cert, sim_cert, profiles[i], udp_packets);
   brtc_dtls_cert_free(sim_cert);

@@ -14,10 +14,12 @@
  * Datagrams are 1,200 bytes with the tag in each case (RTP 1,184 bytes for GCM, 1,190 for
  * CM). Each cell runs for the given seconds in 10 slices; the rate is packets over the
  * thread's CPU time (CLOCK_THREAD_CPUTIME_ID), since the machine is shared, with the fastest
- * slice's wall-clock rate beside it. Also prints what a sending stream and a pacer allocate.
+ * slice's wall-clock rate beside it. Also prints what a sending stream and a pacer allocate,
+ * and what a video stream holds while it sends (send_memory.c).
  *
  * usage: bench_send [seconds per cell, default 3]
- *        bench_send --frames N: only the boltrtc path with GCM, for N frames (perf, callgrind) */
+ *        bench_send --frames N: only the boltrtc path with GCM, for N frames (perf, callgrind)
+ *        bench_send --memory: only what the streams allocate and hold */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +31,8 @@
 #include "common/bytes.h"
 #include "rtp/send_stream.h"
 #include "srtp/srtp.h"
+
+void bench_send_memory(void); /* send_memory.c */
 
 #define DATAGRAM 1200
 #define PACKETS_PER_FRAME 30
@@ -241,6 +245,11 @@ static void memory(void) {
 }
 
 int main(int argc, char **argv) {
+  if (argc > 1 && strcmp(argv[1], "--memory") == 0) {
+    memory();
+    bench_send_memory();
+    return 0;
+  }
   if (argc > 2 && strcmp(argv[1], "--frames") == 0) {
     result r = bench_path(true, atoi(argv[2]));
     printf("boltrtc path, AEAD_AES_128_GCM: %.0f packets per CPU second (%.0f ns), %.0f per wall "
@@ -281,6 +290,7 @@ int main(int argc, char **argv) {
   if (getloadavg(load, 3) == 3)
     printf("\nload average at the end: %.2f %.2f %.2f\n", load[0], load[1], load[2]);
   memory();
+  bench_send_memory();
 #ifdef BRTC_BENCH_LIBSRTP
   srtp_shutdown();
 #endif

@@ -116,6 +116,9 @@ typedef enum brtc_event_type {
    * 4.3.1, coalesced; or a frame was refused and the decoder needs one): make the next
    * frame a keyframe (track.h). */
   BRTC_EVENT_KEYFRAME_REQUEST,
+  /* The send rate the receiver allows media_track changed (its REMB, the loss it reports):
+   * read it with brtc_track_target_bitrate and set the encoder's bitrate (track.h). */
+  BRTC_EVENT_BITRATE_TARGET,
 } brtc_event_type;
 
 /* What brtc_pc_poll_output hands back. Set size to sizeof(brtc_output) before the call:
@@ -149,7 +152,7 @@ typedef struct brtc_output {
   /* TRANSMIT: the local address to send from (the ICE pair's base), when the pc knows it;
    * family AF_UNSPEC otherwise. An owner with one socket per family may ignore it. */
   struct sockaddr_storage source;
-  brtc_track *media_track;        /* KEYFRAME_REQUEST: our track it concerns (track.h) */
+  brtc_track *media_track;        /* KEYFRAME_REQUEST, BITRATE_TARGET: our track (track.h) */
 } brtc_output;
 
 /* The DTLS role we take when the offer lets us choose (a=setup:actpass). An offer that says

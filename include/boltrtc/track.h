@@ -11,7 +11,8 @@
  * The library packetizes each whole frame (VP8 RFC 7741, H.264 RFC 6184 packetization-mode 1
  * with STAP-A and FU-A, Opus RFC 7587), keeps every packet in a bounded send history,
  * protects it with SRTP and lets it out through brtc_pc_poll_output at a paced rate (2.5
- * times the track's bitrate ceiling, so a keyframe's burst does not overflow a link). It
+ * times the track's send-rate target, so a keyframe's burst does not overflow a link; the
+ * target starts at the ceiling and follows the receiver's REMB and reported loss). It
  * sends RTCP sender reports, answers NACK from the history (on the RTX SSRC when the peer
  * offered RFC 4588 rtx), and turns the peer's PLI and FIR into BRTC_EVENT_KEYFRAME_REQUEST
  * (out.media_track names the track): make the next frame a keyframe then. */
@@ -95,6 +96,18 @@ BRTC_EXPORT bool brtc_track_is_remote(const brtc_track *t);
 BRTC_EXPORT int brtc_track_send_frame(brtc_track *t, uint64_t now_us, const uint8_t *data,
                                       size_t len, uint64_t capture_us, unsigned flags);
 
+/* The bitrate a video track should be encoded at now, in bit/s: where the receiver's REMB
+ * and the loss in its reports put it, between the track's bounds (it starts at the ceiling).
+ * The pc paces at 2.5 times the sum of its tracks'. BRTC_EVENT_BITRATE_TARGET (media_track)
+ * says when it changed. 0 for audio, and before an answer gave the track a section. */
+BRTC_EXPORT uint32_t brtc_track_target_bitrate(const brtc_track *t);
+/* The bounds of that target for a video track: min_bps 0 is 50 kbit/s, max_bps 0 the pc's
+ * video ceiling (brtc_pc_config_set_video_bitrate); set before negotiation, the ceiling also
+ * sizes the send history (less memory for a lower one). BRTC_ERR_INVALID for audio or
+ * min_bps > max_bps. */
+BRTC_EXPORT int brtc_track_set_bitrate_bounds(brtc_track *t, uint32_t min_bps,
+                                              uint32_t max_bps);
+
 /* A sending track's counters (W3C webrtc-stats "outbound-rtp", in snake case), in a struct
  * that begins with its size as brtc_pc_stats does: set size to sizeof before the call. */
 typedef struct brtc_track_send_stats {
@@ -116,6 +129,7 @@ typedef struct brtc_track_send_stats {
   uint64_t sender_reports_sent;
   uint64_t round_trip_time_us;  /* from the peer's report blocks (RFC 3550 6.4.1); 0 unknown */
   uint64_t packets_queued;      /* waiting in the pacer now (all tracks of the pc) */
+  uint64_t target_bitrate;      /* video: brtc_track_target_bitrate (W3C targetBitrate) */
 } brtc_track_send_stats;
 
 /* BRTC_ERR_INVALID when out->size is smaller than this first version's struct. */

@@ -62,8 +62,8 @@ static void track_started(brtc_pc *pc, const pc_track *t, const brtc_rtp_header 
 }
 
 /* A whole frame of either codec: counted, its keyframe's size noted, and handed out as an
- * event. lender: the bytes are that assembler's until it next changes (VP8); NULL: they are
- * copied into the event queue (H.264, popped into the track's buffer). */
+ * event whose bytes are lent, not copied: lender is the VP8 assembler (its own bytes) or the
+ * H.264 assembler (the track's buffer it pops into), settled before either changes them. */
 typedef struct pc_frame {
   const uint8_t *data;
   size_t len;
@@ -116,8 +116,7 @@ static void on_frame(pc_track *t, const pc_frame *f, const void *lender) {
       .mid = t->mid,
       .track = t->index,
   };
-  if (lender) pc_push_event_lent(pc, &ev, lender);
-  else pc_push_event(pc, &ev);
+  pc_push_event_lent(pc, &ev, lender);
 }
 
 static void on_vp8_frame(const brtc_vp8_frame *f, void *user) {
@@ -201,13 +200,16 @@ static void push_vp8(pc_track *t, const brtc_rtp_header *h) {
 }
 
 /* H.264 (RFC 6184): the assembler puts each access unit together (single NAL, STAP-A, FU-A)
- * and hands it out in Annex-B form with SPS and PPS in front of an IDR; the pc copies it
- * into the event queue from the track's buffer. A unit lost for good makes it ask for a
- * keyframe, which a decoder needs after any H.264 loss. */
+ * and hands it out in Annex-B form with SPS and PPS in front of an IDR, into the track's
+ * buffer, which the frame event borrows (lender: the assembler). The buffer changes only
+ * here, at the next pop (or when it grows): what is still queued is copied first, so an
+ * owner that drains after every call never pays a copy. A unit lost for good makes it ask
+ * for a keyframe, which a decoder needs after any H.264 loss. */
 static void pop_h264(pc_track *t) {
   brtc_pc *pc = t->pc;
   while (brtc_h264_assembler_ready(t->h264_asm)) {
     brtc_h264_frame f;
+    pc_events_settle(pc, t->h264_asm); /* the last unit's bytes, if its event still waits */
     int rc = brtc_h264_assembler_pop(t->h264_asm, t->h264_buf, t->h264_cap, &f);
     if (rc == BRTC_ERR_TOO_BIG) {
       size_t want = f.len > pc->max_video_frame ? 0 : f.len;
@@ -228,7 +230,7 @@ static void pop_h264(pc_track *t) {
     pc_frame fr = {.data = t->h264_buf, .len = f.len, .keyframe = f.keyframe,
                    .width = f.width, .height = f.height, .timestamp = f.timestamp,
                    .ssrc = f.ssrc, .codec = "H264"};
-    on_frame(t, &fr, NULL);
+    on_frame(t, &fr, t->h264_asm);
   }
   if (brtc_h264_assembler_take_keyframe_request(t->h264_asm)) {
     char detail[192];
@@ -820,6 +822,7 @@ int pc_media_add_track(brtc_pc *pc, const pc_track *proto) {
 void pc_media_free(brtc_pc *pc) {
   for (size_t i = 0; i < pc->n_tracks; i++) {
     pc_events_settle(pc, pc->tracks[i]->vp8);
+    pc_events_settle(pc, pc->tracks[i]->h264_asm);
     brtc_vp8_assembler_free(pc->tracks[i]->vp8);
     brtc_h264_assembler_free(pc->tracks[i]->h264_asm);
     free(pc->tracks[i]->h264_buf);

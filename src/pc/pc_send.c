@@ -139,6 +139,7 @@ int brtc_track_send_frame(brtc_track *t, uint64_t now_us, const uint8_t *data, s
 void pc_send_rtcp(brtc_pc *pc, const brtc_rtcp_packet *p) {
   pc_send *s = pc->send;
   if (!s || !s->pacer) return;
+  pc_send_rate_rtcp(pc, p);
   for (size_t i = 0; i < s->n; i++) {
     brtc_track *t = s->tracks[i];
     if (t->stream && brtc_send_stream_on_rtcp(t->stream, s->pacer, p, pc->now_us))

@@ -15,6 +15,7 @@
 #include "pc/pc_internal.h"
 #include "rtp/pacer.h"
 #include "rtp/rtcp.h"
+#include "rtp/send_rate.h"
 #include "rtp/send_stream.h"
 #include "sdp/sdp.h"
 
@@ -26,6 +27,7 @@ typedef enum pc_send_codec {
 
 #define PC_TRACK_ID_LEN 32
 #define PC_SEND_BATCH 32
+#define PC_AUDIO_MAX_BPS 128000u /* an audio track's fixed ceiling (Opus at its best) */
 
 struct brtc_track {
   brtc_pc *pc;
@@ -53,6 +55,10 @@ struct brtc_track {
   bool keyframe_sent;           /* video: a decoder can start; delta frames may follow */
   bool ready_told;              /* the keyframe request for the transport's start was given */
   uint64_t frames_refused, keyframe_requests;
+  /* Video: the send-rate target (pc_send_rate.c), between the owner's bounds (0: defaults). */
+  brtc_send_rate rate;
+  bool rate_on;                 /* negotiated and sending */
+  uint32_t min_bps, max_bps;
 };
 
 typedef struct pc_send {
@@ -88,5 +94,11 @@ void pc_send_after_input(brtc_pc *pc);
 /* The next sender report or paced RTP packet, SRTP-protected; BRTC_ERR_AGAIN if none. */
 int pc_send_poll(brtc_pc *pc, uint8_t *out, size_t cap, size_t *out_len);
 uint64_t pc_send_deadline(const brtc_pc *pc);
+
+/* pc_send_rate.c */
+/* A video track's stream was made: its target starts at its ceiling. */
+void pc_send_rate_start(brtc_pc *pc, brtc_track *t);
+/* One packet of a received RTCP compound: REMB and report blocks move the targets. */
+void pc_send_rate_rtcp(brtc_pc *pc, const brtc_rtcp_packet *p);
 
 #endif

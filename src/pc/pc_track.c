@@ -8,7 +8,6 @@
 #include "common/random.h"
 #include "pc/pc_send.h"
 
-#define AUDIO_MAX_BPS 128000u
 
 static const char *const codec_names[] = {[PC_SEND_VP8] = "VP8", [PC_SEND_H264] = "H264",
                                           [PC_SEND_OPUS] = "opus"};
@@ -126,7 +125,8 @@ static brtc_track *answer_track(brtc_pc *pc, size_t listed) {
 }
 
 static uint64_t track_max_bps(const brtc_pc *pc, const brtc_track *t) {
-  return t->video ? pc->max_video_bps : AUDIO_MAX_BPS;
+  if (!t->video) return PC_AUDIO_MAX_BPS;
+  return t->max_bps ? t->max_bps : pc->max_video_bps; /* brtc_track_set_bitrate_bounds */
 }
 
 static int make_stream(brtc_pc *pc, brtc_track *t) {
@@ -168,6 +168,7 @@ int pc_send_negotiated(brtc_pc *pc, const brtc_sdp_negotiated *neg, size_t n) {
     t->current = neg[i].we_receive ? BRTC_DIRECTION_SENDRECV : BRTC_DIRECTION_SENDONLY;
     int rc = make_stream(pc, t);
     if (rc != BRTC_OK) return rc;
+    pc_send_rate_start(pc, t); /* from the ceiling; the receiver's feedback moves it */
     target += track_max_bps(pc, t);
   }
   if (target && !s->pacer) {
@@ -194,6 +195,7 @@ void pc_send_forget(brtc_pc *pc) {
     t->mid[0] = '\0';
     t->pt = t->rtx_pt = -1;
     t->current = BRTC_DIRECTION_INACTIVE;
+    t->rate_on = false;
   }
   brtc_pacer_free(s->pacer);
   s->pacer = NULL;
@@ -259,6 +261,7 @@ int brtc_track_get_send_stats(const brtc_track *t, brtc_track_send_stats *caller
     full.round_trip_time_us = rtt->samples ? rtt->last_us : 0;
   }
   if (t->pc->send && t->pc->send->pacer) full.packets_queued = brtc_pacer_queued(t->pc->send->pacer);
+  full.target_bitrate = brtc_track_target_bitrate(t);
   size_t size = caller->size < sizeof(full) ? caller->size : sizeof(full);
   full.size = caller->size;
   memcpy(caller, &full, size);

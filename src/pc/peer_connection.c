@@ -434,7 +434,7 @@ int brtc_pc_get_track_stats(const brtc_pc *pc, size_t index, brtc_pc_track_stats
   memset(out, 0, sizeof(*out));
   snprintf(out->mid, sizeof(out->mid), "%s", t->mid);
   out->kind = t->video ? "video" : "audio";
-  out->codec = t->video ? "VP8" : "opus";
+  out->codec = t->video ? (t->h264 ? "H264" : "VP8") : "opus";
   out->ssrc = t->stream.active ? t->stream.ssrc : 0;
   out->packets = t->packets;
   out->bytes = t->bytes;

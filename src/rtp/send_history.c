@@ -16,6 +16,7 @@ struct brtc_send_history {
   /* Arena use: the oldest packet starts at tail, the newest ends at head. tail < head: the
    * packets lie in [tail, head); otherwise they wrapped: [tail, end of use) and [0, head). */
   size_t head, tail;
+  size_t cap, min_cap; /* the arena's size now, and the least it shrinks to */
   bool reserved;
   size_t reserved_at, reserved_len;
   brtc_send_history_stats stats;
@@ -52,7 +53,12 @@ brtc_send_history *brtc_send_history_new(const brtc_send_history_config *c, int 
   *err = BRTC_ERR_NOMEM;
   brtc_send_history *h = calloc(1, sizeof *h);
   if (!h) return NULL;
-  h->arena = malloc(c->max_bytes);
+  size_t least = 4 * c->max_packet;
+  h->min_cap = c->initial_bytes ? c->initial_bytes : c->max_bytes;
+  if (h->min_cap < least) h->min_cap = least;
+  if (h->min_cap > c->max_bytes) h->min_cap = c->max_bytes;
+  h->cap = h->min_cap;
+  h->arena = malloc(h->cap);
   h->entries = calloc(c->max_packets, sizeof *h->entries);
   if (!h->arena || !h->entries) {
     brtc_send_history_free(h);
@@ -113,10 +119,9 @@ bool brtc_send_history_room(const brtc_send_history *h, size_t n, size_t bytes) 
   size_t span = 0;
   if (h->unsent) {
     size_t start = slot(h, (uint16_t)(h->newest - h->unsent + 1))->offset;
-    span = start < h->head ? h->head - start : h->cfg.max_bytes - start + h->head;
+    span = start < h->head ? h->head - start : h->cap - start + h->head;
   }
-  return bytes <= h->cfg.max_bytes - span &&
-         h->cfg.max_bytes - span - bytes >= h->cfg.max_packet;
+  return bytes <= h->cap - span && h->cap - span - bytes >= h->cfg.max_packet;
 }
 
 uint8_t *brtc_send_history_reserve(brtc_send_history *h, size_t len, int *err) {
@@ -136,7 +141,7 @@ uint8_t *brtc_send_history_reserve(brtc_send_history *h, size_t len, int *err) {
       break;
     }
     if (h->tail < h->head) {
-      if (h->head + len <= h->cfg.max_bytes) {
+      if (h->head + len <= h->cap) {
         at = h->head;
         break;
       }
@@ -207,7 +212,63 @@ size_t brtc_send_history_count(const brtc_send_history *h) { return h->count; }
 size_t brtc_send_history_bytes(const brtc_send_history *h) { return h->bytes; }
 
 size_t brtc_send_history_memory(const brtc_send_history *h) {
-  return sizeof *h + h->cfg.max_bytes + h->cfg.max_packets * sizeof *h->entries;
+  return sizeof *h + h->cap + h->cfg.max_packets * sizeof *h->entries;
+}
+
+/* The packets into a new arena of cap bytes, oldest first from 0 (cap holds them all):
+ * [tail, end of the lap) then, if they wrapped, [0, head). Offsets follow. */
+static bool move_to(brtc_send_history *h, size_t cap) {
+  uint8_t *a = malloc(cap);
+  if (!a) return false;
+  size_t at = 0;
+  if (h->count) {
+    bool wrapped = h->head <= h->tail;
+    size_t lap_end = h->tail; /* where the packets from tail end */
+    for (size_t i = 0; i < h->count; i++) {
+      brtc_send_history_entry *e = slot(h, (uint16_t)(h->oldest + i));
+      if (!wrapped || e->offset >= h->tail) lap_end = e->offset + e->len;
+    }
+    size_t lap = lap_end - h->tail;
+    memcpy(a, h->arena + h->tail, lap);
+    if (wrapped) memcpy(a + lap, h->arena, h->head);
+    for (size_t i = 0; i < h->count; i++) {
+      brtc_send_history_entry *e = slot(h, (uint16_t)(h->oldest + i));
+      e->offset = (uint32_t)(!wrapped || e->offset >= h->tail ? e->offset - h->tail
+                                                              : e->offset + lap);
+    }
+    at = lap + (wrapped ? h->head : 0);
+  }
+  free(h->arena);
+  h->arena = a;
+  h->cap = cap;
+  h->tail = 0;
+  h->head = at;
+  return true;
+}
+
+void brtc_send_history_set_keep(brtc_send_history *h, uint64_t keep_us) { h->cfg.keep_us = keep_us; }
+
+void brtc_send_history_prepare(brtc_send_history *h, size_t n, size_t bytes, uint64_t now_us) {
+  h->reserved = false;
+  /* Past the window: a NACK for these would come too late to help (send_history.h). */
+  while (h->cfg.keep_us && h->count) {
+    const brtc_send_history_entry *e = slot(h, h->oldest);
+    if (!(e->flags & BRTC_HISTORY_SENT) || e->first_sent_us + h->cfg.keep_us > now_us) break;
+    (void)evict_oldest(h);
+  }
+  /* Grow until the frame fits beside what is kept, by half each time (rarely moved) ... */
+  while (h->cap < h->cfg.max_bytes &&
+         (!brtc_send_history_room(h, n, bytes) ||
+          h->bytes + bytes + h->cfg.max_packet > h->cap)) {
+    size_t cap = h->cap + h->cap / 2;
+    if (cap > h->cfg.max_bytes) cap = h->cfg.max_bytes;
+    if (!move_to(h, cap)) return; /* no memory: the frame may still fit by evicting */
+  }
+  /* ... and give memory back when half would hold it all: down to half as much again as it
+   * holds (no growth until that much more is kept; growth by half never leaves it at half). */
+  size_t need = h->bytes + bytes + h->cfg.max_packet, fit = need + need / 2;
+  if (need * 2 <= h->cap && h->cap > h->min_cap)
+    (void)move_to(h, fit > h->min_cap ? fit : h->min_cap);
 }
 
 const brtc_send_history_stats *brtc_send_history_get_stats(const brtc_send_history *h) {

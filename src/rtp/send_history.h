@@ -13,7 +13,15 @@
  *
  * A packet is written into the history once, in place, before it is first sent (so the pacer's
  * queue holds only handles). It is never evicted before that first send: a store that would
- * evict one fails instead, and the caller drops the frame (the link is behind the encoder). */
+ * evict one fails instead, and the caller drops the frame (the link is behind the encoder).
+ *
+ * Memory follows what is sent, not the ceiling (config initial_bytes and keep_us): the arena
+ * starts small and grows (by half, up to max_bytes) only when a frame would otherwise evict a
+ * packet younger than keep_us, and shrinks to half as much again as it holds when half of it
+ * would do; packets older than keep_us (since their first send) go before each frame. A
+ * 2.5 Mbit/s ceiling sending 1 Mbit/s with a 250 ms window holds 77 KB, not the ceiling's
+ * second (408 KB). Growing and shrinking move the packets (rarely: a few times as a stream's
+ * rate settles), within the validity the pointers here promise: until the next store. */
 #ifndef BRTC_SEND_HISTORY_H
 #define BRTC_SEND_HISTORY_H
 
@@ -27,8 +35,11 @@
 
 typedef struct brtc_send_history_config {
   size_t max_packets; /* power of two, 2..BRTC_SEND_HISTORY_MAX_PACKETS */
-  size_t max_bytes;   /* arena size; at least one largest packet */
+  size_t max_bytes;   /* arena size at most; at least one largest packet */
   size_t max_packet;  /* the largest packet that will be stored (<= 65535) */
+  size_t initial_bytes; /* arena size at first (raised to 4 largest packets); 0: max_bytes */
+  uint64_t keep_us;   /* packets first sent longer ago go (brtc_send_history_prepare); 0: kept
+                         until room is needed */
 } brtc_send_history_config;
 
 enum {
@@ -70,6 +81,12 @@ const brtc_send_history_config *brtc_send_history_config_of(const brtc_send_hist
 /* Whether n packets of bytes in total (none over max_packet) can be stored now without
  * evicting a packet not yet sent: what a frame needs before it is packetized. */
 bool brtc_send_history_room(const brtc_send_history *h, size_t n, size_t bytes);
+/* Before a frame of n packets and bytes is stored at now_us: packets older than keep_us go,
+ * and the arena grows (or shrinks) to hold the frame and what is kept. Pointers into the
+ * history are stale after it. Then brtc_send_history_room says whether the frame fits. */
+void brtc_send_history_prepare(brtc_send_history *h, size_t n, size_t bytes, uint64_t now_us);
+/* A new window (the round trip changed); 0: kept until room is needed. */
+void brtc_send_history_set_keep(brtc_send_history *h, uint64_t keep_us);
 /* Where to write the next packet, of at most len bytes; evicts old packets to make room.
  * NULL with *err = BRTC_ERR_LIMIT if that would evict an unsent packet, BRTC_ERR_TOO_BIG if
  * len > max_packet. The place stays valid until the next reserve or clear. */

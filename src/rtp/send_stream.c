@@ -9,6 +9,13 @@
 #define DEFAULT_VIDEO_MAX_BPS 2500000u /* Chrome's ceiling for a 720p camera */
 #define DEFAULT_AUDIO_MAX_BPS 128000u
 #define HISTORY_WINDOW_US 1000000u
+/* What the history keeps (send_history.h): enough round trips for a receiver's repeated NACKs
+ * (libwebrtc's receiver asks up to 10 times, an RTT apart), at least a quarter second (jitter,
+ * the receiver's reordering wait), at most the second it is sized for; a second until the
+ * first report tells the RTT. */
+#define HISTORY_KEEP_RTTS 10
+#define HISTORY_KEEP_MIN_US 250000u
+#define HISTORY_INITIAL_PACKETS 16 /* its arena at first, in largest packets: one small frame */
 #define RESEND_BATCH 64
 #define MIN_PACKET (BRTC_RTP_SENDER_MAX_HEADER + 16) /* room for some payload in any case */
 
@@ -21,6 +28,7 @@ struct brtc_send_stream {
   size_t max_packet;
   brtc_rtp_sender rtp;
   brtc_send_history *history;
+  bool history_keeps;       /* the stream sized it: its window follows the RTT */
   brtc_retransmitter resend;
   brtc_sender_report report;
   brtc_keyframe_request keyframe;
@@ -53,9 +61,12 @@ brtc_send_stream *brtc_send_stream_new(const brtc_send_stream_config *c, int *er
                          ? c->max_bitrate_bps
                          : (c->audio ? DEFAULT_AUDIO_MAX_BPS : DEFAULT_VIDEO_MAX_BPS);
   brtc_send_history_config hc = c->history;
-  if (hc.max_packets == 0)
+  if (hc.max_packets == 0) {
     brtc_send_history_config_for_bitrate(&hc, max_bps, HISTORY_WINDOW_US,
                                          c->audio ? 160 : max_packet, max_packet);
+    hc.initial_bytes = HISTORY_INITIAL_PACKETS * max_packet;
+    hc.keep_us = HISTORY_WINDOW_US;
+  }
   brtc_sender_report_config rc = {.ssrc = c->rtp.ssrc,
                                   .cname = c->cname,
                                   .audio = c->audio,
@@ -68,6 +79,7 @@ brtc_send_stream *brtc_send_stream_new(const brtc_send_stream_config *c, int *er
     brtc_send_stream_free(st);
     return NULL;
   }
+  st->history_keeps = c->history.max_packets == 0;
   brtc_retransmitter_init(&st->resend, max_bps);
   brtc_keyframe_request_init(&st->keyframe, c->rtp.ssrc, c->keyframe_min_interval_us);
   *err = BRTC_OK;
@@ -117,6 +129,7 @@ int brtc_send_stream_send_frame(brtc_send_stream *st, brtc_pacer *p, const brtc_
   /* Audio is never held by the pacer, so its queue time does not concern it. */
   if (!st->audio && brtc_pacer_congested(p))
     return refuse(st, &st->stats.frames_refused_congested, now_us);
+  brtc_send_history_prepare(st->history, f->n, bytes, now_us);
   if (brtc_pacer_room(p, klass) < f->n || !brtc_send_history_room(st->history, f->n, bytes))
     return refuse(st, &st->stats.frames_refused_no_room, now_us);
 
@@ -206,6 +219,15 @@ int brtc_send_stream_egress(brtc_send_stream *st, const brtc_pacer_item *it, uin
   return rc;
 }
 
+/* The history's window from the smoothed round trip (only when the stream sized it). */
+static void set_history_keep(brtc_send_stream *st) {
+  if (!st->history_keeps) return;
+  uint64_t keep = st->report.rtt.smoothed_us * HISTORY_KEEP_RTTS;
+  if (keep < HISTORY_KEEP_MIN_US) keep = HISTORY_KEEP_MIN_US;
+  if (keep > HISTORY_WINDOW_US) keep = HISTORY_WINDOW_US;
+  brtc_send_history_set_keep(st->history, keep);
+}
+
 static void on_blocks(brtc_send_stream *st, const brtc_rtcp_packet *pk, uint64_t now_us,
                       bool *mine) {
   for (size_t i = 0; i < pk->n_blocks; i++) {
@@ -218,6 +240,7 @@ static void on_blocks(brtc_send_stream *st, const brtc_rtcp_packet *pk, uint64_t
     if (brtc_sender_report_on_block(&st->report, b, now_us) && st->report.rtt.samples) {
       brtc_retransmitter_set_rtt(&st->resend, st->report.rtt.last_us);
       brtc_keyframe_request_set_rtt(&st->keyframe, st->report.rtt.last_us);
+      set_history_keep(st);
     }
   }
 }

@@ -21,6 +21,12 @@
                                   that picture mirrored. Each track's JPEG must match its own
                                   picture (PSNR >= 25 dB) and score at least 3 dB lower against
                                   the other's; /api/status counts each track.
+      [--codec h264] [--tracks 1|2] [--keyframes N] [--loss PERCENT]
+                                  the same with both transceivers preferring H.264 (the
+                                  answer and Chromium's stats must say H.264), the camera
+                                  alone (judged against the shifted picture), N keyframes of
+                                  each track, and PERCENT % of the datagrams to the server
+                                  dropped by nftables: NACKs must have brought packets back.
   e2e.py page --boltrtc PATH      Chromium tours the page as a learner would (page_tour.mjs):
                                   the outline before Connect; the journey on one time base,
                                   every step explained and linked to a chapter section that
@@ -396,8 +402,26 @@ def run_page(a, server, source, shifted, workdir):
     check_keyframes(server, source, shifted, 2)
 
 
+def add_loss(udp_port, percent):
+    """Drop percent % of the UDP datagrams to udp_port at random, in this namespace's input
+    hook (the kernel has no netem; nftables' numgen does it): every kind (STUN, DTLS, RTP,
+    RTCP) from the publisher to the server, so NACK and PLI repair are needed."""
+    rules = (f"table inet brtc_loss {{\n chain input {{\n type filter hook input priority 0;\n"
+             f" udp dport {udp_port} numgen random mod 100 < {percent} counter drop\n }}\n}}\n")
+    subprocess.run(["nft", "-f", "-"], input=rules, text=True, check=True, timeout=10)
+
+
+def loss_dropped():
+    out = subprocess.run(["nft", "list", "table", "inet", "brtc_loss"], capture_output=True,
+                         text=True, timeout=10).stdout
+    m = re.search(r"counter packets (\d+)", out)
+    return int(m.group(1)) if m else 0
+
+
 def run_tracks(a, server, source, shifted, workdir):
-    """Two video tracks, two known pictures: each JPEG must be its own track's."""
+    """Two video tracks (or one, --tracks 1), two known pictures: each JPEG must be its own
+    track's, in the codec asked for (--codec), with --loss % of the datagrams to the server
+    dropped."""
     node = shutil.which("node")
     assert node, "node is required"
     mirrored, rgb = os.path.join(workdir, "mirrored.y4m"), os.path.join(workdir, "mirrored.rgb")
@@ -413,29 +437,48 @@ def run_tracks(a, server, source, shifted, workdir):
                     "format=rgb24,scale=out_range=pc:out_color_matrix=bt709,format=yuv420p,"
                     "setparams=range=tv:colorspace=bt470bg", "-f", "yuv4mpegpipe", "-strict", "-1",
                     canvas_ref], check=True, timeout=60)
+    if a.loss:
+        add_loss(int(server.udp.rsplit(":", 1)[1]), a.loss)
     cmd = [node, os.path.join(HERE, "two_tracks.mjs"), "--url", server.base + "/", "--y4m", source,
            "--canvas-rgb", rgb, "--canvas-size", f"{width}x{height}",
-           "--timeout-ms", str(a.timeout * 1000)]
+           "--timeout-ms", str(a.timeout * 1000), "--codec", a.codec, "--tracks", str(a.tracks),
+           "--keyframes", str(a.keyframes), "--hold-ms", str(8000 if a.loss else 0)]
     result = run_driver(cmd, a.timeout, server)
-    camera_mid, canvas_mid = result["mids"]
-    log(f"mids {result['mids']}, keyframes {[(k['file'], k.get('mid')) for k in result['keyframes']]}")
-    assert result["offer"].count("\nm=video ") == 2, "the offer does not have two video sections"
-    own = {camera_mid: source, canvas_mid: canvas_ref}
-    judged = set()
+    mids = result["mids"]
+    camera_mid = mids[0]
+    log(f"mids {mids}, keyframes {[(k['file'], k.get('mid')) for k in result['keyframes']]}")
+    log(f"Chromium sent: {result['sent']}")
+    assert result["offer"].count("\nm=video ") == a.tracks, \
+        f"the offer does not have {a.tracks} video sections"
+    codec_name = {"vp8": "VP8", "h264": "H264"}[a.codec]
+    answered = re.findall(r"a=rtpmap:\d+ ([A-Za-z0-9]+)/90000", result["answer"])
+    assert answered and all(c in (codec_name, "rtx") for c in answered), \
+        f"the answer's video codecs are {answered}, wanted {codec_name}"
+    for sent in result["sent"]:
+        assert (sent.get("codec") or "").lower() == f"video/{codec_name.lower()}", \
+            f"Chromium sent {sent.get('codec')}, wanted {codec_name}: {sent}"
+    own = {camera_mid: source}
+    if a.tracks == 2:
+        own[mids[1]] = canvas_ref
+    judged = {}
     for k in result["keyframes"]:
         mid = k.get("mid")
         assert mid in own, f"keyframe {k['file']} has no track mid: {k}"
-        assert k["file"].endswith(f"-mid{mid}.jpg"), f"{k['file']} does not name its track {mid}"
+        # A session with one video track names its files without the mid.
+        assert a.tracks == 1 or k["file"].endswith(f"-mid{mid}.jpg"), \
+            f"{k['file']} does not name its track {mid}"
         path = os.path.join(server.output, k["file"])
         assert (k["width"], k["height"]) == (width, height), f"{k['file']} is {k['width']}x{k['height']}"
-        other = canvas_ref if own[mid] == source else source
+        # The control: the other track's picture, or with one track the picture shifted.
+        other = shifted if a.tracks == 1 else (canvas_ref if own[mid] == source else source)
         good, bad = psnr(path, own[mid]), psnr(path, other)
         log(f"{k['file']} (track {mid}, {'camera' if mid == camera_mid else 'canvas'}): "
-            f"PSNR {good:.2f} dB against its picture, {bad:.2f} dB against the other track's")
+            f"PSNR {good:.2f} dB against its picture, {bad:.2f} dB against the control")
         assert good >= MIN_PSNR, f"{k['file']}: PSNR {good:.2f} dB < {MIN_PSNR}"
-        assert good - bad >= MIN_MARGIN, f"{k['file']}: the other picture only {good - bad:.2f} dB lower"
-        judged.add(mid)
-    assert judged == set(own), f"keyframes judged for tracks {judged}, wanted {set(own)}"
+        assert good - bad >= MIN_MARGIN, f"{k['file']}: the control only {good - bad:.2f} dB lower"
+        judged[mid] = judged.get(mid, 0) + 1
+    assert set(judged) == set(own) and min(judged.values()) >= a.keyframes, \
+        f"keyframes judged per track {judged}, wanted {a.keyframes} of each of {set(own)}"
     session = server.status()["sessions"][0]
     tracks = {t["mid"]: t for t in session["tracks"] if t["kind"] == "video"}
     log(f"tracks in /api/status: {session['tracks']}")
@@ -443,7 +486,18 @@ def run_tracks(a, server, source, shifted, workdir):
         t = tracks.get(mid)
         assert t and t["packets"] > 0 and t["keyframes"] >= 1 and t["width"] == width, \
             f"track {mid} not counted: {session['tracks']}"
-    assert session["stats"]["dropped_unexpected"] == 0, session["stats"]
+        assert t["codec"] == codec_name, f"track {mid} received as {t['codec']}"
+    stats = session["stats"]
+    assert stats["dropped_unexpected"] == 0, stats
+    if a.loss:
+        dropped = loss_dropped()
+        log(f"loss: nftables dropped {dropped} datagrams; server sent {stats['nacks_sent']} NACKs "
+            f"({stats['nack_seqs_asked']} seqs), {stats['plis_sent']} PLIs; recovered "
+            f"{stats['rtp_recovered']}, gave up {stats['nack_given_up']}, frames dropped "
+            f"{stats['frames_dropped']}")
+        assert dropped > 0, "nftables dropped nothing"
+        # Repair happened: packets asked for came back (RTX) and frames were still whole.
+        assert stats["nacks_sent"] >= 1 and stats["rtp_recovered"] >= 1, stats
 
 
 def encode_source(source, codec, workdir):
@@ -682,11 +736,13 @@ def run_firefox(a, server, workdir):
 def run_gstreamer(a, server, source, shifted, workdir):
     cmd = ["/usr/bin/python3", os.path.join(HERE, "gst_whip.py"), "--url", server.base + "/whip",
            "--y4m", source, "--status", server.base + "/api/status", "--keyframes", "1",
-           "--timeout", str(a.timeout), "--shape", a.shape,
+           "--timeout", str(a.timeout), "--shape", a.shape, "--codec", a.codec,
            "--offer-out", os.path.join(workdir, "offer.sdp")]
     run_client(cmd, a.timeout, server, "gstreamer")
     with open(os.path.join(workdir, "offer.sdp")) as f:
         offer = f.read()
+    codec_name = {"vp8": "VP8", "h264": "H264"}[a.codec]
+    assert re.search(rf"a=rtpmap:\d+ {codec_name}/90000", offer), f"webrtcbin did not offer {codec_name}"
     sections = offer.count("\nm=video ")
     assert sections == (2 if a.shape == "transceiver" else 1), f"{sections} video sections offered"
     if a.shape == "transceiver":
@@ -694,6 +750,9 @@ def run_gstreamer(a, server, source, shifted, workdir):
     check_keyframes(server, source, shifted, 1)
     session = server.status()["sessions"][0]
     assert session["state"] == "closed", f"DELETE did not close the session: {session['state']}"
+    received = [t["codec"] for t in session["tracks"] if t["kind"] == "video" and t["packets"]]
+    assert received and all(c == codec_name for c in received), \
+        f"tracks received as {received}, wanted {codec_name}"
     check_journey(session, snapshot=False)
     check_transport(a, session)
 
@@ -800,7 +859,14 @@ def main():
     ap.add_argument("--messages", type=int, default=1000,
                     help="datachannel: messages to echo")
     ap.add_argument("--codec", choices=["vp8", "h264"], default="vp8",
-                    help="whep and publish: the source file's codec")
+                    help="whep and publish: the source file's codec; tracks, gstreamer: "
+                         "the codec the publisher prefers")
+    ap.add_argument("--tracks", type=int, choices=[1, 2], default=2,
+                    help="tracks: video tracks in the offer")
+    ap.add_argument("--keyframes", type=int, default=1,
+                    help="tracks: keyframes of each track to judge")
+    ap.add_argument("--loss", type=int, default=0,
+                    help="tracks: percent of the datagrams to the server dropped (nftables)")
     ap.add_argument("--shape", choices=["pad", "transceiver"], default="pad",
                     help="gstreamer: one sink pad, or a transceiver plus a sink pad")
     a = ap.parse_args()
@@ -829,6 +895,8 @@ def main():
         extra += ["--turn-listen", f"127.0.0.1:{free_port(socket.SOCK_DGRAM)}",
                   "--turn-secret", "e2e-relay-secret", "--turn-allow-peers", "127.0.0.0/8",
                   "--turn-relay-ports", f"{RELAY_PORTS[0]}-{RELAY_PORTS[1]}"]
+    if a.mode == "tracks" and a.loss:
+        extra += ["--keyframe-interval", "1"]  # keyframes under loss: PLI once a second
     if a.capture:
         extra += ["--capture", capture, "--rate-interval", "1", "--keyframe-interval", "2",
                   "--log-level", "debug"]

@@ -3,6 +3,10 @@
 has no whipsink): sends a still .y4m picture as VP8, does WHIP's POST and DELETE itself, and
 waits until the server reports saved keyframes. Exit 0 on success.
 
+  --codec vp8          vp8enc and rtpvp8pay (the default)
+  --codec h264         x264enc (constrained baseline, zero-latency) and rtph264pay
+                       (packetization-mode 1: STAP-A for SPS and PPS, FU-A for large slices)
+
   --shape pad          one requested sink pad only: one video m-section
   --shape transceiver  a transceiver added first, then a requested sink pad: webrtcbin offers
                        two video m-sections, the second bundle-only and sendrecv with the SSRC
@@ -26,6 +30,23 @@ gi.require_version("GstWebRTC", "1.0")
 gi.require_version("GstSdp", "1.0")
 from gi.repository import GLib, Gst, GstSdp, GstWebRTC  # noqa: E402
 
+
+
+# Encoder and payloader per codec. x264's VUI says BT.601 limited range, as the picture is;
+# rtph264pay repeats SPS and PPS before each IDR (config-interval=-1) so every keyframe
+# stands alone, as a browser's do.
+ENCODERS = {
+    "vp8": "vp8enc deadline=1 keyframe-max-dist=30 target-bitrate=1500000 ! rtpvp8pay pt=96",
+    "h264": "x264enc tune=zerolatency speed-preset=ultrafast key-int-max=30 bitrate=1500 "
+            "! video/x-h264,profile=constrained-baseline "
+            "! rtph264pay pt=96 config-interval=-1 aggregate-mode=zero-latency",
+}
+
+
+def rtp_caps(codec):
+    name = {"vp8": "VP8", "h264": "H264"}[codec]
+    extra = ",packetization-mode=(string)1" if codec == "h264" else ""
+    return f"application/x-rtp,media=video,encoding-name={name},payload=96,clock-rate=90000{extra}"
 
 
 def ice_agent(webrtc):
@@ -54,17 +75,14 @@ class Publisher:
         self.pipe = Gst.parse_launch(
             f"webrtcbin name=send bundle-policy=max-bundle "
             f"filesrc location={a.y4m} ! y4mdec ! imagefreeze ! videoconvert ! "
-            f"video/x-raw,framerate=30/1 ! queue ! "
-            f"vp8enc deadline=1 keyframe-max-dist=30 target-bitrate=1500000 ! rtpvp8pay pt=96 ! "
-            f"application/x-rtp,media=video,encoding-name=VP8,payload=96,clock-rate=90000 ! "
-            f"queue name=rtpq")
+            f"video/x-raw,framerate=30/1 ! queue ! {ENCODERS[a.codec]} ! "
+            f"{rtp_caps(a.codec)} ! queue name=rtpq")
         self.webrtc = self.pipe.get_by_name("send")
         self.ice = ice_agent(self.webrtc)
         self.ice.get_property("agent").set_property("upnp", False)
         self.ice.emit("add-local-ip-address", a.host_address)
         if a.shape == "transceiver":
-            caps = Gst.Caps.from_string(
-                "application/x-rtp,media=video,encoding-name=VP8,payload=96,clock-rate=90000")
+            caps = Gst.Caps.from_string(rtp_caps(a.codec))
             self.webrtc.emit("add-transceiver",
                              GstWebRTC.WebRTCRTPTransceiverDirection.SENDONLY, caps)
         self.webrtc.connect("on-negotiation-needed", self.on_negotiation_needed)
@@ -172,6 +190,7 @@ def main():
     ap.add_argument("--keyframes", type=int, default=1)
     ap.add_argument("--timeout", type=int, default=60)
     ap.add_argument("--shape", choices=["pad", "transceiver"], default="pad")
+    ap.add_argument("--codec", choices=["vp8", "h264"], default="vp8")
     ap.add_argument("--host-address", default="127.0.0.1")
     ap.add_argument("--offer-out", help="write webrtcbin's offer here (a test fixture)")
     a = ap.parse_args()

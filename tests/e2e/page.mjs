@@ -76,6 +76,9 @@ export function parseArgs(argv) {
     else if (k === '--messages') { out.messages = Number(v); i++; }
     else if (k === '--frame-out') { out.frameOut = v; i++; }
     else if (k === '--echo') { out.echo = true; }
+    else if (k === '--codec') { out.codec = v; i++; }
+    else if (k === '--tracks') { out.tracks = Number(v); i++; }
+    else if (k === '--hold-ms') { out.holdMs = Number(v); i++; }
     else throw new Error(`unknown argument ${k}`);
   }
   if (!out.url) throw new Error('--url is required');

@@ -6,7 +6,9 @@
  * carries messages both ways, each checked byte for byte: the answerer checks what arrives
  * and echoes it, the offerer checks the echo. Beside it a "control" channel, unordered with
  * maxRetransmits 0 as issue 9's remote camera opens it: what arrives is whole and right, and
- * under loss some of it may not (PR-SCTP, RFC 3758). */
+ * under loss some of it may not (PR-SCTP, RFC 3758). Media runs both ways on one sendrecv
+ * section, VP8 or H.264, each frame checked byte for byte, clean and under loss, and (H.264)
+ * with an owner that drains late, so that lent frame bytes are put to the test. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +17,7 @@
 #include "boltrtc/error.h"
 #include "boltrtc/peer_connection.h"
 #include "boltrtc/track.h"
+#include "rtp/pacer.h"
 #include "testing.h"
 
 #define MAX_QUEUED 4096
@@ -23,6 +26,8 @@
 #define CONTROL_MESSAGES 200
 #define FRAME_INTERVAL_US 33333
 #define KEYFRAME_EVERY 30 /* and whenever the peer asks */
+#define RATE_RING 4096
+#define RATE_WINDOW_US 20000
 
 typedef struct packet {
   uint64_t at;        /* delivery time */
@@ -53,6 +58,11 @@ typedef struct side {
   unsigned frames_received, frames_bad, frames_lost_events;
   int last_frame; /* index of the last frame received, -1 before */
   bool frames_in_order;
+  /* Send rate: BRTC_EVENT_BITRATE_TARGET events, and the most RTP bytes this side sent in
+   * any RATE_WINDOW_US once rate_from has passed (how hard its pacer let a burst go). */
+  unsigned rate_events;
+  uint64_t rtp_at[RATE_RING];
+  size_t rtp_len[RATE_RING], ring_head, ring_n, window_bytes, window_max;
 } side;
 
 typedef struct pair {
@@ -67,6 +77,7 @@ typedef struct pair {
   unsigned total, sent;      /* messages the offerer sends */
   bool media;                /* each side also sends VP8 frames on one sendrecv section */
   uint64_t next_frame;
+  uint64_t rate_from;        /* when the sides' RTP bursts start to be measured */
   uint8_t buf[MAX_MESSAGE];
 } pair;
 
@@ -136,33 +147,82 @@ static void send_more(pair *p) {
   }
 }
 
+/* The media run's codec and how its owner drains (set by the test before run_pair). H.264:
+ * Annex-B access units with 4-byte start codes, as the receiving pc hands them out. Late
+ * drain: datagrams are delivered in 50 ms batches and the receiver is drained once per batch,
+ * not after each, so a frame's event still waits in the queue while the next frame's packets
+ * come in and its bytes are written where the last one's lay (pc_events.c must copy the lent
+ * bytes then, and only then). */
+static bool media_h264, late_drain;
+#define LATE_DRAIN_US 50000
+
+/* An SPS (baseline, level 3.0) and a PPS with no zero byte in them, from tests/codec. */
+static const uint8_t h264_sps[] = {0x67, 0x42, 0xc0, 0x1e, 0x8c, 0x8d, 0x40, 0x52,
+                                   0x1f, 0xf1, 0x11, 0x10, 0x0f, 0x08, 0x84, 0x6a};
+static const uint8_t h264_pps[] = {0x68, 0xce, 0x3c, 0x80};
+
+static size_t put_nal_start(uint8_t *out, size_t at) {
+  memcpy(out + at, "\x00\x00\x00\x01", 4);
+  return at + 4;
+}
+
+/* Where frame i's index lies in it. */
+static size_t index_at(bool key) {
+  if (!media_h264) return key ? 10 : 3;
+  /* SPS and PPS, then the slice's NAL header and its first byte (first_mb_in_slice 0). */
+  return key ? 4 + sizeof h264_sps + 4 + sizeof h264_pps + 4 + 2 : 4 + 2;
+}
+
 /* Frame i: a VP8 keyframe (RFC 6386 9.1: the frame tag, start code and a 320x240 size) or a
- * delta frame, with i and bytes that follow from it, so the receiver can check each whole. */
+ * delta frame, or an H.264 access unit (SPS, PPS and an IDR slice, or a non-IDR slice), with
+ * i and bytes that follow from it, so the receiver can check each whole. H.264's bytes are
+ * never zero, so no start code or emulation prevention can appear inside a NAL unit. */
 static size_t make_frame(unsigned i, bool key, int who, uint8_t *out) {
   size_t len = key ? 6000 + (i * 13u) % 3000 : 700 + (i * 37u) % 2500;
+  size_t at = index_at(key);
+  if (media_h264) {
+    size_t k = 0;
+    if (key) {
+      k = put_nal_start(out, k);
+      memcpy(out + k, h264_sps, sizeof h264_sps);
+      k = put_nal_start(out, k + sizeof h264_sps);
+      memcpy(out + k, h264_pps, sizeof h264_pps);
+      k += sizeof h264_pps;
+    }
+    k = put_nal_start(out, k);
+    out[k] = key ? 0x65 : 0x41; /* nal_ref_idc 3 or 2; IDR (5) or non-IDR slice (1) */
+    out[k + 1] = 0x88;          /* first_mb_in_slice ue(v) 0, then slice_type bits */
+    out[at] = (uint8_t)(0x80 | ((i >> 7) & 0x7f)), out[at + 1] = (uint8_t)(0x80 | (i & 0x7f));
+    out[at + 2] = (uint8_t)(who + 1);
+    for (k = at + 3; k < len; k++) out[k] = (uint8_t)(1 + (i * 7u + k * 13u + (unsigned)who) % 255);
+    return len;
+  }
   out[0] = key ? 0x10 : 0x11; /* show_frame; bit 0 clear: a keyframe */
   out[1] = out[2] = 0;
-  size_t at = 3;
   if (key) {
     static const uint8_t head[7] = {0x9d, 0x01, 0x2a, 0x40, 0x01, 0xf0, 0x00};
     memcpy(out + 3, head, sizeof head);
-    at = 10;
   }
   out[at] = (uint8_t)(i >> 8), out[at + 1] = (uint8_t)i, out[at + 2] = (uint8_t)who;
   for (size_t k = at + 3; k < len; k++) out[k] = (uint8_t)(i * 7u + k * 13u + (unsigned)who);
   return len;
 }
 
+static unsigned frame_index(const uint8_t *at) {
+  if (media_h264) return (unsigned)((at[0] & 0x7f) << 7 | (at[1] & 0x7f));
+  return (unsigned)(at[0] << 8 | at[1]);
+}
+
 static void check_frame(side *s, int from, const brtc_output *ev) {
   static uint8_t want[16384];
-  size_t at = ev->keyframe ? 10 : 3;
-  if (ev->len < at + 3) {
+  size_t at = index_at(ev->keyframe);
+  if (ev->len < at + 3 || strcmp(ev->codec, media_h264 ? "H264" : "VP8") != 0) {
     s->frames_bad++;
     return;
   }
-  unsigned i = (unsigned)(ev->data[at] << 8 | ev->data[at + 1]);
+  unsigned i = frame_index(ev->data + at);
   size_t len = make_frame(i, ev->keyframe, from, want);
-  if (ev->len != len || memcmp(ev->data, want, len) != 0 || ev->data[at + 2] != from) {
+  if (ev->len != len || memcmp(ev->data, want, len) != 0) {
     s->frames_bad++;
     return;
   }
@@ -191,6 +251,11 @@ static void send_frames(pair *p) {
 
 static void on_event(pair *p, int who, const brtc_output *ev) {
   side *s = &p->s[who];
+  if (ev->event == BRTC_EVENT_BITRATE_TARGET) {
+    CHECK(ev->media_track == s->video);
+    s->rate_events++;
+    return;
+  }
   if (ev->event == BRTC_EVENT_KEYFRAME_REQUEST) {
     s->key_wanted = true;
     s->keyframe_requests++;
@@ -248,6 +313,24 @@ static void on_event(pair *p, int who, const brtc_output *ev) {
     send_more(p);
 }
 
+/* An RTP datagram (RFC 7983: first byte 128..191; RFC 5761: not an RTCP type) this side
+ * sends, into its sliding window of RATE_WINDOW_US. */
+static void count_rtp(pair *p, side *s, const brtc_output *out) {
+  if (out->len < 12 || out->data[0] < 128 || out->data[0] > 191) return;
+  if ((out->data[1] & 0x7f) >= 64 && (out->data[1] & 0x7f) <= 95) return;
+  if (!p->rate_from || p->now < p->rate_from) return;
+  while (s->ring_n && (s->rtp_at[s->ring_head] + RATE_WINDOW_US <= p->now || s->ring_n == RATE_RING)) {
+    s->window_bytes -= s->rtp_len[s->ring_head];
+    s->ring_head = (s->ring_head + 1) % RATE_RING;
+    s->ring_n--;
+  }
+  size_t at = (s->ring_head + s->ring_n++) % RATE_RING;
+  s->rtp_at[at] = p->now;
+  s->rtp_len[at] = out->len;
+  s->window_bytes += out->len;
+  if (s->window_bytes > s->window_max) s->window_max = s->window_bytes;
+}
+
 /* The rule: drain after every call. Datagrams go on the link, events to on_event. */
 static void drain(pair *p, int who) {
   side *s = &p->s[who];
@@ -265,6 +348,7 @@ static void drain(pair *p, int who) {
     }
     const struct sockaddr_in *to = (const struct sockaddr_in *)&out.remote;
     int dest = 1 - who;
+    count_rtp(p, s, &out);
     CHECK(to->sin_port == p->s[dest].addr.sin_port); /* ICE found the other one */
     p->sent_packets[who]++;
     if (next_rand(p) % 100 < p->loss_percent) {
@@ -275,6 +359,7 @@ static void drain(pair *p, int who) {
     if (p->n_queued == MAX_QUEUED) continue;
     packet *q = &p->queue[p->n_queued++];
     q->at = p->now + p->delay_us;
+    if (late_drain) q->at += LATE_DRAIN_US - q->at % LATE_DRAIN_US; /* batches */
     q->to = dest;
     q->len = out.len;
     memcpy(q->data, out.data, out.len);
@@ -289,6 +374,7 @@ static void step(pair *p) {
   for (size_t i = 0; i < p->n_queued; i++)
     if (p->queue[i].at < next) next = p->queue[i].at;
   if (next > p->now) p->now = next;
+  bool fed[2] = {false, false};
   size_t kept = 0;
   for (size_t i = 0; i < p->n_queued; i++) {
     packet *q = &p->queue[i];
@@ -300,9 +386,12 @@ static void step(pair *p) {
     side *d = &p->s[q->to];
     (void)brtc_pc_handle_datagram(d->pc, q->data, q->len,
                                   (const struct sockaddr *)&p->s[1 - q->to].addr, p->now);
-    drain(p, q->to);
+    if (late_drain) fed[q->to] = true;
+    else drain(p, q->to);
   }
   p->n_queued = kept;
+  for (int w = 0; w < 2; w++)
+    if (fed[w]) drain(p, w);
   if (p->media && p->now >= p->next_frame) {
     send_frames(p);
     p->next_frame = p->now + FRAME_INTERVAL_US;
@@ -316,7 +405,12 @@ static void step(pair *p) {
   }
 }
 
-static brtc_pc *make_pc(uint16_t port, brtc_dtls_role role, bool lite, struct sockaddr_in *addr) {
+/* The answerer's video ceiling (0: the default, which follows the picture): what its REMB
+ * tells the offerer's track it may send. */
+static uint32_t answerer_max_bps;
+
+static brtc_pc *make_pc(uint16_t port, brtc_dtls_role role, bool lite, uint32_t max_bps,
+                        struct sockaddr_in *addr) {
   *addr = (struct sockaddr_in){.sin_family = AF_INET, .sin_port = htons(port),
                                .sin_addr.s_addr = htonl(0x7f000001)};
   brtc_pc_config *cfg = brtc_pc_config_new();
@@ -324,6 +418,7 @@ static brtc_pc *make_pc(uint16_t port, brtc_dtls_role role, bool lite, struct so
   brtc_pc_config_set_datachannels(cfg, true);
   brtc_pc_config_set_dtls_role(cfg, role);
   brtc_pc_config_set_ice_lite(cfg, lite);
+  if (max_bps) brtc_pc_config_set_video_bitrate(cfg, max_bps, max_bps);
   brtc_pc_config_add_host_address(cfg, (const struct sockaddr *)addr);
   brtc_pc *pc = NULL;
   char err[160];
@@ -344,16 +439,20 @@ static void run_pair(unsigned loss, uint64_t delay_us, brtc_dtls_role answer_rol
   p->rng = 0x9e3779b9u;
   p->total = messages;
   p->now = 1000000;
-  p->s[0].pc = make_pc(5000, BRTC_DTLS_ROLE_AUTO, offerer_lite, &p->s[0].addr);
-  p->s[1].pc = make_pc(6000, answer_role, false, &p->s[1].addr);
+  p->s[0].pc = make_pc(5000, BRTC_DTLS_ROLE_AUTO, offerer_lite, 0, &p->s[0].addr);
+  p->s[1].pc = make_pc(6000, answer_role, false, answerer_max_bps, &p->s[1].addr);
   p->media = media;
   char err[256] = "";
   for (int w = 0; media && w < 2; w++) { /* the answerer's goes on the offer's section */
     p->s[w].last_frame = -1;
     p->s[w].frames_in_order = true;
-    CHECK_EQ_INT(brtc_pc_add_track(p->s[w].pc, BRTC_TRACK_VIDEO, BRTC_DIRECTION_SENDRECV, "VP8",
-                                   &p->s[w].video), BRTC_OK);
+    CHECK_EQ_INT(brtc_pc_add_track(p->s[w].pc, BRTC_TRACK_VIDEO, BRTC_DIRECTION_SENDRECV,
+                                   media_h264 ? "H264" : "VP8", &p->s[w].video), BRTC_OK);
   }
+  /* A low receiving ceiling for the answerer, but not for what it sends: its own track's
+   * bounds say so (its target then follows the offerer's REMB), the control below. */
+  if (media && answerer_max_bps)
+    CHECK_EQ_INT(brtc_track_set_bitrate_bounds(p->s[1].video, 0, 2500000), BRTC_OK);
   brtc_datachannel_init init;
   brtc_datachannel_init_default(&init);
   CHECK_EQ_INT(brtc_pc_create_datachannel(p->s[0].pc, p->now, "chat", &init, &p->s[0].channel,
@@ -383,6 +482,7 @@ static void run_pair(unsigned loss, uint64_t delay_us, brtc_dtls_role answer_rol
   CHECK_EQ_INT(brtc_pc_signaling_state(p->s[0].pc), BRTC_SIGNALING_STABLE);
   CHECK_EQ_INT(brtc_pc_signaling_state(p->s[1].pc), BRTC_SIGNALING_STABLE);
   uint64_t start = p->now, limit = start + 120 * 1000000ull;
+  p->rate_from = start + 2000000; /* after the first REMB and keyframes */
   uint64_t media_until = start + (media ? 6 * 1000000ull : 0);
   while (p->now < limit && (p->s[0].received < p->total || p->now < media_until) &&
          !p->s[0].failed && !p->s[1].failed)
@@ -424,6 +524,9 @@ static void run_pair(unsigned loss, uint64_t delay_us, brtc_dtls_role answer_rol
             w ? "answerer" : "offerer", s->frames_sent, s->keyframes_sent, s->keyframe_requests,
             s->frames_received, peer->frames_sent, s->frames_bad, s->frames_lost_events,
             s->frames_in_order, brtc_direction_name(brtc_track_current_direction(s->video)));
+    fprintf(stderr, "  %s: send-rate target %u bit/s after %u changes; at most %zu RTP bytes "
+            "in %u ms\n", w ? "answerer" : "offerer", (unsigned)brtc_track_target_bitrate(s->video),
+            s->rate_events, s->window_max, RATE_WINDOW_US / 1000);
     CHECK(s->frames_sent > 100);
     CHECK_EQ_INT(s->frames_bad, 0);
     CHECK(s->frames_in_order);
@@ -432,6 +535,21 @@ static void run_pair(unsigned loss, uint64_t delay_us, brtc_dtls_role answer_rol
      * rest, and a frame given up costs a keyframe, asked for by PLI. */
     if (!loss) CHECK(s->frames_received + 2 >= peer->frames_sent);
     else CHECK(s->frames_received * 100 >= peer->frames_sent * 90);
+  }
+  if (media && answerer_max_bps) {
+    /* The answerer's REMB lowered the offerer's target (REMB's mantissa rounds down) and its
+     * pacer: no 20 ms saw more than 2.5 times the target's bytes, with the pacer's 5 ms
+     * burst and one packet over; the answerer, paced at its higher target, burst harder. */
+    uint32_t target = brtc_track_target_bitrate(o->video);
+    uint64_t bound = (uint64_t)target * BRTC_PACER_FACTOR_PERCENT / 100 *
+                         (RATE_WINDOW_US + BRTC_PACER_BURST_US) / 8000000 + BRTC_PC_MAX_DATAGRAM;
+    CHECK(o->rate_events >= 1);
+    CHECK(target <= answerer_max_bps && target >= answerer_max_bps * 95 / 100);
+    brtc_track_send_stats ts = {.size = sizeof ts};
+    CHECK_EQ_INT(brtc_track_get_send_stats(o->video, &ts), BRTC_OK);
+    CHECK_EQ_INT(ts.target_bitrate, target);
+    CHECK(o->window_max <= bound);
+    CHECK(a->window_max > o->window_max);
   }
   brtc_pc_close(o->pc, p->now);
   drain(p, 0);
@@ -468,6 +586,38 @@ static void test_pair_media_lossy(void) {
   run_pair(5, 20000, BRTC_DTLS_ROLE_AUTO, 40, false, false, true);
 }
 
+/* The same with H.264 (RFC 6184 packetization-mode 1) both ways: the receiving pc's
+ * assembler puts each access unit back together, byte for byte, repaired by NACK and RTX
+ * under loss. */
+static void test_pair_media_h264(void) {
+  media_h264 = true;
+  run_pair(0, 5000, BRTC_DTLS_ROLE_AUTO, 40, false, false, true);
+  media_h264 = false;
+}
+static void test_pair_media_h264_lossy(void) {
+  media_h264 = true;
+  run_pair(5, 20000, BRTC_DTLS_ROLE_AUTO, 40, false, false, true);
+  media_h264 = false;
+}
+
+/* An owner that drains late, under loss: an H.264 frame event lends the track's buffer, and
+ * the next access unit popped into it (the next batch's, or one a retransmission completes
+ * along with it) must not change the bytes of one still queued. */
+static void test_pair_media_h264_late_drain(void) {
+  media_h264 = late_drain = true;
+  run_pair(5, 20000, BRTC_DTLS_ROLE_AUTO, 40, false, false, true);
+  media_h264 = late_drain = false;
+}
+
+/* The receiver says (REMB) it can take 300 kbit/s of the offerer's video: the offerer's
+ * track target follows, its pacer spreads each keyframe over time, and every frame still
+ * arrives whole. */
+static void test_pair_remb_paces_sender(void) {
+  answerer_max_bps = 300000;
+  run_pair(0, 5000, BRTC_DTLS_ROLE_AUTO, 40, false, false, true);
+  answerer_max_bps = 0;
+}
+
 int main(void) {
   cert = brtc_certificate_generate();
   RUN(test_pair_clean);
@@ -476,6 +626,10 @@ int main(void) {
   RUN(test_pair_lossy);
   RUN(test_pair_media);
   RUN(test_pair_media_lossy);
+  RUN(test_pair_media_h264);
+  RUN(test_pair_media_h264_lossy);
+  RUN(test_pair_media_h264_late_drain);
+  RUN(test_pair_remb_paces_sender);
   brtc_certificate_free(cert);
   return TEST_REPORT();
 }

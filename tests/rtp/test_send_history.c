@@ -139,8 +139,66 @@ static void test_sizing_and_bad_configs(void) {
   CHECK(brtc_send_history_new(&bad, &err) == NULL && err == BRTC_ERR_INVALID);
 }
 
+/* A frame of n packets of len bytes at now: prepared, stored, sent at once. */
+static bool frame(brtc_send_history *h, uint16_t *seq, size_t n, size_t len, uint64_t now) {
+  brtc_send_history_prepare(h, n, n * len, now);
+  if (!brtc_send_history_room(h, n, n * len)) return false;
+  uint16_t first = *seq;
+  for (size_t i = 0; i < n; i++)
+    if (store(h, (*seq)++, len) != BRTC_OK) return false;
+  send_all(h, first, *seq, now);
+  return true;
+}
+
+/* Memory follows the rate and the window, not the ceiling: the arena starts at 4 KB, grows
+ * to what 100 ms of 5 KB frames every 10 ms need, moving the packets (wrapped or not) with
+ * their bytes intact; packets past the window go; at a tenth of the rate it shrinks again. */
+static void test_grows_expires_and_shrinks(void) {
+  brtc_send_history_config c = {.max_packets = 1024, .max_bytes = 400000, .max_packet = 1000,
+                                .initial_bytes = 4000, .keep_us = 100000};
+  brtc_send_history *h = brtc_send_history_new(&c, NULL);
+  CHECK(h != NULL);
+  if (!h) return;
+  size_t base = brtc_send_history_memory(h) - 4000;
+  uint16_t seq = 65000; /* across the wrap */
+  uint64_t now = 1000000;
+  size_t peak = 0;
+  for (int f = 0; f < 200; f++, now += 10000) {
+    CHECK(frame(h, &seq, 5, 1000, now));
+    size_t m = brtc_send_history_memory(h) - base;
+    if (m > peak) peak = m;
+    /* Everything within the window is there, whole; nothing older. */
+    for (uint16_t k = (uint16_t)(seq - 5 * (f < 10 ? f + 1 : 10)); k != seq; k++)
+      CHECK(intact(h, k, 1000));
+    if (f >= 11) CHECK(brtc_send_history_get(h, (uint16_t)(seq - 5 * 11 - 1)) == NULL);
+  }
+  /* 100 ms of 5 KB frames (50 KB and this frame) fit in at most twice that. */
+  CHECK(peak >= 50000 && peak <= 120000);
+  CHECK(brtc_send_history_bytes(h) <= 55000);
+  /* A tenth of the rate: the arena gives memory back. */
+  for (int f = 0; f < 50; f++, now += 10000) CHECK(frame(h, &seq, 1, 500, now));
+  CHECK(brtc_send_history_memory(h) - base <= 20000);
+  for (uint16_t k = (uint16_t)(seq - 10); k != seq; k++) CHECK(intact(h, k, 500));
+  brtc_send_history_free(h);
+}
+
+/* Without keep_us and initial_bytes the history is what it was: the whole arena at once,
+ * packets kept until room is needed. */
+static void test_default_keeps_until_full(void) {
+  brtc_send_history_config c = {.max_packets = 64, .max_bytes = 20000, .max_packet = 1000};
+  brtc_send_history *h = brtc_send_history_new(&c, NULL);
+  size_t m = brtc_send_history_memory(h);
+  uint16_t seq = 0;
+  for (int f = 0; f < 10; f++) CHECK(frame(h, &seq, 1, 1000, 1000000u + 10000000u * f));
+  CHECK_EQ_INT(brtc_send_history_count(h), 10); /* 100 s apart, still kept */
+  CHECK_EQ_INT(brtc_send_history_memory(h), m);
+  brtc_send_history_free(h);
+}
+
 int main(void) {
   RUN(test_lookup_and_packet_bound);
+  RUN(test_grows_expires_and_shrinks);
+  RUN(test_default_keeps_until_full);
   RUN(test_byte_bound_and_unsent);
   RUN(test_arena_wrap_random);
   RUN(test_sizing_and_bad_configs);

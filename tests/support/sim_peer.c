@@ -186,7 +186,7 @@ static int make_offer(sim_peer *p) {
            "a=msid:simstream simvideo\r\n"
            "a=rtcp-mux\r\n"
            "a=rtcp-rsize\r\n"
-           "a=rtpmap:96 VP8/90000\r\n"
+           "a=rtpmap:96 %s\r\n"
            "%s"
            "a=rtcp-fb:96 transport-cc\r\n"
            "a=rtcp-fb:96 ccm fir\r\n"
@@ -210,6 +210,9 @@ static int make_offer(sim_peer *p) {
            "a=ssrc:%u cname:simpeercname\r\n"
            "a=ssrc:%u msid:simstream simvideo\r\n",
            p->opts.video_direction ? p->opts.video_direction : "sendrecv",
+           p->opts.h264 ? "H264/90000\r\na=fmtp:96 level-asymmetry-allowed=1;"
+                          "packetization-mode=1;profile-level-id=42e01f"
+                        : "VP8/90000",
            p->opts.no_remb ? "" : "a=rtcp-fb:96 goog-remb\r\n",
            p->opts.no_nack ? "" : "a=rtcp-fb:96 nack\r\n",
            p->opts.no_pli ? "" : "a=rtcp-fb:96 nack pli\r\n",

@@ -73,6 +73,9 @@ typedef struct sim_peer_opts {
   /* Sees every SRTP packet the pc sends us, unprotected (RTP header and payload). */
   void (*rtp_in)(void *user, const uint8_t *pkt, size_t len);
   void *rtp_in_user;
+  /* The first video section offers H.264 (packetization-mode 1) on payload type 96 instead
+   * of VP8: the caller makes the packets (sim_peer_protect_rtp); send_frame stays VP8's. */
+  bool h264;
 } sim_peer_opts;
 
 typedef struct sim_peer_stats {
