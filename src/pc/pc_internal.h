@@ -300,6 +300,8 @@ void pc_media_free(brtc_pc *pc);
 int pc_data_negotiated(brtc_pc *pc, uint16_t remote_port, uint32_t remote_max_message,
                        bool remote_max_given);
 bool pc_data_active(const brtc_pc *pc); /* negotiated */
+/* The channels' transport (for stats), NULL before the first channel. */
+const struct brtc_dc_transport *pc_data_transport(const brtc_pc *pc);
 /* The offer failed after all: no data section. */
 void pc_data_forget_offer(brtc_pc *pc);
 /* DTLS is connected: the association starts. */
