@@ -96,6 +96,9 @@ int brtc_track_send_frame(brtc_track *t, uint64_t now_us, const uint8_t *data, s
   brtc_pc *pc = t->pc;
   pc_touch(pc, now_us);
   if (pc->closed || pc->failed || !t->stream) return BRTC_ERR_STATE;
+  /* Removed, or a later exchange left it no section that sends (pc_reneg.c). */
+  if (t->current != BRTC_DIRECTION_SENDRECV && t->current != BRTC_DIRECTION_SENDONLY)
+    return BRTC_ERR_STATE;
   if (!transport_up(pc)) {
     t->frames_refused++;
     return BRTC_ERR_AGAIN;

@@ -228,6 +228,8 @@ void pp_free(pp *p) {
   brtc_pc_free(p->s[0].pc);
   brtc_pc_free(p->s[1].pc);
   free(p->queue);
+  free(p->offer);
+  free(p->answer);
   free(p);
 }
 
@@ -251,8 +253,13 @@ int pp_negotiate(pp *p, int offerer, char *err, size_t cap) {
   int rc = brtc_pc_create_offer(o, p->now, &offer, err, cap);
   if (rc == BRTC_OK) rc = brtc_pc_set_local_description(o, "offer", NULL, p->now, err, cap);
   pp_drain(p, offerer);
+  free(p->offer);
+  free(p->answer);
+  p->offer = offer ? strdup(offer) : NULL;
+  p->answer = NULL;
   if (rc == BRTC_OK) rc = brtc_pc_set_remote_description(a, "offer", offer, p->now, err, cap);
   if (rc == BRTC_OK) rc = brtc_pc_create_answer(a, &answer, err, cap);
+  if (rc == BRTC_OK) p->answer = strdup(answer);
   if (rc == BRTC_OK) rc = brtc_pc_set_local_description(a, "answer", NULL, p->now, err, cap);
   pp_drain(p, 1 - offerer);
   if (rc == BRTC_OK) rc = brtc_pc_set_remote_description(o, "answer", answer, p->now, err, cap);

@@ -55,7 +55,7 @@ typedef struct pp {
   size_t n_queued;
   uint64_t now;
   uint64_t next_frame;
-  const brtc_certificate *cert;
+  char *offer, *answer; /* copies of the last pp_negotiate's descriptions */
 } pp;
 
 /* Strings equal, NULL never equal; both printed when not. */
@@ -75,7 +75,7 @@ void pp_cleanup(void);
 /* Adds a sending track (video VP8, the given direction) to side w. */
 brtc_track *pp_add_video(pp *p, int w, brtc_direction dir);
 /* One offer/answer, side `offerer` offering; BRTC_OK or the first failing call's code (err
- * says which). */
+ * says which). p->offer and p->answer keep the texts. */
 int pp_negotiate(pp *p, int offerer, char *err, size_t err_cap);
 /* Runs the pump for `us` of simulated time. */
 void pp_run(pp *p, uint64_t us);
