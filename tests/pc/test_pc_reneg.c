@@ -233,8 +233,8 @@ static void test_direction(void) {
   pp_free(p);
 }
 
-/* Glare (both offer at once) is refused and resolved by a rollback; an ICE restart in a
- * later offer is refused and changes nothing. */
+/* Glare (both offer at once) is refused and resolved by a rollback; an ICE restart or
+ * another certificate in a later offer is refused and changes nothing. */
 static void test_errors(void) {
   brtc_datachannel *dc = NULL;
   pp *p = live_call(&dc);
@@ -284,6 +284,16 @@ static void test_errors(void) {
   CHECK(strstr(err, "ICE restart") != NULL);
   CHECK_EQ_INT(brtc_pc_signaling_state(a), BRTC_SIGNALING_STABLE);
   free(restart);
+  /* Another certificate: a later offer cannot move the session to another DTLS peer. */
+  char *other = strdup(ob);
+  char *fp = strstr(other, "a=fingerprint:sha-256 ");
+  CHECK(fp != NULL);
+  if (fp) fp[22] = fp[22] == 'A' ? 'B' : 'A';
+  CHECK_EQ_INT(brtc_pc_set_remote_description(a, "offer", other, p->now, err, sizeof err),
+               BRTC_ERR_UNSUPPORTED);
+  CHECK(strstr(err, "fingerprint") != NULL);
+  CHECK_EQ_INT(brtc_pc_signaling_state(a), BRTC_SIGNALING_STABLE);
+  free(other);
   unsigned before = frames_from(p, 0, 0);
   pp_run(p, RUN_US);
   CHECK(frames_from(p, 0, 0) > before + 40); /* nothing changed */
