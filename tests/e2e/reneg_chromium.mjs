@@ -3,8 +3,10 @@
 // page adds a second video track (a painted 320x240 canvas, as a page adds a screen) and
 // offers again; boltrtc answers on the same ICE and DTLS, reports the new track, and its
 // frames arrive, keyframes 320x240, while the camera's go on. Then the page stops that
-// transceiver and offers again: the section goes to port 0 and its frames stop. Last,
-// boltrtc's W3C stats report is read against Chromium's own getStats for the camera.
+// transceiver and offers again: the section goes to port 0 and its frames stop. Then boltrtc
+// offers on the live connection itself (mid 0 recvonly, mid 1 stopped), Chromium answers and
+// the camera goes on. Last, boltrtc's W3C stats report is read against Chromium's own
+// getStats for the camera.
 // Prints one JSON line.
 // Usage: node reneg_chromium.mjs --peer PATH --udp ADDR --y4m FILE --timeout-ms MS
 import { spawn } from 'node:child_process';
@@ -101,6 +103,30 @@ await report((result, logs) => withChromium(opt.y4m, async (page) => {
     if (result.canvasFramesAfterStop !== 0) throw new Error(`canvas frames after stop: ${result.canvasFramesAfterStop}`);
     if (result.cameraFramesAfterStop < 30) throw new Error(`the camera stalled after stop: ${result.cameraFramesAfterStop}`);
 
+    // Now boltrtc offers on the live connection (its stopped section included), Chromium
+    // answers, and the camera goes on.
+    const at = out.length;
+    child.stdin.write('offer\n.\n');
+    await waitFor(() => out.indexOf('\n.\n', at) >= 0, opt.timeoutMs, 'our offer');
+    const ourOffer = out.slice(at, out.indexOf('\n.\n', at) + 1);
+    if (!ourOffer.startsWith('v=0')) throw new Error(`no offer: ${lines(/^refused/).join('; ')}`);
+    result.ourOfferSections = ourOffer.split('\r\n').filter((l) => /^(m=|a=mid|a=recvonly|a=inactive)/.test(l));
+    const theirAnswer = await page.evaluate(async (sdp) => {
+      await window.pc.setRemoteDescription({ type: 'offer', sdp });
+      await window.pc.setLocalDescription(await window.pc.createAnswer());
+      return window.pc.localDescription.sdp;
+    }, ourOffer);
+    child.stdin.write(theirAnswer + '.\n');
+    await waitFor(() => lines(/^(answered ours|refused)/).length > 0, opt.timeoutMs, 'our offer answered');
+    if (!lines(/^answered ours/).length) throw new Error(`their answer refused: ${lines(/^refused/)}`);
+    if (result.ourOfferSections.join(' ').replace(/^m=video \d+ /, 'm=video PORT ') !==
+        'm=video PORT UDP/TLS/RTP/SAVPF 96 97 a=mid:0 a=recvonly m=video 0 UDP/TLS/RTP/SAVPF 96 a=mid:1 a=inactive')
+      throw new Error(`our offer's sections: ${result.ourOfferSections}`);
+    const camAfterOurs = frames(0);
+    await sleep(2000);
+    result.cameraFramesAfterOurOffer = frames(0) - camAfterOurs;
+    if (result.cameraFramesAfterOurOffer < 30) throw new Error(`the camera stalled after our offer: ${result.cameraFramesAfterOurOffer}`);
+
     // Our stats beside Chromium's, for the camera's stream (read within a few ms).
     const theirs = await page.evaluate(async () => {
       let o = null;
@@ -130,7 +156,7 @@ await report((result, logs) => withChromium(opt.y4m, async (page) => {
     const end = await Promise.race([exited, new Promise((r) => setTimeout(() => r(null), 5000))]);
     if (!end) child.kill('SIGKILL');
     result.exit = end;
-    result.journal = lines(/^(step|track|log|answer|refused)/).slice(0, 30);
+    result.journal = lines(/^(step|track|log|answer|refused)/).slice(0, 40);
   }
   if (!result.exit || result.exit.code !== 0) throw new Error(`the peer exited ${JSON.stringify(result.exit)}`);
 

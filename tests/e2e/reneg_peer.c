@@ -1,9 +1,12 @@
 /* The boltrtc side of e2e_renegotiate (reneg_chromium.mjs): an answerer that takes every offer
- * the peer makes on one live connection, through the public API and brtc_loop. Offers come on
- * stdin, each followed by a line holding only "."; each answer goes to stdout the same way.
+ * the peer makes on one live connection, and makes one of its own when told, through the public
+ * API and brtc_loop. Offers come on stdin, each followed by a line holding only "."; each
+ * answer goes to stdout the same way. A block "offer" makes ours (stdout, then "."), and the
+ * next block is the peer's answer to it.
  * On stderr, one line per thing the test checks:
  *   answer <n>                  the n-th offer was answered (1 = the first)
  *   refused <code> <reason>     an offer was refused (the connection goes on)
+ *   answered ours               the peer's answer to our offer was taken
  *   track <mid> <codec>         BRTC_EVENT_TRACK: a later offer added a section we receive
  *   frame <mid> <WxH|-> <bytes> a whole frame (size on keyframes)
  *   log <detail>, step <name> <detail>
@@ -76,7 +79,35 @@ static void take_offer(char *sdp) {
   if (answered == 1 && rc == BRTC_OK) brtc_loop_add_pc(loop, pc, on_event, NULL);
 }
 
-/* Lines in; a "." line ends an offer. */
+/* "offer": make one of our own on the live connection (stdout: it, then "."); the peer's
+ * answer to it comes back as the next block. */
+static void make_offer(void) {
+  char err[256] = "";
+  const char *offer = NULL;
+  uint64_t now = brtc_now_us();
+  int rc = brtc_pc_create_offer(pc, now, &offer, err, sizeof err);
+  if (rc == BRTC_OK) rc = brtc_pc_set_local_description(pc, "offer", NULL, now, err, sizeof err);
+  if (rc != BRTC_OK) fprintf(stderr, "refused %s %s\n", brtc_strerror(rc), err);
+  else fputs(offer, stdout);
+  fputs(".\n", stdout);
+  fflush(stdout);
+}
+
+static void take_answer(char *sdp) {
+  char err[256] = "";
+  int rc = brtc_pc_set_remote_description(pc, "answer", sdp, brtc_now_us(), err, sizeof err);
+  if (rc != BRTC_OK) fprintf(stderr, "refused %s %s\n", brtc_strerror(rc), err);
+  else fprintf(stderr, "answered ours\n");
+}
+
+/* A block of lines ended by a "." line: "offer", an answer to ours, or the peer's offer. */
+static void take_block(char *text) {
+  if (strncmp(text, "offer\n", 6) == 0) make_offer();
+  else if (brtc_pc_signaling_state(pc) == BRTC_SIGNALING_HAVE_LOCAL_OFFER) take_answer(text);
+  else take_offer(text);
+}
+
+/* Lines in; a "." line ends a block. */
 static void on_stdin(void *user, int fd, uint64_t now_us) {
   (void)user, (void)now_us;
   char buf[4096];
@@ -94,7 +125,7 @@ static void on_stdin(void *user, int fd, uint64_t now_us) {
                (len == 2 || pending[len - 3] == '\n');
     if (!end) continue;
     pending[len - 2] = '\0';
-    take_offer(pending);
+    take_block(pending);
     pending_len = 0;
   }
 }
