@@ -52,6 +52,7 @@ struct brtc_track {
   size_t payloads_cap;
   bool keyframe_sent;           /* video: a decoder can start; delta frames may follow */
   bool removed;                 /* brtc_track_remove: stopped for good (pc_reneg.c) */
+  bool bye_sent;                /* ... and its last report, with BYE, has gone */
   bool ready_told;              /* the keyframe request for the transport's start was given */
   uint64_t frames_refused, keyframe_requests;
 };

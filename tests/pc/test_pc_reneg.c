@@ -156,6 +156,10 @@ static void test_remove_and_recycle(void) {
   CHECK(frames_from(p, 1, 1) > 40);
   uint32_t ssrc = brtc_track_ssrc(a1);
   unsigned needed = p->s[0].negotiation_needed;
+  brtc_track_send_stats st = {.size = sizeof st};
+  CHECK_EQ_INT(brtc_track_get_send_stats(a1, &st), BRTC_OK);
+  uint64_t reports = st.sender_reports_sent;
+  CHECK(reports > 0);
   CHECK_EQ_INT(brtc_track_remove(a1, p->now), BRTC_OK);
   CHECK(brtc_track_is_removed(a1));
   pp_drain(p, 0);
@@ -163,8 +167,11 @@ static void test_remove_and_recycle(void) {
   static const uint8_t frame[4] = {0x10, 0, 0, 0};
   CHECK_EQ_INT(brtc_track_send_frame(a1, p->now, frame, sizeof frame, p->now, 0), BRTC_ERR_STATE);
   CHECK_EQ_INT(brtc_track_set_direction(a1, BRTC_DIRECTION_SENDONLY), BRTC_ERR_STATE);
-  pp_run(p, 100000); /* what the pacer held goes */
+  pp_run(p, 100000); /* what the pacer held goes, and one last report with BYE */
   uint64_t sent = pp_rtp_sent(p, 0, ssrc);
+  CHECK_EQ_INT(brtc_track_get_send_stats(a1, &st), BRTC_OK);
+  CHECK(st.sender_reports_sent >= reports + 1 && st.sender_reports_sent <= reports + 2);
+  reports = st.sender_reports_sent;
   unsigned got = frames_from(p, 1, 1);
   negotiate(p, 0);
   char secs[256];
@@ -174,6 +181,8 @@ static void test_remove_and_recycle(void) {
   CHECK_EQ_STR(secs, "video:0 application:1 video:2(0)");
   pp_run(p, RUN_US);
   CHECK_EQ_INT(pp_rtp_sent(p, 0, ssrc), sent); /* no more RTP with its SSRC */
+  CHECK_EQ_INT(brtc_track_get_send_stats(a1, &st), BRTC_OK);
+  CHECK_EQ_INT(st.sender_reports_sent, reports); /* nor reports */
   CHECK_EQ_INT(frames_from(p, 1, 1), got);
   unsigned before = frames_from(p, 1, 0);
   pp_run(p, RUN_US);
