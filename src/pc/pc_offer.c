@@ -90,10 +90,14 @@ static void recv_section(pc_offer *o, size_t i, const pc_track *t) {
   media_codecs(o, i, t->video, t->h264, (uint8_t)t->pt, t->rtx_pt);
 }
 
-/* A stopped section (JSEP 5.2.2): port 0, its kind and mid, a codec for the m= line. */
-static void stopped_section(pc_offer *o, size_t i, brtc_sdp_media_kind kind) {
-  o->sections[i] = (brtc_sdp_offer_section){.kind = kind, .mid = o->mids[i], .stopped = true,
-                                            .direction = BRTC_DIR_INACTIVE};
+/* A section that carries nothing either way: stopped (JSEP 5.2.2: port 0), or still open
+ * and inactive; its kind and mid, a codec for the m= line. */
+static void idle_section(pc_offer *o, size_t i, brtc_sdp_media_kind kind, bool stopped) {
+  o->sections[i] = (brtc_sdp_offer_section){.kind = kind, .mid = o->mids[i], .stopped = stopped,
+                                            .direction = BRTC_DIR_INACTIVE,
+                                            .extmaps = stopped ? NULL : o->extmaps[i],
+                                            .n_extmaps = stopped ? 0 : 2};
+  if (!stopped) set_extmaps(o, i);
   bool video = kind == BRTC_MEDIA_VIDEO;
   media_codecs(o, i, video, false, video ? PT_VP8 : PT_OPUS, -1);
 }
@@ -166,20 +170,22 @@ static void collect_later(brtc_pc *pc, pc_offer *o) {
     }
     int t = m->stopped ? -1 : track_with_mid(pc, m->mid);
     const pc_track *rt = m->stopped ? NULL : recv_with_mid(pc, m->mid);
-    if (t >= 0 && pc->send->tracks[t]->removed) t = -1, rt = NULL; /* stopped by us */
+    bool removed = t >= 0 && pc->send->tracks[t]->removed; /* stopped by us: port 0 now */
+    if (removed) t = -1, rt = NULL;
     if (t >= 0) {
       placed[t] = true;
       track_section(o, i, pc->send->tracks[t]);
       o->track[i] = t;
     } else if (rt) {
       recv_section(o, i, rt);
-    } else if ((t = next_new_track(pc, placed)) >= 0) { /* recycled, with a new mid */
-      pc_reneg_new_mid(pc, o->mids, o->n_sections - 1, o->mids[i]);
+    } else if ((m->stopped || removed) && (t = next_new_track(pc, placed)) >= 0) {
+      pc_reneg_new_mid(pc, o->mids, o->n_sections - 1, o->mids[i]); /* recycled: a new mid */
       placed[t] = true;
       track_section(o, i, pc->send->tracks[t]);
       o->track[i] = t;
     } else {
-      stopped_section(o, i, m->kind == BRTC_MEDIA_AUDIO ? BRTC_MEDIA_AUDIO : BRTC_MEDIA_VIDEO);
+      idle_section(o, i, m->kind == BRTC_MEDIA_AUDIO ? BRTC_MEDIA_AUDIO : BRTC_MEDIA_VIDEO,
+                   m->stopped || removed);
     }
   }
   int t;

@@ -167,11 +167,9 @@ static void describe_media(const brtc_sdp_negotiated *neg, size_t n, char *out, 
 /* A later offer was answered (the tracks and streams are taken): the new answer replaces
  * the last, and ICE and DTLS go on as they were. */
 static int renegotiated(brtc_pc *pc, const brtc_sdp *offer, const brtc_sdp_negotiated *neg,
-                        const char *answer, const char *ufrag, const char *pwd,
-                        const char *fingerprint, char *err, size_t err_cap) {
+                        const char *answer, char *err, size_t err_cap) {
   char *copy = malloc(strlen(answer) + 1);
-  if (!copy || pc_reneg_record(pc, neg, offer->n_media, ufrag, pwd, fingerprint) != BRTC_OK) {
-    free(copy);
+  if (!copy) {
     set_err(err, err_cap, "out of memory");
     return BRTC_ERR_NOMEM;
   }
@@ -293,8 +291,14 @@ int pc_signaling_set_offer(brtc_pc *pc, const char *sdp, char *err, size_t err_c
     goto out;
   }
 
+  /* What this exchange agreed is what a later one starts from (pc_reneg.h). */
+  if (pc_reneg_record(pc, neg, offer->n_media, ufrag, pwd, fingerprint) != BRTC_OK) {
+    set_err(err, err_cap, "out of memory");
+    rc = BRTC_ERR_NOMEM;
+    goto out;
+  }
   if (live) {
-    rc = renegotiated(pc, offer, neg, answer, ufrag, pwd, fingerprint, err, err_cap);
+    rc = renegotiated(pc, offer, neg, answer, err, err_cap);
     goto out;
   }
   if (pc_transport_setup_dtls(pc, our_setup == BRTC_SETUP_ACTIVE, fingerprint) != BRTC_OK) {
@@ -327,9 +331,10 @@ int pc_signaling_set_offer(brtc_pc *pc, const char *sdp, char *err, size_t err_c
            pc_ice_is_lite(pc) ? "ice-lite" : "full ICE", pc->n_host_addrs,
            pc->n_host_addrs == 1 ? "" : "s");
   pc_emit_step(pc, BRTC_STEP_ANSWER, detail);
-  rc = pc_reneg_record(pc, neg, offer->n_media, ufrag, pwd, fingerprint);
+  rc = BRTC_OK;
 out:
   if (rc != BRTC_OK && !live) {
+    pc_reneg_free(pc);
     pc_media_free(pc);
     pc_send_forget(pc);
     pc_data_forget_offer(pc); /* channels made before it stay, waiting */

@@ -183,10 +183,12 @@ int pc_send_apply(brtc_pc *pc, const brtc_sdp_negotiated *neg, brtc_track *const
       t->direction = t->current = BRTC_DIRECTION_INACTIVE;
       continue;
     }
-    if (!neg[i].accepted || !neg[i].we_send) continue;
+    if (!neg[i].accepted) continue;
+    /* Its section from now on (JSEP 5.2.2: a later offer keeps it there), sending or not. */
+    snprintf(t->mid, sizeof(t->mid), "%s", neg[i].mid);
+    if (!neg[i].we_send) continue;
     t->current = neg[i].we_receive ? BRTC_DIRECTION_SENDRECV : BRTC_DIRECTION_SENDONLY;
     if (t->stream) continue; /* a later exchange: the stream goes on as it was */
-    snprintf(t->mid, sizeof(t->mid), "%s", neg[i].mid);
     t->pt = neg[i].payload_type;
     t->rtx_pt = neg[i].rtx_payload_type;
     t->ext_mid = strlen(t->mid) <= BRTC_EXT_MID_MAX ? neg[i].ext_mid : 0;
