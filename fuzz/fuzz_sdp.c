@@ -24,12 +24,26 @@ static const brtc_sdp_offer_section sections[] = {
     {.kind = BRTC_MEDIA_VIDEO, .mid = "1", .direction = BRTC_DIR_SENDONLY,
      .codecs = video_codecs, .n_codecs = 2, .extmaps = exts, .n_extmaps = 1},
     {.kind = BRTC_MEDIA_APPLICATION, .mid = "2"}};
+/* The same as a later offer would have it (renegotiation): the video section stopped. */
+static const brtc_sdp_offer_section later_sections[] = {
+    {.kind = BRTC_MEDIA_AUDIO, .mid = "0", .direction = BRTC_DIR_RECVONLY,
+     .codecs = audio_codecs, .n_codecs = 1},
+    {.kind = BRTC_MEDIA_VIDEO, .mid = "1", .direction = BRTC_DIR_INACTIVE,
+     .codecs = video_codecs, .n_codecs = 2, .stopped = true},
+    {.kind = BRTC_MEDIA_APPLICATION, .mid = "2"}};
+/* Send tracks, one kept on the section it was negotiated on (renegotiation), one new. */
+static const brtc_sdp_send_track send_tracks[] = {
+    {.kind = BRTC_MEDIA_VIDEO, .codec = "VP8", .ssrc = 11, .rtx_ssrc = 12, .mid = "1"},
+    {.kind = BRTC_MEDIA_VIDEO, .codec = "VP8", .ssrc = 13}};
 
-/* The parsed text as an answer to our offer: three sections, or only the data one. */
+/* The parsed text as an answer to our offer: three sections (the first offer's, or a later
+ * one's), or only the data one. */
 static void check_as_answer(size_t size) {
   brtc_sdp_offer_params op = {.ice_ufrag = "fuzz", .ice_pwd = "fuzzfuzzfuzzfuzzfuzzfuzz",
                               .fingerprint_sha256 = "AB:CD",
-                              .sections = (size & 32) ? &sections[2] : sections,
+                              .sections = (size & 32)   ? &sections[2]
+                                          : (size & 64) ? later_sections
+                                                        : sections,
                               .n_sections = (size & 32) ? 1 : 3};
   static brtc_sdp_answered answered[BRTC_SDP_MAX_MEDIA];
   brtc_sdp_answer_transport t;
@@ -59,6 +73,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       .transport_cc = (size & 4) != 0,
       .video_start_bitrate_kbps = (size & 8) ? 1500 : 0,
       .accept_data = (size & 16) != 0, /* the data section, both its forms (issue 9) */
+      .send_tracks = (size & 64) ? send_tracks : NULL,
+      .n_send_tracks = (size & 64) ? 2 : 0,
   };
   check_as_answer(size);
   int rc = brtc_sdp_write_answer(&offer, &p, answer, sizeof answer, neg, err, sizeof err);

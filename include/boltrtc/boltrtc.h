@@ -9,6 +9,7 @@
 #include "boltrtc/log.h"
 #include "boltrtc/loop.h"
 #include "boltrtc/peer_connection.h"
+#include "boltrtc/stats.h"
 #include "boltrtc/track.h"
 #include "boltrtc/turn.h"
 #include "boltrtc/version.h"

@@ -119,6 +119,15 @@ typedef enum brtc_event_type {
   /* The send rate the receiver allows media_track changed (its REMB, the loss it reports):
    * read it with brtc_track_target_bitrate and set the encoder's bitrate (track.h). */
   BRTC_EVENT_BITRATE_TARGET,
+  /* Something changed that the peer must agree to (a track added, removed or turned, JSEP
+   * 4.1.1's negotiationneeded): make an offer when the signaling state is stable. Given
+   * once per change, at the call that made it; not again while an offer is out. */
+  BRTC_EVENT_NEGOTIATION_NEEDED,
+  /* A later exchange on a live connection (renegotiation: an offer we answered, or the
+   * answer to ours) brought a new section we receive media on (RTCTrackEvent): mid, track
+   * (its index for brtc_pc_get_track_stats, the same as its frames say), codec. The first
+   * exchange's tracks are not announced: brtc_pc_track_count lists them. */
+  BRTC_EVENT_TRACK,
 } brtc_event_type;
 
 /* What brtc_pc_poll_output hands back. Set size to sizeof(brtc_output) before the call:

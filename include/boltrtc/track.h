@@ -53,10 +53,25 @@ BRTC_EXPORT const char *brtc_direction_name(brtc_direction d);
  * (a=ssrc, cname, a=msid) and RTX when offered. A track no section takes stays unnegotiated
  * (brtc_track_mid is "", send_frame says BRTC_ERR_STATE). BRTC_ERR_INVALID for a codec that
  * does not fit the kind or an unknown direction, BRTC_ERR_UNSUPPORTED for a codec we cannot
- * send, BRTC_ERR_STATE once an offer was taken (renegotiation is not there yet) or the pc is
- * closed, BRTC_ERR_LIMIT past 16 tracks, BRTC_ERR_NOMEM. */
+ * send, BRTC_ERR_STATE once the pc is closed, BRTC_ERR_LIMIT past 16 tracks, BRTC_ERR_NOMEM.
+ * On a live connection (after the first offer/answer) it gives
+ * BRTC_EVENT_NEGOTIATION_NEEDED: the next offer, from either side, carries it in a new
+ * section at the end (or in a stopped section's place, JSEP 5.2.2), or the peer's next offer
+ * gives it a section that receives. */
 BRTC_EXPORT int brtc_pc_add_track(brtc_pc *pc, brtc_track_kind kind, brtc_direction direction,
                                   const char *codec, brtc_track **out);
+/* The direction we want from the next offer/answer on (JSEP 4.2.3: sending stops or starts
+ * only when the exchange finishes): BRTC_EVENT_NEGOTIATION_NEEDED when it changes.
+ * BRTC_ERR_STATE for a removed track or a closed pc, BRTC_ERR_INVALID. */
+BRTC_EXPORT int brtc_track_set_direction(brtc_track *t, brtc_direction direction);
+/* Stop the track for good (RTCRtpTransceiver.stop(), JSEP 4.2.2): nothing more is sent on it
+ * from now on (send_frame says BRTC_ERR_STATE), and the next offer or answer gives its
+ * section port 0, so the peer sees it end; a later track may take that section's place with
+ * a new mid (JSEP 5.2.2). BRTC_EVENT_NEGOTIATION_NEEDED if it had a section. The handle
+ * stays valid until the pc is freed. */
+BRTC_EXPORT int brtc_track_remove(brtc_track *t, uint64_t now_us);
+BRTC_EXPORT bool brtc_track_is_removed(const brtc_track *t);
+
 /* Tracks added with brtc_pc_add_track, in order. */
 BRTC_EXPORT size_t brtc_pc_send_track_count(const brtc_pc *pc);
 BRTC_EXPORT brtc_track *brtc_pc_send_track(const brtc_pc *pc, size_t index);

@@ -99,6 +99,7 @@ typedef struct pc_track {
   uint64_t packets, bytes, frames, keyframes; /* what arrived for this track */
   unsigned width, height; /* of its last keyframe; 0 until one */
   uint32_t max_bps;      /* its part of the REMB ceiling (bitrate_for_size of its size) */
+  bool stopped;          /* a later exchange gave its section port 0: its packets are dropped */
 
   brtc_vp8_assembler *vp8; /* made on the first video packet (VP8) */
   bool h264;              /* the section's codec is H.264: frames come from h264 below */
@@ -203,6 +204,8 @@ struct brtc_pc {
   struct pc_offer *offer;
   /* Tracks we send (pc_send.h): NULL until brtc_pc_add_track. */
   struct pc_send *send;
+  /* Renegotiation (pc_reneg.h): the last exchange's sections; NULL until one finished. */
+  struct pc_reneg *reneg;
 };
 
 /* pc_events.c. The one way an event leaves the pc: queued for brtc_pc_poll_output. detail
@@ -300,6 +303,8 @@ void pc_media_free(brtc_pc *pc);
 int pc_data_negotiated(brtc_pc *pc, uint16_t remote_port, uint32_t remote_max_message,
                        bool remote_max_given);
 bool pc_data_active(const brtc_pc *pc); /* negotiated */
+/* The channels' transport (for stats), NULL before the first channel. */
+const struct brtc_dc_transport *pc_data_transport(const brtc_pc *pc);
 /* The offer failed after all: no data section. */
 void pc_data_forget_offer(brtc_pc *pc);
 /* DTLS is connected: the association starts. */
@@ -343,7 +348,7 @@ typedef enum pc_jsep_call {
   PC_CALL_SET_REMOTE_ROLLBACK,
 } pc_jsep_call;
 /* BRTC_OK if the call may be made in the current state; BRTC_ERR_STATE with the line that
- * names both otherwise (BRTC_ERR_UNSUPPORTED for renegotiation, which we do not do yet). */
+ * names both otherwise (BRTC_ERR_UNSUPPORTED for rolling back a remote renegotiation offer). */
 int pc_jsep_allow(const brtc_pc *pc, pc_jsep_call call, char *err, size_t err_cap);
 /* set_remote_description for "answer" and "rollback". */
 int pc_jsep_set_remote(brtc_pc *pc, const char *type, const char *sdp, char *err,

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "pc/pc_internal.h"
+#include "pc/pc_reneg.h"
 
 static const char *const call_names[] = {
     [PC_CALL_CREATE_OFFER] = "create_offer",
@@ -71,12 +72,11 @@ static const char *hint(brtc_signaling_state s, pc_jsep_call call) {
 int pc_jsep_allow(const brtc_pc *pc, pc_jsep_call call, char *err, size_t err_cap) {
   brtc_signaling_state s = brtc_pc_signaling_state(pc);
   if (allowed(s, call, pc->answer != NULL)) {
-    /* Stable after a finished exchange: a new offer either way is renegotiation. */
-    bool offer = call == PC_CALL_CREATE_OFFER || call == PC_CALL_SET_LOCAL_OFFER ||
-                 call == PC_CALL_SET_REMOTE_OFFER;
-    if (offer && s == BRTC_SIGNALING_STABLE && pc->have_remote) {
-      if (err) snprintf(err, err_cap, "%s in stable after a finished offer/answer: "
-                        "renegotiation is not supported yet", call_names[call]);
+    /* A remote offer is applied as it comes; a later one (renegotiation) has changed the
+     * live session by then, and undoing that is not done yet. */
+    if (call == PC_CALL_SET_REMOTE_ROLLBACK && pc->reneg && pc->reneg->exchanges > 1) {
+      if (err) snprintf(err, err_cap, "%s of a renegotiation offer is not supported: answer "
+                        "it", call_names[call]);
       return BRTC_ERR_UNSUPPORTED;
     }
     return BRTC_OK;

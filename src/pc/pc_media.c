@@ -458,7 +458,7 @@ static pc_track *track_by_pt(const brtc_pc *pc, uint8_t pt, bool *rtx) {
   return NULL;
 }
 
-static pc_track *track_of(const brtc_pc *pc, const brtc_rtp_header *h, bool *rtx) {
+static pc_track *track_of_any(const brtc_pc *pc, const brtc_rtp_header *h, bool *rtx) {
   pc_track *t = track_by_mid_ext(pc, h);
   if (t) {
     if (h->payload_type == t->pt) *rtx = false;
@@ -469,6 +469,12 @@ static pc_track *track_of(const brtc_pc *pc, const brtc_rtp_header *h, bool *rtx
   t = track_by_ssrc(pc, h->ssrc, rtx);
   if (t) return (*rtx ? h->payload_type == t->rtx_pt : h->payload_type == t->pt) ? t : NULL;
   return track_by_pt(pc, h->payload_type, rtx);
+}
+
+/* A track whose section a later exchange stopped takes nothing more (pc_reneg.c). */
+static pc_track *track_of(const brtc_pc *pc, const brtc_rtp_header *h, bool *rtx) {
+  pc_track *t = track_of_any(pc, h, rtx);
+  return t && !t->stopped ? t : NULL;
 }
 
 /* An SRTP index seen before. If it is a video packet we asked to be resent and it

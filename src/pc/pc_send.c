@@ -96,6 +96,9 @@ int brtc_track_send_frame(brtc_track *t, uint64_t now_us, const uint8_t *data, s
   brtc_pc *pc = t->pc;
   pc_touch(pc, now_us);
   if (pc->closed || pc->failed || !t->stream) return BRTC_ERR_STATE;
+  /* Removed, or a later exchange left it no section that sends (pc_reneg.c). */
+  if (t->current != BRTC_DIRECTION_SENDRECV && t->current != BRTC_DIRECTION_SENDONLY)
+    return BRTC_ERR_STATE;
   if (!transport_up(pc)) {
     t->frames_refused++;
     return BRTC_ERR_AGAIN;
@@ -162,15 +165,23 @@ void pc_send_after_input(brtc_pc *pc) {
   }
 }
 
+/* When a track's next report is due: a removed track's one BYE at once, then none. */
+static uint64_t report_due(const brtc_track *t) {
+  if (t->removed) return t->bye_sent ? PC_NEVER : 0;
+  return brtc_send_stream_deadline(t->stream);
+}
+
 /* A sender report that is due, as SRTCP. */
 static int poll_report(brtc_pc *pc, uint8_t *out, size_t cap, size_t *out_len) {
   pc_send *s = pc->send;
   if (cap <= BRTC_SRTCP_MAX_TRAILER) return BRTC_ERR_TOO_BIG;
   for (size_t i = 0; i < s->n; i++) {
     brtc_track *t = s->tracks[i];
-    if (!t->stream || brtc_send_stream_deadline(t->stream) > pc->now_us) continue;
+    if (!t->stream || report_due(t) > pc->now_us) continue;
     size_t len = 0;
-    int rc = brtc_send_stream_write_report(t->stream, pc->now_us, NULL, 0, false, out,
+    bool bye = t->removed; /* RFC 3550 6.6: the last report of a removed track says BYE */
+    t->bye_sent = bye;
+    int rc = brtc_send_stream_write_report(t->stream, pc->now_us, NULL, 0, bye, out,
                                            cap - BRTC_SRTCP_MAX_TRAILER, &len);
     if (rc == BRTC_ERR_AGAIN) continue;
     if (rc != BRTC_OK) return rc;
@@ -221,7 +232,7 @@ uint64_t pc_send_deadline(const brtc_pc *pc) {
   uint64_t d = s->next_due < s->n_due ? pc->now_us : brtc_pacer_deadline(s->pacer);
   for (size_t i = 0; i < s->n; i++) {
     if (!s->tracks[i]->stream) continue;
-    uint64_t r = brtc_send_stream_deadline(s->tracks[i]->stream);
+    uint64_t r = report_due(s->tracks[i]);
     if (r < d) d = r;
   }
   return d;

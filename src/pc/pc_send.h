@@ -53,6 +53,8 @@ struct brtc_track {
   size_t *lens;                 /* the VP8 packetizer's lengths, as many as payloads */
   size_t payloads_cap;
   bool keyframe_sent;           /* video: a decoder can start; delta frames may follow */
+  bool removed;                 /* brtc_track_remove: stopped for good (pc_reneg.c) */
+  bool bye_sent;                /* ... and its last report, with BYE, has gone */
   bool ready_told;              /* the keyframe request for the transport's start was given */
   uint64_t frames_refused, keyframe_requests;
   /* Video: the send-rate target (pc_send_rate.c), between the owner's bounds (0: defaults). */
@@ -74,9 +76,14 @@ typedef struct pc_send {
 /* pc_track.c */
 /* The answer's view of the tracks (out has PC_MAX_TRACKS entries); returns how many. */
 size_t pc_send_answer_tracks(brtc_pc *pc, brtc_sdp_send_track *out);
-/* The answer placed some tracks (neg: one per offered section): their streams are made.
- * BRTC_ERR_NOMEM. */
+/* The answer placed some tracks (neg: one per offered section, send_track the index in what
+ * pc_send_answer_tracks listed): their streams are made. BRTC_ERR_NOMEM. */
 int pc_send_negotiated(brtc_pc *pc, const brtc_sdp_negotiated *neg, size_t n);
+/* The same with the track of each section given (tracks[i], NULL for none): the offerer's.
+ * A track that had a stream keeps it (a later exchange); one no section sends any more stops
+ * sending (current INACTIVE), and one whose section was rejected is removed. */
+int pc_send_apply(brtc_pc *pc, const brtc_sdp_negotiated *neg, brtc_track *const *tracks,
+                  size_t n);
 /* A track sends on some section. */
 bool pc_send_any(const brtc_pc *pc);
 /* The offer failed after all: every track is unnegotiated again. */

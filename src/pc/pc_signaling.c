@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "pc/pc_internal.h"
+#include "pc/pc_reneg.h"
 #include "pc/pc_send.h"
 #include "sdp/sdp.h"
 #include "sdp/sdp_offer.h"
@@ -49,11 +50,39 @@ static const brtc_sdp_media *transport_section(const brtc_sdp *s) {
  * and their payload types), and the data section; false if none, or out of memory. offer
  * is the remote description: the offer we answer, or for the offerer the answer
  * (pc_offer.c), whose sections say the SSRCs and feedback of what comes to us. */
+static pc_track *track_with_mid(const brtc_pc *pc, const char *mid) {
+  for (size_t i = 0; i < pc->n_tracks; i++)
+    if (strcmp(pc->tracks[i]->mid, mid) == 0) return pc->tracks[i];
+  return NULL;
+}
+
+/* A new receive track from a later exchange (RTCTrackEvent; the first exchange's are
+ * brtc_pc_track_count's, as they always were); its mid lives as long as the pc. */
+static void emit_track(brtc_pc *pc, const pc_track *t) {
+  brtc_output ev = {.event = BRTC_EVENT_TRACK, .step = PC_STEP_NONE, .mid = t->mid,
+                    .track = t->index,
+                    .codec = !t->video ? "opus" : t->h264 ? "H264" : "VP8"};
+  pc_push_event(pc, &ev);
+}
+
 bool pc_signaling_take_negotiated(brtc_pc *pc, const brtc_sdp *offer,
                                   const brtc_sdp_negotiated *neg) {
-  bool have_rsize = false;
+  bool have_rsize = pc->n_tracks > 0; /* a later exchange keeps the bundle's RTCP choice */
   for (size_t i = 0; i < offer->n_media; i++) {
     const brtc_sdp_negotiated *n = &neg[i];
+    /* A later exchange (JSEP 5.2.2): a section we receive on already keeps its track, or
+     * stops with its section; only new sections add tracks. */
+    pc_track *known = n->kind != BRTC_MEDIA_APPLICATION ? track_with_mid(pc, n->mid) : NULL;
+    if (known) {
+      if (!n->accepted && !known->stopped) {
+        known->stopped = true;
+        char detail[96];
+        snprintf(detail, sizeof detail, "mid %s stopped: its track receives no more", n->mid);
+        pc_emit_log(pc, detail);
+      }
+      continue;
+    }
+    if (n->accepted && n->kind == BRTC_MEDIA_APPLICATION && pc_data_active(pc)) continue;
     if (n->accepted && n->kind == BRTC_MEDIA_APPLICATION) { /* RFC 8841 5, 6 */
       const brtc_sdp_media *m = &offer->media[i];
       uint16_t port = m->sctp_port ? m->sctp_port : m->sctpmap_port;
@@ -99,6 +128,7 @@ bool pc_signaling_take_negotiated(brtc_pc *pc, const brtc_sdp *offer,
     /* RFC 8285 asks one id per URI across a bundle; the first section's is the one used. */
     if (!pc->ext_mid_id && n->ext_mid) pc->ext_mid_id = n->ext_mid;
     if (pc_media_add_track(pc, &t) != BRTC_OK) return false;
+    if (pc_reneg_live(pc)) emit_track(pc, pc->tracks[pc->n_tracks - 1]);
   }
   return pc->n_tracks > 0 || pc_data_active(pc) || pc_send_any(pc);
 }
@@ -134,7 +164,27 @@ static void describe_media(const brtc_sdp_negotiated *neg, size_t n, char *out, 
   }
 }
 
+/* A later offer was answered (the tracks and streams are taken): the new answer replaces
+ * the last, and ICE and DTLS go on as they were. */
+static int renegotiated(brtc_pc *pc, const brtc_sdp *offer, const brtc_sdp_negotiated *neg,
+                        const char *answer, char *err, size_t err_cap) {
+  char *copy = malloc(strlen(answer) + 1);
+  if (!copy) {
+    set_err(err, err_cap, "out of memory");
+    return BRTC_ERR_NOMEM;
+  }
+  memcpy(copy, answer, strlen(answer) + 1);
+  free(pc->answer);
+  pc->answer = copy;
+  char detail[360], media[320];
+  describe_media(neg, offer->n_media, media, sizeof(media));
+  snprintf(detail, sizeof detail, "renegotiated (their offer): %s", media);
+  pc_emit_log(pc, detail);
+  return BRTC_OK;
+}
+
 int pc_signaling_set_offer(brtc_pc *pc, const char *sdp, char *err, size_t err_cap) {
+  bool live = pc_reneg_live(pc); /* a later offer on a live connection (JSEP 5.2.2) */
   size_t sdp_len = strlen(sdp);
   if (sdp_len > BRTC_SDP_MAX_SIZE) {
     set_err(err, err_cap, "offer too large");
@@ -187,6 +237,11 @@ int pc_signaling_set_offer(brtc_pc *pc, const char *sdp, char *err, size_t err_c
   if (remote_setup == BRTC_SETUP_ACTIVE ||
       (remote_setup == BRTC_SETUP_ACTPASS && pc->dtls_role == BRTC_DTLS_ROLE_PASSIVE))
     our_setup = BRTC_SETUP_PASSIVE;
+  if (live) { /* the same transport, or nothing (RFC 8842 5.5: the DTLS role stays) */
+    rc = pc_reneg_check_transport(pc, ufrag, pwd, fingerprint, err, err_cap);
+    if (rc != BRTC_OK) goto out;
+    our_setup = pc->dtls_client ? BRTC_SETUP_ACTIVE : BRTC_SETUP_PASSIVE;
+  }
   if (strlen(ufrag) > BRTC_ICE_CRED_MAX || strlen(pwd) > BRTC_ICE_CRED_MAX || strchr(ufrag, ':')) {
     set_err(err, err_cap, "bad remote ICE credentials");
     rc = BRTC_ERR_INVALID;
@@ -236,6 +291,16 @@ int pc_signaling_set_offer(brtc_pc *pc, const char *sdp, char *err, size_t err_c
     goto out;
   }
 
+  /* What this exchange agreed is what a later one starts from (pc_reneg.h). */
+  if (pc_reneg_record(pc, neg, offer->n_media, ufrag, pwd, fingerprint) != BRTC_OK) {
+    set_err(err, err_cap, "out of memory");
+    rc = BRTC_ERR_NOMEM;
+    goto out;
+  }
+  if (live) {
+    rc = renegotiated(pc, offer, neg, answer, err, err_cap);
+    goto out;
+  }
   if (pc_transport_setup_dtls(pc, our_setup == BRTC_SETUP_ACTIVE, fingerprint) != BRTC_OK) {
     set_err(err, err_cap, "cannot create the DTLS session");
     rc = BRTC_ERR_CRYPTO;
@@ -268,7 +333,8 @@ int pc_signaling_set_offer(brtc_pc *pc, const char *sdp, char *err, size_t err_c
   pc_emit_step(pc, BRTC_STEP_ANSWER, detail);
   rc = BRTC_OK;
 out:
-  if (rc != BRTC_OK) {
+  if (rc != BRTC_OK && !live) {
+    pc_reneg_free(pc);
     pc_media_free(pc);
     pc_send_forget(pc);
     pc_data_forget_offer(pc); /* channels made before it stay, waiting */
@@ -282,6 +348,7 @@ out:
 }
 
 void pc_signaling_forget_offer(brtc_pc *pc) {
+  pc_reneg_free(pc); /* the first offer only: a later one is never rolled back (pc_jsep.c) */
   pc_media_free(pc);
   pc_data_forget_offer(pc);
   pc->ext_mid_id = 0;

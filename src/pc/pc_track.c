@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "common/random.h"
+#include "pc/pc_reneg.h"
 #include "pc/pc_send.h"
 
 
@@ -51,7 +52,7 @@ int brtc_pc_add_track(brtc_pc *pc, brtc_track_kind kind, brtc_direction directio
   else if (strcasecmp(codec, "opus") == 0) c = PC_SEND_OPUS;
   else return BRTC_ERR_UNSUPPORTED;
   if (video != (c != PC_SEND_OPUS)) return BRTC_ERR_INVALID;
-  if (pc->have_remote || pc->closed || pc->failed) return BRTC_ERR_STATE;
+  if (pc->closed || pc->failed) return BRTC_ERR_STATE;
   if (!pc->send && !(pc->send = calloc(1, sizeof(*pc->send)))) return BRTC_ERR_NOMEM;
   pc_send *s = pc->send;
   if (s->n >= PC_MAX_TRACKS) return BRTC_ERR_LIMIT;
@@ -73,7 +74,8 @@ int brtc_pc_add_track(brtc_pc *pc, brtc_track_kind kind, brtc_direction directio
   brtc_vp8_sender_init(&t->vp8, (uint16_t)(brtc_random_u32() & 0x7FFF));
   s->tracks[s->n++] = t;
   t->rtx_ssrc = video ? fresh_ssrc(pc) : 0;
-  pc_mark_ready(pc); /* JSEP: negotiation is needed */
+  pc_mark_ready(pc);
+  pc_reneg_needed(pc); /* JSEP 4.1.1: the peer must hear of it */
   *out = t;
   return BRTC_OK;
 }
@@ -112,6 +114,7 @@ size_t pc_send_answer_tracks(brtc_pc *pc, brtc_sdp_send_track *out) {
         .rtx_ssrc = t->rtx_ssrc,
         .track_id = t->track_id,
         .recv = t->direction == BRTC_DIRECTION_SENDRECV,
+        .mid = t->mid[0] ? t->mid : NULL, /* a later offer: it keeps its section */
     };
   }
   return n;
@@ -153,24 +156,53 @@ static int make_stream(brtc_pc *pc, brtc_track *t) {
 }
 
 int pc_send_negotiated(brtc_pc *pc, const brtc_sdp_negotiated *neg, size_t n) {
+  if (!pc->send) return BRTC_OK;
+  brtc_track *tracks[BRTC_SDP_MAX_MEDIA] = {NULL};
+  for (size_t i = 0; i < n && i < BRTC_SDP_MAX_MEDIA; i++)
+    if (neg[i].send_track >= 0) tracks[i] = answer_track(pc, (size_t)neg[i].send_track);
+  return pc_send_apply(pc, neg, tracks, n < BRTC_SDP_MAX_MEDIA ? n : BRTC_SDP_MAX_MEDIA);
+}
+
+static bool send_placed(const brtc_sdp_negotiated *neg, brtc_track *const *tracks, size_t n,
+                        const brtc_track *t) {
+  for (size_t i = 0; i < n; i++)
+    if (tracks[i] == t && neg[i].accepted && neg[i].we_send) return true;
+  return false;
+}
+
+int pc_send_apply(brtc_pc *pc, const brtc_sdp_negotiated *neg, brtc_track *const *tracks,
+                  size_t n) {
   pc_send *s = pc->send;
   if (!s) return BRTC_OK;
   uint64_t target = 0;
   for (size_t i = 0; i < n; i++) {
-    if (!neg[i].accepted || neg[i].send_track < 0 || !neg[i].we_send) continue;
-    brtc_track *t = answer_track(pc, (size_t)neg[i].send_track);
+    brtc_track *t = tracks[i];
     if (!t) continue;
+    if (!neg[i].accepted && t->mid[0] && strcmp(t->mid, neg[i].mid) == 0) {
+      t->removed = true; /* JSEP 5.3.2 / 5.4: a rejected section stops its transceiver */
+      t->direction = t->current = BRTC_DIRECTION_INACTIVE;
+      continue;
+    }
+    if (!neg[i].accepted) continue;
+    /* Its section from now on (JSEP 5.2.2: a later offer keeps it there), sending or not. */
     snprintf(t->mid, sizeof(t->mid), "%s", neg[i].mid);
+    if (!neg[i].we_send) continue;
+    t->current = neg[i].we_receive ? BRTC_DIRECTION_SENDRECV : BRTC_DIRECTION_SENDONLY;
+    if (t->stream) continue; /* a later exchange: the stream goes on as it was */
     t->pt = neg[i].payload_type;
     t->rtx_pt = neg[i].rtx_payload_type;
     t->ext_mid = strlen(t->mid) <= BRTC_EXT_MID_MAX ? neg[i].ext_mid : 0;
     t->ext_abs_send_time = neg[i].ext_abs_send_time;
-    t->current = neg[i].we_receive ? BRTC_DIRECTION_SENDRECV : BRTC_DIRECTION_SENDONLY;
     int rc = make_stream(pc, t);
     if (rc != BRTC_OK) return rc;
     pc_send_rate_start(pc, t); /* from the ceiling; the receiver's feedback moves it */
     target += track_max_bps(pc, t);
   }
+  /* A track with a stream that no section sends any more stops (JSEP 4.2.3's
+   * currentDirection: it receives at most). */
+  for (size_t k = 0; k < s->n; k++)
+    if (s->tracks[k]->stream && !send_placed(neg, tracks, n, s->tracks[k]))
+      s->tracks[k]->current = BRTC_DIRECTION_INACTIVE;
   if (target && !s->pacer) {
     brtc_pacer_config pcfg = {.target_bitrate_bps = target};
     int err = BRTC_OK;

@@ -9,6 +9,7 @@
 #include "common/random.h"
 #include "pc/pc_internal.h"
 #include "pc/pc_ready.h"
+#include "pc/pc_reneg.h"
 #include "pc/pc_send.h"
 
 static const char *const step_names[PC_STEP_COUNT] = {
@@ -146,6 +147,7 @@ void brtc_pc_free(brtc_pc *pc) {
   free(pc->keylog);
   free(pc->answer);
   pc_offer_free(pc);
+  pc_reneg_free(pc);
   free(pc);
 }
 

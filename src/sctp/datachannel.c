@@ -231,6 +231,12 @@ void brtc_dc_transport_get_stats(const brtc_dc_transport *t, brtc_dc_transport_s
   *out = t->stats;
 }
 
+size_t brtc_dc_transport_channel_count(const brtc_dc_transport *t) { return t->n; }
+
+const brtc_dc *brtc_dc_transport_channel(const brtc_dc_transport *t, size_t i) {
+  return i < t->n ? t->channels[i] : NULL;
+}
+
 size_t brtc_dc_transport_memory(const brtc_dc_transport *t) {
   size_t m = sizeof *t + t->cap * sizeof(brtc_dc *) + t->ev_cap * sizeof(dc_event_item);
   for (uint32_t i = 0; i < t->n; i++) {

@@ -137,6 +137,10 @@ typedef struct brtc_sdp_send_track {
   const char *stream_id;     /* a=msid's first part (a MediaStream id); NULL: "boltrtc" */
   const char *track_id;      /* a=msid's second part; NULL: "boltrtc-video" or "-audio" */
   bool recv;                 /* we also receive on it: sendrecv when the offer sends */
+  /* The section it was negotiated on (a later offer, JSEP 5.3.1: a transceiver keeps its
+   * m-section): it goes there or nowhere, and no other track takes that section. NULL or
+   * "": not placed yet. */
+  const char *mid;
 } brtc_sdp_send_track;
 
 /* Appends one media section's send attributes at out + *len (cap bytes in all), each line

@@ -148,8 +148,16 @@ static bool choose_codec(const brtc_sdp_media *m, const brtc_sdp_answer_params *
   return true;
 }
 
+/* A send track was negotiated on this mid before (it stays there). */
+static bool pinned(const brtc_sdp_answer_params *p, const char *mid) {
+  for (size_t i = 0; i < p->n_send_tracks && i < BRTC_SDP_MAX_MEDIA; i++)
+    if (p->send_tracks[i].mid && strcmp(p->send_tracks[i].mid, mid) == 0) return true;
+  return false;
+}
+
 /* The first send track not yet placed whose kind and codec this section offers to receive
- * (JSEP 5.3.1: a track goes to a compatible transceiver); sets n's codec. */
+ * (JSEP 5.3.1: a track goes to a compatible transceiver); sets n's codec. A track placed on
+ * a section before stays on it, in a later offer. */
 static bool choose_send_track(const brtc_sdp_media *m, const brtc_sdp_answer_params *p,
                               bool *taken, brtc_sdp_negotiated *n) {
   bool offer_receives = m->direction == BRTC_DIR_SENDRECV || m->direction == BRTC_DIR_RECVONLY;
@@ -157,6 +165,8 @@ static bool choose_send_track(const brtc_sdp_media *m, const brtc_sdp_answer_par
   for (size_t i = 0; i < p->n_send_tracks && i < BRTC_SDP_MAX_MEDIA; i++) {
     const brtc_sdp_send_track *t = &p->send_tracks[i];
     if (taken[i] || t->kind != m->kind) continue;
+    bool placed = t->mid && t->mid[0];
+    if (placed ? strcmp(t->mid, m->mid) != 0 : pinned(p, m->mid)) continue;
     const brtc_sdp_codec *c = find_send_codec(m, t->codec);
     if (!c) continue;
     taken[i] = true;

@@ -185,6 +185,16 @@ static bool sends(const brtc_sdp_offer_section *s) {
   return s->ssrc && (s->direction == BRTC_DIR_SENDRECV || s->direction == BRTC_DIR_SENDONLY);
 }
 
+/* RFC 8829 5.2.2: a stopped section keeps its place and mid, with port 0 and no transport. */
+static void write_stopped(writer *w, const brtc_sdp_offer_section *s) {
+  line(w, "m=%s 0 %s %u", kind_name(s->kind), BRTC_SDP_PROTO_RTP, s->codecs[0].payload_type);
+  line(w, "c=IN IP4 0.0.0.0");
+  line(w, "a=mid:%s", s->mid);
+  line(w, "a=inactive");
+  line(w, "a=rtcp-mux");
+  write_codec(w, &s->codecs[0]);
+}
+
 static void write_rtp(writer *w, const brtc_sdp_offer_params *p, const brtc_sdp_offer_section *s) {
   char fmts[BRTC_SDP_MAX_CODECS * 4 + 1] = "";
   size_t used = 0;
@@ -238,6 +248,7 @@ int brtc_sdp_write_offer(const brtc_sdp_offer_params *p, char *out, size_t cap, 
   size_t glen = strlen(group);
   bool any_sends = false;
   for (size_t i = 0; i < p->n_sections; i++) {
+    if (p->sections[i].stopped) continue; /* RFC 8843 7.2: not in the group */
     glen += (size_t)snprintf(group + glen, sizeof group - glen, " %s", p->sections[i].mid);
     any_sends = any_sends || (is_rtp_kind(p->sections[i].kind) && sends(&p->sections[i]));
   }
@@ -247,6 +258,7 @@ int brtc_sdp_write_offer(const brtc_sdp_offer_params *p, char *out, size_t cap, 
   for (size_t i = 0; i < p->n_sections; i++) {
     const brtc_sdp_offer_section *s = &p->sections[i];
     if (s->kind == BRTC_MEDIA_APPLICATION) write_data(&w, p, s);
+    else if (s->stopped) write_stopped(&w, s);
     else write_rtp(&w, p, s);
   }
   if (w.overflow) {
@@ -380,6 +392,11 @@ static int check_sections(const brtc_sdp_offer_params *p, const brtc_sdp *answer
       return BRTC_ERR_PARSE;
     }
     if (m->port == 0) continue; /* RFC 3264 6: rejected */
+    if (s->stopped) { /* RFC 3264 6: a stream offered with port 0 is answered with port 0 */
+      set_err(err, err_cap, "answer m-section %zu (mid %s) accepts a section the offer stopped",
+              i, s->mid);
+      return BRTC_ERR_PARSE;
+    }
     if (strcmp(m->mid, s->mid) != 0) { /* RFC 8829 5.3.1: the offer's mid, as it was */
       set_err(err, err_cap, "answer m-section %zu: a=mid %s, the offer's is %s", i,
               m->mid[0] ? m->mid : "(none)", s->mid);

@@ -33,6 +33,10 @@ typedef struct brtc_sdp_offer_section {
    * (0: 262144). */
   uint16_t sctp_port;
   uint32_t max_message_size;
+  /* A stopped section in a later offer (RFC 8829 5.2.2, RFC 3264 8.2): port 0, its mid,
+   * a=inactive, outside the BUNDLE group; the answer must reject it too. Audio and video
+   * only; its first codec names the m= line's format. */
+  bool stopped;
 } brtc_sdp_offer_section;
 
 typedef struct brtc_sdp_offer_params {
@@ -85,6 +89,7 @@ typedef struct brtc_sdp_answer_transport {
  * RFC 3264 6 and RFC 8829 5.3.1: as many sections, in order, of the same kind and proto;
  * port 0 rejects one; an accepted one has our a=mid, a direction that fits ours, only
  * payload types and header extensions we offered (names and clock rates matching), and
+ * port 0 where we offered port 0 (a stopped section), and
  * a=rtcp-mux if RTP; several accepted sections must all be in the answer's BUNDLE group,
  * which names only accepted sections of ours; the tag's transport has ICE credentials, a
  * sha-256 fingerprint and a=setup active or passive, and no accepted section says another

@@ -773,6 +773,21 @@ def run_example(a, workdir):
     assert all(k.endswith("640x480") for k in result["keyframes"]), result["keyframes"]
 
 
+def run_renegotiate(a, workdir):
+    """Chromium adds a track to a live connection with boltrtc answering, then stops it
+    (reneg_chromium.mjs checks the frames and the stats)."""
+    node = shutil.which("node")
+    assert node, "node is required"
+    udp = f"127.0.0.1:{free_port(socket.SOCK_DGRAM)}"
+    cmd = [node, os.path.join(HERE, "reneg_chromium.mjs"), "--peer", os.path.abspath(a.peer),
+           "--udp", udp, "--y4m", os.path.join(workdir, "source.y4m"),
+           "--timeout-ms", str(a.timeout * 1000)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=a.timeout * 3 + 90)
+    result = json.loads((proc.stdout.strip().splitlines() or ["{}"])[-1])
+    log(f"renegotiate: {json.dumps({k: v for k, v in result.items() if k != 'logs'})}")
+    assert result.get("ok"), f"renegotiate: {result.get('error')}\n{proc.stderr[-2000:]}\n{result.get('logs')}"
+
+
 def run_publish_cmd(a, url, media, seconds, server_tail):
     """`boltrtc publish URL --source media` for `seconds` after connecting; returns its log."""
     cmd = [os.path.abspath(a.boltrtc), "publish", url, "--source", media, "--udp",
@@ -839,9 +854,11 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("mode", choices=["browser", "whip", "firefox", "gstreamer", "example", "tracks",
                                      "page", "inspect", "datachannel", "whip-datachannel",
-                                     "whep", "echo", "publish", "publish-aiortc", "relay"])
+                                     "whep", "echo", "publish", "publish-aiortc", "relay",
+                                     "renegotiate"])
     ap.add_argument("--boltrtc", help="the boltrtc program (every mode but example)")
     ap.add_argument("--example", help="examples/receive_video's program (mode example)")
+    ap.add_argument("--peer", help="e2e_reneg_peer (mode renegotiate)")
     ap.add_argument("--timeout", type=int, default=60, help="seconds to wait for keyframes")
     ap.add_argument("--artifacts", help="keep the pictures, logs and screenshot here")
     ap.add_argument("--dtls-role", choices=["active", "passive"],
@@ -878,12 +895,12 @@ def main():
     subprocess.run([sys.executable, os.path.join(HERE, "still_picture.py"), "--out", source,
                     "--shifted-out", shifted, "--shift", "4", "--width", width, "--height", height],
                    check=True, timeout=60)
-    if a.mode == "example":
+    if a.mode in ("example", "renegotiate"):
         try:
-            run_example(a, workdir)
+            (run_example if a.mode == "example" else run_renegotiate)(a, workdir)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
-        log("example: passed")
+        log(f"{a.mode}: passed")
         return
     extra = ["--dtls-role", a.dtls_role] if a.dtls_role else []
     capture = os.path.join(workdir, "capture")

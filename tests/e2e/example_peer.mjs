@@ -7,27 +7,14 @@
 // Usage: node example_peer.mjs --example PATH --udp ADDR --y4m FILE --timeout-ms MS
 import { spawn } from 'node:child_process';
 import { withChromium } from './chromium.mjs';
+import { options, waitFor } from './cli.mjs';
 import { report } from './page.mjs';
 
-const opt = { timeoutMs: 30000 };
-const argv = process.argv.slice(2);
-for (let i = 0; i < argv.length; i += 2) {
-  const k = argv[i].replace(/^--/, '').replace(/-(.)/g, (_, c) => c.toUpperCase());
-  opt[k] = k === 'timeoutMs' ? Number(argv[i + 1]) : argv[i + 1];
-}
+const opt = options({ timeoutMs: 30000 });
 
 const PAGE = 'http://127.0.0.1:9/example.html';
 const HTML = `<!doctype html><title>receive_video</title><video id="v" autoplay muted></video>`;
 
-function waitFor(check, timeoutMs, what) {
-  return new Promise((resolve, reject) => {
-    const t0 = Date.now();
-    const timer = setInterval(() => {
-      if (check()) { clearInterval(timer); resolve(); }
-      else if (Date.now() - t0 > timeoutMs) { clearInterval(timer); reject(new Error(`timed out waiting for ${what}`)); }
-    }, 50);
-  });
-}
 
 await report((result, logs) => withChromium(opt.y4m, async (page) => {
   page.on('console', (m) => logs.push(`console.${m.type()}: ${m.text()}`));

@@ -680,6 +680,33 @@ static void test_several_tracks(void) {
 }
 
 /* The bitrate hints: max alone, both, neither. */
+/* A later offer (renegotiation, JSEP 5.3.1): a track negotiated on a section before stays on
+ * it, and a new track never takes a section another track keeps. */
+static void test_send_track_keeps_its_section(void) {
+  static const char two_videos[] = OFFER_HEAD
+      "a=setup:actpass\r\na=group:BUNDLE 0 1\r\n"
+      VIDEO_SECTION("0", "") VIDEO_SECTION("1", "");
+  brtc_sdp_send_track t[2] = {
+      {.kind = BRTC_MEDIA_VIDEO, .codec = "VP8", .ssrc = 7001, .mid = "1"},
+      {.kind = BRTC_MEDIA_VIDEO, .codec = "VP8", .ssrc = 7002},
+  };
+  brtc_sdp_answer_params p = default_params();
+  p.send_tracks = t;
+  p.n_send_tracks = 2;
+  answer_result *r = answer_str(two_videos, &p);
+  CHECK_EQ_INT(r->rc, BRTC_OK);
+  CHECK_EQ_INT(r->neg[1].send_track, 0); /* its own section, though the first would fit */
+  CHECK_EQ_INT(r->neg[0].send_track, 1);
+  free(r);
+  t[0].mid = "9"; /* its section is gone: it goes nowhere, and "1" is free again */
+  t[1].mid = NULL;
+  r = answer_str(two_videos, &p);
+  CHECK_EQ_INT(r->rc, BRTC_OK);
+  CHECK_EQ_INT(r->neg[0].send_track, 1);
+  CHECK_EQ_INT(r->neg[1].send_track, -1);
+  free(r);
+}
+
 static void test_video_max_bitrate(void) {
   brtc_sdp_answer_params p = default_params();
   p.video_max_bitrate_kbps = 5700;
@@ -782,6 +809,7 @@ static void test_data_section(void) {
 int main(void) {
   RUN(test_data_section);
   RUN(test_several_tracks);
+  RUN(test_send_track_keeps_its_section);
   RUN(test_video_max_bitrate);
   RUN(test_chrome_av_data);
   RUN(test_chrome_video_sending);

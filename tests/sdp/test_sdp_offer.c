@@ -384,6 +384,46 @@ static void test_bad_answer_shapes(void) {
   free(good);
 }
 
+/* A later offer's stopped section (RFC 8829 5.2.2): port 0, its mid, inactive, outside the
+ * BUNDLE group; an answer must reject it too. */
+static void test_offer_stopped_section(void) {
+  brtc_sdp_offer_params p = av_data_params();
+  av_sections[1].stopped = true;
+  av_sections[1].ssrc = av_sections[1].rtx_ssrc = 0;
+  char *text = write_offer(&p);
+  brtc_sdp *s = parse_ok(text);
+  CHECK_EQ_INT(s->n_media, 3);
+  CHECK_EQ_INT(s->media[1].port, 0);
+  CHECK_STR(s->media[1].mid, "1");
+  CHECK_EQ_INT(s->media[1].direction, BRTC_DIR_INACTIVE);
+  CHECK_EQ_INT(s->n_bundle_mids, 2);
+  CHECK(strstr(text, "a=group:BUNDLE 0 2\r\n") != NULL);
+  CHECK(s->media[0].port != 0 && s->media[2].port != 0);
+  free(s);
+  free(text);
+  size_t len = 0;
+  char *accepted = read_fixture("chromium_answer_av_data.sdp", &len);
+  CHECK(accepted != NULL);
+  if (!accepted) return;
+  checked *c = check_text(&p, accepted);
+  CHECK_EQ_INT(c->rc, BRTC_ERR_PARSE);
+  CHECK(strstr(c->err, "accepts a section the offer stopped") != NULL);
+  checked_free(c);
+  char *rejected = replace(accepted, "m=video 9", "m=video 0");
+  char *regrouped = rejected ? replace(rejected, "a=group:BUNDLE 0 1 2", "a=group:BUNDLE 0 2") : NULL;
+  CHECK(regrouped != NULL);
+  if (regrouped) {
+    c = check_text(&p, regrouped);
+    CHECK_EQ_INT(c->rc, BRTC_OK);
+    CHECK(c->answered[0].neg.accepted && !c->answered[1].neg.accepted &&
+          c->answered[2].neg.accepted);
+    checked_free(c);
+  }
+  free(regrouped);
+  free(rejected);
+  free(accepted);
+}
+
 static int write_fixtures(const char *dir) {
   char path[512];
   struct { const char *name; brtc_sdp_offer_params p; } offers[] = {
@@ -406,6 +446,7 @@ int main(int argc, char **argv) {
   if (argc == 3 && strcmp(argv[1], "--write") == 0) return write_fixtures(argv[2]);
   RUN(test_offer_data);
   RUN(test_offer_av_data);
+  RUN(test_offer_stopped_section);
   RUN(test_offer_bad_params);
   RUN(test_chromium_answers);
   RUN(test_aiortc_answers);

@@ -1,0 +1,88 @@
+/* Two boltrtc peer connections in memory, through the public API only: one pump drains both
+ * on a simulated clock and carries every datagram between them (no loss), sends a VP8-shaped
+ * frame on every sending track of each side every 33 ms, and checks each frame that arrives
+ * byte for byte (its bytes follow from the side, the track and the frame's number, which it
+ * carries). Counts RTP packets on the wire per SSRC (SRTP leaves the header in clear,
+ * RFC 3711 3.1), so a test can see that a track stopped sending. */
+#ifndef BRTC_TESTS_PC_PAIR_H
+#define BRTC_TESTS_PC_PAIR_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "boltrtc/peer_connection.h"
+#include "boltrtc/track.h"
+
+#define PP_MAX_TRACKS 8
+#define PP_MAX_SSRCS 32
+
+typedef struct pp_recv {
+  char mid[16];
+  int from_track; /* the sender's track index the frames carry */
+  unsigned frames, keyframes;
+  int last;       /* the last frame number, -1 before */
+} pp_recv;
+
+typedef struct pp_side {
+  brtc_pc *pc;
+  struct sockaddr_in addr;
+  uint64_t deadline;
+  bool dtls_connected, failed;
+  brtc_track *tracks[PP_MAX_TRACKS]; /* ours, in the order added */
+  size_t n_tracks;
+  unsigned sent[PP_MAX_TRACKS];
+  bool key_wanted[PP_MAX_TRACKS];
+  bool paused[PP_MAX_TRACKS];        /* the test stops sending frames on it */
+  pp_recv recv[PP_MAX_TRACKS];
+  size_t n_recv;
+  unsigned frames_bad, frames_out_of_order;
+  unsigned negotiation_needed;       /* BRTC_EVENT_NEGOTIATION_NEEDED events */
+  unsigned track_events;             /* BRTC_EVENT_TRACK events */
+  uint32_t rtp_ssrc[PP_MAX_SSRCS];   /* SRTP packets sent, per SSRC */
+  uint64_t rtp_count[PP_MAX_SSRCS];
+  size_t n_ssrcs;
+} pp_side;
+
+typedef struct pp_packet pp_packet;
+
+typedef struct pp {
+  pp_side s[2];
+  pp_packet *queue;
+  size_t n_queued;
+  uint64_t now;
+  uint64_t next_frame;
+  char *offer, *answer; /* copies of the last pp_negotiate's descriptions */
+} pp;
+
+/* Strings equal, NULL never equal; both printed when not. */
+#define CHECK_EQ_STR(a, b)                                                                 \
+  do {                                                                                     \
+    const char *pp_a_ = (a), *pp_b_ = (b);                                                 \
+    CHECK(pp_a_ && pp_b_ && strcmp(pp_a_, pp_b_) == 0);                                    \
+    if (!(pp_a_ && pp_b_ && strcmp(pp_a_, pp_b_) == 0))                                    \
+      fprintf(stderr, "  \"%s\" != \"%s\"\n", pp_a_ ? pp_a_ : "(null)", pp_b_ ? pp_b_ : "(null)"); \
+  } while (0)
+
+/* Two pcs (datachannels enabled), not yet negotiated. */
+pp *pp_new(void);
+void pp_free(pp *p);
+/* Frees the certificate the pairs share (at the end of main). */
+void pp_cleanup(void);
+/* Adds a sending track (video VP8, the given direction) to side w. */
+brtc_track *pp_add_video(pp *p, int w, brtc_direction dir);
+/* One offer/answer, side `offerer` offering; BRTC_OK or the first failing call's code (err
+ * says which). p->offer and p->answer keep the texts. */
+int pp_negotiate(pp *p, int offerer, char *err, size_t err_cap);
+/* Runs the pump for `us` of simulated time. */
+void pp_run(pp *p, uint64_t us);
+void pp_drain(pp *p, int w);
+/* Frames side w has received from the other side's track `from_track`. */
+const pp_recv *pp_received(const pp *p, int w, int from_track);
+/* SRTP packets side w has sent with this SSRC. */
+uint64_t pp_rtp_sent(const pp *p, int w, uint32_t ssrc);
+
+#endif
