@@ -33,7 +33,14 @@ def check(cond, what):
         failures.append(what)
 
 
+AIORTC_PEER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench", "ice",
+                           "aiortc_nat_peer.py")
+
+
 def run_case(lab, peer_bin, offerer, answerer, relay_only, port):
+    """peer_bin: nat_peer, or "aiortc" for bench/ice/aiortc_nat_peer.py."""
+    if peer_bin == "aiortc":
+        peer_bin = AIORTC_PEER
     servers = ["--ice-server", f"stun:{SERVER}:3478",
                "--ice-server", f"turn:{SERVER}:3478?transport=udp"]
     extra = ["--relay-only"] if relay_only else []
@@ -42,7 +49,8 @@ def run_case(lab, peer_bin, offerer, answerer, relay_only, port):
         procs[role] = lab.popen(host, [peer_bin, role, f"{lab.addrs[host]}:{port}", *servers,
                                        *(extra if role == "offer" else []), "--seconds", "20"],
                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                stderr=subprocess.DEVNULL, text=True, bufsize=1)
+                                stderr=None if os.environ.get("NAT_DEBUG") else subprocess.DEVNULL,
+                                text=True, bufsize=1)
     other = {"offer": "answer", "answer": "offer"}
     got = {"offer": {}, "answer": {}}
     deadline = time.monotonic() + 30
@@ -50,16 +58,22 @@ def run_case(lab, peer_bin, offerer, answerer, relay_only, port):
     while time.monotonic() < deadline and \
             ("echoed" not in got["offer"] or "connected" not in got["offer"]) and \
             "failed" not in got["offer"] and "failed" not in got["answer"]:
-        fds = [p.stdout for p in procs.values() if p.poll() is None]
+        fds = [p.stdout for p in procs.values() if p.stdout is not None]
         if not fds:
             break
         ready, _, _ = select.select(fds, [], [], 1.0)
-        for f in ready:
+        lines = []
+        for f in ready:  # raw reads: a buffered readline would hide lines from select
             role = next(r for r, p in procs.items() if p.stdout is f)
-            line = f.readline()
-            if not line:
+            chunk = os.read(f.fileno(), 1 << 16).decode()
+            if not chunk:
+                procs[role].stdout = None
                 continue
-            line = line.rstrip("\n")
+            bufs[role] += chunk
+            while "\n" in bufs[role]:
+                line, bufs[role] = bufs[role].split("\n", 1)
+                lines.append((role, line))
+        for role, line in lines:
             kind = line.split(" ", 1)[0]
             if kind in ("offer", "answer", "cand"):
                 try:  # signaling: to the other peer, as it came
@@ -69,6 +83,8 @@ def run_case(lab, peer_bin, offerer, answerer, relay_only, port):
                     pass
                 if kind == "cand":
                     got[role].setdefault("cands", []).append(line[5:])
+                else:
+                    got[role][kind] = line[len(kind) + 1:]
             else:
                 got[role][kind] = line[len(kind) + 1:]
     for p in procs.values():
@@ -83,6 +99,11 @@ def run_case(lab, peer_bin, offerer, answerer, relay_only, port):
             p.kill()
             p.wait(timeout=5)
     return got
+
+
+def summary(g):
+    return {k: (v if k != "cands" else len(v)) for k, v in g.items()
+            if k not in ("offer", "answer")}
 
 
 def describe(got, role):
@@ -110,20 +131,32 @@ def main():
                  ("a1 <-> c1, offerer relay-only", "a1", "c1", True, "relay")]
         matrix = []
         port = 40000
-        for name, off, ans, relay_only, expect in cases:
+        if "--with-aiortc" in sys.argv:  # the same NATs and server, aiortc to aiortc
+            cases += [(f"aiortc: {c[0]}", c[1], c[2], c[3], c[4], "aiortc")
+                      for c in cases if not c[3]]
+        for case in cases:
+            name, off, ans, relay_only, expect = case[:5]
+            binary = case[5] if len(case) > 5 else peer_bin
             times, opens = [], []
             for r in range(rounds):
                 port += 1
-                got = run_case(lab, peer_bin, off, ans, relay_only, port)
+                got = run_case(lab, binary, off, ans, relay_only, port)
                 o_ms, o_detail = describe(got, "offer")
                 a_ms, a_detail = describe(got, "answer")
-                ok = "echoed" in got["offer"] and "connected" in got["answer"]
+                ok = "echoed" in got["offer"] and "connected" in got["offer"] and \
+                    "connected" in got["answer"]
+                if not ok:
+                    print(f"  round {r + 1} of {name}: offerer {summary(got['offer'])}; "
+                          f"answerer {summary(got['answer'])}", flush=True)
                 relayed = "through our TURN relay" in o_detail + a_detail or \
-                    f"nominated {SERVER}:" in o_detail + a_detail
+                    f"nominated {SERVER}:" in o_detail + a_detail or "local relay" in o_detail + a_detail
                 if r == 0:
                     check(ok, f"{name}: connected, channel open, messages echoed "
                               f"({got['offer'].get('echoed', got['offer'].get('failed', '?'))})")
-                    check(any(" typ srflx " in c for c in got["offer"].get("cands", [])) or relay_only,
+                    trickled = got["offer"].get("cands", []) + [
+                        x for x in got["offer"].get("offer", "").split("|") if "candidate:" in x]
+                    got["offer"]["cands"] = trickled
+                    check(any(" typ srflx " in c for c in trickled) or relay_only,
                           f"{name}: the offerer trickled a server-reflexive candidate")
                     check(any(" typ relay " in c for c in got["offer"].get("cands", [])),
                           f"{name}: the offerer trickled a relayed candidate")
