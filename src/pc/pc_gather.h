@@ -42,6 +42,9 @@ int pc_ice_server_parse(const char *url, pc_ice_server *out);
  * nothing); BRTC_ERR_NOMEM. */
 int pc_gather_new(brtc_pc *pc, const brtc_pc_config *config);
 void pc_gather_free(brtc_pc *pc);
+/* brtc_pc_close: no more gathering; each TURN allocation is deleted (its Refresh of lifetime
+ * 0 still leaves through brtc_pc_poll_output). */
+void pc_gather_close(brtc_pc *pc);
 /* The host candidates go to the ICE agent (or not, under the relay policy). */
 bool pc_gather_relay_only(const brtc_pc *pc);
 /* A datagram from one of our servers: taken (true, *rc its outcome), or not theirs. Data

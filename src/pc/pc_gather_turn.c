@@ -31,6 +31,15 @@ int pc_turn_start(brtc_pc *pc, struct pc_gather *g, size_t server, size_t host) 
   return BRTC_OK;
 }
 
+void pc_gather_close(brtc_pc *pc) {
+  struct pc_gather *g = pc->gather;
+  if (!g) return;
+  for (size_t i = 0; i < g->n_stun; i++) g->stun[i].done = true, g->stun[i].due = false;
+  for (size_t k = 0; k < g->n_turn; k++)
+    if (g->turn[k].allocated && brtc_turn_client_close(g->turn[k].cl, pc->now_us) == BRTC_OK)
+      g->turn[k].allocated = false; /* nothing more goes through it */
+}
+
 void pc_turn_free(struct pc_gather *g) {
   for (size_t i = 0; i < g->n_turn; i++) brtc_turn_client_free(g->turn[i].cl);
   g->n_turn = 0;

@@ -377,6 +377,7 @@ void brtc_pc_close(brtc_pc *pc, uint64_t now_us) {
   if (pc->srtp_out && pc->have_media_addr && !pc->failed) pc->bye_pending = true;
   pc_data_end(pc, !pc->failed);
   pc_transport_close(pc);
+  pc_gather_close(pc); /* TURN allocations deleted (RFC 8656 7.3: a Refresh of lifetime 0) */
   pc_emit_step(pc, BRTC_STEP_CLOSED, "closed locally");
 }
 

@@ -444,7 +444,18 @@ static net *run(scenario sc, bool *connected) {
   return n;
 }
 
+/* Both pcs close; their allocations are deleted (RFC 8656 7.3), not left to expire. */
 static void finish(net *n) {
+  brtc_turn_core_stats before, after;
+  brtc_turn_core_get_stats(n->core, &before);
+  for (int w = 0; w < 2; w++) {
+    brtc_pc_close(n->s[w].pc, n->now);
+    drain(n, w);
+  }
+  for (int i = 0; i < 20; i++) step(n);
+  brtc_turn_core_get_stats(n->core, &after);
+  CHECK_EQ_INT(after.allocations_deleted - before.allocations_deleted, before.allocations);
+  CHECK_EQ_INT(after.allocations, 0);
   for (int w = 0; w < 2; w++) brtc_pc_free(n->s[w].pc);
   brtc_turn_core_free(n->core);
   free(n->q);
