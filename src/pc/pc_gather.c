@@ -245,7 +245,8 @@ int pc_gather_poll(brtc_pc *pc, uint8_t *out, size_t cap, size_t *out_len, brtc_
                    brtc_addr *source) {
   struct pc_gather *g = pc->gather;
   if (!g) return BRTC_ERR_AGAIN;
-  if (!g->started) start(pc, g);
+  if (pc->failed && !g->closing) pc_gather_close(pc); /* a failed pc keeps no allocation */
+  if (!g->started && !g->closing) start(pc, g);
   if (!g->done_emitted) emit(pc, g);
   if (!g->n_servers) return BRTC_ERR_AGAIN;
   int rc = stun_poll(pc, g, out, cap, out_len, to, source);

@@ -126,6 +126,7 @@ struct pc_gather {
   bool relay_only;
   bool started;
   bool ended;          /* the agent was told: end of local candidates */
+  bool closing;        /* the pc closed or failed: allocations deleted, nothing gathered */
   pc_stun_txn stun[PC_GATHER_MAX_STUN];
   size_t n_stun;
   pc_turn turn[PC_MAX_ICE_SERVERS];

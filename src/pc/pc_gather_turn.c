@@ -33,7 +33,8 @@ int pc_turn_start(brtc_pc *pc, struct pc_gather *g, size_t server, size_t host) 
 
 void pc_gather_close(brtc_pc *pc) {
   struct pc_gather *g = pc->gather;
-  if (!g) return;
+  if (!g || g->closing) return;
+  g->closing = true;
   for (size_t i = 0; i < g->n_stun; i++) g->stun[i].done = true, g->stun[i].due = false;
   for (size_t k = 0; k < g->n_turn; k++)
     if (g->turn[k].allocated && brtc_turn_client_close(g->turn[k].cl, pc->now_us) == BRTC_OK)
@@ -157,7 +158,10 @@ bool pc_turn_datagram(brtc_pc *pc, struct pc_gather *g, const uint8_t *data, siz
       return true;
     }
     *rc = BRTC_OK;
-    if (r == 1) { /* a peer's datagram, relayed: on to the transport, on the relayed address */
+    if (r == 1 && (pc->closed || pc->failed)) {
+      pc->stats.dropped_unexpected++;
+      *rc = BRTC_ERR_STATE;
+    } else if (r == 1) { /* a peer's datagram, relayed: on to the transport, on the relayed address */
       g->rx_relayed = true;
       g->rx_local = t->relayed;
       brtc_addr peer = d.peer;

@@ -218,12 +218,17 @@ int brtc_pc_handle_datagram(brtc_pc *pc, const uint8_t *data, size_t len,
     pc->stats.dropped_unexpected++;
     return BRTC_ERR_INVALID;
   }
+  int rc; /* from one of our STUN or TURN servers (pc_gather.c): even once closed, the
+           * answer to the Refresh that deletes an allocation */
+  if (pc_gather_datagram(pc, data, len, &addr, &rc)) {
+    if (!pc->closed && !pc->failed) pc_send_after_input(pc);
+    return rc;
+  }
   if (pc->closed || pc->failed) {
     pc->stats.dropped_unexpected++;
     return BRTC_ERR_STATE;
   }
-  int rc; /* from one of our STUN or TURN servers (pc_gather.c), or for the transport */
-  if (!pc_gather_datagram(pc, data, len, &addr, &rc)) rc = pc_transport_datagram(pc, data, len, &addr);
+  rc = pc_transport_datagram(pc, data, len, &addr);
   pc_send_after_input(pc);
   return rc;
 }
