@@ -449,8 +449,10 @@ static void handle_datagram(brtc_loop *loop, route r, const uint8_t *data, size_
   }
   brtc_demux_class cls = brtc_demux_classify(data, len);
   if (cls == BRTC_DEMUX_OTHER) {
-    /* TURN ChannelData (RFC 7983: 64..79) from a server a pc sent to: its relay's. */
-    const brtc_hash_slot *srv = len >= 4 && data[0] >= 64 && data[0] <= 79
+    /* TURN ChannelData (RFC 7983: 64..79) from a server a pc sent to: its relay's. Never
+     * from an ICE peer's address (owned), which the pc's transport would only count. */
+    const brtc_hash_slot *srv = len >= 4 && data[0] >= 64 && data[0] <= 79 &&
+                                        !brtc_addr_map_find(&loop->addrs, &from)
                                     ? brtc_addr_map_find(&loop->checked, &from) : NULL;
     if (!srv) {
       loop->stats.dropped_malformed++;
