@@ -93,11 +93,11 @@ void pc_gather_add_candidate(brtc_pc *pc, brtc_ice_cand_type type, const brtc_ad
   int rc = brtc_ice_transport_add_gathered_candidate(pc->ice, type, addr, base, related, server,
                                                      socket, pc->now_us);
   pc->ice_dirty = true;
-  char a[BRTC_ADDR_STRLEN], s[BRTC_ADDR_STRLEN], line[160];
-  snprintf(line, sizeof line, "ICE: %s candidate %s from %s%s",
+  char a[BRTC_ADDR_STRLEN], s[BRTC_ADDR_STRLEN], line[192];
+  snprintf(line, sizeof line, "ICE: %s candidate %s from %s%s%s",
            type == BRTC_ICE_CAND_RELAY ? "relayed" : "server-reflexive",
            brtc_addr_str(addr, a, sizeof a), brtc_addr_str(server, s, sizeof s),
-           rc == BRTC_OK ? "" : " (not added: the candidate table is full)");
+           rc == BRTC_OK ? "" : " not added: ", rc == BRTC_OK ? "" : brtc_strerror(rc));
   pc_emit_log(pc, line);
 }
 
@@ -187,9 +187,11 @@ static void push(brtc_pc *pc, struct pc_gather *g, brtc_event_type type, const c
 
 static void emit(brtc_pc *pc, struct pc_gather *g) {
   if (g->done_emitted || !local_mid(pc, g)) return;
+  size_t n_host = g->relay_only ? 0 : pc->n_host_addrs;
+  if (g->n_emitted == n_host + g->n_lines && !g->agent_done) return; /* nothing new */
   char host[PC_MAX_HOST_ADDRS][PC_CANDIDATE_LEN];
   const char *cands[PC_MAX_HOST_ADDRS];
-  size_t n_host = g->relay_only ? 0 : pc_signaling_host_candidates(pc, host, cands);
+  if (n_host) n_host = pc_signaling_host_candidates(pc, host, cands);
   while (g->n_emitted < n_host + g->n_lines) {
     size_t i = g->n_emitted++;
     push(pc, g, BRTC_EVENT_ICE_CANDIDATE, i < n_host ? host[i] : g->lines[i - n_host]);
@@ -226,7 +228,9 @@ size_t pc_local_candidates(const brtc_pc *pc, char text[][PC_CANDIDATE_LEN], con
   return n;
 }
 
-bool pc_gather_complete(const brtc_pc *pc) { return !pc->gather || pc->gather->ended; }
+bool pc_gather_complete(const brtc_pc *pc) {
+  return !pc->gather || !pc->gather->n_servers || pc->gather->ended;
+}
 
 /* ---- the pc's calls ---- */
 

@@ -207,6 +207,7 @@ int pc_signaling_set_offer(brtc_pc *pc, const char *sdp, char *err, size_t err_c
       .setup = our_setup,
       .candidates = cands,
       .n_candidates = n_cands,
+      .more_candidates = !pc_gather_complete(pc), /* trickled (pc_gather.c) */
       .ice_lite = pc_ice_is_lite(pc),
       .accept_video = true,
       .accept_audio = true,

@@ -426,6 +426,8 @@ static net *run(scenario sc, bool *connected) {
   CHECK_EQ_INT(brtc_pc_set_remote_description(n->s[1].pc, "offer", offer, n->now, err, sizeof err),
                BRTC_OK);
   CHECK_EQ_INT(brtc_pc_create_answer(n->s[1].pc, &answer, err, sizeof err), BRTC_OK);
+  /* The answer too: host candidates, and the list still open (RFC 8840 8.2). */
+  CHECK(answer && strstr(answer, "typ host") && !strstr(answer, "a=end-of-candidates"));
   CHECK_EQ_INT(brtc_pc_set_local_description(n->s[1].pc, "answer", NULL, n->now, err, sizeof err),
                BRTC_OK);
   drain(n, 1);
