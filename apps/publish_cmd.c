@@ -42,6 +42,10 @@ void brtc_publish_print_usage(FILE *out) {
           "  --audio FILE.ogg     also send an Ogg Opus file\n"
           BRTC_SOURCE_OPTIONS_USAGE
           "  --token T            a bearer token for the WHIP server (RFC 9725 4.5)\n"
+          "  --ice-server URL     a STUN or TURN server to gather candidates from: stun:IP[:PORT]\n"
+          "                       or turn:IP[:PORT][?transport=udp] (numeric addresses; up to 4)\n"
+          "  --ice-username U     --ice-credential C: the TURN servers' long-term credentials\n"
+          "  --relay-only         use relayed candidates only (iceTransportPolicy \"relay\")\n"
           "  --udp ADDR:PORT      the local UDP address (default 0.0.0.0:0: every interface's\n"
           "                       address becomes a host candidate)\n"
           "  --duration SECONDS   stop after this long (default: until SIGINT or SIGTERM)\n"
@@ -81,6 +85,9 @@ typedef struct publish_app {
 
 typedef struct publish_options {
   const char *url, *video, *audio, *token, *udp;
+  const char *ice_servers[4], *ice_username, *ice_credential;
+  size_t n_ice_servers;
+  bool relay_only;
   brtc_source_options source;
   unsigned long duration_s;
   brtc_log_level level;
@@ -88,7 +95,8 @@ typedef struct publish_options {
 
 /* Returns -1 when the options are good, else the exit code. */
 static int parse_options(int argc, char **argv, publish_options *o) {
-  enum { OPT_SOURCE = 256, OPT_AUDIO, OPT_TOKEN, OPT_UDP, OPT_DURATION, OPT_LOG };
+  enum { OPT_SOURCE = 256, OPT_AUDIO, OPT_TOKEN, OPT_UDP, OPT_DURATION, OPT_LOG, OPT_ICE_SERVER,
+         OPT_ICE_USER, OPT_ICE_CRED, OPT_RELAY_ONLY };
   static const struct option longopts[] = {
       {"source", required_argument, NULL, OPT_SOURCE},
       {"audio", required_argument, NULL, OPT_AUDIO},
@@ -97,6 +105,10 @@ static int parse_options(int argc, char **argv, publish_options *o) {
       {"udp", required_argument, NULL, OPT_UDP},
       {"duration", required_argument, NULL, OPT_DURATION},
       {"log-level", required_argument, NULL, OPT_LOG},
+      {"ice-server", required_argument, NULL, OPT_ICE_SERVER},
+      {"ice-username", required_argument, NULL, OPT_ICE_USER},
+      {"ice-credential", required_argument, NULL, OPT_ICE_CRED},
+      {"relay-only", no_argument, NULL, OPT_RELAY_ONLY},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0},
   };
@@ -110,6 +122,13 @@ static int parse_options(int argc, char **argv, publish_options *o) {
     case OPT_AUDIO: o->audio = optarg; break;
     case OPT_TOKEN: o->token = optarg; break;
     case OPT_UDP: o->udp = optarg; break;
+    case OPT_ICE_USER: o->ice_username = optarg; break;
+    case OPT_ICE_CRED: o->ice_credential = optarg; break;
+    case OPT_RELAY_ONLY: o->relay_only = true; break;
+    case OPT_ICE_SERVER:
+      if (o->n_ice_servers == 4) return usage_error("at most 4 --ice-server");
+      o->ice_servers[o->n_ice_servers++] = optarg;
+      break;
     case OPT_DURATION:
       if (!brtc_cli_parse_number(optarg, 1, 86400 * 365, &o->duration_s))
         return usage_error("bad --duration \"%s\": expected seconds, at least 1", optarg);
@@ -313,6 +332,19 @@ int brtc_publish_main(int argc, char **argv) {
             err[0] ? err : "out of memory");
     goto out;
   }
+  for (size_t i = 0; i < o.n_ice_servers; i++) {
+    int irc = brtc_pc_config_add_ice_server(pcc, o.ice_servers[i], o.ice_username,
+                                            o.ice_credential);
+    if (irc != BRTC_OK) {
+      fprintf(stderr, "boltrtc publish: --ice-server \"%s\": %s\n", o.ice_servers[i],
+              irc == BRTC_ERR_UNSUPPORTED ? "not supported (a hostname, turns: or TCP)"
+              : irc == BRTC_ERR_INVALID   ? "a turn: server needs --ice-username and --ice-credential"
+                                          : "not a stun: or turn: URL");
+      exit_code = 2;
+      goto out;
+    }
+  }
+  if (o.relay_only) (void)brtc_pc_config_set_ice_transport_policy(pcc, BRTC_ICE_TRANSPORT_RELAY);
   if (brtc_pc_new(pcc, &app.pc, err, sizeof(err)) != BRTC_OK) {
     fprintf(stderr, "boltrtc publish: %s\n", err);
     goto out;

@@ -128,6 +128,17 @@ typedef enum brtc_event_type {
    * (its index for brtc_pc_get_track_stats, the same as its frames say), codec. The first
    * exchange's tracks are not announced: brtc_pc_track_count lists them. */
   BRTC_EVENT_TRACK,
+  /* Trickle ICE (RFC 8838): one of our local candidates, to signal to the peer (as
+   * RTCPeerConnectionIceEvent's candidate): detail is the line ("candidate:..." without
+   * "a="), mid the m-section it belongs to (the first of the BUNDLE group). They come once
+   * there is a local description (our offer set, or an answer made); those known when it
+   * was written are in it too, as browsers do. Host candidates come first, then each
+   * server-reflexive and relayed one as it is learned (brtc_pc_config_add_ice_server). */
+  BRTC_EVENT_ICE_CANDIDATE,
+  /* Gathering is over (RFC 8838 end-of-candidates, the W3C's null candidate): every
+   * server answered or gave up. mid as above; a later create_offer carries every candidate
+   * gathered. */
+  BRTC_EVENT_ICE_GATHERING_COMPLETE,
 } brtc_event_type;
 
 /* What brtc_pc_poll_output hands back. Set size to sizeof(brtc_output) before the call:
@@ -203,6 +214,24 @@ BRTC_EXPORT int brtc_pc_config_add_host_address(brtc_pc_config *c, const struct 
  * for our check before it nominates connects within a round trip; it also keeps consent
  * with checks of its own (RFC 7675). */
 BRTC_EXPORT int brtc_pc_config_set_ice_lite(brtc_pc_config *c, bool lite);
+/* A STUN or TURN server to gather candidates from (RFC 8445 5.1.1.2), as an
+ * RTCIceServer's URL: "stun:HOST[:PORT]" (RFC 7064) for a server-reflexive candidate from
+ * each host address of the server's family, or "turn:HOST[:PORT][?transport=udp]"
+ * (RFC 7065) for a relayed candidate through a TURN allocation over UDP (RFC 8656), with
+ * username and credential (long-term credentials; NULL for stun:). The port defaults to
+ * 3478. HOST must be a numeric IPv4 or IPv6 address ("[::1]" with a port): the library does
+ * no DNS, so resolve a name in your program first. At most 4 servers. BRTC_ERR_PARSE for a
+ * malformed URL, BRTC_ERR_UNSUPPORTED for a hostname, turns:, or transport=tcp (not yet),
+ * BRTC_ERR_INVALID for a turn: URL without credentials, BRTC_ERR_LIMIT past 4. */
+BRTC_EXPORT int brtc_pc_config_add_ice_server(brtc_pc_config *c, const char *url,
+                                              const char *username, const char *credential);
+/* RTCIceTransportPolicy: which local candidates ICE uses. */
+typedef enum brtc_ice_transport_policy {
+  BRTC_ICE_TRANSPORT_ALL = 0, /* host, server-reflexive and relayed (the default) */
+  BRTC_ICE_TRANSPORT_RELAY,   /* relayed only: no host address is signalled or checked */
+} brtc_ice_transport_policy;
+BRTC_EXPORT int brtc_pc_config_set_ice_transport_policy(brtc_pc_config *c,
+                                                        brtc_ice_transport_policy policy);
 /* Our DTLS role when the offer lets us choose (a=setup:actpass); default AUTO. */
 BRTC_EXPORT int brtc_pc_config_set_dtls_role(brtc_pc_config *c, brtc_dtls_role role);
 /* Video bitrates asked of the sender: where a libwebrtc sender starts (the answer's VP8

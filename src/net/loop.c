@@ -305,7 +305,11 @@ static void drain_pc(brtc_loop *loop, pc_entry *e, bool events) {
     }
     if (out.kind == BRTC_OUTPUT_TRANSMIT) {
       loop->tx_to[slot] = out.remote;
-      bool check = out.len >= 20 && out.data[0] == 0x00 && out.data[1] == 0x01;
+      /* A STUN request or indication (class bit C1 clear: a check, or a request to a STUN
+       * or TURN server) or TURN ChannelData (RFC 7983: 64..79): what comes back from there
+       * is this pc's. */
+      bool check = out.len >= 20 && ((out.data[0] <= 3 && !(out.data[0] & 1)) ||
+                                     (out.data[0] >= 64 && out.data[0] <= 79));
       queue_datagram(loop, e, slot, out.len);
       if (check) remember_check(loop, e, &out.remote);
     } else if (out.kind == BRTC_OUTPUT_EVENT && events && e->on_event) {
@@ -369,9 +373,9 @@ static void handle_unknown_source(brtc_loop *loop, route r, const uint8_t *data,
     return;
   }
   pc_entry *e = NULL;
-  if (msg.type == BRTC_STUN_BINDING_SUCCESS || msg.type == BRTC_STUN_BINDING_ERROR) {
+  if (msg.type & 0x0110) { /* RFC 8489 5: a response or an indication (a TURN server's) */
     const brtc_hash_slot *slot = brtc_addr_map_find(&loop->checked, from);
-    if (slot) e = slot->value; /* the answer to a check of ours */
+    if (slot) e = slot->value; /* the answer to a check of ours, or from our STUN/TURN server */
   } else if (msg.type == BRTC_STUN_BINDING_REQUEST) {
     e = named_pc(loop, &msg);
   }
@@ -445,7 +449,16 @@ static void handle_datagram(brtc_loop *loop, route r, const uint8_t *data, size_
   }
   brtc_demux_class cls = brtc_demux_classify(data, len);
   if (cls == BRTC_DEMUX_OTHER) {
-    loop->stats.dropped_malformed++;
+    /* TURN ChannelData (RFC 7983: 64..79) from a server a pc sent to: its relay's. Never
+     * from an ICE peer's address (owned), which the pc's transport would only count. */
+    const brtc_hash_slot *srv = len >= 4 && data[0] >= 64 && data[0] <= 79 &&
+                                        !brtc_addr_map_find(&loop->addrs, &from)
+                                    ? brtc_addr_map_find(&loop->checked, &from) : NULL;
+    if (!srv) {
+      loop->stats.dropped_malformed++;
+      return;
+    }
+    deliver(loop, srv->value, data, len, &from, now);
     return;
   }
   brtc_hash_slot *slot = brtc_addr_map_find(&loop->addrs, &from);

@@ -32,10 +32,12 @@ int pc_ice_new(brtc_pc *pc, const brtc_pc_config *config, char *err, size_t err_
   /* The host candidates: the socket tag is the address's index (the owner's loop keeps one
    * socket per address; brtc_output.source says which). Unusable ones (a wildcard) are
    * still written into the answer as before, but take no part in checks. */
-  for (size_t i = 0; i < pc->n_host_addrs; i++)
+  for (size_t i = 0; i < pc->n_host_addrs && !config->relay_only; i++)
     (void)brtc_ice_transport_add_host_candidate(pc->ice, &pc->host_addrs[i], (uint32_t)i,
                                                 pc->now_us);
-  brtc_ice_transport_end_of_local_candidates(pc->ice, pc->now_us);
+  /* With STUN or TURN servers, pc_gather.c says when the last candidate is in. */
+  if (config->ice_lite || !config->n_ice_servers)
+    brtc_ice_transport_end_of_local_candidates(pc->ice, pc->now_us);
   pc->ice_state = BRTC_ICE_CONN_NEW;
   pc->ice_dirty = true;
   return BRTC_OK;
@@ -71,12 +73,14 @@ static void sync(brtc_pc *pc) {
     pc->media_addr = sel.remote;
     pc->media_source = sel.base;
     pc->have_media_addr = true;
+    pc_gather_selected(pc, &sel); /* a relayed pair gets a channel */
   }
   if (selected && !pc->steps_done[BRTC_STEP_ICE_CONNECTED]) {
-    char addr[BRTC_ADDR_STRLEN], detail[128];
-    snprintf(detail, sizeof(detail), "nominated %s (%s ICE, %s)",
+    char addr[BRTC_ADDR_STRLEN], detail[160];
+    snprintf(detail, sizeof(detail), "nominated %s (%s ICE, %s)%s",
              brtc_addr_str(&sel.remote, addr, sizeof(addr)), pc_ice_is_lite(pc) ? "lite" : "full",
-             brtc_ice_transport_is_controlling(pc->ice) ? "controlling" : "controlled");
+             brtc_ice_transport_is_controlling(pc->ice) ? "controlling" : "controlled",
+             sel.local_type == BRTC_ICE_CAND_RELAY ? " through our TURN relay" : "");
     pc_emit_step(pc, BRTC_STEP_ICE_CONNECTED, detail);
   }
   if (s != pc->ice_state) {
@@ -104,12 +108,15 @@ int pc_ice_set_remote(brtc_pc *pc, const char *ufrag, const char *pwd, bool remo
                                                      n, end_of_candidates, pc->now_us);
   if (rc != BRTC_OK) return rc;
   pc->ice_remote_set = true;
+  pc_gather_remote_address(pc, NULL); /* relays permit the peer's addresses */
   sync(pc);
   return BRTC_OK;
 }
 
 int pc_ice_add_remote_candidate(brtc_pc *pc, const char *line) {
-  if (line[0] == '\0') {
+  /* RFC 8838 8.2: end-of-candidates, as the W3C's empty candidate or as the attribute. */
+  if (line[0] == '\0' || strcmp(line, "end-of-candidates") == 0 ||
+      strcmp(line, "a=end-of-candidates") == 0) {
     brtc_ice_transport_end_of_remote_candidates(pc->ice, pc->now_us);
     sync(pc);
     return BRTC_OK;
@@ -117,6 +124,7 @@ int pc_ice_add_remote_candidate(brtc_pc *pc, const char *line) {
   if (strncmp(line, "a=", 2) == 0) line += 2;
   if (strncmp(line, "candidate:", 10) != 0) return BRTC_ERR_PARSE;
   int rc = brtc_ice_transport_add_remote_candidate(pc->ice, line, pc->now_us);
+  pc_gather_remote_address(pc, NULL);
   sync(pc);
   /* A candidate we cannot use (TCP, another generation) is no error of the caller's. */
   return rc == BRTC_ERR_UNSUPPORTED || rc == BRTC_ERR_STATE ? BRTC_OK : rc;
@@ -127,6 +135,8 @@ int pc_ice_add_remote_candidate(brtc_pc *pc, const char *line) {
  * is from that pair's peer, else the first host address of its family, loopback to
  * loopback. */
 static brtc_addr local_for(const brtc_pc *pc, const brtc_addr *from) {
+  const brtc_addr *relayed = pc_gather_rx_local(pc); /* it came through a TURN allocation */
+  if (relayed) return *relayed;
   if (pc->have_media_addr && brtc_addr_equal(&pc->media_addr, from)) return pc->media_source;
   int family = brtc_addr_family(from);
   bool loop = brtc_addr_is_loopback(from);
@@ -211,6 +221,7 @@ int pc_ice_poll(brtc_pc *pc, uint8_t *out, size_t cap, size_t *out_len, brtc_add
       *source = o.from;
       return BRTC_OK;
     }
+    pc_gather_ice_event(pc, &o.event); /* local candidates: trickle */
     if (o.event.type == BRTC_ICE_EVENT_ERROR && o.event.reason) pc_emit_log(pc, o.event.reason);
     if (o.event.type == BRTC_ICE_EVENT_ROLE)
       pc_emit_log(pc, o.event.controlling ? "ICE role conflict: we control now"

@@ -18,6 +18,7 @@
 #include "common/ready_list.h"
 #include "dtls/dtls.h"
 #include "ice/ice_transport.h"
+#include "pc/pc_gather.h"
 #include "pc/video_bitrate.h"
 #include "rtp/nack.h"
 #include "rtp/rtp.h"
@@ -64,6 +65,9 @@ struct brtc_pc_config {
   uint64_t consent_timeout_us, ice_check_timeout_us;
   brtc_keyframe_policy keyframe_policy;
   bool ice_lite; /* false (the default): full ICE, RFC 8445 */
+  pc_ice_server ice_servers[PC_MAX_ICE_SERVERS]; /* pc_ice_server.c, pc_gather.c */
+  size_t n_ice_servers;
+  bool relay_only; /* BRTC_ICE_TRANSPORT_RELAY */
 };
 
 /* Receive state for one remote SSRC. */
@@ -206,6 +210,8 @@ struct brtc_pc {
   struct pc_send *send;
   /* Renegotiation (pc_reneg.h): the last exchange's sections; NULL until one finished. */
   struct pc_reneg *reneg;
+  /* Gathering and trickle (pc_gather.h): NULL for a lite agent. */
+  struct pc_gather *gather;
 };
 
 /* pc_events.c. The one way an event leaves the pc: queued for brtc_pc_poll_output. detail
@@ -335,6 +341,9 @@ bool pc_signaling_take_negotiated(brtc_pc *pc, const struct brtc_sdp *remote,
                                   const struct brtc_sdp_negotiated *neg);
 size_t pc_signaling_host_candidates(const brtc_pc *pc, char text[][PC_CANDIDATE_LEN],
                                     const char **cands);
+/* pc_gather.c: every local candidate for a description (up to PC_MAX_SDP_CANDIDATES): the
+ * host ones as above (none under the relay policy), then those gathered so far. */
+size_t pc_local_candidates(const brtc_pc *pc, char text[][PC_CANDIDATE_LEN], const char **cands);
 
 /* pc_jsep.c: the signaling state machine (RFC 8829 5.5, 5.6; W3C webrtc 4.4.1). */
 typedef enum pc_jsep_call {
@@ -369,5 +378,7 @@ bool pc_offer_has_data(const brtc_pc *pc);
 /* Set local and not yet answered (create_datachannel needs a section then). */
 bool pc_offer_pending(const brtc_pc *pc);
 void pc_offer_free(brtc_pc *pc);
+/* The offer set as our local description (NULL when none): trickle's events name its mid. */
+const char *pc_offer_local_sdp(const brtc_pc *pc);
 
 #endif

@@ -235,7 +235,7 @@ static void collect_sections(brtc_pc *pc, pc_offer *o) {
 static brtc_sdp_offer_params offer_params(const brtc_pc *pc, const pc_offer *o,
                                           char text[][PC_CANDIDATE_LEN], const char **cands,
                                           char *ip, size_t ip_cap) {
-  size_t n = pc_signaling_host_candidates(pc, text, cands);
+  size_t n = pc_local_candidates(pc, text, cands);
   if (n) brtc_addr_ip_str(&pc->host_addrs[0], ip, ip_cap);
   return (brtc_sdp_offer_params){
       .ice_ufrag = pc_ice_local_ufrag(pc),
@@ -243,7 +243,7 @@ static brtc_sdp_offer_params offer_params(const brtc_pc *pc, const pc_offer *o,
       .fingerprint_sha256 = brtc_certificate_fingerprint(pc->certificate),
       .candidates = cands,
       .n_candidates = n,
-      .end_of_candidates = true, /* host candidates only: all known at once */
+      .end_of_candidates = pc_gather_complete(pc), /* else trickled (pc_gather.c) */
       .ice_lite = pc_ice_is_lite(pc),
       .ice_trickle = true,       /* brtc_pc_add_ice_candidate takes the peer's */
       .default_address = n ? ip : NULL,
@@ -279,8 +279,8 @@ int pc_offer_create(brtc_pc *pc, const char **sdp, char *err, size_t err_cap) {
             "channel first)");
     return BRTC_ERR_STATE;
   }
-  char cand_text[PC_MAX_HOST_ADDRS][PC_CANDIDATE_LEN], ip[BRTC_ADDR_STRLEN];
-  const char *cands[PC_MAX_HOST_ADDRS];
+  char cand_text[PC_MAX_SDP_CANDIDATES][PC_CANDIDATE_LEN], ip[BRTC_ADDR_STRLEN];
+  const char *cands[PC_MAX_SDP_CANDIDATES];
   o->version++; /* RFC 8829 5.2.2: each new offer a higher version */
   brtc_sdp_offer_params p = offer_params(pc, o, cand_text, cands, ip, sizeof ip);
   int rc = brtc_sdp_write_offer(&p, text, PC_OFFER_CAP, err, err_cap);
@@ -423,8 +423,8 @@ int pc_offer_apply_answer(brtc_pc *pc, const char *sdp, char *err, size_t err_ca
     set_err(err, err_cap, "out of memory");
     return BRTC_ERR_NOMEM;
   }
-  char cand_text[PC_MAX_HOST_ADDRS][PC_CANDIDATE_LEN], ip[BRTC_ADDR_STRLEN];
-  const char *cands[PC_MAX_HOST_ADDRS];
+  char cand_text[PC_MAX_SDP_CANDIDATES][PC_CANDIDATE_LEN], ip[BRTC_ADDR_STRLEN];
+  const char *cands[PC_MAX_SDP_CANDIDATES];
   brtc_sdp_offer_params p = offer_params(pc, o, cand_text, cands, ip, sizeof ip);
   brtc_sdp_answer_transport t;
   int rc = brtc_sdp_parse(sdp, len, &w->answer, err, err_cap);
@@ -535,4 +535,8 @@ void pc_offer_free(brtc_pc *pc) {
   free(pc->offer->sdp);
   free(pc->offer);
   pc->offer = NULL;
+}
+
+const char *pc_offer_local_sdp(const brtc_pc *pc) {
+  return pc->offer && pc->offer->applied ? pc->offer->sdp : NULL;
 }

@@ -248,9 +248,9 @@ int pc_signaling_set_offer(brtc_pc *pc, const char *sdp, char *err, size_t err_c
     goto out;
   }
 
-  char cand_text[PC_MAX_HOST_ADDRS][PC_CANDIDATE_LEN];
-  const char *cands[PC_MAX_HOST_ADDRS];
-  pc_signaling_host_candidates(pc, cand_text, cands);
+  char cand_text[PC_MAX_SDP_CANDIDATES][PC_CANDIDATE_LEN];
+  const char *cands[PC_MAX_SDP_CANDIDATES];
+  size_t n_cands = pc_local_candidates(pc, cand_text, cands);
   brtc_sdp_send_track send_tracks[PC_MAX_TRACKS];
   size_t n_send = pc_send_answer_tracks(pc, send_tracks);
   brtc_sdp_answer_params params = {
@@ -261,7 +261,8 @@ int pc_signaling_set_offer(brtc_pc *pc, const char *sdp, char *err, size_t err_c
       .fingerprint_sha256 = brtc_certificate_fingerprint(pc->certificate),
       .setup = our_setup,
       .candidates = cands,
-      .n_candidates = pc->n_host_addrs,
+      .n_candidates = n_cands,
+      .more_candidates = !pc_gather_complete(pc), /* trickled (pc_gather.c) */
       .ice_lite = pc_ice_is_lite(pc),
       .accept_video = true,
       .accept_audio = true,

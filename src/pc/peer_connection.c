@@ -117,6 +117,10 @@ int brtc_pc_new(const brtc_pc_config *config, brtc_pc **out, char *err, size_t e
   memcpy(pc->host_addrs, config->host_addrs, sizeof(pc->host_addrs));
   pc->n_host_addrs = config->n_host_addrs;
   int rc = pc_ice_new(pc, config, err, err_cap);
+  if (rc == BRTC_OK && (rc = pc_gather_new(pc, config)) != BRTC_OK) {
+    snprintf(err, err_cap, "out of memory");
+    pc_ice_free(pc);
+  }
   if (rc != BRTC_OK) {
     free(pc);
     return rc;
@@ -142,6 +146,7 @@ void brtc_pc_free(brtc_pc *pc) {
   brtc_srtp_free(pc->srtp_in);
   brtc_srtp_free(pc->srtp_out);
   brtc_dtls_free(pc->dtls);
+  pc_gather_free(pc);
   pc_ice_free(pc);
   if (pc->keylog) OPENSSL_cleanse(pc->keylog, BRTC_DTLS_KEYLOG_LEN);
   free(pc->keylog);
@@ -215,11 +220,17 @@ int brtc_pc_handle_datagram(brtc_pc *pc, const uint8_t *data, size_t len,
     pc->stats.dropped_unexpected++;
     return BRTC_ERR_INVALID;
   }
+  int rc; /* from one of our STUN or TURN servers (pc_gather.c): even once closed, the
+           * answer to the Refresh that deletes an allocation */
+  if (pc_gather_datagram(pc, data, len, &addr, &rc)) {
+    if (!pc->closed && !pc->failed) pc_send_after_input(pc);
+    return rc;
+  }
   if (pc->closed || pc->failed) {
     pc->stats.dropped_unexpected++;
     return BRTC_ERR_STATE;
   }
-  int rc = pc_transport_datagram(pc, data, len, &addr);
+  rc = pc_transport_datagram(pc, data, len, &addr);
   pc_send_after_input(pc);
   return rc;
 }
@@ -228,9 +239,13 @@ int brtc_pc_handle_datagram(brtc_pc *pc, const uint8_t *data, size_t len,
 static int poll_datagram(brtc_pc *pc, uint8_t *out, size_t cap, size_t *out_len,
                          struct sockaddr_storage *to, struct sockaddr_storage *from) {
   brtc_addr dest = pc->media_addr, source = pc->media_source;
-  int rc = BRTC_ERR_AGAIN;
+  /* The gatherer's requests to its STUN and TURN servers (pc_gather.h) go as they are. */
+  int rc = pc_gather_poll(pc, out, cap, out_len, &dest, &source);
+  bool gathering = rc == BRTC_OK;
+again:
   /* On close the RTCP BYE goes before DTLS close_notify, which ends the peer's transport. */
-  if (pc->bye_pending && pc->have_media_addr) rc = pc_media_poll_rtcp(pc, out, cap, out_len);
+  if (rc == BRTC_ERR_AGAIN && pc->bye_pending && pc->have_media_addr)
+    rc = pc_media_poll_rtcp(pc, out, cap, out_len);
   if (rc == BRTC_ERR_AGAIN) rc = pc_transport_poll(pc, out, cap, out_len, &dest, &source);
   if (rc == BRTC_ERR_AGAIN && pc->have_media_addr) {
     rc = pc_media_poll_rtcp(pc, out, cap, out_len);
@@ -239,6 +254,14 @@ static int poll_datagram(brtc_pc *pc, uint8_t *out, size_t cap, size_t *out_len,
   }
   if (rc == BRTC_ERR_AGAIN && pc->have_media_addr) rc = pc_send_poll(pc, out, cap, out_len);
   if (rc != BRTC_OK) return rc;
+  /* From a relayed address: through its TURN allocation. One that cannot go is dropped. */
+  if (!gathering && pc_gather_route(pc, out, cap, out_len, &dest, &source) != BRTC_OK) {
+    pc->stats.dropped_unexpected++;
+    dest = pc->media_addr;
+    source = pc->media_source;
+    rc = BRTC_ERR_AGAIN;
+    goto again;
+  }
   memset(to, 0, sizeof(*to));
   memcpy(to, &dest.u, brtc_addr_len(&dest));
   memset(from, 0, sizeof(*from));
@@ -255,6 +278,8 @@ static uint64_t next_deadline(const brtc_pc *pc) {
   if (m < t) t = m;
   uint64_t s = pc_send_deadline(pc);
   if (s < t) t = s;
+  uint64_t g = pc_gather_deadline(pc);
+  if (g < t) t = g;
   uint64_t c = check_deadline(pc);
   return c < t ? c : t;
 }
@@ -320,6 +345,7 @@ int brtc_pc_handle_timeout(brtc_pc *pc, uint64_t now_us) {
              (unsigned long long)(pc->ice_check_timeout_us / 1000));
     pc_fail(pc, reason);
   }
+  pc_gather_timeout(pc);
   pc_transport_timeout(pc);
   pc_media_timeout(pc);
   pc_send_after_input(pc);
@@ -358,6 +384,7 @@ void brtc_pc_close(brtc_pc *pc, uint64_t now_us) {
   if (pc->srtp_out && pc->have_media_addr && !pc->failed) pc->bye_pending = true;
   pc_data_end(pc, !pc->failed);
   pc_transport_close(pc);
+  pc_gather_close(pc); /* TURN allocations deleted (RFC 8656 7.3: a Refresh of lifetime 0) */
   pc_emit_step(pc, BRTC_STEP_CLOSED, "closed locally");
 }
 

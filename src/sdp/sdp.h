@@ -159,6 +159,7 @@ typedef struct brtc_sdp_answer_params {
   brtc_sdp_setup setup;             /* ACTIVE or PASSIVE */
   const char *const *candidates;    /* full "candidate:..." values, for every m-section */
   size_t n_candidates;
+  bool more_candidates;             /* gathering goes on (trickle): no a=end-of-candidates */
   bool ice_lite;
   bool accept_video;                /* VP8 */
   bool accept_audio;                /* Opus */

@@ -321,7 +321,7 @@ static void write_candidates(writer *w, const brtc_sdp_answer_params *p) {
     else
       line(w, "a=%s%s", prefix, cand);
   }
-  line(w, "a=end-of-candidates");
+  if (!p->more_candidates) line(w, "a=end-of-candidates"); /* RFC 8840 8.2 */
 }
 
 /* RFC 8841 5 and 6: our SCTP port and the largest message we take. */

@@ -155,6 +155,9 @@ static int peer_index(brtc_turn_client *cl, const brtc_addr *peer, bool add) {
   memset(&cl->peers[free_slot], 0, sizeof(cl->peers[free_slot]));
   cl->peers[free_slot].used = true;
   cl->peers[free_slot].addr = *peer;
+  /* Refreshed once its first CreatePermission or ChannelBind is answered: until then the
+   * transaction's own timer runs (a refresh time of 0 made the deadline "now" for good). */
+  cl->peers[free_slot].refresh_us = UINT64_MAX;
   return free_slot;
 }
 

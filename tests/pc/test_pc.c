@@ -895,6 +895,13 @@ static void test_poll_output_contract(void) {
         out.step == BRTC_STEP_OFFER && strstr(out.detail, "VP8/90000") != NULL);
   CHECK_EQ_INT(brtc_pc_poll_output(h.pc, buf, sizeof(buf), &out), BRTC_OK);
   CHECK(out.kind == BRTC_OUTPUT_EVENT && out.step == BRTC_STEP_ANSWER);
+  /* Trickle (RFC 8838): our host candidate, with the answer's first mid, then the end. */
+  CHECK_EQ_INT(brtc_pc_poll_output(h.pc, buf, sizeof(buf), &out), BRTC_OK);
+  CHECK(out.kind == BRTC_OUTPUT_EVENT && out.event == BRTC_EVENT_ICE_CANDIDATE &&
+        strstr(out.detail, "candidate:") == out.detail && strstr(out.detail, " typ host") &&
+        out.mid && strcmp(out.mid, "0") == 0);
+  CHECK_EQ_INT(brtc_pc_poll_output(h.pc, buf, sizeof(buf), &out), BRTC_OK);
+  CHECK(out.kind == BRTC_OUTPUT_EVENT && out.event == BRTC_EVENT_ICE_GATHERING_COMPLETE);
   CHECK_EQ_INT(brtc_pc_poll_output(h.pc, buf, sizeof(buf), &out), BRTC_OK);
   CHECK(out.kind == BRTC_OUTPUT_TIMEOUT && out.deadline_us > h.now);
   /* Never drained: 1,100 datagrams make 1,100 wire events, of which 1,024 are kept. */
