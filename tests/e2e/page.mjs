@@ -76,6 +76,7 @@ export function parseArgs(argv) {
     else if (k === '--messages') { out.messages = Number(v); i++; }
     else if (k === '--frame-out') { out.frameOut = v; i++; }
     else if (k === '--echo') { out.echo = true; }
+    else if (k === '--labels') { out.labels = v.split(','); i++; }
     else throw new Error(`unknown argument ${k}`);
   }
   if (!out.url) throw new Error('--url is required');
