@@ -130,6 +130,10 @@ int pc_data_negotiated(brtc_pc *pc, uint16_t remote_port, uint32_t remote_max_me
 
 bool pc_data_active(const brtc_pc *pc) { return pc->data && pc->data->negotiated; }
 
+const brtc_dc_transport *pc_data_transport(const brtc_pc *pc) {
+  return pc->data ? pc->data->t : NULL;
+}
+
 void pc_data_forget_offer(brtc_pc *pc) {
   if (pc->data) pc->data->negotiated = false;
 }

@@ -227,6 +227,12 @@ int brtc_dc_transport_start(brtc_dc_transport *t, uint64_t now_us, const brtc_dc
 bool brtc_dc_transport_connected(const brtc_dc_transport *t) { return t->connected; }
 const brtc_sctp *brtc_dc_transport_sctp(const brtc_dc_transport *t) { return t->assoc; }
 
+size_t brtc_dc_transport_channel_count(const brtc_dc_transport *t) { return t->n; }
+
+brtc_dc *brtc_dc_transport_channel(const brtc_dc_transport *t, size_t index) {
+  return index < t->n ? t->channels[index] : NULL;
+}
+
 void brtc_dc_transport_get_stats(const brtc_dc_transport *t, brtc_dc_transport_stats *out) {
   *out = t->stats;
 }
