@@ -10,6 +10,7 @@ One boltrtc serve (--source and --echo) and one aiortc server are up at once; ea
 every URL once, the order turning every round. Medians over --runs rounds, and the ratio.
 
   bench_first_frame.py --boltrtc build/apps/boltrtc [--runs 10] [--json F]
+  bench_first_frame.py --from-json F [--runs N]     (the table of an earlier run)
 
 Runs as root inside a fresh network namespace with only lo, like the end-to-end tests."""
 import argparse
@@ -47,10 +48,17 @@ def start_aiortc(source):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("--boltrtc", required=True)
+    ap.add_argument("--boltrtc")
     ap.add_argument("--runs", type=int, default=10)
     ap.add_argument("--json", help="write every load's result here")
+    ap.add_argument("--from-json", help="print the table of an earlier run's --json file")
     a = ap.parse_args()
+    if a.from_json:
+        with open(a.from_json) as f:
+            loads = json.load(f)
+        return table(loads["loads"], a.runs, loads["boltrtc"], loads["aiortc"])
+    if not a.boltrtc:
+        ap.error("--boltrtc is required")
     enter_loopback_namespace()
     workdir = tempfile.mkdtemp(prefix="boltrtc-bench-first-frame-")
     y4m = os.path.join(workdir, "source.y4m")
@@ -61,10 +69,7 @@ def main():
     server = Server(os.path.abspath(a.boltrtc), workdir,
                     ["--source", ivf, "--echo", "--log-level", "warn"])
     aiortc, aiortc_base = start_aiortc(ivf)
-    jobs = {("file", "boltrtc"): f"{server.base}/watch?autostart=1",
-            ("file", "aiortc"): f"{aiortc_base}/watch?autostart=1",
-            ("echo", "boltrtc"): f"{server.base}/watch?echo=1&autostart=1",
-            ("echo", "aiortc"): f"{aiortc_base}/watch?echo=1&autostart=1"}
+    jobs = jobs_of(server.base, aiortc_base)
     try:
         out = subprocess.run([shutil.which("node"), os.path.join(HERE, "first_frame.mjs"),
                               "--url", ",".join(jobs.values()), "--y4m", y4m,
@@ -81,14 +86,26 @@ def main():
     loads = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
     if a.json:
         with open(a.json, "w") as f:
-            json.dump(loads, f, indent=1)
+            json.dump({"boltrtc": server.base, "aiortc": aiortc_base, "loads": loads}, f, indent=1)
     shutil.rmtree(workdir, ignore_errors=True)
     if not loads:
         sys.exit(f"first_frame.mjs printed nothing: {out.stderr[-2000:]}")
+    table(loads, a.runs, server.base, aiortc_base)
+
+
+def jobs_of(boltrtc_base, aiortc_base):
+    """{(job, server): the viewer URL}."""
+    return {(job, who): f"{base}/watch?{'echo=1&' if job == 'echo' else ''}autostart=1"
+            for job in ("file", "echo")
+            for who, base in (("boltrtc", boltrtc_base), ("aiortc", aiortc_base))}
+
+
+def table(loads, runs, boltrtc_base, aiortc_base):
+    jobs = jobs_of(boltrtc_base, aiortc_base)
     print(f"first frame on screen from page load (requestVideoFrameCallback presentationTime), "
-          f"headless Chromium, median of {a.runs} loads each, ms")
+          f"headless Chromium, median of {runs} loads each, ms")
     print(f"{'job':6} {'server':8} {'loads':>5} {'connected':>9} {'first frame':>11} "
-          f"{'p90':>7} {'ratio':>6}")
+          f"{'p90':>7} {'ratio':>6} {'connected to frame':>18}")
     for job in ("file", "echo"):
         med = {}
         for who in ("boltrtc", "aiortc"):
@@ -100,10 +117,13 @@ def main():
             frames = sorted(r["presented"] for r in rs)
             med[who] = statistics.median(frames)
             conn = [r["connected"] for r in rs if r.get("connected") is not None]
+            # What follows the connection: the server's first frame, the browser's decoding.
+            after = [r["presented"] - r["connected"] for r in rs if r.get("connected") is not None]
             p90 = frames[min(len(frames) - 1, round(0.9 * (len(frames) - 1)))]
             ratio = f"{med[who] / med['boltrtc']:6.2f}" if "boltrtc" in med else "     -"
             print(f"{job:6} {who:8} {len(rs):5} {statistics.median(conn) if conn else 0:9.0f} "
-                  f"{med[who]:11.0f} {p90:7.0f} {ratio}"
+                  f"{med[who]:11.0f} {p90:7.0f} {ratio} "
+                  f"{statistics.median(after) if after else 0:18.0f}"
                   + (f"  ({len(errors)} failed: {errors[0]})" if errors else ""))
 
 
