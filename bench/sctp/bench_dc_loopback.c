@@ -1,4 +1,5 @@
-/* Data channels over loopback UDP, in one run, all on one thread (both ends on one core):
+/* Data channels over loopback UDP and in memory, in one run, all on one thread (both ends on
+ * one core). Over UDP:
  *   pc:      two boltrtc peer connections through the public API only, each on its own
  *            brtc_loop with its own UDP socket on 127.0.0.1: ICE, DTLS 1.2, SCTP with RFC
  *            9653's zero checksum (what two boltrtc peers agree on), DCEP, one reliable
@@ -8,6 +9,9 @@
  *            bench_sctp and the oracle tests drive it, on the real clock); no DTLS;
  *   sctp:    our SCTP alone (src/sctp, CRC32c) over the same kind of UDP socket pair, driven
  *            the same way as usrsctp: the same stack as the pc's without DTLS, ICE or DCEP.
+ * In memory, the same three with each packet (datagram, for the pc) handed straight to the
+ * other end instead of through a socket and a loop: the pc pair through its public API
+ * (brtc_pc_poll_output, brtc_pc_handle_datagram), with four times as many messages.
  * Measured for each:
  *   throughput: one end sends N messages of 1 KiB, then of 64 KiB, as fast as its send
  *     buffer takes them; until the other end has received them all; messages/s and MB/s of
@@ -105,8 +109,14 @@ static void udp_pair(int fd[2]) {
 
 /* Waits for a datagram on either socket, at most until the next timer (capped at 1 ms). */
 static void udp_wait(const int fd[2], uint64_t deadline) {
+  if (fd[0] < 0) return; /* in memory: nothing arrives by itself, go round again */
   struct pollfd p[2] = {{.fd = fd[0], .events = POLLIN}, {.fd = fd[1], .events = POLLIN}};
   poll(p, 2, deadline <= mono_us() ? 0 : 1);
+}
+
+static void udp_pair_close(const int fd[2]) {
+  for (int i = 0; i < 2; i++)
+    if (fd[i] >= 0) close(fd[i]);
 }
 
 /* ---- one measurement, whatever the stack ---- */
@@ -176,10 +186,11 @@ static bool usr_pump(usr_pair *s) {
   bool moved = false;
   for (int i = 0; i < 2; i++)
     while (usrsctp_end_pop(s->e[i], pkt, sizeof pkt, &len)) {
-      if (send(s->fd[i], pkt, len, 0) < 0 && errno != EAGAIN) bench_die("send");
+      if (s->fd[i] < 0) usrsctp_end_input(s->e[1 - i], pkt, len); /* in memory */
+      else if (send(s->fd[i], pkt, len, 0) < 0 && errno != EAGAIN) bench_die("send");
       moved = true;
     }
-  for (int i = 0; i < 2; i++) {
+  for (int i = 0; i < 2 && s->fd[0] >= 0; i++) {
     ssize_t n;
     while ((n = recv(s->fd[i], pkt, sizeof pkt, 0)) > 0) {
       usrsctp_end_input(s->e[i], pkt, (size_t)n);
@@ -202,12 +213,12 @@ static bool usr_send(void *p, int end, const uint8_t *msg, size_t len) {
 
 static uint64_t usr_received(void *p, int end) { return ((usr_pair *)p)->e[end]->messages_received; }
 
-static result run_usrsctp(size_t size, uint64_t n, unsigned pings) {
+static result run_usrsctp(size_t size, uint64_t n, unsigned pings, bool udp) {
   static usrsctp_end client, server;
   memset(&client, 0, sizeof client);
   memset(&server, 0, sizeof server);
-  usr_pair s = {.e = {&client, &server}};
-  udp_pair(s.fd);
+  usr_pair s = {.e = {&client, &server}, .fd = {-1, -1}};
+  if (udp) udp_pair(s.fd);
   if (usrsctp_end_open(&server, true, MTU, WINDOW) || usrsctp_end_open(&client, false, MTU, WINDOW))
     bench_die("usrsctp_end_open");
   client.count_only = server.count_only = true;
@@ -223,8 +234,7 @@ static result run_usrsctp(size_t size, uint64_t n, unsigned pings) {
   usr_pump(&s);
   usrsctp_end_close(&client);
   usrsctp_end_close(&server);
-  close(s.fd[0]);
-  close(s.fd[1]);
+  udp_pair_close(s.fd);
   return r;
 }
 
@@ -243,12 +253,13 @@ static bool sctp_pump(sctp_pair *s) {
   uint64_t now = mono_us();
   for (int i = 0; i < 2; i++)
     while (brtc_sctp_poll_packet(s->a[i], now, pkt, sizeof pkt, &len) == BRTC_OK) {
-      if (send(s->fd[i], pkt, len, 0) < 0 && errno != EAGAIN) bench_die("send");
+      if (s->fd[i] < 0) brtc_sctp_handle_packet(s->a[1 - i], now, pkt, len); /* in memory */
+      else if (send(s->fd[i], pkt, len, 0) < 0 && errno != EAGAIN) bench_die("send");
       moved = true;
     }
   for (int i = 0; i < 2; i++) {
     ssize_t n;
-    while ((n = recv(s->fd[i], pkt, sizeof pkt, 0)) > 0) {
+    while (s->fd[i] >= 0 && (n = recv(s->fd[i], pkt, sizeof pkt, 0)) > 0) {
       brtc_sctp_handle_packet(s->a[i], now, pkt, (size_t)n);
       moved = true;
     }
@@ -275,9 +286,9 @@ static bool sctp_send(void *p, int end, const uint8_t *msg, size_t len) {
 
 static uint64_t sctp_received(void *p, int end) { return ((sctp_pair *)p)->received[end]; }
 
-static result run_sctp(size_t size, uint64_t n, unsigned pings) {
-  sctp_pair s = {0};
-  udp_pair(s.fd);
+static result run_sctp(size_t size, uint64_t n, unsigned pings, bool udp) {
+  sctp_pair s = {.fd = {-1, -1}};
+  if (udp) udp_pair(s.fd);
   brtc_sctp_config c = {.recv_window = WINDOW, .send_buffer = WINDOW, .mtu = MTU};
   for (int i = 0; i < 2; i++)
     if (brtc_sctp_new(&c, mono_us(), &s.a[i])) bench_die("brtc_sctp_new");
@@ -291,8 +302,7 @@ static result run_sctp(size_t size, uint64_t n, unsigned pings) {
   static const pair_ops ops = {sctp_step, sctp_send, sctp_received};
   result r = measure(&ops, &s, size, n, pings);
   for (int i = 0; i < 2; i++) brtc_sctp_free(s.a[i]);
-  close(s.fd[0]);
-  close(s.fd[1]);
+  udp_pair_close(s.fd);
   return r;
 }
 
@@ -306,8 +316,23 @@ typedef struct pc_end {
   uint64_t received;
 } pc_end;
 
+/* In memory: a datagram on its way to end `to`. */
+typedef struct pc_packet {
+  int to;
+  size_t len;
+  uint8_t data[BRTC_PC_MAX_DATAGRAM];
+} pc_packet;
+
+#define PC_QUEUE 8192
+
 typedef struct pc_pair {
   pc_end end[2]; /* 0: offerer, 1: answerer */
+  bool udp;      /* on loops and sockets; otherwise in memory, no loop */
+  /* In memory: each pc's host address (never bound), its deadline, datagrams in flight. */
+  struct sockaddr_in addr[2];
+  uint64_t deadline[2];
+  pc_packet *queue;
+  size_t head, n;
 } pc_pair;
 
 static void on_pc_event(brtc_loop *loop, brtc_pc *pc, const brtc_output *ev, void *user) {
@@ -324,9 +349,53 @@ static void on_pc_event(brtc_loop *loop, brtc_pc *pc, const brtc_output *ev, voi
   }
 }
 
+/* In memory: drains one pc (peer_connection.h's rule), queueing its datagrams for the other. */
+static void pc_drain(pc_pair *r, int i) {
+  for (;;) {
+    brtc_output out = {.size = sizeof out};
+    if (r->n == PC_QUEUE) bench_die("pc in memory: queue full");
+    pc_packet *q = &r->queue[(r->head + r->n) % PC_QUEUE];
+    if (brtc_pc_poll_output(r->end[i].pc, q->data, sizeof q->data, &out) != BRTC_OK)
+      bench_die("brtc_pc_poll_output");
+    if (out.kind == BRTC_OUTPUT_TIMEOUT) {
+      r->deadline[i] = out.deadline_us;
+      return;
+    }
+    if (out.kind == BRTC_OUTPUT_EVENT) {
+      on_pc_event(NULL, r->end[i].pc, &out, &r->end[i]);
+    } else if (out.kind == BRTC_OUTPUT_TRANSMIT) {
+      q->to = 1 - i;
+      q->len = out.len;
+      r->n++;
+    }
+  }
+}
+
+/* In memory: both drained, every datagram delivered (and what that makes), timers fired. */
+static void pc_memory_step(pc_pair *r) {
+  pc_drain(r, 0);
+  pc_drain(r, 1);
+  while (r->n) {
+    pc_packet *q = &r->queue[r->head];
+    r->head = (r->head + 1) % PC_QUEUE;
+    r->n--;
+    (void)brtc_pc_handle_datagram(r->end[q->to].pc, q->data, q->len,
+                                  (const struct sockaddr *)&r->addr[1 - q->to], brtc_now_us());
+    pc_drain(r, q->to);
+  }
+  for (int i = 0; i < 2; i++) {
+    uint64_t now = brtc_now_us();
+    if (r->deadline[i] > now) continue;
+    brtc_pc_handle_timeout(r->end[i].pc, now);
+    pc_drain(r, i);
+  }
+  if (r->end[0].failed || r->end[1].failed) bench_die("pc: the connection failed");
+}
+
 /* One pass of both loops: wait on their epoll fds together up to the nearer timer. */
 static void pc_step(void *p) {
   pc_pair *r = p;
+  if (!r->udp) return pc_memory_step(r);
   struct pollfd fds[2];
   int timeout = -1;
   for (int i = 0; i < 2; i++) {
@@ -349,19 +418,26 @@ static bool pc_send(void *p, int end, const uint8_t *msg, size_t len) {
 
 static uint64_t pc_received(void *p, int end) { return ((pc_pair *)p)->end[end].received; }
 
-static void pc_end_new(pc_end *e, brtc_certificate *cert) {
+static void pc_end_new(pc_pair *r, int i, brtc_certificate *cert) {
   char err[256] = "";
-  brtc_loop_config *lc = brtc_loop_config_new();
-  if (!lc || brtc_loop_config_add_udp_address(lc, "127.0.0.1:0")) bench_die("loop config");
-  brtc_loop_config_set_loopback_only(lc, true);
-  e->loop = brtc_loop_new(lc, err, sizeof err);
-  brtc_loop_config_free(lc);
-  if (!e->loop) bench_die(err);
+  pc_end *e = &r->end[i];
   brtc_pc_config *cfg = brtc_pc_config_new();
   if (!cfg) bench_die("pc config");
   brtc_pc_config_set_certificate(cfg, cert);
   brtc_pc_config_set_datachannels(cfg, true);
-  brtc_loop_config_pc(e->loop, cfg);
+  if (r->udp) {
+    brtc_loop_config *lc = brtc_loop_config_new();
+    if (!lc || brtc_loop_config_add_udp_address(lc, "127.0.0.1:0")) bench_die("loop config");
+    brtc_loop_config_set_loopback_only(lc, true);
+    e->loop = brtc_loop_new(lc, err, sizeof err);
+    brtc_loop_config_free(lc);
+    if (!e->loop) bench_die(err);
+    brtc_loop_config_pc(e->loop, cfg);
+  } else { /* a host candidate no socket has: the datagrams go through r->queue */
+    r->addr[i] = (struct sockaddr_in){.sin_family = AF_INET, .sin_port = htons((uint16_t)(40000 + i)),
+                                      .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    brtc_pc_config_add_host_address(cfg, (const struct sockaddr *)&r->addr[i]);
+  }
   if (brtc_pc_new(cfg, &e->pc, err, sizeof err)) bench_die(err);
   brtc_pc_config_free(cfg);
 }
@@ -369,8 +445,8 @@ static void pc_end_new(pc_end *e, brtc_certificate *cert) {
 static void pc_connect(pc_pair *r, brtc_certificate *cert) {
   char err[256] = "";
   pc_end *o = &r->end[0], *a = &r->end[1];
-  pc_end_new(o, cert);
-  pc_end_new(a, cert);
+  pc_end_new(r, 0, cert);
+  pc_end_new(r, 1, cert);
   uint64_t now = brtc_now_us();
   const char *offer = NULL, *answer = NULL;
   if (brtc_pc_create_datachannel(o->pc, now, "bench", NULL, &o->dc, err, sizeof err) ||
@@ -381,8 +457,8 @@ static void pc_connect(pc_pair *r, brtc_certificate *cert) {
       brtc_pc_set_local_description(a->pc, "answer", NULL, now, err, sizeof err) ||
       brtc_pc_set_remote_description(o->pc, "answer", answer, now, err, sizeof err))
     bench_die(err[0] ? err : "signaling");
-  if (brtc_loop_add_pc(o->loop, o->pc, on_pc_event, o) ||
-      brtc_loop_add_pc(a->loop, a->pc, on_pc_event, a))
+  if (r->udp && (brtc_loop_add_pc(o->loop, o->pc, on_pc_event, o) ||
+                 brtc_loop_add_pc(a->loop, a->pc, on_pc_event, a)))
     bench_die("brtc_loop_add_pc");
   uint64_t t_end = mono_us() + DEADLINE_US;
   while (!o->open || !a->open) {
@@ -391,18 +467,21 @@ static void pc_connect(pc_pair *r, brtc_certificate *cert) {
   }
 }
 
-static result run_pc(size_t size, uint64_t n, unsigned pings, brtc_certificate *cert) {
-  pc_pair r;
+static result run_pc(size_t size, uint64_t n, unsigned pings, brtc_certificate *cert, bool udp) {
+  static pc_pair r;
   memset(&r, 0, sizeof r);
+  r.udp = udp;
+  if (!udp && !(r.queue = malloc(PC_QUEUE * sizeof *r.queue))) bench_die("malloc");
   pc_connect(&r, cert);
   static const pair_ops ops = {pc_step, pc_send, pc_received};
   result res = measure(&ops, &r, size, n, pings);
   for (int i = 0; i < 2; i++) {
     brtc_pc_close(r.end[i].pc, brtc_now_us());
-    brtc_loop_remove_pc(r.end[i].loop, r.end[i].pc);
+    if (udp) brtc_loop_remove_pc(r.end[i].loop, r.end[i].pc);
     brtc_pc_free(r.end[i].pc);
-    brtc_loop_free(r.end[i].loop);
+    if (udp) brtc_loop_free(r.end[i].loop);
   }
+  free(r.queue);
   return res;
 }
 
@@ -447,34 +526,36 @@ int main(int argc, char **argv) {
   brtc_certificate *cert = NULL;
   if (brtc_certificate_new(&cert, err, sizeof err)) bench_die(err);
 
-  printf("data channels over loopback UDP, one reliable ordered stream, both ends on one core;"
-         " median of %u rounds\n", rounds);
+  printf("data channels in memory and over loopback UDP, one reliable ordered stream, both ends"
+         " on one core; median of %u rounds; ratio to usrsctp the same way\n", rounds);
   printf("%-7s %-34s %11s %9s %7s %6s | %9s %8s %9s %6s\n", "message", "stack", "messages/s",
          "MB/s/CPU", "CPU s", "ratio", "RTT med", "RTT p99", "p99 quiet", "preempted");
   struct {
     size_t size;
     uint64_t n;
   } runs[2] = {{1024, n1k}, {65536, n64k}};
+  const char *names[6] = {"usrsctp 0.9.5, memory, no DTLS", "ours: SCTP, memory, no DTLS",
+                          "ours: pc, memory, DTLS + SCTP", "usrsctp 0.9.5, UDP, no DTLS",
+                          "ours: SCTP, UDP, no DTLS", "ours: pc + brtc_loop, DTLS + SCTP"};
   for (int k = 0; k < 2; k++) {
-    result u[MAX_ROUNDS], s[MAX_ROUNDS], p[MAX_ROUNDS];
-    for (unsigned i = 0; i < rounds; i++) {
-      u[i] = run_usrsctp(runs[k].size, runs[k].n, pings);
-      s[i] = run_sctp(runs[k].size, runs[k].n, pings);
-      p[i] = run_pc(runs[k].size, runs[k].n, pings, cert);
-    }
-    result um = median(u, rounds), sm = median(s, rounds), pm = median(p, rounds);
+    static result v[6][MAX_ROUNDS];
+    for (unsigned i = 0; i < rounds; i++)
+      for (int j = 0; j < 6; j++) {
+        bool udp = j >= 3;
+        size_t size = runs[k].size;
+        uint64_t n = runs[k].n * (udp ? 1 : 4); /* in memory: more, for a long enough run */
+        v[j][i] = j % 3 == 0 ? run_usrsctp(size, n, pings, udp)
+                  : j % 3 == 1 ? run_sctp(size, n, pings, udp)
+                               : run_pc(size, n, pings, cert, udp);
+      }
+    result m[6];
+    for (int j = 0; j < 6; j++) m[j] = median(v[j], rounds);
     const char *label = runs[k].size == 1024 ? "1 KiB" : "64 KiB";
-    const struct {
-      const char *name;
-      result r;
-    } rows[3] = {{"usrsctp 0.9.5, UDP, no DTLS", um},
-                 {"ours: SCTP, UDP, no DTLS", sm},
-                 {"ours: pc + brtc_loop, DTLS + SCTP", pm}};
-    for (int j = 0; j < 3; j++)
+    for (int j = 0; j < 6; j++)
       printf("%-7s %-34s %11.0f %9.1f %7.2f %6.2f | %7.0f us %5.0f us %6.0f us %5.1f%%\n", label,
-             rows[j].name, rows[j].r.msgs_per_s, rows[j].r.mb_per_s, rows[j].r.cpu,
-             rows[j].r.mb_per_s / um.mb_per_s, rows[j].r.rtt_median_us, rows[j].r.rtt_p99_us,
-             rows[j].r.rtt_p99_quiet_us, 100 * rows[j].r.preempted);
+             names[j], m[j].msgs_per_s, m[j].mb_per_s, m[j].cpu,
+             m[j].mb_per_s / m[j < 3 ? 0 : 3].mb_per_s, m[j].rtt_median_us, m[j].rtt_p99_us,
+             m[j].rtt_p99_quiet_us, 100 * m[j].preempted);
     fflush(stdout);
   }
   printf("(round trips: %d-byte messages, %u one after the other, sent back on arrival; p99 quiet:\n"
