@@ -162,7 +162,10 @@ static int seal_with(EVP_CIPHER_CTX *ctx, const uint8_t nonce[NONCE_LEN], const 
            (!len || EVP_EncryptUpdate(ctx, out, &n, plain, (int)len) == 1) &&
            EVP_EncryptFinal_ex(ctx, out + (len ? n : 0), &fin) == 1 &&
            EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, BRTC_DTLS_RECORD_TAG, tag) == 1;
-  ERR_clear_error();
+  /* A failure leaves OpenSSL's thread error queue dirty (and SSL_get_error of another
+   * session's handshake would read it); success leaves nothing, and clearing per record
+   * cost 12 % of a data channel's records (bench_dc_loopback, in memory). */
+  if (!ok) ERR_clear_error();
   return ok ? BRTC_OK : BRTC_ERR_CRYPTO;
 }
 
@@ -180,7 +183,7 @@ static int open_with(EVP_CIPHER_CTX *ctx, const uint8_t nonce[NONCE_LEN], const 
     return BRTC_ERR_CRYPTO;
   }
   int ok = EVP_DecryptFinal_ex(ctx, out + (len ? n : 0), &fin) == 1;
-  ERR_clear_error();
+  if (!ok) ERR_clear_error(); /* as in seal_with */
   return ok ? BRTC_OK : BRTC_ERR_AUTH;
 }
 
