@@ -79,6 +79,12 @@ BRTC_EXPORT size_t brtc_datachannel_buffered_amount(const brtc_datachannel *dc);
 BRTC_EXPORT void brtc_datachannel_set_buffered_amount_low_threshold(brtc_datachannel *dc,
                                                                     size_t bytes);
 BRTC_EXPORT size_t brtc_datachannel_buffered_amount_low_threshold(const brtc_datachannel *dc);
+/* As RTCDataChannelStats (W3C webrtc-stats): messages and payload bytes given to send (empty
+ * messages count as messages of 0 bytes), and messages and bytes handed out. */
+BRTC_EXPORT uint64_t brtc_datachannel_messages_sent(const brtc_datachannel *dc);
+BRTC_EXPORT uint64_t brtc_datachannel_bytes_sent(const brtc_datachannel *dc);
+BRTC_EXPORT uint64_t brtc_datachannel_messages_received(const brtc_datachannel *dc);
+BRTC_EXPORT uint64_t brtc_datachannel_bytes_received(const brtc_datachannel *dc);
 
 #ifdef __cplusplus
 }

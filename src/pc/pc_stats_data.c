@@ -1,18 +1,20 @@
 /* The data channels' part of the stats report (W3C webrtc-stats RTCDataChannelStats and
- * RTCPeerConnectionStats), from the counters src/sctp keeps per channel and per transport.
+ * RTCPeerConnectionStats), through pc_datachannel_stats.h's getters over src/sctp's counters.
  * SCTP's own counters (the association's, retransmissions, RTT) have no W3C type yet: when
  * they get one (the "transport" entry's sctp members, or an "sctp-transport"), they go here
  * too. */
 #include "pc/pc_stats.h"
 #include "pc/stats_report.h"
+#include "boltrtc/error.h"
+#include "pc/pc_datachannel_stats.h"
 #include "sctp/datachannel.h"
 
-static const char *state_name(brtc_dc_state s) {
+static const char *state_name(brtc_datachannel_state s) {
   switch (s) { /* RTCDataChannelState */
-    case BRTC_DC_CONNECTING: return "connecting";
-    case BRTC_DC_OPEN: return "open";
-    case BRTC_DC_CLOSING: return "closing";
-    case BRTC_DC_CLOSED: return "closed";
+    case BRTC_DATACHANNEL_CONNECTING: return "connecting";
+    case BRTC_DATACHANNEL_OPEN: return "open";
+    case BRTC_DATACHANNEL_CLOSING: return "closing";
+    case BRTC_DATACHANNEL_CLOSED: return "closed";
   }
   return "unknown";
 }
@@ -25,19 +27,15 @@ void pc_stats_add_data(const brtc_pc *pc, brtc_stats_report *r) {
   brtc_stats_begin(r, "peer-connection", "P");
   brtc_stats_u64(r, "dataChannelsOpened", ts.channels_opened);
   brtc_stats_u64(r, "dataChannelsClosed", ts.channels_closed);
-  size_t n = brtc_dc_transport_channel_count(t);
-  for (size_t i = 0; i < n; i++) {
-    const brtc_dc *dc = brtc_dc_transport_channel(t, i);
-    brtc_dc_stats s;
-    brtc_dc_get_stats(dc, &s);
+  pc_datachannel_stats s;
+  for (size_t i = 0; pc_datachannel_get_stats(pc, i, &s) == BRTC_OK; i++) {
     /* The stream id is known only once the DTLS role is; before, the channel's place. */
-    int32_t id = brtc_dc_id(dc);
-    if (id >= 0) brtc_stats_begin(r, "data-channel", "D%d", (int)id);
+    if (s.id >= 0) brtc_stats_begin(r, "data-channel", "D%d", (int)s.id);
     else brtc_stats_begin(r, "data-channel", "D-pending-%zu", i);
-    brtc_stats_string(r, "label", brtc_dc_label(dc));
-    brtc_stats_string(r, "protocol", brtc_dc_protocol(dc));
-    if (id >= 0) brtc_stats_u64(r, "dataChannelIdentifier", (uint64_t)id);
-    brtc_stats_string(r, "state", state_name(brtc_dc_get_state(dc)));
+    brtc_stats_string(r, "label", s.label);
+    brtc_stats_string(r, "protocol", s.protocol);
+    if (s.id >= 0) brtc_stats_u64(r, "dataChannelIdentifier", (uint64_t)s.id);
+    brtc_stats_string(r, "state", state_name(s.state));
     brtc_stats_u64(r, "messagesSent", s.messages_sent);
     brtc_stats_u64(r, "bytesSent", s.bytes_sent);
     brtc_stats_u64(r, "messagesReceived", s.messages_received);

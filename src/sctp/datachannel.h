@@ -117,7 +117,8 @@ bool brtc_dc_transport_connected(const brtc_dc_transport *t);
 /* The association, NULL before start (for stats and tests). */
 const brtc_sctp *brtc_dc_transport_sctp(const brtc_dc_transport *t);
 void brtc_dc_transport_get_stats(const brtc_dc_transport *t, brtc_dc_transport_stats *out);
-/* The channels not yet released, in no particular order (for stats). */
+/* The channels not yet released, for stats: index 0 to count - 1 (brtc_dc_release may
+ * reorder them). NULL past the end. */
 size_t brtc_dc_transport_channel_count(const brtc_dc_transport *t);
 const brtc_dc *brtc_dc_transport_channel(const brtc_dc_transport *t, size_t i);
 /* Heap bytes held: the association, the channels and the event queue. */

@@ -3,9 +3,15 @@
  * ours there, with its own SSRC (track.h), and every whole frame the pc assembles from the
  * publisher is sent on it as it came, frame by frame: no decoding, no re-encoding. The
  * frames keep their spacing: capture times follow the publisher's RTP timestamps. Keyframe
- * requests from the publisher's receiver go back to its sender as our PLI. */
+ * requests from the publisher's receiver go back to its sender as our PLI.
+ *
+ * Its data channels come back too: with --echo every message a peer sends on any channel
+ * returns on that channel, text as text and binary as binary; without it only channels
+ * labelled "echo" do (the page's data-channel demo and e2e_datachannel_echo). */
 #include <string.h>
 
+#include "boltrtc/datachannel.h"
+#include "boltrtc/error.h"
 #include "boltrtc/track.h"
 #include "common/log.h"
 #include "signal/server_internal.h"
@@ -39,4 +45,17 @@ void brtc_echo_media_frame(brtc_session *s, const brtc_output *f, uint64_t now_u
 
 void brtc_echo_media_keyframe(brtc_session *s, uint64_t now_us) {
   if (s->echo_track && s->pc) brtc_pc_request_keyframe(s->pc, now_us);
+}
+
+bool brtc_echo_datachannel_wanted(const brtc_signal_server *srv, const brtc_datachannel *dc) {
+  return srv->echo || strcmp(brtc_datachannel_label(dc), "echo") == 0;
+}
+
+/* A message that does not fit the send buffer is dropped and counted: the peer paces itself
+ * by what comes back. One log line for the first, so a flood cannot become log lines. */
+void brtc_echo_datachannel_message(brtc_session *s, const brtc_output *msg, uint64_t now_us) {
+  int rc = brtc_datachannel_send(msg->channel, now_us, msg->data, msg->len, msg->binary);
+  if (rc != BRTC_OK && s->echo_dropped++ == 0)
+    brtc_log(BRTC_LOG_WARN, s->id, "echo: a %zu-byte message not sent back: %s (later ones "
+             "only counted)", msg->len, brtc_strerror(rc));
 }

@@ -253,6 +253,10 @@ void brtc_whep_play_free(brtc_session *s);
 int brtc_echo_media_start(brtc_session *s);
 void brtc_echo_media_frame(brtc_session *s, const brtc_output *frame, uint64_t now_us);
 void brtc_echo_media_keyframe(brtc_session *s, uint64_t now_us);
+/* Data channels echoed: with --echo every channel, otherwise those labelled "echo". */
+bool brtc_echo_datachannel_wanted(const brtc_signal_server *srv, const brtc_datachannel *dc);
+/* Sends a received message back on its channel, as it came (text or binary). */
+void brtc_echo_datachannel_message(brtc_session *s, const brtc_output *msg, uint64_t now_us);
 void brtc_whip_free(brtc_signal_server *srv);
 
 #endif

@@ -279,18 +279,18 @@ static void start_inspect(brtc_signal_server *srv, brtc_session *s, uint64_t now
     brtc_log(BRTC_LOG_INFO, s->id, "inspect: %sinspect?session=%s", srv->url, s->inspect->id);
 }
 
-/* The echo mode's data channels: a channel labelled "echo" sends every message back as it
- * came (text or binary). A message that does not fit the send buffer is dropped and logged:
- * the peer paces itself by what comes back. */
+/* Data channels: every session accepts them; the echo ones (echo_media.c says which) send
+ * every message back. */
 static void on_datachannel_event(brtc_signal_server *srv, brtc_session *s, const brtc_output *ev) {
   brtc_datachannel *dc = ev->channel;
   const char *label = brtc_datachannel_label(dc);
+  bool echoing = brtc_echo_datachannel_wanted(srv, dc);
   char detail[160];
   switch (ev->event) {
     case BRTC_EVENT_DATACHANNEL_OPEN:
       snprintf(detail, sizeof(detail), "\"%.64s\" id %d, %s%s", label,
                (int)brtc_datachannel_id(dc), brtc_datachannel_ordered(dc) ? "ordered" : "unordered",
-               strcmp(label, "echo") == 0 ? ", echoing" : "");
+               echoing ? ", echoing" : "");
       brtc_server_session_step(srv, s, "datachannel-open", detail);
       break;
     case BRTC_EVENT_DATACHANNEL_CLOSED:
@@ -299,12 +299,7 @@ static void on_datachannel_event(brtc_signal_server *srv, brtc_session *s, const
       brtc_server_session_step(srv, s, "datachannel-closed", detail);
       break;
     case BRTC_EVENT_DATACHANNEL_MESSAGE:
-      if (strcmp(label, "echo") != 0) break;
-      int rc = brtc_datachannel_send(dc, brtc_now_us(), ev->data, ev->len, ev->binary);
-      /* One line for the first, so that a peer cannot turn a flood into log lines. */
-      if (rc != BRTC_OK && s->echo_dropped++ == 0)
-        brtc_log(BRTC_LOG_WARN, s->id, "echo: a %zu-byte message not sent back: %s (later "
-                 "ones only counted)", ev->len, brtc_strerror(rc));
+      if (echoing) brtc_echo_datachannel_message(s, ev, brtc_now_us());
       break;
     default:
       break;
@@ -480,7 +475,7 @@ brtc_session *brtc_server_session_start(brtc_signal_server *srv, brtc_transport 
     /* We save keyframes only: a lost delta frame needs no PLI (issue 5, item 6). */
     brtc_pc_config_set_keyframe_policy(cfg, BRTC_KEYFRAME_ON_KEYFRAME_LOSS);
     brtc_pc_config_set_video_size(cfg, video_width, video_height);
-    brtc_pc_config_set_datachannels(cfg, true); /* accepted on every session; "echo" ones echo */
+    brtc_pc_config_set_datachannels(cfg, true); /* accepted on every session; echo_media.c echoes */
     if (srv->capture_dir) {
       start_capture(srv, s, addrs, n_addrs);
       brtc_pc_config_set_keep_keylog(cfg, s->capture != NULL);

@@ -161,6 +161,8 @@ static void record_format(brtc_dtls_aead aead) {
   }
   CHECK_EQ_INT(brtc_dtls_record_unprotect(b, rec, n, &type, plain, sizeof plain, &pn), BRTC_OK);
   CHECK(type == 23 && pn == 5 && memcmp(plain, "hello", 5) == 0);
+  /* Success leaves OpenSSL's thread error queue empty (it is cleared on failure only). */
+  CHECK(ERR_peek_error() == 0);
   /* The other way; an empty record still carries its tag. */
   CHECK_EQ_INT(brtc_dtls_record_protect(b, 21, NULL, 0, rec, sizeof rec, &n), BRTC_OK);
   CHECK_EQ_INT(brtc_dtls_record_unprotect(a, rec, n, &type, NULL, 0, &pn), BRTC_OK);
@@ -181,6 +183,8 @@ static void record_format(brtc_dtls_aead aead) {
   memcpy(bad, rec, n);
   bad[4] = 2; /* epoch 2 */
   CHECK_EQ_INT(brtc_dtls_record_unprotect(b, bad, n, &type, plain, sizeof plain, &pn), BRTC_ERR_STATE);
+  /* Nothing of the failures is left in OpenSSL's queue for another session's SSL_get_error. */
+  CHECK(ERR_peek_error() == 0);
   /* A failed record leaves the window alone: the real one still opens. */
   CHECK_EQ_INT(brtc_dtls_record_unprotect(b, rec, n, &type, plain, sizeof plain, &pn), BRTC_OK);
   CHECK(type == 21 && pn == 2 && plain[0] == 1 && plain[1] == 0);

@@ -5,13 +5,15 @@
 // channel, matched by its index on the unordered one. The page paces itself by what has come
 // back (at most 512 KiB in flight), as the server's echo drops what does not fit its send
 // buffer. Prints one JSON line.
-// Usage: node datachannel_echo.mjs --url URL --timeout-ms MS [--messages N]
+// --labels A,B names the two channels (default echo,echo): `boltrtc serve --echo` echoes every
+// channel whatever its label, plain serve only those labelled "echo".
+// Usage: node datachannel_echo.mjs --url URL --timeout-ms MS [--messages N] [--labels A,B]
 import { withChromium } from './chromium.mjs';
 import { parseArgs, report } from './page.mjs';
 
 const opt = parseArgs(process.argv.slice(2));
 
-async function echo({ timeoutMs, messages }) {
+async function echo({ timeoutMs, messages, labels }) {
   const MAX = 256 * 1024;
   const IN_FLIGHT = 512 * 1024;
   // A repeatable mix: xorshift32, so a failure can be replayed.
@@ -56,8 +58,8 @@ async function echo({ timeoutMs, messages }) {
   const conn = new RTCPeerConnection({ iceServers: [] });
   window.boltrtcPeerConnection = conn;
   const channels = [
-    conn.createDataChannel('echo', { ordered: true }),
-    conn.createDataChannel('echo', { ordered: false }),
+    conn.createDataChannel(labels[0], { ordered: true }),
+    conn.createDataChannel(labels[1], { ordered: false }),
   ];
   const ws = new WebSocket(location.origin.replace(/^http/, 'ws') + '/ws');
   await new Promise((res, rej) => { ws.onopen = res; ws.onerror = () => rej(new Error('ws failed')); });
@@ -128,7 +130,10 @@ await report((result, logs) => withChromium('/dev/null', async (page) => {
   page.on('console', (m) => logs.push(`console.${m.type()}: ${m.text()}`));
   page.on('pageerror', (e) => logs.push(`pageerror: ${e.message}`));
   await page.goto(opt.url, { timeout: 15000 });
-  const out = await page.evaluate(echo, { timeoutMs: opt.timeoutMs, messages: Number(opt.messages || 1000) });
+  const labels = opt.labels || ['echo', 'echo'];
+  if (labels.length !== 2) throw new Error('--labels takes two labels');
+  const out = await page.evaluate(echo, { timeoutMs: opt.timeoutMs, messages: Number(opt.messages || 1000),
+                                          labels });
   Object.assign(result, out);
   const s = out.stats;
   if (s.wrong.length) throw new Error(`wrong echoes: ${JSON.stringify(s.wrong)}`);

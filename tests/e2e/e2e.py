@@ -55,6 +55,10 @@
   e2e.py whip-datachannel --boltrtc PATH
                                   aiortc offers video and an "echo" data channel over WHIP; its
                                   messages must come back byte for byte.
+  e2e.py echo-datachannel --boltrtc PATH
+                                  serve --echo echoes every data channel, whatever its label:
+                                  as datachannel with channels "chat" (ordered) and "control"
+                                  (unordered).
   e2e.py whep --codec vp8|h264 --boltrtc PATH
                                   the other way: the server sends. The still picture is encoded
                                   (ffmpeg: libvpx to IVF, or libx264 to Annex-B) and served with
@@ -656,11 +660,14 @@ def check_datachannel_journey(server, want_open):
 
 
 def run_datachannel(a, server, source, shifted, workdir):
-    """Data channels labelled "echo": 1,000 messages back byte for byte, ordered and not."""
+    """Data channels labelled "echo" (or, with serve --echo, any label): 1,000 messages back
+    byte for byte, ordered and not."""
     node = shutil.which("node")
     assert node, "node is required"
     cmd = [node, os.path.join(HERE, "datachannel_echo.mjs"), "--url", server.base + "/",
            "--timeout-ms", str(a.timeout * 1000), "--messages", str(a.messages)]
+    if a.mode == "echo-datachannel":
+        cmd += ["--labels", "chat,control"]
     result = run_driver(cmd, a.timeout, server)
     s = result["stats"]
     log(f"echo: {s['back']}/{s['sent']} messages back ({s['text']} text, {s['binary']} binary, "
@@ -854,6 +861,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("mode", choices=["browser", "whip", "firefox", "gstreamer", "example", "tracks",
                                      "page", "inspect", "datachannel", "whip-datachannel",
+                                     "echo-datachannel",
                                      "whep", "echo", "publish", "publish-aiortc", "relay",
                                      "renegotiate"])
     ap.add_argument("--boltrtc", help="the boltrtc program (every mode but example)")
@@ -906,7 +914,7 @@ def main():
     capture = os.path.join(workdir, "capture")
     if a.mode == "whep":
         extra += ["--source", encode_source(source, a.codec, workdir)]
-    if a.mode == "echo":
+    if a.mode in ("echo", "echo-datachannel"):
         extra += ["--echo"]
     if a.mode == "relay":
         extra += ["--turn-listen", f"127.0.0.1:{free_port(socket.SOCK_DGRAM)}",
@@ -926,6 +934,7 @@ def main():
             run = {"browser": run_browser, "whip": run_whip, "gstreamer": run_gstreamer,
                    "tracks": run_tracks, "page": run_page, "inspect": run_inspect,
                    "datachannel": run_datachannel, "whip-datachannel": run_whip_datachannel,
+                   "echo-datachannel": run_datachannel,
                    "whep": run_whep, "echo": run_whep, "publish": run_publish,
                    "publish-aiortc": run_publish_aiortc, "relay": run_relay}[a.mode]
             run(a, server, source, shifted, workdir)

@@ -79,6 +79,7 @@ export function parseArgs(argv) {
     else if (k === '--codec') { out.codec = v; i++; }
     else if (k === '--tracks') { out.tracks = Number(v); i++; }
     else if (k === '--hold-ms') { out.holdMs = Number(v); i++; }
+    else if (k === '--labels') { out.labels = v.split(','); i++; }
     else throw new Error(`unknown argument ${k}`);
   }
   if (!out.url) throw new Error('--url is required');

@@ -12,6 +12,7 @@
 #include "boltrtc/error.h"
 #include "dtls/dtls.h"
 #include "dtls/dtls_record.h"
+#include "pc/pc_datachannel_stats.h"
 #include "pc/pc_internal.h"
 #include "pc_harness.h"
 #include "sctp/datachannel.h"
@@ -60,6 +61,33 @@ static uint64_t send_mix(harness *h, brtc_dc *dc, unsigned n) {
 
 static bool echoed_all(harness *h) { return sim_peer_get_stats(h->sim)->dc_messages >= 40; }
 
+/* What the stats report reads: the one channel the browser opened, its counters equal to
+ * what the harness saw go each way, and the association's counters and estimates. */
+static void check_stats(harness *h, unsigned messages) {
+  CHECK_EQ_INT(pc_datachannel_count(h->pc), 1);
+  pc_datachannel_stats st;
+  CHECK_EQ_INT(pc_datachannel_get_stats(h->pc, 1, &st), BRTC_ERR_INVALID);
+  CHECK_EQ_INT(pc_datachannel_get_stats(h->pc, 0, &st), BRTC_OK);
+  CHECK(strcmp(st.label, "echo") == 0 && strcmp(st.protocol, "") == 0);
+  CHECK(st.id >= 0 && st.state == BRTC_DATACHANNEL_OPEN);
+  CHECK(st.messages_received == messages && st.bytes_received == h->dc_bytes);
+  CHECK(st.messages_sent == messages && st.bytes_sent == h->dc_bytes); /* the echo */
+  brtc_datachannel *c = (brtc_datachannel *)st.channel;
+  CHECK(brtc_datachannel_messages_sent(c) == messages &&
+        brtc_datachannel_messages_received(c) == messages);
+  CHECK(brtc_datachannel_bytes_sent(c) == h->dc_bytes &&
+        brtc_datachannel_bytes_received(c) == h->dc_bytes);
+  CHECK(brtc_datachannel_messages_sent(NULL) == 0);
+  brtc_sctp_stats sc;
+  CHECK_EQ_INT(pc_sctp_get_stats(h->pc, &sc), BRTC_OK);
+  /* Every message went out in DATA chunks (more than one for those over a packet), came
+   * back acknowledged, and SACKs measured the round trip. */
+  CHECK(sc.data_chunks_sent >= messages && sc.data_chunks_received >= messages);
+  CHECK(sc.bytes_sent > h->dc_bytes && sc.bytes_received > h->dc_bytes);
+  CHECK(sc.sacks_received > 0 && sc.cwnd > 0 && sc.peer_rwnd > 0 && sc.rto_ms > 0);
+  CHECK_EQ_INT(sc.dropped_checksum + sc.dropped_malformed, 0);
+}
+
 static void echo_in_role(brtc_dtls_role role) {
   harness h;
   h_dtls_role = role;
@@ -75,6 +103,7 @@ static void echo_in_role(brtc_dtls_role role) {
   CHECK(h.dc_hash == sent);   /* what the pc received, in order */
   CHECK(st->dc_hash == sent); /* what came back, in order */
   CHECK(h.dc_bytes == st->dc_bytes && h.dc_bytes > 256 * 1024);
+  check_stats(&h, 40);
   /* The release happened (the peer's first authenticated record showed it finished), so the
    * whole echo after it went through our own record layer. */
   CHECK(brtc_dtls_released(h.pc->dtls));
@@ -191,6 +220,7 @@ static void test_close_ends_channels(void) {
 static void test_not_enabled(void) {
   harness h;
   sim_peer_opts o = data_only();
+  brtc_sctp_stats sc;
   CHECK(!h_start(&h, &o));
   CHECK(strstr(h.answer_err, "data channels are not enabled") != NULL);
   brtc_datachannel *dc = NULL;
@@ -207,6 +237,8 @@ static void test_not_enabled(void) {
   CHECK(strstr(answer, "m=application 0 UDP/DTLS/SCTP webrtc-datachannel") != NULL);
   CHECK(strstr(answer, "a=group:BUNDLE 0\r\n") != NULL);
   CHECK(h.pc->data == NULL); /* no SCTP state at all */
+  CHECK(pc_datachannel_count(h.pc) == 0);
+  CHECK_EQ_INT(pc_sctp_get_stats(h.pc, &sc), BRTC_ERR_STATE);
   h_stop(&h);
 }
 
