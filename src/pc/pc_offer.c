@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "common/random.h"
+#include "pc/pc_gather.h"
 #include "pc/pc_internal.h"
 #include "pc/pc_reneg.h"
 #include "pc/pc_send.h"
@@ -330,12 +331,16 @@ int pc_offer_apply_local(brtc_pc *pc, const char *sdp, char *err, size_t err_cap
   o->applied = true;
   o->answered = false;
   if (!pc->stats.created_us) pc->stats.created_us = pc->now_us ? pc->now_us : 1;
-  char detail[160];
-  snprintf(detail, sizeof detail, "our offer: %zu section%s%s, setup actpass, %s, %zu host "
-           "candidate%s", o->n_sections, o->n_sections == 1 ? "" : "s",
-           o->data ? " with data channels" : "",
-           pc_ice_is_lite(pc) ? "ice-lite" : "full ICE, controlling", pc->n_host_addrs,
-           pc->n_host_addrs == 1 ? "" : "s");
+  char detail[160], cands[48];
+  /* With the relay policy no host candidate is offered: the relayed ones trickle later. */
+  if (pc_gather_relay_only(pc))
+    snprintf(cands, sizeof cands, "relayed candidates only");
+  else
+    snprintf(cands, sizeof cands, "%zu host candidate%s", pc->n_host_addrs,
+             pc->n_host_addrs == 1 ? "" : "s");
+  snprintf(detail, sizeof detail, "our offer: %zu section%s%s, setup actpass, %s, %s",
+           o->n_sections, o->n_sections == 1 ? "" : "s", o->data ? " with data channels" : "",
+           pc_ice_is_lite(pc) ? "ice-lite" : "full ICE, controlling", cands);
   pc_emit_step(pc, BRTC_STEP_OFFER, detail);
   return BRTC_OK;
 }

@@ -67,6 +67,8 @@ publish_through() {
   sleep 0.3
   stop_serve
   [ $rc -eq 0 ] || fail "$name: publish exited $rc: $(tail -5 "$DIR/publish-$name.log")"
+  grep -q "offer.*relayed candidates only" "$DIR/publish-$name.log" ||
+    fail "$name: the offer's step does not say it offers relayed candidates only: $(grep -h 'offer' "$DIR/publish-$name.log" | head -2)"
   grep -q "ice-connected.*through our TURN relay" "$DIR/publish-$name.log" ||
     fail "$name: publish's nominated pair is not its relayed one: $(grep -E 'ice-|ICE' "$DIR/publish-$name.log")"
   port=$(sed -n 's/.* ice-check from 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$DIR/serve.log" | head -1)
