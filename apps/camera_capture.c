@@ -31,6 +31,7 @@ struct camera_capture {
   int ready_fd; /* eventfd: frames wait (to the loop) */
   int wake_fd;  /* eventfd: stop (to the thread) */
   atomic_bool stop, keyframe;
+  atomic_uint_fast32_t bitrate; /* 0, or the encoder's next bitrate (to the thread) */
   atomic_uint_fast64_t dropped;
   pthread_mutex_t lock;
   slot q[QUEUE];
@@ -76,6 +77,8 @@ static void *run(void *arg) {
   camera_capture *c = arg;
   while (!atomic_load(&c->stop)) {
     if (atomic_exchange(&c->keyframe, false)) brtc_source_request_keyframe(c->src);
+    uint32_t bps = (uint32_t)atomic_exchange(&c->bitrate, 0);
+    if (bps) (void)brtc_source_set_bitrate(c->src, bps); /* a file's frames are as they are */
     int64_t now = (int64_t)brtc_now_us();
     brtc_source_frame f;
     int rc;
@@ -147,6 +150,10 @@ bool camera_capture_next(camera_capture *c, camera_frame *out) {
 }
 
 void camera_capture_request_keyframe(camera_capture *c) { atomic_store(&c->keyframe, true); }
+
+void camera_capture_set_bitrate(camera_capture *c, uint32_t bps) {
+  if (bps) atomic_store(&c->bitrate, bps);
+}
 
 void camera_capture_stop(camera_capture *c) {
   if (!c) return;

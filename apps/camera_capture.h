@@ -34,6 +34,9 @@ int camera_capture_fd(const camera_capture *c);
 bool camera_capture_next(camera_capture *c, camera_frame *out);
 /* The next frame the thread makes is a keyframe (PLI, FIR, a new viewer). */
 void camera_capture_request_keyframe(camera_capture *c);
+/* The encoder's bitrate from now on (the track's target, the thread applies it before its next
+ * frame); 0 is ignored. */
+void camera_capture_set_bitrate(camera_capture *c, uint32_t bps);
 /* Frames dropped because the loop had not taken them in time. */
 uint64_t camera_capture_dropped(const camera_capture *c);
 /* Stops the thread, closes the source, frees everything. NULL is fine. */

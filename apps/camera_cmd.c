@@ -93,6 +93,7 @@ typedef struct camera_viewer {
   camera_command_order order;
   camera_command last;
   uint64_t commands, stale, bad, frames_sent, frames_refused;
+  uint32_t encoder_bps; /* the encoder's bitrate: --bitrate, then the receiver's target */
 } camera_viewer;
 
 typedef struct camera_options {
@@ -241,6 +242,19 @@ static void on_event(brtc_loop *loop, brtc_pc *pc, const brtc_output *out, void 
     case BRTC_EVENT_KEYFRAME_REQUEST:
       if (out->media_track == v->track) camera_capture_request_keyframe(v->capture);
       break;
+    case BRTC_EVENT_BITRATE_TARGET: {
+      /* The viewer's estimate (REMB, reported loss) moved the track's target: the encoder
+       * follows it, never above --bitrate, so frames do not outgrow the path. */
+      uint32_t bps = out->media_track == v->track ? brtc_track_target_bitrate(v->track) : 0;
+      if (bps > v->app->o.so.bitrate_bps) bps = v->app->o.so.bitrate_bps;
+      if (bps && bps != v->encoder_bps) {
+        v->encoder_bps = bps;
+        camera_capture_set_bitrate(v->capture, bps);
+        brtc_log(BRTC_LOG_INFO, NULL, "camera: encoder at %u kbit/s (the viewer's target)",
+                 bps / 1000);
+      }
+      break;
+    }
     case BRTC_EVENT_DATACHANNEL_OPEN:
       if (out->channel == v->control)
         brtc_log(BRTC_LOG_INFO, NULL, "camera: control channel open (id %d, unordered, "
@@ -282,6 +296,7 @@ static int viewer_offer(camera_viewer *v, char *err, size_t cap) {
   rc = brtc_pc_create_datachannel(v->pc, now, "control", &init, &v->control, err, cap);
   if (rc != BRTC_OK) return rc;
   rc = camera_capture_start(app->o.source, &app->o.so, &v->capture, err, cap);
+  v->encoder_bps = app->o.so.bitrate_bps;
   if (rc < 0) return rc;
   const brtc_source *src = camera_capture_source(v->capture);
   brtc_track_kind kind = src->codec == BRTC_SOURCE_OPUS ? BRTC_TRACK_AUDIO : BRTC_TRACK_VIDEO;

@@ -67,6 +67,8 @@ typedef struct publish_source {
   brtc_loop_timer *timer;
   brtc_loop_watch *watch; /* a camera: frames come when its fd is readable */
   uint64_t refused;       /* frames send_frame would not take (before connected, a queue) */
+  uint32_t max_bps;       /* --bitrate: the encoder never goes above it */
+  uint32_t encoder_bps;   /* what the encoder was last set to */
 } publish_source;
 
 typedef struct publish_app {
@@ -219,6 +221,17 @@ static void on_event(brtc_loop *loop, brtc_pc *pc, const brtc_output *out, void 
   } else if (out->event == BRTC_EVENT_KEYFRAME_REQUEST) {
     publish_source *ps = source_of(app, out);
     if (ps) brtc_source_request_keyframe(ps->src);
+  } else if (out->event == BRTC_EVENT_BITRATE_TARGET) {
+    /* The receiver's estimate (REMB, reported loss) moved the track's target: an encoder
+     * that outgrows the path only fills queues. A file's frames are what they are. */
+    publish_source *ps = source_of(app, out);
+    uint32_t bps = ps ? brtc_track_target_bitrate(ps->track) : 0;
+    if (ps && bps > ps->max_bps) bps = ps->max_bps;
+    if (ps && bps && bps != ps->encoder_bps && brtc_source_set_bitrate(ps->src, bps) == BRTC_OK) {
+      ps->encoder_bps = bps;
+      brtc_log(BRTC_LOG_INFO, NULL, "publish: encoder at %u kbit/s (the receiver's target)",
+               bps / 1000);
+    }
   } else if (out->event == BRTC_EVENT_LOG && out->detail) {
     brtc_log(BRTC_LOG_DEBUG, NULL, "publish: %s", out->detail);
   }
@@ -250,6 +263,7 @@ static int open_source(publish_app *app, const char *spec, const brtc_source_opt
   publish_source *ps = &app->sources[app->n_sources];
   if (brtc_source_open(spec, so, &ps->src, err, cap) < 0) return -1;
   app->n_sources++;
+  ps->max_bps = ps->encoder_bps = so->bitrate_bps;
   brtc_source *s = ps->src;
   brtc_track_kind kind = s->codec == BRTC_SOURCE_OPUS ? BRTC_TRACK_AUDIO : BRTC_TRACK_VIDEO;
   int rc = brtc_pc_add_track(app->pc, kind, BRTC_DIRECTION_SENDONLY,

@@ -795,10 +795,10 @@ def run_renegotiate(a, workdir):
     assert result.get("ok"), f"renegotiate: {result.get('error')}\n{proc.stderr[-2000:]}\n{result.get('logs')}"
 
 
-def run_publish_cmd(a, url, media, seconds, server_tail):
+def run_publish_cmd(a, url, media, seconds, server_tail, extra=()):
     """`boltrtc publish URL --source media` for `seconds` after connecting; returns its log."""
     cmd = [os.path.abspath(a.boltrtc), "publish", url, "--source", media, "--udp",
-           "127.0.0.1:0", "--duration", str(seconds)]
+           "127.0.0.1:0", "--duration", str(seconds), *extra]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60)
     out = (proc.stdout + proc.stderr).strip()
     log("publish: " + out.replace("\n", "\n[e2e]   "))
@@ -842,6 +842,15 @@ def run_publish_aiortc(a, server, source, shifted, workdir):
             log(f"aiortc: {state}")
             assert state["deleted"] == 1, f"DELETE did not reach aiortc: {state}"
             assert state["saved"], f"aiortc decoded only {state['frames']} frames: {state}"
+            if a.codec == "vp8":
+                # The test pattern's encoder follows aiortc's REMB: started at 3 Mbit/s, it is
+                # set to the receiver's target, which aiortc's estimator keeps below that here.
+                out = run_publish_cmd(a, base + "/whip", "testpattern", 6,
+                                      lambda: open(log_path).read()[-3000:],
+                                      ["--bitrate", "3000000"])
+                rates = [int(r) for r in re.findall(r"encoder at (\d+) kbit/s", out)]
+                log(f"the encoder followed aiortc's REMB: {rates} kbit/s")
+                assert rates and min(rates) < 3000, f"the encoder never followed the REMB: {out}"
         finally:
             stop_process(peer, "aiortc's WHIP server")
     with open(os.path.join(out_dir, "frame.json")) as f:
