@@ -38,16 +38,21 @@ fail() {
 start_serve() {
   mkdir -p "$DIR/out"
   rm -f "$DIR/out"/*.jpg
+  # The last serve's banner must be gone before we look: the shell truncates these files in
+  # the background child, so without this a look could find the old URL (CI saw it once).
+  rm -f "$DIR/serve.out" "$DIR/serve.log"
   "$BOLTRTC" serve --http 127.0.0.1:0 --udp 127.0.0.1:0 --output "$DIR/out" --loopback-only \
     --log-level debug >"$DIR/serve.out" 2>"$DIR/serve.log" &
   SERVE_PID=$!
+  # Wait until the banner gives a URL.
   i=0
-  while [ $i -lt 50 ] && ! grep -q "boltrtc serving http://" "$DIR/serve.out"; do
+  SERVE_URL=""
+  while [ $i -lt 100 ] && [ -z "$SERVE_URL" ]; do
     sleep 0.1
     i=$((i + 1))
+    SERVE_URL=$(sed -n 's|^boltrtc serving \(http://127.0.0.1:[0-9]*\)/ .*|\1|p' "$DIR/serve.out" | head -1)
   done
-  SERVE_URL=$(sed -n 's|^boltrtc serving \(http://127.0.0.1:[0-9]*\)/.*|\1|p' "$DIR/serve.out" | head -1)
-  [ -n "$SERVE_URL" ] || { fail "serve did not start: $(cat "$DIR/serve.log")"; return 1; }
+  [ -n "$SERVE_URL" ] || { fail "serve did not start: $(cat "$DIR/serve.out" "$DIR/serve.log")"; return 1; }
 }
 
 stop_serve() {
