@@ -110,6 +110,7 @@ await report((result, logs) => withChromium('/dev/null', async (page) => {
     acks: window.boltrtcCamera.acks,
     g2g: window.boltrtcCamera.g2g.slice(-300),
     barcodeFrames: window.boltrtcCamera.barcodeFrames.slice(-300),
+    lateFrames: window.boltrtcCamera.lateFrames,
     shown: {
       rtt: document.getElementById('rtt').textContent,
       g2g: document.getElementById('g2g').textContent,

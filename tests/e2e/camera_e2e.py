@@ -156,7 +156,8 @@ def check_barcodes(result):
     assert len(g2g) >= 30, f"only {len(g2g)} barcodes read"
     s = sorted(g2g)
     log(f"glass to glass over {len(s)} frames: median {s[len(s) // 2]:.1f} ms, "
-        f"p90 {s[int(len(s) * 0.9)]:.1f} ms (one machine, one clock)")
+        f"p90 {s[int(len(s) * 0.9)]:.1f} ms (one machine, one clock; "
+        f"{result.get('lateFrames', 0)} frames left unread, their callback late)")
     # The same clock at both ends: a frame cannot be shown before it was captured, and on
     # loopback it is shown well within a second.
     assert 0 <= s[0] and s[-1] < 1000, f"glass to glass out of range: {s[0]:.1f} .. {s[-1]:.1f}"

@@ -17,6 +17,7 @@ interface CameraState {
   acks: Ack[];
   g2g: number[];          // ms, one per frame whose barcode was read
   barcodeFrames: number[]; // the barcode's frame numbers, as read
+  lateFrames: number;      // frames not read: the callback ran too late to trust the pairing
   send: (steer: number, throttle: number) => boolean;
 }
 
@@ -26,7 +27,9 @@ const connectButton = $('connect') as HTMLButtonElement;
 const hangupButton = $('hangup') as HTMLButtonElement;
 const params = new URLSearchParams(location.search);
 
-const state: CameraState = { pc: null, channel: null, sent: [], acks: [], g2g: [], barcodeFrames: [], send };
+const state: CameraState = {
+  pc: null, channel: null, sent: [], acks: [], g2g: [], barcodeFrames: [], lateFrames: 0, send,
+};
 (window as unknown as { boltrtcCamera: CameraState }).boltrtcCamera = state;
 
 let ws: WebSocket | null = null;
@@ -177,9 +180,15 @@ function readBarcode(): { captureMs: number; frame: number } | null {
 }
 
 // Each frame as it is composited: its expected display time on the wall clock, minus the
-// capture time it carries.
+// capture time it carries. drawImage reads the frame the video shows now; when this
+// callback runs late (a busy main thread), that can be a newer frame than meta describes,
+// and newer by more than the lag, so such a late reading is left out rather than paired
+// with the wrong display time (a CI run once showed -230 ms that way).
+const LATE_CALLBACK_MS = 20;
 function onFrame(_now: number, meta: VideoFrameCallbackMetadata): void {
-  const code = readBarcode();
+  const late = performance.now() - meta.expectedDisplayTime > LATE_CALLBACK_MS;
+  const code = late ? null : readBarcode();
+  if (late) state.lateFrames++;
   if (code) {
     const shown = performance.timeOrigin + meta.expectedDisplayTime;
     const g2g = shown - code.captureMs;
