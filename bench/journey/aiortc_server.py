@@ -16,13 +16,14 @@ import sys
 import time
 from fractions import Fraction
 
-import aioice.ice
 import av
 from aiohttp import WSMsgType, web
 from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.sdp import candidate_from_sdp
 
-aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: ["127.0.0.1"]
+from aiortc_common import add_page_files, loopback_only, run
+
+loopback_only()
 
 
 def step(name, session, **extra):
@@ -134,15 +135,11 @@ def main():
     app = web.Application()
     app["output"] = a.output
 
-    def file(path):
-        return lambda request: web.FileResponse(path)
-
-    app.router.add_get("/", file(os.path.join(a.web, "index.html")))
-    app.router.add_get("/app.js", file(os.path.join(a.web, "dist", "app.js")))
-    app.router.add_get("/style.css", file(os.path.join(a.web, "style.css")))
+    add_page_files(app, a.web, {"/": "index.html", "/app.js": "dist/app.js",
+                                "/style.css": "style.css"})
     app.router.add_get("/ws", signaling)
     app.router.add_static("/output/", a.output)
-    web.run_app(app, host="127.0.0.1", port=a.port, print=lambda *_: print("ready", flush=True))
+    run(app, a.port)
 
 
 if __name__ == "__main__":

@@ -11,15 +11,15 @@ loopback only: aioice's host addresses are replaced by 127.0.0.1 (it leaves loop
 Prints "ready" once listening."""
 import argparse
 import itertools
-import os
 import sys
 
-import aioice.ice
 from aiohttp import web
 from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.contrib.media import MediaPlayer, MediaRelay
 
-aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: ["127.0.0.1"]
+from aiortc_common import add_page_files, loopback_only, run
+
+loopback_only()
 
 PCS = {}
 IDS = itertools.count(1)
@@ -68,13 +68,8 @@ def main():
     app = web.Application()
     app["source"] = a.source
 
-    def file(path):
-        return lambda request: web.FileResponse(path)
-
-    app.router.add_get("/watch", file(os.path.join(a.web, "watch.html")))
-    app.router.add_get("/watch.js", file(os.path.join(a.web, "dist", "watch.js")))
-    app.router.add_get("/style.css", file(os.path.join(a.web, "style.css")))
-    app.router.add_get("/favicon.svg", file(os.path.join(a.web, "favicon.svg")))
+    add_page_files(app, a.web, {"/watch": "watch.html", "/watch.js": "dist/watch.js",
+                                "/style.css": "style.css", "/favicon.svg": "favicon.svg"})
     app.router.add_post("/whep", lambda r: answer(r, "whep"))
     app.router.add_post("/whip", lambda r: answer(r, "whip"))
     app.router.add_delete("/whep/{id}", delete)
@@ -85,7 +80,7 @@ def main():
             await pc.close()
 
     app.on_shutdown.append(close_all)
-    web.run_app(app, host="127.0.0.1", port=a.port, print=lambda *_: print("ready", flush=True))
+    run(app, a.port)
 
 
 if __name__ == "__main__":
