@@ -155,7 +155,8 @@ static void test_rollback(void) {
   CHECK_EQ_INT(brtc_pc_create_offer(a, p->now, &offer, err, sizeof err), BRTC_OK);
   ufrag_of(offer, first, sizeof first);
   CHECK_EQ_INT(brtc_pc_set_local_description(a, "offer", NULL, p->now, err, sizeof err), BRTC_OK);
-  CHECK_EQ_INT(brtc_pc_set_local_description(a, "rollback", NULL, p->now, err, sizeof err), BRTC_OK);
+  CHECK_EQ_INT(brtc_pc_set_local_description(a, "rollback", NULL, p->now, err, sizeof err),
+               BRTC_OK);
   pp_drain(p, 0);
   unsigned at_a = frames_from(p, 0), at_b = frames_from(p, 1);
   pp_run(p, 2000000);

@@ -150,7 +150,8 @@ static void test_malformed(void) {
   char many[BRTC_SDPFRAG_MAX_SIZE];
   size_t n = (size_t)snprintf(many, sizeof many, "m=audio 9 X 0\r\na=mid:0\r\n");
   for (int i = 0; i <= BRTC_SDPFRAG_MAX_CANDIDATES; i++)
-    n += (size_t)snprintf(many + n, sizeof many - n, "a=candidate:%d 1 udp 1 10.0.0.1 9 typ host\r\n", i);
+    n += (size_t)snprintf(many + n, sizeof many - n,
+                          "a=candidate:%d 1 udp 1 10.0.0.1 9 typ host\r\n", i);
   CHECK_EQ_INT(brtc_sdpfrag_parse(many, n, &frag, err, sizeof err), BRTC_ERR_LIMIT);
   /* A long candidate line is refused, not cut. */
   char longline[BRTC_SDPFRAG_LINE_MAX + 64];
