@@ -218,6 +218,10 @@ void brtc_server_session_end(brtc_signal_server *srv, brtc_session *s, const cha
 /* Record a journey step: log line, status list and a "step" message to its WebSocket. */
 void brtc_server_session_step(brtc_signal_server *srv, brtc_session *s, const char *name,
                               const char *detail);
+/* session_reoffer.c: a later offer on a live session (renegotiation, or an ICE restart): the
+ * pc answers it; *answer is the pc's (valid until its next call). A one-line err otherwise. */
+int brtc_server_session_reoffer(brtc_signal_server *srv, brtc_session *s, const char *sdp,
+                                const char **answer, char *err, size_t err_cap);
 /* After every event: free the sessions that ended, re-arm the loop timer. */
 void brtc_server_settle(brtc_signal_server *srv);
 void brtc_server_end_all_sessions(brtc_signal_server *srv);

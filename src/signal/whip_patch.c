@@ -18,7 +18,6 @@
 #include <string.h>
 
 #include "boltrtc/error.h"
-#include "boltrtc/loop.h"
 #include "boltrtc/peer_connection.h"
 #include "common/log.h"
 #include "common/random.h"
@@ -152,21 +151,9 @@ static void restart(brtc_signal_server *srv, brtc_whip_resource *res, const brtc
   }
   char err[256] = "";
   const char *answer = NULL;
-  uint64_t now = brtc_now_us();
-  int rc = BRTC_OK;
-  /* The session's answer was sent without being set: it is, now, so that a new offer may
-   * come (JSEP 5.6: back to stable). */
-  if (brtc_pc_signaling_state(s->pc) == BRTC_SIGNALING_HAVE_REMOTE_OFFER)
-    rc = brtc_pc_set_local_description(s->pc, "answer", NULL, now, err, sizeof err);
-  if (rc == BRTC_OK)
-    rc = brtc_pc_set_remote_description(s->pc, "offer", offer, now, err, sizeof err);
-  if (rc == BRTC_OK) rc = brtc_pc_create_answer(s->pc, &answer, err, sizeof err);
-  if (rc == BRTC_OK)
-    rc = brtc_pc_set_local_description(s->pc, "answer", NULL, now, err, sizeof err);
+  int rc = brtc_server_session_reoffer(srv, s, offer, &answer, err, sizeof err);
   size_t len = rc == BRTC_OK ? brtc_sdpfrag_from_answer(answer, body, BRTC_SDPFRAG_MAX_SIZE) : 0;
   if (rc != BRTC_OK || len == 0) {
-    for (char *p = err; *p; p++)
-      if (*p == '\r' || *p == '\n') *p = ' ';
     brtc_http_reply_text(r, rc == BRTC_OK ? 500 : 400, "ICE restart refused: %s",
                          rc == BRTC_OK ? "our fragment does not fit" : err);
     free(offer);

@@ -77,6 +77,10 @@
                                   control that PATCHes nothing must not); then restartIce()
                                   by PATCH with If-Match "*": a new ETag and server ufrag, a
                                   pair of the new generation, and two more JPEGs judged.
+  e2e.py restart --boltrtc PATH   Chromium on serve's page (/?autostart=1) calls restartIce()
+                                  on the live call (restart_page.mjs): the page's new offer goes
+                                  over its WebSocket, a pair of the new generation is selected,
+                                  DTLS stays, and the JPEGs saved after it are judged.
   --dtls-role active|passive      the server's DTLS role toward the actpass offer.
   --expect-srtp PROFILE           the SRTP profile the session must negotiate.
   --ipv6                          media over [::1] only (aiortc; Chromium gathers no ::1).
@@ -738,6 +742,23 @@ def run_whip_trickle(a, server, source, shifted, workdir):
     check_keyframes(server, source, shifted, r["keyframesAfter"], session=r["session"])
 
 
+def run_restart(a, server, source, shifted, workdir):
+    """Chromium restarts ICE on a live call from serve's page (restart_page.mjs): a pair of
+    the new generation, the same DTLS, and JPEGs from after the restart judged."""
+    node = shutil.which("node")
+    assert node, "node is required"
+    cmd = [node, os.path.join(HERE, "restart_page.mjs"), "--url", server.base + "/?autostart=1",
+           "--y4m", source, "--timeout-ms", str(a.timeout * 1000)]
+    r = run_driver(cmd, a.timeout, server)
+    log(f"transport before {r['before']}, after the restart {r['after']}")
+    assert r["after"]["ufrag"] != r["before"]["ufrag"] and r["after"]["dtls"] == "connected", r
+    session = server.status()["sessions"][0]
+    steps = [s["step"] for s in session["steps"]]
+    assert "reoffer" in steps and steps.count("dtls-connected") == 1, steps
+    # Judged: every JPEG, the ones saved after the restart among them.
+    check_keyframes(server, source, shifted, r["keyframesAfter"], session=session["id"])
+
+
 def run_firefox(a, server, workdir):
     node = shutil.which("node")
     assert node, "node is required"
@@ -906,7 +927,7 @@ def main():
                                      "page", "inspect", "datachannel", "whip-datachannel",
                                      "echo-datachannel",
                                      "whep", "echo", "publish", "publish-aiortc", "relay",
-                                     "renegotiate", "whip-trickle"])
+                                     "renegotiate", "whip-trickle", "restart"])
     ap.add_argument("--boltrtc", help="the boltrtc program (every mode but example)")
     ap.add_argument("--example", help="examples/receive_video's program (mode example)")
     ap.add_argument("--peer", help="e2e_reneg_peer (mode renegotiate)")
@@ -963,7 +984,7 @@ def main():
         extra += ["--turn-listen", f"127.0.0.1:{free_port(socket.SOCK_DGRAM)}",
                   "--turn-secret", "e2e-relay-secret", "--turn-allow-peers", "127.0.0.0/8",
                   "--turn-relay-ports", f"{RELAY_PORTS[0]}-{RELAY_PORTS[1]}"]
-    if a.mode == "whip-trickle":
+    if a.mode in ("whip-trickle", "restart"):
         extra += ["--keyframe-interval", "1"]  # keyframes on after the restart
     if a.mode == "tracks" and a.loss:
         extra += ["--keyframe-interval", "1"]  # keyframes under loss: PLI once a second
@@ -982,7 +1003,7 @@ def main():
                    "echo-datachannel": run_datachannel,
                    "whep": run_whep, "echo": run_whep, "publish": run_publish,
                    "publish-aiortc": run_publish_aiortc, "relay": run_relay,
-                   "whip-trickle": run_whip_trickle}[a.mode]
+                   "whip-trickle": run_whip_trickle, "restart": run_restart}[a.mode]
             run(a, server, source, shifted, workdir)
         if a.capture:
             session = server.status()["sessions"][0]

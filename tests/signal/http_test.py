@@ -9,6 +9,7 @@ import base64
 import http.client
 import json
 import os
+import re
 import select
 import shutil
 import signal
@@ -293,9 +294,20 @@ def test_websocket(srv, offer):
     check("offer" in steps and "answer" in steps, f"steps before the answer: {steps}")
     session = next(x["session"] for x in seen if x["type"] == "step" and x["step"] == "answer")
     check(all(isinstance(x["t_ms"], (int, float)) for x in seen if x["type"] == "step"), "t_ms")
-    ws.send(json.dumps({"type": "offer", "sdp": offer.decode()}))
+    # A later offer on the live session is answered (JSEP 5.2.2; an ICE restart is one, with
+    # new credentials), one that changes the certificate is refused with the reason.
+    restart = (offer.decode().replace("a=ice-ufrag:", "a=ice-ufrag:R")
+               .replace("a=ice-pwd:", "a=ice-pwd:R"))
+    ws.send(json.dumps({"type": "offer", "sdp": restart}))
+    m, _ = ws.recv_until("answer")
+    check(m["sdp"].startswith("v=0") and sdp_value(m["sdp"], "a=ice-ufrag:") != sdp_value(
+        next(x["sdp"] for x in seen if x["type"] == "answer"), "a=ice-ufrag:"),
+        "a re-offer with new ICE credentials is answered with new ones of ours")
+    other = re.sub(r"(a=fingerprint:sha-256 )..", r"\g<1>00", offer.decode())
+    ws.send(json.dumps({"type": "offer", "sdp": other}))
     m, _ = ws.recv_until("error")
-    check("already" in m["message"], f"a second offer is refused: {m}")
+    check("offer refused" in m["message"] and "fingerprint" in m["message"],
+          f"a re-offer with another certificate is refused: {m}")
     ws.send('{"type":"candidate","candidate":"candidate:1 1 udp 2122260223 127.0.0.1 9 typ host",'
             '"sdpMid":"0"}')
     ws.send('{"type":"candidate","candidate":null}')

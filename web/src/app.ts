@@ -460,6 +460,19 @@ async function connect(): Promise<void> {
     void keepResolution(video.sender);
     const audio = wantAudio ? conn.addTransceiver("audio", { direction: "sendonly" }) : null;
     watchPeerConnection(conn);
+    // A later negotiation on the live call (restartIce(), after a network change): the new
+    // offer goes over the same WebSocket and the server answers it on the same session
+    // (JSEP 5.2.2). The first offer is sent below; this is for the ones after its answer.
+    conn.onnegotiationneeded = async () => {
+      if (!conn.currentRemoteDescription || conn.signalingState !== "stable") return;
+      try {
+        await conn.setLocalDescription(await conn.createOffer());
+        send({ type: "offer", sdp: conn.localDescription?.sdp ?? "" });
+        browserStep("offer-sent", "a later offer (ICE restart or renegotiation)");
+      } catch (e) {
+        browserStep("renegotiation-failed", String(e), true);
+      }
+    };
     // The camera's tracks go to the senders the moment it starts, whether or not the
     // WebSocket is open and the offer out yet: replaceTrack needs no negotiation.
     const attached = camera.then(async (s) => {
