@@ -294,6 +294,16 @@ def test_websocket(srv, offer):
     check("offer" in steps and "answer" in steps, f"steps before the answer: {steps}")
     session = next(x["session"] for x in seen if x["type"] == "step" and x["step"] == "answer")
     check(all(isinstance(x["t_ms"], (int, float)) for x in seen if x["type"] == "step"), "t_ms")
+    # The server trickles its own candidates too (RFC 8838), "" ending them.
+    cands = [x for x in seen if x["type"] == "candidate"]
+    if not any(c["candidate"] == "" for c in cands):
+        more, seen_more = ws.recv_until("candidate")
+        cands += [x for x in seen_more if x["type"] == "candidate"]
+        while cands[-1]["candidate"] != "":
+            cands.append(ws.recv_until("candidate")[0])
+    check(cands and cands[0]["candidate"].startswith("candidate:") and
+          cands[-1]["candidate"] == "" and all(c.get("sdpMid") for c in cands),
+          f"the server's candidates, then end-of-candidates: {cands}")
     # A later offer on the live session is answered (JSEP 5.2.2; an ICE restart is one, with
     # new credentials), one that changes the certificate is refused with the reason.
     restart = (offer.decode().replace("a=ice-ufrag:", "a=ice-ufrag:R")
