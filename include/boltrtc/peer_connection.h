@@ -375,6 +375,14 @@ BRTC_EXPORT int brtc_pc_set_local_description(brtc_pc *pc, const char *type, con
                                               uint64_t now_us, char *err, size_t err_cap);
 /* A trickled remote candidate ("candidate:..."); an empty string ends trickling. */
 BRTC_EXPORT int brtc_pc_add_ice_candidate(brtc_pc *pc, const char *candidate);
+/* ICE restart (RFC 8445 9; JSEP 4.1.3 restartIce): on a live connection, the next offer
+ * carries new ICE credentials (BRTC_EVENT_NEGOTIATION_NEEDED says to make one), and the
+ * checks start again once the answer is in. DTLS, SCTP and SRTP go on, and media stays on the
+ * pair in use until the new checks select one: for a path that changed (another network) or
+ * an ICE state gone disconnected or failed. A remote description with new credentials is
+ * the peer's restart, taken the same way. BRTC_ERR_STATE when closed, failed or ICE-lite
+ * (a lite agent answers a peer's restart, and starts none). */
+BRTC_EXPORT int brtc_pc_restart_ice(brtc_pc *pc, uint64_t now_us);
 /* Our ICE username fragment: STUN checks name it first in USERNAME. */
 BRTC_EXPORT const char *brtc_pc_local_ufrag(const brtc_pc *pc);
 

@@ -160,6 +160,8 @@ struct brtc_pc {
   /* Transport. ICE (pc_ice.c): made with the pc, controlled until told otherwise. */
   brtc_ice_transport *ice;
   bool ice_remote_set;     /* the peer's credentials are in: checks count from now */
+  /* ICE restart (pc_restart.h): asked for and not yet offered; offered and not answered. */
+  bool ice_restart_wanted, ice_restart_offered;
   brtc_ice_conn_state ice_state; /* the transport's, as last seen */
   /* The transport's output changes only with its inputs: it is polled (and its deadline
    * computed) only after one, not on every drain of a media packet. */

@@ -11,6 +11,7 @@
 #include "pc/pc_gather.h"
 #include "pc/pc_internal.h"
 #include "pc/pc_reneg.h"
+#include "pc/pc_restart.h"
 #include "pc/pc_send.h"
 #include "sdp/sdp_offer.h"
 
@@ -274,6 +275,7 @@ int pc_offer_create(brtc_pc *pc, const char **sdp, char *err, size_t err_cap) {
     return BRTC_ERR_NOMEM;
   }
   if (!o->applied) collect_sections(pc, o); /* an applied offer's sections are fixed */
+  pc_restart_before_offer(pc); /* brtc_pc_restart_ice: the new credentials go in this offer */
   if (o->n_sections == 0) {
     free(text);
     set_err(err, err_cap, "create_offer: nothing to offer (add a track or create a data "
@@ -458,6 +460,13 @@ int pc_offer_apply_answer(brtc_pc *pc, const char *sdp, char *err, size_t err_ca
       rc = BRTC_ERR_UNSUPPORTED;
       goto out;
     }
+    /* The answer to our restart, or a peer that restarts in its answer (RFC 8445 9). */
+    if (pc->ice_restart_offered || pc_restart_creds_changed(pc, t.ice_ufrag, t.ice_pwd)) {
+      const brtc_sdp_media *rm = &w->answer.media[t.section];
+      rc = pc_restart_take_remote(pc, t.ice_ufrag, t.ice_pwd, t.ice_lite, rm->candidates,
+                                  rm->n_candidates, false, err, err_cap);
+      if (rc != BRTC_OK) goto out;
+    }
   }
   for (size_t i = 0; i < o->n_sections; i++) {
     if (o->sections[i].kind != BRTC_MEDIA_APPLICATION) continue;
@@ -523,6 +532,7 @@ void pc_offer_rollback(brtc_pc *pc) {
   free(o->sdp);
   o->sdp = NULL;
   o->applied = o->current = false;
+  pc_restart_rollback(pc);
   if (pc_reneg_live(pc)) return; /* JSEP 5.7: back to what the last exchange agreed */
   if (!pc_ice_is_lite(pc)) pc_ice_set_controlling(pc, false); /* the next remote offer's */
   pc->steps_done[BRTC_STEP_OFFER] = false; /* the next offer is the journey's first step */

@@ -33,11 +33,7 @@ int pc_reneg_record(brtc_pc *pc, const brtc_sdp_negotiated *neg, size_t n, const
 int pc_reneg_check_transport(const brtc_pc *pc, const char *ufrag, const char *pwd,
                              const char *fingerprint, char *err, size_t err_cap) {
   const pc_reneg *r = pc->reneg;
-  if (strcmp(r->remote_ufrag, ufrag) != 0 || strcmp(r->remote_pwd, pwd) != 0) {
-    if (err) snprintf(err, err_cap, "the description changes a=ice-ufrag/a=ice-pwd: an ICE "
-                      "restart (RFC 8445 9), which is not supported yet");
-    return BRTC_ERR_UNSUPPORTED;
-  }
+  (void)ufrag, (void)pwd; /* new ones are an ICE restart: pc_restart.c takes them */
   if (strcasecmp(r->remote_fingerprint, fingerprint) != 0) {
     if (err) snprintf(err, err_cap, "the description changes a=fingerprint: a new DTLS "
                       "session on a live connection is not supported");

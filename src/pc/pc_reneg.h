@@ -37,8 +37,9 @@ bool pc_reneg_live(const brtc_pc *pc);
  * later offer starts from. BRTC_ERR_NOMEM. */
 int pc_reneg_record(brtc_pc *pc, const brtc_sdp_negotiated *neg, size_t n, const char *ufrag,
                     const char *pwd, const char *fingerprint);
-/* A later description's transport: BRTC_OK when it is the one in use; BRTC_ERR_UNSUPPORTED
- * with the reason for an ICE restart or another certificate. */
+/* A later description's transport: BRTC_OK when it is the one in use, or differs only in
+ * its ICE credentials (a restart, pc_restart.h); BRTC_ERR_UNSUPPORTED with the reason for
+ * another certificate. */
 int pc_reneg_check_transport(const brtc_pc *pc, const char *ufrag, const char *pwd,
                              const char *fingerprint, char *err, size_t err_cap);
 /* Something the peer must agree to changed: BRTC_EVENT_NEGOTIATION_NEEDED, once until the

@@ -8,6 +8,7 @@
 
 #include "pc/pc_internal.h"
 #include "pc/pc_reneg.h"
+#include "pc/pc_restart.h"
 #include "pc/pc_send.h"
 #include "sdp/sdp.h"
 #include "sdp/sdp_offer.h"
@@ -246,6 +247,13 @@ int pc_signaling_set_offer(brtc_pc *pc, const char *sdp, char *err, size_t err_c
     set_err(err, err_cap, "bad remote ICE credentials");
     rc = BRTC_ERR_INVALID;
     goto out;
+  }
+  /* Their ICE restart (RFC 8445 9): our agent restarts before the answer is written, so that
+   * it carries our new credentials (JSEP 5.3.1). */
+  if (live && pc_restart_creds_changed(pc, ufrag, pwd)) {
+    rc = pc_restart_take_remote(pc, ufrag, pwd, offer->ice_lite, tm->candidates,
+                                tm->n_candidates, true, err, err_cap);
+    if (rc != BRTC_OK) goto out;
   }
 
   char cand_text[PC_MAX_SDP_CANDIDATES][PC_CANDIDATE_LEN];

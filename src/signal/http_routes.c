@@ -50,7 +50,7 @@ static void log_answer(const brtc_conn *c, const brtc_http_request *req, int sta
 }
 
 static void respond(brtc_conn *c, const brtc_http_request *req, brtc_http_reply *r) {
-  brtc_http_header h[10];
+  brtc_http_header h[12];
   size_t n = 0;
   h[n++] = (brtc_http_header){"Cache-Control", "no-store"};
   if (r->location[0]) h[n++] = (brtc_http_header){"Location", r->location};
@@ -58,6 +58,9 @@ static void respond(brtc_conn *c, const brtc_http_request *req, brtc_http_reply 
   if (r->inspect[0]) h[n++] = (brtc_http_header){"Boltrtc-Inspect", r->inspect};
   if (r->www_authenticate) h[n++] = (brtc_http_header){"WWW-Authenticate", r->www_authenticate};
   if (r->accept_post) h[n++] = (brtc_http_header){"Accept-Post", "application/sdp"};
+  if (r->accept_patch)
+    h[n++] = (brtc_http_header){"Accept-Patch", "application/trickle-ice-sdpfrag"};
+  if (r->etag[0]) h[n++] = (brtc_http_header){"ETag", r->etag};
   if (r->allow) h[n++] = (brtc_http_header){"Allow", r->allow};
   if (r->ws_version) h[n++] = (brtc_http_header){"Sec-WebSocket-Version", "13"};
   char secs[16];

@@ -21,6 +21,7 @@
 
 #define BRTC_WS_MAX_QUEUED (1024 * 1024) /* bytes queued to one slow WebSocket client */
 #define BRTC_TOKEN_HASH_LEN 32           /* SHA-256 */
+#define BRTC_WHIP_ETAG_LEN 34            /* "<32 hex digits>", the quotes included */
 
 /* One WHIP resource: its URL's secret part and who may act on it. */
 typedef struct brtc_whip_resource {
@@ -29,6 +30,12 @@ typedef struct brtc_whip_resource {
   bool has_token;
   uint8_t token_hash[BRTC_TOKEN_HASH_LEN]; /* the token that created it */
   bool whep;                              /* /whep/<id>: a viewer, not a publisher */
+  /* Trickle and ICE restart by PATCH (whip_patch.c, RFC 9725 4.3): the entity-tag of the
+   * ICE session as the client last saw it (quoted), the offer in force (owned) and its ICE
+   * credentials. */
+  char etag[BRTC_WHIP_ETAG_LEN + 1];
+  char *offer;
+  char remote_ufrag[257], remote_pwd[257];
 } brtc_whip_resource;
 
 struct brtc_signal_server {
@@ -127,6 +134,8 @@ typedef struct brtc_http_reply {
   const char *www_authenticate; /* 401: the challenge (RFC 6750 3) */
   const char *allow;            /* 405, OPTIONS: the methods allowed */
   bool accept_post; /* Accept-Post: application/sdp (WHIP OPTIONS) */
+  bool accept_patch; /* Accept-Patch: application/trickle-ice-sdpfrag (RFC 9725 4.3) */
+  char etag[40];     /* ETag, quoted; "" for none */
   bool ws_version;  /* Sec-WebSocket-Version: 13 (a 426 to another version) */
   bool close_after;
   unsigned retry_after_s; /* Retry-After (RFC 9110 10.2.3) with a 503; 0: none */
@@ -135,6 +144,19 @@ typedef struct brtc_http_reply {
 /* A reply whose body is a copy of text (formatted). */
 void brtc_http_reply_text(brtc_http_reply *r, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* whip.c: ct is the media type want, ignoring case, surrounding blanks and parameters. */
+bool brtc_whip_content_type_is(const char *ct, const char *want);
+/* whip_patch.c: trickle ICE and ICE restart on a WHIP/WHEP resource (RFC 9725 4.3). At
+ * POST: a fresh entity-tag, and the offer (copied) whose credentials a PATCH is compared with;
+ * BRTC_ERR_NOMEM. */
+int brtc_whip_patch_start(brtc_whip_resource *res, const char *offer, size_t len);
+/* A PATCH on the resource, its token already checked: 204 (candidates taken), 200 with our
+ * fragment (a restart), or 400, 412, 415, 428 with a one-line reason. */
+void brtc_whip_patch(brtc_signal_server *srv, const brtc_http_request *req,
+                     brtc_whip_resource *res, brtc_http_reply *r);
+/* The resource goes: what the PATCH side holds is freed. */
+void brtc_whip_patch_end(brtc_whip_resource *res);
 
 /* signal_conn.c: a new connection from the listener. */
 void brtc_conn_accept(void *server, brtc_tcp_conn *tcp);
@@ -196,6 +218,10 @@ void brtc_server_session_end(brtc_signal_server *srv, brtc_session *s, const cha
 /* Record a journey step: log line, status list and a "step" message to its WebSocket. */
 void brtc_server_session_step(brtc_signal_server *srv, brtc_session *s, const char *name,
                               const char *detail);
+/* session_reoffer.c: a later offer on a live session (renegotiation, or an ICE restart): the
+ * pc answers it; *answer is the pc's (valid until its next call). A one-line err otherwise. */
+int brtc_server_session_reoffer(brtc_signal_server *srv, brtc_session *s, const char *sdp,
+                                const char **answer, char *err, size_t err_cap);
 /* After every event: free the sessions that ended, re-arm the loop timer. */
 void brtc_server_settle(brtc_signal_server *srv);
 void brtc_server_end_all_sessions(brtc_signal_server *srv);

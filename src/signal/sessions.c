@@ -339,6 +339,13 @@ static void on_pc_event(brtc_loop *loop, brtc_pc *pc, const brtc_output *ev, voi
       if (ev->keyframe) save_keyframe(srv, s, ev);
       brtc_echo_media_frame(s, ev, brtc_now_us());
       break;
+    case BRTC_EVENT_ICE_CANDIDATE: /* trickle to a /ws client (WHIP's are in the answer) */
+    case BRTC_EVENT_ICE_GATHERING_COMPLETE:
+      if (s->ws)
+        brtc_ws_conn_send(s->ws, brtc_ws_make_candidate(
+                                     ev->event == BRTC_EVENT_ICE_CANDIDATE ? ev->detail : "",
+                                     ev->mid));
+      break;
     case BRTC_EVENT_KEYFRAME_REQUEST:
       brtc_whep_play_keyframe(s, brtc_now_us());
       brtc_echo_media_keyframe(s, brtc_now_us());

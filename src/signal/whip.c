@@ -1,7 +1,7 @@
 /* WHIP (RFC 9725) at /whip, and WHEP (draft-ietf-wish-whep, the same exchange for a viewer:
  * a recvonly offer, an answer that sends the server's --source) at /whep: POST an SDP offer, get 201 Created with the answer and the
- * session's resource URL in Location; DELETE that URL to end the session. We are ICE-lite
- * and list every candidate in the answer, so trickle PATCH is refused with 405.
+ * session's resource URL in Location; DELETE that URL to end the session, PATCH it to
+ * trickle candidates or restart ICE (whip_patch.c).
  *
  * Access (RFC 9725 4.5, 4.6): a resource URL is /whip/<32 hex digits>, 128 random bits, and
  * only that exact URL acts on its session; the short session id ("s3") that the status and
@@ -36,12 +36,12 @@ void brtc_http_reply_text(brtc_http_reply *r, int status, const char *fmt, ...) 
   if (r->body) memcpy(r->body, text, (size_t)n);
 }
 
-/* "application/sdp", ignoring case, surrounding blanks and any parameters. */
-static bool is_sdp_content_type(const char *ct) {
-  static const char want[] = "application/sdp";
+/* The media type want, ignoring case, surrounding blanks and any parameters. */
+bool brtc_whip_content_type_is(const char *ct, const char *want) {
+  size_t wl = strlen(want);
   while (*ct == ' ' || *ct == '\t') ct++;
-  if (strncasecmp(ct, want, sizeof(want) - 1) != 0) return false;
-  ct += sizeof(want) - 1;
+  if (strncasecmp(ct, want, wl) != 0) return false;
+  ct += wl;
   while (*ct == ' ' || *ct == '\t') ct++;
   return *ct == '\0' || *ct == ';';
 }
@@ -85,6 +85,7 @@ static brtc_whip_resource *find_resource(brtc_signal_server *srv, const char *id
 void brtc_whip_session_ended(brtc_signal_server *srv, const brtc_session *s) {
   for (size_t i = 0; i < srv->n_whip;) {
     if (srv->whip[i].session == s) {
+      brtc_whip_patch_end(&srv->whip[i]);
       OPENSSL_cleanse(&srv->whip[i], sizeof(srv->whip[i]));
       srv->whip[i] = srv->whip[--srv->n_whip];
     } else {
@@ -94,6 +95,7 @@ void brtc_whip_session_ended(brtc_signal_server *srv, const brtc_session *s) {
 }
 
 void brtc_whip_free(brtc_signal_server *srv) {
+  for (size_t i = 0; i < srv->n_whip; i++) brtc_whip_patch_end(&srv->whip[i]);
   if (srv->whip) OPENSSL_cleanse(srv->whip, srv->cap_whip * sizeof(*srv->whip));
   free(srv->whip);
   srv->whip = NULL;
@@ -109,7 +111,7 @@ static void whip_post(brtc_signal_server *srv, const brtc_http_request *req,
     return;
   }
   const char *ct = brtc_http_request_header(req, "content-type");
-  if (!ct || !is_sdp_content_type(ct)) {
+  if (!ct || !brtc_whip_content_type_is(ct, "application/sdp")) {
     brtc_http_reply_text(r, 415, "Content-Type must be application/sdp");
     return;
   }
@@ -150,6 +152,10 @@ static void whip_post(brtc_signal_server *srv, const brtc_http_request *req,
   }
   size_t len = strlen(answer);
   brtc_whip_resource *res = add_resource(srv, s, whep);
+  if (res && brtc_whip_patch_start(res, req->body, req->body_len) != BRTC_OK) {
+    brtc_whip_session_ended(srv, s);
+    res = NULL;
+  }
   r->body = res ? malloc(len) : NULL;
   if (!r->body) {
     if (res) brtc_whip_session_ended(srv, s);
@@ -166,6 +172,8 @@ static void whip_post(brtc_signal_server *srv, const brtc_http_request *req,
   r->status = 201;
   r->content_type = "application/sdp";
   snprintf(r->location, sizeof(r->location), "%s/%s", whep ? "/whep" : "/whip", res->id);
+  snprintf(r->etag, sizeof(r->etag), "%s", res->etag); /* RFC 9725 4.3.1: for If-Match */
+  r->accept_patch = true;
   snprintf(r->session, sizeof(r->session), "%s", s->id);
   if (s->inspect) snprintf(r->inspect, sizeof(r->inspect), "/inspect?session=%s", s->inspect->id);
 }
@@ -198,11 +206,10 @@ static void whip_resource(brtc_signal_server *srv, const brtc_http_request *req,
     brtc_http_reply_text(r, 200, "session %s ended", s->id);
     brtc_whip_session_ended(srv, s);
   } else if (strcmp(req->method, "PATCH") == 0) {
-    brtc_http_reply_text(r, 405, "trickle ICE is not supported: every candidate is in the answer");
-    r->allow = "DELETE, OPTIONS";
+    brtc_whip_patch(srv, req, res, r);
   } else {
-    brtc_http_reply_text(r, 405, "use DELETE to end the session");
-    r->allow = "DELETE, OPTIONS";
+    brtc_http_reply_text(r, 405, "use PATCH to trickle or restart ICE, DELETE to end the session");
+    r->allow = "DELETE, OPTIONS, PATCH";
   }
 }
 
@@ -218,7 +225,8 @@ void brtc_whip_handle(brtc_signal_server *srv, const brtc_http_request *req,
   if (strcmp(m, "OPTIONS") == 0) {
     r->status = 204;
     r->accept_post = collection;
-    r->allow = collection ? "OPTIONS, POST" : "DELETE, OPTIONS";
+    r->allow = collection ? "OPTIONS, POST" : "DELETE, OPTIONS, PATCH";
+    r->accept_patch = !collection;
     return;
   }
   if (collection) {

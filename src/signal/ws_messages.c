@@ -115,6 +115,14 @@ char *brtc_ws_make_answer(const char *sdp, const char *inspect_url) {
   return finish(o, ok);
 }
 
+char *brtc_ws_make_candidate(const char *candidate, const char *mid) {
+  cJSON *o = cJSON_CreateObject();
+  bool ok = o && cJSON_AddStringToObject(o, "type", "candidate") &&
+            cJSON_AddStringToObject(o, "candidate", candidate ? candidate : "") &&
+            cJSON_AddStringToObject(o, "sdpMid", mid && *mid ? mid : "0");
+  return finish(o, ok);
+}
+
 char *brtc_ws_make_step(const char *session, const char *step, const char *detail,
                         uint64_t t_ms) {
   cJSON *o = cJSON_CreateObject();

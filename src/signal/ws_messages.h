@@ -55,6 +55,9 @@ char *brtc_ws_make_step(const char *session, const char *step, const char *detai
 /* mid: the track's (several video tracks in one session); NULL or "": left out. */
 char *brtc_ws_make_keyframe(const char *session, const char *file, unsigned width,
                             unsigned height, const char *mid);
+/* Trickle from the server (RFC 8838): {"type":"candidate","candidate":"candidate:...",
+ * "sdpMid":"0"}; candidate "" is end-of-candidates (as the page's own). */
+char *brtc_ws_make_candidate(const char *candidate, const char *mid);
 char *brtc_ws_make_error(const char *message);
 /* An error that says what was refused and when to try again:
  * {"type":"error","message":"...","refused":"snapshot","retry_after_ms":640} */

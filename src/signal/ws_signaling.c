@@ -49,8 +49,17 @@ static brtc_session *live_session(brtc_ws_conn *c) {
 
 static void handle_offer(brtc_ws_conn *c, const brtc_ws_msg *offer) {
   const char *sdp = offer->sdp;
-  if (live_session(c)) {
-    send_error(c, "this connection already has a session: send bye first (no renegotiation)");
+  if (live_session(c)) { /* a later offer: renegotiation or an ICE restart (JSEP 5.2.2) */
+    char err[256] = "";
+    const char *answer = NULL;
+    if (brtc_server_session_reoffer(c->srv, c->session, sdp, &answer, err, sizeof err) != BRTC_OK) {
+      char msg[320];
+      snprintf(msg, sizeof(msg), "offer refused: %s", err);
+      send_error(c, msg);
+      return;
+    }
+    brtc_server_session_step(c->srv, c->session, "reoffer", "a later offer answered");
+    brtc_ws_conn_send(c, brtc_ws_make_answer(answer, NULL));
     return;
   }
   if (c->session) {

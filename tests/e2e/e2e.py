@@ -70,6 +70,17 @@
   e2e.py echo --boltrtc PATH      serve --echo: Chromium's camera (the still picture) goes out
                                   over WHIP in a sendrecv section (/watch?echo=1) and comes
                                   back on the same connection with a new SSRC; judged as whep.
+  e2e.py whip-trickle --boltrtc PATH
+                                  Chromium over WHIP with trickle and ICE restart by PATCH
+                                  (whip_trickle.mjs, RFC 9725 4.3): no candidate in the offer
+                                  or the answer, so only the PATCHed ones can connect (a
+                                  control that PATCHes nothing must not); then restartIce()
+                                  by PATCH with If-Match "*": a new ETag and server ufrag, a
+                                  pair of the new generation, and two more JPEGs judged.
+  e2e.py restart --boltrtc PATH   Chromium on serve's page (/?autostart=1) calls restartIce()
+                                  on the live call (restart_page.mjs): the page's new offer goes
+                                  over its WebSocket, a pair of the new generation is selected,
+                                  DTLS stays, and the JPEGs saved after it are judged.
   --dtls-role active|passive      the server's DTLS role toward the actpass offer.
   --expect-srtp PROFILE           the SRTP profile the session must negotiate.
   --ipv6                          media over [::1] only (aiortc; Chromium gathers no ::1).
@@ -704,6 +715,50 @@ def run_whip(a, server, source, shifted, workdir):
     check_transport(a, session)
 
 
+def run_whip_trickle(a, server, source, shifted, workdir):
+    """Chromium over WHIP with every candidate trickled by PATCH and none in either SDP, then
+    an ICE restart by PATCH (whip_trickle.mjs); its JPEGs from before and after the restart
+    are judged against the picture and the shifted control."""
+    node = shutil.which("node")
+    assert node, "node is required"
+    cmd = [node, os.path.join(HERE, "whip_trickle.mjs"), "--url", server.base + "/",
+           "--y4m", source, "--timeout-ms", str(a.timeout * 1000)]
+    r = run_driver(cmd, a.timeout, server)
+    log(f"offer had {r['offeredCandidates']} candidates; PATCHed {r['patched']} then "
+        f"{r['patchedAfterRestart']} after the restart, answers {r['statuses']}")
+    log(f"selected pair before {r['first']}, after the restart {r['second']}; control "
+        f"(nothing PATCHed): {r['controlState']}")
+    assert r["offeredCandidates"] == 0, "the offer went out with candidates"
+    assert r["patched"] >= 1 and set(r["statuses"]) == {204}, r["statuses"]
+    assert not r["controlConnected"], "the control connected without any candidate"
+    assert r["restartStatus"] == 200 and r["newEtag"] != r["oldEtag"], r
+    new_ufrag = sdp_value(r["serverFrag"], "ice-ufrag")
+    assert new_ufrag and new_ufrag != r["oldServerUfrag"], r["serverFrag"]
+    assert r["second"]["ufrag"] != r["first"]["ufrag"], (r["first"], r["second"])
+    assert r["keyframesAfter"] >= r["keyframesBefore"] + 2, r
+    session = next(s for s in server.status()["sessions"] if s["id"] == r["session"])
+    steps = [s["step"] for s in session["steps"]]
+    assert "trickle" in steps and "ice-restart" in steps, steps
+    check_keyframes(server, source, shifted, r["keyframesAfter"], session=r["session"])
+
+
+def run_restart(a, server, source, shifted, workdir):
+    """Chromium restarts ICE on a live call from serve's page (restart_page.mjs): a pair of
+    the new generation, the same DTLS, and JPEGs from after the restart judged."""
+    node = shutil.which("node")
+    assert node, "node is required"
+    cmd = [node, os.path.join(HERE, "restart_page.mjs"), "--url", server.base + "/?autostart=1",
+           "--y4m", source, "--timeout-ms", str(a.timeout * 1000)]
+    r = run_driver(cmd, a.timeout, server)
+    log(f"transport before {r['before']}, after the restart {r['after']}")
+    assert r["after"]["ufrag"] != r["before"]["ufrag"] and r["after"]["dtls"] == "connected", r
+    session = server.status()["sessions"][0]
+    steps = [s["step"] for s in session["steps"]]
+    assert "reoffer" in steps and steps.count("dtls-connected") == 1, steps
+    # Judged: every JPEG, the ones saved after the restart among them.
+    check_keyframes(server, source, shifted, r["keyframesAfter"], session=session["id"])
+
+
 def run_firefox(a, server, workdir):
     node = shutil.which("node")
     assert node, "node is required"
@@ -872,7 +927,7 @@ def main():
                                      "page", "inspect", "datachannel", "whip-datachannel",
                                      "echo-datachannel",
                                      "whep", "echo", "publish", "publish-aiortc", "relay",
-                                     "renegotiate"])
+                                     "renegotiate", "whip-trickle", "restart"])
     ap.add_argument("--boltrtc", help="the boltrtc program (every mode but example)")
     ap.add_argument("--example", help="examples/receive_video's program (mode example)")
     ap.add_argument("--peer", help="e2e_reneg_peer (mode renegotiate)")
@@ -929,6 +984,8 @@ def main():
         extra += ["--turn-listen", f"127.0.0.1:{free_port(socket.SOCK_DGRAM)}",
                   "--turn-secret", "e2e-relay-secret", "--turn-allow-peers", "127.0.0.0/8",
                   "--turn-relay-ports", f"{RELAY_PORTS[0]}-{RELAY_PORTS[1]}"]
+    if a.mode in ("whip-trickle", "restart"):
+        extra += ["--keyframe-interval", "1"]  # keyframes on after the restart
     if a.mode == "tracks" and a.loss:
         extra += ["--keyframe-interval", "1"]  # keyframes under loss: PLI once a second
     if a.capture:
@@ -945,7 +1002,8 @@ def main():
                    "datachannel": run_datachannel, "whip-datachannel": run_whip_datachannel,
                    "echo-datachannel": run_datachannel,
                    "whep": run_whep, "echo": run_whep, "publish": run_publish,
-                   "publish-aiortc": run_publish_aiortc, "relay": run_relay}[a.mode]
+                   "publish-aiortc": run_publish_aiortc, "relay": run_relay,
+                   "whip-trickle": run_whip_trickle, "restart": run_restart}[a.mode]
             run(a, server, source, shifted, workdir)
         if a.capture:
             session = server.status()["sessions"][0]

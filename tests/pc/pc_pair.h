@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "boltrtc/datachannel.h"
 #include "boltrtc/peer_connection.h"
 #include "boltrtc/track.h"
 
@@ -56,6 +57,8 @@ typedef struct pp {
   uint64_t now;
   uint64_t next_frame;
   char *offer, *answer; /* copies of the last pp_negotiate's descriptions */
+  struct sockaddr_in gone; /* pp_move: an address no one has any more (port 0: none) */
+  uint64_t to_gone;        /* datagrams other than STUN sent to it (all are dropped) */
 } pp;
 
 /* Strings equal, NULL never equal; both printed when not. */
@@ -77,6 +80,14 @@ brtc_track *pp_add_video(pp *p, int w, brtc_direction dir);
 /* One offer/answer, side `offerer` offering; BRTC_OK or the first failing call's code (err
  * says which). p->offer and p->answer keep the texts. */
 int pp_negotiate(pp *p, int offerer, char *err, size_t err_cap);
+/* A live call: a video track each way (sendrecv) and a data channel ("chat") side 0 makes,
+ * side 0 offering, run for 2 s: DTLS is up and both sides have seen frames. */
+pp *pp_live_call(brtc_datachannel **dc);
+/* A member of side w's first data-channel stats entry ("messagesReceived", ...). */
+uint64_t pp_datachannel_stat(pp *p, int w, const char *member);
+/* Side w moves to another port (a phone on another network, a NAT's new mapping): what it
+ * sends comes from there, and what is sent to its old address is lost. */
+void pp_move(pp *p, int w, uint16_t port);
 /* Runs the pump for `us` of simulated time. */
 void pp_run(pp *p, uint64_t us);
 void pp_drain(pp *p, int w);

@@ -321,6 +321,19 @@ def check_tokens(binary, offer, workdir):
         check(code == 404, f"DELETE with another valid token: {code}")
         code, _, _ = srv.request("DELETE", loc, headers={"Authorization": "Bearer nope"})
         check(code == 401, f"DELETE with a wrong token: {code}")
+        # PATCH (trickle, ICE restart) is held to the same: its ETag alone opens nothing.
+        frag = b"a=ice-ufrag:Evil\r\na=ice-pwd:evilevilevilevilevilevil\r\n"
+        for auth, want in ((None, 401), ("Bearer tok-two", 404), ("Bearer nope", 401)):
+            hdrs = {"Content-Type": "application/trickle-ice-sdpfrag", "If-Match": "*"}
+            if auth:
+                hdrs["Authorization"] = auth
+            code, _, _ = srv.request("PATCH", loc, body=frag, headers=hdrs)
+            check(code == want, f"PATCH (an ICE restart) with {auth}: {code}, wanted {want}")
+        code, _, _ = srv.request("PATCH", loc, body=b"a=end-of-candidates\r\n",
+                                 headers={"Content-Type": "application/trickle-ice-sdpfrag",
+                                          "If-Match": headers.get("etag", ""),
+                                          "Authorization": "Bearer tok-one"})
+        check(code == 204, f"PATCH with the creator's token and the ETag: {code}")
         check(session_state(srv, sid) not in (None, "closed"), f"{sid} lives on")
         code, _, _ = srv.request("DELETE", loc, headers={"Authorization": "Bearer tok-one"})
         check(code == 200, f"DELETE with the creator's token: {code}")

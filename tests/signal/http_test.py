@@ -9,6 +9,7 @@ import base64
 import http.client
 import json
 import os
+import re
 import select
 import shutil
 import signal
@@ -293,9 +294,30 @@ def test_websocket(srv, offer):
     check("offer" in steps and "answer" in steps, f"steps before the answer: {steps}")
     session = next(x["session"] for x in seen if x["type"] == "step" and x["step"] == "answer")
     check(all(isinstance(x["t_ms"], (int, float)) for x in seen if x["type"] == "step"), "t_ms")
-    ws.send(json.dumps({"type": "offer", "sdp": offer.decode()}))
+    # The server trickles its own candidates too (RFC 8838), "" ending them.
+    cands = [x for x in seen if x["type"] == "candidate"]
+    if not any(c["candidate"] == "" for c in cands):
+        more, seen_more = ws.recv_until("candidate")
+        cands += [x for x in seen_more if x["type"] == "candidate"]
+        while cands[-1]["candidate"] != "":
+            cands.append(ws.recv_until("candidate")[0])
+    check(cands and cands[0]["candidate"].startswith("candidate:") and
+          cands[-1]["candidate"] == "" and all(c.get("sdpMid") for c in cands),
+          f"the server's candidates, then end-of-candidates: {cands}")
+    # A later offer on the live session is answered (JSEP 5.2.2; an ICE restart is one, with
+    # new credentials), one that changes the certificate is refused with the reason.
+    restart = (offer.decode().replace("a=ice-ufrag:", "a=ice-ufrag:R")
+               .replace("a=ice-pwd:", "a=ice-pwd:R"))
+    ws.send(json.dumps({"type": "offer", "sdp": restart}))
+    m, _ = ws.recv_until("answer")
+    check(m["sdp"].startswith("v=0") and sdp_value(m["sdp"], "a=ice-ufrag:") != sdp_value(
+        next(x["sdp"] for x in seen if x["type"] == "answer"), "a=ice-ufrag:"),
+        "a re-offer with new ICE credentials is answered with new ones of ours")
+    other = re.sub(r"(a=fingerprint:sha-256 )..", r"\g<1>00", offer.decode())
+    ws.send(json.dumps({"type": "offer", "sdp": other}))
     m, _ = ws.recv_until("error")
-    check("already" in m["message"], f"a second offer is refused: {m}")
+    check("offer refused" in m["message"] and "fingerprint" in m["message"],
+          f"a re-offer with another certificate is refused: {m}")
     ws.send('{"type":"candidate","candidate":"candidate:1 1 udp 2122260223 127.0.0.1 9 typ host",'
             '"sdpMid":"0"}')
     ws.send('{"type":"candidate","candidate":null}')
@@ -324,7 +346,7 @@ def test_whip_sessions(srv, offer, ws_session):
 
     wait_for(lambda: (session(srv.status(), ws_session) or {}).get("state") == "closed",
              f"{ws_session} closed after bye")
-    ids = []
+    ids, etags, answers = [], [], []
     for _ in range(2):
         code, headers, body = srv.request("POST", "/whip", body=offer,
                                           headers={"Content-Type": "application/sdp"})
@@ -340,6 +362,11 @@ def test_whip_sessions(srv, offer, ws_session):
               all(ch in "0123456789abcdef" for ch in resource),
               f"Location is /whip/ and 128 random bits: {loc!r}")
         ids.append((sid, loc))
+        etag = headers.get("etag", "")
+        check(len(etag) == 34 and etag[0] == etag[-1] == '"', f"ETag for PATCH: {etag!r}")
+        check(headers.get("accept-patch") == "application/trickle-ice-sdpfrag", "Accept-Patch")
+        etags.append(etag)
+        answers.append(body)
     code, _, body = srv.request("POST", "/whip", body=offer,
                                 headers={"Content-Type": "application/sdp; charset=utf-8"})
     check(code == 503, f"third session over --max-sessions 2: {code}")
@@ -348,10 +375,8 @@ def test_whip_sessions(srv, offer, ws_session):
         s = session(st, sid)
         check(s and s["transport"] == "whip", f"{sid} listed as whip")
         check([x["step"] for x in s["steps"]][:2] == ["offer-received", "offer"], f"{sid} steps")
+    test_whip_patch(srv, offer, ids[0][1], etags[0], answers[0])
     for sid, loc in ids:
-        code, headers, _ = srv.request("PATCH", loc, body=b"a=end-of-candidates\r\n",
-                                       headers={"Content-Type": "application/trickle-ice-sdpfrag"})
-        check(code == 405 and "DELETE" in headers.get("allow", ""), f"PATCH {sid}: {code}")
         code, _, _ = srv.request("DELETE", loc)
         check(code == 200, f"DELETE {sid}: {code}")
         code, _, _ = srv.request("DELETE", loc)
@@ -360,6 +385,66 @@ def test_whip_sessions(srv, offer, ws_session):
     for sid, loc in ids:
         check(session(st, sid)["state"] == "closed", f"{sid} closed and still listed")
     check(session(st, ws_session) is not None, "closed ws session still listed")
+
+
+def sdp_value(sdp, key):
+    for line in sdp.splitlines():
+        if line.startswith(key):
+            return line[len(key):]
+    return ""
+
+
+def test_whip_patch(srv, offer, loc, etag, answer):
+    """Trickle and ICE restart by PATCH (RFC 9725 4.3) on a live resource, and each refusal."""
+    frag_type = {"Content-Type": "application/trickle-ice-sdpfrag"}
+    text = offer.decode()
+    ufrag, pwd = sdp_value(text, "a=ice-ufrag:"), sdp_value(text, "a=ice-pwd:")
+    mid = sdp_value(text, "a=mid:")
+    trickle = (f"a=ice-ufrag:{ufrag}\r\na=ice-pwd:{pwd}\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\n"
+               f"a=mid:{mid}\r\na=candidate:1 1 udp 2122260223 127.0.0.1 50000 typ host\r\n"
+               "a=end-of-candidates\r\n").encode()
+
+    def patch(body, headers):
+        return srv.request("PATCH", loc, body=body, headers=headers)
+
+    def one_line(body):
+        t = body.decode().strip()
+        return t and "\n" not in t
+
+    code, headers, _ = patch(trickle, {"Content-Type": "application/sdp", "If-Match": etag})
+    check(code == 415 and headers.get("accept-patch") == "application/trickle-ice-sdpfrag",
+          f"PATCH as application/sdp: {code}")
+    code, _, body = patch(trickle, frag_type)
+    check(code == 428 and one_line(body), f"PATCH without If-Match: {code} {body!r}")
+    code, _, body = patch(trickle, {**frag_type, "If-Match": '"0123"'})
+    check(code == 412 and one_line(body), f"PATCH with another ETag: {code} {body!r}")
+    code, _, body = patch(b"a=candidate:1 1 udp 1 127.0.0.1 9 typ host\r\n",
+                          {**frag_type, "If-Match": etag})
+    check(code == 400 and b"outside a media" in body and one_line(body),
+          f"PATCH of a candidate outside a section: {code} {body!r}")
+    code, _, body = patch(trickle.replace(f"a=mid:{mid}".encode(), b"a=mid:nine"),
+                          {**frag_type, "If-Match": etag})
+    check(code == 400 and b"nine" in body, f"PATCH naming a mid we lack: {code} {body!r}")
+    code, _, body = patch(trickle, {**frag_type, "If-Match": etag})
+    check(code == 204 and body == b"", f"PATCH trickle: {code} {body!r}")
+    # An ICE restart: new credentials, If-Match "*".
+    restart = (trickle.replace(ufrag.encode(), b"Rst1")
+               .replace(pwd.encode(), b"restartrestartrestart0"))
+    code, headers, body = patch(restart, {**frag_type, "If-Match": "*"})
+    check(code == 200, f"PATCH restart: {code} {body!r}")
+    check(headers.get("content-type") == "application/trickle-ice-sdpfrag", "restart answer type")
+    new_etag = headers.get("etag", "")
+    check(len(new_etag) == 34 and new_etag != etag, f"a new ETag: {new_etag!r}")
+    frag = body.decode()
+    old_ufrag = sdp_value(answer.decode(), "a=ice-ufrag:")
+    new_ufrag = sdp_value(frag, "a=ice-ufrag:")
+    check(new_ufrag and new_ufrag != old_ufrag, f"our new ufrag {new_ufrag!r} (was {old_ufrag!r})")
+    check(sdp_value(frag, "a=ice-pwd:") and "a=candidate:" in frag and "m=video" in frag and
+          "v=0" not in frag, f"our fragment: {frag!r}")
+    code, _, _ = patch(restart, {**frag_type, "If-Match": etag})
+    check(code == 412, f"PATCH with the ETag from before the restart: {code}")
+    code, _, _ = patch(restart, {**frag_type, "If-Match": new_etag})
+    check(code == 204, f"PATCH trickle after the restart: {code}")
 
 
 def test_inspect_access(srv, offer):

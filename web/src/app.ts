@@ -15,7 +15,20 @@ type ServerMessage =
   | { type: "answer"; sdp: string; inspect?: string }
   | { type: "step"; session: string; step: string; detail?: string; t_ms: number }
   | { type: "keyframe"; session: string; file: string; url: string; width: number; height: number; mid?: string }
+  | { type: "candidate"; candidate: string; sdpMid?: string }
   | { type: "error"; message: string };
+
+// The server trickles its candidates (RFC 8838) as its pc gathers them, "" ending them. They
+// may come before its answer: held until the answer is applied, then added in order.
+let remoteCandidates: RTCIceCandidateInit[] | null = [];
+
+function addRemoteCandidate(conn: RTCPeerConnection, c: RTCIceCandidateInit): void {
+  if (remoteCandidates) {
+    remoteCandidates.push(c);
+    return;
+  }
+  conn.addIceCandidate(c).catch((e) => browserStep("candidate-rejected", String(e)));
+}
 
 // Tests read getStats() from the live connection.
 declare global {
@@ -342,12 +355,18 @@ function handleServerMessage(conn: RTCPeerConnection, raw: string): void {
         .setRemoteDescription({ type: "answer", sdp: msg.sdp })
         .then(() => {
           browserStep("answer-applied");
+          const held = remoteCandidates ?? [];
+          remoteCandidates = null;
+          for (const c of held) addRemoteCandidate(conn, c);
           watchDtls(conn);
         })
         .catch((e) => {
           browserStep("answer-rejected", String(e), true);
           setState("failed", "answer rejected");
         });
+      break;
+    case "candidate":
+      addRemoteCandidate(conn, { candidate: msg.candidate, sdpMid: msg.sdpMid ?? "0" });
       break;
     case "step":
       mark(`server-${msg.step}`);
@@ -421,6 +440,7 @@ async function connect(): Promise<void> {
   startedAt = performance.now();
   mark("connect");
   serverHasKeyframe = false;
+  remoteCandidates = [];
   shownSteps.clear();
   journey.reset();
   session = "";
@@ -460,6 +480,19 @@ async function connect(): Promise<void> {
     void keepResolution(video.sender);
     const audio = wantAudio ? conn.addTransceiver("audio", { direction: "sendonly" }) : null;
     watchPeerConnection(conn);
+    // A later negotiation on the live call (restartIce(), after a network change): the new
+    // offer goes over the same WebSocket and the server answers it on the same session
+    // (JSEP 5.2.2). The first offer is sent below; this is for the ones after its answer.
+    conn.onnegotiationneeded = async () => {
+      if (!conn.currentRemoteDescription || conn.signalingState !== "stable") return;
+      try {
+        await conn.setLocalDescription(await conn.createOffer());
+        send({ type: "offer", sdp: conn.localDescription?.sdp ?? "" });
+        browserStep("offer-sent", "a later offer (ICE restart or renegotiation)");
+      } catch (e) {
+        browserStep("renegotiation-failed", String(e), true);
+      }
+    };
     // The camera's tracks go to the senders the moment it starts, whether or not the
     // WebSocket is open and the offer out yet: replaceTrack needs no negotiation.
     const attached = camera.then(async (s) => {
