@@ -311,8 +311,56 @@ static void test_errors(void) {
   pp_free(p);
 }
 
+/* A call with no data section gets its first data channel (JSEP 5.2.2: a re-offer adds the
+ * application section at the end; RFC 8841 and 8261: SCTP starts over the DTLS already
+ * up), made by either side, which then also makes the offer: the channel opens on both and
+ * carries messages both ways, while the video goes on. */
+static void first_channel_live(int creator) {
+  pp *p = pp_new();
+  pp_add_video(p, 0, BRTC_DIRECTION_SENDRECV);
+  pp_add_video(p, 1, BRTC_DIRECTION_SENDRECV);
+  negotiate(p, 0);
+  pp_run(p, RUN_US);
+  CHECK(p->s[0].dtls_connected && p->s[1].dtls_connected);
+  char secs[256], err[256] = "";
+  sections(p->offer, secs, sizeof secs);
+  CHECK_EQ_STR(secs, "video:0");
+  unsigned needed = p->s[creator].negotiation_needed;
+  brtc_datachannel *dc = NULL;
+  CHECK_EQ_INT(brtc_pc_create_datachannel(p->s[creator].pc, p->now, "late", NULL, &dc, err,
+                                          sizeof err), BRTC_OK);
+  if (!dc) {
+    fprintf(stderr, "  %s\n", err);
+    pp_free(p);
+    return;
+  }
+  pp_drain(p, creator);
+  CHECK_EQ_INT(p->s[creator].negotiation_needed, needed + 1);
+  unsigned before = frames_from(p, 1, 0);
+  negotiate(p, creator);
+  sections(p->offer, secs, sizeof secs);
+  CHECK_EQ_STR(secs, "video:0 application:1");
+  sections(p->answer, secs, sizeof secs);
+  CHECK_EQ_STR(secs, "video:0 application:1");
+  pp_run(p, RUN_US);
+  CHECK_EQ_INT(brtc_datachannel_get_state(dc), BRTC_DATACHANNEL_OPEN);
+  CHECK_EQ_INT(brtc_datachannel_send(dc, p->now, (const uint8_t *)"late hello", 10, false),
+               BRTC_OK);
+  pp_drain(p, creator);
+  pp_run(p, 200000);
+  CHECK_EQ_INT(dc_received(p, 1 - creator), 1);
+  CHECK(frames_from(p, 1, 0) > before + 40);
+  check_clean(p);
+  pp_free(p);
+}
+
+static void test_first_channel_by_offerer(void) { first_channel_live(0); }
+static void test_first_channel_by_answerer(void) { first_channel_live(1); }
+
 int main(void) {
   RUN(test_add_both_roles);
+  RUN(test_first_channel_by_offerer);
+  RUN(test_first_channel_by_answerer);
   RUN(test_remove_and_recycle);
   RUN(test_direction);
   RUN(test_errors);
