@@ -354,11 +354,60 @@ static void first_channel_live(int creator) {
   pp_free(p);
 }
 
+/* A remote re-offer rolled back (JSEP 4.1.8.2, 5.7): the answerer returns to stable with its
+ * tracks as before the offer: no new track, its own track still sending on the section the
+ * offer would have made recvonly, frames flowing both ways. The offerer rolls its own offer
+ * back too; the same change offered again afterwards is answered as usual. */
+static void test_remote_reoffer_rollback(void) {
+  brtc_datachannel *dc = NULL;
+  pp *p = live_call(&dc);
+  brtc_pc *a = p->s[0].pc, *b = p->s[1].pc;
+  char err[256] = "";
+  const char *offer = NULL;
+  size_t tracks_a = brtc_pc_track_count(a);
+  brtc_track *b1 = pp_add_video(p, 1, BRTC_DIRECTION_SENDONLY);
+  CHECK_EQ_INT(brtc_track_set_direction(p->s[1].tracks[0], BRTC_DIRECTION_SENDONLY), BRTC_OK);
+  CHECK_EQ_INT(brtc_pc_create_offer(b, p->now, &offer, err, sizeof err), BRTC_OK);
+  CHECK_EQ_INT(brtc_pc_set_local_description(b, "offer", NULL, p->now, err, sizeof err), BRTC_OK);
+  CHECK_EQ_INT(brtc_pc_set_remote_description(a, "offer", offer, p->now, err, sizeof err), BRTC_OK);
+  CHECK_EQ_INT(brtc_pc_signaling_state(a), BRTC_SIGNALING_HAVE_REMOTE_OFFER);
+  CHECK_EQ_INT(brtc_pc_set_remote_description(a, "rollback", NULL, p->now, err, sizeof err),
+               BRTC_OK);
+  if (err[0]) fprintf(stderr, "  %s\n", err);
+  CHECK_EQ_INT(brtc_pc_signaling_state(a), BRTC_SIGNALING_STABLE);
+  CHECK_EQ_INT(brtc_pc_set_local_description(b, "rollback", NULL, p->now, err, sizeof err),
+               BRTC_OK);
+  pp_drain(p, 0);
+  pp_drain(p, 1);
+  CHECK_EQ_INT(p->s[0].track_events, 0);
+  CHECK_EQ_INT(brtc_pc_track_count(a), tracks_a);
+  CHECK_EQ_INT(brtc_track_current_direction(p->s[0].tracks[0]), BRTC_DIRECTION_SENDRECV);
+  unsigned to_b = frames_from(p, 1, 0), to_a = frames_from(p, 0, 0);
+  pp_run(p, RUN_US);
+  fprintf(stderr, "  after the rollback: %u frames to the offerer, %u to the answerer\n",
+          frames_from(p, 1, 0) - to_b, frames_from(p, 0, 0) - to_a);
+  CHECK(frames_from(p, 1, 0) > to_b + 40); /* a still sends on mid 0 */
+  CHECK(frames_from(p, 0, 0) > to_a + 40);
+  CHECK_EQ_INT(frames_from(p, 0, 1), 0);
+  send_message(p, dc, 1);
+
+  /* Offered again, answered: the new track arrives; b only sends on mid 0 now, so a stops. */
+  negotiate(p, 1);
+  CHECK_EQ_INT(p->s[0].track_events, 1);
+  CHECK_EQ_INT(brtc_track_current_direction(b1), BRTC_DIRECTION_SENDONLY);
+  CHECK_EQ_INT(brtc_track_current_direction(p->s[0].tracks[0]), BRTC_DIRECTION_INACTIVE);
+  pp_run(p, RUN_US);
+  CHECK(frames_from(p, 0, 1) > 40);
+  check_clean(p);
+  pp_free(p);
+}
+
 static void test_first_channel_by_offerer(void) { first_channel_live(0); }
 static void test_first_channel_by_answerer(void) { first_channel_live(1); }
 
 int main(void) {
   RUN(test_add_both_roles);
+  RUN(test_remote_reoffer_rollback);
   RUN(test_first_channel_by_offerer);
   RUN(test_first_channel_by_answerer);
   RUN(test_remove_and_recycle);
