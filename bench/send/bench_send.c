@@ -19,41 +19,28 @@
  *
  * usage: bench_send [seconds per cell, default 3]
  *        bench_send --frames N: only the boltrtc path with GCM, for N frames (perf, callgrind)
- *        bench_send --memory: only what the streams allocate and hold */
+ *        bench_send --memory: only what the streams allocate and hold
+ *        bench_send --udp [seconds]: through a loopback socket, GSO off and on (send_udp.c) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "bench_common.h"
+#include "bench_send.h"
 #include "boltrtc/error.h"
 #include "codec/vp8.h"
 #include "common/bytes.h"
 #include "rtp/send_stream.h"
 #include "srtp/srtp.h"
 
-void bench_send_memory(void); /* send_memory.c */
-
-#define DATAGRAM 1200
-#define PACKETS_PER_FRAME 30
-#define BATCH 64
-#define SLOT 1536
-#define SLICES 10
 #define SSRC 0x5eed1234u
 
 static double g_seconds = 3.0;
 static uint8_t g_batch[BATCH][SLOT];
+static size_t g_lens[BATCH];
+static send_sink *g_sink; /* NULL: in memory */
 static uint8_t g_frame[64 * 1024];
-
-/* Packets per second of this thread's CPU time over all slices: what one core does, whatever
- * else the shared machine runs meanwhile. The wall-clock rate of the fastest slice beside it
- * shows how much of a core the machine let us have. */
-typedef struct result {
-  double pps, wall_pps;
-  double avg_datagram;
-  uint64_t packets, bytes;
-  double cpu;
-} result;
 
 static double cpu_s(void) {
   struct timespec t;
@@ -111,7 +98,8 @@ static brtc_send_stream *video_stream(bool gcm) {
 
 /* The whole sending side, frame after frame of PACKETS_PER_FRAME packets: for the timed
  * slices, or (fixed_frames > 0) for that many frames in one slice, for an instruction count. */
-static result bench_path(bool gcm, int fixed_frames) {
+result bench_path(bool gcm, int fixed_frames, send_sink *sink) {
+  g_sink = sink;
   brtc_send_stream *st = video_stream(gcm);
   brtc_pacer_config pc = {.target_bitrate_bps = 100000000000ull}; /* every packet due at once */
   brtc_pacer *p = brtc_pacer_new(&pc, NULL);
@@ -156,8 +144,10 @@ static result bench_path(bool gcm, int fixed_frames) {
           if (brtc_send_stream_egress(st, &items[i], now, &twcc, scratch, SLOT, &pkt, &len) ||
               brtc_srtp_protect_to(srtp, pkt, len, g_batch[i], SLOT, &out))
             bench_die("egress/protect");
+          g_lens[i] = out;
           bytes += out;
         }
+        if (g_sink) send_sink_frame(g_sink, g_batch, g_lens, k);
         packets += k;
         now += 33333;
       }
@@ -172,7 +162,8 @@ static result bench_path(bool gcm, int fixed_frames) {
 }
 
 /* A 12-byte header and a payload copy, then protect: with ours (lib false) or libsrtp2. */
-static result bench_minimal(bool gcm, bool lib) {
+result bench_minimal(bool gcm, bool lib, send_sink *sink) {
+  g_sink = sink;
   brtc_srtp *ours = lib ? NULL : our_srtp(gcm);
 #ifdef BRTC_BENCH_LIBSRTP
   srtp_t theirs = lib ? bench_libsrtp_session(gcm, false) : NULL;
@@ -208,8 +199,10 @@ static result bench_minimal(bool gcm, bool lib) {
           } else if (brtc_srtp_protect(ours, pkt, 12 + payload, SLOT, &out)) {
             bench_die("brtc_srtp_protect");
           }
+          g_lens[i] = out;
           bytes += out;
         }
+        if (g_sink) send_sink_frame(g_sink, g_batch, g_lens, PACKETS_PER_FRAME);
         packets += PACKETS_PER_FRAME;
         ts += 3000;
       }
@@ -251,18 +244,20 @@ int main(int argc, char **argv) {
     return 0;
   }
   if (argc > 2 && strcmp(argv[1], "--frames") == 0) {
-    result r = bench_path(true, atoi(argv[2]));
+    result r = bench_path(true, atoi(argv[2]), NULL);
     printf("boltrtc path, AEAD_AES_128_GCM: %.0f packets per CPU second (%.0f ns), %.0f per wall "
            "second\n", r.pps, 1e9 / r.pps, r.wall_pps);
     return 0;
   }
-  if (argc > 1) g_seconds = atof(argv[1]);
+  bool udp = argc > 1 && strcmp(argv[1], "--udp") == 0;
+  if (argc > 1 + udp) g_seconds = atof(argv[1 + udp]);
   if (g_seconds <= 0) g_seconds = 3.0;
   bool have_lib = false;
 #ifdef BRTC_BENCH_LIBSRTP
   if (srtp_init() != srtp_err_status_ok) bench_die("srtp_init");
   have_lib = true;
 #endif
+  if (udp) return bench_send_udp(g_seconds);
   double load[3] = {0};
   if (getloadavg(load, 3) == 3)
     printf("load average at the start: %.2f %.2f %.2f\n", load[0], load[1], load[2]);
@@ -274,7 +269,8 @@ int main(int argc, char **argv) {
          "libsrtp2 minimal pkt/s | ns/pkt | path / libsrtp2 minimal |\n");
   printf("|---|---:|---:|---:|---:|---:|---:|---:|\n");
   for (int g = 1; g >= 0; g--) {
-    result path = bench_path(g, 0), mine = bench_minimal(g, false), lib = bench_minimal(g, true);
+    result path = bench_path(g, 0, NULL), mine = bench_minimal(g, false, NULL),
+           lib = bench_minimal(g, true, NULL);
     printf("| %s | %.0f (%.0f) | %.0f | %.0f (%.0f) | %.0f | ",
            g ? "AEAD_AES_128_GCM" : "AES_CM_128_HMAC_SHA1_80", path.pps, path.wall_pps,
            1e9 / path.pps, mine.pps, mine.wall_pps, 1e9 / mine.pps);

@@ -48,9 +48,12 @@ typedef enum brtc_datachannel_state {
  * the offer's data section is negotiated and the SCTP association is up; created before the
  * offer, it waits for it. Created before brtc_pc_create_offer, it puts the data section into
  * our own offer (we are then the offerer; its stream id follows the DTLS role the answer
- * gives us, RFC 8832 6). BRTC_ERR_STATE when data channels are not enabled or the pc is
- * closed; BRTC_ERR_INVALID for a bad init (both limits, a negotiated id out of range or in
- * use, a label or protocol over 65535 bytes); BRTC_ERR_LIMIT past 1024 channels. */
+ * gives us, RFC 8832 6). The first one on a live call that has no data section asks for a
+ * renegotiation (BRTC_EVENT_NEGOTIATION_NEEDED): the next offer, from either side, adds the
+ * section and SCTP starts over the DTLS already up. BRTC_ERR_STATE when data channels are
+ * not enabled, the pc is closed, or our own offer without a data section is out;
+ * BRTC_ERR_INVALID for a bad init (both limits, a negotiated id out of range or in use, a
+ * label or protocol over 65535 bytes); BRTC_ERR_LIMIT past 1024 channels. */
 BRTC_EXPORT int brtc_pc_create_datachannel(brtc_pc *pc, uint64_t now_us, const char *label,
                                            const brtc_datachannel_init *init,
                                            brtc_datachannel **out, char *err, size_t err_cap);

@@ -55,6 +55,11 @@ BRTC_EXPORT void brtc_loop_config_set_loopback_only(brtc_loop_config *config, bo
  * much longer. Sparse traffic never waits. A media server wants ~1000; a low-latency
  * sender, 0. */
 BRTC_EXPORT void brtc_loop_config_set_batch_hold(brtc_loop_config *config, unsigned hold_us);
+/* UDP GSO (Linux UDP_SEGMENT), on by default: a run of same-size datagrams to one destination
+ * in one pass (a paced keyframe's packets) goes to the kernel as one super-buffer, which it
+ * cuts into the same datagrams. A socket whose route refuses it falls back to plain sendmmsg
+ * by itself (logged once); off is for measuring and for kernels that misbehave. */
+BRTC_EXPORT void brtc_loop_config_set_gso(brtc_loop_config *config, bool on);
 
 /* Counters for datagrams that reached no peer connection or were refused. Set size to
  * sizeof(brtc_loop_stats) before brtc_loop_get_stats: later versions only ever add members
@@ -74,6 +79,8 @@ typedef struct brtc_loop_stats {
   /* Dropped by the kernel before the loop read them: a socket's receive buffer was full (the
    * loop fell behind, or a flood). Read from the sockets (SO_MEMINFO) when asked for. */
   uint64_t dropped_socket_full;
+  /* GSO super-buffers sent, and the datagrams in them (also counted in datagrams_out). */
+  uint64_t gso_sends, gso_datagrams;
 } brtc_loop_stats;
 
 /* config: brtc_loop_config_new's, set up (not kept). NULL with err set on failure. */

@@ -25,6 +25,7 @@
 #include "net/loop_io.h"
 #include "net/timer_heap.h"
 #include "net/udp.h"
+#include "net/udp_send.h"
 #include "net/ufrag_map.h"
 #include "pc/pc_ready.h"
 #include "stun/stun.h"
@@ -133,6 +134,7 @@ struct brtc_loop {
   control_buf tx_control[BRTC_LOOP_BATCH];
   size_t n_tx;
   uint32_t tx_sock;
+  brtc_udp_sender sender; /* sendmmsg, and GSO for runs to one destination (udp_send.c) */
 };
 
 uint64_t brtc_now_us(void) {
@@ -177,25 +179,15 @@ static void rearm(brtc_loop *loop) {
 /* ---- sending ---- */
 
 static void send_batch(brtc_loop *loop) {
-  size_t done = 0;
-  int fd = loop->socks[loop->tx_sock].fd;
-  while (done < loop->n_tx) {
-    int sent = sendmmsg(fd, &loop->tx_msgs[done], (unsigned)(loop->n_tx - done), MSG_DONTWAIT);
-    if (sent < 0) {
-      if (errno == EINTR) continue;
-      /* The first datagram failed (EAGAIN: socket buffer full; or unreachable): UDP, so drop
-       * it and go on with the rest. */
-      if (errno != EAGAIN && errno != EWOULDBLOCK) log_error(loop, "sendmmsg", errno);
-      loop->stats.send_errors++;
-      done++;
-      continue;
-    }
-    for (int i = 0; i < sent; i++) {
-      loop->stats.datagrams_out++;
-      loop->stats.bytes_out += loop->tx_msgs[done + (size_t)i].msg_len;
-    }
-    done += (size_t)sent;
-  }
+  brtc_udp_send_result r = {0};
+  brtc_udp_sender_send(&loop->sender, loop->tx_sock, loop->socks[loop->tx_sock].fd,
+                       loop->tx_msgs, loop->n_tx, &r);
+  if (r.last_errno) log_error(loop, "sendmmsg", r.last_errno);
+  loop->stats.datagrams_out += r.datagrams;
+  loop->stats.bytes_out += r.bytes;
+  loop->stats.send_errors += r.errors;
+  loop->stats.gso_sends += r.gso_sends;
+  loop->stats.gso_datagrams += r.gso_datagrams;
   loop->n_tx = 0;
 }
 
@@ -571,6 +563,7 @@ brtc_loop *brtc_loop_new(const brtc_loop_config *config, char *err, size_t err_c
   brtc_addr_map_init(&loop->checked);
   brtc_ufrag_map_init(&loop->ufrags);
   brtc_timer_heap_init(&loop->timers);
+  brtc_udp_sender_init(&loop->sender, !config->no_gso);
 
   for (size_t i = 0; i < BRTC_LOOP_BATCH; i++) {
     loop->rx_iov[i].iov_base = loop->rx_buf[i];

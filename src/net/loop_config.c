@@ -31,3 +31,7 @@ void brtc_loop_config_set_loopback_only(brtc_loop_config *config, bool on) {
 void brtc_loop_config_set_batch_hold(brtc_loop_config *config, unsigned hold_us) {
   if (config) config->batch_hold_us = hold_us;
 }
+
+void brtc_loop_config_set_gso(brtc_loop_config *config, bool on) {
+  if (config) config->no_gso = !on;
+}

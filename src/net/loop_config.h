@@ -12,6 +12,7 @@ struct brtc_loop_config {
   size_t n_udp_addrs;
   bool loopback_only;
   unsigned batch_hold_us;
+  bool no_gso; /* brtc_loop_config_set_gso(false) */
 };
 
 #endif

@@ -13,6 +13,7 @@
 
 #include "boltrtc/datachannel.h"
 #include "pc/pc_internal.h"
+#include "pc/pc_reneg.h"
 #include "sctp/datachannel.h"
 
 /* What we accept in one message (the answer's a=max-message-size, RFC 8841 6). */
@@ -125,6 +126,9 @@ int pc_data_negotiated(brtc_pc *pc, uint16_t remote_port, uint32_t remote_max_me
   if (remote_max_given && remote_max_message >= BRTC_DC_MAX_MESSAGE_ABSENT)
     remote_max_message = BRTC_DC_MAX_MESSAGE_ABSENT - 1; /* 4 GiB or more: as good as any */
   d->start.remote_max_message = remote_max_given ? remote_max_message : BRTC_DC_MAX_MESSAGE_ABSENT;
+  /* The first data section on a live call (JSEP 5.2.2): SCTP starts over the DTLS association
+   * already up (RFC 8261 5), now rather than at a handshake that has happened. */
+  if (pc->steps_done[BRTC_STEP_DTLS_CONNECTED] && !pc->failed) pc_data_dtls_connected(pc);
   return BRTC_OK;
 }
 
@@ -248,8 +252,11 @@ int brtc_pc_create_datachannel(brtc_pc *pc, uint64_t now_us, const char *label,
     set_err(err, err_cap, "the peer connection is closed");
     return BRTC_ERR_STATE;
   }
-  if ((pc->have_remote && !pc_data_active(pc)) ||
-      (pc_offer_pending(pc) && !pc_offer_has_data(pc))) { /* no renegotiation to add it */
+  /* A call without a data section gets one from the next offer (JSEP 5.2.2), as a browser's
+   * first createDataChannel fires negotiationneeded; an offer of ours already out without one
+   * must be answered or rolled back first. */
+  bool add_section = pc->have_remote && !pc_data_active(pc);
+  if ((add_section && !pc_reneg_live(pc)) || (pc_offer_pending(pc) && !pc_offer_has_data(pc))) {
     set_err(err, err_cap, "the offer had no data section");
     return BRTC_ERR_STATE;
   }
@@ -288,6 +295,7 @@ int brtc_pc_create_datachannel(brtc_pc *pc, uint64_t now_us, const char *label,
   if (rc != BRTC_OK) return rc;
   brtc_dc_set_user(dc, pc);
   *out = (brtc_datachannel *)dc;
+  if (add_section) pc_reneg_needed(pc);
   drain(pc); /* a negotiated channel on a running association is open at once */
   return BRTC_OK;
 }

@@ -72,9 +72,11 @@ static const char *hint(brtc_signaling_state s, pc_jsep_call call) {
 int pc_jsep_allow(const brtc_pc *pc, pc_jsep_call call, char *err, size_t err_cap) {
   brtc_signaling_state s = brtc_pc_signaling_state(pc);
   if (allowed(s, call, pc->answer != NULL)) {
-    /* A remote offer is applied as it comes; a later one (renegotiation) has changed the
-     * live session by then, and undoing that is not done yet. */
-    if (call == PC_CALL_SET_REMOTE_ROLLBACK && pc->reneg && pc->reneg->exchanges > 1) {
+    /* A first remote offer is applied as it comes, and forgotten whole. A later one
+     * (renegotiation) is held until the answer is asked for (pc_reneg.h); once applied, it
+     * has changed the live session, and undoing that is not done. */
+    if (call == PC_CALL_SET_REMOTE_ROLLBACK && pc->reneg && pc->reneg->exchanges > 1 &&
+        !pc->reneg->held_offer) {
       if (err) snprintf(err, err_cap, "%s of a renegotiation offer is not supported: answer "
                         "it", call_names[call]);
       return BRTC_ERR_UNSUPPORTED;
@@ -91,7 +93,8 @@ int pc_jsep_set_remote(brtc_pc *pc, const char *type, const char *sdp, char *err
   if (strcmp(type, "rollback") == 0) {
     int rc = pc_jsep_allow(pc, PC_CALL_SET_REMOTE_ROLLBACK, err, err_cap);
     if (rc != BRTC_OK) return rc;
-    pc_signaling_forget_offer(pc); /* JSEP 5.7: as if the offer had never come */
+    /* JSEP 5.7: as if the offer had never come. */
+    if (!pc_reneg_drop_held(pc)) pc_signaling_forget_offer(pc);
     pc->signaling = BRTC_SIGNALING_STABLE;
     return BRTC_OK;
   }
@@ -124,6 +127,7 @@ int brtc_pc_set_local_description(brtc_pc *pc, const char *type, const char *sdp
   }
   if (strcmp(type, "answer") == 0) {
     int rc = pc_jsep_allow(pc, PC_CALL_SET_LOCAL_ANSWER, err, err_cap);
+    if (rc == BRTC_OK) rc = pc_reneg_apply_held(pc, err, err_cap);
     if (rc != BRTC_OK) return rc;
     if (sdp && strcmp(sdp, pc->answer) != 0) {
       if (err) snprintf(err, err_cap, "set_local_description(answer): not the answer "

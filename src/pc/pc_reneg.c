@@ -67,8 +67,38 @@ void pc_reneg_new_mid(const brtc_pc *pc, char (*taken)[PC_MID_LEN], size_t n, ch
 }
 
 void pc_reneg_free(brtc_pc *pc) {
+  if (pc->reneg) free(pc->reneg->held_offer);
   free(pc->reneg);
   pc->reneg = NULL;
+}
+
+int pc_reneg_hold_offer(brtc_pc *pc, const char *sdp) {
+  size_t len = strlen(sdp);
+  char *copy = malloc(len + 1);
+  if (!copy) return BRTC_ERR_NOMEM;
+  memcpy(copy, sdp, len + 1);
+  free(pc->reneg->held_offer);
+  pc->reneg->held_offer = copy;
+  return BRTC_OK;
+}
+
+int pc_reneg_apply_held(brtc_pc *pc, char *err, size_t err_cap) {
+  if (!pc->reneg || !pc->reneg->held_offer) return BRTC_OK;
+  char *sdp = pc->reneg->held_offer;
+  pc->reneg->held_offer = NULL;
+  pc->reneg->applying = true;
+  int rc = pc_signaling_set_offer(pc, sdp, err, err_cap); /* live: pc->reneg stays */
+  pc->reneg->applying = false;
+  free(sdp);
+  return rc;
+}
+
+bool pc_reneg_drop_held(brtc_pc *pc) {
+  if (!pc->reneg || !pc->reneg->held_offer) return false;
+  free(pc->reneg->held_offer);
+  pc->reneg->held_offer = NULL;
+  pc_emit_log(pc, "their re-offer rolled back: the call goes on as before it");
+  return true;
 }
 
 static bool valid_direction(brtc_direction d) { return (unsigned)d <= BRTC_DIRECTION_INACTIVE; }

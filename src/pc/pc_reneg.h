@@ -29,6 +29,11 @@ typedef struct pc_reneg {
   char remote_fingerprint[BRTC_SDP_LONG];
   bool needed; /* BRTC_EVENT_NEGOTIATION_NEEDED given, no exchange finished since */
   unsigned exchanges; /* finished offer/answer exchanges */
+  /* A remote re-offer on a live call, checked and held until the answer is asked for
+   * (pc_reneg_apply_held), so that a rollback before then leaves the call as it was (JSEP
+   * 4.1.8.2, 5.7). Owned; NULL when none. */
+  char *held_offer;
+  bool applying; /* pc_reneg_apply_held is applying held_offer */
 } pc_reneg;
 
 /* A first offer/answer finished: offers from now on are renegotiation. */
@@ -48,5 +53,12 @@ void pc_reneg_needed(brtc_pc *pc);
 /* A mid no section of the live session nor `taken` (n of them) uses: "0", "1", ... */
 void pc_reneg_new_mid(const brtc_pc *pc, char (*taken)[PC_MID_LEN], size_t n, char *out);
 void pc_reneg_free(brtc_pc *pc);
+/* Keep a checked remote re-offer (a copy of sdp) until the answer is asked for. */
+int pc_reneg_hold_offer(brtc_pc *pc, const char *sdp);
+/* Apply the held re-offer, if any: its tracks, streams and answer, as set_remote_description
+ * applies a first offer. Called by create_answer and set_local_description(answer). */
+int pc_reneg_apply_held(brtc_pc *pc, char *err, size_t err_cap);
+/* Drop the held re-offer (setRemoteDescription(rollback)); false if there was none. */
+bool pc_reneg_drop_held(brtc_pc *pc);
 
 #endif

@@ -287,6 +287,11 @@ int pc_signaling_set_offer(brtc_pc *pc, const char *sdp, char *err, size_t err_c
   };
   rc = brtc_sdp_write_answer(offer, &params, answer, PC_ANSWER_CAP, neg, err, err_cap);
   if (rc != BRTC_OK) goto out;
+  if (live && !pc->reneg->applying) { /* checked; applied when the answer is asked for */
+    rc = pc_reneg_hold_offer(pc, sdp);
+    if (rc != BRTC_OK) set_err(err, err_cap, "out of memory");
+    goto out;
+  }
   rc = pc_send_negotiated(pc, neg, offer->n_media);
   if (rc != BRTC_OK) {
     set_err(err, err_cap, "out of memory");

@@ -183,6 +183,7 @@ int brtc_pc_create_answer(brtc_pc *pc, const char **sdp, char *err, size_t err_c
   if (err && err_cap) err[0] = '\0';
   if (!pc || !sdp) return BRTC_ERR_INVALID;
   int rc = pc_jsep_allow(pc, PC_CALL_CREATE_ANSWER, err, err_cap);
+  if (rc == BRTC_OK) rc = pc_reneg_apply_held(pc, err, err_cap);
   if (rc != BRTC_OK) return rc;
   *sdp = pc->answer;
   return BRTC_OK;

@@ -1,14 +1,12 @@
 #!/usr/bin/env python3
-"""A WHIP server (RFC 9725) built on aiortc, for `boltrtc publish` to publish to a stack no one
+"""A WHIP server (RFC 9725) built on aiortc (its HTTP side is whip_server_http.py), for `boltrtc publish` to publish to a stack no one
 here wrote: POST an offer, 201 with aiortc's answer and a Location, DELETE ends the session.
 It decodes the video it receives; the --save-at'th decoded frame is written to --out as raw
 RGB (frame.rgb, with frame.json saying its size), and GET /status says what arrived.
 
 The HTTP side is the standard library's (a thread), aiortc runs on an asyncio loop in another;
 only loopback is served (aioice is told to use --host-address, as in whip_client.py)."""
-import argparse
 import asyncio
-import http.server
 import json
 import os
 import threading
@@ -16,6 +14,8 @@ import time
 
 import aioice.ice
 from aiortc import RTCPeerConnection, RTCSessionDescription
+
+from whip_server_http import parse_args, serve
 
 STATE = {"sessions": 0, "deleted": 0, "frames": 0, "saved": False, "width": 0, "height": 0,
          "connected_after_ms": None, "errors": []}
@@ -77,68 +77,16 @@ async def delete(rid):
     return True
 
 
-def make_handler(loop, args):
-    class Handler(http.server.BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, *a):
-            pass
-
-        def reply(self, status, body=b"", ctype="text/plain", headers=()):
-            self.send_response(status)
-            self.send_header("Content-Type", ctype)
-            for k, v in headers:
-                self.send_header(k, v)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def do_POST(self):
-            if self.path != "/whip":
-                return self.reply(404, b"no such endpoint\n")
-            if self.headers.get("Content-Type", "").split(";")[0].strip() != "application/sdp":
-                return self.reply(415, b"not application/sdp\n")
-            offer = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
-            try:
-                rid, sdp = asyncio.run_coroutine_threadsafe(answer(offer, args), loop).result(20)
-            except Exception as e:  # aiortc refused the offer: say why, as a WHIP server does
-                with LOCK:
-                    STATE["errors"].append(repr(e))
-                return self.reply(400, f"aiortc: {e!r}\n".encode())
-            self.reply(201, sdp.encode(), "application/sdp", [("Location", f"/whip/{rid}")])
-
-        def do_DELETE(self):
-            rid = self.path.rsplit("/", 1)[-1]
-            gone = asyncio.run_coroutine_threadsafe(delete(rid), loop).result(20)
-            self.reply(200 if gone else 404)
-
-        def do_GET(self):
-            if self.path != "/status":
-                return self.reply(404)
-            with LOCK:
-                body = json.dumps(STATE).encode()
-            self.reply(200, body, "application/json")
-
-    return Handler
-
-
 def main():
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--port", type=int, required=True)
-    ap.add_argument("--out", required=True, help="folder for frame.rgb and frame.json")
-    ap.add_argument("--save-at", type=int, default=45, help="which decoded frame to keep")
-    ap.add_argument("--host-address", default="127.0.0.1")
-    args = ap.parse_args()
+    args = parse_args(__doc__)
     aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: [args.host_address]
     loop = asyncio.new_event_loop()
     threading.Thread(target=loop.run_forever, daemon=True).start()
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", args.port), make_handler(loop, args))
-    srv.daemon_threads = True
-    print("ready", flush=True)
-    try:
-        srv.serve_forever()
-    except KeyboardInterrupt:
-        pass
+
+    serve(args.port,
+          lambda offer: asyncio.run_coroutine_threadsafe(answer(offer, args), loop).result(20),
+          lambda rid: asyncio.run_coroutine_threadsafe(delete(rid), loop).result(20),
+          STATE, LOCK)
 
 
 if __name__ == "__main__":

@@ -878,26 +878,40 @@ def run_publish(a, server, source, shifted, workdir):
 def run_publish_aiortc(a, server, source, shifted, workdir):
     """boltrtc publish to a WHIP server built on aiortc (tests/e2e/aiortc_whip_server.py):
     aiortc decodes what we send, and its 45th frame is the source's picture by PSNR."""
+    run_publish_peer(a, source, shifted, workdir, "aiortc", "aiortc_whip_server.py")
+
+
+def run_publish_gstreamer(a, server, source, shifted, workdir):
+    """boltrtc publish to a WHIP server built on GStreamer's webrtcbin
+    (tests/e2e/gst_whip_server.py): webrtcbin answers, decodebin decodes what we send, and its
+    45th frame is the source's picture by PSNR."""
+    run_publish_peer(a, source, shifted, workdir, "gstreamer", "gst_whip_server.py")
+
+
+def run_publish_peer(a, source, shifted, workdir, name, script):
+    """boltrtc publish to a WHIP server of another stack (script, whip_server_http.py's
+    contract), which decodes the --save-at'th frame to frame.rgb; judged by PSNR against the
+    source, with the shifted source as the control that must score lower."""
     import numpy
     media = encode_source(source, a.codec, workdir)
     port = free_port(socket.SOCK_STREAM)
-    out_dir = os.path.join(workdir, "aiortc")
+    out_dir = os.path.join(workdir, name)
     os.makedirs(out_dir)
-    log_path = os.path.join(workdir, "aiortc.log")
+    log_path = os.path.join(workdir, name + ".log")
     with open(log_path, "w") as log_file:
-        peer = subprocess.Popen(["/usr/bin/python3", os.path.join(HERE, "aiortc_whip_server.py"),
+        peer = subprocess.Popen(["/usr/bin/python3", os.path.join(HERE, script),
                                  "--port", str(port), "--out", out_dir, "--save-at", "45"],
                                 stdout=subprocess.PIPE, stderr=log_file, text=True)
         try:
             ready, _, _ = select.select([peer.stdout], [], [], 30)
-            assert ready and peer.stdout.readline().strip() == "ready", "aiortc server did not start"
+            assert ready and peer.stdout.readline().strip() == "ready", f"{name} server did not start"
             base = f"http://127.0.0.1:{port}"
             run_publish_cmd(a, base + "/whip", media, 4, lambda: open(log_path).read()[-3000:])
             state = json.loads(http_get(base + "/status")[1])
-            log(f"aiortc: {state}")
-            assert state["deleted"] == 1, f"DELETE did not reach aiortc: {state}"
-            assert state["saved"], f"aiortc decoded only {state['frames']} frames: {state}"
-            if a.codec == "vp8":
+            log(f"{name}: {state}")
+            assert state["deleted"] == 1, f"DELETE did not reach {name}: {state}"
+            assert state["saved"], f"{name} decoded only {state['frames']} frames: {state}"
+            if a.codec == "vp8" and name == "aiortc":
                 # The test pattern's encoder follows aiortc's REMB: started at 3 Mbit/s, it is
                 # set to the receiver's target, which aiortc's estimator keeps below that here.
                 out = run_publish_cmd(a, base + "/whip", "testpattern", 6,
@@ -907,16 +921,16 @@ def run_publish_aiortc(a, server, source, shifted, workdir):
                 log(f"the encoder followed aiortc's REMB: {rates} kbit/s")
                 assert rates and min(rates) < 3000, f"the encoder never followed the REMB: {out}"
         finally:
-            stop_process(peer, "aiortc's WHIP server")
+            stop_process(peer, f"{name}'s WHIP server")
     with open(os.path.join(out_dir, "frame.json")) as f:
         meta = json.load(f)
     w, h = y4m_size(source)
-    assert (meta["width"], meta["height"]) == (w, h), f"aiortc decoded {meta}, the source is {w}x{h}"
+    assert (meta["width"], meta["height"]) == (w, h), f"{name} decoded {meta}, the source is {w}x{h}"
     with open(os.path.join(out_dir, "frame.rgb"), "rb") as f:
         got = numpy.frombuffer(f.read(), dtype=numpy.uint8).reshape(h, w, 3)
     good = psnr_rgb(got, rgb_frames([source], w, h)[0])
     bad = psnr_rgb(got, rgb_frames([shifted], w, h)[0])
-    log(f"aiortc's frame {meta['index']}: PSNR {good:.2f} dB (shifted source: {bad:.2f} dB)")
+    log(f"{name}'s frame {meta['index']}: PSNR {good:.2f} dB (shifted source: {bad:.2f} dB)")
     assert good >= MIN_PSNR, f"PSNR {good:.2f} dB < {MIN_PSNR}"
     assert good - bad >= MIN_MARGIN, f"the shifted source is only {good - bad:.2f} dB lower"
 
@@ -926,8 +940,9 @@ def main():
     ap.add_argument("mode", choices=["browser", "whip", "firefox", "gstreamer", "example", "tracks",
                                      "page", "inspect", "datachannel", "whip-datachannel",
                                      "echo-datachannel",
-                                     "whep", "echo", "publish", "publish-aiortc", "relay",
-                                     "renegotiate", "whip-trickle", "restart"])
+                                     "whep", "echo", "publish", "publish-aiortc",
+                                     "publish-gstreamer", "relay", "renegotiate",
+                                     "whip-trickle", "restart"])
     ap.add_argument("--boltrtc", help="the boltrtc program (every mode but example)")
     ap.add_argument("--example", help="examples/receive_video's program (mode example)")
     ap.add_argument("--peer", help="e2e_reneg_peer (mode renegotiate)")
@@ -1002,7 +1017,8 @@ def main():
                    "datachannel": run_datachannel, "whip-datachannel": run_whip_datachannel,
                    "echo-datachannel": run_datachannel,
                    "whep": run_whep, "echo": run_whep, "publish": run_publish,
-                   "publish-aiortc": run_publish_aiortc, "relay": run_relay,
+                   "publish-aiortc": run_publish_aiortc,
+                   "publish-gstreamer": run_publish_gstreamer, "relay": run_relay,
                    "whip-trickle": run_whip_trickle, "restart": run_restart}[a.mode]
             run(a, server, source, shifted, workdir)
         if a.capture:

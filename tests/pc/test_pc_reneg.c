@@ -284,8 +284,105 @@ static void test_errors(void) {
   pp_free(p);
 }
 
+/* A call with no data section gets its first data channel (JSEP 5.2.2: a re-offer adds the
+ * application section at the end; RFC 8841 and 8261: SCTP starts over the DTLS already
+ * up), made by either side, which then also makes the offer: the channel opens on both and
+ * carries messages both ways, while the video goes on. */
+static void first_channel_live(int creator) {
+  pp *p = pp_new();
+  pp_add_video(p, 0, BRTC_DIRECTION_SENDRECV);
+  pp_add_video(p, 1, BRTC_DIRECTION_SENDRECV);
+  negotiate(p, 0);
+  pp_run(p, RUN_US);
+  CHECK(p->s[0].dtls_connected && p->s[1].dtls_connected);
+  char secs[256], err[256] = "";
+  sections(p->offer, secs, sizeof secs);
+  CHECK_EQ_STR(secs, "video:0");
+  unsigned needed = p->s[creator].negotiation_needed;
+  brtc_datachannel *dc = NULL;
+  CHECK_EQ_INT(brtc_pc_create_datachannel(p->s[creator].pc, p->now, "late", NULL, &dc, err,
+                                          sizeof err), BRTC_OK);
+  if (!dc) {
+    fprintf(stderr, "  %s\n", err);
+    pp_free(p);
+    return;
+  }
+  pp_drain(p, creator);
+  CHECK_EQ_INT(p->s[creator].negotiation_needed, needed + 1);
+  unsigned before = frames_from(p, 1, 0);
+  negotiate(p, creator);
+  sections(p->offer, secs, sizeof secs);
+  CHECK_EQ_STR(secs, "video:0 application:1");
+  sections(p->answer, secs, sizeof secs);
+  CHECK_EQ_STR(secs, "video:0 application:1");
+  pp_run(p, RUN_US);
+  CHECK_EQ_INT(brtc_datachannel_get_state(dc), BRTC_DATACHANNEL_OPEN);
+  CHECK_EQ_INT(brtc_datachannel_send(dc, p->now, (const uint8_t *)"late hello", 10, false),
+               BRTC_OK);
+  pp_drain(p, creator);
+  pp_run(p, 200000);
+  CHECK_EQ_INT(dc_received(p, 1 - creator), 1);
+  CHECK(frames_from(p, 1, 0) > before + 40);
+  check_clean(p);
+  pp_free(p);
+}
+
+/* A remote re-offer rolled back (JSEP 4.1.8.2, 5.7): the answerer returns to stable with its
+ * tracks as before the offer: no new track, its own track still sending on the section the
+ * offer would have made recvonly, frames flowing both ways. The offerer rolls its own offer
+ * back too; the same change offered again afterwards is answered as usual. */
+static void test_remote_reoffer_rollback(void) {
+  brtc_datachannel *dc = NULL;
+  pp *p = live_call(&dc);
+  brtc_pc *a = p->s[0].pc, *b = p->s[1].pc;
+  char err[256] = "";
+  const char *offer = NULL;
+  size_t tracks_a = brtc_pc_track_count(a);
+  brtc_track *b1 = pp_add_video(p, 1, BRTC_DIRECTION_SENDONLY);
+  CHECK_EQ_INT(brtc_track_set_direction(p->s[1].tracks[0], BRTC_DIRECTION_SENDONLY), BRTC_OK);
+  CHECK_EQ_INT(brtc_pc_create_offer(b, p->now, &offer, err, sizeof err), BRTC_OK);
+  CHECK_EQ_INT(brtc_pc_set_local_description(b, "offer", NULL, p->now, err, sizeof err), BRTC_OK);
+  CHECK_EQ_INT(brtc_pc_set_remote_description(a, "offer", offer, p->now, err, sizeof err), BRTC_OK);
+  CHECK_EQ_INT(brtc_pc_signaling_state(a), BRTC_SIGNALING_HAVE_REMOTE_OFFER);
+  CHECK_EQ_INT(brtc_pc_set_remote_description(a, "rollback", NULL, p->now, err, sizeof err),
+               BRTC_OK);
+  if (err[0]) fprintf(stderr, "  %s\n", err);
+  CHECK_EQ_INT(brtc_pc_signaling_state(a), BRTC_SIGNALING_STABLE);
+  CHECK_EQ_INT(brtc_pc_set_local_description(b, "rollback", NULL, p->now, err, sizeof err),
+               BRTC_OK);
+  pp_drain(p, 0);
+  pp_drain(p, 1);
+  CHECK_EQ_INT(p->s[0].track_events, 0);
+  CHECK_EQ_INT(brtc_pc_track_count(a), tracks_a);
+  CHECK_EQ_INT(brtc_track_current_direction(p->s[0].tracks[0]), BRTC_DIRECTION_SENDRECV);
+  unsigned to_b = frames_from(p, 1, 0), to_a = frames_from(p, 0, 0);
+  pp_run(p, RUN_US);
+  fprintf(stderr, "  after the rollback: %u frames to the offerer, %u to the answerer\n",
+          frames_from(p, 1, 0) - to_b, frames_from(p, 0, 0) - to_a);
+  CHECK(frames_from(p, 1, 0) > to_b + 40); /* a still sends on mid 0 */
+  CHECK(frames_from(p, 0, 0) > to_a + 40);
+  CHECK_EQ_INT(frames_from(p, 0, 1), 0);
+  send_message(p, dc, 1);
+
+  /* Offered again, answered: the new track arrives; b only sends on mid 0 now, so a stops. */
+  negotiate(p, 1);
+  CHECK_EQ_INT(p->s[0].track_events, 1);
+  CHECK_EQ_INT(brtc_track_current_direction(b1), BRTC_DIRECTION_SENDONLY);
+  CHECK_EQ_INT(brtc_track_current_direction(p->s[0].tracks[0]), BRTC_DIRECTION_INACTIVE);
+  pp_run(p, RUN_US);
+  CHECK(frames_from(p, 0, 1) > 40);
+  check_clean(p);
+  pp_free(p);
+}
+
+static void test_first_channel_by_offerer(void) { first_channel_live(0); }
+static void test_first_channel_by_answerer(void) { first_channel_live(1); }
+
 int main(void) {
   RUN(test_add_both_roles);
+  RUN(test_remote_reoffer_rollback);
+  RUN(test_first_channel_by_offerer);
+  RUN(test_first_channel_by_answerer);
   RUN(test_remove_and_recycle);
   RUN(test_direction);
   RUN(test_errors);
