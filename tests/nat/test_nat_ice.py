@@ -24,13 +24,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import nat_lab  # noqa: E402
 
 SERVER = nat_lab.SERVER_ADDRS[0]
-failures = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what, flush=True)
-    if not cond:
-        failures.append(what)
+check = nat_lab.Checks("test_nat_ice")
 
 
 AIORTC_PEER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench", "ice",
@@ -114,9 +108,7 @@ def describe(got, role):
 def main():
     peer_bin, boltrtc = sys.argv[1], sys.argv[2]
     rounds = int(sys.argv[sys.argv.index("--rounds") + 1]) if "--rounds" in sys.argv else 1
-    why = nat_lab.can_build_lab()
-    if why:
-        print(f"test_nat_ice: skipped: {why}")
+    if nat_lab.skip_reason("test_nat_ice"):
         return nat_lab.SKIP
     nats = [("eim", ["a1"]), ("symmetric", ["b1"]), ("eim", ["c1"])]
     with nat_lab.NatLab(nats) as lab:
@@ -188,11 +180,7 @@ def main():
                   f"({n}/{total} rounds)")
         turn.terminate()
         turn.wait(timeout=5)
-    if failures:
-        print(f"test_nat_ice: {len(failures)} failed")
-        return 1
-    print("test_nat_ice: all passed")
-    return 0
+    return check.finish()
 
 
 if __name__ == "__main__":
