@@ -10,6 +10,7 @@
 
 #define RETRY_FIRST_US 1000000ull
 #define RETRY_MAX_US 30000000ull
+#define REOFFER_US 2000000ull
 
 struct camera_room {
   brtc_loop *loop;
@@ -21,6 +22,7 @@ struct camera_room {
   bool viewer_here;
   brtc_loop_timer *retry;
   uint64_t retry_us;
+  brtc_loop_timer *reoffer; /* a session ended while the viewer stays: offer again */
 };
 
 static int room_send(void *link, const char *text) {
@@ -28,16 +30,21 @@ static int room_send(void *link, const char *text) {
   return r->ws ? ws_client_send(r->ws, text) : BRTC_ERR_STATE;
 }
 
-/* The camera ends a session, but the room stays its way to the next viewer: a bye tells
- * the page, which waits for the next offer. */
+/* The camera ends a session (ICE or DTLS failed, consent lapsed, the viewer said bye), but
+ * the room stays its way to the viewer: a bye tells the page, which waits, and while the
+ * viewer stays in the room a new offer follows shortly, so that a path that broke is
+ * looked for again from scratch. */
 static void room_close(void *link, const char *reason) {
+  camera_room *r = link;
+  if (!r->viewer_here) return;
   cJSON *m = cJSON_CreateObject();
   cJSON_AddStringToObject(m, "type", "bye");
   cJSON_AddStringToObject(m, "reason", reason);
   char *text = cJSON_PrintUnformatted(m);
-  if (text && ((camera_room *)link)->viewer_here) room_send(link, text);
+  if (text) room_send(link, text);
   cJSON_free(text);
   cJSON_Delete(m);
+  brtc_loop_timer_set(r->reoffer, brtc_now_us() + REOFFER_US);
 }
 
 const camera_link_ops camera_room_link_ops = {.send = room_send, .close = room_close};
@@ -64,6 +71,21 @@ int camera_room_config_pc(const camera_room *r, brtc_pc_config *cfg, char *err, 
   return BRTC_OK;
 }
 
+/* A viewer is there: a session starts now, and a pending re-offer is not needed. */
+static void offer_to_viewer(camera_room *r) {
+  brtc_loop_timer_set(r->reoffer, UINT64_MAX);
+  r->viewer_here = true;
+  camera_viewer_open(r->app, r);
+}
+
+static void on_reoffer(void *user, uint64_t now) {
+  (void)now;
+  camera_room *r = user;
+  if (!r->viewer_here) return;
+  brtc_log(BRTC_LOG_INFO, NULL, "camera: the viewer is still in the room: offering again");
+  offer_to_viewer(r);
+}
+
 static void on_joined(camera_room *r, cJSON *msg) {
   cJSON_Delete(r->ice_servers);
   r->ice_servers = cJSON_DetachItemFromObjectCaseSensitive(msg, "iceServers");
@@ -73,10 +95,7 @@ static void on_joined(camera_room *r, cJSON *msg) {
            cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(msg, "room")), servers,
            servers == 1 ? "" : "s", members >= 2 ? ": the viewer is here" : ": waiting for a viewer");
   r->retry_us = 0;
-  if (members >= 2) {
-    r->viewer_here = true;
-    camera_viewer_open(r->app, r);
-  }
+  if (members >= 2) offer_to_viewer(r);
 }
 
 static void on_message(void *user, const char *text, size_t len) {
@@ -89,8 +108,7 @@ static void on_message(void *user, const char *text, size_t len) {
     on_joined(r, msg);
   } else if (strcmp(type, "peer-joined") == 0) {
     brtc_log(BRTC_LOG_INFO, NULL, "camera: a viewer joined the room: offering");
-    r->viewer_here = true;
-    camera_viewer_open(r->app, r);
+    offer_to_viewer(r);
   } else if (strcmp(type, "peer-left") == 0) {
     r->viewer_here = false;
     camera_viewer_closed(r->app, r);
@@ -161,7 +179,8 @@ int camera_room_open(brtc_loop *loop, const char *url, const char *token, camera
   *out = NULL;
   camera_room *r = calloc(1, sizeof(*r));
   if (!r || !(r->url = with_token(url, token)) ||
-      !(r->retry = brtc_loop_timer_new(loop, on_retry, r))) {
+      !(r->retry = brtc_loop_timer_new(loop, on_retry, r)) ||
+      !(r->reoffer = brtc_loop_timer_new(loop, on_reoffer, r))) {
     camera_room_free(r);
     snprintf(err, cap, "out of memory");
     return BRTC_ERR_NOMEM;
@@ -185,6 +204,7 @@ void camera_room_free(camera_room *r) {
   if (!r) return;
   ws_client_free(r->ws);
   brtc_loop_timer_free(r->retry);
+  brtc_loop_timer_free(r->reoffer);
   cJSON_Delete(r->ice_servers);
   free(r->url);
   free(r);

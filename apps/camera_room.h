@@ -2,7 +2,8 @@
  * `boltrtc serve` as a client (rooms.h's protocol) instead of serving its own page. When the
  * viewer is in the room (joined with 2 members, or peer-joined) the camera offers to it;
  * the viewer's answer and candidates come back through the room; peer-left ends the
- * session. The ICE servers the room hands (STUN, and TURN with credentials minted for this
+ * session, and a session that ends while the viewer stays (ICE failed, bye) is offered again
+ * after 2 s. The ICE servers the room hands (STUN, and TURN with credentials minted for this
  * member) go into each viewer's pc. A lost connection to serve is retried with backoff. */
 #ifndef BRTC_APPS_CAMERA_ROOM_H
 #define BRTC_APPS_CAMERA_ROOM_H

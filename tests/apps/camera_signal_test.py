@@ -6,6 +6,8 @@ script is the viewer, a plain member of the room.
   - the device joins, is told the viewer is there, and offers (video and the data section);
     its pc takes the room's TURN server (serve's own, with the credentials minted for the
     device) and trickles a relayed candidate from it, then the end of candidates;
+  - a viewer's bye ends the session with a bye back, and as the viewer stays in the room a
+    new offer follows (2 s later);
   - when the viewer leaves and another joins, the device offers again, with new ICE
     credentials;
   - when serve goes, the device says it left the room and joins again once serve is back;
@@ -132,6 +134,15 @@ def main():
                          "the device saw the viewer")
             check("token=..." in cam.text() and TOKEN not in cam.text(),
                   "the device's log never shows the token")
+
+            # A session that ends while the viewer stays is offered again.
+            viewer.send('{"type":"bye"}')
+            bye, _ = viewer.recv_until("bye")
+            check(bye.get("reason"), f"the device says why it ended: {bye}")
+            t0 = time.monotonic()
+            sdp_again, _ = expect_offer(viewer, "the viewer stayed")
+            check(ufrag(sdp_again) != ufrag(sdp1) and 1.5 < time.monotonic() - t0 < 10,
+                  f"a new offer {time.monotonic() - t0:.1f} s after the bye")
 
             viewer.close()
             cam.wait_log(r"camera: the viewer left the room", "the device saw the viewer go")
