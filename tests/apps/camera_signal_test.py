@@ -11,14 +11,21 @@ script is the viewer, a plain member of the room.
   - when the viewer leaves and another joins, the device offers again, with new ICE
     credentials;
   - when serve goes, the device says it left the room and joins again once serve is back;
-  - SIGTERM ends it with exit 0.
+  - SIGTERM ends it with exit 0;
+  - against a scripted server, what serve never sends: a wrong Sec-WebSocket-Accept ends the
+    camera at start; a ping that came with the 101 is answered with a masked pong; a
+    fragmented message is put together; a masked frame from the server fails the connection
+    (RFC 6455 5.1) and nothing in it is acted on; a close is answered and its reason logged.
 Python standard library only; every wait is bounded; every process is stopped by its pid.
 Usage: camera_signal_test.py BOLTRTC"""
+import base64
+import hashlib
 import os
 import re
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -106,6 +113,89 @@ def ufrag(sdp):
     return re.search(r"a=ice-ufrag:(\S+)", sdp).group(1)
 
 
+class FakeServer:
+    """A scripted WebSocket server in place of serve, for what serve never sends."""
+
+    def __init__(self):
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.listener.settimeout(15)
+        self.port = self.listener.getsockname()[1]
+
+    def accept(self, accept_key=None, first_frames=b""):
+        """The camera's handshake, answered with 101 (and frames in the same write)."""
+        conn, _ = self.listener.accept()
+        conn.settimeout(10)
+        head = b""
+        while b"\r\n\r\n" not in head:
+            chunk = conn.recv(4096)
+            check(chunk, "the camera sent its whole handshake")
+            head += chunk
+        key = re.search(rb"Sec-WebSocket-Key: (\S+)", head).group(1)
+        want = base64.b64encode(hashlib.sha1(key + b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11")
+                                .digest()).decode()
+        check(head.startswith(b"GET /ws?room=car1 HTTP/1.1\r\n") and b"Upgrade: websocket" in head,
+              f"the camera's handshake: {head[:80]!r}")
+        conn.sendall((f"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                      f"Connection: Upgrade\r\nSec-WebSocket-Accept: {accept_key or want}\r\n\r\n")
+                     .encode() + first_frames)
+        return conn
+
+    @staticmethod
+    def frame(opcode, payload, fin=True, mask=None):
+        b0 = (0x80 if fin else 0) | opcode
+        n = len(payload)
+        head = struct.pack("!BB", b0, (0x80 if mask else 0) | n) if n < 126 else \
+            struct.pack("!BBH", b0, (0x80 if mask else 0) | 126, n)
+        if mask:
+            payload = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+            head += mask
+        return head + payload
+
+    @staticmethod
+    def read_frame(conn):
+        b0, b1 = conn.recv(2, socket.MSG_WAITALL)
+        n = b1 & 0x7F
+        check(b1 & 0x80 and n < 126, f"a client frame is masked (RFC 6455 5.1): {b0:#x} {b1:#x}")
+        mask = conn.recv(4, socket.MSG_WAITALL)
+        data = conn.recv(n, socket.MSG_WAITALL) if n else b""
+        return b0 & 0x0F, bytes(b ^ mask[i % 4] for i, b in enumerate(data))
+
+
+def test_bad_server(binary, workdir):
+    """What serve never sends: a wrong Sec-WebSocket-Accept, a ping, a fragmented message, a
+    masked frame from the server, a close."""
+    fake = FakeServer()
+    url = f"ws://127.0.0.1:{fake.port}/ws?room=car1"
+    cam = Camera(binary, workdir, url)
+    try:
+        fake.accept(accept_key="AAAAAAAAAAAAAAAAAAAAAAAAAAA=").close()
+        code = cam.proc.wait(timeout=15)
+        check(code == 1 and "Sec-WebSocket-Accept" in cam.text(),
+              f"a wrong Sec-WebSocket-Accept ends the camera at start: {cam.text()[-300:]!r}")
+        cam = Camera(binary, workdir, url)
+        conn = fake.accept(first_frames=fake.frame(0x9, b"hi"))
+        op, data = fake.read_frame(conn)
+        check(op == 0xA and data == b"hi", f"a ping that came with the 101 is answered: {op} {data}")
+        joined = b'{"type":"joined","room":"car1","members":1,"iceServers":[]}'
+        conn.sendall(fake.frame(0x1, joined[:20], fin=False) + fake.frame(0x0, joined[20:]))
+        cam.wait_log(r"joined room car1 \(0 ICE servers handed\): waiting", "a fragmented message")
+        conn.sendall(fake.frame(0x1, b'{"type":"peer-joined"}', mask=b"abcd"))
+        cam.wait_log(r"left the room: a bad frame from the server .*; joining again in 1 s",
+                     "a masked frame from the server fails the connection")
+        check("offering" not in cam.text(), "nothing in the masked frame was acted on")
+        conn.close()
+        conn = fake.accept()
+        conn.sendall(fake.frame(0x8, struct.pack("!H", 1001) + b"going away"))
+        op, data = fake.read_frame(conn)
+        check(op == 0x8 and data[:2] == struct.pack("!H", 1000), f"the close is answered: {op} {data}")
+        cam.wait_log(r"the server closed the WebSocket \(1001: going away\)", "the close's reason")
+        conn.close()
+        check(cam.stop() == 0, "SIGTERM: exit 0")
+    finally:
+        cam.stop()
+        fake.listener.close()
+
+
 def main():
     binary = os.path.abspath(sys.argv[1])
     workdir = tempfile.mkdtemp(prefix="boltrtc-camera-signal-")
@@ -163,6 +253,7 @@ def main():
             expect_offer(viewer, "after serve came back")
             viewer.close()
             check(cam.stop() == 0, f"SIGTERM: exit 0 ({cam.proc.returncode})")
+        test_bad_server(binary, workdir)
     finally:
         if cam:
             cam.stop()
