@@ -22,11 +22,14 @@ import json
 import os
 import re
 import secrets
+import select
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+
+import numpy
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -74,7 +77,6 @@ class Driver:
             raise RuntimeError(f"Chromium did not start: {first}")
 
     def read(self, timeout):
-        import select
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             ready, _, _ = select.select([self.proc.stdout], [], [], max(0.1, deadline - time.monotonic()))
@@ -182,7 +184,6 @@ def judge(lab, case, result, device_log, source, shifted, workdir):
                   f"{case}: server-reflexive to server-reflexive: Chromium's pair {types}")
     frames = result.get("frames", [0, 0])
     check(frames[1] > frames[0] > 0, f"{case}: Chromium decodes: framesDecoded {frames}")
-    import numpy
     check((result.get("width"), result.get("height")) == SIZE,
           f"{case}: shown at {result.get('width')}x{result.get('height')}")
     with open(os.path.join(workdir, "shown.rgb"), "rb") as f:
