@@ -28,6 +28,7 @@ struct ws_client {
   brtc_loop_watch *watch;
   int fd;
   bool open;
+  bool send_failed; /* shut down after a send failed: the read side reports it */
   ws_client_ops ops;
   void *user;
   uint8_t *in; /* received, not yet a whole frame */
@@ -262,6 +263,13 @@ static int send_frame(ws_client *c, uint8_t opcode, const void *data, size_t len
   brtc_ws_mask(frame + hl, len, h.mask, 0); /* 5.3: every client frame is masked */
   int rc = send_all(c->fd, frame, hl + len);
   free(frame);
+  /* A frame cut short leaves the stream unusable. The read side then sees the end and
+   * reports it from the loop, never from inside this call, which the owner may make from
+   * anywhere. */
+  if (rc != BRTC_OK && !c->send_failed) {
+    c->send_failed = true;
+    shutdown(c->fd, SHUT_RDWR);
+  }
   return rc;
 }
 
@@ -372,7 +380,8 @@ static void on_readable(void *user, int fd, uint64_t now) {
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
     if (n <= 0) {
-      fail(c, n == 0 ? "the server closed the connection" : strerror(errno));
+      fail(c, c->send_failed ? "a send to the server failed or took over 2 s"
+              : n == 0 ? "the server closed the connection" : strerror(errno));
       return;
     }
     c->in_len += (size_t)n;
