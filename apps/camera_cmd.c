@@ -19,6 +19,7 @@
 #include "boltrtc/boltrtc.h"
 #include "camera_capture.h"
 #include "camera_control.h"
+#include "camera_room.h"
 #include "cli.h"
 #include "source_options.h"
 #include "host_candidates.h"
@@ -48,7 +49,12 @@ void brtc_camera_print_usage(FILE *out) {
           "                       address becomes a host candidate)\n"
           BRTC_SOURCE_OPTIONS_USAGE
           "  --token T            a viewer must open /?token=T (repeatable; default: anyone\n"
-          "                       who reaches the page may drive)\n"
+          "                       who reaches the page may drive); with --signal, serve's\n"
+          "                       bearer token, sent as ?token=T\n"
+          "  --signal URL         join a room on `boltrtc serve` instead of serving a page:\n"
+          "                       ws://HOST:PORT/ws?room=NAME[&key=K]; the viewer opens\n"
+          "                       serve's /camera.html?room=NAME, and both take the room's\n"
+          "                       STUN and TURN servers (docs/camera.md, rendezvous)\n"
           "  --web DIR            the page's folder (default %s)\n"
           "  --log-level LEVEL    debug, info or warn (default info)\n"
           "  -h, --help           this help\n",
@@ -81,9 +87,9 @@ typedef struct camera_app camera_app;
 
 typedef struct camera_viewer {
   camera_app *app;
-  brtc_signal_socket *sock; /* NULL once the page's socket closed */
+  void *link; /* the viewer's signaling (app->link_ops); NULL once it went */
   brtc_pc *pc;
-  bool in_loop;
+  bool in_loop, answered;
   brtc_track *track;
   brtc_datachannel *control;
   camera_capture *capture; /* the source, on its own thread */
@@ -97,7 +103,7 @@ typedef struct camera_viewer {
 } camera_viewer;
 
 typedef struct camera_options {
-  const char *source, *http, *udp, *web;
+  const char *source, *http, *udp, *web, *signal;
   const char *tokens[MAX_TOKENS];
   size_t n_tokens;
   brtc_source_options so;
@@ -109,6 +115,8 @@ struct camera_app {
   brtc_loop *loop;
   brtc_certificate *cert;
   camera_viewer *viewer; /* the one who drives */
+  const camera_link_ops *link_ops;
+  camera_room *room; /* with --signal */
   camera_drive_fn drive;
   void *drive_user;
   uint64_t viewers;
@@ -121,7 +129,7 @@ static double wall_ms(const camera_app *app, uint64_t now_us) {
 /* A signaling message for the page, built with cJSON and sent whole. */
 static void send_json(camera_viewer *v, cJSON *msg) {
   char *text = msg ? cJSON_PrintUnformatted(msg) : NULL;
-  if (text && v->sock) brtc_signal_socket_send(v->sock, text);
+  if (text && v->link) v->app->link_ops->send(v->link, text);
   cJSON_free(text);
   cJSON_Delete(msg);
 }
@@ -161,7 +169,7 @@ static void viewer_free(camera_viewer *v) {
              (unsigned long long)dropped);
   brtc_loop_unwatch(v->watch);
   camera_capture_stop(v->capture);
-  if (v->sock) brtc_signal_socket_close(v->sock, "the camera ended the session");
+  if (v->link) v->app->link_ops->close(v->link, "the camera ended the session");
   if (v->app->viewer == v) v->app->viewer = NULL;
   free(v);
 }
@@ -266,6 +274,16 @@ static void on_event(brtc_loop *loop, brtc_pc *pc, const brtc_output *out, void 
     case BRTC_EVENT_DATACHANNEL_CLOSED:
       if (out->channel == v->control) stop_motors(v, "the control channel closed");
       break;
+    case BRTC_EVENT_ICE_CANDIDATE:
+    case BRTC_EVENT_ICE_GATHERING_COMPLETE: { /* trickled (RFC 8838); "" ends them */
+      cJSON *m = cJSON_CreateObject();
+      cJSON_AddStringToObject(m, "type", "candidate");
+      cJSON_AddStringToObject(m, "candidate", out->event == BRTC_EVENT_ICE_CANDIDATE &&
+                                                  out->detail ? out->detail : "");
+      cJSON_AddStringToObject(m, "mid", out->mid ? out->mid : "");
+      send_json(v, m);
+      break;
+    }
     case BRTC_EVENT_LOG:
       if (out->detail) brtc_log(BRTC_LOG_DEBUG, NULL, "camera: %s", out->detail);
       break;
@@ -282,7 +300,8 @@ static int viewer_offer(camera_viewer *v, char *err, size_t cap) {
   int rc = BRTC_ERR_NOMEM;
   if (cfg && brtc_pc_config_set_certificate(cfg, app->cert) == BRTC_OK &&
       brtc_pc_config_set_datachannels(cfg, true) == BRTC_OK &&
-      brtc_app_add_host_candidates(app->loop, cfg, err, cap) == 0)
+      brtc_app_add_host_candidates(app->loop, cfg, err, cap) == 0 &&
+      (!app->room || camera_room_config_pc(app->room, cfg, err, cap) == BRTC_OK))
     rc = brtc_pc_new(cfg, &v->pc, err, cap);
   brtc_pc_config_free(cfg);
   if (rc != BRTC_OK) return rc;
@@ -320,27 +339,34 @@ static int viewer_offer(camera_viewer *v, char *err, size_t cap) {
   cJSON_AddStringToObject(m, "sdp", offer);
   cJSON_AddStringToObject(m, "source", src->description);
   send_json(v, m);
+  /* Through a room, the pc gathers from the room's STUN and TURN servers from now on and
+   * trickles what it learns; on the camera's own page, host candidates are all there is. */
+  if (app->room) {
+    if (brtc_loop_add_pc(app->loop, v->pc, on_event, v) != BRTC_OK) return BRTC_ERR_NOMEM;
+    v->in_loop = true;
+  }
   return BRTC_OK;
 }
 
-static void on_socket_open(void *user, brtc_signal_socket *sock) {
-  camera_app *app = user;
+void camera_viewer_open(camera_app *app, void *link) {
   if (app->viewer) {
-    send_error(app->viewer, "another viewer took over");
+    if (app->viewer->link == link) app->viewer->link = NULL; /* a room: the old one left */
+    else send_error(app->viewer, "another viewer took over");
     viewer_free(app->viewer);
   }
   camera_viewer *v = calloc(1, sizeof(*v));
   if (!v) {
-    brtc_signal_socket_close(sock, "out of memory");
+    app->link_ops->close(link, "out of memory");
     return;
   }
   v->app = app;
-  v->sock = sock;
+  v->link = link;
   v->started_us = brtc_now_us();
   app->viewer = v;
   app->viewers++;
   brtc_log(BRTC_LOG_INFO, NULL, "camera: viewer %llu from %s: offering",
-           (unsigned long long)app->viewers, brtc_signal_socket_peer(sock));
+           (unsigned long long)app->viewers,
+           app->room ? "the room" : brtc_signal_socket_peer((brtc_signal_socket *)link));
   char err[256] = "";
   if (viewer_offer(v, err, sizeof(err)) != BRTC_OK) {
     brtc_log(BRTC_LOG_WARN, NULL, "camera: cannot offer: %s", err);
@@ -349,14 +375,14 @@ static void on_socket_open(void *user, brtc_signal_socket *sock) {
   }
 }
 
-static camera_viewer *viewer_of(camera_app *app, brtc_signal_socket *sock) {
-  return app->viewer && app->viewer->sock == sock ? app->viewer : NULL;
+static camera_viewer *viewer_of(camera_app *app, void *link) {
+  return app->viewer && app->viewer->link == link ? app->viewer : NULL;
 }
 
 static void on_answer(camera_viewer *v, const char *sdp) {
   char err[256] = "";
   uint64_t now = brtc_now_us();
-  if (v->in_loop) {
+  if (v->answered) {
     send_error(v, "answered already");
     return;
   }
@@ -370,6 +396,8 @@ static void on_answer(camera_viewer *v, const char *sdp) {
     viewer_free(v);
     return;
   }
+  v->answered = true;
+  if (v->in_loop) return;
   if (brtc_loop_add_pc(v->app->loop, v->pc, on_event, v) != BRTC_OK) {
     send_error(v, "out of memory");
     viewer_free(v);
@@ -378,22 +406,21 @@ static void on_answer(camera_viewer *v, const char *sdp) {
   v->in_loop = true;
 }
 
-static void on_socket_message(void *user, brtc_signal_socket *sock, const char *text,
-                              size_t len) {
-  camera_viewer *v = viewer_of(user, sock);
+void camera_viewer_message(camera_app *app, void *link, const char *text, size_t len) {
+  camera_viewer *v = viewer_of(app, link);
   cJSON *msg = cJSON_ParseWithLength(text, len);
   const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(msg, "type"));
   const char *sdp = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(msg, "sdp"));
   const char *cand = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(msg, "candidate"));
   if (!v) {
-    brtc_signal_socket_send(sock, "{\"type\":\"error\",\"message\":\"not the viewer who drives\"}");
+    app->link_ops->send(link, "{\"type\":\"error\",\"message\":\"not the viewer who drives\"}");
   } else if (!type) {
     send_error(v, "expected a JSON object with a string \"type\"");
   } else if (strcmp(type, "answer") == 0 && sdp) {
     on_answer(v, sdp);
   } else if (strcmp(type, "candidate") == 0 && cand) {
     /* Trickled from the page (RFC 8838); "" ends them. A bad one is only logged. */
-    if (!v->in_loop)
+    if (!v->answered)
       send_error(v, "candidate before answer");
     else if (brtc_pc_add_ice_candidate(v->pc, cand) != BRTC_OK && cand[0])
       brtc_log(BRTC_LOG_DEBUG, NULL, "camera: remote candidate ignored: %.80s", cand);
@@ -405,19 +432,33 @@ static void on_socket_message(void *user, brtc_signal_socket *sock, const char *
   cJSON_Delete(msg);
 }
 
-static void on_socket_closed(void *user, brtc_signal_socket *sock) {
-  camera_viewer *v = viewer_of(user, sock);
+void camera_viewer_closed(camera_app *app, void *link) {
+  camera_viewer *v = viewer_of(app, link);
   if (!v) return;
-  v->sock = NULL;
-  brtc_log(BRTC_LOG_INFO, NULL, "camera: the viewer's page closed its socket");
+  v->link = NULL;
+  brtc_log(BRTC_LOG_INFO, NULL, "camera: the viewer %s", app->room ? "left the room"
+                                                                    : "closed its socket");
   viewer_free(v);
+}
+
+/* The camera's own page and WebSocket (the server's application mode). */
+static int socket_send(void *link, const char *text) { return brtc_signal_socket_send(link, text); }
+static void socket_close(void *link, const char *reason) { brtc_signal_socket_close(link, reason); }
+static const camera_link_ops socket_link_ops = {.send = socket_send, .close = socket_close};
+static void on_socket_open(void *user, brtc_signal_socket *sock) { camera_viewer_open(user, sock); }
+static void on_socket_message(void *user, brtc_signal_socket *sock, const char *text,
+                              size_t len) {
+  camera_viewer_message(user, sock, text, len);
+}
+static void on_socket_closed(void *user, brtc_signal_socket *sock) {
+  camera_viewer_closed(user, sock);
 }
 
 /* ---- options ---- */
 
 /* Returns -1 when the options are good, else the exit code. */
 static int parse_options(int argc, char **argv, camera_options *o) {
-  enum { OPT_SOURCE = 256, OPT_HTTP, OPT_UDP, OPT_TOKEN, OPT_WEB, OPT_LOG };
+  enum { OPT_SOURCE = 256, OPT_HTTP, OPT_UDP, OPT_TOKEN, OPT_WEB, OPT_LOG, OPT_SIGNAL };
   static const struct option longopts[] = {
       {"source", required_argument, NULL, OPT_SOURCE},
       {"http", required_argument, NULL, OPT_HTTP},
@@ -426,6 +467,7 @@ static int parse_options(int argc, char **argv, camera_options *o) {
       {"token", required_argument, NULL, OPT_TOKEN},
       {"web", required_argument, NULL, OPT_WEB},
       {"log-level", required_argument, NULL, OPT_LOG},
+      {"signal", required_argument, NULL, OPT_SIGNAL},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0},
   };
@@ -443,6 +485,11 @@ static int parse_options(int argc, char **argv, camera_options *o) {
       break;
     case OPT_UDP: o->udp = optarg; break;
     case OPT_WEB: o->web = optarg; break;
+    case OPT_SIGNAL:
+      if (strncmp(optarg, "ws://", 5) != 0)
+        return usage_error("bad --signal \"%s\": expected ws://HOST:PORT/ws?room=NAME", optarg);
+      o->signal = optarg;
+      break;
     case OPT_TOKEN:
       if (o->n_tokens == MAX_TOKENS || !optarg[0])
         return usage_error("--token: at most %d, none empty", MAX_TOKENS);
@@ -463,6 +510,7 @@ static int parse_options(int argc, char **argv, camera_options *o) {
     }
   }
   if (optind != argc) return usage_error("unexpected argument \"%s\"", argv[optind]);
+  if (o->signal && o->n_tokens > 1) return usage_error("--signal takes one --token");
   return -1;
 }
 
@@ -479,6 +527,27 @@ static int check_source(const camera_options *o) {
   else fprintf(stderr, "boltrtc camera: %s is audio; the camera sends video\n", o->source);
   brtc_source_free(src);
   return video ? 0 : -1;
+}
+
+static void on_stop(void *user, int fd, uint64_t now) {
+  (void)fd, (void)now;
+  brtc_loop_stop(((camera_app *)user)->loop);
+}
+
+/* --signal: a member of a room on serve, driven by the loop alone. */
+static int camera_room_run(camera_app *app, int stop_fd) {
+  char err[512] = "";
+  app->link_ops = &camera_room_link_ops;
+  if (camera_room_open(app->loop, app->o.signal, app->o.n_tokens ? app->o.tokens[0] : NULL, app,
+                       &app->room, err, sizeof(err)) != BRTC_OK) {
+    fprintf(stderr, "boltrtc camera: %s\n", err);
+    return 1;
+  }
+  brtc_loop_watch *stop = stop_fd >= 0 ? brtc_loop_watch_fd(app->loop, stop_fd, on_stop, app) : NULL;
+  int rc = brtc_loop_run(app->loop);
+  brtc_loop_unwatch(stop);
+  brtc_log(BRTC_LOG_INFO, NULL, "camera: stopping");
+  return rc == BRTC_OK ? 0 : 1;
 }
 
 int brtc_camera_main(int argc, char **argv) {
@@ -509,6 +578,11 @@ int brtc_camera_main(int argc, char **argv) {
     fprintf(stderr, "boltrtc camera: %s\n", err[0] ? err : "out of memory");
     goto out;
   }
+  if (app.o.signal) {
+    exit_code = camera_room_run(&app, stop_fd);
+    goto out;
+  }
+  app.link_ops = &socket_link_ops;
   brtc_signal_app sig = {.page = "/camera.html", .user = &app, .open = on_socket_open,
                          .message = on_socket_message, .closed = on_socket_closed};
   brtc_signal_config sc = {.http_addr = app.o.http, .web_dir = app.o.web, .app = &sig,
@@ -524,6 +598,7 @@ int brtc_camera_main(int argc, char **argv) {
   brtc_log(BRTC_LOG_INFO, NULL, "camera: stopping");
 out:
   viewer_free(app.viewer);
+  camera_room_free(app.room);
   brtc_signal_server_free(srv);
   if (app.loop) brtc_loop_free(app.loop);
   brtc_certificate_free(app.cert);

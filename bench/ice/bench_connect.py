@@ -35,17 +35,13 @@ ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
 sys.path.insert(0, os.path.join(ROOT, "tests", "ice"))
 import ice_peers  # noqa: E402
+import pion_build  # noqa: E402
 
 
 def build_pion(build, work):
-    """The Pion program, in GOPATH mode from Debian's sources (no module proxy)."""
-    out = os.path.join(build, "bench", "ice", "pion-connect")
-    env = dict(os.environ, GO111MODULE="off", GOPROXY="off", GOFLAGS="",
-               GOCACHE=os.path.join(work, "gocache"),
-               GOPATH=os.path.join(HERE, "pion") + ":/usr/share/gocode")
-    subprocess.run(["go", "build", "-o", out, "iceconnect/connect"], check=True, env=env,
-                   cwd=os.path.join(HERE, "pion"))
-    return out
+    """The Pion program (pion_build.py)."""
+    return pion_build.build_pion("connect", os.path.join(build, "bench", "ice", "pion-connect"),
+                                 work)
 
 
 def pion_session(binary, peer, whip=None):

@@ -5,14 +5,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-function chromiumFlags(y4m, userDataDir) {
+// reach: IP addresses the page may load from besides 127.0.0.1 (the NAT lab's servers); every
+// other name stays unresolvable.
+function chromiumFlags(y4m, userDataDir, reach = []) {
   return [
     '--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage',
     `--user-data-dir=${userDataDir}`,
     '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
     `--use-file-for-fake-video-capture=${y4m}`,
     '--allow-loopback-in-peer-connection',
-    '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1 , EXCLUDE localhost',
+    `--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1 , EXCLUDE localhost${reach.map((a) => ` , EXCLUDE ${a}`).join('')}`,
     '--disable-features=WebRtcHideLocalIpsWithMdns,Translate,MediaRouter,OptimizationHints,NetworkTimeServiceQuerying,AutofillServerCommunication,CertificateTransparencyComponentUpdater,DialMediaRouteProvider,GlobalMediaControls',
     '--disable-background-networking', '--disable-component-update', '--disable-sync',
     '--disable-default-apps', '--disable-extensions', '--disable-breakpad', '--no-first-run',
@@ -25,13 +27,13 @@ function chromiumFlags(y4m, userDataDir) {
 }
 
 // A fresh Chromium with its own profile; close() ends it and removes the profile.
-export async function launchChromium(y4m) {
+export async function launchChromium(y4m, reach = []) {
   const userDataDir = mkdtempSync(join(tmpdir(), 'boltrtc-chromium-'));
   try {
     const browser = await chromium.launch({
       executablePath: '/usr/bin/chromium',
       ignoreDefaultArgs: true,
-      args: chromiumFlags(y4m, userDataDir),
+      args: chromiumFlags(y4m, userDataDir, reach),
       timeout: 30000,
     });
     return {
@@ -49,12 +51,16 @@ export async function launchChromium(y4m) {
 
 // Runs body(page) in a fresh Chromium and profile, both gone afterwards. page.waitForFunction
 // is given puppeteer's argument order (fn, options, arg), which page.mjs uses for both browsers.
+export function puppeteerWaitOrder(page) {
+  const wait = page.waitForFunction.bind(page);
+  page.waitForFunction = (fn, options, arg) => wait(fn, arg, options);
+  return page;
+}
+
 export async function withChromium(y4m, body) {
   const chrome = await launchChromium(y4m);
   try {
-    const page = await chrome.browser.newPage();
-    const wait = page.waitForFunction.bind(page);
-    page.waitForFunction = (fn, options, arg) => wait(fn, arg, options);
+    const page = puppeteerWaitOrder(await chrome.browser.newPage());
     return await body(page);
   } finally {
     await chrome.close();

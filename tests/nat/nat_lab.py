@@ -45,6 +45,36 @@ def can_build_lab():
     return None
 
 
+class Checks:
+    """The lab tests' verdicts: each check prints ok or FAIL with what it judged, and the
+    test ends with finish()'s summary and exit code."""
+
+    def __init__(self, name):
+        self.name = name
+        self.failures = []
+
+    def __call__(self, cond, what):
+        print(("ok   " if cond else "FAIL ") + what, flush=True)
+        if not cond:
+            self.failures.append(what)
+        return cond
+
+    def finish(self):
+        if self.failures:
+            print(f"{self.name}: {len(self.failures)} failed")
+            return 1
+        print(f"{self.name}: all passed")
+        return 0
+
+
+def skip_reason(name):
+    """None where the lab can be built; else prints why the test skips and returns it."""
+    why = can_build_lab()
+    if why:
+        print(f"{name}: skipped: {why}")
+    return why
+
+
 def _run(*cmd, check=True):
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=20)
     if check and r.returncode != 0:
@@ -173,6 +203,31 @@ class NatLab:
         p = subprocess.Popen(["ip", "netns", "exec", self.ns(host), *cmd], **kw)
         self._procs.append(p)
         return p
+
+    def set_nat_kind(self, nat, kind):
+        """Makes NAT nat ("nat3") another kind from now on, between cases, so that one
+        long-lived process behind it (the test's browser) meets every kind: its rules are
+        replaced; flows already mapped keep their conntrack entries, new ones get the new
+        kind. "none" forwards untranslated, and reaches the rest of the lab only where
+        route_lan made its LAN routable."""
+        ns = self.ns(nat)
+        self.exec(ns, "nft", "delete", "table", "ip", "lab", check=False)
+        self._nat_rules(ns, kind)
+        for host, (n, _) in list(self.nat_of.items()):
+            if n == nat:
+                self.nat_of[host] = (nat, kind)
+
+    def route_lan(self, nat):
+        """Routes NAT nat's LAN from the public side (pub, the public hosts and the other
+        NATs), through its WAN address: with kind "none" its hosts are then public, and with
+        a masquerading kind nothing changes, as its filter drops what nobody asked for."""
+        i = int(nat[3:])
+        for name in self.namespaces:
+            role = name[len(self.tag) + 1:]
+            if role == nat or (role not in ("pub", *self._hosts_public) and
+                               not role.startswith("nat")):
+                continue
+            self.exec(name, "ip", "route", "add", f"100.64.{i}.0/24", "via", self.wan_addr[nat])
 
     def close(self):
         for p in self._procs:

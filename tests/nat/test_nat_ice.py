@@ -11,30 +11,30 @@ server on the public side, offer, answer and trickled candidates carried by this
 
 Each case: ICE connects on both sides, the data channel opens and 100 messages of 1000 bytes
 come back echoed. It prints the matrix with the time from the offer to ICE connected.
-  test_nat_ice.py NAT_PEER BOLTRTC [--rounds N]   (N rounds per case: the benchmark)
+  test_nat_ice.py NAT_PEER BOLTRTC [--rounds N] [--with-aiortc] [--with-pion]
+N rounds per case: the benchmark; the same cases aiortc to aiortc (bench/ice/aiortc_nat_peer.py)
+and Pion to Pion (bench/ice/pion/.../natpeer, built here from Debian's Pion sources) in the
+same run, the peers measured beside us.
 Exits 77 (skipped, with the reason) where namespaces cannot be made."""
+import atexit
 import os
 import select
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import nat_lab  # noqa: E402
 
 SERVER = nat_lab.SERVER_ADDRS[0]
-failures = []
+check = nat_lab.Checks("test_nat_ice")
 
 
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what, flush=True)
-    if not cond:
-        failures.append(what)
-
-
-AIORTC_PEER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench", "ice",
-                           "aiortc_nat_peer.py")
+BENCH_ICE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench", "ice")
+AIORTC_PEER = os.path.join(BENCH_ICE, "aiortc_nat_peer.py")
 
 
 def run_case(lab, peer_bin, offerer, answerer, relay_only, port):
@@ -114,9 +114,7 @@ def describe(got, role):
 def main():
     peer_bin, boltrtc = sys.argv[1], sys.argv[2]
     rounds = int(sys.argv[sys.argv.index("--rounds") + 1]) if "--rounds" in sys.argv else 1
-    why = nat_lab.can_build_lab()
-    if why:
-        print(f"test_nat_ice: skipped: {why}")
+    if nat_lab.skip_reason("test_nat_ice"):
         return nat_lab.SKIP
     nats = [("eim", ["a1"]), ("symmetric", ["b1"]), ("eim", ["c1"])]
     with nat_lab.NatLab(nats) as lab:
@@ -131,9 +129,17 @@ def main():
                  ("a1 <-> c1, offerer relay-only", "a1", "c1", True, "relay")]
         matrix = []
         port = 40000
+        ours = list(cases)
         if "--with-aiortc" in sys.argv:  # the same NATs and server, aiortc to aiortc
             cases += [(f"aiortc: {c[0]}", c[1], c[2], c[3], c[4], "aiortc")
-                      for c in cases if not c[3]]
+                      for c in ours if not c[3]]  # aiortc 1.4 has no relay policy
+        if "--with-pion" in sys.argv:  # and Pion to Pion
+            sys.path.insert(0, BENCH_ICE)
+            import pion_build
+            work = tempfile.mkdtemp(prefix="boltrtc-nat-pion-")
+            atexit.register(shutil.rmtree, work, True)
+            pion = pion_build.build_pion("natpeer", os.path.join(work, "natpeer"), work)
+            cases += [(f"pion: {c[0]}", c[1], c[2], c[3], c[4], pion) for c in ours]
         for case in cases:
             name, off, ans, relay_only, expect = case[:5]
             binary = case[5] if len(case) > 5 else peer_bin
@@ -163,8 +169,9 @@ def main():
                     if relay_only:
                         check(all(" typ relay " in c for c in got["offer"].get("cands", []) if c),
                               f"{name}: relay-only trickles relayed candidates only")
-                    if binary == "aiortc":  # the peer measured beside us: its pair is reported
-                        print(f"     aiortc's pairs: offerer {o_detail}; answerer {a_detail}")
+                    if binary != peer_bin:  # a peer measured beside us: its pair is reported
+                        print(f"     {name.split(':')[0]}'s pairs: offerer {o_detail}; "
+                              f"answerer {a_detail}")
                     elif expect == "srflx":
                         wan = {h: lab.wan_addr[lab.nat_of[h][0]] for h in (off, ans)}
                         check(not relayed and f"nominated {wan[ans]}:" in o_detail and
@@ -188,11 +195,7 @@ def main():
                   f"({n}/{total} rounds)")
         turn.terminate()
         turn.wait(timeout=5)
-    if failures:
-        print(f"test_nat_ice: {len(failures)} failed")
-        return 1
-    print("test_nat_ice: all passed")
-    return 0
+    return check.finish()
 
 
 if __name__ == "__main__":

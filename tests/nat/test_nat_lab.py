@@ -19,13 +19,7 @@ import nat_lab  # noqa: E402
 
 PROBE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "stun_probe.py")
 PY = "/usr/bin/python3"
-failures = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what, flush=True)
-    if not cond:
-        failures.append(what)
+check = nat_lab.Checks("test_nat_lab")
 
 
 def probe(lab, host, port):
@@ -46,9 +40,7 @@ def punch_pair(lab, a, a_port, a_peer, b, b_port, b_peer):
 
 
 def main():
-    why = nat_lab.can_build_lab()
-    if why:
-        print(f"test_nat_lab: skipped: {why}")
+    if nat_lab.skip_reason("test_nat_lab"):
         return nat_lab.SKIP
     nats = [("eim", ["a1", "a2"]), ("symmetric", ["b1"]), ("eim", ["c1"])]
     with nat_lab.NatLab(nats) as lab:
@@ -94,11 +86,7 @@ def main():
             print(f"  {pair:34} {expect:17} {'as expected' if ok else 'NOT as expected'}")
         stun.kill()
         stun.wait(timeout=5)
-    if failures:
-        print(f"test_nat_lab: {len(failures)} failed")
-        return 1
-    print("test_nat_lab: all passed")
-    return 0
+    return check.finish()
 
 
 if __name__ == "__main__":

@@ -7,6 +7,11 @@
 // /?autostart=1 connects at once; /?token=T passes the device's --token. For tests: the state
 // is body's data-state, and window.boltrtcCamera holds the connection, the channel, what was
 // sent, the acks and the glass-to-glass samples.
+// Rendezvous: served by `boltrtc serve` as /camera.html?room=NAME[&key=K][&token=T], the page
+// joins that room (src/signal/rooms.h) where `boltrtc camera --signal` waits; the offer, the
+// answer and both sides' trickled candidates go through the room, and the page takes the
+// room's STUN and TURN servers. The device leaving the room (peer-left, bye) ends the call;
+// the page waits in the room for its next offer.
 
 interface Command { seq: number; t: number; steer: number; throttle: number }
 interface Ack { seq: number; t: number; rx: number; stale: boolean; rtt: number }
@@ -26,6 +31,8 @@ const video = $('video') as HTMLVideoElement;
 const connectButton = $('connect') as HTMLButtonElement;
 const hangupButton = $('hangup') as HTMLButtonElement;
 const params = new URLSearchParams(location.search);
+const room = params.get('room');
+let iceServers: RTCIceServer[] = [];
 
 const state: CameraState = {
   pc: null, channel: null, sent: [], acks: [], g2g: [], barcodeFrames: [], lateFrames: 0, send,
@@ -228,12 +235,21 @@ function signal(msg: object): void {
   if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(msg));
 }
 
+function endCall(): void {
+  state.pc?.close();
+  state.pc = null;
+  state.channel = null;
+  window.clearInterval(statsTimer);
+}
+
 async function onOffer(sdp: string, source: string): Promise<void> {
   journey(`offer from the device (${source})`);
-  const pc = new RTCPeerConnection({ iceServers: [], bundlePolicy: 'max-bundle' });
+  endCall(); // a new offer (the device came back to the room) replaces the last call
+  const pc = new RTCPeerConnection({ iceServers, bundlePolicy: 'max-bundle' });
   state.pc = pc;
   pc.onicecandidate = (e) => signal({ type: 'candidate', candidate: e.candidate ? e.candidate.candidate : '',
                                       mid: e.candidate?.sdpMid ?? '' });
+  pc.oniceconnectionstatechange = () => { document.body.dataset.ice = pc.iceConnectionState; };
   pc.ontrack = (e) => {
     // No jitter buffer beyond what decoding needs: latency over smoothness.
     const r = e.receiver as unknown as { jitterBufferTarget?: number | null; playoutDelayHint?: number };
@@ -265,21 +281,61 @@ async function onOffer(sdp: string, source: string): Promise<void> {
   statsTimer = window.setInterval(() => { void showStats(); }, 1000);
 }
 
+// The device's candidates (RFC 8838); "" ends them. Added once the offer is set: messages
+// are handled one after another (below), so none overtakes the offer.
+async function onCandidate(candidate: string, mid: string): Promise<void> {
+  if (!state.pc) return;
+  try {
+    await state.pc.addIceCandidate({ candidate, sdpMid: mid || '0' });
+  } catch (err) {
+    journey(`a candidate from the device was not taken: ${String(err)}`);
+  }
+}
+
+interface SignalMessage {
+  type: string; sdp?: string; source?: string; step?: string; ms?: number; message?: string;
+  candidate?: string; mid?: string; room?: string; members?: number; iceServers?: RTCIceServer[];
+  reason?: string;
+}
+
+function waitInRoom(why: string): void {
+  endCall();
+  journey(why);
+  setState('connecting', `${why}: waiting in room ${room ?? ''} for the device…`);
+}
+
+async function onSignal(msg: SignalMessage): Promise<void> {
+  if (msg.type === 'offer' && msg.sdp) await onOffer(msg.sdp, msg.source ?? '');
+  else if (msg.type === 'candidate') await onCandidate(msg.candidate ?? '', msg.mid ?? '');
+  else if (msg.type === 'step') journey(`device: ${msg.step} (${(msg.ms ?? 0).toFixed(1)} ms)`);
+  else if (msg.type === 'joined') {
+    iceServers = msg.iceServers ?? [];
+    journey(`joined room ${msg.room} (${msg.members} there; ${iceServers.length} ICE servers)`);
+  } else if (msg.type === 'peer-joined') journey('the device joined the room');
+  else if (msg.type === 'peer-left') waitInRoom('the device left the room');
+  else if (msg.type === 'bye') waitInRoom(`the device ended the call (${msg.reason ?? ''})`);
+  else if (msg.type === 'error' && room) journey(`room: ${msg.message}`); // e.g. not there yet
+  else if (msg.type === 'error') { journey(`device: ${msg.message}`); setState('failed', `The device said: ${msg.message}`); }
+}
+
 function connect(): void {
   connectButton.disabled = true;
   hangupButton.disabled = false;
-  setState('connecting', 'Waiting for the device’s offer…');
-  const token = params.get('token');
-  const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws` +
-    (token ? `?token=${encodeURIComponent(token)}` : '');
+  setState('connecting', room ? `Joining room ${room}…` : 'Waiting for the device’s offer…');
+  const query = new URLSearchParams();
+  if (room) query.set('room', room);
+  for (const name of ['key', 'token']) {
+    const value = params.get(name);
+    if (value) query.set(name, value);
+  }
+  const q = query.toString();
+  const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws${q ? `?${q}` : ''}`;
   ws = new WebSocket(url);
   ws.onopen = () => journey('signaling open');
+  let queue = Promise.resolve();
   ws.onmessage = (e) => {
-    const msg = JSON.parse(String(e.data)) as { type: string; sdp?: string; source?: string; step?: string; ms?: number; message?: string };
-    if (msg.type === 'offer' && msg.sdp)
-      void onOffer(msg.sdp, msg.source ?? '').catch((err) => setState('failed', String(err)));
-    else if (msg.type === 'step') journey(`device: ${msg.step} (${(msg.ms ?? 0).toFixed(1)} ms)`);
-    else if (msg.type === 'error') { journey(`device: ${msg.message}`); setState('failed', `The device said: ${msg.message}`); }
+    const msg = JSON.parse(String(e.data)) as SignalMessage;
+    queue = queue.then(() => onSignal(msg)).catch((err) => setState('failed', String(err)));
   };
   ws.onclose = () => {
     journey('signaling closed');
@@ -291,10 +347,7 @@ function connect(): void {
 function hangup(): void {
   signal({ type: 'bye' });
   ws?.close();
-  state.pc?.close();
-  state.pc = null;
-  state.channel = null;
-  window.clearInterval(statsTimer);
+  endCall();
   connectButton.disabled = false;
   hangupButton.disabled = true;
   setState('idle', 'Hung up.');
