@@ -1,8 +1,9 @@
 /* Relayed candidates (RFC 8445 5.1.1.2) through TURN over UDP (RFC 8656), with src/turn's
  * sans-IO client: one allocation per turn: server, made from the first host address of its
  * family (long-term credentials, 401 and 438 handled by the client, refreshed before it
- * expires). Its relayed address becomes a candidate whose base is itself; its mapped
- * address a server-reflexive one. Every remote candidate's IP address gets a permission
+ * expires). Its relayed address becomes a candidate whose base is itself. Its traffic
+ * must leave from a socket of this pc's own (an allocation is its 5-tuple, RFC 8656 2):
+ * the loop sees to that (src/net/relay_socket.c). Every remote candidate's IP address gets a permission
  * (RFC 8656 9), so that the peer's checks get through the relay, and the selected pair a
  * channel (12), four bytes a datagram instead of a Send indication's 36. What the pc sends
  * "from" a relayed address is wrapped here and goes to the server; what the server brings
@@ -115,7 +116,6 @@ static void client_events(brtc_pc *pc, struct pc_gather *g, pc_turn *t) {
   brtc_turn_client_event ev;
   while (brtc_turn_client_poll_event(t->cl, &ev)) {
     const brtc_addr *server = &g->servers[t->server].addr;
-    const brtc_addr *host = &pc->host_addrs[t->host];
     switch (ev.kind) {
       case BRTC_TURN_EV_ALLOCATED:
         t->allocated = t->settled = true;
@@ -123,10 +123,10 @@ static void client_events(brtc_pc *pc, struct pc_gather *g, pc_turn *t) {
         t->mapped = ev.mapped;
         pc_gather_add_candidate(pc, BRTC_ICE_CAND_RELAY, &ev.relayed, &ev.relayed, &ev.mapped,
                                 server, PC_GATHER_SOCKET_RELAY + (uint32_t)(t - g->turn));
-        /* RFC 8445 5.1.1.2: the allocation's mapped address is server-reflexive too. */
-        if (!g->relay_only && !brtc_addr_equal(&ev.mapped, host) &&
-            brtc_addr_family(&ev.mapped) == brtc_addr_family(host))
-          pc_gather_add_candidate(pc, BRTC_ICE_CAND_SRFLX, &ev.mapped, host, host, server, 0);
+        /* The allocation's mapped address is not made a server-reflexive candidate of the
+         * host base (RFC 8445 5.1.1.2 reads it as the mapping of the base the Allocate left
+         * from): an allocation is its 5-tuple, so each pc's leaves from a socket of its own
+         * (the loop's relay_socket.c), whose mapping is not the host socket's. */
         permit_known(pc, g);
         break;
       case BRTC_TURN_EV_FAILED:
