@@ -297,7 +297,7 @@ static void drain_pc(brtc_loop *loop, pc_entry *e, bool events) {
       brtc_datagram_kind kind = brtc_datagram_kind_of(out.data, out.len);
       if (kind == BRTC_DGRAM_ALLOCATION) { /* the pc's own 5-tuple to its TURN server */
         (void)brtc_relay_send(loop->relay, &e->relay, e->pc, out.data, out.len, &out.remote,
-                              &out.source);
+                              &out.source, out.via);
         continue;
       }
       loop->tx_to[slot] = out.remote;

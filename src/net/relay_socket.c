@@ -13,6 +13,7 @@
 #include "boltrtc/error.h"
 #include "common/addr.h"
 #include "common/log.h"
+#include "net/relay_stream.h"
 
 #define RELAY_MAX_DATAGRAM 2048 /* = BRTC_LOOP_MAX_DATAGRAM */
 #define RECV_ROUNDS 4           /* recvmmsg batches per wake-up, for fairness with the rest */
@@ -24,6 +25,8 @@ struct brtc_relay_socket {
   brtc_loop_watch *watch;
   brtc_pc *pc;
   brtc_addr server;
+  brtc_transmit_via via;
+  brtc_relay_stream *stream; /* via TCP or TLS: instead of fd and watch */
 };
 
 struct brtc_relay_io {
@@ -138,15 +141,19 @@ static int open_socket(const brtc_addr *server, const struct sockaddr_storage *s
   return fd;
 }
 
+static bool same(const brtc_relay_socket *s, const brtc_addr *server, brtc_transmit_via via) {
+  return s->via == via && brtc_addr_equal(&s->server, server);
+}
+
 static brtc_relay_socket *socket_for(brtc_relay_io *io, brtc_relay_set *set, brtc_pc *pc,
                                      const struct sockaddr_storage *to,
-                                     const struct sockaddr_storage *source) {
+                                     const struct sockaddr_storage *source,
+                                     brtc_transmit_via via) {
   brtc_addr server;
   if (!brtc_addr_from_sockaddr(&server, (const struct sockaddr *)to, sizeof(*to))) return NULL;
-  if (set->last < set->n && brtc_addr_equal(&set->socks[set->last]->server, &server))
-    return set->socks[set->last];
+  if (set->last < set->n && same(set->socks[set->last], &server, via)) return set->socks[set->last];
   for (size_t i = 0; i < set->n; i++) {
-    if (brtc_addr_equal(&set->socks[i]->server, &server)) {
+    if (same(set->socks[i], &server, via)) {
       set->last = i;
       return set->socks[i];
     }
@@ -157,15 +164,20 @@ static brtc_relay_socket *socket_for(brtc_relay_io *io, brtc_relay_set *set, brt
   s->io = io;
   s->pc = pc;
   s->server = server;
-  s->fd = open_socket(&server, source);
-  if (s->fd < 0) {
-    log_error(io, "open", errno);
-    free(s);
-    return NULL;
+  s->via = via;
+  s->fd = -1;
+  bool ok;
+  if (via != BRTC_VIA_UDP) { /* TCP or TLS: a connection of the pc's own (relay_stream.h) */
+    s->stream = brtc_relay_stream_open(io->loop, pc, &server, source, via == BRTC_VIA_TLS);
+    ok = s->stream != NULL;
+  } else {
+    s->fd = open_socket(&server, source);
+    if (s->fd < 0) log_error(io, "open", errno);
+    s->watch = s->fd >= 0 ? brtc_loop_watch_fd(io->loop, s->fd, readable, s) : NULL;
+    ok = s->watch != NULL;
+    if (!ok && s->fd >= 0) close(s->fd);
   }
-  s->watch = brtc_loop_watch_fd(io->loop, s->fd, readable, s);
-  if (!s->watch) {
-    close(s->fd);
+  if (!ok) {
     free(s);
     return NULL;
   }
@@ -177,11 +189,18 @@ static brtc_relay_socket *socket_for(brtc_relay_io *io, brtc_relay_set *set, brt
 
 int brtc_relay_send(brtc_relay_io *io, brtc_relay_set *set, brtc_pc *pc, const uint8_t *data,
                     size_t len, const struct sockaddr_storage *to,
-                    const struct sockaddr_storage *source) {
-  brtc_relay_socket *s = len && len <= RELAY_MAX_DATAGRAM ? socket_for(io, set, pc, to, source) : NULL;
+                    const struct sockaddr_storage *source, brtc_transmit_via via) {
+  brtc_relay_socket *s =
+      len && len <= RELAY_MAX_DATAGRAM ? socket_for(io, set, pc, to, source, via) : NULL;
   if (!s) {
     io->stats.send_errors++;
     return BRTC_ERR_IO;
+  }
+  if (s->stream) { /* a message on the stream; the connection writes when it can */
+    int rc = brtc_relay_stream_send(s->stream, data, len);
+    if (rc != BRTC_OK) io->stats.send_errors++;
+    else io->stats.datagrams_out++;
+    return rc;
   }
   if (io->n_tx && (io->tx_fd != s->fd || io->n_tx == BRTC_RELAY_BATCH)) brtc_relay_flush(io);
   io->tx_fd = s->fd;
@@ -195,8 +214,12 @@ void brtc_relay_set_close(brtc_relay_io *io, brtc_relay_set *set) {
   if (io->n_tx) brtc_relay_flush(io); /* a close's last Refresh (lifetime 0) still goes */
   for (size_t i = 0; i < set->n; i++) {
     brtc_relay_socket *s = set->socks[i];
-    brtc_loop_unwatch(s->watch); /* the watch stays dead until the pass ends: never called */
-    close(s->fd);
+    if (s->stream) {
+      brtc_relay_stream_close(s->stream);
+    } else {
+      brtc_loop_unwatch(s->watch); /* the watch stays dead until the pass ends: never called */
+      close(s->fd);
+    }
     free(s);
   }
   memset(set, 0, sizeof(*set));

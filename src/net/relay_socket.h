@@ -20,7 +20,7 @@
 #include "boltrtc/loop.h"
 #include "boltrtc/peer_connection.h"
 
-#define BRTC_RELAY_SOCKETS_PER_PC 4 /* one per TURN server: a pc has at most 4 */
+#define BRTC_RELAY_SOCKETS_PER_PC 4 /* one per TURN server and transport: a pc has at most 4 */
 #define BRTC_RELAY_BATCH 32
 
 typedef struct brtc_relay_socket brtc_relay_socket;
@@ -42,11 +42,12 @@ typedef struct brtc_relay_io brtc_relay_io;
 brtc_relay_io *brtc_relay_io_new(brtc_loop *loop);
 void brtc_relay_io_free(brtc_relay_io *io);
 /* Queue pc's datagram to the TURN server `to` on the set's socket for it, opening one bound
- * to source's IP address (any address of to's family if source has none) on first use.
+ * to source's IP address (any address of to's family if source has none) on first use; via
+ * TCP or TLS, a connection of the pc's own to the server instead (relay_stream.h).
  * BRTC_OK, or an error (the datagram is dropped, counted in send_errors). */
 int brtc_relay_send(brtc_relay_io *io, brtc_relay_set *set, brtc_pc *pc, const uint8_t *data,
                     size_t len, const struct sockaddr_storage *to,
-                    const struct sockaddr_storage *source);
+                    const struct sockaddr_storage *source, brtc_transmit_via via);
 /* Send what is queued (after each pc's drain, with the loop's own batch). */
 void brtc_relay_flush(brtc_relay_io *io);
 /* The pc is gone: close its sockets (what is queued for them is sent first). */

@@ -20,7 +20,10 @@
 int pc_turn_start(brtc_pc *pc, struct pc_gather *g, size_t server, size_t host) {
   if (g->n_turn == PC_MAX_ICE_SERVERS) return BRTC_ERR_LIMIT;
   const pc_ice_server *srv = &g->servers[server];
-  brtc_turn_client_config cfg = {.username = srv->username, .password = srv->credential};
+  /* Over TCP or TLS: ChannelData padded, requests not retransmitted (RFC 8656 12.5, RFC
+   * 8489 6.2.2); the loop frames the stream (src/turn/turn_stream.h). */
+  brtc_turn_client_config cfg = {.username = srv->username, .password = srv->credential,
+                                 .stream = srv->via != BRTC_VIA_UDP};
   pc_turn *t = &g->turn[g->n_turn];
   memset(t, 0, sizeof(*t));
   t->cl = brtc_turn_client_new(&cfg);
@@ -146,6 +149,7 @@ static void client_events(brtc_pc *pc, struct pc_gather *g, pc_turn *t) {
 
 bool pc_turn_datagram(brtc_pc *pc, struct pc_gather *g, const uint8_t *data, size_t len,
                       const brtc_addr *from, int *rc) {
+  bool matched = false;
   for (size_t k = 0; k < g->n_turn; k++) {
     pc_turn *t = &g->turn[k];
     if (!brtc_addr_equal(&g->servers[t->server].addr, from)) continue;
@@ -153,9 +157,11 @@ bool pc_turn_datagram(brtc_pc *pc, struct pc_gather *g, const uint8_t *data, siz
     int r = brtc_turn_client_handle(t->cl, data, len, pc->now_us, &d);
     client_events(pc, g, t);
     if (r < 0) {
-      pc->stats.dropped_unexpected++;
+      /* One server address may carry two allocations (turn: over UDP and over TCP, one
+       * port, RFC 8656 3.1): the other one's transaction or channel, perhaps. */
       *rc = r;
-      return true;
+      matched = true;
+      continue;
     }
     *rc = BRTC_OK;
     if (r == 1 && (pc->closed || pc->failed)) {
@@ -170,7 +176,8 @@ bool pc_turn_datagram(brtc_pc *pc, struct pc_gather *g, const uint8_t *data, siz
     }
     return true;
   }
-  return false;
+  if (matched) pc->stats.dropped_unexpected++;
+  return matched;
 }
 
 int pc_turn_poll(brtc_pc *pc, struct pc_gather *g, uint8_t *out, size_t cap, size_t *out_len,
@@ -183,6 +190,7 @@ int pc_turn_poll(brtc_pc *pc, struct pc_gather *g, uint8_t *out, size_t cap, siz
     *out_len = n;
     *to = g->servers[t->server].addr;
     *source = pc->host_addrs[t->host];
+    g->tx_via = g->servers[t->server].via;
     return BRTC_OK;
   }
   return BRTC_ERR_AGAIN;
@@ -220,6 +228,7 @@ int pc_gather_route(brtc_pc *pc, uint8_t *buf, size_t cap, size_t *len, brtc_add
     *len = n;
     *to = g->servers[t->server].addr;
     *source = pc->host_addrs[t->host];
+    g->tx_via = g->servers[t->server].via;
     return BRTC_OK;
   }
   return BRTC_OK;

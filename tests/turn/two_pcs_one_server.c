@@ -1,6 +1,10 @@
 /* Two pcs on one loop that share a STUN server and a TURN server, on the public API only.
  *
- *   two_pcs_one_server TURN_PORT [MESSAGES]
+ *   two_pcs_one_server TURN_PORT|TURN_URL [CA_FILE [MESSAGES]]
+ *
+ * With a port, TURN is reached over UDP (turn:127.0.0.1:PORT?transport=udp) and both parts
+ * run; with a URL ("turn:127.0.0.1:PORT?transport=tcp", "turns:127.0.0.1:PORT") only the
+ * second, over that transport, the server's certificate verified against CA_FILE.
  *
  * 1. srflx: two pcs on one loop send Binding requests to one STUN server (ours, below: it
  *    answers as a NAT's public side would, 192.0.2.1 at the loop's port, and answers each
@@ -25,7 +29,8 @@
 #include "boltrtc/boltrtc.h"
 
 #define MAX_SIZE 4000
-#define WAIT_US (20 * 1000000ull)
+/* How long each part may take (TWO_PCS_WAIT_S overrides: a run expected to fail). */
+static uint64_t wait_us = 20 * 1000000ull;
 
 /* ---- a STUN server that answers each transaction once, as from behind a NAT ---- */
 
@@ -186,6 +191,8 @@ static brtc_loop *new_loop(void) {
   return l;
 }
 
+static const char *ca_file; /* turns: servers' CA (the test's self-signed certificate) */
+
 static brtc_pc *new_pc(brtc_loop *loop, const brtc_certificate *cert, const char *server,
                        bool relay_only) {
   brtc_pc_config *cfg = brtc_pc_config_new();
@@ -196,11 +203,12 @@ static brtc_pc *new_pc(brtc_loop *loop, const brtc_certificate *cert, const char
   brtc_pc_config_set_datachannels(cfg, true);
   brtc_loop_config_pc(loop, cfg);
   int rc = BRTC_OK;
-  if (server && strncmp(server, "turn:", 5) == 0)
+  if (server && strncmp(server, "turn", 4) == 0) /* turn: and turns: */
     rc = brtc_pc_config_add_ice_server(cfg, server, "alice", "s3cret");
   else if (server)
     rc = brtc_pc_config_add_ice_server(cfg, server, NULL, NULL);
   if (relay_only) brtc_pc_config_set_ice_transport_policy(cfg, BRTC_ICE_TRANSPORT_RELAY);
+  if (rc == BRTC_OK && ca_file && ca_file[0]) rc = brtc_pc_config_set_tls_ca_file(cfg, ca_file);
   if (rc == BRTC_OK) rc = brtc_pc_new(cfg, &pc, err, sizeof err);
   brtc_pc_config_free(cfg);
   if (rc != BRTC_OK) fprintf(stderr, "two_pcs_one_server: pc: %s (%s)\n", err, brtc_strerror(rc));
@@ -209,7 +217,7 @@ static brtc_pc *new_pc(brtc_loop *loop, const brtc_certificate *cert, const char
 
 /* Run every loop until done(arg) or the deadline. */
 static bool run_until(brtc_loop **loops, size_t n, bool (*done)(void *), void *arg) {
-  uint64_t until = brtc_now_us() + WAIT_US;
+  uint64_t until = brtc_now_us() + wait_us;
   while (!done(arg)) {
     if (brtc_now_us() > until) return false;
     struct pollfd p[4];
@@ -285,10 +293,9 @@ static int srflx_phase(const brtc_certificate *cert) {
 }
 
 /* Phase 2: two relay-only pcs, one TURN server, each to its own peer. */
-static int relay_phase(const brtc_certificate *cert, unsigned turn_port, unsigned messages) {
+static int relay_phase(const brtc_certificate *cert, const char *url, unsigned messages) {
   int bad = 0;
-  char url[64], err[200];
-  snprintf(url, sizeof url, "turn:127.0.0.1:%u?transport=udp", turn_port);
+  char err[200];
   brtc_loop *shared = new_loop(), *own[2] = {new_loop(), new_loop()};
   if (!shared || !own[0] || !own[1]) return 1;
   side a[2] = {{.name = "relay-1", .index = 0, .total = messages},
@@ -349,19 +356,25 @@ static int relay_phase(const brtc_certificate *cert, unsigned turn_port, unsigne
 
 int main(int argc, char **argv) {
   if (argc < 2) {
-    fprintf(stderr, "usage: two_pcs_one_server TURN_PORT [MESSAGES]\n");
+    fprintf(stderr, "usage: two_pcs_one_server TURN_PORT|TURN_URL [CA_FILE [MESSAGES]]\n");
     return 2;
   }
-  unsigned turn_port = (unsigned)atoi(argv[1]);
-  unsigned messages = argc > 2 ? (unsigned)atoi(argv[2]) : 200;
+  bool udp = strchr(argv[1], ':') == NULL;
+  char url[128];
+  if (udp) snprintf(url, sizeof url, "turn:127.0.0.1:%u?transport=udp", (unsigned)atoi(argv[1]));
+  else snprintf(url, sizeof url, "%s", argv[1]);
+  ca_file = argc > 2 ? argv[2] : NULL;
+  if (getenv("TWO_PCS_WAIT_S")) wait_us = (uint64_t)atoi(getenv("TWO_PCS_WAIT_S")) * 1000000ull;
+  unsigned messages = argc > 3 ? (unsigned)atoi(argv[3]) : 200;
   brtc_certificate *cert = NULL;
   char err[200];
   if (brtc_certificate_new(&cert, err, sizeof err) != BRTC_OK) {
     fprintf(stderr, "two_pcs_one_server: %s\n", err);
     return 1;
   }
-  int bad = srflx_phase(cert);
-  bad |= relay_phase(cert, turn_port, messages);
+  fprintf(stderr, "through %s\n", url);
+  int bad = udp ? srflx_phase(cert) : 0;
+  bad |= relay_phase(cert, url, messages);
   brtc_certificate_free(cert);
   fprintf(stderr, "two_pcs_one_server: %s\n", bad ? "FAILED" : "ok");
   return bad;
