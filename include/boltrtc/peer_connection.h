@@ -147,6 +147,12 @@ typedef enum brtc_event_type {
  * included), and no longer: a FRAME's data is the pc's frame assembler's own buffer, not a
  * copy, so keep the bytes past that call only by copying them. Until then they are intact
  * however many events and datagrams the pc queued meanwhile. */
+typedef enum brtc_transmit_via {
+  BRTC_VIA_UDP = 0,
+  BRTC_VIA_TCP, /* a TURN server's TCP connection */
+  BRTC_VIA_TLS, /* a TURN server's TLS connection (turns:) */
+} brtc_transmit_via;
+
 typedef struct brtc_output {
   size_t size;
   brtc_output_kind kind;
@@ -173,6 +179,12 @@ typedef struct brtc_output {
    * family AF_UNSPEC otherwise. An owner with one socket per family may ignore it. */
   struct sockaddr_storage source;
   brtc_track *media_track;        /* KEYFRAME_REQUEST, BITRATE_TARGET: our track (track.h) */
+  /* TRANSMIT: how data reaches remote. BRTC_VIA_UDP: a datagram. TCP and TLS: a message for
+   * a TURN server configured so (RFC 7065 "?transport=tcp", "turns:"), to write as it is on a
+   * TCP or TLS connection of this pc's own to remote (ChannelData already padded, RFC 8656
+   * 12.5); cut what the server sends on it into messages and feed each as a datagram from
+   * remote. brtc_loop does both. */
+  brtc_transmit_via via;
 } brtc_output;
 
 /* The DTLS role we take when the offer lets us choose (a=setup:actpass). An offer that says
@@ -216,15 +228,22 @@ BRTC_EXPORT int brtc_pc_config_add_host_address(brtc_pc_config *c, const struct 
 BRTC_EXPORT int brtc_pc_config_set_ice_lite(brtc_pc_config *c, bool lite);
 /* A STUN or TURN server to gather candidates from (RFC 8445 5.1.1.2), as an
  * RTCIceServer's URL: "stun:HOST[:PORT]" (RFC 7064) for a server-reflexive candidate from
- * each host address of the server's family, or "turn:HOST[:PORT][?transport=udp]"
- * (RFC 7065) for a relayed candidate through a TURN allocation over UDP (RFC 8656), with
+ * each host address of the server's family, or "turn:HOST[:PORT][?transport=udp|tcp]" or
+ * "turns:HOST[:PORT][?transport=tcp]" (RFC 7065) for a relayed candidate through a TURN
+ * allocation (RFC 8656) reached over UDP, TCP or TLS (the relay itself is UDP), with
  * username and credential (long-term credentials; NULL for stun:). The port defaults to
- * 3478. HOST must be a numeric IPv4 or IPv6 address ("[::1]" with a port): the library does
- * no DNS, so resolve a name in your program first. At most 4 servers. BRTC_ERR_PARSE for a
- * malformed URL, BRTC_ERR_UNSUPPORTED for a hostname, turns:, or transport=tcp (not yet),
- * BRTC_ERR_INVALID for a turn: URL without credentials, BRTC_ERR_LIMIT past 4. */
+ * 3478, 5349 for turns:. Over TLS the server's certificate must verify, for HOST's IP
+ * address, against OpenSSL's default CA paths or brtc_pc_config_set_tls_ca_file's. HOST must
+ * be a numeric IPv4 or IPv6 address ("[::1]" with a port): the library does no DNS, so
+ * resolve a name in your program first. At most 4 servers. BRTC_ERR_PARSE for a malformed
+ * URL, BRTC_ERR_UNSUPPORTED for a hostname or stuns:, BRTC_ERR_INVALID for a turn: URL
+ * without credentials, BRTC_ERR_LIMIT past 4. */
 BRTC_EXPORT int brtc_pc_config_add_ice_server(brtc_pc_config *c, const char *url,
                                               const char *username, const char *credential);
+/* PEM file of the CAs a turns: server's certificate must chain to, instead of OpenSSL's
+ * default paths: a private CA, or a self-signed server certificate itself. The path is
+ * copied (at most 255 bytes); the file is read when a TLS connection is made. */
+BRTC_EXPORT int brtc_pc_config_set_tls_ca_file(brtc_pc_config *c, const char *path);
 /* RTCIceTransportPolicy: which local candidates ICE uses. */
 typedef enum brtc_ice_transport_policy {
   BRTC_ICE_TRANSPORT_ALL = 0, /* host, server-reflexive and relayed (the default) */

@@ -23,6 +23,8 @@
 #include "net/demux.h"
 #include "net/loop_config.h"
 #include "net/loop_io.h"
+#include "net/relay_socket.h"
+#include "net/stun_route.h"
 #include "net/timer_heap.h"
 #include "net/udp.h"
 #include "net/udp_send.h"
@@ -64,6 +66,7 @@ typedef struct pc_entry {
   bool has_last_from;
   bool move_refused;     /* a check of ours from another pc's address was refused (logged) */
   bool removed;          /* removed during dispatch; freed at the end of the pass */
+  brtc_relay_set relay;  /* its TURN allocations' own sockets (relay_socket.h) */
   struct pc_entry *next_dead;
 } pc_entry;
 
@@ -103,11 +106,10 @@ struct brtc_loop {
   int dispatching;
 
   brtc_addr_map addrs;
-  /* Addresses a pc sent a Binding request to (a full agent's checks, RFC 8445 7.2.4) that no
-   * pc owns yet: a response from one goes to that pc (7.2.5), which matches its transaction.
-   * A lite peer never checks us, so without this its answers to a controlling pc's checks
-   * would come from an unknown address and go nowhere. */
-  brtc_addr_map checked;
+  /* The pc that sent each STUN request (a check, a Binding to a STUN server): its response
+   * goes there by transaction ID, from whatever address (stun_route.h). */
+  brtc_stun_route txns;
+  brtc_relay_io *relay; /* the pcs' TURN allocations' sockets (relay_socket.h) */
   brtc_ufrag_map ufrags;
   brtc_timer_heap timers;
   uint64_t armed_deadline; /* what the timerfd is set to; UINT64_MAX: disarmed */
@@ -267,18 +269,6 @@ static void queue_datagram(brtc_loop *loop, pc_entry *e, size_t slot, size_t len
   loop->n_tx = slot + 1;
 }
 
-/* A pc sent a Binding request to `to`: its response, from an address no pc owns, is this
- * pc's (see loop->checked). */
-static void remember_check(brtc_loop *loop, pc_entry *e, const struct sockaddr_storage *to) {
-  brtc_addr dst;
-  if (!brtc_addr_from_sockaddr(&dst, (const struct sockaddr *)to, sizeof(*to))) return;
-  if (brtc_addr_map_find(&loop->addrs, &dst)) return; /* owned: responses go to its owner */
-  const brtc_hash_slot *slot = brtc_addr_map_find(&loop->checked, &dst);
-  if (slot && slot->value == e) return;
-  if (brtc_addr_map_put(&loop->checked, &dst, e, 0) != BRTC_OK)
-    log_error(loop, "address table", ENOMEM);
-}
-
 /* Drain a pc (peer_connection.h's rule): datagrams into the send batch, events to the
  * owner's callback, and the deadline into the timer heap. The callback is the safe point:
  * the pc is between calls, and the owner may call into it, remove it and free it (e stays
@@ -296,14 +286,16 @@ static void drain_pc(brtc_loop *loop, pc_entry *e, bool events) {
       return;
     }
     if (out.kind == BRTC_OUTPUT_TRANSMIT) {
+      brtc_datagram_kind kind = brtc_datagram_kind_of(out.data, out.len);
+      if (kind == BRTC_DGRAM_ALLOCATION) { /* the pc's own 5-tuple to its TURN server */
+        (void)brtc_relay_send(loop->relay, &e->relay, e->pc, out.data, out.len, &out.remote,
+                              &out.source, out.via);
+        continue;
+      }
       loop->tx_to[slot] = out.remote;
-      /* A STUN request or indication (class bit C1 clear: a check, or a request to a STUN
-       * or TURN server) or TURN ChannelData (RFC 7983: 64..79): what comes back from there
-       * is this pc's. */
-      bool check = out.len >= 20 && ((out.data[0] <= 3 && !(out.data[0] & 1)) ||
-                                     (out.data[0] >= 64 && out.data[0] <= 79));
       queue_datagram(loop, e, slot, out.len);
-      if (check) remember_check(loop, e, &out.remote);
+      if (kind == BRTC_DGRAM_REQUEST)
+        (void)brtc_stun_route_note(&loop->txns, out.data, out.len, e, brtc_now_us());
     } else if (out.kind == BRTC_OUTPUT_EVENT && events && e->on_event) {
       e->on_event(loop, e->pc, &out, e->user);
     }
@@ -331,6 +323,7 @@ static void settle_ready(brtc_loop *loop) {
     drain_pc(loop, e, true);
   }
   if (loop->n_tx) send_batch(loop);
+  brtc_relay_flush(loop->relay);
   loop->dispatching--;
 }
 
@@ -351,8 +344,9 @@ static pc_entry *named_pc(const brtc_loop *loop, const brtc_stun_msg *msg) {
 }
 
 /* A datagram from an address no pc owns: only a STUN Binding request naming a pc's ufrag
- * (USERNAME "ours:theirs", RFC 8445 7.2.2), or the response to a check a pc sent there
- * (loop->checked), gets through. Anything else gets no answer. */
+ * (USERNAME "ours:theirs", RFC 8445 7.2.2), or the response to a request a pc sent (its
+ * transaction ID, stun_route.h: a STUN server's answer, or a lite peer's to a check), gets
+ * through. Anything else gets no answer. */
 static void handle_unknown_source(brtc_loop *loop, route r, const uint8_t *data, size_t len,
                                   const brtc_addr *from, brtc_demux_class cls, uint64_t now) {
   if (cls != BRTC_DEMUX_STUN) {
@@ -365,9 +359,8 @@ static void handle_unknown_source(brtc_loop *loop, route r, const uint8_t *data,
     return;
   }
   pc_entry *e = NULL;
-  if (msg.type & 0x0110) { /* RFC 8489 5: a response or an indication (a TURN server's) */
-    const brtc_hash_slot *slot = brtc_addr_map_find(&loop->checked, from);
-    if (slot) e = slot->value; /* the answer to a check of ours, or from our STUN/TURN server */
+  if (msg.type & 0x0100) { /* RFC 8489 5 and 6.3.3: a response, matched by transaction */
+    e = brtc_stun_route_find(&loop->txns, data, len, now);
   } else if (msg.type == BRTC_STUN_BINDING_REQUEST) {
     e = named_pc(loop, &msg);
   }
@@ -440,17 +433,8 @@ static void handle_datagram(brtc_loop *loop, route r, const uint8_t *data, size_
     return;
   }
   brtc_demux_class cls = brtc_demux_classify(data, len);
-  if (cls == BRTC_DEMUX_OTHER) {
-    /* TURN ChannelData (RFC 7983: 64..79) from a server a pc sent to: its relay's. Never
-     * from an ICE peer's address (owned), which the pc's transport would only count. */
-    const brtc_hash_slot *srv = len >= 4 && data[0] >= 64 && data[0] <= 79 &&
-                                        !brtc_addr_map_find(&loop->addrs, &from)
-                                    ? brtc_addr_map_find(&loop->checked, &from) : NULL;
-    if (!srv) {
-      loop->stats.dropped_malformed++;
-      return;
-    }
-    deliver(loop, srv->value, data, len, &from, now);
+  if (cls == BRTC_DEMUX_OTHER) { /* TURN ChannelData comes on its pc's own socket */
+    loop->stats.dropped_malformed++;
     return;
   }
   brtc_hash_slot *slot = brtc_addr_map_find(&loop->addrs, &from);
@@ -560,7 +544,7 @@ brtc_loop *brtc_loop_new(const brtc_loop_config *config, char *err, size_t err_c
   loop->armed_deadline = UINT64_MAX;
   atomic_init(&loop->stop, false);
   brtc_addr_map_init(&loop->addrs);
-  brtc_addr_map_init(&loop->checked);
+  brtc_stun_route_init(&loop->txns);
   brtc_ufrag_map_init(&loop->ufrags);
   brtc_timer_heap_init(&loop->timers);
   brtc_udp_sender_init(&loop->sender, !config->no_gso);
@@ -577,6 +561,11 @@ brtc_loop *brtc_loop_new(const brtc_loop_config *config, char *err, size_t err_c
     loop->tx_msgs[i].msg_hdr.msg_name = &loop->tx_to[i];
   }
 
+  loop->relay = brtc_relay_io_new(loop);
+  if (!loop->relay) {
+    snprintf(err, err_cap, "out of memory");
+    goto fail;
+  }
   loop->epfd = epoll_create1(EPOLL_CLOEXEC);
   loop->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
   loop->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -619,6 +608,8 @@ fail:
 
 void brtc_loop_free(brtc_loop *loop) {
   if (!loop) return;
+  for (size_t i = 0; loop->relay && i < loop->n_pcs; i++)
+    brtc_relay_set_close(loop->relay, &loop->pcs[i]->relay); /* their watches are loop->io's */
   brtc_loop_io_free(loop->io); /* before the epoll fd: it unregisters from it */
   for (size_t i = 0; i < BRTC_LOOP_MAX_SOCKETS; i++)
     if (loop->socks[i].fd >= 0) close(loop->socks[i].fd);
@@ -634,7 +625,8 @@ void brtc_loop_free(brtc_loop *loop) {
   free(loop->pcs);
   free(loop->due);
   brtc_addr_map_free(&loop->addrs);
-  brtc_addr_map_free(&loop->checked);
+  brtc_stun_route_free(&loop->txns);
+  brtc_relay_io_free(loop->relay);
   brtc_ufrag_map_free(&loop->ufrags);
   brtc_timer_heap_free(&loop->timers);
   free(loop);
@@ -723,6 +715,7 @@ int brtc_loop_add_pc(brtc_loop *loop, brtc_pc *pc, brtc_pc_event_fn on_event, vo
   loop->dispatching++;
   drain_pc(loop, e, true);
   if (loop->n_tx) send_batch(loop);
+  brtc_relay_flush(loop->relay);
   loop->dispatching--;
   if (!loop->dispatching) reap_dead(loop);
   rearm(loop);
@@ -739,7 +732,8 @@ void brtc_loop_remove_pc(brtc_loop *loop, brtc_pc *pc) {
   drain_pc(loop, e, false);
   if (loop->n_tx) send_batch(loop);
   brtc_addr_map_remove_value(&loop->addrs, e);
-  brtc_addr_map_remove_value(&loop->checked, e);
+  brtc_stun_route_forget(&loop->txns, e);
+  brtc_relay_set_close(loop->relay, &e->relay);
   if (e->ufrag) brtc_ufrag_map_remove(&loop->ufrags, e->ufrag, e->ufrag_len);
   brtc_timer_heap_remove(&loop->timers, &e->timer);
   pc_entry *last = loop->pcs[--loop->n_pcs];

@@ -26,6 +26,7 @@ int pc_gather_new(brtc_pc *pc, const brtc_pc_config *config) {
   memcpy(g->servers, config->ice_servers, sizeof(g->servers));
   g->n_servers = config->n_ice_servers;
   g->relay_only = config->relay_only;
+  memcpy(g->tls_ca_file, config->tls_ca_file, sizeof g->tls_ca_file);
   pc->gather = g;
   return BRTC_OK;
 }
@@ -249,6 +250,7 @@ int pc_gather_poll(brtc_pc *pc, uint8_t *out, size_t cap, size_t *out_len, brtc_
                    brtc_addr *source) {
   struct pc_gather *g = pc->gather;
   if (!g) return BRTC_ERR_AGAIN;
+  g->tx_via = BRTC_VIA_UDP; /* until a TURN server's own datagram says otherwise */
   if (pc->failed && !g->closing) pc_gather_close(pc); /* a failed pc keeps no allocation */
   if (!g->started && !g->closing) start(pc, g);
   if (!g->done_emitted) emit(pc, g);
@@ -289,6 +291,14 @@ uint64_t pc_gather_deadline(const brtc_pc *pc) {
   }
   uint64_t td = pc_turn_deadline(g);
   return td < d ? td : d;
+}
+
+const char *brtc_pc_tls_ca_file(const brtc_pc *pc) {
+  return pc->gather && pc->gather->tls_ca_file[0] ? pc->gather->tls_ca_file : NULL;
+}
+
+brtc_transmit_via pc_gather_tx_via(const brtc_pc *pc) {
+  return pc->gather ? pc->gather->tx_via : BRTC_VIA_UDP;
 }
 
 const brtc_addr *pc_gather_rx_local(const brtc_pc *pc) {

@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "boltrtc/peer_connection.h"
 #include "common/addr.h"
 #include "ice/ice_transport.h"
 
@@ -29,13 +30,14 @@ typedef struct brtc_pc_config brtc_pc_config;
 
 typedef struct pc_ice_server {
   bool turn;       /* turn: (relayed); else stun: (server-reflexive) */
+  brtc_transmit_via via; /* how the TURN server is reached: UDP, TCP, TLS (turns:) */
   brtc_addr addr;  /* numeric: the library resolves no names */
   char username[PC_ICE_CRED_MAX + 1];
   char credential[PC_ICE_CRED_MAX + 1];
 } pc_ice_server;
 
-/* pc_ice_server.c: "stun:" / "turn:" URL into *out (credentials not touched). BRTC_OK,
- * BRTC_ERR_PARSE (malformed), BRTC_ERR_UNSUPPORTED (a hostname, turns:, transport=tcp). */
+/* pc_ice_server.c: "stun:" / "turn:" / "turns:" URL into *out (credentials not touched).
+ * BRTC_OK, BRTC_ERR_PARSE (malformed), BRTC_ERR_UNSUPPORTED (a hostname, stuns:). */
 int pc_ice_server_parse(const char *url, pc_ice_server *out);
 
 /* pc_gather.c. Made with the pc for a full agent (a lite one gathers nothing and trickles
@@ -72,6 +74,11 @@ void pc_gather_selected(brtc_pc *pc, const brtc_ice_pair_info *sel);
 /* While a relayed datagram is handed on: the relayed address it came in on; NULL
  * otherwise. */
 const brtc_addr *pc_gather_rx_local(const brtc_pc *pc);
+/* The CA file turns: servers' certificates must chain to; NULL: OpenSSL's default paths.
+ * For the loop, which makes the TLS connection (src/net/relay_socket.c). */
+const char *brtc_pc_tls_ca_file(const brtc_pc *pc);
+/* How the datagram brtc_pc_poll_output is handing out goes (a TURN server's TCP or TLS). */
+brtc_transmit_via pc_gather_tx_via(const brtc_pc *pc);
 /* Every candidate is gathered (the agent was told end-of-candidates). */
 bool pc_gather_complete(const brtc_pc *pc);
 
@@ -137,6 +144,8 @@ struct pc_gather {
   size_t n_emitted;    /* host lines then gathered lines already given out as events */
   bool agent_done, done_emitted;
   char mid[64];        /* of the events: the first m-section of our description */
+  brtc_transmit_via tx_via; /* of the datagram just polled (pc_gather_tx_via) */
+  char tls_ca_file[256];    /* brtc_pc_config_set_tls_ca_file */
   bool rx_relayed;     /* a relayed datagram is being handed on: rx_local is its address */
   brtc_addr rx_local;
   uint64_t dropped;    /* datagrams from a server that did not parse or match */

@@ -1,8 +1,9 @@
 /* Relayed candidates (RFC 8445 5.1.1.2) through TURN over UDP (RFC 8656), with src/turn's
  * sans-IO client: one allocation per turn: server, made from the first host address of its
  * family (long-term credentials, 401 and 438 handled by the client, refreshed before it
- * expires). Its relayed address becomes a candidate whose base is itself; its mapped
- * address a server-reflexive one. Every remote candidate's IP address gets a permission
+ * expires). Its relayed address becomes a candidate whose base is itself. Its traffic
+ * must leave from a socket of this pc's own (an allocation is its 5-tuple, RFC 8656 2):
+ * the loop sees to that (src/net/relay_socket.c). Every remote candidate's IP address gets a permission
  * (RFC 8656 9), so that the peer's checks get through the relay, and the selected pair a
  * channel (12), four bytes a datagram instead of a Send indication's 36. What the pc sends
  * "from" a relayed address is wrapped here and goes to the server; what the server brings
@@ -19,7 +20,10 @@
 int pc_turn_start(brtc_pc *pc, struct pc_gather *g, size_t server, size_t host) {
   if (g->n_turn == PC_MAX_ICE_SERVERS) return BRTC_ERR_LIMIT;
   const pc_ice_server *srv = &g->servers[server];
-  brtc_turn_client_config cfg = {.username = srv->username, .password = srv->credential};
+  /* Over TCP or TLS: ChannelData padded, requests not retransmitted (RFC 8656 12.5, RFC
+   * 8489 6.2.2); the loop frames the stream (src/turn/turn_stream.h). */
+  brtc_turn_client_config cfg = {.username = srv->username, .password = srv->credential,
+                                 .stream = srv->via != BRTC_VIA_UDP};
   pc_turn *t = &g->turn[g->n_turn];
   memset(t, 0, sizeof(*t));
   t->cl = brtc_turn_client_new(&cfg);
@@ -115,7 +119,6 @@ static void client_events(brtc_pc *pc, struct pc_gather *g, pc_turn *t) {
   brtc_turn_client_event ev;
   while (brtc_turn_client_poll_event(t->cl, &ev)) {
     const brtc_addr *server = &g->servers[t->server].addr;
-    const brtc_addr *host = &pc->host_addrs[t->host];
     switch (ev.kind) {
       case BRTC_TURN_EV_ALLOCATED:
         t->allocated = t->settled = true;
@@ -123,10 +126,10 @@ static void client_events(brtc_pc *pc, struct pc_gather *g, pc_turn *t) {
         t->mapped = ev.mapped;
         pc_gather_add_candidate(pc, BRTC_ICE_CAND_RELAY, &ev.relayed, &ev.relayed, &ev.mapped,
                                 server, PC_GATHER_SOCKET_RELAY + (uint32_t)(t - g->turn));
-        /* RFC 8445 5.1.1.2: the allocation's mapped address is server-reflexive too. */
-        if (!g->relay_only && !brtc_addr_equal(&ev.mapped, host) &&
-            brtc_addr_family(&ev.mapped) == brtc_addr_family(host))
-          pc_gather_add_candidate(pc, BRTC_ICE_CAND_SRFLX, &ev.mapped, host, host, server, 0);
+        /* The allocation's mapped address is not made a server-reflexive candidate of the
+         * host base (RFC 8445 5.1.1.2 reads it as the mapping of the base the Allocate left
+         * from): an allocation is its 5-tuple, so each pc's leaves from a socket of its own
+         * (the loop's relay_socket.c), whose mapping is not the host socket's. */
         permit_known(pc, g);
         break;
       case BRTC_TURN_EV_FAILED:
@@ -146,6 +149,7 @@ static void client_events(brtc_pc *pc, struct pc_gather *g, pc_turn *t) {
 
 bool pc_turn_datagram(brtc_pc *pc, struct pc_gather *g, const uint8_t *data, size_t len,
                       const brtc_addr *from, int *rc) {
+  bool matched = false;
   for (size_t k = 0; k < g->n_turn; k++) {
     pc_turn *t = &g->turn[k];
     if (!brtc_addr_equal(&g->servers[t->server].addr, from)) continue;
@@ -153,9 +157,11 @@ bool pc_turn_datagram(brtc_pc *pc, struct pc_gather *g, const uint8_t *data, siz
     int r = brtc_turn_client_handle(t->cl, data, len, pc->now_us, &d);
     client_events(pc, g, t);
     if (r < 0) {
-      pc->stats.dropped_unexpected++;
+      /* One server address may carry two allocations (turn: over UDP and over TCP, one
+       * port, RFC 8656 3.1): the other one's transaction or channel, perhaps. */
       *rc = r;
-      return true;
+      matched = true;
+      continue;
     }
     *rc = BRTC_OK;
     if (r == 1 && (pc->closed || pc->failed)) {
@@ -170,7 +176,8 @@ bool pc_turn_datagram(brtc_pc *pc, struct pc_gather *g, const uint8_t *data, siz
     }
     return true;
   }
-  return false;
+  if (matched) pc->stats.dropped_unexpected++;
+  return matched;
 }
 
 int pc_turn_poll(brtc_pc *pc, struct pc_gather *g, uint8_t *out, size_t cap, size_t *out_len,
@@ -183,6 +190,7 @@ int pc_turn_poll(brtc_pc *pc, struct pc_gather *g, uint8_t *out, size_t cap, siz
     *out_len = n;
     *to = g->servers[t->server].addr;
     *source = pc->host_addrs[t->host];
+    g->tx_via = g->servers[t->server].via;
     return BRTC_OK;
   }
   return BRTC_ERR_AGAIN;
@@ -220,6 +228,7 @@ int pc_gather_route(brtc_pc *pc, uint8_t *buf, size_t cap, size_t *len, brtc_add
     *len = n;
     *to = g->servers[t->server].addr;
     *source = pc->host_addrs[t->host];
+    g->tx_via = g->servers[t->server].via;
     return BRTC_OK;
   }
   return BRTC_OK;

@@ -10,10 +10,11 @@
 #include "pc/pc_internal.h"
 
 #define STUN_DEFAULT_PORT 3478 /* RFC 8489 9; RFC 7065 3 for turn: over UDP and TCP */
+#define TURNS_DEFAULT_PORT 5349 /* RFC 7065 3: turns: */
 #define URL_MAX 512
 
 /* "host", "host:port", "[v6]" or "[v6]:port" into out. */
-static int parse_hostport(const char *s, size_t len, brtc_addr *out) {
+static int parse_hostport(const char *s, size_t len, unsigned long default_port, brtc_addr *out) {
   char host[64];
   const char *port = NULL;
   size_t port_len = 0, host_len;
@@ -42,7 +43,7 @@ static int parse_hostport(const char *s, size_t len, brtc_addr *out) {
     }
   }
   host[host_len] = '\0';
-  unsigned long p = STUN_DEFAULT_PORT;
+  unsigned long p = default_port;
   if (port) {
     if (port_len == 0 || port_len > 5) return BRTC_ERR_PARSE;
     p = 0;
@@ -68,13 +69,15 @@ int pc_ice_server_parse(const char *url, pc_ice_server *out) {
   size_t len = strnlen(url, URL_MAX + 1);
   if (len > URL_MAX) return BRTC_ERR_PARSE;
   /* RFC 7064 3.1 / RFC 7065 3.1: the schemes are case-insensitive. */
-  bool turn;
+  bool turn, tls = false;
   size_t at;
   if (len >= 5 && strncasecmp(url, "stun:", 5) == 0) turn = false, at = 5;
   else if (len >= 5 && strncasecmp(url, "turn:", 5) == 0) turn = true, at = 5;
-  else if (len >= 6 && (strncasecmp(url, "stuns:", 6) == 0 || strncasecmp(url, "turns:", 6) == 0))
-    return BRTC_ERR_UNSUPPORTED; /* over TLS: not yet */
+  else if (len >= 6 && strncasecmp(url, "turns:", 6) == 0) turn = tls = true, at = 6;
+  else if (len >= 6 && strncasecmp(url, "stuns:", 6) == 0)
+    return BRTC_ERR_UNSUPPORTED; /* STUN over TLS: srflx through TLS tells nothing of UDP */
   else return BRTC_ERR_PARSE;
+  brtc_transmit_via via = tls ? BRTC_VIA_TLS : BRTC_VIA_UDP;
   const char *rest = url + at;
   const char *query = strchr(rest, '?');
   size_t hp_len = query ? (size_t)(query - rest) : strlen(rest);
@@ -84,14 +87,17 @@ int pc_ice_server_parse(const char *url, pc_ice_server *out) {
     const char *q = query + 1;
     if (strncasecmp(q, "transport=", 10) != 0) return BRTC_ERR_PARSE;
     q += 10;
-    if (strcasecmp(q, "tcp") == 0) return BRTC_ERR_UNSUPPORTED; /* TURN over TCP: not yet */
-    if (strcasecmp(q, "udp") != 0) return BRTC_ERR_PARSE;
+    /* RFC 7065 3: turns: runs over TLS on TCP; "turns:...?transport=udp" would be DTLS,
+     * which RFC 7065 does not define. */
+    if (strcasecmp(q, "tcp") == 0) via = tls ? BRTC_VIA_TLS : BRTC_VIA_TCP;
+    else if (strcasecmp(q, "udp") != 0 || tls) return BRTC_ERR_PARSE;
   }
   if (memchr(rest, '@', hp_len) || memchr(rest, '/', hp_len)) return BRTC_ERR_PARSE;
   brtc_addr addr;
-  int rc = parse_hostport(rest, hp_len, &addr);
+  int rc = parse_hostport(rest, hp_len, tls ? TURNS_DEFAULT_PORT : STUN_DEFAULT_PORT, &addr);
   if (rc != BRTC_OK) return rc;
   out->turn = turn;
+  out->via = via;
   out->addr = addr;
   return BRTC_OK;
 }
@@ -113,6 +119,12 @@ int brtc_pc_config_add_ice_server(brtc_pc_config *c, const char *url, const char
   }
   if (c->n_ice_servers == PC_MAX_ICE_SERVERS) return BRTC_ERR_LIMIT;
   c->ice_servers[c->n_ice_servers++] = s;
+  return BRTC_OK;
+}
+
+int brtc_pc_config_set_tls_ca_file(brtc_pc_config *c, const char *path) {
+  if (!c || !path || strlen(path) >= sizeof c->tls_ca_file) return BRTC_ERR_INVALID;
+  memcpy(c->tls_ca_file, path, strlen(path) + 1);
   return BRTC_OK;
 }
 

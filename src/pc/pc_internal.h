@@ -68,6 +68,7 @@ struct brtc_pc_config {
   pc_ice_server ice_servers[PC_MAX_ICE_SERVERS]; /* pc_ice_server.c, pc_gather.c */
   size_t n_ice_servers;
   bool relay_only; /* BRTC_ICE_TRANSPORT_RELAY */
+  char tls_ca_file[256]; /* turns: servers' CAs; empty: OpenSSL's default paths */
 };
 
 /* Receive state for one remote SSRC. */

@@ -310,6 +310,7 @@ int brtc_pc_poll_output(brtc_pc *pc, uint8_t *buf, size_t cap, brtc_output *out)
   if (rc == BRTC_OK) {
     o.kind = BRTC_OUTPUT_TRANSMIT;
     o.data = buf;
+    o.via = pc_gather_tx_via(pc);
     if (pc->wire_packet_events)
       wire_event(pc, false, buf, o.len, (const struct sockaddr *)&o.remote);
   } else if (rc != BRTC_ERR_AGAIN) {

@@ -18,6 +18,7 @@
 #include "boltrtc/error.h"
 #include "boltrtc/peer_connection.h"
 #include "common/addr.h"
+#include "pc/pc_gather.h"
 #include "stun/stun.h"
 #include "testing.h"
 #include "turn/turn_server.h"
@@ -562,15 +563,28 @@ static void test_ice_server_urls(void) {
   c = brtc_pc_config_new();
   CHECK_EQ_INT(brtc_pc_config_add_ice_server(c, "stun:stun.example.org", NULL, NULL),
                BRTC_ERR_UNSUPPORTED); /* names are the program's to resolve */
-  CHECK_EQ_INT(brtc_pc_config_add_ice_server(c, "turns:192.0.2.1", "u", "p"), BRTC_ERR_UNSUPPORTED);
-  CHECK_EQ_INT(brtc_pc_config_add_ice_server(c, "turn:192.0.2.1?transport=tcp", "u", "p"),
-               BRTC_ERR_UNSUPPORTED);
+  CHECK_EQ_INT(brtc_pc_config_add_ice_server(c, "stuns:192.0.2.1", NULL, NULL), BRTC_ERR_UNSUPPORTED);
+  /* RFC 7065: TURN over TCP, and over TLS on 5349 unless a port is given. */
+  pc_ice_server srv;
+  CHECK_EQ_INT(pc_ice_server_parse("turn:192.0.2.1?transport=tcp", &srv), BRTC_OK);
+  CHECK(srv.turn && srv.via == BRTC_VIA_TCP && brtc_addr_port(&srv.addr) == 3478);
+  CHECK_EQ_INT(pc_ice_server_parse("TURNS:192.0.2.1", &srv), BRTC_OK);
+  CHECK(srv.turn && srv.via == BRTC_VIA_TLS && brtc_addr_port(&srv.addr) == 5349);
+  CHECK_EQ_INT(pc_ice_server_parse("turns:[::1]:443?transport=tcp", &srv), BRTC_OK);
+  CHECK(srv.via == BRTC_VIA_TLS && brtc_addr_port(&srv.addr) == 443);
+  CHECK_EQ_INT(pc_ice_server_parse("turn:192.0.2.1:3479?transport=udp", &srv), BRTC_OK);
+  CHECK(srv.via == BRTC_VIA_UDP);
+  CHECK_EQ_INT(brtc_pc_config_add_ice_server(c, "turns:192.0.2.1", "u", "p"), BRTC_OK);
+  CHECK_EQ_INT(brtc_pc_config_add_ice_server(c, "turn:192.0.2.1?transport=tcp", "u", "p"), BRTC_OK);
+  CHECK_EQ_INT(brtc_pc_config_add_ice_server(c, "turns:192.0.2.1", "u", NULL), BRTC_ERR_INVALID);
+  CHECK_EQ_INT(brtc_pc_config_set_tls_ca_file(c, "/etc/ssl/certs/ca-certificates.crt"), BRTC_OK);
   CHECK_EQ_INT(brtc_pc_config_add_ice_server(c, "turn:192.0.2.1", NULL, "p"), BRTC_ERR_INVALID);
   CHECK_EQ_INT(brtc_pc_config_add_ice_server(c, "turn:192.0.2.1", "u", ""), BRTC_ERR_INVALID);
   static const char *bad[] = {"", "stun:", "http://192.0.2.1", "stun:192.0.2.1:", "stun:192.0.2.1:0",
                               "stun:192.0.2.1:65536", "stun:192.0.2.1:12a", "stun:[::1",
                               "stun:[::1]x", "stun:2001:db8::1", "stun:192.0.2.1?transport=udp",
                               "turn:192.0.2.1?transport=sctp", "turn:192.0.2.1?foo=bar",
+                              "turns:192.0.2.1?transport=udp",
                               "stun://192.0.2.1", "stun:u@192.0.2.1", "stun:192.0.2.1/x",
                               "stun:[]:3478", "stun:192.0.2.1:123456"};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {

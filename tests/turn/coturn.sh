@@ -5,6 +5,8 @@
 #     plus TURN over TLS on TLS_PORT with a self-signed certificate made in DIR when given),
 #     starts turnserver, sets COTURN_PID and waits until it answers STUN on PORT (non-zero
 #     when it does not within 5 s). COTURN_LOG names its log file (default DIR/coturn-file.log).
+#     COTURN_TCP=1 also takes TURN over TCP on PORT; COTURN_CERT and COTURN_KEY name the TLS
+#     certificate and key to use instead of a self-signed one made in DIR.
 #   coturn_stop: stops it by its pid and waits for it.
 #   wait_stun PORT: until a STUN Binding to 127.0.0.1:PORT is answered, at most 5 s.
 COTURN_PID=""
@@ -34,14 +36,20 @@ user=$5:$6
 realm=$7
 allow-loopback-peers
 no-dtls
-no-tcp
 no-cli
 userdb=$_dir/turndb
 pidfile=$_dir/turnserver.pid
 log-file=${COTURN_LOG:-$_dir/coturn-file.log}
 simple-log
 CONF
-  if [ -n "$_tls_port" ]; then
+  [ "${COTURN_TCP:-0}" = 1 ] || echo "no-tcp" >>"$_dir/turnserver.conf"
+  if [ -n "$_tls_port" ] && [ -n "${COTURN_CERT:-}" ]; then
+    cat >>"$_dir/turnserver.conf" <<CONF
+tls-listening-port=$_tls_port
+cert=$COTURN_CERT
+pkey=$COTURN_KEY
+CONF
+  elif [ -n "$_tls_port" ]; then
     openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
       -subj /CN=coturn.test -keyout "$_dir/coturn-key.pem" -out "$_dir/coturn-cert.pem" \
       >/dev/null 2>&1 || return 1
