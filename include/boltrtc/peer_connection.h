@@ -208,6 +208,11 @@ BRTC_EXPORT int brtc_pc_config_set_certificate(brtc_pc_config *c, const brtc_cer
 /* A local address we receive on: a host candidate in the answer (RFC 8445 5.1.1.1). At most
  * 8 (BRTC_ERR_LIMIT past them); IPv4 or IPv6. brtc_loop_config_pc adds the loop's sockets. */
 BRTC_EXPORT int brtc_pc_config_add_host_address(brtc_pc_config *c, const struct sockaddr *addr);
+/* A local TCP address we accept ICE-TCP on: a "tcptype passive" host candidate (RFC 6544),
+ * below every UDP candidate. At most 4. brtc_loop_config_pc adds the loop's
+ * (include/boltrtc/ice_tcp.h); the loop, not the pc, carries its stream. */
+BRTC_EXPORT int brtc_pc_config_add_tcp_passive_address(brtc_pc_config *c,
+                                                       const struct sockaddr *addr);
 /* ICE-lite (RFC 8445 2.5): we only answer checks, for a server the peer always reaches.
  * false (the default) is full ICE (RFC 8445): we answer checks and send our own, a triggered
  * check back at once for each check that comes (7.3.1.4), so a controlling peer that waits

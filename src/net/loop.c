@@ -21,6 +21,7 @@
 #include "common/log.h"
 #include "net/addr_map.h"
 #include "net/demux.h"
+#include "net/ice_tcp.h"
 #include "net/loop_config.h"
 #include "net/loop_io.h"
 #include "net/timer_heap.h"
@@ -111,6 +112,7 @@ struct brtc_loop {
   brtc_timer_heap timers;
   uint64_t armed_deadline; /* what the timerfd is set to; UINT64_MAX: disarmed */
   brtc_loop_io *io;        /* TCP, timers, fd watches */
+  brtc_ice_tcp *ice_tcp;   /* ICE-TCP (ice_tcp.c); NULL unless asked for */
 
   brtc_loop_stats stats;
   unsigned error_logs;
@@ -304,6 +306,7 @@ static void drain_pc(brtc_loop *loop, pc_entry *e, bool events) {
       return;
     }
     if (out.kind == BRTC_OUTPUT_TRANSMIT) {
+      if (brtc_ice_tcp_send(loop->ice_tcp, &out.remote, out.data, out.len)) continue;
       loop->tx_to[slot] = out.remote;
       /* A STUN request or indication (class bit C1 clear: a check, or a request to a STUN
        * or TURN server) or TURN ChannelData (RFC 7983: 64..79): what comes back from there
@@ -626,6 +629,7 @@ fail:
 
 void brtc_loop_free(brtc_loop *loop) {
   if (!loop) return;
+  brtc_ice_tcp_free(loop->ice_tcp); /* its connections are on loop->io */
   brtc_loop_io_free(loop->io); /* before the epoll fd: it unregisters from it */
   for (size_t i = 0; i < BRTC_LOOP_MAX_SOCKETS; i++)
     if (loop->socks[i].fd >= 0) close(loop->socks[i].fd);
@@ -658,7 +662,7 @@ int brtc_loop_config_pc(const brtc_loop *loop, brtc_pc_config *pc_config) {
     int rc = brtc_pc_config_add_host_address(pc_config, (const struct sockaddr *)&loop->local[i]);
     if (rc != BRTC_OK) return rc;
   }
-  return BRTC_OK;
+  return brtc_ice_tcp_config_pc(loop->ice_tcp, pc_config);
 }
 
 static pc_entry *find_entry(const brtc_loop *loop, const brtc_pc *pc) {
@@ -765,6 +769,19 @@ int brtc_loop_fd(const brtc_loop *loop) { return loop->epfd; }
 brtc_loop_io *brtc_loop_io_of(brtc_loop *loop) { return loop->io; }
 
 void brtc_loop_rearm(brtc_loop *loop) { rearm(loop); }
+
+brtc_ice_tcp **brtc_loop_ice_tcp_slot(brtc_loop *loop) { return &loop->ice_tcp; }
+const brtc_ice_tcp *brtc_loop_ice_tcp_get(const brtc_loop *loop) { return loop->ice_tcp; }
+
+/* A datagram framed on an ICE-TCP stream: routed as if a socket had read it, by no socket. */
+void brtc_loop_stream_datagram(brtc_loop *loop, const uint8_t *data, size_t len,
+                               const brtc_addr *from, uint64_t now) {
+  struct sockaddr_storage ss;
+  memset(&ss, 0, sizeof(ss));
+  memcpy(&ss, &from->u, brtc_addr_len(from));
+  handle_datagram(loop, ROUTE(BRTC_LOOP_MAX_SOCKETS, ROUTE_NO_DST), data, len, &ss,
+                  brtc_addr_len(from), now);
+}
 
 int brtc_loop_next_timeout_ms(const brtc_loop *loop) {
   if (brtc_ready_any(&loop->ready)) return 0; /* a pc was called outside a pass */

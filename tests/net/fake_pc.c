@@ -11,6 +11,10 @@ int brtc_pc_config_add_host_address(brtc_pc_config *c, const struct sockaddr *ad
   (void)c, (void)addr;
   return BRTC_ERR_UNSUPPORTED;
 }
+int brtc_pc_config_add_tcp_passive_address(brtc_pc_config *c, const struct sockaddr *addr) {
+  (void)c, (void)addr;
+  return BRTC_ERR_UNSUPPORTED;
+}
 
 void fake_pc_touch(brtc_pc *pc) { brtc_ready_mark(&pc->ready); }
 
