@@ -403,6 +403,17 @@ BRTC_EXPORT int brtc_pc_handle_timeout(brtc_pc *pc, uint64_t now_us);
 BRTC_EXPORT int brtc_pc_poll_output(brtc_pc *pc, uint8_t *buf, size_t cap, brtc_output *out);
 /* True if this address passed an ICE check: media from it belongs to this pc. */
 BRTC_EXPORT bool brtc_pc_owns_address(const brtc_pc *pc, const struct sockaddr *addr);
+/* mDNS (.local) names the peer's candidates carry (draft-ietf-mmusic-mdns-ice-candidates)
+ * that nobody has resolved yet: up to cap of them into names (each valid until the next call
+ * that changes the pc); returns how many there are. A brtc_loop resolves them itself (RFC
+ * 6762 queries on 224.0.0.251:5353); an owner of its own may use any resolver. */
+BRTC_EXPORT size_t brtc_pc_unresolved_hostnames(const brtc_pc *pc, const char **names,
+                                                size_t cap);
+/* name resolved to ip (its port is ignored): the candidates held for it become ordinary
+ * ones, to be checked. ip NULL: it cannot be resolved, and they are dropped; a log event says
+ * which, either way. BRTC_ERR_NOT_FOUND if the pc holds no candidate with that name. */
+BRTC_EXPORT int brtc_pc_resolve_hostname(brtc_pc *pc, const char *name,
+                                         const struct sockaddr *ip);
 /* True while the pc is open and addr's consent holds (an authenticated check from it within
  * the consent timeout, RFC 7675): the address is this pc's peer and must not be moved to
  * another pc (brtc_loop refuses such a move). */

@@ -24,6 +24,7 @@
 #include "net/ice_tcp.h"
 #include "net/loop_config.h"
 #include "net/loop_io.h"
+#include "net/mdns_resolver.h"
 #include "net/timer_heap.h"
 #include "net/udp.h"
 #include "net/ufrag_map.h"
@@ -113,6 +114,7 @@ struct brtc_loop {
   uint64_t armed_deadline; /* what the timerfd is set to; UINT64_MAX: disarmed */
   brtc_loop_io *io;        /* TCP, timers, fd watches */
   brtc_ice_tcp *ice_tcp;   /* ICE-TCP (ice_tcp.c); NULL unless asked for */
+  brtc_mdns_resolver *mdns; /* the peers' .local candidates (mdns_resolver.c); on first need */
 
   brtc_loop_stats stats;
   unsigned error_logs;
@@ -303,6 +305,7 @@ static void drain_pc(brtc_loop *loop, pc_entry *e, bool events) {
       return; /* cannot happen with our buffer; the old deadline stands */
     if (out.kind == BRTC_OUTPUT_TIMEOUT) {
       if (events) brtc_timer_heap_update(&loop->timers, &e->timer, out.deadline_us);
+      if (events) brtc_mdns_resolver_note_pc(&loop->mdns, loop, e->pc);
       return;
     }
     if (out.kind == BRTC_OUTPUT_TRANSMIT) {
@@ -630,6 +633,7 @@ fail:
 void brtc_loop_free(brtc_loop *loop) {
   if (!loop) return;
   brtc_ice_tcp_free(loop->ice_tcp); /* its connections are on loop->io */
+  brtc_mdns_resolver_free(loop->mdns); /* its socket and timer too */
   brtc_loop_io_free(loop->io); /* before the epoll fd: it unregisters from it */
   for (size_t i = 0; i < BRTC_LOOP_MAX_SOCKETS; i++)
     if (loop->socks[i].fd >= 0) close(loop->socks[i].fd);
@@ -772,6 +776,10 @@ void brtc_loop_rearm(brtc_loop *loop) { rearm(loop); }
 
 brtc_ice_tcp **brtc_loop_ice_tcp_slot(brtc_loop *loop) { return &loop->ice_tcp; }
 const brtc_ice_tcp *brtc_loop_ice_tcp_get(const brtc_loop *loop) { return loop->ice_tcp; }
+
+void brtc_loop_mdns_result(brtc_loop *loop, const char *name, const struct sockaddr *ip) {
+  for (size_t i = 0; i < loop->n_pcs; i++) (void)brtc_pc_resolve_hostname(loop->pcs[i]->pc, name, ip);
+}
 
 /* A datagram framed on an ICE-TCP stream: routed as if a socket had read it, by no socket. */
 void brtc_loop_stream_datagram(brtc_loop *loop, const uint8_t *data, size_t len,
