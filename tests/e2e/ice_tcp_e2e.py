@@ -25,8 +25,8 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e import (HERE, MIN_MARGIN, MIN_PSNR, Server, enter_loopback_namespace, free_port, log,
-                 psnr, run_driver)
+from e2e import (HERE, MIN_MARGIN, MIN_PSNR, Server, end_server, enter_loopback_namespace,
+                 free_port, log, psnr, run_driver)
 
 NFT_TABLE = "brtc_no_udp"
 
@@ -126,13 +126,7 @@ def main():
                 f"dtls-connected {own:.1f} ms (each: {times[kind]})")
         ok = True
     finally:
-        server.stop()
-        if a.artifacts:
-            os.makedirs(a.artifacts, exist_ok=True)
-            shutil.copy(server.log_path, os.path.join(a.artifacts, "server-ice-tcp.log"))
-        if not ok:
-            print(server.tail(80), file=sys.stderr)
-        shutil.rmtree(workdir, ignore_errors=True)
+        end_server(server, ok, a.artifacts, "ice-tcp", workdir)
     log("ice-tcp: passed")
 
 

@@ -1,7 +1,7 @@
 /* The mDNS core (RFC 6762 on RFC 1035's format): the query we send, byte for byte; the A and
  * AAAA records read from responses, compressed names and the cache-flush bit included; a
  * query, a truncated message, a pointer loop and a reserved label type refused; names
- * compared without case. */
+ * compared without case; and a real answer from Chromium's responder. */
 #include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,6 +118,36 @@ static void test_refused(void) {
   CHECK(brtc_addr_family(&recs[0].addr) == AF_INET6);
 }
 
+/* A real answer: Chromium's mDNS responder (the mdns-ice-candidates draft) answering boltrtc
+ * serve's query for its candidate's name, heard on 5353 by tests/e2e/mdns_e2e.py
+ * --keep-answers: an A record with the cache-flush bit and TTL 120, and an NSEC record in the
+ * additional section (RFC 6762 6.1: no AAAA) whose name and next-domain are compression
+ * pointers. */
+static const uint8_t chromium_answer[] = {
+    0x00, 0x00, 0x84, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x24, 0x30, 0x64, 0x34,
+    0x39, 0x36, 0x37, 0x38, 0x36, 0x2d, 0x38, 0x33, 0x32, 0x61, 0x2d, 0x34, 0x36, 0x36, 0x30, 0x2d,
+    0x62, 0x32, 0x63, 0x31, 0x2d, 0x36, 0x64, 0x33, 0x30, 0x36, 0x64, 0x32, 0x35, 0x39, 0x65, 0x36,
+    0x37, 0x05, 0x6c, 0x6f, 0x63, 0x61, 0x6c, 0x00, 0x00, 0x01, 0x80, 0x01, 0x00, 0x00, 0x00, 0x78,
+    0x00, 0x04, 0x0a, 0x4d, 0x00, 0x01, 0x24, 0x30, 0x64, 0x34, 0x39, 0x36, 0x37, 0x38, 0x36, 0x2d,
+    0x38, 0x33, 0x32, 0x61, 0x2d, 0x34, 0x36, 0x36, 0x30, 0x2d, 0x62, 0x32, 0x63, 0x31, 0x2d, 0x36,
+    0x64, 0x33, 0x30, 0x36, 0x64, 0x32, 0x35, 0x39, 0x65, 0x36, 0x37, 0x05, 0x6c, 0x6f, 0x63, 0x61,
+    0x6c, 0x00, 0x00, 0x2f, 0x80, 0x01, 0x00, 0x00, 0x00, 0x78, 0x00, 0x05, 0xc0, 0x46, 0x00, 0x01,
+    0x40,
+};
+
+static void test_chromium_answer(void) {
+  brtc_mdns_record recs[4];
+  size_t n = 0;
+  CHECK_EQ_INT(brtc_mdns_parse_response(chromium_answer, sizeof(chromium_answer), recs, 4, &n),
+               BRTC_OK);
+  CHECK_EQ_INT(n, 1); /* the NSEC is skipped */
+  char ip[BRTC_ADDR_STRLEN];
+  CHECK_STR(recs[0].name, "0d496786-832a-4660-b2c1-6d306d259e67.local");
+  CHECK_STR(brtc_addr_ip_str(&recs[0].addr, ip, sizeof(ip)), "10.77.0.1");
+  CHECK_EQ_INT(recs[0].ttl, 120);
+  CHECK(brtc_mdns_name_equal(recs[0].name, "0D496786-832A-4660-B2C1-6D306D259E67.local."));
+}
+
 static void test_names(void) {
   CHECK(brtc_mdns_name_equal("ABC.Local", "abc.local."));
   CHECK(!brtc_mdns_name_equal("abc.local", "abd.local"));
@@ -128,6 +158,7 @@ int main(void) {
   RUN(test_query_bytes);
   RUN(test_parse_response);
   RUN(test_refused);
+  RUN(test_chromium_answer);
   RUN(test_names);
   return TEST_REPORT();
 }
