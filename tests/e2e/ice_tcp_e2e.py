@@ -73,6 +73,8 @@ def one_session(a, server, source, shifted, kind, seen):
     assert len(new) == 1, f"expected one new session, got {[s['id'] for s in new]}"
     session = new[0]
     seen.add(session["id"])
+    answer_step = next(s["detail"] for s in session["steps"] if s["step"] == "answer")
+    assert "and 1 ICE-TCP passive" in answer_step, f"the answer offered no TCP: {answer_step}"
     remote = session["stats"]["selected_remote"]
     over_tcp = remote in tcp_peers(server)
     log(f"{kind}: session {session['id']} selected {remote} "
