@@ -19,6 +19,7 @@
 #include "net/ice_tcp.h"
 #include "net/rfc4571.h"
 #include "net_browser.h"
+#include "net_test_util.h"
 #include "testing.h"
 
 static brtc_loop *make_loop(void) {
@@ -122,12 +123,7 @@ static void test_session_over_tcp(void) {
   int port = brtc_loop_ice_tcp_port(loop, 0);
   CHECK(port > 0);
   brtc_certificate *cert = brtc_certificate_generate();
-  brtc_pc_config *pcc = brtc_pc_config_new();
-  brtc_pc_config_set_certificate(pcc, cert);
-  CHECK_EQ_INT(brtc_loop_config_pc(loop, pcc), BRTC_OK);
-  brtc_pc *pc = NULL;
-  brtc_pc_new(pcc, &pc, NULL, 0);
-  brtc_pc_config_free(pcc);
+  brtc_pc *pc = net_test_pc(loop, cert);
   CHECK(pc != NULL);
   tcp_browser b;
   memset(&b, 0, sizeof(b));
