@@ -777,8 +777,10 @@ void brtc_loop_rearm(brtc_loop *loop) { rearm(loop); }
 brtc_ice_tcp **brtc_loop_ice_tcp_slot(brtc_loop *loop) { return &loop->ice_tcp; }
 const brtc_ice_tcp *brtc_loop_ice_tcp_get(const brtc_loop *loop) { return loop->ice_tcp; }
 
+/* The mDNS resolver's outcome for name, to every pc (those that do not hold it ignore it). */
 void brtc_loop_mdns_result(brtc_loop *loop, const char *name, const struct sockaddr *ip) {
-  for (size_t i = 0; i < loop->n_pcs; i++) (void)brtc_pc_resolve_hostname(loop->pcs[i]->pc, name, ip);
+  for (size_t i = 0; i < loop->n_pcs; i++)
+    (void)brtc_pc_resolve_hostname(loop->pcs[i]->pc, name, ip);
 }
 
 /* A datagram framed on an ICE-TCP stream: routed as if a socket had read it, by no socket. */

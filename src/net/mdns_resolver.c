@@ -125,7 +125,7 @@ static void run(brtc_mdns_resolver *r, uint64_t now) {
       if (r->fd >= 0) send_query(r, p->name);
       p->sent++;
     }
-    uint64_t due = p->sent < SENDS ? p->first_us + resend_after_us[p->sent] : p->first_us + GIVE_UP_US;
+    uint64_t due = p->first_us + (p->sent < SENDS ? resend_after_us[p->sent] : GIVE_UP_US);
     if (due < next) next = due;
   }
   brtc_loop_timer_set(r->timer, next);

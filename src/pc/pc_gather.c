@@ -223,7 +223,8 @@ void pc_gather_ice_event(brtc_pc *pc, const brtc_ice_event *e) {
 size_t pc_local_candidates(const brtc_pc *pc, char text[][PC_CANDIDATE_LEN], const char **cands) {
   const struct pc_gather *g = pc->gather;
   size_t n = g && g->relay_only ? 0 : pc_signaling_host_candidates(pc, text, cands);
-  if (!(g && g->relay_only)) n += pc_ice_tcp_candidates(pc, text + n, cands + n, PC_MAX_SDP_CANDIDATES - n);
+  if (!(g && g->relay_only))
+    n += pc_ice_tcp_candidates(pc, text + n, cands + n, PC_MAX_SDP_CANDIDATES - n);
   for (size_t i = 0; g && i < g->n_lines && n < PC_MAX_SDP_CANDIDATES; i++) {
     memcpy(text[n], g->lines[i], PC_CANDIDATE_LEN);
     cands[n] = text[n];
