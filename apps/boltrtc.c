@@ -95,6 +95,11 @@ static void print_serve_usage(FILE *out) {
           "  --dtls-role ROLE       active or passive: our DTLS role when the offer lets us\n"
           "                         choose (default active, as RFC 8842 recommends; passive\n"
           "                         makes us pick the SRTP profile: AEAD_AES_128_GCM first)\n"
+          "  --ice-tcp ADDR:PORT    also accept ICE over TCP there (RFC 6544), for browsers on\n"
+          "                         networks that block UDP: each session offers it as a\n"
+          "                         passive TCP candidate below its UDP ones; repeatable, at\n"
+          "                         most 4 (default: off, since browsers open a connection to\n"
+          "                         it for every session, even those that go over UDP)\n"
           "  --ice MODE             full or lite: the sessions' ICE agent (default full: it\n"
           "                         also checks the peer back at once, RFC 8445 7.3.1.4, so\n"
           "                         publishers connect sooner; lite only answers checks)\n"
@@ -144,6 +149,8 @@ typedef struct serve_options {
   brtc_signal_config server;
   const char *udp[BRTC_LOOP_MAX_SOCKETS];
   size_t n_udp;
+  const char *ice_tcp[4]; /* --ice-tcp */
+  size_t n_ice_tcp;
   char *tokens[MAX_TOKENS]; /* owned copies */
   size_t n_tokens;
   const char *stun_urls[MAX_ICE_SERVERS], *turn_urls[MAX_ICE_SERVERS];
@@ -245,11 +252,12 @@ static int parse_serve_options(int argc, char **argv, serve_options *o) {
     OPT_TOKEN_FILE, OPT_CAPTURE, OPT_CAPTURE_MB, OPT_RATE, OPT_KEYFRAME_INTERVAL, OPT_BATCH_HOLD,
     OPT_ICE_SERVER, OPT_TURN_SECRET, OPT_TURN_SECRET_FILE, OPT_TURN_TTL, OPT_MAX_ROOMS,
     OPT_ROOM_SIZE, OPT_INSPECT, OPT_INSPECT_SESSIONS, OPT_INSPECT_PACKETS, OPT_ICE,
-    OPT_SOURCE, OPT_ECHO, OPT_TURN_SERVER
+    OPT_SOURCE, OPT_ECHO, OPT_TURN_SERVER, OPT_ICE_TCP
   };
   static const struct option longopts[] = {
       {"http", required_argument, NULL, OPT_HTTP},
       {"udp", required_argument, NULL, OPT_UDP},
+      {"ice-tcp", required_argument, NULL, OPT_ICE_TCP},
       {"output", required_argument, NULL, OPT_OUTPUT},
       {"web", required_argument, NULL, OPT_WEB},
       {"max-sessions", required_argument, NULL, OPT_MAX},
@@ -412,6 +420,10 @@ static int parse_serve_options(int argc, char **argv, serve_options *o) {
         else if (strcmp(optarg, "passive") == 0) o->server.dtls_role = BRTC_DTLS_ROLE_PASSIVE;
         else return usage_error("bad --dtls-role \"%s\": expected active or passive", optarg);
         break;
+      case OPT_ICE_TCP:
+        if (o->n_ice_tcp == 4) return usage_error("too many --ice-tcp addresses (at most 4)");
+        o->ice_tcp[o->n_ice_tcp++] = optarg; /* checked when listening */
+        break;
       case OPT_ICE:
         if (strcmp(optarg, "full") == 0) o->server.ice_mode = BRTC_SIGNAL_ICE_FULL;
         else if (strcmp(optarg, "lite") == 0) o->server.ice_mode = BRTC_SIGNAL_ICE_LITE;
@@ -542,6 +554,14 @@ static int serve(serve_options *o) {
   if (!loop) {
     fprintf(stderr, "boltrtc: %s\n", err);
     goto done;
+  }
+  for (size_t i = 0; i < o->n_ice_tcp; i++) {
+    if (brtc_loop_ice_tcp_listen(loop, o->ice_tcp[i], err, sizeof(err)) != BRTC_OK) {
+      fprintf(stderr, "boltrtc: --ice-tcp: %s\n", err);
+      goto done;
+    }
+    brtc_log(BRTC_LOG_INFO, NULL, "ICE-TCP: passive candidates on tcp port %d (RFC 6544)",
+             brtc_loop_ice_tcp_port(loop, i));
   }
   if (brtc_turn_embed_start(o->turn, loop, err, sizeof(err)) != BRTC_OK) {
     fprintf(stderr, "boltrtc: %s\n", err[0] ? err : "cannot start the TURN server");

@@ -5,6 +5,7 @@
 #include "boltrtc/datachannel.h"
 #include "boltrtc/error.h"
 #include "boltrtc/export.h"
+#include "boltrtc/ice_tcp.h"
 #include "boltrtc/inspect.h"
 #include "boltrtc/log.h"
 #include "boltrtc/loop.h"

@@ -220,6 +220,11 @@ BRTC_EXPORT int brtc_pc_config_set_certificate(brtc_pc_config *c, const brtc_cer
 /* A local address we receive on: a host candidate in the answer (RFC 8445 5.1.1.1). At most
  * 8 (BRTC_ERR_LIMIT past them); IPv4 or IPv6. brtc_loop_config_pc adds the loop's sockets. */
 BRTC_EXPORT int brtc_pc_config_add_host_address(brtc_pc_config *c, const struct sockaddr *addr);
+/* A local TCP address we accept ICE-TCP on: a "tcptype passive" host candidate (RFC 6544),
+ * below every UDP candidate. At most 4. brtc_loop_config_pc adds the loop's
+ * (include/boltrtc/ice_tcp.h); the loop, not the pc, carries its stream. */
+BRTC_EXPORT int brtc_pc_config_add_tcp_passive_address(brtc_pc_config *c,
+                                                       const struct sockaddr *addr);
 /* ICE-lite (RFC 8445 2.5): we only answer checks, for a server the peer always reaches.
  * false (the default) is full ICE (RFC 8445): we answer checks and send our own, a triggered
  * check back at once for each check that comes (7.3.1.4), so a controlling peer that waits
@@ -425,6 +430,17 @@ BRTC_EXPORT int brtc_pc_handle_timeout(brtc_pc *pc, uint64_t now_us);
 BRTC_EXPORT int brtc_pc_poll_output(brtc_pc *pc, uint8_t *buf, size_t cap, brtc_output *out);
 /* True if this address passed an ICE check: media from it belongs to this pc. */
 BRTC_EXPORT bool brtc_pc_owns_address(const brtc_pc *pc, const struct sockaddr *addr);
+/* mDNS (.local) names the peer's candidates carry (draft-ietf-mmusic-mdns-ice-candidates)
+ * that nobody has resolved yet: up to cap of them into names (each valid until the next call
+ * that changes the pc); returns how many there are. A brtc_loop resolves them itself (RFC
+ * 6762 queries on 224.0.0.251:5353); an owner of its own may use any resolver. */
+BRTC_EXPORT size_t brtc_pc_unresolved_hostnames(const brtc_pc *pc, const char **names,
+                                                size_t cap);
+/* name resolved to ip (its port is ignored): the candidates held for it become ordinary
+ * ones, to be checked. ip NULL: it cannot be resolved, and they are dropped; a log event says
+ * which, either way. BRTC_ERR_NOT_FOUND if the pc holds no candidate with that name. */
+BRTC_EXPORT int brtc_pc_resolve_hostname(brtc_pc *pc, const char *name,
+                                         const struct sockaddr *ip);
 /* True while the pc is open and addr's consent holds (an authenticated check from it within
  * the consent timeout, RFC 7675): the address is this pc's peer and must not be moved to
  * another pc (brtc_loop refuses such a move). */

@@ -582,6 +582,23 @@ size_t brtc_ice_transport_unresolved(const brtc_ice_transport *t, const char **f
   return t ? t->n_held : 0;
 }
 
+const char *brtc_ice_transport_unresolved_name(const brtc_ice_transport *t, size_t i) {
+  return t && i < t->n_held ? t->held[i].hostname : NULL;
+}
+
+size_t brtc_ice_transport_drop_unresolved(brtc_ice_transport *t, const char *hostname) {
+  size_t dropped = 0;
+  for (size_t i = 0; t && hostname && i < t->n_held;) {
+    if (strcasecmp(t->held[i].hostname, hostname) != 0) {
+      i++;
+      continue;
+    }
+    t->held[i] = t->held[--t->n_held];
+    dropped++;
+  }
+  return dropped;
+}
+
 void brtc_ice_transport_end_of_remote_candidates(brtc_ice_transport *t, uint64_t now_us) {
   if (!t) return;
   t->remote_done = true;

@@ -236,6 +236,11 @@ int brtc_ice_transport_resolved(brtc_ice_transport *t, const char *hostname, con
                                 uint64_t now_us);
 /* How many remote candidates wait for their hostname to be resolved. */
 size_t brtc_ice_transport_unresolved(const brtc_ice_transport *t, const char **first_name);
+/* The i-th of them's hostname (i < brtc_ice_transport_unresolved), else NULL. */
+const char *brtc_ice_transport_unresolved_name(const brtc_ice_transport *t, size_t i);
+/* The owner could not resolve hostname: the candidates held for it are dropped. Returns how
+ * many. */
+size_t brtc_ice_transport_drop_unresolved(brtc_ice_transport *t, const char *hostname);
 /* The peer signalled end-of-candidates (a=end-of-candidates, or a description without
  * trickle): once every pair failed, the transport has failed. */
 void brtc_ice_transport_end_of_remote_candidates(brtc_ice_transport *t, uint64_t now_us);

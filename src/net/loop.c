@@ -21,8 +21,10 @@
 #include "common/log.h"
 #include "net/addr_map.h"
 #include "net/demux.h"
+#include "net/ice_tcp.h"
 #include "net/loop_config.h"
 #include "net/loop_io.h"
+#include "net/mdns_resolver.h"
 #include "net/relay_socket.h"
 #include "net/stun_route.h"
 #include "net/timer_heap.h"
@@ -114,6 +116,8 @@ struct brtc_loop {
   brtc_timer_heap timers;
   uint64_t armed_deadline; /* what the timerfd is set to; UINT64_MAX: disarmed */
   brtc_loop_io *io;        /* TCP, timers, fd watches */
+  brtc_ice_tcp *ice_tcp;   /* ICE-TCP (ice_tcp.c); NULL unless asked for */
+  brtc_mdns_resolver *mdns; /* the peers' .local candidates (mdns_resolver.c); on first need */
 
   brtc_loop_stats stats;
   unsigned error_logs;
@@ -283,6 +287,7 @@ static void drain_pc(brtc_loop *loop, pc_entry *e, bool events) {
       return; /* cannot happen with our buffer; the old deadline stands */
     if (out.kind == BRTC_OUTPUT_TIMEOUT) {
       if (events) brtc_timer_heap_update(&loop->timers, &e->timer, out.deadline_us);
+      if (events) brtc_mdns_resolver_note_pc(&loop->mdns, loop, e->pc);
       return;
     }
     if (out.kind == BRTC_OUTPUT_TRANSMIT) {
@@ -292,10 +297,11 @@ static void drain_pc(brtc_loop *loop, pc_entry *e, bool events) {
                               &out.source, out.via);
         continue;
       }
+      if (kind == BRTC_DGRAM_REQUEST) /* its answer comes back to this pc (stun_route.h) */
+        (void)brtc_stun_route_note(&loop->txns, out.data, out.len, e, brtc_now_us());
+      if (brtc_ice_tcp_send(loop->ice_tcp, &out.remote, out.data, out.len)) continue;
       loop->tx_to[slot] = out.remote;
       queue_datagram(loop, e, slot, out.len);
-      if (kind == BRTC_DGRAM_REQUEST)
-        (void)brtc_stun_route_note(&loop->txns, out.data, out.len, e, brtc_now_us());
     } else if (out.kind == BRTC_OUTPUT_EVENT && events && e->on_event) {
       e->on_event(loop, e->pc, &out, e->user);
     }
@@ -610,6 +616,8 @@ void brtc_loop_free(brtc_loop *loop) {
   if (!loop) return;
   for (size_t i = 0; loop->relay && i < loop->n_pcs; i++)
     brtc_relay_set_close(loop->relay, &loop->pcs[i]->relay); /* their watches are loop->io's */
+  brtc_ice_tcp_free(loop->ice_tcp); /* its connections are on loop->io */
+  brtc_mdns_resolver_free(loop->mdns); /* its socket and timer too */
   brtc_loop_io_free(loop->io); /* before the epoll fd: it unregisters from it */
   for (size_t i = 0; i < BRTC_LOOP_MAX_SOCKETS; i++)
     if (loop->socks[i].fd >= 0) close(loop->socks[i].fd);
@@ -643,7 +651,7 @@ int brtc_loop_config_pc(const brtc_loop *loop, brtc_pc_config *pc_config) {
     int rc = brtc_pc_config_add_host_address(pc_config, (const struct sockaddr *)&loop->local[i]);
     if (rc != BRTC_OK) return rc;
   }
-  return BRTC_OK;
+  return brtc_ice_tcp_config_pc(loop->ice_tcp, pc_config);
 }
 
 static pc_entry *find_entry(const brtc_loop *loop, const brtc_pc *pc) {
@@ -752,6 +760,25 @@ int brtc_loop_fd(const brtc_loop *loop) { return loop->epfd; }
 brtc_loop_io *brtc_loop_io_of(brtc_loop *loop) { return loop->io; }
 
 void brtc_loop_rearm(brtc_loop *loop) { rearm(loop); }
+
+brtc_ice_tcp **brtc_loop_ice_tcp_slot(brtc_loop *loop) { return &loop->ice_tcp; }
+const brtc_ice_tcp *brtc_loop_ice_tcp_get(const brtc_loop *loop) { return loop->ice_tcp; }
+
+/* The mDNS resolver's outcome for name, to every pc (those that do not hold it ignore it). */
+void brtc_loop_mdns_result(brtc_loop *loop, const char *name, const struct sockaddr *ip) {
+  for (size_t i = 0; i < loop->n_pcs; i++)
+    (void)brtc_pc_resolve_hostname(loop->pcs[i]->pc, name, ip);
+}
+
+/* A datagram framed on an ICE-TCP stream: routed as if a socket had read it, by no socket. */
+void brtc_loop_stream_datagram(brtc_loop *loop, const uint8_t *data, size_t len,
+                               const brtc_addr *from, uint64_t now) {
+  struct sockaddr_storage ss;
+  memset(&ss, 0, sizeof(ss));
+  memcpy(&ss, &from->u, brtc_addr_len(from));
+  handle_datagram(loop, ROUTE(BRTC_LOOP_MAX_SOCKETS, ROUTE_NO_DST), data, len, &ss,
+                  brtc_addr_len(from), now);
+}
 
 int brtc_loop_next_timeout_ms(const brtc_loop *loop) {
   if (brtc_ready_any(&loop->ready)) return 0; /* a pc was called outside a pass */

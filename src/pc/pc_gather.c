@@ -188,11 +188,14 @@ static void push(brtc_pc *pc, struct pc_gather *g, brtc_event_type type, const c
 
 static void emit(brtc_pc *pc, struct pc_gather *g) {
   if (g->done_emitted || !local_mid(pc, g)) return;
-  size_t n_host = g->relay_only ? 0 : pc->n_host_addrs;
+  size_t n_host = g->relay_only ? 0 : pc->n_host_addrs + pc->n_tcp_addrs;
   if (g->n_emitted == n_host + g->n_lines && !g->agent_done) return; /* nothing new */
-  char host[PC_MAX_HOST_ADDRS][PC_CANDIDATE_LEN];
-  const char *cands[PC_MAX_HOST_ADDRS];
-  if (n_host) n_host = pc_signaling_host_candidates(pc, host, cands);
+  char host[PC_MAX_HOST_ADDRS + PC_MAX_TCP_ADDRS][PC_CANDIDATE_LEN];
+  const char *cands[PC_MAX_HOST_ADDRS + PC_MAX_TCP_ADDRS];
+  if (n_host) {
+    n_host = pc_signaling_host_candidates(pc, host, cands);
+    n_host += pc_ice_tcp_candidates(pc, host + n_host, cands + n_host, PC_MAX_TCP_ADDRS);
+  }
   while (g->n_emitted < n_host + g->n_lines) {
     size_t i = g->n_emitted++;
     push(pc, g, BRTC_EVENT_ICE_CANDIDATE, i < n_host ? host[i] : g->lines[i - n_host]);
@@ -221,6 +224,8 @@ void pc_gather_ice_event(brtc_pc *pc, const brtc_ice_event *e) {
 size_t pc_local_candidates(const brtc_pc *pc, char text[][PC_CANDIDATE_LEN], const char **cands) {
   const struct pc_gather *g = pc->gather;
   size_t n = g && g->relay_only ? 0 : pc_signaling_host_candidates(pc, text, cands);
+  if (!(g && g->relay_only))
+    n += pc_ice_tcp_candidates(pc, text + n, cands + n, PC_MAX_SDP_CANDIDATES - n);
   for (size_t i = 0; g && i < g->n_lines && n < PC_MAX_SDP_CANDIDATES; i++) {
     memcpy(text[n], g->lines[i], PC_CANDIDATE_LEN);
     cands[n] = text[n];

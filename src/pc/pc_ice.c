@@ -76,11 +76,14 @@ static void sync(brtc_pc *pc) {
     pc_gather_selected(pc, &sel); /* a relayed pair gets a channel */
   }
   if (selected && !pc->steps_done[BRTC_STEP_ICE_CONNECTED]) {
-    char addr[BRTC_ADDR_STRLEN], detail[160];
-    snprintf(detail, sizeof(detail), "nominated %s (%s ICE, %s)%s",
+    char addr[BRTC_ADDR_STRLEN], detail[192];
+    /* The remote candidate's type says how the peer was known: signalled (host, srflx, relay,
+     * a resolved mDNS name included) or only learned from its checks (prflx). */
+    snprintf(detail, sizeof(detail), "nominated %s (%s ICE, %s), a %s remote candidate%s",
              brtc_addr_str(&sel.remote, addr, sizeof(addr)), pc_ice_is_lite(pc) ? "lite" : "full",
              brtc_ice_transport_is_controlling(pc->ice) ? "controlling" : "controlled",
-             sel.local_type == BRTC_ICE_CAND_RELAY ? " through our TURN relay" : "");
+             brtc_ice_cand_type_name(sel.remote_type),
+             sel.local_type == BRTC_ICE_CAND_RELAY ? ", through our TURN relay" : "");
     pc_emit_step(pc, BRTC_STEP_ICE_CONNECTED, detail);
   }
   if (s != pc->ice_state) {

@@ -25,6 +25,7 @@
 #include "srtp/srtp.h"
 
 #define PC_MAX_HOST_ADDRS 8
+#define PC_MAX_TCP_ADDRS 4
 #define PC_MAX_DATAGRAM 2048      /* larger SRTP/DTLS datagrams are refused */
 #define PC_RR_INTERVAL_US 1000000 /* receiver reports: one a second */
 #define PC_FIRST_RR_US 200000     /* the first, this soon after the first video packet */
@@ -56,6 +57,8 @@ struct brtc_pc_config {
   const brtc_certificate *certificate;
   brtc_addr host_addrs[PC_MAX_HOST_ADDRS];
   size_t n_host_addrs;
+  brtc_addr tcp_addrs[PC_MAX_TCP_ADDRS]; /* ICE-TCP passive candidates (pc_ice_tcp.c) */
+  size_t n_tcp_addrs;
   size_t max_video_frame;
   bool keep_dtls, keep_keylog, datachannels;
   uint32_t max_video_bitrate_bps, start_video_bitrate_bps;
@@ -143,6 +146,8 @@ struct brtc_pc {
   unsigned hint_width, hint_height; /* brtc_pc_config's video size; 0 when unknown */
   brtc_addr host_addrs[PC_MAX_HOST_ADDRS];
   size_t n_host_addrs;
+  brtc_addr tcp_addrs[PC_MAX_TCP_ADDRS]; /* ICE-TCP passive candidates (pc_ice_tcp.c) */
+  size_t n_tcp_addrs;
 
   uint64_t now_us; /* latest time we were given: poll_output has no clock of its own */
   bool have_remote;
@@ -347,6 +352,9 @@ size_t pc_signaling_host_candidates(const brtc_pc *pc, char text[][PC_CANDIDATE_
 /* pc_gather.c: every local candidate for a description (up to PC_MAX_SDP_CANDIDATES): the
  * host ones as above (none under the relay policy), then those gathered so far. */
 size_t pc_local_candidates(const brtc_pc *pc, char text[][PC_CANDIDATE_LEN], const char **cands);
+/* pc_ice_tcp.c: the ICE-TCP passive host candidates (RFC 6544), at most room of them. */
+size_t pc_ice_tcp_candidates(const brtc_pc *pc, char text[][PC_CANDIDATE_LEN], const char **cands,
+                             size_t room);
 
 /* pc_jsep.c: the signaling state machine (RFC 8829 5.5, 5.6; W3C webrtc 4.4.1). */
 typedef enum pc_jsep_call {

@@ -340,10 +340,13 @@ int pc_signaling_set_offer(brtc_pc *pc, const char *sdp, char *err, size_t err_c
   char detail[320];
   describe_media(neg, offer->n_media, detail, sizeof(detail));
   pc_emit_step(pc, BRTC_STEP_OFFER, detail);
-  snprintf(detail, sizeof(detail), "setup %s (offer %s), %s, %zu host candidate%s",
+  char tcp[48] = "";
+  if (pc->n_tcp_addrs) /* RFC 6544: a tcptype passive candidate each */
+    snprintf(tcp, sizeof(tcp), " and %zu ICE-TCP passive", pc->n_tcp_addrs);
+  snprintf(detail, sizeof(detail), "setup %s (offer %s), %s, %zu host candidate%s%s",
            brtc_sdp_setup_name(our_setup), brtc_sdp_setup_name(remote_setup),
            pc_ice_is_lite(pc) ? "ice-lite" : "full ICE", pc->n_host_addrs,
-           pc->n_host_addrs == 1 ? "" : "s");
+           pc->n_host_addrs == 1 ? "" : "s", tcp);
   pc_emit_step(pc, BRTC_STEP_ANSWER, detail);
   rc = BRTC_OK;
 out:

@@ -116,6 +116,8 @@ int brtc_pc_new(const brtc_pc_config *config, brtc_pc **out, char *err, size_t e
   if (pc->start_video_bps > pc->max_video_bps) pc->start_video_bps = pc->max_video_bps;
   memcpy(pc->host_addrs, config->host_addrs, sizeof(pc->host_addrs));
   pc->n_host_addrs = config->n_host_addrs;
+  memcpy(pc->tcp_addrs, config->tcp_addrs, sizeof(pc->tcp_addrs));
+  pc->n_tcp_addrs = config->n_tcp_addrs;
   int rc = pc_ice_new(pc, config, err, err_cap);
   if (rc == BRTC_OK && (rc = pc_gather_new(pc, config)) != BRTC_OK) {
     snprintf(err, err_cap, "out of memory");

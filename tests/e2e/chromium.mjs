@@ -5,17 +5,19 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-// reach: IP addresses the page may load from besides 127.0.0.1 (the NAT lab's servers); every
-// other name stays unresolvable.
-function chromiumFlags(y4m, userDataDir, reach = []) {
+// opts.reach: IP addresses the page may load from besides 127.0.0.1 (the NAT lab's servers);
+// every other name stays unresolvable. opts.mdns: leave WebRtcHideLocalIpsWithMdns on and grant
+// no camera (the fake UI would), so the page's host candidates are .local names (mdns_e2e.py).
+function chromiumFlags(y4m, userDataDir, opts = {}) {
+  const reach = opts.reach || [];
   return [
     '--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage',
     `--user-data-dir=${userDataDir}`,
-    '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
-    `--use-file-for-fake-video-capture=${y4m}`,
+    ...(opts.mdns ? [] : ['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
+      `--use-file-for-fake-video-capture=${y4m}`]),
     '--allow-loopback-in-peer-connection',
     `--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1 , EXCLUDE localhost${reach.map((a) => ` , EXCLUDE ${a}`).join('')}`,
-    '--disable-features=WebRtcHideLocalIpsWithMdns,Translate,MediaRouter,OptimizationHints,NetworkTimeServiceQuerying,AutofillServerCommunication,CertificateTransparencyComponentUpdater,DialMediaRouteProvider,GlobalMediaControls',
+    `--disable-features=${opts.mdns ? '' : 'WebRtcHideLocalIpsWithMdns,'}Translate,MediaRouter,OptimizationHints,NetworkTimeServiceQuerying,AutofillServerCommunication,CertificateTransparencyComponentUpdater,DialMediaRouteProvider,GlobalMediaControls`,
     '--disable-background-networking', '--disable-component-update', '--disable-sync',
     '--disable-default-apps', '--disable-extensions', '--disable-breakpad', '--no-first-run',
     '--no-default-browser-check', '--no-pings', '--metrics-recording-only',
@@ -27,13 +29,13 @@ function chromiumFlags(y4m, userDataDir, reach = []) {
 }
 
 // A fresh Chromium with its own profile; close() ends it and removes the profile.
-export async function launchChromium(y4m, reach = []) {
+export async function launchChromium(y4m, opts = {}) {
   const userDataDir = mkdtempSync(join(tmpdir(), 'boltrtc-chromium-'));
   try {
     const browser = await chromium.launch({
       executablePath: '/usr/bin/chromium',
       ignoreDefaultArgs: true,
-      args: chromiumFlags(y4m, userDataDir, reach),
+      args: chromiumFlags(y4m, userDataDir, opts),
       timeout: 30000,
     });
     return {
@@ -57,8 +59,8 @@ export function puppeteerWaitOrder(page) {
   return page;
 }
 
-export async function withChromium(y4m, body) {
-  const chrome = await launchChromium(y4m);
+export async function withChromium(y4m, body, opts = {}) {
+  const chrome = await launchChromium(y4m, opts);
   try {
     const page = puppeteerWaitOrder(await chrome.browser.newPage());
     return await body(page);

@@ -177,12 +177,12 @@ def psnr(a, b):
 
 
 class Server:
-    def __init__(self, boltrtc, workdir, extra_args=(), ipv6=False):
+    def __init__(self, boltrtc, workdir, extra_args=(), ipv6=False, udp_ip="127.0.0.1"):
         self.http = f"127.0.0.1:{free_port(socket.SOCK_STREAM)}"
         if ipv6:  # media over IPv6 only: the browser must use its ::1 candidate
             self.udp = f"[::1]:{free_port(socket.SOCK_DGRAM, socket.AF_INET6)}"
         else:
-            self.udp = f"127.0.0.1:{free_port(socket.SOCK_DGRAM)}"
+            self.udp = f"{udp_ip}:{free_port(socket.SOCK_DGRAM)}"
         self.output = os.path.join(workdir, "output")
         self.log_path = os.path.join(workdir, "server.log")
         self.log_file = open(self.log_path, "w")
@@ -214,6 +214,18 @@ class Server:
     def stop(self):
         stop_process(self.proc, "boltrtc serve")
         self.log_file.close()
+
+
+def end_server(server, ok, artifacts, name, workdir):
+    """Stop the server; keep its log in artifacts (if given) as server-NAME.log, show its tail
+    when the test failed, and remove the work folder."""
+    server.stop()
+    if artifacts:
+        os.makedirs(artifacts, exist_ok=True)
+        shutil.copy(server.log_path, os.path.join(artifacts, f"server-{name}.log"))
+    if not ok:
+        print(server.tail(80), file=sys.stderr)
+    shutil.rmtree(workdir, ignore_errors=True)
 
 
 def rgb_frames(paths_or_glob, width, height):

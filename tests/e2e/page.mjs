@@ -74,6 +74,7 @@ export function parseArgs(argv) {
     else if (k === '--canvas-rgb') { out.canvasRgb = v; i++; }
     else if (k === '--canvas-size') { out.canvasSize = v; i++; }
     else if (k === '--messages') { out.messages = Number(v); i++; }
+    else if (k === '--unknown-name') { out.unknownName = v; i++; }
     else if (k === '--frame-out') { out.frameOut = v; i++; }
     else if (k === '--echo') { out.echo = true; }
     else if (k === '--codec') { out.codec = v; i++; }

@@ -66,7 +66,7 @@ async function runCase(browser, c) {
   return result;
 }
 
-const chrome = await launchChromium('/dev/null', reach);
+const chrome = await launchChromium('/dev/null', { reach });
 try {
   console.log(JSON.stringify({ ready: true }));
   for await (const line of createInterface({ input: process.stdin })) {

@@ -11,6 +11,18 @@ int brtc_pc_config_add_host_address(brtc_pc_config *c, const struct sockaddr *ad
   (void)c, (void)addr;
   return BRTC_ERR_UNSUPPORTED;
 }
+size_t brtc_pc_unresolved_hostnames(const brtc_pc *pc, const char **names, size_t cap) {
+  (void)pc, (void)names, (void)cap;
+  return 0;
+}
+int brtc_pc_resolve_hostname(brtc_pc *pc, const char *name, const struct sockaddr *ip) {
+  (void)pc, (void)name, (void)ip;
+  return BRTC_ERR_NOT_FOUND;
+}
+int brtc_pc_config_add_tcp_passive_address(brtc_pc_config *c, const struct sockaddr *addr) {
+  (void)c, (void)addr;
+  return BRTC_ERR_UNSUPPORTED;
+}
 
 void fake_pc_touch(brtc_pc *pc) { brtc_ready_mark(&pc->ready); }
 

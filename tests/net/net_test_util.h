@@ -6,7 +6,20 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "boltrtc/loop.h"
+#include "boltrtc/peer_connection.h"
 #include "common/addr.h"
+
+/* A pc with cert whose host candidates are the loop's (brtc_loop_config_pc); NULL on failure. */
+static inline brtc_pc *net_test_pc(brtc_loop *loop, const brtc_certificate *cert) {
+  brtc_pc_config *pcc = brtc_pc_config_new();
+  brtc_pc *pc = NULL;
+  if (pcc && brtc_pc_config_set_certificate(pcc, cert) == BRTC_OK &&
+      brtc_loop_config_pc(loop, pcc) == BRTC_OK)
+    brtc_pc_new(pcc, &pc, NULL, 0);
+  brtc_pc_config_free(pcc);
+  return pc;
+}
 
 /* Whether [::1] can be bound here (containers often run without IPv6). */
 static inline bool have_ipv6_loopback(void) {
