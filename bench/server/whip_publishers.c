@@ -15,7 +15,7 @@
  *
  * The flags and the JSON on stdout are those of the Pion publisher (bench/loss/pion,
  * `publisher -together`), so the script reads either: all connect first, then all start
- * their media together, each at a random phase of the frame interval; after -warmup s a
+ * their media together, each at a random moment of the first second; after -warmup s a
  * window of -seconds s is measured: the receiver's CPU (/proc/PID/stat), our own
  * (getrusage), the RTP we sent and the receiver's counts (-recv-stats URL). */
 #include <cjson/cJSON.h>
@@ -42,6 +42,11 @@
 #define HTTP_TIMEOUT_MS 30000
 #define CONNECT_WAIT_US (30ull * 1000000u)
 #define BATCH 32 /* datagrams per recvmmsg and sendmmsg */
+/* The first frames are spread over this long: each publisher's first one is a keyframe
+ * (110 KB from make_frames), and 500 of them in the same 33 ms, 55 MB, overflow any
+ * receiver's socket buffer, whose losses then bring PLIs and more keyframes. People do not
+ * press "publish" in the same frame interval either. */
+#define START_SPREAD_US 1000000u
 
 typedef struct options {
   int n, seconds, warmup, key_interval, cpu_pid, gap_ms;
@@ -553,13 +558,13 @@ int main(int argc, char **argv) {
   if (A.connected < set_up)
     fprintf(stderr, "whip_publishers: %zu of %d connected\n", A.connected, A.o.n);
 
-  /* Together: every connected publisher starts now, at a random phase of the frame time. */
+  /* Together: every connected publisher starts now, within START_SPREAD_US. */
   uint64_t now = brtc_now_us();
   A.media_end_us = now + (uint64_t)(A.o.warmup + A.o.seconds) * 1000000u;
   for (int i = 0; i < A.o.n; i++) {
     publisher *p = &A.pubs[i];
     if (!p->connected || p->failed) continue;
-    p->start_us = p->frame_due_us = now + (uint64_t)rand() % FRAME_US;
+    p->start_us = p->frame_due_us = now + (uint64_t)rand() % START_SPREAD_US;
   }
   pump_for((uint64_t)A.o.warmup * 1000000u);
 
