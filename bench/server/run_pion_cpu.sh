@@ -89,8 +89,15 @@ measure() {
   local out="$BRTC_WORK/$name-$n-$round" perf=
   udp_drops > "$out.drops0"
   if [ "$PERF" = 1 ] && [ "$name" = boltrtc ] && [ "$n" = "${COUNTS##* }" ] && [ "$round" = 1 ]; then
-    ( sleep $((WARMUP + n / 20 + 5)); exec perf record -g -p "$pid" -o "$BRTC_WORK/perf.data" \
-        -- sleep "$SECONDS_PER_RUN" ) > "$BRTC_WORK/perf.log" 2>&1 &
+    # The window: whip_publishers says when it begins; for Pion publishers, a guess.
+    ( if [ "$(basename "$BRTC_PUB")" = whip_publishers ]; then
+        for _ in $(seq 1 $((10 * (WARMUP + n + 60)))); do
+          grep -q "measuring for" "$out.log" 2> /dev/null && break
+          sleep 0.1
+        done
+      else sleep $((WARMUP + n / 20 + 5)); fi
+      exec perf record -g -p "$pid" -o "$BRTC_WORK/perf.data" -- sleep "$SECONDS_PER_RUN"
+    ) > "$BRTC_WORK/perf.log" 2>&1 &
     perf=$!
   fi
   timeout $((SECONDS_PER_RUN + WARMUP + n / 4 + 120)) "$BRTC_PUB" -n "$n" -together \

@@ -576,6 +576,8 @@ int main(int argc, char **argv) {
   uint64_t p0, b0, p1, b1;
   sent_counts(&p0, &b0);
   uint64_t t0 = brtc_now_us();
+  /* run_pion_cpu.sh waits for this line to start perf on the receiver for the window */
+  fprintf(stderr, "whip_publishers: measuring for %d s\n", A.o.seconds);
   pump_for((uint64_t)A.o.seconds * 1000000u);
   cpu_times c1 = receiver_cpu(A.o.cpu_pid);
   double own1 = own_cpu();
