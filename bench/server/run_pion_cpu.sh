@@ -29,7 +29,7 @@
 #              (1000), KEY_INTERVAL (0: keyframes only when asked, as browsers do), PUBLISHER
 #              (boltrtc or pion), BEFORE (a boltrtc binary), RECEIVERS ("boltrtc before pion"),
 #              PERF=1 (perf record the boltrtc server over the window, at the largest N, into
-#              $work/perf.data), SERVE_ARGS (more options for this build's boltrtc, e.g.
+#              $work/perf.data; PERF_ARGS: its options, default -g), SERVE_ARGS (more options for this build's boltrtc, e.g.
 #              "--batch-hold-us 1000"), KEEP=1
 set -euo pipefail
 
@@ -67,7 +67,7 @@ done
 
 export BRTC_BUILD="$build" BRTC_BIN="$bin" BRTC_WORK="$work" BEFORE="${BEFORE:-}"
 export COUNTS="${COUNTS:-100 200 500}" SECONDS_PER_RUN="${SECONDS_PER_RUN:-20}"
-export WARMUP="${WARMUP:-10}" KEY_INTERVAL="${KEY_INTERVAL:-0}" PERF="${PERF:-0}"
+export WARMUP="${WARMUP:-10}" KEY_INTERVAL="${KEY_INTERVAL:-0}" PERF="${PERF:-0}" PERF_ARGS="${PERF_ARGS:--g}"
 export RECEIVERS="$receivers" SERVE_ARGS="${SERVE_ARGS:-}" ROUNDS="${ROUNDS:-3}"
 if [ "$publisher" = pion ]; then export BRTC_PUB="$bin/publisher"
 else export BRTC_PUB="$build/bench/server/whip_publishers"; fi
@@ -96,7 +96,7 @@ measure() {
           sleep 0.1
         done
       else sleep $((WARMUP + n / 20 + 5)); fi
-      exec perf record -g -p "$pid" -o "$BRTC_WORK/perf.data" -- sleep "$SECONDS_PER_RUN"
+      exec perf record ${PERF_ARGS:--g} -p "$pid" -o "$BRTC_WORK/perf.data" -- sleep "$SECONDS_PER_RUN"
     ) > "$BRTC_WORK/perf.log" 2>&1 &
     perf=$!
   fi
