@@ -9,7 +9,8 @@
 #                            NATs, tests/nat), coturn (the TURN server and turnutils_uclient
 #                            that tests/turn and bench/turn meet ours with), openssl (the
 #                            command that makes coturn's TLS certificate in tests/turn),
-#                            GStreamer's x264enc (-ugly: e2e_gstreamer_h264 publishes H.264)
+#                            GStreamer's x264enc (-ugly: e2e_gstreamer_h264 publishes H.264),
+#                            perf (linux-perf: bench/server/run_pion_cpu.sh PERF=1 profiles serve)
 #   install-deps.sh --bench  also the peers the benchmarks measure beside us (GStreamer's RTP
 #                            H.264 elements, libavcodec) and the encoders that remake the H.264
 #                            fixtures (x264, GStreamer x264enc and openh264enc)
@@ -27,7 +28,7 @@ if [[ "${1:-}" == "--test" || "${1:-}" == "--bench" ]]; then
              gstreamer1.0-nice python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0
              gir1.2-gst-plugins-bad-1.0 python3-aiohttp
              golang-go golang-github-pion-webrtc.v3-dev curl opus-tools python3-cryptography tshark
-             python3-aioice libnice-dev libusrsctp-dev nftables coturn openssl)
+             python3-aioice libnice-dev libusrsctp-dev nftables coturn openssl linux-perf)
 fi
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-plugins-good

@@ -432,24 +432,52 @@ static void check_succeeded(brtc_ice_transport *t, int xi, const brtc_addr *mapp
   }
 }
 
+static bool answer_signed(brtc_ice_transport *t, const uint8_t *buf, size_t len,
+                          const brtc_stun_msg *m, bool previous) {
+  const ice_creds *c = ice_creds_for(t, previous);
+  return m->has_integrity && brtc_stun_check_integrity(buf, len, m, (const uint8_t *)c->remote_pwd,
+                                                       strlen(c->remote_pwd)) == BRTC_OK;
+}
+
+static void remember_answered(brtc_ice_transport *t, const ice_txn *x) {
+  ice_answered *a = &t->answered[t->answered_next];
+  t->answered_next = (t->answered_next + 1) % ICE_ANSWERED;
+  a->in_use = true;
+  a->previous = x->previous;
+  memcpy(a->tid, x->tid, sizeof(a->tid));
+}
+
+/* An answer to no open transaction. When a peer answers late, our retransmissions of the
+ * same check (same transaction ID, RFC 8489 6.2.1) each get an answer of their own after the
+ * first one ended the transaction: a signed duplicate changes nothing and is no stranger's
+ * packet. Anything else is dropped. */
+static brtc_ice_verdict late_answer(brtc_ice_transport *t, const uint8_t *buf, size_t len,
+                                    const brtc_stun_msg *m) {
+  for (size_t i = 0; i < ICE_ANSWERED; i++) {
+    const ice_answered *a = &t->answered[i];
+    if (!a->in_use || memcmp(a->tid, m->transaction_id, sizeof(a->tid)) != 0) continue;
+    if (!answer_signed(t, buf, len, m, a->previous)) break;
+    t->stats.responses_duplicate++;
+    return BRTC_ICE_HANDLED;
+  }
+  t->stats.responses_dropped++;
+  return BRTC_ICE_IGNORED;
+}
+
 static brtc_ice_verdict on_response(brtc_ice_transport *t, const brtc_addr *local,
                                     const brtc_addr *remote, const uint8_t *buf, size_t len,
                                     const brtc_stun_msg *m) {
   int xi = find_txn(t, m->transaction_id);
-  if (xi < 0) {
-    t->stats.responses_dropped++;
-    return BRTC_ICE_IGNORED;
-  }
+  if (xi < 0) return late_answer(t, buf, len, m);
   ice_txn *x = &t->txns[xi];
-  const ice_creds *c = ice_creds_for(t, x->previous);
   /* The answer is keyed with the peer's password (RFC 8445 7.2.5.1); an unsigned one, even
    * a 401, could come from anyone. */
-  if (!m->has_integrity || brtc_stun_check_integrity(buf, len, m, (const uint8_t *)c->remote_pwd,
-                                                     strlen(c->remote_pwd)) != BRTC_OK) {
+  if (!answer_signed(t, buf, len, m, x->previous)) {
     t->stats.responses_dropped++;
     return BRTC_ICE_AUTH_FAILED;
   }
   t->stats.responses_received++;
+  remember_answered(t, x);
   bool success = (m->type & STUN_CLASS_MASK) == STUN_CLASS_SUCCESS;
   /* RFC 8445 7.2.5.2.1: the answer must come from where the check went, to where it left. */
   if (!brtc_addr_equal(remote, &x->remote) || !brtc_addr_equal(local, &x->base)) {

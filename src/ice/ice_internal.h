@@ -99,6 +99,13 @@ typedef struct ice_txn {
   uint64_t next_us;      /* next retransmission, or when it gives up */
 } ice_txn;
 
+#define ICE_ANSWERED 8
+typedef struct ice_answered {
+  bool in_use;
+  bool previous; /* keyed with the previous generation's credentials */
+  uint8_t tid[12];
+} ice_answered;
+
 typedef struct ice_response {
   uint8_t tid[12];
   brtc_addr to, from;
@@ -167,6 +174,10 @@ struct brtc_ice_transport {
 
   ice_txn *txns;
   size_t max_txns;
+  /* The last transactions that got their answer: the answers to their retransmissions,
+   * which a slow peer sends too (RFC 8489 6.2.1), are duplicates, not strangers' packets. */
+  ice_answered answered[ICE_ANSWERED];
+  size_t answered_next;
   uint64_t next_check_us;   /* Ta pacing: no new check before this */
   bool checks_stopped;      /* a pair is selected in this generation: ordinary checks end */
   bool any_request;         /* an authenticated check came in this generation */

@@ -157,6 +157,7 @@ typedef struct brtc_ice_stats {
   uint64_t errors_sent;        /* error responses (400, 401, 420, 487) */
   uint64_t responses_received; /* authenticated responses to our checks */
   uint64_t responses_dropped;  /* unknown transaction, not authenticated, or not symmetric */
+  uint64_t responses_duplicate; /* an answer to a retransmission of a check already answered */
   uint64_t role_conflicts;     /* 487s sent or received, and role switches */
   uint64_t pairs_failed;
   uint64_t remote_candidates;  /* remote candidates added */

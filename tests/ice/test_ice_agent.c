@@ -501,7 +501,8 @@ static void test_our_check_and_nomination(void) {
   CHECK(o.msg[0].use_candidate && o.msg[0].has_ice_controlling);
   CHECK(memcmp(o.msg[0].transaction_id, req.transaction_id, 12) != 0);
   CHECK(!find_event(&o, BRTC_ICE_EVENT_SELECTED_PAIR)); /* not before its answer */
-  alen = build_answer(&o.msg[0], BRTC_STUN_BINDING_SUCCESS, &from, 0, REMOTE_PWD, ans, sizeof(ans));
+  brtc_stun_msg nomination = o.msg[0];
+  alen = build_answer(&nomination, BRTC_STUN_BINDING_SUCCESS, &from, 0, REMOTE_PWD, ans, sizeof(ans));
   CHECK_EQ_INT(brtc_ice_transport_handle_stun(t, &from, &to, ans, alen, NULL, 2 * SEC + 1), BRTC_ICE_HANDLED);
   drain(t, &o, 2 * SEC + 1);
   const brtc_ice_event *sel = find_event(&o, BRTC_ICE_EVENT_SELECTED_PAIR);
@@ -511,8 +512,27 @@ static void test_our_check_and_nomination(void) {
   drain(t, &o, 2 * SEC + 1);
   CHECK(find_event(&o, BRTC_ICE_EVENT_GATHERING_DONE));
   CHECK_EQ_INT(brtc_ice_transport_get_state(t), BRTC_ICE_CONN_COMPLETED);
-  /* A duplicate of the first answer (its transaction is over) is not ours any more. */
+  /* A second answer to the nomination (the peer answered a retransmission too, as a slow
+   * peer does, RFC 8489 6.2.1): its transaction is over, so it changes nothing, but it is a
+   * duplicate of ours, not a dropped stranger's packet (load_many_sessions under load). */
+  brtc_ice_stats st;
+  brtc_ice_transport_get_stats(t, &st);
+  uint64_t dropped = st.responses_dropped;
+  CHECK_EQ_INT(brtc_ice_transport_handle_stun(t, &from, &to, ans, alen, NULL, 3 * SEC), BRTC_ICE_HANDLED);
+  brtc_ice_transport_get_stats(t, &st);
+  CHECK_EQ_INT(st.responses_duplicate, 1);
+  CHECK_EQ_INT(st.responses_dropped, dropped);
+  CHECK_EQ_INT(brtc_ice_transport_get_state(t), BRTC_ICE_CONN_COMPLETED);
+  /* Unsigned, it is still dropped; an answer to a transaction we never had, too. */
+  size_t ulen = build_answer(&nomination, BRTC_STUN_BINDING_SUCCESS, &from, 0, NULL, ans, sizeof(ans));
+  CHECK_EQ_INT(brtc_ice_transport_handle_stun(t, &from, &to, ans, ulen, NULL, 3 * SEC), BRTC_ICE_IGNORED);
+  brtc_stun_msg other = nomination;
+  other.transaction_id[0] ^= 0xff;
+  alen = build_answer(&other, BRTC_STUN_BINDING_SUCCESS, &from, 0, REMOTE_PWD, ans, sizeof(ans));
   CHECK_EQ_INT(brtc_ice_transport_handle_stun(t, &from, &to, ans, alen, NULL, 3 * SEC), BRTC_ICE_IGNORED);
+  brtc_ice_transport_get_stats(t, &st);
+  CHECK_EQ_INT(st.responses_duplicate, 1);
+  CHECK_EQ_INT(st.responses_dropped, dropped + 2);
   brtc_ice_pair_info p;
   CHECK(brtc_ice_transport_pair(t, 0, &p));
   CHECK_EQ_INT(p.requests_sent, 3);

@@ -211,6 +211,7 @@ func main() {
 	udpAddr := flag.String("udp", "127.0.0.1:50001", "the one UDP port for media")
 	hold := flag.Duration("hold", time.Second, "how long an incomplete frame is waited for")
 	countOnly := flag.Bool("count-only", false, "only read and count RTP (the CPU benchmark)")
+	rcvbuf := flag.Int("rcvbuf", 0, "the UDP socket's receive buffer in bytes (0: the system's default)")
 	flag.Parse()
 	addr, err := net.ResolveUDPAddr("udp4", *udpAddr)
 	if err != nil {
@@ -221,6 +222,12 @@ func main() {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
+	}
+	if *rcvbuf > 0 {
+		if err := conn.SetReadBuffer(*rcvbuf); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
 	}
 	api, err := newAPI(countingConn{conn})
 	if err != nil {
