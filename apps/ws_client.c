@@ -303,6 +303,10 @@ static void handshake_readable(ws_client *c) {
 /* Connecting and sending the GET, polled without waiting: the loop's watch reports
  * readability only, and a connect's completion is writability. */
 static void handshake_progress(ws_client *c, uint64_t now) {
+  if (now >= c->deadline_us && c->h.head_done && c->parser.status_code != 101) {
+    refused(c); /* a refusal whose body never ended still says why */
+    return;
+  }
   if (now >= c->deadline_us) {
     char why[400];
     snprintf(why, sizeof(why), "%s:%s: no %s within %d s", c->host, c->port,

@@ -12,7 +12,8 @@ script is the viewer, a plain member of the room.
     credentials;
   - when serve goes, the device says it left the room and joins again once serve is back;
   - SIGTERM ends it with exit 0;
-  - against a scripted server, what serve never sends: a wrong Sec-WebSocket-Accept ends the
+  - against a scripted server, what serve never sends: a refusal whose body never ends still
+    ends the camera with its status and reason after 5 s; a wrong Sec-WebSocket-Accept ends the
     camera at start; a ping that came with the 101 is answered with a masked pong; a
     fragmented message is put together; a masked frame from the server fails the connection
     (RFC 6455 5.1) and nothing in it is acted on; a close is answered and its reason logged.
@@ -178,6 +179,14 @@ def test_bad_server(binary, workdir):
     url = f"ws://127.0.0.1:{fake.port}/ws?room=car1"
     cam = Camera(binary, workdir, url)
     try:
+        # A refusal whose body never ends: after 5 s its status and reason still end the camera.
+        conn, _ = fake.listener.accept()
+        conn.sendall(b"HTTP/1.1 409 Conflict\r\nContent-Length: 100\r\n\r\nroom car1 is full")
+        code = cam.proc.wait(timeout=15)
+        conn.close()
+        check(code == 1 and "409 room car1 is full" in cam.text(),
+              f"a 409 with an unfinished body ends the camera with it: {cam.text()[-300:]!r}")
+        cam = Camera(binary, workdir, url)
         fake.accept(accept_key="AAAAAAAAAAAAAAAAAAAAAAAAAAA=").close()
         code = cam.proc.wait(timeout=15)
         check(code == 1 and "Sec-WebSocket-Accept" in cam.text(),
