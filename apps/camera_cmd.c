@@ -546,6 +546,11 @@ static int camera_room_run(camera_app *app, int stop_fd) {
   brtc_loop_watch *stop = stop_fd >= 0 ? brtc_loop_watch_fd(app->loop, stop_fd, on_stop, app) : NULL;
   int rc = brtc_loop_run(app->loop);
   brtc_loop_unwatch(stop);
+  const char *refused = camera_room_start_error(app->room);
+  if (refused) {
+    fprintf(stderr, "boltrtc camera: %s\n", refused);
+    return 1;
+  }
   brtc_log(BRTC_LOG_INFO, NULL, "camera: stopping");
   return rc == BRTC_OK ? 0 : 1;
 }

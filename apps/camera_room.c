@@ -17,7 +17,10 @@ struct camera_room {
   camera_app *app;
   char *url;       /* with the token, if any */
   char shown[512]; /* the URL as logs show it */
+  struct sockaddr_storage to; /* serve's address, resolved once at start */
   ws_client *ws;
+  bool joined_once;     /* the first join worked: from now on a lost room is retried */
+  char start_error[400]; /* why the first join failed, which ends the camera */
   cJSON *ice_servers; /* the last "joined"'s iceServers */
   bool viewer_here;
   brtc_loop_timer *retry;
@@ -121,36 +124,47 @@ static void on_message(void *user, const char *text, size_t len) {
   cJSON_Delete(msg);
 }
 
-static void connect_room(camera_room *r);
-
-static void on_closed(void *user, const char *why) {
-  camera_room *r = user;
+/* The room is lost (or a join failed): the session with the viewer, if any, goes on, as
+ * media and control need no server; the room is joined again after a backoff. */
+static void retry_later(camera_room *r, const char *why) {
   r->retry_us = r->retry_us ? r->retry_us * 2 : RETRY_FIRST_US;
   if (r->retry_us > RETRY_MAX_US) r->retry_us = RETRY_MAX_US;
   brtc_log(BRTC_LOG_WARN, NULL, "camera: left the room: %s; joining again in %.0f s", why,
            (double)r->retry_us / 1e6);
   r->viewer_here = false;
-  camera_viewer_closed(r->app, r);
   brtc_loop_timer_set(r->retry, brtc_now_us() + r->retry_us);
 }
 
-static const ws_client_ops room_ops = {.message = on_message, .closed = on_closed};
+static void on_closed(void *user, const char *why) { retry_later(user, why); }
 
-static void connect_room(camera_room *r) {
-  char err[300] = "";
-  ws_client_free(r->ws);
-  r->ws = NULL;
-  if (ws_client_open(r->loop, r->url, &room_ops, r, &r->ws, err, sizeof(err)) != BRTC_OK) {
-    r->ws = NULL;
-    on_closed(r, err);
+static void on_opened(void *user) { ((camera_room *)user)->joined_once = true; }
+
+/* The first join must work: a wrong URL, token or key (401, 403) or a full room (409) is
+ * said at once and ends the camera, not retried. Later, a failed join is retried. */
+static void on_failed(void *user, int error, const char *why) {
+  (void)error;
+  camera_room *r = user;
+  if (r->joined_once) {
+    retry_later(r, why);
+    return;
   }
+  snprintf(r->start_error, sizeof(r->start_error), "%s", why);
+  brtc_loop_stop(r->loop);
 }
 
+static const ws_client_ops room_ops = {
+    .opened = on_opened, .failed = on_failed, .message = on_message, .closed = on_closed};
+
+/* Only starts the join: its outcome comes from the loop, which never waits for serve. */
 static void on_retry(void *user, uint64_t now) {
   (void)now;
   camera_room *r = user;
+  char err[300] = "";
   brtc_log(BRTC_LOG_INFO, NULL, "camera: joining %s", r->shown);
-  connect_room(r);
+  ws_client_free(r->ws);
+  r->ws = NULL;
+  if (ws_client_open(r->loop, r->url, &r->to, &room_ops, r, &r->ws, err, sizeof(err)) != BRTC_OK)
+    retry_later(r, err);
 }
 
 /* ?token=T (or &token=T), percent-encoded (RFC 3986 2.1). */
@@ -189,15 +203,19 @@ int camera_room_open(brtc_loop *loop, const char *url, const char *token, camera
   r->app = app;
   ws_client_loggable_url(r->url, r->shown, sizeof(r->shown));
   brtc_log(BRTC_LOG_INFO, NULL, "camera: joining %s", r->shown);
-  /* Set before the first message, which may come within the open and offers at once. */
-  *out = r;
-  /* The first join must work: a wrong URL, token or key is said at once, not retried. */
-  int rc = ws_client_open(loop, r->url, &room_ops, r, &r->ws, err, cap);
+  /* A name is resolved here, once: never on the loop while a session runs (docs/camera.md). */
+  int rc = ws_client_resolve(r->url, &r->to, err, cap);
+  if (rc == BRTC_OK) rc = ws_client_open(loop, r->url, &r->to, &room_ops, r, &r->ws, err, cap);
   if (rc != BRTC_OK) {
-    *out = NULL;
     camera_room_free(r);
+    return rc;
   }
-  return rc;
+  *out = r;
+  return BRTC_OK;
+}
+
+const char *camera_room_start_error(const camera_room *r) {
+  return r && r->start_error[0] ? r->start_error : NULL;
 }
 
 void camera_room_free(camera_room *r) {

@@ -3,6 +3,7 @@
 #include "ws_client.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <http_parser.h>
 #include <netdb.h>
 #include <openssl/evp.h>
@@ -20,23 +21,10 @@
 #include "boltrtc/error.h"
 #include "websocket/websocket.h"
 
-#define HANDSHAKE_TIMEOUT_MS 5000
+#define HANDSHAKE_TIMEOUT_MS 5000 /* connect, GET and 101, all on the loop */
+#define CONNECT_POLL_US 10000   /* how often a pending connect is looked at */
 #define SEND_TIMEOUT_S 2     /* a server that stops reading holds the device's loop this long */
 #define MAX_MESSAGE (1 << 20) /* offers, candidates, ICE servers: far less */
-
-struct ws_client {
-  brtc_loop_watch *watch;
-  int fd;
-  bool open;
-  bool send_failed; /* shut down after a send failed: the read side reports it */
-  ws_client_ops ops;
-  void *user;
-  uint8_t *in; /* received, not yet a whole frame */
-  size_t in_len, in_cap;
-  uint8_t *msg; /* a fragmented message so far (5.4) */
-  size_t msg_len;
-  bool in_message;
-};
 
 /* ---- the URL ---- */
 
@@ -140,31 +128,237 @@ static int on_body(http_parser *p, const char *at, size_t len) {
   return 0;
 }
 
-static int connect_to(const ws_url *u, char *err, size_t cap) {
-  struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res = NULL;
-  int rc = getaddrinfo(u->host, u->port, &hints, &res);
-  if (rc != 0) {
-    snprintf(err, cap, "%s: %s", u->host, gai_strerror(rc));
-    return -1;
+typedef enum ws_state { WS_CONNECTING, WS_HANDSHAKE, WS_OPEN, WS_DONE } ws_state;
+
+struct ws_client {
+  brtc_loop_watch *watch;
+  brtc_loop_timer *timer; /* the handshake's progress and its bound */
+  int fd;
+  ws_state state;
+  bool open;
+  bool send_failed; /* shut down after a send failed: the read side reports it */
+  ws_client_ops ops;
+  void *user;
+  char host[256], port[8]; /* for messages */
+  uint64_t deadline_us;    /* the handshake's end, HANDSHAKE_TIMEOUT_MS after the open */
+  char req[2600];          /* the GET, sent as the socket takes it */
+  size_t req_len, req_sent;
+  char want_accept[BRTC_WS_ACCEPT_LEN + 1];
+  handshake h;
+  http_parser parser;
+  http_parser_settings settings;
+  uint8_t *in; /* received, not yet a whole frame */
+  size_t in_len, in_cap;
+  uint8_t *msg; /* a fragmented message so far (5.4) */
+  size_t msg_len;
+  bool in_message;
+};
+
+static uint64_t min_u64(uint64_t a, uint64_t b) { return a < b ? a : b; }
+
+int ws_client_resolve(const char *url, struct sockaddr_storage *to, char *err, size_t cap) {
+  ws_url u;
+  int rc = parse_url(url, &u, err, cap);
+  if (rc != BRTC_OK) return rc;
+  /* A numeric host never touches the resolver; a name may block, so the owner resolves it
+   * once, at start, never on the loop while a session runs. */
+  struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+                           .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV},
+                  *res = NULL;
+  int gai = getaddrinfo(u.host, u.port, &hints, &res);
+  if (gai == EAI_NONAME) {
+    hints.ai_flags = AI_NUMERICSERV;
+    gai = getaddrinfo(u.host, u.port, &hints, &res);
   }
-  int fd = -1;
-  for (struct addrinfo *a = res; a && fd < 0; a = a->ai_next) {
-    fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
-    if (fd < 0) continue;
-    /* Bounded: connect and the handshake's reads and writes give up after these. */
-    struct timeval tv = {.tv_sec = HANDSHAKE_TIMEOUT_MS / 1000};
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    if (connect(fd, a->ai_addr, a->ai_addrlen) != 0) {
-      snprintf(err, cap, "%s:%s: %s", u->host, u->port, strerror(errno));
-      close(fd);
-      fd = -1;
-    }
+  if (gai != 0) {
+    snprintf(err, cap, "%s: %s", u.host, gai_strerror(gai));
+    return BRTC_ERR_NOT_FOUND;
   }
+  memset(to, 0, sizeof(*to));
+  memcpy(to, res->ai_addr, res->ai_addrlen);
   freeaddrinfo(res);
-  return fd;
+  return BRTC_OK;
 }
 
+static socklen_t addr_len(const struct sockaddr_storage *a) {
+  return a->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+}
+
+/* ---- the opening handshake, driven by the loop (4.1) ---- */
+
+/* The GET with a random key; the 101's Sec-WebSocket-Accept must match it. */
+static int build_request(ws_client *c, const ws_url *u) {
+  uint8_t nonce[16];
+  char key[32];
+  if (getrandom(nonce, sizeof(nonce), 0) != (ssize_t)sizeof(nonce)) return BRTC_ERR_IO;
+  EVP_EncodeBlock((uint8_t *)key, nonce, sizeof(nonce));
+  if (brtc_ws_accept_key(key, c->want_accept) != BRTC_OK) return BRTC_ERR_INVALID;
+  int n = snprintf(c->req, sizeof(c->req),
+                   "GET %s HTTP/1.1\r\nHost: %s%s%s:%s\r\nUpgrade: websocket\r\n"
+                   "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
+                   "Sec-WebSocket-Version: 13\r\nUser-Agent: boltrtc\r\n\r\n",
+                   u->target, strchr(u->host, ':') ? "[" : "", u->host,
+                   strchr(u->host, ':') ? "]" : "", u->port, key);
+  if (n < 0 || (size_t)n >= sizeof(c->req)) return BRTC_ERR_TOO_BIG;
+  c->req_len = (size_t)n;
+  c->h.want_accept = c->want_accept;
+  http_parser_init(&c->parser, HTTP_RESPONSE);
+  c->parser.data = &c->h;
+  http_parser_settings_init(&c->settings);
+  c->settings.on_header_field = on_field;
+  c->settings.on_header_value = on_value;
+  c->settings.on_headers_complete = on_head_done;
+  c->settings.on_body = on_body;
+  return BRTC_OK;
+}
+
+/* The open ended without a WebSocket: the owner hears it once, from the loop. */
+static void open_failed(ws_client *c, int error, const char *why) {
+  c->state = WS_DONE;
+  brtc_loop_unwatch(c->watch);
+  c->watch = NULL;
+  brtc_loop_timer_set(c->timer, UINT64_MAX);
+  if (c->ops.failed) c->ops.failed(c->user, error, why);
+}
+
+static void drain_frames(ws_client *c);
+
+/* The 101 came and checks out: frames from now on. */
+static void opened(ws_client *c, const char *rest, size_t rest_len) {
+  handshake *h = &c->h;
+  if (!h->upgrade || !h->connection || !h->accept_ok) {
+    char why[96];
+    snprintf(why, sizeof(why), "the server's 101 lacks %s",
+             !h->accept_ok ? "the right Sec-WebSocket-Accept" : "Upgrade: websocket");
+    open_failed(c, BRTC_ERR_PARSE, why);
+    return;
+  }
+  c->in = malloc(rest_len + 1);
+  if (!c->in) {
+    open_failed(c, BRTC_ERR_NOMEM, "out of memory");
+    return;
+  }
+  memcpy(c->in, rest, rest_len);
+  c->in_len = rest_len;
+  c->in_cap = rest_len + 1;
+  /* Frames are written whole, blocking for at most SEND_TIMEOUT_S (send_all); reads stay
+   * non-blocking (MSG_DONTWAIT). */
+  struct timeval send_tv = {.tv_sec = SEND_TIMEOUT_S};
+  setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &send_tv, sizeof(send_tv));
+  fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) & ~O_NONBLOCK);
+  brtc_loop_timer_set(c->timer, UINT64_MAX);
+  c->state = WS_OPEN;
+  c->open = true;
+  if (c->ops.opened) c->ops.opened(c->user);
+  if (c->open && c->in_len) drain_frames(c); /* frames that came with the 101 */
+}
+
+/* A refusal (401, 403, 409, ...) with the body's first line as serve's reason. */
+static void refused(ws_client *c) {
+  char why[300];
+  for (char *b = c->h.body; *b; b++)
+    if (*b == '\r' || *b == '\n') *b = ' ';
+  unsigned status = c->parser.status_code;
+  snprintf(why, sizeof(why), "the server refused the WebSocket: %u %s", status, c->h.body);
+  open_failed(c, status == 401 || status == 403 ? BRTC_ERR_AUTH : BRTC_ERR_LIMIT, why);
+}
+
+/* The response so far, read as it comes (http-parser is incremental). */
+static void handshake_readable(ws_client *c) {
+  char buf[4096];
+  for (;;) {
+    ssize_t got = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+    if (got <= 0) {
+      if (c->h.head_done && c->parser.status_code != 101) { /* a refusal's body, ended by the close */
+        refused(c);
+        return;
+      }
+      char why[160];
+      snprintf(why, sizeof(why), "no answer to the WebSocket handshake%s%s",
+               got < 0 ? ": " : " (connection closed)", got < 0 ? strerror(errno) : "");
+      open_failed(c, BRTC_ERR_IO, why);
+      return;
+    }
+    size_t used = http_parser_execute(&c->parser, &c->settings, buf, (size_t)got);
+    if (c->parser.upgrade) { /* 101: the rest is WebSocket frames */
+      opened(c, buf + used, (size_t)got - used);
+      return;
+    }
+    if (HTTP_PARSER_ERRNO(&c->parser) != HPE_OK) {
+      char why[160];
+      snprintf(why, sizeof(why), "a bad answer to the WebSocket handshake: %s",
+               http_errno_description(HTTP_PARSER_ERRNO(&c->parser)));
+      open_failed(c, BRTC_ERR_PARSE, why);
+      return;
+    }
+    if (c->h.head_done && c->parser.status_code != 101 && http_body_is_final(&c->parser)) {
+      refused(c);
+      return;
+    }
+  }
+}
+
+/* Connecting and sending the GET, polled without waiting: the loop's watch reports
+ * readability only, and a connect's completion is writability. */
+static void handshake_progress(ws_client *c, uint64_t now) {
+  if (now >= c->deadline_us && c->h.head_done && c->parser.status_code != 101) {
+    refused(c); /* a refusal whose body never ended still says why */
+    return;
+  }
+  if (now >= c->deadline_us) {
+    char why[400];
+    snprintf(why, sizeof(why), "%s:%s: no %s within %d s", c->host, c->port,
+             c->state == WS_CONNECTING ? "connection" : "answer to the WebSocket handshake",
+             HANDSHAKE_TIMEOUT_MS / 1000);
+    open_failed(c, BRTC_ERR_IO, why);
+    return;
+  }
+  if (c->state == WS_CONNECTING) {
+    struct pollfd pfd = {.fd = c->fd, .events = POLLOUT};
+    if (poll(&pfd, 1, 0) == 0) {
+      brtc_loop_timer_set(c->timer, min_u64(now + CONNECT_POLL_US, c->deadline_us));
+      return;
+    }
+    int so_error = 0;
+    socklen_t len = sizeof(so_error);
+    if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &so_error, &len) != 0) so_error = errno;
+    if (so_error) {
+      char why[400];
+      snprintf(why, sizeof(why), "%s:%s: %s", c->host, c->port, strerror(so_error));
+      open_failed(c, BRTC_ERR_IO, why);
+      return;
+    }
+    c->state = WS_HANDSHAKE;
+  }
+  while (c->req_sent < c->req_len) {
+    ssize_t n = send(c->fd, c->req + c->req_sent, c->req_len - c->req_sent,
+                     MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      brtc_loop_timer_set(c->timer, min_u64(now + CONNECT_POLL_US, c->deadline_us));
+      return;
+    }
+    if (n <= 0) {
+      char why[160];
+      snprintf(why, sizeof(why), "cannot send the WebSocket handshake: %s", strerror(errno));
+      open_failed(c, BRTC_ERR_IO, why);
+      return;
+    }
+    c->req_sent += (size_t)n;
+  }
+  brtc_loop_timer_set(c->timer, c->deadline_us); /* the answer is read as it comes */
+}
+
+static void on_handshake_timer(void *user, uint64_t now) {
+  ws_client *c = user;
+  if (c->state == WS_CONNECTING || c->state == WS_HANDSHAKE) handshake_progress(c, now);
+}
+
+/* ---- frames ---- */
+
+/* Blocking, bounded by SO_SNDTIMEO (SEND_TIMEOUT_S): a frame is written whole or not at all. */
 static int send_all(int fd, const void *data, size_t len) {
   const uint8_t *p = data;
   while (len) {
@@ -176,81 +370,6 @@ static int send_all(int fd, const void *data, size_t len) {
   }
   return BRTC_OK;
 }
-
-/* 4.1: the GET with a random key, then a 101 whose Sec-WebSocket-Accept matches it. Bytes
- * read past the head (a first frame) are kept in c->in. */
-static int handshake_run(ws_client *c, const ws_url *u, char *err, size_t cap) {
-  uint8_t nonce[16];
-  char key[32], want[BRTC_WS_ACCEPT_LEN + 1];
-  if (getrandom(nonce, sizeof(nonce), 0) != (ssize_t)sizeof(nonce)) {
-    snprintf(err, cap, "no random bytes for the handshake");
-    return BRTC_ERR_IO;
-  }
-  EVP_EncodeBlock((uint8_t *)key, nonce, sizeof(nonce));
-  if (brtc_ws_accept_key(key, want) != BRTC_OK) return BRTC_ERR_INVALID;
-  char req[2600];
-  int n = snprintf(req, sizeof(req),
-                   "GET %s HTTP/1.1\r\nHost: %s%s%s:%s\r\nUpgrade: websocket\r\n"
-                   "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
-                   "Sec-WebSocket-Version: 13\r\nUser-Agent: boltrtc\r\n\r\n",
-                   u->target, strchr(u->host, ':') ? "[" : "", u->host,
-                   strchr(u->host, ':') ? "]" : "", u->port, key);
-  if (n < 0 || (size_t)n >= sizeof(req) || send_all(c->fd, req, (size_t)n) != BRTC_OK) {
-    snprintf(err, cap, "cannot send the WebSocket handshake: %s", strerror(errno));
-    return BRTC_ERR_IO;
-  }
-  handshake h = {.want_accept = want};
-  http_parser p;
-  http_parser_init(&p, HTTP_RESPONSE);
-  p.data = &h;
-  http_parser_settings s;
-  http_parser_settings_init(&s);
-  s.on_header_field = on_field;
-  s.on_header_value = on_value;
-  s.on_headers_complete = on_head_done;
-  s.on_body = on_body;
-  char buf[4096];
-  for (;;) {
-    ssize_t got = recv(c->fd, buf, sizeof(buf), 0);
-    if (got < 0 && errno == EINTR) continue;
-    if (got <= 0) {
-      if (h.head_done) break; /* a refusal's body, ended by the close */
-      snprintf(err, cap, "no answer to the WebSocket handshake%s%s",
-               got < 0 ? ": " : " (connection closed)", got < 0 ? strerror(errno) : "");
-      return BRTC_ERR_IO;
-    }
-    size_t used = http_parser_execute(&p, &s, buf, (size_t)got);
-    if (p.upgrade) { /* 101: the rest is WebSocket frames */
-      size_t rest = (size_t)got - used;
-      c->in = malloc(rest + 1);
-      if (!c->in) return BRTC_ERR_NOMEM;
-      memcpy(c->in, buf + used, rest);
-      c->in_len = rest;
-      c->in_cap = rest + 1;
-      break;
-    }
-    if (HTTP_PARSER_ERRNO(&p) != HPE_OK) {
-      snprintf(err, cap, "a bad answer to the WebSocket handshake: %s",
-               http_errno_description(HTTP_PARSER_ERRNO(&p)));
-      return BRTC_ERR_PARSE;
-    }
-    if (h.head_done && p.status_code != 101 && http_body_is_final(&p)) break;
-  }
-  if (p.status_code != 101) {
-    for (char *c2 = h.body; *c2; c2++)
-      if (*c2 == '\r' || *c2 == '\n') *c2 = ' ';
-    snprintf(err, cap, "the server refused the WebSocket: %u %s", p.status_code, h.body);
-    return p.status_code == 401 || p.status_code == 403 ? BRTC_ERR_AUTH : BRTC_ERR_LIMIT;
-  }
-  if (!h.upgrade || !h.connection || !h.accept_ok) {
-    snprintf(err, cap, "the server's 101 lacks %s", !h.accept_ok ? "the right Sec-WebSocket-Accept"
-                                                                 : "Upgrade: websocket");
-    return BRTC_ERR_PARSE;
-  }
-  return BRTC_OK;
-}
-
-/* ---- frames ---- */
 
 static int send_frame(ws_client *c, uint8_t opcode, const void *data, size_t len) {
   if (!c->open) return BRTC_ERR_STATE;
@@ -359,8 +478,15 @@ static void drain_frames(ws_client *c) {
 }
 
 static void on_readable(void *user, int fd, uint64_t now) {
-  (void)now;
   ws_client *c = user;
+  if (c->state == WS_CONNECTING || (c->state == WS_HANDSHAKE && c->req_sent < c->req_len)) {
+    handshake_progress(c, now); /* an error on a connecting socket shows as readable */
+    return;
+  }
+  if (c->state == WS_HANDSHAKE) {
+    handshake_readable(c);
+    return;
+  }
   for (;;) {
     if (c->in_cap - c->in_len < 4096) {
       size_t cap = c->in_cap * 2 + 8192;
@@ -390,8 +516,8 @@ static void on_readable(void *user, int fd, uint64_t now) {
   }
 }
 
-int ws_client_open(brtc_loop *loop, const char *url, const ws_client_ops *ops, void *user,
-                   ws_client **out, char *err, size_t cap) {
+int ws_client_open(brtc_loop *loop, const char *url, const struct sockaddr_storage *to,
+                   const ws_client_ops *ops, void *user, ws_client **out, char *err, size_t cap) {
   *out = NULL;
   ws_url u;
   int rc = parse_url(url, &u, err, cap);
@@ -400,29 +526,41 @@ int ws_client_open(brtc_loop *loop, const char *url, const ws_client_ops *ops, v
   if (!c) return BRTC_ERR_NOMEM;
   c->ops = *ops;
   c->user = user;
-  c->fd = connect_to(&u, err, cap);
-  if (c->fd < 0) {
-    free(c);
-    return BRTC_ERR_IO;
-  }
-  rc = handshake_run(c, &u, err, cap);
-  if (rc == BRTC_OK) {
-    struct timeval send_tv = {.tv_sec = SEND_TIMEOUT_S}, no_tv = {0};
-    setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &send_tv, sizeof(send_tv));
-    setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &no_tv, sizeof(no_tv));
-    c->watch = brtc_loop_watch_fd(loop, c->fd, on_readable, c);
-    rc = c->watch ? BRTC_OK : BRTC_ERR_NOMEM;
-  }
+  c->fd = -1;
+  snprintf(c->host, sizeof(c->host), "%s", u.host);
+  snprintf(c->port, sizeof(c->port), "%s", u.port);
+  rc = build_request(c, &u);
   if (rc != BRTC_OK) {
-    close(c->fd);
-    free(c->in);
-    free(c);
-    return rc;
+    snprintf(err, cap, "cannot make the WebSocket handshake: %s", brtc_strerror(rc));
+    goto fail;
   }
-  c->open = true;
-  *out = c; /* before any callback: frames may have come with the 101 */
-  if (c->in_len) drain_frames(c);
+  /* Non-blocking from the start: the connect completes (or fails) while the loop runs on. */
+  c->fd = socket(to->ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (c->fd < 0 || (connect(c->fd, (const struct sockaddr *)to, addr_len(to)) != 0 &&
+                    errno != EINPROGRESS)) {
+    snprintf(err, cap, "%s:%s: %s", u.host, u.port, strerror(errno));
+    rc = BRTC_ERR_IO;
+    goto fail;
+  }
+  /* Watched only once connecting: an unconnected socket reads as hung up. */
+  c->watch = brtc_loop_watch_fd(loop, c->fd, on_readable, c);
+  c->timer = brtc_loop_timer_new(loop, on_handshake_timer, c);
+  if (!c->watch || !c->timer) {
+    snprintf(err, cap, "out of memory");
+    rc = BRTC_ERR_NOMEM;
+    goto fail;
+  }
+  c->deadline_us = brtc_now_us() + HANDSHAKE_TIMEOUT_MS * 1000ull;
+  c->state = WS_CONNECTING;
+  brtc_loop_timer_set(c->timer, brtc_now_us()); /* first look on the loop's next pass */
+  *out = c;
   return BRTC_OK;
+fail:
+  brtc_loop_unwatch(c->watch);
+  brtc_loop_timer_free(c->timer);
+  if (c->fd >= 0) close(c->fd);
+  free(c);
+  return rc;
 }
 
 void ws_client_free(ws_client *c) {
@@ -433,6 +571,7 @@ void ws_client_free(ws_client *c) {
     c->open = false;
   }
   brtc_loop_unwatch(c->watch);
+  brtc_loop_timer_free(c->timer);
   close(c->fd);
   free(c->in);
   free(c->msg);

@@ -12,14 +12,22 @@ script is the viewer, a plain member of the room.
     credentials;
   - when serve goes, the device says it left the room and joins again once serve is back;
   - SIGTERM ends it with exit 0;
-  - against a scripted server, what serve never sends: a wrong Sec-WebSocket-Accept ends the
+  - against a scripted server, what serve never sends: a refusal whose body never ends still
+    ends the camera with its status and reason after 5 s; a wrong Sec-WebSocket-Accept ends the
     camera at start; a ping that came with the 101 is answered with a masked pong; a
     fragmented message is put together; a masked frame from the server fails the connection
     (RFC 6455 5.1) and nothing in it is acted on; a close is answered and its reason logged.
+With --blackhole (its own loopback namespace; needs root, unshare(1) and nft, exit 77 to skip):
+  - while a session with the viewer is live, serve goes and its port black-holes (nftables
+    drops every SYN to it): the device retries, and its loop keeps answering the viewer's ICE
+    checks on the session's port with no gap over 1 s (a blocking connect froze it for 5 s);
+    the join gives up after 5 s, and the device joins again once the drop is lifted.
 Python standard library only; every wait is bounded; every process is stopped by its pid.
-Usage: camera_signal_test.py BOLTRTC"""
+Usage: camera_signal_test.py BOLTRTC [--blackhole]"""
 import base64
 import hashlib
+import hmac
+import json
 import os
 import re
 import shutil
@@ -30,10 +38,13 @@ import subprocess
 import sys
 import tempfile
 import time
+import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "signal"))
+sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
 import http_test  # noqa: E402
+from e2e import enter_loopback_namespace  # noqa: E402
 from http_test import Server, WebSocket, check  # noqa: E402
 
 TOKEN = "tok-1"
@@ -168,6 +179,14 @@ def test_bad_server(binary, workdir):
     url = f"ws://127.0.0.1:{fake.port}/ws?room=car1"
     cam = Camera(binary, workdir, url)
     try:
+        # A refusal whose body never ends: after 5 s its status and reason still end the camera.
+        conn, _ = fake.listener.accept()
+        conn.sendall(b"HTTP/1.1 409 Conflict\r\nContent-Length: 100\r\n\r\nroom car1 is full")
+        code = cam.proc.wait(timeout=15)
+        conn.close()
+        check(code == 1 and "409 room car1 is full" in cam.text(),
+              f"a 409 with an unfinished body ends the camera with it: {cam.text()[-300:]!r}")
+        cam = Camera(binary, workdir, url)
         fake.accept(accept_key="AAAAAAAAAAAAAAAAAAAAAAAAAAA=").close()
         code = cam.proc.wait(timeout=15)
         check(code == 1 and "Sec-WebSocket-Accept" in cam.text(),
@@ -196,9 +215,142 @@ def test_bad_server(binary, workdir):
         fake.listener.close()
 
 
+def stun_attr(kind, value):
+    return struct.pack("!HH", kind, len(value)) + value + b"\0" * (-len(value) % 4)
+
+
+def ice_check(ufrag, pwd, txn):
+    """A Binding request as the controlled viewer would send it (RFC 8445 7.2.2), with
+    MESSAGE-INTEGRITY and FINGERPRINT (RFC 8489 14.5, 14.7)."""
+    attrs = (stun_attr(0x0006, f"{ufrag}:viewer".encode()) +
+             stun_attr(0x0024, struct.pack("!I", 1853817087)) +
+             stun_attr(0x8029, os.urandom(8)))
+    head = struct.pack("!HHI", 0x0001, len(attrs) + 24, 0x2112A442) + txn
+    attrs += stun_attr(0x0008, hmac.new(pwd.encode(), head + attrs, hashlib.sha1).digest())
+    head = struct.pack("!HHI", 0x0001, len(attrs) + 8, 0x2112A442) + txn
+    attrs += stun_attr(0x8028, struct.pack("!I", (zlib.crc32(head + attrs) ^ 0x5354554E)
+                                           & 0xFFFFFFFF))
+    return struct.pack("!HHI", 0x0001, len(attrs), 0x2112A442) + txn + attrs
+
+
+def scripted_answer(offer):
+    """An answer to the device's offer that takes video and the channel, with this script's
+    ICE credentials and no candidates, so that the device's session lives on the checks this
+    script sends it (DTLS would start from here, setup active; it is never needed)."""
+    lines = []
+    for line in offer.split("\r\n"):
+        if line.startswith(("a=candidate:", "a=end-of-candidates", "a=ssrc", "a=msid")):
+            continue
+        line = re.sub(r"^a=ice-ufrag:.*", "a=ice-ufrag:viewer", line)
+        line = re.sub(r"^a=ice-pwd:.*", "a=ice-pwd:" + "viewer-password-24chars", line)
+        line = line.replace("a=setup:actpass", "a=setup:active").replace("a=sendonly", "a=recvonly")
+        lines.append(line)
+    return "\r\n".join(lines)
+
+
+class Prober:
+    """The viewer's ICE checks to the device's session port every 50 ms; the times of the
+    answers show whether the device's loop kept serving."""
+
+    def __init__(self, sdp):
+        self.ufrag = ufrag(sdp)
+        self.pwd = re.search(r"a=ice-pwd:(\S+)", sdp).group(1)
+        host = re.search(r"a=candidate:\S+ 1 udp \d+ (127\.0\.0\.1) (\d+) typ host", sdp)
+        check(host, f"the offer has a loopback host candidate: {sdp}")
+        self.addr = (host.group(1), int(host.group(2)))
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.answers = []
+
+    def run(self, seconds, until=lambda: False):
+        end = time.monotonic() + seconds
+        while time.monotonic() < end and not until():
+            txn = os.urandom(12)
+            self.sock.sendto(ice_check(self.ufrag, self.pwd, txn), self.addr)
+            deadline = time.monotonic() + 0.05
+            while (left := deadline - time.monotonic()) > 0:
+                self.sock.settimeout(left)
+                try:
+                    data = self.sock.recv(2048)
+                except socket.timeout:
+                    break
+                if data[:2] == b"\x01\x01" and data[8:20] == txn:
+                    self.answers.append(time.monotonic())
+            time.sleep(max(0.0, deadline - time.monotonic()))
+
+    def worst_gap(self, since):
+        times = [t for t in self.answers if t >= since]
+        return max((b - a for a, b in zip(times, times[1:])), default=float("inf")), len(times)
+
+
+def nft(*args):
+    subprocess.run(["nft", *args], check=True, timeout=10)
+
+
+def test_blackhole(binary, workdir):
+    """A live session keeps being served while the device's joins go into a black hole."""
+    if shutil.which("nft") is None:
+        print("SKIP: needs nft (nftables) to black-hole serve's port")
+        sys.exit(77)
+    http_port = free_port(socket.SOCK_STREAM)
+    serve_args = ["--http", f"127.0.0.1:{http_port}"]
+    url = f"ws://127.0.0.1:{http_port}/ws?room=car1"
+    cam = None
+    try:
+        os.makedirs(os.path.join(workdir, "a"))
+        with Server(binary, os.path.join(workdir, "a"), *serve_args) as srv:
+            viewer = WebSocket(srv.port, "/ws?room=car1")
+            check(viewer.recv()["type"] == "joined", "the viewer joined first")
+            cam = Camera(binary, workdir, url)
+            offer, _ = viewer.recv_until("offer")
+            viewer.send(json.dumps({"type": "answer", "sdp": scripted_answer(offer["sdp"])}))
+            probe = Prober(offer["sdp"])
+            probe.run(1.0)
+            check(len(probe.answers) >= 10,
+                  f"the device's session answers the viewer's checks: {len(probe.answers)} in 1 s")
+            # serve goes with the viewer still in the room: the session goes on without it.
+            check(srv.stop() == 0, "serve stops")
+            viewer.close()
+        cam.wait_log(r"camera: left the room: .*; joining again in 1 s", "the device lost serve")
+        nft("add", "table", "inet", "blackhole")
+        nft("add", "chain", "inet", "blackhole", "out",
+            "{ type filter hook output priority 0 ; }")
+        nft("add", "rule", "inet", "blackhole", "out", "tcp", "dport", str(http_port), "drop")
+        t0 = time.monotonic()
+        gave_up = r"camera: left the room: 127\.0\.0\.1:\d+: no connection within 5 s; " \
+                  r"joining again in 2 s"
+        probe.run(12.0, until=lambda: re.search(gave_up, cam.text()))
+        probe.run(1.0)
+        gap, n = probe.worst_gap(t0)
+        check(gap < 1.0, f"the device's loop kept answering while it retried: {n} answers in "
+              f"{time.monotonic() - t0:.1f} s, the longest gap {gap:.2f} s")
+        print(f"camera_signal_test: {n} answers in {time.monotonic() - t0:.1f} s of retries, "
+              f"the longest gap {gap * 1000:.0f} ms")
+        check(re.search(gave_up, cam.text()),
+              f"the join into the black hole gives up after 5 s: {cam.text()[-800:]}")
+        nft("delete", "table", "inet", "blackhole")
+        os.makedirs(os.path.join(workdir, "b"))
+        with Server(binary, os.path.join(workdir, "b"), *serve_args):
+            cam.wait_log(r"camera: joined room car1 \(0 ICE servers handed\): waiting",
+                         "the device joins again once the drop is lifted", timeout=20)
+            check(cam.stop() == 0, f"SIGTERM: exit 0 ({cam.proc.returncode})")
+    finally:
+        if cam:
+            cam.stop()
+
+
 def main():
+    if sys.argv[2:] == ["--blackhole"]:
+        enter_loopback_namespace(skip_code=77)
     binary = os.path.abspath(sys.argv[1])
     workdir = tempfile.mkdtemp(prefix="boltrtc-camera-signal-")
+    if sys.argv[2:] == ["--blackhole"]:
+        try:
+            test_blackhole(binary, workdir)
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+        print(f"camera_signal_test --blackhole: {http_test.PASSED} checks passed")
+        return
     http_port, turn_port = free_port(socket.SOCK_STREAM), free_port(socket.SOCK_DGRAM)
     serve_args = ["--http", f"127.0.0.1:{http_port}", "--token", TOKEN,
                   "--turn-listen", f"127.0.0.1:{turn_port}", "--turn-secret", "s3cret",
