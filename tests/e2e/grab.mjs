@@ -37,17 +37,20 @@ export async function framesDecoded(page, path) {
 }
 
 // Waits until 30 frames are decoded and <video id="video"> shows one, then reads
-// framesDecoded twice, a second apart: [before, after] (after must be larger).
+// framesDecoded twice, a second apart: [before, after] (after must be larger). Polled here,
+// not with waitForFunction: Playwright takes the Promise an async predicate returns as a
+// truthy answer, so getStats could not be awaited there and the wait returned at once.
 export async function decodingFrames(page, path, timeoutMs) {
-  await page.waitForFunction(async (p) => {
-    const pc = p.split('.').reduce((o, k) => o[k], window);
-    let n = 0;
-    (await pc.getStats()).forEach((s) => {
-      if (s.type === 'inbound-rtp' && s.kind === 'video') n = s.framesDecoded ?? 0;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const shown = await page.evaluate(() => {
+      const v = document.getElementById('video');
+      return v.videoWidth > 0 && v.readyState >= 2;
     });
-    const v = document.getElementById('video');
-    return n >= 30 && v.videoWidth > 0 && v.readyState >= 2;
-  }, { timeout: timeoutMs, polling: 200 }, path);
+    if (shown && (await framesDecoded(page, path)) >= 30) break;
+    if (Date.now() > deadline) throw new Error(`fewer than 30 frames decoded in ${timeoutMs} ms`);
+    await page.waitForTimeout(200);
+  }
   const frames = [await framesDecoded(page, path)];
   await page.waitForTimeout(1000);
   frames.push(await framesDecoded(page, path));
