@@ -193,10 +193,13 @@ static void test_silent_connection_times_out(void) {
   brtc_loop *loop = make_loop();
   if (!loop) return;
   brtc_loop_ice_tcp_set_limits(loop, 0, 0, 200);
+  uint64_t start = brtc_now_us();
   int fd = connect_tcp(brtc_loop_ice_tcp_port(loop, 0));
   CHECK(fd >= 0);
-  CHECK(!closed_within(loop, fd, 3)); /* not at once */
-  CHECK(closed_within(loop, fd, 50)); /* but within a second */
+  CHECK(closed_within(loop, fd, 50)); /* within about a second */
+  /* Not before its 200 ms: timed by the clock, since on a loaded machine the loop's passes
+   * can take that long by themselves. */
+  CHECK(brtc_now_us() - start >= 200 * 1000);
   brtc_ice_tcp_stats s = stats_of(loop);
   CHECK_EQ_INT(s.check_timeouts, 1);
   CHECK_EQ_INT(s.open, 0);

@@ -516,7 +516,11 @@ static void run_pair(unsigned loss, uint64_t delay_us, brtc_dtls_role answer_rol
   CHECK_EQ_INT(brtc_datachannel_max_retransmits(a->control), 0);
   CHECK_EQ_INT(a->control_bad, 0);
   if (!loss) CHECK_EQ_INT(a->control_received, CONTROL_MESSAGES);
-  else CHECK(a->control_received >= CONTROL_MESSAGES * 3 / 4);
+  /* All 200 go at once, about ten to a datagram, so the link's losses take them in tens: 5 %
+   * of some twenty datagrams loses five or more (a quarter) about once in a few hundred runs
+   * (the losses are fixed, but which datagrams carry control messages moves with the run's
+   * random ids), ten or more practically never. */
+  else CHECK(a->control_received >= CONTROL_MESSAGES / 2);
   for (int w = 0; media && w < 2; w++) {
     side *s = &p->s[w], *peer = &p->s[1 - w];
     fprintf(stderr, "  %s: sent %u frames (%u key, %u asked for), received %u of the other's "
