@@ -36,6 +36,7 @@ struct camera_capture {
   pthread_mutex_t lock;
   slot q[QUEUE];
   size_t head, count;
+  bool awaiting_keyframe; /* frames were dropped: none is queued until a keyframe */
   slot out; /* the frame the loop holds now */
 };
 
@@ -45,21 +46,39 @@ static void signal_fd(int fd) {
   }
 }
 
-/* One frame into the queue, copied once into its slot; a full queue loses its oldest. */
+/* The oldest waiting frame goes. */
+static void drop_oldest(camera_capture *c) {
+  c->head = (c->head + 1) % QUEUE;
+  c->count--;
+  atomic_fetch_add(&c->dropped, 1);
+}
+
+/* One frame into the queue, copied once into its slot. A full queue loses its oldest, and
+ * with it every frame up to the next keyframe: a delta frame is predicted from the ones before
+ * it (RFC 6386 2, H.264 likewise), so after a gap it would only show a broken picture. Those
+ * waiting go now, those the source still makes until a keyframe are not queued. */
 static void push(camera_capture *c, const brtc_source_frame *f) {
   pthread_mutex_lock(&c->lock);
   if (c->count == QUEUE) {
-    c->head = (c->head + 1) % QUEUE;
-    c->count--;
-    atomic_fetch_add(&c->dropped, 1);
-    atomic_store(&c->keyframe, true); /* the viewer's decoder needs a fresh start */
+    drop_oldest(c);
+    while (c->count && !c->q[c->head].keyframe) drop_oldest(c);
+    c->awaiting_keyframe = !c->count;
+    if (c->awaiting_keyframe) atomic_store(&c->keyframe, true); /* a fresh start, soon */
   }
+  if (c->awaiting_keyframe && !f->keyframe) {
+    pthread_mutex_unlock(&c->lock);
+    atomic_fetch_add(&c->dropped, 1);
+    return;
+  }
+  c->awaiting_keyframe = false;
   slot *s = &c->q[(c->head + c->count) % QUEUE];
   if (s->cap < f->len) {
     uint8_t *b = realloc(s->buf, f->len);
-    if (!b) {
+    if (!b) { /* a gap as well */
+      c->awaiting_keyframe = true;
       pthread_mutex_unlock(&c->lock);
       atomic_fetch_add(&c->dropped, 1);
+      atomic_store(&c->keyframe, true);
       return;
     }
     s->buf = b, s->cap = f->len;

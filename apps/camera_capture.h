@@ -3,8 +3,8 @@
  * loop, which meanwhile answers the viewer's commands and sends what is ready. The thread
  * takes each frame when it is due (or when the camera's fd says so) and hands it over through
  * a short queue and an eventfd the loop watches; if the loop falls behind, the oldest waiting
- * frame is dropped, never the newest (and the next frame is made a keyframe, so the viewer's
- * decoder does not break on the gap). */
+ * frame is dropped, never the newest, and with it the delta frames that follow it up to a
+ * keyframe, which is asked for at once: the viewer's decoder never sees a gap. */
 #ifndef BRTC_APPS_CAMERA_CAPTURE_H
 #define BRTC_APPS_CAMERA_CAPTURE_H
 

@@ -18,6 +18,7 @@ One Chromium serves every case: it stays in the viewer's namespace, whose NAT ch
 between cases (NatLab.set_nat_kind). It prints the matrix with the times to connected.
   test_nat_camera.py BOLTRTC [--cases d-v,...]   (d, v: none, eim, sym)
 Exits 77 (skipped, with the reason) where namespaces cannot be made."""
+import contextlib
 import json
 import os
 import re
@@ -51,6 +52,12 @@ ALL_CASES = ["none-none", "none-eim", "none-sym", "eim-none", "eim-eim", "eim-sy
              "sym-none", "sym-eim", "sym-sym"]
 RELAYED = {"eim-sym", "sym-eim", "sym-sym"}
 EITHER = {"none-sym", "sym-none"}  # direct or relayed (see judge)
+
+# The device's three hosts (dpub on the public side, deim and dsym behind their NATs) and the
+# viewer behind nat3, whose kind each case sets (set_viewer_nat).
+LAB_NATS = [("eim", ["deim"]), ("symmetric", ["dsym"]), ("eim", ["viewer"])]
+# The device's log line for the pair it nominated: ms, the remote address, the rest.
+DEVICE_CONNECTED = re.compile(r"camera: ice-connected \(([\d.]+) ms\): nominated ([\d.]+):\d+[^\n]*")
 
 check = nat_lab.Checks("test_nat_camera")
 
@@ -129,6 +136,23 @@ def start_serve(lab, boltrtc, workdir):
         raise RuntimeError(f"serve did not start: {f.read()[-2000:]}")
 
 
+@contextlib.contextmanager
+def camera_lab():
+    """The matrix's lab, also test_nat_camera_peer.py's."""
+    with nat_lab.NatLab(LAB_NATS, hosts_public=["dpub"]) as lab:
+        lab.route_lan("nat3")  # the viewer's LAN is public while its NAT is "none"
+        yield lab
+
+
+def set_viewer_nat(lab, case):
+    lab.set_nat_kind("nat3", KINDS[case.split("-")[1]])
+
+
+def device_drives(device_log):
+    """The seqs of the commands the device took (its motor's log lines)."""
+    return {int(s) for s in re.findall(r"camera: drive seq (\d+) ", device_log)}
+
+
 def device_host(case):
     return {"none": "dpub", "eim": "deim", "sym": "dsym"}[case.split("-")[0]]
 
@@ -162,7 +186,7 @@ def judge(lab, case, result, device_log, source, shifted, workdir):
     pair = result.get("pair") or {}
     local, remote = pair.get("local") or {}, pair.get("remote") or {}
     types = f"{local.get('type')}<->{remote.get('type')}"
-    m = re.search(r"camera: ice-connected \(([\d.]+) ms\): nominated ([\d.]+):\d+[^\n]*", device_log)
+    m = DEVICE_CONNECTED.search(device_log)
     dev_detail = m.group(0) if m else "no ICE connected line"
     through_relay = "through our TURN relay" in dev_detail or \
         f"nominated {SERVER}:" in dev_detail or "relay" in (local.get("type"), remote.get("type"))
@@ -202,7 +226,7 @@ def judge(lab, case, result, device_log, source, shifted, workdir):
     check(good >= MIN_PSNR and good - bad >= MIN_MARGIN,
           f"{case}: the shown frame is the source: PSNR {good:.1f} dB, shifted {bad:.1f} dB")
     sent, acks = result.get("sent", []), result.get("acks", [])
-    logged = {int(s) for s in re.findall(r"camera: drive seq (\d+) ", device_log)}
+    logged = device_drives(device_log)
     check(len(sent) == 6 and sorted(a["seq"] for a in acks) == [c["seq"] for c in sent] and
           all(c["seq"] in logged for c in sent),
           f"{case}: {len(sent)} commands sent, {len(acks)} acked by the device, "
@@ -221,19 +245,17 @@ def main():
         print("test_nat_camera: skipped: needs node and Debian's chromium")
         return nat_lab.SKIP
     workdir = tempfile.mkdtemp(prefix="boltrtc-nat-camera-")
-    nats = [("eim", ["deim"]), ("symmetric", ["dsym"]), ("eim", ["viewer"])]
     serve = driver = None
     matrix = []
     try:
         still, still_shifted, ivf = still_picture(workdir)
         source = rgb_frames([still], *SIZE)[0]
         shifted = rgb_frames([still_shifted], *SIZE)[0]
-        with nat_lab.NatLab(nats, hosts_public=["dpub"]) as lab:
-            lab.route_lan("nat3")  # the viewer's LAN is public while its NAT is "none"
+        with camera_lab() as lab:
             serve, serve_log = start_serve(lab, boltrtc, workdir)
             driver = Driver(lab, "viewer")
             for case in cases:
-                lab.set_nat_kind("nat3", KINDS[case.split("-")[1]])
+                set_viewer_nat(lab, case)
                 cam, cam_log = start_camera(lab, boltrtc, case, ivf, workdir)
                 try:
                     result = driver.run({"url": f"http://{SERVER}:{HTTP_PORT}/camera.html?"
