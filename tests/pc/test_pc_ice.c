@@ -110,13 +110,18 @@ static bool connected(const side *s) {
   return s->step_at[BRTC_STEP_DTLS_CONNECTED] && s->step_at[BRTC_STEP_ICE_CONNECTED];
 }
 
+/* a at the controlling pc's address, b at the answerer's, nothing else yet. */
+static void place_sides(side *a, side *b) {
+  memset(a, 0, sizeof(*a));
+  memset(b, 0, sizeof(*b));
+  brtc_addr_parse(&a->addr, PC_A, 0);
+  brtc_addr_parse(&b->addr, PC_B, 0);
+}
+
 static void connect_two(bool answerer_lite) {
   brtc_certificate *cert_a = brtc_certificate_generate(), *cert_b = brtc_certificate_generate();
   side a, b;
-  memset(&a, 0, sizeof(a));
-  memset(&b, 0, sizeof(b));
-  brtc_addr_parse(&a.addr, PC_A, 0);
-  brtc_addr_parse(&b.addr, PC_B, 0);
+  place_sides(&a, &b);
   uint64_t now = SEC;
   a.pc = make_pc(cert_a, PC_A, false);
   b.pc = make_pc(cert_b, PC_B, answerer_lite);
@@ -225,10 +230,7 @@ static void connect_two(bool answerer_lite) {
 static void test_check_before_answer(void) {
   brtc_certificate *cert_a = brtc_certificate_generate(), *cert_b = brtc_certificate_generate();
   side a, b;
-  memset(&a, 0, sizeof(a));
-  memset(&b, 0, sizeof(b));
-  brtc_addr_parse(&a.addr, PC_A, 0);
-  brtc_addr_parse(&b.addr, PC_B, 0);
+  place_sides(&a, &b);
   brtc_certificate *certs[2] = {cert_a, cert_b};
   side *sides[2] = {&a, &b};
   for (int i = 0; i < 2; i++) {
