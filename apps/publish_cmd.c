@@ -43,7 +43,8 @@ void brtc_publish_print_usage(FILE *out) {
           BRTC_SOURCE_OPTIONS_USAGE
           "  --token T            a bearer token for the WHIP server (RFC 9725 4.5)\n"
           "  --ice-server URL     a STUN or TURN server to gather candidates from: stun:IP[:PORT]\n"
-          "                       or turn:IP[:PORT][?transport=udp] (numeric addresses; up to 4)\n"
+          "                       turn:IP[:PORT][?transport=udp|tcp] or turns:IP[:PORT]\n"
+          "                       (numeric addresses; up to 4)\n"
           "  --ice-username U     --ice-credential C: the TURN servers' long-term credentials\n"
           "  --relay-only         use relayed candidates only (iceTransportPolicy \"relay\")\n"
           "  --udp ADDR:PORT      the local UDP address (default 0.0.0.0:0: every interface's\n"

@@ -166,11 +166,14 @@ static int stun_poll(brtc_pc *pc, struct pc_gather *g, uint8_t *out, size_t cap,
 
 /* ---- trickle: the events ---- */
 
-/* The mid of our local description's first m-section (the BUNDLE tag), once there is one. */
+/* The mid of our local description's first m-section (the BUNDLE tag), once there is one.
+ * An offer already answered is still our local description: an owner may set the answer
+ * before it first drains the pc, and the candidates gathered meanwhile must still go out. */
 static bool local_mid(brtc_pc *pc, struct pc_gather *g) {
   if (g->mid[0]) return true;
   const char *sdp = pc_offer_local_sdp(pc);
   if (!sdp) sdp = pc->answer;
+  if (!sdp) sdp = pc_offer_last_sdp(pc);
   const char *m = sdp ? strstr(sdp, "\na=mid:") : NULL;
   if (!m) return false;
   m += 7;

@@ -159,7 +159,11 @@ int pc_ice_handle_stun(brtc_pc *pc, const uint8_t *data, size_t len, const brtc_
     pc->stats.dropped_malformed++;
     return BRTC_ERR_PARSE;
   }
-  if (!pc->ice_remote_set) { /* no credentials to check it against yet */
+  /* Before any description from the peer there is nothing to check a request against, but
+   * once our offer is out the answerer's first checks very likely come before its answer:
+   * RFC 8445 7.3 says to answer them at once (our password signs them; the agent checks
+   * only our half of USERNAME until it has the peer's) and keep what they taught. */
+  if (!pc->ice_remote_set && !(pc_offer_pending(pc) && !pc_ice_is_lite(pc))) {
     pc->stats.dropped_unexpected++;
     return BRTC_ERR_STATE;
   }

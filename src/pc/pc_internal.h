@@ -391,5 +391,7 @@ bool pc_offer_pending(const brtc_pc *pc);
 void pc_offer_free(brtc_pc *pc);
 /* The offer set as our local description (NULL when none): trickle's events name its mid. */
 const char *pc_offer_local_sdp(const brtc_pc *pc);
+/* The last offer we made, answered or not (NULL after a rollback, or if none). */
+const char *pc_offer_last_sdp(const brtc_pc *pc);
 
 #endif

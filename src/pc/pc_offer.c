@@ -555,3 +555,5 @@ void pc_offer_free(brtc_pc *pc) {
 const char *pc_offer_local_sdp(const brtc_pc *pc) {
   return pc->offer && pc->offer->applied ? pc->offer->sdp : NULL;
 }
+
+const char *pc_offer_last_sdp(const brtc_pc *pc) { return pc->offer ? pc->offer->sdp : NULL; }

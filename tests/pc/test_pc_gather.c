@@ -372,6 +372,7 @@ typedef struct scenario {
   nat_kind nat;
   bool relay_only; /* the offerer's policy */
   bool late_offer;  /* stop after a second offer made once gathering is over */
+  bool answer_first; /* the offerer gets its answer before it is drained at all */
 } scenario;
 
 static net *run(scenario sc, bool *connected) {
@@ -412,7 +413,7 @@ static net *run(scenario sc, bool *connected) {
   CHECK(strstr(offer, "typ srflx") == NULL && strstr(offer, "typ relay") == NULL);
   CHECK((strstr(offer, "typ host") != NULL) == !sc.relay_only);
   CHECK(strstr(offer, "a=end-of-candidates") == NULL);
-  drain(n, 0);
+  if (!sc.answer_first) drain(n, 0);
   if (sc.late_offer) { /* gathering ends; then a new offer carries it all */
     uint64_t until = n->now + 10 * 1000000ull;
     while (n->now < until && !n->s[0].gathering_complete) step(n);
@@ -513,6 +514,20 @@ static void test_later_offer_carries_all(void) {
   finish(n);
 }
 
+/* An owner that sets the answer before it first drains the offerer (a signaling reply that
+ * comes back within the same pass) still gets the offerer's candidates trickled: the mid they
+ * name is the offer's, answered by then. */
+static void test_answer_before_first_drain(void) {
+  bool connected = false;
+  net *n = run((scenario){.nat = NAT_EIM, .answer_first = true}, &connected);
+  report(n, "answer before the first drain");
+  CHECK(connected);
+  CHECK(has_line(&n->s[0], " 203.0.113.10 40000 typ srflx raddr 10.0.0.2 rport 5000"));
+  CHECK(has_line(&n->s[0], " typ relay"));
+  CHECK(n->s[0].gathering_complete);
+  finish(n);
+}
+
 /* Symmetric NATs: a new port per destination, so only the relay gets through. */
 static void test_relay_through_symmetric_nats(void) {
   bool connected = false;
@@ -602,6 +617,7 @@ int main(void) {
   RUN(test_ice_server_urls);
   RUN(test_srflx_through_eim_nats);
   RUN(test_later_offer_carries_all);
+  RUN(test_answer_before_first_drain);
   RUN(test_relay_through_symmetric_nats);
   RUN(test_relay_policy);
   brtc_certificate_free(cert);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "boltrtc/datachannel.h"
 #include "boltrtc/error.h"
 #include "pc/pc_internal.h"
 #include "testing.h"
@@ -109,13 +110,18 @@ static bool connected(const side *s) {
   return s->step_at[BRTC_STEP_DTLS_CONNECTED] && s->step_at[BRTC_STEP_ICE_CONNECTED];
 }
 
+/* a at the controlling pc's address, b at the answerer's, nothing else yet. */
+static void place_sides(side *a, side *b) {
+  memset(a, 0, sizeof(*a));
+  memset(b, 0, sizeof(*b));
+  brtc_addr_parse(&a->addr, PC_A, 0);
+  brtc_addr_parse(&b->addr, PC_B, 0);
+}
+
 static void connect_two(bool answerer_lite) {
   brtc_certificate *cert_a = brtc_certificate_generate(), *cert_b = brtc_certificate_generate();
   side a, b;
-  memset(&a, 0, sizeof(a));
-  memset(&b, 0, sizeof(b));
-  brtc_addr_parse(&a.addr, PC_A, 0);
-  brtc_addr_parse(&b.addr, PC_B, 0);
+  place_sides(&a, &b);
   uint64_t now = SEC;
   a.pc = make_pc(cert_a, PC_A, false);
   b.pc = make_pc(cert_b, PC_B, answerer_lite);
@@ -217,11 +223,76 @@ static void connect_two(bool answerer_lite) {
   brtc_certificate_free(cert_b);
 }
 
+/* RFC 8445 7.3: the offerer will very likely get the answerer's first checks before the
+ * answer, and MUST answer them at once: its own password signs them, the peer's is not
+ * needed. Left unanswered, the peer's direct path waits for its retransmission (500 ms), and
+ * a controlling agent may meanwhile nominate a relay. */
+static void test_check_before_answer(void) {
+  brtc_certificate *cert_a = brtc_certificate_generate(), *cert_b = brtc_certificate_generate();
+  side a, b;
+  place_sides(&a, &b);
+  brtc_certificate *certs[2] = {cert_a, cert_b};
+  side *sides[2] = {&a, &b};
+  for (int i = 0; i < 2; i++) {
+    brtc_pc_config *cfg = brtc_pc_config_new();
+    brtc_pc_config_set_certificate(cfg, certs[i]);
+    brtc_pc_config_set_datachannels(cfg, true);
+    brtc_pc_config_add_host_address(cfg, &sides[i]->addr.u.sa);
+    char err[128];
+    CHECK_EQ_INT(brtc_pc_new(cfg, &sides[i]->pc, err, sizeof(err)), BRTC_OK);
+    brtc_pc_config_free(cfg);
+  }
+  uint64_t now = SEC;
+  char err[256] = "";
+  brtc_datachannel_init init;
+  brtc_datachannel_init_default(&init);
+  brtc_datachannel *ch = NULL;
+  CHECK_EQ_INT(brtc_pc_create_datachannel(a.pc, now, "chat", &init, &ch, err, sizeof err), BRTC_OK);
+  const char *offer = NULL, *answer = NULL;
+  CHECK_EQ_INT(brtc_pc_create_offer(a.pc, now, &offer, err, sizeof err), BRTC_OK);
+  CHECK_EQ_INT(brtc_pc_set_local_description(a.pc, "offer", NULL, now, err, sizeof err), BRTC_OK);
+  drain(&a, &b, now); /* nothing for b yet: a has no remote candidates */
+  CHECK_EQ_INT(brtc_pc_set_remote_description(b.pc, "offer", offer, now, err, sizeof err), BRTC_OK);
+  CHECK_EQ_INT(brtc_pc_create_answer(b.pc, &answer, err, sizeof err), BRTC_OK);
+  CHECK_EQ_INT(brtc_pc_set_local_description(b.pc, "answer", NULL, now, err, sizeof err), BRTC_OK);
+  /* b checks a; the answer is still on its way to a. */
+  uint64_t until = now + 100 * MS;
+  while (now < until && !b.stun_out) {
+    drain(&b, &a, now);
+    now += MS;
+    if (b.deadline <= now) (void)brtc_pc_handle_timeout(b.pc, now);
+  }
+  CHECK(b.stun_out > 0);
+  brtc_pc_stats st;
+  memset(&st, 0, sizeof st);
+  st.size = sizeof st;
+  uint64_t a_out = a.stun_out;
+  drain(&a, &b, now); /* a's answers to b's checks, if any */
+  CHECK(a.stun_out > a_out);
+  CHECK_EQ_INT(brtc_pc_get_stats(a.pc, &st), BRTC_OK);
+  CHECK_EQ_INT(st.dropped_unexpected, 0);
+  /* Then the answer: the two connect. */
+  CHECK_EQ_INT(brtc_pc_set_remote_description(a.pc, "answer", answer, now, err, sizeof err),
+               BRTC_OK);
+  for (until = now + 5 * SEC; now < until && !(connected(&a) && connected(&b)); now += MS) {
+    if (a.deadline <= now) (void)brtc_pc_handle_timeout(a.pc, now);
+    if (b.deadline <= now) (void)brtc_pc_handle_timeout(b.pc, now);
+    drain(&a, &b, now);
+    drain(&b, &a, now);
+  }
+  CHECK(connected(&a) && connected(&b));
+  brtc_pc_free(a.pc);
+  brtc_pc_free(b.pc);
+  brtc_certificate_free(cert_a);
+  brtc_certificate_free(cert_b);
+}
+
 static void test_controlling_and_full_controlled(void) { connect_two(false); }
 static void test_controlling_and_lite_controlled(void) { connect_two(true); }
 
 int main(void) {
   RUN(test_controlling_and_full_controlled);
   RUN(test_controlling_and_lite_controlled);
+  RUN(test_check_before_answer);
   return TEST_REPORT();
 }
