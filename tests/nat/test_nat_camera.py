@@ -51,7 +51,6 @@ KINDS = {"none": "none", "eim": "eim", "sym": "symmetric"}
 ALL_CASES = ["none-none", "none-eim", "none-sym", "eim-none", "eim-eim", "eim-sym",
              "sym-none", "sym-eim", "sym-sym"]
 RELAYED = {"eim-sym", "sym-eim", "sym-sym"}
-EITHER = {"none-sym", "sym-none"}  # direct or relayed (see judge)
 
 # The device's three hosts (dpub on the public side, deim and dsym behind their NATs) and the
 # viewer behind nat3, whose kind each case sets (set_viewer_nat).
@@ -190,16 +189,7 @@ def judge(lab, case, result, device_log, source, shifted, workdir):
     dev_detail = m.group(0) if m else "no ICE connected line"
     through_relay = "through our TURN relay" in dev_detail or \
         f"nominated {SERVER}:" in dev_detail or "relay" in (local.get("type"), remote.get("type"))
-    if case in EITHER and through_relay:
-        # One side public, the other behind a symmetric NAT: the direct path exists only as
-        # the peer-reflexive candidate the viewer's checks reveal (RFC 8445 7.3.1.3). When
-        # those come later than the device's nomination wait after its relayed pair became
-        # valid (a loaded machine), the controlling device nominates the relay, as RFC 8445
-        # 8.1.1 lets it; both paths are right, the matrix says which was taken.
-        check("relay" in (local.get("type"), remote.get("type")),
-              f"{case}: through the relay (a direct path was possible too): Chromium {types}; "
-              f"device {dev_detail}")
-    elif relayed:
+    if relayed:
         check(through_relay and "relay" in (local.get("type"), remote.get("type")),
               f"{case}: through the relay, as a symmetric NAT forces: Chromium {types}; "
               f"device {dev_detail}")
