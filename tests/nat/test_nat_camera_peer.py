@@ -45,15 +45,6 @@ ROOM_MEMBER = os.path.join(HERE, "room_member.py")
 FRAMES = 40
 COMMANDS = 6
 CASE_SECONDS = 20
-# The device with no NAT, the viewer behind a NAT (either kind): the direct pair is
-# expected, but about one run in three (on a busy 2-core machine) the device nominates the
-# viewer's relay after its 200 ms nomination wait: the viewer's first check reached the device
-# before the viewer's answer did and got no response, the device's first check to the
-# viewer's server-reflexive address got none either, and the direct pair succeeds only at the
-# 500 ms retransmission (a capture in nat3, December 2026). Until that is mended the relay is
-# taken there, said as KNOWN, when the viewer's stats show that very symptom: its host to
-# host pair's checks went unanswered. Everything else of the case is checked as usual.
-KNOWN_LATE_DIRECT = {"none-eim", "none-sym"}
 
 check = nat_lab.Checks("test_nat_camera_peer")
 
@@ -165,13 +156,7 @@ def judge(lab, case, file_frames, lines, rc, device_log, device_rc):
     viewer_pub = camera.public_addr(lab, "viewer")
     device_pub = camera.public_addr(lab, camera.device_host(case))
     types = f"{ltype}<->{rtype}"
-    known = case in KNOWN_LATE_DIRECT and "relay" in (ltype, rtype) and any(
-        line.startswith(f"checked CP-host-{lab.addrs['viewer']}:") and
-        f"-host-{device_pub}:" in line and " 0 answered" in line for line in lines)
-    if known:
-        print(f"KNOWN {case}: through the relay although a direct path exists (see "
-              f"KNOWN_LATE_DIRECT): viewer {types}; device {dev_detail}")
-    elif case in camera.RELAYED:
+    if case in camera.RELAYED:
         # Whose relay carries it, both sides agree: the viewer's own relayed candidate is an
         # address of the server to the device, and the device's is a relayed remote to us.
         check(m is not None and "relay" in (ltype, rtype) and
@@ -204,7 +189,7 @@ def judge(lab, case, file_frames, lines, rc, device_log, device_rc):
     connected = reports.get("connected", "- ").split(" ", 1)[0]
     path = "relayed" if dev_relay or dev_to_server else "direct"
     return types, dev_remote + (" via our relay" if dev_relay else ""), connected, \
-        m.group(1) if m else "-", path + (" (KNOWN)" if known else ""), len(frames), jumps
+        m.group(1) if m else "-", path, len(frames), jumps
 
 
 def main():
