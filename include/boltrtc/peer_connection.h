@@ -399,6 +399,10 @@ BRTC_EXPORT int brtc_pc_set_local_description(brtc_pc *pc, const char *type, con
                                               uint64_t now_us, char *err, size_t err_cap);
 /* A trickled remote candidate ("candidate:..."); an empty string ends trickling. */
 BRTC_EXPORT int brtc_pc_add_ice_candidate(brtc_pc *pc, const char *candidate);
+/* Whether brtc_pc_add_ice_candidate would take the candidate's syntax, without a pc: BRTC_OK
+ * (also for "" and for a well-formed candidate it would ignore, such as another transport's)
+ * or BRTC_ERR_PARSE. For a server that takes a batch of candidates whole or not at all. */
+BRTC_EXPORT int brtc_pc_check_ice_candidate(const char *candidate);
 /* ICE restart (RFC 8445 9; JSEP 4.1.3 restartIce): on a live connection, the next offer
  * carries new ICE credentials (BRTC_EVENT_NEGOTIATION_NEEDED says to make one), and the
  * checks start again once the answer is in. DTLS, SCTP and SRTP go on, and media stays on the

@@ -116,21 +116,41 @@ int pc_ice_set_remote(brtc_pc *pc, const char *ufrag, const char *pwd, bool remo
   return BRTC_OK;
 }
 
+/* RFC 8838 8.2: end-of-candidates, as the W3C's empty candidate or as the attribute. */
+static bool ends_candidates(const char *line) {
+  return line[0] == '\0' || strcmp(line, "end-of-candidates") == 0 ||
+         strcmp(line, "a=end-of-candidates") == 0;
+}
+
+/* "candidate:..." with its "a=" dropped, or NULL for a line that is no candidate. */
+static const char *candidate_text(const char *line) {
+  if (strncmp(line, "a=", 2) == 0) line += 2;
+  return strncmp(line, "candidate:", 10) == 0 ? line : NULL;
+}
+
 int pc_ice_add_remote_candidate(brtc_pc *pc, const char *line) {
-  /* RFC 8838 8.2: end-of-candidates, as the W3C's empty candidate or as the attribute. */
-  if (line[0] == '\0' || strcmp(line, "end-of-candidates") == 0 ||
-      strcmp(line, "a=end-of-candidates") == 0) {
+  if (ends_candidates(line)) {
     brtc_ice_transport_end_of_remote_candidates(pc->ice, pc->now_us);
     sync(pc);
     return BRTC_OK;
   }
-  if (strncmp(line, "a=", 2) == 0) line += 2;
-  if (strncmp(line, "candidate:", 10) != 0) return BRTC_ERR_PARSE;
+  line = candidate_text(line);
+  if (!line) return BRTC_ERR_PARSE;
   int rc = brtc_ice_transport_add_remote_candidate(pc->ice, line, pc->now_us);
   pc_gather_remote_address(pc, NULL);
   sync(pc);
   /* A candidate we cannot use (TCP, another generation) is no error of the caller's. */
   return rc == BRTC_ERR_UNSUPPORTED || rc == BRTC_ERR_STATE ? BRTC_OK : rc;
+}
+
+/* What pc_ice_add_remote_candidate would say of the line's syntax, with no pc: a batch (a
+ * WHIP PATCH, RFC 9725 4.3) can then be taken whole or not at all. */
+int brtc_pc_check_ice_candidate(const char *candidate) {
+  if (!candidate) return BRTC_ERR_INVALID;
+  if (ends_candidates(candidate)) return BRTC_OK;
+  const char *text = candidate_text(candidate);
+  brtc_ice_candidate c;
+  return text && brtc_ice_candidate_parse(text, &c) != BRTC_ERR_PARSE ? BRTC_OK : BRTC_ERR_PARSE;
 }
 
 /* The local address a datagram from `from` arrived on. brtc_pc_handle_datagram is not told

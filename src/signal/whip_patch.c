@@ -10,7 +10,8 @@
  *     force with the new credentials as a re-offer (pc_restart.c: DTLS and media carry on),
  *     and answers with its own new ones; 200 with our fragment, and a new tag.
  * Refusals: no If-Match 428 (RFC 6585 3), another tag 412, another content type 415, a body
- * that does not parse or names a section the session lacks 400, each with one line.
+ * that does not parse, has a candidate that does not, or names a section the session lacks
+ * 400, each with one line; a refused PATCH changes nothing.
  * Who may PATCH at all (the resource's unguessable URL, its token) is whip.c's check. */
 #include <openssl/crypto.h>
 #include <stdio.h>
@@ -111,31 +112,30 @@ static char *restart_offer(const char *offer, const char *ufrag, const char *pwd
   return out;
 }
 
-/* The fragment's candidates, then its end-of-candidates, to the pc. Returns the index of the
- * first that does not parse, or -1. */
-static long give_candidates(brtc_signal_server *srv, brtc_session *s, const brtc_sdpfrag *f) {
-  long bad = -1;
+/* The index of the fragment's first candidate that does not parse, or -1. RFC 5789 2: a
+ * PATCH that cannot be applied whole applies nothing, so each is checked before any reaches
+ * the pc and a 400 leaves the session as it was. */
+static long first_bad_candidate(const brtc_sdpfrag *f) {
   for (size_t i = 0; i < f->n_candidates; i++)
-    if (brtc_server_session_candidate(srv, s, f->candidates[i].value) == BRTC_ERR_PARSE &&
-        bad < 0)
-      bad = (long)i;
+    if (brtc_pc_check_ice_candidate(f->candidates[i].value) != BRTC_OK) return (long)i;
+  return -1;
+}
+
+/* The fragment's candidates (checked already), then its end-of-candidates, to the pc. */
+static void give_candidates(brtc_signal_server *srv, brtc_session *s, const brtc_sdpfrag *f) {
+  for (size_t i = 0; i < f->n_candidates; i++)
+    (void)brtc_server_session_candidate(srv, s, f->candidates[i].value);
   if (f->end_of_candidates) (void)brtc_server_session_candidate(srv, s, "");
-  return bad;
 }
 
 static void trickle(brtc_signal_server *srv, brtc_whip_resource *res, const brtc_sdpfrag *f,
                     brtc_http_reply *r) {
   brtc_session *s = res->session;
-  long bad = give_candidates(srv, s, f);
+  give_candidates(srv, s, f);
   char detail[96];
   snprintf(detail, sizeof detail, "%zu candidate%s by PATCH%s", f->n_candidates,
            f->n_candidates == 1 ? "" : "s", f->end_of_candidates ? ", end-of-candidates" : "");
   brtc_server_session_step(srv, s, "trickle", detail);
-  if (bad >= 0) {
-    brtc_http_reply_text(r, 400, "candidate %ld does not parse (the others were taken): %.80s",
-                         bad + 1, f->candidates[bad].value);
-    return;
-  }
   r->status = 204;
 }
 
@@ -163,7 +163,7 @@ static void restart(brtc_signal_server *srv, brtc_whip_resource *res, const brtc
   free(res->offer);
   res->offer = offer;
   take_credentials(res, offer);
-  (void)give_candidates(srv, s, f);
+  give_candidates(srv, s, f);
   char detail[128];
   snprintf(detail, sizeof detail, "ICE restart by PATCH: %zu candidate%s, our new ufrag %s",
            f->n_candidates, f->n_candidates == 1 ? "" : "s", brtc_pc_local_ufrag(s->pc));
@@ -228,9 +228,13 @@ void brtc_whip_patch(brtc_signal_server *srv, const brtc_http_request *req,
     size_t unknown = f->n_media;
     for (size_t i = 0; i < f->n_media && unknown == f->n_media; i++)
       if (!offer_has_mid(res->offer, f->media[i].mid)) unknown = i;
+    long bad = first_bad_candidate(f);
     if (unknown < f->n_media)
       brtc_http_reply_text(r, 400, "bad sdpfrag: a=mid:%s is no section of this session",
                            f->media[unknown].mid);
+    else if (bad >= 0)
+      brtc_http_reply_text(r, 400, "bad sdpfrag: candidate %ld does not parse (none was taken): "
+                           "%.80s", bad + 1, f->candidates[bad].value);
     else if (f->ufrag[0] && (strcmp(f->ufrag, res->remote_ufrag) != 0 ||
                              strcmp(f->pwd, res->remote_pwd) != 0))
       restart(srv, res, f, r);

@@ -287,6 +287,40 @@ static void test_check_before_answer(void) {
   brtc_certificate_free(cert_b);
 }
 
+/* brtc_pc_check_ice_candidate says of each line what brtc_pc_add_ice_candidate would: a
+ * server that takes a batch whole (a WHIP PATCH) relies on it. */
+static void test_check_candidate(void) {
+  static const struct {
+    const char *line;
+    int rc;
+  } cases[] = {
+      {"candidate:1 1 udp 2122260223 127.0.0.1 50000 typ host", BRTC_OK},
+      {"a=candidate:1 1 udp 2122260223 127.0.0.1 50000 typ host generation 0", BRTC_OK},
+      {"candidate:2 1 tcp 1518280447 127.0.0.1 9 typ host tcptype active", BRTC_OK},
+      {"candidate:3 1 udp 2122260223 abcd.local 50000 typ host", BRTC_OK},
+      {"", BRTC_OK},
+      {"a=end-of-candidates", BRTC_OK},
+      {"candidate:1 1 udp notanumber 127.0.0.1 9 typ host", BRTC_ERR_PARSE},
+      {"candidate:1 1 udp 1 127.0.0.1", BRTC_ERR_PARSE},
+      {"candidate:1 0 udp 1 127.0.0.1 9 typ host", BRTC_ERR_PARSE},
+      {"hello", BRTC_ERR_PARSE},
+      {"CANDIDATE:1 1 udp 1 127.0.0.1 9 typ host", BRTC_ERR_PARSE},
+  };
+  brtc_certificate *cert = brtc_certificate_generate();
+  brtc_pc *pc = make_pc(cert, PC_B, false);
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    int rc = brtc_pc_check_ice_candidate(cases[i].line);
+    CHECK_EQ_INT(rc, cases[i].rc);
+    int added = brtc_pc_add_ice_candidate(pc, cases[i].line);
+    CHECK_EQ_INT(added == BRTC_ERR_PARSE, rc == BRTC_ERR_PARSE);
+    if (rc != cases[i].rc || (added == BRTC_ERR_PARSE) != (rc == BRTC_ERR_PARSE))
+      fprintf(stderr, "  \"%s\": check %d, add %d\n", cases[i].line, rc, added);
+  }
+  CHECK_EQ_INT(brtc_pc_check_ice_candidate(NULL), BRTC_ERR_INVALID);
+  brtc_pc_free(pc);
+  brtc_certificate_free(cert);
+}
+
 static void test_controlling_and_full_controlled(void) { connect_two(false); }
 static void test_controlling_and_lite_controlled(void) { connect_two(true); }
 
@@ -294,5 +328,6 @@ int main(void) {
   RUN(test_controlling_and_full_controlled);
   RUN(test_controlling_and_lite_controlled);
   RUN(test_check_before_answer);
+  RUN(test_check_candidate);
   return TEST_REPORT();
 }

@@ -425,6 +425,7 @@ def test_whip_patch(srv, offer, loc, etag, answer):
     code, _, body = patch(trickle.replace(f"a=mid:{mid}".encode(), b"a=mid:nine"),
                           {**frag_type, "If-Match": etag})
     check(code == 400 and b"nine" in body, f"PATCH naming a mid we lack: {code} {body!r}")
+    test_patch_whole_or_nothing(patch, ufrag, pwd, mid, {**frag_type, "If-Match": etag})
     code, _, body = patch(trickle, {**frag_type, "If-Match": etag})
     check(code == 204 and body == b"", f"PATCH trickle: {code} {body!r}")
     # An ICE restart: new credentials, If-Match "*".
@@ -445,6 +446,40 @@ def test_whip_patch(srv, offer, loc, etag, answer):
     check(code == 412, f"PATCH with the ETag from before the restart: {code}")
     code, _, _ = patch(restart, {**frag_type, "If-Match": new_etag})
     check(code == 204, f"PATCH trickle after the restart: {code}")
+
+
+def stun_request_within(sock, seconds):
+    """Whether a STUN Binding request (RFC 8489 5) arrives on sock within seconds."""
+    end = time.monotonic() + seconds
+    while (left := end - time.monotonic()) > 0:
+        if not select.select([sock], [], [], left)[0]:
+            return False
+        data = sock.recv(2048)
+        if data[:2] == b"\x00\x01" and data[4:8] == b"\x21\x12\xa4\x42":
+            return True
+    return False
+
+
+def test_patch_whole_or_nothing(patch, ufrag, pwd, mid, headers):
+    """RFC 5789 2: a PATCH with a good candidate and then a bad one is refused whole; the good
+    one is not taken, so the server (full ICE) sends it no check. The same candidate alone is
+    taken and checked, which shows the silence meant something."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+        good = f"a=candidate:7 1 udp 2122260223 127.0.0.1 {port} typ host\r\n"
+        head = (f"a=ice-ufrag:{ufrag}\r\na=ice-pwd:{pwd}\r\n"
+                f"m=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:{mid}\r\n")
+        bad = "a=candidate:8 1 udp notanumber 127.0.0.1 9 typ host\r\n"
+        code, _, body = patch((head + good + bad).encode(), headers)
+        check(code == 400 and b"candidate 2" in body,
+              f"PATCH with a bad second candidate: {code} {body!r}")
+        check(not stun_request_within(sock, 1.5),
+              "the good candidate of a refused PATCH was taken: the server checks it")
+        check(b"none was taken" in body, f"the refusal says nothing was taken: {body!r}")
+        code, _, body = patch((head + good).encode(), headers)
+        check(code == 204, f"PATCH of the good candidate alone: {code} {body!r}")
+        check(stun_request_within(sock, 5), "no check to a candidate taken by PATCH")
 
 
 def test_inspect_access(srv, offer):
