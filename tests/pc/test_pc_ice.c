@@ -12,6 +12,7 @@
 #include "boltrtc/datachannel.h"
 #include "boltrtc/error.h"
 #include "pc/pc_internal.h"
+#include "pc_drain.h"
 #include "testing.h"
 
 #define MS 1000ull
@@ -75,35 +76,29 @@ static bool sdp_value(const char *sdp, const char *name, char *out, size_t cap) 
 /* Drains one pc (the rule of peer_connection.h): steps recorded, datagrams handed to the
  * other at once (a link with no delay), from the source the pc names. */
 static void drain(side *s, side *other, uint64_t now) {
-  uint8_t buf[BRTC_PC_MAX_DATAGRAM];
-  for (int guard = 0; guard < 1000; guard++) {
-    brtc_output out = {.size = sizeof(out)};
-    CHECK_EQ_INT(brtc_pc_poll_output(s->pc, buf, sizeof(buf), &out), BRTC_OK);
-    if (out.kind == BRTC_OUTPUT_TIMEOUT) {
-      s->deadline = out.deadline_us;
-      return;
-    }
-    if (out.kind == BRTC_OUTPUT_EVENT) {
-      if (out.event == BRTC_EVENT_STEP && (unsigned)out.step < PC_STEP_COUNT &&
-          !s->step_at[out.step]) {
-        s->step_at[out.step] = now ? now : 1;
-        snprintf(s->step_detail[out.step], sizeof(s->step_detail[0]), "%s", out.detail);
+  pc_drainer d = {.pc = s->pc};
+  for (const brtc_output *out; (out = pc_drain_next(&d));) {
+    if (out->kind == BRTC_OUTPUT_EVENT) {
+      if (out->event == BRTC_EVENT_STEP && (unsigned)out->step < PC_STEP_COUNT &&
+          !s->step_at[out->step]) {
+        s->step_at[out->step] = now ? now : 1;
+        snprintf(s->step_detail[out->step], sizeof(s->step_detail[0]), "%s", out->detail);
       }
       continue;
     }
     s->datagrams_out++;
-    if (buf[0] <= 3) s->stun_out++;
+    if (out->data[0] <= 3) s->stun_out++;
     brtc_addr src, dst;
-    bool src_ok = brtc_addr_from_sockaddr(&src, (const struct sockaddr *)&out.source,
-                                          sizeof(out.source)) &&
+    bool src_ok = brtc_addr_from_sockaddr(&src, (const struct sockaddr *)&out->source,
+                                          sizeof(out->source)) &&
                   brtc_addr_equal(&src, &s->addr);
     if (!src_ok) s->bad_source = true;
-    if (brtc_addr_from_sockaddr(&dst, (const struct sockaddr *)&out.remote, sizeof(out.remote)) &&
+    if (brtc_addr_from_sockaddr(&dst, (const struct sockaddr *)&out->remote, sizeof(out->remote)) &&
         brtc_addr_equal(&dst, &other->addr))
-      (void)brtc_pc_handle_datagram(other->pc, buf, out.len, (const struct sockaddr *)&out.source,
-                                    now);
+      (void)brtc_pc_handle_datagram(other->pc, out->data, out->len,
+                                    (const struct sockaddr *)&out->source, now);
   }
-  CHECK(!"never drained");
+  s->deadline = d.deadline;
 }
 
 static bool connected(const side *s) {
