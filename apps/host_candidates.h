@@ -6,9 +6,9 @@
 
 #include "boltrtc/boltrtc.h"
 
-/* The bound address, or with an unspecified one (0.0.0.0, ::) every up interface's address
- * of that family with the bound port (RFC 8445 5.1.1.1); loopback only when it is all there
- * is. 0, or -1 with a reason in err. */
+/* The loop's addresses (brtc_loop_local_addrs: the bound one, or with an unspecified one
+ * every up interface's); loopback only when it is all there is. 0, or -1 with a reason in
+ * err. */
 int brtc_app_add_host_candidates(brtc_loop *loop, brtc_pc_config *cfg, char *err, size_t cap);
 
 #endif

@@ -87,7 +87,9 @@ typedef struct brtc_loop_stats {
 BRTC_EXPORT brtc_loop *brtc_loop_new(const brtc_loop_config *config, char *err, size_t err_cap);
 BRTC_EXPORT void brtc_loop_free(brtc_loop *loop);
 
-/* The bound addresses (after port 0 was resolved), for host candidates. */
+/* The addresses the UDP sockets are reachable at, for host candidates: each bound one (port
+ * 0 resolved), or for a wildcard one every up interface's of its family with the bound port
+ * (IPv6 link-local left out, loopback last). */
 BRTC_EXPORT size_t brtc_loop_local_addrs(const brtc_loop *loop,
                                          const struct sockaddr_storage **addrs);
 
