@@ -10,7 +10,6 @@
 
 #include <cjson/cJSON.h>
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,13 +60,7 @@ void brtc_camera_print_usage(FILE *out) {
           BRTC_SIGNAL_DEFAULT_HTTP, brtc_signal_default_web_dir());
 }
 
-__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  int rc = brtc_cli_usage_error("camera", fmt, ap);
-  va_end(ap);
-  return rc;
-}
+#define usage_error(...) brtc_cli_usage("camera", __VA_ARGS__)
 
 /* ---- the motors ----
  * What a car's code implements: called with each command that is newer than every one before
@@ -499,14 +492,12 @@ static int parse_options(int argc, char **argv, camera_options *o) {
       if (!brtc_cli_parse_log_level(optarg, &o->level))
         return usage_error("bad --log-level \"%s\": expected debug, info or warn", optarg);
       break;
-    case 'h': brtc_camera_print_usage(stdout); return 0;
-    case ':': return usage_error("%s needs a value", argv[optind - 1]);
     default:
       if (brtc_source_option("camera", c, optarg, &o->so, &rc)) {
         if (rc >= 0) return rc;
         break;
       }
-      return usage_error("unknown option %s", argv[optind - 1]);
+      return brtc_cli_other_option("camera", c, argv, brtc_camera_print_usage);
     }
   }
   if (optind != argc) return usage_error("unexpected argument \"%s\"", argv[optind]);

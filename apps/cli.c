@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +32,24 @@ int brtc_cli_usage_error(const char *command, const char *fmt, va_list ap) {
   vfprintf(stderr, fmt, ap);
   fprintf(stderr, " (see boltrtc %s --help)\n", command);
   return BRTC_CLI_EXIT_USAGE;
+}
+
+int brtc_cli_usage(const char *command, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  int rc = brtc_cli_usage_error(command, fmt, ap);
+  va_end(ap);
+  return rc;
+}
+
+int brtc_cli_other_option(const char *command, int c, char **argv, void (*print_usage)(FILE *)) {
+  if (c == 'h') {
+    print_usage(stdout);
+    return 0;
+  }
+  /* getopt_long has moved optind past the option it complains of. */
+  if (c == ':') return brtc_cli_usage(command, "%s needs a value", argv[optind - 1]);
+  return brtc_cli_usage(command, "unknown option %s", argv[optind - 1]);
 }
 
 int brtc_cli_stop_fd(void) {

@@ -6,7 +6,6 @@
 #include "publish_cmd.h"
 
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,13 +53,7 @@ void brtc_publish_print_usage(FILE *out) {
           "  -h, --help           this help\n");
 }
 
-__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  int rc = brtc_cli_usage_error("publish", fmt, ap);
-  va_end(ap);
-  return rc;
-}
+#define usage_error(...) brtc_cli_usage("publish", __VA_ARGS__)
 
 typedef struct publish_source {
   brtc_source *src;
@@ -140,14 +133,12 @@ static int parse_options(int argc, char **argv, publish_options *o) {
       if (!brtc_cli_parse_log_level(optarg, &o->level))
         return usage_error("bad --log-level \"%s\": expected debug, info or warn", optarg);
       break;
-    case 'h': brtc_publish_print_usage(stdout); return 0;
-    case ':': return usage_error("%s needs a value", argv[optind - 1]);
     default:
       if (brtc_source_option("publish", c, optarg, &o->source, &rc)) {
         if (rc >= 0) return rc;
         break;
       }
-      return usage_error("unknown option %s", argv[optind - 1]);
+      return brtc_cli_other_option("publish", c, argv, brtc_publish_print_usage);
     }
   }
   if (optind != argc - 1) return usage_error("expected one URL, the WHIP endpoint");

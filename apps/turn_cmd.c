@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,22 +63,7 @@ void brtc_turn_print_usage(FILE *out) {
           BRTC_TURN_DEFAULT_PER_SOURCE);
 }
 
-__attribute__((format(printf, 2, 3))) static int usage_error_in(const char *cmd, const char *fmt,
-                                                                 ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  int rc = brtc_cli_usage_error(cmd, fmt, ap);
-  va_end(ap);
-  return rc;
-}
-
-__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  int rc = brtc_cli_usage_error("turn", fmt, ap);
-  va_end(ap);
-  return rc;
-}
+#define usage_error(...) brtc_cli_usage("turn", __VA_ARGS__)
 
 typedef struct turn_app {
   brtc_turn_server *srv;
@@ -138,11 +122,11 @@ static int turn_option(brtc_turn_server *s, const char *cmd, const char *prefix,
   snprintf(opt, sizeof(opt), "%s%s", prefix, name); /* as the user typed it, for the errors */
   if (strcmp(name, "listen") == 0) {
     if (brtc_turn_server_add_listen(s, arg) != BRTC_OK)
-      return usage_error_in(cmd, "bad --%s \"%s\": expected IP:PORT or [IPv6]:PORT, at most %d",
+      return brtc_cli_usage(cmd, "bad --%s \"%s\": expected IP:PORT or [IPv6]:PORT, at most %d",
                             opt, arg, BRTC_TURN_MAX_LISTEN);
   } else if (strcmp(name, "listen-tls") == 0) {
     if (brtc_turn_server_add_listen_tls(s, arg) != BRTC_OK)
-      return usage_error_in(cmd, "bad --%s \"%s\": expected IP:PORT or [IPv6]:PORT, at most %d",
+      return brtc_cli_usage(cmd, "bad --%s \"%s\": expected IP:PORT or [IPv6]:PORT, at most %d",
                             opt, arg, BRTC_TURN_MAX_LISTEN);
   } else if (strcmp(name, "cert") == 0) {
     f->cert = arg;
@@ -150,30 +134,30 @@ static int turn_option(brtc_turn_server *s, const char *cmd, const char *prefix,
     f->key = arg;
   } else if (strcmp(name, "realm") == 0) {
     if (brtc_turn_server_set_realm(s, arg) != BRTC_OK)
-      return usage_error_in(cmd, "bad --%s \"%s\": 1 to 127 characters", opt, arg);
+      return brtc_cli_usage(cmd, "bad --%s \"%s\": 1 to 127 characters", opt, arg);
   } else if (strcmp(name, "user") == 0) {
     const char *colon = strchr(arg, ':');
     if (!colon || colon == arg || !colon[1])
-      return usage_error_in(cmd, "bad --%s: expected NAME:PASS", opt);
+      return brtc_cli_usage(cmd, "bad --%s: expected NAME:PASS", opt);
     char user[MAX_USER_ARG];
     size_t n = (size_t)(colon - arg);
-    if (n >= sizeof(user)) return usage_error_in(cmd, "bad --%s: the name is too long", opt);
+    if (n >= sizeof(user)) return brtc_cli_usage(cmd, "bad --%s: the name is too long", opt);
     memcpy(user, arg, n);
     user[n] = '\0';
     if (brtc_turn_server_add_user(s, user, colon + 1) != BRTC_OK)
-      return usage_error_in(cmd, "bad --%s", opt);
+      return brtc_cli_usage(cmd, "bad --%s", opt);
     f->have_credentials = true;
   } else if (strcmp(name, "user-file") == 0) {
     if (brtc_turn_server_add_users_file(s, arg, err, sizeof(err)) != BRTC_OK)
-      return usage_error_in(cmd, "%s", err);
+      return brtc_cli_usage(cmd, "%s", err);
     f->have_credentials = true;
   } else if (strcmp(name, "auth-secret") == 0) {
     if (brtc_turn_server_set_auth_secret(s, arg) != BRTC_OK)
-      return usage_error_in(cmd, "--%s needs a secret", opt);
+      return brtc_cli_usage(cmd, "--%s needs a secret", opt);
     f->have_credentials = true;
   } else if (strcmp(name, "relay-ip") == 0) {
     if (brtc_turn_server_set_relay_ip(s, arg) != BRTC_OK)
-      return usage_error_in(cmd, "bad --%s \"%s\": expected an IPv4 or IPv6 address, not a "
+      return brtc_cli_usage(cmd, "bad --%s \"%s\": expected an IPv4 or IPv6 address, not a "
                             "wildcard", opt, arg);
   } else if (strcmp(name, "relay-ports") == 0) {
     const char *dash = strchr(arg, '-');
@@ -184,27 +168,27 @@ static int turn_option(brtc_turn_server *s, const char *cmd, const char *prefix,
               brtc_cli_parse_number(dash + 1, 0, 65535, &b);
     if (!ok || a == 0 || a > b ||
         brtc_turn_server_set_relay_ports(s, (unsigned)a, (unsigned)b) != BRTC_OK)
-      return usage_error_in(cmd, "bad --%s \"%s\": expected MIN-MAX from 1 to 65535", opt, arg);
+      return brtc_cli_usage(cmd, "bad --%s \"%s\": expected MIN-MAX from 1 to 65535", opt, arg);
   } else if (strcmp(name, "allow-peers") == 0) {
     if (brtc_turn_server_allow_peers(s, arg) != BRTC_OK)
-      return usage_error_in(cmd, "bad --%s \"%s\": expected ADDR/PREFIX, at most 32", opt, arg);
+      return brtc_cli_usage(cmd, "bad --%s \"%s\": expected ADDR/PREFIX, at most 32", opt, arg);
   } else if (strcmp(name, "max-allocations") == 0) {
     if (!brtc_cli_parse_number(arg, 0, 1000000, &f->total) || f->total == 0)
-      return usage_error_in(cmd, "bad --%s \"%s\": expected 1 to 1000000", opt, arg);
+      return brtc_cli_usage(cmd, "bad --%s \"%s\": expected 1 to 1000000", opt, arg);
   } else if (strcmp(name, "user-quota") == 0) {
     if (!brtc_cli_parse_number(arg, 0, 1000000, &f->per_user))
-      return usage_error_in(cmd, "bad --%s \"%s\": expected 0 to 1000000", opt, arg);
+      return brtc_cli_usage(cmd, "bad --%s \"%s\": expected 0 to 1000000", opt, arg);
   } else if (strcmp(name, "source-quota") == 0) {
     if (!brtc_cli_parse_number(arg, 0, 1000000, &f->per_source))
-      return usage_error_in(cmd, "bad --%s \"%s\": expected 0 to 1000000", opt, arg);
+      return brtc_cli_usage(cmd, "bad --%s \"%s\": expected 0 to 1000000", opt, arg);
   } else if (strcmp(name, "log-level") == 0 && level) {
     if (!brtc_cli_parse_log_level(arg, level))
-      return usage_error_in(cmd, "bad --%s \"%s\": expected debug, info or warn", opt, arg);
+      return brtc_cli_usage(cmd, "bad --%s \"%s\": expected debug, info or warn", opt, arg);
   } else if (strcmp(name, "no-tcp") == 0) {
     brtc_turn_server_set_tcp(s, false);
     f->tcp = false;
   } else {
-    return usage_error_in(cmd, "unknown option --%s", opt);
+    return brtc_cli_usage(cmd, "unknown option --%s", opt);
   }
   return -1;
 }
@@ -212,9 +196,9 @@ static int turn_option(brtc_turn_server *s, const char *cmd, const char *prefix,
 /* What is checked once every option is in. Returns -1 when good, else the exit code. */
 static int turn_options_done(brtc_turn_server *s, const char *cmd, const char *prefix,
                              const turn_flags *f) {
-  if (f->key && !f->cert) return usage_error_in(cmd, "--%skey needs --%scert", prefix, prefix);
+  if (f->key && !f->cert) return brtc_cli_usage(cmd, "--%skey needs --%scert", prefix, prefix);
   if (f->cert && brtc_turn_server_set_tls_cert(s, f->cert, f->key) != BRTC_OK)
-    return usage_error_in(cmd, "bad --%scert or --%skey", prefix, prefix);
+    return brtc_cli_usage(cmd, "bad --%scert or --%skey", prefix, prefix);
   brtc_turn_server_set_quotas(s, (unsigned)f->total, (unsigned)f->per_user,
                               (unsigned)f->per_source);
   return -1;
@@ -254,13 +238,8 @@ static int parse_options(int argc, char **argv, brtc_turn_server *s, brtc_log_le
       if (rc >= 0) return rc;
       break;
     }
-    case 'h':
-      brtc_turn_print_usage(stdout);
-      return 0;
-    case ':':
-      return usage_error("option %s needs a value", argv[optind - 1]);
     default:
-      return usage_error("unknown option %s", argv[optind - 1]);
+      return brtc_cli_other_option("turn", c, argv, brtc_turn_print_usage);
     }
   }
   if (optind < argc) return usage_error("unexpected argument \"%s\"", argv[optind]);
@@ -386,13 +365,13 @@ int brtc_turn_embed_option(brtc_turn_embed **e, const char *name, const char *ar
   bool known = false;
   for (size_t i = 0; i < sizeof(embed_names) / sizeof(embed_names[0]); i++)
     known = known || strcmp(name, embed_names[i]) == 0;
-  if (!known) return usage_error_in("serve", "unknown option --turn-%s", name);
+  if (!known) return brtc_cli_usage("serve", "unknown option --turn-%s", name);
   if (!*e) {
     *e = calloc(1, sizeof(**e));
     if (!*e || !((*e)->srv = brtc_turn_server_new())) {
       free(*e);
       *e = NULL;
-      return usage_error_in("serve", "out of memory");
+      return brtc_cli_usage("serve", "out of memory");
     }
     (*e)->f = (turn_flags){.tcp = true, .per_user = BRTC_TURN_DEFAULT_PER_USER,
                            .per_source = BRTC_TURN_DEFAULT_PER_SOURCE};
@@ -403,12 +382,12 @@ int brtc_turn_embed_option(brtc_turn_embed **e, const char *name, const char *ar
 
 int brtc_turn_embed_check(brtc_turn_embed *e, const char *secret) {
   if (!e) return -1;
-  if (!e->listening) return usage_error_in("serve", "the --turn- options need --turn-listen");
-  if (!secret) return usage_error_in("serve", "--turn-listen needs --turn-secret (its credentials)");
+  if (!e->listening) return brtc_cli_usage("serve", "the --turn- options need --turn-listen");
+  if (!secret) return brtc_cli_usage("serve", "--turn-listen needs --turn-secret (its credentials)");
   int rc = turn_options_done(e->srv, "serve", "turn-", &e->f);
   if (rc >= 0) return rc;
   if (brtc_turn_server_set_auth_secret(e->srv, secret) != BRTC_OK)
-    return usage_error_in("serve", "bad --turn-secret");
+    return brtc_cli_usage("serve", "bad --turn-secret");
   return -1;
 }
 
