@@ -25,6 +25,7 @@
 #include "common/addr.h"
 #include "common/bytes.h"
 #include "net_browser.h"
+#include "net_test_util.h"
 #include "stun/stun.h"
 #include "testing.h"
 
@@ -54,12 +55,7 @@ static void on_event(brtc_loop *loop, brtc_pc *pc, const brtc_output *ev, void *
 
 static bool world_open(world *w) {
   memset(w, 0, sizeof(*w));
-  brtc_loop_config *cfg = brtc_loop_config_new();
-  brtc_loop_config_add_udp_address(cfg, "127.0.0.1:0");
-  brtc_loop_config_set_loopback_only(cfg, true);
-  char err[256];
-  w->loop = brtc_loop_new(cfg, err, sizeof(err));
-  brtc_loop_config_free(cfg);
+  w->loop = net_test_loop("127.0.0.1:0", true);
   w->cert = brtc_certificate_generate();
   if (!w->loop || !w->cert) return false;
   w->n_local = brtc_loop_local_addrs(w->loop, &w->local);

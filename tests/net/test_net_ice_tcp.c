@@ -23,12 +23,8 @@
 #include "testing.h"
 
 static brtc_loop *make_loop(void) {
-  brtc_loop_config *cfg = brtc_loop_config_new();
-  brtc_loop_config_add_udp_address(cfg, "127.0.0.1:0");
-  brtc_loop_config_set_loopback_only(cfg, true);
+  brtc_loop *loop = net_test_loop("127.0.0.1:0", true);
   char err[256];
-  brtc_loop *loop = brtc_loop_new(cfg, err, sizeof(err));
-  brtc_loop_config_free(cfg);
   CHECK(loop != NULL);
   if (loop) CHECK_EQ_INT(brtc_loop_ice_tcp_listen(loop, "127.0.0.1:0", err, sizeof(err)), BRTC_OK);
   return loop;

@@ -85,16 +85,8 @@ static size_t make_check(uint8_t *buf, size_t cap, const char *username, uint8_t
 }
 
 static brtc_loop *new_loop(const char *addr, bool loopback_only, brtc_addr *bound) {
-  brtc_loop_config *cfg = brtc_loop_config_new();
-  brtc_loop_config_add_udp_address(cfg, addr);
-  brtc_loop_config_set_loopback_only(cfg, loopback_only);
-  char err[200];
-  brtc_loop *loop = brtc_loop_new(cfg, err, sizeof(err));
-  brtc_loop_config_free(cfg);
-  if (!loop) {
-    fprintf(stderr, "brtc_loop_new(%s): %s\n", addr, err);
-    return NULL;
-  }
+  brtc_loop *loop = net_test_loop(addr, loopback_only);
+  if (!loop) return NULL;
   const struct sockaddr_storage *local;
   size_t n = brtc_loop_local_addrs(loop, &local);
   CHECK(n >= 1);

@@ -46,13 +46,10 @@ static void on_event(brtc_loop *loop, brtc_pc *pc, const brtc_output *ev, void *
 }
 
 static void test_no_resolver_drops_cleanly(void) {
-  brtc_loop_config *cfg = brtc_loop_config_new();
-  brtc_loop_config_add_udp_address(cfg, "127.0.0.1:0");
-  char err[256];
-  brtc_loop *loop = brtc_loop_new(cfg, err, sizeof(err));
-  brtc_loop_config_free(cfg);
+  brtc_loop *loop = net_test_loop("127.0.0.1:0", false);
   CHECK(loop != NULL);
   if (!loop) return;
+  char err[256];
   brtc_certificate *cert = brtc_certificate_generate();
   brtc_pc *pc = net_test_pc(loop, cert);
   CHECK(pc != NULL);

@@ -53,17 +53,10 @@ static bool media_ready(void *arg) {
 static bool got_keyframe(void *arg) { return ((progress *)arg)->ev->keyframes > 0; }
 
 static void run_session(const char *loop_addr, const char *browser_ip) {
-  brtc_loop_config *cfg = brtc_loop_config_new();
-  brtc_loop_config_add_udp_address(cfg, loop_addr);
-  brtc_loop_config_set_loopback_only(cfg, true);
-  char err[256];
-  brtc_loop *loop = brtc_loop_new(cfg, err, sizeof(err));
-  brtc_loop_config_free(cfg);
+  brtc_loop *loop = net_test_loop(loop_addr, true);
   CHECK(loop != NULL);
-  if (!loop) {
-    fprintf(stderr, "loop: %s\n", err);
-    return;
-  }
+  if (!loop) return;
+  char err[256];
   const struct sockaddr_storage *local;
   size_t n_local = brtc_loop_local_addrs(loop, &local);
   CHECK_EQ_INT(n_local, 1);
