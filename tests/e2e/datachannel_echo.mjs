@@ -10,6 +10,7 @@
 // Usage: node datachannel_echo.mjs --url URL --timeout-ms MS [--messages N] [--labels A,B]
 import { withChromium } from './chromium.mjs';
 import { parseArgs, report } from './page.mjs';
+import { wsSignal } from './ws_signal.mjs';
 
 const opt = parseArgs(process.argv.slice(2));
 
@@ -61,18 +62,7 @@ async function echo({ timeoutMs, messages, labels }) {
     conn.createDataChannel(labels[0], { ordered: true }),
     conn.createDataChannel(labels[1], { ordered: false }),
   ];
-  const ws = new WebSocket(location.origin.replace(/^http/, 'ws') + '/ws');
-  await new Promise((res, rej) => { ws.onopen = res; ws.onerror = () => rej(new Error('ws failed')); });
-  const errors = [];
-  ws.onmessage = async (ev) => {
-    const m = JSON.parse(ev.data);
-    if (m.type === 'answer') await conn.setRemoteDescription({ type: 'answer', sdp: m.sdp });
-    else if (m.type === 'error') errors.push(m.message);
-  };
-  conn.onicecandidate = (e) => ws.send(JSON.stringify({ type: 'candidate',
-    candidate: e.candidate ? e.candidate.candidate : '', sdpMid: e.candidate?.sdpMid ?? '0' }));
-  await conn.setLocalDescription(await conn.createOffer());
-  ws.send(JSON.stringify({ type: 'offer', sdp: conn.localDescription.sdp }));
+  const { ws, errors } = await window.boltrtcSignal(conn);
   const until = Date.now() + timeoutMs;
   const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
   for (const ch of channels) {
@@ -129,6 +119,7 @@ async function echo({ timeoutMs, messages, labels }) {
 await report((result, logs) => withChromium('/dev/null', async (page) => {
   page.on('console', (m) => logs.push(`console.${m.type()}: ${m.text()}`));
   page.on('pageerror', (e) => logs.push(`pageerror: ${e.message}`));
+  await page.addInitScript(wsSignal);
   await page.goto(opt.url, { timeout: 15000 });
   const labels = opt.labels || ['echo', 'echo'];
   if (labels.length !== 2) throw new Error('--labels takes two labels');

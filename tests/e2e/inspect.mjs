@@ -9,6 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { withChromium } from './chromium.mjs';
 import { parseArgs, report } from './page.mjs';
+import { wsSignal } from './ws_signal.mjs';
 
 const opt = parseArgs(process.argv.slice(2));
 const base = opt.url.replace(/\/$/, '');
@@ -19,23 +20,7 @@ async function publish({ inspect, name }) {
   const media = await navigator.mediaDevices.getUserMedia({ video: true, audio: true });
   const conn = new RTCPeerConnection({ iceServers: [], bundlePolicy: 'max-bundle' });
   for (const t of media.getTracks()) conn.addTransceiver(t, { direction: 'sendonly' });
-  const ws = new WebSocket(location.origin.replace(/^http/, 'ws') + '/ws');
-  await new Promise((res, rej) => { ws.onopen = res; ws.onerror = () => rej(new Error('ws failed')); });
-  const answer = new Promise((res) => {
-    ws.onmessage = async (ev) => {
-      const m = JSON.parse(ev.data);
-      if (m.type === 'answer') {
-        await conn.setRemoteDescription({ type: 'answer', sdp: m.sdp });
-        res(m);
-      }
-    };
-  });
-  conn.onicecandidate = (e) => ws.send(JSON.stringify({ type: 'candidate',
-    candidate: e.candidate ? e.candidate.candidate : '', sdpMid: e.candidate?.sdpMid ?? '0' }));
-  await conn.setLocalDescription(await conn.createOffer());
-  const msg = { type: 'offer', sdp: conn.localDescription.sdp };
-  if (inspect) msg.inspect = true;
-  ws.send(JSON.stringify(msg));
+  const { ws, answer } = await window.boltrtcSignal(conn, { offer: inspect ? { inspect: true } : {} });
   const m = await answer;
   const until = Date.now() + 20000;
   while (conn.connectionState !== 'connected' && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
@@ -65,6 +50,7 @@ function complete(x) {
 await report((result, logs) => withChromium(opt.y4m, async (page) => {
   page.on('console', (m) => logs.push(`console.${m.type()}: ${m.text()}`));
   page.on('pageerror', (e) => logs.push(`pageerror: ${e.message}`));
+  await page.addInitScript(wsSignal);
   await page.goto(base + '/', { timeout: 15000 });
   const first = await page.evaluate(publish, { inspect: true, name: 'hangUpFirst' });
   result.first = first;

@@ -7,6 +7,7 @@
 // Usage: node mdns_chromium.mjs --url URL --timeout-ms MS --unknown-name NAME --hold-ms MS
 import { withChromium } from './chromium.mjs';
 import { parseArgs, report } from './page.mjs';
+import { wsSignal } from './ws_signal.mjs';
 
 const opt = parseArgs(process.argv.slice(2));
 
@@ -14,21 +15,8 @@ async function run({ timeoutMs, unknownName, holdMs }) {
   const conn = new RTCPeerConnection({ iceServers: [] });
   const ch = conn.createDataChannel('echo');
   const gathered = [];
-  const ws = new WebSocket(location.origin.replace(/^http/, 'ws') + '/ws');
-  await new Promise((res, rej) => { ws.onopen = res; ws.onerror = () => rej(new Error('ws failed')); });
-  const errors = [];
-  ws.onmessage = async (ev) => {
-    const m = JSON.parse(ev.data);
-    if (m.type === 'answer') await conn.setRemoteDescription({ type: 'answer', sdp: m.sdp });
-    else if (m.type === 'error') errors.push(m.message);
-  };
-  conn.onicecandidate = (e) => {
-    if (e.candidate) gathered.push(e.candidate.candidate);
-    ws.send(JSON.stringify({ type: 'candidate', candidate: e.candidate ? e.candidate.candidate : '',
-                             sdpMid: e.candidate?.sdpMid ?? '0' }));
-  };
-  await conn.setLocalDescription(await conn.createOffer());
-  ws.send(JSON.stringify({ type: 'offer', sdp: conn.localDescription.sdp }));
+  const { ws, errors } = await window.boltrtcSignal(conn, {
+    onCandidate: (c) => { if (c) gathered.push(c.candidate); } });
   ws.send(JSON.stringify({ type: 'candidate', sdpMid: '0',
     candidate: `candidate:999 1 udp 2113937151 ${unknownName} 9 typ host generation 0` }));
   const until = Date.now() + timeoutMs;
@@ -61,6 +49,7 @@ async function run({ timeoutMs, unknownName, holdMs }) {
 
 await report((result, logs) => withChromium('/dev/null', async (page) => {
   page.on('console', (m) => logs.push(`console.${m.type()}: ${m.text()}`));
+  await page.addInitScript(wsSignal);
   await page.goto(opt.url, { timeout: 15000 });
   Object.assign(result, await page.evaluate(run, { timeoutMs: opt.timeoutMs,
     unknownName: opt.unknownName, holdMs: opt.holdMs }));

@@ -11,6 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { withChromium } from './chromium.mjs';
 import { parseArgs, report } from './page.mjs';
+import { wsSignal } from './ws_signal.mjs';
 
 const opt = parseArgs(process.argv.slice(2));
 if (!opt.y4m || !opt.canvasRgb || !opt.canvasSize) throw new Error('--y4m, --canvas-rgb, --canvas-size needed');
@@ -51,20 +52,9 @@ async function publish({ rgb, cw, ch, timeoutMs, codec, tracks, want, holdMs }) 
     tr.setCodecPreferences(prefs);
     return tr;
   });
-  const ws = new WebSocket(location.origin.replace(/^http/, 'ws') + '/ws');
-  await new Promise((res, rej) => { ws.onopen = res; ws.onerror = () => rej(new Error('ws failed')); });
   const keyframes = [];
-  const errors = [];
-  ws.onmessage = async (ev) => {
-    const m = JSON.parse(ev.data);
-    if (m.type === 'answer') await conn.setRemoteDescription({ type: 'answer', sdp: m.sdp });
-    else if (m.type === 'keyframe') keyframes.push(m);
-    else if (m.type === 'error') errors.push(m.message);
-  };
-  conn.onicecandidate = (e) => ws.send(JSON.stringify({ type: 'candidate',
-    candidate: e.candidate ? e.candidate.candidate : '', sdpMid: e.candidate?.sdpMid ?? '0' }));
-  await conn.setLocalDescription(await conn.createOffer());
-  ws.send(JSON.stringify({ type: 'offer', sdp: conn.localDescription.sdp }));
+  const { ws, errors } = await window.boltrtcSignal(conn, {
+    onMessage: (m) => { if (m.type === 'keyframe') keyframes.push(m); } });
   const mids = transceivers.map((t) => t.mid);
   const until = Date.now() + timeoutMs, held = Date.now() + holdMs;
   const count = (mid) => keyframes.filter((k) => k.mid === mid).length;
@@ -89,6 +79,7 @@ async function publish({ rgb, cw, ch, timeoutMs, codec, tracks, want, holdMs }) 
 await report((result, logs) => withChromium(opt.y4m, async (page) => {
   page.on('console', (m) => logs.push(`console.${m.type()}: ${m.text()}`));
   page.on('pageerror', (e) => logs.push(`pageerror: ${e.message}`));
+  await page.addInitScript(wsSignal);
   await page.goto(opt.url, { timeout: 15000 });
   const out = await page.evaluate(publish, { rgb, cw, ch, timeoutMs: opt.timeoutMs, codec,
                                              tracks, want: opt.keyframes,
