@@ -17,6 +17,7 @@
 #include "boltrtc/datachannel.h"
 #include "boltrtc/error.h"
 #include "boltrtc/peer_connection.h"
+#include "boltrtc/stats.h"
 #include "common/addr.h"
 #include "pc/pc_gather.h"
 #include "stun/stun.h"
@@ -523,6 +524,70 @@ static void test_answer_before_first_drain(void) {
   finish(n);
 }
 
+/* A side's ICE state and local ufrag, as its W3C transport stats say. */
+static void transport_of(const side *s, uint64_t now, char *state, char *ufrag, size_t cap) {
+  brtc_stats_report *r = NULL;
+  CHECK_EQ_INT(brtc_pc_get_stats_report(s->pc, now, &r), BRTC_OK);
+  size_t t = brtc_stats_find_type(r, "transport", SIZE_MAX);
+  const char *st = brtc_stats_get_string(r, t, "iceState");
+  const char *uf = brtc_stats_get_string(r, t, "iceLocalUsernameFragment");
+  snprintf(state, cap, "%s", st ? st : "");
+  snprintf(ufrag, cap, "%s", uf ? uf : "");
+  brtc_stats_free(r);
+}
+
+/* After an ICE restart (RFC 8445 9) the candidates are not trickled again: the new offer and
+ * answer carry every candidate, srflx and relayed ones included, and a=end-of-candidates
+ * (RFC 8838 4.1, RFC 8840 8.2), which is all a trickling peer needs for the new generation.
+ * The checks of the new generation then succeed through the NATs and the channel goes on. */
+static void test_restart_descriptions_carry_all(void) {
+  bool connected = false;
+  net *n = run((scenario){.nat = NAT_EIM}, &connected);
+  CHECK(connected);
+  size_t lines[2] = {n->s[0].n_lines, n->s[1].n_lines};
+  char err[256] = "", state[64], ufrag[2][64], before[2][64];
+  for (int w = 0; w < 2; w++) transport_of(&n->s[w], n->now, state, before[w], sizeof state);
+  const char *offer = NULL, *answer = NULL;
+  CHECK_EQ_INT(brtc_pc_restart_ice(n->s[0].pc, n->now), BRTC_OK);
+  drain(n, 0);
+  CHECK_EQ_INT(brtc_pc_create_offer(n->s[0].pc, n->now, &offer, err, sizeof err), BRTC_OK);
+  CHECK(offer && strstr(offer, "typ srflx raddr 10.0.0.2 rport 5000") && strstr(offer, "typ relay") &&
+        strstr(offer, "typ host") && strstr(offer, "a=end-of-candidates"));
+  CHECK_EQ_INT(brtc_pc_set_local_description(n->s[0].pc, "offer", NULL, n->now, err, sizeof err),
+               BRTC_OK);
+  drain(n, 0);
+  CHECK_EQ_INT(brtc_pc_set_remote_description(n->s[1].pc, "offer", offer, n->now, err, sizeof err),
+               BRTC_OK);
+  CHECK_EQ_INT(brtc_pc_create_answer(n->s[1].pc, &answer, err, sizeof err), BRTC_OK);
+  CHECK(answer && strstr(answer, "typ srflx raddr 10.0.1.2 rport 6000") &&
+        strstr(answer, "typ relay") && strstr(answer, "a=end-of-candidates"));
+  CHECK_EQ_INT(brtc_pc_set_local_description(n->s[1].pc, "answer", NULL, n->now, err, sizeof err),
+               BRTC_OK);
+  drain(n, 1);
+  CHECK_EQ_INT(brtc_pc_set_remote_description(n->s[0].pc, "answer", answer, n->now, err,
+                                              sizeof err), BRTC_OK);
+  drain(n, 0);
+  unsigned echoed = n->s[0].received;
+  n->sent = 0; /* another round of messages over the restarted transport */
+  n->s[0].received = 0;
+  send_more(n);
+  drain(n, 0);
+  uint64_t limit = n->now + 10 * 1000000ull;
+  while (n->now < limit && n->s[0].received < MESSAGES && !n->s[0].failed && !n->s[1].failed)
+    step(n);
+  CHECK_EQ_INT(n->s[0].received, MESSAGES);
+  CHECK_EQ_INT(echoed, MESSAGES);
+  for (int w = 0; w < 2; w++) {
+    transport_of(&n->s[w], n->now, state, ufrag[w], sizeof state);
+    CHECK(strcmp(ufrag[w], before[w]) != 0); /* the new generation's credentials */
+    CHECK(strcmp(state, "connected") == 0 || strcmp(state, "completed") == 0);
+    if (strcmp(state, "connected") != 0 && strcmp(state, "completed") != 0)
+      fprintf(stderr, "  side %d after the restart: ICE %s\n", w, state);
+    CHECK_EQ_INT(n->s[w].n_lines, lines[w]); /* nothing trickled twice */
+  }
+  finish(n);
+}
+
 /* Symmetric NATs: a new port per destination, so only the relay gets through. */
 static void test_relay_through_symmetric_nats(void) {
   bool connected = false;
@@ -613,6 +678,7 @@ int main(void) {
   RUN(test_srflx_through_eim_nats);
   RUN(test_later_offer_carries_all);
   RUN(test_answer_before_first_drain);
+  RUN(test_restart_descriptions_carry_all);
   RUN(test_relay_through_symmetric_nats);
   RUN(test_relay_policy);
   brtc_certificate_free(cert);
