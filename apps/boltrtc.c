@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -162,13 +161,7 @@ typedef struct serve_options {
   brtc_log_level log_level;
 } serve_options;
 
-__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  int rc = brtc_cli_usage_error("serve", fmt, ap);
-  va_end(ap);
-  return rc;
-}
+#define usage_error(...) brtc_cli_usage("serve", __VA_ARGS__)
 
 /* RFC 6750 2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=" */
 static bool is_b64token(const char *t) {
@@ -478,13 +471,8 @@ static int parse_serve_options(int argc, char **argv, serve_options *o) {
                              BRTC_ROOM_MAX_SIZE);
         o->server.rooms.room_size = n;
         break;
-      case 'h':
-        print_serve_usage(stdout);
-        return 0;
-      case ':':
-        return usage_error("option %s needs a value", argv[optind - 1]);
       default:
-        return usage_error("unknown option %s", argv[optind - 1]);
+        return brtc_cli_other_option("serve", c, argv, print_serve_usage);
     }
   }
   if (optind < argc) return usage_error("unexpected argument \"%s\"", argv[optind]);

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,19 +28,14 @@ bool brtc_cli_parse_log_level(const char *text, brtc_log_level *out) {
   return true;
 }
 
-int brtc_cli_usage_error(const char *command, const char *fmt, va_list ap) {
-  fprintf(stderr, "boltrtc %s: ", command);
-  vfprintf(stderr, fmt, ap);
-  fprintf(stderr, " (see boltrtc %s --help)\n", command);
-  return BRTC_CLI_EXIT_USAGE;
-}
-
 int brtc_cli_usage(const char *command, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  int rc = brtc_cli_usage_error(command, fmt, ap);
+  fprintf(stderr, "boltrtc %s: ", command);
+  vfprintf(stderr, fmt, ap);
+  fprintf(stderr, " (see boltrtc %s --help)\n", command);
   va_end(ap);
-  return rc;
+  return BRTC_CLI_EXIT_USAGE;
 }
 
 int brtc_cli_other_option(const char *command, int c, char **argv, void (*print_usage)(FILE *)) {

@@ -1,9 +1,9 @@
-/* What the boltrtc commands (serve, turn, publish, camera) share on the command line: option values, usage
- * errors in one form, and SIGINT/SIGTERM as a file descriptor. */
+/* What the boltrtc commands (serve, turn, publish, camera) share on the command line: option
+ * values, the end of the getopt loop, usage errors in one form, and SIGINT/SIGTERM as a file
+ * descriptor. */
 #ifndef BRTC_APPS_CLI_H
 #define BRTC_APPS_CLI_H
 
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -18,9 +18,6 @@ bool brtc_cli_parse_number(const char *text, unsigned long min, unsigned long ma
 bool brtc_cli_parse_log_level(const char *text, brtc_log_level *out);
 /* "boltrtc <command>: <message> (see boltrtc <command> --help)" on stderr; returns
  * BRTC_CLI_EXIT_USAGE. */
-__attribute__((format(printf, 2, 0))) int brtc_cli_usage_error(const char *command,
-                                                            const char *fmt, va_list ap);
-/* The same, from the arguments. */
 __attribute__((format(printf, 2, 3))) int brtc_cli_usage(const char *command, const char *fmt,
                                                          ...);
 /* The end of every command's getopt_long switch (optstring ":h", opterr 0): c is 'h' (the
