@@ -43,6 +43,7 @@ from e2e import Server, enter_loopback_namespace, free_port  # noqa: E402
 # "a|b": the first of the two the run has (pages before the finer marks had only b: the
 # camera and the WebSocket were then marked when the page got round to using them).
 STAGES = [
+    ("camera asked", "page:camera-asked"),
     ("page load", "page:connect"),
     ("devices listed", "page:devices"),
     ("WebSocket open", "page:ws-open|signaling-open"),

@@ -20,7 +20,10 @@ function markReferencePage() {
   const mark = (n) => { if (!(n in t)) t[n] = performance.timeOrigin + performance.now(); };
   const md = navigator.mediaDevices;
   const gum = md.getUserMedia.bind(md);
-  md.getUserMedia = (c) => gum(c).then((s) => { mark('camera-ready'); return s; });
+  md.getUserMedia = (c) => {
+    mark('camera-asked');
+    return gum(c).then((s) => { mark('camera-ready'); return s; });
+  };
   const createOffer = RTCPeerConnection.prototype.createOffer;
   RTCPeerConnection.prototype.createOffer = function (...a) {
     return createOffer.apply(this, a).then((o) => { mark('offer-made'); return o; });
@@ -84,6 +87,13 @@ await eachLoad(opt, async (context, url, out) => {
     }
     out.timeline = await page.evaluate(() => window.boltrtcTimeline);
     out.longTasks = await page.evaluate(() => window.journeyLongTasks);
+    // The document's own fetch and parse (Navigation Timing), in ms since navigation.
+    out.document = await page.evaluate(() => {
+      const n = performance.getEntriesByType('navigation')[0];
+      return n && { responseStart: n.responseStart, responseEnd: n.responseEnd,
+        domInteractive: n.domInteractive, domContentLoaded: n.domContentLoadedEventStart,
+        load: n.loadEventStart };
+    });
   } catch (e) {
     out.error = String(e.message || e).split('\n')[0];
   }
