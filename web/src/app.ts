@@ -7,7 +7,6 @@
 // "connected", "closing", "failed", "closed") and data-keyframes (keyframes saved so far).
 
 import { openChapter } from "./chapter.js";
-import { begin, listen, mark, takeEarlyStart } from "./early.js";
 import { Journey } from "./journey.js";
 import { LiveCounters, showSummary } from "./live.js";
 import { renderSdp } from "./sdp.js";
@@ -30,6 +29,10 @@ function addRemoteCandidate(conn: RTCPeerConnection, c: RTCIceCandidateInit): vo
   }
   conn.addIceCandidate(c).catch((e) => browserStep("candidate-rejected", String(e)));
 }
+
+// early.ts, the page's first script, began the journey (with ?autostart=1) and keeps its timeline.
+const early = window.boltrtcStart;
+const mark = early.mark;
 
 // Tests read getStats() from the live connection.
 declare global {
@@ -156,8 +159,12 @@ function addKeyframe(msg: { file: string; url: string; width: number; height: nu
 }
 
 // After a reload the gallery shows again what the server saved (its /api/status keeps the
-// last keyframes), marked as earlier ones: this connection's count starts at zero.
+// last keyframes), marked as earlier ones, after this connection's: its count starts at zero.
 const RESTORED_MAX = 24;
+// With ?autostart=1 the earlier keyframes are shown after this connection's first, or after
+// RESTORE_WAIT_MS.
+const RESTORE_WAIT_MS = 3000;
+let restoreLater: (() => void) | null = null;
 async function restoreGallery(): Promise<void> {
   try {
     const res = await fetch("/api/status");
@@ -165,13 +172,15 @@ async function restoreGallery(): Promise<void> {
     const status = (await res.json()) as {
       keyframes?: { file: string; width: number; height: number; session: string; bytes: number }[];
     };
-    const saved = (status.keyframes ?? []).slice(-RESTORED_MAX);
+    const saved = (status.keyframes ?? []).slice(-RESTORED_MAX).reverse(); // newest first
     for (const k of saved) {
       const url = `/output/${encodeURIComponent(k.file)}`;
       const kb = Math.max(1, Math.round(k.bytes / 1024));
       const fig = galleryFigure(url, k.file, `${k.file} · ${k.width}×${k.height} · ${kb} KB · session ${k.session}, earlier`);
       fig.dataset.restored = "1";
-      ui.gallery.prepend(fig);
+      const img = fig.querySelector("img");
+      if (img) img.decoding = "async";
+      ui.gallery.append(fig);
     }
   } catch {
     // No status (server gone): the gallery starts empty, as before.
@@ -346,6 +355,7 @@ function handleServerMessage(conn: RTCPeerConnection, raw: string): void {
     case "keyframe":
       addKeyframe(msg);
       serverHasKeyframe = true;
+      restoreLater?.();
       if (stream) showPreview(stream);
       break;
     case "error":
@@ -389,7 +399,7 @@ async function connect(): Promise<void> {
   ui.answer.replaceChildren();
   document.body.dataset.connected = "1";
   setState("starting", "starting camera");
-  const start = takeEarlyStart() ?? begin(ui.resolution.value);
+  const start = early.take() ?? early.begin(ui.resolution.value);
   const signaling = start.signaling; // awaited below; a failure is reported there
   try {
     const camera = start.camera;
@@ -401,7 +411,9 @@ async function connect(): Promise<void> {
     if (relay && !iceServers.some((s) => [s.urls].flat().some((u) => u.startsWith("turn")))) {
       throw new Error("?relay=1, but the server hands out no TURN server (serve --turn-listen)");
     }
+    const certificate = await start.certificate;
     const conn = new RTCPeerConnection({
+      ...(certificate ? { certificates: [certificate] } : {}),
       iceServers,
       iceTransportPolicy: relay ? "relay" : "all",
       bundlePolicy: "max-bundle",
@@ -468,7 +480,7 @@ async function connect(): Promise<void> {
     browserStep("signaling-open");
     setState("connecting", "connecting");
     const sock = ws;
-    listen(sock, (text) => handleServerMessage(conn, text));
+    early.listen(sock, (text) => handleServerMessage(conn, text));
     sock.onclose = () => {
       browserStep("signaling-closed");
       if (serverClosed) serverClosed();
@@ -566,5 +578,14 @@ document.addEventListener("click", (ev) => {
 byId<HTMLButtonElement>("chapter-close").addEventListener("click", () => (ui.chapter.hidden = true));
 
 setState("idle");
-void restoreGallery();
-if (params.get("autostart") === "1") void connect();
+if (params.get("autostart") === "1") {
+  void connect();
+  // Up to 24 earlier JPEGs to fetch, decode and lay out: not while the journey starts.
+  restoreLater = () => {
+    restoreLater = null;
+    void restoreGallery();
+  };
+  setTimeout(() => restoreLater?.(), RESTORE_WAIT_MS);
+} else {
+  void restoreGallery();
+}
