@@ -73,6 +73,10 @@ await eachLoad(opt, async (context, url, out) => {
     }).observe({ type: 'longtask', buffered: true });
   });
   const page = await context.newPage();
+  // A page that never starts says why: its requests that failed (a missing module, say).
+  const failed = [];
+  page.on('response', (r) => { if (r.status() >= 400) failed.push(`${r.status()} ${r.url()}`); });
+  page.on('pageerror', (e) => failed.push(String(e.message || e).split('\n')[0]));
   try {
     if (reference) {
       const before = jpegs(opt.referenceOutput);
@@ -95,7 +99,7 @@ await eachLoad(opt, async (context, url, out) => {
         load: n.loadEventStart };
     });
   } catch (e) {
-    out.error = String(e.message || e).split('\n')[0];
+    out.error = String(e.message || e).split('\n')[0] + (failed.length ? `; ${failed.join(', ')}` : '');
   }
   // Hang up so the server closes the session before the next run.
   await page.click(reference ? '#stop' : '#hangup', { timeout: 2000 }).catch(() => {});
