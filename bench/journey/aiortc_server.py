@@ -9,86 +9,30 @@ serving the same page to both servers leaves only the servers' part different.
 Each step is printed as one JSON line {"step": NAME, "t": epoch ms}. Runs on loopback only:
 aioice's host addresses are replaced by 127.0.0.1 (it leaves loopback out)."""
 import argparse
-import asyncio
 import json
 import os
 import sys
-import time
-from fractions import Fraction
 
-import av
 from aiohttp import WSMsgType, web
-from aiortc import RTCPeerConnection, RTCSessionDescription
+from aiortc import RTCSessionDescription
 from aiortc.sdp import candidate_from_sdp
 
-from aiortc_common import add_page_files, loopback_only, run
+from aiortc_common import Receiver, add_page_files, loopback_only, run, step
 
 loopback_only()
 
 
-def step(name, session, **extra):
-    print(json.dumps({"step": name, "session": session, "t": time.time() * 1000, **extra}),
-          flush=True)
-
-
-def write_jpeg(frame, path):
-    """One decoded frame as a JPEG, with libavcodec's MJPEG encoder (full-range 4:2:0)."""
-    enc = av.CodecContext.create("mjpeg", "w")
-    enc.width, enc.height = frame.width, frame.height
-    enc.pix_fmt = "yuvj420p"
-    enc.time_base = Fraction(1, 30)
-    data = b"".join(bytes(p) for p in enc.encode(frame.reformat(format="yuvj420p")))
-    data += b"".join(bytes(p) for p in enc.encode(None))
-    tmp = path + ".tmp"
-    with open(tmp, "wb") as f:
-        f.write(data)
-    os.replace(tmp, path)
-
-
-class Session:
-    count = 0
+class Session(Receiver):
+    """A /ws connection's session: the page is told of the JPEG as serve tells it."""
 
     def __init__(self, ws, output):
-        Session.count += 1
-        self.id = f"a{Session.count}"
+        super().__init__(output, self.saved)
         self.ws = ws
-        self.output = output
-        self.pc = RTCPeerConnection()
-        self.saved = False
-        self.pc.on("track", self.on_track)
-        self.pc.on("connectionstatechange", self.on_state)
-        self.pc.on("iceconnectionstatechange", self.on_ice)
 
-    async def on_state(self):
-        if self.pc.connectionState == "connected":
-            step("dtls-connected", self.id)
-
-    async def on_ice(self):
-        if self.pc.iceConnectionState == "completed":
-            step("ice-connected", self.id)
-
-    def on_track(self, track):
-        if track.kind == "video":
-            asyncio.ensure_future(self.receive(track))
-
-    async def receive(self, track):
-        first = True
-        while True:
-            try:
-                frame = await track.recv()
-            except Exception:
-                return
-            if first:
-                step("first-frame", self.id)
-                first = False
-            if not self.saved:
-                self.saved = True
-                name = f"{self.id}.jpg"
-                write_jpeg(frame, os.path.join(self.output, name))
-                step("keyframe-saved", self.id)
-                await self.ws.send_str(json.dumps({
-                    "type": "keyframe", "session": self.id, "file": name,
-                    "url": f"/output/{name}", "width": frame.width, "height": frame.height}))
+    async def saved(self, name, frame):
+        await self.ws.send_str(json.dumps({
+            "type": "keyframe", "session": self.id, "file": name,
+            "url": f"/output/{name}", "width": frame.width, "height": frame.height}))
 
     async def offer(self, sdp):
         step("offer-received", self.id)
@@ -135,10 +79,9 @@ def main():
     app = web.Application()
     app["output"] = a.output
 
-    add_page_files(app, a.web, {"/": "index.html", "/app.js": "dist/app.js",
-                                "/style.css": "style.css"})
     app.router.add_get("/ws", signaling)
     app.router.add_static("/output/", a.output)
+    add_page_files(app, a.web, {"/": "index.html"})  # last: its /{name} takes what is left
     run(app, a.port)
 
 

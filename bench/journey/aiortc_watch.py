@@ -68,12 +68,11 @@ def main():
     app = web.Application()
     app["source"] = a.source
 
-    add_page_files(app, a.web, {"/watch": "watch.html", "/watch.js": "dist/watch.js",
-                                "/style.css": "style.css", "/favicon.svg": "favicon.svg"})
     app.router.add_post("/whep", lambda r: answer(r, "whep"))
     app.router.add_post("/whip", lambda r: answer(r, "whip"))
     app.router.add_delete("/whep/{id}", delete)
     app.router.add_delete("/whip/{id}", delete)
+    add_page_files(app, a.web, {"/watch": "watch.html"})  # last: its /{name} takes what is left
 
     async def close_all(app):
         for pc in list(PCS.values()):

@@ -2,11 +2,21 @@
 """The first journey in stages: Chromium loads the page, starts its fake camera, opens the
 signaling WebSocket and makes its offer; the server answers, ICE and DTLS connect, video flows,
 the first keyframe is assembled and its JPEG written. Each stage's median over --runs page loads,
-for `boltrtc serve` and, in the same run, for the same job done with aiortc
-(aiortc_server.py), both serving the same page to the same browser. Both servers are up at
-once and each round loads the page from each (docs/benchmarks.md has the figures).
+for each of these servers, all up at once, each round loading the page from each in turn:
+  boltrtc            `boltrtc serve` with this tree's page (web/)
+  boltrtc before     the same serve with another page folder (--before-web DIR), e.g. main's,
+                     so that a change to the page is measured before and after in one run
+  aiortc same page   aiortc_server.py: the same job done with aiortc, serving boltrtc's page
+                     (only the servers' part differs)
+  aiortc reference   aiortc_reference.py: aiortc's example server with Debian's own example
+                     page (getUserMedia, offer, full ICE gathering, POST, answer, in sequence)
+docs/benchmarks.md has the figures.
 
-  bench_journey.py --boltrtc build/apps/boltrtc [--runs 10] [--no-aiortc] [--json F] [--keep DIR]
+  bench_journey.py --boltrtc build/apps/boltrtc [--runs 10] [--before-web DIR] [--no-aiortc]
+                   [--no-reference] [--json F] [--keep DIR]
+
+Exits non-zero, with that server's log, when a server has no complete load (and stops early
+when its first two loads both fail).
 
 One time base: the page's timeline and the servers' steps are both in ms since the epoch on this
 machine's clock (boltrtc's log has millisecond wall-clock times). Runs as root inside a fresh
@@ -33,6 +43,7 @@ from e2e import Server, enter_loopback_namespace, free_port  # noqa: E402
 # "a|b": the first of the two the run has (pages before the finer marks had only b: the
 # camera and the WebSocket were then marked when the page got round to using them).
 STAGES = [
+    ("camera asked", "page:camera-asked"),
     ("page load", "page:connect"),
     ("devices listed", "page:devices"),
     ("WebSocket open", "page:ws-open|signaling-open"),
@@ -73,20 +84,52 @@ def boltrtc_steps(log_path):
     return out
 
 
-def journeys(urls, source, runs, timeout_s, save_as):
-    """Page loads from each of urls in turn, runs rounds: [[run dicts of urls[0]], ...]."""
-    node = shutil.which("node")
-    out = subprocess.run([node, os.path.join(HERE, "journey.mjs"), "--url", ",".join(urls),
-                          "--y4m", source, "--runs", str(runs),
-                          "--timeout-ms", str(timeout_s * 1000)],
-                         capture_output=True, text=True, cwd=ROOT,
-                         timeout=runs * len(urls) * (timeout_s + 30))
-    results = [json.loads(l) for l in out.stdout.splitlines() if l.startswith("{")]
+class ServerFailed(RuntimeError):
+    """A server gave no complete load: its label and why."""
+
+
+def journeys(servers, source, runs, timeout_s, save_as, reference_output):
+    """Page loads from each server in turn, runs rounds: {label: [run dicts]}. Stops early when
+    a server's first two loads both fail (a broken side would otherwise cost a timeout per
+    load)."""
+    urls = [("ref:" if sv.reference else "") + sv.url for sv in servers]
+    cmd = [shutil.which("node"), os.path.join(HERE, "journey.mjs"), "--url", ",".join(urls),
+           "--y4m", source, "--runs", str(runs), "--timeout-ms", str(timeout_s * 1000)]
+    if reference_output:
+        cmd += ["--reference-output", reference_output]
+    err = tempfile.TemporaryFile("w+")
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True, cwd=ROOT)
+    results, failed = [], None
+    try:
+        for line in proc.stdout:
+            if not line.startswith("{"):
+                continue
+            r = json.loads(line)
+            results.append(r)
+            if r.get("error"):
+                print(f"  {servers[r['server']].label}, load {r['run'] + 1}: {r['error']}",
+                      file=sys.stderr)
+            mine = [x for x in results if x["server"] == r["server"]]
+            if len(mine) == 2 and all(x.get("error") for x in mine):
+                failed = servers[r["server"]]
+                break
+    finally:
+        if proc.poll() is None and failed:
+            proc.terminate()
+        try:
+            proc.wait(timeout=runs * len(urls) * (timeout_s + 30))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
     with open(save_as, "w") as f:
         json.dump(results, f)
-    if len(results) != runs * len(urls):
-        raise RuntimeError(f"journey.mjs: {out.stderr[-2000:]}")
-    return [[r for r in results if r["server"] == i] for i in range(len(urls))]
+    if failed:
+        raise ServerFailed(failed.label, "its first two page loads both failed")
+    if proc.returncode != 0 or len(results) != runs * len(urls):
+        err.seek(0)
+        raise RuntimeError(f"journey.mjs exited with {proc.returncode} after {len(results)} "
+                           f"loads: {err.read()[-2000:]}")
+    return {sv.label: [r for r in results if r["server"] == i] for i, sv in enumerate(servers)}
 
 
 def stage_times(page, server):
@@ -125,69 +168,154 @@ def summarize(label, rows):
     return medians
 
 
-def rows_of(results, steps, session_order):
-    """Each run's stage times: the page's timeline beside its session's steps (sessions are
-    numbered in the order the page loads made them)."""
-    rows = []
-    for r, session in zip(results, sorted(steps, key=session_order)):
-        if "timeline" in r:
-            rows.append(stage_times(r["timeline"], steps[session]))
+def rows_of(results, steps):
+    """Each complete load's stage times: the page's timeline beside its session's steps. A
+    load's session is the first one whose first step comes after the load's navigation, among
+    those not taken by an earlier load (a failed load leaves no session, or one not taken)."""
+    first = sorted((min(v.values()), k) for k, v in steps.items() if v)
+    taken, rows = set(), []
+    for r in sorted((r for r in results if "timeline" in r),
+                    key=lambda r: r["timeline"]["navigation"]):
+        nav = r["timeline"]["navigation"]
+        session = next((k for t, k in first if t >= nav and k not in taken), None)
+        if session is None:
+            continue
+        taken.add(session)
+        rows.append(stage_times(r["timeline"], steps[session]))
     return rows
 
 
-def start_aiortc(workdir):
-    port = free_port(socket.SOCK_STREAM)
-    out_dir = os.path.join(workdir, "aiortc-output")
-    log = open(os.path.join(workdir, "aiortc.log"), "w+")
-    proc = subprocess.Popen(["/usr/bin/python3", os.path.join(HERE, "aiortc_server.py"), "--port",
-                             str(port), "--web", os.path.join(ROOT, "web"), "--output", out_dir],
-                            stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        log.seek(0)
-        if "ready" in log.read():
-            break
-        time.sleep(0.1)
-    return proc, log, f"http://127.0.0.1:{port}/"
+class Aiortc:
+    """aiortc_server.py (boltrtc's page) or aiortc_reference.py (Debian's example page)."""
+
+    def __init__(self, label, workdir, reference):
+        self.label, self.reference = label, reference
+        port = free_port(socket.SOCK_STREAM)
+        name = "reference" if reference else "same-page"
+        self.output = os.path.join(workdir, f"aiortc-{name}-output")
+        os.makedirs(self.output, exist_ok=True)
+        self.log_path = os.path.join(workdir, f"aiortc-{name}.log")
+        self.log = open(self.log_path, "w+")
+        script = "aiortc_reference.py" if reference else "aiortc_server.py"
+        args = [] if reference else ["--web", os.path.join(ROOT, "web")]
+        self.proc = subprocess.Popen(["/usr/bin/python3", os.path.join(HERE, script), "--port",
+                                      str(port), "--output", self.output, *args],
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+        self.url = f"http://127.0.0.1:{port}/"
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            self.log.seek(0)
+            if "ready" in self.log.read():
+                return
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.1)
+        self.stop()
+        with open(self.log_path) as f:
+            raise ServerFailed(label, f"it did not start; its log:\n{f.read()[-3000:]}")
+
+    def tail(self, n=40):
+        if not self.log.closed:
+            self.log.flush()
+        with open(self.log_path) as f:
+            return "".join(f.readlines()[-n:])
+
+    def steps(self):
+        self.log.seek(0)
+        steps = {}
+        for line in self.log:
+            if line.startswith("{"):
+                s = json.loads(line)
+                steps.setdefault(s["session"], {}).setdefault(s["step"], s["t"])
+        # aiortc has no first-check/first-RTP/assembled-keyframe steps: its first decoded
+        # frame stands for the first keyframe.
+        for s in steps.values():
+            if "first-frame" in s:
+                s["first-keyframe"] = s["first-frame"]
+        return steps
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if not self.log.closed:
+            self.log.close()
 
 
-def aiortc_steps(log):
-    log.seek(0)
-    steps = {}
-    for line in log:
-        if line.startswith("{"):
-            s = json.loads(line)
-            steps.setdefault(s["session"], {}).setdefault(s["step"], s["t"])
-    # aiortc has no first-check/first-RTP/assembled-keyframe steps: its first decoded frame
-    # stands for the first keyframe.
-    for s in steps.values():
-        if "first-frame" in s:
-            s["first-keyframe"] = s["first-frame"]
-    return steps
+class Boltrtc:
+    """`boltrtc serve`, with this tree's page or another page folder."""
+
+    def __init__(self, label, binary, workdir, web_dir=None):
+        self.label, self.reference = label, False
+        wd = os.path.join(workdir, label.replace(" ", "-"))
+        os.makedirs(wd, exist_ok=True)
+        try:
+            self.server = Server(binary, wd, ["--web", web_dir] if web_dir else [])
+        except RuntimeError as e:
+            raise ServerFailed(label, str(e)) from e
+        self.url = self.server.base + "/"
+
+    def tail(self, n=40):
+        return self.server.tail(n)
+
+    def steps(self):
+        return boltrtc_steps(self.server.log_path)
+
+    def stop(self):
+        if not self.server.log_file.closed:
+            self.server.stop()
 
 
-def run_both(a, source, workdir):
-    """boltrtc and aiortc both up, the page loaded from one then the other, round by round."""
-    server = Server(os.path.abspath(a.boltrtc), workdir)
-    proc = log = None
+def run_all(a, source, workdir):
+    """Every server up, the page loaded from each in turn, round by round: {label: rows}.
+    Raises ServerFailed (after printing that server's log) when one has no complete load."""
+    servers = []
     try:
-        urls = [server.base + "/"]
+        servers.append(Boltrtc("boltrtc", os.path.abspath(a.boltrtc), workdir))
+        if a.before_web:
+            servers.append(Boltrtc("boltrtc before", os.path.abspath(a.boltrtc), workdir,
+                                   os.path.abspath(a.before_web)))
         if not a.no_aiortc:
-            proc, log, url = start_aiortc(workdir)
-            urls.append(url)
-        results = journeys(urls, source, a.runs, a.timeout, os.path.join(workdir, "pages.json"))
+            servers.append(Aiortc("aiortc same page", workdir, reference=False))
+        if not a.no_reference:
+            servers.append(Aiortc("aiortc reference", workdir, reference=True))
+        ref = next((sv.output for sv in servers if sv.reference), None)
+        try:
+            results = journeys(servers, source, a.runs, a.timeout,
+                               os.path.join(workdir, "pages.json"), ref)
+        except ServerFailed as e:
+            show_log(next(sv for sv in servers if sv.label == e.args[0]), e.args[1])
+            raise
         time.sleep(0.5)
+        rows = {sv.label: rows_of(results[sv.label], sv.steps()) for sv in servers}
+        for sv in servers:
+            if not rows[sv.label]:
+                show_log(sv, "no complete page load")
+                raise ServerFailed(sv.label, "no complete page load")
+        return rows
     finally:
-        server.stop()
-        if proc:
-            proc.terminate()
-            proc.wait(timeout=10)
-    number = lambda s: int(s[1:]) if s[1:].isdigit() else 0  # noqa: E731
-    rows = {"boltrtc": rows_of(results[0], boltrtc_steps(server.log_path), number)}
-    if log:
-        rows["aiortc"] = rows_of(results[1], aiortc_steps(log), number)
-        log.close()
-    return rows
+        for sv in servers:
+            sv.stop()
+
+
+def show_log(sv, why):
+    print(f"\n{sv.label}: {why}; the end of its log:\n{sv.tail(60)}", file=sys.stderr)
+
+
+def ratios(medians):
+    """boltrtc's time to the JPEG on disk (and to the page told) beside each aiortc's."""
+    print()
+    for b in (k for k in medians if k.startswith("boltrtc")):
+        for r in (k for k in medians if k.startswith("aiortc")):
+            for stage in ("JPEG written", "page told"):
+                x, y = medians[b].get(stage), medians[r].get(stage)
+                if x and y:
+                    print(f"navigation to {stage}: {b} {x:.0f} ms, {r} {y:.0f} ms "
+                          f"(ratio {x / y:.2f})")
 
 
 def main():
@@ -195,7 +323,9 @@ def main():
     ap.add_argument("--boltrtc", required=True)
     ap.add_argument("--runs", type=int, default=10)
     ap.add_argument("--timeout", type=int, default=20, help="seconds per page load")
-    ap.add_argument("--no-aiortc", action="store_true")
+    ap.add_argument("--before-web", help="a second serve with this page folder (built)")
+    ap.add_argument("--no-aiortc", action="store_true", help="no aiortc with boltrtc's page")
+    ap.add_argument("--no-reference", action="store_true", help="no aiortc reference page")
     ap.add_argument("--json", help="write every run's stage times here")
     ap.add_argument("--keep", help="copy the servers' logs and the page timelines here")
     a = ap.parse_args()
@@ -205,13 +335,12 @@ def main():
         source = os.path.join(workdir, "source.y4m")
         subprocess.run([sys.executable, os.path.join(ROOT, "tests", "e2e", "still_picture.py"),
                         "--out", source], check=True, timeout=60)
-        rows = run_both(a, source, workdir)
+        try:
+            rows = run_all(a, source, workdir)
+        except ServerFailed as e:
+            sys.exit(f"bench_journey: {e.args[0]}: {e.args[1]}")
         medians = {k: summarize(k, v) for k, v in rows.items()}
-        if "aiortc" in medians:
-            b, r = medians["boltrtc"].get("page told"), medians["aiortc"].get("page told")
-            if b and r:
-                print(f"\npage load to the page told of the JPEG: boltrtc {b:.0f} ms, "
-                      f"aiortc {r:.0f} ms (ratio {b / r:.2f})")
+        ratios(medians)
         if a.json:
             with open(a.json, "w") as f:
                 json.dump(rows, f, indent=1)

@@ -30,19 +30,15 @@ function addRemoteCandidate(conn: RTCPeerConnection, c: RTCIceCandidateInit): vo
   conn.addIceCandidate(c).catch((e) => browserStep("candidate-rejected", String(e)));
 }
 
+// early.ts, the page's first script, began the journey (with ?autostart=1) and keeps its timeline.
+const early = window.boltrtcStart;
+const mark = early.mark;
+
 // Tests read getStats() from the live connection.
 declare global {
   interface Window {
     boltrtcPeerConnection?: RTCPeerConnection;
-    // When each step first happened, in ms since the epoch on the page's clock (the journey
-    // benchmark lines them up with the server's log); "navigation" is the page's own start.
-    boltrtcTimeline: Record<string, number>;
   }
-}
-window.boltrtcTimeline = { navigation: performance.timeOrigin };
-
-function mark(name: string): void {
-  if (!(name in window.boltrtcTimeline)) window.boltrtcTimeline[name] = performance.timeOrigin + performance.now();
 }
 
 type PageState = "idle" | "starting" | "connecting" | "connected" | "closing" | "failed" | "closed";
@@ -163,8 +159,12 @@ function addKeyframe(msg: { file: string; url: string; width: number; height: nu
 }
 
 // After a reload the gallery shows again what the server saved (its /api/status keeps the
-// last keyframes), marked as earlier ones: this connection's count starts at zero.
+// last keyframes), marked as earlier ones, after this connection's: its count starts at zero.
 const RESTORED_MAX = 24;
+// With ?autostart=1 the earlier keyframes are shown after this connection's first, or after
+// RESTORE_WAIT_MS.
+const RESTORE_WAIT_MS = 3000;
+let restoreLater: (() => void) | null = null;
 async function restoreGallery(): Promise<void> {
   try {
     const res = await fetch("/api/status");
@@ -172,62 +172,40 @@ async function restoreGallery(): Promise<void> {
     const status = (await res.json()) as {
       keyframes?: { file: string; width: number; height: number; session: string; bytes: number }[];
     };
-    const saved = (status.keyframes ?? []).slice(-RESTORED_MAX);
+    const saved = (status.keyframes ?? []).slice(-RESTORED_MAX).reverse(); // newest first
     for (const k of saved) {
       const url = `/output/${encodeURIComponent(k.file)}`;
       const kb = Math.max(1, Math.round(k.bytes / 1024));
       const fig = galleryFigure(url, k.file, `${k.file} · ${k.width}×${k.height} · ${kb} KB · session ${k.session}, earlier`);
       fig.dataset.restored = "1";
-      ui.gallery.prepend(fig);
+      const img = fig.querySelector("img");
+      if (img) img.decoding = "async";
+      ui.gallery.append(fig);
     }
   } catch {
     // No status (server gone): the gallery starts empty, as before.
   }
 }
 
-// The camera as it is by default: its own size, not scaled or cropped to what we ask
-// (resizeMode "none"), so a 1080p webcam gives 1080p keyframes. The page's resolution choice
-// (or ?resolution=WxH) asks the browser to scale instead.
 // The size the page asks its camera for, told to the server with the offer so that the answer's
 // start bitrate and ceiling fit it (a sharp first keyframe at 720p too). The camera as it is
-// (the default) has no size before it starts, and the offer goes before that: the server then
-// learns the size from the first keyframe.
+// (the default, early.ts) has no size before it starts, and the offer goes before that: the
+// server then learns the size from the first keyframe.
 function chosenSize(): { width: number; height: number } | undefined {
   const m = /^(\d+)x(\d+)$/.exec(ui.resolution.value);
   return m ? { width: Number(m[1]), height: Number(m[2]) } : undefined;
 }
 
-function videoConstraints(): MediaTrackConstraints {
-  const choice = ui.resolution.value;
-  const m = /^(\d+)x(\d+)$/.exec(choice);
-  if (!m) return { resizeMode: "none" } as MediaTrackConstraints;
-  return {
-    width: { ideal: Number(m[1]) },
-    height: { ideal: Number(m[2]) },
-    resizeMode: "crop-and-scale",
-  } as MediaTrackConstraints;
-}
-
-async function hasMicrophone(): Promise<boolean> {
+// The microphone, asked for once the camera has started (one getUserMedia at a time in the
+// browser, and the camera is what the journey waits for); none if there is none or it is
+// refused: video alone is what matters.
+async function getMicrophone(): Promise<MediaStreamTrack | undefined> {
   try {
-    const devices = await navigator.mediaDevices.enumerateDevices();
-    return devices.some((d) => d.kind === "audioinput");
+    const s = await navigator.mediaDevices.getUserMedia({ audio: true, video: false });
+    return s.getAudioTracks()[0];
   } catch {
-    return false;
+    return undefined;
   }
-}
-
-// Asked at once, with the microphone: waiting for enumerateDevices first to know whether there
-// is one put a round trip to the browser process (up to seconds on a busy machine) in front
-// of the camera's start, which is the longest part of the journey.
-async function getCamera(): Promise<MediaStream> {
-  const video = videoConstraints();
-  try {
-    return await navigator.mediaDevices.getUserMedia({ video, audio: true });
-  } catch {
-    // No (usable) microphone: video alone is what matters.
-  }
-  return navigator.mediaDevices.getUserMedia({ video, audio: false });
 }
 
 // A keyframe catcher wants every pixel: ask the encoder to keep the resolution and give up
@@ -377,6 +355,7 @@ function handleServerMessage(conn: RTCPeerConnection, raw: string): void {
     case "keyframe":
       addKeyframe(msg);
       serverHasKeyframe = true;
+      restoreLater?.();
       if (stream) showPreview(stream);
       break;
     case "error":
@@ -400,42 +379,10 @@ function previewSoon(s: MediaStream): void {
   else setTimeout(() => showPreview(s), PREVIEW_WAIT_MS);
 }
 
-// A server started with --token wants one on /ws and /api/ice-servers; browsers cannot set
-// headers on a WebSocket, so the page passes on the token it was opened with (/?token=...).
-function tokenQuery(): string {
-  const token = new URLSearchParams(location.search).get("token");
-  return token ? `?token=${encodeURIComponent(token)}` : "";
-}
-
-function openSignaling(): Promise<WebSocket> {
-  const proto = location.protocol === "https:" ? "wss:" : "ws:";
-  const sock = new WebSocket(`${proto}//${location.host}/ws${tokenQuery()}`);
-  return new Promise((resolve, reject) => {
-    sock.onopen = () => {
-      mark("ws-open");
-      resolve(sock);
-    };
-    sock.onerror = () => reject(new Error("signaling WebSocket failed"));
-  });
-}
-
-// The STUN and TURN servers the server hands its pages (GET /api/ice-servers, with TURN
-// credentials minted for this load); none if it has none or the request fails, since a
-// server on a public address needs none (its host candidate is in the answer).
-async function fetchIceServers(): Promise<RTCIceServer[]> {
-  try {
-    const r = await fetch(`/api/ice-servers${tokenQuery()}`, { cache: "no-store" });
-    if (!r.ok) return [];
-    const j = (await r.json()) as { iceServers?: RTCIceServer[] };
-    return Array.isArray(j.iceServers) ? j.iceServers : [];
-  } catch {
-    return [];
-  }
-}
-
-// Everything that can start at once does: the WebSocket opens, the camera starts, and the
-// connection is offered with empty senders while the camera warms up, so ICE and DTLS are done
-// by the time its first frame arrives (replaceTrack then needs no renegotiation).
+// Everything that can start at once does: the WebSocket opens, the camera starts (both already
+// begun by early.ts with ?autostart=1), and the connection is offered with empty senders, an
+// audio one included, while the camera warms up, so ICE and DTLS are done by the time its
+// first frame arrives (replaceTrack then needs no renegotiation).
 async function connect(): Promise<void> {
   startedAt = performance.now();
   mark("connect");
@@ -452,33 +399,34 @@ async function connect(): Promise<void> {
   ui.answer.replaceChildren();
   document.body.dataset.connected = "1";
   setState("starting", "starting camera");
-  const signaling = openSignaling();
-  signaling.catch(() => undefined); // awaited below; a failure is reported there
-  const servers = fetchIceServers(); // beside the WebSocket's opening: no later for it
+  const start = early.take() ?? early.begin(ui.resolution.value);
+  const signaling = start.signaling; // awaited below; a failure is reported there
   try {
-    const camera = getCamera();
-    camera.catch(() => undefined); // awaited below
-    const wantAudio = await hasMicrophone();
-    mark("devices");
-
+    const camera = start.camera;
     // ?relay=1 sends everything through the server's TURN relay (iceTransportPolicy
     // "relay"), as a network that lets no UDP through to the server would.
-    const iceServers = await servers;
+    const iceServers = await start.iceServers;
+    mark("ice-servers");
     const relay = params.get("relay") === "1";
     if (relay && !iceServers.some((s) => [s.urls].flat().some((u) => u.startsWith("turn")))) {
       throw new Error("?relay=1, but the server hands out no TURN server (serve --turn-listen)");
     }
+    const certificate = await start.certificate;
     const conn = new RTCPeerConnection({
+      ...(certificate ? { certificates: [certificate] } : {}),
       iceServers,
       iceTransportPolicy: relay ? "relay" : "all",
       bundlePolicy: "max-bundle",
     });
     pc = conn;
     window.boltrtcPeerConnection = conn;
-    const video = conn.addTransceiver("video", { direction: "sendonly" });
+    // One stream for both senders from the offer on: the tracks are added to it as they come,
+    // so their msid never changes (setStreams later would ask for a second negotiation).
+    const local = new MediaStream();
+    const video = conn.addTransceiver("video", { direction: "sendonly", streams: [local] });
     preferVp8(video);
     void keepResolution(video.sender);
-    const audio = wantAudio ? conn.addTransceiver("audio", { direction: "sendonly" }) : null;
+    const audio = conn.addTransceiver("audio", { direction: "sendonly", streams: [local] });
     watchPeerConnection(conn);
     // A later negotiation on the live call (restartIce(), after a network change): the new
     // offer goes over the same WebSocket and the server answers it on the same session
@@ -495,22 +443,35 @@ async function connect(): Promise<void> {
     };
     // The camera's tracks go to the senders the moment it starts, whether or not the
     // WebSocket is open and the offer out yet: replaceTrack needs no negotiation.
-    const attached = camera.then(async (s) => {
-      mark("camera-ready");
-      const v = s.getVideoTracks()[0];
-      if (v) await video.sender.replaceTrack(v);
+    const attached = camera.then(async (cam) => {
+      const v = cam.getVideoTracks()[0];
+      if (pc !== conn) {
+        v?.stop(); // hung up meanwhile
+        throw new Error("hung up before the camera started");
+      }
+      stream = local;
+      if (v) {
+        local.addTrack(v);
+        await video.sender.replaceTrack(v);
+      }
       mark("track-attached");
-      const a = s.getAudioTracks()[0];
-      if (audio && a) await audio.sender.replaceTrack(a);
-      else if (a) a.stop(); // a microphone the offer had no room for: not kept open
-      for (const t of conn.getSenders()) if (t.track) t.setStreams?.(s);
-      return s;
+      void getMicrophone().then(async (a) => {
+        if (!a) return;
+        if (stream !== local || pc !== conn) {
+          a.stop(); // hung up meanwhile
+          return;
+        }
+        local.addTrack(a);
+        await audio.sender.replaceTrack(a);
+      });
+      return local;
     });
     attached.catch(() => undefined); // awaited below
 
     // The server lists all its candidates in the answer (it gathers nothing later), so the
     // offer goes out at once and our own candidates follow by trickle.
     const offer = await conn.createOffer();
+    mark("offer-created");
     await conn.setLocalDescription(offer);
     mark("offer-made");
     watchDtls(conn);
@@ -519,9 +480,7 @@ async function connect(): Promise<void> {
     browserStep("signaling-open");
     setState("connecting", "connecting");
     const sock = ws;
-    sock.onmessage = (ev) => {
-      if (typeof ev.data === "string") handleServerMessage(conn, ev.data);
-    };
+    early.listen(sock, (text) => handleServerMessage(conn, text));
     sock.onclose = () => {
       browserStep("signaling-closed");
       if (serverClosed) serverClosed();
@@ -535,9 +494,9 @@ async function connect(): Promise<void> {
     renderSdp(ui.offer, offerSdp);
     counters.start();
 
-    stream = await attached;
-    previewSoon(stream);
-    const settings = stream.getVideoTracks()[0]?.getSettings();
+    const s = await attached;
+    previewSoon(s);
+    const settings = s.getVideoTracks()[0]?.getSettings();
     browserStep("camera", settings ? `${settings.width}x${settings.height}` : undefined);
   } catch (e) {
     browserStep("error", String(e), true);
@@ -619,5 +578,14 @@ document.addEventListener("click", (ev) => {
 byId<HTMLButtonElement>("chapter-close").addEventListener("click", () => (ui.chapter.hidden = true));
 
 setState("idle");
-void restoreGallery();
-if (params.get("autostart") === "1") void connect();
+if (params.get("autostart") === "1") {
+  void connect();
+  // Up to 24 earlier JPEGs to fetch, decode and lay out: not while the journey starts.
+  restoreLater = () => {
+    restoreLater = null;
+    void restoreGallery();
+  };
+  setTimeout(() => restoreLater?.(), RESTORE_WAIT_MS);
+} else {
+  void restoreGallery();
+}

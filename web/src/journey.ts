@@ -43,12 +43,31 @@ export class Journey {
 
   browser(name: string, t: number, detail?: string, isError = false): void {
     this.entries.push({ side: "browser", name, detail, t, isError, seq: this.seq++ });
-    this.render();
+    this.renderSoon();
   }
 
   server(name: string, t: number, recv?: number, detail?: string, isError = false): void {
     this.entries.push({ side: "server", name, detail, t, recv, isError, seq: this.seq++ });
-    this.render();
+    this.renderSoon();
+  }
+
+  // One render for all the steps of a frame: the list is rebuilt and scrolled (a forced
+  // layout) on each render, and the journey's first second brings some forty steps, each of
+  // which made a long task of the page's main thread just while the camera, the
+  // offer/answer and the server's messages wanted it. A timer backs the animation frame,
+  // which a hidden page does not get.
+  private pending = false;
+
+  private renderSoon(): void {
+    if (this.pending) return;
+    this.pending = true;
+    const run = () => {
+      if (!this.pending) return;
+      this.pending = false;
+      this.render();
+    };
+    requestAnimationFrame(run);
+    setTimeout(run, 100);
   }
 
   has(side: Side, name: string): boolean {
@@ -156,6 +175,7 @@ export class Journey {
   }
 
   render(): void {
+    this.pending = false;
     this.renderBase = this.base();
     const sorted = [...this.entries].sort((a, b) => this.pageTime(a) - this.pageTime(b) || a.seq - b.seq);
     const rows: HTMLLIElement[] = [];
