@@ -30,7 +30,9 @@
 #              (boltrtc or pion), BEFORE (a boltrtc binary), RECEIVERS ("boltrtc before pion"),
 #              PERF=1 (perf record the boltrtc server over the window, at the largest N, into
 #              $work/perf.data; PERF_ARGS: its options, default -g), SERVE_ARGS (more options for this build's boltrtc, e.g.
-#              "--batch-hold-us 1000"), KEEP=1
+#              "--batch-hold-us 1000"), KEEP=1, TIMELINE=1 (bench/server/timeline.py: every
+#              50 ms the kernel's drops, the bytes queued and each receiver thread's CPU, into
+#              $work/NAME-N-ROUND.timeline; use with KEEP=1)
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -68,6 +70,7 @@ done
 export BRTC_BUILD="$build" BRTC_BIN="$bin" BRTC_WORK="$work" BEFORE="${BEFORE:-}"
 export COUNTS="${COUNTS:-100 200 500}" SECONDS_PER_RUN="${SECONDS_PER_RUN:-20}"
 export WARMUP="${WARMUP:-10}" KEY_INTERVAL="${KEY_INTERVAL:-0}" PERF="${PERF:-0}" PERF_ARGS="${PERF_ARGS:--g}"
+export TIMELINE="${TIMELINE:-0}" BRTC_ROOT="$root"
 export RECEIVERS="$receivers" SERVE_ARGS="${SERVE_ARGS:-}" ROUNDS="${ROUNDS:-3}"
 if [ "$publisher" = pion ]; then export BRTC_PUB="$bin/publisher"
 else export BRTC_PUB="$build/bench/server/whip_publishers"; fi
@@ -100,12 +103,22 @@ measure() {
     ) > "$BRTC_WORK/perf.log" 2>&1 &
     perf=$!
   fi
+  local tl=
   timeout $((SECONDS_PER_RUN + WARMUP + n / 4 + 120)) "$BRTC_PUB" -n "$n" -together \
     -gap 10ms -warmup "$WARMUP" -seconds "$SECONDS_PER_RUN" -key-interval "$KEY_INTERVAL" \
     -ivf "$BRTC_WORK/frames.ivf" -whip "http://127.0.0.1:$h/whip" -cpu-pid "$pid" \
-    -recv-stats "$stats" > "$out.json" 2> "$out.log" ||
+    -recv-stats "$stats" > "$out.json" 2> "$out.log" &
+  local pub=$!
+  if [ "$TIMELINE" = 1 ]; then
+    sleep 0.2
+    python3 "$BRTC_ROOT/bench/server/timeline.py" "$pid" "$out.timeline" 50 \
+      "$(pgrep -P "$pub" | head -1)" > /dev/null 2>&1 &
+    tl=$!
+  fi
+  wait "$pub" ||
     echo "run_pion_cpu.sh: $name, $n publishers, round $round: some failed (see $out.log)" >&2
   if [ -n "$perf" ]; then wait "$perf" || true; fi
+  if [ -n "$tl" ]; then kill "$tl" 2> /dev/null || true; wait "$tl" 2> /dev/null || true; fi
   udp_drops > "$out.drops1"
   if [ "$name" != pion ]; then curl -s "$stats" > "$out.status.json" || true; fi
   kill -TERM "$pid"

@@ -566,6 +566,8 @@ int main(int argc, char **argv) {
     if (!p->connected || p->failed) continue;
     p->start_us = p->frame_due_us = now + (uint64_t)rand() % START_SPREAD_US;
   }
+  /* CLOCK_MONOTONIC, as timeline.py's samples (run_pion_cpu.sh TIMELINE=1) */
+  fprintf(stderr, "whip_publishers: media starts at %llu us\n", (unsigned long long)now);
   pump_for((uint64_t)A.o.warmup * 1000000u);
 
   recv_counts r0 = {0}, r1 = {0}, total = {0};
@@ -577,7 +579,8 @@ int main(int argc, char **argv) {
   sent_counts(&p0, &b0);
   uint64_t t0 = brtc_now_us();
   /* run_pion_cpu.sh waits for this line to start perf on the receiver for the window */
-  fprintf(stderr, "whip_publishers: measuring for %d s\n", A.o.seconds);
+  fprintf(stderr, "whip_publishers: measuring for %d s (from %llu us)\n", A.o.seconds,
+          (unsigned long long)t0);
   pump_for((uint64_t)A.o.seconds * 1000000u);
   cpu_times c1 = receiver_cpu(A.o.cpu_pid);
   double own1 = own_cpu();
