@@ -32,7 +32,7 @@
 #              $work/perf.data; PERF_ARGS: its options, default -g), SERVE_ARGS (more options for this build's boltrtc, e.g.
 #              "--batch-hold-us 1000"), KEEP=1, TIMELINE=1 (bench/server/timeline.py: every
 #              50 ms the kernel's drops, the bytes queued and each receiver thread's CPU, into
-#              $work/NAME-N-ROUND.timeline; use with KEEP=1)
+#              $work/NAME-N-ROUND.timeline; use with KEEP=1), GSO=1 (whip_publishers -gso 1)
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -70,7 +70,13 @@ done
 export BRTC_BUILD="$build" BRTC_BIN="$bin" BRTC_WORK="$work" BEFORE="${BEFORE:-}"
 export COUNTS="${COUNTS:-100 200 500}" SECONDS_PER_RUN="${SECONDS_PER_RUN:-20}"
 export WARMUP="${WARMUP:-10}" KEY_INTERVAL="${KEY_INTERVAL:-0}" PERF="${PERF:-0}" PERF_ARGS="${PERF_ARGS:--g}"
-export TIMELINE="${TIMELINE:-0}" BRTC_ROOT="$root"
+export TIMELINE="${TIMELINE:-0}" BRTC_ROOT="$root" PUB_ARGS=
+# GSO=1: whip_publishers sends each pc's datagrams of a pass as UDP GSO super-buffers, which a
+# receiver with UDP GRO (serve --udp-gro on) takes whole.
+if [ "${GSO:-0}" = 1 ]; then
+  [ "$publisher" = boltrtc ] || { echo "run_pion_cpu.sh: GSO=1 needs PUBLISHER=boltrtc" >&2; exit 2; }
+  PUB_ARGS="-gso 1"
+fi
 export RECEIVERS="$receivers" SERVE_ARGS="${SERVE_ARGS:-}" ROUNDS="${ROUNDS:-3}"
 if [ "$publisher" = pion ]; then export BRTC_PUB="$bin/publisher"
 else export BRTC_PUB="$build/bench/server/whip_publishers"; fi
@@ -107,7 +113,7 @@ measure() {
   timeout $((SECONDS_PER_RUN + WARMUP + n / 4 + 120)) "$BRTC_PUB" -n "$n" -together \
     -gap 10ms -warmup "$WARMUP" -seconds "$SECONDS_PER_RUN" -key-interval "$KEY_INTERVAL" \
     -ivf "$BRTC_WORK/frames.ivf" -whip "http://127.0.0.1:$h/whip" -cpu-pid "$pid" \
-    -recv-stats "$stats" > "$out.json" 2> "$out.log" &
+    -recv-stats "$stats" $PUB_ARGS > "$out.json" 2> "$out.log" &
   local pub=$!
   if [ "$TIMELINE" = 1 ]; then
     sleep 0.2
