@@ -2,7 +2,11 @@
 #ifndef BRTC_TEST_NET_UTIL_H
 #define BRTC_TEST_NET_UTIL_H
 
+#include <linux/udp.h>
+#include <netinet/in.h>
 #include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -30,6 +34,31 @@ static inline bool have_ipv6_loopback(void) {
   bool ok = bind(probe, &lo.u.sa, brtc_addr_len(&lo)) == 0;
   close(probe);
   return ok;
+}
+
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103 /* linux/udp.h, 4.18 */
+#endif
+
+/* One UDP GSO super-buffer: data[0..len) from fd to `to`, which the kernel cuts into
+ * datagrams of seg bytes (the last may be shorter). Returns what sendmsg returns. */
+static inline ssize_t net_test_send_gso(int fd, const struct sockaddr *to, socklen_t to_len,
+                                        const void *data, size_t len, uint16_t seg) {
+  union {
+    uint8_t bytes[CMSG_SPACE(sizeof(uint16_t))];
+    struct cmsghdr align;
+  } control;
+  memset(&control, 0, sizeof(control));
+  struct iovec iov = {.iov_base = (void *)data, .iov_len = len};
+  struct msghdr m = {.msg_name = (void *)to, .msg_namelen = to_len, .msg_iov = &iov,
+                     .msg_iovlen = 1, .msg_control = control.bytes,
+                     .msg_controllen = sizeof(control.bytes)};
+  struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+  c->cmsg_level = IPPROTO_UDP;
+  c->cmsg_type = UDP_SEGMENT;
+  c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+  memcpy(CMSG_DATA(c), &seg, sizeof(seg));
+  return sendmsg(fd, &m, 0);
 }
 
 #endif

@@ -4,7 +4,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <ifaddrs.h>
-#include <linux/udp.h>
 #include <net/if.h>
 #include <poll.h>
 #include <stdio.h>
@@ -313,21 +312,9 @@ static void gro_burst(bool gro) {
     burst[i * GRO_SEG] = 0x80; /* RTP (RFC 7983), its index in byte 3 */
     burst[i * GRO_SEG + 3] = (uint8_t)i;
   }
-  union {
-    uint8_t bytes[CMSG_SPACE(sizeof(uint16_t))];
-    struct cmsghdr align;
-  } control = {0};
-  struct iovec iov = {.iov_base = burst, .iov_len = sizeof(burst)};
-  struct msghdr m = {.msg_name = &f.server.u.sa, .msg_namelen = brtc_addr_len(&f.server),
-                     .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.bytes,
-                     .msg_controllen = sizeof(control.bytes)};
-  struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-  c->cmsg_level = IPPROTO_UDP;
-  c->cmsg_type = UDP_SEGMENT;
-  c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
-  uint16_t seg = GRO_SEG;
-  memcpy(CMSG_DATA(c), &seg, sizeof(seg));
-  CHECK_EQ_INT(sendmsg(f.c.fd, &m, 0), (ssize_t)sizeof(burst));
+  CHECK_EQ_INT(net_test_send_gso(f.c.fd, &f.server.u.sa, brtc_addr_len(&f.server), burst,
+                                 sizeof(burst), GRO_SEG),
+               (ssize_t)sizeof(burst));
 
   int echoes = 0, intact = 1;
   for (int i = 0; i < GRO_N; i++) {

@@ -4,7 +4,6 @@
  * UDP_GRO (one buffer, cut here) and by one without (the kernel cuts it): the same datagrams,
  * byte for byte, in the same order. */
 #include <arpa/inet.h>
-#include <linux/udp.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
@@ -13,11 +12,8 @@
 #include <unistd.h>
 
 #include "net/udp_gro.h"
+#include "net_test_util.h"
 #include "testing.h"
-
-#ifndef UDP_SEGMENT
-#define UDP_SEGMENT 103
-#endif
 
 #define SEG 1000
 #define N_SEGS 5
@@ -75,21 +71,10 @@ static int bound_socket(struct sockaddr_in *a) {
 
 /* One GSO super-buffer of N_SEGS segments (the last LAST bytes) from tx to `to`. */
 static int send_super(int tx, const struct sockaddr_in *to, const uint8_t *data) {
-  union {
-    uint8_t bytes[CMSG_SPACE(sizeof(uint16_t))];
-    struct cmsghdr align;
-  } control = {0};
-  struct iovec iov = {.iov_base = (void *)data, .iov_len = TOTAL};
-  struct msghdr m = {.msg_name = (void *)to, .msg_namelen = sizeof(*to), .msg_iov = &iov,
-                     .msg_iovlen = 1, .msg_control = control.bytes,
-                     .msg_controllen = sizeof(control.bytes)};
-  struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-  c->cmsg_level = IPPROTO_UDP;
-  c->cmsg_type = UDP_SEGMENT;
-  c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
-  uint16_t seg = SEG;
-  memcpy(CMSG_DATA(c), &seg, sizeof(seg));
-  return sendmsg(tx, &m, 0) == TOTAL ? 0 : -1;
+  return net_test_send_gso(tx, (const struct sockaddr *)to, sizeof(*to), data, TOTAL, SEG) ==
+                 TOTAL
+             ? 0
+             : -1;
 }
 
 /* Everything rx receives within a short wait, cut by udp_gro when gro is on, laid end to end
