@@ -32,7 +32,9 @@
 #              $work/perf.data; PERF_ARGS: its options, default -g), SERVE_ARGS (more options for this build's boltrtc, e.g.
 #              "--batch-hold-us 1000"), KEEP=1, TIMELINE=1 (bench/server/timeline.py: every
 #              50 ms the kernel's drops, the bytes queued and each receiver thread's CPU, into
-#              $work/NAME-N-ROUND.timeline; use with KEEP=1), GSO=1 (whip_publishers -gso 1)
+#              $work/NAME-N-ROUND.timeline; use with KEEP=1), GSO=1 (whip_publishers -gso 1),
+#              PION_RCVBUF (the catcher's socket buffer, default 8388608 as serve's),
+#              PION_GOMAXPROCS (default: every CPU, Go's own default)
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -70,7 +72,7 @@ done
 export BRTC_BUILD="$build" BRTC_BIN="$bin" BRTC_WORK="$work" BEFORE="${BEFORE:-}"
 export COUNTS="${COUNTS:-100 200 500}" SECONDS_PER_RUN="${SECONDS_PER_RUN:-20}"
 export WARMUP="${WARMUP:-10}" KEY_INTERVAL="${KEY_INTERVAL:-0}" PERF="${PERF:-0}" PERF_ARGS="${PERF_ARGS:--g}"
-export TIMELINE="${TIMELINE:-0}" BRTC_ROOT="$root" PUB_ARGS=
+export TIMELINE="${TIMELINE:-0}" BRTC_ROOT="$root" PUB_ARGS= PION_RCVBUF="${PION_RCVBUF:-8388608}" PION_GOMAXPROCS="${PION_GOMAXPROCS:-}"
 # GSO=1: whip_publishers sends each pc's datagrams of a pass as UDP GSO super-buffers, which a
 # receiver with UDP GRO (serve --udp-gro on) takes whole.
 if [ "${GSO:-0}" = 1 ]; then
@@ -164,7 +166,7 @@ for n in $COUNTS; do
         # -rcvbuf: the socket buffer boltrtc serve takes (8 MiB); with Go default of 212 KiB
         # the catcher drops the start of a run (every first keyframe at once) by the ten
         # thousand, and then most of what follows.
-        "$BRTC_BIN/catcher" -count-only -rcvbuf 8388608 -http 127.0.0.1:8081 -udp 127.0.0.1:50001 \
+        GOMAXPROCS=${PION_GOMAXPROCS:-$(nproc)} "$BRTC_BIN/catcher" -count-only -rcvbuf "$PION_RCVBUF" -http 127.0.0.1:8081 -udp 127.0.0.1:50001 \
           > "$BRTC_WORK/catcher-$n-$round.log" 2>&1 &
         pid=$!
         sleep 0.5
