@@ -30,7 +30,11 @@
 #              (boltrtc or pion), BEFORE (a boltrtc binary), RECEIVERS ("boltrtc before pion"),
 #              PERF=1 (perf record the boltrtc server over the window, at the largest N, into
 #              $work/perf.data; PERF_ARGS: its options, default -g), SERVE_ARGS (more options for this build's boltrtc, e.g.
-#              "--batch-hold-us 1000"), KEEP=1
+#              "--batch-hold-us 1000"), KEEP=1, TIMELINE=1 (bench/server/timeline.py: every
+#              50 ms the kernel's drops, the bytes queued and each receiver thread's CPU, into
+#              $work/NAME-N-ROUND.timeline; use with KEEP=1), GSO=1 (whip_publishers -gso 1),
+#              PION_RCVBUF (the catcher's socket buffer, default 8388608 as serve's),
+#              PION_GOMAXPROCS (default: every CPU, Go's own default)
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -68,6 +72,13 @@ done
 export BRTC_BUILD="$build" BRTC_BIN="$bin" BRTC_WORK="$work" BEFORE="${BEFORE:-}"
 export COUNTS="${COUNTS:-100 200 500}" SECONDS_PER_RUN="${SECONDS_PER_RUN:-20}"
 export WARMUP="${WARMUP:-10}" KEY_INTERVAL="${KEY_INTERVAL:-0}" PERF="${PERF:-0}" PERF_ARGS="${PERF_ARGS:--g}"
+export TIMELINE="${TIMELINE:-0}" BRTC_ROOT="$root" PUB_ARGS= PION_RCVBUF="${PION_RCVBUF:-8388608}" PION_GOMAXPROCS="${PION_GOMAXPROCS:-}"
+# GSO=1: whip_publishers sends each pc's datagrams of a pass as UDP GSO super-buffers, which a
+# receiver with UDP GRO (serve --udp-gro on) takes whole.
+if [ "${GSO:-0}" = 1 ]; then
+  [ "$publisher" = boltrtc ] || { echo "run_pion_cpu.sh: GSO=1 needs PUBLISHER=boltrtc" >&2; exit 2; }
+  PUB_ARGS="-gso 1"
+fi
 export RECEIVERS="$receivers" SERVE_ARGS="${SERVE_ARGS:-}" ROUNDS="${ROUNDS:-3}"
 if [ "$publisher" = pion ]; then export BRTC_PUB="$bin/publisher"
 else export BRTC_PUB="$build/bench/server/whip_publishers"; fi
@@ -100,12 +111,22 @@ measure() {
     ) > "$BRTC_WORK/perf.log" 2>&1 &
     perf=$!
   fi
+  local tl=
   timeout $((SECONDS_PER_RUN + WARMUP + n / 4 + 120)) "$BRTC_PUB" -n "$n" -together \
     -gap 10ms -warmup "$WARMUP" -seconds "$SECONDS_PER_RUN" -key-interval "$KEY_INTERVAL" \
     -ivf "$BRTC_WORK/frames.ivf" -whip "http://127.0.0.1:$h/whip" -cpu-pid "$pid" \
-    -recv-stats "$stats" > "$out.json" 2> "$out.log" ||
+    -recv-stats "$stats" $PUB_ARGS > "$out.json" 2> "$out.log" &
+  local pub=$!
+  if [ "$TIMELINE" = 1 ]; then
+    sleep 0.2
+    python3 "$BRTC_ROOT/bench/server/timeline.py" "$pid" "$out.timeline" 50 \
+      "$(pgrep -P "$pub" | head -1)" > /dev/null 2>&1 &
+    tl=$!
+  fi
+  wait "$pub" ||
     echo "run_pion_cpu.sh: $name, $n publishers, round $round: some failed (see $out.log)" >&2
   if [ -n "$perf" ]; then wait "$perf" || true; fi
+  if [ -n "$tl" ]; then kill "$tl" 2> /dev/null || true; wait "$tl" 2> /dev/null || true; fi
   udp_drops > "$out.drops1"
   if [ "$name" != pion ]; then curl -s "$stats" > "$out.status.json" || true; fi
   kill -TERM "$pid"
@@ -145,7 +166,7 @@ for n in $COUNTS; do
         # -rcvbuf: the socket buffer boltrtc serve takes (8 MiB); with Go default of 212 KiB
         # the catcher drops the start of a run (every first keyframe at once) by the ten
         # thousand, and then most of what follows.
-        "$BRTC_BIN/catcher" -count-only -rcvbuf 8388608 -http 127.0.0.1:8081 -udp 127.0.0.1:50001 \
+        GOMAXPROCS=${PION_GOMAXPROCS:-$(nproc)} "$BRTC_BIN/catcher" -count-only -rcvbuf "$PION_RCVBUF" -http 127.0.0.1:8081 -udp 127.0.0.1:50001 \
           > "$BRTC_WORK/catcher-$n-$round.log" 2>&1 &
         pid=$!
         sleep 0.5

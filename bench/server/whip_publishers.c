@@ -36,6 +36,7 @@
 
 #include "boltrtc/boltrtc.h"
 #include "boltrtc/track.h"
+#include "net/udp_send.h" /* the loop's GSO planner, compiled in: -gso */
 #include "whip_client.h"
 
 #define FRAME_US 33333u /* 30 fps */
@@ -50,6 +51,7 @@
 
 typedef struct options {
   int n, seconds, warmup, key_interval, cpu_pid, gap_ms;
+  bool gso; /* -gso 1: each pc's datagrams of a pass as UDP GSO super-buffers (UDP_SEGMENT) */
   const char *whip, *ivf, *recv_stats;
 } options;
 
@@ -139,7 +141,16 @@ static void on_event(publisher *p, const brtc_output *out) {
   }
 }
 
+static brtc_udp_sender gso_sender;
+
 static void flush(publisher *p, unsigned n) {
+  if (A.o.gso) {
+    /* Runs of same-size datagrams to the server leave as one super-buffer each; on loopback
+     * it reaches the receiver whole when that socket has UDP_GRO, else cut by the kernel. */
+    brtc_udp_send_result res = {0};
+    brtc_udp_sender_send(&gso_sender, 0, p->fd, tx_msgs, n, &res);
+    return;
+  }
   for (unsigned done = 0; done < n;) {
     int sent = sendmmsg(p->fd, tx_msgs + done, n - done, 0);
     if (sent <= 0) break; /* a full socket buffer: loss, as on any path; NACK repairs it */
@@ -513,6 +524,7 @@ static int parse(int argc, char **argv, options *o) {
     else if (strcmp(a, "cpu-pid") == 0) o->cpu_pid = atoi(v);
     else if (strcmp(a, "recv-stats") == 0) o->recv_stats = v;
     else if (strcmp(a, "gap") == 0) o->gap_ms = atoi(v); /* "10ms" reads as 10 */
+    else if (strcmp(a, "gso") == 0) o->gso = atoi(v) != 0;
     else return -1;
   }
   return o->n > 0 && o->seconds > 0 && o->warmup >= 0 ? 0 : -1;
@@ -523,7 +535,8 @@ int main(int argc, char **argv) {
                   .whip = "http://127.0.0.1:8080/whip", .ivf = "frames.ivf"};
   if (parse(argc, argv, &A.o) != 0) {
     fprintf(stderr, "usage: whip_publishers -n N -whip URL -ivf FILE [-seconds S] [-warmup S]\n"
-                    "  [-key-interval FRAMES] [-cpu-pid PID] [-recv-stats URL] [-gap MS]\n");
+                    "  [-key-interval FRAMES] [-cpu-pid PID] [-recv-stats URL] [-gap MS]\n"
+                    "  [-gso 0|1]\n");
     return 2;
   }
   if (read_ivf(A.o.ivf, &A.f) != 0) {
@@ -543,6 +556,7 @@ int main(int argc, char **argv) {
   brtc_certificate *cert = brtc_certificate_generate(); /* one for all: no 500 key pairs */
   if (A.epfd < 0 || !A.pubs || !cert) return 1;
   srand((unsigned)getpid());
+  brtc_udp_sender_init(&gso_sender, A.o.gso);
 
   size_t set_up = 0;
   for (int i = 0; i < A.o.n; i++) {
@@ -566,6 +580,8 @@ int main(int argc, char **argv) {
     if (!p->connected || p->failed) continue;
     p->start_us = p->frame_due_us = now + (uint64_t)rand() % START_SPREAD_US;
   }
+  /* CLOCK_MONOTONIC, as timeline.py's samples (run_pion_cpu.sh TIMELINE=1) */
+  fprintf(stderr, "whip_publishers: media starts at %llu us\n", (unsigned long long)now);
   pump_for((uint64_t)A.o.warmup * 1000000u);
 
   recv_counts r0 = {0}, r1 = {0}, total = {0};
@@ -577,7 +593,8 @@ int main(int argc, char **argv) {
   sent_counts(&p0, &b0);
   uint64_t t0 = brtc_now_us();
   /* run_pion_cpu.sh waits for this line to start perf on the receiver for the window */
-  fprintf(stderr, "whip_publishers: measuring for %d s\n", A.o.seconds);
+  fprintf(stderr, "whip_publishers: measuring for %d s (from %llu us)\n", A.o.seconds,
+          (unsigned long long)t0);
   pump_for((uint64_t)A.o.seconds * 1000000u);
   cpu_times c1 = receiver_cpu(A.o.cpu_pid);
   double own1 = own_cpu();

@@ -60,6 +60,11 @@ BRTC_EXPORT void brtc_loop_config_set_batch_hold(brtc_loop_config *config, unsig
  * cuts into the same datagrams. A socket whose route refuses it falls back to plain sendmmsg
  * by itself (logged once); off is for measuring and for kernels that misbehave. */
 BRTC_EXPORT void brtc_loop_config_set_gso(brtc_loop_config *config, bool on);
+/* UDP GRO (Linux UDP_GRO) on the receiving sockets, off by default: the kernel may hand over
+ * a run of datagrams from one source as one buffer, which the loop cuts into the same
+ * datagrams in the same order. Fewer, larger reads when peers send bursts (a NIC's GRO, or a
+ * loopback sender using GSO); costs 2 MiB of receive buffers per loop. */
+BRTC_EXPORT void brtc_loop_config_set_gro(brtc_loop_config *config, bool on);
 
 /* Counters for datagrams that reached no peer connection or were refused. Set size to
  * sizeof(brtc_loop_stats) before brtc_loop_get_stats: later versions only ever add members
@@ -81,6 +86,9 @@ typedef struct brtc_loop_stats {
   uint64_t dropped_socket_full;
   /* GSO super-buffers sent, and the datagrams in them (also counted in datagrams_out). */
   uint64_t gso_sends, gso_datagrams;
+  /* With UDP GRO (brtc_loop_config_set_gro): buffers received that held more than one
+   * datagram, and the datagrams in them (also counted in datagrams_in). */
+  uint64_t gro_reads, gro_datagrams;
 } brtc_loop_stats;
 
 /* config: brtc_loop_config_new's, set up (not kept). NULL with err set on failure. */

@@ -29,6 +29,7 @@
 #include "net/stun_route.h"
 #include "net/timer_heap.h"
 #include "net/udp.h"
+#include "net/udp_gro.h"
 #include "net/udp_send.h"
 #include "net/ufrag_map.h"
 #include "pc/pc_ready.h"
@@ -80,7 +81,7 @@ typedef struct loop_socket {
 } loop_socket;
 
 typedef union control_buf {
-  uint8_t bytes[BRTC_UDP_CONTROL_SPACE];
+  uint8_t bytes[BRTC_UDP_CONTROL_SPACE + BRTC_GRO_CONTROL_SPACE];
   struct cmsghdr align;
 } control_buf;
 
@@ -132,6 +133,7 @@ struct brtc_loop {
   struct sockaddr_storage rx_from[BRTC_LOOP_BATCH];
   uint8_t rx_buf[BRTC_LOOP_BATCH][BRTC_LOOP_MAX_DATAGRAM];
   control_buf rx_control[BRTC_LOOP_BATCH];
+  uint8_t *gro_rx; /* with UDP GRO: BRTC_LOOP_BATCH buffers of BRTC_GRO_BUFFER_BYTES (udp_gro.h) */
 
   struct mmsghdr tx_msgs[BRTC_LOOP_BATCH];
   struct iovec tx_iov[BRTC_LOOP_BATCH];
@@ -469,8 +471,9 @@ static void receive(brtc_loop *loop, uint32_t sock) {
       struct msghdr *h = &loop->rx_msgs[i].msg_hdr;
       h->msg_namelen = sizeof(loop->rx_from[i]);
       h->msg_flags = 0;
-      h->msg_control = wildcard ? &loop->rx_control[i] : NULL;
-      h->msg_controllen = wildcard ? sizeof(loop->rx_control[i]) : 0;
+      bool control = wildcard || loop->gro_rx;
+      h->msg_control = control ? &loop->rx_control[i] : NULL;
+      h->msg_controllen = control ? sizeof(loop->rx_control[i]) : 0;
     }
     int n = recvmmsg(fd, loop->rx_msgs, BRTC_LOOP_BATCH, MSG_DONTWAIT, NULL);
     if (n < 0) {
@@ -482,17 +485,31 @@ static void receive(brtc_loop *loop, uint32_t sock) {
     loop->pass_datagrams += (size_t)n;
     for (int i = 0; i < n; i++) {
       const struct mmsghdr *m = &loop->rx_msgs[i];
-      loop->stats.datagrams_in++;
       loop->stats.bytes_in += m->msg_len;
       if (m->msg_hdr.msg_flags & MSG_TRUNC) { /* larger than any datagram we accept */
+        loop->stats.datagrams_in++;
         loop->stats.dropped_malformed++;
         continue;
       }
       uint32_t dst = ROUTE_NO_DST;
       brtc_addr local;
       if (wildcard && brtc_udp_destination(&m->msg_hdr, &local)) dst = destination_index(loop, &local);
-      handle_datagram(loop, ROUTE(sock, dst), loop->rx_buf[i], m->msg_len, &loop->rx_from[i],
-                      m->msg_hdr.msg_namelen, now);
+      /* With GRO, one buffer may be a run of datagrams from this source (udp_gro.h). */
+      brtc_udp_segments seg;
+      brtc_udp_segments_init(&seg, m->msg_hdr.msg_iov->iov_base, m->msg_len,
+                             loop->gro_rx ? brtc_udp_gro_segment_size(&m->msg_hdr) : 0);
+      const uint8_t *data;
+      size_t len;
+      uint64_t before = loop->stats.datagrams_in;
+      while (brtc_udp_segments_next(&seg, &data, &len)) {
+        loop->stats.datagrams_in++;
+        handle_datagram(loop, ROUTE(sock, dst), data, len, &loop->rx_from[i],
+                        m->msg_hdr.msg_namelen, now);
+      }
+      if (loop->stats.datagrams_in - before > 1) {
+        loop->stats.gro_reads++;
+        loop->stats.gro_datagrams += loop->stats.datagrams_in - before;
+      }
     }
     settle_ready(loop);
     if (n < BRTC_LOOP_BATCH) return;
@@ -554,10 +571,15 @@ brtc_loop *brtc_loop_new(const brtc_loop_config *config, char *err, size_t err_c
   brtc_ufrag_map_init(&loop->ufrags);
   brtc_timer_heap_init(&loop->timers);
   brtc_udp_sender_init(&loop->sender, !config->no_gso);
+  if (config->gro && !(loop->gro_rx = malloc((size_t)BRTC_LOOP_BATCH * BRTC_GRO_BUFFER_BYTES))) {
+    snprintf(err, err_cap, "out of memory");
+    goto fail;
+  }
 
   for (size_t i = 0; i < BRTC_LOOP_BATCH; i++) {
-    loop->rx_iov[i].iov_base = loop->rx_buf[i];
-    loop->rx_iov[i].iov_len = BRTC_LOOP_MAX_DATAGRAM;
+    loop->rx_iov[i].iov_base =
+        loop->gro_rx ? loop->gro_rx + i * (size_t)BRTC_GRO_BUFFER_BYTES : loop->rx_buf[i];
+    loop->rx_iov[i].iov_len = loop->gro_rx ? BRTC_GRO_BUFFER_BYTES : BRTC_LOOP_MAX_DATAGRAM;
     loop->rx_msgs[i].msg_hdr.msg_iov = &loop->rx_iov[i];
     loop->rx_msgs[i].msg_hdr.msg_iovlen = 1;
     loop->rx_msgs[i].msg_hdr.msg_name = &loop->rx_from[i];
@@ -598,6 +620,7 @@ brtc_loop *brtc_loop_new(const brtc_loop_config *config, char *err, size_t err_c
     s->family = brtc_addr_family(&s->bound);
     s->wildcard = brtc_udp_is_wildcard(&s->bound);
     loop->n_socks++;
+    if (loop->gro_rx && !brtc_udp_gro_enable(fd)) log_error(loop, "UDP_GRO", errno);
     ev.data.u64 = i;
     if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, fd, &ev) != 0) goto fail_epoll;
     loop->n_local += brtc_udp_reachable_addrs(&s->bound, loop->local + loop->n_local,
@@ -637,6 +660,7 @@ void brtc_loop_free(brtc_loop *loop) {
   brtc_relay_io_free(loop->relay);
   brtc_ufrag_map_free(&loop->ufrags);
   brtc_timer_heap_free(&loop->timers);
+  free(loop->gro_rx);
   free(loop);
 }
 

@@ -35,3 +35,7 @@ void brtc_loop_config_set_batch_hold(brtc_loop_config *config, unsigned hold_us)
 void brtc_loop_config_set_gso(brtc_loop_config *config, bool on) {
   if (config) config->no_gso = !on;
 }
+
+void brtc_loop_config_set_gro(brtc_loop_config *config, bool on) {
+  if (config) config->gro = on;
+}

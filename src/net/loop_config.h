@@ -13,6 +13,7 @@ struct brtc_loop_config {
   bool loopback_only;
   unsigned batch_hold_us;
   bool no_gso; /* brtc_loop_config_set_gso(false) */
+  bool gro;    /* brtc_loop_config_set_gro(true) */
 };
 
 #endif

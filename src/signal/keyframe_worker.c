@@ -15,6 +15,7 @@
 
 #include "boltrtc/error.h"
 #include "media/keyframe_jpeg.h"
+#include "signal/background_priority.h"
 #include "signal/keyframe_store.h"
 
 typedef struct keyframe_job {
@@ -112,6 +113,7 @@ static void save_job(worker_thread *t, keyframe_job *j) {
 static void *run_thread(void *arg) {
   worker_thread *t = arg;
   brtc_keyframe_worker *w = t->owner;
+  (void)brtc_thread_make_background(); /* never before the loop's media (background_priority.h) */
   pthread_mutex_lock(&w->mu);
   for (;;) {
     while (!w->stopping && !w->queue_head) pthread_cond_wait(&w->work, &w->mu);

@@ -144,7 +144,9 @@ static bool add_udp(cJSON *root, const brtc_loop_stats *u) {
          add_num(o, "dropped_by_pc", (double)u->dropped_by_pc) &&
          add_num(o, "dropped_address_in_use", (double)u->dropped_address_in_use) &&
          add_num(o, "send_errors", (double)u->send_errors) &&
-         add_num(o, "dropped_socket_full", (double)u->dropped_socket_full);
+         add_num(o, "dropped_socket_full", (double)u->dropped_socket_full) &&
+         add_num(o, "gro_reads", (double)u->gro_reads) &&
+         add_num(o, "gro_datagrams", (double)u->gro_datagrams);
 }
 
 static bool add_saving(cJSON *root, const brtc_keyframe_worker_stats *k,

@@ -84,8 +84,10 @@ static size_t make_check(uint8_t *buf, size_t cap, const char *username, uint8_t
   return len;
 }
 
+static bool new_loop_gro; /* brtc_loop_config_set_gro for the loops new_loop makes */
+
 static brtc_loop *new_loop(const char *addr, bool loopback_only, brtc_addr *bound) {
-  brtc_loop *loop = net_test_loop(addr, loopback_only);
+  brtc_loop *loop = net_test_loop_gro(addr, loopback_only, new_loop_gro);
   if (!loop) return NULL;
   const struct sockaddr_storage *local;
   size_t n = brtc_loop_local_addrs(loop, &local);
@@ -271,6 +273,63 @@ static void test_send_batches(void) {
   CHECK(st.gso_datagrams >= COUNT / 2);
   fixture_drop_pc(&f, pc);
   fixture_close(&f);
+}
+
+/* A peer's burst sent as one GSO super-buffer (UDP_SEGMENT: GRO_N datagrams of GRO_SEG bytes,
+ * the last GRO_LAST) reaches the pc as the same datagrams in the same order, whether the loop
+ * takes it whole (UDP GRO: one read, cut by the loop) or the kernel cuts it (GRO off). The
+ * fake pc echoes each RTP datagram (its first 200 bytes), so the echoes show what it got. */
+enum { GRO_N = 5, GRO_SEG = 300, GRO_LAST = 120 };
+
+static void gro_burst(bool gro) {
+  new_loop_gro = gro;
+  fixture f;
+  bool open = fixture_open(&f, "127.0.0.1:0", false, "127.0.0.1");
+  new_loop_gro = false;
+  if (!open) {
+    fixture_close(&f);
+    return;
+  }
+  brtc_pc *pc = fixture_pc(&f, "gro", 1);
+  uint8_t buf[1500];
+  brtc_addr from;
+  size_t n = make_check(buf, sizeof(buf), "gro:remote", 1); /* the pc owns the client now */
+  client_send(&f.c, &f.server, buf, n);
+  CHECK(pump_until_reply(f.loop, &f.c, buf, sizeof(buf), &from) >= 20);
+
+  uint8_t burst[GRO_SEG * (GRO_N - 1) + GRO_LAST];
+  for (size_t k = 0; k < sizeof(burst); k++) burst[k] = (uint8_t)(k * 7 + k / GRO_SEG);
+  for (int i = 0; i < GRO_N; i++) {
+    burst[i * GRO_SEG] = 0x80; /* RTP (RFC 7983), its index in byte 3 */
+    burst[i * GRO_SEG + 3] = (uint8_t)i;
+  }
+  CHECK_EQ_INT(net_test_send_gso(f.c.fd, &f.server.u.sa, brtc_addr_len(&f.server), burst,
+                                 sizeof(burst), GRO_SEG),
+               (ssize_t)sizeof(burst));
+
+  int echoes = 0, intact = 1;
+  for (int i = 0; i < GRO_N; i++) {
+    ssize_t got = pump_until_reply(f.loop, &f.c, buf, sizeof(buf), &from);
+    size_t want = i == GRO_N - 1 ? GRO_LAST : 200;
+    if (got != (ssize_t)want || memcmp(buf, burst + i * GRO_SEG, want) != 0) intact = 0;
+    if (got > 0) echoes++;
+  }
+  CHECK_EQ_INT(echoes, GRO_N);
+  CHECK(intact); /* each datagram whole, in order */
+  CHECK_EQ_INT(pc->rtp, GRO_N);
+  brtc_loop_stats st = {.size = sizeof(st)};
+  brtc_loop_get_stats(f.loop, &st);
+  CHECK_EQ_INT(st.datagrams_in, 1 + GRO_N);
+  CHECK_EQ_INT(st.bytes_in, n + sizeof(burst));
+  CHECK_EQ_INT(st.gro_reads, gro ? 1 : 0);
+  CHECK_EQ_INT(st.gro_datagrams, gro ? GRO_N : 0);
+  fixture_drop_pc(&f, pc);
+  fixture_close(&f);
+}
+
+static void test_gro_burst(void) {
+  gro_burst(true);
+  gro_burst(false);
 }
 
 /* A pc's deadline fires through the timerfd; its output is flushed. No sleeping: the deadline
@@ -843,6 +902,7 @@ int main(void) {
   RUN(test_ipv4);
   RUN(test_ipv6);
   RUN(test_send_batches);
+  RUN(test_gro_burst);
   RUN(test_timer_fires);
   RUN(test_many_pcs);
   RUN(test_config_errors);

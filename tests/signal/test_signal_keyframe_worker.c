@@ -10,7 +10,9 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "boltrtc/error.h"
@@ -30,6 +32,7 @@ typedef struct observer {
   int wake_pipe[2];
   atomic_int wakes;
   atomic_int wakes_on_main; /* must stay 0: wake comes from a saver thread */
+  atomic_int saver_nice;    /* the nice value of the saver thread that woke us last */
   brtc_keyframe_result results[MAX_RESULTS];
   size_t n_results;
   int done_off_main; /* must stay 0: on_done runs where poll is called */
@@ -39,6 +42,7 @@ static void on_wake(void *user) {
   observer *o = user;
   atomic_fetch_add(&o->wakes, 1);
   if (pthread_equal(pthread_self(), main_thread)) atomic_fetch_add(&o->wakes_on_main, 1);
+  atomic_store(&o->saver_nice, getpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid)));
   if (write(o->wake_pipe[1], "w", 1) != 1) { /* the pipe is non-full: a test bug otherwise */
   }
 }
@@ -163,6 +167,10 @@ static void test_saves_files(void) {
   CHECK_EQ_INT(o.done_off_main, 0);
   CHECK(atomic_load(&o.wakes) >= 1);
   CHECK_EQ_INT(atomic_load(&o.wakes_on_main), 0);
+  /* The saver runs nicer than the thread that owns it (the server's loop), so that saving
+   * JPEGs never keeps the loop from its socket (background_priority.h). */
+  int main_nice = getpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid));
+  CHECK_EQ_INT(atomic_load(&o.saver_nice), main_nice + 10 > 19 ? 19 : main_nice + 10);
   /* One thread: they finish in the order given. */
   for (unsigned i = 0; i < o.n_results; i++) {
     const brtc_keyframe_result *r = &o.results[i];

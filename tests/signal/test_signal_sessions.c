@@ -338,7 +338,8 @@ static void test_status_json(void) {
                                      "\"dropped_unknown_source\":0,\"dropped_unknown_ufrag\":0,"
                                      "\"dropped_malformed\":0,\"dropped_not_loopback\":0,"
                                      "\"dropped_by_pc\":0,\"dropped_address_in_use\":0,\"send_errors\":0,"
-                                     "\"dropped_socket_full\":0}}") == 0);
+                                     "\"dropped_socket_full\":0,\"gro_reads\":0,"
+                                     "\"gro_datagrams\":0}}") == 0);
   free(text);
   /* With the keyframe saver's counters. */
   brtc_keyframe_worker_stats saving = {.submitted = 5, .saved = 3, .failed = 1,
