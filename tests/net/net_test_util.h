@@ -5,12 +5,9 @@
 #include <linux/udp.h>
 #include <netinet/in.h>
 #include <stdbool.h>
-<<<<<<< HEAD
-#include <stdio.h>
-=======
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
->>>>>>> server-cpu
 #include <sys/socket.h>
 #include <unistd.h>
 
