@@ -6,8 +6,10 @@
 #   fuzz.sh [BUILD_DIR] [SECONDS]        BUILD_DIR defaults to build-fuzz (built if missing)
 #   FUZZ_SECONDS=600 scripts/fuzz.sh     the long mode: also merges what each target found into
 #                                        fuzz/corpus/<name> (minimised: only inputs that add
-#                                        edges) and prints a table of runs and coverage for
-#                                        docs/fuzzing.md. FUZZ_LONG=1 asks for it at any length.
+#                                        edges) and prints a table of runs, CPU seconds and
+#                                        coverage for docs/fuzzing.md. FUZZ_LONG=1 asks for it
+#                                        at any length. Under `chrt -i 0` (SCHED_IDLE) a long
+#                                        session takes only CPU nobody else wants.
 #   FUZZ_TARGETS="fuzz_rtcp=300 fuzz_pc=60 fuzz_sdp"
 #                                        only these targets, each for its own seconds (the
 #                                        default SECONDS when none is given), in this order
@@ -40,11 +42,16 @@ fuzz_one() {
     seeds+=(tests/sources/fixtures)
   mkdir -p "$work/found"
   local ok=0
-  "$fuzzer" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
+  # Its CPU seconds too: under SCHED_IDLE (chrt -i 0) or beside other work, a target gets less
+  # than a core, so runs per CPU second is its real rate and runs per second only a floor.
+  /usr/bin/time -f '%U %S' -o "$work/cpu" \
+    "$fuzzer" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
     -artifact_prefix="$work/" -print_final_stats=1 "$work/found" "${seeds[@]}" \
     >"$work/log" 2>&1 && ok=1
-  local runs cov ft
+  local runs cov ft cpu
   runs=$(grep -Eo 'number_of_executed_units: [0-9]+' "$work/log" | grep -Eo '[0-9]+' || echo 0)
+  cpu=$(awk 'END { if (NF == 2) printf "%d", $1 + $2 + 0.5; else print 0 }' "$work/cpu" \
+        2>/dev/null || echo 0)
   cov=$(grep -Eo 'cov: [0-9]+ ft: [0-9]+' "$work/log" | tail -1 | grep -Eo '[0-9]+' |
         paste -sd/ || echo 0/0)
   if ((ok)); then
@@ -56,13 +63,13 @@ fuzz_one() {
         2>&1 || true
     fi
     echo "ok $name $secs ${runs:-0} ${cov:-0/0} $(ls "fuzz/corpus/$name" 2>/dev/null | wc -l)" \
-      >"$results/$name"
+      "${cpu:-0}" >"$results/$name"
     echo "fuzz $name: ok, ${runs:-0} runs in ${secs} s, coverage (cov/ft) ${cov:-0/0}"
   else
     mkdir -p "$artifacts"
     cp "$work"/crash-* "$work"/leak-* "$work"/timeout-* "$work"/oom-* "$artifacts/" 2>/dev/null ||
       true
-    echo "FAILED $name $secs ${runs:-0} ${cov:-0/0} -" >"$results/$name"
+    echo "FAILED $name $secs ${runs:-0} ${cov:-0/0} - ${cpu:-0}" >"$results/$name"
     echo "fuzz $name: FAILED (input kept in $artifacts/)"; tail -30 "$work/log"
   fi
   rm -rf "$work"
@@ -91,11 +98,12 @@ ran=$(ls "$results" | wc -l)
 failed=$(cat "$results"/* 2>/dev/null | grep -c '^FAILED' || true)
 if ((long)); then
   echo
-  echo "| target | seconds | runs | runs/s | coverage (cov/ft) | corpus files | result |"
-  echo "| --- | ---: | ---: | ---: | ---: | ---: | --- |"
+  echo "| target | seconds | CPU s | runs | runs/s | runs/CPU s | coverage (cov/ft) | corpus files | result |"
+  echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
   for f in "$results"/*; do
-    read -r state name secs runs cov files <"$f"
-    echo "| $name | $secs | $runs | $((runs / secs)) | $cov | $files | $state |"
+    read -r state name secs runs cov files cpu <"$f"
+    echo "| $name | $secs | $cpu | $runs | $((runs / secs)) | $((runs / (cpu > 0 ? cpu : 1))) |" \
+      "$cov | $files | $state |"
   done
 fi
 echo "fuzz: $((ran - failed)) passed, $failed failed"
