@@ -355,8 +355,8 @@ static brtc_ice_verdict on_request(brtc_ice_transport *t, const brtc_addr *local
     previous = true;
     c = &t->prev;
   }
-  if (brtc_stun_check_integrity(buf, len, m, (const uint8_t *)c->local_pwd,
-                                strlen(c->local_pwd)) != BRTC_OK) {
+  brtc_stun_key *key = ice_key(t, previous, false);
+  if (!key || brtc_stun_check_integrity_keyed(buf, len, m, key) != BRTC_OK) {
     queue_response(t, m, local, remote, 401, false, false);
     return BRTC_ICE_AUTH_FAILED;
   }
@@ -434,9 +434,8 @@ static void check_succeeded(brtc_ice_transport *t, int xi, const brtc_addr *mapp
 
 static bool answer_signed(brtc_ice_transport *t, const uint8_t *buf, size_t len,
                           const brtc_stun_msg *m, bool previous) {
-  const ice_creds *c = ice_creds_for(t, previous);
-  return m->has_integrity && brtc_stun_check_integrity(buf, len, m, (const uint8_t *)c->remote_pwd,
-                                                       strlen(c->remote_pwd)) == BRTC_OK;
+  brtc_stun_key *key = m->has_integrity ? ice_key(t, previous, true) : NULL;
+  return key && brtc_stun_check_integrity_keyed(buf, len, m, key) == BRTC_OK;
 }
 
 static void remember_answered(brtc_ice_transport *t, const ice_txn *x) {
@@ -671,11 +670,11 @@ bool ice_next_datagram(brtc_ice_transport *t, uint8_t *buf, size_t cap, brtc_ice
     ice_response *r = &t->responses[t->resp_head];
     t->resp_head = (t->resp_head + 1) % ICE_MAX_RESPONSES;
     t->resp_count--;
-    const ice_creds *c = ice_creds_for(t, r->previous);
-    *rc = r->code == 0 ? ice_msg_build_success(r->tid, &r->to, c->local_pwd, sw, buf, cap, &out->len)
-                       : ice_msg_build_error(r->tid, r->code, r->unknown, r->n_unknown,
-                                             r->sign ? c->local_pwd : NULL, sw, buf, cap,
-                                             &out->len);
+    brtc_stun_key *key = r->code == 0 || r->sign ? ice_key(t, r->previous, false) : NULL;
+    if ((r->code == 0 || r->sign) && !key) *rc = BRTC_ERR_CRYPTO;
+    else if (r->code == 0) *rc = ice_msg_build_success(r->tid, &r->to, key, sw, buf, cap, &out->len);
+    else *rc = ice_msg_build_error(r->tid, r->code, r->unknown, r->n_unknown, key, sw, buf, cap,
+                                   &out->len);
     if (r->code == 0) t->stats.responses_sent++;
     out->from = r->from;
     out->to = r->to;
@@ -693,7 +692,7 @@ bool ice_next_datagram(brtc_ice_transport *t, uint8_t *buf, size_t cap, brtc_ice
         .tid = x->tid,
         .remote_ufrag = c->remote_ufrag,
         .local_ufrag = c->local_ufrag,
-        .remote_pwd = c->remote_pwd,
+        .key = ice_key(t, x->previous, true),
         .priority = x->priority,
         .controlling = x->controlling,
         .tie_breaker = t->tie_breaker,

@@ -137,6 +137,9 @@ struct brtc_ice_transport {
   uint64_t now_us;
 
   ice_creds cur, prev;
+  /* MESSAGE-INTEGRITY's HMAC keyed once per password in use, [previous][remote]; ice_key
+   * re-keys one when its password changed (an answer, a restart). Freed with the agent. */
+  brtc_stun_key keys[2][2];
   bool have_prev;
   bool awaiting_remote; /* we restarted: the answer's new credentials are expected */
   bool controlling;
@@ -208,6 +211,9 @@ void ice_error(brtc_ice_transport *t, unsigned kind, int code, const char *reaso
 void ice_update_state(brtc_ice_transport *t);
 void ice_pair_info(const brtc_ice_transport *t, const ice_pair *p, brtc_ice_pair_info *out);
 ice_creds *ice_creds_for(brtc_ice_transport *t, bool previous);
+/* The keyed HMAC for the local or remote password of these or the previous credentials, or
+ * NULL if OpenSSL could not key it. */
+brtc_stun_key *ice_key(brtc_ice_transport *t, bool previous, bool remote);
 /* A local peer-reflexive candidate learned from a mapped address (RFC 8445 7.2.5.3.1), on
  * the base of local candidate `from`; its index, or -1 when the table is full. */
 int ice_add_local_prflx(brtc_ice_transport *t, const brtc_addr *mapped, int from, uint32_t priority);

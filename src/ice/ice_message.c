@@ -27,17 +27,18 @@ int ice_msg_build_check(const ice_check_params *p, uint8_t *buf, size_t cap, siz
   brtc_stun_add_u64(&w, p->controlling ? BRTC_STUN_ATTR_ICE_CONTROLLING : BRTC_STUN_ATTR_ICE_CONTROLLED,
                     p->tie_breaker);
   if (p->use_candidate) brtc_stun_add_flag(&w, BRTC_STUN_ATTR_USE_CANDIDATE);
-  return brtc_stun_finish(&w, (const uint8_t *)p->remote_pwd, strlen(p->remote_pwd), true,
-                          out_len);
+  if (!p->key) return BRTC_ERR_CRYPTO;
+  return brtc_stun_finish_keyed(&w, p->key, true, out_len);
 }
 
-int ice_msg_build_success(const uint8_t tid[12], const brtc_addr *mapped, const char *pwd,
+int ice_msg_build_success(const uint8_t tid[12], const brtc_addr *mapped, brtc_stun_key *key,
                           const char *software, uint8_t *buf, size_t cap, size_t *out_len) {
+  if (!key) return BRTC_ERR_CRYPTO;
   brtc_stun_writer w;
   brtc_stun_writer_init(&w, buf, cap, BRTC_STUN_BINDING_SUCCESS, tid);
   add_software(&w, software); /* first, as in RFC 5769 2.2 */
   brtc_stun_add_xor_address(&w, BRTC_STUN_ATTR_XOR_MAPPED_ADDRESS, mapped);
-  return brtc_stun_finish(&w, (const uint8_t *)pwd, strlen(pwd), true, out_len);
+  return brtc_stun_finish_keyed(&w, key, true, out_len);
 }
 
 const char *ice_msg_reason(uint16_t code) {
@@ -51,7 +52,7 @@ const char *ice_msg_reason(uint16_t code) {
 }
 
 int ice_msg_build_error(const uint8_t tid[12], uint16_t code, const uint16_t *unknown,
-                        size_t n_unknown, const char *pwd, const char *software, uint8_t *buf,
+                        size_t n_unknown, brtc_stun_key *key, const char *software, uint8_t *buf,
                         size_t cap, size_t *out_len) {
   brtc_stun_writer w;
   brtc_stun_writer_init(&w, buf, cap, BRTC_STUN_BINDING_ERROR, tid);
@@ -63,8 +64,7 @@ int ice_msg_build_error(const uint8_t tid[12], uint16_t code, const uint16_t *un
     for (size_t i = 0; i < n_unknown; i++) brtc_wr16(list + 2 * i, unknown[i]);
     brtc_stun_add_bytes(&w, BRTC_STUN_ATTR_UNKNOWN_ATTRIBUTES, list, 2 * n_unknown);
   }
-  return brtc_stun_finish(&w, pwd ? (const uint8_t *)pwd : NULL, pwd ? strlen(pwd) : 0, true,
-                          out_len);
+  return brtc_stun_finish_keyed(&w, key, true, out_len);
 }
 
 bool ice_msg_username_matches(const brtc_stun_msg *m, const char *local_ufrag,

@@ -16,7 +16,7 @@ typedef struct ice_check_params {
   const uint8_t *tid;      /* 12 bytes */
   const char *remote_ufrag; /* USERNAME is "<remote ufrag>:<local ufrag>" */
   const char *local_ufrag;
-  const char *remote_pwd;   /* the key: the answering agent's password */
+  brtc_stun_key *key;       /* the answering agent's password, keyed (NULL: not keyed, fails) */
   uint32_t priority;        /* PRIORITY: our candidate as peer-reflexive (RFC 8445 7.1.1) */
   bool controlling;         /* ICE-CONTROLLING, else ICE-CONTROLLED */
   uint64_t tie_breaker;
@@ -27,13 +27,13 @@ typedef struct ice_check_params {
 /* A Binding request; BRTC_OK with *out_len, or BRTC_ERR_TOO_BIG. */
 int ice_msg_build_check(const ice_check_params *p, uint8_t *buf, size_t cap, size_t *out_len);
 /* A Binding success response: XOR-MAPPED-ADDRESS is where the check came from. */
-int ice_msg_build_success(const uint8_t tid[12], const brtc_addr *mapped, const char *pwd,
+int ice_msg_build_success(const uint8_t tid[12], const brtc_addr *mapped, brtc_stun_key *key,
                           const char *software, uint8_t *buf, size_t cap, size_t *out_len);
-/* A Binding error response; pwd NULL leaves MESSAGE-INTEGRITY out (a 400 or 401 must not be
+/* A Binding error response; key NULL leaves MESSAGE-INTEGRITY out (a 400 or 401 must not be
  * signed with a key the sender may not share, RFC 8489 9.1.3); unknown lists the
  * attributes of a 420. */
 int ice_msg_build_error(const uint8_t tid[12], uint16_t code, const uint16_t *unknown,
-                        size_t n_unknown, const char *pwd, const char *software, uint8_t *buf,
+                        size_t n_unknown, brtc_stun_key *key, const char *software, uint8_t *buf,
                         size_t cap, size_t *out_len);
 
 /* USERNAME of a check sent to us is "<local ufrag>:<remote ufrag>" (RFC 8445 7.3.1.1... 7.2.2);

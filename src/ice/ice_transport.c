@@ -61,6 +61,14 @@ ice_creds *ice_creds_for(brtc_ice_transport *t, bool previous) {
   return previous && t->have_prev ? &t->prev : &t->cur;
 }
 
+brtc_stun_key *ice_key(brtc_ice_transport *t, bool previous, bool remote) {
+  previous = previous && t->have_prev;
+  const ice_creds *c = ice_creds_for(t, previous);
+  const char *pwd = remote ? c->remote_pwd : c->local_pwd;
+  brtc_stun_key *k = &t->keys[previous][remote];
+  return brtc_stun_key_set(k, (const uint8_t *)pwd, strlen(pwd)) == BRTC_OK ? k : NULL;
+}
+
 void ice_error(brtc_ice_transport *t, unsigned kind, int code, const char *reason) {
   if (kind < 32) {
     if (t->errors_said & (1u << kind)) return;
@@ -287,7 +295,12 @@ int brtc_ice_transport_new(const brtc_ice_config *cfg, uint64_t now_us, brtc_ice
   return BRTC_OK;
 }
 
-void brtc_ice_transport_free(brtc_ice_transport *t) { free(t); }
+void brtc_ice_transport_free(brtc_ice_transport *t) {
+  if (!t) return;
+  for (int i = 0; i < 2; i++)
+    for (int j = 0; j < 2; j++) brtc_stun_key_clear(&t->keys[i][j]);
+  free(t);
+}
 
 const char *brtc_ice_transport_local_ufrag(const brtc_ice_transport *t) {
   return t ? t->cur.local_ufrag : NULL;

@@ -6,7 +6,8 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/core_names.h>
+#include <openssl/params.h>
 
 #include "boltrtc/error.h"
 #include "common/bytes.h"
@@ -273,27 +274,65 @@ int brtc_stun_find_attr(const uint8_t *buf, size_t len, uint16_t type, const uin
   return BRTC_ERR_NOT_FOUND;
 }
 
-/* HMAC-SHA1 over buf[0..end) with the header length field replaced by length_field. */
-static int hmac_sha1_with_length(const uint8_t *buf, size_t end, uint16_t length_field,
-                                 const uint8_t *key, size_t key_len,
-                                 uint8_t mac[INTEGRITY_SIZE]) {
-  uint8_t copy[BRTC_STUN_MAX_SIZE];
-  unsigned int mac_len = 0;
-  if (end > sizeof(copy) || end < BRTC_STUN_HEADER_SIZE) return BRTC_ERR_TOO_BIG;
-  if (key_len > (size_t)INT32_MAX) return BRTC_ERR_INVALID;
-  memcpy(copy, buf, end);
-  brtc_wr16(copy + 2, length_field);
-  /* HMAC() needs a non-NULL key pointer even when the key is empty. */
+/* A new HMAC-SHA1 context keyed with key (any length; HMAC wants a non-NULL pointer even for
+ * an empty key), or NULL. */
+static EVP_MAC_CTX *new_hmac_sha1(const uint8_t *key, size_t key_len) {
   static const uint8_t empty_key[1] = {0};
-  if (!HMAC(EVP_sha1(), key_len ? key : empty_key, (int)key_len, copy, end, mac, &mac_len) ||
-      mac_len != INTEGRITY_SIZE)
+  EVP_MAC *hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+  EVP_MAC_CTX *ctx = hmac ? EVP_MAC_CTX_new(hmac) : NULL;
+  EVP_MAC_free(hmac); /* the context holds its own reference */
+  if (!ctx) return NULL;
+  OSSL_PARAM params[] = {
+      OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA1", 0),
+      OSSL_PARAM_construct_end(),
+  };
+  if (!EVP_MAC_init(ctx, key_len ? key : empty_key, key_len, params)) {
+    EVP_MAC_CTX_free(ctx);
+    return NULL;
+  }
+  return ctx;
+}
+
+/* HMAC-SHA1 over buf[0..end) with the header's length field read as length_field, with a
+ * keyed context: re-initialised (no key given: OpenSSL keeps the one it has), then fed the
+ * message around the length field, so nothing is copied. */
+static int hmac_sha1_with_length(EVP_MAC_CTX *ctx, const uint8_t *buf, size_t end,
+                                 uint16_t length_field, uint8_t mac[INTEGRITY_SIZE]) {
+  if (end > BRTC_STUN_MAX_SIZE || end < BRTC_STUN_HEADER_SIZE) return BRTC_ERR_TOO_BIG;
+  uint8_t length_be[2];
+  brtc_wr16(length_be, length_field);
+  size_t mac_len = 0;
+  if (!EVP_MAC_init(ctx, NULL, 0, NULL) || !EVP_MAC_update(ctx, buf, 2) ||
+      !EVP_MAC_update(ctx, length_be, 2) || !EVP_MAC_update(ctx, buf + 4, end - 4) ||
+      !EVP_MAC_final(ctx, mac, &mac_len, INTEGRITY_SIZE) || mac_len != INTEGRITY_SIZE)
     return BRTC_ERR_CRYPTO;
   return BRTC_OK;
 }
 
-int brtc_stun_check_integrity(const uint8_t *buf, size_t len, const brtc_stun_msg *msg,
-                              const uint8_t *key, size_t key_len) {
-  if (!buf || !msg || (!key && key_len)) return BRTC_ERR_INVALID;
+int brtc_stun_key_set(brtc_stun_key *k, const uint8_t *key, size_t key_len) {
+  if (!k || (!key && key_len)) return BRTC_ERR_INVALID;
+  if (k->mac && k->len == key_len && (key_len == 0 || CRYPTO_memcmp(k->bytes, key, key_len) == 0))
+    return BRTC_OK;
+  brtc_stun_key_clear(k);
+  if (key_len > BRTC_STUN_KEY_MAX) return BRTC_ERR_INVALID;
+  k->mac = new_hmac_sha1(key, key_len);
+  if (!k->mac) return BRTC_ERR_CRYPTO;
+  k->len = key_len;
+  if (key_len) memcpy(k->bytes, key, key_len);
+  return BRTC_OK;
+}
+
+void brtc_stun_key_clear(brtc_stun_key *k) {
+  if (!k) return;
+  EVP_MAC_CTX_free(k->mac);
+  OPENSSL_cleanse(k->bytes, sizeof(k->bytes)); /* a password */
+  k->mac = NULL;
+  k->len = 0;
+}
+
+int brtc_stun_check_integrity_keyed(const uint8_t *buf, size_t len, const brtc_stun_msg *msg,
+                                    brtc_stun_key *k) {
+  if (!buf || !msg || !k || !k->mac) return BRTC_ERR_INVALID;
   if (!msg->has_integrity) return BRTC_ERR_PARSE;
   size_t off = msg->integrity_offset;
   if (off < BRTC_STUN_HEADER_SIZE || off + ATTR_HEADER_SIZE + INTEGRITY_SIZE > len)
@@ -301,10 +340,22 @@ int brtc_stun_check_integrity(const uint8_t *buf, size_t len, const brtc_stun_ms
   /* RFC 8489 14.5: the length covers everything up to and including MESSAGE-INTEGRITY. */
   uint16_t length_field = (uint16_t)(off + ATTR_HEADER_SIZE + INTEGRITY_SIZE - BRTC_STUN_HEADER_SIZE);
   uint8_t mac[INTEGRITY_SIZE];
-  int err = hmac_sha1_with_length(buf, off, length_field, key, key_len, mac);
+  int err = hmac_sha1_with_length(k->mac, buf, off, length_field, mac);
   if (err != BRTC_OK) return err;
   return CRYPTO_memcmp(mac, buf + off + ATTR_HEADER_SIZE, INTEGRITY_SIZE) == 0 ? BRTC_OK
                                                                               : BRTC_ERR_AUTH;
+}
+
+int brtc_stun_check_integrity(const uint8_t *buf, size_t len, const brtc_stun_msg *msg,
+                              const uint8_t *key, size_t key_len) {
+  if (!buf || !msg || (!key && key_len)) return BRTC_ERR_INVALID;
+  if (!msg->has_integrity) return BRTC_ERR_PARSE;
+  /* A context for this one message; a holder that checks many keys once (brtc_stun_key). */
+  brtc_stun_key k = {.mac = new_hmac_sha1(key, key_len)};
+  if (!k.mac) return BRTC_ERR_CRYPTO;
+  int err = brtc_stun_check_integrity_keyed(buf, len, msg, &k);
+  EVP_MAC_CTX_free(k.mac);
+  return err;
 }
 
 int brtc_stun_long_term_key(const char *username, const char *realm, const char *password,
@@ -436,17 +487,14 @@ void brtc_stun_add_error(brtc_stun_writer *w, uint16_t code, const char *reason)
   if (reason_len) memcpy(p + 4, reason, reason_len);
 }
 
-int brtc_stun_finish(brtc_stun_writer *w, const uint8_t *key, size_t key_len, bool fingerprint,
-                     size_t *out_len) {
-  if (out_len) *out_len = 0;
-  if (!w || !out_len) return BRTC_ERR_INVALID;
-  if (w->err != BRTC_OK) return w->err;
-  if (key) {
+/* Append MESSAGE-INTEGRITY signed with mac (if not NULL) and FINGERPRINT (if fingerprint). */
+static int finish(brtc_stun_writer *w, EVP_MAC_CTX *mac, bool fingerprint, size_t *out_len) {
+  if (mac) {
     size_t mi_pos = w->len;
     uint8_t *p = writer_attr(w, BRTC_STUN_ATTR_MESSAGE_INTEGRITY, INTEGRITY_SIZE);
     if (!p) return w->err;
-    int err = hmac_sha1_with_length(w->buf, mi_pos, (uint16_t)(w->len - BRTC_STUN_HEADER_SIZE),
-                                    key, key_len, p);
+    int err =
+        hmac_sha1_with_length(mac, w->buf, mi_pos, (uint16_t)(w->len - BRTC_STUN_HEADER_SIZE), p);
     if (err != BRTC_OK) return w->err = err;
   }
   if (fingerprint) {
@@ -457,4 +505,26 @@ int brtc_stun_finish(brtc_stun_writer *w, const uint8_t *key, size_t key_len, bo
   }
   *out_len = w->len;
   return BRTC_OK;
+}
+
+int brtc_stun_finish_keyed(brtc_stun_writer *w, brtc_stun_key *k, bool fingerprint,
+                           size_t *out_len) {
+  if (out_len) *out_len = 0;
+  if (!w || !out_len || (k && !k->mac)) return BRTC_ERR_INVALID;
+  if (w->err != BRTC_OK) return w->err;
+  return finish(w, k ? k->mac : NULL, fingerprint, out_len);
+}
+
+int brtc_stun_finish(brtc_stun_writer *w, const uint8_t *key, size_t key_len, bool fingerprint,
+                     size_t *out_len) {
+  if (out_len) *out_len = 0;
+  if (!w || !out_len) return BRTC_ERR_INVALID;
+  if (w->err != BRTC_OK) return w->err;
+  if (!key) return finish(w, NULL, fingerprint, out_len);
+  /* A context for this one message; a holder that signs many keys once (brtc_stun_key). */
+  EVP_MAC_CTX *mac = new_hmac_sha1(key, key_len);
+  if (!mac) return w->err = BRTC_ERR_CRYPTO;
+  int err = finish(w, mac, fingerprint, out_len);
+  EVP_MAC_CTX_free(mac);
+  return err;
 }

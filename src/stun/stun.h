@@ -114,6 +114,29 @@ int brtc_stun_decode_xor_address(const uint8_t *buf, const uint8_t *value, size_
 int brtc_stun_check_integrity(const uint8_t *buf, size_t len, const brtc_stun_msg *msg,
                               const uint8_t *key, size_t key_len);
 
+/* A key made ready for MESSAGE-INTEGRITY (HMAC-SHA1, RFC 8489 14.5) once, so that each
+ * message signed or checked with it costs no digest fetch, no key schedule and no context of
+ * its own (OpenSSL's one-shot HMAC() does all three per message). Its holder owns it: start
+ * from all zeros, brtc_stun_key_set it from the credential, and brtc_stun_key_clear it before
+ * it goes. brtc_stun_key_set with other bytes re-keys it (a new password, an ICE restart); with
+ * the same bytes it does nothing, so a holder may call it before every use. Each use
+ * re-initialises the one context: not for two threads at once. */
+#define BRTC_STUN_KEY_MAX 256 /* an ICE password's longest (RFC 8839 5.4) */
+typedef struct brtc_stun_key {
+  struct evp_mac_ctx_st *mac; /* OpenSSL's keyed HMAC-SHA1; NULL until set */
+  size_t len;
+  uint8_t bytes[BRTC_STUN_KEY_MAX]; /* what it is keyed with, to see a change */
+} brtc_stun_key;
+
+/* BRTC_OK, BRTC_ERR_INVALID (longer than BRTC_STUN_KEY_MAX), BRTC_ERR_NOMEM or
+ * BRTC_ERR_CRYPTO; on an error the key is cleared. */
+int brtc_stun_key_set(brtc_stun_key *k, const uint8_t *key, size_t key_len);
+/* Frees the context and wipes the bytes; the key is all zeros again. */
+void brtc_stun_key_clear(brtc_stun_key *k);
+/* brtc_stun_check_integrity with a key that is set. */
+int brtc_stun_check_integrity_keyed(const uint8_t *buf, size_t len, const brtc_stun_msg *msg,
+                                    brtc_stun_key *k);
+
 /* Long-term credential key: MD5(username ":" realm ":" password) (RFC 8489 9.2.2). */
 int brtc_stun_long_term_key(const char *username, const char *realm, const char *password,
                             uint8_t key[16]);
@@ -138,5 +161,8 @@ void brtc_stun_add_error(brtc_stun_writer *w, uint16_t code, const char *reason)
  * length, and return the total size in *out_len. */
 int brtc_stun_finish(brtc_stun_writer *w, const uint8_t *key, size_t key_len, bool fingerprint,
                      size_t *out_len);
+/* brtc_stun_finish signing with a key that is set (k NULL: no MESSAGE-INTEGRITY). */
+int brtc_stun_finish_keyed(brtc_stun_writer *w, brtc_stun_key *k, bool fingerprint,
+                           size_t *out_len);
 
 #endif

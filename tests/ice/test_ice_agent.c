@@ -605,6 +605,56 @@ static void test_check_before_remote_credentials(void) {
   brtc_ice_transport_free(t);
 }
 
+/* Each password is keyed once (brtc_stun_key); when the peer restarts, the agent's answers and
+ * checks must be signed, and checks verified, with the new passwords, never a stale key. */
+static int signed_with(const outs *o, size_t i, const char *pwd) {
+  return brtc_stun_check_integrity(o->tx[i], o->tx_len[i], &o->msg[i], (const uint8_t *)pwd,
+                                   strlen(pwd));
+}
+
+static void test_keys_follow_new_credentials(void) {
+  outs o;
+  brtc_ice_transport *t = agent(&(agent_opts){.controlling = true}, SEC);
+  char old_local[300];
+  snprintf(old_local, sizeof(old_local), "%s", brtc_ice_transport_local_pwd(t));
+  for (int round = 0; round < 2; round++) { /* the second reuses the keys of the first */
+    CHECK_EQ_INT(send_check(t, &(check_opts){.role = 2}, "192.0.2.30:7000", SEC, &o),
+                 BRTC_ICE_HANDLED);
+    CHECK(o.n_tx >= 1);
+    for (size_t i = 0; i < o.n_tx; i++)
+      CHECK_EQ_INT(signed_with(&o, i, o.msg[i].type == BRTC_STUN_BINDING_REQUEST ? REMOTE_PWD
+                                                                                 : old_local),
+                   BRTC_OK);
+  }
+
+  static const char new_remote_pwd[] = "remote-password-NEW-456789";
+  uint64_t now = SEC + 100 * MS;
+  CHECK_EQ_INT(brtc_ice_transport_set_remote_credentials(t, "rUf2", new_remote_pwd, now), BRTC_OK);
+  const char *new_local = brtc_ice_transport_local_pwd(t);
+  CHECK(strcmp(new_local, old_local) != 0);
+  char user[300];
+  snprintf(user, sizeof(user), "%s:rUf2", brtc_ice_transport_local_ufrag(t));
+  CHECK_EQ_INT(send_check(t, &(check_opts){.role = 2, .username = user, .key = old_local},
+                          "192.0.2.31:7001", now, &o),
+               BRTC_ICE_AUTH_FAILED);
+  CHECK_EQ_INT(send_check(t, &(check_opts){.role = 2, .username = user}, "192.0.2.31:7001", now, &o),
+               BRTC_ICE_HANDLED);
+  bool answer = false, check = false;
+  for (size_t i = 0; i < o.n_tx; i++) {
+    if (o.msg[i].type == BRTC_STUN_BINDING_REQUEST) {
+      check = true;
+      CHECK_EQ_INT(signed_with(&o, i, new_remote_pwd), BRTC_OK);
+      CHECK_EQ_INT(signed_with(&o, i, REMOTE_PWD), BRTC_ERR_AUTH);
+    } else if (o.msg[i].type == BRTC_STUN_BINDING_SUCCESS) {
+      answer = true;
+      CHECK_EQ_INT(signed_with(&o, i, new_local), BRTC_OK);
+      CHECK_EQ_INT(signed_with(&o, i, old_local), BRTC_ERR_AUTH);
+    }
+  }
+  CHECK(answer && check);
+  brtc_ice_transport_free(t);
+}
+
 /* Regression: the peer's check arrives after our first check was decided but before the owner
  * drained it (one loop pass: the remote description, then a datagram). That check had not
  * left yet, so it is the triggered check: cancelling it held the pair a whole Ta (50 ms on
@@ -946,6 +996,7 @@ int main(void) {
   RUN(test_our_check_and_nomination);
   RUN(test_answers_that_fail);
   RUN(test_check_before_remote_credentials);
+  RUN(test_keys_follow_new_credentials);
   RUN(test_check_not_yet_sent_is_not_cancelled);
   RUN(test_check_back_on_validated_pair);
   RUN(test_mdns);

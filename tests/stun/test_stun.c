@@ -139,6 +139,70 @@ static void test_writer_reproduces_rfc5769_response(void) {
   CHECK_MEM(buf + 36, sample_ipv6_response + 36, 24); /* XOR-MAPPED-ADDRESS */
 }
 
+/* The keyed path gives RFC 5769's own MACs, many times over one context, and a key set again
+ * with another password signs and checks with the new one (a changed password must never be
+ * answered with the old context). */
+static void test_keyed_rfc5769_and_rekey(void) {
+  brtc_stun_key k = {0};
+  brtc_stun_msg m;
+  CHECK_EQ_INT(brtc_stun_key_set(&k, (const uint8_t *)rfc5769_password, strlen(rfc5769_password)),
+               BRTC_OK);
+  struct evp_mac_ctx_st *first = k.mac;
+  CHECK(first != NULL);
+  for (int i = 0; i < 3; i++) { /* re-initialised per message: the same answer every time */
+    CHECK_EQ_INT(brtc_stun_parse(sample_request, sizeof(sample_request), &m), BRTC_OK);
+    CHECK_EQ_INT(brtc_stun_check_integrity_keyed(sample_request, sizeof(sample_request), &m, &k),
+                 BRTC_OK);
+    CHECK_EQ_INT(brtc_stun_parse(sample_ipv6_response, sizeof(sample_ipv6_response), &m), BRTC_OK);
+    CHECK_EQ_INT(
+        brtc_stun_check_integrity_keyed(sample_ipv6_response, sizeof(sample_ipv6_response), &m, &k),
+        BRTC_OK);
+  }
+  /* The same bytes again: kept, not keyed again. */
+  CHECK_EQ_INT(brtc_stun_key_set(&k, (const uint8_t *)rfc5769_password, strlen(rfc5769_password)),
+               BRTC_OK);
+  CHECK(k.mac == first);
+
+  /* RFC 5769 2.2's response, signed through the key, byte for byte (but SOFTWARE's pad). */
+  uint8_t buf[256];
+  brtc_stun_writer w;
+  brtc_addr mapped;
+  size_t len = 0;
+  CHECK_EQ_INT(brtc_addr_from_ip(&mapped, "192.0.2.1", 32853), BRTC_OK);
+  brtc_stun_writer_init(&w, buf, sizeof(buf), BRTC_STUN_BINDING_SUCCESS, rfc5769_tid);
+  brtc_stun_add_bytes(&w, BRTC_STUN_ATTR_SOFTWARE, "test vector", 11);
+  brtc_stun_add_xor_address(&w, BRTC_STUN_ATTR_XOR_MAPPED_ADDRESS, &mapped);
+  CHECK_EQ_INT(brtc_stun_finish_keyed(&w, &k, true, &len), BRTC_OK);
+  CHECK_EQ_INT(len, sizeof(sample_ipv4_response));
+  CHECK_MEM(buf, sample_ipv4_response, 35);
+  CHECK_MEM(buf + 36, sample_ipv4_response + 36, 16);
+
+  /* A new password: the key re-keys, and signs and checks with the new one only. */
+  static const char new_pwd[] = "a-new-password-24-chars!";
+  CHECK_EQ_INT(brtc_stun_key_set(&k, (const uint8_t *)new_pwd, strlen(new_pwd)), BRTC_OK);
+  CHECK_EQ_INT(brtc_stun_parse(sample_request, sizeof(sample_request), &m), BRTC_OK);
+  CHECK_EQ_INT(brtc_stun_check_integrity_keyed(sample_request, sizeof(sample_request), &m, &k),
+               BRTC_ERR_AUTH);
+  brtc_stun_writer_init(&w, buf, sizeof(buf), BRTC_STUN_BINDING_SUCCESS, rfc5769_tid);
+  brtc_stun_add_xor_address(&w, BRTC_STUN_ATTR_XOR_MAPPED_ADDRESS, &mapped);
+  CHECK_EQ_INT(brtc_stun_finish_keyed(&w, &k, true, &len), BRTC_OK);
+  CHECK_EQ_INT(brtc_stun_parse(buf, len, &m), BRTC_OK);
+  CHECK_EQ_INT(check_pwd(buf, len, &m, new_pwd), BRTC_OK);
+  CHECK_EQ_INT(check_pwd(buf, len, &m, rfc5769_password), BRTC_ERR_AUTH);
+  CHECK_EQ_INT(brtc_stun_check_integrity_keyed(buf, len, &m, &k), BRTC_OK);
+
+  /* An empty key is a key (HMAC pads it); a cleared or too long one is refused. */
+  CHECK_EQ_INT(brtc_stun_key_set(&k, NULL, 0), BRTC_OK);
+  CHECK_EQ_INT(brtc_stun_check_integrity_keyed(buf, len, &m, &k), BRTC_ERR_AUTH);
+  uint8_t long_key[BRTC_STUN_KEY_MAX + 1] = {0};
+  CHECK_EQ_INT(brtc_stun_key_set(&k, long_key, sizeof(long_key)), BRTC_ERR_INVALID);
+  CHECK(k.mac == NULL);
+  CHECK_EQ_INT(brtc_stun_check_integrity_keyed(buf, len, &m, &k), BRTC_ERR_INVALID);
+  CHECK_EQ_INT(brtc_stun_finish_keyed(&w, &k, true, &len), BRTC_ERR_INVALID);
+  brtc_stun_key_clear(&k);
+  brtc_stun_key_clear(&k); /* twice is harmless */
+}
+
 static void test_writer_round_trip(void) {
   static const uint8_t tid[12] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
   static const uint8_t key[] = "a-password-of-24-chars!!";
@@ -374,6 +438,7 @@ int main(void) {
   RUN(test_rfc5769_long_term);
   RUN(test_long_term_key_known_value);
   RUN(test_writer_reproduces_rfc5769_response);
+  RUN(test_keyed_rfc5769_and_rekey);
   RUN(test_writer_round_trip);
   RUN(test_writer_limits);
   RUN(test_malformed);
