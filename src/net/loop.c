@@ -503,6 +503,10 @@ static void receive(brtc_loop *loop, uint32_t sock) {
       uint64_t before = loop->stats.datagrams_in;
       while (brtc_udp_segments_next(&seg, &data, &len)) {
         loop->stats.datagrams_in++;
+        if (len > BRTC_LOOP_MAX_DATAGRAM) { /* GRO's large buffers leave MSG_TRUNC unset */
+          loop->stats.dropped_malformed++;
+          continue;
+        }
         handle_datagram(loop, ROUTE(sock, dst), data, len, &loop->rx_from[i],
                         m->msg_hdr.msg_namelen, now);
       }
