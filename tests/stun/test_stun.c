@@ -108,16 +108,22 @@ static void test_long_term_key_known_value(void) {
   CHECK_EQ_INT(brtc_stun_long_term_key(NULL, "realm", "pass", key), BRTC_ERR_INVALID);
 }
 
+/* RFC 5769 2.2 and 2.3's responses up to MESSAGE-INTEGRITY: SOFTWARE and XOR-MAPPED-ADDRESS
+ * for ip, port 32853, with the RFC's transaction ID. */
+static void rfc5769_response_start(brtc_stun_writer *w, uint8_t *buf, size_t cap, const char *ip) {
+  brtc_addr mapped;
+  CHECK_EQ_INT(brtc_addr_from_ip(&mapped, ip, 32853), BRTC_OK);
+  brtc_stun_writer_init(w, buf, cap, BRTC_STUN_BINDING_SUCCESS, rfc5769_tid);
+  brtc_stun_add_bytes(w, BRTC_STUN_ATTR_SOFTWARE, "test vector", 11);
+  brtc_stun_add_xor_address(w, BRTC_STUN_ATTR_XOR_MAPPED_ADDRESS, &mapped);
+}
+
 /* Build the RFC 5769 2.2 response with the writer: must come out byte for byte. */
 static void test_writer_reproduces_rfc5769_response(void) {
   uint8_t buf[256];
   brtc_stun_writer w;
-  brtc_addr mapped;
   size_t len = 0;
-  CHECK_EQ_INT(brtc_addr_from_ip(&mapped, "192.0.2.1", 32853), BRTC_OK);
-  brtc_stun_writer_init(&w, buf, sizeof(buf), BRTC_STUN_BINDING_SUCCESS, rfc5769_tid);
-  brtc_stun_add_bytes(&w, BRTC_STUN_ATTR_SOFTWARE, "test vector", 11);
-  brtc_stun_add_xor_address(&w, BRTC_STUN_ATTR_XOR_MAPPED_ADDRESS, &mapped);
+  rfc5769_response_start(&w, buf, sizeof(buf), "192.0.2.1");
   CHECK_EQ_INT(brtc_stun_finish(&w, (const uint8_t *)rfc5769_password, strlen(rfc5769_password),
                                 true, &len),
                BRTC_OK);
@@ -128,10 +134,7 @@ static void test_writer_reproduces_rfc5769_response(void) {
   CHECK_EQ_INT(buf[35], 0);
 
   /* Same with IPv6. */
-  CHECK_EQ_INT(brtc_addr_from_ip(&mapped, "2001:db8:1234:5678:11:2233:4455:6677", 32853), BRTC_OK);
-  brtc_stun_writer_init(&w, buf, sizeof(buf), BRTC_STUN_BINDING_SUCCESS, rfc5769_tid);
-  brtc_stun_add_bytes(&w, BRTC_STUN_ATTR_SOFTWARE, "test vector", 11);
-  brtc_stun_add_xor_address(&w, BRTC_STUN_ATTR_XOR_MAPPED_ADDRESS, &mapped);
+  rfc5769_response_start(&w, buf, sizeof(buf), "2001:db8:1234:5678:11:2233:4455:6677");
   CHECK_EQ_INT(brtc_stun_finish(&w, (const uint8_t *)rfc5769_password, strlen(rfc5769_password),
                                 true, &len),
                BRTC_OK);
@@ -166,12 +169,8 @@ static void test_keyed_rfc5769_and_rekey(void) {
   /* RFC 5769 2.2's response, signed through the key, byte for byte (but SOFTWARE's pad). */
   uint8_t buf[256];
   brtc_stun_writer w;
-  brtc_addr mapped;
   size_t len = 0;
-  CHECK_EQ_INT(brtc_addr_from_ip(&mapped, "192.0.2.1", 32853), BRTC_OK);
-  brtc_stun_writer_init(&w, buf, sizeof(buf), BRTC_STUN_BINDING_SUCCESS, rfc5769_tid);
-  brtc_stun_add_bytes(&w, BRTC_STUN_ATTR_SOFTWARE, "test vector", 11);
-  brtc_stun_add_xor_address(&w, BRTC_STUN_ATTR_XOR_MAPPED_ADDRESS, &mapped);
+  rfc5769_response_start(&w, buf, sizeof(buf), "192.0.2.1");
   CHECK_EQ_INT(brtc_stun_finish_keyed(&w, &k, true, &len), BRTC_OK);
   CHECK_EQ_INT(len, sizeof(sample_ipv4_response));
   CHECK_MEM(buf, sample_ipv4_response, 35);
@@ -183,8 +182,7 @@ static void test_keyed_rfc5769_and_rekey(void) {
   CHECK_EQ_INT(brtc_stun_parse(sample_request, sizeof(sample_request), &m), BRTC_OK);
   CHECK_EQ_INT(brtc_stun_check_integrity_keyed(sample_request, sizeof(sample_request), &m, &k),
                BRTC_ERR_AUTH);
-  brtc_stun_writer_init(&w, buf, sizeof(buf), BRTC_STUN_BINDING_SUCCESS, rfc5769_tid);
-  brtc_stun_add_xor_address(&w, BRTC_STUN_ATTR_XOR_MAPPED_ADDRESS, &mapped);
+  rfc5769_response_start(&w, buf, sizeof(buf), "192.0.2.1");
   CHECK_EQ_INT(brtc_stun_finish_keyed(&w, &k, true, &len), BRTC_OK);
   CHECK_EQ_INT(brtc_stun_parse(buf, len, &m), BRTC_OK);
   CHECK_EQ_INT(check_pwd(buf, len, &m, new_pwd), BRTC_OK);
