@@ -73,6 +73,8 @@ await report((result, logs) => withChromium('/dev/null', async (page) => {
       g2g: window.boltrtcCamera.g2g.slice(f.g2g),
       rtt: window.boltrtcCamera.acks.slice(f.acks).map((a) => a.rtt),
       sent: window.boltrtcCamera.sent.length,
+      mispaired: window.boltrtcCamera.mispaired,
+      rtpChecked: window.boltrtcCamera.rtpChecked,
     }), from));
     const secs = (after.t - before.t) / 1000;
     result.fps = (after.frames - before.frames) / secs;

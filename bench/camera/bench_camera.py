@@ -93,7 +93,8 @@ def main():
                   f"{len(res['g2g'])} frames, rtt median {statistics.median(res['rtt']):5.2f} ms "
                   f"({len(res['rtt'])}/{res['sent']} acked), {res['fps']:.1f} fps, "
                   f"{res['kbps']:.0f} kbit/s, jitter buffer {res['jitterBufferMs'] or 0:.1f} ms, "
-                  f"lost {res['lost']}, {res['size']}", flush=True)
+                  f"lost {res['lost']}, {res['size']}; {res['mispaired']} barcodes read from a "
+                  f"newer frame left out, {res['rtpChecked']} paired by RTP time", flush=True)
     summary = {}
     for peer, rs in rounds.items():
         g2g = [v for res in rs for v in res["g2g"]]

@@ -111,6 +111,8 @@ await report((result, logs) => withChromium('/dev/null', async (page) => {
     g2g: window.boltrtcCamera.g2g.slice(-300),
     barcodeFrames: window.boltrtcCamera.barcodeFrames.slice(-300),
     lateFrames: window.boltrtcCamera.lateFrames,
+    mispaired: window.boltrtcCamera.mispaired,
+    rtpChecked: window.boltrtcCamera.rtpChecked,
     shown: {
       rtt: document.getElementById('rtt').textContent,
       g2g: document.getElementById('g2g').textContent,

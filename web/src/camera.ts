@@ -23,6 +23,8 @@ interface CameraState {
   g2g: number[];          // ms, one per frame whose barcode was read
   barcodeFrames: number[]; // the barcode's frame numbers, as read
   lateFrames: number;      // frames not read: the callback ran too late to trust the pairing
+  mispaired: number;       // barcodes read from another frame than the callback's (by RTP time)
+  rtpChecked: number;      // barcodes whose pairing the RTP timestamp confirmed
   send: (steer: number, throttle: number) => boolean;
 }
 
@@ -35,7 +37,8 @@ const room = params.get('room');
 let iceServers: RTCIceServer[] = [];
 
 const state: CameraState = {
-  pc: null, channel: null, sent: [], acks: [], g2g: [], barcodeFrames: [], lateFrames: 0, send,
+  pc: null, channel: null, sent: [], acks: [], g2g: [], barcodeFrames: [], lateFrames: 0, mispaired: 0,
+  rtpChecked: 0, send,
 };
 (window as unknown as { boltrtcCamera: CameraState }).boltrtcCamera = state;
 
@@ -186,17 +189,46 @@ function readBarcode(): { captureMs: number; frame: number } | null {
   return { captureMs, frame: (bytes[7] << 16) | (bytes[8] << 8) | bytes[9] };
 }
 
+// Whether the barcode read now is from the frame the callback describes. drawImage reads the
+// frame the video shows at that moment, which can already be a newer one than meta's; the
+// sample would then be short by a frame interval or more (CI once read -2.1 ms that way, and
+// -230 ms with a callback far behind). The RTP timestamp settles it. A sender stamps each
+// frame on the 90 kHz clock (RFC 7741 4.1) from its capture time (boltrtc,
+// src/rtp/rtp_sender.c) or from its place on the frame-rate grid (aiortc in
+// bench/camera), and the test pattern draws a frame when it is due: either way
+// rtp - 90 * captureMs stays one constant, within a few ms of capture jitter, for frames
+// paired right, while a newer frame is a whole frame interval (16 ms or more up to 60 fps)
+// off. The constant (the random RTP offset, RFC 3550 5.1) is learnt as the median of recent
+// readings, which a rare wrong pairing cannot move; until five readings exist none is kept.
+const RTP_TICKS_PER_MS = 90;
+const PAIRING_TOLERANCE_MS = 8;
+const recentOffsets: number[] = [];
+function pairedWithMeta(captureMs: number, rtp: number): boolean {
+  const offset = (rtp - ((captureMs * RTP_TICKS_PER_MS) % 2 ** 32) + 2 ** 32) % 2 ** 32;
+  recentOffsets.push(offset);
+  if (recentOffsets.length > 31) recentOffsets.shift();
+  if (recentOffsets.length < 5) return false;
+  // Each offset as a signed distance from this one's: RTP time wraps at 2^32.
+  const apart = recentOffsets.map((o) => ((o - offset + 2 ** 31 + 2 ** 32) % 2 ** 32) - 2 ** 31);
+  return Math.abs(median(apart)) <= PAIRING_TOLERANCE_MS * RTP_TICKS_PER_MS;
+}
+
 // Each frame as it is composited: its expected display time on the wall clock, minus the
-// capture time it carries. drawImage reads the frame the video shows now; when this
-// callback runs late (a busy main thread), that can be a newer frame than meta describes,
-// and newer by more than the lag, so such a late reading is left out rather than paired
-// with the wrong display time (a CI run once showed -230 ms that way).
+// capture time it carries. A callback that runs late (a busy main thread) is not read at
+// all; a browser without meta.rtpTimestamp gets no other check than that.
 const LATE_CALLBACK_MS = 20;
 function onFrame(_now: number, meta: VideoFrameCallbackMetadata): void {
   const late = performance.now() - meta.expectedDisplayTime > LATE_CALLBACK_MS;
   const code = late ? null : readBarcode();
   if (late) state.lateFrames++;
-  if (code) {
+  const rtp = (meta as { rtpTimestamp?: number }).rtpTimestamp;
+  let paired = code !== null;
+  if (code && rtp !== undefined) {
+    paired = pairedWithMeta(code.captureMs, rtp);
+    if (paired) state.rtpChecked++;
+    else if (recentOffsets.length >= 5) state.mispaired++;
+  }
+  if (code && paired) {
     const shown = performance.timeOrigin + meta.expectedDisplayTime;
     const g2g = shown - code.captureMs;
     state.g2g.push(g2g);
