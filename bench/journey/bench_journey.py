@@ -45,6 +45,7 @@ from e2e import Server, enter_loopback_namespace, free_port  # noqa: E402
 # is when app.js runs, marked "page" since the call begins before it, "connect" before that).
 STAGES = [
     ("camera asked", "page:camera-asked"),
+    ("page asked", "page:page-asked"),
     ("page load", "page:page|connect"),
     ("devices listed", "page:devices"),
     ("WebSocket open", "page:ws-open|signaling-open"),

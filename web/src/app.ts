@@ -19,7 +19,7 @@ type ServerMessage =
   | { type: "candidate" } // call.ts's
   | { type: "error"; message: string };
 
-// early.ts, the page's first script, began the call (with ?autostart=1) and keeps its timeline.
+// early.ts, the page's first script, keeps the timeline and begins what a call waits for longest.
 const early = window.boltrtcStart;
 const mark = early.mark;
 mark("page");
@@ -272,7 +272,7 @@ function connect(begun?: BoltrtcCall): void {
   ui.answer.replaceChildren();
   document.body.dataset.connected = "1";
   setState("starting", "starting camera");
-  call = begun ?? early.begin(ui.resolution.value);
+  call = begun ?? window.boltrtcCall.start(early.begin(ui.resolution.value));
   call.listen(onCallEvent);
 }
 
@@ -334,7 +334,7 @@ document.addEventListener("click", (ev) => {
 byId<HTMLButtonElement>("chapter-close").addEventListener("click", () => (ui.chapter.hidden = true));
 
 setState("idle");
-const begun = early.take();
+const begun = window.boltrtcCall.take();
 if (begun) {
   connect(begun);
   // Up to 24 earlier JPEGs to fetch, decode and lay out: not while the journey starts.

@@ -1,26 +1,20 @@
 // The call: the peer connection, its offer and answer over the signaling WebSocket (/ws), and
-// trickle. A classic script loaded before early.ts, which starts a call with ?autostart=1
-// before the page's modules are even fetched, so that nothing on the way to the first keyframe
-// waits for them: the modules evaluated and laid out on the renderer's main thread held the
-// camera's start back by 250 to 450 ms (docs/benchmarks.md). app.ts takes the live call over
-// when it runs and shows the steps that already happened, each at its own time (listen()).
+// trickle. A classic script loaded right after early.ts: with ?autostart=1 it goes on at once
+// with what early.ts began (camera, socket, ICE servers, certificate), and loads the page's
+// modules only once the offer is out and the camera's track is on its sender, so that nothing
+// on the way to the first keyframe waits for them: the modules evaluated and laid out on the
+// renderer's main thread held the camera's start back by 250 to 450 ms (docs/benchmarks.md).
+// app.ts takes the live call over when it runs (boltrtcCall.take()) and shows the steps that
+// already happened, each at its own time (listen()). Without autostart the modules load at
+// once and app.ts starts a call on Connect.
 //
-// It only defines boltrtcCall.start(); early.ts calls it. No import or export: a script, whose
-// types below are global.
+// No import or export: a script, whose types below are global.
 
 // One of the browser's own steps of the journey, or a message from the server.
 interface BoltrtcEvent {
   at: number; // performance.now() when it happened
   step?: { name: string; detail?: string; isError: boolean };
   message?: { type: string };
-}
-
-// What the call begins with, all at once (early.ts): camera, socket, ICE servers, certificate.
-interface BoltrtcStart {
-  camera: Promise<MediaStream>;
-  signaling: Promise<WebSocket>;
-  iceServers: Promise<RTCIceServer[]>;
-  certificate: Promise<RTCCertificate | undefined>;
 }
 
 interface BoltrtcCall {
@@ -37,9 +31,8 @@ interface BoltrtcCall {
 
 interface Window {
   boltrtcCall: {
-    // size: the camera's WxH as asked (the server fits the answer's bitrates to it), if any.
-    start(begun: BoltrtcStart, size: { width: number; height: number } | undefined,
-          mark: (name: string) => void): BoltrtcCall;
+    start(begun: BoltrtcStart): BoltrtcCall;
+    take(): BoltrtcCall | null; // the call begun with ?autostart=1, once
   };
   boltrtcPeerConnection?: RTCPeerConnection; // tests read getStats() from it
 }
@@ -101,8 +94,9 @@ interface Window {
     }
   };
 
-  const start = (begun: BoltrtcStart, size: { width: number; height: number } | undefined,
-                 mark: (name: string) => void): BoltrtcCall => {
+  const mark = window.boltrtcStart.mark;
+
+  const start = (begun: BoltrtcStart): BoltrtcCall => {
     const events: BoltrtcEvent[] = [];
     let handler: ((e: BoltrtcEvent) => void) | null = null;
     const emit = (e: BoltrtcEvent): void => (handler ? handler(e) : void events.push(e));
@@ -119,7 +113,7 @@ interface Window {
     const local = new MediaStream();
 
     const call: BoltrtcCall = {
-      startedAt: performance.now(),
+      startedAt: begun.startedAt,
       pc: null,
       local,
       underway: Promise.resolve(),
@@ -299,7 +293,7 @@ interface Window {
       step("signaling-open");
       // inspect: the server keeps this session's first packets of each kind (a bounded
       // number, for a while after it ends) for the inspector; a server without one ignores it.
-      call.send({ type: "offer", sdp: pc.localDescription?.sdp ?? offer.sdp ?? "", video: size, inspect: true });
+      call.send({ type: "offer", sdp: pc.localDescription?.sdp ?? offer.sdp ?? "", video: begun.size, inspect: true });
       step("offer-sent");
 
       await attached;
@@ -315,5 +309,20 @@ interface Window {
     return call;
   };
 
-  window.boltrtcCall = { start };
+  let early: BoltrtcCall | null = null;
+  window.boltrtcCall = {
+    start,
+    take: () => {
+      const c = early;
+      early = null;
+      return c;
+    },
+  };
+  const begun = window.boltrtcStart.take();
+  if (begun) {
+    early = start(begun);
+    void early.underway.then(window.boltrtcStart.loadPage);
+  } else {
+    window.boltrtcStart.loadPage();
+  }
 })();

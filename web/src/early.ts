@@ -1,13 +1,11 @@
-// The first script the page runs after call.ts (which only defines): a classic script in <head>
-// of index.html, so it runs as soon as the document's first bytes are parsed, before the
-// stylesheet (an async module ran 150 to 300 ms later than this, after the document was
-// parsed). With ?autostart=1 it begins the call at once: the camera's start, the signaling
-// WebSocket's opening, the ICE servers' fetch and the DTLS certificate's generation, then the
-// peer connection, its offer and trickle (call.ts). Only once the offer is out and the camera's
-// track on its sender does it load the page's modules (app.js and its imports), whose
-// evaluation and first layout on the renderer's main thread had held the camera back; app.ts
-// then takes the live call over (boltrtcStart.take()). Without autostart the modules load at
-// once and the call begins on Connect (app.ts calls boltrtcStart.begin()).
+// The first script the page runs: a classic script, the first thing in <head> of index.html,
+// so it runs as soon as the document's first bytes are parsed, before anything else is
+// fetched (an async module ran 150 to 300 ms later than this, after the document was parsed).
+// With ?autostart=1 the camera's start, the signaling WebSocket's opening, the ICE servers'
+// fetch and the DTLS certificate's generation are the journey's first waits and none needs the
+// page, so all begin here, at once; call.ts, the next script, goes on with the call from them
+// (boltrtcStart.take()) and then loads the page's modules (loadPage()). Without autostart they
+// begin on Connect (app.ts calls boltrtcStart.begin()).
 //
 // The camera is asked for video alone: a request with the microphone too waits for both
 // devices, and the browser handles one getUserMedia at a time, so call.ts asks for the
@@ -16,16 +14,26 @@
 // A script, not a module (it has no import or export): what it shares is on window, and its
 // types below are global.
 
+// What a call begins with, all at once.
+interface BoltrtcStart {
+  startedAt: number; // performance.now() at the start: the journey's zero
+  size: { width: number; height: number } | undefined; // the camera's size as asked, if any
+  camera: Promise<MediaStream>;
+  signaling: Promise<WebSocket>;
+  iceServers: Promise<RTCIceServer[]>;
+  certificate: Promise<RTCCertificate | undefined>;
+}
+
 interface BoltrtcEarly {
   // When each step first happened, in ms since the epoch on the page's clock (the journey
   // benchmark lines them up with the server's log); "navigation" is the page's own start.
   timeline: Record<string, number>;
   mark(name: string): void;
-  // A call: camera (size choice: "native" or WxH), WebSocket, ICE servers and certificate at
-  // once, then the pc and its offer.
-  begin(choice: string | null): BoltrtcCall;
-  // The call begun before the page was ready, once (a later Connect begins afresh).
-  take(): BoltrtcCall | null;
+  // Camera (size choice: "native" or WxH), WebSocket, ICE servers and certificate, at once.
+  begin(choice: string | null): BoltrtcStart;
+  // What began before the page was ready, once.
+  take(): BoltrtcStart | null;
+  loadPage(): void; // the page's modules (app.js and its imports)
 }
 
 interface Window {
@@ -88,7 +96,8 @@ interface Window {
     }
   };
 
-  const begin = (choice: string | null): BoltrtcCall => {
+  const begin = (choice: string | null): BoltrtcStart => {
+    const startedAt = performance.now();
     const size = sizeOf(choice);
     mark("connect");
     mark("camera-asked");
@@ -98,7 +107,9 @@ interface Window {
         mark("camera-ready");
         return s;
       });
-    return window.boltrtcCall.start({
+    const s: BoltrtcStart = {
+      startedAt,
+      size,
       camera,
       signaling: openSignaling(),
       iceServers: fetchIceServers(),
@@ -106,7 +117,10 @@ interface Window {
       // rather than when the pc is; without it the pc makes its own.
       certificate: RTCPeerConnection.generateCertificate({ name: "ECDSA", namedCurve: "P-256" } as EcKeyGenParams)
         .catch(() => undefined),
-    }, size, mark);
+    };
+    s.camera.catch(() => undefined); // failures are the call's
+    s.signaling.catch(() => undefined);
+    return s;
   };
 
   // The page's modules, once the document is parsed (a module added by a script runs as soon
@@ -129,21 +143,18 @@ interface Window {
     document.head.append(script);
   };
 
-  let early: BoltrtcCall | null = null;
+  let early: BoltrtcStart | null = null;
   window.boltrtcStart = {
-    timeline, mark, begin,
+    timeline, mark, begin, loadPage,
     take: () => {
-      const c = early;
+      const s = early;
       early = null;
-      return c;
+      return s;
     },
   };
   const params = new URLSearchParams(location.search);
   if (params.get("autostart") === "1") {
     mark("early");
     early = begin(params.get("resolution"));
-    void early.underway.then(loadPage);
-  } else {
-    loadPage();
   }
 })();
