@@ -318,6 +318,8 @@ interface Window {
       return c;
     },
   };
+  // With ?autostart=1 early.ts has begun: the call goes on from there, and the page's modules
+  // wait until it is under way.
   const begun = window.boltrtcStart.take();
   if (begun) {
     early = start(begun);
