@@ -41,10 +41,12 @@ from e2e import Server, enter_loopback_namespace, free_port  # noqa: E402
 
 # (stage name, where it ends: "page:<timeline key>" or "server:<step>"), in journey order.
 # "a|b": the first of the two the run has (pages before the finer marks had only b: the
-# camera and the WebSocket were then marked when the page got round to using them).
+# camera and the WebSocket were then marked when the page got round to using them; "page load"
+# is when app.js runs, marked "page" since the call begins before it, "connect" before that).
 STAGES = [
     ("camera asked", "page:camera-asked"),
-    ("page load", "page:connect"),
+    ("page asked", "page:page-asked"),
+    ("page load", "page:page|connect"),
     ("devices listed", "page:devices"),
     ("WebSocket open", "page:ws-open|signaling-open"),
     ("offer made", "page:offer-made"),

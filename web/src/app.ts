@@ -1,7 +1,8 @@
-// The boltrtc page: sends the camera to the server over WebRTC, with signaling on a
-// WebSocket (/ws), and teaches the journey as it happens: both sides' steps on one time base
-// (journey.ts), what each step is (steps.ts), the SDP (sdp.ts), the chapters (chapter.ts) and
-// the server's counters (live.ts).
+// The boltrtc page: shows the call that call.ts makes (the camera to the server over WebRTC,
+// with signaling on a WebSocket, /ws) and teaches the journey as it happens: both sides' steps
+// on one time base (journey.ts), what each step is (steps.ts), the SDP (sdp.ts), the chapters
+// (chapter.ts) and the server's counters (live.ts). With ?autostart=1 the call began before
+// this module was loaded (early.ts): its steps so far are shown at their own times.
 //
 // Progress is exposed for tests on <body>: data-state ("idle", "starting", "connecting",
 // "connected", "closing", "failed", "closed") and data-keyframes (keyframes saved so far).
@@ -15,31 +16,13 @@ type ServerMessage =
   | { type: "answer"; sdp: string; inspect?: string }
   | { type: "step"; session: string; step: string; detail?: string; t_ms: number }
   | { type: "keyframe"; session: string; file: string; url: string; width: number; height: number; mid?: string }
-  | { type: "candidate"; candidate: string; sdpMid?: string }
+  | { type: "candidate" } // call.ts's
   | { type: "error"; message: string };
 
-// The server trickles its candidates (RFC 8838) as its pc gathers them, "" ending them. They
-// may come before its answer: held until the answer is applied, then added in order.
-let remoteCandidates: RTCIceCandidateInit[] | null = [];
-
-function addRemoteCandidate(conn: RTCPeerConnection, c: RTCIceCandidateInit): void {
-  if (remoteCandidates) {
-    remoteCandidates.push(c);
-    return;
-  }
-  conn.addIceCandidate(c).catch((e) => browserStep("candidate-rejected", String(e)));
-}
-
-// early.ts, the page's first script, began the journey (with ?autostart=1) and keeps its timeline.
+// early.ts, the page's first script, keeps the timeline and begins what a call waits for longest.
 const early = window.boltrtcStart;
 const mark = early.mark;
-
-// Tests read getStats() from the live connection.
-declare global {
-  interface Window {
-    boltrtcPeerConnection?: RTCPeerConnection;
-  }
-}
+mark("page");
 
 type PageState = "idle" | "starting" | "connecting" | "connected" | "closing" | "failed" | "closed";
 
@@ -69,10 +52,8 @@ const ui = {
   resolution: byId<HTMLSelectElement>("resolution"),
 };
 
-let pc: RTCPeerConnection | null = null;
-let ws: WebSocket | null = null;
-let stream: MediaStream | null = null;
-let startedAt = 0;
+let call: BoltrtcCall | null = null;
+let stream: MediaStream | null = null; // the call's, once its camera has started
 let keyframes = 0;
 let serverHasKeyframe = false; // the server saved this connection's first keyframe
 let session = ""; // the server's id for this connection's session
@@ -96,14 +77,15 @@ function setState(state: PageState, text?: string): void {
   ui.snapshot.disabled = state !== "connected";
 }
 
-function browserStep(name: string, detail?: string, isError = false): void {
+// at: when it happened (performance.now()), for the steps call.ts took before this module ran.
+function browserStep(name: string, detail?: string, isError = false, at = performance.now()): void {
   mark(name);
   const key = `${name}|${detail ?? ""}`;
   if (!REPEATED.has(name)) {
     if (shownSteps.has(key)) return;
     shownSteps.add(key);
   }
-  journey.browser(name, performance.now() - startedAt, detail, isError);
+  journey.browser(name, at - (call?.startedAt ?? at), detail, isError);
 }
 
 function setSession(id: string): void {
@@ -122,7 +104,7 @@ function showInspector(url: string | undefined): void {
 }
 
 function send(msg: object): void {
-  if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(msg));
+  call?.send(msg);
 }
 
 // One thumbnail, linked to the whole JPEG, with what it is: file, size, track, when, bytes.
@@ -147,7 +129,7 @@ function galleryFigure(url: string, file: string, caption: string): HTMLElement 
 // whose each one is.
 function addKeyframe(msg: { file: string; url: string; width: number; height: number; mid?: string }): void {
   keyframes++;
-  mark(`keyframe-${keyframes}`);
+  mark(`keyframe-${keyframes}`); // shown now (it may have come before this module ran)
   document.body.dataset.keyframes = String(keyframes);
   ui.keyframeCount.textContent = String(keyframes);
   const at = new Date().toLocaleTimeString();
@@ -187,169 +169,65 @@ async function restoreGallery(): Promise<void> {
   }
 }
 
-// The size the page asks its camera for, told to the server with the offer so that the answer's
-// start bitrate and ceiling fit it (a sharp first keyframe at 720p too). The camera as it is
-// (the default, early.ts) has no size before it starts, and the offer goes before that: the
-// server then learns the size from the first keyframe.
-function chosenSize(): { width: number; height: number } | undefined {
-  const m = /^(\d+)x(\d+)$/.exec(ui.resolution.value);
-  return m ? { width: Number(m[1]), height: Number(m[2]) } : undefined;
+// What call.ts tells of the call (its own steps and the server's messages) shown as it
+// happened, and the page's state and views that follow from it.
+function onCallEvent(e: BoltrtcEvent): void {
+  if (e.step) onCallStep(e.step.name, e.step.detail, e.step.isError, e.at);
+  else if (e.message) onServerMessage(e.message as ServerMessage, e.at);
 }
 
-// The microphone, asked for once the camera has started (one getUserMedia at a time in the
-// browser, and the camera is what the journey waits for); none if there is none or it is
-// refused: video alone is what matters.
-async function getMicrophone(): Promise<MediaStreamTrack | undefined> {
-  try {
-    const s = await navigator.mediaDevices.getUserMedia({ audio: true, video: false });
-    return s.getAudioTracks()[0];
-  } catch {
-    return undefined;
-  }
-}
-
-// A keyframe catcher wants every pixel: ask the encoder to keep the resolution and give up
-// frame rate instead when bandwidth or CPU is short (libwebrtc otherwise sends a 720p camera at
-// 540p on a busy machine). Not contentHint "detail": it says the same but also switches
-// libwebrtc to its screen-content settings, and the first 640x480 keyframe fell from 37 to 28 dB.
-async function keepResolution(sender: RTCRtpSender): Promise<void> {
-  try {
-    const p = sender.getParameters() as RTCRtpSendParameters & { degradationPreference?: string };
-    p.degradationPreference = "maintain-resolution";
-    await sender.setParameters(p);
-  } catch {
-    // Not every browser takes it; the picture then only may come smaller.
-  }
-}
-
-// VP8 first (the server decodes VP8 keyframes), keeping RTX so NACK repairs work.
-function preferVp8(transceiver: RTCRtpTransceiver): void {
-  const caps = RTCRtpSender.getCapabilities("video");
-  if (!caps || typeof transceiver.setCodecPreferences !== "function") return;
-  const vp8 = caps.codecs.filter((c) => c.mimeType.toLowerCase() === "video/vp8");
-  const rtx = caps.codecs.filter((c) => c.mimeType.toLowerCase() === "video/rtx");
-  if (vp8.length === 0) return;
-  try {
-    transceiver.setCodecPreferences([...vp8, ...rtx]);
-  } catch (e) {
-    browserStep("codec-preferences-failed", String(e), true);
-  }
-}
-
-async function reportSelectedPair(conn: RTCPeerConnection): Promise<void> {
-  try {
-    const stats = await conn.getStats();
-    let pairId = "";
-    stats.forEach((s) => {
-      if (s.type === "transport" && s.selectedCandidatePairId) pairId = s.selectedCandidatePairId;
-    });
-    const pair = pairId ? stats.get(pairId) : undefined;
-    if (!pair) return;
-    const local = stats.get(pair.localCandidateId);
-    const remote = stats.get(pair.remoteCandidateId);
-    if (local && remote) {
-      browserStep("selected-pair", `${local.address}:${local.port} -> ${remote.address}:${remote.port} ${remote.protocol}`);
-    }
-  } catch {
-    // Stats are informative only.
-  }
-}
-
-function watchPeerConnection(conn: RTCPeerConnection): void {
-  conn.onicegatheringstatechange = () => browserStep(`gathering-${conn.iceGatheringState}`);
-  conn.onicecandidate = (ev) => {
-    if (ev.candidate && ev.candidate.candidate) {
-      browserStep("candidate", ev.candidate.candidate.split(" ").slice(4, 8).join(" "));
-      send({ type: "candidate", candidate: ev.candidate.candidate, sdpMid: ev.candidate.sdpMid ?? "0" });
-    } else {
-      send({ type: "candidate", candidate: "" });
-    }
-  };
-  conn.oniceconnectionstatechange = () => {
-    const s = conn.iceConnectionState;
-    browserStep(`ice-${s}`, undefined, s === "failed");
-  };
-  conn.onconnectionstatechange = () => {
-    const s = conn.connectionState;
-    browserStep(`connection-${s}`, undefined, s === "failed");
-    // While hanging up the server closes first (close_notify): that is the end we wait for.
-    if (document.body.dataset.state === "closing") return;
-    if (s === "connected") {
-      setState("connected", "connected");
-      void reportSelectedPair(conn);
-    } else if (s === "failed") {
-      setState("failed", "connection failed");
+function onCallStep(name: string, detail: string | undefined, isError: boolean, at: number): void {
+  browserStep(name, detail, isError, at);
+  const state = document.body.dataset.state;
+  switch (name) {
+    case "signaling-open":
+      setState("connecting", "connecting");
+      break;
+    case "offer-sent":
+      if (detail) break; // a later offer
+      renderSdp(ui.offer, call?.pc?.localDescription?.sdp ?? "");
+      counters.start();
+      break;
+    case "camera":
+      stream = call?.local ?? null;
+      if (stream) previewSoon(stream);
+      break;
+    case "signaling-closed":
+      if (serverClosed) serverClosed();
+      if (state === "connecting") setState("failed", "signaling closed");
+      break;
+    case "answer-rejected":
+      setState("failed", "answer rejected");
+      break;
+    case "error":
+      setState("failed", detail);
       counters.stop();
-    } else if (s === "closed" && document.body.dataset.state !== "failed") {
-      setState("closed");
-    }
-  };
-}
-
-async function dtlsDetail(conn: RTCPeerConnection): Promise<string | undefined> {
-  try {
-    const stats = await conn.getStats();
-    let detail: string | undefined;
-    stats.forEach((s) => {
-      if (s.type === "transport" && s.dtlsCipher) detail = `${s.dtlsCipher} srtp ${s.srtpCipher ?? "?"}`;
-    });
-    return detail;
-  } catch {
-    return undefined;
+      cleanup();
+      break;
+  }
+  // While hanging up the server closes first (close_notify): that is the end we wait for.
+  if (!name.startsWith("connection-") || state === "closing") return;
+  if (name === "connection-connected") {
+    setState("connected", "connected");
+  } else if (name === "connection-failed") {
+    setState("failed", "connection failed");
+    counters.stop();
+  } else if (name === "connection-closed" && state !== "failed") {
+    setState("closed");
   }
 }
 
-// The DTLS transport exists once a local description is set; watch it from then on.
-// The senders are offered before the camera's tracks arrive (replaceTrack later), so look for
-// the transport on any sender: with max-bundle they all share one.
-function watchDtls(conn: RTCPeerConnection): void {
-  const dtls = conn.getSenders().find((s) => s.transport)?.transport;
-  if (!dtls || dtls.onstatechange) return;
-  dtls.onstatechange = () => {
-    const state = dtls.state;
-    if (state === "connected") {
-      void dtlsDetail(conn).then((d) => browserStep("dtls-connected", d));
-    } else {
-      browserStep(`dtls-${state}`, undefined, state === "failed");
-    }
-  };
-}
-
-function handleServerMessage(conn: RTCPeerConnection, raw: string): void {
-  let msg: ServerMessage;
-  try {
-    msg = JSON.parse(raw) as ServerMessage;
-  } catch {
-    browserStep("bad-server-message", raw.slice(0, 80), true);
-    return;
-  }
+function onServerMessage(msg: ServerMessage, at: number): void {
+  const recv = at - (call?.startedAt ?? at);
   switch (msg.type) {
     case "answer":
-      browserStep("answer-received");
       renderSdp(ui.answer, msg.sdp);
       showInspector(msg.inspect);
-      // Applied as is: the server's answer already sets the VP8 start bitrate and it sends REMB.
-      conn
-        .setRemoteDescription({ type: "answer", sdp: msg.sdp })
-        .then(() => {
-          browserStep("answer-applied");
-          const held = remoteCandidates ?? [];
-          remoteCandidates = null;
-          for (const c of held) addRemoteCandidate(conn, c);
-          watchDtls(conn);
-        })
-        .catch((e) => {
-          browserStep("answer-rejected", String(e), true);
-          setState("failed", "answer rejected");
-        });
-      break;
-    case "candidate":
-      addRemoteCandidate(conn, { candidate: msg.candidate, sdpMid: msg.sdpMid ?? "0" });
       break;
     case "step":
-      mark(`server-${msg.step}`);
+      early.timeline[`server-${msg.step}`] ??= performance.timeOrigin + at;
       setSession(msg.session);
-      journey.server(msg.step, msg.t_ms, performance.now() - startedAt, msg.detail, msg.step === "failed");
+      journey.server(msg.step, msg.t_ms, recv, msg.detail, msg.step === "failed");
       if ((msg.step === "closed" || msg.step === "failed") && serverClosed) serverClosed();
       break;
     case "keyframe":
@@ -359,7 +237,7 @@ function handleServerMessage(conn: RTCPeerConnection, raw: string): void {
       if (stream) showPreview(stream);
       break;
     case "error":
-      journey.server("error", Math.max(0, performance.now() - startedAt - journey.serverToPage(0)), undefined, msg.message, true);
+      journey.server("error", Math.max(0, recv - journey.serverToPage(0)), undefined, msg.message, true);
       break;
   }
 }
@@ -379,15 +257,10 @@ function previewSoon(s: MediaStream): void {
   else setTimeout(() => showPreview(s), PREVIEW_WAIT_MS);
 }
 
-// Everything that can start at once does: the WebSocket opens, the camera starts (both already
-// begun by early.ts with ?autostart=1), and the connection is offered with empty senders, an
-// audio one included, while the camera warms up, so ICE and DTLS are done by the time its
-// first frame arrives (replaceTrack then needs no renegotiation).
-async function connect(): Promise<void> {
-  startedAt = performance.now();
-  mark("connect");
+// Shows a call: the one early.ts began with ?autostart=1, or one begun now (Connect); its steps
+// so far first, each at its own time.
+function connect(begun?: BoltrtcCall): void {
   serverHasKeyframe = false;
-  remoteCandidates = [];
   shownSteps.clear();
   journey.reset();
   session = "";
@@ -399,129 +272,13 @@ async function connect(): Promise<void> {
   ui.answer.replaceChildren();
   document.body.dataset.connected = "1";
   setState("starting", "starting camera");
-  const start = early.take() ?? early.begin(ui.resolution.value);
-  const signaling = start.signaling; // awaited below; a failure is reported there
-  try {
-    const camera = start.camera;
-    // ?relay=1 sends everything through the server's TURN relay (iceTransportPolicy
-    // "relay"), as a network that lets no UDP through to the server would.
-    const iceServers = await start.iceServers;
-    mark("ice-servers");
-    const relay = params.get("relay") === "1";
-    if (relay && !iceServers.some((s) => [s.urls].flat().some((u) => u.startsWith("turn")))) {
-      throw new Error("?relay=1, but the server hands out no TURN server (serve --turn-listen)");
-    }
-    const certificate = await start.certificate;
-    const conn = new RTCPeerConnection({
-      ...(certificate ? { certificates: [certificate] } : {}),
-      iceServers,
-      iceTransportPolicy: relay ? "relay" : "all",
-      bundlePolicy: "max-bundle",
-    });
-    pc = conn;
-    window.boltrtcPeerConnection = conn;
-    // One stream for both senders from the offer on: the tracks are added to it as they come,
-    // so their msid never changes (setStreams later would ask for a second negotiation).
-    const local = new MediaStream();
-    const video = conn.addTransceiver("video", { direction: "sendonly", streams: [local] });
-    preferVp8(video);
-    void keepResolution(video.sender);
-    const audio = conn.addTransceiver("audio", { direction: "sendonly", streams: [local] });
-    watchPeerConnection(conn);
-    // A later negotiation on the live call (restartIce(), after a network change): the new
-    // offer goes over the same WebSocket and the server answers it on the same session
-    // (JSEP 5.2.2). The first offer is sent below; this is for the ones after its answer.
-    conn.onnegotiationneeded = async () => {
-      if (!conn.currentRemoteDescription || conn.signalingState !== "stable") return;
-      try {
-        await conn.setLocalDescription(await conn.createOffer());
-        send({ type: "offer", sdp: conn.localDescription?.sdp ?? "" });
-        browserStep("offer-sent", "a later offer (ICE restart or renegotiation)");
-      } catch (e) {
-        browserStep("renegotiation-failed", String(e), true);
-      }
-    };
-    // The camera's tracks go to the senders the moment it starts, whether or not the
-    // WebSocket is open and the offer out yet: replaceTrack needs no negotiation.
-    const attached = camera.then(async (cam) => {
-      const v = cam.getVideoTracks()[0];
-      if (pc !== conn) {
-        v?.stop(); // hung up meanwhile
-        throw new Error("hung up before the camera started");
-      }
-      stream = local;
-      if (v) {
-        local.addTrack(v);
-        await video.sender.replaceTrack(v);
-      }
-      mark("track-attached");
-      void getMicrophone().then(async (a) => {
-        if (!a) return;
-        if (stream !== local || pc !== conn) {
-          a.stop(); // hung up meanwhile
-          return;
-        }
-        local.addTrack(a);
-        await audio.sender.replaceTrack(a);
-      });
-      return local;
-    });
-    attached.catch(() => undefined); // awaited below
-
-    // The server lists all its candidates in the answer (it gathers nothing later), so the
-    // offer goes out at once and our own candidates follow by trickle.
-    const offer = await conn.createOffer();
-    mark("offer-created");
-    await conn.setLocalDescription(offer);
-    mark("offer-made");
-    watchDtls(conn);
-
-    ws = await signaling;
-    browserStep("signaling-open");
-    setState("connecting", "connecting");
-    const sock = ws;
-    early.listen(sock, (text) => handleServerMessage(conn, text));
-    sock.onclose = () => {
-      browserStep("signaling-closed");
-      if (serverClosed) serverClosed();
-      if (document.body.dataset.state === "connecting") setState("failed", "signaling closed");
-    };
-    const offerSdp = conn.localDescription?.sdp ?? offer.sdp ?? "";
-    // inspect: the server keeps this session's first packets of each kind (a bounded number,
-    // for a while after it ends) for the inspector; a server without one ignores it.
-    send({ type: "offer", sdp: offerSdp, video: chosenSize(), inspect: true });
-    browserStep("offer-sent");
-    renderSdp(ui.offer, offerSdp);
-    counters.start();
-
-    const s = await attached;
-    previewSoon(s);
-    const settings = s.getVideoTracks()[0]?.getSettings();
-    browserStep("camera", settings ? `${settings.width}x${settings.height}` : undefined);
-  } catch (e) {
-    browserStep("error", String(e), true);
-    setState("failed", String(e));
-    counters.stop();
-    cleanup();
-    void signaling.then((sock) => sock.close()).catch(() => undefined);
-  }
+  call = begun ?? window.boltrtcCall.start(early.begin(ui.resolution.value));
+  call.listen(onCallEvent);
 }
 
 function cleanup(): void {
-  if (pc) {
-    pc.onconnectionstatechange = null;
-    pc.close();
-    pc = null;
-  }
-  if (ws) {
-    ws.onclose = null;
-    ws.close();
-    ws = null;
-  }
-  if (stream) {
-    for (const t of stream.getTracks()) t.stop();
-    stream = null;
-  }
+  call?.close();
+  stream = null;
   ui.preview.srcObject = null;
 }
 
@@ -532,7 +289,7 @@ const CLOSE_WAIT_MS = 5000;
 // the server's closing steps arrive (bye, each track's totals, closed), so that the journey
 // shows the end from both sides; then close and show the session's summary.
 async function hangUp(): Promise<void> {
-  if (!ws || ws.readyState !== WebSocket.OPEN) {
+  if (!call?.open()) {
     cleanup();
     setState("closed");
     counters.stop();
@@ -545,7 +302,7 @@ async function hangUp(): Promise<void> {
   });
   send({ type: "bye" });
   browserStep("hang-up");
-  if (stream) for (const t of stream.getTracks()) t.stop();
+  for (const t of call.local.getTracks()) t.stop();
   await closed;
   serverClosed = null;
   counters.stop();
@@ -554,13 +311,12 @@ async function hangUp(): Promise<void> {
   await showSummary(ui.summary, session);
 }
 
-ui.connect.addEventListener("click", () => void connect());
+ui.connect.addEventListener("click", () => connect());
 ui.hangup.addEventListener("click", () => void hangUp());
 ui.snapshot.addEventListener("click", () => {
   send({ type: "snapshot" });
   browserStep("snapshot-requested");
 });
-window.addEventListener("beforeunload", () => send({ type: "bye" }));
 
 const params = new URLSearchParams(location.search);
 const asked = params.get("resolution");
@@ -578,8 +334,9 @@ document.addEventListener("click", (ev) => {
 byId<HTMLButtonElement>("chapter-close").addEventListener("click", () => (ui.chapter.hidden = true));
 
 setState("idle");
-if (params.get("autostart") === "1") {
-  void connect();
+const begun = window.boltrtcCall.take();
+if (begun) {
+  connect(begun);
   // Up to 24 earlier JPEGs to fetch, decode and lay out: not while the journey starts.
   restoreLater = () => {
     restoreLater = null;

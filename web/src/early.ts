@@ -1,20 +1,23 @@
 // The first script the page runs: a classic script, the first thing in <head> of index.html,
-// so it runs as soon as the document's first bytes are parsed, before the stylesheet and the
-// page's modules are fetched (an async module ran 150 to 300 ms later than this, after the
-// document was parsed). With ?autostart=1 the camera's start, the signaling WebSocket's
-// opening, the ICE servers' fetch and the DTLS certificate's generation are the journey's
-// first waits and none needs the page, so all begin here, at once; app.ts takes them over
-// when it is ready (boltrtcStart.take()). Without autostart they begin on Connect (app.ts calls
-// boltrtcStart.begin()).
+// so it runs as soon as the document's first bytes are parsed, before anything else is
+// fetched (an async module ran 150 to 300 ms later than this, after the document was parsed).
+// With ?autostart=1 the camera's start, the signaling WebSocket's opening, the ICE servers'
+// fetch and the DTLS certificate's generation are the journey's first waits and none needs the
+// page, so all begin here, at once; call.ts, the next script, goes on with the call from them
+// (boltrtcStart.take()) and then loads the page's modules (loadPage()). Without autostart they
+// begin on Connect (app.ts calls boltrtcStart.begin()).
 //
 // The camera is asked for video alone: a request with the microphone too waits for both
-// devices, and the browser handles one getUserMedia at a time, so app.ts asks for the
+// devices, and the browser handles one getUserMedia at a time, so call.ts asks for the
 // microphone after the camera.
 //
 // A script, not a module (it has no import or export): what it shares is on window, and its
 // types below are global.
 
+// What a call begins with, all at once.
 interface BoltrtcStart {
+  startedAt: number; // performance.now() at the start: the journey's zero
+  size: { width: number; height: number } | undefined; // the camera's size as asked, if any
   camera: Promise<MediaStream>;
   signaling: Promise<WebSocket>;
   iceServers: Promise<RTCIceServer[]>;
@@ -28,12 +31,9 @@ interface BoltrtcEarly {
   mark(name: string): void;
   // Camera (size choice: "native" or WxH), WebSocket, ICE servers and certificate, at once.
   begin(choice: string | null): BoltrtcStart;
-  // What began before the page was ready, once (a later Connect begins afresh).
+  // What began before the page was ready, once.
   take(): BoltrtcStart | null;
-  // The socket's text messages to handler from now on, those that came before first.
-  listen(sock: WebSocket, handler: (text: string) => void): void;
-  videoConstraints(choice: string | null): MediaTrackConstraints;
-  tokenQuery(): string;
+  loadPage(): void; // the page's modules (app.js and its imports)
 }
 
 interface Window {
@@ -48,18 +48,20 @@ interface Window {
     if (!(name in timeline)) timeline[name] = performance.timeOrigin + performance.now();
   };
 
-  // The camera as it is by default: its own size, not scaled or cropped to what we ask
-  // (resizeMode "none"), so a 1080p webcam gives 1080p keyframes. A choice of WxH (the page's
-  // select, or ?resolution=WxH) asks the browser to scale instead.
-  const videoConstraints = (choice: string | null): MediaTrackConstraints => {
+  // The camera's size as asked (WxH: the page's select, or ?resolution=WxH), told to the server
+  // with the offer so that the answer's start bitrate and ceiling fit it; the camera as it is
+  // has no size before it starts, and the server then learns it from the first keyframe.
+  const sizeOf = (choice: string | null): { width: number; height: number } | undefined => {
     const m = /^(\d+)x(\d+)$/.exec(choice ?? "");
-    if (!m) return { resizeMode: "none" } as MediaTrackConstraints;
-    return {
-      width: { ideal: Number(m[1]) },
-      height: { ideal: Number(m[2]) },
-      resizeMode: "crop-and-scale",
-    } as MediaTrackConstraints;
+    return m ? { width: Number(m[1]), height: Number(m[2]) } : undefined;
   };
+
+  // The camera as it is by default: its own size, not scaled or cropped to what we ask
+  // (resizeMode "none"), so a 1080p webcam gives 1080p keyframes. A size asked for has the
+  // browser scale instead.
+  const videoConstraints = (size: { width: number; height: number } | undefined): MediaTrackConstraints =>
+    (size ? { width: { ideal: size.width }, height: { ideal: size.height }, resizeMode: "crop-and-scale" }
+      : { resizeMode: "none" }) as unknown as MediaTrackConstraints;
 
   // A server started with --token wants one on /ws and /api/ice-servers; browsers cannot set
   // headers on a WebSocket, so the page passes on the token it was opened with (/?token=...).
@@ -68,17 +70,9 @@ interface Window {
     return token ? `?token=${encodeURIComponent(token)}` : "";
   };
 
-  // Messages that came before the page listened (the socket may open before app.ts runs).
-  const held = new WeakMap<WebSocket, string[]>();
-
   const openSignaling = (): Promise<WebSocket> => {
     const proto = location.protocol === "https:" ? "wss:" : "ws:";
     const sock = new WebSocket(`${proto}//${location.host}/ws${tokenQuery()}`);
-    const early: string[] = [];
-    held.set(sock, early);
-    sock.onmessage = (ev) => {
-      if (typeof ev.data === "string") early.push(ev.data);
-    };
     return new Promise((resolve, reject) => {
       sock.onopen = () => {
         mark("ws-open");
@@ -86,15 +80,6 @@ interface Window {
       };
       sock.onerror = () => reject(new Error("signaling WebSocket failed"));
     });
-  };
-
-  const listen = (sock: WebSocket, handler: (text: string) => void): void => {
-    const early = held.get(sock) ?? [];
-    held.delete(sock);
-    sock.onmessage = (ev) => {
-      if (typeof ev.data === "string") handler(ev.data);
-    };
-    for (const text of early) handler(text);
   };
 
   // The STUN and TURN servers the server hands its pages (GET /api/ice-servers, with TURN
@@ -112,14 +97,19 @@ interface Window {
   };
 
   const begin = (choice: string | null): BoltrtcStart => {
+    const startedAt = performance.now();
+    const size = sizeOf(choice);
+    mark("connect");
     mark("camera-asked");
     const camera = navigator.mediaDevices
-      .getUserMedia({ video: videoConstraints(choice), audio: false })
+      .getUserMedia({ video: videoConstraints(size), audio: false })
       .then((s) => {
         mark("camera-ready");
         return s;
       });
     const s: BoltrtcStart = {
+      startedAt,
+      size,
       camera,
       signaling: openSignaling(),
       iceServers: fetchIceServers(),
@@ -128,14 +118,34 @@ interface Window {
       certificate: RTCPeerConnection.generateCertificate({ name: "ECDSA", namedCurve: "P-256" } as EcKeyGenParams)
         .catch(() => undefined),
     };
-    s.camera.catch(() => undefined); // failures are the taker's
+    s.camera.catch(() => undefined); // failures are the call's
     s.signaling.catch(() => undefined);
     return s;
   };
 
+  // The page's modules, once the document is parsed (a module added by a script runs as soon
+  // as it is fetched, and app.ts needs the page's elements).
+  const loadPage = (): void => {
+    if (document.readyState === "loading") {
+      document.addEventListener("DOMContentLoaded", loadPage, { once: true });
+      return;
+    }
+    mark("page-asked");
+    for (const name of ["journey", "steps", "live", "sdp", "chapter"]) {
+      const link = document.createElement("link");
+      link.rel = "modulepreload";
+      link.href = `/${name}.js`; // app.js's imports, fetched beside it
+      document.head.append(link);
+    }
+    const script = document.createElement("script");
+    script.type = "module";
+    script.src = "/app.js";
+    document.head.append(script);
+  };
+
   let early: BoltrtcStart | null = null;
   window.boltrtcStart = {
-    timeline, mark, begin, listen, videoConstraints, tokenQuery,
+    timeline, mark, begin, loadPage,
     take: () => {
       const s = early;
       early = null;
