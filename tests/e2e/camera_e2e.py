@@ -37,6 +37,7 @@ from e2e import (Server, enter_loopback_namespace, encode_source, free_port, log
 
 MIN_PSNR = 30.0
 MIN_MARGIN = 3.0
+MIN_BARCODES = 30  # glass-to-glass samples the test pattern must give (check_barcodes)
 
 
 class Camera(Server):
@@ -82,6 +83,8 @@ def run_driver(a, camera, frame_out, clip=None):
                 "--web", os.path.join(HERE, "..", "..", "web")]
     if frame_out:
         cmd += ["--frame-out", frame_out]
+    if a.mode == "testpattern":
+        cmd += ["--barcodes", str(MIN_BARCODES)]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=a.timeout + 60)
     lines = [ln for ln in out.stdout.splitlines() if ln.startswith("{")]
     if not lines:
@@ -154,7 +157,7 @@ def check_picture(a, result, frame, source, shifted):
 def check_barcodes(result):
     g2g, frames = result["g2g"], result["barcodeFrames"]
     checked, mispaired = result["rtpChecked"], result["mispaired"]
-    assert len(g2g) >= 30, f"only {len(g2g)} barcodes read"
+    assert len(g2g) >= MIN_BARCODES, f"only {len(g2g)} barcodes read"
     s = sorted(g2g)
     log(f"glass to glass over {len(s)} frames: median {s[len(s) // 2]:.1f} ms, "
         f"p90 {s[int(len(s) * 0.9)]:.1f} ms, min {s[0]:.1f} ms (one machine, one clock; "
@@ -164,9 +167,11 @@ def check_barcodes(result):
     # pairing confirmed (web/src/camera.ts, pairedWithMeta); a wrong pairing is rare.
     assert checked >= len(g2g), f"{checked} of {len(g2g)} samples checked by RTP timestamp"
     assert mispaired <= checked // 4, f"{mispaired} mispaired against {checked} paired right"
-    # The same clock at both ends: a frame cannot be shown before it was captured, and on
-    # loopback it is shown well within a second.
-    assert 0 <= s[0] and s[-1] < 1000, f"glass to glass out of range: {s[0]:.1f} .. {s[-1]:.1f}"
+    # The same clock at both ends: a frame cannot be shown before it was captured. How soon it
+    # is shown is a figure for bench/camera (docs/benchmarks.md), not a bound here: one run
+    # beside two busy loops on 2 cores showed 914 ms median and 1435 ms at most, every sample
+    # paired right by RTP time, where a quiet run shows tens of ms.
+    assert 0 <= s[0], f"glass to glass below zero: {s[0]:.1f} .. {s[-1]:.1f}"
     assert all(b > a for a, b in zip(frames, frames[1:])), "barcode frame numbers go backwards"
 
 
