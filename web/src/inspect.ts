@@ -183,23 +183,27 @@ function overview(x: Inspection): HTMLElement[] {
   ];
 }
 
-// The server decodes a session at most once a second and answers 429 sooner; the browser
-// logs every 429 as a console error, so the page itself never asks sooner than that.
+// The server decodes a session at most once a second, timed from when it handled the last
+// request, and answers 429 sooner; the browser logs every 429 as a console error, so the
+// page never asks sooner than that. It times the gap from when the last answer arrived,
+// which is after the server handled it: timed from when the request left, a request that
+// waited for a busy loop would make the next one early.
 const DECODE_INTERVAL_MS = 1100;
-let lastLoadAt = 0;
+let lastAnswerAt = 0;
 
 async function load(): Promise<void> {
-  const wait = lastLoadAt + DECODE_INTERVAL_MS - Date.now();
+  const wait = lastAnswerAt + DECODE_INTERVAL_MS - Date.now();
   if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-  lastLoadAt = Date.now();
   const id = new URLSearchParams(location.search).get('session') ?? '';
   const overviewSection = document.getElementById('overview') as HTMLElement;
   document.body.dataset.state = 'loading';
   const url = `/api/inspect?session=${encodeURIComponent(id)}`;
   let res = await fetch(url, { cache: 'no-store' });
-  if (res.status === 429) { // decoded at most once a second: ask again after that
-    await new Promise((r) => setTimeout(r, 1100));
+  lastAnswerAt = Date.now();
+  if (res.status === 429) { // asked by another tab or client: ask again after the interval
+    await new Promise((r) => setTimeout(r, DECODE_INTERVAL_MS));
     res = await fetch(url, { cache: 'no-store' });
+    lastAnswerAt = Date.now();
   }
   if (!res.ok) {
     document.body.dataset.state = 'missing';
