@@ -8,8 +8,10 @@
  * How much to keep: a NACK is useful for about one RTT plus the receiver's wait before asking
  * (Chrome asks after a few ms, again every RTT, and gives up after ~1 s or a keyframe); later
  * the frame is gone from its jitter buffer. libwebrtc keeps max(1 s, 3 x RTT). Sized at one
- * second at the highest bitrate the stream may use with a quarter more for keyframe bursts:
- * brtc_send_history_config_for_bitrate. The bytes bound is what memory a stream costs.
+ * second at the highest bitrate the stream may use with a quarter more for keyframe bursts
+ * (brtc_send_history_config_for_bitrate), and a video stream adds its largest frame to that
+ * (send_stream.c): a keyframe may be larger than a second at a low ceiling. The bounds are
+ * what memory a stream may cost; what it does cost follows what it sends (below).
  *
  * A packet is written into the history once, in place, before it is first sent (so the pacer's
  * queue holds only handles). It is never evicted before that first send: a store that would
