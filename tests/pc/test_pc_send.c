@@ -212,6 +212,29 @@ static void frames_arrive(void) {
   h_stop(&h);
 }
 
+/* The peer NACKs victim: it comes back on the RTX SSRC (RFC 4588 4), its original sequence
+ * number first and then its payload, with its timestamp. */
+static void nack_answered(harness *h, const rx_pkt *victim, uint32_t ssrc, uint32_t rtx_ssrc) {
+  size_t before = n_rx;
+  uint8_t pkt[128];
+  size_t len = 0;
+  uint16_t seq = victim->seq;
+  CHECK(brtc_rtcp_write_nack(0x1111, ssrc, &seq, 1, pkt, sizeof pkt, &len) == BRTC_OK);
+  CHECK(sim_peer_send_rtcp(h->sim, pkt, len) == BRTC_OK);
+  h_run_for(h, 50000);
+  const rx_pkt *rtx = NULL;
+  for (size_t i = before; i < n_rx; i++)
+    if (rx[i].ssrc == rtx_ssrc) rtx = &rx[i];
+  CHECK(rtx != NULL);
+  if (!rtx) return;
+  CHECK_EQ_INT(rtx->pt, 97);
+  CHECK_EQ_INT(brtc_rd16(rtx->payload), seq);
+  CHECK_EQ_INT(rtx->payload_len, victim->payload_len + 2);
+  if (rtx->payload_len == victim->payload_len + 2)
+    CHECK_MEM(rtx->payload + 2, victim->payload, victim->payload_len);
+  CHECK_EQ_INT(rtx->ts, victim->ts);
+}
+
 /* The peer's NACK is answered from the history on the RTX SSRC, the original sequence
  * number first and then the original payload; its PLI and FIR become keyframe requests. */
 static void nack_and_pli(void) {
@@ -227,7 +250,6 @@ static void nack_and_pli(void) {
     h_run_for(&h, 33333);
   }
   h_run_for(&h, 100000);
-  size_t before = n_rx;
   const rx_pkt *victim = NULL;
   for (size_t i = 0; i < n_rx; i++)
     if (rx[i].ssrc == ssrc && i > 2) {
@@ -239,24 +261,9 @@ static void nack_and_pli(void) {
     h_stop(&h);
     return;
   }
+  nack_answered(&h, victim, ssrc, rtx_ssrc);
   uint8_t pkt[128];
   size_t len = 0;
-  uint16_t seq = victim->seq;
-  CHECK(brtc_rtcp_write_nack(0x1111, ssrc, &seq, 1, pkt, sizeof pkt, &len) == BRTC_OK);
-  CHECK(sim_peer_send_rtcp(h.sim, pkt, len) == BRTC_OK);
-  h_run_for(&h, 50000);
-  const rx_pkt *rtx = NULL;
-  for (size_t i = before; i < n_rx; i++)
-    if (rx[i].ssrc == rtx_ssrc) rtx = &rx[i];
-  CHECK(rtx != NULL);
-  if (rtx) {
-    CHECK_EQ_INT(rtx->pt, 97);
-    CHECK_EQ_INT(brtc_rd16(rtx->payload), seq);
-    CHECK_EQ_INT(rtx->payload_len, victim->payload_len + 2);
-    if (rtx->payload_len == victim->payload_len + 2)
-      CHECK_MEM(rtx->payload + 2, victim->payload, victim->payload_len);
-    CHECK_EQ_INT(rtx->ts, victim->ts);
-  }
   brtc_track_send_stats st = {.size = sizeof st};
   brtc_track_get_send_stats(added, &st);
   CHECK_EQ_INT(st.nack_count, 1);
@@ -413,25 +420,8 @@ static void large_keyframe(uint32_t max_bps, size_t big_len) {
   const rx_pkt *first = NULL;
   for (size_t i = 0; i < n_rx && !first; i++)
     if (rx[i].ssrc == ssrc && rx[i].ts == ts) first = &rx[i];
-  size_t before = n_rx;
-  if (first) {
-    uint8_t pkt[128];
-    size_t plen = 0;
-    uint16_t seq = first->seq;
-    CHECK(brtc_rtcp_write_nack(0x1111, ssrc, &seq, 1, pkt, sizeof pkt, &plen) == BRTC_OK);
-    CHECK(sim_peer_send_rtcp(h.sim, pkt, plen) == BRTC_OK);
-    h_run_for(&h, 100000);
-    const rx_pkt *rtx = NULL;
-    for (size_t i = before; i < n_rx; i++)
-      if (rx[i].ssrc == rtx_ssrc) rtx = &rx[i];
-    CHECK(rtx != NULL);
-    if (rtx) {
-      CHECK_EQ_INT(brtc_rd16(rtx->payload), seq);
-      CHECK_EQ_INT(rtx->payload_len, first->payload_len + 2);
-      if (rtx->payload_len == first->payload_len + 2)
-        CHECK_MEM(rtx->payload + 2, first->payload, first->payload_len);
-    }
-  }
+  CHECK(first != NULL);
+  if (first) nack_answered(&h, first, ssrc, rtx_ssrc);
   brtc_track_send_stats st = {.size = sizeof st};
   brtc_track_get_send_stats(added, &st);
   CHECK_EQ_INT(st.key_frames_sent, 1);
