@@ -92,6 +92,7 @@ typedef struct camera_viewer {
   camera_command_order order;
   camera_command last;
   uint64_t commands, stale, bad, frames_sent, frames_refused;
+  uint64_t frames_failed; /* refused for good (not BRTC_ERR_AGAIN): too big, not a frame */
   uint32_t encoder_bps; /* the encoder's bitrate: --bitrate, then the receiver's target */
 } camera_viewer;
 
@@ -152,8 +153,10 @@ static void viewer_free(camera_viewer *v) {
     brtc_pc_free(v->pc);
   }
   brtc_log(BRTC_LOG_INFO, NULL,
-           "camera: viewer gone: %llu frames sent (%llu not taken), %llu commands (%llu stale, "
-           "%llu bad)", (unsigned long long)v->frames_sent, (unsigned long long)v->frames_refused,
+           "camera: viewer gone: %llu frames sent (%llu not taken, %llu never sendable), "
+           "%llu commands (%llu stale, %llu bad)",
+           (unsigned long long)v->frames_sent, (unsigned long long)v->frames_refused,
+           (unsigned long long)v->frames_failed,
            (unsigned long long)v->commands, (unsigned long long)v->stale,
            (unsigned long long)v->bad);
   uint64_t dropped = v->capture ? camera_capture_dropped(v->capture) : 0;
@@ -182,9 +185,13 @@ static void on_frames(void *user, int fd, uint64_t now) {
                                      f.keyframe ? BRTC_FRAME_KEYFRAME : 0);
     if (sent == BRTC_OK) {
       v->frames_sent++;
-    } else if (v->frames_refused++ == 0 && sent != BRTC_ERR_AGAIN) {
-      brtc_log(BRTC_LOG_WARN, NULL, "camera: a %zu-byte frame was not sent: %s", f.len,
-               brtc_strerror(sent));
+    } else if (sent == BRTC_ERR_AGAIN) {
+      v->frames_refused++; /* the link is behind, or a keyframe is awaited: counted */
+    } else if (v->frames_failed++ == 0) {
+      /* Not the link: this frame can never go (BRTC_ERR_TOO_BIG: over the pc's largest frame,
+       * brtc_pc_config_set_max_frame_size). Said once, counted, and in the summary. */
+      brtc_log(BRTC_LOG_WARN, NULL, "camera: a %zu-byte %s frame was not sent: %s", f.len,
+               f.keyframe ? "key" : "delta", brtc_strerror(sent));
     }
   }
 }

@@ -298,7 +298,9 @@ BRTC_EXPORT int brtc_pc_config_set_datachannels(brtc_pc_config *c, bool on);
  * keeps its own epoch-1 record layer, so only an authenticated, fresh alert from the peer
  * can close or fail it, and our close_notify is authenticated too. */
 BRTC_EXPORT int brtc_pc_config_set_keep_dtls(brtc_pc_config *c, bool on);
-/* The largest whole video frame we assemble, in bytes (1 KiB to 64 MiB); default 4 MiB. */
+/* The largest whole video frame we assemble, and send, in bytes (1 KiB to 64 MiB); default
+ * 4 MiB. A sending track's history and the pacer can hold one whatever its bitrate ceiling
+ * (memory taken only while one is kept); a frame sent is at most 32,768 packets (~37 MB). */
 BRTC_EXPORT int brtc_pc_config_set_max_frame_size(brtc_pc_config *c, size_t bytes);
 
 /* ---- statistics ----

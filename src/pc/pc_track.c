@@ -9,6 +9,7 @@
 #include "pc/pc_reneg.h"
 #include "pc/pc_send.h"
 
+#define PC_PACER_VIDEO_QUEUE 1024 /* the pacer's usual video queue (src/rtp/pacer.c) */
 
 static const char *const codec_names[] = {[PC_SEND_VP8] = "VP8", [PC_SEND_H264] = "H264",
                                           [PC_SEND_OPUS] = "opus"};
@@ -150,6 +151,7 @@ static int make_stream(brtc_pc *pc, brtc_track *t) {
   snprintf(c.rtp.mid, sizeof(c.rtp.mid), "%s", t->mid);
   c.cname = pc->cname;
   c.max_bitrate_bps = track_max_bps(pc, t);
+  c.max_frame_bytes = pc->max_video_frame; /* what brtc_track_send_frame accepts it can send */
   int err = BRTC_OK;
   t->stream = brtc_send_stream_new(&c, &err);
   return t->stream ? BRTC_OK : err;
@@ -205,6 +207,10 @@ int pc_send_apply(brtc_pc *pc, const brtc_sdp_negotiated *neg, brtc_track *const
       s->tracks[k]->current = BRTC_DIRECTION_INACTIVE;
   if (target && !s->pacer) {
     brtc_pacer_config pcfg = {.target_bitrate_bps = target};
+    /* The largest frame's packets beside the usual queue; allocated only while it waits. */
+    pcfg.capacity[BRTC_PACER_VIDEO] =
+        PC_PACER_VIDEO_QUEUE +
+        brtc_send_stream_frame_packets(pc->max_video_frame, BRTC_SEND_STREAM_MAX_PACKET);
     int err = BRTC_OK;
     if (!(s->pacer = brtc_pacer_new(&pcfg, &err))) return err;
   }

@@ -8,9 +8,11 @@
 
 #define US_PER_S 1000000u
 
+/* A ring of items: alloc places now (from initial up to cap, the bound: a frame larger than
+ * usual grows it, and it goes back once empty), head the oldest. */
 typedef struct queue {
   brtc_pacer_item *items;
-  size_t cap, head, count;
+  size_t cap, alloc, initial, head, count;
 } queue;
 
 struct brtc_pacer {
@@ -47,9 +49,11 @@ brtc_pacer *brtc_pacer_new(const brtc_pacer_config *c, int *err) {
   brtc_pacer *p = calloc(1, sizeof *p);
   if (!p) return NULL;
   for (int i = 0; i < BRTC_PACER_CLASSES; i++) {
-    p->q[i].cap = c->capacity[i] ? c->capacity[i] : k_default_capacity[i];
-    p->q[i].items = calloc(p->q[i].cap, sizeof *p->q[i].items);
-    if (!p->q[i].items) {
+    queue *q = &p->q[i];
+    q->cap = c->capacity[i] ? c->capacity[i] : k_default_capacity[i];
+    q->initial = q->alloc = q->cap < k_default_capacity[i] ? q->cap : k_default_capacity[i];
+    q->items = calloc(q->alloc, sizeof *q->items);
+    if (!q->items) {
       brtc_pacer_free(p);
       return NULL;
     }
@@ -90,17 +94,41 @@ static void drain(brtc_pacer *p, uint64_t now_us) {
   p->debt = p->debt / p->rate_bps < dt ? 0 : p->debt - p->rate_bps * dt;
 }
 
+/* The ring into alloc places (holding all it has), oldest first from 0. */
+static bool resize(queue *q, size_t alloc) {
+  brtc_pacer_item *items = malloc(alloc * sizeof *items);
+  if (!items) return false;
+  for (size_t k = 0; k < q->count; k++) items[k] = q->items[(q->head + k) % q->alloc];
+  free(q->items);
+  q->items = items;
+  q->alloc = alloc;
+  q->head = 0;
+  return true;
+}
+
+int brtc_pacer_reserve(brtc_pacer *p, brtc_pacer_class klass, size_t n) {
+  if (!p || (unsigned)klass >= BRTC_PACER_CLASSES) return BRTC_ERR_INVALID;
+  queue *q = &p->q[klass];
+  if (n > q->cap - q->count) return BRTC_ERR_LIMIT;
+  if (q->count + n <= q->alloc) return BRTC_OK;
+  size_t alloc = q->alloc * 2;
+  while (alloc < q->count + n) alloc *= 2;
+  if (alloc > q->cap) alloc = q->cap;
+  return resize(q, alloc) ? BRTC_OK : BRTC_ERR_NOMEM;
+}
+
 int brtc_pacer_enqueue(brtc_pacer *p, brtc_pacer_class klass, uint64_t handle, uint32_t size,
                        uint64_t now_us) {
   if (!p || (unsigned)klass >= BRTC_PACER_CLASSES || size == 0) return BRTC_ERR_INVALID;
   queue *q = &p->q[klass];
-  if (q->count == q->cap) {
+  int rc = brtc_pacer_reserve(p, klass, 1);
+  if (rc != BRTC_OK) {
     p->stats.refused_full[klass]++;
-    return BRTC_ERR_LIMIT;
+    return rc;
   }
   /* An idle pacer's debt has drained meanwhile: bring it up to date before it is read. */
   if (p->queued_bytes == 0) drain(p, now_us);
-  q->items[(q->head + q->count) % q->cap] =
+  q->items[(q->head + q->count) % q->alloc] =
       (brtc_pacer_item){.handle = handle, .enqueued_us = now_us, .size = size, .klass = klass};
   q->count++;
   p->queued_bytes += size;
@@ -132,8 +160,10 @@ size_t brtc_pacer_poll(brtc_pacer *p, uint64_t now_us, brtc_pacer_item *out, siz
     bool audio = q == &p->q[BRTC_PACER_AUDIO];
     if (!audio && p->debt > p->threshold) break;
     brtc_pacer_item it = q->items[q->head];
-    q->head = (q->head + 1) % q->cap;
-    q->count--;
+    q->head = (q->head + 1) % q->alloc;
+    /* Emptied after a large frame: back to its usual size (cannot fail smaller; if it did,
+     * the larger ring stays). */
+    if (--q->count == 0 && q->alloc > q->initial) (void)resize(q, q->initial);
     p->queued_bytes -= it.size;
     p->debt += (uint64_t)it.size * 8u * US_PER_S;
     uint64_t wait = now_us > it.enqueued_us ? now_us - it.enqueued_us : 0;
@@ -173,13 +203,13 @@ size_t brtc_pacer_purge(brtc_pacer *p, uint64_t mask, uint64_t value) {
     queue *q = &p->q[i];
     size_t kept = 0;
     for (size_t k = 0; k < q->count; k++) {
-      brtc_pacer_item it = q->items[(q->head + k) % q->cap];
+      brtc_pacer_item it = q->items[(q->head + k) % q->alloc];
       if ((it.handle & mask) == value) {
         p->queued_bytes -= it.size;
         removed++;
         continue;
       }
-      q->items[(q->head + kept) % q->cap] = it;
+      q->items[(q->head + kept) % q->alloc] = it;
       kept++;
     }
     q->count = kept;
@@ -192,6 +222,6 @@ const brtc_pacer_stats *brtc_pacer_get_stats(const brtc_pacer *p) { return &p->s
 
 size_t brtc_pacer_memory(const brtc_pacer *p) {
   size_t m = sizeof *p;
-  for (int i = 0; i < BRTC_PACER_CLASSES; i++) m += p->q[i].cap * sizeof *p->q[i].items;
+  for (int i = 0; i < BRTC_PACER_CLASSES; i++) m += p->q[i].alloc * sizeof *p->q[i].items;
   return m;
 }

@@ -41,7 +41,9 @@ typedef struct brtc_pacer_config {
   uint32_t factor_percent;             /* pacing rate = target x this / 100; 0: 250 */
   uint64_t burst_us;                   /* 0: BRTC_PACER_BURST_US */
   uint64_t max_queue_us;               /* 0: BRTC_PACER_MAX_QUEUE_US */
-  size_t capacity[BRTC_PACER_CLASSES]; /* items per queue; 0: 128 audio, 1024 others */
+  size_t capacity[BRTC_PACER_CLASSES]; /* items per queue at most; 0: 128 audio, 1024 others.
+                                          Allocated at the default at first, grown by
+                                          brtc_pacer_reserve and back once empty */
 } brtc_pacer_config;
 
 /* A packet waiting: the owner's handle (which stream, which packet) and its size. */
@@ -75,7 +77,11 @@ uint64_t brtc_pacer_rate_bps(const brtc_pacer *p);
 /* BRTC_ERR_LIMIT if that queue is full, BRTC_ERR_INVALID for size 0 or a bad class. */
 int brtc_pacer_enqueue(brtc_pacer *p, brtc_pacer_class klass, uint64_t handle, uint32_t size,
                        uint64_t now_us);
-/* Free places in a queue, and all it has. */
+/* Make n more places ready in a queue (growing it toward its capacity), so that n enqueues
+ * cannot fail: what a frame asks before any of its packets is stored. BRTC_ERR_LIMIT past the
+ * capacity, BRTC_ERR_NOMEM. */
+int brtc_pacer_reserve(brtc_pacer *p, brtc_pacer_class klass, size_t n);
+/* Free places in a queue (up to its capacity), and all it may have. */
 size_t brtc_pacer_room(const brtc_pacer *p, brtc_pacer_class klass);
 size_t brtc_pacer_capacity(const brtc_pacer *p, brtc_pacer_class klass);
 /* Every packet that may leave at now_us, in order, up to cap: send them in one batch. */

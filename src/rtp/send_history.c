@@ -8,7 +8,8 @@
 
 struct brtc_send_history {
   brtc_send_history_config cfg;
-  size_t mask;
+  /* The entries ring: slots (a power of two, at most cfg.max_packets) and seq & mask. */
+  size_t slots, min_slots, mask;
   uint8_t *arena;
   brtc_send_history_entry *entries;
   size_t count, unsent, bytes;
@@ -21,6 +22,8 @@ struct brtc_send_history {
   size_t reserved_at, reserved_len;
   brtc_send_history_stats stats;
 };
+
+#define MIN_SLOTS 16 /* entries at the least: one small frame's packets */
 
 static size_t round_up_pow2(size_t v) {
   size_t p = 1;
@@ -58,14 +61,18 @@ brtc_send_history *brtc_send_history_new(const brtc_send_history_config *c, int 
   if (h->min_cap < least) h->min_cap = least;
   if (h->min_cap > c->max_bytes) h->min_cap = c->max_bytes;
   h->cap = h->min_cap;
+  h->min_slots = c->initial_packets ? round_up_pow2(c->initial_packets) : c->max_packets;
+  if (h->min_slots < MIN_SLOTS) h->min_slots = MIN_SLOTS;
+  if (h->min_slots > c->max_packets) h->min_slots = c->max_packets;
+  h->slots = h->min_slots;
   h->arena = malloc(h->cap);
-  h->entries = calloc(c->max_packets, sizeof *h->entries);
+  h->entries = calloc(h->slots, sizeof *h->entries);
   if (!h->arena || !h->entries) {
     brtc_send_history_free(h);
     return NULL;
   }
   h->cfg = *c;
-  h->mask = c->max_packets - 1;
+  h->mask = h->slots - 1;
   *err = BRTC_OK;
   return h;
 }
@@ -78,7 +85,7 @@ void brtc_send_history_free(brtc_send_history *h) {
 }
 
 void brtc_send_history_clear(brtc_send_history *h) {
-  memset(h->entries, 0, h->cfg.max_packets * sizeof *h->entries);
+  memset(h->entries, 0, h->slots * sizeof *h->entries);
   h->count = h->unsent = h->bytes = 0;
   h->head = h->tail = 0;
   h->reserved = false;
@@ -112,7 +119,7 @@ const brtc_send_history_config *brtc_send_history_config_of(const brtc_send_hist
 }
 
 bool brtc_send_history_room(const brtc_send_history *h, size_t n, size_t bytes) {
-  if (n + h->unsent > h->cfg.max_packets) return false;
+  if (n + h->unsent > h->slots) return false;
   /* The unsent packets are the newest ones (first sends go in sequence order); they keep the
    * arena from where the oldest of them starts up to head. One packet's worth may be lost at
    * the arena's end when a packet does not fit there. */
@@ -133,7 +140,7 @@ uint8_t *brtc_send_history_reserve(brtc_send_history *h, size_t len, int *err) {
     return NULL;
   }
   /* The new packet's entry is the oldest one's once the ring is full. */
-  if (h->count == h->cfg.max_packets && (*err = evict_oldest(h)) != BRTC_OK) return NULL;
+  if (h->count == h->slots && (*err = evict_oldest(h)) != BRTC_OK) return NULL;
   size_t at;
   for (;;) {
     if (h->count == 0) {
@@ -212,7 +219,7 @@ size_t brtc_send_history_count(const brtc_send_history *h) { return h->count; }
 size_t brtc_send_history_bytes(const brtc_send_history *h) { return h->bytes; }
 
 size_t brtc_send_history_memory(const brtc_send_history *h) {
-  return sizeof *h + h->cap + h->cfg.max_packets * sizeof *h->entries;
+  return sizeof *h + h->cap + h->slots * sizeof *h->entries;
 }
 
 /* The packets into a new arena of cap bytes, oldest first from 0 (cap holds them all):
@@ -248,6 +255,38 @@ static bool move_to(brtc_send_history *h, size_t cap) {
 
 void brtc_send_history_set_keep(brtc_send_history *h, uint64_t keep_us) { h->cfg.keep_us = keep_us; }
 
+/* The entries into a ring of slots entries (a power of two that holds them all): each goes to
+ * its sequence number's place in the new ring. */
+static bool rehash_to(brtc_send_history *h, size_t slots) {
+  brtc_send_history_entry *t = calloc(slots, sizeof *t);
+  if (!t) return false;
+  size_t mask = slots - 1;
+  for (size_t i = 0; i < h->count; i++) {
+    uint16_t seq = (uint16_t)(h->oldest + i);
+    t[seq & mask] = h->entries[seq & h->mask];
+  }
+  free(h->entries);
+  h->entries = t;
+  h->slots = slots;
+  h->mask = mask;
+  return true;
+}
+
+/* The entries ring follows the packets as the arena follows the bytes: doubled until the
+ * frame's n fit beside what is kept (at most max_packets), and back to twice as many as are
+ * needed when a quarter would do (so only a doubling of the need grows it again). */
+static void fit_slots(brtc_send_history *h, size_t n) {
+  size_t need = h->count + n;
+  if (need > h->slots && h->slots < h->cfg.max_packets) {
+    size_t slots = round_up_pow2(need);
+    if (slots > h->cfg.max_packets) slots = h->cfg.max_packets;
+    (void)rehash_to(h, slots); /* no memory: the oldest go sooner, as before */
+  } else if (need * 4 <= h->slots && h->slots > h->min_slots) {
+    size_t slots = round_up_pow2(need * 2);
+    (void)rehash_to(h, slots > h->min_slots ? slots : h->min_slots);
+  }
+}
+
 void brtc_send_history_prepare(brtc_send_history *h, size_t n, size_t bytes, uint64_t now_us) {
   h->reserved = false;
   /* Past the window: a NACK for these would come too late to help (send_history.h). */
@@ -256,17 +295,19 @@ void brtc_send_history_prepare(brtc_send_history *h, size_t n, size_t bytes, uin
     if (!(e->flags & BRTC_HISTORY_SENT) || e->first_sent_us + h->cfg.keep_us > now_us) break;
     (void)evict_oldest(h);
   }
-  /* Grow until the frame fits beside what is kept, by half each time (rarely moved) ... */
-  while (h->cap < h->cfg.max_bytes &&
-         (!brtc_send_history_room(h, n, bytes) ||
-          h->bytes + bytes + h->cfg.max_packet > h->cap)) {
+  fit_slots(h, n);
+  /* Grow until the frame fits beside what is kept, by half at least (rarely moved), in one
+   * move to what a large frame (a keyframe after small ones) needs ... */
+  size_t need = h->bytes + bytes + h->cfg.max_packet;
+  while (h->cap < h->cfg.max_bytes && (!brtc_send_history_room(h, n, bytes) || need > h->cap)) {
     size_t cap = h->cap + h->cap / 2;
+    while (cap < need && cap < h->cfg.max_bytes) cap += cap / 2;
     if (cap > h->cfg.max_bytes) cap = h->cfg.max_bytes;
     if (!move_to(h, cap)) return; /* no memory: the frame may still fit by evicting */
   }
   /* ... and give memory back when half would hold it all: down to half as much again as it
    * holds (no growth until that much more is kept; growth by half never leaves it at half). */
-  size_t need = h->bytes + bytes + h->cfg.max_packet, fit = need + need / 2;
+  size_t fit = need + need / 2;
   if (need * 2 <= h->cap && h->cap > h->min_cap)
     (void)move_to(h, fit > h->min_cap ? fit : h->min_cap);
 }

@@ -8,8 +8,10 @@
  * How much to keep: a NACK is useful for about one RTT plus the receiver's wait before asking
  * (Chrome asks after a few ms, again every RTT, and gives up after ~1 s or a keyframe); later
  * the frame is gone from its jitter buffer. libwebrtc keeps max(1 s, 3 x RTT). Sized at one
- * second at the highest bitrate the stream may use with a quarter more for keyframe bursts:
- * brtc_send_history_config_for_bitrate. The bytes bound is what memory a stream costs.
+ * second at the highest bitrate the stream may use with a quarter more for keyframe bursts
+ * (brtc_send_history_config_for_bitrate), and a video stream adds its largest frame to that
+ * (send_stream.c): a keyframe may be larger than a second at a low ceiling. The bounds are
+ * what memory a stream may cost; what it does cost follows what it sends (below).
  *
  * A packet is written into the history once, in place, before it is first sent (so the pacer's
  * queue holds only handles). It is never evicted before that first send: a store that would
@@ -21,7 +23,14 @@
  * would do; packets older than keep_us (since their first send) go before each frame. A
  * 2.5 Mbit/s ceiling sending 1 Mbit/s with a 250 ms window holds 77 KB, not the ceiling's
  * second (408 KB). Growing and shrinking move the packets (rarely: a few times as a stream's
- * rate settles), within the validity the pointers here promise: until the next store. */
+ * rate settles), within the validity the pointers here promise: until the next store.
+ *
+ * The entries ring follows the packets the same way (config initial_packets): it starts small
+ * and doubles, each entry rehashed to seq & the new mask, when a frame and what is kept would
+ * not fit, up to max_packets; it halves back (to twice what is needed) when a quarter would
+ * do. So the bounds can be the window plus the largest frame the stream may carry (a camera's
+ * 4 MB keyframe: max_packets 8192, 400 KB of entries) while a stream that never sends such a
+ * frame pays only for what it sends, and one that does pays for it only while it is kept. */
 #ifndef BRTC_SEND_HISTORY_H
 #define BRTC_SEND_HISTORY_H
 
@@ -38,6 +47,8 @@ typedef struct brtc_send_history_config {
   size_t max_bytes;   /* arena size at most; at least one largest packet */
   size_t max_packet;  /* the largest packet that will be stored (<= 65535) */
   size_t initial_bytes; /* arena size at first (raised to 4 largest packets); 0: max_bytes */
+  size_t initial_packets; /* entries at first (a power of two, at least 16, at most
+                             max_packets); 0: max_packets */
   uint64_t keep_us;   /* packets first sent longer ago go (brtc_send_history_prepare); 0: kept
                          until room is needed */
 } brtc_send_history_config;

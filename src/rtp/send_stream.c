@@ -15,7 +15,11 @@
  * first report tells the RTT. */
 #define HISTORY_KEEP_RTTS 10
 #define HISTORY_KEEP_MIN_US 250000u
-#define HISTORY_INITIAL_PACKETS 16 /* its arena at first, in largest packets: one small frame */
+#define HISTORY_INITIAL_PACKETS 16 /* its arena and entries at first: one small frame */
+#define DEFAULT_VIDEO_MAX_FRAME (4u * 1024 * 1024) /* the pc's (PC_DEFAULT_MAX_FRAME) */
+/* A payload format's own header in each packet: VP8's descriptor at most 6 bytes (RFC 7741
+ * 4.2), H.264's FU indicator and header 2 (RFC 6184 5.8). */
+#define FORMAT_OVERHEAD 8
 #define RESEND_BATCH 64
 #define MIN_PACKET (BRTC_RTP_SENDER_MAX_HEADER + 16) /* room for some payload in any case */
 
@@ -42,6 +46,26 @@ static uint64_t handle(const brtc_send_stream *st, bool resend, uint16_t seq) {
   return (uint64_t)st->id << 32 | (resend ? HANDLE_RESEND : 0) | seq;
 }
 
+size_t brtc_send_stream_frame_packets(size_t frame_bytes, size_t max_packet) {
+  size_t per = max_packet > BRTC_RTP_SENDER_MAX_HEADER + FORMAT_OVERHEAD
+                   ? max_packet - BRTC_RTP_SENDER_MAX_HEADER - FORMAT_OVERHEAD
+                   : 1;
+  size_t full = frame_bytes / per + 1;
+  return full + full / 8 + 16;
+}
+
+/* The bounds hold the largest frame beside the window it is sized for: a keyframe larger than
+ * a second at a low ceiling (a Raspberry Pi's 400 KB IDR at 500 kbit/s) can still be sent and
+ * NACKed. Only bounds: the arena and entries grow to them only while such a frame is kept. */
+static void history_add_frame(brtc_send_history_config *hc, size_t frame_bytes) {
+  size_t n = brtc_send_stream_frame_packets(frame_bytes, hc->max_packet);
+  uint64_t bytes = (uint64_t)hc->max_bytes + (uint64_t)n * hc->max_packet;
+  size_t packets = hc->max_packets;
+  while (packets < hc->max_packets + n && packets < BRTC_SEND_HISTORY_MAX_PACKETS) packets <<= 1;
+  hc->max_packets = packets;
+  hc->max_bytes = bytes > UINT32_MAX ? UINT32_MAX : (size_t)bytes;
+}
+
 brtc_send_stream *brtc_send_stream_new(const brtc_send_stream_config *c, int *err) {
   int dummy;
   if (!err) err = &dummy;
@@ -64,7 +88,10 @@ brtc_send_stream *brtc_send_stream_new(const brtc_send_stream_config *c, int *er
   if (hc.max_packets == 0) {
     brtc_send_history_config_for_bitrate(&hc, max_bps, HISTORY_WINDOW_US,
                                          c->audio ? 160 : max_packet, max_packet);
+    if (!c->audio) history_add_frame(&hc, c->max_frame_bytes ? c->max_frame_bytes
+                                                             : DEFAULT_VIDEO_MAX_FRAME);
     hc.initial_bytes = HISTORY_INITIAL_PACKETS * max_packet;
+    hc.initial_packets = HISTORY_INITIAL_PACKETS;
     hc.keep_us = HISTORY_WINDOW_US;
   }
   brtc_sender_report_config rc = {.ssrc = c->rtp.ssrc,
@@ -117,7 +144,7 @@ int brtc_send_stream_send_frame(brtc_send_stream *st, brtc_pacer *p, const brtc_
   }
   brtc_pacer_class klass = st->audio ? BRTC_PACER_AUDIO : BRTC_PACER_VIDEO;
   /* A frame the history or the pacer's queue could not hold even empty would be refused
-   * forever (and keep asking for keyframes): the ceiling it was sized by is too low. */
+   * forever (and keep asking for keyframes): larger than the owner said frames could be. */
   const brtc_send_history_config *hc = brtc_send_history_config_of(st->history);
   if (f->n > hc->max_packets || f->n > brtc_pacer_capacity(p, klass) ||
       bytes + hc->max_packet > hc->max_bytes)
@@ -130,7 +157,8 @@ int brtc_send_stream_send_frame(brtc_send_stream *st, brtc_pacer *p, const brtc_
   if (!st->audio && brtc_pacer_congested(p))
     return refuse(st, &st->stats.frames_refused_congested, now_us);
   brtc_send_history_prepare(st->history, f->n, bytes, now_us);
-  if (brtc_pacer_room(p, klass) < f->n || !brtc_send_history_room(st->history, f->n, bytes))
+  if (brtc_pacer_reserve(p, klass, f->n) != BRTC_OK ||
+      !brtc_send_history_room(st->history, f->n, bytes))
     return refuse(st, &st->stats.frames_refused_no_room, now_us);
 
   brtc_rtp_frame rf;

@@ -39,7 +39,10 @@ typedef struct brtc_send_stream_config {
   const char *cname;
   size_t max_packet;          /* 0: BRTC_SEND_STREAM_MAX_PACKET */
   uint64_t max_bitrate_bps;   /* the stream's ceiling: sizes the history, budgets resends */
-  brtc_send_history_config history; /* zero: one second at max_bitrate_bps (see send_history.h) */
+  brtc_send_history_config history; /* zero: one second at max_bitrate_bps (see send_history.h),
+                                       and for video the largest frame beside it */
+  size_t max_frame_bytes;     /* video: the largest encoded frame the owner sends (the pc's
+                                 max_video_frame); 0: 4 MiB */
   uint64_t report_interval_us;      /* 0: 1 s video, 5 s audio */
   uint64_t keyframe_min_interval_us;
   uint32_t seed;                    /* for the report interval; 0 picks one */
@@ -75,6 +78,11 @@ typedef struct brtc_send_stream brtc_send_stream;
 brtc_send_stream *brtc_send_stream_new(const brtc_send_stream_config *c, int *err);
 void brtc_send_stream_free(brtc_send_stream *st);
 
+/* The packets a frame of frame_bytes may take with max_packet-byte packets (full ones, and a
+ * margin for the short last packet of each NAL unit or partition): what the history and the
+ * pacer must be able to hold for it. */
+size_t brtc_send_stream_frame_packets(size_t frame_bytes, size_t max_packet);
+
 /* The largest payload a packetizer may make for this stream's next frame: max_packet less
  * the header it may have (larger until the peer acknowledges the SSRC and mid stops). RTX
  * packets add the OSN, and mid while the RTX SSRC is unacknowledged: up to 19 bytes over
@@ -90,8 +98,9 @@ static inline uint32_t brtc_send_stream_handle_id(uint64_t handle) {
  * BRTC_ERR_AGAIN if the frame is refused (counted): the link is behind (the pacer is
  * congested, or the history or queue has no room) or, for video, a keyframe is needed first;
  * video then also wants a keyframe (brtc_send_stream_take_keyframe_request). BRTC_ERR_TOO_BIG
- * for a payload over brtc_send_stream_max_payload, or a frame larger than the history (sized
- * by max_bitrate_bps) or the pacer's queue could ever hold. */
+ * for a payload over brtc_send_stream_max_payload, or a frame larger than the history or the
+ * pacer's queue could ever hold: for video, one over max_frame_bytes (in more packets than
+ * brtc_send_stream_frame_packets, or bytes), whatever the ceiling. */
 int brtc_send_stream_send_frame(brtc_send_stream *st, brtc_pacer *p, const brtc_send_frame *f,
                                 uint64_t now_us);
 /* A pacer item of this stream leaves at now_us: *pkt and *len get the RTP packet, not yet

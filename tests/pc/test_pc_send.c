@@ -2,7 +2,8 @@
  * to receive: the answer's send attributes, frames packetized and protected in order and
  * whole, delta frames held until a keyframe, NACK answered from the history on the RTX
  * SSRC (RFC 4588) with the original payload, PLI and FIR turned into keyframe request events,
- * sender reports, and a track no section can carry. */
+ * sender reports, a track no section can carry, and keyframes larger than the history's
+ * second at the ceiling or the pacer's usual queue. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,8 +53,12 @@ static brtc_track *added;
 static const char *add_codec = "VP8";
 static brtc_direction add_direction = BRTC_DIRECTION_SENDONLY;
 
+static uint32_t add_max_bps; /* 0: the pc's ceiling */
+
 static void add_video(harness *h) {
   CHECK(brtc_pc_add_track(h->pc, BRTC_TRACK_VIDEO, add_direction, add_codec, &added) == BRTC_OK);
+  if (add_max_bps)
+    CHECK_EQ_INT(brtc_track_set_bitrate_bounds(added, 100000, add_max_bps), BRTC_OK);
 }
 
 static sim_peer_opts viewer(void) {
@@ -207,6 +212,29 @@ static void frames_arrive(void) {
   h_stop(&h);
 }
 
+/* The peer NACKs victim: it comes back on the RTX SSRC (RFC 4588 4), its original sequence
+ * number first and then its payload, with its timestamp. */
+static void nack_answered(harness *h, const rx_pkt *victim, uint32_t ssrc, uint32_t rtx_ssrc) {
+  size_t before = n_rx;
+  uint8_t pkt[128];
+  size_t len = 0;
+  uint16_t seq = victim->seq;
+  CHECK(brtc_rtcp_write_nack(0x1111, ssrc, &seq, 1, pkt, sizeof pkt, &len) == BRTC_OK);
+  CHECK(sim_peer_send_rtcp(h->sim, pkt, len) == BRTC_OK);
+  h_run_for(h, 50000);
+  const rx_pkt *rtx = NULL;
+  for (size_t i = before; i < n_rx; i++)
+    if (rx[i].ssrc == rtx_ssrc) rtx = &rx[i];
+  CHECK(rtx != NULL);
+  if (!rtx) return;
+  CHECK_EQ_INT(rtx->pt, 97);
+  CHECK_EQ_INT(brtc_rd16(rtx->payload), seq);
+  CHECK_EQ_INT(rtx->payload_len, victim->payload_len + 2);
+  if (rtx->payload_len == victim->payload_len + 2)
+    CHECK_MEM(rtx->payload + 2, victim->payload, victim->payload_len);
+  CHECK_EQ_INT(rtx->ts, victim->ts);
+}
+
 /* The peer's NACK is answered from the history on the RTX SSRC, the original sequence
  * number first and then the original payload; its PLI and FIR become keyframe requests. */
 static void nack_and_pli(void) {
@@ -222,7 +250,6 @@ static void nack_and_pli(void) {
     h_run_for(&h, 33333);
   }
   h_run_for(&h, 100000);
-  size_t before = n_rx;
   const rx_pkt *victim = NULL;
   for (size_t i = 0; i < n_rx; i++)
     if (rx[i].ssrc == ssrc && i > 2) {
@@ -234,24 +261,9 @@ static void nack_and_pli(void) {
     h_stop(&h);
     return;
   }
+  nack_answered(&h, victim, ssrc, rtx_ssrc);
   uint8_t pkt[128];
   size_t len = 0;
-  uint16_t seq = victim->seq;
-  CHECK(brtc_rtcp_write_nack(0x1111, ssrc, &seq, 1, pkt, sizeof pkt, &len) == BRTC_OK);
-  CHECK(sim_peer_send_rtcp(h.sim, pkt, len) == BRTC_OK);
-  h_run_for(&h, 50000);
-  const rx_pkt *rtx = NULL;
-  for (size_t i = before; i < n_rx; i++)
-    if (rx[i].ssrc == rtx_ssrc) rtx = &rx[i];
-  CHECK(rtx != NULL);
-  if (rtx) {
-    CHECK_EQ_INT(rtx->pt, 97);
-    CHECK_EQ_INT(brtc_rd16(rtx->payload), seq);
-    CHECK_EQ_INT(rtx->payload_len, victim->payload_len + 2);
-    if (rtx->payload_len == victim->payload_len + 2)
-      CHECK_MEM(rtx->payload + 2, victim->payload, victim->payload_len);
-    CHECK_EQ_INT(rtx->ts, victim->ts);
-  }
   brtc_track_send_stats st = {.size = sizeof st};
   brtc_track_get_send_stats(added, &st);
   CHECK_EQ_INT(st.nack_count, 1);
@@ -362,6 +374,70 @@ static void overrun(void) {
   h_stop(&h);
 }
 
+/* A keyframe larger than the send history's second at the track's ceiling: the pc accepts
+ * frames up to 4 MiB, so it sends this one: it arrives whole, and a NACK for its first packet,
+ * once it has all left, is answered on the RTX SSRC. */
+static void large_keyframe(uint32_t max_bps, size_t big_len) {
+  harness h;
+  sim_peer_opts o = viewer();
+  add_max_bps = max_bps;
+  bool ok = start_viewer(&h, &o);
+  add_max_bps = 0;
+  if (!ok) {
+    h_stop(&h);
+    return;
+  }
+  uint8_t *big = malloc(big_len), *got = malloc(big_len + 1024);
+  CHECK(big && got);
+  if (!big || !got) {
+    free(big);
+    free(got);
+    h_stop(&h);
+    return;
+  }
+  /* A real keyframe's header (what the packetizer and the keyframe test read), then bytes of
+   * a pattern that no two packets share at the same offset. */
+  memcpy(big, frames[0], lens[0]);
+  for (size_t i = lens[0]; i < big_len; i++) big[i] = (uint8_t)(i * 7 + i / 1000);
+  uint32_t ssrc = brtc_track_ssrc(added), rtx_ssrc = brtc_track_rtx_ssrc(added);
+  CHECK_EQ_INT(brtc_track_send_frame(added, h.now, big, big_len, h.now, 0), BRTC_OK);
+  /* Paced at 2.5 times a target the receiver's feedback moves from its start: 20 s is four
+   * times what either frame takes at the start target's pace. */
+  h_run_for(&h, 20000000);
+  size_t packets = 0, len = 0;
+  uint32_t ts = 0;
+  bool found = false;
+  for (size_t i = 0; i < n_rx && !found; i++)
+    if (rx[i].ssrc == ssrc) {
+      ts = rx[i].ts;
+      found = true;
+    }
+  CHECK(found);
+  len = gather(ts, ssrc, got, big_len + 1024, &packets);
+  CHECK_EQ_INT(len, big_len);
+  if (len == big_len) CHECK_MEM(got, big, big_len);
+  CHECK(packets > big_len / 1200);
+  const rx_pkt *first = NULL;
+  for (size_t i = 0; i < n_rx && !first; i++)
+    if (rx[i].ssrc == ssrc && rx[i].ts == ts) first = &rx[i];
+  CHECK(first != NULL);
+  if (first) nack_answered(&h, first, ssrc, rtx_ssrc);
+  brtc_track_send_stats st = {.size = sizeof st};
+  brtc_track_get_send_stats(added, &st);
+  CHECK_EQ_INT(st.key_frames_sent, 1);
+  CHECK_EQ_INT(st.retransmitted_packets_sent, 1);
+  free(big);
+  free(got);
+  h_stop(&h);
+}
+
+/* A device on a weak uplink: a 400 KB keyframe (a Raspberry Pi's hardware H.264 IDR weighs
+ * 100-400 KB) at a 500 kbit/s ceiling, six times the history's second there. */
+static void large_keyframe_low_ceiling(void) { large_keyframe(500000, 400 * 1000); }
+
+/* 1.5 MB at the default ceiling: 1,300 packets, more than the pacer's usual video queue. */
+static void keyframe_over_usual_pacer_queue(void) { large_keyframe(0, 1500 * 1000); }
+
 static void add_audio(harness *h) {
   CHECK(brtc_pc_add_track(h->pc, BRTC_TRACK_AUDIO, BRTC_DIRECTION_SENDONLY, "opus", &added) ==
         BRTC_OK);
@@ -421,6 +497,8 @@ int main(void) {
   RUN(unplaced_track);
   RUN(sendrecv_section);
   RUN(overrun);
+  RUN(large_keyframe_low_ceiling);
+  RUN(keyframe_over_usual_pacer_queue);
   RUN(audio_track);
   for (int i = 0; i < FRAMES; i++) free(frames[i]);
   return TEST_REPORT();

@@ -148,10 +148,48 @@ static void test_bounds(void) {
   CHECK(brtc_pacer_new(&bad, &err) == NULL && err == BRTC_ERR_INVALID);
 }
 
+/* A queue whose capacity is above the usual 1024 (the pc's, for its largest frame) holds
+ * the usual at first; a 3,600-packet frame (a 4 MB keyframe) grows it, with the items queued
+ * before it kept in order across the move; once it drained, the memory is what it was. */
+static void test_queue_grows_for_a_large_frame(void) {
+  brtc_pacer_config c = {.target_bitrate_bps = 100000000, .capacity = {0, 0, 5000}};
+  brtc_pacer *p = brtc_pacer_new(&c, NULL);
+  CHECK(p != NULL);
+  if (!p) return;
+  size_t small = brtc_pacer_memory(p);
+  CHECK(small < 60000);
+  CHECK_EQ_INT(brtc_pacer_capacity(p, BRTC_PACER_VIDEO), 5000);
+  /* 700 in and 600 out, so the ring has wrapped when it grows. */
+  for (uint64_t i = 0; i < 700; i++) brtc_pacer_enqueue(p, BRTC_PACER_VIDEO, i, PACKET, 0);
+  brtc_pacer_item items[600];
+  size_t got = 0;
+  for (uint64_t t = 0; got < 600; t += 1000) got += brtc_pacer_poll(p, t, items, 600 - got);
+  for (uint64_t i = 700; i < 1024; i++) brtc_pacer_enqueue(p, BRTC_PACER_VIDEO, i, PACKET, 0);
+  CHECK_EQ_INT(brtc_pacer_reserve(p, BRTC_PACER_VIDEO, 3600), BRTC_OK);
+  CHECK(brtc_pacer_memory(p) > small + 2500 * sizeof(brtc_pacer_item));
+  for (uint64_t i = 1024; i < 1024 + 3600; i++)
+    CHECK_EQ_INT(brtc_pacer_enqueue(p, BRTC_PACER_VIDEO, i, PACKET, 0), BRTC_OK);
+  /* Past the capacity: refused, whatever is allocated. */
+  CHECK_EQ_INT(brtc_pacer_reserve(p, BRTC_PACER_VIDEO, 5000 - 4024 + 1), BRTC_ERR_LIMIT);
+  /* Out in the order they came. */
+  uint64_t next = 600, t = 1000000;
+  int in_order = 1;
+  while (brtc_pacer_queued(p) && t < 100000000) {
+    size_t n = brtc_pacer_poll(p, t, items, 600);
+    for (size_t i = 0; i < n; i++) in_order &= items[i].handle == next++;
+    t += 1000;
+  }
+  CHECK(in_order);
+  CHECK_EQ_INT(next, 1024 + 3600);
+  CHECK_EQ_INT(brtc_pacer_memory(p), small);
+  brtc_pacer_free(p);
+}
+
 int main(void) {
   RUN(test_keyframe_spread);
   RUN(test_audio_and_resend_first);
   RUN(test_batches_after_idle);
   RUN(test_bounds);
+  RUN(test_queue_grows_for_a_large_frame);
   return TEST_REPORT();
 }

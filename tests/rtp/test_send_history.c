@@ -195,10 +195,91 @@ static void test_default_keeps_until_full(void) {
   brtc_send_history_free(h);
 }
 
+/* The entries ring grows with a large frame and shrinks after it: 16 entries at first, a
+ * 300-packet keyframe across the sequence wrap (65535 to 0) rehashes every kept packet to its
+ * place in a 512-entry ring, where a NACK's lookups find each one (and nothing that was never
+ * stored, or went); once it is past the window, memory is what it was before it (but for one
+ * doubling of the ring's 16 entries). */
+static void test_entries_grow_and_shrink(void) {
+  brtc_send_history_config c = {.max_packets = 8192, .max_bytes = 4000000, .max_packet = 1200,
+                                .initial_bytes = 16 * 1200, .initial_packets = 16,
+                                .keep_us = 200000};
+  brtc_send_history *h = brtc_send_history_new(&c, NULL);
+  CHECK(h != NULL);
+  if (!h) return;
+  size_t first = brtc_send_history_memory(h);
+  CHECK(first < 16 * 1200 + 16 * sizeof(brtc_send_history_entry) + 512);
+  uint16_t seq = 65400; /* the keyframe crosses the wrap */
+  uint64_t now = 1000000;
+  /* Small frames (2 packets every 33 ms: 14 kept in the window): the ring stays small. */
+  for (int f = 0; f < 30; f++, now += 33000) CHECK(frame(h, &seq, 2, 600, now));
+  size_t small = brtc_send_history_memory(h);
+  CHECK(small < 16 * 1200 * 2 + 32 * sizeof(brtc_send_history_entry) + 512);
+  uint16_t key = seq;
+  CHECK(frame(h, &seq, 300, 1100, now));
+  CHECK((uint16_t)(key + 150) < key); /* it did cross */
+  CHECK(brtc_send_history_memory(h) >= 300 * 1100 + 512 * sizeof(brtc_send_history_entry));
+  /* Each of its packets, and the small ones before it, read back by sequence number. */
+  for (uint16_t k = key; k != seq; k++) CHECK(intact(h, k, 1100));
+  for (uint16_t k = (uint16_t)(key - 12); k != key; k++) CHECK(intact(h, k, 600));
+  CHECK(brtc_send_history_get(h, seq) == NULL);             /* not yet stored */
+  CHECK(brtc_send_history_get(h, (uint16_t)(key - 200)) == NULL); /* long gone */
+  /* Small frames again; after the window the keyframe goes, and the memory with it. */
+  now += 33000;
+  for (int f = 0; f < 30; f++, now += 33000) CHECK(frame(h, &seq, 2, 600, now));
+  CHECK(brtc_send_history_get(h, key) == NULL);
+  CHECK(brtc_send_history_get(h, (uint16_t)(key + 299)) == NULL);
+  for (uint16_t k = (uint16_t)(seq - 12); k != seq; k++) CHECK(intact(h, k, 600));
+  /* Back to the small frames' size, but for the entries ring's hysteresis: it shrinks to twice
+   * what is needed (16 kept and coming here), so it does not flap around 16. */
+  CHECK(brtc_send_history_memory(h) <= small + 16 * sizeof(brtc_send_history_entry));
+  brtc_send_history_free(h);
+}
+
+/* Frames of random sizes (1 to 400 packets, random lengths) through many growths and
+ * shrinks of both the ring and the arena, across several sequence wraps: after every frame,
+ * every packet first sent within the window reads back intact by its sequence number. */
+static void test_growth_random(void) {
+  brtc_send_history_config c = {.max_packets = 1024, .max_bytes = 1000000, .max_packet = 1200,
+                                .initial_bytes = 16 * 1200, .initial_packets = 16,
+                                .keep_us = 100000};
+  brtc_send_history *h = brtc_send_history_new(&c, NULL);
+  CHECK(h != NULL);
+  if (!h) return;
+  srand(7);
+  static size_t lens[65536];
+  static uint64_t sent_at[65536];
+  uint16_t seq = 100;
+  uint64_t now = 1000000;
+  int ok = 1;
+  for (int f = 0; f < 3000; f++, now += 1000 + (uint64_t)(rand() % 40000)) {
+    size_t n = rand() % 10 == 0 ? 1 + (size_t)rand() % 400 : 1 + (size_t)rand() % 8;
+    size_t len = 20 + (size_t)rand() % 1181;
+    brtc_send_history_prepare(h, n, n * len, now);
+    if (!brtc_send_history_room(h, n, n * len)) {
+      ok = 0;
+      break;
+    }
+    for (size_t i = 0; i < n; i++, seq++) {
+      if (store(h, seq, len) != BRTC_OK) ok = 0;
+      lens[seq] = len;
+      sent_at[seq] = now;
+      brtc_send_history_mark_sent(h, brtc_send_history_get(h, seq), now);
+    }
+    for (uint16_t k = (uint16_t)(seq - 1024); k != seq; k++)
+      if (sent_at[k] && sent_at[k] + c.keep_us > now && !intact(h, k, lens[k])) ok = 0;
+  }
+  CHECK(ok);
+  CHECK(seq < 100 || brtc_send_history_get_stats(h)->stored > 65536); /* it wrapped */
+  brtc_send_history_free(h);
+}
+
 int main(void) {
   RUN(test_lookup_and_packet_bound);
   RUN(test_grows_expires_and_shrinks);
   RUN(test_default_keeps_until_full);
+  RUN(test_entries_grow_and_shrink);
+  RUN(test_growth_random);
   RUN(test_byte_bound_and_unsent);
   RUN(test_arena_wrap_random);
   RUN(test_sizing_and_bad_configs);

@@ -330,16 +330,137 @@ static void test_refused_when_link_behind(void) {
   brtc_payload bp = {big, brtc_send_stream_max_payload(st) + 1};
   brtc_send_frame bf = {.keyframe = true, .payloads = &bp, .n = 1};
   CHECK_EQ_INT(brtc_send_stream_send_frame(st, p, &bf, now), BRTC_ERR_TOO_BIG);
-  /* A keyframe the history could never hold (2.5 Mbit/s: 390,625 bytes) is a configuration
-   * error, not a moment of congestion. */
-  static brtc_payload many[400];
-  for (int i = 0; i < 400; i++) many[i] = (brtc_payload){big, 1100};
+  /* A keyframe larger than the history's second at the ceiling (2.5 Mbit/s: 390,625 bytes)
+   * goes: the bounds hold the largest frame the stream may carry (4 MiB by default) beside it,
+   * and memory grows for it only now. One the pacer's video queue could never hold (1024
+   * packets here) is a configuration error, not a moment of congestion. */
+  static brtc_payload many[1100];
+  for (int i = 0; i < 1100; i++) many[i] = (brtc_payload){big, 1100};
+  size_t before = brtc_send_stream_memory(st);
   brtc_send_frame huge = {.keyframe = true, .payloads = many, .n = 400};
+  CHECK_EQ_INT(brtc_send_stream_send_frame(st, p, &huge, now), BRTC_OK);
+  CHECK(brtc_send_stream_memory(st) > before + 400 * 1100);
+  huge.n = 1100;
   CHECK_EQ_INT(brtc_send_stream_send_frame(st, p, &huge, now), BRTC_ERR_TOO_BIG);
-  CHECK(brtc_send_stream_memory(st) < 450 * 1024);
   brtc_pacer_free(p);
   brtc_send_stream_free(st);
   brtc_send_stream_free(audio);
+}
+
+/* A large keyframe after a second of steady delta frames: a NACK for its first packets, which
+ * Chromium sends once the frame's gap is seen (RFC 4585 6.2.1), still finds them. The history
+ * starts at 16 packets and grows as frames come (src/rtp/send_history.h); the keyframe is 100
+ * packets, 110 KB, what a 720p camera's keyframe weighs. ceiling_bps is the stream's ceiling:
+ * the history may hold a second of it, so at 500 kbit/s (62 KB a second) the keyframe is
+ * larger than that second. */
+static void large_keyframe_then_nack(uint64_t ceiling_bps, size_t key_n) {
+  brtc_send_stream_config c;
+  memset(&c, 0, sizeof c);
+  c.id = 9;
+  c.cname = "stream-test";
+  c.seed = 1;
+  c.max_bitrate_bps = ceiling_bps;
+  brtc_rtp_sender_config_init(&c.rtp);
+  c.rtp.ssrc = SSRC;
+  c.rtp.first_seq = 100;
+  c.rtp.rtx = true;
+  c.rtp.rtx_ssrc = RTX_SSRC;
+  c.rtp.rtx_payload_type = 97;
+  int err;
+  brtc_send_stream *st = brtc_send_stream_new(&c, &err);
+  CHECK(st && err == BRTC_OK);
+  brtc_pacer *p = pacer(ceiling_bps);
+  static uint8_t data[300][1100];
+  static brtc_payload pl[300];
+  for (size_t i = 0; i < key_n; i++) {
+    memset(data[i], (int)i, sizeof data[i]);
+    pl[i] = (brtc_payload){data[i], sizeof data[i]};
+  }
+  uint16_t twcc = 0;
+  uint64_t now = 1000000;
+  brtc_pacer_item items[128];
+  uint8_t scratch[1300];
+  const uint8_t *pkt;
+  size_t len = 0, sent = 0;
+  /* One second of 30 fps delta frames at about a third of the ceiling, drained every 5 ms. */
+  size_t delta = ceiling_bps / 3 / 8 / 30 / 1100 + 1;
+  for (int f = 0; f < 30; f++) {
+    brtc_send_frame fr = {.capture_us = now, .keyframe = f == 0, .audio_level = -1,
+                          .payloads = pl, .n = delta};
+    CHECK_EQ_INT(brtc_send_stream_send_frame(st, p, &fr, now), BRTC_OK);
+    for (int k = 0; k < 7; k++, now += 5000) {
+      size_t n = brtc_pacer_poll(p, now, items, 128);
+      for (size_t i = 0; i < n; i++)
+        sent += brtc_send_stream_egress(st, &items[i], now, &twcc, scratch, sizeof scratch, &pkt,
+                                        &len) == BRTC_OK;
+    }
+  }
+  uint16_t key_first = (uint16_t)(100 + 30 * delta);
+  size_t small = brtc_send_stream_memory(st);
+  brtc_send_frame key = {.capture_us = now, .keyframe = true, .audio_level = -1, .payloads = pl,
+                         .n = key_n};
+  CHECK_EQ_INT(brtc_send_stream_send_frame(st, p, &key, now), BRTC_OK);
+  /* It is held whole: memory grew for it. */
+  size_t peak = brtc_send_stream_memory(st);
+  CHECK(peak > key_n * 1100);
+  /* Paced out at 2.5 times the ceiling: 300 KB at 300 kbit/s in 3.3 s; 6 s is plenty. */
+  for (int k = 0; k < 1200 && brtc_pacer_queued(p); k++, now += 5000) {
+    size_t n = brtc_pacer_poll(p, now, items, 128);
+    for (size_t i = 0; i < n; i++)
+      sent += brtc_send_stream_egress(st, &items[i], now, &twcc, scratch, sizeof scratch, &pkt,
+                                      &len) == BRTC_OK;
+  }
+  CHECK_EQ_INT(sent, 30 * delta + key_n);
+  /* The receiver saw the frame's first two packets and one in its middle missing. */
+  const uint16_t lost[] = {key_first, (uint16_t)(key_first + 1), (uint16_t)(key_first + 45)};
+  uint8_t rtcp[256];
+  now += 20000;
+  CHECK_EQ_INT(feed(st, p, rtcp, nack(SSRC, lost, 3, rtcp), now), 1);
+  /* The pacer lets them go within a few of its 5 ms bursts. */
+  size_t n = 0;
+  for (int k = 0; k < 20 && n < 3; k++, now += 5000)
+    n += brtc_pacer_poll(p, now, items + n, 3 - n);
+  CHECK_EQ_INT(n, 3);
+  for (size_t i = 0; i < n && i < 3; i++) {
+    CHECK_EQ_INT(brtc_send_stream_egress(st, &items[i], now, &twcc, scratch, sizeof scratch, &pkt,
+                                         &len), BRTC_OK);
+    uint8_t back[1300];
+    size_t bl = 0;
+    brtc_rtp_header h;
+    CHECK_EQ_INT(brtc_rtx_unwrap(pkt, len, SSRC, 96, back, sizeof back, &bl), BRTC_OK);
+    CHECK_EQ_INT(brtc_rtp_parse(back, bl, &h), BRTC_OK);
+    CHECK_EQ_INT(h.sequence, lost[i]);
+    CHECK_EQ_INT(h.payload_len, 1100);
+    CHECK_EQ_INT(h.payload[0], (uint16_t)(lost[i] - key_first));
+  }
+  CHECK_EQ_INT(brtc_send_stream_retransmit_stats(st)->not_in_history, 0);
+  /* Two more seconds of delta frames: the keyframe is past the history's window (at most a
+   * second after it left) and its memory is given back: the history shrinks whenever half of
+   * it would hold what it keeps, so it is at most twice what the small frames took before. */
+  for (int f = 0; f < 60; f++) {
+    brtc_send_frame fr = {.capture_us = now, .audio_level = -1, .payloads = pl, .n = delta};
+    CHECK_EQ_INT(brtc_send_stream_send_frame(st, p, &fr, now), BRTC_OK);
+    for (int k = 0; k < 7; k++, now += 5000) {
+      size_t n2 = brtc_pacer_poll(p, now, items, 128);
+      for (size_t i = 0; i < n2; i++)
+        brtc_send_stream_egress(st, &items[i], now, &twcc, scratch, sizeof scratch, &pkt, &len);
+    }
+  }
+  size_t after = brtc_send_stream_memory(st);
+  printf("  %llu bit/s, %zu-packet keyframe: memory %zu before, %zu with it, %zu after\n",
+         (unsigned long long)ceiling_bps, key_n, small, peak, after);
+  CHECK(after <= 2 * small);
+  brtc_pacer_free(p);
+  brtc_send_stream_free(st);
+}
+
+static void test_large_keyframe_nack_finds_its_start(void) {
+  large_keyframe_then_nack(2500000, 100); /* the default ceiling */
+  large_keyframe_then_nack(1000000, 100);
+  large_keyframe_then_nack(500000, 100);
+  /* A Raspberry Pi's hardware H.264 IDR on a weak uplink: 300 KB at 300 kbit/s, eight seconds
+   * of the ceiling. */
+  large_keyframe_then_nack(300000, 273);
 }
 
 int main(void) {
@@ -348,5 +469,6 @@ int main(void) {
   RUN(test_rtt_and_resend_rule);
   RUN(test_pli_fir_to_keyframe);
   RUN(test_refused_when_link_behind);
+  RUN(test_large_keyframe_nack_finds_its_start);
   return TEST_REPORT();
 }
