@@ -26,7 +26,7 @@ for t in "${targets[@]}"; do
         -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
         "$work/found" "fuzz/corpus/$t" >"$work/log" 2>&1 || true
       runs=$(grep -Eo 'number_of_executed_units: [0-9]+' "$work/log" | grep -Eo '[0-9]+' || echo 0)
-      rate=$(awk -v r="$runs" '{ c = $1 + $2; printf "%.0f", c > 0 ? r / c : 0 }' "$work/cpu")
+      rate=$(awk -v r="$runs" '{ c = $1 + $2; printf "%.0f", (c > 0 ? r / c : 0) }' "$work/cpu")
       echo "$t $which round $r: $runs runs, $(cat "$work/cpu") s user sys, $rate per CPU s"
       echo "$rate" >>"$work/$t.$which"
     done
