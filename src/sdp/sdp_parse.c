@@ -1,9 +1,9 @@
 /* SDP parser (RFC 8866) for WebRTC offers and answers.
  * The input is never assumed NUL-terminated; every token is a (pointer, length) span.
- * A parsed description is one allocation that follows what the text holds: a first pass
- * (size_of) counts the m= lines, their formats and the bytes of the lines whose values are
- * kept; the block then holds the brtc_sdp, its sections, one pool of codecs and the kept
- * strings, in that order. Sixteen fixed sections of fixed-size strings had made every
+ * A parsed description is one allocation that follows what the text holds: a quick look
+ * first (size_of) counts the m= lines and their formats; the block then holds the brtc_sdp,
+ * its sections, one pool of codecs and the kept strings (at most the text's length), in
+ * that order. Sixteen fixed sections of fixed-size strings had made every
  * description over 300 KB, parsed for each offer and answer a pc handles. */
 #include "sdp/sdp.h"
 
@@ -570,12 +570,12 @@ static brtc_sdp *new_sdp(const char *text, size_t len, parser *ps) {
   sdp_size z = size_of(text, len);
   size_t structs = sizeof(brtc_sdp) + z.media * sizeof(brtc_sdp_media) +
                    z.codecs * sizeof(brtc_sdp_codec);
-  char *block = malloc(structs + z.text + 1);
+  char *block = malloc(structs + z.text);
   if (!block) return NULL;
   memset(block, 0, structs);
   brtc_sdp *s = (brtc_sdp *)(void *)block;
   *s = (brtc_sdp){.ice_ufrag = "", .ice_pwd = "", .fingerprint_hash = "", .fingerprint = "",
-                  .bytes = structs + z.text + 1};
+                  .bytes = structs + z.text};
   s->media = (brtc_sdp_media *)(void *)(block + sizeof(brtc_sdp));
   ps->out = s;
   ps->media_cap = z.media;
@@ -583,7 +583,7 @@ static brtc_sdp *new_sdp(const char *text, size_t len, parser *ps) {
                                           z.media * sizeof(brtc_sdp_media));
   ps->codecs_left = z.codecs;
   ps->text = block + structs;
-  ps->text_left = z.text + 1;
+  ps->text_left = z.text;
   return s;
 }
 
