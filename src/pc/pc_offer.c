@@ -67,12 +67,10 @@ static void media_codecs(pc_offer *o, size_t i, bool video, bool h264, uint8_t p
     c[n] = (brtc_sdp_codec){.payload_type = pt, .clock_rate = 90000, .fb_nack = true,
                             .fb_nack_pli = true, .fb_ccm_fir = true, .fb_goog_remb = true,
                             .apt = -1};
-    snprintf(c[n].name, sizeof c[n].name, "%s", h264 ? "H264" : "VP8");
+    c[n].name = h264 ? "H264" : "VP8";
     /* RFC 6184 8.1: packetization-mode 1 is what our packetizer makes (FU-A, STAP-A); the
      * level is the receiver's to cap, asymmetry allowed (RFC 6184 8.2.2). */
-    if (h264)
-      snprintf(c[n].fmtp, sizeof c[n].fmtp,
-               "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f");
+    if (h264) c[n].fmtp = "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f";
     n++;
     if (rtx_pt >= 0) /* its a=fmtp apt= line the writer derives from apt (RFC 4588 8.1) */
       c[n++] = (brtc_sdp_codec){.payload_type = (uint8_t)rtx_pt, .name = "rtx",
@@ -358,7 +356,7 @@ static int take_data(brtc_pc *pc, const brtc_sdp_answered *a) {
 }
 
 typedef struct answer_work {
-  brtc_sdp answer;
+  brtc_sdp *answer; /* owned; brtc_sdp_free'd with the rest */
   brtc_sdp_answered answered[BRTC_SDP_MAX_MEDIA];
   brtc_sdp_negotiated tracks[BRTC_SDP_MAX_MEDIA];
   brtc_sdp_negotiated recv[BRTC_SDP_MAX_MEDIA]; /* by the answer's section index */
@@ -404,7 +402,7 @@ static int take_tracks(brtc_pc *pc, const pc_offer *o, answer_work *w) {
     if (!media) g->accepted = false, g->kind = BRTC_MEDIA_OTHER;
   }
   if (!any_track) return BRTC_OK;
-  return pc_signaling_take_negotiated(pc, &w->answer, w->recv) ? BRTC_OK : BRTC_ERR_NOMEM;
+  return pc_signaling_take_negotiated(pc, w->answer, w->recv) ? BRTC_OK : BRTC_ERR_NOMEM;
 }
 
 /* The exchange is over: what it agreed is what the next offer starts from. */
@@ -425,7 +423,7 @@ int pc_offer_apply_answer(brtc_pc *pc, const char *sdp, char *err, size_t err_ca
     set_err(err, err_cap, "answer too large");
     return BRTC_ERR_TOO_BIG;
   }
-  answer_work *w = malloc(sizeof(*w)); /* the parsed answer is large: freed before we return */
+  answer_work *w = calloc(1, sizeof(*w)); /* freed before we return */
   if (!w) {
     set_err(err, err_cap, "out of memory");
     return BRTC_ERR_NOMEM;
@@ -435,7 +433,7 @@ int pc_offer_apply_answer(brtc_pc *pc, const char *sdp, char *err, size_t err_ca
   brtc_sdp_offer_params p = offer_params(pc, o, cand_text, cands, ip, sizeof ip);
   brtc_sdp_answer_transport t;
   int rc = brtc_sdp_parse(sdp, len, &w->answer, err, err_cap);
-  if (rc == BRTC_OK) rc = brtc_sdp_check_answer(&p, &w->answer, w->answered, &t, err, err_cap);
+  if (rc == BRTC_OK) rc = brtc_sdp_check_answer(&p, w->answer, w->answered, &t, err, err_cap);
   if (rc != BRTC_OK) goto out;
   uint8_t fp[BRTC_DTLS_SHA256_LEN];
   rc = BRTC_ERR_PARSE;
@@ -462,7 +460,7 @@ int pc_offer_apply_answer(brtc_pc *pc, const char *sdp, char *err, size_t err_ca
     }
     /* The answer to our restart, or a peer that restarts in its answer (RFC 8445 9). */
     if (pc->ice_restart_offered || pc_restart_creds_changed(pc, t.ice_ufrag, t.ice_pwd)) {
-      const brtc_sdp_media *rm = &w->answer.media[t.section];
+      const brtc_sdp_media *rm = &w->answer->media[t.section];
       rc = pc_restart_take_remote(pc, t.ice_ufrag, t.ice_pwd, t.ice_lite, rm->candidates,
                                   rm->n_candidates, false, err, err_cap);
       if (rc != BRTC_OK) goto out;
@@ -497,7 +495,7 @@ int pc_offer_apply_answer(brtc_pc *pc, const char *sdp, char *err, size_t err_ca
   }
   /* ICE last, once the answer is taken: as the controlling agent we start checking here,
    * toward the candidates the answer has (others may trickle in). */
-  const brtc_sdp_media *tm = &w->answer.media[t.section];
+  const brtc_sdp_media *tm = &w->answer->media[t.section];
   const char *remote_cands[BRTC_SDP_MAX_CANDIDATES];
   for (size_t i = 0; i < tm->n_candidates; i++) remote_cands[i] = tm->candidates[i];
   if (pc_ice_set_remote(pc, t.ice_ufrag, t.ice_pwd, t.ice_lite, remote_cands, tm->n_candidates,
@@ -522,6 +520,7 @@ int pc_offer_apply_answer(brtc_pc *pc, const char *sdp, char *err, size_t err_ca
            t.ice_lite ? ", the answerer is ICE-lite" : "");
   pc_emit_step(pc, BRTC_STEP_ANSWER, detail);
 out:
+  brtc_sdp_free(w->answer);
   free(w);
   return rc;
 }

@@ -40,7 +40,7 @@ void pc_restart_before_offer(brtc_pc *pc) {
 }
 
 int pc_restart_take_remote(brtc_pc *pc, const char *ufrag, const char *pwd, bool lite,
-                           const char (*candidates)[BRTC_SDP_LONG], size_t n, bool their_offer,
+                           const char *const *candidates, size_t n, bool their_offer,
                            char *err, size_t err_cap) {
   const char *cands[BRTC_SDP_MAX_CANDIDATES] = {0};
   if (n > BRTC_SDP_MAX_CANDIDATES) n = BRTC_SDP_MAX_CANDIDATES;

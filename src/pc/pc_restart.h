@@ -22,7 +22,7 @@ void pc_restart_before_offer(brtc_pc *pc);
  * ours. n candidate values ("candidate:..."). BRTC_ERR_INVALID with the reason for bad
  * credentials. */
 int pc_restart_take_remote(brtc_pc *pc, const char *ufrag, const char *pwd, bool lite,
-                           const char (*candidates)[BRTC_SDP_LONG], size_t n, bool their_offer,
+                           const char *const *candidates, size_t n, bool their_offer,
                            char *err, size_t err_cap);
 /* Our offer that carried a restart was rolled back: the next offer restarts again. */
 void pc_restart_rollback(brtc_pc *pc);

@@ -191,15 +191,15 @@ int pc_signaling_set_offer(brtc_pc *pc, const char *sdp, char *err, size_t err_c
     set_err(err, err_cap, "offer too large");
     return BRTC_ERR_TOO_BIG;
   }
-  brtc_sdp *offer = malloc(sizeof(*offer));
+  brtc_sdp *offer = NULL; /* owned; sized by what the offer holds (brtc_sdp_parse) */
   char *answer = malloc(PC_ANSWER_CAP);
   brtc_sdp_negotiated *neg = calloc(BRTC_SDP_MAX_MEDIA, sizeof(*neg));
   int rc = BRTC_ERR_NOMEM;
-  if (!offer || !answer || !neg) {
+  if (!answer || !neg) {
     set_err(err, err_cap, "out of memory");
     goto out;
   }
-  rc = brtc_sdp_parse(sdp, sdp_len, offer, err, err_cap);
+  rc = brtc_sdp_parse(sdp, sdp_len, &offer, err, err_cap);
   if (rc != BRTC_OK) goto out;
 
   rc = BRTC_ERR_PARSE;
@@ -360,7 +360,7 @@ out:
   }
   free(neg);
   free(answer);
-  free(offer);
+  brtc_sdp_free(offer);
   return rc;
 }
 

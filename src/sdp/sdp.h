@@ -1,5 +1,5 @@
 /* SDP (RFC 8866) for WebRTC (RFC 8829 JSEP, RFC 8843 BUNDLE): parse an offer, write an answer.
- * Control plane: parsing fills fixed-size structures; no allocation. */
+ * Control plane: a parsed description is one allocation sized from its text (sdp_parse.c). */
 #ifndef BRTC_SDP_H
 #define BRTC_SDP_H
 
@@ -13,10 +13,11 @@
 #define BRTC_SDP_MAX_EXTMAPS 16
 #define BRTC_SDP_MAX_SSRCS 8
 #define BRTC_SDP_MAX_CANDIDATES 16
+/* The longest value the parser takes, NUL included (a longer one fails, see brtc_sdp_parse). */
 #define BRTC_SDP_TOKEN 64     /* mid, ufrag, setup, codec name, ... */
-#define BRTC_SDP_LONG 256
+#define BRTC_SDP_LONG 256     /* ice-pwd, fmtp, extmap URI, candidate line, fingerprint */
 #define BRTC_SDP_DEFAULT_SCTP_PORT 5000           /* RFC 8841 5.1 */
-#define BRTC_SDP_DEFAULT_MAX_MESSAGE (256u * 1024u) /* ours, what browsers send too */     /* ice-pwd, fmtp, extmap URI, candidate line, fingerprint */
+#define BRTC_SDP_DEFAULT_MAX_MESSAGE (256u * 1024u) /* ours, what browsers send too */
 
 typedef enum brtc_sdp_media_kind {
   BRTC_MEDIA_AUDIO = 0,
@@ -39,37 +40,40 @@ typedef enum brtc_sdp_setup {
   BRTC_SETUP_PASSIVE,
 } brtc_sdp_setup;
 
+/* Strings in a parsed description are never NULL ("" when absent) and live as long as it
+ * does. The offer writer's codecs and extmaps (sdp_offer.h) point at the caller's strings;
+ * there a NULL fmtp is absent too. */
 typedef struct brtc_sdp_codec {
   uint8_t payload_type;
-  char name[BRTC_SDP_TOKEN]; /* "VP8", "opus", "rtx" (as written) */
+  const char *name;          /* "VP8", "opus", "rtx" (as written) */
   uint32_t clock_rate;
   uint8_t channels;          /* 0 when absent */
-  char fmtp[BRTC_SDP_LONG];  /* a=fmtp parameters, "" when absent */
+  const char *fmtp;          /* a=fmtp parameters, "" when absent */
   bool fb_nack, fb_nack_pli, fb_ccm_fir, fb_goog_remb, fb_transport_cc;
   int apt;                   /* for rtx: associated payload type, else -1 */
 } brtc_sdp_codec;
 
 typedef struct brtc_sdp_extmap {
   uint8_t id;
-  char uri[BRTC_SDP_LONG];
+  const char *uri;
 } brtc_sdp_extmap;
 
 typedef struct brtc_sdp_media {
   brtc_sdp_media_kind kind;
-  char kind_text[BRTC_SDP_TOKEN]; /* "video", as written */
+  const char *kind_text;          /* "video", as written */
   uint16_t port;
-  char proto[BRTC_SDP_TOKEN];     /* "UDP/TLS/RTP/SAVPF", "UDP/DTLS/SCTP" */
-  char mid[BRTC_SDP_TOKEN];
+  const char *proto;              /* "UDP/TLS/RTP/SAVPF", "UDP/DTLS/SCTP" */
+  const char *mid;
   brtc_sdp_direction direction;
   bool rtcp_mux;
   bool rtcp_rsize;
   bool bundle_only;               /* a=bundle-only (RFC 8843 6): port 0 yet part of BUNDLE */
-  char ice_ufrag[BRTC_SDP_TOKEN];
-  char ice_pwd[BRTC_SDP_LONG];
-  char fingerprint_hash[16];      /* "sha-256" */
-  char fingerprint[BRTC_SDP_LONG];/* "AB:CD:..." */
+  const char *ice_ufrag;
+  const char *ice_pwd;
+  const char *fingerprint_hash;   /* "sha-256" */
+  const char *fingerprint;        /* "AB:CD:..." */
   brtc_sdp_setup setup;
-  brtc_sdp_codec codecs[BRTC_SDP_MAX_CODECS]; /* in m-line order */
+  brtc_sdp_codec *codecs;         /* in m-line order; room for the m= line's formats */
   size_t n_codecs;
   brtc_sdp_extmap extmaps[BRTC_SDP_MAX_EXTMAPS];
   size_t n_extmaps;
@@ -78,7 +82,7 @@ typedef struct brtc_sdp_media {
   /* The first a=ssrc-group:FID (RFC 5576 4.2, RFC 4588 8.1): the media SSRC and its RTX
    * repair SSRC; 0, 0 when absent. */
   uint32_t fid_media_ssrc, fid_rtx_ssrc;
-  char candidates[BRTC_SDP_MAX_CANDIDATES][BRTC_SDP_LONG]; /* "candidate:..." values */
+  const char *candidates[BRTC_SDP_MAX_CANDIDATES]; /* "candidate:..." values */
   size_t n_candidates;
   uint16_t sctp_port;             /* a=sctp-port, 0 when absent */
   uint32_t max_message_size;      /* a=max-message-size (clamped to UINT32_MAX); 0 also means
@@ -88,30 +92,31 @@ typedef struct brtc_sdp_media {
    * webrtc-datachannel for this port. */
   bool sctpmap_datachannel;
   uint16_t sctpmap_port;
-  char first_fmt[BRTC_SDP_TOKEN];  /* first <fmt> of the m= line, echoed when rejecting it */
+  const char *first_fmt;          /* first <fmt> of the m= line, echoed when rejecting it */
 } brtc_sdp_media;
 
 typedef struct brtc_sdp {
   uint64_t session_id;
   uint64_t session_version;
-  char bundle_mids[BRTC_SDP_MAX_MEDIA][BRTC_SDP_TOKEN]; /* a=group:BUNDLE */
+  const char *bundle_mids[BRTC_SDP_MAX_MEDIA]; /* a=group:BUNDLE */
   size_t n_bundle_mids;
   bool ice_lite;
   /* Session-level values; media-level ones override them per section. */
-  char ice_ufrag[BRTC_SDP_TOKEN];
-  char ice_pwd[BRTC_SDP_LONG];
-  char fingerprint_hash[16];
-  char fingerprint[BRTC_SDP_LONG];
+  const char *ice_ufrag;
+  const char *ice_pwd;
+  const char *fingerprint_hash;
+  const char *fingerprint;
   brtc_sdp_setup setup;
-  brtc_sdp_media media[BRTC_SDP_MAX_MEDIA];
+  brtc_sdp_media *media;          /* one per m= line */
   size_t n_media;
+  size_t bytes;                   /* the whole allocation: this, its sections and strings */
 } brtc_sdp;
 
-/* Parse. Unknown lines and attributes are ignored; structural errors fail with
+/* Parse into *out, one allocation sized by what the text holds (its m= lines, their formats,
+ * the values kept), owned by the caller and freed with brtc_sdp_free; *out is NULL when
+ * parsing fails. Unknown lines and attributes are ignored; structural errors fail with
  * BRTC_ERR_PARSE and a one-line reason in err (may be NULL). Lines may end in CRLF or LF.
- * The struct is large (~300 KiB): allocate it, do not put it on a small stack. Only
- * media[0 .. n_media) is written: the sections past it are left as they were.
- * Input longer than BRTC_SDP_MAX_SIZE fails with BRTC_ERR_TOO_BIG.
+ * Input longer than BRTC_SDP_MAX_SIZE fails with BRTC_ERR_TOO_BIG; BRTC_ERR_NOMEM.
  * Over-long values are never truncated (a cut mid, ufrag or fmtp would silently mean
  * something else): a value longer than its field fails with BRTC_ERR_PARSE and says so,
  * except a=candidate and a=extmap entries, which are dropped like entries past the
@@ -119,7 +124,8 @@ typedef struct brtc_sdp {
  * mids are ignored; more than BRTC_SDP_MAX_MEDIA m= lines fail. Session-level extmaps
  * are ignored; a session-level direction is the default for media sections. Two sections
  * with the same a=mid fail. */
-int brtc_sdp_parse(const char *text, size_t len, brtc_sdp *out, char *err, size_t err_cap);
+int brtc_sdp_parse(const char *text, size_t len, brtc_sdp **out, char *err, size_t err_cap);
+void brtc_sdp_free(brtc_sdp *s); /* NULL is fine */
 
 /* Effective ICE and DTLS parameters of a media section (media level, else session level). */
 const char *brtc_sdp_ice_ufrag(const brtc_sdp *s, const brtc_sdp_media *m);

@@ -69,7 +69,7 @@ static int check_section(const brtc_sdp_offer_params *p, size_t i, char *err, si
   for (size_t c = 0; c < s->n_codecs; c++) {
     const brtc_sdp_codec *k = &s->codecs[c];
     if (!safe_text(k->name, false) || k->payload_type > 127 || !k->clock_rate ||
-        (k->fmtp[0] && !safe_text(k->fmtp, true))) {
+        (k->fmtp && k->fmtp[0] && !safe_text(k->fmtp, true))) {
       set_err(err, err_cap, "offer section %zu (mid %s): codec %zu has a bad name, payload "
               "type, clock rate or fmtp", i, s->mid, c);
       return BRTC_ERR_INVALID;
@@ -176,7 +176,7 @@ static void write_codec(writer *w, const brtc_sdp_codec *c) {
   if (c->fb_ccm_fir) line(w, "a=rtcp-fb:%u ccm fir", c->payload_type);
   if (c->fb_nack) line(w, "a=rtcp-fb:%u nack", c->payload_type);
   if (c->fb_nack_pli) line(w, "a=rtcp-fb:%u nack pli", c->payload_type);
-  if (c->fmtp[0]) line(w, "a=fmtp:%u %s", c->payload_type, c->fmtp);
+  if (c->fmtp && c->fmtp[0]) line(w, "a=fmtp:%u %s", c->payload_type, c->fmtp);
   else if (strcasecmp(c->name, "rtx") == 0 && c->apt >= 0)
     line(w, "a=fmtp:%u apt=%d", c->payload_type, c->apt);
 }

@@ -1,9 +1,17 @@
-/* SDP parser (RFC 8866) for WebRTC offers: fills brtc_sdp without allocating.
- * The input is never assumed NUL-terminated; every token is a (pointer, length) span. */
+/* SDP parser (RFC 8866) for WebRTC offers and answers.
+ * The input is never assumed NUL-terminated; every token is a (pointer, length) span.
+ * A parsed description is one allocation that follows what the text holds: a quick look
+ * first (size_of) counts the m= lines and their formats; the block then holds the brtc_sdp,
+ * its sections, one pool of codecs and the kept strings (at most the text's length), in
+ * that order. Sixteen fixed sections of fixed-size strings had made every
+ * description over 300 KB, parsed for each offer and answer a pc handles. */
 #include "sdp/sdp.h"
 
+#include <assert.h>
 #include <stdarg.h>
+#include <stdalign.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "boltrtc/error.h"
@@ -15,6 +23,11 @@ typedef struct span {
 
 typedef struct parser {
   brtc_sdp *out;
+  size_t media_cap;            /* sections out->media has room for */
+  brtc_sdp_codec *codecs;      /* the codec pool's unused part */
+  size_t codecs_left;
+  char *text;                  /* the string store's unused part */
+  size_t text_left;
   char *err;
   size_t err_cap;
   unsigned line_no;
@@ -110,18 +123,49 @@ static bool parse_uint(span t, uint64_t max, uint64_t *out) {
   return true;
 }
 
-/* Copy a span into a fixed field; false when it does not fit (never truncates). */
-static bool copy_span(char *dst, size_t cap, span v) {
-  if (v.n >= cap) return false;
-  memcpy(dst, v.p, v.n);
-  dst[v.n] = '\0';
-  return true;
+/* The pieces as a NUL-terminated string in the store; NULL only if size_of undercounted. */
+static char *store_text(parser *ps, span head, span v) {
+  size_t n = head.n + v.n;
+  if (n >= ps->text_left) return NULL;
+  char *dst = ps->text;
+  memcpy(dst, head.p, head.n);
+  memcpy(dst + head.n, v.p, v.n);
+  dst[n] = '\0';
+  ps->text += n + 1;
+  ps->text_left -= n + 1;
+  return dst;
 }
 
-static int copy_value(parser *ps, char *dst, size_t cap, span v, const char *what) {
-  if (!copy_span(dst, cap, v))
+static int store_full(parser *ps) {
+  fail(ps, "internal: the description's string store is full");
+  return BRTC_ERR_NOMEM;
+}
+
+/* Keep a value of at most cap - 1 bytes: longer fails (never truncates; a cut mid, ufrag or
+ * fmtp would silently mean something else). */
+static int copy_value(parser *ps, const char **dst, size_t cap, span v, const char *what) {
+  if (v.n >= cap)
     return fail(ps, "%s value too long (%zu bytes, at most %zu)", what, v.n, cap - 1);
+  const char *kept = store_text(ps, (span){"", 0}, v);
+  if (!kept) return store_full(ps);
+  *dst = kept;
   return BRTC_OK;
+}
+
+/* The codecs an m= line (its value v) can give: its formats, if its proto is RTP, up to
+ * BRTC_SDP_MAX_CODECS. The same count sizes the pool (size_of) and takes from it. */
+static size_t codec_room(span v) {
+  next_token(&v); /* media */
+  next_token(&v); /* port */
+  span proto = next_token(&v);
+  bool rtp = false;
+  for (size_t i = 0; i + 4 <= proto.n && !rtp; i++) rtp = memcmp(proto.p + i, "RTP/", 4) == 0;
+  size_t n = 0;
+  while (rtp && v.n > 0 && n < BRTC_SDP_MAX_CODECS) {
+    next_token(&v);
+    n++;
+  }
+  return n;
 }
 
 static brtc_sdp_codec *find_codec(brtc_sdp_media *m, uint64_t pt) {
@@ -135,8 +179,15 @@ static int parse_m_line(parser *ps, span v) {
   brtc_sdp *s = ps->out;
   if (s->n_media >= BRTC_SDP_MAX_MEDIA)
     return fail(ps, "more than %d m= lines", BRTC_SDP_MAX_MEDIA);
+  size_t room = codec_room(v);
+  if (s->n_media >= ps->media_cap || room > ps->codecs_left)
+    return fail(ps, "internal: the description has no room for this m= line");
   brtc_sdp_media *m = &s->media[s->n_media];
-  memset(m, 0, sizeof *m);
+  *m = (brtc_sdp_media){.kind_text = "", .proto = "", .mid = "", .ice_ufrag = "",
+                        .ice_pwd = "", .fingerprint_hash = "", .fingerprint = "",
+                        .first_fmt = "", .codecs = ps->codecs};
+  ps->codecs += room;
+  ps->codecs_left -= room;
   span kind = next_token(&v);
   span port_field = next_token(&v);
   span proto = next_token(&v);
@@ -147,8 +198,8 @@ static int parse_m_line(parser *ps, span v) {
   span port_text = split_at(&port_field, '/', NULL);
   uint64_t port;
   if (!parse_uint(port_text, 65535, &port)) return fail(ps, "m= line with a bad port");
-  int rc = copy_value(ps, m->kind_text, sizeof m->kind_text, kind, "m= media type");
-  if (rc == BRTC_OK) rc = copy_value(ps, m->proto, sizeof m->proto, proto, "m= protocol");
+  int rc = copy_value(ps, &m->kind_text, BRTC_SDP_TOKEN, kind, "m= media type");
+  if (rc == BRTC_OK) rc = copy_value(ps, &m->proto, BRTC_SDP_TOKEN, proto, "m= protocol");
   if (rc != BRTC_OK) return rc;
   m->port = (uint16_t)port;
   if (span_eq(kind, "audio")) {
@@ -165,17 +216,16 @@ static int parse_m_line(parser *ps, span v) {
   while (v.n > 0) {
     span fmt = next_token(&v);
     if (first) {
-      rc = copy_value(ps, m->first_fmt, sizeof m->first_fmt, fmt, "m= format");
+      rc = copy_value(ps, &m->first_fmt, BRTC_SDP_TOKEN, fmt, "m= format");
       if (rc != BRTC_OK) return rc;
       first = false;
     }
     uint64_t pt;
     /* Non-numeric or out-of-range RTP formats and duplicates are not codecs we could use. */
     if (!rtp || !parse_uint(fmt, 127, &pt) || find_codec(m, pt)) continue;
-    if (m->n_codecs >= BRTC_SDP_MAX_CODECS) continue;
-    brtc_sdp_codec *c = &m->codecs[m->n_codecs++];
-    c->payload_type = (uint8_t)pt;
-    c->apt = -1;
+    if (m->n_codecs >= room) continue; /* past BRTC_SDP_MAX_CODECS */
+    m->codecs[m->n_codecs++] =
+        (brtc_sdp_codec){.payload_type = (uint8_t)pt, .name = "", .fmtp = "", .apt = -1};
   }
   s->n_media++;
   ps->media = m;
@@ -210,7 +260,7 @@ static int parse_rtpmap(parser *ps, brtc_sdp_media *m, span v) {
     return fail(ps, "a=rtpmap with bad channels");
   brtc_sdp_codec *c = find_codec(m, pt);
   if (!c) return BRTC_OK; /* not in the m= line (or past the codec limit) */
-  int rc = copy_value(ps, c->name, sizeof c->name, name, "a=rtpmap encoding name");
+  int rc = copy_value(ps, &c->name, BRTC_SDP_TOKEN, name, "a=rtpmap encoding name");
   if (rc != BRTC_OK) return rc;
   c->clock_rate = (uint32_t)clock;
   c->channels = (uint8_t)channels;
@@ -224,7 +274,7 @@ static int parse_fmtp(parser *ps, brtc_sdp_media *m, span v) {
   if (!parse_uint(pt_text, 127, &pt)) return fail(ps, "a=fmtp with a bad payload type");
   brtc_sdp_codec *c = find_codec(m, pt);
   if (!c) return BRTC_OK;
-  int rc = copy_value(ps, c->fmtp, sizeof c->fmtp, v, "a=fmtp");
+  int rc = copy_value(ps, &c->fmtp, BRTC_SDP_LONG, v, "a=fmtp");
   if (rc != BRTC_OK) return rc;
   while (v.n > 0) {
     span param = trim(split_at(&v, ';', NULL));
@@ -274,9 +324,9 @@ static int parse_extmap(parser *ps, brtc_sdp_media *m, span v) {
   if (m->n_extmaps >= BRTC_SDP_MAX_EXTMAPS || uri.n >= BRTC_SDP_LONG) return BRTC_OK;
   for (size_t i = 0; i < m->n_extmaps; i++)
     if (m->extmaps[i].id == id) return BRTC_OK; /* the first mapping of an id wins */
-  brtc_sdp_extmap *e = &m->extmaps[m->n_extmaps++];
-  e->id = (uint8_t)id;
-  copy_span(e->uri, sizeof e->uri, uri);
+  const char *kept = store_text(ps, (span){"", 0}, uri);
+  if (!kept) return store_full(ps);
+  m->extmaps[m->n_extmaps++] = (brtc_sdp_extmap){.id = (uint8_t)id, .uri = kept};
   return BRTC_OK;
 }
 
@@ -304,22 +354,23 @@ static int parse_ssrc_group(parser *ps, brtc_sdp_media *m, span v) {
   return BRTC_OK;
 }
 
-static int parse_fingerprint(parser *ps, char *hash_out, size_t hash_cap, char *fp_out,
-                             size_t fp_cap, span v) {
+#define FINGERPRINT_HASH_MAX 16 /* "sha-256" and its kin, NUL included */
+
+static int parse_fingerprint(parser *ps, const char **hash_out, const char **fp_out, span v) {
   span hash = next_token(&v);
   span value = next_token(&v);
   if (hash.n == 0 || value.n == 0) return fail(ps, "a=fingerprint without <hash> <value>");
   /* RFC 8122 allows several; keep a sha-256 one if offered, else the first. */
-  if (hash_out[0] != '\0' && (strcmp(hash_out, "sha-256") == 0 || !span_ieq(hash, "sha-256")))
+  if ((*hash_out)[0] != '\0' && (strcmp(*hash_out, "sha-256") == 0 || !span_ieq(hash, "sha-256")))
     return BRTC_OK;
-  if (hash.n >= hash_cap) return fail(ps, "a=fingerprint hash name too long");
-  int rc = copy_value(ps, fp_out, fp_cap, value, "a=fingerprint");
+  if (hash.n >= FINGERPRINT_HASH_MAX) return fail(ps, "a=fingerprint hash name too long");
+  int rc = copy_value(ps, fp_out, BRTC_SDP_LONG, value, "a=fingerprint");
   if (rc != BRTC_OK) return rc;
-  for (size_t i = 0; i < hash.n; i++) {
-    char c = hash.p[i];
-    hash_out[i] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
-  }
-  hash_out[hash.n] = '\0';
+  char *lower = store_text(ps, (span){"", 0}, hash);
+  if (!lower) return store_full(ps);
+  for (size_t i = 0; i < hash.n; i++)
+    if (lower[i] >= 'A' && lower[i] <= 'Z') lower[i] = (char)(lower[i] - 'A' + 'a');
+  *hash_out = lower;
   return BRTC_OK;
 }
 
@@ -338,7 +389,7 @@ static int parse_bundle(parser *ps, span v) {
   while (v.n > 0) {
     span mid = next_token(&v);
     if (s->n_bundle_mids >= BRTC_SDP_MAX_MEDIA) break;
-    int rc = copy_value(ps, s->bundle_mids[s->n_bundle_mids], BRTC_SDP_TOKEN, mid,
+    int rc = copy_value(ps, &s->bundle_mids[s->n_bundle_mids], BRTC_SDP_TOKEN, mid,
                         "a=group:BUNDLE mid");
     if (rc != BRTC_OK) return rc;
     s->n_bundle_mids++;
@@ -375,15 +426,12 @@ static int parse_attribute(parser *ps, span line) {
     return BRTC_OK;
   }
   if (span_eq(name, "ice-ufrag"))
-    return copy_value(ps, m ? m->ice_ufrag : s->ice_ufrag, BRTC_SDP_TOKEN, v, "a=ice-ufrag");
+    return copy_value(ps, m ? &m->ice_ufrag : &s->ice_ufrag, BRTC_SDP_TOKEN, v, "a=ice-ufrag");
   if (span_eq(name, "ice-pwd"))
-    return copy_value(ps, m ? m->ice_pwd : s->ice_pwd, BRTC_SDP_LONG, v, "a=ice-pwd");
+    return copy_value(ps, m ? &m->ice_pwd : &s->ice_pwd, BRTC_SDP_LONG, v, "a=ice-pwd");
   if (span_eq(name, "fingerprint")) {
-    if (m)
-      return parse_fingerprint(ps, m->fingerprint_hash, sizeof m->fingerprint_hash,
-                               m->fingerprint, sizeof m->fingerprint, v);
-    return parse_fingerprint(ps, s->fingerprint_hash, sizeof s->fingerprint_hash,
-                             s->fingerprint, sizeof s->fingerprint, v);
+    if (m) return parse_fingerprint(ps, &m->fingerprint_hash, &m->fingerprint, v);
+    return parse_fingerprint(ps, &s->fingerprint_hash, &s->fingerprint, v);
   }
   if (span_eq(name, "setup")) return parse_setup(ps, m ? &m->setup : &s->setup, v);
   if (!m) {
@@ -395,7 +443,7 @@ static int parse_attribute(parser *ps, span line) {
     if (v.n == 0) return fail(ps, "a=mid without a value");
     for (size_t i = 0; i < v.n; i++)
       if (is_space(v.p[i])) return fail(ps, "a=mid value is not a single token");
-    return copy_value(ps, m->mid, sizeof m->mid, v, "a=mid");
+    return copy_value(ps, &m->mid, BRTC_SDP_TOKEN, v, "a=mid");
   }
   if (span_eq(name, "rtcp-mux")) {
     m->rtcp_mux = true;
@@ -420,10 +468,9 @@ static int parse_attribute(parser *ps, span line) {
     /* Kept whole with its "candidate:" prefix; over-long or extra ones are dropped. */
     if (m->n_candidates < BRTC_SDP_MAX_CANDIDATES && v.n > 0 &&
         sizeof prefix - 1 + v.n < BRTC_SDP_LONG) {
-      char *dst = m->candidates[m->n_candidates++];
-      memcpy(dst, prefix, sizeof prefix - 1);
-      memcpy(dst + sizeof prefix - 1, v.p, v.n);
-      dst[sizeof prefix - 1 + v.n] = '\0';
+      const char *kept = store_text(ps, (span){prefix, sizeof prefix - 1}, v);
+      if (!kept) return store_full(ps);
+      m->candidates[m->n_candidates++] = kept;
     }
     return BRTC_OK;
   }
@@ -477,50 +524,123 @@ static int parse_line(parser *ps, span line) {
   }
 }
 
-int brtc_sdp_parse(const char *text, size_t len, brtc_sdp *out, char *err, size_t err_cap) {
+/* The next line of text[*pos ..) without its LF or CRLF; false at the end. */
+static bool next_line(const char *text, size_t len, size_t *pos, span *line) {
+  if (*pos >= len) return false;
+  const char *start = text + *pos;
+  const char *nl = memchr(start, '\n', len - *pos);
+  size_t n = nl ? (size_t)(nl - start) : len - *pos;
+  *pos += n + (nl ? 1 : 0);
+  *line = (span){start, n};
+  if (line->n > 0 && line->p[line->n - 1] == '\r') line->n--;
+  return true;
+}
+
+typedef struct sdp_size {
+  size_t media, codecs, text;
+} sdp_size;
+
+/* What parsing text can keep, counted before it is parsed, in one quick look for m= lines:
+ * the sections (at most BRTC_SDP_MAX_MEDIA; one more fails), the codecs of each m= line
+ * (codec_room), and for the strings the text's length and one: every kept value is a part
+ * of one line that a separator or the line's end follows, and no part is kept twice (a
+ * candidate's "candidate:" prefix is shorter than the "a=candidate:" it stands for). */
+static sdp_size size_of(const char *text, size_t len) {
+  sdp_size z = {0, 0, len + 1};
+  const char *end = text + len;
+  for (const char *p = text; p && p < end && z.media < BRTC_SDP_MAX_MEDIA;) {
+    while (p < end && is_space(*p)) p++; /* parse_line sees the line trimmed */
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    if (end - p >= 2 && p[0] == 'm' && p[1] == '=') {
+      z.media++;
+      z.codecs += codec_room((span){p + 2, (size_t)((nl ? nl : end) - p - 2)});
+    }
+    p = nl ? nl + 1 : NULL;
+  }
+  return z;
+}
+
+/* The block: the brtc_sdp, its sections, the codec pool, the strings; each part starts
+ * aligned for the next because every struct's size is a multiple of its alignment. */
+static_assert(alignof(brtc_sdp) >= alignof(brtc_sdp_media) &&
+                  alignof(brtc_sdp_media) >= alignof(brtc_sdp_codec),
+              "the block's parts are laid out from the most aligned down");
+
+static brtc_sdp *new_sdp(const char *text, size_t len, parser *ps) {
+  sdp_size z = size_of(text, len);
+  size_t structs = sizeof(brtc_sdp) + z.media * sizeof(brtc_sdp_media) +
+                   z.codecs * sizeof(brtc_sdp_codec);
+  char *block = malloc(structs + z.text);
+  if (!block) return NULL;
+  memset(block, 0, structs);
+  brtc_sdp *s = (brtc_sdp *)(void *)block;
+  *s = (brtc_sdp){.ice_ufrag = "", .ice_pwd = "", .fingerprint_hash = "", .fingerprint = "",
+                  .bytes = structs + z.text};
+  s->media = (brtc_sdp_media *)(void *)(block + sizeof(brtc_sdp));
+  ps->out = s;
+  ps->media_cap = z.media;
+  ps->codecs = (brtc_sdp_codec *)(void *)(block + sizeof(brtc_sdp) +
+                                          z.media * sizeof(brtc_sdp_media));
+  ps->codecs_left = z.codecs;
+  ps->text = block + structs;
+  ps->text_left = z.text;
+  return s;
+}
+
+static int parse_text(parser *ps, const char *text, size_t len) {
+  size_t pos = 0;
+  span line;
+  while (next_line(text, len, &pos, &line)) {
+    ps->line_no++;
+    if (memchr(line.p, '\0', line.n) || memchr(line.p, '\r', line.n))
+      return fail(ps, "NUL or stray CR in line");
+    line = trim(line);
+    if (line.n == 0) continue; /* blank lines (a trailing one is common) are harmless */
+    int rc = parse_line(ps, line);
+    if (rc != BRTC_OK) return rc;
+  }
+  ps->line_no++;
+  if (!ps->have_v) return fail(ps, "empty SDP (v=0 expected)");
+  if (!ps->have_o) return fail(ps, "SDP has no o= line");
+  brtc_sdp *out = ps->out;
+  for (size_t i = 0; i < out->n_media; i++) {
+    if (!ps->media_dir_set[i] && ps->session_dir_set) out->media[i].direction = ps->session_dir;
+    /* A mid names one section (RFC 5888); a repeat would make BUNDLE ambiguous. */
+    for (size_t j = 0; j < i && out->media[i].mid[0]; j++)
+      if (strcmp(out->media[i].mid, out->media[j].mid) == 0)
+        return fail(ps, "a=mid:%s is used by m= sections %zu and %zu", out->media[i].mid, j, i);
+  }
+  return BRTC_OK;
+}
+
+int brtc_sdp_parse(const char *text, size_t len, brtc_sdp **out, char *err, size_t err_cap) {
   if (err && err_cap > 0) err[0] = '\0';
   if (!out || (!text && len > 0)) {
     if (err && err_cap > 0) snprintf(err, err_cap, "no SDP text or output");
     return BRTC_ERR_INVALID;
   }
-  /* Sections are zeroed as their m= lines arrive (parse_m_line): the whole structure is over
-   * 300 KB, nearly all of it sixteen sections an offer rarely has. */
-  memset(out, 0, offsetof(brtc_sdp, media));
-  out->n_media = 0;
-  parser ps = {.out = out, .err = err, .err_cap = err_cap};
+  *out = NULL;
   if (len > BRTC_SDP_MAX_SIZE) {
     if (err && err_cap > 0)
       snprintf(err, err_cap, "SDP of %zu bytes is larger than %d", len, BRTC_SDP_MAX_SIZE);
     return BRTC_ERR_TOO_BIG;
   }
-  size_t pos = 0;
-  while (pos < len) {
-    const char *start = text + pos;
-    const char *nl = memchr(start, '\n', len - pos);
-    size_t n = nl ? (size_t)(nl - start) : len - pos;
-    pos += n + (nl ? 1 : 0);
-    ps.line_no++;
-    span line = {start, n};
-    if (line.n > 0 && line.p[line.n - 1] == '\r') line.n--;
-    if (memchr(line.p, '\0', line.n) || memchr(line.p, '\r', line.n))
-      return fail(&ps, "NUL or stray CR in line");
-    line = trim(line);
-    if (line.n == 0) continue; /* blank lines (a trailing one is common) are harmless */
-    int rc = parse_line(&ps, line);
-    if (rc != BRTC_OK) return rc;
+  parser ps = {.err = err, .err_cap = err_cap};
+  brtc_sdp *s = new_sdp(text, len, &ps);
+  if (!s) {
+    if (err && err_cap > 0) snprintf(err, err_cap, "out of memory");
+    return BRTC_ERR_NOMEM;
   }
-  ps.line_no++;
-  if (!ps.have_v) return fail(&ps, "empty SDP (v=0 expected)");
-  if (!ps.have_o) return fail(&ps, "SDP has no o= line");
-  for (size_t i = 0; i < out->n_media; i++) {
-    if (!ps.media_dir_set[i] && ps.session_dir_set) out->media[i].direction = ps.session_dir;
-    /* A mid names one section (RFC 5888); a repeat would make BUNDLE ambiguous. */
-    for (size_t j = 0; j < i && out->media[i].mid[0]; j++)
-      if (strcmp(out->media[i].mid, out->media[j].mid) == 0)
-        return fail(&ps, "a=mid:%s is used by m= sections %zu and %zu", out->media[i].mid, j, i);
+  int rc = parse_text(&ps, text, len);
+  if (rc != BRTC_OK) {
+    brtc_sdp_free(s);
+    return rc;
   }
+  *out = s;
   return BRTC_OK;
 }
+
+void brtc_sdp_free(brtc_sdp *s) { free(s); /* one block: new_sdp */ }
 
 const char *brtc_sdp_ice_ufrag(const brtc_sdp *s, const brtc_sdp_media *m) {
   return m && m->ice_ufrag[0] ? m->ice_ufrag : s->ice_ufrag;

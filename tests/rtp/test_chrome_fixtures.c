@@ -56,10 +56,10 @@ static bool load_negotiation(void) {
   size_t offer_len = 0, answer_len = 0;
   char *offer_text = (char *)fixture_read_file("chrome_offer.sdp", &offer_len);
   char *answer_text = (char *)fixture_read_file("boltrtc_answer.sdp", &answer_len);
-  brtc_sdp *offer = malloc(sizeof(*offer)), *answer = malloc(sizeof(*answer));
-  bool ok = offer_text && answer_text && offer && answer &&
-            brtc_sdp_parse(offer_text, offer_len, offer, NULL, 0) == BRTC_OK &&
-            brtc_sdp_parse(answer_text, answer_len, answer, NULL, 0) == BRTC_OK &&
+  brtc_sdp *offer = NULL, *answer = NULL;
+  bool ok = offer_text && answer_text &&
+            brtc_sdp_parse(offer_text, offer_len, &offer, NULL, 0) == BRTC_OK &&
+            brtc_sdp_parse(answer_text, answer_len, &answer, NULL, 0) == BRTC_OK &&
             load_section(offer, answer, BRTC_MEDIA_VIDEO, &video_sec) &&
             load_section(offer, answer, BRTC_MEDIA_AUDIO, &audio_sec);
   const char *c = offer_text ? strstr(offer_text, " cname:") : NULL;
@@ -70,8 +70,8 @@ static bool load_negotiation(void) {
   }
   free(offer_text);
   free(answer_text);
-  free(offer);
-  free(answer);
+  brtc_sdp_free(offer);
+  brtc_sdp_free(answer);
   return ok && cname[0];
 }
 

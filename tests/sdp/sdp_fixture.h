@@ -26,14 +26,11 @@ static inline char *read_fixture(const char *name, size_t *len) {
   return buf;
 }
 
-/* Parses text; returns the heap struct (caller frees) and the result code in *rc. */
+/* Parses text; returns the description (brtc_sdp_free it; NULL when parsing failed) and the
+ * result code in *rc. */
 static inline brtc_sdp *parse_text(const char *text, size_t len, int *rc, char *err, size_t err_cap) {
-  brtc_sdp *s = malloc(sizeof *s);
-  if (!s) {
-    *rc = BRTC_ERR_NOMEM;
-    return NULL;
-  }
-  *rc = brtc_sdp_parse(text, len, s, err, err_cap);
+  brtc_sdp *s = NULL;
+  *rc = brtc_sdp_parse(text, len, &s, err, err_cap);
   return s;
 }
 

@@ -57,7 +57,7 @@ static answer_result *answer_text(const char *offer_text, size_t len,
   if (offer_out)
     *offer_out = offer;
   else
-    free(offer);
+    brtc_sdp_free(offer);
   return r;
 }
 
@@ -189,8 +189,8 @@ static void test_chrome_av_data(void) {
   CHECK_STR(d->fingerprint, p.fingerprint_sha256);
   CHECK_STR(d->ice_ufrag, p.ice_ufrag);
   CHECK(!d->bundle_only);
-  free(a);
-  free(offer);
+  brtc_sdp_free(a);
+  brtc_sdp_free(offer);
   free(r);
 }
 
@@ -220,7 +220,7 @@ static void test_chrome_video_sending(void) {
   CHECK_EQ_INT(a->media[0].n_ssrcs, 1);
   CHECK(a->media[0].ssrcs[0] == 0x11223344u);
   CHECK(codec_by_pt(&a->media[0], 96)->fb_transport_cc);
-  free(a);
+  brtc_sdp_free(a);
   free(r);
 }
 
@@ -241,7 +241,7 @@ static void test_firefox(void) {
   check_accepted_transport(a, &a->media[1], &p);
   CHECK(codec_by_pt(&a->media[1], 124) && codec_by_pt(&a->media[1], 124)->apt == 120);
   CHECK_EQ_INT(a->media[2].port, 0);
-  free(a);
+  brtc_sdp_free(a);
   free(r);
 
   r = answer_fixture("firefox_offer_video.sdp", &p, NULL);
@@ -266,8 +266,8 @@ static void test_firefox_max_bundle(void) {
   CHECK_EQ_INT(a->media[1].port, 9); /* an answer never says bundle-only (RFC 8843 7.3.1) */
   CHECK(!a->media[1].bundle_only);
   check_accepted_transport(a, &a->media[1], &p);
-  free(a);
-  free(offer);
+  brtc_sdp_free(a);
+  brtc_sdp_free(offer);
   free(r);
 }
 
@@ -283,7 +283,7 @@ static void test_gstreamer(void) {
   CHECK_EQ_INT(count(r->text, "\r\na=fingerprint:sha-256 "), 2);
   brtc_sdp *a = reparse(r->text);
   CHECK_EQ_INT(a->media[1].direction, BRTC_DIR_RECVONLY); /* we only receive */
-  free(a);
+  brtc_sdp_free(a);
   free(r);
   r = answer_fixture("gstreamer_offer_one_video.sdp", &p, NULL);
   CHECK_EQ_INT(r->rc, BRTC_OK);
@@ -473,7 +473,7 @@ static void test_bundle_only(void) {
   CHECK_EQ_INT(a->media[1].port, 9);
   CHECK_EQ_INT(a->media[2].port, 0);
   CHECK_STR(a->media[2].fingerprint, p.fingerprint_sha256);
-  free(a);
+  brtc_sdp_free(a);
   free(r);
 }
 
@@ -504,7 +504,7 @@ static void test_rejections_and_bundle(void) {
   /* Without ext mappings in the offer, none in the answer. */
   CHECK_EQ_INT(a->media[4].n_extmaps, 0);
   CHECK_EQ_INT(r->neg[4].ext_mid, 0);
-  free(a);
+  brtc_sdp_free(a);
   free(r);
 }
 
@@ -555,9 +555,9 @@ static void test_params_and_space(void) {
   CHECK_EQ_INT(brtc_sdp_write_answer(offer, &p, big, ANSWER_CAP, neg, err, sizeof err), BRTC_OK);
   brtc_sdp *a = reparse(big);
   CHECK(a->session_id != 0 && a->session_id != offer->session_id);
-  free(a);
+  brtc_sdp_free(a);
   free(big);
-  free(offer);
+  brtc_sdp_free(offer);
 }
 
 /* The start bitrate rides on the VP8 payload type's fmtp, and nowhere else. */
@@ -578,9 +578,9 @@ static void test_video_start_bitrate(void) {
   CHECK(rtx && strcmp(rtx->fmtp, "apt=96") == 0 && rtx->apt == 96);
   const brtc_sdp_codec *opus = codec_by_pt(&a->media[0], 111);
   CHECK(opus && strcmp(opus->fmtp, "minptime=10;useinbandfec=1") == 0);
-  free(a);
+  brtc_sdp_free(a);
   free(r);
-  free(offer);
+  brtc_sdp_free(offer);
 
   /* Firefox offers its own VP8 fmtp (max-fs, max-fr): still one fmtp line for 120. */
   p.video_start_bitrate_kbps = 2500;
@@ -628,7 +628,7 @@ static void test_several_tracks(void) {
   CHECK_EQ_INT(offer->media[0].fid_rtx_ssrc, 1112);
   CHECK_EQ_INT(offer->media[1].fid_media_ssrc, 2221);
   CHECK_EQ_INT(offer->media[1].fid_rtx_ssrc, 2222);
-  free(offer);
+  brtc_sdp_free(offer);
   free(r);
 
   static const char two_audios[] = OFFER_HEAD
@@ -675,7 +675,7 @@ static void test_several_tracks(void) {
   CHECK_STR(a->media[3].mid, "screen");
   CHECK_EQ_INT(a->media[3].port, 9);
   CHECK_EQ_INT(a->media[4].port, 0);
-  free(a);
+  brtc_sdp_free(a);
   free(r);
 }
 
@@ -755,8 +755,8 @@ static void check_data_answer(const char *fixture, const char *mid, size_t index
     CHECK_EQ_INT(m->max_message_size, 262144);
     CHECK_STR(brtc_sdp_fingerprint(a, m, &(const char *){NULL}), p.fingerprint_sha256);
   }
-  free(a);
-  free(offer);
+  brtc_sdp_free(a);
+  brtc_sdp_free(offer);
   free(r);
 }
 

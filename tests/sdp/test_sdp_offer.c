@@ -127,7 +127,7 @@ static void test_offer_data(void) {
   CHECK_EQ_INT(m->n_candidates, 1);
   CHECK(strstr(text, "\r\na=end-of-candidates\r\n") && strstr(text, "a=ice-options:trickle"));
   CHECK(!s->ice_lite && !strstr(text, "rtcp-mux")); /* RFC 8841: no RTCP on SCTP */
-  free(s);
+  brtc_sdp_free(s);
   free(text);
 }
 
@@ -152,7 +152,7 @@ static void test_offer_av_data(void) {
     CHECK_STR(s->media[i].mid, av_sections[i].mid);
     CHECK_EQ_INT(brtc_sdp_setup_of(s, &s->media[i]), BRTC_SETUP_ACTPASS);
   }
-  free(s);
+  brtc_sdp_free(s);
   free(text);
 }
 
@@ -196,7 +196,7 @@ static checked *check_text(const brtc_sdp_offer_params *p, const char *text) {
 }
 
 static void checked_free(checked *c) {
-  free(c->answer);
+  brtc_sdp_free(c->answer);
   free(c);
 }
 
@@ -399,7 +399,7 @@ static void test_offer_stopped_section(void) {
   CHECK_EQ_INT(s->n_bundle_mids, 2);
   CHECK(strstr(text, "a=group:BUNDLE 0 2\r\n") != NULL);
   CHECK(s->media[0].port != 0 && s->media[2].port != 0);
-  free(s);
+  brtc_sdp_free(s);
   free(text);
   size_t len = 0;
   char *accepted = read_fixture("chromium_answer_av_data.sdp", &len);

@@ -91,9 +91,9 @@ static void chrome_h264_and_opus(void) {
     CHECK_EQ_INT(back->media[1].direction, BRTC_DIR_SENDONLY);
     CHECK_EQ_INT(back->media[1].fid_media_ssrc, 1111);
     CHECK_EQ_INT(back->media[1].fid_rtx_ssrc, 2222);
-    free(back);
+    brtc_sdp_free(back);
   }
-  free(offer);
+  brtc_sdp_free(offer);
   free(text);
 }
 

@@ -353,9 +353,8 @@ static bool parse_candidate(const char *c, brtc_addr *out) {
 }
 
 int sim_peer_set_answer(sim_peer *p, const char *sdp, char *err, size_t err_cap) {
-  brtc_sdp *s = malloc(sizeof(*s));
-  if (!s) return BRTC_ERR_NOMEM;
-  int rc = brtc_sdp_parse(sdp, strlen(sdp), s, err, err_cap);
+  brtc_sdp *s = NULL;
+  int rc = brtc_sdp_parse(sdp, strlen(sdp), &s, err, err_cap);
   if (rc != BRTC_OK) goto out;
   rc = BRTC_ERR_PARSE;
   if (s->n_media == 0) {
@@ -423,7 +422,7 @@ int sim_peer_set_answer(sim_peer *p, const char *sdp, char *err, size_t err_cap)
   p->check_due_us = 0; /* first check at once */
   rc = BRTC_OK;
 out:
-  free(s);
+  brtc_sdp_free(s);
   return rc;
 }
 
