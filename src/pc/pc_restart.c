@@ -34,6 +34,7 @@ void pc_restart_before_offer(brtc_pc *pc) {
   pc->ice_restart_wanted = false;
   pc->ice_restart_offered = true;
   pc->ice_dirty = true;
+  pc_gather_restart(pc);
   char detail[128];
   snprintf(detail, sizeof detail, "ICE restart (our offer): new ufrag %s", pc_ice_local_ufrag(pc));
   pc_emit_log(pc, detail);
@@ -55,6 +56,7 @@ int pc_restart_take_remote(brtc_pc *pc, const char *ufrag, const char *pwd, bool
                       their_offer ? "offer" : "answer");
     return rc;
   }
+  if (!pc->ice_restart_offered) pc_gather_restart(pc); /* theirs: we gather again too */
   pc->ice_restart_offered = false;
   char detail[160];
   snprintf(detail, sizeof detail, "ICE restart (%s): their ufrag %s, ours %s, %zu candidate%s",
