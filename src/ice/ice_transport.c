@@ -373,6 +373,7 @@ int brtc_ice_transport_add_gathered_candidate(brtc_ice_transport *t, brtc_ice_ca
 void brtc_ice_transport_end_of_local_candidates(brtc_ice_transport *t, uint64_t now_us) {
   if (!t) return;
   t->local_done = true;
+  t->local_done_announced = false; /* again after a restart gathered anew */
   ice_advance(t, now_us);
 }
 

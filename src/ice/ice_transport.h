@@ -202,7 +202,8 @@ int brtc_ice_transport_add_gathered_candidate(brtc_ice_transport *t, brtc_ice_ca
                                               const brtc_addr *addr, const brtc_addr *base,
                                               const brtc_addr *related, const brtc_addr *server,
                                               uint32_t socket, uint64_t now_us);
-/* No more local candidates (BRTC_ICE_EVENT_GATHERING_DONE follows). */
+/* No more local candidates (BRTC_ICE_EVENT_GATHERING_DONE follows, after the candidates
+ * added before it; each call says it again, for an owner that gathered anew on a restart). */
 void brtc_ice_transport_end_of_local_candidates(brtc_ice_transport *t, uint64_t now_us);
 
 /* The peer's ufrag and password from its description. The same again changes nothing; new

@@ -104,6 +104,22 @@ void pc_gather_add_candidate(brtc_pc *pc, brtc_ice_cand_type type, const brtc_ad
 
 /* ---- STUN Binding (RFC 8489) ---- */
 
+/* The signalled srflx line for mapped is dropped (a restart found another mapping); one
+ * already trickled counts as not given out, so the list's next one still is. */
+static void forget_line(brtc_pc *pc, struct pc_gather *g, const brtc_addr *mapped) {
+  size_t n_host = g->relay_only ? 0 : pc->n_host_addrs + pc->n_tcp_addrs;
+  for (size_t i = 0; i < g->n_lines; i++) {
+    brtc_ice_candidate c;
+    if (brtc_ice_candidate_parse(g->lines[i], &c) != BRTC_OK || c.type != BRTC_ICE_CAND_SRFLX ||
+        !brtc_addr_equal(&c.addr, mapped))
+      continue;
+    memmove(g->lines[i], g->lines[i + 1], (g->n_lines - i - 1) * sizeof g->lines[0]);
+    g->n_lines--;
+    if (g->n_emitted > n_host + i) g->n_emitted--;
+    return;
+  }
+}
+
 static void stun_answer(brtc_pc *pc, struct pc_gather *g, pc_stun_txn *t,
                         const brtc_stun_msg *msg) {
   t->done = true;
@@ -118,6 +134,12 @@ static void stun_answer(brtc_pc *pc, struct pc_gather *g, pc_stun_txn *t,
     return;
   }
   const brtc_addr *mapped = msg->has_xor_mapped ? &msg->xor_mapped : &msg->mapped;
+  /* After a restart: the same mapping as before is the candidate already signalled; a new
+   * one replaces it in what we signal. */
+  if (t->mapped_known && brtc_addr_equal(mapped, &t->mapped)) return;
+  if (t->mapped_known) forget_line(pc, g, &t->mapped);
+  t->mapped_known = true;
+  t->mapped = *mapped;
   /* RFC 8445 5.1.3: the same address as its base is redundant (no NAT on the way). */
   if (brtc_addr_equal(mapped, base)) return;
   pc_gather_add_candidate(pc, BRTC_ICE_CAND_SRFLX, mapped, base, base, &srv->addr, 0);
@@ -239,6 +261,30 @@ size_t pc_local_candidates(const brtc_pc *pc, char text[][PC_CANDIDATE_LEN], con
 
 bool pc_gather_complete(const brtc_pc *pc) {
   return !pc->gather || !pc->gather->n_servers || pc->gather->ended;
+}
+
+/* TURN allocations are kept: a relayed address does not depend on our NAT binding as a
+ * srflx one is, and its refreshes (RFC 8656 7) go on; the relayed candidate stays signalled. */
+void pc_gather_restart(brtc_pc *pc) {
+  struct pc_gather *g = pc->gather;
+  if (!g || !g->started || g->closing || !g->n_stun) return;
+  size_t again = 0;
+  for (size_t i = 0; i < g->n_stun; i++) {
+    pc_stun_txn *t = &g->stun[i];
+    if (brtc_random_bytes(t->tid, sizeof t->tid) != BRTC_OK) continue; /* keeps what it had */
+    t->sent = 0;
+    t->rto_us = STUN_RTO_US;
+    t->next_us = 0;
+    t->due = true;
+    t->done = false;
+    again++;
+  }
+  if (!again) return;
+  g->ended = false; /* a description written now says no a=end-of-candidates */
+  g->done_emitted = false;
+  g->agent_done = false; /* the agent says it again once these settle */
+  pc->ice_dirty = true;
+  pc_emit_log(pc, "ICE restart: STUN Binding requests again for server-reflexive candidates");
 }
 
 /* ---- the pc's calls ---- */

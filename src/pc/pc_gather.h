@@ -81,6 +81,9 @@ const char *brtc_pc_tls_ca_file(const brtc_pc *pc);
 brtc_transmit_via pc_gather_tx_via(const brtc_pc *pc);
 /* Every candidate is gathered (the agent was told end-of-candidates). */
 bool pc_gather_complete(const brtc_pc *pc);
+/* An ICE restart: Binding requests go out again (RFC 8445 9: the NAT's binding may have
+ * changed, which is often why the restart came), and gathering is open until they settle. */
+void pc_gather_restart(brtc_pc *pc);
 
 /* pc_gather_turn.c (for pc_gather.c) */
 struct pc_gather;
@@ -113,6 +116,8 @@ typedef struct pc_stun_txn {
   uint64_t rto_us;     /* the next wait (RFC 8489 6.2.1: doubles) */
   uint64_t next_us;    /* the next transmission, or when it gives up */
   bool due, done;
+  bool mapped_known;   /* it was answered once: mapped is the srflx address it gave */
+  brtc_addr mapped;
 } pc_stun_txn;
 
 typedef struct pc_turn {

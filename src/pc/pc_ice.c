@@ -116,6 +116,11 @@ int pc_ice_set_remote(brtc_pc *pc, const char *ufrag, const char *pwd, bool remo
   return BRTC_OK;
 }
 
+void pc_ice_remote_ended(brtc_pc *pc) {
+  brtc_ice_transport_end_of_remote_candidates(pc->ice, pc->now_us);
+  sync(pc);
+}
+
 /* RFC 8838 8.2: end-of-candidates, as the W3C's empty candidate or as the attribute. */
 static bool ends_candidates(const char *line) {
   return line[0] == '\0' || strcmp(line, "end-of-candidates") == 0 ||
@@ -130,8 +135,7 @@ static const char *candidate_text(const char *line) {
 
 int pc_ice_add_remote_candidate(brtc_pc *pc, const char *line) {
   if (ends_candidates(line)) {
-    brtc_ice_transport_end_of_remote_candidates(pc->ice, pc->now_us);
-    sync(pc);
+    pc_ice_remote_ended(pc);
     return BRTC_OK;
   }
   line = candidate_text(line);

@@ -260,6 +260,8 @@ int pc_ice_set_controlling(brtc_pc *pc, bool controlling);
 /* The remote description's ICE part; BRTC_ERR_INVALID for bad credentials. */
 int pc_ice_set_remote(brtc_pc *pc, const char *ufrag, const char *pwd, bool remote_lite,
                       const char *const *candidates, size_t n, bool end_of_candidates);
+/* A later description of the same ICE generation says a=end-of-candidates (RFC 8838 8.2). */
+void pc_ice_remote_ended(brtc_pc *pc);
 /* A trickled candidate line, or "" for end-of-candidates. */
 int pc_ice_add_remote_candidate(brtc_pc *pc, const char *line);
 const char *pc_ice_local_ufrag(const brtc_pc *pc);

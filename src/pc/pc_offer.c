@@ -462,8 +462,11 @@ int pc_offer_apply_answer(brtc_pc *pc, const char *sdp, char *err, size_t err_ca
     if (pc->ice_restart_offered || pc_restart_creds_changed(pc, t.ice_ufrag, t.ice_pwd)) {
       const brtc_sdp_media *rm = &w->answer->media[t.section];
       rc = pc_restart_take_remote(pc, t.ice_ufrag, t.ice_pwd, t.ice_lite, rm->candidates,
-                                  rm->n_candidates, false, err, err_cap);
+                                  rm->n_candidates, brtc_sdp_end_of_candidates(w->answer, rm),
+                                  false, err, err_cap);
       if (rc != BRTC_OK) goto out;
+    } else if (brtc_sdp_end_of_candidates(w->answer, &w->answer->media[t.section])) {
+      pc_ice_remote_ended(pc); /* the same generation, its candidates now all known */
     }
   }
   for (size_t i = 0; i < o->n_sections; i++) {
@@ -499,7 +502,7 @@ int pc_offer_apply_answer(brtc_pc *pc, const char *sdp, char *err, size_t err_ca
   const char *remote_cands[BRTC_SDP_MAX_CANDIDATES];
   for (size_t i = 0; i < tm->n_candidates; i++) remote_cands[i] = tm->candidates[i];
   if (pc_ice_set_remote(pc, t.ice_ufrag, t.ice_pwd, t.ice_lite, remote_cands, tm->n_candidates,
-                        false) != BRTC_OK) {
+                        brtc_sdp_end_of_candidates(w->answer, tm)) != BRTC_OK) {
     set_err(err, err_cap, "bad remote ICE credentials in the answer");
     brtc_dtls_free(pc->dtls);
     pc->dtls = NULL;

@@ -34,26 +34,29 @@ void pc_restart_before_offer(brtc_pc *pc) {
   pc->ice_restart_wanted = false;
   pc->ice_restart_offered = true;
   pc->ice_dirty = true;
+  pc_gather_restart(pc);
   char detail[128];
   snprintf(detail, sizeof detail, "ICE restart (our offer): new ufrag %s", pc_ice_local_ufrag(pc));
   pc_emit_log(pc, detail);
 }
 
 int pc_restart_take_remote(brtc_pc *pc, const char *ufrag, const char *pwd, bool lite,
-                           const char *const *candidates, size_t n, bool their_offer,
-                           char *err, size_t err_cap) {
+                           const char *const *candidates, size_t n,
+                           bool end_of_candidates, bool their_offer, char *err, size_t err_cap) {
   const char *cands[BRTC_SDP_MAX_CANDIDATES] = {0};
   if (n > BRTC_SDP_MAX_CANDIDATES) n = BRTC_SDP_MAX_CANDIDATES;
   for (size_t i = 0; i < n; i++) cands[i] = candidates[i];
   /* The agent compares with the credentials it holds: new ones in an offer restart it
    * (our own new credentials go into the answer); after our own restart it holds none, and
-   * the answer's are simply the new generation's. */
-  int rc = pc_ice_set_remote(pc, ufrag, pwd, lite, cands, n, false);
+   * the answer's are simply the new generation's. The agent takes the credentials before
+   * end-of-candidates, so it ends the new generation only (RFC 8838 8.2). */
+  int rc = pc_ice_set_remote(pc, ufrag, pwd, lite, cands, n, end_of_candidates);
   if (rc != BRTC_OK) {
     if (err) snprintf(err, err_cap, "bad remote ICE credentials in the %s",
                       their_offer ? "offer" : "answer");
     return rc;
   }
+  if (!pc->ice_restart_offered) pc_gather_restart(pc); /* theirs: we gather again too */
   pc->ice_restart_offered = false;
   char detail[160];
   snprintf(detail, sizeof detail, "ICE restart (%s): their ufrag %s, ours %s, %zu candidate%s",

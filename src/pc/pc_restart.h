@@ -19,11 +19,12 @@ bool pc_restart_creds_changed(const brtc_pc *pc, const char *ufrag, const char *
 void pc_restart_before_offer(brtc_pc *pc);
 /* The remote side of a restart: the peer's offer with new credentials (their_offer: our ICE
  * agent restarts too, and the answer carries our new ones, JSEP 5.3.1), or the answer to
- * ours. n candidate values ("candidate:..."). BRTC_ERR_INVALID with the reason for bad
- * credentials. */
+ * ours. n candidate values ("candidate:..."); end_of_candidates: the description says they
+ * are all of the new generation's (a=end-of-candidates, RFC 8838 8.2). BRTC_ERR_INVALID with
+ * the reason for bad credentials. */
 int pc_restart_take_remote(brtc_pc *pc, const char *ufrag, const char *pwd, bool lite,
-                           const char *const *candidates, size_t n, bool their_offer,
-                           char *err, size_t err_cap);
+                           const char *const *candidates, size_t n,
+                           bool end_of_candidates, bool their_offer, char *err, size_t err_cap);
 /* Our offer that carried a restart was rolled back: the next offer restarts again. */
 void pc_restart_rollback(brtc_pc *pc);
 

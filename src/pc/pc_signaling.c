@@ -252,8 +252,11 @@ int pc_signaling_set_offer(brtc_pc *pc, const char *sdp, char *err, size_t err_c
    * it carries our new credentials (JSEP 5.3.1). */
   if (live && pc_restart_creds_changed(pc, ufrag, pwd)) {
     rc = pc_restart_take_remote(pc, ufrag, pwd, offer->ice_lite, tm->candidates,
-                                tm->n_candidates, true, err, err_cap);
+                                tm->n_candidates, brtc_sdp_end_of_candidates(offer, tm), true,
+                                err, err_cap);
     if (rc != BRTC_OK) goto out;
+  } else if (live && brtc_sdp_end_of_candidates(offer, tm)) {
+    pc_ice_remote_ended(pc); /* the same generation, its candidates now all known */
   }
 
   char cand_text[PC_MAX_SDP_CANDIDATES][PC_CANDIDATE_LEN];
@@ -335,7 +338,8 @@ int pc_signaling_set_offer(brtc_pc *pc, const char *sdp, char *err, size_t err_c
   /* ICE last, once the offer is accepted: a full agent starts checking here. */
   const char *remote_cands[BRTC_SDP_MAX_CANDIDATES];
   for (size_t i = 0; i < tm->n_candidates; i++) remote_cands[i] = tm->candidates[i];
-  (void)pc_ice_set_remote(pc, ufrag, pwd, offer->ice_lite, remote_cands, tm->n_candidates, false);
+  (void)pc_ice_set_remote(pc, ufrag, pwd, offer->ice_lite, remote_cands, tm->n_candidates,
+                          brtc_sdp_end_of_candidates(offer, tm));
 
   char detail[320];
   describe_media(neg, offer->n_media, detail, sizeof(detail));

@@ -68,6 +68,7 @@ typedef struct brtc_sdp_media {
   bool rtcp_mux;
   bool rtcp_rsize;
   bool bundle_only;               /* a=bundle-only (RFC 8843 6): port 0 yet part of BUNDLE */
+  bool end_of_candidates;         /* a=end-of-candidates (RFC 8840 8.2): no more will come */
   const char *ice_ufrag;
   const char *ice_pwd;
   const char *fingerprint_hash;   /* "sha-256" */
@@ -101,6 +102,7 @@ typedef struct brtc_sdp {
   const char *bundle_mids[BRTC_SDP_MAX_MEDIA]; /* a=group:BUNDLE */
   size_t n_bundle_mids;
   bool ice_lite;
+  bool end_of_candidates; /* a=end-of-candidates at session level: for every section */
   /* Session-level values; media-level ones override them per section. */
   const char *ice_ufrag;
   const char *ice_pwd;
@@ -132,6 +134,9 @@ const char *brtc_sdp_ice_ufrag(const brtc_sdp *s, const brtc_sdp_media *m);
 const char *brtc_sdp_ice_pwd(const brtc_sdp *s, const brtc_sdp_media *m);
 const char *brtc_sdp_fingerprint(const brtc_sdp *s, const brtc_sdp_media *m, const char **hash);
 brtc_sdp_setup brtc_sdp_setup_of(const brtc_sdp *s, const brtc_sdp_media *m);
+/* Whether the section's candidates are all there (RFC 8840 8.2: a=end-of-candidates in the
+ * section or at session level), for the ICE generation its ufrag names. */
+bool brtc_sdp_end_of_candidates(const brtc_sdp *s, const brtc_sdp_media *m);
 
 /* A track we send, as the answer (and an offer) describe it: RFC 8830 a=msid, RFC 5576
  * a=ssrc with its cname, and the RFC 4588 FID group when RTX goes with it. */

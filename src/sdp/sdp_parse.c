@@ -437,6 +437,7 @@ static int parse_attribute(parser *ps, span line) {
   if (!m) {
     if (span_eq(name, "group")) return parse_bundle(ps, v);
     if (span_eq(name, "ice-lite")) s->ice_lite = true;
+    if (span_eq(name, "end-of-candidates")) s->end_of_candidates = true;
     return BRTC_OK; /* media-only attributes at session level are ignored */
   }
   if (span_eq(name, "mid")) {
@@ -455,6 +456,10 @@ static int parse_attribute(parser *ps, span line) {
   }
   if (span_eq(name, "bundle-only")) {
     m->bundle_only = true;
+    return BRTC_OK;
+  }
+  if (span_eq(name, "end-of-candidates")) {
+    m->end_of_candidates = true;
     return BRTC_OK;
   }
   if (span_eq(name, "rtpmap")) return parse_rtpmap(ps, m, v);
@@ -658,4 +663,8 @@ const char *brtc_sdp_fingerprint(const brtc_sdp *s, const brtc_sdp_media *m, con
 
 brtc_sdp_setup brtc_sdp_setup_of(const brtc_sdp *s, const brtc_sdp_media *m) {
   return m && m->setup != BRTC_SETUP_NONE ? m->setup : s->setup;
+}
+
+bool brtc_sdp_end_of_candidates(const brtc_sdp *s, const brtc_sdp_media *m) {
+  return s->end_of_candidates || (m && m->end_of_candidates);
 }

@@ -329,6 +329,33 @@ static void test_malformed(void) {
 }
 
 /* Unknown lines and attributes are skipped; over-long candidates and extmaps are dropped. */
+/* a=end-of-candidates (RFC 8840 8.2) in a section, or at session level for every section;
+ * a section with none of its own, in a description without the session-level one, waits. */
+static void test_end_of_candidates(void) {
+  static const char media[] =
+      "v=0\no=- 1 1 IN IP4 127.0.0.1\ns=-\nt=0 0\n"
+      "m=video 9 UDP/TLS/RTP/SAVPF 96\na=mid:0\na=candidate:1 1 udp 1 10.0.0.1 5000 typ host\n"
+      "a=end-of-candidates\n"
+      "m=audio 9 UDP/TLS/RTP/SAVPF 111\na=mid:1\n";
+  static const char session[] =
+      "v=0\no=- 1 1 IN IP4 127.0.0.1\ns=-\nt=0 0\na=end-of-candidates\n"
+      "m=video 9 UDP/TLS/RTP/SAVPF 96\na=mid:0\n";
+  brtc_sdp *s = NULL;
+  char err[160] = "";
+  CHECK_EQ_INT(brtc_sdp_parse(media, sizeof media - 1, &s, err, sizeof err), BRTC_OK);
+  if (!s) return;
+  CHECK(brtc_sdp_end_of_candidates(s, &s->media[0]));
+  CHECK(!brtc_sdp_end_of_candidates(s, &s->media[1]));
+  CHECK(!s->end_of_candidates);
+  brtc_sdp_free(s);
+  s = NULL;
+  CHECK_EQ_INT(brtc_sdp_parse(session, sizeof session - 1, &s, err, sizeof err), BRTC_OK);
+  if (!s) return;
+  CHECK(brtc_sdp_end_of_candidates(s, &s->media[0]));
+  CHECK(!s->media[0].end_of_candidates);
+  brtc_sdp_free(s);
+}
+
 static void test_lenient(void) {
   static const char text[] =
       "v=0\n"
@@ -553,6 +580,7 @@ int main(void) {
   RUN(test_lf_only);
   RUN(test_malformed);
   RUN(test_lenient);
+  RUN(test_end_of_candidates);
   RUN(test_limits);
   RUN(test_bad_args);
   RUN(test_memory_follows_content);
