@@ -499,9 +499,7 @@ int pc_offer_apply_answer(brtc_pc *pc, const char *sdp, char *err, size_t err_ca
   /* ICE last, once the answer is taken: as the controlling agent we start checking here,
    * toward the candidates the answer has (others may trickle in). */
   const brtc_sdp_media *tm = &w->answer->media[t.section];
-  const char *remote_cands[BRTC_SDP_MAX_CANDIDATES];
-  for (size_t i = 0; i < tm->n_candidates; i++) remote_cands[i] = tm->candidates[i];
-  if (pc_ice_set_remote(pc, t.ice_ufrag, t.ice_pwd, t.ice_lite, remote_cands, tm->n_candidates,
+  if (pc_ice_set_remote(pc, t.ice_ufrag, t.ice_pwd, t.ice_lite, tm->candidates, tm->n_candidates,
                         brtc_sdp_end_of_candidates(w->answer, tm)) != BRTC_OK) {
     set_err(err, err_cap, "bad remote ICE credentials in the answer");
     brtc_dtls_free(pc->dtls);

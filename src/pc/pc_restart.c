@@ -43,14 +43,11 @@ void pc_restart_before_offer(brtc_pc *pc) {
 int pc_restart_take_remote(brtc_pc *pc, const char *ufrag, const char *pwd, bool lite,
                            const char *const *candidates, size_t n,
                            bool end_of_candidates, bool their_offer, char *err, size_t err_cap) {
-  const char *cands[BRTC_SDP_MAX_CANDIDATES] = {0};
-  if (n > BRTC_SDP_MAX_CANDIDATES) n = BRTC_SDP_MAX_CANDIDATES;
-  for (size_t i = 0; i < n; i++) cands[i] = candidates[i];
   /* The agent compares with the credentials it holds: new ones in an offer restart it
    * (our own new credentials go into the answer); after our own restart it holds none, and
    * the answer's are simply the new generation's. The agent takes the credentials before
    * end-of-candidates, so it ends the new generation only (RFC 8838 8.2). */
-  int rc = pc_ice_set_remote(pc, ufrag, pwd, lite, cands, n, end_of_candidates);
+  int rc = pc_ice_set_remote(pc, ufrag, pwd, lite, candidates, n, end_of_candidates);
   if (rc != BRTC_OK) {
     if (err) snprintf(err, err_cap, "bad remote ICE credentials in the %s",
                       their_offer ? "offer" : "answer");

@@ -336,9 +336,7 @@ int pc_signaling_set_offer(brtc_pc *pc, const char *sdp, char *err, size_t err_c
   pc->have_remote = true;
   pc->setup_deadline = pc->now_us + PC_SETUP_TIMEOUT_US;
   /* ICE last, once the offer is accepted: a full agent starts checking here. */
-  const char *remote_cands[BRTC_SDP_MAX_CANDIDATES];
-  for (size_t i = 0; i < tm->n_candidates; i++) remote_cands[i] = tm->candidates[i];
-  (void)pc_ice_set_remote(pc, ufrag, pwd, offer->ice_lite, remote_cands, tm->n_candidates,
+  (void)pc_ice_set_remote(pc, ufrag, pwd, offer->ice_lite, tm->candidates, tm->n_candidates,
                           brtc_sdp_end_of_candidates(offer, tm));
 
   char detail[320];
