@@ -134,6 +134,13 @@ static size_t gather(uint32_t ts, uint32_t ssrc, uint8_t *out, size_t cap, size_
   return len;
 }
 
+/* The first packet received on ssrc, or NULL. */
+static const rx_pkt *first_of(uint32_t ssrc) {
+  for (size_t i = 0; i < n_rx; i++)
+    if (rx[i].ssrc == ssrc) return &rx[i];
+  return NULL;
+}
+
 static size_t count_ssrc(uint32_t ssrc) {
   size_t n = 0;
   for (size_t i = 0; i < n_rx; i++) n += rx[i].ssrc == ssrc;
@@ -163,14 +170,9 @@ static void frames_arrive(void) {
   }
   h_run_for(&h, 1500000);
   uint8_t *got = malloc(512 * 1024);
-  uint32_t ts0 = 0;
-  bool found = false;
-  for (size_t i = 0; i < n_rx && !found; i++)
-    if (rx[i].ssrc == ssrc) {
-      ts0 = rx[i].ts;
-      found = true;
-    }
-  CHECK(found);
+  const rx_pkt *first = first_of(ssrc);
+  CHECK(first != NULL);
+  uint32_t ts0 = first ? first->ts : 0;
   size_t total = 0;
   for (int i = 0; i < FRAMES && got; i++) {
     size_t packets = 0;
@@ -405,22 +407,13 @@ static void large_keyframe(uint32_t max_bps, size_t big_len) {
    * times what either frame takes at the start target's pace. */
   h_run_for(&h, 20000000);
   size_t packets = 0, len = 0;
-  uint32_t ts = 0;
-  bool found = false;
-  for (size_t i = 0; i < n_rx && !found; i++)
-    if (rx[i].ssrc == ssrc) {
-      ts = rx[i].ts;
-      found = true;
-    }
-  CHECK(found);
+  const rx_pkt *first = first_of(ssrc); /* the frame's first packet */
+  CHECK(first != NULL);
+  uint32_t ts = first ? first->ts : 0;
   len = gather(ts, ssrc, got, big_len + 1024, &packets);
   CHECK_EQ_INT(len, big_len);
   if (len == big_len) CHECK_MEM(got, big, big_len);
   CHECK(packets > big_len / 1200);
-  const rx_pkt *first = NULL;
-  for (size_t i = 0; i < n_rx && !first; i++)
-    if (rx[i].ssrc == ssrc && rx[i].ts == ts) first = &rx[i];
-  CHECK(first != NULL);
   if (first) nack_answered(&h, first, ssrc, rtx_ssrc);
   brtc_track_send_stats st = {.size = sizeof st};
   brtc_track_get_send_stats(added, &st);

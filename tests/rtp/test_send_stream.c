@@ -23,13 +23,16 @@ typedef struct wire {
   size_t n;
 } wire;
 
-static brtc_send_stream *make(uint32_t id, bool audio, bool rtx) {
+/* A stream with our test SSRCs; ceiling_bps 0 takes the default bitrate ceiling. */
+static brtc_send_stream *make_with_ceiling(uint32_t id, bool audio, bool rtx,
+                                           uint64_t ceiling_bps) {
   brtc_send_stream_config c;
   memset(&c, 0, sizeof c);
   c.id = id;
   c.audio = audio;
   c.cname = "stream-test";
   c.seed = 1;
+  c.max_bitrate_bps = ceiling_bps;
   brtc_rtp_sender_config_init(&c.rtp);
   c.rtp.ssrc = SSRC;
   c.rtp.first_seq = 100;
@@ -43,6 +46,10 @@ static brtc_send_stream *make(uint32_t id, bool audio, bool rtx) {
   brtc_send_stream *st = brtc_send_stream_new(&c, &err);
   CHECK(st && err == BRTC_OK);
   return st;
+}
+
+static brtc_send_stream *make(uint32_t id, bool audio, bool rtx) {
+  return make_with_ceiling(id, audio, rtx, 0);
 }
 
 static brtc_pacer *pacer(uint64_t bps) {
@@ -354,21 +361,7 @@ static void test_refused_when_link_behind(void) {
  * the history may hold a second of it, so at 500 kbit/s (62 KB a second) the keyframe is
  * larger than that second. */
 static void large_keyframe_then_nack(uint64_t ceiling_bps, size_t key_n) {
-  brtc_send_stream_config c;
-  memset(&c, 0, sizeof c);
-  c.id = 9;
-  c.cname = "stream-test";
-  c.seed = 1;
-  c.max_bitrate_bps = ceiling_bps;
-  brtc_rtp_sender_config_init(&c.rtp);
-  c.rtp.ssrc = SSRC;
-  c.rtp.first_seq = 100;
-  c.rtp.rtx = true;
-  c.rtp.rtx_ssrc = RTX_SSRC;
-  c.rtp.rtx_payload_type = 97;
-  int err;
-  brtc_send_stream *st = brtc_send_stream_new(&c, &err);
-  CHECK(st && err == BRTC_OK);
+  brtc_send_stream *st = make_with_ceiling(9, false, true, ceiling_bps);
   brtc_pacer *p = pacer(ceiling_bps);
   static uint8_t data[300][1100];
   static brtc_payload pl[300];
