@@ -345,6 +345,10 @@ typedef struct brtc_pc_stats {
   /* Events not queued because the owner did not drain the pc (the rule above) and the queue
    * reached its bound. */
   uint64_t events_dropped;
+  /* SRTP/SRTCP packets that came before DTLS had keyed SRTP (the DTLS server sends media once
+   * it has sent its last flight, which may be lost or overtaken), held and read once keyed;
+   * those beyond the hold's bound (64 packets, 96 KiB) are in dropped_unexpected. */
+  uint64_t srtp_early_held;
 } brtc_pc_stats;
 
 /* One received track (an accepted audio or video m-section), for status pages. */

@@ -191,6 +191,7 @@ struct brtc_pc {
   brtc_addr media_addr; /* where DTLS and RTCP go: the selected pair, else the first valid */
   brtc_addr media_source; /* the local address they leave from (the pair's base) */
   brtc_srtp *srtp_in, *srtp_out;
+  struct pc_early_srtp *early_srtp; /* pc_early_srtp.c: came before the keys; NULL mostly */
 
   /* Media in. */
   pc_track *tracks[PC_MAX_TRACKS]; /* in offer order; each owned */
@@ -296,6 +297,16 @@ int pc_transport_poll(brtc_pc *pc, uint8_t *out, size_t cap, size_t *out_len, br
 /* After ICE moved (pc_ice.c): DTLS starts once the peer is known. */
 void pc_transport_ice_ready(brtc_pc *pc);
 uint64_t pc_transport_deadline(const brtc_pc *pc);
+
+/* pc_early_srtp.c: SRTP/SRTCP from a checked address before DTLS keyed SRTP, held (bounded
+ * per session) and read once keyed. hold: false when not held (keyed, no DTLS, or full);
+ * replay hands each to `read` and frees the hold. */
+typedef int (*pc_srtp_reader)(brtc_pc *pc, const uint8_t *data, size_t len,
+                              const brtc_addr *from);
+bool pc_early_srtp_hold(brtc_pc *pc, const uint8_t *data, size_t len, const brtc_addr *from);
+void pc_early_srtp_replay(brtc_pc *pc, pc_srtp_reader read);
+/* Frees what is held; returns how many packets that was. */
+size_t pc_early_srtp_discard(brtc_pc *pc);
 
 /* pc_media.c */
 void pc_media_rtp(brtc_pc *pc, uint8_t *pkt, size_t len);

@@ -107,6 +107,23 @@ static void app_data(brtc_pc *pc, const uint8_t *pkt, size_t len, const brtc_add
   pc_data_packet(pc, pkt, len);
 }
 
+static int handle_srtp(brtc_pc *pc, const uint8_t *data, size_t len, const brtc_addr *from);
+
+/* Media that came before the keys (pc_early_srtp.c) is read now, in the order it came. */
+static void read_early_srtp(brtc_pc *pc) {
+  uint64_t held = pc->stats.srtp_early_held;
+  if (!held) return;
+  if (!pc->srtp_in) { /* a data-only session after all: nothing will read them */
+    pc->stats.dropped_unexpected += pc_early_srtp_discard(pc);
+    return;
+  }
+  char line[128];
+  snprintf(line, sizeof(line), "%llu SRTP packets came before DTLS finished: held, read now",
+           (unsigned long long)held);
+  pc_emit_log(pc, line);
+  pc_early_srtp_replay(pc, handle_srtp);
+}
+
 /* After DTLS moved: key SRTP and start SCTP, notice failure or the peer's close, hand queued
  * application data to the data channels. */
 static void after_dtls(brtc_pc *pc, const brtc_addr *from) {
@@ -115,6 +132,7 @@ static void after_dtls(brtc_pc *pc, const brtc_addr *from) {
       if (!pc->steps_done[BRTC_STEP_DTLS_CONNECTED] && !pc->failed) {
         key_srtp(pc);
         if (!pc->failed) pc_data_dtls_connected(pc);
+        if (!pc->failed) read_early_srtp(pc);
       }
       break;
     case BRTC_DTLS_FAILED: dtls_failed(pc); break;
@@ -203,13 +221,18 @@ static int handle_dtls(brtc_pc *pc, const uint8_t *data, size_t len, const brtc_
 }
 
 static int handle_srtp(brtc_pc *pc, const uint8_t *data, size_t len, const brtc_addr *from) {
-  if (!pc->srtp_in || !pc_ice_valid_remote(pc, from)) {
+  if (!pc_ice_valid_remote(pc, from)) {
     pc->stats.dropped_unexpected++;
     return BRTC_ERR_STATE;
   }
   if (len > PC_MAX_DATAGRAM) {
     pc->stats.dropped_malformed++;
     return BRTC_ERR_TOO_BIG;
+  }
+  if (!pc->srtp_in) {
+    if (pc_early_srtp_hold(pc, data, len, from)) return BRTC_OK;
+    pc->stats.dropped_unexpected++;
+    return BRTC_ERR_STATE;
   }
   uint8_t buf[PC_MAX_DATAGRAM]; /* unprotect works in place; the caller's bytes are const */
   memcpy(buf, data, len);

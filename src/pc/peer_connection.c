@@ -147,6 +147,7 @@ void brtc_pc_free(brtc_pc *pc) {
   pc_events_free(pc);
   brtc_srtp_free(pc->srtp_in);
   brtc_srtp_free(pc->srtp_out);
+  pc_early_srtp_discard(pc);
   brtc_dtls_free(pc->dtls);
   pc_gather_free(pc);
   pc_ice_free(pc);

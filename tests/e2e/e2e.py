@@ -521,7 +521,7 @@ def run_tracks(a, server, source, shifted, workdir):
         log(f"loss: nftables dropped {dropped} datagrams; server sent {stats['nacks_sent']} NACKs "
             f"({stats['nack_seqs_asked']} seqs), {stats['plis_sent']} PLIs; recovered "
             f"{stats['rtp_recovered']}, gave up {stats['nack_given_up']}, frames dropped "
-            f"{stats['frames_dropped']}")
+            f"{stats['frames_dropped']}; SRTP held until DTLS finished {stats['srtp_early_held']}")
         assert dropped > 0, "nftables dropped nothing"
         # Repair happened: packets asked for came back (RTX) and frames were still whole.
         assert stats["nacks_sent"] >= 1 and stats["rtp_recovered"] >= 1, stats

@@ -278,6 +278,94 @@ out:
   h_stop(&h);
 }
 
+/* ---- media before our handshake ends ---- */
+
+static unsigned srtp_to_pc; /* SRTP datagrams the link carried to the pc */
+
+static bool count_srtp_hold_final(harness *h, bool to_pc, const uint8_t *data, size_t len) {
+  if (to_pc && len && data[0] >= 128 && data[0] <= 191) srtp_to_pc++;
+  return hold_final_flights(h, to_pc, data, len);
+}
+
+static bool one_final_flight(harness *h) {
+  (void)h;
+  return final_flight.n >= 1;
+}
+
+/* The peer (DTLS server) is connected once it has sent its last flight, and sends media at
+ * once; that flight is lost here, so the first keyframe's packets come before we hold the
+ * SRTP keys. They are held, not dropped: the moment the flight's copy arrives, the keyframe
+ * is there, with no NACK or new keyframe, and no packet counted as dropped. Then `extra`
+ * more frames beyond the hold's bound: those are dropped and counted as before. */
+static void media_before_final_flight(unsigned extra_frames) {
+  harness h;
+  memset(&final_flight, 0, sizeof final_flight);
+  srtp_to_pc = 0;
+  h_link_filter = count_srtp_hold_final;
+  bool ok = h_start(&h, NULL) && h_pump(&h, one_final_flight, 5000000);
+  CHECK(ok);
+  if (!ok) goto out;
+  CHECK(!h_has_step(&h, BRTC_STEP_SRTP_READY));
+  brtc_pc_stats a = {.size = sizeof(brtc_pc_stats)}, b = {.size = sizeof(brtc_pc_stats)};
+  brtc_pc_get_stats(h.pc, &a);
+  CHECK(sim_peer_send_frame(h.sim, vp8_frames[0], vp8_lens[0], true, frame_ts) == BRTC_OK);
+  for (unsigned i = 0; i < extra_frames; i++) {
+    frame_ts += 3000;
+    CHECK(sim_peer_send_frame(h.sim, vp8_frames[1], vp8_lens[1], false, frame_ts) == BRTC_OK);
+  }
+  h_run_for(&h, 20000); /* less than our flight's resend timer: nothing completes */
+  h_link_filter = NULL;
+  CHECK(!h_has_step(&h, BRTC_STEP_SRTP_READY));
+  CHECK_EQ_INT(h.n_frames, 0);
+  unsigned early = srtp_to_pc;
+  CHECK(early >= 2);
+  deliver(&h, final_flight.copy[0], final_flight.len[0]);
+  CHECK(h_has_step(&h, BRTC_STEP_SRTP_READY));
+  CHECK(h.n_frames >= 1); /* at once, from the held packets */
+  if (h.n_frames >= 1) CHECK(h.frames[0].keyframe);
+  brtc_pc_get_stats(h.pc, &b);
+  unsigned held = early < 64 ? early : 64;
+  CHECK_EQ_INT(b.srtp_early_held, held);
+  CHECK_EQ_INT(b.dropped_unexpected - a.dropped_unexpected, early - held);
+  CHECK_EQ_INT(b.dropped_auth, a.dropped_auth);
+  CHECK_EQ_INT(b.rtp_video, held);
+  CHECK_EQ_INT(b.plis_sent, a.plis_sent);
+  CHECK(h.pc->early_srtp == NULL); /* the hold is freed once read */
+  /* Past the bound, the frames after the hold lost packets: repair is NACK's and PLI's. */
+  if (extra_frames == 0) check_still_connected(&h);
+  else CHECK(!brtc_pc_is_closed(h.pc));
+out:
+  h_link_filter = NULL;
+  h_stop(&h);
+}
+
+static void test_media_before_final_flight(void) { media_before_final_flight(0); }
+/* Past the hold's bound of 64 packets. */
+static void test_media_before_final_flight_bounded(void) { media_before_final_flight(80); }
+
+/* Media before the keys from an address that passed no ICE check is not held. */
+static void test_early_media_from_unchecked_address(void) {
+  harness h;
+  memset(&final_flight, 0, sizeof final_flight);
+  h_link_filter = hold_final_flights;
+  bool ok = h_start(&h, NULL) && h_pump(&h, one_final_flight, 5000000);
+  h_link_filter = NULL;
+  CHECK(ok);
+  if (!ok) goto out;
+  brtc_pc_stats a = {.size = sizeof(brtc_pc_stats)}, b = {.size = sizeof(brtc_pc_stats)};
+  brtc_pc_get_stats(h.pc, &a);
+  brtc_addr stranger = h.sim_addr;
+  stranger.u.v4.sin_port = htons((uint16_t)(ntohs(stranger.u.v4.sin_port) + 1));
+  uint8_t rtp[200] = {0x80, 96};
+  for (int i = 0; i < 10; i++) h_feed(&h, rtp, sizeof rtp, &stranger.u.sa);
+  brtc_pc_get_stats(h.pc, &b);
+  CHECK_EQ_INT(b.srtp_early_held, 0);
+  CHECK_EQ_INT(b.dropped_unexpected - a.dropped_unexpected, 10);
+  CHECK(h.pc->early_srtp == NULL);
+out:
+  h_stop(&h);
+}
+
 /* ---- retransmission on the simulated clock ---- */
 
 #define MAX_SENDS 32
@@ -385,6 +473,9 @@ int main(void) {
   RUN(test_our_close_notify_after_release);
   RUN(test_fatal_alert);
   RUN(test_late_final_flight_after_release);
+  RUN(test_media_before_final_flight);
+  RUN(test_media_before_final_flight_bounded);
+  RUN(test_early_media_from_unchecked_address);
   RUN(test_retransmit_on_simulated_clock);
   RUN(test_fifteen_percent_loss);
   for (size_t i = 0; i < n; i++) free(vp8_frames[i]);
