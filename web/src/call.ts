@@ -1,9 +1,10 @@
 // The call: the peer connection, its offer and answer over the signaling WebSocket (/ws), and
 // trickle. A classic script loaded right after early.ts: with ?autostart=1 it goes on at once
 // with what early.ts began (camera, socket, ICE servers, certificate), and loads the page's
-// modules only once the offer is out and the camera's track is on its sender, so that nothing
-// on the way to the first keyframe waits for them: the modules evaluated and laid out on the
-// renderer's main thread held the camera's start back by 250 to 450 ms (docs/benchmarks.md).
+// modules only once the offer is out, the camera's track is on its sender and the answer is
+// applied, so that nothing on the way to the first keyframe waits for them: the modules
+// evaluated and laid out on the renderer's main thread held the camera's start back by 250 to
+// 450 ms, and the answer's by about 100 ms once the rest was faster (docs/benchmarks.md).
 // app.ts takes the live call over when it runs (boltrtcCall.take()) and shows the steps that
 // already happened, each at its own time (listen()). Without autostart the modules load at
 // once and app.ts starts a call on Connect.
@@ -21,7 +22,8 @@ interface BoltrtcCall {
   startedAt: number; // performance.now() at the start: the journey's zero
   pc: RTCPeerConnection | null; // once made
   local: MediaStream; // the camera's track (and the microphone's), added as they come
-  // Settles once the offer is out and the camera's track is on its sender (or the call failed).
+  // Settles once the offer is out, the camera's track is on its sender and the answer is applied
+  // (or ANSWER_WAIT_MS after the rest, or the call failed).
   underway: Promise<void>;
   listen(handler: (e: BoltrtcEvent) => void): void; // the events so far, then each as it comes
   open(): boolean; // the signaling socket is open
@@ -96,6 +98,10 @@ interface Window {
 
   const mark = window.boltrtcStart.mark;
 
+  // How long the page's modules wait for the answer once the rest of the call is under way (a
+  // server that does not answer must not leave the page without its script).
+  const ANSWER_WAIT_MS = 1000;
+
   const start = (begun: BoltrtcStart): BoltrtcCall => {
     const events: BoltrtcEvent[] = [];
     let handler: ((e: BoltrtcEvent) => void) | null = null;
@@ -111,6 +117,9 @@ interface Window {
     // They may come before its answer: held until the answer is applied.
     let heldCandidates: RTCIceCandidateInit[] | null = [];
     const local = new MediaStream();
+    // Settled when the answer is applied or refused, or signaling closes.
+    let answerSettled = (): void => undefined;
+    const answered = new Promise<void>((resolve) => (answerSettled = resolve));
 
     const call: BoltrtcCall = {
       startedAt: begun.startedAt,
@@ -146,7 +155,10 @@ interface Window {
       sock.onmessage = (ev) => {
         if (typeof ev.data === "string") receive(ev.data);
       };
-      sock.onclose = () => step("signaling-closed");
+      sock.onclose = () => {
+        answerSettled();
+        step("signaling-closed");
+      };
     }, () => undefined);
 
     const addCandidate = (pc: RTCPeerConnection, c: RTCIceCandidateInit): void => {
@@ -226,7 +238,11 @@ interface Window {
           heldCandidates = null;
           for (const c of held) addCandidate(pc, c);
           watchDtls(pc);
-        }, (e) => step("answer-rejected", String(e), true));
+          answerSettled();
+        }, (e) => {
+          answerSettled();
+          step("answer-rejected", String(e), true);
+        });
       } else if (msg.type === "candidate" && pc) {
         addCandidate(pc, { candidate: msg.candidate ?? "", sdpMid: msg.sdpMid ?? "0" });
         return;
@@ -299,6 +315,7 @@ interface Window {
       await attached;
       const settings = local.getVideoTracks()[0]?.getSettings();
       step("camera", settings ? `${settings.width}x${settings.height}` : undefined);
+      await Promise.race([answered, new Promise((resolve) => setTimeout(resolve, ANSWER_WAIT_MS))]);
     };
 
     call.underway = run().catch((e) => {

@@ -123,6 +123,19 @@ interface Window {
     return s;
   };
 
+  // With autostart the page is not laid out while its call starts (style.css: html[data-starting]
+  // hides the body): getUserMedia resolves only after several tasks on this main thread (the
+  // camera's source made and started, its track made, its photo settings asked of the browser),
+  // and styling and laying the page out, 60 to 90 ms here, came between them. Shown once the
+  // call is under way (loadPage), or after SHOW_WAIT_MS (a browser asking the user for the
+  // camera) at the latest.
+  const SHOW_WAIT_MS = 600;
+  const show = (): void => {
+    if (!document.documentElement.hasAttribute("data-starting")) return;
+    document.documentElement.removeAttribute("data-starting");
+    mark("page-shown");
+  };
+
   // The page's modules, once the document is parsed (a module added by a script runs as soon
   // as it is fetched, and app.ts needs the page's elements).
   const loadPage = (): void => {
@@ -130,6 +143,7 @@ interface Window {
       document.addEventListener("DOMContentLoaded", loadPage, { once: true });
       return;
     }
+    show();
     mark("page-asked");
     for (const name of ["journey", "steps", "live", "sdp", "chapter"]) {
       const link = document.createElement("link");
@@ -155,6 +169,8 @@ interface Window {
   const params = new URLSearchParams(location.search);
   if (params.get("autostart") === "1") {
     mark("early");
+    document.documentElement.setAttribute("data-starting", "");
+    setTimeout(show, SHOW_WAIT_MS);
     early = begin(params.get("resolution"));
   }
 })();
