@@ -25,6 +25,8 @@ interface BoltrtcCall {
   // Settles once the offer is out, the camera's track is on its sender and the answer is applied
   // (or ANSWER_WAIT_MS after the rest, or the call failed).
   underway: Promise<void>;
+  // Settles when the server says it saved the call's first keyframe (or the call failed).
+  saved: Promise<void>;
   listen(handler: (e: BoltrtcEvent) => void): void; // the events so far, then each as it comes
   open(): boolean; // the signaling socket is open
   send(msg: object): void;
@@ -70,9 +72,10 @@ interface Window {
     }
   };
 
-  // The microphone, asked for once the camera has started (one getUserMedia at a time in the
-  // browser, and the camera is what the journey waits for); none if there is none or it is
-  // refused: video alone is what matters.
+  // The microphone, asked for once the first keyframe is saved (or SAVED_WAIT_MS after the
+  // call is under way): a second getUserMedia, the audio device's thread and the Opus encoder
+  // took the main thread and the CPU just while the video encoder was being made for the first
+  // frame. None if there is none or it is refused: video alone is what matters.
   const getMicrophone = async (): Promise<MediaStreamTrack | undefined> => {
     try {
       const s = await navigator.mediaDevices.getUserMedia({ audio: true, video: false });
@@ -101,6 +104,9 @@ interface Window {
   // How long the page's modules wait for the answer once the rest of the call is under way (a
   // server that does not answer must not leave the page without its script).
   const ANSWER_WAIT_MS = 1000;
+  // How long the page's modules wait for the first keyframe's JPEG once the call is under way.
+  const SAVED_WAIT_MS = 1500;
+  const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
   const start = (begun: BoltrtcStart): BoltrtcCall => {
     const events: BoltrtcEvent[] = [];
@@ -120,12 +126,14 @@ interface Window {
     // Settled when the answer is applied or refused, or signaling closes.
     let answerSettled = (): void => undefined;
     const answered = new Promise<void>((resolve) => (answerSettled = resolve));
+    let savedSettled = (): void => undefined;
 
     const call: BoltrtcCall = {
       startedAt: begun.startedAt,
       pc: null,
       local,
       underway: Promise.resolve(),
+      saved: new Promise<void>((resolve) => (savedSettled = resolve)),
       listen: (h) => {
         handler = h;
         for (const e of events.splice(0)) h(e);
@@ -157,6 +165,7 @@ interface Window {
       };
       sock.onclose = () => {
         answerSettled();
+        savedSettled();
         step("signaling-closed");
       };
     }, () => undefined);
@@ -241,8 +250,11 @@ interface Window {
           answerSettled();
         }, (e) => {
           answerSettled();
+          savedSettled();
           step("answer-rejected", String(e), true);
         });
+      } else if (msg.type === "keyframe") {
+        savedSettled();
       } else if (msg.type === "candidate" && pc) {
         addCandidate(pc, { candidate: msg.candidate ?? "", sdpMid: msg.sdpMid ?? "0" });
         return;
@@ -288,7 +300,7 @@ interface Window {
           await video.sender.replaceTrack(v);
         }
         mark("track-attached");
-        void getMicrophone().then(async (a) => {
+        void Promise.race([call.saved, delay(SAVED_WAIT_MS)]).then(getMicrophone).then(async (a) => {
           if (!a || closed) return a?.stop();
           local.addTrack(a);
           await audio.sender.replaceTrack(a);
@@ -315,11 +327,12 @@ interface Window {
       await attached;
       const settings = local.getVideoTracks()[0]?.getSettings();
       step("camera", settings ? `${settings.width}x${settings.height}` : undefined);
-      await Promise.race([answered, new Promise((resolve) => setTimeout(resolve, ANSWER_WAIT_MS))]);
+      await Promise.race([answered, delay(ANSWER_WAIT_MS)]);
     };
 
     call.underway = run().catch((e) => {
       step("error", String(e), true);
+      savedSettled();
       call.close();
     });
     addEventListener("beforeunload", () => call.send({ type: "bye" }));
@@ -340,7 +353,13 @@ interface Window {
   const begun = window.boltrtcStart.take();
   if (begun) {
     early = start(begun);
-    void early.underway.then(window.boltrtcStart.loadPage);
+    const call = early;
+    void call.underway
+      .then(() => {
+        window.boltrtcStart.show();
+        return Promise.race([call.saved, delay(SAVED_WAIT_MS)]);
+      })
+      .then(window.boltrtcStart.loadPage);
   } else {
     window.boltrtcStart.loadPage();
   }

@@ -33,7 +33,8 @@ interface BoltrtcEarly {
   begin(choice: string | null): BoltrtcStart;
   // What began before the page was ready, once.
   take(): BoltrtcStart | null;
-  loadPage(): void; // the page's modules (app.js and its imports)
+  show(): void; // lays the page out (with autostart it is hidden while the call starts)
+  loadPage(): void; // shows the page and loads its modules (app.js and its imports)
 }
 
 interface Window {
@@ -159,7 +160,7 @@ interface Window {
 
   let early: BoltrtcStart | null = null;
   window.boltrtcStart = {
-    timeline, mark, begin, loadPage,
+    timeline, mark, begin, show, loadPage,
     take: () => {
       const s = early;
       early = null;
