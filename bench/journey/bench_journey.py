@@ -66,7 +66,8 @@ STAGES = [
 # Spans within one run whose medians are printed too: the camera's start, and what follows it.
 SPANS = [("camera asked", "getUserMedia"), ("track attached", "first keyframe"),
          ("getUserMedia", "first keyframe"), ("first keyframe", "JPEG written"),
-         ("JPEG written", "page told"), ("getUserMedia", "JPEG written")]
+         ("JPEG written", "page told"), ("getUserMedia", "JPEG written"),
+         ("camera asked", "JPEG written")]
 
 LOG_STEP = re.compile(r"^(\d\d):(\d\d):(\d\d)\.(\d\d\d) step\s+(\S+) (\S+)")
 
