@@ -1,10 +1,12 @@
 // The call: the peer connection, its offer and answer over the signaling WebSocket (/ws), and
 // trickle. A classic script loaded right after early.ts: with ?autostart=1 it goes on at once
-// with what early.ts began (camera, socket, ICE servers, certificate), and loads the page's
-// modules only once the offer is out, the camera's track is on its sender and the answer is
-// applied, so that nothing on the way to the first keyframe waits for them: the modules
-// evaluated and laid out on the renderer's main thread held the camera's start back by 250 to
-// 450 ms, and the answer's by about 100 ms once the rest was faster (docs/benchmarks.md).
+// with what early.ts began (camera, socket, ICE servers, certificate). It shows the page once
+// the offer is out, the camera's track is on its sender and the answer is applied, and loads
+// the page's modules once the first keyframe's JPEG is saved (at most SAVED_WAIT_MS later), so
+// that nothing on the way to the first keyframe waits for them or shares the CPU with them:
+// the modules evaluated and laid out on the renderer's main thread held the camera's start
+// back by 250 to 450 ms, then the answer by about 100 ms, then the encoder, made on the first
+// frame after the answer (docs/benchmarks.md).
 // app.ts takes the live call over when it runs (boltrtcCall.take()) and shows the steps that
 // already happened, each at its own time (listen()). Without autostart the modules load at
 // once and app.ts starts a call on Connect.
@@ -73,7 +75,7 @@ interface Window {
   };
 
   // The microphone, asked for once the first keyframe is saved (or SAVED_WAIT_MS after the
-  // call is under way): a second getUserMedia, the audio device's thread and the Opus encoder
+  // camera's track is on its sender): a second getUserMedia, the audio device's thread and the Opus encoder
   // took the main thread and the CPU just while the video encoder was being made for the first
   // frame. None if there is none or it is refused: video alone is what matters.
   const getMicrophone = async (): Promise<MediaStreamTrack | undefined> => {
@@ -104,7 +106,7 @@ interface Window {
   // How long the page's modules wait for the answer once the rest of the call is under way (a
   // server that does not answer must not leave the page without its script).
   const ANSWER_WAIT_MS = 1000;
-  // How long the page's modules wait for the first keyframe's JPEG once the call is under way.
+  // How long the page's modules (and the microphone) wait for the first keyframe's JPEG.
   const SAVED_WAIT_MS = 1500;
   const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -348,8 +350,8 @@ interface Window {
       return c;
     },
   };
-  // With ?autostart=1 early.ts has begun: the call goes on from there, and the page's modules
-  // wait until it is under way.
+  // With ?autostart=1 early.ts has begun: the call goes on from there, the page is shown once
+  // the call is under way and its modules load once the first keyframe is saved.
   const begun = window.boltrtcStart.take();
   if (begun) {
     early = start(begun);

@@ -128,7 +128,7 @@ interface Window {
   // hides the body): getUserMedia resolves only after several tasks on this main thread (the
   // camera's source made and started, its track made, its photo settings asked of the browser),
   // and styling and laying the page out, 60 to 90 ms here, came between them. Shown once the
-  // call is under way (loadPage), or after SHOW_WAIT_MS (a browser asking the user for the
+  // call is under way (call.ts), or after SHOW_WAIT_MS (a browser asking the user for the
   // camera) at the latest.
   const SHOW_WAIT_MS = 600;
   const show = (): void => {
