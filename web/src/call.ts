@@ -1,8 +1,8 @@
 // The call: the peer connection, its offer and answer over the signaling WebSocket (/ws), and
 // trickle. A classic script loaded right after early.ts: with ?autostart=1 it goes on at once
-// with what early.ts began (camera, socket, ICE servers, certificate). It shows the page once
-// the offer is out, the camera's track is on its sender and the answer is applied, and loads
-// the page's modules once the first keyframe's JPEG is saved (at most SAVED_WAIT_MS later), so
+// with what early.ts began (camera, socket, ICE servers, certificate), and shows the page and
+// loads its modules once the offer is out, the camera's track is on its sender, the answer is
+// applied and the first keyframe's JPEG is saved (at most SAVED_WAIT_MS after the answer), so
 // that nothing on the way to the first keyframe waits for them or shares the CPU with them:
 // the modules evaluated and laid out on the renderer's main thread held the camera's start
 // back by 250 to 450 ms, then the answer by about 100 ms, then the encoder, made on the first
@@ -350,17 +350,14 @@ interface Window {
       return c;
     },
   };
-  // With ?autostart=1 early.ts has begun: the call goes on from there, the page is shown once
-  // the call is under way and its modules load once the first keyframe is saved.
+  // With ?autostart=1 early.ts has begun: the call goes on from there, and the page is shown
+  // and its modules load once the call is under way and its first keyframe saved.
   const begun = window.boltrtcStart.take();
   if (begun) {
     early = start(begun);
     const call = early;
     void call.underway
-      .then(() => {
-        window.boltrtcStart.show();
-        return Promise.race([call.saved, delay(SAVED_WAIT_MS)]);
-      })
+      .then(() => Promise.race([call.saved, delay(SAVED_WAIT_MS)]))
       .then(window.boltrtcStart.loadPage);
   } else {
     window.boltrtcStart.loadPage();

@@ -33,7 +33,6 @@ interface BoltrtcEarly {
   begin(choice: string | null): BoltrtcStart;
   // What began before the page was ready, once.
   take(): BoltrtcStart | null;
-  show(): void; // lays the page out (with autostart it is hidden while the call starts)
   loadPage(): void; // shows the page and loads its modules (app.js and its imports)
 }
 
@@ -127,9 +126,10 @@ interface Window {
   // With autostart the page is not laid out while its call starts (style.css: html[data-starting]
   // hides the body): getUserMedia resolves only after several tasks on this main thread (the
   // camera's source made and started, its track made, its photo settings asked of the browser),
-  // and styling and laying the page out, 60 to 90 ms here, came between them. Shown once the
-  // call is under way (call.ts), or after SHOW_WAIT_MS (a browser asking the user for the
-  // camera) at the latest.
+  // and styling and laying the page out, 60 to 90 ms here, came between them; later it took
+  // the CPU from the encoder, made on the first frame after the answer. Shown with its modules
+  // (loadPage, once call.ts has the first keyframe saved), or after SHOW_WAIT_MS at the latest
+  // (a browser asking the user for the camera, a slow first keyframe).
   const SHOW_WAIT_MS = 600;
   const show = (): void => {
     if (!document.documentElement.hasAttribute("data-starting")) return;
@@ -160,7 +160,7 @@ interface Window {
 
   let early: BoltrtcStart | null = null;
   window.boltrtcStart = {
-    timeline, mark, begin, show, loadPage,
+    timeline, mark, begin, loadPage,
     take: () => {
       const s = early;
       early = null;
