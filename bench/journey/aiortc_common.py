@@ -86,7 +86,7 @@ class Receiver:
 
 
 # A page file's name: one path segment, no hidden files (as src/signal/web_files.c allows).
-PAGE_FILE = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9._-]*\.(html|js|css|svg|map)$")
+PAGE_FILE = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9._-]*\.(html|js|css|svg|png|map)$")
 
 
 def add_page_files(app, web_dir, routes):

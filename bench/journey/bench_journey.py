@@ -63,9 +63,11 @@ STAGES = [
     ("page told", "page:keyframe-1"),
 ]
 
-# Spans within one run whose medians are printed too: what follows the camera's start.
-SPANS = [("getUserMedia", "first keyframe"), ("first keyframe", "JPEG written"),
-         ("JPEG written", "page told"), ("getUserMedia", "JPEG written")]
+# Spans within one run whose medians are printed too: the camera's start, and what follows it.
+SPANS = [("camera asked", "getUserMedia"), ("track attached", "first keyframe"),
+         ("getUserMedia", "first keyframe"), ("first keyframe", "JPEG written"),
+         ("JPEG written", "page told"), ("getUserMedia", "JPEG written"),
+         ("camera asked", "JPEG written")]
 
 LOG_STEP = re.compile(r"^(\d\d):(\d\d):(\d\d)\.(\d\d\d) step\s+(\S+) (\S+)")
 
@@ -90,15 +92,14 @@ class ServerFailed(RuntimeError):
     """A server gave no complete load: its label and why."""
 
 
-def journeys(servers, source, runs, timeout_s, save_as, reference_output):
+def journeys(servers, source, runs, timeout_s, save_as):
     """Page loads from each server in turn, runs rounds: {label: [run dicts]}. Stops early when
     a server's first two loads both fail (a broken side would otherwise cost a timeout per
     load)."""
     urls = [("ref:" if sv.reference else "") + sv.url for sv in servers]
     cmd = [shutil.which("node"), os.path.join(HERE, "journey.mjs"), "--url", ",".join(urls),
+           "--output-dirs", ",".join(sv.output for sv in servers),
            "--y4m", source, "--runs", str(runs), "--timeout-ms", str(timeout_s * 1000)]
-    if reference_output:
-        cmd += ["--reference-output", reference_output]
     err = tempfile.TemporaryFile("w+")
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True, cwd=ROOT)
     results, failed = [], None
@@ -260,6 +261,7 @@ class Boltrtc:
         except RuntimeError as e:
             raise ServerFailed(label, str(e)) from e
         self.url = self.server.base + "/"
+        self.output = self.server.output
 
     def tail(self, n=40):
         return self.server.tail(n)
@@ -285,10 +287,9 @@ def run_all(a, source, workdir):
             servers.append(Aiortc("aiortc same page", workdir, reference=False))
         if not a.no_reference:
             servers.append(Aiortc("aiortc reference", workdir, reference=True))
-        ref = next((sv.output for sv in servers if sv.reference), None)
         try:
             results = journeys(servers, source, a.runs, a.timeout,
-                               os.path.join(workdir, "pages.json"), ref)
+                               os.path.join(workdir, "pages.json"))
         except ServerFailed as e:
             show_log(next(sv for sv in servers if sv.label == e.args[0]), e.args[1])
             raise

@@ -6,9 +6,14 @@
 // - aiortc's reference page (aiortc_reference.py; a URL given as ref:URL): its Start button is
 //   clicked as soon as its script is there, with video only; the times are marked from outside
 //   the page's code, by wrapping getUserMedia, createOffer and fetch; the page is never told of
-//   the JPEG, so the load ends when a new one is in --reference-output.
-// Usage: node journey.mjs --url URL[,ref:URL...] --y4m FILE --runs N --timeout-ms MS
-//        [--reference-output DIR]
+//   the JPEG, so the load ends when a new one is in its server's output folder.
+// Every load ends the same way: when a new JPEG is in that server's folder (--output-dirs, one
+// per URL, in the same order), found from outside the browser. Polling the page instead
+// (waitForFunction) evaluated a script in it, 50 to 80 ms on its main thread the first time,
+// just while the page's camera was starting, and only on boltrtc's pages: the instrument slowed
+// what it measured. The page's own "page told" mark is read after the JPEG.
+// Usage: node journey.mjs --url URL[,ref:URL...] --output-dirs DIR[,DIR...] --y4m FILE
+//        --runs N --timeout-ms MS
 import { readdirSync } from 'node:fs';
 import { eachLoad, loadOptions } from './loads.mjs';
 
@@ -77,15 +82,14 @@ await eachLoad(opt, async (context, url, out) => {
   const failed = [];
   page.on('response', (r) => { if (r.status() >= 400) failed.push(`${r.status()} ${r.url()}`); });
   page.on('pageerror', (e) => failed.push(String(e.message || e).split('\n')[0]));
+  const dir = opt.outputDirs.split(',')[out.server];
   try {
-    if (reference) {
-      const before = jpegs(opt.referenceOutput);
-      await page.goto(url, { timeout: 15000 });
-      await waitForJpeg(opt.referenceOutput, before, opt.timeoutMs);
-    } else {
-      await page.goto(`${url}?autostart=1`, { timeout: 15000 });
-      // The page marks the time itself; polling only says when to read it, so it is slow
-      // (every poll is work on the page's main thread, beside the page's own).
+    const before = jpegs(dir);
+    await page.goto(reference ? url : `${url}?autostart=1`, { timeout: 15000 });
+    await waitForJpeg(dir, before, opt.timeoutMs);
+    if (!reference) {
+      // Told of it by the server: the page marks that time itself; polling only says when to
+      // read it, so it is slow.
       await page.waitForFunction(() => Number(document.body.dataset.keyframes || 0) >= 1, null,
         { timeout: opt.timeoutMs, polling: 250 });
     }

@@ -1,9 +1,12 @@
 // The call: the peer connection, its offer and answer over the signaling WebSocket (/ws), and
 // trickle. A classic script loaded right after early.ts: with ?autostart=1 it goes on at once
-// with what early.ts began (camera, socket, ICE servers, certificate), and loads the page's
-// modules only once the offer is out and the camera's track is on its sender, so that nothing
-// on the way to the first keyframe waits for them: the modules evaluated and laid out on the
-// renderer's main thread held the camera's start back by 250 to 450 ms (docs/benchmarks.md).
+// with what early.ts began (camera, socket, ICE servers, certificate), and shows the page and
+// loads its modules once the offer is out, the camera's track is on its sender, the answer is
+// applied and the first keyframe's JPEG is saved (at most SAVED_WAIT_MS after the answer), so
+// that nothing on the way to the first keyframe waits for them or shares the CPU with them:
+// the modules evaluated and laid out on the renderer's main thread held the camera's start
+// back by 250 to 450 ms, then the answer by about 100 ms, then the encoder, made on the first
+// frame after the answer (docs/benchmarks.md).
 // app.ts takes the live call over when it runs (boltrtcCall.take()) and shows the steps that
 // already happened, each at its own time (listen()). Without autostart the modules load at
 // once and app.ts starts a call on Connect.
@@ -21,8 +24,11 @@ interface BoltrtcCall {
   startedAt: number; // performance.now() at the start: the journey's zero
   pc: RTCPeerConnection | null; // once made
   local: MediaStream; // the camera's track (and the microphone's), added as they come
-  // Settles once the offer is out and the camera's track is on its sender (or the call failed).
+  // Settles once the offer is out, the camera's track is on its sender and the answer is applied
+  // (or ANSWER_WAIT_MS after the rest, or the call failed).
   underway: Promise<void>;
+  // Settles when the server says it saved the call's first keyframe (or the call failed).
+  saved: Promise<void>;
   listen(handler: (e: BoltrtcEvent) => void): void; // the events so far, then each as it comes
   open(): boolean; // the signaling socket is open
   send(msg: object): void;
@@ -68,9 +74,10 @@ interface Window {
     }
   };
 
-  // The microphone, asked for once the camera has started (one getUserMedia at a time in the
-  // browser, and the camera is what the journey waits for); none if there is none or it is
-  // refused: video alone is what matters.
+  // The microphone, asked for once the first keyframe is saved (or SAVED_WAIT_MS after the
+  // camera's track is on its sender): a second getUserMedia, the audio device's thread and the Opus encoder
+  // took the main thread and the CPU just while the video encoder was being made for the first
+  // frame. None if there is none or it is refused: video alone is what matters.
   const getMicrophone = async (): Promise<MediaStreamTrack | undefined> => {
     try {
       const s = await navigator.mediaDevices.getUserMedia({ audio: true, video: false });
@@ -96,6 +103,13 @@ interface Window {
 
   const mark = window.boltrtcStart.mark;
 
+  // How long the page's modules wait for the answer once the rest of the call is under way (a
+  // server that does not answer must not leave the page without its script).
+  const ANSWER_WAIT_MS = 1000;
+  // How long the page's modules (and the microphone) wait for the first keyframe's JPEG.
+  const SAVED_WAIT_MS = 1500;
+  const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
   const start = (begun: BoltrtcStart): BoltrtcCall => {
     const events: BoltrtcEvent[] = [];
     let handler: ((e: BoltrtcEvent) => void) | null = null;
@@ -111,12 +125,17 @@ interface Window {
     // They may come before its answer: held until the answer is applied.
     let heldCandidates: RTCIceCandidateInit[] | null = [];
     const local = new MediaStream();
+    // Settled when the answer is applied or refused, or signaling closes.
+    let answerSettled = (): void => undefined;
+    const answered = new Promise<void>((resolve) => (answerSettled = resolve));
+    let savedSettled = (): void => undefined;
 
     const call: BoltrtcCall = {
       startedAt: begun.startedAt,
       pc: null,
       local,
       underway: Promise.resolve(),
+      saved: new Promise<void>((resolve) => (savedSettled = resolve)),
       listen: (h) => {
         handler = h;
         for (const e of events.splice(0)) h(e);
@@ -146,7 +165,11 @@ interface Window {
       sock.onmessage = (ev) => {
         if (typeof ev.data === "string") receive(ev.data);
       };
-      sock.onclose = () => step("signaling-closed");
+      sock.onclose = () => {
+        answerSettled();
+        savedSettled();
+        step("signaling-closed");
+      };
     }, () => undefined);
 
     const addCandidate = (pc: RTCPeerConnection, c: RTCIceCandidateInit): void => {
@@ -226,7 +249,14 @@ interface Window {
           heldCandidates = null;
           for (const c of held) addCandidate(pc, c);
           watchDtls(pc);
-        }, (e) => step("answer-rejected", String(e), true));
+          answerSettled();
+        }, (e) => {
+          answerSettled();
+          savedSettled();
+          step("answer-rejected", String(e), true);
+        });
+      } else if (msg.type === "keyframe") {
+        savedSettled();
       } else if (msg.type === "candidate" && pc) {
         addCandidate(pc, { candidate: msg.candidate ?? "", sdpMid: msg.sdpMid ?? "0" });
         return;
@@ -272,7 +302,7 @@ interface Window {
           await video.sender.replaceTrack(v);
         }
         mark("track-attached");
-        void getMicrophone().then(async (a) => {
+        void Promise.race([call.saved, delay(SAVED_WAIT_MS)]).then(getMicrophone).then(async (a) => {
           if (!a || closed) return a?.stop();
           local.addTrack(a);
           await audio.sender.replaceTrack(a);
@@ -299,10 +329,12 @@ interface Window {
       await attached;
       const settings = local.getVideoTracks()[0]?.getSettings();
       step("camera", settings ? `${settings.width}x${settings.height}` : undefined);
+      await Promise.race([answered, delay(ANSWER_WAIT_MS)]);
     };
 
     call.underway = run().catch((e) => {
       step("error", String(e), true);
+      savedSettled();
       call.close();
     });
     addEventListener("beforeunload", () => call.send({ type: "bye" }));
@@ -318,12 +350,15 @@ interface Window {
       return c;
     },
   };
-  // With ?autostart=1 early.ts has begun: the call goes on from there, and the page's modules
-  // wait until it is under way.
+  // With ?autostart=1 early.ts has begun: the call goes on from there, and the page is shown
+  // and its modules load once the call is under way and its first keyframe saved.
   const begun = window.boltrtcStart.take();
   if (begun) {
     early = start(begun);
-    void early.underway.then(window.boltrtcStart.loadPage);
+    const call = early;
+    void call.underway
+      .then(() => Promise.race([call.saved, delay(SAVED_WAIT_MS)]))
+      .then(window.boltrtcStart.loadPage);
   } else {
     window.boltrtcStart.loadPage();
   }

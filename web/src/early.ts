@@ -33,7 +33,7 @@ interface BoltrtcEarly {
   begin(choice: string | null): BoltrtcStart;
   // What began before the page was ready, once.
   take(): BoltrtcStart | null;
-  loadPage(): void; // the page's modules (app.js and its imports)
+  loadPage(): void; // shows the page and loads its modules (app.js and its imports)
 }
 
 interface Window {
@@ -123,6 +123,20 @@ interface Window {
     return s;
   };
 
+  // With autostart the page is not laid out while its call starts (style.css: html[data-starting]
+  // hides the body): getUserMedia resolves only after several tasks on this main thread (the
+  // camera's source made and started, its track made, its photo settings asked of the browser),
+  // and styling and laying the page out, 60 to 90 ms here, came between them; later it took
+  // the CPU from the encoder, made on the first frame after the answer. Shown with its modules
+  // (loadPage, once call.ts has the first keyframe saved), or after SHOW_WAIT_MS at the latest
+  // (a browser asking the user for the camera, a slow first keyframe).
+  const SHOW_WAIT_MS = 600;
+  const show = (): void => {
+    if (!document.documentElement.hasAttribute("data-starting")) return;
+    document.documentElement.removeAttribute("data-starting");
+    mark("page-shown");
+  };
+
   // The page's modules, once the document is parsed (a module added by a script runs as soon
   // as it is fetched, and app.ts needs the page's elements).
   const loadPage = (): void => {
@@ -130,6 +144,7 @@ interface Window {
       document.addEventListener("DOMContentLoaded", loadPage, { once: true });
       return;
     }
+    show();
     mark("page-asked");
     for (const name of ["journey", "steps", "live", "sdp", "chapter"]) {
       const link = document.createElement("link");
@@ -155,6 +170,8 @@ interface Window {
   const params = new URLSearchParams(location.search);
   if (params.get("autostart") === "1") {
     mark("early");
+    document.documentElement.setAttribute("data-starting", "");
+    setTimeout(show, SHOW_WAIT_MS);
     early = begin(params.get("resolution"));
   }
 })();
