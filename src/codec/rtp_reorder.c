@@ -36,10 +36,40 @@ const brtc_reorder_slot *brtc_reorder_at(const brtc_reorder *r, uint16_t seq) {
   return s->used && s->seq == seq ? s : NULL;
 }
 
+_Static_assert(WINDOW % 64 == 0, "the used-slot bitmap holds whole words");
+
+static void mark_used(brtc_reorder *r, const brtc_reorder_slot *s, bool used) {
+  size_t i = (size_t)(s - r->slots);
+  uint64_t bit = 1ull << (i % 64);
+  if (used) {
+    r->used_bits[i / 64] |= bit;
+    r->used_count++;
+  } else {
+    r->used_bits[i / 64] &= ~bit;
+    r->used_count--;
+  }
+}
+
+/* Of the len slots from index start on (wrapping at the window's end), the offset k' >= k
+ * of the first in use; len if none. */
+static uint32_t next_used(const brtc_reorder *r, uint32_t start, uint32_t k, uint32_t len) {
+  while (k < len) {
+    uint32_t idx = (start + k) % WINDOW;
+    uint64_t bits = r->used_bits[idx / 64] >> (idx % 64);
+    if (bits) {
+      k += (uint32_t)__builtin_ctzll(bits); /* within the word: no wrap */
+      return k < len ? k : len;
+    }
+    k += 64 - idx % 64;
+  }
+  return len;
+}
+
 /* A slot leaves: its payload bytes become a hole in the arena. */
 static void release(brtc_reorder *r, brtc_reorder_slot *s) {
   if (!s->used) return;
   s->used = s->ready = false;
+  mark_used(r, s, false);
   brtc_payload_arena_release(&r->arena, s->len);
 }
 
@@ -70,6 +100,8 @@ static void forget_all(brtc_reorder *r) {
   r->frames_unread += r->ready_count;
   r->ready_count = r->ready_head = 0;
   if (r->slots) memset(r->slots, 0, WINDOW * sizeof(brtc_reorder_slot));
+  memset(r->used_bits, 0, sizeof r->used_bits);
+  r->used_count = 0;
   brtc_payload_arena_clear(&r->arena);
 }
 
@@ -99,9 +131,11 @@ void brtc_reorder_drop(brtc_reorder *r, uint16_t from, uint16_t to, bool count_g
   bool have_prev = false;
   uint32_t prev_ts = 0;
   uint16_t n = (uint16_t)(to - from + 1);
-  for (uint32_t i = 0; r->slots && i < n && i < WINDOW; i++) {
-    brtc_reorder_slot *s = slot_of(r, (uint16_t)(from + i));
-    if (!s || s->ready) continue;
+  uint32_t len = n < WINDOW ? n : WINDOW, start = from % WINDOW;
+  for (uint32_t i = next_used(r, start, 0, len); r->slots && i < len;
+       i = next_used(r, start, i + 1, len)) {
+    brtc_reorder_slot *s = &r->slots[(start + i) % WINDOW];
+    if (s->seq != (uint16_t)(from + i) || s->ready) continue;
     if (!s->padding && (!have_prev || s->ts != prev_ts)) frames++;
     if (!s->padding) {
       have_prev = true;
@@ -119,10 +153,12 @@ void brtc_reorder_drop(brtc_reorder *r, uint16_t from, uint16_t to, bool count_g
 
 void brtc_reorder_skip_to(brtc_reorder *r, uint16_t seq) {
   if (r->have_floor) {
-    uint16_t n = (uint16_t)(seq - r->floor);
-    for (uint32_t i = 1; r->slots && i <= n && i <= WINDOW; i++) {
-      brtc_reorder_slot *s = slot_of(r, (uint16_t)(r->floor + i));
-      if (s && !s->ready) release(r, s);
+    uint16_t n = (uint16_t)(seq - r->floor), from = (uint16_t)(r->floor + 1);
+    uint32_t len = n < WINDOW ? n : WINDOW, start = from % WINDOW;
+    for (uint32_t i = next_used(r, start, 0, len); r->slots && i < len;
+         i = next_used(r, start, i + 1, len)) {
+      brtc_reorder_slot *s = &r->slots[(start + i) % WINDOW];
+      if (s->seq == (uint16_t)(from + i) && !s->ready) release(r, s);
     }
   }
   set_floor(r, seq);
@@ -140,7 +176,7 @@ static void advance(brtc_reorder *r, uint16_t new_highest) {
   if (dh >= WINDOW) {
     forget_all(r);
   } else {
-    for (int i = 1; i <= dh; i++) {
+    for (int i = 1; i <= dh && r->used_count; i++) { /* none in use: nothing to free */
       brtc_reorder_slot *s = &r->slots[(uint16_t)(r->highest + i) % WINDOW];
       while (s->used && s->ready && r->ready_count) drop_oldest_ready(r);
       release(r, s);
@@ -197,6 +233,7 @@ int brtc_reorder_insert(brtc_reorder *r, uint16_t seq, uint32_t ts, bool marker,
       .ts = ts,
       .info = info,
   };
+  mark_used(r, s, true);
   s->off = brtc_payload_arena_append(&r->arena, payload, len);
   *slot = s;
   return BRTC_OK;

@@ -21,7 +21,7 @@
 
 #include "codec/payload_arena.h"
 
-#define BRTC_REORDER_WINDOW 512
+#define BRTC_REORDER_WINDOW 512 /* a multiple of 64 (the used-slot bitmap) */
 #define BRTC_REORDER_MAX_READY 32
 
 typedef struct brtc_reorder_slot {
@@ -46,6 +46,11 @@ typedef struct brtc_reorder_frame {
 typedef struct brtc_reorder {
   size_t max_payload;
   brtc_reorder_slot *slots; /* BRTC_REORDER_WINDOW entries, indexed by seq % window */
+  /* Which slots are in use, and how many: dropping a range of sequence numbers visits only
+   * the packets held there, so a jump in sequence numbers costs what the window holds, not
+   * the window's size. */
+  uint64_t used_bits[BRTC_REORDER_WINDOW / 64];
+  uint32_t used_count;
   brtc_payload_arena arena;
   bool have_highest, have_floor;
   uint16_t highest, floor;

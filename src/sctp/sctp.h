@@ -153,6 +153,12 @@ typedef struct brtc_sctp brtc_sctp;
 /* cfg may be NULL for the defaults. BRTC_ERR_INVALID for inconsistent limits. */
 int brtc_sctp_new(const brtc_sctp_config *cfg, uint64_t now_us, brtc_sctp **out);
 void brtc_sctp_free(brtc_sctp *a);
+/* A copy of a that shares nothing with it, for a fuzzer or a test that needs the same
+ * association many times without building it again. Only an association at rest can be
+ * copied: nothing sent and unacknowledged, queued, being reassembled or to be polled
+ * (BRTC_ERR_STATE otherwise); its counters, timers and seeded randomness are copied too, so
+ * the copy does next what the original would. */
+int brtc_sctp_clone(const brtc_sctp *a, brtc_sctp **out);
 
 /* Start the association: send INIT (RFC 9260 5.1). In WebRTC both ends call this once DTLS
  * is up; the INIT collision of 5.2.1 resolves it. An end that never calls it answers the

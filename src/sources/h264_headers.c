@@ -11,31 +11,46 @@
 #define RBSP_MAX 1024
 
 typedef struct bits {
+  const uint8_t *nal; /* the unit, and the next of its bytes to turn into RBSP */
+  size_t nal_len, pos;
+  unsigned zeros; /* zero bytes just before pos */
   uint8_t rbsp[RBSP_MAX];
   size_t len, bit;
   bool error;
 } bits;
 
-/* Skips the one-byte NAL header and drops each 03 of 00 00 03 (7.4.1). */
+/* Nothing is converted yet: bytes become RBSP as the reader reaches them, so a header read
+ * from a long unit (a fuzzer's SPS of a thousand bytes) costs what is read, not the unit. */
 static void bits_init(bits *b, const uint8_t *nal, size_t len) {
+  b->nal = nal;
+  b->nal_len = len;
+  b->pos = 1; /* past the one-byte NAL header */
+  b->zeros = 0;
   b->len = 0;
   b->bit = 0;
   b->error = false;
-  unsigned zeros = 0;
-  for (size_t i = 1; i < len && b->len < RBSP_MAX; i++) {
-    if (zeros >= 2 && nal[i] == 3) {
-      zeros = 0;
+}
+
+/* One more RBSP byte, dropping each 03 of 00 00 03 (7.4.1); false at the unit's end or at
+ * RBSP_MAX. */
+static bool more(bits *b) {
+  while (b->pos < b->nal_len && b->len < RBSP_MAX) {
+    uint8_t c = b->nal[b->pos++];
+    if (b->zeros >= 2 && c == 3) {
+      b->zeros = 0;
       continue;
     }
-    zeros = nal[i] == 0 ? zeros + 1 : 0;
-    b->rbsp[b->len++] = nal[i];
+    b->zeros = c == 0 ? b->zeros + 1 : 0;
+    b->rbsp[b->len++] = c;
+    return true;
   }
+  return false;
 }
 
 static uint32_t read_u(bits *b, unsigned n) {
   uint32_t v = 0;
   for (unsigned i = 0; i < n; i++) {
-    if (b->bit >= b->len * 8) {
+    if (b->bit >= b->len * 8 && !more(b)) {
       b->error = true;
       return 0;
     }
