@@ -538,10 +538,23 @@ static void on_dlrr(brtc_pc *pc, const brtc_rtcp_packet *p) {
   }
 }
 
+/* RFC 3611 4.4: the peer's reference time, which our next sender report answers. */
+static void on_rrtr(brtc_pc *pc, const brtc_rtcp_packet *p) {
+  uint64_t ntp;
+  if (p->len < 8 || brtc_rtcp_xr_rrtr(p, &ntp) != BRTC_OK) return;
+  pc->rrtr_seen = true;
+  pc->rrtr_ssrc = brtc_rd32(p->data + 4); /* the XR packet's originator */
+  pc->rrtr_lrr = (uint32_t)(ntp >> 16);
+  pc->rrtr_at_us = pc->now_us;
+}
+
 static void on_rtcp(const brtc_rtcp_packet *p, void *user) {
   brtc_pc *pc = user;
   pc_send_rtcp(pc, p); /* reports, NACK, PLI, FIR about what we send */
-  if (p->type == BRTC_RTCP_XR) on_dlrr(pc, p);
+  if (p->type == BRTC_RTCP_XR) {
+    on_dlrr(pc, p);
+    on_rrtr(pc, p);
+  }
   if (p->type != BRTC_RTCP_SR) return;
   /* Remember the SR so our report blocks carry LSR and DLSR (RFC 3550 6.4.1). */
   for (size_t i = 0; i < pc->n_tracks; i++) {

@@ -526,6 +526,14 @@ static void run_pair(unsigned loss, uint64_t delay_us, brtc_dtls_role answer_rol
     fprintf(stderr, "  %s: send-rate target %u bit/s after %u changes; at most %zu RTP bytes "
             "in %u ms\n", w ? "answerer" : "offerer", (unsigned)brtc_track_target_bitrate(s->video),
             s->rate_events, s->window_max, RATE_WINDOW_US / 1000);
+    /* Each side answers the other's RRTR with DLRR (RFC 3611 4.5), so each receiver knows
+     * the round trip that spaces its NACKs: twice the link's delay (and a late drain's
+     * batching, up to LATE_DRAIN_US each way). */
+    brtc_pc_stats st = {.size = sizeof st};
+    CHECK_EQ_INT(brtc_pc_get_stats(s->pc, &st), BRTC_OK);
+    fprintf(stderr, "  %s: round trip %.1f ms\n", w ? "answerer" : "offerer", st.rtt_us / 1e3);
+    CHECK(st.rtt_us + 1000 >= 2 * delay_us &&
+          st.rtt_us <= 2 * (delay_us + (late_drain ? LATE_DRAIN_US : 0)) + 1000);
     CHECK(s->frames_sent > 100);
     CHECK_EQ_INT(s->frames_bad, 0);
     CHECK(s->frames_in_order);
