@@ -358,17 +358,28 @@ static bool in_scanned_unit(const brtc_reorder *r, uint16_t seq) {
          brtc_seq_diff(seq, r->scan_end) <= 0;
 }
 
-/* Give up on what is missing before first, and queue first..last. */
+static bool unit_has_idr(brtc_h264_assembler *a, uint16_t first, uint16_t last) {
+  writer w = {.a = a};
+  return walk_unit(&w, first, last) == BRTC_OK && (w.flags & HAS_IDR);
+}
+
+/* Give up on what is missing before first, and queue first..last. When first..last is an
+ * IDR unit, what is given up is superseded: an IDR picture needs nothing older (H.264
+ * 8.2.1), so the units dropped for it are counted but ask for no keyframe; one that did
+ * would bring a needless keyframe after the one just come, and another after that one. */
 static void skip_gap_and_finish(brtc_h264_assembler *a, uint16_t first, uint16_t last) {
   brtc_reorder *r = &a->win;
+  bool loss_before = r->loss, dropped = false;
   if (r->have_floor) {
-    if (brtc_seq_diff(first, r->floor) > 1)
-      brtc_reorder_drop(r, (uint16_t)(r->floor + 1), (uint16_t)(first - 1), true);
+    dropped = brtc_seq_diff(first, r->floor) > 1;
+    if (dropped) brtc_reorder_drop(r, (uint16_t)(r->floor + 1), (uint16_t)(first - 1), true);
   } else {
     /* Stream start: packets before the first unit we can tell are a unit joined late. */
     uint16_t low = brtc_reorder_low(r);
-    if (brtc_seq_diff(first, low) > 0) brtc_reorder_drop(r, low, (uint16_t)(first - 1), false);
+    dropped = brtc_seq_diff(first, low) > 0;
+    if (dropped) brtc_reorder_drop(r, low, (uint16_t)(first - 1), false);
   }
+  if (dropped && unit_has_idr(a, first, last)) r->loss = loss_before;
   a->waiting = false;
   finish(a, first, last);
 }
@@ -382,11 +393,6 @@ static bool gap_before(const brtc_reorder *r, uint16_t first) {
     if (s && !s->padding) return true;
   }
   return false;
-}
-
-static bool unit_has_idr(brtc_h264_assembler *a, uint16_t first, uint16_t last) {
-  writer w = {.a = a};
-  return walk_unit(&w, first, last) == BRTC_OK && (w.flags & HAS_IDR);
 }
 
 /* The wait is over: the earliest unit not yet dealt with that is complete and whose start

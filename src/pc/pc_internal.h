@@ -200,6 +200,11 @@ struct brtc_pc {
   bool any_video;
   brtc_keyframe_policy keyframe_policy;
   uint64_t rtt_us;        /* smoothed, from XR DLRR; 0 until the first */
+  /* The peer's last RRTR (RFC 3611 4.4): its SSRC, the middle 32 bits of its NTP time and
+   * when it came, for the DLRR block (4.5) beside each of our sender reports. */
+  bool rrtr_seen;
+  uint32_t rrtr_ssrc, rrtr_lrr;
+  uint64_t rrtr_at_us;
 
   /* RTCP out. */
   uint64_t next_rr_us;

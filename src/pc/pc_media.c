@@ -130,11 +130,12 @@ static void on_vp8_frame(const brtc_vp8_frame *f, void *user) {
 }
 
 /* How long an incomplete frame waits for its missing packets: with NACK, every ask and the
- * round trip of the last; without, the reordering allowance alone. */
+ * round trip of the last; without, the reordering allowance alone. Both follow the round
+ * trip RTCP measures and the reordering seen, so the hold is redone when either changes. */
 static void update_frame_hold(pc_track *t) {
-  if (!t->vp8) return;
-  brtc_vp8_assembler_set_hold(t->vp8, t->fb_nack ? brtc_nack_budget_us(&t->nack)
-                                                 : brtc_nack_wait_us(&t->nack));
+  uint64_t hold = t->fb_nack ? brtc_nack_budget_us(&t->nack) : brtc_nack_wait_us(&t->nack);
+  if (t->vp8) brtc_vp8_assembler_set_hold(t->vp8, hold);
+  if (t->h264_asm) brtc_h264_assembler_set_max_wait(t->h264_asm, hold);
 }
 
 static void want_pli(brtc_pc *pc, pc_track *t, bool explicit_request);
@@ -253,8 +254,7 @@ static void push_h264(pc_track *t, const brtc_rtp_header *h) {
       pc->stats.dropped_unexpected++;
       return;
     }
-    /* With NACK, a unit missing a packet waits for its retransmission. */
-    if (t->fb_nack) brtc_h264_assembler_set_max_wait(t->h264_asm, brtc_nack_budget_us(&t->nack));
+    update_frame_hold(t);
   }
   int rc = brtc_h264_assembler_push(t->h264_asm, h, pc->now_us);
   if (rc == BRTC_ERR_PARSE || rc == BRTC_ERR_UNSUPPORTED || rc == BRTC_ERR_TOO_BIG)
@@ -538,10 +538,23 @@ static void on_dlrr(brtc_pc *pc, const brtc_rtcp_packet *p) {
   }
 }
 
+/* RFC 3611 4.4: the peer's reference time, which our next sender report answers. */
+static void on_rrtr(brtc_pc *pc, const brtc_rtcp_packet *p) {
+  uint64_t ntp;
+  if (p->len < 8 || brtc_rtcp_xr_rrtr(p, &ntp) != BRTC_OK) return;
+  pc->rrtr_seen = true;
+  pc->rrtr_ssrc = brtc_rd32(p->data + 4); /* the XR packet's originator */
+  pc->rrtr_lrr = (uint32_t)(ntp >> 16);
+  pc->rrtr_at_us = pc->now_us;
+}
+
 static void on_rtcp(const brtc_rtcp_packet *p, void *user) {
   brtc_pc *pc = user;
   pc_send_rtcp(pc, p); /* reports, NACK, PLI, FIR about what we send */
-  if (p->type == BRTC_RTCP_XR) on_dlrr(pc, p);
+  if (p->type == BRTC_RTCP_XR) {
+    on_dlrr(pc, p);
+    on_rrtr(pc, p);
+  }
   if (p->type != BRTC_RTCP_SR) return;
   /* Remember the SR so our report blocks carry LSR and DLSR (RFC 3550 6.4.1). */
   for (size_t i = 0; i < pc->n_tracks; i++) {

@@ -171,6 +171,20 @@ static uint64_t report_due(const brtc_track *t) {
   return brtc_send_stream_deadline(t->stream);
 }
 
+/* RFC 3611 4.5: the answer to the peer's last RRTR, beside a sender report, as libwebrtc
+ * senders answer: without it a receiver never learns the round trip that spaces its NACKs
+ * and bounds how long a frame waits for them (it would assume 100 ms). */
+static int append_dlrr(const brtc_pc *pc, const brtc_track *t, uint8_t *out, size_t room,
+                       size_t *len) {
+  uint64_t delay = (pc->now_us - pc->rrtr_at_us) * 65536 / 1000000; /* 1/65536 s */
+  if (!pc->rrtr_seen || delay > UINT32_MAX) return BRTC_OK;
+  size_t n = 0;
+  int rc = brtc_rtcp_write_xr_dlrr(t->ssrc, pc->rrtr_ssrc, pc->rrtr_lrr, (uint32_t)delay,
+                                   out + *len, room - *len, &n);
+  if (rc == BRTC_OK) *len += n;
+  return rc == BRTC_ERR_TOO_BIG ? BRTC_OK : rc; /* no room: the next report answers */
+}
+
 /* A sender report that is due, as SRTCP. */
 static int poll_report(brtc_pc *pc, uint8_t *out, size_t cap, size_t *out_len) {
   pc_send *s = pc->send;
@@ -184,6 +198,7 @@ static int poll_report(brtc_pc *pc, uint8_t *out, size_t cap, size_t *out_len) {
     int rc = brtc_send_stream_write_report(t->stream, pc->now_us, NULL, 0, bye, out,
                                            cap - BRTC_SRTCP_MAX_TRAILER, &len);
     if (rc == BRTC_ERR_AGAIN) continue;
+    if (rc == BRTC_OK && !bye) rc = append_dlrr(pc, t, out, cap - BRTC_SRTCP_MAX_TRAILER, &len);
     if (rc != BRTC_OK) return rc;
     if (pc->plain_packet_events) {
       brtc_output ev = {.event = BRTC_EVENT_PLAIN_PACKET, .step = PC_STEP_NONE, .data = out,

@@ -836,6 +836,39 @@ static void test_assembler_wait(void) {
   brtc_h264_assembler_free(a);
 }
 
+/* An IDR that ends a wait supersedes the units given up for it: they are counted as dropped
+ * but ask for no keyframe, since one has just come. (Asking brought a needless keyframe
+ * after each such IDR, its repeats another after that one, and under loss a keyframe every
+ * half second in test_pc_pair's H.264 runs, each superseding more frames.) A loss that no
+ * IDR follows still asks: test_assembler_wait. */
+static void test_assembler_idr_supersedes(void) {
+  static const uint8_t sps[] = {0x67, 0x42, 0xc0, 0x1e, 0x8c, 0x8d, 0x40, 0x52,
+                                0x1f, 0xf1, 0x11, 0x10, 0x0f, 0x08, 0x84, 0x6a};
+  static const uint8_t pps[] = {0x68, 0xce, 0x3c, 0x80};
+  const uint8_t slice[] = {0x41, 0x80, 0x11}, idr[] = {0x65, 0x88, 0x13};
+  brtc_h264_assembler *a = brtc_h264_assembler_new();
+  brtc_h264_assembler_set_max_wait(a, 200000);
+  CHECK_EQ_INT(brtc_h264_assembler_set_parameter_sets(a, sps, sizeof sps, pps, sizeof pps),
+               BRTC_OK);
+  static got g;
+  memset(&g, 0, sizeof g);
+  push_at(a, 1, 0, true, idr, sizeof idr, 0);
+  push_at(a, 2, 3000, false, slice, sizeof slice, 33000); /* 3, its end, is lost */
+  push_at(a, 4, 6000, true, slice, sizeof slice, 66000);  /* whole, held behind the gap */
+  pop_all(a, &g);
+  CHECK_EQ_INT(g.frames, 1);
+  CHECK(!brtc_h264_assembler_take_keyframe_request(a));
+  push_at(a, 5, 9000, true, idr, sizeof idr, 99000);
+  pop_all(a, &g);
+  CHECK_EQ_INT(g.frames, 2);
+  CHECK(g.f[1].keyframe && g.f[1].decodable_alone);
+  CHECK_EQ_INT(g.ts[1], 9000);
+  CHECK_EQ_INT(brtc_h264_assembler_get_stats(a)->frames_dropped, 2);
+  CHECK(!brtc_h264_assembler_take_keyframe_request(a));
+  CHECK_EQ_INT(brtc_h264_assembler_deadline(a), 0);
+  brtc_h264_assembler_free(a);
+}
+
 /* Joining a stream in the middle of a unit: the partial unit is not handed out. */
 static void test_assembler_join_late(void) {
   const size_t sizes[] = {5000, 3000, 3000};
@@ -916,6 +949,7 @@ int main(void) {
   RUN(test_round_trip_shuffle_dup_drop);
   RUN(test_assembler_loss);
   RUN(test_assembler_wait);
+  RUN(test_assembler_idr_supersedes);
   RUN(test_assembler_join_late);
   RUN(test_assembler_unread);
   RUN(test_assembler_window_and_restart);

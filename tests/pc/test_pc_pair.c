@@ -29,6 +29,7 @@
 #define KEYFRAME_EVERY 30 /* and whenever the peer asks */
 #define RATE_RING 4096
 #define RATE_WINDOW_US 20000
+#define PAIR_START_US 1000000 /* the simulated clock's first reading */
 
 typedef struct packet {
   uint64_t at;        /* delivery time */
@@ -59,6 +60,9 @@ typedef struct side {
   unsigned frames_received, frames_bad, frames_lost_events;
   int last_frame; /* index of the last frame received, -1 before */
   bool frames_in_order;
+  /* The frames that never came, as "first-last@time the next came" (what a rare failure
+   * under loss needs to be told apart: one long outage, or many short ones). */
+  char gaps[512];
   /* Send rate: BRTC_EVENT_BITRATE_TARGET events, and the most RTP bytes this side sent in
    * any RATE_WINDOW_US once rate_from has passed (how hard its pacer let a burst go). */
   unsigned rate_events;
@@ -214,7 +218,8 @@ static unsigned frame_index(const uint8_t *at) {
   return (unsigned)(at[0] << 8 | at[1]);
 }
 
-static void check_frame(side *s, int from, const brtc_output *ev) {
+/* now_s: seconds of simulated time since the pair began. */
+static void check_frame(side *s, int from, const brtc_output *ev, double now_s) {
   static uint8_t want[16384];
   size_t at = index_at(ev->keyframe);
   if (ev->len < at + 3 || strcmp(ev->codec, media_h264 ? "H264" : "VP8") != 0) {
@@ -228,6 +233,10 @@ static void check_frame(side *s, int from, const brtc_output *ev) {
     return;
   }
   if (s->last_frame >= 0 && (int)i <= s->last_frame) s->frames_in_order = false;
+  size_t used = strlen(s->gaps);
+  if ((int)i > s->last_frame + 1 && used < sizeof s->gaps)
+    snprintf(s->gaps + used, sizeof s->gaps - used, " %d-%u@%.3fs%s", s->last_frame + 1, i - 1,
+             now_s, ev->keyframe ? " (key)" : "");
   s->last_frame = (int)i;
   s->frames_received++;
 }
@@ -263,7 +272,7 @@ static void on_event(pair *p, int who, const brtc_output *ev) {
     return;
   }
   if (ev->event == BRTC_EVENT_FRAME) {
-    check_frame(s, 1 - who, ev);
+    check_frame(s, 1 - who, ev, (double)(p->now - PAIR_START_US) / 1e6);
     return;
   }
   if (ev->event == BRTC_EVENT_FRAME_LOST) {
@@ -433,7 +442,7 @@ static void run_pair(unsigned loss, uint64_t delay_us, brtc_dtls_role answer_rol
   p->delay_us = delay_us;
   p->rng = 0x9e3779b9u;
   p->total = messages;
-  p->now = 1000000;
+  p->now = PAIR_START_US;
   p->s[0].pc = make_pc(5000, BRTC_DTLS_ROLE_AUTO, offerer_lite, 0, &p->s[0].addr);
   p->s[1].pc = make_pc(6000, answer_role, false, answerer_max_bps, &p->s[1].addr);
   p->media = media;
@@ -523,9 +532,19 @@ static void run_pair(unsigned loss, uint64_t delay_us, brtc_dtls_role answer_rol
             w ? "answerer" : "offerer", s->frames_sent, s->keyframes_sent, s->keyframe_requests,
             s->frames_received, peer->frames_sent, s->frames_bad, s->frames_lost_events,
             s->frames_in_order, brtc_direction_name(brtc_track_current_direction(s->video)));
+    if (s->gaps[0]) fprintf(stderr, "  %s: frames that never came (and when the next did):%s\n",
+                            w ? "answerer" : "offerer", s->gaps);
     fprintf(stderr, "  %s: send-rate target %u bit/s after %u changes; at most %zu RTP bytes "
             "in %u ms\n", w ? "answerer" : "offerer", (unsigned)brtc_track_target_bitrate(s->video),
             s->rate_events, s->window_max, RATE_WINDOW_US / 1000);
+    /* Each side answers the other's RRTR with DLRR (RFC 3611 4.5), so each receiver knows
+     * the round trip that spaces its NACKs: twice the link's delay (and a late drain's
+     * batching, up to LATE_DRAIN_US each way). */
+    brtc_pc_stats st = {.size = sizeof st};
+    CHECK_EQ_INT(brtc_pc_get_stats(s->pc, &st), BRTC_OK);
+    fprintf(stderr, "  %s: round trip %.1f ms\n", w ? "answerer" : "offerer", st.rtt_us / 1e3);
+    CHECK(st.rtt_us + 1000 >= 2 * delay_us &&
+          st.rtt_us <= 2 * (delay_us + (late_drain ? LATE_DRAIN_US : 0)) + 1000);
     CHECK(s->frames_sent > 100);
     CHECK_EQ_INT(s->frames_bad, 0);
     CHECK(s->frames_in_order);
