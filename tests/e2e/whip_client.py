@@ -144,6 +144,22 @@ async def datachannel_echo(channels, n, timeout):
     print(f"echo: {state['back']}/{n} messages back, {total} bytes, "
           f"{time.monotonic() - started:.1f} s, wrong {state['wrong'][:5]}")
     if state["back"] != n or state["wrong"]:
+        # Whose side stalled: what never came back, and aiortc's own SCTP state (its private
+        # fields, read only for this report; absent ones print as None).
+        missing_ordered = [int(m[:8]) for m in ordered]
+        print(f"echo: missing on the ordered channel {len(ordered)} (first indices "
+              f"{missing_ordered[:8]}), on the unordered {len(unordered)} "
+              f"(indices {sorted(unordered)[:8]})")
+        sctp = channels[0].transport
+        fields = ("_association_state", "_outbound_queue", "_sent_queue", "_flight_size",
+                  "_cwnd", "_rto", "_t3_handle", "_peer_rwnd", "_last_sacked_tsn",
+                  "_local_tsn", "_last_received_tsn", "_sack_needed")
+        report = {}
+        for f in fields:
+            v = getattr(sctp, f, None)
+            report[f] = len(v) if isinstance(v, (list, dict)) or hasattr(v, "__len__") and \
+                not isinstance(v, (str, bytes)) else v
+        print(f"echo: aiortc's SCTP then: {report}")
         raise SystemExit("echo: messages missing or wrong")
     for ch in channels:
         ch.close()
