@@ -27,6 +27,8 @@
                                   alone (judged against the shifted picture), N keyframes of
                                   each track, and PERCENT % of the datagrams to the server
                                   dropped by nftables: NACKs must have brought packets back.
+      [--drop-dtls-finished]      the publisher's last DTLS flight (CCS, Finished) dropped once:
+                                  the media it sends before the resend must be held and read.
   e2e.py page --boltrtc PATH      Chromium tours the page as a learner would (page_tour.mjs):
                                   the outline before Connect; the journey on one time base,
                                   every step explained and linked to a chapter section that
@@ -438,6 +440,28 @@ def add_loss(udp_port, percent):
     subprocess.run(["nft", "-f", "-"], input=rules, text=True, check=True, timeout=10)
 
 
+def drop_dtls_finished(udp_port):
+    """Drop the publisher's first DTLS datagram that opens with a ChangeCipherSpec record
+    (content type 20, RFC 6347 4.1): as the DTLS server it sends CCS and Finished as its last
+    flight, then starts its media. The quota lets one such datagram (about 100 bytes: CCS and
+    an AES-GCM Finished) be dropped, and passes its resend (RFC 6347 4.2.4)."""
+    rules = (f"table inet brtc_loss {{\n chain input {{\n type filter hook input priority 0;\n"
+             f" udp dport {udp_port} @th,64,8 20 quota until 200 bytes counter drop\n }}\n}}\n")
+    subprocess.run(["nft", "-f", "-"], input=rules, text=True, check=True, timeout=10)
+
+
+def check_dtls_finished_dropped(stats):
+    """After drop_dtls_finished: the publisher's media that came before its resent Finished
+    was held, then read once DTLS was up (src/pc/pc_early_srtp.c), none of it dropped."""
+    dropped = loss_dropped()
+    log(f"DTLS: nftables dropped {dropped} Finished flight; SRTP held until DTLS finished "
+        f"{stats['srtp_early_held']}, PLIs {stats['plis_sent']}, NACKs {stats['nacks_sent']}, "
+        f"dropped {stats['dropped_unexpected']}")
+    assert dropped == 1, f"nftables dropped {dropped} Finished flights, wanted 1"
+    assert stats["srtp_early_held"] >= 1, f"no SRTP held before DTLS finished: {stats}"
+    assert stats["dropped_unexpected"] == 0, stats
+
+
 def loss_dropped():
     out = subprocess.run(["nft", "list", "table", "inet", "brtc_loss"], capture_output=True,
                          text=True, timeout=10).stdout
@@ -466,6 +490,8 @@ def run_tracks(a, server, source, shifted, workdir):
                     canvas_ref], check=True, timeout=60)
     if a.loss:
         add_loss(int(server.udp.rsplit(":", 1)[1]), a.loss)
+    if a.drop_dtls_finished:
+        drop_dtls_finished(int(server.udp.rsplit(":", 1)[1]))
     cmd = [node, os.path.join(HERE, "two_tracks.mjs"), "--url", server.base + "/", "--y4m", source,
            "--canvas-rgb", rgb, "--canvas-size", f"{width}x{height}",
            "--timeout-ms", str(a.timeout * 1000), "--codec", a.codec, "--tracks", str(a.tracks),
@@ -525,6 +551,8 @@ def run_tracks(a, server, source, shifted, workdir):
         assert dropped > 0, "nftables dropped nothing"
         # Repair happened: packets asked for came back (RTX) and frames were still whole.
         assert stats["nacks_sent"] >= 1 and stats["rtp_recovered"] >= 1, stats
+    if a.drop_dtls_finished:
+        check_dtls_finished_dropped(stats)
 
 
 def encode_source(source, codec, workdir):
@@ -719,9 +747,13 @@ def run_whip(a, server, source, shifted, workdir):
            server.base + "/whip", "--y4m", source, "--status", server.base + "/api/status",
            "--keyframes", "2", "--timeout", str(a.timeout),
            "--host-address", "::1" if a.ipv6 else "127.0.0.1"]
+    if a.drop_dtls_finished:
+        drop_dtls_finished(int(server.udp.rsplit(":", 1)[1]))
     run_client(cmd, a.timeout, server, "whip client")
     check_keyframes(server, source, shifted, 2, judge_from=1)
     session = server.status()["sessions"][0]
+    if a.drop_dtls_finished:
+        check_dtls_finished_dropped(session["stats"])
     assert session["transport"] == "whip", session
     assert session["state"] in ("closed",), f"DELETE did not close the session: {session['state']}"
     check_transport(a, session)
@@ -983,6 +1015,8 @@ def main():
                     help="tracks: keyframes of each track to judge")
     ap.add_argument("--loss", type=int, default=0,
                     help="tracks: percent of the datagrams to the server dropped (nftables)")
+    ap.add_argument("--drop-dtls-finished", action="store_true",
+                    help="tracks, whip: drop the publisher's first DTLS Finished flight (nftables)")
     ap.add_argument("--shape", choices=["pad", "transceiver"], default="pad",
                     help="gstreamer: one sink pad, or a transceiver plus a sink pad")
     a = ap.parse_args()
