@@ -151,6 +151,9 @@ int brtc_send_stream_send_frame(brtc_send_stream *st, brtc_pacer *p, const brtc_
     return BRTC_ERR_TOO_BIG;
   if (!st->audio && st->need_keyframe && !f->keyframe) {
     st->stats.frames_refused_need_key++;
+    /* Renewed with every refused frame (coalesced while the owner works on it): an owner
+     * whose keyframe never came is asked again, and the track cannot wait for good. */
+    brtc_keyframe_request_local(&st->keyframe, now_us);
     return BRTC_ERR_AGAIN;
   }
   /* Audio is never held by the pacer, so its queue time does not concern it. */
@@ -183,6 +186,8 @@ int brtc_send_stream_send_frame(brtc_send_stream *st, brtc_pacer *p, const brtc_
   }
   st->stats.frames++;
   if (f->keyframe) {
+    brtc_keyframe_request_on_keyframe_queued(&st->keyframe, now_us,
+                                             now_us + brtc_pacer_queue_time_us(p));
     st->stats.keyframes++;
     st->need_keyframe = false;
   }
