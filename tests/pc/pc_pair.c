@@ -281,9 +281,13 @@ void pp_cleanup(void) {
 }
 
 brtc_track *pp_add_video(pp *p, int w, brtc_direction dir) {
+  return pp_add_video_codec(p, w, dir, "VP8");
+}
+
+brtc_track *pp_add_video_codec(pp *p, int w, brtc_direction dir, const char *codec) {
   pp_side *s = &p->s[w];
   brtc_track *t = NULL;
-  CHECK_EQ_INT(brtc_pc_add_track(s->pc, BRTC_TRACK_VIDEO, dir, "VP8", &t), BRTC_OK);
+  CHECK_EQ_INT(brtc_pc_add_track(s->pc, BRTC_TRACK_VIDEO, dir, codec, &t), BRTC_OK);
   if (t && s->n_tracks < PP_MAX_TRACKS) s->tracks[s->n_tracks++] = t;
   pp_drain(p, w);
   return t;

@@ -85,6 +85,8 @@ void pp_free(pp *p);
 void pp_cleanup(void);
 /* Adds a sending track (video VP8, the given direction) to side w. */
 brtc_track *pp_add_video(pp *p, int w, brtc_direction dir);
+/* The same with another codec ("H264"): the pump's own frames are VP8, so pause it. */
+brtc_track *pp_add_video_codec(pp *p, int w, brtc_direction dir, const char *codec);
 /* One offer/answer, side `offerer` offering; BRTC_OK or the first failing call's code (err
  * says which). p->offer and p->answer keep the texts. */
 int pp_negotiate(pp *p, int offerer, char *err, size_t err_cap);
