@@ -93,6 +93,10 @@ void brtc_keyframe_request_on_keyframe_queued(brtc_keyframe_request *k, uint64_t
   k->wanted = false; /* whatever was pending, this keyframe answers it */
 }
 
+void brtc_keyframe_request_still_queued(brtc_keyframe_request *k, uint64_t leaves_by_us) {
+  if (k->queued && leaves_by_us > k->queued_until_us) k->queued_until_us = leaves_by_us;
+}
+
 void brtc_keyframe_request_on_keyframe_sent(brtc_keyframe_request *k, uint64_t now_us) {
   k->stats.keyframes_sent++;
   k->keyframe_at_valid = true;

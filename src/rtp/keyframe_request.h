@@ -71,6 +71,9 @@ bool brtc_keyframe_request_take(brtc_keyframe_request *k, uint64_t now_us);
  * plus the pacer's queue time): requests from the peer until then are answered by it. */
 void brtc_keyframe_request_on_keyframe_queued(brtc_keyframe_request *k, uint64_t now_us,
                                               uint64_t leaves_by_us);
+/* The queued keyframe is still waiting and should now leave by leaves_by_us (the pacing rate
+ * fell since it was queued): the window only grows. No-op when none is queued. */
+void brtc_keyframe_request_still_queued(brtc_keyframe_request *k, uint64_t leaves_by_us);
 /* A keyframe left (answers every request made before it). */
 void brtc_keyframe_request_on_keyframe_sent(brtc_keyframe_request *k, uint64_t now_us);
 

@@ -312,6 +312,10 @@ bool brtc_send_stream_on_rtcp(brtc_send_stream *st, brtc_pacer *p, const brtc_rt
     break;
   case BRTC_RTCP_PSFB:
     if (st->audio) break;
+    /* Our keyframe still waits: it leaves by the time the whole queue has (an upper bound;
+     * the rate may have fallen since it was queued), and it answers this request. */
+    if (st->keyframe_in_flight)
+      brtc_keyframe_request_still_queued(&st->keyframe, now_us + brtc_pacer_queue_time_us(p));
     if (pk->count_or_fmt == 1 && pk->media_ssrc == ssrc) { /* RFC 4585 6.3.1 PLI */
       st->stats.rtcp_pli++;
       brtc_keyframe_request_on_pli(&st->keyframe, now_us);

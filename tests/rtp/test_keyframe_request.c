@@ -124,10 +124,28 @@ static void test_queued_keyframe_lost(void) {
   brtc_keyframe_request k;
   brtc_keyframe_request_init(&k, SSRC, 0);
   brtc_keyframe_request_on_keyframe_queued(&k, 0, 1000 * MS);
+  brtc_keyframe_request_still_queued(&k, 500 * MS); /* never shrinks */
   brtc_keyframe_request_on_pli(&k, 1200 * MS);
   CHECK(!brtc_keyframe_request_take(&k, 1200 * MS));
   brtc_keyframe_request_on_pli(&k, 1300 * MS);
   CHECK(brtc_keyframe_request_take(&k, 1300 * MS));
+}
+
+/* The pacing rate fell after the keyframe was queued: it leaves later than first thought,
+ * and PLIs until then are still answered by it. */
+static void test_queued_keyframe_slowed(void) {
+  brtc_keyframe_request k;
+  brtc_keyframe_request_init(&k, SSRC, 0);
+  brtc_keyframe_request_on_keyframe_queued(&k, 0, 1000 * MS);
+  brtc_keyframe_request_still_queued(&k, 3000 * MS);
+  brtc_keyframe_request_on_pli(&k, 3200 * MS);
+  CHECK(!brtc_keyframe_request_take(&k, 3200 * MS));
+  brtc_keyframe_request_on_keyframe_sent(&k, 3100 * MS);
+  brtc_keyframe_request_on_pli(&k, 3500 * MS);
+  CHECK(brtc_keyframe_request_take(&k, 3500 * MS));
+  /* Once it left, nothing is queued: the window does not move. */
+  brtc_keyframe_request_still_queued(&k, 9000 * MS);
+  CHECK(!k.queued);
 }
 
 int main(void) {
@@ -137,5 +155,6 @@ int main(void) {
   RUN(test_local_and_rtt);
   RUN(test_keyframe_still_queued);
   RUN(test_queued_keyframe_lost);
+  RUN(test_queued_keyframe_slowed);
   return TEST_REPORT();
 }
