@@ -113,8 +113,9 @@ typedef enum brtc_event_type {
   BRTC_EVENT_DATACHANNEL_BUFFERED_AMOUNT_LOW,
   BRTC_EVENT_DATACHANNEL_CLOSED, /* closed by either side, or with the pc */
   /* The peer wants a keyframe on media_track (its PLI or FIR, RFC 4585 6.3.1, RFC 5104
-   * 4.3.1, coalesced; or a frame was refused and the decoder needs one): make the next
-   * frame a keyframe (track.h). */
+   * 4.3.1, coalesced, and not while the last keyframe is still queued; or a frame was
+   * refused and the decoder needs one): make the next frame a keyframe (track.h). Held
+   * while the pacer's queue is over its bound (brtc_track_should_skip_frame). */
   BRTC_EVENT_KEYFRAME_REQUEST,
   /* The send rate the receiver allows media_track changed (its REMB, the loss it reports):
    * read it with brtc_track_target_bitrate and set the encoder's bitrate (track.h). */

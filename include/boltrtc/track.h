@@ -104,12 +104,23 @@ BRTC_EXPORT bool brtc_track_is_remote(const brtc_track *t);
  * BRTC_OK: packetized, protected at the pacer's time. BRTC_ERR_AGAIN: not sent, nothing
  * wrong: the transport is not ready yet, the pacer is over its queue bound, or a video
  * track waits for a keyframe (its first, or after a refused frame) and this is a delta
- * frame; a BRTC_EVENT_KEYFRAME_REQUEST says when one is wanted. BRTC_ERR_STATE: no section
- * carries the track, it does not send, or the pc is closed. BRTC_ERR_TOO_BIG: larger than
+ * frame; a BRTC_EVENT_KEYFRAME_REQUEST says when one is wanted (ask
+ * brtc_track_should_skip_frame before encoding, so that frames are not refused after it).
+ * BRTC_ERR_STATE: no section carries the track, it does not send, or the pc is closed. BRTC_ERR_TOO_BIG: larger than
  * the pc's max frame size or what the send history holds. BRTC_ERR_PARSE: an H.264 unit
  * without start codes. BRTC_ERR_INVALID: a bad argument. */
 BRTC_EXPORT int brtc_track_send_frame(brtc_track *t, uint64_t now_us, const uint8_t *data,
                                       size_t len, uint64_t capture_us, unsigned flags);
+
+/* True while the pc's pacer holds more than its bound of video (500 ms at the pacing rate:
+ * a large keyframe on a slow link, or an encoder above the target): skip this camera frame
+ * before encoding it, keyframe or not (a BRTC_EVENT_KEYFRAME_REQUEST already given stays
+ * valid; new ones are held until the queue drains). An encoded frame given to
+ * brtc_track_send_frame now would be refused, and a refused delta frame breaks the
+ * decoder's references, so the track then waits for a keyframe; a frame never encoded
+ * breaks nothing. Call it for each frame, before encoding; false for audio and before the
+ * track sends. */
+BRTC_EXPORT bool brtc_track_should_skip_frame(const brtc_track *t);
 
 /* The bitrate a video track should be encoded at now, in bit/s: where the receiver's REMB
  * and the loss in its reports put it, between the track's bounds (it starts at the ceiling).

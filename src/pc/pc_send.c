@@ -85,9 +85,12 @@ static int packetize_h264(brtc_track *t, const uint8_t *data, size_t len, size_t
   return BRTC_OK;
 }
 
+/* A wanted keyframe is asked of the owner once the pacer can take it: while its queue is over
+ * the bound the keyframe would be refused, and the request stays pending until the queue
+ * drains (pc_send_after_input runs after every timeout). */
 static void take_keyframe_request(brtc_pc *pc, brtc_track *t) {
-  if (t->stream && t->video && brtc_send_stream_take_keyframe_request(t->stream, pc->now_us))
-    pc_send_keyframe_event(pc, t);
+  if (!t->stream || !t->video || brtc_pacer_congested(pc->send->pacer)) return;
+  if (brtc_send_stream_take_keyframe_request(t->stream, pc->now_us)) pc_send_keyframe_event(pc, t);
 }
 
 int brtc_track_send_frame(brtc_track *t, uint64_t now_us, const uint8_t *data, size_t len,
@@ -251,4 +254,12 @@ uint64_t pc_send_deadline(const brtc_pc *pc) {
     if (r < d) d = r;
   }
   return d;
+}
+
+/* libwebrtc's encoder is paused, and drops frames before encoding, while the pacer's queue is
+ * too long: a frame dropped after encoding breaks the chain of references, and the keyframe
+ * that mends it is what made the queue long. */
+bool brtc_track_should_skip_frame(const brtc_track *t) {
+  if (!t || !t->video || !t->stream || !t->pc->send || !t->pc->send->pacer) return false;
+  return brtc_pacer_congested(t->pc->send->pacer);
 }

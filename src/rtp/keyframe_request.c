@@ -24,9 +24,18 @@ static void request(brtc_keyframe_request *k, uint64_t now_us, bool from_peer) {
     k->stats.stale++;
     return;
   }
-  /* Asked and no keyframe since: the encoder is on it. */
+  /* Bounded by when it should have left, so that a keyframe lost from the queue (its stream
+   * purged) cannot silence the peer for good. */
+  if (from_peer && k->queued && now_us < k->queued_until_us + settle) {
+    k->stats.stale++;
+    return;
+  }
+  /* Asked and no keyframe since (queued or sent): the encoder is on it. A need that arises
+   * after the answer was queued (a frame behind it refused) is a new one. */
+  uint64_t answered_at = k->queued ? k->queued_at_us : k->keyframe_at_us;
+  bool answered = k->queued || k->keyframe_at_valid;
   bool serving = k->asked_at_valid && now_us < k->asked_at_us + k->min_interval_us &&
-                 !(k->keyframe_at_valid && k->keyframe_at_us >= k->asked_at_us);
+                 !(answered && answered_at >= k->asked_at_us);
   if (k->wanted || serving) {
     k->stats.coalesced++;
     return;
@@ -76,9 +85,24 @@ bool brtc_keyframe_request_take(brtc_keyframe_request *k, uint64_t now_us) {
   return true;
 }
 
+void brtc_keyframe_request_on_keyframe_queued(brtc_keyframe_request *k, uint64_t now_us,
+                                              uint64_t leaves_by_us) {
+  k->queued = true;
+  k->queued_at_us = now_us;
+  k->queued_until_us = leaves_by_us > now_us ? leaves_by_us : now_us;
+  k->wanted = false; /* whatever was pending, this keyframe answers it */
+}
+
+void brtc_keyframe_request_still_queued(brtc_keyframe_request *k, uint64_t leaves_by_us) {
+  if (k->queued && leaves_by_us > k->queued_until_us) k->queued_until_us = leaves_by_us;
+}
+
 void brtc_keyframe_request_on_keyframe_sent(brtc_keyframe_request *k, uint64_t now_us) {
   k->stats.keyframes_sent++;
   k->keyframe_at_valid = true;
   k->keyframe_at_us = now_us;
-  k->wanted = false; /* whatever was pending, this keyframe answers it */
+  /* A keyframe the owner did not announce as queued answers what is pending; one that was
+   * queued answered it then, and what was wanted since is a need behind it. */
+  if (!k->queued) k->wanted = false;
+  k->queued = false; /* whatever was pending, this keyframe answers it */
 }

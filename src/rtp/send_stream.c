@@ -151,6 +151,9 @@ int brtc_send_stream_send_frame(brtc_send_stream *st, brtc_pacer *p, const brtc_
     return BRTC_ERR_TOO_BIG;
   if (!st->audio && st->need_keyframe && !f->keyframe) {
     st->stats.frames_refused_need_key++;
+    /* Renewed with every refused frame (coalesced while the owner works on it): an owner
+     * whose keyframe never came is asked again, and the track cannot wait for good. */
+    brtc_keyframe_request_local(&st->keyframe, now_us);
     return BRTC_ERR_AGAIN;
   }
   /* Audio is never held by the pacer, so its queue time does not concern it. */
@@ -183,6 +186,8 @@ int brtc_send_stream_send_frame(brtc_send_stream *st, brtc_pacer *p, const brtc_
   }
   st->stats.frames++;
   if (f->keyframe) {
+    brtc_keyframe_request_on_keyframe_queued(&st->keyframe, now_us,
+                                             now_us + brtc_pacer_queue_time_us(p));
     st->stats.keyframes++;
     st->need_keyframe = false;
   }
@@ -307,6 +312,10 @@ bool brtc_send_stream_on_rtcp(brtc_send_stream *st, brtc_pacer *p, const brtc_rt
     break;
   case BRTC_RTCP_PSFB:
     if (st->audio) break;
+    /* Our keyframe still waits: it leaves by the time the whole queue has (an upper bound;
+     * the rate may have fallen since it was queued), and it answers this request. */
+    if (st->keyframe_in_flight)
+      brtc_keyframe_request_still_queued(&st->keyframe, now_us + brtc_pacer_queue_time_us(p));
     if (pk->count_or_fmt == 1 && pk->media_ssrc == ssrc) { /* RFC 4585 6.3.1 PLI */
       st->stats.rtcp_pli++;
       brtc_keyframe_request_on_pli(&st->keyframe, now_us);

@@ -84,10 +84,15 @@ static void on_event(pp *p, int who, const brtc_output *ev) {
   pp_side *s = &p->s[who];
   switch (ev->event) {
     case BRTC_EVENT_KEYFRAME_REQUEST:
+      s->keyframe_requests++;
       for (size_t i = 0; i < s->n_tracks; i++)
         if (s->tracks[i] == ev->media_track) s->key_wanted[i] = true;
       break;
-    case BRTC_EVENT_FRAME: check_frame(s, 1 - who, ev); break;
+    case BRTC_EVENT_FRAME:
+      s->frames_any++;
+      s->keyframes_any += ev->keyframe;
+      check_frame(s, 1 - who, ev);
+      break;
     case BRTC_EVENT_NEGOTIATION_NEEDED: s->negotiation_needed++; break;
     case BRTC_EVENT_TRACK: s->track_events++; break;
     case BRTC_EVENT_STEP:
@@ -131,6 +136,27 @@ void pp_move(pp *p, int w, uint16_t port) {
   p->s[w].addr.sin_port = htons(port);
 }
 
+void pp_set_link(pp *p, uint64_t bps, uint64_t queue_us) {
+  p->link_bps = bps;
+  p->link_queue_us = queue_us;
+}
+
+/* When a datagram of len bytes side `who` sends now arrives, or 0 if the bottleneck's queue
+ * drops it. */
+static uint64_t arrival(pp *p, int who, size_t len) {
+  uint64_t start = p->now;
+  if (p->link_bps) {
+    if (p->link_free_at[who] > start) start = p->link_free_at[who];
+    if (start - p->now > p->link_queue_us) {
+      p->link_dropped[who]++;
+      return 0;
+    }
+    start += (uint64_t)len * 8 * 1000000 / p->link_bps;
+    p->link_free_at[who] = start;
+  }
+  return start + 1000; /* 1 ms each way */
+}
+
 void pp_drain(pp *p, int who) {
   pp_side *s = &p->s[who];
   pc_drainer d = {.pc = s->pc};
@@ -141,10 +167,12 @@ void pp_drain(pp *p, int who) {
     }
     count_rtp(s, out->data, out->len);
     if (to_gone(p, out)) continue;
+    uint64_t at = arrival(p, who, out->len);
+    if (!at) continue;
     CHECK(p->n_queued < MAX_QUEUED);
     if (p->n_queued == MAX_QUEUED) continue;
     pp_packet *q = &p->queue[p->n_queued++];
-    q->at = p->now + 1000; /* 1 ms each way */
+    q->at = at;
     q->to = 1 - who;
     q->len = out->len;
     memcpy(q->data, out->data, out->len);
@@ -253,9 +281,13 @@ void pp_cleanup(void) {
 }
 
 brtc_track *pp_add_video(pp *p, int w, brtc_direction dir) {
+  return pp_add_video_codec(p, w, dir, "VP8");
+}
+
+brtc_track *pp_add_video_codec(pp *p, int w, brtc_direction dir, const char *codec) {
   pp_side *s = &p->s[w];
   brtc_track *t = NULL;
-  CHECK_EQ_INT(brtc_pc_add_track(s->pc, BRTC_TRACK_VIDEO, dir, "VP8", &t), BRTC_OK);
+  CHECK_EQ_INT(brtc_pc_add_track(s->pc, BRTC_TRACK_VIDEO, dir, codec, &t), BRTC_OK);
   if (t && s->n_tracks < PP_MAX_TRACKS) s->tracks[s->n_tracks++] = t;
   pp_drain(p, w);
   return t;

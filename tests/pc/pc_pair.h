@@ -41,6 +41,8 @@ typedef struct pp_side {
   pp_recv recv[PP_MAX_TRACKS];
   size_t n_recv;
   unsigned frames_bad, frames_out_of_order;
+  unsigned frames_any, keyframes_any; /* every BRTC_EVENT_FRAME, whatever its bytes */
+  unsigned keyframe_requests;        /* BRTC_EVENT_KEYFRAME_REQUEST events */
   unsigned negotiation_needed;       /* BRTC_EVENT_NEGOTIATION_NEEDED events */
   unsigned track_events;             /* BRTC_EVENT_TRACK events */
   uint32_t rtp_ssrc[PP_MAX_SSRCS];   /* SRTP packets sent, per SSRC */
@@ -59,6 +61,12 @@ typedef struct pp {
   char *offer, *answer; /* copies of the last pp_negotiate's descriptions */
   struct sockaddr_in gone; /* pp_move: an address no one has any more (port 0: none) */
   uint64_t to_gone;        /* datagrams other than STUN sent to it (all are dropped) */
+  /* A bottleneck each way (0: none): datagrams leave one after another at link_bps, and one
+   * that would wait more than link_queue_us behind the others is dropped (a drop-tail
+   * router queue). */
+  uint64_t link_bps, link_queue_us;
+  uint64_t link_free_at[2];   /* when side w's direction is idle again */
+  uint64_t link_dropped[2];
 } pp;
 
 /* Strings equal, NULL never equal; both printed when not. */
@@ -77,6 +85,8 @@ void pp_free(pp *p);
 void pp_cleanup(void);
 /* Adds a sending track (video VP8, the given direction) to side w. */
 brtc_track *pp_add_video(pp *p, int w, brtc_direction dir);
+/* The same with another codec ("H264"): the pump's own frames are VP8, so pause it. */
+brtc_track *pp_add_video_codec(pp *p, int w, brtc_direction dir, const char *codec);
 /* One offer/answer, side `offerer` offering; BRTC_OK or the first failing call's code (err
  * says which). p->offer and p->answer keep the texts. */
 int pp_negotiate(pp *p, int offerer, char *err, size_t err_cap);
@@ -88,6 +98,8 @@ uint64_t pp_datachannel_stat(pp *p, int w, const char *member);
 /* Side w moves to another port (a phone on another network, a NAT's new mapping): what it
  * sends comes from there, and what is sent to its old address is lost. */
 void pp_move(pp *p, int w, uint16_t port);
+/* Limits both directions to bps with a queue of queue_us (0 bps: back to no limit). */
+void pp_set_link(pp *p, uint64_t bps, uint64_t queue_us);
 /* Runs the pump for `us` of simulated time. */
 void pp_run(pp *p, uint64_t us);
 void pp_drain(pp *p, int w);

@@ -337,9 +337,10 @@ static void sendrecv_section(void) {
 }
 
 /* A sender faster than the link: the pacer's queue and the history are bounded, so frames
- * are refused (BRTC_ERR_AGAIN) rather than queued without end, a keyframe is asked for (a
- * decoder lost its chain), delta frames wait for it, and once the link caught up a keyframe
- * goes again. Every packet that was accepted arrives. */
+ * are refused (BRTC_ERR_AGAIN) rather than queued without end, the owner is told to skip
+ * frames before encoding, a keyframe is asked for (a decoder lost its chain) once the queue
+ * can take it, delta frames wait for it, and a keyframe goes again. Every packet that was
+ * accepted arrives. */
 static void overrun(void) {
   harness h;
   sim_peer_opts o = viewer();
@@ -358,13 +359,17 @@ static void overrun(void) {
   }
   h_drain(&h);
   CHECK(ok > 0 && refused > 0);
-  CHECK(h.keyframe_requests > asked); /* the refusal asks for a keyframe */
+  CHECK(brtc_track_should_skip_frame(added));
+  /* The refusal's keyframe request waits for the queue: a keyframe now would be refused. */
+  CHECK_EQ_INT(h.keyframe_requests, asked);
   CHECK_EQ_INT(brtc_track_send_frame(added, h.now, frames[1], lens[1], h.now, 0),
                BRTC_ERR_AGAIN); /* a delta frame after a refused one: undecodable */
   brtc_track_send_stats st = {.size = sizeof st};
   brtc_track_get_send_stats(added, &st);
   CHECK(st.packets_queued <= 1024);
   h_run_for(&h, 3000000); /* the link drains */
+  CHECK(!brtc_track_should_skip_frame(added));
+  CHECK(h.keyframe_requests > asked); /* now the refusal's keyframe is asked for */
   CHECK_EQ_INT(brtc_track_send_frame(added, h.now, frames[0], lens[0], h.now, 0), BRTC_OK);
   CHECK_EQ_INT(brtc_track_send_frame(added, h.now + 33333, frames[1], lens[1], h.now, 0),
                BRTC_OK);

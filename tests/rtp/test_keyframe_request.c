@@ -94,10 +94,67 @@ static void test_local_and_rtt(void) {
   CHECK(brtc_keyframe_request_take(&k, 901 * MS));
 }
 
+/* A 300 KB keyframe paced at 300 kbit/s leaves 8 s after it was queued: the receiver's PLIs
+ * meanwhile are answered by it, not by a second keyframe queued behind. */
+static void test_keyframe_still_queued(void) {
+  brtc_keyframe_request k;
+  brtc_keyframe_request_init(&k, SSRC, 0);
+  brtc_keyframe_request_on_pli(&k, 0);
+  CHECK(brtc_keyframe_request_take(&k, 0));
+  brtc_keyframe_request_on_keyframe_queued(&k, 33 * MS, 8033 * MS);
+  for (uint64_t t = 700; t < 8000; t += 700) {
+    brtc_keyframe_request_on_pli(&k, t * MS);
+    CHECK(!brtc_keyframe_request_take(&k, t * MS));
+  }
+  CHECK_EQ_INT(k.stats.stale, 11);
+  /* Our own need is never stale: a frame we dropped needs a keyframe after this one. */
+  brtc_keyframe_request_local(&k, 7500 * MS);
+  CHECK(brtc_keyframe_request_take(&k, 7500 * MS));
+  /* It left: the settling time after it applies, then a PLI is a new loss. */
+  brtc_keyframe_request_on_keyframe_sent(&k, 8000 * MS);
+  brtc_keyframe_request_on_pli(&k, 8200 * MS);
+  CHECK(!brtc_keyframe_request_take(&k, 8200 * MS));
+  brtc_keyframe_request_on_pli(&k, 8400 * MS);
+  CHECK(brtc_keyframe_request_take(&k, 8400 * MS));
+}
+
+/* A keyframe that never leaves (its stream purged from the pacer) silences PLIs only until
+ * it should have left, and the settling time after. */
+static void test_queued_keyframe_lost(void) {
+  brtc_keyframe_request k;
+  brtc_keyframe_request_init(&k, SSRC, 0);
+  brtc_keyframe_request_on_keyframe_queued(&k, 0, 1000 * MS);
+  brtc_keyframe_request_still_queued(&k, 500 * MS); /* never shrinks */
+  brtc_keyframe_request_on_pli(&k, 1200 * MS);
+  CHECK(!brtc_keyframe_request_take(&k, 1200 * MS));
+  brtc_keyframe_request_on_pli(&k, 1300 * MS);
+  CHECK(brtc_keyframe_request_take(&k, 1300 * MS));
+}
+
+/* The pacing rate fell after the keyframe was queued: it leaves later than first thought,
+ * and PLIs until then are still answered by it. */
+static void test_queued_keyframe_slowed(void) {
+  brtc_keyframe_request k;
+  brtc_keyframe_request_init(&k, SSRC, 0);
+  brtc_keyframe_request_on_keyframe_queued(&k, 0, 1000 * MS);
+  brtc_keyframe_request_still_queued(&k, 3000 * MS);
+  brtc_keyframe_request_on_pli(&k, 3200 * MS);
+  CHECK(!brtc_keyframe_request_take(&k, 3200 * MS));
+  brtc_keyframe_request_on_keyframe_sent(&k, 3100 * MS);
+  brtc_keyframe_request_on_pli(&k, 3500 * MS);
+  CHECK(brtc_keyframe_request_take(&k, 3500 * MS));
+  /* Once it left, nothing is queued: the window does not move. */
+  brtc_keyframe_request_still_queued(&k, 9000 * MS);
+  CHECK(!k.queued);
+}
+
 int main(void) {
   RUN(test_pli_coalesced);
   RUN(test_encoder_never_answers);
   RUN(test_fir_sequence_numbers);
   RUN(test_local_and_rtt);
+  RUN(test_keyframe_still_queued);
+  RUN(test_queued_keyframe_lost);
+  RUN(test_queued_keyframe_slowed);
   return TEST_REPORT();
 }

@@ -291,6 +291,35 @@ static void test_pli_fir_to_keyframe(void) {
   brtc_send_stream_free(st);
 }
 
+/* A keyframe that takes seconds to pace out (a slow link): the peer's PLIs meanwhile are
+ * answered by it, even when the pacing rate falls after it was queued; a delta frame refused
+ * behind it is a new need, asked at once (the owner may hold it until the queue drains). */
+static void test_keyframe_paced_for_seconds(void) {
+  brtc_send_stream *st = make(9, false, true);
+  brtc_pacer *p = pacer(20000); /* 50 kbit/s paced: 16 KB take about 2.7 s */
+  uint8_t rtcp[64];
+  size_t len;
+  brtc_rtcp_write_pli(PEER, SSRC, rtcp, sizeof rtcp, &len);
+  feed(st, p, rtcp, len, 0);
+  CHECK(brtc_send_stream_take_keyframe_request(st, 0));
+  CHECK_EQ_INT(send_frame(st, p, true, 16, 1000, 10000), BRTC_OK);
+  feed(st, p, rtcp, len, 1000000);
+  CHECK(!brtc_send_stream_take_keyframe_request(st, 1000000));
+  brtc_pacer_set_target_bitrate(p, 10000); /* congestion control: it now leaves after ~5 s */
+  feed(st, p, rtcp, len, 3500000);
+  CHECK(!brtc_send_stream_take_keyframe_request(st, 3500000));
+  CHECK_EQ_INT(brtc_send_stream_keyframe_stats(st)->stale, 2);
+  CHECK_EQ_INT(send_frame(st, p, false, 1, 500, 3600000), BRTC_ERR_AGAIN);
+  CHECK(brtc_send_stream_take_keyframe_request(st, 3600000));
+  /* Delta frames behind it renew that need, coalesced while the owner works on it. */
+  CHECK_EQ_INT(send_frame(st, p, false, 1, 500, 3700000), BRTC_ERR_AGAIN);
+  CHECK(!brtc_send_stream_take_keyframe_request(st, 3700000));
+  CHECK_EQ_INT(send_frame(st, p, false, 1, 500, 4000000), BRTC_ERR_AGAIN);
+  CHECK(brtc_send_stream_take_keyframe_request(st, 4000000)); /* the owner never answered */
+  brtc_pacer_free(p);
+  brtc_send_stream_free(st);
+}
+
 static void test_refused_when_link_behind(void) {
   brtc_send_stream *st = make(4, false, true);
   brtc_send_stream *audio = make(5, true, false);
@@ -461,6 +490,7 @@ int main(void) {
   RUN(test_resend_without_rtx_is_identical);
   RUN(test_rtt_and_resend_rule);
   RUN(test_pli_fir_to_keyframe);
+  RUN(test_keyframe_paced_for_seconds);
   RUN(test_refused_when_link_behind);
   RUN(test_large_keyframe_nack_finds_its_start);
   return TEST_REPORT();
