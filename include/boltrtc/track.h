@@ -106,9 +106,9 @@ BRTC_EXPORT bool brtc_track_is_remote(const brtc_track *t);
  * track waits for a keyframe (its first, or after a refused frame) and this is a delta
  * frame; a BRTC_EVENT_KEYFRAME_REQUEST says when one is wanted (ask
  * brtc_track_should_skip_frame before encoding, so that frames are not refused after it).
- * BRTC_ERR_STATE: no section carries the track, it does not send, or the pc is closed. BRTC_ERR_TOO_BIG: larger than
- * the pc's max frame size or what the send history holds. BRTC_ERR_PARSE: an H.264 unit
- * without start codes. BRTC_ERR_INVALID: a bad argument. */
+ * BRTC_ERR_STATE: no section carries the track, it does not send, or the pc is closed.
+ * BRTC_ERR_TOO_BIG: larger than the pc's max frame size or what the send history holds.
+ * BRTC_ERR_PARSE: an H.264 unit without start codes. BRTC_ERR_INVALID: a bad argument. */
 BRTC_EXPORT int brtc_track_send_frame(brtc_track *t, uint64_t now_us, const uint8_t *data,
                                       size_t len, uint64_t capture_us, unsigned flags);
 
