@@ -143,7 +143,7 @@ static void want_pli(brtc_pc *pc, pc_track *t, bool explicit_request);
 /* Frames were given up. A frame consumer hears of it; whether we ask for a keyframe is the
  * policy's: after any loss, or only when a keyframe (or a frame that may have been one,
  * while a keyframe is awaited) was lost. */
-static void on_frames_lost(pc_track *t, const brtc_vp8_loss *loss) {
+static void on_frames_lost(pc_track *t, const brtc_frame_loss *loss, const char *codec) {
   brtc_pc *pc = t->pc;
   if (t->fb_nack) brtc_nack_forget_before(&t->nack, (uint16_t)(loss->last_seq + 1));
   /* Superseded losses (a newer keyframe is here) need nothing; loss->keyframes and
@@ -161,7 +161,7 @@ static void on_frames_lost(pc_track *t, const brtc_vp8_loss *loss) {
            (unsigned)loss->superseded, ask ? ", asking for a keyframe" : "");
   pc_emit_log(pc, detail);
   brtc_output ev = {.event = BRTC_EVENT_FRAME_LOST, .step = PC_STEP_NONE, .detail = detail,
-                    .codec = "VP8", .keyframe = loss->keyframes > 0, .ssrc = t->stream.ssrc,
+                    .codec = codec, .keyframe = loss->keyframes > 0, .ssrc = t->stream.ssrc,
                     .mid = t->mid, .track = t->index, .frames_lost = loss->frames};
   pc_push_event(pc, &ev);
   if (ask) want_pli(pc, t, false);
@@ -169,7 +169,7 @@ static void on_frames_lost(pc_track *t, const brtc_vp8_loss *loss) {
 
 static void check_frame_loss(pc_track *t) {
   brtc_vp8_loss loss;
-  if (brtc_vp8_assembler_take_loss(t->vp8, &loss)) on_frames_lost(t, &loss);
+  if (brtc_vp8_assembler_take_loss(t->vp8, &loss)) on_frames_lost(t, &loss, "VP8");
 }
 
 /* Take every frame the track's assembler has completed (it is pull-only). A second frame
@@ -218,7 +218,9 @@ static void pop_h264(pc_track *t) {
       if (!grown) {
         /* Larger than a frame may be (or no memory): the assembler cannot skip one unit, so
          * it starts over, and a keyframe is asked for. */
-        pc->stats.frames_dropped++;
+        /* The reset clears the assembler's counters: what it had dropped is kept here. */
+        pc->stats.frames_dropped +=
+            1 + brtc_h264_assembler_get_stats(t->h264_asm)->frames_dropped;
         brtc_h264_assembler_reset(t->h264_asm);
         want_pli(pc, t, false);
         return;
@@ -244,6 +246,10 @@ static void pop_h264(pc_track *t) {
     pc_push_event(pc, &ev);
     want_pli(pc, t, false);
   }
+  /* Units given up for a newer IDR: reported as VP8's superseded frames are (no keyframe
+   * asked for, since one has just come). */
+  brtc_frame_loss loss;
+  if (brtc_h264_assembler_take_loss(t->h264_asm, &loss)) on_frames_lost(t, &loss, "H264");
 }
 
 static void push_h264(pc_track *t, const brtc_rtp_header *h) {
