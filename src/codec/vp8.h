@@ -86,6 +86,7 @@ typedef struct brtc_vp8_assembler_stats {
   uint64_t frames_held;     /* complete frames held back behind an incomplete one */
   uint64_t packets_bad;     /* bad descriptor */
   uint64_t packets_late;    /* older than the last emitted frame, or duplicates */
+  uint64_t frames_too_big;  /* of frames_dropped, larger than max_frame */
 } brtc_vp8_assembler_stats;
 
 typedef struct brtc_vp8_assembler brtc_vp8_assembler;

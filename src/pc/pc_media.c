@@ -183,6 +183,25 @@ static void pop_frames(pc_track *t) {
   }
 }
 
+/* A frame (or one packet of it) was refused as larger than we take: counted in the stats,
+ * and logged the first time in the pc's life, since it means the sender's frames outgrow
+ * the configured maximum (brtc_pc_config_set_max_frame_size). */
+static void note_too_big(pc_track *t, const char *codec, size_t len, bool count) {
+  brtc_pc *pc = t->pc;
+  if (count) pc->stats.frames_dropped_too_big++;
+  if (pc->too_big_logged) return;
+  pc->too_big_logged = true;
+  char detail[320];
+  if (len)
+    snprintf(detail, sizeof(detail), "%s on mid %s: a frame of %zu bytes was refused, larger "
+             "than the %zu a frame may be (frames_dropped_too_big counts them)", codec, t->mid,
+             len, pc->max_video_frame);
+  else
+    snprintf(detail, sizeof(detail), "%s on mid %s: a frame larger than the assembler takes was "
+             "refused (frames_dropped_too_big counts them)", codec, t->mid);
+  pc_emit_log(pc, detail);
+}
+
 static void push_vp8(pc_track *t, const brtc_rtp_header *h) {
   brtc_pc *pc = t->pc;
   if (!t->vp8) {
@@ -194,9 +213,14 @@ static void push_vp8(pc_track *t, const brtc_rtp_header *h) {
     update_frame_hold(t);
   }
   pc_events_settle(pc, t->vp8); /* an owner that did not drain still gets its frames */
-  if (brtc_vp8_assembler_push(t->vp8, h, pc->now_us) == BRTC_ERR_PARSE)
-    pc->stats.dropped_malformed++;
+  uint64_t too_big = brtc_vp8_assembler_get_stats(t->vp8)->frames_too_big;
+  int rc = brtc_vp8_assembler_push(t->vp8, h, pc->now_us);
+  if (rc == BRTC_ERR_PARSE) pc->stats.dropped_malformed++;
+  if (rc == BRTC_ERR_TOO_BIG) note_too_big(t, "VP8", 0, true);
   pop_frames(t);
+  /* The assembler counts the frames it gave up as too big (fill_stats adds them). */
+  if (brtc_vp8_assembler_get_stats(t->vp8)->frames_too_big != too_big)
+    note_too_big(t, "VP8", 0, false);
   check_frame_loss(t);
 }
 
@@ -221,6 +245,7 @@ static void pop_h264(pc_track *t) {
         /* The reset clears the assembler's counters: what it had dropped is kept here. */
         pc->stats.frames_dropped +=
             1 + brtc_h264_assembler_get_stats(t->h264_asm)->frames_dropped;
+        note_too_big(t, "H.264", f.len, true);
         brtc_h264_assembler_reset(t->h264_asm);
         want_pli(pc, t, false);
         return;
@@ -265,6 +290,7 @@ static void push_h264(pc_track *t, const brtc_rtp_header *h) {
   int rc = brtc_h264_assembler_push(t->h264_asm, h, pc->now_us);
   if (rc == BRTC_ERR_PARSE || rc == BRTC_ERR_UNSUPPORTED || rc == BRTC_ERR_TOO_BIG)
     pc->stats.dropped_malformed++;
+  if (rc == BRTC_ERR_TOO_BIG) note_too_big(t, "H.264", 0, true);
   pop_h264(t);
 }
 

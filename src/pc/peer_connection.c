@@ -431,6 +431,7 @@ static void fill_stats(const brtc_pc *pc, brtc_pc_stats *out) {
       out->frames_dropped += vs->frames_dropped;
       out->keyframes_dropped += vs->keyframes_dropped;
       out->frames_dropped_unknown += vs->frames_dropped_unknown;
+      out->frames_dropped_too_big += vs->frames_too_big;
     }
     /* H.264's units given up count as VP8's frames do (their type is not told apart). */
     if (t->h264_asm) out->frames_dropped += brtc_h264_assembler_get_stats(t->h264_asm)->frames_dropped;
