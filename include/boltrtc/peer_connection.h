@@ -350,6 +350,10 @@ typedef struct brtc_pc_stats {
    * it has sent its last flight, which may be lost or overtaken), held and read once keyed;
    * those beyond the hold's bound (64 packets, 96 KiB) are in dropped_unexpected. */
   uint64_t srtp_early_held;
+  /* Video frames refused because larger than a frame may be (brtc_pc_config_set_max_frame_size)
+   * or than the assembler takes one packet: each also counts in frames_dropped or, for a
+   * packet refused alone, dropped_malformed. The first is logged, once per pc. */
+  uint64_t frames_dropped_too_big;
 } brtc_pc_stats;
 
 /* One received track (an accepted audio or video m-section), for status pages. */

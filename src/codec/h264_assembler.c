@@ -44,6 +44,7 @@ struct brtc_h264_assembler {
   brtc_reorder win;
   uint32_t ssrc;
   bool keyframe_request;
+  brtc_frame_loss superseded; /* given up for a newer IDR since take_loss */
   /* Waiting for the packets after the floor while a newer unit is complete. */
   uint64_t max_wait_us;
   bool waiting;
@@ -76,6 +77,7 @@ void brtc_h264_assembler_reset(brtc_h264_assembler *a) {
   if (!a) return;
   brtc_reorder_reset(&a->win, true);
   a->keyframe_request = a->sps_parsed = a->waiting = false;
+  memset(&a->superseded, 0, sizeof(a->superseded));
   a->sps_len = a->pps_len = 0;
   memset(&a->stats, 0, sizeof(a->stats));
 }
@@ -370,6 +372,7 @@ static bool unit_has_idr(brtc_h264_assembler *a, uint16_t first, uint16_t last) 
 static void skip_gap_and_finish(brtc_h264_assembler *a, uint16_t first, uint16_t last) {
   brtc_reorder *r = &a->win;
   bool loss_before = r->loss, dropped = false;
+  uint64_t lost_before = r->frames_lost;
   if (r->have_floor) {
     dropped = brtc_seq_diff(first, r->floor) > 1;
     if (dropped) brtc_reorder_drop(r, (uint16_t)(r->floor + 1), (uint16_t)(first - 1), true);
@@ -379,7 +382,13 @@ static void skip_gap_and_finish(brtc_h264_assembler *a, uint16_t first, uint16_t
     dropped = brtc_seq_diff(first, low) > 0;
     if (dropped) brtc_reorder_drop(r, low, (uint16_t)(first - 1), false);
   }
-  if (dropped && unit_has_idr(a, first, last)) r->loss = loss_before;
+  if (dropped && unit_has_idr(a, first, last)) {
+    r->loss = loss_before;
+    uint32_t n = (uint32_t)(r->frames_lost - lost_before);
+    a->superseded.frames += n;
+    a->superseded.superseded += n;
+    a->superseded.last_seq = (uint16_t)(first - 1);
+  }
   a->waiting = false;
   finish(a, first, last);
 }
@@ -579,6 +588,13 @@ bool brtc_h264_assembler_take_keyframe_request(brtc_h264_assembler *a) {
   bool r = a->keyframe_request;
   a->keyframe_request = false;
   return r;
+}
+
+bool brtc_h264_assembler_take_loss(brtc_h264_assembler *a, brtc_frame_loss *loss) {
+  if (!a || !a->superseded.frames) return false;
+  if (loss) *loss = a->superseded;
+  memset(&a->superseded, 0, sizeof(a->superseded));
+  return true;
 }
 
 const brtc_h264_assembler_stats *brtc_h264_assembler_get_stats(const brtc_h264_assembler *a) {

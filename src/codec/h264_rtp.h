@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "codec/frame_loss.h"
 #include "codec/h264.h"
 #include "rtp/rtp.h"
 
@@ -158,6 +159,11 @@ int brtc_h264_assembler_pop(brtc_h264_assembler *a, uint8_t *buf, size_t cap,
 /* True once since the last call if a unit was lost, malformed or an IDR came without
  * parameter sets: the owner should send a PLI (RFC 4585 6.3.1). */
 bool brtc_h264_assembler_take_keyframe_request(brtc_h264_assembler *a);
+/* Units given up since the last call because a newer IDR unit is complete (superseded, as
+ * for VP8: an IDR picture needs nothing older, H.264 8.2.1). They ask for no keyframe, so
+ * take_keyframe_request does not say; this does, in VP8's shape (frames == superseded).
+ * False if none. */
+bool brtc_h264_assembler_take_loss(brtc_h264_assembler *a, brtc_frame_loss *loss);
 const brtc_h264_assembler_stats *brtc_h264_assembler_get_stats(const brtc_h264_assembler *a);
 /* Bytes the assembler holds (itself and its buffers): what one stream costs. */
 size_t brtc_h264_assembler_memory(const brtc_h264_assembler *a);

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "codec/frame_loss.h"
 #include "rtp/rtp.h"
 
 typedef struct brtc_vp8_descriptor {
@@ -85,6 +86,7 @@ typedef struct brtc_vp8_assembler_stats {
   uint64_t frames_held;     /* complete frames held back behind an incomplete one */
   uint64_t packets_bad;     /* bad descriptor */
   uint64_t packets_late;    /* older than the last emitted frame, or duplicates */
+  uint64_t frames_too_big;  /* of frames_dropped, larger than max_frame */
 } brtc_vp8_assembler_stats;
 
 typedef struct brtc_vp8_assembler brtc_vp8_assembler;
@@ -130,10 +132,7 @@ bool brtc_vp8_assembler_take_keyframe_request(brtc_vp8_assembler *a);
  * newer keyframe is complete (superseded: harmless to a decoder), and of the others how many
  * were known keyframes and how many of unknown type (their first packet, which says, never
  * came). False if none. The stats count every frame given up. */
-typedef struct brtc_vp8_loss {
-  uint32_t frames, superseded, keyframes, unknown;
-  uint16_t last_seq; /* the newest sequence number given up with them */
-} brtc_vp8_loss;
+typedef brtc_frame_loss brtc_vp8_loss; /* codec/frame_loss.h */
 bool brtc_vp8_assembler_take_loss(brtc_vp8_assembler *a, brtc_vp8_loss *loss);
 const brtc_vp8_assembler_stats *brtc_vp8_assembler_get_stats(const brtc_vp8_assembler *a);
 /* Bytes the assembler has allocated (itself and its buffers): what one stream costs. */

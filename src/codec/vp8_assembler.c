@@ -296,6 +296,7 @@ static void emit(brtc_vp8_assembler *a, uint16_t first, uint16_t last) {
   a->have_last_picture_id = head.has_picture_id;
   a->last_picture_id_15 = head.picture_id_15;
   a->last_picture_id = head.picture_id;
+  a->stats.frames_too_big++;
   count_loss(a, 1, head.key, 0, last, false);
 }
 

@@ -186,6 +186,7 @@ struct brtc_pc {
   bool dtls_released;     /* OpenSSL's state freed after the handshake (keep_dtls) */
   bool peer_has_keys;     /* an authenticated SRTP/SRTCP packet arrived */
   uint64_t srtp_authenticated; /* SRTP/SRTCP packets that authenticated */
+  bool too_big_logged;        /* the first frame refused as too big was logged */
   uint8_t dtls_drops_logged; /* kinds of dropped DTLS records already logged, a bit each */
   bool have_media_addr;
   brtc_addr media_addr; /* where DTLS and RTCP go: the selected pair, else the first valid */

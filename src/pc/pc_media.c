@@ -143,7 +143,7 @@ static void want_pli(brtc_pc *pc, pc_track *t, bool explicit_request);
 /* Frames were given up. A frame consumer hears of it; whether we ask for a keyframe is the
  * policy's: after any loss, or only when a keyframe (or a frame that may have been one,
  * while a keyframe is awaited) was lost. */
-static void on_frames_lost(pc_track *t, const brtc_vp8_loss *loss) {
+static void on_frames_lost(pc_track *t, const brtc_frame_loss *loss, const char *codec) {
   brtc_pc *pc = t->pc;
   if (t->fb_nack) brtc_nack_forget_before(&t->nack, (uint16_t)(loss->last_seq + 1));
   /* Superseded losses (a newer keyframe is here) need nothing; loss->keyframes and
@@ -161,7 +161,7 @@ static void on_frames_lost(pc_track *t, const brtc_vp8_loss *loss) {
            (unsigned)loss->superseded, ask ? ", asking for a keyframe" : "");
   pc_emit_log(pc, detail);
   brtc_output ev = {.event = BRTC_EVENT_FRAME_LOST, .step = PC_STEP_NONE, .detail = detail,
-                    .codec = "VP8", .keyframe = loss->keyframes > 0, .ssrc = t->stream.ssrc,
+                    .codec = codec, .keyframe = loss->keyframes > 0, .ssrc = t->stream.ssrc,
                     .mid = t->mid, .track = t->index, .frames_lost = loss->frames};
   pc_push_event(pc, &ev);
   if (ask) want_pli(pc, t, false);
@@ -169,7 +169,7 @@ static void on_frames_lost(pc_track *t, const brtc_vp8_loss *loss) {
 
 static void check_frame_loss(pc_track *t) {
   brtc_vp8_loss loss;
-  if (brtc_vp8_assembler_take_loss(t->vp8, &loss)) on_frames_lost(t, &loss);
+  if (brtc_vp8_assembler_take_loss(t->vp8, &loss)) on_frames_lost(t, &loss, "VP8");
 }
 
 /* Take every frame the track's assembler has completed (it is pull-only). A second frame
@@ -183,6 +183,25 @@ static void pop_frames(pc_track *t) {
   }
 }
 
+/* A frame (or one packet of it) was refused as larger than we take: counted in the stats,
+ * and logged the first time in the pc's life, since it means the sender's frames outgrow
+ * the configured maximum (brtc_pc_config_set_max_frame_size). */
+static void note_too_big(pc_track *t, const char *codec, size_t len, bool count) {
+  brtc_pc *pc = t->pc;
+  if (count) pc->stats.frames_dropped_too_big++;
+  if (pc->too_big_logged) return;
+  pc->too_big_logged = true;
+  char detail[320];
+  if (len)
+    snprintf(detail, sizeof(detail), "%s on mid %s: a frame of %zu bytes was refused, larger "
+             "than the %zu a frame may be (frames_dropped_too_big counts them)", codec, t->mid,
+             len, pc->max_video_frame);
+  else
+    snprintf(detail, sizeof(detail), "%s on mid %s: a frame larger than the assembler takes was "
+             "refused (frames_dropped_too_big counts them)", codec, t->mid);
+  pc_emit_log(pc, detail);
+}
+
 static void push_vp8(pc_track *t, const brtc_rtp_header *h) {
   brtc_pc *pc = t->pc;
   if (!t->vp8) {
@@ -194,9 +213,14 @@ static void push_vp8(pc_track *t, const brtc_rtp_header *h) {
     update_frame_hold(t);
   }
   pc_events_settle(pc, t->vp8); /* an owner that did not drain still gets its frames */
-  if (brtc_vp8_assembler_push(t->vp8, h, pc->now_us) == BRTC_ERR_PARSE)
-    pc->stats.dropped_malformed++;
+  uint64_t too_big = brtc_vp8_assembler_get_stats(t->vp8)->frames_too_big;
+  int rc = brtc_vp8_assembler_push(t->vp8, h, pc->now_us);
+  if (rc == BRTC_ERR_PARSE) pc->stats.dropped_malformed++;
+  if (rc == BRTC_ERR_TOO_BIG) note_too_big(t, "VP8", 0, true);
   pop_frames(t);
+  /* The assembler counts the frames it gave up as too big (fill_stats adds them). */
+  if (brtc_vp8_assembler_get_stats(t->vp8)->frames_too_big != too_big)
+    note_too_big(t, "VP8", 0, false);
   check_frame_loss(t);
 }
 
@@ -218,7 +242,10 @@ static void pop_h264(pc_track *t) {
       if (!grown) {
         /* Larger than a frame may be (or no memory): the assembler cannot skip one unit, so
          * it starts over, and a keyframe is asked for. */
-        pc->stats.frames_dropped++;
+        /* The reset clears the assembler's counters: what it had dropped is kept here. */
+        pc->stats.frames_dropped +=
+            1 + brtc_h264_assembler_get_stats(t->h264_asm)->frames_dropped;
+        note_too_big(t, "H.264", f.len, true);
         brtc_h264_assembler_reset(t->h264_asm);
         want_pli(pc, t, false);
         return;
@@ -244,6 +271,10 @@ static void pop_h264(pc_track *t) {
     pc_push_event(pc, &ev);
     want_pli(pc, t, false);
   }
+  /* Units given up for a newer IDR: reported as VP8's superseded frames are (no keyframe
+   * asked for, since one has just come). */
+  brtc_frame_loss loss;
+  if (brtc_h264_assembler_take_loss(t->h264_asm, &loss)) on_frames_lost(t, &loss, "H264");
 }
 
 static void push_h264(pc_track *t, const brtc_rtp_header *h) {
@@ -259,6 +290,7 @@ static void push_h264(pc_track *t, const brtc_rtp_header *h) {
   int rc = brtc_h264_assembler_push(t->h264_asm, h, pc->now_us);
   if (rc == BRTC_ERR_PARSE || rc == BRTC_ERR_UNSUPPORTED || rc == BRTC_ERR_TOO_BIG)
     pc->stats.dropped_malformed++;
+  if (rc == BRTC_ERR_TOO_BIG) note_too_big(t, "H.264", 0, true);
   pop_h264(t);
 }
 

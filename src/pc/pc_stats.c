@@ -160,6 +160,8 @@ static void add_inbound(const brtc_pc *pc, brtc_stats_report *r) {
     }
     if (t->vp8) brtc_stats_u64(r, "framesDropped",
                                brtc_vp8_assembler_get_stats(t->vp8)->frames_dropped);
+    if (t->h264_asm) brtc_stats_u64(r, "framesDropped",
+                                    brtc_h264_assembler_get_stats(t->h264_asm)->frames_dropped);
     brtc_stats_u64(r, "nackCount", t->nack.stats.messages_built);
   }
 }

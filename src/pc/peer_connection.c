@@ -431,7 +431,10 @@ static void fill_stats(const brtc_pc *pc, brtc_pc_stats *out) {
       out->frames_dropped += vs->frames_dropped;
       out->keyframes_dropped += vs->keyframes_dropped;
       out->frames_dropped_unknown += vs->frames_dropped_unknown;
+      out->frames_dropped_too_big += vs->frames_too_big;
     }
+    /* H.264's units given up count as VP8's frames do (their type is not told apart). */
+    if (t->h264_asm) out->frames_dropped += brtc_h264_assembler_get_stats(t->h264_asm)->frames_dropped;
     if (!t->video) continue;
     out->nack_seqs_asked += t->nack.stats.seqs_asked;
     out->nack_given_up += t->nack.stats.given_up;
@@ -479,6 +482,8 @@ int brtc_pc_get_track_stats(const brtc_pc *pc, size_t index, brtc_pc_track_stats
   out->height = t->height;
   out->max_bitrate_bps = t->video ? t->max_bps : 0;
   if (t->vp8) out->frames_dropped = brtc_vp8_assembler_get_stats(t->vp8)->frames_dropped;
+  if (t->h264_asm)
+    out->frames_dropped = brtc_h264_assembler_get_stats(t->h264_asm)->frames_dropped;
   COPY_SIZED(caller, full);
   return BRTC_OK;
 }

@@ -60,14 +60,15 @@ void brtc_summary_line(const brtc_pc_stats *st, uint64_t created_us, uint64_t no
   snprintf(out, cap,
            "summary: %.1f s, %s datagrams in (%.1f MB, %s kbps on average); video ssrc 0x%08x: "
            "%s packets, %s frames, %llu keyframes (%lu saved), lost %lld (%.1f %%), "
-           "%llu recovered, %llu frames dropped; audio ssrc 0x%08x: %s packets, lost %lld; "
+           "%llu recovered, %llu frames dropped (%llu keyframes, %llu too big); audio ssrc 0x%08x: %s packets, lost %lld; "
            "sent %llu RR, %llu PLI, %llu NACK, %llu REMB; dropped %llu malformed, %llu "
            "unauthenticated, %llu replays",
            secs, count(st->packets_in, packets), (double)st->bytes_in / 1e6, count(avg, kbps),
            (unsigned)st->video_ssrc, count(st->rtp_video, video), count(st->frames, frames),
            (unsigned long long)st->keyframes, saved, (long long)st->video_lost,
            percent(st->video_lost, st->rtp_video), (unsigned long long)st->rtp_recovered,
-           (unsigned long long)st->frames_dropped, (unsigned)st->audio_ssrc,
+           (unsigned long long)st->frames_dropped, (unsigned long long)st->keyframes_dropped,
+           (unsigned long long)st->frames_dropped_too_big, (unsigned)st->audio_ssrc,
            count(st->rtp_audio, audio), (long long)st->audio_lost,
            (unsigned long long)st->rr_sent, (unsigned long long)st->plis_sent,
            (unsigned long long)st->nacks_sent, (unsigned long long)st->remb_sent,

@@ -645,7 +645,7 @@ static void finish_session(brtc_signal_server *srv, brtc_session *s) {
     s->stats.size = sizeof(s->stats);
     brtc_pc_get_stats(s->pc, &s->stats);
     if (s->stats.packets_in) {
-      char line[600];
+      char line[1024]; /* the summary with every counter at its widest */
       brtc_summary_line(&s->stats, s->created_us, brtc_now_us(), s->keyframes_saved, line,
                         sizeof(line));
       brtc_log(BRTC_LOG_INFO, s->id, "%s", line);

@@ -29,6 +29,7 @@ static bool add_stats(cJSON *session, const brtc_pc_stats *st) {
             add_num(o, "dropped_replay", (double)st->dropped_replay) &&
             add_num(o, "dropped_unexpected", (double)st->dropped_unexpected) &&
             add_num(o, "srtp_early_held", (double)st->srtp_early_held) &&
+            add_num(o, "frames_dropped_too_big", (double)st->frames_dropped_too_big) &&
             add_num(o, "rtt_us", (double)st->rtt_us) &&
             add_num(o, "nack_seqs_asked", (double)st->nack_seqs_asked) &&
             add_num(o, "nack_given_up", (double)st->nack_given_up) &&

@@ -840,7 +840,8 @@ static void test_assembler_wait(void) {
  * but ask for no keyframe, since one has just come. (Asking brought a needless keyframe
  * after each such IDR, its repeats another after that one, and under loss a keyframe every
  * half second in test_pc_pair's H.264 runs, each superseding more frames.) A loss that no
- * IDR follows still asks: test_assembler_wait. */
+ * IDR follows still asks: test_assembler_wait. They are still reported, as superseded, so
+ * the pc says what it gave up for H.264 as it does for VP8. */
 static void test_assembler_idr_supersedes(void) {
   static const uint8_t sps[] = {0x67, 0x42, 0xc0, 0x1e, 0x8c, 0x8d, 0x40, 0x52,
                                 0x1f, 0xf1, 0x11, 0x10, 0x0f, 0x08, 0x84, 0x6a};
@@ -865,6 +866,15 @@ static void test_assembler_idr_supersedes(void) {
   CHECK_EQ_INT(g.ts[1], 9000);
   CHECK_EQ_INT(brtc_h264_assembler_get_stats(a)->frames_dropped, 2);
   CHECK(!brtc_h264_assembler_take_keyframe_request(a));
+  /* ...yet they are reported, in VP8's shape, as superseded (up to the IDR's first). */
+  brtc_frame_loss loss;
+  CHECK(brtc_h264_assembler_take_loss(a, &loss));
+  CHECK_EQ_INT(loss.frames, 2);
+  CHECK_EQ_INT(loss.superseded, 2);
+  CHECK_EQ_INT(loss.keyframes, 0);
+  CHECK_EQ_INT(loss.unknown, 0);
+  CHECK_EQ_INT(loss.last_seq, 4);
+  CHECK(!brtc_h264_assembler_take_loss(a, &loss));
   CHECK_EQ_INT(brtc_h264_assembler_deadline(a), 0);
   brtc_h264_assembler_free(a);
 }

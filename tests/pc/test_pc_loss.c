@@ -2,6 +2,7 @@
  * links in both directions (tests/support/sim_call.h): NACK waits out reordering, asks a
  * bounded number of times, retransmitted copies count as duplicates and not as replays, and
  * only a lost keyframe costs a PLI, after the NACKs had their round trip. */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -370,6 +371,49 @@ static void test_only_lost_keyframes_cost_a_pli(void) {
   sim_call_free(c);
 }
 
+static unsigned too_big_logs;
+
+static void count_too_big_log(brtc_pc *pc, const brtc_output *ev, void *user) {
+  (void)pc, (void)user;
+  if (ev->event == BRTC_EVENT_LOG && ev->detail && strstr(ev->detail, "frames_dropped_too_big"))
+    too_big_logs++;
+}
+
+/* A keyframe larger than the pc takes a frame to be is refused: counted apart in the stats
+ * (besides frames_dropped), logged once however many follow, and a keyframe is asked for. */
+static void test_too_big_frame_counted_and_logged_once(void) {
+  size_t largest_delta = 0;
+  for (size_t i = 1; i < n_frames; i++)
+    if (frame_lens[i] > largest_delta) largest_delta = frame_lens[i];
+  CHECK(frame_lens[0] > largest_delta && frame_lens[0] > 1024);
+  target t = {0};
+  sim_call_config cfg = quiet_config(&t, false);
+  cfg.max_video_frame = frame_lens[0] - 1;
+  sim_call *c = start(&cfg);
+  if (!c) return;
+  for (int i = 0; i < 100 && !sim_call_media_ready(c); i++) run_ms(c, 20);
+  CHECK(sim_call_media_ready(c));
+  too_big_logs = 0;
+  sim_call_on_event(c, count_too_big_log, NULL);
+  brtc_pc_stats st = {.size = sizeof st};
+  for (unsigned k = 1; k <= 2; k++) {
+    sim_call_send_frame(c, true);
+    run_ms(c, 300);
+    CHECK_EQ_INT(brtc_pc_get_stats(sim_call_pc(c), &st), BRTC_OK);
+    CHECK_EQ_INT(st.frames_dropped_too_big, k);
+    CHECK_EQ_INT(st.frames_dropped, k);
+  }
+  CHECK_EQ_INT(sim_call_get_stats(c)->keyframes_received, 0);
+  CHECK_EQ_INT(too_big_logs, 1);
+  CHECK(st.plis_sent >= 1);
+  /* A stats struct of the older size is filled up to its size only. */
+  brtc_pc_stats old = {.size = offsetof(brtc_pc_stats, frames_dropped_too_big)};
+  old.frames_dropped_too_big = 77;
+  CHECK_EQ_INT(brtc_pc_get_stats(sim_call_pc(c), &old), BRTC_OK);
+  CHECK_EQ_INT(old.frames_dropped_too_big, 77);
+  sim_call_free(c);
+}
+
 static uint8_t delivered_key[1 << 17];
 static size_t delivered_key_len;
 
@@ -446,6 +490,7 @@ int main(void) {
   RUN(test_rtx_copy_is_duplicate);
   RUN(test_network_copy_counts_as_replay);
   RUN(test_only_lost_keyframes_cost_a_pli);
+  RUN(test_too_big_frame_counted_and_logged_once);
   RUN(test_issue_conditions);
   for (size_t i = 0; i < n_frames; i++) free(frames[i]);
   return TEST_REPORT();

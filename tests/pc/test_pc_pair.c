@@ -58,6 +58,7 @@ typedef struct side {
   unsigned frames_sent, keyframes_sent, keyframe_requests;
   bool key_wanted;
   unsigned frames_received, frames_bad, frames_lost_events;
+  unsigned frames_superseded; /* FRAME_LOST events' frames given up for a newer keyframe */
   int last_frame; /* index of the last frame received, -1 before */
   bool frames_in_order;
   /* The frames that never came, as "first-last@time the next came" (what a rare failure
@@ -277,6 +278,14 @@ static void on_event(pair *p, int who, const brtc_output *ev) {
   }
   if (ev->event == BRTC_EVENT_FRAME_LOST) {
     s->frames_lost_events++;
+    /* Both codecs report in one shape, superseded frames included (pc_media.c). */
+    CHECK(strcmp(ev->codec, media_h264 ? "H264" : "VP8") == 0);
+    const char *sup = ev->detail ? strstr(ev->detail, " superseded") : NULL;
+    if (sup) {
+      const char *n = sup;
+      while (n > ev->detail && n[-1] >= '0' && n[-1] <= '9') n--;
+      s->frames_superseded += (unsigned)strtoul(n, NULL, 10);
+    }
     return;
   }
   if (ev->event == BRTC_EVENT_STEP) {
@@ -528,10 +537,10 @@ static void run_pair(unsigned loss, uint64_t delay_us, brtc_dtls_role answer_rol
   for (int w = 0; media && w < 2; w++) {
     side *s = &p->s[w], *peer = &p->s[1 - w];
     fprintf(stderr, "  %s: sent %u frames (%u key, %u asked for), received %u of the other's "
-            "%u, %u bad, %u loss events, in order %d; current direction %s\n",
+            "%u, %u bad, %u loss events (%u frames superseded), in order %d; current direction %s\n",
             w ? "answerer" : "offerer", s->frames_sent, s->keyframes_sent, s->keyframe_requests,
             s->frames_received, peer->frames_sent, s->frames_bad, s->frames_lost_events,
-            s->frames_in_order, brtc_direction_name(brtc_track_current_direction(s->video)));
+            s->frames_superseded, s->frames_in_order, brtc_direction_name(brtc_track_current_direction(s->video)));
     if (s->gaps[0]) fprintf(stderr, "  %s: frames that never came (and when the next did):%s\n",
                             w ? "answerer" : "offerer", s->gaps);
     fprintf(stderr, "  %s: send-rate target %u bit/s after %u changes; at most %zu RTP bytes "
@@ -546,6 +555,10 @@ static void run_pair(unsigned loss, uint64_t delay_us, brtc_dtls_role answer_rol
     CHECK(st.rtt_us + 1000 >= 2 * delay_us &&
           st.rtt_us <= 2 * (delay_us + (late_drain ? LATE_DRAIN_US : 0)) + 1000);
     CHECK(s->frames_sent > 100);
+    /* Frames given up for a newer keyframe are told (FRAME_LOST) and counted in the stats,
+     * H.264 as VP8: what the events call superseded is within what the stats dropped. */
+    CHECK(st.frames_dropped >= s->frames_superseded);
+    if (s->frames_lost_events) CHECK(st.frames_dropped > 0);
     CHECK_EQ_INT(s->frames_bad, 0);
     CHECK(s->frames_in_order);
     CHECK_EQ_INT(brtc_track_current_direction(s->video), BRTC_DIRECTION_SENDRECV);

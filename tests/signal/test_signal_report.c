@@ -47,12 +47,16 @@ static void test_summary_line(void) {
   st.video_lost = 120;
   st.audio_ssrc = 0x1234;
   st.rtp_audio = 1500;
+  st.frames_dropped = 5; /* VP8 and H.264 alike (pc stats) */
+  st.keyframes_dropped = 1;
+  st.frames_dropped_too_big = 2;
   char line[600];
   brtc_summary_line(&st, 1000000, 31000000, 2, line, sizeof(line));
   fprintf(stderr, "  %s\n", line);
   CHECK(strstr(line, "summary: 30.0 s, 16,234 datagrams in (12.0 MB, 3,200 kbps on average)") != NULL);
   CHECK(strstr(line, "video ssrc 0x51378c6e: 12,000 packets, 900 frames, 3 keyframes (2 saved), lost 120 (1.0 %)") != NULL);
   CHECK(strstr(line, "audio ssrc 0x00001234: 1,500 packets, lost 0") != NULL);
+  CHECK(strstr(line, "5 frames dropped (1 keyframes, 2 too big)") != NULL);
 }
 
 int main(void) {

@@ -254,6 +254,7 @@ static void fake_live_stats(const brtc_session *s, brtc_pc_stats *out) {
   out->plis_sent = 2;
   out->rr_sent = 5;
   out->video_lost = -1; /* duplicates outnumber losses */
+  out->frames_dropped_too_big = 3;
 }
 
 static cJSON *find_session(cJSON *root, const char *id) {
@@ -313,6 +314,7 @@ static void test_status_json(void) {
     CHECK_STR(cJSON_GetObjectItemCaseSensitive(s2, "transport")->valuestring, "ws");
     CHECK(num_at(s2, "stats", "packets_in") == 77);
     CHECK(num_at(s2, "stats", "plis_sent") == 2);
+    CHECK(num_at(s2, "stats", "frames_dropped_too_big") == 3);
     /* The page's live counters: receiver reports sent and the loss they report. */
     CHECK(num_at(s2, "stats", "rr_sent") == 5);
     CHECK(cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(

@@ -104,6 +104,7 @@ sim_call *sim_call_new(const sim_call_config *cfg, uint64_t now_us, char *err, s
   brtc_pc_config_set_certificate(pc_cfg, cfg->cert);
   brtc_pc_config_add_host_address(pc_cfg, (const struct sockaddr *)&host);
   brtc_pc_config_set_keyframe_policy(pc_cfg, cfg->keyframe_policy);
+  if (cfg->max_video_frame) brtc_pc_config_set_max_frame_size(pc_cfg, cfg->max_video_frame);
   brtc_pc_new(pc_cfg, &c->pc, NULL, 0);
   brtc_pc_config_free(pc_cfg);
   c->peer = sim_peer_new(&cfg->peer);

@@ -39,6 +39,7 @@ typedef struct sim_call_config {
    * timed by OpenSSL's own clock, which a simulated clock does not move: a lost handshake
    * flight would stall the call. */
   bool clean_handshake;
+  size_t max_video_frame; /* the pc's largest frame (brtc_pc_config_set_max_frame_size); 0: default */
 } sim_call_config;
 
 typedef struct sim_call_stats {
