@@ -281,8 +281,13 @@ void brtc_echo_media_frame(brtc_session *s, const brtc_output *frame, uint64_t n
 void brtc_echo_media_keyframe(brtc_session *s, uint64_t now_us);
 /* Data channels echoed: with --echo every channel, otherwise those labelled "echo". */
 bool brtc_echo_datachannel_wanted(const brtc_signal_server *srv, const brtc_datachannel *dc);
-/* Sends a received message back on its channel, as it came (text or binary). */
+/* Sends a received message back on its channel, as it came (text or binary); when the send
+ * buffer is full it waits, in order, for brtc_echo_datachannel_flush. */
 void brtc_echo_datachannel_message(brtc_session *s, const brtc_output *msg, uint64_t now_us);
+/* Sends what waits while the send buffer has room (call on each of the session's events). */
+void brtc_echo_datachannel_flush(brtc_session *s, uint64_t now_us);
+/* Forgets what waits for dc (closing), or for every channel when dc is NULL. */
+void brtc_echo_datachannel_forget(brtc_session *s, const brtc_datachannel *dc);
 void brtc_whip_free(brtc_signal_server *srv);
 
 #endif

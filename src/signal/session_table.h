@@ -54,6 +54,9 @@ typedef struct brtc_session {
 
   brtc_pc *pc;               /* NULL once closed and freed */
   uint64_t echo_dropped;     /* data channel messages the echo could not send back */
+  /* Echoes waiting for room in the send buffer, oldest first (echo_media.c). */
+  struct brtc_echo_pending *echo_head, *echo_tail;
+  size_t echo_pending_bytes;
   bool in_loop;              /* registered with the brtc_loop */
   bool closing;              /* to be closed and freed after the current pass */
   bool reported_end;         /* a closed or failed step was recorded */

@@ -294,6 +294,7 @@ static void on_datachannel_event(brtc_signal_server *srv, brtc_session *s, const
       brtc_server_session_step(srv, s, "datachannel-open", detail);
       break;
     case BRTC_EVENT_DATACHANNEL_CLOSED:
+      brtc_echo_datachannel_forget(s, dc);
       snprintf(detail, sizeof(detail), "\"%.64s\" id %d%s", label, (int)brtc_datachannel_id(dc),
                s->echo_dropped ? ", some echoes dropped" : "");
       brtc_server_session_step(srv, s, "datachannel-closed", detail);
@@ -654,6 +655,7 @@ static void finish_session(brtc_signal_server *srv, brtc_session *s) {
       refresh_tracks(s); /* the counters as they ended, for /api/status */
     else
       keep_tracks(srv, s);
+    brtc_echo_datachannel_forget(s, NULL); /* before its channels go with the pc */
     if (s->in_loop) brtc_loop_remove_pc(srv->loop, s->pc);
     s->in_loop = false;
     brtc_pc_free(s->pc);
@@ -698,6 +700,12 @@ static void reap(brtc_signal_server *srv) {
 void brtc_server_settle(brtc_signal_server *srv) {
   reap(srv);
   if (srv->stopping) return;
+  /* Echoes wait for SACKs to free the send buffer, which no event tells: each pass of the
+   * loop (a SACK arriving is one) is a moment to try again. */
+  for (size_t i = 0; i < srv->sessions.n_live; i++) {
+    brtc_session *s = srv->sessions.live[i];
+    if (s->echo_head && s->pc && !s->closing) brtc_echo_datachannel_flush(s, brtc_now_us());
+  }
   /* Room held for a publisher that ignored its keyframe request lapses with time, with no
    * saver result to notice it: look again now and then. */
   if (srv->keyframe_waiters.n_asked &&
