@@ -59,7 +59,9 @@ BRTC_EXPORT int brtc_pc_create_datachannel(brtc_pc *pc, uint64_t now_us, const c
                                            brtc_datachannel **out, char *err, size_t err_cap);
 /* One message, text (UTF-8, not checked) or binary; empty ones too (RFC 8831 6.6).
  * BRTC_ERR_STATE unless open; BRTC_ERR_TOO_BIG over the peer's a=max-message-size;
- * BRTC_ERR_AGAIN when the send buffer (1 MiB) is full: wait for BUFFERED_AMOUNT_LOW. */
+ * BRTC_ERR_AGAIN when the send buffer (1 MiB) is full: wait for BUFFERED_AMOUNT_LOW. The
+ * buffer also holds what the peer has not yet acknowledged, so the event comes for a refused
+ * channel once half of it is free again, even when its bufferedAmount was 0 already. */
 BRTC_EXPORT int brtc_datachannel_send(brtc_datachannel *dc, uint64_t now_us, const uint8_t *data,
                                       size_t len, bool binary);
 /* RTCDataChannel.close(): what is queued is still sent, then the stream is reset (RFC 8831

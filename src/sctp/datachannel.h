@@ -131,7 +131,8 @@ int brtc_dc_create(brtc_dc_transport *t, uint64_t now_us, const char *label,
                    const brtc_dc_init *init, brtc_dc **out);
 /* One message, text (UTF-8, not checked) or binary; empty ones too (RFC 8831 6.6).
  * BRTC_ERR_STATE unless open; BRTC_ERR_TOO_BIG over the peer's max-message-size;
- * BRTC_ERR_AGAIN when the send buffer is full (wait for BUFFERED_LOW). */
+ * BRTC_ERR_AGAIN when the send buffer is full (wait for BUFFERED_LOW: it comes also once half
+ * the buffer is free again, see brtc_sctp_send). */
 int brtc_dc_send(brtc_dc *dc, uint64_t now_us, const uint8_t *data, size_t len, bool binary);
 /* RTCDataChannel.close(): what is queued is still sent, then the stream is reset; CLOSED
  * follows once the peer has reset its side too. Nothing happens to a closed channel. */

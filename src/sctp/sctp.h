@@ -185,7 +185,10 @@ int brtc_sctp_poll_event(brtc_sctp *a, brtc_sctp_event *out);
 /* Queue one message (len >= 1; RFC 8831 6.6 sends empty ones as one byte with PPID 56/57).
  * Messages may be queued before the association is up.
  *   BRTC_ERR_TOO_BIG   over the largest outbound message;
- *   BRTC_ERR_AGAIN     the send buffer is full: wait for BUFFERED_LOW or the buffer to drain;
+ *   BRTC_ERR_AGAIN     the send buffer is full: wait for BUFFERED_LOW on this stream (it
+ *                      comes when bufferedAmount falls to its threshold, and also once
+ *                      acknowledgements have emptied half the buffer: the buffer holds what
+ *                      is unacknowledged, so bufferedAmount may be 0 already);
  *   BRTC_ERR_STATE     shutting down or gone, or the stream is being reset;
  *   BRTC_ERR_INVALID   bad options (stream 65535, both PR limits);
  *   BRTC_ERR_LIMIT     a new stream over max_streams. */

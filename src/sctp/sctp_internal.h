@@ -131,6 +131,7 @@ typedef struct sctp_ostream {
   size_t buffered;      /* bytes not yet cut into chunks (bufferedAmount) */
   size_t low_threshold; /* BUFFERED_LOW when buffered falls to it from above */
   uint8_t reset;        /* SCTP_RESET_* */
+  bool refused;         /* a send found the send buffer full: BUFFERED_LOW when room is back */
 } sctp_ostream;
 
 enum { SCTP_RESET_NONE = 0, SCTP_RESET_WANTED, SCTP_RESET_IN_REQUEST };
@@ -170,6 +171,7 @@ typedef struct sctp_tx {
   uint32_t adv_peer_ack;  /* RFC 3758 3.5: Advanced.Peer.Ack.Point */
   bool forward_tsn_due;
   bool fast_rtx_due;  /* send one packet of fast retransmissions even if cwnd is full */
+  bool refused_full;  /* some stream's send was refused for a full buffer (ostream.refused) */
   uint32_t burst_left;  /* packets with new data before the next SACK (Max.Burst) */
   sctp_table ostreams;  /* sctp_ostream */
   uint32_t rr_next;     /* round robin: index of the stream to look at first */

@@ -118,12 +118,35 @@ static void buffered_fell(brtc_sctp *a, sctp_ostream *os, size_t before) {
   }
 }
 
+/* The send buffer holds what the peer has not acknowledged yet, not only what waits to be sent
+ * (bufferedAmount): a send refused for a full buffer may leave bufferedAmount at 0, and then
+ * no fall of it would ever say that room is back. So a refused stream gets BUFFERED_LOW of its
+ * own once acknowledgements have emptied half the buffer: an owner that waits for that event
+ * after BRTC_ERR_AGAIN, as the API says, is always woken. */
+static void room_back(brtc_sctp *a) {
+  sctp_tx *tx = &a->tx;
+  if (!tx->refused_full || tx->held > a->cfg.send_buffer / 2) return;
+  tx->refused_full = false;
+  for (uint32_t i = 0; i < tx->ostreams.count; i++) {
+    sctp_ostream *os = sctp_table_at(&tx->ostreams, i);
+    if (!os->refused) continue;
+    os->refused = false;
+    sctp_event_item ev = {.type = BRTC_SCTP_EVENT_BUFFERED_LOW, .stream = os->id};
+    sctp_event_push(a, &ev); /* out of memory loses only this notice */
+  }
+}
+
 int sctp_tx_send(brtc_sctp *a, uint64_t now_us, const brtc_sctp_send_options *opt,
                  const uint8_t *data, size_t len) {
   sctp_tx *tx = &a->tx;
   size_t size = sizeof(sctp_msg) + len;
-  if (tx->held + size > a->cfg.send_buffer) return BRTC_ERR_AGAIN;
-  sctp_ostream *os = sctp_table_get(&tx->ostreams, opt->stream, a->cfg.max_streams);
+  sctp_ostream *os;
+  if (tx->held + size > a->cfg.send_buffer) {
+    os = sctp_table_get(&tx->ostreams, opt->stream, a->cfg.max_streams);
+    if (os) os->refused = tx->refused_full = true;
+    return BRTC_ERR_AGAIN;
+  }
+  os = sctp_table_get(&tx->ostreams, opt->stream, a->cfg.max_streams);
   if (!os) return tx->ostreams.count >= a->cfg.max_streams ? BRTC_ERR_LIMIT : BRTC_ERR_NOMEM;
   if (os->reset != SCTP_RESET_NONE) return BRTC_ERR_STATE;
   sctp_msg *m = malloc(size);
@@ -159,6 +182,7 @@ static void pop_head(brtc_sctp *a, sctp_ostream *os) {
   a->tx.queued_msgs--;
   if (a->tx.current == m) a->tx.current = NULL;
   msg_unref(a, m);
+  room_back(a);
 }
 
 /* The message to cut chunks from: the one under way, else the next stream's head in round
@@ -462,6 +486,7 @@ void sctp_tx_handle_sack(brtc_sctp *a, uint64_t now_us, const brtc_sctp_sack *s)
     msg_unref(a, e->msg);
     e->msg = NULL;
   }
+  room_back(a);
   tx->cum_ack = cum;
   tx->peer_a_rwnd = s->a_rwnd;
 

@@ -451,11 +451,55 @@ static void test_send_buffer_and_buffered_low(void) {
   /* As the link drains it, bufferedAmount falls, and BUFFERED_LOW fires once on crossing. */
   sctp_pair_run_for(&p, 2 * S);
   CHECK_EQ_INT(brtc_sctp_buffered_amount(a, 2), 0);
-  CHECK_EQ_INT(sctp_end_count(&p.end[0], BRTC_SCTP_EVENT_BUFFERED_LOW), 1);
-  const sctp_rec *r = sctp_end_find(&p.end[0], BRTC_SCTP_EVENT_BUFFERED_LOW, 0);
-  CHECK(r && r->stream == 2);
+  /* Once on crossing, and once more for the refused sends when acknowledgements emptied half
+   * the send buffer (room_back in sctp_tx.c). */
+  CHECK_EQ_INT(sctp_end_count(&p.end[0], BRTC_SCTP_EVENT_BUFFERED_LOW), 2);
+  for (size_t k = 0; k < 2; k++) {
+    const sctp_rec *r = sctp_end_find(&p.end[0], BRTC_SCTP_EVENT_BUFFERED_LOW, k);
+    CHECK(r && r->stream == 2);
+  }
   CHECK_EQ_INT(p.end[1].messages, ok);
   CHECK_EQ_INT(brtc_sctp_send(a, p.now, &o, buf, 10000), BRTC_OK);
+  sctp_pair_free(&p);
+}
+
+/* An owner that does what the API says: after BRTC_ERR_AGAIN it sends again only on
+ * BUFFERED_LOW. The send buffer holds what is unacknowledged too, so a send can be refused
+ * while bufferedAmount is already 0 (everything sent once, not yet acknowledged); no fall of
+ * bufferedAmount follows then, and before room_back such an owner waited for ever. */
+static void test_owner_waits_for_buffered_low(void) {
+  brtc_sctp_config tx = {.seed = 11, .send_buffer = 16 * 1024, .max_outbound_message = 4 * 1024};
+  sim_link_config l = {.latency_us = 10 * MS, .rate_bps = 20000000, .buffer_bytes = 1 << 20};
+  sctp_pair p;
+  CHECK_EQ_INT(sctp_pair_init(&p, &tx, NULL, &l, &l), BRTC_OK);
+  CHECK(sctp_pair_connect(&p, true, 5 * S));
+  brtc_sctp *a = p.end[0].a;
+  uint8_t buf[1000] = {0};
+  brtc_sctp_send_options o = opts(4);
+  enum { MESSAGES = 2000 };
+  size_t sent = 0, refused_idle = 0, events_seen = 0;
+  uint64_t limit = p.now + 60 * S;
+  bool may_send = true;
+  while (p.end[1].messages < MESSAGES && p.now < limit) {
+    while (may_send && sent < MESSAGES) {
+      int r = brtc_sctp_send(a, p.now, &o, buf, sizeof buf);
+      if (r == BRTC_ERR_AGAIN) {
+        refused_idle += brtc_sctp_buffered_amount(a, 4) == 0;
+        may_send = false;
+        break;
+      }
+      CHECK_EQ_INT(r, BRTC_OK);
+      if (r) break;
+      sent++;
+    }
+    sctp_pair_drain(&p);
+    size_t events = sctp_end_count(&p.end[0], BRTC_SCTP_EVENT_BUFFERED_LOW);
+    if (events > events_seen) may_send = true; /* woken: send again */
+    events_seen = events;
+    if (!sctp_pair_step(&p, limit)) break;
+  }
+  CHECK_EQ_INT(p.end[1].messages, MESSAGES);
+  CHECK(refused_idle >= 1); /* the case itself: refused with nothing left to send once */
   sctp_pair_free(&p);
 }
 
@@ -500,6 +544,7 @@ int main(void) {
   RUN(test_peer_restart);
   RUN(test_receive_window);
   RUN(test_send_buffer_and_buffered_low);
+  RUN(test_owner_waits_for_buffered_low);
   RUN(test_memory);
   return TEST_REPORT();
 }
