@@ -104,14 +104,16 @@ void pc_gather_add_candidate(brtc_pc *pc, brtc_ice_cand_type type, const brtc_ad
 
 /* ---- STUN Binding (RFC 8489) ---- */
 
-/* The signalled srflx line for mapped is dropped (a restart found another mapping); one
- * already trickled counts as not given out, so the list's next one still is. */
-static void forget_line(brtc_pc *pc, struct pc_gather *g, const brtc_addr *mapped) {
+/* The signalled line of `type` for addr is dropped (a restart found another mapping, or
+ * another allocation); one already trickled counts as not given out, so the list's next
+ * one still is. */
+void pc_gather_forget_line(brtc_pc *pc, brtc_ice_cand_type type, const brtc_addr *addr) {
+  struct pc_gather *g = pc->gather;
   size_t n_host = g->relay_only ? 0 : pc->n_host_addrs + pc->n_tcp_addrs;
   for (size_t i = 0; i < g->n_lines; i++) {
     brtc_ice_candidate c;
-    if (brtc_ice_candidate_parse(g->lines[i], &c) != BRTC_OK || c.type != BRTC_ICE_CAND_SRFLX ||
-        !brtc_addr_equal(&c.addr, mapped))
+    if (brtc_ice_candidate_parse(g->lines[i], &c) != BRTC_OK || c.type != type ||
+        !brtc_addr_equal(&c.addr, addr))
       continue;
     memmove(g->lines[i], g->lines[i + 1], (g->n_lines - i - 1) * sizeof g->lines[0]);
     g->n_lines--;
@@ -137,7 +139,7 @@ static void stun_answer(brtc_pc *pc, struct pc_gather *g, pc_stun_txn *t,
   /* After a restart: the same mapping as before is the candidate already signalled; a new
    * one replaces it in what we signal. */
   if (t->mapped_known && brtc_addr_equal(mapped, &t->mapped)) return;
-  if (t->mapped_known) forget_line(pc, g, &t->mapped);
+  if (t->mapped_known) pc_gather_forget_line(pc, BRTC_ICE_CAND_SRFLX, &t->mapped);
   t->mapped_known = true;
   t->mapped = *mapped;
   /* RFC 8445 5.1.3: the same address as its base is redundant (no NAT on the way). */
@@ -263,11 +265,12 @@ bool pc_gather_complete(const brtc_pc *pc) {
   return !pc->gather || !pc->gather->n_servers || pc->gather->ended;
 }
 
-/* TURN allocations are kept: a relayed address does not depend on our NAT binding as a
- * srflx one is, and its refreshes (RFC 8656 7) go on; the relayed candidate stays signalled. */
+/* Each TURN allocation is checked with a Refresh (pc_turn_restart): a rebinding NAT leaves
+ * it dead on the server (RFC 8656 2: an allocation is its 5-tuple), and then another is
+ * made. Gathering is open until those and the Binding requests settle. */
 void pc_gather_restart(brtc_pc *pc) {
   struct pc_gather *g = pc->gather;
-  if (!g || !g->started || g->closing || !g->n_stun) return;
+  if (!g || !g->started || g->closing || (!g->n_stun && !g->n_turn)) return;
   size_t again = 0;
   for (size_t i = 0; i < g->n_stun; i++) {
     pc_stun_txn *t = &g->stun[i];
@@ -279,12 +282,14 @@ void pc_gather_restart(brtc_pc *pc) {
     t->done = false;
     again++;
   }
+  if (again)
+    pc_emit_log(pc, "ICE restart: STUN Binding requests again for server-reflexive candidates");
+  again += pc_turn_restart(pc, g);
   if (!again) return;
   g->ended = false; /* a description written now says no a=end-of-candidates */
   g->done_emitted = false;
   g->agent_done = false; /* the agent says it again once these settle */
   pc->ice_dirty = true;
-  pc_emit_log(pc, "ICE restart: STUN Binding requests again for server-reflexive candidates");
 }
 
 /* ---- the pc's calls ---- */

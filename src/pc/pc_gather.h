@@ -94,6 +94,9 @@ int pc_turn_poll(brtc_pc *pc, struct pc_gather *g, uint8_t *out, size_t cap, siz
                  brtc_addr *to, brtc_addr *source);
 void pc_turn_timeout(brtc_pc *pc, struct pc_gather *g);
 uint64_t pc_turn_deadline(const struct pc_gather *g);
+/* An ICE restart: each allocation is refreshed at once, and one found lost (or lost
+ * before) is made again from the same server. Returns how many hold gathering open. */
+size_t pc_turn_restart(brtc_pc *pc, struct pc_gather *g);
 /* Every allocation answered (allocated or failed). */
 bool pc_turn_settled(const struct pc_gather *g);
 void pc_turn_free(struct pc_gather *g);
@@ -130,6 +133,9 @@ typedef struct pc_turn {
   size_t n_permitted;
   bool channel_asked;
   brtc_addr channel_peer;
+  bool checking;       /* an ICE restart's Refresh is out: lost, it is made again */
+  bool has_dead;       /* dead: a relayed address lost (NAT rebinding), sent from no more */
+  brtc_addr dead;
 } pc_turn;
 
 struct pc_gather {
@@ -162,6 +168,8 @@ struct pc_gather {
 void pc_gather_add_candidate(brtc_pc *pc, brtc_ice_cand_type type, const brtc_addr *addr,
                              const brtc_addr *base, const brtc_addr *related,
                              const brtc_addr *server, uint32_t socket);
+/* A restart replaced the candidate of `type` at addr: later descriptions do not carry it. */
+void pc_gather_forget_line(brtc_pc *pc, brtc_ice_cand_type type, const brtc_addr *addr);
 /* Gathering may be over: every transaction and allocation settled. */
 void pc_gather_check_done(brtc_pc *pc);
 #endif

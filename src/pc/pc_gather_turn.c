@@ -17,22 +17,28 @@
 #include "pc/pc_internal.h"
 #include "turn/turn_client.h"
 
-int pc_turn_start(brtc_pc *pc, struct pc_gather *g, size_t server, size_t host) {
-  if (g->n_turn == PC_MAX_ICE_SERVERS) return BRTC_ERR_LIMIT;
-  const pc_ice_server *srv = &g->servers[server];
+/* A client for t's server and its Allocate; settled at once if it cannot start. */
+static int turn_allocate(brtc_pc *pc, struct pc_gather *g, pc_turn *t) {
+  const pc_ice_server *srv = &g->servers[t->server];
   /* Over TCP or TLS: ChannelData padded, requests not retransmitted (RFC 8656 12.5, RFC
    * 8489 6.2.2); the loop frames the stream (src/turn/turn_stream.h). */
   brtc_turn_client_config cfg = {.username = srv->username, .password = srv->credential,
                                  .stream = srv->via != BRTC_VIA_UDP};
-  pc_turn *t = &g->turn[g->n_turn];
-  memset(t, 0, sizeof(*t));
   t->cl = brtc_turn_client_new(&cfg);
   if (!t->cl) return BRTC_ERR_NOMEM;
-  t->server = (uint8_t)server;
-  t->host = (uint8_t)host;
-  g->n_turn++;
   if (brtc_turn_client_allocate(t->cl, pc->now_us) != BRTC_OK) t->settled = true;
   return BRTC_OK;
+}
+
+int pc_turn_start(brtc_pc *pc, struct pc_gather *g, size_t server, size_t host) {
+  if (g->n_turn == PC_MAX_ICE_SERVERS) return BRTC_ERR_LIMIT;
+  pc_turn *t = &g->turn[g->n_turn];
+  memset(t, 0, sizeof(*t));
+  t->server = (uint8_t)server;
+  t->host = (uint8_t)host;
+  int rc = turn_allocate(pc, g, t);
+  if (rc == BRTC_OK) g->n_turn++;
+  return rc;
 }
 
 void pc_gather_close(brtc_pc *pc) {
@@ -114,10 +120,47 @@ static void log_server(brtc_pc *pc, const pc_turn *t, const char *what, unsigned
   pc_emit_log(pc, line);
 }
 
+/* A lost allocation is replaced by a fresh one from the same server, same credentials:
+ * the old one's 5-tuple is gone from the server (RFC 8656 2), nothing revives it. Its
+ * relayed candidate leaves later descriptions and nothing is sent from it any more. */
+static void reallocate(brtc_pc *pc, struct pc_gather *g, pc_turn *t) {
+  pc_turn fresh = {.server = t->server, .host = t->host, .has_dead = t->has_dead,
+                   .dead = t->dead};
+  if (brtc_addr_port(&t->relayed)) {
+    pc_gather_forget_line(pc, BRTC_ICE_CAND_RELAY, &t->relayed);
+    fresh.has_dead = true;
+    fresh.dead = t->relayed;
+  }
+  brtc_turn_client_free(t->cl);
+  *t = fresh;
+  if (turn_allocate(pc, g, t) != BRTC_OK) {
+    t->settled = true;
+    log_server(pc, t, "cannot allocate again (out of memory)", 0);
+  }
+}
+
+size_t pc_turn_restart(brtc_pc *pc, struct pc_gather *g) {
+  size_t open = 0;
+  for (size_t k = 0; k < g->n_turn; k++) {
+    pc_turn *t = &g->turn[k];
+    if (t->cl && !t->settled) continue; /* its first Allocate is still out */
+    open++;
+    if (t->allocated && brtc_turn_client_refresh_now(t->cl, pc->now_us) == BRTC_OK) {
+      t->checking = true;
+      t->settled = false;
+      log_server(pc, t, "ICE restart: refreshing the allocation to check it", 0);
+      continue;
+    }
+    log_server(pc, t, "ICE restart: allocation lost before, allocating again", 0);
+    reallocate(pc, g, t);
+  }
+  return open;
+}
+
 /* What the client reports: the allocation's candidates, or its end. */
 static void client_events(brtc_pc *pc, struct pc_gather *g, pc_turn *t) {
   brtc_turn_client_event ev;
-  while (brtc_turn_client_poll_event(t->cl, &ev)) {
+  while (t->cl && brtc_turn_client_poll_event(t->cl, &ev)) {
     const brtc_addr *server = &g->servers[t->server].addr;
     switch (ev.kind) {
       case BRTC_TURN_EV_ALLOCATED:
@@ -132,7 +175,21 @@ static void client_events(brtc_pc *pc, struct pc_gather *g, pc_turn *t) {
          * (the loop's relay_socket.c), whose mapping is not the host socket's. */
         permit_known(pc, g);
         break;
+      case BRTC_TURN_EV_REFRESHED:
+        if (!t->checking) break;
+        t->checking = false;
+        t->settled = true;
+        log_server(pc, t, "ICE restart: allocation still there, kept", 0);
+        break;
       case BRTC_TURN_EV_FAILED:
+        if (t->checking && !g->closing) {
+          /* RFC 8656 7: a Refresh from a 5-tuple the server does not know gets 437; no
+           * answer at all is the same loss. */
+          log_server(pc, t, "allocation lost after NAT rebinding, allocating again, error",
+                     ev.error_code);
+          reallocate(pc, g, t);
+          break;
+        }
         if (!t->allocated) log_server(pc, t, "allocation failed, error", ev.error_code);
         else log_server(pc, t, "allocation lost, error", ev.error_code);
         t->settled = true;
@@ -218,6 +275,8 @@ int pc_gather_route(brtc_pc *pc, uint8_t *buf, size_t cap, size_t *len, brtc_add
   if (!g || !g->n_turn) return BRTC_OK;
   for (size_t k = 0; k < g->n_turn; k++) {
     pc_turn *t = &g->turn[k];
+    /* A checked pair of the lost allocation's candidate: it leads nowhere any more. */
+    if (t->has_dead && brtc_addr_equal(&t->dead, source)) return BRTC_ERR_STATE;
     if (!t->allocated || !brtc_addr_equal(&t->relayed, source)) continue;
     permit(pc, t, to); /* a peer-reflexive remote learned from a check, say */
     size_t n = 0;

@@ -185,6 +185,14 @@ int brtc_turn_client_bind_channel(brtc_turn_client *cl, const brtc_addr *peer, u
   return start_tx(cl, TX_CHANNEL, (uint8_t)i, 0, now);
 }
 
+int brtc_turn_client_refresh_now(brtc_turn_client *cl, uint64_t now) {
+  if (!cl) return BRTC_ERR_INVALID;
+  if (cl->state != BRTC_TURN_CLIENT_ALLOCATED) return BRTC_ERR_STATE;
+  if (tx_pending(cl, TX_REFRESH, 0)) return BRTC_OK; /* its answer tells the same */
+  cl->refresh_us = UINT64_MAX; /* set again by the answer */
+  return start_tx(cl, TX_REFRESH, 0, 0, now);
+}
+
 int brtc_turn_client_close(brtc_turn_client *cl, uint64_t now) {
   if (!cl) return BRTC_ERR_INVALID;
   if (cl->state != BRTC_TURN_CLIENT_ALLOCATED) return BRTC_ERR_STATE;

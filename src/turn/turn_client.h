@@ -77,6 +77,11 @@ int brtc_turn_client_create_permission(brtc_turn_client *cl, const brtc_addr *pe
                                        uint64_t now_us);
 /* A channel to peer (and its permission), kept refreshed until close. */
 int brtc_turn_client_bind_channel(brtc_turn_client *cl, const brtc_addr *peer, uint64_t now_us);
+/* Refresh the allocation now, whatever its timer says (RFC 8656 7: a client may refresh at
+ * any time): whether the server still knows our 5-tuple, after a NAT rebinding say. The
+ * answer is BRTC_TURN_EV_REFRESHED, or BRTC_TURN_EV_FAILED (437 Allocation Mismatch, or no
+ * answer after the retransmissions). BRTC_ERR_STATE unless allocated. */
+int brtc_turn_client_refresh_now(brtc_turn_client *cl, uint64_t now_us);
 /* Delete the allocation (Refresh with lifetime 0). */
 int brtc_turn_client_close(brtc_turn_client *cl, uint64_t now_us);
 
