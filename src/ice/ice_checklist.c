@@ -15,6 +15,7 @@ static bool is_link_local6(const brtc_addr *a) {
  * only host and relayed candidates make checklist pairs. */
 static bool can_pair(const ice_local *l, const ice_remote *r) {
   if (l->type != BRTC_ICE_CAND_HOST && l->type != BRTC_ICE_CAND_RELAY) return false;
+  if (l->retired) return false;
   if (brtc_addr_family(&l->addr) != brtc_addr_family(&r->addr)) return false;
   return is_link_local6(&l->addr) == is_link_local6(&r->addr);
 }

@@ -35,6 +35,7 @@ typedef struct ice_local {
   brtc_addr server;
   uint16_t local_pref;
   uint32_t priority;
+  bool retired; /* a relayed candidate whose allocation is gone: it pairs no more */
   char foundation[BRTC_ICE_FOUNDATION_MAX + 1];
 } ice_local;
 

@@ -370,6 +370,26 @@ int brtc_ice_transport_add_gathered_candidate(brtc_ice_transport *t, brtc_ice_ca
   return BRTC_OK;
 }
 
+void brtc_ice_transport_retire_relay(brtc_ice_transport *t, const brtc_addr *addr,
+                                     uint64_t now_us) {
+  if (!t || !addr) return;
+  for (size_t i = 0; i < t->n_locals; i++) {
+    ice_local *l = &t->locals[i];
+    if (l->type != BRTC_ICE_CAND_RELAY || l->retired || !brtc_addr_equal(&l->addr, addr))
+      continue;
+    l->retired = true;
+    for (size_t k = 0; k < t->n_pairs; k++) {
+      ice_pair *p = &t->pairs[k];
+      if (!p->in_use || p->local != (int16_t)i) continue;
+      if (t->nominating == (int16_t)k) t->nominating = ICE_NO_INDEX;
+      if (p->txn >= 0) t->txns[p->txn].retransmit = false; /* its answer can come no more */
+      p->state = BRTC_ICE_PAIR_FAILED;
+      p->valid = p->nominated = false;
+    }
+  }
+  ice_advance(t, now_us);
+}
+
 void brtc_ice_transport_end_of_local_candidates(brtc_ice_transport *t, uint64_t now_us) {
   if (!t) return;
   t->local_done = true;

@@ -202,6 +202,12 @@ int brtc_ice_transport_add_gathered_candidate(brtc_ice_transport *t, brtc_ice_ca
                                               const brtc_addr *addr, const brtc_addr *base,
                                               const brtc_addr *related, const brtc_addr *server,
                                               uint32_t socket, uint64_t now_us);
+/* The relayed candidate at addr lost its allocation (the TURN server has none for our new
+ * 5-tuple after a NAT rebinding: RFC 8656 2, 7.3): its pairs fail and it pairs no more, so
+ * that no check leaves "from" it through the allocation that replaces it on the same socket.
+ * Its line stays given out; the owner leaves it out of later descriptions. */
+void brtc_ice_transport_retire_relay(brtc_ice_transport *t, const brtc_addr *addr,
+                                     uint64_t now_us);
 /* No more local candidates (BRTC_ICE_EVENT_GATHERING_DONE follows, after the candidates
  * added before it; each call says it again, for an owner that gathered anew on a restart). */
 void brtc_ice_transport_end_of_local_candidates(brtc_ice_transport *t, uint64_t now_us);

@@ -128,6 +128,7 @@ static void reallocate(brtc_pc *pc, struct pc_gather *g, pc_turn *t) {
                    .dead = t->dead};
   if (brtc_addr_port(&t->relayed)) {
     pc_gather_forget_line(pc, BRTC_ICE_CAND_RELAY, &t->relayed);
+    brtc_ice_transport_retire_relay(pc->ice, &t->relayed, pc->now_us);
     fresh.has_dead = true;
     fresh.dead = t->relayed;
   }

@@ -670,6 +670,58 @@ static void test_relay_through_symmetric_nats(void) {
   finish(n);
 }
 
+/* The relayed candidate's "IP PORT" of side w's trickled lines from `from` on; "" if none. */
+static void relay_of(const side *s, size_t from, char *out, size_t cap) {
+  out[0] = '\0';
+  for (size_t i = from; i < s->n_lines; i++) {
+    char addr[64];
+    unsigned port = 0;
+    if (strstr(s->lines[i], " typ relay") &&
+        sscanf(s->lines[i], "%*s %*s %*s %*s %63s %u", addr, &port) == 2) {
+      snprintf(out, cap, " %s %u typ relay", addr, port);
+      return;
+    }
+  }
+}
+
+/* Symmetric NATs and the relay policy on side 0, so only side 0's own relay works (without
+ * the policy side 0 could still reach side 1's relay directly); side 0's NAT forgets its
+ * mappings and side 0 restarts ICE. Its allocation is dead on the server (RFC 8656 2:
+ * another 5-tuple), so the restart's Refresh gets 437 and a new allocation is made, the old
+ * relayed candidate is retired in the agent (its pairs would leave through the new
+ * allocation's socket and be answered on another address), the new one is
+ * trickled, later descriptions carry it and not the dead one, and the messages flow again
+ * through it. Side 1's allocation answers its Refresh and is kept. */
+static void test_relay_replaced_after_nat_rebinding(void) {
+  bool connected = false;
+  net *n = run((scenario){.nat = NAT_SYMMETRIC, .relay_only = true}, &connected);
+  CHECK(connected);
+  size_t lines0 = n->s[0].n_lines;
+  char old_relay[96], new_relay[96], err[256] = "";
+  relay_of(&n->s[0], 0, old_relay, sizeof old_relay);
+  CHECK(old_relay[0] != '\0');
+  forget_mappings(n, 0);
+  for (int w = 0; w < 2; w++) n->s[w].gathering_complete = false;
+  char *offer = NULL, *answer = NULL;
+  restart_exchange(n, &offer, &answer);
+  free(offer);
+  free(answer);
+  echo_round(n);
+  report(n, "relay only, after a restart with side 0's NAT mappings changed");
+  CHECK_EQ_INT(n->s[0].received, MESSAGES);
+  CHECK_EQ_INT(n->s[0].sent_direct, 0); /* so all of it through side 0's new allocation */
+  CHECK(n->s[0].gathering_complete && n->s[1].gathering_complete);
+  relay_of(&n->s[0], lines0, new_relay, sizeof new_relay);
+  CHECK(new_relay[0] != '\0' && strcmp(new_relay, old_relay) != 0);
+  brtc_turn_core_stats ts;
+  brtc_turn_core_get_stats(n->core, &ts);
+  CHECK_EQ_INT(ts.allocations_created, 3); /* one each, then side 0's again */
+  const char *o = NULL;
+  CHECK_EQ_INT(brtc_pc_create_offer(n->s[0].pc, n->now, &o, err, sizeof err), BRTC_OK);
+  CHECK(o && strstr(o, new_relay) && !strstr(o, old_relay) && strstr(o, "a=end-of-candidates"));
+  finish_orphaned(n, 1);
+}
+
 /* The relay policy: the offerer has no host or srflx candidate, signals relayed ones only,
  * and sends nothing but to the TURN server. */
 static void test_relay_policy(void) {
@@ -743,6 +795,7 @@ int main(void) {
   RUN(test_restart_after_nat_rebinding);
   RUN(test_relay_through_symmetric_nats);
   RUN(test_relay_policy);
+  RUN(test_relay_replaced_after_nat_rebinding);
   brtc_certificate_free(cert);
   return TEST_REPORT();
 }
