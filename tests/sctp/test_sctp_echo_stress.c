@@ -90,7 +90,8 @@ static void echo_back(sctp_pair *p, echo_run *r) {
     if (rc != BRTC_OK) r->bad = true;
     free(rec->data);
   }
-  memmove(r->pending, r->pending + done, (r->n_pending - done) * sizeof *r->pending);
+  if (done && r->n_pending > done) /* pending is NULL until the first message is held */
+    memmove(r->pending, r->pending + done, (r->n_pending - done) * sizeof *r->pending);
   r->n_pending -= done;
 }
 
