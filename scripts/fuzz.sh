@@ -68,6 +68,9 @@ fuzz_one() {
     -timeout=10 -rss_limit_mb=2048 \
     -artifact_prefix="$work/" -print_final_stats=1 "$work/found" "${seeds[@]}" \
     >"$work/log" 2>&1 && ok=1
+  # SIGINT to the target (to end a long session early) makes libFuzzer stop cleanly with exit
+  # code 72 (-interrupted_exit_code): no input failed, so it counts and its finds are merged.
+  ((ok)) || ! grep -q 'libFuzzer: run interrupted; exiting' "$work/log" || ok=1
   local runs cov ft cpu wall
   runs=$(grep -Eo 'number_of_executed_units: [0-9]+' "$work/log" | grep -Eo '[0-9]+' || echo 0)
   cpu=$(awk 'END { if (NF == 3) printf "%d", $2 + $3 + 0.5; else print 0 }' "$work/cpu" \
