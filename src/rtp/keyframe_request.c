@@ -104,5 +104,5 @@ void brtc_keyframe_request_on_keyframe_sent(brtc_keyframe_request *k, uint64_t n
   /* A keyframe the owner did not announce as queued answers what is pending; one that was
    * queued answered it then, and what was wanted since is a need behind it. */
   if (!k->queued) k->wanted = false;
-  k->queued = false; /* whatever was pending, this keyframe answers it */
+  k->queued = false;
 }
